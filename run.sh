@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The one entry point: finds a JDK 21+, builds, tests, benchmarks and runs dist.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+java_major() { # prints the major version of the java binary in $1/bin, or nothing
+  local v
+  v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2; exit}') || return 0
+  echo "${v%%.*}"
+}
+
+find_jdk() {
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/javac" ]; then
+    local m; m=$(java_major "$JAVA_HOME")
+    if [ -n "$m" ] && [ "$m" -ge 21 ]; then echo "$JAVA_HOME"; return; fi
+  fi
+  local best="" bestv=0 d m
+  for d in /usr/lib/jvm/*/; do
+    d=${d%/}
+    [ -x "$d/bin/javac" ] || continue
+    m=$(java_major "$d"); [ -n "$m" ] || continue
+    if [ "$m" -ge 21 ] && [ "$m" -gt "$bestv" ]; then best=$d; bestv=$m; fi
+  done
+  [ -n "$best" ] && echo "$best"
+}
+
+JDK=$(find_jdk || true)
+if [ -z "$JDK" ]; then
+  die "no JDK 21 or newer found (JAVA_HOME=${JAVA_HOME:-unset}; looked in /usr/lib/jvm).
+Install one, e.g. 'apt-get install openjdk-21-jdk-headless' (or Temurin 21+), or point JAVA_HOME at it."
+fi
+export JAVA_HOME=$JDK
+export PATH="$JAVA_HOME/bin:$PATH"
+export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow -XX:+IgnoreUnrecognizedVMOptions"
+JAVA="$JAVA_HOME/bin/java"
+
+need_mvn() {
+  command -v mvn >/dev/null 2>&1 && return
+  echo "run.sh: Maven is missing; installing Debian's maven package" >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven >/dev/null
+  fi
+  command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is required: install it with 'apt-get install maven'"
+}
+
+MVN_FLAGS=(-B -q -Dstyle.color=never)
+
+build() {
+  need_mvn
+  mvn "${MVN_FLAGS[@]}" -DskipTests package
+}
+
+jar_fresh() { # is target/dist.jar newer than every source file?
+  [ -f target/dist.jar ] || return 1
+  [ -z "$(find src/main pom.xml -newer target/dist.jar -print -quit)" ]
+}
+
+ensure_jar() { jar_fresh || build; }
+
+test_classpath() {
+  need_mvn
+  mvn "${MVN_FLAGS[@]}" -DskipTests test-compile dependency:build-classpath \
+      -Dmdep.includeScope=test -Dmdep.outputFile=target/test.classpath >/dev/null
+  echo "target/test-classes:target/classes:$(cat target/test.classpath)"
+}
+
+role() { ensure_jar; exec "$JAVA" ${DIST_JAVA_OPTS:-} -jar target/dist.jar "$@"; }
+
+cmd=${1:-help}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  build) build; echo "built target/dist.jar" ;;
+  test)
+    need_mvn
+    # -Dtest.excludedGroups= runs the slow soak tests too
+    mvn -B -Dstyle.color=never "$@" verify
+    ;;
+  bench)
+    cp=$(test_classpath)
+    # default: every benchmark; pass JMH arguments to narrow, e.g. ./run.sh bench Serializer -f 1
+    [ $# -gt 0 ] || set -- -f 1 -wi 3 -i 5 -w 1s -r 1s
+    exec "$JAVA" -cp "$cp" org.openjdk.jmh.Main "$@"
+    ;;
+  demo) ensure_jar; exec "$JAVA" -cp target/dist.jar dist.cluster.Demo "$@" ;;
+  compare) ensure_jar; exec bash "$ROOT/src/compare/compare.sh" "$@" ;;
+  scheduler|worker|nanny) role "$cmd" "$@" ;;
+  java) ensure_jar; exec "$JAVA" "$@" ;;
+  help|-h|--help)
+    cat <<USAGE
+usage: ./run.sh COMMAND [ARGS]
+  demo                 start a local cluster and run the quickstart
+  test                 run the test suite (what CI runs)
+  build                build target/dist.jar
+  bench [JMH ARGS]     run the JMH benchmarks in bench/
+  compare              run the same workloads on dask.distributed and dist, side by side
+  scheduler|worker|nanny ARGS   run a role, as 'java -jar target/dist.jar ROLE ARGS'
+JDK in use: $JAVA_HOME
+USAGE
+    ;;
+  *) die "unknown command '$cmd'; try './run.sh help'" ;;
+esac

@@ -1,0 +1,121 @@
+package dist.protocol;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every message the scheduler, workers and clients exchange. A message is a record; byte[]
+ * fields hold user payloads (serialized functions, arguments, results, exceptions) that the
+ * scheduler stores and forwards without decoding. Large byte[] fields travel as frames of their
+ * own (see {@link MessageCodec}).
+ *
+ * <p>Keys are strings. Worker identity is the worker's contact address ("host:port").
+ */
+public sealed interface Message {
+
+    // ---------------------------------------------------------------- client -> scheduler
+
+    /** First message of a client connection. */
+    record RegisterClient(String clientId) implements Message {}
+
+    /** New tasks, and the keys this client wants (holds futures for). */
+    record UpdateGraph(String clientId, List<TaskSpec> tasks, List<String> wanted) implements Message {}
+
+    /** The client holds no future for these keys any more. */
+    record ReleaseKeys(String clientId, List<String> keys) implements Message {}
+
+    /** Cancel these keys and everything that depends on them. */
+    record CancelKeys(String clientId, List<String> keys, boolean force) implements Message {}
+
+    /** Request: where are these keys held? Answered by {@link WhoHasReply}. */
+    record WhoHasRequest(List<String> keys) implements Message {}
+
+    record WhoHasReply(Map<String, List<String>> whoHas) implements Message {}
+
+    /** Request: the cluster's workers. Answered by {@link WorkersReply}. */
+    record WorkersRequest() implements Message {}
+
+    record WorkersReply(List<WorkerInfo> workers) implements Message {}
+
+    /** A worker as clients and tools see it. */
+    record WorkerInfo(String address, String name, int nthreads, long memoryLimit, long pid,
+                      long memoryBytes, int processing, int keysHeld) {}
+
+    // ---------------------------------------------------------------- scheduler -> client
+
+    /** A wanted key is in memory on these workers; small results come inline in {@code value}. */
+    record KeyInMemory(String key, List<String> whoHas, long nbytes, byte[] value) implements Message {}
+
+    /**
+     * A wanted key failed: {@code exception} is the serialized exception, {@code summary} a
+     * readable one-line form, {@code causeKey} the key whose task raised it (itself, or a dependency).
+     */
+    record KeyErred(String key, byte[] exception, String summary, String causeKey) implements Message {}
+
+    /** A wanted key was cancelled or can no longer be computed. */
+    record KeyCancelled(String key, String reason) implements Message {}
+
+    // ---------------------------------------------------------------- worker -> scheduler
+
+    /** First message of a worker connection; {@code heldKeys} are keys it already holds. */
+    record RegisterWorker(String address, String name, int nthreads, long memoryLimit, long pid,
+                          Map<String, Long> heldKeys) implements Message {}
+
+    /** The scheduler's answer to {@link RegisterWorker}. */
+    record WorkerAccepted(String schedulerId, long heartbeatIntervalMillis) implements Message {}
+
+    record Heartbeat(long memoryBytes, int executing, int ready, int inMemory) implements Message {}
+
+    /** A task ran; its result stays on the worker. Small results also travel inline. */
+    record TaskFinished(String key, long nbytes, String typeName, long startNanos, long stopNanos,
+                        byte[] value) implements Message {}
+
+    /** A task threw. */
+    record TaskErred(String key, byte[] exception, String summary, long startNanos, long stopNanos)
+            implements Message {}
+
+    /** A peer that the scheduler said holds {@code key} did not have it. */
+    record MissingData(String key, String worker) implements Message {}
+
+    /** The worker now holds these keys too (replicas fetched from peers). */
+    record AddKeys(Map<String, Long> nbytes) implements Message {}
+
+    /** The worker no longer holds these keys. */
+    record KeysReleased(List<String> keys) implements Message {}
+
+    // ---------------------------------------------------------------- scheduler -> worker
+
+    /**
+     * Run a task. {@code whoHas} maps each dependency key to the workers that hold it;
+     * {@code nbytes} gives their sizes.
+     */
+    record ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
+                       long priority) implements Message {}
+
+    /** Drop these keys (data, or queued tasks). */
+    record FreeKeys(List<String> keys) implements Message {}
+
+    /** Stop the worker. */
+    record CloseWorker(String reason) implements Message {}
+
+    // ---------------------------------------------------------------- peer <-> worker, client <-> worker
+
+    /** Request: the values of these keys. Answered by {@link DataReply}; absent keys are left out. */
+    record GetData(List<String> keys) implements Message {}
+
+    record DataReply(Map<String, byte[]> data) implements Message {}
+
+    // ---------------------------------------------------------------- generic
+
+    /** Several messages sent as one. */
+    record Batch(List<Message> messages) implements Message {}
+
+    /** A successful answer without content. */
+    record Ack() implements Message {}
+
+    /** A request could not be served; {@code message} says why. */
+    record ErrorReply(String message) implements Message {}
+
+    /** Connection liveness probe; answered with the same message. */
+    record Ping(long nonce) implements Message {}
+}
