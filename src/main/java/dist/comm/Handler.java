@@ -1,0 +1,17 @@
+package dist.comm;
+
+import dist.protocol.Message;
+
+/** Receives what arrives on a {@link Connection}; called on the connection's reader thread. */
+public interface Handler {
+
+    /**
+     * A message arrived. {@code requestId} is 0 for a one-way message; otherwise the peer waits
+     * for {@link Connection#reply(long, Message)} with that id.
+     */
+    void onMessage(Connection connection, Message message, long requestId);
+
+    /** The connection ended: {@code cause} is null for a clean close by either side. */
+    default void onClose(Connection connection, Throwable cause) {
+    }
+}
