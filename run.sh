@@ -84,7 +84,11 @@ case "$cmd" in
     [ $# -gt 0 ] || set -- -f 1 -wi 3 -i 5 -w 1s -r 1s
     exec "$JAVA" -cp "$cp" org.openjdk.jmh.Main "$@"
     ;;
-  demo) ensure_jar; exec "$JAVA" -cp target/dist.jar dist.cluster.Demo "$@" ;;
+  bench-cluster)
+    cp=$(test_classpath)
+    exec "$JAVA" -cp "$cp" dist.bench.ClusterBench "$@"
+    ;;
+  demo) ensure_jar; exec "$JAVA" -cp target/dist.jar dist.examples.Quickstart "$@" ;;
   compare) ensure_jar; exec bash "$ROOT/src/compare/compare.sh" "$@" ;;
   scheduler|worker|nanny) role "$cmd" "$@" ;;
   java) ensure_jar; exec "$JAVA" "$@" ;;
@@ -95,6 +99,7 @@ usage: ./run.sh COMMAND [ARGS]
   test                 run the test suite (what CI runs)
   build                build target/dist.jar
   bench [JMH ARGS]     run the JMH benchmarks in bench/
+  bench-cluster        latency, throughput, chain and tree figures of a local cluster
   compare              run the same workloads on dask.distributed and dist, side by side
   scheduler|worker|nanny ARGS   run a role, as 'java -jar target/dist.jar ROLE ARGS'
 JDK in use: $JAVA_HOME

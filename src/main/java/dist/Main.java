@@ -1,12 +1,56 @@
 package dist;
 
-/** The command line: {@code java -jar dist.jar scheduler|worker|nanny ...}. */
+import dist.cli.SchedulerCommand;
+import dist.cli.UsageException;
+import dist.cli.WorkerCommand;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+
+/**
+ * The command line: one jar, the role chosen by the first argument.
+ *
+ * <pre>
+ * java -jar dist.jar scheduler [--port 8786]
+ * java -jar dist.jar worker 127.0.0.1:8786 [--nthreads 2]
+ * </pre>
+ */
 public final class Main {
+    private static final String USAGE = """
+            usage: java -jar dist.jar ROLE [options]
+              scheduler [--host H] [--port P]      run the scheduler
+              worker HOST:PORT [--nthreads N] ...  run a worker for the scheduler at HOST:PORT
+            'java -jar dist.jar ROLE --help' lists a role's options.
+            """;
+
     private Main() {
     }
 
     public static void main(String[] args) {
-        System.err.println("usage: java -jar dist.jar scheduler|worker|nanny ...");
-        System.exit(2);
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs a role and returns its exit code: 0 done, 1 failed, 2 bad command line. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            (args.length == 0 ? err : out).print(USAGE);
+            return args.length == 0 ? 2 : 0;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            return switch (args[0]) {
+                case "scheduler" -> SchedulerCommand.run(rest, out, err);
+                case "worker" -> WorkerCommand.run(rest, out, err);
+                default -> throw new UsageException("unknown role '" + args[0] + "'; expected scheduler or worker");
+            };
+        } catch (UsageException e) {
+            err.println("dist " + args[0] + ": " + e.getMessage());
+            err.println("run 'java -jar dist.jar " + (args[0].matches("scheduler|worker") ? args[0] + " " : "")
+                    + "--help' for usage");
+            return 2;
+        } catch (Exception e) {
+            err.println("dist " + args[0] + ": " + e);
+            return 1;
+        }
     }
 }

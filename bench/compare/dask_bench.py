@@ -1,0 +1,200 @@
+"""The comparison workloads on dask.distributed: 2 worker processes x 1 thread, one client, 127.0.0.1.
+
+Prints one "name value unit" line per figure, the same names as dist's ClusterBench.
+Run by ./run.sh compare; needs Debian's python3-distributed.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import dask
+import dask.bag as db
+from dask.distributed import Client, LocalCluster, wait
+
+dask.config.set({"distributed.logging.distributed": "error"})
+
+
+def report(name, value, unit):
+    print(f"{name:<28} {value:12.2f} {unit}", flush=True)
+
+
+def inc(x):
+    return x + 1
+
+
+def add(a, b):
+    return a + b
+
+
+def identity(x):
+    return x
+
+
+def make_bytes(n):
+    return b"x" * n
+
+
+def nbytes(b):
+    return len(b)
+
+
+def blocker(path):
+    # waits until the file exists: keeps dependents waiting on the scheduler
+    while not os.path.exists(path):
+        time.sleep(0.05)
+    return 0
+
+
+def multiply_by_two(x):
+    time.sleep(0.02)
+    return 2 * x
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def latency(client):
+    warm, n = 300, 2000
+    times = []
+    for i in range(warm + n):
+        s = time.perf_counter()
+        r = client.submit(inc, 1_000_000 + i).result()
+        d = time.perf_counter() - s
+        assert r == 1_000_001 + i
+        if i >= warm:
+            times.append(d)
+    times.sort()
+    report("latency_median", times[n // 2] * 1e6, "us")
+    report("latency_p99", times[int(n * 0.99)] * 1e6, "us")
+
+
+def throughput(client):
+    n = 20_000
+    best = 0.0
+    for rep in range(3):
+        base = rep * n + 10_000_000
+        s = time.perf_counter()
+        fs = client.map(inc, range(base, base + n))
+        out = client.gather(fs)
+        secs = time.perf_counter() - s
+        assert len(out) == n and out[-1] == base + n
+        report(f"throughput_run{rep + 1}", n / secs, "tasks/s")
+        best = max(best, n / secs)
+        del fs, out
+    report("throughput_best", best, "tasks/s")
+
+
+def chain(client):
+    n = 1000
+    s = time.perf_counter()
+    x = client.submit(inc, 20_000_000)
+    for _ in range(1, n):
+        x = client.submit(inc, x)
+    r = x.result()
+    per = (time.perf_counter() - s) * 1e6 / n
+    assert r == 20_000_000 + n
+    report("chain_per_link", per, "us")
+
+
+def tree(client):
+    leaves = 1024
+    s = time.perf_counter()
+    level = [client.submit(identity, i + 30_000_000) for i in range(leaves)]
+    while len(level) > 1:
+        level = [client.submit(add, level[i], level[i + 1]) for i in range(0, len(level), 2)]
+    r = level[0].result()
+    ms = (time.perf_counter() - s) * 1e3
+    assert r == leaves * 30_000_000 + leaves * (leaves - 1) // 2
+    report("tree_1024_leaves", ms, "ms")
+
+
+def transfer(client):
+    workers = sorted(client.scheduler_info()["workers"])
+    size = 100 * 1000 * 1000
+    x = client.submit(make_bytes, size, workers=[workers[0]], pure=False)
+    wait(x)
+    s = time.perf_counter()
+    n = client.submit(nbytes, x, workers=[workers[1]], pure=False).result()
+    secs = time.perf_counter() - s
+    assert n == size
+    report("transfer_100MB", size / 1e6 / secs, "MB/s")
+
+
+def bag(client):
+    s = time.perf_counter()
+    x = db.from_sequence(range(400), npartitions=200)
+    total = client.compute(x.map(multiply_by_two).sum()).result()
+    assert total == 159600
+    report("preemptible_no_kills", (time.perf_counter() - s) * 1e3, "ms")
+
+
+def memory_per_task(tmpdir):
+    """Scheduler RSS growth with 100,000 tasks waiting, scheduler in its own process."""
+    port = 18786
+    sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--port", str(port),
+                              "--dashboard-address", ":0", "--no-show"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"127.0.0.1:{port}",
+                                   "--nthreads", "1", "--no-nanny", "--no-dashboard"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = Client(f"127.0.0.1:{port}", timeout=60)
+        client.wait_for_workers(1, timeout=60)
+        flag = os.path.join(tmpdir, "go")
+        b = client.submit(blocker, flag, pure=False)
+        time.sleep(1.0)
+        before = rss_kib(sched.pid)
+        n = 100_000
+        fs = client.map(add, range(n), [b] * n)
+        # wait until the scheduler knows them all
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            if client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) >= n:
+                break
+            time.sleep(0.5)
+        time.sleep(1.0)
+        after = rss_kib(sched.pid)
+        report("sched_bytes_per_waiting_task", (after - before) * 1024 / n, "B")
+        open(flag, "w").close()
+        del fs
+        client.close()
+    finally:
+        for p in (worker, sched):
+            if p is not None:
+                p.terminate()
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
+def main():
+    import tempfile
+    t0 = time.perf_counter()
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None)
+    client = Client(cluster)
+    client.wait_for_workers(2)
+    report("startup_2_workers", (time.perf_counter() - t0) * 1e3, "ms")
+    latency(client)
+    throughput(client)
+    chain(client)
+    tree(client)
+    transfer(client)
+    bag(client)
+    client.close()
+    cluster.close()
+    with tempfile.TemporaryDirectory() as d:
+        memory_per_task(d)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+package dist;
+
+import dist.cluster.ChildJvm;
+import dist.comm.CommConfig;
+import dist.scheduler.SchedulerConfig;
+import dist.scheduler.SchedulerServer;
+import dist.worker.WorkerServer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A scheduler and workers on this machine, all on 127.0.0.1: workers as threads of this JVM, or
+ * as child JVMs ({@code processes(true)}) that share this JVM's class path, so the user's classes
+ * reach them. No child outlives this process, even when it is killed.
+ *
+ * <pre>{@code
+ * try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true).start();
+ *      Client client = cluster.client()) {
+ *     Future<Integer> x = client.submit(Demo::inc, 10);
+ *     System.out.println(x.result());   // 11
+ * }
+ * }</pre>
+ */
+public final class LocalCluster implements AutoCloseable {
+
+    /** Settings for {@link LocalCluster}; {@link #start()} builds it. */
+    public static final class Builder {
+        private int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private int threadsPerWorker = 1;
+        private boolean processes = false;
+        private long memoryLimit = 0;
+        private int schedulerPort = 0;
+        private PrintStream output = System.err;
+        private final List<String> workerJvmArgs = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        /** How many workers (default: the number of cores). */
+        public Builder workers(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("workers must be 0 or more, got " + n);
+            }
+            this.workers = n;
+            return this;
+        }
+
+        /** Task slots per worker (default 1). */
+        public Builder threadsPerWorker(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("threadsPerWorker must be at least 1, got " + n);
+            }
+            this.threadsPerWorker = n;
+            return this;
+        }
+
+        /** Workers as child JVMs (true) or as threads of this JVM (false, the default). */
+        public Builder processes(boolean processes) {
+            this.processes = processes;
+            return this;
+        }
+
+        /** Memory limit per worker in bytes (0: none). */
+        public Builder memoryLimit(long bytes) {
+            this.memoryLimit = bytes;
+            return this;
+        }
+
+        /** The scheduler's port (default 0: any free port). */
+        public Builder schedulerPort(int port) {
+            this.schedulerPort = port;
+            return this;
+        }
+
+        /** Where child workers' output goes (default System.err; null drops it). */
+        public Builder output(PrintStream out) {
+            this.output = out;
+            return this;
+        }
+
+        /** Extra JVM options for worker processes, e.g. "-Xmx512m". */
+        public Builder workerJvmArgs(String... args) {
+            workerJvmArgs.addAll(List.of(args));
+            return this;
+        }
+
+        /** Starts the scheduler and the workers, and returns once every worker is registered. */
+        public LocalCluster start() throws IOException {
+            return new LocalCluster(this);
+        }
+    }
+
+    private final Builder config;
+    private final SchedulerServer scheduler;
+    private final List<WorkerServer> threadWorkers = new ArrayList<>();
+    private final List<Process> processWorkers = new ArrayList<>();
+    private final List<Client> clients = new ArrayList<>();
+    private volatile boolean closed;
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private LocalCluster(Builder b) throws IOException {
+        this.config = b;
+        this.scheduler = SchedulerServer.start("127.0.0.1", b.schedulerPort, SchedulerConfig.defaults(),
+                CommConfig.DEFAULT);
+        try {
+            for (int i = 0; i < b.workers; i++) {
+                startWorker(i);
+            }
+            if (!scheduler.awaitWorkers(b.workers, 60, TimeUnit.SECONDS)) {
+                throw new IOException("only " + scheduler.workerCount() + " of " + b.workers
+                        + " workers registered within 60 s");
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        } catch (InterruptedException e) {
+            close();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting the cluster", e);
+        }
+    }
+
+    private void startWorker(int i) throws IOException {
+        String name = "worker-" + i;
+        if (config.processes) {
+            List<String> args = new ArrayList<>(List.of("worker", scheduler.address(), "--nthreads",
+                    String.valueOf(config.threadsPerWorker), "--name", name, "--host", "127.0.0.1"));
+            if (config.memoryLimit > 0) {
+                args.add("--memory-limit");
+                args.add(String.valueOf(config.memoryLimit));
+            }
+            processWorkers.add(ChildJvm.start(config.workerJvmArgs, args, "[" + name + "] ", config.output));
+        } else {
+            threadWorkers.add(WorkerServer.start(new WorkerServer.Options(scheduler.address(), "127.0.0.1", 0,
+                    config.threadsPerWorker, name, config.memoryLimit, 8 * 1024, CommConfig.DEFAULT)));
+        }
+    }
+
+    /** "127.0.0.1:port" of the scheduler. */
+    public String schedulerAddress() {
+        return scheduler.address();
+    }
+
+    /** The in-process scheduler (for tools and tests). */
+    public SchedulerServer scheduler() {
+        return scheduler;
+    }
+
+    /** A new client of this cluster; closed with the cluster if not before. */
+    public Client client() throws IOException {
+        Client c = Client.connect(scheduler.address());
+        clients.add(c);
+        return c;
+    }
+
+    /** The process ids of the worker processes (this JVM's pid for thread workers). */
+    public List<Long> workerPids() {
+        List<Long> pids = new ArrayList<>();
+        if (config.processes) {
+            for (Process p : processWorkers) {
+                pids.add(p.pid());
+            }
+        } else {
+            threadWorkers.forEach(w -> pids.add(ProcessHandle.current().pid()));
+        }
+        return pids;
+    }
+
+    /** How many workers the scheduler has now. */
+    public int workerCount() {
+        return scheduler.workerCount();
+    }
+
+    /** Waits until the scheduler has at least {@code n} workers; false on timeout. */
+    public boolean awaitWorkers(int n, long timeout, TimeUnit unit) throws InterruptedException {
+        return scheduler.awaitWorkers(n, timeout, unit);
+    }
+
+    /** Closes clients made here, the workers, then the scheduler. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Client c : clients) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                // closing anyway
+            }
+        }
+        for (WorkerServer w : threadWorkers) {
+            w.close();
+        }
+        for (Process p : processWorkers) {
+            p.destroy();
+        }
+        for (Process p : processWorkers) {
+            ChildJvm.stop(p, 5000);
+        }
+        scheduler.close();
+    }
+
+    @Override
+    public String toString() {
+        return "LocalCluster(" + scheduler.address() + ", workers=" + workerCount() + ")";
+    }
+}

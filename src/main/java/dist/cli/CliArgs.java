@@ -1,0 +1,136 @@
+package dist.cli;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Parses {@code --name value}, {@code --name=value} and {@code --flag} options and positional
+ * arguments against the option names a command accepts.
+ */
+public final class CliArgs {
+    private final Map<String, String> values = new HashMap<>();
+    private final List<String> positional = new ArrayList<>();
+
+    private CliArgs() {
+    }
+
+    /**
+     * @param withValue options that take a value
+     * @param flags     options that take none
+     */
+    public static CliArgs parse(String[] args, Set<String> withValue, Set<String> flags) throws UsageException {
+        CliArgs a = new CliArgs();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.startsWith("--")) {
+                String name = arg;
+                String value = null;
+                int eq = arg.indexOf('=');
+                if (eq > 0) {
+                    name = arg.substring(0, eq);
+                    value = arg.substring(eq + 1);
+                }
+                if (flags.contains(name)) {
+                    if (value != null) {
+                        throw new UsageException(name + " takes no value");
+                    }
+                    a.values.put(name, "true");
+                } else if (withValue.contains(name)) {
+                    if (value == null) {
+                        if (i + 1 >= args.length) {
+                            throw new UsageException(name + " needs a value");
+                        }
+                        value = args[++i];
+                    }
+                    a.values.put(name, value);
+                } else {
+                    throw new UsageException("unknown option " + name);
+                }
+            } else {
+                a.positional.add(arg);
+            }
+        }
+        return a;
+    }
+
+    public List<String> positional() {
+        return positional;
+    }
+
+    public boolean flag(String name) {
+        return values.containsKey(name);
+    }
+
+    public String get(String name, String dflt) {
+        return values.getOrDefault(name, dflt);
+    }
+
+    public int getInt(String name, int dflt, int min, int max) throws UsageException {
+        String v = values.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < min || n > max) {
+                throw new UsageException(name + " must be between " + min + " and " + max + ", got " + v);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new UsageException(name + " must be a whole number, got '" + v + "'");
+        }
+    }
+
+    /** Bytes from "4GB", "400MB", "512MiB", "1000000" (0 or "auto" means no limit). */
+    public long getBytes(String name, long dflt) throws UsageException {
+        String v = values.get(name);
+        return v == null ? dflt : parseBytes(name, v);
+    }
+
+    static long parseBytes(String name, String text) throws UsageException {
+        String v = text.trim().toUpperCase();
+        if (v.equals("AUTO") || v.equals("0")) {
+            return 0;
+        }
+        String[][] units = {{"KIB", "1024"}, {"MIB", "1048576"}, {"GIB", "1073741824"}, {"TIB", "1099511627776"},
+                {"KB", "1000"}, {"MB", "1000000"}, {"GB", "1000000000"}, {"TB", "1000000000000"},
+                {"K", "1000"}, {"M", "1000000"}, {"G", "1000000000"}, {"B", "1"}};
+        long mult = 1;
+        for (String[] u : units) {
+            if (v.endsWith(u[0])) {
+                mult = Long.parseLong(u[1]);
+                v = v.substring(0, v.length() - u[0].length()).trim();
+                break;
+            }
+        }
+        try {
+            double d = Double.parseDouble(v);
+            if (d < 0 || Double.isNaN(d) || Double.isInfinite(d)) {
+                throw new NumberFormatException();
+            }
+            return (long) (d * mult);
+        } catch (NumberFormatException e) {
+            throw new UsageException(name + " must be a size such as 4GB, 400MB or 1000000, got '" + text + "'");
+        }
+    }
+
+    /** Checks "host:port" and returns it unchanged. */
+    public static String hostPort(String what, String text) throws UsageException {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0 || colon == text.length() - 1) {
+            throw new UsageException(what + " must be HOST:PORT, e.g. 127.0.0.1:8786, got '" + text + "'");
+        }
+        try {
+            int port = Integer.parseInt(text.substring(colon + 1));
+            if (port < 1 || port > 65535) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new UsageException(what + " has a bad port in '" + text + "': use a number from 1 to 65535");
+        }
+        return text;
+    }
+}

@@ -1,0 +1,57 @@
+package dist.cli;
+
+import dist.comm.CommConfig;
+import dist.scheduler.SchedulerConfig;
+import dist.scheduler.SchedulerServer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code dist scheduler [--host H] [--port P]}: runs a scheduler until SIGTERM or Ctrl-C. */
+public final class SchedulerCommand {
+    static final String USAGE = """
+            usage: java -jar dist.jar scheduler [--host HOST] [--port PORT]
+              --host HOST   interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+              --port PORT   port to listen on (default 8786; 0 picks a free one)
+            """;
+
+    private SchedulerCommand() {
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
+            InterruptedException {
+        CliArgs a = CliArgs.parse(args, Set.of("--host", "--port", "--dashboard-port"),
+                Set.of("--help", "--die-with-parent"));
+        if (a.flag("--help")) {
+            out.print(USAGE);
+            return 0;
+        }
+        if (!a.positional().isEmpty()) {
+            throw new UsageException("scheduler takes no positional argument, got '" + a.positional().get(0) + "'");
+        }
+        String host = a.get("--host", "127.0.0.1");
+        int port = a.getInt("--port", 8786, 0, 65535);
+        if (a.flag("--die-with-parent")) {
+            dist.cluster.ChildJvm.dieWithParent();
+        }
+        SchedulerServer s;
+        try {
+            s = SchedulerServer.start(host, port, SchedulerConfig.defaults(), CommConfig.DEFAULT);
+        } catch (IOException e) {
+            err.println("scheduler: cannot listen on " + host + ":" + port + ": " + e.getMessage()
+                    + " (is another scheduler running there? choose another --port)");
+            return 1;
+        }
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            s.close();
+            done.countDown();
+        }, "dist-scheduler-shutdown"));
+        out.println("scheduler at: " + s.address());
+        out.flush();
+        done.await();
+        return 0;
+    }
+}

@@ -1,0 +1,122 @@
+package dist.cli;
+
+import dist.cluster.ChildJvm;
+import dist.comm.CommConfig;
+import dist.worker.WorkerServer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/** {@code dist worker HOST:PORT [options]}: runs one worker (or --nprocs child workers). */
+public final class WorkerCommand {
+    static final String USAGE = """
+            usage: java -jar dist.jar worker SCHEDULER_HOST:PORT [options]
+              --nthreads N         task slots (default: number of cores)
+              --nprocs N           start N worker processes (default 1)
+              --name NAME          a name for this worker (restrictions, dashboards)
+              --host HOST          interface to listen on for peers, also the address others use
+              --port PORT          port for peers (default 0: any free port)
+              --memory-limit SIZE  e.g. 4GB (default: none)
+              --connect-timeout S  seconds to keep trying to reach the scheduler (default 10)
+              --no-nanny           run the worker bare (the default for now)
+            """;
+
+    private WorkerCommand() {
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
+            InterruptedException {
+        CliArgs a = CliArgs.parse(args,
+                Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout"),
+                Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent"));
+        if (a.flag("--help")) {
+            out.print(USAGE);
+            return 0;
+        }
+        if (a.positional().size() != 1) {
+            throw new UsageException("worker needs exactly one scheduler address HOST:PORT, got "
+                    + (a.positional().isEmpty() ? "none" : a.positional()));
+        }
+        String scheduler = CliArgs.hostPort("the scheduler address", a.positional().get(0));
+        int nthreads = a.getInt("--nthreads", Runtime.getRuntime().availableProcessors(), 1, 4096);
+        int nprocs = a.getInt("--nprocs", 1, 1, 1024);
+        String name = a.get("--name", null);
+        int port = a.getInt("--port", 0, 0, 65535);
+        long memoryLimit = a.getBytes("--memory-limit", 0);
+        int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
+        String host = a.get("--host", defaultHost(scheduler));
+        if (a.flag("--die-with-parent")) {
+            ChildJvm.dieWithParent();
+        }
+        if (nprocs > 1) {
+            return runChildren(args, nprocs, name, out);
+        }
+        CommConfig comm = new CommConfig(Duration.ofSeconds(connectTimeout), CommConfig.DEFAULT.requestTimeout(),
+                CommConfig.DEFAULT.handshakeTimeout(), CommConfig.DEFAULT.maxFrames(),
+                CommConfig.DEFAULT.maxFrameBytes());
+        WorkerServer w;
+        try {
+            w = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,
+                    8 * 1024, comm));
+        } catch (IOException e) {
+            err.println("worker: " + e.getMessage());
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(w::close, "dist-worker-shutdown"));
+        out.println("worker at: " + w.address() + (name != null ? " (" + name + ")" : ""));
+        out.println("registered with scheduler at: " + scheduler);
+        out.flush();
+        while (!w.awaitClose(1, TimeUnit.HOURS)) {
+            // serve until closed
+        }
+        return 0;
+    }
+
+    private static String defaultHost(String scheduler) {
+        String h = scheduler.substring(0, scheduler.lastIndexOf(':'));
+        try {
+            if (InetAddress.getByName(h).isLoopbackAddress()) {
+                return "127.0.0.1";
+            }
+            return InetAddress.getLocalHost().getHostAddress();
+        } catch (IOException e) {
+            return "127.0.0.1";
+        }
+    }
+
+    /** --nprocs: the same command once per child, each with one process; exits when all have. */
+    private static int runChildren(String[] args, int nprocs, String name, PrintStream out)
+            throws IOException, InterruptedException {
+        List<String> childArgs = new ArrayList<>();
+        childArgs.add("worker");
+        for (int i = 0; i < args.length; i++) {
+            String s = args[i];
+            if (s.equals("--nprocs") || s.equals("--name")) {
+                i++;
+            } else if (!s.startsWith("--nprocs=") && !s.startsWith("--name=") && !s.equals("--die-with-parent")) {
+                childArgs.add(s);
+            }
+        }
+        List<Process> children = new ArrayList<>();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> children.forEach(p -> ChildJvm.stop(p, 5000))));
+        for (int i = 0; i < nprocs; i++) {
+            List<String> ca = new ArrayList<>(childArgs);
+            if (name != null) {
+                ca.add("--name");
+                ca.add(name + "-" + i);
+            }
+            children.add(ChildJvm.start(List.of(), ca, "[worker " + i + "] ", out));
+        }
+        int code = 0;
+        for (Process p : children) {
+            code = Math.max(code, p.waitFor());
+        }
+        return code;
+    }
+}

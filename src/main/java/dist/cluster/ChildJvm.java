@@ -1,0 +1,82 @@
+package dist.cluster;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts {@code dist.Main} in a child JVM with this JVM's java and class path, so user classes
+ * on the parent's class path reach the child. The child is told to exit when this process dies,
+ * even by SIGKILL ({@code --die-with-parent}).
+ */
+public final class ChildJvm {
+    private ChildJvm() {
+    }
+
+    /** The java executable of this JVM. */
+    public static String javaExecutable() {
+        return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
+    }
+
+    /**
+     * Starts {@code java [jvmArgs] -cp <this class path> dist.Main args... --die-with-parent}.
+     * Its output lines are relayed to {@code out} with {@code prefix}.
+     */
+    public static Process start(List<String> jvmArgs, List<String> args, String prefix, PrintStream out)
+            throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaExecutable());
+        cmd.addAll(jvmArgs);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("dist.Main");
+        cmd.addAll(args);
+        cmd.add("--die-with-parent");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        Process p = pb.start();
+        Thread.ofVirtual().name("relay-" + p.pid()).start(() -> relay(p, prefix, out));
+        return p;
+    }
+
+    private static void relay(Process p, String prefix, PrintStream out) {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (out != null) {
+                    out.println(prefix + line);
+                }
+            }
+        } catch (IOException e) {
+            // the child went away; nothing left to relay
+        }
+    }
+
+    /** SIGTERM, then SIGKILL after {@code graceMillis}; waits for the exit. */
+    public static void stop(Process p, long graceMillis) {
+        if (!p.isAlive()) {
+            return;
+        }
+        p.destroy();
+        try {
+            if (!p.waitFor(graceMillis, TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** In a child: exit at once when the parent process is gone. */
+    public static void dieWithParent() {
+        ProcessHandle.current().parent().ifPresentOrElse(
+                parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(3)),
+                () -> Runtime.getRuntime().halt(3));
+    }
+}

@@ -1,0 +1,289 @@
+package dist.scheduler;
+
+import dist.comm.CommConfig;
+import dist.comm.Connection;
+import dist.comm.ConnectionClosedException;
+import dist.comm.Handler;
+import dist.comm.Server;
+import dist.protocol.Message;
+import dist.protocol.Role;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+
+/**
+ * The scheduler's I/O shell: accepts connections, turns what arrives into {@link SchedulerEvent}s
+ * for one owner thread that runs {@link SchedulerState}, and sends what the state returns.
+ * All scheduling logic lives in the state machine.
+ */
+public final class SchedulerServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("dist.scheduler");
+
+    /** Tells the owner thread to stop. */
+    private static final Object STOP = new Object();
+
+    /** A read of the state, run on the owner thread. */
+    private record Query<T>(Function<SchedulerState, T> read, CompletableFuture<T> answer) {
+        void run(SchedulerState state) {
+            try {
+                answer.complete(read.apply(state));
+            } catch (RuntimeException e) {
+                answer.completeExceptionally(e);
+            }
+        }
+    }
+
+    private final SchedulerState state;
+    private final Server server;
+    private final String host;
+    private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    /** Destinations by name: worker address, client id, or a connection's own id before it registers. */
+    private final Map<String, Connection> routes = new ConcurrentHashMap<>();
+    private final AtomicLong connectionIds = new AtomicLong();
+    private final AtomicInteger workerCount = new AtomicInteger();
+    private final ReentrantLock workersLock = new ReentrantLock();
+    private final Condition workersChanged = workersLock.newCondition();
+    private final Thread owner;
+    private final Thread ticker;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean closing;
+
+    private SchedulerServer(String host, int port, SchedulerConfig config, CommConfig comm) throws IOException {
+        this.state = new SchedulerState(config);
+        this.host = host;
+        this.server = Server.listen(host, port, Role.SCHEDULER, comm, this::accept);
+        this.owner = Thread.ofPlatform().name("dist-scheduler").daemon(true).unstarted(this::run);
+        this.ticker = Thread.ofVirtual().name("dist-scheduler-tick").unstarted(this::tick);
+    }
+
+    /** Starts a scheduler listening on {@code host:port} (port 0 picks a free port). */
+    public static SchedulerServer start(String host, int port, SchedulerConfig config, CommConfig comm)
+            throws IOException {
+        SchedulerServer s = new SchedulerServer(host, port, config, comm);
+        s.owner.start();
+        s.ticker.start();
+        return s;
+    }
+
+    /** "host:port" that workers and clients connect to. */
+    public String address() {
+        return host + ":" + server.port();
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** How many workers are registered now. */
+    public int workerCount() {
+        return workerCount.get();
+    }
+
+    /** Waits until at least {@code n} workers are registered; false on timeout. */
+    public boolean awaitWorkers(int n, long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        workersLock.lock();
+        try {
+            while (workerCount.get() < n) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                workersChanged.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            workersLock.unlock();
+        }
+    }
+
+    /**
+     * Reads the scheduler's state on its owner thread (the state is not thread-safe) and returns
+     * what {@code read} computed; for tools, tests and the local cluster, not for hot paths.
+     */
+    public <T> T query(Function<SchedulerState, T> read, long timeout, TimeUnit unit) throws TimeoutException {
+        Query<T> q = new Query<>(read, new CompletableFuture<>());
+        events.add(q);
+        try {
+            return q.answer().get(timeout, unit);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TimeoutException("interrupted while reading the scheduler state");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("reading the scheduler state failed", e.getCause());
+        }
+    }
+
+    private Handler accept(Connection conn) {
+        String connId = "conn-" + connectionIds.incrementAndGet();
+        routes.put(connId, conn);
+        return new Handler() {
+            volatile String identity = connId;
+
+            @Override
+            public void onMessage(Connection c, Message message, long requestId) {
+                if (message instanceof Message.RegisterClient rc) {
+                    identity = rc.clientId();
+                    routes.put(rc.clientId(), c);
+                    if (requestId != 0) {
+                        c.reply(requestId, new Message.Ack());
+                    }
+                    return;
+                }
+                if (message instanceof Message.RegisterWorker rw) {
+                    identity = rw.address();
+                    routes.put(rw.address(), c);
+                }
+                if (c.peerRole() == Role.WORKER) {
+                    events.add(new SchedulerEvent.FromWorker(identity, message, requestId));
+                } else {
+                    events.add(new SchedulerEvent.FromClient(identity, message, requestId));
+                }
+            }
+
+            @Override
+            public void onClose(Connection c, Throwable cause) {
+                routes.remove(connId, c);
+                String id = identity;
+                if (!routes.remove(id, c) && !id.equals(connId)) {
+                    return; // replaced by a newer connection under the same name
+                }
+                if (c.peerRole() == Role.WORKER && !id.equals(connId)) {
+                    String reason = cause == null ? "connection closed" : "connection lost: " + cause.getMessage();
+                    events.add(new SchedulerEvent.WorkerGone(id, reason));
+                } else if (!id.equals(connId)) {
+                    events.add(new SchedulerEvent.ClientGone(id));
+                }
+            }
+        };
+    }
+
+    private void tick() {
+        try {
+            while (!closing) {
+                Thread.sleep(100);
+                events.add(new SchedulerEvent.Tick());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        List<Object> batch = new ArrayList<>();
+        try {
+            while (true) {
+                batch.add(events.take());
+                events.drainTo(batch, 4096);
+                List<Outgoing> out = new ArrayList<>();
+                for (Object e : batch) {
+                    if (e == STOP) {
+                        return;
+                    }
+                    if (e instanceof Query<?> q) {
+                        q.run(state);
+                        continue;
+                    }
+                    try {
+                        out.addAll(state.handle((SchedulerEvent) e, System.nanoTime()));
+                    } catch (RuntimeException ex) {
+                        // a bug in one event must not stop the scheduler
+                        LOG.log(Level.ERROR, "scheduler failed to handle " + describe(e), ex);
+                    }
+                }
+                batch.clear();
+                publishWorkerCount();
+                send(out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private static String describe(Object e) {
+        String s = String.valueOf(e);
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+
+    private void publishWorkerCount() {
+        int n = state.workers().size();
+        if (n != workerCount.get()) {
+            workersLock.lock();
+            try {
+                workerCount.set(n);
+                workersChanged.signalAll();
+            } finally {
+                workersLock.unlock();
+            }
+        }
+    }
+
+    /** Sends replies one by one and groups the rest per destination into one message each. */
+    private void send(List<Outgoing> out) {
+        if (out.isEmpty()) {
+            return;
+        }
+        Map<String, List<Message>> grouped = new LinkedHashMap<>();
+        for (Outgoing o : out) {
+            if (o.replyTo() != 0) {
+                Connection c = routes.get(o.to());
+                if (c != null) {
+                    trySend(c, o.to(), () -> c.reply(o.replyTo(), o.message()));
+                }
+            } else {
+                grouped.computeIfAbsent(o.to(), k -> new ArrayList<>()).add(o.message());
+            }
+        }
+        for (Map.Entry<String, List<Message>> e : grouped.entrySet()) {
+            Connection c = routes.get(e.getKey());
+            if (c == null) {
+                continue; // gone; its removal event is queued
+            }
+            List<Message> msgs = e.getValue();
+            Message m = msgs.size() == 1 ? msgs.get(0) : new Message.Batch(msgs);
+            trySend(c, e.getKey(), () -> c.send(m));
+        }
+    }
+
+    private static void trySend(Connection c, String to, Runnable r) {
+        try {
+            r.run();
+        } catch (ConnectionClosedException e) {
+            LOG.log(Level.DEBUG, "dropped a message to " + to + ": connection closed");
+        }
+    }
+
+    /** Stops the server: workers and clients see their connections close. */
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        events.add(STOP);
+        try {
+            stopped.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        ticker.interrupt();
+        server.close();
+    }
+}

@@ -1,0 +1,382 @@
+package dist.worker;
+
+import dist.comm.CommConfig;
+import dist.comm.Connection;
+import dist.comm.ConnectionClosedException;
+import dist.comm.Handler;
+import dist.comm.Server;
+import dist.protocol.Invokable;
+import dist.protocol.Message;
+import dist.protocol.Role;
+import dist.protocol.TaskCall;
+import dist.serial.RemoteException;
+import dist.serial.Serializer;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The worker's I/O shell: holds the data, runs tasks on its thread slots, fetches inputs from
+ * peers and serves its data to them. What to run and fetch is decided by {@link WorkerState}
+ * on one owner thread.
+ */
+public final class WorkerServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("dist.worker");
+    private static final Object STOP = new Object();
+
+    /**
+     * How a worker is set up.
+     *
+     * @param schedulerAddress "host:port" of the scheduler
+     * @param host             interface to listen on for peers; also the advertised host
+     * @param port             port for peers (0: any free one)
+     * @param nthreads         task slots
+     * @param name             a name for people and restrictions; null: the address
+     * @param memoryLimit      bytes, reported to the scheduler (0: none)
+     */
+    public record Options(String schedulerAddress, String host, int port, int nthreads, String name,
+                          long memoryLimit, int inlineResultLimit, CommConfig comm) {
+        public Options {
+            if (nthreads < 1) {
+                throw new IllegalArgumentException("nthreads must be at least 1, got " + nthreads);
+            }
+        }
+
+        public static Options of(String schedulerAddress, int nthreads) {
+            return new Options(schedulerAddress, "127.0.0.1", 0, nthreads, null, 0, 8 * 1024, CommConfig.DEFAULT);
+        }
+    }
+
+    private final Options options;
+    private final Serializer serializer = Serializer.defaults();
+    private final ClassLoader loader;
+    private final DataStore data = new DataStore();
+    private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    private final Server server;
+    private final String address;
+    private final WorkerState state;
+    private final ExecutorService slots;
+    private final Map<String, Connection> peers = new ConcurrentHashMap<>();
+    private final ReentrantLock peersLock = new ReentrantLock();
+    private final AtomicInteger threadIds = new AtomicInteger();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private volatile Connection scheduler;
+    private volatile boolean closing;
+    private Thread owner;
+    private Thread ticker;
+
+    private WorkerServer(Options options) throws IOException {
+        this.options = options;
+        this.loader = Thread.currentThread().getContextClassLoader() != null
+                ? Thread.currentThread().getContextClassLoader() : WorkerServer.class.getClassLoader();
+        this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
+        this.address = options.host() + ":" + server.port();
+        this.state = new WorkerState(address, options.nthreads(), WorkerConfig.defaults());
+        this.slots = Executors.newFixedThreadPool(options.nthreads(), r -> {
+            Thread t = new Thread(r, "dist-worker-slot-" + threadIds.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts a worker, registers it with the scheduler and returns once the scheduler accepted it. */
+    public static WorkerServer start(Options options) throws IOException {
+        WorkerServer w = new WorkerServer(options);
+        try {
+            w.register();
+        } catch (IOException | RuntimeException e) {
+            w.close();
+            throw e;
+        }
+        return w;
+    }
+
+    private void register() throws IOException {
+        scheduler = Connection.connect(options.schedulerAddress(), Role.WORKER, options.comm(), schedulerHandler);
+        Message reply;
+        try {
+            reply = scheduler.request(new Message.RegisterWorker(address, name(), options.nthreads(),
+                    options.memoryLimit(), ProcessHandle.current().pid(), Map.of()))
+                    .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new IOException("scheduler at " + options.schedulerAddress() + " did not accept this worker: " + e, e);
+        }
+        if (!(reply instanceof Message.WorkerAccepted)) {
+            throw new IOException("scheduler at " + options.schedulerAddress() + " refused this worker: " + reply);
+        }
+        owner = Thread.ofPlatform().name("dist-worker").daemon(true).start(this::run);
+        ticker = Thread.ofVirtual().name("dist-worker-tick").start(this::tick);
+    }
+
+    public String address() {
+        return address;
+    }
+
+    public String name() {
+        return options.name() != null ? options.name() : address;
+    }
+
+    /** Blocks until the worker has stopped (closed, or its scheduler went away). */
+    public boolean awaitClose(long timeout, TimeUnit unit) throws InterruptedException {
+        return closed.await(timeout, unit);
+    }
+
+    private final Handler schedulerHandler = new Handler() {
+        @Override
+        public void onMessage(Connection c, Message m, long requestId) {
+            enqueue(m);
+        }
+
+        @Override
+        public void onClose(Connection c, Throwable cause) {
+            if (!closing) {
+                LOG.log(Level.WARNING, "lost the scheduler at " + options.schedulerAddress()
+                        + (cause == null ? "" : ": " + cause.getMessage()) + "; stopping");
+                Thread.ofVirtual().start(WorkerServer.this::close);
+            }
+        }
+    };
+
+    private void enqueue(Message m) {
+        if (m instanceof Message.Batch b) {
+            for (Message part : b.messages()) {
+                enqueue(part);
+            }
+        } else if (m instanceof Message.ComputeTask ct) {
+            events.add(new WorkerEvent.Compute(ct));
+        } else if (m instanceof Message.FreeKeys fk) {
+            events.add(new WorkerEvent.Free(fk.keys()));
+        } else if (m instanceof Message.CloseWorker cw) {
+            LOG.log(Level.INFO, "scheduler asked this worker to close: " + cw.reason());
+            Thread.ofVirtual().start(this::close);
+        } else {
+            LOG.log(Level.DEBUG, "worker ignored " + m.getClass().getSimpleName());
+        }
+    }
+
+    /** Serves data to peers and clients. */
+    private final Handler peerHandler = (c, m, requestId) -> {
+        if (m instanceof Message.GetData gd) {
+            Map<String, byte[]> out = new LinkedHashMap<>();
+            for (String key : gd.keys()) {
+                DataStore.Entry e = data.get(key);
+                if (e != null) {
+                    out.put(key, e.bytes());
+                }
+            }
+            c.reply(requestId, new Message.DataReply(out));
+        } else if (m instanceof Message.Ping p && requestId != 0) {
+            c.reply(requestId, p);
+        } else if (requestId != 0) {
+            c.reply(requestId, new Message.ErrorReply("a worker does not answer " + m.getClass().getSimpleName()));
+        }
+    };
+
+    private void tick() {
+        try {
+            while (!closing) {
+                Thread.sleep(100);
+                events.add(new WorkerEvent.Tick());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        List<Object> batch = new ArrayList<>();
+        try {
+            while (true) {
+                batch.add(events.take());
+                events.drainTo(batch, 1024);
+                List<Message> toScheduler = new ArrayList<>();
+                for (Object e : batch) {
+                    if (e == STOP) {
+                        return;
+                    }
+                    List<WorkerInstruction> out;
+                    try {
+                        out = state.handle((WorkerEvent) e, System.nanoTime());
+                    } catch (RuntimeException ex) {
+                        LOG.log(Level.ERROR, "worker failed to handle " + e, ex);
+                        continue;
+                    }
+                    for (WorkerInstruction i : out) {
+                        perform(i, toScheduler);
+                    }
+                }
+                batch.clear();
+                flush(toScheduler);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private void flush(List<Message> toScheduler) {
+        if (toScheduler.isEmpty()) {
+            return;
+        }
+        Message m = toScheduler.size() == 1 ? toScheduler.get(0) : new Message.Batch(List.copyOf(toScheduler));
+        try {
+            scheduler.send(m);
+        } catch (ConnectionClosedException e) {
+            LOG.log(Level.DEBUG, "scheduler connection closed; dropped " + toScheduler.size() + " messages");
+        }
+    }
+
+    private void perform(WorkerInstruction i, List<Message> toScheduler) {
+        switch (i) {
+            case WorkerInstruction.Execute ex -> slots.execute(() -> execute(ex));
+            case WorkerInstruction.Fetch f -> Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f));
+            case WorkerInstruction.SendToScheduler s -> toScheduler.add(s.message());
+            case WorkerInstruction.DropData d -> data.remove(d.key());
+        }
+    }
+
+    private void execute(WorkerInstruction.Execute ex) {
+        long start = System.nanoTime();
+        Object result;
+        try {
+            Map<String, Object> deps = new HashMap<>();
+            for (String dep : ex.dependencies()) {
+                DataStore.Entry e = data.get(dep);
+                if (e == null) {
+                    throw new IllegalStateException("input " + dep + " of task " + ex.key() + " is not on this worker");
+                }
+                deps.put(dep, e.value(serializer, loader));
+            }
+            TaskCall call = (TaskCall) serializer.decode(ex.run(), null, loader, deps::get);
+            Invokable fn = call.function();
+            result = fn.invoke(call.args().toArray());
+        } catch (Throwable t) {
+            long stop = System.nanoTime();
+            if (t instanceof VirtualMachineError vme && !(t instanceof OutOfMemoryError)) {
+                throw vme;
+            }
+            events.add(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(t), summary(t), start, stop));
+            return;
+        }
+        long stop = System.nanoTime();
+        byte[] bytes;
+        try {
+            bytes = serializer.encode(result);
+        } catch (RuntimeException e) {
+            events.add(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(e),
+                    "the result of " + ex.key() + " cannot be sent: " + summary(e), start, stop));
+            return;
+        }
+        data.putComputed(ex.key(), result, bytes);
+        byte[] inline = bytes.length <= options.inlineResultLimit() ? bytes : null;
+        String type = result == null ? "null" : result.getClass().getName();
+        events.add(new WorkerEvent.ExecuteDone(ex.key(), bytes.length, type, start, stop, inline));
+    }
+
+    private static String summary(Throwable t) {
+        return t.toString();
+    }
+
+    private byte[] encodeError(Throwable t) {
+        try {
+            return serializer.encode(t);
+        } catch (RuntimeException e) {
+            // the exception itself does not encode (an odd field, say): send its gist
+            RemoteException plain = new RemoteException(t.getClass().getName(), String.valueOf(t.getMessage()),
+                    t.getStackTrace(), null);
+            return serializer.encode(plain);
+        }
+    }
+
+    private void fetch(WorkerInstruction.Fetch f) {
+        try {
+            Connection c = peer(f.peer());
+            Message reply = c.request(new Message.GetData(f.keys()))
+                    .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            if (!(reply instanceof Message.DataReply dr)) {
+                events.add(new WorkerEvent.FetchFailed(f.peer(), f.keys(), "unexpected reply " + reply));
+                return;
+            }
+            Map<String, Long> got = new LinkedHashMap<>();
+            List<String> missing = new ArrayList<>();
+            for (String key : f.keys()) {
+                byte[] b = dr.data().get(key);
+                if (b == null) {
+                    missing.add(key);
+                } else {
+                    data.putBytes(key, b);
+                    got.put(key, (long) b.length);
+                }
+            }
+            events.add(new WorkerEvent.FetchDone(f.peer(), got, missing));
+        } catch (Exception e) {
+            Connection c = peers.remove(f.peer());
+            if (c != null) {
+                c.abort(e);
+            }
+            events.add(new WorkerEvent.FetchFailed(f.peer(), f.keys(), e.toString()));
+        }
+    }
+
+    private Connection peer(String addr) throws IOException {
+        Connection c = peers.get(addr);
+        if (c != null && c.isOpen()) {
+            return c;
+        }
+        peersLock.lock();
+        try {
+            c = peers.get(addr);
+            if (c == null || !c.isOpen()) {
+                c = Connection.connect(addr, Role.PEER, options.comm(), (conn, m, id) -> { });
+                peers.put(addr, c);
+            }
+            return c;
+        } finally {
+            peersLock.unlock();
+        }
+    }
+
+    /** Stops the worker: leaves the scheduler, stops serving peers, drops its data. */
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        events.add(STOP);
+        try {
+            stopped.await(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (ticker != null) {
+            ticker.interrupt();
+        }
+        Connection s = scheduler;
+        if (s != null) {
+            s.close();
+        }
+        server.close();
+        for (Connection c : peers.values()) {
+            c.close();
+        }
+        slots.shutdownNow();
+        data.clear();
+        closed.countDown();
+    }
+}

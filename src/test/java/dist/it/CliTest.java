@@ -1,0 +1,114 @@
+package dist.it;
+
+import dist.Client;
+import dist.Future;
+import dist.comm.CommConfig;
+import dist.comm.Connection;
+import dist.protocol.Message;
+import dist.protocol.Role;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line roles as real processes on 127.0.0.1. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class CliTest {
+    private final Processes procs = new Processes();
+
+    @AfterEach
+    void cleanup() {
+        procs.close();
+    }
+
+    static int square(int x) {
+        return x * x;
+    }
+
+    static int neg(int x) {
+        return -x;
+    }
+
+    static int sum(List<Integer> xs) {
+        return xs.stream().mapToInt(Integer::intValue).sum();
+    }
+
+    @Test
+    void helpAndBadArgumentsExitWithUsage() throws Exception {
+        Processes.Proc help = procs.dist("scheduler", "--help");
+        assertEquals(0, help.awaitExit(Duration.ofSeconds(30)));
+        assertTrue(help.output().contains("--port"), help.output());
+
+        Processes.Proc badOption = procs.dist("scheduler", "--prot", "1");
+        assertEquals(2, badOption.awaitExit(Duration.ofSeconds(30)));
+        assertTrue(badOption.output().contains("unknown option --prot"), badOption.output());
+
+        Processes.Proc badAddress = procs.dist("worker", "localhost-without-port");
+        assertEquals(2, badAddress.awaitExit(Duration.ofSeconds(30)));
+        assertTrue(badAddress.output().contains("must be HOST:PORT"), badAddress.output());
+
+        Processes.Proc badThreads = procs.dist("worker", "127.0.0.1:8786", "--nthreads", "many");
+        assertEquals(2, badThreads.awaitExit(Duration.ofSeconds(30)));
+        assertTrue(badThreads.output().contains("--nthreads must be a whole number"), badThreads.output());
+
+        Processes.Proc noRole = procs.dist("nonsense");
+        assertEquals(2, noRole.awaitExit(Duration.ofSeconds(30)));
+        assertTrue(noRole.output().contains("unknown role 'nonsense'"), noRole.output());
+    }
+
+    @Test
+    void workerWithNoSchedulerSaysWhereItLooked() throws Exception {
+        Processes.Proc w = procs.dist("worker", "127.0.0.1:9", "--connect-timeout", "1");
+        assertEquals(1, w.awaitExit(Duration.ofSeconds(30)));
+        assertTrue(w.output().contains("127.0.0.1:9"), w.output());
+    }
+
+    @Test
+    void schedulerAndTwoWorkersRunTheQuickstartAndNoticeExits() throws Exception {
+        Processes.Proc scheduler = procs.dist("scheduler", "--port", "0");
+        String line = scheduler.awaitLine(l -> l.startsWith("scheduler at: "), Duration.ofSeconds(30));
+        String address = line.substring("scheduler at: ".length()).trim();
+
+        Processes.Proc w1 = procs.dist("worker", address, "--nthreads", "1", "--name", "alice");
+        Processes.Proc w2 = procs.dist("worker", address, "--nthreads", "1", "--name", "bob");
+        w1.awaitLine(l -> l.startsWith("registered with scheduler at: " + address), Duration.ofSeconds(30));
+        w2.awaitLine(l -> l.startsWith("registered with scheduler at: " + address), Duration.ofSeconds(30));
+
+        try (Client client = Client.connect(address)) {
+            List<Future<Integer>> a = client.map(CliTest::square, IntStream.range(0, 10).boxed().toList());
+            List<Future<Integer>> b = client.map(CliTest::neg, a);
+            Future<Integer> total = client.submit(CliTest::sum, b);
+            assertEquals(-285, total.result(Duration.ofSeconds(30)));
+            assertEquals(List.of(0, 1, 4, 9, 16, 25, 36, 49, 64, 81), client.gather(a));
+        }
+
+        try (Connection probe = Connection.connect(address, Role.CLIENT, CommConfig.DEFAULT, (c, m, id) -> { })) {
+            assertEquals(2, workerCount(probe));
+            w2.process.destroy(); // SIGTERM
+            assertNotEquals(-1, w2.awaitExit(Duration.ofSeconds(30)));
+            assertTrue(Processes.eventually(Duration.ofSeconds(10), () -> workerCount(probe) == 1),
+                    "the scheduler should notice the worker's exit");
+        }
+
+        scheduler.process.destroy(); // SIGTERM: clean stop, and its worker follows
+        scheduler.awaitExit(Duration.ofSeconds(30));
+        w1.awaitExit(Duration.ofSeconds(30));
+    }
+
+    private static int workerCount(Connection probe) {
+        try {
+            Message reply = probe.request(new Message.WorkersRequest()).get(10, TimeUnit.SECONDS);
+            return ((Message.WorkersReply) reply).workers().size();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}

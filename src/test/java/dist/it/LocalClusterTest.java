@@ -1,0 +1,120 @@
+package dist.it;
+
+import dist.Client;
+import dist.Future;
+import dist.LocalCluster;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** LocalCluster with thread workers and with worker processes. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class LocalClusterTest {
+    private final Processes procs = new Processes();
+
+    @AfterEach
+    void cleanup() {
+        procs.close();
+    }
+
+    static int square(int x) {
+        return x * x;
+    }
+
+    static int neg(int x) {
+        return -x;
+    }
+
+    static int inc(int x) {
+        return x + 1;
+    }
+
+    static int sum(List<Integer> xs) {
+        return xs.stream().mapToInt(Integer::intValue).sum();
+    }
+
+    static int fail(int x) {
+        throw new IllegalArgumentException("bad input " + x);
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void quickstart(boolean processes) throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(processes)
+                .start();
+             Client client = cluster.client()) {
+            assertEquals(2, cluster.workerCount());
+            List<Future<Integer>> a = client.map(LocalClusterTest::square, IntStream.range(0, 10).boxed().toList());
+            List<Future<Integer>> b = client.map(LocalClusterTest::neg, a);
+            Future<Integer> total = client.submit(LocalClusterTest::sum, b);
+            assertEquals(-285, total.result(Duration.ofSeconds(30)));
+            assertEquals(List.of(0, 1, 4, 9, 16, 25, 36, 49, 64, 81), client.gather(a));
+            assertEquals(11, client.submit(LocalClusterTest::inc, 10).result(Duration.ofSeconds(30)));
+        }
+    }
+
+    @Test
+    void errorsReachTheFutureAndItsDependentsAndTheClusterCarriesOn() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).start();
+             Client client = cluster.client()) {
+            Future<Integer> bad = client.submit(LocalClusterTest::fail, 7);
+            Future<Integer> dependent = client.submit(LocalClusterTest::inc, bad);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> bad.result(Duration.ofSeconds(30)));
+            assertInstanceOf(IllegalArgumentException.class, e.getCause());
+            assertEquals("bad input 7", e.getCause().getMessage());
+            ExecutionException e2 = assertThrows(ExecutionException.class,
+                    () -> dependent.result(Duration.ofSeconds(30)));
+            assertInstanceOf(IllegalArgumentException.class, e2.getCause());
+            assertEquals("error", bad.status());
+            assertEquals(2, client.submit(LocalClusterTest::inc, 1).result(Duration.ofSeconds(30)));
+        }
+    }
+
+    @Test
+    void workerProcessesHaveTheirOwnPidsAndCloseStopsThem() throws Exception {
+        List<Long> pids;
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).processes(true).start()) {
+            pids = cluster.workerPids();
+            assertEquals(2, pids.size());
+            for (long pid : pids) {
+                assertNotEquals(ProcessHandle.current().pid(), pid);
+                assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+            }
+        }
+        for (long pid : pids) {
+            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+                    "worker " + pid + " outlived close()");
+        }
+    }
+
+    @Test
+    void workersDieWithAKilledParent() throws Exception {
+        Processes.Proc host = procs.java("dist.it.LocalClusterHost");
+        String line = host.awaitLine(l -> l.startsWith("pids: "), Duration.ofSeconds(60));
+        long[] pids = Arrays.stream(line.substring(6).trim().split(",")).mapToLong(Long::parseLong).toArray();
+        assertEquals(2, pids.length);
+        host.process.destroyForcibly(); // SIGKILL: no shutdown hook runs in the parent
+        host.awaitExit(Duration.ofSeconds(30));
+        for (long pid : pids) {
+            assertTrue(Processes.eventually(Duration.ofSeconds(30),
+                    () -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)),
+                    "worker " + pid + " outlived its killed parent");
+        }
+    }
+}
