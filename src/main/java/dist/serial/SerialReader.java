@@ -654,8 +654,11 @@ public final class SerialReader {
             String method = readName();
             long flags = readVarint();
             String file = (flags & 1) != 0 ? readName() : null;
-            long z = flags >>> 1;
-            st[i] = new StackTraceElement(decl, method, file, (int) ((z >>> 1) ^ -(z & 1)));
+            String loader = (flags & 2) != 0 ? readName() : null;
+            String module = (flags & 4) != 0 ? readName() : null;
+            String version = (flags & 8) != 0 ? readName() : null;
+            long z = flags >>> 4;
+            st[i] = new StackTraceElement(loader, module, version, decl, method, file, (int) ((z >>> 1) ^ -(z & 1)));
         }
         enter();
         Throwable cause = readThrowableOrNull();

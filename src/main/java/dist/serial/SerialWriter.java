@@ -562,10 +562,23 @@ public final class SerialWriter {
             writeName(e.getClassName());
             writeName(e.getMethodName());
             String file = e.getFileName();
+            String loader = e.getClassLoaderName();
+            String module = e.getModuleName();
+            String version = e.getModuleVersion();
             long line = e.getLineNumber();
-            writeVarint((((line << 1) ^ (line >> 63)) << 1) | (file == null ? 0 : 1));
+            writeVarint((((line << 1) ^ (line >> 63)) << 4) | (file == null ? 0 : 1) | (loader == null ? 0 : 2)
+                    | (module == null ? 0 : 4) | (version == null ? 0 : 8));
             if (file != null) {
                 writeName(file);
+            }
+            if (loader != null) {
+                writeName(loader);
+            }
+            if (module != null) {
+                writeName(module);
+            }
+            if (version != null) {
+                writeName(version);
             }
         }
         enter();
