@@ -179,7 +179,7 @@ public final class SerialReader {
      */
     private int readCount(int minBytes, String what) {
         long n = readVarint();
-        if (n < 0 || n * minBytes > limit - pos) {
+        if (n < 0 || n > (limit - pos) / minBytes) {
             throw error(what + " claims " + Long.toUnsignedString(n) + " elements but only " + (limit - pos)
                     + " bytes remain");
         }
@@ -437,7 +437,7 @@ public final class SerialReader {
         switch (tag) {
             case Tags.BOOLS: {
                 long n = readVarint();
-                if (n < 0 || (n + 7) / 8 > limit - pos) {
+                if (n < 0 || n > (limit - pos) * 8L) {
                     throw error("boolean[] claims " + n + " elements but only " + (limit - pos) + " bytes remain");
                 }
                 boolean[] a = new boolean[(int) n];

@@ -120,7 +120,9 @@ public final class Serializer {
             throw e;
         } catch (StackOverflowError e) {
             throw new DecodeException("input nests too deeply to decode (at byte " + r.position() + ")", e);
-        } catch (RuntimeException | LinkageError e) {
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (RuntimeException | Error e) {
             throw new DecodeException("malformed input at byte " + r.position() + " of " + len + ": " + e, e);
         }
     }
