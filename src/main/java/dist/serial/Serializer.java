@@ -1,6 +1,7 @@
 package dist.serial;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
@@ -12,20 +13,31 @@ import java.util.function.UnaryOperator;
  * byte[] bytes = s.encode(List.of(1, "two", 3.0));
  * List<?> back = (List<?>) s.decode(bytes);
  * }</pre>
+ *
+ * <p>Built in: null, booleans, every primitive box, String, primitive arrays, object arrays, List
+ * and other collections (decoded as ArrayList), Set (LinkedHashSet, or TreeSet for a naturally
+ * ordered SortedSet), Map (LinkedHashMap, or TreeMap), Optional, {@link Ref}, records, enums,
+ * exceptions and serializable lambdas. Anything else needs {@link Registry#register} or
+ * {@link Registry#allow}. Iteration order is kept. Shared or cyclic references are not preserved:
+ * a value reachable twice is written twice.
  */
 public final class Serializer {
 
+    private static final Serializer DEFAULT = new Serializer(Registry.defaults());
+
+    private final Registry registry;
+
     public Serializer(Registry registry) {
-        throw new UnsupportedOperationException("not yet");
+        this.registry = Objects.requireNonNull(registry, "registry");
     }
 
     /** A shared serializer over {@link Registry#defaults()}. */
     public static Serializer defaults() {
-        throw new UnsupportedOperationException("not yet");
+        return DEFAULT;
     }
 
     public Registry registry() {
-        throw new UnsupportedOperationException("not yet");
+        return registry;
     }
 
     public byte[] encode(Object value) {
@@ -37,9 +49,36 @@ public final class Serializer {
      * {@link Registry#oobThreshold()} bytes is not copied but appended to {@code oob} and referenced
      * by index. {@code replacer}, when non-null, sees every non-null object before it is written and
      * may return a substitute (for example a {@link Ref}).
+     *
+     * @throws EncodeException when a value cannot be encoded; the message names its class and the fix
      */
     public byte[] encode(Object value, List<byte[]> oob, UnaryOperator<Object> replacer) {
-        throw new UnsupportedOperationException("not yet");
+        int oobBefore = oob == null ? 0 : oob.size();
+        SerialWriter w = SerialWriter.acquire(registry.snap(), oob, replacer);
+        try {
+            w.writeObject(value);
+            return w.toByteArray();
+        } catch (EncodeException e) {
+            trim(oob, oobBefore);
+            throw e;
+        } catch (StackOverflowError e) {
+            trim(oob, oobBefore);
+            throw new EncodeException("value nests too deeply to encode (does it contain itself?)", e);
+        } catch (RuntimeException e) {
+            trim(oob, oobBefore);
+            throw new EncodeException("cannot encode " + (value == null ? "null" : value.getClass().getName())
+                    + ": " + e, e);
+        } finally {
+            w.release();
+        }
+    }
+
+    private static void trim(List<byte[]> oob, int size) {
+        if (oob != null) {
+            while (oob.size() > size) {
+                oob.remove(oob.size() - 1);
+            }
+        }
     }
 
     public Object decode(byte[] bytes) {
@@ -55,6 +94,34 @@ public final class Serializer {
      * @throws DecodeException for any malformed input; never another exception or error
      */
     public Object decode(byte[] bytes, List<byte[]> oob, ClassLoader loader, Function<String, Object> refs) {
-        throw new UnsupportedOperationException("not yet");
+        if (bytes == null) {
+            throw new DecodeException("no bytes to decode (null)");
+        }
+        return decode(bytes, 0, bytes.length, oob, loader, refs);
+    }
+
+    /** Decodes {@code len} bytes of {@code bytes} from {@code off}; as {@link #decode(byte[], List, ClassLoader, Function)}. */
+    public Object decode(byte[] bytes, int off, int len, List<byte[]> oob, ClassLoader loader,
+                         Function<String, Object> refs) {
+        if (bytes == null) {
+            throw new DecodeException("no bytes to decode (null)");
+        }
+        if (off < 0 || len < 0 || off > bytes.length - len) {
+            throw new DecodeException("range " + off + "+" + len + " outside a byte[" + bytes.length + "]");
+        }
+        SerialReader r = new SerialReader(bytes, off, len, registry.snap(), oob, loader, refs);
+        try {
+            Object v = r.readObject();
+            if (r.position() != r.limit()) {
+                throw r.error((r.limit() - r.position()) + " unexpected bytes after the value");
+            }
+            return v;
+        } catch (DecodeException e) {
+            throw e;
+        } catch (StackOverflowError e) {
+            throw new DecodeException("input nests too deeply to decode (at byte " + r.position() + ")", e);
+        } catch (RuntimeException | LinkageError e) {
+            throw new DecodeException("malformed input at byte " + r.position() + " of " + len + ": " + e, e);
+        }
     }
 }

@@ -1,0 +1,245 @@
+package dist.serial;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+
+/** How one class is encoded: computed once per class and registry configuration. */
+final class ClassInfo {
+
+    final Class<?> type;
+    /** One of the {@link Tags} values that starts this class's encoding. */
+    final int tag;
+    /** The class written on the wire (the registered class for codecs, the declaring class for enums). */
+    final Class<?> wireClass;
+    /** The wire class's alias, or -1. */
+    final int alias;
+    final Codec<Object> codec;
+    final Shape shape;
+    final Object[] enumConstants;
+    final MethodHandle writeReplace;
+    /** Why this class cannot be encoded, for {@link Tags#UNSUPPORTED}. */
+    final String error;
+
+    private ClassInfo(Class<?> type, int tag, Class<?> wireClass, Registry.Snapshot snap, Codec<Object> codec,
+                      Shape shape, Object[] enumConstants, MethodHandle writeReplace, String error) {
+        this.type = type;
+        this.tag = tag;
+        this.wireClass = wireClass;
+        Integer a = wireClass == null ? null : snap.aliasByClass.get(wireClass);
+        this.alias = a == null ? -1 : a;
+        this.codec = codec;
+        this.shape = shape;
+        this.enumConstants = enumConstants;
+        this.writeReplace = writeReplace;
+        this.error = error;
+    }
+
+    private static ClassInfo simple(Class<?> type, int tag, Registry.Snapshot snap) {
+        return new ClassInfo(type, tag, type, snap, null, null, null, null, null);
+    }
+
+    private static ClassInfo unsupported(Class<?> type, Registry.Snapshot snap, String error) {
+        return new ClassInfo(type, Tags.UNSUPPORTED, type, snap, null, null, null, null, error);
+    }
+
+    @SuppressWarnings("unchecked")
+    static ClassInfo of(Class<?> c, Registry.Snapshot snap) {
+        for (Class<?> k = c; k != null; k = k.getSuperclass()) {
+            Codec<?> codec = snap.codecs.get(k);
+            if (codec != null) {
+                return new ClassInfo(c, Tags.CODEC, k, snap, (Codec<Object>) codec, null, null, null, null);
+            }
+        }
+        if (c == String.class) return simple(c, Tags.STRING, snap);
+        if (c == Integer.class) return simple(c, Tags.INT, snap);
+        if (c == Long.class) return simple(c, Tags.LONG, snap);
+        if (c == Boolean.class) return simple(c, Tags.TRUE, snap);
+        if (c == Double.class) return simple(c, Tags.DOUBLE, snap);
+        if (c == Float.class) return simple(c, Tags.FLOAT, snap);
+        if (c == Byte.class) return simple(c, Tags.BYTE, snap);
+        if (c == Short.class) return simple(c, Tags.SHORT, snap);
+        if (c == Character.class) return simple(c, Tags.CHAR, snap);
+        if (c == Ref.class) return simple(c, Tags.REF, snap);
+        if (c == Optional.class) return simple(c, Tags.OPTIONAL, snap);
+        if (c.isArray()) {
+            Class<?> ct = c.getComponentType();
+            if (ct == byte.class) return simple(c, Tags.BYTES, snap);
+            if (ct == boolean.class) return simple(c, Tags.BOOLS, snap);
+            if (ct == short.class) return simple(c, Tags.SHORTS, snap);
+            if (ct == char.class) return simple(c, Tags.CHARS, snap);
+            if (ct == int.class) return simple(c, Tags.INTS, snap);
+            if (ct == long.class) return simple(c, Tags.LONGS, snap);
+            if (ct == float.class) return simple(c, Tags.FLOATS, snap);
+            if (ct == double.class) return simple(c, Tags.DOUBLES, snap);
+            return new ClassInfo(c, Tags.OBJECTS, ct, snap, null, null, null, null, null);
+        }
+        if (c.isRecord()) {
+            try {
+                return new ClassInfo(c, Tags.RECORD, c, snap, null, Shape.ofRecord(c), null, null, null);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return unsupported(c, snap, "record " + c.getName() + " is not accessible (" + e
+                        + "); open its package to dist.serial or " + fixes(c));
+            }
+        }
+        if (Enum.class.isAssignableFrom(c)) {
+            Class<?> decl = c.isEnum() ? c : c.getSuperclass();
+            return new ClassInfo(c, Tags.ENUM, decl, snap, null, null, decl.getEnumConstants(), null, null);
+        }
+        if (Throwable.class.isAssignableFrom(c)) return simple(c, Tags.THROWABLE, snap);
+        if (c.isSynthetic() || c.isHidden()) {
+            MethodHandle wr = Lambdas.writeReplace(c);
+            if (wr != null) {
+                return new ClassInfo(c, Tags.LAMBDA, null, snap, null, null, null, wr, null);
+            }
+            if (!java.io.Serializable.class.isAssignableFrom(c) && c.getInterfaces().length > 0) {
+                return unsupported(c, snap, "lambda " + c.getName() + " is not serializable: make its target"
+                        + " interface extend java.io.Serializable (for example dist's Fn1), or cast it to"
+                        + " (Fn1<A, R> & java.io.Serializable)");
+            }
+        }
+        if (SortedSet.class.isAssignableFrom(c)) return simple(c, Tags.SORTED_SET, snap);
+        if (Set.class.isAssignableFrom(c)) return simple(c, Tags.SET, snap);
+        if (Collection.class.isAssignableFrom(c)) return simple(c, Tags.LIST, snap);
+        if (SortedMap.class.isAssignableFrom(c)) return simple(c, Tags.SORTED_MAP, snap);
+        if (Map.class.isAssignableFrom(c)) return simple(c, Tags.MAP, snap);
+        if (snap.allowed(c.getName())) {
+            try {
+                Shape s = Shape.ofObject(c);
+                return new ClassInfo(c, Tags.OBJECT, c, snap, null, s, null, null, s.error);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return unsupported(c, snap, "allow-listed class " + c.getName() + " cannot be accessed field by"
+                        + " field (" + e + "); register a codec with Registry.register(" + c.getName()
+                        + ".class, codec)");
+            }
+        }
+        return unsupported(c, snap, "cannot encode " + c.getName() + ": it is not a built-in type, record, enum,"
+                + " exception or serializable lambda; " + fixes(c));
+    }
+
+    static String fixes(Class<?> c) {
+        return fixes(c.getName());
+    }
+
+    static String fixes(String name) {
+        int dot = name.lastIndexOf('.');
+        String pkg = dot < 0 ? "" : " or allow(\"" + name.substring(0, dot) + ".*\")";
+        return "register a codec with Registry.register(" + name.replace('$', '.') + ".class, codec) or allow"
+                + " field-by-field encoding with Registry.allow(\"" + name + "\")" + pkg;
+    }
+
+    /** Kinds of record components and fields: primitives are written untagged. */
+    static final int P_BOOLEAN = 0, P_BYTE = 1, P_SHORT = 2, P_CHAR = 3, P_INT = 4, P_LONG = 5, P_FLOAT = 6,
+            P_DOUBLE = 7, P_REF = 8;
+
+    static int slotKind(Class<?> t) {
+        if (t == boolean.class) return P_BOOLEAN;
+        if (t == byte.class) return P_BYTE;
+        if (t == short.class) return P_SHORT;
+        if (t == char.class) return P_CHAR;
+        if (t == int.class) return P_INT;
+        if (t == long.class) return P_LONG;
+        if (t == float.class) return P_FLOAT;
+        if (t == double.class) return P_DOUBLE;
+        return P_REF;
+    }
+
+    /** A record component or a field. The getter is typed (Object)T, the setter (Object,T)void. */
+    record Slot(String name, int kind, Class<?> type, MethodHandle getter, MethodHandle setter) {
+    }
+
+    /**
+     * The components of a record (with its canonical constructor typed (Object[])Object) or the fields
+     * of an allow-listed class (with its no-arg constructor typed ()Object).
+     */
+    static final class Shape {
+        final Slot[] slots;
+        final MethodHandle ctor;
+        final String error;
+
+        private Shape(Slot[] slots, MethodHandle ctor, String error) {
+            this.slots = slots;
+            this.ctor = ctor;
+            this.error = error;
+        }
+
+        private static MethodType getterType(Class<?> t) {
+            return MethodType.methodType(t.isPrimitive() ? t : Object.class, Object.class);
+        }
+
+        static Shape ofRecord(Class<?> c) throws ReflectiveOperationException {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            RecordComponent[] rc = c.getRecordComponents();
+            Slot[] slots = new Slot[rc.length];
+            Class<?>[] types = new Class<?>[rc.length];
+            for (int i = 0; i < rc.length; i++) {
+                Method m = rc[i].getAccessor();
+                m.setAccessible(true);
+                Class<?> t = rc[i].getType();
+                types[i] = t;
+                MethodHandle g = lookup.unreflect(m).asType(getterType(t));
+                slots[i] = new Slot(rc[i].getName(), slotKind(t), t, g, null);
+            }
+            Constructor<?> k = c.getDeclaredConstructor(types);
+            k.setAccessible(true);
+            MethodHandle ctor = lookup.unreflectConstructor(k)
+                    .asType(MethodType.methodType(Object.class, types))
+                    .asSpreader(Object[].class, types.length)
+                    .asType(MethodType.methodType(Object.class, Object[].class));
+            return new Shape(slots, ctor, null);
+        }
+
+        static Shape ofObject(Class<?> c) throws ReflectiveOperationException {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            List<Class<?>> chain = new ArrayList<>();
+            for (Class<?> k = c; k != null && k != Object.class; k = k.getSuperclass()) {
+                chain.add(0, k);
+            }
+            List<Slot> slots = new ArrayList<>();
+            for (Class<?> k : chain) {
+                for (Field f : k.getDeclaredFields()) {
+                    int mod = f.getModifiers();
+                    if (Modifier.isStatic(mod) || Modifier.isTransient(mod)) {
+                        continue;
+                    }
+                    f.setAccessible(true);
+                    Class<?> t = f.getType();
+                    MethodHandle g = lookup.unreflectGetter(f).asType(getterType(t));
+                    MethodHandle s = lookup.unreflectSetter(f).asType(
+                            MethodType.methodType(void.class, Object.class, t.isPrimitive() ? t : Object.class));
+                    slots.add(new Slot(k.getName() + "." + f.getName(), slotKind(t), t, g, s));
+                }
+            }
+            MethodHandle ctor = null;
+            String error = null;
+            if (Modifier.isAbstract(c.getModifiers()) || c.isInterface()) {
+                error = c.getName() + " is abstract; register a codec with Registry.register(" + c.getName()
+                        + ".class, codec)";
+            } else {
+                try {
+                    Constructor<?> k = c.getDeclaredConstructor();
+                    k.setAccessible(true);
+                    ctor = lookup.unreflectConstructor(k).asType(MethodType.methodType(Object.class));
+                } catch (NoSuchMethodException e) {
+                    error = "allow-listed class " + c.getName() + " has no no-arg constructor, so it cannot be"
+                            + " rebuilt field by field; register a codec with Registry.register("
+                            + c.getName().replace('$', '.') + ".class, codec) or add a no-arg constructor";
+                }
+            }
+            return new Shape(slots.toArray(Slot[]::new), ctor, error);
+        }
+    }
+}

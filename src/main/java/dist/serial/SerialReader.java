@@ -1,0 +1,703 @@
+package dist.serial;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.SerializedLambda;
+import java.lang.invoke.VarHandle;
+import java.lang.reflect.Array;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * The decoding side, handed to a {@link Codec}: the mirror of {@link SerialWriter}. Every read
+ * checks the bytes that remain and throws {@link DecodeException} on malformed input.
+ *
+ * <pre>{@code
+ * public Pt read(SerialReader in) {
+ *     int x = in.readZigzagInt();
+ *     String label = in.readString();
+ *     List<?> tags = (List<?>) in.readObject();
+ *     return new Pt(x, label, tags);
+ * }
+ * }</pre>
+ */
+public final class SerialReader {
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final ClassLoader OWN = SerialReader.class.getClassLoader();
+    /** Classes found through this library's own loader (only successful loads, so bounded). */
+    private static final ConcurrentHashMap<String, Class<?>> OWN_CLASSES = new ConcurrentHashMap<>();
+    /** Initial capacity cap, so a lying element count cannot make us allocate before bytes arrive. */
+    private static final int PREALLOC = 1024;
+
+    private final byte[] buf;
+    private int pos;
+    private final int limit;
+    private final Registry.Snapshot snap;
+    private final List<byte[]> oob;
+    private final ClassLoader loader;
+    private final Function<String, Object> refs;
+    private final int maxDepth;
+    private int depth;
+    private String[] names;
+    private Class<?>[] classes;
+    private int nnames;
+
+    SerialReader(byte[] buf, int off, int len, Registry.Snapshot snap, List<byte[]> oob, ClassLoader loader,
+                 Function<String, Object> refs) {
+        this.buf = buf;
+        this.pos = off;
+        this.limit = off + len;
+        this.snap = snap;
+        this.oob = oob;
+        this.loader = loader == null ? OWN : loader;
+        this.refs = refs;
+        this.maxDepth = snap.maxDepth;
+    }
+
+    int position() {
+        return pos;
+    }
+
+    int limit() {
+        return limit;
+    }
+
+    /** Bytes not read yet. */
+    public int remaining() {
+        return limit - pos;
+    }
+
+    DecodeException error(String message) {
+        return new DecodeException(message + " (at byte " + pos + " of " + limit + ")");
+    }
+
+    private DecodeException truncated() {
+        return error("input ends in the middle of a value (truncated?)");
+    }
+
+    // ------------------------------------------------------------------ raw reads
+
+    /** One byte, 0..255. */
+    public int readByte() {
+        if (pos >= limit) {
+            throw truncated();
+        }
+        return buf[pos++] & 0xFF;
+    }
+
+    public boolean readBoolean() {
+        int b = readByte();
+        if (b > 1) {
+            throw error("boolean byte " + b + " is neither 0 nor 1");
+        }
+        return b == 1;
+    }
+
+    /** An unsigned varint as written by {@link SerialWriter#writeVarint(long)}. */
+    public long readVarint() {
+        byte[] b = buf;
+        int p = pos;
+        long v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (p >= limit) {
+                throw truncated();
+            }
+            int x = b[p++];
+            v |= (long) (x & 0x7F) << shift;
+            if (x >= 0) {
+                pos = p;
+                return v;
+            }
+        }
+        throw error("varint longer than 10 bytes");
+    }
+
+    private int readVarint32() {
+        if (pos < limit) {
+            int x = buf[pos];
+            if (x >= 0) {
+                pos++;
+                return x;
+            }
+        }
+        long v = readVarint();
+        if ((v >>> 32) != 0) {
+            throw error("varint " + Long.toUnsignedString(v) + " does not fit 32 bits");
+        }
+        return (int) v;
+    }
+
+    /** A signed zigzag varint. */
+    public long readZigzag() {
+        long v = readVarint();
+        return (v >>> 1) ^ -(v & 1);
+    }
+
+    /** A signed zigzag varint that must fit an int. */
+    public int readZigzagInt() {
+        int v = readVarint32();
+        return (v >>> 1) ^ -(v & 1);
+    }
+
+    public double readDouble() {
+        need(8);
+        double d = Double.longBitsToDouble((long) LONGS.get(buf, pos));
+        pos += 8;
+        return d;
+    }
+
+    public float readFloat() {
+        need(4);
+        float f = Float.intBitsToFloat((int) INTS.get(buf, pos));
+        pos += 4;
+        return f;
+    }
+
+    private void need(int n) {
+        if (n > limit - pos) {
+            throw truncated();
+        }
+    }
+
+    /**
+     * A count of things that take at least {@code minBytes} bytes each, checked against what
+     * remains so that nothing is allocated for bytes that are not there.
+     */
+    private int readCount(int minBytes, String what) {
+        long n = readVarint();
+        if (n < 0 || n * minBytes > limit - pos) {
+            throw error(what + " claims " + Long.toUnsignedString(n) + " elements but only " + (limit - pos)
+                    + " bytes remain");
+        }
+        return (int) n;
+    }
+
+    /** A non-null string as written by {@link SerialWriter#writeString(String)}. */
+    public String readString() {
+        int n = readCount(1, "string");
+        String s = new String(buf, pos, n, StandardCharsets.UTF_8);
+        pos += n;
+        return s;
+    }
+
+    /** A byte array as written by {@link SerialWriter#writeBytes(byte[])}. */
+    public byte[] readBytes() {
+        int n = readCount(1, "byte[]");
+        byte[] b = Arrays.copyOfRange(buf, pos, pos + n);
+        pos += n;
+        return b;
+    }
+
+    // ------------------------------------------------------------------ names and classes
+
+    private int readNameIndex() {
+        long x = readVarint();
+        if (x == 0) {
+            String name = readString();
+            if (names == null) {
+                names = new String[8];
+                classes = new Class<?>[8];
+            } else if (nnames == names.length) {
+                names = Arrays.copyOf(names, nnames * 2);
+                classes = Arrays.copyOf(classes, nnames * 2);
+            }
+            names[nnames] = name;
+            return nnames++;
+        }
+        if ((x & 1) == 1) {
+            Class<?> c = snap.aliased(x >>> 1);
+            if (c == null) {
+                throw error("unknown class alias " + (x >>> 1) + "; both ends must register the same aliases");
+            }
+            return -1 - (int) Math.min(x >>> 1, Integer.MAX_VALUE - 1);
+        }
+        long i = (x >>> 1) - 1;
+        if (i >= nnames) {
+            throw error("back-reference to name #" + i + " but only " + nnames + " were defined");
+        }
+        return (int) i;
+    }
+
+    private String readName() {
+        int i = readNameIndex();
+        return i >= 0 ? names[i] : snap.aliased(-1L - i).getName();
+    }
+
+    private Class<?> readClass() {
+        int i = readNameIndex();
+        if (i < 0) {
+            return snap.aliased(-1L - i);
+        }
+        Class<?> c = classes[i];
+        if (c == null) {
+            c = load(names[i]);
+            classes[i] = c;
+        }
+        return c;
+    }
+
+    private Class<?> load(String name) {
+        Class<?> c = tryLoad(name);
+        if (c == null) {
+            throw error("class " + name + " cannot be loaded here; put it on this process's class path or decode"
+                    + " with a ClassLoader that has it");
+        }
+        return c;
+    }
+
+    /** The class, or null when this loader does not have it. */
+    private Class<?> tryLoad(String name) {
+        if (loader == OWN) {
+            Class<?> c = OWN_CLASSES.get(name);
+            if (c != null) {
+                return c;
+            }
+        }
+        try {
+            Class<?> c = Class.forName(name, false, loader);
+            if (loader == OWN) {
+                OWN_CLASSES.putIfAbsent(name, c);
+            }
+            return c;
+        } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private ClassInfo readClassInfo() {
+        return snap.info(readClass());
+    }
+
+    // ------------------------------------------------------------------ values
+
+    private void enter() {
+        if (++depth > maxDepth) {
+            throw error("values nest deeper than " + maxDepth + " levels; raise Registry.maxDepth(int) if this"
+                    + " input is trusted");
+        }
+    }
+
+    /** Any value written by {@link SerialWriter#writeObject(Object)}. */
+    public Object readObject() {
+        int tag = readByte();
+        switch (tag) {
+            case Tags.NULL:
+                return null;
+            case Tags.FALSE:
+                return Boolean.FALSE;
+            case Tags.TRUE:
+                return Boolean.TRUE;
+            case Tags.INT:
+                return readZigzagInt();
+            case Tags.LONG:
+                return readZigzag();
+            case Tags.STRING:
+                return readString();
+            case Tags.DOUBLE:
+                return readDouble();
+            case Tags.FLOAT:
+                return readFloat();
+            case Tags.BYTE:
+                return (byte) readByte();
+            case Tags.SHORT: {
+                int v = readZigzagInt();
+                if (v != (short) v) {
+                    throw error("short value " + v + " out of range");
+                }
+                return (short) v;
+            }
+            case Tags.CHAR: {
+                int v = readVarint32();
+                if (v != (char) v) {
+                    throw error("char value " + v + " out of range");
+                }
+                return (char) v;
+            }
+            case Tags.BYTES:
+                return readBytes();
+            case Tags.BYTES_OOB: {
+                long i = readVarint();
+                int n = oob == null ? 0 : oob.size();
+                if (i < 0 || i >= n) {
+                    throw error("out-of-band buffer #" + Long.toUnsignedString(i) + " referenced but " + n
+                            + (oob == null ? " were passed (pass the frames that came with this message)" : " exist"));
+                }
+                return oob.get((int) i);
+            }
+            case Tags.BOOLS:
+            case Tags.SHORTS:
+            case Tags.CHARS:
+            case Tags.INTS:
+            case Tags.LONGS:
+            case Tags.FLOATS:
+            case Tags.DOUBLES:
+                return readPrimitiveArray(tag);
+            case Tags.OBJECTS:
+                return readObjectArray();
+            case Tags.LIST: {
+                int n = readCount(1, "list");
+                enter();
+                ArrayList<Object> list = new ArrayList<>(Math.min(n, PREALLOC));
+                for (int i = 0; i < n; i++) {
+                    list.add(readObject());
+                }
+                depth--;
+                return list;
+            }
+            case Tags.SET:
+            case Tags.SORTED_SET: {
+                int n = readCount(1, "set");
+                enter();
+                java.util.Set<Object> set = tag == Tags.SET
+                        ? LinkedHashSet.newLinkedHashSet(Math.min(n, PREALLOC))
+                        : new TreeSet<>();
+                for (int i = 0; i < n; i++) {
+                    set.add(readObject());
+                }
+                depth--;
+                return set;
+            }
+            case Tags.MAP:
+            case Tags.SORTED_MAP: {
+                int n = readCount(2, "map");
+                enter();
+                Map<Object, Object> map = tag == Tags.MAP
+                        ? LinkedHashMap.newLinkedHashMap(Math.min(n, PREALLOC))
+                        : new TreeMap<>();
+                for (int i = 0; i < n; i++) {
+                    Object k = readObject();
+                    map.put(k, readObject());
+                }
+                depth--;
+                return map;
+            }
+            case Tags.OPTIONAL_EMPTY:
+                return Optional.empty();
+            case Tags.OPTIONAL: {
+                enter();
+                Object v = readObject();
+                depth--;
+                return Optional.ofNullable(v);
+            }
+            case Tags.REF: {
+                String key = readString();
+                return refs != null ? refs.apply(key) : new Ref(key);
+            }
+            case Tags.RECORD:
+                return readRecord();
+            case Tags.ENUM: {
+                ClassInfo ci = readClassInfo();
+                if (ci.tag != Tags.ENUM) {
+                    throw error("class " + ci.type.getName() + " is not an enum");
+                }
+                long ord = readVarint();
+                if (ord < 0 || ord >= ci.enumConstants.length) {
+                    throw error("enum " + ci.type.getName() + " has no constant #" + ord + " (it has "
+                            + ci.enumConstants.length + "); are both ends running the same code?");
+                }
+                return ci.enumConstants[(int) ord];
+            }
+            case Tags.THROWABLE:
+                return readThrowable();
+            case Tags.LAMBDA:
+                return readLambda();
+            case Tags.CODEC: {
+                Class<?> c = readClass();
+                ClassInfo ci = snap.info(c);
+                if (ci.tag != Tags.CODEC || ci.wireClass != c) {
+                    throw error("no codec is registered for " + c.getName() + "; " + ClassInfo.fixes(c));
+                }
+                enter();
+                Object v = ci.codec.read(this);
+                depth--;
+                return v;
+            }
+            case Tags.OBJECT:
+                return readAllowedObject();
+            default:
+                throw error("unknown type tag " + tag);
+        }
+    }
+
+    private Object readPrimitiveArray(int tag) {
+        switch (tag) {
+            case Tags.BOOLS: {
+                long n = readVarint();
+                if (n < 0 || (n + 7) / 8 > limit - pos) {
+                    throw error("boolean[] claims " + n + " elements but only " + (limit - pos) + " bytes remain");
+                }
+                boolean[] a = new boolean[(int) n];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (buf[pos + (i >>> 3)] & (1 << (i & 7))) != 0;
+                }
+                pos += (int) ((n + 7) / 8);
+                return a;
+            }
+            case Tags.SHORTS: {
+                short[] a = new short[readCount(1, "short[]")];
+                for (int i = 0; i < a.length; i++) {
+                    int v = readZigzagInt();
+                    if (v != (short) v) {
+                        throw error("short value " + v + " out of range");
+                    }
+                    a[i] = (short) v;
+                }
+                return a;
+            }
+            case Tags.CHARS: {
+                char[] a = new char[readCount(1, "char[]")];
+                for (int i = 0; i < a.length; i++) {
+                    int v = readVarint32();
+                    if (v != (char) v) {
+                        throw error("char value " + v + " out of range");
+                    }
+                    a[i] = (char) v;
+                }
+                return a;
+            }
+            case Tags.INTS: {
+                int[] a = new int[readCount(1, "int[]")];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = readZigzagInt();
+                }
+                return a;
+            }
+            case Tags.LONGS: {
+                long[] a = new long[readCount(1, "long[]")];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = readZigzag();
+                }
+                return a;
+            }
+            case Tags.FLOATS: {
+                float[] a = new float[readCount(4, "float[]")];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = Float.intBitsToFloat((int) INTS.get(buf, pos));
+                    pos += 4;
+                }
+                return a;
+            }
+            default: {
+                double[] a = new double[readCount(8, "double[]")];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = Double.longBitsToDouble((long) LONGS.get(buf, pos));
+                    pos += 8;
+                }
+                return a;
+            }
+        }
+    }
+
+    private Object readObjectArray() {
+        Class<?> ct = readClass();
+        if (ct.isPrimitive()) {
+            throw error("object array of primitive component " + ct.getName());
+        }
+        int n = readCount(1, "array");
+        Object[] a = (Object[]) Array.newInstance(ct, n);
+        enter();
+        for (int i = 0; i < n; i++) {
+            Object v = readObject();
+            if (v != null && !ct.isInstance(v)) {
+                throw error(v.getClass().getName() + " in an array of " + ct.getName());
+            }
+            a[i] = v;
+        }
+        depth--;
+        return a;
+    }
+
+    private Object readSlot(ClassInfo.Slot s) {
+        return switch (s.kind()) {
+            case ClassInfo.P_INT -> readZigzagInt();
+            case ClassInfo.P_LONG -> readZigzag();
+            case ClassInfo.P_BOOLEAN -> readBoolean();
+            case ClassInfo.P_DOUBLE -> readDouble();
+            case ClassInfo.P_FLOAT -> readFloat();
+            case ClassInfo.P_BYTE -> (byte) readByte();
+            case ClassInfo.P_SHORT -> {
+                int v = readZigzagInt();
+                if (v != (short) v) {
+                    throw error("short value " + v + " out of range");
+                }
+                yield (short) v;
+            }
+            case ClassInfo.P_CHAR -> {
+                int v = readVarint32();
+                if (v != (char) v) {
+                    throw error("char value " + v + " out of range");
+                }
+                yield (char) v;
+            }
+            default -> readObject();
+        };
+    }
+
+    private Object readRecord() {
+        ClassInfo ci = readClassInfo();
+        if (ci.tag != Tags.RECORD) {
+            throw error("class " + ci.type.getName() + " is not a record here"
+                    + (ci.tag == Tags.UNSUPPORTED ? "; " + ClassInfo.fixes(ci.type) : ""));
+        }
+        ClassInfo.Slot[] slots = ci.shape.slots;
+        Object[] args = new Object[slots.length];
+        enter();
+        for (int i = 0; i < slots.length; i++) {
+            Object v = readSlot(slots[i]);
+            if (v != null && slots[i].kind() == ClassInfo.P_REF && !wrap(slots[i].type()).isInstance(v)) {
+                throw error("record " + ci.type.getName() + "." + slots[i].name() + " expects "
+                        + slots[i].type().getName() + " but the input has " + v.getClass().getName());
+            }
+            args[i] = v;
+        }
+        depth--;
+        try {
+            return ci.shape.ctor.invokeExact(args);
+        } catch (RuntimeException e) {
+            throw new DecodeException("record " + ci.type.getName() + " rejected the decoded components: " + e, e);
+        } catch (Throwable t) {
+            throw new DecodeException("record " + ci.type.getName() + " could not be built: " + t, t);
+        }
+    }
+
+    private static Class<?> wrap(Class<?> t) {
+        return t.isPrimitive() ? MethodType.methodType(t).wrap().returnType() : t;
+    }
+
+    private Object readAllowedObject() {
+        Class<?> c = readClass();
+        ClassInfo ci = snap.info(c);
+        if (ci.tag != Tags.OBJECT) {
+            throw error("class " + c.getName() + " is not allowed to be decoded; " + ClassInfo.fixes(c));
+        }
+        if (ci.error != null) {
+            throw error(ci.error);
+        }
+        Object o;
+        try {
+            o = ci.shape.ctor.invokeExact();
+        } catch (Throwable t) {
+            throw new DecodeException("the no-arg constructor of " + c.getName() + " failed: " + t, t);
+        }
+        enter();
+        try {
+            for (ClassInfo.Slot s : ci.shape.slots) {
+                MethodHandle set = s.setter();
+                switch (s.kind()) {
+                    case ClassInfo.P_INT -> set.invokeExact(o, readZigzagInt());
+                    case ClassInfo.P_LONG -> set.invokeExact(o, readZigzag());
+                    case ClassInfo.P_BOOLEAN -> set.invokeExact(o, readBoolean());
+                    case ClassInfo.P_DOUBLE -> set.invokeExact(o, readDouble());
+                    case ClassInfo.P_FLOAT -> set.invokeExact(o, readFloat());
+                    case ClassInfo.P_BYTE -> set.invokeExact(o, (byte) readByte());
+                    case ClassInfo.P_SHORT -> set.invokeExact(o, (short) readSlot(s));
+                    case ClassInfo.P_CHAR -> set.invokeExact(o, (char) readSlot(s));
+                    default -> {
+                        Object v = readObject();
+                        if (v != null && !s.type().isInstance(v)) {
+                            throw error("field " + s.name() + " expects " + s.type().getName() + " but the input has "
+                                    + v.getClass().getName());
+                        }
+                        set.invokeExact(o, v);
+                    }
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new DecodeException("setting a field of " + c.getName() + " failed: " + t, t);
+        }
+        depth--;
+        return o;
+    }
+
+    private String readNullableString() {
+        int tag = readByte();
+        if (tag == Tags.NULL) {
+            return null;
+        }
+        if (tag != Tags.STRING) {
+            throw error("expected a string, found tag " + tag);
+        }
+        return readString();
+    }
+
+    private Throwable readThrowableOrNull() {
+        Object v = readObject();
+        if (v != null && !(v instanceof Throwable)) {
+            throw error("expected an exception, found " + v.getClass().getName());
+        }
+        return (Throwable) v;
+    }
+
+    private Object readThrowable() {
+        String className = readName();
+        String message = readNullableString();
+        int n = readCount(3, "stack trace");
+        StackTraceElement[] st = new StackTraceElement[n];
+        for (int i = 0; i < n; i++) {
+            String decl = readName();
+            String method = readName();
+            long flags = readVarint();
+            String file = (flags & 1) != 0 ? readName() : null;
+            String loader = (flags & 2) != 0 ? readName() : null;
+            String module = (flags & 4) != 0 ? readName() : null;
+            String version = (flags & 8) != 0 ? readName() : null;
+            long z = flags >>> 4;
+            st[i] = new StackTraceElement(loader, module, version, decl, method, file, (int) ((z >>> 1) ^ -(z & 1)));
+        }
+        enter();
+        Throwable cause = readThrowableOrNull();
+        int ns = readCount(1, "suppressed exceptions");
+        Throwable[] suppressed = new Throwable[ns];
+        for (int i = 0; i < ns; i++) {
+            suppressed[i] = readThrowableOrNull();
+        }
+        depth--;
+        Throwable t = Throwables.rebuild(tryLoad(className), className, message, cause);
+        t.setStackTrace(st);
+        for (Throwable s : suppressed) {
+            if (s != null && s != t) {
+                t.addSuppressed(s);
+            }
+        }
+        return t;
+    }
+
+    private Object readLambda() {
+        String capturing = readName();
+        String fiClass = readName();
+        String fiMethod = readString();
+        String fiSig = readString();
+        int implKind = readVarint32();
+        String implClass = readName();
+        String implMethod = readString();
+        String implSig = readString();
+        String instantiated = readString();
+        int n = readCount(1, "captured arguments");
+        Object[] args = new Object[n];
+        enter();
+        for (int i = 0; i < n; i++) {
+            args[i] = readObject();
+        }
+        depth--;
+        Class<?> c = load(capturing);
+        SerializedLambda sl = new SerializedLambda(c, fiClass, fiMethod, fiSig, implKind, implClass, implMethod,
+                implSig, instantiated, args);
+        return Lambdas.deserialize(c, sl);
+    }
+}
