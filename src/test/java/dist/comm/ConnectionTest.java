@@ -206,6 +206,17 @@ class ConnectionTest {
             assertTrue(((Throwable) cause2).getMessage().contains("5 of 100 bytes"), ((Throwable) cause2).getMessage());
             assertTrue(log.waitFor("inside a message", Duration.ofSeconds(10)), log.lines.toString());
             assertEquals(new Message.Ping(3), good.request(new Message.Ping(3)).get(10, TimeUnit.SECONDS));
+
+            // well-formed frames whose header is no message
+            try (SocketChannel bad = rawHandshaken(s.port())) {
+                ByteBuffer b = ByteBuffer.allocate(4 + 1 + 8 + 8 + 2);
+                b.putInt(1).put((byte) 1).putLong(7).putLong(2).put((byte) 0xff).put((byte) 3).flip();
+                bad.write(b);
+                assertEquals(-1, readUntilClosed(bad));
+            }
+            Throwable cause3 = (Throwable) serverSide.closed.poll(10, TimeUnit.SECONDS);
+            assertTrue(cause3.getMessage().contains("does not decode"), cause3.getMessage());
+            assertEquals(new Message.Ping(4), good.request(new Message.Ping(4)).get(10, TimeUnit.SECONDS));
             assertTrue(good.isOpen());
         }
     }
