@@ -1,69 +1,517 @@
 package dist.comm;
 
+import dist.protocol.Envelope;
+import dist.protocol.FrameFormatException;
+import dist.protocol.FrameLimits;
+import dist.protocol.FrameReader;
+import dist.protocol.FrameWriter;
+import dist.protocol.Handshake;
+import dist.protocol.HandshakeException;
 import dist.protocol.Message;
 import dist.protocol.Role;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One framed, handshaken TCP connection. One virtual thread reads and hands messages to the
  * {@link Handler}; sends never block on the network for long: messages queued while a write is
  * in flight go out together in one gathering write.
+ *
+ * <pre>{@code
+ * try (Connection c = Connection.connect("127.0.0.1:8786", Role.CLIENT, CommConfig.DEFAULT,
+ *         (conn, msg, id) -> System.out.println("got " + msg))) {
+ *     c.send(new Message.Ping(1));
+ *     Message reply = c.request(new Message.WorkersRequest()).get(5, TimeUnit.SECONDS);
+ * }
+ * }</pre>
  */
 public final class Connection implements AutoCloseable {
+
+    static final System.Logger LOG = System.getLogger("dist.comm");
+
+    private static final int OPEN = 0;
+    private static final int CLOSING = 1;
+    private static final int CLOSED = 2;
+
+    /** How long a cleanly closing side waits for the peer's end of stream before it closes anyway. */
+    static final Duration CLOSE_LINGER = Duration.ofSeconds(2);
+    /** At most this many bytes or buffers go to one write call (bounds the JDK's staging buffers). */
+    private static final long WRITE_WINDOW_BYTES = 4L << 20;
+    private static final int WRITE_WINDOW_BUFFERS = 512;
+    /** Write rounds a sender does for others before it hands the rest to a writer thread. */
+    private static final int SENDER_ROUNDS = 2;
+
+    private final SocketChannel channel;
+    private final Role peerRole;
+    private final String peerAddress;
+    private final CommConfig config;
+    private final Codec codec;
+    private final FrameReader reader;
+    private volatile Handler handler;
+    private Runnable onTerminated = () -> { };
+
+    private final ConcurrentLinkedQueue<ByteBuffer[]> queue = new ConcurrentLinkedQueue<>();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final AtomicBoolean writerScheduled = new AtomicBoolean();
+    private final AtomicLong nextRequestId = new AtomicLong();
+    private final Map<Long, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
+    private final AtomicInteger state = new AtomicInteger(OPEN);
+    private volatile Throwable closeCause;
+
+    Connection(SocketChannel channel, Role peerRole, String peerAddress, CommConfig config, Codec codec) {
+        this.channel = channel;
+        this.peerRole = peerRole;
+        this.peerAddress = peerAddress;
+        this.config = config;
+        this.codec = codec;
+        this.reader = new FrameReader(channel, new FrameLimits(config.maxFrames(), config.maxFrameBytes()));
+    }
+
+    // ------------------------------------------------------------------ connecting
 
     /**
      * Connects to {@code hostPort} ("host:port"), retrying with back-off until
      * {@link CommConfig#connectTimeout()}, and completes the handshake as {@code role}.
+     *
+     * @throws IllegalArgumentException if {@code hostPort} is not "host:port"
+     * @throws HandshakeException       if the peer is not a dist endpoint of this protocol version
+     * @throws IOException              if no connection could be made within the connect timeout
      */
     public static Connection connect(String hostPort, Role role, CommConfig config, Handler handler)
             throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        return connect(hostPort, role, config, handler, Codec.DEFAULT);
     }
 
-    /** Queues a one-way message. */
+    static Connection connect(String hostPort, Role role, CommConfig config, Handler handler, Codec codec)
+            throws IOException {
+        HostPort target = HostPort.parse(hostPort);
+        long start = System.nanoTime();
+        long deadline = start + config.connectTimeout().toNanos();
+        long delayMillis = 10;
+        int attempts = 0;
+        while (true) {
+            attempts++;
+            SocketChannel ch = SocketChannel.open();
+            try {
+                InetSocketAddress addr = new InetSocketAddress(target.host(), target.port());
+                if (addr.isUnresolved()) {
+                    throw new java.net.UnknownHostException("cannot resolve host '" + target.host() + "'");
+                }
+                long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+                ch.socket().connect(addr, (int) Math.min(left, Integer.MAX_VALUE));
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                Role peer = handshake(ch, role, config.handshakeTimeout(), hostPort);
+                Connection c = new Connection(ch, peer, hostPort, config, codec);
+                c.start(handler);
+                return c;
+            } catch (HandshakeException e) {
+                closeQuietly(ch);
+                throw e; // a wrong peer does not become right by retrying
+            } catch (IOException e) {
+                closeQuietly(ch);
+                long now = System.nanoTime();
+                if (now + TimeUnit.MILLISECONDS.toNanos(delayMillis) - deadline > 0) {
+                    throw new IOException("could not connect to " + hostPort + " within "
+                            + format(Duration.ofNanos(now - start)) + " (" + attempts + " attempts; last error: "
+                            + e + "); is the peer running, and is CommConfig.connectTimeout long enough?", e);
+                }
+                try {
+                    Thread.sleep(delayMillis);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted while connecting to " + hostPort);
+                }
+                delayMillis = Math.min(delayMillis * 2, 1000);
+            }
+        }
+    }
+
+    /** Sends our handshake and reads the peer's, closing the channel if the peer is silent past the timeout. */
+    static Role handshake(SocketChannel ch, Role role, Duration timeout, String peer) throws IOException {
+        AtomicBoolean expired = new AtomicBoolean();
+        ScheduledFuture<?> timer = Timers.TIMER.schedule(() -> {
+            expired.set(true);
+            closeQuietly(ch);
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        try {
+            Handshake.write(ch, role);
+            return Handshake.read(ch);
+        } catch (IOException e) {
+            if (expired.get()) {
+                throw new HandshakeException("peer " + peer + " did not complete the handshake within "
+                        + format(timeout) + " (CommConfig.handshakeTimeout): " + e.getMessage(), e);
+            }
+            if (e instanceof HandshakeException) {
+                throw new HandshakeException("peer " + peer + ": " + e.getMessage(), e);
+            }
+            throw e;
+        } finally {
+            timer.cancel(false);
+        }
+    }
+
+    /** Starts the reader thread; {@code handler} sees every message from now on. */
+    void start(Handler handler) {
+        this.handler = handler;
+        Thread.ofVirtual().name("dist-read " + peerAddress).start(this::readLoop);
+    }
+
+    void onTerminated(Runnable r) {
+        this.onTerminated = r;
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    /**
+     * Queues a one-way message; if no write is in flight, writes it at once on this thread.
+     *
+     * @throws ConnectionClosedException once the connection is closed or closing
+     */
     public void send(Message message) {
-        throw new UnsupportedOperationException("not yet");
+        enqueue(Envelope.Kind.ONE_WAY, 0, message);
     }
 
     /** Sends a request and completes with the reply, or exceptionally on timeout or close. */
     public CompletableFuture<Message> request(Message message) {
-        throw new UnsupportedOperationException("not yet");
+        return request(message, config.requestTimeout());
     }
 
+    /**
+     * Sends a request; the future completes with the reply, or with {@link TimeoutException} past
+     * {@code timeout}, or with {@link ConnectionClosedException} when the connection closes first.
+     */
     public CompletableFuture<Message> request(Message message, Duration timeout) {
-        throw new UnsupportedOperationException("not yet");
+        long id = nextRequestId.incrementAndGet();
+        CompletableFuture<Message> future = new CompletableFuture<>();
+        pending.put(id, future);
+        ScheduledFuture<?> timer = Timers.TIMER.schedule(() -> {
+            CompletableFuture<Message> f = pending.remove(id);
+            if (f != null) {
+                f.completeExceptionally(new TimeoutException("no reply from " + peerAddress + " to "
+                        + message.getClass().getSimpleName() + " within " + format(timeout)));
+            }
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        future.whenComplete((m, e) -> timer.cancel(false));
+        try {
+            enqueue(Envelope.Kind.REQUEST, id, message);
+        } catch (RuntimeException e) {
+            pending.remove(id);
+            future.completeExceptionally(e);
+        }
+        return future;
     }
 
     /** Answers the request {@code requestId} received by this connection's handler. */
     public void reply(long requestId, Message message) {
-        throw new UnsupportedOperationException("not yet");
+        if (requestId == 0) {
+            throw new IllegalArgumentException("request id 0 marks a one-way message, which takes no reply");
+        }
+        enqueue(Envelope.Kind.REPLY, requestId, message);
     }
+
+    private void enqueue(Envelope.Kind kind, long id, Message message) {
+        if (state.get() != OPEN) {
+            throw closedException();
+        }
+        ByteBuffer[] wire = FrameWriter.encode(new Envelope(kind, id, codec.encode(message)));
+        queue.add(wire);
+        flushFromSender();
+    }
+
+    /** Latency first: write now if nobody is writing; a busy writer picks our message up. */
+    private void flushFromSender() {
+        int rounds = 0;
+        while (!queue.isEmpty()) {
+            if (!writeLock.tryLock()) {
+                return; // the writer in flight sees our message: it rechecks the queue after unlocking
+            }
+            try {
+                writeQueued();
+            } catch (IOException e) {
+                abort(e);
+                throw new ConnectionClosedException("write to " + peerAddress + " failed: " + e, e);
+            } finally {
+                writeLock.unlock();
+            }
+            if (++rounds >= SENDER_ROUNDS && !queue.isEmpty()) {
+                scheduleWriter();
+                return;
+            }
+        }
+    }
+
+    /** Hands a sustained backlog to a virtual thread so no sender keeps writing for others. */
+    private void scheduleWriter() {
+        if (!writerScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofVirtual().name("dist-write " + peerAddress).start(() -> {
+            try {
+                while (true) {
+                    while (!queue.isEmpty() && state.get() != CLOSED) {
+                        writeLock.lock();
+                        try {
+                            writeQueued();
+                        } finally {
+                            writeLock.unlock();
+                        }
+                    }
+                    writerScheduled.set(false);
+                    if (queue.isEmpty() || state.get() == CLOSED || !writerScheduled.compareAndSet(false, true)) {
+                        return;
+                    }
+                }
+            } catch (IOException e) {
+                writerScheduled.set(false);
+                abort(e);
+            }
+        });
+    }
+
+    /** Drains the queue into gathering writes. Call with the write lock held. */
+    private void writeQueued() throws IOException {
+        List<ByteBuffer> batch = new ArrayList<>();
+        ByteBuffer[] next;
+        while ((next = queue.poll()) != null) {
+            for (ByteBuffer b : next) {
+                batch.add(b);
+            }
+            if (batch.size() >= 4096) {
+                break;
+            }
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        ByteBuffer[] bufs = batch.toArray(new ByteBuffer[0]);
+        int first = 0;
+        while (first < bufs.length) {
+            // a window bounded in bytes and buffers: the JDK copies each heap buffer of a call into staging memory
+            int end = first;
+            long bytes = 0;
+            while (end < bufs.length && end - first < WRITE_WINDOW_BUFFERS
+                    && (end == first || bytes + bufs[end].remaining() <= WRITE_WINDOW_BYTES)) {
+                bytes += bufs[end].remaining();
+                end++;
+            }
+            channel.write(bufs, first, end - first);
+            while (first < bufs.length && !bufs[first].hasRemaining()) {
+                first++;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    private void readLoop() {
+        Throwable cause = null;
+        boolean clean = false;
+        try {
+            while (true) {
+                Envelope e = reader.read();
+                if (e == null) {
+                    clean = true;
+                    break;
+                }
+                dispatch(e);
+            }
+        } catch (IOException | RuntimeException e) {
+            cause = e;
+        } catch (Error e) {
+            cause = e;
+            LOG.log(System.Logger.Level.ERROR, "reader of " + peerAddress + " failed", e);
+        } finally {
+            terminate(clean, cause);
+        }
+    }
+
+    private void dispatch(Envelope e) throws IOException {
+        Message m;
+        try {
+            m = codec.decode(e.frames());
+        } catch (RuntimeException ex) {
+            throw new FrameFormatException("a " + e.kind() + " message does not decode: " + ex.getMessage(), ex);
+        }
+        if (state.get() != OPEN) {
+            return; // closing: replies were already failed, the handler is done
+        }
+        switch (e.kind()) {
+            case REPLY -> {
+                CompletableFuture<Message> f = pending.remove(e.requestId());
+                if (f != null) {
+                    f.complete(m);
+                } else {
+                    LOG.log(System.Logger.Level.DEBUG, () -> "reply " + e.requestId() + " from " + peerAddress
+                            + " matches no waiting request (timed out?); dropped");
+                }
+            }
+            case REQUEST -> deliver(m, e.requestId());
+            case ONE_WAY -> deliver(m, 0);
+        }
+    }
+
+    private void deliver(Message m, long requestId) {
+        try {
+            handler.onMessage(this, m, requestId);
+        } catch (RuntimeException ex) {
+            LOG.log(System.Logger.Level.WARNING, "handler failed on " + m.getClass().getSimpleName() + " from "
+                    + peerAddress, ex);
+            if (requestId != 0 && state.get() == OPEN) {
+                try {
+                    reply(requestId, new Message.ErrorReply("handler failed: " + ex));
+                } catch (ConnectionClosedException ignored) {
+                    // the peer is gone; its request fails on its side
+                }
+            }
+        }
+    }
+
+    /** The reader's exit: decides clean or failed, fails what waits, tells the handler once. */
+    private void terminate(boolean eofAtBoundary, Throwable readError) {
+        int before = state.getAndSet(CLOSED);
+        Throwable cause;
+        if (before == OPEN) {
+            cause = eofAtBoundary ? null : readError; // the peer closed, or the stream broke
+        } else {
+            cause = closeCause; // we closed: null for close(), the cause for abort()
+        }
+        closeQuietly(channel);
+        queue.clear();
+        failPending(cause);
+        if (before == OPEN && cause != null) {
+            LOG.log(System.Logger.Level.WARNING, "dropped connection to " + peerAddress + " (" + peerRole + "): "
+                    + reason(cause));
+        }
+        try {
+            onTerminated.run();
+            Handler h = handler;
+            if (h != null) {
+                h.onClose(this, cause);
+            }
+        } catch (RuntimeException ex) {
+            LOG.log(System.Logger.Level.WARNING, "close handler of " + peerAddress + " failed", ex);
+        }
+    }
+
+    private void failPending(Throwable cause) {
+        for (Long id : List.copyOf(pending.keySet())) {
+            CompletableFuture<Message> f = pending.remove(id);
+            if (f != null) {
+                f.completeExceptionally(cause == null
+                        ? new ConnectionClosedException("connection to " + peerAddress + " closed before the reply came")
+                        : new ConnectionClosedException("connection to " + peerAddress + " failed before the reply came: "
+                        + reason(cause), cause));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ state
 
     /** The role the peer announced in the handshake. */
     public Role peerRole() {
-        throw new UnsupportedOperationException("not yet");
+        return peerRole;
     }
 
     /** The peer's address as "host:port". */
     public String peerAddress() {
-        throw new UnsupportedOperationException("not yet");
+        return peerAddress;
     }
 
     public boolean isOpen() {
-        throw new UnsupportedOperationException("not yet");
+        return state.get() == OPEN;
     }
 
     /** Closes cleanly: queued messages are flushed first, the handler sees a null cause. */
     @Override
     public void close() {
-        throw new UnsupportedOperationException("not yet");
+        if (!state.compareAndSet(OPEN, CLOSING)) {
+            return;
+        }
+        failPending(null);
+        writeLock.lock();
+        try {
+            writeQueued();
+            channel.shutdownOutput(); // the peer reads to our last message, then sees a clean end
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "flush on close to " + peerAddress + " failed: " + e);
+            closeQuietly(channel);
+        } finally {
+            writeLock.unlock();
+        }
+        // the reader ends at the peer's end of stream; a peer that never closes is cut after the linger
+        Timers.TIMER.schedule(() -> closeQuietly(channel), CLOSE_LINGER.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Closes at once, dropping queued messages (the handler sees {@code cause}). */
     public void abort(Throwable cause) {
-        throw new UnsupportedOperationException("not yet");
+        if (state.get() == CLOSED) {
+            return;
+        }
+        if (closeCause == null) {
+            closeCause = cause; // before the channel closes, so the reader's exit reports it
+        }
+        state.compareAndSet(OPEN, CLOSING);
+        queue.clear();
+        failPending(cause);
+        closeQuietly(channel);
+    }
+
+    private ConnectionClosedException closedException() {
+        Throwable c = closeCause;
+        return c == null ? new ConnectionClosedException("connection to " + peerAddress + " is closed")
+                : new ConnectionClosedException("connection to " + peerAddress + " is closed: " + reason(c), c);
+    }
+
+    @Override
+    public String toString() {
+        return "Connection[" + peerRole + " " + peerAddress + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    static String reason(Throwable t) {
+        if (t instanceof ClosedChannelException) {
+            return "the connection was closed";
+        }
+        String m = t.getMessage();
+        return m == null ? t.getClass().getSimpleName() : m;
+    }
+
+    static String format(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? (ms / 1000) + " s" : ms + " ms";
+    }
+
+    static String addressOf(SocketAddress a) {
+        if (a instanceof InetSocketAddress i) {
+            return i.getHostString() + ":" + i.getPort();
+        }
+        return String.valueOf(a);
+    }
+
+    static void closeQuietly(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // already broken; nothing more to release
+        }
     }
 }

@@ -3,10 +3,47 @@ package dist.comm;
 import dist.protocol.Role;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
-/** Accepts connections on a port; each completes the handshake, then gets its own handler. */
+/**
+ * Accepts connections on a port; each completes the handshake, then gets its own handler.
+ * Every accepted socket is set up on its own virtual thread, so a slow or hostile peer never
+ * delays the others.
+ *
+ * <pre>{@code
+ * try (Server s = Server.listen("0.0.0.0", 8786, Role.SCHEDULER, CommConfig.DEFAULT,
+ *         conn -> (c, msg, id) -> { if (id != 0) c.reply(id, new Message.Ack()); })) {
+ *     System.out.println("listening on " + s.port());
+ * }
+ * }</pre>
+ */
 public final class Server implements AutoCloseable {
+
+    private final ServerSocketChannel channel;
+    private final Role role;
+    private final CommConfig config;
+    private final Function<Connection, Handler> acceptor;
+    private final Codec codec;
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<SocketChannel> handshaking = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private Server(ServerSocketChannel channel, Role role, CommConfig config, Function<Connection, Handler> acceptor,
+                   Codec codec) {
+        this.channel = channel;
+        this.role = role;
+        this.config = config;
+        this.acceptor = acceptor;
+        this.codec = codec;
+    }
 
     /**
      * Listens on {@code host}:{@code port} (port 0 picks a free one) as {@code role}; {@code acceptor}
@@ -14,17 +51,107 @@ public final class Server implements AutoCloseable {
      */
     public static Server listen(String host, int port, Role role, CommConfig config,
                                 Function<Connection, Handler> acceptor) throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        return listen(host, port, role, config, acceptor, Codec.DEFAULT);
+    }
+
+    static Server listen(String host, int port, Role role, CommConfig config, Function<Connection, Handler> acceptor,
+                         Codec codec) throws IOException {
+        ServerSocketChannel ch = ServerSocketChannel.open();
+        try {
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            ch.bind(new InetSocketAddress(host, port), 1024);
+        } catch (IOException e) {
+            ch.close();
+            throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage()
+                    + " (is the port in use? port 0 picks a free one)", e);
+        }
+        Server s = new Server(ch, role, config, acceptor, codec);
+        Thread.ofVirtual().name("dist-accept " + host + ":" + s.port()).start(s::acceptLoop);
+        return s;
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            SocketChannel ch;
+            try {
+                ch = channel.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (closed) {
+                    return;
+                }
+                // e.g. out of file descriptors: keep serving the connections we have
+                Connection.LOG.log(System.Logger.Level.WARNING, "accept failed on port " + port() + ": " + e);
+                sleepQuietly();
+                continue;
+            }
+            Thread.ofVirtual().name("dist-handshake").start(() -> setUp(ch));
+        }
+    }
+
+    private void setUp(SocketChannel ch) {
+        String peer = "?";
+        handshaking.add(ch);
+        try {
+            peer = Connection.addressOf(ch.getRemoteAddress());
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            Role peerRole = Connection.handshake(ch, role, config.handshakeTimeout(), peer);
+            Connection c = new Connection(ch, peerRole, peer, config, codec);
+            connections.add(c);
+            c.onTerminated(() -> connections.remove(c));
+            Handler h = acceptor.apply(c);
+            if (h == null) {
+                throw new IllegalStateException("the acceptor gave no handler for " + peer);
+            }
+            if (closed) {
+                Connection.closeQuietly(ch);
+            }
+            c.start(h);
+        } catch (IOException | RuntimeException e) {
+            Connection.LOG.log(System.Logger.Level.WARNING, "refused peer " + peer + ": " + Connection.reason(e));
+            Connection.closeQuietly(ch);
+        } finally {
+            handshaking.remove(ch);
+        }
+    }
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The port listened on. */
     public int port() {
-        throw new UnsupportedOperationException("not yet");
+        try {
+            return ((InetSocketAddress) channel.getLocalAddress()).getPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("server socket is closed", e);
+        }
+    }
+
+    /** Connections accepted and still open. */
+    public List<Connection> connections() {
+        return List.copyOf(connections);
     }
 
     /** Stops accepting and closes every connection it accepted. */
     @Override
     public void close() {
-        throw new UnsupportedOperationException("not yet");
+        closed = true;
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        for (SocketChannel ch : List.copyOf(handshaking)) {
+            Connection.closeQuietly(ch);
+        }
+        for (Connection c : List.copyOf(connections)) {
+            c.close();
+        }
     }
 }

@@ -1,0 +1,135 @@
+package dist.protocol;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ReadableByteChannel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads {@link Envelope}s (format in {@link FrameWriter}) from a blocking channel through one reusable
+ * buffer. Counts and lengths are checked against {@link FrameLimits} as soon as they are read, before
+ * anything is allocated for them. A frame larger than the buffer is read straight into its own array.
+ * Not thread-safe: one reader per channel.
+ *
+ * <pre>{@code
+ * FrameReader in = new FrameReader(channel, FrameLimits.DEFAULT);
+ * Envelope e;
+ * while ((e = in.read()) != null) handle(e);   // null: the peer closed at a message boundary
+ * }</pre>
+ */
+public final class FrameReader {
+
+    /** Size of the reusable read buffer. */
+    public static final int BUFFER_BYTES = 64 * 1024;
+
+    private final ReadableByteChannel channel;
+    private final FrameLimits limits;
+    private final ByteBuffer buf;
+
+    public FrameReader(ReadableByteChannel channel, FrameLimits limits) {
+        this.channel = channel;
+        this.limits = limits;
+        // direct: the JDK reads into it without staging through a temporary buffer
+        this.buf = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.BIG_ENDIAN);
+        buf.flip();
+    }
+
+    /**
+     * The next message, or null when the peer closed the stream cleanly between messages.
+     *
+     * @throws FrameLimitException     a count or length over the limits (nothing was allocated for it)
+     * @throws FrameFormatException    bytes that are no message (an unknown kind, zero frames)
+     * @throws TruncatedFrameException the stream ended inside a message
+     */
+    public Envelope read() throws IOException {
+        if (!fill(4, true, "the frame count")) {
+            return null;
+        }
+        long count = Integer.toUnsignedLong(buf.getInt());
+        if (count == 0) {
+            throw new FrameFormatException("a message announced 0 frames; every message has a header frame");
+        }
+        if (count > limits.maxFrames()) {
+            throw new FrameLimitException("a message announced " + count + " frames, over the limit maxFrames="
+                    + limits.maxFrames() + " (raise CommConfig.maxFrames if the peer is trusted)");
+        }
+        fill(9, false, "the message kind and request id");
+        int code = buf.get() & 0xff;
+        Envelope.Kind kind = Envelope.Kind.of(code);
+        if (kind == null) {
+            throw new FrameFormatException("unknown message kind " + code + " (expected 0 one-way, 1 request, 2 reply)");
+        }
+        long requestId = buf.getLong();
+        int n = (int) count;
+        long[] lengths = new long[n];
+        for (int i = 0; i < n; i++) {
+            fill(8, false, "the length of frame " + i + " of " + n);
+            long len = buf.getLong();
+            if (len < 0 || len > limits.maxFrameBytes()) {
+                throw new FrameLimitException("frame " + i + " announced " + Long.toUnsignedString(len)
+                        + " bytes, over the limit maxFrameBytes=" + limits.maxFrameBytes()
+                        + " (raise CommConfig.maxFrameBytes if the peer is trusted)");
+            }
+            lengths[i] = len;
+        }
+        List<byte[]> frames = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            frames.add(readFrame(i, n, (int) lengths[i]));
+        }
+        return new Envelope(kind, requestId, frames);
+    }
+
+    private byte[] readFrame(int index, int count, int len) throws IOException {
+        byte[] frame = new byte[len];
+        int pos = Math.min(len, buf.remaining());
+        buf.get(frame, 0, pos);
+        while (pos < len) {
+            int rest = len - pos;
+            int r;
+            if (rest >= BUFFER_BYTES) {
+                // straight into the frame, a chunk at a time (the JDK stages each chunk)
+                r = channel.read(ByteBuffer.wrap(frame, pos, Math.min(rest, FrameWriter.CHUNK)));
+                if (r > 0) {
+                    pos += r;
+                }
+            } else {
+                buf.clear();
+                r = channel.read(buf);
+                buf.flip();
+                if (r > 0) {
+                    int take = Math.min(rest, buf.remaining());
+                    buf.get(frame, pos, take);
+                    pos += take;
+                }
+            }
+            if (r < 0) {
+                throw new TruncatedFrameException("the peer closed the connection inside a message: frame "
+                        + index + " of " + count + " had " + pos + " of " + len + " bytes");
+            }
+        }
+        return frame;
+    }
+
+    /** Ensures {@code n} bytes are buffered; false only at a clean end of stream when {@code boundary}. */
+    private boolean fill(int n, boolean boundary, String what) throws IOException {
+        while (buf.remaining() < n) {
+            buf.compact();
+            int r;
+            try {
+                r = channel.read(buf);
+            } finally {
+                buf.flip();
+            }
+            if (r < 0) {
+                if (boundary && !buf.hasRemaining()) {
+                    return false;
+                }
+                throw new TruncatedFrameException("the peer closed the connection inside a message, while "
+                        + "sending " + what + " (" + buf.remaining() + " of " + n + " bytes arrived)");
+            }
+        }
+        return true;
+    }
+}

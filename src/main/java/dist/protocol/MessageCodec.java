@@ -1,0 +1,85 @@
+package dist.protocol;
+
+import dist.serial.DecodeException;
+import dist.serial.Registry;
+import dist.serial.Serializer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@link Message} to frames and back. Frame 0 is the header, written by the compact serializer with
+ * every message record (and {@link TaskSpec}, {@link TaskOptions}, {@link Message.WorkerInfo}) under a
+ * numeric alias; every large byte[] inside the message (at least the registry's out-of-band threshold)
+ * becomes a frame of its own and is decoded as the very array that was read, without a copy.
+ *
+ * <pre>{@code
+ * MessageCodec codec = MessageCodec.get();
+ * List<byte[]> frames = codec.encode(new Message.Ping(1));
+ * Message back = codec.decode(frames);
+ * }</pre>
+ */
+public final class MessageCodec {
+
+    /** First alias id; both ends must agree, so the list below only ever grows at its end. */
+    static final int FIRST_ALIAS = 64;
+
+    /** Aliased types in a fixed order: the index is the wire id (FIRST_ALIAS + index). Append only. */
+    static final List<Class<?>> ALIASED = List.of(
+            Message.RegisterClient.class, Message.UpdateGraph.class, Message.ReleaseKeys.class,
+            Message.CancelKeys.class, Message.WhoHasRequest.class, Message.WhoHasReply.class,
+            Message.WorkersRequest.class, Message.WorkersReply.class, Message.WorkerInfo.class,
+            Message.KeyInMemory.class, Message.KeyErred.class, Message.KeyCancelled.class,
+            Message.RegisterWorker.class, Message.WorkerAccepted.class, Message.Heartbeat.class,
+            Message.TaskFinished.class, Message.TaskErred.class, Message.MissingData.class,
+            Message.AddKeys.class, Message.KeysReleased.class, Message.ComputeTask.class,
+            Message.FreeKeys.class, Message.CloseWorker.class, Message.GetData.class,
+            Message.DataReply.class, Message.Batch.class, Message.Ack.class, Message.ErrorReply.class,
+            Message.Ping.class, TaskSpec.class, TaskOptions.class);
+
+    private static final class Holder {
+        static final MessageCodec INSTANCE = new MessageCodec();
+    }
+
+    private final Serializer serializer;
+
+    /** The shared codec (thread-safe). */
+    public static MessageCodec get() {
+        return Holder.INSTANCE;
+    }
+
+    public MessageCodec() {
+        Registry registry = Registry.defaults();
+        for (int i = 0; i < ALIASED.size(); i++) {
+            registry.alias(ALIASED.get(i), FIRST_ALIAS + i);
+        }
+        this.serializer = new Serializer(registry);
+    }
+
+    /** The frames of {@code message}: the header, then its out-of-band byte arrays (not copied). */
+    public List<byte[]> encode(Message message) {
+        List<byte[]> oob = new ArrayList<>();
+        byte[] header = serializer.encode(message, oob, null);
+        if (oob.isEmpty()) {
+            return List.of(header);
+        }
+        List<byte[]> frames = new ArrayList<>(oob.size() + 1);
+        frames.add(header);
+        frames.addAll(oob);
+        return frames;
+    }
+
+    /**
+     * The message in {@code frames}.
+     *
+     * @throws DecodeException when the frames hold no well-formed message
+     */
+    public Message decode(List<byte[]> frames) {
+        Object value = serializer.decode(frames.get(0), frames.subList(1, frames.size()), null, null);
+        if (value instanceof Message m) {
+            return m;
+        }
+        throw new DecodeException("frame 0 holds a " + (value == null ? "null" : value.getClass().getName())
+                + ", not a dist.protocol.Message: the peer speaks another dialect");
+    }
+}

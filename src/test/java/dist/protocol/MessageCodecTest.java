@@ -1,0 +1,159 @@
+package dist.protocol;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.RecordComponent;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class MessageCodecTest {
+
+    private final MessageCodec codec = MessageCodec.get();
+
+    static List<Message> samples() {
+        byte[] small = {1, 2, 3};
+        byte[] big = new byte[100_000];
+        Arrays.fill(big, (byte) 7);
+        TaskSpec t = new TaskSpec("k", small, List.of("a", "b"), 3,
+                new TaskOptions(List.of("w1"), true, Map.of("GPU", 1.0), 2));
+        Message.WorkerInfo wi = new Message.WorkerInfo("h:1", "w", 4, 1L << 30, 99, 5, 1, 2);
+        Map<String, byte[]> data = new LinkedHashMap<>();
+        data.put("x", big);
+        data.put("y", small);
+        return List.of(
+                new Message.RegisterClient("c1"),
+                new Message.UpdateGraph("c1", List.of(t, new TaskSpec("j", big, List.of(), 1, null)), List.of("k")),
+                new Message.ReleaseKeys("c1", List.of("k")),
+                new Message.CancelKeys("c1", List.of("k"), true),
+                new Message.WhoHasRequest(List.of("k")),
+                new Message.WhoHasReply(Map.of("k", List.of("h:1", "h:2"))),
+                new Message.WorkersRequest(),
+                new Message.WorkersReply(List.of(wi)),
+                new Message.KeyInMemory("k", List.of("h:1"), 3, small),
+                new Message.KeyInMemory("k", List.of("h:1"), 3, null),
+                new Message.KeyErred("k", big, "ValueError: x", "k0"),
+                new Message.KeyCancelled("k", "cancelled"),
+                new Message.RegisterWorker("h:1", "w", 2, 100, 7, Map.of("k", 3L)),
+                new Message.WorkerAccepted("s", 500),
+                new Message.Heartbeat(1, 2, 3, 4),
+                new Message.TaskFinished("k", 3, "java.lang.Integer", 1, 2, small),
+                new Message.TaskErred("k", small, "boom", 1, 2),
+                new Message.MissingData("k", "h:1"),
+                new Message.AddKeys(Map.of("k", 1L)),
+                new Message.KeysReleased(List.of("k")),
+                new Message.ComputeTask("k", big, Map.of("a", List.of("h:1")), Map.of("a", 5L), -3),
+                new Message.FreeKeys(List.of("k")),
+                new Message.CloseWorker("bye"),
+                new Message.GetData(List.of("x", "y")),
+                new Message.DataReply(data),
+                new Message.Batch(List.of(new Message.Ping(1), new Message.DataReply(Map.of("z", big)))),
+                new Message.Ack(),
+                new Message.ErrorReply("no"),
+                new Message.Ping(Long.MIN_VALUE));
+    }
+
+    @Test
+    void everyMessageRoundTrips() {
+        Set<Class<?>> seen = new HashSet<>();
+        for (Message m : samples()) {
+            seen.add(m.getClass());
+            Message back = codec.decode(codec.encode(m));
+            assertTrue(deepEquals(m, back), m + " came back as " + back);
+        }
+        for (Class<?> c : Message.class.getPermittedSubclasses()) {
+            assertTrue(seen.contains(c), "no sample for " + c.getSimpleName());
+        }
+    }
+
+    @Test
+    void everyMessageTypeHasAnAlias() {
+        Set<Class<?>> aliased = new HashSet<>(MessageCodec.ALIASED);
+        for (Class<?> c : Message.class.getPermittedSubclasses()) {
+            assertTrue(aliased.contains(c), c.getSimpleName() + " has no alias in MessageCodec.ALIASED");
+        }
+        assertTrue(aliased.containsAll(List.of(TaskSpec.class, TaskOptions.class, Message.WorkerInfo.class)));
+        assertEquals(MessageCodec.ALIASED.size(), aliased.size(), "an alias listed twice");
+    }
+
+    @Test
+    void smallMessagesAreCompact() {
+        List<byte[]> frames = codec.encode(new Message.Ping(5));
+        assertEquals(1, frames.size());
+        assertTrue(frames.get(0).length <= 4, "Ping header is " + frames.get(0).length + " bytes");
+    }
+
+    @Test
+    void largeByteArraysTravelAsTheirOwnFramesWithoutCopies() {
+        byte[] big = new byte[1 << 20];
+        big[12345] = 42;
+        List<byte[]> frames = codec.encode(new Message.DataReply(Map.of("x", big)));
+        assertEquals(2, frames.size());
+        assertSame(big, frames.get(1), "encoding keeps the array, it does not copy it");
+        assertTrue(frames.get(0).length < 64, "header holds no payload: " + frames.get(0).length + " bytes");
+        byte[] arrived = frames.get(1).clone(); // what a reader would have allocated
+        Message back = codec.decode(List.of(frames.get(0), arrived));
+        assertSame(arrived, ((Message.DataReply) back).data().get("x"), "decoding hands out the frame itself");
+    }
+
+    @Test
+    void aHeaderThatIsNoMessageIsAClearError() {
+        var notAMessage = new dist.serial.Serializer(dist.serial.Registry.defaults()).encode(List.of(1, 2));
+        var e = assertThrows(dist.serial.DecodeException.class, () -> codec.decode(List.of(notAMessage)));
+        assertTrue(e.getMessage().contains("not a dist.protocol.Message"), e.getMessage());
+        assertThrows(dist.serial.DecodeException.class, () -> codec.decode(List.of(new byte[] {(byte) 0xff, 3})));
+    }
+
+    /** Record equality that compares byte[] by content. */
+    static boolean deepEquals(Object a, Object b) {
+        if (a == b) {
+            return true;
+        }
+        if (a == null || b == null) {
+            return false;
+        }
+        if (a instanceof byte[] x && b instanceof byte[] y) {
+            return Arrays.equals(x, y);
+        }
+        if (a instanceof Record && a.getClass() == b.getClass()) {
+            try {
+                for (RecordComponent rc : a.getClass().getRecordComponents()) {
+                    if (!deepEquals(rc.getAccessor().invoke(a), rc.getAccessor().invoke(b))) {
+                        return false;
+                    }
+                }
+                return true;
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
+        }
+        if (a instanceof List<?> x && b instanceof List<?> y) {
+            if (x.size() != y.size()) {
+                return false;
+            }
+            for (int i = 0; i < x.size(); i++) {
+                if (!deepEquals(x.get(i), y.get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (a instanceof Map<?, ?> x && b instanceof Map<?, ?> y) {
+            if (x.size() != y.size()) {
+                return false;
+            }
+            for (Map.Entry<?, ?> e : x.entrySet()) {
+                if (!y.containsKey(e.getKey()) || !deepEquals(e.getValue(), y.get(e.getKey()))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return a.equals(b);
+    }
+}
