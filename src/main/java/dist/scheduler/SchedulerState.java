@@ -681,8 +681,11 @@ public final class SchedulerState {
             }
         }
         if (ts.run == null) {
-            toErred(ts, null, "data for key " + ts.key + " was scattered and lost with its workers; it has no "
-                    + "recipe to recompute it (replicate scattered data to keep copies alive)", ts.key);
+            // data without a recipe (scattered): it arrives from a worker (AddKeys) or, once lost, never
+            if (ts.nbytes >= 0) {
+                toErred(ts, null, "data for key " + ts.key + " was scattered and lost with its workers; it has no "
+                        + "recipe to recompute it (replicate scattered data to keep copies alive)", ts.key);
+            }
             return;
         }
         setState(ts, WAITING);
