@@ -581,7 +581,11 @@ public final class SchedulerState {
         switch (target) {
             case WAITING -> {
                 switch (s) {
-                    case RELEASED -> releasedToWaiting(ts);
+                    case RELEASED -> {
+                        if (ts.needed()) { // a dependent may have failed since this was recommended
+                            releasedToWaiting(ts);
+                        }
+                    }
                     case PROCESSING -> processingToWaiting(ts);
                     case NO_WORKER -> noWorkerToWaiting(ts);
                     default -> { }
@@ -608,13 +612,13 @@ public final class SchedulerState {
                 }
             }
             case FORGOTTEN -> {
-                if (ts.needed() || ts.hasDependents()) {
+                if (ts.needed()) {
                     return;
                 }
                 if (s != RELEASED) {
                     transition(ts, RELEASED);
                 }
-                if (ts.state == RELEASED) {
+                if (ts.state == RELEASED && !ts.hasDependents()) {
                     releasedToForgotten(ts);
                 }
             }

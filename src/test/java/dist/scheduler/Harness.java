@@ -41,9 +41,20 @@ final class Harness {
         return new TaskSpec(key, run(key), List.of(deps), 0, o);
     }
 
+    /** The last events and what they produced, for failure messages. */
+    final java.util.ArrayDeque<String> trace = new java.util.ArrayDeque<>();
+
     List<Outgoing> event(SchedulerEvent e) {
         List<Outgoing> out = s.handle(e, now);
-        s.validate();
+        trace.add(e + "\n    -> " + out);
+        if (trace.size() > 12) {
+            trace.poll();
+        }
+        try {
+            s.validate();
+        } catch (IllegalStateException x) {
+            throw new IllegalStateException(x.getMessage() + "\nlast events:\n" + String.join("\n", trace), x);
+        }
         return out;
     }
 
