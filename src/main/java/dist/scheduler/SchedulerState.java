@@ -372,6 +372,12 @@ public final class SchedulerState {
     // ================================================================ workers
 
     private void addWorker(String address, RegisterWorker r, long requestId) {
+        WorkerState old = workers.get(address);
+        if (old != null) {
+            // a new process at a known address: what the old one was running or holding is gone
+            // unless the new one reports holding it below
+            removeWorker(old, "worker re-registered at the same address");
+        }
         WorkerState ws = workers.get(address);
         if (ws == null) {
             ws = new WorkerState(address);

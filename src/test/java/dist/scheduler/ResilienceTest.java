@@ -200,4 +200,20 @@ class ResilienceTest {
         assertEquals(B, h.s.processingOn("x"));
         assertOut(h.finish(B, "x", 1), inMemory("c1", "x", List.of(B), 1));
     }
+
+    @Test
+    void workerRegisteringAgainAtTheSameAddressReplacesTheOldOne() {
+        Harness h = twoWorkers(3);
+        h.submit("c1", List.of(h.task("x"), h.task("y")), "x", "y");
+        h.finish(A, "x", 3);
+        h.submit("c1", List.of(h.task("z")), "z");
+        assertEquals(B, h.s.processingOn("y"));
+        assertEquals(A, h.s.processingOn("z"));
+        // A restarts and comes back holding x but not knowing z: z is placed again, x is back
+        // (the client hears where x is now: a repeated KeyInMemory updates its who-has)
+        assertOut(h.register(A, "alice", 1, Map.of("x", 3L)), accepted(A), inMemory("c1", "x", List.of(A), 3),
+                h.compute(A, "z"));
+        assertEquals(Map.of("x", List.of(A)), h.s.whoHas(List.of("x")));
+        assertEquals(1, h.s.suspiciousCount("z"));
+    }
 }
