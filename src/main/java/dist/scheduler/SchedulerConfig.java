@@ -1,0 +1,60 @@
+package dist.scheduler;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * Settings of the scheduler's state machine.
+ *
+ * <pre>{@code
+ * SchedulerConfig cfg = new SchedulerConfig(Duration.ofSeconds(3), 500, 3, 8192, "scheduler-1");
+ * SchedulerState state = new SchedulerState(cfg);
+ * }</pre>
+ *
+ * @param workerTimeout           a worker silent for longer than this is removed (on {@link SchedulerEvent.Tick})
+ * @param heartbeatIntervalMillis how often workers are told to send a heartbeat
+ * @param allowedFailures         how many workers a task may be processing on when they die before it fails
+ *                                with a KilledWorker error
+ * @param inlineResultLimit       inline results larger than this many bytes are not forwarded to clients
+ *                                (they fetch from a worker instead)
+ * @param schedulerId             identifies this scheduler incarnation to workers
+ */
+public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMillis, int allowedFailures,
+                              int inlineResultLimit, String schedulerId) {
+
+    public SchedulerConfig {
+        Objects.requireNonNull(workerTimeout, "workerTimeout must not be null");
+        Objects.requireNonNull(schedulerId, "schedulerId must not be null");
+        if (workerTimeout.isNegative() || workerTimeout.isZero()) {
+            throw new IllegalArgumentException("workerTimeout must be positive, got " + workerTimeout);
+        }
+        if (heartbeatIntervalMillis <= 0) {
+            throw new IllegalArgumentException("heartbeatIntervalMillis must be positive, got " + heartbeatIntervalMillis);
+        }
+        if (allowedFailures < 0) {
+            throw new IllegalArgumentException("allowedFailures must be 0 or more, got " + allowedFailures);
+        }
+        if (inlineResultLimit < 0) {
+            throw new IllegalArgumentException("inlineResultLimit must be 0 or more, got " + inlineResultLimit);
+        }
+    }
+
+    /**
+     * Worker timeout 3 s (about six missed heartbeats, the "roughly three seconds" users expect),
+     * heartbeat every 500 ms, 3 allowed failures, inline results up to 8 KiB, a random id.
+     */
+    public static SchedulerConfig defaults() {
+        return new SchedulerConfig(Duration.ofSeconds(3), 500, 3, 8 * 1024, "scheduler-" + UUID.randomUUID());
+    }
+
+    /** The same settings with another worker timeout. */
+    public SchedulerConfig withWorkerTimeout(Duration timeout) {
+        return new SchedulerConfig(timeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit, schedulerId);
+    }
+
+    /** The same settings with another number of allowed failures. */
+    public SchedulerConfig withAllowedFailures(int failures) {
+        return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, failures, inlineResultLimit, schedulerId);
+    }
+}

@@ -1,0 +1,181 @@
+package dist.scheduler;
+
+import dist.protocol.TaskOptions;
+
+import java.util.LinkedHashSet;
+
+/**
+ * One task as the scheduler tracks it. Plain fields, and collections only when non-empty, so a
+ * waiting task costs little memory (the scheduler may hold hundreds of thousands).
+ */
+final class TaskState {
+    static final byte RELEASED = 0, WAITING = 1, NO_WORKER = 2, PROCESSING = 3, MEMORY = 4, ERRED = 5, FORGOTTEN = 6;
+    private static final String[] NAMES = {"released", "waiting", "no-worker", "processing", "memory", "erred", "forgotten"};
+    static final TaskState[] NO_DEPS = new TaskState[0];
+
+    final String key;
+    /** The serialized call; null for data that has no recipe (scattered). Kept for recomputation. */
+    byte[] run;
+    final long priority;
+    /** Null means {@link TaskOptions#DEFAULT}. */
+    final TaskOptions options;
+    final TaskPrefix prefix;
+
+    TaskState[] deps = NO_DEPS;
+    /** Tasks that depend on this one; null when none. */
+    LinkedHashSet<TaskState> dependents;
+
+    byte state = RELEASED;
+    /** While waiting: how many dependencies are not in memory. */
+    int waitingOn;
+    /** How many dependents are waiting, no-worker or processing (they need this task's data). */
+    int waiters;
+
+    /** Workers holding the result; null when none. */
+    WorkerState[] whoHas;
+    WorkerState processingOn;
+    /** Expected run time counted in {@code processingOn}'s occupancy. */
+    long expectedNanos;
+    long nbytes = -1;
+    /** Clients holding a future for this key; null when none. */
+    ClientState[] wantedBy;
+    /** Failure bookkeeping (errors, retries, worker deaths); null for the common case. */
+    Trouble trouble;
+
+    TaskState(String key, byte[] run, long priority, TaskOptions options, TaskPrefix prefix) {
+        this.key = key;
+        this.run = run;
+        this.priority = priority;
+        this.options = options == null || options.equals(TaskOptions.DEFAULT) ? null : options;
+        this.prefix = prefix;
+    }
+
+    static String name(byte state) {
+        return NAMES[state];
+    }
+
+    static boolean active(byte state) {
+        return state == WAITING || state == NO_WORKER || state == PROCESSING;
+    }
+
+    boolean wanted() {
+        return wantedBy != null;
+    }
+
+    /** Someone still needs this task's result: a client, or a dependent that has not finished. */
+    boolean needed() {
+        return wantedBy != null || waiters > 0;
+    }
+
+    boolean hasDependents() {
+        return dependents != null && !dependents.isEmpty();
+    }
+
+    Trouble trouble() {
+        if (trouble == null) {
+            trouble = new Trouble();
+        }
+        return trouble;
+    }
+
+    boolean heldBy(WorkerState ws) {
+        if (whoHas != null) {
+            for (WorkerState w : whoHas) {
+                if (w == ws) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Adds a holder; returns false when it already held the key. */
+    boolean addHolder(WorkerState ws) {
+        if (heldBy(ws)) {
+            return false;
+        }
+        if (whoHas == null) {
+            whoHas = new WorkerState[]{ws};
+        } else {
+            WorkerState[] n = java.util.Arrays.copyOf(whoHas, whoHas.length + 1);
+            n[whoHas.length] = ws;
+            whoHas = n;
+        }
+        return true;
+    }
+
+    /** Removes a holder; returns false when it did not hold the key. */
+    boolean removeHolder(WorkerState ws) {
+        if (whoHas == null) {
+            return false;
+        }
+        int i = 0;
+        while (i < whoHas.length && whoHas[i] != ws) {
+            i++;
+        }
+        if (i == whoHas.length) {
+            return false;
+        }
+        if (whoHas.length == 1) {
+            whoHas = null;
+        } else {
+            WorkerState[] n = new WorkerState[whoHas.length - 1];
+            System.arraycopy(whoHas, 0, n, 0, i);
+            System.arraycopy(whoHas, i + 1, n, i, whoHas.length - i - 1);
+            whoHas = n;
+        }
+        return true;
+    }
+
+    void addWanter(ClientState c) {
+        if (wantedBy == null) {
+            wantedBy = new ClientState[]{c};
+            return;
+        }
+        for (ClientState x : wantedBy) {
+            if (x == c) {
+                return;
+            }
+        }
+        ClientState[] n = java.util.Arrays.copyOf(wantedBy, wantedBy.length + 1);
+        n[wantedBy.length] = c;
+        wantedBy = n;
+    }
+
+    void removeWanter(ClientState c) {
+        if (wantedBy == null) {
+            return;
+        }
+        int i = 0;
+        while (i < wantedBy.length && wantedBy[i] != c) {
+            i++;
+        }
+        if (i == wantedBy.length) {
+            return;
+        }
+        if (wantedBy.length == 1) {
+            wantedBy = null;
+        } else {
+            ClientState[] n = new ClientState[wantedBy.length - 1];
+            System.arraycopy(wantedBy, 0, n, 0, i);
+            System.arraycopy(wantedBy, i + 1, n, i, wantedBy.length - i - 1);
+            wantedBy = n;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return key + "(" + name(state) + ")";
+    }
+
+    /** Errors, retries and worker deaths of one task. */
+    static final class Trouble {
+        byte[] exception;
+        String summary;
+        String causeKey;
+        int failures;
+        int suspicious;
+        java.util.List<String> killedOn;
+        String lastReason;
+    }
+}

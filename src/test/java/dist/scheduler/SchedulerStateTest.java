@@ -1,0 +1,271 @@
+package dist.scheduler;
+
+import dist.protocol.Message.*;
+import dist.protocol.TaskOptions;
+import dist.protocol.TaskSpec;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+import static dist.scheduler.Harness.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+class SchedulerStateTest {
+
+    static final String A = "10.0.0.1:9000", B = "10.0.0.2:9000", C = "10.0.0.3:9000";
+
+    Harness twoWorkers() {
+        Harness h = new Harness();
+        assertOut(h.register(A, "alice", 1), accepted(A));
+        assertOut(h.register(B, "bob", 1), accepted(B));
+        return h;
+    }
+
+    @Test
+    void submitComputeFinishTellsTheClient() {
+        Harness h = twoWorkers();
+        assertOut(h.submit("c1", List.of(h.task("inc-1")), "inc-1"), h.compute(A, "inc-1"));
+        assertEquals("processing", h.s.stateOf("inc-1"));
+        byte[] value = {1, 2, 3};
+        List<Outgoing> out = h.worker(A, new TaskFinished("inc-1", 28, "Integer", 100, 300, value));
+        assertEquals(1, out.size());
+        KeyInMemory m = (KeyInMemory) out.get(0).message();
+        assertEquals("c1", out.get(0).to());
+        assertEquals("inc-1", m.key());
+        assertEquals(List.of(A), m.whoHas());
+        assertEquals(28, m.nbytes());
+        assertSame(value, m.value(), "small results are forwarded inline");
+        assertEquals("memory", h.s.stateOf("inc-1"));
+        assertEquals(200, h.s.averageDurationNanos("inc").orElseThrow());
+        assertEquals(Map.of("inc-1", List.of(A)), h.s.whoHas(List.of("inc-1")));
+    }
+
+    @Test
+    void largeInlineResultsAreNotForwarded() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("big")), "big");
+        List<Outgoing> out = h.worker(A, new TaskFinished("big", 9000, "byte[]", 1, 2, new byte[9000]));
+        assertOut(out, inMemory("c1", "big", List.of(A), 9000));
+    }
+
+    @Test
+    void independentTasksSpreadRoundRobin() {
+        Harness h = twoWorkers();
+        List<Outgoing> out = h.submit("c1", List.of(h.task("f-1"), h.task("f-2"), h.task("f-3"), h.task("f-4")),
+                "f-1", "f-2", "f-3", "f-4");
+        assertOut(out, h.compute(A, "f-1"), h.compute(B, "f-2"), h.compute(A, "f-3"), h.compute(B, "f-4"));
+    }
+
+    @Test
+    void chainRunsInOrderAndFreesIntermediates() {
+        Harness h = twoWorkers();
+        assertOut(h.submit("c1", List.of(h.task("x"), h.task("y", "x"), h.task("z", "y")), "z"), h.compute(A, "x"));
+        assertEquals("waiting", h.s.stateOf("y"));
+        assertOut(h.finish(A, "x", 10), h.compute(A, "y", "x", List.of(A), 10L));
+        // y done: x is needed by nobody, its data goes; z runs next to y
+        assertOut(h.finish(A, "y", 20), free(A, "x"), h.compute(A, "z", "y", List.of(A), 20L));
+        assertEquals("released", h.s.stateOf("x"), "recipe kept while a dependent may need recomputing");
+        assertOut(h.finish(A, "z", 30), inMemory("c1", "z", List.of(A), 30), free(A, "y"));
+        assertEquals(3, h.s.taskCount());
+        // the client lets go of z: everything is forgotten
+        assertOut(h.client("c1", new ReleaseKeys("c1", List.of("z"))), free(A, "z"));
+        assertEquals(0, h.s.taskCount());
+        assertNull(h.s.stateOf("x"));
+    }
+
+    @Test
+    void fanInIsPlacedWhereMostBytesAlreadyAre() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("a"), h.task("b"), h.task("c", "a", "b")), "c");
+        h.finish(A, "a", 1);
+        assertOut(h.finish(B, "b", 1000), h.compute(B, "c", "a", List.of(A), 1L, "b", List.of(B), 1000L));
+    }
+
+    @Test
+    void identicalKeysAreComputedOnce() {
+        Harness h = twoWorkers();
+        assertOut(h.submit("c1", List.of(h.task("inc-5")), "inc-5"), h.compute(A, "inc-5"));
+        assertOut(h.submit("c2", List.of(h.task("inc-5")), "inc-5"));
+        assertOut(h.submit("c1", List.of(h.task("inc-5")), "inc-5"));
+        assertOut(h.finish(A, "inc-5", 8), inMemory("c1", "inc-5", List.of(A), 8), inMemory("c2", "inc-5", List.of(A), 8));
+        assertEquals(1, h.s.taskCount());
+    }
+
+    @Test
+    void keyAlreadyInMemoryIsReportedAtOnce() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("x")), "x");
+        h.finish(A, "x", 8);
+        assertOut(h.submit("c2", List.of(h.task("x")), "x"), inMemory("c2", "x", List.of(A), 8));
+        // c1 releases, c2 still holds it: data stays
+        assertOut(h.client("c1", new ReleaseKeys("c1", List.of("x"))));
+        assertEquals("memory", h.s.stateOf("x"));
+        assertOut(h.client("c2", new ReleaseKeys("c2", List.of("x"))), free(A, "x"));
+        assertNull(h.s.stateOf("x"));
+    }
+
+    @Test
+    void missingDependencyIsRefused() {
+        Harness h = twoWorkers();
+        List<Outgoing> out = h.submit("c1", List.of(h.task("y", "nowhere")), "y");
+        assertEquals(1, out.size());
+        KeyErred e = (KeyErred) out.get(0).message();
+        assertEquals("y", e.key());
+        assertNull(e.exception());
+        assertTrue(e.summary().contains("missing dependencies of y: nowhere"), e.summary());
+        assertEquals("erred", h.s.stateOf("y"));
+        h.client("c1", new ReleaseKeys("c1", List.of("y")));
+        assertEquals(0, h.s.taskCount());
+    }
+
+    @Test
+    void unknownWantedKeyIsCancelled() {
+        Harness h = twoWorkers();
+        List<Outgoing> out = h.submit("c1", List.of(), "ghost");
+        assertEquals("ghost", ((KeyCancelled) out.get(0).message()).key());
+    }
+
+    @Test
+    void errorPropagatesToDependentsAndWantingClients() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("div"), h.task("add", "div"), h.task("mul", "add")), "div", "mul");
+        h.submit("c2", List.of(), "add");
+        byte[] exc = "ZeroDivision".getBytes(StandardCharsets.UTF_8);
+        List<Outgoing> out = h.worker(A, new TaskErred("div", exc, "ArithmeticException: / by zero", 1, 2));
+        assertOut(out,
+                Outgoing.send("c1", new KeyErred("div", exc, "ArithmeticException: / by zero", "div")),
+                Outgoing.send("c2", new KeyErred("add", exc, "ArithmeticException: / by zero", "div")),
+                Outgoing.send("c1", new KeyErred("mul", exc, "ArithmeticException: / by zero", "div")),
+                free(A, "div"));
+        assertEquals("erred", h.s.stateOf("mul"));
+        // a later submission depending on the erred key errs at once
+        out = h.submit("c3", List.of(h.task("later", "div")), "later");
+        assertOut(out, Outgoing.send("c3", new KeyErred("later", exc, "ArithmeticException: / by zero", "div")));
+        // resubmitting an erred key reports the error
+        out = h.submit("c3", List.of(h.task("div")), "div");
+        assertOut(out, Outgoing.send("c3", new KeyErred("div", exc, "ArithmeticException: / by zero", "div")));
+        for (String c : List.of("c1", "c2", "c3")) {
+            h.event(new SchedulerEvent.ClientGone(c));
+        }
+        assertEquals(0, h.s.taskCount());
+    }
+
+    @Test
+    void retriesRunTheTaskAgainBeforeErring() {
+        Harness h = twoWorkers();
+        TaskOptions twice = new TaskOptions(List.of(), false, Map.of(), 2);
+        h.submit("c1", List.of(h.task("flaky", twice)), "flaky");
+        byte[] exc = {9};
+        // retry 1 and 2: freed on the worker, placed again (least busy, round robin)
+        assertOut(h.worker(A, new TaskErred("flaky", exc, "boom", 1, 2)), h.compute(B, "flaky"), free(A, "flaky"));
+        assertOut(h.worker(B, new TaskErred("flaky", exc, "boom", 1, 2)), h.compute(A, "flaky"), free(B, "flaky"));
+        assertOut(h.worker(A, new TaskErred("flaky", exc, "boom", 1, 2)),
+                Outgoing.send("c1", new KeyErred("flaky", exc, "boom", "flaky")), free(A, "flaky"));
+    }
+
+    @Test
+    void retriedTaskThatSucceedsEndsInMemory() {
+        Harness h = twoWorkers();
+        TaskOptions once = new TaskOptions(List.of(), false, Map.of(), 1);
+        h.submit("c1", List.of(h.task("flaky", once)), "flaky");
+        h.worker(A, new TaskErred("flaky", new byte[0], "boom", 1, 2));
+        assertOut(h.finish(B, "flaky", 4), inMemory("c1", "flaky", List.of(B), 4));
+    }
+
+    @Test
+    void releaseKeepsDataWhileADependentStillNeedsIt() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("x"), h.task("y", "x")), "x", "y");
+        assertOut(h.finish(A, "x", 5), inMemory("c1", "x", List.of(A), 5), h.compute(A, "y", "x", List.of(A), 5L));
+        assertOut(h.client("c1", new ReleaseKeys("c1", List.of("x"))), new Outgoing[0]);
+        assertEquals("memory", h.s.stateOf("x"), "y still needs x");
+        assertOut(h.finish(A, "y", 6), inMemory("c1", "y", List.of(A), 6), free(A, "x"));
+        assertEquals("released", h.s.stateOf("x"));
+    }
+
+    @Test
+    void releasingAPendingKeyStopsItsWork() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("x"), h.task("y", "x")), "y");
+        assertOut(h.client("c1", new ReleaseKeys("c1", List.of("y"))), free(A, "x"));
+        assertEquals(0, h.s.taskCount());
+        // a late result of the dropped work is refused
+        assertOut(h.finish(A, "x", 1), free(A, "x"));
+    }
+
+    @Test
+    void clientGoneReleasesEverythingItWanted() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("x"), h.task("y")), "x", "y");
+        h.finish(A, "x", 1);
+        assertOut(h.event(new SchedulerEvent.ClientGone("c1")), free(A, "x"), free(B, "y"));
+        assertEquals(0, h.s.taskCount());
+    }
+
+    @Test
+    void cancelStopsKeysAndTheirDependents() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("x"), h.task("y", "x"), h.task("other")), "x", "y", "other");
+        h.submit("c2", List.of(), "y");
+        h.finish(A, "x", 3);
+        List<Outgoing> out = h.client("c1", new CancelKeys("c1", List.of("x"), false));
+        assertOut(out,
+                Outgoing.send("c1", new KeyCancelled("x", "cancelled by client c1")),
+                Outgoing.send("c1", new KeyCancelled("y", "cancelled: it depends on x, cancelled by client c1")),
+                Outgoing.send("c2", new KeyCancelled("y", "cancelled: it depends on x, cancelled by client c1")),
+                free(A, "y", "x"));
+        assertNull(h.s.stateOf("x"));
+        assertNull(h.s.stateOf("y"));
+        assertEquals("processing", h.s.stateOf("other"));
+    }
+
+    @Test
+    void cancelWithoutForceLeavesOtherClientsKeys() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("x")), "x");
+        h.submit("c2", List.of(h.task("x")), "x");
+        assertOut(h.client("c1", new CancelKeys("c1", List.of("x"), false)),
+                Outgoing.send("c1", new KeyCancelled("x", "cancelled by client c1")));
+        assertEquals("processing", h.s.stateOf("x"));
+        assertOut(h.client("c1", new CancelKeys("c1", List.of("x"), true)),
+                Outgoing.send("c2", new KeyCancelled("x", "cancelled by client c1")), free(A, "x"));
+        assertNull(h.s.stateOf("x"));
+    }
+
+    @Test
+    void whoHasAndWorkersReplies() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("x")), "x");
+        h.finish(A, "x", 3);
+        List<Outgoing> out = h.event(new SchedulerEvent.FromClient("c1", new WhoHasRequest(List.of("x", "nope")), 42));
+        assertOut(out, new Outgoing("c1", new WhoHasReply(Map.of("x", List.of(A), "nope", List.of())), 42));
+        out = h.event(new SchedulerEvent.FromClient("c1", new WorkersRequest(), 43));
+        assertOut(out, new Outgoing("c1", new WorkersReply(List.of(
+                new WorkerInfo(A, "alice", 1, 1L << 30, 100, 0, 0, 1),
+                new WorkerInfo(B, "bob", 1, 1L << 30, 100, 0, 0, 0))), 43));
+    }
+
+    @Test
+    void batchesAreUnwrappedInOrder() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("x"), h.task("y")), "x", "y");
+        List<Outgoing> out = h.worker(A, new Batch(List.of(
+                new TaskFinished("x", 1, "t", 0, 0, null), new Heartbeat(5, 0, 0, 1))));
+        assertOut(out, inMemory("c1", "x", List.of(A), 1));
+        assertEquals(5, h.s.workerInfos().get(0).memoryBytes());
+    }
+
+    @Test
+    void badInputGetsAClearErrorAndTheStateCarriesOn() {
+        Harness h = twoWorkers();
+        List<Outgoing> out = h.event(new SchedulerEvent.FromClient("c1",
+                new UpdateGraph("c1", java.util.Arrays.asList(new TaskSpec(null, null, List.of(), 0, null)), List.of()), 9));
+        assertEquals(9, out.get(0).replyTo());
+        assertTrue(((ErrorReply) out.get(0).message()).message().contains("has no key"));
+        out = h.event(new SchedulerEvent.FromWorker("1.2.3.4:5", new Heartbeat(0, 0, 0, 0), 0));
+        assertTrue(((ErrorReply) out.get(0).message()).message().contains("send RegisterWorker first"));
+        assertOut(h.submit("c1", List.of(h.task("x")), "x"), h.compute(A, "x"));
+    }
+}
