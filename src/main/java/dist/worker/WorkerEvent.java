@@ -1,0 +1,46 @@
+package dist.worker;
+
+import dist.protocol.Message;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Something that happened to a worker, fed to {@link WorkerState#handle}. The I/O shell turns
+ * scheduler messages, finished executions, finished transfers and timer ticks into these.
+ *
+ * <p>Contract for the shell: every {@link WorkerInstruction.Fetch} is answered by exactly one
+ * {@link FetchDone} or {@link FetchFailed} for the same peer, and every
+ * {@link WorkerInstruction.Execute} by exactly one {@link ExecuteDone} or {@link ExecuteFailed}.
+ */
+public sealed interface WorkerEvent {
+
+    /** The scheduler asks this worker to compute a task. */
+    record Compute(Message.ComputeTask task) implements WorkerEvent {}
+
+    /** The scheduler asks this worker to drop these keys (data or queued tasks). */
+    record Free(List<String> keys) implements WorkerEvent {}
+
+    /**
+     * A fetch from {@code peer} finished: the data for the keys of {@code nbytes} is now in the
+     * shell's store; {@code missing} are the requested keys the peer did not have.
+     */
+    record FetchDone(String peer, Map<String, Long> nbytes, List<String> missing) implements WorkerEvent {}
+
+    /** A fetch from {@code peer} failed as a whole (the peer could not be reached). */
+    record FetchFailed(String peer, List<String> keys, String reason) implements WorkerEvent {}
+
+    /** A task ran; its result is in the shell's store. {@code inlineValue} may be null. */
+    record ExecuteDone(String key, long nbytes, String typeName, long startNanos, long stopNanos,
+                       byte[] inlineValue) implements WorkerEvent {}
+
+    /** A task threw; {@code exception} is the serialized exception. */
+    record ExecuteFailed(String key, byte[] exception, String summary, long startNanos, long stopNanos)
+            implements WorkerEvent {}
+
+    /** Data was put into the shell's store directly (scatter, replicate). */
+    record DataAdded(Map<String, Long> nbytes) implements WorkerEvent {}
+
+    /** Periodic timer; a heartbeat goes out when one is due. */
+    record Tick() implements WorkerEvent {}
+}

@@ -1,0 +1,27 @@
+package dist.worker;
+
+import dist.protocol.Message;
+
+import java.util.List;
+
+/**
+ * What the I/O shell must do after {@link WorkerState#handle}; instructions are returned in the
+ * order the shell should carry them out.
+ */
+public sealed interface WorkerInstruction {
+
+    /** Run a task; every dependency is in the shell's store. */
+    record Execute(String key, byte[] run, List<String> dependencies) implements WorkerInstruction {}
+
+    /**
+     * Get these keys from {@code peer} with one {@code GetData}, store what arrives, then report
+     * {@link WorkerEvent.FetchDone} (or {@link WorkerEvent.FetchFailed} if the peer is unreachable).
+     */
+    record Fetch(String peer, List<String> keys) implements WorkerInstruction {}
+
+    /** Send this message to the scheduler. */
+    record SendToScheduler(Message message) implements WorkerInstruction {}
+
+    /** Remove this key's data from the shell's store. */
+    record DropData(String key) implements WorkerInstruction {}
+}

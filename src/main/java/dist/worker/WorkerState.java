@@ -1,0 +1,799 @@
+package dist.worker;
+
+import dist.protocol.Message;
+import dist.worker.WorkerEvent.Compute;
+import dist.worker.WorkerEvent.DataAdded;
+import dist.worker.WorkerEvent.ExecuteDone;
+import dist.worker.WorkerEvent.ExecuteFailed;
+import dist.worker.WorkerEvent.FetchDone;
+import dist.worker.WorkerEvent.FetchFailed;
+import dist.worker.WorkerEvent.Free;
+import dist.worker.WorkerEvent.Tick;
+import dist.worker.WorkerInstruction.DropData;
+import dist.worker.WorkerInstruction.Execute;
+import dist.worker.WorkerInstruction.Fetch;
+import dist.worker.WorkerInstruction.SendToScheduler;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+
+/**
+ * The worker's bookkeeping as a pure state machine: events in, instructions out. It reads no
+ * clock, opens no socket and runs nothing; the I/O shell feeds it {@link WorkerEvent}s from one
+ * thread and carries out the returned {@link WorkerInstruction}s in order.
+ *
+ * <pre>{@code
+ * WorkerState ws = new WorkerState("10.0.0.1:9000", 4, WorkerConfig.defaults());
+ * for (WorkerInstruction i : ws.handle(new WorkerEvent.Compute(computeTask), System.nanoTime())) {
+ *     switch (i) { case WorkerInstruction.Execute e -> pool.submit(...); ... }
+ * }
+ * }</pre>
+ *
+ * <h2>Key states</h2>
+ * A key the scheduler asked to compute here is <b>waiting</b> (some input not here yet),
+ * <b>ready</b> (queued for a thread, lower priority first, then arrival), <b>executing</b>,
+ * then <b>memory</b> or <b>error</b>. A key needed only as an input is <b>fetch</b> (queued for
+ * a transfer), <b>flight</b> (a transfer is under way), then <b>memory</b>; when every peer said
+ * to hold it has failed it is <b>waiting</b> again, for fresh who-has.
+ *
+ * <h2>Decisions the scheduler relies on</h2>
+ * <ul>
+ * <li>A {@code ComputeTask} for a key already in memory here is answered with
+ *     {@code TaskFinished} again, every time (start and stop 0, no inline value): the scheduler
+ *     asks only when it does not know, e.g. after a reconnect.</li>
+ * <li>A {@code ComputeTask} for a key whose transfer is in flight waits for the transfer:
+ *     arrival reports {@code TaskFinished}; failure makes it an ordinary task run here.</li>
+ * <li>{@code FreeKeys} for an executing task changes nothing: it finishes and is reported as
+ *     usual ({@code TaskFinished} or {@code TaskErred}); the scheduler answers a result it no
+ *     longer wants with {@code FreeKeys}, which then drops the data. This never leaves the
+ *     scheduler counting a slot that is free, whatever it did on release.</li>
+ * <li>{@code FreeKeys} for data a queued task here still needs drops it once no queued task
+ *     needs it. Replicas fetched as inputs are reported with {@code AddKeys} and kept until
+ *     {@code FreeKeys}; transfers that arrive after every task needing them was freed are
+ *     dropped without a report.</li>
+ * <li>When every holder of an input has failed (said it was missing, or could not be reached),
+ *     one {@code MissingData(key, peer)} goes out per failed peer ({@code peer} empty when no
+ *     holder was ever named) and the key waits. It resumes when any later {@code ComputeTask}
+ *     names holders for it (the scheduler re-sends after recomputing), or is dropped when
+ *     {@code FreeKeys} frees every task here that needs it.</li>
+ * <li>{@code DataAdded} keys are reported with {@code AddKeys}, or with {@code TaskFinished}
+ *     when they complete a task queued here.</li>
+ * </ul>
+ *
+ * <p>Not thread-safe: one thread owns an instance.
+ */
+public final class WorkerState {
+
+    private enum State {
+        WAITING("waiting"), READY("ready"), EXECUTING("executing"), FETCH("fetch"), FLIGHT("flight"),
+        MISSING("waiting"), MEMORY("memory"), ERROR("error");
+
+        final String label;
+
+        State(String label) {
+            this.label = label;
+        }
+    }
+
+    /** One key known here: a task to compute, an input to fetch, or data held. */
+    private static final class Task {
+        final String key;
+        final long seq;
+        State state;
+        long priority;
+        byte[] run;                      // non-null: the scheduler asked to compute it here
+        List<String> depKeys = List.of();
+        List<Task> deps = List.of();
+        int missingDeps;                 // inputs not in memory yet
+        Set<Task> dependents;            // queued or executing tasks here that need this key
+        Set<String> holders;             // peers said to hold it
+        Set<String> failedPeers;         // peers that failed since the last MissingData
+        String flightPeer;
+        Message.ComputeTask deferred;    // compute asked for while a transfer was in flight
+        long nbytes;
+        String typeName;
+        boolean freed;                   // released by the scheduler while a queued task needs it
+
+        Task(String key, long seq, long priority) {
+            this.key = key;
+            this.seq = seq;
+            this.priority = priority;
+        }
+
+        Set<Task> dependents() {
+            if (dependents == null) dependents = new LinkedHashSet<>(4);
+            return dependents;
+        }
+
+        boolean hasDependents() {
+            return dependents != null && !dependents.isEmpty();
+        }
+
+        Set<String> holders() {
+            if (holders == null) holders = new LinkedHashSet<>(4);
+            return holders;
+        }
+
+        boolean hasHolders() {
+            return holders != null && !holders.isEmpty();
+        }
+    }
+
+    private static final Comparator<Task> ORDER = (a, b) -> {
+        int c = Long.compare(a.priority, b.priority);
+        return c != 0 ? c : Long.compare(a.seq, b.seq);
+    };
+
+    private final String address;
+    private final int nthreads;
+    private final WorkerConfig config;
+    private final SplittableRandom random;
+
+    private final Map<String, Task> tasks = new HashMap<>();
+    private final TreeSet<Task> ready = new TreeSet<>(ORDER);
+    private final TreeSet<Task> fetchQueue = new TreeSet<>(ORDER);
+    private final Map<String, TreeSet<Task>> wantedFrom = new HashMap<>();
+    private final Map<String, Set<Task>> flightFrom = new HashMap<>();
+    private final Map<String, Integer> requestsTo = new HashMap<>();
+    private int requestsInFlight;
+    private int executing;
+    private long memoryBytes;
+    private int inMemory;
+    private long nextSeq;
+    private boolean heartbeatSent;
+    private long lastHeartbeat;
+
+    private List<WorkerInstruction> out;
+
+    /**
+     * @param address  this worker's contact address; ignored where who-has names it
+     * @param nthreads tasks that may execute at once
+     */
+    public WorkerState(String address, int nthreads, WorkerConfig config) {
+        if (address == null || address.isBlank()) {
+            throw new IllegalArgumentException("worker address must be a non-empty \"host:port\"");
+        }
+        if (nthreads < 1) {
+            throw new IllegalArgumentException("nthreads must be at least 1, got " + nthreads);
+        }
+        this.address = address;
+        this.nthreads = nthreads;
+        this.config = Objects.requireNonNull(config, "config must not be null; use WorkerConfig.defaults()");
+        this.random = new SplittableRandom(config.seed());
+    }
+
+    /**
+     * Applies one event at time {@code nowNanos} (a value, never a clock read) and returns what
+     * the shell must do, in order. A malformed event is rejected with an
+     * {@link IllegalArgumentException} before anything changes.
+     */
+    public List<WorkerInstruction> handle(WorkerEvent event, long nowNanos) {
+        validate(event);
+        out = new ArrayList<>(4);
+        try {
+            switch (event) {
+                case Compute c -> onCompute(c.task());
+                case Free f -> onFree(f.keys());
+                case FetchDone d -> onFetchDone(d.peer(), orEmpty(d.nbytes()), orEmpty(d.missing()));
+                case FetchFailed f -> onFetchFailed(f.peer(), orEmpty(f.keys()));
+                case ExecuteDone d -> onExecuteDone(d);
+                case ExecuteFailed f -> onExecuteFailed(f);
+                case DataAdded a -> onDataAdded(a.nbytes());
+                case Tick t -> onTick(nowNanos);
+            }
+            startReady();
+            startFetches();
+            return out;
+        } finally {
+            out = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ read-only views
+
+    /** "waiting", "ready", "executing", "fetch", "flight", "memory", "error", or null if unknown. */
+    public String stateOf(String key) {
+        Task t = tasks.get(key);
+        return t == null || t.state == null ? null : t.state.label;
+    }
+
+    public int executingCount() {
+        return executing;
+    }
+
+    public int readyCount() {
+        return ready.size();
+    }
+
+    /** Sum of nbytes of the keys in memory. */
+    public long memoryBytes() {
+        return memoryBytes;
+    }
+
+    /** Keys whose data is held here. */
+    public Set<String> keysInMemory() {
+        Set<String> keys = new LinkedHashSet<>();
+        for (Task t : tasks.values()) {
+            if (t.state == State.MEMORY) keys.add(t.key);
+        }
+        return keys;
+    }
+
+    /** Keys held here with their sizes, as {@code RegisterWorker} reports them. */
+    public Map<String, Long> heldKeys() {
+        Map<String, Long> held = new LinkedHashMap<>();
+        for (Task t : tasks.values()) {
+            if (t.state == State.MEMORY) held.put(t.key, t.nbytes);
+        }
+        return held;
+    }
+
+    /** Transfers under way (Fetch instructions not yet answered). */
+    public int fetchesInFlight() {
+        return requestsInFlight;
+    }
+
+    public String address() {
+        return address;
+    }
+
+    public int nthreads() {
+        return nthreads;
+    }
+
+    public WorkerConfig config() {
+        return config;
+    }
+
+    // ------------------------------------------------------------------ events
+
+    private void onCompute(Message.ComputeTask ct) {
+        Task t = tasks.get(ct.key());
+        if (t == null) {
+            t = newTask(ct.key(), ct.priority());
+            becomeTask(t, ct);
+            return;
+        }
+        switch (t.state) {
+            case MEMORY -> {
+                t.freed = false;
+                send(new Message.TaskFinished(t.key, t.nbytes, t.typeName, 0, 0, null));
+            }
+            case WAITING, READY, EXECUTING -> {
+                mergeWhoHas(ct);
+                if (t.state != State.EXECUTING) setPriority(t, ct.priority());
+            }
+            case FLIGHT -> {
+                t.deferred = ct;
+                mergeWhoHas(ct);
+            }
+            case FETCH, MISSING, ERROR -> {
+                if (t.state == State.FETCH) leaveFetch(t);
+                becomeTask(t, ct);
+            }
+        }
+    }
+
+    private void onFree(List<String> keys) {
+        for (String key : keys) {
+            Task t = tasks.get(key);
+            if (t == null) continue;
+            switch (t.state) {
+                case WAITING, READY, ERROR -> {
+                    if (t.state == State.READY) ready.remove(t);
+                    releaseDeps(t);
+                    t.run = null;
+                    t.state = null;
+                    if (t.hasDependents()) needData(t);
+                    else forget(t);
+                }
+                case EXECUTING -> { }  // reported when it finishes; see the class comment
+                case MEMORY -> {
+                    if (t.hasDependents()) {
+                        t.freed = true;
+                    } else {
+                        dropMemory(t);
+                        forget(t);
+                    }
+                }
+                case FETCH, MISSING -> {
+                    if (!t.hasDependents()) {
+                        if (t.state == State.FETCH) leaveFetch(t);
+                        forget(t);
+                    }
+                }
+                case FLIGHT -> t.deferred = null;  // dropped on arrival if nothing needs it
+            }
+        }
+    }
+
+    private void onExecuteDone(ExecuteDone d) {
+        Task t = tasks.get(d.key());
+        if (t == null) {
+            out.add(new DropData(d.key()));  // nothing here wants it
+            return;
+        }
+        if (t.state != State.EXECUTING) return;  // stale report
+        executing--;
+        t.typeName = d.typeName();
+        toMemory(t, d.nbytes());
+        send(new Message.TaskFinished(t.key, t.nbytes, d.typeName(), d.startNanos(), d.stopNanos(),
+                d.inlineValue()));
+        releaseDeps(t);
+    }
+
+    private void onExecuteFailed(ExecuteFailed f) {
+        Task t = tasks.get(f.key());
+        if (t == null || t.state != State.EXECUTING) return;
+        executing--;
+        releaseDeps(t);
+        t.state = State.ERROR;
+        // A task here waiting on this key stays waiting: the scheduler errs or frees it.
+        send(new Message.TaskErred(t.key, f.exception(), f.summary(), f.startNanos(), f.stopNanos()));
+    }
+
+    private void onFetchDone(String peer, Map<String, Long> nbytes, List<String> missing) {
+        Map<String, Long> added = new LinkedHashMap<>();
+        for (Map.Entry<String, Long> e : nbytes.entrySet()) {
+            String key = e.getKey();
+            long nb = e.getValue() == null ? 0 : e.getValue();
+            Task t = tasks.get(key);
+            if (t == null) {
+                out.add(new DropData(key));
+                continue;
+            }
+            switch (t.state) {
+                case FLIGHT, FETCH, MISSING -> arrived(t, nb, added);
+                case WAITING, READY, ERROR -> out.add(new DropData(key));  // not asked for; it is computed here
+                case MEMORY, EXECUTING -> { }  // same data already held, or about to be replaced
+            }
+        }
+        for (String key : missing) {
+            Task t = tasks.get(key);
+            if (t != null) lostFrom(t, peer);
+        }
+        requestEnded(peer);
+        if (!added.isEmpty()) send(new Message.AddKeys(added));
+    }
+
+    private void onFetchFailed(String peer, List<String> keys) {
+        for (String key : keys) {
+            Task t = tasks.get(key);
+            if (t != null) lostFrom(t, peer);
+        }
+        requestEnded(peer);
+    }
+
+    private void onDataAdded(Map<String, Long> nbytes) {
+        Map<String, Long> added = new LinkedHashMap<>();
+        for (Map.Entry<String, Long> e : nbytes.entrySet()) {
+            long nb = e.getValue() == null ? 0 : Math.max(0, e.getValue());
+            Task t = tasks.get(e.getKey());
+            if (t == null) {
+                t = newTask(e.getKey(), Long.MAX_VALUE);
+                toMemory(t, nb);
+                added.put(t.key, t.nbytes);
+                continue;
+            }
+            switch (t.state) {
+                case MEMORY -> {
+                    memoryBytes += nb - t.nbytes;
+                    t.nbytes = nb;
+                }
+                case EXECUTING -> { }  // its result will replace it
+                case WAITING, READY -> {
+                    if (t.state == State.READY) ready.remove(t);
+                    releaseDeps(t);
+                    toMemory(t, nb);
+                    send(new Message.TaskFinished(t.key, t.nbytes, null, 0, 0, null));
+                }
+                case FETCH, FLIGHT, MISSING, ERROR -> {
+                    if (t.state == State.FETCH) leaveFetch(t);
+                    if (t.state == State.FLIGHT) leaveFlight(t);
+                    if (t.deferred != null) {
+                        t.run = t.deferred.run();
+                        t.deferred = null;
+                        toMemory(t, nb);
+                        send(new Message.TaskFinished(t.key, t.nbytes, null, 0, 0, null));
+                    } else {
+                        toMemory(t, nb);
+                        added.put(t.key, t.nbytes);
+                    }
+                }
+            }
+        }
+        if (!added.isEmpty()) send(new Message.AddKeys(added));
+    }
+
+    private void onTick(long now) {
+        if (heartbeatSent && now - lastHeartbeat < config.heartbeatIntervalNanos()) return;
+        heartbeatSent = true;
+        lastHeartbeat = now;
+        send(new Message.Heartbeat(memoryBytes, executing, ready.size(), inMemory));
+    }
+
+    // ------------------------------------------------------------------ transitions
+
+    private Task newTask(String key, long priority) {
+        Task t = new Task(key, nextSeq++, priority);
+        tasks.put(key, t);
+        return t;
+    }
+
+    private void forget(Task t) {
+        tasks.remove(t.key);
+    }
+
+    /** Records a compute request: inputs are linked, missing ones fetched; then waiting or ready. */
+    private void becomeTask(Task t, Message.ComputeTask ct) {
+        t.run = ct.run();
+        t.deferred = null;
+        t.freed = false;
+        t.flightPeer = null;
+        t.failedPeers = null;
+        t.priority = ct.priority();  // in no ordered set here
+        Map<String, List<String>> whoHas = orEmpty(ct.whoHas());
+        Map<String, Long> sizes = orEmpty(ct.nbytes());
+        List<String> depKeys = List.copyOf(whoHas.keySet());
+        List<Task> deps = new ArrayList<>(depKeys.size());
+        int missing = 0;
+        for (String dk : depKeys) {
+            Task d = tasks.get(dk);
+            if (d == null) d = newTask(dk, t.priority);
+            deps.add(d);
+            d.dependents().add(t);
+            if (d.state != State.MEMORY) {
+                Long nb = sizes.get(dk);
+                if (nb != null) d.nbytes = nb;
+                addHolders(d, whoHas.get(dk));
+                if (t.priority < d.priority) setPriority(d, t.priority);
+                missing++;
+                needData(d);
+            }
+        }
+        t.depKeys = depKeys;
+        t.deps = deps;
+        t.missingDeps = missing;
+        if (missing == 0) {
+            toReady(t);
+        } else {
+            t.state = State.WAITING;
+        }
+    }
+
+    /** An input that is not here: fetch it, or wait for holders. Local producers are waited for. */
+    private void needData(Task d) {
+        if (d.state == null || d.state == State.ERROR) {
+            d.run = null;
+            if (d.hasHolders()) toFetch(d);
+            else toMissing(d);
+        } else if (d.state == State.MISSING && d.hasHolders()) {
+            toFetch(d);
+        }
+    }
+
+    private void toReady(Task t) {
+        t.state = State.READY;
+        ready.add(t);
+    }
+
+    private void toMemory(Task t, long nbytes) {
+        t.state = State.MEMORY;
+        t.nbytes = Math.max(0, nbytes);
+        t.failedPeers = null;
+        memoryBytes += t.nbytes;
+        inMemory++;
+        if (t.dependents != null) {
+            for (Task d : t.dependents) {
+                if (--d.missingDeps == 0 && d.state == State.WAITING) toReady(d);
+            }
+        }
+    }
+
+    private void dropMemory(Task t) {
+        memoryBytes -= t.nbytes;
+        inMemory--;
+        t.state = null;
+        out.add(new DropData(t.key));
+    }
+
+    /** A task here no longer needs its inputs (it finished or was freed). */
+    private void releaseDeps(Task t) {
+        for (Task d : t.deps) {
+            d.dependents.remove(t);
+            if (!d.hasDependents()) releaseUnneeded(d);
+        }
+        t.deps = List.of();
+    }
+
+    private void releaseUnneeded(Task d) {
+        switch (d.state) {
+            case FETCH -> {
+                leaveFetch(d);
+                forget(d);
+            }
+            case MISSING -> forget(d);
+            case MEMORY -> {
+                if (d.freed) {
+                    dropMemory(d);
+                    forget(d);
+                }
+            }
+            default -> { }  // in flight: decided on arrival; tasks of their own stay
+        }
+    }
+
+    private void startReady() {
+        while (executing < nthreads && !ready.isEmpty()) {
+            Task t = ready.pollFirst();
+            t.state = State.EXECUTING;
+            executing++;
+            out.add(new Execute(t.key, t.run, t.depKeys));
+        }
+    }
+
+    private void setPriority(Task t, long priority) {
+        if (t.priority == priority) return;
+        boolean inReady = t.state == State.READY;
+        boolean inFetch = t.state == State.FETCH;
+        if (inReady) ready.remove(t);
+        if (inFetch) leaveFetch(t);
+        t.priority = priority;
+        if (inReady) ready.add(t);
+        if (inFetch) toFetch(t);
+    }
+
+    private void send(Message m) {
+        out.add(new SendToScheduler(m));
+    }
+
+    // ------------------------------------------------------------------ fetching
+
+    private void mergeWhoHas(Message.ComputeTask ct) {
+        for (Map.Entry<String, List<String>> e : orEmpty(ct.whoHas()).entrySet()) {
+            Task d = tasks.get(e.getKey());
+            if (d == null || d.state == State.MEMORY) continue;
+            addHolders(d, e.getValue());
+            if (d.state == State.MISSING && d.hasHolders() && d.hasDependents()) toFetch(d);
+        }
+    }
+
+    private void addHolders(Task t, List<String> peers) {
+        if (peers == null) return;
+        for (String p : peers) {
+            if (p == null || p.equals(address)) continue;
+            if (t.holders().add(p) && t.state == State.FETCH) {
+                wantedFrom.computeIfAbsent(p, k -> new TreeSet<>(ORDER)).add(t);
+            }
+        }
+    }
+
+    private void toFetch(Task t) {
+        t.state = State.FETCH;
+        fetchQueue.add(t);
+        for (String p : t.holders) {
+            wantedFrom.computeIfAbsent(p, k -> new TreeSet<>(ORDER)).add(t);
+        }
+    }
+
+    private void leaveFetch(Task t) {
+        fetchQueue.remove(t);
+        if (t.holders == null) return;
+        for (String p : t.holders) unwant(p, t);
+    }
+
+    private void unwant(String peer, Task t) {
+        TreeSet<Task> set = wantedFrom.get(peer);
+        if (set != null && set.remove(t) && set.isEmpty()) wantedFrom.remove(peer);
+    }
+
+    private void leaveFlight(Task t) {
+        Set<Task> set = flightFrom.get(t.flightPeer);
+        if (set != null && set.remove(t) && set.isEmpty()) flightFrom.remove(t.flightPeer);
+        t.flightPeer = null;
+    }
+
+    /** No holder left: tell the scheduler about each peer that failed, then wait for who-has. */
+    private void toMissing(Task t) {
+        t.state = State.MISSING;
+        if (t.failedPeers == null || t.failedPeers.isEmpty()) {
+            send(new Message.MissingData(t.key, ""));
+        } else {
+            for (String p : t.failedPeers) send(new Message.MissingData(t.key, p));
+        }
+        t.failedPeers = null;
+    }
+
+    /** Data for an input arrived (usually the one in flight). */
+    private void arrived(Task t, long nbytes, Map<String, Long> added) {
+        if (t.state == State.FLIGHT) leaveFlight(t);
+        if (t.state == State.FETCH) leaveFetch(t);
+        if (!t.hasDependents() && t.deferred == null) {
+            out.add(new DropData(t.key));  // every task that wanted it was freed meanwhile
+            forget(t);
+            return;
+        }
+        toMemory(t, nbytes);
+        if (t.deferred != null) {
+            t.run = t.deferred.run();
+            t.deferred = null;
+            send(new Message.TaskFinished(t.key, t.nbytes, null, 0, 0, null));
+        } else {
+            added.put(t.key, t.nbytes);
+        }
+    }
+
+    /** {@code peer} does not have {@code t} (or cannot be reached): try another holder. */
+    private void lostFrom(Task t, String peer) {
+        boolean wasHolder = t.holders != null && t.holders.remove(peer);
+        if (t.state == State.FETCH) {
+            if (!wasHolder) return;
+            unwant(peer, t);
+            failed(t, peer);
+            if (!t.hasHolders()) {
+                leaveFetch(t);
+                toMissing(t);
+            }
+            return;
+        }
+        if (t.state != State.FLIGHT || !peer.equals(t.flightPeer)) return;
+        leaveFlight(t);
+        failed(t, peer);
+        t.state = null;
+        if (t.deferred != null) {
+            Message.ComputeTask ct = t.deferred;
+            becomeTask(t, ct);  // compute it here instead
+        } else if (!t.hasDependents()) {
+            forget(t);
+        } else if (t.hasHolders()) {
+            toFetch(t);
+        } else {
+            toMissing(t);
+        }
+    }
+
+    private static void failed(Task t, String peer) {
+        if (t.failedPeers == null) t.failedPeers = new LinkedHashSet<>(2);
+        t.failedPeers.add(peer);
+    }
+
+    /** One request to {@code peer} ended; keys it left unanswered count as missing there. */
+    private void requestEnded(String peer) {
+        Integer n = requestsTo.get(peer);
+        if (n != null) {
+            requestsInFlight--;
+            if (n == 1) requestsTo.remove(peer);
+            else requestsTo.put(peer, n - 1);
+        }
+        if (n == null || n == 1) {
+            Set<Task> left = flightFrom.get(peer);
+            if (left != null) {
+                for (Task t : new ArrayList<>(left)) lostFrom(t, peer);
+            }
+        }
+    }
+
+    private void startFetches() {
+        if (fetchQueue.isEmpty()) return;
+        Task t = fetchQueue.first();
+        // higher(t) still works once t has left the queue: the order is total
+        while (t != null && requestsInFlight < config.maxConcurrentFetches()) {
+            String peer = choosePeer(t);
+            if (peer != null) fetchFrom(peer);
+            t = fetchQueue.higher(t);
+        }
+    }
+
+    /** The least busy holder that can take another request; ties broken by the seeded random. */
+    private String choosePeer(Task t) {
+        String best = null;
+        int bestLoad = Integer.MAX_VALUE;
+        int ties = 0;
+        for (String p : t.holders) {
+            int load = requestsTo.getOrDefault(p, 0);
+            if (load >= config.maxConcurrentFetchesPerPeer()) continue;
+            if (load < bestLoad) {
+                best = p;
+                bestLoad = load;
+                ties = 1;
+            } else if (load == bestLoad && random.nextInt(++ties) == 0) {
+                best = p;
+            }
+        }
+        return best;
+    }
+
+    /** One request to {@code peer} for its most urgent wanted keys, up to maxFetchBytes. */
+    private void fetchFrom(String peer) {
+        List<Task> batch = new ArrayList<>();
+        long bytes = 0;
+        long limit = config.maxFetchBytes();
+        for (Task c : wantedFrom.get(peer)) {
+            long nb = Math.max(0, c.nbytes);
+            if (!batch.isEmpty() && nb > limit - bytes) break;
+            batch.add(c);
+            bytes += Math.min(nb, limit);
+        }
+        List<String> keys = new ArrayList<>(batch.size());
+        Set<Task> flying = flightFrom.computeIfAbsent(peer, k -> new LinkedHashSet<>());
+        for (Task c : batch) {
+            leaveFetch(c);
+            c.state = State.FLIGHT;
+            c.flightPeer = peer;
+            flying.add(c);
+            keys.add(c.key);
+        }
+        requestsTo.merge(peer, 1, Integer::sum);
+        requestsInFlight++;
+        out.add(new Fetch(peer, Collections.unmodifiableList(keys)));
+    }
+
+    // ------------------------------------------------------------------ input checks
+
+    private static void validate(WorkerEvent event) {
+        if (event == null) throw new IllegalArgumentException("event must not be null");
+        switch (event) {
+            case Compute c -> {
+                Message.ComputeTask ct = c.task();
+                if (ct == null) throw new IllegalArgumentException("Compute event carries no ComputeTask");
+                if (ct.key() == null) throw new IllegalArgumentException("ComputeTask has no key");
+                if (ct.run() == null) {
+                    throw new IllegalArgumentException("ComputeTask '" + ct.key() + "' has no run bytes");
+                }
+                if (ct.whoHas() != null) {
+                    for (String dep : ct.whoHas().keySet()) {
+                        if (dep == null) {
+                            throw new IllegalArgumentException("ComputeTask '" + ct.key() + "' names a null dependency");
+                        }
+                        if (dep.equals(ct.key())) {
+                            throw new IllegalArgumentException("ComputeTask '" + ct.key() + "' depends on itself");
+                        }
+                    }
+                }
+            }
+            case Free f -> requireKeys(f.keys(), "Free");
+            case FetchDone d -> {
+                if (d.peer() == null) throw new IllegalArgumentException("FetchDone names no peer");
+                if (d.nbytes() != null) requireKeys(d.nbytes().keySet(), "FetchDone.nbytes");
+                if (d.missing() != null) requireKeys(d.missing(), "FetchDone.missing");
+            }
+            case FetchFailed f -> {
+                if (f.peer() == null) throw new IllegalArgumentException("FetchFailed names no peer");
+                if (f.keys() != null) requireKeys(f.keys(), "FetchFailed");
+            }
+            case ExecuteDone d -> {
+                if (d.key() == null) throw new IllegalArgumentException("ExecuteDone has no key");
+            }
+            case ExecuteFailed f -> {
+                if (f.key() == null) throw new IllegalArgumentException("ExecuteFailed has no key");
+            }
+            case DataAdded a -> requireKeys(a.nbytes() == null ? null : a.nbytes().keySet(), "DataAdded");
+            case Tick t -> { }
+        }
+    }
+
+    private static void requireKeys(java.util.Collection<String> keys, String what) {
+        if (keys == null) throw new IllegalArgumentException(what + " carries no key list (null)");
+        for (String k : keys) {
+            if (k == null) throw new IllegalArgumentException(what + " contains a null key");
+        }
+    }
+
+    private static <T> List<T> orEmpty(List<T> l) {
+        return l == null ? List.of() : l;
+    }
+
+    private static <K, V> Map<K, V> orEmpty(Map<K, V> m) {
+        return m == null ? Map.of() : m;
+    }
+}
