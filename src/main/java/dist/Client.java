@@ -1,0 +1,821 @@
+package dist;
+
+import dist.client.Codec;
+import dist.client.Keys;
+import dist.client.Shapes;
+import dist.client.Transport;
+import dist.comm.CommConfig;
+import dist.protocol.Invokable;
+import dist.protocol.Message;
+import dist.protocol.TaskCall;
+import dist.protocol.TaskSpec;
+import dist.serial.Ref;
+import dist.serial.Serializer;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
+
+/**
+ * A connection to a scheduler that turns function calls into tasks and gives {@link Future}s for
+ * their results.
+ *
+ * <pre>{@code
+ * try (Client client = Client.connect("127.0.0.1:8786")) {
+ *     Future<Integer> x = client.submit(Demo::inc, 10);
+ *     Future<Integer> y = client.submit(Demo::inc, x);          // a future where a value goes
+ *     List<Future<Integer>> sq = client.map(Demo::square, List.of(0, 1, 2, 3));
+ *     Future<Integer> total = client.submit(Demo::sum, sq);     // the list is resolved on the worker
+ *     System.out.println(y.result() + " " + total.result());    // 12 14
+ *     List<Integer> squares = client.gather(sq);                // [0, 1, 4, 9]
+ * }
+ * }</pre>
+ *
+ * <p>Calls are pure by default: the key is a hash of the function and its arguments, so the same
+ * call gives the same key on any machine and runs once. Use {@link #with(Options)} for impure calls,
+ * priorities, retries and placement. Closing the client releases every key it holds.
+ *
+ * <p>Thread-safe. Results are decoded with the context class loader of the thread that created
+ * the client, so the user's classes are found.
+ */
+public final class Client extends Submitter implements AutoCloseable {
+    /** A submission counter of up to 2^40 fits below a user priority in one long. */
+    private static final int PRIORITY_SHIFT = 40;
+    /** Rounds of asking the scheduler where data went before giving up on fetching a key. */
+    private static final int FETCH_ROUNDS = 5;
+
+    private final String id = UUID.randomUUID().toString();
+    private final String address;
+    private final Codec codec;
+    private final ClassLoader loader;
+    private final Transport.Connector connector;
+    private final Duration requestTimeout;
+    private final Transport scheduler;
+
+    private final ConcurrentHashMap<String, KeyState> keys = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, CompletableFuture<Transport>> workers = new ConcurrentHashMap<>();
+    private final AtomicLong submissions = new AtomicLong();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile String lostReason;
+
+    /** Orders every send to the scheduler so a release never overtakes a later resubmission of its key. */
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final ConcurrentLinkedQueue<String> pendingReleases = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
+
+    Client(String address, Transport.Connector connector, Codec codec, ClassLoader loader, Duration requestTimeout)
+            throws IOException {
+        this.address = address;
+        this.connector = connector;
+        this.codec = codec;
+        this.loader = loader;
+        this.requestTimeout = requestTimeout;
+        this.scheduler = connector.connect(address, new Transport.Inbox() {
+            @Override
+            public void onMessage(Message message) {
+                onSchedulerMessage(message);
+            }
+
+            @Override
+            public void onClose(Throwable cause) {
+                onSchedulerClosed(cause);
+            }
+        });
+        try {
+            Message reply = scheduler.request(new Message.RegisterClient(id), requestTimeout)
+                    .get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            if (!(reply instanceof Message.Ack)) {
+                throw new IOException("the scheduler at " + address + " refused this client: " + reply);
+            }
+        } catch (InterruptedException e) {
+            scheduler.close();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while registering with the scheduler at " + address, e);
+        } catch (ExecutionException | TimeoutException e) {
+            scheduler.close();
+            Throwable c = e instanceof ExecutionException ? e.getCause() : e;
+            throw new IOException("the scheduler at " + address + " did not accept this client: " + c, c);
+        } catch (IOException | RuntimeException e) {
+            scheduler.close();
+            throw e;
+        }
+    }
+
+    /** Connects to the scheduler at {@code address} ("host:port") with default settings. */
+    public static Client connect(String address) throws IOException {
+        return connect(address, CommConfig.DEFAULT);
+    }
+
+    /** Connects, trying for at most {@code connectTimeout} while the scheduler is not reachable. */
+    public static Client connect(String address, Duration connectTimeout) throws IOException {
+        CommConfig d = CommConfig.DEFAULT;
+        return connect(address, new CommConfig(connectTimeout, d.requestTimeout(), d.handshakeTimeout(),
+                d.maxFrames(), d.maxFrameBytes()));
+    }
+
+    /** Connects with explicit connection settings. */
+    public static Client connect(String address, CommConfig config) throws IOException {
+        checkAddress(address);
+        Objects.requireNonNull(config, "config");
+        return new Client(address, Transport.tcp(config), Codec.of(Serializer.defaults()),
+                Thread.currentThread().getContextClassLoader(), config.requestTimeout());
+    }
+
+    static void checkAddress(String address) {
+        Objects.requireNonNull(address, "address");
+        int colon = address.lastIndexOf(':');
+        boolean ok = colon > 0 && colon < address.length() - 1;
+        if (ok) {
+            try {
+                int port = Integer.parseInt(address.substring(colon + 1));
+                ok = port > 0 && port < 65536;
+            } catch (NumberFormatException e) {
+                ok = false;
+            }
+        }
+        if (!ok) {
+            throw new IllegalArgumentException("a scheduler address is \"host:port\", e.g. \"127.0.0.1:8786\"; got \""
+                    + address + "\"");
+        }
+    }
+
+    /** This client's id, as the scheduler knows it. */
+    public String id() {
+        return id;
+    }
+
+    /** The scheduler's address. */
+    public String address() {
+        return address;
+    }
+
+    @Override
+    Client client() {
+        return this;
+    }
+
+    @Override
+    public Options options() {
+        return Options.defaults();
+    }
+
+    // ------------------------------------------------------------------ submission
+
+    <R> Future<R> submitOne(Options options, Invokable fn, List<Object> args) {
+        return this.<R>submitMany(options, fn, List.of(args)).get(0);
+    }
+
+    <R> List<Future<R>> submitMany(Options options, Invokable fn, List<List<Object>> calls) {
+        Objects.requireNonNull(fn, "function");
+        ensureOpen();
+        if (options.key() != null && calls.size() != 1) {
+            throw new IllegalArgumentException("an explicit key names one task, but map makes " + calls.size()
+                    + "; leave the key out of the options for map");
+        }
+        String prefix = options.key() == null ? Keys.prefix(fn) : null;
+        // encode everything before touching the key table, so a bad argument leaves no half-made task
+        List<TaskSpec> specs = new ArrayList<>(calls.size());
+        for (List<Object> args : calls) {
+            if (args.size() != fn.arity()) {
+                throw new IllegalArgumentException("function takes " + fn.arity() + " argument(s), got " + args.size());
+            }
+            Set<String> deps = new LinkedHashSet<>();
+            byte[] run = codec.encode(new TaskCall(fn, args), futureReplacer(deps));
+            String key = options.key() != null ? options.key()
+                    : options.isPure() ? Keys.pure(prefix, run) : Keys.unique(prefix);
+            long priority = (-(long) options.priority() << PRIORITY_SHIFT) + submissions.getAndIncrement();
+            specs.add(new TaskSpec(key, run, List.copyOf(deps), priority, options.toTaskOptions()));
+        }
+        List<Future<R>> futures = new ArrayList<>(specs.size());
+        List<TaskSpec> fresh = new ArrayList<>();
+        for (TaskSpec spec : specs) {
+            boolean[] created = {false};
+            KeyState state = keys.compute(spec.key(), (k, old) -> {
+                if (old != null && old.reusable()) {
+                    old.refs++;
+                    return old;
+                }
+                created[0] = true;
+                KeyState s = new KeyState(k);
+                s.refs = 1;
+                return s;
+            });
+            futures.add(new Future<>(this, state));
+            if (created[0]) {
+                fresh.add(spec);
+            }
+        }
+        if (!fresh.isEmpty()) {
+            List<String> wanted = fresh.stream().map(TaskSpec::key).toList();
+            sendOrdered(new Message.UpdateGraph(id, fresh, wanted));
+        }
+        return futures;
+    }
+
+    /** Replaces each Future in a call's arguments by a Ref to its key and records the key as a dependency. */
+    UnaryOperator<Object> futureReplacer(Set<String> deps) {
+        return o -> {
+            if (!(o instanceof Future<?> f)) {
+                return o;
+            }
+            if (f.client() != this) {
+                throw new IllegalArgumentException("future " + f.key() + " belongs to another client; "
+                        + "pass futures only to the client that made them");
+            }
+            if (f.isReleased()) {
+                throw new IllegalArgumentException("future " + f.key() + " was released and can no longer be used");
+            }
+            if (f.isCancelled()) {
+                throw new IllegalArgumentException("future " + f.key() + " was cancelled; its value will never exist");
+            }
+            deps.add(f.key());
+            return new Ref(f.key());
+        };
+    }
+
+    private void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("this client is closed; connect a new one");
+        }
+        String lost = lostReason;
+        if (lost != null) {
+            throw new IllegalStateException(lost);
+        }
+    }
+
+    // ------------------------------------------------------------------ scheduler link
+
+    /** Sends {@code message} (may be null: only flush releases) after every release queued before it. */
+    private void sendOrdered(Message message) {
+        sendLock.lock();
+        try {
+            List<String> rel = new ArrayList<>();
+            for (String k; (k = pendingReleases.poll()) != null; ) {
+                rel.add(k);
+            }
+            if (!rel.isEmpty() && lostReason == null) {
+                scheduler.send(new Message.ReleaseKeys(id, rel));
+            }
+            if (message != null) {
+                scheduler.send(message);
+            }
+        } catch (RuntimeException e) {
+            if (message != null) {
+                throw new IllegalStateException("could not send to the scheduler at " + address + ": " + e.getMessage(), e);
+            }
+            // a release that cannot be sent is moot: the scheduler forgets a client whose connection ended
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    /** Sends queued releases now. */
+    void flushReleases() {
+        sendOrdered(null);
+    }
+
+    /** Called when a Future for {@code state} is released or collected. */
+    void releaseRef(KeyState state) {
+        keys.computeIfPresent(state.key, (k, cur) -> {
+            if (cur != state) {
+                return cur; // an older state of a key that was resubmitted after cancellation
+            }
+            if (--cur.refs > 0) {
+                return cur;
+            }
+            if (!closed.get()) {
+                pendingReleases.add(k);
+            }
+            return null;
+        });
+        if (!pendingReleases.isEmpty() && flushScheduled.compareAndSet(false, true)) {
+            // a short-lived thread gathers releases that arrive together (a Cleaner burst) into one message
+            Thread.ofVirtual().name("dist-client-release").start(() -> {
+                flushScheduled.set(false);
+                flushReleases();
+            });
+        }
+    }
+
+    /** Live keys and how many Futures hold each. For tests and diagnostics. */
+    Map<String, Integer> refCounts() {
+        Map<String, Integer> m = new HashMap<>();
+        keys.forEach((k, s) -> m.put(k, s.refs));
+        return m;
+    }
+
+    void onSchedulerMessage(Message message) {
+        switch (message) {
+            case Message.KeyInMemory m -> {
+                KeyState s = keys.get(m.key());
+                if (s != null) {
+                    s.finished(m.whoHas(), m.nbytes(), m.value());
+                }
+            }
+            case Message.KeyErred m -> {
+                KeyState s = keys.get(m.key());
+                if (s != null) {
+                    s.erred(m.exception(), m.summary(), m.causeKey());
+                }
+            }
+            case Message.KeyCancelled m -> {
+                KeyState s = keys.get(m.key());
+                if (s != null) {
+                    s.cancelled(m.reason());
+                }
+            }
+            case Message.Batch b -> b.messages().forEach(this::onSchedulerMessage);
+            default -> {
+                // other messages are not for clients; ignoring them keeps a newer scheduler compatible
+            }
+        }
+    }
+
+    void onSchedulerClosed(Throwable cause) {
+        if (closed.get()) {
+            return;
+        }
+        String why = "the connection to the scheduler at " + address + " ended"
+                + (cause == null ? "" : " (" + cause.getMessage() + ")") + "; connect a new client";
+        lostReason = why;
+        for (KeyState s : keys.values()) {
+            s.lost(cause, why);
+        }
+    }
+
+    // ------------------------------------------------------------------ results
+
+    static long deadline(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        long now = System.nanoTime();
+        long t = timeout.isNegative() ? 0 : saturatedNanos(timeout);
+        long d = now + t;
+        return d < now ? Long.MAX_VALUE : d;
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /** Nanoseconds left until {@code deadline} (-1: none). */
+    private static long left(long deadline) {
+        return deadline < 0 ? Long.MAX_VALUE : deadline - System.nanoTime();
+    }
+
+    void await(KeyState state, long deadline) throws InterruptedException, TimeoutException {
+        if (!state.isPending()) {
+            return;
+        }
+        try {
+            if (deadline < 0) {
+                state.done.get();
+            } else {
+                state.done.get(Math.max(0, left(deadline)), TimeUnit.NANOSECONDS);
+            }
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a key's completion signal failed", e);
+        } catch (TimeoutException e) {
+            throw new TimeoutException("key " + state.key + " is still " + state.status() + " after the timeout");
+        }
+    }
+
+    <T> T resultOf(Future<T> future, long deadline) throws InterruptedException, ExecutionException, TimeoutException {
+        checkUsable(future);
+        KeyState s = future.state;
+        await(s, deadline);
+        raiseIfFailed(s);
+        if (s.data() == null) {
+            fetch(List.of(s), deadline);
+        }
+        return decodeResult(s);
+    }
+
+    private void checkUsable(Future<?> f) {
+        if (f.isReleased()) {
+            throw new IllegalStateException("future " + f.key() + " was released; its result is no longer kept");
+        }
+        if (f.client() != this) {
+            throw new IllegalArgumentException("future " + f.key() + " belongs to another client");
+        }
+    }
+
+    private void raiseIfFailed(KeyState s) throws ExecutionException {
+        switch (s.status()) {
+            case KeyState.CANCELLED -> throw cancellation(s);
+            case KeyState.ERROR, KeyState.LOST -> throw new ExecutionException(
+                    "task " + s.key + " failed: " + failureOf(s), failureOf(s));
+            default -> {
+            }
+        }
+    }
+
+    CancellationException cancellation(KeyState s) {
+        String reason = s.reason();
+        return new CancellationException("key " + s.key + " was cancelled" + (reason == null || reason.isEmpty() ? "" : ": " + reason));
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T decodeResult(KeyState s) throws ExecutionException {
+        byte[] bytes = s.data();
+        if (bytes == null) {
+            raiseIfFailed(s); // cancelled while fetching
+            throw new ExecutionException(new IllegalStateException("the result of " + s.key + " is no longer held"));
+        }
+        try {
+            return (T) codec.decode(bytes, loader);
+        } catch (RuntimeException e) {
+            throw new ExecutionException("the result of " + s.key + " did not decode: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The failure of an erred or lost key: the task's own exception when its bytes decode, a
+     * {@link KilledWorkerException} or an IllegalStateException for failures the scheduler reports.
+     */
+    Throwable failureOf(KeyState s) {
+        Throwable t = s.failure();
+        if (t != null) {
+            return t;
+        }
+        t = mapError(s.exceptionBytes(), s.summary(), s.key);
+        s.failure(t);
+        return t;
+    }
+
+    Throwable mapError(byte[] exceptionBytes, String summary, String key) {
+        String text = summary == null ? "task " + key + " failed" : summary;
+        if (exceptionBytes == null) {
+            return text.startsWith("KilledWorker") ? new KilledWorkerException(text) : new IllegalStateException(text);
+        }
+        try {
+            Object o = codec.decode(exceptionBytes, loader);
+            if (o instanceof Throwable t) {
+                return t;
+            }
+            return new IllegalStateException(text + " (the error decoded as a "
+                    + (o == null ? "null" : o.getClass().getName()) + ", not an exception)");
+        } catch (RuntimeException e) {
+            return new IllegalStateException(text + " (its exception did not decode: " + e.getMessage() + ")", e);
+        }
+    }
+
+    // ------------------------------------------------------------------ fetching from workers
+
+    /**
+     * Brings the data of finished keys to this process, one GetData per worker. A holder that fails or
+     * lacks a key: the next holder is tried; when none is left the scheduler is asked again where the
+     * keys are, a bounded number of times.
+     */
+    private void fetch(Collection<KeyState> states, long deadline)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        Map<String, KeyState> remaining = new LinkedHashMap<>();
+        Map<String, List<String>> holders = new HashMap<>();
+        for (KeyState s : states) {
+            if (s.data() == null && s.status().equals(KeyState.FINISHED)) {
+                remaining.put(s.key, s);
+                holders.put(s.key, s.whoHas());
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        for (int round = 0; !remaining.isEmpty(); round++) {
+            Set<String> badWorkers = new HashSet<>();
+            Map<String, Set<String>> tried = new HashMap<>();
+            while (!remaining.isEmpty()) {
+                Map<String, List<String>> plan = new LinkedHashMap<>();
+                for (String key : remaining.keySet()) {
+                    for (String w : holders.getOrDefault(key, List.of())) {
+                        if (!badWorkers.contains(w) && !tried.computeIfAbsent(key, x -> new HashSet<>()).contains(w)) {
+                            plan.computeIfAbsent(w, x -> new ArrayList<>()).add(key);
+                            break;
+                        }
+                    }
+                }
+                if (plan.isEmpty()) {
+                    break;
+                }
+                Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
+                for (Map.Entry<String, List<String>> e : plan.entrySet()) {
+                    replies.put(e.getKey(), getData(e.getKey(), e.getValue(), deadline));
+                }
+                for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
+                    String worker = e.getKey();
+                    for (String k : plan.get(worker)) {
+                        tried.get(k).add(worker);
+                    }
+                    Message reply;
+                    try {
+                        reply = e.getValue().get(Math.max(0, left(deadline)), TimeUnit.NANOSECONDS);
+                    } catch (TimeoutException t) {
+                        if (left(deadline) <= 0) {
+                            throw new TimeoutException("fetching " + plan.get(worker) + " from " + worker + " took past the timeout");
+                        }
+                        badWorkers.add(worker);
+                        problems.add(worker + ": no answer");
+                        continue;
+                    } catch (ExecutionException x) {
+                        badWorkers.add(worker);
+                        dropWorker(worker);
+                        problems.add(worker + ": " + x.getCause());
+                        continue;
+                    }
+                    if (reply instanceof Message.DataReply d) {
+                        for (Map.Entry<String, byte[]> kv : d.data().entrySet()) {
+                            KeyState s = remaining.remove(kv.getKey());
+                            if (s != null && kv.getValue() != null) {
+                                s.data(kv.getValue());
+                            }
+                        }
+                    } else {
+                        badWorkers.add(worker);
+                        problems.add(worker + ": " + reply);
+                    }
+                }
+            }
+            remaining.values().removeIf(s -> !s.status().equals(KeyState.FINISHED) || s.data() != null);
+            if (remaining.isEmpty()) {
+                return;
+            }
+            if (round + 1 >= FETCH_ROUNDS) {
+                throw new ExecutionException(new IllegalStateException("could not fetch " + remaining.keySet()
+                        + " from the workers that hold them after " + FETCH_ROUNDS + " rounds; last problems: "
+                        + problems.subList(Math.max(0, problems.size() - 5), problems.size())));
+            }
+            long pause = Math.min(TimeUnit.MILLISECONDS.toNanos(50L << round), Math.max(0, left(deadline)));
+            TimeUnit.NANOSECONDS.sleep(pause);
+            if (left(deadline) <= 0) {
+                throw new TimeoutException("fetching " + remaining.keySet() + " took past the timeout");
+            }
+            Map<String, List<String>> whoHas = whoHasKeys(new ArrayList<>(remaining.keySet()), deadline);
+            for (String key : remaining.keySet()) {
+                List<String> fresh = whoHas.get(key);
+                // the scheduler may still be recomputing a lost key: keep the old holders until it says more
+                holders.put(key, fresh == null || fresh.isEmpty() ? remaining.get(key).whoHas() : fresh);
+            }
+        }
+    }
+
+    private CompletableFuture<Message> getData(String worker, List<String> keysWanted, long deadline) {
+        CompletableFuture<Message> out = new CompletableFuture<>();
+        Thread.ofVirtual().name("dist-fetch-" + worker).start(() -> {
+            try {
+                Transport t = workerTransport(worker);
+                Duration timeout = Duration.ofNanos(Math.min(requestTimeout.toNanos(), Math.max(1, left(deadline))));
+                t.request(new Message.GetData(keysWanted), timeout).whenComplete((m, e) -> {
+                    if (e != null) {
+                        out.completeExceptionally(e);
+                    } else {
+                        out.complete(m);
+                    }
+                });
+            } catch (Throwable e) {
+                out.completeExceptionally(e);
+            }
+        });
+        return out;
+    }
+
+    /** One connection per worker, opened on first use and reused. */
+    private Transport workerTransport(String worker) throws IOException, InterruptedException {
+        CompletableFuture<Transport> mine = new CompletableFuture<>();
+        CompletableFuture<Transport> existing = workers.putIfAbsent(worker, mine);
+        if (existing != null) {
+            try {
+                return existing.get();
+            } catch (ExecutionException e) {
+                throw new IOException("cannot reach worker " + worker + ": " + e.getCause().getMessage(), e.getCause());
+            }
+        }
+        try {
+            Transport t = connector.connect(worker, new Transport.Inbox() {
+                @Override
+                public void onMessage(Message message) {
+                }
+
+                @Override
+                public void onClose(Throwable cause) {
+                    workers.remove(worker, mine);
+                }
+            });
+            mine.complete(t);
+            if (closed.get()) {
+                t.close();
+            }
+            return t;
+        } catch (IOException | RuntimeException e) {
+            workers.remove(worker, mine);
+            mine.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    private void dropWorker(String worker) {
+        CompletableFuture<Transport> cf = workers.remove(worker);
+        if (cf != null && cf.isDone() && !cf.isCompletedExceptionally()) {
+            cf.join().close();
+        }
+    }
+
+    private Map<String, List<String>> whoHasKeys(List<String> keyList, long deadline)
+            throws InterruptedException, TimeoutException, ExecutionException {
+        Message m = ask(new Message.WhoHasRequest(keyList), deadline);
+        if (m instanceof Message.WhoHasReply r) {
+            return r.whoHas();
+        }
+        throw new ExecutionException(new IllegalStateException("the scheduler answered WhoHasRequest with " + m));
+    }
+
+    private Message ask(Message request, long deadline) throws InterruptedException, TimeoutException, ExecutionException {
+        ensureOpen();
+        long nanos = Math.min(requestTimeout.toNanos(), Math.max(1, left(deadline)));
+        return scheduler.request(request, Duration.ofNanos(nanos)).get(nanos + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+    }
+
+    // ------------------------------------------------------------------ gather
+
+    /** The results of {@code futures}, in order. Keys held by one worker come in one request. */
+    public <T> List<T> gather(List<? extends Future<? extends T>> futures) throws InterruptedException, ExecutionException {
+        @SuppressWarnings("unchecked")
+        List<T> out = (List<T>) gather((Object) futures);
+        return out;
+    }
+
+    /** The results of {@code futures}, by the same keys. */
+    public <K, T> Map<K, T> gather(Map<K, ? extends Future<? extends T>> futures)
+            throws InterruptedException, ExecutionException {
+        @SuppressWarnings("unchecked")
+        Map<K, T> out = (Map<K, T>) gather((Object) futures);
+        return out;
+    }
+
+    /**
+     * {@code shape} with every Future inside replaced by its result: lists, sets and maps (values) are
+     * walked and rebuilt in the same shape; anything else is kept as it is.
+     *
+     * <pre>{@code
+     * Map<String, Object> r = (Map<String, Object>) client.gather(Map.of("a", fa, "bs", List.of(fb, fc)));
+     * }</pre>
+     */
+    public Object gather(Object shape) throws InterruptedException, ExecutionException {
+        try {
+            return gather(shape, -1);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
+        }
+    }
+
+    /** {@link #gather(Object)} waiting at most {@code timeout} in all. */
+    public Object gather(Object shape, Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
+        return gather(shape, deadline(timeout));
+    }
+
+    private Object gather(Object shape, long deadline) throws InterruptedException, ExecutionException, TimeoutException {
+        List<Future<?>> found = new ArrayList<>();
+        Shapes.collect(shape, Future.class, found::add);
+        Map<KeyState, Boolean> states = new IdentityHashMap<>();
+        for (Future<?> f : found) {
+            checkUsable(f);
+            states.put(f.state, Boolean.TRUE);
+        }
+        for (KeyState s : states.keySet()) {
+            await(s, deadline);
+        }
+        for (Future<?> f : found) {
+            raiseIfFailed(f.state);
+        }
+        fetch(states.keySet(), deadline);
+        // decode per Future, not per key: two Futures of one key get separate objects, as two results would
+        ExecutionException[] failure = {null};
+        Object out = Shapes.rebuild(shape, Future.class, f -> {
+            try {
+                return decodeResult(f.state);
+            } catch (ExecutionException e) {
+                if (failure[0] == null) {
+                    failure[0] = e;
+                }
+                return null;
+            }
+        });
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ cancel, info, close
+
+    /** Cancels these futures' keys (one message); returns how many were still pending or finished. */
+    public int cancel(Collection<? extends Future<?>> futures) {
+        List<KeyState> states = new ArrayList<>();
+        for (Future<?> f : futures) {
+            states.add(f.state);
+        }
+        return cancelStates(states);
+    }
+
+    int cancelStates(List<KeyState> states) {
+        List<String> cancelled = new ArrayList<>();
+        for (KeyState s : states) {
+            if (s.isPending() && s.cancelled("cancelled by this client")) {
+                cancelled.add(s.key);
+            }
+        }
+        if (!cancelled.isEmpty() && !closed.get() && lostReason == null) {
+            sendOrdered(new Message.CancelKeys(id, cancelled, false));
+        }
+        return cancelled.size();
+    }
+
+    /** Threads per worker: worker address to its number of threads. */
+    public Map<String, Integer> ncores() throws InterruptedException, ExecutionException, TimeoutException {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (Message.WorkerInfo w : workersInfo()) {
+            out.put(w.address(), w.nthreads());
+        }
+        return out;
+    }
+
+    /** The cluster's workers as the scheduler sees them. */
+    public List<Message.WorkerInfo> workersInfo() throws InterruptedException, ExecutionException, TimeoutException {
+        Message m = ask(new Message.WorkersRequest(), -1);
+        if (m instanceof Message.WorkersReply r) {
+            return r.workers();
+        }
+        throw new ExecutionException(new IllegalStateException("the scheduler answered WorkersRequest with " + m));
+    }
+
+    /** Which workers hold each of these futures' keys. */
+    public Map<String, List<String>> whoHas(Collection<? extends Future<?>> futures)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        List<String> ks = futures.stream().map(Future::key).distinct().toList();
+        return whoHasKeys(ks, -1);
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /**
+     * Releases every key this client holds, closes its connections, and cancels futures still
+     * pending here. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        List<String> held = new ArrayList<>();
+        for (KeyState s : keys.values()) {
+            held.add(s.key);
+            if (s.isPending()) {
+                s.cancelled("the client was closed");
+            }
+        }
+        keys.clear();
+        if (lostReason == null) {
+            try {
+                if (!held.isEmpty()) {
+                    sendOrdered(new Message.ReleaseKeys(id, held));
+                }
+            } catch (RuntimeException e) {
+                // the connection is gone already: the scheduler forgets the client's keys itself
+            }
+        }
+        scheduler.close();
+        for (CompletableFuture<Transport> cf : workers.values()) {
+            cf.thenAccept(Transport::close);
+        }
+        workers.clear();
+    }
+
+    @Override
+    public String toString() {
+        return "Client[" + id + " -> " + address + (closed.get() ? ", closed" : "") + ", keys=" + keys.size() + "]";
+    }
+}

@@ -1,0 +1,32 @@
+package dist;
+
+import dist.client.Arity;
+import dist.protocol.Invokable;
+
+/**
+ * A function of 6 arguments that can run on a worker. Lambdas and method references
+ * that target it are serializable (it extends {@link java.io.Serializable} through
+ * {@link Invokable}), so they travel with the task.
+ *
+ * <pre>{@code
+ * Fn6<Integer, Integer, Integer, Integer, Integer, Integer, Integer> sum = (x, y, z, u, v, w) -> x + y + z + u + v + w;
+ * Future<Integer> f = client.submit(sum, 1, 2, 3, 4, 5, 6);
+ * }</pre>
+ */
+@FunctionalInterface
+public interface Fn6<A, B, C, D, E, F, R> extends Invokable {
+
+    R apply(A a, B b, C c, D d, E e, F f) throws Exception;
+
+    @Override
+    @SuppressWarnings("unchecked")
+    default Object invoke(Object[] args) throws Exception {
+        Arity.check(this, args);
+        return apply((A) args[0], (B) args[1], (C) args[2], (D) args[3], (E) args[4], (F) args[5]);
+    }
+
+    @Override
+    default int arity() {
+        return 6;
+    }
+}

@@ -1,0 +1,227 @@
+package dist;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.ref.Cleaner;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A task's result that lives on the cluster. Pass it to further submissions (the worker resolves it,
+ * nothing travels through the client) or ask for the value with {@link #result()}.
+ *
+ * <pre>{@code
+ * Future<Integer> x = client.submit(Demo::inc, 10);
+ * Future<Integer> y = client.submit(Demo::inc, x);
+ * System.out.println(y.key() + " " + y.status());   // inc-3f1c... pending
+ * int v = y.result(Duration.ofSeconds(30));          // 12
+ * y.release();                                       // the cluster may forget it now
+ * }</pre>
+ *
+ * <p>The cluster keeps a key's data while any Future for it exists in the client: the key is
+ * released when its last Future is {@linkplain #release() released}, garbage-collected, or its client
+ * closes. Several Futures may share a key (the same pure call submitted twice); they share its state.
+ *
+ * <p>{@link #result()} throws {@link ExecutionException} whose cause is the task's own exception
+ * (its class when loadable here, else {@code dist.serial.RemoteException}), a
+ * {@link KilledWorkerException}, or an {@link IllegalStateException} when the result cannot be
+ * obtained; {@link CancellationException} when the key was cancelled.
+ *
+ * @param <T> the result type
+ */
+public final class Future<T> implements java.util.concurrent.Future<T> {
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final Client client;
+    final KeyState state;
+    private final Releaser releaser;
+    private final Cleaner.Cleanable cleanable;
+    private final AtomicReference<CompletableFuture<T>> completable = new AtomicReference<>();
+
+    Future(Client client, KeyState state) {
+        this.client = client;
+        this.state = state;
+        this.releaser = new Releaser(client, state);
+        this.cleanable = CLEANER.register(this, releaser);
+    }
+
+    /** The cleanup action; it must not reference the Future, or the Future could never be collected. */
+    private static final class Releaser implements Runnable {
+        private final Client client;
+        private final KeyState state;
+        private final AtomicBoolean released = new AtomicBoolean();
+
+        Releaser(Client client, KeyState state) {
+            this.client = client;
+            this.state = state;
+        }
+
+        @Override
+        public void run() {
+            if (released.compareAndSet(false, true)) {
+                client.releaseRef(state);
+            }
+        }
+    }
+
+    /** The task's key, e.g. {@code inc-3f1c0d...}. */
+    public String key() {
+        return state.key;
+    }
+
+    /** The client this future belongs to. */
+    public Client client() {
+        return client;
+    }
+
+    /** "pending", "finished", "error", "cancelled" or "lost" (the scheduler connection ended first). */
+    public String status() {
+        return state.status();
+    }
+
+    @Override
+    public boolean isDone() {
+        return !state.isPending();
+    }
+
+    /** Same as {@link #isDone()}. */
+    public boolean done() {
+        return isDone();
+    }
+
+    @Override
+    public boolean isCancelled() {
+        return state.status().equals(KeyState.CANCELLED);
+    }
+
+    /** Whether {@link #release()} was called (or the client closed the key). */
+    public boolean isReleased() {
+        return releaser.released.get();
+    }
+
+    /** The state without fetching anything: "lost" counts as failed. */
+    @Override
+    public java.util.concurrent.Future.State state() {
+        return switch (state.status()) {
+            case KeyState.FINISHED -> java.util.concurrent.Future.State.SUCCESS;
+            case KeyState.ERROR, KeyState.LOST -> java.util.concurrent.Future.State.FAILED;
+            case KeyState.CANCELLED -> java.util.concurrent.Future.State.CANCELLED;
+            default -> java.util.concurrent.Future.State.RUNNING;
+        };
+    }
+
+    /** Waits for the result and brings it to this process. */
+    public T result() throws InterruptedException, ExecutionException {
+        try {
+            return client.resultOf(this, -1);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
+        }
+    }
+
+    /** Waits at most {@code timeout} in all (computation and transfer), else throws {@link TimeoutException}. */
+    public T result(Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
+        return client.resultOf(this, Client.deadline(timeout));
+    }
+
+    @Override
+    public T get() throws InterruptedException, ExecutionException {
+        return result();
+    }
+
+    @Override
+    public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+        return result(Duration.of(timeout, unit.toChronoUnit()));
+    }
+
+    /**
+     * Waits until done and returns the task's exception, or null when it succeeded.
+     *
+     * @throws CancellationException when the key was cancelled
+     */
+    public Throwable exception() throws InterruptedException {
+        try {
+            return exception(null);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
+        }
+    }
+
+    /** {@link #exception()} waiting at most {@code timeout} ({@code null}: no bound). */
+    public Throwable exception(Duration timeout) throws InterruptedException, TimeoutException {
+        client.await(state, timeout == null ? -1 : Client.deadline(timeout));
+        return switch (state.status()) {
+            case KeyState.CANCELLED -> throw client.cancellation(state);
+            case KeyState.ERROR, KeyState.LOST -> client.failureOf(state);
+            default -> null;
+        };
+    }
+
+    /** The failed task's stack trace as text (the remote frames), or null unless the status is "error". */
+    public String remoteStackTrace() {
+        if (!state.status().equals(KeyState.ERROR)) {
+            return null;
+        }
+        StringWriter w = new StringWriter();
+        client.failureOf(state).printStackTrace(new PrintWriter(w));
+        return w.toString();
+    }
+
+    /** Cancels the key on the cluster (and every Future sharing it). False if it was already done. */
+    public boolean cancel() {
+        return client.cancelStates(java.util.List.of(state)) > 0;
+    }
+
+    /**
+     * Same as {@link #cancel()}: the scheduler forgets the task; a worker already running it finishes
+     * the run but its result is dropped.
+     */
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+        return cancel();
+    }
+
+    /**
+     * Tells the client this Future is no longer needed. When no other Future holds the key, the
+     * cluster may forget it. Idempotent; the Future cannot give its result afterwards.
+     */
+    public void release() {
+        cleanable.clean();
+    }
+
+    /**
+     * A CompletableFuture that completes with the result (fetched on a virtual thread) or with the
+     * failure itself (not wrapped in ExecutionException). It keeps this Future alive until done.
+     */
+    public CompletableFuture<T> toCompletableFuture() {
+        CompletableFuture<T> cf = completable.get();
+        if (cf != null) {
+            return cf;
+        }
+        CompletableFuture<T> fresh = new CompletableFuture<>();
+        if (!completable.compareAndSet(null, fresh)) {
+            return completable.get();
+        }
+        state.done.whenComplete((v, e) -> Thread.ofVirtual().name("dist-result-" + key()).start(() -> {
+            try {
+                fresh.complete(result());
+            } catch (ExecutionException x) {
+                fresh.completeExceptionally(x.getCause());
+            } catch (Throwable t) {
+                fresh.completeExceptionally(t);
+            }
+        }));
+        return fresh;
+    }
+
+    @Override
+    public String toString() {
+        return "Future[" + key() + ", " + status() + "]";
+    }
+}

@@ -1,0 +1,173 @@
+package dist;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * What this client knows about one key, shared by every {@link Future} for it. Transitions arrive on
+ * the scheduler connection's reader thread and only record facts: decoding and fetching happen later,
+ * in the thread that asks for the result.
+ */
+final class KeyState {
+    static final String PENDING = "pending";
+    static final String FINISHED = "finished";
+    static final String ERROR = "error";
+    static final String CANCELLED = "cancelled";
+    static final String LOST = "lost";
+
+    final String key;
+    /** Completes once the key leaves "pending"; never completes exceptionally. */
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    private final ReentrantLock lock = new ReentrantLock();
+
+    /** Live Future objects for this key; changed only inside the client's key-table compute. */
+    int refs;
+
+    private volatile String status = PENDING;
+    private volatile List<String> whoHas = List.of();
+    private volatile long nbytes = -1;
+    /** The serialized result, inline from the scheduler or fetched from a worker. */
+    private volatile byte[] data;
+    private volatile byte[] exceptionBytes;
+    private volatile String summary;
+    private volatile String causeKey;
+    private volatile Throwable failure;
+    private volatile String reason;
+
+    KeyState(String key) {
+        this.key = key;
+    }
+
+    String status() {
+        return status;
+    }
+
+    List<String> whoHas() {
+        return whoHas;
+    }
+
+    long nbytes() {
+        return nbytes;
+    }
+
+    byte[] data() {
+        return data;
+    }
+
+    void data(byte[] bytes) {
+        data = bytes;
+    }
+
+    byte[] exceptionBytes() {
+        return exceptionBytes;
+    }
+
+    String summary() {
+        return summary;
+    }
+
+    String causeKey() {
+        return causeKey;
+    }
+
+    String reason() {
+        return reason;
+    }
+
+    /** The decoded failure, cached after the first decode. */
+    Throwable failure() {
+        return failure;
+    }
+
+    void failure(Throwable t) {
+        failure = t;
+    }
+
+    /** A new submission of the same key may share this state (it is not cancelled or lost). */
+    boolean reusable() {
+        String s = status;
+        return !s.equals(CANCELLED) && !s.equals(LOST);
+    }
+
+    boolean isPending() {
+        return status.equals(PENDING);
+    }
+
+    /** In memory on {@code holders}; {@code value}, when not null, is the result itself. */
+    void finished(List<String> holders, long size, byte[] value) {
+        lock.lock();
+        try {
+            String s = status;
+            if (!s.equals(PENDING) && !s.equals(FINISHED)) {
+                return;
+            }
+            whoHas = holders == null ? List.of() : List.copyOf(holders);
+            nbytes = size;
+            if (value != null) {
+                data = value;
+            } else if (s.equals(FINISHED)) {
+                data = null; // recomputed elsewhere: fetch again from the new holders
+            }
+            status = FINISHED;
+        } finally {
+            lock.unlock();
+        }
+        done.complete(null);
+    }
+
+    void erred(byte[] exception, String summaryText, String cause) {
+        lock.lock();
+        try {
+            if (!status.equals(PENDING)) {
+                return;
+            }
+            exceptionBytes = exception;
+            summary = summaryText;
+            causeKey = cause;
+            status = ERROR;
+        } finally {
+            lock.unlock();
+        }
+        done.complete(null);
+    }
+
+    /** Returns true when this call moved the key to cancelled. */
+    boolean cancelled(String why) {
+        lock.lock();
+        try {
+            String s = status;
+            if (!s.equals(PENDING) && !s.equals(FINISHED)) {
+                return false;
+            }
+            reason = why;
+            data = null;
+            status = CANCELLED;
+        } finally {
+            lock.unlock();
+        }
+        done.complete(null);
+        return true;
+    }
+
+    /** The connection to the scheduler ended before the key finished. */
+    void lost(Throwable cause, String why) {
+        lock.lock();
+        try {
+            if (!status.equals(PENDING)) {
+                return;
+            }
+            reason = why;
+            failure = new IllegalStateException(why, cause);
+            status = LOST;
+        } finally {
+            lock.unlock();
+        }
+        done.complete(null);
+    }
+
+    @Override
+    public String toString() {
+        return key + " (" + status + ")";
+    }
+}

@@ -1,0 +1,136 @@
+package dist;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Submits function calls as tasks with one set of {@link Options}. A {@link Client} is a submitter
+ * with the default options; {@link #with(Options)} gives one with others.
+ *
+ * <pre>{@code
+ * Future<Integer> x = client.submit(Demo::inc, 10);
+ * Future<Integer> y = client.submit(Demo::add, x, 5);            // x is resolved on the worker
+ * List<Future<Integer>> squares = client.map(Demo::square, List.of(1, 2, 3));
+ * Future<Double> r = client.with(Options.defaults().pure(false)).submit(Math::random);
+ * }</pre>
+ *
+ * Any argument may be a {@link Future} of this client, or hold futures inside lists, sets, maps or
+ * records; the worker receives their values. Arguments travel through the serializer, so they must be
+ * of types it supports.
+ */
+public abstract sealed class Submitter permits Client, Submitter.WithOptions {
+
+    Submitter() {
+    }
+
+    abstract Client client();
+
+    /** The options calls through this submitter get. */
+    public abstract Options options();
+
+    /** A submitter with {@code options} instead of these. */
+    public Submitter with(Options options) {
+        return new WithOptions(client(), Objects.requireNonNull(options, "options"));
+    }
+
+    public <R> Future<R> submit(Fn0<R> fn) {
+        return client().submitOne(options(), fn, List.of());
+    }
+
+    public <A, R> Future<R> submit(Fn1<A, R> fn, Object a) {
+        return client().submitOne(options(), fn, args(a));
+    }
+
+    public <A, B, R> Future<R> submit(Fn2<A, B, R> fn, Object a, Object b) {
+        return client().submitOne(options(), fn, args(a, b));
+    }
+
+    public <A, B, C, R> Future<R> submit(Fn3<A, B, C, R> fn, Object a, Object b, Object c) {
+        return client().submitOne(options(), fn, args(a, b, c));
+    }
+
+    public <A, B, C, D, R> Future<R> submit(Fn4<A, B, C, D, R> fn, Object a, Object b, Object c, Object d) {
+        return client().submitOne(options(), fn, args(a, b, c, d));
+    }
+
+    public <A, B, C, D, E, R> Future<R> submit(Fn5<A, B, C, D, E, R> fn, Object a, Object b, Object c, Object d,
+                                               Object e) {
+        return client().submitOne(options(), fn, args(a, b, c, d, e));
+    }
+
+    public <A, B, C, D, E, F, R> Future<R> submit(Fn6<A, B, C, D, E, F, R> fn, Object a, Object b, Object c,
+                                                  Object d, Object e, Object f) {
+        return client().submitOne(options(), fn, args(a, b, c, d, e, f));
+    }
+
+    /** One task per element, all sent in one message. Elements may be futures. */
+    public <A, R> List<Future<R>> map(Fn1<A, R> fn, List<?> as) {
+        List<List<Object>> calls = new ArrayList<>(as.size());
+        for (Object a : as) {
+            calls.add(args(a));
+        }
+        return client().submitMany(options(), fn, calls);
+    }
+
+    /** One task per position: {@code fn(as[i], bs[i])}. The lists must have the same length. */
+    public <A, B, R> List<Future<R>> map(Fn2<A, B, R> fn, List<?> as, List<?> bs) {
+        sameLength(as, bs);
+        List<List<Object>> calls = new ArrayList<>(as.size());
+        for (int i = 0; i < as.size(); i++) {
+            calls.add(args(as.get(i), bs.get(i)));
+        }
+        return client().submitMany(options(), fn, calls);
+    }
+
+    /** One task per position: {@code fn(as[i], bs[i], cs[i])}. The lists must have the same length. */
+    public <A, B, C, R> List<Future<R>> map(Fn3<A, B, C, R> fn, List<?> as, List<?> bs, List<?> cs) {
+        sameLength(as, bs, cs);
+        List<List<Object>> calls = new ArrayList<>(as.size());
+        for (int i = 0; i < as.size(); i++) {
+            calls.add(args(as.get(i), bs.get(i), cs.get(i)));
+        }
+        return client().submitMany(options(), fn, calls);
+    }
+
+    private static void sameLength(List<?>... lists) {
+        for (List<?> l : lists) {
+            if (l.size() != lists[0].size()) {
+                List<Integer> sizes = Arrays.stream(lists).map(List::size).toList();
+                throw new IllegalArgumentException("map needs lists of the same length, got lengths " + sizes);
+            }
+        }
+    }
+
+    /** A list that, unlike List.of, allows null arguments. */
+    private static List<Object> args(Object... a) {
+        return new ArrayList<>(Arrays.asList(a));
+    }
+
+    /** A client's submitter bound to non-default options. */
+    static final class WithOptions extends Submitter {
+        private final Client client;
+        private final Options options;
+
+        WithOptions(Client client, Options options) {
+            this.client = client;
+            this.options = options;
+        }
+
+        @Override
+        Client client() {
+            return client;
+        }
+
+        @Override
+        public Options options() {
+            return options;
+        }
+
+        @Override
+        public String toString() {
+            return "Submitter[" + client + ", " + options + "]";
+        }
+    }
+}

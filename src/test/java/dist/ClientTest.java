@@ -1,0 +1,427 @@
+package dist;
+
+import dist.protocol.Message;
+import dist.protocol.TaskCall;
+import dist.protocol.TaskSpec;
+import dist.serial.Ref;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ClientTest {
+    static int inc(int x) {
+        return x + 1;
+    }
+
+    static int add(int x, int y) {
+        return x + y;
+    }
+
+    record Pair(Object left, Object right) implements Serializable {
+    }
+
+    FakeCluster cluster;
+    JavaSerialCodec codec;
+    Client client;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        cluster = new FakeCluster();
+        codec = new JavaSerialCodec();
+        client = new Client(FakeCluster.SCHEDULER, cluster, codec, getClass().getClassLoader(), Duration.ofSeconds(5));
+    }
+
+    @AfterEach
+    void tearDown() {
+        client.close();
+    }
+
+    List<TaskSpec> tasks() {
+        List<TaskSpec> out = new ArrayList<>();
+        for (Message.UpdateGraph u : cluster.sentOf(Message.UpdateGraph.class)) {
+            out.addAll(u.tasks());
+        }
+        return out;
+    }
+
+    TaskSpec task(String key) {
+        return tasks().stream().filter(t -> t.key().equals(key)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void registersFirst() {
+        assertInstanceOf(Message.RegisterClient.class, cluster.sent.get(0));
+        assertEquals(client.id(), ((Message.RegisterClient) cluster.sent.get(0)).clientId());
+    }
+
+    @Test
+    void pureCallsShareAKeyAndAreSentOnce() {
+        Future<Integer> a = client.submit(ClientTest::inc, 1);
+        Future<Integer> b = client.submit(ClientTest::inc, 1);
+        Future<Integer> c = client.submit(ClientTest::inc, 2);
+        assertEquals(a.key(), b.key());
+        assertNotEquals(a.key(), c.key());
+        assertTrue(a.key().matches("inc-[0-9a-f]{32}"), a.key());
+        assertEquals(2, tasks().size(), "the repeated pure call is not sent again");
+        assertEquals(2, client.refCounts().get(a.key()));
+        Message.UpdateGraph first = cluster.sentOf(Message.UpdateGraph.class).get(0);
+        assertEquals(List.of(a.key()), first.wanted());
+        assertEquals(client.id(), first.clientId());
+    }
+
+    @Test
+    void impureAndExplicitKeys() {
+        Submitter impure = client.with(Options.defaults().pure(false));
+        Future<Integer> a = impure.submit(ClientTest::inc, 1);
+        Future<Integer> b = impure.submit(ClientTest::inc, 1);
+        assertNotEquals(a.key(), b.key());
+        assertTrue(a.key().startsWith("inc-"), a.key());
+        Future<Integer> named = client.with(Options.defaults().key("my-key")).submit(ClientTest::inc, 1);
+        assertEquals("my-key", named.key());
+        assertThrows(IllegalArgumentException.class,
+                () -> client.with(Options.defaults().key("k")).map(ClientTest::inc, List.of(1, 2)));
+    }
+
+    @Test
+    void lambdaPrefix() {
+        Fn1<Integer, Integer> twice = x -> x * 2;
+        assertTrue(client.submit(twice, 3).key().startsWith("lambda-"));
+    }
+
+    @Test
+    void futuresInsideArgumentsBecomeRefsAndDependencies() {
+        Future<Integer> x = client.submit(ClientTest::inc, 1);
+        Future<Integer> y = client.submit(ClientTest::inc, 2);
+        Future<Integer> z = client.submit(ClientTest::inc, 3);
+        Fn3<Object, Object, Object, Integer> f = (p, q, r) -> 0;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("y", y);
+        Future<Integer> t = client.submit(f, List.of(x), m, new Pair(z, 7));
+        TaskSpec spec = task(t.key());
+        assertEquals(List.of(x.key(), y.key(), z.key()), spec.dependencies());
+        TaskCall call = (TaskCall) codec.decode(spec.run(), (ClassLoader) null);
+        assertEquals(List.of(new Ref(x.key())), call.args().get(0));
+        assertEquals(Map.of("y", new Ref(y.key())), call.args().get(1));
+        assertEquals(new Pair(new Ref(z.key()), 7), call.args().get(2));
+        // a future as an argument changes the key with the dependency's key
+        Future<Integer> t2 = client.submit(ClientTest::inc, x);
+        Future<Integer> t3 = client.submit(ClientTest::inc, y);
+        assertNotEquals(t2.key(), t3.key());
+    }
+
+    @Test
+    void futureCapturedByALambdaIsADependency() {
+        Future<Integer> x = client.submit(ClientTest::inc, 1);
+        Fn0<Integer> f = () -> x.result() + 1;
+        Future<Integer> y = client.submit(f);
+        assertEquals(List.of(x.key()), task(y.key()).dependencies());
+    }
+
+    @Test
+    void foreignOrReleasedFuturesAreRejected() throws Exception {
+        Future<Integer> x = client.submit(ClientTest::inc, 1);
+        try (Client other = new Client(FakeCluster.SCHEDULER, new FakeCluster(), codec, null, Duration.ofSeconds(5))) {
+            Future<Integer> foreign = other.submit(ClientTest::inc, 5);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> client.submit(ClientTest::inc, foreign));
+            assertTrue(e.getMessage().contains("another client"), e.getMessage());
+        }
+        x.release();
+        assertThrows(IllegalArgumentException.class, () -> client.submit(ClientTest::inc, x));
+        assertThrows(IllegalStateException.class, x::result);
+    }
+
+    @Test
+    void prioritiesOrderUserPriorityFirstThenSubmission() {
+        Future<Integer> a = client.submit(ClientTest::inc, 1);
+        Future<Integer> b = client.submit(ClientTest::inc, 2);
+        Future<Integer> urgent = client.with(Options.defaults().priority(5)).submit(ClientTest::inc, 3);
+        Future<Integer> late = client.with(Options.defaults().priority(-5)).submit(ClientTest::inc, 4);
+        assertTrue(task(a.key()).priority() < task(b.key()).priority());
+        assertTrue(task(urgent.key()).priority() < task(a.key()).priority());
+        assertTrue(task(late.key()).priority() > task(b.key()).priority());
+    }
+
+    @Test
+    void optionsReachTheTaskSpec() {
+        Options o = Options.defaults().retries(2).workers("w:1").allowOtherWorkers(true).resource("GPU", 1);
+        Future<Integer> f = client.with(o).submit(ClientTest::inc, 1);
+        var opts = task(f.key()).options();
+        assertEquals(2, opts.retries());
+        assertEquals(List.of("w:1"), opts.workers());
+        assertTrue(opts.allowOtherWorkers());
+        assertEquals(Map.of("GPU", 1.0), opts.resources());
+        assertThrows(IllegalArgumentException.class, () -> Options.defaults().priority(Integer.MAX_VALUE));
+        assertThrows(IllegalArgumentException.class, () -> Options.defaults().retries(-1));
+        assertThrows(IllegalArgumentException.class, () -> Options.defaults().resource("GPU", 0));
+    }
+
+    @Test
+    void mapSendsOneGraphAndChecksLengths() {
+        List<Future<Integer>> fs = client.map(ClientTest::add, List.of(1, 2, 3), List.of(10, 20, 30));
+        assertEquals(3, fs.size());
+        assertEquals(1, cluster.sentOf(Message.UpdateGraph.class).size());
+        assertEquals(3, tasks().size());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> client.map(ClientTest::add, List.of(1, 2), List.of(1)));
+        assertTrue(e.getMessage().contains("same length"), e.getMessage());
+    }
+
+    @Test
+    void inlineResultDecodesLocally() throws Exception {
+        Future<Integer> f = client.submit(ClientTest::inc, 1);
+        assertEquals("pending", f.status());
+        assertFalse(f.isDone());
+        cluster.push(new Message.KeyInMemory(f.key(), List.of("w:1"), 4, codec.encode(2, null)));
+        assertEquals("finished", f.status());
+        assertEquals(2, f.result());
+        assertEquals(2, f.get(1, TimeUnit.SECONDS));
+        assertNull(f.exception());
+        assertNull(f.remoteStackTrace());
+        assertEquals(java.util.concurrent.Future.State.SUCCESS, f.state());
+        assertEquals(2, f.toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertTrue(cluster.workerRequests.isEmpty(), "an inline value needs no worker");
+    }
+
+    @Test
+    void batchedSchedulerMessagesAreUnpacked() throws Exception {
+        Future<Integer> a = client.submit(ClientTest::inc, 1);
+        Future<Integer> b = client.submit(ClientTest::inc, 2);
+        cluster.push(new Message.Batch(List.of(
+                new Message.KeyInMemory(a.key(), List.of(), 4, codec.encode(2, null)),
+                new Message.KeyInMemory(b.key(), List.of(), 4, codec.encode(3, null)))));
+        assertEquals(List.of(2, 3), client.gather(List.of(a, b)));
+    }
+
+    @Test
+    void resultFetchedFromAHolderFallsBackToTheNext() throws Exception {
+        Future<Integer> f = client.submit(ClientTest::inc, 1);
+        cluster.unreachable.add("w:dead");
+        cluster.workerData.put("w:2", Map.of(f.key(), codec.encode(2, null)));
+        cluster.push(new Message.KeyInMemory(f.key(), List.of("w:dead", "w:2"), 4, null));
+        assertEquals(2, f.result(Duration.ofSeconds(10)));
+        assertEquals(2, f.result(Duration.ofSeconds(10)));
+        assertEquals(1, cluster.workerRequests.get("w:2").size(), "fetched once, then kept");
+    }
+
+    @Test
+    void missingDataAsksTheSchedulerAgain() throws Exception {
+        Future<Integer> f = client.submit(ClientTest::inc, 1);
+        cluster.workerData.put("w:1", Map.of());
+        cluster.workerData.put("w:3", Map.of(f.key(), codec.encode(2, null)));
+        cluster.whoHas = keys -> Map.of(f.key(), List.of("w:3"));
+        cluster.push(new Message.KeyInMemory(f.key(), List.of("w:1"), 4, null));
+        assertEquals(2, f.result(Duration.ofSeconds(10)));
+        assertFalse(cluster.sentOf(Message.WhoHasRequest.class).isEmpty());
+    }
+
+    @Test
+    void dataNowhereGivesUpInsteadOfHanging() {
+        Future<Integer> f = client.submit(ClientTest::inc, 1);
+        cluster.push(new Message.KeyInMemory(f.key(), List.of("w:1"), 4, null));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(Duration.ofSeconds(30)));
+        assertInstanceOf(IllegalStateException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().contains(f.key()), e.getCause().getMessage());
+    }
+
+    @Test
+    void gatherGroupsByWorkerAndKeepsShape() throws Exception {
+        List<Future<Integer>> fs = client.map(ClientTest::inc, List.of(0, 1, 2, 3, 4));
+        for (int i = 0; i < 5; i++) {
+            String w = i < 3 ? "w:1" : "w:2";
+            cluster.workerData.computeIfAbsent(w, x -> new java.util.concurrent.ConcurrentHashMap<>())
+                    .put(fs.get(i).key(), codec.encode(i + 1, null));
+            cluster.push(new Message.KeyInMemory(fs.get(i).key(), List.of(w), 4, null));
+        }
+        Map<String, Object> shape = new LinkedHashMap<>();
+        shape.put("first", fs.get(0));
+        shape.put("rest", List.of(fs.get(1), List.of(fs.get(2), fs.get(3)), Set.of(fs.get(4))));
+        shape.put("plain", "text");
+        Object out = client.gather(shape);
+        assertEquals(Map.of("first", 1, "rest", List.of(2, List.of(3, 4), Set.of(5)), "plain", "text"), out);
+        assertEquals(1, cluster.workerRequests.get("w:1").size());
+        assertEquals(1, cluster.workerRequests.get("w:2").size());
+        assertEquals(List.of(1, 2, 3, 4, 5), client.gather(fs));
+        Map<String, Integer> byName = client.gather(Map.of("a", fs.get(0)));
+        assertEquals(Map.of("a", 1), byName);
+    }
+
+    @Test
+    void gatherRaisesTheFirstFailure() {
+        Future<Integer> ok = client.submit(ClientTest::inc, 1);
+        Future<Integer> bad = client.submit(ClientTest::inc, 2);
+        cluster.push(new Message.KeyInMemory(ok.key(), List.of(), 4, codec.encode(2, null)));
+        cluster.push(new Message.KeyErred(bad.key(), codec.encode(new ArithmeticException("boom"), null), "boom", bad.key()));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> client.gather(List.of(ok, bad)));
+        assertInstanceOf(ArithmeticException.class, e.getCause());
+    }
+
+    @Test
+    void userExceptionComesBackWithItsStack() throws Exception {
+        Future<Integer> f = client.submit(ClientTest::inc, 1);
+        ArithmeticException thrown = new ArithmeticException("/ by zero");
+        cluster.push(new Message.KeyErred(f.key(), codec.encode(thrown, null), "ArithmeticException: / by zero", f.key()));
+        assertEquals("error", f.status());
+        ExecutionException e = assertThrows(ExecutionException.class, f::result);
+        assertInstanceOf(ArithmeticException.class, e.getCause());
+        assertEquals("/ by zero", e.getCause().getMessage());
+        assertSame(e.getCause(), f.exception());
+        assertTrue(f.remoteStackTrace().contains("userExceptionComesBackWithItsStack"), f.remoteStackTrace());
+        assertEquals(java.util.concurrent.Future.State.FAILED, f.state());
+        ExecutionException viaCf = assertThrows(ExecutionException.class,
+                () -> f.toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertInstanceOf(ArithmeticException.class, viaCf.getCause());
+    }
+
+    @Test
+    void schedulerSideFailures() throws Exception {
+        Future<Integer> killed = client.submit(ClientTest::inc, 1);
+        Future<Integer> other = client.submit(ClientTest::inc, 2);
+        Future<Integer> garbled = client.submit(ClientTest::inc, 3);
+        cluster.push(new Message.KeyErred(killed.key(), null, "KilledWorker: inc-1 killed w:1, w:2", killed.key()));
+        cluster.push(new Message.KeyErred(other.key(), null, "no worker has resource GPU", other.key()));
+        cluster.push(new Message.KeyErred(garbled.key(), new byte[]{1, 2, 3}, "ValueError: x", garbled.key()));
+        KilledWorkerException k = assertInstanceOf(KilledWorkerException.class, killed.exception());
+        assertTrue(k.getMessage().startsWith("KilledWorker"));
+        assertInstanceOf(IllegalStateException.class, other.exception());
+        assertTrue(other.exception().getMessage().contains("GPU"));
+        assertTrue(garbled.exception().getMessage().contains("ValueError: x"), garbled.exception().getMessage());
+    }
+
+    @Test
+    void cancellation() throws Exception {
+        Future<Integer> f = client.submit(ClientTest::inc, 1);
+        assertTrue(f.cancel());
+        assertTrue(f.isCancelled());
+        assertTrue(f.isDone());
+        assertFalse(f.cancel(true), "already done");
+        assertEquals(List.of(f.key()), cluster.sentOf(Message.CancelKeys.class).get(0).keys());
+        assertThrows(CancellationException.class, f::result);
+        assertThrows(CancellationException.class, f::exception);
+
+        Future<Integer> g = client.submit(ClientTest::inc, 2);
+        cluster.push(new Message.KeyCancelled(g.key(), "restart"));
+        assertEquals("cancelled", g.status());
+        CancellationException e = assertThrows(CancellationException.class, g::result);
+        assertTrue(e.getMessage().contains("restart"));
+
+        // the same pure call after cancellation is a new task
+        Future<Integer> again = client.submit(ClientTest::inc, 1);
+        assertEquals("pending", again.status());
+        assertEquals(2, tasks().stream().filter(t -> t.key().equals(f.key())).count());
+    }
+
+    @Test
+    void clientCancelSendsOneMessage() {
+        List<Future<Integer>> fs = client.map(ClientTest::inc, List.of(1, 2, 3));
+        assertEquals(3, client.cancel(fs));
+        assertEquals(1, cluster.sentOf(Message.CancelKeys.class).size());
+        assertEquals(3, cluster.sentOf(Message.CancelKeys.class).get(0).keys().size());
+    }
+
+    @Test
+    void resultTimesOut() {
+        Future<Integer> f = client.submit(ClientTest::inc, 1);
+        assertThrows(TimeoutException.class, () -> f.result(Duration.ofMillis(20)));
+        assertThrows(TimeoutException.class, () -> f.get(20, TimeUnit.MILLISECONDS));
+        assertThrows(TimeoutException.class, () -> client.gather(List.of(f), Duration.ofMillis(20)));
+    }
+
+    @Test
+    void lostSchedulerFailsPendingFutures() {
+        Future<Integer> f = client.submit(ClientTest::inc, 1);
+        cluster.clientInbox.onClose(new java.io.IOException("reset"));
+        assertEquals("lost", f.status());
+        ExecutionException e = assertThrows(ExecutionException.class, f::result);
+        assertTrue(e.getCause().getMessage().contains("connection to the scheduler"), e.getCause().getMessage());
+        assertThrows(IllegalStateException.class, () -> client.submit(ClientTest::inc, 2));
+    }
+
+    @Test
+    void releaseOfTheLastFutureSendsReleaseKeys() throws Exception {
+        Future<Integer> a = client.submit(ClientTest::inc, 1);
+        Future<Integer> b = client.submit(ClientTest::inc, 1);
+        a.release();
+        a.release();
+        client.flushReleases();
+        assertTrue(cluster.sentOf(Message.ReleaseKeys.class).isEmpty(), "b still holds the key");
+        b.release();
+        List<Message.ReleaseKeys> rel = cluster.awaitSent(Message.ReleaseKeys.class, 1);
+        assertEquals(List.of(b.key()), rel.get(0).keys());
+        assertTrue(client.refCounts().isEmpty());
+    }
+
+    @Test
+    void garbageCollectedFuturesAreReleased() throws Exception {
+        String key = client.submit(ClientTest::inc, 41).key();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (cluster.sentOf(Message.ReleaseKeys.class).isEmpty() && System.nanoTime() < end) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        List<Message.ReleaseKeys> rel = cluster.sentOf(Message.ReleaseKeys.class);
+        assertFalse(rel.isEmpty(), "no ReleaseKeys after the future became unreachable");
+        assertEquals(List.of(key), rel.get(0).keys());
+    }
+
+    @Test
+    void releaseThenResubmitKeepsOrder() throws Exception {
+        Future<Integer> a = client.submit(ClientTest::inc, 1);
+        String key = a.key();
+        a.release();
+        Future<Integer> again = client.submit(ClientTest::inc, 1);
+        assertEquals(key, again.key());
+        int releaseAt = -1;
+        int resubmitAt = -1;
+        for (int i = 0; i < cluster.sent.size(); i++) {
+            Message m = cluster.sent.get(i);
+            if (m instanceof Message.ReleaseKeys r && r.keys().contains(key)) {
+                releaseAt = i;
+            }
+            if (m instanceof Message.UpdateGraph u && u.wanted().contains(key)) {
+                resubmitAt = i;
+            }
+        }
+        assertTrue(releaseAt >= 0 && releaseAt < resubmitAt, "release " + releaseAt + " before resubmit " + resubmitAt);
+        assertEquals(1, client.refCounts().get(key));
+    }
+
+    @Test
+    void closeReleasesEverythingAndRefusesMore() {
+        Future<Integer> a = client.submit(ClientTest::inc, 1);
+        Future<Integer> b = client.submit(ClientTest::inc, 2);
+        client.close();
+        Message.ReleaseKeys rel = cluster.sentOf(Message.ReleaseKeys.class).get(0);
+        assertEquals(Set.of(a.key(), b.key()), Set.copyOf(rel.keys()));
+        assertEquals("cancelled", a.status());
+        assertThrows(IllegalStateException.class, () -> client.submit(ClientTest::inc, 3));
+        client.close();
+        assertEquals(1, cluster.sentOf(Message.ReleaseKeys.class).size());
+    }
+
+    @Test
+    void workersInfo() throws Exception {
+        assertEquals(Map.of("w:1", 4), client.ncores());
+    }
+
+    @Test
+    void badAddressIsExplained() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Client.connect("localhost"));
+        assertTrue(e.getMessage().contains("host:port"));
+        assertThrows(IllegalArgumentException.class, () -> Client.connect("h:99999"));
+    }
+}
