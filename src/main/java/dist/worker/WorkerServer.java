@@ -297,8 +297,8 @@ public final class WorkerServer implements AutoCloseable {
             return serializer.encode(t);
         } catch (RuntimeException e) {
             // the exception itself does not encode (an odd field, say): send its gist
-            RemoteException plain = new RemoteException(t.getClass().getName(), String.valueOf(t.getMessage()),
-                    t.getStackTrace(), null);
+            RemoteException plain = new RemoteException(t.getClass().getName(), String.valueOf(t.getMessage()), null);
+            plain.setStackTrace(t.getStackTrace());
             return serializer.encode(plain);
         }
     }
