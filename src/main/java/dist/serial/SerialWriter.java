@@ -248,10 +248,6 @@ public final class SerialWriter {
         }
     }
 
-    private void writeClass(Class<?> c) {
-        writeClass(snap.info(c));
-    }
-
     // ------------------------------------------------------------------ values
 
     private void enter() {
