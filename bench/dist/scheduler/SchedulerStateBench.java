@@ -73,7 +73,9 @@ public class SchedulerStateBench {
     @AuxCounters(AuxCounters.Type.EVENTS)
     @State(Scope.Thread)
     public static class Transitions {
-        public double transitionsPerTask;
+        /** State changes and tasks, summed over the run: their ratio is transitions per task. */
+        public long transitions;
+        public long tasks;
     }
 
     @Benchmark
@@ -101,12 +103,14 @@ public class SchedulerStateBench {
         if (s.taskCount() != 0) {
             throw new IllegalStateException(s.taskCount() + " tasks left");
         }
-        t.transitionsPerTask = (double) s.transitionCount() / TASKS;
+        t.transitions += s.transitionCount();
+        t.tasks += TASKS;
     }
 
     @AuxCounters(AuxCounters.Type.EVENTS)
     @State(Scope.Thread)
     public static class Footprint {
+        /** Summed over iterations (JMH adds up EVENTS counters): divide by the iteration count. */
         public double bytesPerTask;
         public double bytesPerNoWorkerTask;
     }
@@ -117,9 +121,9 @@ public class SchedulerStateBench {
     public Object waitingFootprint(Footprint f) {
         SchedulerState withWorkers = newState();
         addWorkers(withWorkers);
-        f.bytesPerTask = retainedPerTask(withWorkers, "inc");
+        f.bytesPerTask += retainedPerTask(withWorkers, "inc");
         SchedulerState alone = newState();
-        f.bytesPerNoWorkerTask = retainedPerTask(alone, "inc");
+        f.bytesPerNoWorkerTask += retainedPerTask(alone, "inc");
         if (alone.noWorkerCount() != WAITING) {
             throw new IllegalStateException("expected " + WAITING + " no-worker tasks, got " + alone.noWorkerCount());
         }

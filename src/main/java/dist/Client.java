@@ -65,12 +65,13 @@ public final class Client extends Submitter implements AutoCloseable {
     private static final int PRIORITY_SHIFT = 40;
     /** Rounds of asking the scheduler where data went before giving up on fetching a key. */
     private static final int FETCH_ROUNDS = 5;
+    private static final Duration WORKER_CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     private final String id = UUID.randomUUID().toString();
     private final String address;
     private final Codec codec;
     private final ClassLoader loader;
-    private final Transport.Connector connector;
+    private final Transport.Connector workerConnector;
     private final Duration requestTimeout;
     private final Transport scheduler;
 
@@ -87,8 +88,13 @@ public final class Client extends Submitter implements AutoCloseable {
 
     Client(String address, Transport.Connector connector, Codec codec, ClassLoader loader, Duration requestTimeout)
             throws IOException {
+        this(address, connector, connector, codec, loader, requestTimeout);
+    }
+
+    Client(String address, Transport.Connector connector, Transport.Connector workerConnector, Codec codec,
+           ClassLoader loader, Duration requestTimeout) throws IOException {
         this.address = address;
-        this.connector = connector;
+        this.workerConnector = workerConnector;
         this.codec = codec;
         this.loader = loader;
         this.requestTimeout = requestTimeout;
@@ -139,7 +145,12 @@ public final class Client extends Submitter implements AutoCloseable {
     public static Client connect(String address, CommConfig config) throws IOException {
         checkAddress(address);
         Objects.requireNonNull(config, "config");
-        return new Client(address, Transport.tcp(config), Codec.of(Serializer.defaults()),
+        // a worker that does not answer soon is likely gone: try its data's other holders instead of waiting
+        Duration workerConnect = config.connectTimeout().compareTo(WORKER_CONNECT_TIMEOUT) < 0
+                ? config.connectTimeout() : WORKER_CONNECT_TIMEOUT;
+        CommConfig toWorkers = new CommConfig(workerConnect, config.requestTimeout(), config.handshakeTimeout(),
+                config.maxFrames(), config.maxFrameBytes());
+        return new Client(address, Transport.tcp(config), Transport.tcp(toWorkers), Codec.of(Serializer.defaults()),
                 Thread.currentThread().getContextClassLoader(), config.requestTimeout());
     }
 
@@ -612,7 +623,7 @@ public final class Client extends Submitter implements AutoCloseable {
             }
         }
         try {
-            Transport t = connector.connect(worker, new Transport.Inbox() {
+            Transport t = workerConnector.connect(worker, new Transport.Inbox() {
                 @Override
                 public void onMessage(Message message) {
                 }
@@ -702,11 +713,12 @@ public final class Client extends Submitter implements AutoCloseable {
             checkUsable(f);
             states.put(f.state, Boolean.TRUE);
         }
-        for (KeyState s : states.keySet()) {
-            await(s, deadline);
-        }
+        awaitAllOrFirstFailure(states.keySet(), deadline);
         for (Future<?> f : found) {
             raiseIfFailed(f.state);
+        }
+        for (KeyState s : states.keySet()) {
+            await(s, deadline); // all done here unless one failed, which raised above
         }
         fetch(states.keySet(), deadline);
         // decode per Future, not per key: two Futures of one key get separate objects, as two results would
@@ -725,6 +737,34 @@ public final class Client extends Submitter implements AutoCloseable {
             throw failure[0];
         }
         return out;
+    }
+
+    /** Waits until every state is done, or any of them failed or was cancelled (no waiting on the rest then). */
+    private void awaitAllOrFirstFailure(Collection<KeyState> states, long deadline)
+            throws InterruptedException, TimeoutException {
+        CompletableFuture<Void> signal = new CompletableFuture<>();
+        List<CompletableFuture<Void>> dones = new ArrayList<>(states.size());
+        for (KeyState s : states) {
+            dones.add(s.done);
+            s.done.thenRun(() -> {
+                if (!s.status().equals(KeyState.FINISHED)) {
+                    signal.complete(null);
+                }
+            });
+        }
+        CompletableFuture.allOf(dones.toArray(CompletableFuture[]::new)).thenRun(() -> signal.complete(null));
+        try {
+            if (deadline < 0) {
+                signal.get();
+            } else {
+                signal.get(Math.max(0, left(deadline)), TimeUnit.NANOSECONDS);
+            }
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a key's completion signal failed", e);
+        } catch (TimeoutException e) {
+            long pending = states.stream().filter(KeyState::isPending).count();
+            throw new TimeoutException(pending + " of " + states.size() + " keys still pending after the timeout");
+        }
     }
 
     // ------------------------------------------------------------------ cancel, info, close

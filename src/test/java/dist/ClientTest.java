@@ -271,6 +271,17 @@ class ClientTest {
     }
 
     @Test
+    void gatherFailsFastWithoutWaitingForThePending() {
+        Future<Integer> pending = client.submit(ClientTest::inc, 1);
+        Future<Integer> bad = client.submit(ClientTest::inc, 2);
+        cluster.push(new Message.KeyErred(bad.key(), null, "no worker can run it", bad.key()));
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> client.gather(List.of(pending, bad), Duration.ofSeconds(30)));
+        assertTrue(e.getCause().getMessage().contains("no worker"), e.getCause().getMessage());
+        assertEquals("pending", pending.status());
+    }
+
+    @Test
     void userExceptionComesBackWithItsStack() throws Exception {
         Future<Integer> f = client.submit(ClientTest::inc, 1);
         ArithmeticException thrown = new ArithmeticException("/ by zero");

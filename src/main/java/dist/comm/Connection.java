@@ -74,7 +74,8 @@ public final class Connection implements AutoCloseable {
     private final ReentrantLock writeLock = new ReentrantLock();
     private final AtomicBoolean writerScheduled = new AtomicBoolean();
     private final AtomicLong nextRequestId = new AtomicLong();
-    private final Map<Long, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong nextSweepAt = new AtomicLong();
     private final AtomicInteger state = new AtomicInteger(OPEN);
     private volatile Throwable closeCause;
 
@@ -202,23 +203,64 @@ public final class Connection implements AutoCloseable {
      */
     public CompletableFuture<Message> request(Message message, Duration timeout) {
         long id = nextRequestId.incrementAndGet();
-        CompletableFuture<Message> future = new CompletableFuture<>();
-        pending.put(id, future);
-        ScheduledFuture<?> timer = Timers.TIMER.schedule(() -> {
-            CompletableFuture<Message> f = pending.remove(id);
-            if (f != null) {
-                f.completeExceptionally(new TimeoutException("no reply from " + peerAddress + " to "
-                        + message.getClass().getSimpleName() + " within " + format(timeout)));
-            }
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
-        future.whenComplete((m, e) -> timer.cancel(false));
+        Pending p = new Pending(new CompletableFuture<>(), System.nanoTime() + timeout.toNanos(), timeout,
+                message.getClass().getSimpleName());
+        pending.put(id, p);
+        armSweep(p.deadline);
         try {
             enqueue(Envelope.Kind.REQUEST, id, message);
         } catch (RuntimeException e) {
             pending.remove(id);
-            future.completeExceptionally(e);
+            p.future.completeExceptionally(e);
         }
-        return future;
+        return p.future;
+    }
+
+    /** A request waiting for its reply. */
+    private record Pending(CompletableFuture<Message> future, long deadline, Duration timeout, String what) {
+    }
+
+    /**
+     * Makes sure a sweep runs by {@code deadline}. One timer per connection, not one per request:
+     * scheduling a timer that becomes the earliest wakes the timer thread, a cost every request would pay.
+     */
+    private void armSweep(long deadline) {
+        while (true) {
+            long at = nextSweepAt.get();
+            if (at != 0 && at - deadline <= 0) {
+                return; // a sweep already comes in time
+            }
+            if (nextSweepAt.compareAndSet(at, deadline)) {
+                Timers.TIMER.schedule(() -> sweep(deadline), Math.max(0, deadline - System.nanoTime()),
+                        TimeUnit.NANOSECONDS);
+                return;
+            }
+        }
+    }
+
+    /** Fails the requests past their deadline and arms the next sweep for the earliest one left. */
+    private void sweep(long scheduledFor) {
+        if (!nextSweepAt.compareAndSet(scheduledFor, 0)) {
+            return; // an earlier sweep was armed and took over
+        }
+        long now = System.nanoTime();
+        long earliest = 0;
+        boolean any = false;
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            Pending p = e.getValue();
+            if (p.deadline - now <= 0) {
+                if (pending.remove(e.getKey(), p)) {
+                    p.future.completeExceptionally(new TimeoutException("no reply from " + peerAddress + " to "
+                            + p.what + " within " + format(p.timeout)));
+                }
+            } else if (!any || p.deadline - earliest < 0) {
+                earliest = p.deadline;
+                any = true;
+            }
+        }
+        if (any) {
+            armSweep(earliest);
+        }
     }
 
     /** Answers the request {@code requestId} received by this connection's handler. */
@@ -357,9 +399,9 @@ public final class Connection implements AutoCloseable {
         }
         switch (e.kind()) {
             case REPLY -> {
-                CompletableFuture<Message> f = pending.remove(e.requestId());
-                if (f != null) {
-                    f.complete(m);
+                Pending p = pending.remove(e.requestId());
+                if (p != null) {
+                    p.future.complete(m);
                 } else {
                     LOG.log(System.Logger.Level.DEBUG, () -> "reply " + e.requestId() + " from " + peerAddress
                             + " matches no waiting request (timed out?); dropped");
@@ -415,9 +457,9 @@ public final class Connection implements AutoCloseable {
 
     private void failPending(Throwable cause) {
         for (Long id : List.copyOf(pending.keySet())) {
-            CompletableFuture<Message> f = pending.remove(id);
-            if (f != null) {
-                f.completeExceptionally(cause == null
+            Pending p = pending.remove(id);
+            if (p != null) {
+                p.future.completeExceptionally(cause == null
                         ? new ConnectionClosedException("connection to " + peerAddress + " closed before the reply came")
                         : new ConnectionClosedException("connection to " + peerAddress + " failed before the reply came: "
                         + reason(cause), cause));

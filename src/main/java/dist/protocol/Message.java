@@ -105,6 +105,21 @@ public sealed interface Message {
 
     record DataReply(Map<String, byte[]> data) implements Message {}
 
+    // ---------------------------------------------------------------- whole-cluster operations
+
+    /** Client -> scheduler: stop the scheduler and every worker. */
+    record ShutdownCluster() implements Message {}
+
+    // ---------------------------------------------------------------- nannies and worker deaths
+
+    /** Nanny -> scheduler: the worker it watched died; {@code reason} says how (exit code, signal, memory). */
+    record WorkerDied(String worker, String reason) implements Message {}
+
+    // ---------------------------------------------------------------- data placement and code
+
+    /** Client or peer -> worker: store these values (scatter, replication). Answered by {@link Ack}. */
+    record PutData(Map<String, byte[]> data) implements Message {}
+
     // ---------------------------------------------------------------- generic
 
     /** Several messages sent as one. */

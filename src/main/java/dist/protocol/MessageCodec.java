@@ -24,18 +24,18 @@ public final class MessageCodec {
     /** First alias id; both ends must agree, so the list below only ever grows at its end. */
     static final int FIRST_ALIAS = 64;
 
-    /** Aliased types in a fixed order: the index is the wire id (FIRST_ALIAS + index). Append only. */
-    static final List<Class<?>> ALIASED = List.of(
-            Message.RegisterClient.class, Message.UpdateGraph.class, Message.ReleaseKeys.class,
-            Message.CancelKeys.class, Message.WhoHasRequest.class, Message.WhoHasReply.class,
-            Message.WorkersRequest.class, Message.WorkersReply.class, Message.WorkerInfo.class,
-            Message.KeyInMemory.class, Message.KeyErred.class, Message.KeyCancelled.class,
-            Message.RegisterWorker.class, Message.WorkerAccepted.class, Message.Heartbeat.class,
-            Message.TaskFinished.class, Message.TaskErred.class, Message.MissingData.class,
-            Message.AddKeys.class, Message.KeysReleased.class, Message.ComputeTask.class,
-            Message.FreeKeys.class, Message.CloseWorker.class, Message.GetData.class,
-            Message.DataReply.class, Message.Batch.class, Message.Ack.class, Message.ErrorReply.class,
-            Message.Ping.class, TaskSpec.class, TaskOptions.class);
+    /**
+     * Aliased types: every message record (sorted by name), then the records messages carry. Both
+     * ends derive the same list from the same build; the handshake's version keeps builds apart.
+     */
+    static final List<Class<?>> ALIASED = aliased();
+
+    private static List<Class<?>> aliased() {
+        List<Class<?>> list = new java.util.ArrayList<>(List.of(Message.class.getPermittedSubclasses()));
+        list.sort(java.util.Comparator.comparing(Class::getName));
+        list.addAll(List.of(Message.WorkerInfo.class, TaskSpec.class, TaskOptions.class));
+        return List.copyOf(list);
+    }
 
     private static final class Holder {
         static final MessageCodec INSTANCE = new MessageCodec();

@@ -66,6 +66,8 @@ import java.util.TreeSet;
  *     holder was ever named) and the key waits. It resumes when any later {@code ComputeTask}
  *     names holders for it (the scheduler re-sends after recomputing), or is dropped when
  *     {@code FreeKeys} frees every task here that needs it.</li>
+ * <li>A task here that waits on a key that failed here stays waiting: the scheduler, told by
+ *     {@code TaskErred}, errs or frees it.</li>
  * <li>{@code DataAdded} keys are reported with {@code AddKeys}, or with {@code TaskFinished}
  *     when they complete a task queued here.</li>
  * </ul>

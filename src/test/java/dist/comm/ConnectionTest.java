@@ -88,11 +88,17 @@ class ConnectionTest {
     @Test
     void requestTimesOutWhenNoReplyComes() throws Exception {
         try (Server s = Net.server(Net.FAST, c -> (conn, m, id) -> { }); Connection c = Net.connect(s, Net.echo())) {
+            CompletableFuture<Message> slow = c.request(new Message.Ping(0), Duration.ofSeconds(40));
+            // a shorter deadline after a longer one still fires on time (the bound below is 10 s)
             CompletableFuture<Message> f = c.request(new Message.Ping(1), Duration.ofMillis(100));
             ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
             assertInstanceOf(TimeoutException.class, e.getCause());
             assertTrue(e.getCause().getMessage().contains("Ping"), e.getCause().getMessage());
             assertTrue(c.isOpen());
+            assertFalse(slow.isDone());
+            CompletableFuture<Message> g = c.request(new Message.Ping(2), Duration.ofMillis(50));
+            assertThrows(ExecutionException.class, () -> g.get(10, TimeUnit.SECONDS));
+            assertFalse(slow.isDone());
         }
     }
 

@@ -55,7 +55,10 @@ class MessageCodecTest {
                 new Message.Batch(List.of(new Message.Ping(1), new Message.DataReply(Map.of("z", big)))),
                 new Message.Ack(),
                 new Message.ErrorReply("no"),
-                new Message.Ping(Long.MIN_VALUE));
+                new Message.Ping(Long.MIN_VALUE),
+                new Message.ShutdownCluster(),
+                new Message.WorkerDied("127.0.0.1:4000", "exit code 137 (SIGKILL)"),
+                new Message.PutData(Map.of("x", new byte[]{1, 2}, "big", big)));
     }
 
     @Test

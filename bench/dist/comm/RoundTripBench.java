@@ -1,0 +1,56 @@
+package dist.comm;
+
+import dist.protocol.Message;
+import dist.protocol.Role;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+
+/** A small request and its reply over loopback, beside a raw 16-byte ping-pong in the same run. */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class RoundTripBench {
+
+    private Server server;
+    private Connection connection;
+    private RawPeer raw;
+    private final byte[] rawMessage = new byte[16];
+    private final ByteBuffer rawReply = ByteBuffer.allocateDirect(16);
+    private long seq;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        server = Server.listen("127.0.0.1", 0, Role.WORKER, CommConfig.DEFAULT, c -> (conn, m, id) -> conn.reply(id, m));
+        connection = Connection.connect("127.0.0.1:" + server.port(), Role.CLIENT, CommConfig.DEFAULT,
+                (conn, m, id) -> { });
+        raw = new RawPeer(16, 16);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        connection.close();
+        server.close();
+        raw.close();
+    }
+
+    @Benchmark
+    public Message distRequestReply() throws Exception {
+        return connection.request(new Message.Ping(++seq)).get(10, TimeUnit.SECONDS);
+    }
+
+    @Benchmark
+    public ByteBuffer rawPingPong16() throws Exception {
+        raw.exchange(rawMessage, rawReply);
+        return rawReply;
+    }
+}
