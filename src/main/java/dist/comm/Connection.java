@@ -55,8 +55,11 @@ public final class Connection implements AutoCloseable {
 
     /** How long a cleanly closing side waits for the peer's end of stream before it closes anyway. */
     static final Duration CLOSE_LINGER = Duration.ofSeconds(2);
-    /** At most this many bytes or buffers go to one write call (bounds the JDK's staging buffers). */
-    private static final long WRITE_WINDOW_BYTES = 4L << 20;
+    /**
+     * At most this many bytes or buffers go to one write call: the JDK stages heap buffers in direct
+     * memory and, the socket being non-blocking under virtual threads, re-stages what a partial write left.
+     */
+    private static final long WRITE_WINDOW_BYTES = 256L << 10;
     private static final int WRITE_WINDOW_BUFFERS = 512;
     /** Write rounds a sender does for others before it hands the rest to a writer thread. */
     private static final int SENDER_ROUNDS = 2;

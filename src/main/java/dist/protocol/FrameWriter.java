@@ -31,7 +31,7 @@ public final class FrameWriter {
     public static final int INLINE_MAX = 8 * 1024;
 
     /** Largest single buffer handed to the channel. */
-    public static final int CHUNK = 1 << 20;
+    public static final int CHUNK = 256 << 10;
 
     static final int FIXED_PREFIX = 4 + 1 + 8;
 
