@@ -1,7 +1,6 @@
 package dist.compress;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -48,19 +47,23 @@ public final class CompressedFrame {
         out.add(ByteBuffer.allocate(4).putInt(0, len));
         long total = 4;
         long budget = len * 9L / 10;
+        byte[] scratch = null;
         for (int at = 0; at < len; at += BLOCK_BYTES) {
             int n = Math.min(BLOCK_BYTES, len - at);
             // room for one byte less than the block: a block that does not shrink is stored
-            byte[] block = new byte[4 + n - 1];
-            int c = codec.compress(payload, at, n, block, 4);
+            if (scratch == null || scratch.length != 4 + n - 1) {
+                scratch = new byte[4 + n - 1];
+            }
+            int c = codec.compress(payload, at, n, scratch, 4);
             if (c < 0) {
-                out.add(ByteBuffer.allocate(4).order(ByteOrder.BIG_ENDIAN).putInt(0, STORED | n));
+                out.add(ByteBuffer.allocate(4).putInt(0, STORED | n));
                 out.add(ByteBuffer.wrap(payload, at, n));
                 total += 4 + n;
             } else {
-                ByteBuffer b = ByteBuffer.wrap(block, 0, 4 + c);
-                b.putInt(0, c);
-                out.add(b);
+                // an exact copy: keeping the scratch would hold a block's worth per block
+                byte[] block = java.util.Arrays.copyOf(scratch, 4 + c);
+                ByteBuffer.wrap(block).putInt(0, c);
+                out.add(ByteBuffer.wrap(block));
                 total += 4 + c;
             }
             if (total > budget) {

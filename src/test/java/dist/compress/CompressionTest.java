@@ -153,6 +153,14 @@ class CompressionTest {
     }
 
     @Test
+    void packedFrameHoldsOnlyItsCompressedBytes() {
+        byte[] zeros = new byte[8 * CompressedFrame.BLOCK_BYTES];
+        List<ByteBuffer> packed = CompressedFrame.pack(Compression.LZ4, zeros);
+        long held = packed.stream().mapToLong(b -> b.array().length).sum();
+        assertTrue(held < 100_000, "8 MiB of zeros keep " + held + " bytes of arrays alive");
+    }
+
+    @Test
     void unpackChecksLimitAndCodecBeforeAllocating() {
         byte[] data = new byte[10_000];
         byte[] packed = CompressedFrame.toArray(CompressedFrame.pack(Compression.LZ4, data));
