@@ -14,6 +14,8 @@ import java.util.List;
  * Reads {@link Envelope}s (format in {@link FrameWriter}) from a blocking channel through one reusable
  * buffer. Counts and lengths are checked against {@link FrameLimits} as soon as they are read, before
  * anything is allocated for them. A frame larger than the buffer is read straight into its own array.
+ * A payload frame whose length word names a codec is decompressed before the message is returned, its
+ * declared original length held to the same {@code maxFrameBytes}.
  * Not thread-safe: one reader per channel.
  *
  * <pre>{@code
