@@ -1,5 +1,6 @@
 package dist.comm;
 
+import dist.compress.Compression;
 import dist.protocol.Envelope;
 import dist.protocol.FrameFormatException;
 import dist.protocol.FrameLimits;
@@ -70,6 +71,8 @@ public final class Connection implements AutoCloseable {
     private final CommConfig config;
     private final Codec codec;
     private final FrameReader reader;
+    /** Codec for outgoing payload frames; incoming frames name their own. */
+    private final Compression compression;
     private volatile Handler handler;
     private Runnable onTerminated = () -> { };
 
@@ -88,7 +91,18 @@ public final class Connection implements AutoCloseable {
         this.peerAddress = peerAddress;
         this.config = config;
         this.codec = codec;
+        this.compression = configuredCompression();
         this.reader = new FrameReader(channel, new FrameLimits(config.maxFrames(), config.maxFrameBytes()));
+    }
+
+    /** The system property's choice; a bad value is reported and replaced by the default, never fatal. */
+    private static Compression configuredCompression() {
+        try {
+            return Compression.configured();
+        } catch (IllegalArgumentException e) {
+            LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; using " + Compression.DEFAULT_NAME);
+            return Compression.named(Compression.DEFAULT_NAME);
+        }
     }
 
     // ------------------------------------------------------------------ connecting
@@ -278,7 +292,7 @@ public final class Connection implements AutoCloseable {
         if (state.get() != OPEN) {
             throw closedException();
         }
-        ByteBuffer[] wire = FrameWriter.encode(new Envelope(kind, id, codec.encode(message)));
+        ByteBuffer[] wire = FrameWriter.encode(new Envelope(kind, id, codec.encode(message)), compression);
         queue.add(wire);
         flushFromSender();
     }

@@ -1,5 +1,8 @@
 package dist.protocol;
 
+import dist.compress.CompressedFrame;
+import dist.compress.CorruptDataException;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -11,6 +14,8 @@ import java.util.List;
  * Reads {@link Envelope}s (format in {@link FrameWriter}) from a blocking channel through one reusable
  * buffer. Counts and lengths are checked against {@link FrameLimits} as soon as they are read, before
  * anything is allocated for them. A frame larger than the buffer is read straight into its own array.
+ * A payload frame whose length word names a codec is decompressed before the message is returned, its
+ * declared original length held to the same {@code maxFrameBytes}.
  * Not thread-safe: one reader per channel.
  *
  * <pre>{@code
@@ -64,19 +69,41 @@ public final class FrameReader {
         long requestId = buf.getLong();
         int n = (int) count;
         long[] lengths = new long[n];
+        int[] codecs = null;
         for (int i = 0; i < n; i++) {
             fill(8, false, "the length of frame " + i + " of " + n);
-            long len = buf.getLong();
-            if (len < 0 || len > limits.maxFrameBytes()) {
+            long word = buf.getLong();
+            long len = word & FrameWriter.LENGTH_MASK;
+            if (len > limits.maxFrameBytes()) {
                 throw new FrameLimitException("frame " + i + " announced " + Long.toUnsignedString(len)
                         + " bytes, over the limit maxFrameBytes=" + limits.maxFrameBytes()
                         + " (raise CommConfig.maxFrameBytes if the peer is trusted)");
+            }
+            int codec = (int) (word >>> 56);
+            if (codec != 0) {
+                if (i == 0 || dist.compress.Compression.codecForId(codec) == null) {
+                    throw new FrameFormatException("frame " + i + " of " + n + " names compression codec " + codec
+                            + (i == 0 ? ", but the header frame is never compressed" : ", which this version does not know")
+                            + " (the peer runs another protocol version?)");
+                }
+                if (codecs == null) {
+                    codecs = new int[n];
+                }
+                codecs[i] = codec;
             }
             lengths[i] = len;
         }
         List<byte[]> frames = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            frames.add(readFrame(i, n, (int) lengths[i]));
+            byte[] frame = readFrame(i, n, (int) lengths[i]);
+            if (codecs != null && codecs[i] != 0) {
+                try {
+                    frame = CompressedFrame.unpack(codecs[i], frame, limits.maxFrameBytes());
+                } catch (CorruptDataException e) {
+                    throw new FrameFormatException("frame " + i + " of " + n + " does not decompress: " + e.getMessage(), e);
+                }
+            }
+            frames.add(frame);
         }
         return new Envelope(kind, requestId, frames);
     }
