@@ -27,19 +27,19 @@ final class RemoteOps {
         return result;
     }
 
-    // ------------------------------------------------------------------ bag partitions
+    // ------------------------------------------------------------------ bag partitions (untyped: Bag keeps the types)
 
-    static <T, R> List<R> mapPartition(Fn1<T, R> fn, List<T> part) throws Exception {
-        List<R> out = new ArrayList<>(part.size());
-        for (T t : part) {
+    static List<Object> mapPartition(Fn1<Object, Object> fn, List<Object> part) throws Exception {
+        List<Object> out = new ArrayList<>(part.size());
+        for (Object t : part) {
             out.add(fn.apply(t));
         }
         return out;
     }
 
-    static <T> List<T> filterPartition(Fn1<T, Boolean> keep, List<T> part) throws Exception {
-        List<T> out = new ArrayList<>();
-        for (T t : part) {
+    static List<Object> filterPartition(Fn1<Object, Boolean> keep, List<Object> part) throws Exception {
+        List<Object> out = new ArrayList<>();
+        for (Object t : part) {
             if (Boolean.TRUE.equals(keep.apply(t))) {
                 out.add(t);
             }
@@ -47,32 +47,31 @@ final class RemoteOps {
         return out;
     }
 
-    static <T, R> R foldPartition(Fn2<R, T, R> binop, Object initial, List<T> part) throws Exception {
-        @SuppressWarnings("unchecked")
-        R acc = (R) initial;
-        for (T t : part) {
+    static Object foldPartition(Fn2<Object, Object, Object> binop, Object initial, List<Object> part) throws Exception {
+        Object acc = initial;
+        for (Object t : part) {
             acc = binop.apply(acc, t);
         }
         return acc;
     }
 
     /** Reduces a partition with no initial value; an empty partition gives {@link Empty}. */
-    static <T> Object reducePartition(Fn2<T, T, T> binop, List<T> part) throws Exception {
+    static Object reducePartition(Fn2<Object, Object, Object> binop, List<Object> part) throws Exception {
         Object acc = Empty.INSTANCE;
-        for (T t : part) {
-            acc = acc instanceof Empty ? t : binop.apply(cast(acc), t);
+        for (Object t : part) {
+            acc = acc instanceof Empty ? t : binop.apply(acc, t);
         }
         return acc;
     }
 
-    /** Combines partial results, skipping {@link Empty} ones. */
-    static <R> Object combine(Fn2<R, R, R> combine, List<Object> partials) throws Exception {
+    /** Combines partial results, skipping {@link Empty} ones (all empty gives Empty). */
+    static Object combine(Fn2<Object, Object, Object> combine, List<Object> partials) throws Exception {
         Object acc = Empty.INSTANCE;
         for (Object p : partials) {
             if (p instanceof Empty) {
                 continue;
             }
-            acc = acc instanceof Empty ? p : combine.apply(cast(acc), cast(p));
+            acc = acc instanceof Empty ? p : combine.apply(acc, p);
         }
         return acc;
     }
@@ -84,31 +83,22 @@ final class RemoteOps {
         return reduced;
     }
 
-    static <T> List<T> concat(List<List<T>> parts) {
-        List<T> out = new ArrayList<>();
-        for (List<T> p : parts) {
-            out.addAll(p);
+    /** Sum of two numbers: exact long arithmetic for integral types, double otherwise. */
+    static Object add(Object a, Object b) {
+        Number x = (Number) a;
+        Number y = (Number) b;
+        if (isIntegral(x) && isIntegral(y)) {
+            return Math.addExact(x.longValue(), y.longValue());
         }
-        return out;
-    }
-
-    static Number add(Number a, Number b) {
-        if (isIntegral(a) && isIntegral(b)) {
-            return Math.addExact(a.longValue(), b.longValue());
-        }
-        return a.doubleValue() + b.doubleValue();
+        return x.doubleValue() + y.doubleValue();
     }
 
     private static boolean isIntegral(Number n) {
         return n instanceof Long || n instanceof Integer || n instanceof Short || n instanceof Byte;
     }
 
-    static long countPlusOne(long acc, Object ignored) {
-        return acc + 1;
-    }
-
-    static long addLongs(long a, long b) {
-        return a + b;
+    static Object countOne(Object acc, Object ignored) {
+        return (Long) acc + 1;
     }
 
     @SuppressWarnings("unchecked")
