@@ -804,19 +804,27 @@ public final class Client extends Submitter implements AutoCloseable {
 
     // ------------------------------------------------------------------ cancel, info, close
 
-    /** Cancels these futures' keys (one message); returns how many were still pending or finished. */
+    /**
+     * Cancels these futures' keys (one message): tasks not yet run never run, results already computed
+     * are deleted, and every dependent is cancelled too. Returns how many were still pending or finished.
+     */
     public int cancel(Collection<? extends Future<?>> futures) {
         List<KeyState> states = new ArrayList<>();
         for (Future<?> f : futures) {
             states.add(f.state);
         }
-        return cancelStates(states);
+        return cancelStates(states, true);
     }
 
     int cancelStates(List<KeyState> states) {
+        return cancelStates(states, false);
+    }
+
+    /** {@code finishedToo}: also cancel (delete) keys already computed, as dask's cancel does. */
+    int cancelStates(List<KeyState> states, boolean finishedToo) {
         List<String> cancelled = new ArrayList<>();
         for (KeyState s : states) {
-            if (s.isPending() && s.cancelled("cancelled by this client")) {
+            if ((finishedToo || s.isPending()) && s.cancelled("cancelled by this client")) {
                 cancelled.add(s.key);
             }
         }
