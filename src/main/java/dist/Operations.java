@@ -130,4 +130,24 @@ public abstract sealed class Operations permits Submitter {
     public <T> Delayed<T> persist(Delayed<T> value) {
         return Delayed.of(compute(value));
     }
+
+    // ------------------------------------------------------------------ executor
+
+    /**
+     * A {@link java.util.concurrent.ExecutorService} that runs its tasks on the cluster, so code written
+     * for a thread pool runs there unchanged. Tasks must be serializable (a lambda typed
+     * {@code (Callable<T> & Serializable)}, or a record implementing Callable or Runnable); others are
+     * rejected with {@link java.util.concurrent.RejectedExecutionException}. Its futures are this
+     * library's {@link Future}s. Shutting it down leaves the client open.
+     *
+     * <pre>{@code
+     * ExecutorService pool = client.executorService();
+     * java.util.concurrent.Future<Integer> f = pool.submit((Callable<Integer> & Serializable) () -> 6 * 7);
+     * List<java.util.concurrent.Future<Integer>> all = pool.invokeAll(tasks);
+     * pool.shutdown();
+     * }</pre>
+     */
+    public java.util.concurrent.ExecutorService executorService() {
+        return new ClusterExecutor((Submitter) this);
+    }
 }
