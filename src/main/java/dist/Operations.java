@@ -150,4 +150,42 @@ public abstract sealed class Operations permits Submitter {
     public java.util.concurrent.ExecutorService executorService() {
         return new ClusterExecutor((Submitter) this);
     }
+
+    // ------------------------------------------------------------------ streams over queues
+
+    /**
+     * Sends each item taken from {@code in} to the cluster and puts its Future on the returned queue, as
+     * items arrive. Here an item travels inside a small task that returns it (not placed on a worker
+     * directly). The returned queue is bounded like {@code in}, so a slow consumer slows the pipeline.
+     * The pump runs on a virtual thread until the client closes.
+     *
+     * <pre>{@code
+     * BlockingQueue<Integer> input = new LinkedBlockingQueue<>();
+     * BlockingQueue<Future<Integer>> remote = client.scatter(input);
+     * BlockingQueue<Future<Integer>> incremented = client.map(Demo::inc, remote);
+     * BlockingQueue<Future<Integer>> doubled = client.map(Demo::twice, incremented);
+     * BlockingQueue<Integer> results = client.gather(doubled);
+     * input.put(10);
+     * results.take();   // 22
+     * }</pre>
+     */
+    public <T> java.util.concurrent.BlockingQueue<Future<T>> scatter(java.util.concurrent.BlockingQueue<? extends T> in) {
+        Submitter s = (Submitter) this;
+        return QueuePump.start(client(), in, "scatter", item -> s.<Object, T>submit(RemoteOps::scatterItem, item));
+    }
+
+    /** {@code fn} applied to each item (a value or a Future) taken from {@code in}, as a Future on the returned queue. */
+    public <A, R> java.util.concurrent.BlockingQueue<Future<R>> map(Fn1<A, R> fn, java.util.concurrent.BlockingQueue<?> in) {
+        Objects.requireNonNull(fn, "function");
+        Submitter s = (Submitter) this;
+        return QueuePump.start(client(), in, "map", item -> s.submit(fn, item));
+    }
+
+    /**
+     * The result of each Future taken from {@code in}, in the order they were taken. A Future that fails
+     * is logged and skipped, so one bad item does not stop the stream.
+     */
+    public <T> java.util.concurrent.BlockingQueue<T> gather(java.util.concurrent.BlockingQueue<? extends Future<? extends T>> in) {
+        return QueuePump.start(client(), in, "gather", f -> QueuePump.resultOrSkip(f));
+    }
 }

@@ -18,6 +18,12 @@ final class RemoteOps {
         return x;
     }
 
+    /** The task a queue's scatter makes for each item. */
+    @SuppressWarnings("unchecked")
+    static <T> T scatterItem(Object item) {
+        return (T) item;
+    }
+
     static Object call(Callable<Object> c) throws Exception {
         return c.call();
     }
