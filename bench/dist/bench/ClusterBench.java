@@ -3,17 +3,30 @@ package dist.bench;
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.Options;
+import dist.protocol.Message;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 /**
- * Whole-system figures on a local cluster of 2 worker processes x 1 thread and one client:
- * {@code ./run.sh bench-cluster}. Prints one "name value unit" line per figure.
+ * Whole-system figures, the same workloads as bench/compare/dask_bench.py: 2 worker processes x
+ * 1 thread and one client on 127.0.0.1. Prints one "name value unit" line per figure.
+ *
+ * <p>{@code ./run.sh bench-cluster} runs them all; {@code --quick} leaves out the million-task run.
  */
 public final class ClusterBench {
     private ClusterBench() {
@@ -27,22 +40,58 @@ public final class ClusterBench {
         return a + b;
     }
 
+    static long addInt(int a, long b) {
+        return a + b;
+    }
+
     static long identity(long x) {
         return x;
     }
 
+    static byte[] makeBytes(int n) {
+        byte[] b = new byte[n];
+        Arrays.fill(b, (byte) 'x');
+        return b;
+    }
+
+    static int length(byte[] b) {
+        return b.length;
+    }
+
+    static long blocker(String path) throws InterruptedException {
+        while (!Files.exists(Path.of(path))) {
+            Thread.sleep(50);
+        }
+        return 0;
+    }
+
+    static long multiplyByTwoAll(List<Integer> partition) throws InterruptedException {
+        long s = 0;
+        for (int x : partition) {
+            Thread.sleep(20);
+            s += 2L * x;
+        }
+        return s;
+    }
+
     public static void main(String[] args) throws Exception {
         Locale.setDefault(Locale.ROOT);
-        long t0 = System.nanoTime();
-        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
-                .output(null).start();
-             Client client = cluster.client()) {
-            report("startup_2_workers", (System.nanoTime() - t0) / 1e6, "ms");
+        boolean quick = List.of(args).contains("--quick");
+        startup();
+        try (CliCluster cluster = CliCluster.start(2);
+             Client client = Client.connect(cluster.address)) {
             latency(client);
             throughput(client);
             chain(client);
             tree(client);
+            transfer(client);
+            preemptibleWithoutKills(client);
+            memoryPerTask(client, cluster);
+            if (!quick) {
+                million(client, cluster);
+            }
         }
+        rawFloor();
     }
 
     static void report(String name, double value, String unit) {
@@ -50,10 +99,18 @@ public final class ClusterBench {
         System.out.flush();
     }
 
+    static void startup() throws Exception {
+        long t0 = System.nanoTime();
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
+                .output(null).start()) {
+            report("startup_2_workers", (System.nanoTime() - t0) / 1e6, "ms");
+        }
+    }
+
     static void latency(Client client) throws Exception {
         int warm = 300;
         int n = 2000;
-        long[] us = new long[n];
+        long[] ns = new long[n];
         for (int i = 0; i < warm + n; i++) {
             long s = System.nanoTime();
             int r = client.submit(ClusterBench::inc, 1_000_000 + i).result(Duration.ofSeconds(30));
@@ -62,12 +119,12 @@ public final class ClusterBench {
                 throw new AssertionError("wrong result " + r);
             }
             if (i >= warm) {
-                us[i - warm] = d;
+                ns[i - warm] = d;
             }
         }
-        Arrays.sort(us);
-        report("latency_median", us[n / 2] / 1e3, "us");
-        report("latency_p99", us[(int) (n * 0.99)] / 1e3, "us");
+        Arrays.sort(ns);
+        report("latency_median", ns[n / 2] / 1e3, "us");
+        report("latency_p99", ns[(int) (n * 0.99)] / 1e3, "us");
     }
 
     static void throughput(Client client) throws Exception {
@@ -126,5 +183,209 @@ public final class ClusterBench {
             throw new AssertionError("wrong tree result " + r);
         }
         report("tree_1024_leaves", ms, "ms");
+    }
+
+    static void transfer(Client client) throws Exception {
+        List<String> workers = client.workersInfo().stream().map(Message.WorkerInfo::address).sorted().toList();
+        int size = 100_000_000;
+        Future<byte[]> x = client.with(Options.defaults().pure(false).workers(workers.get(0)))
+                .submit(ClusterBench::makeBytes, size);
+        x.exception(Duration.ofSeconds(60)); // wait until it is in memory, without fetching it
+        long s = System.nanoTime();
+        int n = client.with(Options.defaults().pure(false).workers(workers.get(1)))
+                .submit(ClusterBench::length, x).result(Duration.ofSeconds(60));
+        double secs = (System.nanoTime() - s) / 1e9;
+        if (n != size) {
+            throw new AssertionError("wrong length " + n);
+        }
+        report("transfer_100MB", size / 1e6 / secs, "MB/s");
+        x.release();
+    }
+
+    /** The seed's bag workload (400 elements, 200 partitions, 20 ms per element, sum) without kills. */
+    static void preemptibleWithoutKills(Client client) throws Exception {
+        long s = System.nanoTime();
+        List<List<Integer>> partitions = new ArrayList<>();
+        for (int i = 0; i < 400; i += 2) {
+            partitions.add(List.of(i, i + 1));
+        }
+        List<Future<Long>> level = client.with(Options.defaults().pure(false))
+                .map(ClusterBench::multiplyByTwoAll, partitions);
+        while (level.size() > 1) {
+            List<Future<Long>> next = new ArrayList<>();
+            for (int i = 0; i < level.size(); i += 2) {
+                next.add(i + 1 < level.size() ? client.submit(ClusterBench::add, level.get(i), level.get(i + 1))
+                        : level.get(i));
+            }
+            level = next;
+        }
+        long total = level.get(0).result(Duration.ofSeconds(120));
+        if (total != 159600) {
+            throw new AssertionError("wrong sum " + total);
+        }
+        report("preemptible_no_kills", (System.nanoTime() - s) / 1e6, "ms");
+    }
+
+    static void memoryPerTask(Client client, CliCluster cluster) throws Exception {
+        Path flag = Files.createTempFile("dist-bench", ".flag");
+        Files.delete(flag);
+        try {
+            Future<Long> b = client.with(Options.defaults().pure(false)).submit(ClusterBench::blocker, flag.toString());
+            Thread.sleep(500);
+            long before = cluster.schedulerRssAfterGc();
+            int n = 100_000;
+            List<Integer> xs = IntStream.range(0, n).boxed().toList();
+            List<Future<Long>> fs = client.map(ClusterBench::addInt, xs, Collections.nCopies(n, b));
+            client.whoHas(List.of(b)); // a round trip: the scheduler has the whole graph now
+            long after = cluster.schedulerRssAfterGc();
+            report("sched_bytes_per_waiting_task", (after - before) / (double) n, "B");
+            Files.createFile(flag);
+            long sum = 0;
+            for (long v : client.gather(fs)) {
+                sum += v;
+            }
+            if (sum != (long) n * (n - 1) / 2) {
+                throw new AssertionError("wrong sum " + sum);
+            }
+            fs.forEach(Future::release);
+            b.release();
+        } finally {
+            Files.deleteIfExists(flag);
+        }
+    }
+
+    static void million(Client client, CliCluster cluster) throws Exception {
+        int n = 1_000_000;
+        List<Integer> xs = IntStream.range(0, n).boxed().toList();
+        long s = System.nanoTime();
+        List<Future<Integer>> fs = client.map(ClusterBench::inc, xs);
+        long submitted = System.nanoTime();
+        for (Future<Integer> f : fs) {
+            f.exception(Duration.ofSeconds(600));
+        }
+        double secs = (System.nanoTime() - s) / 1e9;
+        report("million_tasks_submit", (submitted - s) / 1e9, "s");
+        report("million_tasks_total", secs, "s");
+        report("million_tasks_rate", n / secs, "tasks/s");
+        report("million_sched_rss_peak", cluster.schedulerPeakRss() / 1e6, "MB");
+        fs.forEach(Future::release);
+    }
+
+    static void rawFloor() throws Exception {
+        long[] rtt = RawLoopback.pingPong(2000, 20_000);
+        report("raw_pingpong_median", rtt[rtt.length / 2] / 1e3, "us");
+        report("raw_pingpong_p99", rtt[(int) (rtt.length * 0.99)] / 1e3, "us");
+        report("raw_bulk", RawLoopback.bulk(1L << 30), "MB/s");
+    }
+
+    /** A scheduler (in a 1 GB heap) and workers started from the command line, as separate JVMs. */
+    static final class CliCluster implements AutoCloseable {
+        final Process scheduler;
+        final List<Process> workers = new ArrayList<>();
+        final String address;
+
+        private CliCluster(Process scheduler, String address) {
+            this.scheduler = scheduler;
+            this.address = address;
+        }
+
+        static CliCluster start(int nworkers) throws Exception {
+            Process s = java(List.of("-Xmx1g", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10",
+                    "-XX:MaxHeapFreeRatio=20"), "scheduler", "--port", "0");
+            CliCluster c = null;
+            try {
+                String line = firstLine(s, "scheduler at: ");
+                c = new CliCluster(s, line.substring("scheduler at: ".length()).trim());
+                for (int i = 0; i < nworkers; i++) {
+                    Process w = java(List.of(), "worker", c.address, "--nthreads", "1", "--no-nanny",
+                            "--name", "bench-" + i);
+                    c.workers.add(w);
+                    firstLine(w, "registered with scheduler at: ");
+                }
+                return c;
+            } catch (Exception e) {
+                if (c != null) {
+                    c.close();
+                } else {
+                    s.destroyForcibly();
+                }
+                throw e;
+            }
+        }
+
+        private static Process java(List<String> jvm, String... args) throws IOException {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(ProcessHandle.current().info().command().orElseThrow());
+            cmd.addAll(jvm);
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add("dist.Main");
+            cmd.addAll(List.of(args));
+            return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        }
+
+        private static String firstLine(Process p, String prefix) throws Exception {
+            BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            CompletableFuture<String> found = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        if (!found.isDone() && line.startsWith(prefix)) {
+                            found.complete(line);
+                        }
+                    }
+                    found.completeExceptionally(new IOException("process ended before printing '" + prefix + "'"));
+                } catch (IOException e) {
+                    found.completeExceptionally(e);
+                }
+            });
+            return found.get(60, TimeUnit.SECONDS);
+        }
+
+        /** The scheduler's resident size in bytes after a full collection. */
+        long schedulerRssAfterGc() throws Exception {
+            String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+            new ProcessBuilder(jcmd, String.valueOf(scheduler.pid()), "GC.run").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(60, TimeUnit.SECONDS);
+            Thread.sleep(300);
+            return status("VmRSS:");
+        }
+
+        long schedulerPeakRss() throws IOException {
+            return status("VmHWM:");
+        }
+
+        private long status(String field) throws IOException {
+            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(scheduler.pid()), "status"))) {
+                if (line.startsWith(field)) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+            throw new IOException(field + " not found for pid " + scheduler.pid());
+        }
+
+        @Override
+        public void close() {
+            for (Process w : workers) {
+                w.destroy();
+            }
+            scheduler.destroy();
+            for (Process p : workers) {
+                waitOrKill(p);
+            }
+            waitOrKill(scheduler);
+        }
+
+        private static void waitOrKill(Process p) {
+            try {
+                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }

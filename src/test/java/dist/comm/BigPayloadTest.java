@@ -1,7 +1,6 @@
 package dist.comm;
 
 import dist.protocol.Message;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
@@ -23,12 +22,15 @@ class BigPayloadTest {
 
     static final int SIZE = 1 << 30;
 
-    @Test
+    /** Both with compression off (the straight path) and on (the default). */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"none", "lz4"})
     @Timeout(150)
-    void oneGibPayloadArrivesIntactWithoutExtraCopies() throws Exception {
+    void oneGibPayloadArrivesIntactWithoutExtraCopies(String compression) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
         Path out = Files.createTempFile("dist-big-payload", ".log");
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2300m", "-XX:+UseG1GC",
+                "-Ddist.comm.compression=" + compression,
                 "-cp", System.getProperty("java.class.path"), Child.class.getName()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         try {

@@ -1,0 +1,115 @@
+package dist.bench;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The loopback floor between two processes: a 16-byte ping-pong round trip and a bulk transfer
+ * over plain blocking socket channels, no framing. {@link #main} runs the peer side.
+ */
+public final class RawLoopback {
+    private RawLoopback() {
+    }
+
+    /** Round-trip times in nanoseconds, sorted, of {@code n} 16-byte ping-pongs with a child JVM. */
+    static long[] pingPong(int warm, int n) throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+            Process peer = startPeer("echo", server);
+            try (SocketChannel ch = server.accept()) {
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                ByteBuffer buf = ByteBuffer.allocateDirect(16);
+                long[] times = new long[n];
+                for (int i = 0; i < warm + n; i++) {
+                    buf.clear();
+                    buf.putLong(0, i);
+                    long s = System.nanoTime();
+                    while (buf.hasRemaining()) {
+                        ch.write(buf);
+                    }
+                    buf.clear();
+                    while (buf.hasRemaining()) {
+                        if (ch.read(buf) < 0) {
+                            throw new IOException("peer closed");
+                        }
+                    }
+                    long d = System.nanoTime() - s;
+                    if (i >= warm) {
+                        times[i - warm] = d;
+                    }
+                }
+                Arrays.sort(times);
+                return times;
+            } finally {
+                peer.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /** MB/s of {@code bytes} sent by a child JVM and read here into a reused buffer. */
+    static double bulk(long bytes) throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+            Process peer = startPeer("send:" + bytes, server);
+            try (SocketChannel ch = server.accept()) {
+                ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+                long got = 0;
+                long s = System.nanoTime();
+                while (got < bytes) {
+                    buf.clear();
+                    int r = ch.read(buf);
+                    if (r < 0) {
+                        throw new IOException("peer closed after " + got + " bytes");
+                    }
+                    got += r;
+                }
+                return bytes / 1e6 / ((System.nanoTime() - s) / 1e9);
+            } finally {
+                peer.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    private static Process startPeer(String mode, ServerSocketChannel server) throws IOException {
+        int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+        return new ProcessBuilder(List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                System.getProperty("java.class.path"), RawLoopback.class.getName(), mode, String.valueOf(port)))
+                .inheritIO().start();
+    }
+
+    /** The peer: "echo PORT" answers every 16 bytes; "send:N PORT" writes N bytes. */
+    public static void main(String[] args) throws Exception {
+        try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[1])))) {
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            if (args[0].equals("echo")) {
+                ByteBuffer buf = ByteBuffer.allocateDirect(16);
+                while (true) {
+                    buf.clear();
+                    while (buf.hasRemaining()) {
+                        if (ch.read(buf) < 0) {
+                            return;
+                        }
+                    }
+                    buf.flip();
+                    while (buf.hasRemaining()) {
+                        ch.write(buf);
+                    }
+                }
+            } else {
+                long n = Long.parseLong(args[0].substring(5));
+                ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+                long sent = 0;
+                while (sent < n) {
+                    buf.clear();
+                    buf.limit((int) Math.min(buf.capacity(), n - sent));
+                    sent += ch.write(buf);
+                }
+                Thread.sleep(60_000); // the reader kills this process when done
+            }
+        }
+    }
+}
