@@ -269,6 +269,41 @@ public final class Client extends Submitter implements AutoCloseable {
         return futures;
     }
 
+    // ------------------------------------------------------------------ hooks for graphs, Delayed and Bag
+
+    /** Encodes a task call with this client's codec; {@code replacer} as in {@link Codec#encode}. */
+    byte[] encodeCall(TaskCall call, UnaryOperator<Object> replacer) {
+        return codec.encode(call, replacer);
+    }
+
+    /** A priority for the next task: higher {@code userPriority} first, then submission order. */
+    long nextPriority(int userPriority) {
+        return (-(long) userPriority << PRIORITY_SHIFT) + submissions.getAndIncrement();
+    }
+
+    /**
+     * Sends {@code specs} in one update and returns a Future per {@code wanted} key, in order. Keys of
+     * {@code specs} that are not wanted are intermediates: the scheduler drops them once nothing needs them.
+     */
+    <R> List<Future<R>> submitSpecs(List<TaskSpec> specs, List<String> wanted) {
+        ensureOpen();
+        List<Future<R>> futures = new ArrayList<>(wanted.size());
+        for (String key : wanted) {
+            KeyState state = keys.compute(key, (k, old) -> {
+                if (old != null && old.reusable()) {
+                    old.refs++;
+                    return old;
+                }
+                KeyState s = new KeyState(k);
+                s.refs = 1;
+                return s;
+            });
+            futures.add(new Future<>(this, state));
+        }
+        sendOrdered(new Message.UpdateGraph(id, specs, List.copyOf(new LinkedHashSet<>(wanted))));
+        return futures;
+    }
+
     /** Replaces each Future in a call's arguments by a Ref to its key and records the key as a dependency. */
     UnaryOperator<Object> futureReplacer(Set<String> deps) {
         return o -> {
@@ -914,19 +949,27 @@ public final class Client extends Submitter implements AutoCloseable {
 
     // ------------------------------------------------------------------ cancel, info, close
 
-    /** Cancels these futures' keys (one message); returns how many were still pending or finished. */
+    /**
+     * Cancels these futures' keys (one message): tasks not yet run never run, results already computed
+     * are deleted, and every dependent is cancelled too. Returns how many were still pending or finished.
+     */
     public int cancel(Collection<? extends Future<?>> futures) {
         List<KeyState> states = new ArrayList<>();
         for (Future<?> f : futures) {
             states.add(f.state);
         }
-        return cancelStates(states);
+        return cancelStates(states, true);
     }
 
     int cancelStates(List<KeyState> states) {
+        return cancelStates(states, false);
+    }
+
+    /** {@code finishedToo}: also cancel (delete) keys already computed, as dask's cancel does. */
+    int cancelStates(List<KeyState> states, boolean finishedToo) {
         List<String> cancelled = new ArrayList<>();
         for (KeyState s : states) {
-            if (s.isPending() && s.cancelled("cancelled by this client")) {
+            if ((finishedToo || s.isPending()) && s.cancelled("cancelled by this client")) {
                 cancelled.add(s.key);
             }
         }
@@ -959,6 +1002,23 @@ public final class Client extends Submitter implements AutoCloseable {
             throws InterruptedException, ExecutionException, TimeoutException {
         List<String> ks = futures.stream().map(Future::key).distinct().toList();
         return whoHasKeys(ks, -1);
+    }
+
+    /**
+     * Stops the scheduler and every worker connected to it, then closes this client. Futures still
+     * pending end as cancelled.
+     */
+    public void shutdown() {
+        if (!closed.get() && lostReason == null) {
+            try {
+                ask(new Message.ShutdownCluster(), deadline(Duration.ofSeconds(10)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                // the scheduler may close the connection before its answer arrives: it is stopping either way
+            }
+        }
+        close();
     }
 
     /** Whether {@link #close()} was called. */

@@ -220,6 +220,15 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
         return fresh;
     }
 
+    /**
+     * Calls {@code callback} with this future once it is done (succeeded, failed or cancelled), on a
+     * thread of its own, never on the client's I/O threads, so it may block or ask for the result.
+     * A callback added after completion runs at once (still on its own thread).
+     */
+    public void addDoneCallback(java.util.function.Consumer<? super Future<T>> callback) {
+        Callbacks.whenDone(this, callback);
+    }
+
     @Override
     public String toString() {
         return "Future[" + key() + ", " + status() + "]";

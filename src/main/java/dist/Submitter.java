@@ -20,7 +20,7 @@ import java.util.Objects;
  * records; the worker receives their values. Arguments travel through the serializer, so they must be
  * of types it supports.
  */
-public abstract sealed class Submitter permits Client, Submitter.WithOptions {
+public abstract sealed class Submitter extends Operations permits Client, Submitter.WithOptions {
 
     Submitter() {
     }

@@ -149,6 +149,13 @@ public final class SchedulerServer implements AutoCloseable {
                     }
                     return;
                 }
+                if (message instanceof Message.ShutdownCluster && c.peerRole() != Role.WORKER) {
+                    if (requestId != 0) {
+                        c.reply(requestId, new Message.Ack());
+                    }
+                    Thread.ofVirtual().name("dist-scheduler-shutdown").start(() -> shutdownCluster(identity));
+                    return;
+                }
                 if (message instanceof Message.RegisterWorker rw) {
                     identity = rw.address();
                     routes.put(rw.address(), c);
@@ -297,6 +304,17 @@ public final class SchedulerServer implements AutoCloseable {
         } catch (ConnectionClosedException e) {
             LOG.log(Level.DEBUG, "dropped a message to " + to + ": connection closed");
         }
+    }
+
+    /** A client asked for the whole cluster to stop: every worker is told to close, then the scheduler closes. */
+    private void shutdownCluster(String by) {
+        LOG.log(Level.INFO, "client " + by + " asked the cluster to shut down");
+        for (Connection c : routes.values()) {
+            if (c.peerRole() == Role.WORKER) {
+                trySend(c, "a worker", () -> c.send(new Message.CloseWorker("the cluster is shutting down, asked by client " + by)));
+            }
+        }
+        close();
     }
 
     /** Stops the server: workers and clients see their connections close. */

@@ -1,0 +1,27 @@
+package dist;
+
+import java.lang.System.Logger.Level;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+
+/** Runs completion callbacks on virtual threads, away from the threads that read from the scheduler. Internal. */
+final class Callbacks {
+    private static final System.Logger LOG = System.getLogger("dist.client");
+    private static final Executor VIRTUAL = r -> Thread.ofVirtual().name("dist-callback").start(r);
+
+    private Callbacks() {
+    }
+
+    static <T> void whenDone(Future<T> future, Consumer<? super Future<T>> callback) {
+        Objects.requireNonNull(callback, "callback");
+        future.state.done.thenRunAsync(() -> {
+            try {
+                callback.accept(future);
+            } catch (RuntimeException | Error e) {
+                // a failing callback must not take others or the client down
+                LOG.log(Level.WARNING, "a done-callback of " + future.key() + " threw", e);
+            }
+        }, VIRTUAL);
+    }
+}

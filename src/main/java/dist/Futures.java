@@ -1,0 +1,97 @@
+package dist;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Waiting on several futures: {@link #wait(Collection, Duration, ReturnWhen)} and
+ * {@link #asCompleted(Collection)}.
+ *
+ * <pre>{@code
+ * Futures.DoneAndNotDone<Integer> r = Futures.wait(fs, Duration.ofSeconds(10), Futures.ReturnWhen.FIRST_COMPLETED);
+ * for (Future<Integer> f : Futures.asCompleted(fs)) { ... }
+ * }</pre>
+ */
+public final class Futures {
+    private Futures() {
+    }
+
+    /** When {@link #wait} returns. */
+    public enum ReturnWhen {
+        /** As soon as any future is done (succeeded, failed or cancelled). */
+        FIRST_COMPLETED,
+        /** As soon as any future fails or is cancelled, or when all are done. */
+        FIRST_EXCEPTION,
+        /** When every future is done. */
+        ALL_COMPLETED
+    }
+
+    /** The futures that were done when {@link #wait} returned, and the others. */
+    public record DoneAndNotDone<T>(Set<Future<T>> done, Set<Future<T>> notDone) {
+    }
+
+    /** An iterator over {@code futures} in the order they finish; see {@link AsCompleted}. */
+    public static <T> AsCompleted<T> asCompleted(Collection<? extends Future<? extends T>> futures) {
+        return new AsCompleted<>(futures);
+    }
+
+    /**
+     * Waits until {@code returnWhen} holds or {@code timeout} passed ({@code null}: no bound) and
+     * returns which futures are done. A timeout is not an error: the not-done set says what is left.
+     */
+    public static <T> DoneAndNotDone<T> wait(Collection<? extends Future<? extends T>> futures, Duration timeout,
+                                             ReturnWhen returnWhen) throws InterruptedException {
+        List<Future<T>> fs = new ArrayList<>(futures.size());
+        for (Future<? extends T> f : futures) {
+            @SuppressWarnings("unchecked")
+            Future<T> ft = (Future<T>) java.util.Objects.requireNonNull(f, "future");
+            fs.add(ft);
+        }
+        CompletableFuture<Void> signal = new CompletableFuture<>();
+        List<CompletableFuture<Void>> dones = new ArrayList<>(fs.size());
+        for (Future<T> f : fs) {
+            CompletableFuture<Void> d = f.state.done;
+            dones.add(d);
+            switch (returnWhen) {
+                case FIRST_COMPLETED -> d.thenRun(() -> signal.complete(null));
+                case FIRST_EXCEPTION -> d.thenRun(() -> {
+                    if (!f.state.status().equals(KeyState.FINISHED)) {
+                        signal.complete(null);
+                    }
+                });
+                case ALL_COMPLETED -> { }
+            }
+        }
+        CompletableFuture.allOf(dones.toArray(CompletableFuture[]::new)).thenRun(() -> signal.complete(null));
+        try {
+            if (timeout == null) {
+                signal.get();
+            } else {
+                signal.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            }
+        } catch (TimeoutException | ExecutionException e) {
+            // report what is done so far
+        }
+        Set<Future<T>> done = new LinkedHashSet<>();
+        Set<Future<T>> notDone = new LinkedHashSet<>();
+        for (Future<T> f : fs) {
+            (f.isDone() ? done : notDone).add(f);
+        }
+        return new DoneAndNotDone<>(Collections.unmodifiableSet(done), Collections.unmodifiableSet(notDone));
+    }
+
+    /** Waits for all of {@code futures}, at most {@code timeout}. */
+    public static <T> DoneAndNotDone<T> wait(Collection<? extends Future<? extends T>> futures, Duration timeout)
+            throws InterruptedException {
+        return wait(futures, timeout, ReturnWhen.ALL_COMPLETED);
+    }
+}

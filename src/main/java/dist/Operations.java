@@ -1,0 +1,133 @@
+package dist;
+
+import dist.client.Shapes;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * What a {@link Submitter} (and so a {@link Client}) offers beyond single calls: task graphs,
+ * {@link Delayed} values, an {@link java.util.concurrent.ExecutorService} on the cluster, and
+ * pipelines over queues. Every task made here gets the submitter's {@link Options}.
+ *
+ * <pre>{@code
+ * Graph g = new Graph().value("x", 1).task("y", Demo::inc, Graph.key("x"));
+ * int y = client.get(g, "y");                                  // 2
+ * Future<Integer> f = client.compute(Delayed.of(Demo::inc, 41));
+ * }</pre>
+ */
+public abstract sealed class Operations permits Submitter {
+
+    Operations() {
+    }
+
+    abstract Client client();
+
+    /** The options tasks made through this object get. */
+    public abstract Options options();
+
+    // ------------------------------------------------------------------ task graphs
+
+    /** Runs what {@code key} needs of {@code graph} and returns its value. */
+    @SuppressWarnings("unchecked")
+    public <T> T get(Graph graph, String key) throws InterruptedException, ExecutionException {
+        return (T) get(graph, (Object) key);
+    }
+
+    /**
+     * Runs what {@code keys} need of {@code graph} and returns their values in the shape of {@code keys}:
+     * a key gives its value, a list of keys (nested lists allowed) a list of values.
+     */
+    public Object get(Graph graph, Object keys) throws InterruptedException, ExecutionException {
+        Object shape = futuresShape(graph, keys);
+        try {
+            return client().gather(shape);
+        } finally {
+            Shapes.collect(shape, Future.class, Future::release);
+        }
+    }
+
+    /** {@link #get(Graph, Object)} waiting at most {@code timeout}. */
+    public Object get(Graph graph, Object keys, Duration timeout)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Object shape = futuresShape(graph, keys);
+        try {
+            return client().gather(shape, timeout);
+        } finally {
+            Shapes.collect(shape, Future.class, Future::release);
+        }
+    }
+
+    private Object futuresShape(Graph graph, Object keys) {
+        Objects.requireNonNull(graph, "graph");
+        List<String> wanted = new ArrayList<>();
+        if (!collectKeys(keys, wanted)) {
+            throw new IllegalArgumentException("keys must be a key (String) or nested lists of keys; got " + keys);
+        }
+        List<Future<Object>> futures = GraphCompiler.submit((Submitter) this, graph, wanted);
+        int[] i = {0};
+        return Shapes.rebuild(keys, String.class, k -> futures.get(i[0]++));
+    }
+
+    private static boolean collectKeys(Object keys, List<String> into) {
+        if (keys instanceof String k) {
+            into.add(k);
+            return true;
+        }
+        if (keys instanceof List<?> l) {
+            for (Object o : l) {
+                if (!collectKeys(o, into)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /** Starts computing {@code key} of {@code graph}; returns its Future at once. */
+    public <T> Future<T> compute(Graph graph, String key) {
+        return GraphCompiler.<T>submit((Submitter) this, graph, List.of(key)).get(0);
+    }
+
+    /** Starts computing {@code keys} of {@code graph}; returns a Future per key, in order. */
+    public List<Future<Object>> compute(Graph graph, List<String> keys) {
+        return GraphCompiler.submit((Submitter) this, graph, List.copyOf(keys));
+    }
+
+    /**
+     * Starts computing {@code keys} of {@code graph} and keeps them on the cluster: their Futures by key.
+     * Other keys of the graph are dropped once these are computed.
+     */
+    public Map<String, Future<Object>> persist(Graph graph, List<String> keys) {
+        List<Future<Object>> fs = compute(graph, keys);
+        Map<String, Future<Object>> out = new LinkedHashMap<>();
+        for (int i = 0; i < keys.size(); i++) {
+            out.put(keys.get(i), fs.get(i));
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ Delayed
+
+    /** Starts computing {@code value}'s graph; returns its Future at once. */
+    public <T> Future<T> compute(Delayed<T> value) {
+        return GraphCompiler.<T>submit((Submitter) this, List.of(Objects.requireNonNull(value, "value"))).get(0);
+    }
+
+    /** Starts computing several Delayed values in one graph (shared parts run once); a Future each, in order. */
+    public <T> List<Future<T>> compute(List<? extends Delayed<? extends T>> values) {
+        return GraphCompiler.submit((Submitter) this, values);
+    }
+
+    /** Starts computing {@code value} and returns a Delayed backed by its Future, for use in further graphs. */
+    public <T> Delayed<T> persist(Delayed<T> value) {
+        return Delayed.of(compute(value));
+    }
+}

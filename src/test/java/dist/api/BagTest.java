@@ -1,0 +1,100 @@
+package dist.api;
+
+import dist.Bag;
+import dist.Client;
+import dist.Fn1;
+import dist.Fn2;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Bags on four single-thread workers (threads mode), with the preemptible-workers scenario's numbers. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BagTest {
+    static final Duration T = Duration.ofSeconds(30);
+    static ClusterFixture fx;
+    static Client client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fx = ClusterFixture.start(4, 1);
+        client = fx.client;
+    }
+
+    @AfterAll
+    static void stop() {
+        fx.close();
+    }
+
+    static int multiplyByTwo(int x) throws InterruptedException {
+        Thread.sleep(20);
+        return 2 * x;
+    }
+
+    static List<Integer> range(int n) {
+        return IntStream.range(0, n).boxed().toList();
+    }
+
+    @Test
+    void thePreemptibleScenarioSumsTo159600() throws Exception {
+        Bag<Integer> x = Bag.fromSequence(range(400), 400 / 2);
+        assertEquals(200, x.npartitions());
+        Number summed = x.map(BagTest::multiplyByTwo).sum().compute(client, T);
+        assertEquals(159600L, summed);
+    }
+
+    @Test
+    void mapFilterCountAndComputeKeepOrder() throws Exception {
+        Bag<Integer> xs = Bag.fromSequence(range(100), 7);
+        assertEquals(range(100), xs.compute(client, T));
+        Fn1<Integer, Boolean> even = v -> v % 2 == 0;
+        Fn1<Integer, String> show = v -> "n" + v;
+        assertEquals(List.of("n0", "n2", "n4"), xs.filter(v -> v < 5).filter(even).map(show).compute(client, T));
+        assertEquals(50L, xs.filter(even).count().compute(client, T));
+        assertEquals(0L, xs.filter(v -> false).count().compute(client, T));
+    }
+
+    @Test
+    void foldAndReduce() throws Exception {
+        Bag<Integer> xs = Bag.fromSequence(range(50), 9);
+        Fn2<Integer, Integer, Integer> max = Math::max;
+        assertEquals(49, xs.reduce(max).compute(client, T));
+        Fn2<Integer, Integer, Integer> add = Integer::sum;
+        assertEquals(1225, xs.fold(add, 0).compute(client, T));
+        Fn2<String, Integer, String> append = (s, v) -> s + v;
+        Fn2<String, String, String> concat = String::concat;
+        assertEquals("0123456789", Bag.fromSequence(range(10), 4).fold(append, concat, "").compute(client, T));
+        assertEquals(2.5, ((Number) Bag.fromSequence(List.of(1, 1.5), 2).sum().compute(client, T)).doubleValue());
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> Bag.fromSequence(List.<Integer>of(), 3).reduce(max).compute(client, T));
+        assertInstanceOf(NoSuchElementException.class, e.getCause());
+    }
+
+    @Test
+    void persistKeepsPartitionsOnTheCluster() throws Exception {
+        Fn1<Integer, Integer> square = v -> v * v;
+        Bag<Integer> squares = Bag.fromSequence(range(20), 4).map(square).persist(client);
+        for (var p : squares.partitions()) {
+            p.future().result(T);
+        }
+        assertEquals(2470L, squares.sum().compute(client, T));
+        assertEquals(20L, squares.count().compute(client, T));
+    }
+
+    @Test
+    void badArgumentsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> Bag.fromSequence(range(3), 0));
+    }
+}

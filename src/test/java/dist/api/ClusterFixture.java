@@ -1,0 +1,50 @@
+package dist.api;
+
+import dist.Client;
+import dist.LocalCluster;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/** A thread-worker cluster and client per test class, and bounded polling. */
+final class ClusterFixture implements AutoCloseable {
+    final LocalCluster cluster;
+    final Client client;
+
+    private ClusterFixture(int workers, int threads) throws Exception {
+        cluster = LocalCluster.builder().workers(workers).threadsPerWorker(threads).output(null).start();
+        client = cluster.client();
+    }
+
+    static ClusterFixture start(int workers, int threads) throws Exception {
+        return new ClusterFixture(workers, threads);
+    }
+
+    /** The scheduler's state of {@code key} as text ("null" when unknown). */
+    String stateOf(String key) {
+        try {
+            String s = cluster.scheduler().query(st -> st.stateOf(key), 10, TimeUnit.SECONDS);
+            return String.valueOf(s);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static boolean eventually(Duration bound, BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + bound.toNanos();
+        while (System.nanoTime() < end) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return condition.getAsBoolean();
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        cluster.close();
+    }
+}
