@@ -119,4 +119,13 @@ class ConfigTest {
             p.destroyForcibly();
         }
     }
+
+    @Test
+    void theReadmeListsEveryKeyWithItsDefault() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        for (Config.Key k : Config.KEYS.values()) {
+            String d = k.defaultValue().isEmpty() ? "(empty)" : k.defaultValue();
+            assertTrue(readme.contains("| `" + k.name() + "` | `" + d + "` |"), "README misses " + k.name());
+        }
+    }
 }
