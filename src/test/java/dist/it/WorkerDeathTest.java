@@ -113,4 +113,33 @@ class WorkerDeathTest {
             assertEquals(2, client.submit(WorkerDeathTest::inc, 1).result(T));
         }
     }
+
+    private static void signal(String sig, long pid) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + sig, String.valueOf(pid)).inheritIO().start();
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), "kill -" + sig + " " + pid);
+    }
+
+    @Test
+    void aFrozenWorkerIsRemovedWhenItsHeartbeatsStopAndItsWorkMovesOn() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
+                .output(null).start();
+             Client client = cluster.client()) {
+            long frozen = cluster.workerPids().get(1);
+            signal("STOP", frozen); // the connection stays open: only the missing heartbeats tell
+            try {
+                List<Future<Integer>> fs = client.map(WorkerDeathTest::inc, java.util.stream.IntStream.range(0, 20)
+                        .boxed().toList());
+                for (int i = 0; i < fs.size(); i++) {
+                    assertEquals(i + 1, fs.get(i).result(T));
+                }
+                assertTrue(Processes.eventually(Duration.ofSeconds(30), () -> !cluster.workerPids().contains(frozen)),
+                        "the frozen worker was removed");
+            } finally {
+                signal("CONT", frozen);
+            }
+            // told to close once it wakes up, it exits; its nanny starts a new one
+            assertTrue(Processes.eventually(Duration.ofSeconds(60), () -> cluster.workerCount() == 2));
+        }
+    }
 }
