@@ -43,6 +43,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class WorkerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dist.worker");
     private static final Object STOP = new Object();
+    private static final Duration PEER_CONNECT_TIMEOUT = Duration.ofSeconds(1);
 
     /**
      * How a worker is set up.
@@ -434,7 +435,13 @@ public final class WorkerServer implements AutoCloseable {
         try {
             c = peers.get(addr);
             if (c == null || !c.isOpen()) {
-                c = Connection.connect(addr, Role.PEER, options.comm(), (conn, m, id) -> { });
+                // a peer is up or gone (killed, restarted elsewhere): do not spend the scheduler's connect
+                // timeout on a dead one; the fetch fails and the data is found elsewhere or recomputed
+                CommConfig d = options.comm();
+                CommConfig toPeer = new CommConfig(PEER_CONNECT_TIMEOUT.compareTo(d.connectTimeout()) < 0
+                        ? PEER_CONNECT_TIMEOUT : d.connectTimeout(), d.requestTimeout(), d.handshakeTimeout(),
+                        d.maxFrames(), d.maxFrameBytes());
+                c = Connection.connect(addr, Role.PEER, toPeer, (conn, m, id) -> { });
                 peers.put(addr, c);
             }
             return c;
