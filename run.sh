@@ -88,7 +88,8 @@ case "$cmd" in
     cp=$(test_classpath)
     exec "$JAVA" -cp "$cp" dist.bench.ClusterBench "$@"
     ;;
-  demo) ensure_jar; exec "$JAVA" -cp target/dist.jar dist.examples.Quickstart "$@" ;;
+  soak) exec "$0" test -Dtest.excludedGroups= -Dgroups=slow "$@" ;;
+  demo) ensure_jar; "$JAVA" -cp target/dist.jar dist.examples.Quickstart; exec "$JAVA" -cp target/dist.jar dist.examples.PreemptibleWorkers "$@" ;;
   compare) ensure_jar; exec bash "$ROOT/src/compare/compare.sh" "$@" ;;
   scheduler|worker|nanny) role "$cmd" "$@" ;;
   java) ensure_jar; exec "$JAVA" "$@" ;;

@@ -4,7 +4,9 @@ import dist.client.Codec;
 import dist.client.Keys;
 import dist.client.Shapes;
 import dist.client.Transport;
+import dist.client.Recipes;
 import dist.comm.CommConfig;
+import dist.config.Config;
 import dist.protocol.Invokable;
 import dist.protocol.Message;
 import dist.protocol.TaskCall;
@@ -73,7 +75,13 @@ public final class Client extends Submitter implements AutoCloseable {
     private final ClassLoader loader;
     private final Transport.Connector workerConnector;
     private final Duration requestTimeout;
-    private final Transport scheduler;
+    private final Transport.Connector connector;
+    /** How long to keep trying to reach a lost scheduler; zero: fail pending futures at once. */
+    private final Duration reconnectTimeout;
+    private volatile Transport scheduler;
+    /** Recipes of the keys this client holds, to send again to a scheduler that restarted. */
+    private final Recipes recipes = new Recipes();
+    private final AtomicBoolean reconnecting = new AtomicBoolean();
 
     private final ConcurrentHashMap<String, KeyState> keys = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<Transport>> workers = new ConcurrentHashMap<>();
@@ -93,22 +101,19 @@ public final class Client extends Submitter implements AutoCloseable {
 
     Client(String address, Transport.Connector connector, Transport.Connector workerConnector, Codec codec,
            ClassLoader loader, Duration requestTimeout) throws IOException {
+        this(address, connector, workerConnector, codec, loader, requestTimeout, Duration.ZERO);
+    }
+
+    Client(String address, Transport.Connector connector, Transport.Connector workerConnector, Codec codec,
+           ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout) throws IOException {
         this.address = address;
+        this.connector = connector;
+        this.reconnectTimeout = reconnectTimeout;
         this.workerConnector = workerConnector;
         this.codec = codec;
         this.loader = loader;
         this.requestTimeout = requestTimeout;
-        this.scheduler = connector.connect(address, new Transport.Inbox() {
-            @Override
-            public void onMessage(Message message) {
-                onSchedulerMessage(message);
-            }
-
-            @Override
-            public void onClose(Throwable cause) {
-                onSchedulerClosed(cause);
-            }
-        });
+        this.scheduler = openScheduler();
         try {
             Message reply = scheduler.request(new Message.RegisterClient(id), requestTimeout)
                     .get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
@@ -127,6 +132,23 @@ public final class Client extends Submitter implements AutoCloseable {
             scheduler.close();
             throw e;
         }
+    }
+
+    private Transport openScheduler() throws IOException {
+        Transport[] self = new Transport[1];
+        Transport t = connector.connect(address, new Transport.Inbox() {
+            @Override
+            public void onMessage(Message message) {
+                onSchedulerMessage(message);
+            }
+
+            @Override
+            public void onClose(Throwable cause) {
+                onSchedulerClosed(self[0], cause);
+            }
+        });
+        self[0] = t;
+        return t;
     }
 
     /** Connects to the scheduler at {@code address} ("host:port") with default settings. */
@@ -151,7 +173,8 @@ public final class Client extends Submitter implements AutoCloseable {
         CommConfig toWorkers = new CommConfig(workerConnect, config.requestTimeout(), config.handshakeTimeout(),
                 config.maxFrames(), config.maxFrameBytes());
         return new Client(address, Transport.tcp(config), Transport.tcp(toWorkers), Codec.of(Serializer.defaults()),
-                Thread.currentThread().getContextClassLoader(), config.requestTimeout());
+                Thread.currentThread().getContextClassLoader(), config.requestTimeout(),
+                Config.getDuration("distributed.client.reconnect-timeout"));
     }
 
     static void checkAddress(String address) {
@@ -242,6 +265,7 @@ public final class Client extends Submitter implements AutoCloseable {
         }
         if (!fresh.isEmpty()) {
             List<String> wanted = fresh.stream().map(TaskSpec::key).toList();
+            recipes.add(fresh);
             sendOrdered(new Message.UpdateGraph(id, fresh, wanted));
         }
         return futures;
@@ -330,6 +354,9 @@ public final class Client extends Submitter implements AutoCloseable {
                 scheduler.send(message);
             }
         } catch (RuntimeException e) {
+            if (message != null && reconnectTimeout.isPositive() && !closed.get() && lostReason == null) {
+                return; // the connection just ended: what this sent is sent again once the scheduler is back
+            }
             if (message != null) {
                 throw new IllegalStateException("could not send to the scheduler at " + address + ": " + e.getMessage(), e);
             }
@@ -356,6 +383,7 @@ public final class Client extends Submitter implements AutoCloseable {
             if (!closed.get()) {
                 pendingReleases.add(k);
             }
+            recipes.release(k);
             return null;
         });
         if (!pendingReleases.isEmpty() && flushScheduled.compareAndSet(false, true)) {
@@ -402,15 +430,132 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     void onSchedulerClosed(Throwable cause) {
-        if (closed.get()) {
+        onSchedulerClosed(scheduler, cause);
+    }
+
+    private void onSchedulerClosed(Transport which, Throwable cause) {
+        if (closed.get() || (which != null && which != scheduler)) {
             return;
         }
+        if (reconnectTimeout.isPositive()) {
+            Thread.ofVirtual().name("dist-client-reconnect").start(() -> reconnect(which, cause));
+            return;
+        }
+        failAll(cause);
+    }
+
+    private void failAll(Throwable cause) {
         String why = "the connection to the scheduler at " + address + " ended"
                 + (cause == null ? "" : " (" + cause.getMessage() + ")") + "; connect a new client";
         lostReason = why;
         for (KeyState s : keys.values()) {
             s.lost(cause, why);
         }
+    }
+
+    /**
+     * The scheduler went away: try again with back-off until it is back on the same address, then
+     * register again and send the recipes of every key still held, so pending futures complete.
+     * Past the reconnect timeout, pending futures fail.
+     */
+    private void reconnect(Transport lost, Throwable cause) {
+        if (!reconnecting.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            long deadline = System.nanoTime() + reconnectTimeout.toNanos();
+            long pause = 50;
+            long maxPause = Config.getDuration("distributed.comm.reconnect-backoff-max").toMillis();
+            while (!closed.get() && scheduler == lost) {
+                if (System.nanoTime() - deadline > 0) {
+                    failAll(cause);
+                    return;
+                }
+                try {
+                    Transport t = openScheduler();
+                    Message reply = t.request(new Message.RegisterClient(id), requestTimeout)
+                            .get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+                    if (!(reply instanceof Message.Ack)) {
+                        t.close();
+                        throw new IOException("the scheduler refused this client: " + reply);
+                    }
+                    sendLock.lock();
+                    try {
+                        scheduler = t;
+                        resendHeld();
+                    } finally {
+                        sendLock.unlock();
+                    }
+                    return;
+                } catch (IOException | ExecutionException | TimeoutException | RuntimeException e) {
+                    // not back yet
+                }
+                Thread.sleep(pause);
+                pause = Math.min(pause * 2, maxPause);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            reconnecting.set(false);
+        }
+    }
+
+    /** Sends the graph of every key a future still holds (called with the send lock held). */
+    private void resendHeld() {
+        pendingReleases.clear(); // the new scheduler never heard of them
+        List<String> wanted = new ArrayList<>();
+        for (KeyState s : keys.values()) {
+            if (s.isPending() || s.status().equals(KeyState.FINISHED)) {
+                wanted.add(s.key);
+            }
+        }
+        if (wanted.isEmpty()) {
+            return;
+        }
+        List<TaskSpec> graph = recipes.closure(wanted);
+        java.util.Set<String> known = new HashSet<>();
+        for (TaskSpec t : graph) {
+            known.add(t.key());
+        }
+        wanted.removeIf(k -> !known.contains(k));
+        scheduler.send(new Message.UpdateGraph(id, graph, wanted));
+    }
+
+    /**
+     * Restarts the cluster: every future of every client is cancelled, the scheduler forgets every
+     * task, and every worker is restarted through its nanny (workers without one just drop their
+     * data). Returns once as many workers as before are registered again, or throws
+     * TimeoutException past {@code distributed.client.restart-timeout}.
+     *
+     * <pre>{@code
+     * client.restart();   // a clean cluster; old futures report cancelled
+     * }</pre>
+     */
+    public void restart() throws InterruptedException, ExecutionException, TimeoutException {
+        ensureOpen();
+        long deadline = deadline(Config.getDuration("distributed.client.restart-timeout"));
+        int before = workersInfo().size();
+        for (KeyState s : keys.values()) {
+            s.cancelled("the cluster was restarted");
+        }
+        keys.clear();
+        recipes.clear();
+        pendingReleases.clear();
+        Message m = ask(new Message.RestartCluster(id), deadline);
+        if (!(m instanceof Message.Ack)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered RestartCluster with " + m));
+        }
+        int now = 0;
+        while (left(deadline) > 0) {
+            now = workersInfo().size();
+            if (now >= before) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new TimeoutException("after restart only " + now + " of " + before + " workers came back within "
+                + Config.getDuration("distributed.client.restart-timeout").toMillis()
+                + " ms (distributed.client.restart-timeout)");
     }
 
     // ------------------------------------------------------------------ results

@@ -24,7 +24,8 @@ public final class WorkerCommand {
               --port PORT          port for peers (default 0: any free port)
               --memory-limit SIZE  e.g. 4GB (default: none)
               --connect-timeout S  seconds to keep trying to reach the scheduler (default 10)
-              --no-nanny           run the worker bare (the default for now)
+              --no-nanny           run the worker bare, without a nanny process that restarts it
+              --nanny              run it under a nanny (the default; see 'nanny --help')
             """;
 
     private WorkerCommand() {
@@ -56,6 +57,15 @@ public final class WorkerCommand {
         }
         if (nprocs > 1) {
             return runChildren(args, nprocs, name, out);
+        }
+        if (!a.flag("--no-nanny")) {
+            List<String> nannyArgs = new ArrayList<>();
+            for (String s : args) {
+                if (!s.equals("--nanny")) {
+                    nannyArgs.add(s);
+                }
+            }
+            return NannyCommand.run(nannyArgs.toArray(String[]::new), out, err);
         }
         CommConfig comm = new CommConfig(Duration.ofSeconds(connectTimeout), CommConfig.DEFAULT.requestTimeout(),
                 CommConfig.DEFAULT.handshakeTimeout(), CommConfig.DEFAULT.maxFrames(),

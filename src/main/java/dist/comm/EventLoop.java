@@ -23,11 +23,25 @@ public final class EventLoop<E> {
     private final ReentrantLock lock = new ReentrantLock();
     private final Consumer<List<E>> handler;
     private final int maxBatch;
+    private volatile boolean started = true;
 
     /** {@code handler} gets up to {@code maxBatch} events at a time; it must not block for long. */
     public EventLoop(Consumer<List<E>> handler, int maxBatch) {
         this.handler = handler;
         this.maxBatch = maxBatch;
+    }
+
+    /** A loop that only queues until {@link #start()}: for state that is not ready yet. */
+    public static <E> EventLoop<E> paused(Consumer<List<E>> handler, int maxBatch) {
+        EventLoop<E> loop = new EventLoop<>(handler, maxBatch);
+        loop.started = false;
+        return loop;
+    }
+
+    /** Starts handling events, those queued so far first. */
+    public void start() {
+        started = true;
+        drain();
     }
 
     /** Queues {@code event} and handles the queue if no other thread is doing so. */
@@ -36,9 +50,15 @@ public final class EventLoop<E> {
         drain();
     }
 
+    /** Queues all {@code events} (handled together, in order) and handles the queue if free. */
+    public void submitAll(java.util.Collection<? extends E> events) {
+        queue.addAll(events);
+        drain();
+    }
+
     private void drain() {
         // re-checked after unlocking: an event queued while the lock was held is never stranded
-        while (!queue.isEmpty() && lock.tryLock()) {
+        while (started && !queue.isEmpty() && lock.tryLock()) {
             try {
                 List<E> batch = new ArrayList<>();
                 E e;

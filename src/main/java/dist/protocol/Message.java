@@ -115,6 +115,27 @@ public sealed interface Message {
     /** Nanny -> scheduler: the worker it watched died; {@code reason} says how (exit code, signal, memory). */
     record WorkerDied(String worker, String reason) implements Message {}
 
+    /**
+     * Nanny -> scheduler: first message of a nanny connection, and again whenever its worker changes;
+     * {@code worker} is the address of the worker it runs now (null while none runs).
+     */
+    record RegisterNanny(String nannyId, String worker) implements Message {}
+
+    /** Scheduler -> nanny: stop the worker and start a fresh one. */
+    record RestartWorker(String reason) implements Message {}
+
+    /**
+     * Client -> scheduler (a request): cancel every future of every client, forget every task and
+     * restart every worker through its nanny. Answered by {@link Ack} once the old workers are gone.
+     */
+    record RestartCluster(String clientId) implements Message {}
+
+    /**
+     * Worker -> scheduler: these tasks began executing (not merely queued). Only tasks executing on a
+     * worker when it dies count as suspicious. Sent batched with the worker's other messages.
+     */
+    record TasksStarted(List<String> keys) implements Message {}
+
     // ---------------------------------------------------------------- data placement and code
 
     /** Client or peer -> worker: store these values (scatter, replication). Answered by {@link Ack}. */

@@ -52,6 +52,10 @@ public final class SchedulerServer implements AutoCloseable {
     private final EventLoop<Object> events = new EventLoop<>(this::handle, 4096);
     /** Destinations by name: worker address, client id, or a connection's own id before it registers. */
     private final Map<String, Connection> routes = new ConcurrentHashMap<>();
+    /** Worker address to the id of the nanny that runs it. */
+    private final Map<String, String> nannied = new ConcurrentHashMap<>();
+    private final java.time.Duration nannyReportWait =
+            dist.config.Config.getDuration("distributed.scheduler.nanny-report-wait");
     private final AtomicLong connectionIds = new AtomicLong();
     private final AtomicInteger workerCount = new AtomicInteger();
     private final ReentrantLock workersLock = new ReentrantLock();
@@ -150,6 +154,14 @@ public final class SchedulerServer implements AutoCloseable {
                     identity = rw.address();
                     routes.put(rw.address(), c);
                 }
+                if (message instanceof Message.RegisterNanny rn && rn.nannyId() != null) {
+                    identity = rn.nannyId();
+                    routes.put(rn.nannyId(), c);
+                    nannied.values().removeIf(rn.nannyId()::equals);
+                    if (rn.worker() != null) {
+                        nannied.put(rn.worker(), rn.nannyId());
+                    }
+                }
                 if (c.peerRole() == Role.WORKER) {
                     events.submit(new SchedulerEvent.FromWorker(identity, message, requestId));
                 } else {
@@ -166,8 +178,25 @@ public final class SchedulerServer implements AutoCloseable {
                 }
                 if (c.peerRole() == Role.WORKER && !id.equals(connId)) {
                     String reason = cause == null ? "connection closed" : "connection lost: " + cause.getMessage();
-                    events.submit(new SchedulerEvent.WorkerGone(id, reason));
+                    SchedulerEvent gone = new SchedulerEvent.WorkerGone(id, reason);
+                    if (nannied.containsKey(id)) {
+                        // its nanny will say why it died (exit code, signal, memory): give it a moment to
+                        // arrive first, so that reason, not "connection closed", is what users see
+                        Thread.ofVirtual().name("dist-scheduler-await-nanny").start(() -> {
+                            try {
+                                Thread.sleep(nannyReportWait);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            events.submit(gone);
+                        });
+                    } else {
+                        events.submit(gone);
+                    }
                 } else if (!id.equals(connId)) {
+                    if (c.peerRole() == Role.NANNY) {
+                        nannied.values().removeIf(id::equals);
+                    }
                     events.submit(new SchedulerEvent.ClientGone(id));
                 }
             }

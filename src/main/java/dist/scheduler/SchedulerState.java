@@ -39,8 +39,10 @@ import static dist.scheduler.TaskState.*;
  * // out: ComputeTask("inc-1", ...) to 10.0.0.1:9000
  * }</pre>
  *
- * <p>Counting rule for worker deaths: the scheduler cannot tell a task executing on a worker from
- * one queued there, so every task processing on a worker that dies gains a suspicious count.
+ * <p>Counting rule for worker deaths: only tasks that the worker said it began executing
+ * ({@link TasksStarted}) gain a suspicious count when it dies; tasks merely queued there are placed
+ * again without one. A nanny's {@link WorkerDied} says why a worker died; that reason is part of the
+ * {@code KilledWorker} error.
  */
 public final class SchedulerState {
 
@@ -70,6 +72,19 @@ public final class SchedulerState {
     /** Runnable tasks without inputs held back while every worker is saturated, lowest priority first. */
     private final TreeSet<TaskState> queued = new TreeSet<>(QUEUE_ORDER);
     private final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
+    /** Nanny id to the address of the worker it runs (null while none runs). */
+    private final LinkedHashMap<String, String> nannies = new LinkedHashMap<>();
+    /** Keys held by returning workers that no task names yet, kept for a grace period. */
+    private final LinkedHashMap<String, Orphan> orphans = new LinkedHashMap<>();
+
+    private static final class Orphan {
+        final long since;
+        final LinkedHashMap<WorkerState, Long> holders = new LinkedHashMap<>();
+
+        Orphan(long since) {
+            this.since = since;
+        }
+    }
 
     private final ArrayDeque<TaskState> recTasks = new ArrayDeque<>();
     private final ArrayDeque<Byte> recTargets = new ArrayDeque<>();
@@ -98,7 +113,10 @@ public final class SchedulerState {
             switch (event) {
                 case SchedulerEvent.FromClient c -> onClient(c.clientId(), c.message(), c.requestId());
                 case SchedulerEvent.FromWorker w -> onWorker(w.worker(), w.message(), w.requestId());
-                case SchedulerEvent.ClientGone g -> guarded(g.clientId(), 0, () -> clientGone(g.clientId()));
+                case SchedulerEvent.ClientGone g -> guarded(g.clientId(), 0, () -> {
+                    nannies.remove(g.clientId());
+                    clientGone(g.clientId());
+                });
                 case SchedulerEvent.WorkerGone g -> guarded(g.worker(), 0, () -> {
                     WorkerState ws = g.worker() == null ? null : workers.get(g.worker());
                     if (ws != null) {
@@ -150,6 +168,14 @@ public final class SchedulerState {
                     }
                 }
                 case UpdateGraph u -> updateGraph(client(clientId), u);
+                case RegisterNanny n -> {
+                    nannies.put(clientId, n.worker());
+                    if (requestId != 0) {
+                        out.add(new Outgoing(clientId, new Ack(), requestId));
+                    }
+                }
+                case WorkerDied d -> workerDied(d);
+                case RestartCluster r -> restartCluster(clientId, requestId);
                 case ReleaseKeys r -> releaseKeys(clientId, nonNull(r.keys(), "ReleaseKeys.keys"));
                 case CancelKeys c -> cancelKeys(client(clientId), nonNull(c.keys(), "CancelKeys.keys"), c.force());
                 case WhoHasRequest w -> out.add(new Outgoing(clientId, new WhoHasReply(
@@ -187,6 +213,7 @@ public final class SchedulerState {
                 case Heartbeat h -> ws.memoryBytes = h.memoryBytes();
                 case TaskFinished f -> taskFinished(ws, f);
                 case TaskErred e -> taskErred(ws, e);
+                case TasksStarted t -> tasksStarted(ws, nonNull(t.keys(), "TasksStarted.keys"));
                 case MissingData m -> missingData(m.key(), m.worker());
                 case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
                 case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
@@ -239,6 +266,11 @@ public final class SchedulerState {
         }
         for (int i = 0; i < created.size(); i++) {
             link(created.get(i), createdSpecs.get(i).dependencies());
+        }
+        if (!orphans.isEmpty()) {
+            for (TaskState ts : created) {
+                adoptOrphan(ts);
+            }
         }
         for (String key : wanted) {
             TaskState ts = key == null ? null : tasks.get(key);
@@ -421,7 +453,10 @@ public final class SchedulerState {
     /** A worker says it holds {@code key}: keep it if the key is useful, else tell the worker to drop it. */
     private void acceptHeld(WorkerState ws, String key, long nbytes) {
         TaskState ts = key == null ? null : tasks.get(key);
-        if (ts == null || ts.state == ERRED) {
+        if (ts == null && key != null && config.unknownKeyGrace().toNanos() > 0) {
+            // perhaps this scheduler restarted and the client that wants it has not re-sent its graph yet
+            orphans.computeIfAbsent(key, k -> new Orphan(now)).holders.put(ws, nbytes);
+        } else if (ts == null || ts.state == ERRED) {
             queueFree(ws, String.valueOf(key));
         } else if (ts.state == MEMORY) {
             if (ts.addHolder(ws)) {
@@ -437,7 +472,123 @@ public final class SchedulerState {
         }
     }
 
+    /** A new task whose key a returning worker reported: its result is there already. */
+    private void adoptOrphan(TaskState ts) {
+        Orphan o = orphans.remove(ts.key);
+        if (o == null || ts.state != RELEASED) {
+            return;
+        }
+        for (Map.Entry<WorkerState, Long> e : o.holders.entrySet()) {
+            WorkerState ws = e.getKey();
+            if (workers.get(ws.address) != ws) {
+                continue;
+            }
+            if (ts.state == MEMORY) {
+                if (ts.addHolder(ws)) {
+                    ws.hasWhat.add(ts);
+                }
+            } else {
+                becomeMemoryOn(ts, ws, e.getValue(), null);
+            }
+        }
+    }
+
+    private void expireOrphans() {
+        long grace = config.unknownKeyGrace().toNanos();
+        for (var it = orphans.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Orphan> e = it.next();
+            if (now - e.getValue().since <= grace) {
+                break; // insertion order: the rest are younger
+            }
+            for (WorkerState ws : e.getValue().holders.keySet()) {
+                if (workers.get(ws.address) == ws) {
+                    queueFree(ws, e.getKey());
+                }
+            }
+            it.remove();
+        }
+    }
+
+    /** The worker says these tasks began executing: from now on its death makes them suspicious. */
+    private void tasksStarted(WorkerState ws, List<String> keys) {
+        for (String key : keys) {
+            TaskState ts = key == null ? null : tasks.get(key);
+            if (ts != null && ts.processingOn == ws) {
+                ts.executing = true;
+            }
+        }
+    }
+
+    /** A nanny reports how its worker died; if the scheduler still counts that worker, it goes now. */
+    private void workerDied(WorkerDied d) {
+        WorkerState ws = d.worker() == null ? null : workers.get(d.worker());
+        if (ws != null) {
+            removeWorker(ws, d.reason() == null ? "the worker process died" : d.reason());
+        }
+    }
+
+    /**
+     * Every client's futures are cancelled and every task forgotten. Workers with a nanny are removed
+     * and restarted by it; workers without one (threads of a local cluster) stay and drop their keys.
+     */
+    private void restartCluster(String clientId, long requestId) {
+        String reason = "the cluster was restarted by client " + clientId;
+        for (TaskState ts : tasks.values()) {
+            if (ts.wantedBy != null) {
+                for (ClientState c : ts.wantedBy) {
+                    out.add(Outgoing.send(c.id, new KeyCancelled(ts.key, reason)));
+                }
+            }
+        }
+        for (ClientState c : clients.values()) {
+            c.wants.clear();
+        }
+        tasks.clear();
+        noWorker.clear();
+        orphans.clear();
+        pendingFree.clear();
+        recTasks.clear();
+        recTargets.clear();
+        java.util.HashSet<String> nannied = new java.util.HashSet<>();
+        for (Map.Entry<String, String> n : nannies.entrySet()) {
+            if (n.getValue() != null) {
+                nannied.add(n.getValue());
+            }
+            out.add(Outgoing.send(n.getKey(), new RestartWorker(reason)));
+        }
+        for (WorkerState ws : new ArrayList<>(workerList)) {
+            ArrayList<String> drop = new ArrayList<>();
+            for (TaskState ts : ws.processing) {
+                drop.add(ts.key);
+            }
+            for (TaskState ts : ws.hasWhat) {
+                drop.add(ts.key);
+            }
+            ws.processing.clear();
+            ws.hasWhat.clear();
+            ws.occupancy = 0;
+            if (nannied.contains(ws.address)) {
+                workers.remove(ws.address);
+                workerList.remove(ws);
+            } else if (!drop.isEmpty()) {
+                out.add(Outgoing.send(ws.address, new FreeKeys(drop)));
+            }
+        }
+        for (int i = 0; i < workerList.size(); i++) {
+            workerList.get(i).index = i;
+        }
+        for (TaskPrefix p : prefixes.values()) {
+            p.live = 0;
+        }
+        if (requestId != 0) {
+            out.add(new Outgoing(clientId, new Ack(), requestId));
+        }
+    }
+
     private void checkHeartbeats() {
+        if (!orphans.isEmpty()) {
+            expireOrphans();
+        }
         long timeout = config.workerTimeout().toNanos();
         for (WorkerState ws : new ArrayList<>(workerList)) {
             long silent = now - ws.lastSeen;
@@ -459,6 +610,9 @@ public final class SchedulerState {
             workerList.get(i).index = i;
         }
         pendingFree.remove(ws);
+        if (!orphans.isEmpty()) {
+            orphans.values().removeIf(o -> o.holders.remove(ws) != null && o.holders.isEmpty());
+        }
         ArrayList<TaskState> lost = new ArrayList<>();
         for (TaskState ts : ws.hasWhat) {
             ts.removeHolder(ws);
@@ -472,17 +626,23 @@ public final class SchedulerState {
         }
         ArrayList<TaskState> running = new ArrayList<>(ws.processing);
         for (TaskState ts : running) {
+            boolean wasExecuting = ts.executing;
             detachProcessing(ts, false);
+            if (!wasExecuting) {
+                becomeWaiting(ts); // only queued there: not suspicious
+                continue;
+            }
             Trouble tr = ts.trouble();
             tr.suspicious++;
             if (tr.killedOn == null) {
                 tr.killedOn = new ArrayList<>(2);
             }
-            tr.killedOn.add(ws.address);
+            tr.killedOn.add(ws.address + " (" + reason + ")");
             tr.lastReason = reason;
             if (tr.suspicious > config.allowedFailures()) {
-                String summary = "KilledWorker: task " + ts.key + " was running on workers that died: "
-                        + String.join(", ", tr.killedOn) + "; last reason: " + reason;
+                String summary = "KilledWorker: task " + ts.key + " was executing on " + tr.suspicious
+                        + " workers that died (allowed failures: " + config.allowedFailures() + "): "
+                        + String.join(", ", tr.killedOn);
                 toErred(ts, null, summary, ts.key);
             } else {
                 becomeWaiting(ts);
@@ -1021,6 +1181,7 @@ public final class SchedulerState {
         ws.processing.remove(ts);
         ws.occupancy -= ts.expectedNanos;
         ts.processingOn = null;
+        ts.executing = false;
         ts.expectedNanos = 0;
         if (free && workers.get(ws.address) == ws) {
             queueFree(ws, ts.key);

@@ -36,6 +36,8 @@ final class TaskState {
     /** Workers holding the result; null when none. */
     WorkerState[] whoHas;
     WorkerState processingOn;
+    /** The worker said it began executing this task (not merely queued it). */
+    boolean executing;
     /** Expected run time counted in {@code processingOn}'s occupancy. */
     long expectedNanos;
     long nbytes = -1;

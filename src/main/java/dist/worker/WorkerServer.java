@@ -14,17 +14,24 @@ import dist.protocol.TaskCall;
 import dist.serial.RemoteException;
 import dist.serial.Serializer;
 
+import dist.config.Config;
+
 import java.io.IOException;
+import java.time.Duration;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -35,6 +42,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class WorkerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dist.worker");
+    private static final Duration PEER_CONNECT_TIMEOUT = Duration.ofSeconds(1);
 
     /**
      * How a worker is set up.
@@ -64,16 +72,18 @@ public final class WorkerServer implements AutoCloseable {
     private final ClassLoader loader;
     private final DataStore data = new DataStore();
     private final RunCodec.FunctionCache functions = new RunCodec.FunctionCache();
-    private final EventLoop<WorkerEvent> events = new EventLoop<>(this::handle, 1024);
+    /** Events (and held-keys queries) for the state machine; paused until registration made it. */
+    private final EventLoop<Object> events = EventLoop.paused(this::handle, 1024);
     /** Tasks the state machine started, waiting for a slot thread. */
     private final LinkedBlockingQueue<WorkerInstruction.Execute> runnable = new LinkedBlockingQueue<>();
     private final Server server;
     private final String address;
-    private final WorkerState state;
+    private WorkerState state;
     private final List<Thread> slots = new ArrayList<>();
     private final Map<String, Connection> peers = new ConcurrentHashMap<>();
     private final ReentrantLock peersLock = new ReentrantLock();
     private final CountDownLatch closed = new CountDownLatch(1);
+    private final AtomicBoolean reconnecting = new AtomicBoolean();
     private volatile Connection scheduler;
     private volatile boolean closing;
     private Thread ticker;
@@ -84,7 +94,6 @@ public final class WorkerServer implements AutoCloseable {
                 ? Thread.currentThread().getContextClassLoader() : WorkerServer.class.getClassLoader();
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = options.host() + ":" + server.port();
-        this.state = new WorkerState(address, options.nthreads(), WorkerConfig.defaults());
         for (int i = 0; i < options.nthreads(); i++) {
             slots.add(Thread.ofPlatform().name("dist-worker-slot-" + i).daemon(true).unstarted(this::slotLoop));
         }
@@ -103,20 +112,87 @@ public final class WorkerServer implements AutoCloseable {
     }
 
     private void register() throws IOException {
-        scheduler = Connection.connect(options.schedulerAddress(), Role.WORKER, options.comm(), schedulerHandler);
-        Message reply;
-        try {
-            reply = scheduler.request(new Message.RegisterWorker(address, name(), options.nthreads(),
-                    options.memoryLimit(), ProcessHandle.current().pid(), Map.of()))
-                    .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            throw new IOException("scheduler at " + options.schedulerAddress() + " did not accept this worker: " + e, e);
-        }
-        if (!(reply instanceof Message.WorkerAccepted)) {
-            throw new IOException("scheduler at " + options.schedulerAddress() + " refused this worker: " + reply);
-        }
+        Message.WorkerAccepted accepted = connectAndRegister(options.comm(), Map.of());
+        // heartbeats as often as the scheduler asks, so its timeout sees them
+        this.state = new WorkerState(address, options.nthreads(), WorkerConfig.defaults()
+                .withHeartbeatIntervalNanos(TimeUnit.MILLISECONDS.toNanos(accepted.heartbeatIntervalMillis())));
+        events.start();
         slots.forEach(Thread::start);
         ticker = Thread.ofVirtual().name("dist-worker-tick").start(this::tick);
+    }
+
+    /** Opens a connection to the scheduler and registers on it, reporting {@code held} keys. */
+    private Message.WorkerAccepted connectAndRegister(CommConfig comm, Map<String, Long> held) throws IOException {
+        Connection c = Connection.connect(options.schedulerAddress(), Role.WORKER, comm, schedulerHandler);
+        Message reply;
+        try {
+            reply = c.request(new Message.RegisterWorker(address, name(), options.nthreads(),
+                    options.memoryLimit(), ProcessHandle.current().pid(), held))
+                    .get(comm.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            c.abort(e);
+            throw new IOException("scheduler at " + options.schedulerAddress() + " did not accept this worker: " + e, e);
+        }
+        if (!(reply instanceof Message.WorkerAccepted accepted)) {
+            c.close();
+            throw new IOException("scheduler at " + options.schedulerAddress() + " refused this worker: " + reply);
+        }
+        scheduler = c;
+        return accepted;
+    }
+
+    /**
+     * The scheduler went away: try again with back-off until it is back on the same address, then
+     * register again reporting the keys held here; stop once the reconnect timeout has passed.
+     */
+    private void reconnect(Connection lost) {
+        if (!reconnecting.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            Duration limit = Config.getDuration("distributed.worker.reconnect-timeout");
+            long maxPause = Config.getDuration("distributed.comm.reconnect-backoff-max").toMillis();
+            long deadline = System.nanoTime() + limit.toNanos();
+            long pause = 50;
+            CommConfig d = options.comm();
+            while (!closing && scheduler == lost) {
+                try {
+                    long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    if (leftMs <= 0) {
+                        LOG.log(Level.WARNING, "the scheduler at " + options.schedulerAddress() + " did not come back within "
+                                + limit.toMillis() + " ms (distributed.worker.reconnect-timeout); stopping");
+                        close();
+                        return;
+                    }
+                    CommConfig once = new CommConfig(Duration.ofMillis(Math.max(1, Math.min(leftMs, 1000))),
+                            d.requestTimeout(), d.handshakeTimeout(), d.maxFrames(), d.maxFrameBytes());
+                    Map<String, Long> held = heldKeys();
+                    connectAndRegister(once, held);
+                    LOG.log(Level.INFO, "registered again with the scheduler at " + options.schedulerAddress()
+                            + ", reporting " + held.size() + " held keys");
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(Level.DEBUG, "scheduler not back yet: " + e.getMessage());
+                }
+                Thread.sleep(pause);
+                pause = Math.min(pause * 2, maxPause);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            reconnecting.set(false);
+        }
+    }
+
+    /** The keys held here, read on the owner thread (the state is not thread-safe). */
+    private Map<String, Long> heldKeys() throws InterruptedException {
+        CompletableFuture<Map<String, Long>> answer = new CompletableFuture<>();
+        events.submit(answer);
+        try {
+            return answer.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("could not read the held keys: " + e, e);
+        }
     }
 
     public String address() {
@@ -140,23 +216,29 @@ public final class WorkerServer implements AutoCloseable {
 
         @Override
         public void onClose(Connection c, Throwable cause) {
-            if (!closing) {
+            if (!closing && c == scheduler && state != null) {
                 LOG.log(Level.WARNING, "lost the scheduler at " + options.schedulerAddress()
-                        + (cause == null ? "" : ": " + cause.getMessage()) + "; stopping");
-                Thread.ofVirtual().start(WorkerServer.this::close);
+                        + (cause == null ? "" : ": " + cause.getMessage()) + "; reconnecting");
+                Thread.ofVirtual().name("dist-worker-reconnect").start(() -> reconnect(c));
             }
         }
     };
 
     private void enqueue(Message m) {
+        List<Object> parts = new ArrayList<>();
+        collect(m, parts);
+        events.submitAll(parts); // one batch: its replies go out together
+    }
+
+    private void collect(Message m, List<Object> into) {
         if (m instanceof Message.Batch b) {
             for (Message part : b.messages()) {
-                enqueue(part);
+                collect(part, into);
             }
         } else if (m instanceof Message.ComputeTask ct) {
-            events.submit(new WorkerEvent.Compute(ct));
+            into.add(new WorkerEvent.Compute(ct));
         } else if (m instanceof Message.FreeKeys fk) {
-            events.submit(new WorkerEvent.Free(fk.keys()));
+            into.add(new WorkerEvent.Free(fk.keys()));
         } else if (m instanceof Message.CloseWorker cw) {
             LOG.log(Level.INFO, "scheduler asked this worker to close: " + cw.reason());
             Thread.ofVirtual().start(this::close);
@@ -194,24 +276,40 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
-    private void handle(List<WorkerEvent> batch) {
+    private void handle(List<Object> batch) {
         if (closing) {
             return;
         }
         List<Message> toScheduler = new ArrayList<>();
-        for (WorkerEvent e : batch) {
+        List<WorkerInstruction.Execute> starts = new ArrayList<>();
+        for (Object e : batch) {
+            if (e instanceof CompletableFuture<?> q) {
+                @SuppressWarnings("unchecked")
+                CompletableFuture<Map<String, Long>> held = (CompletableFuture<Map<String, Long>>) q;
+                held.complete(state.heldKeys());
+                continue;
+            }
             List<WorkerInstruction> out;
             try {
-                out = state.handle(e, System.nanoTime());
+                out = state.handle((WorkerEvent) e, System.nanoTime());
             } catch (RuntimeException ex) {
                 LOG.log(Level.ERROR, "worker failed to handle " + e, ex);
                 continue;
             }
             for (WorkerInstruction i : out) {
-                perform(i, toScheduler);
+                perform(i, toScheduler, starts);
             }
         }
+        if (!starts.isEmpty()) {
+            List<String> keys = new ArrayList<>(starts.size());
+            for (WorkerInstruction.Execute ex : starts) {
+                keys.add(ex.key());
+            }
+            toScheduler.add(new Message.TasksStarted(keys));
+        }
         flush(toScheduler);
+        // only now: the scheduler hears that a task started before that task can kill this process
+        runnable.addAll(starts);
     }
 
     /** A task slot: runs started tasks one after another until the worker closes. */
@@ -233,13 +331,14 @@ public final class WorkerServer implements AutoCloseable {
         try {
             scheduler.send(m);
         } catch (ConnectionClosedException e) {
+            // reported again on re-registration: keys in memory travel in RegisterWorker
             LOG.log(Level.DEBUG, "scheduler connection closed; dropped " + toScheduler.size() + " messages");
         }
     }
 
-    private void perform(WorkerInstruction i, List<Message> toScheduler) {
+    private void perform(WorkerInstruction i, List<Message> toScheduler, List<WorkerInstruction.Execute> starts) {
         switch (i) {
-            case WorkerInstruction.Execute ex -> runnable.add(ex);
+            case WorkerInstruction.Execute ex -> starts.add(ex);
             case WorkerInstruction.Fetch f -> Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f));
             case WorkerInstruction.SendToScheduler s -> toScheduler.add(s.message());
             case WorkerInstruction.DropData d -> data.remove(d.key());
@@ -338,7 +437,13 @@ public final class WorkerServer implements AutoCloseable {
         try {
             c = peers.get(addr);
             if (c == null || !c.isOpen()) {
-                c = Connection.connect(addr, Role.PEER, options.comm(), (conn, m, id) -> { });
+                // a peer is up or gone (killed, restarted elsewhere): do not spend the scheduler's connect
+                // timeout on a dead one; the fetch fails and the data is found elsewhere or recomputed
+                CommConfig d = options.comm();
+                CommConfig toPeer = new CommConfig(PEER_CONNECT_TIMEOUT.compareTo(d.connectTimeout()) < 0
+                        ? PEER_CONNECT_TIMEOUT : d.connectTimeout(), d.requestTimeout(), d.handshakeTimeout(),
+                        d.maxFrames(), d.maxFrameBytes());
+                c = Connection.connect(addr, Role.PEER, toPeer, (conn, m, id) -> { });
                 peers.put(addr, c);
             }
             return c;

@@ -58,6 +58,10 @@ class MessageCodecTest {
                 new Message.Ping(Long.MIN_VALUE),
                 new Message.ShutdownCluster(),
                 new Message.WorkerDied("127.0.0.1:4000", "exit code 137 (SIGKILL)"),
+                new Message.RegisterNanny("nanny-1", "127.0.0.1:4000"),
+                new Message.RestartWorker("restart"),
+                new Message.RestartCluster("c1"),
+                new Message.TasksStarted(List.of("k", "j")),
                 new Message.PutData(Map.of("x", new byte[]{1, 2}, "big", big)));
     }
 
