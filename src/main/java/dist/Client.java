@@ -93,6 +93,7 @@ public final class Client extends Submitter implements AutoCloseable {
     private final ReentrantLock sendLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<String> pendingReleases = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
+    private final DataOps data = new DataOps(this);
 
     Client(String address, Transport.Connector connector, Codec codec, ClassLoader loader, Duration requestTimeout)
             throws IOException {
@@ -834,7 +835,7 @@ public final class Client extends Submitter implements AutoCloseable {
         }
     }
 
-    private Map<String, List<String>> whoHasKeys(List<String> keyList, long deadline)
+    Map<String, List<String>> whoHasKeys(List<String> keyList, long deadline)
             throws InterruptedException, TimeoutException, ExecutionException {
         Message m = ask(new Message.WhoHasRequest(keyList), deadline);
         if (m instanceof Message.WhoHasReply r) {
@@ -1004,6 +1005,268 @@ public final class Client extends Submitter implements AutoCloseable {
             throws InterruptedException, ExecutionException, TimeoutException {
         List<String> ks = futures.stream().map(Future::key).distinct().toList();
         return whoHasKeys(ks, -1);
+    }
+
+    // ------------------------------------------------------------------ data placement (logic in DataOps)
+
+    /**
+     * Places {@code values} in the workers' memory and returns a finished Future per value, in order.
+     * Values go round-robin grouped by cores: each worker, in the scheduler's order, takes as many
+     * consecutive values as it has threads. Keys are a hash of the value ({@code Integer-3f1c...}).
+     *
+     * <pre>{@code
+     * List<Future<Integer>> xs = client.scatter(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));
+     * Future<Integer> y = client.submit(Demo::inc, xs.get(0));   // runs where xs.get(0) lives
+     * }</pre>
+     */
+    public <T> List<Future<T>> scatter(List<? extends T> values) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return scatter(values, List.of(), false);
+    }
+
+    /**
+     * {@link #scatter(List)} onto the workers named in {@code workers} (address, host or name; empty
+     * for all); with {@code broadcast} every value goes to every one of them.
+     */
+    public <T> List<Future<T>> scatter(List<? extends T> values, List<String> workers, boolean broadcast)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        LinkedHashMap<String, Object> byKey = new LinkedHashMap<>();
+        List<String> order = new ArrayList<>(values.size());
+        for (Object v : values) {
+            String key = Keys.pure(valuePrefix(v), encodeValue(v));
+            byKey.put(key, v);
+            order.add(key);
+        }
+        Map<String, Future<T>> placed = data.scatter(byKey, workers, broadcast);
+        List<Future<T>> out = new ArrayList<>(order.size());
+        Map<String, Boolean> first = new HashMap<>();
+        for (String k : order) {
+            // a value given twice shares its key; each position gets its own Future
+            out.add(first.putIfAbsent(k, Boolean.TRUE) == null ? placed.get(k) : holdKey(k));
+        }
+        return out;
+    }
+
+    /** Scatters a map: its keys become the futures' keys. */
+    public <T> Map<String, Future<T>> scatter(Map<String, ? extends T> values) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        return scatter(values, List.of(), false);
+    }
+
+    /** {@link #scatter(Map)} onto {@code workers} (empty: all), or to each of them with {@code broadcast}. */
+    public <T> Map<String, Future<T>> scatter(Map<String, ? extends T> values, List<String> workers, boolean broadcast)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        LinkedHashMap<String, Object> byKey = new LinkedHashMap<>();
+        for (Map.Entry<String, ? extends T> e : values.entrySet()) {
+            if (e.getKey() == null || e.getKey().isBlank()) {
+                throw new IllegalArgumentException("scatter keys must be non-empty strings; got " + e.getKey());
+            }
+            byKey.put(e.getKey(), e.getValue());
+        }
+        return data.scatter(byKey, workers, broadcast);
+    }
+
+    private static String valuePrefix(Object v) {
+        String n = v == null ? "null" : v.getClass().getSimpleName();
+        StringBuilder b = new StringBuilder();
+        for (char c : n.toCharArray()) {
+            b.append(Character.isLetterOrDigit(c) || c == '_' ? c : '_');
+        }
+        return b.isEmpty() ? "data" : b.toString();
+    }
+
+    /** Copies these futures' data to every worker, as a tree copy (branching factor 2). */
+    public void replicate(Collection<? extends Future<?>> futures) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        replicate(futures, 0, List.of(), 2);
+    }
+
+    /**
+     * Makes each future's data held by {@code n} of {@code workers} (n 0 or less: all of them; workers
+     * empty: all workers), copying in generations where every holder gives to at most
+     * {@code branchingFactor} new workers; extra copies beyond n are dropped (never the last one).
+     *
+     * <pre>{@code
+     * client.replicate(List.of(x), 3, List.of(), 2);     // three copies
+     * client.replicate(List.of(x), 1, List.of(), 2);     // back to one
+     * }</pre>
+     */
+    public void replicate(Collection<? extends Future<?>> futures, int n, List<String> workers, int branchingFactor)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        data.replicate(keysOf(futures), n, workers, branchingFactor);
+    }
+
+    /** Moves data between all workers so each holds about the same number of bytes. */
+    public void rebalance() throws InterruptedException, ExecutionException, TimeoutException {
+        data.rebalance(List.of(), List.of());
+    }
+
+    /** Moves these futures' data (empty: all data) among {@code workers} (empty: all) to even out memory. */
+    public void rebalance(Collection<? extends Future<?>> futures, List<String> workers)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        data.rebalance(keysOf(futures), workers);
+    }
+
+    /** The keys each worker holds, by worker address. */
+    public Map<String, List<String>> hasWhat() throws InterruptedException, ExecutionException, TimeoutException {
+        return data.hasWhat(List.of());
+    }
+
+    /** The keys held by the named workers (address, host or name). */
+    public Map<String, List<String>> hasWhat(List<String> workers) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.hasWhat(workers);
+    }
+
+    /** Threads of the named workers (address, host or name). */
+    public Map<String, Integer> ncores(List<String> workers) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (Message.WorkerInfo w : data.workers(workers)) {
+            out.put(w.address(), w.nthreads());
+        }
+        return out;
+    }
+
+    /**
+     * Stored size in bytes (the serialized size) of every key in the cluster's memory; with
+     * {@code summary}, summed by key prefix ({@code {"inc": 84}}).
+     */
+    public Map<String, Long> nbytes(boolean summary) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        Map<String, Long> m = data.nbytes(List.of());
+        return summary ? DataOps.summarize(m) : m;
+    }
+
+    /** {@link #nbytes(boolean)} for these futures only. */
+    public Map<String, Long> nbytes(Collection<? extends Future<?>> futures, boolean summary)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Map<String, Long> m = data.nbytes(keysOf(futures));
+        return summary ? DataOps.summarize(m) : m;
+    }
+
+    /** Where the scheduler has this future's task, and for "no-worker" why it cannot run yet. */
+    public TaskStatus taskStatus(Future<?> future) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.taskStatus(future.key());
+    }
+
+    /**
+     * Calls {@code fn} on every worker now, outside the task system, and returns each result by worker
+     * address. A call that throws fails the whole run with its exception.
+     *
+     * <pre>{@code
+     * Map<String, Long> pids = client.run(() -> ProcessHandle.current().pid());
+     * }</pre>
+     */
+    public <R> Map<String, R> run(Fn0<R> fn) throws InterruptedException, ExecutionException, TimeoutException {
+        return data.run(Objects.requireNonNull(fn, "function"), List.of(), List.of());
+    }
+
+    /** {@link #run(Fn0)} on the named workers only (address, host or name). */
+    public <R> Map<String, R> run(Fn0<R> fn, List<String> workers) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.run(Objects.requireNonNull(fn, "function"), List.of(), workers);
+    }
+
+    /**
+     * Publishes futures under {@code name} so other clients can get them; the cluster keeps their data
+     * while the dataset is published, even after this client leaves. {@code value} is a Future or lists,
+     * sets and maps of them.
+     *
+     * <pre>{@code
+     * client.publishDataset("squares", client.map(Demo::square, List.of(1, 2, 3)));
+     * List<Future<Integer>> again = other.getDataset("squares");
+     * }</pre>
+     */
+    public void publishDataset(String name, Object value) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        data.publish(name, value, false);
+    }
+
+    /** {@link #publishDataset(String, Object)}; with {@code override} an existing dataset of that name is replaced. */
+    public void publishDataset(String name, Object value, boolean override) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        data.publish(name, value, override);
+    }
+
+    /** The published dataset {@code name}, with Futures of this client in place of the published ones. */
+    @SuppressWarnings("unchecked")
+    public <T> T getDataset(String name) throws InterruptedException, ExecutionException, TimeoutException {
+        return (T) data.get(name);
+    }
+
+    /** Names of the published datasets, sorted. */
+    public List<String> listDatasets() throws InterruptedException, ExecutionException, TimeoutException {
+        return data.list();
+    }
+
+    /** Removes a published dataset; its data goes once no client holds its futures. */
+    public void unpublishDataset(String name) throws InterruptedException, ExecutionException, TimeoutException {
+        data.unpublish(name);
+    }
+
+    private static List<String> keysOf(Collection<? extends Future<?>> futures) {
+        return futures.stream().map(Future::key).distinct().toList();
+    }
+
+    // hooks for DataOps
+
+    <T> Future<T> holdKey(String key) {
+        ensureOpen();
+        KeyState state = keys.compute(key, (k, old) -> {
+            if (old != null && old.reusable()) {
+                old.refs++;
+                return old;
+            }
+            KeyState s = new KeyState(k);
+            s.refs = 1;
+            return s;
+        });
+        return new Future<>(this, state);
+    }
+
+    void sendToScheduler(Message m) {
+        ensureOpen();
+        sendOrdered(m);
+    }
+
+    Message request(Message m) throws InterruptedException, ExecutionException, TimeoutException {
+        return ask(m, -1);
+    }
+
+    CompletableFuture<Message> requestWorker(String worker, Message m) {
+        CompletableFuture<Message> out = new CompletableFuture<>();
+        Thread.ofVirtual().name("dist-request-" + worker).start(() -> {
+            try {
+                workerTransport(worker).request(m, requestTimeout).whenComplete((r, e) -> {
+                    if (e != null) {
+                        out.completeExceptionally(e);
+                    } else {
+                        out.complete(r);
+                    }
+                });
+            } catch (Throwable e) {
+                out.completeExceptionally(e);
+            }
+        });
+        return out;
+    }
+
+    byte[] encodeValue(Object value) {
+        return codec.encode(value, o -> o);
+    }
+
+    byte[] encodeValue(Object value, UnaryOperator<Object> replacer) {
+        return codec.encode(value, replacer);
+    }
+
+    Object decodeValue(byte[] bytes) {
+        return codec.decode(bytes, loader);
+    }
+
+    Duration requestTimeout() {
+        return requestTimeout;
     }
 
     /**

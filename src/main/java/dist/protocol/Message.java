@@ -141,6 +141,71 @@ public sealed interface Message {
     /** Client or peer -> worker: store these values (scatter, replication). Answered by {@link Ack}. */
     record PutData(Map<String, byte[]> data) implements Message {}
 
+    /**
+     * Client -> worker: get these keys from the peers named for each (first one that answers) and
+     * keep them (replicate, rebalance). Answered by {@link AcquireReply}.
+     */
+    record AcquireData(Map<String, List<String>> sources) implements Message {}
+
+    /** Which keys arrived ({@code nbytes}) and which could not be had from any source ({@code missing}). */
+    record AcquireReply(Map<String, Long> nbytes, List<String> missing) implements Message {}
+
+    /** Client -> scheduler: let these workers drop their copies of these keys (key -> workers). Answered by {@link Ack}. */
+    record DropReplicas(Map<String, List<String>> workersByKey) implements Message {}
+
+    /** Client -> scheduler: the keys each worker holds ({@code workers} empty: all). Answered by {@link HasWhatReply}. */
+    record HasWhatRequest(List<String> workers) implements Message {}
+
+    record HasWhatReply(Map<String, List<String>> hasWhat) implements Message {}
+
+    /** Client -> scheduler: stored sizes of these keys ({@code keys} empty: every key in memory). Answered by {@link NbytesReply}. */
+    record NbytesRequest(List<String> keys) implements Message {}
+
+    record NbytesReply(Map<String, Long> nbytes) implements Message {}
+
+    /** Client -> worker: run this serialized call ({@code TaskCall}) now, outside the task system. Answered by {@link RunReply}. */
+    record RunFunction(byte[] call) implements Message {}
+
+    /** The serialized result, or the serialized exception when the call threw ({@code value} null then). */
+    record RunReply(byte[] value, byte[] exception, String summary) implements Message {}
+
+    /** Worker -> scheduler, after {@link WorkerAccepted}: abstract resources it offers, e.g. {@code GPU=2}. */
+    record WorkerResources(Map<String, Double> resources) implements Message {}
+
+    /** Scheduler -> worker: give task {@code key} back if it has not started executing. */
+    record StealRequest(String key) implements Message {}
+
+    /** Worker -> scheduler: {@code accepted} means the task was dropped here unexecuted; otherwise it runs here. */
+    record StealResponse(String key, boolean accepted) implements Message {}
+
+    /**
+     * Client -> scheduler: the scheduler's state of these keys. Answered by {@link TaskStatusReply}:
+     * for each known key its state ("waiting", "no-worker", "processing", "memory", "erred", "released"),
+     * and for keys in no-worker a reason in words.
+     */
+    record TaskStatusRequest(List<String> keys) implements Message {}
+
+    record TaskStatusReply(Map<String, String> states, Map<String, String> reasons) implements Message {}
+
+    /**
+     * Client -> scheduler: publish {@code keys} under {@code name}; {@code shape} is opaque bytes the
+     * client decodes back (which futures, in what collection). Answered by {@link Ack} or {@link ErrorReply}.
+     */
+    record PublishDataset(String name, List<String> keys, byte[] shape, boolean override) implements Message {}
+
+    /** Client -> scheduler. Answered by {@link DatasetReply}, or {@link ErrorReply} when no dataset has that name. */
+    record GetDataset(String name) implements Message {}
+
+    record DatasetReply(String name, List<String> keys, byte[] shape) implements Message {}
+
+    /** Client -> scheduler. Answered by {@link DatasetNames}. */
+    record ListDatasets() implements Message {}
+
+    record DatasetNames(List<String> names) implements Message {}
+
+    /** Client -> scheduler. Answered by {@link Ack}, or {@link ErrorReply} when no dataset has that name. */
+    record UnpublishDataset(String name) implements Message {}
+
     // ---------------------------------------------------------------- generic
 
     /** Several messages sent as one. */

@@ -93,6 +93,10 @@ public final class SchedulerState {
     private long now;
     private int roundRobin;
     private long transitions;
+    private final Datasets datasets = new Datasets();
+    private boolean workStealing = true;
+    /** Tasks in no-worker that need resources: they may run once a worker frees some. */
+    private int noWorkerWithResources;
 
     public SchedulerState(SchedulerConfig config) {
         this.config = java.util.Objects.requireNonNull(config, "config must not be null");
@@ -123,7 +127,10 @@ public final class SchedulerState {
                         removeWorker(ws, g.reason() == null ? "connection closed" : g.reason());
                     }
                 });
-                case SchedulerEvent.Tick t -> guarded(null, 0, this::checkHeartbeats);
+                case SchedulerEvent.Tick t -> {
+                    guarded(null, 0, this::checkHeartbeats);
+                    guarded(null, 0, this::stealWork);
+                }
             }
         } finally {
             fillFromQueue();
@@ -181,6 +188,26 @@ public final class SchedulerState {
                 case WhoHasRequest w -> out.add(new Outgoing(clientId, new WhoHasReply(
                         whoHas(nonNull(w.keys(), "WhoHasRequest.keys"))), requestId));
                 case WorkersRequest w -> out.add(new Outgoing(clientId, new WorkersReply(workerInfos()), requestId));
+                case HasWhatRequest h -> out.add(new Outgoing(clientId, new HasWhatReply(
+                        hasWhat(nonNull(h.workers(), "HasWhatRequest.workers"))), requestId));
+                case NbytesRequest n -> out.add(new Outgoing(clientId, new NbytesReply(
+                        nbytes(nonNull(n.keys(), "NbytesRequest.keys"))), requestId));
+                case DropReplicas d -> {
+                    dropReplicas(nonNull(d.workersByKey(), "DropReplicas.workersByKey"));
+                    out.add(new Outgoing(clientId, new Ack(), requestId));
+                }
+                case PublishDataset p -> {
+                    publishDataset(p);
+                    out.add(new Outgoing(clientId, new Ack(), requestId));
+                }
+                case TaskStatusRequest t -> out.add(new Outgoing(clientId,
+                        taskStatus(nonNull(t.keys(), "TaskStatusRequest.keys")), requestId));
+                case GetDataset g -> out.add(new Outgoing(clientId, getDataset(g.name()), requestId));
+                case ListDatasets l -> out.add(new Outgoing(clientId, new DatasetNames(datasets.names()), requestId));
+                case UnpublishDataset u -> {
+                    unpublishDataset(u.name());
+                    out.add(new Outgoing(clientId, new Ack(), requestId));
+                }
                 case Ping p -> out.add(new Outgoing(clientId, p, requestId));
                 case null -> throw new IllegalArgumentException("empty message from client " + clientId);
                 default -> throw new IllegalArgumentException("the scheduler does not accept "
@@ -217,6 +244,8 @@ public final class SchedulerState {
                 case MissingData m -> missingData(m.key(), m.worker());
                 case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
                 case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
+                case StealResponse r -> stealResponse(ws, r.key(), r.accepted());
+                case WorkerResources r -> workerResources(ws, nonNull(r.resources(), "WorkerResources.resources"));
                 case WhoHasRequest w -> out.add(new Outgoing(address, new WhoHasReply(
                         whoHas(nonNull(w.keys(), "WhoHasRequest.keys"))), requestId));
                 case WorkersRequest w -> out.add(new Outgoing(address, new WorkersReply(workerInfos()), requestId));
@@ -394,7 +423,9 @@ public final class SchedulerState {
             if (t.wantedBy != null) {
                 for (ClientState w : t.wantedBy) {
                     w.wants.remove(t);
-                    out.add(Outgoing.send(w.id, new KeyCancelled(t.key, reason)));
+                    if (!w.silent) {
+                        out.add(Outgoing.send(w.id, new KeyCancelled(t.key, reason)));
+                    }
                 }
                 t.wantedBy = null;
             }
@@ -612,6 +643,9 @@ public final class SchedulerState {
         pendingFree.remove(ws);
         if (!orphans.isEmpty()) {
             orphans.values().removeIf(o -> o.holders.remove(ws) != null && o.holders.isEmpty());
+        }
+        for (TaskState ts : new ArrayList<>(ws.stealingIn)) {
+            cancelSteal(ts);
         }
         ArrayList<TaskState> lost = new ArrayList<>();
         for (TaskState ts : ws.hasWhat) {
@@ -854,7 +888,7 @@ public final class SchedulerState {
     }
 
     private void noWorkerToWaiting(TaskState ts) {
-        noWorker.remove(ts);
+        removeNoWorker(ts);
         becomeWaiting(ts);
     }
 
@@ -913,10 +947,10 @@ public final class SchedulerState {
         }
     }
 
-    /** Tasks without inputs or restrictions may wait here rather than on a worker. */
-    private static boolean queueable(TaskState ts) {
-        return ts.deps.length == 0 && (ts.options == null || ts.options.workers() == null
-                || ts.options.workers().isEmpty());
+    /** Tasks without inputs, restrictions or resources may wait here rather than on a worker. */
+    private boolean queueable(TaskState ts) {
+        return queuing && ts.deps.length == 0 && ts.resources().isEmpty() && (ts.options == null
+                || ts.options.workers() == null || ts.options.workers().isEmpty());
     }
 
     /** How many tasks a worker may hold, judged by the expected duration of {@code next}'s kind. */
@@ -980,15 +1014,53 @@ public final class SchedulerState {
 
     private void waitingToNoWorker(TaskState ts) {
         setState(ts, NO_WORKER);
-        noWorker.add(ts);
+        addNoWorker(ts);
     }
 
     private void noWorkerToProcessing(TaskState ts) {
         WorkerState ws = decideWorker(ts);
         if (ws != null) {
-            noWorker.remove(ts);
+            removeNoWorker(ts);
             sendToWorker(ts, ws);
         }
+    }
+
+    private void addNoWorker(TaskState ts) {
+        if (noWorker.add(ts) && !ts.resources().isEmpty()) {
+            noWorkerWithResources++;
+        }
+    }
+
+    private void removeNoWorker(TaskState ts) {
+        if (noWorker.remove(ts) && !ts.resources().isEmpty()) {
+            noWorkerWithResources--;
+        }
+    }
+
+    /** Why no worker may run {@code ts} now, in words for a person. */
+    private String noWorkerReason(TaskState ts) {
+        if (workerList.isEmpty()) {
+            return "there are no workers; the task waits until one arrives";
+        }
+        StringBuilder b = new StringBuilder();
+        if (ts.restricted()) {
+            b.append("no connected worker matches workers=").append(ts.options.workers());
+        }
+        if (!ts.resources().isEmpty()) {
+            boolean anyOffers = false;
+            for (WorkerState w : workerList) {
+                anyOffers |= w.offers(ts.resources());
+            }
+            if (b.length() > 0) {
+                b.append(", or ");
+            }
+            b.append(anyOffers ? "every worker with resources " + ts.resources() + " has them in use"
+                    : "no worker offers resources " + ts.resources());
+        }
+        if (b.length() == 0) {
+            b.append("no worker may run it");
+        }
+        return b.append("; the task waits until one can").toString();
     }
 
     private void sendToWorker(TaskState ts, WorkerState ws) {
@@ -997,6 +1069,7 @@ public final class SchedulerState {
         ts.expectedNanos = ts.prefix.expected(UNKNOWN_DURATION_NANOS);
         ws.occupancy += ts.expectedNanos;
         ws.processing.add(ts);
+        ws.acquire(ts.resources());
         Map<String, List<String>> who;
         Map<String, Long> sizes;
         if (ts.deps.length == 0) {
@@ -1031,7 +1104,7 @@ public final class SchedulerState {
         if (ts.state == PROCESSING) {
             detachProcessing(ts, true);
         } else if (ts.state == NO_WORKER) {
-            noWorker.remove(ts);
+            removeNoWorker(ts);
         } else if (ts.state == QUEUED) {
             queued.remove(ts);
         }
@@ -1047,7 +1120,9 @@ public final class SchedulerState {
             byte[] inline = value != null && value.length <= config.inlineResultLimit() ? value : null;
             List<String> where = List.of(ws.address);
             for (ClientState c : ts.wantedBy) {
-                out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, where, nbytes, inline)));
+                if (!c.silent) {
+                    out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, where, nbytes, inline)));
+                }
             }
         }
         recommendCleanup(ts);
@@ -1090,7 +1165,7 @@ public final class SchedulerState {
     }
 
     private void noWorkerToReleased(TaskState ts) {
-        noWorker.remove(ts);
+        removeNoWorker(ts);
         setState(ts, RELEASED);
         recommendCleanup(ts);
     }
@@ -1145,7 +1220,7 @@ public final class SchedulerState {
             if (s == PROCESSING) {
                 detachProcessing(t, true);
             } else if (s == NO_WORKER) {
-                noWorker.remove(t);
+                removeNoWorker(t);
             } else if (s == QUEUED) {
                 queued.remove(t);
             }
@@ -1156,7 +1231,9 @@ public final class SchedulerState {
             setState(t, ERRED);
             if (t.wantedBy != null) {
                 for (ClientState c : t.wantedBy) {
-                    out.add(Outgoing.send(c.id, keyErred(t)));
+                    if (!c.silent) {
+                        out.add(Outgoing.send(c.id, keyErred(t)));
+                    }
                 }
             }
             if (t.dependents != null) {
@@ -1178,8 +1255,13 @@ public final class SchedulerState {
         if (ws == null) {
             return;
         }
+        cancelSteal(ts);
         ws.processing.remove(ts);
         ws.occupancy -= ts.expectedNanos;
+        if (!ts.resources().isEmpty()) {
+            ws.release(ts.resources());
+            wakeResourceWaiters();
+        }
         ts.processingOn = null;
         ts.executing = false;
         ts.expectedNanos = 0;
@@ -1258,6 +1340,19 @@ public final class SchedulerState {
                 allowed = null;
             }
         }
+        Map<String, Double> need = ts.resources();
+        if (!need.isEmpty()) {
+            ArrayList<WorkerState> fit = new ArrayList<>();
+            for (WorkerState w : allowed == null ? workerList : allowed) {
+                if (w.hasFree(need)) {
+                    fit.add(w);
+                }
+            }
+            if (fit.isEmpty()) {
+                return null; // waits in no-worker until a worker frees or offers them
+            }
+            allowed = fit;
+        }
         if (ts.deps.length > 0) {
             WorkerState best = null;
             long bestBytes = Long.MAX_VALUE;
@@ -1310,6 +1405,242 @@ public final class SchedulerState {
         }
         roundRobin = bestAt + 1;
         return best;
+    }
+
+    // ================================================================ work stealing
+
+    /** Turns work stealing on or off (on by default). */
+    public void setWorkStealing(boolean on) {
+        workStealing = on;
+    }
+
+    /**
+     * Turns queuing of runnable tasks on the scheduler on (the default) or off. Off, every runnable
+     * task is sent to a worker at once and only stealing evens the load, as before queuing existed.
+     */
+    public void setQueuing(boolean on) {
+        queuing = on;
+    }
+
+    private boolean queuing = true;
+
+    /** Most steal requests sent per tick: bounds the work of one tick on a large backlog. */
+    static final int MAX_STEALS_PER_TICK = 2_000;
+
+    /** Asks saturated workers to give queued tasks to less loaded ones (see {@link WorkStealing}). */
+    private void stealWork() {
+        if (!workStealing) {
+            return;
+        }
+        for (WorkStealing.Move m : WorkStealing.plan(workerList, MAX_STEALS_PER_TICK)) {
+            TaskState ts = m.task();
+            long e = ts.expectedNanos;
+            m.from().occupancy -= e;
+            m.from().stealingOut++;
+            m.to().occupancy += e;
+            m.to().stealingIn.add(ts);
+            ts.stealTo = m.to();
+            out.add(Outgoing.send(m.from().address, new StealRequest(ts.key)));
+        }
+    }
+
+    /** Forgets a steal request still out for {@code ts}: occupancy goes back to the worker that has the task. */
+    private void cancelSteal(TaskState ts) {
+        WorkerState to = ts.stealTo;
+        if (to == null) {
+            return;
+        }
+        ts.stealTo = null;
+        to.stealingIn.remove(ts);
+        to.occupancy -= ts.expectedNanos;
+        WorkerState from = ts.processingOn;
+        if (from != null) {
+            from.occupancy += ts.expectedNanos;
+            from.stealingOut--;
+        }
+    }
+
+    private void stealResponse(WorkerState ws, String key, boolean accepted) {
+        TaskState ts = key == null ? null : tasks.get(key);
+        if (ts == null || ts.state != PROCESSING || ts.processingOn != ws) {
+            return; // finished, released or moved meanwhile: nothing was given back that matters
+        }
+        WorkerState to = ts.stealTo;
+        cancelSteal(ts);
+        if (!accepted) {
+            return; // it runs (or already ran) where it is
+        }
+        detachProcessing(ts, false); // the worker dropped it already
+        if (to != null && workers.get(to.address) == to && to.hasFree(ts.resources())) {
+            sendToWorker(ts, to);
+        } else {
+            becomeWaiting(ts); // the thief left meanwhile: place it afresh
+        }
+    }
+
+    // ================================================================ resources
+
+    private void workerResources(WorkerState ws, Map<String, Double> resources) {
+        LinkedHashMap<String, Double> r = new LinkedHashMap<>();
+        for (Map.Entry<String, Double> e : resources.entrySet()) {
+            if (e.getKey() == null || e.getValue() == null || !(e.getValue() >= 0) || e.getValue().isInfinite()) {
+                throw new IllegalArgumentException("resource " + e.getKey() + "=" + e.getValue() + " of worker "
+                        + ws.address + " is not a name with a finite amount of 0 or more, e.g. GPU=2");
+            }
+            r.put(e.getKey(), e.getValue());
+        }
+        ws.resources = r.isEmpty() ? null : Collections.unmodifiableMap(r);
+        for (TaskState ts : new ArrayList<>(noWorker)) {
+            recommend(ts, PROCESSING);
+        }
+    }
+
+    /** Resources were freed: tasks waiting for resources may run now. */
+    private void wakeResourceWaiters() {
+        if (noWorkerWithResources == 0) {
+            return;
+        }
+        for (TaskState ts : noWorker) {
+            if (!ts.resources().isEmpty()) {
+                recommend(ts, PROCESSING);
+            }
+        }
+    }
+
+    // ================================================================ data placement
+
+    /** Keys held per worker; {@code which} names workers (address, host or name), empty for all. */
+    public Map<String, List<String>> hasWhat(Collection<String> which) {
+        LinkedHashMap<String, List<String>> m = new LinkedHashMap<>();
+        for (WorkerState w : workerList) {
+            boolean chosen = which.isEmpty();
+            for (String r : which) {
+                chosen |= r != null && w.matches(r);
+            }
+            if (chosen) {
+                ArrayList<String> keys = new ArrayList<>(w.hasWhat.size());
+                for (TaskState ts : w.hasWhat) {
+                    keys.add(ts.key);
+                }
+                m.put(w.address, keys);
+            }
+        }
+        return m;
+    }
+
+    /** Stored size of each key in memory; {@code keys} empty means every key in memory. */
+    public Map<String, Long> nbytes(Collection<String> keys) {
+        LinkedHashMap<String, Long> m = new LinkedHashMap<>();
+        if (keys.isEmpty()) {
+            for (TaskState ts : tasks.values()) {
+                if (ts.state == MEMORY) {
+                    m.put(ts.key, Math.max(0, ts.nbytes));
+                }
+            }
+        } else {
+            for (String k : keys) {
+                TaskState ts = k == null ? null : tasks.get(k);
+                if (ts != null && ts.state == MEMORY) {
+                    m.put(k, Math.max(0, ts.nbytes));
+                }
+            }
+        }
+        return m;
+    }
+
+    /** Lets the named workers drop their copies; the last copy of a key is always kept. */
+    private void dropReplicas(Map<String, List<String>> workersByKey) {
+        for (Map.Entry<String, List<String>> e : workersByKey.entrySet()) {
+            TaskState ts = e.getKey() == null ? null : tasks.get(e.getKey());
+            if (ts == null || ts.state != MEMORY || e.getValue() == null) {
+                continue;
+            }
+            for (String addr : e.getValue()) {
+                WorkerState ws = addr == null ? null : workers.get(addr);
+                if (ws != null && ts.whoHas != null && ts.whoHas.length > 1 && ts.removeHolder(ws)) {
+                    ws.hasWhat.remove(ts);
+                    queueFree(ws, ts.key);
+                }
+            }
+        }
+    }
+
+    // ================================================================ datasets
+
+    private void publishDataset(PublishDataset p) {
+        String name = p.name();
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a dataset needs a non-empty name");
+        }
+        List<String> keys = nonNull(p.keys(), "PublishDataset.keys");
+        if (datasets.get(name) != null && !p.override()) {
+            throw new IllegalArgumentException("a dataset named '" + name + "' already exists; unpublish it first "
+                    + "or publish with override");
+        }
+        ArrayList<TaskState> held = new ArrayList<>(keys.size());
+        for (String k : keys) {
+            TaskState ts = k == null ? null : tasks.get(k);
+            if (ts == null) {
+                throw new IllegalArgumentException("dataset '" + name + "' names key " + k
+                        + ", which the scheduler does not know; publish futures this cluster still holds");
+            }
+            held.add(ts);
+        }
+        Datasets.Dataset old = datasets.remove(name);
+        ClientState holder = new ClientState(Datasets.holderId(name), true);
+        for (TaskState ts : held) {
+            if (holder.wants.add(ts)) {
+                ts.addWanter(holder);
+            }
+        }
+        datasets.put(new Datasets.Dataset(name, List.copyOf(keys), p.shape(), holder));
+        if (old != null) {
+            releaseHolder(old.holder());
+        }
+    }
+
+    private Message getDataset(String name) {
+        Datasets.Dataset d = name == null ? null : datasets.get(name);
+        if (d == null) {
+            throw new IllegalArgumentException("no dataset named '" + name + "'; published: " + datasets.names());
+        }
+        return new DatasetReply(d.name(), d.keys(), d.shape());
+    }
+
+    private void unpublishDataset(String name) {
+        Datasets.Dataset d = name == null ? null : datasets.remove(name);
+        if (d == null) {
+            throw new IllegalArgumentException("no dataset named '" + name + "'; published: " + datasets.names());
+        }
+        releaseHolder(d.holder());
+    }
+
+    private void releaseHolder(ClientState holder) {
+        for (TaskState ts : holder.wants) {
+            ts.removeWanter(holder);
+            recommendCleanup(ts);
+        }
+        holder.wants.clear();
+    }
+
+    private TaskStatusReply taskStatus(List<String> keys) {
+        LinkedHashMap<String, String> states = new LinkedHashMap<>();
+        LinkedHashMap<String, String> reasons = new LinkedHashMap<>();
+        for (String k : keys) {
+            TaskState ts = k == null ? null : tasks.get(k);
+            if (ts != null) {
+                states.put(k, name(ts.state));
+                if (ts.state == NO_WORKER) {
+                    reasons.put(k, noWorkerReason(ts));
+                }
+            }
+        }
+        return new TaskStatusReply(states, reasons);
+    }
+
+    /** Names of the published datasets, sorted. */
+    public List<String> datasetNames() {
+        return datasets.names();
     }
 
     // ================================================================ views
@@ -1441,8 +1772,17 @@ public final class SchedulerState {
             }
         }
         for (WorkerState w : workerList) {
+            int out = 0;
             for (TaskState ts : w.processing) {
                 check(ts.processingOn == w, ts, "processing on " + w + " but points elsewhere");
+                if (ts.stealTo != null) {
+                    out++;
+                    check(ts.stealTo.stealingIn.contains(ts), ts, "steal target " + ts.stealTo + " does not know it");
+                }
+            }
+            check(out == w.stealingOut, null, w + " counts " + w.stealingOut + " steals out, found " + out);
+            for (TaskState ts : w.stealingIn) {
+                check(ts.stealTo == w && ts.state == PROCESSING, ts, "in stealingIn of " + w + " but not stolen to it");
             }
             for (TaskState ts : w.hasWhat) {
                 check(ts.heldBy(w), ts, "in hasWhat of " + w + " but not held");

@@ -40,6 +40,8 @@ final class TaskState {
     boolean executing;
     /** Expected run time counted in {@code processingOn}'s occupancy. */
     long expectedNanos;
+    /** While a steal request is out: the worker that would take this task over; its occupancy already counts it. */
+    WorkerState stealTo;
     long nbytes = -1;
     /** Clients holding a future for this key; null when none. */
     ClientState[] wantedBy;
@@ -60,6 +62,16 @@ final class TaskState {
 
     static boolean active(byte state) {
         return state == WAITING || state == NO_WORKER || state == PROCESSING || state == QUEUED;
+    }
+
+    /** Resources the task holds while it runs; empty when none. */
+    java.util.Map<String, Double> resources() {
+        return options == null || options.resources() == null ? java.util.Map.of() : options.resources();
+    }
+
+    /** Whether the task must run on the workers it names (a rule, not a preference). */
+    boolean restricted() {
+        return options != null && options.workers() != null && !options.workers().isEmpty();
     }
 
     boolean wanted() {

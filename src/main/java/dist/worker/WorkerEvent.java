@@ -41,6 +41,12 @@ public sealed interface WorkerEvent {
     /** Data was put into the shell's store directly (scatter, replicate). */
     record DataAdded(Map<String, Long> nbytes) implements WorkerEvent {}
 
+    /**
+     * The scheduler asks for task {@code key} back (work stealing). A task not yet executing here is
+     * dropped and answered {@code StealResponse(key, true)}; otherwise {@code StealResponse(key, false)}.
+     */
+    record Steal(String key) implements WorkerEvent {}
+
     /** Periodic timer; a heartbeat goes out when one is due. */
     record Tick() implements WorkerEvent {}
 }

@@ -86,6 +86,8 @@ public final class WorkerServer implements AutoCloseable {
     private final AtomicBoolean reconnecting = new AtomicBoolean();
     private volatile Connection scheduler;
     private volatile boolean closing;
+    /** Abstract resources offered to the scheduler (e.g. GPU=2); empty for none. */
+    private Map<String, Double> resources = Map.of();
     private Thread ticker;
 
     private WorkerServer(Options options) throws IOException {
@@ -102,6 +104,22 @@ public final class WorkerServer implements AutoCloseable {
     /** Starts a worker, registers it with the scheduler and returns once the scheduler accepted it. */
     public static WorkerServer start(Options options) throws IOException {
         WorkerServer w = new WorkerServer(options);
+        try {
+            w.register();
+        } catch (IOException | RuntimeException e) {
+            w.close();
+            throw e;
+        }
+        return w;
+    }
+
+    /**
+     * Starts a worker that offers abstract {@code resources} (e.g. {@code GPU=2}): tasks that need some
+     * run here only while enough are free.
+     */
+    public static WorkerServer start(Options options, Map<String, Double> resources) throws IOException {
+        WorkerServer w = new WorkerServer(options);
+        w.resources = Map.copyOf(resources);
         try {
             w.register();
         } catch (IOException | RuntimeException e) {
@@ -136,6 +154,9 @@ public final class WorkerServer implements AutoCloseable {
         if (!(reply instanceof Message.WorkerAccepted accepted)) {
             c.close();
             throw new IOException("scheduler at " + options.schedulerAddress() + " refused this worker: " + reply);
+        }
+        if (!resources.isEmpty()) {
+            c.send(new Message.WorkerResources(resources)); // again after every reconnection
         }
         scheduler = c;
         return accepted;
@@ -239,6 +260,8 @@ public final class WorkerServer implements AutoCloseable {
             into.add(new WorkerEvent.Compute(ct));
         } else if (m instanceof Message.FreeKeys fk) {
             into.add(new WorkerEvent.Free(fk.keys()));
+        } else if (m instanceof Message.StealRequest sr) {
+            into.add(new WorkerEvent.Steal(sr.key()));
         } else if (m instanceof Message.CloseWorker cw) {
             LOG.log(Level.INFO, "scheduler asked this worker to close: " + cw.reason());
             Thread.ofVirtual().start(this::close);
@@ -258,12 +281,118 @@ public final class WorkerServer implements AutoCloseable {
                 }
             }
             c.reply(requestId, new Message.DataReply(out));
+        } else if (m instanceof Message.PutData pd) {
+            putData(c, pd, requestId);
+        } else if (m instanceof Message.AcquireData ad) {
+            Thread.ofVirtual().name("dist-acquire").start(() -> acquire(c, ad, requestId));
+        } else if (m instanceof Message.RunFunction rf) {
+            Thread.ofVirtual().name("dist-run").start(() -> runFunction(c, rf, requestId));
         } else if (m instanceof Message.Ping p && requestId != 0) {
             c.reply(requestId, p);
         } else if (requestId != 0) {
             c.reply(requestId, new Message.ErrorReply("a worker does not answer " + m.getClass().getSimpleName()));
         }
     };
+
+    /** Scatter: keeps the bytes and reports the keys to the scheduler (AddKeys) before answering. */
+    private void putData(Connection c, Message.PutData pd, long requestId) {
+        if (pd.data() == null || pd.data().containsKey(null) || pd.data().containsValue(null)) {
+            if (requestId != 0) {
+                c.reply(requestId, new Message.ErrorReply("PutData needs a key and bytes for every entry"));
+            }
+            return;
+        }
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        for (Map.Entry<String, byte[]> e : pd.data().entrySet()) {
+            data.putBytes(e.getKey(), e.getValue());
+            sizes.put(e.getKey(), (long) e.getValue().length);
+        }
+        events.submit(new WorkerEvent.DataAdded(sizes));
+        if (requestId != 0) {
+            c.reply(requestId, new Message.Ack());
+        }
+    }
+
+    /** Replication: fetches each key from the first of its sources that has it, keeps it, reports AddKeys. */
+    private void acquire(Connection c, Message.AcquireData ad, long requestId) {
+        Map<String, Long> got = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        Map<String, List<String>> sources = ad.sources() == null ? Map.of() : ad.sources();
+        Map<String, List<String>> todo = new LinkedHashMap<>(); // key -> sources left to try
+        for (Map.Entry<String, List<String>> e : sources.entrySet()) {
+            if (e.getKey() == null) {
+                continue;
+            }
+            DataStore.Entry here = data.get(e.getKey());
+            if (here != null) {
+                got.put(e.getKey(), (long) here.bytes().length);
+            } else {
+                todo.put(e.getKey(), new ArrayList<>(e.getValue() == null ? List.of() : e.getValue()));
+            }
+        }
+        while (!todo.isEmpty()) {
+            Map<String, List<String>> plan = new LinkedHashMap<>(); // source -> keys
+            for (Map.Entry<String, List<String>> e : todo.entrySet()) {
+                List<String> left = e.getValue();
+                left.removeIf(p -> p == null || p.equals(address));
+                if (left.isEmpty()) {
+                    missing.add(e.getKey());
+                } else {
+                    plan.computeIfAbsent(left.remove(0), p -> new ArrayList<>()).add(e.getKey());
+                }
+            }
+            todo.keySet().removeAll(missing);
+            for (Map.Entry<String, List<String>> p : plan.entrySet()) {
+                Map<String, byte[]> arrived = Map.of();
+                try {
+                    Message reply = peer(p.getKey()).request(new Message.GetData(p.getValue()))
+                            .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                    if (reply instanceof Message.DataReply dr && dr.data() != null) {
+                        arrived = dr.data();
+                    }
+                } catch (Exception e) {
+                    LOG.log(Level.DEBUG, "replica fetch from " + p.getKey() + " failed: " + e);
+                }
+                for (String key : p.getValue()) {
+                    byte[] b = arrived.get(key);
+                    if (b != null) {
+                        data.putBytes(key, b);
+                        got.put(key, (long) b.length);
+                        todo.remove(key);
+                    }
+                }
+            }
+        }
+        Map<String, Long> fresh = new LinkedHashMap<>(got);
+        if (!fresh.isEmpty()) {
+            events.submit(new WorkerEvent.DataAdded(fresh));
+        }
+        if (requestId != 0) {
+            c.reply(requestId, new Message.AcquireReply(got, missing));
+        }
+    }
+
+    /** client.run: calls the function here, outside the task system, and answers with its result or exception. */
+    private void runFunction(Connection c, Message.RunFunction rf, long requestId) {
+        Message reply;
+        try {
+            TaskCall call = (TaskCall) serializer.decode(rf.call(), null, loader, null);
+            Object result = call.function().invoke(call.args().toArray());
+            reply = new Message.RunReply(serializer.encode(result), null, null);
+        } catch (Throwable t) {
+            if (t instanceof VirtualMachineError vme && !(t instanceof OutOfMemoryError)) {
+                throw vme;
+            }
+            reply = new Message.RunReply(null, encodeError(t), summary(t));
+        }
+        if (requestId != 0) {
+            try {
+                c.reply(requestId, reply);
+            } catch (ConnectionClosedException e) {
+                LOG.log(Level.DEBUG, "the caller of run left before its answer");
+            }
+        }
+    }
 
     private void tick() {
         try {

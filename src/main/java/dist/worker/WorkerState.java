@@ -191,6 +191,7 @@ public final class WorkerState {
                 case ExecuteDone d -> onExecuteDone(d);
                 case ExecuteFailed f -> onExecuteFailed(f);
                 case DataAdded a -> onDataAdded(a.nbytes());
+                case WorkerEvent.Steal st -> onSteal(st.key());
                 case Tick t -> onTick(nowNanos);
             }
             startReady();
@@ -317,6 +318,16 @@ public final class WorkerState {
                 case FLIGHT -> t.deferred = null;  // dropped on arrival if nothing needs it
             }
         }
+    }
+
+    /** Gives a task back to the scheduler if it has not started; its inputs are kept only while needed. */
+    private void onSteal(String key) {
+        Task t = tasks.get(key);
+        boolean give = t != null && t.run != null && (t.state == State.WAITING || t.state == State.READY);
+        if (give) {
+            onFree(List.of(key));
+        }
+        send(new Message.StealResponse(key, give));
     }
 
     private void onExecuteDone(ExecuteDone d) {
@@ -780,6 +791,9 @@ public final class WorkerState {
                 if (f.key() == null) throw new IllegalArgumentException("ExecuteFailed has no key");
             }
             case DataAdded a -> requireKeys(a.nbytes() == null ? null : a.nbytes().keySet(), "DataAdded");
+            case WorkerEvent.Steal st -> {
+                if (st.key() == null) throw new IllegalArgumentException("StealRequest has no key");
+            }
             case Tick t -> { }
         }
     }

@@ -62,7 +62,28 @@ class MessageCodecTest {
                 new Message.RestartWorker("restart"),
                 new Message.RestartCluster("c1"),
                 new Message.TasksStarted(List.of("k", "j")),
-                new Message.PutData(Map.of("x", new byte[]{1, 2}, "big", big)));
+                new Message.PutData(Map.of("x", new byte[]{1, 2}, "big", big)),
+                // data placement
+                new Message.AcquireData(Map.of("k", List.of("h:1", "h:2"))),
+                new Message.AcquireReply(Map.of("k", 3L), List.of("m")),
+                new Message.DropReplicas(Map.of("k", List.of("h:1"))),
+                new Message.HasWhatRequest(List.of("w")),
+                new Message.HasWhatReply(Map.of("h:1", List.of("k"))),
+                new Message.NbytesRequest(List.of()),
+                new Message.NbytesReply(Map.of("k", 3L)),
+                new Message.RunFunction(small),
+                new Message.RunReply(small, null, null),
+                new Message.WorkerResources(Map.of("GPU", 2.0)),
+                new Message.StealRequest("k"),
+                new Message.StealResponse("k", true),
+                new Message.TaskStatusRequest(List.of("k")),
+                new Message.TaskStatusReply(Map.of("k", "no-worker"), Map.of("k", "why")),
+                new Message.PublishDataset("d", List.of("k"), small, false),
+                new Message.GetDataset("d"),
+                new Message.DatasetReply("d", List.of("k"), small),
+                new Message.ListDatasets(),
+                new Message.DatasetNames(List.of("d")),
+                new Message.UnpublishDataset("d"));
     }
 
     @Test
