@@ -87,10 +87,17 @@ public sealed interface Message {
 
     /**
      * Run a task. {@code whoHas} maps each dependency key to the workers that hold it;
-     * {@code nbytes} gives their sizes.
+     * {@code nbytes} gives their sizes; {@code clientId} (nullable) is the client that submitted it,
+     * whose classes the worker may ask for when it cannot load one.
      */
     record ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
-                       long priority) implements Message {}
+                       long priority, String clientId) implements Message {
+        /** A task with no known submitter: its classes come from the worker's own class path and jars. */
+        public ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
+                           long priority) {
+            this(key, run, whoHas, nbytes, priority, null);
+        }
+    }
 
     /** Drop these keys (data, or queued tasks). */
     record FreeKeys(List<String> keys) implements Message {}
@@ -119,6 +126,24 @@ public sealed interface Message {
 
     /** Client or peer -> worker: store these values (scatter, replication). Answered by {@link Ack}. */
     record PutData(Map<String, byte[]> data) implements Message {}
+
+    /**
+     * Worker -> scheduler (request, answered by {@link ClassBytes}) and scheduler -> client (one-way):
+     * the class file of {@code className} as client {@code clientId} loads it.
+     */
+    record ClassRequest(String clientId, String className) implements Message {}
+
+    /**
+     * Client -> scheduler (one-way answer to a {@link ClassRequest}) and scheduler -> worker (reply).
+     * {@code bytes} is the class file, or null when the client has no such class.
+     */
+    record ClassBytes(String clientId, String className, byte[] bytes) implements Message {}
+
+    /**
+     * Client -> scheduler (request, answered by {@link Ack} once every current worker has it) and
+     * scheduler -> worker (request or one-way): a jar whose classes every task may use.
+     */
+    record UploadJar(String name, byte[] bytes) implements Message {}
 
     // ---------------------------------------------------------------- generic
 

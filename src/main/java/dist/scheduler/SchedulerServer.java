@@ -62,10 +62,13 @@ public final class SchedulerServer implements AutoCloseable {
     private final Thread ticker;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closing;
+    private final CodeRelay code;
+    private final Plugins plugins = new Plugins();
 
     private SchedulerServer(String host, int port, SchedulerConfig config, CommConfig comm) throws IOException {
         this.state = new SchedulerState(config);
         this.host = host;
+        this.code = new CodeRelay(routes::get, this::workerConnections, comm.requestTimeout());
         this.server = Server.listen(host, port, Role.SCHEDULER, comm, this::accept);
         this.owner = Thread.ofPlatform().name("dist-scheduler").daemon(true).unstarted(this::run);
         this.ticker = Thread.ofVirtual().name("dist-scheduler-tick").unstarted(this::tick);
@@ -78,6 +81,42 @@ public final class SchedulerServer implements AutoCloseable {
         s.owner.start();
         s.ticker.start();
         return s;
+    }
+
+    /** Starts a scheduler with these plugins, each started before the first event. */
+    public static SchedulerServer start(String host, int port, SchedulerConfig config, CommConfig comm,
+                                        List<SchedulerPlugin> plugins) throws IOException {
+        SchedulerServer s = new SchedulerServer(host, port, config, comm);
+        if (!plugins.isEmpty()) {
+            s.state.recordTransitions(true);
+            for (SchedulerPlugin p : plugins) {
+                s.plugins.add(p, s);
+            }
+        }
+        s.owner.start();
+        s.ticker.start();
+        return s;
+    }
+
+    /** Adds a plugin to a running scheduler; it sees the events from now on. */
+    public void addPlugin(SchedulerPlugin plugin) throws TimeoutException {
+        java.util.Objects.requireNonNull(plugin, "plugin");
+        query(st -> {
+            st.recordTransitions(true);
+            plugins.add(plugin, this);
+            return null;
+        }, 10, TimeUnit.SECONDS);
+    }
+
+    /** Open worker connections, each once. */
+    private List<Connection> workerConnections() {
+        Map<Connection, Boolean> seen = new java.util.IdentityHashMap<>();
+        for (Connection c : routes.values()) {
+            if (c.peerRole() == Role.WORKER && c.isOpen()) {
+                seen.put(c, Boolean.TRUE);
+            }
+        }
+        return new ArrayList<>(seen.keySet());
     }
 
     /** "host:port" that workers and clients connect to. */
@@ -152,9 +191,13 @@ public final class SchedulerServer implements AutoCloseable {
                     Thread.ofVirtual().name("dist-scheduler-shutdown").start(() -> shutdownCluster(identity));
                     return;
                 }
+                if (code.handle(c, identity, message, requestId)) {
+                    return;
+                }
                 if (message instanceof Message.RegisterWorker rw) {
                     identity = rw.address();
                     routes.put(rw.address(), c);
+                    code.workerJoined(c); // uploaded jars arrive before any task
                 }
                 if (c.peerRole() == Role.WORKER) {
                     events.add(new SchedulerEvent.FromWorker(identity, message, requestId));
@@ -174,6 +217,7 @@ public final class SchedulerServer implements AutoCloseable {
                     String reason = cause == null ? "connection closed" : "connection lost: " + cause.getMessage();
                     events.add(new SchedulerEvent.WorkerGone(id, reason));
                 } else if (!id.equals(connId)) {
+                    code.clientGone(id);
                     events.add(new SchedulerEvent.ClientGone(id));
                 }
             }
@@ -200,6 +244,7 @@ public final class SchedulerServer implements AutoCloseable {
                 List<Outgoing> out = new ArrayList<>();
                 for (Object e : batch) {
                     if (e == STOP) {
+                        plugins.close();
                         return;
                     }
                     if (e instanceof Query<?> q) {
@@ -211,6 +256,9 @@ public final class SchedulerServer implements AutoCloseable {
                     } catch (RuntimeException ex) {
                         // a bug in one event must not stop the scheduler
                         LOG.log(Level.ERROR, "scheduler failed to handle " + describe(e), ex);
+                    }
+                    if (!plugins.isEmpty()) {
+                        plugins.afterEvent((SchedulerEvent) e, state.drainTransitions());
                     }
                 }
                 batch.clear();
@@ -248,7 +296,9 @@ public final class SchedulerServer implements AutoCloseable {
             return;
         }
         Map<String, List<Message>> grouped = new LinkedHashMap<>();
-        for (Outgoing o : out) {
+        for (Outgoing o0 : out) {
+            Outgoing o = o0.message() instanceof Message.ComputeTask ct && ct.clientId() == null
+                    ? withSubmitter(o0, ct) : o0;
             if (o.replyTo() != 0) {
                 Connection c = routes.get(o.to());
                 if (c != null) {
@@ -267,6 +317,13 @@ public final class SchedulerServer implements AutoCloseable {
             Message m = msgs.size() == 1 ? msgs.get(0) : new Message.Batch(msgs);
             trySend(c, e.getKey(), () -> c.send(m));
         }
+    }
+
+    /** Names the submitting client in a task, so the worker knows whom to ask for missing classes. */
+    private Outgoing withSubmitter(Outgoing o, Message.ComputeTask ct) {
+        String client = state.submitterOf(ct.key());
+        return client == null ? o : new Outgoing(o.to(), new Message.ComputeTask(ct.key(), ct.run(), ct.whoHas(),
+                ct.nbytes(), ct.priority(), client), o.replyTo());
     }
 
     private static void trySend(Connection c, String to, Runnable r) {

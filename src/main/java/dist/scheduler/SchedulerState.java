@@ -63,6 +63,8 @@ public final class SchedulerState {
     private long now;
     private int roundRobin;
     private long transitions;
+    /** Non-null while plugins want every state change. */
+    private ArrayList<Transition> recorded;
 
     public SchedulerState(SchedulerConfig config) {
         this.config = java.util.Objects.requireNonNull(config, "config must not be null");
@@ -217,6 +219,7 @@ public final class SchedulerState {
             TaskPrefix p = prefixes.computeIfAbsent(TaskPrefix.of(s.key()), TaskPrefix::new);
             p.live++;
             TaskState ts = new TaskState(s.key(), s.run(), s.priority(), s.options(), p);
+            ts.submitter = c.id;
             tasks.put(s.key(), ts);
             created.add(ts);
             createdSpecs.add(s);
@@ -269,6 +272,7 @@ public final class SchedulerState {
             tr.summary = "missing dependencies of " + ts.key + ": " + String.join(", ", missing)
                     + " (neither in this update nor known to the scheduler; submit them in the same update)";
             tr.causeKey = ts.key;
+            note(ts, ts.state, ERRED);
             ts.state = ERRED;
             transitions++;
             return;
@@ -635,6 +639,7 @@ public final class SchedulerState {
     /** Sets the state and keeps the dependency counters ({@code waiters}, {@code waitingOn}) exact. */
     private void setState(TaskState ts, byte to) {
         byte from = ts.state;
+        note(ts, from, to);
         ts.state = to;
         transitions++;
         boolean wasActive = active(from);
@@ -854,6 +859,7 @@ public final class SchedulerState {
     }
 
     private void releasedToForgotten(TaskState ts) {
+        note(ts, ts.state, FORGOTTEN);
         ts.state = FORGOTTEN;
         transitions++;
         tasks.remove(ts.key);
@@ -1104,6 +1110,36 @@ public final class SchedulerState {
     public OptionalLong averageDurationNanos(String prefix) {
         TaskPrefix p = prefixes.get(prefix);
         return p == null || p.count == 0 ? OptionalLong.empty() : OptionalLong.of(p.totalNanos / p.count);
+    }
+
+    /** One state change of a task, as {@link #drainTransitions()} reports it (state names as in {@link #stateOf}). */
+    public record Transition(String key, String from, String to) {}
+
+    /** Starts or stops keeping a log of every state change for {@link #drainTransitions()} (off by default). */
+    public void recordTransitions(boolean on) {
+        recorded = on ? (recorded == null ? new ArrayList<>() : recorded) : null;
+    }
+
+    /** The state changes since the last call, in order; empty when recording is off. */
+    public List<Transition> drainTransitions() {
+        if (recorded == null || recorded.isEmpty()) {
+            return List.of();
+        }
+        List<Transition> l = List.copyOf(recorded);
+        recorded.clear();
+        return l;
+    }
+
+    private void note(TaskState ts, byte from, byte to) {
+        if (recorded != null && from != to) {
+            recorded.add(new Transition(ts.key, name(from), name(to)));
+        }
+    }
+
+    /** The client whose update created this task (whose classes its workers may ask for), or null. */
+    public String submitterOf(String key) {
+        TaskState ts = tasks.get(key);
+        return ts == null ? null : ts.submitter;
     }
 
     /** Number of state changes applied so far. */

@@ -63,6 +63,42 @@ public final class WorkerServer implements AutoCloseable {
     private final Options options;
     private final Serializer serializer = Serializer.defaults();
     private final ClassLoader loader;
+    private final CodeLoaders code;
+    private final Map<Class<?>, AutoCloseable> shared = new ConcurrentHashMap<>();
+    private final TaskContext.Host host = new TaskContext.Host() {
+        @Override
+        public void seceded(String key) {
+            events.add(new WorkerEvent.Seceded(key));
+        }
+
+        @Override
+        public void rejoined(String key) {
+            events.add(new WorkerEvent.Rejoined(key));
+        }
+
+        @Override
+        public String schedulerAddress() {
+            return options.schedulerAddress();
+        }
+
+        @Override
+        public String workerAddress() {
+            return address;
+        }
+
+        @Override
+        public CodeLoaders code() {
+            return code;
+        }
+
+        @Override
+        public <T extends AutoCloseable> T shared(Class<T> type, java.util.function.Supplier<T> create) {
+            if (closing) {
+                throw new IllegalStateException("worker " + address + " is closing");
+            }
+            return type.cast(shared.computeIfAbsent(type, t -> create.get()));
+        }
+    };
     private final DataStore data = new DataStore();
     private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
     private final Server server;
@@ -83,10 +119,12 @@ public final class WorkerServer implements AutoCloseable {
         this.options = options;
         this.loader = Thread.currentThread().getContextClassLoader() != null
                 ? Thread.currentThread().getContextClassLoader() : WorkerServer.class.getClassLoader();
+        this.code = new CodeLoaders(loader, this::fetchClass);
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = options.host() + ":" + server.port();
         this.state = new WorkerState(address, options.nthreads(), WorkerConfig.defaults());
-        this.slots = Executors.newFixedThreadPool(options.nthreads(), r -> {
+        // unbounded: WorkerState keeps nthreads tasks running, and a seceded task holds a thread but no slot
+        this.slots = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "dist-worker-slot-" + threadIds.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -138,6 +176,14 @@ public final class WorkerServer implements AutoCloseable {
     private final Handler schedulerHandler = new Handler() {
         @Override
         public void onMessage(Connection c, Message m, long requestId) {
+            if (m instanceof Message.UploadJar j) {
+                // installed here, on the reader thread, so a task sent after the jar finds its classes
+                Message answer = addJar(j);
+                if (requestId != 0) {
+                    c.reply(requestId, answer);
+                }
+                return;
+            }
             enqueue(m);
         }
 
@@ -185,6 +231,40 @@ public final class WorkerServer implements AutoCloseable {
             c.reply(requestId, new Message.ErrorReply("a worker does not answer " + m.getClass().getSimpleName()));
         }
     };
+
+    private Message addJar(Message.UploadJar j) {
+        try {
+            int n = code.addJar(j.bytes());
+            LOG.log(Level.INFO, "added jar " + j.name() + (n == 0 ? " (already present)" : " (" + n + " classes)"));
+            return new Message.Ack();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "refused jar " + j.name() + ": " + e.getMessage());
+            return new Message.ErrorReply("worker " + address + " cannot use jar " + j.name() + ": " + e.getMessage());
+        }
+    }
+
+    /** Asks the scheduler for a class of {@code clientId}; blocks the calling task's thread, bounded. */
+    private byte[] fetchClass(String clientId, String className) {
+        Connection s = scheduler;
+        if (s == null || closing) {
+            return null;
+        }
+        try {
+            Message reply = s.request(new Message.ClassRequest(clientId, className))
+                    .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            if (reply instanceof Message.ClassBytes cb) {
+                return cb.bytes();
+            }
+            LOG.log(Level.DEBUG, "no class " + className + " from client " + clientId + ": " + reply);
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "fetching class " + className + " from client " + clientId + " failed: " + e);
+            return null;
+        }
+    }
 
     private void tick() {
         try {
@@ -253,6 +333,12 @@ public final class WorkerServer implements AutoCloseable {
     private void execute(WorkerInstruction.Execute ex) {
         long start = System.nanoTime();
         Object result;
+        ClassLoader loader = code.forClient(ex.clientId());
+        TaskContext ctx = new TaskContext(host, ex.key(), loader);
+        Thread self = Thread.currentThread();
+        ClassLoader before = self.getContextClassLoader();
+        self.setContextClassLoader(loader);
+        TaskContext.enter(ctx);
         try {
             Map<String, Object> deps = new HashMap<>();
             for (String dep : ex.dependencies()) {
@@ -272,6 +358,10 @@ public final class WorkerServer implements AutoCloseable {
             }
             events.add(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(t), summary(t), start, stop));
             return;
+        } finally {
+            // a task that returns while seceded ends without a slot; the state machine knows it
+            TaskContext.leave();
+            self.setContextClassLoader(before);
         }
         long stop = System.nanoTime();
         byte[] bytes;
@@ -376,6 +466,14 @@ public final class WorkerServer implements AutoCloseable {
             c.close();
         }
         slots.shutdownNow();
+        for (AutoCloseable c : shared.values()) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.log(Level.DEBUG, "closing a shared object of worker " + address + ": " + e);
+            }
+        }
+        shared.clear();
         data.clear();
         closed.countDown();
     }
