@@ -212,12 +212,14 @@ public final class Client extends Submitter implements AutoCloseable {
         classes.note(fn);
         // encode everything before touching the key table, so a bad argument leaves no half-made task
         List<TaskSpec> specs = new ArrayList<>(calls.size());
+        Set<String> fnDeps = new LinkedHashSet<>(); // futures the function itself captured
+        Object prepared = codec.prepareFunction(fn, futureReplacer(fnDeps));
         for (List<Object> args : calls) {
             if (args.size() != fn.arity()) {
                 throw new IllegalArgumentException("function takes " + fn.arity() + " argument(s), got " + args.size());
             }
-            Set<String> deps = new LinkedHashSet<>();
-            byte[] run = codec.encode(new TaskCall(fn, args), futureReplacer(deps));
+            Set<String> deps = new LinkedHashSet<>(fnDeps);
+            byte[] run = codec.encodeRun(prepared, fn, args, futureReplacer(deps));
             String key = options.key() != null ? options.key()
                     : options.isPure() ? Keys.pure(prefix, run) : Keys.unique(prefix);
             long priority = (-(long) options.priority() << PRIORITY_SHIFT) + submissions.getAndIncrement();
@@ -254,7 +256,7 @@ public final class Client extends Submitter implements AutoCloseable {
     /** Encodes a task call with this client's codec; {@code replacer} as in {@link Codec#encode}. */
     byte[] encodeCall(TaskCall call, UnaryOperator<Object> replacer) {
         classes.note(call.function());
-        return codec.encode(call, replacer);
+        return codec.encodeRun(codec.prepareFunction(call.function(), replacer), call.function(), call.args(), replacer);
     }
 
     /** A priority for the next task: higher {@code userPriority} first, then submission order. */

@@ -145,6 +145,12 @@ public sealed interface Message {
      */
     record UploadJar(String name, byte[] bytes) implements Message {}
 
+    /**
+     * Worker -> scheduler: the running task {@code key} gave up its thread slot to wait on other
+     * tasks (a task that launches tasks); it no longer counts toward the worker's saturation.
+     */
+    record TaskSeceded(String key) implements Message {}
+
     // ---------------------------------------------------------------- generic
 
     /** Several messages sent as one. */

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 
 import static dist.scheduler.TaskState.*;
 
@@ -45,6 +46,18 @@ public final class SchedulerState {
 
     /** Expected run time of a task whose key prefix has no measurement yet (dask uses 0.5 s too). */
     static final long UNKNOWN_DURATION_NANOS = 500_000_000L;
+    /**
+     * How much expected work a worker may hold beyond one task per thread before tasks without
+     * inputs queue here instead: enough to hide the round trip for tiny tasks, about one task per
+     * thread for long ones, so a new or idle worker still finds work to take.
+     */
+    static final long PIPELINE_NANOS = 20_000_000L;
+    /** At most this many tasks beyond one per thread are sent to a worker ahead of time. */
+    static final int MAX_PIPELINE = 1000;
+    private static final java.util.Comparator<TaskState> QUEUE_ORDER = (a, b) -> {
+        int c = Long.compare(a.priority, b.priority);
+        return c != 0 ? c : a.key.compareTo(b.key);
+    };
     /** Above this many prefixes, prefixes without live tasks are dropped when their last task goes. */
     private static final int PREFIX_SOFT_LIMIT = 10_000;
 
@@ -54,6 +67,8 @@ public final class SchedulerState {
     private final ArrayList<WorkerState> workerList = new ArrayList<>();
     private final LinkedHashMap<String, ClientState> clients = new LinkedHashMap<>();
     private final LinkedHashSet<TaskState> noWorker = new LinkedHashSet<>();
+    /** Runnable tasks without inputs held back while every worker is saturated, lowest priority first. */
+    private final TreeSet<TaskState> queued = new TreeSet<>(QUEUE_ORDER);
     private final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
 
     private final ArrayDeque<TaskState> recTasks = new ArrayDeque<>();
@@ -95,6 +110,7 @@ public final class SchedulerState {
                 case SchedulerEvent.Tick t -> guarded(null, 0, this::checkHeartbeats);
             }
         } finally {
+            fillFromQueue();
             flushAllFree();
         }
         List<Outgoing> result = out;
@@ -173,6 +189,7 @@ public final class SchedulerState {
                 case Heartbeat h -> ws.memoryBytes = h.memoryBytes();
                 case TaskFinished f -> taskFinished(ws, f);
                 case TaskErred e -> taskErred(ws, e);
+                case TaskSeceded t -> taskSeceded(ws, t.key());
                 case MissingData m -> missingData(m.key(), m.worker());
                 case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
                 case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
@@ -573,7 +590,7 @@ public final class SchedulerState {
             return;
         }
         switch (ts.state) {
-            case MEMORY, WAITING, NO_WORKER, PROCESSING -> recommend(ts, RELEASED);
+            case MEMORY, WAITING, NO_WORKER, PROCESSING, QUEUED -> recommend(ts, RELEASED);
             case RELEASED, ERRED -> {
                 if (!ts.hasDependents()) {
                     recommend(ts, FORGOTTEN);
@@ -598,6 +615,7 @@ public final class SchedulerState {
                     }
                     case PROCESSING -> processingToWaiting(ts);
                     case NO_WORKER -> noWorkerToWaiting(ts);
+                    case QUEUED -> queuedToWaiting(ts);
                     default -> { }
                 }
             }
@@ -616,6 +634,7 @@ public final class SchedulerState {
                     case MEMORY -> memoryToReleased(ts);
                     case WAITING -> waitingToReleased(ts);
                     case NO_WORKER -> noWorkerToReleased(ts);
+                    case QUEUED -> queuedToReleased(ts);
                     case PROCESSING -> processingToReleased(ts);
                     case ERRED -> erredToReleased(ts);
                     default -> { }
@@ -723,12 +742,86 @@ public final class SchedulerState {
         if (ts.waitingOn != 0) {
             return;
         }
+        if (queueable(ts) && !workerList.isEmpty()) {
+            WorkerState ws = roomiest(ts);
+            if (ws == null || !queued.isEmpty()) {
+                waitingToQueued(ts); // behind earlier queued work, or every worker is saturated
+            } else {
+                sendToWorker(ts, ws);
+            }
+            return;
+        }
         WorkerState ws = decideWorker(ts);
         if (ws == null) {
             waitingToNoWorker(ts);
         } else {
             sendToWorker(ts, ws);
         }
+    }
+
+    /** Tasks without inputs or restrictions may wait here rather than on a worker. */
+    private static boolean queueable(TaskState ts) {
+        return ts.deps.length == 0 && (ts.options == null || ts.options.workers() == null
+                || ts.options.workers().isEmpty());
+    }
+
+    /** How many tasks a worker may hold, judged by the expected duration of {@code next}'s kind. */
+    private static int saturation(WorkerState ws, TaskState next) {
+        long expected = Math.max(1, next.prefix.expected(UNKNOWN_DURATION_NANOS));
+        return ws.nthreads + (int) Math.min(MAX_PIPELINE, PIPELINE_NANOS / expected);
+    }
+
+    /** The least busy worker (per thread) that still has room, ties round-robin; null when all are full. */
+    private WorkerState roomiest(TaskState next) {
+        int n = workerList.size();
+        if (n == 0) {
+            return null;
+        }
+        int start = Math.floorMod(roundRobin, n);
+        WorkerState best = null;
+        int bestAt = 0;
+        for (int i = 0; i < n; i++) {
+            int at = (start + i) % n;
+            WorkerState w = workerList.get(at);
+            if (w.busy() < saturation(w, next) && (best == null || w.load() < best.load())) {
+                best = w;
+                bestAt = at;
+            }
+        }
+        if (best != null) {
+            roundRobin = bestAt + 1;
+        }
+        return best;
+    }
+
+    private void waitingToQueued(TaskState ts) {
+        setState(ts, QUEUED);
+        queued.add(ts);
+    }
+
+    private void queuedToWaiting(TaskState ts) {
+        queued.remove(ts);
+        becomeWaiting(ts);
+    }
+
+    private void queuedToReleased(TaskState ts) {
+        queued.remove(ts);
+        setState(ts, RELEASED);
+        recommendCleanup(ts);
+    }
+
+    /** Sends queued tasks to workers with room, in priority order; runs after every event. */
+    private void fillFromQueue() {
+        while (!queued.isEmpty()) {
+            TaskState head = queued.first();
+            WorkerState ws = roomiest(head);
+            if (ws == null) {
+                return;
+            }
+            queued.pollFirst();
+            sendToWorker(head, ws);
+        }
+        drain();
     }
 
     private void waitingToNoWorker(TaskState ts) {
@@ -785,6 +878,8 @@ public final class SchedulerState {
             detachProcessing(ts, true);
         } else if (ts.state == NO_WORKER) {
             noWorker.remove(ts);
+        } else if (ts.state == QUEUED) {
+            queued.remove(ts);
         }
         ts.nbytes = nbytes;
         if (ts.addHolder(ws)) {
@@ -898,6 +993,8 @@ public final class SchedulerState {
                 detachProcessing(t, true);
             } else if (s == NO_WORKER) {
                 noWorker.remove(t);
+            } else if (s == QUEUED) {
+                queued.remove(t);
             }
             Trouble tr = t.trouble();
             tr.exception = exception;
@@ -922,6 +1019,14 @@ public final class SchedulerState {
 
     // ================================================================ helpers
 
+    /** A task waits on others without a slot: its worker has room for more (see {@link WorkerState#busy()}). */
+    private void taskSeceded(WorkerState ws, String key) {
+        TaskState ts = key == null ? null : tasks.get(key);
+        if (ts != null && ts.processingOn == ws) {
+            ws.seceded.add(ts);
+        }
+    }
+
     /** Takes {@code ts} off the worker it was sent to; {@code free} tells a live worker to drop it. */
     private void detachProcessing(TaskState ts, boolean free) {
         WorkerState ws = ts.processingOn;
@@ -929,6 +1034,7 @@ public final class SchedulerState {
             return;
         }
         ws.processing.remove(ts);
+        ws.seceded.remove(ts);
         ws.occupancy -= ts.expectedNanos;
         ts.processingOn = null;
         ts.expectedNanos = 0;
@@ -1063,7 +1169,7 @@ public final class SchedulerState {
 
     // ================================================================ views
 
-    /** "released", "waiting", "no-worker", "processing", "memory" or "erred"; null when the key is unknown. */
+    /** "released", "waiting", "queued", "no-worker", "processing", "memory" or "erred"; null when unknown. */
     public String stateOf(String key) {
         TaskState ts = tasks.get(key);
         return ts == null ? null : name(ts.state);
@@ -1099,6 +1205,11 @@ public final class SchedulerState {
     public int suspiciousCount(String key) {
         TaskState ts = tasks.get(key);
         return ts == null || ts.trouble == null ? 0 : ts.trouble.suspicious;
+    }
+
+    /** Tasks held back on the scheduler while every worker is saturated. */
+    public int queuedCount() {
+        return queued.size();
     }
 
     /** Tasks that no current worker may run. */
@@ -1195,6 +1306,7 @@ public final class SchedulerState {
             check((ts.state == MEMORY) == (ts.whoHas != null), ts, "holders do not match state");
             check((ts.state == PROCESSING) == (ts.processingOn != null), ts, "processingOn does not match state");
             check((ts.state == NO_WORKER) == noWorker.contains(ts), ts, "no-worker set does not match state");
+            check((ts.state == QUEUED) == queued.contains(ts), ts, "queued set does not match state");
             if (ts.state == PROCESSING) {
                 check(ts.processingOn.processing.contains(ts), ts, "missing from its worker's processing");
                 for (TaskState d : ts.deps) {

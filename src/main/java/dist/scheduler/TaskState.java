@@ -9,8 +9,10 @@ import java.util.LinkedHashSet;
  * waiting task costs little memory (the scheduler may hold hundreds of thousands).
  */
 final class TaskState {
-    static final byte RELEASED = 0, WAITING = 1, NO_WORKER = 2, PROCESSING = 3, MEMORY = 4, ERRED = 5, FORGOTTEN = 6;
-    private static final String[] NAMES = {"released", "waiting", "no-worker", "processing", "memory", "erred", "forgotten"};
+    static final byte RELEASED = 0, WAITING = 1, NO_WORKER = 2, PROCESSING = 3, MEMORY = 4, ERRED = 5, FORGOTTEN = 6,
+            QUEUED = 7;
+    private static final String[] NAMES = {"released", "waiting", "no-worker", "processing", "memory", "erred", "forgotten",
+            "queued"};
     static final TaskState[] NO_DEPS = new TaskState[0];
 
     final String key;
@@ -57,7 +59,7 @@ final class TaskState {
     }
 
     static boolean active(byte state) {
-        return state == WAITING || state == NO_WORKER || state == PROCESSING;
+        return state == WAITING || state == NO_WORKER || state == PROCESSING || state == QUEUED;
     }
 
     boolean wanted() {

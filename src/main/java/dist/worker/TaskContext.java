@@ -36,6 +36,7 @@ public final class TaskContext {
     private final String key;
     private final ClassLoader loader;
     private boolean seceded;
+    private boolean everSeceded;
 
     TaskContext(Host host, String key, ClassLoader loader) {
         this.host = host;
@@ -89,6 +90,11 @@ public final class TaskContext {
         return host.shared(type, create);
     }
 
+    /** Whether the task gave up its slot at some point (its thread then leaves the worker's pool when it ends). */
+    boolean hasSeceded() {
+        return everSeceded;
+    }
+
     /** Whether the task has given up its slot and not rejoined yet. */
     public boolean isSeceded() {
         return seceded;
@@ -103,6 +109,7 @@ public final class TaskContext {
             return false;
         }
         seceded = true;
+        everSeceded = true;
         host.seceded(key);
         return true;
     }

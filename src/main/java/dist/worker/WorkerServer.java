@@ -2,12 +2,14 @@ package dist.worker;
 
 import dist.comm.CommConfig;
 import dist.comm.Connection;
+import dist.comm.EventLoop;
 import dist.comm.ConnectionClosedException;
 import dist.comm.Handler;
 import dist.comm.Server;
 import dist.protocol.Invokable;
 import dist.protocol.Message;
 import dist.protocol.Role;
+import dist.protocol.RunCodec;
 import dist.protocol.TaskCall;
 import dist.serial.RemoteException;
 import dist.serial.Serializer;
@@ -21,8 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,11 +31,11 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The worker's I/O shell: holds the data, runs tasks on its thread slots, fetches inputs from
  * peers and serves its data to them. What to run and fetch is decided by {@link WorkerState}
- * on one owner thread.
+ * one event batch at a time through an {@link EventLoop}. A slot thread that finishes a task hands
+ * the result to the loop and usually picks up the next task itself, with no thread hand-off.
  */
 public final class WorkerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dist.worker");
-    private static final Object STOP = new Object();
 
     /**
      * How a worker is set up.
@@ -68,12 +68,14 @@ public final class WorkerServer implements AutoCloseable {
     private final TaskContext.Host host = new TaskContext.Host() {
         @Override
         public void seceded(String key) {
-            events.add(new WorkerEvent.Seceded(key));
+            // the seceding thread keeps its task; a new thread takes over the slot it gave up
+            startSlot();
+            events.submit(new WorkerEvent.Seceded(key));
         }
 
         @Override
         public void rejoined(String key) {
-            events.add(new WorkerEvent.Rejoined(key));
+            events.submit(new WorkerEvent.Rejoined(key));
         }
 
         @Override
@@ -100,19 +102,21 @@ public final class WorkerServer implements AutoCloseable {
         }
     };
     private final DataStore data = new DataStore();
-    private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    /** Decoded functions per class loader: equal bytes from two clients may name two different classes. */
+    private final Map<ClassLoader, RunCodec.FunctionCache> functions = new ConcurrentHashMap<>();
+    private final EventLoop<WorkerEvent> events = new EventLoop<>(this::handle, 1024);
+    /** Tasks the state machine started, waiting for a slot thread. */
+    private final LinkedBlockingQueue<WorkerInstruction.Execute> runnable = new LinkedBlockingQueue<>();
     private final Server server;
     private final String address;
     private final WorkerState state;
-    private final ExecutorService slots;
+    private final List<Thread> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicInteger slotIds = new AtomicInteger();
     private final Map<String, Connection> peers = new ConcurrentHashMap<>();
     private final ReentrantLock peersLock = new ReentrantLock();
-    private final AtomicInteger threadIds = new AtomicInteger();
-    private final CountDownLatch stopped = new CountDownLatch(1);
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile Connection scheduler;
     private volatile boolean closing;
-    private Thread owner;
     private Thread ticker;
 
     private WorkerServer(Options options) throws IOException {
@@ -123,12 +127,10 @@ public final class WorkerServer implements AutoCloseable {
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = options.host() + ":" + server.port();
         this.state = new WorkerState(address, options.nthreads(), WorkerConfig.defaults());
-        // unbounded: WorkerState keeps nthreads tasks running, and a seceded task holds a thread but no slot
-        this.slots = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "dist-worker-slot-" + threadIds.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        for (int i = 0; i < options.nthreads(); i++) {
+            slots.add(Thread.ofPlatform().name("dist-worker-slot-" + slotIds.getAndIncrement()).daemon(true)
+                    .unstarted(this::slotLoop));
+        }
     }
 
     /** Starts a worker, registers it with the scheduler and returns once the scheduler accepted it. */
@@ -156,7 +158,7 @@ public final class WorkerServer implements AutoCloseable {
         if (!(reply instanceof Message.WorkerAccepted)) {
             throw new IOException("scheduler at " + options.schedulerAddress() + " refused this worker: " + reply);
         }
-        owner = Thread.ofPlatform().name("dist-worker").daemon(true).start(this::run);
+        slots.forEach(Thread::start);
         ticker = Thread.ofVirtual().name("dist-worker-tick").start(this::tick);
     }
 
@@ -203,9 +205,9 @@ public final class WorkerServer implements AutoCloseable {
                 enqueue(part);
             }
         } else if (m instanceof Message.ComputeTask ct) {
-            events.add(new WorkerEvent.Compute(ct));
+            events.submit(new WorkerEvent.Compute(ct));
         } else if (m instanceof Message.FreeKeys fk) {
-            events.add(new WorkerEvent.Free(fk.keys()));
+            events.submit(new WorkerEvent.Free(fk.keys()));
         } else if (m instanceof Message.CloseWorker cw) {
             LOG.log(Level.INFO, "scheduler asked this worker to close: " + cw.reason());
             Thread.ofVirtual().start(this::close);
@@ -231,6 +233,17 @@ public final class WorkerServer implements AutoCloseable {
             c.reply(requestId, new Message.ErrorReply("a worker does not answer " + m.getClass().getSimpleName()));
         }
     };
+
+    private void tick() {
+        try {
+            while (!closing) {
+                Thread.sleep(100);
+                events.submit(new WorkerEvent.Tick());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 
     private Message addJar(Message.UploadJar j) {
         try {
@@ -266,47 +279,49 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
-    private void tick() {
+    private void handle(List<WorkerEvent> batch) {
+        if (closing) {
+            return;
+        }
+        List<Message> toScheduler = new ArrayList<>();
+        for (WorkerEvent e : batch) {
+            List<WorkerInstruction> out;
+            try {
+                out = state.handle(e, System.nanoTime());
+            } catch (RuntimeException ex) {
+                LOG.log(Level.ERROR, "worker failed to handle " + e, ex);
+                continue;
+            }
+            for (WorkerInstruction i : out) {
+                perform(i, toScheduler);
+            }
+        }
+        flush(toScheduler);
+    }
+
+    /** A task slot: runs started tasks one after another until the worker closes. */
+    private void slotLoop() {
         try {
             while (!closing) {
-                Thread.sleep(100);
-                events.add(new WorkerEvent.Tick());
+                if (execute(runnable.take())) {
+                    return; // its task seceded, and the slot went to a thread started then
+                }
             }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            // closing
+        } finally {
+            slots.remove(Thread.currentThread());
         }
     }
 
-    private void run() {
-        List<Object> batch = new ArrayList<>();
-        try {
-            while (true) {
-                batch.add(events.take());
-                events.drainTo(batch, 1024);
-                List<Message> toScheduler = new ArrayList<>();
-                for (Object e : batch) {
-                    if (e == STOP) {
-                        return;
-                    }
-                    List<WorkerInstruction> out;
-                    try {
-                        out = state.handle((WorkerEvent) e, System.nanoTime());
-                    } catch (RuntimeException ex) {
-                        LOG.log(Level.ERROR, "worker failed to handle " + e, ex);
-                        continue;
-                    }
-                    for (WorkerInstruction i : out) {
-                        perform(i, toScheduler);
-                    }
-                }
-                batch.clear();
-                flush(toScheduler);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            stopped.countDown();
+    private void startSlot() {
+        if (closing) {
+            return;
         }
+        Thread t = Thread.ofPlatform().name("dist-worker-slot-" + slotIds.getAndIncrement()).daemon(true)
+                .unstarted(this::slotLoop);
+        slots.add(t);
+        t.start();
     }
 
     private void flush(List<Message> toScheduler) {
@@ -323,14 +338,15 @@ public final class WorkerServer implements AutoCloseable {
 
     private void perform(WorkerInstruction i, List<Message> toScheduler) {
         switch (i) {
-            case WorkerInstruction.Execute ex -> slots.execute(() -> execute(ex));
+            case WorkerInstruction.Execute ex -> runnable.add(ex);
             case WorkerInstruction.Fetch f -> Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f));
             case WorkerInstruction.SendToScheduler s -> toScheduler.add(s.message());
             case WorkerInstruction.DropData d -> data.remove(d.key());
         }
     }
 
-    private void execute(WorkerInstruction.Execute ex) {
+    /** Runs one task; true when it seceded on the way (its thread then leaves the pool). */
+    private boolean execute(WorkerInstruction.Execute ex) {
         long start = System.nanoTime();
         Object result;
         ClassLoader loader = code.forClient(ex.clientId());
@@ -348,7 +364,8 @@ public final class WorkerServer implements AutoCloseable {
                 }
                 deps.put(dep, e.value(serializer, loader));
             }
-            TaskCall call = (TaskCall) serializer.decode(ex.run(), null, loader, deps::get);
+            TaskCall call = RunCodec.decode(serializer, ex.run(), loader, deps::get,
+                    functions.computeIfAbsent(loader, l -> new RunCodec.FunctionCache()));
             Invokable fn = call.function();
             result = fn.invoke(call.args().toArray());
         } catch (Throwable t) {
@@ -356,10 +373,9 @@ public final class WorkerServer implements AutoCloseable {
             if (t instanceof VirtualMachineError vme && !(t instanceof OutOfMemoryError)) {
                 throw vme;
             }
-            events.add(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(t), summary(t), start, stop));
-            return;
+            events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(t), summary(t), start, stop));
+            return ctx.hasSeceded();
         } finally {
-            // a task that returns while seceded ends without a slot; the state machine knows it
             TaskContext.leave();
             self.setContextClassLoader(before);
         }
@@ -368,14 +384,15 @@ public final class WorkerServer implements AutoCloseable {
         try {
             bytes = serializer.encode(result);
         } catch (RuntimeException e) {
-            events.add(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(e),
+            events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(e),
                     "the result of " + ex.key() + " cannot be sent: " + summary(e), start, stop));
-            return;
+            return ctx.hasSeceded();
         }
         data.putComputed(ex.key(), result, bytes);
         byte[] inline = bytes.length <= options.inlineResultLimit() ? bytes : null;
         String type = result == null ? "null" : result.getClass().getName();
-        events.add(new WorkerEvent.ExecuteDone(ex.key(), bytes.length, type, start, stop, inline));
+        events.submit(new WorkerEvent.ExecuteDone(ex.key(), bytes.length, type, start, stop, inline));
+        return ctx.hasSeceded();
     }
 
     private static String summary(Throwable t) {
@@ -399,7 +416,7 @@ public final class WorkerServer implements AutoCloseable {
             Message reply = c.request(new Message.GetData(f.keys()))
                     .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
             if (!(reply instanceof Message.DataReply dr)) {
-                events.add(new WorkerEvent.FetchFailed(f.peer(), f.keys(), "unexpected reply " + reply));
+                events.submit(new WorkerEvent.FetchFailed(f.peer(), f.keys(), "unexpected reply " + reply));
                 return;
             }
             Map<String, Long> got = new LinkedHashMap<>();
@@ -413,13 +430,13 @@ public final class WorkerServer implements AutoCloseable {
                     got.put(key, (long) b.length);
                 }
             }
-            events.add(new WorkerEvent.FetchDone(f.peer(), got, missing));
+            events.submit(new WorkerEvent.FetchDone(f.peer(), got, missing));
         } catch (Exception e) {
             Connection c = peers.remove(f.peer());
             if (c != null) {
                 c.abort(e);
             }
-            events.add(new WorkerEvent.FetchFailed(f.peer(), f.keys(), e.toString()));
+            events.submit(new WorkerEvent.FetchFailed(f.peer(), f.keys(), e.toString()));
         }
     }
 
@@ -448,12 +465,6 @@ public final class WorkerServer implements AutoCloseable {
             return;
         }
         closing = true;
-        events.add(STOP);
-        try {
-            stopped.await(2, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
         if (ticker != null) {
             ticker.interrupt();
         }
@@ -465,7 +476,7 @@ public final class WorkerServer implements AutoCloseable {
         for (Connection c : peers.values()) {
             c.close();
         }
-        slots.shutdownNow();
+        slots.forEach(Thread::interrupt);
         for (AutoCloseable c : shared.values()) {
             try {
                 c.close();

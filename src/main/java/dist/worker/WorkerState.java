@@ -373,6 +373,7 @@ public final class WorkerState {
         if (t == null || t.state != State.EXECUTING || t.seceded) return;  // stale or repeated
         t.seceded = true;
         executing--;
+        send(new Message.TaskSeceded(key));
     }
 
     private void onRejoined(String key) {

@@ -53,6 +53,7 @@ class MessageCodecTest {
                 new Message.ClassBytes("client-1", "com.acme.Fn$1", big),
                 new Message.ClassBytes("client-1", "com.acme.Missing", null),
                 new Message.UploadJar("fns.jar", big),
+                new Message.TaskSeceded("k"),
                 new Message.FreeKeys(List.of("k")),
                 new Message.CloseWorker("bye"),
                 new Message.GetData(List.of("x", "y")),

@@ -105,7 +105,10 @@ class ResilienceTest {
         assertOut(h.event(new SchedulerEvent.Tick()));
         h.now += 1_500_000_000L; // A silent 3.5 s, B 1.5 s
         assertOut(h.event(new SchedulerEvent.Tick()),
-                Outgoing.send(A, new CloseWorker("no heartbeat for 3500 ms (timeout 3000 ms)")),
+                Outgoing.send(A, new CloseWorker("no heartbeat for 3500 ms (timeout 3000 ms)")));
+        assertEquals("queued", h.s.stateOf("p"), "B is busy with q: p waits on the scheduler");
+        assertOut(h.worker(B, new dist.protocol.Message.TaskFinished("q", 8, "int", 0, 0, null)),
+                Outgoing.send("c1", new dist.protocol.Message.KeyInMemory("q", java.util.List.of(B), 8, null)),
                 h.compute(B, "p"));
         assertEquals(java.util.Set.of(B), h.s.workers());
         assertEquals(1, h.s.suspiciousCount("p"));
