@@ -1,5 +1,6 @@
 package dist;
 
+import dist.client.ClassSource;
 import dist.client.Codec;
 import dist.client.Keys;
 import dist.client.Shapes;
@@ -82,6 +83,7 @@ public final class Client extends Submitter implements AutoCloseable {
     /** Recipes of the keys this client holds, to send again to a scheduler that restarted. */
     private final Recipes recipes = new Recipes();
     private final AtomicBoolean reconnecting = new AtomicBoolean();
+    private final ClassSource classes;
 
     private final ConcurrentHashMap<String, KeyState> keys = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<Transport>> workers = new ConcurrentHashMap<>();
@@ -114,6 +116,7 @@ public final class Client extends Submitter implements AutoCloseable {
         this.codec = codec;
         this.loader = loader;
         this.requestTimeout = requestTimeout;
+        this.classes = new ClassSource(loader);
         this.scheduler = openScheduler();
         try {
             Message reply = scheduler.request(new Message.RegisterClient(id), requestTimeout)
@@ -230,6 +233,7 @@ public final class Client extends Submitter implements AutoCloseable {
                     + "; leave the key out of the options for map");
         }
         String prefix = options.key() == null ? Keys.prefix(fn) : null;
+        classes.note(fn);
         // encode everything before touching the key table, so a bad argument leaves no half-made task
         List<TaskSpec> specs = new ArrayList<>(calls.size());
         Set<String> fnDeps = new LinkedHashSet<>(); // futures the function itself captured
@@ -276,6 +280,7 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** Encodes a task call with this client's codec; {@code replacer} as in {@link Codec#encode}. */
     byte[] encodeCall(TaskCall call, UnaryOperator<Object> replacer) {
+        classes.note(call.function());
         return codec.encodeRun(codec.prepareFunction(call.function(), replacer), call.function(), call.args(), replacer);
     }
 
@@ -424,9 +429,53 @@ public final class Client extends Submitter implements AutoCloseable {
                 }
             }
             case Message.Batch b -> b.messages().forEach(this::onSchedulerMessage);
+            case Message.ClassRequest r -> answerClassRequest(r);
             default -> {
                 // other messages are not for clients; ignoring them keeps a newer scheduler compatible
             }
+        }
+    }
+
+    /** Where this client finds the class files workers ask for. */
+    ClassSource classSource() {
+        return classes;
+    }
+
+    /** A worker lacks one of this client's classes: send its class file (read off the reader thread). */
+    private void answerClassRequest(Message.ClassRequest r) {
+        Thread.ofVirtual().name("dist-client-class").start(() -> {
+            byte[] bytes = classes.bytes(r.className());
+            try {
+                scheduler.send(new Message.ClassBytes(id, r.className(), bytes));
+            } catch (RuntimeException e) {
+                // the connection ended: the scheduler answers the waiting workers itself
+            }
+        });
+    }
+
+    /**
+     * Sends a jar to every current worker, and to every worker that joins later, for all tasks of
+     * every client; returns once every current worker has it. Classes a worker has on its own class
+     * path still win.
+     *
+     * <pre>{@code
+     * client.uploadJar(Path.of("build/libs/my-functions.jar"));
+     * }</pre>
+     *
+     * @throws IOException when the file cannot be read or a worker refused it (not a jar)
+     */
+    public void uploadJar(java.nio.file.Path jar) throws IOException, InterruptedException, TimeoutException {
+        Objects.requireNonNull(jar, "jar");
+        ensureOpen();
+        byte[] bytes = java.nio.file.Files.readAllBytes(jar);
+        Message reply;
+        try {
+            reply = ask(new Message.UploadJar(jar.getFileName().toString(), bytes), deadline(requestTimeout.multipliedBy(2)));
+        } catch (ExecutionException e) {
+            throw new IOException("uploading " + jar + " failed: " + e.getCause(), e.getCause());
+        }
+        if (!(reply instanceof Message.Ack)) {
+            throw new IOException("uploading " + jar + " failed: " + (reply instanceof Message.ErrorReply er ? er.message() : reply));
         }
     }
 
@@ -586,7 +635,7 @@ public final class Client extends Submitter implements AutoCloseable {
         if (!state.isPending()) {
             return;
         }
-        try {
+        try (Secession s = Secession.begin()) {
             if (deadline < 0) {
                 state.done.get();
             } else {
@@ -936,7 +985,7 @@ public final class Client extends Submitter implements AutoCloseable {
             });
         }
         CompletableFuture.allOf(dones.toArray(CompletableFuture[]::new)).thenRun(() -> signal.complete(null));
-        try {
+        try (Secession s = signal.isDone() ? null : Secession.begin()) {
             if (deadline < 0) {
                 signal.get();
             } else {

@@ -101,11 +101,34 @@ final class DataOps {
         for (Map.Entry<String, Map<String, byte[]>> e : perWorker.entrySet()) {
             replies.put(e.getKey(), client.requestWorker(e.getKey(), new Message.PutData(e.getValue())));
         }
+        // a worker that left since the list was read is skipped: its share goes to one that stored
+        Map<String, Map<String, byte[]>> failed = new LinkedHashMap<>();
+        String stored = null;
+        ExecutionException firstFailure = null;
         for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
-            Message m = get(e.getValue(), "storing scattered data on " + e.getKey());
-            if (!(m instanceof Message.Ack)) {
-                throw new ExecutionException(new IllegalStateException("worker " + e.getKey()
-                        + " did not store the scattered data: " + m));
+            try {
+                Message m = get(e.getValue(), "storing scattered data on " + e.getKey());
+                if (!(m instanceof Message.Ack)) {
+                    throw new ExecutionException(new IllegalStateException("worker " + e.getKey()
+                            + " did not store the scattered data: " + m));
+                }
+                stored = stored == null ? e.getKey() : stored;
+            } catch (ExecutionException ex) {
+                firstFailure = firstFailure == null ? ex : firstFailure;
+                failed.put(e.getKey(), perWorker.get(e.getKey()));
+            }
+        }
+        if (stored == null && firstFailure != null) {
+            throw firstFailure;
+        }
+        if (!broadcast) {
+            for (Map<String, byte[]> share : failed.values()) {
+                Message m = get(client.requestWorker(stored, new Message.PutData(share)),
+                        "storing scattered data on " + stored);
+                if (!(m instanceof Message.Ack)) {
+                    throw new ExecutionException(new IllegalStateException("worker " + stored
+                            + " did not store the scattered data: " + m));
+                }
             }
         }
         long deadline = System.nanoTime() + client.requestTimeout().toNanos();

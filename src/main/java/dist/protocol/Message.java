@@ -87,10 +87,17 @@ public sealed interface Message {
 
     /**
      * Run a task. {@code whoHas} maps each dependency key to the workers that hold it;
-     * {@code nbytes} gives their sizes.
+     * {@code nbytes} gives their sizes; {@code clientId} (nullable) is the client that submitted it,
+     * whose classes the worker may ask for when it cannot load one.
      */
     record ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
-                       long priority) implements Message {}
+                       long priority, String clientId) implements Message {
+        /** A task with no known submitter: its classes come from the worker's own class path and jars. */
+        public ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
+                           long priority) {
+            this(key, run, whoHas, nbytes, priority, null);
+        }
+    }
 
     /** Drop these keys (data, or queued tasks). */
     record FreeKeys(List<String> keys) implements Message {}
@@ -205,6 +212,30 @@ public sealed interface Message {
 
     /** Client -> scheduler. Answered by {@link Ack}, or {@link ErrorReply} when no dataset has that name. */
     record UnpublishDataset(String name) implements Message {}
+
+    /**
+     * Worker -> scheduler (request, answered by {@link ClassBytes}) and scheduler -> client (one-way):
+     * the class file of {@code className} as client {@code clientId} loads it.
+     */
+    record ClassRequest(String clientId, String className) implements Message {}
+
+    /**
+     * Client -> scheduler (one-way answer to a {@link ClassRequest}) and scheduler -> worker (reply).
+     * {@code bytes} is the class file, or null when the client has no such class.
+     */
+    record ClassBytes(String clientId, String className, byte[] bytes) implements Message {}
+
+    /**
+     * Client -> scheduler (request, answered by {@link Ack} once every current worker has it) and
+     * scheduler -> worker (request or one-way): a jar whose classes every task may use.
+     */
+    record UploadJar(String name, byte[] bytes) implements Message {}
+
+    /**
+     * Worker -> scheduler: the running task {@code key} gave up its thread slot to wait on other
+     * tasks (a task that launches tasks); it no longer counts toward the worker's saturation.
+     */
+    record TaskSeceded(String key) implements Message {}
 
     // ---------------------------------------------------------------- generic
 

@@ -62,10 +62,13 @@ public final class SchedulerServer implements AutoCloseable {
     private final Condition workersChanged = workersLock.newCondition();
     private final Thread ticker;
     private volatile boolean closing;
+    private final CodeRelay code;
+    private final Plugins plugins = new Plugins();
 
     private SchedulerServer(String host, int port, SchedulerConfig config, CommConfig comm) throws IOException {
         this.state = new SchedulerState(config);
         this.host = host;
+        this.code = new CodeRelay(routes::get, this::workerConnections, comm.requestTimeout());
         this.server = Server.listen(host, port, Role.SCHEDULER, comm, this::accept);
         this.ticker = Thread.ofVirtual().name("dist-scheduler-tick").unstarted(this::tick);
     }
@@ -76,6 +79,48 @@ public final class SchedulerServer implements AutoCloseable {
         SchedulerServer s = new SchedulerServer(host, port, config, comm);
         s.ticker.start();
         return s;
+    }
+
+    /** Starts a scheduler with these plugins, each started before the first event. */
+    public static SchedulerServer start(String host, int port, SchedulerConfig config, CommConfig comm,
+                                        List<SchedulerPlugin> plugins) throws IOException {
+        SchedulerServer s = new SchedulerServer(host, port, config, comm);
+        if (!plugins.isEmpty()) {
+            try {
+                s.addPlugins(plugins);
+            } catch (TimeoutException e) {
+                s.close();
+                throw new IOException("the scheduler did not start its plugins in time", e);
+            }
+        }
+        s.ticker.start();
+        return s;
+    }
+
+    /** Adds a plugin to a running scheduler; it sees the events from now on. */
+    public void addPlugin(SchedulerPlugin plugin) throws TimeoutException {
+        addPlugins(List.of(java.util.Objects.requireNonNull(plugin, "plugin")));
+    }
+
+    private void addPlugins(List<SchedulerPlugin> list) throws TimeoutException {
+        query(st -> {
+            st.recordTransitions(true);
+            for (SchedulerPlugin p : list) {
+                plugins.add(p, this);
+            }
+            return null;
+        }, 10, TimeUnit.SECONDS);
+    }
+
+    /** Open worker connections, each once. */
+    private List<Connection> workerConnections() {
+        Map<Connection, Boolean> seen = new java.util.IdentityHashMap<>();
+        for (Connection c : routes.values()) {
+            if (c.peerRole() == Role.WORKER && c.isOpen()) {
+                seen.put(c, Boolean.TRUE);
+            }
+        }
+        return new ArrayList<>(seen.keySet());
     }
 
     /** "host:port" that workers and clients connect to. */
@@ -150,9 +195,13 @@ public final class SchedulerServer implements AutoCloseable {
                     Thread.ofVirtual().name("dist-scheduler-shutdown").start(() -> shutdownCluster(identity));
                     return;
                 }
+                if (code.handle(c, identity, message, requestId)) {
+                    return;
+                }
                 if (message instanceof Message.RegisterWorker rw) {
                     identity = rw.address();
                     routes.put(rw.address(), c);
+                    code.workerJoined(c); // uploaded jars arrive before any task
                 }
                 if (message instanceof Message.RegisterNanny rn && rn.nannyId() != null) {
                     identity = rn.nannyId();
@@ -197,6 +246,7 @@ public final class SchedulerServer implements AutoCloseable {
                     if (c.peerRole() == Role.NANNY) {
                         nannied.values().removeIf(id::equals);
                     }
+                    code.clientGone(id);
                     events.submit(new SchedulerEvent.ClientGone(id));
                 }
             }
@@ -235,6 +285,9 @@ public final class SchedulerServer implements AutoCloseable {
                 // a bug in one event must not stop the scheduler
                 LOG.log(Level.ERROR, "scheduler failed to handle " + describe(e), ex);
             }
+            if (!plugins.isEmpty()) {
+                plugins.afterEvent((SchedulerEvent) e, state.drainTransitions());
+            }
         }
         publishWorkerCount();
         send(out);
@@ -264,7 +317,9 @@ public final class SchedulerServer implements AutoCloseable {
             return;
         }
         Map<String, List<Message>> grouped = new LinkedHashMap<>();
-        for (Outgoing o : out) {
+        for (Outgoing o0 : out) {
+            Outgoing o = o0.message() instanceof Message.ComputeTask ct && ct.clientId() == null
+                    ? withSubmitter(o0, ct) : o0;
             if (o.replyTo() != 0) {
                 Connection c = routes.get(o.to());
                 if (c != null) {
@@ -283,6 +338,13 @@ public final class SchedulerServer implements AutoCloseable {
             Message m = msgs.size() == 1 ? msgs.get(0) : new Message.Batch(msgs);
             trySend(c, e.getKey(), () -> c.send(m));
         }
+    }
+
+    /** Names the submitting client in a task, so the worker knows whom to ask for missing classes. */
+    private Outgoing withSubmitter(Outgoing o, Message.ComputeTask ct) {
+        String client = state.submitterOf(ct.key());
+        return client == null ? o : new Outgoing(o.to(), new Message.ComputeTask(ct.key(), ct.run(), ct.whoHas(),
+                ct.nbytes(), ct.priority(), client), o.replyTo());
     }
 
     private static void trySend(Connection c, String to, Runnable r) {
@@ -309,6 +371,16 @@ public final class SchedulerServer implements AutoCloseable {
     public void close() {
         if (closing) {
             return;
+        }
+        if (!plugins.isEmpty()) {
+            try {
+                query(st -> {
+                    plugins.close();
+                    return null;
+                }, 2, TimeUnit.SECONDS);
+            } catch (TimeoutException | RuntimeException e) {
+                LOG.log(Level.DEBUG, "plugins were not closed in time: " + e);
+            }
         }
         closing = true;
         ticker.interrupt();

@@ -97,6 +97,8 @@ public final class SchedulerState {
     private boolean workStealing = true;
     /** Tasks in no-worker that need resources: they may run once a worker frees some. */
     private int noWorkerWithResources;
+    /** Non-null while plugins want every state change. */
+    private ArrayList<Transition> recorded;
 
     public SchedulerState(SchedulerConfig config) {
         this.config = java.util.Objects.requireNonNull(config, "config must not be null");
@@ -241,6 +243,7 @@ public final class SchedulerState {
                 case TaskFinished f -> taskFinished(ws, f);
                 case TaskErred e -> taskErred(ws, e);
                 case TasksStarted t -> tasksStarted(ws, nonNull(t.keys(), "TasksStarted.keys"));
+                case TaskSeceded t -> taskSeceded(ws, t.key());
                 case MissingData m -> missingData(m.key(), m.worker());
                 case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
                 case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
@@ -289,6 +292,7 @@ public final class SchedulerState {
             TaskPrefix p = prefixes.computeIfAbsent(TaskPrefix.of(s.key()), TaskPrefix::new);
             p.live++;
             TaskState ts = new TaskState(s.key(), s.run(), s.priority(), s.options(), p);
+            ts.submitter = c.id;
             tasks.put(s.key(), ts);
             created.add(ts);
             createdSpecs.add(s);
@@ -346,6 +350,7 @@ public final class SchedulerState {
             tr.summary = "missing dependencies of " + ts.key + ": " + String.join(", ", missing)
                     + " (neither in this update nor known to the scheduler; submit them in the same update)";
             tr.causeKey = ts.key;
+            note(ts, ts.state, ERRED);
             ts.state = ERRED;
             transitions++;
             return;
@@ -847,6 +852,7 @@ public final class SchedulerState {
     /** Sets the state and keeps the dependency counters ({@code waiters}, {@code waitingOn}) exact. */
     private void setState(TaskState ts, byte to) {
         byte from = ts.state;
+        note(ts, from, to);
         ts.state = to;
         transitions++;
         boolean wasActive = active(from);
@@ -971,7 +977,7 @@ public final class SchedulerState {
         for (int i = 0; i < n; i++) {
             int at = (start + i) % n;
             WorkerState w = workerList.get(at);
-            if (w.processing.size() < saturation(w, next) && (best == null || w.load() < best.load())) {
+            if (w.busy() < saturation(w, next) && (best == null || w.load() < best.load())) {
                 best = w;
                 bestAt = at;
             }
@@ -1183,6 +1189,7 @@ public final class SchedulerState {
     }
 
     private void releasedToForgotten(TaskState ts) {
+        note(ts, ts.state, FORGOTTEN);
         ts.state = FORGOTTEN;
         transitions++;
         tasks.remove(ts.key);
@@ -1249,6 +1256,14 @@ public final class SchedulerState {
 
     // ================================================================ helpers
 
+    /** A task waits on others without a slot: its worker has room for more (see {@link WorkerState#busy()}). */
+    private void taskSeceded(WorkerState ws, String key) {
+        TaskState ts = key == null ? null : tasks.get(key);
+        if (ts != null && ts.processingOn == ws) {
+            ws.seceded.add(ts);
+        }
+    }
+
     /** Takes {@code ts} off the worker it was sent to; {@code free} tells a live worker to drop it. */
     private void detachProcessing(TaskState ts, boolean free) {
         WorkerState ws = ts.processingOn;
@@ -1257,6 +1272,7 @@ public final class SchedulerState {
         }
         cancelSteal(ts);
         ws.processing.remove(ts);
+        ws.seceded.remove(ts);
         ws.occupancy -= ts.expectedNanos;
         if (!ts.resources().isEmpty()) {
             ws.release(ts.resources());
@@ -1697,6 +1713,36 @@ public final class SchedulerState {
     public OptionalLong averageDurationNanos(String prefix) {
         TaskPrefix p = prefixes.get(prefix);
         return p == null || p.count == 0 ? OptionalLong.empty() : OptionalLong.of(p.totalNanos / p.count);
+    }
+
+    /** One state change of a task, as {@link #drainTransitions()} reports it (state names as in {@link #stateOf}). */
+    public record Transition(String key, String from, String to) {}
+
+    /** Starts or stops keeping a log of every state change for {@link #drainTransitions()} (off by default). */
+    public void recordTransitions(boolean on) {
+        recorded = on ? (recorded == null ? new ArrayList<>() : recorded) : null;
+    }
+
+    /** The state changes since the last call, in order; empty when recording is off. */
+    public List<Transition> drainTransitions() {
+        if (recorded == null || recorded.isEmpty()) {
+            return List.of();
+        }
+        List<Transition> l = List.copyOf(recorded);
+        recorded.clear();
+        return l;
+    }
+
+    private void note(TaskState ts, byte from, byte to) {
+        if (recorded != null && from != to) {
+            recorded.add(new Transition(ts.key, name(from), name(to)));
+        }
+    }
+
+    /** The client whose update created this task (whose classes its workers may ask for), or null. */
+    public String submitterOf(String key) {
+        TaskState ts = tasks.get(key);
+        return ts == null ? null : ts.submitter;
     }
 
     /** Number of state changes applied so far. */

@@ -22,6 +22,8 @@ final class TaskState {
     /** Null means {@link TaskOptions#DEFAULT}. */
     final TaskOptions options;
     final TaskPrefix prefix;
+    /** The client whose update created this task: workers ask it for classes they lack. */
+    String submitter;
 
     TaskState[] deps = NO_DEPS;
     /** Tasks that depend on this one; null when none. */

@@ -16,6 +16,8 @@ final class WorkerState {
     long lastSeen;
     /** Tasks sent to this worker and not reported back (queued or executing there). */
     final LinkedHashSet<TaskState> processing = new LinkedHashSet<>();
+    /** Processing tasks that seceded: they run, but hold no thread slot. */
+    final LinkedHashSet<TaskState> seceded = new LinkedHashSet<>();
     /** Keys whose result this worker holds. */
     final LinkedHashSet<TaskState> hasWhat = new LinkedHashSet<>();
     /** Sum of the expected run times of {@link #processing}, in nanoseconds. */
@@ -48,6 +50,11 @@ final class WorkerState {
             h = h.substring(1, h.length() - 1);
         }
         return h;
+    }
+
+    /** Tasks here that hold a thread slot or wait for one. */
+    int busy() {
+        return processing.size() - seceded.size();
     }
 
     /** Occupancy per thread, compared across workers of different sizes. */

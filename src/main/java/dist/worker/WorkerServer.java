@@ -32,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -70,8 +71,47 @@ public final class WorkerServer implements AutoCloseable {
     private final Options options;
     private final Serializer serializer = Serializer.defaults();
     private final ClassLoader loader;
+    private final CodeLoaders code;
+    private final Map<Class<?>, AutoCloseable> shared = new ConcurrentHashMap<>();
+    private final TaskContext.Host host = new TaskContext.Host() {
+        @Override
+        public void seceded(String key) {
+            // the seceding thread keeps its task; a new thread takes over the slot it gave up
+            startSlot();
+            events.submit(new WorkerEvent.Seceded(key));
+        }
+
+        @Override
+        public void rejoined(String key) {
+            events.submit(new WorkerEvent.Rejoined(key));
+        }
+
+        @Override
+        public String schedulerAddress() {
+            return options.schedulerAddress();
+        }
+
+        @Override
+        public String workerAddress() {
+            return address;
+        }
+
+        @Override
+        public CodeLoaders code() {
+            return code;
+        }
+
+        @Override
+        public <T extends AutoCloseable> T shared(Class<T> type, java.util.function.Supplier<T> create) {
+            if (closing) {
+                throw new IllegalStateException("worker " + address + " is closing");
+            }
+            return type.cast(shared.computeIfAbsent(type, t -> create.get()));
+        }
+    };
     private final DataStore data = new DataStore();
-    private final RunCodec.FunctionCache functions = new RunCodec.FunctionCache();
+    /** Decoded functions per class loader: equal bytes from two clients may name two different classes. */
+    private final Map<ClassLoader, RunCodec.FunctionCache> functions = new ConcurrentHashMap<>();
     /** Events (and held-keys queries) for the state machine; paused until registration made it. */
     private final EventLoop<Object> events = EventLoop.paused(this::handle, 1024);
     /** Tasks the state machine started, waiting for a slot thread. */
@@ -79,7 +119,8 @@ public final class WorkerServer implements AutoCloseable {
     private final Server server;
     private final String address;
     private WorkerState state;
-    private final List<Thread> slots = new ArrayList<>();
+    private final List<Thread> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicInteger slotIds = new AtomicInteger();
     private final Map<String, Connection> peers = new ConcurrentHashMap<>();
     private final ReentrantLock peersLock = new ReentrantLock();
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -94,10 +135,12 @@ public final class WorkerServer implements AutoCloseable {
         this.options = options;
         this.loader = Thread.currentThread().getContextClassLoader() != null
                 ? Thread.currentThread().getContextClassLoader() : WorkerServer.class.getClassLoader();
+        this.code = new CodeLoaders(loader, this::fetchClass);
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = options.host() + ":" + server.port();
         for (int i = 0; i < options.nthreads(); i++) {
-            slots.add(Thread.ofPlatform().name("dist-worker-slot-" + i).daemon(true).unstarted(this::slotLoop));
+            slots.add(Thread.ofPlatform().name("dist-worker-slot-" + slotIds.getAndIncrement()).daemon(true)
+                    .unstarted(this::slotLoop));
         }
     }
 
@@ -232,6 +275,14 @@ public final class WorkerServer implements AutoCloseable {
     private final Handler schedulerHandler = new Handler() {
         @Override
         public void onMessage(Connection c, Message m, long requestId) {
+            if (m instanceof Message.UploadJar j) {
+                // installed here, on the reader thread, so a task sent after the jar finds its classes
+                Message answer = addJar(j);
+                if (requestId != 0) {
+                    c.reply(requestId, answer);
+                }
+                return;
+            }
             enqueue(m);
         }
 
@@ -405,6 +456,40 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
+    private Message addJar(Message.UploadJar j) {
+        try {
+            int n = code.addJar(j.bytes());
+            LOG.log(Level.INFO, "added jar " + j.name() + (n == 0 ? " (already present)" : " (" + n + " classes)"));
+            return new Message.Ack();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "refused jar " + j.name() + ": " + e.getMessage());
+            return new Message.ErrorReply("worker " + address + " cannot use jar " + j.name() + ": " + e.getMessage());
+        }
+    }
+
+    /** Asks the scheduler for a class of {@code clientId}; blocks the calling task's thread, bounded. */
+    private byte[] fetchClass(String clientId, String className) {
+        Connection s = scheduler;
+        if (s == null || closing) {
+            return null;
+        }
+        try {
+            Message reply = s.request(new Message.ClassRequest(clientId, className))
+                    .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            if (reply instanceof Message.ClassBytes cb) {
+                return cb.bytes();
+            }
+            LOG.log(Level.DEBUG, "no class " + className + " from client " + clientId + ": " + reply);
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "fetching class " + className + " from client " + clientId + " failed: " + e);
+            return null;
+        }
+    }
+
     private void handle(List<Object> batch) {
         if (closing) {
             return;
@@ -445,11 +530,25 @@ public final class WorkerServer implements AutoCloseable {
     private void slotLoop() {
         try {
             while (!closing) {
-                execute(runnable.take());
+                if (execute(runnable.take())) {
+                    return; // its task seceded, and the slot went to a thread started then
+                }
             }
         } catch (InterruptedException e) {
             // closing
+        } finally {
+            slots.remove(Thread.currentThread());
         }
+    }
+
+    private void startSlot() {
+        if (closing) {
+            return;
+        }
+        Thread t = Thread.ofPlatform().name("dist-worker-slot-" + slotIds.getAndIncrement()).daemon(true)
+                .unstarted(this::slotLoop);
+        slots.add(t);
+        t.start();
     }
 
     private void flush(List<Message> toScheduler) {
@@ -474,9 +573,16 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
-    private void execute(WorkerInstruction.Execute ex) {
+    /** Runs one task; true when it seceded on the way (its thread then leaves the pool). */
+    private boolean execute(WorkerInstruction.Execute ex) {
         long start = System.nanoTime();
         Object result;
+        ClassLoader loader = code.forClient(ex.clientId());
+        TaskContext ctx = new TaskContext(host, ex.key(), loader);
+        Thread self = Thread.currentThread();
+        ClassLoader before = self.getContextClassLoader();
+        self.setContextClassLoader(loader);
+        TaskContext.enter(ctx);
         try {
             Map<String, Object> deps = new HashMap<>();
             for (String dep : ex.dependencies()) {
@@ -486,7 +592,8 @@ public final class WorkerServer implements AutoCloseable {
                 }
                 deps.put(dep, e.value(serializer, loader));
             }
-            TaskCall call = RunCodec.decode(serializer, ex.run(), loader, deps::get, functions);
+            TaskCall call = RunCodec.decode(serializer, ex.run(), loader, deps::get,
+                    functions.computeIfAbsent(loader, l -> new RunCodec.FunctionCache()));
             Invokable fn = call.function();
             result = fn.invoke(call.args().toArray());
         } catch (Throwable t) {
@@ -495,7 +602,10 @@ public final class WorkerServer implements AutoCloseable {
                 throw vme;
             }
             events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(t), summary(t), start, stop));
-            return;
+            return ctx.hasSeceded();
+        } finally {
+            TaskContext.leave();
+            self.setContextClassLoader(before);
         }
         long stop = System.nanoTime();
         byte[] bytes;
@@ -504,12 +614,13 @@ public final class WorkerServer implements AutoCloseable {
         } catch (RuntimeException e) {
             events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(e),
                     "the result of " + ex.key() + " cannot be sent: " + summary(e), start, stop));
-            return;
+            return ctx.hasSeceded();
         }
         data.putComputed(ex.key(), result, bytes);
         byte[] inline = bytes.length <= options.inlineResultLimit() ? bytes : null;
         String type = result == null ? "null" : result.getClass().getName();
         events.submit(new WorkerEvent.ExecuteDone(ex.key(), bytes.length, type, start, stop, inline));
+        return ctx.hasSeceded();
     }
 
     private static String summary(Throwable t) {
@@ -600,6 +711,14 @@ public final class WorkerServer implements AutoCloseable {
             c.close();
         }
         slots.forEach(Thread::interrupt);
+        for (AutoCloseable c : shared.values()) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.log(Level.DEBUG, "closing a shared object of worker " + address + ": " + e);
+            }
+        }
+        shared.clear();
         data.clear();
         closed.countDown();
     }
