@@ -21,6 +21,10 @@ public final class WorkerCommand {
               --nprocs N           start N worker processes (default 1)
               --name NAME          a name for this worker (restrictions, dashboards)
               --host HOST          interface to listen on for peers, also the address others use
+                                   (0.0.0.0 listens on every interface; then give --contact-address)
+              --contact-address A  the address the scheduler and peers should use, HOST or HOST:PORT,
+                                   when it differs from --host (NAT, containers, several interfaces);
+                                   host names work wherever addresses do
               --port PORT          port for peers (default 0: any free port)
               --memory-limit SIZE  e.g. 4GB (default: none)
               --resources SPEC     abstract resources offered, e.g. "GPU=2" or "GPU=2,MEM=8"; a task
@@ -37,7 +41,7 @@ public final class WorkerCommand {
             InterruptedException {
         CliArgs a = CliArgs.parse(args,
                 Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
-                        "--resources"),
+                        "--resources", "--contact-address"),
                 Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent"));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -55,6 +59,11 @@ public final class WorkerCommand {
         long memoryLimit = a.getBytes("--memory-limit", 0);
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
         String host = a.get("--host", defaultHost(scheduler));
+        String contact = contactAddress(a.get("--contact-address", null));
+        if (contact == null && (host.equals("0.0.0.0") || host.equals("::"))) {
+            throw new UsageException("--host " + host + " listens everywhere but is no address others can use;"
+                    + " add --contact-address HOST (this machine's address or name as the others see it)");
+        }
         java.util.Map<String, Double> resources = parseResources(a.get("--resources", ""));
         if (a.flag("--die-with-parent")) {
             ChildJvm.dieWithParent();
@@ -77,7 +86,7 @@ public final class WorkerCommand {
         WorkerServer w;
         try {
             w = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,
-                    8 * 1024, comm), resources);
+                    8 * 1024, comm, contact), resources);
         } catch (IOException e) {
             err.println("worker: " + e.getMessage());
             return 1;
@@ -114,6 +123,27 @@ public final class WorkerCommand {
             m.put(name, amount);
         }
         return m;
+    }
+
+    /** Checks a --contact-address value: HOST, HOST:PORT or [IPv6]:PORT; null stays null. */
+    static String contactAddress(String text) throws UsageException {
+        if (text == null) {
+            return null;
+        }
+        String t = text.strip();
+        if (t.startsWith("tcp://")) {
+            t = t.substring(6);
+        }
+        int colon = t.lastIndexOf(':');
+        boolean withPort = colon > 0 && (t.startsWith("[") ? t.charAt(colon - 1) == ']' : t.indexOf(':') == colon);
+        if (t.isEmpty() || t.startsWith(":") || t.contains("/") || t.contains(" ")) {
+            throw new UsageException("--contact-address must be HOST or HOST:PORT, e.g. 10.0.0.5 or "
+                    + "node7.example.org:9000, got '" + text + "'");
+        }
+        if (withPort) {
+            CliArgs.hostPort("--contact-address", t);
+        }
+        return t;
     }
 
     private static String defaultHost(String scheduler) {

@@ -54,13 +54,27 @@ public final class WorkerServer implements AutoCloseable {
      * @param nthreads         task slots
      * @param name             a name for people and restrictions; null: the address
      * @param memoryLimit      bytes, reported to the scheduler (0: none)
+     * @param contactAddress   the address peers and the scheduler should use, "host" or "host:port",
+     *                         when it differs from where the worker listens (NAT, containers,
+     *                         listening on 0.0.0.0); null: {@code host} and the listening port
      */
     public record Options(String schedulerAddress, String host, int port, int nthreads, String name,
-                          long memoryLimit, int inlineResultLimit, CommConfig comm) {
+                          long memoryLimit, int inlineResultLimit, CommConfig comm, String contactAddress) {
         public Options {
             if (nthreads < 1) {
                 throw new IllegalArgumentException("nthreads must be at least 1, got " + nthreads);
             }
+            if (contactAddress != null && (contactAddress.isBlank() || contactAddress.startsWith(":")
+                    || contactAddress.endsWith(":"))) {
+                throw new IllegalArgumentException("contactAddress must be HOST or HOST:PORT, got '"
+                        + contactAddress + "'");
+            }
+        }
+
+        /** Options whose advertised address is {@code host} and the listening port. */
+        public Options(String schedulerAddress, String host, int port, int nthreads, String name,
+                       long memoryLimit, int inlineResultLimit, CommConfig comm) {
+            this(schedulerAddress, host, port, nthreads, name, memoryLimit, inlineResultLimit, comm, null);
         }
 
         public static Options of(String schedulerAddress, int nthreads) {
@@ -137,11 +151,31 @@ public final class WorkerServer implements AutoCloseable {
                 ? Thread.currentThread().getContextClassLoader() : WorkerServer.class.getClassLoader();
         this.code = new CodeLoaders(loader, this::fetchClass);
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
-        this.address = options.host() + ":" + server.port();
+        this.address = advertised(options, server.port());
         for (int i = 0; i < options.nthreads(); i++) {
             slots.add(Thread.ofPlatform().name("dist-worker-slot-" + slotIds.getAndIncrement()).daemon(true)
                     .unstarted(this::slotLoop));
         }
+    }
+
+    /** The address others use: the contact address (with the listening port when it names none), else host:port. */
+    static String advertised(Options options, int listeningPort) {
+        String c = options.contactAddress();
+        if (c == null) {
+            return options.host() + ":" + listeningPort;
+        }
+        if (c.startsWith("tcp://")) {
+            c = c.substring(6);
+        }
+        if (c.startsWith("[")) {
+            return c.contains("]:") ? c : c + ":" + listeningPort;
+        }
+        int colon = c.indexOf(':');
+        if (colon < 0) {
+            return c + ":" + listeningPort;
+        }
+        // a bare IPv6 literal has several colons and no port
+        return colon == c.lastIndexOf(':') ? c : "[" + c + "]:" + listeningPort;
     }
 
     /** Starts a worker, registers it with the scheduler and returns once the scheduler accepted it. */
