@@ -21,6 +21,7 @@ public final class Main {
               scheduler [--host H] [--port P]      run the scheduler
               worker HOST:PORT [--nthreads N] ...  run a worker (under a nanny unless --no-nanny)
               nanny HOST:PORT [worker options]     run a nanny that starts and restarts one worker
+              ssh HOST [HOST...] [--hostfile F]    a scheduler on the first host, workers on the rest, over ssh
             'java -jar dist.jar ROLE --help' lists a role's options.
             """;
 
@@ -43,11 +44,12 @@ public final class Main {
                 case "scheduler" -> SchedulerCommand.run(rest, out, err);
                 case "worker" -> WorkerCommand.run(rest, out, err);
                 case "nanny" -> dist.cli.NannyCommand.run(rest, out, err);
-                default -> throw new UsageException("unknown role '" + args[0] + "'; expected scheduler, worker or nanny");
+                case "ssh" -> dist.cli.SshCommand.run(rest, out, err);
+                default -> throw new UsageException("unknown role '" + args[0] + "'; expected scheduler, worker, nanny or ssh");
             };
         } catch (UsageException e) {
             err.println("dist " + args[0] + ": " + e.getMessage());
-            err.println("run 'java -jar dist.jar " + (args[0].matches("scheduler|worker|nanny") ? args[0] + " " : "")
+            err.println("run 'java -jar dist.jar " + (args[0].matches("scheduler|worker|nanny|ssh") ? args[0] + " " : "")
                     + "--help' for usage");
             return 2;
         } catch (Exception e) {

@@ -1,0 +1,299 @@
+package dist.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * {@code dist ssh HOST...}: a cluster over SSH, as dask's {@code dask-ssh}: a scheduler on the
+ * first host, a worker under a nanny on each of the others (on every host when only one is
+ * given), their output relayed here with the host as prefix. Ctrl-C (or SIGTERM) stops every
+ * remote process: each carries a marker argument unique to this cluster, and each host is told
+ * to kill what carries it, since closing an SSH session without a terminal leaves its command
+ * running.
+ *
+ * <pre>
+ * java -jar dist.jar ssh node1 node2 node3 --nthreads 4
+ * java -jar dist.jar ssh --hostfile hosts.txt --java /opt/jdk21/bin/java --classpath /opt/dist/dist.jar
+ * </pre>
+ */
+public final class SshCommand {
+    static final String USAGE = """
+            usage: java -jar dist.jar ssh HOST [HOST...] [options]
+              starts a scheduler on the first host and a worker (under a nanny) on each of the
+              others over ssh; Ctrl-C stops them all. HOST is NAME or USER@NAME.
+              --hostfile FILE        hosts, one per line (blank lines and # comments ignored)
+              --scheduler-port P     the scheduler's port (default 8786)
+              --nthreads N           task slots per worker (default: the host's cores)
+              --nprocs N             worker processes per host (default 1)
+              --memory-limit SIZE    per worker, e.g. 4GB
+              --java PATH            java on the remote hosts (default: this java's path)
+              --classpath CP         class path on the remote hosts (default: this class path)
+              --jvm-options "OPTS"   JVM options for the remote scheduler and workers, e.g. "-Xmx2g"
+              --ssh-username USER    log in as USER where HOST names none
+              --ssh-port P           sshd's port on the hosts (default 22)
+              --ssh-private-key FILE the key to log in with
+              --ssh-options "OPTS"   more options for ssh, e.g. "-o StrictHostKeyChecking=accept-new"
+              --startup-timeout S    seconds to wait for the scheduler to start (default 60)
+            """;
+    /** The system property that marks every remote process of one cluster. */
+    static final String MARKER = "dist-ssh-cluster";
+
+    private SshCommand() {
+    }
+
+    /** A host to start a role on: how ssh reaches it and the name the cluster uses for it. */
+    record Target(String login, String host) {
+        static Target parse(String text) throws UsageException {
+            String t = text.strip();
+            int at = t.lastIndexOf('@');
+            String host = at >= 0 ? t.substring(at + 1) : t;
+            if (host.isEmpty() || t.startsWith("-") || host.contains(" ") || host.contains("/")
+                    || (host.contains(":") && !host.startsWith("["))) {
+                throw new UsageException("'" + text + "' is no host: give NAME or USER@NAME (ssh's port goes in"
+                        + " --ssh-port)");
+            }
+            return new Target(t, host);
+        }
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
+            InterruptedException {
+        CliArgs a = CliArgs.parse(args,
+                Set.of("--hostfile", "--scheduler-port", "--nthreads", "--nprocs", "--memory-limit", "--java",
+                        "--classpath", "--jvm-options", "--ssh-username", "--ssh-port", "--ssh-private-key",
+                        "--ssh-options", "--startup-timeout"),
+                Set.of("--help"));
+        if (a.flag("--help")) {
+            out.print(USAGE);
+            return 0;
+        }
+        List<Target> hosts = new ArrayList<>();
+        for (String h : a.positional()) {
+            hosts.add(Target.parse(h));
+        }
+        String hostfile = a.get("--hostfile", null);
+        if (hostfile != null) {
+            hosts.addAll(readHostfile(Path.of(hostfile)));
+        }
+        if (hosts.isEmpty()) {
+            throw new UsageException("ssh needs at least one host: 'ssh HOST [HOST...]' or '--hostfile FILE'");
+        }
+        int port = a.getInt("--scheduler-port", 8786, 1, 65535);
+        int startup = a.getInt("--startup-timeout", 60, 1, 3600);
+        List<String> workerOpts = new ArrayList<>();
+        if (a.get("--nthreads", null) != null) {
+            workerOpts.addAll(List.of("--nthreads", String.valueOf(a.getInt("--nthreads", 1, 1, 4096))));
+        }
+        if (a.get("--nprocs", null) != null) {
+            workerOpts.addAll(List.of("--nprocs", String.valueOf(a.getInt("--nprocs", 1, 1, 1024))));
+        }
+        if (a.get("--memory-limit", null) != null) {
+            a.getBytes("--memory-limit", 0);
+            workerOpts.addAll(List.of("--memory-limit", a.get("--memory-limit", null)));
+        }
+        String java = a.get("--java", ProcessHandle.current().info().command().orElse("java"));
+        String classpath = a.get("--classpath", absoluteClassPath());
+        String jvmOpts = a.get("--jvm-options", "").strip();
+        List<String> ssh = sshCommand(a);
+
+        String marker = UUID.randomUUID().toString();
+        Cluster cluster = new Cluster(ssh, marker, out, err);
+        Thread hook = new Thread(cluster::stop, "dist-ssh-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        Target first = hosts.get(0);
+        String scheduler = first.host() + ":" + port;
+        List<String> base = new ArrayList<>();
+        base.add(java);
+        base.add("-D" + MARKER + "=" + marker);
+        if (!jvmOpts.isEmpty()) {
+            base.addAll(List.of(jvmOpts.split("\\s+")));
+        }
+        base.addAll(List.of("-cp", classpath, "dist.Main"));
+
+        out.println("cluster " + marker + ": scheduler on " + first.host() + ", workers on "
+                + (hosts.size() == 1 ? first.host() : hosts.subList(1, hosts.size()).stream().map(Target::host).toList()));
+        CountDownLatch up = new CountDownLatch(1);
+        List<String> sched = new ArrayList<>(base);
+        sched.addAll(List.of("scheduler", "--host", first.host(), "--port", String.valueOf(port)));
+        cluster.start(first, "scheduler", sched, line -> {
+            if (line.startsWith("scheduler at:")) {
+                up.countDown();
+            }
+        });
+        if (!up.await(startup, TimeUnit.SECONDS)) {
+            err.println("ssh: the scheduler on " + first.host() + " did not start within " + startup
+                    + " s (--startup-timeout); stopping");
+            cluster.stop();
+            return 1;
+        }
+        for (Target w : hosts.size() == 1 ? hosts : hosts.subList(1, hosts.size())) {
+            List<String> cmd = new ArrayList<>(base);
+            cmd.addAll(List.of("worker", scheduler, "--host", w.host(), "--name", w.host()));
+            cmd.addAll(workerOpts);
+            cluster.start(w, "worker", cmd, line -> { });
+        }
+        out.println("scheduler at: " + scheduler);
+        out.flush();
+        cluster.awaitAllEnded();
+        cluster.stop();
+        return 0;
+    }
+
+    static List<Target> readHostfile(Path file) throws UsageException {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UsageException("cannot read --hostfile " + file + ": " + e.getMessage());
+        }
+        List<Target> hosts = new ArrayList<>();
+        for (String line : lines) {
+            int hash = line.indexOf('#');
+            String t = (hash >= 0 ? line.substring(0, hash) : line).strip();
+            if (!t.isEmpty()) {
+                hosts.add(Target.parse(t.split("\\s+")[0]));
+            }
+        }
+        return hosts;
+    }
+
+    private static List<String> sshCommand(CliArgs a) throws UsageException {
+        List<String> ssh = new ArrayList<>(List.of("ssh", "-o", "BatchMode=yes"));
+        if (a.get("--ssh-port", null) != null) {
+            ssh.addAll(List.of("-p", String.valueOf(a.getInt("--ssh-port", 22, 1, 65535))));
+        }
+        if (a.get("--ssh-username", null) != null) {
+            ssh.addAll(List.of("-l", a.get("--ssh-username", null)));
+        }
+        String key = a.get("--ssh-private-key", null);
+        if (key != null) {
+            if (!Files.isReadable(Path.of(key))) {
+                throw new UsageException("--ssh-private-key " + key + " is not a readable file");
+            }
+            ssh.addAll(List.of("-i", key));
+        }
+        String more = a.get("--ssh-options", "").strip();
+        if (!more.isEmpty()) {
+            ssh.addAll(List.of(more.split("\\s+")));
+        }
+        return ssh;
+    }
+
+    private static String absoluteClassPath() {
+        List<String> parts = new ArrayList<>();
+        for (String p : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            if (!p.isEmpty()) {
+                parts.add(Path.of(p).toAbsolutePath().toString());
+            }
+        }
+        return String.join(java.io.File.pathSeparator, parts);
+    }
+
+    /** Quotes one word for the remote POSIX shell. */
+    static String quote(String word) {
+        return word.matches("[A-Za-z0-9_./:=@%+,-]+") ? word : "'" + word.replace("'", "'\\''") + "'";
+    }
+
+    /** The remote processes of one cluster and how to stop them. */
+    static final class Cluster {
+        private final List<String> ssh;
+        private final String marker;
+        private final PrintStream out;
+        private final PrintStream err;
+        private final List<Process> sessions = new CopyOnWriteArrayList<>();
+        private final List<Target> targets = new CopyOnWriteArrayList<>();
+        private final AtomicBoolean stopped = new AtomicBoolean();
+
+        Cluster(List<String> ssh, String marker, PrintStream out, PrintStream err) {
+            this.ssh = ssh;
+            this.marker = marker;
+            this.out = out;
+            this.err = err;
+        }
+
+        void start(Target t, String role, List<String> remote, Consumer<String> onLine) throws IOException {
+            List<String> cmd = new ArrayList<>(ssh);
+            cmd.add(t.login());
+            // exec: the remote shell becomes java, so nothing else is left behind on the host
+            cmd.add("exec " + String.join(" ", remote.stream().map(SshCommand::quote).toList()));
+            if (!targets.contains(t)) {
+                targets.add(t);
+            }
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            sessions.add(p);
+            String prefix = "[" + t.host() + " " + role + "] ";
+            Thread.ofVirtual().start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        out.println(prefix + line);
+                        out.flush();
+                        onLine.accept(line);
+                    }
+                } catch (IOException e) {
+                    // the session ended
+                }
+                if (!stopped.get()) {
+                    p.onExit().thenAccept(x -> err.println(prefix + "ssh session ended with exit code "
+                            + x.exitValue()));
+                }
+            });
+        }
+
+        void awaitAllEnded() throws InterruptedException {
+            for (Process p : sessions) {
+                p.waitFor();
+            }
+        }
+
+        /** Kills every process of this cluster on every host (TERM, then KILL after 5 s), then the sessions. */
+        void stop() {
+            if (!stopped.compareAndSet(false, true)) {
+                return;
+            }
+            // "[x]yz" matches "xyz" but not the pkill command line that carries the pattern itself
+            String pattern = "-D" + MARKER + "=[" + marker.charAt(0) + "]" + marker.substring(1);
+            String script = "pkill -TERM -f -- " + quote(pattern) + "; for i in 1 2 3 4 5 6 7 8 9 10; do"
+                    + " pgrep -f -- " + quote(pattern) + " >/dev/null || exit 0; sleep 0.5; done;"
+                    + " pkill -KILL -f -- " + quote(pattern) + "; exit 0";
+            List<Process> killers = new ArrayList<>();
+            for (Target t : targets) {
+                List<String> cmd = new ArrayList<>(ssh);
+                cmd.addAll(List.of(t.login(), script));
+                try {
+                    killers.add(new ProcessBuilder(cmd).redirectErrorStream(true)
+                            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+                } catch (IOException e) {
+                    err.println("ssh: cannot reach " + t.host() + " to stop its processes: " + e.getMessage());
+                }
+            }
+            for (Process k : killers) {
+                try {
+                    if (!k.waitFor(20, TimeUnit.SECONDS)) {
+                        k.destroyForcibly();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            sessions.forEach(Process::destroy);
+            out.println("cluster " + marker + " stopped");
+            out.flush();
+        }
+    }
+}
