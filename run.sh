@@ -88,6 +88,10 @@ case "$cmd" in
     cp=$(test_classpath)
     exec "$JAVA" -cp "$cp" dist.bench.ClusterBench "$@"
     ;;
+  sim)
+    cp=$(test_classpath)
+    exec "$JAVA" -Xmx4g -cp "$cp" dist.sim.SchedulerSim "$@"
+    ;;
   soak) exec "$0" test -Dtest.excludedGroups= -Dgroups=slow "$@" ;;
   demo) ensure_jar; "$JAVA" -cp target/dist.jar dist.examples.Quickstart; exec "$JAVA" -cp target/dist.jar dist.examples.PreemptibleWorkers "$@" ;;
   compare) ensure_jar; exec bash "$ROOT/src/compare/compare.sh" "$@" ;;
@@ -101,6 +105,7 @@ usage: ./run.sh COMMAND [ARGS]
   build                build target/dist.jar
   bench [JMH ARGS]     run the JMH benchmarks in bench/
   bench-cluster        latency, throughput, chain and tree figures of a local cluster
+  sim [--workers N --tasks N]   the scheduler state machine driven by simulated workers (no sockets)
   compare              run the same workloads on dask.distributed and dist, side by side
   scheduler|worker|nanny ARGS   run a role, as 'java -jar target/dist.jar ROLE ARGS'
 JDK in use: $JAVA_HOME

@@ -1,0 +1,338 @@
+package dist.sim;
+
+import dist.protocol.Message;
+import dist.protocol.TaskSpec;
+import dist.scheduler.Outgoing;
+import dist.scheduler.SchedulerConfig;
+import dist.scheduler.SchedulerEvent;
+import dist.scheduler.SchedulerState;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+
+/**
+ * The scheduler's state machine driven by simulated workers and a simulated clock, no sockets:
+ * how many placement decisions per second one scheduler thread makes, how much heap a million
+ * tasks take, and how long a large cluster needs to finish them.
+ *
+ * <p>The graph: {@code tasks} tasks in all, groups of {@code fanIn} independent leaves each feeding
+ * one sum task (so a 100:1 tree over a million tasks has 990,100 leaves and 9,900 sums). The client
+ * wants only the sums. Each worker runs {@code threads} tasks at once, each for its simulated
+ * duration (the mean, +-50%), fetches inputs it lacks for a simulated {@code fetchMicros} each,
+ * heart-beats every 500 ms, and answers steal requests for tasks not yet started.
+ *
+ * <pre>
+ * ./run.sh sim                      (1,000 workers, 1,000,000 tasks)
+ * ./run.sh sim --workers 50 --tasks 20000
+ * </pre>
+ */
+public final class SchedulerSim {
+
+    /** What to simulate. */
+    public record Params(int workers, int threads, int tasks, int fanIn, long meanTaskMicros, long fetchMicros,
+                         int batch, long seed) {
+        public static Params of(int workers, int tasks) {
+            return new Params(workers, 2, tasks, 100, 10_000, 200, 10_000, 42);
+        }
+    }
+
+    /**
+     * What happened.
+     *
+     * @param placements       ComputeTask messages the scheduler sent (each a placement decision)
+     * @param finished         TaskFinished reports fed back
+     * @param distinctFinished tasks that finished at least once
+     * @param sumsInMemory     sums the client was told about
+     * @param expectedSums     sums in the graph
+     * @param schedulerNanos   real time spent inside {@code SchedulerState.handle}
+     * @param wallNanos        real time of the whole run, simulated workers included
+     * @param simulatedNanos   simulated time until the last sum was in memory
+     * @param heapAfterSubmit  heap used after GC once every task was submitted, minus the heap before
+     * @param events           events handled
+     * @param tasksLeft        tasks the scheduler still knew at the end (the client released everything)
+     */
+    public record Result(long placements, long finished, long distinctFinished, long sumsInMemory, long expectedSums,
+                         long schedulerNanos, long wallNanos, long simulatedNanos, long heapAfterSubmit, long events,
+                         int tasksLeft) {
+        public double placementsPerSecond() {
+            return placements * 1e9 / Math.max(1, schedulerNanos);
+        }
+
+        public double eventsPerSecond() {
+            return events * 1e9 / Math.max(1, schedulerNanos);
+        }
+    }
+
+    private static final long HEARTBEAT_NANOS = 500_000_000L;
+    private static final String CLIENT = "client-sim";
+
+    private final Params p;
+    private final SchedulerState s;
+    private final SplittableRandom random;
+    private final SimWorker[] workers;
+    private final Map<String, SimWorker> byAddress = new HashMap<>();
+    /** Completions by simulated time. */
+    private final PriorityQueue<Completion> completions = new PriorityQueue<>();
+    private final HashMap<String, Integer> finishedCount = new HashMap<>();
+    private long now = 1;
+    private long placements;
+    private long finished;
+    private long sums;
+    private long schedulerNanos;
+    private long events;
+    private long lastSumAt;
+    private long seq;
+
+    private record Completion(long at, long seq, SimWorker worker, String key, long start)
+            implements Comparable<Completion> {
+        @Override
+        public int compareTo(Completion o) {
+            int c = Long.compare(at, o.at);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+    }
+
+    /** A worker: a queue of placed tasks, {@code threads} of them running, the keys it holds. */
+    private static final class SimWorker {
+        final String address;
+        final LinkedHashSet<String> queue = new LinkedHashSet<>();
+        final HashMap<String, Integer> missingInputs = new HashMap<>();
+        final java.util.HashSet<String> held = new java.util.HashSet<>();
+        int running;
+
+        SimWorker(String address) {
+            this.address = address;
+        }
+    }
+
+    private SchedulerSim(Params p) {
+        this.p = p;
+        this.s = new SchedulerState(new SchedulerConfig(Duration.ofSeconds(3), 500, 3, 8192, "sim"));
+        this.random = new SplittableRandom(p.seed());
+        this.workers = new SimWorker[p.workers()];
+    }
+
+    /** Runs one simulation to the end (every sum in memory, or no work left to do). */
+    public static Result run(Params p) {
+        return new SchedulerSim(p).simulate();
+    }
+
+    private List<Outgoing> handle(SchedulerEvent e) {
+        long t0 = System.nanoTime();
+        List<Outgoing> out = s.handle(e, now);
+        schedulerNanos += System.nanoTime() - t0;
+        events++;
+        return out;
+    }
+
+    private Result simulate() {
+        long wall0 = System.nanoTime();
+        long heapBefore = heapAfterGc();
+        for (int i = 0; i < p.workers(); i++) {
+            String addr = "10.1." + (i / 250) + "." + (i % 250) + ":9000";
+            workers[i] = new SimWorker(addr);
+            byAddress.put(addr, workers[i]);
+            dispatch(handle(new SchedulerEvent.FromWorker(addr,
+                    new Message.RegisterWorker(addr, "w" + i, p.threads(), 4L << 30, 1000 + i, Map.of()), 1)));
+        }
+        dispatch(handle(new SchedulerEvent.FromClient(CLIENT, new Message.RegisterClient(CLIENT), 1)));
+        long expectedSums = submitGraph();
+        long heapAfterSubmit = heapAfterGc() - heapBefore;
+        long nextBeat = now + HEARTBEAT_NANOS;
+        while (sums < expectedSums) {
+            Completion c = completions.peek();
+            if (c == null || c.at() > nextBeat) {
+                if (c == null && nothingQueued()) {
+                    break; // stuck: the result says how far it got
+                }
+                now = Math.max(now, nextBeat);
+                heartbeats();
+                nextBeat += HEARTBEAT_NANOS;
+                continue;
+            }
+            completions.poll();
+            now = Math.max(now, c.at());
+            complete(c);
+        }
+        long simulated = lastSumAt;
+        // the client lets go of its futures, as a finished program does
+        List<String> wanted = new ArrayList<>();
+        for (int g = 0; g < expectedSums; g++) {
+            wanted.add("sum-" + g);
+        }
+        dispatch(handle(new SchedulerEvent.FromClient(CLIENT, new Message.ReleaseKeys(CLIENT, wanted), 0)));
+        return new Result(placements, finished, finishedCount.size(), sums, expectedSums, schedulerNanos,
+                System.nanoTime() - wall0, simulated, heapAfterSubmit, events, s.taskCount());
+    }
+
+    private boolean nothingQueued() {
+        for (SimWorker w : workers) {
+            if (!w.queue.isEmpty() || w.running > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Sends the graph in batches as a client would; returns the number of sums. */
+    private long submitGraph() {
+        int groups = (p.tasks() + p.fanIn()) / (p.fanIn() + 1);
+        int leaves = p.tasks() - groups;
+        List<TaskSpec> batch = new ArrayList<>();
+        List<String> wanted = new ArrayList<>();
+        int leaf = 0;
+        for (int g = 0; g < groups; g++) {
+            int n = g == groups - 1 ? leaves - leaf : Math.min(p.fanIn(), leaves - leaf);
+            List<String> deps = new ArrayList<>(n);
+            for (int i = 0; i < n; i++, leaf++) {
+                String key = "inc-" + leaf;
+                batch.add(new TaskSpec(key, runBytes(leaf), List.of(), 0, null));
+                deps.add(key);
+            }
+            String sum = "sum-" + g;
+            batch.add(new TaskSpec(sum, runBytes(-g - 1), List.copyOf(deps), 0, null));
+            wanted.add(sum);
+            if (batch.size() >= p.batch() || g == groups - 1) {
+                dispatch(handle(new SchedulerEvent.FromClient(CLIENT,
+                        new Message.UpdateGraph(CLIENT, batch, wanted), 0)));
+                batch = new ArrayList<>();
+                wanted = new ArrayList<>();
+            }
+        }
+        return groups;
+    }
+
+    /** A distinct small payload per task, as the encoded function call with its argument would be. */
+    private static byte[] runBytes(int i) {
+        byte[] b = new byte[24];
+        for (int k = 0; k < 4; k++) {
+            b[20 + k] = (byte) (i >>> (8 * k));
+        }
+        return b;
+    }
+
+    private void heartbeats() {
+        for (SimWorker w : workers) {
+            dispatch(handle(new SchedulerEvent.FromWorker(w.address,
+                    new Message.Heartbeat(w.held.size() * 8L, w.running, w.queue.size(), w.held.size()), 0)));
+        }
+        dispatch(handle(new SchedulerEvent.Tick()));
+    }
+
+    private void complete(Completion c) {
+        SimWorker w = c.worker();
+        w.running--;
+        w.held.add(c.key());
+        finished++;
+        finishedCount.merge(c.key(), 1, Integer::sum);
+        dispatch(handle(new SchedulerEvent.FromWorker(w.address,
+                new Message.TaskFinished(c.key(), 8, "Long", c.start(), now, null), 0)));
+        startNext(w);
+    }
+
+    private void startNext(SimWorker w) {
+        while (w.running < p.threads() && !w.queue.isEmpty()) {
+            var it = w.queue.iterator();
+            String key = it.next();
+            it.remove();
+            long fetch = (long) w.missingInputs.getOrDefault(key, 0) * p.fetchMicros() * 1000;
+            w.missingInputs.remove(key);
+            long mean = p.meanTaskMicros() * 1000;
+            long duration = mean / 2 + random.nextLong(mean + 1);
+            w.running++;
+            completions.add(new Completion(now + fetch + duration, seq++, w, key, now + fetch));
+        }
+    }
+
+    private void dispatch(List<Outgoing> out) {
+        for (Outgoing o : out) {
+            SimWorker w = byAddress.get(o.to());
+            switch (o.message()) {
+                case Message.ComputeTask t -> {
+                    placements++;
+                    int missing = 0;
+                    for (String dep : t.whoHas().keySet()) {
+                        if (!w.held.contains(dep)) {
+                            missing++;
+                            w.held.add(dep); // fetched before it runs
+                        }
+                    }
+                    if (missing > 0) {
+                        w.missingInputs.put(t.key(), missing);
+                    }
+                    w.queue.add(t.key());
+                    startNext(w);
+                }
+                case Message.FreeKeys f -> {
+                    for (String k : f.keys()) {
+                        w.queue.remove(k);
+                        w.held.remove(k);
+                    }
+                }
+                case Message.StealRequest r -> {
+                    boolean given = w.queue.remove(r.key());
+                    dispatch(handle(new SchedulerEvent.FromWorker(w.address,
+                            new Message.StealResponse(r.key(), given), 0)));
+                }
+                case Message.KeyInMemory k -> {
+                    if (k.key().startsWith("sum-")) {
+                        sums++;
+                        lastSumAt = now;
+                    }
+                }
+                default -> {
+                    // acknowledgements and other replies need no answer here
+                }
+            }
+        }
+    }
+
+    private static long heapAfterGc() {
+        var mem = ManagementFactory.getMemoryMXBean();
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return mem.getHeapMemoryUsage().getUsed();
+    }
+
+    public static void main(String[] args) {
+        int workers = 1000;
+        int tasks = 1_000_000;
+        int threads = 2;
+        long meanMicros = 10_000;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--workers" -> workers = Integer.parseInt(args[i + 1]);
+                case "--tasks" -> tasks = Integer.parseInt(args[i + 1]);
+                case "--threads" -> threads = Integer.parseInt(args[i + 1]);
+                case "--task-micros" -> meanMicros = Long.parseLong(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + "; expected --workers N, --tasks N, --threads N, --task-micros N");
+            }
+        }
+        Params p = new Params(workers, threads, tasks, 100, meanMicros, 200, 10_000, 42);
+        System.out.printf("simulating %,d workers x %d threads, %,d tasks (groups of %d leaves and a sum), "
+                + "tasks %d us +-50%%, input fetch %d us%n", p.workers(), p.threads(), p.tasks(), p.fanIn(),
+                p.meanTaskMicros(), p.fetchMicros());
+        Result r = run(p);
+        System.out.printf("finished:            %,d of %,d tasks (%,d reports), %,d of %,d sums in memory%n",
+                r.distinctFinished(), p.tasks(), r.finished(), r.sumsInMemory(), r.expectedSums());
+        System.out.printf("placements:          %,d ComputeTask decisions, %,.0f per second of scheduler time%n",
+                r.placements(), r.placementsPerSecond());
+        System.out.printf("events:              %,d handled, %,.0f per second%n", r.events(), r.eventsPerSecond());
+        System.out.printf("scheduler time:      %.2f s in SchedulerState.handle; whole run %.2f s real%n",
+                r.schedulerNanos() / 1e9, r.wallNanos() / 1e9);
+        System.out.printf("simulated time:      %.2f s to the last sum (ideal %.2f s: work / slots)%n",
+                r.simulatedNanos() / 1e9, (double) p.tasks() * p.meanTaskMicros() / 1e6 / (p.workers() * p.threads()));
+        System.out.printf("scheduler heap:      %,d MB after GC with every task submitted (%,d bytes per task)%n",
+                r.heapAfterSubmit() >> 20, r.heapAfterSubmit() / Math.max(1, p.tasks()));
+        System.out.printf("tasks left:          %,d after the client released its keys%n", r.tasksLeft());
+    }
+}
