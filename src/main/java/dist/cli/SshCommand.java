@@ -20,7 +20,8 @@ import java.util.function.Consumer;
 /**
  * {@code dist ssh HOST...}: a cluster over SSH, as dask's {@code dask-ssh}: a scheduler on the
  * first host, a worker under a nanny on each of the others (on every host when only one is
- * given), their output relayed here with the host as prefix. Ctrl-C (or SIGTERM) stops every
+ * given), their output relayed here with the host as prefix. They listen on every interface and
+ * advertise the host as given. Ctrl-C (or SIGTERM) stops every
  * remote process: each carries a marker argument unique to this cluster, and each host is told
  * to kill what carries it, since closing an SSH session without a terminal leaves its command
  * running.
@@ -128,7 +129,8 @@ public final class SshCommand {
                 + (hosts.size() == 1 ? first.host() : hosts.subList(1, hosts.size()).stream().map(Target::host).toList()));
         CountDownLatch up = new CountDownLatch(1);
         List<String> sched = new ArrayList<>(base);
-        sched.addAll(List.of("scheduler", "--host", first.host(), "--port", String.valueOf(port)));
+        // every interface: a host's own name may resolve to 127.0.1.1 there (Debian's /etc/hosts)
+        sched.addAll(List.of("scheduler", "--host", "0.0.0.0", "--port", String.valueOf(port)));
         cluster.start(first, "scheduler", sched, line -> {
             if (line.startsWith("scheduler at:")) {
                 up.countDown();
@@ -142,7 +144,8 @@ public final class SshCommand {
         }
         for (Target w : hosts.size() == 1 ? hosts : hosts.subList(1, hosts.size())) {
             List<String> cmd = new ArrayList<>(base);
-            cmd.addAll(List.of("worker", scheduler, "--host", w.host(), "--name", w.host()));
+            cmd.addAll(List.of("worker", scheduler, "--host", "0.0.0.0", "--contact-address", w.host(),
+                    "--name", w.host()));
             cmd.addAll(workerOpts);
             cluster.start(w, "worker", cmd, line -> { });
         }

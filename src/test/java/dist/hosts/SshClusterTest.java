@@ -105,6 +105,8 @@ class SshClusterTest {
         NetHosts.Proc q = net.java(net.host(3), List.of(), "dist.hosts.HostProgram", "dhost1:8790", "quickstart");
         assertEquals("-285", q.awaitPrefix("TOTAL", T), q.output() + "\n" + role.output());
         assertEquals("11", q.awaitPrefix("INC", T));
+        assertTrue(NetHosts.eventually(T, () -> role.output().contains("worker at: dhost2:")
+                && role.output().contains("worker at: dhost3:")), "workers advertise their host names: " + role.output());
         // scheduler, two nannies and their two workers
         assertTrue(NetHosts.eventually(T, () -> marked(marker).size() >= 3), role.output());
 
