@@ -225,6 +225,9 @@ public final class Client extends Submitter implements AutoCloseable {
         return this.<R>submitMany(options, fn, List.of(args)).get(0);
     }
 
+    /** Most tasks in one UpdateGraph message sent by {@code map}. */
+    static final int UPDATE_SLICE = 4096;
+
     <R> List<Future<R>> submitMany(Options options, Invokable fn, List<List<Object>> calls) {
         Objects.requireNonNull(fn, "function");
         ensureOpen();
@@ -269,9 +272,14 @@ public final class Client extends Submitter implements AutoCloseable {
             }
         }
         if (!fresh.isEmpty()) {
-            List<String> wanted = fresh.stream().map(TaskSpec::key).toList();
             recipes.add(fresh);
-            sendOrdered(new Message.UpdateGraph(id, fresh, wanted));
+        }
+        // in slices: the scheduler starts on the first while later ones are still being encoded and
+        // sent, and never holds one huge message (the tasks of a map do not depend on each other)
+        for (int from = 0; from < fresh.size(); from += UPDATE_SLICE) {
+            List<TaskSpec> slice = fresh.subList(from, Math.min(fresh.size(), from + UPDATE_SLICE));
+            List<String> wanted = slice.stream().map(TaskSpec::key).toList();
+            sendOrdered(new Message.UpdateGraph(id, List.copyOf(slice), wanted));
         }
         return futures;
     }
