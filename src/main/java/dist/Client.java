@@ -832,23 +832,8 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     private CompletableFuture<Message> getData(String worker, List<String> keysWanted, long deadline) {
-        CompletableFuture<Message> out = new CompletableFuture<>();
-        Thread.ofVirtual().name("dist-fetch-" + worker).start(() -> {
-            try {
-                Transport t = workerTransport(worker);
-                Duration timeout = Duration.ofNanos(Math.min(requestTimeout.toNanos(), Math.max(1, left(deadline))));
-                t.request(new Message.GetData(keysWanted), timeout).whenComplete((m, e) -> {
-                    if (e != null) {
-                        out.completeExceptionally(e);
-                    } else {
-                        out.complete(m);
-                    }
-                });
-            } catch (Throwable e) {
-                out.completeExceptionally(e);
-            }
-        });
-        return out;
+        Duration timeout = Duration.ofNanos(Math.min(requestTimeout.toNanos(), Math.max(1, left(deadline))));
+        return requestWorker(worker, new Message.GetData(keysWanted), timeout);
     }
 
     /** One connection per worker, opened on first use and reused. */
@@ -1293,10 +1278,15 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     CompletableFuture<Message> requestWorker(String worker, Message m) {
+        return requestWorker(worker, m, requestTimeout);
+    }
+
+    /** A request to a worker, made on a virtual thread (connecting may block); never on the caller. */
+    private CompletableFuture<Message> requestWorker(String worker, Message m, Duration timeout) {
         CompletableFuture<Message> out = new CompletableFuture<>();
         Thread.ofVirtual().name("dist-request-" + worker).start(() -> {
             try {
-                workerTransport(worker).request(m, requestTimeout).whenComplete((r, e) -> {
+                workerTransport(worker).request(m, timeout).whenComplete((r, e) -> {
                     if (e != null) {
                         out.completeExceptionally(e);
                     } else {
