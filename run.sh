@@ -137,7 +137,7 @@ usage: ./run.sh COMMAND [ARGS]
   sim [--workers N --tasks N]   the scheduler state machine driven by simulated workers (no sockets)
   compare              the same workloads on dask.distributed and dist, side by side
                        (for times a dask/dist above 1 means dist is faster; for rates, below 1)
-  scheduler|worker|nanny ARGS   run a role, as 'java -jar target/dist.jar ROLE ARGS'
+  scheduler|worker|nanny|ssh ARGS   run a role, as 'java -jar target/dist.jar ROLE ARGS'
 JDK in use: $JAVA_HOME
 USAGE
     ;;
