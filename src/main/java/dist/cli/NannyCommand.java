@@ -21,7 +21,7 @@ public final class NannyCommand {
               starts a worker process and keeps it alive: restarts it when it dies, stops it past
               --memory-limit, tells the scheduler why it died, restarts it on client.restart().
               worker options: --nthreads N, --name NAME, --host HOST, --port PORT, --memory-limit SIZE,
-                              --connect-timeout S   (see 'worker --help')
+                              --connect-timeout S, --local-directory DIR   (see 'worker --help')
               --worker-jvm-options "OPTS"   JVM options for the worker process, e.g. "-Xmx2g"
             """;
 
@@ -32,7 +32,7 @@ public final class NannyCommand {
             InterruptedException {
         CliArgs a = CliArgs.parse(args,
                 Set.of("--nthreads", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
-                        "--worker-jvm-options"),
+                        "--worker-jvm-options", "--local-directory"),
                 Set.of("--help", "--nanny", "--die-with-parent"));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -49,7 +49,8 @@ public final class NannyCommand {
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
         long memoryLimit = a.getBytes("--memory-limit", 0);
         List<String> workerArgs = new ArrayList<>();
-        for (String opt : List.of("--nthreads", "--name", "--host", "--port", "--connect-timeout")) {
+        for (String opt : List.of("--nthreads", "--name", "--host", "--port", "--connect-timeout",
+                "--local-directory")) {
             String v = a.get(opt, null);
             if (v != null) {
                 workerArgs.add(opt);
