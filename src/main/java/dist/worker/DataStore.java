@@ -120,6 +120,7 @@ public final class DataStore implements AutoCloseable {
     private long fileSeq;
     private Path dir;
     private boolean closed;
+    private boolean warnedFull;
 
     /** Keeps everything in memory. */
     public DataStore() {
@@ -141,16 +142,16 @@ public final class DataStore implements AutoCloseable {
     }
 
     /**
-     * Keeps a result computed here. Throws {@link SpillException} when older results had to go to disk
-     * and could not; the new result is then not kept.
+     * Keeps a result computed here. When older results must go to disk and cannot, it stays in memory
+     * up to the pause fraction; past that this throws {@link SpillException} and the result is not kept.
      */
     public void putComputed(String key, Object value, byte[] bytes) throws SpillException {
         put(key, new Entry(value, bytes, true), true);
     }
 
     /**
-     * Keeps bytes from elsewhere (a peer, a scatter). Throws {@link SpillException} when older results
-     * could not go to disk; these bytes are kept in memory all the same (a task may be waiting for them).
+     * Keeps bytes from elsewhere (a peer, a scatter). Throws as {@link #putComputed}, but keeps these
+     * bytes in memory all the same (a task may be waiting for them); the worker then pauses.
      */
     public void putBytes(String key, byte[] bytes) throws SpillException {
         put(key, new Entry(null, bytes, false), false);
@@ -168,11 +169,20 @@ public final class DataStore implements AutoCloseable {
                 try {
                     evictTo(policy.targetBytes());
                 } catch (SpillException ex) {
+                    if (fastBytes <= policy.pauseBytes()) {
+                        // the disk refused, but memory still has room: keep it there and say so once
+                        if (!warnedFull) {
+                            warnedFull = true;
+                            LOG.log(System.Logger.Level.WARNING, ex.getMessage() + "; keeping results in memory");
+                        }
+                        return;
+                    }
                     if (undoOnFailure && slots.get(key) == s) {
                         removeLocked(key);
                     }
                     throw ex;
                 }
+                warnedFull = false;
             }
         } finally {
             lock.unlock();
@@ -243,6 +253,9 @@ public final class DataStore implements AutoCloseable {
                 try {
                     files.write(f, s.mem.bytes);
                 } catch (IOException e) {
+                    if (dropWritten(goal)) {
+                        return; // results already on disk made the room
+                    }
                     try {
                         Files.deleteIfExists(f);
                     } catch (IOException ignored) {
@@ -260,6 +273,21 @@ public final class DataStore implements AutoCloseable {
             fastBytes -= s.size;
             diskOnlyBytes += s.size;
         }
+    }
+
+    /** Drops from memory results that have a file already, oldest first, until at most {@code goal}; true if reached. */
+    private boolean dropWritten(long goal) {
+        Iterator<Map.Entry<String, Slot>> it = fast.entrySet().iterator();
+        while (fastBytes > goal && it.hasNext()) {
+            Slot s = it.next().getValue();
+            if (s.file != null) {
+                s.mem = null;
+                it.remove();
+                fastBytes -= s.size;
+                diskOnlyBytes += s.size;
+            }
+        }
+        return fastBytes <= goal;
     }
 
     private Path directory() throws SpillException {

@@ -115,19 +115,22 @@ class DataStoreTest {
             }
         };
         try (DataStore store = new DataStore(SMALL, tmp, disk)) {
-            store.putComputed("a", null, block(1, 500));
+            store.putComputed("a", null, block(1, 400));
+            store.putComputed("e", null, block(5, 300)); // past the target but not the pause: kept in memory
+            assertEquals(700, store.memoryBytes());
+            assertEquals(0, store.spillCount());
             DataStore.SpillException e = assertThrows(DataStore.SpillException.class,
                     () -> store.putComputed("b", null, block(2, 500)));
             assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
             assertTrue(e.getMessage().contains(store.spillDirectory().toString()), e.getMessage());
             assertFalse(store.contains("b"), "a computed result that found no room is not kept");
-            assertArrayEquals(block(1, 500), store.get("a").bytes(), "what was there stays usable");
+            assertArrayEquals(block(1, 400), store.get("a").bytes(), "what was there stays usable");
             assertEquals(0, files(store.spillDirectory()), "the partial file is removed");
 
             // bytes from a peer are kept all the same: a task may be waiting for them
             assertThrows(DataStore.SpillException.class, () -> store.putBytes("c", block(3, 400)));
             assertTrue(store.contains("c"));
-            assertTrue(store.overPause(), "900 bytes in memory is past the pause fraction");
+            assertTrue(store.overPause(), "1100 bytes in memory is past the pause fraction");
 
             full.set(false); // space again: the next put spills as usual
             store.putComputed("d", null, block(4, 100));
