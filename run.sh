@@ -90,6 +90,7 @@ case "$cmd" in
     ;;
   soak) exec "$0" test -Dtest.excludedGroups= -Dgroups=slow "$@" ;;
   demo) ensure_jar; "$JAVA" -cp target/dist.jar dist.examples.Quickstart; exec "$JAVA" -cp target/dist.jar dist.examples.PreemptibleWorkers "$@" ;;
+  example) ensure_jar; exec "$JAVA" ${DIST_JAVA_OPTS:-} -cp target/dist.jar dist.examples.Examples "$@" ;;
   compare) ensure_jar; exec bash "$ROOT/src/compare/compare.sh" "$@" ;;
   scheduler|worker|nanny) role "$cmd" "$@" ;;
   java) ensure_jar; exec "$JAVA" "$@" ;;
@@ -97,6 +98,8 @@ case "$cmd" in
     cat <<USAGE
 usage: ./run.sh COMMAND [ARGS]
   demo                 start a local cluster and run the quickstart
+  example NAME [ARGS]  run an example program: wordcount [DIR], treereduction [N],
+                       preemptibleworkers [--sigkill], quickstart
   test                 run the test suite (what CI runs)
   build                build target/dist.jar
   bench [JMH ARGS]     run the JMH benchmarks in bench/
