@@ -54,7 +54,8 @@ final class TaskState {
         this.key = key;
         this.run = run;
         this.priority = priority;
-        this.options = options == null || options.equals(TaskOptions.DEFAULT) ? null : options;
+        this.options = options == null || options == TaskOptions.DEFAULT || options.equals(TaskOptions.DEFAULT)
+                ? null : options;
         this.prefix = prefix;
     }
 
