@@ -94,6 +94,7 @@ case "$cmd" in
     ;;
   soak) exec "$0" test -Dtest.excludedGroups= -Dgroups=slow "$@" ;;
   demo) ensure_jar; "$JAVA" -cp target/dist.jar dist.examples.Quickstart; exec "$JAVA" -cp target/dist.jar dist.examples.PreemptibleWorkers "$@" ;;
+  example) ensure_jar; exec "$JAVA" ${DIST_JAVA_OPTS:-} -cp target/dist.jar dist.examples.Examples "$@" ;;
   compare)
     # the same workloads on dask.distributed and on dist, in one run, side by side
     py=/usr/bin/python3
@@ -130,6 +131,8 @@ case "$cmd" in
     cat <<USAGE
 usage: ./run.sh COMMAND [ARGS]
   demo                 start a local cluster and run the quickstart
+  example NAME [ARGS]  run an example program: wordcount [DIR], treereduction [N],
+                       preemptibleworkers [--sigkill], quickstart
   test                 run the test suite (what CI runs)
   build                build target/dist.jar
   bench [JMH ARGS]     run the JMH benchmarks in bench/

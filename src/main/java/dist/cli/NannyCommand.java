@@ -21,7 +21,7 @@ public final class NannyCommand {
               starts a worker process and keeps it alive: restarts it when it dies, stops it past
               --memory-limit, tells the scheduler why it died, restarts it on client.restart().
               worker options: --nthreads N, --name NAME, --host HOST, --port PORT, --memory-limit SIZE,
-                              --connect-timeout S, --contact-address A   (see 'worker --help')
+                              --connect-timeout S, --contact-address A, --local-directory DIR   (see 'worker --help')
               --worker-jvm-options "OPTS"   JVM options for the worker process, e.g. "-Xmx2g"
             """;
 
@@ -32,7 +32,7 @@ public final class NannyCommand {
             InterruptedException {
         CliArgs a = CliArgs.parse(args,
                 Set.of("--nthreads", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
-                        "--worker-jvm-options", "--contact-address"),
+                        "--worker-jvm-options", "--contact-address", "--local-directory"),
                 Set.of("--help", "--nanny", "--die-with-parent"));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -50,7 +50,8 @@ public final class NannyCommand {
         long memoryLimit = a.getBytes("--memory-limit", 0);
         WorkerCommand.contactAddress(a.get("--contact-address", null));
         List<String> workerArgs = new ArrayList<>();
-        for (String opt : List.of("--nthreads", "--name", "--host", "--port", "--connect-timeout", "--contact-address")) {
+        for (String opt : List.of("--nthreads", "--name", "--host", "--port", "--connect-timeout", "--contact-address",
+                "--local-directory")) {
             String v = a.get(opt, null);
             if (v != null) {
                 workerArgs.add(opt);

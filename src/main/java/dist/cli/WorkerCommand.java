@@ -26,7 +26,10 @@ public final class WorkerCommand {
                                    when it differs from --host (NAT, containers, several interfaces);
                                    host names work wherever addresses do
               --port PORT          port for peers (default 0: any free port)
-              --memory-limit SIZE  e.g. 4GB (default: none)
+              --memory-limit SIZE  e.g. 4GB (default: none); past 60% of it results spill to disk,
+                                   past 80% no new task starts (distributed.worker.memory.*)
+              --local-directory DIR  where spilled results go, in a fresh folder removed on exit
+                                   (default: the system's temporary directory)
               --resources SPEC     abstract resources offered, e.g. "GPU=2" or "GPU=2,MEM=8"; a task
                                    that needs some runs only while enough are free here
               --connect-timeout S  seconds to keep trying to reach the scheduler (default 10)
@@ -41,7 +44,7 @@ public final class WorkerCommand {
             InterruptedException {
         CliArgs a = CliArgs.parse(args,
                 Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
-                        "--resources", "--contact-address"),
+                        "--resources", "--contact-address", "--local-directory"),
                 Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent"));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -65,6 +68,7 @@ public final class WorkerCommand {
                     + " add --contact-address HOST (this machine's address or name as the others see it)");
         }
         java.util.Map<String, Double> resources = parseResources(a.get("--resources", ""));
+        java.nio.file.Path localDirectory = localDirectory(a.get("--local-directory", null));
         if (a.flag("--die-with-parent")) {
             ChildJvm.dieWithParent();
         }
@@ -86,7 +90,7 @@ public final class WorkerCommand {
         WorkerServer w;
         try {
             w = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,
-                    8 * 1024, comm, contact), resources);
+                    8 * 1024, comm, contact), resources, localDirectory);
         } catch (IOException e) {
             err.println("worker: " + e.getMessage());
             return 1;
@@ -144,6 +148,23 @@ public final class WorkerCommand {
             CliArgs.hostPort("--contact-address", t);
         }
         return t;
+    }
+
+    /** Checked now, so a bad folder is a usage error rather than a failed spill much later. */
+    static java.nio.file.Path localDirectory(String dir) throws UsageException {
+        if (dir == null) {
+            return null;
+        }
+        java.nio.file.Path p;
+        try {
+            p = java.nio.file.Path.of(dir).toAbsolutePath();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new UsageException("--local-directory: '" + dir + "' is not a valid path: " + e.getMessage());
+        }
+        if (java.nio.file.Files.exists(p) && !java.nio.file.Files.isDirectory(p)) {
+            throw new UsageException("--local-directory: " + p + " exists and is not a directory; name a folder");
+        }
+        return p;
     }
 
     private static String defaultHost(String scheduler) {

@@ -2,17 +2,41 @@ package dist.worker;
 
 import dist.serial.Serializer;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
 
 /**
  * A worker's results, by key. A value computed here keeps both the object (for local tasks) and
  * its bytes (for peers and clients); a value fetched from a peer keeps its bytes and is decoded
  * on first local use.
+ *
+ * <p>With a memory limit ({@link MemoryPolicy}) the store spills: once the bytes held in memory pass
+ * the target, the least recently used results are written to files under the local directory and
+ * dropped from memory; {@link #get} reads them back on demand, so tasks and peers never notice. A
+ * result keeps its file until it is removed, so sending it back to disk later costs no write. The
+ * directory is created on the first spill and deleted by {@link #close}.
+ *
+ * <pre>{@code
+ * try (DataStore store = new DataStore(MemoryPolicy.fromConfig(64L << 20), null)) {   // null: a temp folder
+ *     store.putBytes("x", bytes);
+ *     byte[] again = store.get("x").bytes();   // from memory or from disk
+ * }
+ * }</pre>
  */
-public final class DataStore {
+public final class DataStore implements AutoCloseable {
 
-    /** One stored value: at least one of the two is set. */
+    /** One value held in memory: at least one of object and bytes is set; the bytes always are. */
     public static final class Entry {
         private volatile Object value;
         private volatile boolean decoded;
@@ -38,33 +62,408 @@ public final class DataStore {
         }
     }
 
-    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    /** Reads and writes spill files; replaceable to test a full disk. */
+    public interface SpillFiles {
+        void write(Path file, byte[] bytes) throws IOException;
 
-    public void putComputed(String key, Object value, byte[] bytes) {
-        entries.put(key, new Entry(value, bytes, true));
+        byte[] read(Path file) throws IOException;
+
+        /** Plain files: {@code Files.write} and {@code Files.readAllBytes}. */
+        SpillFiles PLAIN = new SpillFiles() {
+            @Override
+            public void write(Path file, byte[] bytes) throws IOException {
+                Files.write(file, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            }
+
+            @Override
+            public byte[] read(Path file) throws IOException {
+                return Files.readAllBytes(file);
+            }
+        };
     }
 
-    public void putBytes(String key, byte[] bytes) {
-        entries.put(key, new Entry(null, bytes, false));
+    /**
+     * Results could not go to disk (a full disk, a read-only directory): the message names the
+     * directory and the cause.
+     */
+    public static final class SpillException extends IOException {
+        SpillException(String message, IOException cause) {
+            super(message, cause);
+        }
     }
 
+    /** Where a key's data is: in memory ({@code mem} set), on disk ({@code file} set), or both. */
+    private static final class Slot {
+        final long size;
+        Entry mem;
+        Path file;
+
+        Slot(Entry mem) {
+            this.mem = mem;
+            this.size = mem.bytes.length;
+        }
+    }
+
+    private static final System.Logger LOG = System.getLogger("dist.worker");
+
+    private final MemoryPolicy policy;
+    private final Path parent;
+    private final SpillFiles files;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Map<String, Slot> slots = new HashMap<>();
+    /** Slots held in memory, least recently used first. */
+    private final LinkedHashMap<String, Slot> fast = new LinkedHashMap<>(16, 0.75f, true);
+    private long fastBytes;
+    private long diskOnlyBytes;
+    private long spilled;
+    private long readBack;
+    private long fileSeq;
+    private Path dir;
+    private boolean closed;
+    private boolean warnedFull;
+
+    /** Keeps everything in memory. */
+    public DataStore() {
+        this(MemoryPolicy.unlimited(), null, SpillFiles.PLAIN);
+    }
+
+    /**
+     * @param localDirectory where the spill folder goes (a fresh sub-folder is made there); null: a
+     *                       fresh temporary folder
+     */
+    public DataStore(MemoryPolicy policy, Path localDirectory) {
+        this(policy, localDirectory, SpillFiles.PLAIN);
+    }
+
+    public DataStore(MemoryPolicy policy, Path localDirectory, SpillFiles files) {
+        this.policy = java.util.Objects.requireNonNull(policy, "policy");
+        this.parent = localDirectory;
+        this.files = java.util.Objects.requireNonNull(files, "files");
+    }
+
+    /**
+     * Keeps a result computed here. When older results must go to disk and cannot, it stays in memory
+     * up to the pause fraction; past that this throws {@link SpillException} and the result is not kept.
+     */
+    public void putComputed(String key, Object value, byte[] bytes) throws SpillException {
+        put(key, new Entry(value, bytes, true), true);
+    }
+
+    /**
+     * Keeps bytes from elsewhere (a peer, a scatter). Throws as {@link #putComputed}, but keeps these
+     * bytes in memory all the same (a task may be waiting for them); the worker then pauses.
+     */
+    public void putBytes(String key, byte[] bytes) throws SpillException {
+        put(key, new Entry(null, bytes, false), false);
+    }
+
+    private void put(String key, Entry e, boolean undoOnFailure) throws SpillException {
+        lock.lock();
+        try {
+            removeLocked(key);
+            Slot s = new Slot(e);
+            slots.put(key, s);
+            fast.put(key, s);
+            fastBytes += s.size;
+            if (fastBytes > policy.targetBytes()) {
+                try {
+                    evictTo(policy.targetBytes());
+                } catch (SpillException ex) {
+                    if (fastBytes <= policy.pauseBytes()) {
+                        // the disk refused, but memory still has room: keep it there and say so once
+                        if (!warnedFull) {
+                            warnedFull = true;
+                            LOG.log(System.Logger.Level.WARNING, ex.getMessage() + "; keeping results in memory");
+                        }
+                        return;
+                    }
+                    if (undoOnFailure && slots.get(key) == s) {
+                        removeLocked(key);
+                    }
+                    throw ex;
+                }
+                warnedFull = false;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The value of {@code key} held in memory, read back from disk if it was spilled; null if there is
+     * none. A spill file that cannot be read is an {@link UncheckedIOException} naming it.
+     */
     public Entry get(String key) {
-        return entries.get(key);
+        lock.lock();
+        try {
+            Slot s = slots.get(key);
+            if (s == null) {
+                return null;
+            }
+            if (s.mem != null) {
+                fast.get(key); // most recently used now
+                return s.mem;
+            }
+            byte[] bytes;
+            try {
+                bytes = files.read(s.file);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read back " + key + " from its spill file " + s.file
+                        + ": " + e.getMessage(), e);
+            }
+            Entry e = new Entry(null, bytes, false);
+            s.mem = e;
+            fast.put(key, s);
+            fastBytes += s.size;
+            diskOnlyBytes -= s.size;
+            readBack++;
+            if (fastBytes > policy.spillBytes()) {
+                try {
+                    evictTo(policy.targetBytes());
+                } catch (SpillException ex) {
+                    LOG.log(System.Logger.Level.WARNING, ex.getMessage());
+                }
+            }
+            return e;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Size in bytes of {@code key}'s data, or -1 when not held; reads nothing back. */
+    public long size(String key) {
+        lock.lock();
+        try {
+            Slot s = slots.get(key);
+            return s == null ? -1 : s.size;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sends least recently used results to disk until the bytes in memory are at most {@code goal}. */
+    private void evictTo(long goal) throws SpillException {
+        Iterator<Map.Entry<String, Slot>> it = fast.entrySet().iterator();
+        while (fastBytes > goal && it.hasNext()) {
+            Map.Entry<String, Slot> me = it.next();
+            Slot s = me.getValue();
+            if (s.file == null) {
+                Path d = directory();
+                Path f = d.resolve("spill-" + (fileSeq++) + ".bin");
+                try {
+                    files.write(f, s.mem.bytes);
+                } catch (IOException e) {
+                    if (dropWritten(goal)) {
+                        return; // results already on disk made the room
+                    }
+                    try {
+                        Files.deleteIfExists(f);
+                    } catch (IOException ignored) {
+                        // the write error below is the one to report
+                    }
+                    throw new SpillException("cannot spill " + me.getKey() + " (" + s.size + " bytes) to "
+                            + d + ": " + e.getMessage() + "; free space there or give the worker a larger"
+                            + " --memory-limit or another --local-directory", e);
+                }
+                s.file = f;
+                spilled++;
+            }
+            s.mem = null;
+            it.remove();
+            fastBytes -= s.size;
+            diskOnlyBytes += s.size;
+        }
+    }
+
+    /** Drops from memory results that have a file already, oldest first, until at most {@code goal}; true if reached. */
+    private boolean dropWritten(long goal) {
+        Iterator<Map.Entry<String, Slot>> it = fast.entrySet().iterator();
+        while (fastBytes > goal && it.hasNext()) {
+            Slot s = it.next().getValue();
+            if (s.file != null) {
+                s.mem = null;
+                it.remove();
+                fastBytes -= s.size;
+                diskOnlyBytes += s.size;
+            }
+        }
+        return fastBytes <= goal;
+    }
+
+    private Path directory() throws SpillException {
+        if (dir != null) {
+            return dir;
+        }
+        if (closed) {
+            throw new SpillException("the data store is closed", new IOException("closed"));
+        }
+        Path where = parent;
+        try {
+            if (where == null) {
+                dir = Files.createTempDirectory("dist-worker-");
+            } else {
+                Files.createDirectories(where);
+                dir = Files.createTempDirectory(where, "dist-worker-");
+            }
+        } catch (IOException e) {
+            throw new SpillException("cannot make a spill folder in " + (where == null
+                    ? "the temporary directory" : where) + ": " + e, e);
+        }
+        return dir;
     }
 
     public void remove(String key) {
-        entries.remove(key);
+        lock.lock();
+        try {
+            removeLocked(key);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void removeLocked(String key) {
+        Slot s = slots.remove(key);
+        if (s == null) {
+            return;
+        }
+        if (s.mem != null) {
+            fast.remove(key);
+            fastBytes -= s.size;
+        } else {
+            diskOnlyBytes -= s.size;
+        }
+        if (s.file != null) {
+            try {
+                Files.deleteIfExists(s.file);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "could not delete spill file " + s.file + ": " + e);
+            }
+        }
     }
 
     public boolean contains(String key) {
-        return entries.containsKey(key);
+        lock.lock();
+        try {
+            return slots.containsKey(key);
+        } finally {
+            lock.unlock();
+        }
     }
 
     public int size() {
-        return entries.size();
+        lock.lock();
+        try {
+            return slots.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
+    /** Bytes of the results held in memory. */
+    public long memoryBytes() {
+        lock.lock();
+        try {
+            return fastBytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes of the results held only on disk. */
+    public long spilledBytes() {
+        lock.lock();
+        try {
+            return diskOnlyBytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Results written to disk so far, and results read back so far. */
+    public long spillCount() {
+        lock.lock();
+        try {
+            return spilled;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long readBackCount() {
+        lock.lock();
+        try {
+            return readBack;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True while the bytes in memory are past the pause fraction of the limit. */
+    public boolean overPause() {
+        return memoryBytes() > policy.pauseBytes();
+    }
+
+    public MemoryPolicy policy() {
+        return policy;
+    }
+
+    /** The spill folder, or null before the first spill. */
+    public Path spillDirectory() {
+        lock.lock();
+        try {
+            return dir;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Keys held, in memory or on disk. */
+    public List<String> keys() {
+        lock.lock();
+        try {
+            return new ArrayList<>(slots.keySet());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Drops every result (and its file); the spill folder stays for later spills. */
     public void clear() {
-        entries.clear();
+        lock.lock();
+        try {
+            for (String k : new ArrayList<>(slots.keySet())) {
+                removeLocked(k);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Drops every result and deletes the spill folder. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            clear();
+            closed = true;
+            if (dir != null) {
+                deleteTree(dir);
+                dir = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> walk = Files.walk(root)) {
+            List<Path> all = new ArrayList<>(walk.toList());
+            java.util.Collections.reverse(all);
+            for (Path p : all) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not delete spill folder " + root + ": " + e);
+        }
     }
 }

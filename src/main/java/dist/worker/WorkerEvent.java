@@ -56,6 +56,12 @@ public sealed interface WorkerEvent {
     /** A seceded task takes a slot again; the worker may run above its thread count until one ends. */
     record Rejoined(String key) implements WorkerEvent {}
 
+    /**
+     * The shell's memory crossed the pause fraction of its limit ({@code paused} true) or fell back
+     * below it: while paused no task starts; tasks already executing carry on.
+     */
+    record Paused(boolean paused) implements WorkerEvent {}
+
     /** Periodic timer; a heartbeat goes out when one is due. */
     record Tick() implements WorkerEvent {}
 }

@@ -123,7 +123,9 @@ public final class WorkerServer implements AutoCloseable {
             return type.cast(shared.computeIfAbsent(type, t -> create.get()));
         }
     };
-    private final DataStore data = new DataStore();
+    private final DataStore data;
+    /** The pause state last told to the state machine; read and written on the event loop only. */
+    private boolean pausedForMemory;
     /** Decoded functions per class loader: equal bytes from two clients may name two different classes. */
     private final Map<ClassLoader, RunCodec.FunctionCache> functions = new ConcurrentHashMap<>();
     /** Events (and held-keys queries) for the state machine; paused until registration made it. */
@@ -145,8 +147,10 @@ public final class WorkerServer implements AutoCloseable {
     private Map<String, Double> resources = Map.of();
     private Thread ticker;
 
-    private WorkerServer(Options options) throws IOException {
+    private WorkerServer(Options options, java.nio.file.Path localDirectory) throws IOException {
         this.options = options;
+        this.data = new DataStore(options.memoryLimit() > 0 ? MemoryPolicy.fromConfig(options.memoryLimit())
+                : MemoryPolicy.unlimited(), localDirectory);
         this.loader = Thread.currentThread().getContextClassLoader() != null
                 ? Thread.currentThread().getContextClassLoader() : WorkerServer.class.getClassLoader();
         this.code = new CodeLoaders(loader, this::fetchClass);
@@ -180,7 +184,7 @@ public final class WorkerServer implements AutoCloseable {
 
     /** Starts a worker, registers it with the scheduler and returns once the scheduler accepted it. */
     public static WorkerServer start(Options options) throws IOException {
-        WorkerServer w = new WorkerServer(options);
+        WorkerServer w = new WorkerServer(options, null);
         try {
             w.register();
         } catch (IOException | RuntimeException e) {
@@ -195,7 +199,17 @@ public final class WorkerServer implements AutoCloseable {
      * run here only while enough are free.
      */
     public static WorkerServer start(Options options, Map<String, Double> resources) throws IOException {
-        WorkerServer w = new WorkerServer(options);
+        return start(options, resources, null);
+    }
+
+    /**
+     * Starts a worker as {@link #start(Options, Map)} whose results spill (past its memory limit) into a
+     * fresh folder under {@code localDirectory} (null: under the system's temporary directory), removed
+     * when the worker closes.
+     */
+    public static WorkerServer start(Options options, Map<String, Double> resources, java.nio.file.Path localDirectory)
+            throws IOException {
+        WorkerServer w = new WorkerServer(options, localDirectory);
         w.resources = Map.copyOf(resources);
         try {
             w.register();
@@ -297,6 +311,11 @@ public final class WorkerServer implements AutoCloseable {
         return address;
     }
 
+    /** This worker's results, in memory and spilled (for tools and tests). */
+    public DataStore dataStore() {
+        return data;
+    }
+
     public String name() {
         return options.name() != null ? options.name() : address;
     }
@@ -358,14 +377,7 @@ public final class WorkerServer implements AutoCloseable {
     /** Serves data to peers and clients. */
     private final Handler peerHandler = (c, m, requestId) -> {
         if (m instanceof Message.GetData gd) {
-            Map<String, byte[]> out = new LinkedHashMap<>();
-            for (String key : gd.keys()) {
-                DataStore.Entry e = data.get(key);
-                if (e != null) {
-                    out.put(key, e.bytes());
-                }
-            }
-            c.reply(requestId, new Message.DataReply(out));
+            c.reply(requestId, new Message.DataReply(dataFor(gd.keys())));
         } else if (m instanceof Message.PutData pd) {
             putData(c, pd, requestId);
         } else if (m instanceof Message.AcquireData ad) {
@@ -379,6 +391,22 @@ public final class WorkerServer implements AutoCloseable {
         }
     };
 
+    /** The bytes of the keys held here, spilled ones read back; keys not here (or lost) are left out. */
+    private Map<String, byte[]> dataFor(List<String> keys) {
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        for (String key : keys) {
+            try {
+                DataStore.Entry e = data.get(key);
+                if (e != null) {
+                    out.put(key, e.bytes());
+                }
+            } catch (java.io.UncheckedIOException e) {
+                LOG.log(Level.WARNING, e.getMessage()); // reported as missing: found elsewhere or recomputed
+            }
+        }
+        return out;
+    }
+
     /** Scatter: keeps the bytes and reports the keys to the scheduler (AddKeys) before answering. */
     private void putData(Connection c, Message.PutData pd, long requestId) {
         if (pd.data() == null || pd.data().containsKey(null) || pd.data().containsValue(null)) {
@@ -389,7 +417,7 @@ public final class WorkerServer implements AutoCloseable {
         }
         Map<String, Long> sizes = new LinkedHashMap<>();
         for (Map.Entry<String, byte[]> e : pd.data().entrySet()) {
-            data.putBytes(e.getKey(), e.getValue());
+            keep(e.getKey(), e.getValue());
             sizes.put(e.getKey(), (long) e.getValue().length);
         }
         events.submit(new WorkerEvent.DataAdded(sizes));
@@ -408,9 +436,9 @@ public final class WorkerServer implements AutoCloseable {
             if (e.getKey() == null) {
                 continue;
             }
-            DataStore.Entry here = data.get(e.getKey());
-            if (here != null) {
-                got.put(e.getKey(), (long) here.bytes().length);
+            long here = data.size(e.getKey());
+            if (here >= 0) {
+                got.put(e.getKey(), here);
             } else {
                 todo.put(e.getKey(), new ArrayList<>(e.getValue() == null ? List.of() : e.getValue()));
             }
@@ -441,7 +469,7 @@ public final class WorkerServer implements AutoCloseable {
                 for (String key : p.getValue()) {
                     byte[] b = arrived.get(key);
                     if (b != null) {
-                        data.putBytes(key, b);
+                        keep(key, b);
                         got.put(key, (long) b.length);
                         todo.remove(key);
                     }
@@ -530,6 +558,7 @@ public final class WorkerServer implements AutoCloseable {
         }
         List<Message> toScheduler = new ArrayList<>();
         List<WorkerInstruction.Execute> starts = new ArrayList<>();
+        checkMemory(toScheduler, starts); // results stored since the last batch count before new tasks start
         for (Object e : batch) {
             if (e instanceof CompletableFuture<?> q) {
                 @SuppressWarnings("unchecked")
@@ -548,6 +577,7 @@ public final class WorkerServer implements AutoCloseable {
                 perform(i, toScheduler, starts);
             }
         }
+        checkMemory(toScheduler, starts); // freed keys may end a pause
         if (!starts.isEmpty()) {
             List<String> keys = new ArrayList<>(starts.size());
             for (WorkerInstruction.Execute ex : starts) {
@@ -558,6 +588,31 @@ public final class WorkerServer implements AutoCloseable {
         flush(toScheduler);
         // only now: the scheduler hears that a task started before that task can kill this process
         runnable.addAll(starts);
+    }
+
+    /** Tells the state machine when memory crosses the pause fraction, either way. */
+    private void checkMemory(List<Message> toScheduler, List<WorkerInstruction.Execute> starts) {
+        boolean over = data.overPause();
+        if (over == pausedForMemory) {
+            return;
+        }
+        pausedForMemory = over;
+        LOG.log(over ? Level.WARNING : Level.INFO, over
+                ? "worker " + address + " paused: " + data.memoryBytes() + " bytes in memory, past "
+                + data.policy().pause() + " of its " + options.memoryLimit() + "-byte limit; no new task starts"
+                : "worker " + address + " resumed: memory fell to " + data.memoryBytes() + " bytes");
+        for (WorkerInstruction i : state.handle(new WorkerEvent.Paused(over), System.nanoTime())) {
+            perform(i, toScheduler, starts);
+        }
+    }
+
+    /** Keeps data that arrived (peer, scatter); a failed spill leaves it in memory, where it is still usable. */
+    private void keep(String key, byte[] bytes) {
+        try {
+            data.putBytes(key, bytes);
+        } catch (DataStore.SpillException e) {
+            LOG.log(Level.WARNING, e.getMessage() + " (" + key + " stays in memory)");
+        }
     }
 
     /** A task slot: runs started tasks one after another until the worker closes. */
@@ -620,7 +675,13 @@ public final class WorkerServer implements AutoCloseable {
         try {
             Map<String, Object> deps = new HashMap<>();
             for (String dep : ex.dependencies()) {
-                DataStore.Entry e = data.get(dep);
+                DataStore.Entry e;
+                try {
+                    e = data.get(dep);
+                } catch (java.io.UncheckedIOException io) {
+                    throw new IllegalStateException("input " + dep + " of task " + ex.key() + " is lost: "
+                            + io.getMessage(), io);
+                }
                 if (e == null) {
                     throw new IllegalStateException("input " + dep + " of task " + ex.key() + " is not on this worker");
                 }
@@ -650,7 +711,14 @@ public final class WorkerServer implements AutoCloseable {
                     "the result of " + ex.key() + " cannot be sent: " + summary(e), start, stop));
             return ctx.hasSeceded();
         }
-        data.putComputed(ex.key(), result, bytes);
+        try {
+            data.putComputed(ex.key(), result, bytes);
+        } catch (DataStore.SpillException e) {
+            events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(e),
+                    "worker " + address + " has no room for the result of " + ex.key() + ": " + e.getMessage(),
+                    start, stop));
+            return ctx.hasSeceded();
+        }
         byte[] inline = bytes.length <= options.inlineResultLimit() ? bytes : null;
         String type = result == null ? "null" : result.getClass().getName();
         events.submit(new WorkerEvent.ExecuteDone(ex.key(), bytes.length, type, start, stop, inline));
@@ -688,7 +756,7 @@ public final class WorkerServer implements AutoCloseable {
                 if (b == null) {
                     missing.add(key);
                 } else {
-                    data.putBytes(key, b);
+                    keep(key, b);
                     got.put(key, (long) b.length);
                 }
             }
@@ -753,7 +821,7 @@ public final class WorkerServer implements AutoCloseable {
             }
         }
         shared.clear();
-        data.clear();
+        data.close(); // deletes the spill folder
         closed.countDown();
     }
 }

@@ -153,6 +153,8 @@ public final class WorkerState {
     private final Map<String, Integer> requestsTo = new HashMap<>();
     private int requestsInFlight;
     private int executing;
+    /** Memory is past the pause fraction: no task starts until it falls. */
+    private boolean paused;
     private long memoryBytes;
     private int inMemory;
     private long nextSeq;
@@ -199,6 +201,7 @@ public final class WorkerState {
                 case Tick t -> onTick(nowNanos);
                 case Seceded s -> onSeceded(s.key());
                 case Rejoined r -> onRejoined(r.key());
+                case WorkerEvent.Paused p -> paused = p.paused();
             }
             startReady();
             startFetches();
@@ -227,6 +230,11 @@ public final class WorkerState {
             if (t.seceded) n++;
         }
         return n;
+    }
+
+    /** True while a {@link WorkerEvent.Paused} holds tasks back. */
+    public boolean isPaused() {
+        return paused;
     }
 
     public int readyCount() {
@@ -588,7 +596,7 @@ public final class WorkerState {
     }
 
     private void startReady() {
-        while (executing < nthreads && !ready.isEmpty()) {
+        while (!paused && executing < nthreads && !ready.isEmpty()) {
             Task t = ready.pollFirst();
             t.state = State.EXECUTING;
             executing++;
@@ -837,6 +845,7 @@ public final class WorkerState {
                 if (st.key() == null) throw new IllegalArgumentException("StealRequest has no key");
             }
             case Tick t -> { }
+            case WorkerEvent.Paused p -> { }
             case Seceded s -> {
                 if (s.key() == null) throw new IllegalArgumentException("Seceded has no key");
             }
