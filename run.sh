@@ -130,10 +130,11 @@ case "$cmd" in
   help|-h|--help)
     cat <<USAGE
 usage: ./run.sh COMMAND [ARGS]
-  demo                 start a local cluster and run the quickstart
+  demo [--sigkill]     start a local cluster, run the quickstart and the preemptible-workers scenario
   example NAME [ARGS]  run an example program: wordcount [DIR], treereduction [N],
                        preemptibleworkers [--sigkill], quickstart
   test                 run the test suite (what CI runs)
+  soak                 the long resilience runs (tests tagged "slow")
   build                build target/dist.jar
   bench [JMH ARGS]     run the JMH benchmarks in bench/
   bench-cluster        latency, throughput, chain and tree figures of a local cluster
