@@ -293,7 +293,7 @@ public final class SchedulerServer implements AutoCloseable {
     public Message.StoryReply story(String key, java.time.Duration timeout) throws TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<StoryEntry> here = query(st -> st.story(key), timeout.toMillis(), TimeUnit.MILLISECONDS);
-        long epochOffsetMicros = System.currentTimeMillis() * 1000 - System.nanoTime() / 1000;
+        long epochOffsetMicros = epochMicrosNow() - System.nanoTime() / 1000;
         List<Object[]> steps = new ArrayList<>();
         for (StoryEntry e : here) {
             steps.add(new Object[] {"scheduler", e.from() + " -> " + e.to(), e.nanos() / 1000 + epochOffsetMicros,
@@ -337,6 +337,11 @@ public final class SchedulerServer implements AutoCloseable {
             details.add((String) a[3]);
         }
         return new Message.StoryReply(where, events, times, details);
+    }
+
+    private static long epochMicrosNow() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
     }
 
     private static int size(List<?> l) {

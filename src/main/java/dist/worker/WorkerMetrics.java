@@ -62,11 +62,17 @@ public final class WorkerMetrics {
         transfer.incrementAndGet(bucket(nanos));
         transferSeconds.add(nanos / 1e9);
         if (unreportedCount.incrementAndGet() <= MAX_PENDING_TRANSFERS) {
-            long offset = System.currentTimeMillis() * 1000 - System.nanoTime() / 1000;
+            long offset = epochMicrosNow() - System.nanoTime() / 1000;
             unreported.add(new Fetch(peer, startNanos / 1000 + offset, stopNanos / 1000 + offset, bytes));
         } else {
             unreportedCount.decrementAndGet();
         }
+    }
+
+    /** Wall-clock time in microseconds (finer than currentTimeMillis, so steps of different processes order well). */
+    static long epochMicrosNow() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
     }
 
     private static int bucket(long nanos) {

@@ -34,7 +34,7 @@ final class WorkerStory {
 
     /** The steps kept for {@code key}, oldest first, as a story told by worker {@code where}. */
     Message.StoryReply story(String key, String where) {
-        long offsetMicros = System.currentTimeMillis() * 1000 - System.nanoTime() / 1000;
+        long offsetMicros = WorkerMetrics.epochMicrosNow() - System.nanoTime() / 1000;
         long end = next.get();
         List<Step> steps = new ArrayList<>();
         for (long s = Math.max(0, end - ring.length()); s < end; s++) {
