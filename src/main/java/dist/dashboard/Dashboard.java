@@ -150,7 +150,7 @@ public final class Dashboard implements AutoCloseable {
                     for (ClusterView.Worker w : v.workers()) {
                         Message.WorkerStats s = stats.get(w.address());
                         cpu += s == null ? 0 : s.cpuPercent();
-                        mem += w.memoryBytes();
+                        mem += memory(w, s);
                         limit += w.memoryLimit();
                     }
                     lock.lock();
@@ -271,7 +271,7 @@ public final class Dashboard implements AutoCloseable {
             o.put("address", w.address());
             o.put("name", w.name());
             o.put("nthreads", w.nthreads());
-            o.put("memory", w.memoryBytes());
+            o.put("memory", memory(w, s));
             o.put("memoryLimit", w.memoryLimit());
             o.put("cpu", s == null ? 0.0 : s.cpuPercent());
             o.put("processing", w.processing());
@@ -323,6 +323,11 @@ public final class Dashboard implements AutoCloseable {
         }
         m.put("history", hist);
         return m;
+    }
+
+    /** The worker process's memory in use when it reported it, else what its heartbeat counts. */
+    private static long memory(ClusterView.Worker w, Message.WorkerStats s) {
+        return s != null && s.memoryBytes() > 0 ? s.memoryBytes() : w.memoryBytes();
     }
 
     private static List<Object> computations(ClusterView v, long offset, int max) {

@@ -168,10 +168,11 @@
       svgEl('text', { x: 10, y: 20 }, svg).textContent = 'no task has run yet';
       return;
     }
-    var t1 = d.now;
-    var t0 = t1;
+    var t0 = Infinity, t1 = -Infinity;
     d.stream.forEach(function (t) { t0 = Math.min(t0, t.start); t1 = Math.max(t1, t.stop); });
-    d.transfers.forEach(function (t) { if (t.stop >= t0) { t0 = Math.min(t0, t.start); } });
+    if (t0 === Infinity) { t0 = d.now - 1000; t1 = d.now; }
+    // while tasks run the window ends now; once idle it ends at the last task, so bars stay readable
+    if (d.now - t1 < 2000) { t1 = d.now; } else { t1 += 0.03 * (t1 - t0); }
     if (t1 - t0 < 1000) { t0 = t1 - 1000; }
     var left = 150, top = 4, bottom = 18;
     var laneH = Math.max(6, Math.min(28, (H - top - bottom) / Math.max(1, lanes.length)));

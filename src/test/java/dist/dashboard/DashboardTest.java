@@ -155,4 +155,24 @@ class DashboardTest {
         String metrics = get("/metrics").body();
         assertFalse(metrics.contains("dist_transfer_seconds_count 0"), metrics);
     }
+
+    @Test
+    void workerServesItsOwnMetrics() throws Exception {
+        // a cluster of its own, so the shared one keeps its two workers
+        try (dist.scheduler.SchedulerServer s = dist.scheduler.SchedulerServer.start("127.0.0.1", 0,
+                dist.scheduler.SchedulerConfig.defaults(), dist.comm.CommConfig.DEFAULT);
+             dist.worker.WorkerServer w = dist.worker.WorkerServer.start(
+                     dist.worker.WorkerServer.Options.of(s.address(), 1));
+             WorkerDashboard page = WorkerDashboard.start(w, "127.0.0.1", 0);
+             Client c = Client.connect(s.address())) {
+            assertEquals(8, c.submit(DashboardTest::inc, 7).result(Duration.ofSeconds(20)));
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(page.url())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertTrue(r.body().contains("dist_worker_tasks_total{worker=\"" + w.address()
+                    + "\",outcome=\"memory\"} 1"), r.body());
+            assertTrue(r.body().contains("# TYPE dist_worker_transfer_seconds histogram"), r.body());
+            assertTrue(r.body().contains("dist_worker_compute_seconds_bucket{le=\"+Inf\"} 1"), r.body());
+        }
+    }
 }
