@@ -48,9 +48,10 @@ public final class ClusterBench {
         return x;
     }
 
+    /** Incompressible bytes: the transfer measures the wire, not a compressor. */
     static byte[] makeBytes(int n) {
         byte[] b = new byte[n];
-        Arrays.fill(b, (byte) 'x');
+        new java.util.SplittableRandom(42).nextBytes(b);
         return b;
     }
 
@@ -78,6 +79,12 @@ public final class ClusterBench {
         Locale.setDefault(Locale.ROOT);
         List<String> argv = List.of(args);
         boolean quick = argv.contains("--quick");
+        if (argv.contains("--memory")) { // just the scheduler memory per waiting task
+            try (CliCluster cluster = CliCluster.start(2); Client client = Client.connect(cluster.address)) {
+                memoryPerTask(client, cluster);
+            }
+            return;
+        }
         if (argv.contains("--million")) { // just the million-task run, with N from the next argument
             int n = Integer.parseInt(argv.get(argv.indexOf("--million") + 1));
             try (CliCluster cluster = CliCluster.start(2); Client client = Client.connect(cluster.address)) {
@@ -241,12 +248,15 @@ public final class ClusterBench {
             Future<Long> b = client.with(Options.defaults().pure(false)).submit(ClusterBench::blocker, flag.toString());
             Thread.sleep(500);
             long before = cluster.schedulerRssAfterGc();
+            long heapBefore = cluster.schedulerHeapUsed();
             int n = 100_000;
             List<Integer> xs = IntStream.range(0, n).boxed().toList();
             List<Future<Long>> fs = client.map(ClusterBench::addInt, xs, Collections.nCopies(n, b));
             client.whoHas(List.of(b)); // a round trip: the scheduler has the whole graph now
             long after = cluster.schedulerRssAfterGc();
+            long heapAfter = cluster.schedulerHeapUsed();
             report("sched_bytes_per_waiting_task", (after - before) / (double) n, "B");
+            report("sched_heap_per_waiting_task", (heapAfter - heapBefore) / (double) n, "B");
             Files.createFile(flag);
             long sum = 0;
             for (long v : client.gather(fs)) {
@@ -303,7 +313,7 @@ public final class ClusterBench {
         }
 
         static CliCluster start(int nworkers) throws Exception {
-            Process s = java(List.of("-Xmx1g", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10",
+            Process s = java(List.of("-Xmx1g", "-Xmn32m", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10",
                     "-XX:MaxHeapFreeRatio=20"), "scheduler", "--port", "0");
             CliCluster c = null;
             try {
@@ -378,6 +388,24 @@ public final class ClusterBench {
             workers.forEach(w -> ps.add(w.toHandle()));
             return ps.stream().mapToLong(p -> p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L))
                     .toArray();
+        }
+
+        /** Heap in use in the scheduler (right after the collection of schedulerRssAfterGc), from jcmd. */
+        long schedulerHeapUsed() throws Exception {
+            String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+            Process p = new ProcessBuilder(jcmd, String.valueOf(scheduler.pid()), "GC.heap_info")
+                    .redirectErrorStream(true).start();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(60, TimeUnit.SECONDS);
+            long used = 0;
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(text);
+            while (m.find()) {
+                used += Long.parseLong(m.group(1)) * 1024;
+            }
+            if (used == 0) {
+                throw new IOException("no heap figures in: " + text);
+            }
+            return used;
         }
 
         long schedulerPeakRss() throws IOException {

@@ -226,6 +226,9 @@ public final class Client extends Submitter implements AutoCloseable {
         return this.<R>submitMany(options, fn, List.of(args)).get(0);
     }
 
+    /** Most tasks in one UpdateGraph message sent by {@code map}. */
+    static final int UPDATE_SLICE = 4096;
+
     <R> List<Future<R>> submitMany(Options options, Invokable fn, List<List<Object>> calls) {
         Objects.requireNonNull(fn, "function");
         ensureOpen();
@@ -270,9 +273,14 @@ public final class Client extends Submitter implements AutoCloseable {
             }
         }
         if (!fresh.isEmpty()) {
-            List<String> wanted = fresh.stream().map(TaskSpec::key).toList();
             recipes.add(fresh);
-            sendOrdered(new Message.UpdateGraph(id, fresh, wanted));
+        }
+        // in slices: the scheduler starts on the first while later ones are still being encoded and
+        // sent, and never holds one huge message (the tasks of a map do not depend on each other)
+        for (int from = 0; from < fresh.size(); from += UPDATE_SLICE) {
+            List<TaskSpec> slice = fresh.subList(from, Math.min(fresh.size(), from + UPDATE_SLICE));
+            List<String> wanted = slice.stream().map(TaskSpec::key).toList();
+            sendOrdered(new Message.UpdateGraph(id, List.copyOf(slice), wanted));
         }
         return futures;
     }
@@ -825,23 +833,8 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     private CompletableFuture<Message> getData(String worker, List<String> keysWanted, long deadline) {
-        CompletableFuture<Message> out = new CompletableFuture<>();
-        Thread.ofVirtual().name("dist-fetch-" + worker).start(() -> {
-            try {
-                Transport t = workerTransport(worker);
-                Duration timeout = Duration.ofNanos(Math.min(requestTimeout.toNanos(), Math.max(1, left(deadline))));
-                t.request(new Message.GetData(keysWanted), timeout).whenComplete((m, e) -> {
-                    if (e != null) {
-                        out.completeExceptionally(e);
-                    } else {
-                        out.complete(m);
-                    }
-                });
-            } catch (Throwable e) {
-                out.completeExceptionally(e);
-            }
-        });
-        return out;
+        Duration timeout = Duration.ofNanos(Math.min(requestTimeout.toNanos(), Math.max(1, left(deadline))));
+        return requestWorker(worker, new Message.GetData(keysWanted), timeout);
     }
 
     /** One connection per worker, opened on first use and reused. */
@@ -1314,10 +1307,15 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     CompletableFuture<Message> requestWorker(String worker, Message m) {
+        return requestWorker(worker, m, requestTimeout);
+    }
+
+    /** A request to a worker, made on a virtual thread (connecting may block); never on the caller. */
+    private CompletableFuture<Message> requestWorker(String worker, Message m, Duration timeout) {
         CompletableFuture<Message> out = new CompletableFuture<>();
         Thread.ofVirtual().name("dist-request-" + worker).start(() -> {
             try {
-                workerTransport(worker).request(m, requestTimeout).whenComplete((r, e) -> {
+                workerTransport(worker).request(m, timeout).whenComplete((r, e) -> {
                     if (e != null) {
                         out.completeExceptionally(e);
                     } else {

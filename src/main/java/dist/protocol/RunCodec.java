@@ -32,6 +32,11 @@ public final class RunCodec {
     /** A task's run bytes from its function's bytes and its arguments. */
     public static byte[] join(Serializer serializer, byte[] function, List<Object> args, UnaryOperator<Object> replacer) {
         byte[] a = serializer.encode(args instanceof ArrayList<?> ? args : new ArrayList<>(args), null, replacer);
+        return joinEncoded(function, a);
+    }
+
+    /** Run bytes from a function's bytes and its already encoded argument list. */
+    public static byte[] joinEncoded(byte[] function, byte[] a) {
         int n = function.length;
         int head = 1 + varintSize(n);
         byte[] run = new byte[head + n + a.length];
@@ -46,6 +51,31 @@ public final class RunCodec {
         System.arraycopy(function, 0, run, head, n);
         System.arraycopy(a, 0, run, head + n, a.length);
         return run;
+    }
+
+    /**
+     * Where the function's bytes sit in {@code run}: {@code {offset, length}}, or null when the bytes
+     * are not of this format (the scheduler then keeps them whole).
+     */
+    public static int[] functionSlice(byte[] run) {
+        if (run == null || run.length < 2 || run[0] != MAGIC) {
+            return null;
+        }
+        int p = 1;
+        int n = 0;
+        int shift = 0;
+        while (true) {
+            if (p >= run.length || shift > 28) {
+                return null;
+            }
+            byte b = run[p++];
+            n |= (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                break;
+            }
+            shift += 7;
+        }
+        return n < 0 || n > run.length - p ? null : new int[]{p, n};
     }
 
     private static int varintSize(int v) {

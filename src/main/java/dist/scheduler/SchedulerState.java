@@ -72,6 +72,7 @@ public final class SchedulerState {
     private final LinkedHashSet<TaskState> noWorker = new LinkedHashSet<>();
     /** Runnable tasks without inputs held back while every worker is saturated, lowest priority first. */
     private final TreeSet<TaskState> queued = new TreeSet<>(QUEUE_ORDER);
+    private final FunctionTable functionTable = new FunctionTable();
     private final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
     /** Nanny id to the address of the worker it runs (null while none runs). */
     private final LinkedHashMap<String, String> nannies = new LinkedHashMap<>();
@@ -298,7 +299,8 @@ public final class SchedulerState {
             TaskPrefix p = prefixes.computeIfAbsent(TaskPrefix.of(s.key()), TaskPrefix::new);
             p.live++;
             p.states[RELEASED]++;
-            TaskState ts = new TaskState(s.key(), s.run(), s.priority(), s.options(), p);
+            TaskState ts = new TaskState(s.key(), null, s.priority(), s.options(), p);
+            functionTable.store(ts, s.run());
             ts.submitter = c.id;
             tasks.put(s.key(), ts);
             created.add(ts);
@@ -1110,7 +1112,7 @@ public final class SchedulerState {
             }
         }
         flushFree(ws); // a FreeKeys for this key must reach the worker before the new ComputeTask
-        out.add(Outgoing.send(ws.address, new ComputeTask(ts.key, ts.run, who, sizes, ts.priority)));
+        out.add(Outgoing.send(ws.address, new ComputeTask(ts.key, FunctionTable.runOf(ts), who, sizes, ts.priority)));
     }
 
     private void processingToMemory(TaskState ts, WorkerState ws, TaskFinished f) {
@@ -1213,6 +1215,7 @@ public final class SchedulerState {
         ts.state = FORGOTTEN;
         transitions++;
         tasks.remove(ts.key);
+        functionTable.release(ts);
         ts.run = null;
         ts.trouble = null;
         TaskPrefix p = ts.prefix;

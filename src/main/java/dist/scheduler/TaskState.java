@@ -16,8 +16,13 @@ final class TaskState {
     static final TaskState[] NO_DEPS = new TaskState[0];
 
     final String key;
-    /** The serialized call; null for data that has no recipe (scattered). Kept for recomputation. */
+    /**
+     * The serialized call, without its function when {@link #fn} holds that (see FunctionTable);
+     * null for data that has no recipe (scattered). Kept for recomputation.
+     */
     byte[] run;
+    /** The function's bytes, shared with the other tasks of its map; null when {@link #run} is whole. */
+    byte[] fn;
     final long priority;
     /** Null means {@link TaskOptions#DEFAULT}. */
     final TaskOptions options;
@@ -54,7 +59,8 @@ final class TaskState {
         this.key = key;
         this.run = run;
         this.priority = priority;
-        this.options = options == null || options.equals(TaskOptions.DEFAULT) ? null : options;
+        this.options = options == null || options == TaskOptions.DEFAULT || options.equals(TaskOptions.DEFAULT)
+                ? null : options;
         this.prefix = prefix;
     }
 
