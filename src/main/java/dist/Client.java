@@ -96,6 +96,7 @@ public final class Client extends Submitter implements AutoCloseable {
     private final ConcurrentLinkedQueue<String> pendingReleases = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
     private final DataOps data = new DataOps(this);
+    private final Operability operability = new Operability(this);
 
     Client(String address, Transport.Connector connector, Codec codec, ClassLoader loader, Duration requestTimeout)
             throws IOException {
@@ -1246,6 +1247,34 @@ public final class Client extends Submitter implements AutoCloseable {
     /** Removes a published dataset; its data goes once no client holds its futures. */
     public void unpublishDataset(String name) throws InterruptedException, ExecutionException, TimeoutException {
         data.unpublish(name);
+    }
+
+    /**
+     * Everything the cluster remembers about task {@code key}, oldest first: its state changes on the
+     * scheduler and each step on the workers it touched (received, fetched, executed, released).
+     * Only recent steps are kept (the last 100,000 on the scheduler, 50,000 per worker).
+     *
+     * <pre>{@code
+     * client.story(future.key()).forEach(System.out::println);
+     * }</pre>
+     */
+    public List<StoryEvent> story(String key) throws InterruptedException, ExecutionException, TimeoutException {
+        return operability.story(key);
+    }
+
+    /** {@link #story(String)} of this future's task. */
+    public List<StoryEvent> story(Future<?> future) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return operability.story(future.key());
+    }
+
+    /**
+     * The address of the scheduler's dashboard ("http://host:port/status"), or empty when the scheduler
+     * serves none.
+     */
+    public java.util.Optional<String> dashboardLink() throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return operability.dashboardLink();
     }
 
     private static List<String> keysOf(Collection<? extends Future<?>> futures) {

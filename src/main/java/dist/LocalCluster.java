@@ -35,6 +35,7 @@ public final class LocalCluster implements AutoCloseable {
         private boolean nannies = true;
         private long memoryLimit = 0;
         private int schedulerPort = 0;
+        private int dashboardPort = -1;
         private PrintStream output = System.err;
         private final List<String> workerJvmArgs = new ArrayList<>();
 
@@ -86,6 +87,18 @@ public final class LocalCluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Serve the scheduler's web dashboard on 127.0.0.1:{@code port} (0: any free port; the default
+         * is no dashboard, so clusters in tests never compete for a port).
+         */
+        public Builder dashboard(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("dashboard port must be 0 (any free port) to 65535, got " + port);
+            }
+            this.dashboardPort = port;
+            return this;
+        }
+
         /** Where child workers' output goes (default System.err; null drops it). */
         public Builder output(PrintStream out) {
             this.output = out;
@@ -106,6 +119,7 @@ public final class LocalCluster implements AutoCloseable {
 
     private final Builder config;
     private final SchedulerServer scheduler;
+    private final dist.dashboard.Dashboard dashboard;
     private final List<WorkerServer> threadWorkers = new ArrayList<>();
     private final List<Process> processWorkers = new ArrayList<>();
     private final List<Client> clients = new ArrayList<>();
@@ -119,6 +133,14 @@ public final class LocalCluster implements AutoCloseable {
         this.config = b;
         this.scheduler = SchedulerServer.start("127.0.0.1", b.schedulerPort, SchedulerConfig.defaults(),
                 CommConfig.DEFAULT);
+        try {
+            this.dashboard = b.dashboardPort < 0 ? null : dist.dashboard.Dashboard.start(scheduler, "127.0.0.1",
+                    b.dashboardPort);
+        } catch (IOException e) {
+            scheduler.close();
+            throw new IOException("the dashboard cannot use port " + b.dashboardPort + ": " + e.getMessage()
+                    + " (choose another, or 0 for any free port)", e);
+        }
         try {
             for (int i = 0; i < b.workers; i++) {
                 startWorker(i);
@@ -167,6 +189,11 @@ public final class LocalCluster implements AutoCloseable {
     /** "127.0.0.1:port" of the scheduler. */
     public String schedulerAddress() {
         return scheduler.address();
+    }
+
+    /** The dashboard's address ("http://127.0.0.1:port/status"); empty unless the builder asked for one. */
+    public java.util.Optional<String> dashboardLink() {
+        return dashboard == null ? java.util.Optional.empty() : java.util.Optional.of(dashboard.url());
     }
 
     /** The in-process scheduler (for tools and tests). */
@@ -244,6 +271,9 @@ public final class LocalCluster implements AutoCloseable {
         }
         for (Process p : processWorkers) {
             ChildJvm.stop(p, 5000);
+        }
+        if (dashboard != null) {
+            dashboard.close();
         }
         scheduler.close();
     }

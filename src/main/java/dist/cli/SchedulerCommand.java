@@ -1,6 +1,7 @@
 package dist.cli;
 
 import dist.comm.CommConfig;
+import dist.dashboard.Dashboard;
 import dist.scheduler.SchedulerConfig;
 import dist.scheduler.SchedulerPlugin;
 import dist.scheduler.SchedulerServer;
@@ -15,9 +16,12 @@ import java.util.concurrent.CountDownLatch;
 /** {@code dist scheduler [--host H] [--port P]}: runs a scheduler until SIGTERM or Ctrl-C. */
 public final class SchedulerCommand {
     static final String USAGE = """
-            usage: java -jar dist.jar scheduler [--host HOST] [--port PORT] [--plugin CLASS[,CLASS...]]
+            usage: java -jar dist.jar scheduler [--host HOST] [--port PORT] [--dashboard-port PORT] [--plugin CLASS[,CLASS...]]
               --host HOST     interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
               --port PORT     port to listen on (default 8786; 0 picks a free one)
+              --dashboard-port PORT  the web dashboard's port on the same interface (default 8787; 0 picks a
+                              free one; when taken, a free one is used instead)
+              --no-dashboard  serve no dashboard
               --plugin CLASS  a dist.scheduler.SchedulerPlugin to run inside the scheduler, by class name
                               (on the scheduler's class path: java -cp dist.jar:plugin.jar dist.Main scheduler ...)
             """;
@@ -25,10 +29,26 @@ public final class SchedulerCommand {
     private SchedulerCommand() {
     }
 
+    /** The dashboard on {@code port}, or on a free port when that one is taken; null when none can start. */
+    private static Dashboard startDashboard(SchedulerServer s, String host, int port, PrintStream err) {
+        try {
+            return Dashboard.start(s, host, port);
+        } catch (IOException e) {
+            err.println("scheduler: the dashboard cannot use port " + port + " (" + e.getMessage()
+                    + "); using a free port instead (choose one with --dashboard-port)");
+        }
+        try {
+            return Dashboard.start(s, host, 0);
+        } catch (IOException e) {
+            err.println("scheduler: no dashboard: " + e.getMessage());
+            return null;
+        }
+    }
+
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
         CliArgs a = CliArgs.parse(args, Set.of("--host", "--port", "--dashboard-port", "--plugin"),
-                Set.of("--help", "--die-with-parent"));
+                Set.of("--help", "--die-with-parent", "--no-dashboard"));
         if (a.flag("--help")) {
             out.print(USAGE);
             return 0;
@@ -38,6 +58,7 @@ public final class SchedulerCommand {
         }
         String host = a.get("--host", "127.0.0.1");
         int port = a.getInt("--port", 8786, 0, 65535);
+        int dashboardPort = a.getInt("--dashboard-port", 8787, 0, 65535);
         if (a.flag("--die-with-parent")) {
             dist.cluster.ChildJvm.dieWithParent();
         }
@@ -59,12 +80,19 @@ public final class SchedulerCommand {
                     + " (is another scheduler running there? choose another --port)");
             return 1;
         }
+        Dashboard dashboard = a.flag("--no-dashboard") ? null : startDashboard(s, host, dashboardPort, err);
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (dashboard != null) {
+                dashboard.close();
+            }
             s.close();
             done.countDown();
         }, "dist-scheduler-shutdown"));
         out.println("scheduler at: " + s.address());
+        if (dashboard != null) {
+            out.println("dashboard at: " + dashboard.url());
+        }
         out.flush();
         done.await();
         return 0;

@@ -34,6 +34,9 @@ public final class WorkerCommand {
                                    that needs some runs only while enough are free here
               --connect-timeout S  seconds to keep trying to reach the scheduler (default 10)
               --no-nanny           run the worker bare, without a nanny process that restarts it
+              --dashboard-port P   with --no-nanny: serve this worker's /metrics on port P (default 0: any
+                                   free port; the address is printed at start)
+              --no-dashboard       serve no /metrics
               --nanny              run it under a nanny (the default; see 'nanny --help')
             """;
 
@@ -44,8 +47,8 @@ public final class WorkerCommand {
             InterruptedException {
         CliArgs a = CliArgs.parse(args,
                 Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
-                        "--resources", "--contact-address", "--local-directory"),
-                Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent"));
+                        "--resources", "--contact-address", "--local-directory", "--dashboard-port"),
+                Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent", "--no-dashboard"));
         if (a.flag("--help")) {
             out.print(USAGE);
             return 0;
@@ -61,6 +64,7 @@ public final class WorkerCommand {
         int port = a.getInt("--port", 0, 0, 65535);
         long memoryLimit = a.getBytes("--memory-limit", 0);
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
+        int dashboardPort = a.getInt("--dashboard-port", 0, 0, 65535);
         String host = a.get("--host", defaultHost(scheduler));
         String contact = contactAddress(a.get("--contact-address", null));
         if (contact == null && (host.equals("0.0.0.0") || host.equals("::"))) {
@@ -95,8 +99,26 @@ public final class WorkerCommand {
             err.println("worker: " + e.getMessage());
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(w::close, "dist-worker-shutdown"));
+        dist.dashboard.WorkerDashboard metricsPage = null;
+        if (!a.flag("--no-dashboard")) {
+            try {
+                metricsPage = dist.dashboard.WorkerDashboard.start(w, host, dashboardPort);
+            } catch (IOException e) {
+                err.println("worker: no /metrics page on port " + dashboardPort + ": " + e.getMessage()
+                        + " (choose another --dashboard-port, or 0 for any free port)");
+            }
+        }
+        dist.dashboard.WorkerDashboard page = metricsPage;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (page != null) {
+                page.close();
+            }
+            w.close();
+        }, "dist-worker-shutdown"));
         out.println("worker at: " + w.address() + (name != null ? " (" + name + ")" : ""));
+        if (page != null) {
+            out.println("metrics at: " + page.url());
+        }
         out.println("registered with scheduler at: " + scheduler);
         out.flush();
         while (!w.awaitClose(1, TimeUnit.HOURS)) {

@@ -237,6 +237,41 @@ public sealed interface Message {
      */
     record TaskSeceded(String key) implements Message {}
 
+    // ---------------------------------------------------------------- dashboard and operability
+
+    /**
+     * Worker -> scheduler, about once a second: process CPU use (percent of one core), memory in
+     * use, the transfer-time histogram so far ({@code transferBuckets[i]}: fetches that took up to
+     * {@link #TRANSFER_BUCKETS}{@code [i]} seconds, the last entry the rest), and the fetches that
+     * ended since the previous report (peer, start and stop in epoch microseconds, bytes).
+     */
+    record WorkerStats(double cpuPercent, long memoryBytes, List<Long> transferBuckets, long transferCount,
+                       double transferSeconds, long transferBytes, List<String> peers, List<Long> startMicros,
+                       List<Long> stopMicros, List<Long> sizes) implements Message {
+        /** Upper bounds of the transfer-time buckets, in seconds. */
+        public static final List<Double> TRANSFER_BUCKETS = List.of(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 60.0);
+    }
+
+    /**
+     * Client -> scheduler and scheduler -> worker: what happened to task {@code key}. Answered by
+     * {@link StoryReply}; the scheduler's answer includes what every worker answered it.
+     */
+    record StoryRequest(String key) implements Message {}
+
+    /**
+     * A task's story, one step per index: where it happened ("scheduler" or a worker address), what
+     * happened ("waiting -> processing", "fetched from 10.0.0.2:4000"), when (epoch microseconds),
+     * and a detail (a worker, a size, an error; empty when none).
+     */
+    record StoryReply(List<String> where, List<String> events, List<Long> epochMicros, List<String> details)
+            implements Message {}
+
+    /** Client -> scheduler: where the dashboard is. Answered by {@link DashboardLink}. */
+    record DashboardLinkRequest() implements Message {}
+
+    /** The dashboard's address ("http://host:port/status"), or null when this scheduler serves none. */
+    record DashboardLink(String url) implements Message {}
+
     // ---------------------------------------------------------------- generic
 
     /** Several messages sent as one. */

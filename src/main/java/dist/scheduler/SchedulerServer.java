@@ -64,9 +64,12 @@ public final class SchedulerServer implements AutoCloseable {
     private volatile boolean closing;
     private final CodeRelay code;
     private final Plugins plugins = new Plugins();
+    private final WorkerReports reports = new WorkerReports(20_000);
+    private volatile String dashboardLink;
 
     private SchedulerServer(String host, int port, SchedulerConfig config, CommConfig comm) throws IOException {
         this.state = new SchedulerState(config);
+        state.logEvents(true);
         this.host = host;
         this.code = new CodeRelay(routes::get, this::workerConnections, comm.requestTimeout());
         this.server = Server.listen(host, port, Role.SCHEDULER, comm, this::accept);
@@ -198,6 +201,9 @@ public final class SchedulerServer implements AutoCloseable {
                 if (code.handle(c, identity, message, requestId)) {
                     return;
                 }
+                if (operability(c, identity, message, requestId)) {
+                    return;
+                }
                 if (message instanceof Message.RegisterWorker rw) {
                     identity = rw.address();
                     routes.put(rw.address(), c);
@@ -251,6 +257,110 @@ public final class SchedulerServer implements AutoCloseable {
                 }
             }
         };
+    }
+
+    /** Worker reports, stories and the dashboard's address: answered here, off the state's thread. */
+    private boolean operability(Connection c, String identity, Message message, long requestId) {
+        switch (message) {
+            case Message.WorkerStats ws when c.peerRole() == Role.WORKER -> reports.add(identity, ws);
+            case Message.StoryRequest sr when requestId != 0 -> Thread.ofVirtual().name("dist-scheduler-story")
+                    .start(() -> trySend(c, identity, () -> c.reply(requestId, storyReply(sr.key()))));
+            case Message.DashboardLinkRequest d when requestId != 0 -> c.reply(requestId,
+                    new Message.DashboardLink(dashboardLink));
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Message storyReply(String key) {
+        if (key == null) {
+            return new Message.ErrorReply("StoryRequest needs a key");
+        }
+        try {
+            return story(key, java.time.Duration.ofSeconds(5));
+        } catch (TimeoutException | RuntimeException e) {
+            return new Message.ErrorReply("the story of " + key + " could not be gathered: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Everything that happened to task {@code key}, oldest first: its state changes here, and what
+     * each worker did with it (received, fetched, executed, released), merged by time. Workers that
+     * do not answer within {@code timeout} are left out.
+     */
+    public Message.StoryReply story(String key, java.time.Duration timeout) throws TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<StoryEntry> here = query(st -> st.story(key), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        long epochOffsetMicros = epochMicrosNow() - System.nanoTime() / 1000;
+        List<Object[]> steps = new ArrayList<>();
+        for (StoryEntry e : here) {
+            steps.add(new Object[] {"scheduler", e.from() + " -> " + e.to(), e.nanos() / 1000 + epochOffsetMicros,
+                    e.worker() == null ? "" : e.worker()});
+        }
+        Map<String, CompletableFuture<Message>> asked = new LinkedHashMap<>();
+        for (Connection w : workerConnections()) {
+            try {
+                asked.put(w.toString(), w.request(new Message.StoryRequest(key), timeout));
+            } catch (ConnectionClosedException e) {
+                // gone meanwhile
+            }
+        }
+        for (CompletableFuture<Message> f : asked.values()) {
+            try {
+                long left = Math.max(1, deadline - System.nanoTime());
+                if (f.get(left, TimeUnit.NANOSECONDS) instanceof Message.StoryReply r) {
+                    int n = Math.min(Math.min(size(r.where()), size(r.events())),
+                            Math.min(size(r.epochMicros()), size(r.details())));
+                    for (int i = 0; i < n; i++) {
+                        steps.add(new Object[] {r.where().get(i), r.events().get(i), r.epochMicros().get(i),
+                                r.details().get(i)});
+                    }
+                }
+            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                LOG.log(Level.DEBUG, "a worker did not tell the story of " + key + ": " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        steps.sort(java.util.Comparator.comparingLong(a -> (Long) a[2]));
+        List<String> where = new ArrayList<>();
+        List<String> events = new ArrayList<>();
+        List<Long> times = new ArrayList<>();
+        List<String> details = new ArrayList<>();
+        for (Object[] a : steps) {
+            where.add((String) a[0]);
+            events.add((String) a[1]);
+            times.add((Long) a[2]);
+            details.add((String) a[3]);
+        }
+        return new Message.StoryReply(where, events, times, details);
+    }
+
+    private static long epochMicrosNow() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
+    }
+
+    private static int size(List<?> l) {
+        return l == null ? 0 : l.size();
+    }
+
+    /** What workers report about themselves (CPU, memory, transfers). */
+    public WorkerReports reports() {
+        return reports;
+    }
+
+    /** Tells clients where the dashboard is ({@code url} null: none). */
+    public void dashboardLink(String url) {
+        this.dashboardLink = url;
+    }
+
+    /** The dashboard's address, or null when none runs. */
+    public String dashboardLink() {
+        return dashboardLink;
     }
 
     private void tick() {

@@ -45,6 +45,7 @@ import static dist.scheduler.TaskState.*;
  * {@code KilledWorker} error.
  */
 public final class SchedulerState {
+    private static final System.Logger LOG = System.getLogger("dist.scheduler");
 
     /** Expected run time of a task whose key prefix has no measurement yet (dask uses 0.5 s too). */
     static final long UNKNOWN_DURATION_NANOS = 500_000_000L;
@@ -100,6 +101,11 @@ public final class SchedulerState {
     private int noWorkerWithResources;
     /** Non-null while plugins want every state change. */
     private ArrayList<Transition> recorded;
+    /** Every task's recent state changes (for stories), and the computations workers reported (for dashboards). */
+    private final TransitionLog log = new TransitionLog(100_000);
+    private final TaskStream stream = new TaskStream(20_000);
+    /** Whether to log the events that matter (workers joining and leaving, errors, restarts); the server turns it on. */
+    private boolean logEvents;
 
     public SchedulerState(SchedulerConfig config) {
         this.config = java.util.Objects.requireNonNull(config, "config must not be null");
@@ -292,6 +298,7 @@ public final class SchedulerState {
             }
             TaskPrefix p = prefixes.computeIfAbsent(TaskPrefix.of(s.key()), TaskPrefix::new);
             p.live++;
+            p.states[RELEASED]++;
             TaskState ts = new TaskState(s.key(), null, s.priority(), s.options(), p);
             functionTable.store(ts, s.run());
             ts.submitter = c.id;
@@ -475,6 +482,9 @@ public final class SchedulerState {
         ws.nthreads = Math.max(1, r.nthreads());
         ws.memoryLimit = r.memoryLimit();
         ws.pid = r.pid();
+        log(System.Logger.Level.INFO, "worker joined: " + address + " (" + ws.name + ", " + ws.nthreads
+                + " threads, pid " + ws.pid + (r.heldKeys() == null || r.heldKeys().isEmpty() ? ""
+                : ", holding " + r.heldKeys().size() + " keys") + ")");
         ws.lastSeen = now;
         out.add(new Outgoing(address, new WorkerAccepted(config.schedulerId(), config.heartbeatIntervalMillis()),
                 requestId));
@@ -617,7 +627,9 @@ public final class SchedulerState {
         }
         for (TaskPrefix p : prefixes.values()) {
             p.live = 0;
+            p.dropLive();
         }
+        log(System.Logger.Level.INFO, "cluster restarted by client " + clientId);
         if (requestId != 0) {
             out.add(new Outgoing(clientId, new Ack(), requestId));
         }
@@ -642,6 +654,8 @@ public final class SchedulerState {
 
     /** A worker is gone: re-place its work, recompute what only it held and someone still needs. */
     private void removeWorker(WorkerState ws, String reason) {
+        log(System.Logger.Level.INFO, "worker lost: " + ws.address + " (" + ws.name + "): " + reason
+                + "; it was running " + ws.processing.size() + " tasks and holding " + ws.hasWhat.size() + " keys");
         workers.remove(ws.address);
         workerList.remove(ws);
         for (int i = 0; i < workerList.size(); i++) {
@@ -695,6 +709,10 @@ public final class SchedulerState {
 
     private void taskFinished(WorkerState ws, TaskFinished f) {
         TaskState ts = f.key() == null ? null : tasks.get(f.key());
+        if (f.key() != null) {
+            // the worker's clock differs from ours: place the run so that it ended when we heard of it
+            stream.add(f.key(), ws.address, now - Math.max(0, f.stopNanos() - f.startNanos()), now, f.nbytes(), false);
+        }
         if (ts == null) {
             queueFree(ws, String.valueOf(f.key()));
             return;
@@ -722,6 +740,7 @@ public final class SchedulerState {
         if (ts == null || ts.state != PROCESSING || ts.processingOn != ws) {
             return; // stale: the task was released, cancelled or moved meanwhile
         }
+        stream.add(ts.key, ws.address, now - Math.max(0, e.stopNanos() - e.startNanos()), now, 0, true);
         Trouble tr = ts.trouble();
         tr.failures++;
         int retries = ts.options == null ? 0 : ts.options.retries();
@@ -1073,6 +1092,7 @@ public final class SchedulerState {
 
     private void sendToWorker(TaskState ts, WorkerState ws) {
         setState(ts, PROCESSING);
+        log.amendWorker(ws.address);
         ts.processingOn = ws;
         ts.expectedNanos = ts.prefix.expected(UNKNOWN_DURATION_NANOS);
         ws.occupancy += ts.expectedNanos;
@@ -1238,6 +1258,9 @@ public final class SchedulerState {
             tr.exception = exception;
             tr.summary = summary;
             tr.causeKey = causeKey;
+            if (t == ts) {
+                log(System.Logger.Level.WARNING, "task erred: " + t.key + ": " + summary);
+            }
             setState(t, ERRED);
             if (t.wantedBy != null) {
                 for (ClientState c : t.wantedBy) {
@@ -1737,7 +1760,13 @@ public final class SchedulerState {
     }
 
     private void note(TaskState ts, byte from, byte to) {
-        if (recorded != null && from != to) {
+        if (from == to) {
+            return;
+        }
+        ts.prefix.moved(from, to);
+        log.add(ts.key, from, to, now, to == MEMORY && ts.whoHas != null ? ts.whoHas[ts.whoHas.length - 1].address
+                : ts.processingOn != null ? ts.processingOn.address : null);
+        if (recorded != null) {
             recorded.add(new Transition(ts.key, name(from), name(to)));
         }
     }
@@ -1746,6 +1775,31 @@ public final class SchedulerState {
     public String submitterOf(String key) {
         TaskState ts = tasks.get(key);
         return ts == null ? null : ts.submitter;
+    }
+
+    /**
+     * A snapshot for dashboards: workers, task groups, totals, and the computations numbered
+     * {@code streamSince} and later (at most {@code streamMax}, the newest). It walks every worker's
+     * held keys: call it a few times a second at most.
+     */
+    public ClusterView view(long streamSince, int streamMax) {
+        return ClusterView.of(this, workerList, prefixes.values(), stream, now, streamSince, streamMax);
+    }
+
+    /** The recent state changes of task {@code key} on the scheduler, oldest first (empty when none is kept). */
+    public List<StoryEntry> story(String key) {
+        return key == null ? List.of() : log.story(key);
+    }
+
+    /** Logs one line per event that matters (worker joined or lost, task erred, restart); off by default. */
+    public void logEvents(boolean on) {
+        logEvents = on;
+    }
+
+    private void log(System.Logger.Level level, String line) {
+        if (logEvents) {
+            LOG.log(level, line);
+        }
     }
 
     /** Number of state changes applied so far. */

@@ -7,9 +7,36 @@ final class TaskPrefix {
     long totalNanos;
     /** Live tasks with this prefix; a prefix nobody uses may be dropped when there are many. */
     int live;
+    /** Tasks of this prefix per state (indexed by {@link TaskState}'s state byte); forgotten ones stay counted. */
+    final int[] states = new int[8];
+    /** How many times a task of this prefix reached memory. */
+    long finished;
+    /** Creation order, so dashboards list groups as they came. */
+    final long order;
+    private static final java.util.concurrent.atomic.AtomicLong CREATED = new java.util.concurrent.atomic.AtomicLong();
 
     TaskPrefix(String name) {
         this.name = name;
+        this.order = CREATED.getAndIncrement();
+    }
+
+    /** A task changed state (every change passes here, also creation from "released" and forgetting). */
+    void moved(byte from, byte to) {
+        states[from]--;
+        states[to]++;
+        if (to == TaskState.MEMORY) {
+            finished++;
+        }
+    }
+
+    /** The cluster was restarted: every live task was dropped without its own transitions. */
+    void dropLive() {
+        for (int i = 0; i < states.length; i++) {
+            if (i != TaskState.FORGOTTEN) {
+                states[TaskState.FORGOTTEN] += states[i];
+                states[i] = 0;
+            }
+        }
     }
 
     static String of(String key) {

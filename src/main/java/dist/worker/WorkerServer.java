@@ -126,6 +126,8 @@ public final class WorkerServer implements AutoCloseable {
     private final DataStore data;
     /** The pause state last told to the state machine; read and written on the event loop only. */
     private boolean pausedForMemory;
+    private final WorkerStory story = new WorkerStory(50_000);
+    private final WorkerMetrics metrics = new WorkerMetrics();
     /** Decoded functions per class loader: equal bytes from two clients may name two different classes. */
     private final Map<ClassLoader, RunCodec.FunctionCache> functions = new ConcurrentHashMap<>();
     /** Events (and held-keys queries) for the state machine; paused until registration made it. */
@@ -328,6 +330,10 @@ public final class WorkerServer implements AutoCloseable {
     private final Handler schedulerHandler = new Handler() {
         @Override
         public void onMessage(Connection c, Message m, long requestId) {
+            if (m instanceof Message.StoryRequest sr) {
+                answerStory(c, sr, requestId);
+                return;
+            }
             if (m instanceof Message.UploadJar j) {
                 // installed here, on the reader thread, so a task sent after the jar finds its classes
                 Message answer = addJar(j);
@@ -386,6 +392,8 @@ public final class WorkerServer implements AutoCloseable {
             Thread.ofVirtual().name("dist-run").start(() -> runFunction(c, rf, requestId));
         } else if (m instanceof Message.Ping p && requestId != 0) {
             c.reply(requestId, p);
+        } else if (m instanceof Message.StoryRequest sr) {
+            answerStory(c, sr, requestId);
         } else if (requestId != 0) {
             c.reply(requestId, new Message.ErrorReply("a worker does not answer " + m.getClass().getSimpleName()));
         }
@@ -507,14 +515,73 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
+    private void answerStory(Connection c, Message.StoryRequest sr, long requestId) {
+        if (requestId != 0) {
+            c.reply(requestId, sr.key() == null ? new Message.ErrorReply("StoryRequest needs a key")
+                    : story.story(sr.key(), address));
+        }
+    }
+
+    /** Counters and histograms of this worker, as its {@code /metrics} page shows them. */
+    public WorkerMetrics.Snapshot metrics() {
+        return metrics.snapshot(data.size());
+    }
+
+    /** Records what matters for this worker's story of each task; no text is built here. */
+    private void remember(Object e, long now) {
+        switch (e) {
+            case WorkerEvent.Compute c -> story.add(c.task().key(), WorkerStory.RECEIVED, now, null, 0, null);
+            case WorkerEvent.FetchDone f -> {
+                for (Map.Entry<String, Long> k : f.nbytes().entrySet()) {
+                    story.add(k.getKey(), WorkerStory.FETCHED, now, f.peer(), k.getValue(), null);
+                }
+            }
+            case WorkerEvent.FetchFailed f -> {
+                for (String k : f.keys()) {
+                    story.add(k, WorkerStory.FETCH_FAILED, now, f.peer(), 0, f.reason());
+                }
+            }
+            case WorkerEvent.ExecuteDone d -> story.add(d.key(), WorkerStory.DONE, now, null, d.nbytes(), null);
+            case WorkerEvent.ExecuteFailed f -> story.add(f.key(), WorkerStory.ERRED, now, null, 0, f.summary());
+            case WorkerEvent.Free f -> {
+                for (String k : f.keys()) {
+                    story.add(k, WorkerStory.RELEASED, now, null, 0, null);
+                }
+            }
+            case WorkerEvent.Steal st -> story.add(st.key(), WorkerStory.STEAL_ASKED, now, null, 0, null);
+            case WorkerEvent.DataAdded d -> {
+                for (Map.Entry<String, Long> k : d.nbytes().entrySet()) {
+                    story.add(k.getKey(), WorkerStory.DATA_ADDED, now, null, k.getValue(), null);
+                }
+            }
+            default -> { }
+        }
+    }
+
     private void tick() {
         try {
+            int ticks = 0;
             while (!closing) {
                 Thread.sleep(100);
                 events.submit(new WorkerEvent.Tick());
+                if (++ticks % 10 == 0) {
+                    reportStats();
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** About once a second: CPU, memory and the fetches since the last report, for the scheduler's dashboard. */
+    private void reportStats() {
+        Connection s = scheduler;
+        if (s != null && s.isOpen()) {
+            try {
+                s.send(metrics.report());
+            } catch (ConnectionClosedException e) {
+                LOG.log(Level.DEBUG, "stats not sent: the scheduler connection closed");
+            }
         }
     }
 
@@ -567,8 +634,10 @@ public final class WorkerServer implements AutoCloseable {
                 continue;
             }
             List<WorkerInstruction> out;
+            long now = System.nanoTime();
+            remember(e, now);
             try {
-                out = state.handle((WorkerEvent) e, System.nanoTime());
+                out = state.handle((WorkerEvent) e, now);
             } catch (RuntimeException ex) {
                 LOG.log(Level.ERROR, "worker failed to handle " + e, ex);
                 continue;
@@ -656,7 +725,13 @@ public final class WorkerServer implements AutoCloseable {
     private void perform(WorkerInstruction i, List<Message> toScheduler, List<WorkerInstruction.Execute> starts) {
         switch (i) {
             case WorkerInstruction.Execute ex -> starts.add(ex);
-            case WorkerInstruction.Fetch f -> Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f));
+            case WorkerInstruction.Fetch f -> {
+                long now = System.nanoTime();
+                for (String k : f.keys()) {
+                    story.add(k, WorkerStory.FETCHING, now, f.peer(), 0, null);
+                }
+                Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f));
+            }
             case WorkerInstruction.SendToScheduler s -> toScheduler.add(s.message());
             case WorkerInstruction.DropData d -> data.remove(d.key());
         }
@@ -665,6 +740,16 @@ public final class WorkerServer implements AutoCloseable {
     /** Runs one task; true when it seceded on the way (its thread then leaves the pool). */
     private boolean execute(WorkerInstruction.Execute ex) {
         long start = System.nanoTime();
+        story.add(ex.key(), WorkerStory.EXECUTING, start, null, 0, null);
+        metrics.executing.incrementAndGet();
+        try {
+            return executeCounted(ex, start);
+        } finally {
+            metrics.executing.decrementAndGet();
+        }
+    }
+
+    private boolean executeCounted(WorkerInstruction.Execute ex, long start) {
         Object result;
         ClassLoader loader = code.forClient(ex.clientId());
         TaskContext ctx = new TaskContext(host, ex.key(), loader);
@@ -696,6 +781,7 @@ public final class WorkerServer implements AutoCloseable {
             if (t instanceof VirtualMachineError vme && !(t instanceof OutOfMemoryError)) {
                 throw vme;
             }
+            metrics.taskRan(stop - start, false);
             events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(t), summary(t), start, stop));
             return ctx.hasSeceded();
         } finally {
@@ -711,6 +797,7 @@ public final class WorkerServer implements AutoCloseable {
                     "the result of " + ex.key() + " cannot be sent: " + summary(e), start, stop));
             return ctx.hasSeceded();
         }
+        metrics.taskRan(stop - start, true);
         try {
             data.putComputed(ex.key(), result, bytes);
         } catch (DataStore.SpillException e) {
@@ -741,6 +828,7 @@ public final class WorkerServer implements AutoCloseable {
     }
 
     private void fetch(WorkerInstruction.Fetch f) {
+        long start = System.nanoTime();
         try {
             Connection c = peer(f.peer());
             Message reply = c.request(new Message.GetData(f.keys()))
@@ -760,6 +848,11 @@ public final class WorkerServer implements AutoCloseable {
                     got.put(key, (long) b.length);
                 }
             }
+            long size = 0;
+            for (long n : got.values()) {
+                size += n;
+            }
+            metrics.fetched(f.peer(), start, System.nanoTime(), size);
             events.submit(new WorkerEvent.FetchDone(f.peer(), got, missing));
         } catch (Exception e) {
             Connection c = peers.remove(f.peer());

@@ -89,7 +89,16 @@ class MessageCodecTest {
                 new Message.DatasetReply("d", List.of("k"), small),
                 new Message.ListDatasets(),
                 new Message.DatasetNames(List.of("d")),
-                new Message.UnpublishDataset("d"));
+                new Message.UnpublishDataset("d"),
+                // dashboard and operability
+                new Message.WorkerStats(12.5, 1 << 20, List.of(1L, 2L, 0L), 3, 0.25, 4096, List.of("h:2"),
+                        List.of(1_700_000_000_000_000L), List.of(1_700_000_000_000_100L), List.of(4096L)),
+                new Message.StoryRequest("k"),
+                new Message.StoryReply(List.of("scheduler"), List.of("waiting -> processing"),
+                        List.of(1_700_000_000_000_000L), List.of("h:1")),
+                new Message.DashboardLinkRequest(),
+                new Message.DashboardLink("http://127.0.0.1:8787/status"),
+                new Message.DashboardLink(null));
     }
 
     @Test

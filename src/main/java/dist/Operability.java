@@ -1,0 +1,47 @@
+package dist;
+
+import dist.protocol.Message;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+
+/** The client's questions about the cluster's own workings: task stories and the dashboard's address. */
+final class Operability {
+    private final Client client;
+
+    Operability(Client client) {
+        this.client = client;
+    }
+
+    List<StoryEvent> story(String key) throws InterruptedException, ExecutionException, TimeoutException {
+        Objects.requireNonNull(key, "key");
+        Message m = client.request(new Message.StoryRequest(key));
+        if (m instanceof Message.ErrorReply e) {
+            throw new ExecutionException(new IllegalStateException(e.message()));
+        }
+        if (!(m instanceof Message.StoryReply r)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered StoryRequest with " + m));
+        }
+        List<StoryEvent> l = new ArrayList<>(r.where().size());
+        for (int i = 0; i < r.where().size(); i++) {
+            long micros = r.epochMicros().get(i);
+            l.add(new StoryEvent(key, r.where().get(i), r.events().get(i),
+                    Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000), Math.floorMod(micros, 1_000_000) * 1000L),
+                    r.details().get(i)));
+        }
+        return List.copyOf(l);
+    }
+
+    Optional<String> dashboardLink() throws InterruptedException, ExecutionException, TimeoutException {
+        Message m = client.request(new Message.DashboardLinkRequest());
+        if (m instanceof Message.DashboardLink d) {
+            return Optional.ofNullable(d.url());
+        }
+        throw new ExecutionException(new IllegalStateException("the scheduler answered DashboardLinkRequest with " + m));
+    }
+}

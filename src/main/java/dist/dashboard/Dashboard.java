@@ -1,0 +1,433 @@
+package dist.dashboard;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dist.protocol.Message;
+import dist.scheduler.ClusterView;
+import dist.scheduler.SchedulerServer;
+import dist.scheduler.WorkerReports;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The scheduler's web dashboard, served by the JDK's own HTTP server with every script and style
+ * inside the jar: {@code /status} (workers, task groups, task stream, cluster CPU and memory, live),
+ * {@code /tasks} (the last 20,000 computations), JSON under {@code /api/}, Prometheus text at
+ * {@code /metrics}. It reads the scheduler through {@link SchedulerServer#query} at most a few
+ * times a second, whatever the number of viewers.
+ *
+ * <pre>{@code
+ * try (Dashboard d = Dashboard.start(scheduler, "127.0.0.1", 8787)) {
+ *     System.out.println("dashboard at " + d.url());
+ * }
+ * }</pre>
+ */
+public final class Dashboard implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("dist.dashboard");
+    /** How many computations and transfers the live task stream shows. */
+    static final int STREAM = 1000;
+    /** How many computations {@code /tasks} lists. */
+    static final int TASKS = 20_000;
+    private static final long STATUS_MAX_AGE = TimeUnit.MILLISECONDS.toNanos(250);
+    private static final long TASKS_MAX_AGE = TimeUnit.SECONDS.toNanos(1);
+    /** Cluster CPU and memory, one sample a second, for ten minutes. */
+    private static final int HISTORY = 600;
+
+    private record Cached(ClusterView view, long at) {}
+
+    private record Sample(long epochMillis, double cpu, long memory, long memoryLimit) {}
+
+    private final SchedulerServer scheduler;
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final ReentrantLock lock = new ReentrantLock();
+    private Cached status;
+    private Cached tasks;
+    private final ArrayDeque<Sample> history = new ArrayDeque<>();
+    private final Thread sampler;
+    private final String url;
+    private volatile boolean closed;
+
+    private Dashboard(SchedulerServer scheduler, String host, int port) throws IOException {
+        this.scheduler = scheduler;
+        this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        server.setExecutor(executor);
+        server.createContext("/", this::serve);
+        this.url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.getAddress().getPort()
+                + "/status";
+        this.sampler = Thread.ofVirtual().name("dist-dashboard-sampler").unstarted(this::sample);
+    }
+
+    /**
+     * Serves the dashboard of {@code scheduler} on {@code host:port} (port 0 picks a free one) and
+     * tells the scheduler's clients where it is.
+     *
+     * @throws IOException when the port cannot be bound (in use, or not allowed)
+     */
+    public static Dashboard start(SchedulerServer scheduler, String host, int port) throws IOException {
+        Dashboard d = new Dashboard(scheduler, host, port);
+        d.server.start();
+        d.sampler.start();
+        scheduler.dashboardLink(d.url);
+        return d;
+    }
+
+    /** "http://host:port/status". */
+    public String url() {
+        return url;
+    }
+
+    /** The port it listens on. */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        sampler.interrupt();
+        if (url.equals(scheduler.dashboardLink())) {
+            scheduler.dashboardLink(null);
+        }
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    // ---------------------------------------------------------------- reading the scheduler
+
+    /** The newest view with up to {@code max} computations, read again only when older than {@code maxAge}. */
+    ClusterView view(boolean forTasks) throws TimeoutException {
+        long now = System.nanoTime();
+        lock.lock();
+        try {
+            Cached c = forTasks ? tasks : status;
+            if (c != null && now - c.at() < (forTasks ? TASKS_MAX_AGE : STATUS_MAX_AGE)) {
+                return c.view();
+            }
+            int max = forTasks ? TASKS : STREAM;
+            ClusterView v = scheduler.query(st -> st.view(0, max), 5, TimeUnit.SECONDS);
+            Cached fresh = new Cached(v, System.nanoTime());
+            if (forTasks) {
+                tasks = fresh;
+            } else {
+                status = fresh;
+            }
+            return v;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void sample() {
+        try {
+            while (!closed) {
+                try {
+                    ClusterView v = view(false);
+                    Map<String, Message.WorkerStats> stats = scheduler.reports().latest();
+                    double cpu = 0;
+                    long mem = 0;
+                    long limit = 0;
+                    for (ClusterView.Worker w : v.workers()) {
+                        Message.WorkerStats s = stats.get(w.address());
+                        cpu += s == null ? 0 : s.cpuPercent();
+                        mem += memory(w, s);
+                        limit += w.memoryLimit();
+                    }
+                    lock.lock();
+                    try {
+                        if (history.size() == HISTORY) {
+                            history.removeFirst();
+                        }
+                        history.addLast(new Sample(System.currentTimeMillis(), cpu, mem, limit));
+                    } finally {
+                        lock.unlock();
+                    }
+                } catch (TimeoutException | RuntimeException e) {
+                    LOG.log(Level.DEBUG, "dashboard sample skipped: " + e);
+                }
+                Thread.sleep(1000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- HTTP
+
+    private void serve(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getPath();
+            if (!"GET".equals(ex.getRequestMethod()) && !"HEAD".equals(ex.getRequestMethod())) {
+                send(ex, 405, "text/plain; charset=utf-8", "only GET is served here\n");
+                return;
+            }
+            switch (path) {
+                case "/" -> {
+                    ex.getResponseHeaders().set("Location", "/status");
+                    send(ex, 302, "text/plain; charset=utf-8", "see /status\n");
+                }
+                case "/status" -> resource(ex, "status.html", "text/html; charset=utf-8");
+                case "/tasks" -> resource(ex, "tasks.html", "text/html; charset=utf-8");
+                case "/static/dashboard.js" -> resource(ex, "dashboard.js", "text/javascript; charset=utf-8");
+                case "/static/dashboard.css" -> resource(ex, "dashboard.css", "text/css; charset=utf-8");
+                case "/api/status" -> send(ex, 200, "application/json", Json.write(statusJson()));
+                case "/api/tasks" -> send(ex, 200, "application/json", Json.write(tasksJson()));
+                case "/api/story" -> story(ex);
+                case "/metrics" -> send(ex, 200, Prometheus.CONTENT_TYPE, metrics());
+                default -> send(ex, 404, "text/plain; charset=utf-8", "no page " + path
+                        + " here; try /status, /tasks, /api/status, /api/tasks, /api/story?key=KEY or /metrics\n");
+            }
+        } catch (TimeoutException e) {
+            send(ex, 503, "text/plain; charset=utf-8", "the scheduler did not answer in time; try again\n");
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "dashboard request " + ex.getRequestURI() + " failed", e);
+            send(ex, 500, "text/plain; charset=utf-8", "dashboard error: " + e + "\n");
+        }
+    }
+
+    private static void resource(HttpExchange ex, String name, String type) throws IOException {
+        try (InputStream in = Dashboard.class.getResourceAsStream("/dist/dashboard/" + name)) {
+            if (in == null) {
+                send(ex, 500, "text/plain; charset=utf-8", "the jar lacks dist/dashboard/" + name + "\n");
+                return;
+            }
+            send(ex, 200, type, in.readAllBytes());
+        }
+    }
+
+    private static void send(HttpExchange ex, int code, String type, String body) throws IOException {
+        send(ex, code, type, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void send(HttpExchange ex, int code, String type, byte[] body) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.getResponseHeaders().set("Cache-Control", "no-store");
+        boolean head = "HEAD".equals(ex.getRequestMethod());
+        ex.sendResponseHeaders(code, head ? -1 : body.length == 0 ? -1 : body.length);
+        if (!head && body.length > 0) {
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    private static String param(HttpExchange ex, String name) {
+        String q = ex.getRequestURI().getRawQuery();
+        if (q == null) {
+            return null;
+        }
+        for (String part : q.split("&")) {
+            int eq = part.indexOf('=');
+            String k = URLDecoder.decode(eq < 0 ? part : part.substring(0, eq), StandardCharsets.UTF_8);
+            if (k.equals(name)) {
+                return eq < 0 ? "" : URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- content
+
+    private static double epochMillis(long nanos, long offsetNanos) {
+        return (nanos + offsetNanos) / 1e6;
+    }
+
+    private static long offsetNanos() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000_000 + now.getNano() - System.nanoTime();
+    }
+
+    Map<String, Object> statusJson() throws TimeoutException {
+        ClusterView v = view(false);
+        Map<String, Message.WorkerStats> stats = scheduler.reports().latest();
+        long offset = offsetNanos();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("scheduler", scheduler.address());
+        m.put("now", System.currentTimeMillis());
+        List<Object> workers = new ArrayList<>();
+        for (ClusterView.Worker w : v.workers()) {
+            Message.WorkerStats s = stats.get(w.address());
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("address", w.address());
+            o.put("name", w.name());
+            o.put("nthreads", w.nthreads());
+            o.put("memory", memory(w, s));
+            o.put("memoryLimit", w.memoryLimit());
+            o.put("cpu", s == null ? 0.0 : s.cpuPercent());
+            o.put("processing", w.processing());
+            o.put("keys", w.keysHeld());
+            o.put("bytes", w.bytesHeld());
+            o.put("pid", w.pid());
+            workers.add(o);
+        }
+        m.put("workers", workers);
+        long finished = 0;
+        List<Object> groups = new ArrayList<>();
+        for (ClusterView.Group g : v.groups()) {
+            finished += g.finished();
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("prefix", g.prefix());
+            o.put("memory", g.memory());
+            o.put("released", g.released());
+            o.put("waiting", g.waiting());
+            o.put("processing", g.processing());
+            o.put("erred", g.erred());
+            o.put("finished", g.finished());
+            groups.add(o);
+        }
+        Map<String, Object> totals = new LinkedHashMap<>(v.states());
+        totals.put("finished", finished);
+        totals.put("transitions", v.transitions());
+        m.put("totals", totals);
+        m.put("groups", groups.size() > 50 ? groups.subList(groups.size() - 50, groups.size()) : groups);
+        m.put("stream", computations(v, offset, STREAM));
+        List<Object> transfers = new ArrayList<>();
+        for (WorkerReports.Transfer t : scheduler.reports().transfersSince(0, STREAM)) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("worker", t.worker());
+            o.put("peer", t.peer());
+            o.put("start", t.startMicros() / 1000.0);
+            o.put("stop", t.stopMicros() / 1000.0);
+            o.put("bytes", t.bytes());
+            transfers.add(o);
+        }
+        m.put("transfers", transfers);
+        List<Object> hist = new ArrayList<>();
+        lock.lock();
+        try {
+            for (Sample s : history) {
+                hist.add(List.of(s.epochMillis(), s.cpu(), s.memory(), s.memoryLimit()));
+            }
+        } finally {
+            lock.unlock();
+        }
+        m.put("history", hist);
+        return m;
+    }
+
+    /** The worker process's memory in use when it reported it, else what its heartbeat counts. */
+    private static long memory(ClusterView.Worker w, Message.WorkerStats s) {
+        return s != null && s.memoryBytes() > 0 ? s.memoryBytes() : w.memoryBytes();
+    }
+
+    private static List<Object> computations(ClusterView v, long offset, int max) {
+        List<ClusterView.Computation> all = v.stream();
+        List<Object> l = new ArrayList<>(Math.min(all.size(), max));
+        for (ClusterView.Computation c : all.subList(Math.max(0, all.size() - max), all.size())) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("key", c.key());
+            o.put("worker", c.worker());
+            o.put("start", epochMillis(c.startNanos(), offset));
+            o.put("stop", epochMillis(c.stopNanos(), offset));
+            o.put("nbytes", c.nbytes());
+            o.put("erred", c.erred());
+            l.add(o);
+        }
+        return l;
+    }
+
+    Map<String, Object> tasksJson() throws TimeoutException {
+        ClusterView v = view(true);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("scheduler", scheduler.address());
+        m.put("tasks", computations(v, offsetNanos(), TASKS));
+        return m;
+    }
+
+    private void story(HttpExchange ex) throws IOException, TimeoutException {
+        String key = param(ex, "key");
+        if (key == null || key.isEmpty()) {
+            send(ex, 400, "text/plain; charset=utf-8", "give the task's key: /api/story?key=KEY\n");
+            return;
+        }
+        Message.StoryReply r = scheduler.story(key, Duration.ofSeconds(3));
+        List<Object> steps = new ArrayList<>();
+        for (int i = 0; i < r.where().size(); i++) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("where", r.where().get(i));
+            o.put("event", r.events().get(i));
+            o.put("time", r.epochMicros().get(i) / 1000.0);
+            o.put("detail", r.details().get(i));
+            steps.add(o);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("key", key);
+        m.put("story", steps);
+        send(ex, 200, "application/json", Json.write(m));
+    }
+
+    String metrics() throws TimeoutException {
+        ClusterView v = view(false);
+        Prometheus p = new Prometheus();
+        p.help("dist_tasks", "gauge", "Tasks the scheduler knows, by state.");
+        for (Map.Entry<String, Integer> e : v.states().entrySet()) {
+            p.sample("dist_tasks", e.getValue(), "state", e.getKey());
+        }
+        long finished = 0;
+        for (ClusterView.Group g : v.groups()) {
+            finished += g.finished();
+        }
+        p.help("dist_tasks_finished_total", "counter", "Times a task reached memory.");
+        p.sample("dist_tasks_finished_total", finished);
+        p.help("dist_transitions_total", "counter", "Task state changes applied by the scheduler.");
+        p.sample("dist_transitions_total", v.transitions());
+        p.help("dist_workers", "gauge", "Registered workers.");
+        p.sample("dist_workers", v.workers().size());
+        int threads = 0;
+        long bytes = 0;
+        for (ClusterView.Worker w : v.workers()) {
+            threads += w.nthreads();
+            bytes += w.bytesHeld();
+        }
+        p.help("dist_worker_threads", "gauge", "Task slots over every worker.");
+        p.sample("dist_worker_threads", threads);
+        p.help("dist_bytes_held", "gauge", "Bytes of results held by workers, as reported to the scheduler.");
+        p.sample("dist_bytes_held", bytes);
+        p.help("dist_worker_memory_bytes", "gauge", "Memory in use per worker.");
+        for (ClusterView.Worker w : v.workers()) {
+            p.sample("dist_worker_memory_bytes", w.memoryBytes(), "worker", w.address());
+        }
+        ClusterView.Histogram c = v.compute();
+        p.histogram("dist_compute_seconds", "Run time of tasks, as workers reported it.", c.bounds(), c.counts(),
+                c.count(), c.sumSeconds());
+        double[] bounds = Message.WorkerStats.TRANSFER_BUCKETS.stream().mapToDouble(Double::doubleValue).toArray();
+        long[] counts = new long[bounds.length + 1];
+        long count = 0;
+        double sum = 0;
+        long moved = 0;
+        for (Message.WorkerStats s : scheduler.reports().latest().values()) {
+            List<Long> b = s.transferBuckets() == null ? List.of() : s.transferBuckets();
+            for (int i = 0; i < Math.min(b.size(), counts.length); i++) {
+                counts[i] += b.get(i);
+            }
+            count += s.transferCount();
+            sum += s.transferSeconds();
+            moved += s.transferBytes();
+        }
+        p.histogram("dist_transfer_seconds", "Time workers spent fetching inputs from peers.", bounds, counts, count,
+                sum);
+        p.help("dist_transfer_bytes_total", "counter", "Bytes workers fetched from peers.");
+        p.sample("dist_transfer_bytes_total", moved);
+        return p.toString();
+    }
+}

@@ -1,0 +1,61 @@
+package dist.dashboard;
+
+import java.util.Locale;
+
+/** Writes the Prometheus text exposition format (version 0.0.4). */
+final class Prometheus {
+    static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    private final StringBuilder b = new StringBuilder(4096);
+
+    Prometheus help(String name, String type, String help) {
+        b.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        b.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+        return this;
+    }
+
+    Prometheus sample(String name, double value, String... labels) {
+        b.append(name);
+        if (labels.length > 0) {
+            b.append('{');
+            for (int i = 0; i + 1 < labels.length; i += 2) {
+                if (i > 0) {
+                    b.append(',');
+                }
+                b.append(labels[i]).append("=\"").append(escape(labels[i + 1])).append('"');
+            }
+            b.append('}');
+        }
+        b.append(' ').append(number(value)).append('\n');
+        return this;
+    }
+
+    /** A histogram from per-bucket (not cumulative) counts; the last count is above every bound. */
+    Prometheus histogram(String name, String help, double[] bounds, long[] counts, long count, double sum) {
+        help(name, "histogram", help);
+        long cumulative = 0;
+        for (int i = 0; i < bounds.length; i++) {
+            cumulative += i < counts.length ? counts[i] : 0;
+            sample(name + "_bucket", cumulative, "le", number(bounds[i]));
+        }
+        sample(name + "_bucket", count, "le", "+Inf");
+        sample(name + "_sum", sum);
+        sample(name + "_count", count);
+        return this;
+    }
+
+    private static String number(double v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+            return Long.toString((long) v);
+        }
+        return String.format(Locale.ROOT, "%s", v);
+    }
+
+    private static String escape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+
+    @Override
+    public String toString() {
+        return b.toString();
+    }
+}

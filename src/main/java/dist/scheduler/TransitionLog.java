@@ -1,0 +1,56 @@
+package dist.scheduler;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The last state changes of every task, in a fixed ring of parallel arrays: recording one costs a
+ * few array stores and no allocation, so it stays on for every task. Written and read only on the
+ * state's thread.
+ */
+final class TransitionLog {
+    private final String[] keys;
+    private final byte[] from;
+    private final byte[] to;
+    private final long[] nanos;
+    private final String[] worker;
+    private long next;
+
+    TransitionLog(int capacity) {
+        keys = new String[capacity];
+        from = new byte[capacity];
+        to = new byte[capacity];
+        nanos = new long[capacity];
+        worker = new String[capacity];
+    }
+
+    void add(String key, byte f, byte t, long at, String where) {
+        int i = (int) (next++ % keys.length);
+        keys[i] = key;
+        from[i] = f;
+        to[i] = t;
+        nanos[i] = at;
+        worker[i] = where;
+    }
+
+    /** Names the worker of the latest entry (known only after the state changed, e.g. where a task was sent). */
+    void amendWorker(String where) {
+        if (next > 0) {
+            worker[(int) ((next - 1) % keys.length)] = where;
+        }
+    }
+
+    /** Every entry still held for {@code key}, oldest first. */
+    List<StoryEntry> story(String key) {
+        List<StoryEntry> l = new ArrayList<>();
+        long first = Math.max(0, next - keys.length);
+        for (long s = first; s < next; s++) {
+            int i = (int) (s % keys.length);
+            if (key.equals(keys[i])) {
+                l.add(new StoryEntry(key, "scheduler", TaskState.name(from[i]), TaskState.name(to[i]), nanos[i],
+                        worker[i]));
+            }
+        }
+        return l;
+    }
+}
