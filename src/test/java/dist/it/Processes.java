@@ -25,10 +25,11 @@ public final class Processes implements AutoCloseable {
         public final Process process;
         private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
         private final List<String> all = new CopyOnWriteArrayList<>();
+        private final Thread reader;
 
         Proc(Process p) {
             this.process = p;
-            Thread.ofVirtual().start(() -> {
+            this.reader = Thread.ofVirtual().start(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
                         StandardCharsets.UTF_8))) {
                     String line;
@@ -73,6 +74,7 @@ public final class Processes implements AutoCloseable {
                 throw new TimeoutException("process " + pid() + " still running after " + timeout
                         + "; output:\n" + output());
             }
+            reader.join(5000); // the last lines may still be in the pipe
             return process.exitValue();
         }
     }
