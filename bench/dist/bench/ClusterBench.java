@@ -362,6 +362,7 @@ public final class ClusterBench {
                         if (!found.isDone() && line.startsWith(prefix)) {
                             found.complete(line);
                         }
+                        System.err.println("[pid " + p.pid() + "] " + line); // kept in the run's log
                     }
                     found.completeExceptionally(new IOException("process ended before printing '" + prefix + "'"));
                 } catch (IOException e) {

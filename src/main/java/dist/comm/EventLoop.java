@@ -8,7 +8,7 @@ import java.util.function.Consumer;
 
 /**
  * Runs events one batch at a time, in arrival order, on whichever submitting thread finds the loop
- * free (the others just queue and return). A state machine driven through it is touched by one
+ * free (the others just queue and return); a backlog beyond one batch goes to a helper thread. A state machine driven through it is touched by one
  * thread at a time, as with a dedicated owner thread, but an event needs no hand-off to another
  * thread: on a lightly loaded loop the thread that received a message also handles it, which
  * saves a park and an unpark per message; under load one thread drains everything queued.
@@ -24,6 +24,8 @@ public final class EventLoop<E> {
     private final Consumer<List<E>> handler;
     private final int maxBatch;
     private volatile boolean started = true;
+    private final java.util.concurrent.atomic.AtomicBoolean helperRunning =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     /** {@code handler} gets up to {@code maxBatch} events at a time; it must not block for long. */
     public EventLoop(Consumer<List<E>> handler, int maxBatch) {
@@ -56,20 +58,57 @@ public final class EventLoop<E> {
         drain();
     }
 
+    /**
+     * Handles one batch on the calling thread when the loop is free, then hands whatever is still
+     * queued to a helper thread: a thread that received a message never stays stuck handling the
+     * others' events (its own connection would go unread meanwhile, heartbeats included).
+     */
     private void drain() {
-        // re-checked after unlocking: an event queued while the lock was held is never stranded
+        // every thread that unlocks looks at the queue again: an event is never stranded
         while (started && !queue.isEmpty() && lock.tryLock()) {
             try {
-                List<E> batch = new ArrayList<>();
-                E e;
-                while (batch.size() < maxBatch && (e = queue.poll()) != null) {
-                    batch.add(e);
-                }
-                if (!batch.isEmpty()) {
-                    handler.accept(batch);
-                }
+                runBatch();
             } finally {
                 lock.unlock();
+            }
+            if (!queue.isEmpty()) {
+                handOff();
+            }
+            return;
+        }
+    }
+
+    private void runBatch() {
+        List<E> batch = new ArrayList<>();
+        E e;
+        while (batch.size() < maxBatch && (e = queue.poll()) != null) {
+            batch.add(e);
+        }
+        if (!batch.isEmpty()) {
+            handler.accept(batch);
+        }
+    }
+
+    private void handOff() {
+        if (helperRunning.compareAndSet(false, true)) {
+            Thread.ofVirtual().name("dist-event-loop").start(this::helperLoop);
+        }
+    }
+
+    private void helperLoop() {
+        while (true) {
+            while (started && !queue.isEmpty()) {
+                lock.lock();
+                try {
+                    runBatch();
+                } finally {
+                    lock.unlock();
+                }
+            }
+            helperRunning.set(false);
+            // an event queued after the last look, by a thread that saw the helper still running
+            if (queue.isEmpty() || !started || !helperRunning.compareAndSet(false, true)) {
+                return;
             }
         }
     }

@@ -47,7 +47,9 @@ class WorkerDeathTest {
 
     @Test
     void aFunctionThatKillsEveryWorkerFailsWithKilledWorkerNamingTheExitAndTheClusterCarriesOn() throws Exception {
+        // a loaded machine may deliver the nanny's reason late: give it time, the reason is the point here
         try (Config.Override o = Config.set("distributed.scheduler.allowed-failures", 1);
+             Config.Override w = Config.set("distributed.scheduler.nanny-report-wait", "5s");
              LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
                      .output(null).start();
              Client client = cluster.client()) {
@@ -67,7 +69,9 @@ class WorkerDeathTest {
 
     @Test
     void theNannyStopsAWorkerPastItsMemoryLimitAndSaysSo() throws Exception {
+        // a loaded machine may deliver the nanny's reason late: give it time, the reason is the point here
         try (Config.Override o = Config.set("distributed.scheduler.allowed-failures", 0);
+             Config.Override w = Config.set("distributed.scheduler.nanny-report-wait", "5s");
              LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).processes(true)
                      .memoryLimit(300_000_000L).workerJvmArgs("-Xmx1g").output(null).start();
              Client client = cluster.client()) {
