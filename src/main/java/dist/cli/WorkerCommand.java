@@ -57,9 +57,7 @@ public final class WorkerCommand {
         if (nprocs > 1) {
             return runChildren(args, nprocs, name, out);
         }
-        CommConfig comm = new CommConfig(Duration.ofSeconds(connectTimeout), CommConfig.DEFAULT.requestTimeout(),
-                CommConfig.DEFAULT.handshakeTimeout(), CommConfig.DEFAULT.maxFrames(),
-                CommConfig.DEFAULT.maxFrameBytes());
+        CommConfig comm = CommConfig.DEFAULT.withConnectTimeout(Duration.ofSeconds(connectTimeout));
         WorkerServer w;
         try {
             w = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,
