@@ -15,15 +15,15 @@ public final class SchedulerCommand {
             usage: java -jar dist.jar scheduler [--host HOST] [--port PORT]
               --host HOST   interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
               --port PORT   port to listen on (default 8786; 0 picks a free one)
-            """;
+            """ + SecurityFlags.USAGE;
 
     private SchedulerCommand() {
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
-        CliArgs a = CliArgs.parse(args, Set.of("--host", "--port", "--dashboard-port"),
-                Set.of("--help", "--die-with-parent"));
+        CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(Set.of("--host", "--port", "--dashboard-port")),
+                SecurityFlags.flags(Set.of("--help", "--die-with-parent")));
         if (a.flag("--help")) {
             out.print(USAGE);
             return 0;
@@ -36,9 +36,11 @@ public final class SchedulerCommand {
         if (a.flag("--die-with-parent")) {
             dist.cluster.ChildJvm.dieWithParent();
         }
+        CommConfig comm = SecurityFlags.apply(a, CommConfig.DEFAULT);
+        SecurityFlags.warnIfExposed("scheduler", host, comm.security(), err);
         SchedulerServer s;
         try {
-            s = SchedulerServer.start(host, port, SchedulerConfig.defaults(), CommConfig.DEFAULT);
+            s = SchedulerServer.start(host, port, SchedulerConfig.defaults(), comm);
         } catch (IOException e) {
             err.println("scheduler: cannot listen on " + host + ":" + port + ": " + e.getMessage()
                     + " (is another scheduler running there? choose another --port)");

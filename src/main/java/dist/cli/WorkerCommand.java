@@ -25,16 +25,16 @@ public final class WorkerCommand {
               --memory-limit SIZE  e.g. 4GB (default: none)
               --connect-timeout S  seconds to keep trying to reach the scheduler (default 10)
               --no-nanny           run the worker bare (the default for now)
-            """;
+            """ + SecurityFlags.USAGE;
 
     private WorkerCommand() {
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
-        CliArgs a = CliArgs.parse(args,
-                Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout"),
-                Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent"));
+        CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
+                Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout")),
+                SecurityFlags.flags(Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent")));
         if (a.flag("--help")) {
             out.print(USAGE);
             return 0;
@@ -57,7 +57,9 @@ public final class WorkerCommand {
         if (nprocs > 1) {
             return runChildren(args, nprocs, name, out);
         }
-        CommConfig comm = CommConfig.DEFAULT.withConnectTimeout(Duration.ofSeconds(connectTimeout));
+        CommConfig comm = SecurityFlags.apply(a,
+                CommConfig.DEFAULT.withConnectTimeout(Duration.ofSeconds(connectTimeout)));
+        SecurityFlags.warnIfExposed("worker", host, comm.security(), err);
         WorkerServer w;
         try {
             w = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,
