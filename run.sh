@@ -88,8 +88,38 @@ case "$cmd" in
     cp=$(test_classpath)
     exec "$JAVA" -cp "$cp" dist.bench.ClusterBench "$@"
     ;;
-  demo) ensure_jar; exec "$JAVA" -cp target/dist.jar dist.examples.Quickstart "$@" ;;
-  compare) ensure_jar; exec bash "$ROOT/src/compare/compare.sh" "$@" ;;
+  soak) exec "$0" test -Dtest.excludedGroups= -Dgroups=slow "$@" ;;
+  demo) ensure_jar; "$JAVA" -cp target/dist.jar dist.examples.Quickstart; exec "$JAVA" -cp target/dist.jar dist.examples.PreemptibleWorkers "$@" ;;
+  compare)
+    # the same workloads on dask.distributed and on dist, in one run, side by side
+    py=/usr/bin/python3
+    if ! "$py" -c 'import distributed' >/dev/null 2>&1; then
+      [ "$(id -u)" = 0 ] || die "dask.distributed is missing: install Debian's python3-distributed (as root: apt-get install python3-distributed)"
+      echo "run.sh: installing Debian's python3-distributed for the comparison" >&2
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-distributed >/dev/null \
+        || die "could not install python3-distributed"
+    fi
+    cp=$(test_classpath)
+    mkdir -p target/compare
+    echo "dask: $("$py" -c 'import distributed; print(distributed.__version__)'); dist: $("$JAVA" -version 2>&1 | head -1)"
+    echo "running the workloads on dask (2 worker processes x 1 thread) ..." >&2
+    (cd target/compare && "$py" "$ROOT/bench/compare/dask_bench.py" 2>dask.log) > target/compare/dask.txt \
+      || die "the dask run failed; see target/compare/dask.log"
+    echo "running the workloads on dist (2 worker processes x 1 thread) ..." >&2
+    "$JAVA" -cp "$cp" dist.bench.ClusterBench "$@" > target/compare/dist.txt 2>target/compare/dist.log \
+      || die "the dist run failed; see target/compare/dist.log"
+    awk '
+      FNR == NR { dask[$1] = $2; next }
+      { order[++n] = $1; dist[$1] = $2; unit[$1] = $3 }
+      END {
+        printf "%-30s %14s %14s %10s  %s\n", "figure", "dask", "dist", "dask/dist", "unit"
+        for (i = 1; i <= n; i++) {
+          k = order[i]; d = (k in dask) ? dask[k] : "-"
+          r = (k in dask && dist[k] > 0) ? sprintf("%.2f", dask[k] / dist[k]) : "-"
+          printf "%-30s %14s %14s %10s  %s\n", k, d, dist[k], r, unit[k]
+        }
+      }' target/compare/dask.txt target/compare/dist.txt | tee target/compare/table.txt
+    ;;
   scheduler|worker|nanny) role "$cmd" "$@" ;;
   java) ensure_jar; exec "$JAVA" "$@" ;;
   help|-h|--help)
@@ -100,7 +130,8 @@ usage: ./run.sh COMMAND [ARGS]
   build                build target/dist.jar
   bench [JMH ARGS]     run the JMH benchmarks in bench/
   bench-cluster        latency, throughput, chain and tree figures of a local cluster
-  compare              run the same workloads on dask.distributed and dist, side by side
+  compare              the same workloads on dask.distributed and dist, side by side
+                       (for times a dask/dist above 1 means dist is faster; for rates, below 1)
   scheduler|worker|nanny ARGS   run a role, as 'java -jar target/dist.jar ROLE ARGS'
 JDK in use: $JAVA_HOME
 USAGE

@@ -4,6 +4,7 @@ Prints one "name value unit" line per figure, the same names as dist's ClusterBe
 Run by ./run.sh compare; needs Debian's python3-distributed.
 """
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -33,7 +34,8 @@ def identity(x):
 
 
 def make_bytes(n):
-    return b"x" * n
+    # incompressible: the transfer measures the wire, not a compressor
+    return random.Random(42).randbytes(n)
 
 
 def nbytes(b):

@@ -48,9 +48,10 @@ public final class ClusterBench {
         return x;
     }
 
+    /** Incompressible bytes: the transfer measures the wire, not a compressor. */
     static byte[] makeBytes(int n) {
         byte[] b = new byte[n];
-        Arrays.fill(b, (byte) 'x');
+        new java.util.SplittableRandom(42).nextBytes(b);
         return b;
     }
 
@@ -76,7 +77,15 @@ public final class ClusterBench {
 
     public static void main(String[] args) throws Exception {
         Locale.setDefault(Locale.ROOT);
-        boolean quick = List.of(args).contains("--quick");
+        List<String> argv = List.of(args);
+        boolean quick = argv.contains("--quick");
+        if (argv.contains("--million")) { // just the million-task run, with N from the next argument
+            int n = Integer.parseInt(argv.get(argv.indexOf("--million") + 1));
+            try (CliCluster cluster = CliCluster.start(2); Client client = Client.connect(cluster.address)) {
+                million(client, cluster, n);
+            }
+            return;
+        }
         startup();
         try (CliCluster cluster = CliCluster.start(2);
              Client client = Client.connect(cluster.address)) {
@@ -88,7 +97,7 @@ public final class ClusterBench {
             preemptibleWithoutKills(client);
             memoryPerTask(client, cluster);
             if (!quick) {
-                million(client, cluster);
+                million(client, cluster, 1_000_000);
             }
         }
         rawFloor();
@@ -254,9 +263,9 @@ public final class ClusterBench {
         }
     }
 
-    static void million(Client client, CliCluster cluster) throws Exception {
-        int n = 1_000_000;
+    static void million(Client client, CliCluster cluster, int n) throws Exception {
         List<Integer> xs = IntStream.range(0, n).boxed().toList();
+        long[] cpu0 = cluster.cpuNanos();
         long s = System.nanoTime();
         List<Future<Integer>> fs = client.map(ClusterBench::inc, xs);
         long submitted = System.nanoTime();
@@ -268,6 +277,11 @@ public final class ClusterBench {
         report("million_tasks_total", secs, "s");
         report("million_tasks_rate", n / secs, "tasks/s");
         report("million_sched_rss_peak", cluster.schedulerPeakRss() / 1e6, "MB");
+        long[] cpu1 = cluster.cpuNanos();
+        String[] who = {"client", "scheduler", "worker0", "worker1"};
+        for (int i = 0; i < cpu0.length && i < who.length; i++) {
+            report("million_cpu_" + who[i], (cpu1[i] - cpu0[i]) / 1e3 / n, "us/task");
+        }
         fs.forEach(Future::release);
     }
 
@@ -317,6 +331,11 @@ public final class ClusterBench {
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command().orElseThrow());
             cmd.addAll(jvm);
+            String profile = System.getenv("DIST_BENCH_JFR"); // a folder: each JVM records a flight file there
+            if (profile != null) {
+                cmd.add("-XX:StartFlightRecording=settings=" + System.getenv().getOrDefault("DIST_BENCH_JFC", "profile") + ",filename=" + profile + "/" + args[0] + "-"
+                        + System.nanoTime() + ".jfr");
+            }
             cmd.add("-cp");
             cmd.add(System.getProperty("java.class.path"));
             cmd.add("dist.Main");
@@ -350,6 +369,16 @@ public final class ClusterBench {
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(60, TimeUnit.SECONDS);
             Thread.sleep(300);
             return status("VmRSS:");
+        }
+
+        /** CPU time used so far by this process, the scheduler and each worker. */
+        long[] cpuNanos() {
+            List<ProcessHandle> ps = new ArrayList<>();
+            ps.add(ProcessHandle.current());
+            ps.add(scheduler.toHandle());
+            workers.forEach(w -> ps.add(w.toHandle()));
+            return ps.stream().mapToLong(p -> p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L))
+                    .toArray();
         }
 
         long schedulerPeakRss() throws IOException {

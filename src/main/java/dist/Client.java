@@ -1,10 +1,13 @@
 package dist;
 
+import dist.client.ClassSource;
 import dist.client.Codec;
 import dist.client.Keys;
 import dist.client.Shapes;
 import dist.client.Transport;
+import dist.client.Recipes;
 import dist.comm.CommConfig;
+import dist.config.Config;
 import dist.protocol.Invokable;
 import dist.protocol.Message;
 import dist.protocol.TaskCall;
@@ -73,7 +76,14 @@ public final class Client extends Submitter implements AutoCloseable {
     private final ClassLoader loader;
     private final Transport.Connector workerConnector;
     private final Duration requestTimeout;
-    private final Transport scheduler;
+    private final Transport.Connector connector;
+    /** How long to keep trying to reach a lost scheduler; zero: fail pending futures at once. */
+    private final Duration reconnectTimeout;
+    private volatile Transport scheduler;
+    /** Recipes of the keys this client holds, to send again to a scheduler that restarted. */
+    private final Recipes recipes = new Recipes();
+    private final AtomicBoolean reconnecting = new AtomicBoolean();
+    private final ClassSource classes;
 
     private final ConcurrentHashMap<String, KeyState> keys = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<Transport>> workers = new ConcurrentHashMap<>();
@@ -85,6 +95,7 @@ public final class Client extends Submitter implements AutoCloseable {
     private final ReentrantLock sendLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<String> pendingReleases = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
+    private final DataOps data = new DataOps(this);
 
     Client(String address, Transport.Connector connector, Codec codec, ClassLoader loader, Duration requestTimeout)
             throws IOException {
@@ -93,22 +104,20 @@ public final class Client extends Submitter implements AutoCloseable {
 
     Client(String address, Transport.Connector connector, Transport.Connector workerConnector, Codec codec,
            ClassLoader loader, Duration requestTimeout) throws IOException {
+        this(address, connector, workerConnector, codec, loader, requestTimeout, Duration.ZERO);
+    }
+
+    Client(String address, Transport.Connector connector, Transport.Connector workerConnector, Codec codec,
+           ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout) throws IOException {
         this.address = address;
+        this.connector = connector;
+        this.reconnectTimeout = reconnectTimeout;
         this.workerConnector = workerConnector;
         this.codec = codec;
         this.loader = loader;
         this.requestTimeout = requestTimeout;
-        this.scheduler = connector.connect(address, new Transport.Inbox() {
-            @Override
-            public void onMessage(Message message) {
-                onSchedulerMessage(message);
-            }
-
-            @Override
-            public void onClose(Throwable cause) {
-                onSchedulerClosed(cause);
-            }
-        });
+        this.classes = new ClassSource(loader);
+        this.scheduler = openScheduler();
         try {
             Message reply = scheduler.request(new Message.RegisterClient(id), requestTimeout)
                     .get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
@@ -127,6 +136,23 @@ public final class Client extends Submitter implements AutoCloseable {
             scheduler.close();
             throw e;
         }
+    }
+
+    private Transport openScheduler() throws IOException {
+        Transport[] self = new Transport[1];
+        Transport t = connector.connect(address, new Transport.Inbox() {
+            @Override
+            public void onMessage(Message message) {
+                onSchedulerMessage(message);
+            }
+
+            @Override
+            public void onClose(Throwable cause) {
+                onSchedulerClosed(self[0], cause);
+            }
+        });
+        self[0] = t;
+        return t;
     }
 
     /** Connects to the scheduler at {@code address} ("host:port") with default settings. */
@@ -148,7 +174,8 @@ public final class Client extends Submitter implements AutoCloseable {
                 ? config.connectTimeout() : WORKER_CONNECT_TIMEOUT;
         CommConfig toWorkers = config.withConnectTimeout(workerConnect);
         return new Client(address, Transport.tcp(config), Transport.tcp(toWorkers), Codec.of(Serializer.defaults()),
-                Thread.currentThread().getContextClassLoader(), config.requestTimeout());
+                Thread.currentThread().getContextClassLoader(), config.requestTimeout(),
+                Config.getDuration("distributed.client.reconnect-timeout"));
     }
 
     static void checkAddress(String address) {
@@ -203,14 +230,17 @@ public final class Client extends Submitter implements AutoCloseable {
                     + "; leave the key out of the options for map");
         }
         String prefix = options.key() == null ? Keys.prefix(fn) : null;
+        classes.note(fn);
         // encode everything before touching the key table, so a bad argument leaves no half-made task
         List<TaskSpec> specs = new ArrayList<>(calls.size());
+        Set<String> fnDeps = new LinkedHashSet<>(); // futures the function itself captured
+        Object prepared = codec.prepareFunction(fn, futureReplacer(fnDeps));
         for (List<Object> args : calls) {
             if (args.size() != fn.arity()) {
                 throw new IllegalArgumentException("function takes " + fn.arity() + " argument(s), got " + args.size());
             }
-            Set<String> deps = new LinkedHashSet<>();
-            byte[] run = codec.encode(new TaskCall(fn, args), futureReplacer(deps));
+            Set<String> deps = new LinkedHashSet<>(fnDeps);
+            byte[] run = codec.encodeRun(prepared, fn, args, futureReplacer(deps));
             String key = options.key() != null ? options.key()
                     : options.isPure() ? Keys.pure(prefix, run) : Keys.unique(prefix);
             long priority = (-(long) options.priority() << PRIORITY_SHIFT) + submissions.getAndIncrement();
@@ -237,6 +267,7 @@ public final class Client extends Submitter implements AutoCloseable {
         }
         if (!fresh.isEmpty()) {
             List<String> wanted = fresh.stream().map(TaskSpec::key).toList();
+            recipes.add(fresh);
             sendOrdered(new Message.UpdateGraph(id, fresh, wanted));
         }
         return futures;
@@ -246,7 +277,8 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** Encodes a task call with this client's codec; {@code replacer} as in {@link Codec#encode}. */
     byte[] encodeCall(TaskCall call, UnaryOperator<Object> replacer) {
-        return codec.encode(call, replacer);
+        classes.note(call.function());
+        return codec.encodeRun(codec.prepareFunction(call.function(), replacer), call.function(), call.args(), replacer);
     }
 
     /** A priority for the next task: higher {@code userPriority} first, then submission order. */
@@ -325,6 +357,9 @@ public final class Client extends Submitter implements AutoCloseable {
                 scheduler.send(message);
             }
         } catch (RuntimeException e) {
+            if (message != null && reconnectTimeout.isPositive() && !closed.get() && lostReason == null) {
+                return; // the connection just ended: what this sent is sent again once the scheduler is back
+            }
             if (message != null) {
                 throw new IllegalStateException("could not send to the scheduler at " + address + ": " + e.getMessage(), e);
             }
@@ -351,6 +386,7 @@ public final class Client extends Submitter implements AutoCloseable {
             if (!closed.get()) {
                 pendingReleases.add(k);
             }
+            recipes.release(k);
             return null;
         });
         if (!pendingReleases.isEmpty() && flushScheduled.compareAndSet(false, true)) {
@@ -390,22 +426,183 @@ public final class Client extends Submitter implements AutoCloseable {
                 }
             }
             case Message.Batch b -> b.messages().forEach(this::onSchedulerMessage);
+            case Message.ClassRequest r -> answerClassRequest(r);
             default -> {
                 // other messages are not for clients; ignoring them keeps a newer scheduler compatible
             }
         }
     }
 
+    /** Where this client finds the class files workers ask for. */
+    ClassSource classSource() {
+        return classes;
+    }
+
+    /** A worker lacks one of this client's classes: send its class file (read off the reader thread). */
+    private void answerClassRequest(Message.ClassRequest r) {
+        Thread.ofVirtual().name("dist-client-class").start(() -> {
+            byte[] bytes = classes.bytes(r.className());
+            try {
+                scheduler.send(new Message.ClassBytes(id, r.className(), bytes));
+            } catch (RuntimeException e) {
+                // the connection ended: the scheduler answers the waiting workers itself
+            }
+        });
+    }
+
+    /**
+     * Sends a jar to every current worker, and to every worker that joins later, for all tasks of
+     * every client; returns once every current worker has it. Classes a worker has on its own class
+     * path still win.
+     *
+     * <pre>{@code
+     * client.uploadJar(Path.of("build/libs/my-functions.jar"));
+     * }</pre>
+     *
+     * @throws IOException when the file cannot be read or a worker refused it (not a jar)
+     */
+    public void uploadJar(java.nio.file.Path jar) throws IOException, InterruptedException, TimeoutException {
+        Objects.requireNonNull(jar, "jar");
+        ensureOpen();
+        byte[] bytes = java.nio.file.Files.readAllBytes(jar);
+        Message reply;
+        try {
+            reply = ask(new Message.UploadJar(jar.getFileName().toString(), bytes), deadline(requestTimeout.multipliedBy(2)));
+        } catch (ExecutionException e) {
+            throw new IOException("uploading " + jar + " failed: " + e.getCause(), e.getCause());
+        }
+        if (!(reply instanceof Message.Ack)) {
+            throw new IOException("uploading " + jar + " failed: " + (reply instanceof Message.ErrorReply er ? er.message() : reply));
+        }
+    }
+
     void onSchedulerClosed(Throwable cause) {
-        if (closed.get()) {
+        onSchedulerClosed(scheduler, cause);
+    }
+
+    private void onSchedulerClosed(Transport which, Throwable cause) {
+        if (closed.get() || (which != null && which != scheduler)) {
             return;
         }
+        if (reconnectTimeout.isPositive()) {
+            Thread.ofVirtual().name("dist-client-reconnect").start(() -> reconnect(which, cause));
+            return;
+        }
+        failAll(cause);
+    }
+
+    private void failAll(Throwable cause) {
         String why = "the connection to the scheduler at " + address + " ended"
                 + (cause == null ? "" : " (" + cause.getMessage() + ")") + "; connect a new client";
         lostReason = why;
         for (KeyState s : keys.values()) {
             s.lost(cause, why);
         }
+    }
+
+    /**
+     * The scheduler went away: try again with back-off until it is back on the same address, then
+     * register again and send the recipes of every key still held, so pending futures complete.
+     * Past the reconnect timeout, pending futures fail.
+     */
+    private void reconnect(Transport lost, Throwable cause) {
+        if (!reconnecting.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            long deadline = System.nanoTime() + reconnectTimeout.toNanos();
+            long pause = 50;
+            long maxPause = Config.getDuration("distributed.comm.reconnect-backoff-max").toMillis();
+            while (!closed.get() && scheduler == lost) {
+                if (System.nanoTime() - deadline > 0) {
+                    failAll(cause);
+                    return;
+                }
+                try {
+                    Transport t = openScheduler();
+                    Message reply = t.request(new Message.RegisterClient(id), requestTimeout)
+                            .get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+                    if (!(reply instanceof Message.Ack)) {
+                        t.close();
+                        throw new IOException("the scheduler refused this client: " + reply);
+                    }
+                    sendLock.lock();
+                    try {
+                        scheduler = t;
+                        resendHeld();
+                    } finally {
+                        sendLock.unlock();
+                    }
+                    return;
+                } catch (IOException | ExecutionException | TimeoutException | RuntimeException e) {
+                    // not back yet
+                }
+                Thread.sleep(pause);
+                pause = Math.min(pause * 2, maxPause);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            reconnecting.set(false);
+        }
+    }
+
+    /** Sends the graph of every key a future still holds (called with the send lock held). */
+    private void resendHeld() {
+        pendingReleases.clear(); // the new scheduler never heard of them
+        List<String> wanted = new ArrayList<>();
+        for (KeyState s : keys.values()) {
+            if (s.isPending() || s.status().equals(KeyState.FINISHED)) {
+                wanted.add(s.key);
+            }
+        }
+        if (wanted.isEmpty()) {
+            return;
+        }
+        List<TaskSpec> graph = recipes.closure(wanted);
+        java.util.Set<String> known = new HashSet<>();
+        for (TaskSpec t : graph) {
+            known.add(t.key());
+        }
+        wanted.removeIf(k -> !known.contains(k));
+        scheduler.send(new Message.UpdateGraph(id, graph, wanted));
+    }
+
+    /**
+     * Restarts the cluster: every future of every client is cancelled, the scheduler forgets every
+     * task, and every worker is restarted through its nanny (workers without one just drop their
+     * data). Returns once as many workers as before are registered again, or throws
+     * TimeoutException past {@code distributed.client.restart-timeout}.
+     *
+     * <pre>{@code
+     * client.restart();   // a clean cluster; old futures report cancelled
+     * }</pre>
+     */
+    public void restart() throws InterruptedException, ExecutionException, TimeoutException {
+        ensureOpen();
+        long deadline = deadline(Config.getDuration("distributed.client.restart-timeout"));
+        int before = workersInfo().size();
+        for (KeyState s : keys.values()) {
+            s.cancelled("the cluster was restarted");
+        }
+        keys.clear();
+        recipes.clear();
+        pendingReleases.clear();
+        Message m = ask(new Message.RestartCluster(id), deadline);
+        if (!(m instanceof Message.Ack)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered RestartCluster with " + m));
+        }
+        int now = 0;
+        while (left(deadline) > 0) {
+            now = workersInfo().size();
+            if (now >= before) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new TimeoutException("after restart only " + now + " of " + before + " workers came back within "
+                + Config.getDuration("distributed.client.restart-timeout").toMillis()
+                + " ms (distributed.client.restart-timeout)");
     }
 
     // ------------------------------------------------------------------ results
@@ -435,7 +632,7 @@ public final class Client extends Submitter implements AutoCloseable {
         if (!state.isPending()) {
             return;
         }
-        try {
+        try (Secession s = Secession.begin()) {
             if (deadline < 0) {
                 state.done.get();
             } else {
@@ -684,7 +881,7 @@ public final class Client extends Submitter implements AutoCloseable {
         }
     }
 
-    private Map<String, List<String>> whoHasKeys(List<String> keyList, long deadline)
+    Map<String, List<String>> whoHasKeys(List<String> keyList, long deadline)
             throws InterruptedException, TimeoutException, ExecutionException {
         Message m = ask(new Message.WhoHasRequest(keyList), deadline);
         if (m instanceof Message.WhoHasReply r) {
@@ -785,7 +982,7 @@ public final class Client extends Submitter implements AutoCloseable {
             });
         }
         CompletableFuture.allOf(dones.toArray(CompletableFuture[]::new)).thenRun(() -> signal.complete(null));
-        try {
+        try (Secession s = signal.isDone() ? null : Secession.begin()) {
             if (deadline < 0) {
                 signal.get();
             } else {
@@ -854,6 +1051,268 @@ public final class Client extends Submitter implements AutoCloseable {
             throws InterruptedException, ExecutionException, TimeoutException {
         List<String> ks = futures.stream().map(Future::key).distinct().toList();
         return whoHasKeys(ks, -1);
+    }
+
+    // ------------------------------------------------------------------ data placement (logic in DataOps)
+
+    /**
+     * Places {@code values} in the workers' memory and returns a finished Future per value, in order.
+     * Values go round-robin grouped by cores: each worker, in the scheduler's order, takes as many
+     * consecutive values as it has threads. Keys are a hash of the value ({@code Integer-3f1c...}).
+     *
+     * <pre>{@code
+     * List<Future<Integer>> xs = client.scatter(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));
+     * Future<Integer> y = client.submit(Demo::inc, xs.get(0));   // runs where xs.get(0) lives
+     * }</pre>
+     */
+    public <T> List<Future<T>> scatter(List<? extends T> values) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return scatter(values, List.of(), false);
+    }
+
+    /**
+     * {@link #scatter(List)} onto the workers named in {@code workers} (address, host or name; empty
+     * for all); with {@code broadcast} every value goes to every one of them.
+     */
+    public <T> List<Future<T>> scatter(List<? extends T> values, List<String> workers, boolean broadcast)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        LinkedHashMap<String, Object> byKey = new LinkedHashMap<>();
+        List<String> order = new ArrayList<>(values.size());
+        for (Object v : values) {
+            String key = Keys.pure(valuePrefix(v), encodeValue(v));
+            byKey.put(key, v);
+            order.add(key);
+        }
+        Map<String, Future<T>> placed = data.scatter(byKey, workers, broadcast);
+        List<Future<T>> out = new ArrayList<>(order.size());
+        Map<String, Boolean> first = new HashMap<>();
+        for (String k : order) {
+            // a value given twice shares its key; each position gets its own Future
+            out.add(first.putIfAbsent(k, Boolean.TRUE) == null ? placed.get(k) : holdKey(k));
+        }
+        return out;
+    }
+
+    /** Scatters a map: its keys become the futures' keys. */
+    public <T> Map<String, Future<T>> scatter(Map<String, ? extends T> values) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        return scatter(values, List.of(), false);
+    }
+
+    /** {@link #scatter(Map)} onto {@code workers} (empty: all), or to each of them with {@code broadcast}. */
+    public <T> Map<String, Future<T>> scatter(Map<String, ? extends T> values, List<String> workers, boolean broadcast)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        LinkedHashMap<String, Object> byKey = new LinkedHashMap<>();
+        for (Map.Entry<String, ? extends T> e : values.entrySet()) {
+            if (e.getKey() == null || e.getKey().isBlank()) {
+                throw new IllegalArgumentException("scatter keys must be non-empty strings; got " + e.getKey());
+            }
+            byKey.put(e.getKey(), e.getValue());
+        }
+        return data.scatter(byKey, workers, broadcast);
+    }
+
+    private static String valuePrefix(Object v) {
+        String n = v == null ? "null" : v.getClass().getSimpleName();
+        StringBuilder b = new StringBuilder();
+        for (char c : n.toCharArray()) {
+            b.append(Character.isLetterOrDigit(c) || c == '_' ? c : '_');
+        }
+        return b.isEmpty() ? "data" : b.toString();
+    }
+
+    /** Copies these futures' data to every worker, as a tree copy (branching factor 2). */
+    public void replicate(Collection<? extends Future<?>> futures) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        replicate(futures, 0, List.of(), 2);
+    }
+
+    /**
+     * Makes each future's data held by {@code n} of {@code workers} (n 0 or less: all of them; workers
+     * empty: all workers), copying in generations where every holder gives to at most
+     * {@code branchingFactor} new workers; extra copies beyond n are dropped (never the last one).
+     *
+     * <pre>{@code
+     * client.replicate(List.of(x), 3, List.of(), 2);     // three copies
+     * client.replicate(List.of(x), 1, List.of(), 2);     // back to one
+     * }</pre>
+     */
+    public void replicate(Collection<? extends Future<?>> futures, int n, List<String> workers, int branchingFactor)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        data.replicate(keysOf(futures), n, workers, branchingFactor);
+    }
+
+    /** Moves data between all workers so each holds about the same number of bytes. */
+    public void rebalance() throws InterruptedException, ExecutionException, TimeoutException {
+        data.rebalance(List.of(), List.of());
+    }
+
+    /** Moves these futures' data (empty: all data) among {@code workers} (empty: all) to even out memory. */
+    public void rebalance(Collection<? extends Future<?>> futures, List<String> workers)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        data.rebalance(keysOf(futures), workers);
+    }
+
+    /** The keys each worker holds, by worker address. */
+    public Map<String, List<String>> hasWhat() throws InterruptedException, ExecutionException, TimeoutException {
+        return data.hasWhat(List.of());
+    }
+
+    /** The keys held by the named workers (address, host or name). */
+    public Map<String, List<String>> hasWhat(List<String> workers) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.hasWhat(workers);
+    }
+
+    /** Threads of the named workers (address, host or name). */
+    public Map<String, Integer> ncores(List<String> workers) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (Message.WorkerInfo w : data.workers(workers)) {
+            out.put(w.address(), w.nthreads());
+        }
+        return out;
+    }
+
+    /**
+     * Stored size in bytes (the serialized size) of every key in the cluster's memory; with
+     * {@code summary}, summed by key prefix ({@code {"inc": 84}}).
+     */
+    public Map<String, Long> nbytes(boolean summary) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        Map<String, Long> m = data.nbytes(List.of());
+        return summary ? DataOps.summarize(m) : m;
+    }
+
+    /** {@link #nbytes(boolean)} for these futures only. */
+    public Map<String, Long> nbytes(Collection<? extends Future<?>> futures, boolean summary)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Map<String, Long> m = data.nbytes(keysOf(futures));
+        return summary ? DataOps.summarize(m) : m;
+    }
+
+    /** Where the scheduler has this future's task, and for "no-worker" why it cannot run yet. */
+    public TaskStatus taskStatus(Future<?> future) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.taskStatus(future.key());
+    }
+
+    /**
+     * Calls {@code fn} on every worker now, outside the task system, and returns each result by worker
+     * address. A call that throws fails the whole run with its exception.
+     *
+     * <pre>{@code
+     * Map<String, Long> pids = client.run(() -> ProcessHandle.current().pid());
+     * }</pre>
+     */
+    public <R> Map<String, R> run(Fn0<R> fn) throws InterruptedException, ExecutionException, TimeoutException {
+        return data.run(Objects.requireNonNull(fn, "function"), List.of(), List.of());
+    }
+
+    /** {@link #run(Fn0)} on the named workers only (address, host or name). */
+    public <R> Map<String, R> run(Fn0<R> fn, List<String> workers) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.run(Objects.requireNonNull(fn, "function"), List.of(), workers);
+    }
+
+    /**
+     * Publishes futures under {@code name} so other clients can get them; the cluster keeps their data
+     * while the dataset is published, even after this client leaves. {@code value} is a Future or lists,
+     * sets and maps of them.
+     *
+     * <pre>{@code
+     * client.publishDataset("squares", client.map(Demo::square, List.of(1, 2, 3)));
+     * List<Future<Integer>> again = other.getDataset("squares");
+     * }</pre>
+     */
+    public void publishDataset(String name, Object value) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        data.publish(name, value, false);
+    }
+
+    /** {@link #publishDataset(String, Object)}; with {@code override} an existing dataset of that name is replaced. */
+    public void publishDataset(String name, Object value, boolean override) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        data.publish(name, value, override);
+    }
+
+    /** The published dataset {@code name}, with Futures of this client in place of the published ones. */
+    @SuppressWarnings("unchecked")
+    public <T> T getDataset(String name) throws InterruptedException, ExecutionException, TimeoutException {
+        return (T) data.get(name);
+    }
+
+    /** Names of the published datasets, sorted. */
+    public List<String> listDatasets() throws InterruptedException, ExecutionException, TimeoutException {
+        return data.list();
+    }
+
+    /** Removes a published dataset; its data goes once no client holds its futures. */
+    public void unpublishDataset(String name) throws InterruptedException, ExecutionException, TimeoutException {
+        data.unpublish(name);
+    }
+
+    private static List<String> keysOf(Collection<? extends Future<?>> futures) {
+        return futures.stream().map(Future::key).distinct().toList();
+    }
+
+    // hooks for DataOps
+
+    <T> Future<T> holdKey(String key) {
+        ensureOpen();
+        KeyState state = keys.compute(key, (k, old) -> {
+            if (old != null && old.reusable()) {
+                old.refs++;
+                return old;
+            }
+            KeyState s = new KeyState(k);
+            s.refs = 1;
+            return s;
+        });
+        return new Future<>(this, state);
+    }
+
+    void sendToScheduler(Message m) {
+        ensureOpen();
+        sendOrdered(m);
+    }
+
+    Message request(Message m) throws InterruptedException, ExecutionException, TimeoutException {
+        return ask(m, -1);
+    }
+
+    CompletableFuture<Message> requestWorker(String worker, Message m) {
+        CompletableFuture<Message> out = new CompletableFuture<>();
+        Thread.ofVirtual().name("dist-request-" + worker).start(() -> {
+            try {
+                workerTransport(worker).request(m, requestTimeout).whenComplete((r, e) -> {
+                    if (e != null) {
+                        out.completeExceptionally(e);
+                    } else {
+                        out.complete(r);
+                    }
+                });
+            } catch (Throwable e) {
+                out.completeExceptionally(e);
+            }
+        });
+        return out;
+    }
+
+    byte[] encodeValue(Object value) {
+        return codec.encode(value, o -> o);
+    }
+
+    byte[] encodeValue(Object value, UnaryOperator<Object> replacer) {
+        return codec.encode(value, replacer);
+    }
+
+    Object decodeValue(byte[] bytes) {
+        return codec.decode(bytes, loader);
+    }
+
+    Duration requestTimeout() {
+        return requestTimeout;
     }
 
     /**

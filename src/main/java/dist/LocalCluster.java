@@ -32,6 +32,7 @@ public final class LocalCluster implements AutoCloseable {
         private int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
         private int threadsPerWorker = 1;
         private boolean processes = false;
+        private boolean nannies = true;
         private long memoryLimit = 0;
         private int schedulerPort = 0;
         private PrintStream output = System.err;
@@ -61,6 +62,15 @@ public final class LocalCluster implements AutoCloseable {
         /** Workers as child JVMs (true) or as threads of this JVM (false, the default). */
         public Builder processes(boolean processes) {
             this.processes = processes;
+            return this;
+        }
+
+        /**
+         * With {@code processes(true)}: run each worker under a nanny process that restarts it when it
+         * dies and enforces the memory limit (true, the default), or bare (false).
+         */
+        public Builder nannies(boolean nannies) {
+            this.nannies = nannies;
             return this;
         }
 
@@ -130,13 +140,24 @@ public final class LocalCluster implements AutoCloseable {
     private void startWorker(int i) throws IOException {
         String name = "worker-" + i;
         if (config.processes) {
-            List<String> args = new ArrayList<>(List.of("worker", scheduler.address(), "--nthreads",
-                    String.valueOf(config.threadsPerWorker), "--name", name, "--host", "127.0.0.1"));
+            List<String> args = new ArrayList<>(List.of(config.nannies ? "nanny" : "worker", scheduler.address(),
+                    "--nthreads", String.valueOf(config.threadsPerWorker), "--name", name, "--host", "127.0.0.1"));
             if (config.memoryLimit > 0) {
                 args.add("--memory-limit");
                 args.add(String.valueOf(config.memoryLimit));
             }
-            processWorkers.add(ChildJvm.start(config.workerJvmArgs, args, "[" + name + "] ", config.output));
+            if (config.nannies) {
+                if (!config.workerJvmArgs.isEmpty()) {
+                    args.add("--worker-jvm-options");
+                    args.add(String.join(" ", config.workerJvmArgs));
+                }
+                // a nanny only watches: a small heap and one GC thread leave the cores to the workers
+                processWorkers.add(ChildJvm.start(List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+                        args, "[" + name + "] ", config.output));
+            } else {
+                args.add("--no-nanny");
+                processWorkers.add(ChildJvm.start(config.workerJvmArgs, args, "[" + name + "] ", config.output));
+            }
         } else {
             threadWorkers.add(WorkerServer.start(new WorkerServer.Options(scheduler.address(), "127.0.0.1", 0,
                     config.threadsPerWorker, name, config.memoryLimit, 8 * 1024, CommConfig.DEFAULT)));
@@ -160,15 +181,33 @@ public final class LocalCluster implements AutoCloseable {
         return c;
     }
 
-    /** The process ids of the worker processes (this JVM's pid for thread workers). */
+    /**
+     * The process ids of the worker processes registered now, in registration order (this JVM's pid for
+     * thread workers). Under nannies these change as workers are restarted.
+     */
     public List<Long> workerPids() {
         List<Long> pids = new ArrayList<>();
         if (config.processes) {
-            for (Process p : processWorkers) {
-                pids.add(p.pid());
+            try {
+                for (dist.protocol.Message.WorkerInfo w : scheduler.query(s -> s.workerInfos(), 30, TimeUnit.SECONDS)) {
+                    pids.add(w.pid());
+                }
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException("the scheduler did not answer within 30 s", e);
             }
         } else {
             threadWorkers.forEach(w -> pids.add(ProcessHandle.current().pid()));
+        }
+        return pids;
+    }
+
+    /** The process ids of the nanny processes (empty without nannies or processes). */
+    public List<Long> nannyPids() {
+        List<Long> pids = new ArrayList<>();
+        if (config.processes && config.nannies) {
+            for (Process p : processWorkers) {
+                pids.add(p.pid());
+            }
         }
         return pids;
     }

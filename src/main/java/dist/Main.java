@@ -19,7 +19,8 @@ public final class Main {
     private static final String USAGE = """
             usage: java -jar dist.jar ROLE [options]
               scheduler [--host H] [--port P]      run the scheduler
-              worker HOST:PORT [--nthreads N] ...  run a worker for the scheduler at HOST:PORT
+              worker HOST:PORT [--nthreads N] ...  run a worker (under a nanny unless --no-nanny)
+              nanny HOST:PORT [worker options]     run a nanny that starts and restarts one worker
             'java -jar dist.jar ROLE --help' lists a role's options.
             """;
 
@@ -41,11 +42,12 @@ public final class Main {
             return switch (args[0]) {
                 case "scheduler" -> SchedulerCommand.run(rest, out, err);
                 case "worker" -> WorkerCommand.run(rest, out, err);
-                default -> throw new UsageException("unknown role '" + args[0] + "'; expected scheduler or worker");
+                case "nanny" -> dist.cli.NannyCommand.run(rest, out, err);
+                default -> throw new UsageException("unknown role '" + args[0] + "'; expected scheduler, worker or nanny");
             };
         } catch (UsageException e) {
             err.println("dist " + args[0] + ": " + e.getMessage());
-            err.println("run 'java -jar dist.jar " + (args[0].matches("scheduler|worker") ? args[0] + " " : "")
+            err.println("run 'java -jar dist.jar " + (args[0].matches("scheduler|worker|nanny") ? args[0] + " " : "")
                     + "--help' for usage");
             return 2;
         } catch (Exception e) {

@@ -145,9 +145,10 @@ public final class Options {
     }
 
     /** The options as the scheduler sees them. */
+    /** The wire form; null for the defaults, so most tasks carry no options at all. */
     TaskOptions toTaskOptions() {
         if (workers.isEmpty() && !allowOtherWorkers && resources.isEmpty() && retries == 0) {
-            return TaskOptions.DEFAULT;
+            return null;
         }
         return new TaskOptions(workers, allowOtherWorkers, resources, retries);
     }

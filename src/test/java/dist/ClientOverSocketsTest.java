@@ -122,7 +122,7 @@ class ClientOverSocketsTest {
                 }
             }
             try {
-                TaskCall call = (TaskCall) serializer.decode(t.run(), null, getClass().getClassLoader(), values::get);
+                TaskCall call = dist.protocol.RunCodec.decode(serializer, t.run(), getClass().getClassLoader(), values::get, null);
                 Object v = call.function().invoke(call.args().toArray());
                 values.put(t.key(), v);
                 byte[] bytes = serializer.encode(v);

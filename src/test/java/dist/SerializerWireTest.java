@@ -74,7 +74,7 @@ class SerializerWireTest {
         TaskSpec spec = task(cluster, t.key());
         assertEquals(Set.of(x.key(), y.key(), z.key()), Set.copyOf(spec.dependencies()));
         Map<String, Object> values = Map.of(x.key(), 2, y.key(), 3, z.key(), 4);
-        TaskCall call = (TaskCall) serializer.decode(spec.run(), null, getClass().getClassLoader(), values::get);
+        TaskCall call = dist.protocol.RunCodec.decode(serializer, spec.run(), getClass().getClassLoader(), values::get, null);
         assertEquals(List.of(2), call.args().get(0));
         assertEquals(new Pair(4, Set.of(2)), call.args().get(2));
         assertEquals(9, call.function().invoke(call.args().toArray()));

@@ -2,19 +2,24 @@ package dist.cli;
 
 import dist.comm.CommConfig;
 import dist.scheduler.SchedulerConfig;
+import dist.scheduler.SchedulerPlugin;
 import dist.scheduler.SchedulerServer;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code dist scheduler [--host H] [--port P]}: runs a scheduler until SIGTERM or Ctrl-C. */
 public final class SchedulerCommand {
     static final String USAGE = """
-            usage: java -jar dist.jar scheduler [--host HOST] [--port PORT]
-              --host HOST   interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
-              --port PORT   port to listen on (default 8786; 0 picks a free one)
+            usage: java -jar dist.jar scheduler [--host HOST] [--port PORT] [--plugin CLASS[,CLASS...]]
+              --host HOST     interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+              --port PORT     port to listen on (default 8786; 0 picks a free one)
+              --plugin CLASS  a dist.scheduler.SchedulerPlugin to run inside the scheduler, by class name
+                              (on the scheduler's class path: java -cp dist.jar:plugin.jar dist.Main scheduler ...)
             """ + SecurityFlags.USAGE;
 
     private SchedulerCommand() {
@@ -22,7 +27,8 @@ public final class SchedulerCommand {
 
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
-        CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(Set.of("--host", "--port", "--dashboard-port")),
+        CliArgs a = CliArgs.parse(args,
+                SecurityFlags.withValue(Set.of("--host", "--port", "--dashboard-port", "--plugin")),
                 SecurityFlags.flags(Set.of("--help", "--die-with-parent")));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -36,11 +42,21 @@ public final class SchedulerCommand {
         if (a.flag("--die-with-parent")) {
             dist.cluster.ChildJvm.dieWithParent();
         }
+        List<SchedulerPlugin> plugins = new ArrayList<>();
+        for (String name : a.get("--plugin", "").split(",")) {
+            if (!name.isBlank()) {
+                try {
+                    plugins.add(SchedulerPlugin.load(name.strip(), Thread.currentThread().getContextClassLoader()));
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage());
+                }
+            }
+        }
         CommConfig comm = SecurityFlags.apply(a, CommConfig.DEFAULT);
         SecurityFlags.warnIfExposed("scheduler", host, comm.security(), err);
         SchedulerServer s;
         try {
-            s = SchedulerServer.start(host, port, SchedulerConfig.defaults(), comm);
+            s = SchedulerServer.start(host, port, SchedulerConfig.defaults(), comm, plugins);
         } catch (IOException e) {
             err.println("scheduler: cannot listen on " + host + ":" + port + ": " + e.getMessage()
                     + " (is another scheduler running there? choose another --port)");

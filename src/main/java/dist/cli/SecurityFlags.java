@@ -73,6 +73,37 @@ final class SecurityFlags {
         return base.withSecurity(s);
     }
 
+    /** The security options as given, to pass on to a child process. */
+    static java.util.List<String> forward(CliArgs a) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (String opt : java.util.List.of("--token-file", "--tls-ca-file", "--tls-cert", "--tls-key")) {
+            String v = a.get(opt, null);
+            if (v != null) {
+                out.add(opt);
+                out.add(v);
+            }
+        }
+        if (a.flag("--require-encryption")) {
+            out.add("--require-encryption");
+        }
+        return out;
+    }
+
+    /** Sets the {@code dist.comm.*} properties the options stand for, for code that reads the environment. */
+    static void exportToProperties(CliArgs a) {
+        String[][] map = {{"--token-file", "dist.comm.token-file"}, {"--tls-ca-file", "dist.comm.tls.ca-file"},
+                {"--tls-cert", "dist.comm.tls.cert"}, {"--tls-key", "dist.comm.tls.key"}};
+        for (String[] m : map) {
+            String v = a.get(m[0], null);
+            if (v != null) {
+                System.setProperty(m[1], v);
+            }
+        }
+        if (a.flag("--require-encryption")) {
+            System.setProperty("dist.comm.require-encryption", "true");
+        }
+    }
+
     private static Path existing(String option, String file) throws UsageException {
         Path p = Path.of(file);
         if (!Files.isReadable(p)) {

@@ -23,8 +23,11 @@ public final class WorkerCommand {
               --host HOST          interface to listen on for peers, also the address others use
               --port PORT          port for peers (default 0: any free port)
               --memory-limit SIZE  e.g. 4GB (default: none)
+              --resources SPEC     abstract resources offered, e.g. "GPU=2" or "GPU=2,MEM=8"; a task
+                                   that needs some runs only while enough are free here
               --connect-timeout S  seconds to keep trying to reach the scheduler (default 10)
-              --no-nanny           run the worker bare (the default for now)
+              --no-nanny           run the worker bare, without a nanny process that restarts it
+              --nanny              run it under a nanny (the default; see 'nanny --help')
             """ + SecurityFlags.USAGE;
 
     private WorkerCommand() {
@@ -33,7 +36,8 @@ public final class WorkerCommand {
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
         CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
-                Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout")),
+                Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
+                        "--resources")),
                 SecurityFlags.flags(Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent")));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -51,11 +55,21 @@ public final class WorkerCommand {
         long memoryLimit = a.getBytes("--memory-limit", 0);
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
         String host = a.get("--host", defaultHost(scheduler));
+        java.util.Map<String, Double> resources = parseResources(a.get("--resources", ""));
         if (a.flag("--die-with-parent")) {
             ChildJvm.dieWithParent();
         }
         if (nprocs > 1) {
             return runChildren(args, nprocs, name, out);
+        }
+        if (!a.flag("--no-nanny")) {
+            List<String> nannyArgs = new ArrayList<>();
+            for (String s : args) {
+                if (!s.equals("--nanny")) {
+                    nannyArgs.add(s);
+                }
+            }
+            return NannyCommand.run(nannyArgs.toArray(String[]::new), out, err);
         }
         CommConfig comm = SecurityFlags.apply(a,
                 CommConfig.DEFAULT.withConnectTimeout(Duration.ofSeconds(connectTimeout)));
@@ -63,7 +77,7 @@ public final class WorkerCommand {
         WorkerServer w;
         try {
             w = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,
-                    8 * 1024, comm));
+                    8 * 1024, comm), resources);
         } catch (IOException e) {
             err.println("worker: " + e.getMessage());
             return 1;
@@ -76,6 +90,30 @@ public final class WorkerCommand {
             // serve until closed
         }
         return 0;
+    }
+
+    /** "GPU=2,MEM=8" (commas or spaces between entries) to a map; a clear error for anything else. */
+    static java.util.Map<String, Double> parseResources(String spec) throws UsageException {
+        java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+        for (String part : spec.trim().split("[,\\s]+")) {
+            if (part.isEmpty()) {
+                continue;
+            }
+            int eq = part.indexOf('=');
+            String name = eq > 0 ? part.substring(0, eq).trim() : "";
+            double amount;
+            try {
+                amount = eq > 0 ? Double.parseDouble(part.substring(eq + 1).trim()) : Double.NaN;
+            } catch (NumberFormatException e) {
+                amount = Double.NaN;
+            }
+            if (name.isEmpty() || !(amount >= 0) || Double.isInfinite(amount)) {
+                throw new UsageException("--resources takes NAME=AMOUNT entries such as \"GPU=2,MEM=8\"; got \""
+                        + part + "\"");
+            }
+            m.put(name, amount);
+        }
+        return m;
     }
 
     private static String defaultHost(String scheduler) {

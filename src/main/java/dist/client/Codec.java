@@ -1,5 +1,11 @@
 package dist.client;
 
+import dist.protocol.Invokable;
+import dist.protocol.RunCodec;
+import dist.protocol.TaskCall;
+
+import java.util.List;
+
 import dist.serial.Serializer;
 
 import java.util.function.UnaryOperator;
@@ -10,6 +16,19 @@ public interface Codec {
     /** Encodes {@code value}; {@code replacer} sees every object first and may substitute it. */
     byte[] encode(Object value, UnaryOperator<Object> replacer);
 
+    /**
+     * Prepares a function for {@link #encodeRun}: done once per submit or map, so every task of a
+     * map shares one encoding of its function.
+     */
+    default Object prepareFunction(Invokable fn, UnaryOperator<Object> replacer) {
+        return fn;
+    }
+
+    /** A task's run bytes for {@code fn} (as {@link #prepareFunction} returned it) and its arguments. */
+    default byte[] encodeRun(Object prepared, Invokable fn, List<Object> args, UnaryOperator<Object> replacer) {
+        return encode(new TaskCall(fn, args), replacer);
+    }
+
     /** Decodes a result or an exception, loading user classes through {@code loader}. */
     Object decode(byte[] bytes, ClassLoader loader);
 
@@ -19,6 +38,16 @@ public interface Codec {
             @Override
             public byte[] encode(Object value, UnaryOperator<Object> replacer) {
                 return serializer.encode(value, null, replacer);
+            }
+
+            @Override
+            public Object prepareFunction(Invokable fn, UnaryOperator<Object> replacer) {
+                return RunCodec.encodeFunction(serializer, fn, replacer);
+            }
+
+            @Override
+            public byte[] encodeRun(Object prepared, Invokable fn, List<Object> args, UnaryOperator<Object> replacer) {
+                return RunCodec.join(serializer, (byte[]) prepared, args, replacer);
             }
 
             @Override

@@ -3,8 +3,6 @@ package dist.client;
 import java.lang.invoke.SerializedLambda;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.UUID;
 
@@ -13,7 +11,7 @@ import java.util.UUID;
  * {@code prefix-uuid} for impure ones. The prefix names the function, as dask does. Internal.
  */
 public final class Keys {
-    /** Hex characters kept from the SHA-256 digest: 128 bits, ample against collisions. */
+    /** Hex characters of the hash: 128 bits, ample against accidental collisions. */
     static final int HASH_HEX_CHARS = 32;
 
     private Keys() {
@@ -40,18 +38,50 @@ public final class Keys {
         return sanitize(simple.isEmpty() ? fn.getClass().getName() : simple);
     }
 
-    /** {@code prefix-hash} where hash is the first 32 hex digits of SHA-256 over {@code run}. */
+    /**
+     * {@code prefix-hash} where hash is 128 bits (32 hex digits) of a fast deterministic hash over
+     * the prefix and {@code run}: equal on every machine for the same call. Not a cryptographic
+     * hash: keys need to be unique among honest calls, and only trusted clients submit.
+     */
     public static String pure(String prefix, byte[] run) {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM lacks SHA-256, which every Java SE runtime provides", e);
+        byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
+        long h1 = 0x9E3779B97F4A7C15L ^ run.length;
+        long h2 = 0xC2B2AE3D27D4EB4FL ^ p.length;
+        for (byte b : p) {
+            h1 = (h1 ^ b) * 0x100000001B3L;
         }
-        md.update(prefix.getBytes(StandardCharsets.UTF_8));
-        md.update((byte) 0);
-        byte[] digest = md.digest(run);
-        return prefix + "-" + HexFormat.of().formatHex(digest).substring(0, HASH_HEX_CHARS);
+        h2 ^= h1;
+        int i = 0;
+        for (; i + 8 <= run.length; i += 8) {
+            long w = (long) LONGS.get(run, i);
+            h1 = Long.rotateLeft(h1 ^ mix(w), 27) * 0x9E3779B97F4A7C15L + 0x52DCE729;
+            h2 = Long.rotateLeft(h2 ^ mix(w + 0x632BE59BD9B4E019L), 31) * 0xC2B2AE3D27D4EB4FL + 0x38495AB5;
+        }
+        long tail = 0;
+        for (int k = 0; i < run.length; i++, k += 8) {
+            tail |= (run[i] & 0xFFL) << k;
+        }
+        h1 = fmix(h1 ^ mix(tail) ^ h2);
+        h2 = fmix(h2 ^ mix(tail ^ 0x165667B19E3779F9L) ^ h1);
+        return prefix + "-" + HEX.toHexDigits(h1) + HEX.toHexDigits(h2);
+    }
+
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final HexFormat HEX = HexFormat.of();
+
+    private static long mix(long w) {
+        w *= 0x87C37B91114253D5L;
+        w = Long.rotateLeft(w, 31);
+        return w * 0x4CF5AD432745937FL;
+    }
+
+    private static long fmix(long k) {
+        k ^= k >>> 33;
+        k *= 0xFF51AFD7ED558CCDL;
+        k ^= k >>> 33;
+        k *= 0xC4CEB9FE1A85EC53L;
+        return k ^ (k >>> 33);
     }
 
     /** {@code prefix-uuid}: a key no other call shares. */

@@ -1,5 +1,7 @@
 package dist.cluster;
 
+import dist.config.Config;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -8,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Starts {@code dist.Main} in a child JVM with this JVM's java and class path, so user classes
@@ -29,8 +32,19 @@ public final class ChildJvm {
      */
     public static Process start(List<String> jvmArgs, List<String> args, String prefix, PrintStream out)
             throws IOException {
+        return start(jvmArgs, args, prefix, out, null);
+    }
+
+    /**
+     * As {@link #start(List, List, String, PrintStream)}; {@code onLine}, when not null, also sees every
+     * line the child prints (unprefixed), on the relaying thread. Config keys set in this JVM (in code,
+     * by system property or by file) are passed on as system properties.
+     */
+    public static Process start(List<String> jvmArgs, List<String> args, String prefix, PrintStream out,
+                                Consumer<String> onLine) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaExecutable());
+        cmd.addAll(Config.childJvmOptions());
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
@@ -39,16 +53,19 @@ public final class ChildJvm {
         cmd.add("--die-with-parent");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         Process p = pb.start();
-        Thread.ofVirtual().name("relay-" + p.pid()).start(() -> relay(p, prefix, out));
+        Thread.ofVirtual().name("relay-" + p.pid()).start(() -> relay(p, prefix, out, onLine));
         return p;
     }
 
-    private static void relay(Process p, String prefix, PrintStream out) {
+    private static void relay(Process p, String prefix, PrintStream out, Consumer<String> onLine) {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
                 if (out != null) {
                     out.println(prefix + line);
+                }
+                if (onLine != null) {
+                    onLine.accept(line);
                 }
             }
         } catch (IOException e) {

@@ -87,10 +87,17 @@ public sealed interface Message {
 
     /**
      * Run a task. {@code whoHas} maps each dependency key to the workers that hold it;
-     * {@code nbytes} gives their sizes.
+     * {@code nbytes} gives their sizes; {@code clientId} (nullable) is the client that submitted it,
+     * whose classes the worker may ask for when it cannot load one.
      */
     record ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
-                       long priority) implements Message {}
+                       long priority, String clientId) implements Message {
+        /** A task with no known submitter: its classes come from the worker's own class path and jars. */
+        public ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
+                           long priority) {
+            this(key, run, whoHas, nbytes, priority, null);
+        }
+    }
 
     /** Drop these keys (data, or queued tasks). */
     record FreeKeys(List<String> keys) implements Message {}
@@ -115,10 +122,120 @@ public sealed interface Message {
     /** Nanny -> scheduler: the worker it watched died; {@code reason} says how (exit code, signal, memory). */
     record WorkerDied(String worker, String reason) implements Message {}
 
+    /**
+     * Nanny -> scheduler: first message of a nanny connection, and again whenever its worker changes;
+     * {@code worker} is the address of the worker it runs now (null while none runs).
+     */
+    record RegisterNanny(String nannyId, String worker) implements Message {}
+
+    /** Scheduler -> nanny: stop the worker and start a fresh one. */
+    record RestartWorker(String reason) implements Message {}
+
+    /**
+     * Client -> scheduler (a request): cancel every future of every client, forget every task and
+     * restart every worker through its nanny. Answered by {@link Ack} once the old workers are gone.
+     */
+    record RestartCluster(String clientId) implements Message {}
+
+    /**
+     * Worker -> scheduler: these tasks began executing (not merely queued). Only tasks executing on a
+     * worker when it dies count as suspicious. Sent batched with the worker's other messages.
+     */
+    record TasksStarted(List<String> keys) implements Message {}
+
     // ---------------------------------------------------------------- data placement and code
 
     /** Client or peer -> worker: store these values (scatter, replication). Answered by {@link Ack}. */
     record PutData(Map<String, byte[]> data) implements Message {}
+
+    /**
+     * Client -> worker: get these keys from the peers named for each (first one that answers) and
+     * keep them (replicate, rebalance). Answered by {@link AcquireReply}.
+     */
+    record AcquireData(Map<String, List<String>> sources) implements Message {}
+
+    /** Which keys arrived ({@code nbytes}) and which could not be had from any source ({@code missing}). */
+    record AcquireReply(Map<String, Long> nbytes, List<String> missing) implements Message {}
+
+    /** Client -> scheduler: let these workers drop their copies of these keys (key -> workers). Answered by {@link Ack}. */
+    record DropReplicas(Map<String, List<String>> workersByKey) implements Message {}
+
+    /** Client -> scheduler: the keys each worker holds ({@code workers} empty: all). Answered by {@link HasWhatReply}. */
+    record HasWhatRequest(List<String> workers) implements Message {}
+
+    record HasWhatReply(Map<String, List<String>> hasWhat) implements Message {}
+
+    /** Client -> scheduler: stored sizes of these keys ({@code keys} empty: every key in memory). Answered by {@link NbytesReply}. */
+    record NbytesRequest(List<String> keys) implements Message {}
+
+    record NbytesReply(Map<String, Long> nbytes) implements Message {}
+
+    /** Client -> worker: run this serialized call ({@code TaskCall}) now, outside the task system. Answered by {@link RunReply}. */
+    record RunFunction(byte[] call) implements Message {}
+
+    /** The serialized result, or the serialized exception when the call threw ({@code value} null then). */
+    record RunReply(byte[] value, byte[] exception, String summary) implements Message {}
+
+    /** Worker -> scheduler, after {@link WorkerAccepted}: abstract resources it offers, e.g. {@code GPU=2}. */
+    record WorkerResources(Map<String, Double> resources) implements Message {}
+
+    /** Scheduler -> worker: give task {@code key} back if it has not started executing. */
+    record StealRequest(String key) implements Message {}
+
+    /** Worker -> scheduler: {@code accepted} means the task was dropped here unexecuted; otherwise it runs here. */
+    record StealResponse(String key, boolean accepted) implements Message {}
+
+    /**
+     * Client -> scheduler: the scheduler's state of these keys. Answered by {@link TaskStatusReply}:
+     * for each known key its state ("waiting", "no-worker", "processing", "memory", "erred", "released"),
+     * and for keys in no-worker a reason in words.
+     */
+    record TaskStatusRequest(List<String> keys) implements Message {}
+
+    record TaskStatusReply(Map<String, String> states, Map<String, String> reasons) implements Message {}
+
+    /**
+     * Client -> scheduler: publish {@code keys} under {@code name}; {@code shape} is opaque bytes the
+     * client decodes back (which futures, in what collection). Answered by {@link Ack} or {@link ErrorReply}.
+     */
+    record PublishDataset(String name, List<String> keys, byte[] shape, boolean override) implements Message {}
+
+    /** Client -> scheduler. Answered by {@link DatasetReply}, or {@link ErrorReply} when no dataset has that name. */
+    record GetDataset(String name) implements Message {}
+
+    record DatasetReply(String name, List<String> keys, byte[] shape) implements Message {}
+
+    /** Client -> scheduler. Answered by {@link DatasetNames}. */
+    record ListDatasets() implements Message {}
+
+    record DatasetNames(List<String> names) implements Message {}
+
+    /** Client -> scheduler. Answered by {@link Ack}, or {@link ErrorReply} when no dataset has that name. */
+    record UnpublishDataset(String name) implements Message {}
+
+    /**
+     * Worker -> scheduler (request, answered by {@link ClassBytes}) and scheduler -> client (one-way):
+     * the class file of {@code className} as client {@code clientId} loads it.
+     */
+    record ClassRequest(String clientId, String className) implements Message {}
+
+    /**
+     * Client -> scheduler (one-way answer to a {@link ClassRequest}) and scheduler -> worker (reply).
+     * {@code bytes} is the class file, or null when the client has no such class.
+     */
+    record ClassBytes(String clientId, String className, byte[] bytes) implements Message {}
+
+    /**
+     * Client -> scheduler (request, answered by {@link Ack} once every current worker has it) and
+     * scheduler -> worker (request or one-way): a jar whose classes every task may use.
+     */
+    record UploadJar(String name, byte[] bytes) implements Message {}
+
+    /**
+     * Worker -> scheduler: the running task {@code key} gave up its thread slot to wait on other
+     * tasks (a task that launches tasks); it no longer counts toward the worker's saturation.
+     */
+    record TaskSeceded(String key) implements Message {}
 
     // ---------------------------------------------------------------- generic
 

@@ -1,5 +1,7 @@
 package dist.scheduler;
 
+import dist.config.Config;
+
 import java.time.Duration;
 import java.util.Objects;
 import java.util.UUID;
@@ -19,13 +21,23 @@ import java.util.UUID;
  * @param inlineResultLimit       inline results larger than this many bytes are not forwarded to clients
  *                                (they fetch from a worker instead)
  * @param schedulerId             identifies this scheduler incarnation to workers
+ * @param unknownKeyGrace         keys that a returning worker holds but no client has asked for yet are kept
+ *                                this long (a client re-sending its graph after a scheduler restart adopts them)
  */
 public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMillis, int allowedFailures,
-                              int inlineResultLimit, String schedulerId) {
+                              int inlineResultLimit, String schedulerId, Duration unknownKeyGrace) {
+
+    /** With a 10 s grace for unknown keys held by returning workers. */
+    public SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMillis, int allowedFailures,
+                           int inlineResultLimit, String schedulerId) {
+        this(workerTimeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit, schedulerId,
+                Duration.ofSeconds(10));
+    }
 
     public SchedulerConfig {
         Objects.requireNonNull(workerTimeout, "workerTimeout must not be null");
         Objects.requireNonNull(schedulerId, "schedulerId must not be null");
+        Objects.requireNonNull(unknownKeyGrace, "unknownKeyGrace must not be null");
         if (workerTimeout.isNegative() || workerTimeout.isZero()) {
             throw new IllegalArgumentException("workerTimeout must be positive, got " + workerTimeout);
         }
@@ -41,20 +53,26 @@ public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMill
     }
 
     /**
-     * Worker timeout 3 s (about six missed heartbeats, the "roughly three seconds" users expect),
-     * heartbeat every 500 ms, 3 allowed failures, inline results up to 8 KiB, a random id.
+     * The settings of {@link Config}: by default worker timeout 3 s (about six missed heartbeats, the
+     * "roughly three seconds" users expect), heartbeat every 500 ms, 3 allowed failures; inline results
+     * up to 8 KiB, a random id.
      */
     public static SchedulerConfig defaults() {
-        return new SchedulerConfig(Duration.ofSeconds(3), 500, 3, 8 * 1024, "scheduler-" + UUID.randomUUID());
+        return new SchedulerConfig(Config.getDuration("distributed.scheduler.worker-ttl"),
+                Config.getDuration("distributed.worker.heartbeat-interval").toMillis(),
+                Config.getInt("distributed.scheduler.allowed-failures"), 8 * 1024, "scheduler-" + UUID.randomUUID(),
+                Config.getDuration("distributed.scheduler.unknown-key-grace"));
     }
 
     /** The same settings with another worker timeout. */
     public SchedulerConfig withWorkerTimeout(Duration timeout) {
-        return new SchedulerConfig(timeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit, schedulerId);
+        return new SchedulerConfig(timeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit, schedulerId,
+                unknownKeyGrace);
     }
 
     /** The same settings with another number of allowed failures. */
     public SchedulerConfig withAllowedFailures(int failures) {
-        return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, failures, inlineResultLimit, schedulerId);
+        return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, failures, inlineResultLimit, schedulerId,
+                unknownKeyGrace);
     }
 }

@@ -2,6 +2,7 @@ package dist.scheduler;
 
 import dist.comm.CommConfig;
 import dist.comm.Connection;
+import dist.comm.EventLoop;
 import dist.comm.ConnectionClosedException;
 import dist.comm.Handler;
 import dist.comm.Server;
@@ -16,8 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,16 +27,15 @@ import java.util.function.Function;
 
 /**
  * The scheduler's I/O shell: accepts connections, turns what arrives into {@link SchedulerEvent}s
- * for one owner thread that runs {@link SchedulerState}, and sends what the state returns.
+ * handled one batch at a time by {@link SchedulerState} through an {@link EventLoop} (one thread
+ * at a time: the thread that received a message handles it when the loop is free), and sends what
+ * the state returns.
  * All scheduling logic lives in the state machine.
  */
 public final class SchedulerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dist.scheduler");
 
-    /** Tells the owner thread to stop. */
-    private static final Object STOP = new Object();
-
-    /** A read of the state, run on the owner thread. */
+    /** A read of the state, run inside the event loop. */
     private record Query<T>(Function<SchedulerState, T> read, CompletableFuture<T> answer) {
         void run(SchedulerState state) {
             try {
@@ -51,23 +49,27 @@ public final class SchedulerServer implements AutoCloseable {
     private final SchedulerState state;
     private final Server server;
     private final String host;
-    private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    private final EventLoop<Object> events = new EventLoop<>(this::handle, 4096);
     /** Destinations by name: worker address, client id, or a connection's own id before it registers. */
     private final Map<String, Connection> routes = new ConcurrentHashMap<>();
+    /** Worker address to the id of the nanny that runs it. */
+    private final Map<String, String> nannied = new ConcurrentHashMap<>();
+    private final java.time.Duration nannyReportWait =
+            dist.config.Config.getDuration("distributed.scheduler.nanny-report-wait");
     private final AtomicLong connectionIds = new AtomicLong();
     private final AtomicInteger workerCount = new AtomicInteger();
     private final ReentrantLock workersLock = new ReentrantLock();
     private final Condition workersChanged = workersLock.newCondition();
-    private final Thread owner;
     private final Thread ticker;
-    private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closing;
+    private final CodeRelay code;
+    private final Plugins plugins = new Plugins();
 
     private SchedulerServer(String host, int port, SchedulerConfig config, CommConfig comm) throws IOException {
         this.state = new SchedulerState(config);
         this.host = host;
+        this.code = new CodeRelay(routes::get, this::workerConnections, comm.requestTimeout());
         this.server = Server.listen(host, port, Role.SCHEDULER, comm, this::accept);
-        this.owner = Thread.ofPlatform().name("dist-scheduler").daemon(true).unstarted(this::run);
         this.ticker = Thread.ofVirtual().name("dist-scheduler-tick").unstarted(this::tick);
     }
 
@@ -75,9 +77,50 @@ public final class SchedulerServer implements AutoCloseable {
     public static SchedulerServer start(String host, int port, SchedulerConfig config, CommConfig comm)
             throws IOException {
         SchedulerServer s = new SchedulerServer(host, port, config, comm);
-        s.owner.start();
         s.ticker.start();
         return s;
+    }
+
+    /** Starts a scheduler with these plugins, each started before the first event. */
+    public static SchedulerServer start(String host, int port, SchedulerConfig config, CommConfig comm,
+                                        List<SchedulerPlugin> plugins) throws IOException {
+        SchedulerServer s = new SchedulerServer(host, port, config, comm);
+        if (!plugins.isEmpty()) {
+            try {
+                s.addPlugins(plugins);
+            } catch (TimeoutException e) {
+                s.close();
+                throw new IOException("the scheduler did not start its plugins in time", e);
+            }
+        }
+        s.ticker.start();
+        return s;
+    }
+
+    /** Adds a plugin to a running scheduler; it sees the events from now on. */
+    public void addPlugin(SchedulerPlugin plugin) throws TimeoutException {
+        addPlugins(List.of(java.util.Objects.requireNonNull(plugin, "plugin")));
+    }
+
+    private void addPlugins(List<SchedulerPlugin> list) throws TimeoutException {
+        query(st -> {
+            st.recordTransitions(true);
+            for (SchedulerPlugin p : list) {
+                plugins.add(p, this);
+            }
+            return null;
+        }, 10, TimeUnit.SECONDS);
+    }
+
+    /** Open worker connections, each once. */
+    private List<Connection> workerConnections() {
+        Map<Connection, Boolean> seen = new java.util.IdentityHashMap<>();
+        for (Connection c : routes.values()) {
+            if (c.peerRole() == Role.WORKER && c.isOpen()) {
+                seen.put(c, Boolean.TRUE);
+            }
+        }
+        return new ArrayList<>(seen.keySet());
     }
 
     /** "host:port" that workers and clients connect to. */
@@ -118,7 +161,7 @@ public final class SchedulerServer implements AutoCloseable {
      */
     public <T> T query(Function<SchedulerState, T> read, long timeout, TimeUnit unit) throws TimeoutException {
         Query<T> q = new Query<>(read, new CompletableFuture<>());
-        events.add(q);
+        events.submit(q);
         try {
             return q.answer().get(timeout, unit);
         } catch (InterruptedException e) {
@@ -152,14 +195,26 @@ public final class SchedulerServer implements AutoCloseable {
                     Thread.ofVirtual().name("dist-scheduler-shutdown").start(() -> shutdownCluster(identity));
                     return;
                 }
+                if (code.handle(c, identity, message, requestId)) {
+                    return;
+                }
                 if (message instanceof Message.RegisterWorker rw) {
                     identity = rw.address();
                     routes.put(rw.address(), c);
+                    code.workerJoined(c); // uploaded jars arrive before any task
+                }
+                if (message instanceof Message.RegisterNanny rn && rn.nannyId() != null) {
+                    identity = rn.nannyId();
+                    routes.put(rn.nannyId(), c);
+                    nannied.values().removeIf(rn.nannyId()::equals);
+                    if (rn.worker() != null) {
+                        nannied.put(rn.worker(), rn.nannyId());
+                    }
                 }
                 if (c.peerRole() == Role.WORKER) {
-                    events.add(new SchedulerEvent.FromWorker(identity, message, requestId));
+                    events.submit(new SchedulerEvent.FromWorker(identity, message, requestId));
                 } else {
-                    events.add(new SchedulerEvent.FromClient(identity, message, requestId));
+                    events.submit(new SchedulerEvent.FromClient(identity, message, requestId));
                 }
             }
 
@@ -172,9 +227,27 @@ public final class SchedulerServer implements AutoCloseable {
                 }
                 if (c.peerRole() == Role.WORKER && !id.equals(connId)) {
                     String reason = cause == null ? "connection closed" : "connection lost: " + cause.getMessage();
-                    events.add(new SchedulerEvent.WorkerGone(id, reason));
+                    SchedulerEvent gone = new SchedulerEvent.WorkerGone(id, reason);
+                    if (nannied.containsKey(id)) {
+                        // its nanny will say why it died (exit code, signal, memory): give it a moment to
+                        // arrive first, so that reason, not "connection closed", is what users see
+                        Thread.ofVirtual().name("dist-scheduler-await-nanny").start(() -> {
+                            try {
+                                Thread.sleep(nannyReportWait);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            events.submit(gone);
+                        });
+                    } else {
+                        events.submit(gone);
+                    }
                 } else if (!id.equals(connId)) {
-                    events.add(new SchedulerEvent.ClientGone(id));
+                    if (c.peerRole() == Role.NANNY) {
+                        nannied.values().removeIf(id::equals);
+                    }
+                    code.clientGone(id);
+                    events.submit(new SchedulerEvent.ClientGone(id));
                 }
             }
         };
@@ -184,44 +257,40 @@ public final class SchedulerServer implements AutoCloseable {
         try {
             while (!closing) {
                 Thread.sleep(100);
-                events.add(new SchedulerEvent.Tick());
+                events.submit(new SchedulerEvent.Tick());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    private void run() {
-        List<Object> batch = new ArrayList<>();
-        try {
-            while (true) {
-                batch.add(events.take());
-                events.drainTo(batch, 4096);
-                List<Outgoing> out = new ArrayList<>();
-                for (Object e : batch) {
-                    if (e == STOP) {
-                        return;
-                    }
-                    if (e instanceof Query<?> q) {
-                        q.run(state);
-                        continue;
-                    }
-                    try {
-                        out.addAll(state.handle((SchedulerEvent) e, System.nanoTime()));
-                    } catch (RuntimeException ex) {
-                        // a bug in one event must not stop the scheduler
-                        LOG.log(Level.ERROR, "scheduler failed to handle " + describe(e), ex);
-                    }
+    private void handle(List<Object> batch) {
+        if (closing) {
+            for (Object e : batch) {
+                if (e instanceof Query<?> q) {
+                    q.answer().completeExceptionally(new IllegalStateException("the scheduler is closed"));
                 }
-                batch.clear();
-                publishWorkerCount();
-                send(out);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            stopped.countDown();
+            return;
         }
+        List<Outgoing> out = new ArrayList<>();
+        for (Object e : batch) {
+            if (e instanceof Query<?> q) {
+                q.run(state);
+                continue;
+            }
+            try {
+                out.addAll(state.handle((SchedulerEvent) e, System.nanoTime()));
+            } catch (RuntimeException ex) {
+                // a bug in one event must not stop the scheduler
+                LOG.log(Level.ERROR, "scheduler failed to handle " + describe(e), ex);
+            }
+            if (!plugins.isEmpty()) {
+                plugins.afterEvent((SchedulerEvent) e, state.drainTransitions());
+            }
+        }
+        publishWorkerCount();
+        send(out);
     }
 
     private static String describe(Object e) {
@@ -248,7 +317,9 @@ public final class SchedulerServer implements AutoCloseable {
             return;
         }
         Map<String, List<Message>> grouped = new LinkedHashMap<>();
-        for (Outgoing o : out) {
+        for (Outgoing o0 : out) {
+            Outgoing o = o0.message() instanceof Message.ComputeTask ct && ct.clientId() == null
+                    ? withSubmitter(o0, ct) : o0;
             if (o.replyTo() != 0) {
                 Connection c = routes.get(o.to());
                 if (c != null) {
@@ -267,6 +338,13 @@ public final class SchedulerServer implements AutoCloseable {
             Message m = msgs.size() == 1 ? msgs.get(0) : new Message.Batch(msgs);
             trySend(c, e.getKey(), () -> c.send(m));
         }
+    }
+
+    /** Names the submitting client in a task, so the worker knows whom to ask for missing classes. */
+    private Outgoing withSubmitter(Outgoing o, Message.ComputeTask ct) {
+        String client = state.submitterOf(ct.key());
+        return client == null ? o : new Outgoing(o.to(), new Message.ComputeTask(ct.key(), ct.run(), ct.whoHas(),
+                ct.nbytes(), ct.priority(), client), o.replyTo());
     }
 
     private static void trySend(Connection c, String to, Runnable r) {
@@ -294,13 +372,17 @@ public final class SchedulerServer implements AutoCloseable {
         if (closing) {
             return;
         }
-        closing = true;
-        events.add(STOP);
-        try {
-            stopped.await(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!plugins.isEmpty()) {
+            try {
+                query(st -> {
+                    plugins.close();
+                    return null;
+                }, 2, TimeUnit.SECONDS);
+            } catch (TimeoutException | RuntimeException e) {
+                LOG.log(Level.DEBUG, "plugins were not closed in time: " + e);
+            }
         }
+        closing = true;
         ticker.interrupt();
         server.close();
     }

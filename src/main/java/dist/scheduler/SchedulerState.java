@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 
 import static dist.scheduler.TaskState.*;
 
@@ -38,13 +39,27 @@ import static dist.scheduler.TaskState.*;
  * // out: ComputeTask("inc-1", ...) to 10.0.0.1:9000
  * }</pre>
  *
- * <p>Counting rule for worker deaths: the scheduler cannot tell a task executing on a worker from
- * one queued there, so every task processing on a worker that dies gains a suspicious count.
+ * <p>Counting rule for worker deaths: only tasks that the worker said it began executing
+ * ({@link TasksStarted}) gain a suspicious count when it dies; tasks merely queued there are placed
+ * again without one. A nanny's {@link WorkerDied} says why a worker died; that reason is part of the
+ * {@code KilledWorker} error.
  */
 public final class SchedulerState {
 
     /** Expected run time of a task whose key prefix has no measurement yet (dask uses 0.5 s too). */
     static final long UNKNOWN_DURATION_NANOS = 500_000_000L;
+    /**
+     * How much expected work a worker may hold beyond one task per thread before tasks without
+     * inputs queue here instead: enough to hide the round trip for tiny tasks, about one task per
+     * thread for long ones, so a new or idle worker still finds work to take.
+     */
+    static final long PIPELINE_NANOS = 20_000_000L;
+    /** At most this many tasks beyond one per thread are sent to a worker ahead of time. */
+    static final int MAX_PIPELINE = 1000;
+    private static final java.util.Comparator<TaskState> QUEUE_ORDER = (a, b) -> {
+        int c = Long.compare(a.priority, b.priority);
+        return c != 0 ? c : a.key.compareTo(b.key);
+    };
     /** Above this many prefixes, prefixes without live tasks are dropped when their last task goes. */
     private static final int PREFIX_SOFT_LIMIT = 10_000;
 
@@ -54,7 +69,22 @@ public final class SchedulerState {
     private final ArrayList<WorkerState> workerList = new ArrayList<>();
     private final LinkedHashMap<String, ClientState> clients = new LinkedHashMap<>();
     private final LinkedHashSet<TaskState> noWorker = new LinkedHashSet<>();
+    /** Runnable tasks without inputs held back while every worker is saturated, lowest priority first. */
+    private final TreeSet<TaskState> queued = new TreeSet<>(QUEUE_ORDER);
     private final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
+    /** Nanny id to the address of the worker it runs (null while none runs). */
+    private final LinkedHashMap<String, String> nannies = new LinkedHashMap<>();
+    /** Keys held by returning workers that no task names yet, kept for a grace period. */
+    private final LinkedHashMap<String, Orphan> orphans = new LinkedHashMap<>();
+
+    private static final class Orphan {
+        final long since;
+        final LinkedHashMap<WorkerState, Long> holders = new LinkedHashMap<>();
+
+        Orphan(long since) {
+            this.since = since;
+        }
+    }
 
     private final ArrayDeque<TaskState> recTasks = new ArrayDeque<>();
     private final ArrayDeque<Byte> recTargets = new ArrayDeque<>();
@@ -63,6 +93,12 @@ public final class SchedulerState {
     private long now;
     private int roundRobin;
     private long transitions;
+    private final Datasets datasets = new Datasets();
+    private boolean workStealing = true;
+    /** Tasks in no-worker that need resources: they may run once a worker frees some. */
+    private int noWorkerWithResources;
+    /** Non-null while plugins want every state change. */
+    private ArrayList<Transition> recorded;
 
     public SchedulerState(SchedulerConfig config) {
         this.config = java.util.Objects.requireNonNull(config, "config must not be null");
@@ -83,16 +119,23 @@ public final class SchedulerState {
             switch (event) {
                 case SchedulerEvent.FromClient c -> onClient(c.clientId(), c.message(), c.requestId());
                 case SchedulerEvent.FromWorker w -> onWorker(w.worker(), w.message(), w.requestId());
-                case SchedulerEvent.ClientGone g -> guarded(g.clientId(), 0, () -> clientGone(g.clientId()));
+                case SchedulerEvent.ClientGone g -> guarded(g.clientId(), 0, () -> {
+                    nannies.remove(g.clientId());
+                    clientGone(g.clientId());
+                });
                 case SchedulerEvent.WorkerGone g -> guarded(g.worker(), 0, () -> {
                     WorkerState ws = g.worker() == null ? null : workers.get(g.worker());
                     if (ws != null) {
                         removeWorker(ws, g.reason() == null ? "connection closed" : g.reason());
                     }
                 });
-                case SchedulerEvent.Tick t -> guarded(null, 0, this::checkHeartbeats);
+                case SchedulerEvent.Tick t -> {
+                    guarded(null, 0, this::checkHeartbeats);
+                    guarded(null, 0, this::stealWork);
+                }
             }
         } finally {
+            fillFromQueue();
             flushAllFree();
         }
         List<Outgoing> result = out;
@@ -134,11 +177,39 @@ public final class SchedulerState {
                     }
                 }
                 case UpdateGraph u -> updateGraph(client(clientId), u);
+                case RegisterNanny n -> {
+                    nannies.put(clientId, n.worker());
+                    if (requestId != 0) {
+                        out.add(new Outgoing(clientId, new Ack(), requestId));
+                    }
+                }
+                case WorkerDied d -> workerDied(d);
+                case RestartCluster r -> restartCluster(clientId, requestId);
                 case ReleaseKeys r -> releaseKeys(clientId, nonNull(r.keys(), "ReleaseKeys.keys"));
                 case CancelKeys c -> cancelKeys(client(clientId), nonNull(c.keys(), "CancelKeys.keys"), c.force());
                 case WhoHasRequest w -> out.add(new Outgoing(clientId, new WhoHasReply(
                         whoHas(nonNull(w.keys(), "WhoHasRequest.keys"))), requestId));
                 case WorkersRequest w -> out.add(new Outgoing(clientId, new WorkersReply(workerInfos()), requestId));
+                case HasWhatRequest h -> out.add(new Outgoing(clientId, new HasWhatReply(
+                        hasWhat(nonNull(h.workers(), "HasWhatRequest.workers"))), requestId));
+                case NbytesRequest n -> out.add(new Outgoing(clientId, new NbytesReply(
+                        nbytes(nonNull(n.keys(), "NbytesRequest.keys"))), requestId));
+                case DropReplicas d -> {
+                    dropReplicas(nonNull(d.workersByKey(), "DropReplicas.workersByKey"));
+                    out.add(new Outgoing(clientId, new Ack(), requestId));
+                }
+                case PublishDataset p -> {
+                    publishDataset(p);
+                    out.add(new Outgoing(clientId, new Ack(), requestId));
+                }
+                case TaskStatusRequest t -> out.add(new Outgoing(clientId,
+                        taskStatus(nonNull(t.keys(), "TaskStatusRequest.keys")), requestId));
+                case GetDataset g -> out.add(new Outgoing(clientId, getDataset(g.name()), requestId));
+                case ListDatasets l -> out.add(new Outgoing(clientId, new DatasetNames(datasets.names()), requestId));
+                case UnpublishDataset u -> {
+                    unpublishDataset(u.name());
+                    out.add(new Outgoing(clientId, new Ack(), requestId));
+                }
                 case Ping p -> out.add(new Outgoing(clientId, p, requestId));
                 case null -> throw new IllegalArgumentException("empty message from client " + clientId);
                 default -> throw new IllegalArgumentException("the scheduler does not accept "
@@ -171,9 +242,13 @@ public final class SchedulerState {
                 case Heartbeat h -> ws.memoryBytes = h.memoryBytes();
                 case TaskFinished f -> taskFinished(ws, f);
                 case TaskErred e -> taskErred(ws, e);
+                case TasksStarted t -> tasksStarted(ws, nonNull(t.keys(), "TasksStarted.keys"));
+                case TaskSeceded t -> taskSeceded(ws, t.key());
                 case MissingData m -> missingData(m.key(), m.worker());
                 case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
                 case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
+                case StealResponse r -> stealResponse(ws, r.key(), r.accepted());
+                case WorkerResources r -> workerResources(ws, nonNull(r.resources(), "WorkerResources.resources"));
                 case WhoHasRequest w -> out.add(new Outgoing(address, new WhoHasReply(
                         whoHas(nonNull(w.keys(), "WhoHasRequest.keys"))), requestId));
                 case WorkersRequest w -> out.add(new Outgoing(address, new WorkersReply(workerInfos()), requestId));
@@ -217,12 +292,18 @@ public final class SchedulerState {
             TaskPrefix p = prefixes.computeIfAbsent(TaskPrefix.of(s.key()), TaskPrefix::new);
             p.live++;
             TaskState ts = new TaskState(s.key(), s.run(), s.priority(), s.options(), p);
+            ts.submitter = c.id;
             tasks.put(s.key(), ts);
             created.add(ts);
             createdSpecs.add(s);
         }
         for (int i = 0; i < created.size(); i++) {
             link(created.get(i), createdSpecs.get(i).dependencies());
+        }
+        if (!orphans.isEmpty()) {
+            for (TaskState ts : created) {
+                adoptOrphan(ts);
+            }
         }
         for (String key : wanted) {
             TaskState ts = key == null ? null : tasks.get(key);
@@ -269,6 +350,7 @@ public final class SchedulerState {
             tr.summary = "missing dependencies of " + ts.key + ": " + String.join(", ", missing)
                     + " (neither in this update nor known to the scheduler; submit them in the same update)";
             tr.causeKey = ts.key;
+            note(ts, ts.state, ERRED);
             ts.state = ERRED;
             transitions++;
             return;
@@ -346,7 +428,9 @@ public final class SchedulerState {
             if (t.wantedBy != null) {
                 for (ClientState w : t.wantedBy) {
                     w.wants.remove(t);
-                    out.add(Outgoing.send(w.id, new KeyCancelled(t.key, reason)));
+                    if (!w.silent) {
+                        out.add(Outgoing.send(w.id, new KeyCancelled(t.key, reason)));
+                    }
                 }
                 t.wantedBy = null;
             }
@@ -405,7 +489,10 @@ public final class SchedulerState {
     /** A worker says it holds {@code key}: keep it if the key is useful, else tell the worker to drop it. */
     private void acceptHeld(WorkerState ws, String key, long nbytes) {
         TaskState ts = key == null ? null : tasks.get(key);
-        if (ts == null || ts.state == ERRED) {
+        if (ts == null && key != null && config.unknownKeyGrace().toNanos() > 0) {
+            // perhaps this scheduler restarted and the client that wants it has not re-sent its graph yet
+            orphans.computeIfAbsent(key, k -> new Orphan(now)).holders.put(ws, nbytes);
+        } else if (ts == null || ts.state == ERRED) {
             queueFree(ws, String.valueOf(key));
         } else if (ts.state == MEMORY) {
             if (ts.addHolder(ws)) {
@@ -421,7 +508,123 @@ public final class SchedulerState {
         }
     }
 
+    /** A new task whose key a returning worker reported: its result is there already. */
+    private void adoptOrphan(TaskState ts) {
+        Orphan o = orphans.remove(ts.key);
+        if (o == null || ts.state != RELEASED) {
+            return;
+        }
+        for (Map.Entry<WorkerState, Long> e : o.holders.entrySet()) {
+            WorkerState ws = e.getKey();
+            if (workers.get(ws.address) != ws) {
+                continue;
+            }
+            if (ts.state == MEMORY) {
+                if (ts.addHolder(ws)) {
+                    ws.hasWhat.add(ts);
+                }
+            } else {
+                becomeMemoryOn(ts, ws, e.getValue(), null);
+            }
+        }
+    }
+
+    private void expireOrphans() {
+        long grace = config.unknownKeyGrace().toNanos();
+        for (var it = orphans.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Orphan> e = it.next();
+            if (now - e.getValue().since <= grace) {
+                break; // insertion order: the rest are younger
+            }
+            for (WorkerState ws : e.getValue().holders.keySet()) {
+                if (workers.get(ws.address) == ws) {
+                    queueFree(ws, e.getKey());
+                }
+            }
+            it.remove();
+        }
+    }
+
+    /** The worker says these tasks began executing: from now on its death makes them suspicious. */
+    private void tasksStarted(WorkerState ws, List<String> keys) {
+        for (String key : keys) {
+            TaskState ts = key == null ? null : tasks.get(key);
+            if (ts != null && ts.processingOn == ws) {
+                ts.executing = true;
+            }
+        }
+    }
+
+    /** A nanny reports how its worker died; if the scheduler still counts that worker, it goes now. */
+    private void workerDied(WorkerDied d) {
+        WorkerState ws = d.worker() == null ? null : workers.get(d.worker());
+        if (ws != null) {
+            removeWorker(ws, d.reason() == null ? "the worker process died" : d.reason());
+        }
+    }
+
+    /**
+     * Every client's futures are cancelled and every task forgotten. Workers with a nanny are removed
+     * and restarted by it; workers without one (threads of a local cluster) stay and drop their keys.
+     */
+    private void restartCluster(String clientId, long requestId) {
+        String reason = "the cluster was restarted by client " + clientId;
+        for (TaskState ts : tasks.values()) {
+            if (ts.wantedBy != null) {
+                for (ClientState c : ts.wantedBy) {
+                    out.add(Outgoing.send(c.id, new KeyCancelled(ts.key, reason)));
+                }
+            }
+        }
+        for (ClientState c : clients.values()) {
+            c.wants.clear();
+        }
+        tasks.clear();
+        noWorker.clear();
+        orphans.clear();
+        pendingFree.clear();
+        recTasks.clear();
+        recTargets.clear();
+        java.util.HashSet<String> nannied = new java.util.HashSet<>();
+        for (Map.Entry<String, String> n : nannies.entrySet()) {
+            if (n.getValue() != null) {
+                nannied.add(n.getValue());
+            }
+            out.add(Outgoing.send(n.getKey(), new RestartWorker(reason)));
+        }
+        for (WorkerState ws : new ArrayList<>(workerList)) {
+            ArrayList<String> drop = new ArrayList<>();
+            for (TaskState ts : ws.processing) {
+                drop.add(ts.key);
+            }
+            for (TaskState ts : ws.hasWhat) {
+                drop.add(ts.key);
+            }
+            ws.processing.clear();
+            ws.hasWhat.clear();
+            ws.occupancy = 0;
+            if (nannied.contains(ws.address)) {
+                workers.remove(ws.address);
+                workerList.remove(ws);
+            } else if (!drop.isEmpty()) {
+                out.add(Outgoing.send(ws.address, new FreeKeys(drop)));
+            }
+        }
+        for (int i = 0; i < workerList.size(); i++) {
+            workerList.get(i).index = i;
+        }
+        for (TaskPrefix p : prefixes.values()) {
+            p.live = 0;
+        }
+        if (requestId != 0) {
+            out.add(new Outgoing(clientId, new Ack(), requestId));
+        }
+    }
+
     private void checkHeartbeats() {
+        if (!orphans.isEmpty()) {
+            expireOrphans();
+        }
         long timeout = config.workerTimeout().toNanos();
         for (WorkerState ws : new ArrayList<>(workerList)) {
             long silent = now - ws.lastSeen;
@@ -443,6 +646,12 @@ public final class SchedulerState {
             workerList.get(i).index = i;
         }
         pendingFree.remove(ws);
+        if (!orphans.isEmpty()) {
+            orphans.values().removeIf(o -> o.holders.remove(ws) != null && o.holders.isEmpty());
+        }
+        for (TaskState ts : new ArrayList<>(ws.stealingIn)) {
+            cancelSteal(ts);
+        }
         ArrayList<TaskState> lost = new ArrayList<>();
         for (TaskState ts : ws.hasWhat) {
             ts.removeHolder(ws);
@@ -456,17 +665,23 @@ public final class SchedulerState {
         }
         ArrayList<TaskState> running = new ArrayList<>(ws.processing);
         for (TaskState ts : running) {
+            boolean wasExecuting = ts.executing;
             detachProcessing(ts, false);
+            if (!wasExecuting) {
+                becomeWaiting(ts); // only queued there: not suspicious
+                continue;
+            }
             Trouble tr = ts.trouble();
             tr.suspicious++;
             if (tr.killedOn == null) {
                 tr.killedOn = new ArrayList<>(2);
             }
-            tr.killedOn.add(ws.address);
+            tr.killedOn.add(ws.address + " (" + reason + ")");
             tr.lastReason = reason;
             if (tr.suspicious > config.allowedFailures()) {
-                String summary = "KilledWorker: task " + ts.key + " was running on workers that died: "
-                        + String.join(", ", tr.killedOn) + "; last reason: " + reason;
+                String summary = "KilledWorker: task " + ts.key + " was executing on " + tr.suspicious
+                        + " workers that died (allowed failures: " + config.allowedFailures() + "): "
+                        + String.join(", ", tr.killedOn);
                 toErred(ts, null, summary, ts.key);
             } else {
                 becomeWaiting(ts);
@@ -569,7 +784,7 @@ public final class SchedulerState {
             return;
         }
         switch (ts.state) {
-            case MEMORY, WAITING, NO_WORKER, PROCESSING -> recommend(ts, RELEASED);
+            case MEMORY, WAITING, NO_WORKER, PROCESSING, QUEUED -> recommend(ts, RELEASED);
             case RELEASED, ERRED -> {
                 if (!ts.hasDependents()) {
                     recommend(ts, FORGOTTEN);
@@ -594,6 +809,7 @@ public final class SchedulerState {
                     }
                     case PROCESSING -> processingToWaiting(ts);
                     case NO_WORKER -> noWorkerToWaiting(ts);
+                    case QUEUED -> queuedToWaiting(ts);
                     default -> { }
                 }
             }
@@ -612,6 +828,7 @@ public final class SchedulerState {
                     case MEMORY -> memoryToReleased(ts);
                     case WAITING -> waitingToReleased(ts);
                     case NO_WORKER -> noWorkerToReleased(ts);
+                    case QUEUED -> queuedToReleased(ts);
                     case PROCESSING -> processingToReleased(ts);
                     case ERRED -> erredToReleased(ts);
                     default -> { }
@@ -635,6 +852,7 @@ public final class SchedulerState {
     /** Sets the state and keeps the dependency counters ({@code waiters}, {@code waitingOn}) exact. */
     private void setState(TaskState ts, byte to) {
         byte from = ts.state;
+        note(ts, from, to);
         ts.state = to;
         transitions++;
         boolean wasActive = active(from);
@@ -676,7 +894,7 @@ public final class SchedulerState {
     }
 
     private void noWorkerToWaiting(TaskState ts) {
-        noWorker.remove(ts);
+        removeNoWorker(ts);
         becomeWaiting(ts);
     }
 
@@ -718,6 +936,15 @@ public final class SchedulerState {
         if (ts.waitingOn != 0) {
             return;
         }
+        if (queueable(ts) && !workerList.isEmpty()) {
+            WorkerState ws = roomiest(ts);
+            if (ws == null || !queued.isEmpty()) {
+                waitingToQueued(ts); // behind earlier queued work, or every worker is saturated
+            } else {
+                sendToWorker(ts, ws);
+            }
+            return;
+        }
         WorkerState ws = decideWorker(ts);
         if (ws == null) {
             waitingToNoWorker(ts);
@@ -726,17 +953,120 @@ public final class SchedulerState {
         }
     }
 
+    /** Tasks without inputs, restrictions or resources may wait here rather than on a worker. */
+    private boolean queueable(TaskState ts) {
+        return queuing && ts.deps.length == 0 && ts.resources().isEmpty() && (ts.options == null
+                || ts.options.workers() == null || ts.options.workers().isEmpty());
+    }
+
+    /** How many tasks a worker may hold, judged by the expected duration of {@code next}'s kind. */
+    private static int saturation(WorkerState ws, TaskState next) {
+        long expected = Math.max(1, next.prefix.expected(UNKNOWN_DURATION_NANOS));
+        return ws.nthreads + (int) Math.min(MAX_PIPELINE, PIPELINE_NANOS / expected);
+    }
+
+    /** The least busy worker (per thread) that still has room, ties round-robin; null when all are full. */
+    private WorkerState roomiest(TaskState next) {
+        int n = workerList.size();
+        if (n == 0) {
+            return null;
+        }
+        int start = Math.floorMod(roundRobin, n);
+        WorkerState best = null;
+        int bestAt = 0;
+        for (int i = 0; i < n; i++) {
+            int at = (start + i) % n;
+            WorkerState w = workerList.get(at);
+            if (w.busy() < saturation(w, next) && (best == null || w.load() < best.load())) {
+                best = w;
+                bestAt = at;
+            }
+        }
+        if (best != null) {
+            roundRobin = bestAt + 1;
+        }
+        return best;
+    }
+
+    private void waitingToQueued(TaskState ts) {
+        setState(ts, QUEUED);
+        queued.add(ts);
+    }
+
+    private void queuedToWaiting(TaskState ts) {
+        queued.remove(ts);
+        becomeWaiting(ts);
+    }
+
+    private void queuedToReleased(TaskState ts) {
+        queued.remove(ts);
+        setState(ts, RELEASED);
+        recommendCleanup(ts);
+    }
+
+    /** Sends queued tasks to workers with room, in priority order; runs after every event. */
+    private void fillFromQueue() {
+        while (!queued.isEmpty()) {
+            TaskState head = queued.first();
+            WorkerState ws = roomiest(head);
+            if (ws == null) {
+                return;
+            }
+            queued.pollFirst();
+            sendToWorker(head, ws);
+        }
+        drain();
+    }
+
     private void waitingToNoWorker(TaskState ts) {
         setState(ts, NO_WORKER);
-        noWorker.add(ts);
+        addNoWorker(ts);
     }
 
     private void noWorkerToProcessing(TaskState ts) {
         WorkerState ws = decideWorker(ts);
         if (ws != null) {
-            noWorker.remove(ts);
+            removeNoWorker(ts);
             sendToWorker(ts, ws);
         }
+    }
+
+    private void addNoWorker(TaskState ts) {
+        if (noWorker.add(ts) && !ts.resources().isEmpty()) {
+            noWorkerWithResources++;
+        }
+    }
+
+    private void removeNoWorker(TaskState ts) {
+        if (noWorker.remove(ts) && !ts.resources().isEmpty()) {
+            noWorkerWithResources--;
+        }
+    }
+
+    /** Why no worker may run {@code ts} now, in words for a person. */
+    private String noWorkerReason(TaskState ts) {
+        if (workerList.isEmpty()) {
+            return "there are no workers; the task waits until one arrives";
+        }
+        StringBuilder b = new StringBuilder();
+        if (ts.restricted()) {
+            b.append("no connected worker matches workers=").append(ts.options.workers());
+        }
+        if (!ts.resources().isEmpty()) {
+            boolean anyOffers = false;
+            for (WorkerState w : workerList) {
+                anyOffers |= w.offers(ts.resources());
+            }
+            if (b.length() > 0) {
+                b.append(", or ");
+            }
+            b.append(anyOffers ? "every worker with resources " + ts.resources() + " has them in use"
+                    : "no worker offers resources " + ts.resources());
+        }
+        if (b.length() == 0) {
+            b.append("no worker may run it");
+        }
+        return b.append("; the task waits until one can").toString();
     }
 
     private void sendToWorker(TaskState ts, WorkerState ws) {
@@ -745,6 +1075,7 @@ public final class SchedulerState {
         ts.expectedNanos = ts.prefix.expected(UNKNOWN_DURATION_NANOS);
         ws.occupancy += ts.expectedNanos;
         ws.processing.add(ts);
+        ws.acquire(ts.resources());
         Map<String, List<String>> who;
         Map<String, Long> sizes;
         if (ts.deps.length == 0) {
@@ -779,7 +1110,9 @@ public final class SchedulerState {
         if (ts.state == PROCESSING) {
             detachProcessing(ts, true);
         } else if (ts.state == NO_WORKER) {
-            noWorker.remove(ts);
+            removeNoWorker(ts);
+        } else if (ts.state == QUEUED) {
+            queued.remove(ts);
         }
         ts.nbytes = nbytes;
         if (ts.addHolder(ws)) {
@@ -793,7 +1126,9 @@ public final class SchedulerState {
             byte[] inline = value != null && value.length <= config.inlineResultLimit() ? value : null;
             List<String> where = List.of(ws.address);
             for (ClientState c : ts.wantedBy) {
-                out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, where, nbytes, inline)));
+                if (!c.silent) {
+                    out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, where, nbytes, inline)));
+                }
             }
         }
         recommendCleanup(ts);
@@ -836,7 +1171,7 @@ public final class SchedulerState {
     }
 
     private void noWorkerToReleased(TaskState ts) {
-        noWorker.remove(ts);
+        removeNoWorker(ts);
         setState(ts, RELEASED);
         recommendCleanup(ts);
     }
@@ -854,6 +1189,7 @@ public final class SchedulerState {
     }
 
     private void releasedToForgotten(TaskState ts) {
+        note(ts, ts.state, FORGOTTEN);
         ts.state = FORGOTTEN;
         transitions++;
         tasks.remove(ts.key);
@@ -891,7 +1227,9 @@ public final class SchedulerState {
             if (s == PROCESSING) {
                 detachProcessing(t, true);
             } else if (s == NO_WORKER) {
-                noWorker.remove(t);
+                removeNoWorker(t);
+            } else if (s == QUEUED) {
+                queued.remove(t);
             }
             Trouble tr = t.trouble();
             tr.exception = exception;
@@ -900,7 +1238,9 @@ public final class SchedulerState {
             setState(t, ERRED);
             if (t.wantedBy != null) {
                 for (ClientState c : t.wantedBy) {
-                    out.add(Outgoing.send(c.id, keyErred(t)));
+                    if (!c.silent) {
+                        out.add(Outgoing.send(c.id, keyErred(t)));
+                    }
                 }
             }
             if (t.dependents != null) {
@@ -916,15 +1256,30 @@ public final class SchedulerState {
 
     // ================================================================ helpers
 
+    /** A task waits on others without a slot: its worker has room for more (see {@link WorkerState#busy()}). */
+    private void taskSeceded(WorkerState ws, String key) {
+        TaskState ts = key == null ? null : tasks.get(key);
+        if (ts != null && ts.processingOn == ws) {
+            ws.seceded.add(ts);
+        }
+    }
+
     /** Takes {@code ts} off the worker it was sent to; {@code free} tells a live worker to drop it. */
     private void detachProcessing(TaskState ts, boolean free) {
         WorkerState ws = ts.processingOn;
         if (ws == null) {
             return;
         }
+        cancelSteal(ts);
         ws.processing.remove(ts);
+        ws.seceded.remove(ts);
         ws.occupancy -= ts.expectedNanos;
+        if (!ts.resources().isEmpty()) {
+            ws.release(ts.resources());
+            wakeResourceWaiters();
+        }
         ts.processingOn = null;
+        ts.executing = false;
         ts.expectedNanos = 0;
         if (free && workers.get(ws.address) == ws) {
             queueFree(ws, ts.key);
@@ -1001,6 +1356,19 @@ public final class SchedulerState {
                 allowed = null;
             }
         }
+        Map<String, Double> need = ts.resources();
+        if (!need.isEmpty()) {
+            ArrayList<WorkerState> fit = new ArrayList<>();
+            for (WorkerState w : allowed == null ? workerList : allowed) {
+                if (w.hasFree(need)) {
+                    fit.add(w);
+                }
+            }
+            if (fit.isEmpty()) {
+                return null; // waits in no-worker until a worker frees or offers them
+            }
+            allowed = fit;
+        }
         if (ts.deps.length > 0) {
             WorkerState best = null;
             long bestBytes = Long.MAX_VALUE;
@@ -1055,9 +1423,245 @@ public final class SchedulerState {
         return best;
     }
 
+    // ================================================================ work stealing
+
+    /** Turns work stealing on or off (on by default). */
+    public void setWorkStealing(boolean on) {
+        workStealing = on;
+    }
+
+    /**
+     * Turns queuing of runnable tasks on the scheduler on (the default) or off. Off, every runnable
+     * task is sent to a worker at once and only stealing evens the load, as before queuing existed.
+     */
+    public void setQueuing(boolean on) {
+        queuing = on;
+    }
+
+    private boolean queuing = true;
+
+    /** Most steal requests sent per tick: bounds the work of one tick on a large backlog. */
+    static final int MAX_STEALS_PER_TICK = 2_000;
+
+    /** Asks saturated workers to give queued tasks to less loaded ones (see {@link WorkStealing}). */
+    private void stealWork() {
+        if (!workStealing) {
+            return;
+        }
+        for (WorkStealing.Move m : WorkStealing.plan(workerList, MAX_STEALS_PER_TICK)) {
+            TaskState ts = m.task();
+            long e = ts.expectedNanos;
+            m.from().occupancy -= e;
+            m.from().stealingOut++;
+            m.to().occupancy += e;
+            m.to().stealingIn.add(ts);
+            ts.stealTo = m.to();
+            out.add(Outgoing.send(m.from().address, new StealRequest(ts.key)));
+        }
+    }
+
+    /** Forgets a steal request still out for {@code ts}: occupancy goes back to the worker that has the task. */
+    private void cancelSteal(TaskState ts) {
+        WorkerState to = ts.stealTo;
+        if (to == null) {
+            return;
+        }
+        ts.stealTo = null;
+        to.stealingIn.remove(ts);
+        to.occupancy -= ts.expectedNanos;
+        WorkerState from = ts.processingOn;
+        if (from != null) {
+            from.occupancy += ts.expectedNanos;
+            from.stealingOut--;
+        }
+    }
+
+    private void stealResponse(WorkerState ws, String key, boolean accepted) {
+        TaskState ts = key == null ? null : tasks.get(key);
+        if (ts == null || ts.state != PROCESSING || ts.processingOn != ws) {
+            return; // finished, released or moved meanwhile: nothing was given back that matters
+        }
+        WorkerState to = ts.stealTo;
+        cancelSteal(ts);
+        if (!accepted) {
+            return; // it runs (or already ran) where it is
+        }
+        detachProcessing(ts, false); // the worker dropped it already
+        if (to != null && workers.get(to.address) == to && to.hasFree(ts.resources())) {
+            sendToWorker(ts, to);
+        } else {
+            becomeWaiting(ts); // the thief left meanwhile: place it afresh
+        }
+    }
+
+    // ================================================================ resources
+
+    private void workerResources(WorkerState ws, Map<String, Double> resources) {
+        LinkedHashMap<String, Double> r = new LinkedHashMap<>();
+        for (Map.Entry<String, Double> e : resources.entrySet()) {
+            if (e.getKey() == null || e.getValue() == null || !(e.getValue() >= 0) || e.getValue().isInfinite()) {
+                throw new IllegalArgumentException("resource " + e.getKey() + "=" + e.getValue() + " of worker "
+                        + ws.address + " is not a name with a finite amount of 0 or more, e.g. GPU=2");
+            }
+            r.put(e.getKey(), e.getValue());
+        }
+        ws.resources = r.isEmpty() ? null : Collections.unmodifiableMap(r);
+        for (TaskState ts : new ArrayList<>(noWorker)) {
+            recommend(ts, PROCESSING);
+        }
+    }
+
+    /** Resources were freed: tasks waiting for resources may run now. */
+    private void wakeResourceWaiters() {
+        if (noWorkerWithResources == 0) {
+            return;
+        }
+        for (TaskState ts : noWorker) {
+            if (!ts.resources().isEmpty()) {
+                recommend(ts, PROCESSING);
+            }
+        }
+    }
+
+    // ================================================================ data placement
+
+    /** Keys held per worker; {@code which} names workers (address, host or name), empty for all. */
+    public Map<String, List<String>> hasWhat(Collection<String> which) {
+        LinkedHashMap<String, List<String>> m = new LinkedHashMap<>();
+        for (WorkerState w : workerList) {
+            boolean chosen = which.isEmpty();
+            for (String r : which) {
+                chosen |= r != null && w.matches(r);
+            }
+            if (chosen) {
+                ArrayList<String> keys = new ArrayList<>(w.hasWhat.size());
+                for (TaskState ts : w.hasWhat) {
+                    keys.add(ts.key);
+                }
+                m.put(w.address, keys);
+            }
+        }
+        return m;
+    }
+
+    /** Stored size of each key in memory; {@code keys} empty means every key in memory. */
+    public Map<String, Long> nbytes(Collection<String> keys) {
+        LinkedHashMap<String, Long> m = new LinkedHashMap<>();
+        if (keys.isEmpty()) {
+            for (TaskState ts : tasks.values()) {
+                if (ts.state == MEMORY) {
+                    m.put(ts.key, Math.max(0, ts.nbytes));
+                }
+            }
+        } else {
+            for (String k : keys) {
+                TaskState ts = k == null ? null : tasks.get(k);
+                if (ts != null && ts.state == MEMORY) {
+                    m.put(k, Math.max(0, ts.nbytes));
+                }
+            }
+        }
+        return m;
+    }
+
+    /** Lets the named workers drop their copies; the last copy of a key is always kept. */
+    private void dropReplicas(Map<String, List<String>> workersByKey) {
+        for (Map.Entry<String, List<String>> e : workersByKey.entrySet()) {
+            TaskState ts = e.getKey() == null ? null : tasks.get(e.getKey());
+            if (ts == null || ts.state != MEMORY || e.getValue() == null) {
+                continue;
+            }
+            for (String addr : e.getValue()) {
+                WorkerState ws = addr == null ? null : workers.get(addr);
+                if (ws != null && ts.whoHas != null && ts.whoHas.length > 1 && ts.removeHolder(ws)) {
+                    ws.hasWhat.remove(ts);
+                    queueFree(ws, ts.key);
+                }
+            }
+        }
+    }
+
+    // ================================================================ datasets
+
+    private void publishDataset(PublishDataset p) {
+        String name = p.name();
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a dataset needs a non-empty name");
+        }
+        List<String> keys = nonNull(p.keys(), "PublishDataset.keys");
+        if (datasets.get(name) != null && !p.override()) {
+            throw new IllegalArgumentException("a dataset named '" + name + "' already exists; unpublish it first "
+                    + "or publish with override");
+        }
+        ArrayList<TaskState> held = new ArrayList<>(keys.size());
+        for (String k : keys) {
+            TaskState ts = k == null ? null : tasks.get(k);
+            if (ts == null) {
+                throw new IllegalArgumentException("dataset '" + name + "' names key " + k
+                        + ", which the scheduler does not know; publish futures this cluster still holds");
+            }
+            held.add(ts);
+        }
+        Datasets.Dataset old = datasets.remove(name);
+        ClientState holder = new ClientState(Datasets.holderId(name), true);
+        for (TaskState ts : held) {
+            if (holder.wants.add(ts)) {
+                ts.addWanter(holder);
+            }
+        }
+        datasets.put(new Datasets.Dataset(name, List.copyOf(keys), p.shape(), holder));
+        if (old != null) {
+            releaseHolder(old.holder());
+        }
+    }
+
+    private Message getDataset(String name) {
+        Datasets.Dataset d = name == null ? null : datasets.get(name);
+        if (d == null) {
+            throw new IllegalArgumentException("no dataset named '" + name + "'; published: " + datasets.names());
+        }
+        return new DatasetReply(d.name(), d.keys(), d.shape());
+    }
+
+    private void unpublishDataset(String name) {
+        Datasets.Dataset d = name == null ? null : datasets.remove(name);
+        if (d == null) {
+            throw new IllegalArgumentException("no dataset named '" + name + "'; published: " + datasets.names());
+        }
+        releaseHolder(d.holder());
+    }
+
+    private void releaseHolder(ClientState holder) {
+        for (TaskState ts : holder.wants) {
+            ts.removeWanter(holder);
+            recommendCleanup(ts);
+        }
+        holder.wants.clear();
+    }
+
+    private TaskStatusReply taskStatus(List<String> keys) {
+        LinkedHashMap<String, String> states = new LinkedHashMap<>();
+        LinkedHashMap<String, String> reasons = new LinkedHashMap<>();
+        for (String k : keys) {
+            TaskState ts = k == null ? null : tasks.get(k);
+            if (ts != null) {
+                states.put(k, name(ts.state));
+                if (ts.state == NO_WORKER) {
+                    reasons.put(k, noWorkerReason(ts));
+                }
+            }
+        }
+        return new TaskStatusReply(states, reasons);
+    }
+
+    /** Names of the published datasets, sorted. */
+    public List<String> datasetNames() {
+        return datasets.names();
+    }
+
     // ================================================================ views
 
-    /** "released", "waiting", "no-worker", "processing", "memory" or "erred"; null when the key is unknown. */
+    /** "released", "waiting", "queued", "no-worker", "processing", "memory" or "erred"; null when unknown. */
     public String stateOf(String key) {
         TaskState ts = tasks.get(key);
         return ts == null ? null : name(ts.state);
@@ -1095,6 +1699,11 @@ public final class SchedulerState {
         return ts == null || ts.trouble == null ? 0 : ts.trouble.suspicious;
     }
 
+    /** Tasks held back on the scheduler while every worker is saturated. */
+    public int queuedCount() {
+        return queued.size();
+    }
+
     /** Tasks that no current worker may run. */
     public int noWorkerCount() {
         return noWorker.size();
@@ -1104,6 +1713,36 @@ public final class SchedulerState {
     public OptionalLong averageDurationNanos(String prefix) {
         TaskPrefix p = prefixes.get(prefix);
         return p == null || p.count == 0 ? OptionalLong.empty() : OptionalLong.of(p.totalNanos / p.count);
+    }
+
+    /** One state change of a task, as {@link #drainTransitions()} reports it (state names as in {@link #stateOf}). */
+    public record Transition(String key, String from, String to) {}
+
+    /** Starts or stops keeping a log of every state change for {@link #drainTransitions()} (off by default). */
+    public void recordTransitions(boolean on) {
+        recorded = on ? (recorded == null ? new ArrayList<>() : recorded) : null;
+    }
+
+    /** The state changes since the last call, in order; empty when recording is off. */
+    public List<Transition> drainTransitions() {
+        if (recorded == null || recorded.isEmpty()) {
+            return List.of();
+        }
+        List<Transition> l = List.copyOf(recorded);
+        recorded.clear();
+        return l;
+    }
+
+    private void note(TaskState ts, byte from, byte to) {
+        if (recorded != null && from != to) {
+            recorded.add(new Transition(ts.key, name(from), name(to)));
+        }
+    }
+
+    /** The client whose update created this task (whose classes its workers may ask for), or null. */
+    public String submitterOf(String key) {
+        TaskState ts = tasks.get(key);
+        return ts == null ? null : ts.submitter;
     }
 
     /** Number of state changes applied so far. */
@@ -1159,6 +1798,7 @@ public final class SchedulerState {
             check((ts.state == MEMORY) == (ts.whoHas != null), ts, "holders do not match state");
             check((ts.state == PROCESSING) == (ts.processingOn != null), ts, "processingOn does not match state");
             check((ts.state == NO_WORKER) == noWorker.contains(ts), ts, "no-worker set does not match state");
+            check((ts.state == QUEUED) == queued.contains(ts), ts, "queued set does not match state");
             if (ts.state == PROCESSING) {
                 check(ts.processingOn.processing.contains(ts), ts, "missing from its worker's processing");
                 for (TaskState d : ts.deps) {
@@ -1178,8 +1818,17 @@ public final class SchedulerState {
             }
         }
         for (WorkerState w : workerList) {
+            int out = 0;
             for (TaskState ts : w.processing) {
                 check(ts.processingOn == w, ts, "processing on " + w + " but points elsewhere");
+                if (ts.stealTo != null) {
+                    out++;
+                    check(ts.stealTo.stealingIn.contains(ts), ts, "steal target " + ts.stealTo + " does not know it");
+                }
+            }
+            check(out == w.stealingOut, null, w + " counts " + w.stealingOut + " steals out, found " + out);
+            for (TaskState ts : w.stealingIn) {
+                check(ts.stealTo == w && ts.state == PROCESSING, ts, "in stealingIn of " + w + " but not stolen to it");
             }
             for (TaskState ts : w.hasWhat) {
                 check(ts.heldBy(w), ts, "in hasWhat of " + w + " but not held");

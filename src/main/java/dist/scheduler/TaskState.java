@@ -9,8 +9,10 @@ import java.util.LinkedHashSet;
  * waiting task costs little memory (the scheduler may hold hundreds of thousands).
  */
 final class TaskState {
-    static final byte RELEASED = 0, WAITING = 1, NO_WORKER = 2, PROCESSING = 3, MEMORY = 4, ERRED = 5, FORGOTTEN = 6;
-    private static final String[] NAMES = {"released", "waiting", "no-worker", "processing", "memory", "erred", "forgotten"};
+    static final byte RELEASED = 0, WAITING = 1, NO_WORKER = 2, PROCESSING = 3, MEMORY = 4, ERRED = 5, FORGOTTEN = 6,
+            QUEUED = 7;
+    private static final String[] NAMES = {"released", "waiting", "no-worker", "processing", "memory", "erred", "forgotten",
+            "queued"};
     static final TaskState[] NO_DEPS = new TaskState[0];
 
     final String key;
@@ -20,6 +22,8 @@ final class TaskState {
     /** Null means {@link TaskOptions#DEFAULT}. */
     final TaskOptions options;
     final TaskPrefix prefix;
+    /** The client whose update created this task: workers ask it for classes they lack. */
+    String submitter;
 
     TaskState[] deps = NO_DEPS;
     /** Tasks that depend on this one; null when none. */
@@ -34,8 +38,12 @@ final class TaskState {
     /** Workers holding the result; null when none. */
     WorkerState[] whoHas;
     WorkerState processingOn;
+    /** The worker said it began executing this task (not merely queued it). */
+    boolean executing;
     /** Expected run time counted in {@code processingOn}'s occupancy. */
     long expectedNanos;
+    /** While a steal request is out: the worker that would take this task over; its occupancy already counts it. */
+    WorkerState stealTo;
     long nbytes = -1;
     /** Clients holding a future for this key; null when none. */
     ClientState[] wantedBy;
@@ -46,7 +54,8 @@ final class TaskState {
         this.key = key;
         this.run = run;
         this.priority = priority;
-        this.options = options == null || options.equals(TaskOptions.DEFAULT) ? null : options;
+        this.options = options == null || options == TaskOptions.DEFAULT || options.equals(TaskOptions.DEFAULT)
+                ? null : options;
         this.prefix = prefix;
     }
 
@@ -55,7 +64,17 @@ final class TaskState {
     }
 
     static boolean active(byte state) {
-        return state == WAITING || state == NO_WORKER || state == PROCESSING;
+        return state == WAITING || state == NO_WORKER || state == PROCESSING || state == QUEUED;
+    }
+
+    /** Resources the task holds while it runs; empty when none. */
+    java.util.Map<String, Double> resources() {
+        return options == null || options.resources() == null ? java.util.Map.of() : options.resources();
+    }
+
+    /** Whether the task must run on the workers it names (a rule, not a preference). */
+    boolean restricted() {
+        return options != null && options.workers() != null && !options.workers().isEmpty();
     }
 
     boolean wanted() {

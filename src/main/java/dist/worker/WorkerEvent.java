@@ -41,6 +41,21 @@ public sealed interface WorkerEvent {
     /** Data was put into the shell's store directly (scatter, replicate). */
     record DataAdded(Map<String, Long> nbytes) implements WorkerEvent {}
 
+    /**
+     * The scheduler asks for task {@code key} back (work stealing). A task not yet executing here is
+     * dropped and answered {@code StealResponse(key, true)}; otherwise {@code StealResponse(key, false)}.
+     */
+    record Steal(String key) implements WorkerEvent {}
+
+    /**
+     * An executing task gave up its thread slot while it waits on other tasks (it keeps running and
+     * is reported as usual when it ends); another ready task may start in its place.
+     */
+    record Seceded(String key) implements WorkerEvent {}
+
+    /** A seceded task takes a slot again; the worker may run above its thread count until one ends. */
+    record Rejoined(String key) implements WorkerEvent {}
+
     /** Periodic timer; a heartbeat goes out when one is due. */
     record Tick() implements WorkerEvent {}
 }

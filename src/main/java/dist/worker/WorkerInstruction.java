@@ -10,8 +10,15 @@ import java.util.List;
  */
 public sealed interface WorkerInstruction {
 
-    /** Run a task; every dependency is in the shell's store. */
-    record Execute(String key, byte[] run, List<String> dependencies) implements WorkerInstruction {}
+    /**
+     * Run a task; every dependency is in the shell's store. {@code clientId} (nullable) submitted
+     * it: its classes load through that client's loader.
+     */
+    record Execute(String key, byte[] run, List<String> dependencies, String clientId) implements WorkerInstruction {
+        public Execute(String key, byte[] run, List<String> dependencies) {
+            this(key, run, dependencies, null);
+        }
+    }
 
     /**
      * Get these keys from {@code peer} with one {@code GetData}, store what arrives, then report

@@ -2,40 +2,48 @@ package dist.worker;
 
 import dist.comm.CommConfig;
 import dist.comm.Connection;
+import dist.comm.EventLoop;
 import dist.comm.ConnectionClosedException;
 import dist.comm.Handler;
 import dist.comm.Server;
 import dist.protocol.Invokable;
 import dist.protocol.Message;
 import dist.protocol.Role;
+import dist.protocol.RunCodec;
 import dist.protocol.TaskCall;
 import dist.serial.RemoteException;
 import dist.serial.Serializer;
 
+import dist.config.Config;
+
 import java.io.IOException;
+import java.time.Duration;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The worker's I/O shell: holds the data, runs tasks on its thread slots, fetches inputs from
  * peers and serves its data to them. What to run and fetch is decided by {@link WorkerState}
- * on one owner thread.
+ * one event batch at a time through an {@link EventLoop}. A slot thread that finishes a task hands
+ * the result to the loop and usually picks up the next task itself, with no thread hand-off.
  */
 public final class WorkerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dist.worker");
-    private static final Object STOP = new Object();
+    private static final Duration PEER_CONNECT_TIMEOUT = Duration.ofSeconds(1);
 
     /**
      * How a worker is set up.
@@ -63,34 +71,77 @@ public final class WorkerServer implements AutoCloseable {
     private final Options options;
     private final Serializer serializer = Serializer.defaults();
     private final ClassLoader loader;
+    private final CodeLoaders code;
+    private final Map<Class<?>, AutoCloseable> shared = new ConcurrentHashMap<>();
+    private final TaskContext.Host host = new TaskContext.Host() {
+        @Override
+        public void seceded(String key) {
+            // the seceding thread keeps its task; a new thread takes over the slot it gave up
+            startSlot();
+            events.submit(new WorkerEvent.Seceded(key));
+        }
+
+        @Override
+        public void rejoined(String key) {
+            events.submit(new WorkerEvent.Rejoined(key));
+        }
+
+        @Override
+        public String schedulerAddress() {
+            return options.schedulerAddress();
+        }
+
+        @Override
+        public String workerAddress() {
+            return address;
+        }
+
+        @Override
+        public CodeLoaders code() {
+            return code;
+        }
+
+        @Override
+        public <T extends AutoCloseable> T shared(Class<T> type, java.util.function.Supplier<T> create) {
+            if (closing) {
+                throw new IllegalStateException("worker " + address + " is closing");
+            }
+            return type.cast(shared.computeIfAbsent(type, t -> create.get()));
+        }
+    };
     private final DataStore data = new DataStore();
-    private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    /** Decoded functions per class loader: equal bytes from two clients may name two different classes. */
+    private final Map<ClassLoader, RunCodec.FunctionCache> functions = new ConcurrentHashMap<>();
+    /** Events (and held-keys queries) for the state machine; paused until registration made it. */
+    private final EventLoop<Object> events = EventLoop.paused(this::handle, 1024);
+    /** Tasks the state machine started, waiting for a slot thread. */
+    private final LinkedBlockingQueue<WorkerInstruction.Execute> runnable = new LinkedBlockingQueue<>();
     private final Server server;
     private final String address;
-    private final WorkerState state;
-    private final ExecutorService slots;
+    private WorkerState state;
+    private final List<Thread> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicInteger slotIds = new AtomicInteger();
     private final Map<String, Connection> peers = new ConcurrentHashMap<>();
     private final ReentrantLock peersLock = new ReentrantLock();
-    private final AtomicInteger threadIds = new AtomicInteger();
-    private final CountDownLatch stopped = new CountDownLatch(1);
     private final CountDownLatch closed = new CountDownLatch(1);
+    private final AtomicBoolean reconnecting = new AtomicBoolean();
     private volatile Connection scheduler;
     private volatile boolean closing;
-    private Thread owner;
+    /** Abstract resources offered to the scheduler (e.g. GPU=2); empty for none. */
+    private Map<String, Double> resources = Map.of();
     private Thread ticker;
 
     private WorkerServer(Options options) throws IOException {
         this.options = options;
         this.loader = Thread.currentThread().getContextClassLoader() != null
                 ? Thread.currentThread().getContextClassLoader() : WorkerServer.class.getClassLoader();
+        this.code = new CodeLoaders(loader, this::fetchClass);
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = options.host() + ":" + server.port();
-        this.state = new WorkerState(address, options.nthreads(), WorkerConfig.defaults());
-        this.slots = Executors.newFixedThreadPool(options.nthreads(), r -> {
-            Thread t = new Thread(r, "dist-worker-slot-" + threadIds.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        for (int i = 0; i < options.nthreads(); i++) {
+            slots.add(Thread.ofPlatform().name("dist-worker-slot-" + slotIds.getAndIncrement()).daemon(true)
+                    .unstarted(this::slotLoop));
+        }
     }
 
     /** Starts a worker, registers it with the scheduler and returns once the scheduler accepted it. */
@@ -105,21 +156,106 @@ public final class WorkerServer implements AutoCloseable {
         return w;
     }
 
+    /**
+     * Starts a worker that offers abstract {@code resources} (e.g. {@code GPU=2}): tasks that need some
+     * run here only while enough are free.
+     */
+    public static WorkerServer start(Options options, Map<String, Double> resources) throws IOException {
+        WorkerServer w = new WorkerServer(options);
+        w.resources = Map.copyOf(resources);
+        try {
+            w.register();
+        } catch (IOException | RuntimeException e) {
+            w.close();
+            throw e;
+        }
+        return w;
+    }
+
     private void register() throws IOException {
-        scheduler = Connection.connect(options.schedulerAddress(), Role.WORKER, options.comm(), schedulerHandler);
+        Message.WorkerAccepted accepted = connectAndRegister(options.comm(), Map.of());
+        // heartbeats as often as the scheduler asks, so its timeout sees them
+        this.state = new WorkerState(address, options.nthreads(), WorkerConfig.defaults()
+                .withHeartbeatIntervalNanos(TimeUnit.MILLISECONDS.toNanos(accepted.heartbeatIntervalMillis())));
+        events.start();
+        slots.forEach(Thread::start);
+        ticker = Thread.ofVirtual().name("dist-worker-tick").start(this::tick);
+    }
+
+    /** Opens a connection to the scheduler and registers on it, reporting {@code held} keys. */
+    private Message.WorkerAccepted connectAndRegister(CommConfig comm, Map<String, Long> held) throws IOException {
+        Connection c = Connection.connect(options.schedulerAddress(), Role.WORKER, comm, schedulerHandler);
         Message reply;
         try {
-            reply = scheduler.request(new Message.RegisterWorker(address, name(), options.nthreads(),
-                    options.memoryLimit(), ProcessHandle.current().pid(), Map.of()))
-                    .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            reply = c.request(new Message.RegisterWorker(address, name(), options.nthreads(),
+                    options.memoryLimit(), ProcessHandle.current().pid(), held))
+                    .get(comm.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
+            c.abort(e);
             throw new IOException("scheduler at " + options.schedulerAddress() + " did not accept this worker: " + e, e);
         }
-        if (!(reply instanceof Message.WorkerAccepted)) {
+        if (!(reply instanceof Message.WorkerAccepted accepted)) {
+            c.close();
             throw new IOException("scheduler at " + options.schedulerAddress() + " refused this worker: " + reply);
         }
-        owner = Thread.ofPlatform().name("dist-worker").daemon(true).start(this::run);
-        ticker = Thread.ofVirtual().name("dist-worker-tick").start(this::tick);
+        if (!resources.isEmpty()) {
+            c.send(new Message.WorkerResources(resources)); // again after every reconnection
+        }
+        scheduler = c;
+        return accepted;
+    }
+
+    /**
+     * The scheduler went away: try again with back-off until it is back on the same address, then
+     * register again reporting the keys held here; stop once the reconnect timeout has passed.
+     */
+    private void reconnect(Connection lost) {
+        if (!reconnecting.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            Duration limit = Config.getDuration("distributed.worker.reconnect-timeout");
+            long maxPause = Config.getDuration("distributed.comm.reconnect-backoff-max").toMillis();
+            long deadline = System.nanoTime() + limit.toNanos();
+            long pause = 50;
+            CommConfig d = options.comm();
+            while (!closing && scheduler == lost) {
+                try {
+                    long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    if (leftMs <= 0) {
+                        LOG.log(Level.WARNING, "the scheduler at " + options.schedulerAddress() + " did not come back within "
+                                + limit.toMillis() + " ms (distributed.worker.reconnect-timeout); stopping");
+                        close();
+                        return;
+                    }
+                    CommConfig once = d.withConnectTimeout(Duration.ofMillis(Math.max(1, Math.min(leftMs, 1000))));
+                    Map<String, Long> held = heldKeys();
+                    connectAndRegister(once, held);
+                    LOG.log(Level.INFO, "registered again with the scheduler at " + options.schedulerAddress()
+                            + ", reporting " + held.size() + " held keys");
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(Level.DEBUG, "scheduler not back yet: " + e.getMessage());
+                }
+                Thread.sleep(pause);
+                pause = Math.min(pause * 2, maxPause);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            reconnecting.set(false);
+        }
+    }
+
+    /** The keys held here, read on the owner thread (the state is not thread-safe). */
+    private Map<String, Long> heldKeys() throws InterruptedException {
+        CompletableFuture<Map<String, Long>> answer = new CompletableFuture<>();
+        events.submit(answer);
+        try {
+            return answer.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("could not read the held keys: " + e, e);
+        }
     }
 
     public String address() {
@@ -138,28 +274,44 @@ public final class WorkerServer implements AutoCloseable {
     private final Handler schedulerHandler = new Handler() {
         @Override
         public void onMessage(Connection c, Message m, long requestId) {
+            if (m instanceof Message.UploadJar j) {
+                // installed here, on the reader thread, so a task sent after the jar finds its classes
+                Message answer = addJar(j);
+                if (requestId != 0) {
+                    c.reply(requestId, answer);
+                }
+                return;
+            }
             enqueue(m);
         }
 
         @Override
         public void onClose(Connection c, Throwable cause) {
-            if (!closing) {
+            if (!closing && c == scheduler && state != null) {
                 LOG.log(Level.WARNING, "lost the scheduler at " + options.schedulerAddress()
-                        + (cause == null ? "" : ": " + cause.getMessage()) + "; stopping");
-                Thread.ofVirtual().start(WorkerServer.this::close);
+                        + (cause == null ? "" : ": " + cause.getMessage()) + "; reconnecting");
+                Thread.ofVirtual().name("dist-worker-reconnect").start(() -> reconnect(c));
             }
         }
     };
 
     private void enqueue(Message m) {
+        List<Object> parts = new ArrayList<>();
+        collect(m, parts);
+        events.submitAll(parts); // one batch: its replies go out together
+    }
+
+    private void collect(Message m, List<Object> into) {
         if (m instanceof Message.Batch b) {
             for (Message part : b.messages()) {
-                enqueue(part);
+                collect(part, into);
             }
         } else if (m instanceof Message.ComputeTask ct) {
-            events.add(new WorkerEvent.Compute(ct));
+            into.add(new WorkerEvent.Compute(ct));
         } else if (m instanceof Message.FreeKeys fk) {
-            events.add(new WorkerEvent.Free(fk.keys()));
+            into.add(new WorkerEvent.Free(fk.keys()));
+        } else if (m instanceof Message.StealRequest sr) {
+            into.add(new WorkerEvent.Steal(sr.key()));
         } else if (m instanceof Message.CloseWorker cw) {
             LOG.log(Level.INFO, "scheduler asked this worker to close: " + cw.reason());
             Thread.ofVirtual().start(this::close);
@@ -179,6 +331,12 @@ public final class WorkerServer implements AutoCloseable {
                 }
             }
             c.reply(requestId, new Message.DataReply(out));
+        } else if (m instanceof Message.PutData pd) {
+            putData(c, pd, requestId);
+        } else if (m instanceof Message.AcquireData ad) {
+            Thread.ofVirtual().name("dist-acquire").start(() -> acquire(c, ad, requestId));
+        } else if (m instanceof Message.RunFunction rf) {
+            Thread.ofVirtual().name("dist-run").start(() -> runFunction(c, rf, requestId));
         } else if (m instanceof Message.Ping p && requestId != 0) {
             c.reply(requestId, p);
         } else if (requestId != 0) {
@@ -186,47 +344,210 @@ public final class WorkerServer implements AutoCloseable {
         }
     };
 
+    /** Scatter: keeps the bytes and reports the keys to the scheduler (AddKeys) before answering. */
+    private void putData(Connection c, Message.PutData pd, long requestId) {
+        if (pd.data() == null || pd.data().containsKey(null) || pd.data().containsValue(null)) {
+            if (requestId != 0) {
+                c.reply(requestId, new Message.ErrorReply("PutData needs a key and bytes for every entry"));
+            }
+            return;
+        }
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        for (Map.Entry<String, byte[]> e : pd.data().entrySet()) {
+            data.putBytes(e.getKey(), e.getValue());
+            sizes.put(e.getKey(), (long) e.getValue().length);
+        }
+        events.submit(new WorkerEvent.DataAdded(sizes));
+        if (requestId != 0) {
+            c.reply(requestId, new Message.Ack());
+        }
+    }
+
+    /** Replication: fetches each key from the first of its sources that has it, keeps it, reports AddKeys. */
+    private void acquire(Connection c, Message.AcquireData ad, long requestId) {
+        Map<String, Long> got = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        Map<String, List<String>> sources = ad.sources() == null ? Map.of() : ad.sources();
+        Map<String, List<String>> todo = new LinkedHashMap<>(); // key -> sources left to try
+        for (Map.Entry<String, List<String>> e : sources.entrySet()) {
+            if (e.getKey() == null) {
+                continue;
+            }
+            DataStore.Entry here = data.get(e.getKey());
+            if (here != null) {
+                got.put(e.getKey(), (long) here.bytes().length);
+            } else {
+                todo.put(e.getKey(), new ArrayList<>(e.getValue() == null ? List.of() : e.getValue()));
+            }
+        }
+        while (!todo.isEmpty()) {
+            Map<String, List<String>> plan = new LinkedHashMap<>(); // source -> keys
+            for (Map.Entry<String, List<String>> e : todo.entrySet()) {
+                List<String> left = e.getValue();
+                left.removeIf(p -> p == null || p.equals(address));
+                if (left.isEmpty()) {
+                    missing.add(e.getKey());
+                } else {
+                    plan.computeIfAbsent(left.remove(0), p -> new ArrayList<>()).add(e.getKey());
+                }
+            }
+            todo.keySet().removeAll(missing);
+            for (Map.Entry<String, List<String>> p : plan.entrySet()) {
+                Map<String, byte[]> arrived = Map.of();
+                try {
+                    Message reply = peer(p.getKey()).request(new Message.GetData(p.getValue()))
+                            .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                    if (reply instanceof Message.DataReply dr && dr.data() != null) {
+                        arrived = dr.data();
+                    }
+                } catch (Exception e) {
+                    LOG.log(Level.DEBUG, "replica fetch from " + p.getKey() + " failed: " + e);
+                }
+                for (String key : p.getValue()) {
+                    byte[] b = arrived.get(key);
+                    if (b != null) {
+                        data.putBytes(key, b);
+                        got.put(key, (long) b.length);
+                        todo.remove(key);
+                    }
+                }
+            }
+        }
+        Map<String, Long> fresh = new LinkedHashMap<>(got);
+        if (!fresh.isEmpty()) {
+            events.submit(new WorkerEvent.DataAdded(fresh));
+        }
+        if (requestId != 0) {
+            c.reply(requestId, new Message.AcquireReply(got, missing));
+        }
+    }
+
+    /** client.run: calls the function here, outside the task system, and answers with its result or exception. */
+    private void runFunction(Connection c, Message.RunFunction rf, long requestId) {
+        Message reply;
+        try {
+            TaskCall call = (TaskCall) serializer.decode(rf.call(), null, loader, null);
+            Object result = call.function().invoke(call.args().toArray());
+            reply = new Message.RunReply(serializer.encode(result), null, null);
+        } catch (Throwable t) {
+            if (t instanceof VirtualMachineError vme && !(t instanceof OutOfMemoryError)) {
+                throw vme;
+            }
+            reply = new Message.RunReply(null, encodeError(t), summary(t));
+        }
+        if (requestId != 0) {
+            try {
+                c.reply(requestId, reply);
+            } catch (ConnectionClosedException e) {
+                LOG.log(Level.DEBUG, "the caller of run left before its answer");
+            }
+        }
+    }
+
     private void tick() {
         try {
             while (!closing) {
                 Thread.sleep(100);
-                events.add(new WorkerEvent.Tick());
+                events.submit(new WorkerEvent.Tick());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    private void run() {
-        List<Object> batch = new ArrayList<>();
+    private Message addJar(Message.UploadJar j) {
         try {
-            while (true) {
-                batch.add(events.take());
-                events.drainTo(batch, 1024);
-                List<Message> toScheduler = new ArrayList<>();
-                for (Object e : batch) {
-                    if (e == STOP) {
-                        return;
-                    }
-                    List<WorkerInstruction> out;
-                    try {
-                        out = state.handle((WorkerEvent) e, System.nanoTime());
-                    } catch (RuntimeException ex) {
-                        LOG.log(Level.ERROR, "worker failed to handle " + e, ex);
-                        continue;
-                    }
-                    for (WorkerInstruction i : out) {
-                        perform(i, toScheduler);
-                    }
-                }
-                batch.clear();
-                flush(toScheduler);
+            int n = code.addJar(j.bytes());
+            LOG.log(Level.INFO, "added jar " + j.name() + (n == 0 ? " (already present)" : " (" + n + " classes)"));
+            return new Message.Ack();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "refused jar " + j.name() + ": " + e.getMessage());
+            return new Message.ErrorReply("worker " + address + " cannot use jar " + j.name() + ": " + e.getMessage());
+        }
+    }
+
+    /** Asks the scheduler for a class of {@code clientId}; blocks the calling task's thread, bounded. */
+    private byte[] fetchClass(String clientId, String className) {
+        Connection s = scheduler;
+        if (s == null || closing) {
+            return null;
+        }
+        try {
+            Message reply = s.request(new Message.ClassRequest(clientId, className))
+                    .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            if (reply instanceof Message.ClassBytes cb) {
+                return cb.bytes();
             }
+            LOG.log(Level.DEBUG, "no class " + className + " from client " + clientId + ": " + reply);
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } finally {
-            stopped.countDown();
+            return null;
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "fetching class " + className + " from client " + clientId + " failed: " + e);
+            return null;
         }
+    }
+
+    private void handle(List<Object> batch) {
+        if (closing) {
+            return;
+        }
+        List<Message> toScheduler = new ArrayList<>();
+        List<WorkerInstruction.Execute> starts = new ArrayList<>();
+        for (Object e : batch) {
+            if (e instanceof CompletableFuture<?> q) {
+                @SuppressWarnings("unchecked")
+                CompletableFuture<Map<String, Long>> held = (CompletableFuture<Map<String, Long>>) q;
+                held.complete(state.heldKeys());
+                continue;
+            }
+            List<WorkerInstruction> out;
+            try {
+                out = state.handle((WorkerEvent) e, System.nanoTime());
+            } catch (RuntimeException ex) {
+                LOG.log(Level.ERROR, "worker failed to handle " + e, ex);
+                continue;
+            }
+            for (WorkerInstruction i : out) {
+                perform(i, toScheduler, starts);
+            }
+        }
+        if (!starts.isEmpty()) {
+            List<String> keys = new ArrayList<>(starts.size());
+            for (WorkerInstruction.Execute ex : starts) {
+                keys.add(ex.key());
+            }
+            toScheduler.add(new Message.TasksStarted(keys));
+        }
+        flush(toScheduler);
+        // only now: the scheduler hears that a task started before that task can kill this process
+        runnable.addAll(starts);
+    }
+
+    /** A task slot: runs started tasks one after another until the worker closes. */
+    private void slotLoop() {
+        try {
+            while (!closing) {
+                if (execute(runnable.take())) {
+                    return; // its task seceded, and the slot went to a thread started then
+                }
+            }
+        } catch (InterruptedException e) {
+            // closing
+        } finally {
+            slots.remove(Thread.currentThread());
+        }
+    }
+
+    private void startSlot() {
+        if (closing) {
+            return;
+        }
+        Thread t = Thread.ofPlatform().name("dist-worker-slot-" + slotIds.getAndIncrement()).daemon(true)
+                .unstarted(this::slotLoop);
+        slots.add(t);
+        t.start();
     }
 
     private void flush(List<Message> toScheduler) {
@@ -237,22 +558,30 @@ public final class WorkerServer implements AutoCloseable {
         try {
             scheduler.send(m);
         } catch (ConnectionClosedException e) {
+            // reported again on re-registration: keys in memory travel in RegisterWorker
             LOG.log(Level.DEBUG, "scheduler connection closed; dropped " + toScheduler.size() + " messages");
         }
     }
 
-    private void perform(WorkerInstruction i, List<Message> toScheduler) {
+    private void perform(WorkerInstruction i, List<Message> toScheduler, List<WorkerInstruction.Execute> starts) {
         switch (i) {
-            case WorkerInstruction.Execute ex -> slots.execute(() -> execute(ex));
+            case WorkerInstruction.Execute ex -> starts.add(ex);
             case WorkerInstruction.Fetch f -> Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f));
             case WorkerInstruction.SendToScheduler s -> toScheduler.add(s.message());
             case WorkerInstruction.DropData d -> data.remove(d.key());
         }
     }
 
-    private void execute(WorkerInstruction.Execute ex) {
+    /** Runs one task; true when it seceded on the way (its thread then leaves the pool). */
+    private boolean execute(WorkerInstruction.Execute ex) {
         long start = System.nanoTime();
         Object result;
+        ClassLoader loader = code.forClient(ex.clientId());
+        TaskContext ctx = new TaskContext(host, ex.key(), loader);
+        Thread self = Thread.currentThread();
+        ClassLoader before = self.getContextClassLoader();
+        self.setContextClassLoader(loader);
+        TaskContext.enter(ctx);
         try {
             Map<String, Object> deps = new HashMap<>();
             for (String dep : ex.dependencies()) {
@@ -262,7 +591,8 @@ public final class WorkerServer implements AutoCloseable {
                 }
                 deps.put(dep, e.value(serializer, loader));
             }
-            TaskCall call = (TaskCall) serializer.decode(ex.run(), null, loader, deps::get);
+            TaskCall call = RunCodec.decode(serializer, ex.run(), loader, deps::get,
+                    functions.computeIfAbsent(loader, l -> new RunCodec.FunctionCache()));
             Invokable fn = call.function();
             result = fn.invoke(call.args().toArray());
         } catch (Throwable t) {
@@ -270,22 +600,26 @@ public final class WorkerServer implements AutoCloseable {
             if (t instanceof VirtualMachineError vme && !(t instanceof OutOfMemoryError)) {
                 throw vme;
             }
-            events.add(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(t), summary(t), start, stop));
-            return;
+            events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(t), summary(t), start, stop));
+            return ctx.hasSeceded();
+        } finally {
+            TaskContext.leave();
+            self.setContextClassLoader(before);
         }
         long stop = System.nanoTime();
         byte[] bytes;
         try {
             bytes = serializer.encode(result);
         } catch (RuntimeException e) {
-            events.add(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(e),
+            events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(e),
                     "the result of " + ex.key() + " cannot be sent: " + summary(e), start, stop));
-            return;
+            return ctx.hasSeceded();
         }
         data.putComputed(ex.key(), result, bytes);
         byte[] inline = bytes.length <= options.inlineResultLimit() ? bytes : null;
         String type = result == null ? "null" : result.getClass().getName();
-        events.add(new WorkerEvent.ExecuteDone(ex.key(), bytes.length, type, start, stop, inline));
+        events.submit(new WorkerEvent.ExecuteDone(ex.key(), bytes.length, type, start, stop, inline));
+        return ctx.hasSeceded();
     }
 
     private static String summary(Throwable t) {
@@ -309,7 +643,7 @@ public final class WorkerServer implements AutoCloseable {
             Message reply = c.request(new Message.GetData(f.keys()))
                     .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
             if (!(reply instanceof Message.DataReply dr)) {
-                events.add(new WorkerEvent.FetchFailed(f.peer(), f.keys(), "unexpected reply " + reply));
+                events.submit(new WorkerEvent.FetchFailed(f.peer(), f.keys(), "unexpected reply " + reply));
                 return;
             }
             Map<String, Long> got = new LinkedHashMap<>();
@@ -323,13 +657,13 @@ public final class WorkerServer implements AutoCloseable {
                     got.put(key, (long) b.length);
                 }
             }
-            events.add(new WorkerEvent.FetchDone(f.peer(), got, missing));
+            events.submit(new WorkerEvent.FetchDone(f.peer(), got, missing));
         } catch (Exception e) {
             Connection c = peers.remove(f.peer());
             if (c != null) {
                 c.abort(e);
             }
-            events.add(new WorkerEvent.FetchFailed(f.peer(), f.keys(), e.toString()));
+            events.submit(new WorkerEvent.FetchFailed(f.peer(), f.keys(), e.toString()));
         }
     }
 
@@ -342,7 +676,12 @@ public final class WorkerServer implements AutoCloseable {
         try {
             c = peers.get(addr);
             if (c == null || !c.isOpen()) {
-                c = Connection.connect(addr, Role.PEER, options.comm(), (conn, m, id) -> { });
+                // a peer is up or gone (killed, restarted elsewhere): do not spend the scheduler's connect
+                // timeout on a dead one; the fetch fails and the data is found elsewhere or recomputed
+                CommConfig d = options.comm();
+                CommConfig toPeer = d.withConnectTimeout(PEER_CONNECT_TIMEOUT.compareTo(d.connectTimeout()) < 0
+                        ? PEER_CONNECT_TIMEOUT : d.connectTimeout());
+                c = Connection.connect(addr, Role.PEER, toPeer, (conn, m, id) -> { });
                 peers.put(addr, c);
             }
             return c;
@@ -358,12 +697,6 @@ public final class WorkerServer implements AutoCloseable {
             return;
         }
         closing = true;
-        events.add(STOP);
-        try {
-            stopped.await(2, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
         if (ticker != null) {
             ticker.interrupt();
         }
@@ -375,7 +708,15 @@ public final class WorkerServer implements AutoCloseable {
         for (Connection c : peers.values()) {
             c.close();
         }
-        slots.shutdownNow();
+        slots.forEach(Thread::interrupt);
+        for (AutoCloseable c : shared.values()) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.log(Level.DEBUG, "closing a shared object of worker " + address + ": " + e);
+            }
+        }
+        shared.clear();
         data.clear();
         closed.countDown();
     }

@@ -8,6 +8,8 @@ import dist.worker.WorkerEvent.ExecuteFailed;
 import dist.worker.WorkerEvent.FetchDone;
 import dist.worker.WorkerEvent.FetchFailed;
 import dist.worker.WorkerEvent.Free;
+import dist.worker.WorkerEvent.Rejoined;
+import dist.worker.WorkerEvent.Seceded;
 import dist.worker.WorkerEvent.Tick;
 import dist.worker.WorkerInstruction.DropData;
 import dist.worker.WorkerInstruction.Execute;
@@ -94,6 +96,7 @@ public final class WorkerState {
         State state;
         long priority;
         byte[] run;                      // non-null: the scheduler asked to compute it here
+        String clientId;                 // who submitted it: whose classes it may need
         List<String> depKeys = List.of();
         List<Task> deps = List.of();
         int missingDeps;                 // inputs not in memory yet
@@ -105,6 +108,7 @@ public final class WorkerState {
         long nbytes;
         String typeName;
         boolean freed;                   // released by the scheduler while a queued task needs it
+        boolean seceded;                 // executing without holding a thread slot
 
         Task(String key, long seq, long priority) {
             this.key = key;
@@ -191,7 +195,10 @@ public final class WorkerState {
                 case ExecuteDone d -> onExecuteDone(d);
                 case ExecuteFailed f -> onExecuteFailed(f);
                 case DataAdded a -> onDataAdded(a.nbytes());
+                case WorkerEvent.Steal st -> onSteal(st.key());
                 case Tick t -> onTick(nowNanos);
+                case Seceded s -> onSeceded(s.key());
+                case Rejoined r -> onRejoined(r.key());
             }
             startReady();
             startFetches();
@@ -211,6 +218,15 @@ public final class WorkerState {
 
     public int executingCount() {
         return executing;
+    }
+
+    /** Executing tasks that gave up their slot ({@link WorkerEvent.Seceded}) and have not rejoined. */
+    public int secededCount() {
+        int n = 0;
+        for (Task t : tasks.values()) {
+            if (t.seceded) n++;
+        }
+        return n;
     }
 
     public int readyCount() {
@@ -319,6 +335,16 @@ public final class WorkerState {
         }
     }
 
+    /** Gives a task back to the scheduler if it has not started; its inputs are kept only while needed. */
+    private void onSteal(String key) {
+        Task t = tasks.get(key);
+        boolean give = t != null && t.run != null && (t.state == State.WAITING || t.state == State.READY);
+        if (give) {
+            onFree(List.of(key));
+        }
+        send(new Message.StealResponse(key, give));
+    }
+
     private void onExecuteDone(ExecuteDone d) {
         Task t = tasks.get(d.key());
         if (t == null) {
@@ -326,7 +352,7 @@ public final class WorkerState {
             return;
         }
         if (t.state != State.EXECUTING) return;  // stale report
-        executing--;
+        leaveSlot(t);
         t.typeName = d.typeName();
         toMemory(t, d.nbytes());
         send(new Message.TaskFinished(t.key, t.nbytes, d.typeName(), d.startNanos(), d.stopNanos(),
@@ -337,11 +363,35 @@ public final class WorkerState {
     private void onExecuteFailed(ExecuteFailed f) {
         Task t = tasks.get(f.key());
         if (t == null || t.state != State.EXECUTING) return;
-        executing--;
+        leaveSlot(t);
         releaseDeps(t);
         t.state = State.ERROR;
         // A task here waiting on this key stays waiting: the scheduler errs or frees it.
         send(new Message.TaskErred(t.key, f.exception(), f.summary(), f.startNanos(), f.stopNanos()));
+    }
+
+    /** An ending task frees its slot, unless it gave it up already by seceding. */
+    private void leaveSlot(Task t) {
+        if (t.seceded) {
+            t.seceded = false;
+        } else {
+            executing--;
+        }
+    }
+
+    private void onSeceded(String key) {
+        Task t = tasks.get(key);
+        if (t == null || t.state != State.EXECUTING || t.seceded) return;  // stale or repeated
+        t.seceded = true;
+        executing--;
+        send(new Message.TaskSeceded(key));
+    }
+
+    private void onRejoined(String key) {
+        Task t = tasks.get(key);
+        if (t == null || t.state != State.EXECUTING || !t.seceded) return;
+        t.seceded = false;
+        executing++;
     }
 
     private void onFetchDone(String peer, Map<String, Long> nbytes, List<String> missing) {
@@ -404,6 +454,7 @@ public final class WorkerState {
                     if (t.state == State.FLIGHT) leaveFlight(t);
                     if (t.deferred != null) {
                         t.run = t.deferred.run();
+                        t.clientId = t.deferred.clientId();
                         t.deferred = null;
                         toMemory(t, nb);
                         send(new Message.TaskFinished(t.key, t.nbytes, null, 0, 0, null));
@@ -439,6 +490,7 @@ public final class WorkerState {
     /** Records a compute request: inputs are linked, missing ones fetched; then waiting or ready. */
     private void becomeTask(Task t, Message.ComputeTask ct) {
         t.run = ct.run();
+        t.clientId = ct.clientId();
         t.deferred = null;
         t.freed = false;
         t.flightPeer = null;
@@ -540,7 +592,7 @@ public final class WorkerState {
             Task t = ready.pollFirst();
             t.state = State.EXECUTING;
             executing++;
-            out.add(new Execute(t.key, t.run, t.depKeys));
+            out.add(new Execute(t.key, t.run, t.depKeys, t.clientId));
         }
     }
 
@@ -628,6 +680,7 @@ public final class WorkerState {
         toMemory(t, nbytes);
         if (t.deferred != null) {
             t.run = t.deferred.run();
+            t.clientId = t.deferred.clientId();
             t.deferred = null;
             send(new Message.TaskFinished(t.key, t.nbytes, null, 0, 0, null));
         } else {
@@ -780,7 +833,16 @@ public final class WorkerState {
                 if (f.key() == null) throw new IllegalArgumentException("ExecuteFailed has no key");
             }
             case DataAdded a -> requireKeys(a.nbytes() == null ? null : a.nbytes().keySet(), "DataAdded");
+            case WorkerEvent.Steal st -> {
+                if (st.key() == null) throw new IllegalArgumentException("StealRequest has no key");
+            }
             case Tick t -> { }
+            case Seceded s -> {
+                if (s.key() == null) throw new IllegalArgumentException("Seceded has no key");
+            }
+            case Rejoined r -> {
+                if (r.key() == null) throw new IllegalArgumentException("Rejoined has no key");
+            }
         }
     }
 

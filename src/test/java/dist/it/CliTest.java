@@ -77,8 +77,10 @@ class CliTest {
         String line = scheduler.awaitLine(l -> l.startsWith("scheduler at: "), Duration.ofSeconds(30));
         String address = line.substring("scheduler at: ".length()).trim();
 
-        Processes.Proc w1 = procs.dist("worker", address, "--nthreads", "1", "--name", "alice");
-        Processes.Proc w2 = procs.dist("worker", address, "--nthreads", "1", "--name", "bob");
+        // a worker waits this long for a lost scheduler to come back before it stops
+        Processes.Proc w1 = procs.javaWith(List.of("-Ddist.worker.reconnect-timeout=2s"), "dist.Main",
+                "worker", address, "--nthreads", "1", "--name", "alice", "--no-nanny");
+        Processes.Proc w2 = procs.dist("worker", address, "--nthreads", "1", "--name", "bob", "--no-nanny");
         w1.awaitLine(l -> l.startsWith("registered with scheduler at: " + address), Duration.ofSeconds(30));
         w2.awaitLine(l -> l.startsWith("registered with scheduler at: " + address), Duration.ofSeconds(30));
 
@@ -98,7 +100,7 @@ class CliTest {
                     "the scheduler should notice the worker's exit");
         }
 
-        scheduler.process.destroy(); // SIGTERM: clean stop, and its worker follows
+        scheduler.process.destroy(); // SIGTERM: clean stop; its worker follows once it gives up reconnecting
         scheduler.awaitExit(Duration.ofSeconds(30));
         w1.awaitExit(Duration.ofSeconds(30));
     }

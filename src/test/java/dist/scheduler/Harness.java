@@ -83,6 +83,11 @@ final class Harness {
         return worker(worker, new TaskFinished(key, nbytes, "Integer", 10, 20, null));
     }
 
+    /** The worker says these tasks began executing. */
+    List<Outgoing> started(String worker, String... keys) {
+        return worker(worker, new TasksStarted(List.of(keys)));
+    }
+
     List<Outgoing> gone(String worker) {
         return event(new SchedulerEvent.WorkerGone(worker, "connection closed"));
     }

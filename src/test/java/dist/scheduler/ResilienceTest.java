@@ -51,6 +51,7 @@ class ResilienceTest {
         // x is released (y has it), z runs on B where y is
         assertEquals("released", h.s.stateOf("x"));
         assertEquals(B, h.s.processingOn("z"));
+        h.started(B, "z");
         // B dies: y (wanted) is lost, its input x must be recomputed first; z goes back to waiting
         assertOut(h.gone(B), h.compute(A, "x"));
         assertEquals("waiting", h.s.stateOf("y"));
@@ -80,13 +81,15 @@ class ResilienceTest {
         assertOut(h.submit("c1", List.of(h.task("pre"), h.task("y"), h.task("d", "y")), "pre", "y", "d"),
                 h.compute(A, "pre"), h.compute(B, "y"));
         h.finish(A, "pre", 1);
+        h.started(B, "y");
         // B dies while y runs there: suspicious 1, y goes to A
         assertOut(h.gone(B), h.compute(A, "y"));
         assertEquals(1, h.s.suspiciousCount("y"));
         h.register(C, "carol", 1);
+        h.started(A, "y");
         // A dies too: 2 > 1 allowed failures -> y fails with KilledWorker, and so does d
-        String summary = "KilledWorker: task y was running on workers that died: " + B + ", " + A
-                + "; last reason: connection closed";
+        String summary = "KilledWorker: task y was executing on 2 workers that died (allowed failures: 1): "
+                + B + " (connection closed), " + A + " (connection closed)";
         assertOut(h.gone(A),
                 Outgoing.send("c1", new KeyErred("y", null, summary, "y")),
                 Outgoing.send("c1", new KeyErred("d", null, summary, "y")),
@@ -100,12 +103,16 @@ class ResilienceTest {
     void heartbeatTimeoutRemovesASilentWorkerOnTick() {
         Harness h = twoWorkers(3);
         assertOut(h.submit("c1", List.of(h.task("p"), h.task("q")), "p", "q"), h.compute(A, "p"), h.compute(B, "q"));
+        h.started(A, "p");
         h.now += 2_000_000_000L;
         h.worker(B, new Heartbeat(0, 1, 0, 0));
         assertOut(h.event(new SchedulerEvent.Tick()));
         h.now += 1_500_000_000L; // A silent 3.5 s, B 1.5 s
         assertOut(h.event(new SchedulerEvent.Tick()),
-                Outgoing.send(A, new CloseWorker("no heartbeat for 3500 ms (timeout 3000 ms)")),
+                Outgoing.send(A, new CloseWorker("no heartbeat for 3500 ms (timeout 3000 ms)")));
+        assertEquals("queued", h.s.stateOf("p"), "B is busy with q: p waits on the scheduler");
+        assertOut(h.worker(B, new dist.protocol.Message.TaskFinished("q", 8, "int", 0, 0, null)),
+                Outgoing.send("c1", new dist.protocol.Message.KeyInMemory("q", java.util.List.of(B), 8, null)),
                 h.compute(B, "p"));
         assertEquals(java.util.Set.of(B), h.s.workers());
         assertEquals(1, h.s.suspiciousCount("p"));
@@ -131,7 +138,7 @@ class ResilienceTest {
         Harness h = twoWorkers(3);
         h.submit("c1", List.of(h.task("x")), "x");
         h.finish(A, "x", 3);
-        assertOut(h.worker(B, new AddKeys(Map.of("x", 3L, "unknown", 1L))), free(B, "unknown"));
+        assertOut(h.worker(B, new AddKeys(Map.of("x", 3L, "unknown", 1L))));
         assertEquals(Map.of("x", List.of(A, B)), h.s.whoHas(List.of("x")));
         assertOut(h.gone(A));
         assertEquals("memory", h.s.stateOf("x"), "the replica on B keeps it");
@@ -166,8 +173,13 @@ class ResilienceTest {
         h.submit("c1", List.of(h.task("x"), h.task("y", "x"), h.task("v")), "y", "v");
         assertEquals("no-worker", h.s.stateOf("x"));
         assertOut(h.register(A, "alice", 1, Map.of("x", 10L, "stale", 4L)),
-                accepted(A), free(A, "stale"), h.compute(A, "y", "x", List.of(A), 10L), h.compute(A, "v"));
+                accepted(A), h.compute(A, "y", "x", List.of(A), 10L), h.compute(A, "v"));
         assertEquals("memory", h.s.stateOf("x"));
+        // no client asks for "stale" within the grace period: the worker drops it
+        h.worker(A, new Heartbeat(0, 0, 0, 1));
+        h.now += 10_500_000_000L;
+        h.worker(A, new Heartbeat(0, 0, 0, 1));
+        assertOut(h.event(new SchedulerEvent.Tick()), free(A, "stale"));
         // a worker that holds what is already in memory adds a replica
         h.register(B, "bob", 1, Map.of("x", 10L));
         assertEquals(List.of(A, B), h.s.whoHas(List.of("x")).get("x"));
@@ -209,6 +221,7 @@ class ResilienceTest {
         h.submit("c1", List.of(h.task("z")), "z");
         assertEquals(B, h.s.processingOn("y"));
         assertEquals(A, h.s.processingOn("z"));
+        h.started(A, "z");
         // A restarts and comes back holding x but not knowing z: z is placed again, x is back
         // (the client hears where x is now: a repeated KeyInMemory updates its who-has)
         assertOut(h.register(A, "alice", 1, Map.of("x", 3L)), accepted(A), inMemory("c1", "x", List.of(A), 3),

@@ -51,11 +51,35 @@ class SchedulerStateTest {
     }
 
     @Test
-    void independentTasksSpreadRoundRobin() {
+    void independentTasksSpreadRoundRobinAndQueueWhileWorkersAreSaturated() {
         Harness h = twoWorkers();
         List<Outgoing> out = h.submit("c1", List.of(h.task("f-1"), h.task("f-2"), h.task("f-3"), h.task("f-4")),
                 "f-1", "f-2", "f-3", "f-4");
-        assertOut(out, h.compute(A, "f-1"), h.compute(B, "f-2"), h.compute(A, "f-3"), h.compute(B, "f-4"));
+        // one thread each and no known duration yet: one task per thread, the rest wait here
+        assertOut(out, h.compute(A, "f-1"), h.compute(B, "f-2"));
+        assertEquals("queued", h.s.stateOf("f-3"));
+        assertEquals(2, h.s.queuedCount());
+        assertOut(h.worker(A, new TaskFinished("f-1", 8, "int", 0, 0, null)),
+                inMemory("c1", "f-1", List.of(A), 8), h.compute(A, "f-3"));
+        assertOut(h.worker(B, new TaskFinished("f-2", 8, "int", 0, 0, null)),
+                inMemory("c1", "f-2", List.of(B), 8), h.compute(B, "f-4"));
+        assertEquals(0, h.s.queuedCount());
+    }
+
+    @Test
+    void shortTasksArePipelinedDeeperOnceTheirDurationIsKnown() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("f-0")), "f-0");
+        h.worker(A, new TaskFinished("f-0", 8, "int", 0, 1_000, null)); // f takes 1 us
+        List<TaskSpec> many = new java.util.ArrayList<>();
+        List<String> keys = new java.util.ArrayList<>();
+        for (int i = 1; i <= 3000; i++) {
+            many.add(h.task("f-" + i));
+            keys.add("f-" + i);
+        }
+        h.submit("c1", many, keys.toArray(String[]::new));
+        int limit = 1 + SchedulerState.MAX_PIPELINE;
+        assertEquals(3000 - 2 * limit, h.s.queuedCount(), "each worker holds one per thread plus the pipeline");
     }
 
     @Test

@@ -1,0 +1,350 @@
+package dist;
+
+import dist.client.Placement;
+import dist.client.Shapes;
+import dist.protocol.Invokable;
+import dist.protocol.Message;
+import dist.protocol.TaskCall;
+import dist.protocol.TaskSpec;
+import dist.serial.Ref;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Scatter, replication, rebalancing, run and datasets on behalf of a {@link Client}. Internal. */
+final class DataOps {
+    private final Client client;
+
+    DataOps(Client client) {
+        this.client = client;
+    }
+
+    // ------------------------------------------------------------------ workers
+
+    /** Workers matching {@code restrictions} (address, host or name; empty: all), in the scheduler's order. */
+    List<Message.WorkerInfo> workers(List<String> restrictions) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        List<Message.WorkerInfo> all = client.workersInfo();
+        if (restrictions == null || restrictions.isEmpty()) {
+            return all;
+        }
+        List<Message.WorkerInfo> out = new ArrayList<>();
+        for (Message.WorkerInfo w : all) {
+            for (String r : restrictions) {
+                if (r != null && Placement.matches(w.address(), w.name(), r)) {
+                    out.add(w);
+                    break;
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("no connected worker matches " + restrictions + "; workers are "
+                    + all.stream().map(w -> w.address() + " (" + w.name() + ")").toList());
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ scatter
+
+    /** Values by key (insertion order kept); returns a Future per key, finished once the data is placed. */
+    <T> Map<String, Future<T>> scatter(LinkedHashMap<String, Object> values, List<String> restrictions,
+                                      boolean broadcast) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        LinkedHashMap<String, byte[]> bytes = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : values.entrySet()) {
+            if (e.getValue() instanceof Future<?>) {
+                throw new IllegalArgumentException("scatter takes values, not futures (key " + e.getKey()
+                        + "); a future's data is on the cluster already");
+            }
+            bytes.put(e.getKey(), client.encodeValue(e.getValue()));
+        }
+        List<Message.WorkerInfo> targets = workers(restrictions);
+        if (targets.isEmpty()) {
+            throw new IllegalStateException("the cluster has no workers yet; start one, then scatter again");
+        }
+        // the scheduler learns the keys first (as data without a recipe), so the workers' AddKeys find them
+        Map<String, Future<T>> futures = new LinkedHashMap<>();
+        List<TaskSpec> specs = new ArrayList<>();
+        for (String key : bytes.keySet()) {
+            futures.put(key, client.holdKey(key));
+            specs.add(new TaskSpec(key, null, List.of(), client.nextPriority(0), null));
+        }
+        client.sendToScheduler(new Message.UpdateGraph(client.id(), specs, List.copyOf(bytes.keySet())));
+        client.workersInfo(); // a round trip: the update above is handled before any worker reports the data
+        Map<String, Map<String, byte[]>> perWorker = new LinkedHashMap<>();
+        List<String> keys = new ArrayList<>(bytes.keySet());
+        if (broadcast) {
+            for (Message.WorkerInfo w : targets) {
+                perWorker.put(w.address(), bytes);
+            }
+        } else {
+            Map<String, Integer> ncores = new LinkedHashMap<>();
+            for (Message.WorkerInfo w : targets) {
+                ncores.put(w.address(), w.nthreads());
+            }
+            List<String> where = Placement.roundRobin(ncores, keys.size());
+            for (int i = 0; i < keys.size(); i++) {
+                perWorker.computeIfAbsent(where.get(i), w -> new LinkedHashMap<>()).put(keys.get(i), bytes.get(keys.get(i)));
+            }
+        }
+        Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
+        for (Map.Entry<String, Map<String, byte[]>> e : perWorker.entrySet()) {
+            replies.put(e.getKey(), client.requestWorker(e.getKey(), new Message.PutData(e.getValue())));
+        }
+        // a worker that left since the list was read is skipped: its share goes to one that stored
+        Map<String, Map<String, byte[]>> failed = new LinkedHashMap<>();
+        String stored = null;
+        ExecutionException firstFailure = null;
+        for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
+            try {
+                Message m = get(e.getValue(), "storing scattered data on " + e.getKey());
+                if (!(m instanceof Message.Ack)) {
+                    throw new ExecutionException(new IllegalStateException("worker " + e.getKey()
+                            + " did not store the scattered data: " + m));
+                }
+                stored = stored == null ? e.getKey() : stored;
+            } catch (ExecutionException ex) {
+                firstFailure = firstFailure == null ? ex : firstFailure;
+                failed.put(e.getKey(), perWorker.get(e.getKey()));
+            }
+        }
+        if (stored == null && firstFailure != null) {
+            throw firstFailure;
+        }
+        if (!broadcast) {
+            for (Map<String, byte[]> share : failed.values()) {
+                Message m = get(client.requestWorker(stored, new Message.PutData(share)),
+                        "storing scattered data on " + stored);
+                if (!(m instanceof Message.Ack)) {
+                    throw new ExecutionException(new IllegalStateException("worker " + stored
+                            + " did not store the scattered data: " + m));
+                }
+            }
+        }
+        long deadline = System.nanoTime() + client.requestTimeout().toNanos();
+        for (Future<T> f : futures.values()) {
+            client.await(f.state, deadline); // dask returns scattered futures finished
+        }
+        return futures;
+    }
+
+    private Message get(CompletableFuture<Message> cf, String what) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        try {
+            return cf.get(client.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new ExecutionException(what + " failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new TimeoutException(what + " got no answer in " + client.requestTimeout());
+        }
+    }
+
+    // ------------------------------------------------------------------ replicate, rebalance
+
+    void replicate(List<String> keys, int n, List<String> restrictions, int branching)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        if (branching < 1) {
+            throw new IllegalArgumentException("branchingFactor must be at least 1, got " + branching);
+        }
+        List<String> candidates = workers(restrictions).stream().map(Message.WorkerInfo::address).toList();
+        int copies = n <= 0 ? candidates.size() : Math.min(n, candidates.size());
+        Map<String, List<String>> holders = new LinkedHashMap<>(client.whoHasKeys(keys, -1));
+        for (int generation = 0; generation < 64; generation++) {
+            Map<String, Map<String, List<String>>> plan =
+                    Placement.replicationGeneration(holders, candidates, copies, branching);
+            if (plan.isEmpty()) {
+                break;
+            }
+            boolean progress = false;
+            Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
+            for (Map.Entry<String, Map<String, List<String>>> e : plan.entrySet()) {
+                replies.put(e.getKey(), client.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
+            }
+            for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
+                if (get(e.getValue(), "copying data to " + e.getKey()) instanceof Message.AcquireReply r) {
+                    for (String k : r.nbytes().keySet()) {
+                        List<String> h = new ArrayList<>(holders.getOrDefault(k, List.of()));
+                        if (!h.contains(e.getKey())) {
+                            h.add(e.getKey());
+                            progress = true;
+                        }
+                        holders.put(k, h);
+                    }
+                }
+            }
+            if (!progress) {
+                throw new ExecutionException(new IllegalStateException("replication made no progress: no worker "
+                        + "could copy " + keys + " from its holders " + holders));
+            }
+        }
+        Map<String, List<String>> drop = Placement.excessReplicas(holders, candidates, copies);
+        if (!drop.isEmpty()) {
+            expectAck(client.request(new Message.DropReplicas(drop)), "dropping extra copies");
+        }
+    }
+
+    void rebalance(List<String> keys, List<String> restrictions) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        List<String> ws = workers(restrictions).stream().map(Message.WorkerInfo::address).toList();
+        Map<String, List<String>> hasWhat = hasWhat(List.of());
+        Map<String, Long> sizes = nbytes(List.of());
+        Set<String> movable = keys.isEmpty() ? sizes.keySet() : new HashSet<>(keys);
+        List<Placement.Move> moves = Placement.rebalance(hasWhat, sizes, ws, movable);
+        Map<String, Map<String, List<String>>> perTarget = new LinkedHashMap<>();
+        for (Placement.Move m : moves) {
+            perTarget.computeIfAbsent(m.to(), t -> new LinkedHashMap<>()).put(m.key(), List.of(m.from()));
+        }
+        Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
+        for (Map.Entry<String, Map<String, List<String>>> e : perTarget.entrySet()) {
+            replies.put(e.getKey(), client.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
+        }
+        Set<String> arrived = new HashSet<>();
+        for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
+            if (get(e.getValue(), "moving data to " + e.getKey()) instanceof Message.AcquireReply r) {
+                for (String k : r.nbytes().keySet()) {
+                    arrived.add(e.getKey() + "\u0000" + k);
+                }
+            }
+        }
+        Map<String, List<String>> drop = new LinkedHashMap<>();
+        for (Placement.Move m : moves) {
+            if (arrived.contains(m.to() + "\u0000" + m.key())) {
+                drop.computeIfAbsent(m.key(), k -> new ArrayList<>()).add(m.from());
+            }
+        }
+        if (!drop.isEmpty()) {
+            expectAck(client.request(new Message.DropReplicas(drop)), "dropping moved copies");
+        }
+    }
+
+    private static void expectAck(Message m, String what) throws ExecutionException {
+        if (!(m instanceof Message.Ack)) {
+            throw new ExecutionException(new IllegalStateException(what + " failed: " + m));
+        }
+    }
+
+    // ------------------------------------------------------------------ queries
+
+    Map<String, List<String>> hasWhat(List<String> restrictions) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        Message m = client.request(new Message.HasWhatRequest(restrictions));
+        if (m instanceof Message.HasWhatReply r) {
+            return r.hasWhat();
+        }
+        throw new ExecutionException(new IllegalStateException("the scheduler answered HasWhatRequest with " + m));
+    }
+
+    Map<String, Long> nbytes(List<String> keys) throws ExecutionException, InterruptedException, TimeoutException {
+        Message m = client.request(new Message.NbytesRequest(keys));
+        if (m instanceof Message.NbytesReply r) {
+            return r.nbytes();
+        }
+        throw new ExecutionException(new IllegalStateException("the scheduler answered NbytesRequest with " + m));
+    }
+
+    static Map<String, Long> summarize(Map<String, Long> nbytes) {
+        Map<String, Long> out = new TreeMap<>();
+        for (Map.Entry<String, Long> e : nbytes.entrySet()) {
+            out.merge(Placement.keyPrefix(e.getKey()), e.getValue(), Long::sum);
+        }
+        return out;
+    }
+
+    TaskStatus taskStatus(String key) throws ExecutionException, InterruptedException, TimeoutException {
+        Message m = client.request(new Message.TaskStatusRequest(List.of(key)));
+        if (m instanceof Message.TaskStatusReply r) {
+            return new TaskStatus(key, r.states().getOrDefault(key, "unknown"), r.reasons().get(key));
+        }
+        throw new ExecutionException(new IllegalStateException("the scheduler answered TaskStatusRequest with " + m));
+    }
+
+    // ------------------------------------------------------------------ run
+
+    @SuppressWarnings("unchecked")
+    <R> Map<String, R> run(Invokable fn, List<Object> args, List<String> restrictions)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        byte[] call = client.encodeValue(new TaskCall(fn, args));
+        Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
+        for (Message.WorkerInfo w : workers(restrictions)) {
+            replies.put(w.address(), client.requestWorker(w.address(), new Message.RunFunction(call)));
+        }
+        Map<String, R> out = new LinkedHashMap<>();
+        for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
+            Message m = get(e.getValue(), "run on " + e.getKey());
+            if (m instanceof Message.RunReply r) {
+                if (r.exception() != null) {
+                    Throwable t = client.mapError(r.exception(), r.summary(), "run");
+                    throw new ExecutionException("run failed on worker " + e.getKey() + ": " + t, t);
+                }
+                out.put(e.getKey(), (R) client.decodeValue(r.value()));
+            } else {
+                throw new ExecutionException(new IllegalStateException("worker " + e.getKey()
+                        + " answered RunFunction with " + m));
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ datasets
+
+    void publish(String name, Object value, boolean override) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a dataset needs a non-empty name");
+        }
+        Set<String> deps = new LinkedHashSet<>();
+        byte[] shape = client.encodeValue(value, client.futureReplacer(deps));
+        if (deps.isEmpty()) {
+            throw new IllegalArgumentException("dataset '" + name + "' holds no future; publish futures (or "
+                    + "lists and maps of them), e.g. the result of scatter or submit");
+        }
+        Message m = client.request(new Message.PublishDataset(name, List.copyOf(deps), shape, override));
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        expectAck(m, "publishing dataset '" + name + "'");
+    }
+
+    Object get(String name) throws ExecutionException, InterruptedException, TimeoutException {
+        Message m = client.request(new Message.GetDataset(name));
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        if (!(m instanceof Message.DatasetReply d)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered GetDataset with " + m));
+        }
+        Map<String, Future<Object>> futures = new LinkedHashMap<>();
+        for (String k : d.keys()) {
+            futures.put(k, client.holdKey(k));
+        }
+        client.sendToScheduler(new Message.UpdateGraph(client.id(), List.of(), List.copyOf(d.keys())));
+        Object shape = client.decodeValue(d.shape());
+        return Shapes.rebuild(shape, Ref.class, r -> futures.get(r.key()));
+    }
+
+    List<String> list() throws ExecutionException, InterruptedException, TimeoutException {
+        Message m = client.request(new Message.ListDatasets());
+        if (m instanceof Message.DatasetNames n) {
+            return n.names();
+        }
+        throw new ExecutionException(new IllegalStateException("the scheduler answered ListDatasets with " + m));
+    }
+
+    void unpublish(String name) throws ExecutionException, InterruptedException, TimeoutException {
+        Message m = client.request(new Message.UnpublishDataset(name));
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        expectAck(m, "unpublishing dataset '" + name + "'");
+    }
+}

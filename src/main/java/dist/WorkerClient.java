@@ -1,0 +1,107 @@
+package dist;
+
+import dist.worker.TaskContext;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * A client for tasks that launch tasks, as dask's {@code get_client()} / {@code worker_client()}.
+ * Inside a task, {@link #get()} returns the worker's own client: one connection to the
+ * scheduler per worker, made on first use and shared by every task there. While a task waits on
+ * {@code result()} or {@code gather} of any client, it secedes (its thread slot runs other tasks)
+ * and rejoins when the wait ends, so a recursion deeper than the worker's thread count cannot
+ * deadlock.
+ *
+ * <pre>{@code
+ * static long fib(int n) throws Exception {
+ *     if (n < 2) return n;
+ *     Client c = WorkerClient.get();
+ *     Future<Long> a = c.submit(Demo::fib, n - 1);
+ *     Future<Long> b = c.submit(Demo::fib, n - 2);
+ *     return a.result() + b.result();
+ * }
+ * }</pre>
+ *
+ * <p>Classes of the tasks it submits are served from the worker, so sub-tasks find the same code
+ * as the task that launched them.
+ */
+public final class WorkerClient {
+    private WorkerClient() {
+    }
+
+    /**
+     * The worker's client, for use inside a running task.
+     *
+     * @throws IllegalStateException outside a task (use {@link Client#connect(String)} there)
+     * @throws UncheckedIOException  when the scheduler cannot be reached
+     */
+    public static Client get() {
+        TaskContext ctx = requireTask("WorkerClient.get()");
+        return ctx.shared(Client.class, () -> connect(ctx));
+    }
+
+    /** Whether the calling thread runs a task on a worker. */
+    public static boolean inTask() {
+        return TaskContext.current() != null;
+    }
+
+    /**
+     * Gives up the calling task's thread slot for a long wait that is not on a future (futures
+     * secede by themselves). Returns false when already seceded.
+     */
+    public static boolean secede() {
+        return requireTask("WorkerClient.secede()").secede();
+    }
+
+    /** Takes a thread slot again after {@link #secede()}. */
+    public static void rejoin() {
+        requireTask("WorkerClient.rejoin()").rejoin();
+    }
+
+    private static TaskContext requireTask(String what) {
+        TaskContext ctx = TaskContext.current();
+        if (ctx == null) {
+            throw new IllegalStateException(what + " works only inside a task running on a worker;"
+                    + " elsewhere use Client.connect(\"host:port\")");
+        }
+        return ctx;
+    }
+
+    private static Client connect(TaskContext ctx) {
+        Thread self = Thread.currentThread();
+        ClassLoader before = self.getContextClassLoader();
+        // results decode with the loader of whichever task asks, not the one that made the client
+        self.setContextClassLoader(new TaskRoutingLoader(ctx.classLoader()));
+        try {
+            Client c = Client.connect(ctx.schedulerAddress());
+            c.classSource().preferring(ctx::classBytes);
+            return c;
+        } catch (IOException e) {
+            throw new UncheckedIOException("the worker's client cannot reach the scheduler at "
+                    + ctx.schedulerAddress() + ": " + e.getMessage(), e);
+        } finally {
+            self.setContextClassLoader(before);
+        }
+    }
+
+    /** Loads through the calling task's loader, or through {@code fallback} outside a task. */
+    private static final class TaskRoutingLoader extends ClassLoader {
+        static {
+            registerAsParallelCapable();
+        }
+
+        private final ClassLoader fallback;
+
+        TaskRoutingLoader(ClassLoader fallback) {
+            super("dist-task-routing", fallback);
+            this.fallback = fallback;
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            TaskContext ctx = TaskContext.current();
+            return Class.forName(name, false, ctx != null ? ctx.classLoader() : fallback);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dist.cli;
+
+import dist.cluster.ChildJvm;
+import dist.nanny.Nanny;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code dist nanny HOST:PORT [worker options]}: a nanny that starts one worker JVM with those
+ * options and restarts it when it dies. {@code dist worker HOST:PORT} runs this unless given
+ * {@code --no-nanny}.
+ */
+public final class NannyCommand {
+    static final String USAGE = """
+            usage: java -jar dist.jar nanny SCHEDULER_HOST:PORT [worker options]
+              starts a worker process and keeps it alive: restarts it when it dies, stops it past
+              --memory-limit, tells the scheduler why it died, restarts it on client.restart().
+              worker options: --nthreads N, --name NAME, --host HOST, --port PORT, --memory-limit SIZE,
+                              --connect-timeout S   (see 'worker --help')
+              --worker-jvm-options "OPTS"   JVM options for the worker process, e.g. "-Xmx2g"
+            """ + SecurityFlags.USAGE;
+
+    private NannyCommand() {
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
+            InterruptedException {
+        CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
+                Set.of("--nthreads", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
+                        "--worker-jvm-options")),
+                SecurityFlags.flags(Set.of("--help", "--nanny", "--die-with-parent")));
+        if (a.flag("--help")) {
+            out.print(USAGE);
+            return 0;
+        }
+        if (a.positional().size() != 1) {
+            throw new UsageException("nanny needs exactly one scheduler address HOST:PORT, got "
+                    + (a.positional().isEmpty() ? "none" : a.positional()));
+        }
+        String scheduler = CliArgs.hostPort("the scheduler address", a.positional().get(0));
+        // checked here so a bad option fails now, not in every restarted worker
+        a.getInt("--nthreads", 1, 1, 4096);
+        a.getInt("--port", 0, 0, 65535);
+        int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
+        long memoryLimit = a.getBytes("--memory-limit", 0);
+        List<String> workerArgs = new ArrayList<>();
+        for (String opt : List.of("--nthreads", "--name", "--host", "--port", "--connect-timeout")) {
+            String v = a.get(opt, null);
+            if (v != null) {
+                workerArgs.add(opt);
+                workerArgs.add(v);
+            }
+        }
+        SecurityFlags.apply(a, dist.comm.CommConfig.DEFAULT); // checks the files now
+        workerArgs.addAll(SecurityFlags.forward(a));
+        SecurityFlags.exportToProperties(a);
+        String jvmOpts = a.get("--worker-jvm-options", "").trim();
+        List<String> jvm = jvmOpts.isEmpty() ? List.of() : List.of(jvmOpts.split("\\s+"));
+        if (a.flag("--die-with-parent")) {
+            ChildJvm.dieWithParent();
+        }
+        Nanny n;
+        try {
+            n = Nanny.start(new Nanny.Options(scheduler, workerArgs, memoryLimit, jvm, out, "",
+                    java.time.Duration.ofSeconds(connectTimeout)));
+        } catch (IOException e) {
+            err.println("nanny: " + e.getMessage());
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(n::close, "dist-nanny-shutdown"));
+        out.println("nanny " + n.id() + " for scheduler at: " + scheduler);
+        out.flush();
+        while (!n.awaitClose(1, TimeUnit.HOURS)) {
+            // supervise until closed
+        }
+        if (n.gaveUpReason() != null) {
+            err.println("nanny: " + n.gaveUpReason());
+            return 1;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,76 @@
+package dist.client;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Where a client finds the class files workers ask for: the loader it was created with, the
+ * loaders of the functions it submitted, and (for a client inside a task) the worker's own
+ * classes. A class file is read as a resource, never loaded, so answering defines nothing here.
+ * Internal.
+ */
+public final class ClassSource {
+    private final ClassLoader main;
+    private final Map<ClassLoader, Boolean> seen = new ConcurrentHashMap<>();
+    private volatile Function<String, byte[]> first;
+
+    public ClassSource(ClassLoader main) {
+        this.main = main;
+    }
+
+    /** Remembers where a submitted function's class came from. */
+    public void note(Object fn) {
+        if (fn == null) {
+            return;
+        }
+        ClassLoader l = fn.getClass().getClassLoader();
+        if (l != null && l != main && !seen.containsKey(l)) {
+            seen.put(l, Boolean.TRUE);
+        }
+    }
+
+    /** Consults {@code lookup} before any loader (null: none). */
+    public void preferring(Function<String, byte[]> lookup) {
+        this.first = lookup;
+    }
+
+    /** The class file of {@code className}, or null when no known loader has it. */
+    public byte[] bytes(String className) {
+        if (className == null || className.isEmpty() || className.startsWith("[")) {
+            return null;
+        }
+        Function<String, byte[]> f = first;
+        if (f != null) {
+            byte[] b = f.apply(className);
+            if (b != null) {
+                return b;
+            }
+        }
+        String resource = className.replace('.', '/') + ".class";
+        byte[] b = read(main, resource);
+        if (b != null) {
+            return b;
+        }
+        for (ClassLoader l : seen.keySet()) {
+            b = read(l, resource);
+            if (b != null) {
+                return b;
+            }
+        }
+        return read(ClassSource.class.getClassLoader(), resource);
+    }
+
+    private static byte[] read(ClassLoader l, String resource) {
+        if (l == null) {
+            return null;
+        }
+        try (InputStream in = l.getResourceAsStream(resource)) {
+            return in == null ? null : in.readAllBytes();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+}
