@@ -89,6 +89,11 @@ case "$cmd" in
     exec "$JAVA" -cp "$cp" dist.bench.ClusterBench "$@"
     ;;
   soak) exec "$0" test -Dtest.excludedGroups= -Dgroups=slow "$@" ;;
+  fuzz)
+    cp=$(test_classpath)
+    # the long campaign: 10,000,000 hostile handshakes and frames (args: INPUTS THREADS SEED)
+    exec "$JAVA" -Xmx1g -cp "$cp" dist.security.FuzzMain "$@"
+    ;;
   demo) ensure_jar; "$JAVA" -cp target/dist.jar dist.examples.Quickstart; exec "$JAVA" -cp target/dist.jar dist.examples.PreemptibleWorkers "$@" ;;
   compare)
     # the same workloads on dask.distributed and on dist, in one run, side by side
@@ -130,6 +135,7 @@ usage: ./run.sh COMMAND [ARGS]
   build                build target/dist.jar
   bench [JMH ARGS]     run the JMH benchmarks in bench/
   bench-cluster        latency, throughput, chain and tree figures of a local cluster
+  fuzz [INPUTS]        feed every listener 10,000,000 hostile inputs while honest peers work
   compare              the same workloads on dask.distributed and dist, side by side
                        (for times a dask/dist above 1 means dist is faster; for rates, below 1)
   scheduler|worker|nanny ARGS   run a role, as 'java -jar target/dist.jar ROLE ARGS'
