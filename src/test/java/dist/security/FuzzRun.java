@@ -56,8 +56,12 @@ final class FuzzRun {
     private FuzzRun() {
     }
 
+    /** Held strongly: java.util.logging forgets the level of a logger nobody references. */
+    private static final Logger DIST_LOG = Logger.getLogger("dist");
+    private static final Logger COMM_LOG = Logger.getLogger("dist.comm");
+
     static Figures run(long inputs, int threads, long seed) throws Exception {
-        Logger comm = Logger.getLogger("dist");
+        Logger comm = DIST_LOG;
         Level before = comm.getLevel();
         AtomicLong severe = new AtomicLong();
         java.util.logging.Handler count = new java.util.logging.Handler() {
@@ -85,7 +89,7 @@ final class FuzzRun {
         };
         // every refused input is logged as a warning: keep only the severe ones, and count them
         comm.setLevel(Level.WARNING);
-        Logger.getLogger("dist.comm").setLevel(Boolean.getBoolean("fuzz.verbose") ? Level.WARNING : Level.SEVERE);
+        COMM_LOG.setLevel(Boolean.getBoolean("fuzz.verbose") ? Level.WARNING : Level.SEVERE);
         comm.addHandler(count);
         Certs certs = Certs.get();
         CommConfig secure = SecNet.QUICK.withSecurity(Security.none().withToken("fuzz-token-abcdef")
@@ -186,7 +190,7 @@ final class FuzzRun {
         } finally {
             comm.removeHandler(count);
             comm.setLevel(before);
-            Logger.getLogger("dist.comm").setLevel(null);
+            COMM_LOG.setLevel(null);
         }
     }
 
