@@ -93,6 +93,11 @@ case "$cmd" in
     exec "$JAVA" -Xmx4g -cp "$cp" dist.sim.SchedulerSim "$@"
     ;;
   soak) exec "$0" test -Dtest.excludedGroups= -Dgroups=slow "$@" ;;
+  fuzz)
+    cp=$(test_classpath)
+    # the long campaign: 10,000,000 hostile handshakes and frames (args: INPUTS THREADS SEED)
+    exec "$JAVA" -Xmx1g -cp "$cp" dist.security.FuzzMain "$@"
+    ;;
   demo) ensure_jar; "$JAVA" -cp target/dist.jar dist.examples.Quickstart; exec "$JAVA" -cp target/dist.jar dist.examples.PreemptibleWorkers "$@" ;;
   example) ensure_jar; exec "$JAVA" ${DIST_JAVA_OPTS:-} -cp target/dist.jar dist.examples.Examples "$@" ;;
   compare)
@@ -139,6 +144,7 @@ usage: ./run.sh COMMAND [ARGS]
   bench [JMH ARGS]     run the JMH benchmarks in bench/
   bench-cluster        latency, throughput, chain and tree figures of a local cluster
   sim [--workers N --tasks N]   the scheduler state machine driven by simulated workers (no sockets)
+  fuzz [INPUTS]        feed every listener 10,000,000 hostile inputs while honest peers work
   compare              the same workloads on dask.distributed and dist, side by side
                        (for times a dask/dist above 1 means dist is faster; for rates, below 1)
   scheduler|worker|nanny|ssh ARGS   run a role, as 'java -jar target/dist.jar ROLE ARGS'

@@ -163,9 +163,7 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** Connects, trying for at most {@code connectTimeout} while the scheduler is not reachable. */
     public static Client connect(String address, Duration connectTimeout) throws IOException {
-        CommConfig d = CommConfig.DEFAULT;
-        return connect(address, new CommConfig(connectTimeout, d.requestTimeout(), d.handshakeTimeout(),
-                d.maxFrames(), d.maxFrameBytes()));
+        return connect(address, CommConfig.DEFAULT.withConnectTimeout(connectTimeout));
     }
 
     /** Connects with explicit connection settings. */
@@ -175,8 +173,7 @@ public final class Client extends Submitter implements AutoCloseable {
         // a worker that does not answer soon is likely gone: try its data's other holders instead of waiting
         Duration workerConnect = config.connectTimeout().compareTo(WORKER_CONNECT_TIMEOUT) < 0
                 ? config.connectTimeout() : WORKER_CONNECT_TIMEOUT;
-        CommConfig toWorkers = new CommConfig(workerConnect, config.requestTimeout(), config.handshakeTimeout(),
-                config.maxFrames(), config.maxFrameBytes());
+        CommConfig toWorkers = config.withConnectTimeout(workerConnect);
         return new Client(address, Transport.tcp(config), Transport.tcp(toWorkers), Codec.of(Serializer.defaults()),
                 Thread.currentThread().getContextClassLoader(), config.requestTimeout(),
                 Config.getDuration("distributed.client.reconnect-timeout"));

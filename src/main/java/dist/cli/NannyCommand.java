@@ -23,17 +23,17 @@ public final class NannyCommand {
               worker options: --nthreads N, --name NAME, --host HOST, --port PORT, --memory-limit SIZE,
                               --connect-timeout S, --contact-address A, --local-directory DIR   (see 'worker --help')
               --worker-jvm-options "OPTS"   JVM options for the worker process, e.g. "-Xmx2g"
-            """;
+            """ + SecurityFlags.USAGE;
 
     private NannyCommand() {
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
-        CliArgs a = CliArgs.parse(args,
+        CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
                 Set.of("--nthreads", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
-                        "--worker-jvm-options", "--contact-address", "--local-directory"),
-                Set.of("--help", "--nanny", "--die-with-parent"));
+                        "--worker-jvm-options", "--contact-address", "--local-directory")),
+                SecurityFlags.flags(Set.of("--help", "--nanny", "--die-with-parent")));
         if (a.flag("--help")) {
             out.print(USAGE);
             return 0;
@@ -58,6 +58,9 @@ public final class NannyCommand {
                 workerArgs.add(v);
             }
         }
+        SecurityFlags.apply(a, dist.comm.CommConfig.DEFAULT); // checks the files now
+        workerArgs.addAll(SecurityFlags.forward(a));
+        SecurityFlags.exportToProperties(a);
         String jvmOpts = a.get("--worker-jvm-options", "").trim();
         List<String> jvm = jvmOpts.isEmpty() ? List.of() : List.of(jvmOpts.split("\\s+"));
         if (a.flag("--die-with-parent")) {

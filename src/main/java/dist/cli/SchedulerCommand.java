@@ -24,7 +24,7 @@ public final class SchedulerCommand {
               --no-dashboard  serve no dashboard
               --plugin CLASS  a dist.scheduler.SchedulerPlugin to run inside the scheduler, by class name
                               (on the scheduler's class path: java -cp dist.jar:plugin.jar dist.Main scheduler ...)
-            """;
+            """ + SecurityFlags.USAGE;
 
     private SchedulerCommand() {
     }
@@ -47,8 +47,9 @@ public final class SchedulerCommand {
 
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
-        CliArgs a = CliArgs.parse(args, Set.of("--host", "--port", "--dashboard-port", "--plugin"),
-                Set.of("--help", "--die-with-parent", "--no-dashboard"));
+        CliArgs a = CliArgs.parse(args,
+                SecurityFlags.withValue(Set.of("--host", "--port", "--dashboard-port", "--plugin")),
+                SecurityFlags.flags(Set.of("--help", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
             return 0;
@@ -72,9 +73,11 @@ public final class SchedulerCommand {
                 }
             }
         }
+        CommConfig comm = SecurityFlags.apply(a, CommConfig.DEFAULT);
+        SecurityFlags.warnIfExposed("scheduler", host, comm.security(), err);
         SchedulerServer s;
         try {
-            s = SchedulerServer.start(host, port, SchedulerConfig.defaults(), CommConfig.DEFAULT, plugins);
+            s = SchedulerServer.start(host, port, SchedulerConfig.defaults(), comm, plugins);
         } catch (IOException e) {
             err.println("scheduler: cannot listen on " + host + ":" + port + ": " + e.getMessage()
                     + " (is another scheduler running there? choose another --port)");

@@ -38,17 +38,17 @@ public final class WorkerCommand {
                                    free port; the address is printed at start)
               --no-dashboard       serve no /metrics
               --nanny              run it under a nanny (the default; see 'nanny --help')
-            """;
+            """ + SecurityFlags.USAGE;
 
     private WorkerCommand() {
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
-        CliArgs a = CliArgs.parse(args,
+        CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
                 Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
-                        "--resources", "--contact-address", "--local-directory", "--dashboard-port"),
-                Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent", "--no-dashboard"));
+                        "--resources", "--contact-address", "--local-directory", "--dashboard-port")),
+                SecurityFlags.flags(Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
             return 0;
@@ -88,9 +88,9 @@ public final class WorkerCommand {
             }
             return NannyCommand.run(nannyArgs.toArray(String[]::new), out, err);
         }
-        CommConfig comm = new CommConfig(Duration.ofSeconds(connectTimeout), CommConfig.DEFAULT.requestTimeout(),
-                CommConfig.DEFAULT.handshakeTimeout(), CommConfig.DEFAULT.maxFrames(),
-                CommConfig.DEFAULT.maxFrameBytes());
+        CommConfig comm = SecurityFlags.apply(a,
+                CommConfig.DEFAULT.withConnectTimeout(Duration.ofSeconds(connectTimeout)));
+        SecurityFlags.warnIfExposed("worker", host, comm.security(), err);
         WorkerServer w;
         try {
             w = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,

@@ -1,18 +1,149 @@
 package dist.comm;
 
 import java.time.Duration;
+import java.util.Objects;
 
 /**
- * Connection settings.
+ * Connection settings: timeouts, limits against exhaustion, and who may connect.
  *
- * @param connectTimeout  how long {@link Connection#connect} keeps retrying, with back-off
- * @param requestTimeout  default bound of {@link Connection#request(dist.protocol.Message)}
- * @param handshakeTimeout a peer that does not complete the handshake in this time is dropped
- * @param maxFrames       most frames in one message
- * @param maxFrameBytes   largest frame accepted, checked before allocation
+ * <p>{@link #DEFAULT} reads these system properties (a bad value is reported and replaced by the
+ * default):
+ * <pre>
+ * dist.comm.connect-timeout          10s   how long a connect keeps retrying
+ * dist.comm.request-timeout          30s   default bound of a request
+ * dist.comm.handshake-timeout        10s   a peer silent this long after connecting is dropped
+ * dist.comm.max-frames               65536 frames in one message
+ * dist.comm.max-frame-bytes          2147483631 bytes in one frame
+ * dist.comm.max-message-bytes        4294967296 bytes in one message (all frames together)
+ * dist.comm.max-connections-per-peer 1024  open connections from one IP address to one listener
+ * </pre>
+ * and {@link Security#fromEnvironment()} for the token and TLS.
+ *
+ * <pre>{@code
+ * CommConfig c = CommConfig.DEFAULT.withSecurity(Security.none().withToken("s3cret-and-long"));
+ * }</pre>
+ *
+ * @param connectTimeout        how long {@link Connection#connect} keeps retrying, with back-off
+ * @param requestTimeout        default bound of {@link Connection#request(dist.protocol.Message)}
+ * @param handshakeTimeout      a peer that does not complete the handshake (TLS and token included) in this
+ *                              time is dropped
+ * @param maxFrames             most frames in one message
+ * @param maxFrameBytes         largest frame accepted, checked before allocation
+ * @param maxMessageBytes       largest message (sum of its frames), checked before allocation; memory for a
+ *                              large frame is taken as its bytes arrive, so a peer holds at most about four
+ *                              times what it really sent
+ * @param maxConnectionsPerPeer most connections one IP address may hold open to one listener
+ * @param security              token and TLS
  */
 public record CommConfig(Duration connectTimeout, Duration requestTimeout, Duration handshakeTimeout,
-                         int maxFrames, long maxFrameBytes) {
-    public static final CommConfig DEFAULT = new CommConfig(Duration.ofSeconds(10), Duration.ofSeconds(30),
-            Duration.ofSeconds(10), 1 << 16, Integer.MAX_VALUE - 16);
+                         int maxFrames, long maxFrameBytes, long maxMessageBytes, int maxConnectionsPerPeer,
+                         Security security) {
+
+    static final System.Logger LOG = System.getLogger("dist.comm");
+
+    public static final long DEFAULT_MAX_MESSAGE_BYTES = 4L << 30;
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_PEER = 1024;
+
+    /** Defaults, overridden by {@code dist.comm.*} system properties and the environment's security. */
+    public static final CommConfig DEFAULT = fromSystemProperties();
+
+    public CommConfig {
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(requestTimeout, "requestTimeout");
+        Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        Objects.requireNonNull(security, "security");
+        if (maxMessageBytes < 1 || maxConnectionsPerPeer < 1) {
+            throw new IllegalArgumentException("maxMessageBytes and maxConnectionsPerPeer must be positive, got "
+                    + maxMessageBytes + " and " + maxConnectionsPerPeer);
+        }
+    }
+
+    /** Settings with the default message and connection limits and no security. */
+    public CommConfig(Duration connectTimeout, Duration requestTimeout, Duration handshakeTimeout,
+                      int maxFrames, long maxFrameBytes) {
+        this(connectTimeout, requestTimeout, handshakeTimeout, maxFrames, maxFrameBytes, DEFAULT_MAX_MESSAGE_BYTES,
+                DEFAULT_MAX_CONNECTIONS_PER_PEER, Security.none());
+    }
+
+    public CommConfig withSecurity(Security s) {
+        return new CommConfig(connectTimeout, requestTimeout, handshakeTimeout, maxFrames, maxFrameBytes,
+                maxMessageBytes, maxConnectionsPerPeer, s);
+    }
+
+    public CommConfig withConnectTimeout(Duration d) {
+        return new CommConfig(d, requestTimeout, handshakeTimeout, maxFrames, maxFrameBytes, maxMessageBytes,
+                maxConnectionsPerPeer, security);
+    }
+
+    public CommConfig withHandshakeTimeout(Duration d) {
+        return new CommConfig(connectTimeout, requestTimeout, d, maxFrames, maxFrameBytes, maxMessageBytes,
+                maxConnectionsPerPeer, security);
+    }
+
+    /** These settings with other frame, message and connection limits. */
+    public CommConfig withLimits(int frames, long frameBytes, long messageBytes, int connectionsPerPeer) {
+        return new CommConfig(connectTimeout, requestTimeout, handshakeTimeout, frames, frameBytes, messageBytes,
+                connectionsPerPeer, security);
+    }
+
+    /** The defaults as overridden by {@code dist.comm.*} system properties (see the class comment). */
+    public static CommConfig fromSystemProperties() {
+        return new CommConfig(
+                duration("dist.comm.connect-timeout", Duration.ofSeconds(10)),
+                duration("dist.comm.request-timeout", Duration.ofSeconds(30)),
+                duration("dist.comm.handshake-timeout", Duration.ofSeconds(10)),
+                (int) number("dist.comm.max-frames", 1 << 16, 1, Integer.MAX_VALUE),
+                number("dist.comm.max-frame-bytes", Integer.MAX_VALUE - 16, 0, Integer.MAX_VALUE - 16),
+                number("dist.comm.max-message-bytes", DEFAULT_MAX_MESSAGE_BYTES, 1, Long.MAX_VALUE),
+                (int) number("dist.comm.max-connections-per-peer", DEFAULT_MAX_CONNECTIONS_PER_PEER, 1,
+                        Integer.MAX_VALUE),
+                Security.fromEnvironment());
+    }
+
+    private static long number(String key, long dflt, long min, long max) {
+        String v = System.getProperty(key);
+        if (v == null || v.isBlank()) {
+            return dflt;
+        }
+        try {
+            long n = Long.parseLong(v.strip().replace("_", ""));
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        LOG.log(System.Logger.Level.WARNING, "-D" + key + "=" + v + " is not a whole number in " + min + ".." + max
+                + "; using " + dflt);
+        return dflt;
+    }
+
+    /** "250ms", "10s", "2m" or a plain number of seconds. */
+    private static Duration duration(String key, Duration dflt) {
+        String v = System.getProperty(key);
+        if (v == null || v.isBlank()) {
+            return dflt;
+        }
+        String s = v.strip().toLowerCase(java.util.Locale.ROOT);
+        try {
+            Duration d;
+            if (s.endsWith("ms")) {
+                d = Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+            } else if (s.endsWith("s")) {
+                d = Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
+            } else if (s.endsWith("m")) {
+                d = Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)) * 60);
+            } else {
+                d = Duration.ofMillis(Math.round(Double.parseDouble(s) * 1000));
+            }
+            if (!d.isNegative() && !d.isZero()) {
+                return d;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        LOG.log(System.Logger.Level.WARNING, "-D" + key + "=" + v + " is not a positive duration such as 250ms, 10s"
+                + " or 2m; using " + dflt.toMillis() + " ms");
+        return dflt;
+    }
 }

@@ -6,7 +6,6 @@ import dist.protocol.FrameFormatException;
 import dist.protocol.FrameLimits;
 import dist.protocol.FrameReader;
 import dist.protocol.FrameWriter;
-import dist.protocol.Handshake;
 import dist.protocol.HandshakeException;
 import dist.protocol.Message;
 import dist.protocol.Role;
@@ -17,6 +16,7 @@ import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.GatheringByteChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -66,6 +65,9 @@ public final class Connection implements AutoCloseable {
     private static final int SENDER_ROUNDS = 2;
 
     private final SocketChannel channel;
+    /** The socket itself, or TLS over it. */
+    private final GatheringByteChannel out;
+    private final TlsChannel tls;
     private final Role peerRole;
     private final String peerAddress;
     private final CommConfig config;
@@ -85,14 +87,17 @@ public final class Connection implements AutoCloseable {
     private final AtomicInteger state = new AtomicInteger(OPEN);
     private volatile Throwable closeCause;
 
-    Connection(SocketChannel channel, Role peerRole, String peerAddress, CommConfig config, Codec codec) {
+    Connection(SocketChannel channel, Handshaker.Link link, String peerAddress, CommConfig config, Codec codec) {
         this.channel = channel;
-        this.peerRole = peerRole;
+        this.out = link.out();
+        this.tls = link.tls();
+        this.peerRole = link.peerRole();
         this.peerAddress = peerAddress;
         this.config = config;
         this.codec = codec;
         this.compression = configuredCompression();
-        this.reader = new FrameReader(channel, new FrameLimits(config.maxFrames(), config.maxFrameBytes()));
+        this.reader = new FrameReader(link.in(), new FrameLimits(config.maxFrames(), config.maxFrameBytes(),
+                config.maxMessageBytes()));
     }
 
     /** The system property's choice; a bad value is reported and replaced by the default, never fatal. */
@@ -123,6 +128,7 @@ public final class Connection implements AutoCloseable {
     static Connection connect(String hostPort, Role role, CommConfig config, Handler handler, Codec codec)
             throws IOException {
         HostPort target = HostPort.parse(hostPort);
+        config.security().check();
         long start = System.nanoTime();
         long deadline = start + config.connectTimeout().toNanos();
         long delayMillis = 10;
@@ -138,8 +144,8 @@ public final class Connection implements AutoCloseable {
                 long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
                 ch.socket().connect(addr, (int) Math.min(left, Integer.MAX_VALUE));
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                Role peer = handshake(ch, role, config.handshakeTimeout(), hostPort);
-                Connection c = new Connection(ch, peer, hostPort, config, codec);
+                Handshaker.Link link = Handshaker.run(ch, role, config, hostPort, true);
+                Connection c = new Connection(ch, link, hostPort, config, codec);
                 c.start(handler);
                 return c;
             } catch (HandshakeException e) {
@@ -161,30 +167,6 @@ public final class Connection implements AutoCloseable {
                 }
                 delayMillis = Math.min(delayMillis * 2, 1000);
             }
-        }
-    }
-
-    /** Sends our handshake and reads the peer's, closing the channel if the peer is silent past the timeout. */
-    static Role handshake(SocketChannel ch, Role role, Duration timeout, String peer) throws IOException {
-        AtomicBoolean expired = new AtomicBoolean();
-        ScheduledFuture<?> timer = Timers.TIMER.schedule(() -> {
-            expired.set(true);
-            closeQuietly(ch);
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
-        try {
-            Handshake.write(ch, role);
-            return Handshake.read(ch);
-        } catch (IOException e) {
-            if (expired.get()) {
-                throw new HandshakeException("peer " + peer + " did not complete the handshake within "
-                        + format(timeout) + " (CommConfig.handshakeTimeout): " + e.getMessage(), e);
-            }
-            if (e instanceof HandshakeException) {
-                throw new HandshakeException("peer " + peer + ": " + e.getMessage(), e);
-            }
-            throw e;
-        } finally {
-            timer.cancel(false);
         }
     }
 
@@ -373,7 +355,7 @@ public final class Connection implements AutoCloseable {
                 bytes += bufs[end].remaining();
                 end++;
             }
-            channel.write(bufs, first, end - first);
+            out.write(bufs, first, end - first);
             while (first < bufs.length && !bufs[first].hasRemaining()) {
                 first++;
             }
@@ -510,7 +492,11 @@ public final class Connection implements AutoCloseable {
         writeLock.lock();
         try {
             writeQueued();
-            channel.shutdownOutput(); // the peer reads to our last message, then sees a clean end
+            if (tls != null) {
+                tls.shutdownOutput();
+            } else {
+                channel.shutdownOutput(); // the peer reads to our last message, then sees a clean end
+            }
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "flush on close to " + peerAddress + " failed: " + e);
             closeQuietly(channel);

@@ -3,6 +3,7 @@ package dist.comm;
 import dist.protocol.Role;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
@@ -11,6 +12,7 @@ import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -34,6 +36,8 @@ public final class Server implements AutoCloseable {
     private final Codec codec;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final Set<SocketChannel> handshaking = ConcurrentHashMap.newKeySet();
+    /** Open sockets (handshaking or connected) per remote IP address, for the per-peer limit. */
+    private final ConcurrentHashMap<InetAddress, AtomicInteger> perPeer = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private Server(ServerSocketChannel channel, Role role, CommConfig config, Function<Connection, Handler> acceptor,
@@ -56,6 +60,7 @@ public final class Server implements AutoCloseable {
 
     static Server listen(String host, int port, Role role, CommConfig config, Function<Connection, Handler> acceptor,
                          Codec codec) throws IOException {
+        config.security().check();
         ServerSocketChannel ch = ServerSocketChannel.open();
         try {
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -86,20 +91,62 @@ public final class Server implements AutoCloseable {
                 sleepQuietly();
                 continue;
             }
-            Thread.ofVirtual().name("dist-handshake").start(() -> setUp(ch));
+            InetAddress from = remoteIp(ch);
+            if (!admit(from)) {
+                Connection.closeQuietly(ch);
+                continue;
+            }
+            Thread.ofVirtual().name("dist-handshake").start(() -> setUp(ch, from));
         }
     }
 
-    private void setUp(SocketChannel ch) {
+    private static InetAddress remoteIp(SocketChannel ch) {
+        try {
+            if (ch.getRemoteAddress() instanceof InetSocketAddress a) {
+                return a.getAddress();
+            }
+        } catch (IOException ignored) {
+            // already closed: counted under the unknown address and dropped by the handshake
+        }
+        return InetAddress.getLoopbackAddress();
+    }
+
+    /** Counts a new socket from {@code ip}; false (and a warning) when it is over the per-peer limit. */
+    private boolean admit(InetAddress ip) {
+        AtomicInteger n = perPeer.computeIfAbsent(ip, k -> new AtomicInteger());
+        int now = n.incrementAndGet();
+        if (now > config.maxConnectionsPerPeer()) {
+            release(ip);
+            if (now == config.maxConnectionsPerPeer() + 1 || now % 1000 == 0) {
+                Connection.LOG.log(System.Logger.Level.WARNING, "refused a connection from " + ip.getHostAddress()
+                        + ": it already holds " + config.maxConnectionsPerPeer() + " connections to port " + port()
+                        + " (dist.comm.max-connections-per-peer)");
+            }
+            return false;
+        }
+        return true;
+    }
+
+    private void release(InetAddress ip) {
+        perPeer.computeIfPresent(ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+    }
+
+    private void setUp(SocketChannel ch, InetAddress from) {
         String peer = "?";
         handshaking.add(ch);
+        boolean handedOver = false;
+        Connection c = null;
         try {
             peer = Connection.addressOf(ch.getRemoteAddress());
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            Role peerRole = Connection.handshake(ch, role, config.handshakeTimeout(), peer);
-            Connection c = new Connection(ch, peerRole, peer, config, codec);
-            connections.add(c);
-            c.onTerminated(() -> connections.remove(c));
+            Handshaker.Link link = Handshaker.run(ch, role, config, peer, false);
+            Connection conn = new Connection(ch, link, peer, config, codec);
+            c = conn;
+            connections.add(conn);
+            conn.onTerminated(() -> {
+                connections.remove(conn);
+                release(from);
+            });
             Handler h = acceptor.apply(c);
             if (h == null) {
                 throw new IllegalStateException("the acceptor gave no handler for " + peer);
@@ -108,11 +155,18 @@ public final class Server implements AutoCloseable {
                 Connection.closeQuietly(ch);
             }
             c.start(h);
+            handedOver = true;
         } catch (IOException | RuntimeException e) {
             Connection.LOG.log(System.Logger.Level.WARNING, "refused peer " + peer + ": " + Connection.reason(e));
             Connection.closeQuietly(ch);
         } finally {
             handshaking.remove(ch);
+            if (!handedOver) {
+                if (c != null) {
+                    connections.remove(c);
+                }
+                release(from);
+            }
         }
     }
 

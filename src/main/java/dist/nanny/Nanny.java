@@ -103,12 +103,16 @@ public final class Nanny implements AutoCloseable {
         this.options = options;
     }
 
+    /** Connection settings with the token and TLS of this process's settings as they are now. */
+    private static CommConfig comm() {
+        return CommConfig.DEFAULT.withSecurity(dist.comm.Security.fromEnvironment());
+    }
+
     /** Connects to the scheduler and starts the worker; returns at once (the worker registers by itself). */
     public static Nanny start(Options options) throws IOException {
         Nanny n = new Nanny(options);
-        CommConfig d = CommConfig.DEFAULT;
-        n.scheduler = Connection.connect(options.schedulerAddress(), Role.NANNY, new CommConfig(options.connectTimeout(),
-                d.requestTimeout(), d.handshakeTimeout(), d.maxFrames(), d.maxFrameBytes()), n.handler);
+        n.scheduler = Connection.connect(options.schedulerAddress(), Role.NANNY, comm().withConnectTimeout(
+                options.connectTimeout()), n.handler);
         n.sendToScheduler(new Message.RegisterNanny(n.id, null));
         n.supervisor = Thread.ofPlatform().name("dist-nanny").daemon(true).start(n::supervise);
         Thread.ofVirtual().name("dist-nanny-memory").start(n::watchMemory);
@@ -187,9 +191,7 @@ public final class Nanny implements AutoCloseable {
         try {
             long maxPause = Config.getDuration("distributed.comm.reconnect-backoff-max").toMillis();
             long pause = 50;
-            CommConfig d = CommConfig.DEFAULT;
-            CommConfig once = new CommConfig(Duration.ofSeconds(1), d.requestTimeout(), d.handshakeTimeout(),
-                    d.maxFrames(), d.maxFrameBytes());
+            CommConfig once = comm().withConnectTimeout(Duration.ofSeconds(1));
             while (!closing.get() && scheduler == lost) {
                 try {
                     Connection c = Connection.connect(options.schedulerAddress(), Role.NANNY, once, handler);

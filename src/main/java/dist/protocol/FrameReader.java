@@ -28,6 +28,16 @@ public final class FrameReader {
 
     /** Size of the reusable read buffer. */
     public static final int BUFFER_BYTES = 64 * 1024;
+    /**
+     * Frames up to this size are allocated at once; larger ones too while the process's frames allocated
+     * but not yet received stay within {@link #UNRECEIVED_BUDGET}, else they grow as their bytes arrive.
+     */
+    static final int EAGER_BYTES = 4 << 20;
+    /** Half the heap: big honest transfers take one allocation and no copy; hostile ones cannot pin the heap. */
+    static final long UNRECEIVED_BUDGET = Runtime.getRuntime().maxMemory() / 2;
+    private static final java.util.concurrent.atomic.AtomicLong UNRECEIVED = new java.util.concurrent.atomic.AtomicLong();
+    /** The most a compressed frame may expand: deflate's worst case, rounded up. */
+    static final long MAX_EXPANSION = 1100;
 
     private final ReadableByteChannel channel;
     private final FrameLimits limits;
@@ -69,6 +79,7 @@ public final class FrameReader {
         long requestId = buf.getLong();
         int n = (int) count;
         long[] lengths = new long[n];
+        long total = 0;
         int[] codecs = null;
         for (int i = 0; i < n; i++) {
             fill(8, false, "the length of frame " + i + " of " + n);
@@ -92,13 +103,22 @@ public final class FrameReader {
                 codecs[i] = codec;
             }
             lengths[i] = len;
+            total += len;
+            if (total > limits.maxMessageBytes()) {
+                throw new FrameLimitException("a message of " + n + " frames announced more than "
+                        + limits.maxMessageBytes() + " bytes in all, over the limit maxMessageBytes"
+                        + " (raise CommConfig.maxMessageBytes, dist.comm.max-message-bytes, if the peer is trusted)");
+            }
         }
         List<byte[]> frames = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             byte[] frame = readFrame(i, n, (int) lengths[i]);
             if (codecs != null && codecs[i] != 0) {
                 try {
-                    frame = CompressedFrame.unpack(codecs[i], frame, limits.maxFrameBytes());
+                    // no codec here expands a block more than about 1032:1: a bound that stops a tiny frame
+                    // from making us allocate gigabytes for its declared original length
+                    long plausible = Math.min(limits.maxFrameBytes(), frame.length * MAX_EXPANSION + 4096);
+                    frame = CompressedFrame.unpack(codecs[i], frame, plausible);
                 } catch (CorruptDataException e) {
                     throw new FrameFormatException("frame " + i + " of " + n + " does not decompress: " + e.getMessage(), e);
                 }
@@ -109,15 +129,51 @@ public final class FrameReader {
     }
 
     private byte[] readFrame(int index, int count, int len) throws IOException {
-        byte[] frame = new byte[len];
+        boolean reserved = len > EAGER_BYTES && reserve(len);
+        try {
+            return readFrame(index, count, len, reserved);
+        } finally {
+            if (reserved) {
+                UNRECEIVED.addAndGet(-len);
+            }
+        }
+    }
+
+    /** Takes {@code len} bytes of the process's budget for frames allocated before their bytes arrived. */
+    private static boolean reserve(long len) {
+        while (true) {
+            long now = UNRECEIVED.get();
+            if (now + len > UNRECEIVED_BUDGET) {
+                return false;
+            }
+            if (UNRECEIVED.compareAndSet(now, now + len)) {
+                return true;
+            }
+        }
+    }
+
+    private byte[] readFrame(int index, int count, int len, boolean allAtOnce) throws IOException {
+        // without budget, a large frame's memory is taken as its bytes arrive (growing 4x), so peers that
+        // announce gigabytes and send nothing hold no more than the budget plus about 4x what they sent
+        byte[] frame = new byte[allAtOnce ? len : Math.min(len, EAGER_BYTES)];
         int pos = Math.min(len, buf.remaining());
         buf.get(frame, 0, pos);
         while (pos < len) {
-            int rest = len - pos;
+            if (pos == frame.length) {
+                frame = java.util.Arrays.copyOf(frame, (int) Math.min(len, frame.length * 4L));
+            }
+            int room = frame.length - pos;
             int r;
-            if (rest >= BUFFER_BYTES) {
+            if (buf.hasRemaining()) {
+                // bytes of this frame left in the buffer after the array grew
+                int take = Math.min(room, buf.remaining());
+                buf.get(frame, pos, take);
+                pos += take;
+                continue;
+            }
+            if (len - pos >= BUFFER_BYTES) {
                 // straight into the frame, a chunk at a time (the JDK stages each chunk)
-                r = channel.read(ByteBuffer.wrap(frame, pos, Math.min(rest, FrameWriter.CHUNK)));
+                r = channel.read(ByteBuffer.wrap(frame, pos, Math.min(room, FrameWriter.CHUNK)));
                 if (r > 0) {
                     pos += r;
                 }
@@ -126,7 +182,7 @@ public final class FrameReader {
                 r = channel.read(buf);
                 buf.flip();
                 if (r > 0) {
-                    int take = Math.min(rest, buf.remaining());
+                    int take = Math.min(room, buf.remaining());
                     buf.get(frame, pos, take);
                     pos += take;
                 }

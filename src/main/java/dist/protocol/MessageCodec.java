@@ -13,6 +13,10 @@ import java.util.List;
  * numeric alias; every large byte[] inside the message (at least the registry's out-of-band threshold)
  * becomes a frame of its own and is decoded as the very array that was read, without a copy.
  *
+ * <p>The registry is {@link Registry#closed() closed}: a header names only protocol records and JDK
+ * types, so no endpoint (above all the scheduler) loads or builds a user class while decoding a message;
+ * user values are the byte[] fields, decoded (if at all) by clients and workers with their own serializer.
+ *
  * <pre>{@code
  * MessageCodec codec = MessageCodec.get();
  * List<byte[]> frames = codec.encode(new Message.Ping(1));
@@ -49,7 +53,7 @@ public final class MessageCodec {
     }
 
     public MessageCodec() {
-        Registry registry = Registry.defaults();
+        Registry registry = Registry.defaults().closed();
         for (int i = 0; i < ALIASED.size(); i++) {
             registry.alias(ALIASED.get(i), FIRST_ALIAS + i);
         }

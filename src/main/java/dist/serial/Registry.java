@@ -31,6 +31,7 @@ public final class Registry {
     private final List<String> allowed = new ArrayList<>();
     private int oobThreshold = 2048;
     private int maxDepth = 200;
+    private boolean closed;
     private volatile Snapshot snapshot;
 
     private Registry() {
@@ -115,6 +116,28 @@ public final class Registry {
         return this;
     }
 
+    /**
+     * Closes this registry to user classes: decoding then accepts only the built-in values, aliased
+     * classes, and records, enums and exceptions of the JDK ({@code java.*}) and of {@code dist.protocol};
+     * any other class name, and every lambda, is refused with a {@link DecodeException} before the class is
+     * even loaded. For endpoints that must never run user code while decoding (the scheduler).
+     */
+    public Registry closed() {
+        lock.lock();
+        try {
+            closed = true;
+            snapshot = null;
+        } finally {
+            lock.unlock();
+        }
+        return this;
+    }
+
+    /** Whether {@link #closed()} was called. */
+    public boolean isClosed() {
+        return snap().closed;
+    }
+
     /** byte[] of at least this many bytes go out of band when the caller collects them. */
     public int oobThreshold() {
         return snap().oobThreshold;
@@ -165,7 +188,7 @@ public final class Registry {
         try {
             s = snapshot;
             if (s == null) {
-                s = new Snapshot(aliasByClass, codecs, allowed, oobThreshold, maxDepth);
+                s = new Snapshot(aliasByClass, codecs, allowed, oobThreshold, maxDepth, closed);
                 snapshot = s;
             }
             return s;
@@ -184,6 +207,7 @@ public final class Registry {
         final String[] prefixes;
         final int oobThreshold;
         final int maxDepth;
+        final boolean closed;
         final ClassValue<ClassInfo> infos = new ClassValue<>() {
             @Override
             protected ClassInfo computeValue(Class<?> type) {
@@ -192,7 +216,8 @@ public final class Registry {
         };
 
         Snapshot(Map<Class<?>, Integer> aliases, Map<Class<?>, Codec<?>> codecs, List<String> allowed,
-                 int oobThreshold, int maxDepth) {
+                 int oobThreshold, int maxDepth, boolean closed) {
+            this.closed = closed;
             this.aliasByClass = Map.copyOf(aliases);
             int max = -1;
             for (int id : aliases.values()) {
@@ -245,6 +270,11 @@ public final class Registry {
                 }
             }
             return false;
+        }
+
+        /** In a closed registry, whether a class named on the wire may be loaded at all. */
+        boolean admits(String className) {
+            return !closed || className.startsWith("java.") || className.startsWith("dist.protocol.");
         }
 
         ClassInfo info(Class<?> type) {

@@ -244,10 +244,18 @@ public final class SerialReader {
         }
         Class<?> c = classes[i];
         if (c == null) {
+            refuseIfClosed(names[i]);
             c = load(names[i]);
             classes[i] = c;
         }
         return c;
+    }
+
+    private void refuseIfClosed(String name) {
+        if (!snap.admits(name)) {
+            throw error("class " + name + " is refused: this endpoint decodes only protocol messages and JDK types"
+                    + " (user values travel as opaque bytes)");
+        }
     }
 
     private Class<?> load(String name) {
@@ -646,6 +654,9 @@ public final class SerialReader {
 
     private Object readThrowable() {
         String className = readName();
+        if (snap.closed && !snap.admits(className)) {
+            refuseIfClosed(className);
+        }
         String message = readNullableString();
         int n = readCount(3, "stack trace");
         StackTraceElement[] st = new StackTraceElement[n];
@@ -679,6 +690,10 @@ public final class SerialReader {
     }
 
     private Object readLambda() {
+        if (snap.closed) {
+            throw error("a lambda is refused: this endpoint decodes only protocol messages and JDK types"
+                    + " (user values travel as opaque bytes)");
+        }
         String capturing = readName();
         String fiClass = readName();
         String fiMethod = readString();

@@ -278,8 +278,7 @@ public final class WorkerServer implements AutoCloseable {
                         close();
                         return;
                     }
-                    CommConfig once = new CommConfig(Duration.ofMillis(Math.max(1, Math.min(leftMs, 1000))),
-                            d.requestTimeout(), d.handshakeTimeout(), d.maxFrames(), d.maxFrameBytes());
+                    CommConfig once = d.withConnectTimeout(Duration.ofMillis(Math.max(1, Math.min(leftMs, 1000))));
                     Map<String, Long> held = heldKeys();
                     connectAndRegister(once, held);
                     LOG.log(Level.INFO, "registered again with the scheduler at " + options.schedulerAddress()
@@ -875,9 +874,8 @@ public final class WorkerServer implements AutoCloseable {
                 // a peer is up or gone (killed, restarted elsewhere): do not spend the scheduler's connect
                 // timeout on a dead one; the fetch fails and the data is found elsewhere or recomputed
                 CommConfig d = options.comm();
-                CommConfig toPeer = new CommConfig(PEER_CONNECT_TIMEOUT.compareTo(d.connectTimeout()) < 0
-                        ? PEER_CONNECT_TIMEOUT : d.connectTimeout(), d.requestTimeout(), d.handshakeTimeout(),
-                        d.maxFrames(), d.maxFrameBytes());
+                CommConfig toPeer = d.withConnectTimeout(PEER_CONNECT_TIMEOUT.compareTo(d.connectTimeout()) < 0
+                        ? PEER_CONNECT_TIMEOUT : d.connectTimeout());
                 c = Connection.connect(addr, Role.PEER, toPeer, (conn, m, id) -> { });
                 peers.put(addr, c);
             }
