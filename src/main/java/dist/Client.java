@@ -657,12 +657,18 @@ public final class Client extends Submitter implements AutoCloseable {
     <T> T resultOf(Future<T> future, long deadline) throws InterruptedException, ExecutionException, TimeoutException {
         checkUsable(future);
         KeyState s = future.state;
-        await(s, deadline);
-        raiseIfFailed(s);
-        if (s.data() == null) {
-            fetch(List.of(s), deadline);
+        try {
+            await(s, deadline);
+            raiseIfFailed(s);
+            if (s.data() == null) {
+                fetch(List.of(s), deadline);
+            }
+            return decodeResult(s);
+        } finally {
+            // the caller may hold no other reference: without this fence the future can be collected
+            // while we wait, and its cleaner would release the very key we are waiting for
+            java.lang.ref.Reference.reachabilityFence(future);
         }
-        return decodeResult(s);
     }
 
     private void checkUsable(Future<?> f) {

@@ -155,12 +155,16 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
 
     /** {@link #exception()} waiting at most {@code timeout} ({@code null}: no bound). */
     public Throwable exception(Duration timeout) throws InterruptedException, TimeoutException {
-        client.await(state, timeout == null ? -1 : Client.deadline(timeout));
-        return switch (state.status()) {
-            case KeyState.CANCELLED -> throw client.cancellation(state);
-            case KeyState.ERROR, KeyState.LOST -> client.failureOf(state);
-            default -> null;
-        };
+        try {
+            client.await(state, timeout == null ? -1 : Client.deadline(timeout));
+            return switch (state.status()) {
+                case KeyState.CANCELLED -> throw client.cancellation(state);
+                case KeyState.ERROR, KeyState.LOST -> client.failureOf(state);
+                default -> null;
+            };
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(this); // see Client.resultOf
+        }
     }
 
     /** The failed task's stack trace as text (the remote frames), or null unless the status is "error". */
