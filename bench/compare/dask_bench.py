@@ -63,7 +63,7 @@ def rss_kib(pid):
 
 
 def latency(client):
-    warm, n = 300, 2000
+    warm, n = 2000, 2000  # the same warm-up as the dist side
     times = []
     for i in range(warm + n):
         s = time.perf_counter()

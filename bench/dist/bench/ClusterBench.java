@@ -123,7 +123,7 @@ public final class ClusterBench {
     }
 
     static void latency(Client client) throws Exception {
-        int warm = 300;
+        int warm = 2000; // the JVMs compile the hot paths within the first few thousand calls
         int n = 2000;
         long[] ns = new long[n];
         for (int i = 0; i < warm + n; i++) {
