@@ -32,14 +32,7 @@ final class ClusterFixture implements AutoCloseable {
     }
 
     static boolean eventually(Duration bound, BooleanSupplier condition) throws InterruptedException {
-        long end = System.nanoTime() + bound.toNanos();
-        while (System.nanoTime() < end) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(20);
-        }
-        return condition.getAsBoolean();
+        return dist.Wait.until(bound, condition);
     }
 
     @Override

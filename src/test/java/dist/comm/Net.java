@@ -75,14 +75,7 @@ final class Net {
         }
 
         boolean waitFor(String fragment, Duration bound) throws InterruptedException {
-            long end = System.nanoTime() + bound.toNanos();
-            while (System.nanoTime() < end) {
-                if (lines.stream().anyMatch(l -> l.contains(fragment))) {
-                    return true;
-                }
-                Thread.sleep(10);
-            }
-            return false;
+            return dist.Wait.until(bound, () -> lines.stream().anyMatch(l -> l.contains(fragment)));
         }
 
         @Override

@@ -62,16 +62,16 @@ class DashboardTest {
 
     /** Polls {@code path} until its body contains {@code text}; fails after 15 s. */
     static String awaitBody(String path, String text) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        String body = "";
-        while (System.nanoTime() < deadline) {
-            body = get(path).body();
-            if (body.contains(text)) {
-                return body;
+        String body = dist.Wait.value(Duration.ofSeconds(15), () -> {
+            try {
+                return get(path).body();
+            } catch (Exception e) {
+                return "";
             }
-            Thread.sleep(100);
+        }, b -> b.contains(text));
+        if (!body.contains(text)) {
+            fail(path + " never contained " + text + "; last body: " + body);
         }
-        fail(path + " never contained " + text + "; last body: " + body);
         return body;
     }
 
@@ -113,15 +113,13 @@ class DashboardTest {
     void storyTellsSchedulerAndWorkerSteps() throws Exception {
         Future<Integer> a = client.submit(DashboardTest::inc, 41);
         assertEquals(42, a.result(Duration.ofSeconds(20)));
-        List<StoryEvent> story = List.of();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            story = client.story(a);
-            if (story.stream().anyMatch(e -> e.event().equals("memory") && !e.where().equals("scheduler"))) {
-                break;
+        List<StoryEvent> story = dist.Wait.value(Duration.ofSeconds(10), () -> {
+            try {
+                return client.story(a);
+            } catch (Exception e) {
+                return List.<StoryEvent>of();
             }
-            Thread.sleep(50);
-        }
+        }, s -> s.stream().anyMatch(e -> e.event().equals("memory") && !e.where().equals("scheduler")));
         List<String> scheduler = new ArrayList<>();
         List<String> worker = new ArrayList<>();
         for (StoryEvent e : story) {

@@ -165,14 +165,7 @@ final class NetHosts implements AutoCloseable {
 
     /** Polls {@code condition} every 50 ms until true or the bound passes. */
     static boolean eventually(Duration bound, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + bound.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(50);
-        }
-        return condition.getAsBoolean();
+        return dist.Wait.until(bound, condition);
     }
 
     static String javaCommand() {

@@ -138,13 +138,6 @@ public final class Processes implements AutoCloseable {
     /** Polls {@code condition} every 20 ms until true or the bound passes. */
     public static boolean eventually(Duration bound, java.util.function.BooleanSupplier condition)
             throws InterruptedException {
-        long deadline = System.nanoTime() + bound.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(20);
-        }
-        return condition.getAsBoolean();
+        return dist.Wait.until(bound, condition);
     }
 }

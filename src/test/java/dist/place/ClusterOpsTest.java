@@ -65,12 +65,7 @@ class ClusterOpsTest {
     }
 
     static boolean eventually(BooleanSupplier c) throws InterruptedException {
-        long end = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < end) {
-            if (c.getAsBoolean()) return true;
-            Thread.sleep(20);
-        }
-        return c.getAsBoolean();
+        return dist.Wait.until(WAIT, c);
     }
 
     /** The values each worker holds among {@code futures}, by worker name. */

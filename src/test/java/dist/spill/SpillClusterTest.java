@@ -91,10 +91,8 @@ class SpillClusterTest {
     }
 
     static void eventually(String what, BooleanSupplier c) throws InterruptedException {
-        long end = System.nanoTime() + WAIT.toNanos();
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() > end) fail("timed out waiting until " + what);
-            Thread.sleep(20);
+        if (!dist.Wait.until(WAIT, c)) {
+            fail("timed out waiting until " + what);
         }
     }
 
