@@ -67,7 +67,9 @@ test_classpath() {
   echo "target/test-classes:target/classes:$(cat target/test.classpath)"
 }
 
-role() { ensure_jar; exec "$JAVA" ${DIST_JAVA_OPTS:-} -jar target/dist.jar "$@"; }
+# the JIT option matches dist.cluster.ChildJvm.ROLE_JVM_OPTIONS: full speed after fewer calls
+ROLE_JVM_OPTS="-XX:CompileThresholdScaling=0.2"
+role() { ensure_jar; exec "$JAVA" $ROLE_JVM_OPTS ${DIST_JAVA_OPTS:-} -jar target/dist.jar "$@"; }
 
 cmd=${1:-help}
 [ $# -gt 0 ] && shift
@@ -86,7 +88,7 @@ case "$cmd" in
     ;;
   bench-cluster)
     cp=$(test_classpath)
-    exec "$JAVA" -cp "$cp" dist.bench.ClusterBench "$@"
+    exec "$JAVA" $ROLE_JVM_OPTS -cp "$cp" dist.bench.ClusterBench "$@"
     ;;
   sim)
     cp=$(test_classpath)
@@ -116,7 +118,7 @@ case "$cmd" in
     (cd target/compare && "$py" "$ROOT/bench/compare/dask_bench.py" 2>dask.log) > target/compare/dask.txt \
       || die "the dask run failed; see target/compare/dask.log"
     echo "running the workloads on dist (2 worker processes x 1 thread) ..." >&2
-    "$JAVA" -cp "$cp" dist.bench.ClusterBench "$@" > target/compare/dist.txt 2>target/compare/dist.log \
+    "$JAVA" $ROLE_JVM_OPTS -cp "$cp" dist.bench.ClusterBench "$@" > target/compare/dist.txt 2>target/compare/dist.log \
       || die "the dist run failed; see target/compare/dist.log"
     awk '
       FNR == NR { dask[$1] = $2; next }

@@ -92,6 +92,24 @@ public final class ClusterBench {
             }
             return;
         }
+        if (argv.contains("--only")) { // some workloads, e.g. --only latency,transfer
+            List<String> only = List.of(argv.get(argv.indexOf("--only") + 1).split(","));
+            try (CliCluster cluster = CliCluster.start(2); Client client = Client.connect(cluster.address)) {
+                for (String w : only) {
+                    switch (w) {
+                        case "latency" -> latency(client);
+                        case "throughput" -> throughput(client);
+                        case "chain" -> chain(client);
+                        case "tree" -> tree(client);
+                        case "transfer" -> transfer(client);
+                        case "raw" -> rawFloor();
+                        default -> throw new IllegalArgumentException("unknown workload '" + w
+                                + "'; known: latency, throughput, chain, tree, transfer, raw");
+                    }
+                }
+            }
+            return;
+        }
         startup();
         try (CliCluster cluster = CliCluster.start(2);
              Client client = Client.connect(cluster.address)) {
@@ -123,7 +141,7 @@ public final class ClusterBench {
     }
 
     static void latency(Client client) throws Exception {
-        int warm = 2000; // the JVMs compile the hot paths within the first few thousand calls
+        int warm = Integer.getInteger("warm", 2000); // the JVMs compile the hot paths within the first few thousand calls
         int n = 2000;
         long[] ns = new long[n];
         for (int i = 0; i < warm + n; i++) {
@@ -339,6 +357,7 @@ public final class ClusterBench {
         private static Process java(List<String> jvm, String... args) throws IOException {
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command().orElseThrow());
+            cmd.addAll(dist.cluster.ChildJvm.ROLE_JVM_OPTIONS); // as LocalCluster and run.sh start roles
             cmd.addAll(jvm);
             String profile = System.getenv("DIST_BENCH_JFR"); // a folder: each JVM records a flight file there
             if (profile != null) {

@@ -7,6 +7,7 @@ import dist.client.Shapes;
 import dist.client.Transport;
 import dist.client.Recipes;
 import dist.comm.CommConfig;
+import dist.comm.SpinWait;
 import dist.config.Config;
 import dist.protocol.Invokable;
 import dist.protocol.Message;
@@ -72,6 +73,8 @@ public final class Client extends Submitter implements AutoCloseable {
 
     private final String id = UUID.randomUUID().toString();
     private final String address;
+    /** A result usually comes within a few hundred µs: polling that long beats waking from a park. */
+    private final long resultSpinNanos = Config.getInt("distributed.client.result-spin-us") * 1000L;
     private final Codec codec;
     private final ClassLoader loader;
     private final Transport.Connector workerConnector;
@@ -638,7 +641,7 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     void await(KeyState state, long deadline) throws InterruptedException, TimeoutException {
-        if (!state.isPending()) {
+        if (SpinWait.until(() -> !state.isPending(), resultSpinNanos)) {
             return;
         }
         try (Secession s = Secession.begin()) {
