@@ -8,7 +8,7 @@ import java.util.function.Consumer;
 
 /**
  * Runs events one batch at a time, in arrival order, on whichever submitting thread finds the loop
- * free (the others just queue and return); a backlog beyond one batch goes to a helper thread. A state machine driven through it is touched by one
+ * free (the others just queue and return); a backlog beyond two batches goes to a helper thread. A state machine driven through it is touched by one
  * thread at a time, as with a dedicated owner thread, but an event needs no hand-off to another
  * thread: on a lightly loaded loop the thread that received a message also handles it, which
  * saves a park and an unpark per message; under load one thread drains everything queued.
@@ -19,6 +19,12 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class EventLoop<E> {
+    /**
+     * Batches a submitting thread handles before it hands the rest off: the second catches the event
+     * that another thread queued just as the first ended (a task's result, typically), which would
+     * otherwise wait for a helper thread to be scheduled.
+     */
+    private static final int INLINE_BATCHES = 2;
     private final ConcurrentLinkedQueue<E> queue = new ConcurrentLinkedQueue<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Consumer<List<E>> handler;
@@ -59,22 +65,22 @@ public final class EventLoop<E> {
     }
 
     /**
-     * Handles one batch on the calling thread when the loop is free, then hands whatever is still
-     * queued to a helper thread: a thread that received a message never stays stuck handling the
+     * Handles up to {@link #INLINE_BATCHES} batches on the calling thread when the loop is free, then
+     * hands whatever is still queued to a helper thread: a thread that received a message never stays stuck handling the
      * others' events (its own connection would go unread meanwhile, heartbeats included).
      */
     private void drain() {
         // every thread that unlocks looks at the queue again: an event is never stranded
-        while (started && !queue.isEmpty() && lock.tryLock()) {
+        for (int batches = 0; started && !queue.isEmpty() && lock.tryLock(); batches++) {
             try {
                 runBatch();
             } finally {
                 lock.unlock();
             }
-            if (!queue.isEmpty()) {
+            if (batches + 1 >= INLINE_BATCHES && !queue.isEmpty()) {
                 handOff();
+                return;
             }
-            return;
         }
     }
 

@@ -135,6 +135,8 @@ public final class WorkerServer implements AutoCloseable {
     private final EventLoop<Object> events = EventLoop.paused(this::handle, 1024);
     /** Tasks the state machine started, waiting for a slot thread. */
     private final LinkedBlockingQueue<WorkerInstruction.Execute> runnable = new LinkedBlockingQueue<>();
+    /** Held while tasks are handed to slots and their start notice is written. */
+    private final ReentrantLock noticeLock = new ReentrantLock();
     /** A free slot polls this long before it parks: the next task often comes sooner than a wake-up would. */
     private final long idleSpinNanos = Config.getInt("distributed.worker.idle-spin-us") * 1000L;
     private final Server server;
@@ -656,9 +658,25 @@ public final class WorkerServer implements AutoCloseable {
             }
             toScheduler.add(new Message.TasksStarted(keys));
         }
-        flush(toScheduler);
-        // only now: the scheduler hears that a task started before that task can kill this process
-        runnable.addAll(starts);
+        if (starts.isEmpty()) {
+            flush(toScheduler);
+            return;
+        }
+        // slots wake while the notice is written, but a task runs only once it is written: the
+        // scheduler hears that a task started before that task can kill this process
+        noticeLock.lock();
+        try {
+            runnable.addAll(starts);
+            flush(toScheduler);
+        } finally {
+            noticeLock.unlock();
+        }
+    }
+
+    /** Waits until the notice that {@code ex} started has been written (see {@link #handle}). */
+    private void awaitStartNotice() {
+        noticeLock.lock();
+        noticeLock.unlock();
     }
 
     /** Tells the state machine when memory crosses the pause fraction, either way. */
@@ -691,7 +709,11 @@ public final class WorkerServer implements AutoCloseable {
         try {
             while (!closing) {
                 WorkerInstruction.Execute next = SpinWait.poll(runnable::poll, idleSpinNanos);
-                if (execute(next != null ? next : runnable.take())) {
+                if (next == null) {
+                    next = runnable.take();
+                }
+                awaitStartNotice();
+                if (execute(next)) {
                     return; // its task seceded, and the slot went to a thread started then
                 }
             }
