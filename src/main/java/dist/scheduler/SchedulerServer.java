@@ -427,9 +427,7 @@ public final class SchedulerServer implements AutoCloseable {
             return;
         }
         Map<String, List<Message>> grouped = new LinkedHashMap<>();
-        for (Outgoing o0 : out) {
-            Outgoing o = o0.message() instanceof Message.ComputeTask ct && ct.clientId() == null
-                    ? withSubmitter(o0, ct) : o0;
+        for (Outgoing o : out) {
             if (o.replyTo() != 0) {
                 Connection c = routes.get(o.to());
                 if (c != null) {
@@ -448,13 +446,6 @@ public final class SchedulerServer implements AutoCloseable {
             Message m = msgs.size() == 1 ? msgs.get(0) : new Message.Batch(msgs);
             trySend(c, e.getKey(), () -> c.send(m));
         }
-    }
-
-    /** Names the submitting client in a task, so the worker knows whom to ask for missing classes. */
-    private Outgoing withSubmitter(Outgoing o, Message.ComputeTask ct) {
-        String client = state.submitterOf(ct.key());
-        return client == null ? o : new Outgoing(o.to(), new Message.ComputeTask(ct.key(), ct.run(), ct.whoHas(),
-                ct.nbytes(), ct.priority(), client), o.replyTo());
     }
 
     private static void trySend(Connection c, String to, Runnable r) {

@@ -1112,7 +1112,8 @@ public final class SchedulerState {
             }
         }
         flushFree(ws); // a FreeKeys for this key must reach the worker before the new ComputeTask
-        out.add(Outgoing.send(ws.address, new ComputeTask(ts.key, FunctionTable.runOf(ts), who, sizes, ts.priority)));
+        out.add(Outgoing.send(ws.address, new ComputeTask(ts.key, FunctionTable.runOf(ts), who, sizes, ts.priority,
+                ts.submitter)));
     }
 
     private void processingToMemory(TaskState ts, WorkerState ws, TaskFinished f) {

@@ -19,6 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 final class Harness {
     final SchedulerState s;
     final Map<String, byte[]> runs = new HashMap<>();
+    /** The client that first submitted each key: tasks sent to workers name it. */
+    final Map<String, String> submitters = new HashMap<>();
     long now = 1_000_000_000L;
 
     Harness() {
@@ -76,6 +78,9 @@ final class Harness {
     }
 
     List<Outgoing> submit(String client, List<TaskSpec> tasks, String... wanted) {
+        for (TaskSpec t : tasks) {
+            submitters.putIfAbsent(t.key(), client);
+        }
         return client(client, new UpdateGraph(client, tasks, List.of(wanted)));
     }
 
@@ -107,7 +112,7 @@ final class Harness {
             who.put((String) depHolders[i], h);
             sizes.put((String) depHolders[i], (Long) depHolders[i + 2]);
         }
-        return Outgoing.send(worker, new ComputeTask(key, run(key), who, sizes, priority));
+        return Outgoing.send(worker, new ComputeTask(key, run(key), who, sizes, priority, submitters.get(key)));
     }
 
     static Outgoing inMemory(String client, String key, List<String> who, long nbytes) {
