@@ -218,21 +218,29 @@ public final class ClusterBench {
         report("tree_1024_leaves", ms, "ms");
     }
 
+    /** One untimed transfer (as in the latency workload, a warm-up, on both systems), then the timed one. */
     static void transfer(Client client) throws Exception {
+        transferOnce(client);
+        report("transfer_100MB", transferOnce(client), "MB/s");
+    }
+
+    static double transferOnce(Client client) throws Exception {
         List<String> workers = client.workersInfo().stream().map(Message.WorkerInfo::address).sorted().toList();
         int size = 100_000_000;
         Future<byte[]> x = client.with(Options.defaults().pure(false).workers(workers.get(0)))
                 .submit(ClusterBench::makeBytes, size);
         x.exception(Duration.ofSeconds(60)); // wait until it is in memory, without fetching it
         long s = System.nanoTime();
-        int n = client.with(Options.defaults().pure(false).workers(workers.get(1)))
-                .submit(ClusterBench::length, x).result(Duration.ofSeconds(60));
+        Future<Integer> len = client.with(Options.defaults().pure(false).workers(workers.get(1)))
+                .submit(ClusterBench::length, x);
+        int n = len.result(Duration.ofSeconds(60));
         double secs = (System.nanoTime() - s) / 1e9;
         if (n != size) {
             throw new AssertionError("wrong length " + n);
         }
-        report("transfer_100MB", size / 1e6 / secs, "MB/s");
+        len.release();
         x.release();
+        return size / 1e6 / secs;
     }
 
     /** The seed's bag workload (400 elements, 200 partitions, 20 ms per element, sum) without kills. */
