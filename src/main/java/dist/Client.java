@@ -38,6 +38,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
@@ -975,16 +976,18 @@ public final class Client extends Submitter implements AutoCloseable {
     private void awaitAllOrFirstFailure(Collection<KeyState> states, long deadline)
             throws InterruptedException, TimeoutException {
         CompletableFuture<Void> signal = new CompletableFuture<>();
-        List<CompletableFuture<Void>> dones = new ArrayList<>(states.size());
+        // one counter, not allOf's tree of n-1 relay futures: a gather of many keys pays per key once
+        AtomicInteger unfinished = new AtomicInteger(states.size());
+        if (states.isEmpty()) {
+            signal.complete(null);
+        }
         for (KeyState s : states) {
-            dones.add(s.done);
             s.done.thenRun(() -> {
-                if (!s.status().equals(KeyState.FINISHED)) {
+                if (!s.status().equals(KeyState.FINISHED) || unfinished.decrementAndGet() == 0) {
                     signal.complete(null);
                 }
             });
         }
-        CompletableFuture.allOf(dones.toArray(CompletableFuture[]::new)).thenRun(() -> signal.complete(null));
         try (Secession s = signal.isDone() ? null : Secession.begin()) {
             if (deadline < 0) {
                 signal.get();
