@@ -97,6 +97,7 @@ public final class ClusterBench {
             try (CliCluster cluster = CliCluster.start(2); Client client = Client.connect(cluster.address)) {
                 for (String w : only) {
                     switch (w) {
+                        case "startup" -> startup();
                         case "latency" -> latency(client);
                         case "throughput" -> throughput(client);
                         case "chain" -> chain(client);
@@ -104,7 +105,7 @@ public final class ClusterBench {
                         case "transfer" -> transfer(client);
                         case "raw" -> rawFloor();
                         default -> throw new IllegalArgumentException("unknown workload '" + w
-                                + "'; known: latency, throughput, chain, tree, transfer, raw");
+                                + "'; known: startup, latency, throughput, chain, tree, transfer, raw");
                     }
                 }
             }
