@@ -8,9 +8,9 @@ import java.util.function.Consumer;
 
 /**
  * Runs events one batch at a time, in arrival order, on whichever submitting thread finds the loop
- * free (the others just queue and return); a backlog beyond two batches goes to a helper thread. A state machine driven through it is touched by one
- * thread at a time, as with a dedicated owner thread, but an event needs no hand-off to another
- * thread: on a lightly loaded loop the thread that received a message also handles it, which
+ * free (the others just queue and return); a backlog beyond two batches goes to a helper thread.
+ * A state machine driven through it is touched by one thread at a time, as with a dedicated owner
+ * thread, but an event needs no hand-off to another thread: on a lightly loaded loop the thread that received a message also handles it, which
  * saves a park and an unpark per message; under load one thread drains everything queued.
  *
  * <pre>{@code
@@ -66,8 +66,9 @@ public final class EventLoop<E> {
 
     /**
      * Handles up to {@link #INLINE_BATCHES} batches on the calling thread when the loop is free, then
-     * hands whatever is still queued to a helper thread: a thread that received a message never stays stuck handling the
-     * others' events (its own connection would go unread meanwhile, heartbeats included).
+     * hands whatever is still queued to a helper thread: a thread that received a message never stays
+     * stuck handling the others' events (its own connection would go unread meanwhile, heartbeats
+     * included).
      */
     private void drain() {
         // every thread that unlocks looks at the queue again: an event is never stranded
