@@ -10,8 +10,9 @@ import java.util.function.Consumer;
  * Runs events one batch at a time, in arrival order, on whichever submitting thread finds the loop
  * free (the others just queue and return); a backlog beyond two batches goes to a helper thread.
  * A state machine driven through it is touched by one thread at a time, as with a dedicated owner
- * thread, but an event needs no hand-off to another thread: on a lightly loaded loop the thread that received a message also handles it, which
- * saves a park and an unpark per message; under load one thread drains everything queued.
+ * thread, but an event needs no hand-off to another thread: on a lightly loaded loop the thread
+ * that received a message also handles it, which saves a park and an unpark per message; under
+ * load one thread drains everything queued.
  *
  * <pre>{@code
  * EventLoop<Event> loop = new EventLoop<>(batch -> batch.forEach(state::handle), 4096);
