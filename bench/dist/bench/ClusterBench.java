@@ -368,6 +368,10 @@ public final class ClusterBench {
             cmd.add(ProcessHandle.current().info().command().orElseThrow());
             cmd.addAll(dist.cluster.ChildJvm.ROLE_JVM_OPTIONS); // as LocalCluster and run.sh start roles
             cmd.addAll(jvm);
+            String extra = System.getenv("DIST_BENCH_JVM_OPTS"); // e.g. -Xlog:gc, for a look inside the roles
+            if (extra != null && !extra.isBlank()) {
+                cmd.addAll(List.of(extra.trim().split("\\s+")));
+            }
             String profile = System.getenv("DIST_BENCH_JFR"); // a folder: each JVM records a flight file there
             if (profile != null) {
                 cmd.add("-XX:StartFlightRecording=settings=" + System.getenv().getOrDefault("DIST_BENCH_JFC", "profile") + ",filename=" + profile + "/" + args[0] + "-"

@@ -1,5 +1,7 @@
 package dist.comm;
 
+import dist.serial.Encoded;
+
 import dist.protocol.Message;
 import dist.protocol.Role;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -59,7 +61,7 @@ public class BulkBench {
 
     @Benchmark
     public Message distBulk256MiB() throws Exception {
-        return connection.request(new Message.DataReply(Map.of("x", payload))).get(60, TimeUnit.SECONDS);
+        return connection.request(new Message.DataReply(Map.of("x", Encoded.of(payload)))).get(60, TimeUnit.SECONDS);
     }
 
     @Benchmark

@@ -13,6 +13,7 @@ import dist.protocol.Invokable;
 import dist.protocol.Message;
 import dist.protocol.TaskCall;
 import dist.protocol.TaskSpec;
+import dist.serial.Encoded;
 import dist.serial.Ref;
 import dist.serial.Serializer;
 
@@ -701,7 +702,7 @@ public final class Client extends Submitter implements AutoCloseable {
 
     @SuppressWarnings("unchecked")
     private <T> T decodeResult(KeyState s) throws ExecutionException {
-        byte[] bytes = s.data();
+        Encoded bytes = s.data();
         if (bytes == null) {
             raiseIfFailed(s); // cancelled while fetching
             throw new ExecutionException(new IllegalStateException("the result of " + s.key + " is no longer held"));
@@ -804,7 +805,7 @@ public final class Client extends Submitter implements AutoCloseable {
                         continue;
                     }
                     if (reply instanceof Message.DataReply d) {
-                        for (Map.Entry<String, byte[]> kv : d.data().entrySet()) {
+                        for (Map.Entry<String, Encoded> kv : d.data().entrySet()) {
                             KeyState s = remaining.remove(kv.getKey());
                             if (s != null && kv.getValue() != null) {
                                 s.data(kv.getValue());
@@ -1344,6 +1345,10 @@ public final class Client extends Submitter implements AutoCloseable {
 
     byte[] encodeValue(Object value, UnaryOperator<Object> replacer) {
         return codec.encode(value, replacer);
+    }
+
+    Encoded encodeParts(Object value) {
+        return codec.encodeParts(value, o -> o);
     }
 
     Object decodeValue(byte[] bytes) {

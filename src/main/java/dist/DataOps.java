@@ -6,6 +6,7 @@ import dist.protocol.Invokable;
 import dist.protocol.Message;
 import dist.protocol.TaskCall;
 import dist.protocol.TaskSpec;
+import dist.serial.Encoded;
 import dist.serial.Ref;
 
 import java.util.ArrayList;
@@ -60,13 +61,13 @@ final class DataOps {
     <T> Map<String, Future<T>> scatter(LinkedHashMap<String, Object> values, List<String> restrictions,
                                       boolean broadcast) throws ExecutionException, InterruptedException,
             TimeoutException {
-        LinkedHashMap<String, byte[]> bytes = new LinkedHashMap<>();
+        LinkedHashMap<String, Encoded> bytes = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : values.entrySet()) {
             if (e.getValue() instanceof Future<?>) {
                 throw new IllegalArgumentException("scatter takes values, not futures (key " + e.getKey()
                         + "); a future's data is on the cluster already");
             }
-            bytes.put(e.getKey(), client.encodeValue(e.getValue()));
+            bytes.put(e.getKey(), client.encodeParts(e.getValue()));
         }
         List<Message.WorkerInfo> targets = workers(restrictions);
         if (targets.isEmpty()) {
@@ -81,7 +82,7 @@ final class DataOps {
         }
         client.sendToScheduler(new Message.UpdateGraph(client.id(), specs, List.copyOf(bytes.keySet())));
         client.workersInfo(); // a round trip: the update above is handled before any worker reports the data
-        Map<String, Map<String, byte[]>> perWorker = new LinkedHashMap<>();
+        Map<String, Map<String, Encoded>> perWorker = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>(bytes.keySet());
         if (broadcast) {
             for (Message.WorkerInfo w : targets) {
@@ -98,11 +99,11 @@ final class DataOps {
             }
         }
         Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
-        for (Map.Entry<String, Map<String, byte[]>> e : perWorker.entrySet()) {
+        for (Map.Entry<String, Map<String, Encoded>> e : perWorker.entrySet()) {
             replies.put(e.getKey(), client.requestWorker(e.getKey(), new Message.PutData(e.getValue())));
         }
         // a worker that left since the list was read is skipped: its share goes to one that stored
-        Map<String, Map<String, byte[]>> failed = new LinkedHashMap<>();
+        Map<String, Map<String, Encoded>> failed = new LinkedHashMap<>();
         String stored = null;
         ExecutionException firstFailure = null;
         for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
@@ -122,7 +123,7 @@ final class DataOps {
             throw firstFailure;
         }
         if (!broadcast) {
-            for (Map<String, byte[]> share : failed.values()) {
+            for (Map<String, Encoded> share : failed.values()) {
                 Message m = get(client.requestWorker(stored, new Message.PutData(share)),
                         "storing scattered data on " + stored);
                 if (!(m instanceof Message.Ack)) {

@@ -1,5 +1,7 @@
 package dist;
 
+import dist.serial.Encoded;
+
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,7 +30,7 @@ final class KeyState {
     private volatile List<String> whoHas = List.of();
     private volatile long nbytes = -1;
     /** The serialized result, inline from the scheduler or fetched from a worker. */
-    private volatile byte[] data;
+    private volatile Encoded data;
     private volatile byte[] exceptionBytes;
     private volatile String summary;
     private volatile String causeKey;
@@ -51,12 +53,12 @@ final class KeyState {
         return nbytes;
     }
 
-    byte[] data() {
+    Encoded data() {
         return data;
     }
 
-    void data(byte[] bytes) {
-        data = bytes;
+    void data(Encoded encoded) {
+        data = encoded;
     }
 
     byte[] exceptionBytes() {
@@ -105,7 +107,7 @@ final class KeyState {
             whoHas = holders == null ? List.of() : List.copyOf(holders);
             nbytes = size;
             if (value != null) {
-                data = value;
+                data = Encoded.of(value);
             } else if (s.equals(FINISHED)) {
                 data = null; // recomputed elsewhere: fetch again from the new holders
             }

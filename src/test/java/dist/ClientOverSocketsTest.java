@@ -1,5 +1,7 @@
 package dist;
 
+import dist.serial.Encoded;
+
 import dist.comm.CommConfig;
 import dist.comm.Connection;
 import dist.comm.Handler;
@@ -78,10 +80,10 @@ class ClientOverSocketsTest {
             worker = Server.listen("127.0.0.1", 0, Role.WORKER, CommConfig.DEFAULT, c -> (conn, m, id) -> {
                 if (m instanceof Message.GetData g) {
                     workerRequests.add(g);
-                    Map<String, byte[]> out = new HashMap<>();
+                    Map<String, Encoded> out = new HashMap<>();
                     for (String k : g.keys()) {
                         if (workerData.containsKey(k)) {
-                            out.put(k, workerData.get(k));
+                            out.put(k, Encoded.of(workerData.get(k)));
                         }
                     }
                     conn.reply(id, new Message.DataReply(out));

@@ -1,5 +1,7 @@
 package dist;
 
+import dist.serial.Encoded;
+
 import dist.client.Transport;
 import dist.protocol.Message;
 
@@ -74,10 +76,10 @@ final class FakeCluster implements Transport.Connector {
             public CompletableFuture<Message> request(Message message, Duration timeout) {
                 send(message);
                 Map<String, byte[]> held = workerData.getOrDefault(address, Map.of());
-                Map<String, byte[]> out = new ConcurrentHashMap<>();
+                Map<String, Encoded> out = new ConcurrentHashMap<>();
                 for (String k : ((Message.GetData) message).keys()) {
                     if (held.containsKey(k)) {
-                        out.put(k, held.get(k));
+                        out.put(k, Encoded.of(held.get(k)));
                     }
                 }
                 return CompletableFuture.completedFuture(new Message.DataReply(out));

@@ -6,6 +6,7 @@ import dist.protocol.TaskCall;
 
 import java.util.List;
 
+import dist.serial.Encoded;
 import dist.serial.Serializer;
 
 import java.util.function.UnaryOperator;
@@ -32,6 +33,19 @@ public interface Codec {
     /** Decodes a result or an exception, loading user classes through {@code loader}. */
     Object decode(byte[] bytes, ClassLoader loader);
 
+    /** Encodes a value that travels as data (scatter): its large arrays by reference, see {@link Encoded}. */
+    default Encoded encodeParts(Object value, UnaryOperator<Object> replacer) {
+        return Encoded.of(encode(value, replacer));
+    }
+
+    /** Decodes a result kept in parts. */
+    default Object decode(Encoded encoded, ClassLoader loader) {
+        if (!encoded.buffers().isEmpty()) {
+            throw new IllegalStateException("this codec cannot decode out-of-band buffers");
+        }
+        return decode(encoded.head(), loader);
+    }
+
     /** The project's serializer. */
     static Codec of(Serializer serializer) {
         return new Codec() {
@@ -53,6 +67,16 @@ public interface Codec {
             @Override
             public Object decode(byte[] bytes, ClassLoader loader) {
                 return serializer.decode(bytes, null, loader, null);
+            }
+
+            @Override
+            public Encoded encodeParts(Object value, UnaryOperator<Object> replacer) {
+                return serializer.encodeParts(value, replacer);
+            }
+
+            @Override
+            public Object decode(Encoded encoded, ClassLoader loader) {
+                return serializer.decode(encoded, loader, null);
             }
         };
     }

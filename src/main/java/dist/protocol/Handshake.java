@@ -20,7 +20,7 @@ import java.nio.charset.StandardCharsets;
 public final class Handshake {
 
     public static final byte[] MAGIC = {'D', 'I', 'S', 'T'};
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     /** Bytes of a nonce. */
     public static final int NONCE_BYTES = 32;
     /** Bytes of a handshake on the wire. */

@@ -1,5 +1,7 @@
 package dist.protocol;
 
+import dist.serial.Encoded;
+
 import java.util.List;
 import java.util.Map;
 
@@ -110,7 +112,8 @@ public sealed interface Message {
     /** Request: the values of these keys. Answered by {@link DataReply}; absent keys are left out. */
     record GetData(List<String> keys) implements Message {}
 
-    record DataReply(Map<String, byte[]> data) implements Message {}
+    /** The values found, each in parts, so its large arrays travel as frames of their own, uncopied. */
+    record DataReply(Map<String, Encoded> data) implements Message {}
 
     // ---------------------------------------------------------------- whole-cluster operations
 
@@ -146,7 +149,7 @@ public sealed interface Message {
     // ---------------------------------------------------------------- data placement and code
 
     /** Client or peer -> worker: store these values (scatter, replication). Answered by {@link Ack}. */
-    record PutData(Map<String, byte[]> data) implements Message {}
+    record PutData(Map<String, Encoded> data) implements Message {}
 
     /**
      * Client -> worker: get these keys from the peers named for each (first one that answers) and

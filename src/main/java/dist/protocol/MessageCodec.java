@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * {@link Message} to frames and back. Frame 0 is the header, written by the compact serializer with
  * every message record (and {@link TaskSpec}, {@link TaskOptions}, {@link Message.WorkerInfo}) under a
- * numeric alias; every large byte[] inside the message (at least the registry's out-of-band threshold)
+ * numeric alias (and {@link dist.serial.Encoded}, the parts of a user value); every large byte[] inside the message (at least the registry's out-of-band threshold)
  * becomes a frame of its own and is decoded as the very array that was read, without a copy.
  *
  * <p>The registry is {@link Registry#closed() closed}: a header names only protocol records and JDK
@@ -37,7 +37,7 @@ public final class MessageCodec {
     private static List<Class<?>> aliased() {
         List<Class<?>> list = new java.util.ArrayList<>(List.of(Message.class.getPermittedSubclasses()));
         list.sort(java.util.Comparator.comparing(Class::getName));
-        list.addAll(List.of(Message.WorkerInfo.class, TaskSpec.class, TaskOptions.class));
+        list.addAll(List.of(Message.WorkerInfo.class, TaskSpec.class, TaskOptions.class, dist.serial.Encoded.class));
         return List.copyOf(list);
     }
 

@@ -43,6 +43,7 @@ public final class SerialWriter {
     private int pos;
     private Registry.Snapshot snap;
     private List<byte[]> oob;
+    private int oobThreshold;
     private UnaryOperator<Object> replacer;
     private int depth;
     private int maxDepth;
@@ -56,6 +57,11 @@ public final class SerialWriter {
     }
 
     static SerialWriter acquire(Registry.Snapshot snap, List<byte[]> oob, UnaryOperator<Object> replacer) {
+        return acquire(snap, oob, snap.oobThreshold, replacer);
+    }
+
+    static SerialWriter acquire(Registry.Snapshot snap, List<byte[]> oob, int oobThreshold,
+                                UnaryOperator<Object> replacer) {
         SerialWriter w = CACHE.get();
         if (w.inUse) {
             w = new SerialWriter(); // a codec encoding a nested stream on the same thread
@@ -63,6 +69,7 @@ public final class SerialWriter {
         w.inUse = true;
         w.snap = snap;
         w.oob = oob;
+        w.oobThreshold = oobThreshold;
         w.replacer = replacer;
         w.maxDepth = snap.maxDepth;
         w.depth = 0;
@@ -373,7 +380,7 @@ public final class SerialWriter {
     }
 
     private void writeByteArray(byte[] b) {
-        if (oob != null && b.length >= snap.oobThreshold) {
+        if (oob != null && b.length >= oobThreshold) {
             writeByte(Tags.BYTES_OOB);
             writeVarint32(oob.size());
             oob.add(b);

@@ -53,8 +53,34 @@ public final class Serializer {
      * @throws EncodeException when a value cannot be encoded; the message names its class and the fix
      */
     public byte[] encode(Object value, List<byte[]> oob, UnaryOperator<Object> replacer) {
+        Registry.Snapshot snap = registry.snap();
+        return encode(value, oob, snap.oobThreshold, replacer, snap);
+    }
+
+    /**
+     * Encodes {@code value} in parts: every byte[] of at least {@link Encoded#MIN_BUFFER_BYTES} it holds
+     * is kept by reference, not copied. For results and data that travel between workers and clients.
+     *
+     * @throws EncodeException as {@link #encode(Object, List, UnaryOperator)}
+     */
+    public Encoded encodeParts(Object value, UnaryOperator<Object> replacer) {
+        List<byte[]> buffers = new java.util.ArrayList<>(0);
+        byte[] head = encode(value, buffers, Encoded.MIN_BUFFER_BYTES, replacer, registry.snap());
+        return new Encoded(head, buffers.isEmpty() ? List.of() : buffers);
+    }
+
+    /** Decodes what {@link #encodeParts} wrote; its buffers come back as the very arrays. */
+    public Object decode(Encoded encoded, ClassLoader loader, Function<String, Object> refs) {
+        if (encoded == null) {
+            throw new DecodeException("no encoded value to decode (null)");
+        }
+        return decode(encoded.head(), encoded.buffers(), loader, refs);
+    }
+
+    private byte[] encode(Object value, List<byte[]> oob, int oobThreshold, UnaryOperator<Object> replacer,
+                          Registry.Snapshot snap) {
         int oobBefore = oob == null ? 0 : oob.size();
-        SerialWriter w = SerialWriter.acquire(registry.snap(), oob, replacer);
+        SerialWriter w = SerialWriter.acquire(snap, oob, oobThreshold, replacer);
         try {
             w.writeObject(value);
             return w.toByteArray();

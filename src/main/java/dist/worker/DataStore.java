@@ -1,9 +1,12 @@
 package dist.worker;
 
+import dist.serial.Encoded;
 import dist.serial.Serializer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -18,8 +21,9 @@ import java.util.stream.Stream;
 
 /**
  * A worker's results, by key. A value computed here keeps both the object (for local tasks) and
- * its bytes (for peers and clients); a value fetched from a peer keeps its bytes and is decoded
- * on first local use.
+ * its encoding (for peers and clients); a value fetched from a peer keeps its encoding and is decoded
+ * on first local use. An encoding's large arrays are the value's own ({@link Encoded}), so keeping
+ * both costs no second copy of them.
  *
  * <p>With a memory limit ({@link MemoryPolicy}) the store spills: once the bytes held in memory pass
  * the target, the least recently used results are written to files under the local directory and
@@ -29,33 +33,33 @@ import java.util.stream.Stream;
  *
  * <pre>{@code
  * try (DataStore store = new DataStore(MemoryPolicy.fromConfig(64L << 20), null)) {   // null: a temp folder
- *     store.putBytes("x", bytes);
- *     byte[] again = store.get("x").bytes();   // from memory or from disk
+ *     store.putEncoded("x", Encoded.of(bytes));
+ *     Encoded again = store.get("x").encoded();   // from memory or from disk
  * }
  * }</pre>
  */
 public final class DataStore implements AutoCloseable {
 
-    /** One value held in memory: at least one of object and bytes is set; the bytes always are. */
+    /** One value held in memory: its encoding, and its object once decoded (or computed here). */
     public static final class Entry {
         private volatile Object value;
         private volatile boolean decoded;
-        private final byte[] bytes;
+        private final Encoded encoded;
 
-        Entry(Object value, byte[] bytes, boolean decoded) {
+        Entry(Object value, Encoded encoded, boolean decoded) {
             this.value = value;
-            this.bytes = bytes;
+            this.encoded = encoded;
             this.decoded = decoded;
         }
 
-        public byte[] bytes() {
-            return bytes;
+        public Encoded encoded() {
+            return encoded;
         }
 
-        /** The value, decoded from its bytes on first use. */
+        /** The value, decoded from its encoding on first use. */
         public Object value(Serializer serializer, ClassLoader loader) {
             if (!decoded) {
-                value = serializer.decode(bytes, null, loader, null);
+                value = serializer.decode(encoded, loader, null);
                 decoded = true;
             }
             return value;
@@ -64,20 +68,78 @@ public final class DataStore implements AutoCloseable {
 
     /** Reads and writes spill files; replaceable to test a full disk. */
     public interface SpillFiles {
-        void write(Path file, byte[] bytes) throws IOException;
+        void write(Path file, Encoded value) throws IOException;
 
-        byte[] read(Path file) throws IOException;
+        Encoded read(Path file) throws IOException;
 
-        /** Plain files: {@code Files.write} and {@code Files.readAllBytes}. */
+        /**
+         * Plain files: the part count, each part's length, then the parts, in one gathering write; read
+         * back into one array per part, so a buffer comes back as an array of its own.
+         */
         SpillFiles PLAIN = new SpillFiles() {
             @Override
-            public void write(Path file, byte[] bytes) throws IOException {
-                Files.write(file, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            public void write(Path file, Encoded value) throws IOException {
+                List<byte[]> parts = parts(value);
+                ByteBuffer[] out = new ByteBuffer[parts.size() + 1];
+                ByteBuffer lengths = ByteBuffer.allocate(4 + 4 * parts.size()).putInt(parts.size());
+                for (int i = 0; i < parts.size(); i++) {
+                    lengths.putInt(parts.get(i).length);
+                    out[i + 1] = ByteBuffer.wrap(parts.get(i));
+                }
+                out[0] = lengths.flip();
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                    while (out[out.length - 1].hasRemaining()) {
+                        ch.write(out);
+                    }
+                }
             }
 
             @Override
-            public byte[] read(Path file) throws IOException {
-                return Files.readAllBytes(file);
+            public Encoded read(Path file) throws IOException {
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                    long size = ch.size();
+                    ByteBuffer count = readFully(ch, ByteBuffer.allocate(4), file);
+                    int n = count.getInt(0);
+                    if (n < 1 || 4L + 4L * n > size) {
+                        throw new IOException("spill file " + file + " is damaged: it claims " + n + " parts");
+                    }
+                    ByteBuffer lengths = readFully(ch, ByteBuffer.allocate(4 * n), file);
+                    long total = 4L + 4L * n;
+                    for (int i = 0; i < n; i++) {
+                        int len = lengths.getInt(4 * i);
+                        if (len < 0) {
+                            throw new IOException("spill file " + file + " is damaged: part " + i + " has length " + len);
+                        }
+                        total += len;
+                    }
+                    if (total != size) {
+                        throw new IOException("spill file " + file + " is damaged: its parts add up to " + total
+                                + " bytes, the file has " + size);
+                    }
+                    List<byte[]> parts = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        byte[] part = new byte[lengths.getInt(4 * i)];
+                        readFully(ch, ByteBuffer.wrap(part), file);
+                        parts.add(part);
+                    }
+                    return new Encoded(parts.get(0), List.copyOf(parts.subList(1, n)));
+                }
+            }
+
+            private static List<byte[]> parts(Encoded value) {
+                List<byte[]> parts = new ArrayList<>(1 + value.buffers().size());
+                parts.add(value.head());
+                parts.addAll(value.buffers());
+                return parts;
+            }
+
+            private static ByteBuffer readFully(FileChannel ch, ByteBuffer b, Path file) throws IOException {
+                while (b.hasRemaining()) {
+                    if (ch.read(b) < 0) {
+                        throw new IOException("spill file " + file + " ends early");
+                    }
+                }
+                return b;
             }
         };
     }
@@ -100,7 +162,7 @@ public final class DataStore implements AutoCloseable {
 
         Slot(Entry mem) {
             this.mem = mem;
-            this.size = mem.bytes.length;
+            this.size = mem.encoded.nbytes();
         }
     }
 
@@ -145,16 +207,16 @@ public final class DataStore implements AutoCloseable {
      * Keeps a result computed here. When older results must go to disk and cannot, it stays in memory
      * up to the pause fraction; past that this throws {@link SpillException} and the result is not kept.
      */
-    public void putComputed(String key, Object value, byte[] bytes) throws SpillException {
-        put(key, new Entry(value, bytes, true), true);
+    public void putComputed(String key, Object value, Encoded encoded) throws SpillException {
+        put(key, new Entry(value, encoded, true), true);
     }
 
     /**
-     * Keeps bytes from elsewhere (a peer, a scatter). Throws as {@link #putComputed}, but keeps these
-     * bytes in memory all the same (a task may be waiting for them); the worker then pauses.
+     * Keeps an encoding from elsewhere (a peer, a scatter). Throws as {@link #putComputed}, but keeps it
+     * in memory all the same (a task may be waiting for it); the worker then pauses.
      */
-    public void putBytes(String key, byte[] bytes) throws SpillException {
-        put(key, new Entry(null, bytes, false), false);
+    public void putEncoded(String key, Encoded encoded) throws SpillException {
+        put(key, new Entry(null, encoded, false), false);
     }
 
     private void put(String key, Entry e, boolean undoOnFailure) throws SpillException {
@@ -204,7 +266,7 @@ public final class DataStore implements AutoCloseable {
                 fast.get(key); // most recently used now
                 return s.mem;
             }
-            byte[] bytes;
+            Encoded bytes;
             try {
                 bytes = files.read(s.file);
             } catch (IOException e) {
@@ -251,7 +313,7 @@ public final class DataStore implements AutoCloseable {
                 Path d = directory();
                 Path f = d.resolve("spill-" + (fileSeq++) + ".bin");
                 try {
-                    files.write(f, s.mem.bytes);
+                    files.write(f, s.mem.encoded);
                 } catch (IOException e) {
                     if (dropWritten(goal)) {
                         return; // results already on disk made the room

@@ -13,6 +13,7 @@ import dist.protocol.Role;
 import dist.protocol.RunCodec;
 import dist.protocol.TaskCall;
 import dist.serial.RemoteException;
+import dist.serial.Encoded;
 import dist.serial.Serializer;
 
 import dist.config.Config;
@@ -404,13 +405,13 @@ public final class WorkerServer implements AutoCloseable {
     };
 
     /** The bytes of the keys held here, spilled ones read back; keys not here (or lost) are left out. */
-    private Map<String, byte[]> dataFor(List<String> keys) {
-        Map<String, byte[]> out = new LinkedHashMap<>();
+    private Map<String, Encoded> dataFor(List<String> keys) {
+        Map<String, Encoded> out = new LinkedHashMap<>();
         for (String key : keys) {
             try {
                 DataStore.Entry e = data.get(key);
                 if (e != null) {
-                    out.put(key, e.bytes());
+                    out.put(key, e.encoded());
                 }
             } catch (java.io.UncheckedIOException e) {
                 LOG.log(Level.WARNING, e.getMessage()); // reported as missing: found elsewhere or recomputed
@@ -428,9 +429,9 @@ public final class WorkerServer implements AutoCloseable {
             return;
         }
         Map<String, Long> sizes = new LinkedHashMap<>();
-        for (Map.Entry<String, byte[]> e : pd.data().entrySet()) {
+        for (Map.Entry<String, Encoded> e : pd.data().entrySet()) {
             keep(e.getKey(), e.getValue());
-            sizes.put(e.getKey(), (long) e.getValue().length);
+            sizes.put(e.getKey(), e.getValue().nbytes());
         }
         events.submit(new WorkerEvent.DataAdded(sizes));
         if (requestId != 0) {
@@ -468,7 +469,7 @@ public final class WorkerServer implements AutoCloseable {
             }
             todo.keySet().removeAll(missing);
             for (Map.Entry<String, List<String>> p : plan.entrySet()) {
-                Map<String, byte[]> arrived = Map.of();
+                Map<String, Encoded> arrived = Map.of();
                 try {
                     Message reply = peer(p.getKey()).request(new Message.GetData(p.getValue()))
                             .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -479,10 +480,10 @@ public final class WorkerServer implements AutoCloseable {
                     LOG.log(Level.DEBUG, "replica fetch from " + p.getKey() + " failed: " + e);
                 }
                 for (String key : p.getValue()) {
-                    byte[] b = arrived.get(key);
+                    Encoded b = arrived.get(key);
                     if (b != null) {
                         keep(key, b);
-                        got.put(key, (long) b.length);
+                        got.put(key, b.nbytes());
                         todo.remove(key);
                     }
                 }
@@ -696,9 +697,9 @@ public final class WorkerServer implements AutoCloseable {
     }
 
     /** Keeps data that arrived (peer, scatter); a failed spill leaves it in memory, where it is still usable. */
-    private void keep(String key, byte[] bytes) {
+    private void keep(String key, Encoded encoded) {
         try {
-            data.putBytes(key, bytes);
+            data.putEncoded(key, encoded);
         } catch (DataStore.SpillException e) {
             LOG.log(Level.WARNING, e.getMessage() + " (" + key + " stays in memory)");
         }
@@ -814,9 +815,9 @@ public final class WorkerServer implements AutoCloseable {
             self.setContextClassLoader(before);
         }
         long stop = System.nanoTime();
-        byte[] bytes;
+        Encoded bytes;
         try {
-            bytes = serializer.encode(result);
+            bytes = serializer.encodeParts(result, null);
         } catch (RuntimeException e) {
             events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(e),
                     "the result of " + ex.key() + " cannot be sent: " + summary(e), start, stop));
@@ -831,9 +832,10 @@ public final class WorkerServer implements AutoCloseable {
                     start, stop));
             return ctx.hasSeceded();
         }
-        byte[] inline = bytes.length <= options.inlineResultLimit() ? bytes : null;
+        long nbytes = bytes.nbytes();
+        byte[] inline = bytes.buffers().isEmpty() && nbytes <= options.inlineResultLimit() ? bytes.head() : null;
         String type = result == null ? "null" : result.getClass().getName();
-        events.submit(new WorkerEvent.ExecuteDone(ex.key(), bytes.length, type, start, stop, inline));
+        events.submit(new WorkerEvent.ExecuteDone(ex.key(), nbytes, type, start, stop, inline));
         return ctx.hasSeceded();
     }
 
@@ -865,12 +867,12 @@ public final class WorkerServer implements AutoCloseable {
             Map<String, Long> got = new LinkedHashMap<>();
             List<String> missing = new ArrayList<>();
             for (String key : f.keys()) {
-                byte[] b = dr.data().get(key);
+                Encoded b = dr.data() == null ? null : dr.data().get(key);
                 if (b == null) {
                     missing.add(key);
                 } else {
                     keep(key, b);
-                    got.put(key, (long) b.length);
+                    got.put(key, b.nbytes());
                 }
             }
             long size = 0;

@@ -1,5 +1,7 @@
 package dist.comm;
 
+import dist.serial.Encoded;
+
 import dist.protocol.Message;
 import org.junit.jupiter.api.Timeout;
 
@@ -63,7 +65,7 @@ class BigPayloadTest {
             try (Server s = Net.server(Net.FAST, c -> new Handler() {
                 @Override
                 public void onMessage(Connection conn, Message m, long id) {
-                    byte[] got = ((Message.DataReply) m).data().get("x");
+                    byte[] got = ((Message.DataReply) m).data().get("x").head();
                     received.complete(new long[] {got.length, crc(got)});
                 }
 
@@ -79,7 +81,7 @@ class BigPayloadTest {
                         payload[i] = (byte) (i * 31 + (i >>> 11));
                     }
                     want = crc(payload);
-                    c.send(new Message.DataReply(Map.of("x", payload)));
+                    c.send(new Message.DataReply(Map.of("x", Encoded.of(payload))));
                 }
                 long[] got = received.get(90, TimeUnit.SECONDS);
                 if (got[0] != SIZE || got[1] != want) {

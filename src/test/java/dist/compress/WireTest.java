@@ -1,5 +1,7 @@
 package dist.compress;
 
+import dist.serial.Encoded;
+
 import dist.comm.CommConfig;
 import dist.comm.Connection;
 import dist.comm.Handler;
@@ -184,7 +186,7 @@ class WireTest {
         Handler sink = new Handler() {
             @Override
             public void onMessage(Connection c, Message m, long id) {
-                received.complete(((Message.DataReply) m).data().get("x"));
+                received.complete(((Message.DataReply) m).data().get("x").head());
             }
 
             @Override
@@ -195,7 +197,7 @@ class WireTest {
         try (Server s = Server.listen("127.0.0.1", 0, Role.SCHEDULER, config, c -> sink);
              CountingProxy proxy = new CountingProxy(s.port());
              Connection c = Connection.connect("127.0.0.1:" + proxy.port(), Role.CLIENT, config, (x, m, id) -> { })) {
-            c.send(new Message.DataReply(Map.of("x", payload)));
+            c.send(new Message.DataReply(Map.of("x", Encoded.of(payload))));
             assertArrayEquals(payload, received.get(30, TimeUnit.SECONDS), "payload arrived intact");
             // every byte of the message passed the proxy before the server could decode it
             return proxy.upstreamBytes.get();

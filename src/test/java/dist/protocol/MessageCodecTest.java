@@ -1,5 +1,7 @@
 package dist.protocol;
 
+import dist.serial.Encoded;
+
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.RecordComponent;
@@ -23,9 +25,9 @@ class MessageCodecTest {
         TaskSpec t = new TaskSpec("k", small, List.of("a", "b"), 3,
                 new TaskOptions(List.of("w1"), true, Map.of("GPU", 1.0), 2));
         Message.WorkerInfo wi = new Message.WorkerInfo("h:1", "w", 4, 1L << 30, 99, 5, 1, 2);
-        Map<String, byte[]> data = new LinkedHashMap<>();
-        data.put("x", big);
-        data.put("y", small);
+        Map<String, Encoded> data = new LinkedHashMap<>();
+        data.put("x", new Encoded(small, List.of(big, big)));
+        data.put("y", Encoded.of(small));
         return List.of(
                 new Message.RegisterClient("c1"),
                 new Message.UpdateGraph("c1", List.of(t, new TaskSpec("j", big, List.of(), 1, null)), List.of("k")),
@@ -58,7 +60,7 @@ class MessageCodecTest {
                 new Message.CloseWorker("bye"),
                 new Message.GetData(List.of("x", "y")),
                 new Message.DataReply(data),
-                new Message.Batch(List.of(new Message.Ping(1), new Message.DataReply(Map.of("z", big)))),
+                new Message.Batch(List.of(new Message.Ping(1), new Message.DataReply(Map.of("z", Encoded.of(big))))),
                 new Message.Ack(),
                 new Message.ErrorReply("no"),
                 new Message.Ping(Long.MIN_VALUE),
@@ -68,7 +70,7 @@ class MessageCodecTest {
                 new Message.RestartWorker("restart"),
                 new Message.RestartCluster("c1"),
                 new Message.TasksStarted(List.of("k", "j")),
-                new Message.PutData(Map.of("x", new byte[]{1, 2}, "big", big)),
+                new Message.PutData(Map.of("x", Encoded.of(new byte[]{1, 2}), "big", new Encoded(new byte[]{3}, List.of(big)))),
                 // data placement
                 new Message.AcquireData(Map.of("k", List.of("h:1", "h:2"))),
                 new Message.AcquireReply(Map.of("k", 3L), List.of("m")),
@@ -135,13 +137,43 @@ class MessageCodecTest {
     void largeByteArraysTravelAsTheirOwnFramesWithoutCopies() {
         byte[] big = new byte[1 << 20];
         big[12345] = 42;
-        List<byte[]> frames = codec.encode(new Message.DataReply(Map.of("x", big)));
+        List<byte[]> frames = codec.encode(new Message.DataReply(Map.of("x", Encoded.of(big))));
         assertEquals(2, frames.size());
         assertSame(big, frames.get(1), "encoding keeps the array, it does not copy it");
         assertTrue(frames.get(0).length < 64, "header holds no payload: " + frames.get(0).length + " bytes");
         byte[] arrived = frames.get(1).clone(); // what a reader would have allocated
         Message back = codec.decode(List.of(frames.get(0), arrived));
-        assertSame(arrived, ((Message.DataReply) back).data().get("x"), "decoding hands out the frame itself");
+        assertSame(arrived, ((Message.DataReply) back).data().get("x").head(), "decoding hands out the frame itself");
+    }
+
+    @Test
+    void aValuesLargeArrayIsTheFrameThatArrivesAndTheArrayTheReceiverDecodes() {
+        dist.serial.Serializer user = dist.serial.Serializer.defaults();
+        byte[] big = new byte[Encoded.MIN_BUFFER_BYTES];
+        big[7] = 7;
+        Encoded value = user.encodeParts(List.of("label", big), null);
+        assertSame(big, value.buffers().get(0), "the result's array is kept, not copied into the head");
+        List<byte[]> frames = codec.encode(new Message.DataReply(Map.of("x", value)));
+        assertSame(big, frames.get(frames.size() - 1), "and is sent as a frame of its own");
+        List<byte[]> arrived = new java.util.ArrayList<>();
+        for (byte[] f : frames) {
+            arrived.add(f.clone()); // what a reader would have allocated
+        }
+        Encoded got = ((Message.DataReply) codec.decode(arrived)).data().get("x");
+        List<?> decoded = (List<?>) user.decode(got, null, null);
+        assertEquals("label", decoded.get(0));
+        assertSame(arrived.get(arrived.size() - 1), decoded.get(1), "the task receives the frame itself");
+    }
+
+    @Test
+    void anEncodedValueNeedsItsParts() {
+        var e = assertThrows(dist.serial.DecodeException.class,
+                () -> dist.serial.Serializer.defaults().decode((Encoded) null, null, null));
+        assertTrue(e.getMessage().contains("null"), e.getMessage());
+        assertThrows(NullPointerException.class, () -> new Encoded(null, List.of()));
+        List<byte[]> withNull = new java.util.ArrayList<>();
+        withNull.add(null);
+        assertThrows(NullPointerException.class, () -> new Encoded(new byte[0], withNull));
     }
 
     @Test

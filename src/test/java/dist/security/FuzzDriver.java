@@ -1,5 +1,7 @@
 package dist.security;
 
+import dist.serial.Encoded;
+
 import dist.compress.Compression;
 import dist.protocol.Envelope;
 import dist.protocol.FrameLimits;
@@ -92,7 +94,7 @@ final class FuzzDriver {
                 new Message.WhoHasRequest(List.of("a", "b")), new Message.RegisterClient("fuzz"),
                 new Message.UpdateGraph("fuzz", List.of(new TaskSpec("k", new byte[] {1, 2, 3}, List.of("d"), 3,
                         new TaskOptions(List.of("w"), true, Map.of("GPU", 1.0), 2))), List.of("k")),
-                new Message.Heartbeat(1, 2, 3, 4), new Message.DataReply(Map.of("x", payload)),
+                new Message.Heartbeat(1, 2, 3, 4), new Message.DataReply(Map.of("x", Encoded.of(payload))),
                 new Message.TaskFinished("k", 3, "java.lang.Integer", 1, 2, new byte[] {9}),
                 new Message.Batch(List.of(new Message.Ping(2), new Message.Ack())), new Message.GetData(List.of("x")),
                 new Message.ErrorReply("e"));

@@ -1,5 +1,7 @@
 package dist.spill;
 
+import dist.serial.Encoded;
+
 import dist.serial.Serializer;
 import dist.worker.DataStore;
 import dist.worker.MemoryPolicy;
@@ -40,13 +42,13 @@ class DataStoreTest {
     @Test
     void leastRecentlyUsedGoToDiskAndComeBackTransparently(@TempDir Path tmp) throws Exception {
         try (DataStore store = new DataStore(SMALL, tmp)) {
-            store.putBytes("a", block(1, 200));
-            store.putBytes("b", block(2, 200));
-            store.putBytes("c", block(3, 200));
+            store.putEncoded("a", Encoded.of(block(1, 200)));
+            store.putEncoded("b", Encoded.of(block(2, 200)));
+            store.putEncoded("c", Encoded.of(block(3, 200)));
             assertEquals(600, store.memoryBytes());
             assertNull(store.spillDirectory(), "nothing spilled yet, so no folder");
             store.get("a"); // a is now the most recently used: b goes first
-            store.putBytes("d", block(4, 200));
+            store.putEncoded("d", Encoded.of(block(4, 200)));
             assertEquals(600, store.memoryBytes());
             assertEquals(200, store.spilledBytes());
             assertEquals(1, store.spillCount());
@@ -55,12 +57,12 @@ class DataStoreTest {
             assertEquals(1, files(dir));
 
             // read back: same bytes, and within the spill fraction nothing else has to go
-            assertArrayEquals(block(2, 200), store.get("b").bytes());
+            assertArrayEquals(block(2, 200), store.get("b").encoded().head());
             assertEquals(1, store.readBackCount());
             assertEquals(600, store.memoryBytes(), "800 > spill 700, so the oldest went back down to 600");
             assertEquals(4, store.size());
             for (int i = 0; i < 4; i++) {
-                assertArrayEquals(block(i + 1, 200), store.get(String.valueOf((char) ('a' + i))).bytes());
+                assertArrayEquals(block(i + 1, 200), store.get(String.valueOf((char) ('a' + i))).encoded().head());
             }
             store.remove("b");
             assertFalse(store.contains("b"));
@@ -74,8 +76,8 @@ class DataStoreTest {
         Serializer ser = Serializer.defaults();
         try (DataStore store = new DataStore(SMALL, null)) {
             List<Integer> value = List.of(1, 2, 3);
-            store.putComputed("x", value, ser.encode(value));
-            store.putBytes("big", block(9, 700)); // x and then big itself go to disk
+            store.putComputed("x", value, ser.encodeParts(value, null));
+            store.putEncoded("big", Encoded.of(block(9, 700))); // x and then big itself go to disk
             assertTrue(store.spilledBytes() > 0);
             assertEquals(value, store.get("x").value(ser, getClass().getClassLoader()));
             Path dir = store.spillDirectory();
@@ -86,9 +88,48 @@ class DataStoreTest {
     }
 
     @Test
+    void aValueWithBuffersComesBackFromDiskPartByPart(@TempDir Path tmp) throws Exception {
+        Serializer ser = Serializer.defaults();
+        byte[] big = new byte[Encoded.MIN_BUFFER_BYTES + 3];
+        new java.util.Random(3).nextBytes(big);
+        Object value = List.of("head", big, big);
+        Encoded enc = ser.encodeParts(value, null);
+        assertEquals(2, enc.buffers().size());
+        MemoryPolicy tiny = new MemoryPolicy(5L * big.length, 0.6, 0.7, 0.8);
+        try (DataStore store = new DataStore(tiny, tmp)) {
+            store.putComputed("x", value, enc);
+            assertEquals(enc.nbytes(), store.memoryBytes());
+            store.putEncoded("y", Encoded.of(new byte[2 * big.length])); // x goes to disk
+            assertEquals(1, store.spillCount());
+            DataStore.Entry back = store.get("x");
+            assertEquals(1, store.readBackCount());
+            assertArrayEquals(enc.head(), back.encoded().head());
+            assertEquals(2, back.encoded().buffers().size(), "each buffer comes back as an array of its own");
+            List<?> decoded = (List<?>) back.value(ser, getClass().getClassLoader());
+            assertEquals("head", decoded.get(0));
+            assertArrayEquals(big, (byte[]) decoded.get(1));
+            assertArrayEquals(big, (byte[]) decoded.get(2));
+        }
+    }
+
+    @Test
+    void aDamagedSpillFileIsAnErrorThatNamesIt(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("spill-0.bin");
+        DataStore.SpillFiles.PLAIN.write(f, new Encoded(new byte[] {1, 2}, List.of(new byte[10])));
+        assertEquals(12, DataStore.SpillFiles.PLAIN.read(f).nbytes());
+        byte[] whole = Files.readAllBytes(f);
+        Files.write(f, java.util.Arrays.copyOf(whole, whole.length - 1));
+        IOException e = assertThrows(IOException.class, () -> DataStore.SpillFiles.PLAIN.read(f));
+        assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
+        Files.write(f, new byte[] {(byte) 0x7f, 0, 0, 0});
+        e = assertThrows(IOException.class, () -> DataStore.SpillFiles.PLAIN.read(f));
+        assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+    }
+
+    @Test
     void noLimitNeverSpills() throws Exception {
         try (DataStore store = new DataStore()) {
-            for (int i = 0; i < 100; i++) store.putBytes("k" + i, block(i, 10_000));
+            for (int i = 0; i < 100; i++) store.putEncoded("k" + i, Encoded.of(block(i, 10_000)));
             assertEquals(1_000_000, store.memoryBytes());
             assertEquals(0, store.spillCount());
             assertFalse(store.overPause());
@@ -101,7 +142,7 @@ class DataStoreTest {
         AtomicBoolean full = new AtomicBoolean(true);
         DataStore.SpillFiles disk = new DataStore.SpillFiles() {
             @Override
-            public void write(Path file, byte[] bytes) throws IOException {
+            public void write(Path file, Encoded bytes) throws IOException {
                 if (full.get()) {
                     Files.write(file, new byte[1]); // a partial file, as a real full disk leaves
                     throw new IOException("No space left on device");
@@ -110,32 +151,32 @@ class DataStoreTest {
             }
 
             @Override
-            public byte[] read(Path file) throws IOException {
+            public Encoded read(Path file) throws IOException {
                 return DataStore.SpillFiles.PLAIN.read(file);
             }
         };
         try (DataStore store = new DataStore(SMALL, tmp, disk)) {
-            store.putComputed("a", null, block(1, 400));
-            store.putComputed("e", null, block(5, 300)); // past the target but not the pause: kept in memory
+            store.putComputed("a", null, Encoded.of(block(1, 400)));
+            store.putComputed("e", null, Encoded.of(block(5, 300))); // past the target but not the pause: kept in memory
             assertEquals(700, store.memoryBytes());
             assertEquals(0, store.spillCount());
             DataStore.SpillException e = assertThrows(DataStore.SpillException.class,
-                    () -> store.putComputed("b", null, block(2, 500)));
+                    () -> store.putComputed("b", null, Encoded.of(block(2, 500))));
             assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
             assertTrue(e.getMessage().contains(store.spillDirectory().toString()), e.getMessage());
             assertFalse(store.contains("b"), "a computed result that found no room is not kept");
-            assertArrayEquals(block(1, 400), store.get("a").bytes(), "what was there stays usable");
+            assertArrayEquals(block(1, 400), store.get("a").encoded().head(), "what was there stays usable");
             assertEquals(0, files(store.spillDirectory()), "the partial file is removed");
 
             // bytes from a peer are kept all the same: a task may be waiting for them
-            assertThrows(DataStore.SpillException.class, () -> store.putBytes("c", block(3, 400)));
+            assertThrows(DataStore.SpillException.class, () -> store.putEncoded("c", Encoded.of(block(3, 400))));
             assertTrue(store.contains("c"));
             assertTrue(store.overPause(), "1100 bytes in memory is past the pause fraction");
 
             full.set(false); // space again: the next put spills as usual
-            store.putComputed("d", null, block(4, 100));
+            store.putComputed("d", null, Encoded.of(block(4, 100)));
             assertFalse(store.overPause());
-            assertArrayEquals(block(3, 400), store.get("c").bytes());
+            assertArrayEquals(block(3, 400), store.get("c").encoded().head());
         }
     }
 
@@ -143,9 +184,9 @@ class DataStoreTest {
     void aFolderThatCannotBeMadeIsAClearError(@TempDir Path tmp) throws Exception {
         Path file = Files.writeString(tmp.resolve("not-a-folder"), "x");
         try (DataStore store = new DataStore(SMALL, file)) {
-            store.putComputed("a", null, block(1, 500));
+            store.putComputed("a", null, Encoded.of(block(1, 500)));
             DataStore.SpillException e = assertThrows(DataStore.SpillException.class,
-                    () -> store.putComputed("b", null, block(2, 500)));
+                    () -> store.putComputed("b", null, Encoded.of(block(2, 500))));
             assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
         }
     }
