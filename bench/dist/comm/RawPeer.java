@@ -67,6 +67,29 @@ final class RawPeer implements AutoCloseable {
         }
     }
 
+    /**
+     * As {@link #exchange}, but the reply is polled for with non-blocking reads instead of a blocking
+     * one: the raw counterpart of {@link Connection#call}. Switches the client to non-blocking mode.
+     */
+    void exchangePolling(byte[] message, ByteBuffer reply) throws IOException {
+        if (client.isBlocking()) {
+            client.configureBlocking(false);
+        }
+        for (int off = 0; off < message.length; ) {
+            off += client.write(ByteBuffer.wrap(message, off, Math.min(message.length - off, 1 << 20)));
+        }
+        reply.clear();
+        while (reply.hasRemaining()) {
+            int r = client.read(reply);
+            if (r < 0) {
+                throw new IOException("raw peer closed");
+            }
+            if (r == 0) {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
     @Override
     public void close() throws IOException {
         client.close();

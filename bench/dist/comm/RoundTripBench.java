@@ -13,9 +13,14 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** A small request and its reply over loopback, beside a raw 16-byte ping-pong in the same run. */
+/**
+ * A small request and its reply over loopback, beside a raw 16-byte ping-pong in the same run: one raw
+ * pair blocks in {@code read}, as plain socket code does; the other polls for its reply, as dist's
+ * {@link Connection#call} does before it parks.
+ */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -24,6 +29,7 @@ public class RoundTripBench {
     private Server server;
     private Connection connection;
     private RawPeer raw;
+    private RawPeer rawPolling;
     private final byte[] rawMessage = new byte[16];
     private final ByteBuffer rawReply = ByteBuffer.allocateDirect(16);
     private long seq;
@@ -34,6 +40,7 @@ public class RoundTripBench {
         connection = Connection.connect("127.0.0.1:" + server.port(), Role.CLIENT, CommConfig.DEFAULT,
                 (conn, m, id) -> { });
         raw = new RawPeer(16, 16);
+        rawPolling = new RawPeer(16, 16);
     }
 
     @TearDown(Level.Trial)
@@ -41,16 +48,31 @@ public class RoundTripBench {
         connection.close();
         server.close();
         raw.close();
+        rawPolling.close();
     }
 
+    /** The blocking call: polls for the reply briefly, then parks. */
     @Benchmark
     public Message distRequestReply() throws Exception {
+        return connection.call(new Message.Ping(++seq), Duration.ofSeconds(10));
+    }
+
+    /** The same request, the caller parked on its future at once: every reply is a thread wake-up. */
+    @Benchmark
+    public Message distRequestReplyParked() throws Exception {
         return connection.request(new Message.Ping(++seq)).get(10, TimeUnit.SECONDS);
     }
 
     @Benchmark
     public ByteBuffer rawPingPong16() throws Exception {
         raw.exchange(rawMessage, rawReply);
+        return rawReply;
+    }
+
+    /** The raw pair again, the caller polling for the reply as {@link Connection#call} does. */
+    @Benchmark
+    public ByteBuffer rawPingPong16Polling() throws Exception {
+        rawPolling.exchangePolling(rawMessage, rawReply);
         return rawReply;
     }
 }

@@ -898,7 +898,9 @@ public final class Client extends Submitter implements AutoCloseable {
     private Message ask(Message request, long deadline) throws InterruptedException, TimeoutException, ExecutionException {
         ensureOpen();
         long nanos = Math.min(requestTimeout.toNanos(), Math.max(1, left(deadline)));
-        return scheduler.request(request, Duration.ofNanos(nanos)).get(nanos + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+        CompletableFuture<Message> reply = scheduler.request(request, Duration.ofNanos(nanos));
+        SpinWait.until(reply::isDone, resultSpinNanos); // a scheduler's answer often comes sooner than a wake-up
+        return reply.get(nanos + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
     }
 
     // ------------------------------------------------------------------ gather

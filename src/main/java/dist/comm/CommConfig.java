@@ -47,6 +47,9 @@ public record CommConfig(Duration connectTimeout, Duration requestTimeout, Durat
     /** Defaults, overridden by {@code dist.comm.*} system properties and the environment's security. */
     public static final CommConfig DEFAULT = fromSystemProperties();
 
+    /** How long {@link Connection#call} polls for a reply before it parks ({@code dist.comm.reply-spin-us}). */
+    static final long REPLY_SPIN_NANOS = 1000 * number("dist.comm.reply-spin-us", 200, 0, 1_000_000);
+
     public CommConfig {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(requestTimeout, "requestTimeout");

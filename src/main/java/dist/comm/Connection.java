@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -194,6 +195,25 @@ public final class Connection implements AutoCloseable {
     /** Sends a request and completes with the reply, or exceptionally on timeout or close. */
     public CompletableFuture<Message> request(Message message) {
         return request(message, config.requestTimeout());
+    }
+
+    /**
+     * Sends a request and waits on this thread for the reply, polling for it for up to
+     * {@code dist.comm.reply-spin-us} (200) before it parks: on loopback a reply often comes back
+     * sooner than a parked thread wakes.
+     *
+     * @throws ExecutionException wrapping {@link TimeoutException} past {@code timeout}, or
+     *                            {@link ConnectionClosedException} when the connection closes first
+     */
+    public Message call(Message message, Duration timeout) throws InterruptedException, ExecutionException {
+        CompletableFuture<Message> f = request(message, timeout);
+        SpinWait.until(f::isDone, CommConfig.REPLY_SPIN_NANOS);
+        try {
+            // the request's own deadline completes the future; this bound is only a backstop
+            return f.get(timeout.toNanos() + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new ExecutionException(e);
+        }
     }
 
     /**

@@ -118,6 +118,27 @@ class ConnectionTest {
     }
 
     @Test
+    void callWaitsForTheReplyAndReportsATimeoutOrAClose() throws Exception {
+        try (Server s = Net.server(Net.FAST, c -> (conn, m, id) -> {
+            if (m instanceof Message.Ping p && p.nonce() >= 0) {
+                conn.reply(id, m); // a negative ping is left unanswered
+            }
+        })) {
+            Connection c = Net.connect(s, Net.echo());
+            for (int i = 0; i < 1_000; i++) {
+                assertEquals(new Message.Ping(i), c.call(new Message.Ping(i), java.time.Duration.ofSeconds(10)));
+            }
+            ExecutionException late = assertThrows(ExecutionException.class,
+                    () -> c.call(new Message.Ping(-1), java.time.Duration.ofMillis(50)));
+            assertInstanceOf(java.util.concurrent.TimeoutException.class, late.getCause());
+            c.close();
+            ExecutionException closed = assertThrows(ExecutionException.class,
+                    () -> c.call(new Message.Ping(2), java.time.Duration.ofSeconds(10)));
+            assertInstanceOf(ConnectionClosedException.class, closed.getCause());
+        }
+    }
+
+    @Test
     void pendingRequestsFailWhenThePeerGoesAway() throws Exception {
         LinkedBlockingQueue<Connection> accepted = new LinkedBlockingQueue<>();
         try (Server s = Net.server(Net.FAST, c -> {
