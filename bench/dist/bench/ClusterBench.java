@@ -103,9 +103,12 @@ public final class ClusterBench {
                         case "chain" -> chain(client);
                         case "tree" -> tree(client);
                         case "transfer" -> transfer(client);
+                        case "preemptible" -> preemptibleWithoutKills(client);
+                        case "memory" -> memoryPerTask(client, cluster);
+                        case "million" -> million(client, cluster, 1_000_000);
                         case "raw" -> rawFloor();
-                        default -> throw new IllegalArgumentException("unknown workload '" + w
-                                + "'; known: startup, latency, throughput, chain, tree, transfer, raw");
+                        default -> throw new IllegalArgumentException("unknown workload '" + w + "'; known: startup,"
+                                + " latency, throughput, chain, tree, transfer, preemptible, memory, million, raw");
                     }
                 }
             }
@@ -340,8 +343,9 @@ public final class ClusterBench {
         }
 
         static CliCluster start(int nworkers) throws Exception {
-            Process s = java(List.of("-Xmx1g", "-Xmn32m", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10",
-                    "-XX:MaxHeapFreeRatio=20"), "scheduler", "--port", "0");
+            String opts = System.getenv().getOrDefault("DIST_BENCH_SCHED_OPTS",
+                    "-Xmx1g -Xmn32m -XX:+UseSerialGC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20");
+            Process s = java(List.of(opts.trim().split("\\s+")), "scheduler", "--port", "0");
             CliCluster c = null;
             try {
                 String line = firstLine(s, "scheduler at: ");
