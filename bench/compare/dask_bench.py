@@ -94,27 +94,39 @@ def throughput(client):
 
 
 def chain(client):
+    """One untimed chain (a warm-up with other keys, as on the dist side), then the timed one."""
+    chain_once(client, 10_000_000)
+    report("chain_per_link", chain_once(client, 20_000_000), "us")
+
+
+def chain_once(client, start):
     n = 1000
     s = time.perf_counter()
-    x = client.submit(inc, 20_000_000)
+    x = client.submit(inc, start)
     for _ in range(1, n):
         x = client.submit(inc, x)
     r = x.result()
     per = (time.perf_counter() - s) * 1e6 / n
-    assert r == 20_000_000 + n
-    report("chain_per_link", per, "us")
+    assert r == start + n
+    return per
 
 
 def tree(client):
+    """One untimed tree (a warm-up with other keys, as on the dist side), then the timed one."""
+    tree_once(client, 40_000_000)
+    report("tree_1024_leaves", tree_once(client, 30_000_000), "ms")
+
+
+def tree_once(client, base):
     leaves = 1024
     s = time.perf_counter()
-    level = [client.submit(identity, i + 30_000_000) for i in range(leaves)]
+    level = [client.submit(identity, i + base) for i in range(leaves)]
     while len(level) > 1:
         level = [client.submit(add, level[i], level[i + 1]) for i in range(0, len(level), 2)]
     r = level[0].result()
     ms = (time.perf_counter() - s) * 1e3
-    assert r == leaves * 30_000_000 + leaves * (leaves - 1) // 2
-    report("tree_1024_leaves", ms, "ms")
+    assert r == leaves * base + leaves * (leaves - 1) // 2
+    return ms
 
 
 def transfer(client):

@@ -184,42 +184,65 @@ public final class ClusterBench {
         report("throughput_best", best, "tasks/s");
     }
 
+    /**
+     * One untimed chain (a warm-up, as for latency and transfer, on both systems: its keys differ from
+     * the timed one's, so nothing is reused), then the timed one.
+     */
     static void chain(Client client) throws Exception {
+        chainOnce(client, 10_000_000);
+        report("chain_per_link", chainOnce(client, 20_000_000), "us");
+    }
+
+    static double chainOnce(Client client, int start) throws Exception {
         int n = 1000;
+        List<Future<Integer>> links = new ArrayList<>(n);
         long s = System.nanoTime();
-        Future<Integer> x = client.submit(ClusterBench::inc, 20_000_000);
+        Future<Integer> x = client.submit(ClusterBench::inc, start);
+        links.add(x);
         for (int i = 1; i < n; i++) {
             x = client.submit(ClusterBench::inc, x);
+            links.add(x);
         }
         int r = x.result(Duration.ofSeconds(60));
         double perLink = (System.nanoTime() - s) / 1e3 / n;
-        if (r != 20_000_000 + n) {
+        if (r != start + n) {
             throw new AssertionError("wrong chain result " + r);
         }
-        report("chain_per_link", perLink, "us");
+        links.forEach(Future::release);
+        return perLink;
     }
 
+    /** One untimed tree (a warm-up with other keys, on both systems), then the timed one. */
     static void tree(Client client) throws Exception {
+        treeOnce(client, 40_000_000L);
+        report("tree_1024_leaves", treeOnce(client, 30_000_000L), "ms");
+    }
+
+    static double treeOnce(Client client, long base) throws Exception {
         int leaves = 1024;
+        List<Future<Long>> all = new ArrayList<>(2 * leaves);
         long s = System.nanoTime();
         List<Future<Long>> level = new ArrayList<>();
         for (int i = 0; i < leaves; i++) {
-            level.add(client.submit(ClusterBench::identity, (long) i + 30_000_000L));
+            level.add(client.submit(ClusterBench::identity, (long) i + base));
         }
+        all.addAll(level);
         while (level.size() > 1) {
             List<Future<Long>> next = new ArrayList<>();
             for (int i = 0; i < level.size(); i += 2) {
                 next.add(client.submit(ClusterBench::add, level.get(i), level.get(i + 1)));
             }
+            all.addAll(next);
             level = next;
         }
         long r = level.get(0).result(Duration.ofSeconds(60));
         double ms = (System.nanoTime() - s) / 1e6;
-        long expect = (long) leaves * 30_000_000L + (long) leaves * (leaves - 1) / 2;
+        long expect = (long) leaves * base + (long) leaves * (leaves - 1) / 2;
         if (r != expect) {
             throw new AssertionError("wrong tree result " + r);
         }
-        report("tree_1024_leaves", ms, "ms");
+        all.forEach(Future::release);
+        return ms;
     }
 
     /** One untimed transfer (as in the latency workload, a warm-up, on both systems), then the timed one. */
