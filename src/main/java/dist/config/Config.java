@@ -50,7 +50,7 @@ public final class Config {
         for (Key key : List.of(
                 new Key("distributed.scheduler.allowed-failures", "3",
                         "worker deaths a task may be executing through before it fails with KilledWorkerException"),
-                new Key("distributed.scheduler.worker-ttl", "3s",
+                new Key("distributed.scheduler.worker-ttl", "60s",
                         "a worker that sends nothing (not even a heartbeat) this long is removed"),
                 new Key("distributed.scheduler.nanny-report-wait", "500ms",
                         "how long the scheduler waits for a nanny to say why its worker's connection ended"),

@@ -51,7 +51,7 @@ class ConfigTest {
 
     @Test
     void durations() {
-        assertEquals(Duration.ofSeconds(3), Config.getDuration("distributed.scheduler.worker-ttl"));
+        assertEquals(Duration.ofSeconds(60), Config.getDuration("distributed.scheduler.worker-ttl"));
         assertEquals(Duration.ofMillis(500), Config.parseDuration("k", "500ms", "t"));
         assertEquals(Duration.ofMillis(1500), Config.parseDuration("k", "1.5", "t"));
         assertEquals(Duration.ofMinutes(2), Config.parseDuration("k", "2m", "t"));

@@ -129,7 +129,8 @@ class WorkerDeathTest {
 
     @Test
     void aFrozenWorkerIsRemovedWhenItsHeartbeatsStopAndItsWorkMovesOn() throws Exception {
-        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
+        try (var ttl = dist.config.Config.set("distributed.scheduler.worker-ttl", "3s"); // the scheduler is in this JVM
+             LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
                 .output(null).start();
              Client client = cluster.client()) {
             long frozen = cluster.workerPids().get(1);
