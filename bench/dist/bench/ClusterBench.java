@@ -342,7 +342,12 @@ public final class ClusterBench {
         long[] cpu1 = cluster.cpuNanos();
         String[] who = {"client", "scheduler", "worker0", "worker1"};
         for (int i = 0; i < cpu0.length && i < who.length; i++) {
-            report("million_cpu_" + who[i], (cpu1[i] - cpu0[i]) / 1e3 / n, "us/task");
+            if (cpu0[i] < 0 || cpu1[i] < 0) {
+                System.err.println("million: " + who[i] + " exited during the run; its CPU time is unknown");
+                report("million_cpu_" + who[i], Double.NaN, "us/task");
+            } else {
+                report("million_cpu_" + who[i], (cpu1[i] - cpu0[i]) / 1e3 / n, "us/task");
+            }
         }
         fs.forEach(Future::release);
     }
@@ -446,8 +451,9 @@ public final class ClusterBench {
             ps.add(ProcessHandle.current());
             ps.add(scheduler.toHandle());
             workers.forEach(w -> ps.add(w.toHandle()));
-            return ps.stream().mapToLong(p -> p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L))
-                    .toArray();
+            // -1: the process is gone (its CPU time can no longer be read)
+            return ps.stream().mapToLong(p -> p.isAlive()
+                    ? p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L) : -1L).toArray();
         }
 
         /** Heap in use in the scheduler (right after the collection of schedulerRssAfterGc), from jcmd. */
