@@ -702,13 +702,13 @@ public final class Client extends Submitter implements AutoCloseable {
 
     @SuppressWarnings("unchecked")
     private <T> T decodeResult(KeyState s) throws ExecutionException {
-        Encoded bytes = s.data();
-        if (bytes == null) {
+        Encoded encoded = s.data();
+        if (encoded == null) {
             raiseIfFailed(s); // cancelled while fetching
             throw new ExecutionException(new IllegalStateException("the result of " + s.key + " is no longer held"));
         }
         try {
-            return (T) codec.decode(bytes, loader);
+            return (T) codec.decode(encoded, loader);
         } catch (RuntimeException e) {
             throw new ExecutionException("the result of " + s.key + " did not decode: " + e.getMessage(), e);
         }
@@ -898,9 +898,9 @@ public final class Client extends Submitter implements AutoCloseable {
     private Message ask(Message request, long deadline) throws InterruptedException, TimeoutException, ExecutionException {
         ensureOpen();
         long nanos = Math.min(requestTimeout.toNanos(), Math.max(1, left(deadline)));
-        CompletableFuture<Message> reply = scheduler.request(request, Duration.ofNanos(nanos));
-        SpinWait.until(reply::isDone, resultSpinNanos); // a scheduler's answer often comes sooner than a wake-up
-        return reply.get(nanos + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+        // a scheduler's answer often comes sooner than a parked thread wakes
+        return SpinWait.get(scheduler.request(request, Duration.ofNanos(nanos)), resultSpinNanos,
+                nanos + TimeUnit.SECONDS.toNanos(1));
     }
 
     // ------------------------------------------------------------------ gather

@@ -206,11 +206,10 @@ public final class Connection implements AutoCloseable {
      *                            {@link ConnectionClosedException} when the connection closes first
      */
     public Message call(Message message, Duration timeout) throws InterruptedException, ExecutionException {
-        CompletableFuture<Message> f = request(message, timeout);
-        SpinWait.until(f::isDone, CommConfig.REPLY_SPIN_NANOS);
         try {
             // the request's own deadline completes the future; this bound is only a backstop
-            return f.get(timeout.toNanos() + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+            return SpinWait.get(request(message, timeout), CommConfig.REPLY_SPIN_NANOS,
+                    timeout.toNanos() + TimeUnit.SECONDS.toNanos(1));
         } catch (TimeoutException e) {
             throw new ExecutionException(e);
         }

@@ -53,6 +53,16 @@ public final class SpinWait {
         return done.getAsBoolean();
     }
 
+    /**
+     * The value of {@code future}: polled for up to {@code spinNanos}, then waited for up to
+     * {@code timeoutNanos} more with the thread parked.
+     */
+    public static <T> T get(java.util.concurrent.Future<T> future, long spinNanos, long timeoutNanos)
+            throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
+        until(future::isDone, spinNanos);
+        return future.get(timeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
     private static void pause(int polls) {
         if (polls % POLLS_PER_YIELD == 0) {
             Thread.yield(); // lets another thread of this core run; a virtual thread yields its carrier

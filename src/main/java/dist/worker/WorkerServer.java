@@ -815,9 +815,9 @@ public final class WorkerServer implements AutoCloseable {
             self.setContextClassLoader(before);
         }
         long stop = System.nanoTime();
-        Encoded bytes;
+        Encoded encoded;
         try {
-            bytes = serializer.encodeParts(result, null);
+            encoded = serializer.encodeParts(result, null);
         } catch (RuntimeException e) {
             events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(e),
                     "the result of " + ex.key() + " cannot be sent: " + summary(e), start, stop));
@@ -825,15 +825,15 @@ public final class WorkerServer implements AutoCloseable {
         }
         metrics.taskRan(stop - start, true);
         try {
-            data.putComputed(ex.key(), result, bytes);
+            data.putComputed(ex.key(), result, encoded);
         } catch (DataStore.SpillException e) {
             events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(e),
                     "worker " + address + " has no room for the result of " + ex.key() + ": " + e.getMessage(),
                     start, stop));
             return ctx.hasSeceded();
         }
-        long nbytes = bytes.nbytes();
-        byte[] inline = bytes.buffers().isEmpty() && nbytes <= options.inlineResultLimit() ? bytes.head() : null;
+        long nbytes = encoded.nbytes();
+        byte[] inline = encoded.buffers().isEmpty() && nbytes <= options.inlineResultLimit() ? encoded.head() : null;
         String type = result == null ? "null" : result.getClass().getName();
         events.submit(new WorkerEvent.ExecuteDone(ex.key(), nbytes, type, start, stop, inline));
         return ctx.hasSeceded();

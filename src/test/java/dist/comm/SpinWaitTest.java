@@ -30,6 +30,18 @@ class SpinWaitTest {
     }
 
     @Test
+    void getReturnsAValueThatCameAfterTheSpinAndTimesOutOnNone() throws Exception {
+        java.util.concurrent.CompletableFuture<String> later = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            SpinWait.until(() -> false, 5_000_000); // past the caller's 1 ms of polling
+            later.complete("reply");
+        });
+        assertEquals("reply", SpinWait.get(later, 1_000_000, 30_000_000_000L));
+        org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.TimeoutException.class,
+                () -> SpinWait.get(new java.util.concurrent.CompletableFuture<>(), 1_000_000, 1_000_000));
+    }
+
+    @Test
     void zeroBoundLooksOnce() {
         AtomicInteger calls = new AtomicInteger();
         assertNull(SpinWait.poll(() -> {
