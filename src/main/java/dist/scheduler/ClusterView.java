@@ -50,12 +50,8 @@ public record ClusterView(long nowNanos, List<Worker> workers, List<Group> group
                           TaskStream stream, long now, long since, int max) {
         List<Worker> ws = new ArrayList<>(workerList.size());
         for (WorkerState w : workerList) {
-            long bytes = 0;
-            for (TaskState ts : w.hasWhat) {
-                bytes += Math.max(0, ts.nbytes);
-            }
             ws.add(new Worker(w.address, w.name, w.nthreads, w.memoryBytes, w.memoryLimit, w.pid, w.processing.size(),
-                    w.hasWhat.size(), bytes));
+                    w.hasWhat.size(), w.heldBytes));
         }
         List<TaskPrefix> ps = new ArrayList<>();
         int[] total = new int[8];

@@ -508,10 +508,10 @@ public final class SchedulerState {
             queueFree(ws, String.valueOf(key));
         } else if (ts.state == MEMORY) {
             if (ts.addHolder(ws)) {
-                ws.hasWhat.add(ts);
+                ws.hold(ts);
             }
             if (ts.nbytes < 0) {
-                ts.nbytes = nbytes;
+                setNbytes(ts, nbytes);
             }
         } else if (ts.needed()) {
             becomeMemoryOn(ts, ws, nbytes, null);
@@ -533,7 +533,7 @@ public final class SchedulerState {
             }
             if (ts.state == MEMORY) {
                 if (ts.addHolder(ws)) {
-                    ws.hasWhat.add(ts);
+                    ws.hold(ts);
                 }
             } else {
                 becomeMemoryOn(ts, ws, e.getValue(), null);
@@ -613,7 +613,7 @@ public final class SchedulerState {
                 drop.add(ts.key);
             }
             ws.processing.clear();
-            ws.hasWhat.clear();
+            ws.clearHeld();
             ws.occupancy = 0;
             if (nannied.contains(ws.address)) {
                 workers.remove(ws.address);
@@ -675,7 +675,7 @@ public final class SchedulerState {
                 lost.add(ts);
             }
         }
-        ws.hasWhat.clear();
+        ws.clearHeld();
         for (TaskState ts : lost) {
             memoryLost(ts, ws.address);
         }
@@ -721,7 +721,7 @@ public final class SchedulerState {
             case PROCESSING -> processingToMemory(ts, ws, f);
             case MEMORY -> {
                 if (ts.addHolder(ws)) {
-                    ws.hasWhat.add(ts);
+                    ws.hold(ts);
                 }
             }
             case ERRED, RELEASED -> {
@@ -771,7 +771,7 @@ public final class SchedulerState {
 
     private void dropHolder(TaskState ts, WorkerState ws) {
         if (ts.removeHolder(ws)) {
-            ws.hasWhat.remove(ts);
+            ws.unhold(ts);
             if (ts.whoHas == null && ts.state == MEMORY) {
                 memoryLost(ts, ws.address);
             }
@@ -1137,9 +1137,9 @@ public final class SchedulerState {
         } else if (ts.state == QUEUED) {
             queued.remove(ts);
         }
-        ts.nbytes = nbytes;
+        setNbytes(ts, nbytes);
         if (ts.addHolder(ws)) {
-            ws.hasWhat.add(ts);
+            ws.hold(ts);
         }
         if (ts.trouble != null && ts.trouble.summary == null) {
             ts.trouble = null; // retries and suspicion are settled once the result exists
@@ -1155,6 +1155,16 @@ public final class SchedulerState {
             }
         }
         recommendCleanup(ts);
+    }
+
+    /** A size changes: the workers that hold the key count it anew. */
+    private static void setNbytes(TaskState ts, long nbytes) {
+        if (ts.whoHas != null) {
+            for (WorkerState w : ts.whoHas) {
+                w.heldBytes += Math.max(0, nbytes) - Math.max(0, ts.nbytes);
+            }
+        }
+        ts.nbytes = nbytes;
     }
 
     /** The last copy of a result disappeared. */
@@ -1179,7 +1189,7 @@ public final class SchedulerState {
     private void memoryToReleased(TaskState ts) {
         if (ts.whoHas != null) {
             for (WorkerState ws : ts.whoHas) {
-                ws.hasWhat.remove(ts);
+                ws.unhold(ts);
                 queueFree(ws, ts.key);
             }
             ts.whoHas = null;
@@ -1601,7 +1611,7 @@ public final class SchedulerState {
             for (String addr : e.getValue()) {
                 WorkerState ws = addr == null ? null : workers.get(addr);
                 if (ws != null && ts.whoHas != null && ts.whoHas.length > 1 && ts.removeHolder(ws)) {
-                    ws.hasWhat.remove(ts);
+                    ws.unhold(ts);
                     queueFree(ws, ts.key);
                 }
             }
@@ -1888,9 +1898,12 @@ public final class SchedulerState {
             for (TaskState ts : w.stealingIn) {
                 check(ts.stealTo == w && ts.state == PROCESSING, ts, "in stealingIn of " + w + " but not stolen to it");
             }
+            long held = 0;
             for (TaskState ts : w.hasWhat) {
                 check(ts.heldBy(w), ts, "in hasWhat of " + w + " but not held");
+                held += Math.max(0, ts.nbytes);
             }
+            check(held == w.heldBytes, null, w + " counts " + w.heldBytes + " bytes held, found " + held);
         }
         for (ClientState c : clients.values()) {
             for (TaskState ts : c.wants) {

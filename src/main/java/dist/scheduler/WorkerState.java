@@ -18,8 +18,10 @@ final class WorkerState {
     final LinkedHashSet<TaskState> processing = new LinkedHashSet<>();
     /** Processing tasks that seceded: they run, but hold no thread slot. */
     final LinkedHashSet<TaskState> seceded = new LinkedHashSet<>();
-    /** Keys whose result this worker holds. */
+    /** Keys whose result this worker holds; changed only through {@link #hold}, {@link #unhold}, {@link #clearHeld}. */
     final LinkedHashSet<TaskState> hasWhat = new LinkedHashSet<>();
+    /** Sum of the known sizes of {@link #hasWhat}, kept as it changes so a view never walks a million keys. */
+    long heldBytes;
     /** Sum of the expected run times of {@link #processing}, in nanoseconds. */
     long occupancy;
     /** Position in the scheduler's worker list (for round-robin ties). */
@@ -50,6 +52,23 @@ final class WorkerState {
             h = h.substring(1, h.length() - 1);
         }
         return h;
+    }
+
+    void hold(TaskState ts) {
+        if (hasWhat.add(ts)) {
+            heldBytes += Math.max(0, ts.nbytes);
+        }
+    }
+
+    void unhold(TaskState ts) {
+        if (hasWhat.remove(ts)) {
+            heldBytes -= Math.max(0, ts.nbytes);
+        }
+    }
+
+    void clearHeld() {
+        hasWhat.clear();
+        heldBytes = 0;
     }
 
     /** Tasks here that hold a thread slot or wait for one. */
