@@ -67,8 +67,8 @@ test_classpath() {
   echo "target/test-classes:target/classes:$(cat target/test.classpath)"
 }
 
-# the JIT option matches dist.cluster.ChildJvm.ROLE_JVM_OPTIONS: full speed after fewer calls
-ROLE_JVM_OPTS="-XX:CompileThresholdScaling=0.2"
+# the JIT options match dist.cluster.ChildJvm.ROLE_JVM_OPTIONS: full speed after fewer calls, short compilations
+ROLE_JVM_OPTS="-XX:CompileThresholdScaling=0.2 -XX:FreqInlineSize=100 -XX:InlineSmallCode=500"
 role() { ensure_jar; exec "$JAVA" $ROLE_JVM_OPTS ${DIST_JAVA_OPTS:-} -jar target/dist.jar "$@"; }
 
 cmd=${1:-help}

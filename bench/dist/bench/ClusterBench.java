@@ -379,7 +379,7 @@ public final class ClusterBench {
                 String line = firstLine(s, "scheduler at: ");
                 c = new CliCluster(s, line.substring("scheduler at: ".length()).trim());
                 for (int i = 0; i < nworkers; i++) {
-                    Process w = java(List.of(), "worker", c.address, "--nthreads", "1", "--no-nanny",
+                    Process w = java(workerOpts(), "worker", c.address, "--nthreads", "1", "--no-nanny",
                             "--name", "bench-" + i);
                     c.workers.add(w);
                     firstLine(w, "registered with scheduler at: ");
@@ -393,6 +393,12 @@ public final class ClusterBench {
                 }
                 throw e;
             }
+        }
+
+        /** Extra options for the worker JVMs only ({@code DIST_BENCH_WORKER_OPTS}), for a look at one role. */
+        private static List<String> workerOpts() {
+            String opts = System.getenv("DIST_BENCH_WORKER_OPTS");
+            return opts == null || opts.isBlank() ? List.of() : List.of(opts.trim().split("\\s+"));
         }
 
         private static Process java(List<String> jvm, String... args) throws IOException {
