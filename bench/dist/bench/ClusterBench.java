@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +25,8 @@ import java.util.stream.IntStream;
 
 /**
  * Whole-system figures, the same workloads as bench/compare/dask_bench.py: 2 worker processes x
- * 1 thread and one client on 127.0.0.1. Prints one "name value unit" line per figure.
+ * 1 thread and one client on 127.0.0.1, in the same shapes as there (see {@link #daskShaped}).
+ * Prints one "name value unit" line per figure.
  *
  * <p>{@code ./run.sh bench-cluster} runs them all; {@code --quick} leaves out the million-task run.
  */
@@ -94,41 +96,89 @@ public final class ClusterBench {
         }
         if (argv.contains("--only")) { // some workloads, e.g. --only latency,transfer
             List<String> only = List.of(argv.get(argv.indexOf("--only") + 1).split(","));
-            try (CliCluster cluster = CliCluster.start(2); Client client = Client.connect(cluster.address)) {
+            LocalCluster local = null;
+            Client localClient = null;
+            CliCluster cli = null;
+            Client cliClient = null;
+            try {
                 for (String w : only) {
+                    if (Set.of("memory", "million").contains(w)) {
+                        if (cli == null) {
+                            cli = CliCluster.start(2);
+                            cliClient = Client.connect(cli.address);
+                        }
+                        if (w.equals("memory")) {
+                            memoryPerTask(cliClient, cli);
+                        } else {
+                            million(cliClient, cli, 1_000_000);
+                        }
+                        continue;
+                    }
+                    if (Set.of("latency", "throughput", "chain", "tree", "transfer", "preemptible").contains(w)
+                            && local == null) {
+                        local = daskShaped();
+                        localClient = local.client();
+                    }
                     switch (w) {
                         case "startup" -> startup();
-                        case "latency" -> latency(client);
-                        case "throughput" -> throughput(client);
-                        case "chain" -> chain(client);
-                        case "tree" -> tree(client);
-                        case "transfer" -> transfer(client);
-                        case "preemptible" -> preemptibleWithoutKills(client);
-                        case "memory" -> memoryPerTask(client, cluster);
-                        case "million" -> million(client, cluster, 1_000_000);
+                        case "latency" -> latency(localClient);
+                        case "throughput" -> throughput(localClient);
+                        case "chain" -> chain(localClient);
+                        case "tree" -> tree(localClient);
+                        case "transfer" -> transfer(localClient);
+                        case "preemptible" -> preemptibleWithoutKills(localClient);
                         case "raw" -> rawFloor();
                         default -> throw new IllegalArgumentException("unknown workload '" + w + "'; known: startup,"
                                 + " latency, throughput, chain, tree, transfer, preemptible, memory, million, raw");
+                    }
+                }
+            } finally {
+                for (AutoCloseable c : new AutoCloseable[] {localClient, local, cliClient, cli}) {
+                    if (c != null) {
+                        c.close();
                     }
                 }
             }
             return;
         }
         startup();
-        try (CliCluster cluster = CliCluster.start(2);
-             Client client = Client.connect(cluster.address)) {
+        try (LocalCluster cluster = daskShaped(); Client client = cluster.client()) {
             latency(client);
             throughput(client);
             chain(client);
             tree(client);
             transfer(client);
             preemptibleWithoutKills(client);
+        }
+        try (CliCluster cluster = CliCluster.start(2);
+             Client client = Client.connect(cluster.address)) {
             memoryPerTask(client, cluster);
             if (!quick) {
                 million(client, cluster, 1_000_000);
             }
         }
         rawFloor();
+    }
+
+    /**
+     * The shape dask_bench.py runs its shared workloads on, {@code LocalCluster(n_workers=2,
+     * threads_per_worker=1, processes=True)}: the scheduler in the client's process, each worker in
+     * a process of its own under a nanny. Memory and the million-task run use a {@link CliCluster},
+     * whose scheduler is a process of its own (as dask's memory figure's is).
+     */
+    static LocalCluster daskShaped() throws Exception {
+        List<String> jvm = new ArrayList<>(CliCluster.workerOpts());
+        String extra = System.getenv("DIST_BENCH_JVM_OPTS");
+        if (extra != null && !extra.isBlank()) {
+            jvm.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        String profile = System.getenv("DIST_BENCH_JFR");
+        if (profile != null) {
+            jvm.add("-XX:StartFlightRecording=settings=" + System.getenv().getOrDefault("DIST_BENCH_JFC", "profile")
+                    + ",filename=" + profile + "/local-worker-%p.jfr");
+        }
+        return LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true).output(null)
+                .workerJvmArgs(jvm.toArray(String[]::new)).start();
     }
 
     static void report(String name, double value, String unit) {
@@ -396,7 +446,7 @@ public final class ClusterBench {
         }
 
         /** Extra options for the worker JVMs only ({@code DIST_BENCH_WORKER_OPTS}), for a look at one role. */
-        private static List<String> workerOpts() {
+        static List<String> workerOpts() {
             String opts = System.getenv("DIST_BENCH_WORKER_OPTS");
             return opts == null || opts.isBlank() ? List.of() : List.of(opts.trim().split("\\s+"));
         }
