@@ -14,12 +14,12 @@ final class FunctionTable {
 
     private static final class Entry {
         final byte[] bytes;
-        final int hash;
+        final Slice key;
         int refs;
 
-        Entry(byte[] bytes, int hash) {
+        Entry(byte[] bytes, Slice key) {
             this.bytes = bytes;
-            this.hash = hash;
+            this.key = key;
         }
     }
 
@@ -54,6 +54,8 @@ final class FunctionTable {
 
     private final HashMap<Slice, Entry> entries = new HashMap<>();
     private final HashMap<byte[], Slice> keyOf = new HashMap<>(); // identity of the shared copy -> its key
+    /** The entry used last: the tasks of one map arrive together, so most look-ups are this one. */
+    private Entry last;
 
     /** Stores {@code run} in {@code ts}: split into shared function bytes and its own arguments. */
     void store(TaskState ts, byte[] run) {
@@ -63,14 +65,19 @@ final class FunctionTable {
             ts.fn = null;
             return;
         }
-        Slice key = new Slice(run, slice[0], slice[1]);
-        Entry e = entries.get(key);
-        if (e == null) {
-            byte[] copy = Arrays.copyOfRange(run, slice[0], slice[0] + slice[1]);
-            Slice own = new Slice(copy, 0, copy.length);
-            e = new Entry(copy, own.hash);
-            entries.put(own, e);
-            keyOf.put(copy, own);
+        Entry e = last;
+        if (e == null || e.bytes.length != slice[1]
+                || !Arrays.equals(e.bytes, 0, slice[1], run, slice[0], slice[0] + slice[1])) {
+            Slice key = new Slice(run, slice[0], slice[1]);
+            e = entries.get(key);
+            if (e == null) {
+                byte[] copy = Arrays.copyOfRange(run, slice[0], slice[0] + slice[1]);
+                Slice own = new Slice(copy, 0, copy.length);
+                e = new Entry(copy, own);
+                entries.put(own, e);
+                keyOf.put(copy, own);
+            }
+            last = e;
         }
         e.refs++;
         ts.fn = e.bytes;
@@ -89,11 +96,17 @@ final class FunctionTable {
         if (fn == null) {
             return;
         }
-        Slice key = keyOf.get(fn);
-        Entry e = key == null ? null : entries.get(key);
+        Entry e = last;
+        if (e == null || e.bytes != fn) {
+            Slice key = keyOf.get(fn);
+            e = key == null ? null : entries.get(key);
+        }
         if (e != null && --e.refs == 0) {
-            entries.remove(key);
+            entries.remove(e.key);
             keyOf.remove(fn);
+            if (e == last) {
+                last = null;
+            }
         }
     }
 

@@ -74,6 +74,8 @@ public final class SchedulerState {
     private final TreeSet<TaskState> queued = new TreeSet<>(QUEUE_ORDER);
     private final FunctionTable functionTable = new FunctionTable();
     private final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
+    /** The prefix found last (see {@link #prefixOf}); never one that was dropped from {@link #prefixes}. */
+    private TaskPrefix lastPrefix;
     /** Nanny id to the address of the worker it runs (null while none runs). */
     private final LinkedHashMap<String, String> nannies = new LinkedHashMap<>();
     /** Keys held by returning workers that no task names yet, kept for a grace period. */
@@ -293,16 +295,15 @@ public final class SchedulerState {
         ArrayList<TaskState> created = new ArrayList<>();
         ArrayList<TaskSpec> createdSpecs = new ArrayList<>();
         for (TaskSpec s : specs) {
-            if (tasks.containsKey(s.key())) {
+            TaskPrefix p = prefixOf(s.key());
+            TaskState ts = new TaskState(s.key(), null, s.priority(), s.options(), p);
+            if (tasks.putIfAbsent(s.key(), ts) != null) {
                 continue; // same key: the same computation, done once
             }
-            TaskPrefix p = prefixes.computeIfAbsent(TaskPrefix.of(s.key()), TaskPrefix::new);
             p.live++;
             p.states[RELEASED]++;
-            TaskState ts = new TaskState(s.key(), null, s.priority(), s.options(), p);
             functionTable.store(ts, s.run());
             ts.submitter = c.id;
-            tasks.put(s.key(), ts);
             created.add(ts);
             createdSpecs.add(s);
         }
@@ -314,8 +315,11 @@ public final class SchedulerState {
                 adoptOrphan(ts);
             }
         }
-        for (String key : wanted) {
-            TaskState ts = key == null ? null : tasks.get(key);
+        for (int i = 0; i < wanted.size(); i++) {
+            String key = wanted.get(i);
+            // a map wants exactly the tasks it creates, in order: those need no second look-up
+            TaskState made = i < created.size() ? created.get(i) : null;
+            TaskState ts = key == null ? null : made != null && made.key.equals(key) ? made : tasks.get(key);
             if (ts == null) {
                 out.add(Outgoing.send(c.id, new KeyCancelled(key, "unknown key " + key
                         + ": it is neither in this update nor known to the scheduler; submit its task again")));
@@ -334,6 +338,18 @@ public final class SchedulerState {
         for (TaskState ts : created) {
             recommendCleanup(ts);
         }
+    }
+
+    /** The prefix group of {@code key}; the tasks of one map share theirs, so the last one is tried first. */
+    private TaskPrefix prefixOf(String key) {
+        int n = TaskPrefix.end(key);
+        TaskPrefix p = lastPrefix;
+        if (p != null && p.name.length() == n && key.startsWith(p.name)) {
+            return p;
+        }
+        p = prefixes.computeIfAbsent(key.substring(0, n), TaskPrefix::new);
+        lastPrefix = p;
+        return p;
     }
 
     /** Connects a new task to its dependencies; a missing dependency makes it erred at once. */
@@ -1232,6 +1248,9 @@ public final class SchedulerState {
         TaskPrefix p = ts.prefix;
         if (--p.live == 0 && prefixes.size() > PREFIX_SOFT_LIMIT) {
             prefixes.remove(p.name);
+            if (lastPrefix == p) {
+                lastPrefix = null;
+            }
         }
         for (TaskState d : ts.deps) {
             if (d.dependents != null) {

@@ -39,9 +39,10 @@ final class TaskPrefix {
         }
     }
 
-    static String of(String key) {
+    /** Length of {@code key}'s prefix: up to its last dash ("inc-3f2a" is in group "inc"), else all of it. */
+    static int end(String key) {
         int dash = key.lastIndexOf('-');
-        return dash > 0 ? key.substring(0, dash) : key;
+        return dash > 0 ? dash : key.length();
     }
 
     void record(long nanos) {
