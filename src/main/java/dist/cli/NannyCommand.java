@@ -21,7 +21,11 @@ public final class NannyCommand {
               starts a worker process and keeps it alive: restarts it when it dies, stops it past
               --memory-limit, tells the scheduler why it died, restarts it on client.restart().
               worker options: --nthreads N, --name NAME, --host HOST, --port PORT, --memory-limit SIZE,
-                              --connect-timeout S, --contact-address A, --local-directory DIR   (see 'worker --help')
+                              --connect-timeout S, --contact-address A, --local-directory DIR,
+                              --resources SPEC   (see 'worker --help')
+              --dashboard-port P   serve the worker's /metrics on port P (default 0: any free port);
+                                   a restarted worker serves it on the same port
+              --no-dashboard       the worker serves no /metrics
               --worker-jvm-options "OPTS"   JVM options for the worker process, e.g. "-Xmx2g"
             """ + SecurityFlags.USAGE;
 
@@ -32,8 +36,9 @@ public final class NannyCommand {
             InterruptedException {
         CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
                 Set.of("--nthreads", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
-                        "--worker-jvm-options", "--contact-address", "--local-directory")),
-                SecurityFlags.flags(Set.of("--help", "--nanny", "--die-with-parent")));
+                        "--worker-jvm-options", "--contact-address", "--local-directory", "--dashboard-port",
+                        "--resources")),
+                SecurityFlags.flags(Set.of("--help", "--nanny", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
             return 0;
@@ -46,17 +51,22 @@ public final class NannyCommand {
         // checked here so a bad option fails now, not in every restarted worker
         a.getInt("--nthreads", 1, 1, 4096);
         a.getInt("--port", 0, 0, 65535);
+        a.getInt("--dashboard-port", 0, 0, 65535);
+        WorkerCommand.parseResources(a.get("--resources", ""));
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
         long memoryLimit = a.getBytes("--memory-limit", 0);
         WorkerCommand.contactAddress(a.get("--contact-address", null));
         List<String> workerArgs = new ArrayList<>();
         for (String opt : List.of("--nthreads", "--name", "--host", "--port", "--connect-timeout", "--contact-address",
-                "--local-directory")) {
+                "--local-directory", "--dashboard-port", "--resources")) {
             String v = a.get(opt, null);
             if (v != null) {
                 workerArgs.add(opt);
                 workerArgs.add(v);
             }
+        }
+        if (a.flag("--no-dashboard")) {
+            workerArgs.add("--no-dashboard");
         }
         SecurityFlags.apply(a, dist.comm.CommConfig.DEFAULT); // checks the files now
         workerArgs.addAll(SecurityFlags.forward(a));

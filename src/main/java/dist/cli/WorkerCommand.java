@@ -34,8 +34,8 @@ public final class WorkerCommand {
                                    that needs some runs only while enough are free here
               --connect-timeout S  seconds to keep trying to reach the scheduler (default 10)
               --no-nanny           run the worker bare, without a nanny process that restarts it
-              --dashboard-port P   with --no-nanny: serve this worker's /metrics on port P (default 0: any
-                                   free port; the address is printed at start)
+              --dashboard-port P   serve this worker's /metrics on port P (default 0: any free port; the
+                                   address is printed at start, and a worker its nanny restarts keeps P)
               --no-dashboard       serve no /metrics
               --nanny              run it under a nanny (the default; see 'nanny --help')
             """ + SecurityFlags.USAGE;
@@ -81,9 +81,11 @@ public final class WorkerCommand {
         }
         if (!a.flag("--no-nanny")) {
             List<String> nannyArgs = new ArrayList<>();
-            for (String s : args) {
-                if (!s.equals("--nanny")) {
-                    nannyArgs.add(s);
+            for (int i = 0; i < args.length; i++) {
+                if (args[i].equals("--nprocs")) {
+                    i++; // one process here: the nanny has nothing to do with it
+                } else if (!args[i].equals("--nanny") && !args[i].startsWith("--nprocs=")) {
+                    nannyArgs.add(args[i]);
                 }
             }
             return NannyCommand.run(nannyArgs.toArray(String[]::new), out, err);

@@ -105,6 +105,58 @@ class CliTest {
         w1.awaitExit(Duration.ofSeconds(30));
     }
 
+    /**
+     * The worker options a bare worker takes work under its nanny too (the default): resources, and
+     * a fixed /metrics port that the worker the nanny starts after a SIGKILL serves again.
+     */
+    @Test
+    void workerUnderNannyKeepsResourcesAndItsMetricsPortAcrossRestarts() throws Exception {
+        Processes.Proc scheduler = procs.dist("scheduler", "--port", "0", "--no-dashboard");
+        String line = scheduler.awaitLine(l -> l.startsWith("scheduler at: "), Duration.ofSeconds(30));
+        String address = line.substring("scheduler at: ".length()).trim();
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        Processes.Proc nanny = procs.dist("worker", address, "--nthreads", "1", "--nprocs", "1", "--resources", "GPU=2",
+                "--dashboard-port", String.valueOf(port), "--host", "127.0.0.1");
+        String url = "http://127.0.0.1:" + port + "/metrics";
+        nanny.awaitLine(l -> l.contains("metrics at: " + url), Duration.ofSeconds(30));
+
+        try (Connection probe = Connection.connect(address, Role.CLIENT, CommConfig.DEFAULT, (c, m, id) -> { })) {
+            assertTrue(Processes.eventually(Duration.ofSeconds(30), () -> workerCount(probe) == 1), "worker registered");
+            Message.WorkerInfo first = workers(probe).get(0);
+            try (Client client = Client.connect(address)) { // runs only where a GPU is offered
+                assertEquals(49, client.with(dist.Options.defaults().resource("GPU", 1)).submit(CliTest::square, 7)
+                        .result(Duration.ofSeconds(30)));
+            }
+            assertEquals(200, httpStatus(url));
+
+            ProcessHandle.of(first.pid()).orElseThrow().destroyForcibly(); // SIGKILL the worker, not its nanny
+            nanny.awaitLine(l -> l.contains("metrics at: " + url), Duration.ofSeconds(60));
+            assertTrue(Processes.eventually(Duration.ofSeconds(30),
+                    () -> workerCount(probe) == 1 && workers(probe).get(0).pid() != first.pid()), "worker restarted");
+            assertEquals(200, httpStatus(url));
+        }
+        nanny.process.destroy(); // SIGTERM: the nanny stops its worker and exits
+        nanny.awaitExit(Duration.ofSeconds(30));
+    }
+
+    private static int httpStatus(String url) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(10))
+                .build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    private static List<Message.WorkerInfo> workers(Connection probe) {
+        try {
+            Message reply = probe.request(new Message.WorkersRequest()).get(10, TimeUnit.SECONDS);
+            return ((Message.WorkersReply) reply).workers();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
     private static int workerCount(Connection probe) {
         try {
             Message reply = probe.request(new Message.WorkersRequest()).get(10, TimeUnit.SECONDS);
