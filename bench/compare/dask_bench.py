@@ -157,6 +157,16 @@ def bag(client):
     report("preemptible_no_kills", (time.perf_counter() - s) * 1e3, "ms")
 
 
+def wait_for_tasks(client, done, timeout=300):
+    """Polls the scheduler's task count until done(count) holds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if done(client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))):
+            return
+        time.sleep(0.5)
+    raise RuntimeError("the scheduler's task count did not settle within %d s" % timeout)
+
+
 def memory_per_task(tmpdir):
     """Scheduler RSS growth with 100,000 tasks waiting, scheduler in its own process."""
     port = 18786
@@ -172,6 +182,12 @@ def memory_per_task(tmpdir):
         client.wait_for_workers(1, timeout=60)
         flag = os.path.join(tmpdir, "go")
         b = client.submit(blocker, flag, pure=False)
+        # untimed, on both systems: 10,000 waiting tasks of other keys, released again
+        warm = 10_000
+        warm_up = client.map(add, range(1_000_000, 1_000_000 + warm), [b] * warm)
+        wait_for_tasks(client, lambda count: count >= warm)
+        del warm_up
+        wait_for_tasks(client, lambda count: count <= 1)
         time.sleep(1.0)
         before = rss_kib(sched.pid)
         n = 100_000

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -349,9 +350,18 @@ public final class ClusterBench {
         Files.delete(flag);
         try {
             Future<Long> b = client.with(Options.defaults().pure(false)).submit(ClusterBench::blocker, flag.toString());
-            Thread.sleep(500);
+            // untimed, on both systems: 10,000 waiting tasks of other keys, released again, so loading
+            // classes and compiling the submission path do not count as memory per task
+            int warm = 10_000;
+            List<Future<Long>> warmUp = client.map(ClusterBench::addInt,
+                    IntStream.range(1_000_000, 1_000_000 + warm).boxed().toList(), Collections.nCopies(warm, b));
+            client.whoHas(List.of(b));
+            warmUp.forEach(Future::release);
+            client.whoHas(List.of(b)); // after the release, on the same connection
+            Thread.sleep(1000);
             long before = cluster.schedulerRssAfterGc();
             long heapBefore = cluster.schedulerHeapUsed();
+            String histoBefore = System.getenv("DIST_BENCH_HISTO") != null ? cluster.histogram() : null;
             int n = 100_000;
             List<Integer> xs = IntStream.range(0, n).boxed().toList();
             List<Future<Long>> fs = client.map(ClusterBench::addInt, xs, Collections.nCopies(n, b));
@@ -360,6 +370,9 @@ public final class ClusterBench {
             long heapAfter = cluster.schedulerHeapUsed();
             report("sched_bytes_per_waiting_task", (after - before) / (double) n, "B");
             report("sched_heap_per_waiting_task", (heapAfter - heapBefore) / (double) n, "B");
+            if (histoBefore != null) { // DIST_BENCH_HISTO: which classes the waiting tasks added, to stderr
+                printGrowth(histoBefore, cluster.histogram(), n);
+            }
             Files.createFile(flag);
             long sum = 0;
             for (long v : client.gather(fs)) {
@@ -373,6 +386,30 @@ public final class ClusterBench {
         } finally {
             Files.deleteIfExists(flag);
         }
+    }
+
+    /** Bytes per task each class added between two class histograms, largest first. */
+    static void printGrowth(String before, String after, int n) {
+        Map<String, long[]> b = histogramRows(before);
+        Map<String, long[]> a = histogramRows(after);
+        a.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), new long[] {
+                        e.getValue()[0] - b.getOrDefault(e.getKey(), new long[2])[0],
+                        e.getValue()[1] - b.getOrDefault(e.getKey(), new long[2])[1]}))
+                .sorted((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]))
+                .limit(20)
+                .forEach(e -> System.err.printf("%10.2f objects/task %10.1f B/task  %s%n",
+                        e.getValue()[0] / (double) n, e.getValue()[1] / (double) n, e.getKey()));
+    }
+
+    private static Map<String, long[]> histogramRows(String text) {
+        Map<String, long[]> rows = new java.util.HashMap<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)")
+                .matcher(text);
+        while (m.find()) {
+            rows.put(m.group(3), new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
+        }
+        return rows;
     }
 
     static void million(Client client, CliCluster cluster, int n) throws Exception {
@@ -520,14 +557,30 @@ public final class ClusterBench {
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             p.waitFor(60, TimeUnit.SECONDS);
             long used = 0;
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(text);
-            while (m.find()) {
-                used += Long.parseLong(m.group(1)) * 1024;
+            java.util.regex.Pattern usedK = java.util.regex.Pattern.compile("used (\\d+)K");
+            for (String line : text.split("\n")) {
+                if (line.contains("Metaspace") || line.contains("class space")) {
+                    continue; // class metadata, not heap
+                }
+                java.util.regex.Matcher m = usedK.matcher(line);
+                if (m.find()) {
+                    used += Long.parseLong(m.group(1)) * 1024;
+                }
             }
             if (used == 0) {
                 throw new IOException("no heap figures in: " + text);
             }
             return used;
+        }
+
+        /** The scheduler's live objects by class (jcmd GC.class_histogram). */
+        String histogram() throws Exception {
+            String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+            Process p = new ProcessBuilder(jcmd, String.valueOf(scheduler.pid()), "GC.class_histogram")
+                    .redirectErrorStream(true).start();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(60, TimeUnit.SECONDS);
+            return text;
         }
 
         long schedulerPeakRss() throws IOException {

@@ -6,6 +6,8 @@ import java.util.LinkedHashSet;
 final class ClientState {
     final String id;
     final LinkedHashSet<TaskState> wants = new LinkedHashSet<>();
+    /** {@code {this}}: the wanters array of every task only this client wants, shared. */
+    final ClientState[] alone = {this};
 
     /** A holder that is not a connection (a published dataset): it is sent nothing. */
     final boolean silent;

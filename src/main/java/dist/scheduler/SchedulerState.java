@@ -380,7 +380,8 @@ public final class SchedulerState {
             transitions++;
             return;
         }
-        ts.deps = deps.toArray(TaskState.NO_DEPS);
+        // a map over one shared input: every task holds the same one-element array (never written in place)
+        ts.deps = deps.size() == 1 ? deps.getFirst().asSoleDependency() : deps.toArray(TaskState.NO_DEPS);
         for (TaskState d : ts.deps) {
             if (d.dependents == null) {
                 d.dependents = new LinkedHashSet<>();

@@ -30,7 +30,10 @@ final class TaskState {
     /** The client whose update created this task: workers ask it for classes they lack. */
     String submitter;
 
+    /** Read-only: arrays may be shared between tasks (see {@link #asSoleDependency}); replace, never write. */
     TaskState[] deps = NO_DEPS;
+    /** {@code {this}}, shared as the deps of every task whose one dependency this is; made on first use. */
+    private TaskState[] sole;
     /** Tasks that depend on this one; null when none. */
     LinkedHashSet<TaskState> dependents;
 
@@ -51,6 +54,7 @@ final class TaskState {
     WorkerState stealTo;
     long nbytes = -1;
     /** Clients holding a future for this key; null when none. */
+    /** Read-only, as {@link #deps}: one client's tasks share its {@link ClientState#alone} array. */
     ClientState[] wantedBy;
     /** Failure bookkeeping (errors, retries, worker deaths); null for the common case. */
     Trouble trouble;
@@ -151,9 +155,19 @@ final class TaskState {
         return true;
     }
 
+    /** {@code {this}} as a dependency array, the same array each time. */
+    TaskState[] asSoleDependency() {
+        TaskState[] s = sole;
+        if (s == null) {
+            s = new TaskState[]{this};
+            sole = s;
+        }
+        return s;
+    }
+
     void addWanter(ClientState c) {
         if (wantedBy == null) {
-            wantedBy = new ClientState[]{c};
+            wantedBy = c.alone;
             return;
         }
         for (ClientState x : wantedBy) {
