@@ -1739,6 +1739,11 @@ public final class SchedulerState {
         return m;
     }
 
+    /** The record of {@code key}, or null: for tests in this package. */
+    TaskState task(String key) {
+        return tasks.get(key);
+    }
+
     /** Tasks the scheduler knows (every state but forgotten). */
     public int taskCount() {
         return tasks.size();
