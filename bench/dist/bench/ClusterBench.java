@@ -531,9 +531,7 @@ public final class ClusterBench {
 
         /** The scheduler's resident size in bytes after a full collection. */
         long schedulerRssAfterGc() throws Exception {
-            String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-            new ProcessBuilder(jcmd, String.valueOf(scheduler.pid()), "GC.run").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(60, TimeUnit.SECONDS);
+            jcmd("GC.run");
             Thread.sleep(300);
             return status("VmRSS:");
         }
@@ -551,11 +549,7 @@ public final class ClusterBench {
 
         /** Heap in use in the scheduler (right after the collection of schedulerRssAfterGc), from jcmd. */
         long schedulerHeapUsed() throws Exception {
-            String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-            Process p = new ProcessBuilder(jcmd, String.valueOf(scheduler.pid()), "GC.heap_info")
-                    .redirectErrorStream(true).start();
-            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            p.waitFor(60, TimeUnit.SECONDS);
+            String text = jcmd("GC.heap_info");
             long used = 0;
             java.util.regex.Pattern usedK = java.util.regex.Pattern.compile("used (\\d+)K");
             for (String line : text.split("\n")) {
@@ -575,11 +569,19 @@ public final class ClusterBench {
 
         /** The scheduler's live objects by class (jcmd GC.class_histogram). */
         String histogram() throws Exception {
+            return jcmd("GC.class_histogram");
+        }
+
+        /** What {@code jcmd <scheduler pid> command} prints. */
+        private String jcmd(String command) throws Exception {
             String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-            Process p = new ProcessBuilder(jcmd, String.valueOf(scheduler.pid()), "GC.class_histogram")
+            Process p = new ProcessBuilder(jcmd, String.valueOf(scheduler.pid()), command)
                     .redirectErrorStream(true).start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            p.waitFor(60, TimeUnit.SECONDS);
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("jcmd " + command + " did not finish within 60 s");
+            }
             return text;
         }
 
