@@ -1,11 +1,10 @@
 package dist.scheduler;
 
-import java.util.LinkedHashSet;
 
 /** A client and the keys it holds futures for. */
 final class ClientState {
     final String id;
-    final LinkedHashSet<TaskState> wants = new LinkedHashSet<>();
+    final TaskSet wants = new TaskSet();
     /** {@code {this}}: the wanters array of every task only this client wants, shared. */
     final ClientState[] alone = {this};
 

@@ -384,7 +384,7 @@ public final class SchedulerState {
         ts.deps = deps.size() == 1 ? deps.getFirst().asSoleDependency() : deps.toArray(TaskState.NO_DEPS);
         for (TaskState d : ts.deps) {
             if (d.dependents == null) {
-                d.dependents = new LinkedHashSet<>();
+                d.dependents = new TaskSet();
             }
             d.dependents.add(ts);
         }

@@ -2,7 +2,6 @@ package dist.scheduler;
 
 import dist.protocol.TaskOptions;
 
-import java.util.LinkedHashSet;
 
 /**
  * One task as the scheduler tracks it. Plain fields, and collections only when non-empty, so a
@@ -35,7 +34,7 @@ final class TaskState {
     /** {@code {this}}, shared as the deps of every task whose one dependency this is; made on first use. */
     private TaskState[] sole;
     /** Tasks that depend on this one; null when none. */
-    LinkedHashSet<TaskState> dependents;
+    TaskSet dependents;
 
     byte state = RELEASED;
     /** While waiting: how many dependencies are not in memory. */

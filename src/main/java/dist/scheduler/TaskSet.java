@@ -1,0 +1,239 @@
+package dist.scheduler;
+
+import java.util.AbstractSet;
+import java.util.Arrays;
+import java.util.ConcurrentModificationException;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+
+/**
+ * A set of tasks that iterates in insertion order, as {@code LinkedHashSet} does, at about a third
+ * of its memory: the tasks sit in one array in the order they came, and an open-addressing table of
+ * int positions finds them. A set entry costs 8 to 16 bytes instead of a 40-byte linked node, which
+ * matters for the sets every waiting task is in (its input's dependents, its client's wants).
+ * Iteration order never depends on hashes, so the state machine stays deterministic.
+ */
+final class TaskSet extends AbstractSet<TaskState> {
+    private static final int EMPTY = 0;
+    private static final int DELETED = -1;
+
+    /** Tasks in insertion order; null where one was removed. */
+    private TaskState[] items;
+    /** Slots of {@link #items} used so far, holes included. */
+    private int end;
+    private int size;
+    /** Open addressing over {@link #items}: position + 1, or {@link #EMPTY} / {@link #DELETED}. */
+    private int[] table;
+    /** Table slots not EMPTY (live and deleted): kept under half the table. */
+    private int occupied;
+    private int modCount;
+
+    TaskSet() {
+        items = new TaskState[2];
+        table = new int[4];
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public boolean contains(Object o) {
+        return o instanceof TaskState ts && slotOf(ts) >= 0;
+    }
+
+    @Override
+    public boolean add(TaskState ts) {
+        if (ts == null) {
+            throw new NullPointerException("a TaskSet holds no null");
+        }
+        if (slotOf(ts) >= 0) {
+            return false;
+        }
+        if (end == items.length) {
+            if (size < end / 2) {
+                compact(items.length); // half holes: close them instead of growing
+            } else {
+                compact(items.length * 2);
+            }
+        }
+        if ((occupied + 1) * 2 > table.length) {
+            rehash(Math.max(4, Integer.highestOneBit(Math.max(1, size + 1)) * 4));
+        }
+        items[end] = ts;
+        insert(ts, end);
+        end++;
+        size++;
+        modCount++;
+        return true;
+    }
+
+    @Override
+    public boolean remove(Object o) {
+        if (!(o instanceof TaskState ts)) {
+            return false;
+        }
+        int slot = slotOf(ts);
+        if (slot < 0) {
+            return false;
+        }
+        items[table[slot] - 1] = null;
+        table[slot] = DELETED;
+        size--;
+        modCount++;
+        if (size == 0) {
+            clear();
+        }
+        return true;
+    }
+
+    @Override
+    public void clear() {
+        if (items.length > 2 || end > 0) {
+            items = new TaskState[2];
+            table = new int[4];
+        }
+        end = 0;
+        size = 0;
+        occupied = 0;
+        modCount++;
+    }
+
+    @Override
+    public Iterator<TaskState> iterator() {
+        return new Iterator<>() {
+            private int next = skip(0);
+            private int last = -1;
+            private int expected = modCount;
+
+            private int skip(int i) {
+                while (i < end && items[i] == null) {
+                    i++;
+                }
+                return i;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next < end;
+            }
+
+            @Override
+            public TaskState next() {
+                if (expected != modCount) {
+                    throw new ConcurrentModificationException();
+                }
+                if (next >= end) {
+                    throw new NoSuchElementException();
+                }
+                last = next;
+                next = skip(next + 1);
+                return items[last];
+            }
+
+            @Override
+            public void remove() {
+                if (last < 0) {
+                    throw new IllegalStateException();
+                }
+                if (expected != modCount) {
+                    throw new ConcurrentModificationException();
+                }
+                TaskState ts = items[last];
+                int slot = slotOf(ts);
+                items[last] = null;
+                table[slot] = DELETED;
+                size--;
+                modCount++;
+                expected = modCount;
+                last = -1; // positions stay put: holes are closed only by add
+            }
+        };
+    }
+
+    private static int hash(TaskState ts) {
+        int h = System.identityHashCode(ts);
+        return h ^ (h >>> 16);
+    }
+
+    /** The table slot holding {@code ts}, or -1. */
+    private int slotOf(TaskState ts) {
+        int mask = table.length - 1;
+        for (int i = hash(ts) & mask; ; i = (i + 1) & mask) {
+            int v = table[i];
+            if (v == EMPTY) {
+                return -1;
+            }
+            if (v > 0 && items[v - 1] == ts) {
+                return i;
+            }
+        }
+    }
+
+    private void insert(TaskState ts, int position) {
+        int mask = table.length - 1;
+        int i = hash(ts) & mask;
+        while (table[i] > 0) {
+            i = (i + 1) & mask;
+        }
+        if (table[i] == EMPTY) {
+            occupied++;
+        }
+        table[i] = position + 1;
+    }
+
+    /** Closes the holes, keeping the order, into an array of {@code capacity} slots; rebuilds the table. */
+    private void compact(int capacity) {
+        TaskState[] n = new TaskState[Math.max(2, capacity)];
+        int j = 0;
+        for (int i = 0; i < end; i++) {
+            if (items[i] != null) {
+                n[j++] = items[i];
+            }
+        }
+        items = n;
+        end = j;
+        rehash(table.length);
+    }
+
+    private void rehash(int capacity) {
+        int cap = Math.max(capacity, Integer.highestOneBit(Math.max(1, size)) * 4);
+        table = new int[cap];
+        occupied = 0;
+        for (int i = 0; i < end; i++) {
+            if (items[i] != null) {
+                insert(items[i], i);
+            }
+        }
+    }
+
+    @Override
+    public Object[] toArray() {
+        Object[] out = new Object[size];
+        int j = 0;
+        for (int i = 0; i < end; i++) {
+            if (items[i] != null) {
+                out[j++] = items[i];
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public <T> T[] toArray(T[] a) {
+        T[] out = a.length >= size ? a : Arrays.copyOf(a, size);
+        int j = 0;
+        for (int i = 0; i < end; i++) {
+            if (items[i] != null) {
+                @SuppressWarnings("unchecked")
+                T t = (T) items[i];
+                out[j++] = t;
+            }
+        }
+        if (out.length > size) {
+            out[size] = null;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,79 @@
+package dist.scheduler;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.ConcurrentModificationException;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** TaskSet behaves as a LinkedHashSet of tasks: same answers, same iteration order. */
+class TaskSetTest {
+
+    private static List<TaskState> tasks(int n) {
+        TaskPrefix p = new TaskPrefix("t");
+        List<TaskState> ts = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            ts.add(new TaskState("t-" + i, null, 0, null, p));
+        }
+        return ts;
+    }
+
+    @Test
+    void randomOperationsMatchLinkedHashSet() {
+        SplittableRandom r = new SplittableRandom(7);
+        for (int round = 0; round < 200; round++) {
+            List<TaskState> pool = tasks(1 + r.nextInt(300));
+            TaskSet set = new TaskSet();
+            LinkedHashSet<TaskState> model = new LinkedHashSet<>();
+            int ops = r.nextInt(2000);
+            for (int op = 0; op < ops; op++) {
+                TaskState t = pool.get(r.nextInt(pool.size()));
+                int kind = r.nextInt(10);
+                if (kind < 5) {
+                    assertEquals(model.add(t), set.add(t));
+                } else if (kind < 9) {
+                    assertEquals(model.remove(t), set.remove(t));
+                } else if (r.nextInt(20) == 0) {
+                    model.clear();
+                    set.clear();
+                } else {
+                    assertEquals(model.contains(t), set.contains(t));
+                }
+                assertEquals(model.size(), set.size());
+            }
+            assertEquals(new ArrayList<>(model), new ArrayList<>(set), "same members in the same order");
+            assertEquals(List.of(model.toArray()), List.of(set.toArray()));
+        }
+    }
+
+    @Test
+    void iteratorRemovesAndModificationDuringIterationIsCaught() {
+        List<TaskState> ts = tasks(10);
+        TaskSet set = new TaskSet();
+        set.addAll(ts);
+        for (Iterator<TaskState> it = set.iterator(); it.hasNext(); ) {
+            if (it.next().key.endsWith("3")) {
+                it.remove();
+            }
+        }
+        assertFalse(set.contains(ts.get(3)));
+        assertEquals(9, set.size());
+        set.add(ts.get(3)); // back, now last
+        assertEquals(ts.get(3), new ArrayList<>(set).get(9), "a task added again goes last");
+        assertThrows(ConcurrentModificationException.class, () -> {
+            for (TaskState t : set) {
+                set.remove(t);
+            }
+        });
+        assertThrows(NullPointerException.class, () -> set.add(null));
+        assertTrue(set.containsAll(ts.subList(4, 10)));
+    }
+}
