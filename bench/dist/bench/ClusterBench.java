@@ -168,18 +168,24 @@ public final class ClusterBench {
      * whose scheduler is a process of its own (as dask's memory figure's is).
      */
     static LocalCluster daskShaped() throws Exception {
-        List<String> jvm = new ArrayList<>(CliCluster.workerOpts());
-        String extra = System.getenv("DIST_BENCH_JVM_OPTS");
-        if (extra != null && !extra.isBlank()) {
-            jvm.addAll(List.of(extra.trim().split("\\s+")));
-        }
-        String profile = System.getenv("DIST_BENCH_JFR");
-        if (profile != null) {
-            jvm.add("-XX:StartFlightRecording=settings=" + System.getenv().getOrDefault("DIST_BENCH_JFC", "profile")
-                    + ",filename=" + profile + "/local-worker-%p.jfr");
-        }
+        List<String> jvm = new ArrayList<>(envOptions("DIST_BENCH_WORKER_OPTS"));
+        jvm.addAll(envOptions("DIST_BENCH_JVM_OPTS"));
+        jvm.addAll(flightRecording("local-worker-%p.jfr"));
         return LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true).output(null)
                 .workerJvmArgs(jvm.toArray(String[]::new)).start();
+    }
+
+    /** JVM options from environment variable {@code name} (space-separated; none when unset). */
+    static List<String> envOptions(String name) {
+        String opts = System.getenv(name);
+        return opts == null || opts.isBlank() ? List.of() : List.of(opts.trim().split("\\s+"));
+    }
+
+    /** With DIST_BENCH_JFR=DIR, the option that records a flight file DIR/fileName (settings DIST_BENCH_JFC). */
+    static List<String> flightRecording(String fileName) {
+        String dir = System.getenv("DIST_BENCH_JFR");
+        return dir == null ? List.of() : List.of("-XX:StartFlightRecording=settings="
+                + System.getenv().getOrDefault("DIST_BENCH_JFC", "profile") + ",filename=" + dir + "/" + fileName);
     }
 
     static void report(String name, double value, String unit) {
@@ -466,7 +472,7 @@ public final class ClusterBench {
                 String line = firstLine(s, "scheduler at: ");
                 c = new CliCluster(s, line.substring("scheduler at: ".length()).trim());
                 for (int i = 0; i < nworkers; i++) {
-                    Process w = java(workerOpts(), "worker", c.address, "--nthreads", "1", "--no-nanny",
+                    Process w = java(envOptions("DIST_BENCH_WORKER_OPTS"), "worker", c.address, "--nthreads", "1", "--no-nanny",
                             "--name", "bench-" + i);
                     c.workers.add(w);
                     firstLine(w, "registered with scheduler at: ");
@@ -482,26 +488,13 @@ public final class ClusterBench {
             }
         }
 
-        /** Extra options for the worker JVMs only ({@code DIST_BENCH_WORKER_OPTS}), for a look at one role. */
-        static List<String> workerOpts() {
-            String opts = System.getenv("DIST_BENCH_WORKER_OPTS");
-            return opts == null || opts.isBlank() ? List.of() : List.of(opts.trim().split("\\s+"));
-        }
-
         private static Process java(List<String> jvm, String... args) throws IOException {
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command().orElseThrow());
             cmd.addAll(dist.cluster.ChildJvm.ROLE_JVM_OPTIONS); // as LocalCluster and run.sh start roles
             cmd.addAll(jvm);
-            String extra = System.getenv("DIST_BENCH_JVM_OPTS"); // e.g. -Xlog:gc, for a look inside the roles
-            if (extra != null && !extra.isBlank()) {
-                cmd.addAll(List.of(extra.trim().split("\\s+")));
-            }
-            String profile = System.getenv("DIST_BENCH_JFR"); // a folder: each JVM records a flight file there
-            if (profile != null) {
-                cmd.add("-XX:StartFlightRecording=settings=" + System.getenv().getOrDefault("DIST_BENCH_JFC", "profile") + ",filename=" + profile + "/" + args[0] + "-"
-                        + System.nanoTime() + ".jfr");
-            }
+            cmd.addAll(envOptions("DIST_BENCH_JVM_OPTS")); // e.g. -Xlog:gc, for a look inside the roles
+            cmd.addAll(flightRecording(args[0] + "-" + System.nanoTime() + ".jfr"));
             cmd.add("-cp");
             cmd.add(System.getProperty("java.class.path"));
             cmd.add("dist.Main");
