@@ -90,9 +90,12 @@ final class TaskSet extends AbstractSet<TaskState> {
 
     @Override
     public void clear() {
-        if (items.length > 2 || end > 0) {
+        if (items.length > 16) { // a large set gives its memory back
             items = new TaskState[2];
             table = new int[4];
+        } else {
+            Arrays.fill(items, 0, end, null);
+            Arrays.fill(table, EMPTY);
         }
         end = 0;
         size = 0;
