@@ -4,6 +4,7 @@ import dist.protocol.Message;
 import dist.protocol.Role;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -19,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A small request and its reply over loopback, beside a raw 16-byte ping-pong in the same run: one raw
  * pair blocks in {@code read}, as plain socket code does; the other polls for its reply, as dist's
- * {@link Connection#call} does before it parks.
+ * {@link Connection#call} does before it parks. dist's call runs with each choice of reader threads
+ * ({@code dist.comm.platform-readers}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,7 +38,7 @@ public class RoundTripBench {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        server = Server.listen("127.0.0.1", 0, Role.WORKER, CommConfig.DEFAULT, c -> (conn, m, id) -> conn.reply(id, m));
+        server = Server.listen("127.0.0.1", 0, Role.SCHEDULER, CommConfig.DEFAULT, c -> (conn, m, id) -> conn.reply(id, m));
         connection = Connection.connect("127.0.0.1:" + server.port(), Role.CLIENT, CommConfig.DEFAULT,
                 (conn, m, id) -> { });
         raw = new RawPeer(16, 16);
@@ -51,9 +53,27 @@ public class RoundTripBench {
         rawPolling.close();
     }
 
-    /** The blocking call: polls for the reply briefly, then parks. */
+    /**
+     * The blocking call: polls for the reply briefly, then parks. The readers are the defaults of a
+     * client talking to its scheduler: a platform thread on the client's side, a virtual one on the
+     * scheduler's.
+     */
     @Benchmark
     public Message distRequestReply() throws Exception {
+        return connection.call(new Message.Ping(++seq), Duration.ofSeconds(10));
+    }
+
+    /** As above, both ends reading on platform threads. */
+    @Benchmark
+    @Fork(jvmArgsAppend = "-Ddist.comm.platform-readers=all")
+    public Message distRequestReplyPlatformReaders() throws Exception {
+        return connection.call(new Message.Ping(++seq), Duration.ofSeconds(10));
+    }
+
+    /** As above, both ends reading on virtual threads. */
+    @Benchmark
+    @Fork(jvmArgsAppend = "-Ddist.comm.platform-readers=none")
+    public Message distRequestReplyVirtualReaders() throws Exception {
         return connection.call(new Message.Ping(++seq), Duration.ofSeconds(10));
     }
 

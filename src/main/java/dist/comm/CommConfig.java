@@ -1,6 +1,9 @@
 package dist.comm;
 
+import dist.protocol.Role;
+
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -49,6 +52,29 @@ public record CommConfig(Duration connectTimeout, Duration requestTimeout, Durat
 
     /** How long {@link Connection#call} polls for a reply before it parks ({@code dist.comm.reply-spin-us}). */
     static final long REPLY_SPIN_NANOS = 1000 * number("dist.comm.reply-spin-us", 200, 0, 1_000_000);
+
+    /**
+     * Which connections read on a platform thread instead of a virtual one
+     * ({@code dist.comm.platform-readers}): {@code scheduler} (those to a scheduler, one per client,
+     * worker or nanny), {@code all} or {@code none}. Bytes arriving wake a platform reader in one step
+     * and a virtual one in two (the poller, then a carrier): on loopback that second step is about half
+     * a small round trip. A virtual reader costs no OS thread, which a scheduler with thousands of
+     * peers needs.
+     */
+    static final String PLATFORM_READERS = choice("dist.comm.platform-readers", "scheduler", "all", "none");
+
+    /** Whether a connection to a peer of this role reads on a platform thread. */
+    static boolean platformReader(Role peer) {
+        return platformReader(PLATFORM_READERS, peer);
+    }
+
+    static boolean platformReader(String mode, Role peer) {
+        return switch (mode) {
+            case "all" -> true;
+            case "none" -> false;
+            default -> peer == Role.SCHEDULER;
+        };
+    }
 
     public CommConfig {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -119,6 +145,21 @@ public record CommConfig(Duration connectTimeout, Duration requestTimeout, Durat
         LOG.log(System.Logger.Level.WARNING, "-D" + key + "=" + v + " is not a whole number in " + min + ".." + max
                 + "; using " + dflt);
         return dflt;
+    }
+
+    /** One of {@code values}, the first being the default. */
+    static String choice(String key, String... values) {
+        String v = System.getProperty(key);
+        if (v == null || v.isBlank()) {
+            return values[0];
+        }
+        String s = v.strip().toLowerCase(java.util.Locale.ROOT);
+        if (List.of(values).contains(s)) {
+            return s;
+        }
+        LOG.log(System.Logger.Level.WARNING, "-D" + key + "=" + v + " is not one of " + String.join(", ", values)
+                + "; using " + values[0]);
+        return values[0];
     }
 
     /** "250ms", "10s", "2m" or a plain number of seconds. */

@@ -174,7 +174,9 @@ public final class Connection implements AutoCloseable {
     /** Starts the reader thread; {@code handler} sees every message from now on. */
     void start(Handler handler) {
         this.handler = handler;
-        Thread.ofVirtual().name("dist-read " + peerAddress).start(this::readLoop);
+        Thread.Builder reader = CommConfig.platformReader(peerRole) ? Thread.ofPlatform().daemon(true)
+                : Thread.ofVirtual();
+        reader.name("dist-read " + peerAddress).start(this::readLoop);
     }
 
     void onTerminated(Runnable r) {

@@ -50,6 +50,39 @@ class ConnectionTest {
     }
 
     @Test
+    void aConnectionToTheSchedulerReadsOnAPlatformThreadTheSchedulersSideOnAVirtualOne() throws Exception {
+        CompletableFuture<Boolean> serverSideVirtual = new CompletableFuture<>();
+        CompletableFuture<Boolean> clientSideVirtual = new CompletableFuture<>();
+        try (Server s = Net.server(Net.FAST, c -> (conn, m, id) -> {
+            serverSideVirtual.complete(Thread.currentThread().isVirtual());
+            conn.send(m);
+        }); Connection c = Net.connect(s, (conn, m, id) -> clientSideVirtual.complete(Thread.currentThread().isVirtual()))) {
+            assertEquals(Role.SCHEDULER, c.peerRole());
+            c.send(new Message.Ping(1));
+            assertFalse(clientSideVirtual.get(10, TimeUnit.SECONDS), "the client's reader is a platform thread");
+            assertTrue(serverSideVirtual.get(10, TimeUnit.SECONDS), "the scheduler's reader is a virtual thread");
+        }
+    }
+
+    @Test
+    void readerThreadChoiceFollowsTheSetting() {
+        assertTrue(CommConfig.platformReader("scheduler", Role.SCHEDULER));
+        assertFalse(CommConfig.platformReader("scheduler", Role.WORKER));
+        assertFalse(CommConfig.platformReader("scheduler", Role.CLIENT));
+        assertTrue(CommConfig.platformReader("all", Role.WORKER));
+        assertFalse(CommConfig.platformReader("none", Role.SCHEDULER));
+        String key = "dist.comm.test-choice";
+        System.setProperty(key, " ALL ");
+        try {
+            assertEquals("all", CommConfig.choice(key, "scheduler", "all", "none"));
+            System.setProperty(key, "sometimes");
+            assertEquals("scheduler", CommConfig.choice(key, "scheduler", "all", "none"), "a bad value falls back");
+        } finally {
+            System.clearProperty(key);
+        }
+    }
+
+    @Test
     void requestsFromSeveralThreadsGetTheirOwnReplies() throws Exception {
         try (Server s = Net.server(Net.FAST, c -> Net.echo()); Connection c = Net.connect(s, Net.echo())) {
             int threads = 8;
