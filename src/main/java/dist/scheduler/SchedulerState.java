@@ -65,7 +65,7 @@ public final class SchedulerState {
     private static final int PREFIX_SOFT_LIMIT = 10_000;
 
     private final SchedulerConfig config;
-    private final HashMap<String, TaskState> tasks = new HashMap<>();
+    private final TaskTable tasks = new TaskTable();
     private final LinkedHashMap<String, WorkerState> workers = new LinkedHashMap<>();
     private final ArrayList<WorkerState> workerList = new ArrayList<>();
     private final LinkedHashMap<String, ClientState> clients = new LinkedHashMap<>();
@@ -297,7 +297,7 @@ public final class SchedulerState {
         for (TaskSpec s : specs) {
             TaskPrefix p = prefixOf(s.key());
             TaskState ts = new TaskState(s.key(), null, s.priority(), s.options(), p);
-            if (tasks.putIfAbsent(s.key(), ts) != null) {
+            if (tasks.putIfAbsent(ts) != null) {
                 continue; // same key: the same computation, done once
             }
             p.live++;
@@ -598,7 +598,7 @@ public final class SchedulerState {
      */
     private void restartCluster(String clientId, long requestId) {
         String reason = "the cluster was restarted by client " + clientId;
-        for (TaskState ts : tasks.values()) {
+        for (TaskState ts : tasks) {
             if (ts.wantedBy != null) {
                 for (ClientState c : ts.wantedBy) {
                     out.add(Outgoing.send(c.id, new KeyCancelled(ts.key, reason)));
@@ -1605,7 +1605,7 @@ public final class SchedulerState {
     public Map<String, Long> nbytes(Collection<String> keys) {
         LinkedHashMap<String, Long> m = new LinkedHashMap<>();
         if (keys.isEmpty()) {
-            for (TaskState ts : tasks.values()) {
+            for (TaskState ts : tasks) {
                 if (ts.state == MEMORY) {
                     m.put(ts.key, Math.max(0, ts.nbytes));
                 }
@@ -1858,7 +1858,7 @@ public final class SchedulerState {
      * one. For tests: it walks all tasks.
      */
     void validate() {
-        for (TaskState ts : tasks.values()) {
+        for (TaskState ts : tasks) {
             check(ts.state != FORGOTTEN, ts, "forgotten task still known");
             int waiters = 0;
             if (ts.dependents != null) {
