@@ -33,6 +33,11 @@ final class TaskSet extends AbstractSet<TaskState> {
         table = new int[4];
     }
 
+    /** Slots of the member array, holes included: what the set holds on to. */
+    int capacity() {
+        return items.length;
+    }
+
     @Override
     public int size() {
         return size;
@@ -52,7 +57,9 @@ final class TaskSet extends AbstractSet<TaskState> {
             return false;
         }
         if (end == items.length) {
-            if (size < end / 2) {
+            if (size < end / 4) {
+                compact(Math.max(size * 2, 2)); // mostly holes: a set that shrank gives memory back
+            } else if (size < end / 2) {
                 compact(items.length); // half holes: close them instead of growing
             } else {
                 compact(items.length * 2);
@@ -155,6 +162,39 @@ final class TaskSet extends AbstractSet<TaskState> {
         };
     }
 
+    /** The tasks from the last added to the first; changing the set while iterating throws. */
+    Iterator<TaskState> descendingIterator() {
+        return new Iterator<>() {
+            private int next = skipDown(end - 1);
+            private final int expected = modCount;
+
+            private int skipDown(int i) {
+                while (i >= 0 && items[i] == null) {
+                    i--;
+                }
+                return i;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next >= 0;
+            }
+
+            @Override
+            public TaskState next() {
+                if (expected != modCount) {
+                    throw new ConcurrentModificationException();
+                }
+                if (next < 0) {
+                    throw new NoSuchElementException();
+                }
+                TaskState ts = items[next];
+                next = skipDown(next - 1);
+                return ts;
+            }
+        };
+    }
+
     private static int hash(TaskState ts) {
         int h = System.identityHashCode(ts);
         return h ^ (h >>> 16);
@@ -188,6 +228,7 @@ final class TaskSet extends AbstractSet<TaskState> {
 
     /** Closes the holes, keeping the order, into an array of {@code capacity} slots; rebuilds the table. */
     private void compact(int capacity) {
+        boolean shrink = capacity < items.length;
         TaskState[] n = new TaskState[Math.max(2, capacity)];
         int j = 0;
         for (int i = 0; i < end; i++) {
@@ -197,7 +238,7 @@ final class TaskSet extends AbstractSet<TaskState> {
         }
         items = n;
         end = j;
-        rehash(table.length);
+        rehash(shrink ? 4 : table.length); // a shrinking set's table is sized from what is left
     }
 
     private void rehash(int capacity) {

@@ -41,7 +41,7 @@ final class WorkStealing {
         for (WorkerState w : workers) {
             if (occ.get(w)[1] > w.nthreads) {
                 victims.add(w);
-                cursors.put(w, w.processing.reversed().iterator()); // latest first: least likely to have started
+                cursors.put(w, w.processing.descendingIterator()); // latest first: least likely to have started
             }
         }
         while (moves.size() < limit && !victims.isEmpty()) {

@@ -15,11 +15,11 @@ final class WorkerState {
     long memoryBytes;
     long lastSeen;
     /** Tasks sent to this worker and not reported back (queued or executing there). */
-    final LinkedHashSet<TaskState> processing = new LinkedHashSet<>();
+    final TaskSet processing = new TaskSet();
     /** Processing tasks that seceded: they run, but hold no thread slot. */
     final LinkedHashSet<TaskState> seceded = new LinkedHashSet<>();
     /** Keys whose result this worker holds; changed only through {@link #hold}, {@link #unhold}, {@link #clearHeld}. */
-    final LinkedHashSet<TaskState> hasWhat = new LinkedHashSet<>();
+    final TaskSet hasWhat = new TaskSet();
     /** Sum of the known sizes of {@link #hasWhat}, kept as it changes so a view never walks a million keys. */
     long heldBytes;
     /** Sum of the expected run times of {@link #processing}, in nanoseconds. */

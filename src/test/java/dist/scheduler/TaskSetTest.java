@@ -51,7 +51,32 @@ class TaskSetTest {
             }
             assertEquals(new ArrayList<>(model), new ArrayList<>(set), "same members in the same order");
             assertEquals(List.of(model.toArray()), List.of(set.toArray()));
+            List<TaskState> down = new ArrayList<>();
+            set.descendingIterator().forEachRemaining(down::add);
+            assertEquals(new ArrayList<>(model.reversed()), down, "the same members backwards");
         }
+    }
+
+    @Test
+    void aQueueThatDrainsGivesItsMemoryBackAndKeepsItsOrder() {
+        List<TaskState> ts = tasks(100_000);
+        TaskSet set = new TaskSet();
+        LinkedHashSet<TaskState> model = new LinkedHashSet<>();
+        set.addAll(ts);
+        model.addAll(ts);
+        for (int i = 0; i < 99_990; i++) { // oldest first, as a worker's processing tasks finish
+            set.remove(ts.get(i));
+            model.remove(ts.get(i));
+        }
+        for (int i = 0; i < 99_990; i += 2) { // churn: one back in, the oldest out
+            set.add(ts.get(i));
+            model.add(ts.get(i));
+            TaskState oldest = model.iterator().next();
+            set.remove(oldest);
+            model.remove(oldest);
+        }
+        assertEquals(new ArrayList<>(model), new ArrayList<>(set));
+        assertTrue(set.capacity() < 1_000, "a set of " + set.size() + " still holds " + set.capacity() + " slots");
     }
 
     @Test
