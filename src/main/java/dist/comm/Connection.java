@@ -34,9 +34,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One framed, handshaken TCP connection. One virtual thread reads and hands messages to the
- * {@link Handler}; sends never block on the network for long: messages queued while a write is
- * in flight go out together in one gathering write.
+ * One framed, handshaken TCP connection. One thread reads and hands messages to the {@link Handler}:
+ * a virtual thread, or a platform one on a connection to the scheduler
+ * ({@code dist.comm.platform-readers}). Sends never block on the network for long: messages queued
+ * while a write is in flight go out together in one gathering write.
  *
  * <pre>{@code
  * try (Connection c = Connection.connect("127.0.0.1:8786", Role.CLIENT, CommConfig.DEFAULT,
