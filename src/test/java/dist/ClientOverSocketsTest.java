@@ -212,10 +212,7 @@ class ClientOverSocketsTest {
         Future<Integer> x = client.submit(ClientOverSocketsTest::inc, 1);
         assertEquals(2, x.result(WAIT));
         x.release();
-        long end = System.nanoTime() + WAIT.toNanos();
-        while (scheduler.receivedOf(Message.ReleaseKeys.class).isEmpty() && System.nanoTime() < end) {
-            Thread.sleep(5);
-        }
+        Wait.until(WAIT, () -> !scheduler.receivedOf(Message.ReleaseKeys.class).isEmpty());
         assertEquals(List.of(x.key()), scheduler.receivedOf(Message.ReleaseKeys.class).get(0).keys());
         assertEquals(client.id(), scheduler.receivedOf(Message.RegisterClient.class).get(0).clientId());
     }

@@ -379,11 +379,10 @@ class ClientTest {
     @Test
     void garbageCollectedFuturesAreReleased() throws Exception {
         String key = client.submit(ClientTest::inc, 41).key();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (cluster.sentOf(Message.ReleaseKeys.class).isEmpty() && System.nanoTime() < end) {
+        Wait.until(Duration.ofSeconds(20), () -> {
             System.gc();
-            Thread.sleep(10);
-        }
+            return !cluster.sentOf(Message.ReleaseKeys.class).isEmpty();
+        });
         List<Message.ReleaseKeys> rel = cluster.sentOf(Message.ReleaseKeys.class);
         assertFalse(rel.isEmpty(), "no ReleaseKeys after the future became unreachable");
         assertEquals(List.of(key), rel.get(0).keys());

@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -108,10 +107,7 @@ final class FakeCluster implements Transport.Connector {
 
     /** Waits (bounded) until a message of {@code type} was sent; returns all sent of that type. */
     <M extends Message> List<M> awaitSent(Class<M> type, int count) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (sentOf(type).size() < count && System.nanoTime() < end) {
-            Thread.sleep(5);
-        }
+        Wait.until(Duration.ofSeconds(10), () -> sentOf(type).size() >= count);
         return sentOf(type);
     }
 }

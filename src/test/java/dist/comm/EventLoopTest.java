@@ -70,9 +70,6 @@ class EventLoopTest {
     }
 
     private static boolean waitFor(java.util.function.BooleanSupplier c) throws InterruptedException {
-        for (int i = 0; i < 1000 && !c.getAsBoolean(); i++) {
-            Thread.sleep(10);
-        }
-        return c.getAsBoolean();
+        return dist.Wait.until(java.time.Duration.ofSeconds(10), c);
     }
 }

@@ -40,21 +40,15 @@ class NannyTest {
                 assertTrue(s.awaitWorkers(1, 30, TimeUnit.SECONDS));
                 long pid = n.workerPid();
                 ProcessHandle.of(pid).orElseThrow().destroyForcibly();
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (n.restarts() < 1 || n.workerAddress() == null) {
-                    assertTrue(System.nanoTime() < deadline, "no restart within 60 s");
-                    Thread.sleep(20);
-                }
+                assertTrue(dist.Wait.until(Duration.ofSeconds(60), () -> n.restarts() >= 1 && n.workerAddress() != null),
+                        "no restart within 60 s");
                 assertNotEquals(pid, n.workerPid());
                 assertTrue(s.awaitWorkers(1, 30, TimeUnit.SECONDS));
                 pid = n.workerPid();
                 n.close();
                 long p = pid;
-                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (ProcessHandle.of(p).map(ProcessHandle::isAlive).orElse(false)) {
-                    assertTrue(System.nanoTime() < deadline, "worker outlived its nanny");
-                    Thread.sleep(20);
-                }
+                assertTrue(dist.Wait.until(Duration.ofSeconds(30),
+                        () -> !ProcessHandle.of(p).map(ProcessHandle::isAlive).orElse(false)), "worker outlived its nanny");
             } finally {
                 n.close();
             }

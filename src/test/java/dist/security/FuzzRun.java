@@ -219,13 +219,7 @@ final class FuzzRun {
     /** Platform threads, after waiting (bounded) for them to come down to {@code target}. */
     private static int settledThreads(int target) throws InterruptedException {
         var mx = ManagementFactory.getThreadMXBean();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        int n = mx.getThreadCount();
-        while (n > target && System.nanoTime() < end) {
-            Thread.sleep(100);
-            n = mx.getThreadCount();
-        }
-        return n;
+        return dist.Wait.value(java.time.Duration.ofSeconds(15), mx::getThreadCount, n -> n <= target);
     }
 
     private static long heapAfterGc() throws InterruptedException {
@@ -247,12 +241,6 @@ final class FuzzRun {
 
     /** Open descriptors, after waiting (bounded) for closing sockets (the close linger) to go. */
     private static long settledFds(long target) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        long n = fds();
-        while (n > target + 8 && System.nanoTime() < end) {
-            Thread.sleep(100);
-            n = fds();
-        }
-        return n;
+        return dist.Wait.value(java.time.Duration.ofSeconds(15), FuzzRun::fds, n -> n <= target + 8);
     }
 }

@@ -61,20 +61,8 @@ final class SecNet {
 
         /** Waits (bounded) for a line containing every fragment. */
         boolean waitFor(Duration bound, String... fragments) throws InterruptedException {
-            long end = System.nanoTime() + bound.toNanos();
-            while (System.nanoTime() < end) {
-                for (String l : lines) {
-                    boolean all = true;
-                    for (String f : fragments) {
-                        all &= l.contains(f);
-                    }
-                    if (all) {
-                        return true;
-                    }
-                }
-                Thread.sleep(10);
-            }
-            return false;
+            return dist.Wait.until(bound, () -> lines.stream().anyMatch(
+                    l -> java.util.Arrays.stream(fragments).allMatch(l::contains)));
         }
 
         @Override
