@@ -4,7 +4,6 @@ import dist.Client;
 import dist.Future;
 import dist.Futures;
 import dist.Options;
-import dist.protocol.Message;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -150,14 +149,15 @@ public final class HostProgram {
     }
 
     static void awaitWorkers(Client client, int n) throws Exception {
-        long deadline = System.nanoTime() + T.toNanos();
-        List<Message.WorkerInfo> ws = client.workersInfo();
-        while (ws.size() < n) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("only " + ws.size() + " workers after " + T);
+        int seen = dist.Wait.value(T, () -> {
+            try {
+                return client.workersInfo().size();
+            } catch (Exception e) {
+                return -1; // asked again at the next poll
             }
-            Thread.sleep(50);
-            ws = client.workersInfo();
+        }, k -> k >= n);
+        if (seen < n) {
+            throw new IllegalStateException("only " + Math.max(seen, 0) + " workers after " + T);
         }
     }
 }

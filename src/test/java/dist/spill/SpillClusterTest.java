@@ -161,8 +161,8 @@ class SpillClusterTest {
             assertTrue(Futures.wait(big, WAIT).notDone().isEmpty());
             eventually("the worker pauses", () -> w.dataStore().overPause());
             Future<Integer> held = client.submit(SpillClusterTest::inc, 41);
-            Thread.sleep(500); // a running worker finishes inc within this time; a paused one never starts it
-            assertFalse(held.isDone(), "a paused worker starts no task");
+            // a running worker finishes inc well within this bound; a paused one never starts it
+            assertFalse(dist.Wait.until(Duration.ofMillis(500), held::isDone), "a paused worker starts no task");
             assertEquals(0, w.dataStore().spillCount(), "spilling was off");
 
             client.cancel(big); // memory falls, the worker resumes
