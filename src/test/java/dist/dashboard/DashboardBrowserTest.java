@@ -33,6 +33,33 @@ class DashboardBrowserTest {
         return x * x;
     }
 
+    /** How many CPU and memory samples the dashboard at {@code pageUrl} holds (0 when it does not answer). */
+    static int resourceSamples(String pageUrl) {
+        try {
+            String body = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(pageUrl).resolve("/api/status"))
+                            .timeout(Duration.ofSeconds(5)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            int at = body.indexOf("\"history\":[");
+            int samples = 0;
+            int depth = 0;
+            for (int i = at < 0 ? body.length() : at + "\"history\":".length(); i < body.length(); i++) {
+                char c = body.charAt(i);
+                if (c == '[' && ++depth == 2) {
+                    samples++; // each sample is a list inside the history list
+                } else if (c == ']' && --depth == 0) {
+                    break;
+                }
+            }
+            return samples;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+    }
+
     static int add(int a, int b) {
         return a + b;
     }
@@ -56,7 +83,8 @@ class DashboardBrowserTest {
             String url = cluster.dashboardLink().orElseThrow();
             Set<String> workers = cluster.scheduler().query(st -> st.workers(), 5, TimeUnit.SECONDS);
             assertEquals(3, workers.size());
-            Thread.sleep(1500); // a few CPU and memory samples for the resource plot
+            assertTrue(dist.Wait.until(Duration.ofSeconds(20), () -> resourceSamples(url) >= 2),
+                    "the resource plot has samples to draw");
 
             String dom = run(chromium, "--dump-dom", url);
             for (String w : workers) {
