@@ -58,7 +58,43 @@ jar_fresh() { # is target/dist.jar newer than every source file?
   [ -z "$(find src/main pom.xml -newer target/dist.jar -print -quit)" ]
 }
 
-ensure_jar() { jar_fresh || build; }
+ensure_jar() { jar_fresh || build; make_aot target/dist.jar target/aot; }
+
+# JDK 25+: each role's ahead-of-time cache (its classes loaded and linked, and its hot methods'
+# profiles), trained once per build on dist.examples.JitTraining, so a fresh cluster starts warm
+aot_supported() { "$JAVA" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q ' AOTCacheOutput '; }
+AOT_QUIET="-Xlog:aot=off -Xlog:cds=off"
+
+make_aot() { # CLASSPATH DIR: DIR/{host,worker,nanny}.aot, remade when a jar of CLASSPATH is newer
+  local cp=$1 dir=$2 jar role conf
+  aot_supported || return 0
+  if [ -f "$dir/host.aot" ]; then
+    local stale=""
+    for jar in ${cp//:/ }; do [ "$jar" -nt "$dir/host.aot" ] && stale=1; done
+    [ -z "$stale" ] && return 0
+  fi
+  echo "run.sh: training the ahead-of-time caches in $dir (once per build)" >&2
+  rm -rf "$dir"; mkdir -p "$dir/record"
+  # shellcheck disable=SC2086
+  if ! "$JAVA" $ROLE_JVM_OPTS $AOT_QUIET -XX:AOTMode=record -XX:AOTConfiguration="$dir/record/host-0.aotconf" \
+      -Ddist.jvm.aot-record-dir="$dir/record" -cp "$cp" dist.examples.JitTraining >"$dir/training.log" 2>&1; then
+    echo "run.sh: the training run failed (see $dir/training.log); roles start without caches" >&2
+    return 0
+  fi
+  for role in host worker nanny; do
+    conf=$(ls "$dir/record/$role"-*.aotconf 2>/dev/null | head -1)
+    [ -n "$conf" ] || continue
+    # shellcheck disable=SC2086
+    "$JAVA" $ROLE_JVM_OPTS $AOT_QUIET -XX:AOTMode=create -XX:AOTConfiguration="$conf" \
+      -XX:AOTCache="$dir/$role.aot" -cp "$cp" >>"$dir/training.log" 2>&1 || rm -f "$dir/$role.aot"
+  done
+  rm -rf "$dir/record"
+}
+
+aot_opts() { # ROLE DIR: the options that start ROLE from its cache and let its children find theirs
+  [ -f "$2/$1.aot" ] && echo "-XX:AOTCache=$ROOT/$2/$1.aot $AOT_QUIET -Ddist.jvm.aot-cache-dir=$ROOT/$2"
+  return 0
+}
 
 test_classpath() {
   need_mvn
@@ -69,7 +105,25 @@ test_classpath() {
 
 # the JIT options match dist.cluster.ChildJvm.ROLE_JVM_OPTIONS: full speed after fewer calls, short compilations
 ROLE_JVM_OPTS="-XX:CompileThresholdScaling=0.2 -XX:FreqInlineSize=100 -XX:InlineSmallCode=500"
-role() { ensure_jar; exec "$JAVA" $ROLE_JVM_OPTS ${DIST_JAVA_OPTS:-} -jar target/dist.jar "$@"; }
+role() { # the process a role command starts: a scheduler, or a nanny unless --no-nanny
+  ensure_jar
+  local r=$1
+  [ "$r" = worker ] && r=nanny && for a in "$@"; do [ "$a" = --no-nanny ] && r=worker; done
+  [ "$r" = scheduler ] && r=host
+  # shellcheck disable=SC2046
+  exec "$JAVA" $ROLE_JVM_OPTS $(aot_opts "$r" target/aot) ${DIST_JAVA_OPTS:-} -jar target/dist.jar "$@"
+}
+
+bench_classpath() { # jars only: an ahead-of-time cache cannot hold classes from directories
+  test_classpath >/dev/null
+  jar_fresh || build
+  if [ ! -f target/dist-bench.jar ] || [ -n "$(find target/test-classes -newer target/dist-bench.jar -print -quit)" ]; then
+    "$JAVA_HOME/bin/jar" cf target/dist-bench.jar -C target/test-classes .
+  fi
+  local cp="target/dist-bench.jar:target/dist.jar:$(cat target/test.classpath)"
+  make_aot "$cp" target/aot-bench
+  echo "$cp"
+}
 
 cmd=${1:-help}
 [ $# -gt 0 ] && shift
@@ -87,8 +141,9 @@ case "$cmd" in
     exec "$JAVA" -cp "$cp" org.openjdk.jmh.Main "$@"
     ;;
   bench-cluster)
-    cp=$(test_classpath)
-    exec "$JAVA" $ROLE_JVM_OPTS -cp "$cp" dist.bench.ClusterBench "$@"
+    cp=$(bench_classpath)
+    # shellcheck disable=SC2046
+    exec "$JAVA" $ROLE_JVM_OPTS $(aot_opts host target/aot-bench) -cp "$cp" dist.bench.ClusterBench "$@"
     ;;
   sim)
     cp=$(test_classpath)
@@ -100,8 +155,18 @@ case "$cmd" in
     # the long campaign: 10,000,000 hostile handshakes and frames (args: INPUTS THREADS SEED)
     exec "$JAVA" -Xmx1g -cp "$cp" dist.security.FuzzMain "$@"
     ;;
-  demo) ensure_jar; "$JAVA" -cp target/dist.jar dist.examples.Quickstart; exec "$JAVA" -cp target/dist.jar dist.examples.PreemptibleWorkers "$@" ;;
-  example) ensure_jar; exec "$JAVA" ${DIST_JAVA_OPTS:-} -cp target/dist.jar dist.examples.Examples "$@" ;;
+  demo)
+    ensure_jar
+    # shellcheck disable=SC2046
+    "$JAVA" $(aot_opts host target/aot) -cp target/dist.jar dist.examples.Quickstart
+    # shellcheck disable=SC2046
+    exec "$JAVA" $(aot_opts host target/aot) -cp target/dist.jar dist.examples.PreemptibleWorkers "$@"
+    ;;
+  example)
+    ensure_jar
+    # shellcheck disable=SC2046
+    exec "$JAVA" $(aot_opts host target/aot) ${DIST_JAVA_OPTS:-} -cp target/dist.jar dist.examples.Examples "$@"
+    ;;
   compare)
     # the same workloads on dask.distributed and on dist, in one run, side by side
     py=/usr/bin/python3
@@ -111,14 +176,15 @@ case "$cmd" in
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-distributed >/dev/null \
         || die "could not install python3-distributed"
     fi
-    cp=$(test_classpath)
+    cp=$(bench_classpath)
     mkdir -p target/compare
     echo "dask: $("$py" -c 'import distributed; print(distributed.__version__)'); dist: $("$JAVA" -version 2>&1 | head -1)"
     echo "running the workloads on dask (2 worker processes x 1 thread) ..." >&2
     (cd target/compare && "$py" "$ROOT/bench/compare/dask_bench.py" 2>dask.log) > target/compare/dask.txt \
       || die "the dask run failed; see target/compare/dask.log"
     echo "running the workloads on dist (2 worker processes x 1 thread) ..." >&2
-    "$JAVA" $ROLE_JVM_OPTS -cp "$cp" dist.bench.ClusterBench "$@" > target/compare/dist.txt 2>target/compare/dist.log \
+    # shellcheck disable=SC2046
+    "$JAVA" $ROLE_JVM_OPTS $(aot_opts host target/aot-bench) -cp "$cp" dist.bench.ClusterBench "$@" > target/compare/dist.txt 2>target/compare/dist.log \
       || die "the dist run failed; see target/compare/dist.log"
     awk '
       FNR == NR { dask[$1] = $2; next }

@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +30,38 @@ public final class ChildJvm {
     public static final List<String> ROLE_JVM_OPTIONS = List.of("-XX:CompileThresholdScaling=0.2",
             "-XX:FreqInlineSize=100", "-XX:InlineSmallCode=500");
 
+    /** Config key: the directory of the roles' ahead-of-time caches, {@code ROLE.aot}. */
+    public static final String AOT_CACHE_DIR = "distributed.jvm.aot-cache-dir";
+    /** Config key: where child JVMs record their training runs, {@code ROLE-pidN.aotconf}. */
+    public static final String AOT_RECORD_DIR = "distributed.jvm.aot-record-dir";
+    /** The first JDK whose ahead-of-time caches keep method profiles (and whose log has an "aot" tag). */
+    static final int AOT_FEATURE = 25;
+
     private ChildJvm() {
+    }
+
+    /**
+     * The ahead-of-time cache options of a child in {@code role}: a training run's recording when
+     * {@code recordDir} is set, else {@code cacheDir/ROLE.aot} when that file exists. A role that
+     * starts from its cache finds its classes loaded and linked, and its hot methods' profiles, so
+     * the JIT compiles them at once. Nothing before JDK 25.
+     */
+    static List<String> aotOptions(String role, int jdkFeature, String cacheDir, String recordDir) {
+        if (jdkFeature < AOT_FEATURE || role.isEmpty() || !role.chars().allMatch(Character::isLetter)) {
+            return List.of();
+        }
+        if (!recordDir.isBlank()) {
+            return List.of("-XX:AOTMode=record",
+                    "-XX:AOTConfiguration=" + Path.of(recordDir.trim(), role + "-%p.aotconf"));
+        }
+        if (!cacheDir.isBlank()) {
+            Path cache = Path.of(cacheDir.trim(), role + ".aot");
+            if (Files.isRegularFile(cache)) {
+                // a cache that no longer fits this class path is left unused, without a word on the output
+                return List.of("-XX:AOTCache=" + cache, "-Xlog:aot=off", "-Xlog:cds=off");
+            }
+        }
+        return List.of();
     }
 
     /** The java executable of this JVM. */
@@ -55,6 +88,8 @@ public final class ChildJvm {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaExecutable());
         cmd.addAll(ROLE_JVM_OPTIONS);
+        cmd.addAll(aotOptions(args.isEmpty() ? "" : args.get(0), Runtime.version().feature(),
+                Config.get(AOT_CACHE_DIR), Config.get(AOT_RECORD_DIR)));
         cmd.addAll(Config.childJvmOptions());
         cmd.addAll(jvmArgs);
         cmd.add("-cp");

@@ -85,7 +85,11 @@ public final class Config {
                 new Key("distributed.nanny.memory-terminate-fraction", "0.95",
                         "the nanny stops its worker when resident memory passes this fraction of --memory-limit"),
                 new Key("distributed.nanny.worker-jvm-options", "",
-                        "extra JVM options for worker processes started by a nanny, separated by spaces"))) {
+                        "extra JVM options for worker processes started by a nanny, separated by spaces"),
+                new Key("distributed.jvm.aot-cache-dir", "",
+                        "a directory of ahead-of-time caches (worker.aot, nanny.aot) that worker and nanny processes start with on JDK 25+; run.sh makes target/aot"),
+                new Key("distributed.jvm.aot-record-dir", "",
+                        "worker and nanny processes record what they load and run into ROLE-pid.aotconf files here, to make caches from"))) {
             k.put(key.name(), key);
         }
         KEYS = Collections.unmodifiableMap(k);

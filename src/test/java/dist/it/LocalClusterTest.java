@@ -3,12 +3,20 @@ package dist.it;
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.cluster.ChildJvm;
+import dist.config.Config;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -67,6 +75,25 @@ class LocalClusterTest {
             assertEquals(List.of(0, 1, 4, 9, 16, 25, 36, 49, 64, 81), client.gather(a));
             assertEquals(11, client.submit(LocalClusterTest::inc, 10).result(Duration.ofSeconds(30)));
         }
+    }
+
+    /** A cache the JVM cannot use (here: not a cache at all) is skipped silently; the worker runs tasks. */
+    @Test
+    void workersStartFromTheirAheadOfTimeCachesAndAnUnusableOneIsSkipped(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("worker.aot"), "not a cache");
+        Files.writeString(dir.resolve("nanny.aot"), "not a cache");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (Config.Override o = Config.set(ChildJvm.AOT_CACHE_DIR, dir.toString());
+             LocalCluster cluster = LocalCluster.builder().workers(1).processes(true)
+                     .output(new PrintStream(out, true, StandardCharsets.UTF_8)).start();
+             Client client = cluster.client()) {
+            assertEquals(11, client.submit(LocalClusterTest::inc, 10).result(Duration.ofSeconds(30)));
+            List<String> args = ProcessHandle.of(cluster.workerPids().get(0)).orElseThrow().info().arguments()
+                    .map(List::of).orElseThrow();
+            boolean expected = Runtime.version().feature() >= 25;
+            assertEquals(expected, args.contains("-XX:AOTCache=" + dir.resolve("worker.aot")), args.toString());
+        }
+        assertFalse(out.toString(StandardCharsets.UTF_8).contains("[aot]"), out.toString(StandardCharsets.UTF_8));
     }
 
     @Test

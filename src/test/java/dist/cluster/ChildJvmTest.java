@@ -1,0 +1,45 @@
+package dist.cluster;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Which ahead-of-time cache options a child JVM starts with. */
+class ChildJvmTest {
+
+    @Test
+    void aRoleStartsFromItsOwnCacheWhenTheFileIsThere(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("worker.aot"), "x");
+        assertEquals(List.of("-XX:AOTCache=" + dir.resolve("worker.aot"), "-Xlog:aot=off", "-Xlog:cds=off"),
+                ChildJvm.aotOptions("worker", 25, dir.toString(), ""));
+        assertEquals(List.of(), ChildJvm.aotOptions("nanny", 25, dir.toString(), ""), "no nanny.aot: no option");
+    }
+
+    @Test
+    void nothingBeforeJdk25OrWithoutADirectory(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("worker.aot"), "x");
+        assertEquals(List.of(), ChildJvm.aotOptions("worker", 21, dir.toString(), ""));
+        assertEquals(List.of(), ChildJvm.aotOptions("worker", 24, dir.toString(), dir.toString()));
+        assertEquals(List.of(), ChildJvm.aotOptions("worker", 25, "", ""));
+        assertEquals(List.of(), ChildJvm.aotOptions("worker", 25, "  ", " "));
+    }
+
+    @Test
+    void aTrainingRunRecordsEachProcessUnderItsRoleAndPid(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("worker.aot"), "x"); // recording wins over using a cache
+        assertEquals(List.of("-XX:AOTMode=record", "-XX:AOTConfiguration=" + dir.resolve("worker-%p.aotconf")),
+                ChildJvm.aotOptions("worker", 25, dir.toString(), dir.toString()));
+    }
+
+    @Test
+    void anArgumentThatIsNoRoleNameGetsNoCache(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("worker.aot"), "x");
+        assertEquals(List.of(), ChildJvm.aotOptions("../worker", 25, dir.toString(), ""));
+        assertEquals(List.of(), ChildJvm.aotOptions("", 25, dir.toString(), ""));
+    }
+}
