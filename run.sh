@@ -65,10 +65,11 @@ ensure_jar() { jar_fresh || build; make_aot target/dist.jar target/aot; }
 aot_supported() { "$JAVA" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q ' AOTCacheOutput '; }
 AOT_QUIET="-Xlog:aot=off -Xlog:cds=off"
 
-make_aot() { # CLASSPATH DIR: DIR/{host,worker,nanny}.aot, remade when a jar of CLASSPATH is newer
-  local cp=$1 dir=$2 jar role conf
+make_aot() { # CLASSPATH DIR: DIR/{host,worker,nanny}.aot, remade when a jar of CLASSPATH or the JDK changed
+  local cp=$1 dir=$2 jar role conf jdk
   aot_supported || return 0
-  if [ -f "$dir/host.aot" ]; then
+  jdk=$("$JAVA" -version 2>&1 | tr '\n' ' ')
+  if [ -f "$dir/host.aot" ] && [ "$(cat "$dir/jdk" 2>/dev/null)" = "$jdk" ]; then
     local stale=""
     for jar in ${cp//:/ }; do [ "$jar" -nt "$dir/host.aot" ] && stale=1; done
     [ -z "$stale" ] && return 0
@@ -89,6 +90,7 @@ make_aot() { # CLASSPATH DIR: DIR/{host,worker,nanny}.aot, remade when a jar of 
       -XX:AOTCache="$dir/$role.aot" -cp "$cp" >>"$dir/training.log" 2>&1 || rm -f "$dir/$role.aot"
   done
   rm -rf "$dir/record"
+  echo "$jdk" >"$dir/jdk"
 }
 
 aot_opts() { # ROLE DIR: the options that start ROLE from its cache and let its children find theirs
