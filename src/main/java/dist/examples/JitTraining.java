@@ -4,6 +4,7 @@ import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
 import dist.Options;
+import dist.protocol.Message;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,15 +12,18 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * The workload an ahead-of-time cache is trained on ({@code run.sh} makes {@code target/dist.aot} with
- * it on a JDK that has {@code -XX:AOTCacheOutput}). One JVM runs the scheduler, two workers and a
- * client, so its classes and method profiles cover every role: a role started with
- * {@code -XX:AOTCache=target/dist.aot} loads its classes ready-linked and compiles its hot code at
- * once, instead of spending its first seconds profiling.
+ * The workload the roles' ahead-of-time caches are trained on (JDK 25+). {@code run.sh} runs it once
+ * per build on a local cluster of worker processes under nannies: this JVM (client and scheduler)
+ * and each child record what they load and which methods run hot ({@code -XX:AOTMode=record}, the
+ * children through {@code distributed.jvm.aot-record-dir}), and {@code run.sh} makes
+ * {@code target/aot/host.aot}, {@code worker.aot} and {@code nanny.aot} from the recordings. A role
+ * started from its cache finds its classes loaded and linked and compiles its hot code at once.
  *
  * <pre>{@code
- * java -XX:AOTCacheOutput=target/dist.aot -cp target/dist.jar dist.examples.JitTraining
- * java -XX:AOTCache=target/dist.aot -jar target/dist.jar scheduler
+ * java -XX:AOTMode=record -XX:AOTConfiguration=rec/host-0.aotconf -Ddist.jvm.aot-record-dir=rec \
+ *      -cp target/dist.jar dist.examples.JitTraining
+ * java -XX:AOTMode=create -XX:AOTConfiguration=rec/worker-pid123.aotconf -XX:AOTCache=target/aot/worker.aot \
+ *      -cp target/dist.jar
  * }</pre>
  */
 public final class JitTraining {
@@ -80,7 +84,7 @@ public final class JitTraining {
             level = next;
         }
         level.get(0).result(limit);
-        List<String> workers = client.workersInfo().stream().map(w -> w.address()).sorted().toList();
+        List<String> workers = client.workersInfo().stream().map(Message.WorkerInfo::address).sorted().toList();
         Future<byte[]> data = client.with(Options.defaults().pure(false).workers(workers.get(0)))
                 .submit(JitTraining::bytes, 8 << 20);
         client.with(Options.defaults().pure(false).workers(workers.get(workers.size() - 1)))
