@@ -118,7 +118,7 @@ role() { # the process a role command starts: a scheduler, or a nanny unless --n
 
 bench_classpath() { # jars only: an ahead-of-time cache cannot hold classes from directories
   test_classpath >/dev/null
-  jar_fresh || build
+  jar_fresh || build >&2 # stdout is the class path
   if [ ! -f target/dist-bench.jar ] || [ -n "$(find target/test-classes -newer target/dist-bench.jar -print -quit)" ]; then
     "$JAVA_HOME/bin/jar" cf target/dist-bench.jar -C target/test-classes .
   fi
