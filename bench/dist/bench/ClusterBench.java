@@ -142,6 +142,7 @@ public final class ClusterBench {
             }
             return;
         }
+        rawFloor(); // first, on a quiet machine: after the million tasks the host's heap is full of garbage
         startup();
         try (LocalCluster cluster = daskShaped(); Client client = cluster.client()) {
             latency(client);
@@ -158,7 +159,6 @@ public final class ClusterBench {
                 million(client, cluster, 1_000_000);
             }
         }
-        rawFloor();
     }
 
     /**
@@ -450,6 +450,7 @@ public final class ClusterBench {
         report("raw_pingpong_median", rtt[rtt.length / 2] / 1e3, "us");
         report("raw_pingpong_p99", rtt[(int) (rtt.length * 0.99)] / 1e3, "us");
         report("raw_bulk", RawLoopback.bulk(1L << 30), "MB/s");
+        report("raw_bulk_100MB_array", RawLoopback.arrays(100_000_000, 5), "MB/s");
     }
 
     /** A scheduler (in a 1 GB heap) and workers started from the command line, as separate JVMs. */

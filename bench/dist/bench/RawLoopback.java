@@ -74,6 +74,42 @@ public final class RawLoopback {
         }
     }
 
+    /**
+     * MB/s of one {@code size}-byte array sent by a child JVM and read here into a new array: the memory
+     * work a 100 MB worker-to-worker transfer cannot avoid (a fresh array to fill, bytes that are not in
+     * cache), which a stream through one reused buffer skips. The median of {@code n} after one warm-up.
+     */
+    static double arrays(int size, int n) throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+            Process peer = startPeer("arrays:" + size, server);
+            try (SocketChannel ch = server.accept()) {
+                double[] rates = new double[n];
+                for (int i = -1; i < n; i++) {
+                    long s = System.nanoTime();
+                    ch.write(ByteBuffer.wrap(new byte[] {1}));
+                    byte[] into = new byte[size];
+                    int got = 0;
+                    while (got < size) {
+                        int r = ch.read(ByteBuffer.wrap(into, got, Math.min(CHUNK, size - got)));
+                        if (r < 0) {
+                            throw new IOException("peer closed after " + got + " bytes");
+                        }
+                        got += r;
+                    }
+                    if (i >= 0) {
+                        rates[i] = size / 1e6 / ((System.nanoTime() - s) / 1e9);
+                    }
+                }
+                Arrays.sort(rates);
+                return rates[n / 2];
+            } finally {
+                peer.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    private static final int CHUNK = 1 << 20;
+
     private static Process startPeer(String mode, ServerSocketChannel server) throws IOException {
         int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
         return new ProcessBuilder(List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
@@ -81,7 +117,10 @@ public final class RawLoopback {
                 .inheritIO().start();
     }
 
-    /** The peer: "echo PORT" answers every 16 bytes; "send:N PORT" writes N bytes. */
+    /**
+     * The peer: "echo PORT" answers every 16 bytes; "send:N PORT" writes N bytes; "arrays:N PORT" writes
+     * one array of N random bytes for every byte it reads.
+     */
     public static void main(String[] args) throws Exception {
         try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[1])))) {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
@@ -97,6 +136,22 @@ public final class RawLoopback {
                     buf.flip();
                     while (buf.hasRemaining()) {
                         ch.write(buf);
+                    }
+                }
+            } else if (args[0].startsWith("arrays:")) {
+                byte[] data = new byte[Integer.parseInt(args[0].substring(7))];
+                new java.util.SplittableRandom(42).nextBytes(data);
+                ByteBuffer ask = ByteBuffer.allocate(1);
+                while (true) {
+                    ask.clear();
+                    if (ch.read(ask) < 0) {
+                        return;
+                    }
+                    for (int off = 0; off < data.length; off += CHUNK) {
+                        ByteBuffer b = ByteBuffer.wrap(data, off, Math.min(CHUNK, data.length - off));
+                        while (b.hasRemaining()) {
+                            ch.write(b);
+                        }
                     }
                 }
             } else {
