@@ -27,10 +27,16 @@ final class TaskSet extends AbstractSet<TaskState> {
     /** Table slots not EMPTY (live and deleted): kept under half the table. */
     private int occupied;
     private int modCount;
+    /** Times the table was rebuilt: what a set with steady churn must keep rare. */
+    private int rebuilds;
 
     TaskSet() {
         items = new TaskState[2];
         table = new int[4];
+    }
+
+    int rebuilds() {
+        return rebuilds;
     }
 
     /** Slots of the member array, holes included: what the set holds on to. */
@@ -66,7 +72,10 @@ final class TaskSet extends AbstractSet<TaskState> {
             }
         }
         if ((occupied + 1) * 2 > table.length) {
-            rehash(Math.max(4, Integer.highestOneBit(Math.max(1, size + 1)) * 4));
+            // many deleted slots: sweep them at this size; else grow. Either way at least a quarter of the
+            // table is free afterwards, so a set with steady churn does not rebuild every few adds
+            boolean sweep = occupied - size >= table.length / 4 && table.length >= 16;
+            rehash(sweep ? table.length : table.length * 2);
         }
         items[end] = ts;
         insert(ts, end);
@@ -245,6 +254,7 @@ final class TaskSet extends AbstractSet<TaskState> {
         int cap = Math.max(capacity, Integer.highestOneBit(Math.max(1, size)) * 4);
         table = new int[cap];
         occupied = 0;
+        rebuilds++;
         for (int i = 0; i < end; i++) {
             if (items[i] != null) {
                 insert(items[i], i);

@@ -80,6 +80,23 @@ class TaskSetTest {
     }
 
     @Test
+    void aSetWithSteadyChurnRebuildsItsTableRarely() {
+        // a worker's processing set: a thousand tasks in flight, one in as one finishes
+        List<TaskState> ts = tasks(101_000);
+        TaskSet set = new TaskSet();
+        set.addAll(ts.subList(0, 1_000));
+        int before = set.rebuilds();
+        for (int i = 1_000; i < ts.size(); i++) {
+            set.add(ts.get(i));
+            set.remove(ts.get(i - 1_000));
+        }
+        assertEquals(1_000, set.size());
+        int rebuilds = set.rebuilds() - before;
+        // each rebuild leaves at least a quarter of the table free, at least as many slots as members
+        assertTrue(rebuilds <= 100_000 / 1_000, rebuilds + " table rebuilds in 100,000 adds to a set of 1,000");
+    }
+
+    @Test
     void iteratorRemovesAndModificationDuringIterationIsCaught() {
         List<TaskState> ts = tasks(10);
         TaskSet set = new TaskSet();
