@@ -184,6 +184,16 @@ public final class Client extends Submitter implements AutoCloseable {
                 Config.getDuration("distributed.client.reconnect-timeout"));
     }
 
+    /** A client whose link to the scheduler at {@code address} is {@code toScheduler}; workers over TCP. */
+    static Client local(String address, Transport.Connector toScheduler) throws IOException {
+        CommConfig config = CommConfig.DEFAULT;
+        Duration workerConnect = config.connectTimeout().compareTo(WORKER_CONNECT_TIMEOUT) < 0
+                ? config.connectTimeout() : WORKER_CONNECT_TIMEOUT;
+        return new Client(address, toScheduler, Transport.tcp(config.withConnectTimeout(workerConnect)),
+                Codec.of(Serializer.defaults()), Thread.currentThread().getContextClassLoader(),
+                config.requestTimeout(), Duration.ZERO);
+    }
+
     static void checkAddress(String address) {
         Objects.requireNonNull(address, "address");
         int colon = address.lastIndexOf(':');

@@ -201,9 +201,13 @@ public final class LocalCluster implements AutoCloseable {
         return scheduler;
     }
 
-    /** A new client of this cluster; closed with the cluster if not before. */
+    /**
+     * A new client of this cluster; closed with the cluster if not before. It reaches the scheduler,
+     * which runs in this process, without a socket: messages pass as objects (a client made with
+     * {@link Client#connect(String)} on {@link #schedulerAddress()} goes over TCP instead).
+     */
     public Client client() throws IOException {
-        Client c = Client.connect(scheduler.address());
+        Client c = Client.local(scheduler.address(), InProcessTransport.to(scheduler));
         clients.add(c);
         return c;
     }

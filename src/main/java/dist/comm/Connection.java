@@ -47,7 +47,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * }
  * }</pre>
  */
-public final class Connection implements AutoCloseable {
+public final class Connection implements Peer, AutoCloseable {
 
     static final System.Logger LOG = System.getLogger("dist.comm");
 

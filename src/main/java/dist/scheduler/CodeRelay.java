@@ -1,6 +1,7 @@
 package dist.scheduler;
 
 import dist.comm.Connection;
+import dist.comm.Peer;
 import dist.comm.ConnectionClosedException;
 import dist.protocol.Message;
 import dist.protocol.Message.ClassBytes;
@@ -46,7 +47,7 @@ final class CodeRelay {
         long askedAt;
     }
 
-    private final Function<String, Connection> routes;
+    private final Function<String, Peer> routes;
     private final Supplier<List<Connection>> workers;
     private final Duration requestTimeout;
     /** "clientId NUL className" to the hash of its bytes. */
@@ -57,16 +58,17 @@ final class CodeRelay {
     private final List<UploadJar> jars = new CopyOnWriteArrayList<>();
     private final AtomicLong cachedBytes = new AtomicLong();
 
-    CodeRelay(Function<String, Connection> routes, Supplier<List<Connection>> workers, Duration requestTimeout) {
+    CodeRelay(Function<String, Peer> routes, Supplier<List<Connection>> workers, Duration requestTimeout) {
         this.routes = routes;
         this.workers = workers;
         this.requestTimeout = requestTimeout;
     }
 
     /** Handles a code message from {@code sender} (named {@code identity}); false when {@code m} is not one. */
-    boolean handle(Connection sender, String identity, Message m, long requestId) {
+    boolean handle(Peer sender, String identity, Message m, long requestId) {
         switch (m) {
-            case ClassRequest r when sender.peerRole() == Role.WORKER -> classRequest(sender, r, requestId);
+            case ClassRequest r when sender instanceof Connection w && w.peerRole() == Role.WORKER ->
+                    classRequest(w, r, requestId);
             case ClassBytes b when sender.peerRole() != Role.WORKER -> classBytes(identity, b);
             case UploadJar j when sender.peerRole() != Role.WORKER -> uploadJar(sender, identity, j, requestId);
             default -> {
@@ -92,7 +94,7 @@ final class CodeRelay {
             reply(worker, requestId, new ClassBytes(r.clientId(), r.className(), cached));
             return;
         }
-        Connection client = routes.apply(r.clientId());
+        Peer client = routes.apply(r.clientId());
         if (client == null || client.peerRole() == Role.WORKER) {
             reply(worker, requestId, new Message.ErrorReply("client " + r.clientId()
                     + " is not connected, so class " + r.className() + " cannot be fetched from it; "
@@ -161,7 +163,7 @@ final class CodeRelay {
         }
     }
 
-    private void uploadJar(Connection client, String identity, UploadJar j, long requestId) {
+    private void uploadJar(Peer client, String identity, UploadJar j, long requestId) {
         if (j.bytes() == null || j.bytes().length == 0) {
             reply(client, requestId, new Message.ErrorReply("UploadJar " + j.name() + " has no bytes"));
             return;
@@ -218,7 +220,7 @@ final class CodeRelay {
         return byHash.size();
     }
 
-    private static void reply(Connection c, long requestId, Message m) {
+    private static void reply(Peer c, long requestId, Message m) {
         if (requestId == 0) {
             return;
         }

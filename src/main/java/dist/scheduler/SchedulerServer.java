@@ -5,6 +5,7 @@ import dist.comm.Connection;
 import dist.comm.EventLoop;
 import dist.comm.ConnectionClosedException;
 import dist.comm.Handler;
+import dist.comm.Peer;
 import dist.comm.Server;
 import dist.protocol.Message;
 import dist.protocol.Role;
@@ -51,7 +52,9 @@ public final class SchedulerServer implements AutoCloseable {
     private final String host;
     private final EventLoop<Object> events = new EventLoop<>(this::handle, 4096);
     /** Destinations by name: worker address, client id, or a connection's own id before it registers. */
-    private final Map<String, Connection> routes = new ConcurrentHashMap<>();
+    private final Map<String, Peer> routes = new ConcurrentHashMap<>();
+    /** Clients in this process (see {@link #attach}): closed with the scheduler. */
+    private final java.util.Set<Peer> attached = ConcurrentHashMap.newKeySet();
     /** Worker address to the id of the nanny that runs it. */
     private final Map<String, String> nannied = new ConcurrentHashMap<>();
     private final java.time.Duration nannyReportWait =
@@ -118,8 +121,8 @@ public final class SchedulerServer implements AutoCloseable {
     /** Open worker connections, each once. */
     private List<Connection> workerConnections() {
         Map<Connection, Boolean> seen = new java.util.IdentityHashMap<>();
-        for (Connection c : routes.values()) {
-            if (c.peerRole() == Role.WORKER && c.isOpen()) {
+        for (Peer p : routes.values()) {
+            if (p instanceof Connection c && c.peerRole() == Role.WORKER && c.isOpen()) {
                 seen.put(c, Boolean.TRUE);
             }
         }
@@ -175,14 +178,87 @@ public final class SchedulerServer implements AutoCloseable {
         }
     }
 
+    /** What a client in this process sends the scheduler: see {@link #attach}. */
+    public interface Inlet {
+        /** A message from the client; {@code requestId} 0 for one-way, else the client waits for a reply. */
+        void accept(Message message, long requestId);
+
+        /** The client is gone. */
+        void close();
+    }
+
+    /**
+     * Connects a client that runs in this process: its messages come in through the returned inlet and
+     * the scheduler's go to {@code client} as objects, with no socket and no encoding in between. The
+     * scheduler still holds no user object: what a client sends carries its payloads as bytes.
+     *
+     * <pre>{@code
+     * SchedulerServer.Inlet in = scheduler.attach(toClient);   // toClient: a Peer with role CLIENT
+     * in.accept(new Message.RegisterClient("client-1"), 1);    // answered through toClient.reply(1, ...)
+     * }</pre>
+     *
+     * @throws IOException if the scheduler is closed
+     */
+    public Inlet attach(Peer client) throws IOException {
+        if (closing) {
+            throw new IOException("the scheduler is closed: start a new one (or a new LocalCluster) to connect");
+        }
+        PeerHandler h = handlerFor(client);
+        attached.add(client);
+        return new Inlet() {
+            @Override
+            public void accept(Message message, long requestId) {
+                try {
+                    h.onMessage(client, message, requestId);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "handler failed on " + message.getClass().getSimpleName()
+                            + " from a client in this process", e);
+                    if (requestId != 0) {
+                        trySend(client, "a client", () -> client.reply(requestId,
+                                new Message.ErrorReply("handler failed: " + e)));
+                    }
+                }
+            }
+
+            @Override
+            public void close() {
+                if (attached.remove(client)) {
+                    h.onClose(client, null);
+                }
+            }
+        };
+    }
+
     private Handler accept(Connection conn) {
+        PeerHandler h = handlerFor(conn);
+        return new Handler() {
+            @Override
+            public void onMessage(Connection c, Message message, long requestId) {
+                h.onMessage(c, message, requestId);
+            }
+
+            @Override
+            public void onClose(Connection c, Throwable cause) {
+                h.onClose(c, cause);
+            }
+        };
+    }
+
+    /** What arrives from one peer, over a connection or from this process. */
+    private interface PeerHandler {
+        void onMessage(Peer c, Message message, long requestId);
+
+        void onClose(Peer c, Throwable cause);
+    }
+
+    private PeerHandler handlerFor(Peer conn) {
         String connId = "conn-" + connectionIds.incrementAndGet();
         routes.put(connId, conn);
-        return new Handler() {
+        return new PeerHandler() {
             volatile String identity = connId;
 
             @Override
-            public void onMessage(Connection c, Message message, long requestId) {
+            public void onMessage(Peer c, Message message, long requestId) {
                 if (message instanceof Message.RegisterClient rc) {
                     identity = rc.clientId();
                     routes.put(rc.clientId(), c);
@@ -207,7 +283,9 @@ public final class SchedulerServer implements AutoCloseable {
                 if (message instanceof Message.RegisterWorker rw) {
                     identity = rw.address();
                     routes.put(rw.address(), c);
-                    code.workerJoined(c); // uploaded jars arrive before any task
+                    if (c instanceof Connection w) {
+                        code.workerJoined(w); // uploaded jars arrive before any task
+                    }
                 }
                 if (message instanceof Message.RegisterNanny rn && rn.nannyId() != null) {
                     identity = rn.nannyId();
@@ -225,7 +303,7 @@ public final class SchedulerServer implements AutoCloseable {
             }
 
             @Override
-            public void onClose(Connection c, Throwable cause) {
+            public void onClose(Peer c, Throwable cause) {
                 routes.remove(connId, c);
                 String id = identity;
                 if (!routes.remove(id, c) && !id.equals(connId)) {
@@ -260,7 +338,7 @@ public final class SchedulerServer implements AutoCloseable {
     }
 
     /** Worker reports, stories and the dashboard's address: answered here, off the state's thread. */
-    private boolean operability(Connection c, String identity, Message message, long requestId) {
+    private boolean operability(Peer c, String identity, Message message, long requestId) {
         switch (message) {
             case Message.WorkerStats ws when c.peerRole() == Role.WORKER -> reports.add(identity, ws);
             case Message.StoryRequest sr when requestId != 0 -> Thread.ofVirtual().name("dist-scheduler-story")
@@ -429,7 +507,7 @@ public final class SchedulerServer implements AutoCloseable {
         Map<String, List<Message>> grouped = new LinkedHashMap<>();
         for (Outgoing o : out) {
             if (o.replyTo() != 0) {
-                Connection c = routes.get(o.to());
+                Peer c = routes.get(o.to());
                 if (c != null) {
                     trySend(c, o.to(), () -> c.reply(o.replyTo(), o.message()));
                 }
@@ -438,7 +516,7 @@ public final class SchedulerServer implements AutoCloseable {
             }
         }
         for (Map.Entry<String, List<Message>> e : grouped.entrySet()) {
-            Connection c = routes.get(e.getKey());
+            Peer c = routes.get(e.getKey());
             if (c == null) {
                 continue; // gone; its removal event is queued
             }
@@ -448,7 +526,7 @@ public final class SchedulerServer implements AutoCloseable {
         }
     }
 
-    private static void trySend(Connection c, String to, Runnable r) {
+    private static void trySend(Peer c, String to, Runnable r) {
         try {
             r.run();
         } catch (ConnectionClosedException e) {
@@ -459,7 +537,7 @@ public final class SchedulerServer implements AutoCloseable {
     /** A client asked for the whole cluster to stop: every worker is told to close, then the scheduler closes. */
     private void shutdownCluster(String by) {
         LOG.log(Level.INFO, "client " + by + " asked the cluster to shut down");
-        for (Connection c : routes.values()) {
+        for (Peer c : routes.values()) {
             if (c.peerRole() == Role.WORKER) {
                 trySend(c, "a worker", () -> c.send(new Message.CloseWorker("the cluster is shutting down, asked by client " + by)));
             }
@@ -486,5 +564,8 @@ public final class SchedulerServer implements AutoCloseable {
         closing = true;
         ticker.interrupt();
         server.close();
+        for (Peer p : List.copyOf(attached)) {
+            p.close(); // the client sees the scheduler go, as over a socket
+        }
     }
 }
