@@ -87,7 +87,7 @@ final class InProcessTransport implements Transport {
 
         @Override
         public void close() { // the scheduler closed
-            end(null);
+            end();
         }
     };
 
@@ -99,10 +99,13 @@ final class InProcessTransport implements Transport {
 
     @Override
     public CompletableFuture<Message> request(Message message, Duration timeout) {
-        checkOpen();
         long id = nextRequestId.incrementAndGet();
         CompletableFuture<Message> f = new CompletableFuture<>();
         pending.put(id, f);
+        if (!open.get()) { // as over a connection: a failed future, not a throw
+            pending.remove(id);
+            return CompletableFuture.failedFuture(closed());
+        }
         f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((m, e) -> pending.remove(id));
         toScheduler.add(() -> inlet.accept(message, id));
         return f.exceptionallyCompose(e -> CompletableFuture.failedFuture(e instanceof TimeoutException
@@ -116,28 +119,32 @@ final class InProcessTransport implements Transport {
         if (open.get()) {
             toScheduler.add(inlet::close); // after what was sent before, as a socket's end of stream
         }
-        end(null);
+        end();
     }
 
-    private void end(Throwable cause) {
+    /** Stops both threads after what is queued; the client hears of a clean close, as at a socket's end. */
+    private void end() {
         if (!open.compareAndSet(true, false)) {
             return;
         }
         toScheduler.add(STOP);
         deliveries.add(() -> {
-            ConnectionClosedException closed = new ConnectionClosedException("the link to the scheduler at "
-                    + address + " is closed");
+            ConnectionClosedException closed = closed();
             pending.values().forEach(f -> f.completeExceptionally(closed));
             pending.clear();
-            inbox.onClose(cause);
+            inbox.onClose(null);
         });
         deliveries.add(STOP);
     }
 
     private void checkOpen() {
         if (!open.get()) {
-            throw new ConnectionClosedException("the link to the scheduler at " + address + " is closed");
+            throw closed();
         }
+    }
+
+    private ConnectionClosedException closed() {
+        return new ConnectionClosedException("the link to the scheduler at " + address + " is closed");
     }
 
     private static void run(LinkedBlockingQueue<Runnable> queue) {

@@ -141,6 +141,9 @@ class InProcessTransportTest {
 
             t.close();
             assertThrows(ConnectionClosedException.class, () -> t.send(new Message.WorkersRequest()));
+            ExecutionException afterClose = assertThrows(ExecutionException.class,
+                    () -> t.request(new Message.WorkersRequest(), Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS));
+            assertInstanceOf(ConnectionClosedException.class, afterClose.getCause());
             // told once, cleanly, on the delivery thread: the client's code never runs on the scheduler's
             assertTrue(Wait.until(Duration.ofSeconds(10), () -> closedOn.get() != null), "onClose never ran");
             assertEquals("dist-local-client", closedOn.get());
