@@ -175,11 +175,7 @@ public final class Client extends Submitter implements AutoCloseable {
     public static Client connect(String address, CommConfig config) throws IOException {
         checkAddress(address);
         Objects.requireNonNull(config, "config");
-        // a worker that does not answer soon is likely gone: try its data's other holders instead of waiting
-        Duration workerConnect = config.connectTimeout().compareTo(WORKER_CONNECT_TIMEOUT) < 0
-                ? config.connectTimeout() : WORKER_CONNECT_TIMEOUT;
-        CommConfig toWorkers = config.withConnectTimeout(workerConnect);
-        return new Client(address, Transport.tcp(config), Transport.tcp(toWorkers), Codec.of(Serializer.defaults()),
+        return new Client(address, Transport.tcp(config), toWorkers(config), Codec.of(Serializer.defaults()),
                 Thread.currentThread().getContextClassLoader(), config.requestTimeout(),
                 Config.getDuration("distributed.client.reconnect-timeout"));
     }
@@ -187,11 +183,15 @@ public final class Client extends Submitter implements AutoCloseable {
     /** A client whose link to the scheduler at {@code address} is {@code toScheduler}; workers over TCP. */
     static Client local(String address, Transport.Connector toScheduler) throws IOException {
         CommConfig config = CommConfig.DEFAULT;
+        return new Client(address, toScheduler, toWorkers(config), Codec.of(Serializer.defaults()),
+                Thread.currentThread().getContextClassLoader(), config.requestTimeout(), Duration.ZERO);
+    }
+
+    /** A worker that does not answer soon is likely gone: try its data's other holders instead of waiting. */
+    private static Transport.Connector toWorkers(CommConfig config) {
         Duration workerConnect = config.connectTimeout().compareTo(WORKER_CONNECT_TIMEOUT) < 0
                 ? config.connectTimeout() : WORKER_CONNECT_TIMEOUT;
-        return new Client(address, toScheduler, Transport.tcp(config.withConnectTimeout(workerConnect)),
-                Codec.of(Serializer.defaults()), Thread.currentThread().getContextClassLoader(),
-                config.requestTimeout(), Duration.ZERO);
+        return Transport.tcp(config.withConnectTimeout(workerConnect));
     }
 
     static void checkAddress(String address) {

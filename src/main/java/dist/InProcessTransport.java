@@ -76,11 +76,6 @@ final class InProcessTransport implements Transport {
         }
 
         @Override
-        public String peerAddress() {
-            return "a client in this process";
-        }
-
-        @Override
         public boolean isOpen() {
             return open.get();
         }

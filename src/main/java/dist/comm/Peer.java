@@ -23,9 +23,6 @@ public interface Peer {
     /** What the peer said it is. */
     Role peerRole();
 
-    /** Where the peer is, for messages and logs. */
-    String peerAddress();
-
     boolean isOpen();
 
     /** Ends the link; the other side sees a clean close. */
