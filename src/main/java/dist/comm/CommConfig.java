@@ -55,24 +55,27 @@ public record CommConfig(Duration connectTimeout, Duration requestTimeout, Durat
 
     /**
      * Which connections read on a platform thread instead of a virtual one
-     * ({@code dist.comm.platform-readers}): {@code scheduler} (those to a scheduler, one per client,
-     * worker or nanny), {@code all} or {@code none}. Bytes arriving wake a platform reader in one step
-     * and a virtual one in two (the poller, then a carrier): on loopback that second step is about half
-     * a small round trip. A virtual reader costs no OS thread, which a scheduler with thousands of
-     * peers needs.
+     * ({@code dist.comm.platform-readers}): {@code auto} (those to a scheduler, and any other while the
+     * process has fewer than {@code dist.comm.platform-reader-limit} (256) platform readers),
+     * {@code scheduler} (only those to a scheduler), {@code all} or {@code none}. Bytes arriving wake a
+     * platform reader in one step and a virtual one in two (the poller, then a carrier): on loopback
+     * that second step is about half a small round trip. A virtual reader costs no OS thread, which a
+     * scheduler with thousands of peers needs: past the limit, its connections read on virtual threads.
      */
-    static final String PLATFORM_READERS = choice("dist.comm.platform-readers", "scheduler", "all", "none");
+    static final String PLATFORM_READERS = choice("dist.comm.platform-readers", "auto", "scheduler", "all", "none");
+    static final int PLATFORM_READER_LIMIT = (int) number("dist.comm.platform-reader-limit", 256, 0, 1_000_000);
 
-    /** Whether a connection to a peer of this role reads on a platform thread. */
-    static boolean platformReader(Role peer) {
-        return platformReader(PLATFORM_READERS, peer);
+    /** Whether a new connection to a peer of this role reads on a platform thread, {@code open} such readers running. */
+    static boolean platformReader(Role peer, int open) {
+        return platformReader(PLATFORM_READERS, peer, open, PLATFORM_READER_LIMIT);
     }
 
-    static boolean platformReader(String mode, Role peer) {
+    static boolean platformReader(String mode, Role peer, int open, int limit) {
         return switch (mode) {
             case "all" -> true;
             case "none" -> false;
-            default -> peer == Role.SCHEDULER;
+            case "scheduler" -> peer == Role.SCHEDULER;
+            default -> peer == Role.SCHEDULER || open < limit;
         };
     }
 

@@ -35,9 +35,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One framed, handshaken TCP connection. One thread reads and hands messages to the {@link Handler}:
- * a virtual thread, or a platform one on a connection to the scheduler
- * ({@code dist.comm.platform-readers}). Sends never block on the network for long: messages queued
- * while a write is in flight go out together in one gathering write.
+ * a platform thread on a connection to the scheduler and on the first few hundred others of the
+ * process, a virtual one past that ({@code dist.comm.platform-readers}). Sends never block on the
+ * network for long: messages queued while a write is in flight go out together in one gathering write.
  *
  * <pre>{@code
  * try (Connection c = Connection.connect("127.0.0.1:8786", Role.CLIENT, CommConfig.DEFAULT,
@@ -87,6 +87,9 @@ public final class Connection implements Peer, AutoCloseable {
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextSweepAt = new AtomicLong();
     private final AtomicInteger state = new AtomicInteger(OPEN);
+    /** Platform reader threads running in this process (see {@link CommConfig#platformReader}). */
+    private static final AtomicInteger PLATFORM_READERS_OPEN = new AtomicInteger();
+    private boolean platformReader;
     private volatile Throwable closeCause;
 
     Connection(SocketChannel channel, Handshaker.Link link, String peerAddress, CommConfig config, Codec codec) {
@@ -175,8 +178,11 @@ public final class Connection implements Peer, AutoCloseable {
     /** Starts the reader thread; {@code handler} sees every message from now on. */
     void start(Handler handler) {
         this.handler = handler;
-        Thread.Builder reader = CommConfig.platformReader(peerRole) ? Thread.ofPlatform().daemon(true)
-                : Thread.ofVirtual();
+        platformReader = CommConfig.platformReader(peerRole, PLATFORM_READERS_OPEN.get());
+        if (platformReader) {
+            PLATFORM_READERS_OPEN.incrementAndGet();
+        }
+        Thread.Builder reader = platformReader ? Thread.ofPlatform().daemon(true) : Thread.ofVirtual();
         reader.name("dist-read " + peerAddress).start(this::readLoop);
     }
 
@@ -404,6 +410,9 @@ public final class Connection implements Peer, AutoCloseable {
             cause = e;
             LOG.log(System.Logger.Level.ERROR, "reader of " + peerAddress + " failed", e);
         } finally {
+            if (platformReader) {
+                PLATFORM_READERS_OPEN.decrementAndGet();
+            }
             terminate(clean, cause);
         }
     }

@@ -50,7 +50,7 @@ class ConnectionTest {
     }
 
     @Test
-    void aConnectionToTheSchedulerReadsOnAPlatformThreadTheSchedulersSideOnAVirtualOne() throws Exception {
+    void aFewConnectionsReadOnPlatformThreadsOnBothSides() throws Exception {
         CompletableFuture<Boolean> serverSideVirtual = new CompletableFuture<>();
         CompletableFuture<Boolean> clientSideVirtual = new CompletableFuture<>();
         try (Server s = Net.server(Net.FAST, c -> (conn, m, id) -> {
@@ -60,23 +60,28 @@ class ConnectionTest {
             assertEquals(Role.SCHEDULER, c.peerRole());
             c.send(new Message.Ping(1));
             assertFalse(clientSideVirtual.get(10, TimeUnit.SECONDS), "the client's reader is a platform thread");
-            assertTrue(serverSideVirtual.get(10, TimeUnit.SECONDS), "the scheduler's reader is a virtual thread");
+            assertFalse(serverSideVirtual.get(10, TimeUnit.SECONDS),
+                    "the scheduler's reader is a platform thread while the process has fewer than the limit");
         }
     }
 
     @Test
     void readerThreadChoiceFollowsTheSetting() {
-        assertTrue(CommConfig.platformReader("scheduler", Role.SCHEDULER));
-        assertFalse(CommConfig.platformReader("scheduler", Role.WORKER));
-        assertFalse(CommConfig.platformReader("scheduler", Role.CLIENT));
-        assertTrue(CommConfig.platformReader("all", Role.WORKER));
-        assertFalse(CommConfig.platformReader("none", Role.SCHEDULER));
+        assertTrue(CommConfig.platformReader("scheduler", Role.SCHEDULER, 0, 256));
+        assertFalse(CommConfig.platformReader("scheduler", Role.WORKER, 0, 256));
+        assertFalse(CommConfig.platformReader("scheduler", Role.CLIENT, 0, 256));
+        assertTrue(CommConfig.platformReader("all", Role.WORKER, 1000, 256));
+        assertFalse(CommConfig.platformReader("none", Role.SCHEDULER, 0, 256));
+        // auto: a small cluster's connections all read on platform threads, a large one's past the limit do not
+        assertTrue(CommConfig.platformReader("auto", Role.WORKER, 255, 256));
+        assertFalse(CommConfig.platformReader("auto", Role.WORKER, 256, 256));
+        assertTrue(CommConfig.platformReader("auto", Role.SCHEDULER, 256, 256), "a link to the scheduler always");
         String key = "dist.comm.test-choice";
         System.setProperty(key, " ALL ");
         try {
-            assertEquals("all", CommConfig.choice(key, "scheduler", "all", "none"));
+            assertEquals("all", CommConfig.choice(key, "auto", "scheduler", "all", "none"));
             System.setProperty(key, "sometimes");
-            assertEquals("scheduler", CommConfig.choice(key, "scheduler", "all", "none"), "a bad value falls back");
+            assertEquals("auto", CommConfig.choice(key, "auto", "scheduler", "all", "none"), "a bad value falls back");
         } finally {
             System.clearProperty(key);
         }
