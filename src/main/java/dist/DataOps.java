@@ -188,7 +188,12 @@ final class DataOps {
                         + "could copy " + keys + " from its holders " + holders));
             }
         }
-        Map<String, List<String>> drop = Placement.excessReplicas(holders, candidates, copies);
+        Map<String, Set<String>> copied = new LinkedHashMap<>();
+        for (Map.Entry<String, List<String>> e : holders.entrySet()) {
+            copied.put(e.getKey(), new LinkedHashSet<>(e.getValue()));
+        }
+        Map<String, List<String>> known = awaitHolders(copied);
+        Map<String, List<String>> drop = Placement.excessReplicas(known, candidates, copies);
         if (!drop.isEmpty()) {
             expectAck(client.request(new Message.DropReplicas(drop)), "dropping extra copies");
         }
@@ -217,14 +222,49 @@ final class DataOps {
                 }
             }
         }
-        Map<String, List<String>> drop = new LinkedHashMap<>();
+        Map<String, Set<String>> copied = new LinkedHashMap<>();
         for (Placement.Move m : moves) {
             if (arrived.contains(m.to() + "\u0000" + m.key())) {
+                copied.computeIfAbsent(m.key(), k -> new LinkedHashSet<>()).add(m.to());
+            }
+        }
+        Map<String, List<String>> known = awaitHolders(copied);
+        Map<String, List<String>> drop = new LinkedHashMap<>();
+        for (Placement.Move m : moves) {
+            if (known.getOrDefault(m.key(), List.of()).contains(m.to())) {
                 drop.computeIfAbsent(m.key(), k -> new ArrayList<>()).add(m.from());
             }
         }
         if (!drop.isEmpty()) {
             expectAck(client.request(new Message.DropReplicas(drop)), "dropping moved copies");
+        }
+    }
+
+    /**
+     * The scheduler's holders of the keys of {@code copies} once it lists every new copy there, or as
+     * they stand after the request timeout. A worker answers the client before the scheduler has read
+     * its report of the copies it took, and the scheduler never drops a copy it believes to be the
+     * last: dropping sooner would leave the old copies in place.
+     */
+    private Map<String, List<String>> awaitHolders(Map<String, Set<String>> copies)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        List<String> keys = new ArrayList<>(copies.keySet());
+        if (keys.isEmpty()) {
+            return Map.of();
+        }
+        long deadline = System.nanoTime() + client.requestTimeout().toNanos();
+        long pauseNanos = TimeUnit.MICROSECONDS.toNanos(100);
+        while (true) {
+            Map<String, List<String>> known = client.whoHasKeys(keys, deadline);
+            boolean all = true;
+            for (Map.Entry<String, Set<String>> e : copies.entrySet()) {
+                all &= known.getOrDefault(e.getKey(), List.of()).containsAll(e.getValue());
+            }
+            if (all || System.nanoTime() + pauseNanos - deadline > 0) {
+                return known; // past the deadline, a copy not listed yet (its worker gone?) is not counted on
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(pauseNanos);
+            pauseNanos = Math.min(pauseNanos * 2, TimeUnit.MILLISECONDS.toNanos(50));
         }
     }
 

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +49,52 @@ class ClientTest {
     @AfterEach
     void tearDown() {
         client.close();
+    }
+
+    @Test
+    void rebalanceDropsAMovedCopyOnlyOnceTheSchedulerListsItsNewHolder() throws Exception {
+        List<String> keys = List.of("k1", "k2", "k3", "k4");
+        cluster.workers = List.of(new Message.WorkerInfo("a:1", "alice", 1, 0, 1, 0, 0, 0),
+                new Message.WorkerInfo("b:1", "bob", 1, 0, 2, 0, 0, 0));
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean knownAtDrop = new java.util.concurrent.atomic.AtomicBoolean();
+        Set<String> copiedToBob = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        // bob's report of its new copies reaches the scheduler after its answer reaches the client
+        cluster.whoHas = ks -> {
+            boolean reported = asked.incrementAndGet() > 2;
+            Map<String, List<String>> out = new HashMap<>();
+            for (String k : ks) {
+                out.put(k, reported && copiedToBob.contains(k) ? List.of("a:1", "b:1") : List.of("a:1"));
+            }
+            return out;
+        };
+        cluster.schedulerAnswers = m -> switch (m) {
+            case Message.HasWhatRequest r -> new Message.HasWhatReply(Map.of("a:1", keys, "b:1", List.of()));
+            case Message.NbytesRequest r -> new Message.NbytesReply(Map.of("k1", 100L, "k2", 100L, "k3", 100L,
+                    "k4", 100L));
+            case Message.DropReplicas d -> {
+                knownAtDrop.set(asked.get() > 2);
+                yield new Message.Ack();
+            }
+            default -> new Message.ErrorReply("unexpected " + m);
+        };
+        cluster.workerAnswers = (w, m) -> {
+            Message.AcquireData a = (Message.AcquireData) m;
+            Map<String, Long> got = new HashMap<>();
+            a.sources().keySet().forEach(k -> got.put(k, 100L));
+            copiedToBob.addAll(got.keySet());
+            return new Message.AcquireReply(got, List.of());
+        };
+
+        client.rebalance();
+
+        assertEquals(2, copiedToBob.size(), "half the memory moves to bob");
+        List<Message.DropReplicas> drops = cluster.sentOf(Message.DropReplicas.class);
+        assertEquals(1, drops.size());
+        assertTrue(knownAtDrop.get(), "the drop waited until the scheduler listed bob's copies");
+        Map<String, List<String>> expected = new HashMap<>();
+        copiedToBob.forEach(k -> expected.put(k, List.of("a:1")));
+        assertEquals(expected, drops.get(0).workersByKey(), "alice's copy of each moved key goes");
     }
 
     List<TaskSpec> tasks() {

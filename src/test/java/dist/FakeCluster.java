@@ -31,6 +31,13 @@ final class FakeCluster implements Transport.Connector {
     final List<String> unreachable = new CopyOnWriteArrayList<>();
     /** The scheduler's answer to WhoHasRequest. */
     volatile Function<List<String>, Map<String, List<String>>> whoHas = keys -> Map.of();
+    /** The scheduler's workers. */
+    volatile List<Message.WorkerInfo> workers = List.of(new Message.WorkerInfo("w:1", "a", 4, 0, 1, 0, 0, 0));
+    /** The scheduler's answer to requests the table above does not cover. */
+    volatile Function<Message, Message> schedulerAnswers = m -> new Message.ErrorReply("unexpected " + m);
+    /** A worker's answer to requests other than GetData, by worker address. */
+    volatile java.util.function.BiFunction<String, Message, Message> workerAnswers =
+            (w, m) -> new Message.ErrorReply("unexpected " + m);
     volatile Transport.Inbox clientInbox;
     final List<String> connects = new CopyOnWriteArrayList<>();
 
@@ -51,9 +58,8 @@ final class FakeCluster implements Transport.Connector {
                     return CompletableFuture.completedFuture(switch (message) {
                         case Message.RegisterClient r -> new Message.Ack();
                         case Message.WhoHasRequest r -> new Message.WhoHasReply(whoHas.apply(r.keys()));
-                        case Message.WorkersRequest r -> new Message.WorkersReply(List.of(
-                                new Message.WorkerInfo("w:1", "a", 4, 0, 1, 0, 0, 0)));
-                        default -> new Message.ErrorReply("unexpected " + message);
+                        case Message.WorkersRequest r -> new Message.WorkersReply(workers);
+                        default -> schedulerAnswers.apply(message);
                     });
                 }
 
@@ -74,6 +80,9 @@ final class FakeCluster implements Transport.Connector {
             @Override
             public CompletableFuture<Message> request(Message message, Duration timeout) {
                 send(message);
+                if (!(message instanceof Message.GetData)) {
+                    return CompletableFuture.completedFuture(workerAnswers.apply(address, message));
+                }
                 Map<String, byte[]> held = workerData.getOrDefault(address, Map.of());
                 Map<String, Encoded> out = new ConcurrentHashMap<>();
                 for (String k : ((Message.GetData) message).keys()) {
