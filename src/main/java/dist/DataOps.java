@@ -136,6 +136,18 @@ final class DataOps {
         for (Future<T> f : futures.values()) {
             client.await(f.state, deadline); // dask returns scattered futures finished
         }
+        // finished means one holder reported; a broadcast's other holders may still be on their way
+        Map<String, Set<String>> placed = new LinkedHashMap<>();
+        for (Map.Entry<String, Map<String, Encoded>> e : perWorker.entrySet()) {
+            String holder = failed.containsKey(e.getKey()) ? (broadcast ? null : stored) : e.getKey();
+            for (String k : e.getValue().keySet()) {
+                Set<String> at = placed.computeIfAbsent(k, x -> new LinkedHashSet<>());
+                if (holder != null) {
+                    at.add(holder);
+                }
+            }
+        }
+        awaitHolders(placed);
         return futures;
     }
 

@@ -97,6 +97,35 @@ class ClientTest {
         assertEquals(expected, drops.get(0).workersByKey(), "alice's copy of each moved key goes");
     }
 
+    @Test
+    void aBroadcastScatterReturnsOnceTheSchedulerListsEveryHolder() throws Exception {
+        cluster.workers = List.of(new Message.WorkerInfo("a:1", "alice", 1, 0, 1, 0, 0, 0),
+                new Message.WorkerInfo("b:1", "bob", 1, 0, 2, 0, 0, 0));
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        // alice's report makes the key finished; bob's reaches the scheduler two whoHas answers later
+        cluster.workerAnswers = (w, m) -> {
+            if (w.equals("a:1")) {
+                for (String k : ((Message.PutData) m).data().keySet()) {
+                    cluster.push(new Message.KeyInMemory(k, List.of("a:1"), 4, null));
+                }
+            }
+            return new Message.Ack();
+        };
+        cluster.whoHas = ks -> {
+            List<String> holders = asked.incrementAndGet() > 2 ? List.of("a:1", "b:1") : List.of("a:1");
+            Map<String, List<String>> out = new HashMap<>();
+            ks.forEach(k -> out.put(k, holders));
+            return out;
+        };
+        Map<String, Integer> data = new LinkedHashMap<>();
+        data.put("everywhere", 7);
+
+        client.scatter(data, List.of(), true);
+
+        assertEquals(3, asked.get(), "scatter asked until the scheduler listed both holders");
+        assertEquals(List.of("a:1", "b:1"), client.whoHasKeys(List.of("everywhere"), -1).get("everywhere"));
+    }
+
     List<TaskSpec> tasks() {
         List<TaskSpec> out = new ArrayList<>();
         for (Message.UpdateGraph u : cluster.sentOf(Message.UpdateGraph.class)) {
