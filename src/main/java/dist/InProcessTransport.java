@@ -20,9 +20,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A client's link to a scheduler in the same process ({@link LocalCluster#client()}): messages pass as
- * objects, with no socket and no encoding. Each direction has one thread that hands messages over in
- * order, as a connection's reader does: the scheduler's handling never runs on a caller's thread (whose
- * interrupt would close the worker sockets it writes to), and the client's never on the scheduler's.
+ * objects, with no socket and no encoding. Toward the scheduler one thread hands messages over in
+ * order, as a connection's reader does: the scheduler's handling never runs on a caller's thread, whose
+ * interrupt would close the worker sockets it writes to. Toward the client, the scheduler's thread that
+ * sends delivers at once: the client only records what a message says and completes futures (its
+ * callbacks and the futures it hands out complete on threads of their own), and a hand-over there
+ * cost a thread wake-up on every result.
  */
 final class InProcessTransport implements Transport {
     private static final System.Logger LOG = System.getLogger("dist.client");
@@ -31,7 +34,6 @@ final class InProcessTransport implements Transport {
     private final String address;
     private final Inbox inbox;
     private final SchedulerServer.Inlet inlet;
-    private final LinkedBlockingQueue<Runnable> deliveries = new LinkedBlockingQueue<>();
     private final LinkedBlockingQueue<Runnable> toScheduler = new LinkedBlockingQueue<>();
     private final Map<Long, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextRequestId = new AtomicLong();
@@ -46,8 +48,7 @@ final class InProcessTransport implements Transport {
         this.address = address;
         this.inbox = inbox;
         this.inlet = scheduler.attach(toClient);
-        // platform threads: one wakes in one step, where a virtual one needs the poller and a carrier
-        Thread.ofPlatform().daemon().name("dist-local-client").start(() -> run(deliveries));
+        // a platform thread: one wakes in one step, where a virtual one needs the poller and a carrier
         Thread.ofPlatform().daemon().name("dist-local-to-scheduler").start(() -> run(toScheduler));
     }
 
@@ -56,18 +57,21 @@ final class InProcessTransport implements Transport {
         @Override
         public void send(Message message) {
             checkOpen();
-            deliveries.add(() -> inbox.onMessage(message));
+            try {
+                inbox.onMessage(message);
+            } catch (RuntimeException e) { // the client's trouble, not the scheduler's
+                LOG.log(System.Logger.Level.WARNING, "the client in this process failed on "
+                        + message.getClass().getSimpleName(), e);
+            }
         }
 
         @Override
         public void reply(long requestId, Message message) {
             checkOpen();
-            deliveries.add(() -> {
-                CompletableFuture<Message> f = pending.remove(requestId);
-                if (f != null) {
-                    f.complete(message);
-                }
-            });
+            CompletableFuture<Message> f = pending.remove(requestId);
+            if (f != null) {
+                f.complete(message);
+            }
         }
 
         @Override
@@ -117,19 +121,21 @@ final class InProcessTransport implements Transport {
         end();
     }
 
-    /** Stops both threads after what is queued; the client hears of a clean close, as at a socket's end. */
+    /**
+     * Stops the thread toward the scheduler after what is queued; the client hears of a clean close, as
+     * at a socket's end, on a thread of its own (never the scheduler's, nor a closing caller's).
+     */
     private void end() {
         if (!open.compareAndSet(true, false)) {
             return;
         }
         toScheduler.add(STOP);
-        deliveries.add(() -> {
+        Thread.ofVirtual().name("dist-local-close").start(() -> {
             ConnectionClosedException closed = closed();
             pending.values().forEach(f -> f.completeExceptionally(closed));
             pending.clear();
             inbox.onClose(null);
         });
-        deliveries.add(STOP);
     }
 
     private void checkOpen() {

@@ -62,6 +62,59 @@ class InProcessTransportTest {
     }
 
     @Test
+    void aClientThatFailsOnAMessageLeavesTheSchedulerAndOtherClientsWorking() throws Exception {
+        SchedulerServer s = SchedulerServer.start("127.0.0.1", 0, SchedulerConfig.defaults(), CommConfig.DEFAULT);
+        java.util.List<Message> toFailing = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<Message> toOther = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Transport.Inbox failing = new Transport.Inbox() {
+            @Override
+            public void onMessage(Message message) { // runs on the scheduler's thread that sends
+                toFailing.add(message);
+                throw new IllegalStateException("a client that cannot take " + message);
+            }
+
+            @Override
+            public void onClose(Throwable cause) {
+            }
+        };
+        Transport.Inbox other = new Transport.Inbox() {
+            @Override
+            public void onMessage(Message message) {
+                toOther.add(message);
+            }
+
+            @Override
+            public void onClose(Throwable cause) {
+            }
+        };
+        try {
+            Transport a = InProcessTransport.to(s).connect(s.address(), failing);
+            Transport b = InProcessTransport.to(s).connect(s.address(), other);
+            a.request(new Message.RegisterClient("c-1"), Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS);
+            b.request(new Message.RegisterClient("c-2"), Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS);
+            // both want k (no worker: it waits); a forced cancel tells both, the failing client first
+            a.send(new Message.UpdateGraph("c-1", List.of(new TaskSpec("k", new byte[] {1}, List.of(), 0, null)),
+                    List.of("k")));
+            assertTrue(Wait.until(Duration.ofSeconds(30), () -> taskCount(s) == 1), "the task never arrived");
+            b.send(new Message.UpdateGraph("c-2", List.of(new TaskSpec("k", new byte[] {1}, List.of(), 0, null)),
+                    List.of("k")));
+            assertInstanceOf(Message.WorkersReply.class, // b's update is handled before this answer
+                    b.request(new Message.WorkersRequest(), Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS));
+            a.send(new Message.CancelKeys("c-1", List.of("k"), true));
+            assertTrue(Wait.until(Duration.ofSeconds(30), () -> toFailing.stream()
+                    .anyMatch(m -> m instanceof Message.KeyCancelled)), "the cancel never reached the failing client");
+            assertTrue(Wait.until(Duration.ofSeconds(30), () -> toOther.stream()
+                    .anyMatch(m -> m instanceof Message.KeyCancelled)), "the other client never heard of the cancel");
+            assertInstanceOf(Message.WorkersReply.class,
+                    a.request(new Message.WorkersRequest(), Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS));
+            a.close();
+            b.close();
+        } finally {
+            s.close();
+        }
+    }
+
+    @Test
     void aLinkClosedWithoutAGoodbyeIsAClientGone() throws Exception {
         SchedulerServer s = SchedulerServer.start("127.0.0.1", 0, SchedulerConfig.defaults(), CommConfig.DEFAULT);
         try {
@@ -144,9 +197,9 @@ class InProcessTransportTest {
             ExecutionException afterClose = assertThrows(ExecutionException.class,
                     () -> t.request(new Message.WorkersRequest(), Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS));
             assertInstanceOf(ConnectionClosedException.class, afterClose.getCause());
-            // told once, cleanly, on the delivery thread: the client's code never runs on the scheduler's
+            // told once, cleanly, on a thread of its own
             assertTrue(Wait.until(Duration.ofSeconds(10), () -> closedOn.get() != null), "onClose never ran");
-            assertEquals("dist-local-client", closedOn.get());
+            assertEquals("dist-local-close", closedOn.get());
         } finally {
             s.close();
         }
