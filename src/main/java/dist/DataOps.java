@@ -226,18 +226,14 @@ final class DataOps {
         for (Map.Entry<String, Map<String, List<String>>> e : perTarget.entrySet()) {
             replies.put(e.getKey(), client.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
         }
-        Set<String> arrived = new HashSet<>();
+        Map<String, Set<String>> copied = new LinkedHashMap<>(); // key -> targets that now hold it
         for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
             if (get(e.getValue(), "moving data to " + e.getKey()) instanceof Message.AcquireReply r) {
                 for (String k : r.nbytes().keySet()) {
-                    arrived.add(e.getKey() + "\u0000" + k);
+                    if (perTarget.get(e.getKey()).containsKey(k)) {
+                        copied.computeIfAbsent(k, x -> new LinkedHashSet<>()).add(e.getKey());
+                    }
                 }
-            }
-        }
-        Map<String, Set<String>> copied = new LinkedHashMap<>();
-        for (Placement.Move m : moves) {
-            if (arrived.contains(m.to() + "\u0000" + m.key())) {
-                copied.computeIfAbsent(m.key(), k -> new LinkedHashSet<>()).add(m.to());
             }
         }
         Map<String, List<String>> known = awaitHolders(copied);

@@ -65,6 +65,8 @@ public final class Connection implements Peer, AutoCloseable {
     private static final int WRITE_WINDOW_BUFFERS = 512;
     /** Write rounds a sender does for others before it hands the rest to a writer thread. */
     private static final int SENDER_ROUNDS = 2;
+    /** Platform reader threads running in this process (see {@link CommConfig#platformReader}). */
+    private static final AtomicInteger PLATFORM_READERS_OPEN = new AtomicInteger();
 
     private final SocketChannel channel;
     /** The socket itself, or TLS over it. */
@@ -87,8 +89,7 @@ public final class Connection implements Peer, AutoCloseable {
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextSweepAt = new AtomicLong();
     private final AtomicInteger state = new AtomicInteger(OPEN);
-    /** Platform reader threads running in this process (see {@link CommConfig#platformReader}). */
-    private static final AtomicInteger PLATFORM_READERS_OPEN = new AtomicInteger();
+    /** Whether this connection's reader is a platform thread, counted in {@link #PLATFORM_READERS_OPEN}. */
     private boolean platformReader;
     private volatile Throwable closeCause;
 
