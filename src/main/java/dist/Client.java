@@ -94,6 +94,8 @@ public final class Client extends Submitter implements AutoCloseable {
     private final ConcurrentHashMap<String, CompletableFuture<Transport>> workers = new ConcurrentHashMap<>();
     private final AtomicLong submissions = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** {@link #shutdown()} began: the scheduler closing the link is expected, not a loss. */
+    private volatile boolean shuttingDown;
     private volatile String lostReason;
 
     /** Orders every send to the scheduler so a release never overtakes a later resubmission of its key. */
@@ -505,8 +507,8 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     private void onSchedulerClosed(Transport which, Throwable cause) {
-        if (closed.get() || (which != null && which != scheduler)) {
-            return;
+        if (closed.get() || shuttingDown || (which != null && which != scheduler)) {
+            return; // closing: pending futures are cancelled, not failed
         }
         if (reconnectTimeout.isPositive()) {
             Thread.ofVirtual().name("dist-client-reconnect").start(() -> reconnect(which, cause));
@@ -1376,6 +1378,7 @@ public final class Client extends Submitter implements AutoCloseable {
      * pending end as cancelled.
      */
     public void shutdown() {
+        shuttingDown = true;
         if (!closed.get() && lostReason == null) {
             try {
                 ask(new Message.ShutdownCluster(), deadline(Duration.ofSeconds(10)));
