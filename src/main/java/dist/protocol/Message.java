@@ -91,9 +91,21 @@ public sealed interface Message {
      * Run a task. {@code whoHas} maps each dependency key to the workers that hold it;
      * {@code nbytes} gives their sizes; {@code clientId} (nullable) is the client that submitted it,
      * whose classes the worker may ask for when it cannot load one.
+     *
+     * <p>{@code announceStart} says what the scheduler assumes: true, that the task waits in the
+     * worker's queue, so the worker sends {@link TasksStarted} before it starts it; false, that the
+     * task starts at once (a free thread, inputs at hand), so the worker's death counts against it
+     * unless the worker says {@link TasksQueued}. A task sent to an idle worker then starts without
+     * a message on the way.
      */
     record ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
-                       long priority, String clientId) implements Message {
+                       long priority, String clientId, boolean announceStart) implements Message {
+        /** A task assumed queued: the worker announces it before it starts. */
+        public ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
+                           long priority, String clientId) {
+            this(key, run, whoHas, nbytes, priority, clientId, true);
+        }
+
         /** A task with no known submitter: its classes come from the worker's own class path and jars. */
         public ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
                            long priority) {
@@ -142,9 +154,17 @@ public sealed interface Message {
 
     /**
      * Worker -> scheduler: these tasks began executing (not merely queued). Only tasks executing on a
-     * worker when it dies count as suspicious. Sent batched with the worker's other messages.
+     * worker when it dies count as suspicious. Written before the tasks start, for tasks the scheduler
+     * sent as queued ({@code ComputeTask.announceStart}).
      */
     record TasksStarted(List<String> keys) implements Message {}
+
+    /**
+     * Worker -> scheduler: these tasks, sent as starting at once, wait here instead (no free thread,
+     * inputs to fetch); the worker's death no longer counts against them, and a {@link TasksStarted}
+     * comes before they start.
+     */
+    record TasksQueued(List<String> keys) implements Message {}
 
     // ---------------------------------------------------------------- data placement and code
 

@@ -39,9 +39,11 @@ import static dist.scheduler.TaskState.*;
  * // out: ComputeTask("inc-1", ...) to 10.0.0.1:9000
  * }</pre>
  *
- * <p>Counting rule for worker deaths: only tasks that the worker said it began executing
- * ({@link TasksStarted}) gain a suspicious count when it dies; tasks merely queued there are placed
- * again without one. A nanny's {@link WorkerDied} says why a worker died; that reason is part of the
+ * <p>Counting rule for worker deaths: only tasks executing there gain a suspicious count when it
+ * dies; tasks merely queued there are placed again without one. A task sent to a worker with a free
+ * thread and its inputs at hand counts as executing from the start (it is started on arrival, with
+ * no message on the way) until the worker says {@link TasksQueued}; any other task counts once the
+ * worker says {@link TasksStarted}, which it writes before starting it. A nanny's {@link WorkerDied} says why a worker died; that reason is part of the
  * {@code KilledWorker} error.
  */
 public final class SchedulerState {
@@ -252,6 +254,7 @@ public final class SchedulerState {
                 case TaskFinished f -> taskFinished(ws, f);
                 case TaskErred e -> taskErred(ws, e);
                 case TasksStarted t -> tasksStarted(ws, nonNull(t.keys(), "TasksStarted.keys"));
+                case TasksQueued t -> tasksQueued(ws, nonNull(t.keys(), "TasksQueued.keys"));
                 case TaskSeceded t -> taskSeceded(ws, t.key());
                 case MissingData m -> missingData(m.key(), m.worker());
                 case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
@@ -576,12 +579,34 @@ public final class SchedulerState {
 
     /** The worker says these tasks began executing: from now on its death makes them suspicious. */
     private void tasksStarted(WorkerState ws, List<String> keys) {
+        markExecuting(ws, keys, true);
+    }
+
+    /** The worker says these tasks, sent as starting at once, wait in its queue: its death spares them. */
+    private void tasksQueued(WorkerState ws, List<String> keys) {
+        markExecuting(ws, keys, false);
+    }
+
+    private void markExecuting(WorkerState ws, List<String> keys, boolean executing) {
         for (String key : keys) {
             TaskState ts = key == null ? null : tasks.get(key);
             if (ts != null && ts.processingOn == ws) {
-                ts.executing = true;
+                ts.executing = executing;
             }
         }
+    }
+
+    /** Whether {@code ts}, about to go to {@code ws}, will start there on arrival: a free thread, inputs held. */
+    private static boolean startsOnArrival(TaskState ts, WorkerState ws) {
+        if (ws.processing.size() - ws.seceded.size() >= ws.nthreads) {
+            return false;
+        }
+        for (TaskState d : ts.deps) {
+            if (!d.heldBy(ws)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A nanny reports how its worker died; if the scheduler still counts that worker, it goes now. */
@@ -1108,6 +1133,7 @@ public final class SchedulerState {
     }
 
     private void sendToWorker(TaskState ts, WorkerState ws) {
+        boolean atOnce = startsOnArrival(ts, ws);
         setState(ts, PROCESSING);
         log.amendWorker(ws.address);
         ts.processingOn = ws;
@@ -1129,8 +1155,9 @@ public final class SchedulerState {
             }
         }
         flushFree(ws); // a FreeKeys for this key must reach the worker before the new ComputeTask
+        ts.executing = atOnce; // see the counting rule in the class comment
         out.add(Outgoing.send(ws.address, new ComputeTask(ts.key, FunctionTable.runOf(ts), who, sizes, ts.priority,
-                ts.submitter)));
+                ts.submitter, !atOnce)));
     }
 
     private void processingToMemory(TaskState ts, WorkerState ws, TaskFinished f) {

@@ -12,9 +12,15 @@ public sealed interface WorkerInstruction {
 
     /**
      * Run a task; every dependency is in the shell's store. {@code clientId} (nullable) submitted
-     * it: its classes load through that client's loader.
+     * it: its classes load through that client's loader. With {@code announce}, the shell writes a
+     * {@link Message.TasksStarted} for it to the scheduler before the task runs.
      */
-    record Execute(String key, byte[] run, List<String> dependencies, String clientId) implements WorkerInstruction {
+    record Execute(String key, byte[] run, List<String> dependencies, String clientId, boolean announce)
+            implements WorkerInstruction {
+        public Execute(String key, byte[] run, List<String> dependencies, String clientId) {
+            this(key, run, dependencies, clientId, true);
+        }
+
         public Execute(String key, byte[] run, List<String> dependencies) {
             this(key, run, dependencies, null);
         }

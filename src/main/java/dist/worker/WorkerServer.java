@@ -652,17 +652,19 @@ public final class WorkerServer implements AutoCloseable {
             }
         }
         checkMemory(toScheduler, starts); // freed keys may end a pause
-        if (!starts.isEmpty()) {
-            List<String> keys = new ArrayList<>(starts.size());
-            for (WorkerInstruction.Execute ex : starts) {
-                keys.add(ex.key());
+        List<String> announced = new ArrayList<>(0);
+        for (WorkerInstruction.Execute ex : starts) {
+            if (ex.announce()) {
+                announced.add(ex.key());
             }
-            toScheduler.add(new Message.TasksStarted(keys));
         }
-        if (starts.isEmpty()) {
+        if (announced.isEmpty()) {
+            // the scheduler counts these as executing since it sent them: they run at once
+            runnable.addAll(starts);
             flush(toScheduler);
             return;
         }
+        toScheduler.add(new Message.TasksStarted(announced));
         // slots wake while the notice is written, but a task runs only once it is written: the
         // scheduler hears that a task started before that task can kill this process
         noticeLock.lock();
@@ -713,7 +715,9 @@ public final class WorkerServer implements AutoCloseable {
                 if (next == null) {
                     next = runnable.take();
                 }
-                awaitStartNotice();
+                if (next.announce()) {
+                    awaitStartNotice();
+                }
                 if (execute(next)) {
                     return; // its task seceded, and the slot went to a thread started then
                 }

@@ -109,6 +109,7 @@ public final class WorkerState {
         String typeName;
         boolean freed;                   // released by the scheduler while a queued task needs it
         boolean seceded;                 // executing without holding a thread slot
+        boolean blamed;                  // the scheduler counts it as executing (see reportPlacement)
 
         Task(String key, long seq, long priority) {
             this.key = key;
@@ -205,6 +206,7 @@ public final class WorkerState {
             }
             startReady();
             startFetches();
+            if (event instanceof Compute c) reportPlacement(c.task().key());
             return out;
         } finally {
             out = null;
@@ -287,9 +289,11 @@ public final class WorkerState {
         Task t = tasks.get(ct.key());
         if (t == null) {
             t = newTask(ct.key(), ct.priority());
+            t.blamed = !ct.announceStart();
             becomeTask(t, ct);
             return;
         }
+        t.blamed = !ct.announceStart(); // the latest request is what the scheduler assumes now
         switch (t.state) {
             case MEMORY -> {
                 t.freed = false;
@@ -600,7 +604,33 @@ public final class WorkerState {
             Task t = ready.pollFirst();
             t.state = State.EXECUTING;
             executing++;
-            out.add(new Execute(t.key, t.run, t.depKeys, t.clientId));
+            out.add(new Execute(t.key, t.run, t.depKeys, t.clientId, !t.blamed));
+            t.blamed = true;
+        }
+    }
+
+    /**
+     * Corrects the scheduler's assumption about a task it just sent: one sent as starting at once
+     * that waits here is reported queued; one sent as queued that runs already (asked again while
+     * executing) is reported started.
+     */
+    private void reportPlacement(String key) {
+        Task t = tasks.get(key);
+        if (t == null || t.state == null) return;
+        switch (t.state) {
+            case EXECUTING -> {
+                if (!t.blamed) {
+                    t.blamed = true;
+                    send(new Message.TasksStarted(List.of(key)));
+                }
+            }
+            case WAITING, READY, FLIGHT -> {
+                if (t.blamed) {
+                    t.blamed = false;
+                    send(new Message.TasksQueued(List.of(key)));
+                }
+            }
+            default -> { }  // finished or failed: its report says so
         }
     }
 

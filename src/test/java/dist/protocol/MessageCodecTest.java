@@ -70,6 +70,7 @@ class MessageCodecTest {
                 new Message.RestartWorker("restart"),
                 new Message.RestartCluster("c1"),
                 new Message.TasksStarted(List.of("k", "j")),
+                new Message.TasksQueued(List.of("q")),
                 new Message.PutData(Map.of("x", Encoded.of(new byte[]{1, 2}), "big", new Encoded(new byte[]{3}, List.of(big)))),
                 // data placement
                 new Message.AcquireData(Map.of("k", List.of("h:1", "h:2"))),

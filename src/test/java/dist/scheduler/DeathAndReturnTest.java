@@ -43,9 +43,46 @@ class DeathAndReturnTest {
         h.register(B, "bob", 1);
         h.submit("c1", List.of(h.task("x")), "x");
         assertEquals(A, h.s.processingOn("x"));
+        h.queued(A, "x");
         h.started(B, "x", "unknown-key");
         h.gone(A);
         assertEquals(0, h.s.suspiciousCount("x"));
+    }
+
+    @Test
+    void aTaskSentToAnIdleWorkerCountsAsExecutingWithoutANotice() {
+        Harness h = new Harness(3);
+        h.register(A, "alice", 1);
+        h.register(B, "bob", 1);
+        // A and B have a free thread each: both tasks start on arrival, no message on the way
+        h.submit("c1", List.of(h.task("x"), h.task("y")), "x", "y");
+        assertEquals(A, h.s.processingOn("x"));
+        assertEquals(B, h.s.processingOn("y"));
+        h.gone(A);
+        assertEquals(1, h.s.suspiciousCount("x"), "x started on A as it arrived");
+        assertEquals(0, h.s.suspiciousCount("y"));
+    }
+
+    @Test
+    void aTaskTheWorkerReportsQueuedIsSparedUntilItsStartNotice() {
+        Harness h = new Harness(3);
+        h.register(A, "alice", 1);
+        h.register(B, "bob", 1);
+        h.submit("c1", List.of(h.task("x"), h.task("y")), "x", "y");
+        assertEquals(B, h.s.processingOn("y"));
+        h.queued(B, "y"); // B's thread was still busy: y waits there
+        h.queued(B, "x"); // not B's task: ignored
+        h.gone(B);
+        assertEquals(0, h.s.suspiciousCount("y"), "y only waited on B");
+        h.gone(A);
+        assertEquals(1, h.s.suspiciousCount("x"), "x started on A as it arrived");
+        h.register(C, "carol", 2); // a free thread for each: both start on arrival
+        String on = h.s.processingOn("y");
+        assertEquals(C, on);
+        h.queued(on, "y");
+        h.started(on, "y");
+        h.gone(on);
+        assertEquals(1, h.s.suspiciousCount("y"), "y's worker said it started before it died");
     }
 
     @Test

@@ -93,18 +93,32 @@ final class Harness {
         return worker(worker, new TasksStarted(List.of(keys)));
     }
 
+    List<Outgoing> queued(String worker, String... keys) {
+        return worker(worker, new TasksQueued(List.of(keys)));
+    }
+
     List<Outgoing> gone(String worker) {
         return event(new SchedulerEvent.WorkerGone(worker, "connection closed"));
     }
 
     // ------------------------------------------------------------- expected messages
 
+    /** A task sent to start at once: a free thread there, its inputs held there. */
     Outgoing compute(String worker, String key, Object... depHolders) {
         return compute(worker, key, 0, depHolders);
     }
 
     /** depHolders: key, List of holders, nbytes (Long), repeated. */
     Outgoing compute(String worker, String key, long priority, Object... depHolders) {
+        return compute(worker, key, priority, false, depHolders);
+    }
+
+    /** A task sent to wait in the worker's queue: the worker announces it before it starts. */
+    Outgoing computeQueued(String worker, String key, Object... depHolders) {
+        return compute(worker, key, 0, true, depHolders);
+    }
+
+    Outgoing compute(String worker, String key, long priority, boolean announceStart, Object... depHolders) {
         LinkedHashMap<String, List<String>> who = new LinkedHashMap<>();
         LinkedHashMap<String, Long> sizes = new LinkedHashMap<>();
         for (int i = 0; i < depHolders.length; i += 3) {
@@ -112,7 +126,8 @@ final class Harness {
             who.put((String) depHolders[i], h);
             sizes.put((String) depHolders[i], (Long) depHolders[i + 2]);
         }
-        return Outgoing.send(worker, new ComputeTask(key, run(key), who, sizes, priority, submitters.get(key)));
+        return Outgoing.send(worker, new ComputeTask(key, run(key), who, sizes, priority, submitters.get(key),
+                announceStart));
     }
 
     static Outgoing inMemory(String client, String key, List<String> who, long nbytes) {

@@ -31,7 +31,7 @@ class ResilienceTest {
         h.finish(B, "x", 10);
         assertEquals("memory", h.s.stateOf("x"));
         // B dies holding the only copy of x: x is computed again on A; z keeps waiting
-        assertOut(h.gone(B), h.compute(A, "x"));
+        assertOut(h.gone(B), h.computeQueued(A, "x")); // behind w on A's one thread
         assertEquals("processing", h.s.stateOf("x"));
         assertEquals("waiting", h.s.stateOf("z"));
         assertEquals(0, h.s.suspiciousCount("x"), "x was not running on B when it died");
@@ -173,7 +173,7 @@ class ResilienceTest {
         h.submit("c1", List.of(h.task("x"), h.task("y", "x"), h.task("v")), "y", "v");
         assertEquals("no-worker", h.s.stateOf("x"));
         assertOut(h.register(A, "alice", 1, Map.of("x", 10L, "stale", 4L)),
-                accepted(A), h.compute(A, "y", "x", List.of(A), 10L), h.compute(A, "v"));
+                accepted(A), h.compute(A, "y", "x", List.of(A), 10L), h.computeQueued(A, "v"));
         assertEquals("memory", h.s.stateOf("x"));
         // no client asks for "stale" within the grace period: the worker drops it
         h.worker(A, new Heartbeat(0, 0, 0, 1));

@@ -104,7 +104,8 @@ class SchedulerStateTest {
         Harness h = twoWorkers();
         h.submit("c1", List.of(h.task("a"), h.task("b"), h.task("c", "a", "b")), "c");
         h.finish(A, "a", 1);
-        assertOut(h.finish(B, "b", 1000), h.compute(B, "c", "a", List.of(A), 1L, "b", List.of(B), 1000L));
+        // an input to fetch first: sent as queued, so B announces it before it starts
+        assertOut(h.finish(B, "b", 1000), h.computeQueued(B, "c", "a", List.of(A), 1L, "b", List.of(B), 1000L));
     }
 
     @Test

@@ -297,4 +297,53 @@ class WorkerStateTest {
         assertThrows(IllegalArgumentException.class, () -> new WorkerState(SELF, 0, WorkerConfig.defaults()));
         assertThrows(IllegalArgumentException.class, () -> WorkerConfig.defaults().withMaxFetchBytes(0));
     }
+
+    // ------------------------------------------------------------------ start notices
+
+    private ComputeTask startingAtOnce(String key, Dep... deps) {
+        ComputeTask t = task(key, 0, deps);
+        return new ComputeTask(t.key(), t.run(), t.whoHas(), t.nbytes(), t.priority(), null, false);
+    }
+
+    @Test
+    void aTaskSentAsStartingAtOnceRunsWithoutANotice() {
+        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        List<WorkerInstruction> out = compute(ws, startingAtOnce("x"));
+        assertEquals(List.of(new Execute("x", run("x"), List.of(), null, false)), out);
+    }
+
+    @Test
+    void aTaskSentAsQueuedIsAnnouncedWhenItStarts() {
+        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        assertEquals(List.of(new Execute("x", run("x"), List.of(), null, true)), compute(ws, task("x", 0)));
+        assertEquals(List.of(), compute(ws, task("y", 0)), "y waits for the thread, as the scheduler assumed");
+        List<WorkerInstruction> out = done(ws, "x", 8);
+        assertEquals(List.of(finished("x", 8), new Execute("y", run("y"), List.of(), null, true)), out);
+    }
+
+    @Test
+    void aTaskSentAsStartingAtOnceThatMustWaitIsReportedQueuedThenAnnounced() {
+        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        compute(ws, startingAtOnce("x"));
+        // the scheduler thought the thread free (x's result crossed this request): y waits
+        assertEquals(List.of(new SendToScheduler(new Message.TasksQueued(List.of("y")))),
+                compute(ws, startingAtOnce("y")));
+        assertEquals(List.of(finished("x", 8), new Execute("y", run("y"), List.of(), null, true)), done(ws, "x", 8));
+    }
+
+    @Test
+    void aTaskWithAnInputToFetchIsReportedQueued() {
+        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        List<WorkerInstruction> out = compute(ws, startingAtOnce("y", dep("x", 10, "10.0.0.2:9000")));
+        assertEquals(List.of(new Fetch("10.0.0.2:9000", List.of("x")),
+                new SendToScheduler(new Message.TasksQueued(List.of("y")))), out);
+    }
+
+    @Test
+    void aRepeatedRequestForARunningTaskSentAsQueuedIsAnsweredWithAStartNotice() {
+        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        compute(ws, startingAtOnce("x"));
+        assertEquals(List.of(new SendToScheduler(new Message.TasksStarted(List.of("x")))), compute(ws, task("x", 0)));
+        assertEquals(List.of(), compute(ws, startingAtOnce("x")), "already counted as executing");
+    }
 }
