@@ -31,6 +31,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -67,6 +69,10 @@ public final class Connection implements Peer, AutoCloseable {
     private static final int SENDER_ROUNDS = 2;
     /** Platform reader threads running in this process (see {@link CommConfig#platformReader}). */
     private static final AtomicInteger PLATFORM_READERS_OPEN = new AtomicInteger();
+    /** How long lent reading may sit untaken before the standby thread reads in the lender's place. */
+    static final long LEND_PATIENCE_NANOS = 1_000_000L;
+    /** A standby with no lend for this long sleeps until the next lend wakes it. */
+    private static final long STANDBY_DOZE_NANOS = 1_000_000_000L;
 
     private final SocketChannel channel;
     /** The socket itself, or TLS over it. */
@@ -92,6 +98,15 @@ public final class Connection implements Peer, AutoCloseable {
     /** Whether this connection's reader is a platform thread, counted in {@link #PLATFORM_READERS_OPEN}. */
     private boolean platformReader;
     private volatile Throwable closeCause;
+    /** The thread reading now; null while reading is lent out and nobody took it (see {@link #lendReading}). */
+    private final AtomicReference<Thread> reading = new AtomicReference<>();
+    private volatile long lentAt;
+    private final AtomicBoolean standbyStarted = new AtomicBoolean();
+    private volatile Thread standby;
+    /** The standby sleeps without a deadline: the next lend must wake it. */
+    private volatile boolean standbyDozing;
+    /** A standby thread waits for lent reading (none reads in a lender's place now). */
+    private volatile boolean standingBy;
 
     Connection(SocketChannel channel, Handshaker.Link link, String peerAddress, CommConfig config, Codec codec) {
         this.channel = channel;
@@ -184,7 +199,7 @@ public final class Connection implements Peer, AutoCloseable {
             PLATFORM_READERS_OPEN.incrementAndGet();
         }
         Thread.Builder reader = platformReader ? Thread.ofPlatform().daemon(true) : Thread.ofVirtual();
-        reader.name("dist-read " + peerAddress).start(this::readLoop);
+        reader.name("dist-read " + peerAddress).start(this::readerBody);
     }
 
     void onTerminated(Runnable r) {
@@ -393,7 +408,19 @@ public final class Connection implements Peer, AutoCloseable {
 
     // ------------------------------------------------------------------ reading
 
-    private void readLoop() {
+    /** A reader thread: reads, and stands by whenever another thread took the reading it lent. */
+    private void readerBody() {
+        reading.set(Thread.currentThread());
+        while (readUntilTaken()) {
+            if (!standBy()) {
+                return;
+            }
+        }
+    }
+
+    /** Reads and dispatches until the connection ends (false) or another thread took lent reading (true). */
+    private boolean readUntilTaken() {
+        Thread me = Thread.currentThread();
         Throwable cause = null;
         boolean clean = false;
         try {
@@ -404,18 +431,96 @@ public final class Connection implements Peer, AutoCloseable {
                     break;
                 }
                 dispatch(e);
+                if (reading.get() != me && !reading.compareAndSet(null, me)) {
+                    return true; // lent during dispatch, and the standby reads now
+                }
             }
         } catch (IOException | RuntimeException e) {
             cause = e;
         } catch (Error e) {
             cause = e;
             LOG.log(System.Logger.Level.ERROR, "reader of " + peerAddress + " failed", e);
-        } finally {
-            if (platformReader) {
-                PLATFORM_READERS_OPEN.decrementAndGet();
-            }
-            terminate(clean, cause);
         }
+        if (platformReader) {
+            PLATFORM_READERS_OPEN.decrementAndGet();
+        }
+        terminate(clean, cause);
+        Thread s = standby;
+        if (s != null) {
+            LockSupport.unpark(s);
+        }
+        return false;
+    }
+
+    /**
+     * Lets another thread read this connection while the calling reader thread, inside a handler,
+     * does something that may take long (a task run where its message arrived, say). The caller
+     * reads on after its handler returns unless a standby thread found the reading idle for
+     * {@link #LEND_PATIENCE_NANOS} and took it; short work thus costs no thread hand-off, long
+     * work holds up the connection by about a millisecond. One lend at a time: false, and nothing
+     * lent, while an earlier lender still has the standby thread reading in its place.
+     *
+     * <pre>{@code
+     * // in Handler.onMessage, on this connection's reader thread
+     * if (connection.tryLendReading()) {
+     *     runTask();   // other messages are read meanwhile if it runs long
+     * }
+     * }</pre>
+     *
+     * @throws IllegalStateException if the calling thread is not reading this connection now
+     */
+    public boolean tryLendReading() {
+        if (reading.get() != Thread.currentThread()) {
+            throw new IllegalStateException("only the thread reading " + peerAddress + " can lend its reading");
+        }
+        if (standbyStarted.get() && !standingBy) {
+            return false; // the standby reads for an earlier lender, which has not come back yet
+        }
+        lentAt = System.nanoTime();
+        reading.set(null); // publishes the frame reader's state to whoever reads next
+        // after the release: a standby about to doze sees it, or is seen dozing and woken
+        if (standbyStarted.compareAndSet(false, true)) {
+            Thread.ofPlatform().daemon(true).name("dist-read-standby " + peerAddress).start(() -> {
+                if (standBy()) {
+                    readerBody();
+                }
+            });
+        } else if (standbyDozing) {
+            standbyDozing = false;
+            LockSupport.unpark(standby);
+        }
+        return true;
+    }
+
+    /** Waits until lent reading sits idle past the patience, then takes it; false once the connection ended. */
+    private boolean standBy() {
+        Thread me = Thread.currentThread();
+        standby = me;
+        standingBy = true;
+        try {
+            return awaitLentReading(me);
+        } finally {
+            standingBy = false;
+        }
+    }
+
+    private boolean awaitLentReading(Thread me) {
+        while (state.get() != CLOSED) {
+            if (reading.get() == null && (state.get() != OPEN || System.nanoTime() - lentAt >= LEND_PATIENCE_NANOS)
+                    && reading.compareAndSet(null, me)) {
+                return true;
+            }
+            if (System.nanoTime() - lentAt >= STANDBY_DOZE_NANOS && reading.get() != null) {
+                standbyDozing = true;
+                if (reading.get() != null && state.get() != CLOSED) {
+                    LockSupport.park(this); // until a lend or the end
+                }
+                standbyDozing = false;
+            } else {
+                LockSupport.parkNanos(this, LEND_PATIENCE_NANOS);
+            }
+        }
+        return false;
     }
 
     private void dispatch(Envelope e) throws IOException {
