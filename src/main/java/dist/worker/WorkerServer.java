@@ -92,8 +92,11 @@ public final class WorkerServer implements AutoCloseable {
     private final TaskContext.Host host = new TaskContext.Host() {
         @Override
         public void seceded(String key) {
-            // the seceding thread keeps its task; a new thread takes over the slot it gave up
-            startSlot();
+            // the seceding thread keeps its task; a new thread takes over the slot it gave up (a task
+            // run on a reader thread gave up no slot thread)
+            if (inlineTask.get() == null) {
+                startSlot();
+            }
             events.submit(new WorkerEvent.Seceded(key));
         }
 
@@ -139,6 +142,12 @@ public final class WorkerServer implements AutoCloseable {
     /** Held while tasks are handed to slots and their start notice is written. */
     private final ReentrantLock noticeLock = new ReentrantLock();
     /** A free slot polls this long before it parks: the next task often comes sooner than a wake-up would. */
+    /** Set on the scheduler connection's reader while it handles a message: a task to run right there. */
+    private final ThreadLocal<WorkerInstruction.Execute[]> runHere = new ThreadLocal<>();
+    /** Set while a task runs on a reader thread: it holds no slot thread, so seceding starts none. */
+    private final ThreadLocal<Boolean> inlineTask = new ThreadLocal<>();
+    /** The reader thread running a task now, interrupted on close as slot threads are. */
+    private volatile Thread inlineRunner;
     private final long idleSpinNanos = Config.getInt("distributed.worker.idle-spin-us") * 1000L;
     private final Server server;
     private final String address;
@@ -347,7 +356,16 @@ public final class WorkerServer implements AutoCloseable {
                 }
                 return;
             }
-            enqueue(m);
+            WorkerInstruction.Execute[] here = new WorkerInstruction.Execute[1];
+            runHere.set(here);
+            try {
+                enqueue(m);
+            } finally {
+                runHere.remove();
+            }
+            if (here[0] != null) {
+                runWhereItArrived(c, here[0]);
+            }
         }
 
         @Override
@@ -359,6 +377,26 @@ public final class WorkerServer implements AutoCloseable {
             }
         }
     };
+
+    /**
+     * Runs a task on the thread that read its request: on an idle worker that saves waking a slot
+     * thread. The connection is lent meanwhile, so a long task holds up other messages for about
+     * a millisecond only; with nothing to lend (an earlier such task still runs), a slot takes it.
+     */
+    private void runWhereItArrived(Connection c, WorkerInstruction.Execute ex) {
+        if (closing || !c.tryLendReading()) {
+            runnable.add(ex);
+            return;
+        }
+        inlineTask.set(Boolean.TRUE);
+        inlineRunner = Thread.currentThread();
+        try {
+            execute(ex);
+        } finally {
+            inlineRunner = null;
+            inlineTask.remove();
+        }
+    }
 
     private void enqueue(Message m) {
         List<Object> parts = new ArrayList<>();
@@ -660,6 +698,12 @@ public final class WorkerServer implements AutoCloseable {
         }
         if (announced.isEmpty()) {
             // the scheduler counts these as executing since it sent them: they run at once
+            WorkerInstruction.Execute[] here = runHere.get();
+            if (here != null && here[0] == null && starts.size() == 1) {
+                here[0] = starts.get(0); // on the reader thread, once its handler returns
+                flush(toScheduler);
+                return;
+            }
             runnable.addAll(starts);
             flush(toScheduler);
             return;
@@ -817,6 +861,11 @@ public final class WorkerServer implements AutoCloseable {
         } finally {
             TaskContext.leave();
             self.setContextClassLoader(before);
+            if (!closing) {
+                // a task that interrupted itself: this thread goes on to write its result, and an
+                // interrupted write would close the connection
+                Thread.interrupted();
+            }
         }
         long stop = System.nanoTime();
         Encoded encoded;
@@ -936,6 +985,10 @@ public final class WorkerServer implements AutoCloseable {
             c.close();
         }
         slots.forEach(Thread::interrupt);
+        Thread inline = inlineRunner;
+        if (inline != null) {
+            inline.interrupt();
+        }
         for (AutoCloseable c : shared.values()) {
             try {
                 c.close();
