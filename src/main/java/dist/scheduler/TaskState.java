@@ -45,7 +45,7 @@ final class TaskState {
     /** Workers holding the result; null when none. */
     WorkerState[] whoHas;
     WorkerState processingOn;
-    /** The worker said it began executing this task (not merely queued it). */
+    /** Counted as executing on its worker (not merely queued): see SchedulerState's counting rule. */
     boolean executing;
     /** Expected run time counted in {@code processingOn}'s occupancy. */
     long expectedNanos;
