@@ -120,10 +120,10 @@ bench_classpath() { # jars only: an ahead-of-time cache cannot hold classes from
   test_classpath >/dev/null
   jar_fresh || build >&2 # stdout is the class path
   if [ ! -f target/dist-bench.jar ] || [ -n "$(find target/test-classes -newer target/dist-bench.jar -print -quit)" ]; then
-    "$JAVA_HOME/bin/jar" cf target/dist-bench.jar -C target/test-classes .
+    "$JAVA_HOME/bin/jar" cf target/dist-bench.jar -C target/test-classes . >&2
   fi
   local cp="target/dist-bench.jar:target/dist.jar:$(cat target/test.classpath)"
-  make_aot "$cp" target/aot-bench
+  make_aot "$cp" target/aot-bench >&2
   echo "$cp"
 }
 
