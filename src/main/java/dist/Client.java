@@ -256,32 +256,16 @@ public final class Client extends Submitter implements AutoCloseable {
         List<TaskSpec> specs = new ArrayList<>(calls.size());
         Set<String> fnDeps = new LinkedHashSet<>(); // futures the function itself captured
         Object prepared = codec.prepareFunction(fn, futureReplacer(fnDeps));
+        // loop bodies are methods of their own: one call and a map of thousands share their compiled
+        // code (inlined here, the whole method was compiled three times over once a long map came)
         for (List<Object> args : calls) {
-            if (args.size() != fn.arity()) {
-                throw new IllegalArgumentException("function takes " + fn.arity() + " argument(s), got " + args.size());
-            }
-            Set<String> deps = new LinkedHashSet<>(fnDeps);
-            byte[] run = codec.encodeRun(prepared, fn, args, futureReplacer(deps));
-            String key = options.key() != null ? options.key()
-                    : options.isPure() ? Keys.pure(prefix, run) : Keys.unique(prefix);
-            long priority = (-(long) options.priority() << PRIORITY_SHIFT) + submissions.getAndIncrement();
-            specs.add(new TaskSpec(key, run, List.copyOf(deps), priority, options.toTaskOptions()));
+            specs.add(spec(options, fn, prepared, fnDeps, prefix, args));
         }
         List<Future<R>> futures = new ArrayList<>(specs.size());
         List<TaskSpec> fresh = new ArrayList<>();
+        boolean[] created = {false};
         for (TaskSpec spec : specs) {
-            boolean[] created = {false};
-            KeyState state = keys.compute(spec.key(), (k, old) -> {
-                if (old != null && old.reusable()) {
-                    old.refs++;
-                    return old;
-                }
-                created[0] = true;
-                KeyState s = new KeyState(k);
-                s.refs = 1;
-                return s;
-            });
-            futures.add(new Future<>(this, state));
+            futures.add(new Future<>(this, reference(spec.key(), created)));
             if (created[0]) {
                 fresh.add(spec);
             }
@@ -297,6 +281,35 @@ public final class Client extends Submitter implements AutoCloseable {
             sendOrdered(new Message.UpdateGraph(id, List.copyOf(slice), wanted));
         }
         return futures;
+    }
+
+    /** The task of one call: its arguments encoded, its key and priority. */
+    private TaskSpec spec(Options options, Invokable fn, Object prepared, Set<String> fnDeps, String prefix,
+                          List<Object> args) {
+        if (args.size() != fn.arity()) {
+            throw new IllegalArgumentException("function takes " + fn.arity() + " argument(s), got " + args.size());
+        }
+        Set<String> deps = new LinkedHashSet<>(fnDeps);
+        byte[] run = codec.encodeRun(prepared, fn, args, futureReplacer(deps));
+        String key = options.key() != null ? options.key()
+                : options.isPure() ? Keys.pure(prefix, run) : Keys.unique(prefix);
+        long priority = (-(long) options.priority() << PRIORITY_SHIFT) + submissions.getAndIncrement();
+        return new TaskSpec(key, run, List.copyOf(deps), priority, options.toTaskOptions());
+    }
+
+    /** One more reference to {@code key}'s state, made if there is none usable; {@code created[0]} says which. */
+    private KeyState reference(String key, boolean[] created) {
+        created[0] = false;
+        return keys.compute(key, (k, old) -> {
+            if (old != null && old.reusable()) {
+                old.refs++;
+                return old;
+            }
+            created[0] = true;
+            KeyState s = new KeyState(k);
+            s.refs = 1;
+            return s;
+        });
     }
 
     // ------------------------------------------------------------------ hooks for graphs, Delayed and Bag
@@ -319,17 +332,9 @@ public final class Client extends Submitter implements AutoCloseable {
     <R> List<Future<R>> submitSpecs(List<TaskSpec> specs, List<String> wanted) {
         ensureOpen();
         List<Future<R>> futures = new ArrayList<>(wanted.size());
+        boolean[] created = {false};
         for (String key : wanted) {
-            KeyState state = keys.compute(key, (k, old) -> {
-                if (old != null && old.reusable()) {
-                    old.refs++;
-                    return old;
-                }
-                KeyState s = new KeyState(k);
-                s.refs = 1;
-                return s;
-            });
-            futures.add(new Future<>(this, state));
+            futures.add(new Future<>(this, reference(key, created)));
         }
         sendOrdered(new Message.UpdateGraph(id, specs, List.copyOf(new LinkedHashSet<>(wanted))));
         return futures;
