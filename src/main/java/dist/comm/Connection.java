@@ -98,7 +98,7 @@ public final class Connection implements Peer, AutoCloseable {
     /** Whether this connection's reader is a platform thread, counted in {@link #PLATFORM_READERS_OPEN}. */
     private boolean platformReader;
     private volatile Throwable closeCause;
-    /** The thread reading now; null while reading is lent out and nobody took it (see {@link #lendReading}). */
+    /** The thread reading now; null while reading is lent out and nobody took it (see {@link #tryLendReading}). */
     private final AtomicReference<Thread> reading = new AtomicReference<>();
     private volatile long lentAt;
     private final AtomicBoolean standbyStarted = new AtomicBoolean();

@@ -94,7 +94,7 @@ public final class WorkerServer implements AutoCloseable {
         public void seceded(String key) {
             // the seceding thread keeps its task; a new thread takes over the slot it gave up (a task
             // run on a reader thread gave up no slot thread)
-            if (inlineTask.get() == null) {
+            if (inlineRunner != Thread.currentThread()) {
                 startSlot();
             }
             events.submit(new WorkerEvent.Seceded(key));
@@ -141,13 +141,11 @@ public final class WorkerServer implements AutoCloseable {
     private final LinkedBlockingQueue<WorkerInstruction.Execute> runnable = new LinkedBlockingQueue<>();
     /** Held while tasks are handed to slots and their start notice is written. */
     private final ReentrantLock noticeLock = new ReentrantLock();
-    /** A free slot polls this long before it parks: the next task often comes sooner than a wake-up would. */
     /** Set on the scheduler connection's reader while it handles a message: a task to run right there. */
     private final ThreadLocal<WorkerInstruction.Execute[]> runHere = new ThreadLocal<>();
-    /** Set while a task runs on a reader thread: it holds no slot thread, so seceding starts none. */
-    private final ThreadLocal<Boolean> inlineTask = new ThreadLocal<>();
-    /** The reader thread running a task now, interrupted on close as slot threads are. */
+    /** The reader thread running a task now (it holds no slot thread), interrupted on close as slots are. */
     private volatile Thread inlineRunner;
+    /** A free slot polls this long before it parks: the next task often comes sooner than a wake-up would. */
     private final long idleSpinNanos = Config.getInt("distributed.worker.idle-spin-us") * 1000L;
     private final Server server;
     private final String address;
@@ -388,13 +386,11 @@ public final class WorkerServer implements AutoCloseable {
             runnable.add(ex);
             return;
         }
-        inlineTask.set(Boolean.TRUE);
         inlineRunner = Thread.currentThread();
         try {
             execute(ex);
         } finally {
             inlineRunner = null;
-            inlineTask.remove();
         }
     }
 

@@ -49,15 +49,20 @@ class DeathAndReturnTest {
         assertEquals(0, h.s.suspiciousCount("x"));
     }
 
-    @Test
-    void aTaskSentToAnIdleWorkerCountsAsExecutingWithoutANotice() {
+    /** A and B with one free thread each get x and y: both start on arrival, no message on the way. */
+    private static Harness xOnAAndYOnB() {
         Harness h = new Harness(3);
         h.register(A, "alice", 1);
         h.register(B, "bob", 1);
-        // A and B have a free thread each: both tasks start on arrival, no message on the way
         h.submit("c1", List.of(h.task("x"), h.task("y")), "x", "y");
         assertEquals(A, h.s.processingOn("x"));
         assertEquals(B, h.s.processingOn("y"));
+        return h;
+    }
+
+    @Test
+    void aTaskSentToAnIdleWorkerCountsAsExecutingWithoutANotice() {
+        Harness h = xOnAAndYOnB();
         h.gone(A);
         assertEquals(1, h.s.suspiciousCount("x"), "x started on A as it arrived");
         assertEquals(0, h.s.suspiciousCount("y"));
@@ -65,11 +70,7 @@ class DeathAndReturnTest {
 
     @Test
     void aTaskTheWorkerReportsQueuedIsSparedUntilItsStartNotice() {
-        Harness h = new Harness(3);
-        h.register(A, "alice", 1);
-        h.register(B, "bob", 1);
-        h.submit("c1", List.of(h.task("x"), h.task("y")), "x", "y");
-        assertEquals(B, h.s.processingOn("y"));
+        Harness h = xOnAAndYOnB();
         h.queued(B, "y"); // B's thread was still busy: y waits there
         h.queued(B, "x"); // not B's task: ignored
         h.gone(B);
