@@ -190,8 +190,9 @@ public final class WorkerState {
         validate(event);
         out = new ArrayList<>(4);
         try {
+            Task computed = null;
             switch (event) {
-                case Compute c -> onCompute(c.task());
+                case Compute c -> computed = onCompute(c.task());
                 case Free f -> onFree(f.keys());
                 case FetchDone d -> onFetchDone(d.peer(), orEmpty(d.nbytes()), orEmpty(d.missing()));
                 case FetchFailed f -> onFetchFailed(f.peer(), orEmpty(f.keys()));
@@ -206,7 +207,7 @@ public final class WorkerState {
             }
             startReady();
             startFetches();
-            if (event instanceof Compute c) reportPlacement(c.task().key());
+            if (computed != null) reportPlacement(computed);
             return out;
         } finally {
             out = null;
@@ -285,15 +286,18 @@ public final class WorkerState {
 
     // ------------------------------------------------------------------ events
 
-    private void onCompute(Message.ComputeTask ct) {
+    /** Records a compute request; returns its task, for {@link #reportPlacement} once tasks have started. */
+    private Task onCompute(Message.ComputeTask ct) {
         Task t = tasks.get(ct.key());
-        if (t == null) {
+        boolean known = t != null;
+        if (!known) {
             t = newTask(ct.key(), ct.priority());
-            t.blamed = !ct.announceStart();
-            becomeTask(t, ct);
-            return;
         }
         t.blamed = !ct.announceStart(); // the latest request is what the scheduler assumes now
+        if (!known) {
+            becomeTask(t, ct);
+            return t;
+        }
         switch (t.state) {
             case MEMORY -> {
                 t.freed = false;
@@ -312,6 +316,7 @@ public final class WorkerState {
                 becomeTask(t, ct);
             }
         }
+        return t;
     }
 
     private void onFree(List<String> keys) {
@@ -614,20 +619,19 @@ public final class WorkerState {
      * that waits here is reported queued; one sent as queued that runs already (asked again while
      * executing) is reported started.
      */
-    private void reportPlacement(String key) {
-        Task t = tasks.get(key);
-        if (t == null || t.state == null) return;
+    private void reportPlacement(Task t) {
+        if (t.state == null) return;
         switch (t.state) {
             case EXECUTING -> {
                 if (!t.blamed) {
                     t.blamed = true;
-                    send(new Message.TasksStarted(List.of(key)));
+                    send(new Message.TasksStarted(List.of(t.key)));
                 }
             }
             case WAITING, READY, FLIGHT -> {
                 if (t.blamed) {
                     t.blamed = false;
-                    send(new Message.TasksQueued(List.of(key)));
+                    send(new Message.TasksQueued(List.of(t.key)));
                 }
             }
             default -> { }  // finished or failed: its report says so
