@@ -135,7 +135,7 @@ public final class WorkerServer implements AutoCloseable {
     private final WorkerMetrics metrics = new WorkerMetrics();
     /** Decoded functions per class loader: equal bytes from two clients may name two different classes. */
     private final Map<ClassLoader, RunCodec.FunctionCache> functions = new ConcurrentHashMap<>();
-    /** Events (and held-keys queries) for the state machine; paused until registration made it. */
+    /** Events (and re-registration steps) for the state machine; paused until registration made it. */
     private final EventLoop<Object> events = EventLoop.paused(this::handle, 1024);
     /** Tasks the state machine started, waiting for a slot thread. */
     private final LinkedBlockingQueue<WorkerInstruction.Execute> runnable = new LinkedBlockingQueue<>();
@@ -236,7 +236,8 @@ public final class WorkerServer implements AutoCloseable {
     }
 
     private void register() throws IOException {
-        Message.WorkerAccepted accepted = connectAndRegister(options.comm(), Map.of());
+        Connection c = Connection.connect(options.schedulerAddress(), Role.WORKER, options.comm(), schedulerHandler);
+        Message.WorkerAccepted accepted = awaitAccepted(c, announce(c, Map.of()), options.comm());
         // heartbeats as often as the scheduler asks, so its timeout sees them
         this.state = new WorkerState(address, options.nthreads(), WorkerConfig.defaults()
                 .withHeartbeatIntervalNanos(TimeUnit.MILLISECONDS.toNanos(accepted.heartbeatIntervalMillis())));
@@ -245,14 +246,25 @@ public final class WorkerServer implements AutoCloseable {
         ticker = Thread.ofVirtual().name("dist-worker-tick").start(this::tick);
     }
 
-    /** Opens a connection to the scheduler and registers on it, reporting {@code held} keys. */
-    private Message.WorkerAccepted connectAndRegister(CommConfig comm, Map<String, Long> held) throws IOException {
-        Connection c = Connection.connect(options.schedulerAddress(), Role.WORKER, comm, schedulerHandler);
+    /**
+     * Writes the registration on {@code c}, reporting {@code held} keys, and makes {@code c} the
+     * scheduler link: whatever is sent from here on follows the registration on the wire.
+     */
+    private CompletableFuture<Message> announce(Connection c, Map<String, Long> held) {
+        CompletableFuture<Message> reply = c.request(new Message.RegisterWorker(address, name(),
+                options.nthreads(), options.memoryLimit(), ProcessHandle.current().pid(), held));
+        if (!resources.isEmpty()) {
+            c.send(new Message.WorkerResources(resources)); // again after every reconnection
+        }
+        scheduler = c;
+        return reply;
+    }
+
+    private Message.WorkerAccepted awaitAccepted(Connection c, CompletableFuture<Message> request, CommConfig comm)
+            throws IOException {
         Message reply;
         try {
-            reply = c.request(new Message.RegisterWorker(address, name(), options.nthreads(),
-                    options.memoryLimit(), ProcessHandle.current().pid(), held))
-                    .get(comm.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            reply = request.get(comm.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             c.abort(e);
             throw new IOException("scheduler at " + options.schedulerAddress() + " did not accept this worker: " + e, e);
@@ -261,10 +273,6 @@ public final class WorkerServer implements AutoCloseable {
             c.close();
             throw new IOException("scheduler at " + options.schedulerAddress() + " refused this worker: " + reply);
         }
-        if (!resources.isEmpty()) {
-            c.send(new Message.WorkerResources(resources)); // again after every reconnection
-        }
-        scheduler = c;
         return accepted;
     }
 
@@ -272,7 +280,7 @@ public final class WorkerServer implements AutoCloseable {
      * The scheduler went away: try again with back-off until it is back on the same address, then
      * register again reporting the keys held here; stop once the reconnect timeout has passed.
      */
-    private void reconnect(Connection lost) {
+    private void reconnect() {
         if (!reconnecting.compareAndSet(false, true)) {
             return;
         }
@@ -282,7 +290,7 @@ public final class WorkerServer implements AutoCloseable {
             long deadline = System.nanoTime() + limit.toNanos();
             long pause = 50;
             CommConfig d = options.comm();
-            while (!closing && scheduler == lost) {
+            while (!closing) {
                 try {
                     long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                     if (leftMs <= 0) {
@@ -292,10 +300,11 @@ public final class WorkerServer implements AutoCloseable {
                         return;
                     }
                     CommConfig once = d.withConnectTimeout(Duration.ofMillis(Math.max(1, Math.min(leftMs, 1000))));
-                    Map<String, Long> held = heldKeys();
-                    connectAndRegister(once, held);
+                    Connection c = Connection.connect(options.schedulerAddress(), Role.WORKER, once, schedulerHandler);
+                    Registration r = announceOnOwner(c);
+                    awaitAccepted(c, r.reply(), once);
                     LOG.log(Level.INFO, "registered again with the scheduler at " + options.schedulerAddress()
-                            + ", reporting " + held.size() + " held keys");
+                            + ", reporting " + r.held() + " held keys");
                     return;
                 } catch (IOException | RuntimeException e) {
                     LOG.log(Level.DEBUG, "scheduler not back yet: " + e.getMessage());
@@ -308,16 +317,39 @@ public final class WorkerServer implements AutoCloseable {
         } finally {
             reconnecting.set(false);
         }
+        Connection now = scheduler;
+        if (!closing && now != null && !now.isOpen()) {
+            reconnect(); // it closed again while this attempt ended, and that close found us busy
+        }
     }
 
-    /** The keys held here, read on the owner thread (the state is not thread-safe). */
-    private Map<String, Long> heldKeys() throws InterruptedException {
-        CompletableFuture<Map<String, Long>> answer = new CompletableFuture<>();
-        events.submit(answer);
+    /** A registration written by the event loop, with the number of held keys it reported. */
+    private record Registration(CompletableFuture<Message> reply, int held) {
+    }
+
+    /**
+     * Registers on {@code c} from the event loop, between two batches: the held keys reported are
+     * exactly those whose results were not sent on the lost link, and every result after them goes
+     * to {@code c}. Read elsewhere, a task finishing in between would be reported to neither.
+     */
+    private Registration announceOnOwner(Connection c) throws InterruptedException {
+        CompletableFuture<Registration> done = new CompletableFuture<>();
+        events.submit((Runnable) () -> {
+            try {
+                if (!c.isOpen()) {
+                    throw new ConnectionClosedException("the new scheduler link closed before registering on it");
+                }
+                Map<String, Long> held = state.heldKeys();
+                done.complete(new Registration(announce(c, held), held.size()));
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        });
         try {
-            return answer.get(10, TimeUnit.SECONDS);
+            return done.get(10, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("could not read the held keys: " + e, e);
+            c.abort(e);
+            throw new IllegalStateException("could not register on the new scheduler link: " + e, e);
         }
     }
 
@@ -371,7 +403,7 @@ public final class WorkerServer implements AutoCloseable {
             if (!closing && c == scheduler && state != null) {
                 LOG.log(Level.WARNING, "lost the scheduler at " + options.schedulerAddress()
                         + (cause == null ? "" : ": " + cause.getMessage()) + "; reconnecting");
-                Thread.ofVirtual().name("dist-worker-reconnect").start(() -> reconnect(c));
+                Thread.ofVirtual().name("dist-worker-reconnect").start(WorkerServer.this::reconnect);
             }
         }
     };
@@ -666,10 +698,10 @@ public final class WorkerServer implements AutoCloseable {
         List<WorkerInstruction.Execute> starts = new ArrayList<>();
         checkMemory(toScheduler, starts); // results stored since the last batch count before new tasks start
         for (Object e : batch) {
-            if (e instanceof CompletableFuture<?> q) {
-                @SuppressWarnings("unchecked")
-                CompletableFuture<Map<String, Long>> held = (CompletableFuture<Map<String, Long>>) q;
-                held.complete(state.heldKeys());
+            if (e instanceof Runnable r) {
+                flush(toScheduler); // what came before the step goes to the link it was meant for
+                toScheduler.clear();
+                r.run(); // a step that must not interleave with the state machine (re-registration)
                 continue;
             }
             List<WorkerInstruction> out;
