@@ -68,7 +68,7 @@ AOT_QUIET="-Xlog:aot=off -Xlog:cds=off"
 make_aot() { # CLASSPATH DIR: DIR/{host,worker,nanny}.aot, remade when a jar of CLASSPATH or the JDK changed
   local cp=$1 dir=$2 jar role conf jdk
   aot_supported || return 0
-  jdk=$("$JAVA" -version 2>&1 | tr '\n' ' ')
+  jdk="$("$JAVA" -version 2>&1 | tr '\n' ' ')$ROLE_JVM_OPTS" # a cache fits the JVM and the options it was made with
   if [ -f "$dir/host.aot" ] && [ "$(cat "$dir/jdk" 2>/dev/null)" = "$jdk" ]; then
     local stale=""
     for jar in ${cp//:/ }; do [ "$jar" -nt "$dir/host.aot" ] && stale=1; done
@@ -105,8 +105,14 @@ test_classpath() {
   echo "target/test-classes:target/classes:$(cat target/test.classpath)"
 }
 
-# the JIT options match dist.cluster.ChildJvm.ROLE_JVM_OPTIONS: full speed after fewer calls, short compilations
+# as dist.cluster.ChildJvm.ROLE_JVM_OPTIONS: full speed after fewer calls, short compilations, and
+# from JDK 25 (a product option there) 8-byte object headers
 ROLE_JVM_OPTS="-XX:CompileThresholdScaling=0.2 -XX:FreqInlineSize=100 -XX:InlineSmallCode=500"
+JDK_FEATURE=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$JAVA_HOME/release" 2>/dev/null || true)
+[ -n "$JDK_FEATURE" ] || JDK_FEATURE=$(java_major "$JAVA_HOME")
+if [ "${JDK_FEATURE:-0}" -ge 25 ]; then
+  ROLE_JVM_OPTS="$ROLE_JVM_OPTS -XX:+UseCompactObjectHeaders"
+fi
 role() { # the process a role command starts: a scheduler, or a nanny unless --no-nanny
   ensure_jar
   local r=$1

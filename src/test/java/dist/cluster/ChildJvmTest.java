@@ -9,8 +9,16 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** Which ahead-of-time cache options a child JVM starts with. */
+/** Which JVM options and ahead-of-time cache options a child JVM starts with. */
 class ChildJvmTest {
+
+    @Test
+    void compactObjectHeadersFromJdk25Only() {
+        assertEquals(List.of("-XX:CompileThresholdScaling=0.2", "-XX:FreqInlineSize=100", "-XX:InlineSmallCode=500"),
+                ChildJvm.roleJvmOptions(24), "an experimental option before 25: a JVM would refuse it");
+        assertEquals(List.of("-XX:CompileThresholdScaling=0.2", "-XX:FreqInlineSize=100", "-XX:InlineSmallCode=500",
+                "-XX:+UseCompactObjectHeaders"), ChildJvm.roleJvmOptions(25));
+    }
 
     @Test
     void aRoleStartsFromItsOwnCacheWhenTheFileIsThere(@TempDir Path dir) throws Exception {
