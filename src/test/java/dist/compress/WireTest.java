@@ -1,5 +1,6 @@
 package dist.compress;
 
+import dist.TcpRelay;
 import dist.serial.Encoded;
 
 import dist.comm.CommConfig;
@@ -20,18 +21,14 @@ import org.junit.jupiter.api.Timeout;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -126,54 +123,6 @@ class WireTest {
         assertTrue(x.getMessage().contains("header frame is never compressed"), x.getMessage());
     }
 
-    /** Forwards one connection to {@code target}, counting the bytes that flow towards it. */
-    static final class CountingProxy implements AutoCloseable {
-        final ServerSocketChannel listener = ServerSocketChannel.open();
-        final AtomicLong upstreamBytes = new AtomicLong();
-
-        CountingProxy(int target) throws IOException {
-            listener.bind(new InetSocketAddress("127.0.0.1", 0));
-            Thread.ofVirtual().start(() -> {
-                try (SocketChannel in = listener.accept();
-                     SocketChannel out = SocketChannel.open(new InetSocketAddress("127.0.0.1", target))) {
-                    Thread back = Thread.ofVirtual().start(() -> pump(out, in, null));
-                    pump(in, out, upstreamBytes);
-                    back.join(Duration.ofSeconds(10));
-                } catch (IOException | InterruptedException ignored) {
-                    // the test sees a missing message
-                }
-            });
-        }
-
-        private static void pump(SocketChannel from, SocketChannel to, AtomicLong count) {
-            ByteBuffer b = ByteBuffer.allocate(64 << 10);
-            try {
-                while (from.read(b) >= 0) {
-                    b.flip();
-                    if (count != null) {
-                        count.addAndGet(b.remaining());
-                    }
-                    while (b.hasRemaining()) {
-                        to.write(b);
-                    }
-                    b.clear();
-                }
-                to.shutdownOutput();
-            } catch (IOException ignored) {
-                // one side closed
-            }
-        }
-
-        int port() throws IOException {
-            return ((InetSocketAddress) listener.getLocalAddress()).getPort();
-        }
-
-        @Override
-        public void close() throws IOException {
-            listener.close();
-        }
-    }
-
     /** Sends a 10 MB compressible payload through a counting proxy; the bytes that crossed it. */
     private static long sendTenMegabytes(String compression) throws Exception {
         if (compression != null) {
@@ -195,12 +144,12 @@ class WireTest {
             }
         };
         try (Server s = Server.listen("127.0.0.1", 0, Role.SCHEDULER, config, c -> sink);
-             CountingProxy proxy = new CountingProxy(s.port());
+             TcpRelay proxy = new TcpRelay(s.port(), false);
              Connection c = Connection.connect("127.0.0.1:" + proxy.port(), Role.CLIENT, config, (x, m, id) -> { })) {
             c.send(new Message.DataReply(Map.of("x", Encoded.of(payload))));
             assertArrayEquals(payload, received.get(30, TimeUnit.SECONDS), "payload arrived intact");
             // every byte of the message passed the proxy before the server could decode it
-            return proxy.upstreamBytes.get();
+            return proxy.bytesToTarget();
         }
     }
 

@@ -1,5 +1,6 @@
 package dist.security;
 
+import dist.TcpRelay;
 import dist.comm.CommConfig;
 import dist.comm.Connection;
 import dist.comm.Security;
@@ -68,11 +69,11 @@ class TokenTest {
 
     @Test
     void theTokenNeverCrossesTheWire() throws Exception {
-        try (Server s = SecNet.server(WITH_TOKEN); SecNet.Relay relay = new SecNet.Relay(s.port())) {
+        try (Server s = SecNet.server(WITH_TOKEN); TcpRelay relay = new TcpRelay(s.port(), true)) {
             try (Connection c = SecNet.connect(relay.port(), WITH_TOKEN)) {
                 assertEquals(new Message.Ping(3), c.request(new Message.Ping(3)).get(10, TimeUnit.SECONDS));
             }
-            String wire = new String(relay.bytes(), StandardCharsets.ISO_8859_1);
+            String wire = new String(relay.recorded(), StandardCharsets.ISO_8859_1);
             assertTrue(wire.contains("DIST"), "the relay saw the handshake");
             assertFalse(wire.contains(TOKEN), "the token itself travelled");
         }

@@ -3,26 +3,20 @@ package dist.worker;
 import dist.Client;
 import dist.Fn0;
 import dist.Future;
+import dist.TcpRelay;
 import dist.Wait;
 import dist.comm.CommConfig;
 import dist.scheduler.SchedulerConfig;
+import dist.scheduler.SchedulerPlugin;
 import dist.scheduler.SchedulerServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -38,158 +32,57 @@ class RelinkTest {
         return RELEASE.await(60, TimeUnit.SECONDS) ? "done" : "not released";
     }
 
+    /** Once armed, holds the scheduler's next worker registration (and so its answer) until opened. */
+    static final class RegistrationGate implements SchedulerPlugin {
+        final AtomicBoolean armed = new AtomicBoolean();
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch open = new CountDownLatch(1);
+
+        @Override
+        public void addWorker(String worker) {
+            if (armed.compareAndSet(true, false)) {
+                entered.countDown();
+                try {
+                    open.await(60, TimeUnit.SECONDS); // on the scheduler's thread: nothing goes out meanwhile
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
     @Test
     void aTaskThatFinishesWhileItsWorkerRegistersAgainIsReportedOnTheNewLink() throws Exception {
+        RegistrationGate gate = new RegistrationGate();
         try (SchedulerServer scheduler = SchedulerServer.start("127.0.0.1", 0, SchedulerConfig.defaults(),
-                CommConfig.DEFAULT);
-             LinkProxy proxy = new LinkProxy(scheduler.address());
-             WorkerServer worker = WorkerServer.start(new WorkerServer.Options(proxy.address(), "127.0.0.1", 0, 1,
+                CommConfig.DEFAULT, List.of(gate));
+             TcpRelay relay = new TcpRelay(port(scheduler.address()), false);
+             WorkerServer worker = WorkerServer.start(new WorkerServer.Options(relay.address(), "127.0.0.1", 0, 1,
                      "relinked", 0, 8 * 1024, CommConfig.DEFAULT));
              Client client = Client.connect(scheduler.address())) {
             assertTrue(scheduler.awaitWorkers(1, 10, TimeUnit.SECONDS));
             Future<String> f = client.submit((Fn0<String>) RelinkTest::blockUntilReleased);
             assertTrue(STARTED.await(30, TimeUnit.SECONDS));
 
-            // the link drops; the scheduler's answer to the new registration is held back, and the
-            // task finishes meanwhile: its result must reach the scheduler over the new link
-            proxy.cutAndHoldNewReplies();
-            assertTrue(Wait.until(T, proxy::holdsReply), "the scheduler never answered the new registration");
+            // the link drops and the worker registers again; before the scheduler answers, the task
+            // finishes: its result must go out on the new link, not on the dead one
+            gate.armed.set(true);
+            relay.cut();
+            assertTrue(gate.entered.await(30, TimeUnit.SECONDS), "the worker never registered again");
+            long registered = relay.bytesToTarget();
             RELEASE.countDown();
             assertTrue(Wait.until(T, () -> worker.dataStore().contains(f.key())), "the task never finished");
-            proxy.passReplies();
+            assertTrue(Wait.until(T, () -> relay.bytesToTarget() > registered),
+                    "the finished task was not reported on the new link");
+            gate.open.countDown();
 
             assertEquals("done", f.result(T));
+        } finally {
+            gate.open.countDown();
         }
     }
 
-    /** A TCP relay between a worker and its scheduler that can drop its links and hold back replies. */
-    static final class LinkProxy implements AutoCloseable {
-        private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        private final String upstreamHost;
-        private final int upstreamPort;
-        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-        private final ReentrantLock lock = new ReentrantLock();
-        private final ByteArrayOutputStream held = new ByteArrayOutputStream();
-        private OutputStream heldFor;
-        private boolean holding;
-        private int generation;
-
-        LinkProxy(String upstream) throws IOException {
-            int colon = upstream.lastIndexOf(':');
-            upstreamHost = upstream.substring(0, colon);
-            upstreamPort = Integer.parseInt(upstream.substring(colon + 1));
-            Thread.ofVirtual().start(this::acceptLoop);
-        }
-
-        String address() {
-            return "127.0.0.1:" + listener.getLocalPort();
-        }
-
-        private void acceptLoop() {
-            try {
-                while (true) {
-                    Socket down = listener.accept();
-                    Socket up = new Socket(upstreamHost, upstreamPort);
-                    sockets.add(down);
-                    sockets.add(up);
-                    int gen = generation();
-                    Thread.ofVirtual().start(() -> pump(down, up, -1));
-                    Thread.ofVirtual().start(() -> pump(up, down, gen));
-                }
-            } catch (IOException e) {
-                // closed
-            }
-        }
-
-        private int generation() {
-            lock.lock();
-            try {
-                return generation;
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        /** {@code replyGeneration}: -1 for the worker's direction, else the cut count when the link opened. */
-        private void pump(Socket from, Socket to, int replyGeneration) {
-            byte[] buf = new byte[8192];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                for (int n; (n = in.read(buf)) >= 0; ) {
-                    lock.lock();
-                    try {
-                        if (holding && replyGeneration == generation) {
-                            held.write(buf, 0, n);
-                            heldFor = out;
-                            continue;
-                        }
-                    } finally {
-                        lock.unlock();
-                    }
-                    out.write(buf, 0, n);
-                    out.flush();
-                }
-            } catch (IOException e) {
-                // one side closed: close the other
-            } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-            }
-        }
-
-        /** Drops every link open now, as a network failure would; holds back replies on links opened after. */
-        void cutAndHoldNewReplies() {
-            lock.lock();
-            try {
-                generation++;
-                holding = true;
-            } finally {
-                lock.unlock();
-            }
-            cut();
-        }
-
-        boolean holdsReply() {
-            lock.lock();
-            try {
-                return held.size() > 0;
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        void passReplies() throws IOException {
-            lock.lock();
-            try {
-                holding = false;
-                if (heldFor != null) {
-                    heldFor.write(held.toByteArray());
-                    heldFor.flush();
-                }
-                held.reset();
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        private void cut() {
-            for (Socket s : sockets) {
-                closeQuietly(s);
-            }
-            sockets.clear();
-        }
-
-        private static void closeQuietly(Socket s) {
-            try {
-                s.close();
-            } catch (IOException e) {
-                // already closed
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            listener.close();
-            cut();
-        }
+    private static int port(String address) {
+        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
     }
 }
