@@ -65,10 +65,10 @@ ensure_jar() { jar_fresh || build; make_aot target/dist.jar target/aot; }
 aot_supported() { "$JAVA" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q ' AOTCacheOutput '; }
 AOT_QUIET="-Xlog:aot=off -Xlog:cds=off"
 
-make_aot() { # CLASSPATH DIR: DIR/{host,worker,nanny}.aot, remade when a jar of CLASSPATH or the JDK changed
+make_aot() { # CLASSPATH DIR: DIR/{host,worker,nanny}.aot, remade when a jar of CLASSPATH, the JDK or the options changed
   local cp=$1 dir=$2 jar role conf jdk
   aot_supported || return 0
-  jdk="$("$JAVA" -version 2>&1 | tr '\n' ' ')$ROLE_JVM_OPTS" # a cache fits the JVM and the options it was made with
+  jdk="$("$JAVA" -version 2>&1 | tr '\n' ' ')$ROLE_JVM_OPTS" # a JVM refuses a cache made with other options
   if [ -f "$dir/host.aot" ] && [ "$(cat "$dir/jdk" 2>/dev/null)" = "$jdk" ]; then
     local stale=""
     for jar in ${cp//:/ }; do [ "$jar" -nt "$dir/host.aot" ] && stale=1; done

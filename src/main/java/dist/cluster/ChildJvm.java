@@ -25,9 +25,9 @@ public final class ChildJvm {
      * paths after a fifth of the usual calls, so a fresh cluster serves tasks at full speed after a
      * few thousand of them rather than tens of thousands. Smaller inlining budgets keep each of
      * those compilations short: on two cores shared by four JVMs, the JIT's own CPU is what holds a
-     * fresh cluster's throughput back, and the warmed-up speed is the same. From JDK 25, where they
-     * are a product option, objects have 8-byte headers: a waiting task costs the scheduler about
-     * a quarter fewer bytes ({@code ./run.sh bench-cluster --memory}).
+     * fresh cluster's throughput back, and the warmed-up speed is the same. From JDK 25, where
+     * compact object headers are a product option, objects have 8-byte headers: a waiting task
+     * costs the scheduler about a quarter fewer bytes ({@code ./run.sh bench-cluster --memory}).
      */
     public static final List<String> ROLE_JVM_OPTIONS = roleJvmOptions(Runtime.version().feature());
 
