@@ -129,8 +129,10 @@ public final class ClusterBench {
                         case "transfer" -> transfer(localClient);
                         case "preemptible" -> preemptibleWithoutKills(localClient);
                         case "raw" -> rawFloor();
+                        case "placement" -> placement();
                         default -> throw new IllegalArgumentException("unknown workload '" + w + "'; known: startup,"
-                                + " latency, throughput, chain, tree, transfer, preemptible, memory, million, raw");
+                                + " latency, throughput, chain, tree, transfer, preemptible, memory, million, raw,"
+                                + " placement");
                     }
                 }
             } finally {
@@ -143,6 +145,7 @@ public final class ClusterBench {
             return;
         }
         rawFloor(); // first, on a quiet machine: after the million tasks the host's heap is full of garbage
+        placement();
         startup();
         try (LocalCluster cluster = daskShaped(); Client client = cluster.client()) {
             latency(client);
@@ -208,7 +211,8 @@ public final class ClusterBench {
         report("latency_median", ns[n / 2] / 1e3, "us");
         report("latency_p99", ns[(int) (n * 0.99)] / 1e3, "us");
         // dist only (dask would take minutes): the same loop 20,000 calls later, once the compilers are
-        // done; on a 2-core machine it is often 10-20 us above the first figure
+        // done. On 2 virtual CPUs it is often 10-20 us above the first: while the compilers run, no CPU
+        // idles, and a wake-up need not first wake a halted CPU (see placement())
         long[] steady = sequentialCalls(client, 20_000, n, 2_000_000);
         report("latency_steady_median", steady[n / 2] / 1e3, "us");
         report("latency_steady_p99", steady[(int) (n * 0.99)] / 1e3, "us");
@@ -462,6 +466,62 @@ public final class ClusterBench {
         report("raw_pingpong_p99", rtt[(int) (rtt.length * 0.99)] / 1e3, "us");
         report("raw_bulk", RawLoopback.bulk(1L << 30), "MB/s");
         report("raw_bulk_100MB_array", RawLoopback.arrays(100_000_000, 5), "MB/s");
+    }
+
+    /**
+     * Where the processes run: the raw ping-pong with both ends on one CPU and on two, and the latency
+     * loop with the client, the scheduler and both workers on one CPU. On a virtual machine whose idle
+     * CPUs halt, waking a process on the other CPU can cost tens of microseconds, and an unpinned run
+     * gets either placement; these rows show both. Needs taskset and 2 CPUs, else says why and skips.
+     */
+    static void placement() throws Exception {
+        if (Runtime.getRuntime().availableProcessors() < 2) {
+            System.err.println("placement: needs 2 CPUs; skipped");
+            return;
+        }
+        long one = RawLoopback.pinnedPingPongMedian(0, 0, 2000, 20_000);
+        long two = RawLoopback.pinnedPingPongMedian(0, 1, 2000, 20_000);
+        if (one < 0 || two < 0) {
+            System.err.println("placement: the pinned ping-pong failed (is taskset installed?); skipped");
+            return;
+        }
+        report("raw_pingpong_one_cpu_median", one / 1e3, "us");
+        report("raw_pingpong_two_cpus_median", two / 1e3, "us");
+        Map<String, Double> pinned = latencyOnOneCpu();
+        report("latency_one_cpu_median", pinned.getOrDefault("latency_median", Double.NaN), "us");
+        report("latency_one_cpu_steady_median", pinned.getOrDefault("latency_steady_median", Double.NaN), "us");
+    }
+
+    /**
+     * The latency workload in a child JVM pinned to CPU 0, whose cluster's processes inherit the pin.
+     * Every JVM is told there are as many CPUs as here, so only the placement differs.
+     */
+    static Map<String, Double> latencyOnOneCpu() throws Exception {
+        String cpus = "-XX:ActiveProcessorCount=" + Runtime.getRuntime().availableProcessors();
+        List<String> cmd = new ArrayList<>(List.of("taskset", "-c", "0",
+                ProcessHandle.current().info().command().orElseThrow(), cpus));
+        cmd.addAll(dist.cluster.ChildJvm.ROLE_JVM_OPTIONS);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ClusterBench.class.getName(),
+                "--only", "latency"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+        String workerOpts = String.join(" ", envOptions("DIST_BENCH_JVM_OPTS"));
+        pb.environment().put("DIST_BENCH_JVM_OPTS", (workerOpts + " " + cpus).trim());
+        Process p = pb.start();
+        Map<String, Double> figures = new java.util.HashMap<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length == 3) {
+                    figures.put(f[0], Double.parseDouble(f[1]));
+                }
+            }
+            if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                System.err.println("placement: the latency run on one CPU failed");
+            }
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
+        return figures;
     }
 
     /** A scheduler (in a 1 GB heap) and workers started from the command line, as separate JVMs. */

@@ -19,8 +19,13 @@ public final class RawLoopback {
 
     /** Round-trip times in nanoseconds, sorted, of {@code n} 16-byte ping-pongs with a child JVM. */
     static long[] pingPong(int warm, int n) throws Exception {
+        return pingPong(warm, n, List.of());
+    }
+
+    /** As {@link #pingPong(int, int)}, the peer started behind {@code prefix} (e.g. taskset -c 1). */
+    private static long[] pingPong(int warm, int n, List<String> prefix) throws Exception {
         try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
-            Process peer = startPeer("echo", server);
+            Process peer = startPeer("echo", server, prefix);
             try (SocketChannel ch = server.accept()) {
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 ByteBuffer buf = ByteBuffer.allocateDirect(16);
@@ -111,17 +116,51 @@ public final class RawLoopback {
     private static final int CHUNK = 1 << 20;
 
     private static Process startPeer(String mode, ServerSocketChannel server) throws IOException {
+        return startPeer(mode, server, List.of());
+    }
+
+    private static Process startPeer(String mode, ServerSocketChannel server, List<String> prefix) throws IOException {
         int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
-        return new ProcessBuilder(List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
-                System.getProperty("java.class.path"), RawLoopback.class.getName(), mode, String.valueOf(port)))
-                .inheritIO().start();
+        List<String> cmd = new java.util.ArrayList<>(prefix);
+        cmd.addAll(List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                System.getProperty("java.class.path"), RawLoopback.class.getName(), mode, String.valueOf(port)));
+        return new ProcessBuilder(cmd).inheritIO().start();
     }
 
     /**
-     * The peer: "echo PORT" answers every 16 bytes; "send:N PORT" writes N bytes; "arrays:N PORT" writes
+     * The median round trip, in nanoseconds, of a ping-pong whose two ends are child JVMs pinned with
+     * {@code taskset} to {@code driverCpu} and {@code peerCpu}: the same CPU, or two that must wake
+     * each other. -1 when the pinned run fails (no taskset, say).
+     */
+    static long pinnedPingPongMedian(int driverCpu, int peerCpu, int warm, int n) throws Exception {
+        List<String> cmd = List.of("taskset", "-c", String.valueOf(driverCpu),
+                ProcessHandle.current().info().command().orElseThrow(), "-cp", System.getProperty("java.class.path"),
+                RawLoopback.class.getName(), "drive:" + peerCpu + ":" + warm + ":" + n, "0");
+        Process driver = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            String out = new String(driver.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!driver.waitFor(2, java.util.concurrent.TimeUnit.MINUTES) || driver.exitValue() != 0) {
+                System.err.println("pinned ping-pong on CPUs " + driverCpu + "," + peerCpu + " failed: " + out.strip());
+                return -1;
+            }
+            return Long.parseLong(out.strip());
+        } finally {
+            driver.destroyForcibly().waitFor();
+        }
+    }
+
+    /**
+     * A child side: "drive:PEER_CPU:WARM:N 0" runs a ping-pong with a peer pinned to PEER_CPU and
+     * prints its median; the peers: "echo PORT" answers every 16 bytes; "send:N PORT" writes N bytes; "arrays:N PORT" writes
      * one array of N random bytes for every byte it reads.
      */
     public static void main(String[] args) throws Exception {
+        if (args[0].startsWith("drive:")) { // drive:PEER_CPU:WARM:N prints the median round trip in ns
+            String[] f = args[0].split(":");
+            long[] rtt = pingPong(Integer.parseInt(f[2]), Integer.parseInt(f[3]), List.of("taskset", "-c", f[1]));
+            System.out.println(rtt[rtt.length / 2]);
+            return;
+        }
         try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[1])))) {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             if (args[0].equals("echo")) {
