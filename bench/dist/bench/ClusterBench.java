@@ -503,23 +503,14 @@ public final class ClusterBench {
         cmd.addAll(dist.cluster.ChildJvm.ROLE_JVM_OPTIONS);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ClusterBench.class.getName(),
                 "--only", "latency"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
-        String workerOpts = String.join(" ", envOptions("DIST_BENCH_JVM_OPTS"));
-        pb.environment().put("DIST_BENCH_JVM_OPTS", (workerOpts + " " + cpus).trim());
-        Process p = pb.start();
+        String workerOpts = (String.join(" ", envOptions("DIST_BENCH_JVM_OPTS")) + " " + cpus).trim();
+        String out = RawLoopback.runChild(cmd, Map.of("DIST_BENCH_JVM_OPTS", workerOpts));
         Map<String, Double> figures = new java.util.HashMap<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                String[] f = line.trim().split("\\s+");
-                if (f.length == 3) {
-                    figures.put(f[0], Double.parseDouble(f[1]));
-                }
+        for (String line : out == null ? List.<String>of() : out.lines().toList()) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length == 3) {
+                figures.put(f[0], Double.parseDouble(f[1]));
             }
-            if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                System.err.println("placement: the latency run on one CPU failed");
-            }
-        } finally {
-            p.destroyForcibly().waitFor();
         }
         return figures;
     }

@@ -133,19 +133,40 @@ public final class RawLoopback {
      * each other. -1 when the pinned run fails (no taskset, say).
      */
     static long pinnedPingPongMedian(int driverCpu, int peerCpu, int warm, int n) throws Exception {
-        List<String> cmd = List.of("taskset", "-c", String.valueOf(driverCpu),
+        String out = runChild(List.of("taskset", "-c", String.valueOf(driverCpu),
                 ProcessHandle.current().info().command().orElseThrow(), "-cp", System.getProperty("java.class.path"),
-                RawLoopback.class.getName(), "drive:" + peerCpu + ":" + warm + ":" + n, "0");
-        Process driver = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                RawLoopback.class.getName(), "drive:" + peerCpu + ":" + warm + ":" + n, "0"), java.util.Map.of());
+        return out == null ? -1 : Long.parseLong(out.strip());
+    }
+
+    /**
+     * What {@code cmd} printed, or null (after saying why on stderr) when it failed or ran past 5
+     * minutes; {@code env} is added to its environment and its stderr is dropped.
+     */
+    static String runChild(List<String> cmd, java.util.Map<String, String> env) throws Exception {
+        java.nio.file.Path out = java.nio.file.Files.createTempFile("dist-bench-child", ".txt");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().putAll(env);
+        Process p;
         try {
-            String out = new String(driver.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            if (!driver.waitFor(2, java.util.concurrent.TimeUnit.MINUTES) || driver.exitValue() != 0) {
-                System.err.println("pinned ping-pong on CPUs " + driverCpu + "," + peerCpu + " failed: " + out.strip());
-                return -1;
+            p = pb.start();
+        } catch (IOException e) {
+            System.err.println("cannot run " + cmd.get(0) + ": " + e.getMessage());
+            java.nio.file.Files.deleteIfExists(out);
+            return null;
+        }
+        try {
+            boolean done = p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES);
+            if (!done || p.exitValue() != 0) {
+                System.err.println(String.join(" ", cmd.subList(0, Math.min(4, cmd.size()))) + " ... "
+                        + (done ? "exited with " + p.exitValue() : "ran past 5 minutes"));
+                return null;
             }
-            return Long.parseLong(out.strip());
+            return java.nio.file.Files.readString(out);
         } finally {
-            driver.destroyForcibly().waitFor();
+            p.destroyForcibly().waitFor();
+            java.nio.file.Files.deleteIfExists(out);
         }
     }
 
