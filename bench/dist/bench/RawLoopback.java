@@ -6,8 +6,13 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The loopback floor between two processes: a 16-byte ping-pong round trip and a bulk transfer
@@ -121,7 +126,7 @@ public final class RawLoopback {
 
     private static Process startPeer(String mode, ServerSocketChannel server, List<String> prefix) throws IOException {
         int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
-        List<String> cmd = new java.util.ArrayList<>(prefix);
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
                 System.getProperty("java.class.path"), RawLoopback.class.getName(), mode, String.valueOf(port)));
         return new ProcessBuilder(cmd).inheritIO().start();
@@ -135,7 +140,7 @@ public final class RawLoopback {
     static long pinnedPingPongMedian(int driverCpu, int peerCpu, int warm, int n) throws Exception {
         String out = runChild(List.of("taskset", "-c", String.valueOf(driverCpu),
                 ProcessHandle.current().info().command().orElseThrow(), "-cp", System.getProperty("java.class.path"),
-                RawLoopback.class.getName(), "drive:" + peerCpu + ":" + warm + ":" + n, "0"), java.util.Map.of());
+                RawLoopback.class.getName(), "drive:" + peerCpu + ":" + warm + ":" + n, "0"), Map.of());
         return out == null ? -1 : Long.parseLong(out.strip());
     }
 
@@ -143,8 +148,8 @@ public final class RawLoopback {
      * What {@code cmd} printed, or null (after saying why on stderr) when it failed or ran past 5
      * minutes; {@code env} is added to its environment and its stderr is dropped.
      */
-    static String runChild(List<String> cmd, java.util.Map<String, String> env) throws Exception {
-        java.nio.file.Path out = java.nio.file.Files.createTempFile("dist-bench-child", ".txt");
+    static String runChild(List<String> cmd, Map<String, String> env) throws Exception {
+        Path out = Files.createTempFile("dist-bench-child", ".txt");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile())
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
         pb.environment().putAll(env);
@@ -153,27 +158,27 @@ public final class RawLoopback {
             p = pb.start();
         } catch (IOException e) {
             System.err.println("cannot run " + cmd.get(0) + ": " + e.getMessage());
-            java.nio.file.Files.deleteIfExists(out);
+            Files.deleteIfExists(out);
             return null;
         }
         try {
-            boolean done = p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES);
+            boolean done = p.waitFor(5, TimeUnit.MINUTES);
             if (!done || p.exitValue() != 0) {
                 System.err.println(String.join(" ", cmd.subList(0, Math.min(4, cmd.size()))) + " ... "
                         + (done ? "exited with " + p.exitValue() : "ran past 5 minutes"));
                 return null;
             }
-            return java.nio.file.Files.readString(out);
+            return Files.readString(out);
         } finally {
             p.destroyForcibly().waitFor();
-            java.nio.file.Files.deleteIfExists(out);
+            Files.deleteIfExists(out);
         }
     }
 
     /**
-     * A child side: "drive:PEER_CPU:WARM:N 0" runs a ping-pong with a peer pinned to PEER_CPU and
-     * prints its median; the peers: "echo PORT" answers every 16 bytes; "send:N PORT" writes N bytes; "arrays:N PORT" writes
-     * one array of N random bytes for every byte it reads.
+     * A child side. "drive:PEER_CPU:WARM:N 0" runs a ping-pong with a peer pinned to PEER_CPU and
+     * prints its median. The peers: "echo PORT" answers every 16 bytes; "send:N PORT" writes N bytes;
+     * "arrays:N PORT" writes one array of N random bytes for every byte it reads.
      */
     public static void main(String[] args) throws Exception {
         if (args[0].startsWith("drive:")) { // drive:PEER_CPU:WARM:N prints the median round trip in ns
