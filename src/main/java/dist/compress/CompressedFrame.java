@@ -99,13 +99,20 @@ public final class CompressedFrame {
     }
 
     /**
-     * The original payload of a packed frame written with codec {@code codecId}.
-     *
-     * @param maxOriginalBytes the largest original length accepted, checked before anything is allocated
-     * @throws CorruptDataException when the codec id is unknown, the declared length is over the limit or
-     *                              over what the packed bytes can expand to, or any block is corrupt
+     * The original length a packed frame declares (its first four bytes), or -1 when it is too short
+     * to declare one; read before {@link #unpack} so a caller can take room for it first.
      */
-    public static byte[] unpack(int codecId, byte[] packed, long maxOriginalBytes) {
+    public static long declaredLength(byte[] packed) {
+        return packed.length < 4 ? -1 : Integer.toUnsignedLong(ByteBuffer.wrap(packed).getInt(0));
+    }
+
+    /**
+     * The original length {@code packed} declares, once checked (nothing allocated): the codec is known,
+     * the length is within {@code maxOriginalBytes} and within what the packed bytes can expand to.
+     *
+     * @throws CorruptDataException naming the check that failed
+     */
+    public static long checkedLength(int codecId, byte[] packed, long maxOriginalBytes) {
         Objects.requireNonNull(packed, "packed");
         Compressor codec = Compression.codecForId(codecId);
         if (codec == null) {
@@ -116,8 +123,7 @@ public final class CompressedFrame {
             throw new CorruptDataException("compressed frame of " + packed.length
                     + " bytes is shorter than its 4-byte original length");
         }
-        ByteBuffer in = ByteBuffer.wrap(packed);
-        long original = Integer.toUnsignedLong(in.getInt());
+        long original = declaredLength(packed);
         if (original > maxOriginalBytes) {
             throw new CorruptDataException("compressed frame declares " + original
                     + " original bytes, over the limit of " + maxOriginalBytes
@@ -129,6 +135,49 @@ public final class CompressedFrame {
             throw new CorruptDataException("compressed frame declares " + original + " original bytes, more than "
                     + packed.length + " " + codec.name() + " bytes can hold");
         }
+        return original;
+    }
+
+    /** The block headers agree with the lengths, checked before the output is allocated. */
+    private static void checkBlocks(ByteBuffer in, int packedLength, long original) {
+        long p = 4;
+        for (long at = 0; at < original; at += BLOCK_BYTES) {
+            if (packedLength - p < 4) {
+                throw new CorruptDataException("compressed frame ends before the header of the block at original byte "
+                        + at + " of " + original);
+            }
+            int word = in.getInt((int) p);
+            p += 4;
+            int n = word & ~STORED;
+            if (n > packedLength - p) {
+                throw new CorruptDataException("compressed frame's block at original byte " + at + " announces "
+                        + n + " bytes, but only " + (packedLength - p) + " follow");
+            }
+            long want = Math.min(BLOCK_BYTES, original - at);
+            if ((word & STORED) != 0 && n != want) {
+                throw new CorruptDataException("compressed frame's stored block at original byte " + at
+                        + " holds " + n + " bytes, not " + want);
+            }
+            p += n;
+        }
+        if (p != packedLength) {
+            throw new CorruptDataException("compressed frame has " + (packedLength - p)
+                    + " stray bytes after its last block");
+        }
+    }
+
+    /**
+     * The original payload of a packed frame written with codec {@code codecId}.
+     *
+     * @param maxOriginalBytes the largest original length accepted, checked before anything is allocated
+     * @throws CorruptDataException when the codec id is unknown, the declared length is over the limit or
+     *                              over what the packed bytes can expand to, or any block is corrupt
+     */
+    public static byte[] unpack(int codecId, byte[] packed, long maxOriginalBytes) {
+        long original = checkedLength(codecId, packed, maxOriginalBytes);
+        Compressor codec = Compression.codecForId(codecId);
+        ByteBuffer in = ByteBuffer.wrap(packed);
+        checkBlocks(in, packed.length, original);
         byte[] out = new byte[(int) original];
         int p = 4;
         for (int at = 0; at < original; at += BLOCK_BYTES) {

@@ -2,20 +2,27 @@ package dist.protocol;
 
 import dist.compress.CompressedFrame;
 import dist.compress.CorruptDataException;
+import dist.compress.DecompressionBudget;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Reads {@link Envelope}s (format in {@link FrameWriter}) from a blocking channel through one reusable
  * buffer. Counts and lengths are checked against {@link FrameLimits} as soon as they are read, before
- * anything is allocated for them. A frame larger than the buffer is read straight into its own array.
- * A payload frame whose length word names a codec is decompressed before the message is returned, its
- * declared original length held to the same {@code maxFrameBytes}.
+ * anything is allocated for them; an announced length is never allocated on its word alone: a frame
+ * takes at most {@link #FIRST_BYTES} up front and grows as its bytes arrive (see {@link #WHOLE_AFTER}),
+ * so a peer holds memory only in proportion to what it really sent.
+ * A payload frame whose length word names a codec is decompressed before the message is returned: its
+ * declared original length counts against {@code maxFrameBytes} and {@code maxMessageBytes} as if it had
+ * travelled plain, and against the process's {@link DecompressionBudget}, all before the output exists.
  * Not thread-safe: one reader per channel.
  *
  * <pre>{@code
@@ -28,24 +35,37 @@ public final class FrameReader {
 
     /** Size of the reusable read buffer. */
     public static final int BUFFER_BYTES = 64 * 1024;
+    /** The most a frame takes before its bytes arrive; beyond it, memory follows what arrived. */
+    static final int FIRST_BYTES = 64 * 1024;
     /**
-     * Frames up to this size are allocated at once; larger ones too while the process's frames allocated
-     * but not yet received stay within {@link #UNRECEIVED_BUDGET}, else they grow as their bytes arrive.
+     * A larger frame arrives into chunks that double (at most twice what arrived), until
+     * 1/{@code WHOLE_AFTER} of it is here: then, if the process's {@link #UNRECEIVED_BUDGET} has room
+     * for the rest, its own array is taken, the chunks copied in and the rest read straight into it,
+     * so a big honest frame costs one extra copy of a sixteenth of its bytes. Without room it goes on
+     * in chunks, joined at the end. A peer that stops sending thus holds about twice what it sent, or
+     * sixteen times while all such peers together hold no more than the budget beyond what they sent.
      */
-    static final int EAGER_BYTES = 4 << 20;
-    /** Half the heap: big honest transfers take one allocation and no copy; hostile ones cannot pin the heap. */
+    static final int WHOLE_AFTER = 16;
+    /** Bytes of frames allocated before they arrived, for the whole process: half the heap. */
     static final long UNRECEIVED_BUDGET = Runtime.getRuntime().maxMemory() / 2;
-    private static final java.util.concurrent.atomic.AtomicLong UNRECEIVED = new java.util.concurrent.atomic.AtomicLong();
-    /** The most a compressed frame may expand: deflate's worst case, rounded up. */
-    static final long MAX_EXPANSION = 1100;
+    private static final AtomicLong UNRECEIVED = new AtomicLong();
+    /** Initial room of the per-message tables (lengths, codecs, frames), grown as lengths arrive. */
+    private static final int FIRST_FRAMES = 16;
 
     private final ReadableByteChannel channel;
     private final FrameLimits limits;
+    private final DecompressionBudget budget;
     private final ByteBuffer buf;
 
     public FrameReader(ReadableByteChannel channel, FrameLimits limits) {
+        this(channel, limits, DecompressionBudget.PROCESS);
+    }
+
+    /** A reader whose decompressions take room in {@code budget} (tests use a small one). */
+    public FrameReader(ReadableByteChannel channel, FrameLimits limits, DecompressionBudget budget) {
         this.channel = channel;
         this.limits = limits;
+        this.budget = budget;
         // direct: the JDK reads into it without staging through a temporary buffer
         this.buf = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.BIG_ENDIAN);
         buf.flip();
@@ -54,7 +74,8 @@ public final class FrameReader {
     /**
      * The next message, or null when the peer closed the stream cleanly between messages.
      *
-     * @throws FrameLimitException     a count or length over the limits (nothing was allocated for it)
+     * @throws FrameLimitException     a count or length over the limits (nothing was allocated for it), or a
+     *                                 decompression with no room in the budget
      * @throws FrameFormatException    bytes that are no message (an unknown kind, zero frames)
      * @throws TruncatedFrameException the stream ended inside a message
      */
@@ -78,9 +99,9 @@ public final class FrameReader {
         }
         long requestId = buf.getLong();
         int n = (int) count;
-        long[] lengths = new long[n];
+        // sized by the lengths that arrived, not by the count: a count alone takes no memory
+        long[] words = new long[Math.min(n, FIRST_FRAMES)];
         long total = 0;
-        int[] codecs = null;
         for (int i = 0; i < n; i++) {
             fill(8, false, "the length of frame " + i + " of " + n);
             long word = buf.getLong();
@@ -97,83 +118,157 @@ public final class FrameReader {
                             + (i == 0 ? ", but the header frame is never compressed" : ", which this version does not know")
                             + " (the peer runs another protocol version?)");
                 }
-                if (codecs == null) {
-                    codecs = new int[n];
-                }
-                codecs[i] = codec;
             }
-            lengths[i] = len;
+            if (i == words.length) {
+                words = Arrays.copyOf(words, (int) Math.min(n, 2L * words.length));
+            }
+            words[i] = word;
             total += len;
             if (total > limits.maxMessageBytes()) {
-                throw new FrameLimitException("a message of " + n + " frames announced more than "
-                        + limits.maxMessageBytes() + " bytes in all, over the limit maxMessageBytes"
-                        + " (raise CommConfig.maxMessageBytes, dist.comm.max-message-bytes, if the peer is trusted)");
+                throw overMessageLimit(n, "announced");
             }
         }
-        List<byte[]> frames = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            byte[] frame = readFrame(i, n, (int) lengths[i]);
-            if (codecs != null && codecs[i] != 0) {
-                try {
-                    // no codec here expands a block more than about 1032:1: a bound that stops a tiny frame
-                    // from making us allocate gigabytes for its declared original length
-                    long plausible = Math.min(limits.maxFrameBytes(), frame.length * MAX_EXPANSION + 4096);
-                    frame = CompressedFrame.unpack(codecs[i], frame, plausible);
-                } catch (CorruptDataException e) {
-                    throw new FrameFormatException("frame " + i + " of " + n + " does not decompress: " + e.getMessage(), e);
+        List<byte[]> frames = new ArrayList<>(Math.min(n, FIRST_FRAMES));
+        long taken = 0; // room held in the decompression budget until the message is handed on
+        try {
+            for (int i = 0; i < n; i++) {
+                int len = (int) (words[i] & FrameWriter.LENGTH_MASK);
+                byte[] frame = readFrame(i, n, len);
+                int codec = (int) (words[i] >>> 56);
+                if (codec != 0) {
+                    long original = CompressedFrame.declaredLength(frame);
+                    if (original > limits.maxFrameBytes()) {
+                        throw new FrameLimitException("compressed frame " + i + " of " + n + " declares " + original
+                                + " bytes once decompressed, over the limit maxFrameBytes=" + limits.maxFrameBytes()
+                                + " (raise CommConfig.maxFrameBytes if the peer is trusted)");
+                    }
+                    try {
+                        CompressedFrame.checkedLength(codec, frame, limits.maxFrameBytes());
+                    } catch (CorruptDataException e) {
+                        throw new FrameFormatException("frame " + i + " of " + n + " does not decompress: "
+                                + e.getMessage(), e);
+                    }
+                    // decompressed bytes count as if they had travelled plain, and take room before they exist
+                    total += original - len;
+                    if (total > limits.maxMessageBytes()) {
+                        throw overMessageLimit(n, "would decompress to");
+                    }
+                    take(original, i, n);
+                    taken += original;
+                    try {
+                        frame = CompressedFrame.unpack(codec, frame, original);
+                    } catch (CorruptDataException e) {
+                        throw new FrameFormatException("frame " + i + " of " + n + " does not decompress: "
+                                + e.getMessage(), e);
+                    }
                 }
+                frames.add(frame);
             }
-            frames.add(frame);
+        } finally {
+            budget.release(taken);
         }
         return new Envelope(kind, requestId, frames);
     }
 
-    private byte[] readFrame(int index, int count, int len) throws IOException {
-        boolean reserved = len > EAGER_BYTES && reserve(len);
+    private FrameLimitException overMessageLimit(int n, String verb) {
+        return new FrameLimitException("a message of " + n + " frames " + verb + " more than "
+                + limits.maxMessageBytes() + " bytes in all, over the limit maxMessageBytes"
+                + " (raise CommConfig.maxMessageBytes, dist.comm.max-message-bytes, if the peer is trusted)");
+    }
+
+    /** Room in the process's decompression budget for {@code bytes} of output, or a refusal that says why. */
+    private void take(long bytes, int index, int count) throws IOException {
+        boolean got;
         try {
-            return readFrame(index, count, len, reserved);
-        } finally {
-            if (reserved) {
-                UNRECEIVED.addAndGet(-len);
-            }
+            got = budget.acquire(bytes);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for room to decompress frame "
+                    + index + " of " + count);
+        }
+        if (!got) {
+            throw new FrameLimitException("compressed frame " + index + " of " + count + " would decompress to "
+                    + bytes + " bytes, and the process's decompression budget (" + budget.capacity()
+                    + " bytes for all peers at once) " + (bytes > budget.capacity() ? "is smaller"
+                    : "had no room within " + TimeUnit.NANOSECONDS.toMillis(budget.waitNanos()) + " ms")
+                    + " (raise -D" + DecompressionBudget.BYTES_PROPERTY + " if the peers are trusted)");
         }
     }
 
-    /** Takes {@code len} bytes of the process's budget for frames allocated before their bytes arrived. */
-    private static boolean reserve(long len) {
+    /**
+     * Frame {@code index} of {@code count}, {@code len} bytes: small ones in one array, larger ones as
+     * their bytes arrive (see {@link #WHOLE_AFTER}).
+     */
+    private byte[] readFrame(int index, int count, int len) throws IOException {
+        if (len <= FIRST_BYTES) {
+            byte[] frame = new byte[len];
+            readInto(frame, 0, len, 0, index, count, len);
+            return frame;
+        }
+        int whole = (int) ((len + (long) WHOLE_AFTER - 1) / WHOLE_AFTER);
+        List<byte[]> chunks = new ArrayList<>();
+        int got = 0;
+        while (got < len) {
+            if (got >= whole && reserve(len - got)) {
+                try {
+                    byte[] frame = join(chunks, len);
+                    readInto(frame, got, len - got, 0, index, count, len);
+                    return frame;
+                } finally {
+                    UNRECEIVED.addAndGet(-(len - got));
+                }
+            }
+            int n = Math.min(Math.max(FIRST_BYTES, got), len - got); // what arrived so far doubles
+            if (got < whole) {
+                n = Math.min(n, whole - got); // stop where the whole frame may be taken
+            }
+            byte[] chunk = new byte[n];
+            readInto(chunk, 0, n, got, index, count, len);
+            chunks.add(chunk);
+            got += n;
+        }
+        return join(chunks, len);
+    }
+
+    /** A frame's array with {@code chunks} copied to its start; the chunks list is emptied. */
+    private static byte[] join(List<byte[]> chunks, int len) {
+        byte[] frame = new byte[len];
+        int at = 0;
+        for (byte[] c : chunks) {
+            System.arraycopy(c, 0, frame, at, c.length);
+            at += c.length;
+        }
+        chunks.clear();
+        return frame;
+    }
+
+    /** Takes {@code bytes} of the process's budget for frame bytes allocated before they arrived. */
+    private static boolean reserve(long bytes) {
         while (true) {
             long now = UNRECEIVED.get();
-            if (now + len > UNRECEIVED_BUDGET) {
+            if (now + bytes > UNRECEIVED_BUDGET) {
                 return false;
             }
-            if (UNRECEIVED.compareAndSet(now, now + len)) {
+            if (UNRECEIVED.compareAndSet(now, now + bytes)) {
                 return true;
             }
         }
     }
 
-    private byte[] readFrame(int index, int count, int len, boolean allAtOnce) throws IOException {
-        // without budget, a large frame's memory is taken as its bytes arrive (growing 4x), so peers that
-        // announce gigabytes and send nothing hold no more than the budget plus about 4x what they sent
-        byte[] frame = new byte[allAtOnce ? len : Math.min(len, EAGER_BYTES)];
-        int pos = Math.min(len, buf.remaining());
-        buf.get(frame, 0, pos);
-        while (pos < len) {
-            if (pos == frame.length) {
-                frame = java.util.Arrays.copyOf(frame, (int) Math.min(len, frame.length * 4L));
-            }
-            int room = frame.length - pos;
+    /**
+     * Fills {@code dst[off, off+n)} from the buffer, then the channel; {@code before} bytes of the
+     * frame came earlier (for the error when the stream ends).
+     */
+    private void readInto(byte[] dst, int off, int n, int before, int index, int count, int len) throws IOException {
+        int take = Math.min(n, buf.remaining());
+        buf.get(dst, off, take);
+        int pos = off + take;
+        int end = off + n;
+        while (pos < end) {
             int r;
-            if (buf.hasRemaining()) {
-                // bytes of this frame left in the buffer after the array grew
-                int take = Math.min(room, buf.remaining());
-                buf.get(frame, pos, take);
-                pos += take;
-                continue;
-            }
-            if (len - pos >= BUFFER_BYTES) {
-                // straight into the frame, a chunk at a time (the JDK stages each chunk)
-                r = channel.read(ByteBuffer.wrap(frame, pos, Math.min(room, FrameWriter.CHUNK)));
+            if (end - pos >= BUFFER_BYTES) {
+                // straight into the array, a chunk at a time (the JDK stages each chunk)
+                r = channel.read(ByteBuffer.wrap(dst, pos, Math.min(end - pos, FrameWriter.CHUNK)));
                 if (r > 0) {
                     pos += r;
                 }
@@ -182,17 +277,16 @@ public final class FrameReader {
                 r = channel.read(buf);
                 buf.flip();
                 if (r > 0) {
-                    int take = Math.min(room, buf.remaining());
-                    buf.get(frame, pos, take);
-                    pos += take;
+                    int t = Math.min(end - pos, buf.remaining());
+                    buf.get(dst, pos, t);
+                    pos += t;
                 }
             }
             if (r < 0) {
                 throw new TruncatedFrameException("the peer closed the connection inside a message: frame "
-                        + index + " of " + count + " had " + pos + " of " + len + " bytes");
+                        + index + " of " + count + " had " + (before + pos) + " of " + len + " bytes");
             }
         }
-        return frame;
     }
 
     /** Ensures {@code n} bytes are buffered; false only at a clean end of stream when {@code boundary}. */
