@@ -17,7 +17,8 @@ import java.util.Objects;
  * dist.comm.handshake-timeout        10s   a peer silent this long after connecting is dropped
  * dist.comm.max-frames               65536 frames in one message
  * dist.comm.max-frame-bytes          2147483631 bytes in one frame
- * dist.comm.max-message-bytes        4294967296 bytes in one message (all frames together)
+ * dist.comm.max-message-bytes        half the heap (64 MiB..4 GiB) bytes in one message (all frames together,
+ *                                    compressed ones counted as decompressed)
  * dist.comm.max-connections-per-peer 1024  open connections from one IP address to one listener
  * </pre>
  * and {@link Security#fromEnvironment()} for the token and TLS.
@@ -44,7 +45,9 @@ public record CommConfig(Duration connectTimeout, Duration requestTimeout, Durat
 
     static final System.Logger LOG = System.getLogger("dist.comm");
 
-    public static final long DEFAULT_MAX_MESSAGE_BYTES = 4L << 30;
+    /** The default message limit: half the heap, at least 64 MiB and at most 4 GiB. */
+    public static final long DEFAULT_MAX_MESSAGE_BYTES = Math.min(4L << 30,
+            Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 2));
     public static final int DEFAULT_MAX_CONNECTIONS_PER_PEER = 1024;
 
     /** Defaults, overridden by {@code dist.comm.*} system properties and the environment's security. */
