@@ -16,6 +16,8 @@ import java.util.List;
  * <p>The registry is {@link Registry#closed() closed}: a header names only protocol records and JDK
  * types, so no endpoint (above all the scheduler) loads or builds a user class while decoding a message;
  * user values are the byte[] fields, decoded (if at all) by clients and workers with their own serializer.
+ * A header decodes to no more memory than {@value #MAX_DECODED_PROPERTY} allows (estimated before
+ * each allocation), so a small header cannot expand past the heap.
  *
  * <pre>{@code
  * MessageCodec codec = MessageCodec.get();
@@ -45,6 +47,12 @@ public final class MessageCodec {
         static final MessageCodec INSTANCE = new MessageCodec();
     }
 
+    /**
+     * System property bounding the memory one message header may decode to (estimated, see
+     * {@link Registry#maxDecodedBytes(long)}): a quarter of the heap by default, at least 32 MiB.
+     */
+    public static final String MAX_DECODED_PROPERTY = "dist.comm.max-decoded-bytes";
+
     private final Serializer serializer;
 
     /** The shared codec (thread-safe). */
@@ -53,11 +61,34 @@ public final class MessageCodec {
     }
 
     public MessageCodec() {
-        Registry registry = Registry.defaults().closed();
+        this(configuredMaxDecodedBytes());
+    }
+
+    /** A codec whose headers may decode to at most {@code maxDecodedBytes} (estimated). */
+    public MessageCodec(long maxDecodedBytes) {
+        Registry registry = Registry.defaults().closed().maxDecodedBytes(maxDecodedBytes);
         for (int i = 0; i < ALIASED.size(); i++) {
             registry.alias(ALIASED.get(i), FIRST_ALIAS + i);
         }
         this.serializer = new Serializer(registry);
+    }
+
+    private static long configuredMaxDecodedBytes() {
+        long dflt = Math.max(32L << 20, Runtime.getRuntime().maxMemory() / 4);
+        String v = System.getProperty(MAX_DECODED_PROPERTY);
+        if (v != null && !v.isBlank()) {
+            try {
+                long n = Long.parseLong(v.strip().replace("_", ""));
+                if (n > 0) {
+                    return n;
+                }
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+            System.getLogger("dist.comm").log(System.Logger.Level.WARNING, "-D" + MAX_DECODED_PROPERTY + "=" + v
+                    + " is not a positive number of bytes; using " + dflt);
+        }
+        return dflt;
     }
 
     /** The frames of {@code message}: the header, then its out-of-band byte arrays (not copied). */

@@ -31,6 +31,7 @@ public final class Registry {
     private final List<String> allowed = new ArrayList<>();
     private int oobThreshold = 2048;
     private int maxDepth = 200;
+    private long maxDecodedBytes = Long.MAX_VALUE;
     private boolean closed;
     private volatile Snapshot snapshot;
 
@@ -158,6 +159,31 @@ public final class Registry {
         return this;
     }
 
+    /** The most memory one decode may allocate, as estimated from the sizes it reads (no bound by default). */
+    public long maxDecodedBytes() {
+        return snap().maxDecodedBytes;
+    }
+
+    /**
+     * Bounds what one decode may allocate: strings, arrays, collections and objects, each estimated
+     * from the count or length it reads, before it allocates. Counts are already held to the bytes
+     * that remain; this bounds what those bytes expand to (a one-byte varint becomes an 8-byte long,
+     * a two-byte empty string a 40-byte object). Past it the decode fails with a {@link DecodeException}.
+     */
+    public Registry maxDecodedBytes(long bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("maxDecodedBytes must be positive, got " + bytes);
+        }
+        lock.lock();
+        try {
+            maxDecodedBytes = bytes;
+            snapshot = null;
+        } finally {
+            lock.unlock();
+        }
+        return this;
+    }
+
     /** How deeply values may nest (collections, records, causes...) when encoding and decoding. */
     public int maxDepth() {
         return snap().maxDepth;
@@ -188,7 +214,7 @@ public final class Registry {
         try {
             s = snapshot;
             if (s == null) {
-                s = new Snapshot(aliasByClass, codecs, allowed, oobThreshold, maxDepth, closed);
+                s = new Snapshot(aliasByClass, codecs, allowed, oobThreshold, maxDepth, maxDecodedBytes, closed);
                 snapshot = s;
             }
             return s;
@@ -207,6 +233,7 @@ public final class Registry {
         final String[] prefixes;
         final int oobThreshold;
         final int maxDepth;
+        final long maxDecodedBytes;
         final boolean closed;
         final ClassValue<ClassInfo> infos = new ClassValue<>() {
             @Override
@@ -216,7 +243,7 @@ public final class Registry {
         };
 
         Snapshot(Map<Class<?>, Integer> aliases, Map<Class<?>, Codec<?>> codecs, List<String> allowed,
-                 int oobThreshold, int maxDepth, boolean closed) {
+                 int oobThreshold, int maxDepth, long maxDecodedBytes, boolean closed) {
             this.closed = closed;
             this.aliasByClass = Map.copyOf(aliases);
             int max = -1;
@@ -249,6 +276,7 @@ public final class Registry {
             this.prefixes = pre.toArray(String[]::new);
             this.oobThreshold = oobThreshold;
             this.maxDepth = maxDepth;
+            this.maxDecodedBytes = maxDecodedBytes;
         }
 
         Class<?> aliased(long id) {

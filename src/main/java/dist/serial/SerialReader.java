@@ -42,6 +42,11 @@ public final class SerialReader {
     private static final ConcurrentHashMap<String, Class<?>> OWN_CLASSES = new ConcurrentHashMap<>();
     /** Initial capacity cap, so a lying element count cannot make us allocate before bytes arrive. */
     private static final int PREALLOC = 1024;
+    /** Estimated heap bytes, charged against {@link Registry#maxDecodedBytes()} before allocating. */
+    private static final int OBJECT = 16;
+    private static final int REF = 8;
+    private static final int STRING = 40;
+    private static final int ENTRY = 48;
 
     private final byte[] buf;
     private int pos;
@@ -52,6 +57,8 @@ public final class SerialReader {
     private final Function<String, Object> refs;
     private final int maxDepth;
     private int depth;
+    /** What this decode may still allocate (estimated); see {@link #charge}. */
+    private long allowance;
     private String[] names;
     private Class<?>[] classes;
     private int nnames;
@@ -66,6 +73,7 @@ public final class SerialReader {
         this.loader = loader == null ? OWN : loader;
         this.refs = refs;
         this.maxDepth = snap.maxDepth;
+        this.allowance = snap.maxDecodedBytes;
     }
 
     int position() {
@@ -186,9 +194,22 @@ public final class SerialReader {
         return (int) n;
     }
 
+    /**
+     * Takes {@code bytes} of the decode's allowance before they are allocated for {@code what}: small
+     * inputs that expand a lot (a long[] of one-byte varints, a list of empty strings) stop at the bound.
+     */
+    private void charge(long bytes, String what) {
+        if ((allowance -= bytes) < 0) {
+            throw error("decoding " + what + " (about " + bytes + " bytes) would take the decoded value past "
+                    + snap.maxDecodedBytes + " bytes of memory, the limit Registry.maxDecodedBytes"
+                    + " (raise it if this input is trusted)");
+        }
+    }
+
     /** A non-null string as written by {@link SerialWriter#writeString(String)}. */
     public String readString() {
         int n = readCount(1, "string");
+        charge(STRING + (long) n, "a string");
         String s = new String(buf, pos, n, StandardCharsets.UTF_8);
         pos += n;
         return s;
@@ -197,6 +218,7 @@ public final class SerialReader {
     /** A byte array as written by {@link SerialWriter#writeBytes(byte[])}. */
     public byte[] readBytes() {
         int n = readCount(1, "byte[]");
+        charge(OBJECT + (long) n, "a byte[]");
         byte[] b = Arrays.copyOfRange(buf, pos, pos + n);
         pos += n;
         return b;
@@ -310,18 +332,23 @@ public final class SerialReader {
             case Tags.TRUE:
                 return Boolean.TRUE;
             case Tags.INT:
+                charge(OBJECT, "an Integer");
                 return readZigzagInt();
             case Tags.LONG:
+                charge(OBJECT, "a Long");
                 return readZigzag();
             case Tags.STRING:
                 return readString();
             case Tags.DOUBLE:
+                charge(OBJECT, "a Double");
                 return readDouble();
             case Tags.FLOAT:
+                charge(OBJECT, "a Float");
                 return readFloat();
             case Tags.BYTE:
                 return (byte) readByte();
             case Tags.SHORT: {
+                charge(OBJECT, "a Short");
                 int v = readZigzagInt();
                 if (v != (short) v) {
                     throw error("short value " + v + " out of range");
@@ -329,6 +356,7 @@ public final class SerialReader {
                 return (short) v;
             }
             case Tags.CHAR: {
+                charge(OBJECT, "a Character");
                 int v = readVarint32();
                 if (v != (char) v) {
                     throw error("char value " + v + " out of range");
@@ -358,6 +386,7 @@ public final class SerialReader {
                 return readObjectArray();
             case Tags.LIST: {
                 int n = readCount(1, "list");
+                charge(OBJECT + OBJECT + (long) REF * n, "a list");
                 enter();
                 ArrayList<Object> list = new ArrayList<>(Math.min(n, PREALLOC));
                 for (int i = 0; i < n; i++) {
@@ -369,6 +398,7 @@ public final class SerialReader {
             case Tags.SET:
             case Tags.SORTED_SET: {
                 int n = readCount(1, "set");
+                charge(OBJECT * 4 + (long) ENTRY * n, "a set");
                 enter();
                 java.util.Set<Object> set = tag == Tags.SET
                         ? LinkedHashSet.newLinkedHashSet(Math.min(n, PREALLOC))
@@ -382,6 +412,7 @@ public final class SerialReader {
             case Tags.MAP:
             case Tags.SORTED_MAP: {
                 int n = readCount(2, "map");
+                charge(OBJECT * 4 + (long) ENTRY * n, "a map");
                 enter();
                 Map<Object, Object> map = tag == Tags.MAP
                         ? LinkedHashMap.newLinkedHashMap(Math.min(n, PREALLOC))
@@ -396,12 +427,14 @@ public final class SerialReader {
             case Tags.OPTIONAL_EMPTY:
                 return Optional.empty();
             case Tags.OPTIONAL: {
+                charge(OBJECT, "an Optional");
                 enter();
                 Object v = readObject();
                 depth--;
                 return Optional.ofNullable(v);
             }
             case Tags.REF: {
+                charge(OBJECT, "a reference");
                 String key = readString();
                 return refs != null ? refs.apply(key) : new Ref(key);
             }
@@ -448,6 +481,7 @@ public final class SerialReader {
                 if (n < 0 || n > (limit - pos) * 8L) {
                     throw error("boolean[] claims " + n + " elements but only " + (limit - pos) + " bytes remain");
                 }
+                charge(OBJECT + n, "a boolean[]");
                 boolean[] a = new boolean[(int) n];
                 for (int i = 0; i < a.length; i++) {
                     a[i] = (buf[pos + (i >>> 3)] & (1 << (i & 7))) != 0;
@@ -456,7 +490,7 @@ public final class SerialReader {
                 return a;
             }
             case Tags.SHORTS: {
-                short[] a = new short[readCount(1, "short[]")];
+                short[] a = new short[primitiveCount(1, 2, "short[]")];
                 for (int i = 0; i < a.length; i++) {
                     int v = readZigzagInt();
                     if (v != (short) v) {
@@ -467,7 +501,7 @@ public final class SerialReader {
                 return a;
             }
             case Tags.CHARS: {
-                char[] a = new char[readCount(1, "char[]")];
+                char[] a = new char[primitiveCount(1, 2, "char[]")];
                 for (int i = 0; i < a.length; i++) {
                     int v = readVarint32();
                     if (v != (char) v) {
@@ -478,21 +512,21 @@ public final class SerialReader {
                 return a;
             }
             case Tags.INTS: {
-                int[] a = new int[readCount(1, "int[]")];
+                int[] a = new int[primitiveCount(1, 4, "int[]")];
                 for (int i = 0; i < a.length; i++) {
                     a[i] = readZigzagInt();
                 }
                 return a;
             }
             case Tags.LONGS: {
-                long[] a = new long[readCount(1, "long[]")];
+                long[] a = new long[primitiveCount(1, 8, "long[]")];
                 for (int i = 0; i < a.length; i++) {
                     a[i] = readZigzag();
                 }
                 return a;
             }
             case Tags.FLOATS: {
-                float[] a = new float[readCount(4, "float[]")];
+                float[] a = new float[primitiveCount(4, 4, "float[]")];
                 for (int i = 0; i < a.length; i++) {
                     a[i] = Float.intBitsToFloat((int) INTS.get(buf, pos));
                     pos += 4;
@@ -500,7 +534,7 @@ public final class SerialReader {
                 return a;
             }
             default: {
-                double[] a = new double[readCount(8, "double[]")];
+                double[] a = new double[primitiveCount(8, 8, "double[]")];
                 for (int i = 0; i < a.length; i++) {
                     a[i] = Double.longBitsToDouble((long) LONGS.get(buf, pos));
                     pos += 8;
@@ -510,12 +544,20 @@ public final class SerialReader {
         }
     }
 
+    /** The length of a primitive array of elements of {@code width} bytes, at least {@code minBytes} each on the wire. */
+    private int primitiveCount(int minBytes, int width, String type) {
+        int n = readCount(minBytes, type);
+        charge(OBJECT + (long) width * n, type);
+        return n;
+    }
+
     private Object readObjectArray() {
         Class<?> ct = readClass();
         if (ct.isPrimitive()) {
             throw error("object array of primitive component " + ct.getName());
         }
         int n = readCount(1, "array");
+        charge(OBJECT + (long) REF * n, "an object array");
         Object[] a = (Object[]) Array.newInstance(ct, n);
         enter();
         for (int i = 0; i < n; i++) {
@@ -562,6 +604,7 @@ public final class SerialReader {
                     + (ci.tag == Tags.UNSUPPORTED ? "; " + ClassInfo.fixes(ci.type) : ""));
         }
         ClassInfo.Slot[] slots = ci.shape.slots;
+        charge(OBJECT + (long) REF * slots.length, "a record");
         Object[] args = new Object[slots.length];
         enter();
         for (int i = 0; i < slots.length; i++) {
@@ -595,6 +638,7 @@ public final class SerialReader {
         if (ci.error != null) {
             throw error(ci.error);
         }
+        charge(OBJECT + (long) REF * ci.shape.slots.length, "an object");
         Object o;
         try {
             o = ci.shape.ctor.invokeExact();
@@ -659,6 +703,7 @@ public final class SerialReader {
         }
         String message = readNullableString();
         int n = readCount(3, "stack trace");
+        charge(OBJECT * 4 + (long) ENTRY * n, "a stack trace");
         StackTraceElement[] st = new StackTraceElement[n];
         for (int i = 0; i < n; i++) {
             String decl = readName();
@@ -674,6 +719,7 @@ public final class SerialReader {
         enter();
         Throwable cause = readThrowableOrNull();
         int ns = readCount(1, "suppressed exceptions");
+        charge(OBJECT + (long) REF * ns, "suppressed exceptions");
         Throwable[] suppressed = new Throwable[ns];
         for (int i = 0; i < ns; i++) {
             suppressed[i] = readThrowableOrNull();
@@ -704,6 +750,7 @@ public final class SerialReader {
         String implSig = readString();
         String instantiated = readString();
         int n = readCount(1, "captured arguments");
+        charge(OBJECT * 4 + (long) REF * n, "a lambda");
         Object[] args = new Object[n];
         enter();
         for (int i = 0; i < n; i++) {
