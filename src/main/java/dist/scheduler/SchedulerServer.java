@@ -67,7 +67,10 @@ public final class SchedulerServer implements AutoCloseable {
     private volatile boolean closing;
     private final CodeRelay code;
     private final Plugins plugins = new Plugins();
-    private final WorkerReports reports = new WorkerReports(20_000);
+    private final WorkerReports reports = new WorkerReports(20_000, 10_000);
+    /** Story requests gathered at once ({@link #operability}); more are refused with an error. */
+    static final int STORIES = 8;
+    private final java.util.concurrent.Semaphore stories = new java.util.concurrent.Semaphore(STORIES);
     private volatile String dashboardLink;
 
     private SchedulerServer(String host, int port, SchedulerConfig config, CommConfig comm) throws IOException {
@@ -260,6 +263,9 @@ public final class SchedulerServer implements AutoCloseable {
             @Override
             public void onMessage(Peer c, Message message, long requestId) {
                 if (message instanceof Message.RegisterClient rc) {
+                    if (!rebinds(c, rc.clientId(), requestId)) {
+                        return;
+                    }
                     identity = rc.clientId();
                     routes.put(rc.clientId(), c);
                     if (requestId != 0) {
@@ -277,10 +283,13 @@ public final class SchedulerServer implements AutoCloseable {
                 if (code.handle(c, identity, message, requestId)) {
                     return;
                 }
-                if (operability(c, identity, message, requestId)) {
+                if (operability(c, identity, !identity.equals(connId), message, requestId)) {
                     return;
                 }
                 if (message instanceof Message.RegisterWorker rw) {
+                    if (!rebinds(c, rw.address(), requestId)) {
+                        return;
+                    }
                     identity = rw.address();
                     routes.put(rw.address(), c);
                     if (c instanceof Connection w) {
@@ -288,6 +297,9 @@ public final class SchedulerServer implements AutoCloseable {
                     }
                 }
                 if (message instanceof Message.RegisterNanny rn && rn.nannyId() != null) {
+                    if (!rebinds(c, rn.nannyId(), requestId)) {
+                        return;
+                    }
                     identity = rn.nannyId();
                     routes.put(rn.nannyId(), c);
                     nannied.values().removeIf(rn.nannyId()::equals);
@@ -300,6 +312,25 @@ public final class SchedulerServer implements AutoCloseable {
                 } else {
                     events.submit(new SchedulerEvent.FromClient(identity, message, requestId));
                 }
+            }
+
+            /**
+             * Whether this connection may take the name {@code name}: one name per connection, so a
+             * peer cannot pile up clients, workers or routes by registering under ever new names.
+             */
+            private boolean rebinds(Peer c, String name, long requestId) {
+                String now = identity;
+                if (name != null && (now.equals(connId) || now.equals(name))) {
+                    return true;
+                }
+                String why = name == null ? "it registered without a name"
+                        : "already registered as " + now + ", it asked to register again as " + name
+                        + "; one connection serves one client, worker or nanny (open another connection)";
+                LOG.log(Level.WARNING, "refused a registration from " + c + ": " + why);
+                if (requestId != 0) {
+                    trySend(c, now, () -> c.reply(requestId, new Message.ErrorReply("refused: " + why)));
+                }
+                return false;
             }
 
             @Override
@@ -338,11 +369,28 @@ public final class SchedulerServer implements AutoCloseable {
     }
 
     /** Worker reports, stories and the dashboard's address: answered here, off the state's thread. */
-    private boolean operability(Peer c, String identity, Message message, long requestId) {
+    private boolean operability(Peer c, String identity, boolean registered, Message message, long requestId) {
         switch (message) {
-            case Message.WorkerStats ws when c.peerRole() == Role.WORKER -> reports.add(identity, ws);
-            case Message.StoryRequest sr when requestId != 0 -> Thread.ofVirtual().name("dist-scheduler-story")
-                    .start(() -> trySend(c, identity, () -> c.reply(requestId, storyReply(sr.key()))));
+            case Message.WorkerStats ws when c.peerRole() == Role.WORKER -> {
+                if (registered) { // kept per worker: an unregistered connection adds none
+                    reports.add(identity, ws);
+                }
+            }
+            case Message.StoryRequest sr when requestId != 0 -> {
+                // each story asks every worker: a few at a time, the rest refused rather than piled up
+                if (!stories.tryAcquire()) {
+                    c.reply(requestId, new Message.ErrorReply("the scheduler is already gathering " + STORIES
+                            + " task stories; ask again when one has finished"));
+                } else {
+                    Thread.ofVirtual().name("dist-scheduler-story").start(() -> {
+                        try {
+                            trySend(c, identity, () -> c.reply(requestId, storyReply(sr.key())));
+                        } finally {
+                            stories.release();
+                        }
+                    });
+                }
+            }
             case Message.DashboardLinkRequest d when requestId != 0 -> c.reply(requestId,
                     new Message.DashboardLink(dashboardLink));
             default -> {
