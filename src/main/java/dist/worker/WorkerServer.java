@@ -451,6 +451,11 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
+    /** Requests served on threads of their own at once, per kind; past it they are refused. */
+    static final int THREADS_PER_KIND = 64;
+    private final java.util.concurrent.Semaphore acquiring = new java.util.concurrent.Semaphore(THREADS_PER_KIND);
+    private final java.util.concurrent.Semaphore running = new java.util.concurrent.Semaphore(THREADS_PER_KIND);
+
     /** Serves data to peers and clients. */
     private final Handler peerHandler = (c, m, requestId) -> {
         if (m instanceof Message.GetData gd) {
@@ -458,9 +463,9 @@ public final class WorkerServer implements AutoCloseable {
         } else if (m instanceof Message.PutData pd) {
             putData(c, pd, requestId);
         } else if (m instanceof Message.AcquireData ad) {
-            Thread.ofVirtual().name("dist-acquire").start(() -> acquire(c, ad, requestId));
+            startBounded(c, requestId, acquiring, "dist-acquire", "AcquireData", () -> acquire(c, ad, requestId));
         } else if (m instanceof Message.RunFunction rf) {
-            Thread.ofVirtual().name("dist-run").start(() -> runFunction(c, rf, requestId));
+            startBounded(c, requestId, running, "dist-run", "RunFunction", () -> runFunction(c, rf, requestId));
         } else if (m instanceof Message.Ping p && requestId != 0) {
             c.reply(requestId, p);
         } else if (m instanceof Message.StoryRequest sr) {
@@ -469,6 +474,27 @@ public final class WorkerServer implements AutoCloseable {
             c.reply(requestId, new Message.ErrorReply("a worker does not answer " + m.getClass().getSimpleName()));
         }
     };
+
+    /** Runs {@code work} on a thread of its own while {@code slots} has room; else answers with an error. */
+    private void startBounded(Connection c, long requestId, java.util.concurrent.Semaphore slots, String name,
+                              String what, Runnable work) {
+        if (!slots.tryAcquire()) {
+            String why = "worker " + address + " already serves " + THREADS_PER_KIND + " " + what
+                    + " requests; ask again when one has finished";
+            LOG.log(Level.WARNING, "refused a " + what + " from " + c + ": " + why);
+            if (requestId != 0) {
+                c.reply(requestId, new Message.ErrorReply(why));
+            }
+            return;
+        }
+        Thread.ofVirtual().name(name).start(() -> {
+            try {
+                work.run();
+            } finally {
+                slots.release();
+            }
+        });
+    }
 
     /** The bytes of the keys held here, spilled ones read back; keys not here (or lost) are left out. */
     private Map<String, Encoded> dataFor(List<String> keys) {
