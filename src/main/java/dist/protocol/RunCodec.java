@@ -20,6 +20,8 @@ public final class RunCodec {
     private static final byte MAGIC = (byte) 0xD1;
     /** Decoded functions kept per worker; cleared when full (functions are few in practice). */
     private static final int CACHE_LIMIT = 4096;
+    /** Bytes of function keys kept per worker: a function that captured a large value is large. */
+    private static final long CACHE_BYTES = 64L << 20;
 
     private RunCodec() {
     }
@@ -90,16 +92,23 @@ public final class RunCodec {
     /** Decoded functions by their bytes: one per worker (or per class loader). */
     public static final class FunctionCache {
         private final Map<Bytes, Invokable> byBytes = new ConcurrentHashMap<>();
+        private final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
 
         Invokable get(Bytes b) {
             return byBytes.get(b);
         }
 
         void put(Bytes b, Invokable fn) {
-            if (byBytes.size() >= CACHE_LIMIT) {
-                byBytes.clear();
+            if (b.len > CACHE_BYTES / 16) {
+                return; // decoded again each time rather than held
             }
-            byBytes.put(b, fn);
+            if (byBytes.size() >= CACHE_LIMIT || bytes.get() + b.len > CACHE_BYTES) {
+                byBytes.clear();
+                bytes.set(0);
+            }
+            if (byBytes.put(b, fn) == null) {
+                bytes.addAndGet(b.len);
+            }
         }
 
         public int size() {

@@ -12,6 +12,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RunCodecTest {
     interface F1 extends Invokable {
@@ -60,6 +61,25 @@ class RunCodecTest {
         assertEquals(List.of("Y"), call.args());
         assertEquals(List.of("X", "Y"), call.function().invoke(call.args().toArray()));
         assertEquals(0, cache.size());
+    }
+
+    @Test
+    void theFunctionCacheHoldsABoundedNumberOfBytes() throws Exception {
+        RunCodec.FunctionCache cache = new RunCodec.FunctionCache();
+        for (int i = 0; i < 40; i++) {
+            byte[] big = new byte[3 << 20]; // each function captured 3 MiB of its own
+            big[0] = (byte) i;
+            F1 f = v -> big.length + big[0];
+            TaskCall call = RunCodec.decode(s, RunCodec.join(s, RunCodec.encodeFunction(s, f, null), List.of(1), null),
+                    null, null, cache);
+            assertEquals((3 << 20) + i, call.function().invoke(call.args().toArray()));
+        }
+        assertTrue(cache.size() * (3L << 20) <= (64L << 20) + (3L << 20), cache.size() + " functions of 3 MiB kept");
+        byte[] huge = new byte[5 << 20];
+        F1 g = v -> huge.length;
+        RunCodec.FunctionCache other = new RunCodec.FunctionCache();
+        RunCodec.decode(s, RunCodec.join(s, RunCodec.encodeFunction(s, g, null), List.of(1), null), null, null, other);
+        assertEquals(0, other.size(), "a function of 5 MiB is decoded each time, not kept");
     }
 
     @Test
