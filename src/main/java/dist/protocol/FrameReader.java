@@ -49,7 +49,7 @@ public final class FrameReader {
     /** Bytes of frames allocated before they arrived, for the whole process: half the heap. */
     static final long UNRECEIVED_BUDGET = Runtime.getRuntime().maxMemory() / 2;
     private static final AtomicLong UNRECEIVED = new AtomicLong();
-    /** Initial room of the per-message tables (lengths, codecs, frames), grown as lengths arrive. */
+    /** Initial room of the per-message tables (length words, frames), grown as lengths arrive. */
     private static final int FIRST_FRAMES = 16;
 
     private final ReadableByteChannel channel;

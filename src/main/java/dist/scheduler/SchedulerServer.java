@@ -71,6 +71,9 @@ public final class SchedulerServer implements AutoCloseable {
     /** Story requests gathered at once ({@link #operability}); more are refused with an error. */
     static final int STORIES = 8;
     private final java.util.concurrent.Semaphore stories = new java.util.concurrent.Semaphore(STORIES);
+    /** When a refusal was last logged as a warning: a peer that repeats one cannot flood the log. */
+    private final AtomicLong lastRefusalWarning = new AtomicLong(System.nanoTime() - REFUSAL_WARNING_NANOS);
+    private static final long REFUSAL_WARNING_NANOS = 10_000_000_000L;
     private volatile String dashboardLink;
 
     private SchedulerServer(String host, int port, SchedulerConfig config, CommConfig comm) throws IOException {
@@ -326,7 +329,7 @@ public final class SchedulerServer implements AutoCloseable {
                 String why = name == null ? "it registered without a name"
                         : "already registered as " + now + ", it asked to register again as " + name
                         + "; one connection serves one client, worker or nanny (open another connection)";
-                LOG.log(Level.WARNING, "refused a registration from " + c + ": " + why);
+                LOG.log(warnNow() ? Level.WARNING : Level.DEBUG, "refused a registration from " + c + ": " + why);
                 if (requestId != 0) {
                     trySend(c, now, () -> c.reply(requestId, new Message.ErrorReply("refused: " + why)));
                 }
@@ -368,6 +371,13 @@ public final class SchedulerServer implements AutoCloseable {
         };
     }
 
+    /** True at most once per 10 s: refusals past that are logged at DEBUG. */
+    private boolean warnNow() {
+        long now = System.nanoTime();
+        long last = lastRefusalWarning.get();
+        return now - last >= REFUSAL_WARNING_NANOS && lastRefusalWarning.compareAndSet(last, now);
+    }
+
     /** Worker reports, stories and the dashboard's address: answered here, off the state's thread. */
     private boolean operability(Peer c, String identity, boolean registered, Message message, long requestId) {
         switch (message) {
@@ -379,8 +389,8 @@ public final class SchedulerServer implements AutoCloseable {
             case Message.StoryRequest sr when requestId != 0 -> {
                 // each story asks every worker: a few at a time, the rest refused rather than piled up
                 if (!stories.tryAcquire()) {
-                    c.reply(requestId, new Message.ErrorReply("the scheduler is already gathering " + STORIES
-                            + " task stories; ask again when one has finished"));
+                    trySend(c, identity, () -> c.reply(requestId, new Message.ErrorReply("the scheduler is already"
+                            + " gathering " + STORIES + " task stories; ask again when one has finished")));
                 } else {
                     Thread.ofVirtual().name("dist-scheduler-story").start(() -> {
                         try {

@@ -455,6 +455,8 @@ public final class WorkerServer implements AutoCloseable {
     static final int THREADS_PER_KIND = 64;
     private final java.util.concurrent.Semaphore acquiring = new java.util.concurrent.Semaphore(THREADS_PER_KIND);
     private final java.util.concurrent.Semaphore running = new java.util.concurrent.Semaphore(THREADS_PER_KIND);
+    private final java.util.concurrent.atomic.AtomicLong lastRefusalWarning =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 10_000_000_000L);
 
     /** Serves data to peers and clients. */
     private final Handler peerHandler = (c, m, requestId) -> {
@@ -481,7 +483,10 @@ public final class WorkerServer implements AutoCloseable {
         if (!slots.tryAcquire()) {
             String why = "worker " + address + " already serves " + THREADS_PER_KIND + " " + what
                     + " requests; ask again when one has finished";
-            LOG.log(Level.WARNING, "refused a " + what + " from " + c + ": " + why);
+            long now = System.nanoTime();
+            long last = lastRefusalWarning.get();
+            boolean warn = now - last >= 10_000_000_000L && lastRefusalWarning.compareAndSet(last, now);
+            LOG.log(warn ? Level.WARNING : Level.DEBUG, "refused a " + what + " from " + c + ": " + why); // one a 10 s
             if (requestId != 0) {
                 c.reply(requestId, new Message.ErrorReply(why));
             }
