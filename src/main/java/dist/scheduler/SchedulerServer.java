@@ -69,12 +69,15 @@ public final class SchedulerServer implements AutoCloseable {
     private final Plugins plugins = new Plugins();
     private final WorkerReports reports = new WorkerReports(20_000);
     private volatile String dashboardLink;
+    private final dist.comm.Security security;
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
 
     private SchedulerServer(String host, int port, SchedulerConfig config, CommConfig comm) throws IOException {
+        this.security = comm.security();
         this.state = new SchedulerState(config);
         state.logEvents(true);
         this.host = host;
-        this.code = new CodeRelay(routes::get, this::workerConnections, comm.requestTimeout());
+        this.code = new CodeRelay(routes::get, comm.requestTimeout());
         this.server = Server.listen(host, port, Role.SCHEDULER, comm, this::accept);
         this.ticker = Thread.ofVirtual().name("dist-scheduler-tick").unstarted(this::tick);
     }
@@ -136,6 +139,16 @@ public final class SchedulerServer implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /** The token and TLS settings it was started with (the dashboard asks the same token of its visitors). */
+    public dist.comm.Security security() {
+        return security;
+    }
+
+    /** Waits until the scheduler has closed (by {@link #close()} or a client's shutdown); false on timeout. */
+    public boolean awaitClose(long timeout, TimeUnit unit) throws InterruptedException {
+        return closed.await(timeout, unit);
     }
 
     /** How many workers are registered now. */
@@ -260,8 +273,18 @@ public final class SchedulerServer implements AutoCloseable {
             @Override
             public void onMessage(Peer c, Message message, long requestId) {
                 if (message instanceof Message.RegisterClient rc) {
+                    // an id belongs to the connection that registered it while that connection lives
+                    String refusal = refusedName(rc.clientId(), c, identity, connId, true);
+                    if (refusal != null) {
+                        LOG.log(Level.WARNING, "refused client registration from " + c + ": " + refusal);
+                        if (requestId != 0) {
+                            c.reply(requestId, new Message.ErrorReply(refusal));
+                        }
+                        return;
+                    }
                     identity = rc.clientId();
                     routes.put(rc.clientId(), c);
+                    code.clientRegistered(rc.clientId());
                     if (requestId != 0) {
                         c.reply(requestId, new Message.Ack());
                     }
@@ -281,13 +304,26 @@ public final class SchedulerServer implements AutoCloseable {
                     return;
                 }
                 if (message instanceof Message.RegisterWorker rw) {
+                    String refusal = refusedName(rw.address(), c, identity, connId, false);
+                    if (refusal != null) {
+                        LOG.log(Level.WARNING, "refused worker registration from " + c + ": " + refusal);
+                        if (requestId != 0) {
+                            c.reply(requestId, new Message.ErrorReply(refusal));
+                        }
+                        return;
+                    }
                     identity = rw.address();
                     routes.put(rw.address(), c);
                     if (c instanceof Connection w) {
-                        code.workerJoined(w); // uploaded jars arrive before any task
+                        code.workerJoined(w, rw.address()); // uploaded jars arrive before any task
                     }
                 }
                 if (message instanceof Message.RegisterNanny rn && rn.nannyId() != null) {
+                    String refusal = refusedName(rn.nannyId(), c, identity, connId, false);
+                    if (refusal != null) {
+                        LOG.log(Level.WARNING, "refused nanny registration from " + c + ": " + refusal);
+                        return;
+                    }
                     identity = rn.nannyId();
                     routes.put(rn.nannyId(), c);
                     nannied.values().removeIf(rn.nannyId()::equals);
@@ -310,6 +346,9 @@ public final class SchedulerServer implements AutoCloseable {
                     return; // replaced by a newer connection under the same name
                 }
                 if (c.peerRole() == Role.WORKER && !id.equals(connId)) {
+                    if (c instanceof Connection w) {
+                        code.workerGone(id, w);
+                    }
                     String reason = cause == null ? "connection closed" : "connection lost: " + cause.getMessage();
                     SchedulerEvent gone = new SchedulerEvent.WorkerGone(id, reason);
                     if (nannied.containsKey(id)) {
@@ -335,6 +374,26 @@ public final class SchedulerServer implements AutoCloseable {
                 }
             }
         };
+    }
+
+    /**
+     * Why {@code c} (now known as {@code identity}) may not take the name {@code name}; null when it may.
+     * A name owned by another live connection stays its own: a client's id always, a worker's address
+     * when the other connection is no worker (a worker that lost its link may register anew). A
+     * connection registers one name.
+     */
+    private String refusedName(String name, Peer c, String identity, String connId, boolean client) {
+        if (name == null || name.isBlank()) {
+            return "the registration names no " + (client ? "client id" : "address");
+        }
+        if (!identity.equals(connId) && !identity.equals(name)) {
+            return "this connection is registered as " + identity + " already; it cannot also be " + name;
+        }
+        Peer owner = routes.get(name);
+        if (owner != null && owner != c && owner.isOpen() && (client || owner.peerRole() != c.peerRole())) {
+            return "the name " + name + " belongs to another live connection";
+        }
+        return null;
     }
 
     /** Worker reports, stories and the dashboard's address: answered here, off the state's thread. */
@@ -506,6 +565,9 @@ public final class SchedulerServer implements AutoCloseable {
         }
         Map<String, List<Message>> grouped = new LinkedHashMap<>();
         for (Outgoing o : out) {
+            if (o.message() instanceof Message.ComputeTask ct && ct.clientId() != null) {
+                code.taskSent(o.to(), ct.clientId()); // before it is sent: the worker may ask for classes at once
+            }
             if (o.replyTo() != 0) {
                 Peer c = routes.get(o.to());
                 if (c != null) {
@@ -567,5 +629,6 @@ public final class SchedulerServer implements AutoCloseable {
         for (Peer p : List.copyOf(attached)) {
             p.close(); // the client sees the scheduler go, as over a socket
         }
+        closed.countDown();
     }
 }
