@@ -147,7 +147,7 @@ final class SecurityFlags {
         }
         boolean loopback = isLoopback(host);
         if (!loopback && !a.flag("--insecure")) {
-            throw new UsageException("the " + role + " would listen on " + host + ", beyond this machine, but "
+            throw new UsageException("the " + role + " would listen on " + host + ", beyond this machine, where "
                     + unprotected + ": anyone who reaches the port could run code here. Give every process the"
                     + " same --token-file FILE (or DIST_TOKEN)" + (s.tlsEnabled() ? " or drop --allow-plaintext"
                     : " and/or --tls-ca-file/--tls-cert/--tls-key") + ", listen on --host 127.0.0.1, or add"
@@ -155,7 +155,7 @@ final class SecurityFlags {
         }
         if (!loopback || s.tlsEnabled()) {
             err.println("WARNING: the " + role + " listens on " + host + (loopback ? "" : " beyond this machine")
-                    + " but " + unprotected + ": anyone who reaches the port can run code here. Use --token-file"
+                    + ", where " + unprotected + ": anyone who reaches the port can run code here. Use --token-file"
                     + " (or DIST_TOKEN)" + (s.tlsEnabled() ? ", or drop --allow-plaintext"
                     : " and --tls-ca-file/--tls-cert/--tls-key") + ", or listen on --host 127.0.0.1.");
             err.flush();
