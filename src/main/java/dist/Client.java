@@ -482,9 +482,9 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
-     * Sends a jar to every current worker, and to every worker that joins later, for all tasks of
-     * every client; returns once every current worker has it. Classes a worker has on its own class
-     * path still win.
+     * Sends a jar to every current worker, and to every worker that joins later, for the tasks of this
+     * client only (other clients keep their own classes); returns once every current worker has it.
+     * Classes a worker has on its own class path still win. The workers drop it when this client leaves.
      *
      * <pre>{@code
      * client.uploadJar(Path.of("build/libs/my-functions.jar"));

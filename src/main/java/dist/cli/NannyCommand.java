@@ -25,6 +25,7 @@ public final class NannyCommand {
                               --resources SPEC   (see 'worker --help')
               --dashboard-port P   serve the worker's /metrics on port P (default 0: any free port);
                                    a restarted worker serves it on the same port
+              --dashboard-host H   the interface of the worker's /metrics (see 'worker --help')
               --no-dashboard       the worker serves no /metrics
               --worker-jvm-options "OPTS"   JVM options for the worker process, e.g. "-Xmx2g"
             """ + SecurityFlags.USAGE;
@@ -37,7 +38,7 @@ public final class NannyCommand {
         CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
                 Set.of("--nthreads", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
                         "--worker-jvm-options", "--contact-address", "--local-directory", "--dashboard-port",
-                        "--resources")),
+                        "--dashboard-host", "--resources")),
                 SecurityFlags.flags(Set.of("--help", "--nanny", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -58,7 +59,7 @@ public final class NannyCommand {
         WorkerCommand.contactAddress(a.get("--contact-address", null));
         List<String> workerArgs = new ArrayList<>();
         for (String opt : List.of("--nthreads", "--name", "--host", "--port", "--connect-timeout", "--contact-address",
-                "--local-directory", "--dashboard-port", "--resources")) {
+                "--local-directory", "--dashboard-port", "--dashboard-host", "--resources")) {
             String v = a.get(opt, null);
             if (v != null) {
                 workerArgs.add(opt);
@@ -68,7 +69,13 @@ public final class NannyCommand {
         if (a.flag("--no-dashboard")) {
             workerArgs.add("--no-dashboard");
         }
-        SecurityFlags.apply(a, dist.comm.CommConfig.DEFAULT); // checks the files now
+        // checks the files, and where the worker would listen, now rather than in every restarted worker
+        dist.comm.Security security = SecurityFlags.apply(a, dist.comm.CommConfig.DEFAULT).security();
+        String host = a.get("--host", WorkerCommand.defaultHost(scheduler));
+        SecurityFlags.checkListen("worker", host, security, a, err);
+        if (!a.flag("--no-dashboard")) {
+            SecurityFlags.dashboardHost("worker", host, security, a, err);
+        }
         workerArgs.addAll(SecurityFlags.forward(a));
         SecurityFlags.exportToProperties(a);
         String jvmOpts = a.get("--worker-jvm-options", "").trim();

@@ -11,16 +11,21 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
-/** {@code dist scheduler [--host H] [--port P]}: runs a scheduler until SIGTERM or Ctrl-C. */
+/**
+ * {@code dist scheduler [--host H] [--port P]}: runs a scheduler until SIGTERM, Ctrl-C or a client's
+ * {@code shutdown()}, then exits (code 0 after a shutdown).
+ */
 public final class SchedulerCommand {
     static final String USAGE = """
             usage: java -jar dist.jar scheduler [--host HOST] [--port PORT] [--dashboard-port PORT] [--plugin CLASS[,CLASS...]]
               --host HOST     interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
               --port PORT     port to listen on (default 8786; 0 picks a free one)
-              --dashboard-port PORT  the web dashboard's port on the same interface (default 8787; 0 picks a
-                              free one; when taken, a free one is used instead)
+              --dashboard-port PORT  the web dashboard's port (default 8787; 0 picks a free one; when taken,
+                              a free one is used instead)
+              --dashboard-host HOST  the dashboard's interface (default: --host when a token is set, which
+                              every visitor must then give; else 127.0.0.1)
               --no-dashboard  serve no dashboard
               --plugin CLASS  a dist.scheduler.SchedulerPlugin to run inside the scheduler, by class name
                               (on the scheduler's class path: java -cp dist.jar:plugin.jar dist.Main scheduler ...)
@@ -48,7 +53,7 @@ public final class SchedulerCommand {
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
         CliArgs a = CliArgs.parse(args,
-                SecurityFlags.withValue(Set.of("--host", "--port", "--dashboard-port", "--plugin")),
+                SecurityFlags.withValue(Set.of("--host", "--port", "--dashboard-port", "--dashboard-host", "--plugin")),
                 SecurityFlags.flags(Set.of("--help", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -74,7 +79,9 @@ public final class SchedulerCommand {
             }
         }
         CommConfig comm = SecurityFlags.apply(a, CommConfig.DEFAULT);
-        SecurityFlags.warnIfExposed("scheduler", host, comm.security(), err);
+        SecurityFlags.checkListen("scheduler", host, comm.security(), a, err);
+        String dashboardHost = a.flag("--no-dashboard") ? null
+                : SecurityFlags.dashboardHost("scheduler", host, comm.security(), a, err);
         SchedulerServer s;
         try {
             s = SchedulerServer.start(host, port, SchedulerConfig.defaults(), comm, plugins);
@@ -83,21 +90,28 @@ public final class SchedulerCommand {
                     + " (is another scheduler running there? choose another --port)");
             return 1;
         }
-        Dashboard dashboard = a.flag("--no-dashboard") ? null : startDashboard(s, host, dashboardPort, err);
-        CountDownLatch done = new CountDownLatch(1);
+        Dashboard dashboard = dashboardHost == null ? null : startDashboard(s, dashboardHost, dashboardPort, err);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (dashboard != null) {
                 dashboard.close();
             }
             s.close();
-            done.countDown();
         }, "dist-scheduler-shutdown"));
         out.println("scheduler at: " + s.address());
         if (dashboard != null) {
-            out.println("dashboard at: " + dashboard.url());
+            out.println("dashboard at: " + dashboard.url()
+                    + (comm.security().hasToken() ? " (log in with the token: ?token=TOKEN once)" : ""));
         }
         out.flush();
-        done.await();
+        // closed by SIGTERM (the hook above) or by a client's ShutdownCluster: either way the process ends
+        while (!s.awaitClose(1, TimeUnit.HOURS)) {
+            // serve until closed
+        }
+        if (dashboard != null) {
+            dashboard.close();
+        }
+        out.println("scheduler stopped");
+        out.flush();
         return 0;
     }
 }

@@ -13,20 +13,24 @@ import java.util.Set;
 
 /**
  * The token and TLS options every role shares: {@code --token-file}, {@code --tls-ca-file},
- * {@code --tls-cert}, {@code --tls-key}, {@code --require-encryption}. They add to what the environment
- * already sets ({@code DIST_TOKEN}, {@code -Ddist.comm.*}).
+ * {@code --tls-cert}, {@code --tls-key}, {@code --require-encryption}, {@code --allow-plaintext},
+ * {@code --insecure}. They add to what the environment already sets ({@code DIST_TOKEN},
+ * {@code -Ddist.comm.*}). A role refuses to listen beyond loopback where peers would not have to
+ * prove anything, unless {@code --insecure} says to.
  */
 final class SecurityFlags {
 
     static final Set<String> WITH_VALUE = Set.of("--token-file", "--tls-ca-file", "--tls-cert", "--tls-key");
-    static final Set<String> FLAGS = Set.of("--require-encryption");
+    static final Set<String> FLAGS = Set.of("--require-encryption", "--allow-plaintext", "--insecure");
 
     static final String USAGE = """
               --token-file FILE    shared token (first line); also DIST_TOKEN. Peers without it are refused
               --tls-ca-file FILE   CA certificate(s) every peer's certificate must be signed by (PEM or PKCS12)
               --tls-cert FILE      this process's certificate (PEM chain, or PKCS12 with its key)
               --tls-key FILE       this process's key (unencrypted PKCS#8 PEM); PKCS12 password: DIST_TLS_PASSWORD
-              --require-encryption refuse peers that do not speak TLS
+              --require-encryption refuse peers that do not speak TLS (the default once TLS is configured)
+              --allow-plaintext    with TLS, serve plain peers too (then only a token authenticates them)
+              --insecure           listen beyond loopback even though peers need neither token nor TLS there
             """;
 
     private SecurityFlags() {
@@ -63,8 +67,18 @@ final class SecurityFlags {
                 s = s.withTls(existing("--tls-ca-file", ca), existing("--tls-cert", cert),
                         key == null ? null : existing("--tls-key", key), Security.password());
             }
+            if (a.flag("--require-encryption") && a.flag("--allow-plaintext")) {
+                throw new UsageException("--require-encryption and --allow-plaintext contradict each other; give one");
+            }
             if (a.flag("--require-encryption")) {
                 s = s.requireEncryption(true);
+            }
+            if (a.flag("--allow-plaintext")) {
+                if (!s.tlsEnabled()) {
+                    throw new UsageException("--allow-plaintext only means something with TLS (--tls-ca-file,"
+                            + " --tls-cert, --tls-key): without it every peer is plain already");
+                }
+                s = s.requireEncryption(false);
             }
             s.check();
         } catch (IllegalArgumentException | IllegalStateException e) {
@@ -83,8 +97,10 @@ final class SecurityFlags {
                 out.add(v);
             }
         }
-        if (a.flag("--require-encryption")) {
-            out.add("--require-encryption");
+        for (String flag : java.util.List.of("--require-encryption", "--allow-plaintext", "--insecure")) {
+            if (a.flag(flag)) {
+                out.add(flag);
+            }
         }
         return out;
     }
@@ -102,6 +118,9 @@ final class SecurityFlags {
         if (a.flag("--require-encryption")) {
             System.setProperty("dist.comm.require-encryption", "true");
         }
+        if (a.flag("--allow-plaintext")) {
+            System.setProperty("dist.comm.require-encryption", "false");
+        }
     }
 
     private static Path existing(String option, String file) throws UsageException {
@@ -113,17 +132,57 @@ final class SecurityFlags {
     }
 
     /**
-     * Warns when a listener on {@code host} is reachable beyond this machine with neither token nor TLS:
-     * whoever reaches the port can run code with this process's rights.
+     * Checks a listener of {@code role} on {@code host} before it starts: beyond loopback, peers must have
+     * to prove who they are (a token, or TLS required of all), or {@code --insecure} must say otherwise,
+     * in which case a warning names the case. A TLS listener that serves plain peers without a token is
+     * named even on loopback: TLS was configured to keep someone out.
+     *
+     * @throws UsageException naming what to give when it would listen unprotected beyond this machine
      */
-    static void warnIfExposed(String role, String host, Security s, PrintStream err) {
-        if (s.hasToken() || s.tlsEnabled() || isLoopback(host)) {
+    static void checkListen(String role, String host, Security s, CliArgs a, PrintStream err)
+            throws UsageException {
+        String unprotected = s.unauthenticatedCase();
+        if (unprotected == null) {
             return;
         }
-        err.println("WARNING: the " + role + " listens on " + host + " beyond this machine with neither a token"
-                + " nor TLS: anyone who reaches the port can run code here. Use --token-file (or DIST_TOKEN)"
-                + " and --tls-ca-file/--tls-cert/--tls-key, or listen on --host 127.0.0.1.");
-        err.flush();
+        boolean loopback = isLoopback(host);
+        if (!loopback && !a.flag("--insecure")) {
+            throw new UsageException("the " + role + " would listen on " + host + ", beyond this machine, where "
+                    + unprotected + ": anyone who reaches the port could run code here. Give every process the"
+                    + " same --token-file FILE (or DIST_TOKEN)" + (s.tlsEnabled() ? " or drop --allow-plaintext"
+                    : " and/or --tls-ca-file/--tls-cert/--tls-key") + ", listen on --host 127.0.0.1, or add"
+                    + " --insecure to run unprotected anyway");
+        }
+        if (!loopback || s.tlsEnabled()) {
+            err.println("WARNING: the " + role + " listens on " + host + (loopback ? "" : " beyond this machine")
+                    + ", where " + unprotected + ": anyone who reaches the port can run code here. Use --token-file"
+                    + " (or DIST_TOKEN)" + (s.tlsEnabled() ? ", or drop --allow-plaintext"
+                    : " and --tls-ca-file/--tls-cert/--tls-key") + ", or listen on --host 127.0.0.1.");
+            err.flush();
+        }
+    }
+
+    /**
+     * Where a role's web page listens: {@code --dashboard-host} when given, else the role's own host when a
+     * token protects the page or that host is loopback, else loopback. The page is plain HTTP, so only the
+     * token protects it: beyond loopback without one it needs {@code --insecure}.
+     */
+    static String dashboardHost(String role, String host, Security s, CliArgs a, PrintStream err)
+            throws UsageException {
+        String given = a.get("--dashboard-host", null);
+        String h = given != null ? given : s.hasToken() || isLoopback(host) ? host : "127.0.0.1";
+        if (!s.hasToken() && !isLoopback(h)) {
+            if (!a.flag("--insecure")) {
+                throw new UsageException("the " + role + "'s web page would listen on " + h + ", beyond this"
+                        + " machine, with no token to ask of its visitors (it shows keys, addresses and errors)."
+                        + " Give --token-file FILE (or DIST_TOKEN), leave --dashboard-host out (loopback), or"
+                        + " add --insecure");
+            }
+            err.println("WARNING: the " + role + "'s web page listens on " + h + " beyond this machine with no"
+                    + " token: anyone who reaches it sees keys, addresses and errors.");
+            err.flush();
+        }
+        return h;
     }
 
     static boolean isLoopback(String host) {

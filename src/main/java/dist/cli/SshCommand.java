@@ -21,7 +21,11 @@ import java.util.function.Consumer;
  * {@code dist ssh HOST...}: a cluster over SSH, as dask's {@code dask-ssh}: a scheduler on the
  * first host, a worker under a nanny on each of the others (on every host when only one is
  * given), their output relayed here with the host as prefix. They listen on every interface and
- * advertise the host as given. Ctrl-C (or SIGTERM) stops every
+ * advertise the host as given, so every one of them asks its peers for the cluster's token: one
+ * given ({@code --token-file}, {@code DIST_TOKEN}) or a fresh random one, written to a file only its
+ * owner can read. The token reaches each remote process on the ssh session's standard input and
+ * lives there in its environment ({@code DIST_TOKEN}), never in a command line that {@code ps} shows.
+ * Ctrl-C (or SIGTERM) stops every
  * remote process: each carries a marker argument unique to this cluster, and each host is told
  * to kill what carries it, since closing an SSH session without a terminal leaves its command
  * running.
@@ -49,6 +53,10 @@ public final class SshCommand {
               --ssh-private-key FILE the key to log in with
               --ssh-options "OPTS"   more options for ssh, e.g. "-o StrictHostKeyChecking=accept-new"
               --startup-timeout S    seconds to wait for the scheduler to start (default 60)
+              --token-file FILE      the cluster's token (first line); also DIST_TOKEN. Default: a fresh
+                                     random token, written to a file only you can read (its path is
+                                     printed; clients use DIST_TOKEN_FILE=FILE)
+              --ssh-program PATH     the ssh client to run (default ssh), e.g. a wrapper script
             """;
     /** The system property that marks every remote process of one cluster. */
     static final String MARKER = "dist-ssh-cluster";
@@ -76,7 +84,7 @@ public final class SshCommand {
         CliArgs a = CliArgs.parse(args,
                 Set.of("--hostfile", "--scheduler-port", "--nthreads", "--nprocs", "--memory-limit", "--java",
                         "--classpath", "--jvm-options", "--ssh-username", "--ssh-port", "--ssh-private-key",
-                        "--ssh-options", "--startup-timeout"),
+                        "--ssh-options", "--startup-timeout", "--token-file", "--ssh-program"),
                 Set.of("--help"));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -112,7 +120,9 @@ public final class SshCommand {
         List<String> ssh = sshCommand(a);
 
         String marker = UUID.randomUUID().toString();
-        Cluster cluster = new Cluster(ssh, marker, out, err);
+        ClusterToken token = clusterToken(a.get("--token-file", null), System.getenv("DIST_TOKEN"), jvmOpts, marker);
+        Cluster cluster = new Cluster(ssh, marker, token.value(), out, err);
+        cluster.onStop(token::removeFile);
         Thread hook = new Thread(cluster::stop, "dist-ssh-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         Target first = hosts.get(0);
@@ -127,10 +137,16 @@ public final class SshCommand {
 
         out.println("cluster " + marker + ": scheduler on " + first.host() + ", workers on "
                 + (hosts.size() == 1 ? first.host() : hosts.subList(1, hosts.size()).stream().map(Target::host).toList()));
+        if (token.file() != null) {
+            out.println("token for clients in " + token.file() + " (readable by you only; DIST_TOKEN_FILE="
+                    + token.file() + " or -Ddist.comm.token-file=" + token.file() + "); removed when the cluster stops");
+        }
         CountDownLatch up = new CountDownLatch(1);
         List<String> sched = new ArrayList<>(base);
         // every interface: a host's own name may resolve to 127.0.1.1 there (Debian's /etc/hosts)
-        sched.addAll(List.of("scheduler", "--host", "0.0.0.0", "--port", String.valueOf(port)));
+        // the token protects the dashboard as it does the scheduler
+        sched.addAll(List.of("scheduler", "--host", "0.0.0.0", "--port", String.valueOf(port),
+                "--dashboard-host", "0.0.0.0"));
         cluster.start(first, "scheduler", sched, line -> {
             if (line.startsWith("scheduler at:")) {
                 up.countDown();
@@ -174,8 +190,79 @@ public final class SshCommand {
         return hosts;
     }
 
+    /**
+     * The token the cluster's processes share: {@code value} goes to each one over its ssh session (null:
+     * none, the processes read the {@code -Ddist.comm.token-file} their JVM options name); {@code file} is the
+     * fresh one this command wrote, null when the token was given.
+     */
+    record ClusterToken(String value, Path file) {
+        void removeFile() {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException e) {
+                    // left behind; readable by its owner only
+                }
+            }
+        }
+    }
+
+    static ClusterToken clusterToken(String tokenFile, String envToken, String jvmOpts, String marker)
+            throws UsageException, IOException {
+        if (tokenFile != null) {
+            try {
+                String first = Files.readString(Path.of(tokenFile), StandardCharsets.UTF_8).lines().findFirst()
+                        .orElse("").strip();
+                if (first.isEmpty()) {
+                    throw new UsageException("--token-file " + tokenFile + " is empty; put a long random string in"
+                            + " it, e.g. 'head -c 32 /dev/urandom | base64 > " + tokenFile + "'");
+                }
+                checkTokenLine(first);
+                return new ClusterToken(first, null);
+            } catch (IOException e) {
+                throw new UsageException("cannot read --token-file " + tokenFile + ": " + e.getMessage());
+            }
+        }
+        if (envToken != null && !envToken.isBlank()) {
+            checkTokenLine(envToken.strip());
+            return new ClusterToken(envToken.strip(), null);
+        }
+        if (jvmOpts.contains("-Ddist.comm.token-file=")) {
+            return new ClusterToken(null, null); // each remote JVM reads the file its options name
+        }
+        byte[] random = new byte[32];
+        new java.security.SecureRandom().nextBytes(random);
+        String value = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        Path file;
+        try {
+            file = Files.createTempFile("dist-ssh-" + marker.substring(0, 8) + "-", ".token",
+                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            file = Files.createTempFile("dist-ssh-" + marker.substring(0, 8) + "-", ".token");
+        }
+        Files.writeString(file, value + "\n", StandardCharsets.UTF_8);
+        return new ClusterToken(value, file);
+    }
+
+    /** The token travels as one line on the session's input: it must be one line. */
+    private static void checkTokenLine(String token) throws UsageException {
+        if (token.contains("\n") || token.contains("\r")) {
+            throw new UsageException("the token must be a single line");
+        }
+    }
+
+    /**
+     * What the remote shell runs: it reads the token from its input into {@code DIST_TOKEN} (where every
+     * process it starts finds it, and no command line shows it), then becomes the java command.
+     */
+    static String remoteCommand(List<String> javaCommand) {
+        return "read -r DIST_TOKEN && export DIST_TOKEN && exec "
+                + String.join(" ", javaCommand.stream().map(SshCommand::quote).toList());
+    }
+
     private static List<String> sshCommand(CliArgs a) throws UsageException {
-        List<String> ssh = new ArrayList<>(List.of("ssh", "-o", "BatchMode=yes"));
+        List<String> ssh = new ArrayList<>(List.of(a.get("--ssh-program", "ssh"), "-o", "BatchMode=yes"));
         if (a.get("--ssh-port", null) != null) {
             ssh.addAll(List.of("-p", String.valueOf(a.getInt("--ssh-port", 22, 1, 65535))));
         }
@@ -215,15 +302,19 @@ public final class SshCommand {
     static final class Cluster {
         private final List<String> ssh;
         private final String marker;
+        /** Sent to each remote shell on its input; null: an empty line (the JVMs find theirs elsewhere). */
+        private final String token;
+        private final List<Runnable> onStop = new CopyOnWriteArrayList<>();
         private final PrintStream out;
         private final PrintStream err;
         private final List<Process> sessions = new CopyOnWriteArrayList<>();
         private final List<Target> targets = new CopyOnWriteArrayList<>();
         private final AtomicBoolean stopped = new AtomicBoolean();
 
-        Cluster(List<String> ssh, String marker, PrintStream out, PrintStream err) {
+        Cluster(List<String> ssh, String marker, String token, PrintStream out, PrintStream err) {
             this.ssh = ssh;
             this.marker = marker;
+            this.token = token;
             this.out = out;
             this.err = err;
         }
@@ -232,12 +323,17 @@ public final class SshCommand {
             List<String> cmd = new ArrayList<>(ssh);
             cmd.add(t.login());
             // exec: the remote shell becomes java, so nothing else is left behind on the host
-            cmd.add("exec " + String.join(" ", remote.stream().map(SshCommand::quote).toList()));
+            cmd.add(remoteCommand(remote));
             if (!targets.contains(t)) {
                 targets.add(t);
             }
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             sessions.add(p);
+            try (java.io.OutputStream in = p.getOutputStream()) {
+                in.write(((token == null ? "" : token) + "\n").getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                err.println("[" + t.host() + " " + role + "] could not hand the token over: " + e.getMessage());
+            }
             String prefix = "[" + t.host() + " " + role + "] ";
             Thread.ofVirtual().start(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
@@ -256,6 +352,10 @@ public final class SshCommand {
                             + x.exitValue()));
                 }
             });
+        }
+
+        void onStop(Runnable r) {
+            onStop.add(r);
         }
 
         void awaitAllEnded() throws InterruptedException {
@@ -295,6 +395,7 @@ public final class SshCommand {
                 }
             }
             sessions.forEach(Process::destroy);
+            onStop.forEach(Runnable::run);
             out.println("cluster " + marker + " stopped");
             out.flush();
         }

@@ -36,6 +36,8 @@ public final class WorkerCommand {
               --no-nanny           run the worker bare, without a nanny process that restarts it
               --dashboard-port P   serve this worker's /metrics on port P (default 0: any free port; the
                                    address is printed at start, and a worker its nanny restarts keeps P)
+              --dashboard-host H   the interface of /metrics (default: --host when a token is set, which a
+                                   scraper then sends as "Authorization: Bearer TOKEN"; else 127.0.0.1)
               --no-dashboard       serve no /metrics
               --nanny              run it under a nanny (the default; see 'nanny --help')
             """ + SecurityFlags.USAGE;
@@ -47,7 +49,8 @@ public final class WorkerCommand {
             InterruptedException {
         CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
                 Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
-                        "--resources", "--contact-address", "--local-directory", "--dashboard-port")),
+                        "--resources", "--contact-address", "--local-directory", "--dashboard-port",
+                        "--dashboard-host")),
                 SecurityFlags.flags(Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -77,6 +80,12 @@ public final class WorkerCommand {
             ChildJvm.dieWithParent();
         }
         if (nprocs > 1) {
+            // refused here, once, rather than in every child
+            CommConfig checked = SecurityFlags.apply(a, CommConfig.DEFAULT);
+            SecurityFlags.checkListen("worker", host, checked.security(), a, err);
+            if (!a.flag("--no-dashboard")) {
+                SecurityFlags.dashboardHost("worker", host, checked.security(), a, err);
+            }
             return runChildren(args, nprocs, name, out);
         }
         if (!a.flag("--no-nanny")) {
@@ -92,7 +101,9 @@ public final class WorkerCommand {
         }
         CommConfig comm = SecurityFlags.apply(a,
                 CommConfig.DEFAULT.withConnectTimeout(Duration.ofSeconds(connectTimeout)));
-        SecurityFlags.warnIfExposed("worker", host, comm.security(), err);
+        SecurityFlags.checkListen("worker", host, comm.security(), a, err);
+        String dashboardHost = a.flag("--no-dashboard") ? null
+                : SecurityFlags.dashboardHost("worker", host, comm.security(), a, err);
         WorkerServer w;
         try {
             w = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,
@@ -102,9 +113,10 @@ public final class WorkerCommand {
             return 1;
         }
         dist.dashboard.WorkerDashboard metricsPage = null;
-        if (!a.flag("--no-dashboard")) {
+        if (dashboardHost != null) {
             try {
-                metricsPage = dist.dashboard.WorkerDashboard.start(w, host, dashboardPort);
+                metricsPage = dist.dashboard.WorkerDashboard.start(w, dashboardHost, dashboardPort,
+                        comm.security());
             } catch (IOException e) {
                 err.println("worker: no /metrics page on port " + dashboardPort + ": " + e.getMessage()
                         + " (choose another --dashboard-port, or 0 for any free port)");
@@ -191,7 +203,8 @@ public final class WorkerCommand {
         return p;
     }
 
-    private static String defaultHost(String scheduler) {
+    /** The interface a worker of {@code scheduler} listens on when --host is not given. */
+    static String defaultHost(String scheduler) {
         String h = scheduler.substring(0, scheduler.lastIndexOf(':'));
         try {
             if (InetAddress.getByName(h).isLoopbackAddress()) {

@@ -2,8 +2,8 @@ package dist.client;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -13,8 +13,12 @@ import java.util.function.Function;
  * Internal.
  */
 public final class ClassSource {
+    /** A binary class name: identifiers joined by dots (nested classes with '$'); nothing else is read. */
+    private static final java.util.regex.Pattern CLASS_NAME = java.util.regex.Pattern.compile(
+            "\\p{javaJavaIdentifierStart}\\p{javaJavaIdentifierPart}*(\\.\\p{javaJavaIdentifierStart}\\p{javaJavaIdentifierPart}*)*");
     private final ClassLoader main;
-    private final Map<ClassLoader, Boolean> seen = new ConcurrentHashMap<>();
+    /** Loaders of submitted functions, held weakly: a loader the program dropped is not kept alive here. */
+    private final Map<ClassLoader, Boolean> seen = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
     private volatile Function<String, byte[]> first;
 
     public ClassSource(ClassLoader main) {
@@ -39,8 +43,8 @@ public final class ClassSource {
 
     /** The class file of {@code className}, or null when no known loader has it. */
     public byte[] bytes(String className) {
-        if (className == null || className.isEmpty() || className.startsWith("[")) {
-            return null;
+        if (className == null || className.length() > 1024 || !CLASS_NAME.matcher(className).matches()) {
+            return null; // arrays, resource paths and the like are no class a worker may ask for
         }
         Function<String, byte[]> f = first;
         if (f != null) {
@@ -54,7 +58,11 @@ public final class ClassSource {
         if (b != null) {
             return b;
         }
-        for (ClassLoader l : seen.keySet()) {
+        List<ClassLoader> loaders;
+        synchronized (seen) {
+            loaders = List.copyOf(seen.keySet());
+        }
+        for (ClassLoader l : loaders) {
             b = read(l, resource);
             if (b != null) {
                 return b;

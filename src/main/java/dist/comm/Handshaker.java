@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class Handshaker {
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final System.Logger LOG = System.getLogger("dist.comm");
     private static final byte[] LABEL = "dist-token-proof-v2".getBytes(StandardCharsets.US_ASCII);
     private static final int PROOF_BYTES = 32;
     private static final int TLS_RECORD_HANDSHAKE = 0x16;
@@ -118,8 +119,12 @@ final class Handshaker {
                     // tell a plain dist peer why, then refuse
                     Handshake.write(ch, role, Handshake.NEEDS_TLS, new byte[Handshake.NONCE_BYTES]);
                     throw new HandshakeException("it did not start TLS, and this listener requires encryption"
-                            + " (--require-encryption): refused");
+                            + " (TLS is configured; --allow-plaintext would serve plain peers too): refused");
                 } else {
+                    if (!sec.hasToken() && sec.plainPeerLogged.compareAndSet(false, true)) {
+                        LOG.log(System.Logger.Level.WARNING, "served plain peer " + peer + " with no proof of"
+                                + " who it is: " + sec.unauthenticatedCase());
+                    }
                     in = new Prefixed(first, ch);
                 }
             }
@@ -132,7 +137,7 @@ final class Handshaker {
         Handshake.write(out, role, token ? Handshake.TOKEN : 0, nonce);
         Handshake.Hello hello = Handshake.readHello(in);
         if ((hello.flags() & Handshake.NEEDS_TLS) != 0) {
-            throw new HandshakeException("it requires TLS (--require-encryption); configure --tls-ca-file,"
+            throw new HandshakeException("it requires TLS; configure --tls-ca-file,"
                     + " --tls-cert and --tls-key (or dist.comm.tls.*) on this side");
         }
         if (token && !hello.hasToken()) {

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -22,10 +23,13 @@ import java.util.Objects;
  * <pre>{@code
  * Security s = Security.none()
  *     .withTokenFile(Path.of("/etc/dist/token"))
- *     .withTls(Path.of("ca.pem"), Path.of("worker.pem"), Path.of("worker-key.pem"))
- *     .requireEncryption(true);
+ *     .withTls(Path.of("ca.pem"), Path.of("worker.pem"), Path.of("worker-key.pem"));
  * CommConfig config = CommConfig.DEFAULT.withSecurity(s);
  * }</pre>
+ *
+ * <p>With TLS configured, plain peers are refused unless {@link #requireEncryption(boolean)
+ * requireEncryption(false)} says otherwise: a listener that served plain peers too would let anyone
+ * in who does not bother with TLS, so configuring TLS without a token would authenticate nobody.
  *
  * <p>Files: certificates as PEM ({@code -----BEGIN CERTIFICATE-----}, the chain in order) and the key as
  * an unencrypted PKCS#8 PEM ({@code -----BEGIN PRIVATE KEY-----}); or a PKCS12 keystore as the
@@ -35,17 +39,20 @@ import java.util.Objects;
  */
 public final class Security {
 
-    private static final Security NONE = new Security(null, null, false, null, null);
+    private static final Security NONE = new Security(null, null, null, null, null);
 
     private final byte[] token;
     private final SSLContext tls;
-    private final boolean requireEncryption;
+    /** Null: not said, which means required when TLS is configured. */
+    private final Boolean requireEncryption;
     /** Where the TLS material came from, for messages; never secret. */
     private final String tlsSource;
+    /** Whether a plain peer served with no proof was logged: the setting, not each such peer, is the news. */
+    final java.util.concurrent.atomic.AtomicBoolean plainPeerLogged = new java.util.concurrent.atomic.AtomicBoolean();
     /** A setting that could not be loaded: reported when this is first used, not when it is read. */
     private final String problem;
 
-    private Security(byte[] token, SSLContext tls, boolean requireEncryption, String tlsSource, String problem) {
+    private Security(byte[] token, SSLContext tls, Boolean requireEncryption, String tlsSource, String problem) {
         this.token = token;
         this.tls = tls;
         this.requireEncryption = requireEncryption;
@@ -62,8 +69,9 @@ public final class Security {
      * The settings of this process's environment: the token from {@code DIST_TOKEN} or the file named by
      * {@code -Ddist.comm.token-file} (or {@code DIST_TOKEN_FILE}); TLS from {@code -Ddist.comm.tls.ca-file},
      * {@code -Ddist.comm.tls.cert}, {@code -Ddist.comm.tls.key} (password {@code -Ddist.comm.tls.password} or
-     * {@code DIST_TLS_PASSWORD}); {@code -Ddist.comm.require-encryption=true}. A file that cannot be read is
-     * reported when the settings are first used to connect or listen.
+     * {@code DIST_TLS_PASSWORD}); {@code -Ddist.comm.require-encryption} ({@code DIST_REQUIRE_ENCRYPTION}),
+     * {@code true} by default when TLS is configured, {@code false} to serve plain peers as well. A file that
+     * cannot be read is reported when the settings are first used to connect or listen.
      */
     public static Security fromEnvironment() {
         Security s = NONE;
@@ -85,11 +93,17 @@ public final class Security {
                 }
                 s = s.withTls(Path.of(ca), Path.of(cert), key == null ? null : Path.of(key), password());
             }
-            s = s.requireEncryption(Boolean.parseBoolean(setting("dist.comm.require-encryption",
-                    "DIST_REQUIRE_ENCRYPTION")));
+            String require = setting("dist.comm.require-encryption", "DIST_REQUIRE_ENCRYPTION");
+            if (require != null) {
+                if (!require.equalsIgnoreCase("true") && !require.equalsIgnoreCase("false")) {
+                    throw new IllegalArgumentException("dist.comm.require-encryption must be true or false, got '"
+                            + require + "'");
+                }
+                s = s.requireEncryption(Boolean.parseBoolean(require));
+            }
             return s;
         } catch (IllegalArgumentException e) {
-            return new Security(null, null, false, null, e.getMessage());
+            return new Security(null, null, null, null, e.getMessage());
         }
     }
 
@@ -165,7 +179,11 @@ public final class Security {
         }
     }
 
-    /** With {@code true}, a listener refuses peers that do not speak TLS; needs TLS configured. */
+    /**
+     * With {@code true}, a listener refuses peers that do not speak TLS (needs TLS configured); with
+     * {@code false}, a TLS listener serves plain peers too, which only the token then authenticates.
+     * Unsaid, encryption is required exactly when TLS is configured.
+     */
     public Security requireEncryption(boolean require) {
         return new Security(token, tls, require, tlsSource, problem);
     }
@@ -180,9 +198,58 @@ public final class Security {
         return tls != null;
     }
 
-    /** Whether plain (unencrypted) peers are refused. */
+    /** Whether plain (unencrypted) peers are refused: as set, else whenever TLS is configured. */
     public boolean encryptionRequired() {
-        return requireEncryption;
+        return requireEncryption != null ? requireEncryption : tls != null;
+    }
+
+    /** Whether a listener with these settings makes every peer prove who it is: a token, or TLS for all. */
+    public boolean authenticatesPeers() {
+        return token != null || (tls != null && encryptionRequired());
+    }
+
+    /**
+     * Why a peer could be served without proving anything, naming the settings involved; null when
+     * {@link #authenticatesPeers()}.
+     */
+    public String unauthenticatedCase() {
+        if (authenticatesPeers()) {
+            return null;
+        }
+        if (tls != null) {
+            return "TLS is configured but plain peers are allowed (--allow-plaintext or"
+                    + " dist.comm.require-encryption=false) and no token is set, so a plain peer is served"
+                    + " without any proof of who it is";
+        }
+        return "neither a token nor TLS is configured";
+    }
+
+    /**
+     * Whether {@code presented} is this token, compared in constant time; false when there is no token.
+     * For endpoints outside the wire protocol (the dashboard) that check the same secret.
+     */
+    public boolean tokenMatches(String presented) {
+        if (token == null || presented == null) {
+            return false;
+        }
+        return MessageDigest.isEqual(token, presented.strip().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A value derived from the token for {@code purpose} (HMAC-SHA256, hex), e.g. a dashboard session
+     * cookie that is not the token itself; null without a token.
+     */
+    public String derive(String purpose) {
+        if (token == null) {
+            return null;
+        }
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(token, "HmacSHA256"));
+            return java.util.HexFormat.of().formatHex(mac.doFinal(purpose.getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
+        }
     }
 
     /**
@@ -193,7 +260,7 @@ public final class Security {
         if (problem != null) {
             throw new IllegalStateException("security settings are unusable: " + problem);
         }
-        if (requireEncryption && tls == null) {
+        if (Boolean.TRUE.equals(requireEncryption) && tls == null) {
             throw new IllegalStateException("encryption is required but TLS is not configured: give --tls-ca-file,"
                     + " --tls-cert and --tls-key (or dist.comm.tls.*)");
         }
@@ -219,13 +286,13 @@ public final class Security {
     @Override
     public String toString() {
         return "Security[token=" + (token != null ? "set" : "none") + ", tls="
-                + (tls != null ? tlsSource : "off") + ", requireEncryption=" + requireEncryption + "]";
+                + (tls != null ? tlsSource : "off") + ", requireEncryption=" + encryptionRequired() + "]";
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof Security s && Arrays.equals(token, s.token) && tls == s.tls
-                && requireEncryption == s.requireEncryption && Objects.equals(problem, s.problem);
+                && Objects.equals(requireEncryption, s.requireEncryption) && Objects.equals(problem, s.problem);
     }
 
     @Override

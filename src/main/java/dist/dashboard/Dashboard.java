@@ -50,6 +50,11 @@ public final class Dashboard implements AutoCloseable {
     /** Cluster CPU and memory, one sample a second, for ten minutes. */
     private static final int HISTORY = 600;
 
+    /** Requests served at once; more get 503 rather than a thread each. */
+    static final int MAX_REQUESTS = 64;
+    /** Stories gathered at once by default: each asks every worker. */
+    static final int MAX_STORIES = 4;
+
     private record Cached(ClusterView view, long at) {}
 
     private record Sample(long epochMillis, double cpu, long memory, long memoryLimit) {}
@@ -63,11 +68,21 @@ public final class Dashboard implements AutoCloseable {
     private final ArrayDeque<Sample> history = new ArrayDeque<>();
     private final Thread sampler;
     private final String url;
+    private final Access access;
+    private final java.util.concurrent.Semaphore requests = new java.util.concurrent.Semaphore(MAX_REQUESTS);
+    private final int maxStories;
+    private final java.util.concurrent.Semaphore stories;
+    private final Duration storyDeadline;
     private volatile boolean closed;
 
-    private Dashboard(SchedulerServer scheduler, String host, int port) throws IOException {
+    private Dashboard(SchedulerServer scheduler, String host, int port, dist.comm.Security security,
+                      int maxStories, Duration storyDeadline) throws IOException {
         this.scheduler = scheduler;
         this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        this.access = new Access(security, server.getAddress().getPort());
+        this.maxStories = maxStories;
+        this.stories = new java.util.concurrent.Semaphore(maxStories);
+        this.storyDeadline = storyDeadline;
         server.setExecutor(executor);
         server.createContext("/", this::serve);
         this.url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.getAddress().getPort()
@@ -77,16 +92,43 @@ public final class Dashboard implements AutoCloseable {
 
     /**
      * Serves the dashboard of {@code scheduler} on {@code host:port} (port 0 picks a free one) and
-     * tells the scheduler's clients where it is.
+     * tells the scheduler's clients where it is. When the scheduler has a token, every page asks for it
+     * (see {@link #start(SchedulerServer, String, int, dist.comm.Security)}).
      *
      * @throws IOException when the port cannot be bound (in use, or not allowed)
      */
     public static Dashboard start(SchedulerServer scheduler, String host, int port) throws IOException {
-        Dashboard d = new Dashboard(scheduler, host, port);
+        return start(scheduler, host, port, scheduler.security());
+    }
+
+    /**
+     * Serves the dashboard, asking every visitor for the token of {@code security} when it has one: an
+     * {@code Authorization: Bearer TOKEN} header, or {@code ?token=TOKEN} once in a browser, which sets a
+     * session cookie.
+     *
+     * <pre>{@code
+     * Dashboard d = Dashboard.start(scheduler, "0.0.0.0", 8787, Security.none().withToken(secret));
+     * // curl -H "Authorization: Bearer $secret" http://host:8787/metrics
+     * }</pre>
+     */
+    public static Dashboard start(SchedulerServer scheduler, String host, int port, dist.comm.Security security)
+            throws IOException {
+        return start(scheduler, host, port, security, MAX_STORIES, Duration.ofSeconds(3));
+    }
+
+    /** As above, with at most {@code maxStories} stories gathered at once, each within {@code storyDeadline}. */
+    static Dashboard start(SchedulerServer scheduler, String host, int port, dist.comm.Security security,
+                           int maxStories, Duration storyDeadline) throws IOException {
+        Dashboard d = new Dashboard(scheduler, host, port, security, maxStories, storyDeadline);
         d.server.start();
         d.sampler.start();
         scheduler.dashboardLink(d.url);
         return d;
+    }
+
+    /** Stories being gathered now (for tests). */
+    int storiesInFlight() {
+        return maxStories - stories.availablePermits();
     }
 
     /** "http://host:port/status". */
@@ -174,34 +216,76 @@ public final class Dashboard implements AutoCloseable {
 
     // ---------------------------------------------------------------- HTTP
 
-    private void serve(HttpExchange ex) throws IOException {
-        try (ex) {
-            String path = ex.getRequestURI().getPath();
-            if (!"GET".equals(ex.getRequestMethod()) && !"HEAD".equals(ex.getRequestMethod())) {
-                send(ex, 405, "text/plain; charset=utf-8", "only GET is served here\n");
+    private void serve(HttpExchange ex) {
+        try {
+            if (!requests.tryAcquire()) {
+                send(ex, 503, "text/plain; charset=utf-8", "the dashboard is busy with " + MAX_REQUESTS
+                        + " requests; try again\n");
                 return;
             }
-            switch (path) {
-                case "/" -> {
-                    ex.getResponseHeaders().set("Location", "/status");
-                    send(ex, 302, "text/plain; charset=utf-8", "see /status\n");
-                }
-                case "/status" -> resource(ex, "status.html", "text/html; charset=utf-8");
-                case "/tasks" -> resource(ex, "tasks.html", "text/html; charset=utf-8");
-                case "/static/dashboard.js" -> resource(ex, "dashboard.js", "text/javascript; charset=utf-8");
-                case "/static/dashboard.css" -> resource(ex, "dashboard.css", "text/css; charset=utf-8");
-                case "/api/status" -> send(ex, 200, "application/json", Json.write(statusJson()));
-                case "/api/tasks" -> send(ex, 200, "application/json", Json.write(tasksJson()));
-                case "/api/story" -> story(ex);
-                case "/metrics" -> send(ex, 200, Prometheus.CONTENT_TYPE, metrics());
-                default -> send(ex, 404, "text/plain; charset=utf-8", "no page " + path
-                        + " here; try /status, /tasks, /api/status, /api/tasks, /api/story?key=KEY or /metrics\n");
+            try {
+                route(ex);
+            } finally {
+                requests.release();
             }
         } catch (TimeoutException e) {
-            send(ex, 503, "text/plain; charset=utf-8", "the scheduler did not answer in time; try again\n");
+            answerFailure(ex, 503, "the scheduler did not answer in time; try again\n");
+        } catch (IllegalArgumentException e) {
+            answerFailure(ex, 400, "bad request: " + e.getMessage() + "\n");
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "dashboard request " + ex.getRequestURI() + " failed", e);
-            send(ex, 500, "text/plain; charset=utf-8", "dashboard error: " + e + "\n");
+            LOG.log(Level.WARNING, "dashboard request " + ex.getRequestURI().getPath() + " failed", e);
+            answerFailure(ex, 500, "dashboard error: " + e + (e.getCause() != null ? " (" + e.getCause() + ")" : "")
+                    + "\n");
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "dashboard request " + ex.getRequestURI().getPath() + ": " + e);
+        } finally {
+            ex.close(); // after any answer, the failures' included
+        }
+    }
+
+    /** Answers a request that failed before its answer started; one already under way is left as it is. */
+    private static void answerFailure(HttpExchange ex, int code, String body) {
+        if (ex.getResponseCode() != -1) {
+            return;
+        }
+        try {
+            send(ex, code, "text/plain; charset=utf-8", body);
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "could not tell the dashboard's visitor why (" + code + "): " + e);
+        }
+    }
+
+    private void route(HttpExchange ex) throws IOException, TimeoutException {
+        String path = ex.getRequestURI().getPath();
+        String method = ex.getRequestMethod();
+        boolean login = "POST".equals(method) && "/login".equals(path);
+        if (!"GET".equals(method) && !"HEAD".equals(method) && !login) {
+            send(ex, 405, "text/plain; charset=utf-8", "only GET is served here\n");
+            return;
+        }
+        if (!access.admit(ex)) {
+            return;
+        }
+        if (login) {
+            ex.getResponseHeaders().set("Location", "/status");
+            send(ex, 303, "text/plain; charset=utf-8", "see /status\n");
+            return;
+        }
+        switch (path) {
+            case "/" -> {
+                ex.getResponseHeaders().set("Location", "/status");
+                send(ex, 302, "text/plain; charset=utf-8", "see /status\n");
+            }
+            case "/status" -> resource(ex, "status.html", "text/html; charset=utf-8");
+            case "/tasks" -> resource(ex, "tasks.html", "text/html; charset=utf-8");
+            case "/static/dashboard.js" -> resource(ex, "dashboard.js", "text/javascript; charset=utf-8");
+            case "/static/dashboard.css" -> resource(ex, "dashboard.css", "text/css; charset=utf-8");
+            case "/api/status" -> send(ex, 200, "application/json", Json.write(statusJson()));
+            case "/api/tasks" -> send(ex, 200, "application/json", Json.write(tasksJson()));
+            case "/api/story" -> story(ex);
+            case "/metrics" -> send(ex, 200, Prometheus.CONTENT_TYPE, metrics());
+            default -> send(ex, 404, "text/plain; charset=utf-8", "no page " + path
+                    + " here; try /status, /tasks, /api/status, /api/tasks, /api/story?key=KEY or /metrics\n");
         }
     }
 
@@ -215,11 +299,11 @@ public final class Dashboard implements AutoCloseable {
         }
     }
 
-    private static void send(HttpExchange ex, int code, String type, String body) throws IOException {
+    static void send(HttpExchange ex, int code, String type, String body) throws IOException {
         send(ex, code, type, body.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void send(HttpExchange ex, int code, String type, byte[] body) throws IOException {
+    static void send(HttpExchange ex, int code, String type, byte[] body) throws IOException {
         ex.getResponseHeaders().set("Content-Type", type);
         ex.getResponseHeaders().set("Cache-Control", "no-store");
         boolean head = "HEAD".equals(ex.getRequestMethod());
@@ -231,7 +315,7 @@ public final class Dashboard implements AutoCloseable {
         }
     }
 
-    private static String param(HttpExchange ex, String name) {
+    static String param(HttpExchange ex, String name) {
         String q = ex.getRequestURI().getRawQuery();
         if (q == null) {
             return null;
@@ -360,7 +444,18 @@ public final class Dashboard implements AutoCloseable {
             send(ex, 400, "text/plain; charset=utf-8", "give the task's key: /api/story?key=KEY\n");
             return;
         }
-        Message.StoryReply r = scheduler.story(key, Duration.ofSeconds(3));
+        // each story asks every worker: a few at a time, each under a deadline
+        if (!stories.tryAcquire()) {
+            send(ex, 503, "text/plain; charset=utf-8", maxStories + " stories are being gathered already;"
+                    + " try again in a few seconds\n");
+            return;
+        }
+        Message.StoryReply r;
+        try {
+            r = scheduler.story(key, storyDeadline);
+        } finally {
+            stories.release();
+        }
         List<Object> steps = new ArrayList<>();
         for (int i = 0; i < r.where().size(); i++) {
             Map<String, Object> o = new LinkedHashMap<>();

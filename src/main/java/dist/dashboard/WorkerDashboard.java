@@ -1,13 +1,13 @@
 package dist.dashboard;
 
 import com.sun.net.httpserver.HttpServer;
+import dist.comm.CommConfig;
+import dist.comm.Security;
 import dist.worker.WorkerMetrics;
 import dist.worker.WorkerServer;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -25,28 +25,57 @@ public final class WorkerDashboard implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final String url;
+    private final java.util.concurrent.Semaphore busy = new java.util.concurrent.Semaphore(16);
 
-    private WorkerDashboard(WorkerServer worker, String host, int port) throws IOException {
+    private WorkerDashboard(WorkerServer worker, String host, int port, Security security) throws IOException {
         server = HttpServer.create(new InetSocketAddress(host, port), 16);
         server.setExecutor(executor);
+        Access access = new Access(security, server.getAddress().getPort());
         server.createContext("/", ex -> {
-            try (ex) {
-                boolean known = ex.getRequestURI().getPath().equals("/metrics");
-                byte[] body = (known ? render(worker) : "this worker serves /metrics only\n")
-                        .getBytes(StandardCharsets.UTF_8);
-                ex.getResponseHeaders().set("Content-Type", known ? Prometheus.CONTENT_TYPE : "text/plain; charset=utf-8");
-                ex.sendResponseHeaders(known ? 200 : 404, body.length);
-                try (OutputStream out = ex.getResponseBody()) {
-                    out.write(body);
+            try {
+                if (!busy.tryAcquire()) {
+                    Dashboard.send(ex, 503, "text/plain; charset=utf-8", "busy; try again\n");
+                    return;
                 }
+                try {
+                    String method = ex.getRequestMethod();
+                    if (!"GET".equals(method) && !"HEAD".equals(method)
+                            && !("POST".equals(method) && "/login".equals(ex.getRequestURI().getPath()))) {
+                        Dashboard.send(ex, 405, "text/plain; charset=utf-8", "only GET is served here\n");
+                    } else if (access.admit(ex)) {
+                        boolean known = ex.getRequestURI().getPath().equals("/metrics");
+                        Dashboard.send(ex, known ? 200 : 404, known ? Prometheus.CONTENT_TYPE
+                                : "text/plain; charset=utf-8", known ? render(worker) : "this worker serves /metrics only\n");
+                    }
+                } finally {
+                    busy.release();
+                }
+            } catch (RuntimeException e) {
+                if (ex.getResponseCode() == -1) {
+                    Dashboard.send(ex, 500, "text/plain; charset=utf-8", "metrics error: " + e + "\n");
+                }
+            } finally {
+                ex.close();
             }
         });
         url = "http://" + host + ":" + server.getAddress().getPort() + "/metrics";
     }
 
-    /** Serves {@code worker}'s metrics on {@code host:port} (0: any free port). */
+    /**
+     * Serves {@code worker}'s metrics on {@code host:port} (0: any free port), asking for the token of the
+     * environment's settings ({@code DIST_TOKEN}, {@code -Ddist.comm.token-file}) when there is one.
+     */
     public static WorkerDashboard start(WorkerServer worker, String host, int port) throws IOException {
-        WorkerDashboard d = new WorkerDashboard(worker, host, port);
+        return start(worker, host, port, CommConfig.DEFAULT.security());
+    }
+
+    /**
+     * Serves {@code worker}'s metrics, asking for the token of {@code security} when it has one, as an
+     * {@code Authorization: Bearer TOKEN} header (Prometheus: {@code authorization: {credentials: TOKEN}}).
+     */
+    public static WorkerDashboard start(WorkerServer worker, String host, int port, Security security)
+            throws IOException {
+        WorkerDashboard d = new WorkerDashboard(worker, host, port, security);
         d.server.start();
         return d;
     }

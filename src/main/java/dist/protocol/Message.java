@@ -250,9 +250,21 @@ public sealed interface Message {
 
     /**
      * Client -> scheduler (request, answered by {@link Ack} once every current worker has it) and
-     * scheduler -> worker (request or one-way): a jar whose classes every task may use.
+     * scheduler -> worker (request or one-way): a jar whose classes the tasks of client {@code clientId}
+     * may use. The scheduler fills {@code clientId} with the sender's own registered id, whatever it says.
      */
-    record UploadJar(String name, byte[] bytes) implements Message {}
+    record UploadJar(String name, byte[] bytes, String clientId) implements Message {
+        /** A client's upload: the scheduler knows who sent it. */
+        public UploadJar(String name, byte[] bytes) {
+            this(name, bytes, null);
+        }
+    }
+
+    /**
+     * Scheduler -> worker (one-way): client {@code clientId} has left; the worker drops its class loader
+     * (its classes and uploaded jars), which tasks still running keep alive until they end.
+     */
+    record ForgetClient(String clientId) implements Message {}
 
     /**
      * Worker -> scheduler: the running task {@code key} gave up its thread slot to wait on other

@@ -1,8 +1,8 @@
 package dist.scheduler;
 
 import dist.comm.Connection;
-import dist.comm.Peer;
 import dist.comm.ConnectionClosedException;
+import dist.comm.Peer;
 import dist.protocol.Message;
 import dist.protocol.Message.ClassBytes;
 import dist.protocol.Message.ClassRequest;
@@ -15,20 +15,28 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * The scheduler's part in moving code: relays class requests from workers to the client that
- * submitted the task, caches the class files by name and SHA-256 (as bytes, never loaded or
- * decoded here), and keeps uploaded jars for every current and future worker.
+ * submitted the task, caches the class files (as bytes, never loaded or decoded here), and keeps
+ * each client's uploaded jars for every current and future worker, marked as that client's.
+ *
+ * <p>Identity is the connection's: a client's classes and jars are filed under the id its own
+ * connection registered, and a worker may ask for the classes of a client only once it was sent a
+ * task of that client. What it keeps is bounded (classes by count and bytes, least recently used
+ * first; requests waiting on a client; jars by count and bytes) and dropped when the client leaves.
  *
  * <p>Runs on connection threads, apart from the scheduler's state machine: code is not part of
  * the task graph and must not wait behind it.
@@ -37,38 +45,56 @@ final class CodeRelay {
     private static final System.Logger LOG = System.getLogger("dist.scheduler");
     /** A forwarded request with no answer for this long is sent again when another worker asks. */
     private static final long RESEND_NANOS = TimeUnit.SECONDS.toNanos(5);
-    /** Upper bound on class bytes kept, so a client cannot fill the scheduler's memory through the cache. */
-    private static final long CACHE_LIMIT = 256L << 20;
+    static final int MAX_CLASSES = 16_384;
+    static final long MAX_CLASS_BYTES = 64L << 20;
+    /** Classes being fetched from clients at once, and workers waiting on one of them. */
+    static final int MAX_PENDING = 4096;
+    static final int MAX_WAITERS = 1024;
+    static final int MAX_JARS_PER_CLIENT = 64;
+    static final long MAX_JAR_BYTES = 512L << 20;
 
     private record Waiter(Connection worker, long requestId) {}
 
     private static final class Pending {
         final List<Waiter> waiters = new ArrayList<>();
         long askedAt;
+        final long createdAt;
+
+        Pending(long now) {
+            this.createdAt = now;
+        }
     }
 
     private final Function<String, Peer> routes;
-    private final Supplier<List<Connection>> workers;
     private final Duration requestTimeout;
-    /** "clientId NUL className" to the hash of its bytes. */
-    private final Map<String, String> hashes = new ConcurrentHashMap<>();
-    /** Class files by hash: two clients with the same class share one copy. */
-    private final Map<String, byte[]> byHash = new ConcurrentHashMap<>();
+    private final ClassCache cache;
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
-    private final List<UploadJar> jars = new CopyOnWriteArrayList<>();
-    private final AtomicLong cachedBytes = new AtomicLong();
+    /** Registered clients, by the id their connection registered. */
+    private final Set<String> clients = ConcurrentHashMap.newKeySet();
+    /** Registered workers by address. */
+    private final Map<String, Connection> workers = new ConcurrentHashMap<>();
+    /** Worker address to the clients whose tasks it was sent: whose classes it may ask for. */
+    private final Map<String, Set<String>> clientsOf = new ConcurrentHashMap<>();
+    private final Map<String, List<UploadJar>> jars = new ConcurrentHashMap<>();
+    private final AtomicLong jarBytes = new AtomicLong();
+    /** Jar bookkeeping (the lists and their byte count) changes under this lock. */
+    private final ReentrantLock jarLock = new ReentrantLock();
 
-    CodeRelay(Function<String, Peer> routes, Supplier<List<Connection>> workers, Duration requestTimeout) {
+    CodeRelay(Function<String, Peer> routes, Duration requestTimeout) {
+        this(routes, requestTimeout, new ClassCache(MAX_CLASSES, MAX_CLASS_BYTES));
+    }
+
+    CodeRelay(Function<String, Peer> routes, Duration requestTimeout, ClassCache cache) {
         this.routes = routes;
-        this.workers = workers;
         this.requestTimeout = requestTimeout;
+        this.cache = cache;
     }
 
     /** Handles a code message from {@code sender} (named {@code identity}); false when {@code m} is not one. */
     boolean handle(Peer sender, String identity, Message m, long requestId) {
         switch (m) {
             case ClassRequest r when sender instanceof Connection w && w.peerRole() == Role.WORKER ->
-                    classRequest(w, r, requestId);
+                    classRequest(w, identity, r, requestId);
             case ClassBytes b when sender.peerRole() != Role.WORKER -> classBytes(identity, b);
             case UploadJar j when sender.peerRole() != Role.WORKER -> uploadJar(sender, identity, j, requestId);
             default -> {
@@ -82,30 +108,64 @@ final class CodeRelay {
         return clientId + '\0' + className;
     }
 
-    private void classRequest(Connection worker, ClassRequest r, long requestId) {
+    /** {@code clientId} was registered by its own connection. */
+    void clientRegistered(String clientId) {
+        clients.add(clientId);
+    }
+
+    /** The scheduler is about to send a task of {@code clientId} to worker {@code worker}. */
+    void taskSent(String worker, String clientId) {
+        Set<String> s = clientsOf.get(worker);
+        if (s == null || !s.contains(clientId)) {
+            if (workers.containsKey(worker)) {
+                clientsOf.computeIfAbsent(worker, k -> ConcurrentHashMap.newKeySet()).add(clientId);
+            }
+        }
+    }
+
+    private void classRequest(Connection worker, String identity, ClassRequest r, long requestId) {
         if (r.clientId() == null || r.className() == null) {
             reply(worker, requestId, new Message.ErrorReply("ClassRequest needs a client id and a class name"));
             return;
         }
+        Set<String> mayAsk = clientsOf.get(identity);
+        if (workers.get(identity) != worker || mayAsk == null || !mayAsk.contains(r.clientId())) {
+            LOG.log(Level.WARNING, "refused a request for class " + r.className() + " of client " + r.clientId()
+                    + " from " + worker + " (" + identity + "): it was sent no task of that client");
+            reply(worker, requestId, new Message.ErrorReply("this connection was sent no task of client "
+                    + r.clientId() + ", so it may not ask for its classes"));
+            return;
+        }
         String slot = slot(r.clientId(), r.className());
-        String hash = hashes.get(slot);
-        byte[] cached = hash == null ? null : byHash.get(hash);
+        byte[] cached = cache.get(slot);
         if (cached != null) {
             reply(worker, requestId, new ClassBytes(r.clientId(), r.className(), cached));
             return;
         }
         Peer client = routes.apply(r.clientId());
-        if (client == null || client.peerRole() == Role.WORKER) {
+        if (client == null || client.peerRole() == Role.WORKER || !clients.contains(r.clientId())) {
             reply(worker, requestId, new Message.ErrorReply("client " + r.clientId()
                     + " is not connected, so class " + r.className() + " cannot be fetched from it; "
                     + "put the class on the worker's class path or upload its jar"));
             return;
         }
         long now = System.nanoTime();
+        if (pending.size() >= MAX_PENDING) {
+            expire(now);
+        }
         boolean[] ask = {false};
+        String[] refused = {null};
         // compute is atomic per key, so the waiter list and the resend decision need no other lock
         pending.compute(slot, (k, cur) -> {
-            Pending q = cur == null ? new Pending() : cur;
+            if (cur == null && pending.size() >= MAX_PENDING) {
+                refused[0] = MAX_PENDING + " classes are being fetched from clients already";
+                return null;
+            }
+            Pending q = cur == null ? new Pending(now) : cur;
+            if (q.waiters.size() >= MAX_WAITERS) {
+                refused[0] = MAX_WAITERS + " requests wait on this class already";
+                return q;
+            }
             q.waiters.add(new Waiter(worker, requestId));
             if (q.askedAt == 0 || now - q.askedAt > RESEND_NANOS) {
                 q.askedAt = now;
@@ -113,6 +173,13 @@ final class CodeRelay {
             }
             return q;
         });
+        if (refused[0] != null) {
+            LOG.log(Level.WARNING, "refused a request for class " + r.className() + " from " + identity + ": "
+                    + refused[0]);
+            reply(worker, requestId, new Message.ErrorReply("class " + r.className() + " cannot be fetched now: "
+                    + refused[0] + "; try again"));
+            return;
+        }
         if (ask[0]) {
             try {
                 client.send(new ClassRequest(r.clientId(), r.className()));
@@ -123,23 +190,27 @@ final class CodeRelay {
         }
     }
 
+    /** Answers requests a client left unanswered past the workers' own deadline. */
+    private void expire(long now) {
+        long limit = requestTimeout.toNanos() + RESEND_NANOS;
+        for (Map.Entry<String, Pending> e : pending.entrySet()) {
+            if (now - e.getValue().createdAt > limit) {
+                answer(e.getKey(), new Message.ErrorReply("the client did not send class "
+                        + e.getKey().substring(e.getKey().indexOf('\0') + 1) + " in time"));
+            }
+        }
+    }
+
     private void classBytes(String clientId, ClassBytes b) {
-        if (b.className() == null) {
+        if (b.className() == null || !clients.contains(clientId)) {
             return;
         }
         // the sender's identity names the client: a client cannot answer for another
+        String slot = slot(clientId, b.className());
         if (b.bytes() != null) {
-            String hash = sha256(b.bytes());
-            if (byHash.containsKey(hash) || reserve(b.bytes().length)) {
-                byHash.putIfAbsent(hash, b.bytes());
-                hashes.put(slot(clientId, b.className()), hash);
-            }
+            cache.put(slot, b.bytes());
         }
-        answer(slot(clientId, b.className()), new ClassBytes(clientId, b.className(), b.bytes()));
-    }
-
-    private boolean reserve(int n) {
-        return cachedBytes.addAndGet(n) <= CACHE_LIMIT || cachedBytes.addAndGet(-n) < 0;
+        answer(slot, new ClassBytes(clientId, b.className(), b.bytes()));
     }
 
     private void answer(String slot, Message m) {
@@ -152,8 +223,14 @@ final class CodeRelay {
         }
     }
 
-    /** A client left: workers waiting on its classes get an answer now rather than a timeout. */
+    /**
+     * A client left: workers waiting on its classes get an answer now rather than a timeout, its
+     * classes and jars are dropped here, and every worker is told to drop its loader.
+     */
     void clientGone(String clientId) {
+        if (!clients.remove(clientId)) {
+            return;
+        }
         String prefix = clientId + '\0';
         for (String slot : List.copyOf(pending.keySet())) {
             if (slot.startsWith(prefix)) {
@@ -161,24 +238,75 @@ final class CodeRelay {
                         + slot.substring(prefix.length())));
             }
         }
+        cache.removeClient(clientId);
+        jarLock.lock();
+        try {
+            List<UploadJar> gone = jars.remove(clientId);
+            if (gone != null) {
+                for (UploadJar j : gone) {
+                    jarBytes.addAndGet(-j.bytes().length);
+                }
+            }
+        } finally {
+            jarLock.unlock();
+        }
+        for (Set<String> s : clientsOf.values()) {
+            s.remove(clientId);
+        }
+        for (Connection w : workers.values()) {
+            try {
+                w.send(new Message.ForgetClient(clientId));
+            } catch (ConnectionClosedException e) {
+                // gone too
+            }
+        }
     }
 
     private void uploadJar(Peer client, String identity, UploadJar j, long requestId) {
+        if (!clients.contains(identity)) {
+            reply(client, requestId, new Message.ErrorReply("UploadJar from a connection that registered no client;"
+                    + " register first"));
+            return;
+        }
         if (j.bytes() == null || j.bytes().length == 0) {
             reply(client, requestId, new Message.ErrorReply("UploadJar " + j.name() + " has no bytes"));
             return;
         }
         String hash = sha256(j.bytes());
-        boolean known = jars.stream().anyMatch(k -> sha256(k.bytes()).equals(hash));
-        if (!known) {
-            jars.add(j);
+        UploadJar marked = new UploadJar(j.name(), j.bytes(), identity);
+        String refusal = null;
+        jarLock.lock();
+        try {
+            List<UploadJar> mine = clients.contains(identity)
+                    ? jars.computeIfAbsent(identity, k -> new CopyOnWriteArrayList<>()) : null;
+            if (mine == null) {
+                refusal = "client " + identity + " left while its jar arrived";
+            } else if (mine.stream().noneMatch(k -> sha256(k.bytes()).equals(hash))) {
+                if (mine.size() >= MAX_JARS_PER_CLIENT) {
+                    refusal = "client " + identity + " uploaded " + MAX_JARS_PER_CLIENT + " jars already; merge them"
+                            + " into fewer";
+                } else if (jarBytes.get() + j.bytes().length > MAX_JAR_BYTES) {
+                    refusal = "the scheduler holds " + (MAX_JAR_BYTES >> 20) + " MiB of uploaded jars already; jar "
+                            + j.name() + " does not fit (clients that leave free theirs)";
+                } else {
+                    mine.add(marked);
+                    jarBytes.addAndGet(j.bytes().length);
+                }
+            }
+        } finally {
+            jarLock.unlock();
+        }
+        if (refusal != null) {
+            LOG.log(Level.WARNING, "refused jar " + j.name() + " of client " + identity + ": " + refusal);
+            reply(client, requestId, new Message.ErrorReply(refusal));
+            return;
         }
         LOG.log(Level.INFO, "client " + identity + " uploaded jar " + j.name() + " (" + j.bytes().length + " bytes)");
         Thread.ofVirtual().name("dist-scheduler-jar").start(() -> {
             List<CompletableFuture<Message>> acks = new ArrayList<>();
-            for (Connection w : workers.get()) {
+            for (Connection w : workers.values()) {
                 try {
-                    acks.add(w.request(j, requestTimeout));
+                    acks.add(w.request(marked, requestTimeout));
                 } catch (RuntimeException e) {
                     LOG.log(Level.DEBUG, "could not send jar " + j.name() + " to a worker: " + e);
                 }
@@ -204,20 +332,31 @@ final class CodeRelay {
         });
     }
 
-    /** Sends every uploaded jar to a worker that just registered, ahead of any task. */
-    void workerJoined(Connection worker) {
-        for (UploadJar j : jars) {
-            try {
-                worker.send(j);
-            } catch (ConnectionClosedException e) {
-                return;
+    /** A worker registered as {@code address}: it gets every client's jars, ahead of any task. */
+    void workerJoined(Connection worker, String address) {
+        workers.put(address, worker);
+        clientsOf.remove(address); // a new link is sent its tasks again
+        for (List<UploadJar> list : jars.values()) {
+            for (UploadJar j : list) {
+                try {
+                    worker.send(j);
+                } catch (ConnectionClosedException e) {
+                    return;
+                }
             }
+        }
+    }
+
+    /** The worker registered as {@code address} on {@code worker} left. */
+    void workerGone(String address, Connection worker) {
+        if (workers.remove(address, worker)) {
+            clientsOf.remove(address);
         }
     }
 
     /** Class files cached, for tests and diagnostics. */
     int cachedClasses() {
-        return byHash.size();
+        return cache.size();
     }
 
     private static void reply(Peer c, long requestId, Message m) {
@@ -236,6 +375,82 @@ final class CodeRelay {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("this JVM lacks SHA-256, which every Java SE runtime provides", e);
+        }
+    }
+
+    /** Class files by "client NUL class name", least recently used out first, bounded by count and bytes. */
+    static final class ClassCache {
+        private final int maxEntries;
+        private final long maxBytes;
+        private final LinkedHashMap<String, byte[]> map = new LinkedHashMap<>(64, 0.75f, true);
+        private final ReentrantLock lock = new ReentrantLock();
+        private long bytes;
+
+        ClassCache(int maxEntries, long maxBytes) {
+            this.maxEntries = maxEntries;
+            this.maxBytes = maxBytes;
+        }
+
+        byte[] get(String slot) {
+            lock.lock();
+            try {
+                return map.get(slot);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void put(String slot, byte[] b) {
+            if (b.length > maxBytes) {
+                return; // would push everything else out
+            }
+            lock.lock();
+            try {
+                byte[] old = map.put(slot, b);
+                bytes += b.length - (old == null ? 0 : old.length);
+                Iterator<byte[]> it = map.values().iterator();
+                while ((map.size() > maxEntries || bytes > maxBytes) && it.hasNext()) {
+                    bytes -= it.next().length;
+                    it.remove();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void removeClient(String clientId) {
+            String prefix = clientId + '\0';
+            lock.lock();
+            try {
+                Iterator<Map.Entry<String, byte[]>> it = map.entrySet().iterator();
+                while (it.hasNext()) {
+                    Map.Entry<String, byte[]> e = it.next();
+                    if (e.getKey().startsWith(prefix)) {
+                        bytes -= e.getValue().length;
+                        it.remove();
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        int size() {
+            lock.lock();
+            try {
+                return map.size();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        long bytes() {
+            lock.lock();
+            try {
+                return bytes;
+            } finally {
+                lock.unlock();
+            }
         }
     }
 }

@@ -75,12 +75,15 @@ public final class SchedulerServer implements AutoCloseable {
     private final AtomicLong lastRefusalWarning = new AtomicLong(System.nanoTime() - REFUSAL_WARNING_NANOS);
     private static final long REFUSAL_WARNING_NANOS = 10_000_000_000L;
     private volatile String dashboardLink;
+    private final dist.comm.Security security;
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
 
     private SchedulerServer(String host, int port, SchedulerConfig config, CommConfig comm) throws IOException {
+        this.security = comm.security();
         this.state = new SchedulerState(config);
         state.logEvents(true);
         this.host = host;
-        this.code = new CodeRelay(routes::get, this::workerConnections, comm.requestTimeout());
+        this.code = new CodeRelay(routes::get, comm.requestTimeout());
         this.server = Server.listen(host, port, Role.SCHEDULER, comm, this::accept);
         this.ticker = Thread.ofVirtual().name("dist-scheduler-tick").unstarted(this::tick);
     }
@@ -142,6 +145,16 @@ public final class SchedulerServer implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /** The token and TLS settings it was started with (the dashboard asks the same token of its visitors). */
+    public dist.comm.Security security() {
+        return security;
+    }
+
+    /** Waits until the scheduler has closed (by {@link #close()} or a client's shutdown); false on timeout. */
+    public boolean awaitClose(long timeout, TimeUnit unit) throws InterruptedException {
+        return closed.await(timeout, unit);
     }
 
     /** How many workers are registered now. */
@@ -266,11 +279,18 @@ public final class SchedulerServer implements AutoCloseable {
             @Override
             public void onMessage(Peer c, Message message, long requestId) {
                 if (message instanceof Message.RegisterClient rc) {
-                    if (!rebinds(c, rc.clientId(), requestId)) {
+                    // an id belongs to the connection that registered it while that connection lives
+                    String refusal = refusedName(rc.clientId(), c, identity, connId, true);
+                    if (refusal != null) {
+                        LOG.log(warnNow() ? Level.WARNING : Level.DEBUG, "refused client registration from " + c + ": " + refusal);
+                        if (requestId != 0) {
+                            c.reply(requestId, new Message.ErrorReply(refusal));
+                        }
                         return;
                     }
                     identity = rc.clientId();
                     routes.put(rc.clientId(), c);
+                    code.clientRegistered(rc.clientId());
                     if (requestId != 0) {
                         c.reply(requestId, new Message.Ack());
                     }
@@ -290,17 +310,24 @@ public final class SchedulerServer implements AutoCloseable {
                     return;
                 }
                 if (message instanceof Message.RegisterWorker rw) {
-                    if (!rebinds(c, rw.address(), requestId)) {
+                    String refusal = refusedName(rw.address(), c, identity, connId, false);
+                    if (refusal != null) {
+                        LOG.log(warnNow() ? Level.WARNING : Level.DEBUG, "refused worker registration from " + c + ": " + refusal);
+                        if (requestId != 0) {
+                            c.reply(requestId, new Message.ErrorReply(refusal));
+                        }
                         return;
                     }
                     identity = rw.address();
                     routes.put(rw.address(), c);
                     if (c instanceof Connection w) {
-                        code.workerJoined(w); // uploaded jars arrive before any task
+                        code.workerJoined(w, rw.address()); // uploaded jars arrive before any task
                     }
                 }
                 if (message instanceof Message.RegisterNanny rn && rn.nannyId() != null) {
-                    if (!rebinds(c, rn.nannyId(), requestId)) {
+                    String refusal = refusedName(rn.nannyId(), c, identity, connId, false);
+                    if (refusal != null) {
+                        LOG.log(warnNow() ? Level.WARNING : Level.DEBUG, "refused nanny registration from " + c + ": " + refusal);
                         return;
                     }
                     identity = rn.nannyId();
@@ -317,25 +344,6 @@ public final class SchedulerServer implements AutoCloseable {
                 }
             }
 
-            /**
-             * Whether this connection may take the name {@code name}: one name per connection, so a
-             * peer cannot pile up clients, workers or routes by registering under ever new names.
-             */
-            private boolean rebinds(Peer c, String name, long requestId) {
-                String now = identity;
-                if (name != null && (now.equals(connId) || now.equals(name))) {
-                    return true;
-                }
-                String why = name == null ? "it registered without a name"
-                        : "already registered as " + now + ", it asked to register again as " + name
-                        + "; one connection serves one client, worker or nanny (open another connection)";
-                LOG.log(warnNow() ? Level.WARNING : Level.DEBUG, "refused a registration from " + c + ": " + why);
-                if (requestId != 0) {
-                    trySend(c, now, () -> c.reply(requestId, new Message.ErrorReply("refused: " + why)));
-                }
-                return false;
-            }
-
             @Override
             public void onClose(Peer c, Throwable cause) {
                 routes.remove(connId, c);
@@ -344,6 +352,9 @@ public final class SchedulerServer implements AutoCloseable {
                     return; // replaced by a newer connection under the same name
                 }
                 if (c.peerRole() == Role.WORKER && !id.equals(connId)) {
+                    if (c instanceof Connection w) {
+                        code.workerGone(id, w);
+                    }
                     String reason = cause == null ? "connection closed" : "connection lost: " + cause.getMessage();
                     SchedulerEvent gone = new SchedulerEvent.WorkerGone(id, reason);
                     if (nannied.containsKey(id)) {
@@ -376,6 +387,26 @@ public final class SchedulerServer implements AutoCloseable {
         long now = System.nanoTime();
         long last = lastRefusalWarning.get();
         return now - last >= REFUSAL_WARNING_NANOS && lastRefusalWarning.compareAndSet(last, now);
+    }
+
+    /**
+     * Why {@code c} (now known as {@code identity}) may not take the name {@code name}; null when it may.
+     * A name owned by another live connection stays its own: a client's id always, a worker's address
+     * when the other connection is no worker (a worker that lost its link may register anew). A
+     * connection registers one name.
+     */
+    private String refusedName(String name, Peer c, String identity, String connId, boolean client) {
+        if (name == null || name.isBlank()) {
+            return "the registration names no " + (client ? "client id" : "address");
+        }
+        if (!identity.equals(connId) && !identity.equals(name)) {
+            return "this connection is registered as " + identity + " already; it cannot also be " + name;
+        }
+        Peer owner = routes.get(name);
+        if (owner != null && owner != c && owner.isOpen() && (client || owner.peerRole() != c.peerRole())) {
+            return "the name " + name + " belongs to another live connection";
+        }
+        return null;
     }
 
     /** Worker reports, stories and the dashboard's address: answered here, off the state's thread. */
@@ -564,6 +595,9 @@ public final class SchedulerServer implements AutoCloseable {
         }
         Map<String, List<Message>> grouped = new LinkedHashMap<>();
         for (Outgoing o : out) {
+            if (o.message() instanceof Message.ComputeTask ct && ct.clientId() != null) {
+                code.taskSent(o.to(), ct.clientId()); // before it is sent: the worker may ask for classes at once
+            }
             if (o.replyTo() != 0) {
                 Peer c = routes.get(o.to());
                 if (c != null) {
@@ -625,5 +659,6 @@ public final class SchedulerServer implements AutoCloseable {
         for (Peer p : List.copyOf(attached)) {
             p.close(); // the client sees the scheduler go, as over a socket
         }
+        closed.countDown();
     }
 }

@@ -1,25 +1,39 @@
 package dist.worker;
 
+import dist.protocol.RunCodec;
+
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import java.util.jar.JarEntry;
 import java.util.jar.JarInputStream;
 
 /**
- * The class loaders a worker runs user code in. Uploaded jars go into one loader shared by every
- * task; above it, each client gets a loader of its own that asks for the bytes of a class it
- * cannot find (through the scheduler, from that client) and defines it, so two clients with
- * different versions of a class never see each other's.
+ * The class loaders a worker runs user code in: one per client, holding that client's uploaded jars
+ * and the classes it sent, so two clients with different versions of a class (shipped or in a jar)
+ * never see each other's. A class a loader cannot find is asked for (through the scheduler, from
+ * its client) and defined; a class the client did not send is not asked for again for a while, then
+ * is. When the client leaves, {@link #forget} drops its loader; tasks still running keep it until
+ * they end.
  *
  * <pre>
- *   per-client loader (asks its client)  -&gt;  jar loader (uploaded jars)  -&gt;  worker's class path
+ *   per-client loader (its jars, then asks its client)  -&gt;  worker's class path
  * </pre>
  *
- * Delegation is parent-first: a class on the worker's class path or in an uploaded jar wins.
+ * Delegation is parent-first: a class on the worker's class path wins, then the client's jars.
+ *
+ * <pre>{@code
+ * CodeLoaders code = new CodeLoaders(getClass().getClassLoader(), (client, name) -> askScheduler(client, name));
+ * code.addJar("client-1", Files.readAllBytes(jar));
+ * Class<?> c = Class.forName("com.acme.Fn", true, code.forClient("client-1"));
+ * }</pre>
  */
 public final class CodeLoaders {
 
@@ -29,61 +43,93 @@ public final class CodeLoaders {
         byte[] fetch(String clientId, String className);
     }
 
+    /** How long a class a client did not send is taken as absent before it is asked for again. */
+    static final Duration ABSENT_FOR = Duration.ofSeconds(5);
+    /** Names remembered as absent per client; the oldest is forgotten first. */
+    static final int MAX_ABSENT = 4096;
+    /** The key of tasks that name no client. */
+    private static final String NO_CLIENT = "";
+
     private final ClassLoader base;
-    private final JarLoader jars;
     private final Fetcher fetcher;
+    private final long absentNanos;
+    private final LongSupplier clock;
     private final Map<String, ClientLoader> clients = new ConcurrentHashMap<>();
-    private final Set<String> jarHashes = ConcurrentHashMap.newKeySet();
 
     public CodeLoaders(ClassLoader base, Fetcher fetcher) {
+        this(base, fetcher, ABSENT_FOR, System::nanoTime);
+    }
+
+    /** With {@code absentFor} as the time a missing class is not asked for again, read off {@code clock} (ns). */
+    CodeLoaders(ClassLoader base, Fetcher fetcher, Duration absentFor, LongSupplier clock) {
         this.base = base;
-        this.jars = new JarLoader(base);
         this.fetcher = fetcher;
+        this.absentNanos = absentFor.toNanos();
+        this.clock = clock;
     }
 
-    /** The loader for tasks of {@code clientId}; null: the loader of uploaded jars. */
+    /** The loader for tasks of {@code clientId} (null: tasks of no client). */
     public ClassLoader forClient(String clientId) {
-        if (clientId == null) {
-            return jars;
-        }
-        return clients.computeIfAbsent(clientId, id -> new ClientLoader(id, jars, fetcher));
+        return loader(clientId);
     }
 
-    /** The loader over uploaded jars and the worker's class path. */
-    public ClassLoader shared() {
-        return jars;
+    private ClientLoader loader(String clientId) {
+        String id = clientId == null ? NO_CLIENT : clientId;
+        return clients.computeIfAbsent(id, k -> new ClientLoader(k, base, fetcher, absentNanos, clock));
+    }
+
+    /** The decoded functions of tasks run in {@code loader}: they live and die with it. */
+    public RunCodec.FunctionCache functions(ClassLoader loader) {
+        return loader instanceof ClientLoader l ? l.functions : loader(null).functions;
     }
 
     /**
-     * Adds a jar's classes for every task. A jar seen before (same bytes) is ignored; a class
-     * already defined keeps its first definition.
+     * Client {@code clientId} has left: its loader, classes and jars are dropped here. Tasks running
+     * with it keep it alive until they end; a task of that client that comes later gets a fresh loader.
+     *
+     * @return whether there was a loader to drop
+     */
+    public boolean forget(String clientId) {
+        return clientId != null && clients.remove(clientId) != null;
+    }
+
+    /** How many clients have a loader here (for tests and diagnostics). */
+    public int clientCount() {
+        return clients.size();
+    }
+
+    /**
+     * Adds a jar's classes for the tasks of {@code clientId} only. A jar that client sent before (same
+     * bytes) is ignored; a class already defined keeps its first definition.
      *
      * @return the number of classes the jar brought
      * @throws IOException when {@code bytes} is not a readable jar
      */
-    public int addJar(byte[] bytes) throws IOException {
-        if (!jarHashes.add(java.util.HexFormat.of().formatHex(sha256(bytes)))) {
+    public int addJar(String clientId, byte[] bytes) throws IOException {
+        ClientLoader l = loader(clientId);
+        String hash = java.util.HexFormat.of().formatHex(sha256(bytes));
+        if (!l.jarHashes.add(hash)) {
             return 0;
         }
-        int n = 0;
+        Map<String, byte[]> found = new LinkedHashMap<>();
         try (JarInputStream in = new JarInputStream(new ByteArrayInputStream(bytes))) {
             JarEntry e;
             while ((e = in.getNextJarEntry()) != null) {
                 String name = e.getName();
                 if (!e.isDirectory() && name.endsWith(".class") && !name.endsWith("module-info.class")) {
-                    jars.classes.put(name.substring(0, name.length() - 6).replace('/', '.'), in.readAllBytes());
-                    n++;
+                    found.put(name.substring(0, name.length() - 6).replace('/', '.'), in.readAllBytes());
                 }
             }
         } catch (IOException | RuntimeException e) {
-            jarHashes.remove(java.util.HexFormat.of().formatHex(sha256(bytes)));
+            l.jarHashes.remove(hash);
             throw new IOException("not a readable jar: " + e.getMessage(), e);
         }
-        if (n == 0) {
-            jarHashes.remove(java.util.HexFormat.of().formatHex(sha256(bytes)));
+        if (found.isEmpty()) {
+            l.jarHashes.remove(hash);
             throw new IOException("the jar holds no class files");
         }
-        return n;
+        found.forEach(l.jarClasses::putIfAbsent);
+        return found.size();
     }
 
     /**
@@ -94,13 +140,12 @@ public final class CodeLoaders {
     public byte[] classBytes(String className) {
         for (ClientLoader l : clients.values()) {
             byte[] b = l.defined.get(className);
+            if (b == null) {
+                b = l.jarClasses.get(className);
+            }
             if (b != null) {
                 return b;
             }
-        }
-        byte[] b = jars.classes.get(className);
-        if (b != null) {
-            return b;
         }
         try (InputStream in = base.getResourceAsStream(className.replace('.', '/') + ".class")) {
             return in == null ? null : in.readAllBytes();
@@ -117,28 +162,7 @@ public final class CodeLoaders {
         }
     }
 
-    private static final class JarLoader extends ClassLoader {
-        static {
-            registerAsParallelCapable();
-        }
-
-        final Map<String, byte[]> classes = new ConcurrentHashMap<>();
-
-        JarLoader(ClassLoader parent) {
-            super("dist-jars", parent);
-        }
-
-        @Override
-        protected Class<?> findClass(String name) throws ClassNotFoundException {
-            byte[] b = classes.get(name);
-            if (b == null) {
-                throw new ClassNotFoundException(name);
-            }
-            return defineClass(name, b, 0, b.length);
-        }
-    }
-
-    /** Defines the classes of one client, fetched on first use. */
+    /** The classes of one client: from its jars, or fetched from it on first use. */
     private static final class ClientLoader extends ClassLoader {
         static {
             registerAsParallelCapable();
@@ -146,24 +170,36 @@ public final class CodeLoaders {
 
         final String clientId;
         final Fetcher fetcher;
+        final long absentNanos;
+        final LongSupplier clock;
+        final Map<String, byte[]> jarClasses = new ConcurrentHashMap<>();
+        final Set<String> jarHashes = ConcurrentHashMap.newKeySet();
         final Map<String, byte[]> defined = new ConcurrentHashMap<>();
-        /** Names the client said it does not have: asked once, not on every lookup. */
-        final Set<String> absent = ConcurrentHashMap.newKeySet();
+        final RunCodec.FunctionCache functions = new RunCodec.FunctionCache();
+        /** Names the client did not send, until when (clock ns) they are taken as absent; oldest first. */
+        private final LinkedHashMap<String, Long> absent = new LinkedHashMap<>();
+        private final ReentrantLock absentLock = new ReentrantLock();
 
-        ClientLoader(String clientId, ClassLoader parent, Fetcher fetcher) {
+        ClientLoader(String clientId, ClassLoader parent, Fetcher fetcher, long absentNanos, LongSupplier clock) {
             super("dist-client-" + clientId, parent);
             this.clientId = clientId;
             this.fetcher = fetcher;
+            this.absentNanos = absentNanos;
+            this.clock = clock;
         }
 
         @Override
         protected Class<?> findClass(String name) throws ClassNotFoundException {
-            if (absent.contains(name) || name.startsWith("java.")) {
+            byte[] b = jarClasses.get(name);
+            if (b != null) {
+                return defineClass(name, b, 0, b.length);
+            }
+            if (name.startsWith("java.") || clientId.equals(NO_CLIENT) || knownAbsent(name)) {
                 throw new ClassNotFoundException(name);
             }
-            byte[] b = fetcher.fetch(clientId, name);
+            b = fetcher.fetch(clientId, name);
             if (b == null) {
-                absent.add(name);
+                markAbsent(name);
                 throw new ClassNotFoundException(name + " (neither on this worker nor sent by client " + clientId + ")");
             }
             Class<?> c = defineClass(name, b, 0, b.length);
@@ -171,11 +207,45 @@ public final class CodeLoaders {
             return c;
         }
 
+        private boolean knownAbsent(String name) {
+            absentLock.lock();
+            try {
+                Long until = absent.get(name);
+                if (until == null) {
+                    return false;
+                }
+                if (clock.getAsLong() - until < 0) {
+                    return true;
+                }
+                absent.remove(name); // expired: ask again
+                return false;
+            } finally {
+                absentLock.unlock();
+            }
+        }
+
+        private void markAbsent(String name) {
+            absentLock.lock();
+            try {
+                absent.remove(name);
+                absent.put(name, clock.getAsLong() + absentNanos);
+                while (absent.size() > MAX_ABSENT) {
+                    absent.pollFirstEntry();
+                }
+            } finally {
+                absentLock.unlock();
+            }
+        }
+
         @Override
         public InputStream getResourceAsStream(String name) {
             InputStream in = super.getResourceAsStream(name);
             if (in == null && name.endsWith(".class")) {
-                byte[] b = defined.get(name.substring(0, name.length() - 6).replace('/', '.'));
+                String cls = name.substring(0, name.length() - 6).replace('/', '.');
+                byte[] b = defined.get(cls);
+                if (b == null) {
+                    b = jarClasses.get(cls);
+                }
                 if (b != null) {
                     return new ByteArrayInputStream(b);
                 }

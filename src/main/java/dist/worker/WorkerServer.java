@@ -133,8 +133,6 @@ public final class WorkerServer implements AutoCloseable {
     private boolean pausedForMemory;
     private final WorkerStory story = new WorkerStory(50_000);
     private final WorkerMetrics metrics = new WorkerMetrics();
-    /** Decoded functions per class loader: equal bytes from two clients may name two different classes. */
-    private final Map<ClassLoader, RunCodec.FunctionCache> functions = new ConcurrentHashMap<>();
     /** Events (and re-registration steps) for the state machine; paused until registration made it. */
     private final EventLoop<Object> events = EventLoop.paused(this::handle, 1024);
     /** Tasks the state machine started, waiting for a slot thread. */
@@ -384,6 +382,10 @@ public final class WorkerServer implements AutoCloseable {
                 if (requestId != 0) {
                     c.reply(requestId, answer);
                 }
+                return;
+            }
+            if (m instanceof Message.ForgetClient f) {
+                code.forget(f.clientId());
                 return;
             }
             WorkerInstruction.Execute[] here = new WorkerInstruction.Execute[1];
@@ -689,8 +691,9 @@ public final class WorkerServer implements AutoCloseable {
 
     private Message addJar(Message.UploadJar j) {
         try {
-            int n = code.addJar(j.bytes());
-            LOG.log(Level.INFO, "added jar " + j.name() + (n == 0 ? " (already present)" : " (" + n + " classes)"));
+            int n = code.addJar(j.clientId(), j.bytes());
+            LOG.log(Level.INFO, "added jar " + j.name() + " for client " + j.clientId()
+                    + (n == 0 ? " (already present)" : " (" + n + " classes)"));
             return new Message.Ack();
         } catch (IOException e) {
             LOG.log(Level.WARNING, "refused jar " + j.name() + ": " + e.getMessage());
@@ -905,8 +908,7 @@ public final class WorkerServer implements AutoCloseable {
                 }
                 deps.put(dep, e.value(serializer, loader));
             }
-            TaskCall call = RunCodec.decode(serializer, ex.run(), loader, deps::get,
-                    functions.computeIfAbsent(loader, l -> new RunCodec.FunctionCache()));
+            TaskCall call = RunCodec.decode(serializer, ex.run(), loader, deps::get, code.functions(loader));
             Invokable fn = call.function();
             result = fn.invoke(call.args().toArray());
         } catch (Throwable t) {

@@ -39,12 +39,12 @@ class MultiHostTest {
     /** Scheduler on dhost1 at {@code port}; workers w2 (by address) and w3 (listening everywhere, by name). */
     static List<NetHosts.Proc> cluster(int port) throws Exception {
         NetHosts.Proc s = net.java(net.host(0), List.of("-Ddist.scheduler.worker-ttl=2s"), "dist.Main",
-                "scheduler", "--host", "dhost1", "--port", String.valueOf(port));
+                "scheduler", "--host", "dhost1", "--port", String.valueOf(port), "--insecure");
         s.awaitPrefix("scheduler at:", T);
         NetHosts.Proc w2 = net.java(net.host(1), List.of(), "dist.Main", "worker", "10.77.0.1:" + port,
-                "--host", "10.77.0.2", "--name", "w2", "--nthreads", "2");
+                "--host", "10.77.0.2", "--name", "w2", "--nthreads", "2", "--insecure");
         NetHosts.Proc w3 = net.java(net.host(2), List.of(), "dist.Main", "worker", "dhost1:" + port,
-                "--host", "0.0.0.0", "--contact-address", "dhost3", "--name", "w3", "--nthreads", "2");
+                "--host", "0.0.0.0", "--contact-address", "dhost3", "--name", "w3", "--nthreads", "2", "--insecure");
         assertTrue(w2.awaitPrefix("worker at:", T).startsWith("10.77.0.2:"));
         assertTrue(w3.awaitPrefix("worker at:", T).startsWith("dhost3:"));
         return List.of(s, w2, w3);

@@ -96,13 +96,16 @@ class SshClusterTest {
     void aClusterStartedOverSshRunsTheQuickstartAndCtrlCStopsEveryRemoteProcess() throws Exception {
         Path hostfile = dir.resolve("hosts");
         Files.writeString(hostfile, "# scheduler first\ndhost1\n\nroot@dhost2   # a worker\ndhost3\n");
+        // the cluster asks every peer for its token: the program below gets it from the same file
+        Path token = Files.writeString(dir.resolve("token"), "ssh-cluster-token-0123456789\n");
         NetHosts.Proc role = net.java(net.host(3), List.of(), "dist.Main", "ssh", "--hostfile", hostfile.toString(),
-                "--scheduler-port", "8790", "--nthreads", "1",
+                "--scheduler-port", "8790", "--nthreads", "1", "--token-file", token.toString(),
                 "--ssh-private-key", dir.resolve("user_key").toString(),
                 "--ssh-options", "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR");
         String marker = role.awaitLine(l -> l.startsWith("cluster "), T).split("[ :]")[1];
         assertEquals("dhost1:8790", role.awaitPrefix("scheduler at:", T), role.output());
-        NetHosts.Proc q = net.java(net.host(3), List.of(), "dist.hosts.HostProgram", "dhost1:8790", "quickstart");
+        NetHosts.Proc q = net.java(net.host(3), List.of("-Ddist.comm.token-file=" + token), "dist.hosts.HostProgram",
+                "dhost1:8790", "quickstart");
         assertEquals("-285", q.awaitPrefix("TOTAL", T), q.output() + "\n" + role.output());
         assertEquals("11", q.awaitPrefix("INC", T));
         assertTrue(NetHosts.eventually(T, () -> role.output().contains("worker at: dhost2:")

@@ -105,6 +105,22 @@ class CliTest {
         w1.awaitExit(Duration.ofSeconds(30));
     }
 
+    /** A client's shutdown() stops the scheduler process itself, not only its port, and its workers. */
+    @Test
+    void theSchedulerProcessExitsAfterAClientShutsTheClusterDown() throws Exception {
+        Processes.Proc scheduler = procs.dist("scheduler", "--port", "0", "--no-dashboard");
+        String line = scheduler.awaitLine(l -> l.startsWith("scheduler at: "), Duration.ofSeconds(30));
+        String address = line.substring("scheduler at: ".length()).trim();
+        Processes.Proc worker = procs.dist("worker", address, "--nthreads", "1", "--no-nanny");
+        worker.awaitLine(l -> l.startsWith("registered with scheduler at: "), Duration.ofSeconds(30));
+        try (Client client = Client.connect(address)) {
+            assertEquals(49, client.submit(CliTest::square, 7).result(Duration.ofSeconds(30)));
+            client.shutdown();
+        }
+        assertEquals(0, scheduler.awaitExit(Duration.ofSeconds(30)), scheduler.output());
+        worker.awaitExit(Duration.ofSeconds(30));
+    }
+
     /**
      * The worker options a bare worker takes work under its nanny too (the default): resources, and
      * a fixed /metrics port that the worker the nanny starts after a SIGKILL serves again.

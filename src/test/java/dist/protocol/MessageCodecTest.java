@@ -55,6 +55,8 @@ class MessageCodecTest {
                 new Message.ClassBytes("client-1", "com.acme.Fn$1", big),
                 new Message.ClassBytes("client-1", "com.acme.Missing", null),
                 new Message.UploadJar("fns.jar", big),
+                new Message.UploadJar("fns.jar", big, "client-1"),
+                new Message.ForgetClient("client-1"),
                 new Message.TaskSeceded("k"),
                 new Message.FreeKeys(List.of("k")),
                 new Message.CloseWorker("bye"),

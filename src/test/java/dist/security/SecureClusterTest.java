@@ -95,7 +95,7 @@ class SecureClusterTest {
 
     @Test
     void theSchedulerWarnsWhenItListensBeyondLoopbackUnprotected() throws Exception {
-        Processes.Proc open = procs.dist("scheduler", "--host", "0.0.0.0", "--port", "0");
+        Processes.Proc open = procs.dist("scheduler", "--host", "0.0.0.0", "--port", "0", "--insecure");
         open.awaitLine(l -> l.startsWith("scheduler at:"), Duration.ofSeconds(60));
         String out = open.output();
         assertTrue(out.contains("WARNING") && out.contains("--token-file") && out.contains("--tls-cert"), out);

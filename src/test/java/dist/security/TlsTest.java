@@ -81,13 +81,35 @@ class TlsTest {
         }
     }
 
+    /** Configured TLS with no token and nothing said about plain peers: they are refused, not served unproven. */
     @Test
-    void withoutRequireEncryptionATlsListenerAlsoServesPlainPeers() throws Exception {
-        try (Server s = SecNet.server(config(pem(certs.scheduler)));
+    void aTlsListenerWithoutATokenRefusesAPlainPeerUnlessToldOtherwise() throws Exception {
+        try (SecNet.LogCapture log = new SecNet.LogCapture();
+             Server s = SecNet.server(config(pem(certs.scheduler)));
+             Connection tls = SecNet.connect(s.port(), config(pem(certs.worker)))) {
+            HandshakeException e = assertThrows(HandshakeException.class, () -> SecNet.connect(s.port(), SecNet.QUICK));
+            assertTrue(e.getMessage().contains("requires TLS"), e.getMessage());
+            assertTrue(log.waitFor(Duration.ofSeconds(10), "refused peer 127.0.0.1:", "requires encryption"),
+                    log.lines.toString());
+            assertEquals(new Message.Ping(2), tls.request(new Message.Ping(2)).get(10, TimeUnit.SECONDS));
+            assertEquals(1, s.connections().size(), "only the TLS peer is served");
+        }
+    }
+
+    @Test
+    void plainPeersAreServedOnlyWhenExplicitlyAllowedAndTheCaseIsLogged() throws Exception {
+        Security allowing = pem(certs.scheduler).requireEncryption(false);
+        assertFalse(allowing.authenticatesPeers());
+        assertTrue(allowing.unauthenticatedCase().contains("plain peers are allowed"), allowing.unauthenticatedCase());
+        assertTrue(pem(certs.scheduler).authenticatesPeers(), "TLS alone requires it of every peer");
+        try (SecNet.LogCapture log = new SecNet.LogCapture();
+             Server s = SecNet.server(config(allowing));
              Connection plain = SecNet.connect(s.port(), SecNet.QUICK);
              Connection tls = SecNet.connect(s.port(), config(pem(certs.worker)))) {
             assertEquals(new Message.Ping(1), plain.request(new Message.Ping(1)).get(10, TimeUnit.SECONDS));
             assertEquals(new Message.Ping(2), tls.request(new Message.Ping(2)).get(10, TimeUnit.SECONDS));
+            assertTrue(log.waitFor(Duration.ofSeconds(10), "served plain peer 127.0.0.1:", "no token is set"),
+                    log.lines.toString());
         }
     }
 
