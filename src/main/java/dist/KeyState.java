@@ -36,6 +36,8 @@ final class KeyState {
     private volatile String causeKey;
     private volatile Throwable failure;
     private volatile String reason;
+    /** Placed by scatter: no recipe exists anywhere, only the data. */
+    volatile boolean scattered;
 
     KeyState(String key) {
         this.key = key;
@@ -145,6 +147,25 @@ final class KeyState {
             reason = why;
             data = null;
             status = CANCELLED;
+        } finally {
+            lock.unlock();
+        }
+        done.complete(null);
+        return true;
+    }
+
+    /** Every copy of the key's data is gone and no recipe to make it again is left: lost, saying why. */
+    boolean dataLost(String why) {
+        lock.lock();
+        try {
+            String s = status;
+            if (!s.equals(PENDING) && !s.equals(FINISHED)) {
+                return false;
+            }
+            reason = why;
+            data = null;
+            failure = new IllegalStateException(why);
+            status = LOST;
         } finally {
             lock.unlock();
         }
