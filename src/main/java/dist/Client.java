@@ -71,6 +71,8 @@ public final class Client extends Submitter implements AutoCloseable {
     /** Links made by a reconnect that end this soon after, this many times in a row: the scheduler drops what the client sends. */
     private static final long QUICK_LOSS_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final int QUICK_LOSS_LIMIT = 5;
+    /** Most keys asked about in one request when checking which keys the scheduler knows. */
+    private static final int AUDIT_SLICE = 50_000;
 
     /** A dataset as this client published it. */
     private record Published(List<String> keys, byte[] shape) {
@@ -114,6 +116,9 @@ public final class Client extends Submitter implements AutoCloseable {
      * end the new submission's future.
      */
     private final ConcurrentHashMap<String, CompletableFuture<Void>> cancelFences = new ConcurrentHashMap<>();
+    /** Reasons of refusals not yet checked against the scheduler's keys, and whether a check runs. */
+    private final ConcurrentLinkedQueue<String> refusals = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean auditing = new AtomicBoolean();
     private final ClassSource classes;
 
     private final ConcurrentHashMap<String, KeyState> keys = new ConcurrentHashMap<>();
@@ -315,7 +320,7 @@ public final class Client extends Submitter implements AutoCloseable {
             List<TaskSpec> slice = fresh.subList(from, to);
             List<String> wanted = slice.stream().map(TaskSpec::key).toList();
             List<KeyState> sliceStates = freshStates.subList(from, to);
-            sendOrdered(new Message.UpdateGraph(id, List.copyOf(slice), wanted));
+            sendOrdered(new Message.UpdateGraph(id, List.copyOf(slice), wanted), sliceStates);
             settleFinished(sliceStates);
         }
         return futures;
@@ -416,7 +421,7 @@ public final class Client extends Submitter implements AutoCloseable {
         // the whole graph is kept, intermediates too, while a pending output needs it: a scheduler
         // that restarts gets it again
         recipes.add(specs, live);
-        sendOrdered(new Message.UpdateGraph(id, specs, List.copyOf(new LinkedHashSet<>(wanted))));
+        sendOrdered(new Message.UpdateGraph(id, specs, List.copyOf(new LinkedHashSet<>(wanted))), states);
         settleFinished(states);
         return futures;
     }
@@ -456,8 +461,19 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** Sends {@code message} (may be null: only flush releases) after every release queued before it. */
     private void sendOrdered(Message message) {
+        sendOrdered(message, List.of());
+    }
+
+    /**
+     * {@link #sendOrdered(Message)}, marking {@code asked} as sent inside the same critical section: a
+     * check that looks under the send lock sees a key marked exactly when its update went before.
+     */
+    private void sendOrdered(Message message, List<KeyState> asked) {
         sendLock.lock();
         try {
+            for (KeyState s : asked) {
+                s.sent = true; // a send that fails here is made again by the reconnect, or throws
+            }
             List<String> rel = new ArrayList<>();
             for (String k; (k = pendingReleases.poll()) != null; ) {
                 rel.add(k);
@@ -545,6 +561,7 @@ public final class Client extends Submitter implements AutoCloseable {
                     recipes.settle(m.key());
                 }
             }
+            case Message.ErrorReply e -> refused(e.message());
             case Message.Batch b -> b.messages().forEach(this::onSchedulerMessage);
             case Message.ClassRequest r -> answerClassRequest(r);
             default -> {
@@ -727,6 +744,7 @@ public final class Client extends Submitter implements AutoCloseable {
         for (KeyState s : keys.values()) {
             if (s.isPending() || s.status().equals(KeyState.FINISHED)) {
                 held.add(s.key);
+                s.sent = true; // asked for below, before any later question
             }
         }
         Set<String> wanted = new LinkedHashSet<>(held);
@@ -885,6 +903,94 @@ public final class Client extends Submitter implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "unpublishing dataset '" + name + "' failed: " + e);
+        }
+    }
+
+    /**
+     * The scheduler refused a message this client sent one way (its reply names no request). Which
+     * one is not said, so the scheduler is asked which of the keys this client sent and waits for it
+     * knows: the others will never finish, and fail with the scheduler's reason. Runs off the reader
+     * thread; refusals that come meanwhile are checked in the same pass.
+     */
+    private void refused(String reason) {
+        LOG.log(System.Logger.Level.WARNING, "the scheduler at " + address + " refused a message from this client: "
+                + reason);
+        refusals.add(reason == null ? "(no reason given)" : reason);
+        startAudit();
+    }
+
+    private void startAudit() {
+        if (!auditing.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofVirtual().name("dist-client-refusal").start(() -> {
+            try {
+                while (!refusals.isEmpty() && !closed.get() && lostReason == null) {
+                    List<String> reasons = new ArrayList<>();
+                    for (String r; (r = refusals.poll()) != null; ) {
+                        reasons.add(r);
+                    }
+                    auditKeys(String.join("; ", new LinkedHashSet<>(reasons)));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not check which keys the scheduler at " + address
+                        + " knows after it refused a message: " + e);
+            } finally {
+                auditing.set(false);
+                if (!refusals.isEmpty() && !closed.get() && lostReason == null) {
+                    startAudit(); // came after the loop looked
+                }
+            }
+        });
+    }
+
+    /** Fails the pending keys whose update went out and that the scheduler does not know. */
+    private void auditKeys(String reason) throws InterruptedException, ExecutionException, TimeoutException {
+        ensureOpen();
+        Transport link;
+        List<KeyState> suspects = new ArrayList<>();
+        List<CompletableFuture<Message>> replies = new ArrayList<>();
+        // under the send lock: every key marked sent had its update go before these questions
+        sendLock.lock();
+        try {
+            link = scheduler;
+            for (KeyState s : keys.values()) {
+                if (s.sent && s.isPending()) {
+                    suspects.add(s);
+                }
+            }
+            for (int from = 0; from < suspects.size(); from += AUDIT_SLICE) {
+                List<KeyState> part = suspects.subList(from, Math.min(suspects.size(), from + AUDIT_SLICE));
+                replies.add(link.request(new Message.TaskStatusRequest(part.stream().map(s -> s.key).toList()),
+                        requestTimeout));
+            }
+        } finally {
+            sendLock.unlock();
+        }
+        int failed = 0;
+        for (int i = 0; i < replies.size(); i++) {
+            List<KeyState> part = suspects.subList(i * AUDIT_SLICE, Math.min(suspects.size(), (i + 1) * AUDIT_SLICE));
+            Message m = replies.get(i).get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            if (!(m instanceof Message.TaskStatusReply r)) {
+                throw new ExecutionException(new IllegalStateException("the scheduler answered TaskStatusRequest with " + m));
+            }
+            if (scheduler != link) {
+                return; // a new scheduler was sent everything again
+            }
+            for (KeyState s : part) {
+                if (!r.states().containsKey(s.key) && keys.get(s.key) == s && s.isPending()) {
+                    recipes.settle(s.key); // before the future ends: whoever waits on it sees it settled
+                    if (s.refused("the scheduler at " + address + " refused the submission of " + s.key + ": " + reason)) {
+                        failed++;
+                    }
+                }
+            }
+        }
+        if (failed > 0) {
+            LOG.log(System.Logger.Level.WARNING, failed + " future(s) the scheduler at " + address
+                    + " does not know failed with its reason: " + reason);
         }
     }
 
@@ -1658,8 +1764,17 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     void sendToScheduler(Message m) {
+        sendToScheduler(m, List.of());
+    }
+
+    /** Sends {@code m}, an update that asks for the keys of {@code asked}, and marks them sent. */
+    void sendToScheduler(Message m, java.util.Collection<? extends Future<?>> asked) {
         ensureOpen();
-        sendOrdered(m);
+        List<KeyState> states = new ArrayList<>(asked.size());
+        for (Future<?> f : asked) {
+            states.add(f.state);
+        }
+        sendOrdered(m, states);
     }
 
     Message request(Message m) throws InterruptedException, ExecutionException, TimeoutException {

@@ -82,7 +82,7 @@ final class DataOps {
             futures.put(key, f);
             specs.add(new TaskSpec(key, null, List.of(), client.nextPriority(0), null));
         }
-        client.sendToScheduler(new Message.UpdateGraph(client.id(), specs, List.copyOf(bytes.keySet())));
+        client.sendToScheduler(new Message.UpdateGraph(client.id(), specs, List.copyOf(bytes.keySet())), futures.values());
         client.workersInfo(); // a round trip: the update above is handled before any worker reports the data
         Map<String, Map<String, Encoded>> perWorker = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>(bytes.keySet());
@@ -379,7 +379,7 @@ final class DataOps {
         for (String k : d.keys()) {
             futures.put(k, client.holdKey(k));
         }
-        client.sendToScheduler(new Message.UpdateGraph(client.id(), List.of(), List.copyOf(d.keys())));
+        client.sendToScheduler(new Message.UpdateGraph(client.id(), List.of(), List.copyOf(d.keys())), futures.values());
         Object shape = client.decodeValue(d.shape());
         return Shapes.rebuild(shape, Ref.class, r -> futures.get(r.key()));
     }

@@ -123,6 +123,7 @@ class ClientReturnTest {
     void aReturningSchedulerGetsTheGraphAgainAndTheKeysWithoutRecipeAsData() throws Exception {
         Client c = client(Duration.ofSeconds(30));
         Future<Integer> scattered = c.holdKey("data-1");
+        scattered.state.sent = true;
         Future<Integer> z = c.compute(new Graph().value("x", scattered)
                 .task("y", ClientReturnTest::inc, Graph.key("x"))
                 .task("z", ClientReturnTest::inc, Graph.key("y")), "z");
@@ -163,5 +164,39 @@ class ClientReturnTest {
         ExecutionException e = assertThrows(ExecutionException.class, () -> z.result(T));
         assertTrue(e.getMessage().contains("dropped this client"), e.getMessage());
         assertEquals("lost", z.status());
+    }
+
+    @Test
+    void aOneWayRefusalFailsThePendingFuturesTheSchedulerDoesNotKnowWithItsReason() throws Exception {
+        Client c = client(Duration.ZERO);
+        Future<Integer> known = c.submit(ClientReturnTest::inc, 5);
+        Future<Integer> z = c.compute(chain(), "z");
+        links.answers = m -> m instanceof Message.TaskStatusRequest r
+                ? new Message.TaskStatusReply(r.keys().contains(known.key()) ? Map.of(known.key(), "processing") : Map.of(), Map.of())
+                : new Message.ErrorReply("unexpected " + m);
+        links.inbox.onMessage(new Message.ErrorReply("the graph has a cycle: y -> z -> y"));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> z.result(T));
+        assertTrue(e.getMessage().contains("cycle"), e.getMessage());
+        assertInstanceOf(IllegalStateException.class, e.getCause());
+        assertEquals("pending", known.status(), "a key the scheduler knows waits on");
+        assertEquals(1, c.recipeCount(), "only the known key's recipe is left");
+    }
+
+    @Test
+    void anUpdateTheRealSchedulerRefusesFailsItsFuturesWithTheSchedulersReason() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).output(null).start();
+             Client c = cluster.client()) {
+            // an update as a client that does not check might send it: one task without a key
+            Fn1<Integer, Integer> fn = ClientReturnTest::inc;
+            byte[] run = c.encodeCall(new TaskCall(fn, new ArrayList<>(List.of(1))), o -> o);
+            List<TaskSpec> specs = new ArrayList<>();
+            specs.add(new TaskSpec("fine-1", run, List.of(), 0, null));
+            specs.add(new TaskSpec(null, run, List.of(), 1, null));
+            Future<Integer> f = c.<Integer>submitSpecs(specs, List.of("fine-1")).get(0);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T));
+            assertTrue(e.getMessage().contains("has no key"), e.getMessage());
+            // the client carries on
+            assertEquals(8, c.submit(ClientReturnTest::inc, 7).result(T));
+        }
     }
 }
