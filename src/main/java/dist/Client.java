@@ -313,6 +313,7 @@ public final class Client extends Submitter implements AutoCloseable {
             }
             recipes.add(fresh, live);
         }
+        cancelIfClosed(freshStates);
         // in slices: the scheduler starts on the first while later ones are still being encoded and
         // sent, and never holds one huge message (the tasks of a map do not depend on each other)
         for (int from = 0; from < fresh.size(); from += UPDATE_SLICE) {
@@ -331,6 +332,15 @@ public final class Client extends Submitter implements AutoCloseable {
         for (KeyState s : states) {
             if (!s.isPending()) {
                 recipes.settle(s.key);
+            }
+        }
+    }
+
+    /** A submission that raced {@link #close()} past its sweep: its keys end as cancelled, as the swept ones. */
+    private void cancelIfClosed(List<KeyState> states) {
+        if (closed.get()) {
+            for (KeyState s : states) {
+                s.cancelled("the client was closed");
             }
         }
     }
@@ -421,6 +431,7 @@ public final class Client extends Submitter implements AutoCloseable {
         // the whole graph is kept, intermediates too, while a pending output needs it: a scheduler
         // that restarts gets it again
         recipes.add(specs, live);
+        cancelIfClosed(states);
         sendOrdered(new Message.UpdateGraph(id, specs, List.copyOf(new LinkedHashSet<>(wanted))), states);
         settleFinished(states);
         return futures;
@@ -504,6 +515,7 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** Called when a Future for {@code state} is released or collected. */
     void releaseRef(KeyState state) {
+        boolean[] last = {false};
         keys.computeIfPresent(state.key, (k, cur) -> {
             if (cur != state) {
                 return cur; // an older state of a key that was resubmitted after cancellation
@@ -515,8 +527,13 @@ public final class Client extends Submitter implements AutoCloseable {
                 pendingReleases.add(k);
             }
             recipes.settle(k);
+            last[0] = true;
             return null;
         });
+        if (last[0]) {
+            // no notice reaches a key nobody holds: a wait on a released future ends here, not never
+            state.abandoned("released before it finished");
+        }
         if (!pendingReleases.isEmpty() && flushScheduled.compareAndSet(false, true)) {
             // a short-lived thread gathers releases that arrive together (a Cleaner burst) into one message
             Thread.ofVirtual().name("dist-client-release").start(() -> {
@@ -1438,16 +1455,27 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** {@code finishedToo}: also cancel (delete) keys already computed, as dask's cancel does. */
     int cancelStates(List<KeyState> states, boolean finishedToo) {
-        List<String> cancelled = new ArrayList<>();
+        List<KeyState> candidates = new ArrayList<>();
+        List<String> candidateKeys = new ArrayList<>();
         for (KeyState s : states) {
-            if ((finishedToo || s.isPending()) && s.cancelled("cancelled by this client")) {
-                cancelled.add(s.key);
-                recipes.settle(s.key);
+            if (finishedToo || s.isPending()) {
+                candidates.add(s);
+                candidateKeys.add(s.key);
             }
         }
-        if (!cancelled.isEmpty() && !closed.get() && lostReason == null) {
-            sendOrdered(new Message.CancelKeys(id, cancelled, false));
+        if (candidates.isEmpty()) {
+            return 0;
         }
+        List<String> cancelled = new ArrayList<>();
+        cancelEverywhere(candidateKeys, () -> {
+            for (KeyState s : candidates) {
+                if (s.cancelled("cancelled by this client")) {
+                    cancelled.add(s.key);
+                    recipes.settle(s.key);
+                }
+            }
+            return cancelled;
+        });
         return cancelled.size();
     }
 

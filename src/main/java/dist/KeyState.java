@@ -158,6 +158,21 @@ final class KeyState {
         return true;
     }
 
+    /** The last Future for a key still pending let go of it: nothing will complete it, so it ends here. */
+    void abandoned(String why) {
+        lock.lock();
+        try {
+            if (!status.equals(PENDING)) {
+                return;
+            }
+            reason = why;
+            status = CANCELLED;
+        } finally {
+            lock.unlock();
+        }
+        done.complete(null);
+    }
+
     /**
      * The scheduler refused the update that asked for this key, or never heard of it: fails with
      * {@code why}. A new submission of the key gets a state of its own, so it is tried again.
