@@ -15,7 +15,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +37,27 @@ class ClientReturnTest {
 
     static int inc(int x) {
         return x + 1;
+    }
+
+    static final CountDownLatch ENCODING = new CountDownLatch(1);
+    static final CountDownLatch GO_ON = new CountDownLatch(1);
+
+    /** An argument whose encoding waits for the test: a submission held between its open check and its key. */
+    record Gate(int v) {
+        @Override
+        public int v() {
+            ENCODING.countDown();
+            try {
+                GO_ON.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return v;
+        }
+    }
+
+    static int open(Gate g) {
+        return g.v();
     }
 
     /** A scheduler link per connect, all recording into one list; what happens on a send is up to the test. */
@@ -198,5 +221,24 @@ class ClientReturnTest {
             // the client carries on
             assertEquals(8, c.submit(ClientReturnTest::inc, 7).result(T));
         }
+    }
+
+    @Test
+    void aSubmissionThatRacesCloseEndsCancelledInsteadOfPending() throws Exception {
+        Client c = client(Duration.ZERO);
+        CompletableFuture<Future<Integer>> made = new CompletableFuture<>();
+        Thread.ofPlatform().start(() -> {
+            try {
+                made.complete(c.submit(ClientReturnTest::open, new Gate(1)));
+            } catch (Throwable t) {
+                made.completeExceptionally(t);
+            }
+        });
+        assertTrue(ENCODING.await(T.toSeconds(), TimeUnit.SECONDS));
+        c.close(); // its sweep of pending keys runs while the submission is past its open check
+        GO_ON.countDown();
+        // this link takes sends after close, as one being closed may: the future comes back
+        Future<Integer> f = made.get(T.toSeconds(), TimeUnit.SECONDS);
+        assertThrows(CancellationException.class, () -> f.result(T));
     }
 }

@@ -1,7 +1,5 @@
 package dist.api;
 
-import dist.AsCompleted;
-import dist.Client;
 import dist.Future;
 import dist.Futures;
 import org.junit.jupiter.api.AfterAll;
@@ -10,14 +8,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -40,10 +34,6 @@ class WaitsEndTest {
     static int slowInc(int x) throws InterruptedException {
         Thread.sleep(300);
         return x + 1;
-    }
-
-    static int plus(int a, int b) {
-        return a + b;
     }
 
     static int sleepy(int ms) throws InterruptedException {
@@ -76,45 +66,5 @@ class WaitsEndTest {
         assertThrows(CancellationException.class, () -> f.exception(T));
         assertSame(f, called.get(T.toSeconds(), TimeUnit.SECONDS));
         assertTrue(ClusterFixture.eventually(T, () -> f.toCompletableFuture().isDone()));
-    }
-
-    @Test
-    void submissionsRacingCloseAllEnd() throws Exception {
-        try (Client c = fx.cluster.client()) {
-            List<Future<Integer>> made = new CopyOnWriteArrayList<>();
-            CountDownLatch going = new CountDownLatch(4);
-            AtomicInteger refused = new AtomicInteger();
-            List<Thread> ts = new ArrayList<>();
-            for (int t = 0; t < 4; t++) {
-                int base = t * 1_000_000;
-                ts.add(Thread.ofPlatform().start(() -> {
-                    going.countDown();
-                    for (int i = 0; ; i++) {
-                        try {
-                            made.add(c.submit(WaitsEndTest::plus, base, i));
-                        } catch (IllegalStateException e) {
-                            refused.incrementAndGet();
-                            return; // closed
-                        }
-                    }
-                }));
-            }
-            going.await();
-            Thread.sleep(50);
-            c.close();
-            for (Thread t : ts) {
-                t.join(T.toMillis());
-            }
-            Futures.DoneAndNotDone<Integer> r = Futures.wait(made, T);
-            assertEquals(List.of(), List.copyOf(r.notDone()), "futures made as the client closed stayed pending");
-            assertEquals(4, refused.get());
-            AsCompleted<Integer> seq = Futures.asCompleted(made);
-            int n = 0;
-            while (seq.hasNext()) {
-                assertNotNull(seq.next(T));
-                n++;
-            }
-            assertEquals(made.size(), n);
-        }
     }
 }
