@@ -67,6 +67,20 @@ import java.util.function.UnaryOperator;
  * the client, so the user's classes are found.
  */
 public final class Client extends Submitter implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("dist.client");
+    /** Links made by a reconnect that end this soon after, this many times in a row: the scheduler drops what the client sends. */
+    private static final long QUICK_LOSS_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final int QUICK_LOSS_LIMIT = 5;
+    /** Most keys asked about in one request when checking which keys the scheduler knows. */
+    private static final int AUDIT_SLICE = 50_000;
+
+    /** A dataset as this client published it. */
+    private record Published(List<String> keys, byte[] shape) {
+    }
+
+    /** What a resend to a returning scheduler asked for without a recipe: only returning workers can have it. */
+    private record Resend(Set<String> dataKeys) {
+    }
     /** A submission counter of up to 2^40 fits below a user priority in one long. */
     private static final int PRIORITY_SHIFT = 40;
     /** Rounds of asking the scheduler where data went before giving up on fetching a key. */
@@ -88,6 +102,23 @@ public final class Client extends Submitter implements AutoCloseable {
     /** Recipes of the keys this client holds, to send again to a scheduler that restarted. */
     private final Recipes recipes = new Recipes();
     private final AtomicBoolean reconnecting = new AtomicBoolean();
+    /** The last scheduler link that ended and the cause: a loss during a reconnect is picked up after it. */
+    private volatile Transport lastLost;
+    private volatile Throwable lastLostCause;
+    /** When the current link was made by a reconnect, and how many such links in a row ended soon after. */
+    private volatile long relinkedAt;
+    private int quickLosses;
+    /** Datasets this client published, by name: published again to a scheduler that restarted. */
+    private final ConcurrentHashMap<String, Published> published = new ConcurrentHashMap<>();
+    /**
+     * Keys with a cancel of ours on its way: done once every notice the scheduler sends about that
+     * cancel has arrived. A new submission of such a key waits for it, or the cancel's notice would
+     * end the new submission's future.
+     */
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> cancelFences = new ConcurrentHashMap<>();
+    /** Reasons of refusals not yet checked against the scheduler's keys, and whether a check runs. */
+    private final ConcurrentLinkedQueue<String> refusals = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean auditing = new AtomicBoolean();
     private final ClassSource classes;
 
     private final ConcurrentHashMap<String, KeyState> keys = new ConcurrentHashMap<>();
@@ -156,6 +187,8 @@ public final class Client extends Submitter implements AutoCloseable {
 
             @Override
             public void onClose(Throwable cause) {
+                lastLostCause = cause;
+                lastLost = self[0];
                 onSchedulerClosed(self[0], cause);
             }
         });
@@ -263,24 +296,53 @@ public final class Client extends Submitter implements AutoCloseable {
         }
         List<Future<R>> futures = new ArrayList<>(specs.size());
         List<TaskSpec> fresh = new ArrayList<>();
+        List<KeyState> freshStates = new ArrayList<>();
         boolean[] created = {false};
         for (TaskSpec spec : specs) {
-            futures.add(new Future<>(this, reference(spec.key(), created)));
+            Future<R> f = new Future<>(this, reference(spec.key(), created));
+            futures.add(f);
             if (created[0]) {
                 fresh.add(spec);
+                freshStates.add(f.state);
             }
         }
         if (!fresh.isEmpty()) {
-            recipes.add(fresh);
+            List<String> live = new ArrayList<>(fresh.size());
+            for (TaskSpec t : fresh) {
+                live.add(t.key());
+            }
+            recipes.add(fresh, live);
         }
+        cancelIfClosed(freshStates);
         // in slices: the scheduler starts on the first while later ones are still being encoded and
         // sent, and never holds one huge message (the tasks of a map do not depend on each other)
         for (int from = 0; from < fresh.size(); from += UPDATE_SLICE) {
-            List<TaskSpec> slice = fresh.subList(from, Math.min(fresh.size(), from + UPDATE_SLICE));
+            int to = Math.min(fresh.size(), from + UPDATE_SLICE);
+            List<TaskSpec> slice = fresh.subList(from, to);
             List<String> wanted = slice.stream().map(TaskSpec::key).toList();
-            sendOrdered(new Message.UpdateGraph(id, List.copyOf(slice), wanted));
+            List<KeyState> sliceStates = freshStates.subList(from, to);
+            sendOrdered(new Message.UpdateGraph(id, List.copyOf(slice), wanted), sliceStates);
+            settleFinished(sliceStates);
         }
         return futures;
+    }
+
+    /** A key that finished as its update went out (its notice may beat its recipe's record) lets its recipe go. */
+    private void settleFinished(List<KeyState> states) {
+        for (KeyState s : states) {
+            if (!s.isPending()) {
+                recipes.settle(s.key);
+            }
+        }
+    }
+
+    /** A submission that raced {@link #close()} past its sweep: its keys end as cancelled, as the swept ones. */
+    private void cancelIfClosed(List<KeyState> states) {
+        if (closed.get()) {
+            for (KeyState s : states) {
+                s.cancelled("the client was closed");
+            }
+        }
     }
 
     /** The task of one call: its arguments encoded, its key and priority. */
@@ -299,17 +361,40 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** One more reference to {@code key}'s state, made if there is none usable; {@code created[0]} says which. */
     private KeyState reference(String key, boolean[] created) {
-        created[0] = false;
-        return keys.compute(key, (k, old) -> {
-            if (old != null && old.reusable()) {
-                old.refs++;
-                return old;
+        while (true) {
+            created[0] = false;
+            CompletableFuture<?>[] wait = {null};
+            KeyState state = keys.compute(key, (k, old) -> {
+                if (old != null && old.reusable()) {
+                    old.refs++;
+                    return old;
+                }
+                CompletableFuture<Void> fence = cancelFences.isEmpty() ? null : cancelFences.get(k);
+                if (fence != null && !fence.isDone()) {
+                    wait[0] = fence; // a cancel of ours is still being answered: a new state waits for it
+                    return old;
+                }
+                created[0] = true;
+                KeyState s = new KeyState(k);
+                s.refs = 1;
+                return s;
+            });
+            if (wait[0] == null) {
+                return state;
             }
-            created[0] = true;
-            KeyState s = new KeyState(k);
-            s.refs = 1;
-            return s;
-        });
+            awaitFence(wait[0]);
+        }
+    }
+
+    private void awaitFence(CompletableFuture<?> fence) {
+        try {
+            fence.get(requestTimeout.toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fence.complete(null);
+        } catch (ExecutionException | TimeoutException e) {
+            fence.complete(null); // bounded: a scheduler that does not answer does not hold submissions up
+        }
     }
 
     // ------------------------------------------------------------------ hooks for graphs, Delayed and Bag
@@ -332,11 +417,23 @@ public final class Client extends Submitter implements AutoCloseable {
     <R> List<Future<R>> submitSpecs(List<TaskSpec> specs, List<String> wanted) {
         ensureOpen();
         List<Future<R>> futures = new ArrayList<>(wanted.size());
+        List<KeyState> states = new ArrayList<>(wanted.size());
+        List<String> live = new ArrayList<>(wanted.size());
         boolean[] created = {false};
         for (String key : wanted) {
-            futures.add(new Future<>(this, reference(key, created)));
+            Future<R> f = new Future<>(this, reference(key, created));
+            futures.add(f);
+            states.add(f.state);
+            if (f.state.isPending()) {
+                live.add(key);
+            }
         }
-        sendOrdered(new Message.UpdateGraph(id, specs, List.copyOf(new LinkedHashSet<>(wanted))));
+        // the whole graph is kept, intermediates too, while a pending output needs it: a scheduler
+        // that restarts gets it again
+        recipes.add(specs, live);
+        cancelIfClosed(states);
+        sendOrdered(new Message.UpdateGraph(id, specs, List.copyOf(new LinkedHashSet<>(wanted))), states);
+        settleFinished(states);
         return futures;
     }
 
@@ -375,8 +472,19 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** Sends {@code message} (may be null: only flush releases) after every release queued before it. */
     private void sendOrdered(Message message) {
+        sendOrdered(message, List.of());
+    }
+
+    /**
+     * {@link #sendOrdered(Message)}, marking {@code asked} as sent inside the same critical section: a
+     * check that looks under the send lock sees a key marked exactly when its update went before.
+     */
+    private void sendOrdered(Message message, List<KeyState> asked) {
         sendLock.lock();
         try {
+            for (KeyState s : asked) {
+                s.sent = true; // a send that fails here is made again by the reconnect, or throws
+            }
             List<String> rel = new ArrayList<>();
             for (String k; (k = pendingReleases.poll()) != null; ) {
                 rel.add(k);
@@ -407,6 +515,7 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** Called when a Future for {@code state} is released or collected. */
     void releaseRef(KeyState state) {
+        boolean[] last = {false};
         keys.computeIfPresent(state.key, (k, cur) -> {
             if (cur != state) {
                 return cur; // an older state of a key that was resubmitted after cancellation
@@ -417,9 +526,14 @@ public final class Client extends Submitter implements AutoCloseable {
             if (!closed.get()) {
                 pendingReleases.add(k);
             }
-            recipes.release(k);
+            recipes.settle(k);
+            last[0] = true;
             return null;
         });
+        if (last[0]) {
+            // no notice reaches a key nobody holds: a wait on a released future ends here, not never
+            state.abandoned("released before it finished");
+        }
         if (!pendingReleases.isEmpty() && flushScheduled.compareAndSet(false, true)) {
             // a short-lived thread gathers releases that arrive together (a Cleaner burst) into one message
             Thread.ofVirtual().name("dist-client-release").start(() -> {
@@ -427,6 +541,11 @@ public final class Client extends Submitter implements AutoCloseable {
                 flushReleases();
             });
         }
+    }
+
+    /** How many recipes this client keeps to send again to a scheduler that restarts. For tests and diagnostics. */
+    int recipeCount() {
+        return recipes.size();
     }
 
     /** Live keys and how many Futures hold each. For tests and diagnostics. */
@@ -442,20 +561,24 @@ public final class Client extends Submitter implements AutoCloseable {
                 KeyState s = keys.get(m.key());
                 if (s != null) {
                     s.finished(m.whoHas(), m.nbytes(), m.value());
+                    recipes.settle(m.key()); // the result exists: its recipe is not kept for it
                 }
             }
             case Message.KeyErred m -> {
                 KeyState s = keys.get(m.key());
                 if (s != null) {
                     s.erred(m.exception(), m.summary(), m.causeKey());
+                    recipes.settle(m.key());
                 }
             }
             case Message.KeyCancelled m -> {
                 KeyState s = keys.get(m.key());
                 if (s != null) {
                     s.cancelled(m.reason());
+                    recipes.settle(m.key());
                 }
             }
+            case Message.ErrorReply e -> refused(e.message());
             case Message.Batch b -> b.messages().forEach(this::onSchedulerMessage);
             case Message.ClassRequest r -> answerClassRequest(r);
             default -> {
@@ -529,74 +652,363 @@ public final class Client extends Submitter implements AutoCloseable {
         for (KeyState s : keys.values()) {
             s.lost(cause, why);
         }
+        recipes.clear();
+        published.clear();
     }
 
     /**
      * The scheduler went away: try again with back-off until it is back on the same address, then
      * register again and send the recipes of every key still held, so pending futures complete.
-     * Past the reconnect timeout, pending futures fail.
+     * Past the reconnect timeout, pending futures fail. A link that ends while this runs (the new
+     * scheduler went away too) is taken up here or right after.
      */
     private void reconnect(Transport lost, Throwable cause) {
         if (!reconnecting.compareAndSet(false, true)) {
             return;
         }
         try {
-            long deadline = System.nanoTime() + reconnectTimeout.toNanos();
-            long pause = 50;
-            long maxPause = Config.getDuration("distributed.comm.reconnect-backoff-max").toMillis();
-            while (!closed.get() && scheduler == lost) {
-                if (System.nanoTime() - deadline > 0) {
-                    failAll(cause);
+            Transport down = lost;
+            Throwable why = cause;
+            while (down != null && scheduler == down && !closed.get() && !shuttingDown && lostReason == null) {
+                if (quicklyLostAgain(why)) {
                     return;
                 }
-                try {
-                    Transport t = openScheduler();
-                    Message reply = t.request(new Message.RegisterClient(id), requestTimeout)
-                            .get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-                    if (!(reply instanceof Message.Ack)) {
-                        t.close();
-                        throw new IOException("the scheduler refused this client: " + reply);
-                    }
-                    sendLock.lock();
-                    try {
-                        scheduler = t;
-                        resendHeld();
-                    } finally {
-                        sendLock.unlock();
-                    }
-                    return;
-                } catch (IOException | ExecutionException | TimeoutException | RuntimeException e) {
-                    // not back yet
-                }
-                Thread.sleep(pause);
-                pause = Math.min(pause * 2, maxPause);
+                Transport t = relink(why);
+                down = t != null && lastLost == t ? t : null; // lost again while re-sending: go on
+                why = lastLostCause;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             reconnecting.set(false);
         }
+        Transport now = scheduler;
+        if (lastLost == now && !closed.get() && !shuttingDown && lostReason == null) {
+            onSchedulerClosed(now, lastLostCause); // ended after the loop looked: not left unnoticed
+        }
     }
 
-    /** Sends the graph of every key a future still holds (called with the send lock held). */
-    private void resendHeld() {
+    /**
+     * A link made by a reconnect ended within seconds, again and again: the scheduler drops this
+     * client each time it sends its tasks again (a message past its size limit?). Pending futures
+     * fail instead of waiting through an endless loop.
+     */
+    private boolean quicklyLostAgain(Throwable cause) {
+        long at = relinkedAt;
+        if (at == 0 || System.nanoTime() - at > QUICK_LOSS_NANOS) {
+            quickLosses = 0;
+            return false;
+        }
+        if (++quickLosses < QUICK_LOSS_LIMIT) {
+            return false;
+        }
+        failAll(new IOException("the scheduler at " + address + " dropped this client " + QUICK_LOSS_LIMIT
+                + " times in a row within " + TimeUnit.NANOSECONDS.toSeconds(QUICK_LOSS_NANOS)
+                + " s of its re-sending its tasks; the scheduler's log says why (a message past its "
+                + "dist.comm.max-message-bytes?)" + (cause == null ? "" : "; last: " + cause.getMessage()), cause));
+        return true;
+    }
+
+    /** Tries until a scheduler answers on the address and has been sent what this client holds; null when given up. */
+    private Transport relink(Throwable cause) throws InterruptedException {
+        long deadline = System.nanoTime() + reconnectTimeout.toNanos();
+        long pause = 50;
+        long maxPause = Config.getDuration("distributed.comm.reconnect-backoff-max").toMillis();
+        while (!closed.get() && !shuttingDown) {
+            if (System.nanoTime() - deadline > 0) {
+                failAll(cause);
+                return null;
+            }
+            try {
+                Transport t = openScheduler();
+                Message reply = t.request(new Message.RegisterClient(id), requestTimeout)
+                        .get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+                if (!(reply instanceof Message.Ack)) {
+                    t.close();
+                    throw new IOException("the scheduler refused this client: " + reply);
+                }
+                Resend sent;
+                sendLock.lock();
+                try {
+                    scheduler = t;
+                    relinkedAt = System.nanoTime();
+                    sent = resendHeld();
+                } finally {
+                    sendLock.unlock();
+                }
+                watchReturn(t, sent);
+                return t;
+            } catch (IOException | ExecutionException | TimeoutException | RuntimeException e) {
+                // not back yet
+            }
+            Thread.sleep(pause);
+            pause = Math.min(pause * 2, maxPause);
+        }
+        return null;
+    }
+
+    /**
+     * Sends what every future still holds, and the keys of the datasets this client published, then
+     * publishes those again (called with the send lock held). A kept recipe goes as it is, with the
+     * recipes it needs; a key without one (scattered, a dataset's, or a result that existed) goes as
+     * data only returning workers can have.
+     */
+    private Resend resendHeld() {
         pendingReleases.clear(); // the new scheduler never heard of them
-        List<String> wanted = new ArrayList<>();
+        // nor of a cancel sent to the old one: no notice about it is coming any more
+        new ArrayList<>(cancelFences.values()).forEach(f -> f.complete(null));
+        Set<String> held = new LinkedHashSet<>();
         for (KeyState s : keys.values()) {
             if (s.isPending() || s.status().equals(KeyState.FINISHED)) {
-                wanted.add(s.key);
+                held.add(s.key);
+                s.sent = true; // asked for below, before any later question
             }
         }
+        Set<String> wanted = new LinkedHashSet<>(held);
+        Map<String, Published> datasets = new LinkedHashMap<>(published);
+        for (Published p : datasets.values()) {
+            wanted.addAll(p.keys());
+        }
         if (wanted.isEmpty()) {
+            return new Resend(Set.of());
+        }
+        Recipes.Closure c = recipes.closure(wanted);
+        List<TaskSpec> all = new ArrayList<>(c.withoutRecipe().size() + c.specs().size());
+        for (String k : c.withoutRecipe()) {
+            all.add(new TaskSpec(k, null, List.of(), nextPriority(0), null));
+        }
+        all.addAll(c.specs());
+        // in slices, each wanting its own keys so the scheduler keeps inputs until their dependents come
+        for (int from = 0; from < all.size(); from += UPDATE_SLICE) {
+            List<TaskSpec> slice = List.copyOf(all.subList(from, Math.min(all.size(), from + UPDATE_SLICE)));
+            scheduler.send(new Message.UpdateGraph(id, slice, slice.stream().map(TaskSpec::key).toList()));
+        }
+        for (Map.Entry<String, Published> e : datasets.entrySet()) {
+            String name = e.getKey();
+            scheduler.request(new Message.PublishDataset(name, e.getValue().keys(), e.getValue().shape(), false),
+                    requestTimeout).whenComplete((m, x) -> {
+                        if (x != null || !(m instanceof Message.Ack)) {
+                            LOG.log(System.Logger.Level.INFO, "dataset '" + name + "' was not published again on the "
+                                    + "scheduler at " + address + ": " + (x != null ? x.getMessage()
+                                    : m instanceof Message.ErrorReply er ? er.message() : m));
+                        }
+                    });
+        }
+        // what no future here holds was wanted only to reach the scheduler in order: let it go
+        List<String> notHeld = new ArrayList<>();
+        for (TaskSpec t : all) {
+            if (!held.contains(t.key())) {
+                notHeld.add(t.key());
+            }
+        }
+        if (!notHeld.isEmpty()) {
+            scheduler.send(new Message.ReleaseKeys(id, notHeld));
+        }
+        return new Resend(c.withoutRecipe());
+    }
+
+    /**
+     * Keys re-sent without a recipe exist only if a returning worker reports holding them. Returning
+     * workers get {@code distributed.scheduler.unknown-key-grace} to do so (the time the scheduler
+     * keeps what they report for a client to ask for); then a key no worker holds is lost for good:
+     * its futures, and those of every pending key that needs it, fail saying why, and a dataset
+     * that needs it is not published again.
+     */
+    private void watchReturn(Transport link, Resend sent) {
+        if (sent.dataKeys().isEmpty()) {
             return;
         }
-        List<TaskSpec> graph = recipes.closure(wanted);
-        java.util.Set<String> known = new HashSet<>();
-        for (TaskSpec t : graph) {
-            known.add(t.key());
+        Duration grace = Config.getDuration("distributed.scheduler.unknown-key-grace");
+        Thread.ofVirtual().name("dist-client-return-check").start(() -> {
+            try {
+                Thread.sleep(grace.toMillis());
+                if (closed.get() || scheduler != link) {
+                    return; // another reconnect checks anew
+                }
+                List<String> asked = new ArrayList<>(sent.dataKeys());
+                Map<String, List<String>> holders = whoHasKeys(asked, deadline(requestTimeout));
+                if (scheduler != link) {
+                    return;
+                }
+                List<String> gone = new ArrayList<>();
+                for (String k : asked) {
+                    List<String> h = holders.get(k);
+                    if (h == null || h.isEmpty()) {
+                        gone.add(k);
+                    }
+                }
+                if (!gone.isEmpty()) {
+                    dataLost(gone);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "checking which keys returned to the scheduler at " + address
+                        + " failed: " + e);
+            }
+        });
+    }
+
+    /** {@code gone} keys have neither data nor a recipe: fail them and all that waits on them, saying why. */
+    private void dataLost(List<String> gone) {
+        Map<String, String> why = new LinkedHashMap<>();
+        for (String k : gone) {
+            KeyState s = keys.get(k);
+            why.put(k, s != null && s.scattered
+                    ? "data for key " + k + " was scattered and lost with its workers while the scheduler at "
+                    + address + " was away; it has no recipe to recompute it (replicate scattered data to keep "
+                    + "copies alive)"
+                    : "the result of " + k + " was lost with its workers while the scheduler at " + address
+                    + " was away, and no recipe of it is kept here (a client keeps a recipe only until its "
+                    + "result exists); submit it again");
         }
-        wanted.removeIf(k -> !known.contains(k));
-        scheduler.send(new Message.UpdateGraph(id, graph, wanted));
+        Set<String> waiting = recipes.dependentsOf(why.keySet());
+        Map<String, String> inputOf = new LinkedHashMap<>();
+        for (String k : waiting) {
+            for (String in : recipes.closure(List.of(k)).withoutRecipe()) {
+                if (why.containsKey(in)) {
+                    inputOf.put(k, in);
+                    break;
+                }
+            }
+        }
+        List<String> cancel = new ArrayList<>(why.keySet());
+        cancel.addAll(waiting);
+        // the scheduler forgets what waits for data that will never come
+        cancelEverywhere(cancel, () -> {
+            for (String k : cancel) {
+                recipes.settle(k);
+            }
+            for (Map.Entry<String, String> e : why.entrySet()) {
+                KeyState s = keys.get(e.getKey());
+                if (s != null) {
+                    s.dataLost(e.getValue());
+                }
+            }
+            for (Map.Entry<String, String> e : inputOf.entrySet()) {
+                KeyState s = keys.get(e.getKey());
+                if (s != null) {
+                    s.dataLost("task " + e.getKey() + " cannot run: it needs " + e.getValue() + ", which is gone: "
+                            + why.get(e.getValue()));
+                }
+            }
+            return cancel;
+        });
+        LOG.log(System.Logger.Level.WARNING, "after the scheduler at " + address + " returned, no worker holds "
+                + why.keySet() + (waiting.isEmpty() ? "" : "; " + waiting.size() + " pending key(s) that need them fail too"));
+        for (Map.Entry<String, Published> e : published.entrySet()) {
+            for (String k : e.getValue().keys()) {
+                if (why.containsKey(k) || waiting.contains(k)) {
+                    unpublishLost(e.getKey(), e.getValue(), k);
+                    break;
+                }
+            }
+        }
+    }
+
+    /** A dataset this client published needs a key that is gone: it is not published any more (unless replaced). */
+    private void unpublishLost(String name, Published p, String key) {
+        published.remove(name, p);
+        LOG.log(System.Logger.Level.WARNING, "dataset '" + name + "' is not published again: its key " + key
+                + " is gone with its workers");
+        try {
+            if (ask(new Message.GetDataset(name), deadline(requestTimeout)) instanceof Message.DatasetReply d
+                    && d.keys().equals(p.keys()) && java.util.Arrays.equals(d.shape(), p.shape())) {
+                ask(new Message.UnpublishDataset(name), deadline(requestTimeout));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "unpublishing dataset '" + name + "' failed: " + e);
+        }
+    }
+
+    /**
+     * The scheduler refused a message this client sent one way (its reply names no request). Which
+     * one is not said, so the scheduler is asked which of the keys this client sent and waits for it
+     * knows: the others will never finish, and fail with the scheduler's reason. Runs off the reader
+     * thread; refusals that come meanwhile are checked in the same pass.
+     */
+    private void refused(String reason) {
+        LOG.log(System.Logger.Level.WARNING, "the scheduler at " + address + " refused a message from this client: "
+                + reason);
+        refusals.add(reason == null ? "(no reason given)" : reason);
+        startAudit();
+    }
+
+    private void startAudit() {
+        if (!auditing.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofVirtual().name("dist-client-refusal").start(() -> {
+            try {
+                while (!refusals.isEmpty() && !closed.get() && lostReason == null) {
+                    List<String> reasons = new ArrayList<>();
+                    for (String r; (r = refusals.poll()) != null; ) {
+                        reasons.add(r);
+                    }
+                    auditKeys(String.join("; ", new LinkedHashSet<>(reasons)));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not check which keys the scheduler at " + address
+                        + " knows after it refused a message: " + e);
+            } finally {
+                auditing.set(false);
+                if (!refusals.isEmpty() && !closed.get() && lostReason == null) {
+                    startAudit(); // came after the loop looked
+                }
+            }
+        });
+    }
+
+    /** Fails the pending keys whose update went out and that the scheduler does not know. */
+    private void auditKeys(String reason) throws InterruptedException, ExecutionException, TimeoutException {
+        ensureOpen();
+        Transport link;
+        List<KeyState> suspects = new ArrayList<>();
+        List<CompletableFuture<Message>> replies = new ArrayList<>();
+        // under the send lock: every key marked sent had its update go before these questions
+        sendLock.lock();
+        try {
+            link = scheduler;
+            for (KeyState s : keys.values()) {
+                if (s.sent && s.isPending()) {
+                    suspects.add(s);
+                }
+            }
+            for (int from = 0; from < suspects.size(); from += AUDIT_SLICE) {
+                List<KeyState> part = suspects.subList(from, Math.min(suspects.size(), from + AUDIT_SLICE));
+                replies.add(link.request(new Message.TaskStatusRequest(part.stream().map(s -> s.key).toList()),
+                        requestTimeout));
+            }
+        } finally {
+            sendLock.unlock();
+        }
+        int failed = 0;
+        for (int i = 0; i < replies.size(); i++) {
+            List<KeyState> part = suspects.subList(i * AUDIT_SLICE, Math.min(suspects.size(), (i + 1) * AUDIT_SLICE));
+            Message m = replies.get(i).get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            if (!(m instanceof Message.TaskStatusReply r)) {
+                throw new ExecutionException(new IllegalStateException("the scheduler answered TaskStatusRequest with " + m));
+            }
+            if (scheduler != link) {
+                return; // a new scheduler was sent everything again
+            }
+            for (KeyState s : part) {
+                if (!r.states().containsKey(s.key) && keys.get(s.key) == s && s.isPending()) {
+                    recipes.settle(s.key); // before the future ends: whoever waits on it sees it settled
+                    if (s.refused("the scheduler at " + address + " refused the submission of " + s.key + ": " + reason)) {
+                        failed++;
+                    }
+                }
+            }
+        }
+        if (failed > 0) {
+            LOG.log(System.Logger.Level.WARNING, failed + " future(s) the scheduler at " + address
+                    + " does not know failed with its reason: " + reason);
+        }
     }
 
     /**
@@ -618,6 +1030,7 @@ public final class Client extends Submitter implements AutoCloseable {
         }
         keys.clear();
         recipes.clear();
+        published.clear(); // the restart drops their data
         pendingReleases.clear();
         Message m = ask(new Message.RestartCluster(id), deadline);
         if (!(m instanceof Message.Ack)) {
@@ -1042,16 +1455,67 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** {@code finishedToo}: also cancel (delete) keys already computed, as dask's cancel does. */
     int cancelStates(List<KeyState> states, boolean finishedToo) {
-        List<String> cancelled = new ArrayList<>();
+        List<KeyState> candidates = new ArrayList<>();
+        List<String> candidateKeys = new ArrayList<>();
         for (KeyState s : states) {
-            if ((finishedToo || s.isPending()) && s.cancelled("cancelled by this client")) {
-                cancelled.add(s.key);
+            if (finishedToo || s.isPending()) {
+                candidates.add(s);
+                candidateKeys.add(s.key);
             }
         }
-        if (!cancelled.isEmpty() && !closed.get() && lostReason == null) {
-            sendOrdered(new Message.CancelKeys(id, cancelled, false));
+        if (candidates.isEmpty()) {
+            return 0;
         }
+        List<String> cancelled = new ArrayList<>();
+        cancelEverywhere(candidateKeys, () -> {
+            for (KeyState s : candidates) {
+                if (s.cancelled("cancelled by this client")) {
+                    cancelled.add(s.key);
+                    recipes.settle(s.key);
+                }
+            }
+            return cancelled;
+        });
         return cancelled.size();
+    }
+
+    /**
+     * Ends keys here ({@code endHere} ends the states and returns the keys it ended) and cancels those on
+     * the scheduler. Until every notice about that cancel has arrived, a new submission of these keys
+     * waits: the fence is set before any state ends, so a submission that finds a state ended finds
+     * the fence too.
+     */
+    private void cancelEverywhere(List<String> candidateKeys, java.util.function.Supplier<List<String>> endHere) {
+        CompletableFuture<Void> fence = new CompletableFuture<>();
+        for (String k : candidateKeys) {
+            cancelFences.put(k, fence);
+        }
+        fence.whenComplete((v, e) -> {
+            for (String k : candidateKeys) {
+                cancelFences.remove(k, fence);
+            }
+        });
+        // under the send lock: a submission that saw a state end is sent after the cancel
+        sendLock.lock();
+        try {
+            List<String> ended = endHere.get();
+            if (ended.isEmpty() || closed.get() || lostReason != null) {
+                fence.complete(null);
+                return;
+            }
+            sendOrdered(new Message.CancelKeys(id, ended, false));
+            // a reply can overtake the notices the scheduler made in the same pass as it; a second
+            // request, sent once the first is answered, is handled in a later pass, after they went out
+            Transport link = scheduler;
+            link.request(new Message.TaskStatusRequest(List.of()), requestTimeout)
+                    .thenCompose(m -> link.request(new Message.TaskStatusRequest(List.of()), requestTimeout))
+                    .whenComplete((m, e) -> fence.complete(null));
+        } catch (RuntimeException e) {
+            fence.complete(null); // the link just ended: the next scheduler never heard of these keys
+            throw e;
+        } finally {
+            sendLock.unlock();
+        }
     }
 
     /** Threads per worker: worker address to its number of threads. */
@@ -1312,23 +1776,33 @@ public final class Client extends Submitter implements AutoCloseable {
 
     // hooks for DataOps
 
+    /** Remembers a dataset this client published, to publish it again on a scheduler that restarts. */
+    void published(String name, List<String> datasetKeys, byte[] shape) {
+        published.put(name, new Published(List.copyOf(datasetKeys), shape));
+    }
+
+    /** This client unpublished {@code name}: not published again. */
+    void unpublished(String name) {
+        published.remove(name);
+    }
+
     <T> Future<T> holdKey(String key) {
         ensureOpen();
-        KeyState state = keys.compute(key, (k, old) -> {
-            if (old != null && old.reusable()) {
-                old.refs++;
-                return old;
-            }
-            KeyState s = new KeyState(k);
-            s.refs = 1;
-            return s;
-        });
-        return new Future<>(this, state);
+        return new Future<>(this, reference(key, new boolean[1]));
     }
 
     void sendToScheduler(Message m) {
+        sendToScheduler(m, List.of());
+    }
+
+    /** Sends {@code m}, an update that asks for the keys of {@code asked}, and marks them sent. */
+    void sendToScheduler(Message m, java.util.Collection<? extends Future<?>> asked) {
         ensureOpen();
-        sendOrdered(m);
+        List<KeyState> states = new ArrayList<>(asked.size());
+        for (Future<?> f : asked) {
+            states.add(f.state);
+        }
+        sendOrdered(m, states);
     }
 
     Message request(Message m) throws InterruptedException, ExecutionException, TimeoutException {
@@ -1418,6 +1892,8 @@ public final class Client extends Submitter implements AutoCloseable {
             }
         }
         keys.clear();
+        recipes.clear();
+        published.clear();
         if (lostReason == null) {
             try {
                 if (!held.isEmpty()) {

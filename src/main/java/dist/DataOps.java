@@ -77,10 +77,12 @@ final class DataOps {
         Map<String, Future<T>> futures = new LinkedHashMap<>();
         List<TaskSpec> specs = new ArrayList<>();
         for (String key : bytes.keySet()) {
-            futures.put(key, client.holdKey(key));
+            Future<T> f = client.holdKey(key);
+            f.state.scattered = true;
+            futures.put(key, f);
             specs.add(new TaskSpec(key, null, List.of(), client.nextPriority(0), null));
         }
-        client.sendToScheduler(new Message.UpdateGraph(client.id(), specs, List.copyOf(bytes.keySet())));
+        client.sendToScheduler(new Message.UpdateGraph(client.id(), specs, List.copyOf(bytes.keySet())), futures.values());
         client.workersInfo(); // a round trip: the update above is handled before any worker reports the data
         Map<String, Map<String, Encoded>> perWorker = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>(bytes.keySet());
@@ -362,6 +364,7 @@ final class DataOps {
             throw new IllegalArgumentException(e.message());
         }
         expectAck(m, "publishing dataset '" + name + "'");
+        client.published(name, List.copyOf(deps), shape);
     }
 
     Object get(String name) throws ExecutionException, InterruptedException, TimeoutException {
@@ -376,7 +379,7 @@ final class DataOps {
         for (String k : d.keys()) {
             futures.put(k, client.holdKey(k));
         }
-        client.sendToScheduler(new Message.UpdateGraph(client.id(), List.of(), List.copyOf(d.keys())));
+        client.sendToScheduler(new Message.UpdateGraph(client.id(), List.of(), List.copyOf(d.keys())), futures.values());
         Object shape = client.decodeValue(d.shape());
         return Shapes.rebuild(shape, Ref.class, r -> futures.get(r.key()));
     }
@@ -390,6 +393,7 @@ final class DataOps {
     }
 
     void unpublish(String name) throws ExecutionException, InterruptedException, TimeoutException {
+        client.unpublished(name); // even if the scheduler no longer has it: this client let it go
         Message m = client.request(new Message.UnpublishDataset(name));
         if (m instanceof Message.ErrorReply e) {
             throw new IllegalArgumentException(e.message());

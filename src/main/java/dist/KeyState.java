@@ -36,6 +36,12 @@ final class KeyState {
     private volatile String causeKey;
     private volatile Throwable failure;
     private volatile String reason;
+    /** The update that asks for this key was handed to the scheduler link (set after the send). */
+    volatile boolean sent;
+    /** Placed by scatter: no recipe exists anywhere, only the data. */
+    volatile boolean scattered;
+    /** False once the key failed in a way a new submission of it should not share (refused, lost). */
+    private volatile boolean shareable = true;
 
     KeyState(String key) {
         this.key = key;
@@ -89,7 +95,7 @@ final class KeyState {
     /** A new submission of the same key may share this state (it is not cancelled or lost). */
     boolean reusable() {
         String s = status;
-        return !s.equals(CANCELLED) && !s.equals(LOST);
+        return shareable && !s.equals(CANCELLED) && !s.equals(LOST);
     }
 
     boolean isPending() {
@@ -145,6 +151,62 @@ final class KeyState {
             reason = why;
             data = null;
             status = CANCELLED;
+        } finally {
+            lock.unlock();
+        }
+        done.complete(null);
+        return true;
+    }
+
+    /** The last Future for a key still pending let go of it: nothing will complete it, so it ends here. */
+    void abandoned(String why) {
+        lock.lock();
+        try {
+            if (!status.equals(PENDING)) {
+                return;
+            }
+            reason = why;
+            status = CANCELLED;
+        } finally {
+            lock.unlock();
+        }
+        done.complete(null);
+    }
+
+    /**
+     * The scheduler refused the update that asked for this key, or never heard of it: fails with
+     * {@code why}. A new submission of the key gets a state of its own, so it is tried again.
+     */
+    boolean refused(String why) {
+        lock.lock();
+        try {
+            if (!status.equals(PENDING)) {
+                return false;
+            }
+            summary = why;
+            reason = why;
+            failure = new IllegalStateException(why);
+            shareable = false;
+            status = ERROR;
+        } finally {
+            lock.unlock();
+        }
+        done.complete(null);
+        return true;
+    }
+
+    /** Every copy of the key's data is gone and no recipe to make it again is left: lost, saying why. */
+    boolean dataLost(String why) {
+        lock.lock();
+        try {
+            String s = status;
+            if (!s.equals(PENDING) && !s.equals(FINISHED)) {
+                return false;
+            }
+            reason = why;
+            data = null;
+            failure = new IllegalStateException(why);
+            status = LOST;
         } finally {
             lock.unlock();
         }
