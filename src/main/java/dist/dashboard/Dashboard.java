@@ -239,7 +239,16 @@ public final class Dashboard implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "dashboard request " + ex.getRequestURI().getPath() + ": " + e);
         } finally {
-            ex.close(); // after any answer, the failures' included
+            closeQuietly(ex); // after any answer, the failures' included
+        }
+    }
+
+    /** Ends an exchange; a malformed request body that the close drains is only worth a debug line. */
+    static void closeQuietly(HttpExchange ex) {
+        try {
+            ex.close();
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "dashboard request " + ex.getRequestURI().getPath() + " ended badly: " + e);
         }
     }
 
@@ -309,8 +318,14 @@ public final class Dashboard implements AutoCloseable {
         boolean head = "HEAD".equals(ex.getRequestMethod());
         ex.sendResponseHeaders(code, head ? -1 : body.length == 0 ? -1 : body.length);
         if (!head && body.length > 0) {
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
+            OutputStream out = ex.getResponseBody();
+            out.write(body);
+            try {
+                out.close();
+            } catch (RuntimeException e) {
+                // closing drains the request's unread body; the JDK's server throws on a malformed one
+                // (a chunk size past the buffer): the visitor's fault, not the dashboard's
+                throw new IOException("the request's body is malformed: " + e, e);
             }
         }
     }

@@ -173,4 +173,50 @@ class DashboardTest {
             assertTrue(r.body().contains("dist_worker_compute_seconds_bucket{le=\"+Inf\"} 1"), r.body());
         }
     }
+
+    /**
+     * A request whose body is malformed (a chunk size past any buffer) is the visitor's fault: no warning
+     * with a stack trace per request, and the next visitor is served. Found by the fuzzer.
+     */
+    @Test
+    void aMalformedRequestBodyIsNoWarningAndTheNextRequestIsServed() throws Exception {
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("dist.dashboard");
+        java.util.List<java.util.logging.LogRecord> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    warnings.add(r);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(h);
+        try {
+            URI u = URI.create(base);
+            for (int i = 0; i < 5; i++) {
+                try (java.net.Socket s = new java.net.Socket(u.getHost(), u.getPort())) {
+                    s.setSoTimeout(10_000);
+                    s.getOutputStream().write(("GET /api/status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                            + "\r\n\r\nffffffff\r\nab").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                    s.shutdownOutput();
+                    s.getInputStream().readAllBytes();
+                } catch (java.io.IOException e) {
+                    // reset by the server: fine
+                }
+            }
+            assertEquals(200, get("/api/status").statusCode());
+            assertTrue(warnings.isEmpty(), () -> "warnings: " + warnings.stream()
+                    .map(java.util.logging.LogRecord::getMessage).toList());
+        } finally {
+            log.removeHandler(h);
+        }
+    }
 }
