@@ -33,6 +33,8 @@ public final class EventLoop<E> {
     private volatile boolean started = true;
     private final java.util.concurrent.atomic.AtomicBoolean helperRunning =
             new java.util.concurrent.atomic.AtomicBoolean();
+    /** Set while the thread handles a batch of some loop: a state machine's thread, which no peer may hold up. */
+    private static final ThreadLocal<Boolean> HANDLING = new ThreadLocal<>();
 
     /** {@code handler} gets up to {@code maxBatch} events at a time; it must not block for long. */
     public EventLoop(Consumer<List<E>> handler, int maxBatch) {
@@ -93,8 +95,31 @@ public final class EventLoop<E> {
             batch.add(e);
         }
         if (!batch.isEmpty()) {
-            handler.accept(batch);
+            boolean outer = HANDLING.get() == null;
+            if (outer) {
+                HANDLING.set(Boolean.TRUE);
+            }
+            try {
+                handler.accept(batch);
+            } finally {
+                if (outer) {
+                    HANDLING.remove();
+                }
+            }
         }
+    }
+
+    /**
+     * Whether the calling thread is handling a batch of any event loop now. Such a thread drives a
+     * state machine and must never wait for a peer: a connection whose peer fell behind drops the peer
+     * instead of making it wait ({@link Connection}).
+     *
+     * <pre>{@code
+     * if (!EventLoop.handlingEvents()) waitForRoom(); else dropTheSlowPeer();
+     * }</pre>
+     */
+    public static boolean handlingEvents() {
+        return HANDLING.get() != null;
     }
 
     private void handOff() {
