@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,7 +51,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * messages queued meanwhile go out together in one gathering write. What a peer is owed is bounded
  * ({@link CommConfig.Liveness}): a peer that takes no byte within the write timeout, or falls further
  * behind than the send-queue bound, is dropped with a log line that says why, and so is one from which
- * nothing arrives within the idle timeout (a quiet connection pings first; the peer's reader answers).
+ * nothing arrives within the idle timeout while our reader waits (each side pings when its own output
+ * was quiet for the keepalive, and answers the other's pings).
  *
  * <pre>{@code
  * try (Connection c = Connection.connect("127.0.0.1:8786", Role.CLIENT, CommConfig.DEFAULT,
@@ -89,6 +91,7 @@ public final class Connection implements Peer, AutoCloseable {
     static final long KEEPALIVE_ANSWER = Long.MIN_VALUE + 1;
     /** The connection whose reading the current thread does (set once for reader and standby threads). */
     private static final ThreadLocal<Connection> READING_FOR = new ThreadLocal<>();
+    private static final long NOT_WAITING = Long.MIN_VALUE;
     /** How long a sender waiting for room in the queue sleeps between looks, should no wake-up come. */
     private static final long ROOM_POLL_NANOS = 50_000_000L;
 
@@ -129,6 +132,9 @@ public final class Connection implements Peer, AutoCloseable {
     private Selector writeSelector;
     private boolean selectorsClosed;
     private final ReentrantLock selectorLock = new ReentrantLock();
+    /** Since when the reader waits for bytes ({@link #NOT_WAITING} while it does anything else). */
+    private volatile long waitingSince = NOT_WAITING;
+    private volatile ScheduledFuture<?> livenessTimer;
     /** Senders waiting for room in the queue (see {@link #admit}). */
     private final AtomicInteger roomWaiters = new AtomicInteger();
     private final ReentrantLock roomLock = new ReentrantLock();
@@ -257,6 +263,13 @@ public final class Connection implements Peer, AutoCloseable {
         }
         Thread.Builder reader = platformReader ? Thread.ofPlatform().daemon(true) : Thread.ofVirtual();
         reader.name("dist-read " + peerAddress).start(this::readerBody);
+        long tick = liveness.keepalive().toNanos() / 2;
+        ScheduledFuture<?> timer = Timers.TIMER.scheduleAtFixedRate(this::livenessTick, tick, tick,
+                TimeUnit.NANOSECONDS);
+        livenessTimer = timer;
+        if (state.get() == CLOSED) {
+            timer.cancel(false); // ended already: the reader's exit may not have seen the timer
+        }
     }
 
     void onTerminated(Runnable r) {
@@ -411,10 +424,11 @@ public final class Connection implements Peer, AutoCloseable {
 
     /**
      * Whether the sending thread may wait for a slow peer: not a state machine's thread (one handling
-     * an event loop's batch), not one reading another connection now, not an interrupted one.
+     * an event loop's batch), not one reading another connection now, not the timer's, not an
+     * interrupted one.
      */
     private boolean mayWaitForRoom() {
-        if (EventLoop.handlingEvents() || Thread.currentThread().isInterrupted()) {
+        if (EventLoop.handlingEvents() || Timers.onTimerThread() || Thread.currentThread().isInterrupted()) {
             return false;
         }
         Connection r = READING_FOR.get();
@@ -542,7 +556,7 @@ public final class Connection implements Peer, AutoCloseable {
             long left = since + timeout - System.nanoTime();
             if (left <= 0) {
                 throw new StalledPeerException("the peer did not read for " + format(liveness.writeTimeout()) + " with "
-                        + waitingBytes() + " bytes queued for it (dist.comm.write-timeout)");
+                        + queuedBytes.get() + " bytes queued for it (dist.comm.write-timeout)");
             }
             if (sel.select(k -> { }, TimeUnit.NANOSECONDS.toMillis(left) + 1) > 0) {
                 return;
@@ -570,11 +584,6 @@ public final class Connection implements Peer, AutoCloseable {
         } finally {
             selectorLock.unlock();
         }
-    }
-
-    /** Bytes that wait for the peer: queued, and TLS records not sent yet (an estimate, for messages). */
-    private long waitingBytes() {
-        return queuedBytes.get();
     }
 
     /**
@@ -856,44 +865,53 @@ public final class Connection implements Peer, AutoCloseable {
     }
 
     /**
-     * Waits, on the thread reading, until bytes (or the end) arrive: after {@code keepalive} of quiet
-     * it pings the peer, whose reader answers; after {@code idleTimeout} with nothing at all, it gives
-     * up. While our own bytes wait for the peer the clock stands still: the write deadline watches that
-     * (a peer busy reading a long message from us has nothing to say meanwhile).
+     * Waits, on the thread reading, until bytes (or the end) arrive. No deadline here: the liveness
+     * timer drops a peer silent for the idle timeout while a reader waits, which wakes this.
      */
     private void awaitReadable() throws IOException {
-        long keepalive = liveness.keepalive().toNanos();
-        long idle = liveness.idleTimeout().toNanos();
-        long start = System.nanoTime();
-        boolean pinged = false;
-        while (true) {
-            if (state.get() == CLOSED || !channel.isOpen()) {
-                throw new ClosedChannelException();
+        waitingSince = System.nanoTime();
+        try {
+            while (true) {
+                if (state.get() == CLOSED || !channel.isOpen()) {
+                    throw new ClosedChannelException();
+                }
+                if (readSelector.select(k -> { }, 0) > 0) {
+                    return;
+                }
             }
-            long now = System.nanoTime();
-            if (queuedBytes.get() != 0 || carrying) {
-                start = now;
-                pinged = false;
+        } finally {
+            waitingSince = NOT_WAITING;
+        }
+    }
+
+    /**
+     * Every half keepalive: a connection whose output was quiet for the keepalive sends a ping (so the
+     * peer hears from us even while our reader is busy in a handler, or while the peer's reader is busy
+     * taking a long message from us); one whose reader has waited for the idle timeout and heard
+     * nothing, its peer's pings included, drops the peer. Time our reader spends elsewhere (a handler,
+     * a long message arriving) is never counted as silence.
+     */
+    private void livenessTick() {
+        if (state.get() != OPEN) {
+            ScheduledFuture<?> t = livenessTimer;
+            if (t != null) {
+                t.cancel(false);
             }
-            long quiet = now - start;
-            if (quiet >= idle) {
-                throw new StalledPeerException("nothing arrived from the peer for " + format(liveness.idleTimeout())
-                        + (pinged ? ", not even the answer to a keepalive ping" : "") + " (dist.comm.idle-timeout)");
-            }
-            if (!pinged && quiet >= keepalive) {
-                pinged = true;
-                keepalive(KEEPALIVE_PROBE);
-            }
-            long wait = (pinged ? idle : keepalive) - quiet;
-            if (readSelector.select(k -> { }, TimeUnit.NANOSECONDS.toMillis(wait) + 1) > 0) {
-                return;
-            }
+            return;
+        }
+        long now = System.nanoTime();
+        long waiting = waitingSince;
+        if (waiting != NOT_WAITING && now - waiting >= liveness.idleTimeout().toNanos()) {
+            drop(new StalledPeerException("nothing arrived from the peer for " + format(liveness.idleTimeout())
+                    + ", keepalive pings included (dist.comm.idle-timeout)"));
+        } else if (now - lastWriteProgress >= liveness.keepalive().toNanos()) {
+            keepalive(KEEPALIVE_PROBE);
         }
     }
 
     /** Sends a keepalive ping or its answer, unless bytes already wait for the peer (they say as much). */
     private void keepalive(long nonce) {
-        if (queuedBytes.get() != 0 || state.get() != OPEN) {
+        if (queuedBytes.get() != 0 || carrying || state.get() != OPEN) {
             return;
         }
         try {
@@ -944,6 +962,10 @@ public final class Connection implements Peer, AutoCloseable {
         }
         closeQuietly(channel);
         closeSelectors(); // deregistered, the socket's descriptor is released
+        ScheduledFuture<?> timer = livenessTimer;
+        if (timer != null) {
+            timer.cancel(false);
+        }
         queue.clear();
         signalRoom();
         failPending(cause);
