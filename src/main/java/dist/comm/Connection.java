@@ -422,6 +422,12 @@ public final class Connection implements Peer, AutoCloseable {
         }
     }
 
+    /** Whether the calling thread is reading a connection now (a peer drives what it does). */
+    static boolean readingNow() {
+        Connection r = READING_FOR.get();
+        return r != null && r.reading.get() == Thread.currentThread();
+    }
+
     /**
      * Whether the sending thread may wait for a slow peer: not a state machine's thread (one handling
      * an event loop's batch), not one reading another connection now, not the timer's, not an

@@ -268,6 +268,53 @@ class StalledPeerTest {
         }
     }
 
+    @Test
+    void aPeerFloodingAnEventLoopHoldsUpItselfNotTheOthers() throws Exception {
+        // a state machine behind an event loop, 100 µs per event; one peer sends it 100,000 messages at once
+        EventLoop<Runnable> loop = new EventLoop<>(batch -> {
+            for (Runnable r : batch) {
+                long end = System.nanoTime() + 100_000;
+                while (System.nanoTime() < end) {
+                    Thread.onSpinWait();
+                }
+                r.run();
+            }
+        }, 256);
+        try (Server s = Net.server(Net.FAST, c -> (conn, m, id) -> loop.submit(() -> {
+            if (id != 0) {
+                conn.reply(id, m);
+            }
+        })); SocketChannel flood = ConnectionTest.rawHandshaken(s.port());
+             Connection honest = Net.connect(s, Net.echo())) {
+            java.nio.ByteBuffer one = dist.protocol.FrameWriter.encode(new dist.protocol.Envelope(
+                    dist.protocol.Envelope.Kind.ONE_WAY, 0, Net.CODEC.encode(new Message.Ping(1))))[0];
+            java.nio.ByteBuffer all = java.nio.ByteBuffer.allocate(one.remaining() * 100_000);
+            while (all.hasRemaining()) {
+                all.put(one.duplicate());
+            }
+            all.flip();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    while (all.hasRemaining()) {
+                        flood.write(all);
+                    }
+                } catch (IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            try {
+                Thread.sleep(500); // the flood is in
+                for (int i = 0; i < 3; i++) {
+                    // behind the whole flood this would wait 10 s; behind what one reader may queue, a moment
+                    assertEquals(new Message.Ping(i), honest.request(new Message.Ping(i)).get(3, TimeUnit.SECONDS));
+                }
+            } finally {
+                flood.close();
+                writer.join(10_000);
+            }
+        }
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);
