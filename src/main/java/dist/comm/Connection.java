@@ -126,9 +126,11 @@ public final class Connection implements Peer, AutoCloseable {
     /** {@link #close()} asked for the output to end once everything queued is written. */
     private volatile boolean shutdownWanted;
     private volatile boolean outputShut;
-    /** Waits for bytes on the non-blocking socket (whoever reads uses it; one reader at a time). */
-    private final Selector readSelector;
-    /** Waits for room in the socket; made by the first writer thread, under {@link #selectorLock}. */
+    /**
+     * Where a platform thread waits for the socket to be readable or writable, made on first use under
+     * {@link #selectorLock}; virtual threads wait through the {@link IoPoller} instead.
+     */
+    private Selector readSelector;
     private Selector writeSelector;
     private boolean selectorsClosed;
     private final ReentrantLock selectorLock = new ReentrantLock();
@@ -169,14 +171,6 @@ public final class Connection implements Peer, AutoCloseable {
         this.codec = codec;
         this.compression = configuredCompression();
         channel.configureBlocking(false);
-        Selector sel = Selector.open();
-        try {
-            channel.register(sel, SelectionKey.OP_READ);
-        } catch (IOException | RuntimeException e) {
-            sel.close();
-            throw e;
-        }
-        this.readSelector = sel;
         if (tls != null) {
             tls.nonBlocking(this::awaitReadable, this::kick);
         }
@@ -551,7 +545,6 @@ public final class Connection implements Peer, AutoCloseable {
 
     /** Waits until the socket takes bytes again; throws once none was taken for the write timeout. */
     private void awaitWritable() throws IOException {
-        Selector sel = writeSelector();
         long timeout = liveness.writeTimeout().toNanos();
         while (true) {
             if (state.get() == CLOSED || !channel.isOpen()) {
@@ -564,29 +557,48 @@ public final class Connection implements Peer, AutoCloseable {
                 throw new StalledPeerException("the peer did not read for " + format(liveness.writeTimeout()) + " with "
                         + queuedBytes.get() + " bytes queued for it (dist.comm.write-timeout)");
             }
-            if (sel.select(k -> { }, TimeUnit.NANOSECONDS.toMillis(left) + 1) > 0) {
+            if (awaitReady(SelectionKey.OP_WRITE, left)) {
                 return;
             }
         }
     }
 
-    private Selector writeSelector() throws IOException {
+    /**
+     * Waits until the socket is ready for {@code op}, or {@code timeoutNanos} passed (0: no timeout);
+     * false on timeout. A virtual thread parks (the poller wakes it), a platform one selects.
+     */
+    private boolean awaitReady(int op, long timeoutNanos) throws IOException {
+        if (Thread.currentThread().isVirtual()) {
+            return IoPoller.get().await(channel, op, timeoutNanos);
+        }
+        Selector sel = selector(op);
+        long millis = timeoutNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + 1;
+        return sel.select(k -> { }, millis) > 0;
+    }
+
+    /** This connection's selector for {@code op}, made on first use. */
+    private Selector selector(int op) throws IOException {
         selectorLock.lock();
         try {
             if (selectorsClosed) {
                 throw new ClosedChannelException();
             }
-            if (writeSelector == null) {
-                Selector sel = Selector.open();
+            Selector sel = op == SelectionKey.OP_READ ? readSelector : writeSelector;
+            if (sel == null) {
+                sel = Selector.open();
                 try {
-                    channel.register(sel, SelectionKey.OP_WRITE);
+                    channel.register(sel, op);
                 } catch (IOException | RuntimeException e) {
                     sel.close();
                     throw e;
                 }
-                writeSelector = sel;
+                if (op == SelectionKey.OP_READ) {
+                    readSelector = sel;
+                } else {
+                    writeSelector = sel;
+                }
             }
-            return writeSelector;
+            return sel;
         } finally {
             selectorLock.unlock();
         }
@@ -881,7 +893,7 @@ public final class Connection implements Peer, AutoCloseable {
                 if (state.get() == CLOSED || !channel.isOpen()) {
                     throw new ClosedChannelException();
                 }
-                if (readSelector.select(k -> { }, 0) > 0) {
+                if (awaitReady(SelectionKey.OP_READ, 0)) {
                     return;
                 }
             }
@@ -966,7 +978,7 @@ public final class Connection implements Peer, AutoCloseable {
         } else {
             cause = closeCause.get(); // we closed: null for close(), the cause for abort()
         }
-        closeQuietly(channel);
+        closeChannel();
         closeSelectors(); // deregistered, the socket's descriptor is released
         ScheduledFuture<?> timer = livenessTimer;
         if (timer != null) {
@@ -1048,15 +1060,18 @@ public final class Connection implements Peer, AutoCloseable {
     /** Closes the socket and wakes whoever waits on it (the reader, the writer, senders waiting for room). */
     private void closeChannel() {
         closeQuietly(channel);
-        readSelector.wakeup();
         selectorLock.lock();
         try {
+            if (readSelector != null) {
+                readSelector.wakeup();
+            }
             if (writeSelector != null) {
                 writeSelector.wakeup();
             }
         } finally {
             selectorLock.unlock();
         }
+        IoPoller.get().wake(channel); // and its key there is let go, so the socket's descriptor is released
         signalRoom();
     }
 
@@ -1064,7 +1079,9 @@ public final class Connection implements Peer, AutoCloseable {
         selectorLock.lock();
         try {
             selectorsClosed = true;
-            closeQuietly(readSelector);
+            if (readSelector != null) {
+                closeQuietly(readSelector);
+            }
             if (writeSelector != null) {
                 closeQuietly(writeSelector);
             }
