@@ -61,7 +61,8 @@ public record CommConfig(Duration connectTimeout, Duration requestTimeout, Durat
      * @param maxSendQueueBytes bytes that may wait for one peer; a message that finds the queue empty always
      *                          passes, whatever its size. Over the bound, a thread that may wait (an
      *                          application thread, or the peer's own reader) waits for room; a state machine's
-     *                          thread never waits: the peer is dropped
+     *                          thread never waits: the peer is dropped, unless it took bytes within the last
+     *                          second (a burst to a fast peer), and then at four times the bound
      * @param keepalive         a connection that received nothing for this long sends a ping, which the peer's
      *                          reader answers
      * @param idleTimeout       a peer from which nothing at all arrives for this long is dropped (a half-open

@@ -92,6 +92,10 @@ public final class Connection implements Peer, AutoCloseable {
     /** The connection whose reading the current thread does (set once for reader and standby threads). */
     private static final ThreadLocal<Connection> READING_FOR = new ThreadLocal<>();
     private static final long NOT_WAITING = Long.MIN_VALUE;
+    /** A peer over the send-queue bound that took bytes this recently is not dropped by a state machine's send. */
+    private static final long OVERFLOW_GRACE_NANOS = 1_000_000_000L;
+    /** The most a peer that keeps taking bytes may be owed by a state machine, in multiples of the bound. */
+    static final int HARD_BOUND_FACTOR = 4;
     /** How long a sender waiting for room in the queue sleeps between looks, should no wake-up come. */
     private static final long ROOM_POLL_NANOS = 50_000_000L;
 
@@ -395,22 +399,32 @@ public final class Connection implements Peer, AutoCloseable {
     /**
      * Counts {@code bytes} into what waits for the peer. A message that finds nothing waiting always
      * passes; past the bound, a thread that may wait waits for the writer to make room (the write
-     * deadline bounds that), any other drops the peer.
+     * deadline bounds that). A thread that may not wait drops the peer, unless the peer is taking
+     * bytes right now (a burst of one batch to a fast peer), up to {@link #HARD_BOUND_FACTOR} times
+     * the bound (a peer that takes a trickle is not owed more).
      */
     private void admit(long bytes) {
         long bound = liveness.maxSendQueueBytes();
         while (true) {
             long waiting = queuedBytes.get();
-            if (waiting == 0 || waiting + bytes <= bound) {
+            boolean under = waiting == 0 || waiting + bytes <= bound;
+            if (!under && !mayWaitForRoom()) {
+                long quiet = System.nanoTime() - lastWriteProgress;
+                boolean taking = quiet < Math.min(OVERFLOW_GRACE_NANOS, liveness.writeTimeout().toNanos());
+                if (!taking || waiting + bytes > bound * HARD_BOUND_FACTOR) {
+                    drop(new StalledPeerException("the peer fell behind: " + waiting + " bytes wait for it and "
+                            + bytes + " more would pass " + (taking ? HARD_BOUND_FACTOR + " times " : "")
+                            + "the bound of " + bound + " (dist.comm.max-send-queue-bytes)"
+                            + (taking ? "" : ", and it took no byte for " + format(Duration.ofNanos(quiet)))));
+                    throw closedException();
+                }
+                under = true;
+            }
+            if (under) {
                 if (queuedBytes.compareAndSet(waiting, waiting + bytes)) {
                     return;
                 }
                 continue;
-            }
-            if (!mayWaitForRoom()) {
-                drop(new StalledPeerException("the peer fell behind: " + waiting + " bytes wait for it and " + bytes
-                        + " more would pass the bound of " + bound + " (dist.comm.max-send-queue-bytes)"));
-                throw closedException();
             }
             awaitRoom();
         }

@@ -127,6 +127,33 @@ class StalledPeerTest {
     }
 
     @Test
+    void aBurstOverTheBoundToAPeerThatKeepsReadingIsNotDropped() throws Exception {
+        // one batch of a state machine queues 28 MiB at once, over twice the 8 MiB bound (more than the
+        // socket buffers hold); the peer reads all of it, 64 KiB every 5 ms
+        CommConfig cfg = config(Duration.ofSeconds(30), 8L << 20, Duration.ofSeconds(10), Duration.ofSeconds(60));
+        int n = 448;
+        LinkedBlockingQueue<Connection> accepted = new LinkedBlockingQueue<>();
+        Net.Recorder serverSide = new Net.Recorder();
+        LinkedBlockingQueue<String> got = new LinkedBlockingQueue<>();
+        try (Server s = server(cfg, accepted, serverSide);
+             Connection c = Connection.connect("127.0.0.1:" + s.port(), Role.CLIENT, cfg, (conn, m, id) -> {
+                 if (m instanceof Message.KeyInMemory k) {
+                     sleep(5);
+                     got.add(k.key());
+                 }
+             }, Net.CODEC)) {
+            Connection toClient = accepted.poll(10, TimeUnit.SECONDS);
+            assertNotNull(toClient);
+            assertEquals(n, sendFromEventLoop(toClient, n).get(20, TimeUnit.SECONDS));
+            for (int i = 0; i < n; i++) {
+                assertEquals("k" + i, got.poll(20, TimeUnit.SECONDS), "chunk " + i);
+            }
+            assertTrue(toClient.isOpen() && c.isOpen());
+            assertNull(serverSide.closed.poll(), "the reading peer was not dropped");
+        }
+    }
+
+    @Test
     void anApplicationThreadWaitsForRoomInsteadAndTheWriteDeadlineReleasesIt() throws Exception {
         CommConfig cfg = config(Duration.ofSeconds(1), 1L << 20, Duration.ofSeconds(10), Duration.ofSeconds(60));
         LinkedBlockingQueue<Connection> accepted = new LinkedBlockingQueue<>();
