@@ -277,9 +277,13 @@ public final class Connection implements Peer, AutoCloseable {
     // ------------------------------------------------------------------ sending
 
     /**
-     * Queues a one-way message; if no write is in flight, writes it at once on this thread.
+     * Queues a one-way message; if no write is in flight, writes at once on this thread what the socket
+     * takes, never waiting for the peer. Past {@link CommConfig.Liveness#maxSendQueueBytes()}, an
+     * application thread waits for room (at most the write timeout without progress), while a state
+     * machine's thread drops the peer instead.
      *
-     * @throws ConnectionClosedException once the connection is closed or closing
+     * @throws ConnectionClosedException once the connection is closed or closing, or was dropped for its
+     *                                   peer's sake (the message says why)
      */
     public void send(Message message) {
         enqueue(Envelope.Kind.ONE_WAY, 0, message);
