@@ -20,6 +20,10 @@ import java.util.Objects;
  * dist.comm.max-message-bytes        half the heap (64 MiB..4 GiB) bytes in one message (all frames together,
  *                                    compressed ones counted as decompressed)
  * dist.comm.max-connections-per-peer 1024  open connections from one IP address to one listener
+ * dist.comm.write-timeout            30s   a peer that takes no byte of what waits for it this long is dropped
+ * dist.comm.max-send-queue-bytes     64 MiB bytes that may wait for one peer (one message of any size passes)
+ * dist.comm.keepalive                10s   a connection that received nothing this long sends a ping
+ * dist.comm.idle-timeout             60s   a peer from which nothing at all arrives this long is dropped
  * </pre>
  * and {@link Security#fromEnvironment()} for the token and TLS.
  *
@@ -38,10 +42,68 @@ import java.util.Objects;
  *                              times what it really sent
  * @param maxConnectionsPerPeer most connections one IP address may hold open to one listener
  * @param security              token and TLS
+ * @param liveness              how long a peer may stay behind or silent, and how much may wait for it
  */
 public record CommConfig(Duration connectTimeout, Duration requestTimeout, Duration handshakeTimeout,
                          int maxFrames, long maxFrameBytes, long maxMessageBytes, int maxConnectionsPerPeer,
-                         Security security) {
+                         Security security, Liveness liveness) {
+
+    /**
+     * What a connection tolerates from its peer before it drops it with a log line that says why. Sends
+     * never wait for the network: what the socket does not take at once waits in the connection's queue.
+     *
+     * <pre>{@code
+     * CommConfig c = CommConfig.DEFAULT.withLiveness(
+     *         new CommConfig.Liveness(Duration.ofSeconds(5), 16 << 20, Duration.ofSeconds(2), Duration.ofSeconds(10)));
+     * }</pre>
+     *
+     * @param writeTimeout      a peer that takes not one byte of what waits for it for this long is dropped;
+     *                          a slow peer that keeps taking bytes is not
+     * @param maxSendQueueBytes bytes that may wait for one peer; a message that finds the queue empty always
+     *                          passes, whatever its size. Over the bound, a thread that may wait (an
+     *                          application thread, or the peer's own reader) waits for room; a state machine's
+     *                          thread never waits: the peer is dropped, unless it took bytes within the last
+     *                          second (a burst to a fast peer), and then at four times the bound
+     * @param keepalive         a connection that received nothing for this long sends a ping, which the peer's
+     *                          reader answers
+     * @param idleTimeout       a peer from which nothing at all arrives for this long is dropped (a half-open
+     *                          connection, a stopped process); longer than {@code keepalive}
+     */
+    public record Liveness(Duration writeTimeout, long maxSendQueueBytes, Duration keepalive, Duration idleTimeout) {
+
+        public static final long DEFAULT_MAX_SEND_QUEUE_BYTES = 64L << 20;
+
+        /** 30 s to take a byte, 64 MiB waiting, a ping after 10 s of quiet, dropped after 60 s of silence. */
+        public static final Liveness DEFAULTS = new Liveness(Duration.ofSeconds(30), DEFAULT_MAX_SEND_QUEUE_BYTES,
+                Duration.ofSeconds(10), Duration.ofSeconds(60));
+
+        public Liveness {
+            Objects.requireNonNull(writeTimeout, "writeTimeout");
+            Objects.requireNonNull(keepalive, "keepalive");
+            Objects.requireNonNull(idleTimeout, "idleTimeout");
+            if (maxSendQueueBytes < 1 || !writeTimeout.isPositive() || !keepalive.isPositive()
+                    || idleTimeout.compareTo(keepalive) <= 0) {
+                throw new IllegalArgumentException("Liveness needs a positive write timeout, queue bound and"
+                        + " keepalive, and an idle timeout longer than the keepalive; got " + writeTimeout + ", "
+                        + maxSendQueueBytes + ", " + keepalive + ", " + idleTimeout);
+            }
+        }
+
+        /** The defaults as overridden by the {@code dist.comm.*} system properties. */
+        public static Liveness fromSystemProperties() {
+            Duration keepalive = duration("dist.comm.keepalive", DEFAULTS.keepalive);
+            Duration idle = duration("dist.comm.idle-timeout", DEFAULTS.idleTimeout);
+            if (idle.compareTo(keepalive) <= 0) {
+                LOG.log(System.Logger.Level.WARNING, "dist.comm.idle-timeout (" + idle.toMillis()
+                        + " ms) must be longer than dist.comm.keepalive (" + keepalive.toMillis() + " ms); pinging"
+                        + " after a third of the idle timeout instead");
+                keepalive = idle.dividedBy(3);
+            }
+            return new Liveness(duration("dist.comm.write-timeout", DEFAULTS.writeTimeout),
+                    number("dist.comm.max-send-queue-bytes", DEFAULT_MAX_SEND_QUEUE_BYTES, 1, Long.MAX_VALUE),
+                    keepalive, idle);
+        }
+    }
 
     static final System.Logger LOG = System.getLogger("dist.comm");
 
@@ -87,13 +149,22 @@ public record CommConfig(Duration connectTimeout, Duration requestTimeout, Durat
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
         Objects.requireNonNull(security, "security");
+        Objects.requireNonNull(liveness, "liveness");
         if (maxMessageBytes < 1 || maxConnectionsPerPeer < 1) {
             throw new IllegalArgumentException("maxMessageBytes and maxConnectionsPerPeer must be positive, got "
                     + maxMessageBytes + " and " + maxConnectionsPerPeer);
         }
     }
 
-    /** Settings with the default message and connection limits and no security. */
+    /** Settings with the default liveness bounds. */
+    public CommConfig(Duration connectTimeout, Duration requestTimeout, Duration handshakeTimeout,
+                      int maxFrames, long maxFrameBytes, long maxMessageBytes, int maxConnectionsPerPeer,
+                      Security security) {
+        this(connectTimeout, requestTimeout, handshakeTimeout, maxFrames, maxFrameBytes, maxMessageBytes,
+                maxConnectionsPerPeer, security, Liveness.DEFAULTS);
+    }
+
+    /** Settings with the default message and connection limits, the default liveness bounds and no security. */
     public CommConfig(Duration connectTimeout, Duration requestTimeout, Duration handshakeTimeout,
                       int maxFrames, long maxFrameBytes) {
         this(connectTimeout, requestTimeout, handshakeTimeout, maxFrames, maxFrameBytes, DEFAULT_MAX_MESSAGE_BYTES,
@@ -102,23 +173,29 @@ public record CommConfig(Duration connectTimeout, Duration requestTimeout, Durat
 
     public CommConfig withSecurity(Security s) {
         return new CommConfig(connectTimeout, requestTimeout, handshakeTimeout, maxFrames, maxFrameBytes,
-                maxMessageBytes, maxConnectionsPerPeer, s);
+                maxMessageBytes, maxConnectionsPerPeer, s, liveness);
     }
 
     public CommConfig withConnectTimeout(Duration d) {
         return new CommConfig(d, requestTimeout, handshakeTimeout, maxFrames, maxFrameBytes, maxMessageBytes,
-                maxConnectionsPerPeer, security);
+                maxConnectionsPerPeer, security, liveness);
     }
 
     public CommConfig withHandshakeTimeout(Duration d) {
         return new CommConfig(connectTimeout, requestTimeout, d, maxFrames, maxFrameBytes, maxMessageBytes,
-                maxConnectionsPerPeer, security);
+                maxConnectionsPerPeer, security, liveness);
     }
 
     /** These settings with other frame, message and connection limits. */
     public CommConfig withLimits(int frames, long frameBytes, long messageBytes, int connectionsPerPeer) {
         return new CommConfig(connectTimeout, requestTimeout, handshakeTimeout, frames, frameBytes, messageBytes,
-                connectionsPerPeer, security);
+                connectionsPerPeer, security, liveness);
+    }
+
+    /** These settings with other bounds on slow and silent peers. */
+    public CommConfig withLiveness(Liveness l) {
+        return new CommConfig(connectTimeout, requestTimeout, handshakeTimeout, maxFrames, maxFrameBytes,
+                maxMessageBytes, maxConnectionsPerPeer, security, l);
     }
 
     /** The defaults as overridden by {@code dist.comm.*} system properties (see the class comment). */
@@ -132,7 +209,8 @@ public record CommConfig(Duration connectTimeout, Duration requestTimeout, Durat
                 number("dist.comm.max-message-bytes", DEFAULT_MAX_MESSAGE_BYTES, 1, Long.MAX_VALUE),
                 (int) number("dist.comm.max-connections-per-peer", DEFAULT_MAX_CONNECTIONS_PER_PEER, 1,
                         Integer.MAX_VALUE),
-                Security.fromEnvironment());
+                Security.fromEnvironment(),
+                Liveness.fromSystemProperties());
     }
 
     private static long number(String key, long dflt, long min, long max) {

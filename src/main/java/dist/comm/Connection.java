@@ -16,7 +16,11 @@ import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,20 +30,29 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One framed, handshaken TCP connection. One thread reads and hands messages to the {@link Handler}:
  * a platform thread on a connection to the scheduler and on the first few hundred others of the
- * process, a virtual one past that ({@code dist.comm.platform-readers}). Sends never block on the
- * network for long: messages queued while a write is in flight go out together in one gathering write.
+ * process, a virtual one past that ({@code dist.comm.platform-readers}).
+ *
+ * <p>Sends never wait for the network: the socket is non-blocking, a sender writes what the socket
+ * takes now (when no other write is in flight), and leaves the rest to the connection's writer thread;
+ * messages queued meanwhile go out together in one gathering write. What a peer is owed is bounded
+ * ({@link CommConfig.Liveness}): a peer that takes no byte within the write timeout, or falls further
+ * behind than the send-queue bound, is dropped with a log line that says why, and so is one from which
+ * nothing arrives within the idle timeout while our reader waits (each side pings when its own output
+ * was quiet for the keepalive, and answers the other's pings).
  *
  * <pre>{@code
  * try (Connection c = Connection.connect("127.0.0.1:8786", Role.CLIENT, CommConfig.DEFAULT,
@@ -73,6 +86,18 @@ public final class Connection implements Peer, AutoCloseable {
     static final long LEND_PATIENCE_NANOS = 1_000_000L;
     /** A standby with no lend for this long sleeps until the next lend wakes it. */
     private static final long STANDBY_DOZE_NANOS = 1_000_000_000L;
+    /** Keepalive pings: one-way, answered and swallowed by the connections themselves, never seen by handlers. */
+    static final long KEEPALIVE_PROBE = Long.MIN_VALUE;
+    static final long KEEPALIVE_ANSWER = Long.MIN_VALUE + 1;
+    /** The connection whose reading the current thread does (set once for reader and standby threads). */
+    private static final ThreadLocal<Connection> READING_FOR = new ThreadLocal<>();
+    private static final long NOT_WAITING = Long.MIN_VALUE;
+    /** A peer over the send-queue bound that took bytes this recently is not dropped by a state machine's send. */
+    private static final long OVERFLOW_GRACE_NANOS = 1_000_000_000L;
+    /** The most a peer that keeps taking bytes may be owed by a state machine, in multiples of the bound. */
+    static final int HARD_BOUND_FACTOR = 4;
+    /** How long a sender waiting for room in the queue sleeps between looks, should no wake-up come. */
+    private static final long ROOM_POLL_NANOS = 50_000_000L;
 
     private final SocketChannel channel;
     /** The socket itself, or TLS over it. */
@@ -81,6 +106,7 @@ public final class Connection implements Peer, AutoCloseable {
     private final Role peerRole;
     private final String peerAddress;
     private final CommConfig config;
+    private final CommConfig.Liveness liveness;
     private final Codec codec;
     private final FrameReader reader;
     /** Codec for outgoing payload frames; incoming frames name their own. */
@@ -89,15 +115,43 @@ public final class Connection implements Peer, AutoCloseable {
     private Runnable onTerminated = () -> { };
 
     private final ConcurrentLinkedQueue<ByteBuffer[]> queue = new ConcurrentLinkedQueue<>();
+    /** Bytes of messages admitted and not yet taken by the socket (or by TLS): what waits for the peer. */
+    private final AtomicLong queuedBytes = new AtomicLong();
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final AtomicBoolean writerScheduled = new AtomicBoolean();
+    /** Buffers taken from the queue and not all written yet, from {@link #carryFirst} on; under the write lock. */
+    private ByteBuffer[] carry;
+    private int carryFirst;
+    private volatile boolean carrying;
+    /** A writer thread owns the backlog: senders only queue. */
+    private final AtomicBoolean writerActive = new AtomicBoolean();
+    /** When the socket last took bytes, and when the current writer began: the write deadline counts from the later. */
+    private volatile long lastWriteProgress = System.nanoTime();
+    private volatile long writerSince;
+    /** {@link #close()} asked for the output to end once everything queued is written. */
+    private volatile boolean shutdownWanted;
+    private volatile boolean outputShut;
+    /**
+     * Where a platform thread waits for the socket to be readable or writable, made on first use under
+     * {@link #selectorLock}; virtual threads wait through the {@link IoPoller} instead.
+     */
+    private Selector readSelector;
+    private Selector writeSelector;
+    private boolean selectorsClosed;
+    private final ReentrantLock selectorLock = new ReentrantLock();
+    /** Since when the reader waits for bytes ({@link #NOT_WAITING} while it does anything else). */
+    private volatile long waitingSince = NOT_WAITING;
+    private volatile ScheduledFuture<?> livenessTimer;
+    /** Senders waiting for room in the queue (see {@link #admit}). */
+    private final AtomicInteger roomWaiters = new AtomicInteger();
+    private final ReentrantLock roomLock = new ReentrantLock();
+    private final Condition roomFreed = roomLock.newCondition();
     private final AtomicLong nextRequestId = new AtomicLong();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextSweepAt = new AtomicLong();
     private final AtomicInteger state = new AtomicInteger(OPEN);
     /** Whether this connection's reader is a platform thread, counted in {@link #PLATFORM_READERS_OPEN}. */
     private boolean platformReader;
-    private volatile Throwable closeCause;
+    private final AtomicReference<Throwable> closeCause = new AtomicReference<>();
     /** The thread reading now; null while reading is lent out and nobody took it (see {@link #tryLendReading}). */
     private final AtomicReference<Thread> reading = new AtomicReference<>();
     private volatile long lentAt;
@@ -108,17 +162,24 @@ public final class Connection implements Peer, AutoCloseable {
     /** A standby thread waits for lent reading (none reads in a lender's place now). */
     private volatile boolean standingBy;
 
-    Connection(SocketChannel channel, Handshaker.Link link, String peerAddress, CommConfig config, Codec codec) {
+    /** Takes over a handshaken socket, which becomes non-blocking; the caller closes it if this throws. */
+    Connection(SocketChannel channel, Handshaker.Link link, String peerAddress, CommConfig config, Codec codec)
+            throws IOException {
         this.channel = channel;
         this.out = link.out();
         this.tls = link.tls();
         this.peerRole = link.peerRole();
         this.peerAddress = peerAddress;
         this.config = config;
+        this.liveness = config.liveness();
         this.codec = codec;
         this.compression = configuredCompression();
-        this.reader = new FrameReader(link.in(), new FrameLimits(config.maxFrames(), config.maxFrameBytes(),
-                config.maxMessageBytes()));
+        channel.configureBlocking(false);
+        if (tls != null) {
+            tls.nonBlocking(this::awaitReadable, this::kick);
+        }
+        this.reader = new FrameReader(new Inbound(link.in()), new FrameLimits(config.maxFrames(),
+                config.maxFrameBytes(), config.maxMessageBytes()));
     }
 
     /** The system property's choice; a bad value is reported and replaced by the default, never fatal. */
@@ -200,6 +261,13 @@ public final class Connection implements Peer, AutoCloseable {
         }
         Thread.Builder reader = platformReader ? Thread.ofPlatform().daemon(true) : Thread.ofVirtual();
         reader.name("dist-read " + peerAddress).start(this::readerBody);
+        long tick = liveness.keepalive().toNanos() / 2;
+        ScheduledFuture<?> timer = Timers.TIMER.scheduleAtFixedRate(this::livenessTick, tick, tick,
+                TimeUnit.NANOSECONDS);
+        livenessTimer = timer;
+        if (state.get() == CLOSED) {
+            timer.cancel(false); // ended already: the reader's exit may not have seen the timer
+        }
     }
 
     void onTerminated(Runnable r) {
@@ -209,9 +277,13 @@ public final class Connection implements Peer, AutoCloseable {
     // ------------------------------------------------------------------ sending
 
     /**
-     * Queues a one-way message; if no write is in flight, writes it at once on this thread.
+     * Queues a one-way message; if no write is in flight, writes at once on this thread what the socket
+     * takes, never waiting for the peer. Past {@link CommConfig.Liveness#maxSendQueueBytes()}, an
+     * application thread waits for room (at most the write timeout without progress), while a state
+     * machine's thread drops the peer instead.
      *
-     * @throws ConnectionClosedException once the connection is closed or closing
+     * @throws ConnectionClosedException once the connection is closed or closing, or was dropped for its
+     *                                   peer's sake (the message says why)
      */
     public void send(Message message) {
         enqueue(Envelope.Kind.ONE_WAY, 0, message);
@@ -319,62 +391,292 @@ public final class Connection implements Peer, AutoCloseable {
             throw closedException();
         }
         ByteBuffer[] wire = FrameWriter.encode(new Envelope(kind, id, codec.encode(message)), compression);
+        long bytes = 0;
+        for (ByteBuffer b : wire) {
+            bytes += b.remaining();
+        }
+        admit(bytes);
         queue.add(wire);
         flushFromSender();
     }
 
+    /**
+     * Counts {@code bytes} into what waits for the peer. A message that finds nothing waiting always
+     * passes; past the bound, a thread that may wait waits for the writer to make room (the write
+     * deadline bounds that). A thread that may not wait drops the peer, unless the peer is taking
+     * bytes right now (a burst of one batch to a fast peer), up to {@link #HARD_BOUND_FACTOR} times
+     * the bound (a peer that takes a trickle is not owed more).
+     */
+    private void admit(long bytes) {
+        long bound = liveness.maxSendQueueBytes();
+        while (true) {
+            long waiting = queuedBytes.get();
+            boolean under = waiting == 0 || waiting + bytes <= bound;
+            if (!under && !mayWaitForRoom()) {
+                long quiet = System.nanoTime() - lastWriteProgress;
+                boolean taking = quiet < Math.min(OVERFLOW_GRACE_NANOS, liveness.writeTimeout().toNanos());
+                if (!taking || waiting + bytes > bound * HARD_BOUND_FACTOR) {
+                    drop(new StalledPeerException("the peer fell behind: " + waiting + " bytes wait for it and "
+                            + bytes + " more would pass " + (taking ? HARD_BOUND_FACTOR + " times " : "")
+                            + "the bound of " + bound + " (dist.comm.max-send-queue-bytes)"
+                            + (taking ? "" : ", and it took no byte for " + format(Duration.ofNanos(quiet)))));
+                    throw closedException();
+                }
+                under = true;
+            }
+            if (under) {
+                if (queuedBytes.compareAndSet(waiting, waiting + bytes)) {
+                    return;
+                }
+                continue;
+            }
+            awaitRoom();
+        }
+    }
+
+    /** Whether the calling thread is reading a connection now (a peer drives what it does). */
+    static boolean readingNow() {
+        Connection r = READING_FOR.get();
+        return r != null && r.reading.get() == Thread.currentThread();
+    }
+
+    /**
+     * Whether the sending thread may wait for a slow peer: not a state machine's thread (one handling
+     * an event loop's batch), not one reading another connection now, not the timer's, not an
+     * interrupted one.
+     */
+    private boolean mayWaitForRoom() {
+        if (EventLoop.handlingEvents() || Timers.onTimerThread() || Thread.currentThread().isInterrupted()) {
+            return false;
+        }
+        Connection r = READING_FOR.get();
+        return r == null || r == this || r.reading.get() != Thread.currentThread();
+    }
+
+    private void awaitRoom() {
+        roomWaiters.incrementAndGet();
+        roomLock.lock();
+        try {
+            if (state.get() == OPEN && queuedBytes.get() != 0) {
+                roomFreed.awaitNanos(ROOM_POLL_NANOS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the next look sees it and waits no more
+        } finally {
+            roomLock.unlock();
+            roomWaiters.decrementAndGet();
+        }
+        if (state.get() != OPEN) {
+            throw closedException();
+        }
+    }
+
+    private void signalRoom() {
+        if (roomWaiters.get() > 0) {
+            roomLock.lock();
+            try {
+                roomFreed.signalAll();
+            } finally {
+                roomLock.unlock();
+            }
+        }
+    }
+
     /** Latency first: write now if nobody is writing; a busy writer picks our message up. */
     private void flushFromSender() {
-        int rounds = 0;
-        while (!queue.isEmpty()) {
-            if (!writeLock.tryLock()) {
-                return; // the writer in flight sees our message: it rechecks the queue after unlocking
+        for (int rounds = 0; rounds < SENDER_ROUNDS; rounds++) {
+            // the lock holder looks at the backlog again after unlocking: nothing is stranded
+            if (writerActive.get() || !hasBacklog() || !writeLock.tryLock()) {
+                return;
             }
+            boolean drained;
             try {
-                writeQueued();
+                drained = writeSome();
             } catch (IOException e) {
-                abort(e);
+                writeFailed(e);
                 throw new ConnectionClosedException("write to " + peerAddress + " failed: " + e, e);
             } finally {
                 writeLock.unlock();
             }
-            if (++rounds >= SENDER_ROUNDS && !queue.isEmpty()) {
-                scheduleWriter();
+            if (!drained) {
+                startWriter(); // the socket is full: the writer waits for room, the sender goes on
+                return;
+            }
+        }
+        if (hasBacklog()) {
+            startWriter(); // a sustained backlog: no sender keeps writing for others
+        }
+    }
+
+    /** Writes what waits if nobody else is; never throws (a TLS control record, a close). */
+    private void kick() {
+        try {
+            flushFromSender();
+        } catch (ConnectionClosedException ignored) {
+            // the failure closed the connection; its handler hears of it
+        }
+    }
+
+    private boolean hasBacklog() {
+        return !queue.isEmpty() || carrying || (tls != null && tls.hasPendingOutput())
+                || (shutdownWanted && !outputShut);
+    }
+
+    private void startWriter() {
+        if (writerActive.compareAndSet(false, true)) {
+            writerSince = System.nanoTime();
+            Thread.ofVirtual().name("dist-write " + peerAddress).start(this::writerBody);
+        }
+    }
+
+    /** Drains the backlog, waiting for room in the socket, until it is empty or the deadline passes. */
+    private void writerBody() {
+        try {
+            while (state.get() != CLOSED) {
+                boolean drained;
+                writeLock.lock();
+                try {
+                    drained = writeSome();
+                } finally {
+                    writeLock.unlock();
+                }
+                if (drained) {
+                    writerActive.set(false);
+                    // a sender that queued just now saw the writer active and left its message to us
+                    if (!hasBacklog() || !writerActive.compareAndSet(false, true)) {
+                        return;
+                    }
+                    writerSince = System.nanoTime();
+                    continue;
+                }
+                awaitWritable();
+            }
+            writerActive.set(false);
+        } catch (StalledPeerException e) {
+            writerActive.set(false);
+            drop(e);
+        } catch (IOException | ClosedSelectorException e) {
+            writerActive.set(false);
+            writeFailed(e instanceof IOException io ? io : new ClosedChannelException());
+        }
+    }
+
+    /** Waits until the socket takes bytes again; throws once none was taken for the write timeout. */
+    private void awaitWritable() throws IOException {
+        long timeout = liveness.writeTimeout().toNanos();
+        while (true) {
+            if (state.get() == CLOSED || !channel.isOpen()) {
+                throw new ClosedChannelException();
+            }
+            long progress = lastWriteProgress;
+            long since = progress - writerSince > 0 ? progress : writerSince;
+            long left = since + timeout - System.nanoTime();
+            if (left <= 0) {
+                throw new StalledPeerException("the peer did not read for " + format(liveness.writeTimeout()) + " with "
+                        + queuedBytes.get() + " bytes queued for it (dist.comm.write-timeout)");
+            }
+            if (awaitReady(SelectionKey.OP_WRITE, left)) {
                 return;
             }
         }
     }
 
-    /** Hands a sustained backlog to a virtual thread so no sender keeps writing for others. */
-    private void scheduleWriter() {
-        if (!writerScheduled.compareAndSet(false, true)) {
-            return;
+    /**
+     * Waits until the socket is ready for {@code op}, or {@code timeoutNanos} passed (0: no timeout);
+     * false on timeout. A virtual thread parks (the poller wakes it), a platform one selects.
+     */
+    private boolean awaitReady(int op, long timeoutNanos) throws IOException {
+        if (Thread.currentThread().isVirtual()) {
+            return IoPoller.get().await(channel, op, timeoutNanos);
         }
-        Thread.ofVirtual().name("dist-write " + peerAddress).start(() -> {
-            try {
-                while (true) {
-                    while (!queue.isEmpty() && state.get() != CLOSED) {
-                        writeLock.lock();
-                        try {
-                            writeQueued();
-                        } finally {
-                            writeLock.unlock();
-                        }
-                    }
-                    writerScheduled.set(false);
-                    if (queue.isEmpty() || state.get() == CLOSED || !writerScheduled.compareAndSet(false, true)) {
-                        return;
-                    }
-                }
-            } catch (IOException e) {
-                writerScheduled.set(false);
-                abort(e);
-            }
-        });
+        Selector sel = selector(op);
+        long millis = timeoutNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + 1;
+        return sel.select(k -> { }, millis) > 0;
     }
 
-    /** Drains the queue into gathering writes. Call with the write lock held. */
-    private void writeQueued() throws IOException {
+    /** This connection's selector for {@code op}, made on first use. */
+    private Selector selector(int op) throws IOException {
+        selectorLock.lock();
+        try {
+            if (selectorsClosed) {
+                throw new ClosedChannelException();
+            }
+            Selector sel = op == SelectionKey.OP_READ ? readSelector : writeSelector;
+            if (sel == null) {
+                sel = Selector.open();
+                try {
+                    channel.register(sel, op);
+                } catch (IOException | RuntimeException e) {
+                    sel.close();
+                    throw e;
+                }
+                if (op == SelectionKey.OP_READ) {
+                    readSelector = sel;
+                } else {
+                    writeSelector = sel;
+                }
+            }
+            return sel;
+        } finally {
+            selectorLock.unlock();
+        }
+    }
+
+    /**
+     * Writes what the socket takes now, oldest first, never waiting; true once nothing is left (and,
+     * after {@link #close()}, the output is shut). Call with the write lock held.
+     */
+    private boolean writeSome() throws IOException {
+        while (true) {
+            if (carry == null && !takeBatch()) {
+                if (tls != null && tls.hasPendingOutput()) {
+                    long sent = tls.sentBytes();
+                    boolean flushed = tls.flushPending();
+                    if (tls.sentBytes() != sent) {
+                        progressed();
+                    }
+                    if (!flushed) {
+                        return false;
+                    }
+                }
+                return !shutdownWanted || shutOutput();
+            }
+            // a window bounded in bytes and buffers: the JDK copies each heap buffer of a call into staging memory
+            ByteBuffer[] bufs = carry;
+            int end = carryFirst;
+            long bytes = 0;
+            while (end < bufs.length && end - carryFirst < WRITE_WINDOW_BUFFERS
+                    && (end == carryFirst || bytes + bufs[end].remaining() <= WRITE_WINDOW_BYTES)) {
+                bytes += bufs[end].remaining();
+                end++;
+            }
+            long sentBefore = tls == null ? 0 : tls.sentBytes();
+            long n = out.write(bufs, carryFirst, end - carryFirst);
+            if (n > 0) {
+                queuedBytes.addAndGet(-n);
+            }
+            if (n > 0 || (tls != null && tls.sentBytes() != sentBefore)) {
+                progressed();
+            }
+            while (carryFirst < bufs.length && !bufs[carryFirst].hasRemaining()) {
+                carryFirst++;
+            }
+            if (carryFirst == bufs.length) {
+                carry = null;
+                carrying = false;
+            } else if (carryFirst < end) {
+                return false; // the socket took less than offered: its buffer is full
+            }
+        }
+    }
+
+    private void progressed() {
+        lastWriteProgress = System.nanoTime();
+        signalRoom();
+    }
+
+    /** Moves queued messages into {@link #carry}; false when the queue is empty. Under the write lock. */
+    private boolean takeBatch() {
         List<ByteBuffer> batch = new ArrayList<>();
         ByteBuffer[] next;
         while ((next = queue.poll()) != null) {
@@ -386,30 +688,57 @@ public final class Connection implements Peer, AutoCloseable {
             }
         }
         if (batch.isEmpty()) {
+            return false;
+        }
+        carry = batch.toArray(new ByteBuffer[0]);
+        carryFirst = 0;
+        carrying = true;
+        return true;
+    }
+
+    /** After {@link #close()}: half-closes the output once all is sent; false while TLS records still wait. */
+    private boolean shutOutput() throws IOException {
+        if (outputShut) {
+            return true;
+        }
+        if (tls != null) {
+            if (!tls.shutdownOutput()) {
+                return false;
+            }
+        } else {
+            channel.shutdownOutput(); // the peer reads to our last message, then sees a clean end
+        }
+        outputShut = true;
+        // the reader ends at the peer's end of stream; a peer that never closes is cut after the linger
+        Timers.TIMER.schedule(this::closeChannel, CLOSE_LINGER.toMillis(), TimeUnit.MILLISECONDS);
+        return true;
+    }
+
+    /** A write failed: the connection is broken (after {@link #close()}: it ends without a cause, as asked). */
+    private void writeFailed(IOException e) {
+        if (shutdownWanted) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "flush on close to " + peerAddress + " failed: " + e);
+            closeChannel();
+        } else {
+            abort(e);
+        }
+    }
+
+    /** Drops the connection for the peer's sake, saying why (once). */
+    private void drop(StalledPeerException why) {
+        if (state.get() == CLOSED || !closeCause.compareAndSet(null, why)) {
             return;
         }
-        ByteBuffer[] bufs = batch.toArray(new ByteBuffer[0]);
-        int first = 0;
-        while (first < bufs.length) {
-            // a window bounded in bytes and buffers: the JDK copies each heap buffer of a call into staging memory
-            int end = first;
-            long bytes = 0;
-            while (end < bufs.length && end - first < WRITE_WINDOW_BUFFERS
-                    && (end == first || bytes + bufs[end].remaining() <= WRITE_WINDOW_BYTES)) {
-                bytes += bufs[end].remaining();
-                end++;
-            }
-            out.write(bufs, first, end - first);
-            while (first < bufs.length && !bufs[first].hasRemaining()) {
-                first++;
-            }
-        }
+        LOG.log(System.Logger.Level.WARNING, "dropped connection to " + peerAddress + " (" + peerRole + "): "
+                + why.getMessage());
+        abort(why);
     }
 
     // ------------------------------------------------------------------ reading
 
     /** A reader thread: reads, and stands by whenever another thread took the reading it lent. */
     private void readerBody() {
+        READING_FOR.set(this);
         reading.set(Thread.currentThread());
         while (readUntilTaken()) {
             if (!standBy()) {
@@ -533,6 +862,13 @@ public final class Connection implements Peer, AutoCloseable {
         if (state.get() != OPEN) {
             return; // closing: replies were already failed, the handler is done
         }
+        if (e.kind() == Envelope.Kind.ONE_WAY && m instanceof Message.Ping p
+                && (p.nonce() == KEEPALIVE_PROBE || p.nonce() == KEEPALIVE_ANSWER)) {
+            if (p.nonce() == KEEPALIVE_PROBE) {
+                keepalive(KEEPALIVE_ANSWER);
+            }
+            return; // the bytes arriving were the point
+        }
         switch (e.kind()) {
             case REPLY -> {
                 Pending p = pending.remove(e.requestId());
@@ -564,6 +900,93 @@ public final class Connection implements Peer, AutoCloseable {
         }
     }
 
+    /**
+     * Waits, on the thread reading, until bytes (or the end) arrive. No deadline here: the liveness
+     * timer drops a peer silent for the idle timeout while a reader waits, which wakes this.
+     */
+    private void awaitReadable() throws IOException {
+        waitingSince = System.nanoTime();
+        try {
+            while (true) {
+                if (state.get() == CLOSED || !channel.isOpen()) {
+                    throw new ClosedChannelException();
+                }
+                if (awaitReady(SelectionKey.OP_READ, 0)) {
+                    return;
+                }
+            }
+        } finally {
+            waitingSince = NOT_WAITING;
+        }
+    }
+
+    /**
+     * Every half keepalive: a connection whose output was quiet for the keepalive sends a ping (so the
+     * peer hears from us even while our reader is busy in a handler, or while the peer's reader is busy
+     * taking a long message from us); one whose reader has waited for the idle timeout and heard
+     * nothing, its peer's pings included, drops the peer. Time our reader spends elsewhere (a handler,
+     * a long message arriving) is never counted as silence.
+     */
+    private void livenessTick() {
+        if (state.get() != OPEN) {
+            ScheduledFuture<?> t = livenessTimer;
+            if (t != null) {
+                t.cancel(false);
+            }
+            return;
+        }
+        long now = System.nanoTime();
+        long waiting = waitingSince;
+        if (waiting != NOT_WAITING && now - waiting >= liveness.idleTimeout().toNanos()) {
+            drop(new StalledPeerException("nothing arrived from the peer for " + format(liveness.idleTimeout())
+                    + ", keepalive pings included (dist.comm.idle-timeout)"));
+        } else if (now - lastWriteProgress >= liveness.keepalive().toNanos()) {
+            keepalive(KEEPALIVE_PROBE);
+        }
+    }
+
+    /** Sends a keepalive ping or its answer, unless bytes already wait for the peer (they say as much). */
+    private void keepalive(long nonce) {
+        if (queuedBytes.get() != 0 || carrying || state.get() != OPEN) {
+            return;
+        }
+        try {
+            enqueue(Envelope.Kind.ONE_WAY, 0, new Message.Ping(nonce));
+        } catch (ConnectionClosedException ignored) {
+            // closed meanwhile
+        }
+    }
+
+    /** The link's input, whose reads wait for bytes (see {@link #awaitReadable}) instead of returning none. */
+    private final class Inbound implements ReadableByteChannel {
+        private final ReadableByteChannel in;
+
+        Inbound(ReadableByteChannel in) {
+            this.in = in;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            while (true) {
+                int n = in.read(dst);
+                if (n != 0 || !dst.hasRemaining()) {
+                    return n;
+                }
+                awaitReadable();
+            }
+        }
+
+        @Override
+        public boolean isOpen() {
+            return in.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
+    }
+
     /** The reader's exit: decides clean or failed, fails what waits, tells the handler once. */
     private void terminate(boolean eofAtBoundary, Throwable readError) {
         int before = state.getAndSet(CLOSED);
@@ -571,10 +994,16 @@ public final class Connection implements Peer, AutoCloseable {
         if (before == OPEN) {
             cause = eofAtBoundary ? null : readError; // the peer closed, or the stream broke
         } else {
-            cause = closeCause; // we closed: null for close(), the cause for abort()
+            cause = closeCause.get(); // we closed: null for close(), the cause for abort()
         }
-        closeQuietly(channel);
+        closeChannel();
+        closeSelectors(); // deregistered, the socket's descriptor is released
+        ScheduledFuture<?> timer = livenessTimer;
+        if (timer != null) {
+            timer.cancel(false);
+        }
         queue.clear();
+        signalRoom();
         failPending(cause);
         if (before == OPEN && cause != null) {
             LOG.log(System.Logger.Level.WARNING, "dropped connection to " + peerAddress + " (" + peerRole + "): "
@@ -619,29 +1048,19 @@ public final class Connection implements Peer, AutoCloseable {
         return state.get() == OPEN;
     }
 
-    /** Closes cleanly: queued messages are flushed first, the handler sees a null cause. */
+    /**
+     * Closes cleanly without waiting: queued messages are written first (by the writer thread, under
+     * the write deadline, if the socket does not take them at once), then the output ends; the handler
+     * sees a null cause.
+     */
     @Override
     public void close() {
         if (!state.compareAndSet(OPEN, CLOSING)) {
             return;
         }
         failPending(null);
-        writeLock.lock();
-        try {
-            writeQueued();
-            if (tls != null) {
-                tls.shutdownOutput();
-            } else {
-                channel.shutdownOutput(); // the peer reads to our last message, then sees a clean end
-            }
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "flush on close to " + peerAddress + " failed: " + e);
-            closeQuietly(channel);
-        } finally {
-            writeLock.unlock();
-        }
-        // the reader ends at the peer's end of stream; a peer that never closes is cut after the linger
-        Timers.TIMER.schedule(() -> closeQuietly(channel), CLOSE_LINGER.toMillis(), TimeUnit.MILLISECONDS);
+        shutdownWanted = true;
+        kick();
     }
 
     /** Closes at once, dropping queued messages (the handler sees {@code cause}). */
@@ -649,17 +1068,56 @@ public final class Connection implements Peer, AutoCloseable {
         if (state.get() == CLOSED) {
             return;
         }
-        if (closeCause == null) {
-            closeCause = cause; // before the channel closes, so the reader's exit reports it
-        }
+        closeCause.compareAndSet(null, cause); // before the channel closes, so the reader's exit reports it
         state.compareAndSet(OPEN, CLOSING);
         queue.clear();
         failPending(cause);
+        closeChannel();
+    }
+
+    /** Closes the socket and wakes whoever waits on it (the reader, the writer, senders waiting for room). */
+    private void closeChannel() {
         closeQuietly(channel);
+        selectorLock.lock();
+        try {
+            if (readSelector != null) {
+                readSelector.wakeup();
+            }
+            if (writeSelector != null) {
+                writeSelector.wakeup();
+            }
+        } finally {
+            selectorLock.unlock();
+        }
+        IoPoller.get().wake(channel); // and its key there is let go, so the socket's descriptor is released
+        signalRoom();
+    }
+
+    private void closeSelectors() {
+        selectorLock.lock();
+        try {
+            selectorsClosed = true;
+            if (readSelector != null) {
+                closeQuietly(readSelector);
+            }
+            if (writeSelector != null) {
+                closeQuietly(writeSelector);
+            }
+        } finally {
+            selectorLock.unlock();
+        }
+    }
+
+    private static void closeQuietly(Selector s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // nothing more to release
+        }
     }
 
     private ConnectionClosedException closedException() {
-        Throwable c = closeCause;
+        Throwable c = closeCause.get();
         return c == null ? new ConnectionClosedException("connection to " + peerAddress + " is closed")
                 : new ConnectionClosedException("connection to " + peerAddress + " is closed: " + reason(c), c);
     }

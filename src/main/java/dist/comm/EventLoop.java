@@ -3,6 +3,9 @@ package dist.comm;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -13,6 +16,11 @@ import java.util.function.Consumer;
  * thread, but an event needs no hand-off to another thread: on a lightly loaded loop the thread
  * that received a message also handles it, which saves a park and an unpark per message; under
  * load one thread drains everything queued.
+ *
+ * <p>What one peer can queue is bounded: a connection's reader that has more than
+ * {@link #MAX_QUEUED_PER_READER} events waiting in loops stops (and so stops reading its peer) until
+ * the loops have handled most of them, so a peer flooding requests holds up itself, not the events
+ * of the others.
  *
  * <pre>{@code
  * EventLoop<Event> loop = new EventLoop<>(batch -> batch.forEach(state::handle), 4096);
@@ -26,13 +34,35 @@ public final class EventLoop<E> {
      * otherwise wait for a helper thread to be scheduled.
      */
     private static final int INLINE_BATCHES = 2;
-    private final ConcurrentLinkedQueue<E> queue = new ConcurrentLinkedQueue<>();
+    /** Events a connection's reader may have waiting, unhandled, before it waits. */
+    static final int MAX_QUEUED_PER_READER = 4096;
+    /** A waiting reader goes on once no more than this many of its events wait. */
+    static final int RESUME_AT = MAX_QUEUED_PER_READER / 4;
+    /** Longest a reader waits for the loops: past it a loop makes no progress at all, and waiting helps nobody. */
+    private static final long MAX_THROTTLE_NANOS = TimeUnit.SECONDS.toNanos(60);
+    private static final System.Logger LOG = System.getLogger("dist.comm");
+
+    /** The events one thread has queued in any loop and no loop has handled yet. */
+    private static final class Source {
+        final Thread owner = Thread.currentThread();
+        final AtomicInteger queued = new AtomicInteger();
+        volatile boolean waiting;
+    }
+
+    private static final ThreadLocal<Source> SOURCE = ThreadLocal.withInitial(Source::new);
+
+    private record Entry<E>(E event, Source source) {
+    }
+
+    private final ConcurrentLinkedQueue<Entry<E>> queue = new ConcurrentLinkedQueue<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Consumer<List<E>> handler;
     private final int maxBatch;
     private volatile boolean started = true;
     private final java.util.concurrent.atomic.AtomicBoolean helperRunning =
             new java.util.concurrent.atomic.AtomicBoolean();
+    /** Set while the thread handles a batch of some loop: a state machine's thread, which no peer may hold up. */
+    private static final ThreadLocal<Boolean> HANDLING = new ThreadLocal<>();
 
     /** {@code handler} gets up to {@code maxBatch} events at a time; it must not block for long. */
     public EventLoop(Consumer<List<E>> handler, int maxBatch) {
@@ -55,14 +85,49 @@ public final class EventLoop<E> {
 
     /** Queues {@code event} and handles the queue if no other thread is doing so. */
     public void submit(E event) {
-        queue.add(event);
+        Source s = SOURCE.get();
+        s.queued.incrementAndGet();
+        queue.add(new Entry<>(event, s));
         drain();
+        throttle(s);
     }
 
     /** Queues all {@code events} (handled together, in order) and handles the queue if free. */
     public void submitAll(java.util.Collection<? extends E> events) {
-        queue.addAll(events);
+        Source s = SOURCE.get();
+        List<Entry<E>> entries = new ArrayList<>(events.size());
+        for (E e : events) {
+            entries.add(new Entry<>(e, s));
+        }
+        s.queued.addAndGet(entries.size());
+        queue.addAll(entries);
         drain();
+        throttle(s);
+    }
+
+    /**
+     * A connection's reader with too many events waiting waits until the loops handled most of them:
+     * meanwhile its peer is not read, and TCP makes the peer wait. Never a thread inside a loop.
+     */
+    private void throttle(Source s) {
+        if (s.queued.get() <= MAX_QUEUED_PER_READER || !started || lock.isHeldByCurrentThread()
+                || HANDLING.get() != null || !Connection.readingNow()) {
+            return;
+        }
+        long start = System.nanoTime();
+        s.waiting = true;
+        try {
+            while (s.queued.get() > RESUME_AT) {
+                if (System.nanoTime() - start > MAX_THROTTLE_NANOS) {
+                    LOG.log(System.Logger.Level.WARNING, Thread.currentThread().getName() + " waited 60 s for the"
+                            + " event loop to handle " + s.queued.get() + " of its events; reading on");
+                    return;
+                }
+                LockSupport.parkNanos(this, 10_000_000L);
+            }
+        } finally {
+            s.waiting = false;
+        }
     }
 
     /**
@@ -87,14 +152,48 @@ public final class EventLoop<E> {
     }
 
     private void runBatch() {
-        List<E> batch = new ArrayList<>();
-        E e;
-        while (batch.size() < maxBatch && (e = queue.poll()) != null) {
-            batch.add(e);
+        List<Entry<E>> entries = new ArrayList<>();
+        Entry<E> e;
+        while (entries.size() < maxBatch && (e = queue.poll()) != null) {
+            entries.add(e);
         }
-        if (!batch.isEmpty()) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        List<E> batch = new ArrayList<>(entries.size());
+        for (Entry<E> en : entries) {
+            batch.add(en.event());
+        }
+        boolean outer = HANDLING.get() == null;
+        if (outer) {
+            HANDLING.set(Boolean.TRUE);
+        }
+        try {
             handler.accept(batch);
+        } finally {
+            if (outer) {
+                HANDLING.remove();
+            }
+            for (Entry<E> en : entries) {
+                Source s = en.source();
+                if (s.queued.decrementAndGet() <= RESUME_AT && s.waiting) {
+                    LockSupport.unpark(s.owner);
+                }
+            }
         }
+    }
+
+    /**
+     * Whether the calling thread is handling a batch of any event loop now. Such a thread drives a
+     * state machine and must never wait for a peer: a connection whose peer fell behind drops the peer
+     * instead of making it wait ({@link Connection}).
+     *
+     * <pre>{@code
+     * if (!EventLoop.handlingEvents()) waitForRoom(); else dropTheSlowPeer();
+     * }</pre>
+     */
+    public static boolean handlingEvents() {
+        return HANDLING.get() != null;
     }
 
     private void handOff() {

@@ -13,15 +13,23 @@ import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * TLS over a blocking socket channel (read by a virtual thread): an {@link SSLEngine} wraps what is
- * written and unwraps what is read. One thread reads; writers take the write lock. Large reads unwrap
- * straight into the caller's buffer.
+ * TLS over a socket channel: an {@link SSLEngine} wraps what is written and unwraps what is read. One
+ * thread reads; writers take the write lock. Large reads unwrap straight into the caller's buffer.
+ *
+ * <p>The handshake runs with the socket blocking. After {@link #nonBlocking}, a write sends what the
+ * socket takes now and keeps the rest of the ciphertext it made ({@link #hasPendingOutput}), never
+ * waiting for the peer; a read that finds no byte waits through the connection's {@link ReadWait}.
  */
 final class TlsChannel implements ByteChannel, GatheringByteChannel {
 
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     /** Records wrapped per socket write: fewer system calls for large messages. */
     private static final int RECORDS_PER_WRITE = 16;
+
+    /** How the reading thread waits for bytes once the socket is non-blocking. */
+    interface ReadWait {
+        void awaitReadable() throws IOException;
+    }
 
     private final SocketChannel ch;
     private final SSLEngine engine;
@@ -30,9 +38,16 @@ final class TlsChannel implements ByteChannel, GatheringByteChannel {
     private ByteBuffer netIn;
     /** Plaintext unwrapped and not handed out yet (read mode). */
     private ByteBuffer appIn;
-    /** Ciphertext to send; used under the write lock. */
+    /** Ciphertext to send, in read mode between calls (what it holds waits for the socket); under the write lock. */
     private ByteBuffer netOut;
     private boolean inboundDone;
+    /** Ciphertext waits in {@link #netOut}. */
+    private volatile boolean pendingOutput;
+    /** Ciphertext bytes the socket took, for the connection's progress clock. */
+    private volatile long sentBytes;
+    private volatile ReadWait readWait;
+    /** Told when a control record (a key update's answer) is left waiting for the socket. */
+    private volatile Runnable onPendingOutput;
 
     /** {@code prefix}: bytes already read from {@code ch} that belong to the TLS stream (may be null). */
     TlsChannel(SocketChannel ch, SSLEngine engine, ByteBuffer prefix) {
@@ -48,6 +63,33 @@ final class TlsChannel implements ByteChannel, GatheringByteChannel {
         appIn = ByteBuffer.allocate(app);
         appIn.flip();
         netOut = ByteBuffer.allocateDirect(packet * RECORDS_PER_WRITE);
+        netOut.flip();
+    }
+
+    /** From now on the socket is non-blocking: reads wait through {@code w}, writes keep what the socket did not take. */
+    void nonBlocking(ReadWait w, Runnable pending) {
+        this.readWait = w;
+        this.onPendingOutput = pending;
+    }
+
+    /** Whether ciphertext waits for the socket. */
+    boolean hasPendingOutput() {
+        return pendingOutput;
+    }
+
+    /** Ciphertext bytes sent so far. */
+    long sentBytes() {
+        return sentBytes;
+    }
+
+    /** Sends waiting ciphertext; true once none is left. */
+    boolean flushPending() throws IOException {
+        writeLock.lock();
+        try {
+            return flush();
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     /** Runs the TLS handshake to its end (blocking); the caller bounds it with a deadline. */
@@ -85,31 +127,67 @@ final class TlsChannel implements ByteChannel, GatheringByteChannel {
         }
     }
 
-    /** Sends what the engine wants to send on its own (handshake, key update, close_notify). */
+    /**
+     * Sends what the engine wants to send on its own (handshake, key update, close_notify), after any
+     * ciphertext still waiting; what the socket does not take now is left to the connection's writer.
+     */
     private void wrapControl() throws IOException {
+        boolean left;
         writeLock.lock();
         try {
             while (true) {
-                netOut.clear();
-                SSLEngineResult r = engine.wrap(EMPTY, netOut);
-                netOut.flip();
-                flush();
+                SSLEngineResult r = wrapAfterPending(EMPTY);
                 if (r.getStatus() == SSLEngineResult.Status.CLOSED
                         || r.getHandshakeStatus() != SSLEngineResult.HandshakeStatus.NEED_WRAP) {
                     break;
                 }
             }
+            left = !flush();
         } finally {
             writeLock.unlock();
+        }
+        Runnable p = onPendingOutput;
+        if (left && p != null) {
+            p.run();
         }
         if (engine.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_TASK) {
             runTasks();
         }
     }
 
-    private void flush() throws IOException {
-        while (netOut.hasRemaining()) {
-            ch.write(netOut);
+    /** Wraps {@code src} into records after the ciphertext that waits, growing the buffer as needed. */
+    private SSLEngineResult wrapAfterPending(ByteBuffer src) throws SSLException {
+        netOut.compact();
+        try {
+            while (true) {
+                SSLEngineResult r = engine.wrap(src, netOut);
+                if (r.getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                    return r;
+                }
+                ByteBuffer bigger = ByteBuffer.allocateDirect(netOut.position()
+                        + engine.getSession().getPacketBufferSize() * RECORDS_PER_WRITE);
+                netOut.flip();
+                bigger.put(netOut);
+                netOut = bigger;
+            }
+        } finally {
+            netOut.flip();
+        }
+    }
+
+    /** Writes waiting ciphertext; true once none is left. A blocking socket (the handshake) takes it all. */
+    private boolean flush() throws IOException {
+        try {
+            while (netOut.hasRemaining()) {
+                int n = ch.write(netOut);
+                if (n == 0) {
+                    return false; // non-blocking, and the socket's buffer is full
+                }
+                sentBytes += n;
+            }
+            return true;
+        } finally {
+            pendingOutput = netOut.hasRemaining();
         }
     }
 
@@ -189,7 +267,13 @@ final class TlsChannel implements ByteChannel, GatheringByteChannel {
                 bigger.put(netIn);
                 netIn = bigger;
             }
-            int r = ch.read(netIn);
+            int r;
+            while ((r = ch.read(netIn)) == 0) {
+                ReadWait w = readWait; // a blocking socket never returns 0 here: netIn has room
+                if (w != null) {
+                    w.awaitReadable();
+                }
+            }
             return r >= 0;
         } finally {
             netIn.flip();
@@ -241,31 +325,37 @@ final class TlsChannel implements ByteChannel, GatheringByteChannel {
         return write(srcs, 0, srcs.length);
     }
 
+    /**
+     * Wraps and sends as much of {@code srcs} as the socket takes now; returns the plaintext bytes
+     * consumed. Ciphertext made but not sent waits ({@link #hasPendingOutput}) and goes first next time.
+     */
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         writeLock.lock();
         try {
             long total = 0;
             int packet = engine.getSession().getPacketBufferSize();
-            while (remaining(srcs, offset, length)) {
+            while (flush() && remaining(srcs, offset, length)) {
                 netOut.clear();
-                while (netOut.remaining() >= packet && remaining(srcs, offset, length)) {
-                    SSLEngineResult r = engine.wrap(srcs, offset, length, netOut);
-                    if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
-                        throw new ClosedChannelException();
-                    }
-                    if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                        if (netOut.position() == 0) {
-                            netOut = ByteBuffer.allocateDirect(engine.getSession().getPacketBufferSize()
-                                    * RECORDS_PER_WRITE);
-                            packet = engine.getSession().getPacketBufferSize();
+                try {
+                    while (netOut.remaining() >= packet && remaining(srcs, offset, length)) {
+                        SSLEngineResult r = engine.wrap(srcs, offset, length, netOut);
+                        if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+                            throw new ClosedChannelException();
                         }
-                        break;
+                        if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                            if (netOut.position() == 0) {
+                                netOut = ByteBuffer.allocateDirect(engine.getSession().getPacketBufferSize()
+                                        * RECORDS_PER_WRITE);
+                                packet = engine.getSession().getPacketBufferSize();
+                            }
+                            break;
+                        }
+                        total += r.bytesConsumed();
                     }
-                    total += r.bytesConsumed();
+                } finally {
+                    netOut.flip();
                 }
-                netOut.flip();
-                flush();
             }
             return total;
         } finally {
@@ -282,24 +372,29 @@ final class TlsChannel implements ByteChannel, GatheringByteChannel {
         return false;
     }
 
-    /** Sends close_notify, then half-closes the socket: the peer reads to our last byte, then the end. */
-    void shutdownOutput() throws IOException {
-        engine.closeOutbound();
+    /**
+     * Queues close_notify after what waits, then half-closes the socket once all of it is sent: the peer
+     * reads to our last byte, then the end. False while ciphertext still waits (call again when writable).
+     */
+    boolean shutdownOutput() throws IOException {
         writeLock.lock();
         try {
-            while (!engine.isOutboundDone()) {
-                netOut.clear();
-                SSLEngineResult r = engine.wrap(EMPTY, netOut);
-                netOut.flip();
-                flush();
-                if (r.bytesProduced() == 0) {
-                    break;
+            if (!engine.isOutboundDone()) {
+                engine.closeOutbound();
+                while (!engine.isOutboundDone()) {
+                    if (wrapAfterPending(EMPTY).bytesProduced() == 0) {
+                        break;
+                    }
                 }
+            }
+            if (!flush()) {
+                return false;
             }
         } finally {
             writeLock.unlock();
         }
         ch.shutdownOutput();
+        return true;
     }
 
     @Override
