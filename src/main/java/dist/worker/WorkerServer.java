@@ -312,6 +312,12 @@ public final class WorkerServer implements AutoCloseable {
                     return;
                 } catch (IOException | RuntimeException e) {
                     LOG.log(Level.DEBUG, "scheduler not back yet: " + e.getMessage());
+                } catch (Error e) {
+                    if (TaskErrors.fatal(e)) {
+                        outOfMemory("registering again", e);
+                        return;
+                    }
+                    LOG.log(Level.ERROR, "worker " + address + " failed to register again; it tries again", e);
                 }
                 Thread.sleep(pause);
                 pause = Math.min(pause * 2, maxPause);
@@ -1099,7 +1105,12 @@ public final class WorkerServer implements AutoCloseable {
             }
             metrics.fetched(f.peer(), start, System.nanoTime(), size);
             events.submit(new WorkerEvent.FetchDone(f.peer(), got, missing));
-        } catch (Exception e) {
+        } catch (Throwable e) {
+            // every fetch is answered, or the tasks waiting for its keys would wait forever
+            if (TaskErrors.fatal(e)) {
+                outOfMemory("fetching from " + f.peer(), e);
+                return;
+            }
             Connection c = peers.remove(f.peer());
             if (c != null) {
                 c.abort(e);
