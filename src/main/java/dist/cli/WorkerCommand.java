@@ -138,6 +138,10 @@ public final class WorkerCommand {
         while (!w.awaitClose(1, TimeUnit.HOURS)) {
             // serve until closed
         }
+        if (w.fatalError() != null) {
+            err.println("worker: " + w.fatalError());
+            return 1; // a nanny reports the exit and starts a fresh worker
+        }
         return 0;
     }
 

@@ -200,6 +200,8 @@ public final class Nanny implements AutoCloseable {
                     return;
                 } catch (IOException | RuntimeException e) {
                     LOG.log(Level.DEBUG, "scheduler not back yet: " + e.getMessage());
+                } catch (Error e) {
+                    survive("reconnection", e);
                 }
                 Thread.sleep(pause);
                 pause = Math.min(pause * 2, maxPause);
@@ -219,6 +221,25 @@ public final class Nanny implements AutoCloseable {
             }
         } catch (ConnectionClosedException e) {
             LOG.log(Level.DEBUG, "scheduler unreachable; dropped " + m);
+        } catch (RuntimeException e) {
+            // the scheduler misses this report, but the worker must still be watched and restarted
+            LOG.log(Level.WARNING, "could not tell the scheduler " + m.getClass().getSimpleName() + ": " + e);
+        }
+    }
+
+    /** Failure kinds of the nanny's loops logged so far: each is logged once. */
+    private final java.util.Set<String> loggedFailures = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A step of a loop failed: logged once per kind, and the loop goes on, since the worker must stay
+     * watched. Running out of memory is rethrown: this process is not to be trusted any more.
+     */
+    private void survive(String loop, Throwable t) {
+        if (t instanceof OutOfMemoryError oom) {
+            throw oom;
+        }
+        if (loggedFailures.add(loop + "/" + t.getClass().getName())) {
+            LOG.log(Level.ERROR, "the nanny's " + loop + " failed (logged once per kind of failure); it carries on", t);
         }
     }
 
@@ -271,69 +292,84 @@ public final class Nanny implements AutoCloseable {
             while (true) {
                 Event e = events.take();
                 Process p = worker;
-                switch (e) {
-                    case Stop s -> {
-                        if (p != null) {
-                            ChildJvm.stop(p, 5000);
+                try {
+                    switch (e) {
+                        case Stop s -> {
+                            if (p != null) {
+                                ChildJvm.stop(p, 5000);
+                            }
+                            return;
                         }
-                        return;
+                        case Registered r -> {
+                            if (r.p() == p) {
+                                registered = true;
+                                workerAddress = r.address();
+                                sendToScheduler(new Message.RegisterNanny(id, r.address()));
+                            }
+                        }
+                        case Restart r -> {
+                            LOG.log(Level.INFO, "restarting the worker: " + r.reason());
+                            stopReason = "restart";
+                            if (p != null) {
+                                Process old = p;
+                                Thread.ofVirtual().start(() -> ChildJvm.stop(old, 3000));
+                            }
+                        }
+                        case OverMemory m -> {
+                            if (m.p() == p && stopReason == null) {
+                                stopReason = m.reason();
+                                LOG.log(Level.WARNING, "stopping the worker: " + m.reason());
+                                Thread.ofVirtual().start(() -> ChildJvm.stop(m.p(), 1000));
+                            }
+                        }
+                        case Exited x -> {
+                            if (x.p() != p) {
+                                continue;
+                            }
+                            String addr = workerAddress;
+                            workerAddress = null;
+                            boolean requested = "restart".equals(stopReason);
+                            String reason = stopReason != null && !requested ? stopReason : describeExit(p.exitValue());
+                            if (!requested && addr != null) {
+                                sendToScheduler(new Message.WorkerDied(addr, reason));
+                            }
+                            if (!requested) {
+                                println("worker " + (addr == null ? "(pid " + p.pid() + ")" : addr) + " died: " + reason
+                                        + "; restarting it");
+                            }
+                            if (registered || requested) {
+                                failedStarts = 0;
+                            } else if (++failedStarts > restartLimit) {
+                                gaveUp = "the worker failed to start " + failedStarts + " times in a row (last: " + reason
+                                        + "); giving up (distributed.nanny.restart-limit = " + restartLimit + ")";
+                                println(gaveUp);
+                                return;
+                            } else {
+                                long pause = Math.min(MAX_BACKOFF_MILLIS,
+                                        restartBackoff.toMillis() << Math.min(20, failedStarts - 1));
+                                Thread.sleep(pause);
+                            }
+                            if (closing.get()) {
+                                return;
+                            }
+                            registered = false;
+                            stopReason = null;
+                            worker = startWorker();
+                            restarts++;
+                        }
                     }
-                    case Registered r -> {
-                        if (r.p() == p) {
-                            registered = true;
-                            workerAddress = r.address();
-                            sendToScheduler(new Message.RegisterNanny(id, r.address()));
-                        }
-                    }
-                    case Restart r -> {
-                        LOG.log(Level.INFO, "restarting the worker: " + r.reason());
-                        stopReason = "restart";
-                        if (p != null) {
-                            Process old = p;
-                            Thread.ofVirtual().start(() -> ChildJvm.stop(old, 3000));
-                        }
-                    }
-                    case OverMemory m -> {
-                        if (m.p() == p && stopReason == null) {
-                            stopReason = m.reason();
-                            LOG.log(Level.WARNING, "stopping the worker: " + m.reason());
-                            Thread.ofVirtual().start(() -> ChildJvm.stop(m.p(), 1000));
-                        }
-                    }
-                    case Exited x -> {
-                        if (x.p() != p) {
-                            continue;
-                        }
-                        String addr = workerAddress;
-                        workerAddress = null;
-                        boolean requested = "restart".equals(stopReason);
-                        String reason = stopReason != null && !requested ? stopReason : describeExit(p.exitValue());
-                        if (!requested && addr != null) {
-                            sendToScheduler(new Message.WorkerDied(addr, reason));
-                        }
-                        if (!requested) {
-                            println("worker " + (addr == null ? "(pid " + p.pid() + ")" : addr) + " died: " + reason
-                                    + "; restarting it");
-                        }
-                        if (registered || requested) {
-                            failedStarts = 0;
-                        } else if (++failedStarts > restartLimit) {
-                            gaveUp = "the worker failed to start " + failedStarts + " times in a row (last: " + reason
-                                    + "); giving up (distributed.nanny.restart-limit = " + restartLimit + ")";
+                } catch (RuntimeException | Error t) {
+                    survive("supervisor, on " + e.getClass().getSimpleName(), t);
+                    if (e instanceof Exited x && x.p() == worker && !closing.get()) {
+                        // the worker is gone and no new one started: try again, as after a failed start
+                        if (++failedStarts > restartLimit) {
+                            gaveUp = "could not start the worker again " + failedStarts + " times in a row (last: "
+                                    + t + "); giving up (distributed.nanny.restart-limit = " + restartLimit + ")";
                             println(gaveUp);
                             return;
-                        } else {
-                            long pause = Math.min(MAX_BACKOFF_MILLIS,
-                                    restartBackoff.toMillis() << Math.min(20, failedStarts - 1));
-                            Thread.sleep(pause);
                         }
-                        if (closing.get()) {
-                            return;
-                        }
-                        registered = false;
-                        stopReason = null;
-                        worker = startWorker();
-                        restarts++;
+                        Thread.sleep(restartBackoff.toMillis());
+                        events.add(e);
                     }
                 }
             }
@@ -359,8 +395,13 @@ public final class Nanny implements AutoCloseable {
     private void println(String line) {
         PrintStream out = options.out();
         if (out != null) {
-            out.println(options.prefix() + "nanny: " + line);
-            out.flush();
+            try {
+                out.println(options.prefix() + "nanny: " + line);
+                out.flush();
+            } catch (RuntimeException e) {
+                // the output is for people: its failure must not keep the worker from being restarted
+                survive("output", e);
+            }
         }
     }
 
@@ -392,27 +433,36 @@ public final class Nanny implements AutoCloseable {
         try {
             while (!closing.get()) {
                 Thread.sleep(memoryPoll);
-                Process p = worker;
-                if (p == null || !p.isAlive()) {
-                    continue;
-                }
-                long rss = residentBytes(p.pid());
-                if (rss < 0) {
-                    if (!warned) {
-                        LOG.log(Level.WARNING, "cannot read the worker's resident memory on this system; "
-                                + "the memory limit is not enforced");
-                        warned = true;
-                    }
-                    continue;
-                }
-                if (rss > limit) {
-                    events.add(new OverMemory(p, "exceeded its memory limit: resident " + (rss >> 20) + " MiB > "
-                            + memoryFraction + " x " + (options.memoryLimit() >> 20) + " MiB"));
+                try {
+                    warned = checkMemory(limit, warned);
+                } catch (RuntimeException | Error t) {
+                    survive("memory watch", t);
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** One look at the worker's resident memory; returns whether the warning that it cannot be read was given. */
+    private boolean checkMemory(long limit, boolean warned) {
+        Process p = worker;
+        if (p == null || !p.isAlive()) {
+            return warned;
+        }
+        long rss = residentBytes(p.pid());
+        if (rss < 0) {
+            if (!warned) {
+                LOG.log(Level.WARNING, "cannot read the worker's resident memory on this system; "
+                        + "the memory limit is not enforced");
+            }
+            return true;
+        }
+        if (rss > limit) {
+            events.add(new OverMemory(p, "exceeded its memory limit: resident " + (rss >> 20) + " MiB > "
+                    + memoryFraction + " x " + (options.memoryLimit() >> 20) + " MiB"));
+        }
+        return warned;
     }
 
     /** Resident set size of a process from /proc (Linux), or -1 when unknown. */

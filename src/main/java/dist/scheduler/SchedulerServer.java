@@ -41,8 +41,11 @@ public final class SchedulerServer implements AutoCloseable {
         void run(SchedulerState state) {
             try {
                 answer.complete(read.apply(state));
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
                 answer.completeExceptionally(e);
+                if (e instanceof OutOfMemoryError) {
+                    throw e;
+                }
             }
         }
     }
@@ -530,14 +533,27 @@ public final class SchedulerServer implements AutoCloseable {
         return dashboardLink;
     }
 
+    /**
+     * Every 100 ms: the worker time-to-live check and work stealing. It goes on after any failure
+     * (logged once per kind), so no failure leaves dead workers counted or stealing stopped; only
+     * running out of memory ends it.
+     */
     private void tick() {
-        try {
-            while (!closing) {
+        java.util.Set<String> logged = new java.util.HashSet<>();
+        while (!closing) {
+            try {
                 Thread.sleep(100);
                 events.submit(new SchedulerEvent.Tick());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return; // closing
+            } catch (OutOfMemoryError e) {
+                throw e;
+            } catch (Throwable t) {
+                if (logged.add(t.getClass().getName())) {
+                    LOG.log(Level.ERROR, "the scheduler's timer failed (logged once per kind of failure); it carries on", t);
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -558,12 +574,20 @@ public final class SchedulerServer implements AutoCloseable {
             }
             try {
                 out.addAll(state.handle((SchedulerEvent) e, System.nanoTime()));
-            } catch (RuntimeException ex) {
-                // a bug in one event must not stop the scheduler
-                LOG.log(Level.ERROR, "scheduler failed to handle " + describe(e), ex);
+            } catch (OutOfMemoryError ex) {
+                throw ex;
+            } catch (Throwable ex) {
+                // a bug in one event must not stop the scheduler, nor the thread that brought the event
+                LOG.log(Level.ERROR, "scheduler failed to handle " + describe(e) + "; it carries on", ex);
             }
             if (!plugins.isEmpty()) {
-                plugins.afterEvent((SchedulerEvent) e, state.drainTransitions());
+                try {
+                    plugins.afterEvent((SchedulerEvent) e, state.drainTransitions());
+                } catch (OutOfMemoryError ex) {
+                    throw ex;
+                } catch (Throwable ex) {
+                    LOG.log(Level.ERROR, "a scheduler plugin failed after " + describe(e) + "; the scheduler carries on", ex);
+                }
             }
         }
         publishWorkerCount();
@@ -623,6 +647,15 @@ public final class SchedulerServer implements AutoCloseable {
             r.run();
         } catch (ConnectionClosedException e) {
             LOG.log(Level.DEBUG, "dropped a message to " + to + ": connection closed");
+        } catch (RuntimeException e) {
+            // the peer would wait for what it was not sent: end its link, so it registers again (a worker)
+            // or its futures resume or fail as after any lost link (a client); the other peers' messages go on
+            LOG.log(Level.ERROR, "could not send to " + to + " (" + e + "); closing its link", e);
+            try {
+                c.close();
+            } catch (RuntimeException x) {
+                LOG.log(Level.DEBUG, "closing the link to " + to + " failed too: " + x);
+            }
         }
     }
 

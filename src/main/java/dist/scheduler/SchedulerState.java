@@ -130,19 +130,19 @@ public final class SchedulerState {
             switch (event) {
                 case SchedulerEvent.FromClient c -> onClient(c.clientId(), c.message(), c.requestId());
                 case SchedulerEvent.FromWorker w -> onWorker(w.worker(), w.message(), w.requestId());
-                case SchedulerEvent.ClientGone g -> guarded(g.clientId(), 0, () -> {
+                case SchedulerEvent.ClientGone g -> guarded(g.clientId(), 0, "ClientGone", () -> {
                     nannies.remove(g.clientId());
                     clientGone(g.clientId());
                 });
-                case SchedulerEvent.WorkerGone g -> guarded(g.worker(), 0, () -> {
+                case SchedulerEvent.WorkerGone g -> guarded(g.worker(), 0, "WorkerGone", () -> {
                     WorkerState ws = g.worker() == null ? null : workers.get(g.worker());
                     if (ws != null) {
                         removeWorker(ws, g.reason() == null ? "connection closed" : g.reason());
                     }
                 });
                 case SchedulerEvent.Tick t -> {
-                    guarded(null, 0, this::checkHeartbeats);
-                    guarded(null, 0, this::stealWork);
+                    guarded(null, 0, "the worker time-to-live check", this::checkHeartbeats);
+                    guarded(null, 0, "work stealing", this::stealWork);
                 }
             }
         } finally {
@@ -154,18 +154,62 @@ public final class SchedulerState {
         return result;
     }
 
-    /** Runs one message's handler; bad input becomes an {@link ErrorReply} to its sender, never a crash. */
-    private void guarded(String sender, long requestId, Runnable action) {
+    /**
+     * Runs one message's handler; bad input becomes an {@link ErrorReply} to its sender and a log
+     * line naming the message and its sender, never a crash. Handlers check their input before they
+     * change anything, so a refused message leaves the state as it was. Only a real out-of-memory
+     * is not caught.
+     */
+    private void guarded(String sender, long requestId, String what, Runnable action) {
         try {
             action.run();
             drain();
-        } catch (RuntimeException e) {
+        } catch (OutOfMemoryError e) {
+            throw e;
+        } catch (Throwable e) {
             recTasks.clear();
             recTargets.clear();
+            String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            logFailure(what, sender, e, why);
             if (sender != null) {
-                String why = e.getMessage() == null ? e.toString() : e.getMessage();
                 out.add(new Outgoing(sender, new ErrorReply(why), requestId));
             }
+        }
+    }
+
+    /** Failures logged per kind (what failed, and how) with when each was last logged and how many since. */
+    private final HashMap<String, long[]> failureLog = new HashMap<>();
+    /** A failure of one kind is logged again at most this often; the line says how many were not. */
+    static final long FAILURE_LOG_INTERVAL_NANOS = 10_000_000_000L;
+
+    /**
+     * One line per failed handler: the message type, the peer, and why. Refused input (a peer's
+     * mistake) is a warning; anything else is a bug here and is logged with its stack. A peer that
+     * repeats one mistake gets a line per {@link #FAILURE_LOG_INTERVAL_NANOS}, not one per message.
+     */
+    private void logFailure(String what, String sender, Throwable e, String why) {
+        if (!logEvents) {
+            return;
+        }
+        String kind = what + "/" + e.getClass().getName();
+        long[] seen = failureLog.get(kind);
+        if (seen != null && now - seen[0] < FAILURE_LOG_INTERVAL_NANOS) {
+            seen[1]++;
+            return;
+        }
+        long skipped = seen == null ? 0 : seen[1];
+        if (failureLog.size() >= 1000) {
+            failureLog.clear(); // many kinds: keep the bound, at worst a few more lines
+        }
+        failureLog.put(kind, new long[]{now, 0});
+        boolean refused = e instanceof IllegalArgumentException;
+        String line = "scheduler " + (refused ? "refused " : "failed to handle ") + what
+                + (sender == null ? "" : " from " + sender) + ": " + why
+                + (skipped == 0 ? "" : " (and " + skipped + " more like it since the last such line)");
+        if (refused) {
+            LOG.log(System.Logger.Level.WARNING, line);
+        } else {
+            LOG.log(System.Logger.Level.ERROR, line + "; the scheduler carries on", e);
         }
     }
 
@@ -176,7 +220,7 @@ public final class SchedulerState {
             }
             return;
         }
-        guarded(clientId, requestId, () -> {
+        guarded(clientId, requestId, typeOf(message), () -> {
             if (clientId == null) {
                 throw new IllegalArgumentException("client message without a client id: register the client first");
             }
@@ -187,7 +231,15 @@ public final class SchedulerState {
                         out.add(new Outgoing(clientId, new Ack(), requestId));
                     }
                 }
-                case UpdateGraph u -> updateGraph(client(clientId), u);
+                case UpdateGraph u -> {
+                    ClientState c = client(clientId);
+                    try {
+                        updateGraph(c, u);
+                    } catch (IllegalArgumentException e) {
+                        refuseGraph(c, u, e);
+                        throw e;
+                    }
+                }
                 case RegisterNanny n -> {
                     nannies.put(clientId, n.worker());
                     if (requestId != 0) {
@@ -236,7 +288,7 @@ public final class SchedulerState {
             }
             return;
         }
-        guarded(address, requestId, () -> {
+        guarded(address, requestId, typeOf(message), () -> {
             if (address == null) {
                 throw new IllegalArgumentException("worker message without a worker address");
             }
@@ -273,6 +325,10 @@ public final class SchedulerState {
         });
     }
 
+    private static String typeOf(Message m) {
+        return m == null ? "an empty message" : m.getClass().getSimpleName();
+    }
+
     private static <T> T nonNull(T value, String what) {
         if (value == null) {
             throw new IllegalArgumentException(what + " is null: send an empty collection instead");
@@ -286,15 +342,14 @@ public final class SchedulerState {
         return clients.computeIfAbsent(id, ClientState::new);
     }
 
+    /**
+     * Adds a client's tasks and wants. The whole update is checked first (keys, options, cycles);
+     * a refused update changes nothing (see {@link #refuseGraph}).
+     */
     private void updateGraph(ClientState c, UpdateGraph u) {
         List<TaskSpec> specs = nonNull(u.tasks(), "UpdateGraph.tasks");
         List<String> wanted = nonNull(u.wanted(), "UpdateGraph.wanted");
-        for (int i = 0; i < specs.size(); i++) {
-            TaskSpec s = specs.get(i);
-            if (s == null || s.key() == null) {
-                throw new IllegalArgumentException("UpdateGraph.tasks[" + i + "] has no key: every task needs a key");
-            }
-        }
+        checkGraph(specs);
         ArrayList<TaskState> created = new ArrayList<>();
         ArrayList<TaskSpec> createdSpecs = new ArrayList<>();
         for (TaskSpec s : specs) {
@@ -340,6 +395,144 @@ public final class SchedulerState {
         }
         for (TaskState ts : created) {
             recommendCleanup(ts);
+        }
+    }
+
+    /** An update refused because of one of its tasks, named here: its futures fail with the reason. */
+    private static final class GraphRefused extends IllegalArgumentException {
+        final String key;
+
+        GraphRefused(String key, String message) {
+            super(message);
+            this.key = key;
+        }
+    }
+
+    /**
+     * Checks an update before anything of it is applied: every task has a key, its options make
+     * sense, and no task waits on its own result through the tasks of this update (a cycle would
+     * wait forever). Tasks already known cannot depend on new ones, so a cycle lies within the update.
+     */
+    private void checkGraph(List<TaskSpec> specs) {
+        boolean anyDeps = false;
+        for (int i = 0; i < specs.size(); i++) {
+            TaskSpec s = specs.get(i);
+            if (s == null || s.key() == null) {
+                throw new IllegalArgumentException("UpdateGraph.tasks[" + i + "] has no key: every task needs a key");
+            }
+            checkOptions(s);
+            anyDeps |= s.dependencies() != null && !s.dependencies().isEmpty();
+        }
+        if (!anyDeps || !namesUnknownKeys(specs)) {
+            return; // every dependency is a task known already: none leads back into this update
+        }
+        // the tasks this update creates: the first spec of each key not known yet (as applied below)
+        HashMap<String, TaskSpec> fresh = new HashMap<>();
+        for (TaskSpec s : specs) {
+            if (tasks.get(s.key()) == null) {
+                fresh.putIfAbsent(s.key(), s);
+            }
+        }
+        List<String> cycle = findCycle(fresh);
+        if (cycle != null) {
+            throw new GraphRefused(cycle.get(0), "the graph has a cycle: " + String.join(" -> ", cycle)
+                    + " (a task cannot wait on its own result); nothing of this update was applied");
+        }
+    }
+
+    private boolean namesUnknownKeys(List<TaskSpec> specs) {
+        for (TaskSpec s : specs) {
+            if (s.dependencies() != null) {
+                for (String d : s.dependencies()) {
+                    if (d != null && tasks.get(d) == null) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private static void checkOptions(TaskSpec s) {
+        TaskOptions o = s.options();
+        if (o == null || o.resources() == null) {
+            return;
+        }
+        for (Map.Entry<String, Double> e : o.resources().entrySet()) {
+            Double v = e.getValue();
+            if (e.getKey() == null || v == null || !(v >= 0) || v.isInfinite()) {
+                throw new GraphRefused(s.key(), "task " + s.key() + " asks for resource " + e.getKey() + "=" + v
+                        + ": resources need a name and a finite amount of 0 or more, e.g. GPU=1");
+            }
+        }
+    }
+
+    /**
+     * A cycle among {@code fresh} tasks as its keys, the first repeated at the end, or null. Iterative
+     * (a chain of a million tasks must not overflow the stack); each task is visited once.
+     */
+    private static List<String> findCycle(HashMap<String, TaskSpec> fresh) {
+        final byte onPath = 1, done = 2;
+        HashMap<String, Byte> mark = new HashMap<>(fresh.size() * 2);
+        ArrayList<String> path = new ArrayList<>();
+        ArrayList<Integer> next = new ArrayList<>(); // per path entry: the index of its next dependency
+        for (String root : fresh.keySet()) {
+            if (mark.containsKey(root)) {
+                continue;
+            }
+            path.add(root);
+            next.add(0);
+            mark.put(root, onPath);
+            while (!path.isEmpty()) {
+                int top = path.size() - 1;
+                List<String> deps = fresh.get(path.get(top)).dependencies();
+                int i = next.get(top);
+                if (deps == null || i >= deps.size()) {
+                    mark.put(path.remove(top), done);
+                    next.remove(top);
+                    continue;
+                }
+                next.set(top, i + 1);
+                String d = deps.get(i);
+                if (d == null || !fresh.containsKey(d)) {
+                    continue; // a known task or a missing one: no way back into this update
+                }
+                Byte m = mark.get(d);
+                if (m == null) {
+                    path.add(d);
+                    next.add(0);
+                    mark.put(d, onPath);
+                } else if (m == onPath) {
+                    ArrayList<String> cycle = new ArrayList<>(path.subList(path.lastIndexOf(d), path.size()));
+                    cycle.add(d);
+                    return cycle;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Tells the client which of its futures the refused update leaves without a task: each wanted
+     * key the scheduler does not already hold for this client fails with the reason. The client's
+     * futures for keys it wanted before stay as they are.
+     */
+    private void refuseGraph(ClientState c, UpdateGraph u, IllegalArgumentException e) {
+        if (u.wanted() == null) {
+            return;
+        }
+        String cause = e instanceof GraphRefused g ? g.key : null;
+        String why = "the scheduler refused the update that submitted this key: " + e.getMessage();
+        LinkedHashSet<String> told = new LinkedHashSet<>();
+        for (String key : u.wanted()) {
+            if (key == null || !told.add(key)) {
+                continue;
+            }
+            TaskState ts = tasks.get(key);
+            if (ts != null && c.wants.contains(ts)) {
+                continue;
+            }
+            out.add(Outgoing.send(c.id, new KeyErred(key, null, why, cause == null ? key : cause)));
         }
     }
 

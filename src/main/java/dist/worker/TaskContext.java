@@ -19,7 +19,8 @@ public final class TaskContext {
 
     /** The worker side of a context: how secede and rejoin reach the worker's state machine. */
     interface Host {
-        void seceded(String key);
+        /** {@code first}: the task's thread gives up its slot for the first time (later ones gave up none). */
+        void seceded(String key, boolean first);
 
         void rejoined(String key);
 
@@ -108,9 +109,10 @@ public final class TaskContext {
         if (seceded) {
             return false;
         }
+        boolean first = !everSeceded;
         seceded = true;
         everSeceded = true;
-        host.seceded(key);
+        host.seceded(key, first);
         return true;
     }
 

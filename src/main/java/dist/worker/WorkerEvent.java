@@ -62,6 +62,15 @@ public sealed interface WorkerEvent {
      */
     record Paused(boolean paused) implements WorkerEvent {}
 
+    /**
+     * The worker registers again on a new scheduler link: the scheduler forgot what it had sent
+     * here. Queued tasks, failed ones and the inputs being gathered for them are dropped; of the
+     * executing tasks only those in {@code running} (executions the shell still has, queued for a
+     * thread or on one) are kept, and report on the new link; the others are reset, so the
+     * scheduler's next {@code ComputeTask} for them runs them. Data held here stays.
+     */
+    record Relinked(java.util.Set<String> running) implements WorkerEvent {}
+
     /** Periodic timer; a heartbeat goes out when one is due. */
     record Tick() implements WorkerEvent {}
 }

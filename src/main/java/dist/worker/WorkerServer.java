@@ -91,10 +91,10 @@ public final class WorkerServer implements AutoCloseable {
     private final Map<Class<?>, AutoCloseable> shared = new ConcurrentHashMap<>();
     private final TaskContext.Host host = new TaskContext.Host() {
         @Override
-        public void seceded(String key) {
+        public void seceded(String key, boolean first) {
             // the seceding thread keeps its task; a new thread takes over the slot it gave up (a task
-            // run on a reader thread gave up no slot thread)
-            if (inlineRunner != Thread.currentThread()) {
+            // run on a reader thread gave up no slot thread, and one seceding again gave it up before)
+            if (first && inlineRunner != Thread.currentThread()) {
                 startSlot();
             }
             events.submit(new WorkerEvent.Seceded(key));
@@ -156,6 +156,10 @@ public final class WorkerServer implements AutoCloseable {
     private final AtomicBoolean reconnecting = new AtomicBoolean();
     private volatile Connection scheduler;
     private volatile boolean closing;
+    /** Set when the worker stopped because the JVM ran out of memory. */
+    private volatile String fatalError;
+    /** The key each thread is executing now: executions that will report, whatever happens to the link. */
+    private final Map<Thread, String> running = new ConcurrentHashMap<>();
     /** Abstract resources offered to the scheduler (e.g. GPU=2); empty for none. */
     private Map<String, Double> resources = Map.of();
     private Thread ticker;
@@ -306,6 +310,12 @@ public final class WorkerServer implements AutoCloseable {
                     return;
                 } catch (IOException | RuntimeException e) {
                     LOG.log(Level.DEBUG, "scheduler not back yet: " + e.getMessage());
+                } catch (Error e) {
+                    if (TaskErrors.fatal(e)) {
+                        outOfMemory("registering again", e);
+                        return;
+                    }
+                    LOG.log(Level.ERROR, "worker " + address + " failed to register again; it tries again", e);
                 }
                 Thread.sleep(pause);
                 pause = Math.min(pause * 2, maxPause);
@@ -325,6 +335,10 @@ public final class WorkerServer implements AutoCloseable {
     private record Registration(CompletableFuture<Message> reply, int held) {
     }
 
+    /** The event-loop step that registers on a new scheduler link (see {@link #announceOnOwner}). */
+    private record Relink(Connection c, CompletableFuture<Registration> done) {
+    }
+
     /**
      * Registers on {@code c} from the event loop, between two batches: the held keys reported are
      * exactly those whose results were not sent on the lost link, and every result after them goes
@@ -332,22 +346,42 @@ public final class WorkerServer implements AutoCloseable {
      */
     private Registration announceOnOwner(Connection c) throws InterruptedException {
         CompletableFuture<Registration> done = new CompletableFuture<>();
-        events.submit((Runnable) () -> {
-            try {
-                if (!c.isOpen()) {
-                    throw new ConnectionClosedException("the new scheduler link closed before registering on it");
-                }
-                Map<String, Long> held = state.heldKeys();
-                done.complete(new Registration(announce(c, held), held.size()));
-            } catch (RuntimeException e) {
-                done.completeExceptionally(e);
-            }
-        });
+        events.submit(new Relink(c, done));
         try {
             return done.get(10, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             c.abort(e);
             throw new IllegalStateException("could not register on the new scheduler link: " + e, e);
+        }
+    }
+
+    /**
+     * The scheduler forgot this worker's queue with the lost link: the state resets what it was
+     * doing for it (queued tasks, inputs being gathered for them, executions that nothing runs any
+     * more) and keeps what still runs here, whose reports go to the new link. Then registers on it.
+     */
+    private void relink(Relink r, List<Message> toScheduler, List<WorkerInstruction.Execute> starts) {
+        try {
+            if (!r.c().isOpen()) {
+                throw new ConnectionClosedException("the new scheduler link closed before registering on it");
+            }
+            java.util.Set<String> alive = new java.util.HashSet<>(running.values());
+            for (WorkerInstruction.Execute ex : runnable) {
+                alive.add(ex.key());
+            }
+            for (WorkerInstruction.Execute ex : starts) {
+                alive.add(ex.key());
+            }
+            for (WorkerInstruction i : state.handle(new WorkerEvent.Relinked(alive), System.nanoTime())) {
+                perform(i, toScheduler, starts);
+            }
+            Map<String, Long> held = state.heldKeys();
+            r.done().complete(new Registration(announce(r.c(), held), held.size()));
+        } catch (Throwable e) {
+            r.done().completeExceptionally(e);
+            if (TaskErrors.fatal(e)) {
+                throw e;
+            }
         }
     }
 
@@ -605,10 +639,12 @@ public final class WorkerServer implements AutoCloseable {
             Object result = call.function().invoke(call.args().toArray());
             reply = new Message.RunReply(serializer.encode(result), null, null);
         } catch (Throwable t) {
-            if (t instanceof VirtualMachineError vme && !(t instanceof OutOfMemoryError)) {
-                throw vme;
+            if (TaskErrors.fatal(t)) {
+                outOfMemory("running a function for a client", t);
+                return;
             }
-            reply = new Message.RunReply(null, encodeError(t), summary(t));
+            // whatever it threw (a stack overflow included) is the caller's answer
+            reply = new Message.RunReply(null, TaskErrors.encode(serializer, t), TaskErrors.summary(t));
         }
         if (requestId != 0) {
             try {
@@ -663,17 +699,29 @@ public final class WorkerServer implements AutoCloseable {
     }
 
     private void tick() {
-        try {
-            int ticks = 0;
-            while (!closing) {
+        java.util.Set<String> logged = new java.util.HashSet<>();
+        int ticks = 0;
+        while (!closing) {
+            try {
                 Thread.sleep(100);
                 events.submit(new WorkerEvent.Tick());
                 if (++ticks % 10 == 0) {
                     reportStats();
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return; // closing
+            } catch (Throwable t) {
+                // heartbeats keep this worker in the cluster: the timer goes on after any failure
+                if (TaskErrors.fatal(t)) {
+                    outOfMemory("in its timer", t);
+                    return;
+                }
+                if (logged.add(t.getClass().getName())) {
+                    LOG.log(Level.ERROR, "the timer of worker " + address + " failed (logged once per kind of "
+                            + "failure); it carries on", t);
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -728,27 +776,43 @@ public final class WorkerServer implements AutoCloseable {
         if (closing) {
             return;
         }
+        try {
+            handleBatch(batch);
+        } catch (Throwable t) {
+            // each event is guarded below: this is the hand-out of their results failing
+            if (TaskErrors.fatal(t)) {
+                outOfMemory("handling events", t);
+            } else {
+                LOG.log(Level.ERROR, "worker " + address + " failed to carry out a batch of " + batch.size()
+                        + " events; it carries on", t);
+            }
+        }
+    }
+
+    private void handleBatch(List<Object> batch) {
         List<Message> toScheduler = new ArrayList<>();
         List<WorkerInstruction.Execute> starts = new ArrayList<>();
         checkMemory(toScheduler, starts); // results stored since the last batch count before new tasks start
         for (Object e : batch) {
-            if (e instanceof Runnable r) {
-                flush(toScheduler); // what came before the step goes to the link it was meant for
-                toScheduler.clear();
-                r.run(); // a step that must not interleave with the state machine (re-registration)
-                continue;
-            }
-            List<WorkerInstruction> out;
-            long now = System.nanoTime();
-            remember(e, now);
             try {
-                out = state.handle((WorkerEvent) e, now);
-            } catch (RuntimeException ex) {
-                LOG.log(Level.ERROR, "worker failed to handle " + e, ex);
-                continue;
-            }
-            for (WorkerInstruction i : out) {
-                perform(i, toScheduler, starts);
+                if (e instanceof Relink r) {
+                    flush(toScheduler); // what came before the step goes to the link it was meant for
+                    toScheduler.clear();
+                    relink(r, toScheduler, starts); // must not interleave with the state machine
+                    continue;
+                }
+                long now = System.nanoTime();
+                remember(e, now);
+                for (WorkerInstruction i : state.handle((WorkerEvent) e, now)) {
+                    perform(i, toScheduler, starts);
+                }
+            } catch (Throwable t) {
+                if (TaskErrors.fatal(t)) {
+                    outOfMemory("handling " + describe(e), t);
+                    return;
+                }
+                // a bug or a message the state refused: the other events of the batch still count
+                LOG.log(Level.ERROR, "worker " + address + " failed to handle " + describe(e) + "; it carries on", t);
             }
         }
         checkMemory(toScheduler, starts); // freed keys may end a pause
@@ -830,6 +894,14 @@ public final class WorkerServer implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             // closing
+        } catch (Throwable t) {
+            // execute never throws: only the queue or the notice lock can, and only when out of memory
+            if (TaskErrors.fatal(t)) {
+                outOfMemory("in a task slot", t);
+            } else {
+                LOG.log(Level.ERROR, "task slot of worker " + address + " failed; a new one takes its place", t);
+                startSlot();
+            }
         } finally {
             slots.remove(Thread.currentThread());
         }
@@ -850,12 +922,30 @@ public final class WorkerServer implements AutoCloseable {
             return;
         }
         Message m = toScheduler.size() == 1 ? toScheduler.get(0) : new Message.Batch(List.copyOf(toScheduler));
+        Connection s = scheduler;
         try {
-            scheduler.send(m);
+            s.send(m);
         } catch (ConnectionClosedException e) {
             // reported again on re-registration: keys in memory travel in RegisterWorker
             LOG.log(Level.DEBUG, "scheduler connection closed; dropped " + toScheduler.size() + " messages");
+        } catch (RuntimeException e) {
+            // the scheduler would never hear of these results: drop the link, and registering again
+            // reports what this worker holds
+            LOG.log(Level.ERROR, "worker " + address + " could not send " + toScheduler.size()
+                    + " messages to the scheduler (" + e + "); it drops the link and registers again", e);
+            s.abort(e);
         }
+    }
+
+    /** An event for a log line: its start, so a large one does not flood the log. */
+    private static String describe(Object e) {
+        String s;
+        try {
+            s = String.valueOf(e);
+        } catch (RuntimeException x) {
+            s = e.getClass().getSimpleName();
+        }
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
     }
 
     private void perform(WorkerInstruction i, List<Message> toScheduler, List<WorkerInstruction.Execute> starts) {
@@ -873,22 +963,53 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
-    /** Runs one task; true when it seceded on the way (its thread then leaves the pool). */
+    /** Runs one task; true when it seceded on the way (its thread then leaves the pool). Never throws. */
     private boolean execute(WorkerInstruction.Execute ex) {
         long start = System.nanoTime();
-        story.add(ex.key(), WorkerStory.EXECUTING, start, null, 0, null);
+        Thread self = Thread.currentThread();
+        running.put(self, ex.key());
         metrics.executing.incrementAndGet();
         try {
+            story.add(ex.key(), WorkerStory.EXECUTING, start, null, 0, null);
             return executeCounted(ex, start);
+        } catch (Throwable t) {
+            // not the task's own failure (that is its report): a step of the worker's failed
+            if (TaskErrors.fatal(t)) {
+                outOfMemory("running task " + ex.key(), t);
+            } else {
+                LOG.log(Level.ERROR, "worker " + address + " failed around task " + ex.key() + "; it carries on", t);
+            }
+            return false;
         } finally {
             metrics.executing.decrementAndGet();
+            running.remove(self);
         }
     }
 
+    /**
+     * Runs the task and hands exactly one report to the state machine: its result, or whatever it
+     * threw (any Throwable: a stack overflow, an assertion, a class that did not link) as its error.
+     * Only a real out-of-memory stops the worker instead.
+     */
     private boolean executeCounted(WorkerInstruction.Execute ex, long start) {
+        TaskContext ctx = null;
+        WorkerEvent report;
+        try {
+            ClassLoader loader = code.forClient(ex.clientId());
+            ctx = new TaskContext(host, ex.key(), loader);
+            report = run(ex, ctx, loader, start);
+        } catch (Throwable t) {
+            report = failure(ex, t, "", start, System.nanoTime());
+        }
+        if (report != null) {
+            events.submit(report);
+        }
+        return ctx != null && ctx.hasSeceded();
+    }
+
+    /** The task's report; null when it ran the worker out of memory (the worker is stopping then). */
+    private WorkerEvent run(WorkerInstruction.Execute ex, TaskContext ctx, ClassLoader loader, long start) {
         Object result;
-        ClassLoader loader = code.forClient(ex.clientId());
-        TaskContext ctx = new TaskContext(host, ex.key(), loader);
         Thread self = Thread.currentThread();
         ClassLoader before = self.getContextClassLoader();
         self.setContextClassLoader(loader);
@@ -912,13 +1033,7 @@ public final class WorkerServer implements AutoCloseable {
             Invokable fn = call.function();
             result = fn.invoke(call.args().toArray());
         } catch (Throwable t) {
-            long stop = System.nanoTime();
-            if (t instanceof VirtualMachineError vme && !(t instanceof OutOfMemoryError)) {
-                throw vme;
-            }
-            metrics.taskRan(stop - start, false);
-            events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(t), summary(t), start, stop));
-            return ctx.hasSeceded();
+            return failure(ex, t, "", start, System.nanoTime());
         } finally {
             TaskContext.leave();
             self.setContextClassLoader(before);
@@ -932,40 +1047,68 @@ public final class WorkerServer implements AutoCloseable {
         Encoded encoded;
         try {
             encoded = serializer.encodeParts(result, null);
-        } catch (RuntimeException e) {
-            events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(e),
-                    "the result of " + ex.key() + " cannot be sent: " + summary(e), start, stop));
-            return ctx.hasSeceded();
+        } catch (Throwable e) {
+            return failure(ex, e, "the result of " + ex.key() + " cannot be sent: ", start, stop);
         }
-        metrics.taskRan(stop - start, true);
         try {
             data.putComputed(ex.key(), result, encoded);
         } catch (DataStore.SpillException e) {
-            events.submit(new WorkerEvent.ExecuteFailed(ex.key(), encodeError(e),
-                    "worker " + address + " has no room for the result of " + ex.key() + ": " + e.getMessage(),
-                    start, stop));
-            return ctx.hasSeceded();
+            return failure(ex, e, "worker " + address + " has no room for the result of " + ex.key() + ": ",
+                    start, stop);
         }
+        metrics.taskRan(stop - start, true);
         long nbytes = encoded.nbytes();
         byte[] inline = encoded.buffers().isEmpty() && nbytes <= options.inlineResultLimit() ? encoded.head() : null;
         String type = result == null ? "null" : result.getClass().getName();
-        events.submit(new WorkerEvent.ExecuteDone(ex.key(), nbytes, type, start, stop, inline));
-        return ctx.hasSeceded();
+        return new WorkerEvent.ExecuteDone(ex.key(), nbytes, type, start, stop, inline);
     }
 
-    private static String summary(Throwable t) {
-        return t.toString();
-    }
-
-    private byte[] encodeError(Throwable t) {
-        try {
-            return serializer.encode(t);
-        } catch (RuntimeException e) {
-            // the exception itself does not encode (an odd field, say): send its gist
-            RemoteException plain = new RemoteException(t.getClass().getName(), String.valueOf(t.getMessage()), null);
-            plain.setStackTrace(t.getStackTrace());
-            return serializer.encode(plain);
+    /**
+     * {@code t} as the task's error report, small whatever {@code t} is; null when {@code t} is a real
+     * out-of-memory, which stops the worker (its nanny starts a fresh one; the scheduler re-runs the task).
+     */
+    private WorkerEvent.ExecuteFailed failure(WorkerInstruction.Execute ex, Throwable t, String context,
+                                              long start, long stop) {
+        if (TaskErrors.fatal(t)) {
+            outOfMemory("running task " + ex.key(), t);
+            return null;
         }
+        metrics.taskRan(stop - start, false);
+        String summary = context + TaskErrors.summary(t);
+        byte[] encoded;
+        try {
+            encoded = TaskErrors.encode(serializer, t);
+        } catch (Throwable e) {
+            if (TaskErrors.fatal(e)) {
+                outOfMemory("encoding the error of task " + ex.key(), e);
+                return null;
+            }
+            encoded = null; // the summary still says what happened
+        }
+        return new WorkerEvent.ExecuteFailed(ex.key(), encoded, summary, start, stop);
+    }
+
+    /**
+     * The JVM ran out of memory: other threads may have failed as well, so this worker stops rather
+     * than carry on in an unknown state. Its tasks go back to the scheduler, its nanny (if any)
+     * starts a fresh process.
+     */
+    private void outOfMemory(String doing, Throwable t) {
+        if (fatalError != null) {
+            return;
+        }
+        fatalError = "ran out of memory " + doing + ": " + t;
+        try {
+            LOG.log(Level.ERROR, "worker " + address + " " + fatalError + "; it stops (a nanny starts a fresh one)");
+        } catch (Throwable ignored) {
+            // logging needs memory too; stopping matters more
+        }
+        close();
+    }
+
+    /** Why the worker stopped on its own (it ran out of memory), or null. */
+    public String fatalError() {
+        return fatalError;
     }
 
     private void fetch(WorkerInstruction.Fetch f) {
@@ -995,7 +1138,12 @@ public final class WorkerServer implements AutoCloseable {
             }
             metrics.fetched(f.peer(), start, System.nanoTime(), size);
             events.submit(new WorkerEvent.FetchDone(f.peer(), got, missing));
-        } catch (Exception e) {
+        } catch (Throwable e) {
+            // every fetch is answered, or the tasks waiting for its keys would wait forever
+            if (TaskErrors.fatal(e)) {
+                outOfMemory("fetching from " + f.peer(), e);
+                return;
+            }
             Connection c = peers.remove(f.peer());
             if (c != null) {
                 c.abort(e);

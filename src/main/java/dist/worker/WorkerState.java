@@ -72,6 +72,11 @@ import java.util.TreeSet;
  *     {@code TaskErred}, errs or frees it.</li>
  * <li>{@code DataAdded} keys are reported with {@code AddKeys}, or with {@code TaskFinished}
  *     when they complete a task queued here.</li>
+ * <li>On re-registration ({@code Relinked}) the scheduler has forgotten what it sent here: queued
+ *     and failed tasks are dropped, executions nothing runs any more are reset (a later
+ *     {@code ComputeTask} runs them again), executions still running are kept and report as usual,
+ *     and a result of one that was reset but ran after all is reported with {@code TaskFinished}
+ *     and kept until the scheduler frees it.</li>
  * </ul>
  *
  * <p>Not thread-safe: one thread owns an instance.
@@ -204,6 +209,7 @@ public final class WorkerState {
                 case Seceded s -> onSeceded(s.key());
                 case Rejoined r -> onRejoined(r.key());
                 case WorkerEvent.Paused p -> paused = p.paused();
+                case WorkerEvent.Relinked r -> onRelinked(r.running());
             }
             startReady();
             startFetches();
@@ -365,7 +371,13 @@ public final class WorkerState {
     private void onExecuteDone(ExecuteDone d) {
         Task t = tasks.get(d.key());
         if (t == null) {
-            out.add(new DropData(d.key()));  // nothing here wants it
+            // an execution reset on re-registration that ran after all: the scheduler decides whether
+            // anyone wants its result (it answers FreeKeys when nobody does)
+            t = newTask(d.key(), Long.MAX_VALUE);
+            t.typeName = d.typeName();
+            toMemory(t, d.nbytes());
+            send(new Message.TaskFinished(t.key, t.nbytes, d.typeName(), d.startNanos(), d.stopNanos(),
+                    d.inlineValue()));
             return;
         }
         if (t.state != State.EXECUTING) return;  // stale report
@@ -409,6 +421,50 @@ public final class WorkerState {
         if (t == null || t.state != State.EXECUTING || !t.seceded) return;
         t.seceded = false;
         executing++;
+    }
+
+    /** See {@link WorkerEvent.Relinked}. */
+    private void onRelinked(Set<String> running) {
+        // what the scheduler no longer knows is here: queued or failed tasks, executions nothing runs
+        List<Task> dropped = new ArrayList<>();
+        for (Task t : tasks.values()) {
+            if (t.state == null) continue;
+            boolean drop = switch (t.state) {
+                case WAITING, READY, ERROR -> true;
+                case EXECUTING -> !running.contains(t.key);
+                default -> false;
+            };
+            if (drop) dropped.add(t);
+        }
+        for (Task t : dropped) {
+            if (t.state == State.READY) ready.remove(t);
+            if (t.state == State.EXECUTING) leaveSlot(t);
+            for (Task d : t.deps) {
+                if (d.dependents != null) d.dependents.remove(t);
+            }
+            t.deps = List.of();
+        }
+        // each dropped task's dependents wait on it, so they are dropped too
+        for (Task t : dropped) forget(t);
+        // inputs no task here needs any more; transfers under way end as usual and are dropped then
+        for (Task t : new ArrayList<>(tasks.values())) {
+            if (t.hasDependents() || t.state == null) continue;
+            switch (t.state) {
+                case FETCH -> {
+                    leaveFetch(t);
+                    forget(t);
+                }
+                case MISSING -> forget(t);
+                case FLIGHT -> t.deferred = null;
+                case MEMORY -> {
+                    if (t.freed) {
+                        dropMemory(t);
+                        forget(t);
+                    }
+                }
+                default -> { }
+            }
+        }
     }
 
     private void onFetchDone(String peer, Map<String, Long> nbytes, List<String> missing) {
@@ -626,6 +682,10 @@ public final class WorkerState {
                 if (!t.blamed) {
                     t.blamed = true;
                     send(new Message.TasksStarted(List.of(t.key)));
+                }
+                if (t.seceded) {
+                    // asked again (after a re-registration): the scheduler must not count its slot as taken
+                    send(new Message.TaskSeceded(t.key));
                 }
             }
             case WAITING, READY, FLIGHT -> {
@@ -886,6 +946,7 @@ public final class WorkerState {
             case Rejoined r -> {
                 if (r.key() == null) throw new IllegalArgumentException("Rejoined has no key");
             }
+            case WorkerEvent.Relinked r -> requireKeys(r.running(), "Relinked.running");
         }
     }
 

@@ -86,6 +86,11 @@ class WorkerStateRandomTest {
                 String key = "r" + rnd.nextInt(REMOTE);
                 store.add(key);
                 apply(new WorkerEvent.DataAdded(Map.of(key, (long) rnd.nextInt(10))));
+            } else if (rnd.nextInt(6) == 0) {
+                // registered again: what runs stays, the rest the scheduler forgot
+                Set<String> alive = new HashSet<>();
+                for (Execute e : running) alive.add(e.key());
+                apply(new WorkerEvent.Relinked(alive));
             } else {
                 apply(new WorkerEvent.Tick());
             }

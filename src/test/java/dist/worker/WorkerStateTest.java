@@ -188,10 +188,13 @@ class WorkerStateTest {
     }
 
     @Test
-    void executionReportForUnknownKeyDropsItsData() {
+    void aResultNoTaskHereAsksForIsReportedForTheSchedulerToDecide() {
+        // only an execution reset on re-registration that ran after all reports a key unknown here
         WorkerState ws = worker(1);
-        assertEquals(List.of(new DropData("zz")), done(ws, "zz", 1));
-        assertEquals(List.of(), ws.handle(new ExecuteFailed("zz", error, "x", 0, 0), now++));
+        assertEquals(List.of(finished("zz", 1)), done(ws, "zz", 1));
+        assertEquals("memory", ws.stateOf("zz"));
+        assertEquals(List.of(new DropData("zz")), ws.handle(new Free(List.of("zz")), now++));
+        assertEquals(List.of(), ws.handle(new ExecuteFailed("yy", error, "x", 0, 0), now++));
     }
 
     // ------------------------------------------------------------------ free
