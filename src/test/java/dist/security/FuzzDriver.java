@@ -44,9 +44,21 @@ final class FuzzDriver {
 
     static final int HANG_MILLIS = 10_000;
 
-    /** A listener to feed. {@code frames}: whether a plain handshake gets it to read frames. */
-    record Target(String name, int port, boolean frames) {
+    /**
+     * A listener to feed. {@code frames}: whether a plain handshake gets it to read frames; {@code http}:
+     * an HTTP listener (the dashboard), fed mutated requests instead.
+     */
+    record Target(String name, int port, boolean frames, boolean http) {
+        Target(String name, int port, boolean frames) {
+            this(name, port, frames, false);
+        }
     }
+
+    /** One input in this many is larger than 4 KB; one in {@link #SLOW_EVERY} trickles in slowly. */
+    static final int LARGE_EVERY = 8;
+    static final int SLOW_EVERY = 400;
+    /** A slow peer sends its input in pieces of at most this many bytes, pausing between them. */
+    static final int SLOW_PIECE = 64;
 
     /** What a run did. */
     static final class Report {
@@ -56,11 +68,15 @@ final class FuzzDriver {
         final AtomicLong skipped = new AtomicLong();
         final AtomicLong hangs = new AtomicLong();
         final AtomicLong connectFailures = new AtomicLong();
+        final AtomicLong large = new AtomicLong();
+        final AtomicLong slow = new AtomicLong();
+        final AtomicLong http = new AtomicLong();
 
         @Override
         public String toString() {
             return inputs + " inputs (" + handshakes + " handshakes, " + frames + " framed), " + skipped
-                    + " skipped as legitimate messages, " + hangs + " hangs, " + connectFailures + " connect failures";
+                    + " skipped as legitimate messages, " + http + " HTTP, " + large + " over 4 KB, " + slow + " slow; "
+                    + hangs + " hangs, " + connectFailures + " connect failures";
         }
     }
 
@@ -95,6 +111,7 @@ final class FuzzDriver {
                 new Message.UpdateGraph("fuzz", List.of(new TaskSpec("k", new byte[] {1, 2, 3}, List.of("d"), 3,
                         new TaskOptions(List.of("w"), true, Map.of("GPU", 1.0), 2))), List.of("k")),
                 new Message.Heartbeat(1, 2, 3, 4), new Message.DataReply(Map.of("x", Encoded.of(payload))),
+                new Message.DataReply(Map.of("y", Encoded.of(java.util.Arrays.copyOf(payload, 48 << 10)))),
                 new Message.TaskFinished("k", 3, "java.lang.Integer", 1, 2, new byte[] {9}),
                 new Message.Batch(List.of(new Message.Ping(2), new Message.Ack())), new Message.GetData(List.of("x")),
                 new Message.ErrorReply("e"));
@@ -136,6 +153,10 @@ final class FuzzDriver {
     }
 
     private void one(Target target, SplittableRandom rnd, Report r) {
+        if (target.http()) {
+            http(target, rnd, r);
+            return;
+        }
         byte[] input;
         boolean framed = target.frames() && rnd.nextInt(4) != 0;
         if (framed) {
@@ -157,9 +178,59 @@ final class FuzzDriver {
                 return;
             }
         }
+        if (rnd.nextInt(LARGE_EVERY) == 0 && input.length <= 4096) {
+            input = join(input, random(rnd, 4097 + rnd.nextInt(60 << 10)));
+        }
         (framed ? r.frames : r.handshakes).incrementAndGet();
+        count(input, r);
+        send(target.port(), input, r, rnd.nextInt(SLOW_EVERY) == 0, rnd);
+    }
+
+    private static void count(byte[] input, Report r) {
         r.inputs.incrementAndGet();
-        send(target.port(), input, r);
+        if (input.length > 4096) {
+            r.large.incrementAndGet();
+        }
+    }
+
+    /** Requests an HTTP listener would see, mutated, some with headers or bodies past 4 KB. */
+    private static final List<byte[]> HTTP_SAMPLES = List.of(
+            http("GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            http("GET /api/tasks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            http("GET /api/story?key=fuzz-%ff%00 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            http("GET /metrics HTTP/1.0\r\n\r\n"),
+            http("GET /status HTTP/1.1\r\nHost: x\r\nCookie: " + "c".repeat(6000) + "\r\n\r\n"),
+            http("POST /api/status HTTP/1.1\r\nHost: x\r\nContent-Length: 9000\r\n\r\n" + "b".repeat(9000)),
+            http("GET /" + "p".repeat(5000) + " HTTP/1.1\r\nHost: x\r\n\r\n"),
+            http("GET /api/status HTTP/1.1\r\nTransfer-Encoding: chunked\r\nHost: x\r\n\r\nffffffff\r\nab"));
+
+    private static byte[] http(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    private void http(Target target, SplittableRandom rnd, Report r) {
+        byte[] base = HTTP_SAMPLES.get(rnd.nextInt(HTTP_SAMPLES.size()));
+        byte[] input = switch (rnd.nextInt(4)) {
+            case 0 -> base;
+            case 1 -> random(rnd, rnd.nextInt(8192));
+            default -> mutateHttp(base, rnd);
+        };
+        r.http.incrementAndGet();
+        count(input, r);
+        send(target.port(), input, r, rnd.nextInt(SLOW_EVERY / 4) == 0, rnd);
+    }
+
+    private static byte[] mutateHttp(byte[] b, SplittableRandom rnd) {
+        byte[] out = b.clone();
+        for (int n = 1 + rnd.nextInt(4); n > 0; n--) {
+            out = switch (rnd.nextInt(4)) {
+                case 0 -> flipBits(out, rnd);
+                case 1 -> setBytes(out, rnd);
+                case 2 -> out.length == 0 ? out : java.util.Arrays.copyOf(out, rnd.nextInt(out.length));
+                default -> insert(out, rnd);
+            };
+        }
+        return out;
     }
 
     /** A handshake input that is a valid hello followed by legitimate messages would be a trusted peer's lie. */
@@ -192,7 +263,7 @@ final class FuzzDriver {
         return false;
     }
 
-    private void send(int port, byte[] input, Report r) {
+    private void send(int port, byte[] input, Report r, boolean slow, SplittableRandom rnd) {
         try (Socket s = new Socket()) {
             s.setSoLinger(true, 0); // close with a reset: no TIME_WAIT, so millions of inputs do not exhaust ports
             s.setTcpNoDelay(true);
@@ -204,7 +275,12 @@ final class FuzzDriver {
             }
             s.setSoTimeout(HANG_MILLIS);
             try {
-                s.getOutputStream().write(input);
+                if (slow) {
+                    r.slow.incrementAndGet();
+                    trickle(s, input, rnd);
+                } else {
+                    s.getOutputStream().write(input);
+                }
                 s.shutdownOutput();
             } catch (IOException e) {
                 return; // the listener already dropped us: fine
@@ -225,12 +301,34 @@ final class FuzzDriver {
         }
     }
 
+    /** Sends at most a few KB of the input a few bytes at a time, a pause between pieces: a slow peer. */
+    private static void trickle(Socket s, byte[] input, SplittableRandom rnd) throws IOException {
+        java.io.OutputStream out = s.getOutputStream();
+        int end = Math.min(input.length, 4096 + rnd.nextInt(2048));
+        for (int at = 0; at < end; ) {
+            int n = Math.min(end - at, 1 + rnd.nextInt(SLOW_PIECE));
+            out.write(input, at, n);
+            out.flush();
+            at += n;
+            try {
+                Thread.sleep(1 + rnd.nextInt(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     private byte[] mutateOrRandom(byte[] base, SplittableRandom rnd) {
         return rnd.nextInt(10) == 0 ? random(rnd) : mutate(base, rnd);
     }
 
     private static byte[] random(SplittableRandom rnd) {
-        byte[] b = new byte[rnd.nextInt(120)];
+        return random(rnd, rnd.nextInt(120));
+    }
+
+    private static byte[] random(SplittableRandom rnd, int n) {
+        byte[] b = new byte[n];
         rnd.nextBytes(b);
         return b;
     }

@@ -96,7 +96,7 @@ final class FuzzRun {
                 .withTls(certs.caPem, certs.scheduler.certPem(), certs.scheduler.keyPem()));
         CommConfig secureClient = SecNet.QUICK.withSecurity(Security.none().withToken("fuzz-token-abcdef")
                 .withTls(certs.caPem, certs.client.certPem(), certs.client.keyPem()));
-        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(2).start();
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(2).dashboard(0).start();
              Client client = cluster.client();
              Server tlsServer = Server.listen("127.0.0.1", 0, Role.SCHEDULER, secure, c -> SecNet.echo());
              Connection tlsPeer = SecNet.connect(tlsServer.port(), secureClient)) {
@@ -104,7 +104,8 @@ final class FuzzRun {
             List<FuzzDriver.Target> targets = new ArrayList<>(List.of(
                     new FuzzDriver.Target("scheduler", port(cluster.schedulerAddress()), true),
                     new FuzzDriver.Target("worker", port(worker), true),
-                    new FuzzDriver.Target("tls+token", tlsServer.port(), false)));
+                    new FuzzDriver.Target("tls+token", tlsServer.port(), false),
+                    new FuzzDriver.Target("dashboard", java.net.URI.create(cluster.dashboardLink().orElseThrow()).getPort(), false, true)));
             String only = System.getProperty("fuzz.targets");
             if (only != null) {
                 targets.removeIf(t -> !only.contains(t.name()));

@@ -19,6 +19,8 @@ class FuzzTest {
         System.out.println("fuzz: " + f);
         assertTrue(f.report().inputs.get() >= 100_000, f.toString());
         assertEquals(0, f.report().hangs.get(), f.toString());
+        // every listener, the dashboard too, saw inputs past 4 KB and slow peers
+        assertTrue(f.report().http.get() > 0 && f.report().large.get() > 0 && f.report().slow.get() > 0, f.toString());
         assertEquals(0, f.report().connectFailures.get(), f.toString());
         assertNull(f.honestFailure(), f.toString());
         assertTrue(f.honestTasks() > 0 && f.honestPings() > 0, f.toString());
