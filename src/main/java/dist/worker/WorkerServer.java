@@ -490,7 +490,7 @@ public final class WorkerServer implements AutoCloseable {
     /** Requests served on threads of their own at once, per kind; past it they are refused. */
     static final int THREADS_PER_KIND = 64;
     private final java.util.concurrent.Semaphore acquiring = new java.util.concurrent.Semaphore(THREADS_PER_KIND);
-    private final java.util.concurrent.Semaphore running = new java.util.concurrent.Semaphore(THREADS_PER_KIND);
+    private final java.util.concurrent.Semaphore runningFunctions = new java.util.concurrent.Semaphore(THREADS_PER_KIND);
     private final java.util.concurrent.atomic.AtomicLong lastRefusalWarning =
             new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 10_000_000_000L);
 
@@ -503,7 +503,7 @@ public final class WorkerServer implements AutoCloseable {
         } else if (m instanceof Message.AcquireData ad) {
             startBounded(c, requestId, acquiring, "dist-acquire", "AcquireData", () -> acquire(c, ad, requestId));
         } else if (m instanceof Message.RunFunction rf) {
-            startBounded(c, requestId, running, "dist-run", "RunFunction", () -> runFunction(c, rf, requestId));
+            startBounded(c, requestId, runningFunctions, "dist-run", "RunFunction", () -> runFunction(c, rf, requestId));
         } else if (m instanceof Message.Ping p && requestId != 0) {
             c.reply(requestId, p);
         } else if (m instanceof Message.StoryRequest sr) {

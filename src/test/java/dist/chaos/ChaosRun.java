@@ -58,7 +58,7 @@ final class ChaosRun {
 
     /** Deadlines short enough for a test: a peer that reads nothing for 3 s, or says nothing for 6 s, is dropped. */
     static final List<String> SCHEDULER_JVM_ARGS = List.of("-Xmx256m",
-            "-Ddist.comm.write-timeout=3s", "-Ddist.comm.idle-timeout=6s", "-Ddist.comm.keepalive-interval=1s");
+            "-Ddist.comm.write-timeout=3s", "-Ddist.comm.idle-timeout=6s", "-Ddist.comm.keepalive=1s");
 
     static int inc(int x) {
         return x + 1;
