@@ -21,7 +21,7 @@ import java.util.Objects;
  *                                    compressed ones counted as decompressed)
  * dist.comm.max-connections-per-peer 1024  open connections from one IP address to one listener
  * dist.comm.write-timeout            30s   a peer that takes no byte of what waits for it this long is dropped
- * dist.comm.max-send-queue-bytes     64 MiB bytes that may wait for one peer (one message of any size passes)
+ * dist.comm.max-send-queue-bytes     heap/32 (4..64 MiB) bytes that may wait for one peer (one message of any size passes)
  * dist.comm.keepalive                10s   a connection that received nothing this long sends a ping
  * dist.comm.idle-timeout             60s   a peer from which nothing at all arrives this long is dropped
  * </pre>
@@ -71,9 +71,11 @@ public record CommConfig(Duration connectTimeout, Duration requestTimeout, Durat
      */
     public record Liveness(Duration writeTimeout, long maxSendQueueBytes, Duration keepalive, Duration idleTimeout) {
 
-        public static final long DEFAULT_MAX_SEND_QUEUE_BYTES = 64L << 20;
+        /** A 32nd of the heap, 4..64 MiB: several slow peers together must not fill a small heap. */
+        public static final long DEFAULT_MAX_SEND_QUEUE_BYTES = Math.min(64L << 20,
+                Math.max(4L << 20, Runtime.getRuntime().maxMemory() / 32));
 
-        /** 30 s to take a byte, 64 MiB waiting, a ping after 10 s of quiet, dropped after 60 s of silence. */
+        /** 30 s to take a byte, a 32nd of the heap waiting, a ping after 10 s of quiet, dropped after 60 s of silence. */
         public static final Liveness DEFAULTS = new Liveness(Duration.ofSeconds(30), DEFAULT_MAX_SEND_QUEUE_BYTES,
                 Duration.ofSeconds(10), Duration.ofSeconds(60));
 

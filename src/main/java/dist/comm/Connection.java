@@ -879,8 +879,18 @@ public final class Connection implements Peer, AutoCloseable {
                             + " matches no waiting request (timed out?); dropped");
                 }
             }
-            case REQUEST -> deliver(m, e.requestId());
-            case ONE_WAY -> deliver(m, 0);
+            case REQUEST, ONE_WAY -> {
+                long bytes = 0;
+                for (byte[] f : e.frames()) {
+                    bytes += f.length;
+                }
+                EventLoop.weighSubmissions(bytes);
+                try {
+                    deliver(m, e.kind() == Envelope.Kind.REQUEST ? e.requestId() : 0);
+                } finally {
+                    EventLoop.weighSubmissions(0);
+                }
+            }
         }
     }
 

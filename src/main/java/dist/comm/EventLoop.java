@@ -38,6 +38,12 @@ public final class EventLoop<E> {
     static final int MAX_QUEUED_PER_READER = 4096;
     /** A waiting reader goes on once no more than this many of its events wait. */
     static final int RESUME_AT = MAX_QUEUED_PER_READER / 4;
+    /**
+     * Wire bytes of the messages behind a reader's unhandled events before it waits: a count alone lets a
+     * peer of 1 MB requests park gigabytes of decoded messages in the loop. A 32nd of the heap, 1..64 MiB.
+     */
+    static final long MAX_QUEUED_BYTES_PER_READER = Math.min(64L << 20,
+            Math.max(1L << 20, Runtime.getRuntime().maxMemory() / 32));
     /** Longest a reader waits for the loops: past it a loop makes no progress at all, and waiting helps nobody. */
     private static final long MAX_THROTTLE_NANOS = TimeUnit.SECONDS.toNanos(60);
     private static final System.Logger LOG = System.getLogger("dist.comm");
@@ -46,12 +52,32 @@ public final class EventLoop<E> {
     private static final class Source {
         final Thread owner = Thread.currentThread();
         final AtomicInteger queued = new AtomicInteger();
+        final java.util.concurrent.atomic.AtomicLong queuedBytes = new java.util.concurrent.atomic.AtomicLong();
+        /** Wire bytes of the message this thread is handing over now; its events carry them. */
+        long weight;
         volatile boolean waiting;
+
+        boolean over() {
+            return queued.get() > MAX_QUEUED_PER_READER || queuedBytes.get() > MAX_QUEUED_BYTES_PER_READER;
+        }
+
+        boolean resumable() {
+            return queued.get() <= RESUME_AT && queuedBytes.get() <= MAX_QUEUED_BYTES_PER_READER / 4;
+        }
     }
 
     private static final ThreadLocal<Source> SOURCE = ThreadLocal.withInitial(Source::new);
 
-    private record Entry<E>(E event, Source source) {
+    private record Entry<E>(E event, Source source, long weight) {
+    }
+
+    /**
+     * Says that the events the calling thread submits from now on come from a message of {@code wireBytes}
+     * bytes (0 when done): a connection's reader weighs what it hands over, so that its backlog is bounded
+     * in bytes too.
+     */
+    public static void weighSubmissions(long wireBytes) {
+        SOURCE.get().weight = wireBytes;
     }
 
     private final ConcurrentLinkedQueue<Entry<E>> queue = new ConcurrentLinkedQueue<>();
@@ -86,8 +112,11 @@ public final class EventLoop<E> {
     /** Queues {@code event} and handles the queue if no other thread is doing so. */
     public void submit(E event) {
         Source s = SOURCE.get();
+        long w = s.weight;
+        s.weight = 0; // one message's bytes are counted once
         s.queued.incrementAndGet();
-        queue.add(new Entry<>(event, s));
+        s.queuedBytes.addAndGet(w);
+        queue.add(new Entry<>(event, s, w));
         drain();
         throttle(s);
     }
@@ -95,11 +124,14 @@ public final class EventLoop<E> {
     /** Queues all {@code events} (handled together, in order) and handles the queue if free. */
     public void submitAll(java.util.Collection<? extends E> events) {
         Source s = SOURCE.get();
+        long w = s.weight;
+        s.weight = 0;
         List<Entry<E>> entries = new ArrayList<>(events.size());
         for (E e : events) {
-            entries.add(new Entry<>(e, s));
+            entries.add(new Entry<>(e, s, entries.isEmpty() ? w : 0));
         }
         s.queued.addAndGet(entries.size());
+        s.queuedBytes.addAndGet(w);
         queue.addAll(entries);
         drain();
         throttle(s);
@@ -110,14 +142,14 @@ public final class EventLoop<E> {
      * meanwhile its peer is not read, and TCP makes the peer wait. Never a thread inside a loop.
      */
     private void throttle(Source s) {
-        if (s.queued.get() <= MAX_QUEUED_PER_READER || !started || lock.isHeldByCurrentThread()
+        if (!s.over() || !started || lock.isHeldByCurrentThread()
                 || HANDLING.get() != null || !Connection.readingNow()) {
             return;
         }
         long start = System.nanoTime();
         s.waiting = true;
         try {
-            while (s.queued.get() > RESUME_AT) {
+            while (!s.resumable()) {
                 if (System.nanoTime() - start > MAX_THROTTLE_NANOS) {
                     LOG.log(System.Logger.Level.WARNING, Thread.currentThread().getName() + " waited 60 s for the"
                             + " event loop to handle " + s.queued.get() + " of its events; reading on");
@@ -176,7 +208,8 @@ public final class EventLoop<E> {
             }
             for (Entry<E> en : entries) {
                 Source s = en.source();
-                if (s.queued.decrementAndGet() <= RESUME_AT && s.waiting) {
+                s.queuedBytes.addAndGet(-en.weight());
+                if (s.queued.decrementAndGet() <= RESUME_AT && s.waiting && s.resumable()) {
                     LockSupport.unpark(s.owner);
                 }
             }
