@@ -216,7 +216,7 @@ public final class Dashboard implements AutoCloseable {
 
     // ---------------------------------------------------------------- HTTP
 
-    private void serve(HttpExchange ex) {
+    private void serve(HttpExchange ex) throws IOException {
         try {
             if (!requests.tryAcquire()) {
                 send(ex, 503, "text/plain; charset=utf-8", "the dashboard is busy with " + MAX_REQUESTS
@@ -237,18 +237,24 @@ public final class Dashboard implements AutoCloseable {
             answerFailure(ex, 500, "dashboard error: " + e + (e.getCause() != null ? " (" + e.getCause() + ")" : "")
                     + "\n");
         } catch (IOException e) {
+            // a broken or malformed exchange: escaping, it makes the server close the connection
             LOG.log(Level.DEBUG, "dashboard request " + ex.getRequestURI().getPath() + ": " + e);
+            throw e;
         } finally {
-            closeQuietly(ex); // after any answer, the failures' included
+            end(ex); // after any answer, the failures' included
         }
     }
 
-    /** Ends an exchange; a malformed request body that the close drains is only worth a debug line. */
-    static void closeQuietly(HttpExchange ex) {
+    /**
+     * Ends an exchange. Closing drains the request's unread body, and the JDK's server throws on a
+     * malformed one: that becomes an IOException, which makes the server close the connection (a
+     * swallowed one would leave it open) and is worth a debug line, not a warning.
+     */
+    static void end(HttpExchange ex) throws IOException {
         try {
             ex.close();
         } catch (RuntimeException e) {
-            LOG.log(Level.DEBUG, "dashboard request " + ex.getRequestURI().getPath() + " ended badly: " + e);
+            throw new IOException("the request's body is malformed: " + e, e);
         }
     }
 

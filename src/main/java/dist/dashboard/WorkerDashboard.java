@@ -55,7 +55,7 @@ public final class WorkerDashboard implements AutoCloseable {
                     Dashboard.send(ex, 500, "text/plain; charset=utf-8", "metrics error: " + e + "\n");
                 }
             } finally {
-                Dashboard.closeQuietly(ex);
+                Dashboard.end(ex);
             }
         });
         url = "http://" + host + ":" + server.getAddress().getPort() + "/metrics";

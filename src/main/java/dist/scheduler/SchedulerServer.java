@@ -403,7 +403,8 @@ public final class SchedulerServer implements AutoCloseable {
             return "the registration names no " + (client ? "client id" : "address");
         }
         if (!identity.equals(connId) && !identity.equals(name)) {
-            return "this connection is registered as " + identity + " already; it cannot also be " + name;
+            return "this connection is already registered as " + identity + "; it cannot also be " + name
+                    + " (one connection serves one client, worker or nanny: open another connection)";
         }
         Peer owner = routes.get(name);
         if (owner != null && owner != c && owner.isOpen() && (client || owner.peerRole() != c.peerRole())) {
