@@ -32,9 +32,10 @@ final class ChaosRun {
 
     /** How long a run lasts and how hard it pushes. */
     record Plan(int quietCalls, int chaosCalls, int stoppedClientTasks, int bigFrames, int bombMiB,
-                Duration dropBound) {
-        static final Plan QUICK = new Plan(1_200, 1_200, 2_000, 4, 900, Duration.ofSeconds(40));
-        static final Plan SOAK = new Plan(20_000, 20_000, 10_000, 16, 900, Duration.ofSeconds(60));
+                int hostileRounds, Duration dropBound) {
+        static final Plan QUICK = new Plan(1_200, 1_200, 2_000, 4, 900, 1, Duration.ofSeconds(40));
+        /** Rounds of hostile peers every 2 s while 20,000 honest calls run. */
+        static final Plan SOAK = new Plan(20_000, 20_000, 4_000, 4, 900, 1_000, Duration.ofSeconds(60));
     }
 
     /** What a run measured. */
@@ -117,21 +118,21 @@ final class ChaosRun {
                 if (!skip.contains("stop")) {
                     signal("STOP", stopped.pid());
                 }
-                for (int i = 0; i < plan.bigFrames() && !skip.contains("frames"); i++) {
-                    hostile.announceFrameAndStall(2_000_000_000L);
-                }
-                if (!skip.contains("bomb")) {
-                    hostile.compressionBomb(plan.bombMiB());
-                }
-                if (!skip.contains("flood")) {
-                    hostile.floodRequestsAndReadNothing();
-                }
-                if (!skip.contains("silent")) {
-                    hostile.silentBeforeHandshake();
-                    hostile.silentAfterHandshake();
-                }
-
+                hostileRound(hostile, plan, skip);
                 AtomicBoolean done = new AtomicBoolean();
+                // the soak keeps the hostile peers coming for as long as the honest clients run
+                Thread rounds = Thread.ofVirtual().start(() -> {
+                    try {
+                        for (int r = 1; r < plan.hostileRounds() && !done.get(); r++) {
+                            Thread.sleep(2_000);
+                            hostileRound(hostile, plan, skip);
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
                 AtomicLong answers = new AtomicLong();
                 AtomicLong failures = new AtomicLong();
                 Thread poller = Thread.ofVirtual().start(() -> pollDashboard(dashboard, done, answers, failures));
@@ -159,6 +160,7 @@ final class ChaosRun {
                 other.join(T.toMillis());
                 killer.join(T.toMillis());
                 done.set(true);
+                rounds.join(T.toMillis());
                 poller.join(T.toMillis());
                 if (other.isAlive()) {
                     throw new AssertionError("the second honest client did not finish within " + T);
@@ -205,6 +207,23 @@ final class ChaosRun {
         double[] all = Arrays.copyOf(first, first.length + second[0].length);
         System.arraycopy(second[0], 0, all, first.length, second[0].length);
         return all;
+    }
+
+    /** One of each hostile peer but the stopped client (left out as {@code skip} says). */
+    static void hostileRound(HostilePeers hostile, Plan plan, java.util.Set<String> skip) throws IOException {
+        for (int i = 0; i < plan.bigFrames() && !skip.contains("frames"); i++) {
+            hostile.announceFrameAndStall(2_000_000_000L);
+        }
+        if (!skip.contains("bomb")) {
+            hostile.compressionBomb(plan.bombMiB());
+        }
+        if (!skip.contains("flood")) {
+            hostile.floodRequestsAndReadNothing();
+        }
+        if (!skip.contains("silent")) {
+            hostile.silentBeforeHandshake();
+            hostile.silentAfterHandshake();
+        }
     }
 
     /** Sequential submit-and-wait round trips; their durations in milliseconds. */

@@ -33,6 +33,8 @@ final class HostilePeers implements AutoCloseable {
     /** Requests the flooding peers got onto the wire before the listener stopped taking them. */
     final AtomicLong floodedBytes = new AtomicLong();
     private volatile boolean closed;
+    /** Set when the flooding peers should stop sending (and so look as silent as they are). */
+    private volatile boolean quiet;
 
     HostilePeers(int port) {
         this.port = port;
@@ -122,7 +124,7 @@ final class HostilePeers implements AutoCloseable {
         threads.add(Thread.ofVirtual().name("chaos-flood").start(() -> {
             long id = 1;
             try {
-                while (!closed) {
+                while (!closed && !quiet) {
                     for (ByteBuffer part : FrameWriter.encode(new Envelope(Envelope.Kind.REQUEST, id++, frames))) {
                         byte[] a = new byte[part.remaining()];
                         part.get(a);
@@ -141,6 +143,12 @@ final class HostilePeers implements AutoCloseable {
      * discards) what it was sent until the end of stream, a reset, or the bound.
      */
     List<String> stillOpenAfter(java.time.Duration bound) throws InterruptedException {
+        // reading what it was sent makes a flooding peer an honest, if busy, one: it stops sending first,
+        // so that it is what it was, a peer that reads nothing, and now says nothing either
+        quiet = true;
+        for (Thread t : threads) {
+            t.join(bound.toMillis());
+        }
         long deadline = System.nanoTime() + bound.toNanos();
         List<String> open = new CopyOnWriteArrayList<>();
         List<Thread> readers = new ArrayList<>();
