@@ -99,13 +99,18 @@ final class FuzzRun {
         try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(2).dashboard(0).start();
              Client client = cluster.client();
              Server tlsServer = Server.listen("127.0.0.1", 0, Role.SCHEDULER, secure, c -> SecNet.echo());
-             Connection tlsPeer = SecNet.connect(tlsServer.port(), secureClient)) {
+             Connection tlsPeer = SecNet.connect(tlsServer.port(), secureClient);
+             // a worker of its own, for its /metrics page: the thread workers of a local cluster serve none
+             dist.worker.WorkerServer metricsWorker = dist.worker.WorkerServer.start(new dist.worker.WorkerServer.Options(
+                     cluster.schedulerAddress(), "127.0.0.1", 0, 1, "fuzz-metrics", 0, 8 * 1024, CommConfig.DEFAULT));
+             dist.dashboard.WorkerDashboard metrics = dist.dashboard.WorkerDashboard.start(metricsWorker, "127.0.0.1", 0)) {
             String worker = client.ncores().keySet().iterator().next();
             List<FuzzDriver.Target> targets = new ArrayList<>(List.of(
                     new FuzzDriver.Target("scheduler", port(cluster.schedulerAddress()), true),
                     new FuzzDriver.Target("worker", port(worker), true),
                     new FuzzDriver.Target("tls+token", tlsServer.port(), false),
-                    new FuzzDriver.Target("dashboard", java.net.URI.create(cluster.dashboardLink().orElseThrow()).getPort(), false, true)));
+                    new FuzzDriver.Target("dashboard", java.net.URI.create(cluster.dashboardLink().orElseThrow()).getPort(), false, true),
+                    new FuzzDriver.Target("worker-metrics", java.net.URI.create(metrics.url()).getPort(), false, true)));
             String only = System.getProperty("fuzz.targets");
             if (only != null) {
                 targets.removeIf(t -> !only.contains(t.name()));
