@@ -16,6 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ChaosTest {
 
+    /**
+     * The suite's run checks what must hold whatever the machine's load: exact results, every hostile
+     * peer dropped, no process out of memory, the dashboard answering. It prints the p99 figures
+     * and asserts no elapsed time; the soak, a measurement behind its own command, holds them to 10x.
+     */
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void honestClientsStayExactAndPromptWhileEveryHostilePeerActsAtOnce() throws Exception {
@@ -26,7 +31,10 @@ class ChaosTest {
     @Tag("slow")
     @Timeout(value = 900, unit = TimeUnit.SECONDS)
     void soak() throws Exception {
-        check(ChaosRun.run(ChaosRun.Plan.SOAK));
+        ChaosRun.Figures f = ChaosRun.run(ChaosRun.Plan.SOAK);
+        check(f);
+        // the bound, with a floor: below a few milliseconds a p99 measures the machine, not dist
+        assertTrue(f.chaosP99Ms() <= 10 * Math.max(f.quietP99Ms(), 2.0), f.toString());
     }
 
     static void check(ChaosRun.Figures f) {
@@ -37,7 +45,5 @@ class ChaosTest {
         assertTrue(f.hostileStillOpen().isEmpty(), f + "\n" + f.schedulerLog());
         assertTrue(f.stoppedClientDropLogged(), f + "\n" + f.schedulerLog());
         assertTrue(f.dashboardAnswers() > 0 && f.dashboardFailures() == 0, f.toString());
-        // the bound, with a floor: below a few milliseconds a p99 measures the machine, not dist
-        assertTrue(f.chaosP99Ms() <= 10 * Math.max(f.quietP99Ms(), 2.0), f.toString());
     }
 }
