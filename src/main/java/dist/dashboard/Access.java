@@ -161,7 +161,8 @@ final class Access {
         return b.length > MAX_LOGIN_BYTES ? null : new String(b, StandardCharsets.UTF_8);
     }
 
-    private static String formValue(String form, String name) {
+    /** The decoded value of {@code name} in a form or query string ({@code a=1&b=2}), "" when it has none, null when absent. */
+    static String formValue(String form, String name) {
         for (String part : form.split("&")) {
             int eq = part.indexOf('=');
             String k = URLDecoder.decode(eq < 0 ? part : part.substring(0, eq), StandardCharsets.UTF_8);

@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -338,17 +337,7 @@ public final class Dashboard implements AutoCloseable {
 
     static String param(HttpExchange ex, String name) {
         String q = ex.getRequestURI().getRawQuery();
-        if (q == null) {
-            return null;
-        }
-        for (String part : q.split("&")) {
-            int eq = part.indexOf('=');
-            String k = URLDecoder.decode(eq < 0 ? part : part.substring(0, eq), StandardCharsets.UTF_8);
-            if (k.equals(name)) {
-                return eq < 0 ? "" : URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8);
-            }
-        }
-        return null;
+        return q == null ? null : Access.formValue(q, name);
     }
 
     // ---------------------------------------------------------------- content
