@@ -18,7 +18,9 @@ public final class ClassSource {
             "\\p{javaJavaIdentifierStart}\\p{javaJavaIdentifierPart}*(\\.\\p{javaJavaIdentifierStart}\\p{javaJavaIdentifierPart}*)*");
     private final ClassLoader main;
     /** Loaders of submitted functions, held weakly: a loader the program dropped is not kept alive here. */
-    private final Map<ClassLoader, Boolean> seen = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+    private final Map<ClassLoader, Boolean> seen = new java.util.WeakHashMap<>();
+    /** Guards {@link #seen}: a lock, not a monitor, so a virtual thread waiting here never pins its carrier. */
+    private final java.util.concurrent.locks.ReentrantLock seenLock = new java.util.concurrent.locks.ReentrantLock();
     private volatile Function<String, byte[]> first;
 
     public ClassSource(ClassLoader main) {
@@ -31,8 +33,13 @@ public final class ClassSource {
             return;
         }
         ClassLoader l = fn.getClass().getClassLoader();
-        if (l != null && l != main && !seen.containsKey(l)) {
-            seen.put(l, Boolean.TRUE);
+        if (l != null && l != main) {
+            seenLock.lock();
+            try {
+                seen.putIfAbsent(l, Boolean.TRUE);
+            } finally {
+                seenLock.unlock();
+            }
         }
     }
 
@@ -59,8 +66,11 @@ public final class ClassSource {
             return b;
         }
         List<ClassLoader> loaders;
-        synchronized (seen) {
+        seenLock.lock();
+        try {
             loaders = List.copyOf(seen.keySet());
+        } finally {
+            seenLock.unlock();
         }
         for (ClassLoader l : loaders) {
             b = read(l, resource);

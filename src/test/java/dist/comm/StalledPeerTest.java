@@ -320,17 +320,19 @@ class StalledPeerTest {
                 all.put(one.duplicate());
             }
             all.flip();
+            java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
             Thread writer = Thread.ofVirtual().start(() -> {
                 try {
                     while (all.hasRemaining()) {
-                        flood.write(all);
+                        sent.addAndGet(flood.write(all));
                     }
                 } catch (IOException e) {
                     // closed at the end of the test
                 }
             });
             try {
-                Thread.sleep(500); // the flood is in
+                // the flood is in: far more than one reader may have waiting in the loop
+                assertTrue(dist.Wait.until(Duration.ofSeconds(10), () -> sent.get() >= 1 << 20), "flooded " + sent);
                 for (int i = 0; i < 3; i++) {
                     // behind the whole flood this would wait 10 s; behind what one reader may queue, a moment
                     assertEquals(new Message.Ping(i), honest.request(new Message.Ping(i)).get(3, TimeUnit.SECONDS));

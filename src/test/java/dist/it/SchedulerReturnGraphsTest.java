@@ -81,7 +81,6 @@ class SchedulerReturnGraphsTest {
     private void killAndRestart(Processes.Proc first, int port) throws Exception {
         first.process.destroyForcibly(); // SIGKILL: no goodbye to anyone
         first.awaitExit(Duration.ofSeconds(30));
-        Thread.sleep(500);
         scheduler(port);
     }
 
