@@ -1,7 +1,7 @@
 package dist;
 
 import dist.client.ClassSource;
-import dist.client.Codec;
+import dist.client.PayloadCodec;
 import dist.client.Keys;
 import dist.client.Shapes;
 import dist.client.Transport;
@@ -91,7 +91,7 @@ public final class Client extends Submitter implements AutoCloseable {
     private final String address;
     /** A result usually comes within a few hundred µs: polling that long beats waking from a park. */
     private final long resultSpinNanos = Config.getInt("distributed.client.result-spin-us") * 1000L;
-    private final Codec codec;
+    private final PayloadCodec codec;
     private final ClassLoader loader;
     private final Transport.Connector workerConnector;
     private final Duration requestTimeout;
@@ -136,17 +136,17 @@ public final class Client extends Submitter implements AutoCloseable {
     private final DataOps data = new DataOps(this);
     private final Operability operability = new Operability(this);
 
-    Client(String address, Transport.Connector connector, Codec codec, ClassLoader loader, Duration requestTimeout)
+    Client(String address, Transport.Connector connector, PayloadCodec codec, ClassLoader loader, Duration requestTimeout)
             throws IOException {
         this(address, connector, connector, codec, loader, requestTimeout);
     }
 
-    Client(String address, Transport.Connector connector, Transport.Connector workerConnector, Codec codec,
+    Client(String address, Transport.Connector connector, Transport.Connector workerConnector, PayloadCodec codec,
            ClassLoader loader, Duration requestTimeout) throws IOException {
         this(address, connector, workerConnector, codec, loader, requestTimeout, Duration.ZERO);
     }
 
-    Client(String address, Transport.Connector connector, Transport.Connector workerConnector, Codec codec,
+    Client(String address, Transport.Connector connector, Transport.Connector workerConnector, PayloadCodec codec,
            ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout) throws IOException {
         this.address = address;
         this.connector = connector;
@@ -210,7 +210,7 @@ public final class Client extends Submitter implements AutoCloseable {
     public static Client connect(String address, CommConfig config) throws IOException {
         checkAddress(address);
         Objects.requireNonNull(config, "config");
-        return new Client(address, Transport.tcp(config), toWorkers(config), Codec.of(Serializer.defaults()),
+        return new Client(address, Transport.tcp(config), toWorkers(config), PayloadCodec.of(Serializer.defaults()),
                 Thread.currentThread().getContextClassLoader(), config.requestTimeout(),
                 Config.getDuration("distributed.client.reconnect-timeout"));
     }
@@ -218,7 +218,7 @@ public final class Client extends Submitter implements AutoCloseable {
     /** A client whose link to the scheduler at {@code address} is {@code toScheduler}; workers over TCP. */
     static Client local(String address, Transport.Connector toScheduler) throws IOException {
         CommConfig config = CommConfig.DEFAULT;
-        return new Client(address, toScheduler, toWorkers(config), Codec.of(Serializer.defaults()),
+        return new Client(address, toScheduler, toWorkers(config), PayloadCodec.of(Serializer.defaults()),
                 Thread.currentThread().getContextClassLoader(), config.requestTimeout(), Duration.ZERO);
     }
 
@@ -399,7 +399,7 @@ public final class Client extends Submitter implements AutoCloseable {
 
     // ------------------------------------------------------------------ hooks for graphs, Delayed and Bag
 
-    /** Encodes a task call with this client's codec; {@code replacer} as in {@link Codec#encode}. */
+    /** Encodes a task call with this client's codec; {@code replacer} as in {@link PayloadCodec#encode}. */
     byte[] encodeCall(TaskCall call, UnaryOperator<Object> replacer) {
         classes.note(call.function());
         return codec.encodeRun(codec.prepareFunction(call.function(), replacer), call.function(), call.args(), replacer);

@@ -1,6 +1,6 @@
 package dist;
 
-import dist.client.Codec;
+import dist.client.PayloadCodec;
 import dist.client.Transport;
 import dist.protocol.Message;
 import dist.protocol.TaskCall;
@@ -107,7 +107,7 @@ class ClientReturnTest {
     private Client client;
 
     private Client client(Duration reconnect) throws IOException {
-        client = new Client("sched:1", links, links, Codec.of(Serializer.defaults()),
+        client = new Client("sched:1", links, links, PayloadCodec.of(Serializer.defaults()),
                 getClass().getClassLoader(), Duration.ofSeconds(5), reconnect);
         return client;
     }

@@ -1,6 +1,6 @@
 package dist;
 
-import dist.client.Codec;
+import dist.client.PayloadCodec;
 import dist.protocol.Invokable;
 import dist.protocol.TaskCall;
 import dist.serial.Ref;
@@ -23,7 +23,7 @@ import java.util.function.UnaryOperator;
  * A stand-in for the project's serializer in client unit tests: Java serialization with the same
  * replacer hook (test scope only). Refs and task calls are wrapped because they are not Serializable.
  */
-final class JavaSerialCodec implements Codec {
+final class JavaSerialCodec implements PayloadCodec {
 
     record SerRef(String key) implements Serializable {
     }

@@ -1,6 +1,6 @@
 package dist;
 
-import dist.client.Codec;
+import dist.client.PayloadCodec;
 import dist.protocol.Message;
 import dist.protocol.TaskCall;
 import dist.protocol.TaskSpec;
@@ -36,7 +36,7 @@ class SerializerWireTest {
     }
 
     Client newClient(FakeCluster c) throws Exception {
-        return new Client(FakeCluster.SCHEDULER, c, Codec.of(serializer), getClass().getClassLoader(), Duration.ofSeconds(5));
+        return new Client(FakeCluster.SCHEDULER, c, PayloadCodec.of(serializer), getClass().getClassLoader(), Duration.ofSeconds(5));
     }
 
     @AfterEach

@@ -107,9 +107,9 @@ public final class Connection implements Peer, AutoCloseable {
     private final String peerAddress;
     private final CommConfig config;
     private final CommConfig.Liveness liveness;
-    private final Codec codec;
+    private final FrameCodec codec;
     private final FrameReader reader;
-    /** Codec for outgoing payload frames; incoming frames name their own. */
+    /** FrameCodec for outgoing payload frames; incoming frames name their own. */
     private final Compression compression;
     private volatile Handler handler;
     private Runnable onTerminated = () -> { };
@@ -163,7 +163,7 @@ public final class Connection implements Peer, AutoCloseable {
     private volatile boolean standingBy;
 
     /** Takes over a handshaken socket, which becomes non-blocking; the caller closes it if this throws. */
-    Connection(SocketChannel channel, Handshaker.Link link, String peerAddress, CommConfig config, Codec codec)
+    Connection(SocketChannel channel, Handshaker.Link link, String peerAddress, CommConfig config, FrameCodec codec)
             throws IOException {
         this.channel = channel;
         this.out = link.out();
@@ -204,10 +204,10 @@ public final class Connection implements Peer, AutoCloseable {
      */
     public static Connection connect(String hostPort, Role role, CommConfig config, Handler handler)
             throws IOException {
-        return connect(hostPort, role, config, handler, Codec.DEFAULT);
+        return connect(hostPort, role, config, handler, FrameCodec.DEFAULT);
     }
 
-    static Connection connect(String hostPort, Role role, CommConfig config, Handler handler, Codec codec)
+    static Connection connect(String hostPort, Role role, CommConfig config, Handler handler, FrameCodec codec)
             throws IOException {
         HostPort target = HostPort.parse(hostPort);
         config.security().check();

@@ -33,7 +33,7 @@ public final class Server implements AutoCloseable {
     private final Role role;
     private final CommConfig config;
     private final Function<Connection, Handler> acceptor;
-    private final Codec codec;
+    private final FrameCodec codec;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final Set<SocketChannel> handshaking = ConcurrentHashMap.newKeySet();
     /** Open sockets (handshaking or connected) per remote IP address, for the per-peer limit. */
@@ -41,7 +41,7 @@ public final class Server implements AutoCloseable {
     private volatile boolean closed;
 
     private Server(ServerSocketChannel channel, Role role, CommConfig config, Function<Connection, Handler> acceptor,
-                   Codec codec) {
+                   FrameCodec codec) {
         this.channel = channel;
         this.role = role;
         this.config = config;
@@ -55,11 +55,11 @@ public final class Server implements AutoCloseable {
      */
     public static Server listen(String host, int port, Role role, CommConfig config,
                                 Function<Connection, Handler> acceptor) throws IOException {
-        return listen(host, port, role, config, acceptor, Codec.DEFAULT);
+        return listen(host, port, role, config, acceptor, FrameCodec.DEFAULT);
     }
 
     static Server listen(String host, int port, Role role, CommConfig config, Function<Connection, Handler> acceptor,
-                         Codec codec) throws IOException {
+                         FrameCodec codec) throws IOException {
         config.security().check();
         ServerSocketChannel ch = ServerSocketChannel.open();
         try {

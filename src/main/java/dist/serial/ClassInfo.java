@@ -27,14 +27,14 @@ final class ClassInfo {
     final Class<?> wireClass;
     /** The wire class's alias, or -1. */
     final int alias;
-    final Codec<Object> codec;
+    final ClassCodec<Object> codec;
     final Shape shape;
     final Object[] enumConstants;
     final MethodHandle writeReplace;
     /** Why this class cannot be encoded, for {@link Tags#UNSUPPORTED}. */
     final String error;
 
-    private ClassInfo(Class<?> type, int tag, Class<?> wireClass, Registry.Snapshot snap, Codec<Object> codec,
+    private ClassInfo(Class<?> type, int tag, Class<?> wireClass, Registry.Snapshot snap, ClassCodec<Object> codec,
                       Shape shape, Object[] enumConstants, MethodHandle writeReplace, String error) {
         this.type = type;
         this.tag = tag;
@@ -59,9 +59,9 @@ final class ClassInfo {
     @SuppressWarnings("unchecked")
     static ClassInfo of(Class<?> c, Registry.Snapshot snap) {
         for (Class<?> k = c; k != null; k = k.getSuperclass()) {
-            Codec<?> codec = snap.codecs.get(k);
+            ClassCodec<?> codec = snap.codecs.get(k);
             if (codec != null) {
-                return new ClassInfo(c, Tags.CODEC, k, snap, (Codec<Object>) codec, null, null, null, null);
+                return new ClassInfo(c, Tags.CODEC, k, snap, (ClassCodec<Object>) codec, null, null, null, null);
             }
         }
         if (c == String.class) return simple(c, Tags.STRING, snap);

@@ -27,7 +27,7 @@ public final class Registry {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<Class<?>, Integer> aliasByClass = new LinkedHashMap<>();
     private final Map<Integer, Class<?>> classByAlias = new HashMap<>();
-    private final Map<Class<?>, Codec<?>> codecs = new LinkedHashMap<>();
+    private final Map<Class<?>, ClassCodec<?>> codecs = new LinkedHashMap<>();
     private final List<String> allowed = new ArrayList<>();
     private int oobThreshold = 2048;
     private int maxDepth = 200;
@@ -101,7 +101,7 @@ public final class Registry {
      * Registers a codec for {@code type} and its subclasses; it takes precedence over the built-in
      * handling of records, enums, exceptions and allow-listed classes.
      */
-    public <T> Registry register(Class<T> type, Codec<T> codec) {
+    public <T> Registry register(Class<T> type, ClassCodec<T> codec) {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(codec, "codec");
         if (type.isPrimitive() || type == String.class) {
@@ -228,7 +228,7 @@ public final class Registry {
         final Map<Class<?>, Integer> aliasByClass;
         final Class<?>[] aliasSmall;
         final Map<Integer, Class<?>> aliasLarge;
-        final Map<Class<?>, Codec<?>> codecs;
+        final Map<Class<?>, ClassCodec<?>> codecs;
         final String[] exact;
         final String[] prefixes;
         final int oobThreshold;
@@ -242,7 +242,7 @@ public final class Registry {
             }
         };
 
-        Snapshot(Map<Class<?>, Integer> aliases, Map<Class<?>, Codec<?>> codecs, List<String> allowed,
+        Snapshot(Map<Class<?>, Integer> aliases, Map<Class<?>, ClassCodec<?>> codecs, List<String> allowed,
                  int oobThreshold, int maxDepth, long maxDecodedBytes, boolean closed) {
             this.closed = closed;
             this.aliasByClass = Map.copyOf(aliases);

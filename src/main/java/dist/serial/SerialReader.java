@@ -21,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * The decoding side, handed to a {@link Codec}: the mirror of {@link SerialWriter}. Every read
+ * The decoding side, handed to a {@link ClassCodec}: the mirror of {@link SerialWriter}. Every read
  * checks the bytes that remain and throws {@link DecodeException} on malformed input.
  *
  * <pre>{@code

@@ -18,7 +18,7 @@ import java.util.SortedSet;
 import java.util.function.UnaryOperator;
 
 /**
- * The encoding side, handed to a {@link Codec}: varints, zigzag, strings, bytes and nested values.
+ * The encoding side, handed to a {@link ClassCodec}: varints, zigzag, strings, bytes and nested values.
  * A writer is only valid during the {@link Serializer#encode} call that handed it out.
  *
  * <pre>{@code

@@ -1,7 +1,7 @@
 package dist.worker;
 
 /**
- * Tuning of {@link WorkerState}.
+ * Tuning of {@link WorkerMachine}.
  *
  * <pre>{@code
  * WorkerConfig c = WorkerConfig.defaults().withMaxFetchBytes(10_000_000);

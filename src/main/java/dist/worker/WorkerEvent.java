@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Something that happened to a worker, fed to {@link WorkerState#handle}. The I/O shell turns
+ * Something that happened to a worker, fed to {@link WorkerMachine#handle}. The I/O shell turns
  * scheduler messages, finished executions, finished transfers and timer ticks into these.
  *
  * <p>Contract for the shell: every {@link WorkerInstruction.Fetch} is answered by exactly one

@@ -5,7 +5,7 @@ import dist.protocol.Message;
 import java.util.List;
 
 /**
- * What the I/O shell must do after {@link WorkerState#handle}; instructions are returned in the
+ * What the I/O shell must do after {@link WorkerMachine#handle}; instructions are returned in the
  * order the shell should carry them out.
  */
 public sealed interface WorkerInstruction {

@@ -39,7 +39,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The worker's I/O shell: holds the data, runs tasks on its thread slots, fetches inputs from
- * peers and serves its data to them. What to run and fetch is decided by {@link WorkerState}
+ * peers and serves its data to them. What to run and fetch is decided by {@link WorkerMachine}
  * one event batch at a time through an {@link EventLoop}. A slot thread that finishes a task hands
  * the result to the loop and usually picks up the next task itself, with no thread hand-off.
  */
@@ -147,7 +147,7 @@ public final class WorkerServer implements AutoCloseable {
     private final long idleSpinNanos = Config.getInt("distributed.worker.idle-spin-us") * 1000L;
     private final Server server;
     private final String address;
-    private WorkerState state;
+    private WorkerMachine state;
     private final List<Thread> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger slotIds = new AtomicInteger();
     private final Map<String, Connection> peers = new ConcurrentHashMap<>();
@@ -241,7 +241,7 @@ public final class WorkerServer implements AutoCloseable {
         Connection c = Connection.connect(options.schedulerAddress(), Role.WORKER, options.comm(), schedulerHandler);
         Message.WorkerAccepted accepted = awaitAccepted(c, announce(c, Map.of()), options.comm());
         // heartbeats as often as the scheduler asks, so its timeout sees them
-        this.state = new WorkerState(address, options.nthreads(), WorkerConfig.defaults()
+        this.state = new WorkerMachine(address, options.nthreads(), WorkerConfig.defaults()
                 .withHeartbeatIntervalNanos(TimeUnit.MILLISECONDS.toNanos(accepted.heartbeatIntervalMillis())));
         events.start();
         slots.forEach(Thread::start);

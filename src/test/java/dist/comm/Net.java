@@ -18,7 +18,7 @@ import java.util.logging.Logger;
 final class Net {
 
     /** The codec the connection tests run with. */
-    static final Codec CODEC = Codec.DEFAULT;
+    static final FrameCodec CODEC = FrameCodec.DEFAULT;
 
     static final CommConfig FAST = new CommConfig(Duration.ofSeconds(5), Duration.ofSeconds(10),
             Duration.ofSeconds(5), 1 << 16, CommConfig.DEFAULT.maxFrameBytes());

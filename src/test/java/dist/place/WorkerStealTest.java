@@ -6,7 +6,7 @@ import dist.protocol.Message.StealResponse;
 import dist.worker.WorkerConfig;
 import dist.worker.WorkerEvent;
 import dist.worker.WorkerInstruction;
-import dist.worker.WorkerState;
+import dist.worker.WorkerMachine;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -19,7 +19,7 @@ class WorkerStealTest {
     static final String SELF = "10.0.0.1:9000", PEER = "10.0.0.2:9000";
     long now = 1;
 
-    List<WorkerInstruction> on(WorkerState ws, WorkerEvent e) {
+    List<WorkerInstruction> on(WorkerMachine ws, WorkerEvent e) {
         return ws.handle(e, now++);
     }
 
@@ -34,7 +34,7 @@ class WorkerStealTest {
 
     @Test
     void aQueuedTaskIsGivenBackAndAnExecutingOneIsNot() {
-        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        WorkerMachine ws = new WorkerMachine(SELF, 1, WorkerConfig.defaults());
         on(ws, new WorkerEvent.Compute(task("a", Map.of())));
         on(ws, new WorkerEvent.Compute(task("b", Map.of())));
         assertEquals("executing", ws.stateOf("a"));
@@ -50,7 +50,7 @@ class WorkerStealTest {
 
     @Test
     void aWaitingTaskIsGivenBackAndItsFetchIsDroppedOnArrival() {
-        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        WorkerMachine ws = new WorkerMachine(SELF, 1, WorkerConfig.defaults());
         List<WorkerInstruction> out = on(ws, new WorkerEvent.Compute(task("c", Map.of("x", List.of(PEER)))));
         assertTrue(out.stream().anyMatch(i -> i instanceof WorkerInstruction.Fetch));
         assertEquals("waiting", ws.stateOf("c"));
@@ -61,7 +61,7 @@ class WorkerStealTest {
 
     @Test
     void unknownOrFinishedTasksAreRefused() {
-        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        WorkerMachine ws = new WorkerMachine(SELF, 1, WorkerConfig.defaults());
         assertEquals(List.of(new StealResponse("nope", false)), sent(on(ws, new WorkerEvent.Steal("nope"))));
         on(ws, new WorkerEvent.Compute(task("a", Map.of())));
         on(ws, new WorkerEvent.ExecuteDone("a", 4, "I", 1, 2, null));

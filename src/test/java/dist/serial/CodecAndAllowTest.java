@@ -30,7 +30,7 @@ class CodecAndAllowTest {
         }
     }
 
-    static final class PtCodec implements Codec<Pt> {
+    static final class PtCodec implements ClassCodec<Pt> {
         @Override
         public void write(Pt p, SerialWriter out) {
             out.writeZigzag(p.x);

@@ -5,7 +5,7 @@ import dist.worker.WorkerConfig;
 import dist.worker.WorkerEvent;
 import dist.worker.WorkerInstruction;
 import dist.worker.WorkerInstruction.Execute;
-import dist.worker.WorkerState;
+import dist.worker.WorkerMachine;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -27,7 +27,7 @@ class PauseStateTest {
 
     @Test
     void pauseHoldsNewTasksAndResumeStartsThemInPriorityOrder() {
-        WorkerState ws = new WorkerState("10.0.0.1:9000", 2, WorkerConfig.defaults());
+        WorkerMachine ws = new WorkerMachine("10.0.0.1:9000", 2, WorkerConfig.defaults());
         assertEquals(List.of("a"), executes(ws.handle(new WorkerEvent.Compute(task("a", 5)), now++)));
         assertTrue(executes(ws.handle(new WorkerEvent.Paused(true), now++)).isEmpty());
         assertTrue(ws.isPaused());
@@ -53,7 +53,7 @@ class PauseStateTest {
 
     @Test
     void pausedWorkerStillFreesKeysAndAnswersSteals() {
-        WorkerState ws = new WorkerState("10.0.0.1:9000", 1, WorkerConfig.defaults());
+        WorkerMachine ws = new WorkerMachine("10.0.0.1:9000", 1, WorkerConfig.defaults());
         ws.handle(new WorkerEvent.Paused(true), now++);
         ws.handle(new WorkerEvent.Compute(task("x", 1)), now++);
         ws.handle(new WorkerEvent.Compute(task("y", 2)), now++);

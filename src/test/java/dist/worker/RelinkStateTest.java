@@ -29,7 +29,7 @@ class RelinkStateTest {
     private static final String SELF = "10.0.0.1:9000";
     private static final String PEER = "10.0.0.2:9000";
     private long now;
-    private final WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+    private final WorkerMachine ws = new WorkerMachine(SELF, 1, WorkerConfig.defaults());
 
     private List<WorkerInstruction> on(WorkerEvent e) {
         return ws.handle(e, now++);

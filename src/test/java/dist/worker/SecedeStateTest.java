@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Secede and rejoin in the worker's state machine: a waiting task frees its slot and keeps running. */
 class SecedeStateTest {
     private long now;
-    private final WorkerState ws = new WorkerState("10.0.0.1:9000", 1, WorkerConfig.defaults());
+    private final WorkerMachine ws = new WorkerMachine("10.0.0.1:9000", 1, WorkerConfig.defaults());
 
     private List<WorkerInstruction> on(WorkerEvent e) {
         return ws.handle(e, now++);

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class WorkerStateFetchTest {
+class WorkerMachineFetchTest {
 
     private static final String SELF = "10.0.0.1:9000";
     private static final String P1 = "10.0.0.2:9000";
@@ -57,11 +57,11 @@ class WorkerStateFetchTest {
         return new ComputeTask(key, run(key), whoHas, nbytes, priority);
     }
 
-    private List<WorkerInstruction> compute(WorkerState ws, ComputeTask t) {
+    private List<WorkerInstruction> compute(WorkerMachine ws, ComputeTask t) {
         return ws.handle(new Compute(t), now++);
     }
 
-    private List<WorkerInstruction> fetched(WorkerState ws, String peer, Map<String, Long> nbytes, String... missing) {
+    private List<WorkerInstruction> fetched(WorkerMachine ws, String peer, Map<String, Long> nbytes, String... missing) {
         return ws.handle(new FetchDone(peer, nbytes, List.of(missing)), now++);
     }
 
@@ -77,13 +77,13 @@ class WorkerStateFetchTest {
         return new SendToScheduler(new MissingData(key, peer));
     }
 
-    private static WorkerState worker(WorkerConfig config) {
-        return new WorkerState(SELF, 1, config);
+    private static WorkerMachine worker(WorkerConfig config) {
+        return new WorkerMachine(SELF, 1, config);
     }
 
     @Test
     void missingInputIsFetchedThenTheTaskRuns() {
-        WorkerState ws = worker(WorkerConfig.defaults());
+        WorkerMachine ws = worker(WorkerConfig.defaults());
         assertEquals(List.of(new Fetch(P1, List.of("x"))), compute(ws, task("y", 0, dep("x", 10, P1))));
         assertEquals("waiting", ws.stateOf("y"));
         assertEquals("flight", ws.stateOf("x"));
@@ -97,7 +97,7 @@ class WorkerStateFetchTest {
 
     @Test
     void taskWaitsForEveryInput() {
-        WorkerState ws = worker(WorkerConfig.defaults());
+        WorkerMachine ws = worker(WorkerConfig.defaults());
         List<WorkerInstruction> out = compute(ws, task("z", 0, dep("a", 1, P1), dep("b", 1, P2)));
         assertEquals(List.of(new Fetch(P1, List.of("a")), new Fetch(P2, List.of("b"))), out);
         assertEquals(List.of(addKeys(Map.of("a", 1L))), fetched(ws, P1, Map.of("a", 1L)));
@@ -107,7 +107,7 @@ class WorkerStateFetchTest {
 
     @Test
     void smallKeysFromOnePeerGoInOneRequestWithinTheByteLimit() {
-        WorkerState ws = worker(WorkerConfig.defaults().withMaxFetchBytes(25));
+        WorkerMachine ws = worker(WorkerConfig.defaults().withMaxFetchBytes(25));
         List<WorkerInstruction> out = compute(ws, task("y", 0,
                 dep("a", 10, P1), dep("b", 10, P1), dep("c", 10, P1)));
         // one request per peer at a time; the third key would pass the byte limit
@@ -121,13 +121,13 @@ class WorkerStateFetchTest {
 
     @Test
     void aKeyLargerThanTheByteLimitStillGoesAlone() {
-        WorkerState ws = worker(WorkerConfig.defaults().withMaxFetchBytes(25));
+        WorkerMachine ws = worker(WorkerConfig.defaults().withMaxFetchBytes(25));
         assertEquals(List.of(new Fetch(P1, List.of("big"))), compute(ws, task("y", 0, dep("big", 1000, P1))));
     }
 
     @Test
     void inputsOfSeveralTasksFromOnePeerAreBatchedInPriorityOrder() {
-        WorkerState ws = worker(WorkerConfig.defaults().withMaxConcurrentFetches(1));
+        WorkerMachine ws = worker(WorkerConfig.defaults().withMaxConcurrentFetches(1));
         assertEquals(List.of(new Fetch(P2, List.of("q"))), compute(ws, task("t0", 0, dep("q", 1, P2))));
         compute(ws, task("t1", 5, dep("a", 1, P1)));
         compute(ws, task("t2", 1, dep("b", 1, P1)));
@@ -138,7 +138,7 @@ class WorkerStateFetchTest {
 
     @Test
     void maxConcurrentFetchesBoundsRequestsInFlight() {
-        WorkerState ws = worker(WorkerConfig.defaults().withMaxConcurrentFetches(2));
+        WorkerMachine ws = worker(WorkerConfig.defaults().withMaxConcurrentFetches(2));
         List<WorkerInstruction> out = compute(ws, task("y", 0, dep("a", 1, P1), dep("b", 1, P2), dep("c", 1, P3)));
         assertEquals(List.of(new Fetch(P1, List.of("a")), new Fetch(P2, List.of("b"))), out);
         assertEquals(2, ws.fetchesInFlight());
@@ -148,7 +148,7 @@ class WorkerStateFetchTest {
 
     @Test
     void holdersAreSpreadSoNoPeerGetsTwoRequests() {
-        WorkerState ws = worker(WorkerConfig.defaults().withMaxFetchBytes(1));
+        WorkerMachine ws = worker(WorkerConfig.defaults().withMaxFetchBytes(1));
         List<WorkerInstruction> out = compute(ws, task("y", 0, dep("a", 1, P1, P2), dep("b", 1, P1, P2)));
         assertEquals(2, out.size(), out.toString());
         Set<String> peers = new HashSet<>();
@@ -160,7 +160,7 @@ class WorkerStateFetchTest {
     void theSameSeedGivesTheSameChoiceOfPeer() {
         List<List<WorkerInstruction>> runsOut = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            WorkerState ws = worker(WorkerConfig.defaults().withSeed(7));
+            WorkerMachine ws = worker(WorkerConfig.defaults().withSeed(7));
             runsOut.add(compute(ws, task("y", 0, dep("a", 1, P1, P2, P3))));
         }
         assertEquals(runsOut.get(0), runsOut.get(1));
@@ -168,7 +168,7 @@ class WorkerStateFetchTest {
 
     @Test
     void failedPeerIsReplacedByAnotherHolderThenMissingDataIsSent() {
-        WorkerState ws = worker(WorkerConfig.defaults());
+        WorkerMachine ws = worker(WorkerConfig.defaults());
         List<WorkerInstruction> out = compute(ws, task("y", 0, dep("x", 4, P1, P2)));
         String first = ((Fetch) out.get(0)).peer();
         String second = first.equals(P1) ? P2 : P1;
@@ -189,7 +189,7 @@ class WorkerStateFetchTest {
 
     @Test
     void freshWhoHasFromAnotherTaskAlsoResumesAMissingInput() {
-        WorkerState ws = worker(WorkerConfig.defaults());
+        WorkerMachine ws = worker(WorkerConfig.defaults());
         compute(ws, task("y", 0, dep("x", 4, P1)));
         assertEquals(List.of(missingData("x", P1)), fetched(ws, P1, Map.of(), "x"));
         List<WorkerInstruction> out = compute(ws, task("z", 1, dep("x", 4, P2)));
@@ -200,14 +200,14 @@ class WorkerStateFetchTest {
 
     @Test
     void inputWithNoHolderAtAllIsReportedMissing() {
-        WorkerState ws = worker(WorkerConfig.defaults());
+        WorkerMachine ws = worker(WorkerConfig.defaults());
         assertEquals(List.of(missingData("x", "")), compute(ws, task("y", 0, dep("x", 4))));
         assertEquals("waiting", ws.stateOf("x"));
     }
 
     @Test
     void keysLeftUnansweredCountAsMissing() {
-        WorkerState ws = worker(WorkerConfig.defaults());
+        WorkerMachine ws = worker(WorkerConfig.defaults());
         compute(ws, task("y", 0, dep("a", 1, P1), dep("b", 1, P1)));
         List<WorkerInstruction> out = fetched(ws, P1, Map.of("a", 1L));
         assertEquals(List.of(missingData("b", P1), addKeys(Map.of("a", 1L))), out);
@@ -216,7 +216,7 @@ class WorkerStateFetchTest {
 
     @Test
     void freeingTheOnlyTaskDropsItsTransferOnArrival() {
-        WorkerState ws = worker(WorkerConfig.defaults());
+        WorkerMachine ws = worker(WorkerConfig.defaults());
         compute(ws, task("y", 0, dep("x", 4, P1)));
         assertEquals(List.of(), ws.handle(new Free(List.of("y")), now++));
         assertNull(ws.stateOf("y"));
@@ -228,7 +228,7 @@ class WorkerStateFetchTest {
 
     @Test
     void freeingTheOnlyTaskForgetsInputsNotYetRequested() {
-        WorkerState ws = worker(WorkerConfig.defaults().withMaxConcurrentFetches(1));
+        WorkerMachine ws = worker(WorkerConfig.defaults().withMaxConcurrentFetches(1));
         compute(ws, task("y", 0, dep("a", 1, P1), dep("b", 1, P2)));
         assertEquals("fetch", ws.stateOf("b"));
         ws.handle(new Free(List.of("y")), now++);
@@ -238,7 +238,7 @@ class WorkerStateFetchTest {
 
     @Test
     void fetchedReplicasStayUntilFreed() {
-        WorkerState ws = worker(WorkerConfig.defaults());
+        WorkerMachine ws = worker(WorkerConfig.defaults());
         compute(ws, task("y", 0, dep("x", 4, P1)));
         fetched(ws, P1, Map.of("x", 4L));
         ws.handle(new ExecuteDone("y", 2, "T", 0, 0, null), now++);
@@ -248,7 +248,7 @@ class WorkerStateFetchTest {
 
     @Test
     void sharedInputIsFetchedOnceForSeveralTasks() {
-        WorkerState ws = worker(WorkerConfig.defaults());
+        WorkerMachine ws = worker(WorkerConfig.defaults());
         assertEquals(List.of(new Fetch(P1, List.of("x"))), compute(ws, task("y", 0, dep("x", 4, P1))));
         assertEquals(List.of(), compute(ws, task("z", 1, dep("x", 4, P1))));
         List<WorkerInstruction> out = fetched(ws, P1, Map.of("x", 4L));
@@ -258,13 +258,13 @@ class WorkerStateFetchTest {
 
     @Test
     void computeForAKeyInFlightIsAnsweredByTheTransferOrRunsHereIfItFails() {
-        WorkerState ws = worker(WorkerConfig.defaults());
+        WorkerMachine ws = worker(WorkerConfig.defaults());
         compute(ws, task("y", 0, dep("x", 4, P1)));
         assertEquals(List.of(), compute(ws, task("x", 0)));
         List<WorkerInstruction> out = fetched(ws, P1, Map.of("x", 4L));
         assertEquals(List.of(new SendToScheduler(new TaskFinished("x", 4, null, 0, 0, null)), exec("y", "x")), out);
 
-        WorkerState ws2 = worker(WorkerConfig.defaults());
+        WorkerMachine ws2 = worker(WorkerConfig.defaults());
         compute(ws2, task("y", 0, dep("x", 4, P1)));
         compute(ws2, task("x", 0));
         out = ws2.handle(new FetchFailed(P1, List.of("x"), "gone"), now++);
@@ -275,14 +275,14 @@ class WorkerStateFetchTest {
 
     @Test
     void unrequestedDataArrivingIsDropped() {
-        WorkerState ws = worker(WorkerConfig.defaults());
+        WorkerMachine ws = worker(WorkerConfig.defaults());
         assertEquals(List.of(new DropData("stray")), fetched(ws, P1, Map.of("stray", 3L)));
         assertNotEquals("memory", ws.stateOf("stray"));
     }
 
     @Test
     void failedPeerIsNotAskedAgainForOtherKeysOfTheSameRequest() {
-        WorkerState ws = worker(WorkerConfig.defaults());
+        WorkerMachine ws = worker(WorkerConfig.defaults());
         compute(ws, task("y", 0, dep("a", 1, P1), dep("b", 1, P1, P2)));
         // only P1 holds a, so it is asked for both
         List<WorkerInstruction> out = ws.handle(new FetchFailed(P1, List.of("a", "b"), "reset"), now++);

@@ -35,7 +35,7 @@ import java.util.TreeSet;
  * thread and carries out the returned {@link WorkerInstruction}s in order.
  *
  * <pre>{@code
- * WorkerState ws = new WorkerState("10.0.0.1:9000", 4, WorkerConfig.defaults());
+ * WorkerMachine ws = new WorkerMachine("10.0.0.1:9000", 4, WorkerConfig.defaults());
  * for (WorkerInstruction i : ws.handle(new WorkerEvent.Compute(computeTask), System.nanoTime())) {
  *     switch (i) { case WorkerInstruction.Execute e -> pool.submit(...); ... }
  * }
@@ -81,7 +81,7 @@ import java.util.TreeSet;
  *
  * <p>Not thread-safe: one thread owns an instance.
  */
-public final class WorkerState {
+public final class WorkerMachine {
 
     private enum State {
         WAITING("waiting"), READY("ready"), EXECUTING("executing"), FETCH("fetch"), FLIGHT("flight"),
@@ -173,7 +173,7 @@ public final class WorkerState {
      * @param address  this worker's contact address; ignored where who-has names it
      * @param nthreads tasks that may execute at once
      */
-    public WorkerState(String address, int nthreads, WorkerConfig config) {
+    public WorkerMachine(String address, int nthreads, WorkerConfig config) {
         if (address == null || address.isBlank()) {
             throw new IllegalArgumentException("worker address must be a non-empty \"host:port\"");
         }

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class WorkerStateTest {
+class WorkerMachineTest {
 
     private static final String SELF = "10.0.0.1:9000";
     private final Map<String, byte[]> runs = new HashMap<>();
@@ -65,11 +65,11 @@ class WorkerStateTest {
         return new Dep(key, size, holders);
     }
 
-    private List<WorkerInstruction> compute(WorkerState ws, ComputeTask t) {
+    private List<WorkerInstruction> compute(WorkerMachine ws, ComputeTask t) {
         return ws.handle(new Compute(t), now++);
     }
 
-    private List<WorkerInstruction> done(WorkerState ws, String key, long nbytes) {
+    private List<WorkerInstruction> done(WorkerMachine ws, String key, long nbytes) {
         return ws.handle(new ExecuteDone(key, nbytes, "Integer", 10, 20, null), now++);
     }
 
@@ -85,15 +85,15 @@ class WorkerStateTest {
         return new SendToScheduler(m);
     }
 
-    private static WorkerState worker(int nthreads) {
-        return new WorkerState(SELF, nthreads, WorkerConfig.defaults());
+    private static WorkerMachine worker(int nthreads) {
+        return new WorkerMachine(SELF, nthreads, WorkerConfig.defaults());
     }
 
     // ------------------------------------------------------------------ execution
 
     @Test
     void taskWithoutDependenciesExecutesAtOnce() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         assertEquals(List.of(exec("a")), compute(ws, task("a", 0)));
         assertEquals("executing", ws.stateOf("a"));
         assertEquals(1, ws.executingCount());
@@ -101,7 +101,7 @@ class WorkerStateTest {
 
     @Test
     void nthreadsLimitsTasksExecutingAtOnce() {
-        WorkerState ws = worker(2);
+        WorkerMachine ws = worker(2);
         assertEquals(List.of(exec("a")), compute(ws, task("a", 0)));
         assertEquals(List.of(exec("b")), compute(ws, task("b", 0)));
         assertEquals(List.of(), compute(ws, task("c", 0)));
@@ -117,7 +117,7 @@ class WorkerStateTest {
 
     @Test
     void readyTasksRunLowestPriorityFirstThenInArrivalOrder() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         compute(ws, task("a", 5));
         compute(ws, task("b", 3));
         compute(ws, task("c", 1));
@@ -130,7 +130,7 @@ class WorkerStateTest {
 
     @Test
     void resentComputeTakesTheNewPriority() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         compute(ws, task("a", 0));
         compute(ws, task("b", 1));
         compute(ws, task("c", 2));
@@ -140,7 +140,7 @@ class WorkerStateTest {
 
     @Test
     void executeFailedReportsTaskErredAndFreesTheSlot() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         compute(ws, task("a", 0));
         compute(ws, task("b", 0));
         List<WorkerInstruction> out = ws.handle(new ExecuteFailed("a", error, "boom", 3, 4), now++);
@@ -151,7 +151,7 @@ class WorkerStateTest {
 
     @Test
     void errorKeyIsRetriedWhenComputedAgain() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         compute(ws, task("a", 0));
         ws.handle(new ExecuteFailed("a", error, "boom", 3, 4), now++);
         assertEquals(List.of(exec("a")), compute(ws, task("a", 0)));
@@ -159,7 +159,7 @@ class WorkerStateTest {
 
     @Test
     void resultAndInlineValueArePassedThrough() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         compute(ws, task("a", 0));
         byte[] inline = {42};
         List<WorkerInstruction> out = ws.handle(new ExecuteDone("a", 16, "String", 5, 9, inline), now++);
@@ -171,7 +171,7 @@ class WorkerStateTest {
 
     @Test
     void computeForKeyInMemoryReportsTaskFinishedAgain() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         compute(ws, task("a", 0));
         done(ws, "a", 8);
         assertEquals(List.of(msg(new TaskFinished("a", 8, "Integer", 0, 0, null))), compute(ws, task("a", 0)));
@@ -180,7 +180,7 @@ class WorkerStateTest {
 
     @Test
     void dependencyInMemoryLetsTaskRunAtOnce() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         compute(ws, task("x", 0));
         done(ws, "x", 8);
         // the scheduler lists this worker itself as the holder
@@ -190,7 +190,7 @@ class WorkerStateTest {
     @Test
     void aResultNoTaskHereAsksForIsReportedForTheSchedulerToDecide() {
         // only an execution reset on re-registration that ran after all reports a key unknown here
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         assertEquals(List.of(finished("zz", 1)), done(ws, "zz", 1));
         assertEquals("memory", ws.stateOf("zz"));
         assertEquals(List.of(new DropData("zz")), ws.handle(new Free(List.of("zz")), now++));
@@ -201,7 +201,7 @@ class WorkerStateTest {
 
     @Test
     void freeingAQueuedTaskDropsIt() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         compute(ws, task("a", 0));
         compute(ws, task("b", 0));
         assertEquals(List.of(), ws.handle(new Free(List.of("b")), now++));
@@ -212,7 +212,7 @@ class WorkerStateTest {
 
     @Test
     void freeingAnExecutingTaskStillReportsItThenFreeDropsIt() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         compute(ws, task("a", 0));
         assertEquals(List.of(), ws.handle(new Free(List.of("a")), now++));
         assertEquals("executing", ws.stateOf("a"));
@@ -224,7 +224,7 @@ class WorkerStateTest {
 
     @Test
     void freeingDataInMemoryDropsIt() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         compute(ws, task("a", 0));
         done(ws, "a", 100);
         assertEquals(100, ws.memoryBytes());
@@ -235,7 +235,7 @@ class WorkerStateTest {
 
     @Test
     void freedDataStaysUntilTheQueuedTaskNeedingItFinishes() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         compute(ws, task("x", 0));
         done(ws, "x", 8);
         compute(ws, task("busy", 0));
@@ -250,7 +250,7 @@ class WorkerStateTest {
 
     @Test
     void freeingAnErroredKeyForgetsIt() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         compute(ws, task("a", 0));
         ws.handle(new ExecuteFailed("a", error, "boom", 0, 0), now++);
         assertEquals(List.of(), ws.handle(new Free(List.of("a")), now++));
@@ -261,7 +261,7 @@ class WorkerStateTest {
 
     @Test
     void tickSendsHeartbeatWhenTheIntervalHasPassed() {
-        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults().withHeartbeatIntervalNanos(1000));
+        WorkerMachine ws = new WorkerMachine(SELF, 1, WorkerConfig.defaults().withHeartbeatIntervalNanos(1000));
         compute(ws, task("a", 0));
         compute(ws, task("b", 0));
         assertEquals(List.of(msg(new Heartbeat(0, 1, 1, 0))), ws.handle(new Tick(), 5000));
@@ -272,7 +272,7 @@ class WorkerStateTest {
 
     @Test
     void dataAddedIsReportedAndUnblocksWaitingTasks() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         List<WorkerInstruction> first = compute(ws, task("y", 0, dep("x", 5, "p1:1")));
         assertEquals(List.of(new Fetch("p1:1", List.of("x"))), first);
         List<WorkerInstruction> out = ws.handle(new DataAdded(Map.of("x", 5L, "s", 7L)), now++);
@@ -287,7 +287,7 @@ class WorkerStateTest {
 
     @Test
     void malformedEventsAreRejectedWithoutChangingState() {
-        WorkerState ws = worker(1);
+        WorkerMachine ws = worker(1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ws.handle(new Compute(new ComputeTask("a", null, Map.of(), Map.of(), 0)), 0));
         assertTrue(e.getMessage().contains("'a'"), e.getMessage());
@@ -297,7 +297,7 @@ class WorkerStateTest {
         assertThrows(IllegalArgumentException.class, () -> ws.handle(null, 0));
         assertNull(ws.stateOf("a"));
         assertEquals(List.of(exec("a")), compute(ws, task("a", 0)));
-        assertThrows(IllegalArgumentException.class, () -> new WorkerState(SELF, 0, WorkerConfig.defaults()));
+        assertThrows(IllegalArgumentException.class, () -> new WorkerMachine(SELF, 0, WorkerConfig.defaults()));
         assertThrows(IllegalArgumentException.class, () -> WorkerConfig.defaults().withMaxFetchBytes(0));
     }
 
@@ -310,14 +310,14 @@ class WorkerStateTest {
 
     @Test
     void aTaskSentAsStartingAtOnceRunsWithoutANotice() {
-        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        WorkerMachine ws = new WorkerMachine(SELF, 1, WorkerConfig.defaults());
         List<WorkerInstruction> out = compute(ws, startingAtOnce("x"));
         assertEquals(List.of(new Execute("x", run("x"), List.of(), null, false)), out);
     }
 
     @Test
     void aTaskSentAsQueuedIsAnnouncedWhenItStarts() {
-        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        WorkerMachine ws = new WorkerMachine(SELF, 1, WorkerConfig.defaults());
         assertEquals(List.of(new Execute("x", run("x"), List.of(), null, true)), compute(ws, task("x", 0)));
         assertEquals(List.of(), compute(ws, task("y", 0)), "y waits for the thread, as the scheduler assumed");
         List<WorkerInstruction> out = done(ws, "x", 8);
@@ -326,7 +326,7 @@ class WorkerStateTest {
 
     @Test
     void aTaskSentAsStartingAtOnceThatMustWaitIsReportedQueuedThenAnnounced() {
-        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        WorkerMachine ws = new WorkerMachine(SELF, 1, WorkerConfig.defaults());
         compute(ws, startingAtOnce("x"));
         // the scheduler thought the thread free (x's result crossed this request): y waits
         assertEquals(List.of(new SendToScheduler(new Message.TasksQueued(List.of("y")))),
@@ -336,7 +336,7 @@ class WorkerStateTest {
 
     @Test
     void aTaskWithAnInputToFetchIsReportedQueued() {
-        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        WorkerMachine ws = new WorkerMachine(SELF, 1, WorkerConfig.defaults());
         List<WorkerInstruction> out = compute(ws, startingAtOnce("y", dep("x", 10, "10.0.0.2:9000")));
         assertEquals(List.of(new Fetch("10.0.0.2:9000", List.of("x")),
                 new SendToScheduler(new Message.TasksQueued(List.of("y")))), out);
@@ -344,7 +344,7 @@ class WorkerStateTest {
 
     @Test
     void aRepeatedRequestForARunningTaskSentAsQueuedIsAnsweredWithAStartNotice() {
-        WorkerState ws = new WorkerState(SELF, 1, WorkerConfig.defaults());
+        WorkerMachine ws = new WorkerMachine(SELF, 1, WorkerConfig.defaults());
         compute(ws, startingAtOnce("x"));
         assertEquals(List.of(new SendToScheduler(new Message.TasksStarted(List.of("x")))), compute(ws, task("x", 0)));
         assertEquals(List.of(), compute(ws, startingAtOnce("x")), "already counted as executing");

@@ -2,11 +2,11 @@ package dist.serial;
 
 /**
  * Encodes and decodes one class the serializer does not handle by itself. Register it with
- * {@link Registry#register(Class, Codec)}; both ends need the same codec.
+ * {@link Registry#register(Class, ClassCodec)}; both ends need the same codec.
  *
  * <pre>{@code
  * record Point(int x, int y) {}          // records need no codec; a plain class does:
- * class PointCodec implements Codec<Pt> {
+ * class PointCodec implements ClassCodec<Pt> {
  *     public void write(Pt p, SerialWriter out) { out.writeZigzag(p.x); out.writeZigzag(p.y); }
  *     public Pt read(SerialReader in) { return new Pt((int) in.readZigzag(), (int) in.readZigzag()); }
  * }
@@ -16,7 +16,7 @@ package dist.serial;
  * <p>{@code read} must consume exactly what {@code write} wrote. Exceptions thrown by {@code read}
  * surface as {@link DecodeException}.
  */
-public interface Codec<T> {
+public interface ClassCodec<T> {
     void write(T value, SerialWriter out);
 
     T read(SerialReader in);

@@ -6,13 +6,13 @@ import dist.protocol.MessageCodec;
 import java.util.List;
 
 /** Message to frames and back; the real one is {@link MessageCodec}, tests may substitute their own. */
-interface Codec {
+interface FrameCodec {
 
     List<byte[]> encode(Message message);
 
     Message decode(List<byte[]> frames);
 
-    Codec DEFAULT = new Codec() {
+    FrameCodec DEFAULT = new FrameCodec() {
         @Override
         public List<byte[]> encode(Message message) {
             return MessageCodec.get().encode(message);

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * data, and that once all work is answered nothing is left in flight or queued and the store
  * holds exactly the keys the state says are in memory.
  */
-class WorkerStateRandomTest {
+class WorkerMachineRandomTest {
 
     private static final String[] PEERS = {"p1:1", "p2:1", "p3:1"};
     private static final int REMOTE = 12;
@@ -35,7 +35,7 @@ class WorkerStateRandomTest {
     private final List<Execute> running = new ArrayList<>();
     private final List<Fetch> fetches = new ArrayList<>();
     private final List<Message> sent = new ArrayList<>();
-    private WorkerState ws;
+    private WorkerMachine ws;
     private Random rnd;
     private long now;
 
@@ -56,7 +56,7 @@ class WorkerStateRandomTest {
         fetches.clear();
         sent.clear();
         rnd = new Random(seed);
-        ws = new WorkerState("self:1", 1 + rnd.nextInt(3), WorkerConfig.defaults()
+        ws = new WorkerMachine("self:1", 1 + rnd.nextInt(3), WorkerConfig.defaults()
                 .withMaxFetchBytes(1 + rnd.nextInt(30)).withMaxConcurrentFetches(1 + rnd.nextInt(3))
                 .withMaxConcurrentFetchesPerPeer(1 + rnd.nextInt(2)).withSeed(seed));
         // which peers really hold each remote key; some are held by nobody

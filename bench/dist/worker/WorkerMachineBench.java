@@ -26,13 +26,13 @@ import java.util.concurrent.TimeUnit;
  * {@code freeEvery > 0} also frees results in batches of that size, as a scheduler would once
  * clients release them, so memory stays flat.
  *
- * <p>Run: {@code ./run.sh bench WorkerStateBench -f 1 -wi 1 -i 3}
+ * <p>Run: {@code ./run.sh bench WorkerMachineBench -f 1 -wi 1 -i 3}
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
-public class WorkerStateBench {
+public class WorkerMachineBench {
 
     static final int TASKS = 1_000_000;
     static final long INSTRUCTIONS = 2L * TASKS;
@@ -61,7 +61,7 @@ public class WorkerStateBench {
     @Benchmark
     @OperationsPerInvocation((int) INSTRUCTIONS)
     public long computeExecuteDone() {
-        WorkerState ws = new WorkerState("127.0.0.1:9000", nthreads, WorkerConfig.defaults());
+        WorkerMachine ws = new WorkerMachine("127.0.0.1:9000", nthreads, WorkerConfig.defaults());
         ArrayDeque<Integer> running = new ArrayDeque<>(nthreads * 2);
         List<String> toFree = new ArrayList<>(Math.max(1, freeEvery));
         long instructions = 0;

@@ -12,7 +12,7 @@ import dist.serial.Serializer;
 import java.util.function.UnaryOperator;
 
 /** How the client turns task calls into bytes and results back into objects. Internal seam for tests. */
-public interface Codec {
+public interface PayloadCodec {
 
     /** Encodes {@code value}; {@code replacer} sees every object first and may substitute it. */
     byte[] encode(Object value, UnaryOperator<Object> replacer);
@@ -47,8 +47,8 @@ public interface Codec {
     }
 
     /** The project's serializer. */
-    static Codec of(Serializer serializer) {
-        return new Codec() {
+    static PayloadCodec of(Serializer serializer) {
+        return new PayloadCodec() {
             @Override
             public byte[] encode(Object value, UnaryOperator<Object> replacer) {
                 return serializer.encode(value, null, replacer);
