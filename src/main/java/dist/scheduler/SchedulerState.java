@@ -99,7 +99,12 @@ public final class SchedulerState {
     private long now;
     private int roundRobin;
     private long transitions;
-    private final Datasets datasets = new Datasets();
+    private final ArrayList<SchedulerExtension> extensions = new ArrayList<>();
+    private final HashMap<Class<?>, SchedulerExtension> clientRoutes = new HashMap<>();
+    private final HashMap<Class<?>, SchedulerExtension> workerRoutes = new HashMap<>();
+    /** The extensions that asked to see every transition. */
+    private SchedulerExtension[] watchers = new SchedulerExtension[0];
+    private final SchedulerContext context = new Context();
     private boolean workStealing = true;
     /** Tasks in no-worker that need resources: they may run once a worker frees some. */
     private int noWorkerWithResources;
@@ -113,6 +118,104 @@ public final class SchedulerState {
 
     public SchedulerState(SchedulerConfig config) {
         this.config = java.util.Objects.requireNonNull(config, "config must not be null");
+        // the capabilities beside the core: one line each
+        register(new DatasetExtension());
+    }
+
+    /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
+    void register(SchedulerExtension ext) {
+        java.util.Objects.requireNonNull(ext, "extension");
+        for (Class<? extends Message> type : ext.clientMessages()) {
+            route(clientRoutes, type, ext, "client");
+        }
+        for (Class<? extends Message> type : ext.workerMessages()) {
+            route(workerRoutes, type, ext, "worker");
+        }
+        extensions.add(ext);
+        if (ext.observesTransitions()) {
+            watchers = java.util.Arrays.copyOf(watchers, watchers.length + 1);
+            watchers[watchers.length - 1] = ext;
+        }
+        ext.start(context);
+    }
+
+    private static void route(HashMap<Class<?>, SchedulerExtension> routes, Class<? extends Message> type,
+                              SchedulerExtension ext, String from) {
+        SchedulerExtension had = routes.putIfAbsent(type, ext);
+        if (had != null) {
+            throw new IllegalStateException(ext.name() + " and " + had.name() + " both handle "
+                    + type.getSimpleName() + " from a " + from + "; one message type has one handler");
+        }
+    }
+
+    /** The registered extension of this class, or null. */
+    <T extends SchedulerExtension> T extension(Class<T> type) {
+        for (SchedulerExtension e : extensions) {
+            if (type.isInstance(e)) {
+                return type.cast(e);
+            }
+        }
+        return null;
+    }
+
+    /** The core as its extensions see it. */
+    private final class Context implements SchedulerContext {
+        @Override
+        public long now() {
+            return now;
+        }
+
+        @Override
+        public SchedulerConfig config() {
+            return config;
+        }
+
+        @Override
+        public void send(String to, Message message) {
+            out.add(Outgoing.send(to, message));
+        }
+
+        @Override
+        public void reply(String to, Message message, long requestId) {
+            out.add(new Outgoing(to, message, requestId));
+        }
+
+        @Override
+        public TaskState task(String key) {
+            return tasks.get(key);
+        }
+
+        @Override
+        public WorkerState worker(String address) {
+            return workers.get(address);
+        }
+
+        @Override
+        public List<WorkerState> workers() {
+            return Collections.unmodifiableList(workerList);
+        }
+
+        @Override
+        public void recommend(TaskState task, byte state) {
+            SchedulerState.this.recommend(task, state);
+        }
+
+        @Override
+        public void hold(ClientState holder, TaskState task) {
+            if (holder.wants.add(task)) {
+                task.addWanter(holder);
+            }
+        }
+
+        @Override
+        public void release(ClientState holder) {
+            releaseHolder(holder);
+        }
+
+        @Override
+        public void log(System.Logger.Level level, String line) {
+            SchedulerState.this.log(level, line);
+        }
     }
 
     public SchedulerConfig config() {
@@ -143,6 +246,9 @@ public final class SchedulerState {
                 case SchedulerEvent.Tick t -> {
                     guarded(null, 0, "the worker time-to-live check", this::checkHeartbeats);
                     guarded(null, 0, "work stealing", this::stealWork);
+                    for (SchedulerExtension ext : extensions) {
+                        guarded(null, 0, ext.name() + "'s tick", ext::tick);
+                    }
                 }
             }
         } finally {
@@ -224,6 +330,12 @@ public final class SchedulerState {
             if (clientId == null) {
                 throw new IllegalArgumentException("client message without a client id: register the client first");
             }
+            SchedulerExtension ext = message == null ? null : clientRoutes.get(message.getClass());
+            if (ext != null) {
+                client(clientId);
+                ext.onClient(clientId, message, requestId);
+                return;
+            }
             switch (message) {
                 case RegisterClient r -> {
                     client(clientId);
@@ -261,18 +373,8 @@ public final class SchedulerState {
                     dropReplicas(nonNull(d.workersByKey(), "DropReplicas.workersByKey"));
                     out.add(new Outgoing(clientId, new Ack(), requestId));
                 }
-                case PublishDataset p -> {
-                    publishDataset(p);
-                    out.add(new Outgoing(clientId, new Ack(), requestId));
-                }
                 case TaskStatusRequest t -> out.add(new Outgoing(clientId,
                         taskStatus(nonNull(t.keys(), "TaskStatusRequest.keys")), requestId));
-                case GetDataset g -> out.add(new Outgoing(clientId, getDataset(g.name()), requestId));
-                case ListDatasets l -> out.add(new Outgoing(clientId, new DatasetNames(datasets.names()), requestId));
-                case UnpublishDataset u -> {
-                    unpublishDataset(u.name());
-                    out.add(new Outgoing(clientId, new Ack(), requestId));
-                }
                 case Ping p -> out.add(new Outgoing(clientId, p, requestId));
                 case null -> throw new IllegalArgumentException("empty message from client " + clientId);
                 default -> throw new IllegalArgumentException("the scheduler does not accept "
@@ -301,6 +403,11 @@ public final class SchedulerState {
                 throw new IllegalArgumentException("unknown worker " + address + ": send RegisterWorker first");
             }
             ws.lastSeen = now;
+            SchedulerExtension ext = message == null ? null : workerRoutes.get(message.getClass());
+            if (ext != null) {
+                ext.onWorker(ws, message, requestId);
+                return;
+            }
             switch (message) {
                 case Heartbeat h -> ws.memoryBytes = h.memoryBytes();
                 case TaskFinished f -> taskFinished(ws, f);
@@ -610,6 +717,9 @@ public final class SchedulerState {
             recommendCleanup(ts);
         }
         c.wants.clear();
+        for (SchedulerExtension ext : extensions) {
+            ext.clientGone(clientId);
+        }
     }
 
     private void cancelKeys(ClientState c, List<String> keys, boolean force) {
@@ -708,6 +818,9 @@ public final class SchedulerState {
         }
         for (TaskState ts : new ArrayList<>(noWorker)) {
             recommend(ts, PROCESSING);
+        }
+        for (SchedulerExtension ext : extensions) {
+            ext.workerAdded(ws);
         }
     }
 
@@ -891,6 +1004,9 @@ public final class SchedulerState {
     private void removeWorker(WorkerState ws, String reason) {
         log(System.Logger.Level.INFO, "worker lost: " + ws.address + " (" + ws.name + "): " + reason
                 + "; it was running " + ws.processing.size() + " tasks and holding " + ws.hasWhat.size() + " keys");
+        for (SchedulerExtension ext : extensions) {
+            ext.workerRemoved(ws);
+        }
         workers.remove(ws.address);
         workerList.remove(ws);
         for (int i = 0; i < workerList.size(); i++) {
@@ -1111,6 +1227,9 @@ public final class SchedulerState {
         note(ts, from, to);
         ts.state = to;
         transitions++;
+        for (SchedulerExtension w : watchers) {
+            w.transition(ts, from, to);
+        }
         boolean wasActive = active(from);
         if (wasActive != active(to)) {
             for (TaskState d : ts.deps) {
@@ -1858,56 +1977,6 @@ public final class SchedulerState {
         }
     }
 
-    // ================================================================ datasets
-
-    private void publishDataset(PublishDataset p) {
-        String name = p.name();
-        if (name == null || name.isBlank()) {
-            throw new IllegalArgumentException("a dataset needs a non-empty name");
-        }
-        List<String> keys = nonNull(p.keys(), "PublishDataset.keys");
-        if (datasets.get(name) != null && !p.override()) {
-            throw new IllegalArgumentException("a dataset named '" + name + "' already exists; unpublish it first "
-                    + "or publish with override");
-        }
-        ArrayList<TaskState> held = new ArrayList<>(keys.size());
-        for (String k : keys) {
-            TaskState ts = k == null ? null : tasks.get(k);
-            if (ts == null) {
-                throw new IllegalArgumentException("dataset '" + name + "' names key " + k
-                        + ", which the scheduler does not know; publish futures this cluster still holds");
-            }
-            held.add(ts);
-        }
-        Datasets.Dataset old = datasets.remove(name);
-        ClientState holder = new ClientState(Datasets.holderId(name), true);
-        for (TaskState ts : held) {
-            if (holder.wants.add(ts)) {
-                ts.addWanter(holder);
-            }
-        }
-        datasets.put(new Datasets.Dataset(name, List.copyOf(keys), p.shape(), holder));
-        if (old != null) {
-            releaseHolder(old.holder());
-        }
-    }
-
-    private Message getDataset(String name) {
-        Datasets.Dataset d = name == null ? null : datasets.get(name);
-        if (d == null) {
-            throw new IllegalArgumentException("no dataset named '" + name + "'; published: " + datasets.names());
-        }
-        return new DatasetReply(d.name(), d.keys(), d.shape());
-    }
-
-    private void unpublishDataset(String name) {
-        Datasets.Dataset d = name == null ? null : datasets.remove(name);
-        if (d == null) {
-            throw new IllegalArgumentException("no dataset named '" + name + "'; published: " + datasets.names());
-        }
-        releaseHolder(d.holder());
-    }
-
     private void releaseHolder(ClientState holder) {
         for (TaskState ts : holder.wants) {
             ts.removeWanter(holder);
@@ -1933,7 +2002,7 @@ public final class SchedulerState {
 
     /** Names of the published datasets, sorted. */
     public List<String> datasetNames() {
-        return datasets.names();
+        return extension(DatasetExtension.class).names();
     }
 
     // ================================================================ views

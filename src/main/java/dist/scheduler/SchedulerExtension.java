@@ -1,0 +1,83 @@
+package dist.scheduler;
+
+import dist.protocol.Message;
+
+import java.util.Set;
+
+/**
+ * A capability beside the scheduler's core (datasets, work stealing, queries, locks...), as dask's
+ * scheduler extensions are. It owns its own state, answers the message types it names, and is told
+ * of ticks, workers coming and going, clients leaving and, when it asks, every task transition. It
+ * runs on the core's thread and reads time from {@link SchedulerContext#now()}, a value the event
+ * carried: like the core, it never reads a clock, sleeps or does I/O.
+ *
+ * <p>Adding a capability is one file implementing this and one line in
+ * {@link SchedulerState}'s list of extensions:
+ *
+ * <pre>{@code
+ * final class EchoExtension implements SchedulerExtension {
+ *     private SchedulerContext core;
+ *     public void start(SchedulerContext core) { this.core = core; }
+ *     public Set<Class<? extends Message>> clientMessages() { return Set.of(Message.Ping.class); }
+ *     public void onClient(String clientId, Message m, long requestId) { core.reply(clientId, m, requestId); }
+ * }
+ * }</pre>
+ *
+ * <p>A handler that throws {@link IllegalArgumentException} refuses its input: the sender gets an
+ * error naming why; it must check before it changes anything, so a refused message changes nothing.
+ */
+interface SchedulerExtension {
+
+    /** Called once, when registered; keep {@code core} to act on the scheduler later. */
+    void start(SchedulerContext core);
+
+    /** A short name for logs and errors. */
+    default String name() {
+        return getClass().getSimpleName();
+    }
+
+    /** The message types from clients that this extension answers; no two extensions share one. */
+    default Set<Class<? extends Message>> clientMessages() {
+        return Set.of();
+    }
+
+    /** The message types from registered workers that this extension answers. */
+    default Set<Class<? extends Message>> workerMessages() {
+        return Set.of();
+    }
+
+    /** A message of a type in {@link #clientMessages()}; {@code requestId} 0 means no reply is awaited. */
+    default void onClient(String clientId, Message message, long requestId) {
+        throw new IllegalStateException(name() + " names client messages but does not handle them");
+    }
+
+    /** A message of a type in {@link #workerMessages()} from a registered worker. */
+    default void onWorker(WorkerState worker, Message message, long requestId) {
+        throw new IllegalStateException(name() + " names worker messages but does not handle them");
+    }
+
+    /** Whether {@link #transition} is wanted: most extensions do not, and they cost nothing per transition. */
+    default boolean observesTransitions() {
+        return false;
+    }
+
+    /** A task moved from state {@code from} to {@code to} (the {@link TaskState} byte constants). */
+    default void transition(TaskState task, byte from, byte to) {
+    }
+
+    /** The periodic tick, after the core's own checks. */
+    default void tick() {
+    }
+
+    /** A worker registered (or re-registered) and is ready for work. */
+    default void workerAdded(WorkerState worker) {
+    }
+
+    /** A worker left; called before its tasks are re-placed, while its state is still readable. */
+    default void workerRemoved(WorkerState worker) {
+    }
+
+    /** A client's connection ended; its wants are already released. */
+    default void clientGone(String clientId) {
+    }
+}
