@@ -105,7 +105,7 @@ test_classpath() {
   echo "target/test-classes:target/classes:$(cat target/test.classpath)"
 }
 
-# as dist.cluster.ChildJvm.ROLE_JVM_OPTIONS: full speed after fewer calls, short compilations, and
+# as dist.nanny.ChildJvm.ROLE_JVM_OPTIONS: full speed after fewer calls, short compilations, and
 # from JDK 25 (a product option there) 8-byte object headers
 ROLE_JVM_OPTS="-XX:CompileThresholdScaling=0.2 -XX:FreqInlineSize=100 -XX:InlineSmallCode=500"
 JDK_FEATURE=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$JAVA_HOME/release" 2>/dev/null || true)

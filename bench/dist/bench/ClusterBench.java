@@ -500,7 +500,7 @@ public final class ClusterBench {
         String cpus = "-XX:ActiveProcessorCount=" + Runtime.getRuntime().availableProcessors();
         List<String> cmd = new ArrayList<>(List.of("taskset", "-c", "0",
                 ProcessHandle.current().info().command().orElseThrow(), cpus));
-        cmd.addAll(dist.cluster.ChildJvm.ROLE_JVM_OPTIONS);
+        cmd.addAll(dist.nanny.ChildJvm.ROLE_JVM_OPTIONS);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ClusterBench.class.getName(),
                 "--only", "latency"));
         String workerOpts = (String.join(" ", envOptions("DIST_BENCH_JVM_OPTS")) + " " + cpus).trim();
@@ -554,7 +554,7 @@ public final class ClusterBench {
         private static Process java(List<String> jvm, String... args) throws IOException {
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command().orElseThrow());
-            cmd.addAll(dist.cluster.ChildJvm.ROLE_JVM_OPTIONS); // as LocalCluster and run.sh start roles
+            cmd.addAll(dist.nanny.ChildJvm.ROLE_JVM_OPTIONS); // as LocalCluster and run.sh start roles
             cmd.addAll(jvm);
             cmd.addAll(envOptions("DIST_BENCH_JVM_OPTS")); // e.g. -Xlog:gc, for a look inside the roles
             cmd.addAll(flightRecording(args[0] + "-" + System.nanoTime() + ".jfr"));

@@ -1,6 +1,6 @@
 package dist;
 
-import dist.cluster.ChildJvm;
+import dist.nanny.ChildJvm;
 import dist.comm.CommConfig;
 import dist.scheduler.SchedulerConfig;
 import dist.scheduler.SchedulerServer;
@@ -119,7 +119,7 @@ public final class LocalCluster implements AutoCloseable {
 
     private final Builder config;
     private final SchedulerServer scheduler;
-    private final dist.dashboard.Dashboard dashboard;
+    private final dist.cluster.DashboardService.Running dashboard;
     private final List<WorkerServer> threadWorkers = new ArrayList<>();
     private final List<Process> processWorkers = new ArrayList<>();
     private final List<Client> clients = new ArrayList<>();
@@ -134,7 +134,7 @@ public final class LocalCluster implements AutoCloseable {
         this.scheduler = SchedulerServer.start("127.0.0.1", b.schedulerPort, SchedulerConfig.defaults(),
                 CommConfig.DEFAULT);
         try {
-            this.dashboard = b.dashboardPort < 0 ? null : dist.dashboard.Dashboard.start(scheduler, "127.0.0.1",
+            this.dashboard = b.dashboardPort < 0 ? null : dist.cluster.DashboardService.find().start(scheduler, "127.0.0.1",
                     b.dashboardPort);
         } catch (IOException e) {
             scheduler.close();

@@ -66,7 +66,7 @@ public final class SchedulerCommand {
         int port = a.getInt("--port", 8786, 0, 65535);
         int dashboardPort = a.getInt("--dashboard-port", 8787, 0, 65535);
         if (a.flag("--die-with-parent")) {
-            dist.cluster.ChildJvm.dieWithParent();
+            dist.nanny.ChildJvm.dieWithParent();
         }
         List<SchedulerPlugin> plugins = new ArrayList<>();
         for (String name : a.get("--plugin", "").split(",")) {

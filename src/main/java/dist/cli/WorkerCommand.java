@@ -1,6 +1,6 @@
 package dist.cli;
 
-import dist.cluster.ChildJvm;
+import dist.nanny.ChildJvm;
 import dist.comm.CommConfig;
 import dist.worker.WorkerServer;
 

@@ -1,6 +1,5 @@
 package dist.nanny;
 
-import dist.cluster.ChildJvm;
 import dist.comm.CommConfig;
 import dist.comm.Connection;
 import dist.comm.ConnectionClosedException;

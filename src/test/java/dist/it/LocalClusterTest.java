@@ -3,7 +3,7 @@ package dist.it;
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
-import dist.cluster.ChildJvm;
+import dist.nanny.ChildJvm;
 import dist.config.Config;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

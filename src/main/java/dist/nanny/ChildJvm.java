@@ -1,4 +1,4 @@
-package dist.cluster;
+package dist.nanny;
 
 import dist.config.Config;
 

@@ -1,4 +1,4 @@
-package dist.cluster;
+package dist.nanny;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
