@@ -5,6 +5,8 @@ import dist.comm.Connection;
 import dist.comm.EventLoop;
 import dist.comm.ConnectionClosedException;
 import dist.comm.Handler;
+import dist.comm.Reconnect;
+import dist.comm.Ticker;
 import dist.comm.Server;
 import dist.comm.SpinWait;
 import dist.protocol.Invokable;
@@ -33,7 +35,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -46,6 +47,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class WorkerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dist.worker");
     private static final Duration PEER_CONNECT_TIMEOUT = Duration.ofSeconds(1);
+    private static final Duration TICK = Duration.ofMillis(100);
 
     /**
      * How a worker is set up.
@@ -153,7 +155,10 @@ public final class WorkerServer implements AutoCloseable {
     private final Map<String, Connection> peers = new ConcurrentHashMap<>();
     private final ReentrantLock peersLock = new ReentrantLock();
     private final CountDownLatch closed = new CountDownLatch(1);
-    private final AtomicBoolean reconnecting = new AtomicBoolean();
+    private final Duration reconnectTimeout = Config.getDuration("distributed.worker.reconnect-timeout");
+    /** Registers again after the scheduler link was lost; never on the event loop or a reader. */
+    private final Reconnect reconnect = new Reconnect("dist-worker-reconnect",
+            Reconnect.Policy.fromConfig(reconnectTimeout), () -> this.closing, this::registerAgain);
     private volatile Connection scheduler;
     private volatile boolean closing;
     /** Set when the worker stopped because the JVM ran out of memory. */
@@ -162,7 +167,10 @@ public final class WorkerServer implements AutoCloseable {
     private final Map<Thread, String> running = new ConcurrentHashMap<>();
     /** Abstract resources offered to the scheduler (e.g. GPU=2); empty for none. */
     private Map<String, Double> resources = Map.of();
-    private Thread ticker;
+    private Ticker ticker;
+    /** Ticks so far; the ticker's thread only. */
+    private int ticks;
+    private final java.util.Set<String> loggedTickFailures = ConcurrentHashMap.newKeySet();
 
     private WorkerServer(Options options, java.nio.file.Path localDirectory) throws IOException {
         this.options = options;
@@ -245,7 +253,7 @@ public final class WorkerServer implements AutoCloseable {
                 .withHeartbeatIntervalNanos(TimeUnit.MILLISECONDS.toNanos(accepted.heartbeatIntervalMillis())));
         events.start();
         slots.forEach(Thread::start);
-        ticker = Thread.ofVirtual().name("dist-worker-tick").start(this::tick);
+        ticker = Ticker.start("dist-worker-tick", TICK, this::tick, this::tickFailed);
     }
 
     /**
@@ -283,52 +291,36 @@ public final class WorkerServer implements AutoCloseable {
      * register again reporting the keys held here; stop once the reconnect timeout has passed.
      */
     private void reconnect() {
-        if (!reconnecting.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            Duration limit = Config.getDuration("distributed.worker.reconnect-timeout");
-            long maxPause = Config.getDuration("distributed.comm.reconnect-backoff-max").toMillis();
-            long deadline = System.nanoTime() + limit.toNanos();
-            long pause = 50;
-            CommConfig d = options.comm();
-            while (!closing) {
-                try {
-                    long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                    if (leftMs <= 0) {
-                        LOG.log(Level.WARNING, "the scheduler at " + options.schedulerAddress() + " did not come back within "
-                                + limit.toMillis() + " ms (distributed.worker.reconnect-timeout); stopping");
-                        close();
-                        return;
-                    }
-                    CommConfig once = d.withConnectTimeout(Duration.ofMillis(Math.max(1, Math.min(leftMs, 1000))));
-                    Connection c = Connection.connect(options.schedulerAddress(), Role.WORKER, once, schedulerHandler);
-                    Registration r = announceOnOwner(c);
-                    awaitAccepted(c, r.reply(), once);
-                    LOG.log(Level.INFO, "registered again with the scheduler at " + options.schedulerAddress()
-                            + ", reporting " + r.held() + " held keys");
-                    return;
-                } catch (IOException | RuntimeException e) {
-                    LOG.log(Level.DEBUG, "scheduler not back yet: " + e.getMessage());
-                } catch (Error e) {
-                    if (TaskErrors.fatal(e)) {
-                        outOfMemory("registering again", e);
-                        return;
-                    }
-                    LOG.log(Level.ERROR, "worker " + address + " failed to register again; it tries again", e);
+        reconnect.start().whenComplete((outcome, failure) -> {
+            if (failure != null) {
+                if (TaskErrors.fatal(failure)) {
+                    outOfMemory("registering again", failure);
+                } else {
+                    LOG.log(Level.ERROR, "worker " + address + " stopped registering again", failure);
                 }
-                Thread.sleep(pause);
-                pause = Math.min(pause * 2, maxPause);
+                return;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            reconnecting.set(false);
-        }
-        Connection now = scheduler;
-        if (!closing && now != null && !now.isOpen()) {
-            reconnect(); // it closed again while this attempt ended, and that close found us busy
-        }
+            if (outcome == Reconnect.Outcome.TIMED_OUT) {
+                LOG.log(Level.WARNING, "the scheduler at " + options.schedulerAddress() + " did not come back within "
+                        + reconnectTimeout.toMillis() + " ms (distributed.worker.reconnect-timeout); stopping");
+                close();
+                return;
+            }
+            Connection now = scheduler;
+            if (!closing && now != null && !now.isOpen()) {
+                reconnect(); // it closed again while this run ended, and that close found it busy
+            }
+        });
+    }
+
+    /** One attempt to register again: connect, register on the new link from the event loop, await the answer. */
+    private void registerAgain(Duration connectTimeout) throws IOException, InterruptedException {
+        CommConfig once = options.comm().withConnectTimeout(connectTimeout);
+        Connection c = Connection.connect(options.schedulerAddress(), Role.WORKER, once, schedulerHandler);
+        Registration r = announceOnOwner(c);
+        awaitAccepted(c, r.reply(), once);
+        LOG.log(Level.INFO, "registered again with the scheduler at " + options.schedulerAddress()
+                + ", reporting " + r.held() + " held keys");
     }
 
     /** A registration written by the event loop, with the number of held keys it reported. */
@@ -439,7 +431,7 @@ public final class WorkerServer implements AutoCloseable {
             if (!closing && c == scheduler && state != null) {
                 LOG.log(Level.WARNING, "lost the scheduler at " + options.schedulerAddress()
                         + (cause == null ? "" : ": " + cause.getMessage()) + "; reconnecting");
-                Thread.ofVirtual().name("dist-worker-reconnect").start(WorkerServer.this::reconnect);
+                reconnect();
             }
         }
     };
@@ -698,30 +690,23 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
-    private void tick() {
-        java.util.Set<String> logged = new java.util.HashSet<>();
-        int ticks = 0;
-        while (!closing) {
-            try {
-                Thread.sleep(100);
-                events.submit(new WorkerEvent.Tick());
-                if (++ticks % 10 == 0) {
-                    reportStats();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return; // closing
-            } catch (Throwable t) {
-                // heartbeats keep this worker in the cluster: the timer goes on after any failure
-                if (TaskErrors.fatal(t)) {
-                    outOfMemory("in its timer", t);
-                    return;
-                }
-                if (logged.add(t.getClass().getName())) {
-                    LOG.log(Level.ERROR, "the timer of worker " + address + " failed (logged once per kind of "
-                            + "failure); it carries on", t);
-                }
-            }
+    /** Every 100 ms: a tick for the state machine (heartbeats); every tenth also sends the stats. */
+    private void tick(long now) {
+        events.submit(new WorkerEvent.Tick());
+        if (++ticks % 10 == 0) {
+            reportStats();
+        }
+    }
+
+    /** A tick failed: heartbeats keep this worker in the cluster, so the ticks go on (not out of memory). */
+    private void tickFailed(Throwable t) {
+        if (TaskErrors.fatal(t)) {
+            outOfMemory("in its timer", t);
+            return;
+        }
+        if (loggedTickFailures.add(t.getClass().getName())) {
+            LOG.log(Level.ERROR, "the timer of worker " + address + " failed (logged once per kind of "
+                    + "failure); it carries on", t);
         }
     }
 
@@ -1183,7 +1168,7 @@ public final class WorkerServer implements AutoCloseable {
         }
         closing = true;
         if (ticker != null) {
-            ticker.interrupt();
+            ticker.close();
         }
         Connection s = scheduler;
         if (s != null) {
