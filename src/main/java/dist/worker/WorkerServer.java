@@ -133,7 +133,6 @@ public final class WorkerServer implements AutoCloseable {
     private final DataStore data;
     /** The pause state last told to the state machine; read and written on the event loop only. */
     private boolean pausedForMemory;
-    private final WorkerStory story = new WorkerStory(50_000);
     private final WorkerMetrics metrics = new WorkerMetrics();
     /** Events (and re-registration steps) for the state machine; paused until registration made it. */
     private final EventLoop<Object> events = EventLoop.paused(this::handle, 1024);
@@ -149,7 +148,7 @@ public final class WorkerServer implements AutoCloseable {
     private final long idleSpinNanos = Config.getInt("distributed.worker.idle-spin-us") * 1000L;
     private final Server server;
     private final String address;
-    private WorkerMachine state;
+    private volatile WorkerMachine state;
     private final List<Thread> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger slotIds = new AtomicInteger();
     private final Map<String, Connection> peers = new ConcurrentHashMap<>();
@@ -564,36 +563,20 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
-    /** Replication: fetches each key from the first of its sources that has it, keeps it, reports AddKeys. */
+    /** Replication: fetches each key from the first of its sources that has it (see {@link ReplicaPlan}), keeps it, reports it. */
     private void acquire(Connection c, Message.AcquireData ad, long requestId) {
-        Map<String, Long> got = new LinkedHashMap<>();
-        List<String> missing = new ArrayList<>();
-        Map<String, List<String>> sources = ad.sources() == null ? Map.of() : ad.sources();
-        Map<String, List<String>> todo = new LinkedHashMap<>(); // key -> sources left to try
-        for (Map.Entry<String, List<String>> e : sources.entrySet()) {
-            if (e.getKey() == null) {
-                continue;
-            }
-            long here = data.size(e.getKey());
-            if (here >= 0) {
-                got.put(e.getKey(), here);
-            } else {
-                todo.put(e.getKey(), new ArrayList<>(e.getValue() == null ? List.of() : e.getValue()));
-            }
-        }
-        while (!todo.isEmpty()) {
-            Map<String, List<String>> plan = new LinkedHashMap<>(); // source -> keys
-            for (Map.Entry<String, List<String>> e : todo.entrySet()) {
-                List<String> left = e.getValue();
-                left.removeIf(p -> p == null || p.equals(address));
-                if (left.isEmpty()) {
-                    missing.add(e.getKey());
-                } else {
-                    plan.computeIfAbsent(left.remove(0), p -> new ArrayList<>()).add(e.getKey());
+        Map<String, Long> here = new HashMap<>();
+        if (ad.sources() != null) {
+            for (String key : ad.sources().keySet()) {
+                long size = key == null ? -1 : data.size(key);
+                if (size >= 0) {
+                    here.put(key, size);
                 }
             }
-            todo.keySet().removeAll(missing);
-            for (Map.Entry<String, List<String>> p : plan.entrySet()) {
+        }
+        ReplicaPlan plan = new ReplicaPlan(address, ad.sources(), here);
+        while (!plan.done()) {
+            for (Map.Entry<String, List<String>> p : plan.nextRound().entrySet()) {
                 Map<String, Encoded> arrived = Map.of();
                 try {
                     Message reply = peer(p.getKey()).request(new Message.GetData(p.getValue()))
@@ -608,18 +591,17 @@ public final class WorkerServer implements AutoCloseable {
                     Encoded b = arrived.get(key);
                     if (b != null) {
                         keep(key, b);
-                        got.put(key, b.nbytes());
-                        todo.remove(key);
+                        plan.arrived(key, b.nbytes());
                     }
                 }
             }
         }
-        Map<String, Long> fresh = new LinkedHashMap<>(got);
-        if (!fresh.isEmpty()) {
-            events.submit(new WorkerEvent.DataAdded(fresh));
+        Map<String, Long> got = new LinkedHashMap<>(plan.got());
+        if (!got.isEmpty()) {
+            events.submit(new WorkerEvent.DataAdded(got));
         }
         if (requestId != 0) {
-            c.reply(requestId, new Message.AcquireReply(got, missing));
+            c.reply(requestId, new Message.AcquireReply(got, plan.missing()));
         }
     }
 
@@ -649,45 +631,16 @@ public final class WorkerServer implements AutoCloseable {
 
     private void answerStory(Connection c, Message.StoryRequest sr, long requestId) {
         if (requestId != 0) {
+            WorkerMachine m = state;
             c.reply(requestId, sr.key() == null ? new Message.ErrorReply("StoryRequest needs a key")
-                    : story.story(sr.key(), address));
+                    : WorkerStory.reply(m == null ? List.of() : m.story(sr.key()), address,
+                    WorkerMetrics.epochMicrosNow() - System.nanoTime() / 1000));
         }
     }
 
     /** Counters and histograms of this worker, as its {@code /metrics} page shows them. */
     public WorkerMetrics.Snapshot metrics() {
         return metrics.snapshot(data.size());
-    }
-
-    /** Records what matters for this worker's story of each task; no text is built here. */
-    private void remember(Object e, long now) {
-        switch (e) {
-            case WorkerEvent.Compute c -> story.add(c.task().key(), WorkerStory.RECEIVED, now, null, 0, null);
-            case WorkerEvent.FetchDone f -> {
-                for (Map.Entry<String, Long> k : f.nbytes().entrySet()) {
-                    story.add(k.getKey(), WorkerStory.FETCHED, now, f.peer(), k.getValue(), null);
-                }
-            }
-            case WorkerEvent.FetchFailed f -> {
-                for (String k : f.keys()) {
-                    story.add(k, WorkerStory.FETCH_FAILED, now, f.peer(), 0, f.reason());
-                }
-            }
-            case WorkerEvent.ExecuteDone d -> story.add(d.key(), WorkerStory.DONE, now, null, d.nbytes(), null);
-            case WorkerEvent.ExecuteFailed f -> story.add(f.key(), WorkerStory.ERRED, now, null, 0, f.summary());
-            case WorkerEvent.Free f -> {
-                for (String k : f.keys()) {
-                    story.add(k, WorkerStory.RELEASED, now, null, 0, null);
-                }
-            }
-            case WorkerEvent.Steal st -> story.add(st.key(), WorkerStory.STEAL_ASKED, now, null, 0, null);
-            case WorkerEvent.DataAdded d -> {
-                for (Map.Entry<String, Long> k : d.nbytes().entrySet()) {
-                    story.add(k.getKey(), WorkerStory.DATA_ADDED, now, null, k.getValue(), null);
-                }
-            }
-            default -> { }
-        }
     }
 
     /** Every 100 ms: a tick for the state machine (heartbeats); every tenth also sends the stats. */
@@ -786,9 +739,7 @@ public final class WorkerServer implements AutoCloseable {
                     relink(r, toScheduler, starts); // must not interleave with the state machine
                     continue;
                 }
-                long now = System.nanoTime();
-                remember(e, now);
-                for (WorkerInstruction i : state.handle((WorkerEvent) e, now)) {
+                for (WorkerInstruction i : state.handle((WorkerEvent) e, System.nanoTime())) {
                     perform(i, toScheduler, starts);
                 }
             } catch (Throwable t) {
@@ -936,13 +887,7 @@ public final class WorkerServer implements AutoCloseable {
     private void perform(WorkerInstruction i, List<Message> toScheduler, List<WorkerInstruction.Execute> starts) {
         switch (i) {
             case WorkerInstruction.Execute ex -> starts.add(ex);
-            case WorkerInstruction.Fetch f -> {
-                long now = System.nanoTime();
-                for (String k : f.keys()) {
-                    story.add(k, WorkerStory.FETCHING, now, f.peer(), 0, null);
-                }
-                Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f));
-            }
+            case WorkerInstruction.Fetch f -> Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f));
             case WorkerInstruction.SendToScheduler s -> toScheduler.add(s.message());
             case WorkerInstruction.DropData d -> data.remove(d.key());
         }
@@ -955,7 +900,6 @@ public final class WorkerServer implements AutoCloseable {
         running.put(self, ex.key());
         metrics.executing.incrementAndGet();
         try {
-            story.add(ex.key(), WorkerStory.EXECUTING, start, null, 0, null);
             return executeCounted(ex, start);
         } catch (Throwable t) {
             // not the task's own failure (that is its report): a step of the worker's failed
