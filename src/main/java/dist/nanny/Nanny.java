@@ -35,7 +35,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code distributed.nanny.restart-limit} failures in a row), stops it when its resident memory
  * passes the memory limit, relays its output, tells the scheduler why it died
  * ({@link Message.WorkerDied}) and restarts it on the scheduler's {@link Message.RestartWorker}.
+ * A worker that exits with {@link NannyMachine#CANNOT_START} (its port is taken, a bad config value)
+ * or a bad command line is not started again: the nanny stops at once with the worker's reason.
  * The worker dies with the nanny, even when the nanny is killed by SIGKILL.
+ *
+ * <p>This class is the shell: it starts and signals the worker process, reads its exit and memory,
+ * and carries out what {@link NannyMachine} decides, on one thread; deadlines are checked on the
+ * ticks of a {@link Ticker}, and the scheduler is reached again through {@link Reconnect}.
  *
  * <pre>{@code
  * Nanny n = Nanny.start(new Nanny.Options("127.0.0.1:8786", List.of("--nthreads", "1"), 400_000_000L,
@@ -351,7 +357,7 @@ public final class Nanny implements AutoCloseable {
                     workerGeneration = s.generation();
                     worker = p;
                 } catch (IOException | RuntimeException e) {
-                    events.add(new NannyMachine.StartFailed(s.generation(), e.getMessage()));
+                    events.add(new NannyMachine.StartFailed(s.generation(), String.valueOf(e)));
                 }
             }
             case NannyMachine.StopWorker s -> {

@@ -92,4 +92,22 @@ class NannyTest {
             }
         }
     }
+
+    @Test
+    void aWorkerWithABadConfigValueStopsTheNannyAtOnceNamingTheKey() throws Exception {
+        try (SchedulerServer s = SchedulerServer.start("127.0.0.1", 0, SchedulerConfig.defaults(), CommConfig.DEFAULT)) {
+            // read by the worker only, so the nanny starts one and hears exit code 78
+            Nanny n = Nanny.start(new Nanny.Options(s.address(), List.of("--nthreads", "1"), 0,
+                    List.of("-Ddist.worker.idle-spin-us=lots"), null, ""));
+            try {
+                assertTrue(n.awaitClose(60, TimeUnit.SECONDS), "the nanny stopped");
+                assertTrue(n.gaveUpReason().contains("distributed.worker.idle-spin-us")
+                        && n.gaveUpReason().contains("exit code 78"), n.gaveUpReason());
+                assertTrue(n.workerCannotStart());
+                assertEquals(1, n.starts());
+            } finally {
+                n.close();
+            }
+        }
+    }
 }
