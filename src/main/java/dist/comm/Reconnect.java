@@ -107,8 +107,8 @@ public final class Reconnect {
 
     /**
      * Starts trying, unless a run is under way (then returns that one). The future completes on the
-     * attempts' thread; exceptionally only when an attempt threw a {@link VirtualMachineError} (out
-     * of memory), which ends the run: the process is not to be trusted any more.
+     * attempts' thread; exceptionally only when an attempt ran out of memory, which ends the run:
+     * the process is not to be trusted any more.
      */
     public CompletableFuture<Outcome> start() {
         CompletableFuture<Outcome> mine = new CompletableFuture<>();
@@ -154,7 +154,7 @@ public final class Reconnect {
             try {
                 attempt.attempt(connectTimeout);
                 return Outcome.CONNECTED;
-            } catch (VirtualMachineError e) {
+            } catch (OutOfMemoryError e) {
                 throw e;
             } catch (Exception e) {
                 LOG.log(Level.DEBUG, name + ": not back yet: " + e.getMessage());

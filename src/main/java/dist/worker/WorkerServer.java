@@ -294,8 +294,9 @@ public final class WorkerServer implements AutoCloseable {
             if (failure != null) {
                 if (TaskErrors.fatal(failure)) {
                     outOfMemory("registering again", failure);
-                } else {
-                    LOG.log(Level.ERROR, "worker " + address + " stopped registering again", failure);
+                } else if (!closing) {
+                    LOG.log(Level.ERROR, "worker " + address + " failed to register again; it tries again", failure);
+                    reconnect();
                 }
                 return;
             }

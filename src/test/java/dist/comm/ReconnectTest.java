@@ -52,6 +52,7 @@ class ReconnectTest {
             switch (tries.incrementAndGet()) {
                 case 1 -> throw new IllegalStateException("a bug");
                 case 2 -> throw new AssertionError("another");
+                case 3 -> throw new StackOverflowError("deep");
                 default -> { }
             }
         });
