@@ -99,7 +99,8 @@ public final class NannyCommand {
         }
         if (n.gaveUpReason() != null) {
             err.println("nanny: " + n.gaveUpReason());
-            return 1;
+            // the worker's own code when it cannot start, so a service manager does not restart this either
+            return n.workerCannotStart() ? dist.nanny.NannyMachine.CANNOT_START : 1;
         }
         return 0;
     }

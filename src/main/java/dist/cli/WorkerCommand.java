@@ -2,6 +2,7 @@ package dist.cli;
 
 import dist.nanny.ChildJvm;
 import dist.comm.CommConfig;
+import dist.nanny.NannyMachine;
 import dist.worker.WorkerServer;
 
 import java.io.IOException;
@@ -40,6 +41,9 @@ public final class WorkerCommand {
                                    scraper then sends as "Authorization: Bearer TOKEN"; else 127.0.0.1)
               --no-dashboard       serve no /metrics
               --nanny              run it under a nanny (the default; see 'nanny --help')
+            exit codes: 0 closed, 1 failed (its nanny starts it again), 2 bad command line,
+              78 cannot start for a reason a restart cannot cure (port taken, bad config value),
+              said on stderr as "worker: cannot start: REASON"; a nanny stops at once on 2 or 78
             """ + SecurityFlags.USAGE;
 
     private WorkerCommand() {
@@ -109,8 +113,13 @@ public final class WorkerCommand {
             w = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,
                     8 * 1024, comm, contact), resources, localDirectory);
         } catch (IOException e) {
+            if (bindFailed(e)) {
+                return cannotStart(err, e.getMessage());
+            }
             err.println("worker: " + e.getMessage());
-            return 1;
+            return 1; // e.g. the scheduler is not up yet: a nanny tries again
+        } catch (IllegalArgumentException e) {
+            return cannotStart(err, e.getMessage()); // a bad config value
         }
         dist.dashboard.WorkerDashboard metricsPage = null;
         if (dashboardHost != null) {
@@ -143,6 +152,26 @@ public final class WorkerCommand {
             return 1; // a nanny reports the exit and starts a fresh worker
         }
         return 0;
+    }
+
+    /**
+     * The worker cannot start for a reason starting it again would not cure: says why on stderr and
+     * returns {@link NannyMachine#CANNOT_START}, on which its nanny stops at once with that reason.
+     */
+    static int cannotStart(PrintStream err, String reason) {
+        err.println("worker: cannot start: " + reason);
+        err.flush();
+        return NannyMachine.CANNOT_START;
+    }
+
+    /** Whether the listening port could not be had (taken, or not this machine's address). */
+    static boolean bindFailed(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** "GPU=2,MEM=8" (commas or spaces between entries) to a map; a clear error for anything else. */

@@ -98,6 +98,15 @@ public final class ChildJvm {
      */
     public static Process start(List<String> jvmArgs, List<String> args, String prefix, PrintStream out,
                                 Consumer<String> onLine) throws IOException {
+        return start(jvmArgs, args, prefix, out, onLine, null);
+    }
+
+    /**
+     * As {@link #start(List, List, String, PrintStream, Consumer)}; {@code onEnd}, when not null, runs once
+     * the child's output has been read to its end, so a watcher of its exit also has its last lines.
+     */
+    public static Process start(List<String> jvmArgs, List<String> args, String prefix, PrintStream out,
+                                Consumer<String> onLine, Runnable onEnd) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaExecutable());
         cmd.addAll(ROLE_JVM_OPTIONS);
@@ -112,7 +121,15 @@ public final class ChildJvm {
         cmd.add("--die-with-parent");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         Process p = pb.start();
-        Thread.ofVirtual().name("relay-" + p.pid()).start(() -> relay(p, prefix, out, onLine));
+        Thread.ofVirtual().name("relay-" + p.pid()).start(() -> {
+            try {
+                relay(p, prefix, out, onLine);
+            } finally {
+                if (onEnd != null) {
+                    onEnd.run();
+                }
+            }
+        });
         return p;
     }
 

@@ -4,6 +4,8 @@ import dist.comm.CommConfig;
 import dist.comm.Connection;
 import dist.comm.ConnectionClosedException;
 import dist.comm.Handler;
+import dist.comm.Reconnect;
+import dist.comm.Ticker;
 import dist.config.Config;
 import dist.protocol.Message;
 import dist.protocol.Role;
@@ -14,13 +16,17 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Starts one worker JVM and keeps it alive: restarts it when it dies (at once after a worker that
@@ -28,7 +34,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code distributed.nanny.restart-limit} failures in a row), stops it when its resident memory
  * passes the memory limit, relays its output, tells the scheduler why it died
  * ({@link Message.WorkerDied}) and restarts it on the scheduler's {@link Message.RestartWorker}.
+ * A worker that exits with {@link NannyMachine#CANNOT_START} (its port is taken, a bad config value)
+ * or a bad command line is not started again: the nanny stops at once with the worker's reason.
  * The worker dies with the nanny, even when the nanny is killed by SIGKILL.
+ *
+ * <p>This class is the shell: it starts and signals the worker process, reads its exit and memory,
+ * and carries out what {@link NannyMachine} decides, on one thread; deadlines are checked on the
+ * ticks of a {@link Ticker}, and the scheduler is reached again through {@link Reconnect}.
  *
  * <pre>{@code
  * Nanny n = Nanny.start(new Nanny.Options("127.0.0.1:8786", List.of("--nthreads", "1"), 400_000_000L,
@@ -39,7 +51,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Nanny implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dist.nanny");
-    private static final long MAX_BACKOFF_MILLIS = 10_000;
 
     /**
      * @param schedulerAddress "host:port" of the scheduler
@@ -69,37 +80,34 @@ public final class Nanny implements AutoCloseable {
         }
     }
 
-    private sealed interface Event {}
-
-    private record Exited(Process p) implements Event {}
-
-    private record Registered(Process p, String address) implements Event {}
-
-    private record Restart(String reason) implements Event {}
-
-    private record OverMemory(Process p, String reason) implements Event {}
-
-    private record Stop() implements Event {}
-
     private final Options options;
     private final String id = "nanny-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
-    private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    /** Events for the machine, from the worker's watchers, the scheduler's reader, the ticker and close. */
+    private final LinkedBlockingQueue<NannyMachine.Event> events = new LinkedBlockingQueue<>();
+    private final NannyMachine machine;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
-    private final AtomicBoolean reconnecting = new AtomicBoolean();
-    private final int restartLimit = Config.getInt("distributed.nanny.restart-limit");
-    private final Duration restartBackoff = Config.getDuration("distributed.nanny.restart-backoff");
-    private final Duration memoryPoll = Config.getDuration("distributed.nanny.memory-poll-interval");
-    private final double memoryFraction = Config.getDouble("distributed.nanny.memory-terminate-fraction");
+    private final ReentrantLock viewLock = new ReentrantLock();
+    /** Signalled when what {@link #awaitWorker} waits for may have changed. */
+    private final Condition viewChanged = viewLock.newCondition();
+    private final Reconnect reconnect;
     private volatile Connection scheduler;
+    /** The newest worker process and its generation; written by the supervisor only. */
     private volatile Process worker;
+    private volatile int workerGeneration;
+    // what the machine says, copied after each event for other threads
     private volatile String workerAddress;
     private volatile int restarts;
+    private volatile int starts;
     private volatile String gaveUp;
-    private Thread supervisor;
+    private volatile boolean cannotStart;
+    private Ticker ticker;
 
     private Nanny(Options options) {
         this.options = options;
+        this.machine = new NannyMachine(id, NannyMachine.Settings.fromConfig(options.memoryLimit()));
+        this.reconnect = new Reconnect("dist-nanny-reconnect", Reconnect.Policy.fromConfig(Duration.ZERO),
+                () -> closing.get() || isOpen(scheduler), this::relink);
     }
 
     /** Connection settings with the token and TLS of this process's settings as they are now. */
@@ -113,10 +121,16 @@ public final class Nanny implements AutoCloseable {
         n.scheduler = Connection.connect(options.schedulerAddress(), Role.NANNY, comm().withConnectTimeout(
                 options.connectTimeout()), n.handler);
         n.sendToScheduler(new Message.RegisterNanny(n.id, null));
-        n.supervisor = Thread.ofPlatform().name("dist-nanny").daemon(true).start(n::supervise);
-        Thread.ofVirtual().name("dist-nanny-memory").start(n::watchMemory);
+        n.events.add(new NannyMachine.Begin());
+        Duration poll = Config.getDuration("distributed.nanny.memory-poll-interval");
+        // deadlines (back-off, kill) are checked on ticks: at least ten a second
+        Duration period = poll.compareTo(TICK) < 0 ? poll : TICK;
+        n.ticker = Ticker.start("dist-nanny-tick", period, now -> n.events.add(new NannyMachine.Tick()));
+        Thread.ofPlatform().name("dist-nanny").daemon(true).start(n::supervise);
         return n;
     }
+
+    private static final Duration TICK = Duration.ofMillis(100);
 
     /** This nanny's id, as the scheduler knows it. */
     public String id() {
@@ -139,17 +153,23 @@ public final class Nanny implements AutoCloseable {
         return restarts;
     }
 
+    /** How many worker processes this nanny started. */
+    public int starts() {
+        return starts;
+    }
+
     /** Waits until a worker is registered and returns its address; null on timeout or after giving up. */
     public String awaitWorker(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline && closed.getCount() > 0) {
-            String a = workerAddress;
-            if (a != null) {
-                return a;
+        long left = timeout.toNanos();
+        viewLock.lock();
+        try {
+            while (workerAddress == null && closed.getCount() > 0 && left > 0) {
+                left = viewChanged.awaitNanos(left);
             }
-            Thread.sleep(20);
+            return workerAddress;
+        } finally {
+            viewLock.unlock();
         }
-        return workerAddress;
     }
 
     /** Waits until the nanny stopped (closed, or gave up restarting); true if it did. */
@@ -162,6 +182,14 @@ public final class Nanny implements AutoCloseable {
         return gaveUp;
     }
 
+    /**
+     * Whether the nanny gave up because its worker cannot start for a reason a restart cannot cure
+     * (its port is taken, a bad option or config value; see {@link NannyMachine#CANNOT_START}).
+     */
+    public boolean workerCannotStart() {
+        return cannotStart;
+    }
+
     private final Handler handler = new Handler() {
         @Override
         public void onMessage(Connection c, Message m, long requestId) {
@@ -170,46 +198,39 @@ public final class Nanny implements AutoCloseable {
                     onMessage(c, part, 0);
                 }
             } else if (m instanceof Message.RestartWorker r) {
-                events.add(new Restart(r.reason()));
+                events.add(new NannyMachine.RestartRequested(r.reason()));
             }
         }
 
         @Override
         public void onClose(Connection c, Throwable cause) {
             if (!closing.get() && c == scheduler) {
-                Thread.ofVirtual().name("dist-nanny-reconnect").start(() -> reconnect(c));
+                reconnectToScheduler();
             }
         }
     };
 
-    /** The scheduler went away: reach it again with back-off (as long as the nanny lives). */
-    private void reconnect(Connection lost) {
-        if (!reconnecting.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            long maxPause = Config.getDuration("distributed.comm.reconnect-backoff-max").toMillis();
-            long pause = 50;
-            CommConfig once = comm().withConnectTimeout(Duration.ofSeconds(1));
-            while (!closing.get() && scheduler == lost) {
-                try {
-                    Connection c = Connection.connect(options.schedulerAddress(), Role.NANNY, once, handler);
-                    scheduler = c;
-                    sendToScheduler(new Message.RegisterNanny(id, workerAddress));
-                    return;
-                } catch (IOException | RuntimeException e) {
-                    LOG.log(Level.DEBUG, "scheduler not back yet: " + e.getMessage());
-                } catch (Error e) {
-                    survive("reconnection", e);
-                }
-                Thread.sleep(pause);
-                pause = Math.min(pause * 2, maxPause);
+    private static boolean isOpen(Connection c) {
+        return c != null && c.isOpen();
+    }
+
+    /** The scheduler went away: reach it again with back-off, as long as the nanny lives. */
+    private void reconnectToScheduler() {
+        reconnect.start().whenComplete((outcome, failure) -> {
+            if (failure != null) {
+                survive("reconnection", failure);
+            } else if (!closing.get() && !isOpen(scheduler)) {
+                reconnectToScheduler(); // lost again as the run ended, when its close found it busy
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            reconnecting.set(false);
-        }
+        });
+    }
+
+    /** One attempt to reach the scheduler again: connect, then say which worker this nanny has. */
+    private void relink(Duration connectTimeout) throws IOException {
+        Connection c = Connection.connect(options.schedulerAddress(), Role.NANNY,
+                comm().withConnectTimeout(connectTimeout), handler);
+        scheduler = c;
+        sendToScheduler(new Message.RegisterNanny(id, workerAddress));
     }
 
     private void sendToScheduler(Message m) {
@@ -242,7 +263,11 @@ public final class Nanny implements AutoCloseable {
         }
     }
 
-    private Process startWorker() throws IOException {
+    /** Lines of a worker's output kept for the reason it gives when it cannot start. */
+    private static final int TAIL_LINES = 20;
+
+    /** Starts worker process {@code generation}; its registration and exit come back as events. */
+    private Process startWorker(int generation) throws IOException {
         List<String> args = new ArrayList<>();
         args.add("worker");
         args.add(options.schedulerAddress());
@@ -262,206 +287,145 @@ public final class Nanny implements AutoCloseable {
             long heapMb = Math.max(64, (long) (options.memoryLimit() * 0.6) >> 20);
             jvm.add("-Xmx" + heapMb + "m");
         }
-        Process[] self = new Process[1];
-        CountDownLatch started = new CountDownLatch(1);
+        ArrayDeque<String> tail = new ArrayDeque<>();
+        ReentrantLock tailLock = new ReentrantLock();
+        CompletableFuture<Void> outputEnded = new CompletableFuture<>();
         Process p = ChildJvm.start(jvm, args, options.prefix(), options.out(), line -> {
+            tailLock.lock();
+            try {
+                if (tail.size() == TAIL_LINES) {
+                    tail.removeFirst();
+                }
+                tail.addLast(line);
+            } finally {
+                tailLock.unlock();
+            }
             if (line.startsWith("worker at: ")) {
                 String rest = line.substring("worker at: ".length()).trim();
                 int space = rest.indexOf(' ');
-                try {
-                    started.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                events.add(new Registered(self[0], space < 0 ? rest : rest.substring(0, space)));
+                events.add(new NannyMachine.WorkerRegistered(generation, space < 0 ? rest : rest.substring(0, space)));
             }
+        }, () -> outputEnded.complete(null));
+        // the exit is reported with the output's last lines; a grandchild holding the pipe open delays it 2 s at most
+        p.onExit().thenCompose(x -> outputEnded.completeOnTimeout(null, 2, TimeUnit.SECONDS)).thenRun(() -> {
+            List<String> last;
+            tailLock.lock();
+            try {
+                last = List.copyOf(tail);
+            } finally {
+                tailLock.unlock();
+            }
+            events.add(new NannyMachine.WorkerExited(generation, p.exitValue(), last));
         });
-        self[0] = p;
-        started.countDown();
-        p.onExit().thenRun(() -> events.add(new Exited(p)));
         return p;
     }
 
+    /** The nanny's one thread of decisions: feeds each event to the machine and carries out its actions. */
     private void supervise() {
-        int failedStarts = 0;
-        boolean registered = false;
-        String stopReason = null; // set when the nanny itself stopped the worker
         try {
-            worker = startWorker();
-            while (true) {
-                Event e = events.take();
-                Process p = worker;
+            while (!machine.finished()) {
+                NannyMachine.Event e = events.take();
+                List<NannyMachine.Action> actions;
                 try {
-                    switch (e) {
-                        case Stop s -> {
-                            if (p != null) {
-                                ChildJvm.stop(p, 5000);
-                            }
-                            return;
-                        }
-                        case Registered r -> {
-                            if (r.p() == p) {
-                                registered = true;
-                                workerAddress = r.address();
-                                sendToScheduler(new Message.RegisterNanny(id, r.address()));
-                            }
-                        }
-                        case Restart r -> {
-                            LOG.log(Level.INFO, "restarting the worker: " + r.reason());
-                            stopReason = "restart";
-                            if (p != null) {
-                                Process old = p;
-                                Thread.ofVirtual().start(() -> ChildJvm.stop(old, 3000));
-                            }
-                        }
-                        case OverMemory m -> {
-                            if (m.p() == p && stopReason == null) {
-                                stopReason = m.reason();
-                                LOG.log(Level.WARNING, "stopping the worker: " + m.reason());
-                                Thread.ofVirtual().start(() -> ChildJvm.stop(m.p(), 1000));
-                            }
-                        }
-                        case Exited x -> {
-                            if (x.p() != p) {
-                                continue;
-                            }
-                            String addr = workerAddress;
-                            workerAddress = null;
-                            boolean requested = "restart".equals(stopReason);
-                            String reason = stopReason != null && !requested ? stopReason : describeExit(p.exitValue());
-                            if (!requested && addr != null) {
-                                sendToScheduler(new Message.WorkerDied(addr, reason));
-                            }
-                            if (!requested) {
-                                println("worker " + (addr == null ? "(pid " + p.pid() + ")" : addr) + " died: " + reason
-                                        + "; restarting it");
-                            }
-                            if (registered || requested) {
-                                failedStarts = 0;
-                            } else if (++failedStarts > restartLimit) {
-                                gaveUp = "the worker failed to start " + failedStarts + " times in a row (last: " + reason
-                                        + "); giving up (distributed.nanny.restart-limit = " + restartLimit + ")";
-                                println(gaveUp);
-                                return;
-                            } else {
-                                long pause = Math.min(MAX_BACKOFF_MILLIS,
-                                        restartBackoff.toMillis() << Math.min(20, failedStarts - 1));
-                                Thread.sleep(pause);
-                            }
-                            if (closing.get()) {
-                                return;
-                            }
-                            registered = false;
-                            stopReason = null;
-                            worker = startWorker();
-                            restarts++;
-                        }
-                    }
-                } catch (RuntimeException | Error t) {
-                    survive("supervisor, on " + e.getClass().getSimpleName(), t);
-                    if (e instanceof Exited x && x.p() == worker && !closing.get()) {
-                        // the worker is gone and no new one started: try again, as after a failed start
-                        if (++failedStarts > restartLimit) {
-                            gaveUp = "could not start the worker again " + failedStarts + " times in a row (last: "
-                                    + t + "); giving up (distributed.nanny.restart-limit = " + restartLimit + ")";
-                            println(gaveUp);
-                            return;
-                        }
-                        Thread.sleep(restartBackoff.toMillis());
-                        events.add(e);
+                    actions = machine.handle(e, System.nanoTime());
+                } catch (RuntimeException t) {
+                    survive("state machine, on " + e.getClass().getSimpleName(), t);
+                    continue;
+                }
+                for (NannyMachine.Action a : actions) {
+                    try {
+                        perform(a);
+                    } catch (RuntimeException | Error t) {
+                        survive("action " + a.getClass().getSimpleName(), t);
                     }
                 }
+                publish();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (IOException e) {
-            gaveUp = "could not start a worker JVM: " + e.getMessage();
-            println(gaveUp);
         } finally {
-            Process p = worker;
-            if (p != null && p.isAlive()) {
-                ChildJvm.stop(p, 5000);
-            }
-            closing.set(true);
-            Connection c = scheduler;
-            if (c != null) {
-                c.close();
-            }
-            closed.countDown();
+            finish();
         }
+    }
+
+    private void perform(NannyMachine.Action a) {
+        switch (a) {
+            case NannyMachine.StartWorker s -> {
+                try {
+                    Process p = startWorker(s.generation());
+                    workerGeneration = s.generation();
+                    worker = p;
+                } catch (IOException | RuntimeException e) {
+                    events.add(new NannyMachine.StartFailed(s.generation(), String.valueOf(e)));
+                }
+            }
+            case NannyMachine.StopWorker s -> {
+                Process p = worker;
+                if (p != null && workerGeneration == s.generation()) {
+                    if (s.force()) {
+                        p.destroyForcibly();
+                    } else {
+                        p.destroy();
+                    }
+                }
+            }
+            case NannyMachine.PollMemory m -> {
+                Process p = worker;
+                if (p != null && workerGeneration == m.generation() && p.isAlive()) {
+                    events.add(new NannyMachine.MemoryUsed(m.generation(), residentBytes(p.pid())));
+                }
+            }
+            case NannyMachine.Send s -> sendToScheduler(s.message());
+            case NannyMachine.Say s -> println(s.line());
+            case NannyMachine.Log l -> LOG.log(l.level(), l.line());
+            case NannyMachine.Finish f -> {
+                gaveUp = f.gaveUp();
+                cannotStart = machine.cannotStart();
+            }
+        }
+    }
+
+    /** Copies what other threads read from the machine, and wakes those waiting on it. */
+    private void publish() {
+        viewLock.lock();
+        try {
+            workerAddress = machine.workerAddress();
+            restarts = machine.restarts();
+            starts = machine.starts();
+            viewChanged.signalAll();
+        } finally {
+            viewLock.unlock();
+        }
+    }
+
+    private void finish() {
+        closing.set(true);
+        if (ticker != null) {
+            ticker.close();
+        }
+        Process p = worker;
+        if (p != null && p.isAlive()) {
+            p.destroyForcibly(); // the machine stopped it already unless this thread failed
+        }
+        Connection c = scheduler;
+        if (c != null) {
+            c.close();
+        }
+        closed.countDown();
+        publish();
     }
 
     private void println(String line) {
         PrintStream out = options.out();
         if (out != null) {
-            try {
-                out.println(options.prefix() + "nanny: " + line);
-                out.flush();
-            } catch (RuntimeException e) {
-                // the output is for people: its failure must not keep the worker from being restarted
-                survive("output", e);
-            }
+            out.println(options.prefix() + "nanny: " + line);
+            out.flush();
         }
     }
 
-    /** "exit code 1", "killed by signal 9 (SIGKILL)" and the like, from a JVM's exit value. */
+    /** "exit code 1", "killed by signal 9 (SIGKILL), exit code 137" and the like, from a JVM's exit value. */
     public static String describeExit(int code) {
-        if (code > 128 && code < 160) {
-            int sig = code - 128;
-            String name = switch (sig) {
-                case 1 -> "SIGHUP";
-                case 2 -> "SIGINT";
-                case 6 -> "SIGABRT";
-                case 9 -> "SIGKILL";
-                case 11 -> "SIGSEGV";
-                case 15 -> "SIGTERM";
-                default -> "signal " + sig;
-            };
-            return "killed by signal " + sig + " (" + name + "), exit code " + code;
-        }
-        return "exit code " + code;
-    }
-
-    /** Polls the worker's resident memory; past the limit's fraction it asks the supervisor to stop it. */
-    private void watchMemory() {
-        if (options.memoryLimit() <= 0) {
-            return;
-        }
-        long limit = (long) (options.memoryLimit() * memoryFraction);
-        boolean warned = false;
-        try {
-            while (!closing.get()) {
-                Thread.sleep(memoryPoll);
-                try {
-                    warned = checkMemory(limit, warned);
-                } catch (RuntimeException | Error t) {
-                    survive("memory watch", t);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** One look at the worker's resident memory; returns whether the warning that it cannot be read was given. */
-    private boolean checkMemory(long limit, boolean warned) {
-        Process p = worker;
-        if (p == null || !p.isAlive()) {
-            return warned;
-        }
-        long rss = residentBytes(p.pid());
-        if (rss < 0) {
-            if (!warned) {
-                LOG.log(Level.WARNING, "cannot read the worker's resident memory on this system; "
-                        + "the memory limit is not enforced");
-            }
-            return true;
-        }
-        if (rss > limit) {
-            events.add(new OverMemory(p, "exceeded its memory limit: resident " + (rss >> 20) + " MiB > "
-                    + memoryFraction + " x " + (options.memoryLimit() >> 20) + " MiB"));
-        }
-        return warned;
+        return NannyMachine.describeExit(code);
     }
 
     /** Resident set size of a process from /proc (Linux), or -1 when unknown. */
@@ -485,7 +449,7 @@ public final class Nanny implements AutoCloseable {
         if (closing.getAndSet(true) && closed.getCount() == 0) {
             return;
         }
-        events.add(new Stop());
+        events.add(new NannyMachine.Close());
         try {
             closed.await(15, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

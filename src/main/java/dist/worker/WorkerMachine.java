@@ -168,6 +168,9 @@ public final class WorkerMachine {
     private long lastHeartbeat;
 
     private List<WorkerInstruction> out;
+    /** Steps kept for stories, the newest this many. */
+    static final int STORY_STEPS = 50_000;
+    private final WorkerStory story = new WorkerStory(STORY_STEPS);
 
     /**
      * @param address  this worker's contact address; ignored where who-has names it
@@ -194,6 +197,7 @@ public final class WorkerMachine {
     public List<WorkerInstruction> handle(WorkerEvent event, long nowNanos) {
         validate(event);
         out = new ArrayList<>(4);
+        remember(event, nowNanos);
         try {
             Task computed = null;
             switch (event) {
@@ -214,9 +218,66 @@ public final class WorkerMachine {
             startReady();
             startFetches();
             if (computed != null) reportPlacement(computed);
+            rememberInstructions(nowNanos);
             return out;
         } finally {
             out = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ story
+
+    /**
+     * What happened here to {@code key}, oldest first, each step with the time value it happened
+     * at. The one method safe to call from any thread (a story request is answered on a reader).
+     */
+    List<WorkerStory.Step> story(String key) {
+        return story.steps(key);
+    }
+
+    /** Records what matters for the story of each key an event is about; no text is built here. */
+    private void remember(WorkerEvent e, long now) {
+        switch (e) {
+            case Compute c -> story.add(c.task().key(), WorkerStory.RECEIVED, now, null, 0, null);
+            case FetchDone f -> {
+                for (Map.Entry<String, Long> k : orEmpty(f.nbytes()).entrySet()) {
+                    story.add(k.getKey(), WorkerStory.FETCHED, now, f.peer(), k.getValue(), null);
+                }
+            }
+            case FetchFailed f -> {
+                for (String k : orEmpty(f.keys())) {
+                    story.add(k, WorkerStory.FETCH_FAILED, now, f.peer(), 0, f.reason());
+                }
+            }
+            case ExecuteDone d -> story.add(d.key(), WorkerStory.DONE, now, null, d.nbytes(), null);
+            case ExecuteFailed f -> story.add(f.key(), WorkerStory.ERRED, now, null, 0, f.summary());
+            case Free f -> {
+                for (String k : f.keys()) {
+                    story.add(k, WorkerStory.RELEASED, now, null, 0, null);
+                }
+            }
+            case WorkerEvent.Steal st -> story.add(st.key(), WorkerStory.STEAL_ASKED, now, null, 0, null);
+            case DataAdded d -> {
+                for (Map.Entry<String, Long> k : d.nbytes().entrySet()) {
+                    story.add(k.getKey(), WorkerStory.DATA_ADDED, now, null, k.getValue(), null);
+                }
+            }
+            default -> { }
+        }
+    }
+
+    /** Records the transfers and executions this event started. */
+    private void rememberInstructions(long now) {
+        for (WorkerInstruction i : out) {
+            switch (i) {
+                case Fetch f -> {
+                    for (String k : f.keys()) {
+                        story.add(k, WorkerStory.FETCHING, now, f.peer(), 0, null);
+                    }
+                }
+                case Execute x -> story.add(x.key(), WorkerStory.EXECUTING, now, null, 0, null);
+                default -> { }
+            }
         }
     }
 

@@ -5,6 +5,8 @@ import dist.comm.Connection;
 import dist.comm.EventLoop;
 import dist.comm.ConnectionClosedException;
 import dist.comm.Handler;
+import dist.comm.Reconnect;
+import dist.comm.Ticker;
 import dist.comm.Server;
 import dist.comm.SpinWait;
 import dist.protocol.Invokable;
@@ -33,7 +35,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -46,6 +47,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class WorkerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dist.worker");
     private static final Duration PEER_CONNECT_TIMEOUT = Duration.ofSeconds(1);
+    private static final Duration TICK = Duration.ofMillis(100);
 
     /**
      * How a worker is set up.
@@ -131,7 +133,6 @@ public final class WorkerServer implements AutoCloseable {
     private final DataStore data;
     /** The pause state last told to the state machine; read and written on the event loop only. */
     private boolean pausedForMemory;
-    private final WorkerStory story = new WorkerStory(50_000);
     private final WorkerMetrics metrics = new WorkerMetrics();
     /** Events (and re-registration steps) for the state machine; paused until registration made it. */
     private final EventLoop<Object> events = EventLoop.paused(this::handle, 1024);
@@ -147,13 +148,16 @@ public final class WorkerServer implements AutoCloseable {
     private final long idleSpinNanos = Config.getInt("distributed.worker.idle-spin-us") * 1000L;
     private final Server server;
     private final String address;
-    private WorkerMachine state;
+    private volatile WorkerMachine state;
     private final List<Thread> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger slotIds = new AtomicInteger();
     private final Map<String, Connection> peers = new ConcurrentHashMap<>();
     private final ReentrantLock peersLock = new ReentrantLock();
     private final CountDownLatch closed = new CountDownLatch(1);
-    private final AtomicBoolean reconnecting = new AtomicBoolean();
+    private final Duration reconnectTimeout = Config.getDuration("distributed.worker.reconnect-timeout");
+    /** Registers again after the scheduler link was lost; never on the event loop or a reader. */
+    private final Reconnect reconnect = new Reconnect("dist-worker-reconnect",
+            Reconnect.Policy.fromConfig(reconnectTimeout), () -> this.closing, this::registerAgain);
     private volatile Connection scheduler;
     private volatile boolean closing;
     /** Set when the worker stopped because the JVM ran out of memory. */
@@ -162,7 +166,10 @@ public final class WorkerServer implements AutoCloseable {
     private final Map<Thread, String> running = new ConcurrentHashMap<>();
     /** Abstract resources offered to the scheduler (e.g. GPU=2); empty for none. */
     private Map<String, Double> resources = Map.of();
-    private Thread ticker;
+    private Ticker ticker;
+    /** Ticks so far; the ticker's thread only. */
+    private int ticks;
+    private final java.util.Set<String> loggedTickFailures = ConcurrentHashMap.newKeySet();
 
     private WorkerServer(Options options, java.nio.file.Path localDirectory) throws IOException {
         this.options = options;
@@ -245,7 +252,7 @@ public final class WorkerServer implements AutoCloseable {
                 .withHeartbeatIntervalNanos(TimeUnit.MILLISECONDS.toNanos(accepted.heartbeatIntervalMillis())));
         events.start();
         slots.forEach(Thread::start);
-        ticker = Thread.ofVirtual().name("dist-worker-tick").start(this::tick);
+        ticker = Ticker.start("dist-worker-tick", TICK, this::tick, this::tickFailed);
     }
 
     /**
@@ -283,52 +290,37 @@ public final class WorkerServer implements AutoCloseable {
      * register again reporting the keys held here; stop once the reconnect timeout has passed.
      */
     private void reconnect() {
-        if (!reconnecting.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            Duration limit = Config.getDuration("distributed.worker.reconnect-timeout");
-            long maxPause = Config.getDuration("distributed.comm.reconnect-backoff-max").toMillis();
-            long deadline = System.nanoTime() + limit.toNanos();
-            long pause = 50;
-            CommConfig d = options.comm();
-            while (!closing) {
-                try {
-                    long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                    if (leftMs <= 0) {
-                        LOG.log(Level.WARNING, "the scheduler at " + options.schedulerAddress() + " did not come back within "
-                                + limit.toMillis() + " ms (distributed.worker.reconnect-timeout); stopping");
-                        close();
-                        return;
-                    }
-                    CommConfig once = d.withConnectTimeout(Duration.ofMillis(Math.max(1, Math.min(leftMs, 1000))));
-                    Connection c = Connection.connect(options.schedulerAddress(), Role.WORKER, once, schedulerHandler);
-                    Registration r = announceOnOwner(c);
-                    awaitAccepted(c, r.reply(), once);
-                    LOG.log(Level.INFO, "registered again with the scheduler at " + options.schedulerAddress()
-                            + ", reporting " + r.held() + " held keys");
-                    return;
-                } catch (IOException | RuntimeException e) {
-                    LOG.log(Level.DEBUG, "scheduler not back yet: " + e.getMessage());
-                } catch (Error e) {
-                    if (TaskErrors.fatal(e)) {
-                        outOfMemory("registering again", e);
-                        return;
-                    }
-                    LOG.log(Level.ERROR, "worker " + address + " failed to register again; it tries again", e);
+        reconnect.start().whenComplete((outcome, failure) -> {
+            if (failure != null) {
+                if (TaskErrors.fatal(failure)) {
+                    outOfMemory("registering again", failure);
+                } else if (!closing) {
+                    LOG.log(Level.ERROR, "worker " + address + " failed to register again; it tries again", failure);
+                    reconnect();
                 }
-                Thread.sleep(pause);
-                pause = Math.min(pause * 2, maxPause);
+                return;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            reconnecting.set(false);
-        }
-        Connection now = scheduler;
-        if (!closing && now != null && !now.isOpen()) {
-            reconnect(); // it closed again while this attempt ended, and that close found us busy
-        }
+            if (outcome == Reconnect.Outcome.TIMED_OUT) {
+                LOG.log(Level.WARNING, "the scheduler at " + options.schedulerAddress() + " did not come back within "
+                        + reconnectTimeout.toMillis() + " ms (distributed.worker.reconnect-timeout); stopping");
+                close();
+                return;
+            }
+            Connection now = scheduler;
+            if (!closing && now != null && !now.isOpen()) {
+                reconnect(); // it closed again while this run ended, and that close found it busy
+            }
+        });
+    }
+
+    /** One attempt to register again: connect, register on the new link from the event loop, await the answer. */
+    private void registerAgain(Duration connectTimeout) throws IOException, InterruptedException {
+        CommConfig once = options.comm().withConnectTimeout(connectTimeout);
+        Connection c = Connection.connect(options.schedulerAddress(), Role.WORKER, once, schedulerHandler);
+        Registration r = announceOnOwner(c);
+        awaitAccepted(c, r.reply(), once);
+        LOG.log(Level.INFO, "registered again with the scheduler at " + options.schedulerAddress()
+                + ", reporting " + r.held() + " held keys");
     }
 
     /** A registration written by the event loop, with the number of held keys it reported. */
@@ -439,7 +431,7 @@ public final class WorkerServer implements AutoCloseable {
             if (!closing && c == scheduler && state != null) {
                 LOG.log(Level.WARNING, "lost the scheduler at " + options.schedulerAddress()
                         + (cause == null ? "" : ": " + cause.getMessage()) + "; reconnecting");
-                Thread.ofVirtual().name("dist-worker-reconnect").start(WorkerServer.this::reconnect);
+                reconnect();
             }
         }
     };
@@ -572,36 +564,20 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
-    /** Replication: fetches each key from the first of its sources that has it, keeps it, reports AddKeys. */
+    /** Replication: fetches each key from the first of its sources that has it (see {@link ReplicaPlan}), keeps it, reports it. */
     private void acquire(Connection c, Message.AcquireData ad, long requestId) {
-        Map<String, Long> got = new LinkedHashMap<>();
-        List<String> missing = new ArrayList<>();
-        Map<String, List<String>> sources = ad.sources() == null ? Map.of() : ad.sources();
-        Map<String, List<String>> todo = new LinkedHashMap<>(); // key -> sources left to try
-        for (Map.Entry<String, List<String>> e : sources.entrySet()) {
-            if (e.getKey() == null) {
-                continue;
-            }
-            long here = data.size(e.getKey());
-            if (here >= 0) {
-                got.put(e.getKey(), here);
-            } else {
-                todo.put(e.getKey(), new ArrayList<>(e.getValue() == null ? List.of() : e.getValue()));
-            }
-        }
-        while (!todo.isEmpty()) {
-            Map<String, List<String>> plan = new LinkedHashMap<>(); // source -> keys
-            for (Map.Entry<String, List<String>> e : todo.entrySet()) {
-                List<String> left = e.getValue();
-                left.removeIf(p -> p == null || p.equals(address));
-                if (left.isEmpty()) {
-                    missing.add(e.getKey());
-                } else {
-                    plan.computeIfAbsent(left.remove(0), p -> new ArrayList<>()).add(e.getKey());
+        Map<String, Long> here = new HashMap<>();
+        if (ad.sources() != null) {
+            for (String key : ad.sources().keySet()) {
+                long size = key == null ? -1 : data.size(key);
+                if (size >= 0) {
+                    here.put(key, size);
                 }
             }
-            todo.keySet().removeAll(missing);
-            for (Map.Entry<String, List<String>> p : plan.entrySet()) {
+        }
+        ReplicaPlan plan = new ReplicaPlan(address, ad.sources(), here);
+        while (!plan.done()) {
+            for (Map.Entry<String, List<String>> p : plan.nextRound().entrySet()) {
                 Map<String, Encoded> arrived = Map.of();
                 try {
                     Message reply = peer(p.getKey()).request(new Message.GetData(p.getValue()))
@@ -616,18 +592,17 @@ public final class WorkerServer implements AutoCloseable {
                     Encoded b = arrived.get(key);
                     if (b != null) {
                         keep(key, b);
-                        got.put(key, b.nbytes());
-                        todo.remove(key);
+                        plan.arrived(key, b.nbytes());
                     }
                 }
             }
         }
-        Map<String, Long> fresh = new LinkedHashMap<>(got);
-        if (!fresh.isEmpty()) {
-            events.submit(new WorkerEvent.DataAdded(fresh));
+        Map<String, Long> got = new LinkedHashMap<>(plan.got());
+        if (!got.isEmpty()) {
+            events.submit(new WorkerEvent.DataAdded(got));
         }
         if (requestId != 0) {
-            c.reply(requestId, new Message.AcquireReply(got, missing));
+            c.reply(requestId, new Message.AcquireReply(got, plan.missing()));
         }
     }
 
@@ -657,8 +632,10 @@ public final class WorkerServer implements AutoCloseable {
 
     private void answerStory(Connection c, Message.StoryRequest sr, long requestId) {
         if (requestId != 0) {
+            WorkerMachine m = state;
             c.reply(requestId, sr.key() == null ? new Message.ErrorReply("StoryRequest needs a key")
-                    : story.story(sr.key(), address));
+                    : WorkerStory.reply(m == null ? List.of() : m.story(sr.key()), address,
+                    WorkerMetrics.epochMicrosNow() - System.nanoTime() / 1000));
         }
     }
 
@@ -667,61 +644,23 @@ public final class WorkerServer implements AutoCloseable {
         return metrics.snapshot(data.size());
     }
 
-    /** Records what matters for this worker's story of each task; no text is built here. */
-    private void remember(Object e, long now) {
-        switch (e) {
-            case WorkerEvent.Compute c -> story.add(c.task().key(), WorkerStory.RECEIVED, now, null, 0, null);
-            case WorkerEvent.FetchDone f -> {
-                for (Map.Entry<String, Long> k : f.nbytes().entrySet()) {
-                    story.add(k.getKey(), WorkerStory.FETCHED, now, f.peer(), k.getValue(), null);
-                }
-            }
-            case WorkerEvent.FetchFailed f -> {
-                for (String k : f.keys()) {
-                    story.add(k, WorkerStory.FETCH_FAILED, now, f.peer(), 0, f.reason());
-                }
-            }
-            case WorkerEvent.ExecuteDone d -> story.add(d.key(), WorkerStory.DONE, now, null, d.nbytes(), null);
-            case WorkerEvent.ExecuteFailed f -> story.add(f.key(), WorkerStory.ERRED, now, null, 0, f.summary());
-            case WorkerEvent.Free f -> {
-                for (String k : f.keys()) {
-                    story.add(k, WorkerStory.RELEASED, now, null, 0, null);
-                }
-            }
-            case WorkerEvent.Steal st -> story.add(st.key(), WorkerStory.STEAL_ASKED, now, null, 0, null);
-            case WorkerEvent.DataAdded d -> {
-                for (Map.Entry<String, Long> k : d.nbytes().entrySet()) {
-                    story.add(k.getKey(), WorkerStory.DATA_ADDED, now, null, k.getValue(), null);
-                }
-            }
-            default -> { }
+    /** Every 100 ms: a tick for the state machine (heartbeats); every tenth also sends the stats. */
+    private void tick(long now) {
+        events.submit(new WorkerEvent.Tick());
+        if (++ticks % 10 == 0) {
+            reportStats();
         }
     }
 
-    private void tick() {
-        java.util.Set<String> logged = new java.util.HashSet<>();
-        int ticks = 0;
-        while (!closing) {
-            try {
-                Thread.sleep(100);
-                events.submit(new WorkerEvent.Tick());
-                if (++ticks % 10 == 0) {
-                    reportStats();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return; // closing
-            } catch (Throwable t) {
-                // heartbeats keep this worker in the cluster: the timer goes on after any failure
-                if (TaskErrors.fatal(t)) {
-                    outOfMemory("in its timer", t);
-                    return;
-                }
-                if (logged.add(t.getClass().getName())) {
-                    LOG.log(Level.ERROR, "the timer of worker " + address + " failed (logged once per kind of "
-                            + "failure); it carries on", t);
-                }
-            }
+    /** A tick failed: heartbeats keep this worker in the cluster, so the ticks go on (not out of memory). */
+    private void tickFailed(Throwable t) {
+        if (TaskErrors.fatal(t)) {
+            outOfMemory("in its timer", t);
+            return;
+        }
+        if (loggedTickFailures.add(t.getClass().getName())) {
+            LOG.log(Level.ERROR, "the timer of worker " + address + " failed (logged once per kind of "
+                    + "failure); it carries on", t);
         }
     }
 
@@ -801,9 +740,7 @@ public final class WorkerServer implements AutoCloseable {
                     relink(r, toScheduler, starts); // must not interleave with the state machine
                     continue;
                 }
-                long now = System.nanoTime();
-                remember(e, now);
-                for (WorkerInstruction i : state.handle((WorkerEvent) e, now)) {
+                for (WorkerInstruction i : state.handle((WorkerEvent) e, System.nanoTime())) {
                     perform(i, toScheduler, starts);
                 }
             } catch (Throwable t) {
@@ -951,13 +888,7 @@ public final class WorkerServer implements AutoCloseable {
     private void perform(WorkerInstruction i, List<Message> toScheduler, List<WorkerInstruction.Execute> starts) {
         switch (i) {
             case WorkerInstruction.Execute ex -> starts.add(ex);
-            case WorkerInstruction.Fetch f -> {
-                long now = System.nanoTime();
-                for (String k : f.keys()) {
-                    story.add(k, WorkerStory.FETCHING, now, f.peer(), 0, null);
-                }
-                Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f));
-            }
+            case WorkerInstruction.Fetch f -> Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f));
             case WorkerInstruction.SendToScheduler s -> toScheduler.add(s.message());
             case WorkerInstruction.DropData d -> data.remove(d.key());
         }
@@ -970,7 +901,6 @@ public final class WorkerServer implements AutoCloseable {
         running.put(self, ex.key());
         metrics.executing.incrementAndGet();
         try {
-            story.add(ex.key(), WorkerStory.EXECUTING, start, null, 0, null);
             return executeCounted(ex, start);
         } catch (Throwable t) {
             // not the task's own failure (that is its report): a step of the worker's failed
@@ -1183,7 +1113,7 @@ public final class WorkerServer implements AutoCloseable {
         }
         closing = true;
         if (ticker != null) {
-            ticker.interrupt();
+            ticker.close();
         }
         Connection s = scheduler;
         if (s != null) {

@@ -9,13 +9,16 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * What this worker did with each task, in a bounded lock-free ring of small records: one allocation
- * per step and no text until someone asks for a story.
+ * per step and no text until someone asks for a story. {@link WorkerMachine} writes it from its
+ * thread; a story may be read from any thread. It reads no clock: times are the values the machine
+ * was given.
  */
 final class WorkerStory {
     static final byte RECEIVED = 0, FETCHING = 1, FETCHED = 2, FETCH_FAILED = 3, EXECUTING = 4, DONE = 5, ERRED = 6,
             RELEASED = 7, STEAL_ASKED = 8, DATA_ADDED = 9;
 
-    private record Step(String key, byte what, long nanos, String peer, long amount, String text) {}
+    /** One step of a key: what happened ({@code what}, one of the constants above) at time value {@code nanos}. */
+    record Step(String key, byte what, long nanos, String peer, long amount, String text) {}
 
     private final AtomicReferenceArray<Step> ring;
     private final AtomicLong next = new AtomicLong();
@@ -32,9 +35,8 @@ final class WorkerStory {
         ring.lazySet((int) (s % ring.length()), new Step(key, what, nanos, peer, amount, text));
     }
 
-    /** The steps kept for {@code key}, oldest first, as a story told by worker {@code where}. */
-    Message.StoryReply story(String key, String where) {
-        long offsetMicros = WorkerMetrics.epochMicrosNow() - System.nanoTime() / 1000;
+    /** The steps kept for {@code key}, oldest first; safe from any thread. */
+    List<Step> steps(String key) {
         long end = next.get();
         List<Step> steps = new ArrayList<>();
         for (long s = Math.max(0, end - ring.length()); s < end; s++) {
@@ -44,6 +46,14 @@ final class WorkerStory {
             }
         }
         steps.sort(java.util.Comparator.comparingLong(Step::nanos));
+        return steps;
+    }
+
+    /**
+     * {@code steps} as a story told by worker {@code where}; {@code epochMicrosAtZero} is the wall
+     * clock, in microseconds, when the steps' time values were 0.
+     */
+    static Message.StoryReply reply(List<Step> steps, String where, long epochMicrosAtZero) {
         List<String> w = new ArrayList<>();
         List<String> events = new ArrayList<>();
         List<Long> times = new ArrayList<>();
@@ -51,7 +61,7 @@ final class WorkerStory {
         for (Step st : steps) {
             w.add(where);
             events.add(describe(st));
-            times.add(st.nanos() / 1000 + offsetMicros);
+            times.add(st.nanos() / 1000 + epochMicrosAtZero);
             details.add(detail(st));
         }
         return new Message.StoryReply(w, events, times, details);

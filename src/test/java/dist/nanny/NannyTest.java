@@ -60,12 +60,51 @@ class NannyTest {
         try (SchedulerServer s = SchedulerServer.start("127.0.0.1", 0, SchedulerConfig.defaults(), CommConfig.DEFAULT);
              Config.Override a = Config.set("distributed.nanny.restart-limit", 1);
              Config.Override b = Config.set("distributed.nanny.restart-backoff", "50ms")) {
-            // a worker option the worker refuses: every start fails with exit code 2
-            Nanny n = Nanny.start(new Nanny.Options(s.address(), List.of("--nthreads", "0"), 0, List.of(), null, ""));
+            // a JVM option the JVM refuses: every start fails with exit code 1, which a restart might cure
+            Nanny n = Nanny.start(new Nanny.Options(s.address(), List.of("--nthreads", "1"), 0,
+                    List.of("-XX:+NoSuchOptionAtAll"), null, ""));
             try {
                 assertTrue(n.awaitClose(60, TimeUnit.SECONDS), "the nanny gave up");
-                assertTrue(n.gaveUpReason().contains("2 times in a row") && n.gaveUpReason().contains("exit code 2"),
+                assertTrue(n.gaveUpReason().contains("2 times in a row") && n.gaveUpReason().contains("exit code 1"),
                         n.gaveUpReason());
+                assertEquals(2, n.starts());
+                assertFalse(n.workerCannotStart());
+            } finally {
+                n.close();
+            }
+        }
+    }
+
+    @Test
+    void aWorkerWithABadOptionStopsTheNannyAtOnceWithTheReason() throws Exception {
+        try (SchedulerServer s = SchedulerServer.start("127.0.0.1", 0, SchedulerConfig.defaults(), CommConfig.DEFAULT)) {
+            // a worker option the worker refuses (exit code 2): no restart can cure it
+            Nanny n = Nanny.start(new Nanny.Options(s.address(), List.of("--nthreads", "0"), 0, List.of(), null, ""));
+            try {
+                assertTrue(n.awaitClose(60, TimeUnit.SECONDS), "the nanny stopped");
+                assertTrue(n.gaveUpReason().contains("--nthreads") && n.gaveUpReason().contains("exit code 2"),
+                        n.gaveUpReason());
+                assertTrue(n.workerCannotStart());
+                assertEquals(1, n.starts());
+                assertEquals(0, n.restarts());
+            } finally {
+                n.close();
+            }
+        }
+    }
+
+    @Test
+    void aWorkerWithABadConfigValueStopsTheNannyAtOnceNamingTheKey() throws Exception {
+        try (SchedulerServer s = SchedulerServer.start("127.0.0.1", 0, SchedulerConfig.defaults(), CommConfig.DEFAULT)) {
+            // read by the worker only, so the nanny starts one and hears exit code 78
+            Nanny n = Nanny.start(new Nanny.Options(s.address(), List.of("--nthreads", "1"), 0,
+                    List.of("-Ddist.worker.idle-spin-us=lots"), null, ""));
+            try {
+                assertTrue(n.awaitClose(60, TimeUnit.SECONDS), "the nanny stopped");
+                assertTrue(n.gaveUpReason().contains("distributed.worker.idle-spin-us")
+                        && n.gaveUpReason().contains("exit code 78"), n.gaveUpReason());
+                assertTrue(n.workerCannotStart());
+                assertEquals(1, n.starts());
             } finally {
                 n.close();
             }

@@ -349,4 +349,39 @@ class WorkerMachineTest {
         assertEquals(List.of(new SendToScheduler(new Message.TasksStarted(List.of("x")))), compute(ws, task("x", 0)));
         assertEquals(List.of(), compute(ws, startingAtOnce("x")), "already counted as executing");
     }
+
+    // ------------------------------------------------------------------ story
+
+    private static List<Byte> steps(WorkerMachine ws, String key) {
+        return ws.story(key).stream().map(WorkerStory.Step::what).toList();
+    }
+
+    @Test
+    void theMachineKeepsTheStoryOfEachKeyWithTheTimesItWasGiven() {
+        WorkerMachine ws = worker(1);
+        ws.handle(new Compute(task("b", 0, dep("a", 8, "peer:1"))), 100);
+        ws.handle(new FetchDone("peer:1", Map.of("a", 8L), List.of()), 200);
+        ws.handle(new ExecuteDone("b", 4, "Integer", 10, 20, null), 300);
+        ws.handle(new Free(List.of("b")), 400);
+        assertEquals(List.of(WorkerStory.FETCHING, WorkerStory.FETCHED), steps(ws, "a"));
+        assertEquals(List.of(100L, 200L), ws.story("a").stream().map(WorkerStory.Step::nanos).toList());
+        assertEquals("peer:1", ws.story("a").get(0).peer());
+        assertEquals(List.of(WorkerStory.RECEIVED, WorkerStory.EXECUTING, WorkerStory.DONE, WorkerStory.RELEASED),
+                steps(ws, "b"));
+        assertEquals(List.of(100L, 200L, 300L, 400L), ws.story("b").stream().map(WorkerStory.Step::nanos).toList());
+        assertTrue(ws.story("unknown").isEmpty());
+    }
+
+    @Test
+    void theStoryTellsFailuresWithTheirReasons() {
+        WorkerMachine ws = worker(1);
+        ws.handle(new Compute(task("b", 0, dep("a", 8, "peer:1"))), 1);
+        ws.handle(new FetchFailed("peer:1", List.of("a"), "connection refused"), 2);
+        ws.handle(new ExecuteFailed("c", error, "boom", 0, 0), 3);
+        assertEquals(List.of(WorkerStory.FETCHING, WorkerStory.FETCH_FAILED), steps(ws, "a"));
+        assertEquals("connection refused", ws.story("a").get(1).text());
+        Message.StoryReply r = WorkerStory.reply(ws.story("a"), SELF, 1_000);
+        assertEquals(List.of("fetching from peer:1", "fetch from peer:1 failed"), r.events());
+        assertEquals(List.of(1_000L, 1_000L), r.epochMicros(), "1 and 2 ns after an epoch of 1000 us");
+    }
 }
