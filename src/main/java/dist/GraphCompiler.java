@@ -1,6 +1,7 @@
 package dist;
 
 import dist.client.Keys;
+import dist.client.RemoteOps;
 import dist.protocol.Invokable;
 import dist.protocol.TaskCall;
 import dist.protocol.TaskSpec;

@@ -1,5 +1,6 @@
 package dist;
 
+import dist.client.RemoteOps;
 import dist.client.Shapes;
 
 import java.time.Duration;
