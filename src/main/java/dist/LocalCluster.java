@@ -1,5 +1,6 @@
 package dist;
 
+import dist.client.InProcessTransport;
 import dist.cluster.ChildJvm;
 import dist.comm.CommConfig;
 import dist.scheduler.SchedulerConfig;
