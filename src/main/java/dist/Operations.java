@@ -1,5 +1,6 @@
 package dist;
 
+import dist.client.QueuePump;
 import dist.client.RemoteOps;
 import dist.client.Shapes;
 
@@ -172,14 +173,14 @@ public abstract sealed class Operations permits Submitter {
      */
     public <T> java.util.concurrent.BlockingQueue<Future<T>> scatter(java.util.concurrent.BlockingQueue<? extends T> in) {
         Submitter s = (Submitter) this;
-        return QueuePump.start(client(), in, "scatter", item -> s.<Object, T>submit(RemoteOps::scatterItem, item));
+        return QueuePump.start(client()::isClosed, in, "scatter", item -> s.<Object, T>submit(RemoteOps::scatterItem, item));
     }
 
     /** {@code fn} applied to each item (a value or a Future) taken from {@code in}, as a Future on the returned queue. */
     public <A, R> java.util.concurrent.BlockingQueue<Future<R>> map(Fn1<A, R> fn, java.util.concurrent.BlockingQueue<?> in) {
         Objects.requireNonNull(fn, "function");
         Submitter s = (Submitter) this;
-        return QueuePump.start(client(), in, "map", item -> s.submit(fn, item));
+        return QueuePump.start(client()::isClosed, in, "map", item -> s.submit(fn, item));
     }
 
     /**
@@ -187,6 +188,6 @@ public abstract sealed class Operations permits Submitter {
      * is logged and skipped, so one bad item does not stop the stream.
      */
     public <T> java.util.concurrent.BlockingQueue<T> gather(java.util.concurrent.BlockingQueue<? extends Future<? extends T>> in) {
-        return QueuePump.start(client(), in, "gather", f -> QueuePump.resultOrSkip(f));
+        return QueuePump.start(client()::isClosed, in, "gather", f -> QueuePump.resultOrSkip(f));
     }
 }
