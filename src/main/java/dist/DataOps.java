@@ -1,7 +1,13 @@
 package dist;
 
+import dist.client.Datasets;
+import dist.client.KeyRefs;
 import dist.client.Placement;
+import dist.client.Results;
+import dist.client.SchedulerLink;
 import dist.client.Shapes;
+import dist.client.Tasks;
+import dist.client.Values;
 import dist.protocol.Invokable;
 import dist.protocol.Message;
 import dist.protocol.TaskCall;
@@ -24,10 +30,20 @@ import java.util.concurrent.TimeoutException;
 
 /** Scatter, replication, rebalancing, run and datasets on behalf of a {@link Client}. Internal. */
 final class DataOps {
-    private final Client client;
+    private final SchedulerLink link;
+    private final Values codec;
+    private final KeyRefs refs;
+    private final Tasks tasks;
+    private final Results results;
+    private final Datasets datasets;
 
-    DataOps(Client client) {
-        this.client = client;
+    DataOps(SchedulerLink link, Values codec, KeyRefs refs, Tasks tasks, Results results, Datasets datasets) {
+        this.link = link;
+        this.codec = codec;
+        this.refs = refs;
+        this.tasks = tasks;
+        this.results = results;
+        this.datasets = datasets;
     }
 
     // ------------------------------------------------------------------ workers
@@ -35,7 +51,7 @@ final class DataOps {
     /** Workers matching {@code restrictions} (address, host or name; empty: all), in the scheduler's order. */
     List<Message.WorkerInfo> workers(List<String> restrictions) throws ExecutionException, InterruptedException,
             TimeoutException {
-        List<Message.WorkerInfo> all = client.workersInfo();
+        List<Message.WorkerInfo> all = link.workersInfo();
         if (restrictions == null || restrictions.isEmpty()) {
             return all;
         }
@@ -67,7 +83,7 @@ final class DataOps {
                 throw new IllegalArgumentException("scatter takes values, not futures (key " + e.getKey()
                         + "); a future's data is on the cluster already");
             }
-            bytes.put(e.getKey(), client.encodeParts(e.getValue()));
+            bytes.put(e.getKey(), codec.encodeParts(e.getValue()));
         }
         List<Message.WorkerInfo> targets = workers(restrictions);
         if (targets.isEmpty()) {
@@ -77,13 +93,13 @@ final class DataOps {
         Map<String, Future<T>> futures = new LinkedHashMap<>();
         List<TaskSpec> specs = new ArrayList<>();
         for (String key : bytes.keySet()) {
-            Future<T> f = client.holdKey(key);
-            f.state.scattered = true;
+            Future<T> f = refs.holdKey(key);
+            refs.scattered(f);
             futures.put(key, f);
-            specs.add(new TaskSpec(key, null, List.of(), client.nextPriority(0), null));
+            specs.add(new TaskSpec(key, null, List.of(), tasks.nextPriority(0), null));
         }
-        client.sendToScheduler(new Message.UpdateGraph(client.id(), specs, List.copyOf(bytes.keySet())), futures.values());
-        client.workersInfo(); // a round trip: the update above is handled before any worker reports the data
+        link.sendToScheduler(new Message.UpdateGraph(link.id(), specs, List.copyOf(bytes.keySet())), futures.values());
+        link.workersInfo(); // a round trip: the update above is handled before any worker reports the data
         Map<String, Map<String, Encoded>> perWorker = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>(bytes.keySet());
         if (broadcast) {
@@ -102,7 +118,7 @@ final class DataOps {
         }
         Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
         for (Map.Entry<String, Map<String, Encoded>> e : perWorker.entrySet()) {
-            replies.put(e.getKey(), client.requestWorker(e.getKey(), new Message.PutData(e.getValue())));
+            replies.put(e.getKey(), link.requestWorker(e.getKey(), new Message.PutData(e.getValue())));
         }
         // a worker that left since the list was read is skipped: its share goes to one that stored
         Map<String, Map<String, Encoded>> failed = new LinkedHashMap<>();
@@ -126,7 +142,7 @@ final class DataOps {
         }
         if (!broadcast) {
             for (Map<String, Encoded> share : failed.values()) {
-                Message m = get(client.requestWorker(stored, new Message.PutData(share)),
+                Message m = get(link.requestWorker(stored, new Message.PutData(share)),
                         "storing scattered data on " + stored);
                 if (!(m instanceof Message.Ack)) {
                     throw new ExecutionException(new IllegalStateException("worker " + stored
@@ -134,9 +150,9 @@ final class DataOps {
                 }
             }
         }
-        long deadline = System.nanoTime() + client.requestTimeout().toNanos();
+        long deadline = System.nanoTime() + link.requestTimeout().toNanos();
         for (Future<T> f : futures.values()) {
-            client.await(f.state, deadline); // dask returns scattered futures finished
+            results.await(f, deadline); // dask returns scattered futures finished
         }
         // finished means one holder reported; a broadcast's other holders may still be on their way
         Map<String, Set<String>> placed = new LinkedHashMap<>();
@@ -156,11 +172,11 @@ final class DataOps {
     private Message get(CompletableFuture<Message> cf, String what) throws InterruptedException,
             ExecutionException, TimeoutException {
         try {
-            return cf.get(client.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+            return cf.get(link.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new ExecutionException(what + " failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
-            throw new TimeoutException(what + " got no answer in " + client.requestTimeout());
+            throw new TimeoutException(what + " got no answer in " + link.requestTimeout());
         }
     }
 
@@ -173,7 +189,7 @@ final class DataOps {
         }
         List<String> candidates = workers(restrictions).stream().map(Message.WorkerInfo::address).toList();
         int copies = n <= 0 ? candidates.size() : Math.min(n, candidates.size());
-        Map<String, List<String>> holders = new LinkedHashMap<>(client.whoHasKeys(keys, -1));
+        Map<String, List<String>> holders = new LinkedHashMap<>(link.whoHasKeys(keys, -1));
         for (int generation = 0; generation < 64; generation++) {
             Map<String, Map<String, List<String>>> plan =
                     Placement.replicationGeneration(holders, candidates, copies, branching);
@@ -183,7 +199,7 @@ final class DataOps {
             boolean progress = false;
             Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
             for (Map.Entry<String, Map<String, List<String>>> e : plan.entrySet()) {
-                replies.put(e.getKey(), client.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
+                replies.put(e.getKey(), link.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
             }
             for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
                 if (get(e.getValue(), "copying data to " + e.getKey()) instanceof Message.AcquireReply r) {
@@ -209,7 +225,7 @@ final class DataOps {
         Map<String, List<String>> known = awaitHolders(copied);
         Map<String, List<String>> drop = Placement.excessReplicas(known, candidates, copies);
         if (!drop.isEmpty()) {
-            expectAck(client.request(new Message.DropReplicas(drop)), "dropping extra copies");
+            expectAck(link.request(new Message.DropReplicas(drop)), "dropping extra copies");
         }
     }
 
@@ -226,7 +242,7 @@ final class DataOps {
         }
         Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
         for (Map.Entry<String, Map<String, List<String>>> e : perTarget.entrySet()) {
-            replies.put(e.getKey(), client.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
+            replies.put(e.getKey(), link.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
         }
         Map<String, Set<String>> copied = new LinkedHashMap<>(); // key -> targets that now hold it
         for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
@@ -246,7 +262,7 @@ final class DataOps {
             }
         }
         if (!drop.isEmpty()) {
-            expectAck(client.request(new Message.DropReplicas(drop)), "dropping moved copies");
+            expectAck(link.request(new Message.DropReplicas(drop)), "dropping moved copies");
         }
     }
 
@@ -262,10 +278,10 @@ final class DataOps {
         if (keys.isEmpty()) {
             return Map.of();
         }
-        long deadline = System.nanoTime() + client.requestTimeout().toNanos();
+        long deadline = System.nanoTime() + link.requestTimeout().toNanos();
         long pauseNanos = TimeUnit.MICROSECONDS.toNanos(100);
         while (true) {
-            Map<String, List<String>> known = client.whoHasKeys(keys, deadline);
+            Map<String, List<String>> known = link.whoHasKeys(keys, deadline);
             boolean all = true;
             for (Map.Entry<String, Set<String>> e : copies.entrySet()) {
                 all &= known.getOrDefault(e.getKey(), List.of()).containsAll(e.getValue());
@@ -288,7 +304,7 @@ final class DataOps {
 
     Map<String, List<String>> hasWhat(List<String> restrictions) throws ExecutionException, InterruptedException,
             TimeoutException {
-        Message m = client.request(new Message.HasWhatRequest(restrictions));
+        Message m = link.request(new Message.HasWhatRequest(restrictions));
         if (m instanceof Message.HasWhatReply r) {
             return r.hasWhat();
         }
@@ -296,7 +312,7 @@ final class DataOps {
     }
 
     Map<String, Long> nbytes(List<String> keys) throws ExecutionException, InterruptedException, TimeoutException {
-        Message m = client.request(new Message.NbytesRequest(keys));
+        Message m = link.request(new Message.NbytesRequest(keys));
         if (m instanceof Message.NbytesReply r) {
             return r.nbytes();
         }
@@ -312,7 +328,7 @@ final class DataOps {
     }
 
     TaskStatus taskStatus(String key) throws ExecutionException, InterruptedException, TimeoutException {
-        Message m = client.request(new Message.TaskStatusRequest(List.of(key)));
+        Message m = link.request(new Message.TaskStatusRequest(List.of(key)));
         if (m instanceof Message.TaskStatusReply r) {
             return new TaskStatus(key, r.states().getOrDefault(key, "unknown"), r.reasons().get(key));
         }
@@ -324,20 +340,20 @@ final class DataOps {
     @SuppressWarnings("unchecked")
     <R> Map<String, R> run(Invokable fn, List<Object> args, List<String> restrictions)
             throws ExecutionException, InterruptedException, TimeoutException {
-        byte[] call = client.encodeValue(new TaskCall(fn, args));
+        byte[] call = codec.encodeValue(new TaskCall(fn, args));
         Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
         for (Message.WorkerInfo w : workers(restrictions)) {
-            replies.put(w.address(), client.requestWorker(w.address(), new Message.RunFunction(call)));
+            replies.put(w.address(), link.requestWorker(w.address(), new Message.RunFunction(call)));
         }
         Map<String, R> out = new LinkedHashMap<>();
         for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
             Message m = get(e.getValue(), "run on " + e.getKey());
             if (m instanceof Message.RunReply r) {
                 if (r.exception() != null) {
-                    Throwable t = client.mapError(r.exception(), r.summary(), "run");
+                    Throwable t = codec.mapError(r.exception(), r.summary(), "run");
                     throw new ExecutionException("run failed on worker " + e.getKey() + ": " + t, t);
                 }
-                out.put(e.getKey(), (R) client.decodeValue(r.value()));
+                out.put(e.getKey(), (R) codec.decodeValue(r.value()));
             } else {
                 throw new ExecutionException(new IllegalStateException("worker " + e.getKey()
                         + " answered RunFunction with " + m));
@@ -354,21 +370,21 @@ final class DataOps {
             throw new IllegalArgumentException("a dataset needs a non-empty name");
         }
         Set<String> deps = new LinkedHashSet<>();
-        byte[] shape = client.encodeValue(value, client.futureReplacer(deps));
+        byte[] shape = codec.encodeValue(value, tasks.futureReplacer(deps));
         if (deps.isEmpty()) {
             throw new IllegalArgumentException("dataset '" + name + "' holds no future; publish futures (or "
                     + "lists and maps of them), e.g. the result of scatter or submit");
         }
-        Message m = client.request(new Message.PublishDataset(name, List.copyOf(deps), shape, override));
+        Message m = link.request(new Message.PublishDataset(name, List.copyOf(deps), shape, override));
         if (m instanceof Message.ErrorReply e) {
             throw new IllegalArgumentException(e.message());
         }
         expectAck(m, "publishing dataset '" + name + "'");
-        client.published(name, List.copyOf(deps), shape);
+        datasets.published(name, List.copyOf(deps), shape);
     }
 
     Object get(String name) throws ExecutionException, InterruptedException, TimeoutException {
-        Message m = client.request(new Message.GetDataset(name));
+        Message m = link.request(new Message.GetDataset(name));
         if (m instanceof Message.ErrorReply e) {
             throw new IllegalArgumentException(e.message());
         }
@@ -377,15 +393,15 @@ final class DataOps {
         }
         Map<String, Future<Object>> futures = new LinkedHashMap<>();
         for (String k : d.keys()) {
-            futures.put(k, client.holdKey(k));
+            futures.put(k, refs.holdKey(k));
         }
-        client.sendToScheduler(new Message.UpdateGraph(client.id(), List.of(), List.copyOf(d.keys())), futures.values());
-        Object shape = client.decodeValue(d.shape());
+        link.sendToScheduler(new Message.UpdateGraph(link.id(), List.of(), List.copyOf(d.keys())), futures.values());
+        Object shape = codec.decodeValue(d.shape());
         return Shapes.rebuild(shape, Ref.class, r -> futures.get(r.key()));
     }
 
     List<String> list() throws ExecutionException, InterruptedException, TimeoutException {
-        Message m = client.request(new Message.ListDatasets());
+        Message m = link.request(new Message.ListDatasets());
         if (m instanceof Message.DatasetNames n) {
             return n.names();
         }
@@ -393,8 +409,8 @@ final class DataOps {
     }
 
     void unpublish(String name) throws ExecutionException, InterruptedException, TimeoutException {
-        client.unpublished(name); // even if the scheduler no longer has it: this client let it go
-        Message m = client.request(new Message.UnpublishDataset(name));
+        datasets.unpublished(name); // even if the scheduler no longer has it: this client let it go
+        Message m = link.request(new Message.UnpublishDataset(name));
         if (m instanceof Message.ErrorReply e) {
             throw new IllegalArgumentException(e.message());
         }

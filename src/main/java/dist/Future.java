@@ -1,5 +1,11 @@
 package dist;
 
+import dist.client.Callbacks;
+import dist.client.FutureAccess;
+import dist.client.KeyRefs;
+import dist.client.KeyState;
+import dist.client.Results;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.ref.Cleaner;
@@ -40,33 +46,65 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
 
     private final Client client;
     final KeyState state;
+    private final Results results;
+    private final KeyRefs refs;
     private final Releaser releaser;
     private final Cleaner.Cleanable cleanable;
     private final AtomicReference<CompletableFuture<T>> completable = new AtomicReference<>();
 
-    Future(Client client, KeyState state) {
+    private Future(Client client, Results results, KeyRefs refs, KeyState state) {
         this.client = client;
+        this.results = results;
+        this.refs = refs;
         this.state = state;
-        this.releaser = new Releaser(client, state);
+        this.releaser = new Releaser(refs, state);
         this.cleanable = CLEANER.register(this, releaser);
     }
 
     /** The cleanup action; it must not reference the Future, or the Future could never be collected. */
     private static final class Releaser implements Runnable {
-        private final Client client;
+        private final KeyRefs refs;
         private final KeyState state;
         private final AtomicBoolean released = new AtomicBoolean();
 
-        Releaser(Client client, KeyState state) {
-            this.client = client;
+        Releaser(KeyRefs refs, KeyState state) {
+            this.refs = refs;
             this.state = state;
         }
 
         @Override
         public void run() {
             if (released.compareAndSet(false, true)) {
-                client.releaseRef(state);
+                refs.releaseRef(state);
             }
+        }
+    }
+
+    /** How a client's session makes its Futures and reads their state. */
+    static final class Access implements FutureAccess {
+        private final Client client;
+        private final Results results;
+        private final KeyRefs refs;
+
+        Access(Client client, Results results, KeyRefs refs) {
+            this.client = client;
+            this.results = results;
+            this.refs = refs;
+        }
+
+        @Override
+        public <T> Future<T> make(KeyState state) {
+            return new Future<>(client, results, refs, state);
+        }
+
+        @Override
+        public KeyState state(Future<?> future) {
+            return future.state;
+        }
+
+        @Override
+        public boolean isOurs(Future<?> future) {
+            return future.client == client;
         }
     }
 
@@ -119,7 +157,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
     /** Waits for the result and brings it to this process. */
     public T result() throws InterruptedException, ExecutionException {
         try {
-            return client.resultOf(this, -1);
+            return results.resultOf(this, -1);
         } catch (TimeoutException e) {
             throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
         }
@@ -127,7 +165,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
 
     /** Waits at most {@code timeout} in all (computation and transfer), else throws {@link TimeoutException}. */
     public T result(Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
-        return client.resultOf(this, Client.deadline(timeout));
+        return results.resultOf(this, Results.deadline(timeout));
     }
 
     @Override
@@ -156,14 +194,14 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
     /** {@link #exception()} waiting at most {@code timeout} ({@code null}: no bound). */
     public Throwable exception(Duration timeout) throws InterruptedException, TimeoutException {
         try {
-            client.await(state, timeout == null ? -1 : Client.deadline(timeout));
+            results.await(state, timeout == null ? -1 : Results.deadline(timeout));
             return switch (state.status()) {
-                case KeyState.CANCELLED -> throw client.cancellation(state);
-                case KeyState.ERROR, KeyState.LOST -> client.failureOf(state);
+                case KeyState.CANCELLED -> throw results.cancellation(state);
+                case KeyState.ERROR, KeyState.LOST -> results.failureOf(state);
                 default -> null;
             };
         } finally {
-            java.lang.ref.Reference.reachabilityFence(this); // see Client.resultOf
+            java.lang.ref.Reference.reachabilityFence(this); // see Session.resultOf
         }
     }
 
@@ -173,13 +211,13 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
             return null;
         }
         StringWriter w = new StringWriter();
-        client.failureOf(state).printStackTrace(new PrintWriter(w));
+        results.failureOf(state).printStackTrace(new PrintWriter(w));
         return w.toString();
     }
 
     /** Cancels the key on the cluster (and every Future sharing it). False if it was already done. */
     public boolean cancel() {
-        return client.cancelStates(java.util.List.of(state)) > 0;
+        return refs.cancelStates(java.util.List.of(state), false) > 0;
     }
 
     /**
@@ -230,7 +268,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
      * A callback added after completion runs at once (still on its own thread).
      */
     public void addDoneCallback(java.util.function.Consumer<? super Future<T>> callback) {
-        Callbacks.whenDone(this, callback);
+        Callbacks.whenDone(this, state, callback);
     }
 
     @Override

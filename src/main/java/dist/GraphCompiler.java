@@ -2,6 +2,8 @@ package dist;
 
 import dist.client.Keys;
 import dist.client.RemoteOps;
+import dist.client.Tasks;
+import dist.client.WireOptions;
 import dist.protocol.Invokable;
 import dist.protocol.TaskCall;
 import dist.protocol.TaskSpec;
@@ -33,8 +35,7 @@ final class GraphCompiler {
 
     // ------------------------------------------------------------------ Graph
 
-    static <R> List<Future<R>> submit(Submitter s, Graph g, List<String> outputs) {
-        Client client = s.client();
+    static <R> List<Future<R>> submit(Tasks tasks, Options options, Graph g, List<String> outputs) {
         Map<String, Graph.Entry> entries = g.entries();
         List<String> absent = outputs.stream().filter(k -> !entries.containsKey(k)).distinct().toList();
         if (!absent.isEmpty()) {
@@ -46,7 +47,7 @@ final class GraphCompiler {
         for (Map.Entry<String, Graph.Entry> e : entries.entrySet()) {
             Set<String> graphDeps = new LinkedHashSet<>();
             Set<String> allDeps = new LinkedHashSet<>();
-            UnaryOperator<Object> futures = client.futureReplacer(allDeps);
+            UnaryOperator<Object> futures = tasks.futureReplacer(allDeps);
             UnaryOperator<Object> replacer = o -> {
                 if (o instanceof Graph.Key k) {
                     graphDeps.add(k.name());
@@ -60,7 +61,7 @@ final class GraphCompiler {
                     : new TaskCall(RemoteOps.IDENTITY, singleton(entry.value()));
             byte[] run;
             try {
-                run = client.encodeCall(call, replacer);
+                run = tasks.encodeCall(call, replacer);
             } catch (RuntimeException x) {
                 throw new IllegalArgumentException("task " + e.getKey() + " of the graph does not encode: " + x.getMessage(), x);
             }
@@ -85,16 +86,16 @@ final class GraphCompiler {
                 todo.addAll(encoded.get(k).graphDeps());
             }
         }
-        int priority = s.options().priority();
+        int priority = options.priority();
         List<TaskSpec> specs = new ArrayList<>(needed.size());
         for (String k : order) {
             if (needed.contains(k)) {
                 Encoded en = encoded.get(k);
-                specs.add(new TaskSpec(k, en.run(), List.copyOf(en.allDeps()), client.nextPriority(priority),
-                        s.options().toTaskOptions()));
+                specs.add(new TaskSpec(k, en.run(), List.copyOf(en.allDeps()), tasks.nextPriority(priority),
+                        WireOptions.of(options)));
             }
         }
-        return client.submitSpecs(specs, outputs);
+        return tasks.submitSpecs(specs, outputs);
     }
 
     private static List<Object> singleton(Object v) {
@@ -186,11 +187,10 @@ final class GraphCompiler {
      * call with its inputs' keys, so equal calls share a key; literal values are inlined into the calls
      * that use them.
      */
-    static <R> List<Future<R>> submit(Submitter s, List<? extends Delayed<?>> roots) {
-        Client client = s.client();
+    static <R> List<Future<R>> submit(Tasks tasks, Options options, List<? extends Delayed<?>> roots) {
         Map<Delayed<?>, String> keys = new IdentityHashMap<>();
         Map<String, TaskSpec> specs = new LinkedHashMap<>();
-        int priority = s.options().priority();
+        int priority = options.priority();
         // iterative post-order: a node is encoded once all Delayed inside its arguments have keys
         ArrayDeque<Delayed<?>> stack = new ArrayDeque<>();
         Map<Delayed<?>, Boolean> expanded = new IdentityHashMap<>();
@@ -223,7 +223,7 @@ final class GraphCompiler {
                 }
                 stack.pop();
                 Set<String> deps = new LinkedHashSet<>();
-                UnaryOperator<Object> futures = client.futureReplacer(deps);
+                UnaryOperator<Object> futures = tasks.futureReplacer(deps);
                 UnaryOperator<Object> replacer = o -> {
                     if (o instanceof Delayed<?> c) {
                         if (c.isValue()) {
@@ -244,18 +244,18 @@ final class GraphCompiler {
                 };
                 Invokable fn = d.isValue() ? RemoteOps.IDENTITY : d.fn();
                 List<Object> args = d.isValue() ? singleton(d.value()) : d.args();
-                byte[] run = client.encodeCall(new TaskCall(fn, args), replacer);
+                byte[] run = tasks.encodeCall(new TaskCall(fn, args), replacer);
                 String key = Keys.pure(d.isValue() ? "value" : Keys.prefix(fn), run);
                 keys.put(d, key);
-                specs.putIfAbsent(key, new TaskSpec(key, run, List.copyOf(deps), client.nextPriority(priority),
-                        s.options().toTaskOptions()));
+                specs.putIfAbsent(key, new TaskSpec(key, run, List.copyOf(deps), tasks.nextPriority(priority),
+                        WireOptions.of(options)));
             }
         }
         List<String> wanted = new ArrayList<>(roots.size());
         for (Delayed<?> r : roots) {
             wanted.add(keys.get(r));
         }
-        return client.submitSpecs(new ArrayList<>(specs.values()), wanted);
+        return tasks.submitSpecs(new ArrayList<>(specs.values()), wanted);
     }
 
     /** Every Delayed inside {@code o}: in collections, maps, arrays, optionals and records. */

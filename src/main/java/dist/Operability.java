@@ -1,5 +1,6 @@
 package dist;
 
+import dist.client.SchedulerLink;
 import dist.protocol.Message;
 
 import java.time.Instant;
@@ -12,15 +13,15 @@ import java.util.concurrent.TimeoutException;
 
 /** The client's questions about the cluster's own workings: task stories and the dashboard's address. */
 final class Operability {
-    private final Client client;
+    private final SchedulerLink link;
 
-    Operability(Client client) {
-        this.client = client;
+    Operability(SchedulerLink link) {
+        this.link = link;
     }
 
     List<StoryEvent> story(String key) throws InterruptedException, ExecutionException, TimeoutException {
         Objects.requireNonNull(key, "key");
-        Message m = client.request(new Message.StoryRequest(key));
+        Message m = link.request(new Message.StoryRequest(key));
         if (m instanceof Message.ErrorReply e) {
             throw new ExecutionException(new IllegalStateException(e.message()));
         }
@@ -38,7 +39,7 @@ final class Operability {
     }
 
     Optional<String> dashboardLink() throws InterruptedException, ExecutionException, TimeoutException {
-        Message m = client.request(new Message.DashboardLinkRequest());
+        Message m = link.request(new Message.DashboardLinkRequest());
         if (m instanceof Message.DashboardLink d) {
             return Optional.ofNullable(d.url());
         }
