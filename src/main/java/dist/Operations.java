@@ -1,5 +1,6 @@
 package dist;
 
+import dist.client.GraphCompiler;
 import dist.client.QueuePump;
 import dist.client.RemoteOps;
 import dist.client.Results;
@@ -90,7 +91,7 @@ public abstract sealed class Operations permits Submitter {
         if (!collectKeys(keys, wanted)) {
             throw new IllegalArgumentException("keys must be a key (String) or nested lists of keys; got " + keys);
         }
-        List<Future<Object>> futures = GraphCompiler.submit(tasks, options(), graph, wanted);
+        List<Future<Object>> futures = GraphCompiler.submit(tasks, options(), graph.entries(), wanted);
         int[] i = {0};
         return Shapes.rebuild(keys, String.class, k -> futures.get(i[0]++));
     }
@@ -113,12 +114,14 @@ public abstract sealed class Operations permits Submitter {
 
     /** Starts computing {@code key} of {@code graph}; returns its Future at once. */
     public <T> Future<T> compute(Graph graph, String key) {
-        return GraphCompiler.<T>submit(tasks, options(), graph, List.of(key)).get(0);
+        return GraphCompiler.<T>submit(tasks, options(), Objects.requireNonNull(graph, "graph").entries(), List.of(key))
+                .get(0);
     }
 
     /** Starts computing {@code keys} of {@code graph}; returns a Future per key, in order. */
     public List<Future<Object>> compute(Graph graph, List<String> keys) {
-        return GraphCompiler.submit(tasks, options(), graph, List.copyOf(keys));
+        return GraphCompiler.submit(tasks, options(), Objects.requireNonNull(graph, "graph").entries(),
+                List.copyOf(keys));
     }
 
     /**
@@ -138,12 +141,13 @@ public abstract sealed class Operations permits Submitter {
 
     /** Starts computing {@code value}'s graph; returns its Future at once. */
     public <T> Future<T> compute(Delayed<T> value) {
-        return GraphCompiler.<T>submit(tasks, options(), List.of(Objects.requireNonNull(value, "value"))).get(0);
+        return GraphCompiler.<T>submit(tasks, options(), List.of(Objects.requireNonNull(value, "value")), Delayed::call)
+                .get(0);
     }
 
     /** Starts computing several Delayed values in one graph (shared parts run once); a Future each, in order. */
     public <T> List<Future<T>> compute(List<? extends Delayed<? extends T>> values) {
-        return GraphCompiler.submit(tasks, options(), values);
+        return GraphCompiler.submit(tasks, options(), values, Delayed::call);
     }
 
     /** Starts computing {@code value} and returns a Delayed backed by its Future, for use in further graphs. */

@@ -1,9 +1,9 @@
-package dist;
+package dist.client;
 
-import dist.client.Keys;
-import dist.client.RemoteOps;
-import dist.client.Tasks;
-import dist.client.WireOptions;
+import dist.Delayed;
+import dist.Future;
+import dist.Graph;
+import dist.Options;
 import dist.protocol.Invokable;
 import dist.protocol.TaskCall;
 import dist.protocol.TaskSpec;
@@ -22,11 +22,25 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
-/** Turns {@link Graph}s and {@link Delayed} values into task specs and submits them. Internal. */
-final class GraphCompiler {
+/**
+ * Turns {@link Graph}s and {@link Delayed} values into task specs and submits them. Internal: public
+ * for the graph methods of {@code dist.Submitter}, which hand over each entry's {@link Call}.
+ */
+public final class GraphCompiler {
     private GraphCompiler() {
+    }
+
+    /**
+     * One entry of a graph or one Delayed: a call of {@code fn} on {@code args}, or ({@code fn} null)
+     * the plain {@code value}.
+     */
+    public record Call(Invokable fn, List<Object> args, Object value) {
+        boolean isValue() {
+            return fn == null;
+        }
     }
 
     /** An encoded task before ordering: its call bytes, its graph dependencies and all dependencies. */
@@ -35,8 +49,9 @@ final class GraphCompiler {
 
     // ------------------------------------------------------------------ Graph
 
-    static <R> List<Future<R>> submit(Tasks tasks, Options options, Graph g, List<String> outputs) {
-        Map<String, Graph.Entry> entries = g.entries();
+    /** Submits what {@code outputs} need of the graph whose entries are {@code entries}; a Future per output. */
+    public static <R> List<Future<R>> submit(Tasks tasks, Options options, Map<String, Call> entries,
+                                             List<String> outputs) {
         List<String> absent = outputs.stream().filter(k -> !entries.containsKey(k)).distinct().toList();
         if (!absent.isEmpty()) {
             throw new IllegalArgumentException("asked for key(s) " + absent + " that the graph does not have; it has "
@@ -44,7 +59,7 @@ final class GraphCompiler {
         }
         Map<String, Encoded> encoded = new HashMap<>(entries.size() * 2);
         Map<String, List<String>> missing = new LinkedHashMap<>();
-        for (Map.Entry<String, Graph.Entry> e : entries.entrySet()) {
+        for (Map.Entry<String, Call> e : entries.entrySet()) {
             Set<String> graphDeps = new LinkedHashSet<>();
             Set<String> allDeps = new LinkedHashSet<>();
             UnaryOperator<Object> futures = tasks.futureReplacer(allDeps);
@@ -56,7 +71,7 @@ final class GraphCompiler {
                 }
                 return futures.apply(o);
             };
-            Graph.Entry entry = e.getValue();
+            Call entry = e.getValue();
             TaskCall call = entry.fn() != null ? new TaskCall(entry.fn(), entry.args())
                     : new TaskCall(RemoteOps.IDENTITY, singleton(entry.value()));
             byte[] run;
@@ -185,9 +200,10 @@ final class GraphCompiler {
     /**
      * Submits the graphs behind {@code roots} and returns a Future per root. Keys are hashes of each
      * call with its inputs' keys, so equal calls share a key; literal values are inlined into the calls
-     * that use them.
+     * that use them. {@code calls} gives the call of a Delayed not backed by a Future.
      */
-    static <R> List<Future<R>> submit(Tasks tasks, Options options, List<? extends Delayed<?>> roots) {
+    public static <R> List<Future<R>> submit(Tasks tasks, Options options, List<? extends Delayed<?>> roots,
+                                             Function<Delayed<?>, Call> calls) {
         Map<Delayed<?>, String> keys = new IdentityHashMap<>();
         Map<String, TaskSpec> specs = new LinkedHashMap<>();
         int priority = options.priority();
@@ -209,7 +225,8 @@ final class GraphCompiler {
                 }
                 if (expanded.put(d, Boolean.TRUE) == null) {
                     List<Delayed<?>> children = new ArrayList<>();
-                    walk(d.isValue() ? d.value() : d.args(), children::add);
+                    Call dc = calls.apply(d);
+                    walk(dc.isValue() ? dc.value() : dc.args(), children::add);
                     boolean pushed = false;
                     for (Delayed<?> c : children) {
                         if (!keys.containsKey(c)) {
@@ -226,8 +243,9 @@ final class GraphCompiler {
                 UnaryOperator<Object> futures = tasks.futureReplacer(deps);
                 UnaryOperator<Object> replacer = o -> {
                     if (o instanceof Delayed<?> c) {
-                        if (c.isValue()) {
-                            return c.value(); // inlined; the serializer walks it with this replacer too
+                        Call cc = c.future() == null ? calls.apply(c) : null;
+                        if (cc != null && cc.isValue()) {
+                            return cc.value(); // inlined; the serializer walks it with this replacer too
                         }
                         String ck = keys.get(c);
                         if (ck == null) {
@@ -242,10 +260,11 @@ final class GraphCompiler {
                     }
                     return futures.apply(o);
                 };
-                Invokable fn = d.isValue() ? RemoteOps.IDENTITY : d.fn();
-                List<Object> args = d.isValue() ? singleton(d.value()) : d.args();
+                Call dc = calls.apply(d);
+                Invokable fn = dc.isValue() ? RemoteOps.IDENTITY : dc.fn();
+                List<Object> args = dc.isValue() ? singleton(dc.value()) : dc.args();
                 byte[] run = tasks.encodeCall(new TaskCall(fn, args), replacer);
-                String key = Keys.pure(d.isValue() ? "value" : Keys.prefix(fn), run);
+                String key = Keys.pure(dc.isValue() ? "value" : Keys.prefix(fn), run);
                 keys.put(d, key);
                 specs.putIfAbsent(key, new TaskSpec(key, run, List.copyOf(deps), tasks.nextPriority(priority),
                         WireOptions.of(options)));
@@ -259,7 +278,7 @@ final class GraphCompiler {
     }
 
     /** Every Delayed inside {@code o}: in collections, maps, arrays, optionals and records. */
-    static void walk(Object o, Consumer<Delayed<?>> sink) {
+    private static void walk(Object o, Consumer<Delayed<?>> sink) {
         ArrayDeque<Object> todo = new ArrayDeque<>();
         todo.push(o == null ? List.of() : o);
         while (!todo.isEmpty()) {
