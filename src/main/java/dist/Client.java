@@ -1,6 +1,7 @@
 package dist;
 
 import dist.client.ClassSource;
+import dist.client.DataOps;
 import dist.client.Keys;
 import dist.client.KeyState;
 import dist.client.PayloadCodec;

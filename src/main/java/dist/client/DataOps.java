@@ -1,13 +1,7 @@
-package dist;
+package dist.client;
 
-import dist.client.Datasets;
-import dist.client.KeyRefs;
-import dist.client.Placement;
-import dist.client.Results;
-import dist.client.SchedulerLink;
-import dist.client.Shapes;
-import dist.client.Tasks;
-import dist.client.Values;
+import dist.Future;
+import dist.TaskStatus;
 import dist.protocol.Invokable;
 import dist.protocol.Message;
 import dist.protocol.TaskCall;
@@ -28,8 +22,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Scatter, replication, rebalancing, run and datasets on behalf of a {@link Client}. Internal. */
-final class DataOps {
+/** Scatter, replication, rebalancing, run and datasets on behalf of a {@code dist.Client}. Internal. */
+public final class DataOps {
     private final SchedulerLink link;
     private final Values codec;
     private final KeyRefs refs;
@@ -37,7 +31,7 @@ final class DataOps {
     private final Results results;
     private final Datasets datasets;
 
-    DataOps(SchedulerLink link, Values codec, KeyRefs refs, Tasks tasks, Results results, Datasets datasets) {
+    public DataOps(SchedulerLink link, Values codec, KeyRefs refs, Tasks tasks, Results results, Datasets datasets) {
         this.link = link;
         this.codec = codec;
         this.refs = refs;
@@ -49,7 +43,7 @@ final class DataOps {
     // ------------------------------------------------------------------ workers
 
     /** Workers matching {@code restrictions} (address, host or name; empty: all), in the scheduler's order. */
-    List<Message.WorkerInfo> workers(List<String> restrictions) throws ExecutionException, InterruptedException,
+    public List<Message.WorkerInfo> workers(List<String> restrictions) throws ExecutionException, InterruptedException,
             TimeoutException {
         List<Message.WorkerInfo> all = link.workersInfo();
         if (restrictions == null || restrictions.isEmpty()) {
@@ -74,7 +68,7 @@ final class DataOps {
     // ------------------------------------------------------------------ scatter
 
     /** Values by key (insertion order kept); returns a Future per key, finished once the data is placed. */
-    <T> Map<String, Future<T>> scatter(LinkedHashMap<String, Object> values, List<String> restrictions,
+    public <T> Map<String, Future<T>> scatter(LinkedHashMap<String, Object> values, List<String> restrictions,
                                       boolean broadcast) throws ExecutionException, InterruptedException,
             TimeoutException {
         LinkedHashMap<String, Encoded> bytes = new LinkedHashMap<>();
@@ -182,7 +176,7 @@ final class DataOps {
 
     // ------------------------------------------------------------------ replicate, rebalance
 
-    void replicate(List<String> keys, int n, List<String> restrictions, int branching)
+    public void replicate(List<String> keys, int n, List<String> restrictions, int branching)
             throws ExecutionException, InterruptedException, TimeoutException {
         if (branching < 1) {
             throw new IllegalArgumentException("branchingFactor must be at least 1, got " + branching);
@@ -229,7 +223,7 @@ final class DataOps {
         }
     }
 
-    void rebalance(List<String> keys, List<String> restrictions) throws ExecutionException, InterruptedException,
+    public void rebalance(List<String> keys, List<String> restrictions) throws ExecutionException, InterruptedException,
             TimeoutException {
         List<String> ws = workers(restrictions).stream().map(Message.WorkerInfo::address).toList();
         Map<String, List<String>> hasWhat = hasWhat(List.of());
@@ -302,7 +296,7 @@ final class DataOps {
 
     // ------------------------------------------------------------------ queries
 
-    Map<String, List<String>> hasWhat(List<String> restrictions) throws ExecutionException, InterruptedException,
+    public Map<String, List<String>> hasWhat(List<String> restrictions) throws ExecutionException, InterruptedException,
             TimeoutException {
         Message m = link.request(new Message.HasWhatRequest(restrictions));
         if (m instanceof Message.HasWhatReply r) {
@@ -311,7 +305,7 @@ final class DataOps {
         throw new ExecutionException(new IllegalStateException("the scheduler answered HasWhatRequest with " + m));
     }
 
-    Map<String, Long> nbytes(List<String> keys) throws ExecutionException, InterruptedException, TimeoutException {
+    public Map<String, Long> nbytes(List<String> keys) throws ExecutionException, InterruptedException, TimeoutException {
         Message m = link.request(new Message.NbytesRequest(keys));
         if (m instanceof Message.NbytesReply r) {
             return r.nbytes();
@@ -319,7 +313,7 @@ final class DataOps {
         throw new ExecutionException(new IllegalStateException("the scheduler answered NbytesRequest with " + m));
     }
 
-    static Map<String, Long> summarize(Map<String, Long> nbytes) {
+    public static Map<String, Long> summarize(Map<String, Long> nbytes) {
         Map<String, Long> out = new TreeMap<>();
         for (Map.Entry<String, Long> e : nbytes.entrySet()) {
             out.merge(Placement.keyPrefix(e.getKey()), e.getValue(), Long::sum);
@@ -327,7 +321,7 @@ final class DataOps {
         return out;
     }
 
-    TaskStatus taskStatus(String key) throws ExecutionException, InterruptedException, TimeoutException {
+    public TaskStatus taskStatus(String key) throws ExecutionException, InterruptedException, TimeoutException {
         Message m = link.request(new Message.TaskStatusRequest(List.of(key)));
         if (m instanceof Message.TaskStatusReply r) {
             return new TaskStatus(key, r.states().getOrDefault(key, "unknown"), r.reasons().get(key));
@@ -338,7 +332,7 @@ final class DataOps {
     // ------------------------------------------------------------------ run
 
     @SuppressWarnings("unchecked")
-    <R> Map<String, R> run(Invokable fn, List<Object> args, List<String> restrictions)
+    public <R> Map<String, R> run(Invokable fn, List<Object> args, List<String> restrictions)
             throws ExecutionException, InterruptedException, TimeoutException {
         byte[] call = codec.encodeValue(new TaskCall(fn, args));
         Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
@@ -364,7 +358,7 @@ final class DataOps {
 
     // ------------------------------------------------------------------ datasets
 
-    void publish(String name, Object value, boolean override) throws ExecutionException, InterruptedException,
+    public void publish(String name, Object value, boolean override) throws ExecutionException, InterruptedException,
             TimeoutException {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("a dataset needs a non-empty name");
@@ -383,7 +377,7 @@ final class DataOps {
         datasets.published(name, List.copyOf(deps), shape);
     }
 
-    Object get(String name) throws ExecutionException, InterruptedException, TimeoutException {
+    public Object get(String name) throws ExecutionException, InterruptedException, TimeoutException {
         Message m = link.request(new Message.GetDataset(name));
         if (m instanceof Message.ErrorReply e) {
             throw new IllegalArgumentException(e.message());
@@ -400,7 +394,7 @@ final class DataOps {
         return Shapes.rebuild(shape, Ref.class, r -> futures.get(r.key()));
     }
 
-    List<String> list() throws ExecutionException, InterruptedException, TimeoutException {
+    public List<String> list() throws ExecutionException, InterruptedException, TimeoutException {
         Message m = link.request(new Message.ListDatasets());
         if (m instanceof Message.DatasetNames n) {
             return n.names();
@@ -408,7 +402,7 @@ final class DataOps {
         throw new ExecutionException(new IllegalStateException("the scheduler answered ListDatasets with " + m));
     }
 
-    void unpublish(String name) throws ExecutionException, InterruptedException, TimeoutException {
+    public void unpublish(String name) throws ExecutionException, InterruptedException, TimeoutException {
         datasets.unpublished(name); // even if the scheduler no longer has it: this client let it go
         Message m = link.request(new Message.UnpublishDataset(name));
         if (m instanceof Message.ErrorReply e) {
