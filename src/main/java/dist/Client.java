@@ -4,6 +4,7 @@ import dist.client.ClassSource;
 import dist.client.DataOps;
 import dist.client.Keys;
 import dist.client.KeyState;
+import dist.client.Operability;
 import dist.client.PayloadCodec;
 import dist.client.Results;
 import dist.client.Session;

@@ -1,6 +1,6 @@
-package dist;
+package dist.client;
 
-import dist.client.SchedulerLink;
+import dist.StoryEvent;
 import dist.protocol.Message;
 
 import java.time.Instant;
@@ -11,15 +11,15 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
-/** The client's questions about the cluster's own workings: task stories and the dashboard's address. */
-final class Operability {
+/** The client's questions about the cluster's own workings: task stories and the dashboard's address. Internal. */
+public final class Operability {
     private final SchedulerLink link;
 
-    Operability(SchedulerLink link) {
+    public Operability(SchedulerLink link) {
         this.link = link;
     }
 
-    List<StoryEvent> story(String key) throws InterruptedException, ExecutionException, TimeoutException {
+    public List<StoryEvent> story(String key) throws InterruptedException, ExecutionException, TimeoutException {
         Objects.requireNonNull(key, "key");
         Message m = link.request(new Message.StoryRequest(key));
         if (m instanceof Message.ErrorReply e) {
@@ -38,7 +38,7 @@ final class Operability {
         return List.copyOf(l);
     }
 
-    Optional<String> dashboardLink() throws InterruptedException, ExecutionException, TimeoutException {
+    public Optional<String> dashboardLink() throws InterruptedException, ExecutionException, TimeoutException {
         Message m = link.request(new Message.DashboardLinkRequest());
         if (m instanceof Message.DashboardLink d) {
             return Optional.ofNullable(d.url());
