@@ -13,7 +13,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Questions and one-way messages to the scheduler, and requests to workers, over the session's
- * links. Internal: what {@code DataOps} and {@code Operability} need of the session.
+ * links. Internal: what {@link DataOps} and {@link Operability} need of the session.
  */
 public interface SchedulerLink {
 

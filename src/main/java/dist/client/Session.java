@@ -120,7 +120,7 @@ public final class Session implements Tasks, Results, KeyRefs, SchedulerLink, Va
     private final ConcurrentLinkedQueue<String> pendingReleases = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
     /** Makes the Futures of the client this session serves; set by {@link #open}. */
-    private FutureAccess futures;
+    private volatile FutureAccess futures;
 
     /**
      * A session with the scheduler at {@code address}, not yet connected: {@link #open} connects.

@@ -12,7 +12,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * Submitting tasks through a client's session: calls of one function, or specs compiled from a
- * graph. Internal: what {@code dist.Submitter} and {@code GraphCompiler} need of the session.
+ * graph. Internal: what {@code dist.Submitter} and {@link GraphCompiler} need of the session.
  */
 public interface Tasks {
 
