@@ -7,7 +7,7 @@ import dist.client.KeyState;
 import dist.client.Operability;
 import dist.client.PayloadCodec;
 import dist.client.Results;
-import dist.client.Session;
+import dist.client.ClientCore;
 import dist.client.Transport;
 import dist.comm.CommConfig;
 import dist.config.Config;
@@ -52,7 +52,7 @@ public final class Client extends Submitter implements AutoCloseable {
     private static final Duration WORKER_CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     /** The link, the key table, sending, fetching and waiting: everything behind this API. */
-    private final Session session;
+    private final ClientCore core;
     private final DataOps data;
     private final Operability operability;
 
@@ -68,15 +68,15 @@ public final class Client extends Submitter implements AutoCloseable {
 
     Client(String address, Transport.Connector connector, Transport.Connector workerConnector, PayloadCodec codec,
            ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout) throws IOException {
-        this(new Session(address, connector, workerConnector, codec, loader, requestTimeout, reconnectTimeout));
+        this(new ClientCore(address, connector, workerConnector, codec, loader, requestTimeout, reconnectTimeout));
     }
 
-    private Client(Session session) throws IOException {
-        super(session, session, session::isClosed);
-        this.session = session;
-        this.data = new DataOps(session, session, session, session, session, session);
-        this.operability = new Operability(session);
-        session.open(new Future.Access(this, session, session));
+    private Client(ClientCore core) throws IOException {
+        super(core, core, core::isClosed);
+        this.core = core;
+        this.data = new DataOps(core, core, core, core, core, core);
+        this.operability = new Operability(core);
+        core.open(new Future.Access(this, core, core));
     }
 
     public static Client connect(String address) throws IOException {
@@ -131,12 +131,12 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** This client's id, as the scheduler knows it. */
     public String id() {
-        return session.id();
+        return core.id();
     }
 
     /** The scheduler's address. */
     public String address() {
-        return session.address();
+        return core.address();
     }
 
     @Override
@@ -149,14 +149,14 @@ public final class Client extends Submitter implements AutoCloseable {
         return Options.defaults();
     }
 
-    /** The session behind this client. */
-    Session session() {
-        return session;
+    /** The core behind this client: link, key table, sending, fetching, waiting. */
+    ClientCore core() {
+        return core;
     }
 
     /** Where this client finds the class files workers ask for. */
     ClassSource classSource() {
-        return session.classSource();
+        return core.classSource();
     }
 
     /**
@@ -171,7 +171,7 @@ public final class Client extends Submitter implements AutoCloseable {
      * @throws IOException when the file cannot be read or a worker refused it (not a jar)
      */
     public void uploadJar(java.nio.file.Path jar) throws IOException, InterruptedException, TimeoutException {
-        session.uploadJar(jar);
+        core.uploadJar(jar);
     }
 
     /**
@@ -185,7 +185,7 @@ public final class Client extends Submitter implements AutoCloseable {
      * }</pre>
      */
     public void restart() throws InterruptedException, ExecutionException, TimeoutException {
-        session.restart();
+        core.restart();
     }
 
     // ------------------------------------------------------------------ gather
@@ -215,7 +215,7 @@ public final class Client extends Submitter implements AutoCloseable {
      */
     public Object gather(Object shape) throws InterruptedException, ExecutionException {
         try {
-            return session.gather(shape, -1);
+            return core.gather(shape, -1);
         } catch (TimeoutException e) {
             throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
         }
@@ -223,7 +223,7 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** {@link #gather(Object)} waiting at most {@code timeout} in all. */
     public Object gather(Object shape, Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
-        return session.gather(shape, Results.deadline(timeout));
+        return core.gather(shape, Results.deadline(timeout));
     }
 
     // ------------------------------------------------------------------ cancel, info
@@ -237,7 +237,7 @@ public final class Client extends Submitter implements AutoCloseable {
         for (Future<?> f : futures) {
             states.add(f.state);
         }
-        return session.cancelStates(states, true);
+        return core.cancelStates(states, true);
     }
 
     /** Threads per worker: worker address to its number of threads. */
@@ -251,14 +251,14 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** The cluster's workers as the scheduler sees them. */
     public List<Message.WorkerInfo> workersInfo() throws InterruptedException, ExecutionException, TimeoutException {
-        return session.workersInfo();
+        return core.workersInfo();
     }
 
     /** Which workers hold each of these futures' keys. */
     public Map<String, List<String>> whoHas(Collection<? extends Future<?>> futures)
             throws InterruptedException, ExecutionException, TimeoutException {
         List<String> ks = futures.stream().map(Future::key).distinct().toList();
-        return session.whoHasKeys(ks, -1);
+        return core.whoHasKeys(ks, -1);
     }
 
     // ------------------------------------------------------------------ data placement (logic in DataOps)
@@ -287,7 +287,7 @@ public final class Client extends Submitter implements AutoCloseable {
         LinkedHashMap<String, Object> byKey = new LinkedHashMap<>();
         List<String> order = new ArrayList<>(values.size());
         for (Object v : values) {
-            String key = Keys.pure(valuePrefix(v), session.encodeValue(v));
+            String key = Keys.pure(valuePrefix(v), core.encodeValue(v));
             byKey.put(key, v);
             order.add(key);
         }
@@ -296,7 +296,7 @@ public final class Client extends Submitter implements AutoCloseable {
         Map<String, Boolean> first = new HashMap<>();
         for (String k : order) {
             // a value given twice shares its key; each position gets its own Future
-            out.add(first.putIfAbsent(k, Boolean.TRUE) == null ? placed.get(k) : session.holdKey(k));
+            out.add(first.putIfAbsent(k, Boolean.TRUE) == null ? placed.get(k) : core.holdKey(k));
         }
         return out;
     }
@@ -497,12 +497,12 @@ public final class Client extends Submitter implements AutoCloseable {
      * pending end as cancelled.
      */
     public void shutdown() {
-        session.shutdown();
+        core.shutdown();
     }
 
     /** Whether {@link #close()} was called. */
     public boolean isClosed() {
-        return session.isClosed();
+        return core.isClosed();
     }
 
     /**
@@ -511,12 +511,12 @@ public final class Client extends Submitter implements AutoCloseable {
      */
     @Override
     public void close() {
-        session.close();
+        core.close();
     }
 
     @Override
     public String toString() {
-        return "Client[" + session.id() + " -> " + session.address() + (session.isClosed() ? ", closed" : "")
-                + ", keys=" + session.keyCount() + "]";
+        return "Client[" + core.id() + " -> " + core.address() + (core.isClosed() ? ", closed" : "")
+                + ", keys=" + core.keyCount() + "]";
     }
 }

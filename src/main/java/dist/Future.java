@@ -80,7 +80,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
         }
     }
 
-    /** How a client's session makes its Futures and reads their state. */
+    /** How a client's core makes its Futures and reads their state. */
     static final class Access implements FutureAccess {
         private final Client client;
         private final Results results;
@@ -201,7 +201,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
                 default -> null;
             };
         } finally {
-            java.lang.ref.Reference.reachabilityFence(this); // see Session.resultOf
+            java.lang.ref.Reference.reachabilityFence(this); // see ClientCore.resultOf
         }
     }
 

@@ -29,9 +29,9 @@ import java.util.function.BooleanSupplier;
  * }</pre>
  */
 public abstract sealed class Operations permits Submitter {
-    /** Where tasks go: the client's session. */
+    /** Where tasks go: the client's core. */
     final Tasks tasks;
-    /** Where results come from: the client's session. */
+    /** Where results come from: the client's core. */
     final Results results;
     /** Whether the client closed: the queue pumps stop then. */
     private final BooleanSupplier closed;

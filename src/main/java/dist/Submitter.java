@@ -124,7 +124,7 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
         private final Options options;
 
         WithOptions(Client client, Options options) {
-            super(client.session(), client.session(), client::isClosed);
+            super(client.core(), client.core(), client::isClosed);
             this.client = client;
             this.options = options;
         }

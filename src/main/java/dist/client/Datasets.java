@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * The datasets a client published, kept to publish them again on a scheduler that restarts.
- * Internal: what {@link DataOps} tells the session.
+ * Internal: what {@link DataOps} tells the core.
  */
 public interface Datasets {
 

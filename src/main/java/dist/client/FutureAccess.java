@@ -3,8 +3,8 @@ package dist.client;
 import dist.Future;
 
 /**
- * How the session makes {@link Future}s and reads the key state behind them, while Future's
- * constructor and state stay out of the public API. {@code dist.Client} hands one to its session.
+ * How the core makes {@link Future}s and reads the key state behind them, while Future's
+ * constructor and state stay out of the public API. {@code dist.Client} hands one to its core.
  * Internal.
  */
 public interface FutureAccess {

@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * The key table's references: a Future more for a key, one less, and cancelling keys. Internal:
- * what {@code dist.Future}, {@code dist.Client} and {@link DataOps} need of the session.
+ * what {@code dist.Future}, {@code dist.Client} and {@link DataOps} need of the core.
  */
 public interface KeyRefs {
 

@@ -10,7 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * What this client knows about one key, shared by every {@link Future} for it. Transitions arrive on
  * the scheduler connection's reader thread and only record facts: decoding and fetching happen later,
  * in the thread that asks for the result. Internal: public so {@code dist.Future} and the waits in
- * {@code dist} can read a key's status; only the session changes it.
+ * {@code dist} can read a key's status; only the core changes it.
  */
 public final class KeyState {
     public static final String PENDING = "pending";
@@ -24,7 +24,7 @@ public final class KeyState {
     public final CompletableFuture<Void> done = new CompletableFuture<>();
     private final ReentrantLock lock = new ReentrantLock();
 
-    /** Live Future objects for this key; changed only inside the session's key-table compute. */
+    /** Live Future objects for this key; changed only inside the core's key-table compute. */
     int refs;
 
     private volatile String status = PENDING;

@@ -10,7 +10,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Waiting for keys and bringing their values to this process. Deadlines are {@link System#nanoTime()}
- * values; -1 means no bound. Internal: what {@code dist.Future} and {@code dist.Client} need of the session.
+ * values; -1 means no bound. Internal: what {@code dist.Future} and {@code dist.Client} need of the core.
  */
 public interface Results {
 

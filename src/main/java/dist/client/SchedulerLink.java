@@ -12,8 +12,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Questions and one-way messages to the scheduler, and requests to workers, over the session's
- * links. Internal: what {@link DataOps} and {@link Operability} need of the session.
+ * Questions and one-way messages to the scheduler, and requests to workers, over the core's
+ * links. Internal: what {@link DataOps} and {@link Operability} need of the core.
  */
 public interface SchedulerLink {
 

@@ -11,8 +11,8 @@ import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
- * Submitting tasks through a client's session: calls of one function, or specs compiled from a
- * graph. Internal: what {@code dist.Submitter} and {@link GraphCompiler} need of the session.
+ * Submitting tasks through a client's core: calls of one function, or specs compiled from a
+ * graph. Internal: what {@code dist.Submitter} and {@link GraphCompiler} need of the core.
  */
 public interface Tasks {
 

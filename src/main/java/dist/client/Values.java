@@ -4,7 +4,7 @@ import dist.serial.Encoded;
 
 import java.util.function.UnaryOperator;
 
-/** Values through the client's codec and class loader. Internal: what {@link DataOps} needs of the session. */
+/** Values through the client's codec and class loader. Internal: what {@link DataOps} needs of the core. */
 public interface Values {
 
     byte[] encodeValue(Object value);

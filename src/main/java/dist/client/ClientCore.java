@@ -42,18 +42,18 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 
 /**
- * One client's session with a scheduler: the link and its reconnects, the key table (a
+ * The core of one client: the link and its reconnects, the key table (a
  * {@link KeyState} per key, counted by the Futures that hold it), sending in order, the recipes kept
  * for a scheduler that restarts, fetching results from workers and waiting for them. The public
- * {@code dist.Client} and its helpers reach it through the narrow interfaces it implements:
+ * {@code dist.Client} and the classes around it reach it through the narrow interfaces it implements:
  * {@link Tasks} (submitting), {@link Results} (waiting and fetching), {@link KeyRefs} (references to
  * keys), {@link SchedulerLink} (questions to the scheduler and workers), {@link Values} (the codec) and
- * {@link Datasets}. Internal: users hold a Client, never a session.
+ * {@link Datasets}. Internal: users hold a Client, never a core.
  *
  * <p>Thread-safe. Results are decoded with the class loader given here, that of the thread that
  * created the client, so the user's classes are found.
  */
-public final class Session implements Tasks, Results, KeyRefs, SchedulerLink, Values, Datasets {
+public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink, Values, Datasets {
     private static final System.Logger LOG = System.getLogger("dist.client");
     /** Links made by a reconnect that end this soon after, this many times in a row: the scheduler drops what the client sends. */
     private static final long QUICK_LOSS_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -119,15 +119,15 @@ public final class Session implements Tasks, Results, KeyRefs, SchedulerLink, Va
     private final ReentrantLock sendLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<String> pendingReleases = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
-    /** Makes the Futures of the client this session serves; set by {@link #open}. */
+    /** Makes the Futures of the client this core serves; set by {@link #open}. */
     private volatile FutureAccess futures;
 
     /**
-     * A session with the scheduler at {@code address}, not yet connected: {@link #open} connects.
+     * A client core for the scheduler at {@code address}, not yet connected: {@link #open} connects.
      * {@code reconnectTimeout}: how long to keep trying to reach a lost scheduler (zero: fail pending
      * futures at once).
      */
-    public Session(String address, Transport.Connector connector, Transport.Connector workerConnector,
+    public ClientCore(String address, Transport.Connector connector, Transport.Connector workerConnector,
                    PayloadCodec codec, ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout) {
         this.address = address;
         this.connector = connector;
@@ -1524,6 +1524,6 @@ public final class Session implements Tasks, Results, KeyRefs, SchedulerLink, Va
 
     @Override
     public String toString() {
-        return "Session[" + id + " -> " + address + (closed.get() ? ", closed" : "") + ", keys=" + keys.size() + "]";
+        return "ClientCore[" + id + " -> " + address + (closed.get() ? ", closed" : "") + ", keys=" + keys.size() + "]";
     }
 }
