@@ -120,7 +120,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     private final ConcurrentLinkedQueue<String> pendingReleases = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
     /** Makes the Futures of the client this core serves; set by {@link #open}. */
-    private volatile FutureAccess futures;
+    private volatile FutureAccess access;
 
     /**
      * A client core for the scheduler at {@code address}, not yet connected: {@link #open} connects.
@@ -141,7 +141,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
 
     /** Connects and registers with the scheduler; Futures are made through {@code futures}. */
     public void open(FutureAccess futures) throws IOException {
-        this.futures = Objects.requireNonNull(futures, "futures");
+        this.access = Objects.requireNonNull(futures, "futures");
         this.scheduler = openScheduler();
         try {
             Message reply = scheduler.request(new Message.RegisterClient(id), requestTimeout)
@@ -222,7 +222,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         boolean[] created = {false};
         for (TaskSpec spec : specs) {
             KeyState state = reference(spec.key(), created);
-            futures.add(this.futures.make(state));
+            futures.add(access.make(state));
             if (created[0]) {
                 fresh.add(spec);
                 freshStates.add(state);
@@ -341,7 +341,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         boolean[] created = {false};
         for (String key : wanted) {
             KeyState state = reference(key, created);
-            futures.add(this.futures.make(state));
+            futures.add(access.make(state));
             states.add(state);
             if (state.isPending()) {
                 live.add(key);
@@ -362,7 +362,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             if (!(o instanceof Future<?> f)) {
                 return o;
             }
-            if (!futures.isOurs(f)) {
+            if (!access.isOurs(f)) {
                 throw new IllegalArgumentException("future " + f.key() + " belongs to another client; "
                         + "pass futures only to the client that made them");
             }
@@ -984,14 +984,14 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
 
     @Override
     public void await(Future<?> future, long deadline) throws InterruptedException, TimeoutException {
-        await(futures.state(future), deadline);
+        await(access.state(future), deadline);
     }
 
     @Override
     public <T> T resultOf(Future<T> future, long deadline) throws InterruptedException, ExecutionException,
             TimeoutException {
         checkUsable(future);
-        KeyState s = futures.state(future);
+        KeyState s = access.state(future);
         try {
             await(s, deadline);
             raiseIfFailed(s);
@@ -1010,7 +1010,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         if (f.isReleased()) {
             throw new IllegalStateException("future " + f.key() + " was released; its result is no longer kept");
         }
-        if (!futures.isOurs(f)) {
+        if (!access.isOurs(f)) {
             throw new IllegalArgumentException("future " + f.key() + " belongs to another client");
         }
     }
@@ -1247,11 +1247,11 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         Map<KeyState, Boolean> states = new IdentityHashMap<>();
         for (Future<?> f : found) {
             checkUsable(f);
-            states.put(futures.state(f), Boolean.TRUE);
+            states.put(access.state(f), Boolean.TRUE);
         }
         awaitAllOrFirstFailure(states.keySet(), deadline);
         for (Future<?> f : found) {
-            raiseIfFailed(futures.state(f));
+            raiseIfFailed(access.state(f));
         }
         for (KeyState s : states.keySet()) {
             await(s, deadline); // all done here unless one failed, which raised above
@@ -1261,7 +1261,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         ExecutionException[] failure = {null};
         Object out = Shapes.rebuild(shape, Future.class, f -> {
             try {
-                return decodeResult(futures.state(f));
+                return decodeResult(access.state(f));
             } catch (ExecutionException e) {
                 if (failure[0] == null) {
                     failure[0] = e;
@@ -1396,12 +1396,12 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     @Override
     public <T> Future<T> holdKey(String key) {
         ensureOpen();
-        return futures.make(reference(key, new boolean[1]));
+        return access.make(reference(key, new boolean[1]));
     }
 
     @Override
     public void scattered(Future<?> future) {
-        futures.state(future).scattered = true;
+        access.state(future).scattered = true;
     }
 
     @Override
@@ -1409,7 +1409,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         ensureOpen();
         List<KeyState> states = new ArrayList<>(asked.size());
         for (Future<?> f : asked) {
-            states.add(futures.state(f));
+            states.add(access.state(f));
         }
         sendOrdered(m, states);
     }
