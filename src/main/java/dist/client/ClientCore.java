@@ -79,7 +79,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     private final long resultSpinNanos = Config.getInt("distributed.client.result-spin-us") * 1000L;
     private final PayloadCodec codec;
     private final ClassLoader loader;
-    private final Transport.Connector workerConnector;
+    private final WorkerLinks workers;
     private final Duration requestTimeout;
     private final Transport.Connector connector;
     /** How long to keep trying to reach a lost scheduler; zero: fail pending futures at once. */
@@ -108,7 +108,6 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     private final ClassSource classes;
 
     private final ConcurrentHashMap<String, KeyState> keys = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, CompletableFuture<Transport>> workers = new ConcurrentHashMap<>();
     private final AtomicLong submissions = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** {@link #shutdown()} began: the scheduler closing the link is expected, not a loss. */
@@ -132,7 +131,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         this.address = address;
         this.connector = connector;
         this.reconnectTimeout = reconnectTimeout;
-        this.workerConnector = workerConnector;
+        this.workers = new WorkerLinks(workerConnector, closed::get);
         this.codec = codec;
         this.loader = loader;
         this.requestTimeout = requestTimeout;
@@ -1133,7 +1132,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                         continue;
                     } catch (ExecutionException x) {
                         badWorkers.add(worker);
-                        dropWorker(worker);
+                        workers.drop(worker);
                         problems.add(worker + ": " + x.getCause());
                         continue;
                     }
@@ -1175,48 +1174,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
 
     private CompletableFuture<Message> getData(String worker, List<String> keysWanted, long deadline) {
         Duration timeout = Duration.ofNanos(Math.min(requestTimeout.toNanos(), Math.max(1, left(deadline))));
-        return requestWorker(worker, new Message.GetData(keysWanted), timeout);
-    }
-
-    /** One connection per worker, opened on first use and reused. */
-    private Transport workerTransport(String worker) throws IOException, InterruptedException {
-        CompletableFuture<Transport> mine = new CompletableFuture<>();
-        CompletableFuture<Transport> existing = workers.putIfAbsent(worker, mine);
-        if (existing != null) {
-            try {
-                return existing.get();
-            } catch (ExecutionException e) {
-                throw new IOException("cannot reach worker " + worker + ": " + e.getCause().getMessage(), e.getCause());
-            }
-        }
-        try {
-            Transport t = workerConnector.connect(worker, new Transport.Inbox() {
-                @Override
-                public void onMessage(Message message) {
-                }
-
-                @Override
-                public void onClose(Throwable cause) {
-                    workers.remove(worker, mine);
-                }
-            });
-            mine.complete(t);
-            if (closed.get()) {
-                t.close();
-            }
-            return t;
-        } catch (IOException | RuntimeException e) {
-            workers.remove(worker, mine);
-            mine.completeExceptionally(e);
-            throw e;
-        }
-    }
-
-    private void dropWorker(String worker) {
-        CompletableFuture<Transport> cf = workers.remove(worker);
-        if (cf != null && cf.isDone() && !cf.isCompletedExceptionally()) {
-            cf.join().close();
-        }
+        return workers.request(worker, new Message.GetData(keysWanted), timeout);
     }
 
     @Override
@@ -1421,26 +1379,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
 
     @Override
     public CompletableFuture<Message> requestWorker(String worker, Message m) {
-        return requestWorker(worker, m, requestTimeout);
-    }
-
-    /** A request to a worker, made on a virtual thread (connecting may block); never on the caller. */
-    private CompletableFuture<Message> requestWorker(String worker, Message m, Duration timeout) {
-        CompletableFuture<Message> out = new CompletableFuture<>();
-        Thread.ofVirtual().name("dist-request-" + worker).start(() -> {
-            try {
-                workerTransport(worker).request(m, timeout).whenComplete((r, e) -> {
-                    if (e != null) {
-                        out.completeExceptionally(e);
-                    } else {
-                        out.complete(r);
-                    }
-                });
-            } catch (Throwable e) {
-                out.completeExceptionally(e);
-            }
-        });
-        return out;
+        return workers.request(worker, m, requestTimeout);
     }
 
     @Override
@@ -1516,10 +1455,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             }
         }
         scheduler.close();
-        for (CompletableFuture<Transport> cf : workers.values()) {
-            cf.thenAccept(Transport::close);
-        }
-        workers.clear();
+        workers.closeAll();
     }
 
     @Override
