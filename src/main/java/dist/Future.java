@@ -44,20 +44,17 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Future<T> implements java.util.concurrent.Future<T> {
     private static final Cleaner CLEANER = Cleaner.create();
 
-    private final Client client;
+    /** The client's core, through what a Future needs of it; one per client. */
+    private final Access access;
     final KeyState state;
-    private final Results results;
-    private final KeyRefs refs;
     private final Releaser releaser;
     private final Cleaner.Cleanable cleanable;
     private final AtomicReference<CompletableFuture<T>> completable = new AtomicReference<>();
 
-    private Future(Client client, Results results, KeyRefs refs, KeyState state) {
-        this.client = client;
-        this.results = results;
-        this.refs = refs;
+    private Future(Access access, KeyState state) {
+        this.access = access;
         this.state = state;
-        this.releaser = new Releaser(refs, state);
+        this.releaser = new Releaser(access.refs, state);
         this.cleanable = CLEANER.register(this, releaser);
     }
 
@@ -94,7 +91,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
 
         @Override
         public <T> Future<T> make(KeyState state) {
-            return new Future<>(client, results, refs, state);
+            return new Future<>(this, state);
         }
 
         @Override
@@ -104,7 +101,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
 
         @Override
         public boolean isOurs(Future<?> future) {
-            return future.client == client;
+            return future.access == this;
         }
     }
 
@@ -115,7 +112,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
 
     /** The client this future belongs to. */
     public Client client() {
-        return client;
+        return access.client;
     }
 
     /** "pending", "finished", "error", "cancelled" or "lost" (the scheduler connection ended first). */
@@ -157,7 +154,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
     /** Waits for the result and brings it to this process. */
     public T result() throws InterruptedException, ExecutionException {
         try {
-            return results.resultOf(this, -1);
+            return access.results.resultOf(this, -1);
         } catch (TimeoutException e) {
             throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
         }
@@ -165,7 +162,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
 
     /** Waits at most {@code timeout} in all (computation and transfer), else throws {@link TimeoutException}. */
     public T result(Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
-        return results.resultOf(this, Results.deadline(timeout));
+        return access.results.resultOf(this, Results.deadline(timeout));
     }
 
     @Override
@@ -194,10 +191,10 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
     /** {@link #exception()} waiting at most {@code timeout} ({@code null}: no bound). */
     public Throwable exception(Duration timeout) throws InterruptedException, TimeoutException {
         try {
-            results.await(state, timeout == null ? -1 : Results.deadline(timeout));
+            access.results.await(state, timeout == null ? -1 : Results.deadline(timeout));
             return switch (state.status()) {
-                case KeyState.CANCELLED -> throw results.cancellation(state);
-                case KeyState.ERROR, KeyState.LOST -> results.failureOf(state);
+                case KeyState.CANCELLED -> throw access.results.cancellation(state);
+                case KeyState.ERROR, KeyState.LOST -> access.results.failureOf(state);
                 default -> null;
             };
         } finally {
@@ -211,13 +208,13 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
             return null;
         }
         StringWriter w = new StringWriter();
-        results.failureOf(state).printStackTrace(new PrintWriter(w));
+        access.results.failureOf(state).printStackTrace(new PrintWriter(w));
         return w.toString();
     }
 
     /** Cancels the key on the cluster (and every Future sharing it). False if it was already done. */
     public boolean cancel() {
-        return refs.cancelStates(java.util.List.of(state), false) > 0;
+        return access.refs.cancelStates(java.util.List.of(state), false) > 0;
     }
 
     /**
