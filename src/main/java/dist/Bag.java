@@ -1,5 +1,7 @@
 package dist;
 
+import dist.client.RemoteOps;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -161,8 +163,7 @@ public final class Bag<T> {
         List<Future<List<T>>> fs = client.compute(partitions);
         try {
             @SuppressWarnings("unchecked")
-            List<List<T>> parts = (List<List<T>>) (timeout == null ? client.client().gather((Object) fs)
-                    : client.client().gather(fs, timeout));
+            List<List<T>> parts = (List<List<T>>) client.gatherShape(fs, timeout);
             List<T> out = new ArrayList<>();
             parts.forEach(out::addAll);
             return out;

@@ -1,5 +1,8 @@
 package dist;
 
+import dist.client.RemoteOps;
+import dist.client.Tasks;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -25,15 +28,18 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * Internal; obtained through {@link Operations#executorService()}.
  */
 final class ClusterExecutor implements ExecutorService {
-    private final Submitter submitter;
+    private final Tasks tasks;
+    /** The client's options, made impure: every call is a new task. */
+    private final Options options;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private volatile boolean shutdown;
     private final CountDownLatch terminated = new CountDownLatch(1);
     /** Submitted and not yet done, with the task as given (for shutdownNow). */
     private final Map<Future<?>, Object> inflight = new ConcurrentHashMap<>();
 
-    ClusterExecutor(Submitter submitter) {
-        this.submitter = submitter.with(submitter.options().pure(false).key(null));
+    ClusterExecutor(Tasks tasks, Options options) {
+        this.tasks = tasks;
+        this.options = options.pure(false).key(null);
     }
 
     @Override
@@ -45,7 +51,10 @@ final class ClusterExecutor implements ExecutorService {
     @Override
     public <T> Future<T> submit(Runnable task, T result) {
         Objects.requireNonNull(task, "task");
-        return track(task, () -> cast(submitter.submit(RemoteOps.RUN, task, result)));
+        List<Object> args = new ArrayList<>(2); // result may be null
+        args.add(task);
+        args.add(result);
+        return track(task, () -> cast(tasks.submitMany(options, RemoteOps.RUN, List.of(args)).get(0)));
     }
 
     @Override
@@ -69,7 +78,11 @@ final class ClusterExecutor implements ExecutorService {
             checkOpen();
             List<Future<Object>> fs;
             try {
-                fs = submitter.map(RemoteOps.CALL, list);
+                List<List<Object>> calls = new ArrayList<>(list.size());
+                for (Object t : list) {
+                    calls.add(List.of(t));
+                }
+                fs = this.tasks.submitMany(options, RemoteOps.CALL, calls);
             } catch (RuntimeException e) {
                 throw rejected(e);
             }
@@ -256,6 +269,6 @@ final class ClusterExecutor implements ExecutorService {
 
     @Override
     public String toString() {
-        return "ClusterExecutor[" + submitter + (shutdown ? ", shut down" : "") + ", " + inflight.size() + " in flight]";
+        return "ClusterExecutor[" + options + (shutdown ? ", shut down" : "") + ", " + inflight.size() + " in flight]";
     }
 }

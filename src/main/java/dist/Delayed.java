@@ -1,5 +1,6 @@
 package dist;
 
+import dist.client.GraphCompiler;
 import dist.protocol.Invokable;
 
 import java.time.Duration;
@@ -125,20 +126,9 @@ public final class Delayed<T> {
         return future;
     }
 
-    Invokable fn() {
-        return fn;
-    }
-
-    List<Object> args() {
-        return args;
-    }
-
-    boolean isValue() {
-        return isValue;
-    }
-
-    Object value() {
-        return value;
+    /** The call or value, as the compiler takes it (not for a Delayed backed by a Future). */
+    GraphCompiler.Call call() {
+        return isValue ? new GraphCompiler.Call(null, null, value) : new GraphCompiler.Call(fn, args, null);
     }
 
     @Override

@@ -1,5 +1,11 @@
 package dist;
 
+import dist.client.Callbacks;
+import dist.client.FutureAccess;
+import dist.client.KeyRefs;
+import dist.client.KeyState;
+import dist.client.Results;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.ref.Cleaner;
@@ -38,35 +44,64 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Future<T> implements java.util.concurrent.Future<T> {
     private static final Cleaner CLEANER = Cleaner.create();
 
-    private final Client client;
+    /** The client's core, through what a Future needs of it; one per client. */
+    private final Access access;
     final KeyState state;
     private final Releaser releaser;
     private final Cleaner.Cleanable cleanable;
     private final AtomicReference<CompletableFuture<T>> completable = new AtomicReference<>();
 
-    Future(Client client, KeyState state) {
-        this.client = client;
+    private Future(Access access, KeyState state) {
+        this.access = access;
         this.state = state;
-        this.releaser = new Releaser(client, state);
+        this.releaser = new Releaser(access.refs, state);
         this.cleanable = CLEANER.register(this, releaser);
     }
 
     /** The cleanup action; it must not reference the Future, or the Future could never be collected. */
     private static final class Releaser implements Runnable {
-        private final Client client;
+        private final KeyRefs refs;
         private final KeyState state;
         private final AtomicBoolean released = new AtomicBoolean();
 
-        Releaser(Client client, KeyState state) {
-            this.client = client;
+        Releaser(KeyRefs refs, KeyState state) {
+            this.refs = refs;
             this.state = state;
         }
 
         @Override
         public void run() {
             if (released.compareAndSet(false, true)) {
-                client.releaseRef(state);
+                refs.releaseRef(state);
             }
+        }
+    }
+
+    /** How a client's core makes its Futures and reads their state. */
+    static final class Access implements FutureAccess {
+        private final Client client;
+        private final Results results;
+        private final KeyRefs refs;
+
+        Access(Client client, Results results, KeyRefs refs) {
+            this.client = client;
+            this.results = results;
+            this.refs = refs;
+        }
+
+        @Override
+        public <T> Future<T> make(KeyState state) {
+            return new Future<>(this, state);
+        }
+
+        @Override
+        public KeyState state(Future<?> future) {
+            return future.state;
+        }
+
+        @Override
+        public boolean isOurs(Future<?> future) {
+            return future.access == this;
         }
     }
 
@@ -77,7 +112,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
 
     /** The client this future belongs to. */
     public Client client() {
-        return client;
+        return access.client;
     }
 
     /** "pending", "finished", "error", "cancelled" or "lost" (the scheduler connection ended first). */
@@ -119,7 +154,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
     /** Waits for the result and brings it to this process. */
     public T result() throws InterruptedException, ExecutionException {
         try {
-            return client.resultOf(this, -1);
+            return access.results.resultOf(this, -1);
         } catch (TimeoutException e) {
             throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
         }
@@ -127,7 +162,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
 
     /** Waits at most {@code timeout} in all (computation and transfer), else throws {@link TimeoutException}. */
     public T result(Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
-        return client.resultOf(this, Client.deadline(timeout));
+        return access.results.resultOf(this, Results.deadline(timeout));
     }
 
     @Override
@@ -156,14 +191,14 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
     /** {@link #exception()} waiting at most {@code timeout} ({@code null}: no bound). */
     public Throwable exception(Duration timeout) throws InterruptedException, TimeoutException {
         try {
-            client.await(state, timeout == null ? -1 : Client.deadline(timeout));
+            access.results.await(state, timeout == null ? -1 : Results.deadline(timeout));
             return switch (state.status()) {
-                case KeyState.CANCELLED -> throw client.cancellation(state);
-                case KeyState.ERROR, KeyState.LOST -> client.failureOf(state);
+                case KeyState.CANCELLED -> throw access.results.cancellation(state);
+                case KeyState.ERROR, KeyState.LOST -> access.results.failureOf(state);
                 default -> null;
             };
         } finally {
-            java.lang.ref.Reference.reachabilityFence(this); // see Client.resultOf
+            java.lang.ref.Reference.reachabilityFence(this); // see ClientCore.resultOf
         }
     }
 
@@ -173,13 +208,13 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
             return null;
         }
         StringWriter w = new StringWriter();
-        client.failureOf(state).printStackTrace(new PrintWriter(w));
+        access.results.failureOf(state).printStackTrace(new PrintWriter(w));
         return w.toString();
     }
 
     /** Cancels the key on the cluster (and every Future sharing it). False if it was already done. */
     public boolean cancel() {
-        return client.cancelStates(java.util.List.of(state)) > 0;
+        return access.refs.cancelStates(java.util.List.of(state), false) > 0;
     }
 
     /**
@@ -230,7 +265,7 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
      * A callback added after completion runs at once (still on its own thread).
      */
     public void addDoneCallback(java.util.function.Consumer<? super Future<T>> callback) {
-        Callbacks.whenDone(this, callback);
+        Callbacks.whenDone(this, state, callback);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dist;
 
+import dist.client.KeyState;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;

@@ -1,5 +1,6 @@
 package dist;
 
+import dist.client.GraphCompiler;
 import dist.protocol.Invokable;
 
 import java.util.ArrayList;
@@ -43,11 +44,7 @@ public final class Graph {
         }
     }
 
-    /** A graph entry: a call ({@code fn != null}) or a plain value. */
-    record Entry(Invokable fn, List<Object> args, Object value) {
-    }
-
-    private final Map<String, Entry> entries = new LinkedHashMap<>();
+    private final Map<String, GraphCompiler.Call> entries = new LinkedHashMap<>();
 
     /** An empty graph. */
     public Graph() {
@@ -60,7 +57,7 @@ public final class Graph {
 
     /** {@code key} holds {@code value} itself (which may contain {@link Key}s and futures). */
     public Graph value(String key, Object value) {
-        return put(key, new Entry(null, null, value));
+        return put(key, new GraphCompiler.Call(null, null, value));
     }
 
     public <R> Graph task(String key, Fn0<R> fn) {
@@ -95,10 +92,11 @@ public final class Graph {
 
     private Graph call(String key, Invokable fn, Object... args) {
         Objects.requireNonNull(fn, "function of task " + key);
-        return put(key, new Entry(fn, Collections.unmodifiableList(new ArrayList<>(Arrays.asList(args))), null));
+        return put(key, new GraphCompiler.Call(fn, Collections.unmodifiableList(new ArrayList<>(Arrays.asList(args))),
+                null));
     }
 
-    private Graph put(String key, Entry e) {
+    private Graph put(String key, GraphCompiler.Call e) {
         if (key == null || key.isBlank()) {
             throw new IllegalArgumentException("a graph key must be a non-blank string, got " + (key == null ? "null" : "\"" + key + "\""));
         }
@@ -119,7 +117,8 @@ public final class Graph {
         return entries.containsKey(key);
     }
 
-    Map<String, Entry> entries() {
+    /** The entries, by key in insertion order, as the compiler takes them. */
+    Map<String, GraphCompiler.Call> entries() {
         return entries;
     }
 

@@ -1,5 +1,6 @@
 package dist;
 
+import dist.client.InProcessTransport;
 import dist.nanny.ChildJvm;
 import dist.comm.CommConfig;
 import dist.scheduler.SchedulerConfig;

@@ -1,6 +1,11 @@
 package dist;
 
+import dist.client.GraphCompiler;
+import dist.client.QueuePump;
+import dist.client.RemoteOps;
+import dist.client.Results;
 import dist.client.Shapes;
+import dist.client.Tasks;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 
 /**
  * What a {@link Submitter} (and so a {@link Client}) offers beyond single calls: task graphs,
@@ -23,11 +29,18 @@ import java.util.concurrent.TimeoutException;
  * }</pre>
  */
 public abstract sealed class Operations permits Submitter {
+    /** Where tasks go: the client's core. */
+    final Tasks tasks;
+    /** Where results come from: the client's core. */
+    final Results results;
+    /** Whether the client closed: the queue pumps stop then. */
+    private final BooleanSupplier closed;
 
-    Operations() {
+    Operations(Tasks tasks, Results results, BooleanSupplier closed) {
+        this.tasks = tasks;
+        this.results = results;
+        this.closed = closed;
     }
-
-    abstract Client client();
 
     /** The options tasks made through this object get. */
     public abstract Options options();
@@ -47,7 +60,9 @@ public abstract sealed class Operations permits Submitter {
     public Object get(Graph graph, Object keys) throws InterruptedException, ExecutionException {
         Object shape = futuresShape(graph, keys);
         try {
-            return client().gather(shape);
+            return gatherShape(shape, null);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
         } finally {
             Shapes.collect(shape, Future.class, Future::release);
         }
@@ -58,10 +73,16 @@ public abstract sealed class Operations permits Submitter {
             throws InterruptedException, ExecutionException, TimeoutException {
         Object shape = futuresShape(graph, keys);
         try {
-            return client().gather(shape, timeout);
+            return gatherShape(shape, Objects.requireNonNull(timeout, "timeout"));
         } finally {
             Shapes.collect(shape, Future.class, Future::release);
         }
+    }
+
+    /** {@code shape} with every Future inside replaced by its result; {@code timeout} null: no bound. */
+    Object gatherShape(Object shape, Duration timeout) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return results.gather(shape, timeout == null ? -1 : Results.deadline(timeout));
     }
 
     private Object futuresShape(Graph graph, Object keys) {
@@ -70,7 +91,7 @@ public abstract sealed class Operations permits Submitter {
         if (!collectKeys(keys, wanted)) {
             throw new IllegalArgumentException("keys must be a key (String) or nested lists of keys; got " + keys);
         }
-        List<Future<Object>> futures = GraphCompiler.submit((Submitter) this, graph, wanted);
+        List<Future<Object>> futures = GraphCompiler.submit(tasks, options(), graph.entries(), wanted);
         int[] i = {0};
         return Shapes.rebuild(keys, String.class, k -> futures.get(i[0]++));
     }
@@ -93,12 +114,14 @@ public abstract sealed class Operations permits Submitter {
 
     /** Starts computing {@code key} of {@code graph}; returns its Future at once. */
     public <T> Future<T> compute(Graph graph, String key) {
-        return GraphCompiler.<T>submit((Submitter) this, graph, List.of(key)).get(0);
+        return GraphCompiler.<T>submit(tasks, options(), Objects.requireNonNull(graph, "graph").entries(), List.of(key))
+                .get(0);
     }
 
     /** Starts computing {@code keys} of {@code graph}; returns a Future per key, in order. */
     public List<Future<Object>> compute(Graph graph, List<String> keys) {
-        return GraphCompiler.submit((Submitter) this, graph, List.copyOf(keys));
+        return GraphCompiler.submit(tasks, options(), Objects.requireNonNull(graph, "graph").entries(),
+                List.copyOf(keys));
     }
 
     /**
@@ -118,12 +141,13 @@ public abstract sealed class Operations permits Submitter {
 
     /** Starts computing {@code value}'s graph; returns its Future at once. */
     public <T> Future<T> compute(Delayed<T> value) {
-        return GraphCompiler.<T>submit((Submitter) this, List.of(Objects.requireNonNull(value, "value"))).get(0);
+        return GraphCompiler.<T>submit(tasks, options(), List.of(Objects.requireNonNull(value, "value")), Delayed::call)
+                .get(0);
     }
 
     /** Starts computing several Delayed values in one graph (shared parts run once); a Future each, in order. */
     public <T> List<Future<T>> compute(List<? extends Delayed<? extends T>> values) {
-        return GraphCompiler.submit((Submitter) this, values);
+        return GraphCompiler.submit(tasks, options(), values, Delayed::call);
     }
 
     /** Starts computing {@code value} and returns a Delayed backed by its Future, for use in further graphs. */
@@ -148,7 +172,7 @@ public abstract sealed class Operations permits Submitter {
      * }</pre>
      */
     public java.util.concurrent.ExecutorService executorService() {
-        return new ClusterExecutor((Submitter) this);
+        return new ClusterExecutor(tasks, options());
     }
 
     // ------------------------------------------------------------------ streams over queues
@@ -170,15 +194,14 @@ public abstract sealed class Operations permits Submitter {
      * }</pre>
      */
     public <T> java.util.concurrent.BlockingQueue<Future<T>> scatter(java.util.concurrent.BlockingQueue<? extends T> in) {
-        Submitter s = (Submitter) this;
-        return QueuePump.start(client(), in, "scatter", item -> s.<Object, T>submit(RemoteOps::scatterItem, item));
+        Fn1<Object, T> scatterItem = RemoteOps::scatterItem;
+        return QueuePump.start(closed, in, "scatter", item -> one(scatterItem, item));
     }
 
     /** {@code fn} applied to each item (a value or a Future) taken from {@code in}, as a Future on the returned queue. */
     public <A, R> java.util.concurrent.BlockingQueue<Future<R>> map(Fn1<A, R> fn, java.util.concurrent.BlockingQueue<?> in) {
         Objects.requireNonNull(fn, "function");
-        Submitter s = (Submitter) this;
-        return QueuePump.start(client(), in, "map", item -> s.submit(fn, item));
+        return QueuePump.start(closed, in, "map", item -> one(fn, item));
     }
 
     /**
@@ -186,6 +209,13 @@ public abstract sealed class Operations permits Submitter {
      * is logged and skipped, so one bad item does not stop the stream.
      */
     public <T> java.util.concurrent.BlockingQueue<T> gather(java.util.concurrent.BlockingQueue<? extends Future<? extends T>> in) {
-        return QueuePump.start(client(), in, "gather", f -> QueuePump.resultOrSkip(f));
+        return QueuePump.start(closed, in, "gather", f -> QueuePump.resultOrSkip(f));
+    }
+
+    /** One task calling {@code fn} on {@code item} (a value or a Future), with these options. */
+    private <R> Future<R> one(Fn1<?, R> fn, Object item) {
+        List<Object> args = new ArrayList<>(1);
+        args.add(item);
+        return tasks.<R>submitMany(options(), fn, List.of(args)).get(0);
     }
 }

@@ -1,6 +1,5 @@
 package dist;
 
-import dist.protocol.TaskOptions;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -142,15 +141,6 @@ public final class Options {
 
     public Map<String, Double> resources() {
         return resources;
-    }
-
-    /** The options as the scheduler sees them. */
-    /** The wire form; null for the defaults, so most tasks carry no options at all. */
-    TaskOptions toTaskOptions() {
-        if (workers.isEmpty() && !allowOtherWorkers && resources.isEmpty() && retries == 0) {
-            return null;
-        }
-        return new TaskOptions(workers, allowOtherWorkers, resources, retries);
     }
 
     @Override

@@ -1,9 +1,14 @@
 package dist;
 
+import dist.client.Results;
+import dist.client.Tasks;
+import dist.protocol.Invokable;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 
 /**
  * Submits function calls as tasks with one set of {@link Options}. A {@link Client} is a submitter
@@ -22,7 +27,8 @@ import java.util.Objects;
  */
 public abstract sealed class Submitter extends Operations permits Client, Submitter.WithOptions {
 
-    Submitter() {
+    Submitter(Tasks tasks, Results results, BooleanSupplier closed) {
+        super(tasks, results, closed);
     }
 
     abstract Client client();
@@ -36,33 +42,37 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
     }
 
     public <R> Future<R> submit(Fn0<R> fn) {
-        return client().submitOne(options(), fn, List.of());
+        return submitOne(fn, List.of());
     }
 
     public <A, R> Future<R> submit(Fn1<A, R> fn, Object a) {
-        return client().submitOne(options(), fn, args(a));
+        return submitOne(fn, args(a));
     }
 
     public <A, B, R> Future<R> submit(Fn2<A, B, R> fn, Object a, Object b) {
-        return client().submitOne(options(), fn, args(a, b));
+        return submitOne(fn, args(a, b));
     }
 
     public <A, B, C, R> Future<R> submit(Fn3<A, B, C, R> fn, Object a, Object b, Object c) {
-        return client().submitOne(options(), fn, args(a, b, c));
+        return submitOne(fn, args(a, b, c));
     }
 
     public <A, B, C, D, R> Future<R> submit(Fn4<A, B, C, D, R> fn, Object a, Object b, Object c, Object d) {
-        return client().submitOne(options(), fn, args(a, b, c, d));
+        return submitOne(fn, args(a, b, c, d));
     }
 
     public <A, B, C, D, E, R> Future<R> submit(Fn5<A, B, C, D, E, R> fn, Object a, Object b, Object c, Object d,
                                                Object e) {
-        return client().submitOne(options(), fn, args(a, b, c, d, e));
+        return submitOne(fn, args(a, b, c, d, e));
     }
 
     public <A, B, C, D, E, F, R> Future<R> submit(Fn6<A, B, C, D, E, F, R> fn, Object a, Object b, Object c,
                                                   Object d, Object e, Object f) {
-        return client().submitOne(options(), fn, args(a, b, c, d, e, f));
+        return submitOne(fn, args(a, b, c, d, e, f));
+    }
+
+    private <R> Future<R> submitOne(Invokable fn, List<Object> args) {
+        return tasks.<R>submitMany(options(), fn, List.of(args)).get(0);
     }
 
     /** One task per element, all sent in one message. Elements may be futures. */
@@ -71,7 +81,7 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
         for (Object a : as) {
             calls.add(args(a));
         }
-        return client().submitMany(options(), fn, calls);
+        return tasks.submitMany(options(), fn, calls);
     }
 
     /** One task per position: {@code fn(as[i], bs[i])}. The lists must have the same length. */
@@ -81,7 +91,7 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
         for (int i = 0; i < as.size(); i++) {
             calls.add(args(as.get(i), bs.get(i)));
         }
-        return client().submitMany(options(), fn, calls);
+        return tasks.submitMany(options(), fn, calls);
     }
 
     /** One task per position: {@code fn(as[i], bs[i], cs[i])}. The lists must have the same length. */
@@ -91,7 +101,7 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
         for (int i = 0; i < as.size(); i++) {
             calls.add(args(as.get(i), bs.get(i), cs.get(i)));
         }
-        return client().submitMany(options(), fn, calls);
+        return tasks.submitMany(options(), fn, calls);
     }
 
     private static void sameLength(List<?>... lists) {
@@ -114,6 +124,7 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
         private final Options options;
 
         WithOptions(Client client, Options options) {
+            super(client.core(), client.core(), client::isClosed);
             this.client = client;
             this.options = options;
         }

@@ -129,24 +129,25 @@ class ClientReturnTest {
     void aGraphsRecipesAreKeptWhileItsOutputIsPendingAndDroppedOnceItExists() throws Exception {
         Client c = client(Duration.ZERO);
         Future<Integer> z = c.compute(chain(), "z");
-        assertEquals(3, c.recipeCount(), "the output and the intermediates it needs");
+        assertEquals(3, c.core().recipeCount(), "the output and the intermediates it needs");
         links.inbox.onMessage(new Message.KeyInMemory("z", List.of("w:1"), 4, null));
-        assertEquals(0, c.recipeCount(), "a result that exists keeps no recipe");
+        assertEquals(0, c.core().recipeCount(), "a result that exists keeps no recipe");
 
         List<Future<Integer>> fs = c.map(ClientReturnTest::inc, List.of(1, 2));
-        assertEquals(2, c.recipeCount());
+        assertEquals(2, c.core().recipeCount());
         links.inbox.onMessage(new Message.KeyInMemory(fs.get(0).key(), List.of("w:1"), 4, null));
-        assertEquals(1, c.recipeCount());
+        assertEquals(1, c.core().recipeCount());
         fs.get(1).release();
-        assertEquals(0, c.recipeCount(), "a released future keeps no recipe");
+        assertEquals(0, c.core().recipeCount(), "a released future keeps no recipe");
         assertEquals("finished", z.status());
     }
 
     @Test
     void aReturningSchedulerGetsTheGraphAgainAndTheKeysWithoutRecipeAsData() throws Exception {
         Client c = client(Duration.ofSeconds(30));
-        Future<Integer> scattered = c.holdKey("data-1");
-        scattered.state.sent = true;
+        // held as DataOps holds a dataset's keys: asked for with no recipe, as data the scheduler has
+        Future<Integer> scattered = c.core().holdKey("data-1");
+        c.core().sendToScheduler(new Message.UpdateGraph(c.id(), List.of(), List.of("data-1")), List.of(scattered));
         Future<Integer> z = c.compute(new Graph().value("x", scattered)
                 .task("y", ClientReturnTest::inc, Graph.key("x"))
                 .task("z", ClientReturnTest::inc, Graph.key("y")), "z");
@@ -202,7 +203,7 @@ class ClientReturnTest {
         assertTrue(e.getMessage().contains("cycle"), e.getMessage());
         assertInstanceOf(IllegalStateException.class, e.getCause());
         assertEquals("pending", known.status(), "a key the scheduler knows waits on");
-        assertEquals(1, c.recipeCount(), "only the known key's recipe is left");
+        assertEquals(1, c.core().recipeCount(), "only the known key's recipe is left");
     }
 
     @Test
@@ -211,11 +212,11 @@ class ClientReturnTest {
              Client c = cluster.client()) {
             // an update as a client that does not check might send it: one task without a key
             Fn1<Integer, Integer> fn = ClientReturnTest::inc;
-            byte[] run = c.encodeCall(new TaskCall(fn, new ArrayList<>(List.of(1))), o -> o);
+            byte[] run = c.core().encodeCall(new TaskCall(fn, new ArrayList<>(List.of(1))), o -> o);
             List<TaskSpec> specs = new ArrayList<>();
             specs.add(new TaskSpec("fine-1", run, List.of(), 0, null));
             specs.add(new TaskSpec(null, run, List.of(), 1, null));
-            Future<Integer> f = c.<Integer>submitSpecs(specs, List.of("fine-1")).get(0);
+            Future<Integer> f = c.core().<Integer>submitSpecs(specs, List.of("fine-1")).get(0);
             ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T));
             assertTrue(e.getMessage().contains("has no key"), e.getMessage());
             // the client carries on

@@ -123,7 +123,7 @@ class ClientTest {
         client.scatter(data, List.of(), true);
 
         assertEquals(3, asked.get(), "scatter asked until the scheduler listed both holders");
-        assertEquals(List.of("a:1", "b:1"), client.whoHasKeys(List.of("everywhere"), -1).get("everywhere"));
+        assertEquals(List.of("a:1", "b:1"), client.core().whoHasKeys(List.of("everywhere"), -1).get("everywhere"));
     }
 
     List<TaskSpec> tasks() {
@@ -153,7 +153,7 @@ class ClientTest {
         assertNotEquals(a.key(), c.key());
         assertTrue(a.key().matches("inc-[0-9a-f]{32}"), a.key());
         assertEquals(2, tasks().size(), "the repeated pure call is not sent again");
-        assertEquals(2, client.refCounts().get(a.key()));
+        assertEquals(2, client.core().refCounts().get(a.key()));
         Message.UpdateGraph first = cluster.sentOf(Message.UpdateGraph.class).get(0);
         assertEquals(List.of(a.key()), first.wanted());
         assertEquals(client.id(), first.clientId());
@@ -444,12 +444,12 @@ class ClientTest {
         Future<Integer> b = client.submit(ClientTest::inc, 1);
         a.release();
         a.release();
-        client.flushReleases();
+        client.core().flushReleases();
         assertTrue(cluster.sentOf(Message.ReleaseKeys.class).isEmpty(), "b still holds the key");
         b.release();
         List<Message.ReleaseKeys> rel = cluster.awaitSent(Message.ReleaseKeys.class, 1);
         assertEquals(List.of(b.key()), rel.get(0).keys());
-        assertTrue(client.refCounts().isEmpty());
+        assertTrue(client.core().refCounts().isEmpty());
     }
 
     @Test
@@ -483,7 +483,7 @@ class ClientTest {
             }
         }
         assertTrue(releaseAt >= 0 && releaseAt < resubmitAt, "release " + releaseAt + " before resubmit " + resubmitAt);
-        assertEquals(1, client.refCounts().get(key));
+        assertEquals(1, client.core().refCounts().get(key));
     }
 
     @Test

@@ -1,6 +1,9 @@
-package dist;
+package dist.client;
 
-import dist.client.Keys;
+import dist.Delayed;
+import dist.Future;
+import dist.Graph;
+import dist.Options;
 import dist.protocol.Invokable;
 import dist.protocol.TaskCall;
 import dist.protocol.TaskSpec;
@@ -19,11 +22,25 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
-/** Turns {@link Graph}s and {@link Delayed} values into task specs and submits them. Internal. */
-final class GraphCompiler {
+/**
+ * Turns {@link Graph}s and {@link Delayed} values into task specs and submits them. Internal: public
+ * for the graph methods of {@code dist.Submitter}, which hand over each entry's {@link Call}.
+ */
+public final class GraphCompiler {
     private GraphCompiler() {
+    }
+
+    /**
+     * One entry of a graph or one Delayed: a call of {@code fn} on {@code args}, or ({@code fn} null)
+     * the plain {@code value}.
+     */
+    public record Call(Invokable fn, List<Object> args, Object value) {
+        boolean isValue() {
+            return fn == null;
+        }
     }
 
     /** An encoded task before ordering: its call bytes, its graph dependencies and all dependencies. */
@@ -32,9 +49,9 @@ final class GraphCompiler {
 
     // ------------------------------------------------------------------ Graph
 
-    static <R> List<Future<R>> submit(Submitter s, Graph g, List<String> outputs) {
-        Client client = s.client();
-        Map<String, Graph.Entry> entries = g.entries();
+    /** Submits what {@code outputs} need of the graph whose entries are {@code entries}; a Future per output. */
+    public static <R> List<Future<R>> submit(Tasks tasks, Options options, Map<String, Call> entries,
+                                             List<String> outputs) {
         List<String> absent = outputs.stream().filter(k -> !entries.containsKey(k)).distinct().toList();
         if (!absent.isEmpty()) {
             throw new IllegalArgumentException("asked for key(s) " + absent + " that the graph does not have; it has "
@@ -42,10 +59,10 @@ final class GraphCompiler {
         }
         Map<String, Encoded> encoded = new HashMap<>(entries.size() * 2);
         Map<String, List<String>> missing = new LinkedHashMap<>();
-        for (Map.Entry<String, Graph.Entry> e : entries.entrySet()) {
+        for (Map.Entry<String, Call> e : entries.entrySet()) {
             Set<String> graphDeps = new LinkedHashSet<>();
             Set<String> allDeps = new LinkedHashSet<>();
-            UnaryOperator<Object> futures = client.futureReplacer(allDeps);
+            UnaryOperator<Object> futures = tasks.futureReplacer(allDeps);
             UnaryOperator<Object> replacer = o -> {
                 if (o instanceof Graph.Key k) {
                     graphDeps.add(k.name());
@@ -54,12 +71,12 @@ final class GraphCompiler {
                 }
                 return futures.apply(o);
             };
-            Graph.Entry entry = e.getValue();
+            Call entry = e.getValue();
             TaskCall call = entry.fn() != null ? new TaskCall(entry.fn(), entry.args())
                     : new TaskCall(RemoteOps.IDENTITY, singleton(entry.value()));
             byte[] run;
             try {
-                run = client.encodeCall(call, replacer);
+                run = tasks.encodeCall(call, replacer);
             } catch (RuntimeException x) {
                 throw new IllegalArgumentException("task " + e.getKey() + " of the graph does not encode: " + x.getMessage(), x);
             }
@@ -84,16 +101,16 @@ final class GraphCompiler {
                 todo.addAll(encoded.get(k).graphDeps());
             }
         }
-        int priority = s.options().priority();
+        int priority = options.priority();
         List<TaskSpec> specs = new ArrayList<>(needed.size());
         for (String k : order) {
             if (needed.contains(k)) {
                 Encoded en = encoded.get(k);
-                specs.add(new TaskSpec(k, en.run(), List.copyOf(en.allDeps()), client.nextPriority(priority),
-                        s.options().toTaskOptions()));
+                specs.add(new TaskSpec(k, en.run(), List.copyOf(en.allDeps()), tasks.nextPriority(priority),
+                        WireOptions.of(options)));
             }
         }
-        return client.submitSpecs(specs, outputs);
+        return tasks.submitSpecs(specs, outputs);
     }
 
     private static List<Object> singleton(Object v) {
@@ -183,13 +200,13 @@ final class GraphCompiler {
     /**
      * Submits the graphs behind {@code roots} and returns a Future per root. Keys are hashes of each
      * call with its inputs' keys, so equal calls share a key; literal values are inlined into the calls
-     * that use them.
+     * that use them. {@code calls} gives the call of a Delayed not backed by a Future.
      */
-    static <R> List<Future<R>> submit(Submitter s, List<? extends Delayed<?>> roots) {
-        Client client = s.client();
+    public static <R> List<Future<R>> submit(Tasks tasks, Options options, List<? extends Delayed<?>> roots,
+                                             Function<Delayed<?>, Call> calls) {
         Map<Delayed<?>, String> keys = new IdentityHashMap<>();
         Map<String, TaskSpec> specs = new LinkedHashMap<>();
-        int priority = s.options().priority();
+        int priority = options.priority();
         // iterative post-order: a node is encoded once all Delayed inside its arguments have keys
         ArrayDeque<Delayed<?>> stack = new ArrayDeque<>();
         Map<Delayed<?>, Boolean> expanded = new IdentityHashMap<>();
@@ -208,7 +225,8 @@ final class GraphCompiler {
                 }
                 if (expanded.put(d, Boolean.TRUE) == null) {
                     List<Delayed<?>> children = new ArrayList<>();
-                    walk(d.isValue() ? d.value() : d.args(), children::add);
+                    Call dc = calls.apply(d);
+                    walk(dc.isValue() ? dc.value() : dc.args(), children::add);
                     boolean pushed = false;
                     for (Delayed<?> c : children) {
                         if (!keys.containsKey(c)) {
@@ -222,11 +240,12 @@ final class GraphCompiler {
                 }
                 stack.pop();
                 Set<String> deps = new LinkedHashSet<>();
-                UnaryOperator<Object> futures = client.futureReplacer(deps);
+                UnaryOperator<Object> futures = tasks.futureReplacer(deps);
                 UnaryOperator<Object> replacer = o -> {
                     if (o instanceof Delayed<?> c) {
-                        if (c.isValue()) {
-                            return c.value(); // inlined; the serializer walks it with this replacer too
+                        Call cc = c.future() == null ? calls.apply(c) : null;
+                        if (cc != null && cc.isValue()) {
+                            return cc.value(); // inlined; the serializer walks it with this replacer too
                         }
                         String ck = keys.get(c);
                         if (ck == null) {
@@ -241,24 +260,25 @@ final class GraphCompiler {
                     }
                     return futures.apply(o);
                 };
-                Invokable fn = d.isValue() ? RemoteOps.IDENTITY : d.fn();
-                List<Object> args = d.isValue() ? singleton(d.value()) : d.args();
-                byte[] run = client.encodeCall(new TaskCall(fn, args), replacer);
-                String key = Keys.pure(d.isValue() ? "value" : Keys.prefix(fn), run);
+                Call dc = calls.apply(d);
+                Invokable fn = dc.isValue() ? RemoteOps.IDENTITY : dc.fn();
+                List<Object> args = dc.isValue() ? singleton(dc.value()) : dc.args();
+                byte[] run = tasks.encodeCall(new TaskCall(fn, args), replacer);
+                String key = Keys.pure(dc.isValue() ? "value" : Keys.prefix(fn), run);
                 keys.put(d, key);
-                specs.putIfAbsent(key, new TaskSpec(key, run, List.copyOf(deps), client.nextPriority(priority),
-                        s.options().toTaskOptions()));
+                specs.putIfAbsent(key, new TaskSpec(key, run, List.copyOf(deps), tasks.nextPriority(priority),
+                        WireOptions.of(options)));
             }
         }
         List<String> wanted = new ArrayList<>(roots.size());
         for (Delayed<?> r : roots) {
             wanted.add(keys.get(r));
         }
-        return client.submitSpecs(new ArrayList<>(specs.values()), wanted);
+        return tasks.submitSpecs(new ArrayList<>(specs.values()), wanted);
     }
 
     /** Every Delayed inside {@code o}: in collections, maps, arrays, optionals and records. */
-    static void walk(Object o, Consumer<Delayed<?>> sink) {
+    private static void walk(Object o, Consumer<Delayed<?>> sink) {
         ArrayDeque<Object> todo = new ArrayDeque<>();
         todo.push(o == null ? List.of() : o);
         while (!todo.isEmpty()) {

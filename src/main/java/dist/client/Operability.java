@@ -1,5 +1,6 @@
-package dist;
+package dist.client;
 
+import dist.StoryEvent;
 import dist.protocol.Message;
 
 import java.time.Instant;
@@ -10,17 +11,17 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
-/** The client's questions about the cluster's own workings: task stories and the dashboard's address. */
-final class Operability {
-    private final Client client;
+/** The client's questions about the cluster's own workings: task stories and the dashboard's address. Internal. */
+public final class Operability {
+    private final SchedulerLink link;
 
-    Operability(Client client) {
-        this.client = client;
+    public Operability(SchedulerLink link) {
+        this.link = link;
     }
 
-    List<StoryEvent> story(String key) throws InterruptedException, ExecutionException, TimeoutException {
+    public List<StoryEvent> story(String key) throws InterruptedException, ExecutionException, TimeoutException {
         Objects.requireNonNull(key, "key");
-        Message m = client.request(new Message.StoryRequest(key));
+        Message m = link.request(new Message.StoryRequest(key));
         if (m instanceof Message.ErrorReply e) {
             throw new ExecutionException(new IllegalStateException(e.message()));
         }
@@ -37,8 +38,8 @@ final class Operability {
         return List.copyOf(l);
     }
 
-    Optional<String> dashboardLink() throws InterruptedException, ExecutionException, TimeoutException {
-        Message m = client.request(new Message.DashboardLinkRequest());
+    public Optional<String> dashboardLink() throws InterruptedException, ExecutionException, TimeoutException {
+        Message m = link.request(new Message.DashboardLinkRequest());
         if (m instanceof Message.DashboardLink d) {
             return Optional.ofNullable(d.url());
         }

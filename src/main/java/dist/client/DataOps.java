@@ -1,7 +1,7 @@
-package dist;
+package dist.client;
 
-import dist.client.Placement;
-import dist.client.Shapes;
+import dist.Future;
+import dist.TaskStatus;
 import dist.protocol.Invokable;
 import dist.protocol.Message;
 import dist.protocol.TaskCall;
@@ -22,20 +22,30 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Scatter, replication, rebalancing, run and datasets on behalf of a {@link Client}. Internal. */
-final class DataOps {
-    private final Client client;
+/** Scatter, replication, rebalancing, run and datasets on behalf of a {@code dist.Client}. Internal. */
+public final class DataOps {
+    private final SchedulerLink link;
+    private final Values codec;
+    private final KeyRefs refs;
+    private final Tasks tasks;
+    private final Results results;
+    private final Datasets datasets;
 
-    DataOps(Client client) {
-        this.client = client;
+    public DataOps(SchedulerLink link, Values codec, KeyRefs refs, Tasks tasks, Results results, Datasets datasets) {
+        this.link = link;
+        this.codec = codec;
+        this.refs = refs;
+        this.tasks = tasks;
+        this.results = results;
+        this.datasets = datasets;
     }
 
     // ------------------------------------------------------------------ workers
 
     /** Workers matching {@code restrictions} (address, host or name; empty: all), in the scheduler's order. */
-    List<Message.WorkerInfo> workers(List<String> restrictions) throws ExecutionException, InterruptedException,
+    public List<Message.WorkerInfo> workers(List<String> restrictions) throws ExecutionException, InterruptedException,
             TimeoutException {
-        List<Message.WorkerInfo> all = client.workersInfo();
+        List<Message.WorkerInfo> all = link.workersInfo();
         if (restrictions == null || restrictions.isEmpty()) {
             return all;
         }
@@ -58,7 +68,7 @@ final class DataOps {
     // ------------------------------------------------------------------ scatter
 
     /** Values by key (insertion order kept); returns a Future per key, finished once the data is placed. */
-    <T> Map<String, Future<T>> scatter(LinkedHashMap<String, Object> values, List<String> restrictions,
+    public <T> Map<String, Future<T>> scatter(LinkedHashMap<String, Object> values, List<String> restrictions,
                                       boolean broadcast) throws ExecutionException, InterruptedException,
             TimeoutException {
         LinkedHashMap<String, Encoded> bytes = new LinkedHashMap<>();
@@ -67,7 +77,7 @@ final class DataOps {
                 throw new IllegalArgumentException("scatter takes values, not futures (key " + e.getKey()
                         + "); a future's data is on the cluster already");
             }
-            bytes.put(e.getKey(), client.encodeParts(e.getValue()));
+            bytes.put(e.getKey(), codec.encodeParts(e.getValue()));
         }
         List<Message.WorkerInfo> targets = workers(restrictions);
         if (targets.isEmpty()) {
@@ -77,13 +87,13 @@ final class DataOps {
         Map<String, Future<T>> futures = new LinkedHashMap<>();
         List<TaskSpec> specs = new ArrayList<>();
         for (String key : bytes.keySet()) {
-            Future<T> f = client.holdKey(key);
-            f.state.scattered = true;
+            Future<T> f = refs.holdKey(key);
+            refs.scattered(f);
             futures.put(key, f);
-            specs.add(new TaskSpec(key, null, List.of(), client.nextPriority(0), null));
+            specs.add(new TaskSpec(key, null, List.of(), tasks.nextPriority(0), null));
         }
-        client.sendToScheduler(new Message.UpdateGraph(client.id(), specs, List.copyOf(bytes.keySet())), futures.values());
-        client.workersInfo(); // a round trip: the update above is handled before any worker reports the data
+        link.sendToScheduler(new Message.UpdateGraph(link.id(), specs, List.copyOf(bytes.keySet())), futures.values());
+        link.workersInfo(); // a round trip: the update above is handled before any worker reports the data
         Map<String, Map<String, Encoded>> perWorker = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>(bytes.keySet());
         if (broadcast) {
@@ -102,7 +112,7 @@ final class DataOps {
         }
         Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
         for (Map.Entry<String, Map<String, Encoded>> e : perWorker.entrySet()) {
-            replies.put(e.getKey(), client.requestWorker(e.getKey(), new Message.PutData(e.getValue())));
+            replies.put(e.getKey(), link.requestWorker(e.getKey(), new Message.PutData(e.getValue())));
         }
         // a worker that left since the list was read is skipped: its share goes to one that stored
         Map<String, Map<String, Encoded>> failed = new LinkedHashMap<>();
@@ -126,7 +136,7 @@ final class DataOps {
         }
         if (!broadcast) {
             for (Map<String, Encoded> share : failed.values()) {
-                Message m = get(client.requestWorker(stored, new Message.PutData(share)),
+                Message m = get(link.requestWorker(stored, new Message.PutData(share)),
                         "storing scattered data on " + stored);
                 if (!(m instanceof Message.Ack)) {
                     throw new ExecutionException(new IllegalStateException("worker " + stored
@@ -134,9 +144,9 @@ final class DataOps {
                 }
             }
         }
-        long deadline = System.nanoTime() + client.requestTimeout().toNanos();
+        long deadline = System.nanoTime() + link.requestTimeout().toNanos();
         for (Future<T> f : futures.values()) {
-            client.await(f.state, deadline); // dask returns scattered futures finished
+            results.await(f, deadline); // dask returns scattered futures finished
         }
         // finished means one holder reported; a broadcast's other holders may still be on their way
         Map<String, Set<String>> placed = new LinkedHashMap<>();
@@ -156,24 +166,24 @@ final class DataOps {
     private Message get(CompletableFuture<Message> cf, String what) throws InterruptedException,
             ExecutionException, TimeoutException {
         try {
-            return cf.get(client.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+            return cf.get(link.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new ExecutionException(what + " failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
-            throw new TimeoutException(what + " got no answer in " + client.requestTimeout());
+            throw new TimeoutException(what + " got no answer in " + link.requestTimeout());
         }
     }
 
     // ------------------------------------------------------------------ replicate, rebalance
 
-    void replicate(List<String> keys, int n, List<String> restrictions, int branching)
+    public void replicate(List<String> keys, int n, List<String> restrictions, int branching)
             throws ExecutionException, InterruptedException, TimeoutException {
         if (branching < 1) {
             throw new IllegalArgumentException("branchingFactor must be at least 1, got " + branching);
         }
         List<String> candidates = workers(restrictions).stream().map(Message.WorkerInfo::address).toList();
         int copies = n <= 0 ? candidates.size() : Math.min(n, candidates.size());
-        Map<String, List<String>> holders = new LinkedHashMap<>(client.whoHasKeys(keys, -1));
+        Map<String, List<String>> holders = new LinkedHashMap<>(link.whoHasKeys(keys, -1));
         for (int generation = 0; generation < 64; generation++) {
             Map<String, Map<String, List<String>>> plan =
                     Placement.replicationGeneration(holders, candidates, copies, branching);
@@ -183,7 +193,7 @@ final class DataOps {
             boolean progress = false;
             Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
             for (Map.Entry<String, Map<String, List<String>>> e : plan.entrySet()) {
-                replies.put(e.getKey(), client.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
+                replies.put(e.getKey(), link.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
             }
             for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
                 if (get(e.getValue(), "copying data to " + e.getKey()) instanceof Message.AcquireReply r) {
@@ -209,11 +219,11 @@ final class DataOps {
         Map<String, List<String>> known = awaitHolders(copied);
         Map<String, List<String>> drop = Placement.excessReplicas(known, candidates, copies);
         if (!drop.isEmpty()) {
-            expectAck(client.request(new Message.DropReplicas(drop)), "dropping extra copies");
+            expectAck(link.request(new Message.DropReplicas(drop)), "dropping extra copies");
         }
     }
 
-    void rebalance(List<String> keys, List<String> restrictions) throws ExecutionException, InterruptedException,
+    public void rebalance(List<String> keys, List<String> restrictions) throws ExecutionException, InterruptedException,
             TimeoutException {
         List<String> ws = workers(restrictions).stream().map(Message.WorkerInfo::address).toList();
         Map<String, List<String>> hasWhat = hasWhat(List.of());
@@ -226,7 +236,7 @@ final class DataOps {
         }
         Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
         for (Map.Entry<String, Map<String, List<String>>> e : perTarget.entrySet()) {
-            replies.put(e.getKey(), client.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
+            replies.put(e.getKey(), link.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
         }
         Map<String, Set<String>> copied = new LinkedHashMap<>(); // key -> targets that now hold it
         for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
@@ -246,7 +256,7 @@ final class DataOps {
             }
         }
         if (!drop.isEmpty()) {
-            expectAck(client.request(new Message.DropReplicas(drop)), "dropping moved copies");
+            expectAck(link.request(new Message.DropReplicas(drop)), "dropping moved copies");
         }
     }
 
@@ -262,10 +272,10 @@ final class DataOps {
         if (keys.isEmpty()) {
             return Map.of();
         }
-        long deadline = System.nanoTime() + client.requestTimeout().toNanos();
+        long deadline = System.nanoTime() + link.requestTimeout().toNanos();
         long pauseNanos = TimeUnit.MICROSECONDS.toNanos(100);
         while (true) {
-            Map<String, List<String>> known = client.whoHasKeys(keys, deadline);
+            Map<String, List<String>> known = link.whoHasKeys(keys, deadline);
             boolean all = true;
             for (Map.Entry<String, Set<String>> e : copies.entrySet()) {
                 all &= known.getOrDefault(e.getKey(), List.of()).containsAll(e.getValue());
@@ -286,24 +296,24 @@ final class DataOps {
 
     // ------------------------------------------------------------------ queries
 
-    Map<String, List<String>> hasWhat(List<String> restrictions) throws ExecutionException, InterruptedException,
+    public Map<String, List<String>> hasWhat(List<String> restrictions) throws ExecutionException, InterruptedException,
             TimeoutException {
-        Message m = client.request(new Message.HasWhatRequest(restrictions));
+        Message m = link.request(new Message.HasWhatRequest(restrictions));
         if (m instanceof Message.HasWhatReply r) {
             return r.hasWhat();
         }
         throw new ExecutionException(new IllegalStateException("the scheduler answered HasWhatRequest with " + m));
     }
 
-    Map<String, Long> nbytes(List<String> keys) throws ExecutionException, InterruptedException, TimeoutException {
-        Message m = client.request(new Message.NbytesRequest(keys));
+    public Map<String, Long> nbytes(List<String> keys) throws ExecutionException, InterruptedException, TimeoutException {
+        Message m = link.request(new Message.NbytesRequest(keys));
         if (m instanceof Message.NbytesReply r) {
             return r.nbytes();
         }
         throw new ExecutionException(new IllegalStateException("the scheduler answered NbytesRequest with " + m));
     }
 
-    static Map<String, Long> summarize(Map<String, Long> nbytes) {
+    public static Map<String, Long> summarize(Map<String, Long> nbytes) {
         Map<String, Long> out = new TreeMap<>();
         for (Map.Entry<String, Long> e : nbytes.entrySet()) {
             out.merge(Placement.keyPrefix(e.getKey()), e.getValue(), Long::sum);
@@ -311,8 +321,8 @@ final class DataOps {
         return out;
     }
 
-    TaskStatus taskStatus(String key) throws ExecutionException, InterruptedException, TimeoutException {
-        Message m = client.request(new Message.TaskStatusRequest(List.of(key)));
+    public TaskStatus taskStatus(String key) throws ExecutionException, InterruptedException, TimeoutException {
+        Message m = link.request(new Message.TaskStatusRequest(List.of(key)));
         if (m instanceof Message.TaskStatusReply r) {
             return new TaskStatus(key, r.states().getOrDefault(key, "unknown"), r.reasons().get(key));
         }
@@ -322,22 +332,22 @@ final class DataOps {
     // ------------------------------------------------------------------ run
 
     @SuppressWarnings("unchecked")
-    <R> Map<String, R> run(Invokable fn, List<Object> args, List<String> restrictions)
+    public <R> Map<String, R> run(Invokable fn, List<Object> args, List<String> restrictions)
             throws ExecutionException, InterruptedException, TimeoutException {
-        byte[] call = client.encodeValue(new TaskCall(fn, args));
+        byte[] call = codec.encodeValue(new TaskCall(fn, args));
         Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
         for (Message.WorkerInfo w : workers(restrictions)) {
-            replies.put(w.address(), client.requestWorker(w.address(), new Message.RunFunction(call)));
+            replies.put(w.address(), link.requestWorker(w.address(), new Message.RunFunction(call)));
         }
         Map<String, R> out = new LinkedHashMap<>();
         for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
             Message m = get(e.getValue(), "run on " + e.getKey());
             if (m instanceof Message.RunReply r) {
                 if (r.exception() != null) {
-                    Throwable t = client.mapError(r.exception(), r.summary(), "run");
+                    Throwable t = codec.mapError(r.exception(), r.summary(), "run");
                     throw new ExecutionException("run failed on worker " + e.getKey() + ": " + t, t);
                 }
-                out.put(e.getKey(), (R) client.decodeValue(r.value()));
+                out.put(e.getKey(), (R) codec.decodeValue(r.value()));
             } else {
                 throw new ExecutionException(new IllegalStateException("worker " + e.getKey()
                         + " answered RunFunction with " + m));
@@ -348,27 +358,27 @@ final class DataOps {
 
     // ------------------------------------------------------------------ datasets
 
-    void publish(String name, Object value, boolean override) throws ExecutionException, InterruptedException,
+    public void publish(String name, Object value, boolean override) throws ExecutionException, InterruptedException,
             TimeoutException {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("a dataset needs a non-empty name");
         }
         Set<String> deps = new LinkedHashSet<>();
-        byte[] shape = client.encodeValue(value, client.futureReplacer(deps));
+        byte[] shape = codec.encodeValue(value, tasks.futureReplacer(deps));
         if (deps.isEmpty()) {
             throw new IllegalArgumentException("dataset '" + name + "' holds no future; publish futures (or "
                     + "lists and maps of them), e.g. the result of scatter or submit");
         }
-        Message m = client.request(new Message.PublishDataset(name, List.copyOf(deps), shape, override));
+        Message m = link.request(new Message.PublishDataset(name, List.copyOf(deps), shape, override));
         if (m instanceof Message.ErrorReply e) {
             throw new IllegalArgumentException(e.message());
         }
         expectAck(m, "publishing dataset '" + name + "'");
-        client.published(name, List.copyOf(deps), shape);
+        datasets.published(name, List.copyOf(deps), shape);
     }
 
-    Object get(String name) throws ExecutionException, InterruptedException, TimeoutException {
-        Message m = client.request(new Message.GetDataset(name));
+    public Object get(String name) throws ExecutionException, InterruptedException, TimeoutException {
+        Message m = link.request(new Message.GetDataset(name));
         if (m instanceof Message.ErrorReply e) {
             throw new IllegalArgumentException(e.message());
         }
@@ -377,24 +387,24 @@ final class DataOps {
         }
         Map<String, Future<Object>> futures = new LinkedHashMap<>();
         for (String k : d.keys()) {
-            futures.put(k, client.holdKey(k));
+            futures.put(k, refs.holdKey(k));
         }
-        client.sendToScheduler(new Message.UpdateGraph(client.id(), List.of(), List.copyOf(d.keys())), futures.values());
-        Object shape = client.decodeValue(d.shape());
+        link.sendToScheduler(new Message.UpdateGraph(link.id(), List.of(), List.copyOf(d.keys())), futures.values());
+        Object shape = codec.decodeValue(d.shape());
         return Shapes.rebuild(shape, Ref.class, r -> futures.get(r.key()));
     }
 
-    List<String> list() throws ExecutionException, InterruptedException, TimeoutException {
-        Message m = client.request(new Message.ListDatasets());
+    public List<String> list() throws ExecutionException, InterruptedException, TimeoutException {
+        Message m = link.request(new Message.ListDatasets());
         if (m instanceof Message.DatasetNames n) {
             return n.names();
         }
         throw new ExecutionException(new IllegalStateException("the scheduler answered ListDatasets with " + m));
     }
 
-    void unpublish(String name) throws ExecutionException, InterruptedException, TimeoutException {
-        client.unpublished(name); // even if the scheduler no longer has it: this client let it go
-        Message m = client.request(new Message.UnpublishDataset(name));
+    public void unpublish(String name) throws ExecutionException, InterruptedException, TimeoutException {
+        datasets.unpublished(name); // even if the scheduler no longer has it: this client let it go
+        Message m = link.request(new Message.UnpublishDataset(name));
         if (m instanceof Message.ErrorReply e) {
             throw new IllegalArgumentException(e.message());
         }

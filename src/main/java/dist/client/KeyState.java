@@ -1,4 +1,4 @@
-package dist;
+package dist.client;
 
 import dist.serial.Encoded;
 
@@ -9,21 +9,22 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * What this client knows about one key, shared by every {@link Future} for it. Transitions arrive on
  * the scheduler connection's reader thread and only record facts: decoding and fetching happen later,
- * in the thread that asks for the result.
+ * in the thread that asks for the result. Internal: public so {@code dist.Future} and the waits in
+ * {@code dist} can read a key's status; only the core changes it.
  */
-final class KeyState {
-    static final String PENDING = "pending";
-    static final String FINISHED = "finished";
-    static final String ERROR = "error";
-    static final String CANCELLED = "cancelled";
-    static final String LOST = "lost";
+public final class KeyState {
+    public static final String PENDING = "pending";
+    public static final String FINISHED = "finished";
+    public static final String ERROR = "error";
+    public static final String CANCELLED = "cancelled";
+    public static final String LOST = "lost";
 
-    final String key;
+    public final String key;
     /** Completes once the key leaves "pending"; never completes exceptionally. */
-    final CompletableFuture<Void> done = new CompletableFuture<>();
+    public final CompletableFuture<Void> done = new CompletableFuture<>();
     private final ReentrantLock lock = new ReentrantLock();
 
-    /** Live Future objects for this key; changed only inside the client's key-table compute. */
+    /** Live Future objects for this key; changed only inside the core's key-table compute. */
     int refs;
 
     private volatile String status = PENDING;
@@ -47,7 +48,7 @@ final class KeyState {
         this.key = key;
     }
 
-    String status() {
+    public String status() {
         return status;
     }
 
@@ -98,7 +99,7 @@ final class KeyState {
         return shareable && !s.equals(CANCELLED) && !s.equals(LOST);
     }
 
-    boolean isPending() {
+    public boolean isPending() {
         return status.equals(PENDING);
     }
 

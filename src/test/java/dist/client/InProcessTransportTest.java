@@ -1,6 +1,9 @@
-package dist;
+package dist.client;
 
-import dist.client.Transport;
+import dist.Client;
+import dist.Future;
+import dist.LocalCluster;
+import dist.Wait;
 import dist.comm.CommConfig;
 import dist.comm.ConnectionClosedException;
 import dist.protocol.Message;

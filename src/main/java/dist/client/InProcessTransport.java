@@ -1,6 +1,5 @@
-package dist;
+package dist.client;
 
-import dist.client.Transport;
 import dist.comm.ConnectionClosedException;
 import dist.comm.Peer;
 import dist.protocol.Message;
@@ -19,15 +18,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A client's link to a scheduler in the same process ({@link LocalCluster#client()}): messages pass as
+ * A client's link to a scheduler in the same process ({@link dist.LocalCluster#client()}): messages pass as
  * objects, with no socket and no encoding. Toward the scheduler one thread hands messages over in
  * order, as a connection's reader does: the scheduler's handling never runs on a caller's thread, whose
  * interrupt would close the worker sockets it writes to. Toward the client, the scheduler's thread that
  * sends delivers at once: the client only records what a message says and completes futures (its
  * callbacks and the futures it hands out complete on threads of their own), and a hand-over there
- * cost a thread wake-up on every result.
+ * cost a thread wake-up on every result. Internal: public for {@code LocalCluster} only.
  */
-final class InProcessTransport implements Transport {
+public final class InProcessTransport implements Transport {
     private static final System.Logger LOG = System.getLogger("dist.client");
     private static final Runnable STOP = () -> { };
 
@@ -40,7 +39,7 @@ final class InProcessTransport implements Transport {
     private final AtomicBoolean open = new AtomicBoolean(true);
 
     /** Links to {@code scheduler}, whatever address the client names. */
-    static Connector to(SchedulerServer scheduler) {
+    public static Connector to(SchedulerServer scheduler) {
         return (address, inbox) -> new InProcessTransport(scheduler, address, inbox);
     }
 

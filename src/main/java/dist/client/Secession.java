@@ -1,4 +1,4 @@
-package dist;
+package dist.client;
 
 import dist.worker.TaskContext;
 

@@ -1,41 +1,47 @@
-package dist;
+package dist.client;
+
+import dist.Fn1;
+import dist.Fn2;
 
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** Small functions that run on workers on behalf of graphs, bags, queues and the executor. Internal. */
-final class RemoteOps {
+/**
+ * Small functions that run on workers on behalf of graphs, bags, queues and the executor. Internal:
+ * public only so the API classes in {@code dist} can name them; not for users.
+ */
+public final class RemoteOps {
     private RemoteOps() {
     }
 
-    static final Fn1<Object, Object> IDENTITY = RemoteOps::identity;
-    static final Fn1<Callable<Object>, Object> CALL = RemoteOps::call;
-    static final Fn2<Runnable, Object, Object> RUN = RemoteOps::run;
+    public static final Fn1<Object, Object> IDENTITY = RemoteOps::identity;
+    public static final Fn1<Callable<Object>, Object> CALL = RemoteOps::call;
+    public static final Fn2<Runnable, Object, Object> RUN = RemoteOps::run;
 
-    static Object identity(Object x) {
+    public static Object identity(Object x) {
         return x;
     }
 
     /** The task a queue's scatter makes for each item. */
     @SuppressWarnings("unchecked")
-    static <T> T scatterItem(Object item) {
+    public static <T> T scatterItem(Object item) {
         return (T) item;
     }
 
-    static Object call(Callable<Object> c) throws Exception {
+    public static Object call(Callable<Object> c) throws Exception {
         return c.call();
     }
 
-    static Object run(Runnable r, Object result) {
+    public static Object run(Runnable r, Object result) {
         r.run();
         return result;
     }
 
     // ------------------------------------------------------------------ bag partitions (untyped: Bag keeps the types)
 
-    static List<Object> mapPartition(Fn1<Object, Object> fn, List<Object> part) throws Exception {
+    public static List<Object> mapPartition(Fn1<Object, Object> fn, List<Object> part) throws Exception {
         List<Object> out = new ArrayList<>(part.size());
         for (Object t : part) {
             out.add(fn.apply(t));
@@ -43,7 +49,7 @@ final class RemoteOps {
         return out;
     }
 
-    static List<Object> filterPartition(Fn1<Object, Boolean> keep, List<Object> part) throws Exception {
+    public static List<Object> filterPartition(Fn1<Object, Boolean> keep, List<Object> part) throws Exception {
         List<Object> out = new ArrayList<>();
         for (Object t : part) {
             if (Boolean.TRUE.equals(keep.apply(t))) {
@@ -53,7 +59,7 @@ final class RemoteOps {
         return out;
     }
 
-    static Object foldPartition(Fn2<Object, Object, Object> binop, Object initial, List<Object> part) throws Exception {
+    public static Object foldPartition(Fn2<Object, Object, Object> binop, Object initial, List<Object> part) throws Exception {
         Object acc = initial;
         for (Object t : part) {
             acc = binop.apply(acc, t);
@@ -62,7 +68,7 @@ final class RemoteOps {
     }
 
     /** Reduces a partition with no initial value; an empty partition gives {@link Empty}. */
-    static Object reducePartition(Fn2<Object, Object, Object> binop, List<Object> part) throws Exception {
+    public static Object reducePartition(Fn2<Object, Object, Object> binop, List<Object> part) throws Exception {
         Object acc = Empty.INSTANCE;
         for (Object t : part) {
             acc = acc instanceof Empty ? t : binop.apply(acc, t);
@@ -71,7 +77,7 @@ final class RemoteOps {
     }
 
     /** Combines partial results, skipping {@link Empty} ones (all empty gives Empty). */
-    static Object combine(Fn2<Object, Object, Object> combine, List<Object> partials) throws Exception {
+    public static Object combine(Fn2<Object, Object, Object> combine, List<Object> partials) throws Exception {
         Object acc = Empty.INSTANCE;
         for (Object p : partials) {
             if (p instanceof Empty) {
@@ -82,7 +88,7 @@ final class RemoteOps {
         return acc;
     }
 
-    static Object finish(Object reduced) {
+    public static Object finish(Object reduced) {
         if (reduced instanceof Empty) {
             throw new java.util.NoSuchElementException("reduce of an empty bag has no value; use fold with an initial value");
         }
@@ -90,7 +96,7 @@ final class RemoteOps {
     }
 
     /** Sum of two numbers: exact long arithmetic for integral types, double otherwise. */
-    static Object add(Object a, Object b) {
+    public static Object add(Object a, Object b) {
         Number x = (Number) a;
         Number y = (Number) b;
         if (isIntegral(x) && isIntegral(y)) {
@@ -103,7 +109,7 @@ final class RemoteOps {
         return n instanceof Long || n instanceof Integer || n instanceof Short || n instanceof Byte;
     }
 
-    static Object countOne(Object acc, Object ignored) {
+    public static Object countOne(Object acc, Object ignored) {
         return (Long) acc + 1;
     }
 
@@ -113,7 +119,7 @@ final class RemoteOps {
     }
 
     /** The partial result of a partition with nothing in it. */
-    enum Empty implements Serializable {
+    public enum Empty implements Serializable {
         INSTANCE
     }
 }

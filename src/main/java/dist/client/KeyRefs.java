@@ -1,0 +1,27 @@
+package dist.client;
+
+import dist.Future;
+
+import java.util.List;
+
+/**
+ * The key table's references: a Future more for a key, one less, and cancelling keys. Internal:
+ * what {@code dist.Future}, {@code dist.Client} and {@link DataOps} need of the core.
+ */
+public interface KeyRefs {
+
+    /** A new Future for {@code key}, sharing its state when one is held already; nothing is sent. */
+    <T> Future<T> holdKey(String key);
+
+    /** A Future for {@code state} was released or collected: the key is released once none is left. */
+    void releaseRef(KeyState state);
+
+    /** Marks {@code future}'s key as placed by scatter: no recipe of it exists anywhere, only its data. */
+    void scattered(Future<?> future);
+
+    /**
+     * Cancels these keys here and on the scheduler; {@code finishedToo}: also keys already computed
+     * (their data is deleted), as dask's cancel does. Returns how many this call ended.
+     */
+    int cancelStates(List<KeyState> states, boolean finishedToo);
+}
