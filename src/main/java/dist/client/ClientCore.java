@@ -1,5 +1,7 @@
 package dist.client;
 
+import dist.comm.Reconnect;
+
 import dist.Future;
 import dist.KilledWorkerException;
 import dist.Options;
@@ -620,40 +622,44 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
 
     /** Tries until a scheduler answers on the address and has been sent what this client holds; null when given up. */
     private Transport relink(Throwable cause) throws InterruptedException {
-        long deadline = System.nanoTime() + reconnectTimeout.toNanos();
-        long pause = 50;
-        long maxPause = Config.getDuration("distributed.comm.reconnect-backoff-max").toMillis();
-        while (!closed.get() && !shuttingDown) {
-            if (System.nanoTime() - deadline > 0) {
-                failAll(cause);
-                return null;
-            }
-            try {
-                Transport t = openScheduler();
-                Message reply = t.request(new Message.RegisterClient(id), requestTimeout)
-                        .get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-                if (!(reply instanceof Message.Ack)) {
-                    t.close();
-                    throw new IOException("the scheduler refused this client: " + reply);
-                }
-                Resend sent;
-                sendLock.lock();
-                try {
-                    scheduler = t;
-                    relinkedAt = System.nanoTime();
-                    sent = resendHeld();
-                } finally {
-                    sendLock.unlock();
-                }
-                watchReturn(t, sent);
-                return t;
-            } catch (IOException | ExecutionException | TimeoutException | RuntimeException e) {
-                // not back yet
-            }
-            Thread.sleep(pause);
-            pause = Math.min(pause * 2, maxPause);
+        java.util.concurrent.atomic.AtomicReference<Transport> made = new java.util.concurrent.atomic.AtomicReference<>();
+        Reconnect again = new Reconnect("dist-client-reconnect", Reconnect.Policy.fromConfig(reconnectTimeout),
+                () -> closed.get() || shuttingDown, timeout -> made.set(relinkOnce()));
+        Reconnect.Outcome outcome;
+        try {
+            // the run ends by its own deadline (the reconnect timeout); this bound only guards against a bug
+            outcome = again.start().get(reconnectTimeout.toMillis() + requestTimeout.toMillis() + 10_000,
+                    TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            outcome = Reconnect.Outcome.TIMED_OUT;
         }
-        return null;
+        if (outcome == Reconnect.Outcome.TIMED_OUT) {
+            failAll(cause);
+            return null;
+        }
+        return outcome == Reconnect.Outcome.CONNECTED ? made.get() : null;
+    }
+
+    /** One attempt: link, register, then send what this client holds; throws when the scheduler is not back. */
+    private Transport relinkOnce() throws IOException, InterruptedException, ExecutionException, TimeoutException {
+        Transport t = openScheduler();
+        Message reply = t.request(new Message.RegisterClient(id), requestTimeout)
+                .get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        if (!(reply instanceof Message.Ack)) {
+            t.close();
+            throw new IOException("the scheduler refused this client: " + reply);
+        }
+        Resend sent;
+        sendLock.lock();
+        try {
+            scheduler = t;
+            relinkedAt = System.nanoTime();
+            sent = resendHeld();
+        } finally {
+            sendLock.unlock();
+        }
+        watchReturn(t, sent);
+        return t;
     }
 
     /**
