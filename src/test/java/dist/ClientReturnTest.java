@@ -68,10 +68,15 @@ class ClientReturnTest {
         /** Called with the link's number (1 for the first) and each one-way message; true: the link ends there. */
         volatile BiPredicate<Integer, Message> endsOn = (n, m) -> false;
         volatile Function<Message, Message> answers = m -> new Message.ErrorReply("unexpected " + m);
+        /** True: every connect from now on is refused, as by a scheduler that does not come back. */
+        volatile boolean refuse;
 
         @Override
-        public Transport connect(String address, Transport.Inbox in) {
+        public Transport connect(String address, Transport.Inbox in) throws IOException {
             int n = connects.incrementAndGet();
+            if (refuse) {
+                throw new java.net.ConnectException("connection refused (link " + n + ")");
+            }
             inbox = in;
             return new Transport() {
                 @Override
@@ -177,6 +182,19 @@ class ClientReturnTest {
         assertTrue(Wait.until(T, () -> links.updates().stream().filter(u -> u.wanted().contains("z")).count() >= 3));
         links.inbox.onMessage(new Message.KeyInMemory("z", List.of("w:1"), 4, null));
         assertEquals("finished", z.status());
+    }
+
+    /** dask's test_reconnect_timeout: past the reconnect timeout, pending futures fail instead of waiting. */
+    @Test
+    void aSchedulerThatDoesNotComeBackWithinTheReconnectTimeoutFailsPendingFutures() throws Exception {
+        Client c = client(Duration.ofSeconds(1));
+        Future<Integer> z = c.compute(chain(), "z");
+        links.refuse = true;
+        links.inbox.onClose(new IOException("scheduler killed"));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> z.result(T));
+        assertTrue(e.getMessage().contains("connect a new client"), e.getMessage());
+        assertTrue(links.connects.get() >= 3, "tried again with back-off: " + links.connects.get() + " connects");
+        assertEquals("lost", z.status());
     }
 
     @Test
