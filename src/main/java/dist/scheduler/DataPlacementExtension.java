@@ -331,6 +331,8 @@ final class DataPlacementExtension implements SchedulerExtension {
         int generation;
         /** Copies asked for in the last generation (key, worker). */
         final List<String[]> asked = new ArrayList<>();
+        /** A target of the last generation had a copy on its way out: no progress is no failure then. */
+        boolean racing;
 
         Replicate(String clientId, long requestId, long deadline, List<String> keys, List<String> restrictions,
                   int n, int branching) {
@@ -352,10 +354,11 @@ final class DataPlacementExtension implements SchedulerExtension {
             if (generation == 0) {
                 dropReplicas(PlacementPlanner.excessReplicas(holders, candidates, copies));
                 holders = holders(keys);
-            } else if (asked.stream().anyMatch(a -> core.worker(a[1]) != null)
+            } else if (!racing && asked.stream().anyMatch(a -> core.worker(a[1]) != null)
                     && asked.stream().noneMatch(a -> holds(a[0], a[1]))) { // targets that left are no failure
                 throw new Failure("no progress: no worker could copy " + keys + " from its holders " + holders);
             }
+            racing = false;
             Map<String, Map<String, List<String>>> plan =
                     PlacementPlanner.replicationGeneration(holders, candidates, copies, branching);
             if (plan.isEmpty()) {
@@ -374,13 +377,34 @@ final class DataPlacementExtension implements SchedulerExtension {
         @Override
         void copied(WorkerState worker, AcquireReply r) {
             // listed by its AddKeys, which came first; the next generation plans from who has what
+            racing |= gotButNotListed(worker, r);
         }
+    }
+
+    /**
+     * Whether {@code worker} says it has a key the scheduler does not list there: its copy was
+     * being dropped (a FreeKeys ahead of the AcquireData), so it is gone by now. Asking again copies it.
+     */
+    private boolean gotButNotListed(WorkerState worker, AcquireReply r) {
+        if (r.nbytes() != null) {
+            for (String k : r.nbytes().keySet()) {
+                if (!holds(k, worker.address)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** dask's Scheduler.rebalance: move keys from the fullest workers to the emptiest, drop the moved copies. */
     private final class Rebalance extends Op {
-        /** Target to (key to source), once planned. */
+        /** Rounds of asking a target again whose copy was on its way out. */
+        static final int ATTEMPTS = 3;
+        /** Target to (key to source): the moves of this round; null until planned. */
         Map<String, Map<String, String>> moves;
+        /** Moves whose target still had a copy being dropped: asked again next round. */
+        Map<String, Map<String, String>> retry = new LinkedHashMap<>();
+        int rounds;
         final Set<String> failed = new LinkedHashSet<>();
 
         Rebalance(String clientId, long requestId, long deadline, List<String> keys, List<String> restrictions) {
@@ -394,7 +418,23 @@ final class DataPlacementExtension implements SchedulerExtension {
 
         @Override
         boolean step() {
-            if (moves != null) { // every copy answered
+            if (moves == null) {
+                moves = plan();
+            } else {
+                boolean last = ++rounds >= ATTEMPTS;
+                moves = new LinkedHashMap<>();
+                retry.forEach((to, ks) -> ks.forEach((k, from) -> {
+                    if (holds(k, to)) {
+                        dropReplicas(Map.of(k, List.of(from))); // listed meanwhile
+                    } else if (last || core.worker(to) == null || !holds(k, from)) {
+                        failed.add(k);
+                    } else {
+                        moves.computeIfAbsent(to, t -> new LinkedHashMap<>()).put(k, from);
+                    }
+                }));
+                retry = new LinkedHashMap<>();
+            }
+            if (moves.isEmpty()) {
                 if (!failed.isEmpty() && !keys.isEmpty()) {
                     throw new Failure("could not move the keys " + failed + " (their new holder left or found"
                             + " no copy); they stay where they were");
@@ -402,6 +442,14 @@ final class DataPlacementExtension implements SchedulerExtension {
                 done();
                 return true;
             }
+            Map<String, Map<String, List<String>>> perTarget = new LinkedHashMap<>();
+            moves.forEach((to, ks) -> ks.forEach((k, from) ->
+                    perTarget.computeIfAbsent(to, t -> new LinkedHashMap<>()).put(k, List.of(from))));
+            send(perTarget);
+            return false;
+        }
+
+        private Map<String, Map<String, String>> plan() {
             List<String> ws = candidates();
             Map<String, List<String>> hasWhat = new LinkedHashMap<>();
             Map<String, Long> sizes = new LinkedHashMap<>();
@@ -414,28 +462,24 @@ final class DataPlacementExtension implements SchedulerExtension {
                 hasWhat.put(w, held);
             }
             Set<String> movable = keys.isEmpty() ? sizes.keySet() : new HashSet<>(keys);
-            moves = new LinkedHashMap<>();
-            Map<String, Map<String, List<String>>> perTarget = new LinkedHashMap<>();
+            Map<String, Map<String, String>> out = new LinkedHashMap<>();
             for (PlacementPlanner.Move m : PlacementPlanner.rebalance(hasWhat, sizes, ws, movable)) {
-                moves.computeIfAbsent(m.to(), t -> new LinkedHashMap<>()).put(m.key(), m.from());
-                perTarget.computeIfAbsent(m.to(), t -> new LinkedHashMap<>()).put(m.key(), List.of(m.from()));
+                out.computeIfAbsent(m.to(), t -> new LinkedHashMap<>()).put(m.key(), m.from());
             }
-            if (perTarget.isEmpty()) {
-                done();
-                return true;
-            }
-            send(perTarget);
-            return false;
+            return out;
         }
 
         @Override
         void copied(WorkerState worker, AcquireReply r) {
             Map<String, List<String>> drop = new LinkedHashMap<>();
             for (Map.Entry<String, String> m : moves.getOrDefault(worker.address, Map.of()).entrySet()) {
-                if (holds(m.getKey(), worker.address)) { // listed by the AddKeys that came first
-                    drop.put(m.getKey(), List.of(m.getValue()));
+                String k = m.getKey();
+                if (holds(k, worker.address)) { // listed by the AddKeys that came first
+                    drop.put(k, List.of(m.getValue()));
+                } else if (r.nbytes() != null && r.nbytes().containsKey(k)) {
+                    retry.computeIfAbsent(worker.address, t -> new LinkedHashMap<>()).put(k, m.getValue());
                 } else {
-                    failed.add(m.getKey());
+                    failed.add(k);
                 }
             }
             dropReplicas(drop);

@@ -3,6 +3,7 @@ package dist.scheduler;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -138,6 +139,9 @@ final class PlacementPlanner {
             total += m;
         }
         List<Move> moves = new ArrayList<>();
+        // a key moves once: a second move of a replica could land on the first one's source, which
+        // still holds it until the first copy is listed, and both sources would then drop theirs
+        Set<String> moved = new HashSet<>();
         if (workers.size() < 2) {
             return moves;
         }
@@ -156,6 +160,9 @@ final class PlacementPlanner {
                 if (mem.get(from) <= mean) {
                     break;
                 }
+                if (moved.contains(k)) {
+                    continue;
+                }
                 String to = null;
                 for (String w : workers) {
                     if (!w.equals(from) && !held.get(w).contains(k) && (to == null || mem.get(w) < mem.get(to))) {
@@ -166,6 +173,7 @@ final class PlacementPlanner {
                     continue; // moving it would not narrow the gap
                 }
                 moves.add(new Move(k, from, to, size));
+                moved.add(k);
                 mem.merge(from, -size, Long::sum);
                 mem.merge(to, size, Long::sum);
                 held.get(from).remove(k);

@@ -255,6 +255,44 @@ class DataPlacementExtensionTest {
         assertEquals(Set.of(A), whoHas("k2"));
     }
 
+    @Test
+    void aTargetWhoseCopyWasOnItsWayOutIsAskedAgain() {
+        h.register(A, "a", 1);
+        h.register(B, "b", 1);
+        scattered("c", "k1", 100, A);
+        scattered("c", "k2", 100, A);
+        Sent s = ask("c", new RebalanceRequest(List.of("k1", "k2"), List.of(), 10_000));
+        AcquireData a = of(to(s.out(), B), AcquireData.class).get(0);
+        String k = a.sources().keySet().iterator().next();
+        // B still had k (a FreeKeys ahead of this request): it says so, without AddKeys
+        List<Outgoing> out = h.worker(B, new AcquireReply(Map.of(k, 100L), List.of()));
+        assertNull(replyIn(out, s.id()));
+        assertTrue(of(to(out, A), FreeKeys.class).isEmpty(), "A keeps the only listed copy");
+        assertEquals(a, of(to(out, B), AcquireData.class).get(0), "asked again");
+        out = copies(B, a, 100);
+        assertEquals(new Ack(), replyIn(out, s.id()));
+        assertEquals(Set.of(B), whoHas(k));
+    }
+
+    @Test
+    void aReplicaTargetWhoseCopyWasOnItsWayOutIsNoFailure() {
+        h.register(A, "a", 1);
+        h.register(B, "b", 1);
+        scattered("c", "x", 100, A);
+        Sent s = ask("c", new ReplicateRequest(List.of("x"), 2, List.of(), 2, 10_000));
+        AcquireData a = of(to(s.out(), B), AcquireData.class).get(0);
+        List<Outgoing> out = h.worker(B, new AcquireReply(Map.of("x", 100L), List.of()));
+        assertNull(replyIn(out, s.id()));
+        assertEquals(a, of(to(out, B), AcquireData.class).get(0), "the next generation asks again");
+        assertEquals(new Ack(), replyIn(copies(B, a, 100), s.id()));
+        // a target that found no copy anywhere is a failure
+        scattered("c", "y", 100, A);
+        Sent t = ask("c", new ReplicateRequest(List.of("y"), 2, List.of(), 2, 10_000));
+        out = h.worker(B, new AcquireReply(Map.of(), List.of("y")));
+        ErrorReply e = (ErrorReply) replyIn(out, t.id());
+        assertTrue(e.message().contains("no progress"), e.message());
+    }
+
     // ---------------------------------------------------------------- two clients
 
     @Test

@@ -62,6 +62,12 @@ class PlacementPlannerTest {
         // one big key cannot be split: moving it would not narrow the gap
         assertTrue(PlacementPlanner.rebalance(Map.of("a", List.of("big"), "b", List.of()), Map.of("big", 100L),
                 List.of("a", "b"), Set.of("big")).isEmpty());
+        // a key held by two full workers moves once, never back onto the source of its first move
+        Map<String, List<String>> twice = Map.of("a", List.of("k", "a1", "a2"), "b", List.of("k", "b1"),
+                "c", List.of(), "d", List.of());
+        List<PlacementPlanner.Move> ms = PlacementPlanner.rebalance(twice, Map.of("k", 50L, "a1", 30L, "a2", 30L,
+                "b1", 40L), List.of("a", "b", "c", "d"), Set.of("k", "a1", "a2", "b1"));
+        assertEquals(1, ms.stream().filter(m -> m.key().equals("k")).count(), ms.toString());
         // keys outside the movable set stay
         assertTrue(PlacementPlanner.rebalance(hasWhat, sizes, List.of("a", "b"), Set.of()).isEmpty());
     }
