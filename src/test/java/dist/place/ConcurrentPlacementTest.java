@@ -126,17 +126,19 @@ class ConcurrentPlacementTest {
         Map<String, Future<int[]>> mine = one.scatter(data, List.of("alice"), false);
         Map<String, Future<int[]>> theirs = two.scatter(data, List.of("alice"), false);
 
-        together(() -> {
-            one.replicate(mine.values(), 2, List.of(), 2);
-            one.rebalance(mine.values(), List.of());
-            return null;
-        }, () -> {
-            two.rebalance(theirs.values(), List.of());
-            two.replicate(theirs.values(), 2, List.of(), 2);
-            return null;
-        });
+        for (int n : new int[] {2, 3, 1, 2}) {
+            together(() -> {
+                one.replicate(mine.values(), n, List.of(), 2);
+                one.rebalance(mine.values(), List.of());
+                return null;
+            }, () -> {
+                two.rebalance(theirs.values(), List.of());
+                two.replicate(theirs.values(), n, List.of(), 2);
+                return null;
+            });
 
-        assertConsistent(theirs.values(), 2);
+            assertConsistent(theirs.values(), n);
+        }
         Map<String, int[]> back = two.gather(theirs);
         for (Map.Entry<String, int[]> e : data.entrySet()) {
             assertArrayEquals(e.getValue(), back.get(e.getKey()), "no key lost: " + e.getKey());
@@ -162,9 +164,11 @@ class ConcurrentPlacementTest {
             }
         });
         try {
-            // parked on the scheduler's answer: the request is out while every task still runs
+            // parked on the scheduler's answer: the request is out while every task still runs, and a
+            // round trip on the same connection after it means the scheduler has it
             assertTrue(Wait.until(WAIT, () -> replicator.getState() == Thread.State.WAITING
                     || replicator.getState() == Thread.State.TIMED_WAITING));
+            one.hasWhat();
             assertTrue(running.stream().noneMatch(f -> f.status().equals("finished")));
         } finally {
             release.countDown();
