@@ -129,7 +129,7 @@ final class DataOps {
         for (Future<T> f : futures.values()) {
             client.await(f.state, deadline); // dask returns scattered futures finished
         }
-        if (broadcast) {
+        if (broadcast && !bytes.isEmpty()) {
             replicate(List.copyOf(bytes.keySet()), 0, where, 2);
         }
         return futures;
