@@ -339,6 +339,8 @@ public final class Client extends Submitter implements AutoCloseable {
      * Makes each future's data held by {@code n} of {@code workers} (n 0 or less: all of them; workers
      * empty: all workers), copying in generations where every holder gives to at most
      * {@code branchingFactor} new workers; extra copies beyond n are dropped (never the last one).
+     * The scheduler plans the copies and answers once it lists them; futures still running are
+     * waited for.
      *
      * <pre>{@code
      * client.replicate(List.of(x), 3, List.of(), 2);     // three copies

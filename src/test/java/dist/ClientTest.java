@@ -52,78 +52,84 @@ class ClientTest {
     }
 
     @Test
-    void rebalanceDropsAMovedCopyOnlyOnceTheSchedulerListsItsNewHolder() throws Exception {
-        List<String> keys = List.of("k1", "k2", "k3", "k4");
-        cluster.workers = List.of(new Message.WorkerInfo("a:1", "alice", 1, 0, 1, 0, 0, 0),
-                new Message.WorkerInfo("b:1", "bob", 1, 0, 2, 0, 0, 0));
-        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicBoolean knownAtDrop = new java.util.concurrent.atomic.AtomicBoolean();
-        Set<String> copiedToBob = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        // bob's report of its new copies reaches the scheduler after its answer reaches the client
-        cluster.whoHas = ks -> {
-            boolean reported = asked.incrementAndGet() > 2;
-            Map<String, List<String>> out = new HashMap<>();
-            for (String k : ks) {
-                out.put(k, reported && copiedToBob.contains(k) ? List.of("a:1", "b:1") : List.of("a:1"));
-            }
-            return out;
-        };
+    void rebalanceAndReplicateAreOneRequestEachAndTheSchedulersRefusalReachesTheCaller() throws Exception {
+        // the scheduler plans and copies; the client only asks and waits (drops after listing: DataPlacementExtensionTest)
         cluster.schedulerAnswers = m -> switch (m) {
-            case Message.HasWhatRequest r -> new Message.HasWhatReply(Map.of("a:1", keys, "b:1", List.of()));
-            case Message.NbytesRequest r -> new Message.NbytesReply(Map.of("k1", 100L, "k2", 100L, "k3", 100L,
-                    "k4", 100L));
-            case Message.DropReplicas d -> {
-                knownAtDrop.set(asked.get() > 2);
+            case Message.RebalanceRequest r -> new Message.Ack();
+            case Message.ReplicateRequest r -> new Message.ErrorReply("replicating 1 keys to 3 workers failed: "
+                    + "the keys [k1 (erred)] are no longer in memory");
+            default -> new Message.ErrorReply("unexpected " + m);
+        };
+
+        client.rebalance();
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> client.replicate(List.of(client.core().holdKey("k1")), 3, List.of("alice"), 2));
+
+        assertTrue(e.getMessage().contains("k1 (erred)"), e.getMessage());
+        Message.RebalanceRequest rb = cluster.sentOf(Message.RebalanceRequest.class).get(0);
+        assertEquals(List.of(), rb.keys());
+        assertTrue(rb.timeoutMillis() > 0 && rb.timeoutMillis() < 5000, "the scheduler answers within the client's wait");
+        Message.ReplicateRequest rp = cluster.sentOf(Message.ReplicateRequest.class).get(0);
+        assertEquals(List.of("k1"), rp.keys());
+        assertEquals(3, rp.n());
+        assertEquals(List.of("alice"), rp.workers());
+        assertTrue(cluster.workerRequests.isEmpty(), "no worker is told anything by the client");
+        assertTrue(cluster.sentOf(Message.DropReplicas.class).isEmpty());
+    }
+
+    @Test
+    void aBroadcastScatterPutsWhereTheSchedulerSaysThenAsksItToReplicate() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean replicated = new java.util.concurrent.atomic.AtomicBoolean();
+        cluster.schedulerAnswers = m -> switch (m) {
+            case Message.ScatterRequest r -> new Message.ScatterPlan(Map.of("b:1", r.keys()));
+            case Message.ReplicateRequest r -> {
+                replicated.set(true);
                 yield new Message.Ack();
             }
             default -> new Message.ErrorReply("unexpected " + m);
         };
         cluster.workerAnswers = (w, m) -> {
-            Message.AcquireData a = (Message.AcquireData) m;
-            Map<String, Long> got = new HashMap<>();
-            a.sources().keySet().forEach(k -> got.put(k, 100L));
-            copiedToBob.addAll(got.keySet());
-            return new Message.AcquireReply(got, List.of());
-        };
-
-        client.rebalance();
-
-        assertEquals(2, copiedToBob.size(), "half the memory moves to bob");
-        List<Message.DropReplicas> drops = cluster.sentOf(Message.DropReplicas.class);
-        assertEquals(1, drops.size());
-        assertTrue(knownAtDrop.get(), "the drop waited until the scheduler listed bob's copies");
-        Map<String, List<String>> expected = new HashMap<>();
-        copiedToBob.forEach(k -> expected.put(k, List.of("a:1")));
-        assertEquals(expected, drops.get(0).workersByKey(), "alice's copy of each moved key goes");
-    }
-
-    @Test
-    void aBroadcastScatterReturnsOnceTheSchedulerListsEveryHolder() throws Exception {
-        cluster.workers = List.of(new Message.WorkerInfo("a:1", "alice", 1, 0, 1, 0, 0, 0),
-                new Message.WorkerInfo("b:1", "bob", 1, 0, 2, 0, 0, 0));
-        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
-        // alice's report makes the key finished; bob's reaches the scheduler two whoHas answers later
-        cluster.workerAnswers = (w, m) -> {
-            if (w.equals("a:1")) {
-                for (String k : ((Message.PutData) m).data().keySet()) {
-                    cluster.push(new Message.KeyInMemory(k, List.of("a:1"), 4, null));
-                }
+            for (String k : ((Message.PutData) m).data().keySet()) {
+                cluster.push(new Message.KeyInMemory(k, List.of(w), 4, null));
             }
             return new Message.Ack();
-        };
-        cluster.whoHas = ks -> {
-            List<String> holders = asked.incrementAndGet() > 2 ? List.of("a:1", "b:1") : List.of("a:1");
-            Map<String, List<String>> out = new HashMap<>();
-            ks.forEach(k -> out.put(k, holders));
-            return out;
         };
         Map<String, Integer> data = new LinkedHashMap<>();
         data.put("everywhere", 7);
 
-        client.scatter(data, List.of(), true);
+        client.scatter(data, List.of("alice", "bob"), true);
 
-        assertEquals(3, asked.get(), "scatter asked until the scheduler listed both holders");
-        assertEquals(List.of("a:1", "b:1"), client.core().whoHasKeys(List.of("everywhere"), -1).get("everywhere"));
+        assertEquals(Set.of("b:1"), cluster.workerRequests.keySet(), "the bytes went where the scheduler said");
+        assertTrue(replicated.get(), "scatter returned after the scheduler answered the replicate");
+        Message.ScatterRequest sr = cluster.sentOf(Message.ScatterRequest.class).get(0);
+        assertEquals(List.of("everywhere"), sr.keys());
+        assertEquals(List.of("alice", "bob"), sr.workers());
+        Message.ReplicateRequest rp = cluster.sentOf(Message.ReplicateRequest.class).get(0);
+        assertEquals(List.of("everywhere"), rp.keys());
+        assertEquals(0, rp.n(), "every matching worker");
+        assertEquals(List.of("alice", "bob"), rp.workers());
+    }
+
+    @Test
+    void aScatterShareAWorkerFailsToStoreIsPlacedAgainAvoidingThatWorker() throws Exception {
+        cluster.unreachable.add("a:1");
+        cluster.schedulerAnswers = m -> m instanceof Message.ScatterRequest r
+                ? new Message.ScatterPlan(Map.of(r.avoid().contains("a:1") ? "b:1" : "a:1", r.keys()))
+                : new Message.ErrorReply("unexpected " + m);
+        cluster.workerAnswers = (w, m) -> {
+            for (String k : ((Message.PutData) m).data().keySet()) {
+                cluster.push(new Message.KeyInMemory(k, List.of(w), 4, null));
+            }
+            return new Message.Ack();
+        };
+
+        Map<String, Future<Integer>> fs = client.scatter(Map.of("x", 1), List.of(), false);
+
+        assertEquals("finished", fs.get("x").status());
+        List<Message.ScatterRequest> asked = cluster.sentOf(Message.ScatterRequest.class);
+        assertEquals(2, asked.size());
+        assertEquals(List.of("a:1"), asked.get(1).avoid());
+        assertEquals(Set.of("b:1"), cluster.workerRequests.keySet());
     }
 
     List<TaskSpec> tasks() {

@@ -67,7 +67,13 @@ public final class DataOps {
 
     // ------------------------------------------------------------------ scatter
 
-    /** Values by key (insertion order kept); returns a Future per key, finished once the data is placed. */
+    /**
+     * Values by key (insertion order kept); returns a Future per key, finished once the data is placed.
+     * The scheduler says which worker stores which value; the values go to those workers straight
+     * from here. A worker that fails to store its share is avoided when the scheduler is asked again.
+     * With {@code broadcast} the scheduler then copies every value to every worker (dask: scatter,
+     * then replicate).
+     */
     public <T> Map<String, Future<T>> scatter(LinkedHashMap<String, Object> values, List<String> restrictions,
                                       boolean broadcast) throws ExecutionException, InterruptedException,
             TimeoutException {
@@ -79,10 +85,7 @@ public final class DataOps {
             }
             bytes.put(e.getKey(), codec.encodeParts(e.getValue()));
         }
-        List<Message.WorkerInfo> targets = workers(restrictions);
-        if (targets.isEmpty()) {
-            throw new IllegalStateException("the cluster has no workers yet; start one, then scatter again");
-        }
+        List<String> where = restrictions == null ? List.of() : restrictions;
         // the scheduler learns the keys first (as data without a recipe), so the workers' AddKeys find them
         Map<String, Future<T>> futures = new LinkedHashMap<>();
         List<TaskSpec> specs = new ArrayList<>();
@@ -93,54 +96,43 @@ public final class DataOps {
             specs.add(new TaskSpec(key, null, List.of(), tasks.nextPriority(0), null));
         }
         link.sendToScheduler(new Message.UpdateGraph(link.id(), specs, List.copyOf(bytes.keySet())), futures.values());
-        link.workersInfo(); // a round trip: the update above is handled before any worker reports the data
-        Map<String, Map<String, Encoded>> perWorker = new LinkedHashMap<>();
-        List<String> keys = new ArrayList<>(bytes.keySet());
-        if (broadcast) {
-            for (Message.WorkerInfo w : targets) {
-                perWorker.put(w.address(), bytes);
-            }
-        } else {
-            Map<String, Integer> ncores = new LinkedHashMap<>();
-            for (Message.WorkerInfo w : targets) {
-                ncores.put(w.address(), w.nthreads());
-            }
-            List<String> where = Placement.roundRobin(ncores, keys.size());
-            for (int i = 0; i < keys.size(); i++) {
-                perWorker.computeIfAbsent(where.get(i), w -> new LinkedHashMap<>()).put(keys.get(i), bytes.get(keys.get(i)));
-            }
-        }
-        Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
-        for (Map.Entry<String, Map<String, Encoded>> e : perWorker.entrySet()) {
-            replies.put(e.getKey(), link.requestWorker(e.getKey(), new Message.PutData(e.getValue())));
-        }
-        // a worker that left since the list was read is skipped: its share goes to one that stored
-        Map<String, Map<String, Encoded>> failed = new LinkedHashMap<>();
-        String stored = null;
+        List<String> pending = new ArrayList<>(bytes.keySet());
+        List<String> avoid = new ArrayList<>();
         ExecutionException firstFailure = null;
-        for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
-            try {
-                Message m = get(e.getValue(), "storing scattered data on " + e.getKey());
-                if (!(m instanceof Message.Ack)) {
-                    throw new ExecutionException(new IllegalStateException("worker " + e.getKey()
-                            + " did not store the scattered data: " + m));
-                }
-                stored = stored == null ? e.getKey() : stored;
-            } catch (ExecutionException ex) {
-                firstFailure = firstFailure == null ? ex : firstFailure;
-                failed.put(e.getKey(), perWorker.get(e.getKey()));
+        for (int round = 0; !pending.isEmpty(); round++) {
+            if (round == 3) {
+                throw firstFailure;
             }
-        }
-        if (stored == null && firstFailure != null) {
-            throw firstFailure;
-        }
-        if (!broadcast) {
-            for (Map<String, Encoded> share : failed.values()) {
-                Message m = get(link.requestWorker(stored, new Message.PutData(share)),
-                        "storing scattered data on " + stored);
-                if (!(m instanceof Message.Ack)) {
-                    throw new ExecutionException(new IllegalStateException("worker " + stored
-                            + " did not store the scattered data: " + m));
+            Message m = link.request(new Message.ScatterRequest(pending, where, avoid, schedulerTimeoutMillis()));
+            if (m instanceof Message.ErrorReply e) {
+                throw new IllegalArgumentException(e.message());
+            }
+            if (!(m instanceof Message.ScatterPlan plan)) {
+                throw new ExecutionException(new IllegalStateException("the scheduler answered ScatterRequest with " + m));
+            }
+            if (plan.keysByWorker().isEmpty()) {
+                throw new TimeoutException("no worker" + (where.isEmpty() ? "" : " matching " + where)
+                        + " was there to take the scattered data within " + link.requestTimeout()
+                        + "; start one, then scatter again");
+            }
+            Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
+            for (Map.Entry<String, List<String>> e : plan.keysByWorker().entrySet()) {
+                Map<String, Encoded> share = new LinkedHashMap<>();
+                e.getValue().forEach(k -> share.put(k, bytes.get(k)));
+                replies.put(e.getKey(), link.requestWorker(e.getKey(), new Message.PutData(share)));
+            }
+            pending = new ArrayList<>();
+            for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
+                try {
+                    Message r = get(e.getValue(), "storing scattered data on " + e.getKey());
+                    if (!(r instanceof Message.Ack)) {
+                        throw new ExecutionException(new IllegalStateException("worker " + e.getKey()
+                                + " did not store the scattered data: " + r));
+                    }
+                } catch (ExecutionException ex) {
+                    firstFailure = firstFailure == null ? ex : firstFailure;
+                    avoid.add(e.getKey());
+                    pending.addAll(plan.keysByWorker().get(e.getKey()));
                 }
             }
         }
@@ -148,19 +140,31 @@ public final class DataOps {
         for (Future<T> f : futures.values()) {
             results.await(f, deadline); // dask returns scattered futures finished
         }
-        // finished means one holder reported; a broadcast's other holders may still be on their way
-        Map<String, Set<String>> placed = new LinkedHashMap<>();
-        for (Map.Entry<String, Map<String, Encoded>> e : perWorker.entrySet()) {
-            String holder = failed.containsKey(e.getKey()) ? (broadcast ? null : stored) : e.getKey();
-            for (String k : e.getValue().keySet()) {
-                Set<String> at = placed.computeIfAbsent(k, x -> new LinkedHashSet<>());
-                if (holder != null) {
-                    at.add(holder);
-                }
-            }
+        if (broadcast && !bytes.isEmpty()) {
+            replicate(List.copyOf(bytes.keySet()), 0, where, 2);
         }
-        awaitHolders(placed);
         return futures;
+    }
+
+    /** The scheduler's deadline for a request: within this client's, so its answer (an error too) arrives. */
+    private long schedulerTimeoutMillis() {
+        long ms = link.requestTimeout().toMillis();
+        return Math.max(1, ms - Math.min(ms / 10, 1000));
+    }
+
+    /** Sends a request the scheduler answers with Ack once done; its error becomes the caller's. */
+    private void ask(Message request, String what) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        Message m;
+        try {
+            m = link.request(request);
+        } catch (TimeoutException e) {
+            throw new TimeoutException(what + " got no answer from the scheduler in " + link.requestTimeout());
+        }
+        if (m instanceof Message.ErrorReply e) {
+            throw new ExecutionException(e.message(), new IllegalStateException(e.message()));
+        }
+        expectAck(m, what);
     }
 
     private Message get(CompletableFuture<Message> cf, String what) throws InterruptedException,
@@ -176,116 +180,21 @@ public final class DataOps {
 
     // ------------------------------------------------------------------ replicate, rebalance
 
+    /** The scheduler copies the keys (waiting for unfinished ones) and answers once it lists the copies. */
     public void replicate(List<String> keys, int n, List<String> restrictions, int branching)
             throws ExecutionException, InterruptedException, TimeoutException {
         if (branching < 1) {
             throw new IllegalArgumentException("branchingFactor must be at least 1, got " + branching);
         }
-        List<String> candidates = workers(restrictions).stream().map(Message.WorkerInfo::address).toList();
-        int copies = n <= 0 ? candidates.size() : Math.min(n, candidates.size());
-        Map<String, List<String>> holders = new LinkedHashMap<>(link.whoHasKeys(keys, -1));
-        for (int generation = 0; generation < 64; generation++) {
-            Map<String, Map<String, List<String>>> plan =
-                    Placement.replicationGeneration(holders, candidates, copies, branching);
-            if (plan.isEmpty()) {
-                break;
-            }
-            boolean progress = false;
-            Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
-            for (Map.Entry<String, Map<String, List<String>>> e : plan.entrySet()) {
-                replies.put(e.getKey(), link.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
-            }
-            for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
-                if (get(e.getValue(), "copying data to " + e.getKey()) instanceof Message.AcquireReply r) {
-                    for (String k : r.nbytes().keySet()) {
-                        List<String> h = new ArrayList<>(holders.getOrDefault(k, List.of()));
-                        if (!h.contains(e.getKey())) {
-                            h.add(e.getKey());
-                            progress = true;
-                        }
-                        holders.put(k, h);
-                    }
-                }
-            }
-            if (!progress) {
-                throw new ExecutionException(new IllegalStateException("replication made no progress: no worker "
-                        + "could copy " + keys + " from its holders " + holders));
-            }
-        }
-        Map<String, Set<String>> copied = new LinkedHashMap<>();
-        for (Map.Entry<String, List<String>> e : holders.entrySet()) {
-            copied.put(e.getKey(), new LinkedHashSet<>(e.getValue()));
-        }
-        Map<String, List<String>> known = awaitHolders(copied);
-        Map<String, List<String>> drop = Placement.excessReplicas(known, candidates, copies);
-        if (!drop.isEmpty()) {
-            expectAck(link.request(new Message.DropReplicas(drop)), "dropping extra copies");
-        }
+        ask(new Message.ReplicateRequest(keys, n, restrictions == null ? List.of() : restrictions, branching,
+                schedulerTimeoutMillis()), "replicate");
     }
 
+    /** The scheduler moves the keys (empty: any) among the workers and answers once the moves are listed. */
     public void rebalance(List<String> keys, List<String> restrictions) throws ExecutionException, InterruptedException,
             TimeoutException {
-        List<String> ws = workers(restrictions).stream().map(Message.WorkerInfo::address).toList();
-        Map<String, List<String>> hasWhat = hasWhat(List.of());
-        Map<String, Long> sizes = nbytes(List.of());
-        Set<String> movable = keys.isEmpty() ? sizes.keySet() : new HashSet<>(keys);
-        List<Placement.Move> moves = Placement.rebalance(hasWhat, sizes, ws, movable);
-        Map<String, Map<String, List<String>>> perTarget = new LinkedHashMap<>();
-        for (Placement.Move m : moves) {
-            perTarget.computeIfAbsent(m.to(), t -> new LinkedHashMap<>()).put(m.key(), List.of(m.from()));
-        }
-        Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
-        for (Map.Entry<String, Map<String, List<String>>> e : perTarget.entrySet()) {
-            replies.put(e.getKey(), link.requestWorker(e.getKey(), new Message.AcquireData(e.getValue())));
-        }
-        Map<String, Set<String>> copied = new LinkedHashMap<>(); // key -> targets that now hold it
-        for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
-            if (get(e.getValue(), "moving data to " + e.getKey()) instanceof Message.AcquireReply r) {
-                for (String k : r.nbytes().keySet()) {
-                    if (perTarget.get(e.getKey()).containsKey(k)) {
-                        copied.computeIfAbsent(k, x -> new LinkedHashSet<>()).add(e.getKey());
-                    }
-                }
-            }
-        }
-        Map<String, List<String>> known = awaitHolders(copied);
-        Map<String, List<String>> drop = new LinkedHashMap<>();
-        for (Placement.Move m : moves) {
-            if (known.getOrDefault(m.key(), List.of()).contains(m.to())) {
-                drop.computeIfAbsent(m.key(), k -> new ArrayList<>()).add(m.from());
-            }
-        }
-        if (!drop.isEmpty()) {
-            expectAck(link.request(new Message.DropReplicas(drop)), "dropping moved copies");
-        }
-    }
-
-    /**
-     * The scheduler's holders of the keys of {@code copies} once it lists every new copy there, or as
-     * they stand after the request timeout. A worker answers the client before the scheduler has read
-     * its report of the copies it took, and the scheduler never drops a copy it believes to be the
-     * last: dropping sooner would leave the old copies in place.
-     */
-    private Map<String, List<String>> awaitHolders(Map<String, Set<String>> copies)
-            throws ExecutionException, InterruptedException, TimeoutException {
-        List<String> keys = new ArrayList<>(copies.keySet());
-        if (keys.isEmpty()) {
-            return Map.of();
-        }
-        long deadline = System.nanoTime() + link.requestTimeout().toNanos();
-        long pauseNanos = TimeUnit.MICROSECONDS.toNanos(100);
-        while (true) {
-            Map<String, List<String>> known = link.whoHasKeys(keys, deadline);
-            boolean all = true;
-            for (Map.Entry<String, Set<String>> e : copies.entrySet()) {
-                all &= known.getOrDefault(e.getKey(), List.of()).containsAll(e.getValue());
-            }
-            if (all || System.nanoTime() + pauseNanos - deadline > 0) {
-                return known; // past the deadline, a copy not listed yet (its worker gone?) is not counted on
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(pauseNanos);
-            pauseNanos = Math.min(pauseNanos * 2, TimeUnit.MILLISECONDS.toNanos(50));
-        }
+        ask(new Message.RebalanceRequest(keys, restrictions == null ? List.of() : restrictions,
+                schedulerTimeoutMillis()), "rebalance");
     }
 
     private static void expectAck(Message m, String what) throws ExecutionException {

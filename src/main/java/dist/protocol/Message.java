@@ -172,8 +172,9 @@ public sealed interface Message {
     record PutData(Map<String, Encoded> data) implements Message {}
 
     /**
-     * Client -> worker: get these keys from the peers named for each (first one that answers) and
-     * keep them (replicate, rebalance). Answered by {@link AcquireReply}.
+     * Scheduler -> worker (one-way): get these keys from the peers named for each (first one that
+     * answers) and keep them (replicate, rebalance). The worker reports the copies with
+     * {@link AddKeys}, then one-way {@link AcquireReply}; asked as a request, it answers with the latter.
      */
     record AcquireData(Map<String, List<String>> sources) implements Message {}
 
@@ -182,6 +183,38 @@ public sealed interface Message {
 
     /** Client -> scheduler: let these workers drop their copies of these keys (key -> workers). Answered by {@link Ack}. */
     record DropReplicas(Map<String, List<String>> workersByKey) implements Message {}
+
+    /**
+     * Client -> scheduler: which workers should store these keys' values (scatter)? The scheduler
+     * picks among the workers matching {@code workers} (address, host or name; empty: all), leaving
+     * out {@code avoid} (workers that failed to store them), and answers {@link ScatterPlan}; the
+     * client then sends the values to those workers itself, so data never passes through the
+     * scheduler. With no worker at all it waits up to {@code timeoutMillis} for one. Refused
+     * ({@link ErrorReply}) when {@code workers} names no connected worker.
+     */
+    record ScatterRequest(List<String> keys, List<String> workers, List<String> avoid, long timeoutMillis)
+            implements Message {}
+
+    /** Worker address to the keys it should store; empty when no worker joined in time. */
+    record ScatterPlan(Map<String, List<String>> keysByWorker) implements Message {}
+
+    /**
+     * Client -> scheduler: make each key held by {@code n} of {@code workers} (n 0 or less: all of
+     * them; workers empty: all), copying in generations where each holder gives to at most
+     * {@code branching} new workers and dropping copies beyond n (never the last). Keys not in memory
+     * yet are waited for. Answered by {@link Ack} once the scheduler lists the copies, or by
+     * {@link ErrorReply} naming what failed, at the latest after {@code timeoutMillis}.
+     */
+    record ReplicateRequest(List<String> keys, int n, List<String> workers, int branching, long timeoutMillis)
+            implements Message {}
+
+    /**
+     * Client -> scheduler: even out the bytes held by {@code workers} (empty: all) by moving
+     * {@code keys} (empty: any key) from the fullest to the emptiest; a moved copy is dropped once its
+     * new holder is listed. Keys not in memory yet are waited for. Answered by {@link Ack}, or by
+     * {@link ErrorReply} naming the keys that could not move, at the latest after {@code timeoutMillis}.
+     */
+    record RebalanceRequest(List<String> keys, List<String> workers, long timeoutMillis) implements Message {}
 
     /** Client -> scheduler: the keys each worker holds ({@code workers} empty: all). Answered by {@link HasWhatReply}. */
     record HasWhatRequest(List<String> workers) implements Message {}

@@ -120,6 +120,7 @@ public final class SchedulerState {
         this.config = java.util.Objects.requireNonNull(config, "config must not be null");
         // the capabilities beside the core: one line each
         register(new DatasetExtension());
+        register(new DataPlacementExtension());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
@@ -369,10 +370,6 @@ public final class SchedulerState {
                         hasWhat(nonNull(h.workers(), "HasWhatRequest.workers"))), requestId));
                 case NbytesRequest n -> out.add(new Outgoing(clientId, new NbytesReply(
                         nbytes(nonNull(n.keys(), "NbytesRequest.keys"))), requestId));
-                case DropReplicas d -> {
-                    dropReplicas(nonNull(d.workersByKey(), "DropReplicas.workersByKey"));
-                    out.add(new Outgoing(clientId, new Ack(), requestId));
-                }
                 case TaskStatusRequest t -> out.add(new Outgoing(clientId,
                         taskStatus(nonNull(t.keys(), "TaskStatusRequest.keys")), requestId));
                 case Ping p -> out.add(new Outgoing(clientId, p, requestId));
@@ -1958,23 +1955,6 @@ public final class SchedulerState {
             }
         }
         return m;
-    }
-
-    /** Lets the named workers drop their copies; the last copy of a key is always kept. */
-    private void dropReplicas(Map<String, List<String>> workersByKey) {
-        for (Map.Entry<String, List<String>> e : workersByKey.entrySet()) {
-            TaskState ts = e.getKey() == null ? null : tasks.get(e.getKey());
-            if (ts == null || ts.state != MEMORY || e.getValue() == null) {
-                continue;
-            }
-            for (String addr : e.getValue()) {
-                WorkerState ws = addr == null ? null : workers.get(addr);
-                if (ws != null && ts.whoHas != null && ts.whoHas.length > 1 && ts.removeHolder(ws)) {
-                    ws.unhold(ts);
-                    queueFree(ws, ts.key);
-                }
-            }
-        }
     }
 
     private void releaseHolder(ClientState holder) {

@@ -471,6 +471,9 @@ public final class WorkerServer implements AutoCloseable {
             into.add(new WorkerEvent.Free(fk.keys()));
         } else if (m instanceof Message.StealRequest sr) {
             into.add(new WorkerEvent.Steal(sr.key()));
+        } else if (m instanceof Message.AcquireData ad) { // replicate, rebalance: the scheduler chose the sources
+            Connection c = scheduler;
+            startBounded(c, 0, acquiring, "dist-acquire", "AcquireData", () -> acquire(c, ad, 0));
         } else if (m instanceof Message.CloseWorker cw) {
             LOG.log(Level.INFO, "scheduler asked this worker to close: " + cw.reason());
             Thread.ofVirtual().start(this::close);
@@ -603,6 +606,9 @@ public final class WorkerServer implements AutoCloseable {
         }
         if (requestId != 0) {
             c.reply(requestId, new Message.AcquireReply(got, plan.missing()));
+        } else if (c == scheduler) {
+            // queued behind the DataAdded above: the scheduler reads the AddKeys before this answer
+            events.submit(new Message.AcquireReply(got, plan.missing()));
         }
     }
 
@@ -738,6 +744,10 @@ public final class WorkerServer implements AutoCloseable {
                     flush(toScheduler); // what came before the step goes to the link it was meant for
                     toScheduler.clear();
                     relink(r, toScheduler, starts); // must not interleave with the state machine
+                    continue;
+                }
+                if (e instanceof Message m) { // a report that must follow what earlier events send
+                    toScheduler.add(m);
                     continue;
                 }
                 for (WorkerInstruction i : state.handle((WorkerEvent) e, System.nanoTime())) {
