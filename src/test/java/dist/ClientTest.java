@@ -60,6 +60,7 @@ class ClientTest {
                     + "the keys [k1 (erred)] are no longer in memory");
             default -> new Message.ErrorReply("unexpected " + m);
         };
+        cluster.workers = List.of(new Message.WorkerInfo("a:1", "alice", 4, 0, 1, 0, 0, 0));
 
         client.rebalance();
         ExecutionException e = assertThrows(ExecutionException.class,

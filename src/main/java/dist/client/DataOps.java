@@ -141,7 +141,9 @@ public final class DataOps {
             results.await(f, deadline); // dask returns scattered futures finished
         }
         if (broadcast && !bytes.isEmpty()) {
-            replicate(List.copyOf(bytes.keySet()), 0, where, 2);
+            // the scheduler checked the restrictions for the scatter already
+            ask(new Message.ReplicateRequest(List.copyOf(bytes.keySet()), 0, where, 2, schedulerTimeoutMillis()),
+                    "replicate");
         }
         return futures;
     }
@@ -153,6 +155,14 @@ public final class DataOps {
     }
 
     /** Sends a request the scheduler answers with Ack once done; its error becomes the caller's. */
+    /** Restrictions that match no worker are the caller's mistake: an IllegalArgumentException, before anything is asked. */
+    private void checkRestrictions(List<String> restrictions) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        if (restrictions != null && !restrictions.isEmpty()) {
+            workers(restrictions);
+        }
+    }
+
     private void ask(Message request, String what) throws ExecutionException, InterruptedException,
             TimeoutException {
         Message m;
@@ -186,6 +196,7 @@ public final class DataOps {
         if (branching < 1) {
             throw new IllegalArgumentException("branchingFactor must be at least 1, got " + branching);
         }
+        checkRestrictions(restrictions);
         ask(new Message.ReplicateRequest(keys, n, restrictions == null ? List.of() : restrictions, branching,
                 schedulerTimeoutMillis()), "replicate");
     }
@@ -193,6 +204,7 @@ public final class DataOps {
     /** The scheduler moves the keys (empty: any) among the workers and answers once the moves are listed. */
     public void rebalance(List<String> keys, List<String> restrictions) throws ExecutionException, InterruptedException,
             TimeoutException {
+        checkRestrictions(restrictions);
         ask(new Message.RebalanceRequest(keys, restrictions == null ? List.of() : restrictions,
                 schedulerTimeoutMillis()), "rebalance");
     }

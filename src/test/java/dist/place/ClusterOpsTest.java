@@ -137,6 +137,9 @@ class ClusterOpsTest {
         client.replicate(fs, 1, List.of(), 2);
         assertTrue(eventually(() -> holders(fs.get(0)) == 1), "back to one copy");
         assertEquals("replica-me", fs.get(0).result(WAIT));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> client.replicate(fs, 2, List.of("nobody"), 2));
+        assertTrue(e.getMessage().contains("nobody"), e.getMessage());
         client.cancel(fs);
     }
 
