@@ -24,10 +24,13 @@ import static dist.scheduler.TaskState.*;
  * The scheduler's state machine, without I/O: it takes events and returns the messages to send.
  * One thread owns an instance; time arrives as a value with each event, never from a clock.
  *
- * <p>Tasks move between the states released, waiting, no-worker, processing, memory, erred and
- * forgotten. Each edge is a method named after it ({@code releasedToWaiting},
- * {@code waitingToProcessing}, ...). Transitions return their follow-ups as recommendations that
- * {@link #drain()} applies until none are left, as dask's scheduler does.
+ * <p>Tasks move between the states released, waiting, queued, no-worker, processing, memory, erred
+ * and forgotten, only along the edges of one table keyed by (from, to) ({@link #transition}); each
+ * edge is a method named after it ({@code releasedToWaiting}, {@code waitingToProcessing}, ...),
+ * and a pair the table lacks throws {@link ImpossibleTransition}. Transitions return their
+ * follow-ups as recommendations that {@link #drain()} applies until none are left, as dask's
+ * scheduler does; the loop drops those that no longer apply by explicit rules
+ * ({@link #applyRecommendation}).
  *
  * <pre>{@code
  * SchedulerState s = new SchedulerState(SchedulerConfig.defaults());
@@ -197,6 +200,10 @@ public final class SchedulerState {
 
         @Override
         public void recommend(TaskState task, byte state) {
+            if (state == MEMORY || state == ERRED) {
+                throw new IllegalArgumentException("a task enters " + name(state) + " when a worker reports it, "
+                        + "not by recommendation");
+            }
             SchedulerState.this.recommend(task, state);
         }
 
@@ -252,6 +259,8 @@ public final class SchedulerState {
                 }
             }
         } finally {
+            eventWhat = "filling the queue";
+            eventSender = null;
             fillFromQueue();
             flushAllFree();
         }
@@ -267,6 +276,8 @@ public final class SchedulerState {
      * is not caught.
      */
     private void guarded(String sender, long requestId, String what, Runnable action) {
+        eventWhat = what;
+        eventSender = sender;
         try {
             action.run();
             drain();
@@ -275,12 +286,23 @@ public final class SchedulerState {
         } catch (Throwable e) {
             recTasks.clear();
             recTargets.clear();
+            if (failFast && e instanceof ImpossibleTransition) {
+                throw e;
+            }
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             logFailure(what, sender, e, why);
             if (sender != null) {
                 out.add(new Outgoing(sender, new ErrorReply(why), requestId));
             }
         }
+    }
+
+    /** Whether a bug in the table surfaces to the caller of {@link #handle} instead of being logged: for tests. */
+    private boolean failFast;
+
+    /** Makes an {@link ImpossibleTransition} propagate out of {@link #handle}, so a test fails on it. */
+    void failFast(boolean on) {
+        failFast = on;
     }
 
     /** Failures logged per kind (what failed, and how) with when each was last logged and how many since. */
@@ -674,13 +696,8 @@ public final class SchedulerState {
             }
         }
         if (missing != null) {
-            Trouble tr = ts.trouble();
-            tr.summary = "missing dependencies of " + ts.key + ": " + String.join(", ", missing)
-                    + " (neither in this update nor known to the scheduler; submit them in the same update)";
-            tr.causeKey = ts.key;
-            note(ts, ts.state, ERRED);
-            ts.state = ERRED;
-            transitions++;
+            fail(ts, new Failure(null, "missing dependencies of " + ts.key + ": " + String.join(", ", missing)
+                    + " (neither in this update nor known to the scheduler; submit them in the same update)", ts.key));
             return;
         }
         // a map over one shared input: every task holds the same one-element array (never written in place)
@@ -1032,10 +1049,9 @@ public final class SchedulerState {
         }
         ArrayList<TaskState> running = new ArrayList<>(ws.processing);
         for (TaskState ts : running) {
-            boolean wasExecuting = ts.executing;
-            detachProcessing(ts, false);
-            if (!wasExecuting) {
-                becomeWaiting(ts); // only queued there: not suspicious
+            // the worker is no longer registered: leaving processing frees nothing on it
+            if (!ts.executing) {
+                transition(ts, WAITING, null); // only queued there: not suspicious
                 continue;
             }
             Trouble tr = ts.trouble();
@@ -1049,9 +1065,9 @@ public final class SchedulerState {
                 String summary = "KilledWorker: task " + ts.key + " was executing on " + tr.suspicious
                         + " workers that died (allowed failures: " + config.allowedFailures() + "): "
                         + String.join(", ", tr.killedOn);
-                toErred(ts, null, summary, ts.key);
+                fail(ts, new Failure(null, summary, ts.key));
             } else {
-                becomeWaiting(ts);
+                transition(ts, WAITING, null);
             }
         }
         ws.processing.clear();
@@ -1069,7 +1085,8 @@ public final class SchedulerState {
             return;
         }
         switch (ts.state) {
-            case PROCESSING -> processingToMemory(ts, ws, f);
+            case PROCESSING -> transition(ts, MEMORY, new Arrival(ws, f.nbytes(), f.value(),
+                    Math.max(0, f.stopNanos() - f.startNanos())));
             case MEMORY -> {
                 if (ts.addHolder(ws)) {
                     ws.hold(ts);
@@ -1096,10 +1113,10 @@ public final class SchedulerState {
         tr.failures++;
         int retries = ts.options == null ? 0 : ts.options.retries();
         if (tr.failures <= retries) {
-            processingToWaiting(ts);
+            transition(ts, WAITING, null);
         } else {
             String summary = e.summary() == null ? "task " + ts.key + " failed" : e.summary();
-            toErred(ts, e.exception(), summary, ts.key);
+            fail(ts, new Failure(e.exception(), summary, ts.key));
         }
     }
 
@@ -1146,7 +1163,7 @@ public final class SchedulerState {
     private void drain() {
         TaskState ts;
         while ((ts = recTasks.poll()) != null) {
-            transition(ts, recTargets.poll());
+            applyRecommendation(ts, recTargets.poll());
         }
     }
 
@@ -1162,63 +1179,162 @@ public final class SchedulerState {
                     recommend(ts, FORGOTTEN);
                 }
             }
-            default -> { }
+            default -> { } // forgotten: nothing is left to let go
         }
     }
 
-    private void transition(TaskState ts, byte target) {
-        byte s = ts.state;
-        if (s == target || s == FORGOTTEN) {
+    /**
+     * The rules of the recommendation loop. A recommendation was right when it was made, but the
+     * transitions applied since may have overtaken it; then it no longer applies and is dropped:
+     * <ul>
+     * <li>the task was forgotten meanwhile, or is already in the recommended state;</li>
+     * <li>a pair marked in {@link #OBSOLETE}: the task moved on to a state the recommendation did not foresee;</li>
+     * <li>to released or forgotten: the task is needed again (a client wants it, or a dependent waits);</li>
+     * <li>released to waiting: nobody needs it any more (a dependent failed or was released since);</li>
+     * <li>waiting to processing: an input it counted was lost again since (it waits for that input).</li>
+     * </ul>
+     * Forgetting is releasing, then forgetting; a released task with dependents stays until they go.
+     * Any other pair goes to {@link #transition}, which throws on a pair missing from its table.
+     */
+    private void applyRecommendation(TaskState ts, byte to) {
+        byte from = ts.state;
+        if (from == to || from == FORGOTTEN || OBSOLETE[from * STATES + to]) {
             return;
         }
-        switch (target) {
-            case WAITING -> {
-                switch (s) {
-                    case RELEASED -> {
-                        if (ts.needed()) { // a dependent may have failed since this was recommended
-                            releasedToWaiting(ts);
-                        }
-                    }
-                    case PROCESSING -> processingToWaiting(ts);
-                    case NO_WORKER -> noWorkerToWaiting(ts);
-                    case QUEUED -> queuedToWaiting(ts);
-                    default -> { }
-                }
-            }
-            case PROCESSING -> {
-                switch (s) {
-                    case WAITING -> waitingToProcessing(ts);
-                    case NO_WORKER -> noWorkerToProcessing(ts);
-                    default -> { }
-                }
-            }
+        switch (to) {
             case RELEASED -> {
                 if (ts.needed()) {
-                    return; // wanted again meanwhile
-                }
-                switch (s) {
-                    case MEMORY -> memoryToReleased(ts);
-                    case WAITING -> waitingToReleased(ts);
-                    case NO_WORKER -> noWorkerToReleased(ts);
-                    case QUEUED -> queuedToReleased(ts);
-                    case PROCESSING -> processingToReleased(ts);
-                    case ERRED -> erredToReleased(ts);
-                    default -> { }
+                    return;
                 }
             }
             case FORGOTTEN -> {
                 if (ts.needed()) {
                     return;
                 }
-                if (s != RELEASED) {
-                    transition(ts, RELEASED);
+                if (from != RELEASED) {
+                    transition(ts, RELEASED, null);
                 }
-                if (ts.state == RELEASED && !ts.hasDependents()) {
-                    releasedToForgotten(ts);
+                if (ts.state != RELEASED || ts.hasDependents()) {
+                    return;
                 }
             }
-            default -> throw new IllegalStateException("no transition to " + name(target));
+            case WAITING -> {
+                if (from == RELEASED && !ts.needed()) {
+                    return;
+                }
+            }
+            case PROCESSING -> {
+                if (from == WAITING && ts.waitingOn != 0) {
+                    return;
+                }
+            }
+            default -> { }
         }
+        transition(ts, to, null);
+    }
+
+    // ================================================================ the transition table
+
+    /** Number of task states: the table has one slot per (from, to) pair. */
+    static final int STATES = 8;
+
+    /**
+     * One edge of the task state machine: leaves the task's state (the first half) and enters the
+     * target's (the second half, shared by the edges into one state). {@code detail} is what the
+     * target needs: the chosen {@link WorkerState} or null into processing, an {@link Arrival} into
+     * memory, a {@link Failure} into erred, null otherwise.
+     */
+    @FunctionalInterface
+    private interface Edge {
+        void apply(SchedulerState s, TaskState ts, Object detail);
+    }
+
+    /** The edges, at {@code from * STATES + to}; null: no such edge (see {@link ImpossibleTransition}). */
+    private static final Edge[] EDGES = new Edge[STATES * STATES];
+    /** Recommendations that no longer apply when they find the task in {@code from} (see {@link #applyRecommendation}). */
+    private static final boolean[] OBSOLETE = new boolean[STATES * STATES];
+
+    private static void edge(byte from, byte to, Edge e) {
+        EDGES[from * STATES + to] = e;
+    }
+
+    static {
+        edge(RELEASED, WAITING, (s, ts, d) -> s.releasedToWaiting(ts));
+        edge(RELEASED, MEMORY, (s, ts, d) -> s.enterMemory(ts, (Arrival) d)); // a worker reports it held
+        edge(RELEASED, ERRED, (s, ts, d) -> s.enterErred(ts, (Failure) d));
+        edge(RELEASED, FORGOTTEN, (s, ts, d) -> s.releasedToForgotten(ts));
+
+        edge(WAITING, PROCESSING, (s, ts, d) -> s.waitingToProcessing(ts, (WorkerState) d));
+        edge(WAITING, QUEUED, (s, ts, d) -> s.waitingToQueued(ts));
+        edge(WAITING, NO_WORKER, (s, ts, d) -> s.waitingToNoWorker(ts));
+        edge(WAITING, MEMORY, (s, ts, d) -> s.enterMemory(ts, (Arrival) d));
+        edge(WAITING, RELEASED, (s, ts, d) -> s.waitingToReleased(ts));
+        edge(WAITING, ERRED, (s, ts, d) -> s.enterErred(ts, (Failure) d));
+
+        edge(NO_WORKER, WAITING, (s, ts, d) -> s.noWorkerToWaiting(ts));
+        edge(NO_WORKER, PROCESSING, (s, ts, d) -> s.noWorkerToProcessing(ts, (WorkerState) d));
+        edge(NO_WORKER, MEMORY, (s, ts, d) -> s.noWorkerToMemory(ts, (Arrival) d));
+        edge(NO_WORKER, RELEASED, (s, ts, d) -> s.noWorkerToReleased(ts));
+        edge(NO_WORKER, ERRED, (s, ts, d) -> s.noWorkerToErred(ts, (Failure) d));
+
+        edge(QUEUED, WAITING, (s, ts, d) -> s.queuedToWaiting(ts));
+        edge(QUEUED, PROCESSING, (s, ts, d) -> s.queuedToProcessing(ts, java.util.Objects.requireNonNull(
+                (WorkerState) d, "a queued task leaves only for the worker the queue's filling chose")));
+        edge(QUEUED, MEMORY, (s, ts, d) -> s.queuedToMemory(ts, (Arrival) d));
+        edge(QUEUED, RELEASED, (s, ts, d) -> s.queuedToReleased(ts));
+        edge(QUEUED, ERRED, (s, ts, d) -> s.queuedToErred(ts, (Failure) d));
+
+        edge(PROCESSING, WAITING, (s, ts, d) -> s.processingToWaiting(ts));
+        edge(PROCESSING, MEMORY, (s, ts, d) -> s.processingToMemory(ts, (Arrival) d));
+        edge(PROCESSING, RELEASED, (s, ts, d) -> s.processingToReleased(ts));
+        edge(PROCESSING, ERRED, (s, ts, d) -> s.processingToErred(ts, (Failure) d));
+
+        edge(MEMORY, RELEASED, (s, ts, d) -> s.memoryToReleased(ts));
+
+        edge(ERRED, RELEASED, (s, ts, d) -> s.erredToReleased(ts));
+
+        // waiting was asked while an input was missing; the task got its result or failed since
+        OBSOLETE[MEMORY * STATES + WAITING] = true;
+        OBSOLETE[ERRED * STATES + WAITING] = true;
+        // processing was asked when the last input arrived or a worker joined; since then the task got
+        // its result, failed, was released, or went to the queue, which it leaves only in its turn
+        OBSOLETE[MEMORY * STATES + PROCESSING] = true;
+        OBSOLETE[ERRED * STATES + PROCESSING] = true;
+        OBSOLETE[RELEASED * STATES + PROCESSING] = true;
+        OBSOLETE[QUEUED * STATES + PROCESSING] = true;
+    }
+
+    /** Whether the table has the edge {@code from -> to}: for tests. */
+    static boolean hasEdge(byte from, byte to) {
+        return EDGES[from * STATES + to] != null;
+    }
+
+    /**
+     * Moves {@code ts} to {@code to} through the table: every state change goes through here.
+     *
+     * @throws ImpossibleTransition when the table has no such edge: a bug, named with the event that asked
+     */
+    private void transition(TaskState ts, byte to, Object detail) {
+        byte from = ts.state;
+        Edge e = EDGES[from * STATES + to];
+        if (e == null) {
+            throw new ImpossibleTransition(ts.key, from, to, currentEvent());
+        }
+        e.apply(this, ts, detail);
+    }
+
+    /** A result arriving on {@code worker}: its size, its bytes when small, and how long it ran (0: unknown). */
+    private record Arrival(WorkerState worker, long nbytes, byte[] value, long runNanos) {}
+
+    /** Why a task fails: the serialized exception (or null), a summary, and the key whose failure caused it. */
+    private record Failure(byte[] exception, String summary, String causeKey) {}
+
+    /** The event being handled, in words, for errors: set by {@link #guarded}, built only when asked. */
+    private String eventWhat;
+    private String eventSender;
+
+    private String currentEvent() {
+        return eventWhat == null ? "no event" : eventWhat + (eventSender == null ? "" : " from " + eventSender);
     }
 
     /** Sets the state and keeps the dependency counters ({@code waiters}, {@code waitingOn}) exact. */
@@ -1260,34 +1376,38 @@ public final class SchedulerState {
     // ================================================================ transitions
 
     private void releasedToWaiting(TaskState ts) {
-        becomeWaiting(ts);
+        enterWaiting(ts);
     }
 
     private void processingToWaiting(TaskState ts) {
         detachProcessing(ts, true);
-        becomeWaiting(ts);
+        enterWaiting(ts);
     }
 
     private void noWorkerToWaiting(TaskState ts) {
         removeNoWorker(ts);
-        becomeWaiting(ts);
+        enterWaiting(ts);
     }
 
-    /** Enters waiting: counts inputs not in memory, asks for those that are released, errs on an erred input. */
-    private void becomeWaiting(TaskState ts) {
+    /**
+     * Enters waiting, the second half of every edge into it: counts inputs not in memory, asks for
+     * those that are released. An erred input makes it erred instead, and data without a recipe
+     * (scattered) stays where it is: it arrives from a worker or, once lost, never.
+     */
+    private void enterWaiting(TaskState ts) {
         for (TaskState d : ts.deps) {
             if (d.state == ERRED) {
                 Trouble c = d.trouble;
-                toErred(ts, c == null ? null : c.exception, c == null ? "dependency " + d.key + " failed" : c.summary,
-                        c == null || c.causeKey == null ? d.key : c.causeKey);
+                fail(ts, new Failure(c == null ? null : c.exception,
+                        c == null ? "dependency " + d.key + " failed" : c.summary,
+                        c == null || c.causeKey == null ? d.key : c.causeKey));
                 return;
             }
         }
         if (ts.run == null) {
-            // data without a recipe (scattered): it arrives from a worker (AddKeys) or, once lost, never
             if (ts.nbytes >= 0) {
-                toErred(ts, null, "data for key " + ts.key + " was scattered and lost with its workers; it has no "
-                        + "recipe to recompute it (replicate scattered data to keep copies alive)", ts.key);
+                fail(ts, new Failure(null, "data for key " + ts.key + " was scattered and lost with its workers; it "
+                        + "has no recipe to recompute it (replicate scattered data to keep copies alive)", ts.key));
             }
             return;
         }
@@ -1307,24 +1427,29 @@ public final class SchedulerState {
         }
     }
 
-    private void waitingToProcessing(TaskState ts) {
-        if (ts.waitingOn != 0) {
+    /**
+     * Places a runnable task: on {@code chosen} when given, else where placement decides. It may
+     * divert to queued (every worker saturated) or no-worker (none may run it), both edges of the table.
+     */
+    private void waitingToProcessing(TaskState ts, WorkerState chosen) {
+        if (chosen != null) {
+            enterProcessing(ts, chosen);
             return;
         }
         if (queueable(ts) && !workerList.isEmpty()) {
             WorkerState ws = roomiest(ts);
             if (ws == null || !queued.isEmpty()) {
-                waitingToQueued(ts); // behind earlier queued work, or every worker is saturated
+                transition(ts, QUEUED, null); // behind earlier queued work, or every worker is saturated
             } else {
-                sendToWorker(ts, ws);
+                enterProcessing(ts, ws);
             }
             return;
         }
         WorkerState ws = decideWorker(ts);
         if (ws == null) {
-            waitingToNoWorker(ts);
+            transition(ts, NO_WORKER, null);
         } else {
-            sendToWorker(ts, ws);
+            enterProcessing(ts, ws);
         }
     }
 
@@ -1370,7 +1495,13 @@ public final class SchedulerState {
 
     private void queuedToWaiting(TaskState ts) {
         queued.remove(ts);
-        becomeWaiting(ts);
+        enterWaiting(ts);
+    }
+
+    /** Leaves the queue for {@code ws}, which the queue's filling chose. */
+    private void queuedToProcessing(TaskState ts, WorkerState ws) {
+        queued.remove(ts);
+        enterProcessing(ts, ws);
     }
 
     private void queuedToReleased(TaskState ts) {
@@ -1398,11 +1529,12 @@ public final class SchedulerState {
         addNoWorker(ts);
     }
 
-    private void noWorkerToProcessing(TaskState ts) {
-        WorkerState ws = decideWorker(ts);
+    /** A worker may run it now; while none may, it stays in no-worker (woken again by workers and resources). */
+    private void noWorkerToProcessing(TaskState ts, WorkerState chosen) {
+        WorkerState ws = chosen != null ? chosen : decideWorker(ts);
         if (ws != null) {
             removeNoWorker(ts);
-            sendToWorker(ts, ws);
+            enterProcessing(ts, ws);
         }
     }
 
@@ -1444,10 +1576,21 @@ public final class SchedulerState {
         return b.append("; the task waits until one can").toString();
     }
 
+    /** Sends {@code ts} (waiting, no-worker or queued) to {@code ws}, through the table's edge into processing. */
     private void sendToWorker(TaskState ts, WorkerState ws) {
-        boolean atOnce = startsOnArrival(ts, ws);
+        transition(ts, PROCESSING, ws);
+    }
+
+    /** Enters processing on {@code ws}, the second half of every edge into it. */
+    private void enterProcessing(TaskState ts, WorkerState ws) {
         setState(ts, PROCESSING);
         log.amendWorker(ws.address);
+        assign(ts, ws);
+    }
+
+    /** Gives a processing task to {@code ws}: the worker's bookkeeping and the ComputeTask. */
+    private void assign(TaskState ts, WorkerState ws) {
+        boolean atOnce = startsOnArrival(ts, ws);
         ts.processingOn = ws;
         ts.expectedNanos = ts.prefix.expected(UNKNOWN_DURATION_NANOS);
         ws.occupancy += ts.expectedNanos;
@@ -1472,28 +1615,32 @@ public final class SchedulerState {
                 ts.submitter, !atOnce)));
     }
 
-    private void processingToMemory(TaskState ts, WorkerState ws, TaskFinished f) {
+    private void processingToMemory(TaskState ts, Arrival a) {
         WorkerState was = ts.processingOn;
         detachProcessing(ts, false);
-        if (was != ws && was != null && workers.get(was.address) == was) {
+        if (was != a.worker() && was != null && workers.get(was.address) == was) {
             queueFree(was, ts.key); // it finished elsewhere first; drop the other copy of the work
         }
-        if (f.stopNanos() > f.startNanos()) {
-            ts.prefix.record(f.stopNanos() - f.startNanos());
+        if (a.runNanos() > 0) {
+            ts.prefix.record(a.runNanos());
         }
-        becomeMemoryOn(ts, ws, f.nbytes(), f.value());
+        enterMemory(ts, a);
     }
 
-    /** The result of {@code ts} now lives on {@code ws}; clients that want it hear so. */
-    private void becomeMemoryOn(TaskState ts, WorkerState ws, long nbytes, byte[] value) {
-        if (ts.state == PROCESSING) {
-            detachProcessing(ts, true);
-        } else if (ts.state == NO_WORKER) {
-            removeNoWorker(ts);
-        } else if (ts.state == QUEUED) {
-            queued.remove(ts);
-        }
-        setNbytes(ts, nbytes);
+    private void noWorkerToMemory(TaskState ts, Arrival a) {
+        removeNoWorker(ts);
+        enterMemory(ts, a);
+    }
+
+    private void queuedToMemory(TaskState ts, Arrival a) {
+        queued.remove(ts);
+        enterMemory(ts, a);
+    }
+
+    /** The result of {@code ts} now lives on the arrival's worker; clients that want it hear so. */
+    private void enterMemory(TaskState ts, Arrival a) {
+        WorkerState ws = a.worker();
+        setNbytes(ts, a.nbytes());
         if (ts.addHolder(ws)) {
             ws.hold(ts);
         }
@@ -1502,15 +1649,21 @@ public final class SchedulerState {
         }
         setState(ts, MEMORY);
         if (ts.wantedBy != null) {
+            byte[] value = a.value();
             byte[] inline = value != null && value.length <= config.inlineResultLimit() ? value : null;
             List<String> where = List.of(ws.address);
             for (ClientState c : ts.wantedBy) {
                 if (!c.silent) {
-                    out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, where, nbytes, inline)));
+                    out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, where, a.nbytes(), inline)));
                 }
             }
         }
         recommendCleanup(ts);
+    }
+
+    /** {@code ts}'s result is on {@code ws}: it enters memory from whatever state it was in. */
+    private void becomeMemoryOn(TaskState ts, WorkerState ws, long nbytes, byte[] value) {
+        transition(ts, MEMORY, new Arrival(ws, nbytes, value, 0));
     }
 
     /** A size changes: the workers that hold the key count it anew. */
@@ -1523,22 +1676,17 @@ public final class SchedulerState {
         ts.nbytes = nbytes;
     }
 
-    /** The last copy of a result disappeared. */
+    /** The last copy of a result disappeared: released, then recomputed from its recipe if needed. */
     private void memoryLost(TaskState ts, String lastHolder) {
-        setState(ts, RELEASED);
-        if (ts.run == null) {
-            if (ts.needed()) {
-                toErred(ts, null, "data for key " + ts.key + " was scattered and lost with worker " + lastHolder
-                        + "; it has no recipe to recompute it (replicate scattered data to keep copies alive)", ts.key);
-            } else {
-                recommendCleanup(ts);
-            }
+        transition(ts, RELEASED, null); // no holders left to free; unneeded, it is let go
+        if (!ts.needed()) {
             return;
         }
-        if (ts.needed()) {
-            recommend(ts, WAITING); // recompute from its recipe
+        if (ts.run == null) {
+            fail(ts, new Failure(null, "data for key " + ts.key + " was scattered and lost with worker " + lastHolder
+                    + "; it has no recipe to recompute it (replicate scattered data to keep copies alive)", ts.key));
         } else {
-            recommendCleanup(ts);
+            recommend(ts, WAITING);
         }
     }
 
@@ -1578,9 +1726,7 @@ public final class SchedulerState {
     }
 
     private void releasedToForgotten(TaskState ts) {
-        note(ts, ts.state, FORGOTTEN);
-        ts.state = FORGOTTEN;
-        transitions++;
+        setState(ts, FORGOTTEN);
         tasks.remove(ts.key);
         functionTable.release(ts);
         ts.run = null;
@@ -1605,49 +1751,65 @@ public final class SchedulerState {
     }
 
     /**
-     * {@code ts} fails, and with it every dependent still waiting for it, transitively; every client
-     * that wants one of them hears {@link KeyErred}.
+     * {@code ts} fails, and with it every dependent still waiting for it, transitively (a work list,
+     * not recursion: a chain of a million tasks must not overflow the stack); every client that
+     * wants one of them hears {@link KeyErred}.
      */
-    private void toErred(TaskState ts, byte[] exception, String summary, String causeKey) {
+    private void fail(TaskState ts, Failure f) {
+        log(System.Logger.Level.WARNING, "task erred: " + ts.key + ": " + f.summary());
+        transition(ts, ERRED, f);
         ArrayDeque<TaskState> todo = new ArrayDeque<>();
-        todo.add(ts);
-        while (!todo.isEmpty()) {
-            TaskState t = todo.poll();
-            byte s = t.state;
-            if (s == ERRED || s == MEMORY || s == FORGOTTEN) {
-                continue;
+        addActiveDependents(ts, todo);
+        TaskState t;
+        while ((t = todo.poll()) != null) {
+            if (t.state == ERRED) {
+                continue; // reached through two inputs
             }
-            if (s == PROCESSING) {
-                detachProcessing(t, true);
-            } else if (s == NO_WORKER) {
-                removeNoWorker(t);
-            } else if (s == QUEUED) {
-                queued.remove(t);
-            }
-            Trouble tr = t.trouble();
-            tr.exception = exception;
-            tr.summary = summary;
-            tr.causeKey = causeKey;
-            if (t == ts) {
-                log(System.Logger.Level.WARNING, "task erred: " + t.key + ": " + summary);
-            }
-            setState(t, ERRED);
-            if (t.wantedBy != null) {
-                for (ClientState c : t.wantedBy) {
-                    if (!c.silent) {
-                        out.add(Outgoing.send(c.id, keyErred(t)));
-                    }
-                }
-            }
-            if (t.dependents != null) {
-                for (TaskState dt : t.dependents) {
-                    if (active(dt.state)) {
-                        todo.add(dt);
-                    }
-                }
-            }
-            recommendCleanup(t);
+            transition(t, ERRED, f);
+            addActiveDependents(t, todo);
         }
+    }
+
+    private static void addActiveDependents(TaskState ts, ArrayDeque<TaskState> todo) {
+        if (ts.dependents != null) {
+            for (TaskState dt : ts.dependents) {
+                if (active(dt.state)) {
+                    todo.add(dt);
+                }
+            }
+        }
+    }
+
+    private void processingToErred(TaskState ts, Failure f) {
+        detachProcessing(ts, true);
+        enterErred(ts, f);
+    }
+
+    private void noWorkerToErred(TaskState ts, Failure f) {
+        removeNoWorker(ts);
+        enterErred(ts, f);
+    }
+
+    private void queuedToErred(TaskState ts, Failure f) {
+        queued.remove(ts);
+        enterErred(ts, f);
+    }
+
+    /** Enters erred, the second half of every edge into it: the failure is kept and its wanters told. */
+    private void enterErred(TaskState ts, Failure f) {
+        Trouble tr = ts.trouble();
+        tr.exception = f.exception();
+        tr.summary = f.summary();
+        tr.causeKey = f.causeKey();
+        setState(ts, ERRED);
+        if (ts.wantedBy != null) {
+            for (ClientState c : ts.wantedBy) {
+                if (!c.silent) {
+                    out.add(Outgoing.send(c.id, keyErred(ts)));
+                }
+            }
+        }
+        recommendCleanup(ts);
     }
 
     // ================================================================ helpers
@@ -1884,9 +2046,9 @@ public final class SchedulerState {
         }
         detachProcessing(ts, false); // the worker dropped it already
         if (to != null && workers.get(to.address) == to && to.hasFree(ts.resources())) {
-            sendToWorker(ts, to);
+            assign(ts, to); // still processing: no state changes
         } else {
-            becomeWaiting(ts); // the thief left meanwhile: place it afresh
+            transition(ts, WAITING, null); // the thief left meanwhile: place it afresh
         }
     }
 
