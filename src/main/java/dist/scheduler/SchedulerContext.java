@@ -31,6 +31,24 @@ interface SchedulerContext {
     /** The registered workers in registration order (a read-only view). */
     List<WorkerState> workers();
 
+    /** Every task the scheduler knows; read it, do not change states while walking it. */
+    Iterable<TaskState> tasks();
+
+    /** The task groups by key prefix, with their counts per state. */
+    java.util.Collection<TaskPrefix> prefixes();
+
+    /** Number of state changes applied so far. */
+    long transitionCount();
+
+    /**
+     * Moves a processing task that its worker has already dropped to {@code to}: it stays processing
+     * and is sent there; if {@code to} left or lacks the task's resources, it is placed afresh.
+     */
+    void moveProcessing(TaskState task, WorkerState to);
+
+    /** Removes a registered worker now: its work is placed again, what only it held is recomputed. */
+    void removeWorker(WorkerState worker, String reason);
+
     /** Asks the core to move {@code task} to {@code state}; applied after the handler returns. */
     void recommend(TaskState task, byte state);
 

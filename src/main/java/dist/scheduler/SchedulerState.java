@@ -81,8 +81,6 @@ public final class SchedulerState {
     private final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
     /** The prefix found last (see {@link #prefixOf}); never one that was dropped from {@link #prefixes}. */
     private TaskPrefix lastPrefix;
-    /** Nanny id to the address of the worker it runs (null while none runs). */
-    private final LinkedHashMap<String, String> nannies = new LinkedHashMap<>();
     /** Keys held by returning workers that no task names yet, kept for a grace period. */
     private final LinkedHashMap<String, Orphan> orphans = new LinkedHashMap<>();
 
@@ -108,14 +106,8 @@ public final class SchedulerState {
     /** The extensions that asked to see every transition. */
     private SchedulerExtension[] watchers = new SchedulerExtension[0];
     private final SchedulerContext context = new Context();
-    private boolean workStealing = true;
     /** Tasks in no-worker that need resources: they may run once a worker frees some. */
     private int noWorkerWithResources;
-    /** Non-null while plugins want every state change. */
-    private ArrayList<Transition> recorded;
-    /** Every task's recent state changes (for stories), and the computations workers reported (for dashboards). */
-    private final TransitionLog log = new TransitionLog(100_000);
-    private final TaskStream stream = new TaskStream(20_000);
     /** Whether to log the events that matter (workers joining and leaving, errors, restarts); the server turns it on. */
     private boolean logEvents;
 
@@ -123,6 +115,11 @@ public final class SchedulerState {
         this.config = java.util.Objects.requireNonNull(config, "config must not be null");
         // the capabilities beside the core: one line each
         register(new DatasetExtension());
+        register(new ClientRegistry());
+        register(new QueryExtension());
+        register(new HistoryExtension());
+        register(new WorkStealingExtension());
+        register(new PluginExtension());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
@@ -199,6 +196,41 @@ public final class SchedulerState {
         }
 
         @Override
+        public Iterable<TaskState> tasks() {
+            return tasks;
+        }
+
+        @Override
+        public Collection<TaskPrefix> prefixes() {
+            return Collections.unmodifiableCollection(prefixes.values());
+        }
+
+        @Override
+        public long transitionCount() {
+            return transitions;
+        }
+
+        @Override
+        public void moveProcessing(TaskState task, WorkerState to) {
+            if (task.state != PROCESSING) {
+                throw new IllegalStateException("only a processing task moves between workers, not " + task);
+            }
+            detachProcessing(task, false);
+            if (to != null && workers.get(to.address) == to && to.hasFree(task.resources())) {
+                assign(task, to); // still processing: no state changes
+            } else {
+                transition(task, WAITING, null); // the worker left meanwhile: place it afresh
+            }
+        }
+
+        @Override
+        public void removeWorker(WorkerState worker, String reason) {
+            if (workers.get(worker.address) == worker) {
+                SchedulerState.this.removeWorker(worker, reason);
+            }
+        }
+
+        @Override
         public void recommend(TaskState task, byte state) {
             if (state == MEMORY || state == ERRED) {
                 throw new IllegalArgumentException("a task enters " + name(state) + " when a worker reports it, "
@@ -240,19 +272,10 @@ public final class SchedulerState {
             switch (event) {
                 case SchedulerEvent.FromClient c -> onClient(c.clientId(), c.message(), c.requestId());
                 case SchedulerEvent.FromWorker w -> onWorker(w.worker(), w.message(), w.requestId());
-                case SchedulerEvent.ClientGone g -> guarded(g.clientId(), 0, "ClientGone", () -> {
-                    nannies.remove(g.clientId());
-                    clientGone(g.clientId());
-                });
-                case SchedulerEvent.WorkerGone g -> guarded(g.worker(), 0, "WorkerGone", () -> {
-                    WorkerState ws = g.worker() == null ? null : workers.get(g.worker());
-                    if (ws != null) {
-                        removeWorker(ws, g.reason() == null ? "connection closed" : g.reason());
-                    }
-                });
+                case SchedulerEvent.ClientGone g -> guarded(g.clientId(), 0, "ClientGone", () -> clientGone(g.clientId()));
+                case SchedulerEvent.WorkerGone g -> guarded(g.worker(), 0, "WorkerGone", () -> workerGone(g));
                 case SchedulerEvent.Tick t -> {
                     guarded(null, 0, "the worker time-to-live check", this::checkHeartbeats);
-                    guarded(null, 0, "work stealing", this::stealWork);
                     for (SchedulerExtension ext : extensions) {
                         guarded(null, 0, ext.name() + "'s tick", ext::tick);
                     }
@@ -354,17 +377,10 @@ public final class SchedulerState {
             }
             SchedulerExtension ext = message == null ? null : clientRoutes.get(message.getClass());
             if (ext != null) {
-                client(clientId);
                 ext.onClient(clientId, message, requestId);
                 return;
             }
             switch (message) {
-                case RegisterClient r -> {
-                    client(clientId);
-                    if (requestId != 0) {
-                        out.add(new Outgoing(clientId, new Ack(), requestId));
-                    }
-                }
                 case UpdateGraph u -> {
                     ClientState c = client(clientId);
                     try {
@@ -373,30 +389,17 @@ public final class SchedulerState {
                         refuseGraph(c, u, e);
                         throw e;
                     }
-                }
-                case RegisterNanny n -> {
-                    nannies.put(clientId, n.worker());
-                    if (requestId != 0) {
-                        out.add(new Outgoing(clientId, new Ack(), requestId));
+                    for (SchedulerExtension x : extensions) {
+                        x.graphUpdated(clientId, u.tasks());
                     }
                 }
-                case WorkerDied d -> workerDied(d);
                 case RestartCluster r -> restartCluster(clientId, requestId);
                 case ReleaseKeys r -> releaseKeys(clientId, nonNull(r.keys(), "ReleaseKeys.keys"));
                 case CancelKeys c -> cancelKeys(client(clientId), nonNull(c.keys(), "CancelKeys.keys"), c.force());
-                case WhoHasRequest w -> out.add(new Outgoing(clientId, new WhoHasReply(
-                        whoHas(nonNull(w.keys(), "WhoHasRequest.keys"))), requestId));
-                case WorkersRequest w -> out.add(new Outgoing(clientId, new WorkersReply(workerInfos()), requestId));
-                case HasWhatRequest h -> out.add(new Outgoing(clientId, new HasWhatReply(
-                        hasWhat(nonNull(h.workers(), "HasWhatRequest.workers"))), requestId));
-                case NbytesRequest n -> out.add(new Outgoing(clientId, new NbytesReply(
-                        nbytes(nonNull(n.keys(), "NbytesRequest.keys"))), requestId));
                 case DropReplicas d -> {
                     dropReplicas(nonNull(d.workersByKey(), "DropReplicas.workersByKey"));
                     out.add(new Outgoing(clientId, new Ack(), requestId));
                 }
-                case TaskStatusRequest t -> out.add(new Outgoing(clientId,
-                        taskStatus(nonNull(t.keys(), "TaskStatusRequest.keys")), requestId));
                 case Ping p -> out.add(new Outgoing(clientId, p, requestId));
                 case null -> throw new IllegalArgumentException("empty message from client " + clientId);
                 default -> throw new IllegalArgumentException("the scheduler does not accept "
@@ -440,11 +443,7 @@ public final class SchedulerState {
                 case MissingData m -> missingData(m.key(), m.worker());
                 case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
                 case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
-                case StealResponse r -> stealResponse(ws, r.key(), r.accepted());
                 case WorkerResources r -> workerResources(ws, nonNull(r.resources(), "WorkerResources.resources"));
-                case WhoHasRequest w -> out.add(new Outgoing(address, new WhoHasReply(
-                        whoHas(nonNull(w.keys(), "WhoHasRequest.keys"))), requestId));
-                case WorkersRequest w -> out.add(new Outgoing(address, new WorkersReply(workerInfos()), requestId));
                 case Ping p -> out.add(new Outgoing(address, p, requestId));
                 case Ack a -> { }
                 case null -> throw new IllegalArgumentException("empty message from worker " + address);
@@ -516,7 +515,7 @@ public final class SchedulerState {
                 ts.addWanter(c);
             }
             switch (ts.state) {
-                case MEMORY -> out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, holders(ts), ts.nbytes, null)));
+                case MEMORY -> out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, ts.holderAddresses(), ts.nbytes, null)));
                 case ERRED -> out.add(Outgoing.send(c.id, keyErred(ts)));
                 case RELEASED -> recommend(ts, WAITING);
                 default -> { }
@@ -932,12 +931,19 @@ public final class SchedulerState {
         return true;
     }
 
-    /** A nanny reports how its worker died; if the scheduler still counts that worker, it goes now. */
-    private void workerDied(WorkerDied d) {
-        WorkerState ws = d.worker() == null ? null : workers.get(d.worker());
-        if (ws != null) {
-            removeWorker(ws, d.reason() == null ? "the worker process died" : d.reason());
+    /** A worker's connection ended: it goes now, unless an extension holds its removal to learn why. */
+    private void workerGone(SchedulerEvent.WorkerGone g) {
+        WorkerState ws = g.worker() == null ? null : workers.get(g.worker());
+        if (ws == null) {
+            return;
         }
+        String reason = g.reason() == null ? "connection closed" : g.reason();
+        for (SchedulerExtension ext : extensions) {
+            if (ext.holdsRemoval(ws, reason)) {
+                return;
+            }
+        }
+        removeWorker(ws, reason);
     }
 
     /**
@@ -962,13 +968,7 @@ public final class SchedulerState {
         pendingFree.clear();
         recTasks.clear();
         recTargets.clear();
-        java.util.HashSet<String> nannied = new java.util.HashSet<>();
-        for (Map.Entry<String, String> n : nannies.entrySet()) {
-            if (n.getValue() != null) {
-                nannied.add(n.getValue());
-            }
-            out.add(Outgoing.send(n.getKey(), new RestartWorker(reason)));
-        }
+        ClientRegistry registry = extension(ClientRegistry.class);
         for (WorkerState ws : new ArrayList<>(workerList)) {
             ArrayList<String> drop = new ArrayList<>();
             for (TaskState ts : ws.processing) {
@@ -980,7 +980,7 @@ public final class SchedulerState {
             ws.processing.clear();
             ws.clearHeld();
             ws.occupancy = 0;
-            if (nannied.contains(ws.address)) {
+            if (registry.nannied(ws.address)) { // its nanny restarts it: it registers anew
                 workers.remove(ws.address);
                 workerList.remove(ws);
             } else if (!drop.isEmpty()) {
@@ -993,6 +993,9 @@ public final class SchedulerState {
         for (TaskPrefix p : prefixes.values()) {
             p.live = 0;
             p.dropLive();
+        }
+        for (SchedulerExtension ext : extensions) {
+            ext.clusterRestarted(clientId, reason);
         }
         log(System.Logger.Level.INFO, "cluster restarted by client " + clientId);
         if (requestId != 0) {
@@ -1032,9 +1035,6 @@ public final class SchedulerState {
         pendingFree.remove(ws);
         if (!orphans.isEmpty()) {
             orphans.values().removeIf(o -> o.holders.remove(ws) != null && o.holders.isEmpty());
-        }
-        for (TaskState ts : new ArrayList<>(ws.stealingIn)) {
-            cancelSteal(ts);
         }
         ArrayList<TaskState> lost = new ArrayList<>();
         for (TaskState ts : ws.hasWhat) {
@@ -1077,8 +1077,7 @@ public final class SchedulerState {
     private void taskFinished(WorkerState ws, TaskFinished f) {
         TaskState ts = f.key() == null ? null : tasks.get(f.key());
         if (f.key() != null) {
-            // the worker's clock differs from ours: place the run so that it ended when we heard of it
-            stream.add(f.key(), ws.address, now - Math.max(0, f.stopNanos() - f.startNanos()), now, f.nbytes(), false);
+            computed(ws, f.key(), f.stopNanos() - f.startNanos(), f.nbytes(), false);
         }
         if (ts == null) {
             queueFree(ws, String.valueOf(f.key()));
@@ -1108,7 +1107,7 @@ public final class SchedulerState {
         if (ts == null || ts.state != PROCESSING || ts.processingOn != ws) {
             return; // stale: the task was released, cancelled or moved meanwhile
         }
-        stream.add(ts.key, ws.address, now - Math.max(0, e.stopNanos() - e.startNanos()), now, 0, true);
+        computed(ws, ts.key, e.stopNanos() - e.startNanos(), 0, true);
         Trouble tr = ts.trouble();
         tr.failures++;
         int retries = ts.options == null ? 0 : ts.options.retries();
@@ -1117,6 +1116,12 @@ public final class SchedulerState {
         } else {
             String summary = e.summary() == null ? "task " + ts.key + " failed" : e.summary();
             fail(ts, new Failure(e.exception(), summary, ts.key));
+        }
+    }
+
+    private void computed(WorkerState ws, String key, long runNanos, long nbytes, boolean erred) {
+        for (SchedulerExtension ext : extensions) {
+            ext.computed(ws, key, Math.max(0, runNanos), nbytes, erred);
         }
     }
 
@@ -1340,7 +1345,7 @@ public final class SchedulerState {
     /** Sets the state and keeps the dependency counters ({@code waiters}, {@code waitingOn}) exact. */
     private void setState(TaskState ts, byte to) {
         byte from = ts.state;
-        note(ts, from, to);
+        ts.prefix.moved(from, to);
         ts.state = to;
         transitions++;
         for (SchedulerExtension w : watchers) {
@@ -1550,32 +1555,6 @@ public final class SchedulerState {
         }
     }
 
-    /** Why no worker may run {@code ts} now, in words for a person. */
-    private String noWorkerReason(TaskState ts) {
-        if (workerList.isEmpty()) {
-            return "there are no workers; the task waits until one arrives";
-        }
-        StringBuilder b = new StringBuilder();
-        if (ts.restricted()) {
-            b.append("no connected worker matches workers=").append(ts.options.workers());
-        }
-        if (!ts.resources().isEmpty()) {
-            boolean anyOffers = false;
-            for (WorkerState w : workerList) {
-                anyOffers |= w.offers(ts.resources());
-            }
-            if (b.length() > 0) {
-                b.append(", or ");
-            }
-            b.append(anyOffers ? "every worker with resources " + ts.resources() + " has them in use"
-                    : "no worker offers resources " + ts.resources());
-        }
-        if (b.length() == 0) {
-            b.append("no worker may run it");
-        }
-        return b.append("; the task waits until one can").toString();
-    }
-
     /** Sends {@code ts} (waiting, no-worker or queued) to {@code ws}, through the table's edge into processing. */
     private void sendToWorker(TaskState ts, WorkerState ws) {
         transition(ts, PROCESSING, ws);
@@ -1583,8 +1562,8 @@ public final class SchedulerState {
 
     /** Enters processing on {@code ws}, the second half of every edge into it. */
     private void enterProcessing(TaskState ts, WorkerState ws) {
+        ts.processingOn = ws; // set first: who observes the transition sees where it goes
         setState(ts, PROCESSING);
-        log.amendWorker(ws.address);
         assign(ts, ws);
     }
 
@@ -1605,7 +1584,7 @@ public final class SchedulerState {
             who = new LinkedHashMap<>();
             sizes = new LinkedHashMap<>();
             for (TaskState d : ts.deps) {
-                who.put(d.key, holders(d));
+                who.put(d.key, d.holderAddresses());
                 sizes.put(d.key, d.nbytes);
             }
         }
@@ -1828,7 +1807,9 @@ public final class SchedulerState {
         if (ws == null) {
             return;
         }
-        cancelSteal(ts);
+        for (SchedulerExtension ext : extensions) {
+            ext.leavingWorker(ts);
+        }
         ws.processing.remove(ts);
         ws.seceded.remove(ts);
         ws.occupancy -= ts.expectedNanos;
@@ -1868,20 +1849,6 @@ public final class SchedulerState {
             return new KeyErred(ts.key, null, "task " + ts.key + " failed", ts.key);
         }
         return new KeyErred(ts.key, tr.exception, tr.summary, tr.causeKey == null ? ts.key : tr.causeKey);
-    }
-
-    private static List<String> holders(TaskState ts) {
-        if (ts.whoHas == null) {
-            return List.of();
-        }
-        if (ts.whoHas.length == 1) {
-            return List.of(ts.whoHas[0].address);
-        }
-        String[] a = new String[ts.whoHas.length];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = ts.whoHas[i].address;
-        }
-        return List.of(a);
     }
 
     // ================================================================ placement
@@ -1981,11 +1948,11 @@ public final class SchedulerState {
         return best;
     }
 
-    // ================================================================ work stealing
+    // ================================================================ switches
 
     /** Turns work stealing on or off (on by default). */
     public void setWorkStealing(boolean on) {
-        workStealing = on;
+        extension(WorkStealingExtension.class).enabled(on);
     }
 
     /**
@@ -1997,60 +1964,6 @@ public final class SchedulerState {
     }
 
     private boolean queuing = true;
-
-    /** Most steal requests sent per tick: bounds the work of one tick on a large backlog. */
-    static final int MAX_STEALS_PER_TICK = 2_000;
-
-    /** Asks saturated workers to give queued tasks to less loaded ones (see {@link WorkStealing}). */
-    private void stealWork() {
-        if (!workStealing) {
-            return;
-        }
-        for (WorkStealing.Move m : WorkStealing.plan(workerList, MAX_STEALS_PER_TICK)) {
-            TaskState ts = m.task();
-            long e = ts.expectedNanos;
-            m.from().occupancy -= e;
-            m.from().stealingOut++;
-            m.to().occupancy += e;
-            m.to().stealingIn.add(ts);
-            ts.stealTo = m.to();
-            out.add(Outgoing.send(m.from().address, new StealRequest(ts.key)));
-        }
-    }
-
-    /** Forgets a steal request still out for {@code ts}: occupancy goes back to the worker that has the task. */
-    private void cancelSteal(TaskState ts) {
-        WorkerState to = ts.stealTo;
-        if (to == null) {
-            return;
-        }
-        ts.stealTo = null;
-        to.stealingIn.remove(ts);
-        to.occupancy -= ts.expectedNanos;
-        WorkerState from = ts.processingOn;
-        if (from != null) {
-            from.occupancy += ts.expectedNanos;
-            from.stealingOut--;
-        }
-    }
-
-    private void stealResponse(WorkerState ws, String key, boolean accepted) {
-        TaskState ts = key == null ? null : tasks.get(key);
-        if (ts == null || ts.state != PROCESSING || ts.processingOn != ws) {
-            return; // finished, released or moved meanwhile: nothing was given back that matters
-        }
-        WorkerState to = ts.stealTo;
-        cancelSteal(ts);
-        if (!accepted) {
-            return; // it runs (or already ran) where it is
-        }
-        detachProcessing(ts, false); // the worker dropped it already
-        if (to != null && workers.get(to.address) == to && to.hasFree(ts.resources())) {
-            assign(ts, to); // still processing: no state changes
-        } else {
-            transition(ts, WAITING, null); // the thief left meanwhile: place it afresh
-        }
-    }
 
     // ================================================================ resources
 
@@ -2083,45 +1996,6 @@ public final class SchedulerState {
 
     // ================================================================ data placement
 
-    /** Keys held per worker; {@code which} names workers (address, host or name), empty for all. */
-    public Map<String, List<String>> hasWhat(Collection<String> which) {
-        LinkedHashMap<String, List<String>> m = new LinkedHashMap<>();
-        for (WorkerState w : workerList) {
-            boolean chosen = which.isEmpty();
-            for (String r : which) {
-                chosen |= r != null && w.matches(r);
-            }
-            if (chosen) {
-                ArrayList<String> keys = new ArrayList<>(w.hasWhat.size());
-                for (TaskState ts : w.hasWhat) {
-                    keys.add(ts.key);
-                }
-                m.put(w.address, keys);
-            }
-        }
-        return m;
-    }
-
-    /** Stored size of each key in memory; {@code keys} empty means every key in memory. */
-    public Map<String, Long> nbytes(Collection<String> keys) {
-        LinkedHashMap<String, Long> m = new LinkedHashMap<>();
-        if (keys.isEmpty()) {
-            for (TaskState ts : tasks) {
-                if (ts.state == MEMORY) {
-                    m.put(ts.key, Math.max(0, ts.nbytes));
-                }
-            }
-        } else {
-            for (String k : keys) {
-                TaskState ts = k == null ? null : tasks.get(k);
-                if (ts != null && ts.state == MEMORY) {
-                    m.put(k, Math.max(0, ts.nbytes));
-                }
-            }
-        }
-        return m;
-    }
-
     /** Lets the named workers drop their copies; the last copy of a key is always kept. */
     private void dropReplicas(Map<String, List<String>> workersByKey) {
         for (Map.Entry<String, List<String>> e : workersByKey.entrySet()) {
@@ -2147,21 +2021,6 @@ public final class SchedulerState {
         holder.wants.clear();
     }
 
-    private TaskStatusReply taskStatus(List<String> keys) {
-        LinkedHashMap<String, String> states = new LinkedHashMap<>();
-        LinkedHashMap<String, String> reasons = new LinkedHashMap<>();
-        for (String k : keys) {
-            TaskState ts = k == null ? null : tasks.get(k);
-            if (ts != null) {
-                states.put(k, name(ts.state));
-                if (ts.state == NO_WORKER) {
-                    reasons.put(k, noWorkerReason(ts));
-                }
-            }
-        }
-        return new TaskStatusReply(states, reasons);
-    }
-
     /** Names of the published datasets, sorted. */
     public List<String> datasetNames() {
         return extension(DatasetExtension.class).names();
@@ -2182,12 +2041,7 @@ public final class SchedulerState {
 
     /** For each key, the addresses of the workers holding it (empty when none or unknown). */
     public Map<String, List<String>> whoHas(Collection<String> keys) {
-        LinkedHashMap<String, List<String>> m = new LinkedHashMap<>();
-        for (String k : keys) {
-            TaskState ts = k == null ? null : tasks.get(k);
-            m.put(k, ts == null ? List.of() : holders(ts));
-        }
-        return m;
+        return extension(QueryExtension.class).whoHas(keys);
     }
 
     /** The record of {@code key}, or null: for tests in this package. */
@@ -2233,29 +2087,12 @@ public final class SchedulerState {
 
     /** Starts or stops keeping a log of every state change for {@link #drainTransitions()} (off by default). */
     public void recordTransitions(boolean on) {
-        recorded = on ? (recorded == null ? new ArrayList<>() : recorded) : null;
+        extension(HistoryExtension.class).recordTransitions(on);
     }
 
     /** The state changes since the last call, in order; empty when recording is off. */
     public List<Transition> drainTransitions() {
-        if (recorded == null || recorded.isEmpty()) {
-            return List.of();
-        }
-        List<Transition> l = List.copyOf(recorded);
-        recorded.clear();
-        return l;
-    }
-
-    private void note(TaskState ts, byte from, byte to) {
-        if (from == to) {
-            return;
-        }
-        ts.prefix.moved(from, to);
-        log.add(ts.key, from, to, now, to == MEMORY && ts.whoHas != null ? ts.whoHas[ts.whoHas.length - 1].address
-                : ts.processingOn != null ? ts.processingOn.address : null);
-        if (recorded != null) {
-            recorded.add(new Transition(ts.key, name(from), name(to)));
-        }
+        return extension(HistoryExtension.class).drainTransitions();
     }
 
     /** The client whose update created this task (whose classes its workers may ask for), or null. */
@@ -2270,12 +2107,12 @@ public final class SchedulerState {
      * held keys: call it a few times a second at most.
      */
     public ClusterView view(long streamSince, int streamMax) {
-        return ClusterView.of(this, workerList, prefixes.values(), stream, now, streamSince, streamMax);
+        return extension(HistoryExtension.class).view(streamSince, streamMax);
     }
 
     /** The recent state changes of task {@code key} on the scheduler, oldest first (empty when none is kept). */
     public List<StoryEntry> story(String key) {
-        return key == null ? List.of() : log.story(key);
+        return key == null ? List.of() : extension(HistoryExtension.class).story(key);
     }
 
     /** Logs one line per event that matters (worker joined or lost, task erred, restart); off by default. */
@@ -2296,12 +2133,7 @@ public final class SchedulerState {
 
     /** Information on every worker, as {@link WorkersReply} carries it. */
     public List<WorkerInfo> workerInfos() {
-        ArrayList<WorkerInfo> l = new ArrayList<>(workerList.size());
-        for (WorkerState w : workerList) {
-            l.add(new WorkerInfo(w.address, w.name, w.nthreads, w.memoryLimit, w.pid, w.memoryBytes,
-                    w.processing.size(), w.hasWhat.size()));
-        }
-        return l;
+        return extension(QueryExtension.class).workerInfos();
     }
 
     /**
@@ -2362,17 +2194,8 @@ public final class SchedulerState {
             }
         }
         for (WorkerState w : workerList) {
-            int out = 0;
             for (TaskState ts : w.processing) {
                 check(ts.processingOn == w, ts, "processing on " + w + " but points elsewhere");
-                if (ts.stealTo != null) {
-                    out++;
-                    check(ts.stealTo.stealingIn.contains(ts), ts, "steal target " + ts.stealTo + " does not know it");
-                }
-            }
-            check(out == w.stealingOut, null, w + " counts " + w.stealingOut + " steals out, found " + out);
-            for (TaskState ts : w.stealingIn) {
-                check(ts.stealTo == w && ts.state == PROCESSING, ts, "in stealingIn of " + w + " but not stolen to it");
             }
             long held = 0;
             for (TaskState ts : w.hasWhat) {
@@ -2385,6 +2208,9 @@ public final class SchedulerState {
             for (TaskState ts : c.wants) {
                 check(tasks.get(ts.key) == ts, ts, "wanted by " + c.id + " but forgotten");
             }
+        }
+        for (SchedulerExtension ext : extensions) {
+            ext.validate();
         }
     }
 
