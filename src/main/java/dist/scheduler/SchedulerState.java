@@ -724,16 +724,18 @@ public final class SchedulerState {
     }
 
     private void clientGone(String clientId) {
-        ClientState c = clientId == null ? null : clients.remove(clientId);
-        if (c == null) {
+        if (clientId == null) {
             return;
         }
-        for (TaskState ts : c.wants) {
-            ts.removeWanter(c);
-            recommendCleanup(ts);
+        ClientState c = clients.remove(clientId);
+        if (c != null) {
+            for (TaskState ts : c.wants) {
+                ts.removeWanter(c);
+                recommendCleanup(ts);
+            }
+            c.wants.clear();
         }
-        c.wants.clear();
-        for (SchedulerExtension ext : extensions) {
+        for (SchedulerExtension ext : extensions) { // a nanny, or a client that never submitted, has no wants
             ext.clientGone(clientId);
         }
     }
