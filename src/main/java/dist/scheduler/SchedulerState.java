@@ -313,7 +313,9 @@ public final class SchedulerState {
                 throw e;
             }
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            logFailure(what, sender, e, why);
+            if (logEvents) {
+                failures.log(what, sender, e, why, now);
+            }
             if (sender != null) {
                 out.add(new Outgoing(sender, new ErrorReply(why), requestId));
             }
@@ -328,41 +330,8 @@ public final class SchedulerState {
         failFast = on;
     }
 
-    /** Failures logged per kind (what failed, and how) with when each was last logged and how many since. */
-    private final HashMap<String, long[]> failureLog = new HashMap<>();
-    /** A failure of one kind is logged again at most this often; the line says how many were not. */
-    static final long FAILURE_LOG_INTERVAL_NANOS = 10_000_000_000L;
-
-    /**
-     * One line per failed handler: the message type, the peer, and why. Refused input (a peer's
-     * mistake) is a warning; anything else is a bug here and is logged with its stack. A peer that
-     * repeats one mistake gets a line per {@link #FAILURE_LOG_INTERVAL_NANOS}, not one per message.
-     */
-    private void logFailure(String what, String sender, Throwable e, String why) {
-        if (!logEvents) {
-            return;
-        }
-        String kind = what + "/" + e.getClass().getName();
-        long[] seen = failureLog.get(kind);
-        if (seen != null && now - seen[0] < FAILURE_LOG_INTERVAL_NANOS) {
-            seen[1]++;
-            return;
-        }
-        long skipped = seen == null ? 0 : seen[1];
-        if (failureLog.size() >= 1000) {
-            failureLog.clear(); // many kinds: keep the bound, at worst a few more lines
-        }
-        failureLog.put(kind, new long[]{now, 0});
-        boolean refused = e instanceof IllegalArgumentException;
-        String line = "scheduler " + (refused ? "refused " : "failed to handle ") + what
-                + (sender == null ? "" : " from " + sender) + ": " + why
-                + (skipped == 0 ? "" : " (and " + skipped + " more like it since the last such line)");
-        if (refused) {
-            LOG.log(System.Logger.Level.WARNING, line);
-        } else {
-            LOG.log(System.Logger.Level.ERROR, line + "; the scheduler carries on", e);
-        }
-    }
+    /** One line per kind of failed handler, at most one per interval (see {@link FailureLog}). */
+    private final FailureLog failures = new FailureLog(LOG);
 
     private void onClient(String clientId, Message message, long requestId) {
         if (message instanceof Batch b) {
@@ -477,7 +446,7 @@ public final class SchedulerState {
     private void updateGraph(ClientState c, UpdateGraph u) {
         List<TaskSpec> specs = nonNull(u.tasks(), "UpdateGraph.tasks");
         List<String> wanted = nonNull(u.wanted(), "UpdateGraph.wanted");
-        checkGraph(specs);
+        GraphCheck.check(specs, tasks::get);
         ArrayList<TaskState> created = new ArrayList<>();
         ArrayList<TaskSpec> createdSpecs = new ArrayList<>();
         for (TaskSpec s : specs) {
@@ -526,120 +495,6 @@ public final class SchedulerState {
         }
     }
 
-    /** An update refused because of one of its tasks, named here: its futures fail with the reason. */
-    private static final class GraphRefused extends IllegalArgumentException {
-        final String key;
-
-        GraphRefused(String key, String message) {
-            super(message);
-            this.key = key;
-        }
-    }
-
-    /**
-     * Checks an update before anything of it is applied: every task has a key, its options make
-     * sense, and no task waits on its own result through the tasks of this update (a cycle would
-     * wait forever). Tasks already known cannot depend on new ones, so a cycle lies within the update.
-     */
-    private void checkGraph(List<TaskSpec> specs) {
-        boolean anyDeps = false;
-        for (int i = 0; i < specs.size(); i++) {
-            TaskSpec s = specs.get(i);
-            if (s == null || s.key() == null) {
-                throw new IllegalArgumentException("UpdateGraph.tasks[" + i + "] has no key: every task needs a key");
-            }
-            checkOptions(s);
-            anyDeps |= s.dependencies() != null && !s.dependencies().isEmpty();
-        }
-        if (!anyDeps || !namesUnknownKeys(specs)) {
-            return; // every dependency is a task known already: none leads back into this update
-        }
-        // the tasks this update creates: the first spec of each key not known yet (as applied below)
-        HashMap<String, TaskSpec> fresh = new HashMap<>();
-        for (TaskSpec s : specs) {
-            if (tasks.get(s.key()) == null) {
-                fresh.putIfAbsent(s.key(), s);
-            }
-        }
-        List<String> cycle = findCycle(fresh);
-        if (cycle != null) {
-            throw new GraphRefused(cycle.get(0), "the graph has a cycle: " + String.join(" -> ", cycle)
-                    + " (a task cannot wait on its own result); nothing of this update was applied");
-        }
-    }
-
-    private boolean namesUnknownKeys(List<TaskSpec> specs) {
-        for (TaskSpec s : specs) {
-            if (s.dependencies() != null) {
-                for (String d : s.dependencies()) {
-                    if (d != null && tasks.get(d) == null) {
-                        return true;
-                    }
-                }
-            }
-        }
-        return false;
-    }
-
-    private static void checkOptions(TaskSpec s) {
-        TaskOptions o = s.options();
-        if (o == null || o.resources() == null) {
-            return;
-        }
-        for (Map.Entry<String, Double> e : o.resources().entrySet()) {
-            Double v = e.getValue();
-            if (e.getKey() == null || v == null || !(v >= 0) || v.isInfinite()) {
-                throw new GraphRefused(s.key(), "task " + s.key() + " asks for resource " + e.getKey() + "=" + v
-                        + ": resources need a name and a finite amount of 0 or more, e.g. GPU=1");
-            }
-        }
-    }
-
-    /**
-     * A cycle among {@code fresh} tasks as its keys, the first repeated at the end, or null. Iterative
-     * (a chain of a million tasks must not overflow the stack); each task is visited once.
-     */
-    private static List<String> findCycle(HashMap<String, TaskSpec> fresh) {
-        final byte onPath = 1, done = 2;
-        HashMap<String, Byte> mark = new HashMap<>(fresh.size() * 2);
-        ArrayList<String> path = new ArrayList<>();
-        ArrayList<Integer> next = new ArrayList<>(); // per path entry: the index of its next dependency
-        for (String root : fresh.keySet()) {
-            if (mark.containsKey(root)) {
-                continue;
-            }
-            path.add(root);
-            next.add(0);
-            mark.put(root, onPath);
-            while (!path.isEmpty()) {
-                int top = path.size() - 1;
-                List<String> deps = fresh.get(path.get(top)).dependencies();
-                int i = next.get(top);
-                if (deps == null || i >= deps.size()) {
-                    mark.put(path.remove(top), done);
-                    next.remove(top);
-                    continue;
-                }
-                next.set(top, i + 1);
-                String d = deps.get(i);
-                if (d == null || !fresh.containsKey(d)) {
-                    continue; // a known task or a missing one: no way back into this update
-                }
-                Byte m = mark.get(d);
-                if (m == null) {
-                    path.add(d);
-                    next.add(0);
-                    mark.put(d, onPath);
-                } else if (m == onPath) {
-                    ArrayList<String> cycle = new ArrayList<>(path.subList(path.lastIndexOf(d), path.size()));
-                    cycle.add(d);
-                    return cycle;
-                }
-            }
-        }
-        return null;
-    }
-
     /**
      * Tells the client which of its futures the refused update leaves without a task: each wanted
      * key the scheduler does not already hold for this client fails with the reason. The client's
@@ -649,7 +504,7 @@ public final class SchedulerState {
         if (u.wanted() == null) {
             return;
         }
-        String cause = e instanceof GraphRefused g ? g.key : null;
+        String cause = e instanceof GraphCheck.Refused g ? g.key : null;
         String why = "the scheduler refused the update that submitted this key: " + e.getMessage();
         LinkedHashSet<String> told = new LinkedHashSet<>();
         for (String key : u.wanted()) {
@@ -2143,82 +1998,9 @@ public final class SchedulerState {
      * one. For tests: it walks all tasks.
      */
     void validate() {
-        for (TaskState ts : tasks) {
-            check(ts.state != FORGOTTEN, ts, "forgotten task still known");
-            int waiters = 0;
-            if (ts.dependents != null) {
-                for (TaskState dt : ts.dependents) {
-                    check(tasks.get(dt.key) == dt, ts, "dependent " + dt.key + " not known");
-                    if (active(dt.state)) {
-                        waiters++;
-                    }
-                }
-            }
-            check(waiters == ts.waiters, ts, "waiters " + ts.waiters + " but counted " + waiters);
-            for (TaskState d : ts.deps) {
-                check(d.dependents != null && d.dependents.contains(ts), ts, "not in dependents of " + d.key);
-                check(tasks.get(d.key) == d, ts, "dependency " + d.key + " forgotten");
-            }
-            if (ts.state == WAITING) {
-                int missing = 0;
-                for (TaskState d : ts.deps) {
-                    if (d.state != MEMORY) {
-                        missing++;
-                    }
-                }
-                check(missing == ts.waitingOn, ts, "waitingOn " + ts.waitingOn + " but counted " + missing);
-            }
-            if (active(ts.state)) {
-                for (TaskState d : ts.deps) {
-                    check(d.state != ERRED && d.state != FORGOTTEN, ts, "active with erred input " + d.key);
-                }
-            }
-            check((ts.state == MEMORY) == (ts.whoHas != null), ts, "holders do not match state");
-            check((ts.state == PROCESSING) == (ts.processingOn != null), ts, "processingOn does not match state");
-            check((ts.state == NO_WORKER) == noWorker.contains(ts), ts, "no-worker set does not match state");
-            check((ts.state == QUEUED) == queued.contains(ts), ts, "queued set does not match state");
-            if (ts.state == PROCESSING) {
-                check(ts.processingOn.processing.contains(ts), ts, "missing from its worker's processing");
-                for (TaskState d : ts.deps) {
-                    check(d.state == MEMORY, ts, "processing while input " + d.key + " is " + name(d.state));
-                }
-            }
-            if (ts.whoHas != null) {
-                for (WorkerState w : ts.whoHas) {
-                    check(w.hasWhat.contains(ts) && workers.get(w.address) == w, ts, "holder " + w + " inconsistent");
-                }
-            }
-            if (!ts.needed() && !ts.hasDependents()) {
-                check(ts.state != RELEASED && ts.state != ERRED, ts, "unneeded task not forgotten");
-            }
-            if (!ts.needed()) {
-                check(ts.state != MEMORY && !active(ts.state), ts, "unneeded task kept in " + name(ts.state));
-            }
-        }
-        for (WorkerState w : workerList) {
-            for (TaskState ts : w.processing) {
-                check(ts.processingOn == w, ts, "processing on " + w + " but points elsewhere");
-            }
-            long held = 0;
-            for (TaskState ts : w.hasWhat) {
-                check(ts.heldBy(w), ts, "in hasWhat of " + w + " but not held");
-                held += Math.max(0, ts.nbytes);
-            }
-            check(held == w.heldBytes, null, w + " counts " + w.heldBytes + " bytes held, found " + held);
-        }
-        for (ClientState c : clients.values()) {
-            for (TaskState ts : c.wants) {
-                check(tasks.get(ts.key) == ts, ts, "wanted by " + c.id + " but forgotten");
-            }
-        }
+        Invariants.check(tasks, workers, workerList, noWorker, queued, clients.values());
         for (SchedulerExtension ext : extensions) {
             ext.validate();
-        }
-    }
-
-    private static void check(boolean ok, TaskState ts, String what) {
-        if (!ok) {
-            throw new IllegalStateException(ts + ": " + what);
         }
     }
 }
