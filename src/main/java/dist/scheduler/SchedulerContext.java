@@ -46,6 +46,15 @@ interface SchedulerContext {
      */
     void moveProcessing(TaskState task, WorkerState to);
 
+    /**
+     * {@code worker} holds the result of {@code task}, reported before the task existed: a released
+     * task enters memory there, one in memory gains a holder; in any other state nothing changes.
+     */
+    void adoptResult(TaskState task, WorkerState worker, long nbytes);
+
+    /** Tells {@code worker} to drop {@code key}, which the scheduler does not keep (sent batched, after the event). */
+    void free(WorkerState worker, String key);
+
     /** Removes a registered worker now: its work is placed again, what only it held is recomputed. */
     void removeWorker(WorkerState worker, String reason);
 

@@ -90,6 +90,15 @@ interface SchedulerExtension {
         return false;
     }
 
+    /**
+     * A worker holds {@code key}, which no task names. Return true to keep it for now (and later
+     * adopt it with {@link SchedulerContext#adoptResult} or drop it with {@link SchedulerContext#free});
+     * false lets the core tell the worker to drop it.
+     */
+    default boolean keepsUnknownKey(WorkerState worker, String key, long nbytes) {
+        return false;
+    }
+
     /** A processing task is about to leave its worker (done, failed, released, moved, lost); its fields still name it. */
     default void leavingWorker(TaskState task) {
     }

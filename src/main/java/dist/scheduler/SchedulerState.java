@@ -81,17 +81,6 @@ public final class SchedulerState {
     private final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
     /** The prefix found last (see {@link #prefixOf}); never one that was dropped from {@link #prefixes}. */
     private TaskPrefix lastPrefix;
-    /** Keys held by returning workers that no task names yet, kept for a grace period. */
-    private final LinkedHashMap<String, Orphan> orphans = new LinkedHashMap<>();
-
-    private static final class Orphan {
-        final long since;
-        final LinkedHashMap<WorkerState, Long> holders = new LinkedHashMap<>();
-
-        Orphan(long since) {
-            this.since = since;
-        }
-    }
 
     private final ArrayDeque<TaskState> recTasks = new ArrayDeque<>();
     private final ArrayDeque<Byte> recTargets = new ArrayDeque<>();
@@ -120,6 +109,7 @@ public final class SchedulerState {
         register(new HistoryExtension());
         register(new WorkStealingExtension());
         register(new PluginExtension());
+        register(new OrphanKeys());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
@@ -221,6 +211,22 @@ public final class SchedulerState {
             } else {
                 transition(task, WAITING, null); // the worker left meanwhile: place it afresh
             }
+        }
+
+        @Override
+        public void adoptResult(TaskState task, WorkerState worker, long nbytes) {
+            if (task.state == MEMORY) {
+                if (task.addHolder(worker)) {
+                    worker.hold(task);
+                }
+            } else if (task.state == RELEASED) {
+                becomeMemoryOn(task, worker, nbytes, null);
+            }
+        }
+
+        @Override
+        public void free(WorkerState worker, String key) {
+            queueFree(worker, key);
         }
 
         @Override
@@ -465,11 +471,6 @@ public final class SchedulerState {
         for (int i = 0; i < created.size(); i++) {
             link(created.get(i), createdSpecs.get(i).dependencies());
         }
-        if (!orphans.isEmpty()) {
-            for (TaskState ts : created) {
-                adoptOrphan(ts);
-            }
-        }
         for (int i = 0; i < wanted.size(); i++) {
             String key = wanted.get(i);
             // a map wants exactly the tasks it creates, in order: those need no second look-up
@@ -700,10 +701,15 @@ public final class SchedulerState {
     /** A worker says it holds {@code key}: keep it if the key is useful, else tell the worker to drop it. */
     private void acceptHeld(WorkerState ws, String key, long nbytes) {
         TaskState ts = key == null ? null : tasks.get(key);
-        if (ts == null && key != null && config.unknownKeyGrace().toNanos() > 0) {
+        if (ts == null && key != null) {
             // perhaps this scheduler restarted and the client that wants it has not re-sent its graph yet
-            orphans.computeIfAbsent(key, k -> new Orphan(now)).holders.put(ws, nbytes);
-        } else if (ts == null || ts.state == ERRED) {
+            for (SchedulerExtension ext : extensions) {
+                if (ext.keepsUnknownKey(ws, key, nbytes)) {
+                    return;
+                }
+            }
+        }
+        if (ts == null || ts.state == ERRED) {
             queueFree(ws, String.valueOf(key));
         } else if (ts.state == MEMORY) {
             if (ts.addHolder(ws)) {
@@ -716,43 +722,6 @@ public final class SchedulerState {
             becomeMemoryOn(ts, ws, nbytes, null);
         } else {
             queueFree(ws, key);
-        }
-    }
-
-    /** A new task whose key a returning worker reported: its result is there already. */
-    private void adoptOrphan(TaskState ts) {
-        Orphan o = orphans.remove(ts.key);
-        if (o == null || ts.state != RELEASED) {
-            return;
-        }
-        for (Map.Entry<WorkerState, Long> e : o.holders.entrySet()) {
-            WorkerState ws = e.getKey();
-            if (workers.get(ws.address) != ws) {
-                continue;
-            }
-            if (ts.state == MEMORY) {
-                if (ts.addHolder(ws)) {
-                    ws.hold(ts);
-                }
-            } else {
-                becomeMemoryOn(ts, ws, e.getValue(), null);
-            }
-        }
-    }
-
-    private void expireOrphans() {
-        long grace = config.unknownKeyGrace().toNanos();
-        for (var it = orphans.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<String, Orphan> e = it.next();
-            if (now - e.getValue().since <= grace) {
-                break; // insertion order: the rest are younger
-            }
-            for (WorkerState ws : e.getValue().holders.keySet()) {
-                if (workers.get(ws.address) == ws) {
-                    queueFree(ws, e.getKey());
-                }
-            }
-            it.remove();
         }
     }
 
@@ -821,7 +790,6 @@ public final class SchedulerState {
         }
         tasks.clear();
         noWorker.clear();
-        orphans.clear();
         pendingFree.clear();
         recTasks.clear();
         recTargets.clear();
@@ -861,9 +829,6 @@ public final class SchedulerState {
     }
 
     private void checkHeartbeats() {
-        if (!orphans.isEmpty()) {
-            expireOrphans();
-        }
         long timeout = config.workerTimeout().toNanos();
         for (WorkerState ws : new ArrayList<>(workerList)) {
             long silent = now - ws.lastSeen;
@@ -890,9 +855,6 @@ public final class SchedulerState {
             workerList.get(i).index = i;
         }
         pendingFree.remove(ws);
-        if (!orphans.isEmpty()) {
-            orphans.values().removeIf(o -> o.holders.remove(ws) != null && o.holders.isEmpty());
-        }
         ArrayList<TaskState> lost = new ArrayList<>();
         for (TaskState ts : ws.hasWhat) {
             ts.removeHolder(ws);
