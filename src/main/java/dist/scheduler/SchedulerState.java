@@ -94,6 +94,9 @@ public final class SchedulerState {
     private final HashMap<Class<?>, SchedulerExtension> workerRoutes = new HashMap<>();
     /** The extensions that asked to see every transition. */
     private SchedulerExtension[] watchers = new SchedulerExtension[0];
+    /** The extensions that listen for tasks leaving their worker, and for reported computations. */
+    private SchedulerExtension[] leavers = new SchedulerExtension[0];
+    private SchedulerExtension[] reporters = new SchedulerExtension[0];
     private final SchedulerContext context = new Context();
     /** Tasks in no-worker that need resources: they may run once a worker frees some. */
     private int noWorkerWithResources;
@@ -123,10 +126,30 @@ public final class SchedulerState {
         }
         extensions.add(ext);
         if (ext.observesTransitions()) {
-            watchers = java.util.Arrays.copyOf(watchers, watchers.length + 1);
-            watchers[watchers.length - 1] = ext;
+            watchers = append(watchers, ext);
+        }
+        if (overrides(ext, "leavingWorker", TaskState.class)) {
+            leavers = append(leavers, ext);
+        }
+        if (overrides(ext, "computed", WorkerState.class, String.class, long.class, long.class, boolean.class)) {
+            reporters = append(reporters, ext);
         }
         ext.start(context);
+    }
+
+    private static SchedulerExtension[] append(SchedulerExtension[] a, SchedulerExtension ext) {
+        SchedulerExtension[] n = java.util.Arrays.copyOf(a, a.length + 1);
+        n[a.length] = ext;
+        return n;
+    }
+
+    /** Whether {@code ext} has its own {@code name}: per-task notices go only to those that listen. */
+    private static boolean overrides(SchedulerExtension ext, String name, Class<?>... params) {
+        try {
+            return ext.getClass().getMethod(name, params).getDeclaringClass() != SchedulerExtension.class;
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException("SchedulerExtension." + name + " is gone", e);
+        }
     }
 
     private static void route(HashMap<Class<?>, SchedulerExtension> routes, Class<? extends Message> type,
@@ -939,7 +962,7 @@ public final class SchedulerState {
     }
 
     private void computed(WorkerState ws, String key, long runNanos, long nbytes, boolean erred) {
-        for (SchedulerExtension ext : extensions) {
+        for (SchedulerExtension ext : reporters) {
             ext.computed(ws, key, Math.max(0, runNanos), nbytes, erred);
         }
     }
@@ -1626,7 +1649,7 @@ public final class SchedulerState {
         if (ws == null) {
             return;
         }
-        for (SchedulerExtension ext : extensions) {
+        for (SchedulerExtension ext : leavers) {
             ext.leavingWorker(ts);
         }
         ws.processing.remove(ts);
