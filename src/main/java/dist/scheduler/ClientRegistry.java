@@ -114,16 +114,16 @@ final class ClientRegistry implements SchedulerExtension {
         nannies.remove(clientId);
     }
 
+    /** Each nanny ends its worker and starts another, which registers anew: the old one is removed now. */
     @Override
     public void clusterRestarted(String clientId, String reason) {
-        for (String nanny : nannies.keySet()) {
-            core.send(nanny, new RestartWorker(reason));
+        for (Map.Entry<String, String> n : nannies.entrySet()) {
+            core.send(n.getKey(), new RestartWorker(reason));
+            WorkerState ws = n.getValue() == null ? null : core.worker(n.getValue());
+            if (ws != null) {
+                core.removeWorker(ws, reason);
+            }
         }
-    }
-
-    /** Whether a nanny runs the worker at {@code address}: a restart ends that worker and the nanny starts another. */
-    boolean nannied(String address) {
-        return nannies.containsValue(address);
     }
 
     /** Workers lost whose removal waits for a nanny's report; for tests. */

@@ -511,7 +511,8 @@ public final class SchedulerServer implements AutoCloseable {
     }
 
     /**
-     * Every 100 ms: the worker time-to-live check and work stealing. It goes on after any failure
+     * Every 100 ms: the worker time-to-live check, then the extensions' (work stealing, deadlines for
+     * nannies' reports, keys of returning workers). It goes on after any failure
      * (logged once per kind), so no failure leaves dead workers counted or stealing stopped; only
      * running out of memory ends it.
      */
@@ -644,7 +645,7 @@ public final class SchedulerServer implements AutoCloseable {
         if (closing) {
             return;
         }
-        if (hasPlugins && !closing) {
+        if (hasPlugins) {
             try {
                 query(st -> {
                     st.extension(PluginExtension.class).close();

@@ -813,10 +813,11 @@ public final class SchedulerState {
         }
         tasks.clear();
         noWorker.clear();
+        noWorkerWithResources = 0;
+        queued.clear(); // else the queue's filling would send tasks no one knows any more
         pendingFree.clear();
         recTasks.clear();
         recTargets.clear();
-        ClientRegistry registry = extension(ClientRegistry.class);
         for (WorkerState ws : new ArrayList<>(workerList)) {
             ArrayList<String> drop = new ArrayList<>();
             for (TaskState ts : ws.processing) {
@@ -828,22 +829,16 @@ public final class SchedulerState {
             ws.processing.clear();
             ws.clearHeld();
             ws.occupancy = 0;
-            if (registry.nannied(ws.address)) { // its nanny restarts it: it registers anew
-                workers.remove(ws.address);
-                workerList.remove(ws);
-            } else if (!drop.isEmpty()) {
+            if (!drop.isEmpty()) {
                 out.add(Outgoing.send(ws.address, new FreeKeys(drop)));
             }
-        }
-        for (int i = 0; i < workerList.size(); i++) {
-            workerList.get(i).index = i;
         }
         for (TaskPrefix p : prefixes.values()) {
             p.live = 0;
             p.dropLive();
         }
         for (SchedulerExtension ext : extensions) {
-            ext.clusterRestarted(clientId, reason);
+            ext.clusterRestarted(clientId, reason); // nannies restart their workers: those are removed here
         }
         log(System.Logger.Level.INFO, "cluster restarted by client " + clientId);
         if (requestId != 0) {
