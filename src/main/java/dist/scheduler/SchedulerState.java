@@ -89,14 +89,7 @@ public final class SchedulerState {
     private long now;
     private int roundRobin;
     private long transitions;
-    private final ArrayList<SchedulerExtension> extensions = new ArrayList<>();
-    private final HashMap<Class<?>, SchedulerExtension> clientRoutes = new HashMap<>();
-    private final HashMap<Class<?>, SchedulerExtension> workerRoutes = new HashMap<>();
-    /** The extensions that asked to see every transition. */
-    private SchedulerExtension[] watchers = new SchedulerExtension[0];
-    /** The extensions that listen for tasks leaving their worker, and for reported computations. */
-    private SchedulerExtension[] leavers = new SchedulerExtension[0];
-    private SchedulerExtension[] reporters = new SchedulerExtension[0];
+    private final Extensions extensions = new Extensions();
     private final SchedulerContext context = new Context();
     /** Tasks in no-worker that need resources: they may run once a worker frees some. */
     private int noWorkerWithResources;
@@ -117,58 +110,12 @@ public final class SchedulerState {
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
     void register(SchedulerExtension ext) {
-        java.util.Objects.requireNonNull(ext, "extension");
-        for (Class<? extends Message> type : ext.clientMessages()) {
-            route(clientRoutes, type, ext, "client");
-        }
-        for (Class<? extends Message> type : ext.workerMessages()) {
-            route(workerRoutes, type, ext, "worker");
-        }
-        extensions.add(ext);
-        if (ext.observesTransitions()) {
-            watchers = append(watchers, ext);
-        }
-        if (overrides(ext, "leavingWorker", TaskState.class)) {
-            leavers = append(leavers, ext);
-        }
-        if (overrides(ext, "computed", WorkerState.class, String.class, long.class, long.class, boolean.class)) {
-            reporters = append(reporters, ext);
-        }
-        ext.start(context);
-    }
-
-    private static SchedulerExtension[] append(SchedulerExtension[] a, SchedulerExtension ext) {
-        SchedulerExtension[] n = java.util.Arrays.copyOf(a, a.length + 1);
-        n[a.length] = ext;
-        return n;
-    }
-
-    /** Whether {@code ext} has its own {@code name}: per-task notices go only to those that listen. */
-    private static boolean overrides(SchedulerExtension ext, String name, Class<?>... params) {
-        try {
-            return ext.getClass().getMethod(name, params).getDeclaringClass() != SchedulerExtension.class;
-        } catch (NoSuchMethodException e) {
-            throw new IllegalStateException("SchedulerExtension." + name + " is gone", e);
-        }
-    }
-
-    private static void route(HashMap<Class<?>, SchedulerExtension> routes, Class<? extends Message> type,
-                              SchedulerExtension ext, String from) {
-        SchedulerExtension had = routes.putIfAbsent(type, ext);
-        if (had != null) {
-            throw new IllegalStateException(ext.name() + " and " + had.name() + " both handle "
-                    + type.getSimpleName() + " from a " + from + "; one message type has one handler");
-        }
+        extensions.register(ext, context);
     }
 
     /** The registered extension of this class, or null. */
     <T extends SchedulerExtension> T extension(Class<T> type) {
-        for (SchedulerExtension e : extensions) {
-            if (type.isInstance(e)) {
-                return type.cast(e);
-            }
-        }
-        return null;
+        return extensions.find(type);
     }
 
     /** The core as its extensions see it. */
@@ -305,7 +252,7 @@ public final class SchedulerState {
                 case SchedulerEvent.WorkerGone g -> guarded(g.worker(), 0, "WorkerGone", () -> workerGone(g));
                 case SchedulerEvent.Tick t -> {
                     guarded(null, 0, "the worker time-to-live check", this::checkHeartbeats);
-                    for (SchedulerExtension ext : extensions) {
+                    for (SchedulerExtension ext : extensions.all) {
                         guarded(null, 0, ext.name() + "'s tick", ext::tick);
                     }
                 }
@@ -373,7 +320,7 @@ public final class SchedulerState {
             if (clientId == null) {
                 throw new IllegalArgumentException("client message without a client id: register the client first");
             }
-            SchedulerExtension ext = message == null ? null : clientRoutes.get(message.getClass());
+            SchedulerExtension ext = extensions.forClient(message);
             if (ext != null) {
                 ext.onClient(clientId, message, requestId);
                 return;
@@ -387,7 +334,7 @@ public final class SchedulerState {
                         refuseGraph(c, u, e);
                         throw e;
                     }
-                    for (SchedulerExtension x : extensions) {
+                    for (SchedulerExtension x : extensions.all) {
                         x.graphUpdated(clientId, u.tasks());
                     }
                 }
@@ -426,7 +373,7 @@ public final class SchedulerState {
                 throw new IllegalArgumentException("unknown worker " + address + ": send RegisterWorker first");
             }
             ws.lastSeen = now;
-            SchedulerExtension ext = message == null ? null : workerRoutes.get(message.getClass());
+            SchedulerExtension ext = extensions.forWorker(message);
             if (ext != null) {
                 ext.onWorker(ws, message, requestId);
                 return;
@@ -614,7 +561,7 @@ public final class SchedulerState {
             }
             c.wants.clear();
         }
-        for (SchedulerExtension ext : extensions) { // a nanny, or a client that never submitted, has no wants
+        for (SchedulerExtension ext : extensions.all) { // a nanny, or a client that never submitted, has no wants
             ext.clientGone(clientId);
         }
     }
@@ -716,7 +663,7 @@ public final class SchedulerState {
         for (TaskState ts : new ArrayList<>(noWorker)) {
             recommend(ts, PROCESSING);
         }
-        for (SchedulerExtension ext : extensions) {
+        for (SchedulerExtension ext : extensions.all) {
             ext.workerAdded(ws);
         }
     }
@@ -726,7 +673,7 @@ public final class SchedulerState {
         TaskState ts = key == null ? null : tasks.get(key);
         if (ts == null && key != null) {
             // perhaps this scheduler restarted and the client that wants it has not re-sent its graph yet
-            for (SchedulerExtension ext : extensions) {
+            for (SchedulerExtension ext : extensions.all) {
                 if (ext.keepsUnknownKey(ws, key, nbytes)) {
                     return;
                 }
@@ -787,7 +734,7 @@ public final class SchedulerState {
             return;
         }
         String reason = g.reason() == null ? "connection closed" : g.reason();
-        for (SchedulerExtension ext : extensions) {
+        for (SchedulerExtension ext : extensions.all) {
             if (ext.holdsRemoval(ws, reason)) {
                 return;
             }
@@ -837,7 +784,7 @@ public final class SchedulerState {
             p.live = 0;
             p.dropLive();
         }
-        for (SchedulerExtension ext : extensions) {
+        for (SchedulerExtension ext : extensions.all) {
             ext.clusterRestarted(clientId, reason); // nannies restart their workers: those are removed here
         }
         log(System.Logger.Level.INFO, "cluster restarted by client " + clientId);
@@ -864,7 +811,7 @@ public final class SchedulerState {
     private void removeWorker(WorkerState ws, String reason) {
         log(System.Logger.Level.INFO, "worker lost: " + ws.address + " (" + ws.name + "): " + reason
                 + "; it was running " + ws.processing.size() + " tasks and holding " + ws.hasWhat.size() + " keys");
-        for (SchedulerExtension ext : extensions) {
+        for (SchedulerExtension ext : extensions.all) {
             ext.workerRemoved(ws);
         }
         workers.remove(ws.address);
@@ -957,7 +904,7 @@ public final class SchedulerState {
     }
 
     private void computed(WorkerState ws, String key, long runNanos, long nbytes, boolean erred) {
-        for (SchedulerExtension ext : reporters) {
+        for (SchedulerExtension ext : extensions.reporters) {
             ext.computed(ws, key, Math.max(0, runNanos), nbytes, erred);
         }
     }
@@ -1185,7 +1132,7 @@ public final class SchedulerState {
         ts.prefix.moved(from, to);
         ts.state = to;
         transitions++;
-        for (SchedulerExtension w : watchers) {
+        for (SchedulerExtension w : extensions.watchers) {
             w.transition(ts, from, to);
         }
         boolean wasActive = active(from);
@@ -1644,7 +1591,7 @@ public final class SchedulerState {
         if (ws == null) {
             return;
         }
-        for (SchedulerExtension ext : leavers) {
+        for (SchedulerExtension ext : extensions.leavers) {
             ext.leavingWorker(ts);
         }
         ws.processing.remove(ts);
@@ -1979,7 +1926,7 @@ public final class SchedulerState {
      */
     void validate() {
         Invariants.check(tasks, workers, workerList, noWorker, queued, clients.values());
-        for (SchedulerExtension ext : extensions) {
+        for (SchedulerExtension ext : extensions.all) {
             ext.validate();
         }
     }
