@@ -46,8 +46,13 @@ import static dist.scheduler.TaskState.*;
  * dies; tasks merely queued there are placed again without one. A task sent to a worker with a free
  * thread and its inputs at hand counts as executing from the start (it is started on arrival, with
  * no message on the way) until the worker says {@link TasksQueued}; any other task counts once the
- * worker says {@link TasksStarted}, which it writes before starting it. A nanny's {@link WorkerDied} says why a worker died; that reason is part of the
- * {@code KilledWorker} error.
+ * worker says {@link TasksStarted}, which it writes before starting it. A nanny's {@link WorkerDied}
+ * says why a worker died; that reason is part of the {@code KilledWorker} error.
+ *
+ * <p>This class is the core: tasks, their transitions, the recommendation loop and the workers'
+ * task bookkeeping. Capabilities beside it are {@link SchedulerExtension}s registered in the
+ * constructor (datasets, clients and nannies, queries, history, work stealing, plugins, keys of
+ * returning workers); they act on the core only through {@link SchedulerContext}.
  */
 public final class SchedulerState {
     private static final System.Logger LOG = System.getLogger("dist.scheduler");
