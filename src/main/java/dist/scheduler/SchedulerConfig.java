@@ -91,7 +91,10 @@ public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMill
                 unknownKeyGrace, nannyReportWait);
     }
 
-    /** The same settings with another wait for a nanny's report of its worker's death. */
+    /**
+     * The same settings with another wait for a nanny's report of its worker's death, e.g.
+     * {@code defaults().withNannyReportWait(Duration.ZERO)} to remove a lost worker at once.
+     */
     public SchedulerConfig withNannyReportWait(Duration wait) {
         return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit,
                 schedulerId, unknownKeyGrace, wait);

@@ -50,7 +50,7 @@ class TransitionTableTest {
 
     @Test
     void aPairMissingFromTheTableFailsNamingKeyStatesAndEvent() {
-        // follows dask's test_scheduler.py::test_transition_impossible (an edge not in _transitions_table raises)
+        // as dask's Scheduler._transition raises on a (start, finish) pair missing from _transitions_table
         Harness h = withRecommender((core, c) -> core.recommend(core.task("x"), NO_WORKER));
         h.register("w1", "w1", 1);
         h.submit("c1", List.of(h.task("x")), "x");
