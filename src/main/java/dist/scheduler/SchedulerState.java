@@ -526,7 +526,8 @@ public final class SchedulerState {
             }
         }
         if (missing != null) {
-            fail(ts, new Failure(null, "missing dependencies of " + ts.key + ": " + String.join(", ", missing)
+            // its dependents in this update are released yet: they fail when asked to wait (not logged: a client's mistake)
+            transition(ts, ERRED, new Failure(null, "missing dependencies of " + ts.key + ": " + String.join(", ", missing)
                     + " (neither in this update nor known to the scheduler; submit them in the same update)", ts.key));
             return;
         }
