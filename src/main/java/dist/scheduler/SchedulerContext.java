@@ -7,7 +7,9 @@ import java.util.List;
 /**
  * What the scheduler's core offers its {@link SchedulerExtension}s: the time of the event being
  * handled, sending, the tasks and workers, and the recommendation loop. Narrow on purpose: an
- * extension changes task states only by recommending, so every edge goes through the core's table.
+ * extension changes task states only by recommending or through the few named operations here
+ * (move a processing task, adopt a held result, remove a worker), and each of those goes through
+ * the core's transition table.
  */
 interface SchedulerContext {
 
