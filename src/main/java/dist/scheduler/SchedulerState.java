@@ -87,8 +87,7 @@ public final class SchedulerState {
     /** The prefix found last (see {@link #prefixOf}); never one that was dropped from {@link #prefixes}. */
     private TaskPrefix lastPrefix;
 
-    private final ArrayDeque<TaskState> recTasks = new ArrayDeque<>();
-    private final ArrayDeque<Byte> recTargets = new ArrayDeque<>();
+    private final Recommendations recs = new Recommendations();
     private final LinkedHashMap<WorkerState, ArrayList<String>> pendingFree = new LinkedHashMap<>();
     private ArrayList<Outgoing> out = new ArrayList<>();
     private long now;
@@ -288,8 +287,7 @@ public final class SchedulerState {
         } catch (OutOfMemoryError e) {
             throw e;
         } catch (Throwable e) {
-            recTasks.clear();
-            recTargets.clear();
+            recs.clear();
             if (failFast && e instanceof ImpossibleTransition) {
                 throw e;
             }
@@ -769,8 +767,7 @@ public final class SchedulerState {
         noWorkerWithResources = 0;
         queued.clear(); // else the queue's filling would send tasks no one knows any more
         pendingFree.clear();
-        recTasks.clear();
-        recTargets.clear();
+        recs.clear();
         for (WorkerState ws : new ArrayList<>(workerList)) {
             ArrayList<String> drop = new ArrayList<>();
             for (TaskState ts : ws.processing) {
@@ -950,15 +947,14 @@ public final class SchedulerState {
     // ================================================================ recommendations
 
     private void recommend(TaskState ts, byte target) {
-        recTasks.add(ts);
-        recTargets.add(target);
+        recs.add(ts, target);
     }
 
     /** Applies recommendations until none are left. */
     private void drain() {
         TaskState ts;
-        while ((ts = recTasks.poll()) != null) {
-            applyRecommendation(ts, recTargets.poll());
+        while ((ts = recs.poll()) != null) {
+            applyRecommendation(ts, recs.target());
         }
     }
 
