@@ -46,7 +46,7 @@ public record ClusterView(long nowNanos, List<Worker> workers, List<Group> group
     /** Cumulative-free bucket counts: {@code counts[i]} durations up to {@code bounds[i]} seconds, the last one above. */
     public record Histogram(double[] bounds, long[] counts, long count, double sumSeconds) {}
 
-    static ClusterView of(SchedulerState st, List<WorkerState> workerList, Iterable<TaskPrefix> prefixes,
+    static ClusterView of(long transitions, List<WorkerState> workerList, Iterable<TaskPrefix> prefixes,
                           TaskStream stream, long now, long since, int max) {
         List<Worker> ws = new ArrayList<>(workerList.size());
         for (WorkerState w : workerList) {
@@ -74,7 +74,7 @@ public record ClusterView(long nowNanos, List<Worker> workers, List<Group> group
                 TaskState.PROCESSING, TaskState.MEMORY, TaskState.ERRED}) {
             states.put(TaskState.name(s), total[s]);
         }
-        return new ClusterView(now, List.copyOf(ws), List.copyOf(groups), states, st.transitionCount(),
+        return new ClusterView(now, List.copyOf(ws), List.copyOf(groups), states, transitions,
                 stream.since(since, max), stream.next(), stream.histogram());
     }
 }

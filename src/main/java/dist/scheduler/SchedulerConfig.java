@@ -23,9 +23,19 @@ import java.util.UUID;
  * @param schedulerId             identifies this scheduler incarnation to workers
  * @param unknownKeyGrace         keys that a returning worker holds but no client has asked for yet are kept
  *                                this long (a client re-sending its graph after a scheduler restart adopts them)
+ * @param nannyReportWait         a worker run by a nanny whose connection ends stays counted this long (at
+ *                                most, checked on each tick) for the nanny's report of how it died; zero: removed at once
  */
 public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMillis, int allowedFailures,
-                              int inlineResultLimit, String schedulerId, Duration unknownKeyGrace) {
+                              int inlineResultLimit, String schedulerId, Duration unknownKeyGrace,
+                              Duration nannyReportWait) {
+
+    /** With a 500 ms wait for a nanny's report. */
+    public SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMillis, int allowedFailures,
+                           int inlineResultLimit, String schedulerId, Duration unknownKeyGrace) {
+        this(workerTimeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit, schedulerId, unknownKeyGrace,
+                Duration.ofMillis(500));
+    }
 
     /** With a 10 s grace for unknown keys held by returning workers. */
     public SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMillis, int allowedFailures,
@@ -38,6 +48,10 @@ public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMill
         Objects.requireNonNull(workerTimeout, "workerTimeout must not be null");
         Objects.requireNonNull(schedulerId, "schedulerId must not be null");
         Objects.requireNonNull(unknownKeyGrace, "unknownKeyGrace must not be null");
+        Objects.requireNonNull(nannyReportWait, "nannyReportWait must not be null");
+        if (nannyReportWait.isNegative()) {
+            throw new IllegalArgumentException("nannyReportWait must be 0 or more, got " + nannyReportWait);
+        }
         if (workerTimeout.isNegative() || workerTimeout.isZero()) {
             throw new IllegalArgumentException("workerTimeout must be positive, got " + workerTimeout);
         }
@@ -61,18 +75,28 @@ public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMill
         return new SchedulerConfig(Config.getDuration("distributed.scheduler.worker-ttl"),
                 Config.getDuration("distributed.worker.heartbeat-interval").toMillis(),
                 Config.getInt("distributed.scheduler.allowed-failures"), 8 * 1024, "scheduler-" + UUID.randomUUID(),
-                Config.getDuration("distributed.scheduler.unknown-key-grace"));
+                Config.getDuration("distributed.scheduler.unknown-key-grace"),
+                Config.getDuration("distributed.scheduler.nanny-report-wait"));
     }
 
     /** The same settings with another worker timeout. */
     public SchedulerConfig withWorkerTimeout(Duration timeout) {
         return new SchedulerConfig(timeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit, schedulerId,
-                unknownKeyGrace);
+                unknownKeyGrace, nannyReportWait);
     }
 
     /** The same settings with another number of allowed failures. */
     public SchedulerConfig withAllowedFailures(int failures) {
         return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, failures, inlineResultLimit, schedulerId,
-                unknownKeyGrace);
+                unknownKeyGrace, nannyReportWait);
+    }
+
+    /**
+     * The same settings with another wait for a nanny's report of its worker's death, e.g.
+     * {@code defaults().withNannyReportWait(Duration.ZERO)} to remove a lost worker at once.
+     */
+    public SchedulerConfig withNannyReportWait(Duration wait) {
+        return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit,
+                schedulerId, unknownKeyGrace, wait);
     }
 }

@@ -7,7 +7,9 @@ import java.util.List;
 /**
  * What the scheduler's core offers its {@link SchedulerExtension}s: the time of the event being
  * handled, sending, the tasks and workers, and the recommendation loop. Narrow on purpose: an
- * extension changes task states only by recommending, so every edge goes through the core's table.
+ * extension changes task states only by recommending or through the few named operations here
+ * (move a processing task, adopt a held result, remove a worker), and each of those goes through
+ * the core's transition table.
  */
 interface SchedulerContext {
 
@@ -30,6 +32,33 @@ interface SchedulerContext {
 
     /** The registered workers in registration order (a read-only view). */
     List<WorkerState> workers();
+
+    /** Every task the scheduler knows; read it, do not change states while walking it. */
+    Iterable<TaskState> tasks();
+
+    /** The task groups by key prefix, with their counts per state. */
+    java.util.Collection<TaskPrefix> prefixes();
+
+    /** Number of state changes applied so far. */
+    long transitionCount();
+
+    /**
+     * Moves a processing task that its worker has already dropped to {@code to}: it stays processing
+     * and is sent there; if {@code to} left or lacks the task's resources, it is placed afresh.
+     */
+    void moveProcessing(TaskState task, WorkerState to);
+
+    /**
+     * {@code worker} holds the result of {@code task}, reported before the task existed: a released
+     * task enters memory there, one in memory gains a holder; in any other state nothing changes.
+     */
+    void adoptResult(TaskState task, WorkerState worker, long nbytes);
+
+    /** Tells {@code worker} to drop {@code key}, which the scheduler does not keep (sent batched, after the event). */
+    void free(WorkerState worker, String key);
+
+    /** Removes a registered worker now: its work is placed again, what only it held is recomputed. */
+    void removeWorker(WorkerState worker, String reason);
 
     /** Asks the core to move {@code task} to {@code state}; applied after the handler returns. */
     void recommend(TaskState task, byte state);

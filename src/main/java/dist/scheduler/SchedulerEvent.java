@@ -24,6 +24,9 @@ public sealed interface SchedulerEvent {
     /** A worker's connection ended (or it was closed): its work is re-placed, its data recomputed. */
     record WorkerGone(String worker, String reason) implements SchedulerEvent {}
 
-    /** Periodic: removes workers that stayed silent longer than the configured timeout. */
+    /**
+     * Periodic: removes workers that stayed silent longer than the configured timeout, and lets the
+     * extensions act on time (work stealing, deadlines for a nanny's report, the grace for unknown keys).
+     */
     record Tick() implements SchedulerEvent {}
 }

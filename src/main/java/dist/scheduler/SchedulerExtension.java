@@ -80,4 +80,42 @@ interface SchedulerExtension {
     /** A client's connection ended; its wants are already released. */
     default void clientGone(String clientId) {
     }
+
+    /**
+     * A registered worker's connection ended. Return true to keep it registered for now (to learn
+     * more, as a nanny's report of how it died) and remove it later through
+     * {@link SchedulerContext#removeWorker}; false lets the core remove it at once.
+     */
+    default boolean holdsRemoval(WorkerState worker, String reason) {
+        return false;
+    }
+
+    /**
+     * A worker holds {@code key}, which no task names. Return true to keep it for now (and later
+     * adopt it with {@link SchedulerContext#adoptResult} or drop it with {@link SchedulerContext#free});
+     * false lets the core tell the worker to drop it.
+     */
+    default boolean keepsUnknownKey(WorkerState worker, String key, long nbytes) {
+        return false;
+    }
+
+    /** A processing task is about to leave its worker (done, failed, released, moved, lost); its fields still name it. */
+    default void leavingWorker(TaskState task) {
+    }
+
+    /** A worker reported a computation of {@code key}: how long it ran, its size, whether it failed. */
+    default void computed(WorkerState worker, String key, long runNanos, long nbytes, boolean erred) {
+    }
+
+    /** A client's update was applied ({@code tasks}: its tasks as sent, in order). */
+    default void graphUpdated(String clientId, java.util.List<dist.protocol.TaskSpec> tasks) {
+    }
+
+    /** Every task was forgotten and every worker's tasks dropped, asked by {@code clientId}. */
+    default void clusterRestarted(String clientId, String reason) {
+    }
+
+    /** Checks this extension's invariants against the core's (for tests); throws naming the first broken one. */
+    default void validate() {
+    }
 }

@@ -58,18 +58,15 @@ public final class SchedulerServer implements AutoCloseable {
     private final Map<String, Peer> routes = new ConcurrentHashMap<>();
     /** Clients in this process (see {@link #attach}): closed with the scheduler. */
     private final java.util.Set<Peer> attached = ConcurrentHashMap.newKeySet();
-    /** Worker address to the id of the nanny that runs it. */
-    private final Map<String, String> nannied = new ConcurrentHashMap<>();
-    private final java.time.Duration nannyReportWait =
-            dist.config.Config.getDuration("distributed.scheduler.nanny-report-wait");
     private final AtomicLong connectionIds = new AtomicLong();
     private final AtomicInteger workerCount = new AtomicInteger();
     private final ReentrantLock workersLock = new ReentrantLock();
     private final Condition workersChanged = workersLock.newCondition();
     private final Thread ticker;
     private volatile boolean closing;
+    /** Whether plugins were added: only then does closing ask the state to close them. */
+    private volatile boolean hasPlugins;
     private final CodeRelay code;
-    private final Plugins plugins = new Plugins();
     private final WorkerReports reports = new WorkerReports(20_000, 10_000);
     /** Story requests gathered at once ({@link #operability}); more are refused with an error. */
     static final int STORIES = 8;
@@ -122,7 +119,8 @@ public final class SchedulerServer implements AutoCloseable {
 
     private void addPlugins(List<SchedulerPlugin> list) throws TimeoutException {
         query(st -> {
-            st.recordTransitions(true);
+            hasPlugins = true;
+            PluginExtension plugins = st.extension(PluginExtension.class);
             for (SchedulerPlugin p : list) {
                 plugins.add(p, this);
             }
@@ -294,9 +292,7 @@ public final class SchedulerServer implements AutoCloseable {
                     identity = rc.clientId();
                     routes.put(rc.clientId(), c);
                     code.clientRegistered(rc.clientId());
-                    if (requestId != 0) {
-                        c.reply(requestId, new Message.Ack());
-                    }
+                    events.submit(new SchedulerEvent.FromClient(rc.clientId(), message, requestId)); // it answers
                     return;
                 }
                 if (message instanceof Message.ShutdownCluster && c.peerRole() != Role.WORKER) {
@@ -335,10 +331,6 @@ public final class SchedulerServer implements AutoCloseable {
                     }
                     identity = rn.nannyId();
                     routes.put(rn.nannyId(), c);
-                    nannied.values().removeIf(rn.nannyId()::equals);
-                    if (rn.worker() != null) {
-                        nannied.put(rn.worker(), rn.nannyId());
-                    }
                 }
                 if (c.peerRole() == Role.WORKER) {
                     events.submit(new SchedulerEvent.FromWorker(identity, message, requestId));
@@ -359,25 +351,9 @@ public final class SchedulerServer implements AutoCloseable {
                         code.workerGone(id, w);
                     }
                     String reason = cause == null ? "connection closed" : "connection lost: " + cause.getMessage();
-                    SchedulerEvent gone = new SchedulerEvent.WorkerGone(id, reason);
-                    if (nannied.containsKey(id)) {
-                        // its nanny will say why it died (exit code, signal, memory): give it a moment to
-                        // arrive first, so that reason, not "connection closed", is what users see
-                        Thread.ofVirtual().name("dist-scheduler-await-nanny").start(() -> {
-                            try {
-                                Thread.sleep(nannyReportWait);
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                            events.submit(gone);
-                        });
-                    } else {
-                        events.submit(gone);
-                    }
+                    // a nannied worker's removal waits in the state for its nanny's report (see ClientRegistry)
+                    events.submit(new SchedulerEvent.WorkerGone(id, reason));
                 } else if (!id.equals(connId)) {
-                    if (c.peerRole() == Role.NANNY) {
-                        nannied.values().removeIf(id::equals);
-                    }
                     code.clientGone(id);
                     events.submit(new SchedulerEvent.ClientGone(id));
                 }
@@ -535,7 +511,8 @@ public final class SchedulerServer implements AutoCloseable {
     }
 
     /**
-     * Every 100 ms: the worker time-to-live check and work stealing. It goes on after any failure
+     * Every 100 ms: the worker time-to-live check, then the extensions' (work stealing, deadlines for
+     * nannies' reports, keys of returning workers). It goes on after any failure
      * (logged once per kind), so no failure leaves dead workers counted or stealing stopped; only
      * running out of memory ends it.
      */
@@ -580,15 +557,6 @@ public final class SchedulerServer implements AutoCloseable {
             } catch (Throwable ex) {
                 // a bug in one event must not stop the scheduler, nor the thread that brought the event
                 LOG.log(Level.ERROR, "scheduler failed to handle " + describe(e) + "; it carries on", ex);
-            }
-            if (!plugins.isEmpty()) {
-                try {
-                    plugins.afterEvent((SchedulerEvent) e, state.drainTransitions());
-                } catch (OutOfMemoryError ex) {
-                    throw ex;
-                } catch (Throwable ex) {
-                    LOG.log(Level.ERROR, "a scheduler plugin failed after " + describe(e) + "; the scheduler carries on", ex);
-                }
             }
         }
         publishWorkerCount();
@@ -677,10 +645,10 @@ public final class SchedulerServer implements AutoCloseable {
         if (closing) {
             return;
         }
-        if (!plugins.isEmpty()) {
+        if (hasPlugins) {
             try {
                 query(st -> {
-                    plugins.close();
+                    st.extension(PluginExtension.class).close();
                     return null;
                 }, 2, TimeUnit.SECONDS);
             } catch (TimeoutException | RuntimeException e) {

@@ -24,10 +24,13 @@ import static dist.scheduler.TaskState.*;
  * The scheduler's state machine, without I/O: it takes events and returns the messages to send.
  * One thread owns an instance; time arrives as a value with each event, never from a clock.
  *
- * <p>Tasks move between the states released, waiting, no-worker, processing, memory, erred and
- * forgotten. Each edge is a method named after it ({@code releasedToWaiting},
- * {@code waitingToProcessing}, ...). Transitions return their follow-ups as recommendations that
- * {@link #drain()} applies until none are left, as dask's scheduler does.
+ * <p>Tasks move between the states released, waiting, queued, no-worker, processing, memory, erred
+ * and forgotten, only along the edges of one table keyed by (from, to) ({@link #transition}); each
+ * edge is a method named after it ({@code releasedToWaiting}, {@code waitingToProcessing}, ...),
+ * and a pair the table lacks throws {@link ImpossibleTransition}. Transitions return their
+ * follow-ups as recommendations that {@link #drain()} applies until none are left, as dask's
+ * scheduler does; the loop drops those that no longer apply by explicit rules
+ * ({@link #applyRecommendation}).
  *
  * <pre>{@code
  * SchedulerState s = new SchedulerState(SchedulerConfig.defaults());
@@ -43,8 +46,13 @@ import static dist.scheduler.TaskState.*;
  * dies; tasks merely queued there are placed again without one. A task sent to a worker with a free
  * thread and its inputs at hand counts as executing from the start (it is started on arrival, with
  * no message on the way) until the worker says {@link TasksQueued}; any other task counts once the
- * worker says {@link TasksStarted}, which it writes before starting it. A nanny's {@link WorkerDied} says why a worker died; that reason is part of the
- * {@code KilledWorker} error.
+ * worker says {@link TasksStarted}, which it writes before starting it. A nanny's {@link WorkerDied}
+ * says why a worker died; that reason is part of the {@code KilledWorker} error.
+ *
+ * <p>This class is the core: tasks, their transitions, the recommendation loop and the workers'
+ * task bookkeeping. Capabilities beside it are {@link SchedulerExtension}s registered in the
+ * constructor (datasets, clients and nannies, queries, history, work stealing, plugins, keys of
+ * returning workers); they act on the core only through {@link SchedulerContext}.
  */
 public final class SchedulerState {
     private static final System.Logger LOG = System.getLogger("dist.scheduler");
@@ -78,41 +86,17 @@ public final class SchedulerState {
     private final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
     /** The prefix found last (see {@link #prefixOf}); never one that was dropped from {@link #prefixes}. */
     private TaskPrefix lastPrefix;
-    /** Nanny id to the address of the worker it runs (null while none runs). */
-    private final LinkedHashMap<String, String> nannies = new LinkedHashMap<>();
-    /** Keys held by returning workers that no task names yet, kept for a grace period. */
-    private final LinkedHashMap<String, Orphan> orphans = new LinkedHashMap<>();
 
-    private static final class Orphan {
-        final long since;
-        final LinkedHashMap<WorkerState, Long> holders = new LinkedHashMap<>();
-
-        Orphan(long since) {
-            this.since = since;
-        }
-    }
-
-    private final ArrayDeque<TaskState> recTasks = new ArrayDeque<>();
-    private final ArrayDeque<Byte> recTargets = new ArrayDeque<>();
+    private final Recommendations recs = new Recommendations();
     private final LinkedHashMap<WorkerState, ArrayList<String>> pendingFree = new LinkedHashMap<>();
     private ArrayList<Outgoing> out = new ArrayList<>();
     private long now;
     private int roundRobin;
     private long transitions;
-    private final ArrayList<SchedulerExtension> extensions = new ArrayList<>();
-    private final HashMap<Class<?>, SchedulerExtension> clientRoutes = new HashMap<>();
-    private final HashMap<Class<?>, SchedulerExtension> workerRoutes = new HashMap<>();
-    /** The extensions that asked to see every transition. */
-    private SchedulerExtension[] watchers = new SchedulerExtension[0];
+    private final Extensions extensions = new Extensions();
     private final SchedulerContext context = new Context();
-    private boolean workStealing = true;
     /** Tasks in no-worker that need resources: they may run once a worker frees some. */
     private int noWorkerWithResources;
-    /** Non-null while plugins want every state change. */
-    private ArrayList<Transition> recorded;
-    /** Every task's recent state changes (for stories), and the computations workers reported (for dashboards). */
-    private final TransitionLog log = new TransitionLog(100_000);
-    private final TaskStream stream = new TaskStream(20_000);
     /** Whether to log the events that matter (workers joining and leaving, errors, restarts); the server turns it on. */
     private boolean logEvents;
 
@@ -120,43 +104,23 @@ public final class SchedulerState {
         this.config = java.util.Objects.requireNonNull(config, "config must not be null");
         // the capabilities beside the core: one line each
         register(new DatasetExtension());
+        register(new ClientRegistry());
+        register(new QueryExtension());
+        register(new HistoryExtension());
+        register(new WorkStealingExtension());
+        register(new PluginExtension());
+        register(new OrphanKeys());
         register(new DataPlacementExtension());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
     void register(SchedulerExtension ext) {
-        java.util.Objects.requireNonNull(ext, "extension");
-        for (Class<? extends Message> type : ext.clientMessages()) {
-            route(clientRoutes, type, ext, "client");
-        }
-        for (Class<? extends Message> type : ext.workerMessages()) {
-            route(workerRoutes, type, ext, "worker");
-        }
-        extensions.add(ext);
-        if (ext.observesTransitions()) {
-            watchers = java.util.Arrays.copyOf(watchers, watchers.length + 1);
-            watchers[watchers.length - 1] = ext;
-        }
-        ext.start(context);
-    }
-
-    private static void route(HashMap<Class<?>, SchedulerExtension> routes, Class<? extends Message> type,
-                              SchedulerExtension ext, String from) {
-        SchedulerExtension had = routes.putIfAbsent(type, ext);
-        if (had != null) {
-            throw new IllegalStateException(ext.name() + " and " + had.name() + " both handle "
-                    + type.getSimpleName() + " from a " + from + "; one message type has one handler");
-        }
+        extensions.register(ext, context);
     }
 
     /** The registered extension of this class, or null. */
     <T extends SchedulerExtension> T extension(Class<T> type) {
-        for (SchedulerExtension e : extensions) {
-            if (type.isInstance(e)) {
-                return type.cast(e);
-            }
-        }
-        return null;
+        return extensions.find(type);
     }
 
     /** The core as its extensions see it. */
@@ -197,7 +161,62 @@ public final class SchedulerState {
         }
 
         @Override
+        public Iterable<TaskState> tasks() {
+            return tasks;
+        }
+
+        @Override
+        public Collection<TaskPrefix> prefixes() {
+            return Collections.unmodifiableCollection(prefixes.values());
+        }
+
+        @Override
+        public long transitionCount() {
+            return transitions;
+        }
+
+        @Override
+        public void moveProcessing(TaskState task, WorkerState to) {
+            if (task.state != PROCESSING) {
+                throw new IllegalStateException("only a processing task moves between workers, not " + task);
+            }
+            detachProcessing(task, false);
+            if (to != null && workers.get(to.address) == to && to.hasFree(task.resources())) {
+                assign(task, to); // still processing: no state changes
+            } else {
+                transition(task, WAITING, null); // the worker left meanwhile: place it afresh
+            }
+        }
+
+        @Override
+        public void adoptResult(TaskState task, WorkerState worker, long nbytes) {
+            if (task.state == MEMORY) {
+                if (task.addHolder(worker)) {
+                    worker.hold(task);
+                }
+            } else if (task.state == RELEASED) {
+                becomeMemoryOn(task, worker, nbytes, null);
+            }
+        }
+
+        @Override
+        public void free(WorkerState worker, String key) {
+            queueFree(worker, key);
+        }
+
+        @Override
+        public void removeWorker(WorkerState worker, String reason) {
+            if (workers.get(worker.address) == worker) {
+                SchedulerState.this.removeWorker(worker, reason);
+            }
+        }
+
+        @Override
         public void recommend(TaskState task, byte state) {
+            if (state == MEMORY || state == ERRED) {
+                throw new IllegalArgumentException("a task enters " + name(state) + " when a worker reports it, "
+                        + "not by recommendation");
+            }
             SchedulerState.this.recommend(task, state);
         }
 
@@ -234,25 +253,18 @@ public final class SchedulerState {
             switch (event) {
                 case SchedulerEvent.FromClient c -> onClient(c.clientId(), c.message(), c.requestId());
                 case SchedulerEvent.FromWorker w -> onWorker(w.worker(), w.message(), w.requestId());
-                case SchedulerEvent.ClientGone g -> guarded(g.clientId(), 0, "ClientGone", () -> {
-                    nannies.remove(g.clientId());
-                    clientGone(g.clientId());
-                });
-                case SchedulerEvent.WorkerGone g -> guarded(g.worker(), 0, "WorkerGone", () -> {
-                    WorkerState ws = g.worker() == null ? null : workers.get(g.worker());
-                    if (ws != null) {
-                        removeWorker(ws, g.reason() == null ? "connection closed" : g.reason());
-                    }
-                });
+                case SchedulerEvent.ClientGone g -> guarded(g.clientId(), 0, "ClientGone", () -> clientGone(g.clientId()));
+                case SchedulerEvent.WorkerGone g -> guarded(g.worker(), 0, "WorkerGone", () -> workerGone(g));
                 case SchedulerEvent.Tick t -> {
                     guarded(null, 0, "the worker time-to-live check", this::checkHeartbeats);
-                    guarded(null, 0, "work stealing", this::stealWork);
-                    for (SchedulerExtension ext : extensions) {
+                    for (SchedulerExtension ext : extensions.all) {
                         guarded(null, 0, ext.name() + "'s tick", ext::tick);
                     }
                 }
             }
         } finally {
+            eventWhat = "filling the queue";
+            eventSender = null;
             fillFromQueue();
             flushAllFree();
         }
@@ -268,57 +280,38 @@ public final class SchedulerState {
      * is not caught.
      */
     private void guarded(String sender, long requestId, String what, Runnable action) {
+        eventWhat = what;
+        eventSender = sender;
         try {
             action.run();
             drain();
         } catch (OutOfMemoryError e) {
             throw e;
         } catch (Throwable e) {
-            recTasks.clear();
-            recTargets.clear();
+            recs.clear();
+            if (failFast && e instanceof ImpossibleTransition) {
+                throw e;
+            }
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            logFailure(what, sender, e, why);
+            if (logEvents) {
+                failures.log(what, sender, e, why, now);
+            }
             if (sender != null) {
                 out.add(new Outgoing(sender, new ErrorReply(why), requestId));
             }
         }
     }
 
-    /** Failures logged per kind (what failed, and how) with when each was last logged and how many since. */
-    private final HashMap<String, long[]> failureLog = new HashMap<>();
-    /** A failure of one kind is logged again at most this often; the line says how many were not. */
-    static final long FAILURE_LOG_INTERVAL_NANOS = 10_000_000_000L;
+    /** Whether a bug in the table surfaces to the caller of {@link #handle} instead of being logged: for tests. */
+    private boolean failFast;
 
-    /**
-     * One line per failed handler: the message type, the peer, and why. Refused input (a peer's
-     * mistake) is a warning; anything else is a bug here and is logged with its stack. A peer that
-     * repeats one mistake gets a line per {@link #FAILURE_LOG_INTERVAL_NANOS}, not one per message.
-     */
-    private void logFailure(String what, String sender, Throwable e, String why) {
-        if (!logEvents) {
-            return;
-        }
-        String kind = what + "/" + e.getClass().getName();
-        long[] seen = failureLog.get(kind);
-        if (seen != null && now - seen[0] < FAILURE_LOG_INTERVAL_NANOS) {
-            seen[1]++;
-            return;
-        }
-        long skipped = seen == null ? 0 : seen[1];
-        if (failureLog.size() >= 1000) {
-            failureLog.clear(); // many kinds: keep the bound, at worst a few more lines
-        }
-        failureLog.put(kind, new long[]{now, 0});
-        boolean refused = e instanceof IllegalArgumentException;
-        String line = "scheduler " + (refused ? "refused " : "failed to handle ") + what
-                + (sender == null ? "" : " from " + sender) + ": " + why
-                + (skipped == 0 ? "" : " (and " + skipped + " more like it since the last such line)");
-        if (refused) {
-            LOG.log(System.Logger.Level.WARNING, line);
-        } else {
-            LOG.log(System.Logger.Level.ERROR, line + "; the scheduler carries on", e);
-        }
+    /** Makes an {@link ImpossibleTransition} propagate out of {@link #handle}, so a test fails on it. */
+    void failFast(boolean on) {
+        failFast = on;
     }
+
+    /** One line per kind of failed handler, at most one per interval (see {@link FailureLog}). */
+    private final FailureLog failures = new FailureLog(LOG);
 
     private void onClient(String clientId, Message message, long requestId) {
         if (message instanceof Batch b) {
@@ -331,19 +324,12 @@ public final class SchedulerState {
             if (clientId == null) {
                 throw new IllegalArgumentException("client message without a client id: register the client first");
             }
-            SchedulerExtension ext = message == null ? null : clientRoutes.get(message.getClass());
+            SchedulerExtension ext = extensions.forClient(message);
             if (ext != null) {
-                client(clientId);
                 ext.onClient(clientId, message, requestId);
                 return;
             }
             switch (message) {
-                case RegisterClient r -> {
-                    client(clientId);
-                    if (requestId != 0) {
-                        out.add(new Outgoing(clientId, new Ack(), requestId));
-                    }
-                }
                 case UpdateGraph u -> {
                     ClientState c = client(clientId);
                     try {
@@ -352,26 +338,13 @@ public final class SchedulerState {
                         refuseGraph(c, u, e);
                         throw e;
                     }
-                }
-                case RegisterNanny n -> {
-                    nannies.put(clientId, n.worker());
-                    if (requestId != 0) {
-                        out.add(new Outgoing(clientId, new Ack(), requestId));
+                    for (SchedulerExtension x : extensions.all) {
+                        x.graphUpdated(clientId, u.tasks());
                     }
                 }
-                case WorkerDied d -> workerDied(d);
                 case RestartCluster r -> restartCluster(clientId, requestId);
                 case ReleaseKeys r -> releaseKeys(clientId, nonNull(r.keys(), "ReleaseKeys.keys"));
                 case CancelKeys c -> cancelKeys(client(clientId), nonNull(c.keys(), "CancelKeys.keys"), c.force());
-                case WhoHasRequest w -> out.add(new Outgoing(clientId, new WhoHasReply(
-                        whoHas(nonNull(w.keys(), "WhoHasRequest.keys"))), requestId));
-                case WorkersRequest w -> out.add(new Outgoing(clientId, new WorkersReply(workerInfos()), requestId));
-                case HasWhatRequest h -> out.add(new Outgoing(clientId, new HasWhatReply(
-                        hasWhat(nonNull(h.workers(), "HasWhatRequest.workers"))), requestId));
-                case NbytesRequest n -> out.add(new Outgoing(clientId, new NbytesReply(
-                        nbytes(nonNull(n.keys(), "NbytesRequest.keys"))), requestId));
-                case TaskStatusRequest t -> out.add(new Outgoing(clientId,
-                        taskStatus(nonNull(t.keys(), "TaskStatusRequest.keys")), requestId));
                 case Ping p -> out.add(new Outgoing(clientId, p, requestId));
                 case null -> throw new IllegalArgumentException("empty message from client " + clientId);
                 default -> throw new IllegalArgumentException("the scheduler does not accept "
@@ -400,7 +373,7 @@ public final class SchedulerState {
                 throw new IllegalArgumentException("unknown worker " + address + ": send RegisterWorker first");
             }
             ws.lastSeen = now;
-            SchedulerExtension ext = message == null ? null : workerRoutes.get(message.getClass());
+            SchedulerExtension ext = extensions.forWorker(message);
             if (ext != null) {
                 ext.onWorker(ws, message, requestId);
                 return;
@@ -415,11 +388,7 @@ public final class SchedulerState {
                 case MissingData m -> missingData(m.key(), m.worker());
                 case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
                 case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
-                case StealResponse r -> stealResponse(ws, r.key(), r.accepted());
                 case WorkerResources r -> workerResources(ws, nonNull(r.resources(), "WorkerResources.resources"));
-                case WhoHasRequest w -> out.add(new Outgoing(address, new WhoHasReply(
-                        whoHas(nonNull(w.keys(), "WhoHasRequest.keys"))), requestId));
-                case WorkersRequest w -> out.add(new Outgoing(address, new WorkersReply(workerInfos()), requestId));
                 case Ping p -> out.add(new Outgoing(address, p, requestId));
                 case Ack a -> { }
                 case null -> throw new IllegalArgumentException("empty message from worker " + address);
@@ -453,7 +422,7 @@ public final class SchedulerState {
     private void updateGraph(ClientState c, UpdateGraph u) {
         List<TaskSpec> specs = nonNull(u.tasks(), "UpdateGraph.tasks");
         List<String> wanted = nonNull(u.wanted(), "UpdateGraph.wanted");
-        checkGraph(specs);
+        GraphCheck.check(specs, tasks::get);
         ArrayList<TaskState> created = new ArrayList<>();
         ArrayList<TaskSpec> createdSpecs = new ArrayList<>();
         for (TaskSpec s : specs) {
@@ -472,11 +441,6 @@ public final class SchedulerState {
         for (int i = 0; i < created.size(); i++) {
             link(created.get(i), createdSpecs.get(i).dependencies());
         }
-        if (!orphans.isEmpty()) {
-            for (TaskState ts : created) {
-                adoptOrphan(ts);
-            }
-        }
         for (int i = 0; i < wanted.size(); i++) {
             String key = wanted.get(i);
             // a map wants exactly the tasks it creates, in order: those need no second look-up
@@ -491,7 +455,7 @@ public final class SchedulerState {
                 ts.addWanter(c);
             }
             switch (ts.state) {
-                case MEMORY -> out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, holders(ts), ts.nbytes, null)));
+                case MEMORY -> out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, ts.holderAddresses(), ts.nbytes, null)));
                 case ERRED -> out.add(Outgoing.send(c.id, keyErred(ts)));
                 case RELEASED -> recommend(ts, WAITING);
                 default -> { }
@@ -500,120 +464,6 @@ public final class SchedulerState {
         for (TaskState ts : created) {
             recommendCleanup(ts);
         }
-    }
-
-    /** An update refused because of one of its tasks, named here: its futures fail with the reason. */
-    private static final class GraphRefused extends IllegalArgumentException {
-        final String key;
-
-        GraphRefused(String key, String message) {
-            super(message);
-            this.key = key;
-        }
-    }
-
-    /**
-     * Checks an update before anything of it is applied: every task has a key, its options make
-     * sense, and no task waits on its own result through the tasks of this update (a cycle would
-     * wait forever). Tasks already known cannot depend on new ones, so a cycle lies within the update.
-     */
-    private void checkGraph(List<TaskSpec> specs) {
-        boolean anyDeps = false;
-        for (int i = 0; i < specs.size(); i++) {
-            TaskSpec s = specs.get(i);
-            if (s == null || s.key() == null) {
-                throw new IllegalArgumentException("UpdateGraph.tasks[" + i + "] has no key: every task needs a key");
-            }
-            checkOptions(s);
-            anyDeps |= s.dependencies() != null && !s.dependencies().isEmpty();
-        }
-        if (!anyDeps || !namesUnknownKeys(specs)) {
-            return; // every dependency is a task known already: none leads back into this update
-        }
-        // the tasks this update creates: the first spec of each key not known yet (as applied below)
-        HashMap<String, TaskSpec> fresh = new HashMap<>();
-        for (TaskSpec s : specs) {
-            if (tasks.get(s.key()) == null) {
-                fresh.putIfAbsent(s.key(), s);
-            }
-        }
-        List<String> cycle = findCycle(fresh);
-        if (cycle != null) {
-            throw new GraphRefused(cycle.get(0), "the graph has a cycle: " + String.join(" -> ", cycle)
-                    + " (a task cannot wait on its own result); nothing of this update was applied");
-        }
-    }
-
-    private boolean namesUnknownKeys(List<TaskSpec> specs) {
-        for (TaskSpec s : specs) {
-            if (s.dependencies() != null) {
-                for (String d : s.dependencies()) {
-                    if (d != null && tasks.get(d) == null) {
-                        return true;
-                    }
-                }
-            }
-        }
-        return false;
-    }
-
-    private static void checkOptions(TaskSpec s) {
-        TaskOptions o = s.options();
-        if (o == null || o.resources() == null) {
-            return;
-        }
-        for (Map.Entry<String, Double> e : o.resources().entrySet()) {
-            Double v = e.getValue();
-            if (e.getKey() == null || v == null || !(v >= 0) || v.isInfinite()) {
-                throw new GraphRefused(s.key(), "task " + s.key() + " asks for resource " + e.getKey() + "=" + v
-                        + ": resources need a name and a finite amount of 0 or more, e.g. GPU=1");
-            }
-        }
-    }
-
-    /**
-     * A cycle among {@code fresh} tasks as its keys, the first repeated at the end, or null. Iterative
-     * (a chain of a million tasks must not overflow the stack); each task is visited once.
-     */
-    private static List<String> findCycle(HashMap<String, TaskSpec> fresh) {
-        final byte onPath = 1, done = 2;
-        HashMap<String, Byte> mark = new HashMap<>(fresh.size() * 2);
-        ArrayList<String> path = new ArrayList<>();
-        ArrayList<Integer> next = new ArrayList<>(); // per path entry: the index of its next dependency
-        for (String root : fresh.keySet()) {
-            if (mark.containsKey(root)) {
-                continue;
-            }
-            path.add(root);
-            next.add(0);
-            mark.put(root, onPath);
-            while (!path.isEmpty()) {
-                int top = path.size() - 1;
-                List<String> deps = fresh.get(path.get(top)).dependencies();
-                int i = next.get(top);
-                if (deps == null || i >= deps.size()) {
-                    mark.put(path.remove(top), done);
-                    next.remove(top);
-                    continue;
-                }
-                next.set(top, i + 1);
-                String d = deps.get(i);
-                if (d == null || !fresh.containsKey(d)) {
-                    continue; // a known task or a missing one: no way back into this update
-                }
-                Byte m = mark.get(d);
-                if (m == null) {
-                    path.add(d);
-                    next.add(0);
-                    mark.put(d, onPath);
-                } else if (m == onPath) {
-                    ArrayList<String> cycle = new ArrayList<>(path.subList(path.lastIndexOf(d), path.size()));
-                    cycle.add(d);
-                    return cycle;
-                }
-            }
-        }
-        return null;
     }
 
     /**
@@ -625,7 +475,7 @@ public final class SchedulerState {
         if (u.wanted() == null) {
             return;
         }
-        String cause = e instanceof GraphRefused g ? g.key : null;
+        String cause = e instanceof GraphCheck.Refused g ? g.key : null;
         String why = "the scheduler refused the update that submitted this key: " + e.getMessage();
         LinkedHashSet<String> told = new LinkedHashSet<>();
         for (String key : u.wanted()) {
@@ -671,13 +521,9 @@ public final class SchedulerState {
             }
         }
         if (missing != null) {
-            Trouble tr = ts.trouble();
-            tr.summary = "missing dependencies of " + ts.key + ": " + String.join(", ", missing)
-                    + " (neither in this update nor known to the scheduler; submit them in the same update)";
-            tr.causeKey = ts.key;
-            note(ts, ts.state, ERRED);
-            ts.state = ERRED;
-            transitions++;
+            // its dependents in this update are released yet: they fail when asked to wait (not logged: a client's mistake)
+            transition(ts, ERRED, new Failure(null, "missing dependencies of " + ts.key + ": " + String.join(", ", missing)
+                    + " (neither in this update nor known to the scheduler; submit them in the same update)", ts.key));
             return;
         }
         // a map over one shared input: every task holds the same one-element array (never written in place)
@@ -705,16 +551,18 @@ public final class SchedulerState {
     }
 
     private void clientGone(String clientId) {
-        ClientState c = clientId == null ? null : clients.remove(clientId);
-        if (c == null) {
+        if (clientId == null) {
             return;
         }
-        for (TaskState ts : c.wants) {
-            ts.removeWanter(c);
-            recommendCleanup(ts);
+        ClientState c = clients.remove(clientId);
+        if (c != null) {
+            for (TaskState ts : c.wants) {
+                ts.removeWanter(c);
+                recommendCleanup(ts);
+            }
+            c.wants.clear();
         }
-        c.wants.clear();
-        for (SchedulerExtension ext : extensions) {
+        for (SchedulerExtension ext : extensions.all) { // a nanny, or a client that never submitted, has no wants
             ext.clientGone(clientId);
         }
     }
@@ -816,7 +664,7 @@ public final class SchedulerState {
         for (TaskState ts : new ArrayList<>(noWorker)) {
             recommend(ts, PROCESSING);
         }
-        for (SchedulerExtension ext : extensions) {
+        for (SchedulerExtension ext : extensions.all) {
             ext.workerAdded(ws);
         }
     }
@@ -824,10 +672,15 @@ public final class SchedulerState {
     /** A worker says it holds {@code key}: keep it if the key is useful, else tell the worker to drop it. */
     private void acceptHeld(WorkerState ws, String key, long nbytes) {
         TaskState ts = key == null ? null : tasks.get(key);
-        if (ts == null && key != null && config.unknownKeyGrace().toNanos() > 0) {
+        if (ts == null && key != null) {
             // perhaps this scheduler restarted and the client that wants it has not re-sent its graph yet
-            orphans.computeIfAbsent(key, k -> new Orphan(now)).holders.put(ws, nbytes);
-        } else if (ts == null || ts.state == ERRED) {
+            for (SchedulerExtension ext : extensions.all) {
+                if (ext.keepsUnknownKey(ws, key, nbytes)) {
+                    return;
+                }
+            }
+        }
+        if (ts == null || ts.state == ERRED) {
             queueFree(ws, String.valueOf(key));
         } else if (ts.state == MEMORY) {
             if (ts.addHolder(ws)) {
@@ -840,43 +693,6 @@ public final class SchedulerState {
             becomeMemoryOn(ts, ws, nbytes, null);
         } else {
             queueFree(ws, key);
-        }
-    }
-
-    /** A new task whose key a returning worker reported: its result is there already. */
-    private void adoptOrphan(TaskState ts) {
-        Orphan o = orphans.remove(ts.key);
-        if (o == null || ts.state != RELEASED) {
-            return;
-        }
-        for (Map.Entry<WorkerState, Long> e : o.holders.entrySet()) {
-            WorkerState ws = e.getKey();
-            if (workers.get(ws.address) != ws) {
-                continue;
-            }
-            if (ts.state == MEMORY) {
-                if (ts.addHolder(ws)) {
-                    ws.hold(ts);
-                }
-            } else {
-                becomeMemoryOn(ts, ws, e.getValue(), null);
-            }
-        }
-    }
-
-    private void expireOrphans() {
-        long grace = config.unknownKeyGrace().toNanos();
-        for (var it = orphans.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<String, Orphan> e = it.next();
-            if (now - e.getValue().since <= grace) {
-                break; // insertion order: the rest are younger
-            }
-            for (WorkerState ws : e.getValue().holders.keySet()) {
-                if (workers.get(ws.address) == ws) {
-                    queueFree(ws, e.getKey());
-                }
-            }
-            it.remove();
         }
     }
 
@@ -912,12 +728,19 @@ public final class SchedulerState {
         return true;
     }
 
-    /** A nanny reports how its worker died; if the scheduler still counts that worker, it goes now. */
-    private void workerDied(WorkerDied d) {
-        WorkerState ws = d.worker() == null ? null : workers.get(d.worker());
-        if (ws != null) {
-            removeWorker(ws, d.reason() == null ? "the worker process died" : d.reason());
+    /** A worker's connection ended: it goes now, unless an extension holds its removal to learn why. */
+    private void workerGone(SchedulerEvent.WorkerGone g) {
+        WorkerState ws = g.worker() == null ? null : workers.get(g.worker());
+        if (ws == null) {
+            return;
         }
+        String reason = g.reason() == null ? "connection closed" : g.reason();
+        for (SchedulerExtension ext : extensions.all) {
+            if (ext.holdsRemoval(ws, reason)) {
+                return;
+            }
+        }
+        removeWorker(ws, reason);
     }
 
     /**
@@ -938,17 +761,10 @@ public final class SchedulerState {
         }
         tasks.clear();
         noWorker.clear();
-        orphans.clear();
+        noWorkerWithResources = 0;
+        queued.clear(); // else the queue's filling would send tasks no one knows any more
         pendingFree.clear();
-        recTasks.clear();
-        recTargets.clear();
-        java.util.HashSet<String> nannied = new java.util.HashSet<>();
-        for (Map.Entry<String, String> n : nannies.entrySet()) {
-            if (n.getValue() != null) {
-                nannied.add(n.getValue());
-            }
-            out.add(Outgoing.send(n.getKey(), new RestartWorker(reason)));
-        }
+        recs.clear();
         for (WorkerState ws : new ArrayList<>(workerList)) {
             ArrayList<String> drop = new ArrayList<>();
             for (TaskState ts : ws.processing) {
@@ -960,19 +776,16 @@ public final class SchedulerState {
             ws.processing.clear();
             ws.clearHeld();
             ws.occupancy = 0;
-            if (nannied.contains(ws.address)) {
-                workers.remove(ws.address);
-                workerList.remove(ws);
-            } else if (!drop.isEmpty()) {
+            if (!drop.isEmpty()) {
                 out.add(Outgoing.send(ws.address, new FreeKeys(drop)));
             }
-        }
-        for (int i = 0; i < workerList.size(); i++) {
-            workerList.get(i).index = i;
         }
         for (TaskPrefix p : prefixes.values()) {
             p.live = 0;
             p.dropLive();
+        }
+        for (SchedulerExtension ext : extensions.all) {
+            ext.clusterRestarted(clientId, reason); // nannies restart their workers: those are removed here
         }
         log(System.Logger.Level.INFO, "cluster restarted by client " + clientId);
         if (requestId != 0) {
@@ -981,9 +794,6 @@ public final class SchedulerState {
     }
 
     private void checkHeartbeats() {
-        if (!orphans.isEmpty()) {
-            expireOrphans();
-        }
         long timeout = config.workerTimeout().toNanos();
         for (WorkerState ws : new ArrayList<>(workerList)) {
             long silent = now - ws.lastSeen;
@@ -1001,7 +811,7 @@ public final class SchedulerState {
     private void removeWorker(WorkerState ws, String reason) {
         log(System.Logger.Level.INFO, "worker lost: " + ws.address + " (" + ws.name + "): " + reason
                 + "; it was running " + ws.processing.size() + " tasks and holding " + ws.hasWhat.size() + " keys");
-        for (SchedulerExtension ext : extensions) {
+        for (SchedulerExtension ext : extensions.all) {
             ext.workerRemoved(ws);
         }
         workers.remove(ws.address);
@@ -1010,12 +820,6 @@ public final class SchedulerState {
             workerList.get(i).index = i;
         }
         pendingFree.remove(ws);
-        if (!orphans.isEmpty()) {
-            orphans.values().removeIf(o -> o.holders.remove(ws) != null && o.holders.isEmpty());
-        }
-        for (TaskState ts : new ArrayList<>(ws.stealingIn)) {
-            cancelSteal(ts);
-        }
         ArrayList<TaskState> lost = new ArrayList<>();
         for (TaskState ts : ws.hasWhat) {
             ts.removeHolder(ws);
@@ -1029,10 +833,9 @@ public final class SchedulerState {
         }
         ArrayList<TaskState> running = new ArrayList<>(ws.processing);
         for (TaskState ts : running) {
-            boolean wasExecuting = ts.executing;
-            detachProcessing(ts, false);
-            if (!wasExecuting) {
-                becomeWaiting(ts); // only queued there: not suspicious
+            // the worker is no longer registered: leaving processing frees nothing on it
+            if (!ts.executing) {
+                transition(ts, WAITING, null); // only queued there: not suspicious
                 continue;
             }
             Trouble tr = ts.trouble();
@@ -1046,9 +849,9 @@ public final class SchedulerState {
                 String summary = "KilledWorker: task " + ts.key + " was executing on " + tr.suspicious
                         + " workers that died (allowed failures: " + config.allowedFailures() + "): "
                         + String.join(", ", tr.killedOn);
-                toErred(ts, null, summary, ts.key);
+                fail(ts, new Failure(null, summary, ts.key));
             } else {
-                becomeWaiting(ts);
+                transition(ts, WAITING, null);
             }
         }
         ws.processing.clear();
@@ -1058,15 +861,15 @@ public final class SchedulerState {
     private void taskFinished(WorkerState ws, TaskFinished f) {
         TaskState ts = f.key() == null ? null : tasks.get(f.key());
         if (f.key() != null) {
-            // the worker's clock differs from ours: place the run so that it ended when we heard of it
-            stream.add(f.key(), ws.address, now - Math.max(0, f.stopNanos() - f.startNanos()), now, f.nbytes(), false);
+            computed(ws, f.key(), f.stopNanos() - f.startNanos(), f.nbytes(), false);
         }
         if (ts == null) {
             queueFree(ws, String.valueOf(f.key()));
             return;
         }
         switch (ts.state) {
-            case PROCESSING -> processingToMemory(ts, ws, f);
+            case PROCESSING -> transition(ts, MEMORY, new Arrival(ws, f.nbytes(), f.value(),
+                    Math.max(0, f.stopNanos() - f.startNanos())));
             case MEMORY -> {
                 if (ts.addHolder(ws)) {
                     ws.hold(ts);
@@ -1088,15 +891,21 @@ public final class SchedulerState {
         if (ts == null || ts.state != PROCESSING || ts.processingOn != ws) {
             return; // stale: the task was released, cancelled or moved meanwhile
         }
-        stream.add(ts.key, ws.address, now - Math.max(0, e.stopNanos() - e.startNanos()), now, 0, true);
+        computed(ws, ts.key, e.stopNanos() - e.startNanos(), 0, true);
         Trouble tr = ts.trouble();
         tr.failures++;
         int retries = ts.options == null ? 0 : ts.options.retries();
         if (tr.failures <= retries) {
-            processingToWaiting(ts);
+            transition(ts, WAITING, null);
         } else {
             String summary = e.summary() == null ? "task " + ts.key + " failed" : e.summary();
-            toErred(ts, e.exception(), summary, ts.key);
+            fail(ts, new Failure(e.exception(), summary, ts.key));
+        }
+    }
+
+    private void computed(WorkerState ws, String key, long runNanos, long nbytes, boolean erred) {
+        for (SchedulerExtension ext : extensions.reporters) {
+            ext.computed(ws, key, Math.max(0, runNanos), nbytes, erred);
         }
     }
 
@@ -1135,15 +944,14 @@ public final class SchedulerState {
     // ================================================================ recommendations
 
     private void recommend(TaskState ts, byte target) {
-        recTasks.add(ts);
-        recTargets.add(target);
+        recs.add(ts, target);
     }
 
     /** Applies recommendations until none are left. */
     private void drain() {
         TaskState ts;
-        while ((ts = recTasks.poll()) != null) {
-            transition(ts, recTargets.poll());
+        while ((ts = recs.poll()) != null) {
+            applyRecommendation(ts, recs.target());
         }
     }
 
@@ -1159,72 +967,171 @@ public final class SchedulerState {
                     recommend(ts, FORGOTTEN);
                 }
             }
-            default -> { }
+            default -> { } // forgotten: nothing is left to let go
         }
     }
 
-    private void transition(TaskState ts, byte target) {
-        byte s = ts.state;
-        if (s == target || s == FORGOTTEN) {
+    /**
+     * The rules of the recommendation loop. A recommendation was right when it was made, but the
+     * transitions applied since may have overtaken it; then it no longer applies and is dropped:
+     * <ul>
+     * <li>the task was forgotten meanwhile, or is already in the recommended state;</li>
+     * <li>a pair marked in {@link #OBSOLETE}: the task moved on to a state the recommendation did not foresee;</li>
+     * <li>to released or forgotten: the task is needed again (a client wants it, or a dependent waits);</li>
+     * <li>released to waiting: nobody needs it any more (a dependent failed or was released since);</li>
+     * <li>waiting to processing: an input it counted was lost again since (it waits for that input).</li>
+     * </ul>
+     * Forgetting is releasing, then forgetting; a released task with dependents stays until they go.
+     * Any other pair goes to {@link #transition}, which throws on a pair missing from its table.
+     */
+    private void applyRecommendation(TaskState ts, byte to) {
+        byte from = ts.state;
+        if (from == to || from == FORGOTTEN || OBSOLETE[from * STATES + to]) {
             return;
         }
-        switch (target) {
-            case WAITING -> {
-                switch (s) {
-                    case RELEASED -> {
-                        if (ts.needed()) { // a dependent may have failed since this was recommended
-                            releasedToWaiting(ts);
-                        }
-                    }
-                    case PROCESSING -> processingToWaiting(ts);
-                    case NO_WORKER -> noWorkerToWaiting(ts);
-                    case QUEUED -> queuedToWaiting(ts);
-                    default -> { }
-                }
-            }
-            case PROCESSING -> {
-                switch (s) {
-                    case WAITING -> waitingToProcessing(ts);
-                    case NO_WORKER -> noWorkerToProcessing(ts);
-                    default -> { }
-                }
-            }
+        switch (to) {
             case RELEASED -> {
                 if (ts.needed()) {
-                    return; // wanted again meanwhile
-                }
-                switch (s) {
-                    case MEMORY -> memoryToReleased(ts);
-                    case WAITING -> waitingToReleased(ts);
-                    case NO_WORKER -> noWorkerToReleased(ts);
-                    case QUEUED -> queuedToReleased(ts);
-                    case PROCESSING -> processingToReleased(ts);
-                    case ERRED -> erredToReleased(ts);
-                    default -> { }
+                    return;
                 }
             }
             case FORGOTTEN -> {
                 if (ts.needed()) {
                     return;
                 }
-                if (s != RELEASED) {
-                    transition(ts, RELEASED);
+                if (from != RELEASED) {
+                    transition(ts, RELEASED, null);
                 }
-                if (ts.state == RELEASED && !ts.hasDependents()) {
-                    releasedToForgotten(ts);
+                if (ts.state != RELEASED || ts.hasDependents()) {
+                    return;
                 }
             }
-            default -> throw new IllegalStateException("no transition to " + name(target));
+            case WAITING -> {
+                if (from == RELEASED && !ts.needed()) {
+                    return;
+                }
+            }
+            case PROCESSING -> {
+                if (from == WAITING && ts.waitingOn != 0) {
+                    return;
+                }
+            }
+            default -> { }
         }
+        transition(ts, to, null);
+    }
+
+    // ================================================================ the transition table
+
+    /** Number of task states: the table has one slot per (from, to) pair. */
+    static final int STATES = 8;
+
+    /**
+     * One edge of the task state machine: leaves the task's state (the first half) and enters the
+     * target's (the second half, shared by the edges into one state). {@code detail} is what the
+     * target needs: the chosen {@link WorkerState} or null into processing, an {@link Arrival} into
+     * memory, a {@link Failure} into erred, null otherwise.
+     */
+    @FunctionalInterface
+    private interface Edge {
+        void apply(SchedulerState s, TaskState ts, Object detail);
+    }
+
+    /** The edges, at {@code from * STATES + to}; null: no such edge (see {@link ImpossibleTransition}). */
+    private static final Edge[] EDGES = new Edge[STATES * STATES];
+    /** Recommendations that no longer apply when they find the task in {@code from} (see {@link #applyRecommendation}). */
+    private static final boolean[] OBSOLETE = new boolean[STATES * STATES];
+
+    private static void edge(byte from, byte to, Edge e) {
+        EDGES[from * STATES + to] = e;
+    }
+
+    static {
+        edge(RELEASED, WAITING, (s, ts, d) -> s.releasedToWaiting(ts));
+        edge(RELEASED, MEMORY, (s, ts, d) -> s.enterMemory(ts, (Arrival) d)); // a worker reports it held
+        edge(RELEASED, ERRED, (s, ts, d) -> s.enterErred(ts, (Failure) d));
+        edge(RELEASED, FORGOTTEN, (s, ts, d) -> s.releasedToForgotten(ts));
+
+        edge(WAITING, PROCESSING, (s, ts, d) -> s.waitingToProcessing(ts, (WorkerState) d));
+        edge(WAITING, QUEUED, (s, ts, d) -> s.waitingToQueued(ts));
+        edge(WAITING, NO_WORKER, (s, ts, d) -> s.waitingToNoWorker(ts));
+        edge(WAITING, MEMORY, (s, ts, d) -> s.enterMemory(ts, (Arrival) d));
+        edge(WAITING, RELEASED, (s, ts, d) -> s.waitingToReleased(ts));
+        edge(WAITING, ERRED, (s, ts, d) -> s.enterErred(ts, (Failure) d));
+
+        edge(NO_WORKER, WAITING, (s, ts, d) -> s.noWorkerToWaiting(ts));
+        edge(NO_WORKER, PROCESSING, (s, ts, d) -> s.noWorkerToProcessing(ts, (WorkerState) d));
+        edge(NO_WORKER, MEMORY, (s, ts, d) -> s.noWorkerToMemory(ts, (Arrival) d));
+        edge(NO_WORKER, RELEASED, (s, ts, d) -> s.noWorkerToReleased(ts));
+        edge(NO_WORKER, ERRED, (s, ts, d) -> s.noWorkerToErred(ts, (Failure) d));
+
+        edge(QUEUED, WAITING, (s, ts, d) -> s.queuedToWaiting(ts));
+        edge(QUEUED, PROCESSING, (s, ts, d) -> s.queuedToProcessing(ts, java.util.Objects.requireNonNull(
+                (WorkerState) d, "a queued task leaves only for the worker the queue's filling chose")));
+        edge(QUEUED, MEMORY, (s, ts, d) -> s.queuedToMemory(ts, (Arrival) d));
+        edge(QUEUED, RELEASED, (s, ts, d) -> s.queuedToReleased(ts));
+        edge(QUEUED, ERRED, (s, ts, d) -> s.queuedToErred(ts, (Failure) d));
+
+        edge(PROCESSING, WAITING, (s, ts, d) -> s.processingToWaiting(ts));
+        edge(PROCESSING, MEMORY, (s, ts, d) -> s.processingToMemory(ts, (Arrival) d));
+        edge(PROCESSING, RELEASED, (s, ts, d) -> s.processingToReleased(ts));
+        edge(PROCESSING, ERRED, (s, ts, d) -> s.processingToErred(ts, (Failure) d));
+
+        edge(MEMORY, RELEASED, (s, ts, d) -> s.memoryToReleased(ts));
+
+        edge(ERRED, RELEASED, (s, ts, d) -> s.erredToReleased(ts));
+
+        // waiting was asked while an input was missing; the task got its result or failed since
+        OBSOLETE[MEMORY * STATES + WAITING] = true;
+        OBSOLETE[ERRED * STATES + WAITING] = true;
+        // processing was asked when the last input arrived or a worker joined; since then the task got
+        // its result, failed, was released, or went to the queue, which it leaves only in its turn
+        OBSOLETE[MEMORY * STATES + PROCESSING] = true;
+        OBSOLETE[ERRED * STATES + PROCESSING] = true;
+        OBSOLETE[RELEASED * STATES + PROCESSING] = true;
+        OBSOLETE[QUEUED * STATES + PROCESSING] = true;
+    }
+
+    /** Whether the table has the edge {@code from -> to}: for tests. */
+    static boolean hasEdge(byte from, byte to) {
+        return EDGES[from * STATES + to] != null;
+    }
+
+    /**
+     * Moves {@code ts} to {@code to} through the table: every state change goes through here.
+     *
+     * @throws ImpossibleTransition when the table has no such edge: a bug, named with the event that asked
+     */
+    private void transition(TaskState ts, byte to, Object detail) {
+        byte from = ts.state;
+        Edge e = EDGES[from * STATES + to];
+        if (e == null) {
+            throw new ImpossibleTransition(ts.key, from, to, currentEvent());
+        }
+        e.apply(this, ts, detail);
+    }
+
+    /** A result arriving on {@code worker}: its size, its bytes when small, and how long it ran (0: unknown). */
+    private record Arrival(WorkerState worker, long nbytes, byte[] value, long runNanos) {}
+
+    /** Why a task fails: the serialized exception (or null), a summary, and the key whose failure caused it. */
+    private record Failure(byte[] exception, String summary, String causeKey) {}
+
+    /** The event being handled, in words, for errors: set by {@link #guarded}, built only when asked. */
+    private String eventWhat;
+    private String eventSender;
+
+    private String currentEvent() {
+        return eventWhat == null ? "no event" : eventWhat + (eventSender == null ? "" : " from " + eventSender);
     }
 
     /** Sets the state and keeps the dependency counters ({@code waiters}, {@code waitingOn}) exact. */
     private void setState(TaskState ts, byte to) {
         byte from = ts.state;
-        note(ts, from, to);
+        ts.prefix.moved(from, to);
         ts.state = to;
         transitions++;
-        for (SchedulerExtension w : watchers) {
+        for (SchedulerExtension w : extensions.watchers) {
             w.transition(ts, from, to);
         }
         boolean wasActive = active(from);
@@ -1257,34 +1164,38 @@ public final class SchedulerState {
     // ================================================================ transitions
 
     private void releasedToWaiting(TaskState ts) {
-        becomeWaiting(ts);
+        enterWaiting(ts);
     }
 
     private void processingToWaiting(TaskState ts) {
         detachProcessing(ts, true);
-        becomeWaiting(ts);
+        enterWaiting(ts);
     }
 
     private void noWorkerToWaiting(TaskState ts) {
         removeNoWorker(ts);
-        becomeWaiting(ts);
+        enterWaiting(ts);
     }
 
-    /** Enters waiting: counts inputs not in memory, asks for those that are released, errs on an erred input. */
-    private void becomeWaiting(TaskState ts) {
+    /**
+     * Enters waiting, the second half of every edge into it: counts inputs not in memory, asks for
+     * those that are released. An erred input makes it erred instead, and data without a recipe
+     * (scattered) stays where it is: it arrives from a worker or, once lost, never.
+     */
+    private void enterWaiting(TaskState ts) {
         for (TaskState d : ts.deps) {
             if (d.state == ERRED) {
                 Trouble c = d.trouble;
-                toErred(ts, c == null ? null : c.exception, c == null ? "dependency " + d.key + " failed" : c.summary,
-                        c == null || c.causeKey == null ? d.key : c.causeKey);
+                fail(ts, new Failure(c == null ? null : c.exception,
+                        c == null ? "dependency " + d.key + " failed" : c.summary,
+                        c == null || c.causeKey == null ? d.key : c.causeKey));
                 return;
             }
         }
         if (ts.run == null) {
-            // data without a recipe (scattered): it arrives from a worker (AddKeys) or, once lost, never
             if (ts.nbytes >= 0) {
-                toErred(ts, null, "data for key " + ts.key + " was scattered and lost with its workers; it has no "
-                        + "recipe to recompute it (replicate scattered data to keep copies alive)", ts.key);
+                fail(ts, new Failure(null, "data for key " + ts.key + " was scattered and lost with its workers; it "
+                        + "has no recipe to recompute it (replicate scattered data to keep copies alive)", ts.key));
             }
             return;
         }
@@ -1304,24 +1215,29 @@ public final class SchedulerState {
         }
     }
 
-    private void waitingToProcessing(TaskState ts) {
-        if (ts.waitingOn != 0) {
+    /**
+     * Places a runnable task: on {@code chosen} when given, else where placement decides. It may
+     * divert to queued (every worker saturated) or no-worker (none may run it), both edges of the table.
+     */
+    private void waitingToProcessing(TaskState ts, WorkerState chosen) {
+        if (chosen != null) {
+            enterProcessing(ts, chosen);
             return;
         }
         if (queueable(ts) && !workerList.isEmpty()) {
             WorkerState ws = roomiest(ts);
             if (ws == null || !queued.isEmpty()) {
-                waitingToQueued(ts); // behind earlier queued work, or every worker is saturated
+                transition(ts, QUEUED, null); // behind earlier queued work, or every worker is saturated
             } else {
-                sendToWorker(ts, ws);
+                enterProcessing(ts, ws);
             }
             return;
         }
         WorkerState ws = decideWorker(ts);
         if (ws == null) {
-            waitingToNoWorker(ts);
+            transition(ts, NO_WORKER, null);
         } else {
-            sendToWorker(ts, ws);
+            enterProcessing(ts, ws);
         }
     }
 
@@ -1367,7 +1283,13 @@ public final class SchedulerState {
 
     private void queuedToWaiting(TaskState ts) {
         queued.remove(ts);
-        becomeWaiting(ts);
+        enterWaiting(ts);
+    }
+
+    /** Leaves the queue for {@code ws}, which the queue's filling chose. */
+    private void queuedToProcessing(TaskState ts, WorkerState ws) {
+        queued.remove(ts);
+        enterProcessing(ts, ws);
     }
 
     private void queuedToReleased(TaskState ts) {
@@ -1395,11 +1317,12 @@ public final class SchedulerState {
         addNoWorker(ts);
     }
 
-    private void noWorkerToProcessing(TaskState ts) {
-        WorkerState ws = decideWorker(ts);
+    /** A worker may run it now; while none may, it stays in no-worker (woken again by workers and resources). */
+    private void noWorkerToProcessing(TaskState ts, WorkerState chosen) {
+        WorkerState ws = chosen != null ? chosen : decideWorker(ts);
         if (ws != null) {
             removeNoWorker(ts);
-            sendToWorker(ts, ws);
+            enterProcessing(ts, ws);
         }
     }
 
@@ -1415,36 +1338,21 @@ public final class SchedulerState {
         }
     }
 
-    /** Why no worker may run {@code ts} now, in words for a person. */
-    private String noWorkerReason(TaskState ts) {
-        if (workerList.isEmpty()) {
-            return "there are no workers; the task waits until one arrives";
-        }
-        StringBuilder b = new StringBuilder();
-        if (ts.restricted()) {
-            b.append("no connected worker matches workers=").append(ts.options.workers());
-        }
-        if (!ts.resources().isEmpty()) {
-            boolean anyOffers = false;
-            for (WorkerState w : workerList) {
-                anyOffers |= w.offers(ts.resources());
-            }
-            if (b.length() > 0) {
-                b.append(", or ");
-            }
-            b.append(anyOffers ? "every worker with resources " + ts.resources() + " has them in use"
-                    : "no worker offers resources " + ts.resources());
-        }
-        if (b.length() == 0) {
-            b.append("no worker may run it");
-        }
-        return b.append("; the task waits until one can").toString();
+    /** Sends {@code ts} (waiting, no-worker or queued) to {@code ws}, through the table's edge into processing. */
+    private void sendToWorker(TaskState ts, WorkerState ws) {
+        transition(ts, PROCESSING, ws);
     }
 
-    private void sendToWorker(TaskState ts, WorkerState ws) {
-        boolean atOnce = startsOnArrival(ts, ws);
+    /** Enters processing on {@code ws}, the second half of every edge into it. */
+    private void enterProcessing(TaskState ts, WorkerState ws) {
+        ts.processingOn = ws; // set first: who observes the transition sees where it goes
         setState(ts, PROCESSING);
-        log.amendWorker(ws.address);
+        assign(ts, ws);
+    }
+
+    /** Gives a processing task to {@code ws}: the worker's bookkeeping and the ComputeTask. */
+    private void assign(TaskState ts, WorkerState ws) {
+        boolean atOnce = startsOnArrival(ts, ws);
         ts.processingOn = ws;
         ts.expectedNanos = ts.prefix.expected(UNKNOWN_DURATION_NANOS);
         ws.occupancy += ts.expectedNanos;
@@ -1459,7 +1367,7 @@ public final class SchedulerState {
             who = new LinkedHashMap<>();
             sizes = new LinkedHashMap<>();
             for (TaskState d : ts.deps) {
-                who.put(d.key, holders(d));
+                who.put(d.key, d.holderAddresses());
                 sizes.put(d.key, d.nbytes);
             }
         }
@@ -1469,28 +1377,32 @@ public final class SchedulerState {
                 ts.submitter, !atOnce)));
     }
 
-    private void processingToMemory(TaskState ts, WorkerState ws, TaskFinished f) {
+    private void processingToMemory(TaskState ts, Arrival a) {
         WorkerState was = ts.processingOn;
         detachProcessing(ts, false);
-        if (was != ws && was != null && workers.get(was.address) == was) {
+        if (was != a.worker() && was != null && workers.get(was.address) == was) {
             queueFree(was, ts.key); // it finished elsewhere first; drop the other copy of the work
         }
-        if (f.stopNanos() > f.startNanos()) {
-            ts.prefix.record(f.stopNanos() - f.startNanos());
+        if (a.runNanos() > 0) {
+            ts.prefix.record(a.runNanos());
         }
-        becomeMemoryOn(ts, ws, f.nbytes(), f.value());
+        enterMemory(ts, a);
     }
 
-    /** The result of {@code ts} now lives on {@code ws}; clients that want it hear so. */
-    private void becomeMemoryOn(TaskState ts, WorkerState ws, long nbytes, byte[] value) {
-        if (ts.state == PROCESSING) {
-            detachProcessing(ts, true);
-        } else if (ts.state == NO_WORKER) {
-            removeNoWorker(ts);
-        } else if (ts.state == QUEUED) {
-            queued.remove(ts);
-        }
-        setNbytes(ts, nbytes);
+    private void noWorkerToMemory(TaskState ts, Arrival a) {
+        removeNoWorker(ts);
+        enterMemory(ts, a);
+    }
+
+    private void queuedToMemory(TaskState ts, Arrival a) {
+        queued.remove(ts);
+        enterMemory(ts, a);
+    }
+
+    /** The result of {@code ts} now lives on the arrival's worker; clients that want it hear so. */
+    private void enterMemory(TaskState ts, Arrival a) {
+        WorkerState ws = a.worker();
+        setNbytes(ts, a.nbytes());
         if (ts.addHolder(ws)) {
             ws.hold(ts);
         }
@@ -1499,15 +1411,21 @@ public final class SchedulerState {
         }
         setState(ts, MEMORY);
         if (ts.wantedBy != null) {
+            byte[] value = a.value();
             byte[] inline = value != null && value.length <= config.inlineResultLimit() ? value : null;
             List<String> where = List.of(ws.address);
             for (ClientState c : ts.wantedBy) {
                 if (!c.silent) {
-                    out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, where, nbytes, inline)));
+                    out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, where, a.nbytes(), inline)));
                 }
             }
         }
         recommendCleanup(ts);
+    }
+
+    /** {@code ts}'s result is on {@code ws}: it enters memory from whatever state it was in. */
+    private void becomeMemoryOn(TaskState ts, WorkerState ws, long nbytes, byte[] value) {
+        transition(ts, MEMORY, new Arrival(ws, nbytes, value, 0));
     }
 
     /** A size changes: the workers that hold the key count it anew. */
@@ -1520,22 +1438,17 @@ public final class SchedulerState {
         ts.nbytes = nbytes;
     }
 
-    /** The last copy of a result disappeared. */
+    /** The last copy of a result disappeared: released, then recomputed from its recipe if needed. */
     private void memoryLost(TaskState ts, String lastHolder) {
-        setState(ts, RELEASED);
-        if (ts.run == null) {
-            if (ts.needed()) {
-                toErred(ts, null, "data for key " + ts.key + " was scattered and lost with worker " + lastHolder
-                        + "; it has no recipe to recompute it (replicate scattered data to keep copies alive)", ts.key);
-            } else {
-                recommendCleanup(ts);
-            }
+        transition(ts, RELEASED, null); // no holders left to free; unneeded, it is let go
+        if (!ts.needed()) {
             return;
         }
-        if (ts.needed()) {
-            recommend(ts, WAITING); // recompute from its recipe
+        if (ts.run == null) {
+            fail(ts, new Failure(null, "data for key " + ts.key + " was scattered and lost with worker " + lastHolder
+                    + "; it has no recipe to recompute it (replicate scattered data to keep copies alive)", ts.key));
         } else {
-            recommendCleanup(ts);
+            recommend(ts, WAITING);
         }
     }
 
@@ -1575,9 +1488,7 @@ public final class SchedulerState {
     }
 
     private void releasedToForgotten(TaskState ts) {
-        note(ts, ts.state, FORGOTTEN);
-        ts.state = FORGOTTEN;
-        transitions++;
+        setState(ts, FORGOTTEN);
         tasks.remove(ts.key);
         functionTable.release(ts);
         ts.run = null;
@@ -1602,49 +1513,65 @@ public final class SchedulerState {
     }
 
     /**
-     * {@code ts} fails, and with it every dependent still waiting for it, transitively; every client
-     * that wants one of them hears {@link KeyErred}.
+     * {@code ts} fails, and with it every dependent still waiting for it, transitively (a work list,
+     * not recursion: a chain of a million tasks must not overflow the stack); every client that
+     * wants one of them hears {@link KeyErred}.
      */
-    private void toErred(TaskState ts, byte[] exception, String summary, String causeKey) {
+    private void fail(TaskState ts, Failure f) {
+        log(System.Logger.Level.WARNING, "task erred: " + ts.key + ": " + f.summary());
+        transition(ts, ERRED, f);
         ArrayDeque<TaskState> todo = new ArrayDeque<>();
-        todo.add(ts);
-        while (!todo.isEmpty()) {
-            TaskState t = todo.poll();
-            byte s = t.state;
-            if (s == ERRED || s == MEMORY || s == FORGOTTEN) {
-                continue;
+        addActiveDependents(ts, todo);
+        TaskState t;
+        while ((t = todo.poll()) != null) {
+            if (t.state == ERRED) {
+                continue; // reached through two inputs
             }
-            if (s == PROCESSING) {
-                detachProcessing(t, true);
-            } else if (s == NO_WORKER) {
-                removeNoWorker(t);
-            } else if (s == QUEUED) {
-                queued.remove(t);
-            }
-            Trouble tr = t.trouble();
-            tr.exception = exception;
-            tr.summary = summary;
-            tr.causeKey = causeKey;
-            if (t == ts) {
-                log(System.Logger.Level.WARNING, "task erred: " + t.key + ": " + summary);
-            }
-            setState(t, ERRED);
-            if (t.wantedBy != null) {
-                for (ClientState c : t.wantedBy) {
-                    if (!c.silent) {
-                        out.add(Outgoing.send(c.id, keyErred(t)));
-                    }
-                }
-            }
-            if (t.dependents != null) {
-                for (TaskState dt : t.dependents) {
-                    if (active(dt.state)) {
-                        todo.add(dt);
-                    }
-                }
-            }
-            recommendCleanup(t);
+            transition(t, ERRED, f);
+            addActiveDependents(t, todo);
         }
+    }
+
+    private static void addActiveDependents(TaskState ts, ArrayDeque<TaskState> todo) {
+        if (ts.dependents != null) {
+            for (TaskState dt : ts.dependents) {
+                if (active(dt.state)) {
+                    todo.add(dt);
+                }
+            }
+        }
+    }
+
+    private void processingToErred(TaskState ts, Failure f) {
+        detachProcessing(ts, true);
+        enterErred(ts, f);
+    }
+
+    private void noWorkerToErred(TaskState ts, Failure f) {
+        removeNoWorker(ts);
+        enterErred(ts, f);
+    }
+
+    private void queuedToErred(TaskState ts, Failure f) {
+        queued.remove(ts);
+        enterErred(ts, f);
+    }
+
+    /** Enters erred, the second half of every edge into it: the failure is kept and its wanters told. */
+    private void enterErred(TaskState ts, Failure f) {
+        Trouble tr = ts.trouble();
+        tr.exception = f.exception();
+        tr.summary = f.summary();
+        tr.causeKey = f.causeKey();
+        setState(ts, ERRED);
+        if (ts.wantedBy != null) {
+            for (ClientState c : ts.wantedBy) {
+                if (!c.silent) {
+                    out.add(Outgoing.send(c.id, keyErred(ts)));
+                }
+            }
+        }
+        recommendCleanup(ts);
     }
 
     // ================================================================ helpers
@@ -1663,7 +1590,9 @@ public final class SchedulerState {
         if (ws == null) {
             return;
         }
-        cancelSteal(ts);
+        for (SchedulerExtension ext : extensions.leavers) {
+            ext.leavingWorker(ts);
+        }
         ws.processing.remove(ts);
         ws.seceded.remove(ts);
         ws.occupancy -= ts.expectedNanos;
@@ -1703,20 +1632,6 @@ public final class SchedulerState {
             return new KeyErred(ts.key, null, "task " + ts.key + " failed", ts.key);
         }
         return new KeyErred(ts.key, tr.exception, tr.summary, tr.causeKey == null ? ts.key : tr.causeKey);
-    }
-
-    private static List<String> holders(TaskState ts) {
-        if (ts.whoHas == null) {
-            return List.of();
-        }
-        if (ts.whoHas.length == 1) {
-            return List.of(ts.whoHas[0].address);
-        }
-        String[] a = new String[ts.whoHas.length];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = ts.whoHas[i].address;
-        }
-        return List.of(a);
     }
 
     // ================================================================ placement
@@ -1816,11 +1731,11 @@ public final class SchedulerState {
         return best;
     }
 
-    // ================================================================ work stealing
+    // ================================================================ switches
 
     /** Turns work stealing on or off (on by default). */
     public void setWorkStealing(boolean on) {
-        workStealing = on;
+        extension(WorkStealingExtension.class).enabled(on);
     }
 
     /**
@@ -1832,60 +1747,6 @@ public final class SchedulerState {
     }
 
     private boolean queuing = true;
-
-    /** Most steal requests sent per tick: bounds the work of one tick on a large backlog. */
-    static final int MAX_STEALS_PER_TICK = 2_000;
-
-    /** Asks saturated workers to give queued tasks to less loaded ones (see {@link WorkStealing}). */
-    private void stealWork() {
-        if (!workStealing) {
-            return;
-        }
-        for (WorkStealing.Move m : WorkStealing.plan(workerList, MAX_STEALS_PER_TICK)) {
-            TaskState ts = m.task();
-            long e = ts.expectedNanos;
-            m.from().occupancy -= e;
-            m.from().stealingOut++;
-            m.to().occupancy += e;
-            m.to().stealingIn.add(ts);
-            ts.stealTo = m.to();
-            out.add(Outgoing.send(m.from().address, new StealRequest(ts.key)));
-        }
-    }
-
-    /** Forgets a steal request still out for {@code ts}: occupancy goes back to the worker that has the task. */
-    private void cancelSteal(TaskState ts) {
-        WorkerState to = ts.stealTo;
-        if (to == null) {
-            return;
-        }
-        ts.stealTo = null;
-        to.stealingIn.remove(ts);
-        to.occupancy -= ts.expectedNanos;
-        WorkerState from = ts.processingOn;
-        if (from != null) {
-            from.occupancy += ts.expectedNanos;
-            from.stealingOut--;
-        }
-    }
-
-    private void stealResponse(WorkerState ws, String key, boolean accepted) {
-        TaskState ts = key == null ? null : tasks.get(key);
-        if (ts == null || ts.state != PROCESSING || ts.processingOn != ws) {
-            return; // finished, released or moved meanwhile: nothing was given back that matters
-        }
-        WorkerState to = ts.stealTo;
-        cancelSteal(ts);
-        if (!accepted) {
-            return; // it runs (or already ran) where it is
-        }
-        detachProcessing(ts, false); // the worker dropped it already
-        if (to != null && workers.get(to.address) == to && to.hasFree(ts.resources())) {
-            sendToWorker(ts, to);
-        } else {
-            becomeWaiting(ts); // the thief left meanwhile: place it afresh
-        }
-    }
 
     // ================================================================ resources
 
@@ -1916,68 +1777,12 @@ public final class SchedulerState {
         }
     }
 
-    // ================================================================ data placement
-
-    /** Keys held per worker; {@code which} names workers (address, host or name), empty for all. */
-    public Map<String, List<String>> hasWhat(Collection<String> which) {
-        LinkedHashMap<String, List<String>> m = new LinkedHashMap<>();
-        for (WorkerState w : workerList) {
-            boolean chosen = which.isEmpty();
-            for (String r : which) {
-                chosen |= r != null && w.matches(r);
-            }
-            if (chosen) {
-                ArrayList<String> keys = new ArrayList<>(w.hasWhat.size());
-                for (TaskState ts : w.hasWhat) {
-                    keys.add(ts.key);
-                }
-                m.put(w.address, keys);
-            }
-        }
-        return m;
-    }
-
-    /** Stored size of each key in memory; {@code keys} empty means every key in memory. */
-    public Map<String, Long> nbytes(Collection<String> keys) {
-        LinkedHashMap<String, Long> m = new LinkedHashMap<>();
-        if (keys.isEmpty()) {
-            for (TaskState ts : tasks) {
-                if (ts.state == MEMORY) {
-                    m.put(ts.key, Math.max(0, ts.nbytes));
-                }
-            }
-        } else {
-            for (String k : keys) {
-                TaskState ts = k == null ? null : tasks.get(k);
-                if (ts != null && ts.state == MEMORY) {
-                    m.put(k, Math.max(0, ts.nbytes));
-                }
-            }
-        }
-        return m;
-    }
-
     private void releaseHolder(ClientState holder) {
         for (TaskState ts : holder.wants) {
             ts.removeWanter(holder);
             recommendCleanup(ts);
         }
         holder.wants.clear();
-    }
-
-    private TaskStatusReply taskStatus(List<String> keys) {
-        LinkedHashMap<String, String> states = new LinkedHashMap<>();
-        LinkedHashMap<String, String> reasons = new LinkedHashMap<>();
-        for (String k : keys) {
-            TaskState ts = k == null ? null : tasks.get(k);
-            if (ts != null) {
-                states.put(k, name(ts.state));
-                if (ts.state == NO_WORKER) {
-                    reasons.put(k, noWorkerReason(ts));
-                }
-            }
-        }
-        return new TaskStatusReply(states, reasons);
     }
 
     /** Names of the published datasets, sorted. */
@@ -2000,12 +1805,7 @@ public final class SchedulerState {
 
     /** For each key, the addresses of the workers holding it (empty when none or unknown). */
     public Map<String, List<String>> whoHas(Collection<String> keys) {
-        LinkedHashMap<String, List<String>> m = new LinkedHashMap<>();
-        for (String k : keys) {
-            TaskState ts = k == null ? null : tasks.get(k);
-            m.put(k, ts == null ? List.of() : holders(ts));
-        }
-        return m;
+        return extension(QueryExtension.class).whoHas(keys);
     }
 
     /** The record of {@code key}, or null: for tests in this package. */
@@ -2051,29 +1851,12 @@ public final class SchedulerState {
 
     /** Starts or stops keeping a log of every state change for {@link #drainTransitions()} (off by default). */
     public void recordTransitions(boolean on) {
-        recorded = on ? (recorded == null ? new ArrayList<>() : recorded) : null;
+        extension(HistoryExtension.class).recordTransitions(on);
     }
 
     /** The state changes since the last call, in order; empty when recording is off. */
     public List<Transition> drainTransitions() {
-        if (recorded == null || recorded.isEmpty()) {
-            return List.of();
-        }
-        List<Transition> l = List.copyOf(recorded);
-        recorded.clear();
-        return l;
-    }
-
-    private void note(TaskState ts, byte from, byte to) {
-        if (from == to) {
-            return;
-        }
-        ts.prefix.moved(from, to);
-        log.add(ts.key, from, to, now, to == MEMORY && ts.whoHas != null ? ts.whoHas[ts.whoHas.length - 1].address
-                : ts.processingOn != null ? ts.processingOn.address : null);
-        if (recorded != null) {
-            recorded.add(new Transition(ts.key, name(from), name(to)));
-        }
+        return extension(HistoryExtension.class).drainTransitions();
     }
 
     /** The client whose update created this task (whose classes its workers may ask for), or null. */
@@ -2088,12 +1871,12 @@ public final class SchedulerState {
      * held keys: call it a few times a second at most.
      */
     public ClusterView view(long streamSince, int streamMax) {
-        return ClusterView.of(this, workerList, prefixes.values(), stream, now, streamSince, streamMax);
+        return extension(HistoryExtension.class).view(streamSince, streamMax);
     }
 
     /** The recent state changes of task {@code key} on the scheduler, oldest first (empty when none is kept). */
     public List<StoryEntry> story(String key) {
-        return key == null ? List.of() : log.story(key);
+        return key == null ? List.of() : extension(HistoryExtension.class).story(key);
     }
 
     /** Logs one line per event that matters (worker joined or lost, task erred, restart); off by default. */
@@ -2114,12 +1897,7 @@ public final class SchedulerState {
 
     /** Information on every worker, as {@link WorkersReply} carries it. */
     public List<WorkerInfo> workerInfos() {
-        ArrayList<WorkerInfo> l = new ArrayList<>(workerList.size());
-        for (WorkerState w : workerList) {
-            l.add(new WorkerInfo(w.address, w.name, w.nthreads, w.memoryLimit, w.pid, w.memoryBytes,
-                    w.processing.size(), w.hasWhat.size()));
-        }
-        return l;
+        return extension(QueryExtension.class).workerInfos();
     }
 
     /**
@@ -2127,88 +1905,9 @@ public final class SchedulerState {
      * one. For tests: it walks all tasks.
      */
     void validate() {
-        for (TaskState ts : tasks) {
-            check(ts.state != FORGOTTEN, ts, "forgotten task still known");
-            int waiters = 0;
-            if (ts.dependents != null) {
-                for (TaskState dt : ts.dependents) {
-                    check(tasks.get(dt.key) == dt, ts, "dependent " + dt.key + " not known");
-                    if (active(dt.state)) {
-                        waiters++;
-                    }
-                }
-            }
-            check(waiters == ts.waiters, ts, "waiters " + ts.waiters + " but counted " + waiters);
-            for (TaskState d : ts.deps) {
-                check(d.dependents != null && d.dependents.contains(ts), ts, "not in dependents of " + d.key);
-                check(tasks.get(d.key) == d, ts, "dependency " + d.key + " forgotten");
-            }
-            if (ts.state == WAITING) {
-                int missing = 0;
-                for (TaskState d : ts.deps) {
-                    if (d.state != MEMORY) {
-                        missing++;
-                    }
-                }
-                check(missing == ts.waitingOn, ts, "waitingOn " + ts.waitingOn + " but counted " + missing);
-            }
-            if (active(ts.state)) {
-                for (TaskState d : ts.deps) {
-                    check(d.state != ERRED && d.state != FORGOTTEN, ts, "active with erred input " + d.key);
-                }
-            }
-            check((ts.state == MEMORY) == (ts.whoHas != null), ts, "holders do not match state");
-            check((ts.state == PROCESSING) == (ts.processingOn != null), ts, "processingOn does not match state");
-            check((ts.state == NO_WORKER) == noWorker.contains(ts), ts, "no-worker set does not match state");
-            check((ts.state == QUEUED) == queued.contains(ts), ts, "queued set does not match state");
-            if (ts.state == PROCESSING) {
-                check(ts.processingOn.processing.contains(ts), ts, "missing from its worker's processing");
-                for (TaskState d : ts.deps) {
-                    check(d.state == MEMORY, ts, "processing while input " + d.key + " is " + name(d.state));
-                }
-            }
-            if (ts.whoHas != null) {
-                for (WorkerState w : ts.whoHas) {
-                    check(w.hasWhat.contains(ts) && workers.get(w.address) == w, ts, "holder " + w + " inconsistent");
-                }
-            }
-            if (!ts.needed() && !ts.hasDependents()) {
-                check(ts.state != RELEASED && ts.state != ERRED, ts, "unneeded task not forgotten");
-            }
-            if (!ts.needed()) {
-                check(ts.state != MEMORY && !active(ts.state), ts, "unneeded task kept in " + name(ts.state));
-            }
-        }
-        for (WorkerState w : workerList) {
-            int out = 0;
-            for (TaskState ts : w.processing) {
-                check(ts.processingOn == w, ts, "processing on " + w + " but points elsewhere");
-                if (ts.stealTo != null) {
-                    out++;
-                    check(ts.stealTo.stealingIn.contains(ts), ts, "steal target " + ts.stealTo + " does not know it");
-                }
-            }
-            check(out == w.stealingOut, null, w + " counts " + w.stealingOut + " steals out, found " + out);
-            for (TaskState ts : w.stealingIn) {
-                check(ts.stealTo == w && ts.state == PROCESSING, ts, "in stealingIn of " + w + " but not stolen to it");
-            }
-            long held = 0;
-            for (TaskState ts : w.hasWhat) {
-                check(ts.heldBy(w), ts, "in hasWhat of " + w + " but not held");
-                held += Math.max(0, ts.nbytes);
-            }
-            check(held == w.heldBytes, null, w + " counts " + w.heldBytes + " bytes held, found " + held);
-        }
-        for (ClientState c : clients.values()) {
-            for (TaskState ts : c.wants) {
-                check(tasks.get(ts.key) == ts, ts, "wanted by " + c.id + " but forgotten");
-            }
-        }
-    }
-
-    private static void check(boolean ok, TaskState ts, String what) {
-        if (!ok) {
-            throw new IllegalStateException(ts + ": " + what);
+        Invariants.check(tasks, workers, workerList, noWorker, queued, clients.values());
+        for (SchedulerExtension ext : extensions.all) {
+            ext.validate();
         }
     }
 }

@@ -154,6 +154,21 @@ final class TaskState {
         return true;
     }
 
+    /** The addresses of the workers holding the result, in the order they got it; empty when none. */
+    java.util.List<String> holderAddresses() {
+        if (whoHas == null) {
+            return java.util.List.of();
+        }
+        if (whoHas.length == 1) {
+            return java.util.List.of(whoHas[0].address);
+        }
+        String[] a = new String[whoHas.length];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = whoHas[i].address;
+        }
+        return java.util.List.of(a);
+    }
+
     /** {@code {this}} as a dependency array, the same array each time. */
     TaskState[] asSoleDependency() {
         TaskState[] s = sole;

@@ -237,7 +237,7 @@ class DataPlacementExtensionTest {
         for (String k : List.of("k1", "k2", "k3", "k4")) {
             assertEquals(1, whoHas(k).size(), k);
         }
-        assertEquals(2, h.s.hasWhat(List.of(B)).get(B).size());
+        assertEquals(2, h.s.extension(QueryExtension.class).hasWhat(List.of(B)).get(B).size());
     }
 
     @Test

@@ -186,4 +186,18 @@ class DeathAndReturnTest {
         h.submit("c1", List.of(h.task("x")), "x");
         assertEquals("processing", h.s.stateOf("x"));
     }
+
+    @Test
+    void restartDropsTheQueueSoNoForgottenTaskIsSentLater() {
+        // follows dask's test_scheduler.py::test_restart (every task is forgotten, none runs afterwards)
+        Harness h = new Harness(3);
+        h.register(A, "alice", 1);
+        h.submit("c1", List.of(h.task("f-1"), h.task("f-2"), h.task("f-3")), "f-1", "f-2", "f-3");
+        assertEquals(2, h.s.queuedCount());
+        h.event(new SchedulerEvent.FromClient("c1", new RestartCluster("c1"), 9));
+        assertEquals(0, h.s.queuedCount());
+        List<Outgoing> out = h.worker(A, new TaskFinished("f-1", 8, "int", 0, 0, null));
+        assertTrue(out.stream().noneMatch(o -> o.message() instanceof ComputeTask), out.toString());
+        assertEquals(0, h.s.taskCount());
+    }
 }

@@ -29,6 +29,7 @@ final class Harness {
 
     Harness(int allowedFailures) {
         s = new SchedulerState(new SchedulerConfig(Duration.ofSeconds(3), 500, allowedFailures, 8192, "sched-test"));
+        s.failFast(true); // a missing edge in the transition table fails the test that found it
     }
 
     byte[] run(String key) {

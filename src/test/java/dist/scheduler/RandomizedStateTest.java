@@ -28,12 +28,27 @@ class RandomizedStateTest {
     void randomEventsKeepInvariantsAndNoWantedKeyHangs() {
         for (int seed = 1; seed <= 300; seed++) {
             try {
-                runOnce(seed);
+                runOnce(seed, false);
             } catch (AssertionError | RuntimeException e) {
                 throw new AssertionError("seed " + seed + ": " + e.getMessage(), e);
             }
         }
     }
+
+    /** The same, with nannies: a lost worker stays counted until its nanny reports or the deadline passes. */
+    @Test
+    void withNanniesTheHeldRemovalsKeepInvariantsAndNoWantedKeyHangs() {
+        for (int seed = 1; seed <= 150; seed++) {
+            try {
+                runOnce(seed, true);
+            } catch (AssertionError | RuntimeException e) {
+                throw new AssertionError("seed " + seed + " (nannies): " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Workers whose connection ended while a nanny runs them: the state may still send them work. */
+    private final Set<String> dying = new java.util.HashSet<>();
 
     private final Map<String, LinkedHashSet<String>> queued = new LinkedHashMap<>(); // worker -> keys sent
     private final Map<String, Set<String>> wants = new HashMap<>();                   // client -> keys
@@ -42,6 +57,9 @@ class RandomizedStateTest {
     private void deliver(List<Outgoing> out) {
         for (Outgoing o : out) {
             Message m = o.message();
+            if (dying.contains(o.to())) {
+                continue; // gone: what is sent to it is lost, as over a closed connection
+            }
             if (m instanceof ComputeTask c) {
                 assertTrue(queued.containsKey(o.to()), "work sent to unknown worker " + o.to());
                 queued.get(o.to()).add(c.key());
@@ -55,11 +73,12 @@ class RandomizedStateTest {
         }
     }
 
-    private void runOnce(int seed) {
+    private void runOnce(int seed, boolean nannies) {
         Random r = new Random(seed);
         h = new Harness(2);
         queued.clear();
         wants.clear();
+        dying.clear();
         int nextWorker = 0;
         int nextKey = 0;
         List<String> keys = new ArrayList<>();
@@ -132,12 +151,33 @@ class RandomizedStateTest {
                 if (!workers.isEmpty()) {
                     String w = workers.get(r.nextInt(workers.size()));
                     queued.remove(w);
+                    if (nannies) {
+                        dying.add(w);
+                    }
                     deliver(h.gone(w));
+                    int then = nannies ? r.nextInt(3) : -1;
+                    if (then == 0) {
+                        deliver(h.client("nanny-" + w, new WorkerDied(w, "exit code 1")));
+                    } else if (then == 1) {
+                        // no report: the live workers heart-beat while the deadline passes
+                        List<String> alive = new ArrayList<>(queued.keySet());
+                        for (String a : alive) {
+                            deliver(h.worker(a, new Heartbeat(0, 0, 0, 0)));
+                        }
+                        h.now += 600_000_000L;
+                        for (String a : alive) {
+                            deliver(h.worker(a, new Heartbeat(0, 0, 0, 0)));
+                        }
+                        deliver(h.event(new SchedulerEvent.Tick()));
+                    } // else the removal stays held for now
                 }
             } else if (action < 90) {
                 String w = "10.0.1." + nextWorker++ + ":9000";
                 queued.put(w, new LinkedHashSet<>());
                 deliver(h.register(w, "w", 1 + r.nextInt(3)));
+                if (nannies) {
+                    deliver(h.client("nanny-" + w, new RegisterNanny("nanny-" + w, w)));
+                }
             } else if (action < 94) {
                 if (!keys.isEmpty() && !workers.isEmpty()) {
                     String key = keys.get(r.nextInt(keys.size()));
@@ -157,6 +197,10 @@ class RandomizedStateTest {
                 }
                 if (!workers.isEmpty()) {
                     queued.remove(workers.get(0));
+                    if (nannies) {
+                        // a held removal may go first in this tick and place work on it before it goes too
+                        dying.add(workers.get(0));
+                    }
                 }
                 deliver(h.event(new SchedulerEvent.Tick()));
             } else {
@@ -164,7 +208,10 @@ class RandomizedStateTest {
                 wants.remove(client);
             }
         }
-        // the end: one more worker, then run whatever is queued until nothing is left
+        // the end: the nannies of lost workers report, one more worker comes, and runs whatever is left
+        for (String w : List.copyOf(dying)) {
+            deliver(h.client("nanny-" + w, new WorkerDied(w, "exit code 1")));
+        }
         String last = "10.0.1." + nextWorker + ":9000";
         queued.put(last, new LinkedHashSet<>());
         deliver(h.register(last, "last", 2));

@@ -194,7 +194,7 @@ class RefusedInputTest {
             for (int i = 0; i < 1000; i++) {
                 h.worker(W, new Message.TasksQueued(null));
             }
-            h.now += SchedulerState.FAILURE_LOG_INTERVAL_NANOS;
+            h.now += FailureLog.INTERVAL_NANOS;
             h.worker(W, new Message.TasksQueued(null));
         } finally {
             SCHEDULER_LOG.removeHandler(capture);

@@ -135,4 +135,43 @@ class SchedulerExtensionTest {
         h.register("w1", "w1", 1);
         assertEquals(1, h.s.workers().size());
     }
+
+    @Test
+    void perTaskNoticesReachTheExtensionsThatListen() {
+        Harness h = new Harness();
+        List<String> seen = new ArrayList<>();
+        h.s.register(new SchedulerExtension() {
+            @Override
+            public void start(SchedulerContext core) {
+            }
+
+            @Override
+            public void leavingWorker(TaskState task) {
+                seen.add("leaving " + task.key + " " + task.processingOn.address);
+            }
+
+            @Override
+            public void computed(WorkerState worker, String key, long runNanos, long nbytes, boolean erred) {
+                seen.add("computed " + key + " on " + worker.address + " in " + runNanos + " ns, " + nbytes + " bytes"
+                        + (erred ? ", erred" : ""));
+            }
+
+            @Override
+            public void graphUpdated(String clientId, List<dist.protocol.TaskSpec> tasks) {
+                seen.add("update from " + clientId + " of " + tasks.size());
+            }
+
+            @Override
+            public void clusterRestarted(String clientId, String reason) {
+                seen.add("restart by " + clientId);
+            }
+        });
+        h.register("w1", "w1", 1);
+        h.submit("c1", List.of(h.task("a"), h.task("b")), "a", "b");
+        h.worker("w1", new dist.protocol.Message.TaskFinished("a", 8, "int", 10, 30, null));
+        h.worker("w1", new dist.protocol.Message.TaskErred("b", new byte[]{1}, "boom", 0, 5));
+        h.event(new SchedulerEvent.FromClient("c1", new dist.protocol.Message.RestartCluster("c1"), 0));
+        assertEquals(List.of("update from c1 of 2", "computed a on w1 in 20 ns, 8 bytes", "leaving a w1",
+                "computed b on w1 in 5 ns, 0 bytes, erred", "leaving b w1", "restart by c1"), seen);
+    }
 }

@@ -1,0 +1,138 @@
+package dist.scheduler;
+
+import dist.protocol.Message;
+import dist.protocol.Message.Ack;
+import dist.protocol.Message.RegisterClient;
+import dist.protocol.Message.RegisterNanny;
+import dist.protocol.Message.RestartWorker;
+import dist.protocol.Message.WorkerDied;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Who is connected besides workers: clients that registered, and nannies with the worker each runs.
+ * A nanny says how its worker died ({@link WorkerDied}: exit code, signal, memory); when a nannied
+ * worker's connection ends first, its removal waits for that report until a deadline
+ * ({@link SchedulerConfig#nannyReportWait()} after the loss, checked on each tick), so the reason
+ * users see in a {@code KilledWorker} error is the nanny's, not "connection closed".
+ */
+final class ClientRegistry implements SchedulerExtension {
+
+    /** A lost worker whose removal waits for its nanny's report until {@code deadline}. */
+    private record Pending(String reason, long deadline) {}
+
+    private final LinkedHashSet<String> clients = new LinkedHashSet<>();
+    /** Nanny id to the address of the worker it runs (null while none runs). */
+    private final LinkedHashMap<String, String> nannies = new LinkedHashMap<>();
+    /** In order of loss, so deadlines come in order too. */
+    private final LinkedHashMap<WorkerState, Pending> pending = new LinkedHashMap<>();
+    private SchedulerContext core;
+
+    @Override
+    public void start(SchedulerContext core) {
+        this.core = core;
+    }
+
+    @Override
+    public Set<Class<? extends Message>> clientMessages() {
+        return Set.of(RegisterClient.class, RegisterNanny.class, WorkerDied.class);
+    }
+
+    @Override
+    public void onClient(String clientId, Message message, long requestId) {
+        switch (message) {
+            case RegisterClient r -> {
+                clients.add(clientId);
+                ack(clientId, requestId);
+            }
+            case RegisterNanny n -> {
+                nannies.put(clientId, n.worker());
+                ack(clientId, requestId);
+            }
+            case WorkerDied d -> workerDied(d);
+            default -> throw new IllegalStateException("not a registration: " + message);
+        }
+    }
+
+    private void ack(String to, long requestId) {
+        if (requestId != 0) {
+            core.reply(to, new Ack(), requestId);
+        }
+    }
+
+    /** A nanny reports how its worker died; if the scheduler still counts that worker, it goes now. */
+    private void workerDied(WorkerDied d) {
+        WorkerState ws = d.worker() == null ? null : core.worker(d.worker());
+        if (ws != null) {
+            pending.remove(ws);
+            core.removeWorker(ws, d.reason() == null ? "the worker process died" : d.reason());
+        }
+    }
+
+    @Override
+    public boolean holdsRemoval(WorkerState worker, String reason) {
+        long wait = core.config().nannyReportWait().toNanos();
+        if (wait <= 0 || !nannies.containsValue(worker.address)) {
+            return false;
+        }
+        pending.putIfAbsent(worker, new Pending(reason, core.now() + wait));
+        return true;
+    }
+
+    @Override
+    public void tick() {
+        long now = core.now();
+        ArrayList<Map.Entry<WorkerState, Pending>> due = new ArrayList<>();
+        for (Iterator<Map.Entry<WorkerState, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<WorkerState, Pending> e = it.next();
+            if (now - e.getValue().deadline() < 0) {
+                break; // in order of loss: the rest are later
+            }
+            due.add(e);
+            it.remove();
+        }
+        for (Map.Entry<WorkerState, Pending> e : due) {
+            if (core.worker(e.getKey().address) == e.getKey()) {
+                core.removeWorker(e.getKey(), e.getValue().reason()); // no report came: the connection's reason
+            }
+        }
+    }
+
+    @Override
+    public void workerRemoved(WorkerState worker) {
+        pending.remove(worker);
+    }
+
+    @Override
+    public void clientGone(String clientId) {
+        clients.remove(clientId);
+        nannies.remove(clientId);
+    }
+
+    /** Each nanny ends its worker and starts another, which registers anew: the old one is removed now. */
+    @Override
+    public void clusterRestarted(String clientId, String reason) {
+        for (Map.Entry<String, String> n : nannies.entrySet()) {
+            core.send(n.getKey(), new RestartWorker(reason));
+            WorkerState ws = n.getValue() == null ? null : core.worker(n.getValue());
+            if (ws != null) {
+                core.removeWorker(ws, reason);
+            }
+        }
+    }
+
+    /** Workers lost whose removal waits for a nanny's report; for tests. */
+    int pendingRemovals() {
+        return pending.size();
+    }
+
+    /** Registered client ids, in order of registration. */
+    Set<String> clients() {
+        return java.util.Collections.unmodifiableSet(clients);
+    }
+}

@@ -1,0 +1,67 @@
+package dist.scheduler;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What happened, for people: every task's recent state changes (stories), the computations workers
+ * reported (the task stream), and, while asked, a list of every state change. It observes and never
+ * acts; recording one change is a few array stores.
+ */
+final class HistoryExtension implements SchedulerExtension {
+    private final TransitionLog log = new TransitionLog(100_000);
+    private final TaskStream stream = new TaskStream(20_000);
+    /** Non-null while someone wants every state change (see {@link #recordTransitions}). */
+    private ArrayList<SchedulerState.Transition> recorded;
+    private SchedulerContext core;
+
+    @Override
+    public void start(SchedulerContext core) {
+        this.core = core;
+    }
+
+    @Override
+    public boolean observesTransitions() {
+        return true;
+    }
+
+    @Override
+    public void transition(TaskState ts, byte from, byte to) {
+        log.add(ts.key, from, to, core.now(), to == TaskState.MEMORY && ts.whoHas != null
+                ? ts.whoHas[ts.whoHas.length - 1].address : ts.processingOn != null ? ts.processingOn.address : null);
+        if (recorded != null) {
+            recorded.add(new SchedulerState.Transition(ts.key, TaskState.name(from), TaskState.name(to)));
+        }
+    }
+
+    @Override
+    public void computed(WorkerState worker, String key, long runNanos, long nbytes, boolean erred) {
+        // the worker's clock differs from ours: place the run so that it ended when we heard of it
+        long now = core.now();
+        stream.add(key, worker.address, now - runNanos, now, nbytes, erred);
+    }
+
+    /** The recent state changes of {@code key}, oldest first. */
+    List<StoryEntry> story(String key) {
+        return log.story(key);
+    }
+
+    /** A dashboard's snapshot (see {@link SchedulerState#view}). */
+    ClusterView view(long streamSince, int streamMax) {
+        return ClusterView.of(core.transitionCount(), core.workers(), core.prefixes(), stream, core.now(),
+                streamSince, streamMax);
+    }
+
+    void recordTransitions(boolean on) {
+        recorded = on ? (recorded == null ? new ArrayList<>() : recorded) : null;
+    }
+
+    List<SchedulerState.Transition> drainTransitions() {
+        if (recorded == null || recorded.isEmpty()) {
+            return List.of();
+        }
+        List<SchedulerState.Transition> l = List.copyOf(recorded);
+        recorded.clear();
+        return l;
+    }
+}
