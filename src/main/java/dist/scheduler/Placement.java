@@ -7,12 +7,10 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BiConsumer;
 
@@ -23,8 +21,8 @@ import java.util.function.BiConsumer;
  * resources) wait in a queue here while every worker is saturated, and go to the least busy worker
  * with room as soon as one has it.
  *
- * <p>Workers are filed by load (expected work per thread) in sorted sets, so an unrestricted choice
- * costs O(log workers) instead of a scan of every worker. A worker is filed under a snapshot of its
+ * <p>Workers are filed by load (expected work per thread) in heaps, so an unrestricted choice is a
+ * look at the top and a load change costs O(log workers), instead of a scan of every worker per choice. A worker is filed under a snapshot of its
  * load; {@link WorkerState}'s mutators ({@code assign}, {@code unassign}, {@code secede},
  * {@code addOccupancy}, ...) file it again whenever that changes, behind the workers of equal load,
  * so ties are taken round-robin. Restricted and resource-bound tasks scan only their allowed workers.
@@ -58,19 +56,21 @@ final class Placement {
     /** Registration order, for views and for the scans of restricted work. */
     private final ArrayList<WorkerState> workers = new ArrayList<>();
     private final List<WorkerState> workersView = Collections.unmodifiableList(workers);
-    private final TreeSet<WorkerState> byLoad = new TreeSet<>(BY_LOAD);
+    private final WorkerHeap byLoad = new WorkerHeap(false);
     /**
-     * The same workers grouped by how many tasks they hold beyond one per thread (their spare key,
-     * busy minus threads; negative while threads are free), each group by load: the workers with room
-     * for a root task are the groups below its pipeline allowance.
+     * The same workers grouped by how many tasks they hold beyond one per thread: the workers with
+     * room for a root task are the groups below its pipeline allowance.
      */
-    private final TreeMap<Integer, TreeSet<WorkerState>> bySpare = new TreeMap<>();
+    private final SpareGroups bySpare = new SpareGroups();
     /** Address, host and name to the workers they name, for restrictions. */
     private final HashMap<String, ArrayList<WorkerState>> byTag = new HashMap<>();
     /** Runnable root tasks held back while every worker is saturated, lowest priority first. */
     private final TreeSet<TaskState> queued = new TreeSet<>(QUEUE_ORDER);
     /** Filing counter: a worker filed later sorts after its equals. */
     private long filed;
+    /** Passes of {@link #nearestHolder} so far, and its list of holders (reused: no allocation per decision). */
+    private long passes;
+    private final ArrayList<WorkerState> candidates = new ArrayList<>();
     private boolean queuing = true;
 
     // ================================================================ workers
@@ -126,24 +126,26 @@ final class Placement {
         if (load == w.loadKey && spare == w.spareKey) {
             return;
         }
-        unfile(w);
         w.loadKey = load;
-        w.spareKey = spare;
         w.seqKey = ++filed;
-        file(w);
+        byLoad.changed(w);
+        if (spare == w.spareKey) {
+            bySpare.changed(w);
+        } else {
+            bySpare.remove(w);
+            w.spareKey = spare;
+            bySpare.add(w);
+        }
     }
 
     private void file(WorkerState w) {
         byLoad.add(w);
-        bySpare.computeIfAbsent(w.spareKey, k -> new TreeSet<>(BY_LOAD)).add(w);
+        bySpare.add(w);
     }
 
     private void unfile(WorkerState w) {
         byLoad.remove(w);
-        TreeSet<WorkerState> group = bySpare.get(w.spareKey);
-        if (group != null && group.remove(w) && group.isEmpty()) {
-            bySpare.remove(w.spareKey);
-        }
+        bySpare.remove(w);
     }
 
     // ================================================================ decisions
@@ -206,9 +208,9 @@ final class Placement {
      * The holder of {@code ts}'s inputs that must fetch the fewest bytes, then the least busy, the first
      * seen on ties; null when no allowed worker holds any. One pass over the inputs' holders.
      */
-    private static WorkerState nearestHolder(TaskState ts, Set<WorkerState> allowed) {
+    private WorkerState nearestHolder(TaskState ts, Set<WorkerState> allowed) {
         WorkerState best = null;
-        if (ts.deps.length == 1) { // every holder has it all: only the load decides
+        if (ts.deps.length == 1) { // every holder has all of it: only the load decides
             WorkerState[] holders = ts.deps[0].whoHas;
             if (holders != null) {
                 for (WorkerState w : holders) {
@@ -220,7 +222,9 @@ final class Placement {
             return best;
         }
         long total = 0;
-        LinkedHashMap<WorkerState, long[]> held = new LinkedHashMap<>();
+        long pass = ++passes; // marks the holders seen in this pass, so none needs a map
+        ArrayList<WorkerState> seen = candidates;
+        seen.clear();
         for (TaskState d : ts.deps) {
             long b = Math.max(0, d.nbytes);
             total += b;
@@ -229,36 +233,30 @@ final class Placement {
             }
             for (WorkerState w : d.whoHas) {
                 if (allowed == null || allowed.contains(w)) {
-                    held.computeIfAbsent(w, k -> new long[1])[0] += b;
+                    if (w.pass != pass) {
+                        w.pass = pass;
+                        w.passBytes = 0;
+                        seen.add(w);
+                    }
+                    w.passBytes += b;
                 }
             }
         }
         long bestBytes = Long.MAX_VALUE;
-        for (Map.Entry<WorkerState, long[]> e : held.entrySet()) {
-            WorkerState w = e.getKey();
-            long bytes = total - e.getValue()[0];
+        for (WorkerState w : seen) {
+            long bytes = total - w.passBytes;
             if (best == null || bytes < bestBytes || (bytes == bestBytes && w.load() < best.load())) {
                 best = w;
                 bestBytes = bytes;
             }
         }
+        seen.clear();
         return best;
-    }
-
-    /** Bytes of {@code ts}'s inputs that {@code w} lacks. */
-    static long bytesToFetch(TaskState ts, WorkerState w) {
-        long sum = 0;
-        for (TaskState d : ts.deps) {
-            if (!d.heldBy(w)) {
-                sum += Math.max(0, d.nbytes);
-            }
-        }
-        return sum;
     }
 
     /** The least busy worker (per thread) of any, ties round-robin; null when there is none. */
     WorkerState leastBusy() {
-        return byLoad.isEmpty() ? null : byLoad.first();
+        return byLoad.first();
     }
 
     /** The least busy of {@code pool} (a scan: restricted pools are small), ties as the index takes them. */
@@ -291,14 +289,7 @@ final class Placement {
      * ties round-robin; null when all are full. One look per distinct spare key below the allowance.
      */
     WorkerState roomiest(TaskState next) {
-        WorkerState best = null;
-        for (TreeSet<WorkerState> group : bySpare.headMap(pipeline(next)).values()) {
-            WorkerState w = group.first();
-            if (best == null || BY_LOAD.compare(w, best) < 0) {
-                best = w;
-            }
-        }
-        return best;
+        return bySpare.firstBelow(pipeline(next));
     }
 
     // ================================================================ the queue of root tasks
@@ -352,10 +343,8 @@ final class Placement {
 
     /** Throws unless every worker is filed under its current load and task count, once. */
     void validate() {
-        int grouped = 0;
-        for (TreeSet<WorkerState> g : bySpare.values()) {
-            grouped += g.size();
-        }
+        int grouped = bySpare.checkedSize();
+        check(byLoad.ordered(), null, "the load heap is out of order");
         check(byLoad.size() == workers.size() && grouped == workers.size(), null,
                 "index holds " + byLoad.size() + " by load and " + grouped + " by spare, not the "
                         + workers.size() + " workers");
@@ -364,8 +353,7 @@ final class Placement {
             check(w.loadKey == w.load(), w, "filed at load " + w.loadKey + " but has " + w.load());
             check(w.spareKey == w.spare(), w, "filed at spare " + w.spareKey + " but has " + w.spare());
             check(byLoad.contains(w), w, "missing from the load index");
-            TreeSet<WorkerState> g = bySpare.get(w.spareKey);
-            check(g != null && g.contains(w), w, "missing from its spare group");
+            check(bySpare.contains(w), w, "missing from its spare group");
             for (String tag : tags(w)) {
                 List<WorkerState> l = byTag.get(tag);
                 check(l != null && l.contains(w), w, "not found by " + tag);

@@ -36,6 +36,12 @@ final class WorkerState {
     double loadKey;
     int spareKey;
     long seqKey;
+    /** Positions in the placement heaps of every worker and of this worker's spare group (-1: in none). */
+    int loadPos = -1;
+    int groupPos = -1;
+    /** Scratch of one placement pass: its number when this worker was last counted, and the input bytes it holds. */
+    long pass;
+    long passBytes;
     /** Abstract resources this worker offers (e.g. GPU=2); null when none. */
     Map<String, Double> resources;
     /** Resources held by tasks processing here; null when none. */
