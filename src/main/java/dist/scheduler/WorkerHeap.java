@@ -5,11 +5,14 @@ import java.util.Arrays;
 /**
  * Workers in a binary min-heap by {@link Placement#BY_LOAD}, each knowing its own position, so the
  * least loaded is read in O(1) and a worker whose filing key changed is moved in O(log n) without
- * allocating. A worker sits in two heaps at once (every worker; those of its spare group), hence
- * the two position fields it may use.
+ * allocating. The keys are copied into arrays beside the workers, so sifting compares array slots
+ * and does not visit the workers it passes. A worker sits in two heaps at once (every worker; those
+ * of its spare group), hence the two position fields it may use.
  */
 final class WorkerHeap {
     private WorkerState[] heap = new WorkerState[8];
+    private double[] loads = new double[8];
+    private long[] seqs = new long[8];
     private int size;
     /** Which position field of WorkerState this heap uses. */
     private final boolean group;
@@ -39,10 +42,10 @@ final class WorkerHeap {
     void add(WorkerState w) {
         if (size == heap.length) {
             heap = Arrays.copyOf(heap, size * 2);
+            loads = Arrays.copyOf(loads, size * 2);
+            seqs = Arrays.copyOf(seqs, size * 2);
         }
-        heap[size] = w;
-        setPos(w, size);
-        siftUp(size++);
+        siftUp(size++, w, w.loadKey, w.seqKey);
     }
 
     void remove(WorkerState w) {
@@ -51,67 +54,75 @@ final class WorkerHeap {
             return;
         }
         setPos(w, -1);
-        WorkerState last = heap[--size];
-        heap[size] = null;
-        if (i < size) {
-            heap[i] = last;
-            setPos(last, i);
-            moved(i);
+        int last = --size;
+        WorkerState moved = heap[last];
+        double load = loads[last];
+        long seq = seqs[last];
+        heap[last] = null;
+        if (i < last) {
+            place(i, moved, load, seq);
         }
     }
 
-    /** {@code w}'s key changed: restore the heap order around it. */
+    /** {@code w}'s filing key changed: restore the heap order around it. */
     void changed(WorkerState w) {
-        moved(pos(w));
+        place(pos(w), w, w.loadKey, w.seqKey);
     }
 
-    private void moved(int i) {
-        if (siftUp(i) == i) {
-            siftDown(i);
+    /** Puts {@code w} with its key into the hole at {@code i} and sifts it up or down from there. */
+    private void place(int i, WorkerState w, double load, long seq) {
+        if (i > 0 && less(load, seq, (i - 1) >>> 1)) {
+            siftUp(i, w, load, seq);
+        } else {
+            siftDown(i, w, load, seq);
         }
     }
 
-    private int siftUp(int i) {
-        WorkerState w = heap[i];
+    private boolean less(double load, long seq, int j) {
+        return load < loads[j] || (load == loads[j] && seq < seqs[j]);
+    }
+
+    private void siftUp(int i, WorkerState w, double load, long seq) {
         while (i > 0) {
             int parent = (i - 1) >>> 1;
-            WorkerState p = heap[parent];
-            if (Placement.BY_LOAD.compare(w, p) >= 0) {
+            if (!less(load, seq, parent)) {
                 break;
             }
-            heap[i] = p;
-            setPos(p, i);
+            set(i, heap[parent], loads[parent], seqs[parent]);
             i = parent;
         }
-        heap[i] = w;
-        setPos(w, i);
-        return i;
+        set(i, w, load, seq);
     }
 
-    private void siftDown(int i) {
-        WorkerState w = heap[i];
+    private void siftDown(int i, WorkerState w, double load, long seq) {
         int half = size >>> 1;
         while (i < half) {
             int c = 2 * i + 1;
-            WorkerState child = heap[c];
-            if (c + 1 < size && Placement.BY_LOAD.compare(heap[c + 1], child) < 0) {
-                child = heap[++c];
+            if (c + 1 < size && (loads[c + 1] < loads[c] || (loads[c + 1] == loads[c] && seqs[c + 1] < seqs[c]))) {
+                c++;
             }
-            if (Placement.BY_LOAD.compare(w, child) <= 0) {
+            if (!(loads[c] < load || (loads[c] == load && seqs[c] < seq))) {
                 break;
             }
-            heap[i] = child;
-            setPos(child, i);
+            set(i, heap[c], loads[c], seqs[c]);
             i = c;
         }
+        set(i, w, load, seq);
+    }
+
+    private void set(int i, WorkerState w, double load, long seq) {
         heap[i] = w;
+        loads[i] = load;
+        seqs[i] = seq;
         setPos(w, i);
     }
 
-    /** Whether every worker knows its position and sorts no earlier than its parent (for checks). */
+    /** Whether every worker knows its position, carries its filed key here, and sorts no earlier than its parent. */
     boolean ordered() {
         for (int i = 0; i < size; i++) {
-            if (pos(heap[i]) != i || (i > 0 && Placement.BY_LOAD.compare(heap[(i - 1) >>> 1], heap[i]) > 0)) {
+            WorkerState w = heap[i];
+            if (pos(w) != i || loads[i] != w.loadKey || seqs[i] != w.seqKey
+                    || (i > 0 && Placement.BY_LOAD.compare(heap[(i - 1) >>> 1], w) > 0)) {
                 return false;
             }
         }
