@@ -9,6 +9,7 @@ final class WorkerState {
     final String address;
     final String host;
     String name;
+    /** Set once, before the worker is filed in the placement index. */
     int nthreads;
     long memoryLimit;
     long pid;
@@ -87,12 +88,6 @@ final class WorkerState {
         heldBytes = 0;
     }
 
-    /** Sets the thread count (its load per thread changes with it). */
-    void threads(int n) {
-        nthreads = n;
-        refile();
-    }
-
     /** {@code ts} was sent here: it counts toward this worker's load and holds its resources. */
     void assign(TaskState ts) {
         occupancy += ts.expectedNanos;
@@ -104,7 +99,9 @@ final class WorkerState {
     /** {@code ts} left this worker (finished, moved or released): its load and resources go. */
     void unassign(TaskState ts) {
         processing.remove(ts);
-        seceded.remove(ts);
+        if (!seceded.isEmpty()) { // rarely any: spare the hash look-up
+            seceded.remove(ts);
+        }
         occupancy -= ts.expectedNanos;
         release(ts.resources());
         refile();
