@@ -346,6 +346,7 @@ public final class SchedulerSim {
         int tasks = 1_000_000;
         int threads = 2;
         long meanMicros = 10_000;
+        long seed = 42;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--workers" -> {
@@ -357,24 +358,23 @@ public final class SchedulerSim {
                 case "--tasks" -> tasks = Integer.parseInt(args[i + 1].replace("_", ""));
                 case "--threads" -> threads = Integer.parseInt(args[i + 1]);
                 case "--task-micros" -> meanMicros = Long.parseLong(args[i + 1]);
+                case "--seed" -> seed = Long.parseLong(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + "; expected --workers N[,N...], --tasks N, --threads N, --task-micros N");
+                        + "; expected --workers N[,N...], --tasks N, --threads N, --task-micros N, --seed N");
             }
         }
         List<String> summary = new ArrayList<>();
         for (int workers : sizes) {
-            Params p = new Params(workers, threads, tasks, 100, meanMicros, 200, 10_000, 42);
+            Params p = new Params(workers, threads, tasks, 100, meanMicros, 200, 10_000, seed);
             Result r = report(p);
             double ideal = (double) p.tasks() * p.meanTaskMicros() * 1000 / (p.workers() * p.threads());
-            summary.add(String.format("%,10d %,14.0f %,16.0f %9.2f s %9.2f s %+8.1f%%", workers,
+            summary.add(String.format("%,10d %,14.0f %,16.0f %9.3f s %9.3f s %+8.2f%%", workers,
                     r.placementsPerSecond(), r.placementsPerCpuSecond(), r.simulatedNanos() / 1e9, ideal / 1e9,
                     (r.simulatedNanos() / ideal - 1) * 100));
         }
-        if (sizes.size() > 1) {
-            System.out.printf("%n%10s %14s %16s %11s %11s %9s%n", "workers", "placements/s", "placements/cpu-s",
-                    "finish", "ideal", "vs ideal");
-            summary.forEach(System.out::println);
-        }
+        System.out.printf("%n%10s %14s %16s %11s %11s %9s%n", "workers", "placements/s", "placements/cpu-s",
+                "finish", "ideal", "vs ideal");
+        summary.forEach(System.out::println);
     }
 
     /** Runs {@code p} and prints what happened; placements per second count scheduler time only. */
