@@ -348,7 +348,13 @@ final class Placement {
         check(byLoad.size() == workers.size() && grouped == workers.size(), null,
                 "index holds " + byLoad.size() + " by load and " + grouped + " by spare, not the "
                         + workers.size() + " workers");
+        int tagged = 0;
+        for (List<WorkerState> l : byTag.values()) {
+            tagged += l.size();
+        }
+        int tags = 0;
         for (WorkerState w : workers) {
+            tags += tags(w).size();
             check(w.placement == this, w, "not marked as filed");
             check(w.loadKey == w.load(), w, "filed at load " + w.loadKey + " but has " + w.load());
             check(w.spareKey == w.spare(), w, "filed at spare " + w.spareKey + " but has " + w.spare());
@@ -359,6 +365,7 @@ final class Placement {
                 check(l != null && l.contains(w), w, "not found by " + tag);
             }
         }
+        check(tagged == tags, null, "names and hosts list " + tagged + " workers, not " + tags + " (one gone?)");
     }
 
     private static void check(boolean ok, WorkerState w, String what) {
