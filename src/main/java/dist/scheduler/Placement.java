@@ -22,10 +22,12 @@ import java.util.function.BiConsumer;
  * with room as soon as one has it.
  *
  * <p>Workers are filed by load (expected work per thread) in heaps, so an unrestricted choice is a
- * look at the top and a load change costs O(log workers), instead of a scan of every worker per choice. A worker is filed under a snapshot of its
- * load; {@link WorkerState}'s mutators ({@code assign}, {@code unassign}, {@code secede},
- * {@code addOccupancy}, ...) file it again whenever that changes, behind the workers of equal load,
- * so ties are taken round-robin. Restricted and resource-bound tasks scan only their allowed workers.
+ * look at the top and a load change costs O(log workers), instead of a scan of every worker per
+ * choice. A worker is filed under a snapshot of its load; {@link WorkerState}'s mutators
+ * ({@code assign}, {@code unassign}, {@code secede}, {@code addOccupancy}, ...) file it again
+ * whenever that changes, behind the workers of equal load, so ties are taken round-robin. A
+ * restricted task looks only at the workers it names; a task needing resources scans the workers
+ * that may run it for free ones.
  *
  * <pre>{@code
  * Placement p = new Placement();
