@@ -31,6 +31,7 @@ import java.util.SplittableRandom;
  * <pre>
  * ./run.sh sim                      (1,000 workers, 1,000,000 tasks)
  * ./run.sh sim --workers 50 --tasks 20000
+ * ./run.sh sim --workers 100,1000,10000   (one run per size, then a table of them)
  * </pre>
  */
 public final class SchedulerSim {
@@ -52,6 +53,10 @@ public final class SchedulerSim {
      * @param sumsInMemory     sums the client was told about
      * @param expectedSums     sums in the graph
      * @param schedulerNanos   real time spent inside {@code SchedulerState.handle}
+     * @param schedulerCpuNanos CPU time of the simulating thread inside {@code SchedulerState.handle},
+     *                         estimated per window of events from the thread's CPU time and the share
+     *                         of the window's real time spent inside; unlike the real time, it leaves out
+     *                         time the thread waited for a core on a busy machine (and GC pauses)
      * @param wallNanos        real time of the whole run, simulated workers included
      * @param simulatedNanos   simulated time until the last sum was in memory
      * @param heapAfterSubmit  heap used after GC once every task was submitted, minus the heap before
@@ -59,10 +64,14 @@ public final class SchedulerSim {
      * @param tasksLeft        tasks the scheduler still knew at the end (the client released everything)
      */
     public record Result(long placements, long finished, long distinctFinished, long sumsInMemory, long expectedSums,
-                         long schedulerNanos, long wallNanos, long simulatedNanos, long heapAfterSubmit, long events,
-                         int tasksLeft) {
+                         long schedulerNanos, long schedulerCpuNanos, long wallNanos, long simulatedNanos,
+                         long heapAfterSubmit, long events, int tasksLeft) {
         public double placementsPerSecond() {
             return placements * 1e9 / Math.max(1, schedulerNanos);
+        }
+
+        public double placementsPerCpuSecond() {
+            return placements * 1e9 / Math.max(1, schedulerCpuNanos);
         }
 
         public double eventsPerSecond() {
@@ -86,6 +95,13 @@ public final class SchedulerSim {
     private long finished;
     private long sums;
     private long schedulerNanos;
+    /** CPU time inside handle, estimated window by window (see {@link Result#schedulerCpuNanos}). */
+    private double schedulerCpuNanos;
+    private final java.lang.management.ThreadMXBean threadBean = ManagementFactory.getThreadMXBean();
+    private long windowWall;
+    private long windowCpu;
+    private long windowInside;
+    private int windowEvents;
     private long events;
     private long lastSumAt;
     private long seq;
@@ -127,14 +143,33 @@ public final class SchedulerSim {
     private List<Outgoing> handle(SchedulerEvent e) {
         long t0 = System.nanoTime();
         List<Outgoing> out = s.handle(e, now);
-        schedulerNanos += System.nanoTime() - t0;
+        long inside = System.nanoTime() - t0;
+        schedulerNanos += inside;
+        windowInside += inside;
+        if (++windowEvents == 4096) {
+            closeWindow();
+        }
         events++;
         return out;
+    }
+
+    /** Reading a thread's CPU time costs microseconds: once per window, its share split by real time inside. */
+    private void closeWindow() {
+        long wall = System.nanoTime();
+        long cpu = threadBean.getCurrentThreadCpuTime();
+        if (windowWall != 0 && wall > windowWall) {
+            schedulerCpuNanos += (double) (cpu - windowCpu) * windowInside / (wall - windowWall);
+        }
+        windowWall = System.nanoTime();
+        windowCpu = threadBean.getCurrentThreadCpuTime();
+        windowInside = 0;
+        windowEvents = 0;
     }
 
     private Result simulate() {
         long wall0 = System.nanoTime();
         long heapBefore = heapAfterGc();
+        closeWindow();
         for (int i = 0; i < p.workers(); i++) {
             String addr = "10.1." + (i / 250) + "." + (i % 250) + ":9000";
             workers[i] = new SimWorker(addr);
@@ -144,7 +179,9 @@ public final class SchedulerSim {
         }
         dispatch(handle(new SchedulerEvent.FromClient(CLIENT, new Message.RegisterClient(CLIENT), 1)));
         long expectedSums = submitGraph();
+        closeWindow();
         long heapAfterSubmit = heapAfterGc() - heapBefore;
+        closeWindow(); // the collections above are no scheduler work
         long nextBeat = now + HEARTBEAT_NANOS;
         while (sums < expectedSums) {
             Completion c = completions.peek();
@@ -168,8 +205,9 @@ public final class SchedulerSim {
             wanted.add("sum-" + g);
         }
         dispatch(handle(new SchedulerEvent.FromClient(CLIENT, new Message.ReleaseKeys(CLIENT, wanted), 0)));
+        closeWindow();
         return new Result(placements, finished, finishedCount.size(), sums, expectedSums, schedulerNanos,
-                System.nanoTime() - wall0, simulated, heapAfterSubmit, events, s.taskCount());
+                (long) schedulerCpuNanos, System.nanoTime() - wall0, simulated, heapAfterSubmit, events, s.taskCount());
     }
 
     private boolean nothingQueued() {
@@ -188,16 +226,17 @@ public final class SchedulerSim {
         List<TaskSpec> batch = new ArrayList<>();
         List<String> wanted = new ArrayList<>();
         int leaf = 0;
+        long order = 0; // as a client numbers its submissions: earlier ones go first
         for (int g = 0; g < groups; g++) {
             int n = g == groups - 1 ? leaves - leaf : Math.min(p.fanIn(), leaves - leaf);
             List<String> deps = new ArrayList<>(n);
             for (int i = 0; i < n; i++, leaf++) {
                 String key = "inc-" + leaf;
-                batch.add(new TaskSpec(key, runBytes(leaf), List.of(), 0, null));
+                batch.add(new TaskSpec(key, runBytes(leaf), List.of(), order++, null));
                 deps.add(key);
             }
             String sum = "sum-" + g;
-            batch.add(new TaskSpec(sum, runBytes(-g - 1), List.copyOf(deps), 0, null));
+            batch.add(new TaskSpec(sum, runBytes(-g - 1), List.copyOf(deps), order++, null));
             wanted.add(sum);
             if (batch.size() >= p.batch() || g == groups - 1) {
                 dispatch(handle(new SchedulerEvent.FromClient(CLIENT,
@@ -303,36 +342,60 @@ public final class SchedulerSim {
     }
 
     public static void main(String[] args) {
-        int workers = 1000;
+        List<Integer> sizes = List.of(1000);
         int tasks = 1_000_000;
         int threads = 2;
         long meanMicros = 10_000;
+        long seed = 42;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
-                case "--workers" -> workers = Integer.parseInt(args[i + 1]);
-                case "--tasks" -> tasks = Integer.parseInt(args[i + 1]);
+                case "--workers" -> {
+                    sizes = new ArrayList<>();
+                    for (String n : args[i + 1].split(",")) {
+                        sizes.add(Integer.parseInt(n.trim().replace("_", "")));
+                    }
+                }
+                case "--tasks" -> tasks = Integer.parseInt(args[i + 1].replace("_", ""));
                 case "--threads" -> threads = Integer.parseInt(args[i + 1]);
                 case "--task-micros" -> meanMicros = Long.parseLong(args[i + 1]);
+                case "--seed" -> seed = Long.parseLong(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + "; expected --workers N, --tasks N, --threads N, --task-micros N");
+                        + "; expected --workers N[,N...], --tasks N, --threads N, --task-micros N, --seed N");
             }
         }
-        Params p = new Params(workers, threads, tasks, 100, meanMicros, 200, 10_000, 42);
+        List<String> summary = new ArrayList<>();
+        for (int workers : sizes) {
+            Params p = new Params(workers, threads, tasks, 100, meanMicros, 200, 10_000, seed);
+            Result r = report(p);
+            double ideal = (double) p.tasks() * p.meanTaskMicros() * 1000 / (p.workers() * p.threads());
+            summary.add(String.format("%,10d %,14.0f %,16.0f %9.3f s %9.3f s %+8.2f%%", workers,
+                    r.placementsPerSecond(), r.placementsPerCpuSecond(), r.simulatedNanos() / 1e9, ideal / 1e9,
+                    (r.simulatedNanos() / ideal - 1) * 100));
+        }
+        System.out.printf("%n%10s %14s %16s %11s %11s %9s%n", "workers", "placements/s", "placements/cpu-s",
+                "finish", "ideal", "vs ideal");
+        summary.forEach(System.out::println);
+    }
+
+    /** Runs {@code p} and prints what happened; placements per second count scheduler time only. */
+    private static Result report(Params p) {
         System.out.printf("simulating %,d workers x %d threads, %,d tasks (groups of %d leaves and a sum), "
                 + "tasks %d us +-50%%, input fetch %d us%n", p.workers(), p.threads(), p.tasks(), p.fanIn(),
                 p.meanTaskMicros(), p.fetchMicros());
         Result r = run(p);
         System.out.printf("finished:            %,d of %,d tasks (%,d reports), %,d of %,d sums in memory%n",
                 r.distinctFinished(), p.tasks(), r.finished(), r.sumsInMemory(), r.expectedSums());
-        System.out.printf("placements:          %,d ComputeTask decisions, %,.0f per second of scheduler time%n",
-                r.placements(), r.placementsPerSecond());
+        System.out.printf("placements:          %,d ComputeTask decisions, %,.0f per second of scheduler time "
+                + "(%,.0f per second of its CPU time)%n", r.placements(), r.placementsPerSecond(),
+                r.placementsPerCpuSecond());
         System.out.printf("events:              %,d handled, %,.0f per second%n", r.events(), r.eventsPerSecond());
-        System.out.printf("scheduler time:      %.2f s in SchedulerState.handle; whole run %.2f s real%n",
-                r.schedulerNanos() / 1e9, r.wallNanos() / 1e9);
+        System.out.printf("scheduler time:      %.2f s in SchedulerState.handle (%.2f s of CPU); whole run %.2f s real%n",
+                r.schedulerNanos() / 1e9, r.schedulerCpuNanos() / 1e9, r.wallNanos() / 1e9);
         System.out.printf("simulated time:      %.2f s to the last sum (ideal %.2f s: work / slots)%n",
                 r.simulatedNanos() / 1e9, (double) p.tasks() * p.meanTaskMicros() / 1e6 / (p.workers() * p.threads()));
         System.out.printf("scheduler heap:      %,d MB after GC with every task submitted (%,d bytes per task)%n",
                 r.heapAfterSubmit() >> 20, r.heapAfterSubmit() / Math.max(1, p.tasks()));
         System.out.printf("tasks left:          %,d after the client released its keys%n", r.tasksLeft());
+        return r;
     }
 }

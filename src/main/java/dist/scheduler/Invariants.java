@@ -17,7 +17,8 @@ final class Invariants {
      * one. For tests: it walks all tasks.
      */
     static void check(TaskTable tasks, Map<String, WorkerState> workers, List<WorkerState> workerList,
-                      Set<TaskState> noWorker, Set<TaskState> queued, Collection<ClientState> clients) {
+                      Set<TaskState> noWorker, java.util.function.Predicate<TaskState> queued,
+                      Collection<ClientState> clients) {
         for (TaskState ts : tasks) {
             check(ts.state != FORGOTTEN, ts, "forgotten task still known");
             int waiters = 0;
@@ -51,7 +52,7 @@ final class Invariants {
             check((ts.state == MEMORY) == (ts.whoHas != null), ts, "holders do not match state");
             check((ts.state == PROCESSING) == (ts.processingOn != null), ts, "processingOn does not match state");
             check((ts.state == NO_WORKER) == noWorker.contains(ts), ts, "no-worker set does not match state");
-            check((ts.state == QUEUED) == queued.contains(ts), ts, "queued set does not match state");
+            check((ts.state == QUEUED) == queued.test(ts), ts, "queued set does not match state");
             if (ts.state == PROCESSING) {
                 check(ts.processingOn.processing.contains(ts), ts, "missing from its worker's processing");
                 for (TaskState d : ts.deps) {

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeSet;
 
 import static dist.scheduler.TaskState.*;
 
@@ -59,29 +58,18 @@ public final class SchedulerState {
 
     /** Expected run time of a task whose key prefix has no measurement yet (dask uses 0.5 s too). */
     static final long UNKNOWN_DURATION_NANOS = 500_000_000L;
-    /**
-     * How much expected work a worker may hold beyond one task per thread before tasks without
-     * inputs queue here instead: enough to hide the round trip for tiny tasks, about one task per
-     * thread for long ones, so a new or idle worker still finds work to take.
-     */
-    static final long PIPELINE_NANOS = 20_000_000L;
-    /** At most this many tasks beyond one per thread are sent to a worker ahead of time. */
-    static final int MAX_PIPELINE = 1000;
-    private static final java.util.Comparator<TaskState> QUEUE_ORDER = (a, b) -> {
-        int c = Long.compare(a.priority, b.priority);
-        return c != 0 ? c : a.key.compareTo(b.key);
-    };
     /** Above this many prefixes, prefixes without live tasks are dropped when their last task goes. */
     private static final int PREFIX_SOFT_LIMIT = 10_000;
 
     private final SchedulerConfig config;
     private final TaskTable tasks = new TaskTable();
     private final LinkedHashMap<String, WorkerState> workers = new LinkedHashMap<>();
-    private final ArrayList<WorkerState> workerList = new ArrayList<>();
+    /** Where runnable tasks go: the workers filed by load, and the queue of root tasks. */
+    private final Placement placement = new Placement();
+    /** The workers in registration order (read-only: {@link Placement#add} and {@link Placement#remove} change it). */
+    private final List<WorkerState> workerList = placement.workers();
     private final LinkedHashMap<String, ClientState> clients = new LinkedHashMap<>();
     private final LinkedHashSet<TaskState> noWorker = new LinkedHashSet<>();
-    /** Runnable tasks without inputs held back while every worker is saturated, lowest priority first. */
-    private final TreeSet<TaskState> queued = new TreeSet<>(QUEUE_ORDER);
     private final FunctionTable functionTable = new FunctionTable();
     private final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
     /** The prefix found last (see {@link #prefixOf}); never one that was dropped from {@link #prefixes}. */
@@ -91,7 +79,6 @@ public final class SchedulerState {
     private final LinkedHashMap<WorkerState, ArrayList<String>> pendingFree = new LinkedHashMap<>();
     private ArrayList<Outgoing> out = new ArrayList<>();
     private long now;
-    private int roundRobin;
     private long transitions;
     private final Extensions extensions = new Extensions();
     private final SchedulerContext context = new Context();
@@ -639,17 +626,13 @@ public final class SchedulerState {
             // unless the new one reports holding it below
             removeWorker(old, "worker re-registered at the same address");
         }
-        WorkerState ws = workers.get(address);
-        if (ws == null) {
-            ws = new WorkerState(address);
-            ws.index = workerList.size();
-            workers.put(address, ws);
-            workerList.add(ws);
-        }
+        WorkerState ws = new WorkerState(address);
         ws.name = r.name() == null || r.name().isEmpty() ? address : r.name();
         ws.nthreads = Math.max(1, r.nthreads());
         ws.memoryLimit = r.memoryLimit();
         ws.pid = r.pid();
+        workers.put(address, ws);
+        placement.add(ws);
         log(System.Logger.Level.INFO, "worker joined: " + address + " (" + ws.name + ", " + ws.nthreads
                 + " threads, pid " + ws.pid + (r.heldKeys() == null || r.heldKeys().isEmpty() ? ""
                 : ", holding " + r.heldKeys().size() + " keys") + ")");
@@ -762,7 +745,7 @@ public final class SchedulerState {
         tasks.clear();
         noWorker.clear();
         noWorkerWithResources = 0;
-        queued.clear(); // else the queue's filling would send tasks no one knows any more
+        placement.clearQueue(); // else the queue's filling would send tasks no one knows any more
         pendingFree.clear();
         recs.clear();
         for (WorkerState ws : new ArrayList<>(workerList)) {
@@ -773,9 +756,8 @@ public final class SchedulerState {
             for (TaskState ts : ws.hasWhat) {
                 drop.add(ts.key);
             }
-            ws.processing.clear();
+            ws.clearProcessing();
             ws.clearHeld();
-            ws.occupancy = 0;
             if (!drop.isEmpty()) {
                 out.add(Outgoing.send(ws.address, new FreeKeys(drop)));
             }
@@ -815,10 +797,7 @@ public final class SchedulerState {
             ext.workerRemoved(ws);
         }
         workers.remove(ws.address);
-        workerList.remove(ws);
-        for (int i = 0; i < workerList.size(); i++) {
-            workerList.get(i).index = i;
-        }
+        placement.remove(ws);
         pendingFree.remove(ws);
         ArrayList<TaskState> lost = new ArrayList<>();
         for (TaskState ts : ws.hasWhat) {
@@ -854,8 +833,7 @@ public final class SchedulerState {
                 transition(ts, WAITING, null);
             }
         }
-        ws.processing.clear();
-        ws.occupancy = 0;
+        ws.clearProcessing();
     }
 
     private void taskFinished(WorkerState ws, TaskFinished f) {
@@ -1224,16 +1202,16 @@ public final class SchedulerState {
             enterProcessing(ts, chosen);
             return;
         }
-        if (queueable(ts) && !workerList.isEmpty()) {
-            WorkerState ws = roomiest(ts);
-            if (ws == null || !queued.isEmpty()) {
+        if (placement.queueable(ts)) {
+            WorkerState ws = placement.roomFor(ts);
+            if (ws == null) {
                 transition(ts, QUEUED, null); // behind earlier queued work, or every worker is saturated
             } else {
                 enterProcessing(ts, ws);
             }
             return;
         }
-        WorkerState ws = decideWorker(ts);
+        WorkerState ws = placement.decide(ts);
         if (ws == null) {
             transition(ts, NO_WORKER, null);
         } else {
@@ -1241,74 +1219,31 @@ public final class SchedulerState {
         }
     }
 
-    /** Tasks without inputs, restrictions or resources may wait here rather than on a worker. */
-    private boolean queueable(TaskState ts) {
-        return queuing && ts.deps.length == 0 && ts.resources().isEmpty() && (ts.options == null
-                || ts.options.workers() == null || ts.options.workers().isEmpty());
-    }
-
-    /** How many tasks a worker may hold, judged by the expected duration of {@code next}'s kind. */
-    private static int saturation(WorkerState ws, TaskState next) {
-        long expected = Math.max(1, next.prefix.expected(UNKNOWN_DURATION_NANOS));
-        return ws.nthreads + (int) Math.min(MAX_PIPELINE, PIPELINE_NANOS / expected);
-    }
-
-    /** The least busy worker (per thread) that still has room, ties round-robin; null when all are full. */
-    private WorkerState roomiest(TaskState next) {
-        int n = workerList.size();
-        if (n == 0) {
-            return null;
-        }
-        int start = Math.floorMod(roundRobin, n);
-        WorkerState best = null;
-        int bestAt = 0;
-        for (int i = 0; i < n; i++) {
-            int at = (start + i) % n;
-            WorkerState w = workerList.get(at);
-            if (w.busy() < saturation(w, next) && (best == null || w.load() < best.load())) {
-                best = w;
-                bestAt = at;
-            }
-        }
-        if (best != null) {
-            roundRobin = bestAt + 1;
-        }
-        return best;
-    }
-
     private void waitingToQueued(TaskState ts) {
         setState(ts, QUEUED);
-        queued.add(ts);
+        placement.queue(ts);
     }
 
     private void queuedToWaiting(TaskState ts) {
-        queued.remove(ts);
+        placement.unqueue(ts);
         enterWaiting(ts);
     }
 
     /** Leaves the queue for {@code ws}, which the queue's filling chose. */
     private void queuedToProcessing(TaskState ts, WorkerState ws) {
-        queued.remove(ts);
+        placement.unqueue(ts);
         enterProcessing(ts, ws);
     }
 
     private void queuedToReleased(TaskState ts) {
-        queued.remove(ts);
+        placement.unqueue(ts);
         setState(ts, RELEASED);
         recommendCleanup(ts);
     }
 
     /** Sends queued tasks to workers with room, in priority order; runs after every event. */
     private void fillFromQueue() {
-        while (!queued.isEmpty()) {
-            TaskState head = queued.first();
-            WorkerState ws = roomiest(head);
-            if (ws == null) {
-                return;
-            }
-            queued.pollFirst();
-            sendToWorker(head, ws);
-        }
+        placement.fillFromQueue(this::sendToWorker);
         drain();
     }
 
@@ -1319,7 +1254,7 @@ public final class SchedulerState {
 
     /** A worker may run it now; while none may, it stays in no-worker (woken again by workers and resources). */
     private void noWorkerToProcessing(TaskState ts, WorkerState chosen) {
-        WorkerState ws = chosen != null ? chosen : decideWorker(ts);
+        WorkerState ws = chosen != null ? chosen : placement.decide(ts);
         if (ws != null) {
             removeNoWorker(ts);
             enterProcessing(ts, ws);
@@ -1355,9 +1290,7 @@ public final class SchedulerState {
         boolean atOnce = startsOnArrival(ts, ws);
         ts.processingOn = ws;
         ts.expectedNanos = ts.prefix.expected(UNKNOWN_DURATION_NANOS);
-        ws.occupancy += ts.expectedNanos;
-        ws.processing.add(ts);
-        ws.acquire(ts.resources());
+        ws.assign(ts);
         Map<String, List<String>> who;
         Map<String, Long> sizes;
         if (ts.deps.length == 0) {
@@ -1395,7 +1328,7 @@ public final class SchedulerState {
     }
 
     private void queuedToMemory(TaskState ts, Arrival a) {
-        queued.remove(ts);
+        placement.unqueue(ts);
         enterMemory(ts, a);
     }
 
@@ -1553,7 +1486,7 @@ public final class SchedulerState {
     }
 
     private void queuedToErred(TaskState ts, Failure f) {
-        queued.remove(ts);
+        placement.unqueue(ts);
         enterErred(ts, f);
     }
 
@@ -1580,7 +1513,7 @@ public final class SchedulerState {
     private void taskSeceded(WorkerState ws, String key) {
         TaskState ts = key == null ? null : tasks.get(key);
         if (ts != null && ts.processingOn == ws) {
-            ws.seceded.add(ts);
+            ws.secede(ts);
         }
     }
 
@@ -1593,11 +1526,8 @@ public final class SchedulerState {
         for (SchedulerExtension ext : extensions.leavers) {
             ext.leavingWorker(ts);
         }
-        ws.processing.remove(ts);
-        ws.seceded.remove(ts);
-        ws.occupancy -= ts.expectedNanos;
+        ws.unassign(ts);
         if (!ts.resources().isEmpty()) {
-            ws.release(ts.resources());
             wakeResourceWaiters();
         }
         ts.processingOn = null;
@@ -1636,99 +1566,9 @@ public final class SchedulerState {
 
     // ================================================================ placement
 
-    /**
-     * Picks the worker for a runnable task, or null when none may run it. Among the workers holding
-     * its inputs, the one that must receive the fewest bytes, then the least busy; without inputs
-     * (or when no holder may run it), the least busy of the allowed workers, ties taken round-robin.
-     */
-    WorkerState decideWorker(TaskState ts) {
-        if (workerList.isEmpty()) {
-            return null;
-        }
-        List<WorkerState> allowed = null; // null: every worker
-        TaskOptions o = ts.options;
-        if (o != null && o.workers() != null && !o.workers().isEmpty()) {
-            allowed = new ArrayList<>();
-            for (WorkerState w : workerList) {
-                for (String r : o.workers()) {
-                    if (r != null && w.matches(r)) {
-                        allowed.add(w);
-                        break;
-                    }
-                }
-            }
-            if (allowed.isEmpty()) {
-                if (!o.allowOtherWorkers()) {
-                    return null;
-                }
-                allowed = null;
-            }
-        }
-        Map<String, Double> need = ts.resources();
-        if (!need.isEmpty()) {
-            ArrayList<WorkerState> fit = new ArrayList<>();
-            for (WorkerState w : allowed == null ? workerList : allowed) {
-                if (w.hasFree(need)) {
-                    fit.add(w);
-                }
-            }
-            if (fit.isEmpty()) {
-                return null; // waits in no-worker until a worker frees or offers them
-            }
-            allowed = fit;
-        }
-        if (ts.deps.length > 0) {
-            WorkerState best = null;
-            long bestBytes = Long.MAX_VALUE;
-            ArrayList<WorkerState> seen = new ArrayList<>(4);
-            for (TaskState d : ts.deps) {
-                if (d.whoHas == null) {
-                    continue;
-                }
-                for (WorkerState w : d.whoHas) {
-                    if (seen.contains(w) || (allowed != null && !allowed.contains(w))) {
-                        continue;
-                    }
-                    seen.add(w);
-                    long bytes = bytesToFetch(ts, w);
-                    if (best == null || bytes < bestBytes || (bytes == bestBytes && w.load() < best.load())) {
-                        best = w;
-                        bestBytes = bytes;
-                    }
-                }
-            }
-            if (best != null) {
-                return best;
-            }
-        }
-        return leastBusy(allowed == null ? workerList : allowed);
-    }
-
-    private static long bytesToFetch(TaskState ts, WorkerState w) {
-        long sum = 0;
-        for (TaskState d : ts.deps) {
-            if (!d.heldBy(w)) {
-                sum += Math.max(0, d.nbytes);
-            }
-        }
-        return sum;
-    }
-
-    private WorkerState leastBusy(List<WorkerState> pool) {
-        int n = pool.size();
-        int start = Math.floorMod(roundRobin, n);
-        WorkerState best = null;
-        int bestAt = 0;
-        for (int i = 0; i < n; i++) {
-            int at = (start + i) % n;
-            WorkerState w = pool.get(at);
-            if (best == null || w.load() < best.load()) {
-                best = w;
-                bestAt = at;
-            }
-        }
-        roundRobin = bestAt + 1;
-        return best;
+    /** The placement index: for tests in this package. */
+    Placement placement() {
+        return placement;
     }
 
     // ================================================================ switches
@@ -1743,10 +1583,8 @@ public final class SchedulerState {
      * task is sent to a worker at once and only stealing evens the load, as before queuing existed.
      */
     public void setQueuing(boolean on) {
-        queuing = on;
+        placement.setQueuing(on);
     }
-
-    private boolean queuing = true;
 
     // ================================================================ resources
 
@@ -1832,7 +1670,7 @@ public final class SchedulerState {
 
     /** Tasks held back on the scheduler while every worker is saturated. */
     public int queuedCount() {
-        return queued.size();
+        return placement.queuedCount();
     }
 
     /** Tasks that no current worker may run. */
@@ -1905,7 +1743,8 @@ public final class SchedulerState {
      * one. For tests: it walks all tasks.
      */
     void validate() {
-        Invariants.check(tasks, workers, workerList, noWorker, queued, clients.values());
+        Invariants.check(tasks, workers, workerList, noWorker, placement::isQueued, clients.values());
+        placement.validate();
         for (SchedulerExtension ext : extensions.all) {
             ext.validate();
         }

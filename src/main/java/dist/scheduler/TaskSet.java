@@ -237,6 +237,18 @@ final class TaskSet extends AbstractSet<TaskState> {
 
     /** Closes the holes, keeping the order, into an array of {@code capacity} slots; rebuilds the table. */
     private void compact(int capacity) {
+        if (capacity == items.length) { // in place: a set with steady churn (a worker's processing) allocates nothing
+            int j = 0;
+            for (int i = 0; i < end; i++) {
+                if (items[i] != null) {
+                    items[j++] = items[i];
+                }
+            }
+            Arrays.fill(items, j, end, null);
+            end = j;
+            rehash(table.length);
+            return;
+        }
         boolean shrink = capacity < items.length;
         TaskState[] n = new TaskState[Math.max(2, capacity)];
         int j = 0;
@@ -252,7 +264,11 @@ final class TaskSet extends AbstractSet<TaskState> {
 
     private void rehash(int capacity) {
         int cap = Math.max(capacity, Integer.highestOneBit(Math.max(1, size)) * 4);
-        table = new int[cap];
+        if (cap == table.length) {
+            Arrays.fill(table, EMPTY);
+        } else {
+            table = new int[cap];
+        }
         occupied = 0;
         rebuilds++;
         for (int i = 0; i < end; i++) {

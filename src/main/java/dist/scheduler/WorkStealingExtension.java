@@ -50,9 +50,9 @@ final class WorkStealingExtension implements SchedulerExtension {
         for (WorkStealing.Move m : WorkStealing.plan(core.workers(), MAX_STEALS_PER_TICK)) {
             TaskState ts = m.task();
             long e = ts.expectedNanos;
-            m.from().occupancy -= e;
+            m.from().addOccupancy(-e);
             m.from().stealingOut++;
-            m.to().occupancy += e;
+            m.to().addOccupancy(e);
             m.to().stealingIn.add(ts);
             ts.stealTo = m.to();
             core.send(m.from().address, new StealRequest(ts.key));
@@ -90,10 +90,10 @@ final class WorkStealingExtension implements SchedulerExtension {
         }
         ts.stealTo = null;
         to.stealingIn.remove(ts);
-        to.occupancy -= ts.expectedNanos;
+        to.addOccupancy(-ts.expectedNanos);
         WorkerState from = ts.processingOn;
         if (from != null) {
-            from.occupancy += ts.expectedNanos;
+            from.addOccupancy(ts.expectedNanos);
             from.stealingOut--;
         }
     }

@@ -9,23 +9,40 @@ final class WorkerState {
     final String address;
     final String host;
     String name;
+    /** Set once, before the worker is filed in the placement index. */
     int nthreads;
     long memoryLimit;
     long pid;
     long memoryBytes;
     long lastSeen;
-    /** Tasks sent to this worker and not reported back (queued or executing there). */
+    /**
+     * Tasks sent to this worker and not reported back (queued or executing there); changed only
+     * through {@link #assign}, {@link #unassign}, {@link #clearProcessing}, which keep the placement index current.
+     */
     final TaskSet processing = new TaskSet();
-    /** Processing tasks that seceded: they run, but hold no thread slot. */
+    /** Processing tasks that seceded: they run, but hold no thread slot; changed only through {@link #secede}, {@link #unassign}. */
     final LinkedHashSet<TaskState> seceded = new LinkedHashSet<>();
     /** Keys whose result this worker holds; changed only through {@link #hold}, {@link #unhold}, {@link #clearHeld}. */
     final TaskSet hasWhat = new TaskSet();
     /** Sum of the known sizes of {@link #hasWhat}, kept as it changes so a view never walks a million keys. */
     long heldBytes;
-    /** Sum of the expected run times of {@link #processing}, in nanoseconds. */
+    /**
+     * Sum of the expected run times of {@link #processing} (and of tasks being stolen to it, not of
+     * those being stolen from it), in nanoseconds; changed only through the mutators below.
+     */
     long occupancy;
-    /** Position in the scheduler's worker list (for round-robin ties). */
-    int index;
+    /** The placement index this worker is filed in; null before it registers and once it is gone. */
+    Placement placement;
+    /** The load, spare count and filing order this worker is filed under (see {@link Placement}). */
+    double loadKey;
+    int spareKey;
+    long seqKey;
+    /** Positions in the placement heaps of every worker and of this worker's spare group (-1: in none). */
+    int loadPos = -1;
+    int groupPos = -1;
+    /** Scratch of one placement pass: its number when this worker was last counted, and the input bytes it holds. */
+    long pass;
+    long passBytes;
     /** Abstract resources this worker offers (e.g. GPU=2); null when none. */
     Map<String, Double> resources;
     /** Resources held by tasks processing here; null when none. */
@@ -69,6 +86,59 @@ final class WorkerState {
     void clearHeld() {
         hasWhat.clear();
         heldBytes = 0;
+    }
+
+    /** {@code ts} was sent here: it counts toward this worker's load and holds its resources. */
+    void assign(TaskState ts) {
+        occupancy += ts.expectedNanos;
+        processing.add(ts);
+        acquire(ts.resources());
+        refile();
+    }
+
+    /** {@code ts} left this worker (finished, moved or released): its load and resources go. */
+    void unassign(TaskState ts) {
+        processing.remove(ts);
+        if (!seceded.isEmpty()) { // rarely any: spare the hash look-up
+            seceded.remove(ts);
+        }
+        occupancy -= ts.expectedNanos;
+        release(ts.resources());
+        refile();
+    }
+
+    /** {@code ts} runs on without a thread slot, so this worker has room for one more. */
+    void secede(TaskState ts) {
+        seceded.add(ts);
+        refile();
+    }
+
+    /** Expected work moves to or from this worker (a steal request sent or withdrawn). */
+    void addOccupancy(long nanos) {
+        occupancy += nanos;
+        refile();
+    }
+
+    /** Nothing runs here any more, nor is on its way in or out. */
+    void clearProcessing() {
+        processing.clear();
+        seceded.clear();
+        stealingIn.clear();
+        stealingOut = 0;
+        resourcesUsed = null;
+        occupancy = 0;
+        refile();
+    }
+
+    private void refile() {
+        if (placement != null) {
+            placement.refile(this);
+        }
+    }
+
+    /** Tasks held beyond one per thread; negative while threads are free (see {@link Placement#roomiest}). */
+    int spare() {
+        return busy() - nthreads;
     }
 
     /** Tasks here that hold a thread slot or wait for one. */

@@ -127,10 +127,10 @@ class ResilienceTest {
         assertEquals(A, h.s.processingOn("y"));
         // A itself reports that it no longer finds x
         List<Outgoing> out = h.worker(A, new MissingData("x", A));
-        // y lost its input: A drops y, x runs again (both idle: the round-robin turn is A's)
-        assertOut(out, free(A, "y"), h.compute(A, "x"));
+        // y lost its input: A drops y, x runs again (both idle: B has been idle longer, so its turn)
+        assertOut(out, h.compute(B, "x"), free(A, "y"));
         assertEquals("waiting", h.s.stateOf("y"));
-        assertOut(h.finish(A, "x", 7), h.compute(A, "y", "x", List.of(A), 7L));
+        assertOut(h.finish(B, "x", 7), h.compute(B, "y", "x", List.of(B), 7L));
     }
 
     @Test

@@ -78,7 +78,7 @@ class SchedulerStateTest {
             keys.add("f-" + i);
         }
         h.submit("c1", many, keys.toArray(String[]::new));
-        int limit = 1 + SchedulerState.MAX_PIPELINE;
+        int limit = 1 + Placement.MAX_PIPELINE;
         assertEquals(3000 - 2 * limit, h.s.queuedCount(), "each worker holds one per thread plus the pipeline");
     }
 

@@ -1,0 +1,383 @@
+package dist.scheduler;
+
+import dist.protocol.TaskOptions;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
+
+/**
+ * Where runnable tasks go, as dask's {@code decide_worker}: among the workers holding a task's
+ * inputs, the one that must fetch the fewest bytes, then the least busy; without inputs (or when no
+ * holder may run it), the least busy worker it may use. Root tasks (no inputs, restrictions or
+ * resources) wait in a queue here while every worker is saturated, and go to the least busy worker
+ * with room as soon as one has it.
+ *
+ * <p>Workers are filed by load (expected work per thread) in heaps, so an unrestricted choice is a
+ * look at the top and a load change costs O(log workers), instead of a scan of every worker per
+ * choice. A worker is filed under a snapshot of its load; {@link WorkerState}'s mutators
+ * ({@code assign}, {@code unassign}, {@code secede}, {@code addOccupancy}, ...) file it again
+ * whenever that changes, behind the workers of equal load, so ties are taken round-robin. A
+ * restricted task looks only at the workers it names; a task needing resources scans the workers
+ * that may run it for free ones.
+ *
+ * <pre>{@code
+ * Placement p = new Placement();
+ * p.add(worker);                    // filed by load
+ * WorkerState w = p.decide(task);   // null: no worker may run it now
+ * }</pre>
+ */
+final class Placement {
+    /**
+     * How much expected work a worker may hold beyond one task per thread before tasks without
+     * inputs queue here instead: enough to hide the round trip for tiny tasks, about one task per
+     * thread for long ones, so a new or idle worker still finds work to take.
+     */
+    static final long PIPELINE_NANOS = 20_000_000L;
+    /** At most this many tasks beyond one per thread are sent to a worker ahead of time. */
+    static final int MAX_PIPELINE = 1000;
+
+    /** By filed load, then by when the worker was last filed: among equals, the longest unchanged first. */
+    static final Comparator<WorkerState> BY_LOAD = (a, b) -> {
+        int c = Double.compare(a.loadKey, b.loadKey);
+        return c != 0 ? c : Long.compare(a.seqKey, b.seqKey);
+    };
+    private static final Comparator<TaskState> QUEUE_ORDER = (a, b) -> {
+        int c = Long.compare(a.priority, b.priority);
+        return c != 0 ? c : a.key.compareTo(b.key);
+    };
+
+    /** Registration order, for views and for the scans of restricted work. */
+    private final ArrayList<WorkerState> workers = new ArrayList<>();
+    private final List<WorkerState> workersView = Collections.unmodifiableList(workers);
+    private final WorkerHeap byLoad = new WorkerHeap(false);
+    /**
+     * The same workers grouped by how many tasks they hold beyond one per thread: the workers with
+     * room for a root task are the groups below its pipeline allowance.
+     */
+    private final SpareGroups bySpare = new SpareGroups();
+    /** Address, host and name to the workers they name, for restrictions. */
+    private final HashMap<String, ArrayList<WorkerState>> byTag = new HashMap<>();
+    /** Runnable root tasks held back while every worker is saturated, lowest priority first. */
+    private final TreeSet<TaskState> queued = new TreeSet<>(QUEUE_ORDER);
+    /** Filing counter: a worker filed later sorts after its equals. */
+    private long filed;
+    /** Passes of {@link #nearestHolder} so far, and its list of holders (reused: no allocation per decision). */
+    private long passes;
+    private final ArrayList<WorkerState> candidates = new ArrayList<>();
+    private boolean queuing = true;
+
+    // ================================================================ workers
+
+    /** The registered workers in registration order (read-only). */
+    List<WorkerState> workers() {
+        return workersView;
+    }
+
+    /** Files a new worker (its name and threads set) at its current load. */
+    void add(WorkerState w) {
+        workers.add(w);
+        w.placement = this;
+        for (String tag : tags(w)) {
+            byTag.computeIfAbsent(tag, t -> new ArrayList<>(1)).add(w);
+        }
+        w.loadKey = w.load();
+        w.spareKey = w.spare();
+        w.seqKey = ++filed;
+        file(w);
+    }
+
+    /** Forgets a worker; its later load changes no longer touch the index. */
+    void remove(WorkerState w) {
+        if (w.placement != this) {
+            return;
+        }
+        workers.remove(w);
+        unfile(w);
+        for (String tag : tags(w)) {
+            ArrayList<WorkerState> l = byTag.get(tag);
+            if (l != null && l.remove(w) && l.isEmpty()) {
+                byTag.remove(tag);
+            }
+        }
+        w.placement = null;
+    }
+
+    private static Set<String> tags(WorkerState w) {
+        LinkedHashSet<String> t = new LinkedHashSet<>(4);
+        t.add(w.address);
+        t.add(w.host);
+        if (w.name != null) {
+            t.add(w.name);
+        }
+        return t;
+    }
+
+    /** Files {@code w} again after its load or task count changed (WorkerState's mutators call this). */
+    void refile(WorkerState w) {
+        double load = w.load();
+        int spare = w.spare();
+        if (load == w.loadKey && spare == w.spareKey) {
+            return;
+        }
+        w.loadKey = load;
+        w.seqKey = ++filed;
+        byLoad.changed(w);
+        if (spare == w.spareKey) {
+            bySpare.changed(w);
+        } else {
+            bySpare.remove(w);
+            w.spareKey = spare;
+            bySpare.add(w);
+        }
+    }
+
+    private void file(WorkerState w) {
+        byLoad.add(w);
+        bySpare.add(w);
+    }
+
+    private void unfile(WorkerState w) {
+        byLoad.remove(w);
+        bySpare.remove(w);
+    }
+
+    // ================================================================ decisions
+
+    /**
+     * Picks the worker for a runnable task, or null when none may run it. Among the workers holding
+     * its inputs, the one that must receive the fewest bytes, then the least busy; without inputs
+     * (or when no holder may run it), the least busy of the allowed workers, ties round-robin.
+     */
+    WorkerState decide(TaskState ts) {
+        if (workers.isEmpty()) {
+            return null;
+        }
+        Set<WorkerState> allowed = null; // null: every worker
+        if (ts.restricted()) {
+            TaskOptions o = ts.options;
+            allowed = matching(o.workers());
+            if (allowed.isEmpty()) {
+                if (!o.allowOtherWorkers()) {
+                    return null;
+                }
+                allowed = null;
+            }
+        }
+        Map<String, Double> need = ts.resources();
+        if (!need.isEmpty()) {
+            LinkedHashSet<WorkerState> fit = new LinkedHashSet<>();
+            for (WorkerState w : allowed == null ? workers : allowed) {
+                if (w.hasFree(need)) {
+                    fit.add(w);
+                }
+            }
+            if (fit.isEmpty()) {
+                return null; // waits in no-worker until a worker frees or offers them
+            }
+            allowed = fit;
+        }
+        if (ts.deps.length > 0) {
+            WorkerState best = nearestHolder(ts, allowed);
+            if (best != null) {
+                return best;
+            }
+        }
+        return allowed == null ? byLoad.first() : leastBusy(allowed);
+    }
+
+    /** The workers a restriction names (by address, host or name), each once. */
+    private Set<WorkerState> matching(List<String> restriction) {
+        LinkedHashSet<WorkerState> m = new LinkedHashSet<>();
+        for (String r : restriction) {
+            List<WorkerState> l = r == null ? null : byTag.get(r);
+            if (l != null) {
+                m.addAll(l);
+            }
+        }
+        return m;
+    }
+
+    /**
+     * The holder of {@code ts}'s inputs that must fetch the fewest bytes, then the least busy, the first
+     * seen on ties; null when no allowed worker holds any. One pass over the inputs' holders.
+     */
+    private WorkerState nearestHolder(TaskState ts, Set<WorkerState> allowed) {
+        WorkerState best = null;
+        if (ts.deps.length == 1) { // every holder has all of it: only the load decides
+            WorkerState[] holders = ts.deps[0].whoHas;
+            if (holders != null) {
+                for (WorkerState w : holders) {
+                    if ((allowed == null || allowed.contains(w)) && (best == null || w.load() < best.load())) {
+                        best = w;
+                    }
+                }
+            }
+            return best;
+        }
+        long total = 0;
+        long pass = ++passes; // marks the holders seen in this pass, so none needs a map
+        ArrayList<WorkerState> seen = candidates;
+        seen.clear();
+        for (TaskState d : ts.deps) {
+            long b = Math.max(0, d.nbytes);
+            total += b;
+            if (d.whoHas == null) {
+                continue;
+            }
+            for (WorkerState w : d.whoHas) {
+                if (allowed == null || allowed.contains(w)) {
+                    if (w.pass != pass) {
+                        w.pass = pass;
+                        w.passBytes = 0;
+                        seen.add(w);
+                    }
+                    w.passBytes += b;
+                }
+            }
+        }
+        long bestBytes = Long.MAX_VALUE;
+        for (WorkerState w : seen) {
+            long bytes = total - w.passBytes;
+            if (best == null || bytes < bestBytes || (bytes == bestBytes && w.load() < best.load())) {
+                best = w;
+                bestBytes = bytes;
+            }
+        }
+        seen.clear();
+        return best;
+    }
+
+    /** The least busy worker (per thread) of any, ties round-robin; null when there is none. */
+    WorkerState leastBusy() {
+        return byLoad.first();
+    }
+
+    /** The least busy of {@code pool} (a scan: restricted pools are small), ties as the index takes them. */
+    private static WorkerState leastBusy(Collection<WorkerState> pool) {
+        WorkerState best = null;
+        for (WorkerState w : pool) {
+            if (best == null || BY_LOAD.compare(w, best) < 0) {
+                best = w;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * How many tasks beyond one per thread a worker may hold, judged by the expected duration of
+     * {@code next}'s kind.
+     */
+    static int pipeline(TaskState next) {
+        long expected = Math.max(1, next.prefix.expected(SchedulerState.UNKNOWN_DURATION_NANOS));
+        return (int) Math.min(MAX_PIPELINE, PIPELINE_NANOS / expected);
+    }
+
+    /** How many tasks a worker may hold, judged by the expected duration of {@code next}'s kind. */
+    static int saturation(WorkerState ws, TaskState next) {
+        return ws.nthreads + pipeline(next);
+    }
+
+    /**
+     * The least busy worker (per thread) that still has room for {@code next} (see {@link #saturation}),
+     * ties round-robin; null when all are full. One look per distinct spare key below the allowance.
+     */
+    WorkerState roomiest(TaskState next) {
+        return bySpare.firstBelow(pipeline(next));
+    }
+
+    // ================================================================ the queue of root tasks
+
+    /** Turns queuing of root tasks on (the default) or off. */
+    void setQueuing(boolean on) {
+        queuing = on;
+    }
+
+    /** Tasks without inputs, restrictions or resources may wait here rather than on a worker. */
+    boolean queueable(TaskState ts) {
+        return queuing && !workers.isEmpty() && ts.deps.length == 0 && ts.resources().isEmpty()
+                && !ts.restricted();
+    }
+
+    /** Where a queueable task goes now: null when it must queue (earlier tasks wait, or every worker is full). */
+    WorkerState roomFor(TaskState ts) {
+        return queued.isEmpty() ? roomiest(ts) : null;
+    }
+
+    void queue(TaskState ts) {
+        queued.add(ts);
+    }
+
+    void unqueue(TaskState ts) {
+        queued.remove(ts);
+    }
+
+    /** Forgets every queued task (a restart forgot them all). */
+    void clearQueue() {
+        queued.clear();
+    }
+
+    boolean isQueued(TaskState ts) {
+        return queued.contains(ts);
+    }
+
+    int queuedCount() {
+        return queued.size();
+    }
+
+    /** Sends queued tasks to workers with room, in priority order, until none has room. */
+    void fillFromQueue(BiConsumer<TaskState, WorkerState> send) {
+        while (!queued.isEmpty()) {
+            TaskState head = queued.first();
+            WorkerState ws = roomiest(head);
+            if (ws == null) {
+                return;
+            }
+            queued.pollFirst();
+            send.accept(head, ws);
+        }
+    }
+
+    // ================================================================ checks
+
+    /** Throws unless every worker is filed under its current load and task count, once. */
+    void validate() {
+        int grouped = bySpare.checkedSize();
+        check(byLoad.ordered(), null, "the load heap is out of order");
+        check(byLoad.size() == workers.size() && grouped == workers.size(), null,
+                "index holds " + byLoad.size() + " by load and " + grouped + " by spare, not the "
+                        + workers.size() + " workers");
+        int tagged = 0;
+        for (List<WorkerState> l : byTag.values()) {
+            tagged += l.size();
+        }
+        int tags = 0;
+        for (WorkerState w : workers) {
+            tags += tags(w).size();
+            check(w.placement == this, w, "not marked as filed");
+            check(w.loadKey == w.load(), w, "filed at load " + w.loadKey + " but has " + w.load());
+            check(w.spareKey == w.spare(), w, "filed at spare " + w.spareKey + " but has " + w.spare());
+            check(byLoad.contains(w), w, "missing from the load index");
+            check(bySpare.contains(w), w, "missing from its spare group");
+            for (String tag : tags(w)) {
+                List<WorkerState> l = byTag.get(tag);
+                check(l != null && l.contains(w), w, "not found by " + tag);
+            }
+        }
+        check(tagged == tags, null, "names and hosts list " + tagged + " workers, not " + tags + " (one gone?)");
+    }
+
+    private static void check(boolean ok, WorkerState w, String what) {
+        if (!ok) {
+            throw new IllegalStateException("placement index: " + (w == null ? "" : w + ": ") + what);
+        }
+    }
+}
