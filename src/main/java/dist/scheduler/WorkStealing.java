@@ -1,13 +1,12 @@
 package dist.scheduler;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
+import java.util.PriorityQueue;
 
 /**
- * Chooses tasks to move from saturated workers (more tasks sent than threads) to less loaded ones.
+ * Chooses tasks to move from saturated workers (more tasks sent than threads) to unsaturated ones.
  * A move is worth it when the bytes the new worker must fetch take less time than the task is
  * expected to run (learned per key prefix), and when it narrows the gap between the two workers'
  * occupancy per thread. Restricted tasks stay where they are; tasks needing resources move only
@@ -23,86 +22,96 @@ final class WorkStealing {
     private WorkStealing() {
     }
 
+    /** A worker's planned state within one plan: occupancy and task count after the moves so far. */
+    private static final class Slot {
+        final WorkerState w;
+        long occupancy;
+        long tasks;
+        Iterator<TaskState> cursor;
+
+        Slot(WorkerState w) {
+            this.w = w;
+            this.occupancy = w.occupancy;
+            this.tasks = w.processing.size() - w.stealingOut + w.stealingIn.size();
+        }
+
+        double load() {
+            return (double) occupancy / Math.max(1, w.nthreads);
+        }
+    }
+
     /**
-     * Up to {@code limit} moves. Occupancy is moved speculatively in local copies only; the caller
-     * applies the moves it sends.
+     * Up to {@code limit} moves, from saturated workers (more tasks than threads) to the others, the
+     * most loaded giving to the least loaded while that narrows their gap. One pass over the workers,
+     * then O(log workers) per move; a cluster where every worker is saturated costs that one pass.
+     * Occupancy is moved in local copies only; the caller applies the moves it sends.
      */
     static List<Move> plan(List<WorkerState> workers, int limit) {
         ArrayList<Move> moves = new ArrayList<>();
         if (workers.size() < 2 || limit <= 0) {
             return moves;
         }
-        HashMap<WorkerState, long[]> occ = new HashMap<>(); // [occupancy, tasks it will have]
+        PriorityQueue<Slot> victims = new PriorityQueue<>((a, b) -> Double.compare(b.load(), a.load()));
+        PriorityQueue<Slot> thieves = new PriorityQueue<>((a, b) -> Double.compare(a.load(), b.load()));
+        ArrayList<Slot> saturated = new ArrayList<>();
         for (WorkerState w : workers) {
-            occ.put(w, new long[]{w.occupancy, w.processing.size() - w.stealingOut + w.stealingIn.size()});
-        }
-        Map<WorkerState, Iterator<TaskState>> cursors = new HashMap<>();
-        ArrayList<WorkerState> victims = new ArrayList<>();
-        for (WorkerState w : workers) {
-            if (occ.get(w)[1] > w.nthreads) {
-                victims.add(w);
-                cursors.put(w, w.processing.descendingIterator()); // latest first: least likely to have started
+            long tasks = w.processing.size() - w.stealingOut + w.stealingIn.size();
+            if (tasks > w.nthreads) {
+                saturated.add(new Slot(w));
+            } else {
+                thieves.add(new Slot(w));
             }
         }
-        while (moves.size() < limit && !victims.isEmpty()) {
-            WorkerState v = null;
-            for (WorkerState w : victims) {
-                if (v == null || load(occ, w) > load(occ, v)) {
-                    v = w;
-                }
-            }
-            WorkerState t = null;
-            for (WorkerState w : workers) {
-                if (w != v && (t == null || load(occ, w) < load(occ, t))) {
-                    t = w;
-                }
-            }
-            if (t == null || load(occ, t) >= load(occ, v)) {
+        if (thieves.isEmpty() || saturated.isEmpty()) {
+            return moves;
+        }
+        victims.addAll(saturated);
+        while (moves.size() < limit && !victims.isEmpty() && !thieves.isEmpty()) {
+            Slot v = victims.poll();
+            Slot t = thieves.peek();
+            if (t.load() >= v.load()) {
                 break;
             }
+            if (v.cursor == null) {
+                v.cursor = v.w.processing.descendingIterator(); // latest first: least likely to have started
+            }
             TaskState pick = null;
-            Iterator<TaskState> it = cursors.get(v);
-            while (it.hasNext()) {
-                TaskState ts = it.next();
-                if (ts.stealTo == null && worthMoving(ts, v, t, occ)) {
+            while (v.cursor.hasNext()) {
+                TaskState ts = v.cursor.next();
+                if (ts.stealTo == null && worthMoving(ts, v, t)) {
                     pick = ts;
                     break;
                 }
             }
             if (pick == null) {
-                victims.remove(v);
-                continue;
+                continue; // nothing of v's is worth moving: it leaves the plan
             }
-            long[] ov = occ.get(v), ot = occ.get(t);
-            ov[0] -= pick.expectedNanos;
-            ov[1]--;
-            ot[0] += pick.expectedNanos;
-            ot[1]++;
-            moves.add(new Move(pick, v, t));
-            if (ov[1] <= v.nthreads) {
-                victims.remove(v);
+            thieves.poll();
+            v.occupancy -= pick.expectedNanos;
+            v.tasks--;
+            t.occupancy += pick.expectedNanos;
+            t.tasks++;
+            moves.add(new Move(pick, v.w, t.w));
+            if (v.tasks > v.w.nthreads) {
+                victims.add(v);
             }
+            thieves.add(t); // a thief takes more while that narrows the gap (worthMoving)
         }
         return moves;
     }
 
-    private static double load(Map<WorkerState, long[]> occ, WorkerState w) {
-        return (double) occ.get(w)[0] / Math.max(1, w.nthreads);
-    }
-
-    private static boolean worthMoving(TaskState ts, WorkerState from, WorkerState to, Map<WorkerState, long[]> occ) {
-        if (ts.restricted() || !to.hasFree(ts.resources())) {
+    private static boolean worthMoving(TaskState ts, Slot from, Slot to) {
+        if (ts.restricted() || !to.w.hasFree(ts.resources())) {
             return false;
         }
         long e = ts.expectedNanos;
-        long[] ov = occ.get(from), ot = occ.get(to);
         // only a move that leaves the thief less busy than the victim was narrows the gap
-        if ((double) (ot[0] + e) / Math.max(1, to.nthreads) >= (double) ov[0] / Math.max(1, from.nthreads)) {
+        if ((double) (to.occupancy + e) / Math.max(1, to.w.nthreads) >= from.load()) {
             return false;
         }
         long bytes = 0;
         for (TaskState d : ts.deps) {
-            if (!d.heldBy(to)) {
+            if (!d.heldBy(to.w)) {
                 bytes += Math.max(0, d.nbytes);
             }
         }

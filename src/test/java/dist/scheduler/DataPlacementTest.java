@@ -80,6 +80,25 @@ class DataPlacementTest {
         assertTrue(of(to(h.event(new SchedulerEvent.Tick()), A), StealRequest.class).isEmpty(), "balanced now");
     }
 
+    /** As dask's stealing.py balance(): thieves come from the idle workers, never from saturated ones. */
+    @Test
+    void workersThatAreAllSaturatedStealNothingFromEachOther() {
+        Harness h = new Harness();
+        h.s.setQueuing(false);
+        h.register(A, "a", 1);
+        List<TaskSpec> burst = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            burst.add(h.task("burst-" + i));
+        }
+        h.submit("c", burst, "burst-0", "burst-1", "burst-2", "burst-3", "burst-4", "burst-5");
+        h.register(B, "b", 1);
+        h.submit("c", List.of(h.task("late-0"), h.task("late-1")), "late-0", "late-1"); // B now holds two
+        assertEquals(B, h.s.processingOn("late-0"));
+        assertEquals(B, h.s.processingOn("late-1"));
+        // A holds six and B two, both more than their one thread: neither is a thief
+        assertTrue(of(to(h.event(new SchedulerEvent.Tick()), A), StealRequest.class).isEmpty());
+    }
+
     @Test
     void aRefusedStealLeavesTheTaskWhereItRuns() {
         Harness h = new Harness();
