@@ -7,6 +7,7 @@ import dist.comm.ConnectionClosedException;
 import dist.comm.Handler;
 import dist.comm.Peer;
 import dist.comm.Server;
+import dist.comm.Ticker;
 import dist.protocol.Message;
 import dist.protocol.Role;
 
@@ -62,7 +63,7 @@ public final class SchedulerServer implements AutoCloseable {
     private final AtomicInteger workerCount = new AtomicInteger();
     private final ReentrantLock workersLock = new ReentrantLock();
     private final Condition workersChanged = workersLock.newCondition();
-    private final Thread ticker;
+    private volatile Ticker ticker;
     private volatile boolean closing;
     /** Whether plugins were added: only then does closing ask the state to close them. */
     private volatile boolean hasPlugins;
@@ -85,14 +86,13 @@ public final class SchedulerServer implements AutoCloseable {
         this.host = host;
         this.code = new CodeRelay(routes::get, comm.requestTimeout());
         this.server = Server.listen(host, port, Role.SCHEDULER, comm, this::accept);
-        this.ticker = Thread.ofVirtual().name("dist-scheduler-tick").unstarted(this::tick);
     }
 
     /** Starts a scheduler listening on {@code host:port} (port 0 picks a free port). */
     public static SchedulerServer start(String host, int port, SchedulerConfig config, CommConfig comm)
             throws IOException {
         SchedulerServer s = new SchedulerServer(host, port, config, comm);
-        s.ticker.start();
+        s.startTicking();
         return s;
     }
 
@@ -108,7 +108,7 @@ public final class SchedulerServer implements AutoCloseable {
                 throw new IOException("the scheduler did not start its plugins in time", e);
             }
         }
-        s.ticker.start();
+        s.startTicking();
         return s;
     }
 
@@ -512,27 +512,12 @@ public final class SchedulerServer implements AutoCloseable {
 
     /**
      * Every 100 ms: the worker time-to-live check, then the extensions' (work stealing, deadlines for
-     * nannies' reports, keys of returning workers). It goes on after any failure
-     * (logged once per kind), so no failure leaves dead workers counted or stealing stopped; only
-     * running out of memory ends it.
+     * nannies' reports, keys of returning workers). The shared {@link Ticker} goes on after any
+     * failure (logged once per kind), so no failure leaves dead workers counted or stealing stopped.
      */
-    private void tick() {
-        java.util.Set<String> logged = new java.util.HashSet<>();
-        while (!closing) {
-            try {
-                Thread.sleep(100);
-                events.submit(new SchedulerEvent.Tick());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return; // closing
-            } catch (OutOfMemoryError e) {
-                throw e;
-            } catch (Throwable t) {
-                if (logged.add(t.getClass().getName())) {
-                    LOG.log(Level.ERROR, "the scheduler's timer failed (logged once per kind of failure); it carries on", t);
-                }
-            }
-        }
+    private void startTicking() {
+        ticker = Ticker.start("dist-scheduler-tick", java.time.Duration.ofMillis(100),
+                now -> events.submit(new SchedulerEvent.Tick()));
     }
 
     private void handle(List<Object> batch) {
@@ -656,7 +641,10 @@ public final class SchedulerServer implements AutoCloseable {
             }
         }
         closing = true;
-        ticker.interrupt();
+        Ticker t = ticker;
+        if (t != null) {
+            t.close();
+        }
         server.close();
         for (Peer p : List.copyOf(attached)) {
             p.close(); // the client sees the scheduler go, as over a socket
