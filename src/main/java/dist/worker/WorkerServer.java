@@ -178,6 +178,8 @@ public final class WorkerServer implements AutoCloseable {
         this.loader = Thread.currentThread().getContextClassLoader() != null
                 ? Thread.currentThread().getContextClassLoader() : WorkerServer.class.getClassLoader();
         this.code = new CodeLoaders(loader, this::fetchClass);
+        // the capabilities beside running tasks: one line each, registered before the first request
+        register(new RunFunctionExtension());
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = advertised(options, server.port());
         for (int i = 0; i < options.nthreads(); i++) {
@@ -485,7 +487,61 @@ public final class WorkerServer implements AutoCloseable {
     /** Requests served on threads of their own at once, per kind; past it they are refused. */
     static final int THREADS_PER_KIND = 64;
     private final java.util.concurrent.Semaphore acquiring = new java.util.concurrent.Semaphore(THREADS_PER_KIND);
-    private final java.util.concurrent.Semaphore runningFunctions = new java.util.concurrent.Semaphore(THREADS_PER_KIND);
+    /** The worker's extensions by the request type each answers, and the threads each may use. */
+    private final Map<Class<?>, WorkerExtension> extensions = new java.util.HashMap<>();
+    private final Map<WorkerExtension, java.util.concurrent.Semaphore> extensionSlots = new java.util.HashMap<>();
+
+    private void register(WorkerExtension ext) {
+        for (Class<? extends Message> type : ext.requests()) {
+            WorkerExtension had = extensions.putIfAbsent(type, ext);
+            if (had != null) {
+                throw new IllegalStateException(ext.name() + " and " + had.name() + " both answer "
+                        + type.getSimpleName() + "; one request type has one handler");
+            }
+        }
+        extensionSlots.put(ext, new java.util.concurrent.Semaphore(THREADS_PER_KIND));
+        ext.start(services);
+    }
+
+    private final WorkerServices services = new WorkerServices() {
+        @Override
+        public String address() {
+            return address;
+        }
+
+        @Override
+        public Serializer serializer() {
+            return serializer;
+        }
+
+        @Override
+        public ClassLoader loader() {
+            return loader;
+        }
+
+        @Override
+        public void fatal(String doing, Throwable t) {
+            outOfMemory(doing, t);
+        }
+    };
+
+    /** Answers a request with {@code ext} on the thread {@link #startBounded} gave it. */
+    private void answerWith(WorkerExtension ext, Connection c, Message m, long requestId) {
+        Message reply;
+        try {
+            reply = ext.answer(m);
+        } catch (Exception e) {
+            reply = new Message.ErrorReply(ext.name() + " failed to answer " + m.getClass().getSimpleName() + ": "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage()));
+        }
+        if (requestId != 0 && reply != null) {
+            try {
+                c.reply(requestId, reply);
+            } catch (ConnectionClosedException e) {
+                LOG.log(Level.DEBUG, "the caller of " + m.getClass().getSimpleName() + " left before its answer");
+            }
+        }
+    }
     private final java.util.concurrent.atomic.AtomicLong lastRefusalWarning =
             new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 10_000_000_000L);
 
@@ -497,8 +553,10 @@ public final class WorkerServer implements AutoCloseable {
             putData(c, pd, requestId);
         } else if (m instanceof Message.AcquireData ad) {
             startBounded(c, requestId, acquiring, "dist-acquire", "AcquireData", () -> acquire(c, ad, requestId));
-        } else if (m instanceof Message.RunFunction rf) {
-            startBounded(c, requestId, runningFunctions, "dist-run", "RunFunction", () -> runFunction(c, rf, requestId));
+        } else if (extensions.get(m.getClass()) instanceof WorkerExtension ext) {
+            String what = m.getClass().getSimpleName();
+            startBounded(c, requestId, extensionSlots.get(ext), "dist-" + ext.name(), what,
+                    () -> answerWith(ext, c, m, requestId));
         } else if (m instanceof Message.Ping p && requestId != 0) {
             c.reply(requestId, p);
         } else if (m instanceof Message.StoryRequest sr) {
@@ -613,29 +671,6 @@ public final class WorkerServer implements AutoCloseable {
     }
 
     /** client.run: calls the function here, outside the task system, and answers with its result or exception. */
-    private void runFunction(Connection c, Message.RunFunction rf, long requestId) {
-        Message reply;
-        try {
-            TaskCall call = (TaskCall) serializer.decode(rf.call(), null, loader, null);
-            Object result = call.function().invoke(call.args().toArray());
-            reply = new Message.RunReply(serializer.encode(result), null, null);
-        } catch (Throwable t) {
-            if (TaskErrors.fatal(t)) {
-                outOfMemory("running a function for a client", t);
-                return;
-            }
-            // whatever it threw (a stack overflow included) is the caller's answer
-            reply = new Message.RunReply(null, TaskErrors.encode(serializer, t), TaskErrors.summary(t));
-        }
-        if (requestId != 0) {
-            try {
-                c.reply(requestId, reply);
-            } catch (ConnectionClosedException e) {
-                LOG.log(Level.DEBUG, "the caller of run left before its answer");
-            }
-        }
-    }
-
     private void answerStory(Connection c, Message.StoryRequest sr, long requestId) {
         if (requestId != 0) {
             WorkerMachine m = state;

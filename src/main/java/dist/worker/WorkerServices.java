@@ -1,0 +1,22 @@
+package dist.worker;
+
+import dist.serial.Serializer;
+
+/** What a worker offers its {@link WorkerExtension}s. */
+public interface WorkerServices {
+
+    /** This worker's contact address. */
+    String address();
+
+    /** The serializer for values going to and from clients. */
+    Serializer serializer();
+
+    /** The class loader for user code sent without a client's own loader. */
+    ClassLoader loader();
+
+    /**
+     * A failure the process cannot be trusted after (out of memory): the worker reports it and
+     * stops, as for a task's. {@code doing} says what was under way.
+     */
+    void fatal(String doing, Throwable t);
+}
