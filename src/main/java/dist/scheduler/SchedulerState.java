@@ -61,27 +61,27 @@ public final class SchedulerState {
     /** Above this many prefixes, prefixes without live tasks are dropped when their last task goes. */
     private static final int PREFIX_SOFT_LIMIT = 10_000;
 
-    private final SchedulerConfig config;
-    private final TaskTable tasks = new TaskTable();
-    private final LinkedHashMap<String, WorkerState> workers = new LinkedHashMap<>();
+    final SchedulerConfig config;
+    final TaskTable tasks = new TaskTable();
+    final LinkedHashMap<String, WorkerState> workers = new LinkedHashMap<>();
     /** Where runnable tasks go: the workers filed by load, and the queue of root tasks. */
     private final Placement placement = new Placement();
     /** The workers in registration order (read-only: {@link Placement#add} and {@link Placement#remove} change it). */
-    private final List<WorkerState> workerList = placement.workers();
+    final List<WorkerState> workerList = placement.workers();
     private final LinkedHashMap<String, ClientState> clients = new LinkedHashMap<>();
     private final LinkedHashSet<TaskState> noWorker = new LinkedHashSet<>();
     private final FunctionTable functionTable = new FunctionTable();
-    private final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
+    final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
     /** The prefix found last (see {@link #prefixOf}); never one that was dropped from {@link #prefixes}. */
     private TaskPrefix lastPrefix;
 
     private final Recommendations recs = new Recommendations();
     private final LinkedHashMap<WorkerState, ArrayList<String>> pendingFree = new LinkedHashMap<>();
-    private ArrayList<Outgoing> out = new ArrayList<>();
-    private long now;
-    private long transitions;
+    ArrayList<Outgoing> out = new ArrayList<>();
+    long now;
+    long transitions;
     private final Extensions extensions = new Extensions();
-    private final SchedulerContext context = new Context();
+    private final SchedulerContext context = new CoreContext(this);
     /** Tasks in no-worker that need resources: they may run once a worker frees some. */
     private int noWorkerWithResources;
     /** Whether to log the events that matter (workers joining and leaving, errors, restarts); the server turns it on. */
@@ -110,119 +110,39 @@ public final class SchedulerState {
         return extensions.find(type);
     }
 
-    /** The core as its extensions see it. */
-    private final class Context implements SchedulerContext {
-        @Override
-        public long now() {
-            return now;
-        }
+    // ================================================================ operations for extensions (see CoreContext)
 
-        @Override
-        public SchedulerConfig config() {
-            return config;
+    /** Moves a processing task its worker dropped to {@code to}, or places it afresh if {@code to} cannot take it. */
+    void moveProcessing(TaskState task, WorkerState to) {
+        detachProcessing(task, false);
+        if (to != null && workers.get(to.address) == to && to.hasFree(task.resources())) {
+            assign(task, to); // still processing: no state changes
+        } else {
+            transition(task, WAITING, null); // the worker left meanwhile: place it afresh
         }
+    }
 
-        @Override
-        public void send(String to, Message message) {
-            out.add(Outgoing.send(to, message));
-        }
-
-        @Override
-        public void reply(String to, Message message, long requestId) {
-            out.add(new Outgoing(to, message, requestId));
-        }
-
-        @Override
-        public TaskState task(String key) {
-            return tasks.get(key);
-        }
-
-        @Override
-        public WorkerState worker(String address) {
-            return workers.get(address);
-        }
-
-        @Override
-        public List<WorkerState> workers() {
-            return Collections.unmodifiableList(workerList);
-        }
-
-        @Override
-        public Iterable<TaskState> tasks() {
-            return tasks;
-        }
-
-        @Override
-        public Collection<TaskPrefix> prefixes() {
-            return Collections.unmodifiableCollection(prefixes.values());
-        }
-
-        @Override
-        public long transitionCount() {
-            return transitions;
-        }
-
-        @Override
-        public void moveProcessing(TaskState task, WorkerState to) {
-            if (task.state != PROCESSING) {
-                throw new IllegalStateException("only a processing task moves between workers, not " + task);
+    /** {@code worker} holds {@code task}'s result: a released task enters memory there, one in memory gains a holder. */
+    void adoptResult(TaskState task, WorkerState worker, long nbytes) {
+        if (task.state == MEMORY) {
+            if (task.addHolder(worker)) {
+                worker.hold(task);
             }
-            detachProcessing(task, false);
-            if (to != null && workers.get(to.address) == to && to.hasFree(task.resources())) {
-                assign(task, to); // still processing: no state changes
-            } else {
-                transition(task, WAITING, null); // the worker left meanwhile: place it afresh
-            }
+        } else if (task.state == RELEASED) {
+            becomeMemoryOn(task, worker, nbytes, null);
         }
+    }
 
-        @Override
-        public void adoptResult(TaskState task, WorkerState worker, long nbytes) {
-            if (task.state == MEMORY) {
-                if (task.addHolder(worker)) {
-                    worker.hold(task);
-                }
-            } else if (task.state == RELEASED) {
-                becomeMemoryOn(task, worker, nbytes, null);
-            }
-        }
+    void free(WorkerState worker, String key) {
+        queueFree(worker, key);
+    }
 
-        @Override
-        public void free(WorkerState worker, String key) {
-            queueFree(worker, key);
-        }
+    void removeRegistered(WorkerState worker, String reason) {
+        removeWorker(worker, reason);
+    }
 
-        @Override
-        public void removeWorker(WorkerState worker, String reason) {
-            if (workers.get(worker.address) == worker) {
-                SchedulerState.this.removeWorker(worker, reason);
-            }
-        }
-
-        @Override
-        public void recommend(TaskState task, byte state) {
-            if (state == MEMORY || state == ERRED) {
-                throw new IllegalArgumentException("a task enters " + name(state) + " when a worker reports it, "
-                        + "not by recommendation");
-            }
-            SchedulerState.this.recommend(task, state);
-        }
-
-        @Override
-        public void hold(ClientState holder, TaskState task) {
-            if (holder.wants.add(task)) {
-                task.addWanter(holder);
-            }
-        }
-
-        @Override
-        public void release(ClientState holder) {
-            releaseHolder(holder);
-        }
-
-        @Override
-        public void log(System.Logger.Level level, String line) {
-            SchedulerState.this.log(level, line);
-        }
+    void recommendFor(TaskState task, byte state) {
+        recommend(task, state);
     }
 
     public SchedulerConfig config() {
@@ -1615,7 +1535,7 @@ public final class SchedulerState {
         }
     }
 
-    private void releaseHolder(ClientState holder) {
+    void releaseHolder(ClientState holder) {
         for (TaskState ts : holder.wants) {
             ts.removeWanter(holder);
             recommendCleanup(ts);
@@ -1722,7 +1642,7 @@ public final class SchedulerState {
         logEvents = on;
     }
 
-    private void log(System.Logger.Level level, String line) {
+    void log(System.Logger.Level level, String line) {
         if (logEvents) {
             LOG.log(level, line);
         }
