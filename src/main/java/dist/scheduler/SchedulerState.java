@@ -69,7 +69,7 @@ public final class SchedulerState {
     /** The workers in registration order (read-only: {@link Placement#add} and {@link Placement#remove} change it). */
     final List<WorkerState> workerList = placement.workers();
     private final LinkedHashMap<String, ClientState> clients = new LinkedHashMap<>();
-    private final LinkedHashSet<TaskState> noWorker = new LinkedHashSet<>();
+    final LinkedHashSet<TaskState> noWorker = new LinkedHashSet<>();
     private final FunctionTable functionTable = new FunctionTable();
     final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
     /** The prefix found last (see {@link #prefixOf}); never one that was dropped from {@link #prefixes}. */
@@ -1543,98 +1543,18 @@ public final class SchedulerState {
         holder.wants.clear();
     }
 
-    /** Names of the published datasets, sorted. */
-    public List<String> datasetNames() {
-        return extension(DatasetExtension.class).names();
-    }
-
     // ================================================================ views
 
-    /** "released", "waiting", "queued", "no-worker", "processing", "memory" or "erred"; null when unknown. */
-    public String stateOf(String key) {
-        TaskState ts = tasks.get(key);
-        return ts == null ? null : name(ts.state);
-    }
+    private final SchedulerView view = new SchedulerView(this);
 
-    /** Addresses of the registered workers, in registration order. */
-    public Set<String> workers() {
-        return Collections.unmodifiableSet(new LinkedHashSet<>(workers.keySet()));
-    }
-
-    /** For each key, the addresses of the workers holding it (empty when none or unknown). */
-    public Map<String, List<String>> whoHas(Collection<String> keys) {
-        return extension(QueryExtension.class).whoHas(keys);
+    /** Read-only questions about tasks, workers, counts and history, e.g. {@code view().stateOf("inc-1")}. */
+    public SchedulerView view() {
+        return view;
     }
 
     /** The record of {@code key}, or null: for tests in this package. */
     TaskState task(String key) {
         return tasks.get(key);
-    }
-
-    /** Tasks the scheduler knows (every state but forgotten). */
-    public int taskCount() {
-        return tasks.size();
-    }
-
-    /** The worker a task was sent to, or null when it is not processing. */
-    public String processingOn(String key) {
-        TaskState ts = tasks.get(key);
-        return ts == null || ts.processingOn == null ? null : ts.processingOn.address;
-    }
-
-    /** How many workers died while this task was processing on them. */
-    public int suspiciousCount(String key) {
-        TaskState ts = tasks.get(key);
-        return ts == null || ts.trouble == null ? 0 : ts.trouble.suspicious;
-    }
-
-    /** Tasks held back on the scheduler while every worker is saturated. */
-    public int queuedCount() {
-        return placement.queuedCount();
-    }
-
-    /** Tasks that no current worker may run. */
-    public int noWorkerCount() {
-        return noWorker.size();
-    }
-
-    /** Mean measured run time of tasks whose key starts with {@code prefix} (the key up to its last '-'). */
-    public OptionalLong averageDurationNanos(String prefix) {
-        TaskPrefix p = prefixes.get(prefix);
-        return p == null || p.count == 0 ? OptionalLong.empty() : OptionalLong.of(p.totalNanos / p.count);
-    }
-
-    /** One state change of a task, as {@link #drainTransitions()} reports it (state names as in {@link #stateOf}). */
-    public record Transition(String key, String from, String to) {}
-
-    /** Starts or stops keeping a log of every state change for {@link #drainTransitions()} (off by default). */
-    public void recordTransitions(boolean on) {
-        extension(HistoryExtension.class).recordTransitions(on);
-    }
-
-    /** The state changes since the last call, in order; empty when recording is off. */
-    public List<Transition> drainTransitions() {
-        return extension(HistoryExtension.class).drainTransitions();
-    }
-
-    /** The client whose update created this task (whose classes its workers may ask for), or null. */
-    public String submitterOf(String key) {
-        TaskState ts = tasks.get(key);
-        return ts == null ? null : ts.submitter;
-    }
-
-    /**
-     * A snapshot for dashboards: workers, task groups, totals, and the computations numbered
-     * {@code streamSince} and later (at most {@code streamMax}, the newest). It walks every worker's
-     * held keys: call it a few times a second at most.
-     */
-    public ClusterView view(long streamSince, int streamMax) {
-        return extension(HistoryExtension.class).view(streamSince, streamMax);
-    }
-
-    /** The recent state changes of task {@code key} on the scheduler, oldest first (empty when none is kept). */
-    public List<StoryEntry> story(String key) {
-        return key == null ? List.of() : extension(HistoryExtension.class).story(key);
     }
 
     /** Logs one line per event that matters (worker joined or lost, task erred, restart); off by default. */
@@ -1646,16 +1566,6 @@ public final class SchedulerState {
         if (logEvents) {
             LOG.log(level, line);
         }
-    }
-
-    /** Number of state changes applied so far. */
-    public long transitionCount() {
-        return transitions;
-    }
-
-    /** Information on every worker, as {@link WorkersReply} carries it. */
-    public List<WorkerInfo> workerInfos() {
-        return extension(QueryExtension.class).workerInfos();
     }
 
     /**
