@@ -104,6 +104,11 @@ final class CoreContext implements SchedulerContext {
     }
 
     @Override
+    public void retryNoWorker() {
+        core.retryNoWorker();
+    }
+
+    @Override
     public void hold(ClientState holder, TaskState task) {
         if (holder.wants.add(task)) {
             task.addWanter(holder);

@@ -63,6 +63,9 @@ interface SchedulerContext {
     /** Asks the core to move {@code task} to {@code state}; applied after the handler returns. */
     void recommend(TaskState task, byte state);
 
+    /** Every task in no-worker gets another placement attempt (after a worker's resources changed). */
+    void retryNoWorker();
+
     /** {@code holder} wants {@code task} kept, as a client holding a future does. */
     void hold(ClientState holder, TaskState task);
 

@@ -98,6 +98,7 @@ public final class SchedulerState {
         register(new PluginExtension());
         register(new OrphanKeys());
         register(new DataPlacementExtension());
+        register(new WorkerResourcesExtension());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
@@ -143,6 +144,13 @@ public final class SchedulerState {
 
     void recommendFor(TaskState task, byte state) {
         recommend(task, state);
+    }
+
+    /** Every task in no-worker is recommended for processing again: a worker joined or declared new resources. */
+    void retryNoWorker() {
+        for (TaskState ts : new ArrayList<>(noWorker)) {
+            recommend(ts, PROCESSING);
+        }
     }
 
     public SchedulerConfig config() {
@@ -295,7 +303,6 @@ public final class SchedulerState {
                 case MissingData m -> missingData(m.key(), m.worker());
                 case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
                 case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
-                case WorkerResources r -> workerResources(ws, nonNull(r.resources(), "WorkerResources.resources"));
                 case Ping p -> out.add(new Outgoing(address, p, requestId));
                 case Ack a -> { }
                 case null -> throw new IllegalArgumentException("empty message from worker " + address);
@@ -564,9 +571,7 @@ public final class SchedulerState {
                 acceptHeld(ws, e.getKey(), e.getValue() == null ? -1 : e.getValue());
             }
         }
-        for (TaskState ts : new ArrayList<>(noWorker)) {
-            recommend(ts, PROCESSING);
-        }
+        retryNoWorker();
         for (SchedulerExtension ext : extensions.all) {
             ext.workerAdded(ws);
         }
@@ -1507,21 +1512,6 @@ public final class SchedulerState {
     }
 
     // ================================================================ resources
-
-    private void workerResources(WorkerState ws, Map<String, Double> resources) {
-        LinkedHashMap<String, Double> r = new LinkedHashMap<>();
-        for (Map.Entry<String, Double> e : resources.entrySet()) {
-            if (e.getKey() == null || e.getValue() == null || !(e.getValue() >= 0) || e.getValue().isInfinite()) {
-                throw new IllegalArgumentException("resource " + e.getKey() + "=" + e.getValue() + " of worker "
-                        + ws.address + " is not a name with a finite amount of 0 or more, e.g. GPU=2");
-            }
-            r.put(e.getKey(), e.getValue());
-        }
-        ws.resources = r.isEmpty() ? null : Collections.unmodifiableMap(r);
-        for (TaskState ts : new ArrayList<>(noWorker)) {
-            recommend(ts, PROCESSING);
-        }
-    }
 
     /** Resources were freed: tasks waiting for resources may run now. */
     private void wakeResourceWaiters() {
