@@ -104,6 +104,11 @@ final class CoreContext implements SchedulerContext {
     }
 
     @Override
+    public void forgetEverything(String clientId, String reason) {
+        core.forgetEverything(clientId, reason);
+    }
+
+    @Override
     public void retryNoWorker() {
         core.retryNoWorker();
     }

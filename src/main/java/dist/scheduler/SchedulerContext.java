@@ -63,6 +63,13 @@ interface SchedulerContext {
     /** Asks the core to move {@code task} to {@code state}; applied after the handler returns. */
     void recommend(TaskState task, byte state);
 
+    /**
+     * Forgets every task and tells every worker to drop its keys, as a cluster restart asked by
+     * {@code clientId} does; extensions then hear {@link SchedulerExtension#clusterRestarted}.
+     * Clients are not told: the caller cancels their keys first.
+     */
+    void forgetEverything(String clientId, String reason);
+
     /** Every task in no-worker gets another placement attempt (after a worker's resources changed). */
     void retryNoWorker();
 

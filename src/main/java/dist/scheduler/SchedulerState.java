@@ -99,6 +99,7 @@ public final class SchedulerState {
         register(new OrphanKeys());
         register(new DataPlacementExtension());
         register(new WorkerResourcesExtension());
+        register(new ClusterRestart());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
@@ -144,6 +145,44 @@ public final class SchedulerState {
 
     void recommendFor(TaskState task, byte state) {
         recommend(task, state);
+    }
+
+    /**
+     * Forgets every task at once, without transitions: clients want nothing, workers are told to
+     * drop what they run and hold, and extensions hear {@link SchedulerExtension#clusterRestarted}
+     * (nannies restart their workers: those are removed then).
+     */
+    void forgetEverything(String clientId, String reason) {
+        for (ClientState c : clients.values()) {
+            c.wants.clear();
+        }
+        tasks.clear();
+        noWorker.clear();
+        noWorkerWithResources = 0;
+        placement.clearQueue(); // else the queue's filling would send tasks no one knows any more
+        pendingFree.clear();
+        recs.clear();
+        for (WorkerState ws : new ArrayList<>(workerList)) {
+            ArrayList<String> drop = new ArrayList<>();
+            for (TaskState ts : ws.processing) {
+                drop.add(ts.key);
+            }
+            for (TaskState ts : ws.hasWhat) {
+                drop.add(ts.key);
+            }
+            ws.clearProcessing();
+            ws.clearHeld();
+            if (!drop.isEmpty()) {
+                out.add(Outgoing.send(ws.address, new FreeKeys(drop)));
+            }
+        }
+        for (TaskPrefix p : prefixes.values()) {
+            p.live = 0;
+            p.dropLive();
+        }
+        for (SchedulerExtension ext : extensions.all) {
+            ext.clusterRestarted(clientId, reason);
+        }
     }
 
     /** Every task in no-worker is recommended for processing again: a worker joined or declared new resources. */
@@ -257,7 +296,6 @@ public final class SchedulerState {
                         x.graphUpdated(clientId, u.tasks());
                     }
                 }
-                case RestartCluster r -> restartCluster(clientId, requestId);
                 case ReleaseKeys r -> releaseKeys(clientId, nonNull(r.keys(), "ReleaseKeys.keys"));
                 case CancelKeys c -> cancelKeys(client(clientId), nonNull(c.keys(), "CancelKeys.keys"), c.force());
                 case Ping p -> out.add(new Outgoing(clientId, p, requestId));
@@ -649,55 +687,6 @@ public final class SchedulerState {
             }
         }
         removeWorker(ws, reason);
-    }
-
-    /**
-     * Every client's futures are cancelled and every task forgotten. Workers with a nanny are removed
-     * and restarted by it; workers without one (threads of a local cluster) stay and drop their keys.
-     */
-    private void restartCluster(String clientId, long requestId) {
-        String reason = "the cluster was restarted by client " + clientId;
-        for (TaskState ts : tasks) {
-            if (ts.wantedBy != null) {
-                for (ClientState c : ts.wantedBy) {
-                    out.add(Outgoing.send(c.id, new KeyCancelled(ts.key, reason)));
-                }
-            }
-        }
-        for (ClientState c : clients.values()) {
-            c.wants.clear();
-        }
-        tasks.clear();
-        noWorker.clear();
-        noWorkerWithResources = 0;
-        placement.clearQueue(); // else the queue's filling would send tasks no one knows any more
-        pendingFree.clear();
-        recs.clear();
-        for (WorkerState ws : new ArrayList<>(workerList)) {
-            ArrayList<String> drop = new ArrayList<>();
-            for (TaskState ts : ws.processing) {
-                drop.add(ts.key);
-            }
-            for (TaskState ts : ws.hasWhat) {
-                drop.add(ts.key);
-            }
-            ws.clearProcessing();
-            ws.clearHeld();
-            if (!drop.isEmpty()) {
-                out.add(Outgoing.send(ws.address, new FreeKeys(drop)));
-            }
-        }
-        for (TaskPrefix p : prefixes.values()) {
-            p.live = 0;
-            p.dropLive();
-        }
-        for (SchedulerExtension ext : extensions.all) {
-            ext.clusterRestarted(clientId, reason); // nannies restart their workers: those are removed here
-        }
-        log(System.Logger.Level.INFO, "cluster restarted by client " + clientId);
-        if (requestId != 0) {
-            out.add(new Outgoing(clientId, new Ack(), requestId));
-        }
     }
 
     private void checkHeartbeats() {
