@@ -114,6 +114,16 @@ final class CoreContext implements SchedulerContext {
     }
 
     @Override
+    public ClientState client(String id) {
+        return core.client(id);
+    }
+
+    @Override
+    public void unhold(ClientState holder, TaskState task) {
+        core.unhold(holder, task);
+    }
+
+    @Override
     public void hold(ClientState holder, TaskState task) {
         if (holder.wants.add(task)) {
             task.addWanter(holder);

@@ -73,8 +73,14 @@ interface SchedulerContext {
     /** Every task in no-worker gets another placement attempt (after a worker's resources changed). */
     void retryNoWorker();
 
+    /** The client with this id, registered now if it is new. */
+    ClientState client(String id);
+
     /** {@code holder} wants {@code task} kept, as a client holding a future does. */
     void hold(ClientState holder, TaskState task);
+
+    /** {@code holder} no longer wants {@code task}: if nobody else needs it, it is let go. */
+    void unhold(ClientState holder, TaskState task);
 
     /** {@code holder} wants nothing any more: what only it kept may be released. */
     void release(ClientState holder);

@@ -100,6 +100,7 @@ public final class SchedulerState {
         register(new DataPlacementExtension());
         register(new WorkerResourcesExtension());
         register(new ClusterRestart());
+        register(new Cancellation());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
@@ -183,6 +184,19 @@ public final class SchedulerState {
         for (SchedulerExtension ext : extensions.all) {
             ext.clusterRestarted(clientId, reason);
         }
+    }
+
+    /** The client with this id, registered now if it is new. */
+    ClientState client(String id) {
+        return clients.computeIfAbsent(id, ClientState::new);
+    }
+
+    /** {@code holder} no longer wants {@code task}: if nobody else needs it, it is let go. */
+    void unhold(ClientState holder, TaskState task) {
+        if (holder.wants.remove(task)) {
+            task.removeWanter(holder);
+        }
+        recommendCleanup(task);
     }
 
     /** Every task in no-worker is recommended for processing again: a worker joined or declared new resources. */
@@ -297,7 +311,6 @@ public final class SchedulerState {
                     }
                 }
                 case ReleaseKeys r -> releaseKeys(clientId, nonNull(r.keys(), "ReleaseKeys.keys"));
-                case CancelKeys c -> cancelKeys(client(clientId), nonNull(c.keys(), "CancelKeys.keys"), c.force());
                 case Ping p -> out.add(new Outgoing(clientId, p, requestId));
                 case null -> throw new IllegalArgumentException("empty message from client " + clientId);
                 default -> throw new IllegalArgumentException("the scheduler does not accept "
@@ -362,10 +375,6 @@ public final class SchedulerState {
     }
 
     // ================================================================ clients
-
-    private ClientState client(String id) {
-        return clients.computeIfAbsent(id, ClientState::new);
-    }
 
     /**
      * Adds a client's tasks and wants. The whole update is checked first (keys, options, cycles);
@@ -517,69 +526,6 @@ public final class SchedulerState {
         for (SchedulerExtension ext : extensions.all) { // a nanny, or a client that never submitted, has no wants
             ext.clientGone(clientId);
         }
-    }
-
-    private void cancelKeys(ClientState c, List<String> keys, boolean force) {
-        // every cancelled task with the key it was cancelled through
-        LinkedHashMap<TaskState, String> closure = new LinkedHashMap<>();
-        for (String key : keys) {
-            TaskState ts = key == null ? null : tasks.get(key);
-            if (ts == null || closure.containsKey(ts)) {
-                continue;
-            }
-            if (!force && wantedByOthers(ts, c)) {
-                // other clients still want it: cancel only this client's interest
-                if (c.wants.remove(ts)) {
-                    ts.removeWanter(c);
-                }
-                out.add(Outgoing.send(c.id, new KeyCancelled(ts.key, "cancelled by client " + c.id)));
-                recommendCleanup(ts);
-                continue;
-            }
-            ArrayDeque<TaskState> todo = new ArrayDeque<>();
-            todo.add(ts);
-            closure.put(ts, ts.key);
-            while (!todo.isEmpty()) {
-                TaskState t = todo.poll();
-                if (t.dependents != null) {
-                    for (TaskState dt : t.dependents) {
-                        if (closure.putIfAbsent(dt, ts.key) == null) {
-                            todo.add(dt);
-                        }
-                    }
-                }
-            }
-        }
-        for (Map.Entry<TaskState, String> e : closure.entrySet()) {
-            TaskState t = e.getKey();
-            String reason = t.key.equals(e.getValue()) ? "cancelled by client " + c.id
-                    : "cancelled: it depends on " + e.getValue() + ", cancelled by client " + c.id;
-            if (t.wantedBy != null) {
-                for (ClientState w : t.wantedBy) {
-                    w.wants.remove(t);
-                    if (!w.silent) {
-                        out.add(Outgoing.send(w.id, new KeyCancelled(t.key, reason)));
-                    }
-                }
-                t.wantedBy = null;
-            }
-        }
-        ArrayList<TaskState> order = new ArrayList<>(closure.keySet());
-        Collections.reverse(order); // dependents first, so their inputs are free to go
-        for (TaskState t : order) {
-            recommend(t, FORGOTTEN);
-        }
-    }
-
-    private static boolean wantedByOthers(TaskState ts, ClientState c) {
-        if (ts.wantedBy != null) {
-            for (ClientState w : ts.wantedBy) {
-                if (w != c) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     // ================================================================ workers
