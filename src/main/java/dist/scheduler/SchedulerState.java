@@ -82,6 +82,7 @@ public final class SchedulerState {
     long transitions;
     private final Extensions extensions = new Extensions();
     private final SchedulerContext context = new CoreContext(this);
+    private final WorkerLiveness liveness = new WorkerLiveness(context);
     /** Tasks in no-worker that need resources: they may run once a worker frees some. */
     private int noWorkerWithResources;
     /** Whether to log the events that matter (workers joining and leaving, errors, restarts); the server turns it on. */
@@ -635,17 +636,10 @@ public final class SchedulerState {
         removeWorker(ws, reason);
     }
 
+    /** The time-to-live check (see {@link WorkerLiveness}): each expired worker's removal settles before the next. */
     private void checkHeartbeats() {
-        long timeout = config.workerTimeout().toNanos();
-        for (WorkerState ws : new ArrayList<>(workerList)) {
-            long silent = now - ws.lastSeen;
-            if (silent > timeout) {
-                String reason = "no heartbeat for " + silent / 1_000_000 + " ms (timeout "
-                        + config.workerTimeout().toMillis() + " ms)";
-                out.add(Outgoing.send(ws.address, new CloseWorker(reason)));
-                removeWorker(ws, reason);
-                drain();
-            }
+        while (liveness.expireOne()) {
+            drain();
         }
     }
 
