@@ -428,27 +428,10 @@ public final class SchedulerState {
         }
     }
 
-    /**
-     * Tells the client which of its futures the refused update leaves without a task: each wanted
-     * key the scheduler does not already hold for this client fails with the reason. The client's
-     * futures for keys it wanted before stay as they are.
-     */
+    /** Tells the client which of its futures the refused update leaves without a task (see {@link GraphCheck#refusal}). */
     private void refuseGraph(ClientState c, UpdateGraph u, IllegalArgumentException e) {
-        if (u.wanted() == null) {
-            return;
-        }
-        String cause = e instanceof GraphCheck.Refused g ? g.key : null;
-        String why = "the scheduler refused the update that submitted this key: " + e.getMessage();
-        LinkedHashSet<String> told = new LinkedHashSet<>();
-        for (String key : u.wanted()) {
-            if (key == null || !told.add(key)) {
-                continue;
-            }
-            TaskState ts = tasks.get(key);
-            if (ts != null && c.wants.contains(ts)) {
-                continue;
-            }
-            out.add(Outgoing.send(c.id, new KeyErred(key, null, why, cause == null ? key : cause)));
+        for (KeyErred k : GraphCheck.refusal(c, u.wanted(), e, tasks::get)) {
+            out.add(Outgoing.send(c.id, k));
         }
     }
 
