@@ -2,20 +2,15 @@ package dist.scheduler;
 
 import dist.protocol.Message;
 import dist.protocol.Message.*;
-import dist.protocol.TaskOptions;
 import dist.protocol.TaskSpec;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
-import java.util.Set;
 
 import static dist.scheduler.TaskState.*;
 
@@ -48,10 +43,12 @@ import static dist.scheduler.TaskState.*;
  * worker says {@link TasksStarted}, which it writes before starting it. A nanny's {@link WorkerDied}
  * says why a worker died; that reason is part of the {@code KilledWorker} error.
  *
- * <p>This class is the core: tasks, their transitions, the recommendation loop and the workers'
- * task bookkeeping. Capabilities beside it are {@link SchedulerExtension}s registered in the
- * constructor (datasets, clients and nannies, queries, history, work stealing, plugins, keys of
- * returning workers); they act on the core only through {@link SchedulerContext}.
+ * <p>This class is the core: tasks, their transitions, the recommendation loop, event dispatch and
+ * the workers' task bookkeeping. Capabilities beside it are {@link SchedulerExtension}s registered
+ * in the constructor (datasets, clients and nannies, queries, history, work stealing, plugins, keys
+ * of returning workers, worker resources, restart, cancelling); they act on the core only through
+ * {@link SchedulerContext} ({@link CoreContext}). Where runnable tasks go is {@link Placement}'s;
+ * the workers' time-to-live is {@link WorkerLiveness}'s; read-only questions go to {@link #view()}.
  */
 public final class SchedulerState {
     private static final System.Logger LOG = System.getLogger("dist.scheduler");
