@@ -100,10 +100,10 @@ public class SchedulerStateBench {
             bh.consume(s.handle(new SchedulerEvent.FromClient("c", w.releases.get(b), 0), now));
             now += 1_000_000;
         }
-        if (s.taskCount() != 0) {
-            throw new IllegalStateException(s.taskCount() + " tasks left");
+        if (s.view().taskCount() != 0) {
+            throw new IllegalStateException(s.view().taskCount() + " tasks left");
         }
-        t.transitions += s.transitionCount();
+        t.transitions += s.view().transitionCount();
         t.tasks += TASKS;
     }
 
@@ -124,8 +124,8 @@ public class SchedulerStateBench {
         f.bytesPerTask += retainedPerTask(withWorkers, "inc");
         SchedulerState alone = newState();
         f.bytesPerNoWorkerTask += retainedPerTask(alone, "inc");
-        if (alone.noWorkerCount() != WAITING) {
-            throw new IllegalStateException("expected " + WAITING + " no-worker tasks, got " + alone.noWorkerCount());
+        if (alone.view().noWorkerCount() != WAITING) {
+            throw new IllegalStateException("expected " + WAITING + " no-worker tasks, got " + alone.view().noWorkerCount());
         }
         return List.of(withWorkers, alone);
     }
@@ -147,8 +147,8 @@ public class SchedulerStateBench {
             s.handle(new SchedulerEvent.FromClient("c", new UpdateGraph("c", specs, keys), 0), 0);
         }
         long after = usedAfterGc();
-        if (s.taskCount() != WAITING) {
-            throw new IllegalStateException("expected " + WAITING + " tasks, got " + s.taskCount());
+        if (s.view().taskCount() != WAITING) {
+            throw new IllegalStateException("expected " + WAITING + " tasks, got " + s.view().taskCount());
         }
         return (double) (after - before) / WAITING;
     }

@@ -207,7 +207,7 @@ public final class SchedulerSim {
         dispatch(handle(new SchedulerEvent.FromClient(CLIENT, new Message.ReleaseKeys(CLIENT, wanted), 0)));
         closeWindow();
         return new Result(placements, finished, finishedCount.size(), sums, expectedSums, schedulerNanos,
-                (long) schedulerCpuNanos, System.nanoTime() - wall0, simulated, heapAfterSubmit, events, s.taskCount());
+                (long) schedulerCpuNanos, System.nanoTime() - wall0, simulated, heapAfterSubmit, events, s.view().taskCount());
     }
 
     private boolean nothingQueued() {

@@ -221,7 +221,7 @@ public final class LocalCluster implements AutoCloseable {
         List<Long> pids = new ArrayList<>();
         if (config.processes) {
             try {
-                for (dist.protocol.Message.WorkerInfo w : scheduler.query(s -> s.workerInfos(), 30, TimeUnit.SECONDS)) {
+                for (dist.protocol.Message.WorkerInfo w : scheduler.query(s -> s.view().workerInfos(), 30, TimeUnit.SECONDS)) {
                     pids.add(w.pid());
                 }
             } catch (java.util.concurrent.TimeoutException e) {

@@ -166,7 +166,7 @@ public final class Dashboard implements AutoCloseable {
                 return c.view();
             }
             int max = forTasks ? TASKS : STREAM;
-            ClusterView v = scheduler.query(st -> st.view(0, max), 5, TimeUnit.SECONDS);
+            ClusterView v = scheduler.query(st -> st.view().cluster(0, max), 5, TimeUnit.SECONDS);
             Cached fresh = new Cached(v, System.nanoTime());
             if (forTasks) {
                 tasks = fresh;

@@ -8,10 +8,10 @@ import java.util.Map;
 
 /**
  * A read-only snapshot of the scheduler for dashboards and metrics, built on the state's thread by
- * {@link SchedulerState#view(long, int)}. Times are on the scheduler's {@link System#nanoTime()} clock.
+ * {@link SchedulerView#cluster(long, int)}. Times are on the scheduler's {@link System#nanoTime()} clock.
  *
  * <pre>{@code
- * ClusterView v = server.query(st -> st.view(0, 1000), 5, TimeUnit.SECONDS);
+ * ClusterView v = server.query(st -> st.view().cluster(0, 1000), 5, TimeUnit.SECONDS);
  * v.workers().forEach(w -> System.out.println(w.address() + " " + w.processing()));
  * }</pre>
  *

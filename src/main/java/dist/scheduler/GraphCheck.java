@@ -1,10 +1,12 @@
 package dist.scheduler;
 
+import dist.protocol.Message.KeyErred;
 import dist.protocol.TaskOptions;
 import dist.protocol.TaskSpec;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -19,6 +21,32 @@ import java.util.function.Function;
  */
 final class GraphCheck {
     private GraphCheck() {
+    }
+
+    /**
+     * What the client hears when its update is refused: each wanted key the scheduler does not
+     * already hold for this client fails with the reason. Its futures for keys it wanted before stay.
+     */
+    static List<KeyErred> refusal(ClientState c, List<String> wanted, IllegalArgumentException e,
+                                  Function<String, TaskState> known) {
+        if (wanted == null) {
+            return List.of();
+        }
+        String cause = e instanceof Refused g ? g.key : null;
+        String why = "the scheduler refused the update that submitted this key: " + e.getMessage();
+        LinkedHashSet<String> told = new LinkedHashSet<>();
+        ArrayList<KeyErred> out = new ArrayList<>();
+        for (String key : wanted) {
+            if (key == null || !told.add(key)) {
+                continue;
+            }
+            TaskState ts = known.apply(key);
+            if (ts != null && c.wants.contains(ts)) {
+                continue;
+            }
+            out.add(new KeyErred(key, null, why, cause == null ? key : cause));
+        }
+        return out;
     }
 
     /** An update refused because of one of its tasks, named here: its futures fail with the reason. */

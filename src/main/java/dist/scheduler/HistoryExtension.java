@@ -12,7 +12,7 @@ final class HistoryExtension implements SchedulerExtension {
     private final TransitionLog log = new TransitionLog(100_000);
     private final TaskStream stream = new TaskStream(20_000);
     /** Non-null while someone wants every state change (see {@link #recordTransitions}). */
-    private ArrayList<SchedulerState.Transition> recorded;
+    private ArrayList<SchedulerView.Transition> recorded;
     private SchedulerContext core;
 
     @Override
@@ -30,7 +30,7 @@ final class HistoryExtension implements SchedulerExtension {
         log.add(ts.key, from, to, core.now(), to == TaskState.MEMORY && ts.whoHas != null
                 ? ts.whoHas[ts.whoHas.length - 1].address : ts.processingOn != null ? ts.processingOn.address : null);
         if (recorded != null) {
-            recorded.add(new SchedulerState.Transition(ts.key, TaskState.name(from), TaskState.name(to)));
+            recorded.add(new SchedulerView.Transition(ts.key, TaskState.name(from), TaskState.name(to)));
         }
     }
 
@@ -46,7 +46,7 @@ final class HistoryExtension implements SchedulerExtension {
         return log.story(key);
     }
 
-    /** A dashboard's snapshot (see {@link SchedulerState#view}). */
+    /** A dashboard's snapshot (see {@link SchedulerView#cluster}). */
     ClusterView view(long streamSince, int streamMax) {
         return ClusterView.of(core.transitionCount(), core.workers(), core.prefixes(), stream, core.now(),
                 streamSince, streamMax);
@@ -56,11 +56,11 @@ final class HistoryExtension implements SchedulerExtension {
         recorded = on ? (recorded == null ? new ArrayList<>() : recorded) : null;
     }
 
-    List<SchedulerState.Transition> drainTransitions() {
+    List<SchedulerView.Transition> drainTransitions() {
         if (recorded == null || recorded.isEmpty()) {
             return List.of();
         }
-        List<SchedulerState.Transition> l = List.copyOf(recorded);
+        List<SchedulerView.Transition> l = List.copyOf(recorded);
         recorded.clear();
         return l;
     }

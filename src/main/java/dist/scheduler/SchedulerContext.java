@@ -63,8 +63,24 @@ interface SchedulerContext {
     /** Asks the core to move {@code task} to {@code state}; applied after the handler returns. */
     void recommend(TaskState task, byte state);
 
+    /**
+     * Forgets every task and tells every worker to drop its keys, as a cluster restart asked by
+     * {@code clientId} does; extensions then hear {@link SchedulerExtension#clusterRestarted}.
+     * Clients are not told: the caller cancels their keys first.
+     */
+    void forgetEverything(String clientId, String reason);
+
+    /** Every task in no-worker gets another placement attempt (after a worker's resources changed). */
+    void retryNoWorker();
+
+    /** The client with this id, registered now if it is new. */
+    ClientState client(String id);
+
     /** {@code holder} wants {@code task} kept, as a client holding a future does. */
     void hold(ClientState holder, TaskState task);
+
+    /** {@code holder} no longer wants {@code task}: if nobody else needs it, it is let go. */
+    void unhold(ClientState holder, TaskState task);
 
     /** {@code holder} wants nothing any more: what only it kept may be released. */
     void release(ClientState holder);

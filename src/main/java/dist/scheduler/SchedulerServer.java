@@ -439,7 +439,7 @@ public final class SchedulerServer implements AutoCloseable {
      */
     public Message.StoryReply story(String key, java.time.Duration timeout) throws TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        List<StoryEntry> here = query(st -> st.story(key), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        List<StoryEntry> here = query(st -> st.view().story(key), timeout.toMillis(), TimeUnit.MILLISECONDS);
         long epochOffsetMicros = epochMicrosNow() - System.nanoTime() / 1000;
         List<Object[]> steps = new ArrayList<>();
         for (StoryEntry e : here) {
@@ -554,7 +554,7 @@ public final class SchedulerServer implements AutoCloseable {
     }
 
     private void publishWorkerCount() {
-        int n = state.workers().size();
+        int n = state.view().workers().size();
         if (n != workerCount.get()) {
             workersLock.lock();
             try {

@@ -2,20 +2,15 @@ package dist.scheduler;
 
 import dist.protocol.Message;
 import dist.protocol.Message.*;
-import dist.protocol.TaskOptions;
 import dist.protocol.TaskSpec;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
-import java.util.Set;
 
 import static dist.scheduler.TaskState.*;
 
@@ -48,10 +43,12 @@ import static dist.scheduler.TaskState.*;
  * worker says {@link TasksStarted}, which it writes before starting it. A nanny's {@link WorkerDied}
  * says why a worker died; that reason is part of the {@code KilledWorker} error.
  *
- * <p>This class is the core: tasks, their transitions, the recommendation loop and the workers'
- * task bookkeeping. Capabilities beside it are {@link SchedulerExtension}s registered in the
- * constructor (datasets, clients and nannies, queries, history, work stealing, plugins, keys of
- * returning workers); they act on the core only through {@link SchedulerContext}.
+ * <p>This class is the core: tasks, their transitions, the recommendation loop, event dispatch and
+ * the workers' task bookkeeping. Capabilities beside it are {@link SchedulerExtension}s registered
+ * in the constructor (datasets, clients and nannies, queries, history, work stealing, plugins, keys
+ * of returning workers, worker resources, restart, cancelling); they act on the core only through
+ * {@link SchedulerContext} ({@link CoreContext}). Where runnable tasks go is {@link Placement}'s;
+ * the workers' time-to-live is {@link WorkerLiveness}'s; read-only questions go to {@link #view()}.
  */
 public final class SchedulerState {
     private static final System.Logger LOG = System.getLogger("dist.scheduler");
@@ -61,27 +58,28 @@ public final class SchedulerState {
     /** Above this many prefixes, prefixes without live tasks are dropped when their last task goes. */
     private static final int PREFIX_SOFT_LIMIT = 10_000;
 
-    private final SchedulerConfig config;
-    private final TaskTable tasks = new TaskTable();
-    private final LinkedHashMap<String, WorkerState> workers = new LinkedHashMap<>();
+    final SchedulerConfig config;
+    final TaskTable tasks = new TaskTable();
+    final LinkedHashMap<String, WorkerState> workers = new LinkedHashMap<>();
     /** Where runnable tasks go: the workers filed by load, and the queue of root tasks. */
     private final Placement placement = new Placement();
     /** The workers in registration order (read-only: {@link Placement#add} and {@link Placement#remove} change it). */
-    private final List<WorkerState> workerList = placement.workers();
+    final List<WorkerState> workerList = placement.workers();
     private final LinkedHashMap<String, ClientState> clients = new LinkedHashMap<>();
-    private final LinkedHashSet<TaskState> noWorker = new LinkedHashSet<>();
+    final LinkedHashSet<TaskState> noWorker = new LinkedHashSet<>();
     private final FunctionTable functionTable = new FunctionTable();
-    private final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
+    final HashMap<String, TaskPrefix> prefixes = new HashMap<>();
     /** The prefix found last (see {@link #prefixOf}); never one that was dropped from {@link #prefixes}. */
     private TaskPrefix lastPrefix;
 
     private final Recommendations recs = new Recommendations();
     private final LinkedHashMap<WorkerState, ArrayList<String>> pendingFree = new LinkedHashMap<>();
-    private ArrayList<Outgoing> out = new ArrayList<>();
-    private long now;
-    private long transitions;
+    ArrayList<Outgoing> out = new ArrayList<>();
+    long now;
+    long transitions;
     private final Extensions extensions = new Extensions();
-    private final SchedulerContext context = new Context();
+    private final SchedulerContext context = new CoreContext(this);
+    private final WorkerLiveness liveness = new WorkerLiveness(context);
     /** Tasks in no-worker that need resources: they may run once a worker frees some. */
     private int noWorkerWithResources;
     /** Whether to log the events that matter (workers joining and leaving, errors, restarts); the server turns it on. */
@@ -98,6 +96,9 @@ public final class SchedulerState {
         register(new PluginExtension());
         register(new OrphanKeys());
         register(new DataPlacementExtension());
+        register(new WorkerResourcesExtension());
+        register(new ClusterRestart());
+        register(new Cancellation());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
@@ -110,118 +111,96 @@ public final class SchedulerState {
         return extensions.find(type);
     }
 
-    /** The core as its extensions see it. */
-    private final class Context implements SchedulerContext {
-        @Override
-        public long now() {
-            return now;
-        }
+    // ================================================================ operations for extensions (see CoreContext)
 
-        @Override
-        public SchedulerConfig config() {
-            return config;
+    /** Moves a processing task its worker dropped to {@code to}, or places it afresh if {@code to} cannot take it. */
+    void moveProcessing(TaskState task, WorkerState to) {
+        detachProcessing(task, false);
+        if (to != null && workers.get(to.address) == to && to.hasFree(task.resources())) {
+            assign(task, to); // still processing: no state changes
+        } else {
+            transition(task, WAITING, null); // the worker left meanwhile: place it afresh
         }
+    }
 
-        @Override
-        public void send(String to, Message message) {
-            out.add(Outgoing.send(to, message));
-        }
-
-        @Override
-        public void reply(String to, Message message, long requestId) {
-            out.add(new Outgoing(to, message, requestId));
-        }
-
-        @Override
-        public TaskState task(String key) {
-            return tasks.get(key);
-        }
-
-        @Override
-        public WorkerState worker(String address) {
-            return workers.get(address);
-        }
-
-        @Override
-        public List<WorkerState> workers() {
-            return Collections.unmodifiableList(workerList);
-        }
-
-        @Override
-        public Iterable<TaskState> tasks() {
-            return tasks;
-        }
-
-        @Override
-        public Collection<TaskPrefix> prefixes() {
-            return Collections.unmodifiableCollection(prefixes.values());
-        }
-
-        @Override
-        public long transitionCount() {
-            return transitions;
-        }
-
-        @Override
-        public void moveProcessing(TaskState task, WorkerState to) {
-            if (task.state != PROCESSING) {
-                throw new IllegalStateException("only a processing task moves between workers, not " + task);
+    /** {@code worker} holds {@code task}'s result: a released task enters memory there, one in memory gains a holder. */
+    void adoptResult(TaskState task, WorkerState worker, long nbytes) {
+        if (task.state == MEMORY) {
+            if (task.addHolder(worker)) {
+                worker.hold(task);
             }
-            detachProcessing(task, false);
-            if (to != null && workers.get(to.address) == to && to.hasFree(task.resources())) {
-                assign(task, to); // still processing: no state changes
-            } else {
-                transition(task, WAITING, null); // the worker left meanwhile: place it afresh
-            }
+        } else if (task.state == RELEASED) {
+            becomeMemoryOn(task, worker, nbytes, null);
         }
+    }
 
-        @Override
-        public void adoptResult(TaskState task, WorkerState worker, long nbytes) {
-            if (task.state == MEMORY) {
-                if (task.addHolder(worker)) {
-                    worker.hold(task);
-                }
-            } else if (task.state == RELEASED) {
-                becomeMemoryOn(task, worker, nbytes, null);
+    void free(WorkerState worker, String key) {
+        queueFree(worker, key);
+    }
+
+    void removeRegistered(WorkerState worker, String reason) {
+        removeWorker(worker, reason);
+    }
+
+    void recommendFor(TaskState task, byte state) {
+        recommend(task, state);
+    }
+
+    /**
+     * Forgets every task at once, without transitions: clients want nothing, workers are told to
+     * drop what they run and hold, and extensions hear {@link SchedulerExtension#clusterRestarted}
+     * (nannies restart their workers: those are removed then).
+     */
+    void forgetEverything(String clientId, String reason) {
+        for (ClientState c : clients.values()) {
+            c.wants.clear();
+        }
+        tasks.clear();
+        noWorker.clear();
+        noWorkerWithResources = 0;
+        placement.clearQueue(); // else the queue's filling would send tasks no one knows any more
+        pendingFree.clear();
+        recs.clear();
+        for (WorkerState ws : new ArrayList<>(workerList)) {
+            ArrayList<String> drop = new ArrayList<>();
+            for (TaskState ts : ws.processing) {
+                drop.add(ts.key);
+            }
+            for (TaskState ts : ws.hasWhat) {
+                drop.add(ts.key);
+            }
+            ws.clearProcessing();
+            ws.clearHeld();
+            if (!drop.isEmpty()) {
+                out.add(Outgoing.send(ws.address, new FreeKeys(drop)));
             }
         }
-
-        @Override
-        public void free(WorkerState worker, String key) {
-            queueFree(worker, key);
+        for (TaskPrefix p : prefixes.values()) {
+            p.live = 0;
+            p.dropLive();
         }
-
-        @Override
-        public void removeWorker(WorkerState worker, String reason) {
-            if (workers.get(worker.address) == worker) {
-                SchedulerState.this.removeWorker(worker, reason);
-            }
+        for (SchedulerExtension ext : extensions.all) {
+            ext.clusterRestarted(clientId, reason);
         }
+    }
 
-        @Override
-        public void recommend(TaskState task, byte state) {
-            if (state == MEMORY || state == ERRED) {
-                throw new IllegalArgumentException("a task enters " + name(state) + " when a worker reports it, "
-                        + "not by recommendation");
-            }
-            SchedulerState.this.recommend(task, state);
+    /** The client with this id, registered now if it is new. */
+    ClientState client(String id) {
+        return clients.computeIfAbsent(id, ClientState::new);
+    }
+
+    /** {@code holder} no longer wants {@code task}: if nobody else needs it, it is let go. */
+    void unhold(ClientState holder, TaskState task) {
+        if (holder.wants.remove(task)) {
+            task.removeWanter(holder);
         }
+        recommendCleanup(task);
+    }
 
-        @Override
-        public void hold(ClientState holder, TaskState task) {
-            if (holder.wants.add(task)) {
-                task.addWanter(holder);
-            }
-        }
-
-        @Override
-        public void release(ClientState holder) {
-            releaseHolder(holder);
-        }
-
-        @Override
-        public void log(System.Logger.Level level, String line) {
-            SchedulerState.this.log(level, line);
+    /** Every task in no-worker is recommended for processing again: a worker joined or declared new resources. */
+    void retryNoWorker() {
+        for (TaskState ts : new ArrayList<>(noWorker)) {
+            recommend(ts, PROCESSING);
         }
     }
 
@@ -329,9 +308,7 @@ public final class SchedulerState {
                         x.graphUpdated(clientId, u.tasks());
                     }
                 }
-                case RestartCluster r -> restartCluster(clientId, requestId);
                 case ReleaseKeys r -> releaseKeys(clientId, nonNull(r.keys(), "ReleaseKeys.keys"));
-                case CancelKeys c -> cancelKeys(client(clientId), nonNull(c.keys(), "CancelKeys.keys"), c.force());
                 case Ping p -> out.add(new Outgoing(clientId, p, requestId));
                 case null -> throw new IllegalArgumentException("empty message from client " + clientId);
                 default -> throw new IllegalArgumentException("the scheduler does not accept "
@@ -375,7 +352,6 @@ public final class SchedulerState {
                 case MissingData m -> missingData(m.key(), m.worker());
                 case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
                 case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
-                case WorkerResources r -> workerResources(ws, nonNull(r.resources(), "WorkerResources.resources"));
                 case Ping p -> out.add(new Outgoing(address, p, requestId));
                 case Ack a -> { }
                 case null -> throw new IllegalArgumentException("empty message from worker " + address);
@@ -397,10 +373,6 @@ public final class SchedulerState {
     }
 
     // ================================================================ clients
-
-    private ClientState client(String id) {
-        return clients.computeIfAbsent(id, ClientState::new);
-    }
 
     /**
      * Adds a client's tasks and wants. The whole update is checked first (keys, options, cycles);
@@ -453,27 +425,10 @@ public final class SchedulerState {
         }
     }
 
-    /**
-     * Tells the client which of its futures the refused update leaves without a task: each wanted
-     * key the scheduler does not already hold for this client fails with the reason. The client's
-     * futures for keys it wanted before stay as they are.
-     */
+    /** Tells the client which of its futures the refused update leaves without a task (see {@link GraphCheck#refusal}). */
     private void refuseGraph(ClientState c, UpdateGraph u, IllegalArgumentException e) {
-        if (u.wanted() == null) {
-            return;
-        }
-        String cause = e instanceof GraphCheck.Refused g ? g.key : null;
-        String why = "the scheduler refused the update that submitted this key: " + e.getMessage();
-        LinkedHashSet<String> told = new LinkedHashSet<>();
-        for (String key : u.wanted()) {
-            if (key == null || !told.add(key)) {
-                continue;
-            }
-            TaskState ts = tasks.get(key);
-            if (ts != null && c.wants.contains(ts)) {
-                continue;
-            }
-            out.add(Outgoing.send(c.id, new KeyErred(key, null, why, cause == null ? key : cause)));
+        for (KeyErred k : GraphCheck.refusal(c, u.wanted(), e, tasks::get)) {
+            out.add(Outgoing.send(c.id, k));
         }
     }
 
@@ -554,69 +509,6 @@ public final class SchedulerState {
         }
     }
 
-    private void cancelKeys(ClientState c, List<String> keys, boolean force) {
-        // every cancelled task with the key it was cancelled through
-        LinkedHashMap<TaskState, String> closure = new LinkedHashMap<>();
-        for (String key : keys) {
-            TaskState ts = key == null ? null : tasks.get(key);
-            if (ts == null || closure.containsKey(ts)) {
-                continue;
-            }
-            if (!force && wantedByOthers(ts, c)) {
-                // other clients still want it: cancel only this client's interest
-                if (c.wants.remove(ts)) {
-                    ts.removeWanter(c);
-                }
-                out.add(Outgoing.send(c.id, new KeyCancelled(ts.key, "cancelled by client " + c.id)));
-                recommendCleanup(ts);
-                continue;
-            }
-            ArrayDeque<TaskState> todo = new ArrayDeque<>();
-            todo.add(ts);
-            closure.put(ts, ts.key);
-            while (!todo.isEmpty()) {
-                TaskState t = todo.poll();
-                if (t.dependents != null) {
-                    for (TaskState dt : t.dependents) {
-                        if (closure.putIfAbsent(dt, ts.key) == null) {
-                            todo.add(dt);
-                        }
-                    }
-                }
-            }
-        }
-        for (Map.Entry<TaskState, String> e : closure.entrySet()) {
-            TaskState t = e.getKey();
-            String reason = t.key.equals(e.getValue()) ? "cancelled by client " + c.id
-                    : "cancelled: it depends on " + e.getValue() + ", cancelled by client " + c.id;
-            if (t.wantedBy != null) {
-                for (ClientState w : t.wantedBy) {
-                    w.wants.remove(t);
-                    if (!w.silent) {
-                        out.add(Outgoing.send(w.id, new KeyCancelled(t.key, reason)));
-                    }
-                }
-                t.wantedBy = null;
-            }
-        }
-        ArrayList<TaskState> order = new ArrayList<>(closure.keySet());
-        Collections.reverse(order); // dependents first, so their inputs are free to go
-        for (TaskState t : order) {
-            recommend(t, FORGOTTEN);
-        }
-    }
-
-    private static boolean wantedByOthers(TaskState ts, ClientState c) {
-        if (ts.wantedBy != null) {
-            for (ClientState w : ts.wantedBy) {
-                if (w != c) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
     // ================================================================ workers
 
     private void addWorker(String address, RegisterWorker r, long requestId) {
@@ -644,9 +536,7 @@ public final class SchedulerState {
                 acceptHeld(ws, e.getKey(), e.getValue() == null ? -1 : e.getValue());
             }
         }
-        for (TaskState ts : new ArrayList<>(noWorker)) {
-            recommend(ts, PROCESSING);
-        }
+        retryNoWorker();
         for (SchedulerExtension ext : extensions.all) {
             ext.workerAdded(ws);
         }
@@ -726,66 +616,10 @@ public final class SchedulerState {
         removeWorker(ws, reason);
     }
 
-    /**
-     * Every client's futures are cancelled and every task forgotten. Workers with a nanny are removed
-     * and restarted by it; workers without one (threads of a local cluster) stay and drop their keys.
-     */
-    private void restartCluster(String clientId, long requestId) {
-        String reason = "the cluster was restarted by client " + clientId;
-        for (TaskState ts : tasks) {
-            if (ts.wantedBy != null) {
-                for (ClientState c : ts.wantedBy) {
-                    out.add(Outgoing.send(c.id, new KeyCancelled(ts.key, reason)));
-                }
-            }
-        }
-        for (ClientState c : clients.values()) {
-            c.wants.clear();
-        }
-        tasks.clear();
-        noWorker.clear();
-        noWorkerWithResources = 0;
-        placement.clearQueue(); // else the queue's filling would send tasks no one knows any more
-        pendingFree.clear();
-        recs.clear();
-        for (WorkerState ws : new ArrayList<>(workerList)) {
-            ArrayList<String> drop = new ArrayList<>();
-            for (TaskState ts : ws.processing) {
-                drop.add(ts.key);
-            }
-            for (TaskState ts : ws.hasWhat) {
-                drop.add(ts.key);
-            }
-            ws.clearProcessing();
-            ws.clearHeld();
-            if (!drop.isEmpty()) {
-                out.add(Outgoing.send(ws.address, new FreeKeys(drop)));
-            }
-        }
-        for (TaskPrefix p : prefixes.values()) {
-            p.live = 0;
-            p.dropLive();
-        }
-        for (SchedulerExtension ext : extensions.all) {
-            ext.clusterRestarted(clientId, reason); // nannies restart their workers: those are removed here
-        }
-        log(System.Logger.Level.INFO, "cluster restarted by client " + clientId);
-        if (requestId != 0) {
-            out.add(new Outgoing(clientId, new Ack(), requestId));
-        }
-    }
-
+    /** The time-to-live check (see {@link WorkerLiveness}): each expired worker's removal settles before the next. */
     private void checkHeartbeats() {
-        long timeout = config.workerTimeout().toNanos();
-        for (WorkerState ws : new ArrayList<>(workerList)) {
-            long silent = now - ws.lastSeen;
-            if (silent > timeout) {
-                String reason = "no heartbeat for " + silent / 1_000_000 + " ms (timeout "
-                        + config.workerTimeout().toMillis() + " ms)";
-                out.add(Outgoing.send(ws.address, new CloseWorker(reason)));
-                removeWorker(ws, reason);
-                drain();
-            }
+        while (liveness.expireOne()) {
+            drain();
         }
     }
 
@@ -1588,21 +1422,6 @@ public final class SchedulerState {
 
     // ================================================================ resources
 
-    private void workerResources(WorkerState ws, Map<String, Double> resources) {
-        LinkedHashMap<String, Double> r = new LinkedHashMap<>();
-        for (Map.Entry<String, Double> e : resources.entrySet()) {
-            if (e.getKey() == null || e.getValue() == null || !(e.getValue() >= 0) || e.getValue().isInfinite()) {
-                throw new IllegalArgumentException("resource " + e.getKey() + "=" + e.getValue() + " of worker "
-                        + ws.address + " is not a name with a finite amount of 0 or more, e.g. GPU=2");
-            }
-            r.put(e.getKey(), e.getValue());
-        }
-        ws.resources = r.isEmpty() ? null : Collections.unmodifiableMap(r);
-        for (TaskState ts : new ArrayList<>(noWorker)) {
-            recommend(ts, PROCESSING);
-        }
-    }
-
     /** Resources were freed: tasks waiting for resources may run now. */
     private void wakeResourceWaiters() {
         if (noWorkerWithResources == 0) {
@@ -1615,7 +1434,7 @@ public final class SchedulerState {
         }
     }
 
-    private void releaseHolder(ClientState holder) {
+    void releaseHolder(ClientState holder) {
         for (TaskState ts : holder.wants) {
             ts.removeWanter(holder);
             recommendCleanup(ts);
@@ -1623,27 +1442,13 @@ public final class SchedulerState {
         holder.wants.clear();
     }
 
-    /** Names of the published datasets, sorted. */
-    public List<String> datasetNames() {
-        return extension(DatasetExtension.class).names();
-    }
-
     // ================================================================ views
 
-    /** "released", "waiting", "queued", "no-worker", "processing", "memory" or "erred"; null when unknown. */
-    public String stateOf(String key) {
-        TaskState ts = tasks.get(key);
-        return ts == null ? null : name(ts.state);
-    }
+    private final SchedulerView view = new SchedulerView(this);
 
-    /** Addresses of the registered workers, in registration order. */
-    public Set<String> workers() {
-        return Collections.unmodifiableSet(new LinkedHashSet<>(workers.keySet()));
-    }
-
-    /** For each key, the addresses of the workers holding it (empty when none or unknown). */
-    public Map<String, List<String>> whoHas(Collection<String> keys) {
-        return extension(QueryExtension.class).whoHas(keys);
+    /** Read-only questions about tasks, workers, counts and history, e.g. {@code view().stateOf("inc-1")}. */
+    public SchedulerView view() {
+        return view;
     }
 
     /** The record of {@code key}, or null: for tests in this package. */
@@ -1651,91 +1456,15 @@ public final class SchedulerState {
         return tasks.get(key);
     }
 
-    /** Tasks the scheduler knows (every state but forgotten). */
-    public int taskCount() {
-        return tasks.size();
-    }
-
-    /** The worker a task was sent to, or null when it is not processing. */
-    public String processingOn(String key) {
-        TaskState ts = tasks.get(key);
-        return ts == null || ts.processingOn == null ? null : ts.processingOn.address;
-    }
-
-    /** How many workers died while this task was processing on them. */
-    public int suspiciousCount(String key) {
-        TaskState ts = tasks.get(key);
-        return ts == null || ts.trouble == null ? 0 : ts.trouble.suspicious;
-    }
-
-    /** Tasks held back on the scheduler while every worker is saturated. */
-    public int queuedCount() {
-        return placement.queuedCount();
-    }
-
-    /** Tasks that no current worker may run. */
-    public int noWorkerCount() {
-        return noWorker.size();
-    }
-
-    /** Mean measured run time of tasks whose key starts with {@code prefix} (the key up to its last '-'). */
-    public OptionalLong averageDurationNanos(String prefix) {
-        TaskPrefix p = prefixes.get(prefix);
-        return p == null || p.count == 0 ? OptionalLong.empty() : OptionalLong.of(p.totalNanos / p.count);
-    }
-
-    /** One state change of a task, as {@link #drainTransitions()} reports it (state names as in {@link #stateOf}). */
-    public record Transition(String key, String from, String to) {}
-
-    /** Starts or stops keeping a log of every state change for {@link #drainTransitions()} (off by default). */
-    public void recordTransitions(boolean on) {
-        extension(HistoryExtension.class).recordTransitions(on);
-    }
-
-    /** The state changes since the last call, in order; empty when recording is off. */
-    public List<Transition> drainTransitions() {
-        return extension(HistoryExtension.class).drainTransitions();
-    }
-
-    /** The client whose update created this task (whose classes its workers may ask for), or null. */
-    public String submitterOf(String key) {
-        TaskState ts = tasks.get(key);
-        return ts == null ? null : ts.submitter;
-    }
-
-    /**
-     * A snapshot for dashboards: workers, task groups, totals, and the computations numbered
-     * {@code streamSince} and later (at most {@code streamMax}, the newest). It walks every worker's
-     * held keys: call it a few times a second at most.
-     */
-    public ClusterView view(long streamSince, int streamMax) {
-        return extension(HistoryExtension.class).view(streamSince, streamMax);
-    }
-
-    /** The recent state changes of task {@code key} on the scheduler, oldest first (empty when none is kept). */
-    public List<StoryEntry> story(String key) {
-        return key == null ? List.of() : extension(HistoryExtension.class).story(key);
-    }
-
     /** Logs one line per event that matters (worker joined or lost, task erred, restart); off by default. */
     public void logEvents(boolean on) {
         logEvents = on;
     }
 
-    private void log(System.Logger.Level level, String line) {
+    void log(System.Logger.Level level, String line) {
         if (logEvents) {
             LOG.log(level, line);
         }
-    }
-
-    /** Number of state changes applied so far. */
-    public long transitionCount() {
-        return transitions;
-    }
-
-    /** Information on every worker, as {@link WorkersReply} carries it. */
-    public List<WorkerInfo> workerInfos() {
-        return extension(QueryExtension.class).workerInfos();
     }
 
     /**

@@ -24,7 +24,7 @@ final class ClusterFixture implements AutoCloseable {
     /** The scheduler's state of {@code key} as text ("null" when unknown). */
     String stateOf(String key) {
         try {
-            String s = cluster.scheduler().query(st -> st.stateOf(key), 10, TimeUnit.SECONDS);
+            String s = cluster.scheduler().query(st -> st.view().stateOf(key), 10, TimeUnit.SECONDS);
             return String.valueOf(s);
         } catch (Exception e) {
             throw new AssertionError(e);

@@ -217,7 +217,7 @@ class InProcessTransportTest {
 
     private static int taskCount(SchedulerServer s) {
         try {
-            return s.query(SchedulerState::taskCount, 10, TimeUnit.SECONDS);
+            return s.query(st -> st.view().taskCount(), 10, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             return -1;
         }

@@ -61,7 +61,7 @@ class JourneyTest {
     }
 
     static String stateOf(String key) throws Exception {
-        return cluster.scheduler().query(s -> String.valueOf(s.stateOf(key)), 10, TimeUnit.SECONDS);
+        return cluster.scheduler().query(s -> String.valueOf(s.view().stateOf(key)), 10, TimeUnit.SECONDS);
     }
 
     @Test

@@ -66,7 +66,7 @@ class DataPlacementExtensionTest {
     }
 
     Set<String> whoHas(String key) {
-        return new HashSet<>(h.s.whoHas(List.of(key)).getOrDefault(key, List.of()));
+        return new HashSet<>(h.s.view().whoHas(List.of(key)).getOrDefault(key, List.of()));
     }
 
     /** {@code w} copies what it was asked, as a worker does: AddKeys, then its answer, in one batch. */
@@ -163,7 +163,7 @@ class DataPlacementExtensionTest {
         Sent s = ask("c", new ReplicateRequest(List.of("t"), 2, List.of(), 2, 10_000));
         assertNull(s.reply());
         assertTrue(of(to(s.out(), A), AcquireData.class).isEmpty() && of(to(s.out(), B), AcquireData.class).isEmpty());
-        String runner = h.s.processingOn("t");
+        String runner = h.s.view().processingOn("t");
         h.finish(runner, "t", 8);
         String other = runner.equals(A) ? B : A;
         List<Outgoing> out = h.event(new SchedulerEvent.Tick());

@@ -60,7 +60,7 @@ class DataPlacementTest {
         }
         h.submit("c", burst, keys.toArray(String[]::new));
         for (String k : keys) {
-            assertEquals(A, h.s.processingOn(k));
+            assertEquals(A, h.s.view().processingOn(k));
         }
         h.register(B, "b", 1);
         List<StealRequest> steals = of(to(h.event(new SchedulerEvent.Tick()), A), StealRequest.class);
@@ -74,7 +74,7 @@ class DataPlacementTest {
         assertEquals(500, moved.size());
         int onB = 0;
         for (String k : keys) {
-            onB += B.equals(h.s.processingOn(k)) ? 1 : 0;
+            onB += B.equals(h.s.view().processingOn(k)) ? 1 : 0;
         }
         assertEquals(500, onB);
         assertTrue(of(to(h.event(new SchedulerEvent.Tick()), A), StealRequest.class).isEmpty(), "balanced now");
@@ -93,8 +93,8 @@ class DataPlacementTest {
         h.submit("c", burst, "burst-0", "burst-1", "burst-2", "burst-3", "burst-4", "burst-5");
         h.register(B, "b", 1);
         h.submit("c", List.of(h.task("late-0"), h.task("late-1")), "late-0", "late-1"); // B now holds two
-        assertEquals(B, h.s.processingOn("late-0"));
-        assertEquals(B, h.s.processingOn("late-1"));
+        assertEquals(B, h.s.view().processingOn("late-0"));
+        assertEquals(B, h.s.view().processingOn("late-1"));
         // A holds six and B two, both more than their one thread: neither is a thief
         assertTrue(of(to(h.event(new SchedulerEvent.Tick()), A), StealRequest.class).isEmpty());
     }
@@ -110,11 +110,11 @@ class DataPlacementTest {
         assertFalse(steals.isEmpty());
         for (StealRequest r : steals) {
             assertTrue(to(h.worker(A, new StealResponse(r.key(), false)), B).isEmpty());
-            assertEquals(A, h.s.processingOn(r.key()));
+            assertEquals(A, h.s.view().processingOn(r.key()));
         }
         // finishing normally still works
         h.finish(A, "t-3", 8);
-        assertEquals("memory", h.s.stateOf("t-3"));
+        assertEquals("memory", h.s.view().stateOf("t-3"));
     }
 
     @Test
@@ -153,7 +153,7 @@ class DataPlacementTest {
         h.gone(B);
         String k = steals.get(0).key();
         List<Outgoing> out = h.worker(A, new StealResponse(k, true));
-        assertEquals(A, h.s.processingOn(k), "given back, and sent again to the only worker left");
+        assertEquals(A, h.s.view().processingOn(k), "given back, and sent again to the only worker left");
         assertEquals(1, of(to(out, A), ComputeTask.class).size());
     }
 
@@ -168,7 +168,7 @@ class DataPlacementTest {
         String k = steals.get(0).key();
         h.finish(A, k, 8); // it started before the request arrived
         assertTrue(h.worker(A, new StealResponse(k, false)).isEmpty());
-        assertEquals("memory", h.s.stateOf(k));
+        assertEquals("memory", h.s.view().stateOf(k));
     }
 
     // ---------------------------------------------------------------- resources
@@ -186,15 +186,15 @@ class DataPlacementTest {
         h.worker(B, new WorkerResources(Map.of("GPU", 2.0)));
         h.submit("c", List.of(h.task("g-1", gpu(1)), h.task("g-2", gpu(1)), h.task("g-3", gpu(1))),
                 "g-1", "g-2", "g-3");
-        assertEquals(B, h.s.processingOn("g-1"));
-        assertEquals(B, h.s.processingOn("g-2"));
-        assertEquals("no-worker", h.s.stateOf("g-3"), "both GPUs are in use");
+        assertEquals(B, h.s.view().processingOn("g-1"));
+        assertEquals(B, h.s.view().processingOn("g-2"));
+        assertEquals("no-worker", h.s.view().stateOf("g-3"), "both GPUs are in use");
         TaskStatusReply st = (TaskStatusReply) reply(h, "c", new TaskStatusRequest(List.of("g-3", "g-1")));
         assertEquals("no-worker", st.states().get("g-3"));
         assertEquals("processing", st.states().get("g-1"));
         assertTrue(st.reasons().get("g-3").contains("in use"), st.reasons().toString());
         List<Outgoing> out = h.finish(B, "g-1", 8);
-        assertEquals(B, h.s.processingOn("g-3"), "a GPU was freed");
+        assertEquals(B, h.s.view().processingOn("g-3"), "a GPU was freed");
         assertEquals(1, of(to(out, B), ComputeTask.class).size());
     }
 
@@ -204,13 +204,13 @@ class DataPlacementTest {
         h.s.setQueuing(false); // stealing on its own: every task is sent to a worker at once
         h.register(A, "a", 4);
         h.submit("c", List.of(h.task("g-1", gpu(1))), "g-1");
-        assertEquals("no-worker", h.s.stateOf("g-1"));
+        assertEquals("no-worker", h.s.view().stateOf("g-1"));
         TaskStatusReply st = (TaskStatusReply) reply(h, "c", new TaskStatusRequest(List.of("g-1")));
         assertTrue(st.reasons().get("g-1").contains("no worker offers"), st.reasons().toString());
         h.register(B, "b", 1);
-        assertEquals("no-worker", h.s.stateOf("g-1"));
+        assertEquals("no-worker", h.s.view().stateOf("g-1"));
         h.worker(B, new WorkerResources(Map.of("GPU", 1.0)));
-        assertEquals(B, h.s.processingOn("g-1"));
+        assertEquals(B, h.s.view().processingOn("g-1"));
     }
 
     @Test
@@ -247,7 +247,7 @@ class DataPlacementTest {
         assertEquals(Map.of("t", "no-worker"), st.states());
         assertTrue(st.reasons().get("t").contains("dave"));
         h.register(B, "dave", 1);
-        assertEquals(B, h.s.processingOn("t"));
+        assertEquals(B, h.s.view().processingOn("t"));
     }
 
     // ---------------------------------------------------------------- data placement queries
@@ -267,7 +267,7 @@ class DataPlacementTest {
                 ((HasWhatReply) reply(h, "c", new HasWhatRequest(List.of("b")))).hasWhat());
         assertEquals(Map.of("x-1", 100L), ((NbytesReply) reply(h, "c", new NbytesRequest(List.of()))).nbytes());
         List<Outgoing> out = h.event(new SchedulerEvent.FromClient("c", new DropReplicas(Map.of("x-1", List.of(A, B))), 7));
-        assertEquals(List.of(B), h.s.whoHas(List.of("x-1")).get("x-1"), "the last copy stays");
+        assertEquals(List.of(B), h.s.view().whoHas(List.of("x-1")).get("x-1"), "the last copy stays");
         assertTrue(out.contains(Outgoing.send(A, new FreeKeys(List.of("x-1")))));
     }
 
@@ -284,13 +284,13 @@ class DataPlacementTest {
         assertInstanceOf(Ack.class, reply(h, "c", new PublishDataset("mine", List.of("d-1"), shape, false)));
         assertInstanceOf(ErrorReply.class, reply(h, "c", new PublishDataset("mine", List.of("d-1"), shape, false)));
         h.event(new SchedulerEvent.ClientGone("c"));
-        assertEquals("memory", h.s.stateOf("d-1"));
+        assertEquals("memory", h.s.view().stateOf("d-1"));
         DatasetReply d = (DatasetReply) reply(h, "c2", new GetDataset("mine"));
         assertEquals(List.of("d-1"), d.keys());
         assertArrayEquals(shape, d.shape());
         assertEquals(List.of("mine"), ((DatasetNames) reply(h, "c2", new ListDatasets())).names());
         assertInstanceOf(Ack.class, reply(h, "c2", new UnpublishDataset("mine")));
-        assertNull(h.s.stateOf("d-1"), "nobody wants it any more");
+        assertNull(h.s.view().stateOf("d-1"), "nobody wants it any more");
         ErrorReply e = (ErrorReply) reply(h, "c2", new GetDataset("mine"));
         assertTrue(e.message().contains("no dataset named 'mine'"));
     }
@@ -301,6 +301,6 @@ class DataPlacementTest {
         h.s.setQueuing(false); // stealing on its own: every task is sent to a worker at once
         ErrorReply e = (ErrorReply) reply(h, "c", new PublishDataset("x", List.of("nope"), new byte[0], false));
         assertTrue(e.message().contains("nope"));
-        assertEquals(List.of(), h.s.datasetNames());
+        assertEquals(List.of(), h.s.view().datasetNames());
     }
 }

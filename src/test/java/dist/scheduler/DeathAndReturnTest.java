@@ -25,14 +25,14 @@ class DeathAndReturnTest {
         h.worker(A, new TaskFinished("f-0", 8, "int", 0, 1_000, null));
         h.submit("c1", List.of(h.task("f-e"), h.task("f-q1"), h.task("f-q2")), "f-e", "f-q1", "f-q2");
         h.register(B, "bob", 1);
-        assertEquals(A, h.s.processingOn("f-q2"));
+        assertEquals(A, h.s.view().processingOn("f-q2"));
         h.started(A, "f-e"); // only f-e executes; f-q1 and f-q2 wait in A's queue
         h.gone(A);
-        assertEquals(1, h.s.suspiciousCount("f-e"));
-        assertEquals(0, h.s.suspiciousCount("f-q1"));
-        assertEquals(0, h.s.suspiciousCount("f-q2"));
+        assertEquals(1, h.s.view().suspiciousCount("f-e"));
+        assertEquals(0, h.s.view().suspiciousCount("f-q1"));
+        assertEquals(0, h.s.view().suspiciousCount("f-q2"));
         for (String k : List.of("f-e", "f-q1", "f-q2")) {
-            assertEquals(B, h.s.processingOn(k), k + " goes to the survivor");
+            assertEquals(B, h.s.view().processingOn(k), k + " goes to the survivor");
         }
     }
 
@@ -42,11 +42,11 @@ class DeathAndReturnTest {
         h.register(A, "alice", 1);
         h.register(B, "bob", 1);
         h.submit("c1", List.of(h.task("x")), "x");
-        assertEquals(A, h.s.processingOn("x"));
+        assertEquals(A, h.s.view().processingOn("x"));
         h.queued(A, "x");
         h.started(B, "x", "unknown-key");
         h.gone(A);
-        assertEquals(0, h.s.suspiciousCount("x"));
+        assertEquals(0, h.s.view().suspiciousCount("x"));
     }
 
     /** A and B with one free thread each get x and y: both start on arrival, no message on the way. */
@@ -55,8 +55,8 @@ class DeathAndReturnTest {
         h.register(A, "alice", 1);
         h.register(B, "bob", 1);
         h.submit("c1", List.of(h.task("x"), h.task("y")), "x", "y");
-        assertEquals(A, h.s.processingOn("x"));
-        assertEquals(B, h.s.processingOn("y"));
+        assertEquals(A, h.s.view().processingOn("x"));
+        assertEquals(B, h.s.view().processingOn("y"));
         return h;
     }
 
@@ -64,8 +64,8 @@ class DeathAndReturnTest {
     void aTaskSentToAnIdleWorkerCountsAsExecutingWithoutANotice() {
         Harness h = xOnAAndYOnB();
         h.gone(A);
-        assertEquals(1, h.s.suspiciousCount("x"), "x started on A as it arrived");
-        assertEquals(0, h.s.suspiciousCount("y"));
+        assertEquals(1, h.s.view().suspiciousCount("x"), "x started on A as it arrived");
+        assertEquals(0, h.s.view().suspiciousCount("y"));
     }
 
     @Test
@@ -74,16 +74,16 @@ class DeathAndReturnTest {
         h.queued(B, "y"); // B's thread was still busy: y waits there
         h.queued(B, "x"); // not B's task: ignored
         h.gone(B);
-        assertEquals(0, h.s.suspiciousCount("y"), "y only waited on B");
+        assertEquals(0, h.s.view().suspiciousCount("y"), "y only waited on B");
         h.gone(A);
-        assertEquals(1, h.s.suspiciousCount("x"), "x started on A as it arrived");
+        assertEquals(1, h.s.view().suspiciousCount("x"), "x started on A as it arrived");
         h.register(C, "carol", 2); // a free thread for each: both start on arrival
-        String on = h.s.processingOn("y");
+        String on = h.s.view().processingOn("y");
         assertEquals(C, on);
         h.queued(on, "y");
         h.started(on, "y");
         h.gone(on);
-        assertEquals(1, h.s.suspiciousCount("y"), "y's worker said it started before it died");
+        assertEquals(1, h.s.view().suspiciousCount("y"), "y's worker said it started before it died");
     }
 
     @Test
@@ -94,21 +94,21 @@ class DeathAndReturnTest {
             h.register(w, w, 1);
         }
         h.submit("c1", List.of(h.task("ok"), h.task("bad"), h.task("after", "bad")), "ok", "after");
-        h.finish(h.s.processingOn("ok"), "ok", 1);
+        h.finish(h.s.view().processingOn("ok"), "ok", 1);
         List<String> reasons = List.of("exit code 1", "killed by signal 9 (SIGKILL)", "exit code 3",
                 "memory limit exceeded: resident 420 MB > 380 MB");
         List<Outgoing> last = null;
         List<String> died = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            String w = h.s.processingOn("bad");
+            String w = h.s.view().processingOn("bad");
             assertNotNull(w, "bad is placed again after death " + i);
             died.add(w);
             h.started(w, "bad");
             last = h.client("nanny-" + i, new WorkerDied(w, reasons.get(i)));
         }
-        assertEquals("erred", h.s.stateOf("bad"));
-        assertEquals("erred", h.s.stateOf("after"));
-        assertEquals(4, h.s.suspiciousCount("bad"));
+        assertEquals("erred", h.s.view().stateOf("bad"));
+        assertEquals("erred", h.s.view().stateOf("after"));
+        assertEquals(4, h.s.view().suspiciousCount("bad"));
         KeyErred e = (KeyErred) last.stream().map(Outgoing::message).filter(m -> m instanceof KeyErred).findFirst()
                 .orElseThrow();
         assertEquals("after", e.key(), "c1 wants after, whose input bad failed");
@@ -117,8 +117,8 @@ class DeathAndReturnTest {
         for (int i = 0; i < 4; i++) {
             assertTrue(e.summary().contains(died.get(i) + " (" + reasons.get(i) + ")"), e.summary());
         }
-        assertNotEquals("erred", h.s.stateOf("ok"), "other work does not fail (it may be recomputed)");
-        assertEquals(1, h.s.workers().size());
+        assertNotEquals("erred", h.s.view().stateOf("ok"), "other work does not fail (it may be recomputed)");
+        assertEquals(1, h.s.view().workers().size());
     }
 
     @Test
@@ -141,13 +141,13 @@ class DeathAndReturnTest {
         List<Outgoing> out = h.submit("c1", graph, "x0", "x1", "total");
         assertTrue(out.contains(inMemory("c1", "x0", List.of(A), 8)), out.toString());
         assertTrue(out.contains(inMemory("c1", "x1", List.of(B), 8)), out.toString());
-        assertEquals("memory", h.s.stateOf("x0"));
-        assertEquals("memory", h.s.stateOf("x1"));
-        assertEquals("processing", h.s.stateOf("x2"));
-        assertEquals("processing", h.s.stateOf("x3"));
-        h.finish(h.s.processingOn("x2"), "x2", 8);
-        h.finish(h.s.processingOn("x3"), "x3", 8);
-        String w = h.s.processingOn("total");
+        assertEquals("memory", h.s.view().stateOf("x0"));
+        assertEquals("memory", h.s.view().stateOf("x1"));
+        assertEquals("processing", h.s.view().stateOf("x2"));
+        assertEquals("processing", h.s.view().stateOf("x3"));
+        h.finish(h.s.view().processingOn("x2"), "x2", 8);
+        h.finish(h.s.view().processingOn("x3"), "x3", 8);
+        String w = h.s.view().processingOn("total");
         assertNotNull(w);
         assertOut(h.finish(w, "total", 4), inMemory("c1", "total", List.of(w), 4), free(A, "x2"), free(B, "x3"));
     }
@@ -178,13 +178,13 @@ class DeathAndReturnTest {
         assertTrue(out.contains(Outgoing.send("nanny-a", new RestartWorker(why))), out.toString());
         assertTrue(out.contains(Outgoing.send(B, new FreeKeys(List.of("y")))), out.toString());
         assertEquals(new Outgoing("c1", new Ack(), 9), out.get(out.size() - 1));
-        assertEquals(0, h.s.taskCount());
-        assertEquals(java.util.Set.of(B), h.s.workers());
+        assertEquals(0, h.s.view().taskCount());
+        assertEquals(java.util.Set.of(B), h.s.view().workers());
         // the restarted worker registers; the same keys can be submitted again
         h.register(C, "alice-2", 1);
-        assertEquals(2, h.s.workers().size());
+        assertEquals(2, h.s.view().workers().size());
         h.submit("c1", List.of(h.task("x")), "x");
-        assertEquals("processing", h.s.stateOf("x"));
+        assertEquals("processing", h.s.view().stateOf("x"));
     }
 
     @Test
@@ -193,11 +193,11 @@ class DeathAndReturnTest {
         Harness h = new Harness(3);
         h.register(A, "alice", 1);
         h.submit("c1", List.of(h.task("f-1"), h.task("f-2"), h.task("f-3")), "f-1", "f-2", "f-3");
-        assertEquals(2, h.s.queuedCount());
+        assertEquals(2, h.s.view().queuedCount());
         h.event(new SchedulerEvent.FromClient("c1", new RestartCluster("c1"), 9));
-        assertEquals(0, h.s.queuedCount());
+        assertEquals(0, h.s.view().queuedCount());
         List<Outgoing> out = h.worker(A, new TaskFinished("f-1", 8, "int", 0, 0, null));
         assertTrue(out.stream().noneMatch(o -> o.message() instanceof ComputeTask), out.toString());
-        assertEquals(0, h.s.taskCount());
+        assertEquals(0, h.s.view().taskCount());
     }
 }

@@ -44,7 +44,7 @@ class FunctionTableTest {
             h.worker(A, new TaskFinished("f-" + i, 8, "int", 0, 0, null));
         }
         h.client("c1", new ReleaseKeys("c1", List.of("f-0", "f-1", "f-2")));
-        assertEquals(0, h.s.taskCount());
+        assertEquals(0, h.s.view().taskCount());
     }
 
     /** Two functions in turn, and releases that drop the entry looked up last: counts stay exact. */

@@ -25,7 +25,7 @@ class NannyReportTest {
         h.register(A, "alice", 1);
         h.client("nanny-a", new RegisterNanny("nanny-a", A));
         h.submit("c1", List.of(h.task("x")), "x");
-        assertEquals(A, h.s.processingOn("x"));
+        assertEquals(A, h.s.view().processingOn("x"));
         h.started(A, "x");
         h.register(B, "bob", 1);
         return h;
@@ -40,14 +40,14 @@ class NannyReportTest {
     void aNanniedWorkersRemovalWaitsForItsNannysReasonAndTakesIt() {
         Harness h = clusterWithXOnA();
         assertEquals(List.of(), h.gone(A), "nothing happens yet: the nanny may say why");
-        assertTrue(h.s.workers().contains(A));
+        assertTrue(h.s.view().workers().contains(A));
         assertEquals(1, h.s.extension(ClientRegistry.class).pendingRemovals());
         h.now += 100 * MS;
         h.event(new SchedulerEvent.Tick());
-        assertTrue(h.s.workers().contains(A), "before the deadline it stays");
+        assertTrue(h.s.view().workers().contains(A), "before the deadline it stays");
         KeyErred e = erred(h.client("nanny-a", new WorkerDied(A, "exit code 42")));
         assertTrue(e.summary().contains(A + " (exit code 42)"), e.summary());
-        assertEquals(List.of(B), List.copyOf(h.s.workers()));
+        assertEquals(List.of(B), List.copyOf(h.s.view().workers()));
         assertEquals(0, h.s.extension(ClientRegistry.class).pendingRemovals());
     }
 
@@ -57,11 +57,11 @@ class NannyReportTest {
         h.gone(A);
         h.now += 499 * MS;
         h.event(new SchedulerEvent.Tick());
-        assertTrue(h.s.workers().contains(A));
+        assertTrue(h.s.view().workers().contains(A));
         h.now += 2 * MS;
         KeyErred e = erred(h.event(new SchedulerEvent.Tick()));
         assertTrue(e.summary().contains(A + " (connection closed)"), e.summary());
-        assertEquals(List.of(B), List.copyOf(h.s.workers()));
+        assertEquals(List.of(B), List.copyOf(h.s.view().workers()));
         // a late report changes nothing
         assertEquals(List.of(), h.client("nanny-a", new WorkerDied(A, "exit code 42")));
     }
@@ -71,14 +71,14 @@ class NannyReportTest {
         Harness h = new Harness(0);
         h.register(A, "alice", 1);
         h.gone(A);
-        assertEquals(0, h.s.workers().size());
+        assertEquals(0, h.s.view().workers().size());
 
         SchedulerState s = new SchedulerState(new SchedulerConfig(Duration.ofSeconds(3), 500, 0, 8192, "s",
                 Duration.ofSeconds(10), Duration.ZERO));
         s.handle(new SchedulerEvent.FromWorker(A, new RegisterWorker(A, "a", 1, 0, 1, java.util.Map.of()), 0), 0);
         s.handle(new SchedulerEvent.FromClient("nanny-a", new RegisterNanny("nanny-a", A), 0), 0);
         s.handle(new SchedulerEvent.WorkerGone(A, "connection closed"), 0);
-        assertEquals(0, s.workers().size());
+        assertEquals(0, s.view().workers().size());
     }
 
     @Test
@@ -86,7 +86,7 @@ class NannyReportTest {
         Harness h = clusterWithXOnA();
         h.event(new SchedulerEvent.ClientGone("nanny-a"));
         h.gone(A);
-        assertEquals(List.of(B), List.copyOf(h.s.workers()));
+        assertEquals(List.of(B), List.copyOf(h.s.view().workers()));
     }
 
     @Test
@@ -97,7 +97,7 @@ class NannyReportTest {
         assertEquals(0, h.s.extension(ClientRegistry.class).pendingRemovals());
         h.now += 600 * MS;
         h.event(new SchedulerEvent.Tick());
-        assertTrue(h.s.workers().contains(A), "the new worker at A stays");
+        assertTrue(h.s.view().workers().contains(A), "the new worker at A stays");
     }
 
     @Test

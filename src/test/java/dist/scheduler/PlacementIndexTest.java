@@ -208,7 +208,7 @@ class PlacementIndexTest {
         List<String> keys = new ArrayList<>();
         for (int k = Math.max(0, nextKey - 40); k < nextKey; k++) {
             for (String p : PREFIXES) {
-                if ("memory".equals(h.s.stateOf(p + "-" + k))) {
+                if ("memory".equals(h.s.view().stateOf(p + "-" + k))) {
                     keys.add(p + "-" + k);
                 }
             }

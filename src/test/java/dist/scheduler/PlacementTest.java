@@ -26,13 +26,13 @@ class PlacementTest {
     static void put(Harness h, String key, String holder, long nbytes) {
         h.submit("c", List.of(h.task(key)), key);
         h.worker(holder, new TaskFinished(key, nbytes, "t", 0, 0, null));
-        assertEquals(List.of(holder), h.s.whoHas(List.of(key)).get(key));
+        assertEquals(List.of(holder), h.s.view().whoHas(List.of(key)).get(key));
     }
 
     /** Makes alice busy with task z, as in the doctest's stacks {'alice:8000': ['z']}. */
     static void aliceBusy(Harness h) {
         h.submit("c", List.of(h.task("z", new TaskOptions(List.of(ALICE), false, Map.of(), 0))), "z");
-        assertEquals(ALICE, h.s.processingOn("z"));
+        assertEquals(ALICE, h.s.view().processingOn("z"));
     }
 
     @Test
@@ -41,7 +41,7 @@ class PlacementTest {
         put(h, "a", ALICE, 100);
         aliceBusy(h);
         h.submit("c", List.of(h.task("b", "a")), "b");
-        assertEquals(ALICE, h.s.processingOn("b"));
+        assertEquals(ALICE, h.s.view().processingOn("b"));
     }
 
     @Test
@@ -51,7 +51,7 @@ class PlacementTest {
         h.worker(BOB, new AddKeys(Map.of("a", 100L)));
         aliceBusy(h);
         h.submit("c", List.of(h.task("b", "a")), "b");
-        assertEquals(BOB, h.s.processingOn("b"));
+        assertEquals(BOB, h.s.view().processingOn("b"));
     }
 
     @Test
@@ -61,7 +61,7 @@ class PlacementTest {
         h.worker(BOB, new AddKeys(Map.of("a", 100L)));
         aliceBusy(h);
         h.submit("c", List.of(h.task("b", new TaskOptions(List.of("alice", "charlie"), false, Map.of(), 0), "a")), "b");
-        assertEquals(ALICE, h.s.processingOn("b"));
+        assertEquals(ALICE, h.s.view().processingOn("b"));
     }
 
     @Test
@@ -71,7 +71,7 @@ class PlacementTest {
         put(h, "b", BOB, 1000);
         h.submit("c", List.of(h.task("z", new TaskOptions(List.of(BOB), false, Map.of(), 0))), "z");
         h.submit("c", List.of(h.task("c", "a", "b")), "c");
-        assertEquals(BOB, h.s.processingOn("c"), "bob is busier but holds the 1000 bytes");
+        assertEquals(BOB, h.s.view().processingOn("c"), "bob is busier but holds the 1000 bytes");
     }
 
     static final String A = "10.0.0.1:9000", B = "10.0.0.2:9000", C = "10.0.0.3:9000";
@@ -93,16 +93,16 @@ class PlacementTest {
         Harness h = threeWorkers();
         h.submit("c", List.of(h.task("t1", only(false, B)), h.task("t2", only(false, "10.0.0.3")),
                 h.task("t3", only(false, "bob"))), "t1", "t2", "t3");
-        assertEquals(B, h.s.processingOn("t1"));
-        assertEquals(C, h.s.processingOn("t2"));
-        assertEquals(B, h.s.processingOn("t3"), "a rule, even though A is idle");
+        assertEquals(B, h.s.view().processingOn("t1"));
+        assertEquals(C, h.s.view().processingOn("t2"));
+        assertEquals(B, h.s.view().processingOn("t3"), "a rule, even though A is idle");
     }
 
     @Test
     void strictRestrictionToAnAbsentWorkerWaitsForIt() {
         Harness h = threeWorkers();
         assertOut(h.submit("c", List.of(h.task("t", only(false, "dave"))), "t"));
-        assertEquals("no-worker", h.s.stateOf("t"));
+        assertEquals("no-worker", h.s.view().stateOf("t"));
         String d = "10.0.0.4:9000";
         assertOut(h.register(d, "dave", 1), accepted(d), h.compute(d, "t"));
     }
@@ -118,7 +118,7 @@ class PlacementTest {
         Harness h = threeWorkers();
         h.submit("c", List.of(h.task("busy", only(false, C))), "busy");
         h.submit("c", List.of(h.task("t", only(true, "carol"))), "t");
-        assertEquals(C, h.s.processingOn("t"));
+        assertEquals(C, h.s.view().processingOn("t"));
     }
 
     @Test
@@ -126,7 +126,7 @@ class PlacementTest {
         Harness h = threeWorkers();
         h.submit("c", List.of(h.task("t", only(false, C))), "t");
         assertOut(h.gone(C));
-        assertEquals("no-worker", h.s.stateOf("t"));
+        assertEquals("no-worker", h.s.view().stateOf("t"));
     }
 
     @Test
@@ -136,9 +136,9 @@ class PlacementTest {
         h.register(B, "bob", 1);
         h.submit("c", List.of(h.task("f-1"), h.task("f-2"), h.task("f-3"), h.task("f-4")), "f-1", "f-2", "f-3", "f-4");
         // A has 4 threads: it takes tasks until its per-thread load passes B's
-        assertEquals(A, h.s.processingOn("f-1"));
-        assertEquals(B, h.s.processingOn("f-2"));
-        assertEquals(A, h.s.processingOn("f-3"));
-        assertEquals(A, h.s.processingOn("f-4"));
+        assertEquals(A, h.s.view().processingOn("f-1"));
+        assertEquals(B, h.s.view().processingOn("f-2"));
+        assertEquals(A, h.s.view().processingOn("f-3"));
+        assertEquals(A, h.s.view().processingOn("f-4"));
     }
 }

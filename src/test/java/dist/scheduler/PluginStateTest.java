@@ -34,15 +34,15 @@ class PluginStateTest {
     void transitionsAreLoggedOnlyWhileRecording() {
         SchedulerState s = cluster();
         s.handle(update("a"), 1);
-        assertEquals(List.of(), s.drainTransitions());
-        s.recordTransitions(true);
+        assertEquals(List.of(), s.view().drainTransitions());
+        s.view().recordTransitions(true);
         s.handle(update("b"), 2);
-        List<SchedulerState.Transition> t = s.drainTransitions();
-        assertEquals(new SchedulerState.Transition("b", "released", "waiting"), t.get(0));
+        List<SchedulerView.Transition> t = s.view().drainTransitions();
+        assertEquals(new SchedulerView.Transition("b", "released", "waiting"), t.get(0));
         assertEquals("b", t.get(1).key());
         assertEquals("waiting", t.get(1).from()); // then processing or queued, as the placement decides
-        assertEquals(List.of(), s.drainTransitions());
-        assertEquals("c1", s.submitterOf("b"));
+        assertEquals(List.of(), s.view().drainTransitions());
+        assertEquals("c1", s.view().submitterOf("b"));
     }
 
     /** Counts callbacks; the second instance throws from every one of them. */

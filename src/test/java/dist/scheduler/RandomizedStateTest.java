@@ -101,7 +101,7 @@ class RandomizedStateTest {
                     List<String> deps = new ArrayList<>();
                     for (int d = r.nextInt(3); d > 0 && !keys.isEmpty(); d--) {
                         String dep = keys.get(r.nextInt(keys.size()));
-                        if (h.s.stateOf(dep) == null && r.nextInt(10) > 0) {
+                        if (h.s.view().stateOf(dep) == null && r.nextInt(10) > 0) {
                             dep = keys.get(keys.size() - 1 - r.nextInt(Math.min(keys.size(), 6)));
                         }
                         if (!deps.contains(dep)) {
@@ -181,7 +181,7 @@ class RandomizedStateTest {
             } else if (action < 94) {
                 if (!keys.isEmpty() && !workers.isEmpty()) {
                     String key = keys.get(r.nextInt(keys.size()));
-                    List<String> holders = h.s.whoHas(List.of(key)).get(key);
+                    List<String> holders = h.s.view().whoHas(List.of(key)).get(key);
                     if (!holders.isEmpty()) {
                         deliver(h.worker(workers.get(0), new MissingData(key, holders.get(0))));
                     }
@@ -232,16 +232,16 @@ class RandomizedStateTest {
         }
         for (Map.Entry<String, Set<String>> e : wants.entrySet()) {
             for (String key : e.getValue()) {
-                String st = h.s.stateOf(key);
+                String st = h.s.view().stateOf(key);
                 assertTrue("memory".equals(st) || "erred".equals(st),
                         "client " + e.getKey() + " wants " + key + " which hangs in state " + st);
             }
         }
-        assertEquals(0, h.s.noWorkerCount());
+        assertEquals(0, h.s.view().noWorkerCount());
         // every client lets go: the scheduler forgets everything and frees all data
         for (String c : List.of("c0", "c1")) {
             deliver(h.event(new SchedulerEvent.ClientGone(c)));
         }
-        assertEquals(0, h.s.taskCount(), "tasks left after every client left");
+        assertEquals(0, h.s.view().taskCount(), "tasks left after every client left");
     }
 }

@@ -54,7 +54,7 @@ class RefusedInputTest {
         // sent as a raw message: no client-side check ran
         List<Outgoing> out = h.submit("c1", List.of(h.task("free"), h.task("a", "b"), h.task("b", "c"),
                 h.task("c", "a"), h.task("tail", "a")), "free", "tail");
-        assertEquals(0, h.s.taskCount(), "a refused update left tasks behind");
+        assertEquals(0, h.s.view().taskCount(), "a refused update left tasks behind");
         assertFalse(sentAny(out, Message.ComputeTask.class), "a task of a refused update was sent to a worker");
         List<KeyErred> e = erred(out, "c1");
         assertEquals(List.of("free", "tail"), e.stream().map(KeyErred::key).toList());
@@ -71,7 +71,7 @@ class RefusedInputTest {
     void aTaskThatDependsOnItselfIsACycleOfOne() {
         Harness h = oneWorker();
         List<Outgoing> out = h.submit("c1", List.of(h.task("me", "me")), "me");
-        assertEquals(0, h.s.taskCount());
+        assertEquals(0, h.s.view().taskCount());
         KeyErred e = erred(out, "c1").get(0);
         assertEquals("me", e.causeKey());
         assertTrue(e.summary().contains("me -> me"), e.summary());
@@ -82,8 +82,8 @@ class RefusedInputTest {
         Harness h = oneWorker();
         List<Outgoing> out = h.submit("c1", List.of(h.task("a"), h.task("b", "a"), h.task("c", "b")), "c");
         assertTrue(erred(out, "c1").isEmpty(), out.toString());
-        assertEquals(3, h.s.taskCount());
-        assertEquals("processing", h.s.stateOf("a"));
+        assertEquals(3, h.s.view().taskCount());
+        assertEquals("processing", h.s.view().stateOf("a"));
     }
 
     @Test
@@ -95,13 +95,13 @@ class RefusedInputTest {
             chain.add(i == 0 ? h.task("k-0", "k-" + (n - 1)) : h.task("k-" + i, "k-" + (i - 1)));
         }
         List<Outgoing> out = h.submit("c1", chain, "k-" + (n - 1));
-        assertEquals(0, h.s.taskCount());
+        assertEquals(0, h.s.view().taskCount());
         assertTrue(erred(out, "c1").get(0).summary().contains("cycle"));
 
         chain.set(0, h.task("k-0"));
         out = h.submit("c1", chain, "k-" + (n - 1));
         assertTrue(erred(out, "c1").isEmpty());
-        assertEquals(n, h.s.taskCount());
+        assertEquals(n, h.s.view().taskCount());
     }
 
     @Test
@@ -110,9 +110,9 @@ class RefusedInputTest {
         h.submit("c1", List.of(h.task("x")), "x");
         List<Outgoing> out = h.submit("c1", List.of(h.task("y", "z"), h.task("z", "y")), "x", "y");
         assertEquals(List.of("y"), erred(out, "c1").stream().map(KeyErred::key).toList());
-        assertEquals("processing", h.s.stateOf("x"));
+        assertEquals("processing", h.s.view().stateOf("x"));
         assertTrue(erred(h.finish(W, "x", 8), "c1").isEmpty());
-        assertEquals("memory", h.s.stateOf("x"));
+        assertEquals("memory", h.s.view().stateOf("x"));
     }
 
     @Test
@@ -120,7 +120,7 @@ class RefusedInputTest {
         Harness h = oneWorker();
         TaskOptions nan = new TaskOptions(List.of(), false, Map.of("GPU", Double.NaN), 0);
         List<Outgoing> out = h.submit("c1", List.of(h.task("ok"), h.task("gpu", nan, "ok")), "ok", "gpu");
-        assertEquals(0, h.s.taskCount(), "the first task of the refused update was kept");
+        assertEquals(0, h.s.view().taskCount(), "the first task of the refused update was kept");
         List<KeyErred> e = erred(out, "c1");
         assertEquals(List.of("ok", "gpu"), e.stream().map(KeyErred::key).toList());
         assertTrue(e.get(0).summary().contains("GPU=NaN"), e.get(0).summary());
@@ -154,7 +154,7 @@ class RefusedInputTest {
             // one-way (request id 0), malformed: no list of keys
             h.worker(W, new Message.TasksStarted(null));
             h.client("c1", new UpdateGraph("c1", List.of(h.task("p", "q"), h.task("q", "p")), List.of("p")));
-            assertEquals("processing", h.s.stateOf("x"));
+            assertEquals("processing", h.s.view().stateOf("x"));
             assertEquals(List.of(), erred(h.finish(W, "x", 8), "c1"));
         } finally {
             SCHEDULER_LOG.removeHandler(capture);

@@ -29,12 +29,12 @@ class ResilienceTest {
         assertOut(h.submit("c1", List.of(h.task("w"), h.task("x"), h.task("z", "w", "x")), "z"),
                 h.compute(A, "w"), h.compute(B, "x"));
         h.finish(B, "x", 10);
-        assertEquals("memory", h.s.stateOf("x"));
+        assertEquals("memory", h.s.view().stateOf("x"));
         // B dies holding the only copy of x: x is computed again on A; z keeps waiting
         assertOut(h.gone(B), h.computeQueued(A, "x")); // behind w on A's one thread
-        assertEquals("processing", h.s.stateOf("x"));
-        assertEquals("waiting", h.s.stateOf("z"));
-        assertEquals(0, h.s.suspiciousCount("x"), "x was not running on B when it died");
+        assertEquals("processing", h.s.view().stateOf("x"));
+        assertEquals("waiting", h.s.view().stateOf("z"));
+        assertEquals(0, h.s.view().suspiciousCount("x"), "x was not running on B when it died");
         h.finish(A, "x", 10);
         assertOut(h.finish(A, "w", 5), h.compute(A, "z", "w", List.of(A), 5L, "x", List.of(A), 10L));
         assertOut(h.finish(A, "z", 1), inMemory("c1", "z", List.of(A), 1), free(A, "w", "x"));
@@ -49,14 +49,14 @@ class ResilienceTest {
         h.finish(B, "y", 2);
         h.s.validate();
         // x is released (y has it), z runs on B where y is
-        assertEquals("released", h.s.stateOf("x"));
-        assertEquals(B, h.s.processingOn("z"));
+        assertEquals("released", h.s.view().stateOf("x"));
+        assertEquals(B, h.s.view().processingOn("z"));
         h.started(B, "z");
         // B dies: y (wanted) is lost, its input x must be recomputed first; z goes back to waiting
         assertOut(h.gone(B), h.compute(A, "x"));
-        assertEquals("waiting", h.s.stateOf("y"));
-        assertEquals("waiting", h.s.stateOf("z"));
-        assertEquals(1, h.s.suspiciousCount("z"));
+        assertEquals("waiting", h.s.view().stateOf("y"));
+        assertEquals("waiting", h.s.view().stateOf("z"));
+        assertEquals(1, h.s.view().suspiciousCount("z"));
         assertOut(h.finish(A, "x", 1), h.compute(A, "y", "x", List.of(A), 1L));
         assertOut(h.finish(A, "y", 2), inMemory("c1", "y", List.of(A), 2), free(A, "x"),
                 h.compute(A, "z", "y", List.of(A), 2L));
@@ -71,8 +71,8 @@ class ResilienceTest {
         h.finish(B, "y", 1);
         h.client("c1", new ReleaseKeys("c1", List.of("y")));
         assertOut(h.gone(B));
-        assertNull(h.s.stateOf("y"));
-        assertEquals(Map.of("x", List.of(A)), h.s.whoHas(List.of("x")));
+        assertNull(h.s.view().stateOf("y"));
+        assertEquals(Map.of("x", List.of(A)), h.s.view().whoHas(List.of("x")));
     }
 
     @Test
@@ -84,7 +84,7 @@ class ResilienceTest {
         h.started(B, "y");
         // B dies while y runs there: suspicious 1, y goes to A
         assertOut(h.gone(B), h.compute(A, "y"));
-        assertEquals(1, h.s.suspiciousCount("y"));
+        assertEquals(1, h.s.view().suspiciousCount("y"));
         h.register(C, "carol", 1);
         h.started(A, "y");
         // A dies too: 2 > 1 allowed failures -> y fails with KilledWorker, and so does d
@@ -94,9 +94,9 @@ class ResilienceTest {
                 Outgoing.send("c1", new KeyErred("y", null, summary, "y")),
                 Outgoing.send("c1", new KeyErred("d", null, summary, "y")),
                 h.compute(C, "pre"));
-        assertEquals("erred", h.s.stateOf("y"));
-        assertEquals("erred", h.s.stateOf("d"));
-        assertEquals("processing", h.s.stateOf("pre"), "pre was lost with A and is recomputed for c1");
+        assertEquals("erred", h.s.view().stateOf("y"));
+        assertEquals("erred", h.s.view().stateOf("d"));
+        assertEquals("processing", h.s.view().stateOf("pre"), "pre was lost with A and is recomputed for c1");
     }
 
     @Test
@@ -110,12 +110,12 @@ class ResilienceTest {
         h.now += 1_500_000_000L; // A silent 3.5 s, B 1.5 s
         assertOut(h.event(new SchedulerEvent.Tick()),
                 Outgoing.send(A, new CloseWorker("no heartbeat for 3500 ms (timeout 3000 ms)")));
-        assertEquals("queued", h.s.stateOf("p"), "B is busy with q: p waits on the scheduler");
+        assertEquals("queued", h.s.view().stateOf("p"), "B is busy with q: p waits on the scheduler");
         assertOut(h.worker(B, new dist.protocol.Message.TaskFinished("q", 8, "int", 0, 0, null)),
                 Outgoing.send("c1", new dist.protocol.Message.KeyInMemory("q", java.util.List.of(B), 8, null)),
                 h.compute(B, "p"));
-        assertEquals(java.util.Set.of(B), h.s.workers());
-        assertEquals(1, h.s.suspiciousCount("p"));
+        assertEquals(java.util.Set.of(B), h.s.view().workers());
+        assertEquals(1, h.s.view().suspiciousCount("p"));
     }
 
     @Test
@@ -124,12 +124,12 @@ class ResilienceTest {
         h.submit("c1", List.of(h.task("x"), h.task("other"), h.task("y", "x")), "y", "other");
         h.finish(A, "x", 7);     // y is placed on A with x
         h.finish(B, "other", 1);
-        assertEquals(A, h.s.processingOn("y"));
+        assertEquals(A, h.s.view().processingOn("y"));
         // A itself reports that it no longer finds x
         List<Outgoing> out = h.worker(A, new MissingData("x", A));
         // y lost its input: A drops y, x runs again (both idle: B has been idle longer, so its turn)
         assertOut(out, h.compute(B, "x"), free(A, "y"));
-        assertEquals("waiting", h.s.stateOf("y"));
+        assertEquals("waiting", h.s.view().stateOf("y"));
         assertOut(h.finish(B, "x", 7), h.compute(B, "y", "x", List.of(B), 7L));
     }
 
@@ -139,9 +139,9 @@ class ResilienceTest {
         h.submit("c1", List.of(h.task("x")), "x");
         h.finish(A, "x", 3);
         assertOut(h.worker(B, new AddKeys(Map.of("x", 3L, "unknown", 1L))));
-        assertEquals(Map.of("x", List.of(A, B)), h.s.whoHas(List.of("x")));
+        assertEquals(Map.of("x", List.of(A, B)), h.s.view().whoHas(List.of("x")));
         assertOut(h.gone(A));
-        assertEquals("memory", h.s.stateOf("x"), "the replica on B keeps it");
+        assertEquals("memory", h.s.view().stateOf("x"), "the replica on B keeps it");
         // B drops it too: recomputed because c1 still wants it
         assertOut(h.worker(B, new KeysReleased(List.of("x"))), h.compute(B, "x"));
     }
@@ -150,10 +150,10 @@ class ResilienceTest {
     void noWorkerThenAWorkerArrives() {
         Harness h = new Harness();
         assertOut(h.submit("c1", List.of(h.task("x"), h.task("y", "x")), "y"));
-        assertEquals("no-worker", h.s.stateOf("x"));
-        assertEquals(1, h.s.noWorkerCount());
+        assertEquals("no-worker", h.s.view().stateOf("x"));
+        assertEquals(1, h.s.view().noWorkerCount());
         assertOut(h.register(A, "alice", 2), accepted(A), h.compute(A, "x"));
-        assertEquals(0, h.s.noWorkerCount());
+        assertEquals(0, h.s.view().noWorkerCount());
     }
 
     @Test
@@ -162,7 +162,7 @@ class ResilienceTest {
         h.register(A, "alice", 1);
         h.submit("c1", List.of(h.task("x")), "x");
         assertOut(h.gone(A));
-        assertEquals("no-worker", h.s.stateOf("x"));
+        assertEquals("no-worker", h.s.view().stateOf("x"));
         assertOut(h.register(B, "bob", 1), accepted(B), h.compute(B, "x"));
     }
 
@@ -171,10 +171,10 @@ class ResilienceTest {
         // a scheduler that restarted: the client re-sends its graph before any worker is back
         Harness h = new Harness();
         h.submit("c1", List.of(h.task("x"), h.task("y", "x"), h.task("v")), "y", "v");
-        assertEquals("no-worker", h.s.stateOf("x"));
+        assertEquals("no-worker", h.s.view().stateOf("x"));
         assertOut(h.register(A, "alice", 1, Map.of("x", 10L, "stale", 4L)),
                 accepted(A), h.compute(A, "y", "x", List.of(A), 10L), h.computeQueued(A, "v"));
-        assertEquals("memory", h.s.stateOf("x"));
+        assertEquals("memory", h.s.view().stateOf("x"));
         // no client asks for "stale" within the grace period: the worker drops it
         h.worker(A, new Heartbeat(0, 0, 0, 1));
         h.now += 10_500_000_000L;
@@ -182,7 +182,7 @@ class ResilienceTest {
         assertOut(h.event(new SchedulerEvent.Tick()), free(A, "stale"));
         // a worker that holds what is already in memory adds a replica
         h.register(B, "bob", 1, Map.of("x", 10L));
-        assertEquals(List.of(A, B), h.s.whoHas(List.of("x")).get("x"));
+        assertEquals(List.of(A, B), h.s.view().whoHas(List.of("x")).get("x"));
     }
 
     @Test
@@ -196,7 +196,7 @@ class ResilienceTest {
     void scatteredDataLostWithItsWorkerFailsItsFutures() {
         Harness h = twoWorkers(3);
         h.submit("c1", List.of(new TaskSpec("data", null, List.of(), 0, null)), "data");
-        assertEquals("released", h.s.stateOf("data"), "waits for its data to arrive");
+        assertEquals("released", h.s.view().stateOf("data"), "waits for its data to arrive");
         assertOut(h.worker(A, new AddKeys(Map.of("data", 100L))), inMemory("c1", "data", List.of(A), 100));
         List<Outgoing> out = h.gone(A);
         KeyErred e = (KeyErred) out.get(0).message();
@@ -209,7 +209,7 @@ class ResilienceTest {
         h.submit("c1", List.of(h.task("x")), "x");
         // the heartbeat path removed A, x went to B; then a result arrives from B
         h.gone(A);
-        assertEquals(B, h.s.processingOn("x"));
+        assertEquals(B, h.s.view().processingOn("x"));
         assertOut(h.finish(B, "x", 1), inMemory("c1", "x", List.of(B), 1));
     }
 
@@ -219,14 +219,14 @@ class ResilienceTest {
         h.submit("c1", List.of(h.task("x"), h.task("y")), "x", "y");
         h.finish(A, "x", 3);
         h.submit("c1", List.of(h.task("z")), "z");
-        assertEquals(B, h.s.processingOn("y"));
-        assertEquals(A, h.s.processingOn("z"));
+        assertEquals(B, h.s.view().processingOn("y"));
+        assertEquals(A, h.s.view().processingOn("z"));
         h.started(A, "z");
         // A restarts and comes back holding x but not knowing z: z is placed again, x is back
         // (the client hears where x is now: a repeated KeyInMemory updates its who-has)
         assertOut(h.register(A, "alice", 1, Map.of("x", 3L)), accepted(A), inMemory("c1", "x", List.of(A), 3),
                 h.compute(A, "z"));
-        assertEquals(Map.of("x", List.of(A)), h.s.whoHas(List.of("x")));
-        assertEquals(1, h.s.suspiciousCount("z"));
+        assertEquals(Map.of("x", List.of(A)), h.s.view().whoHas(List.of("x")));
+        assertEquals(1, h.s.view().suspiciousCount("z"));
     }
 }

@@ -133,7 +133,7 @@ class SchedulerExtensionTest {
         assertInstanceOf(ErrorReply.class, out.get(0).message());
         assertEquals(9, out.get(0).replyTo());
         h.register("w1", "w1", 1);
-        assertEquals(1, h.s.workers().size());
+        assertEquals(1, h.s.view().workers().size());
     }
 
     @Test

@@ -27,7 +27,7 @@ class SchedulerStateTest {
     void submitComputeFinishTellsTheClient() {
         Harness h = twoWorkers();
         assertOut(h.submit("c1", List.of(h.task("inc-1")), "inc-1"), h.compute(A, "inc-1"));
-        assertEquals("processing", h.s.stateOf("inc-1"));
+        assertEquals("processing", h.s.view().stateOf("inc-1"));
         byte[] value = {1, 2, 3};
         List<Outgoing> out = h.worker(A, new TaskFinished("inc-1", 28, "Integer", 100, 300, value));
         assertEquals(1, out.size());
@@ -37,9 +37,9 @@ class SchedulerStateTest {
         assertEquals(List.of(A), m.whoHas());
         assertEquals(28, m.nbytes());
         assertSame(value, m.value(), "small results are forwarded inline");
-        assertEquals("memory", h.s.stateOf("inc-1"));
-        assertEquals(200, h.s.averageDurationNanos("inc").orElseThrow());
-        assertEquals(Map.of("inc-1", List.of(A)), h.s.whoHas(List.of("inc-1")));
+        assertEquals("memory", h.s.view().stateOf("inc-1"));
+        assertEquals(200, h.s.view().averageDurationNanos("inc").orElseThrow());
+        assertEquals(Map.of("inc-1", List.of(A)), h.s.view().whoHas(List.of("inc-1")));
     }
 
     @Test
@@ -57,13 +57,13 @@ class SchedulerStateTest {
                 "f-1", "f-2", "f-3", "f-4");
         // one thread each and no known duration yet: one task per thread, the rest wait here
         assertOut(out, h.compute(A, "f-1"), h.compute(B, "f-2"));
-        assertEquals("queued", h.s.stateOf("f-3"));
-        assertEquals(2, h.s.queuedCount());
+        assertEquals("queued", h.s.view().stateOf("f-3"));
+        assertEquals(2, h.s.view().queuedCount());
         assertOut(h.worker(A, new TaskFinished("f-1", 8, "int", 0, 0, null)),
                 inMemory("c1", "f-1", List.of(A), 8), h.compute(A, "f-3"));
         assertOut(h.worker(B, new TaskFinished("f-2", 8, "int", 0, 0, null)),
                 inMemory("c1", "f-2", List.of(B), 8), h.compute(B, "f-4"));
-        assertEquals(0, h.s.queuedCount());
+        assertEquals(0, h.s.view().queuedCount());
     }
 
     @Test
@@ -79,24 +79,24 @@ class SchedulerStateTest {
         }
         h.submit("c1", many, keys.toArray(String[]::new));
         int limit = 1 + Placement.MAX_PIPELINE;
-        assertEquals(3000 - 2 * limit, h.s.queuedCount(), "each worker holds one per thread plus the pipeline");
+        assertEquals(3000 - 2 * limit, h.s.view().queuedCount(), "each worker holds one per thread plus the pipeline");
     }
 
     @Test
     void chainRunsInOrderAndFreesIntermediates() {
         Harness h = twoWorkers();
         assertOut(h.submit("c1", List.of(h.task("x"), h.task("y", "x"), h.task("z", "y")), "z"), h.compute(A, "x"));
-        assertEquals("waiting", h.s.stateOf("y"));
+        assertEquals("waiting", h.s.view().stateOf("y"));
         assertOut(h.finish(A, "x", 10), h.compute(A, "y", "x", List.of(A), 10L));
         // y done: x is needed by nobody, its data goes; z runs next to y
         assertOut(h.finish(A, "y", 20), free(A, "x"), h.compute(A, "z", "y", List.of(A), 20L));
-        assertEquals("released", h.s.stateOf("x"), "recipe kept while a dependent may need recomputing");
+        assertEquals("released", h.s.view().stateOf("x"), "recipe kept while a dependent may need recomputing");
         assertOut(h.finish(A, "z", 30), inMemory("c1", "z", List.of(A), 30), free(A, "y"));
-        assertEquals(3, h.s.taskCount());
+        assertEquals(3, h.s.view().taskCount());
         // the client lets go of z: everything is forgotten
         assertOut(h.client("c1", new ReleaseKeys("c1", List.of("z"))), free(A, "z"));
-        assertEquals(0, h.s.taskCount());
-        assertNull(h.s.stateOf("x"));
+        assertEquals(0, h.s.view().taskCount());
+        assertNull(h.s.view().stateOf("x"));
     }
 
     @Test
@@ -115,7 +115,7 @@ class SchedulerStateTest {
         assertOut(h.submit("c2", List.of(h.task("inc-5")), "inc-5"));
         assertOut(h.submit("c1", List.of(h.task("inc-5")), "inc-5"));
         assertOut(h.finish(A, "inc-5", 8), inMemory("c1", "inc-5", List.of(A), 8), inMemory("c2", "inc-5", List.of(A), 8));
-        assertEquals(1, h.s.taskCount());
+        assertEquals(1, h.s.view().taskCount());
     }
 
     @Test
@@ -126,9 +126,9 @@ class SchedulerStateTest {
         assertOut(h.submit("c2", List.of(h.task("x")), "x"), inMemory("c2", "x", List.of(A), 8));
         // c1 releases, c2 still holds it: data stays
         assertOut(h.client("c1", new ReleaseKeys("c1", List.of("x"))));
-        assertEquals("memory", h.s.stateOf("x"));
+        assertEquals("memory", h.s.view().stateOf("x"));
         assertOut(h.client("c2", new ReleaseKeys("c2", List.of("x"))), free(A, "x"));
-        assertNull(h.s.stateOf("x"));
+        assertNull(h.s.view().stateOf("x"));
     }
 
     @Test
@@ -140,9 +140,9 @@ class SchedulerStateTest {
         assertEquals("y", e.key());
         assertNull(e.exception());
         assertTrue(e.summary().contains("missing dependencies of y: nowhere"), e.summary());
-        assertEquals("erred", h.s.stateOf("y"));
+        assertEquals("erred", h.s.view().stateOf("y"));
         h.client("c1", new ReleaseKeys("c1", List.of("y")));
-        assertEquals(0, h.s.taskCount());
+        assertEquals(0, h.s.view().taskCount());
     }
 
     @Test
@@ -164,7 +164,7 @@ class SchedulerStateTest {
                 Outgoing.send("c2", new KeyErred("add", exc, "ArithmeticException: / by zero", "div")),
                 Outgoing.send("c1", new KeyErred("mul", exc, "ArithmeticException: / by zero", "div")),
                 free(A, "div"));
-        assertEquals("erred", h.s.stateOf("mul"));
+        assertEquals("erred", h.s.view().stateOf("mul"));
         // a later submission depending on the erred key errs at once
         out = h.submit("c3", List.of(h.task("later", "div")), "later");
         assertOut(out, Outgoing.send("c3", new KeyErred("later", exc, "ArithmeticException: / by zero", "div")));
@@ -174,7 +174,7 @@ class SchedulerStateTest {
         for (String c : List.of("c1", "c2", "c3")) {
             h.event(new SchedulerEvent.ClientGone(c));
         }
-        assertEquals(0, h.s.taskCount());
+        assertEquals(0, h.s.view().taskCount());
     }
 
     @Test
@@ -205,9 +205,9 @@ class SchedulerStateTest {
         h.submit("c1", List.of(h.task("x"), h.task("y", "x")), "x", "y");
         assertOut(h.finish(A, "x", 5), inMemory("c1", "x", List.of(A), 5), h.compute(A, "y", "x", List.of(A), 5L));
         assertOut(h.client("c1", new ReleaseKeys("c1", List.of("x"))), new Outgoing[0]);
-        assertEquals("memory", h.s.stateOf("x"), "y still needs x");
+        assertEquals("memory", h.s.view().stateOf("x"), "y still needs x");
         assertOut(h.finish(A, "y", 6), inMemory("c1", "y", List.of(A), 6), free(A, "x"));
-        assertEquals("released", h.s.stateOf("x"));
+        assertEquals("released", h.s.view().stateOf("x"));
     }
 
     @Test
@@ -215,7 +215,7 @@ class SchedulerStateTest {
         Harness h = twoWorkers();
         h.submit("c1", List.of(h.task("x"), h.task("y", "x")), "y");
         assertOut(h.client("c1", new ReleaseKeys("c1", List.of("y"))), free(A, "x"));
-        assertEquals(0, h.s.taskCount());
+        assertEquals(0, h.s.view().taskCount());
         // a late result of the dropped work is refused
         assertOut(h.finish(A, "x", 1), free(A, "x"));
     }
@@ -226,7 +226,7 @@ class SchedulerStateTest {
         h.submit("c1", List.of(h.task("x"), h.task("y")), "x", "y");
         h.finish(A, "x", 1);
         assertOut(h.event(new SchedulerEvent.ClientGone("c1")), free(A, "x"), free(B, "y"));
-        assertEquals(0, h.s.taskCount());
+        assertEquals(0, h.s.view().taskCount());
     }
 
     @Test
@@ -241,9 +241,9 @@ class SchedulerStateTest {
                 Outgoing.send("c1", new KeyCancelled("y", "cancelled: it depends on x, cancelled by client c1")),
                 Outgoing.send("c2", new KeyCancelled("y", "cancelled: it depends on x, cancelled by client c1")),
                 free(A, "y", "x"));
-        assertNull(h.s.stateOf("x"));
-        assertNull(h.s.stateOf("y"));
-        assertEquals("processing", h.s.stateOf("other"));
+        assertNull(h.s.view().stateOf("x"));
+        assertNull(h.s.view().stateOf("y"));
+        assertEquals("processing", h.s.view().stateOf("other"));
     }
 
     @Test
@@ -253,10 +253,10 @@ class SchedulerStateTest {
         h.submit("c2", List.of(h.task("x")), "x");
         assertOut(h.client("c1", new CancelKeys("c1", List.of("x"), false)),
                 Outgoing.send("c1", new KeyCancelled("x", "cancelled by client c1")));
-        assertEquals("processing", h.s.stateOf("x"));
+        assertEquals("processing", h.s.view().stateOf("x"));
         assertOut(h.client("c1", new CancelKeys("c1", List.of("x"), true)),
                 Outgoing.send("c2", new KeyCancelled("x", "cancelled by client c1")), free(A, "x"));
-        assertNull(h.s.stateOf("x"));
+        assertNull(h.s.view().stateOf("x"));
     }
 
     @Test
@@ -279,7 +279,7 @@ class SchedulerStateTest {
         List<Outgoing> out = h.worker(A, new Batch(List.of(
                 new TaskFinished("x", 1, "t", 0, 0, null), new Heartbeat(5, 0, 0, 1))));
         assertOut(out, inMemory("c1", "x", List.of(A), 1));
-        assertEquals(5, h.s.workerInfos().get(0).memoryBytes());
+        assertEquals(5, h.s.view().workerInfos().get(0).memoryBytes());
     }
 
     @Test

@@ -37,7 +37,7 @@ class SecededTaskStateTest {
         }
         List<String> sent = computed(s.handle(new SchedulerEvent.FromClient("c1",
                 new Message.UpdateGraph("c1", specs, keys), 0), 1));
-        assertTrue(sent.size() < 5000 && s.queuedCount() == 5000 - sent.size(), "saturation should hold some back");
+        assertTrue(sent.size() < 5000 && s.view().queuedCount() == 5000 - sent.size(), "saturation should hold some back");
         List<String> more = computed(s.handle(new SchedulerEvent.FromWorker(W,
                 new Message.TaskSeceded(sent.get(0)), 0), 2));
         assertEquals(List.of("t-" + sent.size()), more);
@@ -46,6 +46,6 @@ class SecededTaskStateTest {
                 new Message.TaskSeceded(sent.get(0)), 0), 3)));
         assertEquals(List.of(), computed(s.handle(new SchedulerEvent.FromWorker(W,
                 new Message.TaskSeceded("nope"), 0), 4)));
-        assertEquals(5000 - sent.size() - 1, s.queuedCount());
+        assertEquals(5000 - sent.size() - 1, s.view().queuedCount());
     }
 }

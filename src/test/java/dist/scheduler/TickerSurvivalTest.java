@@ -63,7 +63,7 @@ class TickerSurvivalTest {
             // a task placed on the silent worker: removing that worker changes the task's state
             Future<Integer> f = client.submit(TickerSurvivalTest::inc, 1);
             assertTrue(Wait.until(Duration.ofSeconds(10),
-                    () -> "processing".equals(query(s, st -> st.stateOf(f.key())))), "the task was not placed");
+                    () -> "processing".equals(query(s, st -> st.view().stateOf(f.key())))), "the task was not placed");
             plugin.armed.set(true);
             // the timer removes the silent worker, and the plugin throws on that transition
             assertTrue(Wait.until(Duration.ofSeconds(15), () -> plugin.thrown.get() == 1), "the plugin was not called");

@@ -54,7 +54,7 @@ class TransitionTableTest {
         Harness h = withRecommender((core, c) -> core.recommend(core.task("x"), NO_WORKER));
         h.register("w1", "w1", 1);
         h.submit("c1", List.of(h.task("x")), "x");
-        assertEquals("processing", h.s.stateOf("x"));
+        assertEquals("processing", h.s.view().stateOf("x"));
         ImpossibleTransition e = assertThrows(ImpossibleTransition.class,
                 () -> h.event(new SchedulerEvent.FromClient("c1", new Ping(1), 3)));
         assertEquals("x", e.key);
@@ -76,9 +76,9 @@ class TransitionTableTest {
         ErrorReply r = assertInstanceOf(ErrorReply.class, out.get(0).message());
         assertTrue(r.message().contains("impossible transition of x: processing -> no-worker"), r.message());
         assertTrue(r.message().contains("asked by Ping from c1"), r.message());
-        assertEquals("processing", h.s.stateOf("x"));
+        assertEquals("processing", h.s.view().stateOf("x"));
         h.finish("w1", "x", 8);
-        assertEquals("memory", h.s.stateOf("x"));
+        assertEquals("memory", h.s.view().stateOf("x"));
     }
 
     @Test
@@ -95,7 +95,7 @@ class TransitionTableTest {
         h.submit("c1", List.of(h.task("x")), "x");
         h.finish("w1", "x", 8);
         h.event(new SchedulerEvent.FromClient("c1", new Ping(1), 3));
-        assertEquals("memory", h.s.stateOf("x"));
+        assertEquals("memory", h.s.view().stateOf("x"));
     }
 
     @Test

@@ -41,7 +41,7 @@ class PeerGrowthTest {
     }
 
     private static int tasks(SchedulerServer s) throws Exception {
-        return s.query(st -> st.taskCount(), 10, TimeUnit.SECONDS);
+        return s.query(st -> st.view().taskCount(), 10, TimeUnit.SECONDS);
     }
 
     @Test

@@ -1,0 +1,142 @@
+package dist.scheduler;
+
+import dist.protocol.Message;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+
+import static dist.scheduler.TaskState.*;
+
+/**
+ * The core as its extensions see it: each call reads the core's bookkeeping or goes through one of
+ * its named operations, so an extension never reaches a transition except through the table.
+ */
+final class CoreContext implements SchedulerContext {
+    private final SchedulerState core;
+
+    CoreContext(SchedulerState core) {
+        this.core = core;
+    }
+
+    @Override
+    public long now() {
+        return core.now;
+    }
+
+    @Override
+    public SchedulerConfig config() {
+        return core.config;
+    }
+
+    @Override
+    public void send(String to, Message message) {
+        core.out.add(Outgoing.send(to, message));
+    }
+
+    @Override
+    public void reply(String to, Message message, long requestId) {
+        core.out.add(new Outgoing(to, message, requestId));
+    }
+
+    @Override
+    public TaskState task(String key) {
+        return core.tasks.get(key);
+    }
+
+    @Override
+    public WorkerState worker(String address) {
+        return core.workers.get(address);
+    }
+
+    @Override
+    public List<WorkerState> workers() {
+        return Collections.unmodifiableList(core.workerList);
+    }
+
+    @Override
+    public Iterable<TaskState> tasks() {
+        return core.tasks;
+    }
+
+    @Override
+    public Collection<TaskPrefix> prefixes() {
+        return Collections.unmodifiableCollection(core.prefixes.values());
+    }
+
+    @Override
+    public long transitionCount() {
+        return core.transitions;
+    }
+
+    @Override
+    public void moveProcessing(TaskState task, WorkerState to) {
+        if (task.state != PROCESSING) {
+            throw new IllegalStateException("only a processing task moves between workers, not " + task);
+        }
+        core.moveProcessing(task, to);
+    }
+
+    @Override
+    public void adoptResult(TaskState task, WorkerState worker, long nbytes) {
+        core.adoptResult(task, worker, nbytes);
+    }
+
+    @Override
+    public void free(WorkerState worker, String key) {
+        core.free(worker, key);
+    }
+
+    @Override
+    public void removeWorker(WorkerState worker, String reason) {
+        if (core.workers.get(worker.address) == worker) {
+            core.removeRegistered(worker, reason);
+        }
+    }
+
+    @Override
+    public void recommend(TaskState task, byte state) {
+        if (state == MEMORY || state == ERRED) {
+            throw new IllegalArgumentException("a task enters " + name(state) + " when a worker reports it, "
+                    + "not by recommendation");
+        }
+        core.recommendFor(task, state);
+    }
+
+    @Override
+    public void forgetEverything(String clientId, String reason) {
+        core.forgetEverything(clientId, reason);
+    }
+
+    @Override
+    public void retryNoWorker() {
+        core.retryNoWorker();
+    }
+
+    @Override
+    public ClientState client(String id) {
+        return core.client(id);
+    }
+
+    @Override
+    public void unhold(ClientState holder, TaskState task) {
+        core.unhold(holder, task);
+    }
+
+    @Override
+    public void hold(ClientState holder, TaskState task) {
+        if (holder.wants.add(task)) {
+            task.addWanter(holder);
+        }
+    }
+
+    @Override
+    public void release(ClientState holder) {
+        core.releaseHolder(holder);
+    }
+
+    @Override
+    public void log(System.Logger.Level level, String line) {
+        core.log(level, line);
+    }
+}

@@ -1,0 +1,130 @@
+package dist.scheduler;
+
+import dist.protocol.Message.WorkerInfo;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+
+import static dist.scheduler.TaskState.name;
+
+/**
+ * Read-only questions about a {@link SchedulerState} from outside it (the server, dashboards, tests):
+ * task states, workers, counts and history. It reads the core's bookkeeping on the core's thread and
+ * changes nothing, except that {@link #recordTransitions} turns a log on or off.
+ *
+ * <pre>{@code
+ * SchedulerState s = new SchedulerState(SchedulerConfig.defaults());
+ * ... s.handle(event, now) ...
+ * String st = s.view().stateOf("inc-1");        // "processing", "memory", ...
+ * Set<String> workers = s.view().workers();
+ * }</pre>
+ */
+public final class SchedulerView {
+    private final SchedulerState core;
+
+    SchedulerView(SchedulerState core) {
+        this.core = core;
+    }
+
+    /** "released", "waiting", "queued", "no-worker", "processing", "memory" or "erred"; null when unknown. */
+    public String stateOf(String key) {
+        TaskState ts = core.tasks.get(key);
+        return ts == null ? null : name(ts.state);
+    }
+
+    /** Addresses of the registered workers, in registration order. */
+    public Set<String> workers() {
+        return Collections.unmodifiableSet(new LinkedHashSet<>(core.workers.keySet()));
+    }
+
+    /** For each key, the addresses of the workers holding it (empty when none or unknown). */
+    public Map<String, List<String>> whoHas(Collection<String> keys) {
+        return core.extension(QueryExtension.class).whoHas(keys);
+    }
+
+    /** Tasks the scheduler knows (every state but forgotten). */
+    public int taskCount() {
+        return core.tasks.size();
+    }
+
+    /** The worker a task was sent to, or null when it is not processing. */
+    public String processingOn(String key) {
+        TaskState ts = core.tasks.get(key);
+        return ts == null || ts.processingOn == null ? null : ts.processingOn.address;
+    }
+
+    /** How many workers died while this task was processing on them. */
+    public int suspiciousCount(String key) {
+        TaskState ts = core.tasks.get(key);
+        return ts == null || ts.trouble == null ? 0 : ts.trouble.suspicious;
+    }
+
+    /** Tasks held back on the scheduler while every worker is saturated. */
+    public int queuedCount() {
+        return core.placement().queuedCount();
+    }
+
+    /** Tasks that no current worker may run. */
+    public int noWorkerCount() {
+        return core.noWorker.size();
+    }
+
+    /** Mean measured run time of tasks whose key starts with {@code prefix} (the key up to its last '-'). */
+    public OptionalLong averageDurationNanos(String prefix) {
+        TaskPrefix p = core.prefixes.get(prefix);
+        return p == null || p.count == 0 ? OptionalLong.empty() : OptionalLong.of(p.totalNanos / p.count);
+    }
+
+    /** One state change of a task, as {@link #drainTransitions()} reports it (state names as in {@link #stateOf}). */
+    public record Transition(String key, String from, String to) {}
+
+    /** Starts or stops keeping a log of every state change for {@link #drainTransitions()} (off by default). */
+    public void recordTransitions(boolean on) {
+        core.extension(HistoryExtension.class).recordTransitions(on);
+    }
+
+    /** The state changes since the last call, in order; empty when recording is off. */
+    public List<Transition> drainTransitions() {
+        return core.extension(HistoryExtension.class).drainTransitions();
+    }
+
+    /** The client whose update created this task (whose classes its workers may ask for), or null. */
+    public String submitterOf(String key) {
+        TaskState ts = core.tasks.get(key);
+        return ts == null ? null : ts.submitter;
+    }
+
+    /**
+     * A snapshot for dashboards: workers, task groups, totals, and the computations numbered
+     * {@code streamSince} and later (at most {@code streamMax}, the newest). It walks every worker's
+     * held keys: call it a few times a second at most.
+     */
+    public ClusterView cluster(long streamSince, int streamMax) {
+        return core.extension(HistoryExtension.class).view(streamSince, streamMax);
+    }
+
+    /** The recent state changes of task {@code key} on the scheduler, oldest first (empty when none is kept). */
+    public List<StoryEntry> story(String key) {
+        return key == null ? List.of() : core.extension(HistoryExtension.class).story(key);
+    }
+
+    /** Number of state changes applied so far. */
+    public long transitionCount() {
+        return core.transitions;
+    }
+
+    /** Information on every worker, as {@link dist.protocol.Message.WorkersReply} carries it. */
+    public List<WorkerInfo> workerInfos() {
+        return core.extension(QueryExtension.class).workerInfos();
+    }
+
+    /** Names of the published datasets, sorted. */
+    public List<String> datasetNames() {
+        return core.extension(DatasetExtension.class).names();
+    }
+}
