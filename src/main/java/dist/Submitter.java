@@ -84,33 +84,40 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
         return tasks.submitMany(options(), fn, calls);
     }
 
-    /** One task per position: {@code fn(as[i], bs[i])}. The lists must have the same length. */
+    /**
+     * One task per position: {@code fn(as[i], bs[i])}. Like Python's {@code map} and {@code zip}, it
+     * stops at the end of the shorter list.
+     *
+     * <pre>{@code
+     * client.map(Demo::add, List.of(1, 2), List.of(10, 20, 30));   // two tasks: 11, 22
+     * }</pre>
+     */
     public <A, B, R> List<Future<R>> map(Fn2<A, B, R> fn, List<?> as, List<?> bs) {
-        sameLength(as, bs);
-        List<List<Object>> calls = new ArrayList<>(as.size());
-        for (int i = 0; i < as.size(); i++) {
+        int n = shortest(as, bs);
+        List<List<Object>> calls = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
             calls.add(args(as.get(i), bs.get(i)));
         }
         return tasks.submitMany(options(), fn, calls);
     }
 
-    /** One task per position: {@code fn(as[i], bs[i], cs[i])}. The lists must have the same length. */
+    /** One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list. */
     public <A, B, C, R> List<Future<R>> map(Fn3<A, B, C, R> fn, List<?> as, List<?> bs, List<?> cs) {
-        sameLength(as, bs, cs);
-        List<List<Object>> calls = new ArrayList<>(as.size());
-        for (int i = 0; i < as.size(); i++) {
+        int n = shortest(as, bs, cs);
+        List<List<Object>> calls = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
             calls.add(args(as.get(i), bs.get(i), cs.get(i)));
         }
         return tasks.submitMany(options(), fn, calls);
     }
 
-    private static void sameLength(List<?>... lists) {
+    /** The length of the shortest list: dask's map zips its iterables, so the extra elements are unused. */
+    private static int shortest(List<?>... lists) {
+        int n = Integer.MAX_VALUE;
         for (List<?> l : lists) {
-            if (l.size() != lists[0].size()) {
-                List<Integer> sizes = Arrays.stream(lists).map(List::size).toList();
-                throw new IllegalArgumentException("map needs lists of the same length, got lengths " + sizes);
-            }
+            n = Math.min(n, l.size());
         }
+        return n;
     }
 
     /** A list that, unlike List.of, allows null arguments. */
