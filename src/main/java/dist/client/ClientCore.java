@@ -935,7 +935,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         long deadline = deadline(Config.getDuration("distributed.client.restart-timeout"));
         int before = workersInfo().size();
         for (KeyState s : keys.values()) {
-            s.cancelled("the cluster was restarted");
+            s.restarted("the cluster was restarted");
         }
         keys.clear();
         recipes.clear();

@@ -159,6 +159,25 @@ public final class KeyState {
         return true;
     }
 
+    /**
+     * The cluster was restarted: the key ends cancelled whatever it was, erred and lost included, as
+     * dask cancels every future of the client on a restart (test_failed_workers.py::test_restart).
+     */
+    void restarted(String why) {
+        lock.lock();
+        try {
+            if (status.equals(CANCELLED)) {
+                return;
+            }
+            reason = why;
+            data = null;
+            status = CANCELLED;
+        } finally {
+            lock.unlock();
+        }
+        done.complete(null);
+    }
+
     /** The last Future for a key still pending let go of it: nothing will complete it, so it ends here. */
     void abandoned(String why) {
         lock.lock();

@@ -1,0 +1,133 @@
+package dist.conformance;
+
+import dist.Client;
+import dist.Future;
+import dist.LocalCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Client.restart as dask's tests check it: every future of the client ends cancelled, whatever its
+ * state was, and the scheduler forgets every task. Thread workers (no nanny) stay and drop their data.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class RestartConformanceTest {
+    static final Duration T = Duration.ofSeconds(30);
+    static LocalCluster cluster;
+    static Client client;
+
+    static int inc(int x) {
+        return x + 1;
+    }
+
+    static double div(int x, int y) {
+        if (y == 0) {
+            throw new ArithmeticException("division by zero");
+        }
+        return (double) x / y;
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).output(null).start();
+        client = cluster.client();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static String schedulerState(String key) throws Exception {
+        String s = cluster.scheduler().query(st -> st.view().stateOf(key), 10, TimeUnit.SECONDS);
+        return String.valueOf(s);
+    }
+
+    private static int schedulerTasks() throws Exception {
+        return cluster.scheduler().query(st -> st.view().taskCount(), 10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * dask: test_failed_workers.py::test_restart — x = inc(1), y = inc(x), z = div(1, 0); after
+     * {@code await y}, x and y are in memory and z is not; after {@code c.restart()} there are two
+     * workers, no tasks, and x, y and z are all cancelled (z had erred).
+     */
+    @Test
+    void restartCancelsEveryFutureIncludingErred() throws Exception {
+        Future<Integer> x = client.submit(RestartConformanceTest::inc, 1);
+        Future<Integer> y = client.submit(RestartConformanceTest::inc, x);
+        Future<Double> z = client.submit(RestartConformanceTest::div, 1, 0);
+        assertEquals(3, y.result(T));
+        assertInstanceOf(ArithmeticException.class, z.exception(T));
+
+        assertEquals("memory", schedulerState(x.key()));
+        assertEquals("memory", schedulerState(y.key()));
+        assertNotEquals("memory", schedulerState(z.key()));
+
+        client.restart();
+
+        assertEquals(2, cluster.workerCount());
+        assertEquals(0, schedulerTasks());
+        assertTrue(x.isCancelled(), x.status());
+        assertTrue(y.isCancelled(), y.status());
+        assertTrue(z.isCancelled(), z.status());
+    }
+
+    /**
+     * dask: test_failed_workers.py::test_restart_sync — after x = div(1, 2) finished and
+     * {@code c.restart()}: x is cancelled, two workers remain, {@code x.result()} raises CancelledError.
+     * The erred case is the same future the same way.
+     */
+    @Test
+    void restartSyncResultRaisesCancelled() throws Exception {
+        Future<Double> x = client.submit(RestartConformanceTest::div, 1, 2);
+        assertEquals(0.5, x.result(T));
+        Future<Double> bad = client.submit(RestartConformanceTest::div, 1, 0);
+        ExecutionException failed = assertThrows(ExecutionException.class, () -> bad.result(T));
+        assertInstanceOf(ArithmeticException.class, failed.getCause());
+
+        client.restart();
+
+        assertTrue(x.isCancelled());
+        assertEquals(2, client.ncores().size());
+        assertThrows(CancellationException.class, () -> x.result(T));
+        assertEquals("cancelled", bad.status());
+        assertThrows(CancellationException.class, () -> bad.result(T));
+        assertThrows(CancellationException.class, () -> bad.exception(T));
+    }
+
+    /**
+     * dask: test_scheduler.py::test_restart — after {@code c.map(inc, range(20))} finished and a
+     * restart, the scheduler holds no tasks, every future's status is "cancelled", and a new
+     * {@code inc(1)} computes 2.
+     */
+    @Test
+    void restartThenNewWorkRuns() throws Exception {
+        List<Future<Integer>> futures = client.map(RestartConformanceTest::inc,
+                java.util.stream.IntStream.range(0, 20).boxed().toList());
+        client.gather((Object) futures, T);
+
+        client.restart();
+
+        assertEquals(0, schedulerTasks());
+        for (Future<Integer> f : futures) {
+            assertEquals("cancelled", f.status());
+        }
+        assertEquals(2, client.submit(RestartConformanceTest::inc, 1).result(T));
+    }
+}
