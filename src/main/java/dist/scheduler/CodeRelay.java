@@ -279,9 +279,15 @@ final class CodeRelay {
         try {
             List<UploadJar> mine = clients.contains(identity)
                     ? jars.computeIfAbsent(identity, k -> new CopyOnWriteArrayList<>()) : null;
+            UploadJar same = mine == null ? null
+                    : mine.stream().filter(k -> sha256(k.bytes()).equals(hash)).findFirst().orElse(null);
             if (mine == null) {
                 refusal = "client " + identity + " left while its jar arrived";
-            } else if (mine.stream().noneMatch(k -> sha256(k.bytes()).equals(hash))) {
+            } else if (same != null) {
+                // the latest upload wins on a worker, so a joining worker must get this one last too
+                mine.remove(same);
+                mine.add(same);
+            } else {
                 if (mine.size() >= MAX_JARS_PER_CLIENT) {
                     refusal = "client " + identity + " uploaded " + MAX_JARS_PER_CLIENT + " jars already; merge them"
                             + " into fewer";

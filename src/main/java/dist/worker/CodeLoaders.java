@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
@@ -21,7 +20,8 @@ import java.util.jar.JarInputStream;
  * never see each other's. A class a loader cannot find is asked for (through the scheduler, from
  * its client) and defined; a class the client did not send is not asked for again for a while, then
  * is. When the client leaves, {@link #forget} drops its loader; tasks still running keep it until
- * they end.
+ * they end. A jar that changes a class the client's loader holds gives the client a new loader, so
+ * later tasks see the new class.
  *
  * <pre>
  *   per-client loader (its jars, then asks its client)  -&gt;  worker's class path
@@ -99,18 +99,16 @@ public final class CodeLoaders {
     }
 
     /**
-     * Adds a jar's classes for the tasks of {@code clientId} only. A jar that client sent before (same
-     * bytes) is ignored; a class already defined keeps its first definition.
+     * Adds a jar's classes for the tasks of {@code clientId} only. A jar whose classes this client's
+     * loader already holds, byte for byte, changes nothing. A jar that changes a class the loader
+     * holds starts a new generation of that client's loader, as dask reloads an uploaded module
+     * (test_client.py::test_upload_file): tasks that start later resolve through it and see the new
+     * classes; tasks running keep the loader they started with.
      *
-     * @return the number of classes the jar brought
+     * @return the number of classes the jar brought (0 when it changed nothing)
      * @throws IOException when {@code bytes} is not a readable jar
      */
     public int addJar(String clientId, byte[] bytes) throws IOException {
-        ClientLoader l = loader(clientId);
-        String hash = java.util.HexFormat.of().formatHex(sha256(bytes));
-        if (!l.jarHashes.add(hash)) {
-            return 0;
-        }
         Map<String, byte[]> found = new LinkedHashMap<>();
         try (JarInputStream in = new JarInputStream(new ByteArrayInputStream(bytes))) {
             JarEntry e;
@@ -121,15 +119,40 @@ public final class CodeLoaders {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            l.jarHashes.remove(hash);
             throw new IOException("not a readable jar: " + e.getMessage(), e);
         }
         if (found.isEmpty()) {
-            l.jarHashes.remove(hash);
             throw new IOException("the jar holds no class files");
         }
-        found.forEach(l.jarClasses::putIfAbsent);
-        return found.size();
+        String id = clientId == null ? NO_CLIENT : clientId;
+        int[] brought = {0};
+        // under the map's per-key lock: two jars of one client never race to replace its loader
+        clients.compute(id, (k, l) -> {
+            ClientLoader current = l != null ? l : new ClientLoader(k, base, fetcher, absentNanos, clock);
+            Map<String, byte[]> changed = new LinkedHashMap<>();
+            boolean replaces = false;
+            for (Map.Entry<String, byte[]> f : found.entrySet()) {
+                byte[] had = current.jarClasses.get(f.getKey());
+                if (had == null) {
+                    had = current.defined.get(f.getKey());
+                }
+                if (had == null || !java.util.Arrays.equals(had, f.getValue())) {
+                    changed.put(f.getKey(), f.getValue());
+                    replaces |= had != null;
+                }
+            }
+            brought[0] = changed.isEmpty() ? 0 : found.size();
+            if (!replaces) {
+                current.jarClasses.putAll(changed);
+                return current;
+            }
+            // a class defined once keeps that definition in its loader: only a new loader can see the new bytes
+            ClientLoader next = new ClientLoader(k, base, fetcher, absentNanos, clock);
+            next.jarClasses.putAll(current.jarClasses);
+            next.jarClasses.putAll(found);
+            return next;
+        });
+        return brought[0];
     }
 
     /**
@@ -154,13 +177,6 @@ public final class CodeLoaders {
         }
     }
 
-    private static byte[] sha256(byte[] bytes) {
-        try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM lacks SHA-256, which every Java SE runtime provides", e);
-        }
-    }
 
     /** The classes of one client: from its jars, or fetched from it on first use. */
     private static final class ClientLoader extends ClassLoader {
@@ -173,7 +189,6 @@ public final class CodeLoaders {
         final long absentNanos;
         final LongSupplier clock;
         final Map<String, byte[]> jarClasses = new ConcurrentHashMap<>();
-        final Set<String> jarHashes = ConcurrentHashMap.newKeySet();
         final Map<String, byte[]> defined = new ConcurrentHashMap<>();
         final RunCodec.FunctionCache functions = new RunCodec.FunctionCache();
         /** Names the client did not send, until when (clock ns) they are taken as absent; oldest first. */

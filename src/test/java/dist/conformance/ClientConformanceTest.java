@@ -3,11 +3,15 @@ package dist.conformance;
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.Options;
+import dist.worker.WorkerServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +30,21 @@ class ClientConformanceTest {
 
     static int add(int x, int y) {
         return x + y;
+    }
+
+    /** As dask's {@code g}: imports the uploaded module and calls its {@code f}, here through the task's loader. */
+    static int callMyFile() throws Exception {
+        Class<?> c = Class.forName("uploaded.MyFile", true, Thread.currentThread().getContextClassLoader());
+        return (Integer) c.getMethod("f").invoke(null);
+    }
+
+    private static Path myFileJar(Path dir, int value) throws Exception {
+        return JarBuilder.jar(dir, "myfile-" + value, "uploaded.MyFile", """
+                package uploaded;
+                public class MyFile {
+                    public static int f() { return %d; }
+                }
+                """.formatted(value));
     }
 
     @BeforeAll
@@ -58,5 +77,30 @@ class ClientConformanceTest {
     void mapZipsListsOfDifferentLengths() throws Exception {
         List<Future<Integer>> l4 = client.map(ClientConformanceTest::add, List.of(0, 1, 2), List.of(0, 1, 2, 3));
         assertEquals(List.of(0, 2, 4), client.gather((Object) l4, T));
+    }
+
+    /**
+     * dask: test_client.py::test_upload_file (and test_upload_file_refresh_delayed) — for value in
+     * [123, 456], upload a myfile whose {@code f()} returns value, then a task calling {@code f()}
+     * (submitted with pure=False) returns that value: the second upload replaces the first. (dask also
+     * checks the file lands in each server's local directory; dist keeps jars in memory.)
+     */
+    @Test
+    void uploadFile(@TempDir Path dir) throws Exception {
+        Options impure = Options.defaults().pure(false);
+        for (int value : new int[]{123, 456}) {
+            client.uploadJar(myFileJar(dir, value));
+            for (int i = 0; i < 4; i++) { // several tasks, so both workers are likely to run one
+                assertEquals(value, client.with(impure).submit(ClientConformanceTest::callMyFile).result(T));
+            }
+        }
+        // uploading the first version again makes it current again, on running and joining workers
+        client.uploadJar(myFileJar(dir, 123));
+        assertEquals(123, client.with(impure).submit(ClientConformanceTest::callMyFile).result(T));
+        try (WorkerServer late = WorkerServer.start(WorkerServer.Options.of(cluster.scheduler().address(), 1))) {
+            assertTrue(cluster.scheduler().awaitWorkers(3, 30, TimeUnit.SECONDS));
+            Future<Integer> there = client.with(impure.workers(late.address())).submit(ClientConformanceTest::callMyFile);
+            assertEquals(123, there.result(T));
+        }
     }
 }
