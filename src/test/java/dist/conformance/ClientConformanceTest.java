@@ -32,6 +32,17 @@ class ClientConformanceTest {
         return x + y;
     }
 
+    static int inc(int x) {
+        return x + 1;
+    }
+
+    static double div(int x, int y) {
+        if (y == 0) {
+            throw new ArithmeticException("division by zero");
+        }
+        return (double) x / y;
+    }
+
     /** As dask's {@code g}: imports the uploaded module and calls its {@code f}, here through the task's loader. */
     static int callMyFile() throws Exception {
         Class<?> c = Class.forName("uploaded.MyFile", true, Thread.currentThread().getContextClassLoader());
@@ -102,5 +113,56 @@ class ClientConformanceTest {
             Future<Integer> there = client.with(impure.workers(late.address())).submit(ClientConformanceTest::callMyFile);
             assertEquals(123, there.result(T));
         }
+    }
+
+    /** dask: test_client.py::test_map_empty — {@code c.map(inc, [], pure=False)} is empty and gathers to []. */
+    @Test
+    void mapEmpty() throws Exception {
+        List<Future<Integer>> l1 = client.with(Options.defaults().pure(false)).map(ClientConformanceTest::inc, List.of());
+        assertEquals(0, l1.size());
+        assertEquals(List.of(), client.gather((Object) l1, T));
+    }
+
+    /**
+     * dask: test_client.py::test_map_naming — two maps of inc over the same inputs get the same keys;
+     * with pure=False four equal inputs get four different keys.
+     */
+    @Test
+    void mapNaming() {
+        List<Integer> r = List.of(0, 1, 2, 3, 4);
+        List<String> k1 = client.map(ClientConformanceTest::inc, r).stream().map(Future::key).toList();
+        List<String> k2 = client.map(ClientConformanceTest::inc, r).stream().map(Future::key).toList();
+        assertEquals(k1, k2);
+        List<Integer> ones = List.of(1, 1, 1, 1);
+        assertEquals(1, client.map(ClientConformanceTest::inc, ones).stream().map(Future::key).distinct().count());
+        assertEquals(4, client.with(Options.defaults().pure(false)).map(ClientConformanceTest::inc, ones)
+                .stream().map(Future::key).distinct().count());
+    }
+
+    /** dask: test_client.py::test_submit_naming — inc(1) twice shares one key; pure=False gets another. */
+    @Test
+    void submitNaming() {
+        Future<Integer> a = client.submit(ClientConformanceTest::inc, 1);
+        Future<Integer> b = client.submit(ClientConformanceTest::inc, 1);
+        assertEquals(a.key(), b.key());
+        Future<Integer> c = client.with(Options.defaults().pure(false)).submit(ClientConformanceTest::inc, 1);
+        assertNotEquals(a.key(), c.key());
+    }
+
+    /**
+     * dask: test_client.py::test_exceptions and test_Future_exception — div(1, 2) is 0.5; div(1, 0)
+     * raises ZeroDivisionError (here ArithmeticException, as the cause) and exception() returns it;
+     * div(10, 2) afterwards still computes 5; exception() of a success is None.
+     */
+    @Test
+    void exceptions() throws Exception {
+        assertEquals(0.5, client.submit(ClientConformanceTest::div, 1, 2).result(T));
+        Future<Double> x = client.submit(ClientConformanceTest::div, 1, 0);
+        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> x.result(T));
+        assertInstanceOf(ArithmeticException.class, e.getCause());
+        assertInstanceOf(ArithmeticException.class, x.exception(T));
+        assertEquals(5.0, client.submit(ClientConformanceTest::div, 10, 2).result(T));
+        assertNull(client.submit(ClientConformanceTest::div, 1, 1).exception(T));
     }
 }
