@@ -54,8 +54,18 @@ class ClientConformanceTest {
                 package uploaded;
                 public class MyFile {
                     public static int f() { return %d; }
+                    public static dist.Fn0<Integer> fn() { return MyFile::f; }
                 }
                 """.formatted(value));
+    }
+
+    private static String schedulerState(String key) {
+        try {
+            String st = cluster.scheduler().query(v -> v.view().stateOf(key), 10, TimeUnit.SECONDS);
+            return String.valueOf(st);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     @BeforeAll
@@ -164,5 +174,31 @@ class ClientConformanceTest {
         assertInstanceOf(ArithmeticException.class, x.exception(T));
         assertEquals(5.0, client.submit(ClientConformanceTest::div, 10, 2).result(T));
         assertNull(client.submit(ClientConformanceTest::div, 1, 1).exception(T));
+    }
+
+    /**
+     * dask: test_client.py::test_upload_file_refresh_delayed — for value in [123, 456], upload a
+     * myfile, import its {@code f} on the client too, and compute {@code delayed(f)()}: the result
+     * is that value each time. dask's delayed is impure by default (a new key per call); dist's
+     * Delayed keys are hashes of the call, equal for both versions, so the first result is let go of
+     * (and forgotten by the scheduler) before the second upload.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void uploadFileRefreshDelayed(@TempDir Path dir) throws Exception {
+        for (int value : new int[]{123, 456}) {
+            Path jar = myFileJar(dir, value);
+            client.uploadJar(jar);
+            try (java.net.URLClassLoader local = new java.net.URLClassLoader(new java.net.URL[]{jar.toUri().toURL()},
+                    getClass().getClassLoader())) {
+                dist.Fn0<Integer> f = (dist.Fn0<Integer>) Class.forName("uploaded.MyFile", true, local)
+                        .getMethod("fn").invoke(null);
+                Future<Integer> bb = client.compute(dist.Delayed.of(f));
+                assertEquals(List.of(value), client.gather((Object) List.of(bb), T));
+                bb.release();
+                String key = bb.key();
+                assertTrue(dist.Wait.until(T, () -> schedulerState(key).equals("null")), key + " is still known");
+            }
+        }
     }
 }

@@ -25,7 +25,8 @@ final class JarBuilder {
         Files.writeString(src, source);
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int rc = javac.run(null, OutputStream.nullOutputStream(), err, "--release", "21", "-d", out.toString(), src.toString());
+        int rc = javac.run(null, OutputStream.nullOutputStream(), err, "--release", "21", "-d", out.toString(),
+                "-cp", System.getProperty("java.class.path"), src.toString());
         if (rc != 0) {
             throw new IllegalStateException("javac failed: " + err);
         }
