@@ -130,4 +130,21 @@ class RestartConformanceTest {
         }
         assertEquals(2, client.submit(RestartConformanceTest::inc, 1).result(T));
     }
+
+    /**
+     * dask: test_client.py::test_scheduler_restart_exception_on_cancelled_futures — a future that
+     * finished, then a restart this client did not ask for: {@code fut.result()} raises CancelledError
+     * saying the cluster restarted ("Scheduler has restarted" in dask).
+     */
+    @Test
+    void restartByAnotherPartyCancelsThisClientsFutures() throws Exception {
+        Future<Integer> fut = client.submit(RestartConformanceTest::inc, 1);
+        assertEquals(2, fut.result(T));
+        try (Client other = cluster.client()) {
+            other.restart();
+        }
+        assertTrue(dist.Wait.until(T, fut::isCancelled), fut.status());
+        CancellationException e = assertThrows(CancellationException.class, () -> fut.result(T));
+        assertTrue(e.getMessage().contains("restarted"), e.getMessage());
+    }
 }
