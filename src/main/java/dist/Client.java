@@ -175,7 +175,7 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
-     * Restarts the cluster: every future of every client is cancelled, the scheduler forgets every
+     * Restarts the cluster: every future of every client is cancelled (erred ones too), the scheduler forgets every
      * task, and every worker is restarted through its nanny (workers without one just drop their
      * data). Returns once as many workers as before are registered again, or throws
      * TimeoutException past {@code distributed.client.restart-timeout}.
@@ -230,7 +230,12 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /**
      * Cancels these futures' keys (one message): tasks not yet run never run, results already computed
-     * are deleted, and every dependent is cancelled too. Returns how many were still pending or finished.
+     * are deleted, and every dependent is cancelled too. An erred future ends cancelled as well, as in
+     * dask. Returns how many were not cancelled before.
+     *
+     * <pre>{@code
+     * client.cancel(List.of(f));   // f.isCancelled(), whatever it was
+     * }</pre>
      */
     public int cancel(Collection<? extends Future<?>> futures) {
         List<KeyState> states = new ArrayList<>();

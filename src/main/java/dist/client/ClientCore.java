@@ -499,7 +499,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             case Message.KeyCancelled m -> {
                 KeyState s = keys.get(m.key());
                 if (s != null) {
-                    s.cancelled(m.reason());
+                    s.cancelledFromAnyState(m.reason()); // dask cancels an erred future too
                     recipes.settle(m.key());
                 }
             }
@@ -935,7 +935,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         long deadline = deadline(Config.getDuration("distributed.client.restart-timeout"));
         int before = workersInfo().size();
         for (KeyState s : keys.values()) {
-            s.restarted("the cluster was restarted");
+            s.cancelledFromAnyState("the cluster was restarted");
         }
         keys.clear();
         recipes.clear();
@@ -1287,7 +1287,8 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         List<String> cancelled = new ArrayList<>();
         cancelEverywhere(candidateKeys, () -> {
             for (KeyState s : candidates) {
-                if (s.cancelled("cancelled by this client")) {
+                String why = "cancelled by this client";
+                if (finishedToo ? s.cancelledFromAnyState(why) : s.cancelled(why)) {
                     cancelled.add(s.key);
                     recipes.settle(s.key);
                 }

@@ -160,14 +160,16 @@ public final class KeyState {
     }
 
     /**
-     * The cluster was restarted: the key ends cancelled whatever it was, erred and lost included, as
-     * dask cancels every future of the client on a restart (test_failed_workers.py::test_restart).
+     * Cancelled whatever the key was, erred and lost included, as dask's FutureState.cancel: for a
+     * restart, a cancel the scheduler reports, or this client's {@code cancel} of futures
+     * (test_failed_workers.py::test_restart cancels an erred future). Returns true when this call
+     * moved the key to cancelled.
      */
-    void restarted(String why) {
+    boolean cancelledFromAnyState(String why) {
         lock.lock();
         try {
             if (status.equals(CANCELLED)) {
-                return;
+                return false;
             }
             reason = why;
             data = null;
@@ -176,6 +178,7 @@ public final class KeyState {
             lock.unlock();
         }
         done.complete(null);
+        return true;
     }
 
     /** The last Future for a key still pending let go of it: nothing will complete it, so it ends here. */

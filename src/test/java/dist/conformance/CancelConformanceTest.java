@@ -34,6 +34,13 @@ class CancelConformanceTest {
         return x + 1;
     }
 
+    static double div(int x, int y) {
+        if (y == 0) {
+            throw new ArithmeticException("division by zero");
+        }
+        return (double) x / y;
+    }
+
     /** dask's slowinc: inc once the gate opens (at most 30 s). */
     static int slowinc(int x) throws InterruptedException {
         gate.await(30, TimeUnit.SECONDS);
@@ -132,5 +139,22 @@ class CancelConformanceTest {
         assertEquals(2, x.result(T));
         z.cancel();
         assertTrue(z.isCancelled());
+    }
+
+    /**
+     * dask's Client.cancel cancels each future's state whatever it is (FutureState.cancel), so an
+     * erred future ends cancelled and its result raises CancelledError (as in test_cancel, for a
+     * future that failed instead of one still running).
+     */
+    @Test
+    void cancelErred() throws Exception {
+        Future<Double> z = client.submit(CancelConformanceTest::div, 1, 0);
+        assertInstanceOf(ArithmeticException.class, z.exception(T));
+
+        assertEquals(1, client.cancel(List.of(z)));
+
+        assertTrue(z.isCancelled(), z.status());
+        assertThrows(CancellationException.class, () -> z.result(T));
+        assertEquals(0, client.cancel(List.of(z)), "a second cancel changes nothing");
     }
 }

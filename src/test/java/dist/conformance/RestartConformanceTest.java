@@ -147,4 +147,19 @@ class RestartConformanceTest {
         CancellationException e = assertThrows(CancellationException.class, () -> fut.result(T));
         assertTrue(e.getMessage().contains("restarted"), e.getMessage());
     }
+
+    /**
+     * dask: test_failed_workers.py::test_restart, with the erred future held by a client other than
+     * the one restarting: dask tells every client to cancel all its futures, so it ends cancelled.
+     */
+    @Test
+    void restartCancelsAnotherClientsErredFuture() throws Exception {
+        Future<Double> z = client.submit(RestartConformanceTest::div, 1, 0);
+        assertInstanceOf(ArithmeticException.class, z.exception(T));
+        try (Client other = cluster.client()) {
+            other.restart();
+        }
+        assertTrue(dist.Wait.until(T, z::isCancelled), z.status());
+        assertThrows(CancellationException.class, () -> z.result(T));
+    }
 }
