@@ -15,6 +15,8 @@ final class TaskState {
     static final TaskState[] NO_DEPS = new TaskState[0];
 
     final String key;
+    /** The key's spread hash, fixed at creation: sets of tasks probe with it instead of an identity hash. */
+    final int hash;
     /**
      * The serialized call, without its function when {@link #fn} holds that (see FunctionTable);
      * null for data that has no recipe (scattered). Kept for recomputation.
@@ -60,6 +62,8 @@ final class TaskState {
 
     TaskState(String key, byte[] run, long priority, TaskOptions options, TaskPrefix prefix) {
         this.key = key;
+        int h = key.hashCode() * 0x9E3779B9;
+        this.hash = h ^ (h >>> 16);
         this.run = run;
         this.priority = priority;
         this.options = options == null || options == TaskOptions.DEFAULT || options.equals(TaskOptions.DEFAULT)
