@@ -68,6 +68,10 @@ final class Placement {
     private final HashMap<String, ArrayList<WorkerState>> byTag = new HashMap<>();
     /** Runnable root tasks held back while every worker is saturated, lowest priority first. */
     private final TreeSet<TaskState> queued = new TreeSet<>(QUEUE_ORDER);
+    /** The task {@link #fillFromQueue} took off the queue and is sending: its {@link #unqueue} is done already. */
+    private TaskState sending;
+    /** {@code queued.first()} when known, else null (the queue is read after every event: spare the tree walk). */
+    private TaskState head;
     /** Filing counter: a worker filed later sorts after its equals. */
     private long filed;
     /** Passes of {@link #nearestHolder} so far, and its list of holders (reused: no allocation per decision). */
@@ -277,8 +281,13 @@ final class Placement {
      * {@code next}'s kind.
      */
     static int pipeline(TaskState next) {
-        long expected = Math.max(1, next.prefix.expected(SchedulerState.UNKNOWN_DURATION_NANOS));
-        return (int) Math.min(MAX_PIPELINE, PIPELINE_NANOS / expected);
+        TaskPrefix p = next.prefix;
+        if (p.pipelineAt != p.count) { // changes only when a run time is recorded: asked per decision
+            long expected = Math.max(1, p.expected(SchedulerState.UNKNOWN_DURATION_NANOS));
+            p.pipeline = (int) Math.min(MAX_PIPELINE, PIPELINE_NANOS / expected);
+            p.pipelineAt = p.count;
+        }
+        return p.pipeline;
     }
 
     /** How many tasks a worker may hold, judged by the expected duration of {@code next}'s kind. */
@@ -313,16 +322,34 @@ final class Placement {
     }
 
     void queue(TaskState ts) {
-        queued.add(ts);
+        if (queued.add(ts) && head != null && QUEUE_ORDER.compare(ts, head) < 0) {
+            head = ts;
+        }
+    }
+
+    /** The first queued task, or null when none. */
+    private TaskState head() {
+        TaskState h = head;
+        if (h == null && !queued.isEmpty()) {
+            h = head = queued.first();
+        }
+        return h;
     }
 
     void unqueue(TaskState ts) {
-        queued.remove(ts);
+        if (ts == sending) {
+            sending = null; // polled already: a second search of the tree would find nothing
+            return;
+        }
+        if (queued.remove(ts) && ts == head) {
+            head = null;
+        }
     }
 
     /** Forgets every queued task (a restart forgot them all). */
     void clearQueue() {
         queued.clear();
+        head = null;
     }
 
     boolean isQueued(TaskState ts) {
@@ -335,14 +362,20 @@ final class Placement {
 
     /** Sends queued tasks to workers with room, in priority order, until none has room. */
     void fillFromQueue(BiConsumer<TaskState, WorkerState> send) {
-        while (!queued.isEmpty()) {
-            TaskState head = queued.first();
-            WorkerState ws = roomiest(head);
+        TaskState next;
+        while ((next = head()) != null) {
+            WorkerState ws = roomiest(next);
             if (ws == null) {
                 return;
             }
             queued.pollFirst();
-            send.accept(head, ws);
+            head = null;
+            sending = next;
+            try {
+                send.accept(next, ws);
+            } finally {
+                sending = null;
+            }
         }
     }
 
