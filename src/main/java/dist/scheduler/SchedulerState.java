@@ -235,7 +235,9 @@ public final class SchedulerState {
     public List<Outgoing> handle(SchedulerEvent event, long nowNanos) {
         java.util.Objects.requireNonNull(event, "event must not be null");
         now = nowNanos;
-        out = new ArrayList<>();
+        if (!out.isEmpty()) {
+            out = new ArrayList<>(); // left by an event that failed past its guard
+        }
         try {
             switch (event) {
                 case SchedulerEvent.FromClient c -> onClient(c.clientId(), c.message(), c.requestId());
@@ -494,17 +496,22 @@ public final class SchedulerState {
         if (depKeys == null || depKeys.isEmpty()) {
             return;
         }
-        LinkedHashSet<TaskState> deps = new LinkedHashSet<>();
+        int n = depKeys.size();
+        TaskState[] deps = new TaskState[n];
+        // a key named twice is one input: above a few, a table of the inputs seen finds repeats
+        TaskState[] seen = n > 8 ? new TaskState[Integer.highestOneBit(n) * 4] : null;
+        int m = 0;
         List<String> missing = null;
-        for (String k : depKeys) {
+        for (int i = 0; i < n; i++) {
+            String k = depKeys.get(i);
             TaskState d = k == null ? null : tasks.get(k);
             if (d == null || d == ts) {
                 if (missing == null) {
                     missing = new ArrayList<>();
                 }
                 missing.add(String.valueOf(k));
-            } else {
-                deps.add(d);
+            } else if (firstSight(deps, m, seen, d)) {
+                deps[m++] = d;
             }
         }
         if (missing != null) {
@@ -514,12 +521,35 @@ public final class SchedulerState {
             return;
         }
         // a map over one shared input: every task holds the same one-element array (never written in place)
-        ts.deps = deps.size() == 1 ? deps.getFirst().asSoleDependency() : deps.toArray(TaskState.NO_DEPS);
+        ts.deps = m == 1 ? deps[0].asSoleDependency() : m == n ? deps : java.util.Arrays.copyOf(deps, m);
         for (TaskState d : ts.deps) {
             if (d.dependents == null) {
                 d.dependents = new TaskSet();
             }
             d.dependents.add(ts);
+        }
+    }
+
+    /** Whether {@code d} is not among {@code deps[0..m)}: a scan, or through {@code seen} (a probe table) when given. */
+    private static boolean firstSight(TaskState[] deps, int m, TaskState[] seen, TaskState d) {
+        if (seen == null) {
+            for (int i = 0; i < m; i++) {
+                if (deps[i] == d) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        int mask = seen.length - 1;
+        for (int j = d.hash & mask; ; j = (j + 1) & mask) {
+            TaskState x = seen[j];
+            if (x == null) {
+                seen[j] = d;
+                return true;
+            }
+            if (x == d) {
+                return false;
+            }
         }
     }
 
@@ -1122,8 +1152,13 @@ public final class SchedulerState {
                 }
             }
         }
-        if ((from == MEMORY) != (to == MEMORY) && ts.dependents != null) {
-            for (TaskState dt : ts.dependents) {
+        TaskSet dependents = ts.dependents;
+        if ((from == MEMORY) != (to == MEMORY) && dependents != null) {
+            for (int i = 0, end = dependents.end(); i < end; i++) { // no iterator: this runs per transition
+                TaskState dt = dependents.at(i);
+                if (dt == null) {
+                    continue;
+                }
                 if (dt.state == WAITING) {
                     if (to == MEMORY) {
                         if (--dt.waitingOn == 0) {
@@ -1297,8 +1332,8 @@ public final class SchedulerState {
             who = Map.of();
             sizes = Map.of();
         } else {
-            who = new LinkedHashMap<>();
-            sizes = new LinkedHashMap<>();
+            who = LinkedHashMap.newLinkedHashMap(ts.deps.length); // sized: a sum of many inputs never rehashes
+            sizes = LinkedHashMap.newLinkedHashMap(ts.deps.length);
             for (TaskState d : ts.deps) {
                 who.put(d.key, d.holderAddresses());
                 sizes.put(d.key, d.nbytes);
@@ -1550,6 +1585,9 @@ public final class SchedulerState {
     }
 
     private void flushAllFree() {
+        if (pendingFree.isEmpty()) {
+            return; // most events free nothing: no iterator
+        }
         for (Map.Entry<WorkerState, ArrayList<String>> e : pendingFree.entrySet()) {
             out.add(Outgoing.send(e.getKey().address, new FreeKeys(e.getValue())));
         }
