@@ -77,6 +77,8 @@ final class Placement {
     /** Passes of {@link #nearestHolder} so far, and its list of holders (reused: no allocation per decision). */
     private long passes;
     private final ArrayList<WorkerState> candidates = new ArrayList<>();
+    /** Threads of all filed workers. */
+    private int threads;
     private boolean queuing = true;
 
     // ================================================================ workers
@@ -89,6 +91,7 @@ final class Placement {
     /** Files a new worker (its name and threads set) at its current load. */
     void add(WorkerState w) {
         workers.add(w);
+        threads += w.nthreads;
         w.placement = this;
         for (String tag : tags(w)) {
             byTag.computeIfAbsent(tag, t -> new ArrayList<>(1)).add(w);
@@ -105,6 +108,7 @@ final class Placement {
             return;
         }
         workers.remove(w);
+        threads -= w.nthreads;
         unfile(w);
         for (String tag : tags(w)) {
             ArrayList<WorkerState> l = byTag.get(tag);
@@ -303,6 +307,18 @@ final class Placement {
         return bySpare.firstBelow(pipeline(next));
     }
 
+    /**
+     * Where the queue's next task {@code next} goes now, or null: while the backlog (the queue) holds
+     * at least one task per thread of the cluster, the roomiest worker within its pipeline (it would
+     * wait for a thread anyway, and is there when one frees); below that, only a worker with a free
+     * thread. At the end of a computation some threads go idle before the backlog is gone, and a
+     * task parked behind a busy worker's running tasks then delays the whole computation; held here,
+     * it goes to the first thread that frees.
+     */
+    private WorkerState roomNow(TaskState next) {
+        return queued.size() >= threads ? roomiest(next) : bySpare.firstBelow(0);
+    }
+
     // ================================================================ the queue of root tasks
 
     /** Turns queuing of root tasks on (the default) or off. */
@@ -318,7 +334,7 @@ final class Placement {
 
     /** Where a queueable task goes now: null when it must queue (earlier tasks wait, or every worker is full). */
     WorkerState roomFor(TaskState ts) {
-        return queued.isEmpty() ? roomiest(ts) : null;
+        return queued.isEmpty() ? roomNow(ts) : null;
     }
 
     void queue(TaskState ts) {
@@ -364,7 +380,7 @@ final class Placement {
     void fillFromQueue(BiConsumer<TaskState, WorkerState> send) {
         TaskState next;
         while ((next = head()) != null) {
-            WorkerState ws = roomiest(next);
+            WorkerState ws = roomNow(next);
             if (ws == null) {
                 return;
             }
