@@ -253,6 +253,8 @@ public final class SchedulerState {
             }
         } finally {
             eventWhat = "filling the queue";
+            eventIsMessage = false;
+            eventMessage = null;
             eventSender = null;
             fillFromQueue();
             flushAllFree();
@@ -270,6 +272,7 @@ public final class SchedulerState {
      */
     private void guarded(String sender, long requestId, String what, Runnable action) {
         eventWhat = what;
+        eventIsMessage = false;
         eventSender = sender;
         try {
             action.run();
@@ -277,17 +280,46 @@ public final class SchedulerState {
         } catch (OutOfMemoryError e) {
             throw e;
         } catch (Throwable e) {
-            recs.clear();
-            if (failFast && e instanceof ImpossibleTransition) {
-                throw e;
-            }
-            String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            if (logEvents) {
-                failures.log(what, sender, e, why, now);
-            }
-            if (sender != null) {
-                out.add(new Outgoing(sender, new ErrorReply(why), requestId));
-            }
+            failed(sender, requestId, what, e);
+        }
+    }
+
+    /** Handles one message's part of an event: a static handler, so guarding a message captures nothing. */
+    @FunctionalInterface
+    private interface MessageHandler {
+        void handle(SchedulerState s, String from, Message message, long requestId);
+    }
+
+    private static final MessageHandler CLIENT_MESSAGE = SchedulerState::clientMessage;
+    private static final MessageHandler WORKER_MESSAGE = SchedulerState::workerMessage;
+
+    /** {@link #guarded(String, long, String, Runnable)} for a message: its name is made only when it fails. */
+    private void guarded(String sender, long requestId, Message message, MessageHandler handler) {
+        eventMessage = message;
+        eventIsMessage = true;
+        eventSender = sender;
+        try {
+            handler.handle(this, sender, message, requestId);
+            drain();
+        } catch (OutOfMemoryError e) {
+            throw e;
+        } catch (Throwable e) {
+            failed(sender, requestId, typeOf(message), e);
+        }
+    }
+
+    /** A handler failed: nothing of its recommendations applies; the sender hears why, the log may. */
+    private void failed(String sender, long requestId, String what, Throwable e) {
+        recs.clear();
+        if (failFast && e instanceof ImpossibleTransition it) {
+            throw it;
+        }
+        String why = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (logEvents) {
+            failures.log(what, sender, e, why, now);
+        }
+        if (sender != null) {
+            out.add(new Outgoing(sender, new ErrorReply(why), requestId));
         }
     }
 
@@ -309,37 +341,40 @@ public final class SchedulerState {
             }
             return;
         }
-        guarded(clientId, requestId, typeOf(message), () -> {
-            if (clientId == null) {
-                throw new IllegalArgumentException("client message without a client id: register the client first");
-            }
-            SchedulerExtension ext = extensions.forClient(message);
-            if (ext != null) {
-                ext.onClient(clientId, message, requestId);
-                return;
-            }
-            switch (message) {
-                case UpdateGraph u -> {
-                    ClientState c = client(clientId);
-                    try {
-                        updateGraph(c, u);
-                    } catch (IllegalArgumentException e) {
-                        refuseGraph(c, u, e);
-                        throw e;
-                    }
-                    for (SchedulerExtension x : extensions.all) {
-                        x.graphUpdated(clientId, u.tasks());
-                    }
+        guarded(clientId, requestId, message, CLIENT_MESSAGE);
+    }
+
+    /** A client's message, inside its guard. */
+    private void clientMessage(String clientId, Message message, long requestId) {
+        if (clientId == null) {
+            throw new IllegalArgumentException("client message without a client id: register the client first");
+        }
+        SchedulerExtension ext = extensions.forClient(message);
+        if (ext != null) {
+            ext.onClient(clientId, message, requestId);
+            return;
+        }
+        switch (message) {
+            case UpdateGraph u -> {
+                ClientState c = client(clientId);
+                try {
+                    updateGraph(c, u);
+                } catch (IllegalArgumentException e) {
+                    refuseGraph(c, u, e);
+                    throw e;
                 }
-                case RestartCluster r -> restartCluster(clientId, requestId);
-                case ReleaseKeys r -> releaseKeys(clientId, nonNull(r.keys(), "ReleaseKeys.keys"));
-                case CancelKeys c -> cancelKeys(client(clientId), nonNull(c.keys(), "CancelKeys.keys"), c.force());
-                case Ping p -> out.add(new Outgoing(clientId, p, requestId));
-                case null -> throw new IllegalArgumentException("empty message from client " + clientId);
-                default -> throw new IllegalArgumentException("the scheduler does not accept "
-                        + message.getClass().getSimpleName() + " from a client");
+                for (SchedulerExtension x : extensions.all) {
+                    x.graphUpdated(clientId, u.tasks());
+                }
             }
-        });
+            case RestartCluster r -> restartCluster(clientId, requestId);
+            case ReleaseKeys r -> releaseKeys(clientId, nonNull(r.keys(), "ReleaseKeys.keys"));
+            case CancelKeys c -> cancelKeys(client(clientId), nonNull(c.keys(), "CancelKeys.keys"), c.force());
+            case Ping p -> out.add(new Outgoing(clientId, p, requestId));
+            case null -> throw new IllegalArgumentException("empty message from client " + clientId);
+            default -> throw new IllegalArgumentException("the scheduler does not accept "
+                    + message.getClass().getSimpleName() + " from a client");
+        }
     }
 
     private void onWorker(String address, Message message, long requestId) {
@@ -349,42 +384,45 @@ public final class SchedulerState {
             }
             return;
         }
-        guarded(address, requestId, typeOf(message), () -> {
-            if (address == null) {
-                throw new IllegalArgumentException("worker message without a worker address");
-            }
-            if (message instanceof RegisterWorker r) {
-                addWorker(address, r, requestId);
-                return;
-            }
-            WorkerState ws = workers.get(address);
-            if (ws == null) {
-                throw new IllegalArgumentException("unknown worker " + address + ": send RegisterWorker first");
-            }
-            ws.lastSeen = now;
-            SchedulerExtension ext = extensions.forWorker(message);
-            if (ext != null) {
-                ext.onWorker(ws, message, requestId);
-                return;
-            }
-            switch (message) {
-                case Heartbeat h -> ws.memoryBytes = h.memoryBytes();
-                case TaskFinished f -> taskFinished(ws, f);
-                case TaskErred e -> taskErred(ws, e);
-                case TasksStarted t -> tasksStarted(ws, nonNull(t.keys(), "TasksStarted.keys"));
-                case TasksQueued t -> tasksQueued(ws, nonNull(t.keys(), "TasksQueued.keys"));
-                case TaskSeceded t -> taskSeceded(ws, t.key());
-                case MissingData m -> missingData(m.key(), m.worker());
-                case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
-                case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
-                case WorkerResources r -> workerResources(ws, nonNull(r.resources(), "WorkerResources.resources"));
-                case Ping p -> out.add(new Outgoing(address, p, requestId));
-                case Ack a -> { }
-                case null -> throw new IllegalArgumentException("empty message from worker " + address);
-                default -> throw new IllegalArgumentException("the scheduler does not accept "
-                        + message.getClass().getSimpleName() + " from a worker");
-            }
-        });
+        guarded(address, requestId, message, WORKER_MESSAGE);
+    }
+
+    /** A worker's message, inside its guard. */
+    private void workerMessage(String address, Message message, long requestId) {
+        if (address == null) {
+            throw new IllegalArgumentException("worker message without a worker address");
+        }
+        if (message instanceof RegisterWorker r) {
+            addWorker(address, r, requestId);
+            return;
+        }
+        WorkerState ws = workers.get(address);
+        if (ws == null) {
+            throw new IllegalArgumentException("unknown worker " + address + ": send RegisterWorker first");
+        }
+        ws.lastSeen = now;
+        SchedulerExtension ext = extensions.forWorker(message);
+        if (ext != null) {
+            ext.onWorker(ws, message, requestId);
+            return;
+        }
+        switch (message) {
+            case Heartbeat h -> ws.memoryBytes = h.memoryBytes();
+            case TaskFinished f -> taskFinished(ws, f);
+            case TaskErred e -> taskErred(ws, e);
+            case TasksStarted t -> tasksStarted(ws, nonNull(t.keys(), "TasksStarted.keys"));
+            case TasksQueued t -> tasksQueued(ws, nonNull(t.keys(), "TasksQueued.keys"));
+            case TaskSeceded t -> taskSeceded(ws, t.key());
+            case MissingData m -> missingData(m.key(), m.worker());
+            case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
+            case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
+            case WorkerResources r -> workerResources(ws, nonNull(r.resources(), "WorkerResources.resources"));
+            case Ping p -> out.add(new Outgoing(address, p, requestId));
+            case Ack a -> { }
+            case null -> throw new IllegalArgumentException("empty message from worker " + address);
+            default -> throw new IllegalArgumentException("the scheduler does not accept "
+                    + message.getClass().getSimpleName() + " from a worker");
+        }
     }
 
     private static String typeOf(Message m) {
@@ -1127,10 +1165,14 @@ public final class SchedulerState {
 
     /** The event being handled, in words, for errors: set by {@link #guarded}, built only when asked. */
     private String eventWhat;
+    /** When set, the event is {@link #eventMessage}, named by {@link #typeOf} only when an error asks. */
+    private boolean eventIsMessage;
+    private Message eventMessage;
     private String eventSender;
 
     private String currentEvent() {
-        return eventWhat == null ? "no event" : eventWhat + (eventSender == null ? "" : " from " + eventSender);
+        String what = eventIsMessage ? typeOf(eventMessage) : eventWhat;
+        return what == null ? "no event" : what + (eventSender == null ? "" : " from " + eventSender);
     }
 
     /** Sets the state and keeps the dependency counters ({@code waiters}, {@code waitingOn}) exact. */
