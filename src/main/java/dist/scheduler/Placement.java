@@ -72,6 +72,16 @@ final class Placement {
     private TaskState sending;
     /** {@code queued.first()} when known, else null (the queue is read after every event: spare the tree walk). */
     private TaskState head;
+    /**
+     * A walk over the queue from its front, valid while {@link #changes} is {@link #cursorAt}: its
+     * last task is {@link #head} when {@link #headFromCursor}, else its next is the queue's first.
+     * Taking the head through it removes the tree entry without a search, and finds the next task
+     * one step on, instead of two walks down the tree per task sent.
+     */
+    private java.util.Iterator<TaskState> cursor;
+    private long changes;
+    private long cursorAt = -1;
+    private boolean headFromCursor;
     /** Filing counter: a worker filed later sorts after its equals. */
     private long filed;
     /** Passes of {@link #nearestHolder} so far, and its list of holders (reused: no allocation per decision). */
@@ -338,8 +348,12 @@ final class Placement {
     }
 
     void queue(TaskState ts) {
-        if (queued.add(ts) && head != null && QUEUE_ORDER.compare(ts, head) < 0) {
-            head = ts;
+        if (queued.add(ts)) {
+            changes++;
+            if (head != null && QUEUE_ORDER.compare(ts, head) < 0) {
+                head = ts;
+                headFromCursor = false;
+            }
         }
     }
 
@@ -347,7 +361,12 @@ final class Placement {
     private TaskState head() {
         TaskState h = head;
         if (h == null && !queued.isEmpty()) {
-            h = head = queued.first();
+            if (cursor == null || cursorAt != changes) {
+                cursor = queued.iterator();
+                cursorAt = changes;
+            }
+            h = head = cursor.next();
+            headFromCursor = true;
         }
         return h;
     }
@@ -357,14 +376,18 @@ final class Placement {
             sending = null; // polled already: a second search of the tree would find nothing
             return;
         }
-        if (queued.remove(ts) && ts == head) {
-            head = null;
+        if (queued.remove(ts)) {
+            changes++;
+            if (ts == head) {
+                head = null;
+            }
         }
     }
 
     /** Forgets every queued task (a restart forgot them all). */
     void clearQueue() {
         queued.clear();
+        changes++;
         head = null;
     }
 
@@ -384,7 +407,12 @@ final class Placement {
             if (ws == null) {
                 return;
             }
-            queued.pollFirst();
+            if (headFromCursor && cursorAt == changes) {
+                cursor.remove(); // the cursor's next is now the new first
+            } else {
+                queued.pollFirst();
+                cursor = null;
+            }
             head = null;
             sending = next;
             try {
