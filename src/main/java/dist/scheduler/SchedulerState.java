@@ -465,8 +465,9 @@ public final class SchedulerState {
             created.add(ts);
             createdSpecs.add(s);
         }
+        TaskState[] fresh = byKey(created);
         for (int i = 0; i < created.size(); i++) {
-            link(created.get(i), createdSpecs.get(i).dependencies());
+            link(created.get(i), createdSpecs.get(i).dependencies(), fresh);
         }
         for (int i = 0; i < wanted.size(); i++) {
             String key = wanted.get(i);
@@ -530,7 +531,46 @@ public final class SchedulerState {
     }
 
     /** Connects a new task to its dependencies; a missing dependency makes it erred at once. */
-    private void link(TaskState ts, List<String> depKeys) {
+    /**
+     * The tasks just created, in a probe table by their hash: their dependents find them there,
+     * among recent objects, rather than in the task table of every task; null when none.
+     */
+    private static TaskState[] byKey(List<TaskState> created) {
+        if (created.isEmpty()) {
+            return null;
+        }
+        TaskState[] t = new TaskState[Integer.highestOneBit(created.size()) * 4];
+        int mask = t.length - 1;
+        for (int i = 0, n = created.size(); i < n; i++) {
+            TaskState ts = created.get(i);
+            int j = ts.hash & mask;
+            while (t[j] != null) {
+                j = (j + 1) & mask;
+            }
+            t[j] = ts;
+        }
+        return t;
+    }
+
+    /** The task of {@code key}: one of {@code fresh} (see {@link #byKey}), else any known one; null when unknown. */
+    private TaskState find(String key, TaskState[] fresh) {
+        if (fresh != null) {
+            int h = TaskState.hashOf(key);
+            int mask = fresh.length - 1;
+            for (int j = h & mask; ; j = (j + 1) & mask) {
+                TaskState ts = fresh[j];
+                if (ts == null) {
+                    break;
+                }
+                if (ts.hash == h && ts.key.equals(key)) {
+                    return ts;
+                }
+            }
+        }
+        return tasks.get(key);
+    }
+
+    private void link(TaskState ts, List<String> depKeys, TaskState[] fresh) {
         if (depKeys == null || depKeys.isEmpty()) {
             return;
         }
@@ -542,7 +582,7 @@ public final class SchedulerState {
         List<String> missing = null;
         for (int i = 0; i < n; i++) {
             String k = depKeys.get(i);
-            TaskState d = k == null ? null : tasks.get(k);
+            TaskState d = k == null ? null : find(k, fresh);
             if (d == null || d == ts) {
                 if (missing == null) {
                     missing = new ArrayList<>();

@@ -44,7 +44,7 @@ final class TaskState {
     /** How many dependents are waiting, no-worker or processing (they need this task's data). */
     int waiters;
 
-    /** Workers holding the result; null when none. */
+    /** Workers holding the result; null when none. Read-only, as {@link #deps}: replace, never write. */
     WorkerState[] whoHas;
     WorkerState processingOn;
     /** Counted as executing on its worker (not merely queued): see SchedulerState's counting rule. */
@@ -62,13 +62,18 @@ final class TaskState {
 
     TaskState(String key, byte[] run, long priority, TaskOptions options, TaskPrefix prefix) {
         this.key = key;
-        int h = key.hashCode() * 0x9E3779B9;
-        this.hash = h ^ (h >>> 16);
+        this.hash = hashOf(key);
         this.run = run;
         this.priority = priority;
         this.options = options == null || options == TaskOptions.DEFAULT || options.equals(TaskOptions.DEFAULT)
                 ? null : options;
         this.prefix = prefix;
+    }
+
+    /** The spread hash of a key, as {@link #hash} holds it: neighbouring keys ("x-1", "x-2") land apart. */
+    static int hashOf(String key) {
+        int h = key.hashCode() * 0x9E3779B9;
+        return h ^ (h >>> 16);
     }
 
     static String name(byte state) {
@@ -126,7 +131,7 @@ final class TaskState {
             return false;
         }
         if (whoHas == null) {
-            whoHas = new WorkerState[]{ws};
+            whoHas = ws.alone; // shared by every result held only there: never written in place
         } else {
             WorkerState[] n = java.util.Arrays.copyOf(whoHas, whoHas.length + 1);
             n[whoHas.length] = ws;

@@ -52,6 +52,9 @@ final class WorkerState {
     /** Tasks processing here with a steal request out. */
     int stealingOut;
 
+    /** {@code {this}}: the holders of every result only this worker holds (see {@link TaskState#whoHas}). */
+    final WorkerState[] alone = {this};
+
     WorkerState(String address) {
         this.address = address;
         this.host = hostOf(address);
