@@ -60,6 +60,11 @@ final class Placement {
     private final List<WorkerState> workersView = Collections.unmodifiableList(workers);
     private final WorkerHeap byLoad = new WorkerHeap(false);
     /**
+     * Workers whose load changed since {@link #byLoad} was last read: it is put in order when read
+     * ({@link #settled}), not at every change, since most decisions read only the spare groups.
+     */
+    private final ArrayList<WorkerState> unsettled = new ArrayList<>();
+    /**
      * The same workers grouped by how many tasks they hold beyond one per thread: the workers with
      * room for a root task are the groups below its pipeline allowance.
      */
@@ -148,7 +153,10 @@ final class Placement {
         }
         w.loadKey = load;
         w.seqKey = ++filed;
-        byLoad.changed(w);
+        if (!w.loadUnsettled) {
+            w.loadUnsettled = true;
+            unsettled.add(w);
+        }
         if (spare == w.spareKey) {
             bySpare.changed(w);
         } else {
@@ -156,6 +164,21 @@ final class Placement {
             w.spareKey = spare;
             bySpare.add(w);
         }
+    }
+
+    /** {@link #byLoad}, in order under every worker's current load. */
+    private WorkerHeap settled() {
+        if (!unsettled.isEmpty()) {
+            for (int i = 0, n = unsettled.size(); i < n; i++) {
+                WorkerState w = unsettled.get(i);
+                w.loadUnsettled = false;
+                if (byLoad.contains(w)) { // else it left meanwhile
+                    byLoad.changed(w);
+                }
+            }
+            unsettled.clear();
+        }
+        return byLoad;
     }
 
     private void file(WorkerState w) {
@@ -209,7 +232,7 @@ final class Placement {
                 return best;
             }
         }
-        return allowed == null ? byLoad.first() : leastBusy(allowed);
+        return allowed == null ? settled().first() : leastBusy(allowed);
     }
 
     /** The workers a restriction names (by address, host or name), each once. */
@@ -276,7 +299,7 @@ final class Placement {
 
     /** The least busy worker (per thread) of any, ties round-robin; null when there is none. */
     WorkerState leastBusy() {
-        return byLoad.first();
+        return settled().first();
     }
 
     /** The least busy of {@code pool} (a scan: restricted pools are small), ties as the index takes them. */
@@ -428,6 +451,7 @@ final class Placement {
     /** Throws unless every worker is filed under its current load and task count, once. */
     void validate() {
         int grouped = bySpare.checkedSize();
+        settled();
         check(byLoad.ordered(), null, "the load heap is out of order");
         check(byLoad.size() == workers.size() && grouped == workers.size(), null,
                 "index holds " + byLoad.size() + " by load and " + grouped + " by spare, not the "

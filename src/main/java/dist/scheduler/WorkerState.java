@@ -37,6 +37,8 @@ final class WorkerState {
     double loadKey;
     int spareKey;
     long seqKey;
+    /** Its load changed and the load heap has not caught up yet (see Placement's unsettled workers). */
+    boolean loadUnsettled;
     /** Positions in the placement heaps of every worker and of this worker's spare group (-1: in none). */
     int loadPos = -1;
     int groupPos = -1;
