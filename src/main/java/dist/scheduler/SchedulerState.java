@@ -450,8 +450,8 @@ public final class SchedulerState {
         List<TaskSpec> specs = nonNull(u.tasks(), "UpdateGraph.tasks");
         List<String> wanted = nonNull(u.wanted(), "UpdateGraph.wanted");
         GraphCheck.check(specs, tasks::get);
-        ArrayList<TaskState> created = new ArrayList<>();
-        ArrayList<TaskSpec> createdSpecs = new ArrayList<>();
+        ArrayList<TaskState> created = new ArrayList<>(specs.size());
+        ArrayList<TaskSpec> createdSpecs = new ArrayList<>(specs.size());
         for (TaskSpec s : specs) {
             TaskPrefix p = prefixOf(s.key());
             TaskState ts = new TaskState(s.key(), null, s.priority(), s.options(), p);
@@ -808,7 +808,7 @@ public final class SchedulerState {
 
     /** Whether {@code ts}, about to go to {@code ws}, will start there on arrival: a free thread, inputs held. */
     private static boolean startsOnArrival(TaskState ts, WorkerState ws) {
-        if (ws.processing.size() - ws.seceded.size() >= ws.nthreads) {
+        if (ws.busy() >= ws.nthreads) {
             return false;
         }
         for (TaskState d : ts.deps) {

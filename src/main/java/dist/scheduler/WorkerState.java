@@ -22,6 +22,8 @@ final class WorkerState {
     final TaskSet processing = new TaskSet();
     /** Processing tasks that seceded: they run, but hold no thread slot; changed only through {@link #secede}, {@link #unassign}. */
     final LinkedHashSet<TaskState> seceded = new LinkedHashSet<>();
+    /** {@code seceded.size()}, kept here: the load is read at every task sent or finished, the set rarely. */
+    private int secededCount;
     /** Keys whose result this worker holds; changed only through {@link #hold}, {@link #unhold}, {@link #clearHeld}. */
     final TaskSet hasWhat = new TaskSet();
     /** Sum of the known sizes of {@link #hasWhat}, kept as it changes so a view never walks a million keys. */
@@ -104,8 +106,8 @@ final class WorkerState {
     /** {@code ts} left this worker (finished, moved or released): its load and resources go. */
     void unassign(TaskState ts) {
         processing.remove(ts);
-        if (!seceded.isEmpty()) { // rarely any: spare the hash look-up
-            seceded.remove(ts);
+        if (secededCount > 0 && seceded.remove(ts)) { // rarely any: spare the set
+            secededCount--;
         }
         occupancy -= ts.expectedNanos;
         release(ts.resources());
@@ -114,7 +116,9 @@ final class WorkerState {
 
     /** {@code ts} runs on without a thread slot, so this worker has room for one more. */
     void secede(TaskState ts) {
-        seceded.add(ts);
+        if (seceded.add(ts)) {
+            secededCount++;
+        }
         refile();
     }
 
@@ -128,6 +132,7 @@ final class WorkerState {
     void clearProcessing() {
         processing.clear();
         seceded.clear();
+        secededCount = 0;
         stealingIn.clear();
         stealingOut = 0;
         resourcesUsed = null;
@@ -148,7 +153,7 @@ final class WorkerState {
 
     /** Tasks here that hold a thread slot or wait for one. */
     int busy() {
-        return processing.size() - seceded.size();
+        return processing.size() - secededCount;
     }
 
     /** Occupancy per thread, compared across workers of different sizes. */
