@@ -1454,7 +1454,7 @@ public final class SchedulerState {
         WorkerState ws = a.worker();
         setNbytes(ts, a.nbytes());
         if (ts.addHolder(ws)) {
-            ws.hold(ts);
+            ws.holdNew(ts); // the holders and the held keys mirror each other
         }
         if (ts.trouble != null && ts.trouble.summary == null) {
             ts.trouble = null; // retries and suspicion are settled once the result exists

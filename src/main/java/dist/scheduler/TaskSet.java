@@ -81,6 +81,22 @@ final class TaskSet extends AbstractSet<TaskState> {
         if (indexOf(ts) >= 0) {
             return false;
         }
+        append(ts);
+        return true;
+    }
+
+    /**
+     * Adds {@code ts}, which the caller knows is not a member (a worker's held keys mirror each key's
+     * holders, checked there first): {@link #add} without the search.
+     */
+    void addAbsent(TaskState ts) {
+        if (ts == null) {
+            throw new NullPointerException("a TaskSet holds no null");
+        }
+        append(ts);
+    }
+
+    private void append(TaskState ts) {
         if (end == items.length) {
             if (size < end / 4) {
                 compact(Math.max(size * 2, 2)); // mostly holes: a set that shrank gives memory back
@@ -103,7 +119,6 @@ final class TaskSet extends AbstractSet<TaskState> {
         end++;
         size++;
         modCount++;
-        return true;
     }
 
     @Override

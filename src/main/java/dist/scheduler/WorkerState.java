@@ -84,6 +84,12 @@ final class WorkerState {
         }
     }
 
+    /** {@link #hold} of a key that {@link TaskState#addHolder} just gained this worker for: it is not held here yet. */
+    void holdNew(TaskState ts) {
+        hasWhat.addAbsent(ts);
+        heldBytes += Math.max(0, ts.nbytes);
+    }
+
     void unhold(TaskState ts) {
         if (hasWhat.remove(ts)) {
             heldBytes -= Math.max(0, ts.nbytes);
