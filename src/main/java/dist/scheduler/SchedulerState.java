@@ -601,10 +601,15 @@ public final class SchedulerState {
         // a map over one shared input: every task holds the same one-element array (never written in place)
         ts.deps = m == 1 ? deps[0].asSoleDependency() : m == n ? deps : java.util.Arrays.copyOf(deps, m);
         for (TaskState d : ts.deps) {
-            if (d.dependents == null) {
-                d.dependents = new TaskSet();
+            TaskSet dt = d.dependents;
+            if (dt == null) {
+                d.dependents = ts.asSoleDependent(); // shared by ts's inputs while they have no other
+            } else {
+                if (dt.frozen()) {
+                    d.dependents = dt = dt.copy();
+                }
+                dt.add(ts);
             }
-            d.dependents.add(ts);
         }
     }
 
@@ -1551,9 +1556,17 @@ public final class SchedulerState {
             }
         }
         for (TaskState d : ts.deps) {
-            if (d.dependents != null) {
-                d.dependents.remove(ts);
-                if (d.dependents.isEmpty()) {
+            TaskSet dt = d.dependents;
+            if (dt != null) {
+                if (dt.frozen()) {
+                    if (dt.contains(ts)) {
+                        d.dependents = null; // {ts}, shared: ts was its only dependent
+                        recommendCleanup(d);
+                    }
+                    continue;
+                }
+                dt.remove(ts);
+                if (dt.isEmpty()) {
                     d.dependents = null;
                     recommendCleanup(d);
                 }

@@ -37,8 +37,44 @@ final class TaskSet extends AbstractSet<TaskState> {
     /** Times the table was rebuilt: what a set with steady churn must keep rare. */
     private int rebuilds;
 
+    /** Shared by several owners (see {@link #sole}): read-only, every change throws. */
+    private boolean frozen;
+
     TaskSet() {
         items = new TaskState[2];
+    }
+
+    /**
+     * The read-only set {@code {ts}}: every input of {@code ts} with no other dependent shares it
+     * (the leaves of a sum), so it is made once and stays in the cache while they finish.
+     */
+    static TaskSet sole(TaskState ts) {
+        TaskSet s = new TaskSet();
+        s.add(ts);
+        s.frozen = true;
+        return s;
+    }
+
+    /** Whether this set is shared and read-only (see {@link #sole}): copy it to change it. */
+    boolean frozen() {
+        return frozen;
+    }
+
+    /** A changeable copy, in the same order. */
+    TaskSet copy() {
+        TaskSet c = new TaskSet();
+        for (int i = 0; i < end; i++) {
+            if (items[i] != null) {
+                c.add(items[i]);
+            }
+        }
+        return c;
+    }
+
+    private void changing() {
+        if (frozen) {
+            throw new UnsupportedOperationException("a shared task set is read-only: copy it to change it");
+        }
     }
 
     int rebuilds() {
@@ -75,6 +111,7 @@ final class TaskSet extends AbstractSet<TaskState> {
 
     @Override
     public boolean add(TaskState ts) {
+        changing();
         if (ts == null) {
             throw new NullPointerException("a TaskSet holds no null");
         }
@@ -90,6 +127,7 @@ final class TaskSet extends AbstractSet<TaskState> {
      * holders, checked there first): {@link #add} without the search.
      */
     void addAbsent(TaskState ts) {
+        changing();
         if (ts == null) {
             throw new NullPointerException("a TaskSet holds no null");
         }
@@ -123,6 +161,7 @@ final class TaskSet extends AbstractSet<TaskState> {
 
     @Override
     public boolean remove(Object o) {
+        changing();
         if (!(o instanceof TaskState ts)) {
             return false;
         }
@@ -150,6 +189,7 @@ final class TaskSet extends AbstractSet<TaskState> {
 
     @Override
     public void clear() {
+        changing();
         if (items.length > SMALL) { // a large set gives its memory back
             items = new TaskState[2];
             table = null;
@@ -196,6 +236,7 @@ final class TaskSet extends AbstractSet<TaskState> {
 
             @Override
             public void remove() {
+                changing();
                 if (last < 0) {
                     throw new IllegalStateException();
                 }

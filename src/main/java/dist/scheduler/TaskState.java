@@ -35,8 +35,10 @@ final class TaskState {
     TaskState[] deps = NO_DEPS;
     /** {@code {this}}, shared as the deps of every task whose one dependency this is; made on first use. */
     private TaskState[] sole;
-    /** Tasks that depend on this one; null when none. */
+    /** Tasks that depend on this one; null when none. May be shared and read-only (see {@link TaskSet#sole}). */
     TaskSet dependents;
+    /** {@code {this}} as a read-only dependents set, shared by inputs with no other dependent; made on first use. */
+    private TaskSet soleDependent;
 
     byte state = RELEASED;
     /** While waiting: how many dependencies are not in memory. */
@@ -184,6 +186,16 @@ final class TaskState {
         if (s == null) {
             s = new TaskState[]{this};
             sole = s;
+        }
+        return s;
+    }
+
+    /** {@code {this}} as a read-only set of dependents, the same set each time. */
+    TaskSet asSoleDependent() {
+        TaskSet s = soleDependent;
+        if (s == null) {
+            s = TaskSet.sole(this);
+            soleDependent = s;
         }
         return s;
     }
