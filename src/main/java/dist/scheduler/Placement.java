@@ -124,6 +124,10 @@ final class Placement {
         }
         workers.remove(w);
         threads -= w.nthreads;
+        if (w.loadUnsettled) {
+            unsettled.remove(w); // a worker gone is not kept until the next read
+            w.loadUnsettled = false;
+        }
         unfile(w);
         for (String tag : tags(w)) {
             ArrayList<WorkerState> l = byTag.get(tag);
