@@ -74,7 +74,7 @@ final class GraphCheck {
             checkOptions(s);
             anyDeps |= s.dependencies() != null && !s.dependencies().isEmpty();
         }
-        if (!anyDeps || !namesUnknownKeys(specs, known)) {
+        if (!anyDeps || pointsOnlyBack(specs) || !namesUnknownKeys(specs, known)) {
             return; // every dependency is a task known already: none leads back into this update
         }
         // the tasks this update creates: the first spec of each key not known yet (as applied below)
@@ -88,6 +88,55 @@ final class GraphCheck {
         if (cycle != null) {
             throw new Refused(cycle.get(0), "the graph has a cycle: " + String.join(" -> ", cycle)
                     + " (a task cannot wait on its own result); nothing of this update was applied");
+        }
+    }
+
+    /**
+     * Whether every dependency naming a task of this update names one listed before the dependent:
+     * then the update's own edges all point back and cannot close a cycle. Clients list tasks in
+     * dependency order, so this one pass with a key index usually spares the full search below.
+     */
+    private static boolean pointsOnlyBack(List<TaskSpec> specs) {
+        int n = specs.size();
+        int cap = Integer.highestOneBit(Math.max(2, n) * 2) * 2; // under half full
+        String[] keys = new String[cap];
+        int[] first = new int[cap];
+        int mask = cap - 1;
+        for (int i = 0; i < n; i++) {
+            String k = specs.get(i).key();
+            int j = slot(keys, k, mask);
+            if (keys[j] == null) {
+                keys[j] = k;
+                first[j] = i;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            List<String> deps = specs.get(i).dependencies();
+            if (deps == null) {
+                continue;
+            }
+            for (int d = 0, m = deps.size(); d < m; d++) {
+                String k = deps.get(d);
+                if (k == null) {
+                    continue;
+                }
+                int j = slot(keys, k, mask);
+                if (keys[j] != null && first[j] >= i) {
+                    return false; // itself or a task listed later: the full search decides
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The slot of {@code k} in an open-addressing table of keys, or the empty slot where it would go. */
+    private static int slot(String[] keys, String k, int mask) {
+        int h = k.hashCode() * 0x9E3779B9;
+        for (int j = (h ^ (h >>> 16)) & mask; ; j = (j + 1) & mask) {
+            String x = keys[j];
+            if (x == null || x.equals(k)) {
+                return j;
+            }
         }
     }
 

@@ -60,6 +60,11 @@ final class Placement {
     private final List<WorkerState> workersView = Collections.unmodifiableList(workers);
     private final WorkerHeap byLoad = new WorkerHeap(false);
     /**
+     * Workers whose load changed since {@link #byLoad} was last read: it is put in order when read
+     * ({@link #settled}), not at every change, since most decisions read only the spare groups.
+     */
+    private final ArrayList<WorkerState> unsettled = new ArrayList<>();
+    /**
      * The same workers grouped by how many tasks they hold beyond one per thread: the workers with
      * room for a root task are the groups below its pipeline allowance.
      */
@@ -68,11 +73,27 @@ final class Placement {
     private final HashMap<String, ArrayList<WorkerState>> byTag = new HashMap<>();
     /** Runnable root tasks held back while every worker is saturated, lowest priority first. */
     private final TreeSet<TaskState> queued = new TreeSet<>(QUEUE_ORDER);
+    /** The task {@link #fillFromQueue} took off the queue and is sending: its {@link #unqueue} is done already. */
+    private TaskState sending;
+    /** {@code queued.first()} when known, else null (the queue is read after every event: spare the tree walk). */
+    private TaskState head;
+    /**
+     * A walk over the queue from its front, valid while {@link #changes} is {@link #cursorAt}: its
+     * last task is {@link #head} when {@link #headFromCursor}, else its next is the queue's first.
+     * Taking the head through it removes the tree entry without a search, and finds the next task
+     * one step on, instead of two walks down the tree per task sent.
+     */
+    private java.util.Iterator<TaskState> cursor;
+    private long changes;
+    private long cursorAt = -1;
+    private boolean headFromCursor;
     /** Filing counter: a worker filed later sorts after its equals. */
     private long filed;
     /** Passes of {@link #nearestHolder} so far, and its list of holders (reused: no allocation per decision). */
     private long passes;
     private final ArrayList<WorkerState> candidates = new ArrayList<>();
+    /** Threads of all filed workers. */
+    private int threads;
     private boolean queuing = true;
 
     // ================================================================ workers
@@ -85,6 +106,7 @@ final class Placement {
     /** Files a new worker (its name and threads set) at its current load. */
     void add(WorkerState w) {
         workers.add(w);
+        threads += w.nthreads;
         w.placement = this;
         for (String tag : tags(w)) {
             byTag.computeIfAbsent(tag, t -> new ArrayList<>(1)).add(w);
@@ -101,6 +123,11 @@ final class Placement {
             return;
         }
         workers.remove(w);
+        threads -= w.nthreads;
+        if (w.loadUnsettled) {
+            unsettled.remove(w); // a worker gone is not kept until the next read
+            w.loadUnsettled = false;
+        }
         unfile(w);
         for (String tag : tags(w)) {
             ArrayList<WorkerState> l = byTag.get(tag);
@@ -130,7 +157,10 @@ final class Placement {
         }
         w.loadKey = load;
         w.seqKey = ++filed;
-        byLoad.changed(w);
+        if (!w.loadUnsettled) {
+            w.loadUnsettled = true;
+            unsettled.add(w);
+        }
         if (spare == w.spareKey) {
             bySpare.changed(w);
         } else {
@@ -138,6 +168,21 @@ final class Placement {
             w.spareKey = spare;
             bySpare.add(w);
         }
+    }
+
+    /** {@link #byLoad}, in order under every worker's current load. */
+    private WorkerHeap settled() {
+        if (!unsettled.isEmpty()) {
+            for (int i = 0, n = unsettled.size(); i < n; i++) {
+                WorkerState w = unsettled.get(i);
+                w.loadUnsettled = false;
+                if (byLoad.contains(w)) { // else it left meanwhile
+                    byLoad.changed(w);
+                }
+            }
+            unsettled.clear();
+        }
+        return byLoad;
     }
 
     private void file(WorkerState w) {
@@ -191,7 +236,7 @@ final class Placement {
                 return best;
             }
         }
-        return allowed == null ? byLoad.first() : leastBusy(allowed);
+        return allowed == null ? settled().first() : leastBusy(allowed);
     }
 
     /** The workers a restriction names (by address, host or name), each once. */
@@ -258,7 +303,7 @@ final class Placement {
 
     /** The least busy worker (per thread) of any, ties round-robin; null when there is none. */
     WorkerState leastBusy() {
-        return byLoad.first();
+        return settled().first();
     }
 
     /** The least busy of {@code pool} (a scan: restricted pools are small), ties as the index takes them. */
@@ -277,8 +322,13 @@ final class Placement {
      * {@code next}'s kind.
      */
     static int pipeline(TaskState next) {
-        long expected = Math.max(1, next.prefix.expected(SchedulerState.UNKNOWN_DURATION_NANOS));
-        return (int) Math.min(MAX_PIPELINE, PIPELINE_NANOS / expected);
+        TaskPrefix p = next.prefix;
+        if (p.pipelineAt != p.count) { // changes only when a run time is recorded: asked per decision
+            long expected = Math.max(1, p.expected(SchedulerState.UNKNOWN_DURATION_NANOS));
+            p.pipeline = (int) Math.min(MAX_PIPELINE, PIPELINE_NANOS / expected);
+            p.pipelineAt = p.count;
+        }
+        return p.pipeline;
     }
 
     /** How many tasks a worker may hold, judged by the expected duration of {@code next}'s kind. */
@@ -292,6 +342,18 @@ final class Placement {
      */
     WorkerState roomiest(TaskState next) {
         return bySpare.firstBelow(pipeline(next));
+    }
+
+    /**
+     * Where the queue's next task {@code next} goes now, or null: while the backlog (the queue) holds
+     * at least one task per thread of the cluster, the roomiest worker within its pipeline (it would
+     * wait for a thread anyway, and is there when one frees); below that, only a worker with a free
+     * thread. At the end of a computation some threads go idle before the backlog is gone, and a
+     * task parked behind a busy worker's running tasks then delays the whole computation; held here,
+     * it goes to the first thread that frees.
+     */
+    private WorkerState roomNow(TaskState next) {
+        return queued.size() >= threads ? roomiest(next) : bySpare.firstBelow(0);
     }
 
     // ================================================================ the queue of root tasks
@@ -309,20 +371,51 @@ final class Placement {
 
     /** Where a queueable task goes now: null when it must queue (earlier tasks wait, or every worker is full). */
     WorkerState roomFor(TaskState ts) {
-        return queued.isEmpty() ? roomiest(ts) : null;
+        return queued.isEmpty() ? roomNow(ts) : null;
     }
 
     void queue(TaskState ts) {
-        queued.add(ts);
+        if (queued.add(ts)) {
+            changes++;
+            if (head != null && QUEUE_ORDER.compare(ts, head) < 0) {
+                head = ts;
+                headFromCursor = false;
+            }
+        }
+    }
+
+    /** The first queued task, or null when none. */
+    private TaskState head() {
+        TaskState h = head;
+        if (h == null && !queued.isEmpty()) {
+            if (cursor == null || cursorAt != changes) {
+                cursor = queued.iterator();
+                cursorAt = changes;
+            }
+            h = head = cursor.next();
+            headFromCursor = true;
+        }
+        return h;
     }
 
     void unqueue(TaskState ts) {
-        queued.remove(ts);
+        if (ts == sending) {
+            sending = null; // polled already: a second search of the tree would find nothing
+            return;
+        }
+        if (queued.remove(ts)) {
+            changes++;
+            if (ts == head) {
+                head = null;
+            }
+        }
     }
 
     /** Forgets every queued task (a restart forgot them all). */
     void clearQueue() {
         queued.clear();
+        changes++;
+        head = null;
     }
 
     boolean isQueued(TaskState ts) {
@@ -335,14 +428,25 @@ final class Placement {
 
     /** Sends queued tasks to workers with room, in priority order, until none has room. */
     void fillFromQueue(BiConsumer<TaskState, WorkerState> send) {
-        while (!queued.isEmpty()) {
-            TaskState head = queued.first();
-            WorkerState ws = roomiest(head);
+        TaskState next;
+        while ((next = head()) != null) {
+            WorkerState ws = roomNow(next);
             if (ws == null) {
                 return;
             }
-            queued.pollFirst();
-            send.accept(head, ws);
+            if (headFromCursor && cursorAt == changes) {
+                cursor.remove(); // the cursor's next is now the new first
+            } else {
+                queued.pollFirst();
+                cursor = null;
+            }
+            head = null;
+            sending = next;
+            try {
+                send.accept(next, ws);
+            } finally {
+                sending = null;
+            }
         }
     }
 
@@ -351,6 +455,7 @@ final class Placement {
     /** Throws unless every worker is filed under its current load and task count, once. */
     void validate() {
         int grouped = bySpare.checkedSize();
+        settled();
         check(byLoad.ordered(), null, "the load heap is out of order");
         check(byLoad.size() == workers.size() && grouped == workers.size(), null,
                 "index holds " + byLoad.size() + " by load and " + grouped + " by spare, not the "

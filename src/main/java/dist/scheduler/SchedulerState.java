@@ -214,7 +214,9 @@ public final class SchedulerState {
     public List<Outgoing> handle(SchedulerEvent event, long nowNanos) {
         java.util.Objects.requireNonNull(event, "event must not be null");
         now = nowNanos;
-        out = new ArrayList<>();
+        if (!out.isEmpty()) {
+            out = new ArrayList<>(); // left by an event that failed past its guard
+        }
         try {
             switch (event) {
                 case SchedulerEvent.FromClient c -> onClient(c.clientId(), c.message(), c.requestId());
@@ -230,6 +232,8 @@ public final class SchedulerState {
             }
         } finally {
             eventWhat = "filling the queue";
+            eventIsMessage = false;
+            eventMessage = null;
             eventSender = null;
             fillFromQueue();
             flushAllFree();
@@ -247,6 +251,7 @@ public final class SchedulerState {
      */
     private void guarded(String sender, long requestId, String what, Runnable action) {
         eventWhat = what;
+        eventIsMessage = false;
         eventSender = sender;
         try {
             action.run();
@@ -254,17 +259,46 @@ public final class SchedulerState {
         } catch (OutOfMemoryError e) {
             throw e;
         } catch (Throwable e) {
-            recs.clear();
-            if (failFast && e instanceof ImpossibleTransition) {
-                throw e;
-            }
-            String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            if (logEvents) {
-                failures.log(what, sender, e, why, now);
-            }
-            if (sender != null) {
-                out.add(new Outgoing(sender, new ErrorReply(why), requestId));
-            }
+            failed(sender, requestId, what, e);
+        }
+    }
+
+    /** Handles one message's part of an event: a static handler, so guarding a message captures nothing. */
+    @FunctionalInterface
+    private interface MessageHandler {
+        void handle(SchedulerState s, String from, Message message, long requestId);
+    }
+
+    private static final MessageHandler CLIENT_MESSAGE = SchedulerState::clientMessage;
+    private static final MessageHandler WORKER_MESSAGE = SchedulerState::workerMessage;
+
+    /** {@link #guarded(String, long, String, Runnable)} for a message: its name is made only when it fails. */
+    private void guarded(String sender, long requestId, Message message, MessageHandler handler) {
+        eventMessage = message;
+        eventIsMessage = true;
+        eventSender = sender;
+        try {
+            handler.handle(this, sender, message, requestId);
+            drain();
+        } catch (OutOfMemoryError e) {
+            throw e;
+        } catch (Throwable e) {
+            failed(sender, requestId, typeOf(message), e);
+        }
+    }
+
+    /** A handler failed: nothing of its recommendations applies; the sender hears why, the log may. */
+    private void failed(String sender, long requestId, String what, Throwable e) {
+        recs.clear();
+        if (failFast && e instanceof ImpossibleTransition it) {
+            throw it;
+        }
+        String why = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (logEvents) {
+            failures.log(what, sender, e, why, now);
+        }
+        if (sender != null) {
+            out.add(new Outgoing(sender, new ErrorReply(why), requestId));
         }
     }
 
@@ -286,35 +320,38 @@ public final class SchedulerState {
             }
             return;
         }
-        guarded(clientId, requestId, typeOf(message), () -> {
-            if (clientId == null) {
-                throw new IllegalArgumentException("client message without a client id: register the client first");
-            }
-            SchedulerExtension ext = extensions.forClient(message);
-            if (ext != null) {
-                ext.onClient(clientId, message, requestId);
-                return;
-            }
-            switch (message) {
-                case UpdateGraph u -> {
-                    ClientState c = client(clientId);
-                    try {
-                        updateGraph(c, u);
-                    } catch (IllegalArgumentException e) {
-                        refuseGraph(c, u, e);
-                        throw e;
-                    }
-                    for (SchedulerExtension x : extensions.all) {
-                        x.graphUpdated(clientId, u.tasks());
-                    }
+        guarded(clientId, requestId, message, CLIENT_MESSAGE);
+    }
+
+    /** A client's message, inside its guard. */
+    private void clientMessage(String clientId, Message message, long requestId) {
+        if (clientId == null) {
+            throw new IllegalArgumentException("client message without a client id: register the client first");
+        }
+        SchedulerExtension ext = extensions.forClient(message);
+        if (ext != null) {
+            ext.onClient(clientId, message, requestId);
+            return;
+        }
+        switch (message) {
+            case UpdateGraph u -> {
+                ClientState c = client(clientId);
+                try {
+                    updateGraph(c, u);
+                } catch (IllegalArgumentException e) {
+                    refuseGraph(c, u, e);
+                    throw e;
                 }
-                case ReleaseKeys r -> releaseKeys(clientId, nonNull(r.keys(), "ReleaseKeys.keys"));
-                case Ping p -> out.add(new Outgoing(clientId, p, requestId));
-                case null -> throw new IllegalArgumentException("empty message from client " + clientId);
-                default -> throw new IllegalArgumentException("the scheduler does not accept "
-                        + message.getClass().getSimpleName() + " from a client");
+                for (SchedulerExtension x : extensions.all) {
+                    x.graphUpdated(clientId, u.tasks());
+                }
             }
-        });
+            case ReleaseKeys r -> releaseKeys(clientId, nonNull(r.keys(), "ReleaseKeys.keys"));
+            case Ping p -> out.add(new Outgoing(clientId, p, requestId));
+            case null -> throw new IllegalArgumentException("empty message from client " + clientId);
+            default -> throw new IllegalArgumentException("the scheduler does not accept "
+                    + message.getClass().getSimpleName() + " from a client");
+        }
     }
 
     private void onWorker(String address, Message message, long requestId) {
@@ -324,41 +361,44 @@ public final class SchedulerState {
             }
             return;
         }
-        guarded(address, requestId, typeOf(message), () -> {
-            if (address == null) {
-                throw new IllegalArgumentException("worker message without a worker address");
-            }
-            if (message instanceof RegisterWorker r) {
-                addWorker(address, r, requestId);
-                return;
-            }
-            WorkerState ws = workers.get(address);
-            if (ws == null) {
-                throw new IllegalArgumentException("unknown worker " + address + ": send RegisterWorker first");
-            }
-            ws.lastSeen = now;
-            SchedulerExtension ext = extensions.forWorker(message);
-            if (ext != null) {
-                ext.onWorker(ws, message, requestId);
-                return;
-            }
-            switch (message) {
-                case Heartbeat h -> ws.memoryBytes = h.memoryBytes();
-                case TaskFinished f -> taskFinished(ws, f);
-                case TaskErred e -> taskErred(ws, e);
-                case TasksStarted t -> tasksStarted(ws, nonNull(t.keys(), "TasksStarted.keys"));
-                case TasksQueued t -> tasksQueued(ws, nonNull(t.keys(), "TasksQueued.keys"));
-                case TaskSeceded t -> taskSeceded(ws, t.key());
-                case MissingData m -> missingData(m.key(), m.worker());
-                case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
-                case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
-                case Ping p -> out.add(new Outgoing(address, p, requestId));
-                case Ack a -> { }
-                case null -> throw new IllegalArgumentException("empty message from worker " + address);
-                default -> throw new IllegalArgumentException("the scheduler does not accept "
-                        + message.getClass().getSimpleName() + " from a worker");
-            }
-        });
+        guarded(address, requestId, message, WORKER_MESSAGE);
+    }
+
+    /** A worker's message, inside its guard. */
+    private void workerMessage(String address, Message message, long requestId) {
+        if (address == null) {
+            throw new IllegalArgumentException("worker message without a worker address");
+        }
+        if (message instanceof RegisterWorker r) {
+            addWorker(address, r, requestId);
+            return;
+        }
+        WorkerState ws = workers.get(address);
+        if (ws == null) {
+            throw new IllegalArgumentException("unknown worker " + address + ": send RegisterWorker first");
+        }
+        ws.lastSeen = now;
+        SchedulerExtension ext = extensions.forWorker(message);
+        if (ext != null) {
+            ext.onWorker(ws, message, requestId);
+            return;
+        }
+        switch (message) {
+            case Heartbeat h -> ws.memoryBytes = h.memoryBytes();
+            case TaskFinished f -> taskFinished(ws, f);
+            case TaskErred e -> taskErred(ws, e);
+            case TasksStarted t -> tasksStarted(ws, nonNull(t.keys(), "TasksStarted.keys"));
+            case TasksQueued t -> tasksQueued(ws, nonNull(t.keys(), "TasksQueued.keys"));
+            case TaskSeceded t -> taskSeceded(ws, t.key());
+            case MissingData m -> missingData(m.key(), m.worker());
+            case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
+            case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
+            case Ping p -> out.add(new Outgoing(address, p, requestId));
+            case Ack a -> { }
+            case null -> throw new IllegalArgumentException("empty message from worker " + address);
+            default -> throw new IllegalArgumentException("the scheduler does not accept "
+                    + message.getClass().getSimpleName() + " from a worker");
+        }
     }
 
     private static String typeOf(Message m) {
@@ -382,8 +422,8 @@ public final class SchedulerState {
         List<TaskSpec> specs = nonNull(u.tasks(), "UpdateGraph.tasks");
         List<String> wanted = nonNull(u.wanted(), "UpdateGraph.wanted");
         GraphCheck.check(specs, tasks::get);
-        ArrayList<TaskState> created = new ArrayList<>();
-        ArrayList<TaskSpec> createdSpecs = new ArrayList<>();
+        ArrayList<TaskState> created = new ArrayList<>(specs.size());
+        ArrayList<TaskSpec> createdSpecs = new ArrayList<>(specs.size());
         for (TaskSpec s : specs) {
             TaskPrefix p = prefixOf(s.key());
             TaskState ts = new TaskState(s.key(), null, s.priority(), s.options(), p);
@@ -397,8 +437,9 @@ public final class SchedulerState {
             created.add(ts);
             createdSpecs.add(s);
         }
+        TaskState[] fresh = byKey(created);
         for (int i = 0; i < created.size(); i++) {
-            link(created.get(i), createdSpecs.get(i).dependencies());
+            link(created.get(i), createdSpecs.get(i).dependencies(), fresh);
         }
         for (int i = 0; i < wanted.size(); i++) {
             String key = wanted.get(i);
@@ -445,21 +486,65 @@ public final class SchedulerState {
     }
 
     /** Connects a new task to its dependencies; a missing dependency makes it erred at once. */
-    private void link(TaskState ts, List<String> depKeys) {
+    /**
+     * The tasks just created, in a probe table by their hash: their dependents find them there,
+     * among recent objects, rather than in the task table of every task; null when none.
+     */
+    private static TaskState[] byKey(List<TaskState> created) {
+        if (created.isEmpty()) {
+            return null;
+        }
+        TaskState[] t = new TaskState[Integer.highestOneBit(created.size()) * 4];
+        int mask = t.length - 1;
+        for (int i = 0, n = created.size(); i < n; i++) {
+            TaskState ts = created.get(i);
+            int j = ts.hash & mask;
+            while (t[j] != null) {
+                j = (j + 1) & mask;
+            }
+            t[j] = ts;
+        }
+        return t;
+    }
+
+    /** The task of {@code key}: one of {@code fresh} (see {@link #byKey}), else any known one; null when unknown. */
+    private TaskState find(String key, TaskState[] fresh) {
+        if (fresh != null) {
+            int h = TaskState.hashOf(key);
+            int mask = fresh.length - 1;
+            for (int j = h & mask; ; j = (j + 1) & mask) {
+                TaskState ts = fresh[j];
+                if (ts == null) {
+                    break;
+                }
+                if (ts.hash == h && ts.key.equals(key)) {
+                    return ts;
+                }
+            }
+        }
+        return tasks.get(key);
+    }
+
+    private void link(TaskState ts, List<String> depKeys, TaskState[] fresh) {
         if (depKeys == null || depKeys.isEmpty()) {
             return;
         }
-        LinkedHashSet<TaskState> deps = new LinkedHashSet<>();
+        int n = depKeys.size();
+        TaskState[] deps = new TaskState[n];
+        // a key named twice is one input: above a few, a table of the inputs seen finds repeats
+        TaskState[] seen = n > 8 ? new TaskState[Integer.highestOneBit(n) * 4] : null;
+        int m = 0;
         List<String> missing = null;
-        for (String k : depKeys) {
-            TaskState d = k == null ? null : tasks.get(k);
+        for (int i = 0; i < n; i++) {
+            String k = depKeys.get(i);
+            TaskState d = k == null ? null : find(k, fresh);
             if (d == null || d == ts) {
                 if (missing == null) {
                     missing = new ArrayList<>();
                 }
                 missing.add(String.valueOf(k));
-            } else {
-                deps.add(d);
+            } else if (firstSight(deps, m, seen, d)) {
+                deps[m++] = d;
             }
         }
         if (missing != null) {
@@ -469,12 +554,40 @@ public final class SchedulerState {
             return;
         }
         // a map over one shared input: every task holds the same one-element array (never written in place)
-        ts.deps = deps.size() == 1 ? deps.getFirst().asSoleDependency() : deps.toArray(TaskState.NO_DEPS);
+        ts.deps = m == 1 ? deps[0].asSoleDependency() : m == n ? deps : java.util.Arrays.copyOf(deps, m);
         for (TaskState d : ts.deps) {
-            if (d.dependents == null) {
-                d.dependents = new TaskSet();
+            TaskSet dt = d.dependents;
+            if (dt == null) {
+                d.dependents = ts.asSoleDependent(); // shared by ts's inputs while they have no other
+            } else {
+                if (dt.frozen()) {
+                    d.dependents = dt = dt.copy();
+                }
+                dt.add(ts);
             }
-            d.dependents.add(ts);
+        }
+    }
+
+    /** Whether {@code d} is not among {@code deps[0..m)}: a scan, or through {@code seen} (a probe table) when given. */
+    private static boolean firstSight(TaskState[] deps, int m, TaskState[] seen, TaskState d) {
+        if (seen == null) {
+            for (int i = 0; i < m; i++) {
+                if (deps[i] == d) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        int mask = seen.length - 1;
+        for (int j = d.hash & mask; ; j = (j + 1) & mask) {
+            TaskState x = seen[j];
+            if (x == null) {
+                seen[j] = d;
+                return true;
+            }
+            if (x == d) {
+                return false;
+            }
         }
     }
 
@@ -590,7 +703,7 @@ public final class SchedulerState {
 
     /** Whether {@code ts}, about to go to {@code ws}, will start there on arrival: a free thread, inputs held. */
     private static boolean startsOnArrival(TaskState ts, WorkerState ws) {
-        if (ws.processing.size() - ws.seceded.size() >= ws.nthreads) {
+        if (ws.busy() >= ws.nthreads) {
             return false;
         }
         for (TaskState d : ts.deps) {
@@ -931,10 +1044,14 @@ public final class SchedulerState {
 
     /** The event being handled, in words, for errors: set by {@link #guarded}, built only when asked. */
     private String eventWhat;
+    /** When set, the event is {@link #eventMessage}, named by {@link #typeOf} only when an error asks. */
+    private boolean eventIsMessage;
+    private Message eventMessage;
     private String eventSender;
 
     private String currentEvent() {
-        return eventWhat == null ? "no event" : eventWhat + (eventSender == null ? "" : " from " + eventSender);
+        String what = eventIsMessage ? typeOf(eventMessage) : eventWhat;
+        return what == null ? "no event" : what + (eventSender == null ? "" : " from " + eventSender);
     }
 
     /** Sets the state and keeps the dependency counters ({@code waiters}, {@code waitingOn}) exact. */
@@ -956,8 +1073,13 @@ public final class SchedulerState {
                 }
             }
         }
-        if ((from == MEMORY) != (to == MEMORY) && ts.dependents != null) {
-            for (TaskState dt : ts.dependents) {
+        TaskSet dependents = ts.dependents;
+        if ((from == MEMORY) != (to == MEMORY) && dependents != null) {
+            for (int i = 0, end = dependents.end(); i < end; i++) { // no iterator: this runs per transition
+                TaskState dt = dependents.at(i);
+                if (dt == null) {
+                    continue;
+                }
                 if (dt.state == WAITING) {
                     if (to == MEMORY) {
                         if (--dt.waitingOn == 0) {
@@ -1131,8 +1253,8 @@ public final class SchedulerState {
             who = Map.of();
             sizes = Map.of();
         } else {
-            who = new LinkedHashMap<>();
-            sizes = new LinkedHashMap<>();
+            who = LinkedHashMap.newLinkedHashMap(ts.deps.length); // sized: a sum of many inputs never rehashes
+            sizes = LinkedHashMap.newLinkedHashMap(ts.deps.length);
             for (TaskState d : ts.deps) {
                 who.put(d.key, d.holderAddresses());
                 sizes.put(d.key, d.nbytes);
@@ -1171,7 +1293,7 @@ public final class SchedulerState {
         WorkerState ws = a.worker();
         setNbytes(ts, a.nbytes());
         if (ts.addHolder(ws)) {
-            ws.hold(ts);
+            ws.holdNew(ts); // the holders and the held keys mirror each other
         }
         if (ts.trouble != null && ts.trouble.summary == null) {
             ts.trouble = null; // retries and suspicion are settled once the result exists
@@ -1268,9 +1390,17 @@ public final class SchedulerState {
             }
         }
         for (TaskState d : ts.deps) {
-            if (d.dependents != null) {
-                d.dependents.remove(ts);
-                if (d.dependents.isEmpty()) {
+            TaskSet dt = d.dependents;
+            if (dt != null) {
+                if (dt.frozen()) {
+                    if (dt.contains(ts)) {
+                        d.dependents = null; // {ts}, shared: ts was its only dependent
+                        recommendCleanup(d);
+                    }
+                    continue;
+                }
+                dt.remove(ts);
+                if (dt.isEmpty()) {
                     d.dependents = null;
                     recommendCleanup(d);
                 }
@@ -1384,6 +1514,9 @@ public final class SchedulerState {
     }
 
     private void flushAllFree() {
+        if (pendingFree.isEmpty()) {
+            return; // most events free nothing: no iterator
+        }
         for (Map.Entry<WorkerState, ArrayList<String>> e : pendingFree.entrySet()) {
             out.add(Outgoing.send(e.getKey().address, new FreeKeys(e.getValue())));
         }

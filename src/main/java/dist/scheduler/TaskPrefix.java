@@ -11,6 +11,11 @@ final class TaskPrefix {
     final int[] states = new int[8];
     /** How many times a task of this prefix reached memory. */
     long finished;
+    /** {@link #totalNanos} / {@link #count}, kept as they change: placement asks for it per decision. */
+    private long mean;
+    /** Memo of {@link Placement#pipeline}: its value, and the {@link #count} it was computed at (-1: none). */
+    int pipeline;
+    long pipelineAt = -1;
     /** Creation order, so dashboards list groups as they came. */
     final long order;
     private static final java.util.concurrent.atomic.AtomicLong CREATED = new java.util.concurrent.atomic.AtomicLong();
@@ -49,11 +54,12 @@ final class TaskPrefix {
         if (nanos >= 0) {
             count++;
             totalNanos += nanos;
+            mean = totalNanos / count;
         }
     }
 
     /** Mean measured duration, or {@code fallback} before any task finished. */
     long expected(long fallback) {
-        return count == 0 ? fallback : totalNanos / count;
+        return count == 0 ? fallback : mean;
     }
 }

@@ -11,18 +11,25 @@ import java.util.NoSuchElementException;
  * of its memory: the tasks sit in one array in the order they came, and an open-addressing table of
  * int positions finds them. A set entry costs 8 to 16 bytes instead of a 40-byte linked node, which
  * matters for the sets every waiting task is in (its input's dependents, its client's wants).
- * Iteration order never depends on hashes, so the state machine stays deterministic.
+ * Iteration order never depends on hashes, so the state machine stays deterministic. Up to
+ * {@link #SMALL} slots there is no table: a scan of one cache line finds a member sooner than a
+ * probe of a second array would (most sets are that small: a worker's tasks, a task's dependents).
  */
 final class TaskSet extends AbstractSet<TaskState> {
     private static final int EMPTY = 0;
     private static final int DELETED = -1;
+    /** Member arrays of at most this many slots have no table: they are scanned. */
+    static final int SMALL = 16;
 
     /** Tasks in insertion order; null where one was removed. */
     private TaskState[] items;
     /** Slots of {@link #items} used so far, holes included. */
     private int end;
     private int size;
-    /** Open addressing over {@link #items}: position + 1, or {@link #EMPTY} / {@link #DELETED}. */
+    /**
+     * Open addressing over {@link #items}: position + 1, or {@link #EMPTY} / {@link #DELETED}; null
+     * exactly while {@code items} has at most {@link #SMALL} slots.
+     */
     private int[] table;
     /** Table slots not EMPTY (live and deleted): kept under half the table. */
     private int occupied;
@@ -30,9 +37,44 @@ final class TaskSet extends AbstractSet<TaskState> {
     /** Times the table was rebuilt: what a set with steady churn must keep rare. */
     private int rebuilds;
 
+    /** Shared by several owners (see {@link #sole}): read-only, every change throws. */
+    private boolean frozen;
+
     TaskSet() {
         items = new TaskState[2];
-        table = new int[4];
+    }
+
+    /**
+     * The read-only set {@code {ts}}: every input of {@code ts} with no other dependent shares it
+     * (the leaves of a sum), so it is made once and stays in the cache while they finish.
+     */
+    static TaskSet sole(TaskState ts) {
+        TaskSet s = new TaskSet();
+        s.add(ts);
+        s.frozen = true;
+        return s;
+    }
+
+    /** Whether this set is shared and read-only (see {@link #sole}): copy it to change it. */
+    boolean frozen() {
+        return frozen;
+    }
+
+    /** A changeable copy, in the same order. */
+    TaskSet copy() {
+        TaskSet c = new TaskSet();
+        for (int i = 0; i < end; i++) {
+            if (items[i] != null) {
+                c.add(items[i]);
+            }
+        }
+        return c;
+    }
+
+    private void changing() {
+        if (frozen) {
+            throw new UnsupportedOperationException("a shared task set is read-only: copy it to change it");
+        }
     }
 
     int rebuilds() {
@@ -44,6 +86,19 @@ final class TaskSet extends AbstractSet<TaskState> {
         return items.length;
     }
 
+    /**
+     * Slots of the member array in use, holes included: with {@link #at} a loop over the members that
+     * allocates no iterator ({@code for (i < end()) if (at(i) != null)}); the set must not change meanwhile.
+     */
+    int end() {
+        return end;
+    }
+
+    /** The member at slot {@code i} (below {@link #end()}), or null for a hole. */
+    TaskState at(int i) {
+        return items[i];
+    }
+
     @Override
     public int size() {
         return size;
@@ -51,17 +106,35 @@ final class TaskSet extends AbstractSet<TaskState> {
 
     @Override
     public boolean contains(Object o) {
-        return o instanceof TaskState ts && slotOf(ts) >= 0;
+        return o instanceof TaskState ts && indexOf(ts) >= 0;
     }
 
     @Override
     public boolean add(TaskState ts) {
+        changing();
         if (ts == null) {
             throw new NullPointerException("a TaskSet holds no null");
         }
-        if (slotOf(ts) >= 0) {
+        if (indexOf(ts) >= 0) {
             return false;
         }
+        append(ts);
+        return true;
+    }
+
+    /**
+     * Adds {@code ts}, which the caller knows is not a member (a worker's held keys mirror each key's
+     * holders, checked there first): {@link #add} without the search.
+     */
+    void addAbsent(TaskState ts) {
+        changing();
+        if (ts == null) {
+            throw new NullPointerException("a TaskSet holds no null");
+        }
+        append(ts);
+    }
+
+    private void append(TaskState ts) {
         if (end == items.length) {
             if (size < end / 4) {
                 compact(Math.max(size * 2, 2)); // mostly holes: a set that shrank gives memory back
@@ -71,31 +144,41 @@ final class TaskSet extends AbstractSet<TaskState> {
                 compact(items.length * 2);
             }
         }
-        if ((occupied + 1) * 2 > table.length) {
+        if (table != null && (occupied + 1) * 2 > table.length) {
             // many deleted slots: sweep them at this size; else grow. Either way at least a quarter of the
             // table is free afterwards, so a set with steady churn does not rebuild every few adds
             boolean sweep = occupied - size >= table.length / 4 && table.length >= 16;
             rehash(sweep ? table.length : table.length * 2);
         }
         items[end] = ts;
-        insert(ts, end);
+        if (table != null) {
+            insert(ts, end);
+        }
         end++;
         size++;
         modCount++;
-        return true;
     }
 
     @Override
     public boolean remove(Object o) {
+        changing();
         if (!(o instanceof TaskState ts)) {
             return false;
         }
-        int slot = slotOf(ts);
-        if (slot < 0) {
-            return false;
+        if (table == null) {
+            int i = indexOf(ts);
+            if (i < 0) {
+                return false;
+            }
+            items[i] = null;
+        } else {
+            int slot = slotOf(ts);
+            if (slot < 0) {
+                return false;
+            }
+            items[table[slot] - 1] = null;
+            table[slot] = DELETED;
         }
-        items[table[slot] - 1] = null;
-        table[slot] = DELETED;
         size--;
         modCount++;
         if (size == 0) {
@@ -106,12 +189,12 @@ final class TaskSet extends AbstractSet<TaskState> {
 
     @Override
     public void clear() {
-        if (items.length > 16) { // a large set gives its memory back
+        changing();
+        if (items.length > SMALL) { // a large set gives its memory back
             items = new TaskState[2];
-            table = new int[4];
+            table = null;
         } else {
             Arrays.fill(items, 0, end, null);
-            Arrays.fill(table, EMPTY);
         }
         end = 0;
         size = 0;
@@ -153,6 +236,7 @@ final class TaskSet extends AbstractSet<TaskState> {
 
             @Override
             public void remove() {
+                changing();
                 if (last < 0) {
                     throw new IllegalStateException();
                 }
@@ -160,9 +244,10 @@ final class TaskSet extends AbstractSet<TaskState> {
                     throw new ConcurrentModificationException();
                 }
                 TaskState ts = items[last];
-                int slot = slotOf(ts);
+                if (table != null) {
+                    table[slotOf(ts)] = DELETED;
+                }
                 items[last] = null;
-                table[slot] = DELETED;
                 size--;
                 modCount++;
                 expected = modCount;
@@ -205,11 +290,25 @@ final class TaskSet extends AbstractSet<TaskState> {
     }
 
     private static int hash(TaskState ts) {
-        int h = System.identityHashCode(ts);
-        return h ^ (h >>> 16);
+        return ts.hash; // fixed at creation: an identity hash would cost a call into the VM on first use
     }
 
-    /** The table slot holding {@code ts}, or -1. */
+    /** The position of {@code ts} in {@link #items}, or -1. */
+    private int indexOf(TaskState ts) {
+        if (table == null) {
+            TaskState[] a = items;
+            for (int i = 0, n = end; i < n; i++) {
+                if (a[i] == ts) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+        int slot = slotOf(ts);
+        return slot < 0 ? -1 : table[slot] - 1;
+    }
+
+    /** The table slot holding {@code ts}, or -1 (a set with a table). */
     private int slotOf(TaskState ts) {
         int mask = table.length - 1;
         for (int i = hash(ts) & mask; ; i = (i + 1) & mask) {
@@ -246,7 +345,9 @@ final class TaskSet extends AbstractSet<TaskState> {
             }
             Arrays.fill(items, j, end, null);
             end = j;
-            rehash(table.length);
+            if (table != null) {
+                rehash(table.length);
+            }
             return;
         }
         boolean shrink = capacity < items.length;
@@ -259,12 +360,18 @@ final class TaskSet extends AbstractSet<TaskState> {
         }
         items = n;
         end = j;
-        rehash(shrink ? 4 : table.length); // a shrinking set's table is sized from what is left
+        if (n.length <= SMALL) {
+            table = null;
+            occupied = 0;
+        } else {
+            // a shrinking set's table is sized from what is left
+            rehash(shrink || table == null ? 4 : table.length);
+        }
     }
 
     private void rehash(int capacity) {
         int cap = Math.max(capacity, Integer.highestOneBit(Math.max(1, size)) * 4);
-        if (cap == table.length) {
+        if (table != null && cap == table.length) {
             Arrays.fill(table, EMPTY);
         } else {
             table = new int[cap];

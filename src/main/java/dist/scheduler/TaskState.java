@@ -15,6 +15,8 @@ final class TaskState {
     static final TaskState[] NO_DEPS = new TaskState[0];
 
     final String key;
+    /** The key's spread hash, fixed at creation: sets of tasks probe with it instead of an identity hash. */
+    final int hash;
     /**
      * The serialized call, without its function when {@link #fn} holds that (see FunctionTable);
      * null for data that has no recipe (scattered). Kept for recomputation.
@@ -33,8 +35,10 @@ final class TaskState {
     TaskState[] deps = NO_DEPS;
     /** {@code {this}}, shared as the deps of every task whose one dependency this is; made on first use. */
     private TaskState[] sole;
-    /** Tasks that depend on this one; null when none. */
+    /** Tasks that depend on this one; null when none. May be shared and read-only (see {@link TaskSet#sole}). */
     TaskSet dependents;
+    /** {@code {this}} as a read-only dependents set, shared by inputs with no other dependent; made on first use. */
+    private TaskSet soleDependent;
 
     byte state = RELEASED;
     /** While waiting: how many dependencies are not in memory. */
@@ -42,7 +46,7 @@ final class TaskState {
     /** How many dependents are waiting, no-worker or processing (they need this task's data). */
     int waiters;
 
-    /** Workers holding the result; null when none. */
+    /** Workers holding the result; null when none. Read-only, as {@link #deps}: replace, never write. */
     WorkerState[] whoHas;
     WorkerState processingOn;
     /** Counted as executing on its worker (not merely queued): see SchedulerState's counting rule. */
@@ -60,11 +64,18 @@ final class TaskState {
 
     TaskState(String key, byte[] run, long priority, TaskOptions options, TaskPrefix prefix) {
         this.key = key;
+        this.hash = hashOf(key);
         this.run = run;
         this.priority = priority;
         this.options = options == null || options == TaskOptions.DEFAULT || options.equals(TaskOptions.DEFAULT)
                 ? null : options;
         this.prefix = prefix;
+    }
+
+    /** The spread hash of a key, as {@link #hash} holds it: neighbouring keys ("x-1", "x-2") land apart. */
+    static int hashOf(String key) {
+        int h = key.hashCode() * 0x9E3779B9;
+        return h ^ (h >>> 16);
     }
 
     static String name(byte state) {
@@ -122,7 +133,7 @@ final class TaskState {
             return false;
         }
         if (whoHas == null) {
-            whoHas = new WorkerState[]{ws};
+            whoHas = ws.alone; // shared by every result held only there: never written in place
         } else {
             WorkerState[] n = java.util.Arrays.copyOf(whoHas, whoHas.length + 1);
             n[whoHas.length] = ws;
@@ -175,6 +186,16 @@ final class TaskState {
         if (s == null) {
             s = new TaskState[]{this};
             sole = s;
+        }
+        return s;
+    }
+
+    /** {@code {this}} as a read-only set of dependents, the same set each time. */
+    TaskSet asSoleDependent() {
+        TaskSet s = soleDependent;
+        if (s == null) {
+            s = TaskSet.sole(this);
+            soleDependent = s;
         }
         return s;
     }

@@ -22,6 +22,8 @@ final class WorkerState {
     final TaskSet processing = new TaskSet();
     /** Processing tasks that seceded: they run, but hold no thread slot; changed only through {@link #secede}, {@link #unassign}. */
     final LinkedHashSet<TaskState> seceded = new LinkedHashSet<>();
+    /** {@code seceded.size()}, kept here: the load is read at every task sent or finished, the set rarely. */
+    private int secededCount;
     /** Keys whose result this worker holds; changed only through {@link #hold}, {@link #unhold}, {@link #clearHeld}. */
     final TaskSet hasWhat = new TaskSet();
     /** Sum of the known sizes of {@link #hasWhat}, kept as it changes so a view never walks a million keys. */
@@ -37,6 +39,8 @@ final class WorkerState {
     double loadKey;
     int spareKey;
     long seqKey;
+    /** Its load changed and the load heap has not caught up yet (see Placement's unsettled workers). */
+    boolean loadUnsettled;
     /** Positions in the placement heaps of every worker and of this worker's spare group (-1: in none). */
     int loadPos = -1;
     int groupPos = -1;
@@ -51,6 +55,9 @@ final class WorkerState {
     final LinkedHashSet<TaskState> stealingIn = new LinkedHashSet<>();
     /** Tasks processing here with a steal request out. */
     int stealingOut;
+
+    /** {@code {this}}: the holders of every result only this worker holds (see {@link TaskState#whoHas}). */
+    final WorkerState[] alone = {this};
 
     WorkerState(String address) {
         this.address = address;
@@ -77,6 +84,12 @@ final class WorkerState {
         }
     }
 
+    /** {@link #hold} of a key that {@link TaskState#addHolder} just gained this worker for: it is not held here yet. */
+    void holdNew(TaskState ts) {
+        hasWhat.addAbsent(ts);
+        heldBytes += Math.max(0, ts.nbytes);
+    }
+
     void unhold(TaskState ts) {
         if (hasWhat.remove(ts)) {
             heldBytes -= Math.max(0, ts.nbytes);
@@ -99,8 +112,8 @@ final class WorkerState {
     /** {@code ts} left this worker (finished, moved or released): its load and resources go. */
     void unassign(TaskState ts) {
         processing.remove(ts);
-        if (!seceded.isEmpty()) { // rarely any: spare the hash look-up
-            seceded.remove(ts);
+        if (secededCount > 0 && seceded.remove(ts)) { // rarely any: spare the set
+            secededCount--;
         }
         occupancy -= ts.expectedNanos;
         release(ts.resources());
@@ -109,7 +122,9 @@ final class WorkerState {
 
     /** {@code ts} runs on without a thread slot, so this worker has room for one more. */
     void secede(TaskState ts) {
-        seceded.add(ts);
+        if (seceded.add(ts)) {
+            secededCount++;
+        }
         refile();
     }
 
@@ -123,6 +138,7 @@ final class WorkerState {
     void clearProcessing() {
         processing.clear();
         seceded.clear();
+        secededCount = 0;
         stealingIn.clear();
         stealingOut = 0;
         resourcesUsed = null;
@@ -143,7 +159,7 @@ final class WorkerState {
 
     /** Tasks here that hold a thread slot or wait for one. */
     int busy() {
-        return processing.size() - seceded.size();
+        return processing.size() - secededCount;
     }
 
     /** Occupancy per thread, compared across workers of different sizes. */

@@ -141,4 +141,37 @@ class PlacementTest {
         assertEquals(A, h.s.view().processingOn("f-3"));
         assertEquals(A, h.s.view().processingOn("f-4"));
     }
+
+    /** A kind of task measured as short: its pipeline allowance is large. */
+    private static void shortKind(Harness h) {
+        h.submit("c", List.of(h.task("f-0")), "f-0");
+        h.worker(ALICE, new TaskFinished("f-0", 8, "int", 0, 1_000, null));
+    }
+
+    @Test
+    void aBacklogShorterThanTheThreadsWaitsForAFreeThreadNotBehindABusyWorker() {
+        Harness h = aliceAndBob();
+        shortKind(h);
+        h.submit("c", List.of(h.task("f-1"), h.task("f-2"), h.task("f-3")), "f-1", "f-2", "f-3");
+        assertNotEquals(h.s.view().processingOn("f-1"), h.s.view().processingOn("f-2"), "one per free thread");
+        assertNull(h.s.view().processingOn("f-3"), "one task for two threads: it is held, not parked behind f-1 or f-2");
+        assertEquals(1, h.s.view().queuedCount());
+        String first = h.s.view().processingOn("f-2");
+        h.worker(first, new TaskFinished("f-2", 8, "int", 0, 1_000, null));
+        assertEquals(first, h.s.view().processingOn("f-3"), "the first thread that frees takes it");
+    }
+
+    @Test
+    void aBacklogOfATaskPerThreadOrMoreFillsThePipelines() {
+        Harness h = aliceAndBob();
+        shortKind(h);
+        List<String> keys = List.of("f-1", "f-2", "f-3", "f-4", "f-5", "f-6");
+        h.submit("c", keys.stream().map(k -> h.task(k)).toList(), keys.toArray(String[]::new));
+        // f-1, f-2 on the free threads; f-3, f-4, f-5 pipelined while two or more wait; f-6 alone waits
+        assertEquals(1, h.s.view().queuedCount());
+        assertNull(h.s.view().processingOn("f-6"));
+        for (String k : keys.subList(0, 5)) {
+            assertNotNull(h.s.view().processingOn(k), k);
+        }
+    }
 }

@@ -118,4 +118,18 @@ class TaskSetTest {
         assertThrows(NullPointerException.class, () -> set.add(null));
         assertTrue(set.containsAll(ts.subList(4, 10)));
     }
+    @Test
+    void aSharedSetIsReadOnlyAndItsCopyChanges() {
+        List<TaskState> ts = tasks(3);
+        TaskSet shared = ts.get(0).asSoleDependent();
+        assertTrue(shared == ts.get(0).asSoleDependent(), "one set per task, made once");
+        assertTrue(shared.frozen() && shared.contains(ts.get(0)) && shared.size() == 1);
+        assertThrows(UnsupportedOperationException.class, () -> shared.add(ts.get(1)));
+        assertThrows(UnsupportedOperationException.class, () -> shared.remove(ts.get(0)));
+        assertThrows(UnsupportedOperationException.class, shared::clear);
+        TaskSet mine = shared.copy();
+        assertTrue(mine.add(ts.get(2)) && !mine.frozen());
+        assertEquals(List.of(ts.get(0), ts.get(2)), new ArrayList<>(mine));
+        assertEquals(List.of(ts.get(0)), new ArrayList<>(shared), "the shared set is unchanged");
+    }
 }
