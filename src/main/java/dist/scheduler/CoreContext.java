@@ -84,7 +84,7 @@ final class CoreContext implements SchedulerContext {
 
     @Override
     public void free(WorkerState worker, String key) {
-        core.free(worker, key);
+        core.queueFree(worker, key);
     }
 
     @Override
@@ -100,7 +100,7 @@ final class CoreContext implements SchedulerContext {
             throw new IllegalArgumentException("a task enters " + name(state) + " when a worker reports it, "
                     + "not by recommendation");
         }
-        core.recommendFor(task, state);
+        core.recommend(task, state);
     }
 
     @Override

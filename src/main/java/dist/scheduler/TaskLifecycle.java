@@ -757,4 +757,80 @@ abstract class TaskLifecycle {
     static String typeOf(Message m) {
         return m == null ? "an empty message" : m.getClass().getSimpleName();
     }
+
+    // ================================================================ operations for extensions (see CoreContext)
+
+    /** Moves a processing task its worker dropped to {@code to}, or places it afresh if {@code to} cannot take it. */
+    void moveProcessing(TaskState task, WorkerState to) {
+        detachProcessing(task, false);
+        if (to != null && workers.get(to.address) == to && to.hasFree(task.resources())) {
+            assign(task, to); // still processing: no state changes
+        } else {
+            transition(task, WAITING, null); // the worker left meanwhile: place it afresh
+        }
+    }
+
+    /** {@code worker} holds {@code task}'s result: a released task enters memory there, one in memory gains a holder. */
+    void adoptResult(TaskState task, WorkerState worker, long nbytes) {
+        if (task.state == MEMORY) {
+            if (task.addHolder(worker)) {
+                worker.hold(task);
+            }
+        } else if (task.state == RELEASED) {
+            becomeMemoryOn(task, worker, nbytes, null);
+        }
+    }
+
+    /**
+     * Forgets every task at once, without transitions: clients want nothing, workers are told to
+     * drop what they run and hold, and extensions hear {@link SchedulerExtension#clusterRestarted}
+     * (nannies restart their workers: those are removed then).
+     */
+    void forgetEverything(String clientId, String reason) {
+        for (ClientState c : clients.values()) {
+            c.wants.clear();
+        }
+        tasks.clear();
+        noWorker.clear();
+        noWorkerWithResources = 0;
+        placement.clearQueue(); // else the queue's filling would send tasks no one knows any more
+        pendingFree.clear();
+        recs.clear();
+        for (WorkerState ws : new ArrayList<>(workerList)) {
+            ArrayList<String> drop = new ArrayList<>();
+            for (TaskState ts : ws.processing) {
+                drop.add(ts.key);
+            }
+            for (TaskState ts : ws.hasWhat) {
+                drop.add(ts.key);
+            }
+            ws.clearProcessing();
+            ws.clearHeld();
+            if (!drop.isEmpty()) {
+                out.add(Outgoing.send(ws.address, new FreeKeys(drop)));
+            }
+        }
+        for (TaskPrefix p : prefixes.values()) {
+            p.live = 0;
+            p.dropLive();
+        }
+        for (SchedulerExtension ext : extensions.all) {
+            ext.clusterRestarted(clientId, reason);
+        }
+    }
+
+    /** {@code holder} no longer wants {@code task}: if nobody else needs it, it is let go. */
+    void unhold(ClientState holder, TaskState task) {
+        if (holder.wants.remove(task)) {
+            task.removeWanter(holder);
+        }
+        recommendCleanup(task);
+    }
+
+    /** Every task in no-worker is recommended for processing again: a worker joined or declared new resources. */
+    void retryNoWorker() {
+        for (TaskState ts : new ArrayList<>(noWorker)) {
+            recommend(ts, PROCESSING);
+        }
+    }
 }
