@@ -140,6 +140,51 @@ public final class AsCompleted<T> implements Iterator<Future<T>>, Iterable<Futur
         return finished.size();
     }
 
+    /**
+     * Futures added and not yet yielded, finished or not (dask's {@code count()}).
+     * <pre>{@code while (seq.count() > 0) use(seq.next()); }</pre>
+     */
+    public int count() {
+        return remaining.get();
+    }
+
+    /** True when every added future was yielded (dask's {@code is_empty()}): {@code while (!seq.isEmpty()) ...}. */
+    public boolean isEmpty() {
+        return !hasNext();
+    }
+
+    /**
+     * Every finished, not yet yielded future; with {@code block}, first waits for one when none is
+     * ready. Empty when nothing is left. Use: {@code for (Future<T> f : seq.nextBatch(true)) use(f);}
+     */
+    public java.util.List<Future<T>> nextBatch(boolean block) {
+        java.util.List<Future<T>> out = new java.util.ArrayList<>();
+        if (block && hasNext() && finished.isEmpty()) {
+            out.add(next());
+        }
+        Future<T> f;
+        while ((f = finished.poll()) != null) {
+            remaining.decrementAndGet();
+            out.add(f);
+        }
+        return out;
+    }
+
+    /** Forgets every added future, finished or not; iteration then ends. Use: {@code seq.clear();} */
+    public void clear() {
+        pending.clear();
+        while (finished.poll() != null) {
+            remaining.decrementAndGet();
+        }
+        remaining.set(0);
+    }
+
+    /** {@code AsCompleted<waiting=2, done=1>}: futures not finished and finished-not-yielded, as dask's repr. */
+    @Override
+    public String toString() {
+        return "AsCompleted<waiting=" + pending.size() + ", done=" + finished.size() + ">";
+    }
+
     /** This iterator, for use in a for-each loop. */
     @Override
     public Iterator<Future<T>> iterator() {

@@ -433,7 +433,7 @@ public final class Client extends Submitter implements AutoCloseable {
     /**
      * Publishes futures under {@code name} so other clients can get them; the cluster keeps their data
      * while the dataset is published, even after this client leaves. {@code value} is a Future or lists,
-     * sets and maps of them.
+     * sets and maps of them, or any serializable value (kept, serialized, on the scheduler).
      *
      * <pre>{@code
      * client.publishDataset("squares", client.map(Demo::square, List.of(1, 2, 3)));

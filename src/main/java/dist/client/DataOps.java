@@ -286,10 +286,7 @@ public final class DataOps {
         }
         Set<String> deps = new LinkedHashSet<>();
         byte[] shape = codec.encodeValue(value, tasks.futureReplacer(deps));
-        if (deps.isEmpty()) {
-            throw new IllegalArgumentException("dataset '" + name + "' holds no future; publish futures (or "
-                    + "lists and maps of them), e.g. the result of scatter or submit");
-        }
+        // a dataset without futures is a plain value, kept as bytes on the scheduler (as in dask)
         Message m = link.request(new Message.PublishDataset(name, List.copyOf(deps), shape, override));
         if (m instanceof Message.ErrorReply e) {
             throw new IllegalArgumentException(e.message());
@@ -310,7 +307,9 @@ public final class DataOps {
         for (String k : d.keys()) {
             futures.put(k, refs.holdKey(k));
         }
-        link.sendToScheduler(new Message.UpdateGraph(link.id(), List.of(), List.copyOf(d.keys())), futures.values());
+        if (!futures.isEmpty()) {
+            link.sendToScheduler(new Message.UpdateGraph(link.id(), List.of(), List.copyOf(d.keys())), futures.values());
+        }
         Object shape = codec.decodeValue(d.shape());
         return Shapes.rebuild(shape, Ref.class, r -> futures.get(r.key()));
     }

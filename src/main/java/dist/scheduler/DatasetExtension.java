@@ -94,7 +94,7 @@ final class DatasetExtension implements SchedulerExtension {
     private Message get(String name) {
         Dataset d = name == null ? null : byName.get(name);
         if (d == null) {
-            throw new IllegalArgumentException("no dataset named '" + name + "'; published: " + names());
+            throw notFound(name);
         }
         return new DatasetReply(d.name(), d.keys(), d.shape());
     }
@@ -102,9 +102,14 @@ final class DatasetExtension implements SchedulerExtension {
     private void unpublish(String name) {
         Dataset d = name == null ? null : byName.remove(name);
         if (d == null) {
-            throw new IllegalArgumentException("no dataset named '" + name + "'; published: " + names());
+            throw notFound(name);
         }
         core.release(d.holder());
+    }
+
+    /** dask's KeyError words: "not found" and the name. */
+    private IllegalArgumentException notFound(String name) {
+        return new IllegalArgumentException("no dataset named '" + name + "' (not found); published: " + names());
     }
 
     /** The holder id of a dataset: never a real client's id (those are UUIDs), never routed anywhere. */

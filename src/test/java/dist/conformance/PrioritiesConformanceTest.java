@@ -1,0 +1,247 @@
+package dist.conformance;
+
+import dist.Client;
+import dist.Delayed;
+import dist.Future;
+import dist.Futures;
+import dist.LocalCluster;
+import dist.Options;
+import dist.Wait;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * dask's distributed/tests/test_priorities.py on one worker with one thread. dask's block_worker
+ * (a dummy task holding the thread while the test submits) is a task waiting on a latch here; dask's
+ * Event-held "clog" is another. Each case runs once: dask runs it twice, queueing on the worker or
+ * on the scheduler, an internal choice a dist user cannot make.
+ *
+ * <p>Not applicable:
+ * <ul>
+ * <li>test_annotate_compute, test_annotate_persist → dask.annotate sets priorities per layer of a
+ *     graph; dist sets a priority per submission ({@code client.with(Options.priority)}), covered
+ *     by test_compute and test_persist.</li>
+ * <li>test_repeated_persists_same_priority → its assertion reads how many tasks of each group
+ *     are in memory mid-run (a scheduling heuristic dask marks TODO), not a user contract.</li>
+ * </ul>
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class PrioritiesConformanceTest {
+    static final Duration T = Duration.ofSeconds(30);
+    static LocalCluster cluster;
+    static Client c;
+    /**
+     * dask asserts "processing": its scheduler sends one task beyond the thread count. dist keeps
+     * it "queued" on the scheduler until the thread frees; either way it waits, neither done nor erred.
+     */
+    static final Set<String> WAITING = Set.of("processing", "queued");
+    static final ConcurrentHashMap<String, CountDownLatch> gates = new ConcurrentHashMap<>();
+
+    static int inc(int x) {
+        return x + 1;
+    }
+
+    /** Waits (at most 30 s) until the named gate opens: dask's {@code ev.wait()}. */
+    static int hold(String gate) throws InterruptedException {
+        gates.computeIfAbsent(gate, g -> new CountDownLatch(1)).await(30, TimeUnit.SECONDS);
+        return 0;
+    }
+
+    static void open(String gate) {
+        gates.computeIfAbsent(gate, g -> new CountDownLatch(1)).countDown();
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).output(null).start();
+        c = cluster.client();
+    }
+
+    @AfterEach
+    void openAll() {
+        gates.values().forEach(CountDownLatch::countDown);
+    }
+
+    @AfterAll
+    static void stop() {
+        gates.values().forEach(CountDownLatch::countDown);
+        if (c != null) {
+            c.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static String state(String key) {
+        try {
+            String s = cluster.scheduler().query(st -> st.view().stateOf(key), 10, TimeUnit.SECONDS);
+            return String.valueOf(s);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static Options opts(String key, int priority) {
+        return Options.defaults().key(key).priority(priority);
+    }
+
+    /** dask's block_worker: the only thread is held until every key of the body reached the scheduler. */
+    private static void blockWorker(Runnable body, List<String> keys) throws Exception {
+        String blocker = "block_worker-" + UUID.randomUUID();
+        Future<Integer> clog = c.with(opts(blocker, 0)).submit(PrioritiesConformanceTest::hold, blocker);
+        assertTrue(Wait.until(T, () -> state(clog.key()).equals("processing")), state(clog.key()));
+        body.run();
+        assertTrue(Wait.until(T, () -> keys.stream().noneMatch(k -> state(k).equals("null"))),
+                keys.toString());
+        open(blocker);
+        assertEquals(0, clog.result(T));
+    }
+
+    private static void assertRanAfterHigh(Future<?> high, List<? extends Future<?>> low, String clog) throws Exception {
+        Futures.wait(List.of(high), T);
+        assertEquals("finished", high.status());
+        for (Future<?> l : low) {
+            assertFalse(l.isDone(), l.key() + " ran before the higher priority clog: " + l.status());
+            assertTrue(WAITING.contains(state(l.key())), state(l.key()));
+        }
+        open(clog);
+        Futures.wait(low, T);
+        for (Future<?> l : low) {
+            assertEquals("finished", l.status());
+        }
+    }
+
+    /**
+     * dask: test_submit — low (priority -1), clog (0, held), high (1) submitted while the worker is
+     * blocked: high finishes, low is still processing behind clog, then finishes once clog lets go.
+     */
+    @Test
+    void submit() throws Exception {
+        String tag = UUID.randomUUID().toString();
+        String clogKey = "clog-" + tag;
+        List<Future<?>> fs = new ArrayList<>();
+        blockWorker(() -> {
+            fs.add(c.with(opts("low-" + tag, -1)).submit(PrioritiesConformanceTest::inc, 1));
+            fs.add(c.with(opts(clogKey, 0)).submit(PrioritiesConformanceTest::hold, clogKey));
+            fs.add(c.with(opts("high-" + tag, 1)).submit(PrioritiesConformanceTest::inc, 2));
+        }, List.of("low-" + tag, clogKey, "high-" + tag));
+        assertRanAfterHigh(fs.get(2), List.of(fs.get(0)), clogKey);
+    }
+
+    /** dask: test_map — as test_submit with three low and three high tasks from map. */
+    @Test
+    void map() throws Exception {
+        String clogKey = "clog-" + UUID.randomUUID();
+        List<List<Future<Integer>>> fs = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        blockWorker(() -> {
+            fs.add(c.with(Options.defaults().pure(false).priority(-1)).map(PrioritiesConformanceTest::inc, List.of(1, 2, 3)));
+            fs.add(List.of(c.with(opts(clogKey, 0)).submit(PrioritiesConformanceTest::hold, clogKey)));
+            fs.add(c.with(Options.defaults().pure(false).priority(1)).map(PrioritiesConformanceTest::inc, List.of(4, 5, 6)));
+            fs.forEach(l -> l.forEach(f -> keys.add(f.key())));
+        }, keys);
+        Futures.wait(fs.get(2), T);
+        for (Future<Integer> h : fs.get(2)) {
+            assertEquals("finished", h.status());
+        }
+        for (Future<Integer> l : fs.get(0)) {
+            assertFalse(l.isDone(), l.key() + " ran before the higher priority clog: " + l.status());
+            assertTrue(WAITING.contains(state(l.key())), state(l.key()));
+        }
+        open(clogKey);
+        assertEquals(0, fs.get(1).get(0).result(T));
+        Futures.wait(fs.get(0), T);
+        for (Future<Integer> l : fs.get(0)) {
+            assertEquals("finished", l.status());
+        }
+    }
+
+    /**
+     * dask: test_compute — as test_submit, the low and high tasks computed from Delayed. Disabled:
+     * dist fails it. Once "inc" is known to be quick, the scheduler pipelines low and high to the
+     * busy worker ahead of the held clog (a task of unknown duration), so low runs before clog
+     * despite its lower priority; dask keeps priority order across what it has sent and queued.
+     */
+    @org.junit.jupiter.api.Disabled("priority inversion: pipelined low runs before a queued higher-priority task")
+    @Test
+    void compute() throws Exception {
+        String clogKey = "clog-" + UUID.randomUUID();
+        List<Future<?>> fs = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        blockWorker(() -> {
+            fs.add(c.with(Options.defaults().priority(-1)).compute(Delayed.of(PrioritiesConformanceTest::inc, 101)));
+            fs.add(c.with(opts(clogKey, 0)).submit(PrioritiesConformanceTest::hold, clogKey));
+            fs.add(c.with(Options.defaults().priority(1)).compute(Delayed.of(PrioritiesConformanceTest::inc, 102)));
+            fs.forEach(f -> keys.add(f.key()));
+        }, keys);
+        assertRanAfterHigh(fs.get(2), List.of(fs.get(0)), clogKey);
+    }
+
+    /** dask: test_persist — as test_compute through persist. */
+    @Test
+    void persist() throws Exception {
+        String clogKey = "clog-" + UUID.randomUUID();
+        List<Future<?>> fs = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        blockWorker(() -> {
+            fs.add(Delayed.of(PrioritiesConformanceTest::inc, 201).persist(c.with(Options.defaults().priority(-1))).future());
+            fs.add(c.with(opts(clogKey, 0)).submit(PrioritiesConformanceTest::hold, clogKey));
+            fs.add(Delayed.of(PrioritiesConformanceTest::inc, 202).persist(c.with(Options.defaults().priority(1))).future());
+            fs.forEach(f -> keys.add(f.key()));
+        }, keys);
+        assertRanAfterHigh(fs.get(2), List.of(fs.get(0)), clogKey);
+    }
+
+    /**
+     * dask: test_last_in_first_out — chains x_i → y_i → z_i submitted while blocked: some z
+     * finishes before every x did (depth first, freeing memory early).
+     */
+    @Test
+    void lastInFirstOut() throws Exception {
+        String tag = UUID.randomUUID().toString();
+        List<Future<Integer>> xs = new ArrayList<>();
+        List<Future<Integer>> ys = new ArrayList<>();
+        List<Future<Integer>> zs = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        Set<String> xsDoneAtFirstZ = ConcurrentHashMap.newKeySet();
+        blockWorker(() -> {
+            for (int i = 0; i < 5; i++) {
+                xs.add(c.with(Options.defaults().key("x" + i + "-" + tag)).submit(PrioritiesConformanceTest::inc, i));
+            }
+            for (int i = 0; i < 5; i++) {
+                ys.add(c.with(Options.defaults().key("y" + i + "-" + tag)).submit(PrioritiesConformanceTest::inc, xs.get(i)));
+            }
+            for (int i = 0; i < 5; i++) {
+                zs.add(c.with(Options.defaults().key("z" + i + "-" + tag)).submit(PrioritiesConformanceTest::inc, ys.get(i)));
+            }
+            for (Future<Integer> z : zs) {
+                z.addDoneCallback(f -> {
+                    if (xsDoneAtFirstZ.isEmpty()) {
+                        xsDoneAtFirstZ.add("first");
+                        xs.stream().filter(Future::isDone).forEach(x -> xsDoneAtFirstZ.add(x.key()));
+                    }
+                });
+            }
+            xs.forEach(f -> keys.add(f.key()));
+            ys.forEach(f -> keys.add(f.key()));
+            zs.forEach(f -> keys.add(f.key()));
+        }, keys);
+        Futures.wait(zs, T);
+        assertTrue(xsDoneAtFirstZ.size() - 1 < xs.size(), "every x finished before the first z: " + xsDoneAtFirstZ);
+    }
+}
