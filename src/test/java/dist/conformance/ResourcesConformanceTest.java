@@ -30,8 +30,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_persist, test_compute, test_get, test_persist_multiple_collections, test_persist_collections,
  *     test_collections_get, test_resources_str → Delayed and Graph carry no per-task resources (no
  *     dask.annotate); resources are given per submit through Options.</li>
- * <li>test_submit_many_non_overlapping_2, test_minimum_resource, test_set_resources → they read the
- *     worker's executing_count / available_resources, and set_resources has no counterpart.</li>
+ * <li>test_submit_many_non_overlapping_2, test_set_resources → they read the worker's
+ *     available_resources, and set_resources has no counterpart (test_minimum_resource reads
+ *     executing_count through a counter inside the task instead).</li>
  * <li>test_prefer_constrained → asserts on elapsed time.</li>
  * <li>test_resources_from_config, test_resources_from_python_override_config → resources come from
  *     WorkerServer.start, not from a config key.</li>
@@ -53,8 +54,28 @@ class ResourcesConformanceTest {
         return x + y;
     }
 
+    static final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+    static final java.util.concurrent.atomic.AtomicInteger peak = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** dask's slowinc, counting how many run at once; it yields rather than sleeps so others may start. */
+    static int countedInc(int x) {
+        peak.accumulateAndGet(running.incrementAndGet(), Math::max);
+        try {
+            for (int i = 0; i < 2000; i++) {
+                Thread.yield();
+            }
+            return x + 1;
+        } finally {
+            running.decrementAndGet();
+        }
+    }
+
     static WorkerServer worker(String name, Map<String, Double> resources) throws Exception {
-        return WorkerServer.start(new WorkerServer.Options(scheduler.address(), "127.0.0.1", 0, 1, name, 0,
+        return worker(name, 1, resources);
+    }
+
+    static WorkerServer worker(String name, int threads, Map<String, Double> resources) throws Exception {
+        return WorkerServer.start(new WorkerServer.Options(scheduler.address(), "127.0.0.1", 0, threads, name, 0,
                 8 * 1024, CommConfig.DEFAULT), resources);
     }
 
@@ -166,6 +187,23 @@ class ResourcesConformanceTest {
         List<String> onA = client.hasWhat(List.of(a.address())).getOrDefault(a.address(), List.of());
         for (Future<Integer> f : fs) {
             assertFalse(onA.contains(f.key()), "a holds none of them");
+        }
+    }
+
+    // dask: test_minimum_resource (a task needing A=1 and B=1 runs one at a time on a 4-thread worker
+    // with A=2, B=1)
+    @Test
+    void minimumResource() throws Exception {
+        try (WorkerServer m = worker("m", 4, Map.of("A", 2.0, "B", 1.0))) {
+            peak.set(0);
+            List<Future<Integer>> fs = client.with(Options.defaults().resource("A", 1).resource("B", 1).pure(false))
+                    .map(ResourcesConformanceTest::countedInc, IntStream.range(0, 30).boxed().toList());
+            assertEquals(IntStream.range(1, 31).boxed().toList(), client.gather(fs));
+            assertEquals(1, peak.get(), "executing at once");
+            Map<String, List<String>> who = client.whoHas(fs);
+            for (Future<Integer> f : fs) {
+                assertEquals(List.of(m.address()), who.get(f.key()), f.key());
+            }
         }
     }
 }
