@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Losing workers, ported from dask's test_failed_workers.py. Each case kills a worker process, so
- * each starts its own cluster of two process workers without nannies (a killed worker stays dead)
- * and closes it, leaving no process behind. The restart cases (test_restart, test_restart_sync,
+ * each starts its own cluster of process workers (without nannies, so a killed worker stays dead,
+ * unless dask uses Nanny) and closes it, leaving no process behind. The restart cases (test_restart, test_restart_sync,
  * test_multiple_clients_restart) are in RestartConformanceTest. Not applicable:
  * <ul>
  * <li>test_submit_after_failed_worker_async[closing] → needs the scheduler's remove_worker patched.</li>
@@ -51,6 +51,7 @@ class FailedWorkersConformanceTest {
         assertTrue(c.awaitWorkers(2, 30, TimeUnit.SECONDS), "two workers");
         return c;
     }
+
 
     /** Kills the worker process at {@code address} and waits until the scheduler has dropped it. */
     static void kill(Client client, String address) throws Exception {
@@ -113,6 +114,25 @@ class FailedWorkersConformanceTest {
                     assertEquals(3, y.result(T), "x on failed " + xOnFailed + ", y on failed " + yOnFailed);
                     assertEquals(List.of(a), c.whoHas(List.of(y)).get("y"));
                 }
+            }
+        }
+    }
+
+    // dask: test_gather_then_submit_after_failed_workers (under nannies: each killed worker comes back)
+    @Test
+    void gatherThenSubmitAfterFailedWorkers() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(4).threadsPerWorker(1).processes(true)
+                .nannies(true).output(null).start(); Client c = cluster.client()) {
+            assertTrue(cluster.awaitWorkers(4, 30, TimeUnit.SECONDS), "four workers");
+            List<Future<Integer>> l = c.map(FailedWorkersConformanceTest::inc, IntStream.range(0, 20).boxed().toList());
+            Futures.wait(l, T);
+            kill(c, firstWorker(c));
+            Future<Integer> total = c.<List<Integer>, Integer>submit(FailedWorkersConformanceTest::sum, l);
+            int expected = IntStream.range(1, 21).sum();
+            for (int i = 0; i < 3; i++) {
+                assertEquals(expected, total.result(T));
+                kill(c, c.whoHas(List.of(total)).get(total.key()).get(0));
+                assertEquals(List.of(expected), c.gather(List.of(total)));
             }
         }
     }
