@@ -33,6 +33,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_broken_worker_during_computation → not ported yet (kills a nanny's worker twice
  *     mid-computation; slow in dask too).</li>
  * </ul>
+ * Not yet passing, so not in the suite: test_restart_scheduler (a restart under nannies gives
+ * every worker a new process): {@code Client.restart()} returns while the old worker processes are
+ * still registered, as it counts workers and the old ones stay until their nanny stops them.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class FailedWorkersConformanceTest {
@@ -176,25 +179,6 @@ class FailedWorkersConformanceTest {
             Future<Integer> y = c.submit(FailedWorkersConformanceTest::inc, 1);
             x.release();
             assertEquals(2, y.result(T));
-        }
-    }
-
-    // dask: test_restart_scheduler (a restart under nannies gives every worker a new process).
-    // Known gap: Client.restart() returns while the old worker processes are still registered (it
-    // counts workers, and the old ones are still there until their nanny stops them).
-    @Test
-    @org.junit.jupiter.api.Disabled("Client.restart() returns before nanny workers are replaced")
-    void restartScheduler() throws Exception {
-        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
-                .nannies(true).output(null).start(); Client c = cluster.client()) {
-            assertTrue(cluster.awaitWorkers(2, 30, TimeUnit.SECONDS), "two workers");
-            List<Long> pids = cluster.workerPids();
-            assertEquals(2, pids.size());
-            c.restart();
-            assertTrue(cluster.awaitWorkers(2, 30, TimeUnit.SECONDS), "two workers again");
-            List<Long> pids2 = cluster.workerPids();
-            assertEquals(2, pids2.size());
-            assertNotEquals(Set.copyOf(pids), Set.copyOf(pids2));
         }
     }
 
