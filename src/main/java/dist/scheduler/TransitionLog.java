@@ -15,8 +15,13 @@ final class TransitionLog {
     private final long[] nanos;
     private final String[] worker;
     private long next;
+    /** Capacity minus one: the capacity is a power of two, so a slot is a mask, not a division. */
+    private final int mask;
 
+    /** Holds at least {@code capacity} entries (rounded up to a power of two). */
     TransitionLog(int capacity) {
+        capacity = Integer.highestOneBit(Math.max(2, capacity - 1)) << 1;
+        mask = capacity - 1;
         keys = new String[capacity];
         from = new byte[capacity];
         to = new byte[capacity];
@@ -25,7 +30,7 @@ final class TransitionLog {
     }
 
     void add(String key, byte f, byte t, long at, String where) {
-        int i = (int) (next++ % keys.length);
+        int i = (int) (next++ & mask);
         keys[i] = key;
         from[i] = f;
         to[i] = t;
@@ -36,7 +41,7 @@ final class TransitionLog {
     /** Names the worker of the latest entry (known only after the state changed, e.g. where a task was sent). */
     void amendWorker(String where) {
         if (next > 0) {
-            worker[(int) ((next - 1) % keys.length)] = where;
+            worker[(int) ((next - 1) & mask)] = where;
         }
     }
 
@@ -45,7 +50,7 @@ final class TransitionLog {
         List<StoryEntry> l = new ArrayList<>();
         long first = Math.max(0, next - keys.length);
         for (long s = first; s < next; s++) {
-            int i = (int) (s % keys.length);
+            int i = (int) (s & mask);
             if (key.equals(keys[i])) {
                 l.add(new StoryEntry(key, "scheduler", TaskState.name(from[i]), TaskState.name(to[i]), nanos[i],
                         worker[i]));
