@@ -139,4 +139,9 @@ final class CoreContext implements SchedulerContext {
     public void log(System.Logger.Level level, String line) {
         core.log(level, line);
     }
+
+    @Override
+    public void transitionsWanted() {
+        core.extensions.refreshWatchers();
+    }
 }

@@ -46,6 +46,17 @@ final class Extensions {
         ext.start(core);
     }
 
+    /** Asks every extension again whether it observes transitions: one's answer changed. */
+    void refreshWatchers() {
+        SchedulerExtension[] w = NONE;
+        for (SchedulerExtension ext : all) {
+            if (ext.observesTransitions()) {
+                w = append(w, ext);
+            }
+        }
+        watchers = w;
+    }
+
     /** The extension that answers this message from a client, or null (the core does). */
     SchedulerExtension forClient(Message m) {
         return m == null ? null : clientRoutes.get(m.getClass());

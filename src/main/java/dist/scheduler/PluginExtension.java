@@ -28,8 +28,11 @@ final class PluginExtension implements SchedulerExtension {
     /** Written and read on the owner thread only. */
     private final ArrayList<Entry> entries = new ArrayList<>();
 
+    private SchedulerContext core;
+
     @Override
     public void start(SchedulerContext core) {
+        this.core = core;
     }
 
     boolean isEmpty() {
@@ -40,12 +43,15 @@ final class PluginExtension implements SchedulerExtension {
     void add(SchedulerPlugin p, SchedulerServer server) {
         Entry e = new Entry(p);
         entries.add(e);
+        if (entries.size() == 1 && core != null) {
+            core.transitionsWanted(); // without plugins, transitions cost this extension nothing
+        }
         call(e, "start", q -> q.start(server));
     }
 
     @Override
     public boolean observesTransitions() {
-        return true;
+        return !entries.isEmpty();
     }
 
     @Override

@@ -87,4 +87,7 @@ interface SchedulerContext {
 
     /** Logs a line when the scheduler logs events (a server does; a bare state machine in tests does not). */
     void log(System.Logger.Level level, String line);
+
+    /** An extension's {@link SchedulerExtension#observesTransitions()} answer changed: the core asks again. */
+    void transitionsWanted();
 }

@@ -56,7 +56,11 @@ interface SchedulerExtension {
         throw new IllegalStateException(name() + " names worker messages but does not handle them");
     }
 
-    /** Whether {@link #transition} is wanted: most extensions do not, and they cost nothing per transition. */
+    /**
+     * Whether {@link #transition} is wanted: most extensions do not, and they cost nothing per
+     * transition. Asked at registration, and again when the extension calls
+     * {@link SchedulerContext#transitionsWanted()}.
+     */
     default boolean observesTransitions() {
         return false;
     }
