@@ -143,20 +143,7 @@ public final class KeyState {
 
     /** Returns true when this call moved the key to cancelled. */
     boolean cancelled(String why) {
-        lock.lock();
-        try {
-            String s = status;
-            if (!s.equals(PENDING) && !s.equals(FINISHED)) {
-                return false;
-            }
-            reason = why;
-            data = null;
-            status = CANCELLED;
-        } finally {
-            lock.unlock();
-        }
-        done.complete(null);
-        return true;
+        return cancel(why, false);
     }
 
     /**
@@ -166,9 +153,15 @@ public final class KeyState {
      * moved the key to cancelled.
      */
     boolean cancelledFromAnyState(String why) {
+        return cancel(why, true);
+    }
+
+    /** Moves the key to cancelled: from pending or finished, or from any state but cancelled when {@code anyState}. */
+    private boolean cancel(String why, boolean anyState) {
         lock.lock();
         try {
-            if (status.equals(CANCELLED)) {
+            String s = status;
+            if (s.equals(CANCELLED) || (!anyState && !s.equals(PENDING) && !s.equals(FINISHED))) {
                 return false;
             }
             reason = why;
