@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /** A thread-worker cluster and client per test class, and bounded polling. */
-final class ClusterFixture implements AutoCloseable {
+public final class ClusterFixture implements AutoCloseable {
     final LocalCluster cluster;
     final Client client;
 
@@ -23,6 +23,11 @@ final class ClusterFixture implements AutoCloseable {
 
     /** The scheduler's state of {@code key} as text ("null" when unknown). */
     String stateOf(String key) {
+        return stateOf(cluster, key);
+    }
+
+    /** The state of {@code key} on {@code cluster}'s scheduler as text ("null" when unknown). */
+    public static String stateOf(LocalCluster cluster, String key) {
         try {
             String s = cluster.scheduler().query(st -> st.view().stateOf(key), 10, TimeUnit.SECONDS);
             return String.valueOf(s);

@@ -3,6 +3,7 @@ package dist.conformance;
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.api.ClusterFixture;
 import dist.Options;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -71,12 +72,7 @@ class CancelConformanceTest {
     }
 
     private static String schedulerState(String key) {
-        try {
-            String s = cluster.scheduler().query(st -> st.view().stateOf(key), 10, TimeUnit.SECONDS);
-            return String.valueOf(s);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+        return ClusterFixture.stateOf(cluster, key);
     }
 
     /**

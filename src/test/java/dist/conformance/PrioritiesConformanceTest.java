@@ -5,6 +5,7 @@ import dist.Delayed;
 import dist.Future;
 import dist.Futures;
 import dist.LocalCluster;
+import dist.api.ClusterFixture;
 import dist.Options;
 import dist.Wait;
 import org.junit.jupiter.api.AfterAll;
@@ -90,12 +91,7 @@ class PrioritiesConformanceTest {
     }
 
     private static String state(String key) {
-        try {
-            String s = cluster.scheduler().query(st -> st.view().stateOf(key), 10, TimeUnit.SECONDS);
-            return String.valueOf(s);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+        return ClusterFixture.stateOf(cluster, key);
     }
 
     private static Options opts(String key, int priority) {

@@ -3,6 +3,7 @@ package dist.conformance;
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.api.ClusterFixture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,8 +55,7 @@ class RestartConformanceTest {
     }
 
     private static String schedulerState(String key) throws Exception {
-        String s = cluster.scheduler().query(st -> st.view().stateOf(key), 10, TimeUnit.SECONDS);
-        return String.valueOf(s);
+        return ClusterFixture.stateOf(cluster, key);
     }
 
     private static int schedulerTasks() throws Exception {
