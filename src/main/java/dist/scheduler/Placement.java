@@ -346,14 +346,15 @@ final class Placement {
 
     /**
      * Where the queue's next task {@code next} goes now, or null: while the backlog (the queue) holds
-     * at least one task per thread of the cluster, the roomiest worker within its pipeline (it would
-     * wait for a thread anyway, and is there when one frees); below that, only a worker with a free
-     * thread. At the end of a computation some threads go idle before the backlog is gone, and a
+     * at least one task per thread of the cluster besides {@code next}, the roomiest worker within its
+     * pipeline (it would wait for a thread anyway, and is there when one frees); below that, only a
+     * worker with a free thread. A task sent ahead to a busy worker cannot yield to a task of higher
+     * priority that arrives after it, so a short backlog stays here, where priorities still order it. At the end of a computation some threads go idle before the backlog is gone, and a
      * task parked behind a busy worker's running tasks then delays the whole computation; held here,
      * it goes to the first thread that frees.
      */
     private WorkerState roomNow(TaskState next) {
-        return queued.size() >= threads ? roomiest(next) : bySpare.firstBelow(0);
+        return queued.size() > threads ? roomiest(next) : bySpare.firstBelow(0);
     }
 
     // ================================================================ the queue of root tasks

@@ -39,8 +39,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_repeated_persists_same_priority → its assertion reads how many tasks of each group
  *     are in memory mid-run (a scheduling heuristic dask marks TODO), not a user contract.</li>
  * </ul>
- * Not yet passing, so not in the suite: test_compute (low and high computed from Delayed around a
- * held clog): in about one run of three the low task runs before the clog of higher priority.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PrioritiesConformanceTest {
@@ -52,6 +50,7 @@ class PrioritiesConformanceTest {
      * it "queued" on the scheduler until the thread frees; either way it waits, neither done nor erred.
      */
     static final Set<String> WAITING = Set.of("processing", "queued");
+    static final java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
     static final ConcurrentHashMap<String, CountDownLatch> gates = new ConcurrentHashMap<>();
 
     static int inc(int x) {
@@ -167,6 +166,26 @@ class PrioritiesConformanceTest {
         for (Future<Integer> l : fs.get(0)) {
             assertEquals("finished", l.status());
         }
+    }
+
+    /**
+     * dask: test_compute — low (a Delayed computed at priority -1), clog (0, held), high (a Delayed
+     * at priority 1) submitted while the worker is blocked: high finishes, low still waits behind
+     * clog, then finishes once clog lets go.
+     */
+    @Test
+    void compute() throws Exception {
+        int n = 1000 * runs.incrementAndGet(); // fresh keys: a finished key of another case would answer at once
+        String clogKey = "clog-" + UUID.randomUUID();
+        List<Future<?>> fs = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        blockWorker(() -> {
+            fs.add(c.with(Options.defaults().priority(-1)).compute(Delayed.of(PrioritiesConformanceTest::inc, n + 1)));
+            fs.add(c.with(opts(clogKey, 0)).submit(PrioritiesConformanceTest::hold, clogKey));
+            fs.add(c.with(Options.defaults().priority(1)).compute(Delayed.of(PrioritiesConformanceTest::inc, n + 2)));
+            fs.forEach(f -> keys.add(f.key()));
+        }, keys);
+        assertRanAfterHigh(fs.get(2), List.of(fs.get(0)), clogKey);
     }
 
     /** dask: test_persist — as test_compute through persist. */

@@ -162,15 +162,16 @@ class PlacementTest {
     }
 
     @Test
-    void aBacklogOfATaskPerThreadOrMoreFillsThePipelines() {
+    void aBacklogOfMoreThanATaskPerThreadFillsThePipelines() {
         Harness h = aliceAndBob();
         shortKind(h);
         List<String> keys = List.of("f-1", "f-2", "f-3", "f-4", "f-5", "f-6");
         h.submit("c", keys.stream().map(k -> h.task(k)).toList(), keys.toArray(String[]::new));
-        // f-1, f-2 on the free threads; f-3, f-4, f-5 pipelined while two or more wait; f-6 alone waits
-        assertEquals(1, h.s.view().queuedCount());
+        // f-1, f-2 on the free threads; f-3, f-4 pipelined while more than two wait; f-5, f-6 wait here
+        assertEquals(2, h.s.view().queuedCount());
+        assertNull(h.s.view().processingOn("f-5"));
         assertNull(h.s.view().processingOn("f-6"));
-        for (String k : keys.subList(0, 5)) {
+        for (String k : keys.subList(0, 4)) {
             assertNotNull(h.s.view().processingOn(k), k);
         }
     }
