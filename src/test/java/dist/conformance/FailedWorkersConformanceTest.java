@@ -33,9 +33,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_broken_worker_during_computation → not ported yet (kills a nanny's worker twice
  *     mid-computation; slow in dask too).</li>
  * </ul>
- * Not yet passing, so not in the suite: test_restart_scheduler (a restart under nannies gives
- * every worker a new process): {@code Client.restart()} returns while the old worker processes are
- * still registered, as it counts workers and the old ones stay until their nanny stops them.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class FailedWorkersConformanceTest {
@@ -212,6 +209,35 @@ class FailedWorkersConformanceTest {
             return c.taskStatus(f).state();
         } catch (Exception e) {
             return String.valueOf(e);
+        }
+    }
+
+    /**
+     * dask: test_failed_workers.py::test_restart_scheduler — two workers under nannies; after a
+     * restart there are two workers again, each with a process id, and none of them is an old process.
+     */
+    @Test
+    void restartUnderNanniesGivesEveryWorkerANewProcess() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
+                .output(null).start(); Client c = cluster.client()) {
+            assertTrue(cluster.awaitWorkers(2, 30, TimeUnit.SECONDS), "two workers");
+            List<Message.WorkerInfo> before = c.workersInfo();
+            assertEquals(2, before.size());
+            Set<Long> pids = new java.util.HashSet<>();
+            for (Message.WorkerInfo w : before) {
+                assertTrue(w.pid() > 0, w.toString());
+                pids.add(w.pid());
+            }
+
+            c.restart();
+
+            List<Message.WorkerInfo> after = c.workersInfo();
+            assertEquals(2, after.size(), after.toString());
+            for (Message.WorkerInfo w : after) {
+                assertTrue(w.pid() > 0, w.toString());
+                assertFalse(pids.contains(w.pid()), "an old worker process is still registered: " + w);
+            }
+            assertEquals(2, c.submit(FailedWorkersConformanceTest::inc, 1).result(T));
         }
     }
 }
