@@ -451,10 +451,49 @@ public final class Client extends Submitter implements AutoCloseable {
         data.publish(name, value, override);
     }
 
-    /** The published dataset {@code name}, with Futures of this client in place of the published ones. */
+    /**
+     * Publishes several datasets in one step, all or none: when a name exists already (and
+     * {@code override} is false) nothing is published and the error names every such name.
+     *
+     * <pre>{@code
+     * client.publishDatasets(Map.of("x", fx, "y", fy), false);
+     * List<Future<Integer>> both = client.getDatasets(List.of("x", "y"));
+     * }</pre>
+     */
+    public void publishDatasets(Map<String, ?> datasets, boolean override) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        data.publish(new LinkedHashMap<>(Objects.requireNonNull(datasets, "datasets")), override);
+    }
+
+    /**
+     * The published dataset {@code name}, with Futures of this client in place of the published ones.
+     *
+     * @throws IllegalArgumentException when no dataset has that name ("not found", and the name)
+     */
     @SuppressWarnings("unchecked")
     public <T> T getDataset(String name) throws InterruptedException, ExecutionException, TimeoutException {
         return (T) data.get(name);
+    }
+
+    /**
+     * The published dataset {@code name}, or {@code fallback} when there is none, as a map's
+     * {@code getOrDefault}: {@code List<Future<Integer>> xs = client.getDataset("xs", List.of());}
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T getDataset(String name, T fallback) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return (T) data.get(name, fallback);
+    }
+
+    /** Each of the datasets {@code names}, in order, as {@link #getDataset(String)} gets one. */
+    @SuppressWarnings("unchecked")
+    public <T> List<T> getDatasets(List<String> names) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        List<T> out = new ArrayList<>(names.size());
+        for (String name : names) {
+            out.add((T) data.get(name));
+        }
+        return out;
     }
 
     /** Names of the published datasets, sorted. */
@@ -462,9 +501,20 @@ public final class Client extends Submitter implements AutoCloseable {
         return data.list();
     }
 
-    /** Removes a published dataset; its data goes once no client holds its futures. */
+    /**
+     * Removes a published dataset; its data goes once no client holds its futures. A name that is
+     * not published is quietly ignored, so a task that unpublishes may safely run twice.
+     */
     public void unpublishDataset(String name) throws InterruptedException, ExecutionException, TimeoutException {
         data.unpublish(name);
+    }
+
+    /** {@link #unpublishDataset(String)} for each of {@code names}. */
+    public void unpublishDatasets(Collection<String> names) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        for (String name : names) {
+            data.unpublish(name);
+        }
     }
 
     /**

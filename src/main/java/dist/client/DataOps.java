@@ -281,18 +281,56 @@ public final class DataOps {
 
     public void publish(String name, Object value, boolean override) throws ExecutionException, InterruptedException,
             TimeoutException {
-        if (name == null || name.isBlank()) {
-            throw new IllegalArgumentException("a dataset needs a non-empty name");
+        Map<String, Object> one = new LinkedHashMap<>();
+        one.put(checkedName(name), value);
+        publish(one, override);
+    }
+
+    /** Publishes every entry of {@code entries} in one request: all or none. */
+    public void publish(Map<String, ?> entries, boolean override) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        if (entries.isEmpty()) {
+            throw new IllegalArgumentException("no dataset to publish: give at least one name and value");
         }
-        Set<String> deps = new LinkedHashSet<>();
-        byte[] shape = codec.encodeValue(value, tasks.futureReplacer(deps));
-        // a dataset without futures is a plain value, kept as bytes on the scheduler (as in dask)
-        Message m = link.request(new Message.PublishDataset(name, List.copyOf(deps), shape, override));
+        List<Message.PublishDataset> all = new ArrayList<>(entries.size());
+        for (Map.Entry<String, ?> e : entries.entrySet()) {
+            Object value = e.getValue();
+            if (value instanceof dist.Delayed<?> d) {
+                if (d.future() == null) {
+                    throw new IllegalArgumentException("dataset '" + e.getKey() + "' is an uncomputed Delayed, a recipe "
+                            + "and not data: publish delayed.persist(client) instead, or the plain value it wraps");
+                }
+                value = d.future(); // a persisted Delayed is its Future
+            }
+            Set<String> deps = new LinkedHashSet<>();
+            // a dataset without futures is a plain value, kept as bytes on the scheduler (as in dask)
+            byte[] shape = codec.encodeValue(value, tasks.futureReplacer(deps));
+            all.add(new Message.PublishDataset(checkedName(e.getKey()), List.copyOf(deps), shape, override));
+        }
+        Message m = link.request(all.size() == 1 ? all.get(0) : new Message.PublishDatasets(all, override));
         if (m instanceof Message.ErrorReply e) {
             throw new IllegalArgumentException(e.message());
         }
-        expectAck(m, "publishing dataset '" + name + "'");
-        datasets.published(name, List.copyOf(deps), shape);
+        expectAck(m, "publishing " + (all.size() == 1 ? "dataset '" + all.get(0).name() + "'" : "datasets " + entries.keySet()));
+        for (Message.PublishDataset p : all) {
+            datasets.published(p.name(), p.keys(), p.shape());
+        }
+    }
+
+    private static String checkedName(String name) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a dataset needs a non-empty name");
+        }
+        return name;
+    }
+
+    /** The dataset {@code name}, or {@code fallback} when none has that name. */
+    public Object get(String name, Object fallback) throws ExecutionException, InterruptedException, TimeoutException {
+        Message m = link.request(new Message.GetDataset(name));
+        if (m instanceof Message.ErrorReply) {
+            return fallback;
+        }
+        return rebuild(m);
     }
 
     public Object get(String name) throws ExecutionException, InterruptedException, TimeoutException {
@@ -300,6 +338,10 @@ public final class DataOps {
         if (m instanceof Message.ErrorReply e) {
             throw new IllegalArgumentException(e.message());
         }
+        return rebuild(m);
+    }
+
+    private Object rebuild(Message m) throws ExecutionException {
         if (!(m instanceof Message.DatasetReply d)) {
             throw new ExecutionException(new IllegalStateException("the scheduler answered GetDataset with " + m));
         }

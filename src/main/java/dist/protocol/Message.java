@@ -256,6 +256,12 @@ public sealed interface Message {
      */
     record PublishDataset(String name, List<String> keys, byte[] shape, boolean override) implements Message {}
 
+    /**
+     * Client -> scheduler: publish several datasets at once, all or none (one {@link ErrorReply}
+     * names every name that exists already, without {@code override}). Answered by {@link Ack}.
+     */
+    record PublishDatasets(List<PublishDataset> datasets, boolean override) implements Message {}
+
     /** Client -> scheduler. Answered by {@link DatasetReply}, or {@link ErrorReply} when no dataset has that name. */
     record GetDataset(String name) implements Message {}
 
@@ -266,7 +272,7 @@ public sealed interface Message {
 
     record DatasetNames(List<String> names) implements Message {}
 
-    /** Client -> scheduler. Answered by {@link Ack}, or {@link ErrorReply} when no dataset has that name. */
+    /** Client -> scheduler. Answered by {@link Ack}, also when no dataset has that name (unpublishing is idempotent). */
     record UnpublishDataset(String name) implements Message {}
 
     /**

@@ -7,6 +7,7 @@ import dist.protocol.Message.DatasetReply;
 import dist.protocol.Message.GetDataset;
 import dist.protocol.Message.ListDatasets;
 import dist.protocol.Message.PublishDataset;
+import dist.protocol.Message.PublishDatasets;
 import dist.protocol.Message.UnpublishDataset;
 
 import java.util.ArrayList;
@@ -34,14 +35,19 @@ final class DatasetExtension implements SchedulerExtension {
 
     @Override
     public Set<Class<? extends Message>> clientMessages() {
-        return Set.of(PublishDataset.class, GetDataset.class, ListDatasets.class, UnpublishDataset.class);
+        return Set.of(PublishDataset.class, PublishDatasets.class, GetDataset.class, ListDatasets.class,
+                UnpublishDataset.class);
     }
 
     @Override
     public void onClient(String clientId, Message message, long requestId) {
         switch (message) {
             case PublishDataset p -> {
-                publish(p);
+                publish(List.of(p), p.override());
+                core.reply(clientId, new Ack(), requestId);
+            }
+            case PublishDatasets p -> {
+                publish(p.datasets(), p.override());
                 core.reply(clientId, new Ack(), requestId);
             }
             case GetDataset g -> core.reply(clientId, get(g.name()), requestId);
@@ -59,35 +65,55 @@ final class DatasetExtension implements SchedulerExtension {
         return List.copyOf(byName.keySet());
     }
 
-    private void publish(PublishDataset p) {
-        String name = p.name();
-        if (name == null || name.isBlank()) {
-            throw new IllegalArgumentException("a dataset needs a non-empty name");
+    /** Publishes every one of {@code datasets}, or none when one of them is refused. */
+    private void publish(List<PublishDataset> datasets, boolean override) {
+        if (datasets == null || datasets.isEmpty()) {
+            throw new IllegalArgumentException("no dataset to publish: give at least one name");
         }
-        if (p.keys() == null) {
-            throw new IllegalArgumentException("PublishDataset.keys is null: send an empty collection instead");
-        }
-        if (byName.containsKey(name) && !p.override()) {
-            throw new IllegalArgumentException("a dataset named '" + name + "' already exists; unpublish it first "
-                    + "or publish with override");
-        }
-        ArrayList<TaskState> held = new ArrayList<>(p.keys().size());
-        for (String k : p.keys()) {
-            TaskState ts = k == null ? null : core.task(k);
-            if (ts == null) {
-                throw new IllegalArgumentException("dataset '" + name + "' names key " + k
-                        + ", which the scheduler does not know; publish futures this cluster still holds");
+        ArrayList<List<TaskState>> held = new ArrayList<>(datasets.size());
+        ArrayList<String> existing = new ArrayList<>();
+        java.util.HashSet<String> seen = new java.util.HashSet<>();
+        for (PublishDataset p : datasets) {
+            String name = p == null ? null : p.name();
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("a dataset needs a non-empty name");
             }
-            held.add(ts);
+            if (!seen.add(name)) {
+                throw new IllegalArgumentException("dataset '" + name + "' is given twice in one publish");
+            }
+            if (p.keys() == null) {
+                throw new IllegalArgumentException("PublishDataset.keys is null: send an empty collection instead");
+            }
+            if (byName.containsKey(name) && !override) {
+                existing.add(name);
+            }
+            ArrayList<TaskState> tasks = new ArrayList<>(p.keys().size());
+            for (String k : p.keys()) {
+                TaskState ts = k == null ? null : core.task(k);
+                if (ts == null) {
+                    throw new IllegalArgumentException("dataset '" + name + "' names key " + k
+                            + ", which the scheduler does not know; publish futures this cluster still holds");
+                }
+                tasks.add(ts);
+            }
+            held.add(tasks);
         }
-        Dataset old = byName.remove(name);
-        ClientState holder = new ClientState(holderId(name), true);
-        for (TaskState ts : held) {
-            core.hold(holder, ts);
+        if (!existing.isEmpty()) {
+            throw new IllegalArgumentException((existing.size() == 1 ? "a dataset named '" + existing.get(0) + "' already exists"
+                    : "datasets named " + existing + " already exist") + "; unpublish first or publish with override"
+                    + (datasets.size() > 1 ? " (nothing was published)" : ""));
         }
-        byName.put(name, new Dataset(name, List.copyOf(p.keys()), p.shape(), holder));
-        if (old != null) {
-            core.release(old.holder());
+        for (int i = 0; i < datasets.size(); i++) {
+            PublishDataset p = datasets.get(i);
+            Dataset old = byName.remove(p.name());
+            ClientState holder = new ClientState(holderId(p.name()), true);
+            for (TaskState ts : held.get(i)) {
+                core.hold(holder, ts); // before the old holder lets go: keys both share stay
+            }
+            byName.put(p.name(), new Dataset(p.name(), List.copyOf(p.keys()), p.shape(), holder));
+            if (old != null) {
+                core.release(old.holder());
+            }
         }
     }
 
@@ -99,12 +125,12 @@ final class DatasetExtension implements SchedulerExtension {
         return new DatasetReply(d.name(), d.keys(), d.shape());
     }
 
+    /** Quietly nothing when there is no such dataset: a task that unpublishes may run twice (as in dask). */
     private void unpublish(String name) {
         Dataset d = name == null ? null : byName.remove(name);
-        if (d == null) {
-            throw notFound(name);
+        if (d != null) {
+            core.release(d.holder());
         }
-        core.release(d.holder());
     }
 
     /** dask's KeyError words: "not found" and the name. */
