@@ -97,9 +97,19 @@ public sealed interface Message {
      * task starts at once (a free thread, inputs at hand), so the worker's death counts against it
      * unless the worker says {@link TasksQueued}. A task sent to an idle worker then starts without
      * a message on the way.
+     *
+     * <p>{@code resources} (null: none) are what the task holds while it runs on the worker; the
+     * worker starts it only when they are free there.
      */
     record ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
-                       long priority, String clientId, boolean announceStart) implements Message {
+                       long priority, String clientId, boolean announceStart, Map<String, Double> resources)
+            implements Message {
+        /** A task that needs no resources. */
+        public ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
+                           long priority, String clientId, boolean announceStart) {
+            this(key, run, whoHas, nbytes, priority, clientId, announceStart, null);
+        }
+
         /** A task assumed queued: the worker announces it before it starts. */
         public ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
                            long priority, String clientId) {

@@ -451,7 +451,7 @@ abstract class TaskLifecycle {
         flushFree(ws); // a FreeKeys for this key must reach the worker before the new ComputeTask
         ts.executing = atOnce; // see the counting rule in the class comment
         out.add(Outgoing.send(ws.address, new ComputeTask(ts.key, FunctionTable.runOf(ts), who, sizes, ts.priority,
-                ts.submitter, !atOnce)));
+                ts.submitter, !atOnce, ts.resources().isEmpty() ? null : ts.resources())));
     }
 
     void processingToMemory(TaskState ts, Arrival a) {
@@ -723,17 +723,31 @@ abstract class TaskLifecycle {
         this.config = java.util.Objects.requireNonNull(config, "config must not be null");
     }
 
-    /** Resources were freed: tasks waiting for resources may run now. */
+    /**
+     * Resources were freed: tasks waiting for resources may run now, the most important first, so
+     * that they, not the earliest submitted, take what was freed.
+     */
     void wakeResourceWaiters() {
         if (noWorkerWithResources == 0) {
             return;
         }
+        ArrayList<TaskState> waiters = new ArrayList<>(noWorkerWithResources);
         for (TaskState ts : noWorker) {
             if (!ts.resources().isEmpty()) {
-                recommend(ts, PROCESSING);
+                waiters.add(ts);
             }
         }
+        waiters.sort(BY_PRIORITY);
+        for (TaskState ts : waiters) {
+            recommend(ts, PROCESSING);
+        }
     }
+
+    /** Most important first (the lowest priority value), then by key for a stable order. */
+    static final java.util.Comparator<TaskState> BY_PRIORITY = (a, b) -> {
+        int c = Long.compare(a.priority, b.priority);
+        return c != 0 ? c : a.key.compareTo(b.key);
+    };
 
     void log(System.Logger.Level level, String line) {
         if (logEvents) {

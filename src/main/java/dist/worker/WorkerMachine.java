@@ -115,6 +115,7 @@ public final class WorkerMachine {
         boolean freed;                   // released by the scheduler while a queued task needs it
         boolean seceded;                 // executing without holding a thread slot
         boolean blamed;                  // the scheduler counts it as executing (see reportPlacement)
+        Map<String, Double> needs;       // resources it holds while executing; null: none
 
         Task(String key, long seq, long priority) {
             this.key = key;
@@ -153,6 +154,9 @@ public final class WorkerMachine {
 
     private final Map<String, Task> tasks = new HashMap<>();
     private final TreeSet<Task> ready = new TreeSet<>(ORDER);
+    /** Ready tasks that need resources: they start when a thread and their resources are free. */
+    private final TreeSet<Task> constrained = new TreeSet<>(ORDER);
+    private final ResourceLedger resources = new ResourceLedger();
     private final TreeSet<Task> fetchQueue = new TreeSet<>(ORDER);
     private final Map<String, TreeSet<Task>> wantedFrom = new HashMap<>();
     private final Map<String, Set<Task>> flightFrom = new HashMap<>();
@@ -187,6 +191,15 @@ public final class WorkerMachine {
         this.nthreads = nthreads;
         this.config = Objects.requireNonNull(config, "config must not be null; use WorkerConfig.defaults()");
         this.random = new SplittableRandom(config.seed());
+    }
+
+    /**
+     * Declares what this worker offers (e.g. {@code GPU=2}): a task that needs some starts only when
+     * they are free here, and a task the scheduler let go of keeps its share until its code ends.
+     */
+    public WorkerMachine offering(Map<String, Double> offered) {
+        resources.offer(offered);
+        return this;
     }
 
     /**
@@ -308,7 +321,7 @@ public final class WorkerMachine {
     }
 
     public int readyCount() {
-        return ready.size();
+        return ready.size() + constrained.size();
     }
 
     /** Sum of nbytes of the keys in memory. */
@@ -392,7 +405,7 @@ public final class WorkerMachine {
             if (t == null) continue;
             switch (t.state) {
                 case WAITING, READY, ERROR -> {
-                    if (t.state == State.READY) ready.remove(t);
+                    if (t.state == State.READY) unready(t);
                     releaseDeps(t);
                     t.run = null;
                     t.state = null;
@@ -462,6 +475,7 @@ public final class WorkerMachine {
 
     /** An ending task frees its slot, unless it gave it up already by seceding. */
     private void leaveSlot(Task t) {
+        resources.release(t.needs);
         if (t.seceded) {
             t.seceded = false;
         } else {
@@ -498,7 +512,7 @@ public final class WorkerMachine {
             if (drop) dropped.add(t);
         }
         for (Task t : dropped) {
-            if (t.state == State.READY) ready.remove(t);
+            if (t.state == State.READY) unready(t);
             if (t.state == State.EXECUTING) leaveSlot(t);
             for (Task d : t.deps) {
                 if (d.dependents != null) d.dependents.remove(t);
@@ -578,7 +592,7 @@ public final class WorkerMachine {
                 }
                 case EXECUTING -> { }  // its result will replace it
                 case WAITING, READY -> {
-                    if (t.state == State.READY) ready.remove(t);
+                    if (t.state == State.READY) unready(t);
                     releaseDeps(t);
                     toMemory(t, nb);
                     send(new Message.TaskFinished(t.key, t.nbytes, null, 0, 0, null));
@@ -606,7 +620,7 @@ public final class WorkerMachine {
         if (heartbeatSent && now - lastHeartbeat < config.heartbeatIntervalNanos()) return;
         heartbeatSent = true;
         lastHeartbeat = now;
-        send(new Message.Heartbeat(memoryBytes, executing, ready.size(), inMemory));
+        send(new Message.Heartbeat(memoryBytes, executing, ready.size() + constrained.size(), inMemory));
     }
 
     // ------------------------------------------------------------------ transitions
@@ -630,6 +644,7 @@ public final class WorkerMachine {
         t.flightPeer = null;
         t.failedPeers = null;
         t.priority = ct.priority();  // in no ordered set here
+        t.needs = resources.relevant(ct.resources());
         Map<String, List<String>> whoHas = orEmpty(ct.whoHas());
         Map<String, Long> sizes = orEmpty(ct.nbytes());
         List<String> depKeys = List.copyOf(whoHas.keySet());
@@ -672,7 +687,11 @@ public final class WorkerMachine {
 
     private void toReady(Task t) {
         t.state = State.READY;
-        ready.add(t);
+        (t.needs == null ? ready : constrained).add(t);
+    }
+
+    private void unready(Task t) {
+        (t.needs == null ? ready : constrained).remove(t);
     }
 
     private void toMemory(Task t, long nbytes) {
@@ -721,14 +740,42 @@ public final class WorkerMachine {
         }
     }
 
+    /**
+     * Starts the most important ready tasks while threads are free: a task needing resources
+     * competes by priority with the others when its resources are free, and is passed over
+     * (not blocking the rest) when they are not.
+     */
     private void startReady() {
-        while (!paused && executing < nthreads && !ready.isEmpty()) {
-            Task t = ready.pollFirst();
+        while (!paused && executing < nthreads) {
+            Task t = ready.isEmpty() ? null : ready.first();
+            Task c = constrained.isEmpty() ? null : firstFitting(t);
+            if (c != null) {
+                constrained.remove(c);
+                resources.acquire(c.needs);
+                t = c;
+            } else if (t != null) {
+                ready.pollFirst();
+            } else {
+                break;
+            }
             t.state = State.EXECUTING;
             executing++;
             out.add(new Execute(t.key, t.run, t.depKeys, t.clientId, !t.blamed));
             t.blamed = true;
         }
+    }
+
+    /** The first constrained task ahead of {@code rival} (or of all, when null) whose resources are free. */
+    private Task firstFitting(Task rival) {
+        for (Task c : constrained) {
+            if (rival != null && ORDER.compare(c, rival) > 0) {
+                return null;
+            }
+            if (resources.fits(c.needs)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     /**
@@ -763,10 +810,10 @@ public final class WorkerMachine {
         if (t.priority == priority) return;
         boolean inReady = t.state == State.READY;
         boolean inFetch = t.state == State.FETCH;
-        if (inReady) ready.remove(t);
+        if (inReady) unready(t);
         if (inFetch) leaveFetch(t);
         t.priority = priority;
-        if (inReady) ready.add(t);
+        if (inReady) toReady(t);
         if (inFetch) toFetch(t);
     }
 

@@ -251,7 +251,8 @@ public final class WorkerServer implements AutoCloseable {
         Message.WorkerAccepted accepted = awaitAccepted(c, announce(c, Map.of()), options.comm());
         // heartbeats as often as the scheduler asks, so its timeout sees them
         this.state = new WorkerMachine(address, options.nthreads(), WorkerConfig.defaults()
-                .withHeartbeatIntervalNanos(TimeUnit.MILLISECONDS.toNanos(accepted.heartbeatIntervalMillis())));
+                .withHeartbeatIntervalNanos(TimeUnit.MILLISECONDS.toNanos(accepted.heartbeatIntervalMillis())))
+                .offering(resources);
         events.start();
         slots.forEach(Thread::start);
         ticker = Ticker.start("dist-worker-tick", TICK, this::tick, this::tickFailed);
