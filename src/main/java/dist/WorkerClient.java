@@ -41,6 +41,16 @@ public final class WorkerClient {
         return ctx.shared(Client.class, () -> connect(ctx));
     }
 
+    /**
+     * The address of the worker running the calling task, as dask's {@code get_worker().address}:
+     * {@code String where = WorkerClient.workerAddress();}
+     *
+     * @throws IllegalStateException outside a task
+     */
+    public static String workerAddress() {
+        return requireTask("WorkerClient.workerAddress()").workerAddress();
+    }
+
     /** Whether the calling thread runs a task on a worker. */
     public static boolean inTask() {
         return TaskContext.current() != null;

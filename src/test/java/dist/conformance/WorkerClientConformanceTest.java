@@ -36,7 +36,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_secede_without_stealing_issue_1262 → scheduler extensions cannot be turned off.</li>
  * <li>test_scatter_singleton, test_submit_different_names → numpy / dask.array.</li>
  * <li>test_closing_worker_doesnt_close_client → a LocalCluster cannot close one thread worker.</li>
+ * <li>test_submit_from_worker_async → the asyncio form of test_submit_from_worker.</li>
  * </ul>
+ * Later: test_log_event, test_log_event_implicit (events and topics come with the shared-state
+ * primitives).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WorkerClientConformanceTest {
@@ -198,5 +201,44 @@ class WorkerClientConformanceTest {
         assertEquals(3, y.result(T));
         Map<String, List<String>> who = client.whoHas(List.of(y));
         assertFalse(who.get(y.key()).isEmpty(), "y is held by a worker");
+    }
+
+    static int incMysum() throws Exception {
+        Client lc = WorkerClient.get();
+        return lc.submit(WorkerClientConformanceTest::inc, mysum()).result();
+    }
+
+    /** dask: test_nested_worker_clients — a task whose worker client submits inc(mysum()), where mysum maps 100 tasks: 9901. */
+    @Test
+    void nestedWorkerClients() throws Exception {
+        assertEquals(9901, client.submit(WorkerClientConformanceTest::incMysum).result(T));
+    }
+
+    static String whereAmI(int x) throws InterruptedException {
+        Thread.sleep(20); // dask's slowinc: the task's own work
+        return WorkerClient.workerAddress();
+    }
+
+    static Map<String, Integer> longRunning() throws Exception {
+        Client c = WorkerClient.get();
+        List<Future<String>> futs = c.map(WorkerClientConformanceTest::whereAmI, IntStream.range(0, 100).boxed().toList());
+        Map<String, Integer> workers = new java.util.HashMap<>();
+        for (Future<String> f : futs) {
+            workers.merge(f.result(), 1, Integer::sum);
+        }
+        return workers;
+    }
+
+    /**
+     * dask: test_secede_does_not_claim_worker — a task waiting on 100 tasks it submitted has given
+     * up its thread: both workers run more than 25 of them.
+     */
+    @Test
+    void secedeDoesNotClaimWorker() throws Exception {
+        Map<String, Integer> res = client.submit(WorkerClientConformanceTest::longRunning).result(T);
+        assertEquals(2, res.size(), res.toString());
+        for (int n : res.values()) {
+            assertTrue(n > 25, res.toString());
+        }
     }
 }
