@@ -30,6 +30,9 @@ import static org.junit.jupiter.api.Assertions.*;
  *     they read and drive worker-internal state (has_what, FreeKeysEvent, a mocked host).</li>
  * <li>test_worker_time_to_live, test_worker_ttl_restarts_worker, test_restart_timeout_on_long_running_task,
  *     test_worker_doesnt_await_task_completion → they stop heartbeats or assert on elapsed time / logs.</li>
+ * <li>test_failing_worker_with_additional_replicas_on_cluster, test_forget_data_not_supposed_to_have →
+ *     they hold a worker's fetch of its inputs mid-flight at an internal hook (BlockedGatherDep);
+ *     dist's worker state machine tests cover both orders (WorkerMachineFetchTest).</li>
  * <li>test_broken_worker_during_computation → not ported yet (kills a nanny's worker twice
  *     mid-computation; slow in dask too).</li>
  * </ul>
