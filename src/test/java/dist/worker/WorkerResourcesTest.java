@@ -120,4 +120,20 @@ class WorkerResourcesTest {
         on(ws, compute("y", 0, Map.of("R", 5.0)));
         assertEquals(List.of("y"), started(on(ws, done("x"))), "y needs more R than offered: it runs when a thread frees");
     }
+
+    /**
+     * dask: test_resources.py::test_resumed_with_different_resources — x (R=1) executes, is freed,
+     * and is asked for again with R=0.4 while its code still runs: it keeps the whole R it took
+     * (y, needing 0.6, waits), and gives all of it back when it ends.
+     */
+    @Test
+    void resumedWithDifferentResources() {
+        WorkerMachine ws = worker(2);
+        assertEquals(List.of("x"), started(on(ws, compute("x", 0, R))));
+        on(ws, new WorkerEvent.Free(List.of("x")));
+        assertEquals(List.of(), started(on(ws, compute("x", 0, Map.of("R", 0.4)))));
+        assertEquals("executing", ws.stateOf("x"));
+        assertEquals(List.of(), started(on(ws, compute("y", 0, Map.of("R", 0.6)))));
+        assertEquals(List.of("y"), started(on(ws, done("x"))));
+    }
 }
