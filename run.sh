@@ -137,6 +137,13 @@ cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   build) build; echo "built target/dist.jar" ;;
+  install)
+    need_mvn
+    mvn "${MVN_FLAGS[@]}" -DskipTests -Plibrary-jars install "$@"
+    v=$(sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -1)
+    g=$(sed -n 's:^  <groupId>\(.*\)</groupId>:\1:p' pom.xml | head -1)
+    echo "installed $g:dist:$v (jar, sources, javadoc) in ${HOME}/.m2/repository/${g//.//}/dist/$v"
+    ;;
   test)
     need_mvn
     # -Dtest.excludedGroups= runs the slow soak tests too
@@ -217,6 +224,8 @@ usage: ./run.sh COMMAND [ARGS]
   test                 run the test suite (what CI runs)
   soak                 the long resilience runs (tests tagged "slow")
   build                build target/dist.jar
+  install              put the jar, its sources and its Javadoc in the local Maven repository
+                       (~/.m2), for projects that depend on org.distjava:dist
   bench [JMH ARGS]     run the JMH benchmarks in bench/
   bench-cluster        latency, throughput, chain and tree figures of a local cluster
   sim [--workers N[,N...] --tasks N]   the scheduler state machine driven by simulated workers

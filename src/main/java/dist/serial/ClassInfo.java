@@ -105,6 +105,10 @@ final class ClassInfo {
             if (wr != null) {
                 return new ClassInfo(c, Tags.LAMBDA, null, snap, null, null, null, wr, null);
             }
+            String closed = java.io.Serializable.class.isAssignableFrom(c) ? Lambdas.closedModule(c) : null;
+            if (closed != null) {
+                return unsupported(c, snap, closed);
+            }
             if (!java.io.Serializable.class.isAssignableFrom(c) && c.getInterfaces().length > 0) {
                 return unsupported(c, snap, "lambda " + c.getName() + " is not serializable: make its target"
                         + " interface extend java.io.Serializable (for example dist's Fn1), or cast it to"

@@ -25,6 +25,24 @@ final class Lambdas {
         }
     }
 
+    /**
+     * Why a serializable lambda of {@code c} cannot be read, when the reason is a module that does
+     * not open the lambda's package to dist: the {@code opens} line to add, ready to copy; else null.
+     */
+    static String closedModule(Class<?> c) {
+        Module owner = c.getModule();
+        Module self = Lambdas.class.getModule();
+        String pkg = c.getPackageName();
+        if (!owner.isNamed() || owner.isOpen(pkg, self)) {
+            return null;
+        }
+        String line = self.isNamed() ? "opens " + pkg + " to " + self.getName() + ";" : "opens " + pkg + ";";
+        return "lambda " + c.getName() + " cannot be encoded: module " + owner.getName() + " does not open package "
+                + pkg + " to " + (self.isNamed() ? "module " + self.getName() : "the class path, where dist is")
+                + ", so its serialized form cannot be read; add \"" + line + "\" to module-info.java of "
+                + owner.getName();
+    }
+
     /** Each capturing class's $deserializeLambda$, looked up once. */
     private static final ClassValue<Object> DESERIALIZERS = new ClassValue<>() {
         @Override

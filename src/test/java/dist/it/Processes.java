@@ -106,6 +106,18 @@ public final class Processes implements AutoCloseable {
         return proc;
     }
 
+    /** Starts {@code java -Xmx256m args}, with no class path of its own (e.g. {@code --module-path ... -m ...}). */
+    public Proc javaRaw(List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElseThrow());
+        cmd.add("-Xmx256m");
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Proc proc = new Proc(p);
+        started.add(proc);
+        return proc;
+    }
+
     /** {@code dist.Main} with these arguments. */
     public Proc dist(String... args) throws IOException {
         return java("dist.Main", args);
