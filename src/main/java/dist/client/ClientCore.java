@@ -275,7 +275,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             throw new IllegalArgumentException("function takes " + fn.arity() + " argument(s), got " + args.size());
         }
         Set<String> deps = new LinkedHashSet<>(fnDeps);
-        byte[] run = codec.encodeRun(prepared, fn, args, futureReplacer(deps));
+        byte[] run = encodeRun(prepared, fn, args, futureReplacer(deps));
         String key = options.key() != null ? options.key()
                 : options.isPure() ? Keys.pure(prefix, run) : Keys.unique(prefix);
         long priority = (-(long) options.priority() << PRIORITY_SHIFT) + submissions.getAndIncrement();
@@ -325,7 +325,28 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     @Override
     public byte[] encodeCall(TaskCall call, UnaryOperator<Object> replacer) {
         classes.note(call.function());
-        return codec.encodeRun(codec.prepareFunction(call.function(), replacer), call.function(), call.args(), replacer);
+        return encodeRun(codec.prepareFunction(call.function(), replacer), call.function(), call.args(), replacer);
+    }
+
+    /** A Future argument this client cannot use, refused while the call is encoded. */
+    private static final class RefusedFuture extends IllegalArgumentException {
+        RefusedFuture(String message) {
+            super(message);
+        }
+    }
+
+    /** Encodes a call; a refused Future argument is thrown as itself, not as a value that failed to encode. */
+    private byte[] encodeRun(Object prepared, Invokable fn, List<Object> args, UnaryOperator<Object> replacer) {
+        try {
+            return codec.encodeRun(prepared, fn, args, replacer);
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof RefusedFuture r) {
+                    throw r;
+                }
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -364,14 +385,14 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                 return o;
             }
             if (!access.isOurs(f)) {
-                throw new IllegalArgumentException("future " + f.key() + " belongs to another client; "
+                throw new RefusedFuture("future " + f.key() + " belongs to another client; "
                         + "pass futures only to the client that made them");
             }
             if (f.isReleased()) {
-                throw new IllegalArgumentException("future " + f.key() + " was released and can no longer be used");
+                throw new RefusedFuture("future " + f.key() + " was released and can no longer be used");
             }
             if (f.isCancelled()) {
-                throw new IllegalArgumentException("future " + f.key() + " was cancelled; its value will never exist");
+                throw new RefusedFuture("future " + f.key() + " was cancelled; its value will never exist");
             }
             deps.add(f.key());
             return new Ref(f.key());
