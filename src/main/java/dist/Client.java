@@ -205,6 +205,37 @@ public final class Client extends Submitter implements AutoCloseable {
         return out;
     }
 
+    /** What {@link #gather(List, GatherErrors)} does with a future that failed or was cancelled. */
+    public enum GatherErrors {
+        /** Throw its error, as {@link #gather(List)}. */
+        RAISE,
+        /** Leave it out of the results (dask's {@code errors="skip"}). */
+        SKIP
+    }
+
+    /**
+     * {@link #gather(List)}; with {@link GatherErrors#SKIP} it waits for every future and returns the
+     * results of those that finished, in order, leaving out the ones that failed or were cancelled.
+     *
+     * <pre>{@code
+     * List<Integer> ok = client.gather(futures, Client.GatherErrors.SKIP);   // fewer when some failed
+     * }</pre>
+     */
+    public <T> List<T> gather(List<? extends Future<? extends T>> futures, GatherErrors errors)
+            throws InterruptedException, ExecutionException {
+        if (errors == GatherErrors.RAISE) {
+            return gather(futures);
+        }
+        Futures.wait(futures, null);
+        List<Future<? extends T>> finished = new java.util.ArrayList<>(futures.size());
+        for (Future<? extends T> f : futures) {
+            if (f.status().equals("finished")) {
+                finished.add(f);
+            }
+        }
+        return gather(finished);
+    }
+
     /**
      * {@code shape} with every Future inside replaced by its result: lists, sets and maps (values) are
      * walked and rebuilt in the same shape; anything else is kept as it is.
