@@ -262,10 +262,11 @@ public final class Client extends Submitter implements AutoCloseable {
     /**
      * Cancels these futures' keys (one message): tasks not yet run never run, results already computed
      * are deleted, and every dependent is cancelled too. An erred future ends cancelled as well, as in
-     * dask. Returns how many were not cancelled before.
+     * dask. Returns how many were not cancelled before, once the scheduler handled the cancel and its
+     * dependents report cancelled too (a wait bounded by the client's request timeout).
      *
      * <pre>{@code
-     * client.cancel(List.of(f));   // f.isCancelled(), whatever it was
+     * client.cancel(List.of(f));   // f.isCancelled(), whatever it was; so is every task on f
      * }</pre>
      */
     public int cancel(Collection<? extends Future<?>> futures) {
@@ -273,7 +274,9 @@ public final class Client extends Submitter implements AutoCloseable {
         for (Future<?> f : futures) {
             states.add(f.state);
         }
-        return core.cancelStates(states, true);
+        int n = core.cancelStates(states, true);
+        core.awaitCancels(states);
+        return n;
     }
 
     /** Threads per worker: worker address to its number of threads. */

@@ -202,6 +202,11 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     public <R> List<Future<R>> submitMany(Options options, Invokable fn, List<List<Object>> calls) {
         Objects.requireNonNull(fn, "function");
         ensureOpen();
+        if (options.allowsOtherWorkers() && options.workers().isEmpty()) {
+            // dask: "Only use allow_other_workers= if using workers="
+            throw new IllegalArgumentException("allowOtherWorkers(true) loosens a workers(...) restriction; "
+                    + "name the preferred workers too");
+        }
         if (options.key() != null && calls.size() != 1) {
             throw new IllegalArgumentException("an explicit key names one task, but map makes " + calls.size()
                     + "; leave the key out of the options for map");
@@ -1325,6 +1330,29 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
      * waits: the fence is set before any state ends, so a submission that finds a state ended finds
      * the fence too.
      */
+    /**
+     * Waits, at most the request timeout, until the scheduler handled this client's cancels of
+     * {@code states} and its notices for the dependents it cancelled with them arrived, as dask's
+     * awaited cancel. An interrupt ends the wait early and stays set.
+     */
+    public void awaitCancels(List<KeyState> states) {
+        long deadline = System.nanoTime() + requestTimeout.toNanos();
+        for (KeyState s : states) {
+            CompletableFuture<Void> fence = cancelFences.get(s.key);
+            if (fence == null) {
+                continue;
+            }
+            try {
+                fence.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException | TimeoutException e) {
+                return; // the fence only ends normally; past the bound the caller goes on
+            }
+        }
+    }
+
     private void cancelEverywhere(List<String> candidateKeys, java.util.function.Supplier<List<String>> endHere) {
         CompletableFuture<Void> fence = new CompletableFuture<>();
         for (String k : candidateKeys) {
