@@ -131,7 +131,9 @@ public final class KeyState {
     void erred(byte[] exception, String summaryText, String cause) {
         lock.lock();
         try {
-            if (!status.equals(PENDING)) {
+            // a finished key whose value is not here and cannot be made again (scattered data lost
+            // with its workers) fails; one whose value is here keeps it
+            if (!status.equals(PENDING) && !(status.equals(FINISHED) && data == null)) {
                 return;
             }
             exceptionBytes = exception;
