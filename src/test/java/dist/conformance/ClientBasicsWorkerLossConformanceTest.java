@@ -107,4 +107,44 @@ class ClientBasicsWorkerLossConformanceTest {
             }
         }
     }
+
+    /** dask's long_running_client_connection: a client in its own process that holds a result, then waits. */
+    public static void main(String[] args) throws Exception {
+        try (Client c = Client.connect(args[0])) {
+            Future<Integer> x = c.submit(ClientBasicsWorkerLossConformanceTest::inc, 10);
+            x.result(T);
+            new java.util.concurrent.CountDownLatch(1).await(100, TimeUnit.SECONDS);
+        }
+    }
+
+    private static int taskCount(ClientBasicsCluster c) {
+        try {
+            return c.scheduler.query(s -> s.view().taskCount(), 10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * dask: test_client.py::test_cleanup_after_broken_client_connection — a client process that holds
+     * a result is killed: the scheduler forgets its tasks.
+     */
+    @Test
+    void cleanupAfterBrokenClientConnection() throws Exception {
+        try (ClientBasicsCluster c = ClientBasicsCluster.start(1)) {
+            List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(), "-Xmx128m", "-cp",
+                    System.getProperty("java.class.path"), ClientBasicsWorkerLossConformanceTest.class.getName(),
+                    c.scheduler.address());
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            try {
+                assertTrue(Wait.until(T, () -> taskCount(c) > 0), "the client process submitted");
+                p.destroyForcibly();
+                assertTrue(Wait.until(T, () -> taskCount(c) == 0), "its tasks are forgotten");
+            } finally {
+                p.destroyForcibly();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
 }
