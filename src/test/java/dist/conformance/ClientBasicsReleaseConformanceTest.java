@@ -427,4 +427,46 @@ class ClientBasicsReleaseConformanceTest {
         z.result(T);
         assertEquals(List.of(b.address()), cluster.whoHas(z.key()));
     }
+
+    static byte[] ones(int n) {
+        byte[] b = new byte[n];
+        java.util.Arrays.fill(b, (byte) 1);
+        return b;
+    }
+
+    static long sumOf(byte[] b) {
+        long t = 0;
+        for (byte x : b) {
+            t += x;
+        }
+        return t;
+    }
+
+    static long total(List<Long> xs) {
+        return xs.stream().mapToLong(Long::longValue).sum();
+    }
+
+    /**
+     * dask: test_client.py::test_pragmatic_move_small_data_to_large_data — ten large arrays, their
+     * sums and a total: f(array i, total) runs where array i is, for at least nine of the ten (the
+     * small total moves, not the array).
+     */
+    @Test
+    void pragmaticMoveSmallDataToLargeData() throws Exception {
+        List<Future<byte[]>> lists = client.with(IMPURE).map(ClientBasicsReleaseConformanceTest::ones,
+                Collections.nCopies(10, 200_000));
+        List<Future<Long>> sums = client.map(ClientBasicsReleaseConformanceTest::sumOf, lists);
+        Future<Long> total = client.submit(ClientBasicsReleaseConformanceTest::total, sums);
+        Fn2<byte[], Long, String> f = (x, y) -> "none";
+        List<Future<String>> results = client.map(f, lists, Collections.nCopies(10, total));
+        Futures.wait(List.of(total), T);
+        Futures.wait(results, T);
+        int together = 0;
+        for (int i = 0; i < 10; i++) {
+            if (Set.copyOf(cluster.whoHas(lists.get(i).key())).containsAll(cluster.whoHas(results.get(i).key()))) {
+                together++;
+            }
+        }
+        assertTrue(together >= 9, together + " of 10 ran where their array is");
+    }
 }
