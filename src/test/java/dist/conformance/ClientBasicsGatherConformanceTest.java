@@ -216,6 +216,24 @@ class ClientBasicsGatherConformanceTest {
         assertEquals(1, f.result(T));
     }
 
+    /**
+     * dask: test_client.py::test_get — a graph computed without waiting gives a future for "x" (2),
+     * a list of futures for ["x"] ([2]), nothing for an empty graph, and 3 for a chain x2 = inc(x1)
+     * (dask's tuple keys are text here).
+     */
+    @Test
+    void get() throws Exception {
+        Future<Integer> future = client.compute(new Graph().task("get-x", ClientBasicsGatherConformanceTest::inc, 1), "get-x");
+        assertEquals(2, future.result(T));
+        List<Future<Object>> futures = client.compute(new Graph().task("get-x", ClientBasicsGatherConformanceTest::inc, 1),
+                List.of("get-x"));
+        assertEquals(List.of(2), client.gather(futures));
+        assertEquals(List.of(), client.gather(client.compute(new Graph(), List.of())));
+        Graph chain = new Graph().task("('x', 1)", ClientBasicsGatherConformanceTest::inc, 1)
+                .task("('x', 2)", ClientBasicsGatherConformanceTest::inc, Graph.key("('x', 1)"));
+        assertEquals(3, client.<Integer>compute(chain, "('x', 2)").result(T));
+    }
+
     /** dask: test_client.py::test_get_sync — get of {"x": (inc, 1)} for "x" is 2. */
     @Test
     void getSync() throws Exception {

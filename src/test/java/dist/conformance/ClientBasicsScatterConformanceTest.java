@@ -116,8 +116,8 @@ class ClientBasicsScatterConformanceTest {
     }
 
     /**
-     * dask: test_client.py::test_scatter_hash, test_scatter_hash_2 — scattering the same value twice
-     * gives the same key.
+     * dask: test_client.py::test_scatter_hash_2 — scattering the same value twice gives the same key
+     * (test_scatter_hash's first half too; its hash=False half is a gap, see the Submit class).
      */
     @Test
     void scatterHash() throws Exception {

@@ -32,8 +32,69 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Submitting, mapping, retries, exceptions and remote stack traces, ported from dask's
- * distributed/tests/test_client.py (lines 1-2740), on one scheduler with two workers of two threads.
- * The rest of that range is in the other ClientBasics*ConformanceTest classes.
+ * distributed/tests/test_client.py (test_submit through test_balance_tasks_by_stacks), on one
+ * scheduler with two workers of two threads. The rest of that range is in ClientBasicsGather,
+ * ClientBasicsScatter, ClientBasicsRelease and ClientBasicsWorkerLoss; this header accounts for the
+ * cases of the range none of them ports.
+ *
+ * <p>Already ported elsewhere: test_map, test_map_empty, test_map_naming, test_submit_naming,
+ * test_map_different_lengths, test_exceptions, test_Future_exception, test_upload_file,
+ * test_upload_file_refresh_delayed (ClientConformanceTest); test_cancel, test_cancel_multi_client,
+ * test_cancel_sync (CancelConformanceTest); test_scatter_direct_broadcast (ConcurrentPlacementTest);
+ * test_scatter_direct_balanced (DataPlacementExtensionTest).
+ *
+ * <p>Not applicable:
+ * <ul>
+ * <li>test_retries_dask_array, test_future_tuple_repr, test_persist, test_persist_async,
+ *     test_futures_of_class, test_scatter_direct_numpy, test_scatter_singletons → read dask.array,
+ *     numpy or pandas.</li>
+ * <li>test_get_sync_optimize_graph_passes_through, test_wait_on_collections, test_cancel_collection
+ *     → dask.bag collections of futures and optimize_graph.</li>
+ * <li>test_compute_retries_annotations, test_persist_retries_annotations,
+ *     test_restrictions_get_annotate → dask.annotate; options are given per call.</li>
+ * <li>test_compute_no_collection_or_future → compute of plain Python values; compute takes a Graph
+ *     or Delayed values.</li>
+ * <li>test_short_tracebacks, test_short_tracebacks_async, test_traceback_clean → count and filter
+ *     Python traceback frames; the remote Java stack is kept as thrown (test_traceback).</li>
+ * <li>test_tokenize_on_futures, test_scatter_tokenize_local → dask.tokenize.</li>
+ * <li>test_scatter_collection_subclass, test_scatter_namedtuple → Python collection subclasses and
+ *     namedtuples; scatter takes a List or a Map, anything else is one value.</li>
+ * <li>test_get_with_non_list_key → tuple and integer keys; keys are strings.</li>
+ * <li>test_current, test_current_nested, test_current_nested_async, test_current_concurrent,
+ *     test_global_clients → no process-wide current client: Java code passes its Client (inside a
+ *     task, WorkerClient.get()).</li>
+ * <li>test_context_manager_used_from_different_tasks, test_context_manager_used_from_different_threads
+ *     → asyncio tasks and contextvars.</li>
+ * <li>test_Future_exception_sync_2 → dask.base.get_scheduler.</li>
+ * <li>test_start_is_idempotent → a Client is connected when made; there is no start().</li>
+ * <li>test_informative_error_on_cluster_type, test_wait_informative_error_for_timeouts → wrong
+ *     argument types do not compile.</li>
+ * <li>test_repr_async, test_repr_no_memory_limit, test_repr_localcluster → Jupyter's _repr_html_.</li>
+ * <li>test_upload_file_zip, test_upload_file_egg → Python zip and egg imports (a jar is the zip:
+ *     test_upload_file).</li>
+ * <li>test_upload_large_file → the private _upload_large_file.</li>
+ * <li>test_get_task_prefix_states → a scheduler method with no client API.</li>
+ * <li>test_limit_concurrent_gathering → reads the workers' transfer logs.</li>
+ * <li>test_proxy → the scheduler's internal proxy RPC.</li>
+ * <li>test_scatter_direct_2 → the scheduler's last_seen of a client's heartbeats.</li>
+ * <li>test_multiple_clients, test_badly_serialized_input_stderr, test_balance_tasks_by_stacks →
+ *     skipped in dask.</li>
+ * </ul>
+ *
+ * <p>Gap:
+ * <ul>
+ * <li>test_map_keynames, test_custom_key_with_batches → map takes no key prefix or key list; an
+ *     explicit key names one submitted task only.</li>
+ * <li>test_scatter_hash → scatter has no hash=False: equal values always share a key (the first half
+ *     is checked in ClientBasicsScatter).</li>
+ * <li>test_future_type → a Future does not know its result's type; its text has key and status.</li>
+ * <li>test_long_traceback → the remote stack is kept whole: 200 nested calls keep about 22 KB, where
+ *     dask keeps under 10 KB.</li>
+ * <li>test_repr, test_repr_sync → a Client's text names its scheduler but not its workers or
+ *     threads.</li>
+ * <li>test_upload_file_no_extension → uploadJar takes jars only; there is no upload of other files
+ *     to the workers' directories.</li>
+ * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClientBasicsSubmitConformanceTest {
@@ -557,5 +618,36 @@ class ClientBasicsSubmitConformanceTest {
     void uploadFileException(@TempDir Path dir) throws Exception {
         Path bad = Files.writeString(dir.resolve("myfile.jar"), "syntax-error!");
         assertThrows(IOException.class, () -> client.uploadJar(bad));
+    }
+
+    /**
+     * dask: test_client.py::test_upload_file_load — a module that would fail when imported uploads
+     * with load=False. A jar's classes load only when a task uses them, so uploading one whose class
+     * fails to initialise succeeds.
+     */
+    @Test
+    void uploadFileLoad(@TempDir Path dir) throws Exception {
+        client.uploadJar(JarBuilder.jar(dir, "broken", "uploaded.Broken", """
+                package uploaded;
+                public class Broken { static { if (true) throw new IllegalStateException("syntax-error!"); } }
+                """));
+    }
+
+    /**
+     * dask: test_client.py::test_no_future_references — futures the caller dropped are not kept
+     * alive by the client: once unreachable they are collected.
+     */
+    @Test
+    void noFutureReferences() throws Exception {
+        List<java.lang.ref.WeakReference<Future<Integer>>> ws = new ArrayList<>();
+        List<Future<Integer>> futures = client.with(IMPURE).map(ClientBasicsSubmitConformanceTest::inc,
+                IntStream.range(0, 10).boxed().toList());
+        client.gather(futures);
+        futures.forEach(f -> ws.add(new java.lang.ref.WeakReference<>(f)));
+        futures = null;
+        assertTrue(dist.Wait.until(T, () -> {
+            System.gc();
+            return ws.stream().allMatch(w -> w.get() == null);
+        }), "futures still reachable");
     }
 }
