@@ -89,9 +89,9 @@ class ClientBasicsGatherConformanceTest {
     void gather() throws Exception {
         Future<Integer> x = client.submit(ClientBasicsGatherConformanceTest::inc, 10);
         Future<Integer> y = client.submit(ClientBasicsGatherConformanceTest::inc, x);
-        assertEquals(11, client.gather((Object) x));
-        assertEquals(List.of(11), client.gather(List.of(x)));
-        assertEquals(Map.of("x", 11, "y", List.of(12)), client.gather((Object) Map.of("x", x, "y", List.of(y))));
+        assertEquals(11, client.gather((Object) x, T));
+        assertEquals(List.of(11), client.gather((Object) List.of(x), T));
+        assertEquals(Map.of("x", 11, "y", List.of(12)), client.gather((Object) Map.of("x", x, "y", List.of(y)), T));
     }
 
     /**
@@ -103,7 +103,7 @@ class ClientBasicsGatherConformanceTest {
         try (Client c2 = cluster.newClient()) {
             Future<Integer> x = client.submit(ClientBasicsGatherConformanceTest::inc, 10);
             Future<Integer> y = c2.submit(ClientBasicsGatherConformanceTest::inc, 5);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> client.gather(List.of(x, y)));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> client.gather((Object) List.of(x, y), T));
             assertTrue(e.getMessage().contains("another client"), e.getMessage());
         }
     }
@@ -115,11 +115,12 @@ class ClientBasicsGatherConformanceTest {
     @Test
     void gatherStrictAndSkip() throws Exception {
         Future<Integer> x0 = client.submit(ClientBasicsGatherConformanceTest::inc, 1);
-        assertEquals(2, client.gather((Object) x0));
+        assertEquals(2, client.gather((Object) x0, T));
         Future<Double> x = client.submit(ClientBasicsGatherConformanceTest::div, 2, 1);
         Future<Double> y = client.submit(ClientBasicsGatherConformanceTest::div, 1, 0);
-        ExecutionException e = assertThrows(ExecutionException.class, () -> client.gather(List.of(x, y)));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> client.gather((Object) List.of(x, y), T));
         assertInstanceOf(ArithmeticException.class, e.getCause());
+        Futures.wait(List.of(x, y), T); // so the skipping gather below does not wait unbounded
         assertEquals(List.of(2.0), client.gather(List.of(x, y), Client.GatherErrors.SKIP));
         assertEquals(List.of(2.0, 2.0), client.gather(List.of(x, x), Client.GatherErrors.SKIP));
         ExecutionException raised = assertThrows(ExecutionException.class,
@@ -136,6 +137,7 @@ class ClientBasicsGatherConformanceTest {
     void gatherSkip() throws Exception {
         Future<Double> x = client.with(IMPURE.priority(10)).submit(ClientBasicsGatherConformanceTest::div, 1, 0);
         Future<Integer> y = client.with(IMPURE).submit(ClientBasicsGatherConformanceTest::slowinc, 1, 500);
+        Futures.wait(List.of(x, y), T); // a bound for the wait inside the skipping gather
         assertEquals(List.of(2), client.gather(List.<Future<?>>of(x, y), Client.GatherErrors.SKIP));
         Future<Integer> z = client.with(IMPURE).submit(ClientBasicsGatherConformanceTest::slowinc, 5, 10_000);
         client.cancel(List.of(z));
@@ -163,8 +165,8 @@ class ClientBasicsGatherConformanceTest {
         };
         Future<Integer> ff = client.submit(f, 1, 2);
         Future<Integer> fg = client.submit(g, 1, 2);
-        assertInstanceOf(TypeErrorLike.class, assertThrows(ExecutionException.class, () -> client.gather((Object) ff)).getCause());
-        assertInstanceOf(AttributeErrorLike.class, assertThrows(ExecutionException.class, () -> client.gather((Object) fg)).getCause());
+        assertInstanceOf(TypeErrorLike.class, assertThrows(ExecutionException.class, () -> client.gather((Object) ff, T)).getCause());
+        assertInstanceOf(AttributeErrorLike.class, assertThrows(ExecutionException.class, () -> client.gather((Object) fg, T)).getCause());
     }
 
     /**
@@ -199,7 +201,7 @@ class ClientBasicsGatherConformanceTest {
         assertEquals("pending", x.status());
         assertEquals("pending", y.status());
         EVENT.countDown();
-        assertEquals(List.of(1, 2), client.gather(List.of(x, y)));
+        assertEquals(List.of(1, 2), client.gather((Object) List.of(x, y), T));
     }
 
     /**
@@ -227,8 +229,8 @@ class ClientBasicsGatherConformanceTest {
         assertEquals(2, future.result(T));
         List<Future<Object>> futures = client.compute(new Graph().task("get-x", ClientBasicsGatherConformanceTest::inc, 1),
                 List.of("get-x"));
-        assertEquals(List.of(2), client.gather(futures));
-        assertEquals(List.of(), client.gather(client.compute(new Graph(), List.of())));
+        assertEquals(List.of(2), client.gather((Object) futures, T));
+        assertEquals(List.of(), client.gather((Object) client.compute(new Graph(), List.of()), T));
         Graph chain = new Graph().task("('x', 1)", ClientBasicsGatherConformanceTest::inc, 1)
                 .task("('x', 2)", ClientBasicsGatherConformanceTest::inc, Graph.key("('x', 1)"));
         assertEquals(3, client.<Integer>compute(chain, "('x', 2)").result(T));
@@ -237,21 +239,21 @@ class ClientBasicsGatherConformanceTest {
     /** dask: test_client.py::test_get_sync — get of {"x": (inc, 1)} for "x" is 2. */
     @Test
     void getSync() throws Exception {
-        assertEquals(2, (int) client.get(new Graph().task("gs-x", ClientBasicsGatherConformanceTest::inc, 1), "gs-x"));
+        assertEquals(2, (int) client.get(new Graph().task("gs-x", ClientBasicsGatherConformanceTest::inc, 1), "gs-x", T));
     }
 
     /** dask: test_client.py::test_submit_then_get_with_Future — a graph task on a future: inc(slowinc(1)) is 3. */
     @Test
     void submitThenGetWithFuture() throws Exception {
         Future<Integer> x = client.submit(ClientBasicsGatherConformanceTest::slowinc, 1, 100);
-        assertEquals(3, (int) client.get(new Graph().task("stg-y", ClientBasicsGatherConformanceTest::inc, x), "stg-y"));
+        assertEquals(3, (int) client.get(new Graph().task("stg-y", ClientBasicsGatherConformanceTest::inc, x), "stg-y", T));
     }
 
     /** dask: test_client.py::test_aliases — a graph key bound to a future gives that future's value. */
     @Test
     void aliases() throws Exception {
         Future<Integer> x = client.submit(ClientBasicsGatherConformanceTest::inc, 1);
-        assertEquals(2, (int) client.get(new Graph().value("al-y", x), "al-y"));
+        assertEquals(2, (int) client.get(new Graph().value("al-y", x), "al-y", T));
     }
 
     /**
@@ -263,12 +265,12 @@ class ClientBasicsGatherConformanceTest {
         Graph g1 = new Graph().task("a2-x", ClientBasicsGatherConformanceTest::inc, 1)
                 .value("a2-y", Graph.key("a2-x")).value("a2-z", Graph.key("a2-x"))
                 .task("a2-w", ClientBasicsGatherConformanceTest::add, Graph.key("a2-y"), Graph.key("a2-z"));
-        assertEquals(List.of(2, 4), client.get(g1, List.of("a2-y", "a2-w")));
+        assertEquals(List.of(2, 4), client.get(g1, List.of("a2-y", "a2-w"), T));
         Graph g2 = new Graph().value("b2-x", Graph.key("b2-y")).value("b2-y", 1);
-        assertEquals(List.of(1), client.get(g2, List.of("b2-x")));
+        assertEquals(List.of(1), client.get(g2, List.of("b2-x"), T));
         Graph g3 = new Graph().value("c2-x", 1).value("c2-y", Graph.key("c2-x")).value("c2-z", Graph.key("c2-y"))
                 .task("c2-w", ClientBasicsGatherConformanceTest::inc, Graph.key("c2-z"));
-        assertEquals(List.of(2), client.get(g3, List.of("c2-w")));
+        assertEquals(List.of(2), client.get(g3, List.of("c2-w"), T));
     }
 
     /**
@@ -279,7 +281,7 @@ class ClientBasicsGatherConformanceTest {
     void getWithError() {
         Graph g = new Graph().task("ge-x", ClientBasicsGatherConformanceTest::div, 1, 0)
                 .task("ge-y", ClientBasicsGatherConformanceTest::incD, Graph.key("ge-x"));
-        ExecutionException e = assertThrows(ExecutionException.class, () -> client.get(g, "ge-y"));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> client.get(g, "ge-y", T));
         assertInstanceOf(ArithmeticException.class, e.getCause());
     }
 
@@ -291,7 +293,7 @@ class ClientBasicsGatherConformanceTest {
     @Test
     void getReleasesData() throws Exception {
         assertEquals(List.of(2), client.get(new Graph().task("grd-x", ClientBasicsGatherConformanceTest::inc, 1),
-                List.of("grd-x")));
+                List.of("grd-x"), T));
         assertTrue(cluster.forgets("grd-x"));
     }
 
@@ -307,16 +309,16 @@ class ClientBasicsGatherConformanceTest {
         assertEquals(2, x.result(T));
         assertEquals(5, z.result(T));
         List<Future<Integer>> abc = client.scatter(List.of(1, 2, 3));
-        assertEquals(List.of(1, 2, 2), client.gather(List.of(abc.get(0), abc.get(1), x)));
+        assertEquals(List.of(1, 2, 2), client.gather((Object) List.of(abc.get(0), abc.get(1), x), T));
         Graph g = new Graph().task("cws-x", ClientBasicsGatherConformanceTest::inc, 1)
                 .task("cws-y", ClientBasicsGatherConformanceTest::add, Graph.key("cws-x"), 10);
-        assertEquals(12, (int) client.get(g, "cws-y"));
+        assertEquals(12, (int) client.get(g, "cws-y", T));
     }
 
     /** dask: test_client.py::test_gather_direct — scattered [1, 2, 3] gather back to [1, 2, 3] (dist always gathers from the workers). */
     @Test
     void gatherDirect() throws Exception {
-        assertEquals(List.of(1, 2, 3), client.gather(client.scatter(List.of(1, 2, 3))));
+        assertEquals(List.of(1, 2, 3), client.gather((Object) client.scatter(List.of(1, 2, 3)), T));
     }
 
     /**
@@ -350,7 +352,7 @@ class ClientBasicsGatherConformanceTest {
         assertTrue(cluster.forgets(x.key()));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> client.get(
                 new Graph().task("fcr-x", ClientBasicsGatherConformanceTest::inc, x)
-                        .task("fcr-y", ClientBasicsGatherConformanceTest::inc, 2), List.of("fcr-x", "fcr-y")));
+                        .task("fcr-y", ClientBasicsGatherConformanceTest::inc, 2), List.of("fcr-x", "fcr-y"), T));
         assertTrue(e.getMessage().contains("cancelled"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> client.submit(ClientBasicsGatherConformanceTest::inc, x));
         assertThrows(IllegalArgumentException.class, () -> client.submit(ClientBasicsGatherConformanceTest::add, 1, x));

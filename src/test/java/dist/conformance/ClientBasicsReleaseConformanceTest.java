@@ -360,7 +360,7 @@ class ClientBasicsReleaseConformanceTest {
         Graph g = new Graph().value("rg-x", 1).task("rg-y", ClientBasicsReleaseConformanceTest::inc, Graph.key("rg-x"))
                 .task("rg-z", ClientBasicsReleaseConformanceTest::inc, Graph.key("rg-y"));
         List<Future<Object>> fs = client.with(Options.defaults().workers(a.address())).compute(g, List.of("rg-y", "rg-z"));
-        assertEquals(List.of(2, 3), client.gather(fs));
+        assertEquals(List.of(2, 3), client.gather((Object) fs, T));
         assertTrue(a.dataStore().contains("rg-y") && a.dataStore().contains("rg-z"));
         assertFalse(b.dataStore().contains("rg-y") || b.dataStore().contains("rg-z"));
     }
@@ -421,7 +421,7 @@ class ClientBasicsReleaseConformanceTest {
                 ClientBasicsReleaseConformanceTest::identity, 9001);
         Future<Object> y = client.with(Options.defaults().workers(b.address())).submit(
                 ClientBasicsReleaseConformanceTest::identity, Collections.nCopies(20_000, 9002));
-        client.gather(List.of(x, y));
+        client.gather((Object) List.of(x, y), T);
         Fn2<Object, Object, Object> none = (p, q) -> "none";
         Future<Object> z = client.submit(none, x, y);
         z.result(T);

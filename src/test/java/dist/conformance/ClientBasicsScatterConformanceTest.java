@@ -69,18 +69,18 @@ class ClientBasicsScatterConformanceTest {
         assertEquals(1, holders("sc-y").size());
         assertEquals(holders("sc-y"), Set.copyOf(cluster.whoHas("sc-y")));
         assertTrue(client.nbytes(false).get("sc-y") > 0);
-        assertEquals(List.of(20), client.gather(List.of(d.get("sc-y"))));
+        assertEquals(List.of(20), client.gather((Object) List.of(d.get("sc-y")), T));
 
         Future<Integer> x = client.scatter(List.of(10_010)).get(0);
         assertEquals(1, holders(x.key()).size());
-        assertEquals(List.of(10_010), client.gather(List.of(x)));
+        assertEquals(List.of(10_010), client.gather((Object) List.of(x), T));
         assertEquals(holders(x.key()), Set.copyOf(cluster.whoHas(x.key())));
         Map<String, Long> nbytes = client.nbytes(false);
         assertTrue(nbytes.containsKey("sc-y") && nbytes.containsKey(x.key()), nbytes.toString());
 
         Future<Integer> z = client.submit(ClientBasicsScatterConformanceTest::add, x, d.get("sc-y"));
         assertEquals(10_030, z.result(T));
-        assertEquals(List.of(10_030, 10_010), client.gather(List.of(z, x)));
+        assertEquals(List.of(10_030, 10_010), client.gather((Object) List.of(z, x), T));
     }
 
     /**
@@ -193,7 +193,7 @@ class ClientBasicsScatterConformanceTest {
             for (Future<Integer> f : fs) {
                 assertFalse(holders(f.key()).isEmpty());
             }
-            assertEquals(List.of(80_001, 80_002, 80_003), client.gather(fs));
+            assertEquals(List.of(80_001, 80_002, 80_003), client.gather((Object) fs, T));
         }
         assertEquals(2, Delayed.of(ClientBasicsScatterConformanceTest::inc, 1).compute(client, T));
     }
@@ -249,7 +249,7 @@ class ClientBasicsScatterConformanceTest {
         Delayed<Integer> z = Delayed.of(ClientBasicsScatterConformanceTest::add,
                 Delayed.of(ClientBasicsScatterConformanceTest::inc, d.get("acs-x-1")),
                 Delayed.of(ClientBasicsScatterConformanceTest::inc, d.get("acs-y-1")));
-        assertEquals(List.of(5), client.gather(List.of(client.compute(z))));
+        assertEquals(List.of(5), client.gather((Object) List.of(client.compute(z)), T));
     }
 
     /**

@@ -228,12 +228,12 @@ class ClientBasicsSubmitConformanceTest {
     void mapBatchSize() throws Exception {
         List<Integer> r100 = IntStream.range(0, 100).boxed().toList();
         assertEquals(IntStream.range(1, 101).boxed().toList(),
-                client.gather(client.map(ClientBasicsSubmitConformanceTest::inc, r100)));
+                client.gather((Object) client.map(ClientBasicsSubmitConformanceTest::inc, r100), T));
         assertEquals(IntStream.range(0, 100).map(i -> 2 * i).boxed().toList(),
-                client.gather(client.map(ClientBasicsSubmitConformanceTest::add, r100, r100)));
+                client.gather((Object) client.map(ClientBasicsSubmitConformanceTest::add, r100, r100), T));
         assertEquals(IntStream.range(0, 10).map(i -> 100 + 2 * i).boxed().toList(),
-                client.gather(client.map(ClientBasicsSubmitConformanceTest::add,
-                        IntStream.range(100, 200).boxed().toList(), IntStream.range(0, 10).boxed().toList())));
+                client.gather((Object) client.map(ClientBasicsSubmitConformanceTest::add,
+                        IntStream.range(100, 200).boxed().toList(), IntStream.range(0, 10).boxed().toList()), T));
     }
 
     /**
@@ -369,7 +369,7 @@ class ClientBasicsSubmitConformanceTest {
                 client.with(o).submit(ClientBasicsSubmitConformanceTest::inc, 2),
                 client.with(o).submit(ClientBasicsSubmitConformanceTest::throwsIt, 2));
         assertTrue(dist.Wait.until(T, () -> l.get(0).status().equals("finished") && l.get(2).status().equals("finished")));
-        assertEquals(List.of(2, 3), client.gather(List.of(l.get(0), l.get(2))));
+        assertEquals(List.of(2, 3), client.gather((Object) List.of(l.get(0), l.get(2)), T));
     }
 
     static boolean assertList(Object x) {
@@ -393,10 +393,10 @@ class ClientBasicsSubmitConformanceTest {
         Fn1<List<Integer>, Boolean> valuesInside = l -> l.equals(List.of(2, 3));
         assertTrue(client.submit(valuesInside, List.of(x, y)).result(T));
 
-        assertEquals(List.of(true, true), client.gather(client.map(ClientBasicsSubmitConformanceTest::assertList,
-                List.of(List.of(1, 2, 3), List.of(4)))));
-        assertEquals(List.of(true, true), client.gather(client.map(ClientBasicsSubmitConformanceTest::assertList2,
-                List.of(List.of(1, 2, 3), List.of(4)), List.of(List.of(), List.of(), List.of()))));
+        assertEquals(List.of(true, true), client.gather((Object) client.map(ClientBasicsSubmitConformanceTest::assertList,
+                List.of(List.of(1, 2, 3), List.of(4))), T));
+        assertEquals(List.of(true, true), client.gather((Object) client.map(ClientBasicsSubmitConformanceTest::assertList2,
+                List.of(List.of(1, 2, 3), List.of(4)), List.of(List.of(), List.of(), List.of())), T));
     }
 
     /**
@@ -443,11 +443,11 @@ class ClientBasicsSubmitConformanceTest {
     @Test
     void getAndGatherTraceback() throws Exception {
         ExecutionException e = assertThrows(ExecutionException.class, () -> client.get(
-                new Graph().task("tb-x", ClientBasicsSubmitConformanceTest::div, 1, 0), "tb-x"));
+                new Graph().task("tb-x", ClientBasicsSubmitConformanceTest::div, 1, 0), "tb-x", T));
         assertInstanceOf(ArithmeticException.class, e.getCause());
         assertTrue(hasDivFrame(e.getCause()));
         Future<Double> x = client.submit(ClientBasicsSubmitConformanceTest::div, 1, 0);
-        e = assertThrows(ExecutionException.class, () -> client.gather(x));
+        e = assertThrows(ExecutionException.class, () -> client.gather((Object) x, T));
         assertTrue(hasDivFrame(e.getCause()));
     }
 
@@ -502,7 +502,7 @@ class ClientBasicsSubmitConformanceTest {
                 IntStream.range(0, 10).boxed().toList());
         List<Future<Integer>> futures2 = client.map(ClientBasicsSubmitConformanceTest::add, futures,
                 java.util.Collections.nCopies(10, 20));
-        assertEquals(IntStream.range(0, 10).map(i -> i + 1 + 20).boxed().toList(), client.gather(futures2));
+        assertEquals(IntStream.range(0, 10).map(i -> i + 1 + 20).boxed().toList(), client.gather((Object) futures2, T));
         Future<Integer> f = client.submit(ClientBasicsSubmitConformanceTest::inc, 100);
         assertEquals(301, client.submit(ClientBasicsSubmitConformanceTest::add, f, 200).result(T));
     }
@@ -525,7 +525,7 @@ class ClientBasicsSubmitConformanceTest {
         Delayed<Integer> y = Delayed.of(ClientBasicsSubmitConformanceTest::inc, x);
         Delayed<Integer> z = Delayed.of(ClientBasicsSubmitConformanceTest::dec, x);
         List<Future<Integer>> yz = client.compute(List.of(y, z));
-        assertEquals(List.of(2, 0), client.gather(yz));
+        assertEquals(List.of(2, 0), client.gather((Object) yz, T));
         assertInstanceOf(Future.class, client.compute(y));
         assertEquals(1, client.compute(List.of(y)).size());
         assertEquals(2, y.compute(client, T));
@@ -549,7 +549,7 @@ class ClientBasicsSubmitConformanceTest {
         String yKey = yy.future().key();
         String wKey = ww.future().key();
         assertTrue(dist.Wait.until(T, () -> cluster.stateOf(yKey).equals("memory") && cluster.stateOf(wKey).equals("memory")));
-        assertEquals(List.of(2, 2), client.gather(client.compute(List.of(yy, ww))));
+        assertEquals(List.of(2, 2), client.gather((Object) client.compute(List.of(yy, ww)), T));
     }
 
     /**
@@ -642,7 +642,7 @@ class ClientBasicsSubmitConformanceTest {
         List<java.lang.ref.WeakReference<Future<Integer>>> ws = new ArrayList<>();
         List<Future<Integer>> futures = client.with(IMPURE).map(ClientBasicsSubmitConformanceTest::inc,
                 IntStream.range(0, 10).boxed().toList());
-        client.gather(futures);
+        client.gather((Object) futures, T);
         futures.forEach(f -> ws.add(new java.lang.ref.WeakReference<>(f)));
         futures = null;
         assertTrue(dist.Wait.until(T, () -> {
