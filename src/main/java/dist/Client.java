@@ -205,6 +205,37 @@ public final class Client extends Submitter implements AutoCloseable {
         return out;
     }
 
+    /** What {@link #gather(List, GatherErrors)} does with a future that failed or was cancelled. */
+    public enum GatherErrors {
+        /** Throw its error, as {@link #gather(List)}. */
+        RAISE,
+        /** Leave it out of the results (dask's {@code errors="skip"}). */
+        SKIP
+    }
+
+    /**
+     * {@link #gather(List)}; with {@link GatherErrors#SKIP} it waits for every future and returns the
+     * results of those that finished, in order, leaving out the ones that failed or were cancelled.
+     *
+     * <pre>{@code
+     * List<Integer> ok = client.gather(futures, Client.GatherErrors.SKIP);   // fewer when some failed
+     * }</pre>
+     */
+    public <T> List<T> gather(List<? extends Future<? extends T>> futures, GatherErrors errors)
+            throws InterruptedException, ExecutionException {
+        if (errors == GatherErrors.RAISE) {
+            return gather(futures);
+        }
+        Futures.wait(futures, null);
+        List<Future<? extends T>> finished = new java.util.ArrayList<>(futures.size());
+        for (Future<? extends T> f : futures) {
+            if (f.status().equals("finished")) {
+                finished.add(f);
+            }
+        }
+        return gather(finished);
+    }
+
     /**
      * {@code shape} with every Future inside replaced by its result: lists, sets and maps (values) are
      * walked and rebuilt in the same shape; anything else is kept as it is.
@@ -231,10 +262,11 @@ public final class Client extends Submitter implements AutoCloseable {
     /**
      * Cancels these futures' keys (one message): tasks not yet run never run, results already computed
      * are deleted, and every dependent is cancelled too. An erred future ends cancelled as well, as in
-     * dask. Returns how many were not cancelled before.
+     * dask. Returns how many were not cancelled before, once the scheduler handled the cancel and its
+     * dependents report cancelled too (a wait bounded by the client's request timeout).
      *
      * <pre>{@code
-     * client.cancel(List.of(f));   // f.isCancelled(), whatever it was
+     * client.cancel(List.of(f));   // f.isCancelled(), whatever it was; so is every task on f
      * }</pre>
      */
     public int cancel(Collection<? extends Future<?>> futures) {
@@ -242,7 +274,9 @@ public final class Client extends Submitter implements AutoCloseable {
         for (Future<?> f : futures) {
             states.add(f.state);
         }
-        return core.cancelStates(states, true);
+        int n = core.cancelStates(states, true);
+        core.awaitCancels(states);
+        return n;
     }
 
     /** Threads per worker: worker address to its number of threads. */

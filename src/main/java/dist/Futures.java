@@ -96,4 +96,19 @@ public final class Futures {
             throws InterruptedException {
         return wait(futures, timeout, ReturnWhen.ALL_COMPLETED);
     }
+
+    /**
+     * Every Future inside {@code shape} (itself, or in lists, sets, maps, arrays and records), each once,
+     * in the order met; as dask's {@code futures_of}.
+     *
+     * <pre>{@code
+     * List<Future<?>> fs = Futures.of(Map.of("x", x, "ys", List.of(y, z)));   // x, y, z
+     * client.cancel(fs);
+     * }</pre>
+     */
+    public static List<Future<?>> of(Object shape) {
+        LinkedHashSet<Future<?>> found = new LinkedHashSet<>();
+        dist.client.Shapes.collect(shape, Future.class, found::add);
+        return List.copyOf(found);
+    }
 }

@@ -202,6 +202,11 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     public <R> List<Future<R>> submitMany(Options options, Invokable fn, List<List<Object>> calls) {
         Objects.requireNonNull(fn, "function");
         ensureOpen();
+        if (options.allowsOtherWorkers() && options.workers().isEmpty()) {
+            // dask: "Only use allow_other_workers= if using workers="
+            throw new IllegalArgumentException("allowOtherWorkers(true) loosens a workers(...) restriction; "
+                    + "name the preferred workers too");
+        }
         if (options.key() != null && calls.size() != 1) {
             throw new IllegalArgumentException("an explicit key names one task, but map makes " + calls.size()
                     + "; leave the key out of the options for map");
@@ -275,7 +280,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             throw new IllegalArgumentException("function takes " + fn.arity() + " argument(s), got " + args.size());
         }
         Set<String> deps = new LinkedHashSet<>(fnDeps);
-        byte[] run = codec.encodeRun(prepared, fn, args, futureReplacer(deps));
+        byte[] run = encodeRun(prepared, fn, args, futureReplacer(deps));
         String key = options.key() != null ? options.key()
                 : options.isPure() ? Keys.pure(prefix, run) : Keys.unique(prefix);
         long priority = (-(long) options.priority() << PRIORITY_SHIFT) + submissions.getAndIncrement();
@@ -325,7 +330,28 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     @Override
     public byte[] encodeCall(TaskCall call, UnaryOperator<Object> replacer) {
         classes.note(call.function());
-        return codec.encodeRun(codec.prepareFunction(call.function(), replacer), call.function(), call.args(), replacer);
+        return encodeRun(codec.prepareFunction(call.function(), replacer), call.function(), call.args(), replacer);
+    }
+
+    /** A Future argument this client cannot use, refused while the call is encoded. */
+    private static final class RefusedFuture extends IllegalArgumentException {
+        RefusedFuture(String message) {
+            super(message);
+        }
+    }
+
+    /** Encodes a call; a refused Future argument is thrown as itself, not as a value that failed to encode. */
+    private byte[] encodeRun(Object prepared, Invokable fn, List<Object> args, UnaryOperator<Object> replacer) {
+        try {
+            return codec.encodeRun(prepared, fn, args, replacer);
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof RefusedFuture r) {
+                    throw r;
+                }
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -364,14 +390,14 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                 return o;
             }
             if (!access.isOurs(f)) {
-                throw new IllegalArgumentException("future " + f.key() + " belongs to another client; "
+                throw new RefusedFuture("future " + f.key() + " belongs to another client; "
                         + "pass futures only to the client that made them");
             }
             if (f.isReleased()) {
-                throw new IllegalArgumentException("future " + f.key() + " was released and can no longer be used");
+                throw new RefusedFuture("future " + f.key() + " was released and can no longer be used");
             }
             if (f.isCancelled()) {
-                throw new IllegalArgumentException("future " + f.key() + " was cancelled; its value will never exist");
+                throw new RefusedFuture("future " + f.key() + " was cancelled; its value will never exist");
             }
             deps.add(f.key());
             return new Ref(f.key());
@@ -1304,6 +1330,29 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
      * waits: the fence is set before any state ends, so a submission that finds a state ended finds
      * the fence too.
      */
+    /**
+     * Waits, at most the request timeout, until the scheduler handled this client's cancels of
+     * {@code states} and its notices for the dependents it cancelled with them arrived, as dask's
+     * awaited cancel. An interrupt ends the wait early and stays set.
+     */
+    public void awaitCancels(List<KeyState> states) {
+        long deadline = System.nanoTime() + requestTimeout.toNanos();
+        for (KeyState s : states) {
+            CompletableFuture<Void> fence = cancelFences.get(s.key);
+            if (fence == null) {
+                continue;
+            }
+            try {
+                fence.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException | TimeoutException e) {
+                return; // the fence only ends normally; past the bound the caller goes on
+            }
+        }
+    }
+
     private void cancelEverywhere(List<String> candidateKeys, java.util.function.Supplier<List<String>> endHere) {
         CompletableFuture<Void> fence = new CompletableFuture<>();
         for (String k : candidateKeys) {

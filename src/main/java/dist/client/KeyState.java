@@ -111,13 +111,16 @@ public final class KeyState {
             if (!s.equals(PENDING) && !s.equals(FINISHED)) {
                 return;
             }
-            whoHas = holders == null ? List.of() : List.copyOf(holders);
-            nbytes = size;
+            List<String> now = holders == null ? List.of() : List.copyOf(holders);
             if (value != null) {
                 data = Encoded.of(value);
-            } else if (s.equals(FINISHED)) {
-                data = null; // recomputed elsewhere: fetch again from the new holders
+            } else if (s.equals(FINISHED) && !now.equals(whoHas)) {
+                // recomputed elsewhere: fetch again from the new holders; the same holders told again
+                // (another update wanting the key) keep the value a gather may be reading
+                data = null;
             }
+            whoHas = now;
+            nbytes = size;
             status = FINISHED;
         } finally {
             lock.unlock();
@@ -128,7 +131,9 @@ public final class KeyState {
     void erred(byte[] exception, String summaryText, String cause) {
         lock.lock();
         try {
-            if (!status.equals(PENDING)) {
+            // a finished key whose value is not here and cannot be made again (scattered data lost
+            // with its workers) fails; one whose value is here keeps it
+            if (!status.equals(PENDING) && !(status.equals(FINISHED) && data == null)) {
                 return;
             }
             exceptionBytes = exception;

@@ -15,6 +15,7 @@ import dist.protocol.Message.ScatterRequest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -45,6 +46,8 @@ final class DataPlacementExtension implements SchedulerExtension {
     private SchedulerContext core;
     /** Scatters waiting for a worker to join. */
     private final ArrayList<Scatter> scatters = new ArrayList<>();
+    /** Values each client scattered so far: where its next round-robin starts, so single values spread. */
+    private final HashMap<String, Long> scatterCursors = new HashMap<>();
     /** Replica changes whose keys are not all in memory yet. */
     private final ArrayList<Op> waiting = new ArrayList<>();
     /** Replica changes ready to run; only the head runs. */
@@ -128,6 +131,7 @@ final class DataPlacementExtension implements SchedulerExtension {
     @Override
     public void clientGone(String clientId) {
         scatters.removeIf(s -> s.clientId.equals(clientId));
+        scatterCursors.remove(clientId);
         waiting.removeIf(o -> o.clientId.equals(clientId));
         queue.removeIf(o -> o.clientId.equals(clientId)); // copies in flight still arrive and are listed
     }
@@ -146,7 +150,7 @@ final class DataPlacementExtension implements SchedulerExtension {
             throw new IllegalArgumentException("no connected worker matches " + restrictions + "; workers are "
                     + core.workers().stream().map(w -> w.address + " (" + w.name + ")").toList());
         }
-        Map<String, List<String>> plan = scatterPlan(s);
+        Map<String, List<String>> plan = scatterPlan(clientId, s);
         if (plan != null) {
             core.reply(clientId, new ScatterPlan(plan), requestId);
         } else {
@@ -154,8 +158,11 @@ final class DataPlacementExtension implements SchedulerExtension {
         }
     }
 
-    /** Round-robin grouped by cores over the candidates in registration order; null when there is none. */
-    private Map<String, List<String>> scatterPlan(ScatterRequest s) {
+    /**
+     * Round-robin grouped by cores over the candidates in registration order, starting where this
+     * client's last scatter stopped (as dask's counter in the client); null when there is none.
+     */
+    private Map<String, List<String>> scatterPlan(String clientId, ScatterRequest s) {
         Set<String> avoid = new HashSet<>(s.avoid() == null ? List.of() : s.avoid());
         LinkedHashMap<String, Integer> ncores = new LinkedHashMap<>();
         for (WorkerState w : matching(restrictions(s.workers()))) {
@@ -166,7 +173,9 @@ final class DataPlacementExtension implements SchedulerExtension {
         if (ncores.isEmpty()) {
             return null;
         }
-        List<String> where = PlacementPlanner.roundRobin(ncores, s.keys().size());
+        long start = scatterCursors.getOrDefault(clientId, 0L);
+        List<String> where = PlacementPlanner.roundRobin(ncores, s.keys().size(), start);
+        scatterCursors.put(clientId, start + s.keys().size());
         Map<String, List<String>> plan = new LinkedHashMap<>();
         for (int i = 0; i < where.size(); i++) {
             plan.computeIfAbsent(where.get(i), w -> new ArrayList<>()).add(s.keys().get(i));
@@ -186,7 +195,7 @@ final class DataPlacementExtension implements SchedulerExtension {
         long now = core.now();
         for (Iterator<Scatter> it = scatters.iterator(); it.hasNext(); ) {
             Scatter s = it.next();
-            Map<String, List<String>> plan = scatterPlan(s.request);
+            Map<String, List<String>> plan = scatterPlan(s.clientId, s.request);
             if (plan != null || now - s.deadline >= 0) {
                 it.remove();
                 core.reply(s.clientId, new ScatterPlan(plan == null ? Map.of() : plan), s.requestId);

@@ -27,6 +27,14 @@ final class PlacementPlanner {
      * @return for each item, the worker it goes to
      */
     static List<String> roundRobin(Map<String, Integer> ncores, int items) {
+        return roundRobin(ncores, items, 0);
+    }
+
+    /**
+     * {@link #roundRobin(Map, int)} starting at slot {@code start} (modulo the slots), so successive
+     * scatters carry on where the last stopped, as dask's round-robin counter.
+     */
+    static List<String> roundRobin(Map<String, Integer> ncores, int items, long start) {
         List<String> slots = new ArrayList<>();
         for (Map.Entry<String, Integer> e : ncores.entrySet()) {
             for (int i = 0; i < Math.max(1, e.getValue() == null ? 1 : e.getValue()); i++) {
@@ -38,7 +46,7 @@ final class PlacementPlanner {
         }
         List<String> out = new ArrayList<>(items);
         for (int i = 0; i < items; i++) {
-            out.add(slots.get(i % slots.size()));
+            out.add(slots.get((int) ((start + i) % slots.size())));
         }
         return out;
     }

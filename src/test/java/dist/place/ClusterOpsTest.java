@@ -69,7 +69,7 @@ class ClusterOpsTest {
     }
 
     /** The values each worker holds among {@code futures}, by worker name. */
-    static Map<String, List<Integer>> placement(List<Future<Integer>> futures) throws Exception {
+    static Map<String, List<Integer>> placement(Client client, List<Future<Integer>> futures) throws Exception {
         Map<String, List<String>> whoHas = client.whoHas(futures);
         Map<String, List<Integer>> out = new HashMap<>();
         out.put("alice", new ArrayList<>());
@@ -82,21 +82,24 @@ class ClusterOpsTest {
         return out;
     }
 
+    /** The manual's example starts from a fresh client: a client's later scatters carry on its round-robin. */
     @Test
     void scatterRoundRobinGroupedByCoresAsInTheManual() throws Exception {
         List<Integer> range = IntStream.range(100, 110).boxed().toList();
-        List<Future<Integer>> fs = client.scatter(range);
-        assertTrue(fs.stream().allMatch(f -> f.status().equals("finished")), "scatter returns finished futures");
-        Map<String, List<Integer>> p = placement(fs);
-        assertEquals(List.of(100, 101, 104, 105, 108, 109), p.get("alice"));
-        assertEquals(List.of(102, 103, 106, 107), p.get("bob"));
-        assertEquals(range, client.gather(fs));
-        assertTrue(fs.get(0).key().startsWith("Integer-"), fs.get(0).key());
-        // data locality: a task on scattered data runs where the data is
-        Future<Integer> y = client.submit(ClusterOpsTest::inc, fs.get(2));
-        assertEquals(103, y.result(WAIT));
-        assertTrue(client.whoHas(List.of(y)).get(y.key()).contains(bob.address()));
-        client.cancel(fs);
+        try (Client fresh = Client.connect(scheduler.address())) {
+            List<Future<Integer>> fs = fresh.scatter(range);
+            assertTrue(fs.stream().allMatch(f -> f.status().equals("finished")), "scatter returns finished futures");
+            Map<String, List<Integer>> p = placement(fresh, fs);
+            assertEquals(List.of(100, 101, 104, 105, 108, 109), p.get("alice"));
+            assertEquals(List.of(102, 103, 106, 107), p.get("bob"));
+            assertEquals(range, fresh.gather(fs));
+            assertTrue(fs.get(0).key().startsWith("Integer-"), fs.get(0).key());
+            // data locality: a task on scattered data runs where the data is
+            Future<Integer> y = fresh.submit(ClusterOpsTest::inc, fs.get(2));
+            assertEquals(103, y.result(WAIT));
+            assertTrue(fresh.whoHas(List.of(y)).get(y.key()).contains(bob.address()));
+            fresh.cancel(fs);
+        }
     }
 
     @Test

@@ -95,6 +95,18 @@ class DataPlacementExtensionTest {
     }
 
     @Test
+    void aClientsScattersCarryOnItsRoundRobin() { // test_client.py::test_scatter_direct_spread_evenly
+        h.register(A, "alice", 1);
+        h.register(B, "bob", 1);
+        ScatterPlan p = (ScatterPlan) ask("c", new ScatterRequest(List.of("k0"), List.of(), List.of(), 1000)).reply();
+        assertEquals(Map.of(A, List.of("k0")), p.keysByWorker());
+        p = (ScatterPlan) ask("c", new ScatterRequest(List.of("k1"), List.of(), List.of(), 1000)).reply();
+        assertEquals(Map.of(B, List.of("k1")), p.keysByWorker(), "the next single value goes to the next worker");
+        p = (ScatterPlan) ask("d", new ScatterRequest(List.of("k2"), List.of(), List.of(), 1000)).reply();
+        assertEquals(Map.of(A, List.of("k2")), p.keysByWorker(), "another client starts at the first worker");
+    }
+
+    @Test
     void scatterWithNoWorkerWaitsForOneUntilItsDeadline() { // test_scheduler.py::test_scatter_no_workers
         Sent s = ask("c", new ScatterRequest(List.of("x"), List.of(), List.of(), 100));
         assertNull(s.reply(), "it waits for a worker");
