@@ -259,11 +259,23 @@ public final class Client extends Submitter implements AutoCloseable {
         return core.workersInfo();
     }
 
-    /** Which workers hold each of these futures' keys. */
+    /** Which workers hold each of these futures' keys (an empty list: none). */
     public Map<String, List<String>> whoHas(Collection<? extends Future<?>> futures)
             throws InterruptedException, ExecutionException, TimeoutException {
         List<String> ks = futures.stream().map(Future::key).distinct().toList();
-        return core.whoHasKeys(ks, -1);
+        return ks.isEmpty() ? new LinkedHashMap<>() : core.whoHasKeys(ks, -1);
+    }
+
+    /**
+     * Which workers hold each key the scheduler knows, of any client; a key it keeps but no worker
+     * holds (waiting, lost with its workers) maps to an empty list.
+     *
+     * <pre>{@code
+     * client.whoHas().forEach((key, workers) -> System.out.println(key + " on " + workers));
+     * }</pre>
+     */
+    public Map<String, List<String>> whoHas() throws InterruptedException, ExecutionException, TimeoutException {
+        return core.whoHasKeys(List.of(), -1);
     }
 
     // ------------------------------------------------------------------ data placement (logic in DataOps)
@@ -421,13 +433,39 @@ public final class Client extends Submitter implements AutoCloseable {
      * }</pre>
      */
     public <R> Map<String, R> run(Fn0<R> fn) throws InterruptedException, ExecutionException, TimeoutException {
-        return data.run(Objects.requireNonNull(fn, "function"), List.of(), List.of());
+        return data.run(Objects.requireNonNull(fn, "function"), List.of(), null, DataOps.RunErrors.RAISE);
     }
 
-    /** {@link #run(Fn0)} on the named workers only (address, host or name). */
+    /** {@link #run(Fn0)} on the named workers only (address, host or name); an empty list runs nowhere. */
     public <R> Map<String, R> run(Fn0<R> fn, List<String> workers) throws InterruptedException, ExecutionException,
             TimeoutException {
-        return data.run(Objects.requireNonNull(fn, "function"), List.of(), workers);
+        return data.run(Objects.requireNonNull(fn, "function"), List.of(), Objects.requireNonNull(workers, "workers"),
+                DataOps.RunErrors.RAISE);
+    }
+
+    /** What {@link #run(Fn0, List, OnError)} does when the call fails on a worker, or the worker cannot be reached. */
+    public enum OnError {
+        /** The run fails with the first worker's error. */
+        RAISE,
+        /** The error (a Throwable) stands in the result map in place of that worker's result. */
+        RETURN,
+        /** That worker is left out of the result map. */
+        IGNORE
+    }
+
+    /**
+     * {@link #run(Fn0, List)} that, per {@code onError}, keeps the other workers' results when some fail
+     * ({@code workers} null: every worker).
+     *
+     * <pre>{@code
+     * Map<String, Object> r = client.run(Demo::probe, null, Client.OnError.RETURN);
+     * r.forEach((w, v) -> System.out.println(w + (v instanceof Throwable t ? " failed: " + t : " -> " + v)));
+     * }</pre>
+     */
+    public Map<String, Object> run(Fn0<?> fn, List<String> workers, OnError onError) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        return data.run(Objects.requireNonNull(fn, "function"), List.of(), workers,
+                DataOps.RunErrors.valueOf(Objects.requireNonNull(onError, "onError").name()));
     }
 
     /**

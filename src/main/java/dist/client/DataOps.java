@@ -252,9 +252,19 @@ public final class DataOps {
 
     // ------------------------------------------------------------------ run
 
+    /** What {@link #run} does with a worker's error: throw it, return it in the worker's place, or leave the worker out. */
+    public enum RunErrors { RAISE, RETURN, IGNORE }
+
+    /**
+     * Calls {@code fn} on the workers matching {@code restrictions} (null: all; empty: none, as dask's
+     * {@code workers=[]}) and returns each result by worker address.
+     */
     @SuppressWarnings("unchecked")
-    public <R> Map<String, R> run(Invokable fn, List<Object> args, List<String> restrictions)
+    public <R> Map<String, R> run(Invokable fn, List<Object> args, List<String> restrictions, RunErrors onError)
             throws ExecutionException, InterruptedException, TimeoutException {
+        if (restrictions != null && restrictions.isEmpty()) {
+            return new LinkedHashMap<>();
+        }
         byte[] call = codec.encodeValue(new TaskCall(fn, args));
         Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
         for (Message.WorkerInfo w : workers(restrictions)) {
@@ -262,16 +272,23 @@ public final class DataOps {
         }
         Map<String, R> out = new LinkedHashMap<>();
         for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
-            Message m = get(e.getValue(), "run on " + e.getKey());
-            if (m instanceof Message.RunReply r) {
-                if (r.exception() != null) {
-                    Throwable t = codec.mapError(r.exception(), r.summary(), "run");
-                    throw new ExecutionException("run failed on worker " + e.getKey() + ": " + t, t);
+            Throwable error;
+            try {
+                Message m = get(e.getValue(), "run on " + e.getKey());
+                if (m instanceof Message.RunReply r && r.exception() == null) {
+                    out.put(e.getKey(), (R) codec.decodeValue(r.value()));
+                    continue;
                 }
-                out.put(e.getKey(), (R) codec.decodeValue(r.value()));
-            } else {
-                throw new ExecutionException(new IllegalStateException("worker " + e.getKey()
-                        + " answered RunFunction with " + m));
+                error = m instanceof Message.RunReply r ? codec.mapError(r.exception(), r.summary(), "run")
+                        : new IllegalStateException("worker " + e.getKey() + " answered RunFunction with " + m);
+            } catch (ExecutionException | TimeoutException ex) {
+                // the worker could not be reached or did not answer: an error of that worker only
+                error = ex instanceof ExecutionException && ex.getCause() != null ? ex.getCause() : ex;
+            }
+            switch (onError) {
+                case RAISE -> throw new ExecutionException("run failed on worker " + e.getKey() + ": " + error, error);
+                case RETURN -> out.put(e.getKey(), (R) error);
+                case IGNORE -> { }
             }
         }
         return out;

@@ -71,9 +71,15 @@ final class QueryExtension implements SchedulerExtension {
         return value;
     }
 
-    /** For each key, the addresses of the workers holding it (empty when none or unknown). */
+    /** For each key, the addresses of the workers holding it (empty when none or unknown); no keys: every task. */
     Map<String, List<String>> whoHas(Collection<String> keys) {
         LinkedHashMap<String, List<String>> m = new LinkedHashMap<>();
+        if (keys.isEmpty()) {
+            for (TaskState ts : core.tasks()) {
+                m.put(ts.key, ts.holderAddresses());
+            }
+            return m;
+        }
         for (String k : keys) {
             TaskState ts = k == null ? null : core.task(k);
             m.put(k, ts == null ? List.of() : ts.holderAddresses());
@@ -106,6 +112,12 @@ final class QueryExtension implements SchedulerExtension {
                     keys.add(ts.key);
                 }
                 m.put(w.address, keys);
+            }
+        }
+        for (String r : which) {
+            // a worker asked for by address that has left holds nothing (dask answers it with [])
+            if (r != null && r.indexOf(':') > 0 && !m.containsKey(r) && core.workers().stream().noneMatch(w -> w.matches(r))) {
+                m.put(r, List.of());
             }
         }
         return m;
