@@ -374,10 +374,21 @@ public final class Client extends Submitter implements AutoCloseable {
         data.rebalance(List.of(), List.of());
     }
 
-    /** Moves these futures' data (empty: all data) among {@code workers} (empty: all) to even out memory. */
+    /**
+     * Moves these futures' data (null: all data) among {@code workers} (null: all) to even out memory.
+     * As in dask, an empty list is not the same as none given: it moves nothing.
+     *
+     * <pre>{@code
+     * client.rebalance(List.of(f3, f7), List.of(a, b));   // only f3 and f7, only between a and b
+     * client.rebalance(null, List.of(a, b));              // all data, between a and b
+     * }</pre>
+     */
     public void rebalance(Collection<? extends Future<?>> futures, List<String> workers)
             throws InterruptedException, ExecutionException, TimeoutException {
-        data.rebalance(keysOf(futures), workers);
+        if ((futures != null && futures.isEmpty()) || (workers != null && workers.isEmpty())) {
+            return;
+        }
+        data.rebalance(futures == null ? List.of() : keysOf(futures), workers == null ? List.of() : workers);
     }
 
     /** The keys each worker holds, by worker address. */

@@ -103,7 +103,16 @@ public final class DataOps {
             if (round == 3) {
                 throw firstFailure;
             }
-            Message m = link.request(new Message.ScatterRequest(pending, where, avoid, schedulerTimeoutMillis()));
+            Message m;
+            try {
+                m = link.request(new Message.ScatterRequest(pending, where, avoid, schedulerTimeoutMillis()));
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof TimeoutException) {
+                    // the scheduler holds the request until a worker can take the data: no answer means none came
+                    throw new TimeoutException(noWorkerForScatter(where));
+                }
+                throw e;
+            }
             if (m instanceof Message.ErrorReply e) {
                 throw new IllegalArgumentException(e.message());
             }
@@ -111,9 +120,7 @@ public final class DataOps {
                 throw new ExecutionException(new IllegalStateException("the scheduler answered ScatterRequest with " + m));
             }
             if (plan.keysByWorker().isEmpty()) {
-                throw new TimeoutException("no worker" + (where.isEmpty() ? "" : " matching " + where)
-                        + " was there to take the scattered data within " + link.requestTimeout()
-                        + "; start one, then scatter again");
+                throw new TimeoutException(noWorkerForScatter(where));
             }
             Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
             for (Map.Entry<String, List<String>> e : plan.keysByWorker().entrySet()) {
@@ -146,6 +153,12 @@ public final class DataOps {
                     "replicate");
         }
         return futures;
+    }
+
+    private String noWorkerForScatter(List<String> where) {
+        return "no worker" + (where.isEmpty() ? "" : " matching " + where)
+                + " was there to take the scattered data within " + link.requestTimeout()
+                + "; start one, then scatter again";
     }
 
     /** The scheduler's deadline for a request: within this client's, so its answer (an error too) arrives. */
