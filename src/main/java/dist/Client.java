@@ -226,6 +226,24 @@ public final class Client extends Submitter implements AutoCloseable {
         return core.gather(shape, Results.deadline(timeout));
     }
 
+    /**
+     * Runs these futures' tasks to the end even when nothing holds them any more: the scheduler keeps
+     * each until it finishes or fails, then lets it go, though this client releases the futures or
+     * closes. For tasks run for their effects.
+     *
+     * <pre>{@code
+     * Future<Void> report = client.submit(Reports::send, results);
+     * client.fireAndForget(List.of(report));
+     * report.release();   // the report is still sent
+     * }</pre>
+     */
+    public void fireAndForget(Collection<? extends Future<?>> futures) {
+        List<String> ks = keysOf(futures);
+        if (!ks.isEmpty()) {
+            core.sendToScheduler(new Message.FireAndForget(ks), futures);
+        }
+    }
+
     // ------------------------------------------------------------------ cancel, info
 
     /**

@@ -269,6 +269,9 @@ public sealed interface Message {
     /** Client -> scheduler. Answered by {@link Ack}, or {@link ErrorReply} when no dataset has that name. */
     record UnpublishDataset(String name) implements Message {}
 
+    /** Client -> scheduler (one-way): keep these tasks until they finish or fail, whoever releases them. */
+    record FireAndForget(List<String> keys) implements Message {}
+
     /**
      * Worker -> scheduler (request, answered by {@link ClassBytes}) and scheduler -> client (one-way):
      * the class file of {@code className} as client {@code clientId} loads it.

@@ -630,4 +630,55 @@ class ClientClusterSubmitConformanceTest {
     private static int schedulerSteps(Client c, String key) throws Exception {
         return (int) c.story(key).stream().filter(s -> s.where().equals("scheduler")).count();
     }
+
+    static final java.util.concurrent.atomic.AtomicInteger foo = new java.util.concurrent.atomic.AtomicInteger();
+
+    static int setFoo(int x) {
+        foo.set(123);
+        return x;
+    }
+
+    static int slowinc100(int x) throws InterruptedException {
+        Thread.sleep(100);
+        return x + 1;
+    }
+
+    /**
+     * dask: test_client.py::test_fire_and_forget — f(future) is fired and forgotten and its future
+     * released at once: it still runs once future is ready (it sets foo to 123), then the scheduler
+     * forgets it and keeps only future, which the client still holds.
+     */
+    @Test
+    void fireAndForget() throws Exception {
+        foo.set(0);
+        Future<Integer> future = client.with(Options.defaults().pure(false)).submit(ClientClusterSubmitConformanceTest::slowinc100, 1);
+        Future<Integer> g = client.submit(ClientClusterSubmitConformanceTest::setFoo, future);
+        String key = g.key();
+        client.fireAndForget(List.of(g));
+        g.release();
+        assertTrue(Wait.until(T, () -> foo.get() == 123));
+        assertTrue(Wait.until(T, () -> state(key).equals("null")), state(key));
+        assertEquals("memory", state(future.key()));
+        assertEquals(2, future.result(T));
+    }
+
+    static double div(int x, int y) {
+        if (y == 0) {
+            throw new ArithmeticException("division by zero");
+        }
+        return (double) x / y;
+    }
+
+    /**
+     * dask: test_client.py::test_fire_and_forget_err — a fired and forgotten task that fails is
+     * forgotten by the scheduler soon after.
+     */
+    @Test
+    void fireAndForgetErr() throws Exception {
+        Future<Double> f = client.with(Options.defaults().pure(false)).submit(ClientClusterSubmitConformanceTest::div, 1, 0);
+        String key = f.key();
+        client.fireAndForget(List.of(f));
+        f.release();
+        assertTrue(Wait.until(T, () -> state(key).equals("null")), state(key));
+    }
 }
