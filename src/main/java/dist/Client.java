@@ -465,11 +465,13 @@ public final class Client extends Submitter implements AutoCloseable {
         return data.run(Objects.requireNonNull(fn, "function"), List.of(), null, DataOps.RunErrors.RAISE);
     }
 
-    /** {@link #run(Fn0)} on the named workers only (address, host or name); an empty list runs nowhere. */
+    /**
+     * {@link #run(Fn0)} on the named workers only (address, host or name; null: every worker). As in
+     * dask, an empty list runs nowhere and answers an empty map.
+     */
     public <R> Map<String, R> run(Fn0<R> fn, List<String> workers) throws InterruptedException, ExecutionException,
             TimeoutException {
-        return data.run(Objects.requireNonNull(fn, "function"), List.of(), Objects.requireNonNull(workers, "workers"),
-                DataOps.RunErrors.RAISE);
+        return data.run(Objects.requireNonNull(fn, "function"), List.of(), workers, DataOps.RunErrors.RAISE);
     }
 
     /** What {@link #run(Fn0, List, OnError)} does when the call fails on a worker, or the worker cannot be reached. */

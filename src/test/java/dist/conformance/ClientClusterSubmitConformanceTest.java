@@ -64,6 +64,13 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_interleave_computations, test_interleave_computations_map (skipped in dask) → follow the
  * scheduler's transition log and count states while tasks run, with timing-sensitive bounds.</li>
  * </ul>
+ *
+ * <p>Gap:
+ * <ul>
+ * <li>test_recreate_error_sync, test_recreate_error_not_error, test_recreate_task_sync → no
+ * recreate_error_locally / recreate_task_locally: a failed future gives its remote exception and stack
+ * trace ({@code remoteStackTrace}), and a client keeps a task's recipe only until it finishes.</li>
+ * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClientClusterSubmitConformanceTest {
