@@ -188,6 +188,24 @@ public final class Client extends Submitter implements AutoCloseable {
         core.restart();
     }
 
+    /**
+     * Restarts the named workers (address, host or name) through their nannies and returns once as
+     * many workers as before are registered again, answering "OK" under each name given. Unlike
+     * {@link #restart()}, tasks and futures are kept: what only those workers held is computed again.
+     * Every named worker must run under a nanny; otherwise nothing is restarted and an
+     * IllegalArgumentException names the workers without one. Waits at most
+     * {@code distributed.client.restart-timeout}, then throws TimeoutException.
+     *
+     * <pre>{@code
+     * client.restartWorkers(List.of("127.0.0.1:40123"));   // {"127.0.0.1:40123": "OK"}
+     * }</pre>
+     */
+    public Map<String, String> restartWorkers(List<String> workers) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.restartWorkers(Objects.requireNonNull(workers, "workers"),
+                Config.getDuration("distributed.client.restart-timeout"));
+    }
+
     // ------------------------------------------------------------------ gather
 
     /** The results of {@code futures}, in order. Keys held by one worker come in one request. */

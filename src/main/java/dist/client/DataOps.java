@@ -307,6 +307,35 @@ public final class DataOps {
         return out;
     }
 
+    // ------------------------------------------------------------------ restart workers
+
+    /**
+     * Restarts the named workers through their nannies and waits until as many workers as before are
+     * registered again, within {@code timeout}; answers "OK" under each name given.
+     */
+    public Map<String, String> restartWorkers(List<String> names, java.time.Duration timeout)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int before = link.workersInfo().size();
+        Message m = link.request(new Message.RestartWorkers(List.copyOf(names)));
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        expectAck(m, "restarting workers " + names);
+        int now = 0;
+        while (System.nanoTime() - deadline < 0) {
+            now = link.workersInfo().size();
+            if (now >= before) {
+                Map<String, String> out = new LinkedHashMap<>();
+                names.forEach(n -> out.put(n, "OK"));
+                return out;
+            }
+            Thread.sleep(50);
+        }
+        throw new TimeoutException("after restarting " + names + " only " + now + " of " + before
+                + " workers were back within " + timeout.toMillis() + " ms");
+    }
+
     // ------------------------------------------------------------------ datasets
 
     public void publish(String name, Object value, boolean override) throws ExecutionException, InterruptedException,

@@ -153,6 +153,13 @@ public sealed interface Message {
     record RestartCluster(String clientId) implements Message {}
 
     /**
+     * Client -> scheduler (a request): restart these workers (address, host or name) through their
+     * nannies; tasks are kept. Answered by {@link Ack} once the old workers are removed, or by
+     * {@link ErrorReply}, changing nothing, when one has no nanny or none matches.
+     */
+    record RestartWorkers(List<String> workers) implements Message {}
+
+    /**
      * Worker -> scheduler: these tasks began executing (not merely queued). Only tasks executing on a
      * worker when it dies count as suspicious. Written before the tasks start, for tasks the scheduler
      * sent as queued ({@code ComputeTask.announceStart}).

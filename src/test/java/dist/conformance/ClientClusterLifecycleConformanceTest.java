@@ -33,16 +33,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_open_close_many_workers → skipped in dask ("hangs"); counts file descriptors.</li>
  * </ul>
  *
- * <p>Gap:
+ * <p>restart_workers is in ClientClusterRestartWorkersConformanceTest. Gap:
  * <ul>
  * <li>test_retire_workers, test_retire_workers_2, test_retire_many_workers → dist has no graceful
  * retirement (copy what only the worker holds, then close it); a worker that leaves has its results
  * recomputed elsewhere, and scattered data only it held is lost.</li>
- * <li>test_restart_workers, test_restart_workers_no_nanny_raises,
- * test_restart_workers_no_nanny_raises_many_workers, test_restart_workers_kill_timeout,
- * test_restart_workers_restart_timeout, test_restart_workers_exception, test_restart_workers_by_name →
- * dist restarts the whole cluster only ({@code Client.restart}); no call restarts chosen workers
- * through their nannies.</li>
  * <li>test_get_versions_sync, test_get_versions_async, test_get_versions_rpc_error → no versions query
  * of the scheduler and workers (all roles run one jar; {@code client.run} can read a worker's
  * {@code Runtime.version()}).</li>
