@@ -206,6 +206,22 @@ public final class Client extends Submitter implements AutoCloseable {
                 Config.getDuration("distributed.client.restart-timeout"));
     }
 
+    /**
+     * Retires the named workers (address, host or name) gracefully: what only they hold is first copied
+     * to the other workers, then the scheduler removes them and they close. Returns what the scheduler
+     * knew of each (address, name, threads...), by address. Workers under a nanny are refused (the
+     * nanny would start them again), and so is retiring every worker. A task that finishes on a
+     * retiring worker while its data is copied is computed again elsewhere.
+     *
+     * <pre>{@code
+     * Map<String, Message.WorkerInfo> gone = client.retireWorkers(List.of("127.0.0.1:40123"));
+     * }</pre>
+     */
+    public Map<String, Message.WorkerInfo> retireWorkers(List<String> workers) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        return data.retireWorkers(Objects.requireNonNull(workers, "workers"));
+    }
+
     // ------------------------------------------------------------------ gather
 
     /** The results of {@code futures}, in order. Keys held by one worker come in one request. */

@@ -160,6 +160,13 @@ public sealed interface Message {
     record RestartWorkers(List<String> workers) implements Message {}
 
     /**
+     * Client -> scheduler (a request): remove these workers (addresses) and tell them to close; the
+     * client has copied elsewhere what only they held. Answered by {@link Ack}, or by
+     * {@link ErrorReply}, changing nothing, when one is unknown or runs under a nanny.
+     */
+    record RetireWorkers(List<String> workers) implements Message {}
+
+    /**
      * Worker -> scheduler: these tasks began executing (not merely queued). Only tasks executing on a
      * worker when it dies count as suspicious. Written before the tasks start, for tasks the scheduler
      * sent as queued ({@code ComputeTask.announceStart}).

@@ -41,7 +41,8 @@ final class ClientRegistry implements SchedulerExtension {
 
     @Override
     public Set<Class<? extends Message>> clientMessages() {
-        return Set.of(RegisterClient.class, RegisterNanny.class, WorkerDied.class, Message.RestartWorkers.class);
+        return Set.of(RegisterClient.class, RegisterNanny.class, WorkerDied.class, Message.RestartWorkers.class,
+                Message.RetireWorkers.class);
     }
 
     @Override
@@ -56,6 +57,10 @@ final class ClientRegistry implements SchedulerExtension {
                 ack(clientId, requestId);
             }
             case WorkerDied d -> workerDied(d);
+            case Message.RetireWorkers r -> {
+                retireWorkers(clientId, r.workers());
+                ack(clientId, requestId);
+            }
             case Message.RestartWorkers r -> {
                 restartWorkers(clientId, r.workers());
                 ack(clientId, requestId);
@@ -177,6 +182,34 @@ final class ClientRegistry implements SchedulerExtension {
             }
         }
         core.log(System.Logger.Level.INFO, "workers " + chosen.keySet() + " restarted by client " + clientId);
+    }
+
+    /**
+     * The last step of dask's retire_workers: the workers leave for good. A worker under a nanny is
+     * refused, as its nanny would start it again. Checks every address first: a refusal changes nothing.
+     */
+    private void retireWorkers(String clientId, List<String> addresses) {
+        if (addresses == null || addresses.isEmpty()) {
+            throw new IllegalArgumentException("RetireWorkers names no worker");
+        }
+        ArrayList<WorkerState> chosen = new ArrayList<>();
+        for (String a : addresses) {
+            WorkerState ws = a == null ? null : core.worker(a);
+            if (ws == null) {
+                throw new IllegalArgumentException("no connected worker at " + a);
+            }
+            if (nannyOf(ws.address) != null) {
+                throw new IllegalArgumentException("worker " + a + " runs under a nanny, which would start it again;"
+                        + " stop its nanny instead");
+            }
+            chosen.add(ws);
+        }
+        String reason = "retired by client " + clientId;
+        for (WorkerState ws : chosen) {
+            core.send(ws.address, new Message.CloseWorker(reason));
+            core.removeWorker(ws, reason);
+        }
+        core.log(System.Logger.Level.INFO, "workers " + chosen + " retired by client " + clientId);
     }
 
     private String nannyOf(String workerAddress) {

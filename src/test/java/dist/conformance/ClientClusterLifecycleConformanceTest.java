@@ -33,11 +33,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_open_close_many_workers → skipped in dask ("hangs"); counts file descriptors.</li>
  * </ul>
  *
- * <p>restart_workers is in ClientClusterRestartWorkersConformanceTest. Gap:
+ * <p>restart_workers is in ClientClusterRestartWorkersConformanceTest, retire_workers in
+ * ClientClusterPlacementConformanceTest. Gap:
  * <ul>
- * <li>test_retire_workers, test_retire_workers_2, test_retire_many_workers → dist has no graceful
- * retirement (copy what only the worker holds, then close it); a worker that leaves has its results
- * recomputed elsewhere, and scattered data only it held is lost.</li>
  * <li>test_get_versions_sync, test_get_versions_async, test_get_versions_rpc_error → no versions query
  * of the scheduler and workers (all roles run one jar; {@code client.run} can read a worker's
  * {@code Runtime.version()}).</li>

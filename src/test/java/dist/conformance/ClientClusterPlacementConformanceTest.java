@@ -438,4 +438,52 @@ class ClientClusterPlacementConformanceTest {
             assertThrows(TimeoutException.class, () -> c.scatter(List.of(1)));
         }
     }
+
+    Set<String> workerAddresses() throws Exception {
+        return new HashSet<>(client.workersInfo().stream().map(dist.protocol.Message.WorkerInfo::address).toList());
+    }
+
+    /**
+     * dask: test_client.py::test_retire_workers_2, test_client.py::test_retire_workers — [x] scattered to
+     * a; retiring a answers a's information (with its name), a leaves the scheduler and closes, and
+     * b now holds x (and only x), the sole holder.
+     */
+    @Test
+    void retireWorkers() throws Exception {
+        WorkerServer a = worker(1);
+        WorkerServer b = worker(1);
+        assertEquals(Set.of(a.address(), b.address()), workerAddresses());
+        Future<Integer> x = client.scatter(List.of(1), List.of(a.address()), false).get(0);
+        Map<String, dist.protocol.Message.WorkerInfo> info = client.retireWorkers(List.of(a.address()));
+        assertEquals(Set.of(a.address()), info.keySet());
+        assertEquals(a.name(), info.get(a.address()).name());
+        assertEquals(Set.of(b.address()), workerAddresses());
+        assertTrue(a.awaitClose(30, TimeUnit.SECONDS));
+        assertEquals(Set.of(x.key()), keysOn(b));
+        assertEquals(List.of(b.address()), client.whoHas(List.of(x)).get(x.key()));
+        assertEquals(1, x.result(T));
+    }
+
+    /**
+     * dask: test_client.py::test_retire_many_workers — 100 values scattered over ten workers; retiring
+     * seven answers seven entries, three workers remain, every future is done, its key in memory, and
+     * the values gather back unchanged.
+     */
+    @Test
+    void retireManyWorkers() throws Exception {
+        List<WorkerServer> ws = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            ws.add(worker(1));
+        }
+        List<Future<Integer>> futures = client.scatter(range(100));
+        List<String> leaving = ws.subList(0, 7).stream().map(WorkerServer::address).toList();
+        assertEquals(7, client.retireWorkers(leaving).size());
+        assertEquals(range(100), client.gather(futures));
+        assertEquals(3, workerAddresses().size());
+        assertTrue(futures.stream().allMatch(Future::isDone));
+        for (Future<Integer> f : futures) {
+            assertEquals("memory", dist.api.ClusterFixture.stateOf(cluster, f.key()));
+        }
+        assertEquals(range(100), client.gather(futures));
+    }
 }
