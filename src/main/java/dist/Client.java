@@ -222,6 +222,21 @@ public final class Client extends Submitter implements AutoCloseable {
         return data.retireWorkers(Objects.requireNonNull(workers, "workers"));
     }
 
+    /**
+     * What the client, the scheduler and each worker run on: {"client": {...}, "scheduler": {...},
+     * "workers": {address: {...}}}, each with "java", "os" and "dist" versions. A worker that cannot be
+     * asked is left out. With {@code check}, a Java feature release or dist version that differs
+     * anywhere is an IllegalStateException naming each process's.
+     *
+     * <pre>{@code
+     * client.versions(true);   // throws if a worker runs another Java release than the client
+     * }</pre>
+     */
+    public Map<String, Object> versions(boolean check) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.versions(check);
+    }
+
     // ------------------------------------------------------------------ gather
 
     /** The results of {@code futures}, in order. Keys held by one worker come in one request. */

@@ -307,6 +307,53 @@ public final class DataOps {
         return out;
     }
 
+    // ------------------------------------------------------------------ versions
+
+    /**
+     * {"client": ..., "scheduler": ..., "workers": {address: ...}}, each a {@link dist.protocol.Versions}
+     * map; a worker that cannot be asked is left out. With {@code check}, a Java feature release or a
+     * dist version that differs between them is an IllegalStateException naming each.
+     */
+    public Map<String, Object> versions(boolean check) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        Message m = link.request(new Message.VersionsRequest());
+        if (!(m instanceof Message.VersionsReply r)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered VersionsRequest with " + m));
+        }
+        dist.Fn0<Map<String, String>> local = dist.protocol.Versions::local;
+        Map<String, Map<String, String>> workers = run(local, List.of(), null, RunErrors.IGNORE);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("scheduler", r.versions());
+        out.put("client", dist.protocol.Versions.local());
+        out.put("workers", workers);
+        if (check) {
+            Map<String, Map<String, String>> all = new LinkedHashMap<>();
+            all.put("client", dist.protocol.Versions.local());
+            all.put("scheduler", r.versions());
+            workers.forEach((w, v) -> all.put("worker " + w, v));
+            for (String field : List.of("java", "dist")) {
+                Map<String, String> seen = new TreeMap<>();
+                all.forEach((who, v) -> seen.put(who, field.equals("java") ? feature(v.get(field)) : v.get(field)));
+                if (new HashSet<>(seen.values()).size() > 1) {
+                    throw new IllegalStateException("mismatched " + field + " versions: " + seen);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** "21" of "21.0.2+13". */
+    private static String feature(String javaVersion) {
+        if (javaVersion == null) {
+            return "?";
+        }
+        int i = 0;
+        while (i < javaVersion.length() && Character.isDigit(javaVersion.charAt(i))) {
+            i++;
+        }
+        return javaVersion.substring(0, i);
+    }
+
     // ------------------------------------------------------------------ restart workers
 
     /**

@@ -39,6 +39,11 @@ public sealed interface Message {
 
     record WorkersReply(List<WorkerInfo> workers) implements Message {}
 
+    /** Client -> scheduler (a request): the scheduler's {@link Versions}. Answered by {@link VersionsReply}. */
+    record VersionsRequest() implements Message {}
+
+    record VersionsReply(Map<String, String> versions) implements Message {}
+
     /** A worker as clients and tools see it. */
     record WorkerInfo(String address, String name, int nthreads, long memoryLimit, long pid,
                       long memoryBytes, int processing, int keysHeld) {}

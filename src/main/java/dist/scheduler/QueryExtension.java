@@ -35,6 +35,7 @@ final class QueryExtension implements SchedulerExtension {
     @Override
     public Set<Class<? extends Message>> clientMessages() {
         return Set.of(WhoHasRequest.class, WorkersRequest.class, HasWhatRequest.class, NbytesRequest.class,
+                Message.VersionsRequest.class,
                 TaskStatusRequest.class);
     }
 
@@ -60,6 +61,7 @@ final class QueryExtension implements SchedulerExtension {
             case HasWhatRequest h -> new HasWhatReply(hasWhat(nonNull(h.workers(), "HasWhatRequest.workers")));
             case NbytesRequest n -> new NbytesReply(nbytes(nonNull(n.keys(), "NbytesRequest.keys")));
             case TaskStatusRequest t -> taskStatus(nonNull(t.keys(), "TaskStatusRequest.keys"));
+            case Message.VersionsRequest v -> new Message.VersionsReply(dist.protocol.Versions.local());
             default -> throw new IllegalStateException("not a query: " + message);
         };
     }

@@ -36,9 +36,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <p>restart_workers is in ClientClusterRestartWorkersConformanceTest, retire_workers in
  * ClientClusterPlacementConformanceTest. Gap:
  * <ul>
- * <li>test_get_versions_sync, test_get_versions_async, test_get_versions_rpc_error → no versions query
- * of the scheduler and workers (all roles run one jar; {@code client.run} can read a worker's
- * {@code Runtime.version()}).</li>
  * <li>test_write_scheduler_file → no scheduler file: clients connect by address.</li>
  * </ul>
  */

@@ -34,9 +34,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * <p>Not applicable:
  * <ul>
  * <li>test_run_coroutine, test_run_coroutine_sync → asyncio coroutines; a Java function run is a plain call.</li>
- * <li>test_run_rpc_error → stops a worker's listener while its scheduler link stays; no dist worker can be
- * made half-stopped from the public API (an unreachable worker's error goes through the same
- * {@code OnError} handling as {@link #runException}).</li>
+ * <li>test_run_rpc_error, test_get_versions_rpc_error → stop a worker's listener while its scheduler
+ * link stays; no dist worker can be made half-stopped from the public API (an unreachable worker's
+ * error goes through the same {@code OnError} handling as {@link #runException}, and versions leave
+ * it out with {@code OnError.IGNORE}).</li>
  * <li>test_scheduler_saturates_cores, test_scheduler_saturates_cores_random → their checks sit inside
  * {@code while not s.tasks: if s.tasks:}, which never runs: they assert nothing.</li>
  * <li>test_task_load_adapts_quickly → reads the scheduler's average task duration per prefix, an
@@ -283,5 +284,24 @@ class ClientClusterRunConformanceTest {
         assertEquals(2, info.size());
         assertEquals(Set.of(a, b), new HashSet<>(info.stream().map(Message.WorkerInfo::address).toList()));
         assertTrue(info.stream().allMatch(w -> w.nthreads() == 1));
+    }
+
+    /**
+     * dask: test_client.py::test_get_versions_sync, test_client.py::test_get_versions_async — versions
+     * come for the scheduler, the client and both workers, none empty, and checking them (all one
+     * runtime here) does not raise.
+     */
+    @Test
+    void getVersions() throws Exception {
+        Map<String, Object> v = client.versions(false);
+        assertEquals(Set.of("scheduler", "client", "workers"), v.keySet());
+        assertEquals(dist.protocol.Versions.local(), v.get("client"));
+        assertFalse(((Map<?, ?>) v.get("scheduler")).isEmpty());
+        Map<?, ?> workers = (Map<?, ?>) v.get("workers");
+        assertEquals(Set.of(a, b), workers.keySet());
+        for (Object wv : workers.values()) {
+            assertEquals(Set.of("java", "os", "dist"), ((Map<?, ?>) wv).keySet());
+        }
+        assertEquals(Set.of("scheduler", "client", "workers"), client.versions(true).keySet());
     }
 }
