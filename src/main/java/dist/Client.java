@@ -237,6 +237,37 @@ public final class Client extends Submitter implements AutoCloseable {
         return data.versions(check);
     }
 
+    /**
+     * Runs this future's task here, in the calling thread, on its inputs' values fetched from the
+     * cluster, and returns what it returns (dask's recreate_task_locally): to step through a task in a
+     * debugger. The scheduler must still have the task's recipe.
+     *
+     * <pre>{@code
+     * Object again = client.recreateTaskLocally(f);   // the same value f.result() gives
+     * }</pre>
+     */
+    public Object recreateTaskLocally(Future<?> future) throws Exception {
+        return data.runHere(future.key(), core.loader());
+    }
+
+    /**
+     * Runs here the task that made this erred future fail (the future's own, or the input's that failed
+     * first), so its exception is thrown in the calling thread, where a debugger can stop in it (dask's
+     * recreate_error_locally). The future stays erred.
+     *
+     * <pre>{@code
+     * try { client.recreateErrorLocally(f); } catch (ArithmeticException e) { ... }   // as thrown on the worker
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when the future has not erred ("No errored futures passed")
+     * @throws IllegalStateException    when the task runs here without an error
+     */
+    public void recreateErrorLocally(Future<?> future) throws Exception {
+        String key = DataOps.failedKey(future.state);
+        data.runHere(key, core.loader());
+        throw new IllegalStateException("task " + key + " failed on the cluster but ran without error here");
+    }
+
     // ------------------------------------------------------------------ gather
 
     /** The results of {@code futures}, in order. Keys held by one worker come in one request. */

@@ -468,6 +468,11 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         return recipes.size();
     }
 
+    /** The class loader results and recipes are decoded with here. */
+    public ClassLoader loader() {
+        return loader;
+    }
+
     /** How many keys the table holds. */
     public int keyCount() {
         return keys.size();

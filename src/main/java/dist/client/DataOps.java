@@ -307,6 +307,49 @@ public final class DataOps {
         return out;
     }
 
+    // ------------------------------------------------------------------ running a task here
+
+    /** The key that failed first for an erred future (itself, or the input that made it fail). */
+    public static String failedKey(KeyState state) {
+        if (!state.status().equals(KeyState.ERROR)) {
+            throw new IllegalArgumentException("No errored futures passed: " + state.key + " is " + state.status());
+        }
+        return state.causeKey() != null ? state.causeKey() : state.key;
+    }
+
+    /**
+     * Runs task {@code key} in this thread, on its inputs' values fetched from the cluster, and returns
+     * what it returns; what it throws is thrown here.
+     */
+    public Object runHere(String key, ClassLoader loader) throws Exception {
+        Message m = link.request(new Message.TaskRunRequest(key));
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        if (!(m instanceof Message.TaskRunReply r)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered TaskRunRequest with " + m));
+        }
+        Map<String, Object> values = new LinkedHashMap<>();
+        if (!r.deps().isEmpty()) {
+            Map<String, Future<Object>> inputs = new LinkedHashMap<>();
+            for (String k : r.deps()) {
+                inputs.put(k, refs.holdKey(k));
+            }
+            link.sendToScheduler(new Message.UpdateGraph(link.id(), List.of(), r.deps()), inputs.values());
+            try {
+                long deadline = System.nanoTime() + link.requestTimeout().toNanos();
+                @SuppressWarnings("unchecked")
+                Map<String, Object> got = (Map<String, Object>) results.gather(inputs, deadline);
+                values.putAll(got);
+            } finally {
+                inputs.values().forEach(Future::release);
+            }
+        }
+        TaskCall call = dist.protocol.RunCodec.decode(dist.serial.Serializer.defaults(), r.run(), loader, values::get,
+                new dist.protocol.RunCodec.FunctionCache());
+        return call.function().invoke(call.args().toArray());
+    }
+
     // ------------------------------------------------------------------ versions
 
     /**

@@ -44,6 +44,16 @@ public sealed interface Message {
 
     record VersionsReply(Map<String, String> versions) implements Message {}
 
+    /**
+     * Client -> scheduler (a request): the recipe of {@code key} as workers receive it, to run it in the
+     * client ({@code recreate_task_locally}). Answered by {@link TaskRunReply}, or {@link ErrorReply}
+     * when the scheduler has no recipe for the key.
+     */
+    record TaskRunRequest(String key) implements Message {}
+
+    /** {@code run}: the task's call bytes; {@code deps}: the keys its arguments refer to. */
+    record TaskRunReply(String key, byte[] run, List<String> deps) implements Message {}
+
     /** A worker as clients and tools see it. */
     record WorkerInfo(String address, String name, int nthreads, long memoryLimit, long pid,
                       long memoryBytes, int processing, int keysHeld) {}

@@ -35,7 +35,7 @@ final class QueryExtension implements SchedulerExtension {
     @Override
     public Set<Class<? extends Message>> clientMessages() {
         return Set.of(WhoHasRequest.class, WorkersRequest.class, HasWhatRequest.class, NbytesRequest.class,
-                Message.VersionsRequest.class,
+                Message.VersionsRequest.class, Message.TaskRunRequest.class,
                 TaskStatusRequest.class);
     }
 
@@ -62,6 +62,7 @@ final class QueryExtension implements SchedulerExtension {
             case NbytesRequest n -> new NbytesReply(nbytes(nonNull(n.keys(), "NbytesRequest.keys")));
             case TaskStatusRequest t -> taskStatus(nonNull(t.keys(), "TaskStatusRequest.keys"));
             case Message.VersionsRequest v -> new Message.VersionsReply(dist.protocol.Versions.local());
+            case Message.TaskRunRequest r -> taskRun(r.key());
             default -> throw new IllegalStateException("not a query: " + message);
         };
     }
@@ -71,6 +72,20 @@ final class QueryExtension implements SchedulerExtension {
             throw new IllegalArgumentException(what + " is null: send an empty collection instead");
         }
         return value;
+    }
+
+    /** The recipe of a task, whole, with the keys of its inputs; refused for keys with none (unknown, scattered). */
+    private Message taskRun(String key) {
+        TaskState ts = key == null ? null : core.task(key);
+        if (ts == null || ts.run == null) {
+            throw new IllegalArgumentException("the scheduler has no recipe for key " + key
+                    + (ts == null ? " (unknown: released, or never submitted)" : " (data placed by scatter)"));
+        }
+        ArrayList<String> deps = new ArrayList<>(ts.deps.length);
+        for (TaskState d : ts.deps) {
+            deps.add(d.key);
+        }
+        return new Message.TaskRunReply(key, FunctionTable.runOf(ts), deps);
     }
 
     /** For each key, the addresses of the workers holding it (empty when none or unknown); no keys: every task. */

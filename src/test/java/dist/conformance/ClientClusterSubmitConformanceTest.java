@@ -65,12 +65,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * scheduler's transition log and count states while tasks run, with timing-sensitive bounds.</li>
  * </ul>
  *
- * <p>Gap:
- * <ul>
- * <li>test_recreate_error_sync, test_recreate_error_not_error, test_recreate_task_sync → no
- * recreate_error_locally / recreate_task_locally: a failed future gives its remote exception and stack
- * trace ({@code remoteStackTrace}), and a client keeps a task's recipe only until it finishes.</li>
- * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClientClusterSubmitConformanceTest {
@@ -687,5 +681,66 @@ class ClientClusterSubmitConformanceTest {
         client.fireAndForget(List.of(f));
         f.release();
         assertTrue(Wait.until(T, () -> state(key).equals("null")), state(key));
+    }
+
+    static double divide(int x, int y) {
+        if (y == 0) {
+            throw new ArithmeticException("division by zero");
+        }
+        return 1.0 * x / y;
+    }
+
+    static double sumDoubles(double a, double b) {
+        return a + b;
+    }
+
+    static double sumList(List<Double> xs) {
+        return xs.stream().mapToDouble(Double::doubleValue).sum();
+    }
+
+    /**
+     * dask: test_client.py::test_recreate_error_sync — f = sum(div(1, dec(2)), div(1, dec(1))) errs;
+     * recreating its error locally runs the division by zero here and raises ZeroDivisionError (an
+     * ArithmeticException); f stays erred.
+     */
+    @Test
+    void recreateErrorLocally() throws Exception {
+        Future<Integer> x0 = client.submit(ClientClusterSubmitConformanceTest::dec, 2);
+        Future<Integer> y0 = client.submit(ClientClusterSubmitConformanceTest::dec, 1);
+        Future<Double> x = client.submit(ClientClusterSubmitConformanceTest::divide, 1, x0);
+        Future<Double> y = client.submit(ClientClusterSubmitConformanceTest::divide, 1, y0);
+        Future<Double> f = client.submit(ClientClusterSubmitConformanceTest::sumDoubles, x, y);
+        Futures.wait(List.of(f), T);
+        assertEquals("error", f.status());
+        ArithmeticException e = assertThrows(ArithmeticException.class, () -> client.recreateErrorLocally(f));
+        assertEquals("division by zero", e.getMessage());
+        assertEquals("error", f.status());
+    }
+
+    /**
+     * dask: test_client.py::test_recreate_error_not_error — a future that did not err is refused with
+     * "No errored futures passed".
+     */
+    @Test
+    void recreateErrorNotError() throws Exception {
+        Future<Integer> f = client.submit(ClientClusterSubmitConformanceTest::dec, 2);
+        f.result(T);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> client.recreateErrorLocally(f));
+        assertTrue(e.getMessage().contains("No errored futures passed"), e.getMessage());
+    }
+
+    /**
+     * dask: test_client.py::test_recreate_task_sync — f = sum([div(1, dec(2)), div(1, dec(2))]) run again
+     * here gives 2.
+     */
+    @Test
+    void recreateTaskLocally() throws Exception {
+        Future<Integer> x0 = client.submit(ClientClusterSubmitConformanceTest::dec, 2);
+        Future<Integer> y0 = client.submit(ClientClusterSubmitConformanceTest::dec, 2);
+        Future<Double> x = client.submit(ClientClusterSubmitConformanceTest::divide, 1, x0);
+        Future<Double> y = client.submit(ClientClusterSubmitConformanceTest::divide, 1, y0);
+        Future<Double> f = client.submit(ClientClusterSubmitConformanceTest::sumList, List.of(x, y));
+        Futures.wait(List.of(f), T);
+        assertEquals(2.0, client.recreateTaskLocally(f));
     }
 }

@@ -38,6 +38,8 @@ class MessageCodecTest {
                 new Message.WorkersRequest(),
                 new Message.WorkersReply(List.of(wi)),
                 new Message.VersionsRequest(),
+                new Message.TaskRunRequest("k"),
+                new Message.TaskRunReply("k", new byte[]{1, 2}, List.of("a")),
                 new Message.VersionsReply(Map.of("java", "21", "dist", "dev")),
                 new Message.KeyInMemory("k", List.of("h:1"), 3, small),
                 new Message.KeyInMemory("k", List.of("h:1"), 3, null),
