@@ -80,6 +80,12 @@ class ClientClusterRunConformanceTest {
         return 123;
     }
 
+    /** Both workers ran the last call (a raising run answers before the other worker's call ends), then reset. */
+    private static void settle() throws InterruptedException {
+        assertTrue(Wait.until(T, () -> calls.get() >= 2));
+        calls.set(0);
+    }
+
     @BeforeAll
     static void start() throws Exception {
         cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).output(null).start();
@@ -159,19 +165,19 @@ class ClientClusterRunConformanceTest {
                 () -> client.run(ClientClusterRunConformanceTest::raiseOnOne));
         assertInstanceOf(MyError.class, e.getCause());
         assertTrue(e.getCause().getMessage().contains("informative message"));
-        calls.set(0);
+        settle();
         e = assertThrows(ExecutionException.class,
                 () -> client.run(ClientClusterRunConformanceTest::raiseOnOne, null, Client.OnError.RAISE));
         assertTrue(e.getCause().getMessage().contains("informative message"));
 
-        calls.set(0);
+        settle();
         Map<String, Object> out = client.run(ClientClusterRunConformanceTest::raiseOnOne, null, Client.OnError.RETURN);
         assertEquals(Set.of(a, b), out.keySet());
         List<Object> values = new ArrayList<>(out.values());
         assertEquals(1, values.stream().filter(v -> v instanceof MyError).count(), out.toString());
         assertEquals(1, values.stream().filter(v -> Integer.valueOf(123).equals(v)).count(), out.toString());
 
-        calls.set(0);
+        settle();
         out = client.run(ClientClusterRunConformanceTest::raiseOnOne, null, Client.OnError.IGNORE);
         assertEquals(1, out.size());
         assertEquals(List.of(123), List.copyOf(out.values()));
