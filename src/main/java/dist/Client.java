@@ -188,6 +188,86 @@ public final class Client extends Submitter implements AutoCloseable {
         core.restart();
     }
 
+    /**
+     * Restarts the named workers (address, host or name) through their nannies and returns once as
+     * many workers as before are registered again, answering "OK" under each name given. Unlike
+     * {@link #restart()}, tasks and futures are kept: what only those workers held is computed again.
+     * Every named worker must run under a nanny; otherwise nothing is restarted and an
+     * IllegalArgumentException names the workers without one. Waits at most
+     * {@code distributed.client.restart-timeout}, then throws TimeoutException.
+     *
+     * <pre>{@code
+     * client.restartWorkers(List.of("127.0.0.1:40123"));   // {"127.0.0.1:40123": "OK"}
+     * }</pre>
+     */
+    public Map<String, String> restartWorkers(List<String> workers) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.restartWorkers(Objects.requireNonNull(workers, "workers"),
+                Config.getDuration("distributed.client.restart-timeout"));
+    }
+
+    /**
+     * Retires the named workers (address, host or name) gracefully: what only they hold is first copied
+     * to the other workers, then the scheduler removes them and they close. Returns what the scheduler
+     * knew of each (address, name, threads...), by address. Workers under a nanny are refused (the
+     * nanny would start them again), and so is retiring every worker. A task that finishes on a
+     * retiring worker while its data is copied is computed again elsewhere.
+     *
+     * <pre>{@code
+     * Map<String, Message.WorkerInfo> gone = client.retireWorkers(List.of("127.0.0.1:40123"));
+     * }</pre>
+     */
+    public Map<String, Message.WorkerInfo> retireWorkers(List<String> workers) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        return data.retireWorkers(Objects.requireNonNull(workers, "workers"));
+    }
+
+    /**
+     * What the client, the scheduler and each worker run on: {"client": {...}, "scheduler": {...},
+     * "workers": {address: {...}}}, each with "java", "os" and "dist" versions. A worker that cannot be
+     * asked is left out. With {@code check}, a Java feature release or dist version that differs
+     * anywhere is an IllegalStateException naming each process's.
+     *
+     * <pre>{@code
+     * client.versions(true);   // throws if a worker runs another Java release than the client
+     * }</pre>
+     */
+    public Map<String, Object> versions(boolean check) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.versions(check);
+    }
+
+    /**
+     * Runs this future's task here, in the calling thread, on its inputs' values fetched from the
+     * cluster, and returns what it returns (dask's recreate_task_locally): to step through a task in a
+     * debugger. The scheduler must still have the task's recipe.
+     *
+     * <pre>{@code
+     * Object again = client.recreateTaskLocally(f);   // the same value f.result() gives
+     * }</pre>
+     */
+    public Object recreateTaskLocally(Future<?> future) throws Exception {
+        return data.runHere(future.key(), core.loader());
+    }
+
+    /**
+     * Runs here the task that made this erred future fail (the future's own, or the input's that failed
+     * first), so its exception is thrown in the calling thread, where a debugger can stop in it (dask's
+     * recreate_error_locally). The future stays erred.
+     *
+     * <pre>{@code
+     * try { client.recreateErrorLocally(f); } catch (ArithmeticException e) { ... }   // as thrown on the worker
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when the future has not erred ("No errored futures passed")
+     * @throws IllegalStateException    when the task runs here without an error
+     */
+    public void recreateErrorLocally(Future<?> future) throws Exception {
+        String key = DataOps.failedKey(future.state);
+        data.runHere(key, core.loader());
+        throw new IllegalStateException("task " + key + " failed on the cluster but ran without error here");
+    }
+
     // ------------------------------------------------------------------ gather
 
     /** The results of {@code futures}, in order. Keys held by one worker come in one request. */
@@ -257,6 +337,24 @@ public final class Client extends Submitter implements AutoCloseable {
         return core.gather(shape, Results.deadline(timeout));
     }
 
+    /**
+     * Runs these futures' tasks to the end even when nothing holds them any more: the scheduler keeps
+     * each until it finishes or fails, then lets it go, though this client releases the futures or
+     * closes. For tasks run for their effects.
+     *
+     * <pre>{@code
+     * Future<Void> report = client.submit(Reports::send, results);
+     * client.fireAndForget(List.of(report));
+     * report.release();   // the report is still sent
+     * }</pre>
+     */
+    public void fireAndForget(Collection<? extends Future<?>> futures) {
+        List<String> ks = keysOf(futures);
+        if (!ks.isEmpty()) {
+            core.sendToScheduler(new Message.FireAndForget(ks), futures);
+        }
+    }
+
     // ------------------------------------------------------------------ cancel, info
 
     /**
@@ -293,11 +391,23 @@ public final class Client extends Submitter implements AutoCloseable {
         return core.workersInfo();
     }
 
-    /** Which workers hold each of these futures' keys. */
+    /** Which workers hold each of these futures' keys (an empty list: none). */
     public Map<String, List<String>> whoHas(Collection<? extends Future<?>> futures)
             throws InterruptedException, ExecutionException, TimeoutException {
         List<String> ks = futures.stream().map(Future::key).distinct().toList();
-        return core.whoHasKeys(ks, -1);
+        return ks.isEmpty() ? new LinkedHashMap<>() : core.whoHasKeys(ks, -1);
+    }
+
+    /**
+     * Which workers hold each key the scheduler knows, of any client; a key it keeps but no worker
+     * holds (waiting, lost with its workers) maps to an empty list.
+     *
+     * <pre>{@code
+     * client.whoHas().forEach((key, workers) -> System.out.println(key + " on " + workers));
+     * }</pre>
+     */
+    public Map<String, List<String>> whoHas() throws InterruptedException, ExecutionException, TimeoutException {
+        return core.whoHasKeys(List.of(), -1);
     }
 
     // ------------------------------------------------------------------ data placement (logic in DataOps)
@@ -396,10 +506,21 @@ public final class Client extends Submitter implements AutoCloseable {
         data.rebalance(List.of(), List.of());
     }
 
-    /** Moves these futures' data (empty: all data) among {@code workers} (empty: all) to even out memory. */
+    /**
+     * Moves these futures' data (null: all data) among {@code workers} (null: all) to even out memory.
+     * As in dask, an empty list is not the same as none given: it moves nothing.
+     *
+     * <pre>{@code
+     * client.rebalance(List.of(f3, f7), List.of(a, b));   // only f3 and f7, only between a and b
+     * client.rebalance(null, List.of(a, b));              // all data, between a and b
+     * }</pre>
+     */
     public void rebalance(Collection<? extends Future<?>> futures, List<String> workers)
             throws InterruptedException, ExecutionException, TimeoutException {
-        data.rebalance(keysOf(futures), workers);
+        if ((futures != null && futures.isEmpty()) || (workers != null && workers.isEmpty())) {
+            return;
+        }
+        data.rebalance(futures == null ? List.of() : keysOf(futures), workers == null ? List.of() : workers);
     }
 
     /** The keys each worker holds, by worker address. */
@@ -455,13 +576,41 @@ public final class Client extends Submitter implements AutoCloseable {
      * }</pre>
      */
     public <R> Map<String, R> run(Fn0<R> fn) throws InterruptedException, ExecutionException, TimeoutException {
-        return data.run(Objects.requireNonNull(fn, "function"), List.of(), List.of());
+        return data.run(Objects.requireNonNull(fn, "function"), List.of(), null, DataOps.RunErrors.RAISE);
     }
 
-    /** {@link #run(Fn0)} on the named workers only (address, host or name). */
+    /**
+     * {@link #run(Fn0)} on the named workers only (address, host or name; null: every worker). As in
+     * dask, an empty list runs nowhere and answers an empty map.
+     */
     public <R> Map<String, R> run(Fn0<R> fn, List<String> workers) throws InterruptedException, ExecutionException,
             TimeoutException {
-        return data.run(Objects.requireNonNull(fn, "function"), List.of(), workers);
+        return data.run(Objects.requireNonNull(fn, "function"), List.of(), workers, DataOps.RunErrors.RAISE);
+    }
+
+    /** What {@link #run(Fn0, List, OnError)} does when the call fails on a worker, or the worker cannot be reached. */
+    public enum OnError {
+        /** The run fails with the first worker's error. */
+        RAISE,
+        /** The error (a Throwable) stands in the result map in place of that worker's result. */
+        RETURN,
+        /** That worker is left out of the result map. */
+        IGNORE
+    }
+
+    /**
+     * {@link #run(Fn0, List)} that, per {@code onError}, keeps the other workers' results when some fail
+     * ({@code workers} null: every worker).
+     *
+     * <pre>{@code
+     * Map<String, Object> r = client.run(Demo::probe, null, Client.OnError.RETURN);
+     * r.forEach((w, v) -> System.out.println(w + (v instanceof Throwable t ? " failed: " + t : " -> " + v)));
+     * }</pre>
+     */
+    public Map<String, Object> run(Fn0<?> fn, List<String> workers, OnError onError) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        return data.run(Objects.requireNonNull(fn, "function"), List.of(), workers,
+                DataOps.RunErrors.valueOf(Objects.requireNonNull(onError, "onError").name()));
     }
 
     /**

@@ -75,7 +75,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     /** Rounds of asking the scheduler where data went before giving up on fetching a key. */
     private static final int FETCH_ROUNDS = 5;
 
-    private final String id = UUID.randomUUID().toString();
+    private final String id = "client-" + UUID.randomUUID(); // dask names clients Client-<uuid>
     private final String address;
     /** A result usually comes within a few hundred µs: polling that long beats waking from a park. */
     private final long resultSpinNanos = Config.getInt("distributed.client.result-spin-us") * 1000L;
@@ -492,6 +492,11 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     /** How many recipes this client keeps to send again to a scheduler that restarts. For tests and diagnostics. */
     public int recipeCount() {
         return recipes.size();
+    }
+
+    /** The class loader results and recipes are decoded with here. */
+    public ClassLoader loader() {
+        return loader;
     }
 
     /** How many keys the table holds. */

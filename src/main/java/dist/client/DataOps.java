@@ -107,8 +107,9 @@ public final class DataOps {
             try {
                 m = link.request(new Message.ScatterRequest(pending, where, avoid, schedulerTimeoutMillis()));
             } catch (ExecutionException e) {
-                if (e.getCause() instanceof TimeoutException t) {
-                    throw t; // with a short timeout the link's bound can pass before the scheduler's empty plan arrives
+                if (e.getCause() instanceof TimeoutException) {
+                    // the scheduler holds the request until a worker can take the data: no answer means none came
+                    throw new TimeoutException(noWorkerForScatter(where));
                 }
                 throw e;
             }
@@ -119,9 +120,7 @@ public final class DataOps {
                 throw new ExecutionException(new IllegalStateException("the scheduler answered ScatterRequest with " + m));
             }
             if (plan.keysByWorker().isEmpty()) {
-                throw new TimeoutException("no worker" + (where.isEmpty() ? "" : " matching " + where)
-                        + " was there to take the scattered data within " + link.requestTimeout()
-                        + "; start one, then scatter again");
+                throw new TimeoutException(noWorkerForScatter(where));
             }
             Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
             for (Map.Entry<String, List<String>> e : plan.keysByWorker().entrySet()) {
@@ -154,6 +153,12 @@ public final class DataOps {
                     "replicate");
         }
         return futures;
+    }
+
+    private String noWorkerForScatter(List<String> where) {
+        return "no worker" + (where.isEmpty() ? "" : " matching " + where)
+                + " was there to take the scattered data within " + link.requestTimeout()
+                + "; start one, then scatter again";
     }
 
     /** The scheduler's deadline for a request: within this client's, so its answer (an error too) arrives. */
@@ -260,9 +265,19 @@ public final class DataOps {
 
     // ------------------------------------------------------------------ run
 
+    /** What {@link #run} does with a worker's error: throw it, return it in the worker's place, or leave the worker out. */
+    public enum RunErrors { RAISE, RETURN, IGNORE }
+
+    /**
+     * Calls {@code fn} on the workers matching {@code restrictions} (null: all; empty: none, as dask's
+     * {@code workers=[]}) and returns each result by worker address.
+     */
     @SuppressWarnings("unchecked")
-    public <R> Map<String, R> run(Invokable fn, List<Object> args, List<String> restrictions)
+    public <R> Map<String, R> run(Invokable fn, List<Object> args, List<String> restrictions, RunErrors onError)
             throws ExecutionException, InterruptedException, TimeoutException {
+        if (restrictions != null && restrictions.isEmpty()) {
+            return new LinkedHashMap<>();
+        }
         byte[] call = codec.encodeValue(new TaskCall(fn, args));
         Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
         for (Message.WorkerInfo w : workers(restrictions)) {
@@ -270,18 +285,188 @@ public final class DataOps {
         }
         Map<String, R> out = new LinkedHashMap<>();
         for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
-            Message m = get(e.getValue(), "run on " + e.getKey());
-            if (m instanceof Message.RunReply r) {
-                if (r.exception() != null) {
-                    Throwable t = codec.mapError(r.exception(), r.summary(), "run");
-                    throw new ExecutionException("run failed on worker " + e.getKey() + ": " + t, t);
+            Throwable error;
+            try {
+                Message m = get(e.getValue(), "run on " + e.getKey());
+                if (m instanceof Message.RunReply r && r.exception() == null) {
+                    out.put(e.getKey(), (R) codec.decodeValue(r.value()));
+                    continue;
                 }
-                out.put(e.getKey(), (R) codec.decodeValue(r.value()));
-            } else {
-                throw new ExecutionException(new IllegalStateException("worker " + e.getKey()
-                        + " answered RunFunction with " + m));
+                error = m instanceof Message.RunReply r ? codec.mapError(r.exception(), r.summary(), "run")
+                        : new IllegalStateException("worker " + e.getKey() + " answered RunFunction with " + m);
+            } catch (ExecutionException | TimeoutException ex) {
+                // the worker could not be reached or did not answer: an error of that worker only
+                error = ex instanceof ExecutionException && ex.getCause() != null ? ex.getCause() : ex;
+            }
+            switch (onError) {
+                case RAISE -> throw new ExecutionException("run failed on worker " + e.getKey() + ": " + error, error);
+                case RETURN -> out.put(e.getKey(), (R) error);
+                case IGNORE -> { }
             }
         }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ running a task here
+
+    /** The key that failed first for an erred future (itself, or the input that made it fail). */
+    public static String failedKey(KeyState state) {
+        if (!state.status().equals(KeyState.ERROR)) {
+            throw new IllegalArgumentException("No errored futures passed: " + state.key + " is " + state.status());
+        }
+        return state.causeKey() != null ? state.causeKey() : state.key;
+    }
+
+    /**
+     * Runs task {@code key} in this thread, on its inputs' values fetched from the cluster, and returns
+     * what it returns; what it throws is thrown here.
+     */
+    public Object runHere(String key, ClassLoader loader) throws Exception {
+        Message m = link.request(new Message.TaskRunRequest(key));
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        if (!(m instanceof Message.TaskRunReply r)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered TaskRunRequest with " + m));
+        }
+        Map<String, Object> values = new LinkedHashMap<>();
+        if (!r.deps().isEmpty()) {
+            Map<String, Future<Object>> inputs = new LinkedHashMap<>();
+            for (String k : r.deps()) {
+                inputs.put(k, refs.holdKey(k));
+            }
+            link.sendToScheduler(new Message.UpdateGraph(link.id(), List.of(), r.deps()), inputs.values());
+            try {
+                long deadline = System.nanoTime() + link.requestTimeout().toNanos();
+                @SuppressWarnings("unchecked")
+                Map<String, Object> got = (Map<String, Object>) results.gather(inputs, deadline);
+                values.putAll(got);
+            } finally {
+                inputs.values().forEach(Future::release);
+            }
+        }
+        TaskCall call = dist.protocol.RunCodec.decode(dist.serial.Serializer.defaults(), r.run(), loader, values::get,
+                new dist.protocol.RunCodec.FunctionCache());
+        return call.function().invoke(call.args().toArray());
+    }
+
+    // ------------------------------------------------------------------ versions
+
+    /**
+     * {"client": ..., "scheduler": ..., "workers": {address: ...}}, each a {@link dist.protocol.Versions}
+     * map; a worker that cannot be asked is left out. With {@code check}, a Java feature release or a
+     * dist version that differs between them is an IllegalStateException naming each.
+     */
+    public Map<String, Object> versions(boolean check) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        Message m = link.request(new Message.VersionsRequest());
+        if (!(m instanceof Message.VersionsReply r)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered VersionsRequest with " + m));
+        }
+        dist.Fn0<Map<String, String>> local = dist.protocol.Versions::local;
+        Map<String, Map<String, String>> workers = run(local, List.of(), null, RunErrors.IGNORE);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("scheduler", r.versions());
+        out.put("client", dist.protocol.Versions.local());
+        out.put("workers", workers);
+        if (check) {
+            Map<String, Map<String, String>> all = new LinkedHashMap<>();
+            all.put("client", dist.protocol.Versions.local());
+            all.put("scheduler", r.versions());
+            workers.forEach((w, v) -> all.put("worker " + w, v));
+            for (String field : List.of("java", "dist")) {
+                Map<String, String> seen = new TreeMap<>();
+                all.forEach((who, v) -> seen.put(who, field.equals("java") ? feature(v.get(field)) : v.get(field)));
+                if (new HashSet<>(seen.values()).size() > 1) {
+                    throw new IllegalStateException("mismatched " + field + " versions: " + seen);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** "21" of "21.0.2+13". */
+    private static String feature(String javaVersion) {
+        if (javaVersion == null) {
+            return "?";
+        }
+        int i = 0;
+        while (i < javaVersion.length() && Character.isDigit(javaVersion.charAt(i))) {
+            i++;
+        }
+        return javaVersion.substring(0, i);
+    }
+
+    // ------------------------------------------------------------------ restart workers
+
+    /**
+     * Restarts the named workers through their nannies and waits until as many workers as before are
+     * registered again, within {@code timeout}; answers "OK" under each name given.
+     */
+    public Map<String, String> restartWorkers(List<String> names, java.time.Duration timeout)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int before = link.workersInfo().size();
+        Message m = link.request(new Message.RestartWorkers(List.copyOf(names)));
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        expectAck(m, "restarting workers " + names);
+        int now = 0;
+        while (System.nanoTime() - deadline < 0) {
+            now = link.workersInfo().size();
+            if (now >= before) {
+                Map<String, String> out = new LinkedHashMap<>();
+                names.forEach(n -> out.put(n, "OK"));
+                return out;
+            }
+            Thread.sleep(50);
+        }
+        throw new TimeoutException("after restarting " + names + " only " + now + " of " + before
+                + " workers were back within " + timeout.toMillis() + " ms");
+    }
+
+    // ------------------------------------------------------------------ retire workers
+
+    /**
+     * Copies what only the named workers hold to the other workers, then has the scheduler remove them
+     * and close them; returns what the scheduler knew of each, by address.
+     */
+    public Map<String, Message.WorkerInfo> retireWorkers(List<String> names)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        List<Message.WorkerInfo> going = workers(names);
+        Set<String> leaving = new LinkedHashSet<>();
+        going.forEach(w -> leaving.add(w.address()));
+        List<String> staying = new ArrayList<>();
+        for (Message.WorkerInfo w : link.workersInfo()) {
+            if (!leaving.contains(w.address())) {
+                staying.add(w.address());
+            }
+        }
+        if (staying.isEmpty()) {
+            throw new IllegalArgumentException("retiring " + leaving + " would leave no worker to keep their data");
+        }
+        Set<String> held = new LinkedHashSet<>();
+        hasWhat(List.copyOf(leaving)).values().forEach(held::addAll);
+        List<String> onlyThere = new ArrayList<>();
+        if (!held.isEmpty()) {
+            long deadline = System.nanoTime() + link.requestTimeout().toNanos();
+            for (Map.Entry<String, List<String>> e : link.whoHasKeys(List.copyOf(held), deadline).entrySet()) {
+                if (!e.getValue().isEmpty() && leaving.containsAll(e.getValue())) {
+                    onlyThere.add(e.getKey());
+                }
+            }
+        }
+        if (!onlyThere.isEmpty()) {
+            ask(new Message.ReplicateRequest(onlyThere, 1, staying, 2, schedulerTimeoutMillis()), "retire_workers");
+        }
+        Message m = link.request(new Message.RetireWorkers(List.copyOf(leaving)));
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        expectAck(m, "retiring workers " + leaving);
+        Map<String, Message.WorkerInfo> out = new LinkedHashMap<>();
+        going.forEach(w -> out.put(w.address(), w));
         return out;
     }
 

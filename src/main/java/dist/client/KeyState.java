@@ -131,8 +131,8 @@ public final class KeyState {
     void erred(byte[] exception, String summaryText, String cause) {
         lock.lock();
         try {
-            // a finished key whose value is not here and cannot be made again (scattered data lost
-            // with its workers) fails; one whose value is here keeps it
+            // a finished key whose value is not here can only be fetched; once it errs (scattered data
+            // lost with its workers) there is nothing left to fetch, so waiting for it would hang
             if (!status.equals(PENDING) && !(status.equals(FINISHED) && data == null)) {
                 return;
             }

@@ -39,6 +39,21 @@ public sealed interface Message {
 
     record WorkersReply(List<WorkerInfo> workers) implements Message {}
 
+    /** Client -> scheduler (a request): the scheduler's {@link Versions}. Answered by {@link VersionsReply}. */
+    record VersionsRequest() implements Message {}
+
+    record VersionsReply(Map<String, String> versions) implements Message {}
+
+    /**
+     * Client -> scheduler (a request): the recipe of {@code key} as workers receive it, to run it in the
+     * client ({@code recreate_task_locally}). Answered by {@link TaskRunReply}, or {@link ErrorReply}
+     * when the scheduler has no recipe for the key.
+     */
+    record TaskRunRequest(String key) implements Message {}
+
+    /** {@code run}: the task's call bytes; {@code deps}: the keys its arguments refer to. */
+    record TaskRunReply(String key, byte[] run, List<String> deps) implements Message {}
+
     /** A worker as clients and tools see it. */
     record WorkerInfo(String address, String name, int nthreads, long memoryLimit, long pid,
                       long memoryBytes, int processing, int keysHeld) {}
@@ -163,6 +178,20 @@ public sealed interface Message {
     record RestartCluster(String clientId) implements Message {}
 
     /**
+     * Client -> scheduler (a request): restart these workers (address, host or name) through their
+     * nannies; tasks are kept. Answered by {@link Ack} once the old workers are removed, or by
+     * {@link ErrorReply}, changing nothing, when one has no nanny or none matches.
+     */
+    record RestartWorkers(List<String> workers) implements Message {}
+
+    /**
+     * Client -> scheduler (a request): remove these workers (addresses) and tell them to close; the
+     * client has copied elsewhere what only they held. Answered by {@link Ack}, or by
+     * {@link ErrorReply}, changing nothing, when one is unknown or runs under a nanny.
+     */
+    record RetireWorkers(List<String> workers) implements Message {}
+
+    /**
      * Worker -> scheduler: these tasks began executing (not merely queued). Only tasks executing on a
      * worker when it dies count as suspicious. Written before the tasks start, for tasks the scheduler
      * sent as queued ({@code ComputeTask.announceStart}).
@@ -284,6 +313,9 @@ public sealed interface Message {
 
     /** Client -> scheduler. Answered by {@link Ack}, also when no dataset has that name (unpublishing is idempotent). */
     record UnpublishDataset(String name) implements Message {}
+
+    /** Client -> scheduler (one-way): keep these tasks until they finish or fail, whoever releases them. */
+    record FireAndForget(List<String> keys) implements Message {}
 
     /**
      * Worker -> scheduler (request, answered by {@link ClassBytes}) and scheduler -> client (one-way):

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -40,7 +41,8 @@ final class ClientRegistry implements SchedulerExtension {
 
     @Override
     public Set<Class<? extends Message>> clientMessages() {
-        return Set.of(RegisterClient.class, RegisterNanny.class, WorkerDied.class);
+        return Set.of(RegisterClient.class, RegisterNanny.class, WorkerDied.class, Message.RestartWorkers.class,
+                Message.RetireWorkers.class);
     }
 
     @Override
@@ -55,6 +57,14 @@ final class ClientRegistry implements SchedulerExtension {
                 ack(clientId, requestId);
             }
             case WorkerDied d -> workerDied(d);
+            case Message.RetireWorkers r -> {
+                retireWorkers(clientId, r.workers());
+                ack(clientId, requestId);
+            }
+            case Message.RestartWorkers r -> {
+                restartWorkers(clientId, r.workers());
+                ack(clientId, requestId);
+            }
             default -> throw new IllegalStateException("not a registration: " + message);
         }
     }
@@ -124,6 +134,91 @@ final class ClientRegistry implements SchedulerExtension {
                 core.removeWorker(ws, reason);
             }
         }
+    }
+
+    /**
+     * dask's restart_workers: each named worker's nanny ends it and starts another, which registers
+     * anew; the old one is removed now, so what only it held is recomputed. Checks every name first:
+     * a refusal changes nothing.
+     */
+    private void restartWorkers(String clientId, List<String> names) {
+        if (names == null || names.isEmpty()) {
+            throw new IllegalArgumentException("RestartWorkers names no worker");
+        }
+        LinkedHashMap<WorkerState, String> chosen = new LinkedHashMap<>();
+        ArrayList<String> unknown = new ArrayList<>();
+        ArrayList<String> bare = new ArrayList<>();
+        for (String name : names) {
+            WorkerState match = null;
+            for (WorkerState w : core.workers()) {
+                if (name != null && w.matches(name)) {
+                    match = w;
+                    break;
+                }
+            }
+            if (match == null) {
+                unknown.add(name);
+                continue;
+            }
+            String nanny = nannyOf(match.address);
+            if (nanny == null) {
+                bare.add(match.address);
+            } else {
+                chosen.put(match, nanny);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("no connected worker matches " + unknown);
+        }
+        if (!bare.isEmpty()) {
+            throw new IllegalArgumentException("Restarting workers requires a nanny to be used. Worker(s) " + bare
+                    + " do not have a nanny.");
+        }
+        String reason = "restarted by client " + clientId;
+        for (Map.Entry<WorkerState, String> e : chosen.entrySet()) {
+            core.send(e.getValue(), new RestartWorker(reason));
+            if (core.worker(e.getKey().address) == e.getKey()) {
+                core.removeWorker(e.getKey(), reason);
+            }
+        }
+        core.log(System.Logger.Level.INFO, "workers " + chosen.keySet() + " restarted by client " + clientId);
+    }
+
+    /**
+     * The last step of dask's retire_workers: the workers leave for good. A worker under a nanny is
+     * refused, as its nanny would start it again. Checks every address first: a refusal changes nothing.
+     */
+    private void retireWorkers(String clientId, List<String> addresses) {
+        if (addresses == null || addresses.isEmpty()) {
+            throw new IllegalArgumentException("RetireWorkers names no worker");
+        }
+        ArrayList<WorkerState> chosen = new ArrayList<>();
+        for (String a : addresses) {
+            WorkerState ws = a == null ? null : core.worker(a);
+            if (ws == null) {
+                throw new IllegalArgumentException("no connected worker at " + a);
+            }
+            if (nannyOf(ws.address) != null) {
+                throw new IllegalArgumentException("worker " + a + " runs under a nanny, which would start it again;"
+                        + " stop its nanny instead");
+            }
+            chosen.add(ws);
+        }
+        String reason = "retired by client " + clientId;
+        for (WorkerState ws : chosen) {
+            core.send(ws.address, new Message.CloseWorker(reason));
+            core.removeWorker(ws, reason);
+        }
+        core.log(System.Logger.Level.INFO, "workers " + chosen + " retired by client " + clientId);
+    }
+
+    private String nannyOf(String workerAddress) {
+        for (Map.Entry<String, String> n : nannies.entrySet()) {
+            if (workerAddress.equals(n.getValue())) {
+                return n.getKey();
+            }
+        }
+        return null;
     }
 
     /** Workers lost whose removal waits for a nanny's report; for tests. */

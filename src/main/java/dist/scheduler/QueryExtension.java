@@ -35,6 +35,7 @@ final class QueryExtension implements SchedulerExtension {
     @Override
     public Set<Class<? extends Message>> clientMessages() {
         return Set.of(WhoHasRequest.class, WorkersRequest.class, HasWhatRequest.class, NbytesRequest.class,
+                Message.VersionsRequest.class, Message.TaskRunRequest.class,
                 TaskStatusRequest.class);
     }
 
@@ -60,6 +61,8 @@ final class QueryExtension implements SchedulerExtension {
             case HasWhatRequest h -> new HasWhatReply(hasWhat(nonNull(h.workers(), "HasWhatRequest.workers")));
             case NbytesRequest n -> new NbytesReply(nbytes(nonNull(n.keys(), "NbytesRequest.keys")));
             case TaskStatusRequest t -> taskStatus(nonNull(t.keys(), "TaskStatusRequest.keys"));
+            case Message.VersionsRequest v -> new Message.VersionsReply(dist.protocol.Versions.local());
+            case Message.TaskRunRequest r -> taskRun(r.key());
             default -> throw new IllegalStateException("not a query: " + message);
         };
     }
@@ -71,9 +74,29 @@ final class QueryExtension implements SchedulerExtension {
         return value;
     }
 
-    /** For each key, the addresses of the workers holding it (empty when none or unknown). */
+    /** The recipe of a task, whole, with the keys of its inputs; refused for keys with none (unknown, scattered). */
+    private Message taskRun(String key) {
+        TaskState ts = key == null ? null : core.task(key);
+        if (ts == null || ts.run == null) {
+            throw new IllegalArgumentException("the scheduler has no recipe for key " + key
+                    + (ts == null ? " (unknown: released, or never submitted)" : " (data placed by scatter)"));
+        }
+        ArrayList<String> deps = new ArrayList<>(ts.deps.length);
+        for (TaskState d : ts.deps) {
+            deps.add(d.key);
+        }
+        return new Message.TaskRunReply(key, FunctionTable.runOf(ts), deps);
+    }
+
+    /** For each key, the addresses of the workers holding it (empty when none or unknown); no keys: every task. */
     Map<String, List<String>> whoHas(Collection<String> keys) {
         LinkedHashMap<String, List<String>> m = new LinkedHashMap<>();
+        if (keys.isEmpty()) {
+            for (TaskState ts : core.tasks()) {
+                m.put(ts.key, ts.holderAddresses());
+            }
+            return m;
+        }
         for (String k : keys) {
             TaskState ts = k == null ? null : core.task(k);
             m.put(k, ts == null ? List.of() : ts.holderAddresses());
@@ -106,6 +129,12 @@ final class QueryExtension implements SchedulerExtension {
                     keys.add(ts.key);
                 }
                 m.put(w.address, keys);
+            }
+        }
+        for (String r : which) {
+            // a worker asked for by address that has left holds nothing (dask answers it with [])
+            if (r != null && r.indexOf(':') > 0 && !m.containsKey(r) && core.workers().stream().noneMatch(w -> w.matches(r))) {
+                m.put(r, List.of());
             }
         }
         return m;

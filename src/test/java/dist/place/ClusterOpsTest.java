@@ -163,7 +163,7 @@ class ClusterOpsTest {
             blocks.add(b);
         }
         List<Future<int[]>> fs = client.scatter(blocks, List.of("alice"), false);
-        client.rebalance(fs, List.of());
+        client.rebalance(fs, null);
         assertTrue(eventually(() -> {
             try {
                 Map<String, List<String>> who = client.whoHas(fs);

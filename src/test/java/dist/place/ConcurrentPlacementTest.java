@@ -129,10 +129,10 @@ class ConcurrentPlacementTest {
         for (int n : new int[] {2, 3, 1, 2}) {
             together(() -> {
                 one.replicate(mine.values(), n, List.of(), 2);
-                one.rebalance(mine.values(), List.of());
+                one.rebalance(mine.values(), null);
                 return null;
             }, () -> {
-                two.rebalance(theirs.values(), List.of());
+                two.rebalance(theirs.values(), null);
                 two.replicate(theirs.values(), n, List.of(), 2);
                 return null;
             });
