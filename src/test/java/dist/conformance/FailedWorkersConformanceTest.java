@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -242,5 +243,37 @@ class FailedWorkersConformanceTest {
             }
             assertEquals(2, c.submit(FailedWorkersConformanceTest::inc, 1).result(T));
         }
+    }
+
+    /**
+     * dask: test_failed_workers.py::test_restart_hung_worker — a worker whose process no longer
+     * answers (stopped with SIGSTOP here; dask blocks its event loop) is restarted by
+     * restartWorkers through its nanny: one worker again, a new process.
+     */
+    @Test
+    void restartHungWorker() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(2).processes(true)
+                .output(null).start(); Client c = cluster.client()) {
+            assertTrue(cluster.awaitWorkers(1, 30, TimeUnit.SECONDS), "one worker");
+            Message.WorkerInfo hung = c.workersInfo().get(0);
+            assertEquals(2, c.submit(FailedWorkersConformanceTest::inc, 1).result(T));
+            signal("STOP", hung.pid());
+            try {
+                Map<String, String> answer = c.restartWorkers(List.of(hung.address()));
+                assertEquals(Map.of(hung.address(), "OK"), answer);
+                List<Message.WorkerInfo> after = c.workersInfo();
+                assertEquals(1, after.size(), after.toString());
+                assertNotEquals(hung.pid(), after.get(0).pid(), "the hung process is not the worker any more");
+                assertEquals(3, c.with(dist.Options.defaults().pure(false))
+                        .submit(FailedWorkersConformanceTest::inc, 2).result(T));
+            } finally {
+                ProcessHandle.of(hung.pid()).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
+    private static void signal(String sig, long pid) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start();
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS), "kill -" + sig);
     }
 }
