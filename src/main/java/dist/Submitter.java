@@ -81,7 +81,7 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
         for (Object a : as) {
             calls.add(args(a));
         }
-        return tasks.submitMany(options(), fn, calls);
+        return tasks.submitMany(mapOptions(), fn, calls);
     }
 
     /**
@@ -98,7 +98,7 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
         for (int i = 0; i < n; i++) {
             calls.add(args(as.get(i), bs.get(i)));
         }
-        return tasks.submitMany(options(), fn, calls);
+        return tasks.submitMany(mapOptions(), fn, calls);
     }
 
     /** One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list. */
@@ -108,7 +108,13 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
         for (int i = 0; i < n; i++) {
             calls.add(args(as.get(i), bs.get(i), cs.get(i)));
         }
-        return tasks.submitMany(options(), fn, calls);
+        return tasks.submitMany(mapOptions(), fn, calls);
+    }
+
+    /** A map's options: an explicit key names its tasks' prefix, as dask's {@code map(..., key="INC")}. */
+    private Options mapOptions() {
+        Options o = options();
+        return o.key() == null ? o : o.key(null).keyPrefix(o.key());
     }
 
     /** The length of the shortest list: dask's map zips its iterables, so the extra elements are unused. */

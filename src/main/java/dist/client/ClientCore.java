@@ -211,7 +211,11 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             throw new IllegalArgumentException("an explicit key names one task, but map makes " + calls.size()
                     + "; leave the key out of the options for map");
         }
-        String prefix = options.key() == null ? Keys.prefix(fn) : null;
+        if (!options.keys().isEmpty() && options.keys().size() != calls.size()) {
+            throw new IllegalArgumentException(options.keys().size() + " keys for " + calls.size()
+                    + " tasks: give one key per task, or a keyPrefix");
+        }
+        String prefix = options.key() != null ? null : options.keyPrefix() != null ? options.keyPrefix() : Keys.prefix(fn);
         classes.note(fn);
         // encode everything before touching the key table, so a bad argument leaves no half-made task
         List<TaskSpec> specs = new ArrayList<>(calls.size());
@@ -219,8 +223,9 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         Object prepared = codec.prepareFunction(fn, futureReplacer(fnDeps));
         // loop bodies are methods of their own: one call and a map of thousands share their compiled
         // code (inlined here, the whole method was compiled three times over once a long map came)
-        for (List<Object> args : calls) {
-            specs.add(spec(options, fn, prepared, fnDeps, prefix, args));
+        List<String> explicit = options.keys();
+        for (int i = 0; i < calls.size(); i++) {
+            specs.add(spec(options, fn, prepared, fnDeps, prefix, calls.get(i), explicit.isEmpty() ? null : explicit.get(i)));
         }
         List<Future<R>> futures = new ArrayList<>(specs.size());
         List<TaskSpec> fresh = new ArrayList<>();
@@ -275,13 +280,13 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
 
     /** The task of one call: its arguments encoded, its key and priority. */
     private TaskSpec spec(Options options, Invokable fn, Object prepared, Set<String> fnDeps, String prefix,
-                          List<Object> args) {
+                          List<Object> args, String explicitKey) {
         if (args.size() != fn.arity()) {
             throw new IllegalArgumentException("function takes " + fn.arity() + " argument(s), got " + args.size());
         }
         Set<String> deps = new LinkedHashSet<>(fnDeps);
         byte[] run = encodeRun(prepared, fn, args, futureReplacer(deps));
-        String key = options.key() != null ? options.key()
+        String key = explicitKey != null ? explicitKey : options.key() != null ? options.key()
                 : options.isPure() ? Keys.pure(prefix, run) : Keys.unique(prefix);
         long priority = (-(long) options.priority() << PRIORITY_SHIFT) + submissions.getAndIncrement();
         return new TaskSpec(key, run, List.copyOf(deps), priority, WireOptions.of(options));

@@ -83,8 +83,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Gap:
  * <ul>
- * <li>test_map_keynames, test_custom_key_with_batches → map takes no key prefix or key list; an
- *     explicit key names one submitted task only.</li>
  * <li>test_scatter_hash → scatter has no hash=False: equal values always share a key (the first half
  *     is checked in ClientBasicsScatter).</li>
  * <li>test_future_type → a Future does not know its result's type; its text has key and status.</li>
@@ -649,5 +647,45 @@ class ClientBasicsSubmitConformanceTest {
             System.gc();
             return ws.stream().allMatch(w -> w.get() == null);
         }), "futures still reachable");
+    }
+
+    static int square(int x) {
+        return x * x;
+    }
+
+    /**
+     * dask: test_map_keynames — map with key "INC" gives distinct keys starting with INC, other
+     * inputs other keys; a list of keys names the tasks exactly.
+     */
+    @Test
+    void mapKeynames() throws Exception {
+        List<Future<Integer>> futures = client.with(Options.defaults().key("INC")).map(ClientBasicsSubmitConformanceTest::inc,
+                List.of(0, 1, 2, 3));
+        assertTrue(futures.stream().allMatch(f -> f.key().startsWith("INC")), futures.toString());
+        assertEquals(4, futures.stream().map(Future::key).distinct().count());
+        List<Future<Integer>> futures2 = client.with(Options.defaults().key("INC")).map(ClientBasicsSubmitConformanceTest::inc,
+                List.of(5, 6, 7, 8));
+        assertNotEquals(futures.stream().map(Future::key).toList(), futures2.stream().map(Future::key).toList());
+        List<String> keys = List.of("inc-1", "inc-2", "inc-3", "inc-4");
+        List<Future<Integer>> named = client.with(Options.defaults().keys(keys)).map(ClientBasicsSubmitConformanceTest::inc,
+                List.of(0, 1, 2, 3));
+        assertEquals(keys, named.stream().map(Future::key).toList());
+        assertEquals(List.of(1, 2, 3, 4), client.gather(named));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> client.with(Options.defaults().keys(keys)).map(ClientBasicsSubmitConformanceTest::inc, List.of(0, 1)));
+        assertTrue(e.getMessage().contains("one key per task"), e.getMessage());
+    }
+
+    /**
+     * dask: test_custom_key_with_batches — ten tasks named "0".."9" (dask sends them in batches of
+     * five; dist slices long maps by itself) all finish.
+     */
+    @Test
+    void customKeyWithBatches() throws Exception {
+        List<String> keys = IntStream.range(0, 10).mapToObj(i -> "sq-" + UUID.randomUUID() + "-" + i).toList();
+        List<Future<Integer>> futs = client.with(Options.defaults().keys(keys)).map(ClientBasicsSubmitConformanceTest::square,
+                IntStream.range(0, 10).boxed().toList());
+        assertEquals(10, futs.size());
+        assertEquals(IntStream.range(0, 10).map(x -> x * x).boxed().toList(), client.gather(futs));
     }
 }
