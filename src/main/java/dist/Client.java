@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -257,6 +258,41 @@ public final class Client extends Submitter implements AutoCloseable {
     /** The cluster's workers as the scheduler sees them. */
     public List<Message.WorkerInfo> workersInfo() throws InterruptedException, ExecutionException, TimeoutException {
         return core.workersInfo();
+    }
+
+    /**
+     * Waits until at least {@code n} workers are connected to the scheduler, asking it every few
+     * milliseconds (at most every 100 ms).
+     *
+     * <pre>{@code
+     * Client client = Client.connect("10.0.0.5:8786");
+     * client.waitForWorkers(4, Duration.ofMinutes(1));   // before sizing the work to four workers
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when {@code n} is less than 1
+     * @throws TimeoutException         saying how many of the {@code n} arrived within {@code timeout}
+     */
+    public void waitForWorkers(int n, Duration timeout) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        if (n < 1) {
+            throw new IllegalArgumentException("n must be a positive number of workers, got " + n);
+        }
+        Objects.requireNonNull(timeout, "timeout");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pauseMillis = 5;
+        while (true) {
+            int have = workersInfo().size();
+            if (have >= n) {
+                return;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new TimeoutException("Only " + have + "/" + n + " workers arrived after " + timeout.toMillis() + " ms");
+            }
+            // polls, as dask's client does: the scheduler tells clients nothing when workers join
+            TimeUnit.NANOSECONDS.sleep(Math.min(left, TimeUnit.MILLISECONDS.toNanos(pauseMillis)));
+            pauseMillis = Math.min(100, pauseMillis * 2);
+        }
     }
 
     /** Which workers hold each of these futures' keys. */
