@@ -69,7 +69,13 @@ public final class Client extends Submitter implements AutoCloseable {
 
     Client(String address, Transport.Connector connector, Transport.Connector workerConnector, PayloadCodec codec,
            ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout) throws IOException {
-        this(new ClientCore(address, connector, workerConnector, codec, loader, requestTimeout, reconnectTimeout));
+        this(address, connector, workerConnector, codec, loader, requestTimeout, reconnectTimeout, null);
+    }
+
+    Client(String address, Transport.Connector connector, Transport.Connector workerConnector, PayloadCodec codec,
+           ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout, String name) throws IOException {
+        this(new ClientCore(address, connector, workerConnector, codec, loader, requestTimeout, reconnectTimeout,
+                name));
     }
 
     private Client(ClientCore core) throws IOException {
@@ -91,11 +97,25 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** Connects with explicit connection settings. */
     public static Client connect(String address, CommConfig config) throws IOException {
+        return connect(address, config, null);
+    }
+
+    /**
+     * Connects as a client named {@code name}: its {@link #id()} starts with the name, so the
+     * scheduler's log and a task's story tell this client apart from others.
+     *
+     * <pre>{@code
+     * try (Client c = Client.connect("127.0.0.1:8786", CommConfig.DEFAULT, "nightly-report")) {
+     *     c.id();   // "nightly-report-3f2b..."
+     * }
+     * }</pre>
+     */
+    public static Client connect(String address, CommConfig config, String name) throws IOException {
         checkAddress(address);
         Objects.requireNonNull(config, "config");
         return new Client(address, Transport.tcp(config), toWorkers(config), PayloadCodec.of(Serializer.defaults()),
                 Thread.currentThread().getContextClassLoader(), config.requestTimeout(),
-                Config.getDuration("distributed.client.reconnect-timeout"));
+                Config.getDuration("distributed.client.reconnect-timeout"), name);
     }
 
     /** A client whose link to the scheduler at {@code address} is {@code toScheduler}; workers over TCP. */

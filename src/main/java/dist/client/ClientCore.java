@@ -75,7 +75,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     /** Rounds of asking the scheduler where data went before giving up on fetching a key. */
     private static final int FETCH_ROUNDS = 5;
 
-    private final String id = UUID.randomUUID().toString();
+    private final String id;
     private final String address;
     /** A result usually comes within a few hundred µs: polling that long beats waking from a park. */
     private final long resultSpinNanos = Config.getInt("distributed.client.result-spin-us") * 1000L;
@@ -126,10 +126,14 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     /**
      * A client core for the scheduler at {@code address}, not yet connected: {@link #open} connects.
      * {@code reconnectTimeout}: how long to keep trying to reach a lost scheduler (zero: fail pending
-     * futures at once).
+     * futures at once). {@code name}, when not null, goes in front of the client's id so the
+     * scheduler's log and story tell this client apart.
      */
     public ClientCore(String address, Transport.Connector connector, Transport.Connector workerConnector,
-                   PayloadCodec codec, ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout) {
+                   PayloadCodec codec, ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout,
+                   String name) {
+        String unique = UUID.randomUUID().toString();
+        this.id = name == null || name.isBlank() ? unique : name.strip() + "-" + unique;
         this.address = address;
         this.connector = connector;
         this.reconnectTimeout = reconnectTimeout;
@@ -187,6 +191,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     public String id() {
         return id;
     }
+
 
     /** The scheduler's address. */
     public String address() {

@@ -108,7 +108,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_call_stack → dist has no call_stack of running tasks.</li>
  * <li>test_profile, test_profile_disabled, test_profile_keys, test_profile_server,
  *     test_profile_server_disabled → dist has no statistical profiler of workers.</li>
- * <li>test_client_with_name, test_client_name → a client's id is generated; it takes no name.</li>
  * <li>test_task_metadata → no set_metadata / get_metadata store on the scheduler.</li>
  * <li>test_logs, test_logs_from_worker_submodules → no get_scheduler_logs / get_worker_logs.</li>
  * <li>test_config_scheduler_address → Client.connect needs the address; no scheduler-address config.</li>
@@ -296,6 +295,25 @@ class ClientExtrasConformanceTest {
         added.removeAll(before);
         assertEquals(Set.of(future.key()), added);
         future.release();
+    }
+
+    /**
+     * dask: test_client.py::test_client_with_name, test_client_name — a client named "foo" (and
+     * "hello-world", which dask sets through its client-name config; dist takes the name as an
+     * argument) has the name in its id, and the scheduler knows its tasks' submitter by that id.
+     */
+    @Test
+    void clientWithName() throws Exception {
+        for (String name : List.of("foo", "hello-world")) {
+            try (Client c = Client.connect(scheduler.address(), CommConfig.DEFAULT, name)) {
+                assertTrue(c.id().contains(name), c.id());
+                Future<Integer> f = c.with(Options.defaults().pure(false)).submit(ClientExtrasConformanceTest::inc, 1);
+                assertEquals(2, f.result(T));
+                String submitter = scheduler.query(s -> s.view().submitterOf(f.key()), 10, TimeUnit.SECONDS);
+                assertEquals(c.id(), submitter);
+            }
+        }
+        assertFalse(client.id().contains("foo"), client.id());
     }
 
     /**
