@@ -1,6 +1,7 @@
 package dist.conformance;
 
 import dist.AsCompleted;
+import dist.Bag;
 import dist.Client;
 import dist.Delayed;
 import dist.Fn1;
@@ -119,8 +120,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *     check that scatter and replicate avoid it.</li>
  * <li>test_retry, test_retry_dependencies, test_released_dependencies → no Future.retry(): an erred key
  *     stays erred; a call submitted again with pure(false) runs afresh.</li>
- * <li>test_futures_of_sorted → Bag has no persist / futures_of; client.compute(bag.partitions()) gives
- *     a future per partition in order.</li>
  * <li>test_get_task_metadata, test_get_task_metadata_multiple, test_register_worker_plugin_instance_required,
  *     test_register_worker_plugin_exception → no plugins registered from the client (scheduler plugins
  *     load from the command line).</li>
@@ -694,6 +693,24 @@ class ClientExtrasConformanceTest {
         assertTrue(Wait.until(T, () -> stateOf(k).equals("null")), stateOf(k));
 
         assertThrows(CancellationException.class, () -> client.compute(arr).result(T));
+    }
+
+    /**
+     * dask: test_client.py::test_futures_of_sorted — a bag of range(10) in 5 partitions, persisted: its
+     * futures come in the order of its partitions (dask compares their keys with __dask_keys__; here
+     * each future holds its partition's elements, in order).
+     */
+    @Test
+    void futuresOfSorted() throws Exception {
+        Bag<Integer> persisted = Bag.fromSequence(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), 5).persist(client);
+        List<Future<List<Integer>>> futures = new ArrayList<>();
+        for (Delayed<List<Integer>> p : persisted.partitions()) {
+            futures.add(p.future());
+        }
+        assertEquals(5, futures.size());
+        assertEquals(List.of(List.of(0, 1), List.of(2, 3), List.of(4, 5), List.of(6, 7), List.of(8, 9)),
+                client.gather(futures));
+        client.cancel(futures);
     }
 
     // ------------------------------------------------------------ annotations: per-call Options
