@@ -266,6 +266,21 @@ public final class Client extends Submitter implements AutoCloseable {
         return core.cancelStates(states, true);
     }
 
+    /**
+     * Runs an erred future's task again, with the erred tasks it depends on, and returns a new Future
+     * of the same key; the given future keeps its error (a done Java future stays done). Retrying a
+     * future that did not err gives a Future of its present state.
+     *
+     * <pre>{@code
+     * Future<Report> r = client.submit(Reports::fetch, day);   // failed: the service was down
+     * Future<Report> again = client.retry(r);                   // or r.retry()
+     * again.result();
+     * }</pre>
+     */
+    public <T> Future<T> retry(Future<T> future) {
+        return core.retry(Objects.requireNonNull(future, "future"));
+    }
+
     /** Threads per worker: worker address to its number of threads. */
     public Map<String, Integer> ncores() throws InterruptedException, ExecutionException, TimeoutException {
         Map<String, Integer> out = new LinkedHashMap<>();

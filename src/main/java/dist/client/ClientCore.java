@@ -362,6 +362,35 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         return futures;
     }
 
+    /**
+     * A Future of {@code future}'s key that runs the task again if it erred, with the erred tasks it
+     * depends on; {@code future} keeps its error, as a done Java future does. A key that did not err
+     * gives a Future over its present state.
+     */
+    public <R> Future<R> retry(Future<R> future) {
+        ensureOpen();
+        if (!access.isOurs(future)) {
+            throw new IllegalArgumentException("future " + future.key() + " belongs to another client; "
+                    + "retry it through the client that made it");
+        }
+        if (future.isReleased()) {
+            throw new IllegalArgumentException("future " + future.key() + " was released and can no longer be used");
+        }
+        KeyState old = access.state(future);
+        if (old.status().equals(KeyState.ERROR)) {
+            old.retire();
+        }
+        boolean[] created = {false};
+        KeyState state = reference(future.key(), created);
+        Future<R> out = access.make(state);
+        if (created[0]) {
+            List<String> key = List.of(future.key());
+            sendOrdered(new Message.RetryKeys(id, key));
+            sendOrdered(new Message.UpdateGraph(id, List.of(), key), List.of(state));
+        }
+        return out;
+    }
+
     @Override
     public UnaryOperator<Object> futureReplacer(Set<String> deps) {
         return o -> {

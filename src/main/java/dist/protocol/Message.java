@@ -26,6 +26,9 @@ public sealed interface Message {
     /** The client holds no future for these keys any more. */
     record ReleaseKeys(String clientId, List<String> keys) implements Message {}
 
+    /** Run these erred keys again, with the erred tasks they depend on; a want for them follows. */
+    record RetryKeys(String clientId, List<String> keys) implements Message {}
+
     /** Cancel these keys and everything that depends on them. */
     record CancelKeys(String clientId, List<String> keys, boolean force) implements Message {}
 

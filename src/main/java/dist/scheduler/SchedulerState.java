@@ -69,6 +69,7 @@ public final class SchedulerState extends TaskLifecycle {
         register(new WorkerResourcesExtension());
         register(new ClusterRestart());
         register(new Cancellation());
+        register(new Retry());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */

@@ -59,7 +59,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *     and its with_results case (AsCompletedConformanceTest); Java has no async iteration.</li>
  * <li>test_quiet_quit_when_cluster_leaves, test_quiet_scheduler_loss, test_shutdown_is_quiet_with_cluster,
  *     test_client_is_quiet_cluster_close, test_quiet_close_process → capture Python's logging output.</li>
- * <li>test_client_doesnt_close_given_loop → a tornado IOLoop handed in; ported as two clients in a row.</li>
  * <li>test_turn_off_pickle (2 cases), test_de_serialization, test_de_serialization_none,
  *     test_count_serialization (2 cases) → Python's serializer families and pickle's __reduce__.</li>
  * <li>test_client_repr_closed, test_client_repr_closed_sync, test_dashboard_link_cluster → Jupyter's
@@ -118,8 +117,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *     distributed.dashboard.link template.</li>
  * <li>test_scatter_and_replicate_avoid_paused_workers (12 cases) → a worker cannot be paused by hand to
  *     check that scatter and replicate avoid it.</li>
- * <li>test_retry, test_retry_dependencies, test_released_dependencies → no Future.retry(): an erred key
- *     stays erred; a call submitted again with pure(false) runs afresh.</li>
  * <li>test_get_task_metadata, test_get_task_metadata_multiple, test_register_worker_plugin_instance_required,
  *     test_register_worker_plugin_exception → no plugins registered from the client (scheduler plugins
  *     load from the command line).</li>
@@ -670,6 +667,97 @@ class ClientExtrasConformanceTest {
         Future<Integer> withOffset = client.map(ClientExtrasConformanceTest::reducerOffset,
                 List.of(List.of(f1, f2)), List.of(offset)).get(0);
         assertEquals(31, withOffset.result(T));
+    }
+
+    // ------------------------------------------------------------ retry
+
+    /** dask's config value "foo", read by tasks on the in-process workers; null: not set. */
+    static volatile Object foo;
+
+    /** dask's {@code assert dask.config.get("foo")}. */
+    static boolean assertFoo() {
+        if (!(foo instanceof Boolean b && b)) {
+            throw new AssertionError("foo is " + foo);
+        }
+        return true;
+    }
+
+    /** dask's {@code dask.config.get("foo")}: a KeyError (NoSuchElementException) when unset. */
+    static int getFoo() {
+        Object v = foo;
+        if (v == null) {
+            throw new java.util.NoSuchElementException("foo");
+        }
+        return (Integer) v;
+    }
+
+    static int getFooPlusOne(int x) {
+        return getFoo() + 1;
+    }
+
+    static Options uniqueKey(String name) {
+        return Options.defaults().key(name + "-" + java.util.UUID.randomUUID());
+    }
+
+    /**
+     * dask: test_client.py::test_retry — a task that asserts on a setting fails with AssertionError
+     * while it is false; once it is true, retrying the future runs the task again and it succeeds.
+     * dist's retry gives a new future; the erred one stays erred.
+     */
+    @Test
+    void retry() throws Exception {
+        foo = false;
+        Future<Boolean> future = client.with(uniqueKey("f")).submit(ClientExtrasConformanceTest::assertFoo);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> future.result(T));
+        assertInstanceOf(AssertionError.class, e.getCause());
+
+        foo = true;
+        Future<Boolean> again = future.retry();
+        assertEquals(future.key(), again.key());
+        assertTrue(again.result(T));
+        assertEquals("memory", stateOf(future.key()));
+        assertEquals("error", future.status());
+    }
+
+    /**
+     * dask: test_client.py::test_retry_dependencies — x reads an unset setting (KeyError), y = inc(x)
+     * fails with it; once it is 100, retrying y runs x again too: 101. Retrying y and x again after
+     * that changes nothing: 101.
+     */
+    @Test
+    void retryDependencies() throws Exception {
+        foo = null;
+        Future<Integer> x = client.with(uniqueKey("f")).submit(ClientExtrasConformanceTest::getFoo);
+        Future<Integer> y = client.with(uniqueKey("inc")).submit(ClientExtrasConformanceTest::inc, x);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> y.result(T));
+        assertInstanceOf(java.util.NoSuchElementException.class, e.getCause());
+
+        foo = 100;
+        Future<Integer> y2 = y.retry();
+        assertEquals(101, y2.result(T));
+
+        Future<Integer> y3 = y2.retry();
+        Future<Integer> x2 = x.retry();
+        assertEquals(101, y3.result(T));
+        assertEquals(100, x2.result(T));
+    }
+
+    /**
+     * dask: test_client.py::test_released_dependencies — x = inc(1), y = f(x) reading an unset
+     * setting; x's future is dropped; y fails with KeyError; once the setting is 100, retrying y gives
+     * 101 (x is computed again from its recipe if it was let go).
+     */
+    @Test
+    void releasedDependencies() throws Exception {
+        foo = null;
+        Future<Integer> x = client.with(uniqueKey("x")).submit(ClientExtrasConformanceTest::inc, 1);
+        Future<Integer> y = client.with(uniqueKey("y")).submit(ClientExtrasConformanceTest::getFooPlusOne, x);
+        x.release();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> y.result(T));
+        assertInstanceOf(java.util.NoSuchElementException.class, e.getCause());
+
+        foo = 100;
+        assertEquals(101, y.retry().result(T));
     }
 
     // ------------------------------------------------------------ persisted collections

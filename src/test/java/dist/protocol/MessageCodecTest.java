@@ -33,6 +33,7 @@ class MessageCodecTest {
                 new Message.UpdateGraph("c1", List.of(t, new TaskSpec("j", big, List.of(), 1, null)), List.of("k")),
                 new Message.ReleaseKeys("c1", List.of("k")),
                 new Message.CancelKeys("c1", List.of("k"), true),
+                new Message.RetryKeys("c1", List.of("k")),
                 new Message.WhoHasRequest(List.of("k")),
                 new Message.WhoHasReply(Map.of("k", List.of("h:1", "h:2"))),
                 new Message.WorkersRequest(),

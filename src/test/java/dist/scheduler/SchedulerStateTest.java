@@ -152,6 +152,26 @@ class SchedulerStateTest {
         assertEquals("ghost", ((KeyCancelled) out.get(0).message()).key());
     }
 
+    /** dask: test_client.py::test_retry_dependencies, at the scheduler: a retry runs the erred input again too. */
+    @Test
+    void retryRunsAnErredKeyAndTheErredInputsItDependsOnAgain() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("x"), h.task("y", "x")), "x", "y");
+        byte[] exc = "KeyError".getBytes(StandardCharsets.UTF_8);
+        h.worker(A, new TaskErred("x", exc, "KeyError: foo", 1, 2));
+        assertEquals("erred", h.s.view().stateOf("y"));
+
+        assertOut(h.client("c1", new RetryKeys("c1", List.of("y"))));
+        assertEquals("released", h.s.view().stateOf("x"));
+        assertEquals("released", h.s.view().stateOf("y"));
+        // the want that follows puts y to waiting, and x, its released input, runs first
+        assertOut(h.submit("c1", List.of(), "y"), h.compute(B, "x")); // round-robin goes on to B
+        assertEquals("waiting", h.s.view().stateOf("y"));
+        // a key that did not err is left as it is
+        assertOut(h.client("c1", new RetryKeys("c1", List.of("x", "ghost"))));
+        assertEquals("processing", h.s.view().stateOf("x"));
+    }
+
     @Test
     void errorPropagatesToDependentsAndWantingClients() {
         Harness h = twoWorkers();
