@@ -312,7 +312,12 @@ public final class SchedulerState extends TaskLifecycle {
         for (TaskSpec s : specs) {
             TaskPrefix p = prefixOf(s.key());
             TaskState ts = new TaskState(s.key(), null, s.priority(), s.options(), p);
-            if (tasks.putIfAbsent(ts) != null) {
+            TaskState known = tasks.putIfAbsent(ts);
+            if (known != null) {
+                if (s.run() == null && known.run == null && known.state == RELEASED) {
+                    // scattered again while its old copy lingers as an input: the data is on its way, not lost
+                    known.nbytes = -1;
+                }
                 continue; // same key: the same computation, done once
             }
             p.live++;
