@@ -281,6 +281,27 @@ public final class Client extends Submitter implements AutoCloseable {
         return core.retry(Objects.requireNonNull(future, "future"));
     }
 
+    /**
+     * Where these futures' tasks are running now: by worker address, each running task's key and its
+     * thread's stack frames, innermost first. Tasks not running (queued, finished) are left out, and
+     * so are workers running none of them. Useful to see what a task that does not finish waits on.
+     *
+     * <pre>{@code
+     * client.callStack(List.of(slow)).forEach((worker, tasks) ->
+     *         tasks.forEach((key, frames) -> System.out.println(worker + " " + key + " at " + frames.get(0))));
+     * }</pre>
+     */
+    public Map<String, Map<String, List<String>>> callStack(Collection<? extends Future<?>> futures)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        return data.callStack(keysOf(futures), false);
+    }
+
+    /** {@link #callStack(Collection)} of every task running on the cluster. */
+    public Map<String, Map<String, List<String>>> callStack() throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.callStack(List.of(), true);
+    }
+
     /** Threads per worker: worker address to its number of threads. */
     public Map<String, Integer> ncores() throws InterruptedException, ExecutionException, TimeoutException {
         Map<String, Integer> out = new LinkedHashMap<>();

@@ -277,6 +277,30 @@ public final class DataOps {
         return out;
     }
 
+    /**
+     * The stacks of the threads running {@code keys} (every running task with {@code all}), by worker
+     * and key; workers running none of them are left out.
+     */
+    public Map<String, Map<String, List<String>>> callStack(List<String> keys, boolean all)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
+        for (Message.WorkerInfo w : workers(List.of())) {
+            replies.put(w.address(), link.requestWorker(w.address(), new Message.CallStackRequest(keys, all)));
+        }
+        Map<String, Map<String, List<String>>> out = new LinkedHashMap<>();
+        for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
+            Message m = get(e.getValue(), "call stacks of " + e.getKey());
+            if (!(m instanceof Message.CallStackReply r)) {
+                throw new ExecutionException(new IllegalStateException("worker " + e.getKey()
+                        + " answered CallStackRequest with " + m));
+            }
+            if (!r.stacks().isEmpty()) {
+                out.put(e.getKey(), r.stacks());
+            }
+        }
+        return out;
+    }
+
     // ------------------------------------------------------------------ datasets
 
     public void publish(String name, Object value, boolean override) throws ExecutionException, InterruptedException,

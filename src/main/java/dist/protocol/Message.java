@@ -235,6 +235,12 @@ public sealed interface Message {
     /** The serialized result, or the serialized exception when the call threw ({@code value} null then). */
     record RunReply(byte[] value, byte[] exception, String summary) implements Message {}
 
+    /** Client to worker: the stacks of the threads running these keys (all running tasks with {@code all}). */
+    record CallStackRequest(List<String> keys, boolean all) implements Message {}
+
+    /** The frames of each running task asked for, innermost first. */
+    record CallStackReply(Map<String, List<String>> stacks) implements Message {}
+
     /** Worker -> scheduler, after {@link WorkerAccepted}: abstract resources it offers, e.g. {@code GPU=2}. */
     record WorkerResources(Map<String, Double> resources) implements Message {}
 

@@ -180,6 +180,7 @@ public final class WorkerServer implements AutoCloseable {
         this.code = new CodeLoaders(loader, this::fetchClass);
         // the capabilities beside running tasks: one line each, registered before the first request
         register(new RunFunctionExtension());
+        register(new CallStackExtension());
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = advertised(options, server.port());
         for (int i = 0; i < options.nthreads(); i++) {
@@ -523,7 +524,16 @@ public final class WorkerServer implements AutoCloseable {
         public void fatal(String doing, Throwable t) {
             outOfMemory(doing, t);
         }
+
+        @Override
+        public Map<String, Thread> executing() {
+            return java.util.Collections.unmodifiableMap(executingThreads);
+        }
     };
+
+    /** The thread of each task running now, for a client asking where its tasks are (call stacks). */
+    private final java.util.concurrent.ConcurrentHashMap<String, Thread> executingThreads =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Answers a request with {@code ext} on the thread {@link #startBounded} gave it. */
     private void answerWith(WorkerExtension ext, Connection c, Message m, long requestId) {
@@ -989,6 +999,7 @@ public final class WorkerServer implements AutoCloseable {
         ClassLoader before = self.getContextClassLoader();
         self.setContextClassLoader(loader);
         TaskContext.enter(ctx);
+        executingThreads.put(ex.key(), self);
         try {
             Map<String, Object> deps = new HashMap<>();
             for (String dep : ex.dependencies()) {
@@ -1010,6 +1021,7 @@ public final class WorkerServer implements AutoCloseable {
         } catch (Throwable t) {
             return failure(ex, t, "", start, System.nanoTime());
         } finally {
+            executingThreads.remove(ex.key(), self);
             TaskContext.leave();
             self.setContextClassLoader(before);
             if (!closing) {

@@ -47,7 +47,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * computed through {@code client.with(options)} gets them on every task.
  *
  * <p>Ported elsewhere: test_scheduler_restart_exception_on_cancelled_futures (RestartConformanceTest);
- * the shutdown and disconnect cases are in ClientExtrasShutdownConformanceTest.
+ * the shutdown and disconnect cases are in ClientExtrasShutdownConformanceTest, test_call_stack in
+ * ClientExtrasCallStackConformanceTest.
  *
  * <p>Not applicable:
  * <ul>
@@ -105,7 +106,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Gap:
  * <ul>
- * <li>test_call_stack → dist has no call_stack of running tasks.</li>
  * <li>test_profile, test_profile_disabled, test_profile_keys, test_profile_server,
  *     test_profile_server_disabled → dist has no statistical profiler of workers.</li>
  * <li>test_task_metadata → no set_metadata / get_metadata store on the scheduler.</li>

@@ -89,6 +89,8 @@ class MessageCodecTest {
                 new Message.NbytesReply(Map.of("k", 3L)),
                 new Message.RunFunction(small),
                 new Message.RunReply(small, null, null),
+                new Message.CallStackRequest(List.of("k"), false),
+                new Message.CallStackReply(Map.of("k", List.of("dist.Demo.slow(Demo.java:12)"))),
                 new Message.WorkerResources(Map.of("GPU", 2.0)),
                 new Message.StealRequest("k"),
                 new Message.StealResponse("k", true),
