@@ -540,6 +540,11 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             case Message.ErrorReply e -> refused(e.message());
             case Message.Batch b -> b.messages().forEach(this::onSchedulerMessage);
             case Message.ClassRequest r -> answerClassRequest(r);
+            case Message.Printed p -> {
+                java.io.PrintStream out = p.stderr() ? System.err : System.out;
+                out.print(p.text());
+                out.flush();
+            }
             default -> {
                 // other messages are not for clients; ignoring them keeps a newer scheduler compatible
             }

@@ -235,6 +235,12 @@ public sealed interface Message {
     /** The serialized result, or the serialized exception when the call threw ({@code value} null then). */
     record RunReply(byte[] value, byte[] exception, String summary) implements Message {}
 
+    /** Worker to scheduler: text a running task printed, for the client that submitted it. */
+    record TaskPrint(String key, String text, boolean stderr) implements Message {}
+
+    /** Scheduler to client: text one of its tasks printed, to write on its standard output (or error). */
+    record Printed(String text, boolean stderr) implements Message {}
+
     /** Client to worker: the stacks of the threads running these keys (all running tasks with {@code all}). */
     record CallStackRequest(List<String> keys, boolean all) implements Message {}
 

@@ -70,6 +70,7 @@ public final class SchedulerState extends TaskLifecycle {
         register(new ClusterRestart());
         register(new Cancellation());
         register(new Retry());
+        register(new PrintForwarding());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */

@@ -108,6 +108,11 @@ public final class WorkerServer implements AutoCloseable {
         }
 
         @Override
+        public void printed(String key, String text, boolean stderr) {
+            events.submit(new Message.TaskPrint(key, text, stderr)); // before the task's result, on the same link
+        }
+
+        @Override
         public String schedulerAddress() {
             return options.schedulerAddress();
         }

@@ -48,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Ported elsewhere: test_scheduler_restart_exception_on_cancelled_futures (RestartConformanceTest);
  * the shutdown and disconnect cases are in ClientExtrasShutdownConformanceTest, test_call_stack in
- * ClientExtrasCallStackConformanceTest.
+ * ClientExtrasCallStackConformanceTest, the print cases in ClientExtrasPrintConformanceTest.
  *
  * <p>Not applicable:
  * <ul>
@@ -75,6 +75,10 @@ import static org.junit.jupiter.api.Assertions.*;
  *     test_worker_clients_do_not_claim_ownership_of_serialize_futures (2 cases) → numpy, pandas,
  *     dask.array or dask.dataframe collections.</li>
  * <li>test_instances → Python's per-class registries of live instances.</li>
+ * <li>test_warn_remote, test_warn_manual → Python's warnings module and its categories; a Java task
+ *     prints to its client's standard error instead (WorkerClient.print with Stream.STDERR).</li>
+ * <li>test_print_manual, test_print_manual_bad_args → log_event("print", ...) with hand-made messages
+ *     and their TypeErrors; WorkerClient.print is typed, so a bad file or arguments do not compile.</li>
  * <li>test_annotations_priorities → reads ts.priority, which dist does not show outside the scheduler;
  *     Options.priority applies to every task of a computed graph, and ordering by priority is checked in
  *     PrioritiesConformanceTest.</li>
@@ -120,9 +124,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_get_task_metadata, test_get_task_metadata_multiple, test_register_worker_plugin_instance_required,
  *     test_register_worker_plugin_exception → no plugins registered from the client (scheduler plugins
  *     load from the command line).</li>
- * <li>test_warn_manual, test_warn_remote, test_print_remote, test_print_manual, test_print_manual_bad_args,
- *     test_print_non_msgpack_serializable, test_print_local, test_forward_logging → a task's prints,
- *     warnings and log records stay on its worker; nothing forwards them to the client.</li>
+ * <li>test_forward_logging → a task's log records stay on its worker; nothing forwards them to the
+ *     client (its prints do: WorkerClient.print).</li>
  * <li>test_dump_cluster_state_write_from_scheduler, test_dump_cluster_state_sync (4 cases),
  *     test_dump_cluster_state_async (4 cases), test_dump_cluster_state_json (2 cases),
  *     test_dump_cluster_state_exclude_default → no dump of the cluster's state to a file.</li>

@@ -91,6 +91,8 @@ class MessageCodecTest {
                 new Message.RunReply(small, null, null),
                 new Message.CallStackRequest(List.of("k"), false),
                 new Message.CallStackReply(Map.of("k", List.of("dist.Demo.slow(Demo.java:12)"))),
+                new Message.TaskPrint("k", "Hello! 123\n", false),
+                new Message.Printed("Hello! 123\n", true),
                 new Message.WorkerResources(Map.of("GPU", 2.0)),
                 new Message.StealRequest("k"),
                 new Message.StealResponse("k", true),
