@@ -302,6 +302,52 @@ public final class Client extends Submitter implements AutoCloseable {
         return data.callStack(List.of(), true);
     }
 
+    /**
+     * Stores {@code value} in the cluster's metadata at the path {@code keys}, making maps along the
+     * path (a value on the way is replaced by a map). An entry whose first key is a task's key goes
+     * when the scheduler forgets that task. The value must be serializable; the scheduler keeps it
+     * as bytes.
+     *
+     * <pre>{@code
+     * client.setMetadata(List.of("run-42", "owner"), "alice");
+     * client.setMetadata(List.of("run-42", "rows"), 1200);
+     * Map<String, Object> run = client.getMetadata(List.of("run-42"));   // {owner=alice, rows=1200}
+     * }</pre>
+     */
+    public void setMetadata(List<String> keys, Object value) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        data.setMetadata(keys, value);
+    }
+
+    /** {@link #setMetadata(List, Object)} at the one key {@code key}. */
+    public void setMetadata(String key, Object value) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        data.setMetadata(List.of(key), value);
+    }
+
+    /**
+     * The metadata at the path {@code keys}: the value there, or a {@code Map} of what lies below.
+     *
+     * @throws java.util.NoSuchElementException when nothing is at the path
+     * @throws IllegalArgumentException         when a value sits on the path where a map is needed
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T getMetadata(List<String> keys) throws InterruptedException, ExecutionException, TimeoutException {
+        return (T) data.getMetadata(keys, false, null);
+    }
+
+    /** {@link #getMetadata(List)}, giving {@code fallback} when nothing is at the path. */
+    @SuppressWarnings("unchecked")
+    public <T> T getMetadata(List<String> keys, T fallback) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return (T) data.getMetadata(keys, true, fallback);
+    }
+
+    /** {@link #getMetadata(List)} at the one key {@code key}. */
+    public <T> T getMetadata(String key) throws InterruptedException, ExecutionException, TimeoutException {
+        return getMetadata(List.of(key));
+    }
+
     /** Threads per worker: worker address to its number of threads. */
     public Map<String, Integer> ncores() throws InterruptedException, ExecutionException, TimeoutException {
         Map<String, Integer> out = new LinkedHashMap<>();

@@ -301,6 +301,59 @@ public final class DataOps {
         return out;
     }
 
+    // ------------------------------------------------------------------ metadata
+
+    public void setMetadata(List<String> keys, Object value) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        ask(new Message.SetMetadata(metadataPath(keys), codec.encodeValue(value)), "setting metadata " + keys);
+    }
+
+    /** The metadata at {@code keys}: a value, or a map of what lies below; {@code fallback} when none is there. */
+    public Object getMetadata(List<String> keys, boolean hasFallback, Object fallback)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        List<String> path = metadataPath(keys);
+        Message m = link.request(new Message.GetMetadata(path));
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        if (!(m instanceof Message.MetadataReply r)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered GetMetadata with " + m));
+        }
+        switch (r.outcome()) {
+            case "missing" -> {
+                if (hasFallback) {
+                    return fallback;
+                }
+                throw new java.util.NoSuchElementException("no metadata at " + path.subList(0, r.depth() + 1));
+            }
+            case "not-a-map" -> throw new IllegalArgumentException("metadata " + path.subList(0, r.depth())
+                    + " is a value, not a map: it has no " + path.get(r.depth()));
+            default -> { }
+        }
+        if (r.paths().size() == 1 && r.paths().get(0).isEmpty()) {
+            return codec.decodeValue(r.values().get(0));
+        }
+        Map<String, Object> tree = new LinkedHashMap<>();
+        for (int i = 0; i < r.paths().size(); i++) {
+            List<String> at = r.paths().get(i);
+            Map<String, Object> node = tree;
+            for (String k : at.subList(0, at.size() - 1)) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> next = (Map<String, Object>) node.computeIfAbsent(k, x -> new LinkedHashMap<>());
+                node = next;
+            }
+            node.put(at.get(at.size() - 1), codec.decodeValue(r.values().get(i)));
+        }
+        return tree;
+    }
+
+    private static List<String> metadataPath(List<String> keys) {
+        if (keys == null || keys.isEmpty() || keys.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new IllegalArgumentException("a metadata path names at least one key, none null: " + keys);
+        }
+        return List.copyOf(keys);
+    }
+
     // ------------------------------------------------------------------ datasets
 
     public void publish(String name, Object value, boolean override) throws ExecutionException, InterruptedException,

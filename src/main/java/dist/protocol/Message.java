@@ -235,6 +235,22 @@ public sealed interface Message {
     /** The serialized result, or the serialized exception when the call threw ({@code value} null then). */
     record RunReply(byte[] value, byte[] exception, String summary) implements Message {}
 
+    /**
+     * Client to scheduler: stores {@code value} (serialized, kept opaque) at the path {@code keys} of
+     * the cluster's metadata; maps are made along the path. Answered by {@link Ack}.
+     */
+    record SetMetadata(List<String> keys, byte[] value) implements Message {}
+
+    /** Client to scheduler: the metadata at the path {@code keys}. Answered by {@link MetadataReply}. */
+    record GetMetadata(List<String> keys) implements Message {}
+
+    /**
+     * {@code outcome} is "found" (then the values under the path, each at its path below it; one with
+     * an empty path when the path holds a value), "missing", or "not-a-map" (a value sits on the path
+     * at {@code depth}, where a map was needed).
+     */
+    record MetadataReply(String outcome, int depth, List<List<String>> paths, List<byte[]> values) implements Message {}
+
     /** Worker to scheduler: text a running task printed, for the client that submitted it. */
     record TaskPrint(String key, String text, boolean stderr) implements Message {}
 

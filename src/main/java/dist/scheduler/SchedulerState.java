@@ -71,6 +71,7 @@ public final class SchedulerState extends TaskLifecycle {
         register(new Cancellation());
         register(new Retry());
         register(new PrintForwarding());
+        register(new TaskMetadata());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */

@@ -112,7 +112,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <ul>
  * <li>test_profile, test_profile_disabled, test_profile_keys, test_profile_server,
  *     test_profile_server_disabled → dist has no statistical profiler of workers.</li>
- * <li>test_task_metadata → no set_metadata / get_metadata store on the scheduler.</li>
  * <li>test_logs, test_logs_from_worker_submodules → no get_scheduler_logs / get_worker_logs.</li>
  * <li>test_config_scheduler_address → Client.connect needs the address; no scheduler-address config.</li>
  * <li>test_warn_when_submitting_large_values, test_warn_when_submitting_large_values_memoryview → large
@@ -313,6 +312,46 @@ class ClientExtrasConformanceTest {
             }
         }
         assertFalse(client.id().contains("foo"), client.id());
+    }
+
+    /**
+     * dask: test_client.py::test_task_metadata — missing metadata is a KeyError (NoSuchElementException)
+     * unless a default is given; a value set is read back; looking below a value is a TypeError
+     * (IllegalArgumentException), default or not; metadata named after a task goes when the task is
+     * forgotten; paths make maps, and a value on a path is replaced by a map.
+     */
+    @Test
+    void taskMetadata() throws Exception {
+        String x = "x-" + java.util.UUID.randomUUID();
+        assertThrows(java.util.NoSuchElementException.class, () -> client.getMetadata(x));
+        assertThrows(java.util.NoSuchElementException.class, () -> client.getMetadata(List.of(x)));
+        assertNull(client.getMetadata(List.of(x), null));
+        assertThrows(java.util.NoSuchElementException.class, () -> client.getMetadata(List.of(x, "y")));
+        assertNull(client.getMetadata(List.of(x, "y"), null));
+
+        client.setMetadata(x, 1);
+        assertEquals(1, (Integer) client.getMetadata(x));
+        assertThrows(IllegalArgumentException.class, () -> client.getMetadata(List.of(x, "y")));
+        assertThrows(IllegalArgumentException.class, () -> client.getMetadata(List.of(x, "y"), null));
+
+        Future<Integer> future = client.with(Options.defaults().pure(false)).submit(ClientExtrasConformanceTest::inc, 1);
+        String key = future.key();
+        Futures.wait(List.of(future), T);
+        client.setMetadata(key, 123);
+        assertEquals(123, (Integer) client.getMetadata(key));
+        future.release();
+        assertTrue(Wait.until(T, () -> stateOf(key).equals("null")));
+        assertThrows(java.util.NoSuchElementException.class, () -> client.getMetadata(key));
+        assertNull(client.getMetadata(List.of(key), null));
+
+        client.setMetadata(List.of(x, "a"), 1);
+        assertEquals(Map.of("a", 1), client.getMetadata(x));
+        client.setMetadata(List.of(x, "b"), 2);
+        assertEquals(Map.of("a", 1, "b", 2), client.getMetadata(x));
+        assertEquals(1, (Integer) client.getMetadata(List.of(x, "a")));
+
+        client.setMetadata(List.of(x, "a", "c", "d"), 1);
+        assertEquals(Map.of("a", Map.of("c", Map.of("d", 1)), "b", 2), client.getMetadata(x));
     }
 
     /**
