@@ -234,6 +234,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                 freshStates.add(state);
             }
         }
+        warnIfLarge(fresh);
         if (!fresh.isEmpty()) {
             List<String> live = new ArrayList<>(fresh.size());
             for (TaskSpec t : fresh) {
@@ -285,6 +286,26 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                 : options.isPure() ? Keys.pure(prefix, run) : Keys.unique(prefix);
         long priority = (-(long) options.priority() << PRIORITY_SHIFT) + submissions.getAndIncrement();
         return new TaskSpec(key, run, List.copyOf(deps), priority, WireOptions.of(options));
+    }
+
+    /** Past this many bytes of encoded calls in one submission the client warns, as dask does (10 MB). */
+    static final long LARGE_GRAPH_BYTES = 10_000_000;
+
+    /**
+     * Warns when one submission carries large arguments: every call holds its own copy, and the
+     * scheduler keeps them while the tasks wait. Scattering the value once is cheaper.
+     */
+    private static void warnIfLarge(List<TaskSpec> specs) {
+        long size = 0;
+        for (TaskSpec t : specs) {
+            byte[] run = t.run();
+            size += run == null ? 0 : run.length;
+        }
+        if (size > LARGE_GRAPH_BYTES) {
+            LOG.log(System.Logger.Level.WARNING, String.format(java.util.Locale.ROOT,
+                    "Sending large graph of size %.2f MiB. This may cause some slowdown; scatter large values "
+                            + "first and pass their futures instead.", size / (1024.0 * 1024.0)));
+        }
     }
 
     /** One more reference to {@code key}'s state, made if there is none usable; {@code created[0]} says which. */
@@ -353,6 +374,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                 live.add(key);
             }
         }
+        warnIfLarge(specs);
         // the whole graph is kept, intermediates too, while a pending output needs it: a scheduler
         // that restarts gets it again
         recipes.add(specs, live);
