@@ -101,8 +101,8 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
-     * Connects as a client named {@code name}: its {@link #id()} starts with the name, so the
-     * scheduler's log and a task's story tell this client apart from others.
+     * Connects as a client named {@code name}: its {@link #id()} starts with the name, and the
+     * scheduler records that id as the submitter of each of its tasks, so clients can be told apart.
      *
      * <pre>{@code
      * try (Client c = Client.connect("127.0.0.1:8786", CommConfig.DEFAULT, "nightly-report")) {

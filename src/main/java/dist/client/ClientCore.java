@@ -126,8 +126,8 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     /**
      * A client core for the scheduler at {@code address}, not yet connected: {@link #open} connects.
      * {@code reconnectTimeout}: how long to keep trying to reach a lost scheduler (zero: fail pending
-     * futures at once). {@code name}, when not null, goes in front of the client's id so the
-     * scheduler's log and story tell this client apart.
+     * futures at once). {@code name}, when not null, goes in front of the client's id so
+     * the scheduler's record of who submitted a task tells this client apart.
      */
     public ClientCore(String address, Transport.Connector connector, Transport.Connector workerConnector,
                    PayloadCodec codec, ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout,
@@ -191,7 +191,6 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     public String id() {
         return id;
     }
-
 
     /** The scheduler's address. */
     public String address() {
