@@ -348,6 +348,33 @@ public final class Client extends Submitter implements AutoCloseable {
         return getMetadata(List.of(key));
     }
 
+    /**
+     * Forwards what tasks log to the java.util.logging logger {@code logger} ("" for the root) at
+     * {@code level} or above, on every worker connected now, to the logger of the same name here,
+     * where this process's handlers show it. The worker's own logger level still applies first, as
+     * for any record. Records logged outside tasks stay on the worker.
+     *
+     * <pre>{@code
+     * client.forwardLogging("com.acme.etl", Level.WARNING);
+     * client.submit(Etl::load, day).result();   // its warnings show here too
+     * client.unforwardLogging("com.acme.etl");
+     * }</pre>
+     */
+    public void forwardLogging(String logger, java.util.logging.Level level) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        data.forwardLogging(Objects.requireNonNull(logger, "logger"), level.intValue(), true);
+    }
+
+    /** {@link #forwardLogging(String, java.util.logging.Level)} of every level. */
+    public void forwardLogging(String logger) throws InterruptedException, ExecutionException, TimeoutException {
+        forwardLogging(logger, java.util.logging.Level.ALL);
+    }
+
+    /** Stops {@link #forwardLogging(String, java.util.logging.Level)} of {@code logger} to this client. */
+    public void unforwardLogging(String logger) throws InterruptedException, ExecutionException, TimeoutException {
+        data.forwardLogging(Objects.requireNonNull(logger, "logger"), 0, false);
+    }
+
     /** Threads per worker: worker address to its number of threads. */
     public Map<String, Integer> ncores() throws InterruptedException, ExecutionException, TimeoutException {
         Map<String, Integer> out = new LinkedHashMap<>();

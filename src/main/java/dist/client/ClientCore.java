@@ -561,6 +561,10 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             case Message.ErrorReply e -> refused(e.message());
             case Message.Batch b -> b.messages().forEach(this::onSchedulerMessage);
             case Message.ClassRequest r -> answerClassRequest(r);
+            case Message.Logged l -> {
+                java.util.logging.Logger.getLogger(l.logger() == null ? "" : l.logger())
+                        .log(java.util.logging.Level.parse(Integer.toString(l.level())), l.text());
+            }
             case Message.Printed p -> {
                 java.io.PrintStream out = p.stderr() ? System.err : System.out;
                 out.print(p.text());

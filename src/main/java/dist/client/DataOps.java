@@ -301,6 +301,19 @@ public final class DataOps {
         return out;
     }
 
+    /** Asks every worker to forward (or, with {@code on} false, stop forwarding) task records of {@code logger}. */
+    public void forwardLogging(String logger, int level, boolean on) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
+        for (Message.WorkerInfo w : workers(List.of())) {
+            replies.put(w.address(), link.requestWorker(w.address(),
+                    new Message.ForwardLogging(link.id(), logger, level, on)));
+        }
+        for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
+            expectAck(get(e.getValue(), "log forwarding on " + e.getKey()), "log forwarding on " + e.getKey());
+        }
+    }
+
     // ------------------------------------------------------------------ metadata
 
     public void setMetadata(List<String> keys, Object value) throws ExecutionException, InterruptedException,

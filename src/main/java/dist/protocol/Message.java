@@ -236,6 +236,19 @@ public sealed interface Message {
     record RunReply(byte[] value, byte[] exception, String summary) implements Message {}
 
     /**
+     * Client to worker: forward the records a task logs to {@code logger} (a java.util.logging name;
+     * "" the root) at {@code level} or above to client {@code clientId}; {@code on} false stops it.
+     * Answered by {@link Ack}.
+     */
+    record ForwardLogging(String clientId, String logger, int level, boolean on) implements Message {}
+
+    /** Worker to scheduler: a record a task logged, for client {@code clientId}. */
+    record TaskLog(String clientId, String logger, int level, String text) implements Message {}
+
+    /** Scheduler to client: a record one of the cluster's tasks logged, to log again here. */
+    record Logged(String logger, int level, String text) implements Message {}
+
+    /**
      * Client to scheduler: stores {@code value} (serialized, kept opaque) at the path {@code keys} of
      * the cluster's metadata; maps are made along the path. Answered by {@link Ack}.
      */

@@ -186,6 +186,7 @@ public final class WorkerServer implements AutoCloseable {
         // the capabilities beside running tasks: one line each, registered before the first request
         register(new RunFunctionExtension());
         register(new CallStackExtension());
+        register(new LogForwarding());
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = advertised(options, server.port());
         for (int i = 0; i < options.nthreads(); i++) {
@@ -533,6 +534,11 @@ public final class WorkerServer implements AutoCloseable {
         @Override
         public Map<String, Thread> executing() {
             return java.util.Collections.unmodifiableMap(executingThreads);
+        }
+
+        @Override
+        public void report(Message report) {
+            events.submit(report);
         }
     };
 

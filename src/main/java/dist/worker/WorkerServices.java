@@ -22,4 +22,7 @@ public interface WorkerServices {
 
     /** The threads running tasks now, by task key (a read-only view that changes as tasks run). */
     java.util.Map<String, Thread> executing();
+
+    /** Sends {@code report} to the scheduler after what the worker reported before it. */
+    void report(dist.protocol.Message report);
 }

@@ -48,7 +48,8 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Ported elsewhere: test_scheduler_restart_exception_on_cancelled_futures (RestartConformanceTest);
  * the shutdown and disconnect cases are in ClientExtrasShutdownConformanceTest, test_call_stack in
- * ClientExtrasCallStackConformanceTest, the print cases in ClientExtrasPrintConformanceTest.
+ * ClientExtrasCallStackConformanceTest, the print cases in ClientExtrasPrintConformanceTest,
+ * test_forward_logging in ClientExtrasLoggingConformanceTest.
  *
  * <p>Not applicable:
  * <ul>
@@ -121,8 +122,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_get_task_metadata, test_get_task_metadata_multiple, test_register_worker_plugin_instance_required,
  *     test_register_worker_plugin_exception → no plugins registered from the client (scheduler plugins
  *     load from the command line).</li>
- * <li>test_forward_logging → a task's log records stay on its worker; nothing forwards them to the
- *     client (its prints do: WorkerClient.print).</li>
  * <li>test_dump_cluster_state_write_from_scheduler, test_dump_cluster_state_sync (4 cases),
  *     test_dump_cluster_state_async (4 cases), test_dump_cluster_state_json (2 cases),
  *     test_dump_cluster_state_exclude_default → no dump of the cluster's state to a file.</li>
