@@ -117,8 +117,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_config_scheduler_address → Client.connect needs the address; no scheduler-address config.</li>
  * <li>test_dashboard_link, test_dashboard_link_inproc → the link is always http://host:port/status; no
  *     distributed.dashboard.link template.</li>
- * <li>test_scatter_and_replicate_avoid_paused_workers (12 cases) → a worker cannot be paused by hand to
- *     check that scatter and replicate avoid it.</li>
+ * <li>test_scatter_and_replicate_avoid_paused_workers (12 cases) → a worker pauses itself on memory and
+ *     the scheduler does not hear of it, so scatter and replicate may pick a paused worker; nor can a
+ *     worker be paused by hand.</li>
  * <li>test_get_task_metadata, test_get_task_metadata_multiple, test_register_worker_plugin_instance_required,
  *     test_register_worker_plugin_exception → no plugins registered from the client (scheduler plugins
  *     load from the command line).</li>
