@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -68,7 +69,13 @@ public final class Client extends Submitter implements AutoCloseable {
 
     Client(String address, Transport.Connector connector, Transport.Connector workerConnector, PayloadCodec codec,
            ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout) throws IOException {
-        this(new ClientCore(address, connector, workerConnector, codec, loader, requestTimeout, reconnectTimeout));
+        this(address, connector, workerConnector, codec, loader, requestTimeout, reconnectTimeout, null);
+    }
+
+    Client(String address, Transport.Connector connector, Transport.Connector workerConnector, PayloadCodec codec,
+           ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout, String name) throws IOException {
+        this(new ClientCore(address, connector, workerConnector, codec, loader, requestTimeout, reconnectTimeout,
+                name));
     }
 
     private Client(ClientCore core) throws IOException {
@@ -90,11 +97,25 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /** Connects with explicit connection settings. */
     public static Client connect(String address, CommConfig config) throws IOException {
+        return connect(address, config, null);
+    }
+
+    /**
+     * Connects as a client named {@code name}: its {@link #id()} starts with the name, and the
+     * scheduler records that id as the submitter of each of its tasks, so clients can be told apart.
+     *
+     * <pre>{@code
+     * try (Client c = Client.connect("127.0.0.1:8786", CommConfig.DEFAULT, "nightly-report")) {
+     *     c.id();   // "nightly-report-3f2b..."
+     * }
+     * }</pre>
+     */
+    public static Client connect(String address, CommConfig config, String name) throws IOException {
         checkAddress(address);
         Objects.requireNonNull(config, "config");
         return new Client(address, Transport.tcp(config), toWorkers(config), PayloadCodec.of(Serializer.defaults()),
                 Thread.currentThread().getContextClassLoader(), config.requestTimeout(),
-                Config.getDuration("distributed.client.reconnect-timeout"));
+                Config.getDuration("distributed.client.reconnect-timeout"), name);
     }
 
     /** A client whose link to the scheduler at {@code address} is {@code toScheduler}; workers over TCP. */
@@ -377,6 +398,115 @@ public final class Client extends Submitter implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Runs an erred future's task again, with the erred tasks it depends on, and returns a new Future
+     * of the same key; the given future keeps its error (a done Java future stays done). Retrying a
+     * future that did not err gives a Future of its present state.
+     *
+     * <pre>{@code
+     * Future<Report> r = client.submit(Reports::fetch, day);   // failed: the service was down
+     * Future<Report> again = client.retry(r);                   // or r.retry()
+     * again.result();
+     * }</pre>
+     */
+    public <T> Future<T> retry(Future<T> future) {
+        return core.retry(Objects.requireNonNull(future, "future"));
+    }
+
+    /**
+     * Where these futures' tasks are running now: by worker address, each running task's key and its
+     * thread's stack frames, innermost first. Tasks not running (queued, finished) are left out, and
+     * so are workers running none of them. Useful to see what a task that does not finish waits on.
+     *
+     * <pre>{@code
+     * client.callStack(List.of(slow)).forEach((worker, tasks) ->
+     *         tasks.forEach((key, frames) -> System.out.println(worker + " " + key + " at " + frames.get(0))));
+     * }</pre>
+     */
+    public Map<String, Map<String, List<String>>> callStack(Collection<? extends Future<?>> futures)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        return data.callStack(keysOf(futures), false);
+    }
+
+    /** {@link #callStack(Collection)} of every task running on the cluster. */
+    public Map<String, Map<String, List<String>>> callStack() throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.callStack(List.of(), true);
+    }
+
+    /**
+     * Stores {@code value} in the cluster's metadata at the path {@code keys}, making maps along the
+     * path (a value on the way is replaced by a map). An entry whose first key is a task's key goes
+     * when the scheduler forgets that task. The value must be serializable; the scheduler keeps it
+     * as bytes.
+     *
+     * <pre>{@code
+     * client.setMetadata(List.of("run-42", "owner"), "alice");
+     * client.setMetadata(List.of("run-42", "rows"), 1200);
+     * Map<String, Object> run = client.getMetadata(List.of("run-42"));   // {owner=alice, rows=1200}
+     * }</pre>
+     */
+    public void setMetadata(List<String> keys, Object value) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        data.setMetadata(keys, value);
+    }
+
+    /** {@link #setMetadata(List, Object)} at the one key {@code key}. */
+    public void setMetadata(String key, Object value) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        data.setMetadata(List.of(key), value);
+    }
+
+    /**
+     * The metadata at the path {@code keys}: the value there, or a {@code Map} of what lies below.
+     *
+     * @throws java.util.NoSuchElementException when nothing is at the path
+     * @throws IllegalArgumentException         when a value sits on the path where a map is needed
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T getMetadata(List<String> keys) throws InterruptedException, ExecutionException, TimeoutException {
+        return (T) data.getMetadata(keys, false, null);
+    }
+
+    /** {@link #getMetadata(List)}, giving {@code fallback} when nothing is at the path. */
+    @SuppressWarnings("unchecked")
+    public <T> T getMetadata(List<String> keys, T fallback) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return (T) data.getMetadata(keys, true, fallback);
+    }
+
+    /** {@link #getMetadata(List)} at the one key {@code key}. */
+    public <T> T getMetadata(String key) throws InterruptedException, ExecutionException, TimeoutException {
+        return getMetadata(List.of(key));
+    }
+
+    /**
+     * Forwards what tasks log to the java.util.logging logger {@code logger} ("" for the root) at
+     * {@code level} or above, on every worker connected now, to the logger of the same name here,
+     * where this process's handlers show it. The worker's own logger level still applies first, as
+     * for any record. Records logged outside tasks stay on the worker.
+     *
+     * <pre>{@code
+     * client.forwardLogging("com.acme.etl", Level.WARNING);
+     * client.submit(Etl::load, day).result();   // its warnings show here too
+     * client.unforwardLogging("com.acme.etl");
+     * }</pre>
+     */
+    public void forwardLogging(String logger, java.util.logging.Level level) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        data.forwardLogging(Objects.requireNonNull(logger, "logger"), level.intValue(), true);
+    }
+
+    /** {@link #forwardLogging(String, java.util.logging.Level)} of every level. */
+    public void forwardLogging(String logger) throws InterruptedException, ExecutionException, TimeoutException {
+        forwardLogging(logger, java.util.logging.Level.ALL);
+    }
+
+    /** Stops {@link #forwardLogging(String, java.util.logging.Level)} of {@code logger} to this client. */
+    public void unforwardLogging(String logger) throws InterruptedException, ExecutionException, TimeoutException {
+        data.forwardLogging(Objects.requireNonNull(logger, "logger"), 0, false);
+    }
+
     /** Threads per worker: worker address to its number of threads. */
     public Map<String, Integer> ncores() throws InterruptedException, ExecutionException, TimeoutException {
         Map<String, Integer> out = new LinkedHashMap<>();
@@ -389,6 +519,41 @@ public final class Client extends Submitter implements AutoCloseable {
     /** The cluster's workers as the scheduler sees them. */
     public List<Message.WorkerInfo> workersInfo() throws InterruptedException, ExecutionException, TimeoutException {
         return core.workersInfo();
+    }
+
+    /**
+     * Waits until at least {@code n} workers are connected to the scheduler, asking it every few
+     * milliseconds (at most every 100 ms).
+     *
+     * <pre>{@code
+     * Client client = Client.connect("10.0.0.5:8786");
+     * client.waitForWorkers(4, Duration.ofMinutes(1));   // before sizing the work to four workers
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when {@code n} is less than 1
+     * @throws TimeoutException         saying how many of the {@code n} arrived within {@code timeout}
+     */
+    public void waitForWorkers(int n, Duration timeout) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        if (n < 1) {
+            throw new IllegalArgumentException("n must be a positive number of workers, got " + n);
+        }
+        Objects.requireNonNull(timeout, "timeout");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pauseMillis = 5;
+        while (true) {
+            int have = workersInfo().size();
+            if (have >= n) {
+                return;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new TimeoutException("Only " + have + "/" + n + " workers arrived after " + timeout.toMillis() + " ms");
+            }
+            // polls, as dask's client does: the scheduler tells clients nothing when workers join
+            TimeUnit.NANOSECONDS.sleep(Math.min(left, TimeUnit.MILLISECONDS.toNanos(pauseMillis)));
+            pauseMillis = Math.min(100, pauseMillis * 2);
+        }
     }
 
     /** Which workers hold each of these futures' keys (an empty list: none). */

@@ -212,6 +212,17 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
         return w.toString();
     }
 
+    /**
+     * {@link Client#retry(Future)} of this future: a new Future of its key, run again if it erred.
+     *
+     * <pre>{@code
+     * Future<Report> again = report.retry();   // report failed while the service was down
+     * }</pre>
+     */
+    public Future<T> retry() {
+        return client().retry(this);
+    }
+
     /** Cancels the key on the cluster (and every Future sharing it). False if it was already done. */
     public boolean cancel() {
         return access.refs.cancelStates(java.util.List.of(state), false) > 0;

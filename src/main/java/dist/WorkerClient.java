@@ -69,6 +69,50 @@ public final class WorkerClient {
         requireTask("WorkerClient.rejoin()").rejoin();
     }
 
+    /** Where {@link #print(Stream, String, String, Object...)} writes on the client. */
+    public enum Stream { STDOUT, STDERR }
+
+    /**
+     * Prints on the client that submitted the running task, as dask's {@code print}: the arguments'
+     * strings joined by a space, then a line end, on the client's standard output. Outside a task it
+     * prints here. The text reaches the client before the task's result.
+     *
+     * <pre>{@code
+     * static int load(String day) {
+     *     int n = ...;
+     *     WorkerClient.print("loaded", n, "rows for", day);   // the client shows: loaded 42 rows for 2024-01-02
+     *     return n;
+     * }
+     * }</pre>
+     */
+    public static void print(Object... args) {
+        print(Stream.STDOUT, null, null, args);
+    }
+
+    /**
+     * {@link #print(Object...)} with separator {@code sep} and ending {@code end} (null: a space and
+     * a line end), on the client's standard output or error.
+     */
+    public static void print(Stream stream, String sep, String end, Object... args) {
+        java.util.Objects.requireNonNull(stream, "stream");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < args.length; i++) {
+            if (i > 0) {
+                sb.append(sep == null ? " " : sep);
+            }
+            sb.append(args[i]);
+        }
+        sb.append(end == null ? "\n" : end);
+        TaskContext ctx = TaskContext.current();
+        if (ctx != null) {
+            ctx.print(sb.toString(), stream == Stream.STDERR);
+        } else {
+            java.io.PrintStream out = stream == Stream.STDERR ? System.err : System.out;
+            out.print(sb);
+            out.flush();
+        }
+    }
+
     private static TaskContext requireTask(String what) {
         TaskContext ctx = TaskContext.current();
         if (ctx == null) {

@@ -75,7 +75,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     /** Rounds of asking the scheduler where data went before giving up on fetching a key. */
     private static final int FETCH_ROUNDS = 5;
 
-    private final String id = "client-" + UUID.randomUUID(); // dask names clients Client-<uuid>
+    private final String id;
     private final String address;
     /** A result usually comes within a few hundred µs: polling that long beats waking from a park. */
     private final long resultSpinNanos = Config.getInt("distributed.client.result-spin-us") * 1000L;
@@ -126,10 +126,15 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     /**
      * A client core for the scheduler at {@code address}, not yet connected: {@link #open} connects.
      * {@code reconnectTimeout}: how long to keep trying to reach a lost scheduler (zero: fail pending
-     * futures at once).
+     * futures at once). {@code name}, when not null, goes in front of the client's id so
+     * the scheduler's record of who submitted a task tells this client apart.
      */
     public ClientCore(String address, Transport.Connector connector, Transport.Connector workerConnector,
-                   PayloadCodec codec, ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout) {
+                   PayloadCodec codec, ClassLoader loader, Duration requestTimeout, Duration reconnectTimeout,
+                   String name) {
+        String unique = UUID.randomUUID().toString();
+        // dask names clients Client-<uuid>; a given name leads instead
+        this.id = name == null || name.isBlank() ? "client-" + unique : name.strip() + "-" + unique;
         this.address = address;
         this.connector = connector;
         this.reconnectTimeout = reconnectTimeout;
@@ -239,6 +244,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                 freshStates.add(state);
             }
         }
+        warnIfLarge(fresh);
         if (!fresh.isEmpty()) {
             List<String> live = new ArrayList<>(fresh.size());
             for (TaskSpec t : fresh) {
@@ -290,6 +296,26 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                 : options.isPure() ? Keys.pure(prefix, run) : Keys.unique(prefix);
         long priority = (-(long) options.priority() << PRIORITY_SHIFT) + submissions.getAndIncrement();
         return new TaskSpec(key, run, List.copyOf(deps), priority, WireOptions.of(options));
+    }
+
+    /** Past this many bytes of encoded calls in one submission the client warns, as dask does (10 MB). */
+    static final long LARGE_GRAPH_BYTES = 10_000_000;
+
+    /**
+     * Warns when one submission carries large arguments: every call holds its own copy, and the
+     * scheduler keeps them while the tasks wait. Scattering the value once is cheaper.
+     */
+    private static void warnIfLarge(List<TaskSpec> specs) {
+        long size = 0;
+        for (TaskSpec t : specs) {
+            byte[] run = t.run();
+            size += run == null ? 0 : run.length;
+        }
+        if (size > LARGE_GRAPH_BYTES) {
+            LOG.log(System.Logger.Level.WARNING, String.format(java.util.Locale.ROOT,
+                    "Sending large graph of size %.2f MiB. This may cause some slowdown; scatter large values "
+                            + "first and pass their futures instead.", size / (1024.0 * 1024.0)));
+        }
     }
 
     /** One more reference to {@code key}'s state, made if there is none usable; {@code created[0]} says which. */
@@ -379,6 +405,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                 live.add(key);
             }
         }
+        warnIfLarge(specs);
         // the whole graph is kept, intermediates too, while a pending output needs it: a scheduler
         // that restarts gets it again
         recipes.add(specs, live);
@@ -386,6 +413,35 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         sendOrdered(new Message.UpdateGraph(id, specs, List.copyOf(new LinkedHashSet<>(wanted))), states);
         settleFinished(states);
         return futures;
+    }
+
+    /**
+     * A Future of {@code future}'s key that runs the task again if it erred, with the erred tasks it
+     * depends on; {@code future} keeps its error, as a done Java future does. A key that did not err
+     * gives a Future over its present state.
+     */
+    public <R> Future<R> retry(Future<R> future) {
+        ensureOpen();
+        if (!access.isOurs(future)) {
+            throw new IllegalArgumentException("future " + future.key() + " belongs to another client; "
+                    + "retry it through the client that made it");
+        }
+        if (future.isReleased()) {
+            throw new IllegalArgumentException("future " + future.key() + " was released and can no longer be used");
+        }
+        KeyState old = access.state(future);
+        if (old.status().equals(KeyState.ERROR)) {
+            old.retire();
+        }
+        boolean[] created = {false};
+        KeyState state = reference(future.key(), created);
+        Future<R> out = access.make(state);
+        if (created[0]) {
+            List<String> key = List.of(future.key());
+            sendOrdered(new Message.RetryKeys(id, key));
+            sendOrdered(new Message.UpdateGraph(id, List.of(), key), List.of(state));
+        }
+        return out;
     }
 
     @Override
@@ -542,6 +598,15 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             case Message.ErrorReply e -> refused(e.message());
             case Message.Batch b -> b.messages().forEach(this::onSchedulerMessage);
             case Message.ClassRequest r -> answerClassRequest(r);
+            case Message.Logged l -> {
+                java.util.logging.Logger.getLogger(l.logger() == null ? "" : l.logger())
+                        .log(java.util.logging.Level.parse(Integer.toString(l.level())), l.text());
+            }
+            case Message.Printed p -> {
+                java.io.PrintStream out = p.stderr() ? System.err : System.out;
+                out.print(p.text());
+                out.flush();
+            }
             default -> {
                 // other messages are not for clients; ignoring them keeps a newer scheduler compatible
             }

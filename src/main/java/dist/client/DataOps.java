@@ -468,6 +468,95 @@ public final class DataOps {
         Map<String, Message.WorkerInfo> out = new LinkedHashMap<>();
         going.forEach(w -> out.put(w.address(), w));
         return out;
+
+    /**
+     * The stacks of the threads running {@code keys} (every running task with {@code all}), by worker
+     * and key; workers running none of them are left out.
+     */
+    public Map<String, Map<String, List<String>>> callStack(List<String> keys, boolean all)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
+        for (Message.WorkerInfo w : workers(List.of())) {
+            replies.put(w.address(), link.requestWorker(w.address(), new Message.CallStackRequest(keys, all)));
+        }
+        Map<String, Map<String, List<String>>> out = new LinkedHashMap<>();
+        for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
+            Message m = get(e.getValue(), "call stacks of " + e.getKey());
+            if (!(m instanceof Message.CallStackReply r)) {
+                throw new ExecutionException(new IllegalStateException("worker " + e.getKey()
+                        + " answered CallStackRequest with " + m));
+            }
+            if (!r.stacks().isEmpty()) {
+                out.put(e.getKey(), r.stacks());
+            }
+        }
+        return out;
+    }
+
+    /** Asks every worker to forward (or, with {@code on} false, stop forwarding) task records of {@code logger}. */
+    public void forwardLogging(String logger, int level, boolean on) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        Map<String, CompletableFuture<Message>> replies = new LinkedHashMap<>();
+        for (Message.WorkerInfo w : workers(List.of())) {
+            replies.put(w.address(), link.requestWorker(w.address(),
+                    new Message.ForwardLogging(link.id(), logger, level, on)));
+        }
+        for (Map.Entry<String, CompletableFuture<Message>> e : replies.entrySet()) {
+            expectAck(get(e.getValue(), "log forwarding on " + e.getKey()), "log forwarding on " + e.getKey());
+        }
+    }
+
+    // ------------------------------------------------------------------ metadata
+
+    public void setMetadata(List<String> keys, Object value) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        ask(new Message.SetMetadata(metadataPath(keys), codec.encodeValue(value)), "setting metadata " + keys);
+    }
+
+    /** The metadata at {@code keys}: a value, or a map of what lies below; {@code fallback} when none is there. */
+    public Object getMetadata(List<String> keys, boolean hasFallback, Object fallback)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        List<String> path = metadataPath(keys);
+        Message m = link.request(new Message.GetMetadata(path));
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        if (!(m instanceof Message.MetadataReply r)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered GetMetadata with " + m));
+        }
+        switch (r.outcome()) {
+            case "missing" -> {
+                if (hasFallback) {
+                    return fallback;
+                }
+                throw new java.util.NoSuchElementException("no metadata at " + path.subList(0, r.depth() + 1));
+            }
+            case "not-a-map" -> throw new IllegalArgumentException("metadata " + path.subList(0, r.depth())
+                    + " is a value, not a map: it has no " + path.get(r.depth()));
+            default -> { }
+        }
+        if (r.paths().size() == 1 && r.paths().get(0).isEmpty()) {
+            return codec.decodeValue(r.values().get(0));
+        }
+        Map<String, Object> tree = new LinkedHashMap<>();
+        for (int i = 0; i < r.paths().size(); i++) {
+            List<String> at = r.paths().get(i);
+            Map<String, Object> node = tree;
+            for (String k : at.subList(0, at.size() - 1)) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> next = (Map<String, Object>) node.computeIfAbsent(k, x -> new LinkedHashMap<>());
+                node = next;
+            }
+            node.put(at.get(at.size() - 1), codec.decodeValue(r.values().get(i)));
+        }
+        return tree;
+    }
+
+    private static List<String> metadataPath(List<String> keys) {
+        if (keys == null || keys.isEmpty() || keys.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new IllegalArgumentException("a metadata path names at least one key, none null: " + keys);
+        }
+        return List.copyOf(keys);
     }
 
     // ------------------------------------------------------------------ datasets

@@ -93,6 +93,11 @@ public final class KeyState {
         failure = t;
     }
 
+    /** An erred key is run again: later references get a fresh state, this one keeps its error. */
+    void retire() {
+        shareable = false;
+    }
+
     /** A new submission of the same key may share this state (it is not cancelled or lost). */
     boolean reusable() {
         String s = status;

@@ -26,6 +26,9 @@ public sealed interface Message {
     /** The client holds no future for these keys any more. */
     record ReleaseKeys(String clientId, List<String> keys) implements Message {}
 
+    /** Run these erred keys again, with the erred tasks they depend on; a want for them follows. */
+    record RetryKeys(String clientId, List<String> keys) implements Message {}
+
     /** Cancel these keys and everything that depends on them. */
     record CancelKeys(String clientId, List<String> keys, boolean force) implements Message {}
 
@@ -270,6 +273,47 @@ public sealed interface Message {
 
     /** The serialized result, or the serialized exception when the call threw ({@code value} null then). */
     record RunReply(byte[] value, byte[] exception, String summary) implements Message {}
+
+    /**
+     * Client to worker: forward the records a task logs to {@code logger} (a java.util.logging name;
+     * "" the root) at {@code level} or above to client {@code clientId}; {@code on} false stops it.
+     * Answered by {@link Ack}.
+     */
+    record ForwardLogging(String clientId, String logger, int level, boolean on) implements Message {}
+
+    /** Worker to scheduler: a record a task logged, for client {@code clientId}. */
+    record TaskLog(String clientId, String logger, int level, String text) implements Message {}
+
+    /** Scheduler to client: a record one of the cluster's tasks logged, to log again here. */
+    record Logged(String logger, int level, String text) implements Message {}
+
+    /**
+     * Client to scheduler: stores {@code value} (serialized, kept opaque) at the path {@code keys} of
+     * the cluster's metadata; maps are made along the path. Answered by {@link Ack}.
+     */
+    record SetMetadata(List<String> keys, byte[] value) implements Message {}
+
+    /** Client to scheduler: the metadata at the path {@code keys}. Answered by {@link MetadataReply}. */
+    record GetMetadata(List<String> keys) implements Message {}
+
+    /**
+     * {@code outcome} is "found" (then the values under the path, each at its path below it; one with
+     * an empty path when the path holds a value), "missing", or "not-a-map" (a value sits on the path
+     * at {@code depth}, where a map was needed).
+     */
+    record MetadataReply(String outcome, int depth, List<List<String>> paths, List<byte[]> values) implements Message {}
+
+    /** Worker to scheduler: text a running task printed, for the client that submitted it. */
+    record TaskPrint(String key, String text, boolean stderr) implements Message {}
+
+    /** Scheduler to client: text one of its tasks printed, to write on its standard output (or error). */
+    record Printed(String text, boolean stderr) implements Message {}
+
+    /** Client to worker: the stacks of the threads running these keys (all running tasks with {@code all}). */
+    record CallStackRequest(List<String> keys, boolean all) implements Message {}
+
+    /** The frames of each running task asked for, innermost first. */
+    record CallStackReply(Map<String, List<String>> stacks) implements Message {}
 
     /** Worker -> scheduler, after {@link WorkerAccepted}: abstract resources it offers, e.g. {@code GPU=2}. */
     record WorkerResources(Map<String, Double> resources) implements Message {}

@@ -95,6 +95,15 @@ final class CoreContext implements SchedulerContext {
     }
 
     @Override
+    public void unerr(TaskState task) {
+        if (task.state != ERRED) {
+            throw new IllegalArgumentException("only an erred task goes back to released; " + task.key + " is "
+                    + name(task.state));
+        }
+        core.transition(task, RELEASED, null);
+    }
+
+    @Override
     public void recommend(TaskState task, byte state) {
         if (state == MEMORY || state == ERRED) {
             throw new IllegalArgumentException("a task enters " + name(state) + " when a worker reports it, "

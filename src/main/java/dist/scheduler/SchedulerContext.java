@@ -64,6 +64,12 @@ interface SchedulerContext {
     void recommend(TaskState task, byte state);
 
     /**
+     * Moves an erred {@code task} back to released now, its recipe kept, even while it is wanted (a
+     * recommendation would keep a wanted task as it is): a client retries it.
+     */
+    void unerr(TaskState task);
+
+    /**
      * Forgets every task and tells every worker to drop its keys, as a cluster restart asked by
      * {@code clientId} does; extensions then hear {@link SchedulerExtension#clusterRestarted}.
      * Clients are not told: the caller cancels their keys first.

@@ -70,6 +70,9 @@ public final class SchedulerState extends TaskLifecycle {
         register(new ClusterRestart());
         register(new Cancellation());
         register(new FireAndForget());
+        register(new Retry());
+        register(new PrintForwarding());
+        register(new TaskMetadata());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
@@ -312,7 +315,12 @@ public final class SchedulerState extends TaskLifecycle {
         for (TaskSpec s : specs) {
             TaskPrefix p = prefixOf(s.key());
             TaskState ts = new TaskState(s.key(), null, s.priority(), s.options(), p);
-            if (tasks.putIfAbsent(ts) != null) {
+            TaskState known = tasks.putIfAbsent(ts);
+            if (known != null) {
+                if (s.run() == null && known.run == null && known.state == RELEASED) {
+                    // scattered again while its old copy lingers as an input: the data is on its way, not lost
+                    known.nbytes = -1;
+                }
                 continue; // same key: the same computation, done once
             }
             p.live++;

@@ -31,6 +31,9 @@ public final class TaskContext {
         CodeLoaders code();
 
         <T extends AutoCloseable> T shared(Class<T> type, Supplier<T> create);
+
+        /** Sends what the task printed toward the client that submitted it, after the worker's earlier reports. */
+        void printed(String key, String text, boolean stderr);
     }
 
     private final Host host;
@@ -89,6 +92,11 @@ public final class TaskContext {
      */
     public <T extends AutoCloseable> T shared(Class<T> type, Supplier<T> create) {
         return host.shared(type, create);
+    }
+
+    /** Prints {@code text} on the client that submitted this task (its standard error with {@code stderr}). */
+    public void print(String text, boolean stderr) {
+        host.printed(key, text, stderr);
     }
 
     /** Whether the task gave up its slot at some point (its thread then leaves the worker's pool when it ends). */

@@ -108,6 +108,11 @@ public final class WorkerServer implements AutoCloseable {
         }
 
         @Override
+        public void printed(String key, String text, boolean stderr) {
+            events.submit(new Message.TaskPrint(key, text, stderr)); // before the task's result, on the same link
+        }
+
+        @Override
         public String schedulerAddress() {
             return options.schedulerAddress();
         }
@@ -180,6 +185,8 @@ public final class WorkerServer implements AutoCloseable {
         this.code = new CodeLoaders(loader, this::fetchClass);
         // the capabilities beside running tasks: one line each, registered before the first request
         register(new RunFunctionExtension());
+        register(new CallStackExtension());
+        register(new LogForwarding());
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = advertised(options, server.port());
         for (int i = 0; i < options.nthreads(); i++) {
@@ -524,7 +531,21 @@ public final class WorkerServer implements AutoCloseable {
         public void fatal(String doing, Throwable t) {
             outOfMemory(doing, t);
         }
+
+        @Override
+        public Map<String, Thread> executing() {
+            return java.util.Collections.unmodifiableMap(executingThreads);
+        }
+
+        @Override
+        public void report(Message report) {
+            events.submit(report);
+        }
     };
+
+    /** The thread of each task running now, for a client asking where its tasks are (call stacks). */
+    private final java.util.concurrent.ConcurrentHashMap<String, Thread> executingThreads =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Answers a request with {@code ext} on the thread {@link #startBounded} gave it. */
     private void answerWith(WorkerExtension ext, Connection c, Message m, long requestId) {
@@ -990,6 +1011,7 @@ public final class WorkerServer implements AutoCloseable {
         ClassLoader before = self.getContextClassLoader();
         self.setContextClassLoader(loader);
         TaskContext.enter(ctx);
+        executingThreads.put(ex.key(), self);
         try {
             Map<String, Object> deps = new HashMap<>();
             for (String dep : ex.dependencies()) {
@@ -1011,6 +1033,7 @@ public final class WorkerServer implements AutoCloseable {
         } catch (Throwable t) {
             return failure(ex, t, "", start, System.nanoTime());
         } finally {
+            executingThreads.remove(ex.key(), self);
             TaskContext.leave();
             self.setContextClassLoader(before);
             if (!closing) {

@@ -19,4 +19,10 @@ public interface WorkerServices {
      * stops, as for a task's. {@code doing} says what was under way.
      */
     void fatal(String doing, Throwable t);
+
+    /** The threads running tasks now, by task key (a read-only view that changes as tasks run). */
+    java.util.Map<String, Thread> executing();
+
+    /** Sends {@code report} to the scheduler after what the worker reported before it. */
+    void report(dist.protocol.Message report);
 }

@@ -152,6 +152,47 @@ class SchedulerStateTest {
         assertEquals("ghost", ((KeyCancelled) out.get(0).message()).key());
     }
 
+    /**
+     * Scattered data dropped while an erred task still names it as input lingers, released; the same
+     * value scattered again (the same key) waits for its data instead of failing as lost.
+     */
+    @Test
+    void scatteringAgainADroppedInputOfAnErredTaskWaitsForTheData() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(new TaskSpec("data", null, List.of(), 0, null)), "data");
+        h.worker(A, new AddKeys(Map.of("data", 8L)));
+        assertEquals("memory", h.s.view().stateOf("data"));
+        h.submit("c1", List.of(h.task("bad", "data")), "bad");
+        byte[] exc = "boom".getBytes(StandardCharsets.UTF_8);
+        h.worker(A, new TaskErred("bad", exc, "RuntimeException: lol", 1, 2));
+        h.client("c1", new ReleaseKeys("c1", List.of("data")));
+        assertEquals("released", h.s.view().stateOf("data"));
+
+        List<Outgoing> out = h.submit("c1", List.of(new TaskSpec("data", null, List.of(), 0, null)), "data");
+        assertTrue(out.stream().noneMatch(o -> o.message() instanceof KeyErred), out.toString());
+        assertOut(h.worker(B, new AddKeys(Map.of("data", 8L))), inMemory("c1", "data", List.of(B), 8));
+    }
+
+    /** dask: test_client.py::test_retry_dependencies, at the scheduler: a retry runs the erred input again too. */
+    @Test
+    void retryRunsAnErredKeyAndTheErredInputsItDependsOnAgain() {
+        Harness h = twoWorkers();
+        h.submit("c1", List.of(h.task("x"), h.task("y", "x")), "x", "y");
+        byte[] exc = "KeyError".getBytes(StandardCharsets.UTF_8);
+        h.worker(A, new TaskErred("x", exc, "KeyError: foo", 1, 2));
+        assertEquals("erred", h.s.view().stateOf("y"));
+
+        assertOut(h.client("c1", new RetryKeys("c1", List.of("y"))));
+        assertEquals("released", h.s.view().stateOf("x"));
+        assertEquals("released", h.s.view().stateOf("y"));
+        // the want that follows puts y to waiting, and x, its released input, runs first
+        assertOut(h.submit("c1", List.of(), "y"), h.compute(B, "x")); // round-robin goes on to B
+        assertEquals("waiting", h.s.view().stateOf("y"));
+        // a key that did not err is left as it is
+        assertOut(h.client("c1", new RetryKeys("c1", List.of("x", "ghost"))));
+        assertEquals("processing", h.s.view().stateOf("x"));
+    }
+
     @Test
     void errorPropagatesToDependentsAndWantingClients() {
         Harness h = twoWorkers();
