@@ -468,6 +468,7 @@ public final class DataOps {
         Map<String, Message.WorkerInfo> out = new LinkedHashMap<>();
         going.forEach(w -> out.put(w.address(), w));
         return out;
+    }
 
     /**
      * The stacks of the threads running {@code keys} (every running task with {@code all}), by worker
