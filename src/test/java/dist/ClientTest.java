@@ -175,8 +175,10 @@ class ClientTest {
         assertTrue(a.key().startsWith("inc-"), a.key());
         Future<Integer> named = client.with(Options.defaults().key("my-key")).submit(ClientTest::inc, 1);
         assertEquals("my-key", named.key());
-        assertThrows(IllegalArgumentException.class,
-                () -> client.with(Options.defaults().key("k")).map(ClientTest::inc, List.of(1, 2)));
+        // for a map the key names the tasks' prefix, as dask's map(..., key="k")
+        List<Future<Integer>> mapped = client.with(Options.defaults().key("k")).map(ClientTest::inc, List.of(1, 2));
+        assertTrue(mapped.stream().allMatch(f -> f.key().startsWith("k-")), mapped.toString());
+        assertNotEquals(mapped.get(0).key(), mapped.get(1).key());
     }
 
     @Test

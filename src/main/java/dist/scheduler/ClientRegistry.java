@@ -32,7 +32,18 @@ final class ClientRegistry implements SchedulerExtension {
     private final LinkedHashMap<String, String> nannies = new LinkedHashMap<>();
     /** In order of loss, so deadlines come in order too. */
     private final LinkedHashMap<WorkerState, Pending> pending = new LinkedHashMap<>();
+    /**
+     * Worker processes a nanny is replacing, by address: the old process, still alive until its
+     * nanny ends it, may not register again (its reconnect would count it among the new ones).
+     */
+    private final LinkedHashMap<String, Replaced> replaced = new LinkedHashMap<>();
     private SchedulerContext core;
+
+    /** An old worker process (its pid) that may not register again before {@code deadline}. */
+    private record Replaced(long pid, long deadline) {}
+
+    /** How long an old process of a restart is refused: far beyond any nanny's time to end it. */
+    static final long REPLACED_NANOS = 120_000_000_000L;
 
     @Override
     public void start(SchedulerContext core) {
@@ -95,8 +106,26 @@ final class ClientRegistry implements SchedulerExtension {
     }
 
     @Override
+    public String refusesWorker(String address, Message.RegisterWorker r) {
+        Replaced old = replaced.get(address);
+        if (old == null || old.pid() != r.pid() || core.now() - old.deadline() >= 0) {
+            return null;
+        }
+        return "worker " + address + " (pid " + r.pid() + ") is being replaced by its nanny after a restart;"
+                + " the new process registers instead";
+    }
+
+    /** The old process at {@code ws}'s address may not come back: its nanny is replacing it. */
+    private void replacing(WorkerState ws) {
+        if (ws.pid > 0) {
+            replaced.put(ws.address, new Replaced(ws.pid, core.now() + REPLACED_NANOS));
+        }
+    }
+
+    @Override
     public void tick() {
         long now = core.now();
+        replaced.values().removeIf(r -> now - r.deadline() >= 0);
         ArrayList<Map.Entry<WorkerState, Pending>> due = new ArrayList<>();
         for (Iterator<Map.Entry<WorkerState, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<WorkerState, Pending> e = it.next();
@@ -131,6 +160,7 @@ final class ClientRegistry implements SchedulerExtension {
             core.send(n.getKey(), new RestartWorker(reason));
             WorkerState ws = n.getValue() == null ? null : core.worker(n.getValue());
             if (ws != null) {
+                replacing(ws);
                 core.removeWorker(ws, reason);
             }
         }
@@ -178,6 +208,7 @@ final class ClientRegistry implements SchedulerExtension {
         for (Map.Entry<WorkerState, String> e : chosen.entrySet()) {
             core.send(e.getValue(), new RestartWorker(reason));
             if (core.worker(e.getKey().address) == e.getKey()) {
+                replacing(e.getKey());
                 core.removeWorker(e.getKey(), reason);
             }
         }

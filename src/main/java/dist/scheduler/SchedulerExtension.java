@@ -86,6 +86,14 @@ interface SchedulerExtension {
     }
 
     /**
+     * A worker asks to register at {@code address}: a reason to refuse it (sent back as an error,
+     * nothing changes), or null to let it join.
+     */
+    default String refusesWorker(String address, Message.RegisterWorker registration) {
+        return null;
+    }
+
+    /**
      * A registered worker's connection ended. Return true to keep it registered for now (to learn
      * more, as a nanny's report of how it died) and remove it later through
      * {@link SchedulerContext#removeWorker}; false lets the core remove it at once.

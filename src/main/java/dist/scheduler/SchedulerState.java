@@ -518,6 +518,12 @@ public final class SchedulerState extends TaskLifecycle {
     // ================================================================ workers
 
     private void addWorker(String address, RegisterWorker r, long requestId) {
+        for (SchedulerExtension ext : extensions.all) {
+            String why = ext.refusesWorker(address, r);
+            if (why != null) {
+                throw new IllegalArgumentException(why);
+            }
+        }
         WorkerState old = workers.get(address);
         if (old != null) {
             // a new process at a known address: what the old one was running or holding is gone

@@ -109,4 +109,22 @@ class NannyReportTest {
         h.event(new SchedulerEvent.ClientGone("c1"));
         assertEquals(java.util.Set.of(), h.s.extension(ClientRegistry.class).clients());
     }
+
+    /**
+     * After a restart the old worker process, still alive until its nanny ends it, may not register
+     * again at its address (it would count among the new ones); a new process there may.
+     */
+    @Test
+    void aRestartedWorkersOldProcessMayNotRegisterAgain() {
+        Harness h = clusterWithXOnA();
+        h.client("c1", new RestartCluster("c1"));
+        assertTrue(!h.s.view().workers().contains(A), "the old worker is removed at once");
+        List<Outgoing> out = h.event(new SchedulerEvent.FromWorker(A, new RegisterWorker(A, "alice", 1, 1L << 30, 100,
+                java.util.Map.of()), 1));
+        assertTrue(out.stream().anyMatch(o -> o.message() instanceof ErrorReply e && e.message().contains("replaced")),
+                out.toString());
+        assertTrue(!h.s.view().workers().contains(A));
+        h.event(new SchedulerEvent.FromWorker(A, new RegisterWorker(A, "alice", 1, 1L << 30, 101, java.util.Map.of()), 2));
+        assertTrue(h.s.view().workers().contains(A), "a new process at the same address joins");
+    }
 }
