@@ -86,6 +86,24 @@ public final class Client extends Submitter implements AutoCloseable {
         core.open(new Future.Access(this, core, core));
     }
 
+    /**
+     * Connects to the scheduler named by the config key {@code distributed.scheduler-address}
+     * (e.g. {@code DIST_SCHEDULER_ADDRESS=10.0.0.5:8786} in the environment), as dask's
+     * {@code Client()} reads {@code scheduler-address}: {@code Client c = Client.connect();}
+     *
+     * @throws IllegalStateException when the key is not set
+     */
+    public static Client connect() throws IOException {
+        String address = Config.get("distributed.scheduler-address");
+        if (address == null || address.isBlank()) {
+            throw new IllegalStateException("no scheduler address: pass one to Client.connect(\"host:port\"), or set"
+                    + " distributed.scheduler-address (" + Config.source("distributed.scheduler-address") + " has none)");
+        }
+        System.getLogger("dist.client").log(System.Logger.Level.INFO, "Config value distributed.scheduler-address found: "
+                + address + " (from " + Config.source("distributed.scheduler-address") + ")");
+        return connect(address.strip());
+    }
+
     public static Client connect(String address) throws IOException {
         return connect(address, CommConfig.DEFAULT);
     }

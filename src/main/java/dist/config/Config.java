@@ -68,6 +68,8 @@ public final class Config {
                         "results read back from disk may fill memory up to this fraction before others go back to disk"),
                 new Key("distributed.worker.memory.pause", "0.8",
                         "past this fraction of --memory-limit held in memory a worker starts no new task"),
+                new Key("distributed.scheduler-address", "",
+                        "the scheduler (host:port) Client.connect() reaches when given no address"),
                 new Key("distributed.client.reconnect-timeout", "60s",
                         "how long a client keeps trying to reach a lost scheduler before its futures fail"),
                 new Key("distributed.client.result-spin-us", "500",

@@ -109,20 +109,21 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Later: test_performance_report (2 cases).
  *
+ * <p>Later: test_profile, test_profile_disabled, test_profile_keys, test_profile_server,
+ * test_profile_server_disabled (the workers' sampling profiler comes with the observability work);
+ * test_register_worker_plugin_instance_required, test_register_worker_plugin_exception (worker plugins
+ * come with elastic clusters).
+ *
  * <p>Gap:
  * <ul>
- * <li>test_profile, test_profile_disabled, test_profile_keys, test_profile_server,
- *     test_profile_server_disabled → dist has no statistical profiler of workers.</li>
  * <li>test_logs, test_logs_from_worker_submodules → no get_scheduler_logs / get_worker_logs.</li>
- * <li>test_config_scheduler_address → Client.connect needs the address; no scheduler-address config.</li>
  * <li>test_dashboard_link, test_dashboard_link_inproc → the link is always http://host:port/status; no
  *     distributed.dashboard.link template.</li>
  * <li>test_scatter_and_replicate_avoid_paused_workers (12 cases) → a worker pauses itself on memory and
  *     the scheduler does not hear of it, so scatter and replicate may pick a paused worker; nor can a
  *     worker be paused by hand.</li>
- * <li>test_get_task_metadata, test_get_task_metadata_multiple, test_register_worker_plugin_instance_required,
- *     test_register_worker_plugin_exception → no plugins registered from the client (scheduler plugins
- *     load from the command line).</li>
+ * <li>test_get_task_metadata, test_get_task_metadata_multiple → no collection of task states and
+ *     metadata around a block of code (scheduler plugins load from the command line).</li>
  * <li>test_dump_cluster_state_write_from_scheduler, test_dump_cluster_state_sync (4 cases),
  *     test_dump_cluster_state_async (4 cases), test_dump_cluster_state_json (2 cases),
  *     test_dump_cluster_state_exclude_default → no dump of the cluster's state to a file.</li>
@@ -1009,5 +1010,20 @@ class ClientExtrasConformanceTest {
         List<Future<Double>> z = client.with(Options.defaults().retries(0)).map(ClientExtrasConformanceTest::twice, y);
         assertEquals(List.of(4.0, 4.0), client.gather(z));
         assertEquals(4, flakyCalls.get());
+    }
+
+    /**
+     * dask: test_config_scheduler_address — with the config key scheduler-address set, a client made
+     * without an address reaches that scheduler (dask also checks the log line saying so).
+     */
+    @Test
+    void configSchedulerAddress() throws Exception {
+        try (dist.config.Config.Override o = dist.config.Config.set("distributed.scheduler-address", scheduler.address());
+             Client c = Client.connect()) {
+            assertEquals(scheduler.address(), c.address());
+            assertEquals(2, c.submit(ClientExtrasConformanceTest::inc, 1).result(T));
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, Client::connect);
+        assertTrue(e.getMessage().contains("distributed.scheduler-address"), e.getMessage());
     }
 }
