@@ -108,6 +108,14 @@ public final class WorkerCommand {
         SecurityFlags.checkListen("worker", host, comm.security(), a, err);
         String dashboardHost = a.flag("--no-dashboard") ? null
                 : SecurityFlags.dashboardHost("worker", host, comm.security(), a, err);
+        if (localDirectory != null) {
+            try {
+                java.nio.file.Files.createDirectories(localDirectory);
+            } catch (IOException e) {
+                // no restart makes a folder that cannot be made
+                return cannotStart(err, "cannot use local directory " + localDirectory + ": " + e);
+            }
+        }
         WorkerServer w;
         try {
             w = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,

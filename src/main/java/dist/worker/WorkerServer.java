@@ -231,10 +231,26 @@ public final class WorkerServer implements AutoCloseable {
     /**
      * Starts a worker as {@link #start(Options, Map)} whose results spill (past its memory limit) into a
      * fresh folder under {@code localDirectory} (null: under the system's temporary directory), removed
-     * when the worker closes.
+     * when the worker closes. {@code localDirectory} is made when missing; one that cannot be made or
+     * written fails the start with an IOException naming it.
+     *
+     * <pre>{@code
+     * WorkerServer w = WorkerServer.start(WorkerServer.Options.of("127.0.0.1:8786", 4), Map.of(), Path.of("/scratch"));
+     * }</pre>
      */
     public static WorkerServer start(Options options, Map<String, Double> resources, java.nio.file.Path localDirectory)
             throws IOException {
+        if (localDirectory != null) {
+            // a folder that cannot be made fails the start, not the first spill long after
+            try {
+                java.nio.file.Files.createDirectories(localDirectory);
+            } catch (IOException e) {
+                throw new IOException("cannot use local directory " + localDirectory + ": " + e, e);
+            }
+            if (!java.nio.file.Files.isWritable(localDirectory)) {
+                throw new IOException("cannot use local directory " + localDirectory + ": it is not writable");
+            }
+        }
         WorkerServer w = new WorkerServer(options, localDirectory);
         w.resources = Map.copyOf(resources);
         try {
