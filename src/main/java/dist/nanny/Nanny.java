@@ -199,6 +199,11 @@ public final class Nanny implements AutoCloseable {
                 }
             } else if (m instanceof Message.RestartWorker r) {
                 events.add(new NannyMachine.RestartRequested(r.reason()));
+            } else if (m instanceof Message.CloseWorker w) {
+                // the cluster is shutting down: a worker that exits now must not be started again
+                println("closing: " + w.reason());
+                closing.set(true);
+                events.add(new NannyMachine.Close());
             }
         }
 
