@@ -301,4 +301,36 @@ class NannyConformanceTest {
             assertTrue(Wait.until(T, () -> workers(c).values().stream().anyMatch(w -> w.pid() != pid)), "a fresh worker");
         }
     }
+    static byte[] blob(int i) {
+        byte[] b = new byte[256 * 1024];
+        b[0] = (byte) i;
+        return b;
+    }
+
+    /**
+     * dask: test_nanny.py::test_local_directory, test_worker.py::test_worker_dir[Nanny] — the workers of two
+     * nannies given one local directory keep their files in distinct folders under it.
+     */
+    @Test
+    void localDirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        String address = scheduler();
+        java.nio.file.Path dir = tmp.resolve("scratch");
+        for (String name : List.of("a", "b")) {
+            // results spill past 1% of 400 MB, far below what the nanny's own limit watches
+            procs.javaWith(List.of("-Ddist.worker.memory.target=0.01"), "dist.Main", "nanny", address, "--nthreads", "1",
+                    "--name", name, "--memory-limit", "400MB", "--local-directory", dir.toString());
+        }
+        try (Client c = Client.connect(address)) {
+            assertTrue(Wait.until(T, () -> workers(c).size() == 2), "two workers");
+            for (String w : workers(c).keySet()) {
+                List<Future<byte[]>> fs = c.with(Options.defaults().workers(w).pure(false))
+                        .map(NannyConformanceTest::blob, java.util.stream.IntStream.range(0, 32).boxed().toList());
+                dist.Futures.wait(fs, T);
+            }
+            try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(dir)) {
+                List<String> folders = s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("dist-worker-")).toList();
+                assertEquals(2, folders.size(), folders.toString());
+            }
+        }
+    }
 }

@@ -106,10 +106,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * <ul>
  * <li>test_run_dask_worker, test_run_dask_worker_kwonlyarg → a function given to Client.run gets no handle on
  *     its worker (dask passes dask_worker); run answers per worker address only.</li>
+ * <li>test_executor_inherit_threadname_from_worker → a task runs on a slot thread (dist-worker-slot-N) or, when
+ *     it starts on arrival, on the thread that read it; neither is named after the worker.</li>
  * <li>test_plugin_exception, test_plugin_multiple_exceptions, test_register_worker_callbacks,
  *     test_register_worker_callbacks_err → dist has no worker plugins nor register_worker_callbacks.</li>
- * <li>test_executor_inherit_threadname_from_worker → task threads are named dist-worker-slot-N, not after
- *     the worker's name.</li>
  * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
