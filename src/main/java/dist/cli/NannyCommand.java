@@ -20,7 +20,7 @@ public final class NannyCommand {
             usage: java -jar dist.jar nanny SCHEDULER_HOST:PORT [worker options]
               starts a worker process and keeps it alive: restarts it when it dies, stops it past
               --memory-limit, tells the scheduler why it died, restarts it on client.restart().
-              worker options: --nthreads N, --name NAME, --host HOST, --port PORT, --memory-limit SIZE,
+              worker options: --nthreads N, --name NAME, --host HOST, --port PORT|FIRST:LAST, --memory-limit SIZE,
                               --connect-timeout S, --contact-address A, --local-directory DIR,
                               --resources SPEC   (see 'worker --help')
               --dashboard-port P   serve the worker's /metrics on port P (default 0: any free port);
@@ -51,7 +51,7 @@ public final class NannyCommand {
         String scheduler = CliArgs.hostPort("the scheduler address", a.positional().get(0));
         // checked here so a bad option fails now, not in every restarted worker
         a.getInt("--nthreads", 1, 1, 4096);
-        a.getInt("--port", 0, 0, 65535);
+        WorkerCommand.portRange(a.get("--port", "0"));
         a.getInt("--dashboard-port", 0, 0, 65535);
         WorkerCommand.parseResources(a.get("--resources", ""));
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);

@@ -26,7 +26,8 @@ public final class WorkerCommand {
               --contact-address A  the address the scheduler and peers should use, HOST or HOST:PORT,
                                    when it differs from --host (NAT, containers, several interfaces);
                                    host names work wherever addresses do
-              --port PORT          port for peers (default 0: any free port)
+              --port PORT          port for peers (default 0: any free port); FIRST:LAST takes the
+                                   first free port of the range
               --memory-limit SIZE  e.g. 4GB (default: none); past 60% of it results spill to disk,
                                    past 80% no new task starts (distributed.worker.memory.*)
               --local-directory DIR  where spilled results go, in a fresh folder removed on exit
@@ -68,7 +69,7 @@ public final class WorkerCommand {
         int nthreads = a.getInt("--nthreads", Runtime.getRuntime().availableProcessors(), 1, 4096);
         int nprocs = a.getInt("--nprocs", 1, 1, 1024);
         String name = a.get("--name", null);
-        int port = a.getInt("--port", 0, 0, 65535);
+        int[] ports = portRange(a.get("--port", "0"));
         long memoryLimit = a.getBytes("--memory-limit", 0);
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
         int dashboardPort = a.getInt("--dashboard-port", 0, 0, 65535);
@@ -116,19 +117,29 @@ public final class WorkerCommand {
                 return cannotStart(err, "cannot use local directory " + localDirectory + ": " + e);
             }
         }
-        WorkerServer w;
+        WorkerServer started = null;
         try {
-            w = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,
-                    8 * 1024, comm, contact), resources, localDirectory);
+            for (int port = ports[0]; started == null; port++) {
+                try {
+                    started = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,
+                            8 * 1024, comm, contact), resources, localDirectory);
+                } catch (IOException e) {
+                    if (!bindFailed(e) || port >= ports[1]) {
+                        throw e;
+                    }
+                }
+            }
         } catch (IOException e) {
             if (bindFailed(e)) {
-                return cannotStart(err, e.getMessage());
+                return cannotStart(err, ports[0] == ports[1] ? e.getMessage()
+                        : "no free port in " + ports[0] + ":" + ports[1] + " on " + host + " (" + e.getMessage() + ")");
             }
             err.println("worker: " + e.getMessage());
             return 1; // e.g. the scheduler is not up yet: a nanny tries again
         } catch (IllegalArgumentException e) {
             return cannotStart(err, e.getMessage()); // a bad config value
         }
+        WorkerServer w = started;
         dist.dashboard.WorkerDashboard metricsPage = null;
         if (dashboardHost != null) {
             try {
@@ -170,6 +181,23 @@ public final class WorkerCommand {
         err.println("worker: cannot start: " + reason);
         err.flush();
         return NannyMachine.CANNOT_START;
+    }
+
+    /** --port: "PORT" or "FIRST:LAST" as {first, last}. */
+    static int[] portRange(String spec) throws UsageException {
+        String[] parts = spec.trim().split(":", -1);
+        try {
+            if (parts.length == 1 || parts.length == 2) {
+                int first = Integer.parseInt(parts[0].trim());
+                int last = parts.length == 2 ? Integer.parseInt(parts[1].trim()) : first;
+                if (first >= 0 && last <= 65535 && first <= last && (first > 0 || last == 0)) {
+                    return new int[]{first, last};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new UsageException("--port takes a port or a range FIRST:LAST, e.g. 9000 or 9000:9010; got \"" + spec + "\"");
     }
 
     /** Whether the listening port could not be had (taken, or not this machine's address). */

@@ -54,7 +54,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * Gap:
  * <ul>
  * <li>test_scheduler_file, test_scheduler_address_config → no scheduler file nor scheduler-address key.</li>
- * <li>test_nanny_port_range → --port takes one port, not a range.</li>
  * <li>test_nanny_restart_timeout, test_nanny_restart_timeout_stress → no per-nanny restart(timeout=);
  *     Client.restart() restarts every worker (test_nanny_restart).</li>
  * <li>test_environment_variable_by_config, test_environment_variable_config,
@@ -331,6 +330,29 @@ class NannyConformanceTest {
                 List<String> folders = s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("dist-worker-")).toList();
                 assertEquals(2, folders.size(), folders.toString());
             }
+        }
+    }
+    /**
+     * dask: test_nanny.py::test_nanny_port_range — the workers of nannies given a worker port range listen
+     * on its ports in turn; a nanny whose worker finds no free port there fails without restarting it.
+     * (dask's nanny port range has no counterpart: a nanny listens on no port.)
+     */
+    @Test
+    void nannyPortRange() throws Exception {
+        String address = scheduler();
+        int p = WorkerProcessConformanceTest.twoFreePorts();
+        String range = p + ":" + (p + 1);
+        try (Client c = Client.connect(address)) {
+            procs.dist("nanny", address, "--nthreads", "1", "--port", range);
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), "first joined");
+            procs.dist("nanny", address, "--nthreads", "1", "--port", range);
+            assertTrue(Wait.until(T, () -> workers(c).size() == 2), "second joined");
+            assertEquals(java.util.Set.of(p, p + 1), workers(c).keySet().stream()
+                    .map(WorkerProcessConformanceTest::portOf).collect(java.util.stream.Collectors.toSet()));
+            Processes.Proc third = procs.dist("nanny", address, "--nthreads", "1", "--port", range);
+            assertEquals(78, third.awaitExit(T), third.output());
+            assertTrue(third.output().contains("no free port in " + range), third.output());
+            assertFalse(third.output().contains("restarting"), third.output());
         }
     }
 }

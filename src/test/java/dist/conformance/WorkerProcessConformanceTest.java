@@ -32,7 +32,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * command line). Each case starts its own scheduler and workers and kills whatever is left when it
  * ends, passed or failed. Gap:
  * <ul>
- * <li>test_worker_port_range → --port takes one port (or 0), not a range.</li>
  * <li>test_scheduler_file, test_scheduler_address_config → a worker is given the scheduler's address on
  *     its command line; there is no scheduler file nor scheduler-address config key.</li>
  * <li>test_interface_async → there is no --interface option; --host takes the address to listen on.</li>
@@ -277,6 +276,47 @@ class WorkerProcessConformanceTest {
             Future<Integer> f = c.submit(WorkerProcessConformanceTest::div, 1, 0);
             assertThrows(ExecutionException.class, () -> f.result(T));
             s.awaitLine(l -> l.contains(f.key()) && l.contains("ArithmeticException"), T);
+        }
+    }
+    /** A port P with P and P + 1 free on 127.0.0.1. */
+    static int twoFreePorts() throws IOException {
+        for (int i = 0; i < 50; i++) {
+            int p = freePort();
+            if (p < 65535) {
+                try (ServerSocket next = new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress())) {
+                    return p;
+                } catch (IOException taken) {
+                    // try another
+                }
+            }
+        }
+        throw new IOException("no two adjacent free ports");
+    }
+
+    static int portOf(String address) {
+        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    }
+
+    /**
+     * dask: test_worker.py::test_worker_port_range — workers given a port range take its first free port,
+     * then the next; one more finds none and does not start, saying so.
+     */
+    @Test
+    void workerPortRange() throws Exception {
+        String address = scheduler();
+        int p = twoFreePorts();
+        String range = p + ":" + (p + 1);
+        try (Client c = Client.connect(address)) {
+            procs.dist("worker", address, "--no-nanny", "--nthreads", "1", "--port", range, "--name", "w1");
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), "w1 joined");
+            procs.dist("worker", address, "--no-nanny", "--nthreads", "1", "--port", range, "--name", "w2");
+            assertTrue(Wait.until(T, () -> workers(c).size() == 2), "w2 joined");
+            Map<String, Integer> ports = new java.util.HashMap<>();
+            workers(c).values().forEach(i -> ports.put(i.name(), portOf(i.address())));
+            assertEquals(Map.of("w1", p, "w2", p + 1), ports);
+            Processes.Proc w3 = procs.dist("worker", address, "--no-nanny", "--nthreads", "1", "--port", range);
+            assertEquals(78, w3.awaitExit(T), w3.output());
+            assertTrue(w3.output().contains("no free port in " + range), w3.output());
         }
     }
 }
