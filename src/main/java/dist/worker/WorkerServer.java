@@ -539,7 +539,37 @@ public final class WorkerServer implements AutoCloseable {
         public void fatal(String doing, Throwable t) {
             outOfMemory(doing, t);
         }
+
+        @Override
+        public WorkerServer server() {
+            return WorkerServer.this;
+        }
     };
+
+    private static final ThreadLocal<WorkerServer> RUNNING = new ThreadLocal<>();
+
+    /**
+     * The worker on which the calling thread runs a {@code Client.run} function, as dask passes
+     * {@code dask_worker} to it; null anywhere else (a task learns where it runs from
+     * {@link TaskContext#current()}).
+     *
+     * <pre>{@code
+     * Map<String, String> names = client.run(() -> WorkerServer.current().name());
+     * }</pre>
+     */
+    public static WorkerServer current() {
+        return RUNNING.get();
+    }
+
+    /** Runs {@code call} with {@link #current()} answering {@code worker}. */
+    static <T> T runAs(WorkerServer worker, java.util.concurrent.Callable<T> call) throws Exception {
+        RUNNING.set(worker);
+        try {
+            return call.call();
+        } finally {
+            RUNNING.remove();
+        }
+    }
 
     /** Answers a request with {@code ext} on the thread {@link #startBounded} gave it. */
     private void answerWith(WorkerExtension ext, Connection c, Message m, long requestId) {

@@ -19,4 +19,7 @@ public interface WorkerServices {
      * stops, as for a task's. {@code doing} says what was under way.
      */
     void fatal(String doing, Throwable t);
+
+    /** The worker itself, which {@link WorkerServer#current()} answers while a client's function runs. */
+    WorkerServer server();
 }

@@ -102,8 +102,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * </ul>
  * Gap:
  * <ul>
- * <li>test_run_dask_worker, test_run_dask_worker_kwonlyarg → a function given to Client.run gets no handle on
- *     its worker (dask passes dask_worker); run answers per worker address only.</li>
  * <li>test_executor_inherit_threadname_from_worker → a task runs on a slot thread (dist-worker-slot-N) or, when
  *     it starts on arrival, on the thread that read it; neither is named after the worker.</li>
  * <li>test_plugin_exception, test_plugin_multiple_exceptions, test_register_worker_callbacks,
@@ -701,5 +699,17 @@ class WorkerConformanceTest {
             w.close();
         }
         assertTrue(Wait.until(T, () -> openFds() <= before), "descriptors back: " + openFds() + " > " + before);
+    }
+    /**
+     * dask: test_worker.py::test_run_dask_worker, test_run_dask_worker_kwonlyarg — a function run on every
+     * worker reaches the worker it runs on (dask's dask_worker argument is WorkerServer.current()); outside
+     * a run there is none.
+     */
+    @Test
+    void runDaskWorker() throws Exception {
+        Map<String, String> response = client.run(() -> WorkerServer.current().address() + "/" + WorkerServer.current().name());
+        assertEquals(Map.of(a.address(), a.address() + "/a", b.address(), b.address() + "/b",
+                c.address(), c.address() + "/c"), response);
+        assertNull(WorkerServer.current());
     }
 }
