@@ -443,7 +443,7 @@ class WorkerConformanceTest {
         assertTrue(ran.get() < 1000, "not all of them ran: " + ran.get());
     }
 
-    static final List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
+    static final List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     static int logged(String name, int x) {
         order.add(name);
