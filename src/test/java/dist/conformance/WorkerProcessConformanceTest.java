@@ -33,8 +33,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * ends, passed or failed. Gap:
  * <ul>
  * <li>test_scheduler_file, test_scheduler_address_config → a worker is given the scheduler's address on
- *     its command line; there is no scheduler file nor scheduler-address config key (a new key must be
- *     listed in the README's configuration table first).</li>
+ *     its command line; there is no scheduler file nor scheduler-address config key.</li>
  * <li>test_interface_async → there is no --interface option; --host takes the address to listen on.</li>
  * </ul>
  */
