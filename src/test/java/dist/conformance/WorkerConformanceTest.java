@@ -83,7 +83,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *     test_who_has_consistent_remove_replicas, test_acquire_replicas_with_no_priority,
  *     test_acquire_replicas_large_data → drive the scheduler's request_acquire_replicas/remove_replicas
  *     internals (Client.replicate is the public route, ported in the client tests).</li>
- * <li>test_worker_descopes_data → weakrefs and gc of Python frames kept by tracebacks.</li>
  * <li>test_dataframe_attribute_error → Python __sizeof__; dist sizes results by their encoding.</li>
  * <li>test_worker_client_uses_default_no_close, test_worker_client_closes_if_created_on_worker_one_worker,
  *     test_worker_client_closes_if_created_on_worker_last_worker_alive → Python's default_client() and
@@ -711,5 +710,46 @@ class WorkerConformanceTest {
         assertEquals(Map.of(a.address(), a.address() + "/a", b.address(), b.address() + "/b",
                 c.address(), c.address() + "/c"), response);
         assertNull(WorkerServer.current());
+    }
+    /** Counts its live instances through weak references, as dask's C with a WeakSet. */
+    record Tracked(int n) {
+        static final List<java.lang.ref.WeakReference<Tracked>> INSTANCES = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Tracked {
+            INSTANCES.add(new java.lang.ref.WeakReference<>(this));
+        }
+
+        static long alive() {
+            System.gc();
+            return INSTANCES.stream().filter(r -> r.get() != null).count();
+        }
+    }
+
+    static Tracked makeTracked() {
+        return new Tracked(1);
+    }
+
+    static int failWith(Tracked x) {
+        Tracked y = new Tracked(2);
+        throw new IllegalStateException("failed with " + System.identityHashCode(x) + " and " + System.identityHashCode(y));
+    }
+
+    /**
+     * dask: test_worker.py::test_worker_descopes_data — a task's result, the input of a task that failed
+     * and the objects the failed task made are let go once the futures are released: none of them stays
+     * reachable in the process (thread workers run here).
+     */
+    @Test
+    void workerDescopesData() throws Exception {
+        Tracked.INSTANCES.clear();
+        Future<Tracked> f1 = client.with(Options.defaults().workers(c.address()).key("descope-f1")).submit(WorkerConformanceTest::makeTracked);
+        Future<Integer> f2 = client.with(Options.defaults().workers(c.address()).key("descope-f2")).submit(WorkerConformanceTest::failWith, f1);
+        Futures.wait(List.of(f2), T);
+        assertEquals("error", f2.status());
+        assertTrue(hasWhat(c).contains("descope-f1"), hasWhat(c) + " " + f1.status());
+        f1.release();
+        f2.release();
+        assertTrue(Wait.until(T, () -> !hasWhat(c).contains("descope-f1")), "c drops f1");
+        assertTrue(Wait.until(T, () -> Tracked.alive() == 0), "instances left: " + Tracked.alive());
     }
 }
