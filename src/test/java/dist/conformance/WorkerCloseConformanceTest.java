@@ -186,4 +186,103 @@ class WorkerCloseConformanceTest {
         worker("good", 0, null);
         assertEquals(2, client.submit(WorkerCloseConformanceTest::blocking, 2).result(T));
     }
+    static final java.util.Map<String, Client> workerClients = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The id of the worker's own client, kept here by its id so the test can watch it. */
+    static String workerClientId(int i) {
+        Client c = dist.WorkerClient.get();
+        workerClients.put(c.id(), c);
+        return c.id();
+    }
+
+    /**
+     * dask: test_worker.py::test_worker_client_closes_if_created_on_worker_one_worker,
+     * test_worker_client_closes_if_created_on_worker_last_worker_alive — tasks get their worker's own
+     * client (not the submitting one), the same one each time; it closes when its worker closes, and
+     * the submitting client carries on. Each worker has its own (dask shares one per process, so
+     * there closing the last worker closes it): closing a leaves b's open.
+     */
+    @Test
+    void workerClientClosesWithItsWorker() throws Exception {
+        WorkerServer a = worker("a", 0, null);
+        WorkerServer b = worker("b", 0, null);
+        Options onA = Options.defaults().workers(a.address()).pure(false);
+        Options onB = Options.defaults().workers(b.address()).pure(false);
+        String newId = client.with(onA).submit(WorkerCloseConformanceTest::workerClientId, 1).result(T);
+        assertNotEquals(client.id(), newId);
+        assertEquals(newId, client.with(onA).submit(WorkerCloseConformanceTest::workerClientId, 2).result(T));
+        String bId = client.with(onB).submit(WorkerCloseConformanceTest::workerClientId, 3).result(T);
+        Client onAClient = workerClients.get(newId), onBClient = workerClients.get(bId);
+        assertFalse(onAClient.isClosed());
+        a.close();
+        assertTrue(onAClient.isClosed(), "a's client closes with a");
+        assertFalse(onBClient.isClosed(), "b's client stays");
+        assertEquals(bId, client.with(onB).submit(WorkerCloseConformanceTest::workerClientId, 4).result(T));
+        b.close();
+        assertTrue(onBClient.isClosed(), "b's client closes with b");
+        assertFalse(client.isClosed());
+    }
+
+    static volatile CountDownLatch inTask = new CountDownLatch(0);
+    static volatile CountDownLatch unblock = new CountDownLatch(0);
+
+    static int blockAndRaise() throws InterruptedException {
+        inTask.countDown();
+        unblock.await(30, TimeUnit.SECONDS);
+        return 1 / 0;
+    }
+
+    /**
+     * dask: test_worker.py::test_suppress_compute_failure_for_cancelled_tasks — a task that fails after its
+     * future was released is not reported: nothing is logged at warning level or above.
+     */
+    @Test
+    void suppressComputeFailureForCancelledTasks() throws Exception {
+        WorkerServer a = worker("a", 0, null);
+        inTask = new CountDownLatch(1);
+        unblock = new CountDownLatch(1);
+        List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    logged.add(r.getLoggerName() + ": " + r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        List<java.util.logging.Logger> loggers = List.of(java.util.logging.Logger.getLogger("dist.scheduler"),
+                java.util.logging.Logger.getLogger("dist.worker"));
+        loggers.forEach(l -> l.addHandler(h));
+        try {
+            Future<Integer> x = client.with(Options.defaults().key("suppress-x")).submit(WorkerCloseConformanceTest::blockAndRaise);
+            assertTrue(inTask.await(30, TimeUnit.SECONDS), "x runs");
+            x.release();
+            assertTrue(Wait.until(T, () -> "null".equals(stateOf("suppress-x"))), "x is forgotten");
+            unblock.countDown();
+            assertTrue(Wait.until(T, () -> processing(a) == 0), "x ended");
+            // a task after it, so the failure's report has been handled before the log is read
+            assertEquals(7, client.submit(WorkerCloseConformanceTest::blocking, 7).result(T));
+            assertEquals(List.of(), logged.stream().filter(l -> l.contains("suppress-x")).toList());
+        } finally {
+            unblock.countDown();
+            loggers.forEach(l -> l.removeHandler(h));
+        }
+    }
+
+    int processing(WorkerServer w) {
+        try {
+            return client.workersInfo().stream().filter(i -> i.address().equals(w.address()))
+                    .mapToInt(dist.protocol.Message.WorkerInfo::processing).sum();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
 }

@@ -84,13 +84,12 @@ import static org.junit.jupiter.api.Assertions.*;
  *     test_acquire_replicas_large_data → drive the scheduler's request_acquire_replicas/remove_replicas
  *     internals (Client.replicate is the public route, ported in the client tests).</li>
  * <li>test_dataframe_attribute_error → Python __sizeof__; dist sizes results by their encoding.</li>
- * <li>test_worker_client_uses_default_no_close, test_worker_client_closes_if_created_on_worker_one_worker,
- *     test_worker_client_closes_if_created_on_worker_last_worker_alive → Python's default_client() and
- *     Client._instances process globals.</li>
+ * <li>test_worker_client_uses_default_no_close → Python's default_client() process global: a task on a
+ *     worker in the client's own process still gets the worker's client.</li>
  * <li>test_close_async_task_handles_cancellation, test_do_not_block_event_loop_during_shutdown,
  *     test_execute_preamble_abort_retirement → asyncio tasks and event-loop races inside Worker.close.</li>
- * <li>test_suppress_keyerror_for_cancelled_tasks, test_suppress_compute_failure_for_cancelled_tasks →
- *     block Worker.execute through a subclass and capture the worker's log.</li>
+ * <li>test_suppress_keyerror_for_cancelled_tasks → blocks Worker.execute through a subclass while the
+ *     scattered input is released.</li>
  * <li>test_broken_comm → reads dask.dataframe.</li>
  * <li>test_host_uses_scheduler_protocol → monkeypatches comm backends.</li>
  * <li>test_taskstate_metadata, test_worker_running_before_running_plugins, test_plugin_internal_exception
