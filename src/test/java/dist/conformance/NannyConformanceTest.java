@@ -54,8 +54,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * Gap:
  * <ul>
  * <li>test_scheduler_file, test_scheduler_address_config → no scheduler file nor scheduler-address key.</li>
- * <li>test_nanny_restart_timeout, test_nanny_restart_timeout_stress → no per-nanny restart(timeout=);
- *     Client.restart() restarts every worker (test_nanny_restart).</li>
+ * <li>test_nanny_restart_timeout_stress → no per-nanny restart(timeout=) to call a hundred times at once;
+ *     Client.restart() restarts every worker (test_nanny_restart, test_nanny_restart_timeout).</li>
  * <li>test_environment_variable_by_config, test_environment_variable_config,
  *     test_environment_variable_pre_post_spawn, test_environment_variable_overlay, test_environ_plugin →
  *     a worker inherits its nanny's environment; there are no distributed.nanny.environ /
@@ -353,6 +353,23 @@ class NannyConformanceTest {
             assertEquals(78, third.awaitExit(T), third.output());
             assertTrue(third.output().contains("no free port in " + range), third.output());
             assertFalse(third.output().contains("restarting"), third.output());
+        }
+    }
+    /**
+     * dask: test_nanny.py::test_nanny_restart_timeout — a restart that runs out of time says so, and still
+     * leaves scattered data cancelled and a cluster that runs tasks.
+     */
+    @Test
+    void nannyRestartTimeout() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).processes(true)
+                .nannies(true).output(null).start(); Client c = cluster.client()) {
+            Future<Integer> x = c.scatter(List.of(123)).get(0);
+            try (Config.Override o = Config.set("distributed.client.restart-timeout", "1ms")) {
+                java.util.concurrent.TimeoutException e = assertThrows(java.util.concurrent.TimeoutException.class, c::restart);
+                assertTrue(e.getMessage().contains("restart-timeout"), e.getMessage());
+            }
+            assertTrue(x.isCancelled(), x.status());
+            assertEquals(1, c.with(Options.defaults().pure(false)).submit(() -> 1).result(T));
         }
     }
 }
