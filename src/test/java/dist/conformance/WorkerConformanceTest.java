@@ -92,18 +92,18 @@ import static org.junit.jupiter.api.Assertions.*;
  *     scattered input is released.</li>
  * <li>test_broken_comm → reads dask.dataframe.</li>
  * <li>test_host_uses_scheduler_protocol → monkeypatches comm backends.</li>
- * <li>test_taskstate_metadata, test_worker_running_before_running_plugins, test_plugin_internal_exception
- *     → worker plugins reading TaskState.metadata and plugin internals (plugins: see Gap).</li>
  * <li>test_service_hosts_match_worker → reads the HTTP server's sockets; the worker's /metrics listens on
  *     --dashboard-host (dist.it.CliTest).</li>
- * <li>test_forward_output → the ForwardOutput worker plugin; a nanny relays its worker's output to its own.</li>
  * </ul>
  * Gap:
  * <ul>
  * <li>test_executor_inherit_threadname_from_worker → a task runs on a slot thread (dist-worker-slot-N) or, when
  *     it starts on arrival, on the thread that read it; neither is named after the worker.</li>
- * <li>test_plugin_exception, test_plugin_multiple_exceptions, test_register_worker_callbacks,
+ * <li>test_plugin_exception, test_plugin_multiple_exceptions, test_plugin_internal_exception,
+ *     test_worker_running_before_running_plugins, test_taskstate_metadata, test_register_worker_callbacks,
  *     test_register_worker_callbacks_err → dist has no worker plugins nor register_worker_callbacks.</li>
+ * <li>test_forward_output → no ForwardOutput plugin: a worker's output goes to its nanny's (or its own
+ *     process's) output, not to the client.</li>
  * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
