@@ -52,24 +52,20 @@ import static org.junit.jupiter.api.Assertions.*;
  *     call the worker's internal gather RPC with a hand-made who_has.</li>
  * <li>test_io_loop, test_global_workers → tornado IOLoop and Worker._instances, Python process globals.</li>
  * <li>test_run_coroutine_dask_worker, test_get_client_coroutine, test_get_client_coroutine_sync → coroutines.</li>
- * <li>test_Executor, test_executor_offload, test_multiple_executors, test_bad_executor_annotation,
- *     test_process_executor, test_process_executor_kills_process, test_process_executor_raise_exception →
- *     Python executors chosen by dask.annotate; a dist worker runs tasks on its own thread slots.</li>
  * <li>test_message_breakup, test_gather_many_small, test_avoid_oversubscription, test_prefer_gather_from_local_address,
  *     test_gather_dep_one_worker_always_busy, test_gather_dep_local_workers_first,
  *     test_gather_dep_from_remote_workers_if_all_local_workers_are_busy, test_gather_dep_cancelled_rescheduled,
  *     test_gather_dep_do_not_handle_response_of_not_requested_tasks, test_gather_dep_no_longer_in_flight_tasks,
  *     test_task_flight_compute_oserror, test_get_data_cancelled_error, test_offload_getdata → set internal
  *     transfer limits or patch get_data, and read transfer logs and the worker's state machine.</li>
+ * <li>test_executor_offload, test_process_executor, test_process_executor_kills_process,
+ *     test_process_executor_raise_exception → dask's offload thread and Python's ProcessPoolExecutor.</li>
+ * <li>test_extension_methods → hooks a Python extension class into the heartbeat of worker and scheduler.</li>
  * <li>test_share_communication, test_dont_overlap_communications_to_same_worker, test_wait_for_outgoing,
  *     test_worker_death_timeout → xfail in dask.</li>
  * <li>test_types, test_system_monitor, test_heartbeats, test_scheduler_delay, test_update_latency,
  *     test_deque_handler, test_tick_interval, test_benchmark_hardware, test_Worker__to_dict → read the worker's
  *     internal fields (TaskState.type, monitor, last_seen, latency, log deque, digests, _to_dict).</li>
- * <li>test_statistical_profiling, test_statistical_profiling_2, test_statistical_profiling_cycle → dask's
- *     sampling profiler; dist has none (a JVM profiler such as JFR serves).</li>
- * <li>test_custom_metrics, test_bad_metrics, test_bad_startup, test_extension_methods → Python callables
- *     passed as Worker(metrics=, startup_information=, extensions=) keyword arguments.</li>
  * <li>test_heartbeat_comm_closed, test_heartbeat_missing, test_heartbeat_missing_real_cluster,
  *     test_heartbeat_missing_doesnt_restart, test_shutdown_on_scheduler_comm_closed → monkeypatch the
  *     heartbeat handler or abort the scheduler's stream; dist's worker registers again after a lost link
@@ -102,6 +98,12 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_plugin_exception, test_plugin_multiple_exceptions, test_plugin_internal_exception,
  *     test_worker_running_before_running_plugins, test_taskstate_metadata, test_register_worker_callbacks,
  *     test_register_worker_callbacks_err → dist has no worker plugins nor register_worker_callbacks.</li>
+ * <li>test_Executor, test_multiple_executors, test_bad_executor_annotation → a worker runs tasks on its own
+ *     thread slots: no executor of the user's, nor a per-task choice of executor.</li>
+ * <li>test_statistical_profiling, test_statistical_profiling_2, test_statistical_profiling_cycle → no sampling
+ *     profiler (a JVM profiler such as JFR serves meanwhile).</li>
+ * <li>test_custom_metrics, test_bad_metrics, test_bad_startup → no custom metrics nor startup information
+ *     computed by user functions on the worker.</li>
  * <li>test_forward_output → no ForwardOutput plugin: a worker's output goes to its nanny's (or its own
  *     process's) output, not to the client.</li>
  * </ul>
