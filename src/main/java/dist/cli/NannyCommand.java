@@ -22,7 +22,7 @@ public final class NannyCommand {
               --memory-limit, tells the scheduler why it died, restarts it on client.restart().
               worker options: --nthreads N, --name NAME, --host HOST, --port PORT|FIRST:LAST, --memory-limit SIZE,
                               --connect-timeout S, --contact-address A, --local-directory DIR,
-                              --resources SPEC   (see 'worker --help')
+                              --resources SPEC, --lifetime D, --lifetime-stagger D   (see 'worker --help')
               --dashboard-port P   serve the worker's /metrics on port P (default 0: any free port);
                                    a restarted worker serves it on the same port
               --dashboard-host H   the interface of the worker's /metrics (see 'worker --help')
@@ -38,7 +38,7 @@ public final class NannyCommand {
         CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
                 Set.of("--nthreads", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
                         "--worker-jvm-options", "--contact-address", "--local-directory", "--dashboard-port",
-                        "--dashboard-host", "--resources")),
+                        "--dashboard-host", "--resources", "--lifetime", "--lifetime-stagger")),
                 SecurityFlags.flags(Set.of("--help", "--nanny", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -52,6 +52,7 @@ public final class NannyCommand {
         // checked here so a bad option fails now, not in every restarted worker
         a.getInt("--nthreads", 1, 1, 4096);
         WorkerCommand.portRange(a.get("--port", "0"));
+        WorkerCommand.lifetime(a);
         a.getInt("--dashboard-port", 0, 0, 65535);
         WorkerCommand.parseResources(a.get("--resources", ""));
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
@@ -59,7 +60,8 @@ public final class NannyCommand {
         WorkerCommand.contactAddress(a.get("--contact-address", null));
         List<String> workerArgs = new ArrayList<>();
         for (String opt : List.of("--nthreads", "--name", "--host", "--port", "--connect-timeout", "--contact-address",
-                "--local-directory", "--dashboard-port", "--dashboard-host", "--resources")) {
+                "--local-directory", "--dashboard-port", "--dashboard-host", "--resources", "--lifetime",
+                "--lifetime-stagger")) {
             String v = a.get(opt, null);
             if (v != null) {
                 workerArgs.add(opt);

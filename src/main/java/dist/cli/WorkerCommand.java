@@ -31,6 +31,9 @@ public final class WorkerCommand {
               --memory-limit SIZE  e.g. 4GB (default: none); past 60% of it results spill to disk,
                                    past 80% no new task starts (distributed.worker.memory.*)
               --local-directory DIR  where spilled results go, in a fresh folder removed on exit
+              --lifetime D         close after D (e.g. 1h, 30m, 500ms) to recycle workers; under a nanny
+                                   a fresh worker takes its place
+              --lifetime-stagger D spread lifetimes by up to D/2 either way, so workers do not all close at once
                                    (default: the system's temporary directory)
               --resources SPEC     abstract resources offered, e.g. "GPU=2" or "GPU=2,MEM=8"; a task
                                    that needs some runs only while enough are free here
@@ -55,7 +58,7 @@ public final class WorkerCommand {
         CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
                 Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
                         "--resources", "--contact-address", "--local-directory", "--dashboard-port",
-                        "--dashboard-host")),
+                        "--dashboard-host", "--lifetime", "--lifetime-stagger")),
                 SecurityFlags.flags(Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -69,6 +72,7 @@ public final class WorkerCommand {
         int nthreads = a.getInt("--nthreads", Runtime.getRuntime().availableProcessors(), 1, 4096);
         int nprocs = a.getInt("--nprocs", 1, 1, 1024);
         String name = a.get("--name", null);
+        Duration lifetime = lifetime(a);
         int[] ports = portRange(a.get("--port", "0"));
         long memoryLimit = a.getBytes("--memory-limit", 0);
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
@@ -162,6 +166,10 @@ public final class WorkerCommand {
             out.println("metrics at: " + page.url());
         }
         out.println("registered with scheduler at: " + scheduler);
+        if (lifetime != null) {
+            out.println("closing after its lifetime: " + lifetime.toMillis() + " ms");
+            closeAfter(w, lifetime, out);
+        }
         out.flush();
         while (!w.awaitClose(1, TimeUnit.HOURS)) {
             // serve until closed
@@ -181,6 +189,43 @@ public final class WorkerCommand {
         err.println("worker: cannot start: " + reason);
         err.flush();
         return NannyMachine.CANNOT_START;
+    }
+
+    /** --lifetime, moved by up to half of --lifetime-stagger either way; null when not given. */
+    static Duration lifetime(CliArgs a) throws UsageException {
+        String life = a.get("--lifetime", null);
+        String stagger = a.get("--lifetime-stagger", null);
+        if (life == null) {
+            if (stagger != null) {
+                throw new UsageException("--lifetime-stagger needs --lifetime");
+            }
+            return null;
+        }
+        try {
+            long ms = dist.config.Config.parseDuration("--lifetime", life, "the command line").toMillis();
+            if (stagger != null) {
+                long spread = dist.config.Config.parseDuration("--lifetime-stagger", stagger, "the command line").toMillis();
+                ms += Math.round((java.util.concurrent.ThreadLocalRandom.current().nextDouble() - 0.5) * spread);
+            }
+            return Duration.ofMillis(Math.max(1, ms));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /** Closes {@code w} once {@code lifetime} has passed (unless it closed before). */
+    private static void closeAfter(WorkerServer w, Duration lifetime, PrintStream out) {
+        Thread.ofVirtual().name("dist-worker-lifetime").start(() -> {
+            try {
+                if (!w.awaitClose(lifetime.toMillis(), TimeUnit.MILLISECONDS)) {
+                    out.println("worker: closing: its lifetime of " + lifetime.toMillis() + " ms is over");
+                    out.flush();
+                    w.close();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
     }
 
     /** --port: "PORT" or "FIRST:LAST" as {first, last}. */

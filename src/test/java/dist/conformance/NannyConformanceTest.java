@@ -60,7 +60,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *     test_environment_variable_pre_post_spawn, test_environment_variable_overlay, test_environ_plugin →
  *     a worker inherits its nanny's environment; there are no distributed.nanny.environ /
  *     pre-spawn-environ keys nor an Environ plugin.</li>
- * <li>test_lifetime → no --lifetime / lifetime_restart.</li>
  * <li>test_nanny_closes_cleanly_if_worker_is_terminated → a worker that stops by itself (exit code 0) is
  *     started again like any other; dask's nanny closes with it.</li>
  * <li>test_nanny_plugin_simple, test_nanny_plugin_register_during_start_success,
@@ -370,6 +369,23 @@ class NannyConformanceTest {
             }
             assertTrue(x.isCancelled(), x.status());
             assertEquals(1, c.with(Options.defaults().pure(false)).submit(() -> 1).result(T));
+        }
+    }
+    /**
+     * dask: test_nanny.py::test_lifetime (with lifetime_restart) — a nanny's worker closes at the end of its
+     * lifetime and a fresh one takes its place, again and again: the scheduler sees three worker processes
+     * in turn.
+     */
+    @Test
+    void lifetime() throws Exception {
+        String address = scheduler();
+        procs.dist("nanny", address, "--nthreads", "1", "--lifetime", "1s");
+        try (Client c = Client.connect(address)) {
+            java.util.Set<Long> pids = new java.util.HashSet<>();
+            assertTrue(Wait.until(Duration.ofSeconds(60), () -> {
+                workers(c).values().forEach(w -> pids.add(w.pid()));
+                return pids.size() >= 3;
+            }), "workers seen: " + pids);
         }
     }
 }

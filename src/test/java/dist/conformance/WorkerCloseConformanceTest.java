@@ -37,9 +37,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * holds its spill folder ({@code dist-worker-*}, made on the first spill), so the cases give workers
  * a small memory limit and results that spill. Gap:
  * <ul>
- * <li>test_close_gracefully, test_close_gracefully_no_suspicious_tasks, test_lifetime, test_lifetime_stagger →
- *     dist has no graceful retirement (retire_workers, close_gracefully, --lifetime): a closed worker's
- *     results are recomputed where needed, not copied off first.</li>
+ * <li>test_close_gracefully, test_close_gracefully_no_suspicious_tasks, test_lifetime → dist has no graceful
+ *     retirement (retire_workers, close_gracefully): a worker that closes, at the end of its --lifetime too,
+ *     leaves its results to be recomputed where needed instead of copying them off first, and the tasks it
+ *     was running count it as a death.</li>
  * <li>test_memory_limit_auto → without a memory limit a worker has none (WorkerInfo.memoryLimit 0); dask
  *     derives one from the machine's memory and the worker's share of the cores.</li>
  * </ul>

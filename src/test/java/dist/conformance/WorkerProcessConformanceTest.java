@@ -319,4 +319,23 @@ class WorkerProcessConformanceTest {
             assertTrue(w3.output().contains("no free port in " + range), w3.output());
         }
     }
+    /**
+     * dask: test_worker.py::test_lifetime_stagger — workers given a lifetime of 10 s staggered by 2 s each
+     * close after a lifetime within a second of 10 s, and two of them rarely the same (so a few are started
+     * until two differ).
+     */
+    @Test
+    void lifetimeStagger() throws Exception {
+        String address = scheduler();
+        java.util.Set<Long> lifetimes = new java.util.HashSet<>();
+        for (int i = 0; i < 4 && lifetimes.size() < 2; i++) {
+            Processes.Proc w = procs.dist("worker", address, "--no-nanny", "--nthreads", "1", "--lifetime", "10s",
+                    "--lifetime-stagger", "2s");
+            String line = w.awaitLine(l -> l.startsWith("closing after its lifetime: "), T);
+            long ms = Long.parseLong(line.replaceAll("\\D", ""));
+            assertTrue(ms >= 9_000 && ms <= 11_000, line);
+            lifetimes.add(ms);
+        }
+        assertEquals(2, lifetimes.size(), lifetimes.toString());
+    }
 }
