@@ -84,7 +84,7 @@ public final class CliArgs {
         }
     }
 
-    /** Bytes from "4GB", "400MB", "512MiB", "1000000" (0 or "auto" means no limit). */
+    /** Bytes from "4GB", "400MB", "512MiB", "1000000" (0 means no limit; the worker commands read "auto" first). */
     public long getBytes(String name, long dflt) throws UsageException {
         String v = values.get(name);
         return v == null ? dflt : parseBytes(name, v);

@@ -50,13 +50,13 @@ public final class NannyCommand {
         }
         String scheduler = CliArgs.hostPort("the scheduler address", a.positional().get(0));
         // checked here so a bad option fails now, not in every restarted worker
-        a.getInt("--nthreads", 1, 1, 4096);
+        int nthreads = a.getInt("--nthreads", Runtime.getRuntime().availableProcessors(), 1, 4096);
         WorkerCommand.portRange(a.get("--port", "0"));
         WorkerCommand.lifetime(a);
         a.getInt("--dashboard-port", 0, 0, 65535);
         WorkerCommand.parseResources(a.get("--resources", ""));
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
-        long memoryLimit = a.getBytes("--memory-limit", 0);
+        long memoryLimit = WorkerCommand.memoryLimit(a, nthreads);
         WorkerCommand.contactAddress(a.get("--contact-address", null));
         List<String> workerArgs = new ArrayList<>();
         for (String opt : List.of("--nthreads", "--name", "--host", "--port", "--connect-timeout", "--contact-address",

@@ -28,7 +28,8 @@ public final class WorkerCommand {
                                    host names work wherever addresses do
               --port PORT          port for peers (default 0: any free port); FIRST:LAST takes the
                                    first free port of the range
-              --memory-limit SIZE  e.g. 4GB (default: none); past 60% of it results spill to disk,
+              --memory-limit SIZE  e.g. 4GB (default: none; auto: the machine's memory times this
+                                   worker's share of the cores); past 60% of it results spill to disk,
                                    past 80% no new task starts (distributed.worker.memory.*)
               --local-directory DIR  where spilled results go, in a fresh folder removed on exit
               --lifetime D         close after D (e.g. 1h, 30m, 500ms) to recycle workers; under a nanny
@@ -74,7 +75,7 @@ public final class WorkerCommand {
         String name = a.get("--name", null);
         Duration lifetime = lifetime(a);
         int[] ports = portRange(a.get("--port", "0"));
-        long memoryLimit = a.getBytes("--memory-limit", 0);
+        long memoryLimit = memoryLimit(a, nthreads);
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
         int dashboardPort = a.getInt("--dashboard-port", 0, 0, 65535);
         String host = a.get("--host", defaultHost(scheduler));
@@ -226,6 +227,20 @@ public final class WorkerCommand {
                 Thread.currentThread().interrupt();
             }
         });
+    }
+
+    /**
+     * --memory-limit in bytes (0: none); "auto" is the machine's memory times the share of its cores that
+     * {@code nthreads} make, at most all of it, as dask's memory_limit="auto".
+     */
+    static long memoryLimit(CliArgs a, int nthreads) throws UsageException {
+        String v = a.get("--memory-limit", null);
+        if (v == null || !v.trim().equalsIgnoreCase("auto")) {
+            return a.getBytes("--memory-limit", 0);
+        }
+        long total = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getTotalMemorySize();
+        return (long) (total * Math.min(1.0, (double) nthreads / Runtime.getRuntime().availableProcessors()));
     }
 
     /** --port: "PORT" or "FIRST:LAST" as {first, last}. */

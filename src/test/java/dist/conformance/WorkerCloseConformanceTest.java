@@ -41,8 +41,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *     retirement (retire_workers, close_gracefully): a worker that closes, at the end of its --lifetime too,
  *     leaves its results to be recomputed where needed instead of copying them off first, and the tasks it
  *     was running count it as a death.</li>
- * <li>test_memory_limit_auto → without a memory limit a worker has none (WorkerInfo.memoryLimit 0); dask
- *     derives one from the machine's memory and the worker's share of the cores.</li>
  * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)

@@ -338,4 +338,26 @@ class WorkerProcessConformanceTest {
         }
         assertEquals(2, lifetimes.size(), lifetimes.toString());
     }
+    /**
+     * dask: test_worker.py::test_memory_limit_auto — with --memory-limit auto a worker's limit is the
+     * machine's memory times its share of the cores: more threads, a larger limit, up to all of it.
+     */
+    @Test
+    void memoryLimitAuto() throws Exception {
+        String address = scheduler();
+        for (int n : new int[]{1, 2, 100, 200}) {
+            procs.dist("worker", address, "--no-nanny", "--nthreads", String.valueOf(n), "--memory-limit", "auto",
+                    "--name", "t" + n);
+        }
+        try (Client c = Client.connect(address)) {
+            assertTrue(Wait.until(T, () -> workers(c).size() == 4), "four joined");
+            Map<String, Long> limits = new java.util.HashMap<>();
+            workers(c).values().forEach(i -> limits.put(i.name(), i.memoryLimit()));
+            assertTrue(limits.values().stream().allMatch(l -> l > 0), limits.toString());
+            if (Runtime.getRuntime().availableProcessors() > 1) {
+                assertTrue(limits.get("t1") < limits.get("t2"), limits.toString());
+            }
+            assertEquals(limits.get("t100"), limits.get("t200"), limits.toString());
+        }
+    }
 }
