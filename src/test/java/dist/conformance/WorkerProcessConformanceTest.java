@@ -278,16 +278,18 @@ class WorkerProcessConformanceTest {
             s.awaitLine(l -> l.contains(f.key()) && l.contains("ArithmeticException"), T);
         }
     }
-    /** A port P with P and P + 1 free on 127.0.0.1. */
+    /**
+     * A port P with P and P + 1 free on 127.0.0.1, below the usual ephemeral range (32768 up), where the
+     * neighbours of a port the system hands out are often taken by outgoing connections.
+     */
     static int twoFreePorts() throws IOException {
-        for (int i = 0; i < 50; i++) {
-            int p = freePort();
-            if (p < 65535) {
-                try (ServerSocket next = new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress())) {
-                    return p;
-                } catch (IOException taken) {
-                    // try another
-                }
+        for (int i = 0; i < 500; i++) {
+            int p = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(10_000);
+            try (ServerSocket first = new ServerSocket(p, 1, InetAddress.getLoopbackAddress());
+                 ServerSocket next = new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress())) {
+                return p;
+            } catch (IOException taken) {
+                // try another
             }
         }
         throw new IOException("no two adjacent free ports");
