@@ -731,6 +731,16 @@ public final class WorkerServer implements AutoCloseable {
         return metrics.snapshot(data.size());
     }
 
+    /**
+     * Where the worker listens, its name, its threads and how many tasks it runs now, e.g.
+     * {@code WorkerServer(127.0.0.1:40321, name=alice, threads=2, executing=1)}.
+     */
+    @Override
+    public String toString() {
+        return "WorkerServer(" + address + ", name=" + name() + ", threads=" + options.nthreads() + ", executing="
+                + metrics().executing() + ")";
+    }
+
     /** Every 100 ms: a tick for the state machine (heartbeats); every tenth also sends the stats. */
     private void tick(long now) {
         events.submit(new WorkerEvent.Tick());

@@ -41,7 +41,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * (the {@code worker} command as a process) and NannyConformanceTest hold the rest of the file.
  * <p>Not applicable:
  * <ul>
- * <li>test_str → str()/repr() of a Python Worker object; the client sees workers as WorkerInfo (test_identity).</li>
  * <li>test_upload_file → writes files through the worker's upload_file RPC and imports a Python module; jars
  *     travel with Client.uploadJar (test_upload_egg).</li>
  * <li>test_upload_file_pyc → skipped in dask (pyc files).</li>
@@ -752,5 +751,18 @@ class WorkerConformanceTest {
         f2.release();
         assertTrue(Wait.until(T, () -> !hasWhat(c).contains("descope-f1")), "c drops f1");
         assertTrue(Wait.until(T, () -> Tracked.alive() == 0), "instances left: " + Tracked.alive());
+    }
+    /**
+     * dask: test_worker.py::test_str — a worker's text names its address, its threads and how many tasks
+     * it executes.
+     */
+    @Test
+    void str() throws Exception {
+        assertTrue(Wait.until(T, () -> processingOn(a) == 0), "a is idle");
+        String s = a.toString();
+        assertTrue(s.contains(a.address()), s);
+        assertTrue(s.contains("threads=1"), s);
+        assertTrue(s.contains("executing=0"), s);
+        assertTrue(b.toString().contains("threads=2"), b.toString());
     }
 }
