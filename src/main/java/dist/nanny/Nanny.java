@@ -148,6 +148,16 @@ public final class Nanny implements AutoCloseable {
         return p == null || !p.isAlive() ? -1 : p.pid();
     }
 
+    /**
+     * The nanny, its worker's address (none while no worker is registered), the worker's options and
+     * restarts so far, e.g. {@code Nanny(nanny-4711-ab12cd34, worker=127.0.0.1:40321, args=[--nthreads, 2], restarts=0)}.
+     */
+    @Override
+    public String toString() {
+        return "Nanny(" + id + ", worker=" + (workerAddress == null ? "none" : workerAddress) + ", args="
+                + options.workerArgs() + ", restarts=" + restarts + ")";
+    }
+
     /** How many times the worker was started again. */
     public int restarts() {
         return restarts;

@@ -37,7 +37,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * in WorkerProcessConformanceTest.baseExceptionInTask.
  * <p>Not applicable:
  * <ul>
- * <li>test_str → str()/repr() of a Python Nanny object.</li>
  * <li>test_run → the nanny's own run RPC; Client.run reaches workers.</li>
  * <li>test_nanny_worker_class, test_nanny_alt_worker_class, test_nanny_closed_by_keyboard_interrupt,
  *     test_worker_start_exception_while_killing → a Python Worker subclass given as worker_class.</li>
@@ -386,6 +385,19 @@ class NannyConformanceTest {
                 workers(c).values().forEach(w -> pids.add(w.pid()));
                 return pids.size() >= 3;
             }), "workers seen: " + pids);
+        }
+    }
+    /** dask: test_nanny.py::test_str — a nanny's text names its worker's address and threads. */
+    @Test
+    void str() throws Exception {
+        try (dist.scheduler.SchedulerServer s = dist.scheduler.SchedulerServer.start("127.0.0.1", 0,
+                dist.scheduler.SchedulerConfig.defaults(), dist.comm.CommConfig.DEFAULT);
+             dist.nanny.Nanny n = dist.nanny.Nanny.start(new dist.nanny.Nanny.Options(s.address(),
+                     List.of("--nthreads", "2", "--no-dashboard"), 0, List.of(), null, ""))) {
+            String worker = n.awaitWorker(T);
+            assertNotNull(worker, "a worker registered");
+            assertTrue(n.toString().contains(worker), n.toString());
+            assertTrue(n.toString().contains("--nthreads, 2"), n.toString());
         }
     }
 }
