@@ -133,4 +133,33 @@ public final class CliArgs {
         }
         return text;
     }
+
+    /**
+     * Where a role listens: --host, else the IPv4 address of --interface (e.g. "lo", "eth0"), else
+     * {@code dflt}. Both at once is a usage error.
+     */
+    String host(String dflt) throws UsageException {
+        String host = get("--host", null);
+        String iface = get("--interface", null);
+        if (iface == null) {
+            return host == null ? dflt : host;
+        }
+        if (host != null) {
+            throw new UsageException("give --host or --interface, not both");
+        }
+        try {
+            java.net.NetworkInterface ni = java.net.NetworkInterface.getByName(iface);
+            if (ni == null) {
+                List<String> names = new ArrayList<>();
+                java.net.NetworkInterface.networkInterfaces().forEach(n -> names.add(n.getName()));
+                throw new UsageException("--interface " + iface + ": no such network interface; this machine has "
+                        + names);
+            }
+            return ni.inetAddresses().filter(a -> a instanceof java.net.Inet4Address).findFirst()
+                    .map(java.net.InetAddress::getHostAddress)
+                    .orElseThrow(() -> new UsageException("--interface " + iface + " has no IPv4 address"));
+        } catch (java.net.SocketException e) {
+            throw new UsageException("--interface " + iface + ": " + e.getMessage());
+        }
+    }
 }

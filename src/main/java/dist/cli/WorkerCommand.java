@@ -23,6 +23,7 @@ public final class WorkerCommand {
               --name NAME          a name for this worker (restrictions, dashboards)
               --host HOST          interface to listen on for peers, also the address others use
                                    (0.0.0.0 listens on every interface; then give --contact-address)
+              --interface NAME     listen on this network interface's IPv4 address (e.g. eth0), as --host
               --contact-address A  the address the scheduler and peers should use, HOST or HOST:PORT,
                                    when it differs from --host (NAT, containers, several interfaces);
                                    host names work wherever addresses do
@@ -57,7 +58,7 @@ public final class WorkerCommand {
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
         CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
-                Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
+                Set.of("--nthreads", "--nprocs", "--name", "--host", "--interface", "--port", "--memory-limit", "--connect-timeout",
                         "--resources", "--contact-address", "--local-directory", "--dashboard-port",
                         "--dashboard-host", "--lifetime", "--lifetime-stagger")),
                 SecurityFlags.flags(Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent", "--no-dashboard")));
@@ -78,7 +79,7 @@ public final class WorkerCommand {
         long memoryLimit = memoryLimit(a, nthreads);
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
         int dashboardPort = a.getInt("--dashboard-port", 0, 0, 65535);
-        String host = a.get("--host", defaultHost(scheduler));
+        String host = a.host(defaultHost(scheduler));
         String contact = contactAddress(a.get("--contact-address", null));
         if (contact == null && (host.equals("0.0.0.0") || host.equals("::"))) {
             throw new UsageException("--host " + host + " listens everywhere but is no address others can use;"

@@ -34,7 +34,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <ul>
  * <li>test_scheduler_file, test_scheduler_address_config → a worker is given the scheduler's address on
  *     its command line; there is no scheduler file nor scheduler-address config key.</li>
- * <li>test_interface_async → there is no --interface option; --host takes the address to listen on.</li>
  * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -361,5 +360,35 @@ class WorkerProcessConformanceTest {
             }
             assertEquals(limits.get("t100"), limits.get("t200"), limits.toString());
         }
+    }
+    /** The name of the network interface whose IPv4 address is 127.0.0.1, or null. */
+    static String loopbackInterface() throws IOException {
+        for (java.net.NetworkInterface ni : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            if (ni.inetAddresses().anyMatch(a -> a.getHostAddress().equals("127.0.0.1"))) {
+                return ni.getName();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * dask: test_worker.py::test_interface_async[Worker], test_interface_async[Nanny] — a scheduler, a worker
+     * and a nanny's worker given the loopback interface by name listen on 127.0.0.1.
+     */
+    @Test
+    void interfaceAsync() throws Exception {
+        String lo = loopbackInterface();
+        org.junit.jupiter.api.Assumptions.assumeTrue(lo != null, "no interface has 127.0.0.1");
+        String address = scheduler("--interface", lo);
+        assertTrue(address.startsWith("127.0.0.1:"), address);
+        procs.dist("worker", address, "--no-nanny", "--nthreads", "1", "--interface", lo);
+        procs.dist("nanny", address, "--nthreads", "1", "--interface", lo);
+        try (Client c = Client.connect(address)) {
+            assertTrue(Wait.until(T, () -> workers(c).size() == 2), "two joined");
+            assertTrue(workers(c).keySet().stream().allMatch(w -> w.startsWith("127.0.0.1:")), workers(c).keySet().toString());
+        }
+        Processes.Proc bad = procs.dist("worker", address, "--no-nanny", "--interface", "no-such-interface0");
+        assertEquals(2, bad.awaitExit(T), bad.output());
+        assertTrue(bad.output().contains("no such network interface"), bad.output());
     }
 }
