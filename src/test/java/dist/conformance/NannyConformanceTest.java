@@ -53,8 +53,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * Gap:
  * <ul>
  * <li>test_scheduler_file, test_scheduler_address_config → no scheduler file nor scheduler-address key.</li>
- * <li>test_nanny_restart_timeout_stress → no per-nanny restart(timeout=) to call a hundred times at once;
- *     Client.restart() restarts every worker (test_nanny_restart, test_nanny_restart_timeout).</li>
  * <li>test_environment_variable_by_config, test_environment_variable_config,
  *     test_environment_variable_pre_post_spawn, test_environment_variable_overlay, test_environ_plugin →
  *     a worker inherits its nanny's environment; there are no distributed.nanny.environ /
@@ -398,6 +396,38 @@ class NannyConformanceTest {
             assertNotNull(worker, "a worker registered");
             assertTrue(n.toString().contains(worker), n.toString());
             assertTrue(n.toString().contains("--nthreads, 2"), n.toString());
+        }
+    }
+    /**
+     * dask: test_nanny.py::test_nanny_restart_timeout_stress — many restarts at once (here eight threads
+     * call Client.restart together; each returns or says it ran out of time) leave scattered data
+     * cancelled, one worker, and a cluster that runs tasks. dask's random timeouts per call have no
+     * counterpart: the restart timeout is one setting.
+     */
+    @Test
+    void nannyRestartTimeoutStress() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).processes(true)
+                .nannies(true).output(null).start(); Client c = cluster.client()) {
+            Future<Integer> x = c.scatter(List.of(123)).get(0);
+            List<java.util.concurrent.CompletableFuture<Object>> restarts = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                restarts.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        c.restart();
+                        return "restarted";
+                    } catch (Exception e) {
+                        return e;
+                    }
+                }));
+            }
+            for (var r : restarts) {
+                Object outcome = r.get(60, TimeUnit.SECONDS);
+                assertTrue(outcome.equals("restarted") || outcome instanceof java.util.concurrent.TimeoutException,
+                        String.valueOf(outcome));
+            }
+            assertTrue(x.isCancelled(), x.status());
+            assertEquals(1, c.with(Options.defaults().pure(false)).submit(() -> 1).result(T));
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), "one worker: " + workers(c).keySet());
         }
     }
 }
