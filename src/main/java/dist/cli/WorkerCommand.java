@@ -161,7 +161,7 @@ public final class WorkerCommand {
             if (page != null) {
                 page.close();
             }
-            w.close();
+            w.stop(); // stopped from outside (SIGTERM, a nanny): its running tasks count it as a death
         }, "dist-worker-shutdown"));
         out.println("worker at: " + w.address() + (name != null ? " (" + name + ")" : ""));
         if (page != null) {

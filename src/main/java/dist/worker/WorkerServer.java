@@ -321,7 +321,7 @@ public final class WorkerServer implements AutoCloseable {
             if (outcome == Reconnect.Outcome.TIMED_OUT) {
                 LOG.log(Level.WARNING, "the scheduler at " + options.schedulerAddress() + " did not come back within "
                         + reconnectTimeout.toMillis() + " ms (distributed.worker.reconnect-timeout); stopping");
-                close();
+                stop();
                 return;
             }
             Connection now = scheduler;
@@ -494,7 +494,7 @@ public final class WorkerServer implements AutoCloseable {
             startBounded(c, 0, acquiring, "dist-acquire", "AcquireData", () -> acquire(c, ad, 0));
         } else if (m instanceof Message.CloseWorker cw) {
             LOG.log(Level.INFO, "scheduler asked this worker to close: " + cw.reason());
-            Thread.ofVirtual().start(this::close);
+            Thread.ofVirtual().start(this::stop); // the scheduler has let it go already
         } else {
             LOG.log(Level.DEBUG, "worker ignored " + m.getClass().getSimpleName());
         }
@@ -1134,7 +1134,7 @@ public final class WorkerServer implements AutoCloseable {
         } catch (Throwable ignored) {
             // logging needs memory too; stopping matters more
         }
-        close();
+        stop();
     }
 
     /** Why the worker stopped on its own (it ran out of memory), or null. */
@@ -1206,9 +1206,29 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
-    /** Stops the worker: leaves the scheduler, stops serving peers, drops its data. */
+    /**
+     * Stops the worker on purpose: it tells the scheduler it leaves (so the tasks it was running go
+     * elsewhere without counting as a worker death), stops serving peers and drops its data.
+     *
+     * <pre>{@code
+     * try (WorkerServer w = WorkerServer.start(WorkerServer.Options.of("127.0.0.1:8786", 4))) { ... }
+     * }</pre>
+     */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /**
+     * Stops at once, as if the process had died: the scheduler learns it from the lost connection, and
+     * the tasks running here count it as a death (see {@code distributed.scheduler.allowed-failures}).
+     * For a process stopped from outside (SIGTERM), where no one chose to close this worker.
+     */
+    public void stop() {
+        close(false);
+    }
+
+    private void close(boolean leave) {
         if (closing) {
             return;
         }
@@ -1218,6 +1238,13 @@ public final class WorkerServer implements AutoCloseable {
         }
         Connection s = scheduler;
         if (s != null) {
+            if (leave && s.isOpen()) {
+                try {
+                    s.send(new Message.WorkerClosing("closed"));
+                } catch (RuntimeException e) {
+                    LOG.log(Level.DEBUG, "could not tell the scheduler this worker closes: " + e);
+                }
+            }
             s.close();
         }
         server.close();

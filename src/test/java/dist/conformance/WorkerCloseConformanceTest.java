@@ -37,10 +37,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * holds its spill folder ({@code dist-worker-*}, made on the first spill), so the cases give workers
  * a small memory limit and results that spill. Gap:
  * <ul>
- * <li>test_close_gracefully, test_close_gracefully_no_suspicious_tasks, test_lifetime → dist has no graceful
- *     retirement (retire_workers, close_gracefully): a worker that closes, at the end of its --lifetime too,
- *     leaves its results to be recomputed where needed instead of copying them off first, and the tasks it
- *     was running count it as a death.</li>
+ * <li>test_close_gracefully, test_lifetime → dist has no graceful retirement (retire_workers,
+ *     close_gracefully): a worker that closes, at the end of its --lifetime too, leaves its results to be
+ *     recomputed where needed instead of copying them off first.</li>
  * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -282,6 +281,32 @@ class WorkerCloseConformanceTest {
                     .mapToInt(dist.protocol.Message.WorkerInfo::processing).sum();
         } catch (Exception e) {
             throw new AssertionError(e);
+        }
+    }
+    /**
+     * dask: test_worker.py::test_close_gracefully_no_suspicious_tasks — a worker that is closed (not one
+     * that dies) while it runs a task does not count against the task: with allowed-failures 0 the task
+     * runs again elsewhere instead of failing.
+     */
+    @Test
+    void closeNoSuspiciousTasks() throws Exception {
+        started = new CountDownLatch(1);
+        release = new CountDownLatch(1);
+        try (dist.config.Config.Override o = dist.config.Config.set("distributed.scheduler.allowed-failures", 0);
+             SchedulerServer s = SchedulerServer.start("127.0.0.1", 0, SchedulerConfig.defaults(), CommConfig.DEFAULT);
+             Client c = Client.connect(s.address())) {
+            WorkerServer a = WorkerServer.start(new WorkerServer.Options(s.address(), "127.0.0.1", 0, 1, "a", 0,
+                    8 * 1024, CommConfig.DEFAULT), Map.of(), null);
+            workers.add(a);
+            Future<Integer> f = c.with(Options.defaults().workers(a.address()).allowOtherWorkers(true))
+                    .submit(WorkerCloseConformanceTest::blocking, 5);
+            assertTrue(started.await(30, TimeUnit.SECONDS), "f started");
+            a.close();
+            release.countDown();
+            WorkerServer b = WorkerServer.start(new WorkerServer.Options(s.address(), "127.0.0.1", 0, 1, "b", 0,
+                    8 * 1024, CommConfig.DEFAULT), Map.of(), null);
+            workers.add(b);
+            assertEquals(5, f.result(T));
         }
     }
 }
