@@ -84,7 +84,7 @@ public final class CliArgs {
         }
     }
 
-    /** Bytes from "4GB", "400MB", "512MiB", "1000000" (0 or "auto" means no limit). */
+    /** Bytes from "4GB", "400MB", "512MiB", "1000000" (0 means no limit; the worker commands read "auto" first). */
     public long getBytes(String name, long dflt) throws UsageException {
         String v = values.get(name);
         return v == null ? dflt : parseBytes(name, v);
@@ -132,5 +132,34 @@ public final class CliArgs {
             throw new UsageException(what + " has a bad port in '" + text + "': use a number from 1 to 65535");
         }
         return text;
+    }
+
+    /**
+     * Where a role listens: --host, else the IPv4 address of --interface (e.g. "lo", "eth0"), else
+     * {@code dflt}. Both at once is a usage error.
+     */
+    String host(String dflt) throws UsageException {
+        String host = get("--host", null);
+        String iface = get("--interface", null);
+        if (iface == null) {
+            return host == null ? dflt : host;
+        }
+        if (host != null) {
+            throw new UsageException("give --host or --interface, not both");
+        }
+        try {
+            java.net.NetworkInterface ni = java.net.NetworkInterface.getByName(iface);
+            if (ni == null) {
+                List<String> names = new ArrayList<>();
+                java.net.NetworkInterface.networkInterfaces().forEach(n -> names.add(n.getName()));
+                throw new UsageException("--interface " + iface + ": no such network interface; this machine has "
+                        + names);
+            }
+            return ni.inetAddresses().filter(a -> a instanceof java.net.Inet4Address).findFirst()
+                    .map(java.net.InetAddress::getHostAddress)
+                    .orElseThrow(() -> new UsageException("--interface " + iface + " has no IPv4 address"));
+        } catch (java.net.SocketException e) {
+            throw new UsageException("--interface " + iface + ": " + e.getMessage());
+        }
     }
 }

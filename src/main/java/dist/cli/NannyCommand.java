@@ -20,9 +20,9 @@ public final class NannyCommand {
             usage: java -jar dist.jar nanny SCHEDULER_HOST:PORT [worker options]
               starts a worker process and keeps it alive: restarts it when it dies, stops it past
               --memory-limit, tells the scheduler why it died, restarts it on client.restart().
-              worker options: --nthreads N, --name NAME, --host HOST, --port PORT, --memory-limit SIZE,
+              worker options: --nthreads N, --name NAME, --host HOST, --interface NAME, --port PORT|FIRST:LAST, --memory-limit SIZE,
                               --connect-timeout S, --contact-address A, --local-directory DIR,
-                              --resources SPEC   (see 'worker --help')
+                              --resources SPEC, --lifetime D, --lifetime-stagger D   (see 'worker --help')
               --dashboard-port P   serve the worker's /metrics on port P (default 0: any free port);
                                    a restarted worker serves it on the same port
               --dashboard-host H   the interface of the worker's /metrics (see 'worker --help')
@@ -36,9 +36,9 @@ public final class NannyCommand {
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
         CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
-                Set.of("--nthreads", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
+                Set.of("--nthreads", "--name", "--host", "--interface", "--port", "--memory-limit", "--connect-timeout",
                         "--worker-jvm-options", "--contact-address", "--local-directory", "--dashboard-port",
-                        "--dashboard-host", "--resources")),
+                        "--dashboard-host", "--resources", "--lifetime", "--lifetime-stagger")),
                 SecurityFlags.flags(Set.of("--help", "--nanny", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -50,16 +50,18 @@ public final class NannyCommand {
         }
         String scheduler = CliArgs.hostPort("the scheduler address", a.positional().get(0));
         // checked here so a bad option fails now, not in every restarted worker
-        a.getInt("--nthreads", 1, 1, 4096);
-        a.getInt("--port", 0, 0, 65535);
+        int nthreads = a.getInt("--nthreads", Runtime.getRuntime().availableProcessors(), 1, 4096);
+        WorkerCommand.portRange(a.get("--port", "0"));
+        WorkerCommand.lifetime(a);
         a.getInt("--dashboard-port", 0, 0, 65535);
         WorkerCommand.parseResources(a.get("--resources", ""));
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
-        long memoryLimit = a.getBytes("--memory-limit", 0);
+        long memoryLimit = WorkerCommand.memoryLimit(a, nthreads);
         WorkerCommand.contactAddress(a.get("--contact-address", null));
         List<String> workerArgs = new ArrayList<>();
-        for (String opt : List.of("--nthreads", "--name", "--host", "--port", "--connect-timeout", "--contact-address",
-                "--local-directory", "--dashboard-port", "--dashboard-host", "--resources")) {
+        for (String opt : List.of("--nthreads", "--name", "--host", "--interface", "--port", "--connect-timeout", "--contact-address",
+                "--local-directory", "--dashboard-port", "--dashboard-host", "--resources", "--lifetime",
+                "--lifetime-stagger")) {
             String v = a.get(opt, null);
             if (v != null) {
                 workerArgs.add(opt);
@@ -71,7 +73,7 @@ public final class NannyCommand {
         }
         // checks the files, and where the worker would listen, now rather than in every restarted worker
         dist.comm.Security security = SecurityFlags.apply(a, dist.comm.CommConfig.DEFAULT).security();
-        String host = a.get("--host", WorkerCommand.defaultHost(scheduler));
+        String host = a.host(WorkerCommand.defaultHost(scheduler));
         SecurityFlags.checkListen("worker", host, security, a, err);
         if (!a.flag("--no-dashboard")) {
             SecurityFlags.dashboardHost("worker", host, security, a, err);

@@ -21,6 +21,7 @@ public final class SchedulerCommand {
     static final String USAGE = """
             usage: java -jar dist.jar scheduler [--host HOST] [--port PORT] [--dashboard-port PORT] [--plugin CLASS[,CLASS...]]
               --host HOST     interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+              --interface NAME  listen on this network interface's IPv4 address (e.g. eth0) instead of --host
               --port PORT     port to listen on (default 8786; 0 picks a free one)
               --dashboard-port PORT  the web dashboard's port (default 8787; 0 picks a free one; when taken,
                               a free one is used instead)
@@ -53,7 +54,7 @@ public final class SchedulerCommand {
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
         CliArgs a = CliArgs.parse(args,
-                SecurityFlags.withValue(Set.of("--host", "--port", "--dashboard-port", "--dashboard-host", "--plugin")),
+                SecurityFlags.withValue(Set.of("--host", "--interface", "--port", "--dashboard-port", "--dashboard-host", "--plugin")),
                 SecurityFlags.flags(Set.of("--help", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -62,7 +63,7 @@ public final class SchedulerCommand {
         if (!a.positional().isEmpty()) {
             throw new UsageException("scheduler takes no positional argument, got '" + a.positional().get(0) + "'");
         }
-        String host = a.get("--host", "127.0.0.1");
+        String host = a.host("127.0.0.1");
         int port = a.getInt("--port", 8786, 0, 65535);
         int dashboardPort = a.getInt("--dashboard-port", 8787, 0, 65535);
         if (a.flag("--die-with-parent")) {

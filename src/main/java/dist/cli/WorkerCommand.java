@@ -23,13 +23,19 @@ public final class WorkerCommand {
               --name NAME          a name for this worker (restrictions, dashboards)
               --host HOST          interface to listen on for peers, also the address others use
                                    (0.0.0.0 listens on every interface; then give --contact-address)
+              --interface NAME     listen on this network interface's IPv4 address (e.g. eth0), as --host
               --contact-address A  the address the scheduler and peers should use, HOST or HOST:PORT,
                                    when it differs from --host (NAT, containers, several interfaces);
                                    host names work wherever addresses do
-              --port PORT          port for peers (default 0: any free port)
-              --memory-limit SIZE  e.g. 4GB (default: none); past 60% of it results spill to disk,
+              --port PORT          port for peers (default 0: any free port); FIRST:LAST takes the
+                                   first free port of the range
+              --memory-limit SIZE  e.g. 4GB (default: none; auto: the machine's memory times this
+                                   worker's share of the cores); past 60% of it results spill to disk,
                                    past 80% no new task starts (distributed.worker.memory.*)
               --local-directory DIR  where spilled results go, in a fresh folder removed on exit
+              --lifetime D         close after D (e.g. 1h, 30m, 500ms) to recycle workers; under a nanny
+                                   a fresh worker takes its place
+              --lifetime-stagger D spread lifetimes by up to D/2 either way, so workers do not all close at once
                                    (default: the system's temporary directory)
               --resources SPEC     abstract resources offered, e.g. "GPU=2" or "GPU=2,MEM=8"; a task
                                    that needs some runs only while enough are free here
@@ -52,9 +58,9 @@ public final class WorkerCommand {
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
         CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
-                Set.of("--nthreads", "--nprocs", "--name", "--host", "--port", "--memory-limit", "--connect-timeout",
+                Set.of("--nthreads", "--nprocs", "--name", "--host", "--interface", "--port", "--memory-limit", "--connect-timeout",
                         "--resources", "--contact-address", "--local-directory", "--dashboard-port",
-                        "--dashboard-host")),
+                        "--dashboard-host", "--lifetime", "--lifetime-stagger")),
                 SecurityFlags.flags(Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -68,11 +74,12 @@ public final class WorkerCommand {
         int nthreads = a.getInt("--nthreads", Runtime.getRuntime().availableProcessors(), 1, 4096);
         int nprocs = a.getInt("--nprocs", 1, 1, 1024);
         String name = a.get("--name", null);
-        int port = a.getInt("--port", 0, 0, 65535);
-        long memoryLimit = a.getBytes("--memory-limit", 0);
+        Duration lifetime = lifetime(a);
+        int[] ports = portRange(a.get("--port", "0"));
+        long memoryLimit = memoryLimit(a, nthreads);
         int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
         int dashboardPort = a.getInt("--dashboard-port", 0, 0, 65535);
-        String host = a.get("--host", defaultHost(scheduler));
+        String host = a.host(defaultHost(scheduler));
         String contact = contactAddress(a.get("--contact-address", null));
         if (contact == null && (host.equals("0.0.0.0") || host.equals("::"))) {
             throw new UsageException("--host " + host + " listens everywhere but is no address others can use;"
@@ -108,19 +115,37 @@ public final class WorkerCommand {
         SecurityFlags.checkListen("worker", host, comm.security(), a, err);
         String dashboardHost = a.flag("--no-dashboard") ? null
                 : SecurityFlags.dashboardHost("worker", host, comm.security(), a, err);
-        WorkerServer w;
+        if (localDirectory != null) {
+            try {
+                java.nio.file.Files.createDirectories(localDirectory);
+            } catch (IOException e) {
+                // no restart makes a folder that cannot be made
+                return cannotStart(err, "cannot use local directory " + localDirectory + ": " + e);
+            }
+        }
+        WorkerServer started = null;
         try {
-            w = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,
-                    8 * 1024, comm, contact), resources, localDirectory);
+            for (int port = ports[0]; started == null; port++) {
+                try {
+                    started = WorkerServer.start(new WorkerServer.Options(scheduler, host, port, nthreads, name, memoryLimit,
+                            8 * 1024, comm, contact), resources, localDirectory);
+                } catch (IOException e) {
+                    if (!bindFailed(e) || port >= ports[1]) {
+                        throw e;
+                    }
+                }
+            }
         } catch (IOException e) {
             if (bindFailed(e)) {
-                return cannotStart(err, e.getMessage());
+                return cannotStart(err, ports[0] == ports[1] ? e.getMessage()
+                        : "no free port in " + ports[0] + ":" + ports[1] + " on " + host + " (" + e.getMessage() + ")");
             }
             err.println("worker: " + e.getMessage());
             return 1; // e.g. the scheduler is not up yet: a nanny tries again
         } catch (IllegalArgumentException e) {
             return cannotStart(err, e.getMessage()); // a bad config value
         }
+        WorkerServer w = started;
         dist.dashboard.WorkerDashboard metricsPage = null;
         if (dashboardHost != null) {
             try {
@@ -136,13 +161,17 @@ public final class WorkerCommand {
             if (page != null) {
                 page.close();
             }
-            w.close();
+            w.stop(); // stopped from outside (SIGTERM, a nanny): its running tasks count it as a death
         }, "dist-worker-shutdown"));
         out.println("worker at: " + w.address() + (name != null ? " (" + name + ")" : ""));
         if (page != null) {
             out.println("metrics at: " + page.url());
         }
         out.println("registered with scheduler at: " + scheduler);
+        if (lifetime != null) {
+            out.println("closing after its lifetime: " + lifetime.toMillis() + " ms");
+            closeAfter(w, lifetime, out);
+        }
         out.flush();
         while (!w.awaitClose(1, TimeUnit.HOURS)) {
             // serve until closed
@@ -162,6 +191,74 @@ public final class WorkerCommand {
         err.println("worker: cannot start: " + reason);
         err.flush();
         return NannyMachine.CANNOT_START;
+    }
+
+    /** --lifetime, moved by up to half of --lifetime-stagger either way; null when not given. */
+    static Duration lifetime(CliArgs a) throws UsageException {
+        String life = a.get("--lifetime", null);
+        String stagger = a.get("--lifetime-stagger", null);
+        if (life == null) {
+            if (stagger != null) {
+                throw new UsageException("--lifetime-stagger needs --lifetime");
+            }
+            return null;
+        }
+        try {
+            long ms = dist.config.Config.parseDuration("--lifetime", life, "the command line").toMillis();
+            if (stagger != null) {
+                long spread = dist.config.Config.parseDuration("--lifetime-stagger", stagger, "the command line").toMillis();
+                ms += Math.round((java.util.concurrent.ThreadLocalRandom.current().nextDouble() - 0.5) * spread);
+            }
+            return Duration.ofMillis(Math.max(1, ms));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /** Closes {@code w} once {@code lifetime} has passed (unless it closed before). */
+    private static void closeAfter(WorkerServer w, Duration lifetime, PrintStream out) {
+        Thread.ofVirtual().name("dist-worker-lifetime").start(() -> {
+            try {
+                if (!w.awaitClose(lifetime.toMillis(), TimeUnit.MILLISECONDS)) {
+                    out.println("worker: closing: its lifetime of " + lifetime.toMillis() + " ms is over");
+                    out.flush();
+                    w.close();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    /**
+     * --memory-limit in bytes (0: none); "auto" is the machine's memory times the share of its cores that
+     * {@code nthreads} make, at most all of it, as dask's memory_limit="auto".
+     */
+    static long memoryLimit(CliArgs a, int nthreads) throws UsageException {
+        String v = a.get("--memory-limit", null);
+        if (v == null || !v.trim().equalsIgnoreCase("auto")) {
+            return a.getBytes("--memory-limit", 0);
+        }
+        long total = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getTotalMemorySize();
+        return (long) (total * Math.min(1.0, (double) nthreads / Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** --port: "PORT" or "FIRST:LAST" as {first, last}. */
+    static int[] portRange(String spec) throws UsageException {
+        String[] parts = spec.trim().split(":", -1);
+        try {
+            if (parts.length == 1 || parts.length == 2) {
+                int first = Integer.parseInt(parts[0].trim());
+                int last = parts.length == 2 ? Integer.parseInt(parts[1].trim()) : first;
+                if (first >= 0 && last <= 65535 && first <= last && (first > 0 || last == 0)) {
+                    return new int[]{first, last};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new UsageException("--port takes a port or a range FIRST:LAST, e.g. 9000 or 9000:9010; got \"" + spec + "\"");
     }
 
     /** Whether the listening port could not be had (taken, or not this machine's address). */

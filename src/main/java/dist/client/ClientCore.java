@@ -1042,7 +1042,18 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         recipes.clear();
         published.clear(); // the restart drops their data
         pendingReleases.clear();
-        Message m = ask(new Message.RestartCluster(id), deadline);
+        Message m;
+        try {
+            m = ask(new Message.RestartCluster(id), deadline);
+        } catch (ExecutionException e) {
+            // the restart's own bound ran out while the scheduler was answering: the documented TimeoutException
+            if (e.getCause() instanceof TimeoutException) {
+                throw new TimeoutException("the scheduler did not confirm the restart within "
+                        + Config.getDuration("distributed.client.restart-timeout").toMillis()
+                        + " ms (distributed.client.restart-timeout)");
+            }
+            throw e;
+        }
         if (!(m instanceof Message.Ack)) {
             throw new ExecutionException(new IllegalStateException("the scheduler answered RestartCluster with " + m));
         }

@@ -148,6 +148,16 @@ public final class Nanny implements AutoCloseable {
         return p == null || !p.isAlive() ? -1 : p.pid();
     }
 
+    /**
+     * The nanny, its worker's address (none while no worker is registered), the worker's options and
+     * restarts so far, e.g. {@code Nanny(nanny-4711-ab12cd34, worker=127.0.0.1:40321, args=[--nthreads, 2], restarts=0)}.
+     */
+    @Override
+    public String toString() {
+        return "Nanny(" + id + ", worker=" + (workerAddress == null ? "none" : workerAddress) + ", args="
+                + options.workerArgs() + ", restarts=" + restarts + ")";
+    }
+
     /** How many times the worker was started again. */
     public int restarts() {
         return restarts;
@@ -199,6 +209,11 @@ public final class Nanny implements AutoCloseable {
                 }
             } else if (m instanceof Message.RestartWorker r) {
                 events.add(new NannyMachine.RestartRequested(r.reason()));
+            } else if (m instanceof Message.CloseWorker w) {
+                // the cluster is shutting down: a worker that exits now must not be started again
+                println("closing: " + w.reason());
+                closing.set(true);
+                events.add(new NannyMachine.Close());
             }
         }
 

@@ -147,6 +147,12 @@ public sealed interface Message {
     /** Stop the worker. */
     record CloseWorker(String reason) implements Message {}
 
+    /**
+     * Worker to scheduler: it closes on purpose (not a crash). It leaves the cluster at once, and the
+     * tasks it was running go elsewhere without counting its exit as a death.
+     */
+    record WorkerClosing(String reason) implements Message {}
+
     // ---------------------------------------------------------------- peer <-> worker, client <-> worker
 
     /** Request: the values of these keys. Answered by {@link DataReply}; absent keys are left out. */

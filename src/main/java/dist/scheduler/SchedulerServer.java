@@ -616,9 +616,13 @@ public final class SchedulerServer implements AutoCloseable {
     /** A client asked for the whole cluster to stop: every worker is told to close, then the scheduler closes. */
     private void shutdownCluster(String by) {
         LOG.log(Level.INFO, "client " + by + " asked the cluster to shut down");
-        for (Peer c : routes.values()) {
-            if (c.peerRole() == Role.WORKER) {
-                trySend(c, "a worker", () -> c.send(new Message.CloseWorker("the cluster is shutting down, asked by client " + by)));
+        // nannies first, so they know not to start again the workers that stop next
+        for (Role role : List.of(Role.NANNY, Role.WORKER)) {
+            for (Peer c : routes.values()) {
+                if (c.peerRole() == role) {
+                    trySend(c, "a " + role.name().toLowerCase(java.util.Locale.ROOT),
+                            () -> c.send(new Message.CloseWorker("the cluster is shutting down, asked by client " + by)));
+                }
             }
         }
         close();

@@ -285,6 +285,7 @@ public final class SchedulerState extends TaskLifecycle {
             case MissingData m -> missingData(m.key(), m.worker());
             case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
             case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
+            case WorkerClosing c -> removeWorker(ws, "it closed" + (c.reason() == null ? "" : ": " + c.reason()), true);
             case Ping p -> out.add(new Outgoing(address, p, requestId));
             case Ack a -> { }
             case null -> throw new IllegalArgumentException("empty message from worker " + address);
@@ -624,6 +625,11 @@ public final class SchedulerState extends TaskLifecycle {
 
     /** A worker is gone: re-place its work, recompute what only it held and someone still needs. */
     private void removeWorker(WorkerState ws, String reason) {
+        removeWorker(ws, reason, false);
+    }
+
+    /** As {@link #removeWorker(WorkerState, String)}; {@code expected}: it left on purpose, so its tasks are not suspicious. */
+    private void removeWorker(WorkerState ws, String reason, boolean expected) {
         log(System.Logger.Level.INFO, "worker lost: " + ws.address + " (" + ws.name + "): " + reason
                 + "; it was running " + ws.processing.size() + " tasks and holding " + ws.hasWhat.size() + " keys");
         for (SchedulerExtension ext : extensions.all) {
@@ -646,8 +652,8 @@ public final class SchedulerState extends TaskLifecycle {
         ArrayList<TaskState> running = new ArrayList<>(ws.processing);
         for (TaskState ts : running) {
             // the worker is no longer registered: leaving processing frees nothing on it
-            if (!ts.executing) {
-                transition(ts, WAITING, null); // only queued there: not suspicious
+            if (!ts.executing || expected) {
+                transition(ts, WAITING, null); // only queued there, or it left on purpose: not suspicious
                 continue;
             }
             Trouble tr = ts.trouble();

@@ -26,7 +26,7 @@ final class RunFunctionExtension implements WorkerExtension {
         RunFunction rf = (RunFunction) request;
         try {
             TaskCall call = (TaskCall) worker.serializer().decode(rf.call(), null, worker.loader(), null);
-            Object result = call.function().invoke(call.args().toArray());
+            Object result = WorkerServer.runAs(worker.server(), () -> call.function().invoke(call.args().toArray()));
             return new RunReply(worker.serializer().encode(result), null, null);
         } catch (Throwable t) {
             if (TaskErrors.fatal(t)) {

@@ -238,10 +238,26 @@ public final class WorkerServer implements AutoCloseable {
     /**
      * Starts a worker as {@link #start(Options, Map)} whose results spill (past its memory limit) into a
      * fresh folder under {@code localDirectory} (null: under the system's temporary directory), removed
-     * when the worker closes.
+     * when the worker closes. {@code localDirectory} is made when missing; one that cannot be made or
+     * written fails the start with an IOException naming it.
+     *
+     * <pre>{@code
+     * WorkerServer w = WorkerServer.start(WorkerServer.Options.of("127.0.0.1:8786", 4), Map.of(), Path.of("/scratch"));
+     * }</pre>
      */
     public static WorkerServer start(Options options, Map<String, Double> resources, java.nio.file.Path localDirectory)
             throws IOException {
+        if (localDirectory != null) {
+            // a folder that cannot be made fails the start, not the first spill long after
+            try {
+                java.nio.file.Files.createDirectories(localDirectory);
+            } catch (IOException e) {
+                throw new IOException("cannot use local directory " + localDirectory + ": " + e, e);
+            }
+            if (!java.nio.file.Files.isWritable(localDirectory)) {
+                throw new IOException("cannot use local directory " + localDirectory + ": it is not writable");
+            }
+        }
         WorkerServer w = new WorkerServer(options, localDirectory);
         w.resources = Map.copyOf(resources);
         try {
@@ -313,7 +329,7 @@ public final class WorkerServer implements AutoCloseable {
             if (outcome == Reconnect.Outcome.TIMED_OUT) {
                 LOG.log(Level.WARNING, "the scheduler at " + options.schedulerAddress() + " did not come back within "
                         + reconnectTimeout.toMillis() + " ms (distributed.worker.reconnect-timeout); stopping");
-                close();
+                stop();
                 return;
             }
             Connection now = scheduler;
@@ -486,7 +502,7 @@ public final class WorkerServer implements AutoCloseable {
             startBounded(c, 0, acquiring, "dist-acquire", "AcquireData", () -> acquire(c, ad, 0));
         } else if (m instanceof Message.CloseWorker cw) {
             LOG.log(Level.INFO, "scheduler asked this worker to close: " + cw.reason());
-            Thread.ofVirtual().start(this::close);
+            Thread.ofVirtual().start(this::stop); // the scheduler has let it go already
         } else {
             LOG.log(Level.DEBUG, "worker ignored " + m.getClass().getSimpleName());
         }
@@ -541,11 +557,40 @@ public final class WorkerServer implements AutoCloseable {
         public void report(Message report) {
             events.submit(report);
         }
+
+        public WorkerServer server() {
+            return WorkerServer.this;
+        }
     };
 
     /** The thread of each task running now, for a client asking where its tasks are (call stacks). */
     private final java.util.concurrent.ConcurrentHashMap<String, Thread> executingThreads =
             new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static final ThreadLocal<WorkerServer> RUNNING = new ThreadLocal<>();
+
+    /**
+     * The worker on which the calling thread runs a {@code Client.run} function, as dask passes
+     * {@code dask_worker} to it; null anywhere else (a task learns where it runs from
+     * {@link TaskContext#current()}).
+     *
+     * <pre>{@code
+     * Map<String, String> names = client.run(() -> WorkerServer.current().name());
+     * }</pre>
+     */
+    public static WorkerServer current() {
+        return RUNNING.get();
+    }
+
+    /** Runs {@code call} with {@link #current()} answering {@code worker}. */
+    static <T> T runAs(WorkerServer worker, java.util.concurrent.Callable<T> call) throws Exception {
+        RUNNING.set(worker);
+        try {
+            return call.call();
+        } finally {
+            RUNNING.remove();
+        }
+    }
 
     /** Answers a request with {@code ext} on the thread {@link #startBounded} gave it. */
     private void answerWith(WorkerExtension ext, Connection c, Message m, long requestId) {
@@ -705,6 +750,16 @@ public final class WorkerServer implements AutoCloseable {
     /** Counters and histograms of this worker, as its {@code /metrics} page shows them. */
     public WorkerMetrics.Snapshot metrics() {
         return metrics.snapshot(data.size());
+    }
+
+    /**
+     * Where the worker listens, its name, its threads and how many tasks it runs now, e.g.
+     * {@code WorkerServer(127.0.0.1:40321, name=alice, threads=2, executing=1)}.
+     */
+    @Override
+    public String toString() {
+        return "WorkerServer(" + address + ", name=" + name() + ", threads=" + options.nthreads() + ", executing="
+                + metrics().executing() + ")";
     }
 
     /** Every 100 ms: a tick for the state machine (heartbeats); every tenth also sends the stats. */
@@ -1102,7 +1157,7 @@ public final class WorkerServer implements AutoCloseable {
         } catch (Throwable ignored) {
             // logging needs memory too; stopping matters more
         }
-        close();
+        stop();
     }
 
     /** Why the worker stopped on its own (it ran out of memory), or null. */
@@ -1174,9 +1229,29 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
-    /** Stops the worker: leaves the scheduler, stops serving peers, drops its data. */
+    /**
+     * Stops the worker on purpose: it tells the scheduler it leaves (so the tasks it was running go
+     * elsewhere without counting as a worker death), stops serving peers and drops its data.
+     *
+     * <pre>{@code
+     * try (WorkerServer w = WorkerServer.start(WorkerServer.Options.of("127.0.0.1:8786", 4))) { ... }
+     * }</pre>
+     */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /**
+     * Stops at once, as if the process had died: the scheduler learns it from the lost connection, and
+     * the tasks running here count it as a death (see {@code distributed.scheduler.allowed-failures}).
+     * For a process stopped from outside (SIGTERM), where no one chose to close this worker.
+     */
+    public void stop() {
+        close(false);
+    }
+
+    private void close(boolean leave) {
         if (closing) {
             return;
         }
@@ -1186,6 +1261,13 @@ public final class WorkerServer implements AutoCloseable {
         }
         Connection s = scheduler;
         if (s != null) {
+            if (leave && s.isOpen()) {
+                try {
+                    s.send(new Message.WorkerClosing("closed"));
+                } catch (RuntimeException e) {
+                    LOG.log(Level.DEBUG, "could not tell the scheduler this worker closes: " + e);
+                }
+            }
             s.close();
         }
         server.close();

@@ -25,4 +25,7 @@ public interface WorkerServices {
 
     /** Sends {@code report} to the scheduler after what the worker reported before it. */
     void report(dist.protocol.Message report);
+
+    /** The worker itself, which {@link WorkerServer#current()} answers while a client's function runs. */
+    WorkerServer server();
 }

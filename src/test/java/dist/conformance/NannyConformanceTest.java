@@ -1,0 +1,433 @@
+package dist.conformance;
+
+import dist.Client;
+import dist.Future;
+import dist.KilledWorkerException;
+import dist.LocalCluster;
+import dist.Options;
+import dist.Wait;
+import dist.config.Config;
+import dist.it.Processes;
+import dist.protocol.Message;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Nannies, ported from dask's test_nanny.py: the {@code nanny} command (and the {@code worker}
+ * command, which runs one by default) as real processes, and LocalCluster with nannies. Each case
+ * starts its own scheduler and nannies and kills every process left (nannies and the workers they
+ * started) when it ends, passed or failed. test_nanny_process_failure is ported in
+ * dist.nanny.NannyMachineTest (a worker that ran is started again at once), and seen from a client
+ * in WorkerProcessConformanceTest.baseExceptionInTask.
+ * <p>Not applicable:
+ * <ul>
+ * <li>test_run → the nanny's own run RPC; Client.run reaches workers.</li>
+ * <li>test_nanny_worker_class, test_nanny_alt_worker_class, test_nanny_closed_by_keyboard_interrupt,
+ *     test_worker_start_exception_while_killing → a Python Worker subclass given as worker_class.</li>
+ * <li>test_num_fds → dask runs nannies inside the test process; dist's descriptors are checked with a
+ *     worker in WorkerConformanceTest.workerFds.</li>
+ * <li>test_throttle_outgoing_transfers → sets a worker's internal transfer counters and reads its log.</li>
+ * <li>test_mp_process_worker_no_daemon, test_mp_pool_worker_no_daemon, test_no_unnecessary_imports_on_worker,
+ *     test_malloc_trim_threshold, test_default_client_does_not_propagate_to_subprocess → Python
+ *     multiprocessing, module imports, glibc's malloc and dask.compute's default scheduler.</li>
+ * <li>test_close_joins → a worker plugin that blocks teardown.</li>
+ * <li>test_unwriteable_dask_worker_space → the shared dask-scratch-space folder; a dist worker makes a
+ *     fresh dist-worker-* folder of its own (WorkerCloseConformanceTest).</li>
+ * </ul>
+ * Gap:
+ * <ul>
+ * <li>test_scheduler_file, test_scheduler_address_config → no scheduler file nor scheduler-address key.</li>
+ * <li>test_environment_variable_by_config, test_environment_variable_config,
+ *     test_environment_variable_pre_post_spawn, test_environment_variable_overlay, test_environ_plugin →
+ *     a worker inherits its nanny's environment; there are no distributed.nanny.environ /
+ *     pre-spawn-environ keys nor an Environ plugin.</li>
+ * <li>test_nanny_closes_cleanly_if_worker_is_terminated → a worker that stops by itself (exit code 0) is
+ *     started again like any other; dask's nanny closes with it.</li>
+ * <li>test_nanny_plugin_simple, test_nanny_plugin_register_during_start_success,
+ *     test_nanny_plugin_register_during_start_failure, test_nanny_plugin_register_nanny_killed → no nanny plugins.</li>
+ * </ul>
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class NannyConformanceTest {
+    static final Duration T = Duration.ofSeconds(30);
+    final Processes procs = new Processes();
+    final List<Process> own = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void cleanup() {
+        for (Process p : own) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        for (Process p : own) {
+            try {
+                p.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        procs.close();
+    }
+
+    String scheduler() throws Exception {
+        Processes.Proc s = procs.dist("scheduler", "--no-dashboard", "--port", "0");
+        return s.awaitLine(l -> l.startsWith("scheduler at: "), T).substring("scheduler at: ".length()).trim();
+    }
+
+    /** {@code dist.Main args} with {@code env} added to this process's environment; output dropped. */
+    Process distWithEnv(Map<String, String> env, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), "dist.Main"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        own.add(p);
+        return p;
+    }
+
+    static Map<String, Message.WorkerInfo> workers(Client c) {
+        try {
+            Map<String, Message.WorkerInfo> m = new HashMap<>();
+            c.workersInfo().forEach(w -> m.put(w.address(), w));
+            return m;
+        } catch (Exception e) {
+            return Map.of();
+        }
+    }
+
+    static Map<String, String> namesByAddress(Client c) {
+        Map<String, String> m = new HashMap<>();
+        workers(c).values().forEach(w -> m.put(w.address(), w.name()));
+        return m;
+    }
+
+    /**
+     * dask: test_nanny.py::test_environment_variable — each nanny's worker sees the environment its
+     * nanny was started with.
+     */
+    @Test
+    void environmentVariable() throws Exception {
+        String address = scheduler();
+        distWithEnv(Map.of("FOO", "123"), "nanny", address, "--nthreads", "1", "--name", "a");
+        distWithEnv(Map.of("FOO", "456"), "nanny", address, "--nthreads", "1", "--name", "b");
+        try (Client c = Client.connect(address)) {
+            assertTrue(Wait.until(T, () -> workers(c).size() == 2), "two workers");
+            Map<String, String> names = namesByAddress(c);
+            Map<String, String> results = c.run(() -> System.getenv("FOO"));
+            Map<String, String> byName = new HashMap<>();
+            results.forEach((addr, v) -> byName.put(names.get(addr), v));
+            assertEquals(Map.of("a", "123", "b", "456"), byName);
+        }
+    }
+
+    static List<String> configOf() {
+        return List.of(Config.get("distributed.scheduler.allowed-failures"),
+                Config.get("distributed.worker.reconnect-timeout"));
+    }
+
+    /**
+     * dask: test_nanny.py::test_config, test_config_param_overlays — configuration given to a nanny reaches
+     * its worker: the nanny's own settings, overlaid by those given for the worker (JVM options).
+     */
+    @Test
+    void config() throws Exception {
+        String address = scheduler();
+        Processes.Proc n = procs.javaWith(List.of("-Ddist.scheduler.allowed-failures=5",
+                        "-Ddist.worker.reconnect-timeout=3s"), "dist.Main", "nanny", address, "--nthreads", "1",
+                "--worker-jvm-options", "-Ddist.worker.reconnect-timeout=7s");
+        try (Client c = Client.connect(address)) {
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), "joined: " + n.output());
+            List<String> cfg = c.submit(NannyConformanceTest::configOf).result(T);
+            assertEquals("5", cfg.get(0));
+            assertEquals("7s", cfg.get(1));
+        }
+    }
+
+    /**
+     * dask: test_nanny.py::test_worker_inherits_temp_config — a key set in code before a cluster starts
+     * reaches the workers its nannies start.
+     */
+    @Test
+    void workerInheritsTempConfig() throws Exception {
+        try (Config.Override o = Config.set("distributed.scheduler.allowed-failures", 123);
+             LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).processes(true)
+                     .nannies(true).output(null).start();
+             Client c = cluster.client()) {
+            assertEquals("123", c.submit(NannyConformanceTest::configOf).result(T).get(0));
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /**
+     * dask: test_nanny.py::test_nanny_death_timeout — a nanny whose scheduler never answers gives up after
+     * its connect timeout and fails, saying where it looked.
+     */
+    @Test
+    void nannyDeathTimeout() throws Exception {
+        String address = "127.0.0.1:" + freePort();
+        Processes.Proc n = procs.dist("nanny", address, "--nthreads", "1", "--connect-timeout", "1");
+        assertNotEquals(0, n.awaitExit(T), n.output());
+        assertTrue(n.output().contains(address), n.output());
+    }
+
+    /**
+     * dask: test_nanny.py::test_nanny_closes_cleanly — a nanny asked to stop (SIGTERM) stops its worker
+     * process before it exits.
+     */
+    @Test
+    void nannyClosesCleanly() throws Exception {
+        String address = scheduler();
+        Processes.Proc n = procs.dist("nanny", address, "--nthreads", "1");
+        try (Client c = Client.connect(address)) {
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), "joined");
+            long pid = workers(c).values().iterator().next().pid();
+            ProcessHandle worker = ProcessHandle.of(pid).orElseThrow();
+            n.process.destroy();
+            n.awaitExit(T);
+            assertTrue(Wait.until(T, () -> !worker.isAlive()), "the worker process ended");
+            assertTrue(Wait.until(T, () -> workers(c).isEmpty()), "the scheduler lost the worker");
+        }
+    }
+
+    /**
+     * dask: test_nanny.py::test_worker_start_exception, test_failure_during_worker_initialization,
+     * test_worker_start_exception_after_process_exit — a worker that cannot start (here its local
+     * directory cannot be made) makes its nanny fail with the worker's reason, without restarting it.
+     */
+    @Test
+    void workerStartException(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        String address = scheduler();
+        java.nio.file.Path file = java.nio.file.Files.writeString(tmp.resolve("a-file"), "x");
+        Processes.Proc n = procs.dist("nanny", address, "--nthreads", "1",
+                "--local-directory", file.resolve("broken").toString());
+        assertEquals(78, n.awaitExit(T), n.output());
+        assertTrue(n.output().contains("cannot use local directory"), n.output());
+        assertEquals(1, n.output().lines().filter(l -> l.startsWith("worker: cannot start:")).count(), n.output());
+        assertFalse(n.output().contains("restarting"), n.output());
+    }
+
+    static long random() {
+        return ThreadLocalRandom.current().nextLong();
+    }
+
+    /**
+     * dask: test_nanny.py::test_random_seed, test_nanny_restart, test_repeated_restarts — two nanny workers
+     * draw different random numbers; a restart cancels scattered data and leaves both workers running
+     * fresh processes, three times over.
+     */
+    @Test
+    void randomSeedAndRestarts() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
+                .nannies(true).output(null).start(); Client c = cluster.client()) {
+            assertTrue(cluster.awaitWorkers(2, 30, TimeUnit.SECONDS));
+            List<String> ws = List.copyOf(c.ncores().keySet());
+            Future<Long> x = c.with(Options.defaults().workers(ws.get(0)).pure(false)).submit(NannyConformanceTest::random);
+            Future<Long> y = c.with(Options.defaults().workers(ws.get(1)).pure(false)).submit(NannyConformanceTest::random);
+            assertNotEquals(x.key(), y.key());
+            assertNotEquals(x.result(T), y.result(T));
+
+            Future<Integer> scattered = c.scatter(List.of(123)).get(0);
+            assertEquals(1, c.submit(() -> 1).result(T));
+            for (int i = 0; i < 3; i++) {
+                List<Long> before = cluster.workerPids();
+                c.restart();
+                assertTrue(Wait.until(T, () -> workers(c).size() == 2
+                        && workers(c).values().stream().noneMatch(w -> before.contains(w.pid()))),
+                        "two fresh workers: " + workers(c).values() + " before " + before);
+                if (i == 0) {
+                    assertTrue(scattered.isCancelled(), scattered.status());
+                }
+                assertEquals(1, c.with(Options.defaults().pure(false)).submit(() -> 1).result(T));
+            }
+        }
+    }
+
+    static int hog(int mb) throws InterruptedException {
+        List<byte[]> hold = new ArrayList<>();
+        for (int i = 0; i < mb; i += 16) {
+            byte[] b = new byte[16 << 20];
+            java.util.Arrays.fill(b, (byte) 1);
+            hold.add(b);
+        }
+        // the nanny kills the process well before this ends
+        new java.util.concurrent.CountDownLatch(1).await(60, TimeUnit.SECONDS);
+        return hold.size();
+    }
+
+    /**
+     * dask: test_nanny.py::test_restart_memory — a worker past its memory limit is stopped by its nanny:
+     * the task fails with KilledWorkerException saying so, and a fresh worker joins.
+     */
+    @Test
+    void restartMemory() throws Exception {
+        try (Config.Override o = Config.set("distributed.scheduler.allowed-failures", 0);
+             LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).processes(true)
+                     .nannies(true).memoryLimit(200L << 20).workerJvmArgs("-Xmx600m").output(null).start();
+             Client c = cluster.client()) {
+            assertTrue(cluster.awaitWorkers(1, 30, TimeUnit.SECONDS));
+            long pid = c.workersInfo().get(0).pid();
+            Future<Integer> f = c.submit(NannyConformanceTest::hog, 400);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T));
+            assertInstanceOf(KilledWorkerException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("memory limit"), e.getCause().getMessage());
+            assertTrue(Wait.until(T, () -> workers(c).values().stream().anyMatch(w -> w.pid() != pid)), "a fresh worker");
+        }
+    }
+    static byte[] blob(int i) {
+        byte[] b = new byte[256 * 1024];
+        b[0] = (byte) i;
+        return b;
+    }
+
+    /**
+     * dask: test_nanny.py::test_local_directory, test_worker.py::test_worker_dir[Nanny] — the workers of two
+     * nannies given one local directory keep their files in distinct folders under it.
+     */
+    @Test
+    void localDirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        String address = scheduler();
+        java.nio.file.Path dir = tmp.resolve("scratch");
+        for (String name : List.of("a", "b")) {
+            // results spill past 1% of 400 MB, far below what the nanny's own limit watches
+            procs.javaWith(List.of("-Ddist.worker.memory.target=0.01"), "dist.Main", "nanny", address, "--nthreads", "1",
+                    "--name", name, "--memory-limit", "400MB", "--local-directory", dir.toString());
+        }
+        try (Client c = Client.connect(address)) {
+            assertTrue(Wait.until(T, () -> workers(c).size() == 2), "two workers");
+            for (String w : workers(c).keySet()) {
+                List<Future<byte[]>> fs = c.with(Options.defaults().workers(w).pure(false))
+                        .map(NannyConformanceTest::blob, java.util.stream.IntStream.range(0, 32).boxed().toList());
+                dist.Futures.wait(fs, T);
+            }
+            try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(dir)) {
+                List<String> folders = s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("dist-worker-")).toList();
+                assertEquals(2, folders.size(), folders.toString());
+            }
+        }
+    }
+    /**
+     * dask: test_nanny.py::test_nanny_port_range — the workers of nannies given a worker port range listen
+     * on its ports in turn; a nanny whose worker finds no free port there fails without restarting it.
+     * (dask's nanny port range has no counterpart: a nanny listens on no port.)
+     */
+    @Test
+    void nannyPortRange() throws Exception {
+        String address = scheduler();
+        int p = WorkerProcessConformanceTest.twoFreePorts();
+        String range = p + ":" + (p + 1);
+        try (Client c = Client.connect(address)) {
+            procs.dist("nanny", address, "--nthreads", "1", "--port", range);
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), "first joined");
+            procs.dist("nanny", address, "--nthreads", "1", "--port", range);
+            assertTrue(Wait.until(T, () -> workers(c).size() == 2), "second joined");
+            assertEquals(java.util.Set.of(p, p + 1), workers(c).keySet().stream()
+                    .map(WorkerProcessConformanceTest::portOf).collect(java.util.stream.Collectors.toSet()));
+            Processes.Proc third = procs.dist("nanny", address, "--nthreads", "1", "--port", range);
+            assertEquals(78, third.awaitExit(T), third.output());
+            assertTrue(third.output().contains("no free port in " + range), third.output());
+            assertFalse(third.output().contains("restarting"), third.output());
+        }
+    }
+    /**
+     * dask: test_nanny.py::test_nanny_restart_timeout — a restart that runs out of time says so, and still
+     * leaves scattered data cancelled and a cluster that runs tasks.
+     */
+    @Test
+    void nannyRestartTimeout() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).processes(true)
+                .nannies(true).output(null).start(); Client c = cluster.client()) {
+            Future<Integer> x = c.scatter(List.of(123)).get(0);
+            try (Config.Override o = Config.set("distributed.client.restart-timeout", "1ms")) {
+                java.util.concurrent.TimeoutException e = assertThrows(java.util.concurrent.TimeoutException.class, c::restart);
+                assertTrue(e.getMessage().contains("restart-timeout"), e.getMessage());
+            }
+            assertTrue(x.isCancelled(), x.status());
+            assertEquals(1, c.with(Options.defaults().pure(false)).submit(() -> 1).result(T));
+        }
+    }
+    /**
+     * dask: test_nanny.py::test_lifetime (with lifetime_restart) — a nanny's worker closes at the end of its
+     * lifetime and a fresh one takes its place, again and again: the scheduler sees three worker processes
+     * in turn.
+     */
+    @Test
+    void lifetime() throws Exception {
+        String address = scheduler();
+        procs.dist("nanny", address, "--nthreads", "1", "--lifetime", "1s");
+        try (Client c = Client.connect(address)) {
+            java.util.Set<Long> pids = new java.util.HashSet<>();
+            assertTrue(Wait.until(Duration.ofSeconds(60), () -> {
+                workers(c).values().forEach(w -> pids.add(w.pid()));
+                return pids.size() >= 3;
+            }), "workers seen: " + pids);
+        }
+    }
+    /** dask: test_nanny.py::test_str — a nanny's text names its worker's address and threads. */
+    @Test
+    void str() throws Exception {
+        try (dist.scheduler.SchedulerServer s = dist.scheduler.SchedulerServer.start("127.0.0.1", 0,
+                dist.scheduler.SchedulerConfig.defaults(), dist.comm.CommConfig.DEFAULT);
+             dist.nanny.Nanny n = dist.nanny.Nanny.start(new dist.nanny.Nanny.Options(s.address(),
+                     List.of("--nthreads", "2", "--no-dashboard"), 0, List.of(), null, ""))) {
+            String worker = n.awaitWorker(T);
+            assertNotNull(worker, "a worker registered");
+            assertTrue(n.toString().contains(worker), n.toString());
+            assertTrue(n.toString().contains("--nthreads, 2"), n.toString());
+        }
+    }
+    /**
+     * dask: test_nanny.py::test_nanny_restart_timeout_stress — many restarts at once (here eight threads
+     * call Client.restart together; each returns or says it ran out of time) leave scattered data
+     * cancelled, one worker, and a cluster that runs tasks. dask's random timeouts per call have no
+     * counterpart: the restart timeout is one setting.
+     */
+    @Test
+    void nannyRestartTimeoutStress() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).processes(true)
+                .nannies(true).output(null).start(); Client c = cluster.client()) {
+            Future<Integer> x = c.scatter(List.of(123)).get(0);
+            List<java.util.concurrent.CompletableFuture<Object>> restarts = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                restarts.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        c.restart();
+                        return "restarted";
+                    } catch (Exception e) {
+                        return e;
+                    }
+                }));
+            }
+            for (var r : restarts) {
+                Object outcome = r.get(60, TimeUnit.SECONDS);
+                assertTrue(outcome.equals("restarted") || outcome instanceof java.util.concurrent.TimeoutException,
+                        String.valueOf(outcome));
+            }
+            assertTrue(x.isCancelled(), x.status());
+            assertEquals(1, c.with(Options.defaults().pure(false)).submit(() -> 1).result(T));
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), "one worker: " + workers(c).keySet());
+        }
+    }
+}
