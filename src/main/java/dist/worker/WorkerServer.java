@@ -558,6 +558,7 @@ public final class WorkerServer implements AutoCloseable {
             events.submit(report);
         }
 
+        @Override
         public WorkerServer server() {
             return WorkerServer.this;
         }
