@@ -118,6 +118,7 @@ class MessageCodecTest {
                 new Message.UnpublishDataset("d"),
                 new Message.PublishDatasets(List.of(new Message.PublishDataset("d", List.of("k"), new byte[]{1}, false)), true),
                 new Message.FireAndForget(List.of("x")),
+                new Message.WorkerClosing("closed by its owner"),
                 // dashboard and operability
                 new Message.WorkerStats(12.5, 1 << 20, List.of(1L, 2L, 0L), 3, 0.25, 4096, List.of("h:2"),
                         List.of(1_700_000_000_000_000L), List.of(1_700_000_000_000_100L), List.of(4096L)),
