@@ -311,8 +311,14 @@ public final class SchedulerState extends TaskLifecycle {
         for (TaskSpec s : specs) {
             TaskPrefix p = prefixOf(s.key());
             TaskState ts = new TaskState(s.key(), null, s.priority(), s.options(), p);
-            if (tasks.putIfAbsent(ts) != null) {
-                continue; // same key: the same computation, done once
+            TaskState known = tasks.putIfAbsent(ts);
+            if (known != null) { // same key: the same computation, done once
+                if (known.run == null && s.run() != null && (s.dependencies() == null || s.dependencies().isEmpty())) {
+                    // scattered data given a recipe keeps its value, and is recomputed from it once lost
+                    functionTable.store(known, s.run());
+                    known.submitter = c.id;
+                }
+                continue;
             }
             p.live++;
             p.states[RELEASED]++;
