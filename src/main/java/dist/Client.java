@@ -368,6 +368,22 @@ public final class Client extends Submitter implements AutoCloseable {
         data.rebalance(keysOf(futures), workers);
     }
 
+    /**
+     * Closes these workers (address, host or name) gracefully, as dask's {@code retire_workers}: the
+     * data only they hold is first copied to the other workers, then they are told to close, and
+     * the tasks they were running move to other workers without counting as suspicious (see
+     * {@code distributed.scheduler.allowed-failures}). Returns the addresses retired; names that
+     * match no worker are ignored. A worker under a nanny is started again, empty, by its nanny.
+     *
+     * <pre>{@code
+     * List<String> gone = client.retireWorkers(List.of("worker-3"));   // its results now live elsewhere
+     * }</pre>
+     */
+    public List<String> retireWorkers(List<String> workers) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return data.retireWorkers(List.copyOf(workers));
+    }
+
     /** The keys each worker holds, by worker address. */
     public Map<String, List<String>> hasWhat() throws InterruptedException, ExecutionException, TimeoutException {
         return data.hasWhat(List.of());

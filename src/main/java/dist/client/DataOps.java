@@ -209,6 +209,24 @@ public final class DataOps {
                 schedulerTimeoutMillis()), "rebalance");
     }
 
+    /** The scheduler copies what only these workers hold to the others, then closes them; answers their addresses. */
+    public List<String> retireWorkers(List<String> workers) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        Message m;
+        try {
+            m = link.request(new Message.RetireWorkers(workers, schedulerTimeoutMillis()));
+        } catch (TimeoutException e) {
+            throw new TimeoutException("retire_workers got no answer from the scheduler in " + link.requestTimeout());
+        }
+        if (m instanceof Message.RetireReply r) {
+            return r.retired();
+        }
+        if (m instanceof Message.ErrorReply e) {
+            throw new ExecutionException(e.message(), new IllegalStateException(e.message()));
+        }
+        throw new ExecutionException(new IllegalStateException("the scheduler answered RetireWorkers with " + m));
+    }
+
     private static void expectAck(Message m, String what) throws ExecutionException {
         if (!(m instanceof Message.Ack)) {
             throw new ExecutionException(new IllegalStateException(what + " failed: " + m));

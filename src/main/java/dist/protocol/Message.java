@@ -216,6 +216,15 @@ public sealed interface Message {
      */
     record RebalanceRequest(List<String> keys, List<String> workers, long timeoutMillis) implements Message {}
 
+    /**
+     * Client -> scheduler: close {@code workers} (addresses, hosts or names) gracefully: first copy
+     * what only they hold to the other workers, then close them; their running tasks move elsewhere
+     * without counting as suspicious. Answered by {@link RetireReply} with the addresses retired.
+     */
+    record RetireWorkers(List<String> workers, long timeoutMillis) implements Message {}
+
+    record RetireReply(List<String> retired) implements Message {}
+
     /** Client -> scheduler: the keys each worker holds ({@code workers} empty: all). Answered by {@link HasWhatReply}. */
     record HasWhatRequest(List<String> workers) implements Message {}
 

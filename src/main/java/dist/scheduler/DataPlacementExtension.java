@@ -9,6 +9,8 @@ import dist.protocol.Message.ErrorReply;
 import dist.protocol.Message.FreeKeys;
 import dist.protocol.Message.RebalanceRequest;
 import dist.protocol.Message.ReplicateRequest;
+import dist.protocol.Message.RetireReply;
+import dist.protocol.Message.RetireWorkers;
 import dist.protocol.Message.ScatterPlan;
 import dist.protocol.Message.ScatterRequest;
 
@@ -57,7 +59,8 @@ final class DataPlacementExtension implements SchedulerExtension {
 
     @Override
     public Set<Class<? extends Message>> clientMessages() {
-        return Set.of(ScatterRequest.class, ReplicateRequest.class, RebalanceRequest.class, DropReplicas.class);
+        return Set.of(ScatterRequest.class, ReplicateRequest.class, RebalanceRequest.class, DropReplicas.class,
+                RetireWorkers.class);
     }
 
     @Override
@@ -81,6 +84,15 @@ final class DataPlacementExtension implements SchedulerExtension {
                 List<String> keys = knownKeys(r.keys() == null ? List.of() : r.keys(), "RebalanceRequest");
                 List<String> ws = restrictions(r.workers());
                 submit(new Rebalance(clientId, requestId, deadline(r.timeoutMillis()), keys, ws));
+            }
+            case RetireWorkers r -> {
+                if (r.workers() == null) {
+                    throw new IllegalArgumentException("RetireWorkers.workers is null: send an empty list instead");
+                }
+                List<String> named = restrictions(r.workers());
+                List<String> retiring = named.isEmpty() ? List.of()
+                        : matching(named).stream().map(w -> w.address).toList();
+                submit(new Retire(clientId, requestId, deadline(r.timeoutMillis()), retiring));
             }
             case DropReplicas d -> {
                 if (d.workersByKey() == null) {
@@ -488,6 +500,79 @@ final class DataPlacementExtension implements SchedulerExtension {
         @Override
         void lost(String worker) {
             failed.addAll(moves.getOrDefault(worker, Map.of()).keySet());
+        }
+    }
+
+    /**
+     * dask's Scheduler.retire_workers: copy what only the retiring workers hold to the others, in
+     * rounds (tasks finishing there meanwhile add keys), then close them. What cannot be copied (no
+     * other worker, or no copy after the last round) goes with them: recomputed from its recipe
+     * when needed, as after any worker loss.
+     */
+    private final class Retire extends Op {
+        static final int ROUNDS = 4;
+        final List<String> retiring;
+        int rounds;
+
+        Retire(String clientId, long requestId, long deadline, List<String> retiring) {
+            super(clientId, requestId, deadline, List.of(), List.of());
+            this.retiring = retiring;
+        }
+
+        @Override
+        String what() {
+            return "retiring " + retiring;
+        }
+
+        @Override
+        boolean step() {
+            Set<String> leaving = new HashSet<>(retiring);
+            List<WorkerState> staying = new ArrayList<>();
+            for (WorkerState w : core.workers()) {
+                if (!leaving.contains(w.address)) {
+                    staying.add(w);
+                }
+            }
+            Map<String, Map<String, List<String>>> plan = new LinkedHashMap<>();
+            if (!staying.isEmpty() && rounds++ < ROUNDS) {
+                Map<WorkerState, Long> load = new LinkedHashMap<>();
+                staying.forEach(w -> load.put(w, w.heldBytes));
+                for (String a : retiring) {
+                    WorkerState w = core.worker(a);
+                    if (w == null) {
+                        continue;
+                    }
+                    for (TaskState ts : w.hasWhat) {
+                        if (ts.whoHas == null || !ts.needed()
+                                || java.util.Arrays.stream(ts.whoHas).anyMatch(h -> !leaving.contains(h.address))) {
+                            continue;
+                        }
+                        WorkerState to = java.util.Collections.min(load.keySet(), Comparator.comparingLong(load::get));
+                        load.merge(to, Math.max(0, ts.nbytes), Long::sum);
+                        plan.computeIfAbsent(to.address, t -> new LinkedHashMap<>())
+                                .put(ts.key, java.util.Arrays.stream(ts.whoHas).map(h -> h.address).toList());
+                    }
+                }
+            }
+            if (!plan.isEmpty()) {
+                send(plan);
+                return false;
+            }
+            List<String> retired = new ArrayList<>();
+            for (String a : retiring) {
+                WorkerState w = core.worker(a);
+                if (w != null) {
+                    core.retireWorker(w, "retired, asked by client " + clientId);
+                    retired.add(a);
+                }
+            }
+            core.reply(clientId, new RetireReply(retired), requestId);
+            return true;
+        }
+
+        @Override
+        void copied(WorkerState worker, AcquireReply r) {
+            // listed by its AddKeys, which came first; the next round plans from who has what
         }
     }
 

@@ -87,6 +87,11 @@ public final class SchedulerState extends TaskLifecycle {
         removeWorker(worker, reason);
     }
 
+    void retireRegistered(WorkerState worker, String reason) {
+        out.add(Outgoing.send(worker.address, new CloseWorker(reason)));
+        removeWorker(worker, reason, false);
+    }
+
     /** The client with this id, registered now if it is new. */
     ClientState client(String id) {
         return clients.computeIfAbsent(id, ClientState::new);
@@ -615,6 +620,11 @@ public final class SchedulerState extends TaskLifecycle {
 
     /** A worker is gone: re-place its work, recompute what only it held and someone still needs. */
     private void removeWorker(WorkerState ws, String reason) {
+        removeWorker(ws, reason, true);
+    }
+
+    /** {@link #removeWorker(WorkerState, String)}; a worker closed on purpose ({@code died} false) makes nothing suspicious. */
+    private void removeWorker(WorkerState ws, String reason, boolean died) {
         log(System.Logger.Level.INFO, "worker lost: " + ws.address + " (" + ws.name + "): " + reason
                 + "; it was running " + ws.processing.size() + " tasks and holding " + ws.hasWhat.size() + " keys");
         for (SchedulerExtension ext : extensions.all) {
@@ -637,8 +647,8 @@ public final class SchedulerState extends TaskLifecycle {
         ArrayList<TaskState> running = new ArrayList<>(ws.processing);
         for (TaskState ts : running) {
             // the worker is no longer registered: leaving processing frees nothing on it
-            if (!ts.executing) {
-                transition(ts, WAITING, null); // only queued there: not suspicious
+            if (!ts.executing || !died) {
+                transition(ts, WAITING, null); // only queued there, or closed on purpose: not suspicious
                 continue;
             }
             Trouble tr = ts.trouble();

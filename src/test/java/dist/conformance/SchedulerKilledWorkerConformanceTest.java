@@ -1,0 +1,57 @@
+package dist.conformance;
+
+import dist.Client;
+import dist.Future;
+import dist.KilledWorkerException;
+import dist.LocalCluster;
+import dist.Options;
+import dist.config.Config;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A task that kills its worker, ported from dask's test_scheduler.py: worker processes under
+ * nannies (the task ends its process), with {@code distributed.scheduler.allowed-failures} set to 0.
+ * Its own cluster, since workers die. The other cases of test_scheduler.py are listed in
+ * {@link SchedulerWorkersConformanceTest}.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class SchedulerKilledWorkerConformanceTest {
+    static final Duration T = Duration.ofSeconds(60);
+
+    static int exit(int code) {
+        Runtime.getRuntime().halt(code);
+        return code;
+    }
+
+    /**
+     * dask: test_scheduler.py::test_failing_task_increments_suspicious,
+     * test_KilledWorker_informative_message, test_allowed_failures_config — with no failure allowed,
+     * the first worker death fails the task with KilledWorkerException naming the task and the
+     * worker, and the task counts one suspicious death.
+     */
+    @Test
+    void failingTaskIncrementsSuspicious() throws Exception {
+        try (var o = Config.set("distributed.scheduler.allowed-failures", 0);
+             LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).processes(true)
+                     .nannies(true).output(null).start();
+             Client c = cluster.client()) {
+            Future<Integer> f = c.with(Options.defaults().key("exit-0")).submit(SchedulerKilledWorkerConformanceTest::exit, 0);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T));
+            KilledWorkerException k = assertInstanceOf(KilledWorkerException.class, e.getCause());
+            String where = c.story("exit-0").stream().filter(s -> s.where().equals("scheduler")
+                    && s.event().endsWith("-> processing")).map(s -> s.detail()).findFirst().orElseThrow();
+            assertTrue(k.getMessage().contains("exit-0"), k.getMessage());
+            assertTrue(k.getMessage().contains(where), k.getMessage() + " names " + where);
+            assertEquals(1, (int) cluster.scheduler().<Integer>query(s -> s.view().suspiciousCount("exit-0"), 10, TimeUnit.SECONDS));
+            assertEquals(List.of(), c.whoHas(List.of(f)).getOrDefault("exit-0", List.of()));
+        }
+    }
+}
