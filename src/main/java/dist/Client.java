@@ -373,7 +373,7 @@ public final class Client extends Submitter implements AutoCloseable {
      * data only they hold is first copied to the other workers, then they are told to close, and
      * the tasks they were running move to other workers without counting as suspicious (see
      * {@code distributed.scheduler.allowed-failures}). Returns the addresses retired; names that
-     * match no worker are ignored. A worker under a nanny is started again, empty, by its nanny.
+     * match no worker are ignored. A worker's nanny closes with it.
      *
      * <pre>{@code
      * List<String> gone = client.retireWorkers(List.of("worker-3"));   // its results now live elsewhere

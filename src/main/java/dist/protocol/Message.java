@@ -116,7 +116,7 @@ public sealed interface Message {
     /** Drop these keys (data, or queued tasks). */
     record FreeKeys(List<String> keys) implements Message {}
 
-    /** Stop the worker. */
+    /** Stop the worker; sent to a nanny, stop the nanny and its worker. */
     record CloseWorker(String reason) implements Message {}
 
     // ---------------------------------------------------------------- peer <-> worker, client <-> worker

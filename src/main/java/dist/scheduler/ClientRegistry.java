@@ -126,6 +126,16 @@ final class ClientRegistry implements SchedulerExtension {
         }
     }
 
+    /** The id of the nanny running the worker at {@code address}, or null when it runs bare. */
+    String nannyOf(String address) {
+        for (Map.Entry<String, String> n : nannies.entrySet()) {
+            if (address.equals(n.getValue())) {
+                return n.getKey();
+            }
+        }
+        return null;
+    }
+
     /** Workers lost whose removal waits for a nanny's report; for tests. */
     int pendingRemovals() {
         return pending.size();

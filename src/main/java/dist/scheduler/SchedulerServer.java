@@ -617,7 +617,7 @@ public final class SchedulerServer implements AutoCloseable {
     private void shutdownCluster(String by) {
         LOG.log(Level.INFO, "client " + by + " asked the cluster to shut down");
         for (Peer c : routes.values()) {
-            if (c.peerRole() == Role.WORKER) {
+            if (c.peerRole() == Role.WORKER || c.peerRole() == Role.NANNY) { // a nanny would start its worker again
                 trySend(c, "a worker", () -> c.send(new Message.CloseWorker("the cluster is shutting down, asked by client " + by)));
             }
         }

@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * A task that kills its worker, ported from dask's test_scheduler.py: worker processes under
- * nannies (the task ends its process), with {@code distributed.scheduler.allowed-failures} set to 0.
- * Its own cluster, since workers die. The other cases of test_scheduler.py are listed in
+ * nannies (the task ends its process), with {@code distributed.scheduler.allowed-failures} set to 0;
+ * and nannies closed with their workers. A cluster of processes per test, since workers die. The other cases of test_scheduler.py are listed in
  * {@link SchedulerWorkersConformanceTest}.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -33,9 +33,10 @@ class SchedulerKilledWorkerConformanceTest {
 
     /**
      * dask: test_scheduler.py::test_failing_task_increments_suspicious,
-     * test_KilledWorker_informative_message, test_allowed_failures_config — with no failure allowed,
-     * the first worker death fails the task with KilledWorkerException naming the task and the
-     * worker, and the task counts one suspicious death.
+     * test_KilledWorker_informative_message, test_allowed_failures_config,
+     * test_close_scheduler__close_workers_Nanny — with no failure allowed, the first worker death
+     * fails the task with KilledWorkerException naming the task and the worker, and the task counts
+     * one suspicious death; then shutting the scheduler down ends the worker and nanny processes.
      */
     @Test
     void failingTaskIncrementsSuspicious() throws Exception {
@@ -52,6 +53,49 @@ class SchedulerKilledWorkerConformanceTest {
             assertTrue(k.getMessage().contains(where), k.getMessage() + " names " + where);
             assertEquals(1, (int) cluster.scheduler().<Integer>query(s -> s.view().suspiciousCount("exit-0"), 10, TimeUnit.SECONDS));
             assertEquals(List.of(), c.whoHas(List.of(f)).getOrDefault("exit-0", List.of()));
+
+            // the nanny started a fresh worker; closing the scheduler closes it and its nanny
+            assertTrue(cluster.awaitWorkers(1, 30, TimeUnit.SECONDS), "the nanny's new worker");
+            List<ProcessHandle> procs = new java.util.ArrayList<>();
+            for (long pid : cluster.workerPids()) {
+                ProcessHandle.of(pid).ifPresent(procs::add);
+            }
+            for (long pid : cluster.nannyPids()) {
+                ProcessHandle.of(pid).ifPresent(procs::add);
+            }
+            assertFalse(procs.isEmpty());
+            c.shutdown();
+            for (ProcessHandle p : procs) {
+                p.onExit().get(30, TimeUnit.SECONDS);
+                assertFalse(p.isAlive(), "process " + p.pid() + " ended");
+            }
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_retire_nannies_close — retiring workers under nannies closes
+     * the nannies too: no worker comes back, and their processes end.
+     */
+    @Test
+    void retireNanniesClose() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
+                .nannies(true).output(null).start();
+             Client c = cluster.client()) {
+            List<ProcessHandle> procs = new java.util.ArrayList<>();
+            for (long pid : cluster.workerPids()) {
+                ProcessHandle.of(pid).ifPresent(procs::add);
+            }
+            for (long pid : cluster.nannyPids()) {
+                ProcessHandle.of(pid).ifPresent(procs::add);
+            }
+            assertEquals(4, procs.size());
+            List<String> all = List.copyOf(c.ncores().keySet());
+            assertEquals(java.util.Set.copyOf(all), java.util.Set.copyOf(c.retireWorkers(all)));
+            assertTrue(c.ncores().isEmpty());
+            for (ProcessHandle p : procs) {
+                p.onExit().get(30, TimeUnit.SECONDS);
+            }
+            assertEquals(0, cluster.workerCount(), "no worker came back");
         }
     }
 }

@@ -44,7 +44,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * can close one, as dask's {@code remove_worker} and {@code Worker.close} do. Tasks block on the
  * latches of {@link SchedulerTasksConformanceTest} where dask waits on an {@code Event}.
  *
- * <p>Ported elsewhere: test_restart (RestartConformanceTest, DeathAndReturnTest),
+ * <p>Ported in SchedulerTasksConformanceTest, SchedulerRetireConformanceTest,
+ * SchedulerRebalanceConformanceTest and SchedulerKilledWorkerConformanceTest too (each test names its
+ * dask tests). Ported elsewhere: test_restart (RestartConformanceTest, DeathAndReturnTest),
  * test_scatter_no_workers, test_rebalance, test_rebalance_dead_recipient (DataPlacementExtensionTest),
  * test_decide_worker_with_restrictions (PlacementIndexTest).
  *
@@ -114,21 +116,21 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_concurrent_close_requests → a plugin's before_close under five concurrent Scheduler.close calls.</li>
  * <li>test_rootish_taskgroup_configuration → dask's root-ish thresholds; dist has no such setting.</li>
  * <li>test_data_producers → dask's task spec classes (DataNode, TaskRef).</li>
+ * <li>test_retire_workers_bad_params → Python keyword arguments (mutually exclusive workers/names/n); dist's call takes one list.</li>
+ * <li>test_retire_workers_concurrently → a worker subclass whose get_data blocks; dist runs retirements one after another, as it does replicate and rebalance (dask's replica lock).</li>
+ * <li>test_rebalance_raises_missing_data3 → keys freed between the planning and the moves of Scheduler.rebalance (xfail in dask when explicit).</li>
+ * <li>test_balance_many_workers_2 → timing-based (dask skips it on macOS); on two shared cores thirty single-thread workers end 2 to 4 tasks each.</li>
  * </ul>
  *
- * <p>Later: test_adaptive_target, test_adaptive_target_empty_cluster (adaptive scaling);
- * test_profile_metadata, test_profile_metadata_timeout, test_profile_metadata_keys,
- * test_statistical_profiling, test_statistical_profiling_failure (performance reports / profiling);
- * test_cancel_fire_and_forget, test_task_group_on_fire_and_forget (fire_and_forget).
+ * <p>Later: test_adaptive_target, test_adaptive_target_empty_cluster, test_workers_to_close,
+ * test_workers_to_close_grouped, test_workers_to_close_never_close_long_running (adaptive scaling,
+ * which chooses the workers to close); test_profile_metadata, test_profile_metadata_timeout,
+ * test_profile_metadata_keys, test_statistical_profiling, test_statistical_profiling_failure
+ * (profiling, as performance reports show it).
  *
  * <p>Gap:
  * <ul>
- * <li>test_retire_workers, test_retire_workers_n, test_retire_workers_empty, test_retire_workers_lock,
- *     test_retire_workers_concurrently, test_retire_workers_close, test_retire_nannies_close,
- *     test_retire_names_str, test_retire_workers_bad_params, test_retire_workers_no_suspicious_tasks,
- *     test_retire_state_change, test_workers_to_close, test_workers_to_close_grouped,
- *     test_workers_to_close_never_close_long_running → dist has no retire_workers: a worker leaves by
- *     closing, and results only it held are recomputed from their recipes (scattered data is lost).</li>
+ * <li>test_retire_workers_n → Client.retireWorkers takes the workers to retire; it cannot choose n of them.</li>
  * <li>test_worker_name_collision → dist accepts a second worker with a name already taken; restrictions
  *     by that name then match both.</li>
  * <li>test_restart_waits_for_new_workers, test_restart_no_wait_for_workers → Client.restart() counts
@@ -141,11 +143,16 @@ import static org.junit.jupiter.api.Assertions.*;
  *     waits in no-worker until one joins.</li>
  * <li>test_refuse_to_schedule_huge_task → dist sends a task whose inputs exceed the worker's memory
  *     limit; the worker spills or pauses.</li>
- * <li>test_rebalance_managed_memory, test_rebalance_workers_and_keys, test_rebalance_raises_missing_data3,
- *     test_rebalance_no_workers, test_rebalance_no_limit, test_rebalance_no_recipients,
- *     test_rebalance_skip_recipient, test_rebalance_skip_all_recipients, test_rebalance_sender_below_mean,
+ * <li>test_cancel_fire_and_forget, test_task_group_on_fire_and_forget → dist has no fire_and_forget.</li>
+ * <li>test_gather_no_workers → gathering scattered data whose workers all left fails, naming the key,
+ *     but only after the client has tried the dead holders for five rounds (about 7 s).</li>
+ * <li>test_rebalance_no_workers → dist's rebalance on a cluster without workers fails ("the cluster has
+ *     no workers") where dask's does nothing.</li>
+ * <li>test_rebalance_workers_and_keys → in dist an empty key or worker list means all of them, where
+ *     dask's means none.</li>
+ * <li>test_rebalance_no_recipients, test_rebalance_sender_below_mean,
  *     test_rebalance_least_recently_inserted_sender_min → dist's rebalance evens out stored bytes; it has
- *     no sender-min / recipient-max thresholds over process memory, nor their outcomes.</li>
+ *     no sender-min / recipient-max thresholds over process memory.</li>
  * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -363,6 +370,38 @@ class SchedulerWorkersConformanceTest {
         } finally {
             open("sat");
             close(a, b);
+        }
+    }
+
+    static final java.util.concurrent.atomic.AtomicInteger SECEDED = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** dask's func of test_secede_opens_slot: waits for the first gate, secedes, waits for the second. */
+    static int secedeBetween(String first, String second, int x) throws InterruptedException {
+        SchedulerTasksConformanceTest.blockOn(first, x);
+        dist.WorkerClient.secede();
+        SECEDED.incrementAndGet();
+        return SchedulerTasksConformanceTest.blockOn(second, x);
+    }
+
+    /** dask: test_scheduler.py::test_secede_opens_slot — five tasks that secede all run at once on one thread. */
+    @Test
+    void secedeOpensSlot() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).output(null).start();
+             Client c = cluster.client()) {
+            SECEDED.set(0);
+            List<Future<Integer>> fs = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                fs.add(c.with(Options.defaults().key("x" + i)).submit(SchedulerWorkersConformanceTest::secedeBetween,
+                        "sos1", "sos2", i));
+            }
+            assertTrue(Wait.until(T, () -> "processing".equals(ClusterFixture.stateOf(cluster, "x0"))));
+            open("sos1");
+            assertTrue(Wait.until(T, () -> SECEDED.get() == fs.size()), "long-running: " + SECEDED.get());
+            open("sos2");
+            assertEquals(List.of(0, 1, 2, 3, 4), c.gather(fs));
+        } finally {
+            open("sos1");
+            open("sos2");
         }
     }
 
