@@ -381,7 +381,22 @@ public final class Client extends Submitter implements AutoCloseable {
      */
     public List<String> retireWorkers(List<String> workers) throws InterruptedException, ExecutionException,
             TimeoutException {
-        return data.retireWorkers(List.copyOf(workers));
+        return data.retireWorkers(List.copyOf(workers), 0);
+    }
+
+    /**
+     * {@link #retireWorkers(List)} for {@code n} workers the scheduler chooses, as dask's
+     * {@code retire_workers(n=...)}: idle ones first, then those holding the least data.
+     *
+     * <pre>{@code
+     * client.retireWorkers(2);   // the cluster shrinks by two workers; no result is lost
+     * }</pre>
+     */
+    public List<String> retireWorkers(int n) throws InterruptedException, ExecutionException, TimeoutException {
+        if (n < 0) {
+            throw new IllegalArgumentException("n must be 0 or more, got " + n);
+        }
+        return data.retireWorkers(List.of(), n);
     }
 
     /** The keys each worker holds, by worker address. */

@@ -209,12 +209,15 @@ public final class DataOps {
                 schedulerTimeoutMillis()), "rebalance");
     }
 
-    /** The scheduler copies what only these workers hold to the others, then closes them; answers their addresses. */
-    public List<String> retireWorkers(List<String> workers) throws ExecutionException, InterruptedException,
+    /**
+     * The scheduler copies what only these workers (empty: {@code n} it chooses) hold to the others,
+     * then closes them; answers their addresses.
+     */
+    public List<String> retireWorkers(List<String> workers, int n) throws ExecutionException, InterruptedException,
             TimeoutException {
         Message m;
         try {
-            m = link.request(new Message.RetireWorkers(workers, schedulerTimeoutMillis()));
+            m = link.request(new Message.RetireWorkers(workers, n, schedulerTimeoutMillis()));
         } catch (TimeoutException e) {
             throw new TimeoutException("retire_workers got no answer from the scheduler in " + link.requestTimeout());
         }

@@ -217,11 +217,12 @@ public sealed interface Message {
     record RebalanceRequest(List<String> keys, List<String> workers, long timeoutMillis) implements Message {}
 
     /**
-     * Client -> scheduler: close {@code workers} (addresses, hosts or names) gracefully: first copy
-     * what only they hold to the other workers, then close them; their running tasks move elsewhere
-     * without counting as suspicious. Answered by {@link RetireReply} with the addresses retired.
+     * Client -> scheduler: close {@code workers} (addresses, hosts or names; when empty, the {@code n}
+     * least busy workers holding the least data) gracefully: first copy what only they hold to the
+     * other workers, then close them; their running tasks move elsewhere without counting as
+     * suspicious. Answered by {@link RetireReply} with the addresses retired.
      */
-    record RetireWorkers(List<String> workers, long timeoutMillis) implements Message {}
+    record RetireWorkers(List<String> workers, int n, long timeoutMillis) implements Message {}
 
     record RetireReply(List<String> retired) implements Message {}
 

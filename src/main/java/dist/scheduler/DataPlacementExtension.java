@@ -90,8 +90,15 @@ final class DataPlacementExtension implements SchedulerExtension {
                     throw new IllegalArgumentException("RetireWorkers.workers is null: send an empty list instead");
                 }
                 List<String> named = restrictions(r.workers());
-                List<String> retiring = named.isEmpty() ? List.of()
-                        : matching(named).stream().map(w -> w.address).toList();
+                List<String> retiring;
+                if (!named.isEmpty()) {
+                    retiring = matching(named).stream().map(w -> w.address).toList();
+                } else { // as dask's workers_to_close: idle ones first, then those holding the least
+                    List<WorkerState> ws = new ArrayList<>(core.workers());
+                    ws.sort(Comparator.comparingInt((WorkerState w) -> w.processing.size())
+                            .thenComparingLong(w -> w.heldBytes));
+                    retiring = ws.stream().limit(Math.max(0, r.n())).map(w -> w.address).toList();
+                }
                 submit(new Retire(clientId, requestId, deadline(r.timeoutMillis()), retiring));
             }
             case DropReplicas d -> {
@@ -462,6 +469,9 @@ final class DataPlacementExtension implements SchedulerExtension {
         }
 
         private Map<String, Map<String, String>> plan() {
+            if (restrictions.isEmpty() && core.workers().isEmpty()) {
+                return new LinkedHashMap<>(); // nothing to even out, as in dask
+            }
             List<String> ws = candidates();
             Map<String, List<String>> hasWhat = new LinkedHashMap<>();
             Map<String, Long> sizes = new LinkedHashMap<>();

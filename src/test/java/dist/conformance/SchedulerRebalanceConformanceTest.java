@@ -69,6 +69,15 @@ class SchedulerRebalanceConformanceTest {
         }
     }
 
+    /** dask: test_scheduler.py::test_rebalance_no_workers — nothing to even out is no error. */
+    @Test
+    void rebalanceNoWorkers() throws Exception {
+        try (LocalCluster cluster = start(0); Client c = cluster.client()) {
+            c.rebalance();
+            assertTrue(c.hasWhat().isEmpty());
+        }
+    }
+
     /** dask: test_scheduler.py::test_rebalance_skip_all_recipients */
     @Test
     void rebalanceSkipAllRecipients() throws Exception {

@@ -118,6 +118,28 @@ class SchedulerRetireConformanceTest {
         }
     }
 
+    /** dask: test_scheduler.py::test_retire_workers_n — the scheduler chooses n workers to retire. */
+    @Test
+    void retireWorkersN() throws Exception {
+        WorkerServer a = null, b = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, "");
+            b = worker(cluster, "");
+            assertEquals(1, c.retireWorkers(1).size());
+            assertEquals(1, c.ncores().size());
+            assertEquals(List.of(), c.retireWorkers(0));
+            assertEquals(1, c.ncores().size());
+            assertEquals(1, c.retireWorkers(1).size());
+            assertEquals(0, c.ncores().size());
+            assertEquals(List.of(), c.retireWorkers(0));
+            assertEquals(0, c.ncores().size());
+            assertTrue(a.awaitClose(10, TimeUnit.SECONDS));
+            assertTrue(b.awaitClose(10, TimeUnit.SECONDS));
+        } finally {
+            close(a, b);
+        }
+    }
+
     /** dask: test_scheduler.py::test_retire_names_str — workers retired by name; no result is lost. */
     @Test
     void retireNamesStr() throws Exception {

@@ -130,7 +130,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Gap:
  * <ul>
- * <li>test_retire_workers_n → Client.retireWorkers takes the workers to retire; it cannot choose n of them.</li>
  * <li>test_worker_name_collision → dist accepts a second worker with a name already taken; restrictions
  *     by that name then match both.</li>
  * <li>test_restart_waits_for_new_workers, test_restart_no_wait_for_workers → Client.restart() counts
@@ -146,8 +145,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_cancel_fire_and_forget, test_task_group_on_fire_and_forget → dist has no fire_and_forget.</li>
  * <li>test_gather_no_workers → gathering scattered data whose workers all left fails, naming the key,
  *     but only after the client has tried the dead holders for five rounds (about 7 s).</li>
- * <li>test_rebalance_no_workers → dist's rebalance on a cluster without workers fails ("the cluster has
- *     no workers") where dask's does nothing.</li>
  * <li>test_rebalance_workers_and_keys → in dist an empty key or worker list means all of them, where
  *     dask's means none.</li>
  * <li>test_rebalance_no_recipients, test_rebalance_sender_below_mean,

@@ -82,7 +82,7 @@ class MessageCodecTest {
                 new Message.ScatterPlan(Map.of("h:1", List.of("k", "j"))),
                 new Message.ReplicateRequest(List.of("k"), 3, List.of(), 2, 5000),
                 new Message.RebalanceRequest(List.of(), List.of("h:1", "h:2"), 5000),
-                new Message.RetireWorkers(List.of("h:1", "alice"), 5000),
+                new Message.RetireWorkers(List.of("h:1", "alice"), 0, 5000),
                 new Message.RetireReply(List.of("h:1")),
                 new Message.HasWhatRequest(List.of("w")),
                 new Message.HasWhatReply(Map.of("h:1", List.of("k"))),
