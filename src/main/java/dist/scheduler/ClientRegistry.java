@@ -3,6 +3,7 @@ package dist.scheduler;
 import dist.protocol.Message;
 import dist.protocol.Message.Ack;
 import dist.protocol.Message.RegisterClient;
+import dist.protocol.Message.CloseWorker;
 import dist.protocol.Message.RegisterNanny;
 import dist.protocol.Message.RestartWorker;
 import dist.protocol.Message.WorkerDied;
@@ -31,6 +32,9 @@ final class ClientRegistry implements SchedulerExtension {
     private final LinkedHashMap<String, String> nannies = new LinkedHashMap<>();
     /** In order of loss, so deadlines come in order too. */
     private final LinkedHashMap<WorkerState, Pending> pending = new LinkedHashMap<>();
+    /** Retired workers whose nanny had not said it runs them yet: it is told to close when it does. */
+    private final LinkedHashSet<String> retired = new LinkedHashSet<>();
+    private static final int MAX_RETIRED = 1024;
     private SchedulerContext core;
 
     @Override
@@ -53,6 +57,9 @@ final class ClientRegistry implements SchedulerExtension {
             case RegisterNanny n -> {
                 nannies.put(clientId, n.worker());
                 ack(clientId, requestId);
+                if (n.worker() != null && retired.remove(n.worker())) {
+                    core.send(clientId, new CloseWorker("its worker " + n.worker() + " was retired"));
+                }
             }
             case WorkerDied d -> workerDied(d);
             default -> throw new IllegalStateException("not a registration: " + message);
@@ -126,14 +133,21 @@ final class ClientRegistry implements SchedulerExtension {
         }
     }
 
-    /** The id of the nanny running the worker at {@code address}, or null when it runs bare. */
-    String nannyOf(String address) {
+    /**
+     * The worker at {@code address} was retired: its nanny closes too, else it would start a fresh
+     * worker; a nanny that has not said yet that it runs that worker is told when it does.
+     */
+    void workerRetired(String address, String reason) {
         for (Map.Entry<String, String> n : nannies.entrySet()) {
             if (address.equals(n.getValue())) {
-                return n.getKey();
+                core.send(n.getKey(), new CloseWorker(reason));
+                return;
             }
         }
-        return null;
+        retired.add(address);
+        if (retired.size() > MAX_RETIRED) { // bare workers never clear theirs
+            retired.remove(retired.iterator().next());
+        }
     }
 
     /** Workers lost whose removal waits for a nanny's report; for tests. */

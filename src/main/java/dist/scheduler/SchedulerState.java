@@ -89,9 +89,8 @@ public final class SchedulerState extends TaskLifecycle {
 
     void retireRegistered(WorkerState worker, String reason) {
         ClientRegistry registry = extension(ClientRegistry.class);
-        String nanny = registry == null ? null : registry.nannyOf(worker.address);
-        if (nanny != null) { // else it starts a fresh worker
-            out.add(Outgoing.send(nanny, new CloseWorker(reason)));
+        if (registry != null) {
+            registry.workerRetired(worker.address, reason);
         }
         out.add(Outgoing.send(worker.address, new CloseWorker(reason)));
         removeWorker(worker, reason, false);
