@@ -524,6 +524,14 @@ public final class SchedulerState extends TaskLifecycle {
     // ================================================================ workers
 
     private void addWorker(String address, RegisterWorker r, long requestId) {
+        String name = r.name() == null || r.name().isEmpty() ? address : r.name();
+        String holder = workerNames.get(name);
+        if (holder != null && !holder.equals(address) && workers.get(holder) != null) {
+            // restrictions by name must mean one worker, as in dask
+            log(System.Logger.Level.WARNING, "refused worker " + address + ": duplicate name " + name
+                    + ", already used by worker " + holder);
+            throw new IllegalArgumentException("name taken, '" + name + "': worker " + holder + " is registered with it");
+        }
         WorkerState old = workers.get(address);
         if (old != null) {
             // a new process at a known address: what the old one was running or holding is gone
@@ -531,11 +539,12 @@ public final class SchedulerState extends TaskLifecycle {
             removeWorker(old, "worker re-registered at the same address");
         }
         WorkerState ws = new WorkerState(address);
-        ws.name = r.name() == null || r.name().isEmpty() ? address : r.name();
+        ws.name = name;
         ws.nthreads = Math.max(1, r.nthreads());
         ws.memoryLimit = r.memoryLimit();
         ws.pid = r.pid();
         workers.put(address, ws);
+        workerNames.put(name, address);
         placement.add(ws);
         log(System.Logger.Level.INFO, "worker joined: " + address + " (" + ws.name + ", " + ws.nthreads
                 + " threads, pid " + ws.pid + (r.heldKeys() == null || r.heldKeys().isEmpty() ? ""
@@ -635,6 +644,7 @@ public final class SchedulerState extends TaskLifecycle {
             ext.workerRemoved(ws);
         }
         workers.remove(ws.address);
+        workerNames.remove(ws.name, ws.address);
         placement.remove(ws);
         pendingFree.remove(ws);
         ArrayList<TaskState> lost = new ArrayList<>();

@@ -129,8 +129,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Gap:
  * <ul>
- * <li>test_worker_name_collision → dist accepts a second worker with a name already taken; restrictions
- *     by that name then match both.</li>
  * <li>test_restart_waits_for_new_workers, test_restart_no_wait_for_workers → Client.restart() counts
  *     registered workers, so it may return while old nanny workers are still registered; it has no
  *     "don't wait" option.</li>
@@ -261,9 +259,9 @@ class SchedulerWorkersConformanceTest {
     }
 
     /**
-     * dask: test_scheduler.py::test_worker_name, test_scheduler_sees_memory_limits,
-     * test_memory_no_workers — a worker's name, threads and memory limit as the scheduler has them,
-     * and a restriction by name.
+     * dask: test_scheduler.py::test_worker_name, test_worker_name_collision,
+     * test_scheduler_sees_memory_limits, test_memory_no_workers — a worker's name, threads and memory
+     * limit as the scheduler has them, a restriction by name, and a second worker refused the name.
      */
     @Test
     void workerNameAndMemoryLimit() throws Exception {
@@ -283,6 +281,15 @@ class SchedulerWorkersConformanceTest {
             Future<Integer> f = c.with(Options.defaults().workers("alice")).submit(SchedulerWorkersConformanceTest::inc, 1);
             assertEquals(2, f.result(T));
             assertEquals(List.of(w.address()), c.whoHas(List.of(f)).get(f.key()));
+
+            // a second worker may not take the name
+            IOException e = assertThrows(IOException.class, () -> worker(cluster, 1, "alice", 0).close());
+            assertTrue(e.getMessage().contains("name taken, 'alice'"), e.getMessage());
+            assertEquals(List.of(w.address()), List.copyOf(c.ncores().keySet()));
+            assertEquals(List.of(w.address()), List.copyOf(c.ncores(List.of("alice")).keySet()));
+            Future<Integer> g = c.with(Options.defaults().workers("alice")).submit(SchedulerWorkersConformanceTest::inc, 2);
+            assertEquals(3, g.result(T));
+            assertEquals(List.of(w.address()), c.whoHas(List.of(g)).get(g.key()));
         } finally {
             close(w);
         }
