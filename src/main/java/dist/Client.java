@@ -372,15 +372,16 @@ public final class Client extends Submitter implements AutoCloseable {
      * Closes these workers (address, host or name) gracefully, as dask's {@code retire_workers}: the
      * data only they hold is first copied to the other workers, then they are told to close, and
      * the tasks they were running move to other workers without counting as suspicious (see
-     * {@code distributed.scheduler.allowed-failures}). Returns the addresses retired; names that
-     * match no worker are ignored. A worker's nanny closes with it.
+     * {@code distributed.scheduler.allowed-failures}). Returns what the scheduler knew of each
+     * worker retired (address, name, threads...), by address; names that match no worker are
+     * ignored. A worker's nanny closes with it.
      *
      * <pre>{@code
-     * List<String> gone = client.retireWorkers(List.of("worker-3"));   // its results now live elsewhere
+     * Map<String, Message.WorkerInfo> gone = client.retireWorkers(List.of("worker-3"));   // its results now live elsewhere
      * }</pre>
      */
-    public List<String> retireWorkers(List<String> workers) throws InterruptedException, ExecutionException,
-            TimeoutException {
+    public Map<String, Message.WorkerInfo> retireWorkers(List<String> workers) throws InterruptedException,
+            ExecutionException, TimeoutException {
         return data.retireWorkers(List.copyOf(workers), 0);
     }
 
@@ -392,7 +393,8 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.retireWorkers(2);   // the cluster shrinks by two workers; no result is lost
      * }</pre>
      */
-    public List<String> retireWorkers(int n) throws InterruptedException, ExecutionException, TimeoutException {
+    public Map<String, Message.WorkerInfo> retireWorkers(int n) throws InterruptedException, ExecutionException,
+            TimeoutException {
         if (n < 0) {
             throw new IllegalArgumentException("n must be 0 or more, got " + n);
         }

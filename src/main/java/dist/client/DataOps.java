@@ -211,23 +211,25 @@ public final class DataOps {
 
     /**
      * The scheduler copies what only these workers (empty: {@code n} it chooses) hold to the others,
-     * then closes them; answers their addresses.
+     * then closes them; answers what the scheduler knew of each, by address.
      */
-    public List<String> retireWorkers(List<String> workers, int n) throws ExecutionException, InterruptedException,
-            TimeoutException {
+    public Map<String, Message.WorkerInfo> retireWorkers(List<String> workers, int n) throws ExecutionException,
+            InterruptedException, TimeoutException {
         Message m;
         try {
-            m = link.request(new Message.RetireWorkers(workers, n, schedulerTimeoutMillis()));
+            m = link.request(new Message.RetireRequest(workers, n, schedulerTimeoutMillis()));
         } catch (TimeoutException e) {
             throw new TimeoutException("retire_workers got no answer from the scheduler in " + link.requestTimeout());
         }
         if (m instanceof Message.RetireReply r) {
-            return r.retired();
+            Map<String, Message.WorkerInfo> out = new LinkedHashMap<>();
+            r.retired().forEach(w -> out.put(w.address(), w));
+            return out;
         }
         if (m instanceof Message.ErrorReply e) {
             throw new ExecutionException(e.message(), new IllegalStateException(e.message()));
         }
-        throw new ExecutionException(new IllegalStateException("the scheduler answered RetireWorkers with " + m));
+        throw new ExecutionException(new IllegalStateException("the scheduler answered RetireRequest with " + m));
     }
 
     private static void expectAck(Message m, String what) throws ExecutionException {

@@ -220,11 +220,11 @@ public sealed interface Message {
      * Client -> scheduler: close {@code workers} (addresses, hosts or names; when empty, the {@code n}
      * least busy workers holding the least data) gracefully: first copy what only they hold to the
      * other workers, then close them; their running tasks move elsewhere without counting as
-     * suspicious. Answered by {@link RetireReply} with the addresses retired.
+     * suspicious. Answered by {@link RetireReply} with what the scheduler knew of each worker retired.
      */
-    record RetireWorkers(List<String> workers, int n, long timeoutMillis) implements Message {}
+    record RetireRequest(List<String> workers, int n, long timeoutMillis) implements Message {}
 
-    record RetireReply(List<String> retired) implements Message {}
+    record RetireReply(List<WorkerInfo> retired) implements Message {}
 
     /** Client -> scheduler: the keys each worker holds ({@code workers} empty: all). Answered by {@link HasWhatReply}. */
     record HasWhatRequest(List<String> workers) implements Message {}

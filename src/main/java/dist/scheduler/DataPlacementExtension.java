@@ -10,7 +10,7 @@ import dist.protocol.Message.FreeKeys;
 import dist.protocol.Message.RebalanceRequest;
 import dist.protocol.Message.ReplicateRequest;
 import dist.protocol.Message.RetireReply;
-import dist.protocol.Message.RetireWorkers;
+import dist.protocol.Message.RetireRequest;
 import dist.protocol.Message.ScatterPlan;
 import dist.protocol.Message.ScatterRequest;
 
@@ -60,7 +60,7 @@ final class DataPlacementExtension implements SchedulerExtension {
     @Override
     public Set<Class<? extends Message>> clientMessages() {
         return Set.of(ScatterRequest.class, ReplicateRequest.class, RebalanceRequest.class, DropReplicas.class,
-                RetireWorkers.class);
+                RetireRequest.class);
     }
 
     @Override
@@ -85,9 +85,9 @@ final class DataPlacementExtension implements SchedulerExtension {
                 List<String> ws = restrictions(r.workers());
                 submit(new Rebalance(clientId, requestId, deadline(r.timeoutMillis()), keys, ws));
             }
-            case RetireWorkers r -> {
+            case RetireRequest r -> {
                 if (r.workers() == null) {
-                    throw new IllegalArgumentException("RetireWorkers.workers is null: send an empty list instead");
+                    throw new IllegalArgumentException("RetireRequest.workers is null: send an empty list instead");
                 }
                 List<String> named = restrictions(r.workers());
                 List<String> retiring;
@@ -568,12 +568,13 @@ final class DataPlacementExtension implements SchedulerExtension {
                 send(plan);
                 return false;
             }
-            List<String> retired = new ArrayList<>();
+            List<Message.WorkerInfo> retired = new ArrayList<>();
             for (String a : retiring) {
                 WorkerState w = core.worker(a);
                 if (w != null) {
+                    retired.add(new Message.WorkerInfo(w.address, w.name, w.nthreads, w.memoryLimit, w.pid,
+                            w.memoryBytes, w.processing.size(), w.hasWhat.size()));
                     core.retireWorker(w, "retired, asked by client " + clientId);
-                    retired.add(a);
                 }
             }
             core.reply(clientId, new RetireReply(retired), requestId);

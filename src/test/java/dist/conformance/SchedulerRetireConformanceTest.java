@@ -7,6 +7,7 @@ import dist.LocalCluster;
 import dist.Options;
 import dist.Wait;
 import dist.comm.CommConfig;
+import dist.protocol.Message;
 import dist.scheduler.SchedulerView;
 import dist.worker.WorkerServer;
 import org.junit.jupiter.api.Test;
@@ -82,19 +83,21 @@ class SchedulerRetireConformanceTest {
     void retireWorkers() throws Exception {
         WorkerServer a = null, b = null;
         try (LocalCluster cluster = empty(); Client c = cluster.client()) {
-            assertEquals(List.of(), c.retireWorkers(List.of()), "no worker at all");
-            a = worker(cluster, "");
+            assertEquals(Map.of(), c.retireWorkers(List.of()), "no worker at all");
+            a = worker(cluster, "alice");
             b = worker(cluster, "");
             Future<Integer> x = c.scatter(List.of(1), List.of(a.address()), false).get(0);
             Future<List<Integer>> y = c.scatter(List.of(IntStream.range(0, 1000).boxed().toList()),
                     List.of(b.address()), false).get(0);
-            assertEquals(List.of(a.address()), c.retireWorkers(List.of(a.address())));
+            Map<String, Message.WorkerInfo> info = c.retireWorkers(List.of(a.address()));
+            assertEquals(Set.of(a.address()), info.keySet());
+            assertEquals("alice", info.get(a.address()).name());
             assertEquals(Set.of(b.address()), c.ncores().keySet());
             assertEquals(Set.of(x.key(), y.key()), new HashSet<>(c.hasWhat().get(b.address())));
             assertTrue(a.awaitClose(10, TimeUnit.SECONDS), "the retired worker closes");
             assertEquals(1, x.result(T));
-            assertEquals(List.of(), c.retireWorkers(List.of()));
-            assertEquals(List.of(), c.retireWorkers(List.of("127.0.0.1:1")), "no such worker");
+            assertEquals(Map.of(), c.retireWorkers(List.of()));
+            assertEquals(Map.of(), c.retireWorkers(List.of("127.0.0.1:1")), "no such worker");
             assertEquals(Set.of(b.address()), c.ncores().keySet());
         } finally {
             close(a, b);
@@ -108,8 +111,7 @@ class SchedulerRetireConformanceTest {
         try (LocalCluster cluster = empty(); Client c = cluster.client()) {
             a = worker(cluster, "");
             b = worker(cluster, "");
-            assertEquals(Set.of(a.address(), b.address()),
-                    new HashSet<>(c.retireWorkers(List.of(a.address(), b.address()))));
+            assertEquals(Set.of(a.address(), b.address()), c.retireWorkers(List.of(a.address(), b.address())).keySet());
             assertTrue(c.ncores().isEmpty());
             assertTrue(a.awaitClose(10, TimeUnit.SECONDS));
             assertTrue(b.awaitClose(10, TimeUnit.SECONDS));
@@ -127,11 +129,11 @@ class SchedulerRetireConformanceTest {
             b = worker(cluster, "");
             assertEquals(1, c.retireWorkers(1).size());
             assertEquals(1, c.ncores().size());
-            assertEquals(List.of(), c.retireWorkers(0));
+            assertEquals(Map.of(), c.retireWorkers(0));
             assertEquals(1, c.ncores().size());
             assertEquals(1, c.retireWorkers(1).size());
             assertEquals(0, c.ncores().size());
-            assertEquals(List.of(), c.retireWorkers(0));
+            assertEquals(Map.of(), c.retireWorkers(0));
             assertEquals(0, c.ncores().size());
             assertTrue(a.awaitClose(10, TimeUnit.SECONDS));
             assertTrue(b.awaitClose(10, TimeUnit.SECONDS));
@@ -153,7 +155,7 @@ class SchedulerRetireConformanceTest {
                     .map(SchedulerRetireConformanceTest::inc, IntStream.range(5, 10).boxed().toList()));
             Futures.wait(futures, T);
             assertFalse(c.hasWhat().get(a.address()).isEmpty());
-            assertEquals(List.of(a.address()), c.retireWorkers(List.of("0")));
+            assertEquals(Set.of(a.address()), c.retireWorkers(List.of("0")).keySet());
             assertTrue(futures.stream().allMatch(Future::isDone));
             assertEquals(10, c.hasWhat().get(b.address()).size());
             assertEquals(IntStream.range(1, 11).boxed().toList(), c.gather(futures));
