@@ -139,7 +139,8 @@ import static org.junit.jupiter.api.Assertions.*;
  *     waits in no-worker until one joins.</li>
  * <li>test_refuse_to_schedule_huge_task → dist sends a task whose inputs exceed the worker's memory
  *     limit; the worker spills or pauses.</li>
- * <li>test_cancel_fire_and_forget, test_task_group_on_fire_and_forget → dist has no fire_and_forget.</li>
+ * <li>test_cancel_fire_and_forget, test_task_group_on_fire_and_forget → not ported: they need
+ *     Client.fireAndForget (a task kept until it ends after its future is dropped), not in this suite's dist yet.</li>
  * <li>test_gather_no_workers → gathering scattered data whose workers all left fails, naming the key,
  *     but only after the client has tried the dead holders for five rounds (about 7 s).</li>
  * <li>test_rebalance_workers_and_keys → in dist an empty key or worker list means all of them, where
