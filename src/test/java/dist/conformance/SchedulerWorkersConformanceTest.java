@@ -55,7 +55,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_decide_worker_rootish_while_last_worker_is_retiring → skipped in dask with queuing on; needs a worker subclass that blocks gather_dep.</li>
  * <li>test_graph_execution_width → a WorkerPlugin reading Worker.data on every transition.</li>
  * <li>test_queued_paused_new_worker, test_queued_paused_unpaused, test_avoid_paused_workers → set a worker's status to paused by hand; dist pauses a worker only by its memory (dist.spill tests).</li>
- * <li>test_bad_saturation_factor → dist has no worker-saturation setting (one task per thread, plus a pipeline for quick tasks).</li>
  * <li>test_server_listens_to_other_ops, test_blocked_handlers_are_respected,
  *     test_scheduler_init_pulls_blocked_handlers_from_config, test_feed, test_feed_setup_teardown,
  *     test_feed_large_bytestring → raw RPC handlers ("identity", "feed") of dask's comm layer.</li>
@@ -72,14 +71,12 @@ import static org.junit.jupiter.api.Assertions.*;
  *     test_broadcast_deprecation, test_broadcast_reuse_comm → Scheduler.broadcast of raw messages; the client's
  *     counterpart, run, is ported with test_client.py.</li>
  * <li>test_coerce_address → address parsing of dask's comm layer (inproc, tcp://, IPv6).</li>
- * <li>test_config_stealing, test_config_no_stealing → dist has no switch for stealing; it always steals.</li>
  * <li>test_file_descriptors → slow; dask.array on 20 nannies.</li>
  * <li>test_learn_occupancy, test_learn_occupancy_2, test_include_communication_in_occupancy → WorkerState.occupancy, a scheduler estimate no API shows.</li>
  * <li>test_nonempty_data_is_rejected → Worker(data=...) keyword.</li>
  * <li>test_worker_arrives_with_data_is_rejected → dist keeps the data of a worker that registers with some (a returning worker, README "Resilience").</li>
  * <li>test_run_on_scheduler_sync, test_run_on_scheduler → dist's scheduler never runs nor deserializes user code.</li>
  * <li>test_allow_pickle_false → Python pickling setting.</li>
- * <li>test_scheduler_file → dist has no scheduler file; clients get the address.</li>
  * <li>test_collect_versions → Python package versions.</li>
  * <li>test_unknown_task_duration_config, test_unknown_task_duration_config_2, test_get_prefix_duration,
  *     test_default_task_duration_splits → dask's default and unknown task duration settings and stealing's internal tables.</li>
@@ -143,6 +140,10 @@ import static org.junit.jupiter.api.Assertions.*;
  *     Client.fireAndForget (a task kept until it ends after its future is dropped), not in this suite's dist yet.</li>
  * <li>test_gather_no_workers → gathering scattered data whose workers all left fails, naming the key,
  *     but only after the client has tried the dead holders for five rounds (about 7 s).</li>
+ * <li>test_bad_saturation_factor → dist has no worker-saturation setting (one task per thread, plus a
+ *     pipeline for tasks known to be quick), so no bad value to refuse.</li>
+ * <li>test_config_stealing, test_config_no_stealing → dist has no setting to turn work stealing off.</li>
+ * <li>test_scheduler_file → dist's scheduler writes no scheduler file; clients are given its address.</li>
  * <li>test_rebalance_workers_and_keys → in dist an empty key or worker list means all of them, where
  *     dask's means none.</li>
  * <li>test_rebalance_no_recipients, test_rebalance_sender_below_mean,
