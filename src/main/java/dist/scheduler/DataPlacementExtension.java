@@ -545,8 +545,12 @@ final class DataPlacementExtension implements SchedulerExtension {
             }
             Map<String, Map<String, List<String>>> plan = new LinkedHashMap<>();
             if (!staying.isEmpty() && rounds++ < ROUNDS) {
-                Map<WorkerState, Long> load = new LinkedHashMap<>();
-                staying.forEach(w -> load.put(w, w.heldBytes));
+                // the emptiest staying worker takes the next key: {bytes, index into staying}
+                java.util.PriorityQueue<long[]> load = new java.util.PriorityQueue<>(
+                        Comparator.<long[]>comparingLong(l -> l[0]).thenComparingLong(l -> l[1]));
+                for (int i = 0; i < staying.size(); i++) {
+                    load.add(new long[] {staying.get(i).heldBytes, i});
+                }
                 for (String a : retiring) {
                     WorkerState w = core.worker(a);
                     if (w == null) {
@@ -557,8 +561,10 @@ final class DataPlacementExtension implements SchedulerExtension {
                                 || java.util.Arrays.stream(ts.whoHas).anyMatch(h -> !leaving.contains(h.address))) {
                             continue;
                         }
-                        WorkerState to = java.util.Collections.min(load.keySet(), Comparator.comparingLong(load::get));
-                        load.merge(to, Math.max(0, ts.nbytes), Long::sum);
+                        long[] least = load.poll();
+                        WorkerState to = staying.get((int) least[1]);
+                        least[0] += Math.max(0, ts.nbytes);
+                        load.add(least);
                         plan.computeIfAbsent(to.address, t -> new LinkedHashMap<>())
                                 .put(ts.key, java.util.Arrays.stream(ts.whoHas).map(h -> h.address).toList());
                     }
