@@ -150,6 +150,17 @@ final class ClientRegistry implements SchedulerExtension {
         }
     }
 
+    /** How many registered workers a nanny has said it runs. */
+    int workersWithNanny() {
+        int n = 0;
+        for (String w : nannies.values()) {
+            if (w != null && core.worker(w) != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Workers lost whose removal waits for a nanny's report; for tests. */
     int pendingRemovals() {
         return pending.size();

@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * A task that kills its worker, ported from dask's test_scheduler.py: worker processes under
  * nannies (the task ends its process), with {@code distributed.scheduler.allowed-failures} set to 0;
- * and nannies closed with their workers. A cluster of processes per test, since workers die. The other cases of test_scheduler.py are listed in
+ * nannies closed with their workers; a restart through the nannies. A cluster of processes per
+ * test, since workers die. The other cases of test_scheduler.py are listed in
  * {@link SchedulerWorkersConformanceTest}.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -68,6 +69,31 @@ class SchedulerKilledWorkerConformanceTest {
             for (ProcessHandle p : procs) {
                 p.onExit().get(30, TimeUnit.SECONDS);
                 assertFalse(p.isAlive(), "process " + p.pid() + " ended");
+            }
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_restart_waits_for_new_workers — after a restart under nannies
+     * as many workers are registered as before, none of the old ones, each a new process.
+     */
+    @Test
+    void restartWaitsForNewWorkers() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
+                .nannies(true).output(null).start();
+             Client c = cluster.client()) {
+            java.util.Set<String> before = c.ncores().keySet();
+            java.util.Set<Long> pids = java.util.Set.copyOf(cluster.workerPids());
+            c.restart();
+            java.util.Set<String> after = c.ncores().keySet();
+            assertEquals(before.size(), after.size());
+            for (String w : before) {
+                assertFalse(after.contains(w), "old worker " + w + " is gone");
+            }
+            List<Long> fresh = cluster.workerPids();
+            assertEquals(before.size(), fresh.size());
+            for (long pid : fresh) {
+                assertFalse(pids.contains(pid), "worker process " + pid + " is new");
             }
         }
     }

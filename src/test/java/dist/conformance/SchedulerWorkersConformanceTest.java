@@ -126,9 +126,8 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Gap:
  * <ul>
- * <li>test_restart_waits_for_new_workers, test_restart_no_wait_for_workers → Client.restart() counts
- *     registered workers, so it may return while old nanny workers are still registered; it has no
- *     "don't wait" option.</li>
+ * <li>test_restart_no_wait_for_workers → Client.restart() always waits for the workers to come back;
+ *     it has no "don't wait" option.</li>
  * <li>test_idle_timeout, test_idle_during_update_graph, test_idle_timeout_no_workers → dist's scheduler
  *     has no idle timeout; it runs until shut down.</li>
  * <li>test_no_workers_timeout_without_workers, test_no_workers_timeout_bad_restrictions,
