@@ -246,22 +246,6 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
-     * Retires the named workers (address, host or name) gracefully: what only they hold is first copied
-     * to the other workers, then the scheduler removes them and they close. Returns what the scheduler
-     * knew of each (address, name, threads...), by address. Workers under a nanny are refused (the
-     * nanny would start them again), and so is retiring every worker. A task that finishes on a
-     * retiring worker while its data is copied is computed again elsewhere.
-     *
-     * <pre>{@code
-     * Map<String, Message.WorkerInfo> gone = client.retireWorkers(List.of("127.0.0.1:40123"));
-     * }</pre>
-     */
-    public Map<String, Message.WorkerInfo> retireWorkers(List<String> workers) throws InterruptedException,
-            ExecutionException, TimeoutException {
-        return data.retireWorkers(Objects.requireNonNull(workers, "workers"));
-    }
-
-    /**
      * What the client, the scheduler and each worker run on: {"client": {...}, "scheduler": {...},
      * "workers": {address: {...}}}, each with "java", "os" and "dist" versions. A worker that cannot be
      * asked is left out. With {@code check}, a Java feature release or dist version that differs
@@ -704,6 +688,39 @@ public final class Client extends Submitter implements AutoCloseable {
             return;
         }
         data.rebalance(futures == null ? List.of() : keysOf(futures), workers == null ? List.of() : workers);
+    }
+
+    /**
+     * Closes these workers (address, host or name) gracefully, as dask's {@code retire_workers}: the
+     * data only they hold is first copied to the other workers, then they are told to close, and
+     * the tasks they were running move to other workers without counting as suspicious (see
+     * {@code distributed.scheduler.allowed-failures}). Returns what the scheduler knew of each
+     * worker retired (address, name, threads...), by address; names that match no worker are
+     * ignored. A worker's nanny closes with it.
+     *
+     * <pre>{@code
+     * Map<String, Message.WorkerInfo> gone = client.retireWorkers(List.of("worker-3"));   // its results now live elsewhere
+     * }</pre>
+     */
+    public Map<String, Message.WorkerInfo> retireWorkers(List<String> workers) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        return data.retireWorkers(List.copyOf(workers), 0);
+    }
+
+    /**
+     * {@link #retireWorkers(List)} for {@code n} workers the scheduler chooses, as dask's
+     * {@code retire_workers(n=...)}: idle ones first, then those holding the least data.
+     *
+     * <pre>{@code
+     * client.retireWorkers(2);   // the cluster shrinks by two workers; no result is lost
+     * }</pre>
+     */
+    public Map<String, Message.WorkerInfo> retireWorkers(int n) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        if (n < 0) {
+            throw new IllegalArgumentException("n must be 0 or more, got " + n);
+        }
+        return data.retireWorkers(List.of(), n);
     }
 
     /** The keys each worker holds, by worker address. */

@@ -150,6 +150,9 @@ public final class LocalCluster implements AutoCloseable {
                 throw new IOException("only " + scheduler.workerCount() + " of " + b.workers
                         + " workers registered within 60 s");
             }
+            if (b.processes && b.nannies) {
+                awaitNannies(b.workers);
+            }
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
@@ -157,6 +160,32 @@ public final class LocalCluster implements AutoCloseable {
             close();
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting the cluster", e);
+        }
+    }
+
+    /**
+     * Each nanny tells the scheduler which worker it runs just after that worker registers; until
+     * then a restart cannot go through the nanny, so the cluster is ready only once all have.
+     */
+    private void awaitNannies(int n) throws IOException, InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            int known;
+            try {
+                known = scheduler.query(s -> s.view().workersWithNanny(), 10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IOException("the scheduler did not answer within 10 s", e);
+            }
+            if (known >= n) {
+                return;
+            }
+            if (System.nanoTime() - end > 0) {
+                throw new IOException("only " + known + " of " + n + " nannies reported their worker within 60 s");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            if (Thread.interrupted()) {
+                throw new InterruptedException("interrupted while waiting for the nannies");
+            }
         }
     }
 

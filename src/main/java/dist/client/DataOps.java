@@ -222,6 +222,29 @@ public final class DataOps {
                 schedulerTimeoutMillis()), "rebalance");
     }
 
+    /**
+     * The scheduler copies what only these workers (empty: {@code n} it chooses) hold to the others,
+     * then closes them; answers what the scheduler knew of each, by address.
+     */
+    public Map<String, Message.WorkerInfo> retireWorkers(List<String> workers, int n) throws ExecutionException,
+            InterruptedException, TimeoutException {
+        Message m;
+        try {
+            m = link.request(new Message.RetireRequest(workers, n, schedulerTimeoutMillis()));
+        } catch (TimeoutException e) {
+            throw new TimeoutException("retire_workers got no answer from the scheduler in " + link.requestTimeout());
+        }
+        if (m instanceof Message.RetireReply r) {
+            Map<String, Message.WorkerInfo> out = new LinkedHashMap<>();
+            r.retired().forEach(w -> out.put(w.address(), w));
+            return out;
+        }
+        if (m instanceof Message.ErrorReply e) {
+            throw new ExecutionException(e.message(), new IllegalStateException(e.message()));
+        }
+        throw new ExecutionException(new IllegalStateException("the scheduler answered RetireRequest with " + m));
+    }
+
     private static void expectAck(Message m, String what) throws ExecutionException {
         if (!(m instanceof Message.Ack)) {
             throw new ExecutionException(new IllegalStateException(what + " failed: " + m));
@@ -424,50 +447,6 @@ public final class DataOps {
         }
         throw new TimeoutException("after restarting " + names + " only " + now + " of " + before
                 + " workers were back within " + timeout.toMillis() + " ms");
-    }
-
-    // ------------------------------------------------------------------ retire workers
-
-    /**
-     * Copies what only the named workers hold to the other workers, then has the scheduler remove them
-     * and close them; returns what the scheduler knew of each, by address.
-     */
-    public Map<String, Message.WorkerInfo> retireWorkers(List<String> names)
-            throws ExecutionException, InterruptedException, TimeoutException {
-        List<Message.WorkerInfo> going = workers(names);
-        Set<String> leaving = new LinkedHashSet<>();
-        going.forEach(w -> leaving.add(w.address()));
-        List<String> staying = new ArrayList<>();
-        for (Message.WorkerInfo w : link.workersInfo()) {
-            if (!leaving.contains(w.address())) {
-                staying.add(w.address());
-            }
-        }
-        if (staying.isEmpty()) {
-            throw new IllegalArgumentException("retiring " + leaving + " would leave no worker to keep their data");
-        }
-        Set<String> held = new LinkedHashSet<>();
-        hasWhat(List.copyOf(leaving)).values().forEach(held::addAll);
-        List<String> onlyThere = new ArrayList<>();
-        if (!held.isEmpty()) {
-            long deadline = System.nanoTime() + link.requestTimeout().toNanos();
-            for (Map.Entry<String, List<String>> e : link.whoHasKeys(List.copyOf(held), deadline).entrySet()) {
-                if (!e.getValue().isEmpty() && leaving.containsAll(e.getValue())) {
-                    onlyThere.add(e.getKey());
-                }
-            }
-        }
-        if (!onlyThere.isEmpty()) {
-            ask(new Message.ReplicateRequest(onlyThere, 1, staying, 2, schedulerTimeoutMillis()), "retire_workers");
-        }
-        Message m = link.request(new Message.RetireWorkers(List.copyOf(leaving)));
-        if (m instanceof Message.ErrorReply e) {
-            throw new IllegalArgumentException(e.message());
-        }
-        expectAck(m, "retiring workers " + leaving);
-        Map<String, Message.WorkerInfo> out = new LinkedHashMap<>();
-        going.forEach(w -> out.put(w.address(), w));
-        return out;
     }
 
     /**

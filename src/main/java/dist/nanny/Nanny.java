@@ -33,7 +33,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * had registered, with doubling pauses after starts that failed, giving up after
  * {@code distributed.nanny.restart-limit} failures in a row), stops it when its resident memory
  * passes the memory limit, relays its output, tells the scheduler why it died
- * ({@link Message.WorkerDied}) and restarts it on the scheduler's {@link Message.RestartWorker}.
+ * ({@link Message.WorkerDied}) and restarts it on the scheduler's {@link Message.RestartWorker};
+ * it stops, with its worker, on the scheduler's {@link Message.CloseWorker}.
  * A worker that exits with {@link NannyMachine#CANNOT_START} (its port is taken, a bad config value)
  * or a bad command line is not started again: the nanny stops at once with the worker's reason.
  * The worker dies with the nanny, even when the nanny is killed by SIGKILL.

@@ -144,7 +144,7 @@ public sealed interface Message {
     /** Drop these keys (data, or queued tasks). */
     record FreeKeys(List<String> keys) implements Message {}
 
-    /** Stop the worker. */
+    /** Stop the worker; sent to a nanny, stop the nanny and its worker. */
     record CloseWorker(String reason) implements Message {}
 
     /**
@@ -192,13 +192,6 @@ public sealed interface Message {
      * {@link ErrorReply}, changing nothing, when one has no nanny or none matches.
      */
     record RestartWorkers(List<String> workers) implements Message {}
-
-    /**
-     * Client -> scheduler (a request): remove these workers (addresses) and tell them to close; the
-     * client has copied elsewhere what only they held. Answered by {@link Ack}, or by
-     * {@link ErrorReply}, changing nothing, when one is unknown or runs under a nanny.
-     */
-    record RetireWorkers(List<String> workers) implements Message {}
 
     /**
      * Worker -> scheduler: these tasks began executing (not merely queued). Only tasks executing on a
@@ -263,6 +256,16 @@ public sealed interface Message {
      * {@link ErrorReply} naming the keys that could not move, at the latest after {@code timeoutMillis}.
      */
     record RebalanceRequest(List<String> keys, List<String> workers, long timeoutMillis) implements Message {}
+
+    /**
+     * Client -> scheduler: close {@code workers} (addresses, hosts or names; when empty, the {@code n}
+     * least busy workers holding the least data) gracefully: first copy what only they hold to the
+     * other workers, then close them; their running tasks move elsewhere without counting as
+     * suspicious. Answered by {@link RetireReply} with what the scheduler knew of each worker retired.
+     */
+    record RetireRequest(List<String> workers, int n, long timeoutMillis) implements Message {}
+
+    record RetireReply(List<WorkerInfo> retired) implements Message {}
 
     /** Client -> scheduler: the keys each worker holds ({@code workers} empty: all). Answered by {@link HasWhatReply}. */
     record HasWhatRequest(List<String> workers) implements Message {}

@@ -3,6 +3,7 @@ package dist.scheduler;
 import dist.protocol.Message;
 import dist.protocol.Message.Ack;
 import dist.protocol.Message.RegisterClient;
+import dist.protocol.Message.CloseWorker;
 import dist.protocol.Message.RegisterNanny;
 import dist.protocol.Message.RestartWorker;
 import dist.protocol.Message.WorkerDied;
@@ -37,6 +38,9 @@ final class ClientRegistry implements SchedulerExtension {
      * nanny ends it, may not register again (its reconnect would count it among the new ones).
      */
     private final LinkedHashMap<String, Replaced> replaced = new LinkedHashMap<>();
+    /** Retired workers whose nanny had not said it runs them yet: it is told to close when it does. */
+    private final LinkedHashSet<String> retired = new LinkedHashSet<>();
+    private static final int MAX_RETIRED = 1024;
     private SchedulerContext core;
 
     /** An old worker process (its pid) that may not register again before {@code deadline}. */
@@ -52,8 +56,7 @@ final class ClientRegistry implements SchedulerExtension {
 
     @Override
     public Set<Class<? extends Message>> clientMessages() {
-        return Set.of(RegisterClient.class, RegisterNanny.class, WorkerDied.class, Message.RestartWorkers.class,
-                Message.RetireWorkers.class);
+        return Set.of(RegisterClient.class, RegisterNanny.class, WorkerDied.class, Message.RestartWorkers.class);
     }
 
     @Override
@@ -66,12 +69,11 @@ final class ClientRegistry implements SchedulerExtension {
             case RegisterNanny n -> {
                 nannies.put(clientId, n.worker());
                 ack(clientId, requestId);
+                if (n.worker() != null && retired.remove(n.worker())) {
+                    core.send(clientId, new CloseWorker("its worker " + n.worker() + " was retired"));
+                }
             }
             case WorkerDied d -> workerDied(d);
-            case Message.RetireWorkers r -> {
-                retireWorkers(clientId, r.workers());
-                ack(clientId, requestId);
-            }
             case Message.RestartWorkers r -> {
                 restartWorkers(clientId, r.workers());
                 ack(clientId, requestId);
@@ -215,34 +217,6 @@ final class ClientRegistry implements SchedulerExtension {
         core.log(System.Logger.Level.INFO, "workers " + chosen.keySet() + " restarted by client " + clientId);
     }
 
-    /**
-     * The last step of dask's retire_workers: the workers leave for good. A worker under a nanny is
-     * refused, as its nanny would start it again. Checks every address first: a refusal changes nothing.
-     */
-    private void retireWorkers(String clientId, List<String> addresses) {
-        if (addresses == null || addresses.isEmpty()) {
-            throw new IllegalArgumentException("RetireWorkers names no worker");
-        }
-        ArrayList<WorkerState> chosen = new ArrayList<>();
-        for (String a : addresses) {
-            WorkerState ws = a == null ? null : core.worker(a);
-            if (ws == null) {
-                throw new IllegalArgumentException("no connected worker at " + a);
-            }
-            if (nannyOf(ws.address) != null) {
-                throw new IllegalArgumentException("worker " + a + " runs under a nanny, which would start it again;"
-                        + " stop its nanny instead");
-            }
-            chosen.add(ws);
-        }
-        String reason = "retired by client " + clientId;
-        for (WorkerState ws : chosen) {
-            core.send(ws.address, new Message.CloseWorker(reason));
-            core.removeWorker(ws, reason);
-        }
-        core.log(System.Logger.Level.INFO, "workers " + chosen + " retired by client " + clientId);
-    }
-
     private String nannyOf(String workerAddress) {
         for (Map.Entry<String, String> n : nannies.entrySet()) {
             if (workerAddress.equals(n.getValue())) {
@@ -250,6 +224,35 @@ final class ClientRegistry implements SchedulerExtension {
             }
         }
         return null;
+
+    }
+
+    /**
+     * The worker at {@code address} was retired: its nanny closes too, else it would start a fresh
+     * worker; a nanny that has not said yet that it runs that worker is told when it does.
+     */
+    void workerRetired(String address, String reason) {
+        for (Map.Entry<String, String> n : nannies.entrySet()) {
+            if (address.equals(n.getValue())) {
+                core.send(n.getKey(), new CloseWorker(reason));
+                return;
+            }
+        }
+        retired.add(address);
+        if (retired.size() > MAX_RETIRED) { // bare workers never clear theirs
+            retired.remove(retired.iterator().next());
+        }
+    }
+
+    /** How many registered workers a nanny has said it runs. */
+    int workersWithNanny() {
+        int n = 0;
+        for (String w : nannies.values()) {
+            if (w != null && core.worker(w) != null) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Workers lost whose removal waits for a nanny's report; for tests. */

@@ -104,6 +104,13 @@ final class CoreContext implements SchedulerContext {
     }
 
     @Override
+    public void retireWorker(WorkerState worker, String reason) {
+        if (core.workers.get(worker.address) == worker) {
+            core.retireRegistered(worker, reason);
+        }
+    }
+
+    @Override
     public void recommend(TaskState task, byte state) {
         if (state == MEMORY || state == ERRED) {
             throw new IllegalArgumentException("a task enters " + name(state) + " when a worker reports it, "

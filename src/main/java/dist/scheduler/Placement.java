@@ -306,11 +306,21 @@ final class Placement {
         return settled().first();
     }
 
-    /** The least busy of {@code pool} (a scan: restricted pools are small), ties as the index takes them. */
+    /**
+     * The least busy of {@code pool} (a scan: restricted pools are small); of equally busy ones the
+     * one holding the fewest bytes, as dask's worker objective, so data spreads; then as the index
+     * takes them.
+     */
     private static WorkerState leastBusy(Collection<WorkerState> pool) {
         WorkerState best = null;
         for (WorkerState w : pool) {
-            if (best == null || BY_LOAD.compare(w, best) < 0) {
+            if (best == null) {
+                best = w;
+                continue;
+            }
+            int load = Double.compare(w.loadKey, best.loadKey);
+            if (load < 0 || load == 0 && (w.heldBytes < best.heldBytes
+                    || w.heldBytes == best.heldBytes && w.seqKey < best.seqKey)) {
                 best = w;
             }
         }

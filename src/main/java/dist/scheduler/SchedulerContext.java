@@ -60,6 +60,12 @@ interface SchedulerContext {
     /** Removes a registered worker now: its work is placed again, what only it held is recomputed. */
     void removeWorker(WorkerState worker, String reason);
 
+    /**
+     * Closes a registered worker on purpose (retirement): it is told to close and removed now; its
+     * running tasks are placed again without counting as suspicious.
+     */
+    void retireWorker(WorkerState worker, String reason);
+
     /** Asks the core to move {@code task} to {@code state}; applied after the handler returns. */
     void recommend(TaskState task, byte state);
 

@@ -91,6 +91,15 @@ public final class SchedulerState extends TaskLifecycle {
         removeWorker(worker, reason);
     }
 
+    void retireRegistered(WorkerState worker, String reason) {
+        ClientRegistry registry = extension(ClientRegistry.class);
+        if (registry != null) {
+            registry.workerRetired(worker.address, reason);
+        }
+        out.add(Outgoing.send(worker.address, new CloseWorker(reason)));
+        removeWorker(worker, reason, true); // it leaves on purpose: its tasks are not suspicious
+    }
+
     /** The client with this id, registered now if it is new. */
     ClientState client(String id) {
         return clients.computeIfAbsent(id, ClientState::new);
@@ -317,12 +326,16 @@ public final class SchedulerState extends TaskLifecycle {
             TaskPrefix p = prefixOf(s.key());
             TaskState ts = new TaskState(s.key(), null, s.priority(), s.options(), p);
             TaskState known = tasks.putIfAbsent(ts);
-            if (known != null) {
+            if (known != null) { // same key: the same computation, done once
                 if (s.run() == null && known.run == null && known.state == RELEASED) {
                     // scattered again while its old copy lingers as an input: the data is on its way, not lost
                     known.nbytes = -1;
+                } else if (known.run == null && s.run() != null && (s.dependencies() == null || s.dependencies().isEmpty())) {
+                    // scattered data given a recipe keeps its value, and is recomputed from it once lost
+                    functionTable.store(known, s.run());
+                    known.submitter = c.id;
                 }
-                continue; // same key: the same computation, done once
+                continue;
             }
             p.live++;
             p.states[RELEASED]++;
@@ -525,6 +538,14 @@ public final class SchedulerState extends TaskLifecycle {
                 throw new IllegalArgumentException(why);
             }
         }
+        String name = r.name() == null || r.name().isEmpty() ? address : r.name();
+        String holder = workerNames.get(name);
+        if (holder != null && !holder.equals(address) && workers.get(holder) != null) {
+            // restrictions by name must mean one worker, as in dask
+            log(System.Logger.Level.WARNING, "refused worker " + address + ": duplicate name " + name
+                    + ", already used by worker " + holder);
+            throw new IllegalArgumentException("name taken, '" + name + "': worker " + holder + " is registered with it");
+        }
         WorkerState old = workers.get(address);
         if (old != null) {
             // a new process at a known address: what the old one was running or holding is gone
@@ -532,11 +553,12 @@ public final class SchedulerState extends TaskLifecycle {
             removeWorker(old, "worker re-registered at the same address");
         }
         WorkerState ws = new WorkerState(address);
-        ws.name = r.name() == null || r.name().isEmpty() ? address : r.name();
+        ws.name = name;
         ws.nthreads = Math.max(1, r.nthreads());
         ws.memoryLimit = r.memoryLimit();
         ws.pid = r.pid();
         workers.put(address, ws);
+        workerNames.put(name, address);
         placement.add(ws);
         log(System.Logger.Level.INFO, "worker joined: " + address + " (" + ws.name + ", " + ws.nthreads
                 + " threads, pid " + ws.pid + (r.heldKeys() == null || r.heldKeys().isEmpty() ? ""
@@ -636,6 +658,7 @@ public final class SchedulerState extends TaskLifecycle {
             ext.workerRemoved(ws);
         }
         workers.remove(ws.address);
+        workerNames.remove(ws.name, ws.address);
         placement.remove(ws);
         pendingFree.remove(ws);
         ArrayList<TaskState> lost = new ArrayList<>();

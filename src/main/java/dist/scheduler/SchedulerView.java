@@ -123,6 +123,15 @@ public final class SchedulerView {
         return core.extension(QueryExtension.class).workerInfos();
     }
 
+    /**
+     * How many registered workers a nanny has said it runs. A nanny says so just after its worker
+     * registers; until then a restart cannot reach that worker through its nanny.
+     */
+    public int workersWithNanny() {
+        ClientRegistry r = core.extension(ClientRegistry.class);
+        return r == null ? 0 : r.workersWithNanny();
+    }
+
     /** Names of the published datasets, sorted. */
     public List<String> datasetNames() {
         return core.extension(DatasetExtension.class).names();

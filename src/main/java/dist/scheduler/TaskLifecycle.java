@@ -32,6 +32,8 @@ abstract class TaskLifecycle {
     final SchedulerConfig config;
     final TaskTable tasks = new TaskTable();
     final LinkedHashMap<String, WorkerState> workers = new LinkedHashMap<>();
+    /** Each registered worker's name to its address: a name belongs to one worker at a time. */
+    final java.util.HashMap<String, String> workerNames = new java.util.HashMap<>();
     /** Where runnable tasks go: the workers filed by load, and the queue of root tasks. */
     final Placement placement = new Placement();
     /** The workers in registration order (read-only: {@link Placement#add} and {@link Placement#remove} change it). */

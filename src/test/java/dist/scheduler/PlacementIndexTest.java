@@ -366,6 +366,18 @@ class PlacementIndexTest {
                 return best;
             }
         }
-        return scanLeastBusy(allowed == null ? workers : allowed);
+        return allowed == null ? scanLeastBusy(workers) : scanLeastBusyFewestBytes(allowed);
+    }
+
+    /** A restricted pool: least load, then fewest bytes held (dask's worker objective), then filed first. */
+    private static WorkerState scanLeastBusyFewestBytes(List<WorkerState> pool) {
+        WorkerState best = null;
+        for (WorkerState w : pool) {
+            if (best == null || w.load() < best.load() || w.load() == best.load() && (w.heldBytes < best.heldBytes
+                    || w.heldBytes == best.heldBytes && w.seqKey < best.seqKey)) {
+                best = w;
+            }
+        }
+        return best;
     }
 }

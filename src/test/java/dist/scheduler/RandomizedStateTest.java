@@ -174,7 +174,7 @@ class RandomizedStateTest {
             } else if (action < 90) {
                 String w = "10.0.1." + nextWorker++ + ":9000";
                 queued.put(w, new LinkedHashSet<>());
-                deliver(h.register(w, "w", 1 + r.nextInt(3)));
+                deliver(h.register(w, "joined-" + w, 1 + r.nextInt(3))); // a name belongs to one worker
                 if (nannies) {
                     deliver(h.client("nanny-" + w, new RegisterNanny("nanny-" + w, w)));
                 }

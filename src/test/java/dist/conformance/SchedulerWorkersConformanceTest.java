@@ -1,0 +1,699 @@
+package dist.conformance;
+
+import dist.Client;
+import dist.Future;
+import dist.Futures;
+import dist.Graph;
+import dist.LocalCluster;
+import dist.Options;
+import dist.Wait;
+import dist.api.ClusterFixture;
+import dist.comm.CommConfig;
+import dist.config.Config;
+import dist.protocol.Message;
+import dist.scheduler.ClusterView;
+import dist.scheduler.SchedulerConfig;
+import dist.scheduler.SchedulerServer;
+import dist.scheduler.SchedulerView;
+import dist.worker.WorkerServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Workers joining and leaving, queuing as the scheduler shows it, placement on a fresh cluster,
+ * and the scheduler's own settings, ported from dask's test_scheduler.py. Each test starts its own
+ * scheduler (workers are added, closed or counted), with thread workers started here so the test
+ * can close one, as dask's {@code remove_worker} and {@code Worker.close} do. Tasks block on the
+ * latches of {@link SchedulerTasksConformanceTest} where dask waits on an {@code Event}.
+ *
+ * <p>Ported in SchedulerTasksConformanceTest, SchedulerRetireConformanceTest,
+ * SchedulerRebalanceConformanceTest and SchedulerKilledWorkerConformanceTest too (each test names its
+ * dask tests). Ported elsewhere: test_restart (RestartConformanceTest, DeathAndReturnTest),
+ * test_scatter_no_workers, test_rebalance, test_rebalance_dead_recipient (DataPlacementExtensionTest),
+ * test_decide_worker_with_restrictions (PlacementIndexTest).
+ *
+ * <p>Not applicable:
+ * <ul>
+ * <li>test_decide_worker_coschedule_order_neighbors → reads dask.array blockwise graphs and worker transfer logs.</li>
+ * <li>test_decide_worker_rootish_while_last_worker_is_retiring → skipped in dask with queuing on; needs a worker subclass that blocks gather_dep.</li>
+ * <li>test_graph_execution_width → a WorkerPlugin reading Worker.data on every transition.</li>
+ * <li>test_queued_paused_new_worker, test_queued_paused_unpaused, test_avoid_paused_workers → set a worker's status to paused by hand; dist pauses a worker only by its memory (dist.spill tests).</li>
+ * <li>test_server_listens_to_other_ops, test_blocked_handlers_are_respected,
+ *     test_scheduler_init_pulls_blocked_handlers_from_config, test_feed, test_feed_setup_teardown,
+ *     test_feed_large_bytestring → raw RPC handlers ("identity", "feed") of dask's comm layer.</li>
+ * <li>test_remove_worker_by_name_from_scheduler, test_close_worker, test_close_nanny, test_set_restrictions →
+ *     Scheduler methods with no client call; a worker leaves dist's scheduler when it closes (ported as such).</li>
+ * <li>test_clear_events_worker_removal, test_clear_events_client_removal, test_ensure_events_dont_include_taskstate_objects,
+ *     test_log_tasks_during_restart, test_deque_handler → dask's event topics and log handlers.</li>
+ * <li>test_dumps_function → Python's function pickling cache.</li>
+ * <li>test_restart_nanny_timeout_exceeded, test_restart_heartbeat_before_closing → a Nanny subclass whose kill hangs.</li>
+ * <li>test_restart_worker_rejoins_after_timeout_expired → a plugin that blocks inside Scheduler.restart, with timeout 0.</li>
+ * <li>test_restart_not_all_workers_return, test_restart_some_nannies_some_not → dist restarts a worker
+ *     without a nanny by dropping its data, so every worker returns (RestartConformanceTest).</li>
+ * <li>test_broadcast, test_broadcast_tls, test_broadcast_nanny, test_broadcast_on_error,
+ *     test_broadcast_deprecation, test_broadcast_reuse_comm → Scheduler.broadcast of raw messages; the client's
+ *     counterpart, run, is ported with test_client.py.</li>
+ * <li>test_coerce_address → address parsing of dask's comm layer (inproc, tcp://, IPv6).</li>
+ * <li>test_file_descriptors → slow; dask.array on 20 nannies.</li>
+ * <li>test_learn_occupancy, test_learn_occupancy_2, test_include_communication_in_occupancy → WorkerState.occupancy, a scheduler estimate no API shows.</li>
+ * <li>test_nonempty_data_is_rejected → Worker(data=...) keyword.</li>
+ * <li>test_worker_arrives_with_data_is_rejected → dist keeps the data of a worker that registers with some (a returning worker, README "Resilience").</li>
+ * <li>test_run_on_scheduler_sync, test_run_on_scheduler → dist's scheduler never runs nor deserializes user code.</li>
+ * <li>test_allow_pickle_false → Python pickling setting.</li>
+ * <li>test_collect_versions → Python package versions.</li>
+ * <li>test_unknown_task_duration_config, test_unknown_task_duration_config_2, test_get_prefix_duration,
+ *     test_default_task_duration_splits → dask's default and unknown task duration settings and stealing's internal tables.</li>
+ * <li>test_no_dangling_asyncio_tasks, test_async_context_manager, test_finished → asyncio API.</li>
+ * <li>test_task_group_and_prefix_statistics, test_task_prefix, test_task_group_non_tuple_key, test_alias_resolving_break_queuing,
+ *     test_runspec_regression_sync → read dask.array graphs.</li>
+ * <li>test_task_groups_update_start_stop → TaskGroup start/stop times (asserts on the clock).</li>
+ * <li>test_too_many_groups → dist keeps a prefix's counters after its tasks are forgotten, for the dashboard's progress bars.</li>
+ * <li>test_gather_failing_can_recover, test_gather_failing_cnn_error, test_gather_bad_worker → a mocked connection pool.</li>
+ * <li>test_multiple_listeners → inproc and tcp listeners at once.</li>
+ * <li>test_get_worker_monitor_info, test_infrequent_sysmon → dask's SystemMonitor series (host network, file descriptors).</li>
+ * <li>test_memorystate, test_memorystate_sum, test_memorystate_adds_up, test_memorystate__to_dict → arithmetic of the MemoryState class.</li>
+ * <li>test_memory → a Python heap leak measured as unmanaged memory.</li>
+ * <li>test_workerstate_clean, test_Scheduler__to_dict, test_TaskState__to_dict, test_get_cluster_state,
+ *     test_get_cluster_state_worker_error, test_dump_cluster_state, test_repr, test_html_repr → Python reprs and debugging dumps.</li>
+ * <li>test_result_type → TaskState.type, the result's Python type name.</li>
+ * <li>test_bandwidth, test_bandwidth_clear → the scheduler's bandwidth estimates.</li>
+ * <li>test_gather_on_worker, test_gather_on_worker_bad_recipient, test_gather_on_worker_bad_sender,
+ *     test_gather_on_worker_bad_sender_replicated, test_gather_on_worker_key_not_on_sender,
+ *     test_gather_on_worker_key_not_on_sender_replicated, test_gather_on_worker_duplicate_task,
+ *     test_delete_worker_data, test_delete_worker_data_double_delete, test_delete_worker_data_bad_worker,
+ *     test_delete_worker_data_bad_task, test_rebalance_missing_data1, test_rebalance_missing_data2 →
+ *     Scheduler-side primitives of rebalance with no client call (dist's are covered by DataPlacementExtensionTest).</li>
+ * <li>test_transition_counter_max_scheduler, test_transition_counter_max_worker, test_disable_transition_counter_max →
+ *     a debugging guard of dask's test harness.</li>
+ * <li>test_worker_state_unique_regardless_of_address → identity of WorkerState objects.</li>
+ * <li>test_transition_waiting_memory, test_deadlock_resubmit_queued_tasks_fast,
+ *     test_deadlock_dependency_of_queued_released_when_worker_removed, test_fan_out_pattern_deadlock,
+ *     test_stimulus_from_erred_task, test_tell_workers_when_peers_have_left → freeze a batched stream or
+ *     subclass a worker to force a message race.</li>
+ * <li>test_transition_failure_triggers_log_event → corrupts TaskState.processing_on by hand.</li>
+ * <li>test_resubmit_nondeterministic_task_different_deps → Python tokenization of run_specs.</li>
+ * <li>test_concurrent_close_requests → a plugin's before_close under five concurrent Scheduler.close calls.</li>
+ * <li>test_rootish_taskgroup_configuration → dask's root-ish thresholds; dist has no such setting.</li>
+ * <li>test_data_producers → dask's task spec classes (DataNode, TaskRef).</li>
+ * <li>test_retire_workers_bad_params → Python keyword arguments (mutually exclusive workers/names/n); dist's call takes one list.</li>
+ * <li>test_retire_workers_concurrently → a worker subclass whose get_data blocks; dist runs retirements one after another, as it does replicate and rebalance (dask's replica lock).</li>
+ * <li>test_rebalance_raises_missing_data3 → keys freed between the planning and the moves of Scheduler.rebalance (xfail in dask when explicit).</li>
+ * <li>test_balance_many_workers_2 → timing-based (dask skips it on macOS); on two shared cores thirty single-thread workers end 2 to 4 tasks each.</li>
+ * </ul>
+ *
+ * <p>Later: test_adaptive_target, test_adaptive_target_empty_cluster, test_workers_to_close,
+ * test_workers_to_close_grouped, test_workers_to_close_never_close_long_running (adaptive scaling,
+ * which chooses the workers to close); test_profile_metadata, test_profile_metadata_timeout,
+ * test_profile_metadata_keys, test_statistical_profiling, test_statistical_profiling_failure
+ * (profiling, as performance reports show it).
+ *
+ * <p>Gap:
+ * <ul>
+ * <li>test_restart_no_wait_for_workers → Client.restart() always waits for the workers to come back;
+ *     it has no "don't wait" option.</li>
+ * <li>test_idle_timeout, test_idle_during_update_graph, test_idle_timeout_no_workers → dist's scheduler
+ *     has no idle timeout; it runs until shut down.</li>
+ * <li>test_no_workers_timeout_without_workers, test_no_workers_timeout_bad_restrictions,
+ *     test_no_workers_timeout_processing → dist has no no-workers-timeout: a task no worker can run
+ *     waits in no-worker until one joins.</li>
+ * <li>test_refuse_to_schedule_huge_task → dist sends a task whose inputs exceed the worker's memory
+ *     limit; the worker spills or pauses.</li>
+ * <li>test_cancel_fire_and_forget, test_task_group_on_fire_and_forget → not ported: they need
+ *     Client.fireAndForget (a task kept until it ends after its future is dropped), not in this suite's dist yet.</li>
+ * <li>test_gather_no_workers → gathering scattered data whose workers all left fails, naming the key,
+ *     but only after the client has tried the dead holders for five rounds (about 7 s).</li>
+ * <li>test_bad_saturation_factor → dist has no worker-saturation setting (one task per thread, plus a
+ *     pipeline for tasks known to be quick), so no bad value to refuse.</li>
+ * <li>test_config_stealing, test_config_no_stealing → dist has no setting to turn work stealing off.</li>
+ * <li>test_scheduler_file → dist's scheduler writes no scheduler file; clients are given its address.</li>
+ * <li>test_rebalance_workers_and_keys → in dist an empty key or worker list means all of them, where
+ *     dask's means none.</li>
+ * <li>test_rebalance_no_recipients, test_rebalance_sender_below_mean,
+ *     test_rebalance_least_recently_inserted_sender_min → dist's rebalance evens out stored bytes; it has
+ *     no sender-min / recipient-max thresholds over process memory.</li>
+ * </ul>
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class SchedulerWorkersConformanceTest {
+    static final Duration T = Duration.ofSeconds(30);
+
+    static int inc(int x) {
+        return x + 1;
+    }
+
+    static int slowinc(int x) throws InterruptedException {
+        Thread.sleep(100); // the task's work
+        return x + 1;
+    }
+
+    static LocalCluster empty() throws IOException {
+        return LocalCluster.builder().workers(0).output(null).start();
+    }
+
+    static WorkerServer worker(LocalCluster c, int nthreads) throws IOException {
+        return worker(c, nthreads, "", 0);
+    }
+
+    static WorkerServer worker(LocalCluster c, int nthreads, String name, long memoryLimit) throws IOException {
+        return WorkerServer.start(new WorkerServer.Options(c.schedulerAddress(), "127.0.0.1", 0, nthreads, name,
+                memoryLimit, 8 * 1024, CommConfig.DEFAULT));
+    }
+
+    static <T> T query(LocalCluster c, Function<SchedulerView, T> q) {
+        try {
+            return c.scheduler().query(s -> q.apply(s.view()), 10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static Map<String, Integer> processing(Client c) {
+        try {
+            Map<String, Integer> m = new java.util.LinkedHashMap<>();
+            for (Message.WorkerInfo w : c.workersInfo()) {
+                m.put(w.address(), w.processing());
+            }
+            return m;
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static List<Future<Integer>> blocked(Client c, String gate, String prefix, int n) {
+        List<Future<Integer>> fs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            fs.add(c.with(Options.defaults().key(prefix + "-" + i)).submit(SchedulerTasksConformanceTest::blockOn, gate, i));
+        }
+        return fs;
+    }
+
+    static void open(String gate) {
+        SchedulerTasksConformanceTest.gate(gate).countDown();
+    }
+
+    static void close(WorkerServer... ws) {
+        for (WorkerServer w : ws) {
+            if (w != null) {
+                w.close();
+            }
+        }
+    }
+
+    /** dask: test_scheduler.py::test_balance_with_restrictions — of the allowed workers, the one holding less data runs it. */
+    @Test
+    void balanceWithRestrictions() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(3).threadsPerWorker(1).output(null).start();
+             Client client = cluster.client()) {
+            List<String> ws = List.copyOf(client.ncores().keySet());
+            String a = ws.get(0), c = ws.get(2);
+            client.scatter(List.of(List.of(1, 2, 3)), List.of(a), false);
+            client.scatter(List.of(1), List.of(c), false);
+            Future<Integer> z = client.with(Options.defaults().workers(a, c)).submit(SchedulerWorkersConformanceTest::inc, 1);
+            assertEquals(2, z.result(T));
+            assertEquals(List.of(c), client.whoHas(List.of(z)).get(z.key()));
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_add_worker, test_no_workers, test_no_workers_timeout_disabled,
+     * test_task_group_not_done_queued — with no worker a task waits (queued or no-worker) for as
+     * long as it takes, and runs once a worker joins.
+     */
+    @Test
+    void addWorker() throws Exception {
+        WorkerServer w = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            Future<Integer> x = c.with(Options.defaults().key("x")).submit(SchedulerWorkersConformanceTest::inc, 1);
+            List<Future<Integer>> futs = c.map(SchedulerWorkersConformanceTest::inc, List.of(10, 11, 12, 13));
+            assertTrue(Wait.until(T, () -> Set.of("queued", "no-worker").contains(ClusterFixture.stateOf(cluster, "x"))),
+                    ClusterFixture.stateOf(cluster, "x"));
+            assertTrue(Set.of("queued", "no-worker").contains(c.taskStatus(x).state()));
+            assertThrows(TimeoutException.class, () -> x.result(Duration.ofMillis(50)));
+            ClusterView.Group g = query(cluster, v -> v.cluster(0, 0)).groups().stream()
+                    .filter(gr -> gr.prefix().equals("inc")).findFirst().orElseThrow();
+            assertEquals(4, g.waiting(), "the group is not done: " + g);
+
+            w = worker(cluster, 1);
+            assertEquals(2, x.result(T));
+            assertEquals(List.of(11, 12, 13, 14), c.gather(futs));
+            assertEquals(List.of(w.address()), List.copyOf(c.ncores().keySet()));
+        } finally {
+            close(w);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_worker_name, test_worker_name_collision,
+     * test_scheduler_sees_memory_limits, test_memory_no_workers — a worker's name, threads and memory
+     * limit as the scheduler has them, a restriction by name, and a second worker refused the name.
+     */
+    @Test
+    void workerNameAndMemoryLimit() throws Exception {
+        WorkerServer w = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            assertTrue(c.workersInfo().isEmpty());
+            ClusterView v0 = query(cluster, v -> v.cluster(0, 0));
+            assertEquals(0, v0.workers().stream().mapToLong(ClusterView.Worker::memoryBytes).sum());
+            assertEquals(0, v0.workers().stream().mapToLong(ClusterView.Worker::bytesHeld).sum());
+
+            w = worker(cluster, 3, "alice", 12345);
+            Message.WorkerInfo info = c.workersInfo().get(0);
+            assertEquals("alice", info.name());
+            assertEquals(w.address(), info.address());
+            assertEquals(3, info.nthreads());
+            assertEquals(12345, info.memoryLimit());
+            Future<Integer> f = c.with(Options.defaults().workers("alice")).submit(SchedulerWorkersConformanceTest::inc, 1);
+            assertEquals(2, f.result(T));
+            assertEquals(List.of(w.address()), c.whoHas(List.of(f)).get(f.key()));
+
+            // a second worker may not take the name
+            IOException e = assertThrows(IOException.class, () -> worker(cluster, 1, "alice", 0).close());
+            assertTrue(e.getMessage().contains("name taken, 'alice'"), e.getMessage());
+            assertEquals(List.of(w.address()), List.copyOf(c.ncores().keySet()));
+            assertEquals(List.of(w.address()), List.copyOf(c.ncores(List.of("alice")).keySet()));
+            Future<Integer> g = c.with(Options.defaults().workers("alice")).submit(SchedulerWorkersConformanceTest::inc, 2);
+            assertEquals(3, g.result(T));
+            assertEquals(List.of(w.address()), c.whoHas(List.of(g)).get(g.key()));
+        } finally {
+            close(w);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_remove_worker_from_scheduler, test_ready_remove_worker — each
+     * worker is sent one task per thread and the rest wait on the scheduler; when a worker leaves,
+     * the other takes its tasks and every task still ends.
+     */
+    @Test
+    void removeWorker() throws Exception {
+        WorkerServer a = null, b = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 2);
+            Map<String, Integer> nthreads = Map.of(a.address(), 1, b.address(), 2);
+            List<Future<Integer>> futs = blocked(c, "rw", "rw", 20);
+            assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::taskCount) == 20
+                    && processing(c).equals(nthreads)), processing(c).toString());
+            assertEquals(20, processing(c).values().stream().mapToInt(Integer::intValue).sum()
+                    + query(cluster, SchedulerView::queuedCount));
+
+            String gone = a.address();
+            a.close();
+            assertTrue(Wait.until(T, () -> !processing(c).containsKey(gone)), "the scheduler drops the closed worker");
+            assertEquals(Set.of(b.address()), c.ncores().keySet());
+            assertEquals(Map.of(b.address(), 2), processing(c));
+            assertEquals(20, 2 + query(cluster, SchedulerView::queuedCount));
+            open("rw");
+            assertEquals(IntStream.range(0, 20).boxed().toList(), c.gather(futs));
+        } finally {
+            open("rw");
+            close(a, b);
+        }
+    }
+
+    /** dask: test_scheduler.py::test_queued_remove_add_worker */
+    @Test
+    void queuedRemoveAddWorker() throws Exception {
+        WorkerServer a = null, b = null, w = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 2);
+            b = worker(cluster, 2);
+            List<Future<Integer>> fs = blocked(c, "qra", "qra", 10);
+            assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::queuedCount) == 6),
+                    "queued " + query(cluster, SchedulerView::queuedCount));
+            String gone = a.address();
+            a.close();
+            assertTrue(Wait.until(T, () -> !processing(c).containsKey(gone)));
+            assertEquals(8, query(cluster, SchedulerView::queuedCount));
+            w = worker(cluster, 2);
+            assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::queuedCount) == 6),
+                    "queued " + query(cluster, SchedulerView::queuedCount));
+            open("qra");
+            Futures.wait(fs, T);
+            assertEquals(IntStream.range(0, 10).boxed().toList(), c.gather(fs));
+        } finally {
+            open("qra");
+            close(a, b, w);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_saturation_factor, the worker-saturation 1.0 case, which is
+     * dist's behaviour: a worker of 2 threads gets 2 of 10 blocked tasks, one of 1 thread gets 1,
+     * the rest are queued. (dist has no setting for other factors.)
+     */
+    @Test
+    void saturationFactor() throws Exception {
+        WorkerServer a = null, b = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 2);
+            b = worker(cluster, 1);
+            List<Future<Integer>> fs = blocked(c, "sat", "wait", 10);
+            Map<String, Integer> expected = Map.of(a.address(), 2, b.address(), 1);
+            assertTrue(Wait.until(T, () -> processing(c).equals(expected)), processing(c).toString());
+            assertEquals(7, query(cluster, SchedulerView::queuedCount));
+            open("sat");
+            assertEquals(IntStream.range(0, 10).boxed().toList(), c.gather(fs));
+        } finally {
+            open("sat");
+            close(a, b);
+        }
+    }
+
+    static final java.util.concurrent.atomic.AtomicInteger SECEDED = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** dask's func of test_secede_opens_slot: waits for the first gate, secedes, waits for the second. */
+    static int secedeBetween(String first, String second, int x) throws InterruptedException {
+        SchedulerTasksConformanceTest.blockOn(first, x);
+        dist.WorkerClient.secede();
+        SECEDED.incrementAndGet();
+        return SchedulerTasksConformanceTest.blockOn(second, x);
+    }
+
+    /** dask: test_scheduler.py::test_secede_opens_slot — five tasks that secede all run at once on one thread. */
+    @Test
+    void secedeOpensSlot() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).output(null).start();
+             Client c = cluster.client()) {
+            SECEDED.set(0);
+            List<Future<Integer>> fs = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                fs.add(c.with(Options.defaults().key("x" + i)).submit(SchedulerWorkersConformanceTest::secedeBetween,
+                        "sos1", "sos2", i));
+            }
+            assertTrue(Wait.until(T, () -> "processing".equals(ClusterFixture.stateOf(cluster, "x0"))));
+            open("sos1");
+            assertTrue(Wait.until(T, () -> SECEDED.get() == fs.size()), "long-running: " + SECEDED.get());
+            open("sos2");
+            assertEquals(List.of(0, 1, 2, 3, 4), c.gather(fs));
+        } finally {
+            open("sos1");
+            open("sos2");
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_fifo_submission, test_no_workers_timeout_queued — on one
+     * worker of two threads, earlier submissions run first, and queued tasks behind running ones end.
+     */
+    @Test
+    void fifoSubmission() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(2).output(null).start();
+             Client c = cluster.client()) {
+            List<Future<Integer>> futures = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                futures.add(c.with(Options.defaults().key("inc-%02d".formatted(i)))
+                        .submit(SchedulerWorkersConformanceTest::slowinc, i));
+            }
+            futures.get(19).result(T);
+            assertEquals("finished", futures.get(10).status());
+
+            List<Future<Integer>> blocked = blocked(c, "nwq", "nwq", 3);
+            assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::queuedCount) == 1));
+            open("nwq");
+            assertEquals(List.of(0, 1, 2), c.gather(blocked));
+        } finally {
+            open("nwq");
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_closing_scheduler_closes_workers, test_close_workers,
+     * test_close_scheduler__close_workers_Worker — shutting the scheduler down closes its workers.
+     */
+    @Test
+    void closingSchedulerClosesWorkers() throws Exception {
+        WorkerServer a = null, b = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            assertEquals(2, c.ncores().size());
+            c.shutdown();
+            assertTrue(a.awaitClose(5, TimeUnit.SECONDS), "worker a closes");
+            assertTrue(b.awaitClose(5, TimeUnit.SECONDS), "worker b closes");
+        } finally {
+            close(a, b);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_scatter_creates_ts — a key first scattered, then submitted with
+     * a recipe by another client: the scattered value wins, and once its worker is gone the
+     * recipe recomputes it. dist keeps a finished future's value (README: a Java Future never leaves
+     * the done state), so the recomputation shows in a dependent.
+     */
+    @Test
+    void scatterCreatesTs() throws Exception {
+        WorkerServer a = null, b = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            Future<Integer> x1 = c.scatter(Map.of("x", 1), List.of(a.address()), false).get("x");
+            assertEquals("memory", ClusterFixture.stateOf(cluster, "x"));
+            try (Client c2 = cluster.client()) {
+                Future<Integer> x2 = c2.with(Options.defaults().key("x")).submit(SchedulerWorkersConformanceTest::inc, 1);
+                assertEquals(1, x2.result(T));
+                String gone = a.address();
+                a.close();
+                assertTrue(Wait.until(T, () -> !processing(c).containsKey(gone)));
+                Future<Integer> y = c2.submit(SchedulerWorkersConformanceTest::inc, x2);
+                assertEquals(3, y.result(T), "x was recomputed from c2's recipe: inc(1) = 2");
+            }
+            x1.release();
+        } finally {
+            close(a, b);
+        }
+    }
+
+    static int len(byte[] b) {
+        return b.length;
+    }
+
+    static byte[] bytes(int n) {
+        return new byte[n];
+    }
+
+    /** dask: test_scheduler.py::test_missing_data_errant_worker — one of two holders closes while a third fetches. */
+    @Test
+    void missingDataErrantWorker() throws Exception {
+        WorkerServer w1 = null, w2 = null, w3 = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            w1 = worker(cluster, 1);
+            w2 = worker(cluster, 1);
+            w3 = worker(cluster, 1);
+            Future<byte[]> x = c.with(Options.defaults().workers(w1.address())).submit(SchedulerWorkersConformanceTest::bytes, 4 << 20);
+            Futures.wait(List.of(x), T);
+            c.replicate(List.of(x), 0, List.of(w1.address(), w2.address()), 2);
+            Future<Integer> y = c.with(Options.defaults().workers(w3.address())).submit(SchedulerWorkersConformanceTest::len, x);
+            w1.close();
+            assertEquals(4 << 20, y.result(T));
+        } finally {
+            close(w1, w2, w3);
+        }
+    }
+
+    /** dask: test_scheduler.py::test_restart_while_processing — a restart forgets tasks still running. */
+    @Test
+    void restartWhileProcessing() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).output(null).start();
+             Client c = cluster.client()) {
+            List<Future<Integer>> futures = c.map(SchedulerWorkersConformanceTest::slowinc, IntStream.range(0, 10).boxed().toList());
+            assertEquals(1, futures.get(0).result(T));
+            c.restart();
+            assertEquals(0, (int) query(cluster, SchedulerView::taskCount));
+            assertTrue(futures.stream().allMatch(Future::isCancelled), "every future is cancelled");
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_resources_reset_after_cancelled_task — a cancelled task that
+     * held a resource gives it back once it has really stopped, and the next one runs.
+     */
+    @Test
+    void resourcesResetAfterCancelledTask() throws Exception {
+        WorkerServer a = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = WorkerServer.start(new WorkerServer.Options(cluster.schedulerAddress(), "127.0.0.1", 0, 1, "", 0,
+                    8 * 1024, CommConfig.DEFAULT), Map.of("A", 1.0));
+            Future<Integer> x = c.with(Options.defaults().key("rr_x").resource("A", 1))
+                    .submit(SchedulerTasksConformanceTest::blockOn, "rr", 1);
+            assertTrue(Wait.until(T, () -> "processing".equals(ClusterFixture.stateOf(cluster, "rr_x"))));
+            x.cancel();
+            assertTrue(Wait.until(T, () -> "null".equals(ClusterFixture.stateOf(cluster, "rr_x"))));
+            open("rr");
+            assertEquals(2, c.with(Options.defaults().resource("A", 1)).submit(SchedulerWorkersConformanceTest::inc, 1)
+                    .result(T));
+        } finally {
+            open("rr");
+            close(a);
+        }
+    }
+
+    /** dask: test_scheduler.py::test_allowed_failures_config */
+    @Test
+    void allowedFailuresConfig() {
+        assertEquals(10, SchedulerConfig.defaults().withAllowedFailures(10).allowedFailures());
+        try (var o = Config.set("distributed.scheduler.allowed-failures", 100)) {
+            assertEquals(100, SchedulerConfig.defaults().allowedFailures());
+        }
+        try (var o = Config.set("distributed.scheduler.allowed-failures", 0)) {
+            assertEquals(0, SchedulerConfig.defaults().allowedFailures());
+        }
+    }
+
+    /** dask: test_scheduler.py::test_host_address */
+    @Test
+    void hostAddress() throws Exception {
+        SchedulerServer s = SchedulerServer.start("127.0.0.2", 0, SchedulerConfig.defaults(), CommConfig.DEFAULT);
+        try {
+            assertTrue(s.address().contains("127.0.0.2"), s.address());
+        } finally {
+            s.close();
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_dashboard_address, test_dashboard_host (the 127.0.0.1 case:
+     * dist's dashboard listens on loopback unless a token protects it) — the dashboard serves on
+     * the port asked for, or any free one for 0.
+     */
+    @Test
+    void dashboardAddress() throws Exception {
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        try (LocalCluster c = LocalCluster.builder().workers(0).dashboard(port).output(null).start()) {
+            assertEquals("http://127.0.0.1:" + port + "/status", c.dashboardLink().orElseThrow());
+        }
+        try (LocalCluster c = LocalCluster.builder().workers(0).dashboard(0).output(null).start()) {
+            String link = c.dashboardLink().orElseThrow();
+            assertTrue(link.matches("http://127\\.0\\.0\\.1:[1-9]\\d*/status"), link);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_balance_many_workers — 20 tasks spread over thirty
+     * single-thread workers land one per worker at most.
+     */
+    @Test
+    void balanceManyWorkers() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(30).threadsPerWorker(1).output(null).start();
+             Client c = cluster.client()) {
+            List<Future<Integer>> futures = c.map(SchedulerWorkersConformanceTest::slowinc, IntStream.range(0, 20).boxed().toList());
+            Futures.wait(futures, T);
+            assertEquals(Set.of(0, 1), countsPerWorker(c, futures), c.hasWhat().toString());
+        }
+    }
+
+    static Set<Integer> countsPerWorker(Client c, List<? extends Future<?>> futures) throws Exception {
+        Set<String> keys = new HashSet<>();
+        futures.forEach(f -> keys.add(f.key()));
+        Set<Integer> counts = new HashSet<>();
+        for (List<String> held : c.hasWhat().values()) {
+            counts.add((int) held.stream().filter(keys::contains).count());
+        }
+        return counts;
+    }
+
+    /**
+     * Sockets of this machine's network namespace with {@code port} at either end, open or closing
+     * (every TCP state but TIME_WAIT and CLOSE), from /proc/net/tcp: the other tests' sockets, which
+     * come and go in this JVM, are not counted.
+     */
+    static long socketsOn(int port) {
+        long n = 0;
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            Path p = Path.of(table);
+            if (!Files.isReadable(p)) {
+                continue;
+            }
+            try {
+                List<String> lines = Files.readAllLines(p);
+                for (String line : lines.subList(1, lines.size())) {
+                    String[] f = line.trim().split("\\s+");
+                    int local = Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16);
+                    int remote = Integer.parseInt(f[2].substring(f[2].indexOf(':') + 1), 16);
+                    String st = f[3];
+                    if ((local == port || remote == port) && !st.equals("06") && !st.equals("07")) {
+                        n++;
+                    }
+                }
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        }
+        return n;
+    }
+
+    /**
+     * dask: test_scheduler.py::test_file_descriptors_dont_leak — once a worker leaves, no
+     * connection on its port stays open, at its end or at its peers' (dask counts the process's
+     * file descriptors, which other tests sharing this JVM change).
+     */
+    @Test
+    void fileDescriptorsDontLeak() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/net/tcp")), "needs /proc/net/tcp");
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            WorkerServer w = worker(cluster, 1);
+            int port = Integer.parseInt(w.address().substring(w.address().lastIndexOf(':') + 1));
+            assertEquals(2, c.submit(SchedulerWorkersConformanceTest::inc, 1).result(T));
+            assertTrue(socketsOn(port) > 0, "the worker listens");
+            w.close();
+            assertTrue(Wait.until(T, () -> socketsOn(port) == 0), socketsOn(port) + " sockets still open on " + port);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_deadlock_dependency_of_queued_released_when_worker_replaced —
+     * the only worker leaves while tasks wait behind one running; their dependency, which no
+     * client holds and which lived only there, is computed again on the worker that replaces it.
+     */
+    @Test
+    void dependencyOfQueuedReleasedWhenWorkerReplaced() throws Exception {
+        WorkerServer a = null, b = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            Graph g = new Graph().task("dq_dep", SchedulerWorkersConformanceTest::inc, 0);
+            List<String> keys = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                g.task("rootish-" + i, SchedulerWorkersConformanceTest::blockAfter, "dqr", Graph.key("dq_dep"));
+                keys.add("rootish-" + i);
+            }
+            List<Future<Object>> futs = c.compute(g, keys);
+            // dist queues only tasks without inputs; these wait on the worker that holds their input
+            assertTrue(Wait.until(T, () -> keys.stream().allMatch(k -> Set.of("processing", "queued")
+                    .contains(ClusterFixture.stateOf(cluster, k)))), "every root task was scheduled");
+            String gone = a.address();
+            a.close();
+            assertTrue(Wait.until(T, () -> !processing(c).containsKey(gone)));
+            open("dqr");
+            b = worker(cluster, 1);
+            assertEquals(List.of(1, 1, 1), c.gather(futs));
+        } finally {
+            open("dqr");
+            close(a, b);
+        }
+    }
+
+    static int blockAfter(String gate, int x) throws InterruptedException {
+        return SchedulerTasksConformanceTest.blockOn(gate, x);
+    }
+}
