@@ -64,7 +64,7 @@ class SchedulerRebalanceConformanceTest {
             c.replicate(futures.subList(0, 2), 0, List.of(a, b), 2);
             c.replicate(futures.subList(2, 4), 0, List.of(a, cc), 2);
             assertEquals(List.of(10, 2, 2), counts(c, ws));
-            c.rebalance(futures.subList(0, 2), List.of());
+            c.rebalance(futures.subList(0, 2), null);
             assertEquals(List.of(8, 2, 4), counts(c, ws));
         }
     }
@@ -86,7 +86,7 @@ class SchedulerRebalanceConformanceTest {
             List<Future<Integer>> futures = c.scatter(IntStream.range(0, 10).boxed().toList(), List.of(ws.get(0)), false);
             c.replicate(List.of(futures.get(0)));
             assertEquals(List.of(10, 1), counts(c, ws));
-            c.rebalance(futures.subList(0, 2), List.of());
+            c.rebalance(futures.subList(0, 2), null);
             assertEquals(List.of(9, 2), counts(c, ws));
         }
     }
