@@ -78,6 +78,14 @@ class ConformanceLedgerTest {
                 if (!block.isEmpty() && isTestAnnotation(line, lines, i)) {
                     ported(p, block, out);
                 }
+                int trailing = line.indexOf("// ");
+                if (trailing > 0 && line.contains("void ") && precededByTest(lines, i)) {
+                    // void aTest() { // test_client.py::test_replicate
+                    Matcher m = NAME.matcher(line.substring(trailing));
+                    while (m.find()) {
+                        out.add(new Mention(m.group(1), m.group(2), Kind.PORTED, p + ":" + (i + 1)));
+                    }
+                }
                 if (!line.startsWith("@")) {
                     block.clear();
                 }
@@ -137,6 +145,19 @@ class ConformanceLedgerTest {
         return false;
     }
 
+    private static boolean precededByTest(List<String> lines, int i) {
+        for (int j = i - 1; j >= 0 && j >= i - 4; j--) {
+            String l = lines.get(j).strip();
+            if (l.startsWith("@Test") || l.startsWith("@RepeatedTest") || l.startsWith("@ParameterizedTest")) {
+                return true;
+            }
+            if (!l.startsWith("@")) {
+                return false;
+            }
+        }
+        return false;
+    }
+
     private static void ported(Path p, List<String> block, List<Mention> out) {
         StringBuilder text = new StringBuilder();
         for (String l : block) {
@@ -145,6 +166,11 @@ class ConformanceLedgerTest {
         String s = text.toString();
         int at = s.indexOf("dask:");
         if (at < 0) {
+            // "Follows dask's test_nanny.py::test_nanny_process_failure": named with its file
+            Matcher q = Pattern.compile("(test_[a-z_]+)\\.py::(test_[A-Za-z0-9_]+)").matcher(s);
+            while (q.find()) {
+                out.add(new Mention(q.group(1), q.group(2), Kind.PORTED, p.toString()));
+            }
             return;
         }
         String named = s.substring(at + 5);

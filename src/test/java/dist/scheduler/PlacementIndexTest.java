@@ -37,6 +37,10 @@ class PlacementIndexTest {
     private int nextKey;
     private int nextWorker;
 
+    /**
+     * dask: test_scheduler.py::test_decide_worker_with_restrictions — among the workers a task may
+     * run on, the choice is the one a scan of every allowed worker makes.
+     */
     @Test
     void indexAgreesWithAScanOfEveryWorkerUnderRandomEvents() {
         for (int seed = 1; seed <= 60; seed++) {
