@@ -39,9 +39,10 @@ import static org.junit.jupiter.api.Assertions.*;
  *     value without a name) do not compile against publishDataset(String, Object).</li>
  * <li>test_deserialize_client → asks which client object a future is bound to after pickling;
  *     getDataset builds its futures in the calling client, and a Future cannot be moved between clients.</li>
+ * <li>test_publish_unpersisted → a deliberate difference (README): an uncomputed Delayed is refused
+ *     with an error that says to persist it, where dask keeps the graph; a persisted one is published
+ *     as its Future (publishDelayed below).</li>
  * </ul>
- * Gap: test_publish_unpersisted → an uncomputed Delayed is refused with an error that says to
- * persist it (dask keeps the graph as it is); a persisted one is published as its Future.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PublishConformanceTest {

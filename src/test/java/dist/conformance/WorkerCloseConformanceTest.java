@@ -35,12 +35,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * Workers that close, and where workers keep their files, ported from dask's test_worker.py. Each
  * case starts its own scheduler and thread workers, as it closes them. A worker's local directory
  * holds its spill folder ({@code dist-worker-*}, made on the first spill), so the cases give workers
- * a small memory limit and results that spill. Gap:
- * <ul>
- * <li>test_close_gracefully, test_lifetime → dist has no graceful retirement (retire_workers,
- *     close_gracefully): a worker that closes, at the end of its --lifetime too, leaves its results to be
- *     recomputed where needed instead of copying them off first.</li>
- * </ul>
+ * a small memory limit and results that spill.
+ *
+ * <p>Later: test_close_gracefully, test_lifetime (a worker that closes by itself, at the end of its
+ * --lifetime too, leaves its results to be recomputed where needed; copying them off first, as
+ * Client.retireWorkers does, comes with the graceful scale-down of elastic clusters).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WorkerCloseConformanceTest {
