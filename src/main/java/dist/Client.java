@@ -78,6 +78,10 @@ public final class Client extends Submitter implements AutoCloseable {
                 name));
     }
 
+    /** The scheduler file this client wrote or connected through; null when none. */
+    private final java.util.concurrent.atomic.AtomicReference<java.nio.file.Path> schedulerFile =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
     private Client(ClientCore core) throws IOException {
         super(core, core, core::isClosed);
         this.core = core;
@@ -106,6 +110,59 @@ public final class Client extends Submitter implements AutoCloseable {
 
     public static Client connect(String address) throws IOException {
         return connect(address, CommConfig.DEFAULT);
+    }
+
+    /**
+     * Connects to the scheduler a scheduler file names (as dask's {@code Client(scheduler_file=...)}),
+     * waiting for the file to appear for at most the connect timeout (a scheduler started with
+     * {@code --scheduler-file} at the same time writes it once it listens).
+     *
+     * <pre>{@code
+     * // java -jar dist.jar scheduler --scheduler-file /shared/scheduler.json
+     * try (Client c = Client.connectSchedulerFile(Path.of("/shared/scheduler.json"))) { ... }
+     * }</pre>
+     *
+     * @throws IOException when no file appeared in time, it names no address, or the scheduler cannot be reached
+     */
+    public static Client connectSchedulerFile(java.nio.file.Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        CommConfig config = CommConfig.DEFAULT;
+        String address;
+        try {
+            address = dist.comm.SchedulerFile.awaitAddress(file, config.connectTimeout());
+        } catch (TimeoutException e) {
+            throw new IOException(e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the scheduler file " + file, e);
+        }
+        Client c = connect(address, config);
+        c.schedulerFile.set(file);
+        return c;
+    }
+
+    /**
+     * Writes a scheduler file naming this client's scheduler, for other clients and workers to find
+     * it (as dask's {@code client.write_scheduler_file}).
+     *
+     * <pre>{@code
+     * client.writeSchedulerFile(Path.of("scheduler.json"));
+     * Client other = Client.connectSchedulerFile(Path.of("scheduler.json"));
+     * }</pre>
+     *
+     * @throws IllegalStateException when this client already has a scheduler file (it wrote one, or
+     *                               connected through one), as dask raises ValueError
+     */
+    public void writeSchedulerFile(java.nio.file.Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        java.nio.file.Path had = schedulerFile.get();
+        if (had != null) {
+            throw new IllegalStateException("this client already has the scheduler file " + had);
+        }
+        dist.comm.SchedulerFile.write(file, address(), null);
+        if (!schedulerFile.compareAndSet(null, file)) {
+            throw new IllegalStateException("this client already has the scheduler file " + schedulerFile.get());
+        }
     }
 
     /** Connects, trying for at most {@code connectTimeout} while the scheduler is not reachable. */
@@ -225,6 +282,20 @@ public final class Client extends Submitter implements AutoCloseable {
      */
     public void restart() throws InterruptedException, ExecutionException, TimeoutException {
         core.restart();
+    }
+
+    /**
+     * {@link #restart()}, but returns as soon as the scheduler has restarted when {@code waitForWorkers}
+     * is false (as dask's {@code restart(wait_for_workers=False)}): workers under a nanny are then
+     * removed and still coming back.
+     *
+     * <pre>{@code
+     * client.restart(false);           // futures cancelled, tasks forgotten; workers rejoin later
+     * client.waitForWorkers(2, Duration.ofMinutes(1));   // when the work needs them
+     * }</pre>
+     */
+    public void restart(boolean waitForWorkers) throws InterruptedException, ExecutionException, TimeoutException {
+        core.restart(waitForWorkers);
     }
 
     /**

@@ -39,6 +39,7 @@ public final class LocalCluster implements AutoCloseable {
         private int dashboardPort = -1;
         private PrintStream output = System.err;
         private final List<String> workerJvmArgs = new ArrayList<>();
+        private java.nio.file.Path schedulerFile;
 
         private Builder() {
         }
@@ -106,6 +107,16 @@ public final class LocalCluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Writes a scheduler file (the scheduler's address and id, as JSON) at {@code file} once the
+         * scheduler listens, removed when the cluster closes: workers and clients elsewhere find the
+         * scheduler there ({@code worker --scheduler-file FILE}, {@link Client#connectSchedulerFile}).
+         */
+        public Builder schedulerFile(java.nio.file.Path file) {
+            this.schedulerFile = java.util.Objects.requireNonNull(file, "file");
+            return this;
+        }
+
         /** Extra JVM options for worker processes, e.g. "-Xmx512m". */
         public Builder workerJvmArgs(String... args) {
             workerJvmArgs.addAll(List.of(args));
@@ -143,6 +154,9 @@ public final class LocalCluster implements AutoCloseable {
                     + " (choose another, or 0 for any free port)", e);
         }
         try {
+            if (b.schedulerFile != null) {
+                scheduler.writeSchedulerFile(b.schedulerFile);
+            }
             for (int i = 0; i < b.workers; i++) {
                 startWorker(i);
             }

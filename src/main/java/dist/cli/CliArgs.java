@@ -135,6 +135,40 @@ public final class CliArgs {
     }
 
     /**
+     * The scheduler a worker or nanny joins: the one positional HOST:PORT, else the address in
+     * --scheduler-file (waiting up to {@code wait} for the file to appear), else the config key
+     * {@code distributed.scheduler-address}.
+     *
+     * @throws IOException when --scheduler-file names no file by then, or one without an address
+     */
+    String schedulerAddress(String role, java.time.Duration wait) throws UsageException, java.io.IOException,
+            InterruptedException {
+        String file = get("--scheduler-file", null);
+        if (positional.size() > 1 || (positional.size() == 1 && file != null)) {
+            throw new UsageException(role + " takes one scheduler: HOST:PORT or --scheduler-file PATH, got "
+                    + positional + (file == null ? "" : " and --scheduler-file " + file));
+        }
+        if (positional.size() == 1) {
+            return hostPort("the scheduler address", positional.get(0));
+        }
+        if (file != null) {
+            try {
+                return hostPort("the address in " + file,
+                        dist.comm.SchedulerFile.awaitAddress(java.nio.file.Path.of(file), wait));
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new java.io.IOException(e.getMessage(), e);
+            }
+        }
+        String configured = dist.config.Config.get("distributed.scheduler-address");
+        if (configured != null && !configured.isBlank()) {
+            return hostPort("distributed.scheduler-address (from "
+                    + dist.config.Config.source("distributed.scheduler-address") + ")", configured.strip());
+        }
+        throw new UsageException(role + " needs the scheduler: HOST:PORT, --scheduler-file PATH, or the config key"
+                + " distributed.scheduler-address (e.g. DIST_SCHEDULER_ADDRESS=HOST:PORT)");
+    }
+
+    /**
      * Where a role listens: --host, else the IPv4 address of --interface (e.g. "lo", "eth0"), else
      * {@code dflt}. Both at once is a usage error.
      */

@@ -17,9 +17,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NannyCommand {
     static final String USAGE = """
-            usage: java -jar dist.jar nanny SCHEDULER_HOST:PORT [worker options]
+            usage: java -jar dist.jar nanny [SCHEDULER_HOST:PORT] [worker options]
               starts a worker process and keeps it alive: restarts it when it dies, stops it past
               --memory-limit, tells the scheduler why it died, restarts it on client.restart().
+              the scheduler: SCHEDULER_HOST:PORT, else --scheduler-file PATH (the file a scheduler started
+                              with --scheduler-file PATH writes; waits up to --connect-timeout for it), else
+                              the config key distributed.scheduler-address
               worker options: --nthreads N, --name NAME, --host HOST, --interface NAME, --port PORT|FIRST:LAST, --memory-limit SIZE,
                               --connect-timeout S, --contact-address A, --local-directory DIR,
                               --resources SPEC, --lifetime D, --lifetime-stagger D   (see 'worker --help')
@@ -37,25 +40,27 @@ public final class NannyCommand {
             InterruptedException {
         CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
                 Set.of("--nthreads", "--name", "--host", "--interface", "--port", "--memory-limit", "--connect-timeout",
-                        "--worker-jvm-options", "--contact-address", "--local-directory", "--dashboard-port",
+                        "--scheduler-file", "--worker-jvm-options", "--contact-address", "--local-directory", "--dashboard-port",
                         "--dashboard-host", "--resources", "--lifetime", "--lifetime-stagger")),
                 SecurityFlags.flags(Set.of("--help", "--nanny", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
             return 0;
         }
-        if (a.positional().size() != 1) {
-            throw new UsageException("nanny needs exactly one scheduler address HOST:PORT, got "
-                    + (a.positional().isEmpty() ? "none" : a.positional()));
+        int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
+        String scheduler;
+        try {
+            scheduler = a.schedulerAddress("nanny", java.time.Duration.ofSeconds(connectTimeout));
+        } catch (IOException e) {
+            err.println("nanny: " + e.getMessage());
+            return 1;
         }
-        String scheduler = CliArgs.hostPort("the scheduler address", a.positional().get(0));
         // checked here so a bad option fails now, not in every restarted worker
         int nthreads = a.getInt("--nthreads", Runtime.getRuntime().availableProcessors(), 1, 4096);
         WorkerCommand.portRange(a.get("--port", "0"));
         WorkerCommand.lifetime(a);
         a.getInt("--dashboard-port", 0, 0, 65535);
         WorkerCommand.parseResources(a.get("--resources", ""));
-        int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
         long memoryLimit = WorkerCommand.memoryLimit(a, nthreads);
         WorkerCommand.contactAddress(a.get("--contact-address", null));
         List<String> workerArgs = new ArrayList<>();

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 public final class SchedulerCommand {
     static final String USAGE = """
             usage: java -jar dist.jar scheduler [--host HOST] [--port PORT] [--dashboard-port PORT] [--plugin CLASS[,CLASS...]]
+                                              [--scheduler-file PATH]
               --host HOST     interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
               --interface NAME  listen on this network interface's IPv4 address (e.g. eth0) instead of --host
               --port PORT     port to listen on (default 8786; 0 picks a free one)
@@ -28,6 +29,9 @@ public final class SchedulerCommand {
               --dashboard-host HOST  the dashboard's interface (default: --host when a token is set, which
                               every visitor must then give; else 127.0.0.1)
               --no-dashboard  serve no dashboard
+              --scheduler-file PATH  once listening, write the scheduler's address and id there (JSON), for
+                              'worker --scheduler-file PATH', 'nanny --scheduler-file PATH' and
+                              Client.connectSchedulerFile; removed when the scheduler stops
               --plugin CLASS  a dist.scheduler.SchedulerPlugin to run inside the scheduler, by class name
                               (on the scheduler's class path: java -cp dist.jar:plugin.jar dist.Main scheduler ...)
             """ + SecurityFlags.USAGE;
@@ -54,7 +58,8 @@ public final class SchedulerCommand {
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException,
             InterruptedException {
         CliArgs a = CliArgs.parse(args,
-                SecurityFlags.withValue(Set.of("--host", "--interface", "--port", "--dashboard-port", "--dashboard-host", "--plugin")),
+                SecurityFlags.withValue(Set.of("--host", "--interface", "--port", "--dashboard-port", "--dashboard-host", "--plugin",
+                        "--scheduler-file")),
                 SecurityFlags.flags(Set.of("--help", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -90,6 +95,16 @@ public final class SchedulerCommand {
             err.println("scheduler: cannot listen on " + host + ":" + port + ": " + e.getMessage()
                     + " (is another scheduler running there? choose another --port)");
             return 1;
+        }
+        String schedulerFile = a.get("--scheduler-file", null);
+        if (schedulerFile != null) {
+            try {
+                s.writeSchedulerFile(java.nio.file.Path.of(schedulerFile));
+            } catch (IOException | java.nio.file.InvalidPathException e) {
+                s.close();
+                err.println("scheduler: cannot write the scheduler file " + schedulerFile + ": " + e);
+                return 1;
+            }
         }
         Dashboard dashboard = dashboardHost == null ? null : startDashboard(s, dashboardHost, dashboardPort, err);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -17,7 +17,11 @@ import java.util.concurrent.TimeUnit;
 /** {@code dist worker HOST:PORT [options]}: runs one worker (or --nprocs child workers). */
 public final class WorkerCommand {
     static final String USAGE = """
-            usage: java -jar dist.jar worker SCHEDULER_HOST:PORT [options]
+            usage: java -jar dist.jar worker [SCHEDULER_HOST:PORT] [options]
+              the scheduler: SCHEDULER_HOST:PORT, else --scheduler-file, else the config key
+                                   distributed.scheduler-address (e.g. DIST_SCHEDULER_ADDRESS=HOST:PORT)
+              --scheduler-file PATH  read the scheduler's address from the file a scheduler started with
+                                   --scheduler-file PATH writes (waits up to --connect-timeout for it)
               --nthreads N         task slots (default: number of cores)
               --nprocs N           start N worker processes (default 1)
               --name NAME          a name for this worker (restrictions, dashboards)
@@ -59,25 +63,27 @@ public final class WorkerCommand {
             InterruptedException {
         CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
                 Set.of("--nthreads", "--nprocs", "--name", "--host", "--interface", "--port", "--memory-limit", "--connect-timeout",
-                        "--resources", "--contact-address", "--local-directory", "--dashboard-port",
+                        "--scheduler-file", "--resources", "--contact-address", "--local-directory", "--dashboard-port",
                         "--dashboard-host", "--lifetime", "--lifetime-stagger")),
                 SecurityFlags.flags(Set.of("--help", "--no-nanny", "--nanny", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
             return 0;
         }
-        if (a.positional().size() != 1) {
-            throw new UsageException("worker needs exactly one scheduler address HOST:PORT, got "
-                    + (a.positional().isEmpty() ? "none" : a.positional()));
+        int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
+        String scheduler;
+        try {
+            scheduler = a.schedulerAddress("worker", Duration.ofSeconds(connectTimeout));
+        } catch (IOException e) {
+            err.println("worker: " + e.getMessage());
+            return 1;
         }
-        String scheduler = CliArgs.hostPort("the scheduler address", a.positional().get(0));
         int nthreads = a.getInt("--nthreads", Runtime.getRuntime().availableProcessors(), 1, 4096);
         int nprocs = a.getInt("--nprocs", 1, 1, 1024);
         String name = a.get("--name", null);
         Duration lifetime = lifetime(a);
         int[] ports = portRange(a.get("--port", "0"));
         long memoryLimit = memoryLimit(a, nthreads);
-        int connectTimeout = a.getInt("--connect-timeout", 10, 1, 86400);
         int dashboardPort = a.getInt("--dashboard-port", 0, 0, 65535);
         String host = a.host(defaultHost(scheduler));
         String contact = contactAddress(a.get("--contact-address", null));

@@ -1032,6 +1032,14 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
      * {@code Client.restart}. Every key here ends cancelled.
      */
     public void restart() throws InterruptedException, ExecutionException, TimeoutException {
+        restart(true);
+    }
+
+    /**
+     * Restarts the cluster; returns once the scheduler has, and, when {@code waitForWorkers}, once
+     * as many workers as before are back. Every key here ends cancelled.
+     */
+    public void restart(boolean waitForWorkers) throws InterruptedException, ExecutionException, TimeoutException {
         ensureOpen();
         long deadline = deadline(Config.getDuration("distributed.client.restart-timeout"));
         int before = workersInfo().size();
@@ -1056,6 +1064,9 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         }
         if (!(m instanceof Message.Ack)) {
             throw new ExecutionException(new IllegalStateException("the scheduler answered RestartCluster with " + m));
+        }
+        if (!waitForWorkers) {
+            return;
         }
         int now = 0;
         while (left(deadline) > 0) {

@@ -56,6 +56,8 @@ public final class Config {
                         "how long the scheduler waits for a nanny to say why its worker's connection ended"),
                 new Key("distributed.scheduler.unknown-key-grace", "10s",
                         "keys a returning worker holds that no client has asked for yet are kept this long"),
+                new Key("distributed.scheduler.work-stealing", "true",
+                        "whether the scheduler moves queued tasks from busy workers to idle ones (false: each task runs where it was first sent)"),
                 new Key("distributed.worker.heartbeat-interval", "500ms",
                         "how often workers send heartbeats (the scheduler tells its workers)"),
                 new Key("distributed.worker.reconnect-timeout", "60s",
@@ -69,7 +71,7 @@ public final class Config {
                 new Key("distributed.worker.memory.pause", "0.8",
                         "past this fraction of --memory-limit held in memory a worker starts no new task"),
                 new Key("distributed.scheduler-address", "",
-                        "the scheduler (host:port) Client.connect() reaches when given no address"),
+                        "the scheduler (host:port) Client.connect(), the worker and the nanny commands reach when given no address"),
                 new Key("distributed.client.reconnect-timeout", "60s",
                         "how long a client keeps trying to reach a lost scheduler before its futures fail"),
                 new Key("distributed.client.result-spin-us", "500",
@@ -144,6 +146,12 @@ public final class Config {
     public static double getDouble(String key) {
         String[] v = lookup(known(key));
         return parseDouble(key, v[0], v[1]);
+    }
+
+    /** "true" or "false" (any case), e.g. {@code Config.getBoolean("distributed.scheduler.work-stealing")}. */
+    public static boolean getBoolean(String key) {
+        String[] v = lookup(known(key));
+        return parseBoolean(key, v[0], v[1]);
     }
 
     public static Duration getDuration(String key) {
@@ -269,7 +277,9 @@ public final class Config {
         if (d.isEmpty()) {
             return;
         }
-        if (d.matches("\\d+")) {
+        if (d.equals("true") || d.equals("false")) {
+            parseBoolean(k.name(), text, source);
+        } else if (d.matches("\\d+")) {
             parseInt(k.name(), text, source);
         } else if (d.matches("\\d*\\.\\d+")) {
             parseDouble(k.name(), text, source);
@@ -289,6 +299,14 @@ public final class Config {
             throw new IllegalArgumentException(key + " must be a whole number of 0 or more, got '" + text
                     + "' (from " + source + ")");
         }
+    }
+
+    static boolean parseBoolean(String key, String text, String source) {
+        String v = text.trim().toLowerCase(Locale.ROOT);
+        if (v.equals("true") || v.equals("false")) {
+            return v.equals("true");
+        }
+        throw new IllegalArgumentException(key + " must be true or false, got '" + text + "' (from " + source + ")");
     }
 
     static double parseDouble(String key, String text, String source) {

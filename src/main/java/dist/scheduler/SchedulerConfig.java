@@ -25,10 +25,19 @@ import java.util.UUID;
  *                                this long (a client re-sending its graph after a scheduler restart adopts them)
  * @param nannyReportWait         a worker run by a nanny whose connection ends stays counted this long (at
  *                                most, checked on each tick) for the nanny's report of how it died; zero: removed at once
+ * @param workStealing            whether the work-stealing extension runs (dask's distributed.scheduler.work-stealing)
  */
 public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMillis, int allowedFailures,
                               int inlineResultLimit, String schedulerId, Duration unknownKeyGrace,
-                              Duration nannyReportWait) {
+                              Duration nannyReportWait, boolean workStealing) {
+
+    /** With work stealing on. */
+    public SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMillis, int allowedFailures,
+                           int inlineResultLimit, String schedulerId, Duration unknownKeyGrace,
+                           Duration nannyReportWait) {
+        this(workerTimeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit, schedulerId, unknownKeyGrace,
+                nannyReportWait, true);
+    }
 
     /** With a 500 ms wait for a nanny's report. */
     public SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMillis, int allowedFailures,
@@ -69,26 +78,27 @@ public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMill
     /**
      * The settings of {@link Config}: by default worker timeout 3 s (about six missed heartbeats, the
      * "roughly three seconds" users expect), heartbeat every 500 ms, 3 allowed failures; inline results
-     * up to 8 KiB, a random id.
+     * up to 8 KiB, a random id, work stealing on.
      */
     public static SchedulerConfig defaults() {
         return new SchedulerConfig(Config.getDuration("distributed.scheduler.worker-ttl"),
                 Config.getDuration("distributed.worker.heartbeat-interval").toMillis(),
                 Config.getInt("distributed.scheduler.allowed-failures"), 8 * 1024, "scheduler-" + UUID.randomUUID(),
                 Config.getDuration("distributed.scheduler.unknown-key-grace"),
-                Config.getDuration("distributed.scheduler.nanny-report-wait"));
+                Config.getDuration("distributed.scheduler.nanny-report-wait"),
+                Config.getBoolean("distributed.scheduler.work-stealing"));
     }
 
     /** The same settings with another worker timeout. */
     public SchedulerConfig withWorkerTimeout(Duration timeout) {
         return new SchedulerConfig(timeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit, schedulerId,
-                unknownKeyGrace, nannyReportWait);
+                unknownKeyGrace, nannyReportWait, workStealing);
     }
 
     /** The same settings with another number of allowed failures. */
     public SchedulerConfig withAllowedFailures(int failures) {
         return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, failures, inlineResultLimit, schedulerId,
-                unknownKeyGrace, nannyReportWait);
+                unknownKeyGrace, nannyReportWait, workStealing);
     }
 
     /**
@@ -97,6 +107,15 @@ public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMill
      */
     public SchedulerConfig withNannyReportWait(Duration wait) {
         return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit,
-                schedulerId, unknownKeyGrace, wait);
+                schedulerId, unknownKeyGrace, wait, workStealing);
+    }
+
+    /**
+     * The same settings with work stealing on or off, e.g. {@code defaults().withWorkStealing(false)}
+     * for a scheduler that leaves each task on the worker it was first sent to.
+     */
+    public SchedulerConfig withWorkStealing(boolean on) {
+        return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit,
+                schedulerId, unknownKeyGrace, nannyReportWait, on);
     }
 }

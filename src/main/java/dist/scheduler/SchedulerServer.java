@@ -78,9 +78,13 @@ public final class SchedulerServer implements AutoCloseable {
     private volatile String dashboardLink;
     private final dist.comm.Security security;
     private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    private final String id;
+    /** The scheduler files written by {@link #writeSchedulerFile}: removed on close. */
+    private final java.util.Set<java.nio.file.Path> schedulerFiles = ConcurrentHashMap.newKeySet();
 
     private SchedulerServer(String host, int port, SchedulerConfig config, CommConfig comm) throws IOException {
         this.security = comm.security();
+        this.id = config.schedulerId();
         this.state = new SchedulerState(config);
         state.logEvents(true);
         this.host = host;
@@ -146,6 +150,26 @@ public final class SchedulerServer implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /** This scheduler's id ({@link SchedulerConfig#schedulerId()}). */
+    public String id() {
+        return id;
+    }
+
+    /**
+     * Writes a scheduler file naming this scheduler (as dask's {@code Scheduler(scheduler_file=...)}),
+     * removed again when the scheduler closes; workers, nannies and clients started with it find the
+     * scheduler there.
+     *
+     * <pre>{@code
+     * scheduler.writeSchedulerFile(Path.of("/shared/scheduler.json"));
+     * Client c = Client.connectSchedulerFile(Path.of("/shared/scheduler.json"));
+     * }</pre>
+     */
+    public void writeSchedulerFile(java.nio.file.Path file) throws IOException {
+        dist.comm.SchedulerFile.write(file, address(), id);
+        schedulerFiles.add(file);
     }
 
     /** The token and TLS settings it was started with (the dashboard asks the same token of its visitors). */
@@ -649,9 +673,13 @@ public final class SchedulerServer implements AutoCloseable {
         if (t != null) {
             t.close();
         }
+        String here = address(); // the socket says its port only while open
         server.close();
         for (Peer p : List.copyOf(attached)) {
             p.close(); // the client sees the scheduler go, as over a socket
+        }
+        for (java.nio.file.Path f : schedulerFiles) {
+            dist.comm.SchedulerFile.removeIfNames(f, here);
         }
         closed.countDown();
     }

@@ -62,7 +62,9 @@ public final class SchedulerState extends TaskLifecycle {
         register(new ClientRegistry());
         register(new QueryExtension());
         register(new HistoryExtension());
-        register(new WorkStealingExtension());
+        if (config.workStealing()) {
+            register(new WorkStealingExtension());
+        }
         register(new PluginExtension());
         register(new OrphanKeys());
         register(new DataPlacementExtension());
@@ -790,9 +792,14 @@ public final class SchedulerState extends TaskLifecycle {
 
     // ================================================================ switches
 
-    /** Turns work stealing on or off (on by default). */
+    /** Turns work stealing on or off (on unless {@link SchedulerConfig#workStealing()} is false). */
     public void setWorkStealing(boolean on) {
-        extension(WorkStealingExtension.class).enabled(on);
+        WorkStealingExtension stealing = extension(WorkStealingExtension.class);
+        if (stealing != null) {
+            stealing.enabled(on);
+        } else if (on) {
+            register(new WorkStealingExtension());
+        }
     }
 
     /**

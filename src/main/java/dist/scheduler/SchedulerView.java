@@ -136,4 +136,12 @@ public final class SchedulerView {
     public List<String> datasetNames() {
         return core.extension(DatasetExtension.class).names();
     }
+
+    /**
+     * Whether work stealing runs here, as dask's {@code "stealing" in s.extensions}: off when the
+     * scheduler started with {@code distributed.scheduler.work-stealing=false}.
+     */
+    public boolean workStealing() {
+        return core.extension(WorkStealingExtension.class) != null;
+    }
 }

@@ -58,6 +58,17 @@ class ConfigTest {
     }
 
     @Test
+    void booleans() {
+        String ws = "distributed.scheduler.work-stealing";
+        assertTrue(Config.getBoolean(ws));
+        try (Config.Override o = Config.set(ws, "FALSE")) {
+            assertFalse(Config.getBoolean(ws));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Config.set(ws, "no"));
+        assertTrue(e.getMessage().contains(ws) && e.getMessage().contains("true or false"), e.getMessage());
+    }
+
+    @Test
     void badInputNamesKeyValueAndSource() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Config.set(AF, "many"));
         assertTrue(e.getMessage().contains(AF) && e.getMessage().contains("many"), e.getMessage());

@@ -34,10 +34,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * </ul>
  *
  * <p>restart_workers is in ClientClusterRestartWorkersConformanceTest, retire_workers in
- * ClientClusterPlacementConformanceTest. Gap:
- * <ul>
- * <li>test_write_scheduler_file → no scheduler file: clients connect by address.</li>
- * </ul>
+ * ClientClusterPlacementConformanceTest.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClientClusterLifecycleConformanceTest {
@@ -55,6 +52,26 @@ class ClientClusterLifecycleConformanceTest {
     private static int freePort() throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
+        }
+    }
+
+    /**
+     * dask: test_client.py::test_write_scheduler_file — a client writes its scheduler's file; a
+     * client started from it reaches the same scheduler; writing a second file is refused
+     * (IllegalStateException where dask raises ValueError).
+     */
+    @Test
+    void writeSchedulerFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("scheduler.json");
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).output(null).start();
+             Client c = cluster.client()) {
+            int workers = c.workersInfo().size();
+            c.writeSchedulerFile(file);
+            try (Client c2 = Client.connectSchedulerFile(file)) {
+                assertEquals(workers, c2.workersInfo().size());
+                assertEquals(c.address(), c2.address());
+            }
+            assertThrows(IllegalStateException.class, () -> c.writeSchedulerFile(file));
         }
     }
 

@@ -52,7 +52,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * </ul>
  * Gap:
  * <ul>
- * <li>test_scheduler_file, test_scheduler_address_config → no scheduler file nor scheduler-address key.</li>
  * <li>test_environment_variable_by_config, test_environment_variable_config,
  *     test_environment_variable_pre_post_spawn, test_environment_variable_overlay, test_environ_plugin →
  *     a worker inherits its nanny's environment; there are no distributed.nanny.environ /
@@ -110,6 +109,48 @@ class NannyConformanceTest {
             return m;
         } catch (Exception e) {
             return Map.of();
+        }
+    }
+
+    /** The one registered worker's pid, once it is a process started by {@code nanny}. */
+    static boolean onlyWorkerIsChildOf(Client c, Processes.Proc nanny) {
+        Map<String, Message.WorkerInfo> ws = workers(c);
+        if (ws.size() != 1) {
+            return false;
+        }
+        long pid = ws.values().iterator().next().pid();
+        return nanny.process.descendants().anyMatch(p -> p.pid() == pid);
+    }
+
+    /**
+     * dask: test_nanny.py::test_scheduler_file — a nanny started with --scheduler-file joins the
+     * scheduler that wrote the file: the scheduler's only worker is the nanny's.
+     */
+    @Test
+    void schedulerFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("scheduler.json");
+        Processes.Proc s = procs.dist("scheduler", "--no-dashboard", "--port", "0", "--scheduler-file", file.toString());
+        Processes.Proc n = procs.dist("nanny", "--scheduler-file", file.toString(), "--nthreads", "1");
+        String address = s.awaitLine(l -> l.startsWith("scheduler at: "), T).substring("scheduler at: ".length()).trim();
+        try (Client c = Client.connectSchedulerFile(file)) {
+            assertEquals(address, c.address());
+            assertTrue(Wait.until(T, () -> onlyWorkerIsChildOf(c, n)), "the nanny's worker joined: " + workers(c));
+        }
+    }
+
+    /**
+     * dask: test_nanny.py::test_scheduler_address_config — a nanny given no address reaches the
+     * scheduler named by distributed.scheduler-address, and its worker joins it.
+     */
+    @Test
+    void schedulerAddressConfig() throws Exception {
+        String address = scheduler();
+        Processes.Proc n = procs.javaWith(List.of("-D" + Config.propertyName("distributed.scheduler-address") + "="
+                + address), "dist.Main", "nanny", "--nthreads", "1");
+        String line = n.awaitLine(l -> l.contains(" for scheduler at: "), T);
+        assertEquals(address, line.substring(line.indexOf(" for scheduler at: ") + " for scheduler at: ".length()).trim());
+        try (Client c = Client.connect(address)) {
+            assertTrue(Wait.until(T, () -> onlyWorkerIsChildOf(c, n)), "the nanny's worker joined: " + workers(c));
         }
     }
 

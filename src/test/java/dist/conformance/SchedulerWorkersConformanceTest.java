@@ -126,8 +126,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Gap:
  * <ul>
- * <li>test_restart_no_wait_for_workers → Client.restart() always waits for the workers to come back;
- *     it has no "don't wait" option.</li>
  * <li>test_idle_timeout, test_idle_during_update_graph, test_idle_timeout_no_workers → dist's scheduler
  *     has no idle timeout; it runs until shut down.</li>
  * <li>test_no_workers_timeout_without_workers, test_no_workers_timeout_bad_restrictions,
@@ -141,8 +139,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *     but only after the client has tried the dead holders for five rounds (about 7 s).</li>
  * <li>test_bad_saturation_factor → dist has no worker-saturation setting (one task per thread, plus a
  *     pipeline for tasks known to be quick), so no bad value to refuse.</li>
- * <li>test_config_stealing, test_config_no_stealing → dist has no setting to turn work stealing off.</li>
- * <li>test_scheduler_file → dist's scheduler writes no scheduler file; clients are given its address.</li>
  * <li>test_rebalance_workers_and_keys → in dist an empty key or worker list means all of them, where
  *     dask's means none.</li>
  * <li>test_rebalance_no_recipients, test_rebalance_sender_below_mean,
@@ -213,6 +209,66 @@ class SchedulerWorkersConformanceTest {
             if (w != null) {
                 w.close();
             }
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_scheduler_file — a scheduler started with a scheduler file writes
+     * its address there as JSON; a client started from the file reaches it. The file goes when the
+     * scheduler closes.
+     */
+    @Test
+    void schedulerFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path file = dir.resolve("scheduler.json");
+        try (LocalCluster cluster = LocalCluster.builder().workers(0).schedulerFile(file).output(null).start()) {
+            String json = Files.readString(file);
+            assertTrue(json.contains("\"address\": \"" + cluster.schedulerAddress() + "\""), json);
+            assertTrue(json.contains("\"id\": \"" + cluster.scheduler().id() + "\""), json);
+            try (Client c = Client.connectSchedulerFile(file)) {
+                assertEquals(cluster.schedulerAddress(), c.address());
+                assertEquals(List.of(), c.workersInfo());
+            }
+        }
+        assertFalse(Files.exists(file), "removed when the scheduler closed");
+    }
+
+    /**
+     * dask: test_scheduler.py::test_config_stealing, test_config_no_stealing — work stealing runs by
+     * default and with {@code distributed.scheduler.work-stealing=true}; with false the scheduler
+     * runs none.
+     */
+    @Test
+    void configStealing() throws Exception {
+        try (LocalCluster cluster = empty()) {
+            assertTrue(query(cluster, SchedulerView::workStealing), "on by default");
+        }
+        try (Config.Override o = Config.set("distributed.scheduler.work-stealing", true);
+             LocalCluster cluster = empty()) {
+            assertTrue(query(cluster, SchedulerView::workStealing));
+        }
+        try (Config.Override o = Config.set("distributed.scheduler.work-stealing", false);
+             LocalCluster cluster = empty()) {
+            assertFalse(query(cluster, SchedulerView::workStealing));
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_restart_no_wait_for_workers — {@code restart(false)} returns once
+     * the scheduler has restarted: it has no workers then (the nannies are still bringing them back).
+     */
+    @Test
+    void restartNoWaitForWorkers() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true).nannies(true)
+                .output(null).start();
+             Client c = cluster.client()) {
+            Future<Integer> x = c.submit(SchedulerWorkersConformanceTest::inc, 1);
+            assertEquals(2, x.result(T));
+            List<ProcessHandle> old = cluster.workerPids().stream().map(p -> ProcessHandle.of(p).orElseThrow()).toList();
+            c.restart(false);
+            assertEquals(Set.of(), query(cluster, SchedulerView::workers));
+            assertEquals("cancelled", x.status());
+            // as dask awaits a.finished(), b.finished()
+            assertTrue(Wait.until(T, () -> old.stream().noneMatch(ProcessHandle::isAlive)), "the old workers ended");
         }
     }
 

@@ -30,11 +30,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * The {@code worker} command as a real process, ported from dask's test_worker.py (dask starts
  * Worker objects in the test process; here each is a JVM started as a user would, with the
  * command line). Each case starts its own scheduler and workers and kills whatever is left when it
- * ends, passed or failed. Gap:
- * <ul>
- * <li>test_scheduler_file, test_scheduler_address_config → a worker is given the scheduler's address on
- *     its command line; there is no scheduler file nor scheduler-address config key.</li>
- * </ul>
+ * ends, passed or failed.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WorkerProcessConformanceTest {
@@ -92,6 +88,43 @@ class WorkerProcessConformanceTest {
             assertEquals("alice", info.name());
             assertEquals(2_000_000_000L, info.memoryLimit());
             assertEquals(w.pid(), info.pid());
+        }
+    }
+
+    /**
+     * dask: test_worker.py::test_scheduler_file — a worker started with --scheduler-file joins the
+     * scheduler that writes the file: that worker is the scheduler's only one. Started first, the
+     * worker waits for the file; the scheduler removes it when shut down.
+     */
+    @Test
+    void schedulerFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("scheduler.json");
+        Processes.Proc w = procs.dist("worker", "--scheduler-file", file.toString(), "--no-nanny", "--nthreads", "1");
+        String address = scheduler("--scheduler-file", file.toString());
+        String workerAddress = w.awaitLine(l -> l.startsWith("worker at: "), T).substring("worker at: ".length()).trim();
+        try (Client c = Client.connectSchedulerFile(file)) {
+            assertEquals(address, c.address());
+            assertTrue(Wait.until(T, () -> workers(c).keySet().equals(java.util.Set.of(workerAddress))),
+                    "the worker joined: " + workers(c).keySet());
+            c.shutdown();
+        }
+        assertTrue(Wait.until(T, () -> !Files.exists(file)), "the scheduler removed its file");
+    }
+
+    /**
+     * dask: test_worker.py::test_scheduler_address_config — a worker given no address joins the
+     * scheduler named by distributed.scheduler-address.
+     */
+    @Test
+    void schedulerAddressConfig() throws Exception {
+        String address = scheduler();
+        Processes.Proc w = procs.javaWith(List.of("-D" + Config.propertyName("distributed.scheduler-address") + "="
+                + address), "dist.Main", "worker", "--no-nanny", "--nthreads", "1");
+        String line = w.awaitLine(l -> l.startsWith("registered with scheduler at: "), T);
+        assertEquals(address, line.substring("registered with scheduler at: ".length()).trim());
+        try (Client c = Client.connect(address)) {
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), "registered");
+            assertEquals(w.pid(), workers(c).values().iterator().next().pid());
         }
     }
 
