@@ -992,7 +992,8 @@ public final class Client extends Submitter implements AutoCloseable {
 
     /**
      * The address of the scheduler's dashboard ("http://host:port/status"), or empty when the scheduler
-     * serves none.
+     * serves none; written as the config key {@code distributed.dashboard.link} says, e.g. behind a
+     * proxy: {@code DIST_DASHBOARD__LINK='https://proxy/{USER}/{port}/status'}.
      */
     public java.util.Optional<String> dashboardLink() throws InterruptedException, ExecutionException,
             TimeoutException {

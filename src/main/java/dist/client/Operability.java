@@ -41,8 +41,34 @@ public final class Operability {
     public Optional<String> dashboardLink() throws InterruptedException, ExecutionException, TimeoutException {
         Message m = link.request(new Message.DashboardLinkRequest());
         if (m instanceof Message.DashboardLink d) {
-            return Optional.ofNullable(d.url());
+            return Optional.ofNullable(d.url()).map(u -> formatLink(dist.config.Config.get("distributed.dashboard.link"), u,
+                    System.getenv()));
         }
         throw new ExecutionException(new IllegalStateException("the scheduler answered DashboardLinkRequest with " + m));
+    }
+
+    /**
+     * The dashboard's address written as {@code template} says (dask's distributed.dashboard.link):
+     * {scheme}, {host} and {port} of {@code url}, and any {NAME} of the environment, e.g.
+     * "{scheme}://{host}:{port}/status" or "https://proxy.example/{USER}/{port}/status". A name
+     * neither of these knows is left as it is.
+     */
+    static String formatLink(String template, String url, java.util.Map<String, String> env) {
+        if (template == null || template.isBlank()) {
+            return url;
+        }
+        java.net.URI u = java.net.URI.create(url);
+        java.util.Map<String, String> values = new java.util.HashMap<>(env);
+        values.put("scheme", u.getScheme());
+        values.put("host", u.getHost());
+        values.put("port", String.valueOf(u.getPort()));
+        StringBuilder out = new StringBuilder();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{([A-Za-z_][A-Za-z0-9_]*)}").matcher(template);
+        while (m.find()) {
+            String v = values.get(m.group(1));
+            m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(v == null ? m.group() : v));
+        }
+        m.appendTail(out);
+        return out.toString();
     }
 }

@@ -70,6 +70,8 @@ public final class Config {
                         "results read back from disk may fill memory up to this fraction before others go back to disk"),
                 new Key("distributed.worker.memory.pause", "0.8",
                         "past this fraction of --memory-limit held in memory a worker starts no new task"),
+                new Key("distributed.dashboard.link", "{scheme}://{host}:{port}/status",
+                        "how Client.dashboardLink() writes the dashboard's address: {scheme}, {host}, {port} and environment variables such as {USER}"),
                 new Key("distributed.scheduler-address", "",
                         "the scheduler (host:port) Client.connect(), the worker and the nanny commands reach when given no address"),
                 new Key("distributed.client.reconnect-timeout", "60s",
@@ -283,9 +285,9 @@ public final class Config {
             parseInt(k.name(), text, source);
         } else if (d.matches("\\d*\\.\\d+")) {
             parseDouble(k.name(), text, source);
-        } else {
+        } else if (d.matches("\\d+[a-z]*")) {
             parseDuration(k.name(), text, source);
-        }
+        } // else a text value, such as a template: taken as it is
     }
 
     static int parseInt(String key, String text, String source) {

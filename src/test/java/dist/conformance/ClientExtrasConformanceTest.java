@@ -117,8 +117,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <p>Gap:
  * <ul>
  * <li>test_logs, test_logs_from_worker_submodules → no get_scheduler_logs / get_worker_logs.</li>
- * <li>test_dashboard_link, test_dashboard_link_inproc → the link is always http://host:port/status; no
- *     distributed.dashboard.link template.</li>
  * <li>test_scatter_and_replicate_avoid_paused_workers (12 cases) → a worker pauses itself on memory and
  *     the scheduler does not hear of it, so scatter and replicate may pick a paused worker; nor can a
  *     worker be paused by hand.</li>
@@ -1025,5 +1023,28 @@ class ClientExtrasConformanceTest {
         }
         IllegalStateException e = assertThrows(IllegalStateException.class, Client::connect);
         assertTrue(e.getMessage().contains("distributed.scheduler-address"), e.getMessage());
+    }
+
+    /**
+     * dask: test_dashboard_link, test_dashboard_link_inproc — with distributed.dashboard.link set to
+     * "{scheme}://foo-{USER}:{port}/status" the link names the environment's user and the dashboard's
+     * port; with "{host}" it is the host alone, without a slash.
+     */
+    @Test
+    void dashboardLink() throws Exception {
+        try (dist.LocalCluster lc = dist.LocalCluster.builder().workers(1).threadsPerWorker(1).dashboard(0)
+                .output(null).start(); Client c = lc.client()) {
+            String plain = c.dashboardLink().orElseThrow();
+            java.net.URI u = java.net.URI.create(plain);
+            assertEquals("http://" + u.getHost() + ":" + u.getPort() + "/status", plain);
+            String user = System.getenv().getOrDefault("USER", "{USER}");
+            try (dist.config.Config.Override o = dist.config.Config.set("distributed.dashboard.link",
+                    "{scheme}://foo-{USER}:{port}/status")) {
+                assertEquals("http://foo-" + user + ":" + u.getPort() + "/status", c.dashboardLink().orElseThrow());
+            }
+            try (dist.config.Config.Override o = dist.config.Config.set("distributed.dashboard.link", "{host}")) {
+                assertFalse(c.dashboardLink().orElseThrow().contains("/"));
+            }
+        }
     }
 }
