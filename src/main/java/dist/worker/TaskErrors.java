@@ -68,6 +68,7 @@ final class TaskErrors {
      * of a few causes. Null only when not even that encodes.
      */
     static byte[] encode(Serializer serializer, Throwable t) {
+        bound(t);
         try {
             byte[] whole = serializer.encode(t);
             if (whole.length <= MAX_ENCODED) {
@@ -95,6 +96,38 @@ final class TaskErrors {
                 throw e;
             }
             return null;
+        }
+    }
+
+    /** Frames kept nearest the throw, and nearest the task's entry, when a stack is cut. */
+    static final int HEAD_FRAMES = 48, TAIL_FRAMES = MAX_FRAMES - HEAD_FRAMES - 1;
+
+    /**
+     * Cuts, in place, every stack of {@code t} and its first causes that is deeper than
+     * {@link #MAX_FRAMES}: a deep recursion keeps its first and last frames and one frame saying how
+     * many were left out, so its error stays small (as dask keeps tracebacks short) and keeps its type.
+     */
+    static void bound(Throwable t) {
+        Throwable c = t;
+        for (int depth = 0; c != null && depth < MAX_CAUSES; depth++) {
+            try {
+                StackTraceElement[] st = c.getStackTrace();
+                if (st.length > MAX_FRAMES) {
+                    StackTraceElement[] cut = new StackTraceElement[MAX_FRAMES];
+                    System.arraycopy(st, 0, cut, 0, HEAD_FRAMES);
+                    cut[HEAD_FRAMES] = new StackTraceElement("...", "(" + (st.length - HEAD_FRAMES - TAIL_FRAMES)
+                            + " frames omitted)", null, -1);
+                    System.arraycopy(st, st.length - TAIL_FRAMES, cut, HEAD_FRAMES + 1, TAIL_FRAMES);
+                    c.setStackTrace(cut);
+                }
+                Throwable next = c.getCause();
+                c = next == c ? null : next;
+            } catch (Throwable e) {
+                if (fatal(e)) {
+                    throw e;
+                }
+                return; // an exception that will not be cut is sent as it is, or as its gist
+            }
         }
     }
 

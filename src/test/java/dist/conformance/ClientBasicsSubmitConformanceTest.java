@@ -86,8 +86,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_scatter_hash → scatter has no hash=False: equal values always share a key (the first half
  *     is checked in ClientBasicsScatter).</li>
  * <li>test_future_type → a Future does not know its result's type; its text has key and status.</li>
- * <li>test_long_traceback → the remote stack is kept whole: 200 nested calls keep about 22 KB, where
- *     dask keeps under 10 KB.</li>
  * <li>test_repr, test_repr_sync → a Client's text names its scheduler but not its workers or
  *     threads.</li>
  * <li>test_upload_file_no_extension → uploadJar takes jars only; there is no upload of other files
@@ -687,5 +685,27 @@ class ClientBasicsSubmitConformanceTest {
                 IntStream.range(0, 10).boxed().toList());
         assertEquals(10, futs.size());
         assertEquals(IntStream.range(0, 10).map(x -> x * x).boxed().toList(), client.gather(futs));
+    }
+
+    static int deep(int n) {
+        if (n == 0) {
+            return 1 / n;
+        }
+        return deep(n - 1);
+    }
+
+    /**
+     * dask: test_long_traceback — an error 200 calls deep keeps a short stack (dask: its pickled
+     * traceback under 10,000 bytes) and its type, ZeroDivisionError there, ArithmeticException here.
+     */
+    @Test
+    void longTraceback() throws Exception {
+        Future<Integer> x = client.submit(ClientBasicsSubmitConformanceTest::deep, 200);
+        Throwable e = x.exception(T);
+        assertInstanceOf(ArithmeticException.class, e);
+        assertTrue(e.getStackTrace().length <= 64, e.getStackTrace().length + " frames");
+        assertTrue(java.util.Arrays.stream(e.getStackTrace()).anyMatch(f -> f.getMethodName().contains("frames omitted")),
+                java.util.Arrays.toString(e.getStackTrace()));
+        assertTrue(String.valueOf(x.remoteStackTrace()).length() < 10_000, String.valueOf(x.remoteStackTrace().length()));
     }
 }
