@@ -566,7 +566,7 @@ abstract class TaskLifecycle {
 
     void releasedToForgotten(TaskState ts) {
         setState(ts, FORGOTTEN);
-        tasks.remove(ts.key);
+        tasks.remove(ts);
         functionTable.release(ts);
         ts.run = null;
         ts.trouble = null;

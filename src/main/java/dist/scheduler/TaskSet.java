@@ -289,6 +289,37 @@ final class TaskSet extends AbstractSet<TaskState> {
         };
     }
 
+    /**
+     * The member whose key is {@code key} ({@code hash} being {@link TaskState#hashOf} of it), or null:
+     * a worker's few tasks sit in a line or two the cache still holds, where the table of every task
+     * would cost misses.
+     */
+    TaskState byKey(String key, int hash) {
+        if (table == null) {
+            TaskState[] a = items;
+            for (int i = 0, n = end; i < n; i++) {
+                TaskState t = a[i];
+                if (t != null && t.hash == hash && t.key.equals(key)) {
+                    return t;
+                }
+            }
+            return null;
+        }
+        int mask = table.length - 1;
+        for (int i = hash & mask; ; i = (i + 1) & mask) {
+            int v = table[i];
+            if (v == EMPTY) {
+                return null;
+            }
+            if (v > 0) {
+                TaskState t = items[v - 1];
+                if (t.hash == hash && t.key.equals(key)) {
+                    return t;
+                }
+            }
+        }
+    }
+
     private static int hash(TaskState ts) {
         return ts.hash; // fixed at creation: an identity hash would cost a call into the VM on first use
     }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,6 +47,7 @@ class TaskSetTest {
                     set.clear();
                 } else {
                     assertEquals(model.contains(t), set.contains(t));
+                    assertSame(model.contains(t) ? t : null, set.byKey(new String(t.key), t.hash), "by key " + t.key);
                 }
                 assertEquals(model.size(), set.size());
             }
