@@ -616,7 +616,7 @@ public final class SchedulerState extends TaskLifecycle {
         }
         workers.remove(ws.address);
         placement.remove(ws);
-        pendingFree.remove(ws);
+        dropFree(ws);
         ArrayList<TaskState> lost = new ArrayList<>();
         for (TaskState ts : ws.hasWhat) {
             ts.removeHolder(ws);

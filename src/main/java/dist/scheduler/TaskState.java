@@ -171,7 +171,7 @@ final class TaskState {
             return java.util.List.of();
         }
         if (whoHas.length == 1) {
-            return java.util.List.of(whoHas[0].address);
+            return whoHas[0].addressAlone;
         }
         String[] a = new String[whoHas.length];
         for (int i = 0; i < a.length; i++) {
