@@ -314,27 +314,39 @@ public final class SchedulerSim {
             var it = w.queue.iterator();
             String key = it.next();
             it.remove();
-            long fetch = (long) w.missingInputs.getOrDefault(key, 0) * p.fetchMicros() * 1000;
-            w.missingInputs.remove(key);
-            long mean = p.meanTaskMicros() * 1000;
-            long duration = mean / 2 + random.nextLong(mean + 1);
-            w.running++;
-            completions.add(new Completion(now + fetch + duration, seq++, w, key, now + fetch));
+            Integer missing = w.missingInputs.isEmpty() ? null : w.missingInputs.remove(key);
+            start(w, key, missing == null ? 0 : missing);
         }
     }
 
+    private void start(SimWorker w, String key, int missingInputs) {
+        long fetch = (long) missingInputs * p.fetchMicros() * 1000;
+        long mean = p.meanTaskMicros() * 1000;
+        long duration = mean / 2 + random.nextLong(mean + 1);
+        w.running++;
+        completions.add(new Completion(now + fetch + duration, seq++, w, key, now + fetch));
+    }
+
+    /** Plays what the scheduler sent; allocates little itself, as its collections would land in timed events. */
     private void dispatch(List<Outgoing> out) {
-        for (Outgoing o : out) {
+        for (int i = 0, n = out.size(); i < n; i++) {
+            Outgoing o = out.get(i);
             SimWorker w = byAddress.get(o.to());
             switch (o.message()) {
                 case Message.ComputeTask t -> {
                     placements++;
                     int missing = 0;
-                    for (String dep : t.whoHas().keySet()) {
-                        if (!w.held.contains(dep)) {
-                            missing++;
-                            w.held.add(dep); // fetched before it runs
+                    if (!t.whoHas().isEmpty()) {
+                        for (String dep : t.whoHas().keySet()) {
+                            if (!w.held.contains(dep)) {
+                                missing++;
+                                w.held.add(dep); // fetched before it runs
+                            }
                         }
+                    }
+                    if (w.queue.isEmpty() && w.running < p.threads()) {
+                        start(w, t.key(), missing); // a free thread takes it at once: no queue to pass
+                        continue;
                     }
                     if (missing > 0) {
                         w.missingInputs.put(t.key(), missing);
