@@ -34,9 +34,17 @@ class TaskSetTest {
             List<TaskState> pool = tasks(1 + r.nextInt(300));
             TaskSet set = new TaskSet();
             LinkedHashSet<TaskState> model = new LinkedHashSet<>();
+            // a second set of the same tasks: joining it moves each task's position hint away from the first
+            TaskSet other = new TaskSet();
             int ops = r.nextInt(2000);
             for (int op = 0; op < ops; op++) {
                 TaskState t = pool.get(r.nextInt(pool.size()));
+                if (r.nextInt(4) == 0) {
+                    if (!other.add(t)) {
+                        other.remove(t);
+                    }
+                    continue;
+                }
                 int kind = r.nextInt(10);
                 if (kind < 5) {
                     assertEquals(model.add(t), set.add(t));
