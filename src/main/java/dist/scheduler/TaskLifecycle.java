@@ -448,12 +448,18 @@ abstract class TaskLifecycle {
             who = Map.of();
             sizes = Map.of();
         } else {
-            who = LinkedHashMap.newLinkedHashMap(ts.deps.length); // sized: a sum of many inputs never rehashes
-            sizes = LinkedHashMap.newLinkedHashMap(ts.deps.length);
-            for (TaskState d : ts.deps) {
-                who.put(d.key, d.holderAddresses());
-                sizes.put(d.key, d.nbytes);
+            TaskState[] deps = ts.deps; // distinct (see SchedulerState#link): a key each
+            String[] keys = new String[deps.length];
+            Object[] holders = new Object[deps.length];
+            Object[] nbytes = new Object[deps.length];
+            for (int i = 0; i < deps.length; i++) {
+                TaskState d = deps[i];
+                keys[i] = d.key;
+                holders[i] = d.holderAddresses();
+                nbytes[i] = d.nbytes;
             }
+            who = new InputMap<>(keys, holders);
+            sizes = new InputMap<>(keys, nbytes);
         }
         flushFree(ws); // a FreeKeys for this key must reach the worker before the new ComputeTask
         ts.executing = atOnce; // see the counting rule in the class comment
