@@ -229,7 +229,8 @@ usage: ./run.sh COMMAND [ARGS]
   bench [JMH ARGS]     run the JMH benchmarks in bench/
   bench-cluster        latency, throughput, chain and tree figures of a local cluster
   sim [--workers N[,N...] --tasks N]   the scheduler state machine driven by simulated workers
-                       (no sockets): placements per second and finish vs ideal per cluster size
+                       (no sockets): placements per second and finish vs ideal per cluster size,
+                       the median of --repeat N runs (3) after an uncounted --warmup TASKS (200,000)
   fuzz [INPUTS]        feed every listener 10,000,000 hostile inputs while honest peers work
   compare              the same workloads on dask.distributed and dist, side by side
                        (for times a dask/dist above 1 means dist is faster; for rates, below 1)

@@ -31,7 +31,8 @@ import java.util.SplittableRandom;
  * <pre>
  * ./run.sh sim                      (1,000 workers, 1,000,000 tasks)
  * ./run.sh sim --workers 50 --tasks 20000
- * ./run.sh sim --workers 100,1000,10000   (one run per size, then a table of them)
+ * ./run.sh sim --workers 100,1000,10000   (per size a warm-up, three runs, then a table of medians)
+ * ./run.sh sim --repeat 5 --warmup 0
  * </pre>
  */
 public final class SchedulerSim {
@@ -89,7 +90,9 @@ public final class SchedulerSim {
     private final Map<String, SimWorker> byAddress = new HashMap<>();
     /** Completions by simulated time. */
     private final PriorityQueue<Completion> completions = new PriorityQueue<>();
-    private final HashMap<String, Integer> finishedCount = new HashMap<>();
+    /** Runs per task, by {@link #indexOf}: an array, so counting adds no live map the collector must trace. */
+    private final int[] runs;
+    private final int leaves;
     private long now = 1;
     private long placements;
     private long finished;
@@ -133,6 +136,15 @@ public final class SchedulerSim {
         this.s = new SchedulerState(new SchedulerConfig(Duration.ofSeconds(3), 500, 3, 8192, "sim"));
         this.random = new SplittableRandom(p.seed());
         this.workers = new SimWorker[p.workers()];
+        int groups = (p.tasks() + p.fanIn()) / (p.fanIn() + 1);
+        this.leaves = p.tasks() - groups;
+        this.runs = new int[p.tasks()];
+    }
+
+    /** A task's number: leaves first, then sums (keys are "inc-N" and "sum-N"). */
+    private int indexOf(String key) {
+        int n = Integer.parseInt(key, 4, key.length(), 10);
+        return key.charAt(0) == 's' ? leaves + n : n;
     }
 
     /** Runs one simulation to the end (every sum in memory, or no work left to do). */
@@ -169,6 +181,8 @@ public final class SchedulerSim {
     private Result simulate() {
         long wall0 = System.nanoTime();
         long heapBefore = heapAfterGc();
+        List<Message.UpdateGraph> updates = graph();
+        System.gc();
         closeWindow();
         for (int i = 0; i < p.workers(); i++) {
             String addr = "10.1." + (i / 250) + "." + (i % 250) + ":9000";
@@ -178,7 +192,8 @@ public final class SchedulerSim {
                     new Message.RegisterWorker(addr, "w" + i, p.threads(), 4L << 30, 1000 + i, Map.of()), 1)));
         }
         dispatch(handle(new SchedulerEvent.FromClient(CLIENT, new Message.RegisterClient(CLIENT), 1)));
-        long expectedSums = submitGraph();
+        long expectedSums = submitGraph(updates);
+        updates = null; // garbage now, as a server's decoded messages are once handled
         closeWindow();
         long heapAfterSubmit = heapAfterGc() - heapBefore;
         closeWindow(); // the collections above are no scheduler work
@@ -206,7 +221,11 @@ public final class SchedulerSim {
         }
         dispatch(handle(new SchedulerEvent.FromClient(CLIENT, new Message.ReleaseKeys(CLIENT, wanted), 0)));
         closeWindow();
-        return new Result(placements, finished, finishedCount.size(), sums, expectedSums, schedulerNanos,
+        long distinct = 0;
+        for (int n : runs) {
+            distinct += n > 0 ? 1 : 0;
+        }
+        return new Result(placements, finished, distinct, sums, expectedSums, schedulerNanos,
                 (long) schedulerCpuNanos, System.nanoTime() - wall0, simulated, heapAfterSubmit, events, s.view().taskCount());
     }
 
@@ -219,8 +238,23 @@ public final class SchedulerSim {
         return true;
     }
 
-    /** Sends the graph in batches as a client would; returns the number of sums. */
-    private long submitGraph() {
+    /** Hands the client's updates to the scheduler; returns the number of sums. */
+    private long submitGraph(List<Message.UpdateGraph> updates) {
+        long sums = 0;
+        for (Message.UpdateGraph u : updates) {
+            sums += u.wanted().size();
+            dispatch(handle(new SchedulerEvent.FromClient(CLIENT, u, 0)));
+        }
+        return sums;
+    }
+
+    /**
+     * The graph in batches, as a client sends it, made before the scheduler sees any: in a server
+     * the connection decodes them, so neither their making nor the collector copying them is
+     * scheduler work (a collection after them moves them out of the young generation).
+     */
+    private List<Message.UpdateGraph> graph() {
+        List<Message.UpdateGraph> updates = new ArrayList<>();
         int groups = (p.tasks() + p.fanIn()) / (p.fanIn() + 1);
         int leaves = p.tasks() - groups;
         List<TaskSpec> batch = new ArrayList<>();
@@ -239,13 +273,12 @@ public final class SchedulerSim {
             batch.add(new TaskSpec(sum, runBytes(-g - 1), List.copyOf(deps), order++, null));
             wanted.add(sum);
             if (batch.size() >= p.batch() || g == groups - 1) {
-                dispatch(handle(new SchedulerEvent.FromClient(CLIENT,
-                        new Message.UpdateGraph(CLIENT, batch, wanted), 0)));
+                updates.add(new Message.UpdateGraph(CLIENT, batch, wanted));
                 batch = new ArrayList<>();
                 wanted = new ArrayList<>();
             }
         }
-        return groups;
+        return updates;
     }
 
     /** A distinct small payload per task, as the encoded function call with its argument would be. */
@@ -270,7 +303,7 @@ public final class SchedulerSim {
         w.running--;
         w.held.add(c.key());
         finished++;
-        finishedCount.merge(c.key(), 1, Integer::sum);
+        runs[indexOf(c.key())]++;
         dispatch(handle(new SchedulerEvent.FromWorker(w.address,
                 new Message.TaskFinished(c.key(), 8, "Long", c.start(), now, null), 0)));
         startNext(w);
@@ -281,27 +314,39 @@ public final class SchedulerSim {
             var it = w.queue.iterator();
             String key = it.next();
             it.remove();
-            long fetch = (long) w.missingInputs.getOrDefault(key, 0) * p.fetchMicros() * 1000;
-            w.missingInputs.remove(key);
-            long mean = p.meanTaskMicros() * 1000;
-            long duration = mean / 2 + random.nextLong(mean + 1);
-            w.running++;
-            completions.add(new Completion(now + fetch + duration, seq++, w, key, now + fetch));
+            Integer missing = w.missingInputs.isEmpty() ? null : w.missingInputs.remove(key);
+            start(w, key, missing == null ? 0 : missing);
         }
     }
 
+    private void start(SimWorker w, String key, int missingInputs) {
+        long fetch = (long) missingInputs * p.fetchMicros() * 1000;
+        long mean = p.meanTaskMicros() * 1000;
+        long duration = mean / 2 + random.nextLong(mean + 1);
+        w.running++;
+        completions.add(new Completion(now + fetch + duration, seq++, w, key, now + fetch));
+    }
+
+    /** Plays what the scheduler sent; allocates little itself, as its collections would land in timed events. */
     private void dispatch(List<Outgoing> out) {
-        for (Outgoing o : out) {
+        for (int i = 0, n = out.size(); i < n; i++) {
+            Outgoing o = out.get(i);
             SimWorker w = byAddress.get(o.to());
             switch (o.message()) {
                 case Message.ComputeTask t -> {
                     placements++;
                     int missing = 0;
-                    for (String dep : t.whoHas().keySet()) {
-                        if (!w.held.contains(dep)) {
-                            missing++;
-                            w.held.add(dep); // fetched before it runs
+                    if (!t.whoHas().isEmpty()) {
+                        for (String dep : t.whoHas().keySet()) {
+                            if (!w.held.contains(dep)) {
+                                missing++;
+                                w.held.add(dep); // fetched before it runs
+                            }
                         }
+                    }
+                    if (w.queue.isEmpty() && w.running < p.threads()) {
+                        start(w, t.key(), missing); // a free thread takes it at once: no queue to pass
+                        continue;
                     }
                     if (missing > 0) {
                         w.missingInputs.put(t.key(), missing);
@@ -347,6 +392,8 @@ public final class SchedulerSim {
         int threads = 2;
         long meanMicros = 10_000;
         long seed = 42;
+        int repeat = 3;
+        int warmup = 200_000;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--workers" -> {
@@ -359,22 +406,44 @@ public final class SchedulerSim {
                 case "--threads" -> threads = Integer.parseInt(args[i + 1]);
                 case "--task-micros" -> meanMicros = Long.parseLong(args[i + 1]);
                 case "--seed" -> seed = Long.parseLong(args[i + 1]);
+                case "--repeat" -> repeat = Math.max(1, Integer.parseInt(args[i + 1]));
+                case "--warmup" -> warmup = Integer.parseInt(args[i + 1].replace("_", ""));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + "; expected --workers N[,N...], --tasks N, --threads N, --task-micros N, --seed N");
+                        + "; expected --workers N[,N...], --tasks N, --threads N, --task-micros N, --seed N, "
+                        + "--repeat N, --warmup TASKS");
             }
         }
         List<String> summary = new ArrayList<>();
         for (int workers : sizes) {
             Params p = new Params(workers, threads, tasks, 100, meanMicros, 200, 10_000, seed);
-            Result r = report(p);
+            if (warmup > 0) {
+                // the same work, smaller and not counted: the timed runs measure compiled code, not the JIT
+                Params w = new Params(workers, threads, Math.min(warmup, tasks), 100, meanMicros, 200, 10_000, seed + 1);
+                Result r = run(w);
+                System.out.printf("warm-up:             %,d workers, %,d tasks, %,.0f placements/s (not counted)%n",
+                        workers, w.tasks(), r.placementsPerSecond());
+            }
+            List<Result> results = new ArrayList<>();
+            for (int k = 0; k < repeat; k++) {
+                results.add(report(p));
+            }
             double ideal = (double) p.tasks() * p.meanTaskMicros() * 1000 / (p.workers() * p.threads());
-            summary.add(String.format("%,10d %,14.0f %,16.0f %9.3f s %9.3f s %+8.2f%%", workers,
-                    r.placementsPerSecond(), r.placementsPerCpuSecond(), r.simulatedNanos() / 1e9, ideal / 1e9,
-                    (r.simulatedNanos() / ideal - 1) * 100));
+            double[] wall = results.stream().mapToDouble(Result::placementsPerSecond).sorted().toArray();
+            double[] cpu = results.stream().mapToDouble(Result::placementsPerCpuSecond).sorted().toArray();
+            long finish = results.stream().mapToLong(Result::simulatedNanos).max().orElse(0);
+            summary.add(String.format("%,10d %,14.0f %,16.0f %,14.0f %9.3f s %9.3f s %+8.2f%%", workers,
+                    median(wall), median(cpu), wall[0], finish / 1e9, ideal / 1e9, (finish / ideal - 1) * 100));
         }
-        System.out.printf("%n%10s %14s %16s %11s %11s %9s%n", "workers", "placements/s", "placements/cpu-s",
-                "finish", "ideal", "vs ideal");
+        System.out.printf("%n%d run(s) per size after a warm-up of %,d tasks; the median, the slowest run, and the "
+                + "latest finish%n", repeat, warmup);
+        System.out.printf("%10s %14s %16s %14s %11s %11s %9s%n", "workers", "placements/s", "placements/cpu-s",
+                "slowest/s", "finish", "ideal", "vs ideal");
         summary.forEach(System.out::println);
+    }
+
+    private static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /** Runs {@code p} and prints what happened; placements per second count scheduler time only. */

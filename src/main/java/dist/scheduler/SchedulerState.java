@@ -662,7 +662,7 @@ public final class SchedulerState extends TaskLifecycle {
         workers.remove(ws.address);
         workerNames.remove(ws.name, ws.address);
         placement.remove(ws);
-        pendingFree.remove(ws);
+        dropFree(ws);
         ArrayList<TaskState> lost = new ArrayList<>();
         for (TaskState ts : ws.hasWhat) {
             ts.removeHolder(ws);
@@ -701,7 +701,7 @@ public final class SchedulerState extends TaskLifecycle {
     }
 
     private void taskFinished(WorkerState ws, TaskFinished f) {
-        TaskState ts = f.key() == null ? null : tasks.get(f.key());
+        TaskState ts = f.key() == null ? null : reportedBy(ws, f.key());
         if (f.key() != null) {
             computed(ws, f.key(), f.stopNanos() - f.startNanos(), f.nbytes(), false);
         }
@@ -726,6 +726,15 @@ public final class SchedulerState extends TaskLifecycle {
             }
             default -> becomeMemoryOn(ts, ws, f.nbytes(), f.value());
         }
+    }
+
+    /**
+     * The task of a key {@code ws} reports on: usually one it was sent, found among its few tasks
+     * (cache lines still warm) before the table of every task (misses at a million tasks).
+     */
+    private TaskState reportedBy(WorkerState ws, String key) {
+        TaskState ts = ws.processing.byKey(key, TaskState.hashOf(key));
+        return ts != null ? ts : tasks.get(key);
     }
 
     private void taskErred(WorkerState ws, TaskErred e) {

@@ -46,7 +46,14 @@ abstract class TaskLifecycle {
     TaskPrefix lastPrefix;
 
     final Recommendations recs = new Recommendations();
-    final LinkedHashMap<WorkerState, ArrayList<String>> pendingFree = new LinkedHashMap<>();
+    /**
+     * Workers with keys to free not yet sent ({@link WorkerState#pendingFree}), in the order their
+     * first key came; null where one was flushed early. A list, not a map: every placement asks for
+     * its worker's pending keys, and a field read costs less than a lookup.
+     */
+    final ArrayList<WorkerState> freeing = new ArrayList<>();
+    /** Sends a queued task to the worker the queue's filling chose: made once, not per event. */
+    private final java.util.function.BiConsumer<TaskState, WorkerState> sendToWorker = this::sendToWorker;
     ArrayList<Outgoing> out = new ArrayList<>();
     long now;
     long transitions;
@@ -389,7 +396,7 @@ abstract class TaskLifecycle {
 
     /** Sends queued tasks to workers with room, in priority order; runs after every event. */
     void fillFromQueue() {
-        placement.fillFromQueue(this::sendToWorker);
+        placement.fillFromQueue(sendToWorker);
         drain();
     }
 
@@ -443,12 +450,18 @@ abstract class TaskLifecycle {
             who = Map.of();
             sizes = Map.of();
         } else {
-            who = LinkedHashMap.newLinkedHashMap(ts.deps.length); // sized: a sum of many inputs never rehashes
-            sizes = LinkedHashMap.newLinkedHashMap(ts.deps.length);
-            for (TaskState d : ts.deps) {
-                who.put(d.key, d.holderAddresses());
-                sizes.put(d.key, d.nbytes);
+            TaskState[] deps = ts.deps; // distinct (see SchedulerState#link): a key each
+            String[] keys = new String[deps.length];
+            Object[] holders = new Object[deps.length];
+            Object[] nbytes = new Object[deps.length];
+            for (int i = 0; i < deps.length; i++) {
+                TaskState d = deps[i];
+                keys[i] = d.key;
+                holders[i] = d.holderAddresses();
+                nbytes[i] = d.nbytes;
             }
+            who = new InputMap<>(keys, holders);
+            sizes = new InputMap<>(keys, nbytes);
         }
         flushFree(ws); // a FreeKeys for this key must reach the worker before the new ComputeTask
         ts.executing = atOnce; // see the counting rule in the class comment
@@ -492,7 +505,7 @@ abstract class TaskLifecycle {
         if (ts.wantedBy != null) {
             byte[] value = a.value();
             byte[] inline = value != null && value.length <= config.inlineResultLimit() ? value : null;
-            List<String> where = List.of(ws.address);
+            List<String> where = ws.addressAlone;
             for (ClientState c : ts.wantedBy) {
                 if (!c.silent) {
                     out.add(Outgoing.send(c.id, new KeyInMemory(ts.key, where, a.nbytes(), inline)));
@@ -568,7 +581,7 @@ abstract class TaskLifecycle {
 
     void releasedToForgotten(TaskState ts) {
         setState(ts, FORGOTTEN);
-        tasks.remove(ts.key);
+        tasks.remove(ts);
         functionTable.release(ts);
         ts.run = null;
         ts.trouble = null;
@@ -693,24 +706,54 @@ abstract class TaskLifecycle {
     }
 
     void queueFree(WorkerState ws, String key) {
-        pendingFree.computeIfAbsent(ws, w -> new ArrayList<>()).add(key);
+        ArrayList<String> keys = ws.pendingFree;
+        if (keys == null) {
+            keys = ws.pendingFree = new ArrayList<>();
+            ws.freeingAt = freeing.size();
+            freeing.add(ws);
+        }
+        keys.add(key);
+    }
+
+    /** Takes {@code ws}'s pending keys back unsent (it is gone, or they are sent now); null when none. */
+    ArrayList<String> dropFree(WorkerState ws) {
+        ArrayList<String> keys = ws.pendingFree;
+        if (keys != null) {
+            freeing.set(ws.freeingAt, null);
+            ws.pendingFree = null;
+        }
+        return keys;
     }
 
     void flushFree(WorkerState ws) {
-        ArrayList<String> keys = pendingFree.remove(ws);
+        ArrayList<String> keys = dropFree(ws);
         if (keys != null) {
             out.add(Outgoing.send(ws.address, new FreeKeys(keys)));
         }
     }
 
     void flushAllFree() {
-        if (pendingFree.isEmpty()) {
-            return; // most events free nothing: no iterator
+        if (freeing.isEmpty()) {
+            return; // most events free nothing
         }
-        for (Map.Entry<WorkerState, ArrayList<String>> e : pendingFree.entrySet()) {
-            out.add(Outgoing.send(e.getKey().address, new FreeKeys(e.getValue())));
+        for (int i = 0, n = freeing.size(); i < n; i++) {
+            WorkerState ws = freeing.get(i);
+            if (ws != null) {
+                out.add(Outgoing.send(ws.address, new FreeKeys(ws.pendingFree)));
+                ws.pendingFree = null;
+            }
         }
-        pendingFree.clear();
+        freeing.clear();
+    }
+
+    /** Forgets every pending key unsent. */
+    void clearFree() {
+        for (WorkerState ws : freeing) {
+            if (ws != null) {
+                ws.pendingFree = null;
+            }
+        }
+        freeing.clear();
     }
 
     static KeyErred keyErred(TaskState ts) {
@@ -810,7 +853,7 @@ abstract class TaskLifecycle {
         noWorker.clear();
         noWorkerWithResources = 0;
         placement.clearQueue(); // else the queue's filling would send tasks no one knows any more
-        pendingFree.clear();
+        clearFree();
         recs.clear();
         for (WorkerState ws : new ArrayList<>(workerList)) {
             ArrayList<String> drop = new ArrayList<>();

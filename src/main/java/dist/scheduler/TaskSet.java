@@ -151,6 +151,7 @@ final class TaskSet extends AbstractSet<TaskState> {
             rehash(sweep ? table.length : table.length * 2);
         }
         items[end] = ts;
+        ts.setPos = end;
         if (table != null) {
             insert(ts, end);
         }
@@ -165,7 +166,12 @@ final class TaskSet extends AbstractSet<TaskState> {
         if (!(o instanceof TaskState ts)) {
             return false;
         }
-        if (table == null) {
+        int at = ts.setPos;
+        if (at < end && items[at] == ts) {
+            // found where it went in: no probe. Its table entry stays, pointing at a hole no search
+            // matches, and counts as used, like a DELETED one, until the next rebuild sweeps it
+            items[at] = null;
+        } else if (table == null) {
             int i = indexOf(ts);
             if (i < 0) {
                 return false;
@@ -289,12 +295,47 @@ final class TaskSet extends AbstractSet<TaskState> {
         };
     }
 
+    /**
+     * The member whose key is {@code key} ({@code hash} being {@link TaskState#hashOf} of it), or null:
+     * a worker's few tasks sit in a line or two the cache still holds, where the table of every task
+     * would cost misses.
+     */
+    TaskState byKey(String key, int hash) {
+        if (table == null) {
+            TaskState[] a = items;
+            for (int i = 0, n = end; i < n; i++) {
+                TaskState t = a[i];
+                if (t != null && t.hash == hash && t.key.equals(key)) {
+                    return t;
+                }
+            }
+            return null;
+        }
+        int mask = table.length - 1;
+        for (int i = hash & mask; ; i = (i + 1) & mask) {
+            int v = table[i];
+            if (v == EMPTY) {
+                return null;
+            }
+            if (v > 0) {
+                TaskState t = items[v - 1]; // null: an entry left by a removal at the task's own position
+                if (t != null && t.hash == hash && t.key.equals(key)) {
+                    return t;
+                }
+            }
+        }
+    }
+
     private static int hash(TaskState ts) {
         return ts.hash; // fixed at creation: an identity hash would cost a call into the VM on first use
     }
 
     /** The position of {@code ts} in {@link #items}, or -1. */
     private int indexOf(TaskState ts) {
+        int at = ts.setPos;
+        if (at < end && items[at] == ts) {
+            return at;
+        }
         if (table == null) {
             TaskState[] a = items;
             for (int i = 0, n = end; i < n; i++) {

@@ -45,6 +45,11 @@ final class TaskState {
     int waitingOn;
     /** How many dependents are waiting, no-worker or processing (they need this task's data). */
     int waiters;
+    /**
+     * Where this task went in the {@link TaskSet} it joined last: that set removes it there without a
+     * probe while no other set took it since (a hint, checked before use: any set may read it).
+     */
+    int setPos;
 
     /** Workers holding the result; null when none. Read-only, as {@link #deps}: replace, never write. */
     WorkerState[] whoHas;
@@ -171,7 +176,7 @@ final class TaskState {
             return java.util.List.of();
         }
         if (whoHas.length == 1) {
-            return java.util.List.of(whoHas[0].address);
+            return whoHas[0].addressAlone;
         }
         String[] a = new String[whoHas.length];
         for (int i = 0; i < a.length; i++) {

@@ -52,7 +52,7 @@ final class TaskTable implements Iterable<TaskState> {
 
     /** Adds {@code ts} unless a task of its key is there: then that one is returned and nothing changes. */
     TaskState putIfAbsent(TaskState ts) {
-        int h = hash(ts.key);
+        int h = ts.hash;
         int i = find(ts.key, h);
         if (i >= 0) {
             return slots[i];
@@ -71,9 +71,29 @@ final class TaskTable implements Iterable<TaskState> {
     /** Removes the task of this key; the task removed, or null. */
     TaskState remove(String key) {
         int i = find(key, hash(key));
-        if (i < 0) {
-            return null;
+        return i < 0 ? null : removeAt(i);
+    }
+
+    /**
+     * Removes {@code ts} itself: probes by its kept hash and by identity, so neither its key nor the
+     * other tasks on the way are read; false when the table does not hold it.
+     */
+    boolean remove(TaskState ts) {
+        TaskState[] s = slots;
+        int mask = s.length - 1;
+        for (int i = ts.hash & mask; ; i = (i + 1) & mask) {
+            TaskState t = s[i];
+            if (t == null) {
+                return false;
+            }
+            if (t == ts) {
+                removeAt(i);
+                return true;
+            }
         }
+    }
+
+    private TaskState removeAt(int i) {
         TaskState[] s = slots;
         int[] hs = hashes;
         int mask = s.length - 1;
@@ -166,7 +186,6 @@ final class TaskTable implements Iterable<TaskState> {
 
     /** Keys like "x-1", "x-2" hash to neighbours: mixed, they do not form the long runs linear probing dreads. */
     private static int hash(String key) {
-        int h = key.hashCode() * 0x9E3779B9;
-        return h ^ (h >>> 16);
+        return TaskState.hashOf(key); // the same as TaskState#hash, which remove(TaskState) probes with
     }
 }

@@ -55,12 +55,19 @@ final class WorkerState {
     final LinkedHashSet<TaskState> stealingIn = new LinkedHashSet<>();
     /** Tasks processing here with a steal request out. */
     int stealingOut;
+    /** Keys to tell this worker to free, not sent yet; null when none (see TaskLifecycle#queueFree). */
+    java.util.ArrayList<String> pendingFree;
+    /** Where this worker sits in TaskLifecycle's list of workers with keys to free, while it has some. */
+    int freeingAt;
 
     /** {@code {this}}: the holders of every result only this worker holds (see {@link TaskState#whoHas}). */
     final WorkerState[] alone = {this};
+    /** {@code [address]}: where a result only this worker holds is, in every message that says so. */
+    final java.util.List<String> addressAlone;
 
     WorkerState(String address) {
         this.address = address;
+        this.addressAlone = java.util.List.of(address);
         this.host = hostOf(address);
     }
 

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,9 +34,17 @@ class TaskSetTest {
             List<TaskState> pool = tasks(1 + r.nextInt(300));
             TaskSet set = new TaskSet();
             LinkedHashSet<TaskState> model = new LinkedHashSet<>();
+            // a second set of the same tasks: joining it moves each task's position hint away from the first
+            TaskSet other = new TaskSet();
             int ops = r.nextInt(2000);
             for (int op = 0; op < ops; op++) {
                 TaskState t = pool.get(r.nextInt(pool.size()));
+                if (r.nextInt(4) == 0) {
+                    if (!other.add(t)) {
+                        other.remove(t);
+                    }
+                    continue;
+                }
                 int kind = r.nextInt(10);
                 if (kind < 5) {
                     assertEquals(model.add(t), set.add(t));
@@ -46,6 +55,7 @@ class TaskSetTest {
                     set.clear();
                 } else {
                     assertEquals(model.contains(t), set.contains(t));
+                    assertSame(model.contains(t) ? t : null, set.byKey(new String(t.key), t.hash), "by key " + t.key);
                 }
                 assertEquals(model.size(), set.size());
             }

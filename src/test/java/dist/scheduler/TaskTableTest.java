@@ -41,8 +41,14 @@ class TaskTableTest {
                 int kind = r.nextInt(10);
                 if (kind < 5) {
                     assertSame(model.putIfAbsent(t.key, t), table.putIfAbsent(t), "putIfAbsent " + t.key);
-                } else if (kind < 8) {
+                } else if (kind < 7) {
                     assertSame(model.remove(t.key), table.remove(t.key), "remove " + t.key);
+                } else if (kind < 8) {
+                    boolean held = model.get(t.key) == t;
+                    if (held) {
+                        model.remove(t.key);
+                    }
+                    assertEquals(held, table.remove(t), "remove the task " + t.key);
                 } else if (kind < 9) {
                     assertSame(model.get(t.key), table.get(t.key), "get " + t.key);
                 } else if (r.nextInt(50) == 0) {
@@ -73,6 +79,18 @@ class TaskTableTest {
         assertSame(first, table.remove("x-1"));
         assertNull(table.get("x-1"));
         assertNull(table.remove("x-1"));
+    }
+
+    @Test
+    void removingATaskLeavesAnotherOfItsKeyInPlace() {
+        TaskTable table = new TaskTable();
+        TaskState old = task("x-1");
+        TaskState now = task("x-1");
+        table.putIfAbsent(now);
+        assertEquals(false, table.remove(old), "a task the table does not hold");
+        assertSame(now, table.get("x-1"));
+        assertEquals(true, table.remove(now));
+        assertNull(table.get("x-1"));
     }
 
     @Test
