@@ -589,6 +589,7 @@ public final class Client extends Submitter implements AutoCloseable {
      * Future<Integer> y = client.submit(Demo::inc, xs.get(0));   // runs where xs.get(0) lives
      * }</pre>
      */
+    @Override
     public <T> List<Future<T>> scatter(List<? extends T> values) throws InterruptedException, ExecutionException,
             TimeoutException {
         return scatter(values, List.of(), false);
@@ -600,10 +601,16 @@ public final class Client extends Submitter implements AutoCloseable {
      */
     public <T> List<Future<T>> scatter(List<? extends T> values, List<String> workers, boolean broadcast)
             throws InterruptedException, ExecutionException, TimeoutException {
+        return scatter(values, workers, broadcast, true);
+    }
+
+    /** {@link #scatter(List, List, boolean)}; without {@code hash} each value gets a key of its own. */
+    <T> List<Future<T>> scatter(List<? extends T> values, List<String> workers, boolean broadcast, boolean hash)
+            throws InterruptedException, ExecutionException, TimeoutException {
         LinkedHashMap<String, Object> byKey = new LinkedHashMap<>();
         List<String> order = new ArrayList<>(values.size());
         for (Object v : values) {
-            String key = Keys.pure(valuePrefix(v), core.encodeValue(v));
+            String key = hash ? Keys.pure(valuePrefix(v), core.encodeValue(v)) : Keys.unique(valuePrefix(v));
             byKey.put(key, v);
             order.add(key);
         }

@@ -83,8 +83,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Gap:
  * <ul>
- * <li>test_scatter_hash → scatter has no hash=False: equal values always share a key (the first half
- *     is checked in ClientBasicsScatter).</li>
  * <li>test_future_type → a Future does not know its result's type; its text has key and status.</li>
  * <li>test_long_traceback → the remote stack is kept whole: 200 nested calls keep about 22 KB, where
  *     dask keeps under 10 KB.</li>
