@@ -927,6 +927,41 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
+     * The scheduler's newest {@code n} log records (all it keeps with n below 1; it keeps
+     * {@code distributed.admin.log-length}), newest first: those of its dist.scheduler loggers.
+     *
+     * <pre>{@code
+     * client.schedulerLogs(10).forEach(System.out::println);   // dist.scheduler.TaskLifecycle - INFO - worker joined: ...
+     * }</pre>
+     */
+    public List<LogEntry> schedulerLogs(int n) throws InterruptedException, ExecutionException, TimeoutException {
+        return operability.schedulerLogs(n);
+    }
+
+    /**
+     * Each worker's newest {@code n} log records, newest first, by worker address: those of its
+     * dist.worker loggers and those its tasks logged. Workers in one process share their records.
+     *
+     * <pre>{@code
+     * client.workerLogs(20).forEach((worker, log) -> log.forEach(e -> System.out.println(worker + " " + e)));
+     * }</pre>
+     */
+    public Map<String, List<LogEntry>> workerLogs(int n) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return workerLogs(n, List.of());
+    }
+
+    /** {@link #workerLogs(int)} of the workers named in {@code workers} (address, host or name; empty: all). */
+    public Map<String, List<LogEntry>> workerLogs(int n, List<String> workers) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        List<String> addresses = new ArrayList<>();
+        for (dist.protocol.Message.WorkerInfo w : data.workers(workers)) {
+            addresses.add(w.address());
+        }
+        return operability.workerLogs(n, addresses);
+    }
+
+    /**
      * The address of the scheduler's dashboard ("http://host:port/status"), or empty when the scheduler
      * serves none.
      */

@@ -88,6 +88,8 @@ public final class Config {
                         "the nanny stops its worker when resident memory passes this fraction of --memory-limit"),
                 new Key("distributed.nanny.worker-jvm-options", "",
                         "extra JVM options for worker processes started by a nanny, separated by spaces"),
+                new Key("distributed.admin.log-length", "10000",
+                        "log records each scheduler and worker process keeps for Client.schedulerLogs and Client.workerLogs"),
                 new Key("distributed.jvm.aot-cache-dir", "",
                         "a directory of ahead-of-time caches (worker.aot, nanny.aot) that worker and nanny processes start with on JDK 25+; run.sh makes target/aot"),
                 new Key("distributed.jvm.aot-record-dir", "",

@@ -318,6 +318,13 @@ public sealed interface Message {
     /** Scheduler to client: text one of its tasks printed, to write on its standard output (or error). */
     record Printed(String text, boolean stderr) implements Message {}
 
+    /** Client to scheduler or worker: its newest {@code n} log records (all with n below 1). */
+    record LogsRequest(int n) implements Message {}
+
+    /** Log records, newest first, field by field: epoch millis, level name, logger name, message. */
+    record LogsReply(List<Long> millis, List<String> levels, List<String> loggers, List<String> messages)
+            implements Message {}
+
     /** Client to worker: the stacks of the threads running these keys (all running tasks with {@code all}). */
     record CallStackRequest(List<String> keys, boolean all) implements Message {}
 

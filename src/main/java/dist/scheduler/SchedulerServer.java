@@ -76,6 +76,8 @@ public final class SchedulerServer implements AutoCloseable {
     private final AtomicLong lastRefusalWarning = new AtomicLong(System.nanoTime() - REFUSAL_WARNING_NANOS);
     private static final long REFUSAL_WARNING_NANOS = 10_000_000_000L;
     private volatile String dashboardLink;
+    /** The newest records of this process's dist.scheduler loggers, for Client.schedulerLogs. */
+    private final dist.comm.LogRing logs = dist.comm.LogRing.of("scheduler", dist.comm.LogRing.under("dist.scheduler"));
     private final dist.comm.Security security;
     private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
 
@@ -389,7 +391,7 @@ public final class SchedulerServer implements AutoCloseable {
         return null;
     }
 
-    /** Worker reports, stories and the dashboard's address: answered here, off the state's thread. */
+    /** Worker reports, stories, the dashboard's address and the log: answered here, off the state's thread. */
     private boolean operability(Peer c, String identity, boolean registered, Message message, long requestId) {
         switch (message) {
             case Message.WorkerStats ws when c.peerRole() == Role.WORKER -> {
@@ -414,6 +416,7 @@ public final class SchedulerServer implements AutoCloseable {
             }
             case Message.DashboardLinkRequest d when requestId != 0 -> c.reply(requestId,
                     new Message.DashboardLink(dashboardLink));
+            case Message.LogsRequest l when requestId != 0 -> c.reply(requestId, logs.reply(l.n()));
             default -> {
                 return false;
             }

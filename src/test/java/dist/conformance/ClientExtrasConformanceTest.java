@@ -116,7 +116,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Gap:
  * <ul>
- * <li>test_logs, test_logs_from_worker_submodules → no get_scheduler_logs / get_worker_logs.</li>
  * <li>test_dashboard_link, test_dashboard_link_inproc → the link is always http://host:port/status; no
  *     distributed.dashboard.link template.</li>
  * <li>test_scatter_and_replicate_avoid_paused_workers (12 cases) → a worker pauses itself on memory and

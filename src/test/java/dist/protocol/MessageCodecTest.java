@@ -98,6 +98,8 @@ class MessageCodecTest {
                 new Message.RunReply(small, null, null),
                 new Message.CallStackRequest(List.of("k"), false),
                 new Message.CallStackReply(Map.of("k", List.of("dist.Demo.slow(Demo.java:12)"))),
+                new Message.LogsRequest(5),
+                new Message.LogsReply(List.of(1L), List.of("INFO"), List.of("dist.worker"), List.of("AAA")),
                 new Message.TaskPrint("k", "Hello! 123\n", false),
                 new Message.Printed("Hello! 123\n", true),
                 new Message.ForwardLogging("c1", "test.logger", 900, true),
