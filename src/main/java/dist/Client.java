@@ -962,6 +962,33 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
+     * The newest {@code n} log records of each worker's nanny (its dist.nanny loggers), newest first, by
+     * the address of the worker it runs; workers without a nanny are left out (dask's
+     * {@code get_worker_logs(nanny=True)}).
+     *
+     * <pre>{@code
+     * client.nannyLogs(10).forEach((worker, log) -> log.forEach(e -> System.out.println(worker + " " + e)));
+     * }</pre>
+     */
+    public Map<String, List<LogEntry>> nannyLogs(int n) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return operability.nannyLogs(n, List.of());
+    }
+
+    /** {@link #nannyLogs(int)} of the workers named in {@code workers} (address, host or name; empty: all). */
+    public Map<String, List<LogEntry>> nannyLogs(int n, List<String> workers) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        if (workers.isEmpty()) {
+            return nannyLogs(n);
+        }
+        List<String> addresses = new ArrayList<>();
+        for (dist.protocol.Message.WorkerInfo w : data.workers(workers)) {
+            addresses.add(w.address());
+        }
+        return addresses.isEmpty() ? Map.of() : operability.nannyLogs(n, addresses);
+    }
+
+    /**
      * The address of the scheduler's dashboard ("http://host:port/status"), or empty when the scheduler
      * serves none.
      */

@@ -64,6 +64,23 @@ public final class Operability {
         return out;
     }
 
+    /** The newest {@code n} log records of the nannies of these workers (addresses; empty: all), by worker. */
+    public java.util.Map<String, List<dist.LogEntry>> nannyLogs(int n, List<String> workers)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Message m = link.request(new Message.NannyLogsRequest(List.copyOf(workers), n));
+        if (m instanceof Message.ErrorReply e) {
+            throw new ExecutionException(new IllegalStateException(e.message()));
+        }
+        if (!(m instanceof Message.NannyLogsReply r)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered NannyLogsRequest with " + m));
+        }
+        java.util.Map<String, List<dist.LogEntry>> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < r.workers().size(); i++) {
+            out.put(r.workers().get(i), entries(r.logs().get(i), "the nanny of " + r.workers().get(i)));
+        }
+        return out;
+    }
+
     private static List<dist.LogEntry> entries(Message m, String who) throws ExecutionException {
         if (m instanceof Message.ErrorReply e) {
             throw new ExecutionException(new IllegalStateException(who + ": " + e.message()));

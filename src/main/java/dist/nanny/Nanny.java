@@ -53,6 +53,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Nanny implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dist.nanny");
+    /** The newest records of this process's dist.nanny loggers, for Client.nannyLogs. */
+    private static final dist.comm.LogRing LOGS = dist.comm.LogRing.of("nanny", dist.comm.LogRing.under("dist.nanny"));
 
     /**
      * @param schedulerAddress "host:port" of the scheduler
@@ -148,6 +150,7 @@ public final class Nanny implements AutoCloseable {
         n.scheduler = Connection.connect(options.schedulerAddress(), Role.NANNY, comm().withConnectTimeout(
                 options.connectTimeout()), n.handler);
         n.sendToScheduler(new Message.RegisterNanny(n.id, null));
+        LOG.log(Level.INFO, "nanny " + n.id + " started for scheduler at " + options.schedulerAddress());
         n.events.add(new NannyMachine.Begin());
         Duration poll = Config.getDuration("distributed.nanny.memory-poll-interval");
         // deadlines (back-off, kill) are checked on ticks: at least ten a second
@@ -256,6 +259,8 @@ public final class Nanny implements AutoCloseable {
                 for (Message part : b.messages()) {
                     onMessage(c, part, 0);
                 }
+            } else if (m instanceof Message.LogsRequest l && requestId != 0) {
+                c.reply(requestId, LOGS.reply(l.n()));
             } else if (m instanceof Message.RestartWorker r) {
                 events.add(new NannyMachine.RestartRequested(r.reason()));
             } else if (m instanceof Message.CloseWorker w) {

@@ -325,6 +325,16 @@ public sealed interface Message {
     record LogsReply(List<Long> millis, List<String> levels, List<String> loggers, List<String> messages)
             implements Message {}
 
+    /**
+     * Client to scheduler: the newest {@code n} log records of the nannies of these workers (addresses;
+     * empty: every worker with a nanny), each asked by the scheduler with a {@link LogsRequest}.
+     * Answered by {@link NannyLogsReply}.
+     */
+    record NannyLogsRequest(List<String> workers, int n) implements Message {}
+
+    /** The log of each worker's nanny, in the order of {@code workers}; nannies that did not answer are left out. */
+    record NannyLogsReply(List<String> workers, List<LogsReply> logs) implements Message {}
+
     /** Client to worker: the stacks of the threads running these keys (all running tasks with {@code all}). */
     record CallStackRequest(List<String> keys, boolean all) implements Message {}
 

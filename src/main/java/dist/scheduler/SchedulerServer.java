@@ -417,11 +417,53 @@ public final class SchedulerServer implements AutoCloseable {
             case Message.DashboardLinkRequest d when requestId != 0 -> c.reply(requestId,
                     new Message.DashboardLink(dashboardLink));
             case Message.LogsRequest l when requestId != 0 -> c.reply(requestId, logs.reply(l.n()));
+            case Message.NannyLogsRequest l when requestId != 0 -> Thread.ofVirtual().name("dist-scheduler-nanny-logs")
+                    .start(() -> trySend(c, identity, () -> c.reply(requestId, nannyLogs(l))));
             default -> {
                 return false;
             }
         }
         return true;
+    }
+
+    /** Asks the nannies of the workers named for their log records; those that do not answer in 5 s are left out. */
+    private Message nannyLogs(Message.NannyLogsRequest r) {
+        Map<String, String> nannies;
+        try {
+            nannies = query(st -> st.view().nanniesByWorker(), 5, TimeUnit.SECONDS);
+        } catch (TimeoutException | RuntimeException e) {
+            return new Message.ErrorReply("the scheduler could not list the nannies: " + e);
+        }
+        List<String> wanted = r.workers() == null || r.workers().isEmpty() ? List.copyOf(nannies.keySet()) : r.workers();
+        Map<String, CompletableFuture<Message>> asked = new LinkedHashMap<>();
+        for (String w : wanted) {
+            String nanny = nannies.get(w);
+            if (nanny != null && routes.get(nanny) instanceof Connection n) {
+                try {
+                    asked.put(w, n.request(new Message.LogsRequest(r.n()), java.time.Duration.ofSeconds(5)));
+                } catch (ConnectionClosedException e) {
+                    // gone meanwhile
+                }
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        List<String> workers = new ArrayList<>();
+        List<Message.LogsReply> logs = new ArrayList<>();
+        for (Map.Entry<String, CompletableFuture<Message>> e : asked.entrySet()) {
+            try {
+                if (e.getValue().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+                        instanceof Message.LogsReply l) {
+                    workers.add(e.getKey());
+                    logs.add(l);
+                }
+            } catch (java.util.concurrent.ExecutionException | TimeoutException ex) {
+                // that nanny is left out
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return new Message.NannyLogsReply(workers, logs);
     }
 
     private Message storyReply(String key) {

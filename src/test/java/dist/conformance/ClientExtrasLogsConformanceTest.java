@@ -19,9 +19,11 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * dask's get_scheduler_logs and get_worker_logs (test_client.py), with workers in processes of their own,
- * so each worker's records are its own: the scheduler keeps those of its dist.scheduler loggers, each
- * worker those of its dist.worker loggers and those its tasks log.
+ * dask's get_scheduler_logs and get_worker_logs (test_client.py), with workers in processes of their own
+ * under nannies, so each worker's records are its own: the scheduler keeps those of its dist.scheduler
+ * loggers, each worker those of its dist.worker loggers and those its tasks log, each nanny those of
+ * its dist.nanny loggers. test_logs_from_worker_submodules' second half logs from inside a nanny with
+ * run(nanny=True); dist runs no code on nannies, so there only the worker's half is ported.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClientExtrasLogsConformanceTest {
@@ -31,7 +33,7 @@ class ClientExtrasLogsConformanceTest {
 
     @BeforeAll
     static void start() throws Exception {
-        cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true).nannies(false).output(null)
+        cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true).nannies(true).output(null)
                 .start();
         client = cluster.client();
         client.waitForWorkers(2, T);
@@ -73,6 +75,20 @@ class ClientExtrasLogsConformanceTest {
         }
         String a = workers.iterator().next();
         assertEquals(Set.of(a), client.workerLogs(5, List.of(a)).keySet());
+
+        Map<String, List<LogEntry>> n = client.nannyLogs(0);
+        assertEquals(workers, n.keySet());
+        for (List<LogEntry> log : n.values()) {
+            assertFalse(log.isEmpty(), "each nanny logged its start");
+            for (LogEntry e : log) {
+                assertTrue(e.toString().contains("dist.nanny"), e.toString());
+            }
+        }
+        n = client.nannyLogs(0, List.of(a));
+        assertEquals(Set.of(a), n.keySet());
+        for (LogEntry e : n.get(a)) {
+            assertTrue(e.toString().contains("dist.nanny"), e.toString());
+        }
     }
 
     static int logFromWorker() {
