@@ -582,7 +582,9 @@ public final class Client extends Submitter implements AutoCloseable {
     /**
      * Places {@code values} in the workers' memory and returns a finished Future per value, in order.
      * Values go round-robin grouped by cores: each worker, in the scheduler's order, takes as many
-     * consecutive values as it has threads. Keys are a hash of the value ({@code Integer-3f1c...}).
+     * consecutive values as it has threads. Keys are a hash of the value ({@code Integer-3f1c...}), so
+     * equal values share one; {@code client.with(Options.defaults().pure(false)).scatter(values)} gives
+     * each a fresh key ({@link Submitter#scatter(List)}).
      *
      * <pre>{@code
      * List<Future<Integer>> xs = client.scatter(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));
