@@ -653,13 +653,16 @@ public final class Client extends Submitter implements AutoCloseable {
     /**
      * Places {@code values} in the workers' memory and returns a finished Future per value, in order.
      * Values go round-robin grouped by cores: each worker, in the scheduler's order, takes as many
-     * consecutive values as it has threads. Keys are a hash of the value ({@code Integer-3f1c...}).
+     * consecutive values as it has threads. Keys are a hash of the value ({@code Integer-3f1c...}), so
+     * equal values share one; {@code client.with(Options.defaults().pure(false)).scatter(values)} gives
+     * each a fresh key ({@link Submitter#scatter(List)}).
      *
      * <pre>{@code
      * List<Future<Integer>> xs = client.scatter(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));
      * Future<Integer> y = client.submit(Demo::inc, xs.get(0));   // runs where xs.get(0) lives
      * }</pre>
      */
+    @Override
     public <T> List<Future<T>> scatter(List<? extends T> values) throws InterruptedException, ExecutionException,
             TimeoutException {
         return scatter(values, List.of(), false);
@@ -671,10 +674,16 @@ public final class Client extends Submitter implements AutoCloseable {
      */
     public <T> List<Future<T>> scatter(List<? extends T> values, List<String> workers, boolean broadcast)
             throws InterruptedException, ExecutionException, TimeoutException {
+        return scatter(values, workers, broadcast, true);
+    }
+
+    /** {@link #scatter(List, List, boolean)}; without {@code hash} each value gets a key of its own. */
+    <T> List<Future<T>> scatter(List<? extends T> values, List<String> workers, boolean broadcast, boolean hash)
+            throws InterruptedException, ExecutionException, TimeoutException {
         LinkedHashMap<String, Object> byKey = new LinkedHashMap<>();
         List<String> order = new ArrayList<>(values.size());
         for (Object v : values) {
-            String key = Keys.pure(valuePrefix(v), core.encodeValue(v));
+            String key = hash ? Keys.pure(valuePrefix(v), core.encodeValue(v)) : Keys.unique(valuePrefix(v));
             byKey.put(key, v);
             order.add(key);
         }
@@ -988,6 +997,68 @@ public final class Client extends Submitter implements AutoCloseable {
     public List<StoryEvent> story(Future<?> future) throws InterruptedException, ExecutionException,
             TimeoutException {
         return operability.story(future.key());
+    }
+
+    /**
+     * The scheduler's newest {@code n} log records (all it keeps with n below 1; it keeps
+     * {@code distributed.admin.log-length}), newest first: those of its dist.scheduler loggers.
+     *
+     * <pre>{@code
+     * client.schedulerLogs(10).forEach(System.out::println);   // dist.scheduler.TaskLifecycle - INFO - worker joined: ...
+     * }</pre>
+     */
+    public List<LogEntry> schedulerLogs(int n) throws InterruptedException, ExecutionException, TimeoutException {
+        return operability.schedulerLogs(n);
+    }
+
+    /**
+     * Each worker's newest {@code n} log records, newest first, by worker address: those of its
+     * dist.worker loggers and those its tasks logged. Workers in one process share their records.
+     *
+     * <pre>{@code
+     * client.workerLogs(20).forEach((worker, log) -> log.forEach(e -> System.out.println(worker + " " + e)));
+     * }</pre>
+     */
+    public Map<String, List<LogEntry>> workerLogs(int n) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return workerLogs(n, List.of());
+    }
+
+    /** {@link #workerLogs(int)} of the workers named in {@code workers} (address, host or name; empty: all). */
+    public Map<String, List<LogEntry>> workerLogs(int n, List<String> workers) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        List<String> addresses = new ArrayList<>();
+        for (dist.protocol.Message.WorkerInfo w : data.workers(workers)) {
+            addresses.add(w.address());
+        }
+        return operability.workerLogs(n, addresses);
+    }
+
+    /**
+     * The newest {@code n} log records of each worker's nanny (its dist.nanny loggers), newest first, by
+     * the address of the worker it runs; workers without a nanny are left out (dask's
+     * {@code get_worker_logs(nanny=True)}).
+     *
+     * <pre>{@code
+     * client.nannyLogs(10).forEach((worker, log) -> log.forEach(e -> System.out.println(worker + " " + e)));
+     * }</pre>
+     */
+    public Map<String, List<LogEntry>> nannyLogs(int n) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        return operability.nannyLogs(n, List.of());
+    }
+
+    /** {@link #nannyLogs(int)} of the workers named in {@code workers} (address, host or name; empty: all). */
+    public Map<String, List<LogEntry>> nannyLogs(int n, List<String> workers) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        if (workers.isEmpty()) {
+            return nannyLogs(n);
+        }
+        List<String> addresses = new ArrayList<>();
+        for (dist.protocol.Message.WorkerInfo w : data.workers(workers)) {
+            addresses.add(w.address());
+        }
+        return addresses.isEmpty() ? Map.of() : operability.nannyLogs(n, addresses);
     }
 
     /**

@@ -40,6 +40,7 @@ public final class LocalCluster implements AutoCloseable {
         private PrintStream output = System.err;
         private final List<String> workerJvmArgs = new ArrayList<>();
         private java.nio.file.Path schedulerFile;
+        private final java.util.Map<String, String> workerEnv = new java.util.LinkedHashMap<>();
 
         private Builder() {
         }
@@ -123,6 +124,25 @@ public final class LocalCluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * With {@code processes(true)}: environment variables of the worker processes (dask's
+         * {@code LocalCluster(env=...)}); under nannies they go over the nanny's own environment and
+         * {@code distributed.nanny.environ}. Workers in this process (the default) cannot have them.
+         *
+         * <pre>{@code
+         * LocalCluster.builder().processes(true).workerEnv(Map.of("OMP_NUM_THREADS", "1")).start();
+         * }</pre>
+         */
+        public Builder workerEnv(java.util.Map<String, String> env) {
+            env.forEach((k, v) -> {
+                if (k == null || k.isEmpty() || k.contains("=") || v == null) {
+                    throw new IllegalArgumentException("workerEnv takes names without '=' and values, got " + k + "=" + v);
+                }
+            });
+            workerEnv.putAll(env);
+            return this;
+        }
+
         /** Starts the scheduler and the workers, and returns once every worker is registered. */
         public LocalCluster start() throws IOException {
             return new LocalCluster(this);
@@ -142,6 +162,10 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private LocalCluster(Builder b) throws IOException {
+        if (!b.processes && !b.workerEnv.isEmpty()) {
+            throw new IllegalArgumentException("workerEnv needs processes(true): workers in this process share its"
+                    + " environment");
+        }
         this.config = b;
         this.scheduler = SchedulerServer.start("127.0.0.1", b.schedulerPort, SchedulerConfig.defaults(),
                 CommConfig.DEFAULT);
@@ -217,12 +241,17 @@ public final class LocalCluster implements AutoCloseable {
                     args.add("--worker-jvm-options");
                     args.add(String.join(" ", config.workerJvmArgs));
                 }
+                config.workerEnv.forEach((k, v) -> {
+                    args.add("--env");
+                    args.add(k + "=" + v);
+                });
                 // a nanny only watches: a small heap and one GC thread leave the cores to the workers
                 processWorkers.add(ChildJvm.start(List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
                         args, "[" + name + "] ", config.output));
             } else {
                 args.add("--no-nanny");
-                processWorkers.add(ChildJvm.start(config.workerJvmArgs, args, "[" + name + "] ", config.output));
+                processWorkers.add(ChildJvm.start(config.workerJvmArgs, args, config.workerEnv, "[" + name + "] ",
+                        config.output, null, null));
             }
         } else {
             threadWorkers.add(WorkerServer.start(new WorkerServer.Options(scheduler.address(), "127.0.0.1", 0,

@@ -41,6 +41,23 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
         return new WithOptions(client(), Objects.requireNonNull(options, "options"));
     }
 
+    /**
+     * Places {@code values} in the workers' memory with these options: {@link Options#pure(boolean)
+     * pure(false)} gives each value a fresh key even when an equal value was scattered before (dask's
+     * {@code hash=False}); {@link Options#workers(String...) workers} names where they go.
+     *
+     * <pre>{@code
+     * Future<Integer> a = client.scatter(List.of(123)).get(0);
+     * Future<Integer> b = client.with(Options.defaults().pure(false)).scatter(List.of(123)).get(0);
+     * // a.key() != b.key(): two copies the scheduler tracks apart
+     * }</pre>
+     */
+    public <T> List<Future<T>> scatter(List<? extends T> values) throws InterruptedException,
+            java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
+        Options o = options();
+        return client().scatter(values, o.workers(), false, o.isPure());
+    }
+
     public <R> Future<R> submit(Fn0<R> fn) {
         return submitOne(fn, List.of());
     }

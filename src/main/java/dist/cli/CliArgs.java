@@ -12,6 +12,8 @@ import java.util.Set;
  */
 public final class CliArgs {
     private final Map<String, String> values = new HashMap<>();
+    /** Every value of each option, in order, for options that may be given more than once. */
+    private final Map<String, List<String>> every = new HashMap<>();
     private final List<String> positional = new ArrayList<>();
 
     private CliArgs() {
@@ -46,6 +48,7 @@ public final class CliArgs {
                         value = args[++i];
                     }
                     a.values.put(name, value);
+                    a.every.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
                 } else {
                     throw new UsageException("unknown option " + name);
                 }
@@ -62,6 +65,11 @@ public final class CliArgs {
 
     public boolean flag(String name) {
         return values.containsKey(name);
+    }
+
+    /** Every value given for {@code name}, in order (empty when not given); {@link #get} gives the last. */
+    public List<String> getAll(String name) {
+        return List.copyOf(every.getOrDefault(name, List.of()));
     }
 
     public String get(String name, String dflt) {

@@ -31,6 +31,8 @@ public final class NannyCommand {
               --dashboard-host H   the interface of the worker's /metrics (see 'worker --help')
               --no-dashboard       the worker serves no /metrics
               --worker-jvm-options "OPTS"   JVM options for the worker process, e.g. "-Xmx2g"
+              --env NAME=VALUE     an environment variable of the worker process (again for more); over
+                                   the nanny's own and the config's distributed.nanny.environ
             """ + SecurityFlags.USAGE;
 
     private NannyCommand() {
@@ -41,7 +43,7 @@ public final class NannyCommand {
         CliArgs a = CliArgs.parse(args, SecurityFlags.withValue(
                 Set.of("--nthreads", "--name", "--host", "--interface", "--port", "--memory-limit", "--connect-timeout",
                         "--scheduler-file", "--worker-jvm-options", "--contact-address", "--local-directory", "--dashboard-port",
-                        "--dashboard-host", "--resources", "--lifetime", "--lifetime-stagger")),
+                        "--dashboard-host", "--resources", "--lifetime", "--lifetime-stagger", "--env")),
                 SecurityFlags.flags(Set.of("--help", "--nanny", "--die-with-parent", "--no-dashboard")));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -87,13 +89,21 @@ public final class NannyCommand {
         SecurityFlags.exportToProperties(a);
         String jvmOpts = a.get("--worker-jvm-options", "").trim();
         List<String> jvm = jvmOpts.isEmpty() ? List.of() : List.of(jvmOpts.split("\\s+"));
+        java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
+        for (String e : a.getAll("--env")) {
+            int eq = e.indexOf('=');
+            if (eq <= 0) {
+                throw new UsageException("--env takes NAME=VALUE, got '" + e + "'");
+            }
+            env.put(e.substring(0, eq), e.substring(eq + 1));
+        }
         if (a.flag("--die-with-parent")) {
             ChildJvm.dieWithParent();
         }
         Nanny n;
         try {
             n = Nanny.start(new Nanny.Options(scheduler, workerArgs, memoryLimit, jvm, out, "",
-                    java.time.Duration.ofSeconds(connectTimeout)));
+                    java.time.Duration.ofSeconds(connectTimeout), env));
         } catch (IOException e) {
             err.println("nanny: " + e.getMessage());
             return 1;

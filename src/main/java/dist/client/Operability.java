@@ -38,6 +38,64 @@ public final class Operability {
         return List.copyOf(l);
     }
 
+    /** The scheduler's newest {@code n} log records (all with n below 1), newest first. */
+    public List<dist.LogEntry> schedulerLogs(int n) throws InterruptedException, ExecutionException, TimeoutException {
+        return entries(link.request(new Message.LogsRequest(n)), "the scheduler");
+    }
+
+    /** The newest {@code n} log records of each of these workers (addresses), newest first. */
+    public java.util.Map<String, List<dist.LogEntry>> workerLogs(int n, List<String> workers)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        java.util.Map<String, java.util.concurrent.CompletableFuture<Message>> replies = new java.util.LinkedHashMap<>();
+        for (String w : workers) {
+            replies.put(w, link.requestWorker(w, new Message.LogsRequest(n)));
+        }
+        java.util.Map<String, List<dist.LogEntry>> out = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, java.util.concurrent.CompletableFuture<Message>> e : replies.entrySet()) {
+            Message m;
+            try {
+                m = e.getValue().get(link.requestTimeout().toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (TimeoutException t) {
+                throw new TimeoutException("worker " + e.getKey() + " sent no log records within "
+                        + link.requestTimeout().toMillis() + " ms");
+            }
+            out.put(e.getKey(), entries(m, "worker " + e.getKey()));
+        }
+        return out;
+    }
+
+    /** The newest {@code n} log records of the nannies of these workers (addresses; empty: all), by worker. */
+    public java.util.Map<String, List<dist.LogEntry>> nannyLogs(int n, List<String> workers)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Message m = link.request(new Message.NannyLogsRequest(List.copyOf(workers), n));
+        if (m instanceof Message.ErrorReply e) {
+            throw new ExecutionException(new IllegalStateException(e.message()));
+        }
+        if (!(m instanceof Message.NannyLogsReply r)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered NannyLogsRequest with " + m));
+        }
+        java.util.Map<String, List<dist.LogEntry>> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < r.workers().size(); i++) {
+            out.put(r.workers().get(i), entries(r.logs().get(i), "the nanny of " + r.workers().get(i)));
+        }
+        return out;
+    }
+
+    private static List<dist.LogEntry> entries(Message m, String who) throws ExecutionException {
+        if (m instanceof Message.ErrorReply e) {
+            throw new ExecutionException(new IllegalStateException(who + ": " + e.message()));
+        }
+        if (!(m instanceof Message.LogsReply r)) {
+            throw new ExecutionException(new IllegalStateException(who + " answered LogsRequest with " + m));
+        }
+        List<dist.LogEntry> l = new ArrayList<>(r.millis().size());
+        for (int i = 0; i < r.millis().size(); i++) {
+            l.add(new dist.LogEntry(Instant.ofEpochMilli(r.millis().get(i)), r.levels().get(i), r.loggers().get(i),
+                    r.messages().get(i)));
+        }
+        return List.copyOf(l);
+    }
+
     public Optional<String> dashboardLink() throws InterruptedException, ExecutionException, TimeoutException {
         Message m = link.request(new Message.DashboardLinkRequest());
         if (m instanceof Message.DashboardLink d) {

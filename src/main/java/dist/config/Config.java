@@ -45,6 +45,16 @@ public final class Config {
     /** Every key the project reads, with its default. */
     public static final Map<String, Key> KEYS;
 
+    /** Map key: environment variables of a nanny's worker process (dask's distributed.nanny.pre-spawn-environ). */
+    public static final String NANNY_PRE_SPAWN_ENVIRON = "distributed.nanny.pre-spawn-environ";
+    /** Map key: environment variables of a nanny's worker process, over pre-spawn ones (dask's distributed.nanny.environ). */
+    public static final String NANNY_ENVIRON = "distributed.nanny.environ";
+    /**
+     * Keys whose value is a map: each entry is a key of its own, {@code FAMILY.NAME}, set, overridden
+     * and {@link #unset} one by one, and read together with {@link #getMap}.
+     */
+    public static final java.util.Set<String> MAPS = java.util.Set.of(NANNY_PRE_SPAWN_ENVIRON, NANNY_ENVIRON);
+
     static {
         LinkedHashMap<String, Key> k = new LinkedHashMap<>();
         for (Key key : List.of(
@@ -92,6 +102,12 @@ public final class Config {
                         "the nanny stops its worker when resident memory passes this fraction of --memory-limit"),
                 new Key("distributed.nanny.worker-jvm-options", "",
                         "extra JVM options for worker processes started by a nanny, separated by spaces"),
+                new Key("distributed.admin.log-length", "10000",
+                        "log records each scheduler and worker process keeps for Client.schedulerLogs and Client.workerLogs"),
+                new Key(NANNY_PRE_SPAWN_ENVIRON, "",
+                        "a map: environment variables a nanny gives its worker process, entries distributed.nanny.pre-spawn-environ.NAME; a variable of the nanny's own environment keeps its value"),
+                new Key(NANNY_ENVIRON, "",
+                        "a map as pre-spawn-environ, over it: environment variables a nanny gives its worker process, entries distributed.nanny.environ.NAME"),
                 new Key("distributed.jvm.aot-cache-dir", "",
                         "a directory of ahead-of-time caches (worker.aot, nanny.aot) that worker and nanny processes start with on JDK 25+; run.sh makes target/aot"),
                 new Key("distributed.jvm.aot-record-dir", "",
@@ -114,8 +130,23 @@ public final class Config {
     private Config() {
     }
 
-    /** Sets {@code key} in this JVM (highest precedence) until the returned handle is closed. */
+    /**
+     * Sets {@code key} in this JVM (highest precedence) until the returned handle is closed. A map key
+     * ({@link #MAPS}) takes a {@link Map} and sets each of its entries; a null entry value unsets it.
+     */
     public static Override set(String key, Object value) {
+        if (key != null && MAPS.contains(key)) {
+            if (!(value instanceof Map<?, ?> m)) {
+                throw new IllegalArgumentException(key + " is a map of names to values: give a Map, or set one entry as "
+                        + key + ".NAME; got '" + value + "' (from Config.set)");
+            }
+            List<Override> done = new ArrayList<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                String entry = key + "." + e.getKey();
+                done.add(e.getValue() == null ? unset(entry) : set(entry, e.getValue()));
+            }
+            return () -> done.reversed().forEach(Override::close);
+        }
         Key k = known(key);
         Objects.requireNonNull(value, "value for " + key + " must not be null");
         String text = String.valueOf(value instanceof Duration d ? d.toMillis() + "ms" : value);
@@ -128,6 +159,65 @@ public final class Config {
                 CODE.put(key, before);
             }
         };
+    }
+
+    /**
+     * Takes {@code key} out of lower sources (file, environment, system property) in this JVM until the
+     * returned handle is closed: a map entry is then absent, any other key has its default (dask's
+     * {@code None} in a config overlay).
+     *
+     * <pre>{@code
+     * try (Config.Override o = Config.unset("distributed.nanny.environ.HTTP_PROXY")) {
+     *     Config.getMap("distributed.nanny.environ");   // without HTTP_PROXY
+     * }
+     * }</pre>
+     */
+    public static Override unset(String key) {
+        known(key);
+        String before = CODE.put(key, UNSET);
+        return () -> {
+            if (before == null) {
+                CODE.remove(key);
+            } else {
+                CODE.put(key, before);
+            }
+        };
+    }
+
+    /**
+     * The entries of map key {@code key} ({@link #MAPS}), by name, each from the highest-precedence source
+     * that has it: {@code FAMILY.NAME} set in code, {@code -Ddist....NAME}, environment {@code DIST_...__NAME}
+     * (NAME as written), or the file.
+     *
+     * <pre>{@code
+     * Config.set("distributed.nanny.environ", Map.of("OMP_NUM_THREADS", 1));
+     * Config.getMap("distributed.nanny.environ");   // {OMP_NUM_THREADS=1}
+     * }</pre>
+     */
+    public static Map<String, String> getMap(String key) {
+        if (key == null || !MAPS.contains(key)) {
+            throw new IllegalArgumentException("'" + key + "' is not a map key; map keys: " + String.join(", ", MAPS));
+        }
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        String dot = key + ".";
+        CODE.keySet().stream().filter(n -> n.startsWith(dot)).forEach(n -> names.add(n.substring(dot.length())));
+        String prop = propertyName(key) + ".";
+        System.getProperties().stringPropertyNames().stream().filter(n -> n.startsWith(prop))
+                .forEach(n -> names.add(n.substring(prop.length())));
+        String env = environmentName(key) + "__";
+        System.getenv().keySet().stream().filter(n -> n.startsWith(env)).forEach(n -> names.add(n.substring(env.length())));
+        file().keySet().stream().filter(n -> n.startsWith(dot)).forEach(n -> names.add(n.substring(dot.length())));
+        LinkedHashMap<String, String> out = new LinkedHashMap<>();
+        for (String name : names) {
+            if (name.isEmpty()) {
+                continue;
+            }
+            String v = lookup(known(dot + name))[0];
+            if (v != null) {
+                out.put(name, v);
+            }
+        }
+        return out;
     }
 
     /** The value of {@code key} as text, from the highest-precedence source that has it. */
@@ -177,6 +267,15 @@ public final class Config {
     public static List<String> childJvmOptions() {
         List<String> out = new ArrayList<>();
         for (Key k : KEYS.values()) {
+            if (MAPS.contains(k.name())) {
+                for (String name : getMap(k.name()).keySet()) {
+                    String[] v = lookup(known(k.name() + "." + name));
+                    if (!v[1].startsWith("environment")) {
+                        out.add("-D" + propertyName(k.name()) + "." + name + "=" + v[0]);
+                    }
+                }
+                continue;
+            }
             String[] v = lookup(k);
             if (!v[1].equals("default") && !v[1].startsWith("environment")) {
                 out.add("-D" + propertyName(k.name()) + "=" + v[0]);
@@ -192,6 +291,10 @@ public final class Config {
 
     /** "distributed.scheduler.allowed-failures" -> "DIST_SCHEDULER__ALLOWED_FAILURES". */
     public static String environmentName(String key) {
+        String family = family(key);
+        if (family != null) {
+            return environmentName(family) + "__" + key.substring(family.length() + 1); // the NAME as written
+        }
         return "DIST_" + key.substring("distributed.".length()).replace(".", "__").replace('-', '_')
                 .toUpperCase(Locale.ROOT);
     }
@@ -203,7 +306,23 @@ public final class Config {
 
     // ------------------------------------------------------------------ internals
 
+    /** Stands in code for a key taken out ({@link #unset}); no value is this very string. */
+    private static final String UNSET = new String("(unset)");
+
+    /** The map key {@code key} is an entry of, or null. */
+    private static String family(String key) {
+        for (String m : MAPS) {
+            if (key.length() > m.length() + 1 && key.startsWith(m) && key.charAt(m.length()) == '.') {
+                return m;
+            }
+        }
+        return null;
+    }
+
     private static Key known(String key) {
+        if (key != null && family(key) != null) {
+            return new Key(key, "", "an entry of " + family(key));
+        }
         Key k = key == null ? null : KEYS.get(key);
         if (k == null) {
             throw new IllegalArgumentException("unknown config key '" + key + "'; known keys: "
@@ -215,6 +334,9 @@ public final class Config {
     /** [value, source] */
     private static String[] lookup(Key k) {
         String v = CODE.get(k.name());
+        if (v == UNSET) {
+            return new String[]{family(k.name()) != null ? null : k.defaultValue(), "Config.unset"};
+        }
         if (v != null) {
             return new String[]{v, "Config.set"};
         }
@@ -262,7 +384,11 @@ public final class Config {
         }
         LinkedHashMap<String, String> m = new LinkedHashMap<>();
         for (String name : p.stringPropertyNames()) {
-            Key k = KEYS.get(name);
+            if (MAPS.contains(name)) {
+                throw new IllegalArgumentException(name + " in " + path + " is a map: write one line per entry, "
+                        + name + ".NAME=VALUE");
+            }
+            Key k = family(name) != null ? known(name) : KEYS.get(name);
             if (k == null) {
                 throw new IllegalArgumentException("unknown config key '" + name + "' in " + path
                         + "; known keys: " + String.join(", ", KEYS.keySet()));

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -107,6 +108,15 @@ public final class ChildJvm {
      */
     public static Process start(List<String> jvmArgs, List<String> args, String prefix, PrintStream out,
                                 Consumer<String> onLine, Runnable onEnd) throws IOException {
+        return start(jvmArgs, args, Map.of(), prefix, out, onLine, onEnd);
+    }
+
+    /**
+     * As {@link #start(List, List, String, PrintStream, Consumer, Runnable)}, with {@code env} added to
+     * (or replacing variables of) the environment the child inherits from this process.
+     */
+    public static Process start(List<String> jvmArgs, List<String> args, Map<String, String> env, String prefix,
+                                PrintStream out, Consumer<String> onLine, Runnable onEnd) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaExecutable());
         cmd.addAll(ROLE_JVM_OPTIONS);
@@ -120,6 +130,7 @@ public final class ChildJvm {
         cmd.addAll(args);
         cmd.add("--die-with-parent");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
         Process p = pb.start();
         Thread.ofVirtual().name("relay-" + p.pid()).start(() -> {
             try {

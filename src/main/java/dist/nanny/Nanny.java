@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -52,6 +53,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Nanny implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dist.nanny");
+    /** The newest records of this process's dist.nanny loggers, for Client.nannyLogs. */
+    private static final dist.comm.LogRing LOGS = dist.comm.LogRing.of("nanny", dist.comm.LogRing.under("dist.nanny"));
 
     /**
      * @param schedulerAddress "host:port" of the scheduler
@@ -62,18 +65,38 @@ public final class Nanny implements AutoCloseable {
      * @param out              where the worker's output goes (null: dropped)
      * @param prefix           put before each relayed line
      * @param connectTimeout   how long to try reaching the scheduler at the start
+     * @param env              environment variables of the worker process, over those of the nanny's own
+     *                         environment and of {@code distributed.nanny.environ} (see {@link #env()})
      */
     public record Options(String schedulerAddress, List<String> workerArgs, long memoryLimit, List<String> jvmArgs,
-                          PrintStream out, String prefix, Duration connectTimeout) {
+                          PrintStream out, String prefix, Duration connectTimeout, Map<String, String> env) {
         /** With a 10 s connect timeout. */
         public Options(String schedulerAddress, List<String> workerArgs, long memoryLimit, List<String> jvmArgs,
                        PrintStream out, String prefix) {
             this(schedulerAddress, workerArgs, memoryLimit, jvmArgs, out, prefix, Duration.ofSeconds(10));
         }
 
+        /** With no environment variables of its own for the worker. */
+        public Options(String schedulerAddress, List<String> workerArgs, long memoryLimit, List<String> jvmArgs,
+                       PrintStream out, String prefix, Duration connectTimeout) {
+            this(schedulerAddress, workerArgs, memoryLimit, jvmArgs, out, prefix, connectTimeout, Map.of());
+        }
+
+        /**
+         * These options with {@code env} as the worker's own environment variables (dask's Nanny(env=...)).
+         *
+         * <pre>{@code
+         * Nanny.start(options.withEnv(Map.of("OMP_NUM_THREADS", "1")));
+         * }</pre>
+         */
+        public Options withEnv(Map<String, String> env) {
+            return new Options(schedulerAddress, workerArgs, memoryLimit, jvmArgs, out, prefix, connectTimeout, env);
+        }
+
         public Options {
             workerArgs = List.copyOf(workerArgs);
             jvmArgs = List.copyOf(jvmArgs);
+            env = env == null ? Map.of() : Map.copyOf(env);
             prefix = prefix == null ? "" : prefix;
             if (memoryLimit < 0) {
                 throw new IllegalArgumentException("memoryLimit must be 0 (none) or more, got " + memoryLimit);
@@ -104,8 +127,13 @@ public final class Nanny implements AutoCloseable {
     private volatile boolean cannotStart;
     private Ticker ticker;
 
+    /** What this nanny sets in its worker's environment, fixed when it starts (restarts reuse it). */
+    private final Map<String, String> env;
+
     private Nanny(Options options) {
         this.options = options;
+        this.env = workerEnvironment(Config.getMap(Config.NANNY_PRE_SPAWN_ENVIRON), Config.getMap(Config.NANNY_ENVIRON),
+                options.env(), System.getenv());
         this.machine = new NannyMachine(id, NannyMachine.Settings.fromConfig(options.memoryLimit()));
         this.reconnect = new Reconnect("dist-nanny-reconnect", Reconnect.Policy.fromConfig(Duration.ZERO),
                 () -> closing.get() || isOpen(scheduler), this::relink);
@@ -122,6 +150,7 @@ public final class Nanny implements AutoCloseable {
         n.scheduler = Connection.connect(options.schedulerAddress(), Role.NANNY, comm().withConnectTimeout(
                 options.connectTimeout()), n.handler);
         n.sendToScheduler(new Message.RegisterNanny(n.id, null));
+        LOG.log(Level.INFO, "nanny " + n.id + " started for scheduler at " + options.schedulerAddress());
         n.events.add(new NannyMachine.Begin());
         Duration poll = Config.getDuration("distributed.nanny.memory-poll-interval");
         // deadlines (back-off, kill) are checked on ticks: at least ten a second
@@ -136,6 +165,28 @@ public final class Nanny implements AutoCloseable {
     /** This nanny's id, as the scheduler knows it. */
     public String id() {
         return id;
+    }
+
+    /**
+     * The environment variables this nanny sets in its worker process, beside those the worker inherits
+     * from the nanny, e.g. {@code {OMP_NUM_THREADS=1}}: {@code distributed.nanny.pre-spawn-environ}, then
+     * {@code distributed.nanny.environ} over it, then {@link Options#env()} over both. A variable from
+     * the config that the nanny's own environment has keeps the nanny's value (precedence: options,
+     * then the nanny's environment, then the config, as dask's nanny).
+     */
+    public Map<String, String> env() {
+        return env;
+    }
+
+    /** {@link #env()} from its parts: config maps, the options' env, and the nanny's own environment. */
+    static Map<String, String> workerEnvironment(Map<String, String> preSpawn, Map<String, String> environ,
+                                                 Map<String, String> explicit, Map<String, String> own) {
+        java.util.TreeMap<String, String> out = new java.util.TreeMap<>();
+        for (Map<String, String> config : List.of(preSpawn, environ)) {
+            config.forEach((k, v) -> out.put(k, own.getOrDefault(k, v)));
+        }
+        out.putAll(explicit);
+        return java.util.Collections.unmodifiableMap(out);
     }
 
     /** The address of the running worker, or null while none is registered. */
@@ -208,6 +259,8 @@ public final class Nanny implements AutoCloseable {
                 for (Message part : b.messages()) {
                     onMessage(c, part, 0);
                 }
+            } else if (m instanceof Message.LogsRequest l && requestId != 0) {
+                c.reply(requestId, LOGS.reply(l.n()));
             } else if (m instanceof Message.RestartWorker r) {
                 events.add(new NannyMachine.RestartRequested(r.reason()));
             } else if (m instanceof Message.CloseWorker w) {
@@ -306,7 +359,7 @@ public final class Nanny implements AutoCloseable {
         ArrayDeque<String> tail = new ArrayDeque<>();
         ReentrantLock tailLock = new ReentrantLock();
         CompletableFuture<Void> outputEnded = new CompletableFuture<>();
-        Process p = ChildJvm.start(jvm, args, options.prefix(), options.out(), line -> {
+        Process p = ChildJvm.start(jvm, args, env, options.prefix(), options.out(), line -> {
             tailLock.lock();
             try {
                 if (tail.size() == TAIL_LINES) {

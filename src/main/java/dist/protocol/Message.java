@@ -318,6 +318,23 @@ public sealed interface Message {
     /** Scheduler to client: text one of its tasks printed, to write on its standard output (or error). */
     record Printed(String text, boolean stderr) implements Message {}
 
+    /** Client to scheduler or worker: its newest {@code n} log records (all with n below 1). */
+    record LogsRequest(int n) implements Message {}
+
+    /** Log records, newest first, field by field: epoch millis, level name, logger name, message. */
+    record LogsReply(List<Long> millis, List<String> levels, List<String> loggers, List<String> messages)
+            implements Message {}
+
+    /**
+     * Client to scheduler: the newest {@code n} log records of the nannies of these workers (addresses;
+     * empty: every worker with a nanny), each asked by the scheduler with a {@link LogsRequest}.
+     * Answered by {@link NannyLogsReply}.
+     */
+    record NannyLogsRequest(List<String> workers, int n) implements Message {}
+
+    /** The log of each worker's nanny, in the order of {@code workers}; nannies that did not answer are left out. */
+    record NannyLogsReply(List<String> workers, List<LogsReply> logs) implements Message {}
+
     /** Client to worker: the stacks of the threads running these keys (all running tasks with {@code all}). */
     record CallStackRequest(List<String> keys, boolean all) implements Message {}
 

@@ -217,6 +217,17 @@ final class ClientRegistry implements SchedulerExtension {
         core.log(System.Logger.Level.INFO, "workers " + chosen.keySet() + " restarted by client " + clientId);
     }
 
+    /** The nanny id of each worker whose nanny has said it runs it, by worker address. */
+    Map<String, String> nanniesByWorker() {
+        Map<String, String> out = new LinkedHashMap<>();
+        nannies.forEach((nanny, worker) -> {
+            if (worker != null) {
+                out.put(worker, nanny);
+            }
+        });
+        return out;
+    }
+
     private String nannyOf(String workerAddress) {
         for (Map.Entry<String, String> n : nannies.entrySet()) {
             if (workerAddress.equals(n.getValue())) {

@@ -76,6 +76,8 @@ public final class SchedulerServer implements AutoCloseable {
     private final AtomicLong lastRefusalWarning = new AtomicLong(System.nanoTime() - REFUSAL_WARNING_NANOS);
     private static final long REFUSAL_WARNING_NANOS = 10_000_000_000L;
     private volatile String dashboardLink;
+    /** The newest records of this process's dist.scheduler loggers, for Client.schedulerLogs. */
+    private final dist.comm.LogRing logs = dist.comm.LogRing.of("scheduler", dist.comm.LogRing.under("dist.scheduler"));
     private final dist.comm.Security security;
     private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
     private final String id;
@@ -413,7 +415,7 @@ public final class SchedulerServer implements AutoCloseable {
         return null;
     }
 
-    /** Worker reports, stories and the dashboard's address: answered here, off the state's thread. */
+    /** Worker reports, stories, the dashboard's address and the log: answered here, off the state's thread. */
     private boolean operability(Peer c, String identity, boolean registered, Message message, long requestId) {
         switch (message) {
             case Message.WorkerStats ws when c.peerRole() == Role.WORKER -> {
@@ -438,11 +440,54 @@ public final class SchedulerServer implements AutoCloseable {
             }
             case Message.DashboardLinkRequest d when requestId != 0 -> c.reply(requestId,
                     new Message.DashboardLink(dashboardLink));
+            case Message.LogsRequest l when requestId != 0 -> c.reply(requestId, logs.reply(l.n()));
+            case Message.NannyLogsRequest l when requestId != 0 -> Thread.ofVirtual().name("dist-scheduler-nanny-logs")
+                    .start(() -> trySend(c, identity, () -> c.reply(requestId, nannyLogs(l))));
             default -> {
                 return false;
             }
         }
         return true;
+    }
+
+    /** Asks the nannies of the workers named for their log records; those that do not answer in 5 s are left out. */
+    private Message nannyLogs(Message.NannyLogsRequest r) {
+        Map<String, String> nannies;
+        try {
+            nannies = query(st -> st.view().nanniesByWorker(), 5, TimeUnit.SECONDS);
+        } catch (TimeoutException | RuntimeException e) {
+            return new Message.ErrorReply("the scheduler could not list the nannies: " + e);
+        }
+        List<String> wanted = r.workers() == null || r.workers().isEmpty() ? List.copyOf(nannies.keySet()) : r.workers();
+        Map<String, CompletableFuture<Message>> asked = new LinkedHashMap<>();
+        for (String w : wanted) {
+            String nanny = nannies.get(w);
+            if (nanny != null && routes.get(nanny) instanceof Connection n) {
+                try {
+                    asked.put(w, n.request(new Message.LogsRequest(r.n()), java.time.Duration.ofSeconds(5)));
+                } catch (ConnectionClosedException e) {
+                    // gone meanwhile
+                }
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        List<String> workers = new ArrayList<>();
+        List<Message.LogsReply> logs = new ArrayList<>();
+        for (Map.Entry<String, CompletableFuture<Message>> e : asked.entrySet()) {
+            try {
+                if (e.getValue().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+                        instanceof Message.LogsReply l) {
+                    workers.add(e.getKey());
+                    logs.add(l);
+                }
+            } catch (java.util.concurrent.ExecutionException | TimeoutException ex) {
+                // that nanny is left out
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return new Message.NannyLogsReply(workers, logs);
     }
 
     private Message storyReply(String key) {

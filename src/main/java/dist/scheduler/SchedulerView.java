@@ -132,6 +132,12 @@ public final class SchedulerView {
         return r == null ? 0 : r.workersWithNanny();
     }
 
+    /** The nanny id of each worker whose nanny has said it runs it, by worker address. */
+    public Map<String, String> nanniesByWorker() {
+        ClientRegistry r = core.extension(ClientRegistry.class);
+        return r == null ? Map.of() : r.nanniesByWorker();
+    }
+
     /** Names of the published datasets, sorted. */
     public List<String> datasetNames() {
         return core.extension(DatasetExtension.class).names();

@@ -187,6 +187,7 @@ public final class WorkerServer implements AutoCloseable {
         register(new RunFunctionExtension());
         register(new CallStackExtension());
         register(new LogForwarding());
+        register(new LogsExtension());
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = advertised(options, server.port());
         for (int i = 0; i < options.nthreads(); i++) {

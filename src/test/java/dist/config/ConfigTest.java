@@ -49,6 +49,31 @@ class ConfigTest {
         assertEquals("DIST_WORKER__HEARTBEAT_INTERVAL", Config.environmentName("distributed.worker.heartbeat-interval"));
     }
 
+    /**
+     * Map keys: entries come from system properties and code, code wins, an unset entry is gone until
+     * its override closes, and entries set in code reach child JVMs as properties.
+     */
+    @Test
+    void mapKeysGatherTheirEntriesFromEverySource() {
+        String env = Config.NANNY_ENVIRON;
+        assertEquals("DIST_NANNY__ENVIRON__OMP_NUM_THREADS", Config.environmentName(env + ".OMP_NUM_THREADS"));
+        System.setProperty("dist.nanny.environ.A", "1");
+        System.setProperty("dist.nanny.environ.B", "2");
+        try {
+            assertEquals(java.util.Map.of("A", "1", "B", "2"), Config.getMap(env));
+            try (Config.Override o = Config.set(env, java.util.Map.of("B", 3, "C", "x"));
+                 Config.Override u = Config.unset(env + ".A")) {
+                assertEquals(java.util.Map.of("B", "3", "C", "x"), Config.getMap(env));
+                assertTrue(Config.childJvmOptions().contains("-Ddist.nanny.environ.C=x"), Config.childJvmOptions().toString());
+            }
+            assertEquals(java.util.Map.of("A", "1", "B", "2"), Config.getMap(env));
+            assertThrows(IllegalArgumentException.class, () -> Config.getMap(AF));
+        } finally {
+            System.clearProperty("dist.nanny.environ.A");
+            System.clearProperty("dist.nanny.environ.B");
+        }
+    }
+
     @Test
     void durations() {
         assertEquals(Duration.ofSeconds(60), Config.getDuration("distributed.scheduler.worker-ttl"));

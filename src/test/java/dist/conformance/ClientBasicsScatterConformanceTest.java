@@ -3,6 +3,8 @@ package dist.conformance;
 import dist.Client;
 import dist.Delayed;
 import dist.Future;
+import dist.Options;
+import dist.Submitter;
 import dist.worker.WorkerServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -115,16 +117,30 @@ class ClientBasicsScatterConformanceTest {
         assertTrue(client.scatter(List.of(123)).get(0).key().startsWith("Integer"));
     }
 
-    /**
-     * dask: test_client.py::test_scatter_hash_2 — scattering the same value twice gives the same key
-     * (test_scatter_hash's first half too; its hash=False half is a gap, see the Submit class).
-     */
+    /** dask: test_client.py::test_scatter_hash_2 — scattering the same value twice gives the same key. */
     @Test
     void scatterHash() throws Exception {
         Future<Integer> x = client.scatter(List.of(40_123)).get(0);
         Future<Integer> y = client.scatter(List.of(40_123)).get(0);
         assertEquals(x.key(), y.key());
         assertEquals(40_123, y.result(T));
+    }
+
+    /**
+     * dask: test_client.py::test_scatter_hash — equal values scattered twice share a key; scattered
+     * without hashing ({@code pure(false)}, dask's hash=False) the value gets a fresh key, every time.
+     */
+    @Test
+    void scatterHashFalse() throws Exception {
+        Future<Integer> x = client.scatter(List.of(41_123)).get(0);
+        Future<Integer> y = client.scatter(List.of(41_123)).get(0);
+        assertEquals(x.key(), y.key());
+        Submitter unhashed = client.with(Options.defaults().pure(false));
+        Future<Integer> z = unhashed.scatter(List.of(41_123)).get(0);
+        assertNotEquals(y.key(), z.key());
+        assertNotEquals(z.key(), unhashed.scatter(List.of(41_123)).get(0).key());
+        assertEquals(41_123, z.result(T));
+        assertTrue(z.key().startsWith("Integer"), z.key());
     }
 
     /**

@@ -83,8 +83,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Gap:
  * <ul>
- * <li>test_scatter_hash → scatter has no hash=False: equal values always share a key (the first half
- *     is checked in ClientBasicsScatter).</li>
  * <li>test_future_type → a Future does not know its result's type; its text has key and status.</li>
  * <li>test_repr, test_repr_sync → a Client's text names its scheduler but not its workers or
  *     threads.</li>

@@ -116,7 +116,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Gap:
  * <ul>
- * <li>test_logs, test_logs_from_worker_submodules → no get_scheduler_logs / get_worker_logs.</li>
  * <li>test_scatter_and_replicate_avoid_paused_workers (12 cases) → a worker pauses itself on memory and
  *     the scheduler does not hear of it, so scatter and replicate may pick a paused worker; nor can a
  *     worker be paused by hand.</li>

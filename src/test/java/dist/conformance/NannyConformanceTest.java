@@ -7,7 +7,11 @@ import dist.LocalCluster;
 import dist.Options;
 import dist.Wait;
 import dist.config.Config;
+import dist.comm.CommConfig;
 import dist.it.Processes;
+import dist.nanny.Nanny;
+import dist.scheduler.SchedulerConfig;
+import dist.scheduler.SchedulerServer;
 import dist.protocol.Message;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -50,12 +54,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_unwriteable_dask_worker_space → the shared dask-scratch-space folder; a dist worker makes a
  *     fresh dist-worker-* folder of its own (WorkerCloseConformanceTest).</li>
  * </ul>
- * Gap:
+ * <p>Later: test_environ_plugin (an Environ plugin comes with nanny plugins).
+ * <p>Gap:
  * <ul>
- * <li>test_environment_variable_by_config, test_environment_variable_config,
- *     test_environment_variable_pre_post_spawn, test_environment_variable_overlay, test_environ_plugin →
- *     a worker inherits its nanny's environment; there are no distributed.nanny.environ /
- *     pre-spawn-environ keys nor an Environ plugin.</li>
  * <li>test_nanny_closes_cleanly_if_worker_is_terminated → a worker that stops by itself (exit code 0) is
  *     started again like any other; dask's nanny closes with it.</li>
  * <li>test_nanny_plugin_simple, test_nanny_plugin_register_during_start_success,
@@ -176,6 +177,135 @@ class NannyConformanceTest {
             Map<String, String> byName = new HashMap<>();
             results.forEach((addr, v) -> byName.put(names.get(addr), v));
             assertEquals(Map.of("a", "123", "b", "456"), byName);
+        }
+    }
+
+    /** As {@link #distWithEnv(Map, String...)}, with {@code jvm} options before the main class. */
+    Process distWithEnv(Map<String, String> env, List<String> jvm, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), "-Xmx256m"));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dist.Main"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        own.add(p);
+        return p;
+    }
+
+    static SchedulerServer inProcessScheduler() throws IOException {
+        return SchedulerServer.start("127.0.0.1", 0, SchedulerConfig.defaults(), CommConfig.DEFAULT);
+    }
+
+    static Nanny.Options nannyOptions(String scheduler, String name) {
+        return new Nanny.Options(scheduler, List.of("--nthreads", "1", "--name", name, "--no-dashboard"), 0, List.of(),
+                null, "");
+    }
+
+    static String foo() {
+        return System.getenv("FOO");
+    }
+
+    static Map<String, String> environment() {
+        return new HashMap<>(System.getenv());
+    }
+
+    /**
+     * dask: test_nanny.py::test_environment_variable_by_config — distributed.nanny.environ must be a map;
+     * a worker's variable comes from its nanny's options first, then from the nanny's own environment,
+     * then from the config.
+     */
+    @Test
+    void environmentVariableByConfig() throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Config.set(Config.NANNY_ENVIRON, "456"));
+        assertTrue(e.getMessage().contains("is a map"), e.getMessage());
+        assertNull(System.getenv("FOO"), "this test's own process has no FOO");
+        List<String> config = List.of("-Ddist.nanny.environ.FOO=456");
+        try (SchedulerServer s = inProcessScheduler();
+             Config.Override o = Config.set(Config.NANNY_ENVIRON, Map.of("FOO", 456))) {
+            distWithEnv(Map.of("FOO", "BAR"), config, "nanny", s.address(), "--nthreads", "1", "--name", "a",
+                    "--no-dashboard", "--env", "FOO=123");
+            distWithEnv(Map.of("FOO", "BAR"), config, "nanny", s.address(), "--nthreads", "1", "--name", "x",
+                    "--no-dashboard");
+            try (Nanny b = Nanny.start(nannyOptions(s.address(), "b")); Client c = Client.connect(s.address())) {
+                assertTrue(Wait.until(T, () -> workers(c).size() == 3), "three workers");
+                Map<String, String> names = namesByAddress(c);
+                Map<String, String> byName = new HashMap<>();
+                c.run(NannyConformanceTest::foo).forEach((addr, v) -> byName.put(names.get(addr), v));
+                assertEquals(Map.of("a", "123", "b", "456", "x", "BAR"), byName);
+                assertEquals(Map.of("FOO", "456"), b.env());
+            }
+        }
+    }
+
+    /**
+     * dask: test_nanny.py::test_environment_variable_config — the nanny's own variables go over the
+     * config's (dask's D; here PATH, which this process has), and the options' over both.
+     */
+    @Test
+    void environmentVariableConfig() throws Exception {
+        String path = System.getenv("PATH");
+        assertNotNull(path);
+        try (SchedulerServer s = inProcessScheduler();
+             Config.Override o = Config.set(Config.NANNY_ENVIRON, Map.of("A", 1, "B", 2, "PATH", 4));
+             Nanny n = Nanny.start(nannyOptions(s.address(), "n").withEnv(Map.of("B", "3", "C", "4")));
+             Client c = Client.connect(s.address())) {
+            String w = n.awaitWorker(T);
+            assertNotNull(w, "a worker registered");
+            Map<String, String> env = c.run(NannyConformanceTest::environment, List.of(w)).get(w);
+            assertEquals("1", env.get("A"));
+            assertEquals("3", env.get("B"));
+            assertEquals("4", env.get("C"));
+            assertEquals(path, env.get("PATH"));
+        }
+    }
+
+    /**
+     * dask: test_nanny.py::test_environment_variable_pre_post_spawn, test_environment_variable_overlay —
+     * the worker has both pre-spawn-environ and environ variables, which stay out of this process; an
+     * overlay changes entries one by one and takes some out, and closing it brings them back.
+     */
+    @Test
+    void environmentVariablePrePostSpawnAndOverlay() throws Exception {
+        String pre = Config.NANNY_PRE_SPAWN_ENVIRON + ".", post = Config.NANNY_ENVIRON + ".";
+        try (SchedulerServer s = inProcessScheduler();
+             Config.Override base = Config.set(Config.NANNY_PRE_SPAWN_ENVIRON, Map.of("PRE-SPAWN", 1));
+             Config.Override base2 = Config.set(Config.NANNY_ENVIRON, Map.of("POST-SPAWN", 2));
+             Config.Override p1 = Config.set(pre + "PRE1", 1);
+             Config.Override p2 = Config.set(pre + "PRE2", 2);
+             Config.Override p3 = Config.set(pre + "PRE3", 3);
+             Config.Override q1 = Config.set(post + "POST1", 4);
+             Config.Override q2 = Config.set(post + "POST2", 5);
+             Config.Override q3 = Config.set(post + "POST3", 6);
+             Client c = Client.connect(s.address())) {
+            Map<String, String> envAfter;
+            try (Config.Override o1 = Config.set(pre + "PRE2", 7);
+                 Config.Override o2 = Config.unset(pre + "PRE3");
+                 Config.Override o3 = Config.set(post + "POST2", 8);
+                 Config.Override o4 = Config.unset(post + "POST3");
+                 Nanny n = Nanny.start(nannyOptions(s.address(), "n"))) {
+                assertEquals(Map.of("PRE-SPAWN", "1", "POST-SPAWN", "2", "PRE1", "1", "PRE2", "7", "POST1", "4",
+                        "POST2", "8"), n.env());
+                String w = n.awaitWorker(T);
+                assertNotNull(w, "a worker registered");
+                Map<String, String> env = c.run(NannyConformanceTest::environment, List.of(w)).get(w);
+                assertEquals("1", env.get("PRE-SPAWN"));
+                assertEquals("2", env.get("POST-SPAWN"));
+                assertEquals("1", env.get("PRE1"));
+                assertEquals("7", env.get("PRE2"));
+                assertFalse(env.containsKey("PRE3"), env.toString());
+                assertEquals("4", env.get("POST1"));
+                assertEquals("8", env.get("POST2"));
+                assertFalse(env.containsKey("POST3"), env.toString());
+            }
+            assertNull(System.getenv("PRE-SPAWN"));
+            assertNull(System.getenv("POST-SPAWN"));
+            assertEquals(Map.of("PRE-SPAWN", "1", "PRE1", "1", "PRE2", "2", "PRE3", "3"),
+                    Config.getMap(Config.NANNY_PRE_SPAWN_ENVIRON));
+            assertEquals(Map.of("POST-SPAWN", "2", "POST1", "4", "POST2", "5", "POST3", "6"),
+                    Config.getMap(Config.NANNY_ENVIRON));
         }
     }
 

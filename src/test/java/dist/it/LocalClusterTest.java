@@ -113,6 +113,22 @@ class LocalClusterTest {
         }
     }
 
+    static String foo() {
+        return System.getenv("DIST_TEST_FOO");
+    }
+
+    /** workerEnv reaches the workers a cluster's nannies start; workers in this process cannot have one. */
+    @Test
+    void workerEnvReachesWorkerProcesses() throws Exception {
+        assertThrows(IllegalArgumentException.class,
+                () -> LocalCluster.builder().workers(1).workerEnv(java.util.Map.of("DIST_TEST_FOO", "x")).start());
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).processes(true).output(null)
+                .workerEnv(java.util.Map.of("DIST_TEST_FOO", "a b=c")).start();
+             Client client = cluster.client()) {
+            assertEquals(java.util.List.of("a b=c"), java.util.List.copyOf(client.run(LocalClusterTest::foo).values()));
+        }
+    }
+
     @Test
     void workerProcessesHaveTheirOwnPidsAndCloseStopsThem() throws Exception {
         List<Long> pids;
