@@ -81,13 +81,14 @@ import static org.junit.jupiter.api.Assertions.*;
  *     skipped in dask.</li>
  * </ul>
  *
- * <p>Gap:
+ * <p>Not applicable (deliberate differences, in the README's table):
  * <ul>
- * <li>test_future_type → a Future does not know its result's type; its text has key and status.</li>
- * <li>test_repr, test_repr_sync → a Client's text names its scheduler but not its workers or
- *     threads.</li>
- * <li>test_upload_file_no_extension → uploadJar takes jars only; there is no upload of other files
- *     to the workers' directories.</li>
+ * <li>test_future_type → a {@code Future<T>} declares its result's type; at run time it is
+ *     {@code result().getClass()}. Its text has key and status.</li>
+ * <li>test_repr, test_repr_sync → a Client's {@code toString()} makes no call to the cluster: it names
+ *     the client and its scheduler; workers and threads come from {@code workersInfo()}.</li>
+ * <li>test_upload_file_no_extension → there are no source modules to upload in Java: uploadJar takes
+ *     any jar, whatever its file name (test_upload_file).</li>
  * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)

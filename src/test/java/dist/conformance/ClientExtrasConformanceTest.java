@@ -114,18 +114,13 @@ import static org.junit.jupiter.api.Assertions.*;
  * test_register_worker_plugin_instance_required, test_register_worker_plugin_exception (worker plugins
  * come with elastic clusters).
  *
- * <p>Gap:
- * <ul>
- * <li>test_scatter_and_replicate_avoid_paused_workers (12 cases) → a worker pauses itself on memory and
- *     the scheduler does not hear of it, so scatter and replicate may pick a paused worker; nor can a
- *     worker be paused by hand.</li>
- * <li>test_get_task_metadata, test_get_task_metadata_multiple → no collection of task states and
- *     metadata around a block of code (scheduler plugins load from the command line).</li>
- * <li>test_dump_cluster_state_write_from_scheduler, test_dump_cluster_state_sync (4 cases),
- *     test_dump_cluster_state_async (4 cases), test_dump_cluster_state_json (2 cases),
- *     test_dump_cluster_state_exclude_default → no dump of the cluster's state to a file.</li>
- * <li>test_benchmark_hardware_no_workers → no benchmark_hardware.</li>
- * </ul>
+ * <p>Later: test_scatter_and_replicate_avoid_paused_workers (a worker pauses itself on memory and the
+ * scheduler does not hear of it yet: the memory policies of elastic clusters bring it);
+ * test_get_task_metadata, test_get_task_metadata_multiple, test_dump_cluster_state_write_from_scheduler,
+ * test_dump_cluster_state_sync, test_dump_cluster_state_async, test_dump_cluster_state_json,
+ * test_dump_cluster_state_exclude_default, test_benchmark_hardware_no_workers (collecting task states
+ * around a block of code, dumping the cluster's state and measuring the workers' hardware come with
+ * the observability work).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClientExtrasConformanceTest {

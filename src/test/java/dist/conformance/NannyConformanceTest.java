@@ -54,13 +54,13 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_unwriteable_dask_worker_space → the shared dask-scratch-space folder; a dist worker makes a
  *     fresh dist-worker-* folder of its own (WorkerCloseConformanceTest).</li>
  * </ul>
- * <p>Later: test_environ_plugin (an Environ plugin comes with nanny plugins).
+ * <p>Later: test_environ_plugin, test_nanny_plugin_simple, test_nanny_plugin_register_during_start_success,
+ * test_nanny_plugin_register_during_start_failure, test_nanny_plugin_register_nanny_killed (nanny
+ * plugins come with the worker plugins of elastic clusters).
  * <p>Gap:
  * <ul>
  * <li>test_nanny_closes_cleanly_if_worker_is_terminated → a worker that stops by itself (exit code 0) is
  *     started again like any other; dask's nanny closes with it.</li>
- * <li>test_nanny_plugin_simple, test_nanny_plugin_register_during_start_success,
- *     test_nanny_plugin_register_during_start_failure, test_nanny_plugin_register_nanny_killed → no nanny plugins.</li>
  * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)

@@ -90,4 +90,25 @@ class SchedulerRebalanceConformanceTest {
             assertEquals(List.of(9, 2), counts(c, ws));
         }
     }
+
+    /**
+     * dask: test_scheduler.py::test_rebalance_workers_and_keys — 100 values on a; an empty key list
+     * or an empty worker list moves nothing; two keys over workers a and b move two; an unknown
+     * worker is refused.
+     */
+    @Test
+    void rebalanceWorkersAndKeys() throws Exception {
+        try (LocalCluster cluster = start(3); Client c = cluster.client()) {
+            List<String> ws = List.copyOf(c.ncores().keySet());
+            List<Future<Integer>> futures = c.scatter(IntStream.range(0, 100).boxed().toList(), List.of(ws.get(0)), false);
+            assertEquals(List.of(100, 0, 0), counts(c, ws));
+            c.rebalance(List.of(), null);
+            c.rebalance(null, List.of());
+            assertEquals(List.of(100, 0, 0), counts(c, ws));
+            c.rebalance(List.of(futures.get(3), futures.get(7)), List.of(ws.get(0), ws.get(1)));
+            assertEquals(List.of(98, 2, 0), counts(c, ws));
+            Exception e = assertThrows(Exception.class, () -> c.rebalance(null, List.of("notexist")));
+            assertTrue(String.valueOf(e.getMessage()).contains("notexist"), String.valueOf(e));
+        }
+    }
 }

@@ -124,6 +124,15 @@ import static org.junit.jupiter.api.Assertions.*;
  * test_profile_metadata_keys, test_statistical_profiling, test_statistical_profiling_failure
  * (profiling, as performance reports show it).
  *
+ * <p>Not applicable (deliberate differences, in the README's table):
+ * <ul>
+ * <li>test_bad_saturation_factor → dist has no worker-saturation setting (one task per thread, plus a
+ *     pipeline for tasks known to be quick), so no bad value to refuse.</li>
+ * <li>test_rebalance_no_recipients, test_rebalance_sender_below_mean,
+ *     test_rebalance_least_recently_inserted_sender_min → dist's rebalance evens out the stored bytes of
+ *     the keys it is given; it has no sender-min / recipient-max thresholds over process memory.</li>
+ * </ul>
+ *
  * <p>Gap:
  * <ul>
  * <li>test_idle_timeout, test_idle_during_update_graph, test_idle_timeout_no_workers → dist's scheduler
@@ -137,13 +146,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *     Client.fireAndForget (a task kept until it ends after its future is dropped), not in this suite's dist yet.</li>
  * <li>test_gather_no_workers → gathering scattered data whose workers all left fails, naming the key,
  *     but only after the client has tried the dead holders for five rounds (about 7 s).</li>
- * <li>test_bad_saturation_factor → dist has no worker-saturation setting (one task per thread, plus a
- *     pipeline for tasks known to be quick), so no bad value to refuse.</li>
- * <li>test_rebalance_workers_and_keys → in dist an empty key or worker list means all of them, where
- *     dask's means none.</li>
- * <li>test_rebalance_no_recipients, test_rebalance_sender_below_mean,
- *     test_rebalance_least_recently_inserted_sender_min → dist's rebalance evens out stored bytes; it has
- *     no sender-min / recipient-max thresholds over process memory.</li>
  * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
