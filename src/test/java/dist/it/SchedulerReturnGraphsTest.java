@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Timeout;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
@@ -154,7 +155,7 @@ class SchedulerReturnGraphsTest {
             assertTrue(e.getMessage().contains(five.key()) && e.getMessage().contains("scattered"), e.getMessage());
             ExecutionException lost = assertThrows(ExecutionException.class, () -> five.result(T));
             assertTrue(lost.getMessage().contains("scattered"), lost.getMessage());
-            assertEquals("error", five.status()); // it erred, saying the data was scattered and lost
+            assertTrue(Set.of("error", "lost").contains(five.status()), five.status()); // erred or lost, saying the data was scattered and lost
             assertEquals(42, elsewhere.result(T));
         }
     }
