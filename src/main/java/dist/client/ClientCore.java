@@ -1164,7 +1164,8 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
 
     /**
      * The failure of an erred or lost key: the task's own exception when its bytes decode, a
-     * {@link KilledWorkerException} or an IllegalStateException for failures the scheduler reports.
+     * {@link KilledWorkerException}, a {@link dist.NoValidWorkerException} or an IllegalStateException for
+     * failures the scheduler reports.
      */
     @Override
     public Throwable failureOf(KeyState s) {
@@ -1181,7 +1182,13 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     public Throwable mapError(byte[] exceptionBytes, String summary, String key) {
         String text = summary == null ? "task " + key + " failed" : summary;
         if (exceptionBytes == null) {
-            return text.startsWith("KilledWorker") ? new KilledWorkerException(text) : new IllegalStateException(text);
+            if (text.startsWith("KilledWorker")) {
+                return new KilledWorkerException(text);
+            }
+            if (text.startsWith("NoValidWorkerError") || text.startsWith("NoWorkerError")) {
+                return new dist.NoValidWorkerException(text);
+            }
+            return new IllegalStateException(text);
         }
         try {
             Object o = codec.decode(exceptionBytes, loader);

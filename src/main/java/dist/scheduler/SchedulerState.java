@@ -73,6 +73,8 @@ public final class SchedulerState extends TaskLifecycle {
         register(new Retry());
         register(new PrintForwarding());
         register(new TaskMetadata());
+        register(new IdleTimeout());
+        register(new NoWorkersTimeout());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
@@ -98,6 +100,31 @@ public final class SchedulerState extends TaskLifecycle {
         }
         out.add(Outgoing.send(worker.address, new CloseWorker(reason)));
         removeWorker(worker, reason, true); // it leaves on purpose: its tasks are not suspicious
+    }
+
+    /** Why an extension asked the cluster to shut down; null while none has. */
+    private String shutdownReason;
+
+    void askShutdown(String reason) {
+        if (shutdownReason == null) {
+            shutdownReason = reason;
+        }
+    }
+
+    /**
+     * Why the scheduler should now shut the cluster down (e.g. it was idle past its idle timeout),
+     * or null; the shell reads it after each event and closes.
+     */
+    public String shutdownReason() {
+        return shutdownReason;
+    }
+
+    /**
+     * Since when (the event time, in nanoseconds) the scheduler has had nothing to run and seen no
+     * change, as dask's {@code Scheduler.idle_since}; -1 while it is busy.
+     */
+    public long idleSince() {
+        return extension(IdleTimeout.class).idleSince();
     }
 
     /** The client with this id, registered now if it is new. */

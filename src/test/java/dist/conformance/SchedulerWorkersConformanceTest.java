@@ -128,11 +128,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <ul>
  * <li>test_restart_no_wait_for_workers → Client.restart() always waits for the workers to come back;
  *     it has no "don't wait" option.</li>
- * <li>test_idle_timeout, test_idle_during_update_graph, test_idle_timeout_no_workers → dist's scheduler
- *     has no idle timeout; it runs until shut down.</li>
- * <li>test_no_workers_timeout_without_workers, test_no_workers_timeout_bad_restrictions,
- *     test_no_workers_timeout_processing → dist has no no-workers-timeout: a task no worker can run
- *     waits in no-worker until one joins.</li>
  * <li>test_refuse_to_schedule_huge_task → dist sends a task whose inputs exceed the worker's memory
  *     limit; the worker spills or pauses.</li>
  * <li>test_cancel_fire_and_forget, test_task_group_on_fire_and_forget → not ported: they need
@@ -695,5 +690,198 @@ class SchedulerWorkersConformanceTest {
 
     static int blockAfter(String gate, int x) throws InterruptedException {
         return SchedulerTasksConformanceTest.blockOn(gate, x);
+    }
+
+    /** Lines logged under {@code dist.scheduler} while open. */
+    static final class SchedulerLog implements AutoCloseable {
+        final List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final java.util.logging.Logger log = java.util.logging.Logger.getLogger("dist.scheduler");
+        private final java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(String.valueOf(r.getMessage()));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+
+        SchedulerLog() {
+            log.addHandler(h);
+        }
+
+        List<String> matching(String part) {
+            return lines.stream().filter(l -> l.contains(part)).toList();
+        }
+
+        @Override
+        public void close() {
+            log.removeHandler(h);
+        }
+    }
+
+    static LocalCluster emptyWith(String key, String value) throws IOException {
+        try (Config.Override o = Config.set(key, value)) {
+            return empty(); // the scheduler reads its settings as it starts
+        }
+    }
+
+    static long idleSince(LocalCluster c) {
+        try {
+            return c.scheduler().query(s -> s.idleSince(), 10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_idle_timeout — with an idle timeout, the scheduler is not idle
+     * while a task runs; once nothing is left for that long it closes itself and its workers, and
+     * says why in its log. (1500 ms here, not 500: the client must submit before the first timeout.)
+     */
+    @Test
+    void idleTimeout() throws Exception {
+        WorkerServer a = null, b = null;
+        long beginning = System.nanoTime();
+        try (SchedulerLog log = new SchedulerLog();
+             LocalCluster cluster = emptyWith("distributed.scheduler.idle-timeout", "1500ms");
+             Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            Future<Integer> f = c.with(Options.defaults().key("idle-x")).submit(SchedulerTasksConformanceTest::blockOn, "idle", 1);
+            assertTrue(Wait.until(T, () -> "processing".equals(ClusterFixture.stateOf(cluster, "idle-x"))));
+            assertEquals(-1, idleSince(cluster), "not idle while a task runs");
+            open("idle");
+            assertEquals(1, f.result(T));
+            assertTrue(cluster.scheduler().awaitClose(10, TimeUnit.SECONDS), "the idle scheduler closed itself");
+            assertTrue(a.awaitClose(5, TimeUnit.SECONDS) && b.awaitClose(5, TimeUnit.SECONDS), "its workers closed");
+            String logs = String.join("\n", log.lines);
+            assertTrue(logs.contains("idle") && logs.contains("1500") && logs.contains("ms")
+                    && logs.contains("idle-timeout-exceeded"), logs);
+        } finally {
+            open("idle");
+            close(a, b);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_idle_during_update_graph — a scheduler that never had work is
+     * idle; a graph update makes it busy (its idle time starts again after the task), so it is never
+     * found idle in the middle of one.
+     */
+    @Test
+    void idleDuringUpdateGraph() throws Exception {
+        WorkerServer a = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            assertTrue(Wait.until(T, () -> idleSince(cluster) >= 0), "idle before any work");
+            long beginning = System.nanoTime();
+            assertTrue(idleSince(cluster) < beginning);
+            assertEquals(1, c.submit(SchedulerWorkersConformanceTest::inc, 0).result(T));
+            assertTrue(Wait.until(T, () -> idleSince(cluster) >= beginning), "idle again after the task");
+            long end = System.nanoTime();
+            long since = idleSince(cluster);
+            assertTrue(beginning <= since && since <= end);
+        } finally {
+            close(a);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_idle_timeout_no_workers — a task waiting for a worker keeps the
+     * scheduler busy past its idle timeout; once it ran and was released, the scheduler is idle again.
+     */
+    @Test
+    void idleTimeoutNoWorkers() throws Exception {
+        WorkerServer w = null;
+        try (LocalCluster cluster = emptyWith("distributed.scheduler.idle-timeout", "100ms");
+             Client c = cluster.client()) {
+            Future<Integer> f = c.with(Options.defaults().key("inw")).submit(SchedulerWorkersConformanceTest::inc, 1);
+            assertTrue(Wait.until(T, () -> Set.of("queued", "no-worker").contains(ClusterFixture.stateOf(cluster, "inw"))));
+            assertFalse(Wait.until(Duration.ofMillis(600), () -> idleSince(cluster) >= 0),
+                    "a waiting task keeps the scheduler busy");
+            assertFalse(cluster.scheduler().awaitClose(0, TimeUnit.SECONDS));
+            assertEquals(1, query(cluster, SchedulerView::taskCount));
+            w = worker(cluster, 1);
+            assertEquals(2, f.result(T));
+            f.release();
+            assertTrue(cluster.scheduler().awaitClose(10, TimeUnit.SECONDS), "idle once the task is gone");
+        } finally {
+            close(w);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_no_workers_timeout_without_workers — with no worker at all, a
+     * task fails after the no-workers timeout, naming it; the scheduler logs the keys once.
+     */
+    @Test
+    void noWorkersTimeoutWithoutWorkers() throws Exception {
+        try (SchedulerLog log = new SchedulerLog();
+             LocalCluster cluster = emptyWith("distributed.scheduler.no-workers-timeout", "100ms");
+             Client c = cluster.client()) {
+            Future<Integer> x = c.with(Options.defaults().key("x")).submit(SchedulerWorkersConformanceTest::inc, 1);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> x.result(T));
+            assertInstanceOf(dist.NoValidWorkerException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("x"), e.getCause().getMessage());
+            assertEquals(List.of("no-workers-timeout-exceeded: keys [x]"), log.matching("no-workers-timeout-exceeded"));
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_no_workers_timeout_bad_restrictions — workers run, but none
+     * matches the task's restrictions: it fails with NoValidWorkerError after the timeout.
+     */
+    @Test
+    void noWorkersTimeoutBadRestrictions() throws Exception {
+        WorkerServer a = null, b = null;
+        try (SchedulerLog log = new SchedulerLog();
+             LocalCluster cluster = emptyWith("distributed.scheduler.no-workers-timeout", "100ms");
+             Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            Future<Integer> x = c.with(Options.defaults().key("x").workers("127.0.0.2:1234"))
+                    .submit(SchedulerWorkersConformanceTest::inc, 1);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> x.result(T));
+            assertInstanceOf(dist.NoValidWorkerException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().startsWith("NoValidWorkerError"), e.getCause().getMessage());
+            assertTrue(e.getCause().getMessage().contains("127.0.0.2:1234"), e.getCause().getMessage());
+            assertEquals(List.of("no-workers-timeout-exceeded: keys [x]"), log.matching("no-workers-timeout-exceeded"));
+        } finally {
+            close(a, b);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_no_workers_timeout_processing — a processing task is left alone;
+     * only the task no worker may run fails.
+     */
+    @Test
+    void noWorkersTimeoutProcessing() throws Exception {
+        WorkerServer a = null, b = null;
+        try (SchedulerLog log = new SchedulerLog();
+             LocalCluster cluster = emptyWith("distributed.scheduler.no-workers-timeout", "100ms");
+             Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            Future<Integer> x = c.with(Options.defaults().key("x")).submit(SchedulerTasksConformanceTest::blockOn, "nwp", 1);
+            Future<Integer> y = c.with(Options.defaults().key("y").workers("127.0.0.2:1234"))
+                    .submit(SchedulerWorkersConformanceTest::inc, 1);
+            assertTrue(Wait.until(T, () -> "processing".equals(ClusterFixture.stateOf(cluster, "x"))));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> y.result(T));
+            assertInstanceOf(dist.NoValidWorkerException.class, e.getCause());
+            assertEquals("processing", ClusterFixture.stateOf(cluster, "x"));
+            open("nwp");
+            assertEquals(1, x.result(T));
+            assertEquals(List.of("no-workers-timeout-exceeded: keys [y]"), log.matching("no-workers-timeout-exceeded"));
+        } finally {
+            open("nwp");
+            close(a, b);
+        }
     }
 }
