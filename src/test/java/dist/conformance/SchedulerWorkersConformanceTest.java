@@ -130,8 +130,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *     it has no "don't wait" option.</li>
  * <li>test_refuse_to_schedule_huge_task → dist sends a task whose inputs exceed the worker's memory
  *     limit; the worker spills or pauses.</li>
- * <li>test_cancel_fire_and_forget, test_task_group_on_fire_and_forget → not ported: they need
- *     Client.fireAndForget (a task kept until it ends after its future is dropped), not in this suite's dist yet.</li>
  * <li>test_gather_no_workers → gathering scattered data whose workers all left fails, naming the key,
  *     but only after the client has tried the dead holders for five rounds (about 7 s).</li>
  * <li>test_bad_saturation_factor → dist has no worker-saturation setting (one task per thread, plus a
@@ -881,6 +879,78 @@ class SchedulerWorkersConformanceTest {
             assertEquals(List.of("no-workers-timeout-exceeded: keys [y]"), log.matching("no-workers-timeout-exceeded"));
         } finally {
             open("nwp");
+            close(a, b);
+        }
+    }
+
+    static Integer nothing(Object in) {
+        return 0;
+    }
+
+    static Integer startedThenWait(Integer in, String started, String release) throws InterruptedException {
+        SchedulerTasksConformanceTest.gate(started).countDown();
+        assertTrue(SchedulerTasksConformanceTest.gate(release).await(30, TimeUnit.SECONDS));
+        return in;
+    }
+
+    static int slowadd(int a, int b) throws InterruptedException {
+        Thread.sleep(20); // the task's work
+        return a + b;
+    }
+
+    /**
+     * dask: test_scheduler.py::test_cancel_fire_and_forget — z is fired and forgotten while x is in
+     * memory, y runs and z waits; cancelling z still forgets every task on the scheduler.
+     */
+    @Test
+    void cancelFireAndForget() throws Exception {
+        WorkerServer a = null, b = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            Future<Integer> x = c.with(Options.defaults().key("cff-x")).submit(SchedulerWorkersConformanceTest::nothing, (Object) null);
+            Future<Integer> y = c.with(Options.defaults().key("cff-y"))
+                    .submit(SchedulerWorkersConformanceTest::startedThenWait, x, "cff-ev1", "cff-ev2");
+            Future<Integer> z = c.with(Options.defaults().key("cff-z")).submit(SchedulerWorkersConformanceTest::nothing, y);
+            c.fireAndForget(List.of(z));
+            x.release(); // only z is asked for, as dask's compute(z)
+            y.release();
+            assertTrue(SchedulerTasksConformanceTest.gate("cff-ev1").await(30, TimeUnit.SECONDS));
+            assertEquals("memory", ClusterFixture.stateOf(cluster, "cff-x"));
+            assertEquals("processing", ClusterFixture.stateOf(cluster, "cff-y"));
+            assertEquals("waiting", ClusterFixture.stateOf(cluster, "cff-z"));
+            c.cancel(List.of(z));
+            assertTrue(z.isCancelled());
+            assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::taskCount) == 0),
+                    "tasks left: " + query(cluster, SchedulerView::taskCount));
+        } finally {
+            open("cff-ev2");
+            close(a, b);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_task_group_on_fire_and_forget — tasks on scattered data, fired
+     * and forgotten, run and are forgotten without any transition error in the scheduler's log.
+     */
+    @Test
+    void taskGroupOnFireAndForget() throws Exception {
+        WorkerServer a = null, b = null;
+        try (SchedulerLog log = new SchedulerLog(); LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            List<Future<Integer>> x = c.scatter(IntStream.range(0, 10).boxed().toList());
+            List<Future<Integer>> fs = new ArrayList<>();
+            for (int i = 0; i < x.size(); i++) {
+                fs.add(c.submit(SchedulerWorkersConformanceTest::slowadd, i, x.get(i)));
+            }
+            c.fireAndForget(fs);
+            fs.forEach(Future::release);
+            assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::taskCount) == 10),
+                    "the fired tasks ran and were forgotten; the scattered data stays");
+            assertEquals(List.of(), log.matching("failed"), "no transition error");
+            assertEquals(List.of(), log.matching("erred"));
+        } finally {
             close(a, b);
         }
     }
