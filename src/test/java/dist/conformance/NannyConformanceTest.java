@@ -57,8 +57,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *     test_environment_variable_pre_post_spawn, test_environment_variable_overlay, test_environ_plugin →
  *     a worker inherits its nanny's environment; there are no distributed.nanny.environ /
  *     pre-spawn-environ keys nor an Environ plugin.</li>
- * <li>test_nanny_closes_cleanly_if_worker_is_terminated → a worker that stops by itself (exit code 0) is
- *     started again like any other; dask's nanny closes with it.</li>
  * <li>test_nanny_plugin_simple, test_nanny_plugin_register_during_start_success,
  *     test_nanny_plugin_register_during_start_failure, test_nanny_plugin_register_nanny_killed → no nanny plugins.</li>
  * </ul>
@@ -191,6 +189,36 @@ class NannyConformanceTest {
         Processes.Proc n = procs.dist("nanny", address, "--nthreads", "1", "--connect-timeout", "1");
         assertNotEquals(0, n.awaitExit(T), n.output());
         assertTrue(n.output().contains(address), n.output());
+    }
+
+    /** Ends this JVM with exit code 0 just after answering: a worker that stops by itself. */
+    static String exitCleanly() {
+        Thread.ofPlatform().start(() -> System.exit(0));
+        return "bye";
+    }
+
+    /**
+     * dask: test_nanny.py::test_nanny_closes_cleanly_if_worker_is_terminated — a worker process that
+     * stops by itself with exit code 0 is not started again: its nanny closes cleanly (exit code 0).
+     */
+    @Test
+    void nannyClosesCleanlyIfWorkerIsTerminated() throws Exception {
+        String address = scheduler();
+        Processes.Proc n = procs.dist("nanny", address, "--nthreads", "1");
+        try (Client c = Client.connect(address)) {
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), "joined");
+            long pid = workers(c).values().iterator().next().pid();
+            ProcessHandle worker = ProcessHandle.of(pid).orElseThrow();
+            try {
+                c.run(NannyConformanceTest::exitCleanly);
+            } catch (ExecutionException e) {
+                // the worker may end before its answer leaves
+            }
+            assertTrue(Wait.until(T, () -> !worker.isAlive()), "the worker process ended");
+            assertEquals(0, n.awaitExit(T), n.output());
+            assertTrue(n.output().contains("closed by itself (exit code 0)"), n.output());
+            assertTrue(Wait.until(T, () -> workers(c).isEmpty()), "the scheduler lost the worker");
+        }
     }
 
     /**

@@ -130,8 +130,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *     it has no "don't wait" option.</li>
  * <li>test_refuse_to_schedule_huge_task → dist sends a task whose inputs exceed the worker's memory
  *     limit; the worker spills or pauses.</li>
- * <li>test_gather_no_workers → gathering scattered data whose workers all left fails, naming the key,
- *     but only after the client has tried the dead holders for five rounds (about 7 s).</li>
  * <li>test_bad_saturation_factor → dist has no worker-saturation setting (one task per thread, plus a
  *     pipeline for tasks known to be quick), so no bad value to refuse.</li>
  * <li>test_config_stealing, test_config_no_stealing → dist has no setting to turn work stealing off.</li>
@@ -950,6 +948,27 @@ class SchedulerWorkersConformanceTest {
                     "the fired tasks ran and were forgotten; the scattered data stays");
             assertEquals(List.of(), log.matching("failed"), "no transition error");
             assertEquals(List.of(), log.matching("erred"));
+        } finally {
+            close(a, b);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_gather_no_workers — data scattered to a worker, then every worker
+     * leaves: gathering it fails, naming the key, as soon as the scheduler says no worker holds it.
+     */
+    @Test
+    void gatherNoWorkers() throws Exception {
+        WorkerServer a = null, b = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            Map<String, Future<Integer>> x = c.scatter(Map.of("x", 1), List.of(a.address()), false);
+            a.close();
+            b.close();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> c.gather(List.copyOf(x.values()), T));
+            assertTrue(java.util.regex.Pattern.compile("\\bx\\b").matcher(String.valueOf(e.getCause().getMessage())).find(),
+                    String.valueOf(e.getCause()));
         } finally {
             close(a, b);
         }
