@@ -128,8 +128,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <ul>
  * <li>test_restart_no_wait_for_workers → Client.restart() always waits for the workers to come back;
  *     it has no "don't wait" option.</li>
- * <li>test_refuse_to_schedule_huge_task → dist sends a task whose inputs exceed the worker's memory
- *     limit; the worker spills or pauses.</li>
  * <li>test_bad_saturation_factor → dist has no worker-saturation setting (one task per thread, plus a
  *     pipeline for tasks known to be quick), so no bad value to refuse.</li>
  * <li>test_config_stealing, test_config_no_stealing → dist has no setting to turn work stealing off.</li>
@@ -971,6 +969,47 @@ class SchedulerWorkersConformanceTest {
                     String.valueOf(e.getCause()));
         } finally {
             close(a, b);
+        }
+    }
+
+    static byte[] randomBytes(int n, int seed) {
+        byte[] b = new byte[n];
+        new java.util.Random(seed).nextBytes(b);
+        return b;
+    }
+
+    static int totalLength(List<byte[]> parts) {
+        return parts.stream().mapToInt(p -> p.length).sum();
+    }
+
+    /**
+     * dask: test_scheduler.py::test_refuse_to_schedule_huge_task (finalize=False; dist's compute of a
+     * collection gathers its partitions, with no finalize task) — four 30 kB inputs to one task, on
+     * workers with a 100 kB memory limit: the scheduler fails it with a MemoryError naming the sizes
+     * and the worker, and never sends it to a worker.
+     */
+    @Test
+    void refuseToScheduleHugeTask() throws Exception {
+        List<WorkerServer> ws = new ArrayList<>();
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            for (int i = 0; i < 4; i++) {
+                ws.add(worker(cluster, 1, "", 100_000));
+            }
+            List<Future<byte[]>> parts = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                parts.add(c.submit(SchedulerWorkersConformanceTest::randomBytes, 30_000, i));
+            }
+            Future<Integer> whole = c.with(Options.defaults().key("huge-whole"))
+                    .submit(SchedulerWorkersConformanceTest::totalLength, parts);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> whole.result(T));
+            String msg = String.valueOf(e.getCause().getMessage());
+            assertTrue(msg.startsWith("MemoryError"), msg);
+            assertTrue(java.util.regex.Pattern.compile("worth of input dependencies, but worker .* has memory_limit set to")
+                    .matcher(msg).find(), msg);
+            Message.StoryReply story = cluster.scheduler().story("huge-whole", Duration.ofSeconds(10));
+            assertTrue(story.where().stream().allMatch("scheduler"::equals), "the task never reached a worker: " + story);
+        } finally {
+            ws.forEach(WorkerServer::close);
         }
     }
 }
