@@ -53,7 +53,10 @@ import static dist.scheduler.TaskState.*;
  */
 public final class SchedulerState extends TaskLifecycle {
     private final SchedulerContext context = new CoreContext(this);
-    private final WorkerLiveness liveness = new WorkerLiveness(context);
+    private final WorkerLiveness liveness = new WorkerLiveness(context, address -> {
+        ClientRegistry r = extension(ClientRegistry.class);
+        return r == null ? null : r.nannyOf(address);
+    });
 
     public SchedulerState(SchedulerConfig config) {
         super(config);
