@@ -400,12 +400,16 @@ class SchedulerWorkersConformanceTest {
 
     /**
      * dask: test_scheduler.py::test_fifo_submission, test_no_workers_timeout_queued — on one
-     * worker of two threads, earlier submissions run first, and queued tasks behind running ones end.
+     * worker of two threads, earlier submissions run first, and queued tasks behind running ones end,
+     * even past a no-workers timeout: a queued task waits for a busy worker, not for a missing one.
      */
     @Test
     void fifoSubmission() throws Exception {
-        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(2).output(null).start();
-             Client c = cluster.client()) {
+        LocalCluster started;
+        try (Config.Override o = Config.set("distributed.scheduler.no-workers-timeout", "100ms")) {
+            started = LocalCluster.builder().workers(1).threadsPerWorker(2).output(null).start();
+        }
+        try (LocalCluster cluster = started; Client c = cluster.client()) {
             List<Future<Integer>> futures = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 futures.add(c.with(Options.defaults().key("inc-%02d".formatted(i)))
@@ -416,6 +420,8 @@ class SchedulerWorkersConformanceTest {
 
             List<Future<Integer>> blocked = blocked(c, "nwq", "nwq", 3);
             assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::queuedCount) == 1));
+            assertFalse(Wait.until(Duration.ofMillis(400), () -> blocked.stream().anyMatch(Future::isDone)),
+                    "nothing fails while the queued task waits past the timeout");
             open("nwq");
             assertEquals(List.of(0, 1, 2), c.gather(blocked));
         } finally {
