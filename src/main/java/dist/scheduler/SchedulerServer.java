@@ -554,7 +554,7 @@ public final class SchedulerServer implements AutoCloseable {
     }
 
     /** Set once the state asked the cluster to shut down (idle timeout), so it is done once. */
-    private boolean shuttingDown;
+    private volatile boolean shuttingDown;
 
     private static String describe(Object e) {
         String s = String.valueOf(e);

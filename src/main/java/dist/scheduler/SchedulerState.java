@@ -47,7 +47,7 @@ import static dist.scheduler.TaskState.*;
  * the intake of graphs, the workers' reports and their task bookkeeping); there: a task's life (the
  * table of edges, each edge's work, the recommendation loop). Capabilities beside it are {@link SchedulerExtension}s registered
  * in the constructor (datasets, clients and nannies, queries, history, work stealing, plugins, keys
- * of returning workers, worker resources, restart, cancelling); they act on the core only through
+ * of returning workers, worker resources, restart, cancelling, the idle and no-workers timeouts); they act on the core only through
  * {@link SchedulerContext} ({@link CoreContext}). Where runnable tasks go is {@link Placement}'s;
  * the workers' time-to-live is {@link WorkerLiveness}'s; read-only questions go to {@link #view()}.
  */

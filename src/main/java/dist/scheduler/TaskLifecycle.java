@@ -430,7 +430,7 @@ abstract class TaskLifecycle {
     /** A worker may run it now; while none may, it stays in no-worker (woken again by workers and resources). */
     void noWorkerToProcessing(TaskState ts, WorkerState chosen) {
         WorkerState ws = chosen != null ? chosen : placement.decide(ts);
-        if (ws != null) {
+        if (ws != null && !refusedAsHuge(ts, ws)) {
             removeNoWorker(ts);
             enterProcessing(ts, ws);
         }
