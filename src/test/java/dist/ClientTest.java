@@ -322,6 +322,35 @@ class ClientTest {
         assertTrue(e.getCause().getMessage().contains(f.key()), e.getCause().getMessage());
     }
 
+    /** Follows dask's test_scheduler.py::test_gather_no_workers: once the scheduler says nobody holds it, stop asking. */
+    @Test
+    void dataTheSchedulerSaysNoWorkerHoldsFailsAfterOneRound() {
+        Future<Integer> f = client.submit(ClientTest::inc, 1);
+        cluster.unreachable.add("w:gone");
+        cluster.schedulerAnswers = m -> m instanceof Message.TaskStatusRequest
+                ? new Message.TaskStatusReply(Map.of(f.key(), "released"), Map.of())
+                : new Message.ErrorReply("unexpected " + m);
+        cluster.push(new Message.KeyInMemory(f.key(), List.of("w:gone"), 4, null));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(Duration.ofSeconds(30)));
+        assertTrue(e.getCause().getMessage().contains(f.key()) && e.getCause().getMessage().contains("no worker holds"),
+                e.getCause().getMessage());
+        assertEquals(1, cluster.sentOf(Message.WhoHasRequest.class).size(), "one round, not five");
+    }
+
+    @Test
+    void dataBeingComputedAgainIsWaitedFor() throws Exception {
+        Future<Integer> f = client.submit(ClientTest::inc, 1);
+        cluster.unreachable.add("w:gone");
+        cluster.workerData.put("w:new", Map.of(f.key(), codec.encode(2, null)));
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        cluster.whoHas = keys -> asked.incrementAndGet() < 2 ? Map.of() : Map.of(f.key(), List.of("w:new"));
+        cluster.schedulerAnswers = m -> m instanceof Message.TaskStatusRequest
+                ? new Message.TaskStatusReply(Map.of(f.key(), "processing"), Map.of())
+                : new Message.ErrorReply("unexpected " + m);
+        cluster.push(new Message.KeyInMemory(f.key(), List.of("w:gone"), 4, null));
+        assertEquals(2, f.result(Duration.ofSeconds(30)));
+    }
+
     @Test
     void gatherGroupsByWorkerAndKeepsShape() throws Exception {
         List<Future<Integer>> fs = client.map(ClientTest::inc, List.of(0, 1, 2, 3, 4));

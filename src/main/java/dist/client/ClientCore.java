@@ -1175,7 +1175,8 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
 
     /**
      * The failure of an erred or lost key: the task's own exception when its bytes decode, a
-     * {@link KilledWorkerException} or an IllegalStateException for failures the scheduler reports.
+     * {@link KilledWorkerException}, a {@link dist.NoValidWorkerException} or an IllegalStateException for
+     * failures the scheduler reports.
      */
     @Override
     public Throwable failureOf(KeyState s) {
@@ -1192,7 +1193,13 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     public Throwable mapError(byte[] exceptionBytes, String summary, String key) {
         String text = summary == null ? "task " + key + " failed" : summary;
         if (exceptionBytes == null) {
-            return text.startsWith("KilledWorker") ? new KilledWorkerException(text) : new IllegalStateException(text);
+            if (text.startsWith("KilledWorker")) {
+                return new KilledWorkerException(text);
+            }
+            if (text.startsWith("NoValidWorkerError") || text.startsWith("NoWorkerError")) {
+                return new dist.NoValidWorkerException(text);
+            }
+            return new IllegalStateException(text);
         }
         try {
             Object o = codec.decode(exceptionBytes, loader);
@@ -1293,11 +1300,46 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                 throw new TimeoutException("fetching " + remaining.keySet() + " took past the timeout");
             }
             Map<String, List<String>> whoHas = whoHasKeys(new ArrayList<>(remaining.keySet()), deadline);
+            List<String> unheld = new ArrayList<>();
             for (String key : remaining.keySet()) {
                 List<String> fresh = whoHas.get(key);
                 // the scheduler may still be recomputing a lost key: keep the old holders until it says more
                 holders.put(key, fresh == null || fresh.isEmpty() ? remaining.get(key).whoHas() : fresh);
+                if (fresh == null || fresh.isEmpty()) {
+                    unheld.add(key);
+                }
             }
+            failIfGone(unheld, remaining, deadline);
+        }
+    }
+
+    /** Scheduler states of a key being computed again: its data will come, from new holders. */
+    private static final Set<String> COMING = Set.of("waiting", "processing", "queued", "no-worker");
+
+    /**
+     * Keys no worker holds and the scheduler is not computing again (lost scattered data, or keys it
+     * forgot) fail now, naming them, rather than after every round of asking their dead holders.
+     */
+    private void failIfGone(List<String> unheld, Map<String, KeyState> remaining, long deadline)
+            throws InterruptedException, TimeoutException, ExecutionException {
+        if (unheld.isEmpty()) {
+            return;
+        }
+        Message m = ask(new Message.TaskStatusRequest(unheld), deadline);
+        if (!(m instanceof Message.TaskStatusReply r)) {
+            return; // the rounds go on as before
+        }
+        List<String> gone = new ArrayList<>();
+        for (String key : unheld) {
+            String state = r.states().get(key);
+            KeyState s = remaining.get(key);
+            if (s != null && s.status().equals(KeyState.FINISHED) && s.data() == null && !COMING.contains(state)) {
+                gone.add(key + " (" + (state == null ? "unknown to the scheduler" : state) + ")");
+            }
+        }
+        if (!gone.isEmpty()) {
+            throw new ExecutionException(new IllegalStateException("could not gather " + gone
+                    + ": no worker holds it any more (its workers left)"));
         }
     }
 

@@ -134,7 +134,10 @@ public final class Nanny implements AutoCloseable {
         this.options = options;
         this.env = workerEnvironment(Config.getMap(Config.NANNY_PRE_SPAWN_ENVIRON), Config.getMap(Config.NANNY_ENVIRON),
                 options.env(), System.getenv());
-        this.machine = new NannyMachine(id, NannyMachine.Settings.fromConfig(options.memoryLimit()));
+        NannyMachine.Settings settings = NannyMachine.Settings.fromConfig(options.memoryLimit());
+        // a worker given a lifetime exits 0 at its end and is replaced, as dask's lifetime-restart
+        boolean lifetime = options.workerArgs().stream().anyMatch(a -> a.equals("--lifetime") || a.startsWith("--lifetime="));
+        this.machine = new NannyMachine(id, lifetime ? settings.restartingAfterCleanExit() : settings);
         this.reconnect = new Reconnect("dist-nanny-reconnect", Reconnect.Policy.fromConfig(Duration.ZERO),
                 () -> closing.get() || isOpen(scheduler), this::relink);
     }

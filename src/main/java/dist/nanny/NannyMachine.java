@@ -32,7 +32,9 @@ import java.util.Set;
  * memory past its limit) is <b>killing</b> until it exited; {@link Close} makes it <b>stopping</b>,
  * then <b>stopped</b>. A worker that exits with {@link #CANNOT_START} or {@link #BAD_COMMAND_LINE}
  * said a restart cannot help (its port is taken, an option or config value is bad): the nanny gives
- * up at once, with the reason the worker printed.
+ * up at once, with the reason the worker printed. A worker that exits by itself with code 0 closed
+ * cleanly: the nanny closes too (<b>stopped</b>), unless its settings restart such a worker (one
+ * given a lifetime).
  *
  * <p>Every process-related event names the {@code generation} of the process it is about (the
  * {@link StartWorker} that started it): events of an earlier process are ignored. A change of state
@@ -69,8 +71,8 @@ public final class NannyMachine {
 
     static {
         allow(State.NEW, State.STARTING, State.STOPPED, State.GAVE_UP);
-        allow(State.STARTING, State.RUNNING, State.KILLING, State.WAITING, State.STOPPING, State.GAVE_UP);
-        allow(State.RUNNING, State.KILLING, State.STARTING, State.STOPPING, State.GAVE_UP);
+        allow(State.STARTING, State.RUNNING, State.KILLING, State.WAITING, State.STOPPING, State.STOPPED, State.GAVE_UP);
+        allow(State.RUNNING, State.KILLING, State.STARTING, State.STOPPING, State.STOPPED, State.GAVE_UP);
         allow(State.KILLING, State.STARTING, State.WAITING, State.STOPPING, State.GAVE_UP);
         allow(State.WAITING, State.STARTING, State.STOPPED, State.GAVE_UP);
         allow(State.STOPPING, State.STOPPED);
@@ -86,9 +88,22 @@ public final class NannyMachine {
      * @param memoryLimit        bytes (0: none)
      * @param memoryFraction     the worker is stopped past this fraction of {@code memoryLimit}
      * @param memoryPollNanos    how often the worker's resident memory is read
+     * @param restartAfterCleanExit whether a worker that exits by itself with code 0 is started again (as one
+     *                           ending its {@code --lifetime} is); otherwise the nanny closes with it
      */
     public record Settings(int restartLimit, long restartBackoffNanos, long memoryLimit, double memoryFraction,
-                           long memoryPollNanos) {
+                           long memoryPollNanos, boolean restartAfterCleanExit) {
+        /** A worker that exits by itself with code 0 is not started again: the nanny closes with it. */
+        public Settings(int restartLimit, long restartBackoffNanos, long memoryLimit, double memoryFraction,
+                        long memoryPollNanos) {
+            this(restartLimit, restartBackoffNanos, memoryLimit, memoryFraction, memoryPollNanos, false);
+        }
+
+        /** The same settings, starting a worker again after a clean exit too (a worker given a lifetime). */
+        public Settings restartingAfterCleanExit() {
+            return new Settings(restartLimit, restartBackoffNanos, memoryLimit, memoryFraction, memoryPollNanos, true);
+        }
+
         public Settings {
             if (restartLimit < 0 || restartBackoffNanos < 0 || memoryLimit < 0 || memoryPollNanos <= 0
                     || !(memoryFraction > 0)) {
@@ -394,6 +409,18 @@ public final class NannyMachine {
             }
             giveUp(x, "the worker cannot start: " + (why.isEmpty() ? "" : why + " ") + "(" + describeExit(x.code())
                     + "); starting it again would not help, so the nanny stops");
+            return;
+        }
+        if (state != State.KILLING && x.code() == 0 && !settings.restartAfterCleanExit()) {
+            // it closed by itself, cleanly (as dask's Worker.terminate): the nanny closes with it
+            String why = "closed by itself (exit code 0)";
+            if (addr != null) {
+                out.add(new Send(new Message.WorkerDied(addr, why)));
+            }
+            out.add(new Say("worker " + (addr == null ? "(generation " + generation + ")" : addr) + " " + why
+                    + "; the nanny closes"));
+            move(State.STOPPED, x);
+            out.add(new Finish(null));
             return;
         }
         String reason = state == State.KILLING && !requested ? killReason : describeExit(x.code());

@@ -91,7 +91,8 @@ final class Cancellation implements SchedulerExtension {
     private static boolean wantedByOthers(TaskState ts, ClientState c) {
         if (ts.wantedBy != null) {
             for (ClientState w : ts.wantedBy) {
-                if (w != c) {
+                // fire-and-forget keeps a task running for nobody's result: a cancel ends it (dask's force)
+                if (w != c && !w.id.equals(FireAndForget.HOLDER_ID)) {
                     return true;
                 }
             }

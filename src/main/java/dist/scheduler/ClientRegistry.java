@@ -228,7 +228,8 @@ final class ClientRegistry implements SchedulerExtension {
         return out;
     }
 
-    private String nannyOf(String workerAddress) {
+    /** The nanny that said it runs the worker at {@code workerAddress}, or null. */
+    String nannyOf(String workerAddress) {
         for (Map.Entry<String, String> n : nannies.entrySet()) {
             if (workerAddress.equals(n.getValue())) {
                 return n.getKey();

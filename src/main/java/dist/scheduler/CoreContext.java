@@ -160,4 +160,24 @@ final class CoreContext implements SchedulerContext {
     public void transitionsWanted() {
         core.extensions.refreshWatchers();
     }
+
+    @Override
+    public Collection<TaskState> noWorkerTasks() {
+        return Collections.unmodifiableCollection(core.noWorker);
+    }
+
+    @Override
+    public int queuedCount() {
+        return core.placement.queuedCount();
+    }
+
+    @Override
+    public void fail(TaskState task, String summary) {
+        core.fail(task, new TaskLifecycle.Failure(null, summary, task.key));
+    }
+
+    @Override
+    public void shutdown(String reason) {
+        core.askShutdown(reason);
+    }
 }

@@ -26,17 +26,22 @@ import java.util.UUID;
  * @param nannyReportWait         a worker run by a nanny whose connection ends stays counted this long (at
  *                                most, checked on each tick) for the nanny's report of how it died; zero: removed at once
  * @param workStealing            whether the work-stealing extension runs (dask's distributed.scheduler.work-stealing)
+ * @param idleTimeout             a scheduler with nothing to run and no change for this long shuts the cluster
+ *                                down; null: never (dask's {@code idle-timeout})
+ * @param noWorkersTimeout        a task no worker can take (none joined, or none matches its restrictions) fails
+ *                                after waiting this long; null: it waits until one comes (dask's {@code no-workers-timeout})
  */
 public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMillis, int allowedFailures,
                               int inlineResultLimit, String schedulerId, Duration unknownKeyGrace,
-                              Duration nannyReportWait, boolean workStealing) {
+                              Duration nannyReportWait, boolean workStealing, Duration idleTimeout,
+                              Duration noWorkersTimeout) {
 
-    /** With work stealing on. */
+    /** With work stealing on, no idle timeout and no no-workers timeout. */
     public SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMillis, int allowedFailures,
                            int inlineResultLimit, String schedulerId, Duration unknownKeyGrace,
                            Duration nannyReportWait) {
         this(workerTimeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit, schedulerId, unknownKeyGrace,
-                nannyReportWait, true);
+                nannyReportWait, true, null, null);
     }
 
     /** With a 500 ms wait for a nanny's report. */
@@ -73,12 +78,18 @@ public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMill
         if (inlineResultLimit < 0) {
             throw new IllegalArgumentException("inlineResultLimit must be 0 or more, got " + inlineResultLimit);
         }
+        if (idleTimeout != null && (idleTimeout.isNegative() || idleTimeout.isZero())) {
+            throw new IllegalArgumentException("idleTimeout must be positive or null (none), got " + idleTimeout);
+        }
+        if (noWorkersTimeout != null && (noWorkersTimeout.isNegative() || noWorkersTimeout.isZero())) {
+            throw new IllegalArgumentException("noWorkersTimeout must be positive or null (none), got " + noWorkersTimeout);
+        }
     }
 
     /**
      * The settings of {@link Config}: by default worker timeout 3 s (about six missed heartbeats, the
      * "roughly three seconds" users expect), heartbeat every 500 ms, 3 allowed failures; inline results
-     * up to 8 KiB, a random id, work stealing on.
+     * up to 8 KiB, a random id, work stealing on, no idle and no no-workers timeout.
      */
     public static SchedulerConfig defaults() {
         return new SchedulerConfig(Config.getDuration("distributed.scheduler.worker-ttl"),
@@ -86,19 +97,27 @@ public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMill
                 Config.getInt("distributed.scheduler.allowed-failures"), 8 * 1024, "scheduler-" + UUID.randomUUID(),
                 Config.getDuration("distributed.scheduler.unknown-key-grace"),
                 Config.getDuration("distributed.scheduler.nanny-report-wait"),
-                Config.getBoolean("distributed.scheduler.work-stealing"));
+                Config.getBoolean("distributed.scheduler.work-stealing"),
+                optionalDuration("distributed.scheduler.idle-timeout"),
+                optionalDuration("distributed.scheduler.no-workers-timeout"));
+    }
+
+    /** An empty value means none. */
+    private static Duration optionalDuration(String key) {
+        String v = Config.get(key);
+        return v.isBlank() ? null : Config.parseDuration(key, v, Config.source(key));
     }
 
     /** The same settings with another worker timeout. */
     public SchedulerConfig withWorkerTimeout(Duration timeout) {
         return new SchedulerConfig(timeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit, schedulerId,
-                unknownKeyGrace, nannyReportWait, workStealing);
+                unknownKeyGrace, nannyReportWait, workStealing, idleTimeout, noWorkersTimeout);
     }
 
     /** The same settings with another number of allowed failures. */
     public SchedulerConfig withAllowedFailures(int failures) {
         return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, failures, inlineResultLimit, schedulerId,
-                unknownKeyGrace, nannyReportWait, workStealing);
+                unknownKeyGrace, nannyReportWait, workStealing, idleTimeout, noWorkersTimeout);
     }
 
     /**
@@ -107,7 +126,7 @@ public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMill
      */
     public SchedulerConfig withNannyReportWait(Duration wait) {
         return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit,
-                schedulerId, unknownKeyGrace, wait, workStealing);
+                schedulerId, unknownKeyGrace, wait, workStealing, idleTimeout, noWorkersTimeout);
     }
 
     /**
@@ -116,6 +135,24 @@ public record SchedulerConfig(Duration workerTimeout, long heartbeatIntervalMill
      */
     public SchedulerConfig withWorkStealing(boolean on) {
         return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit,
-                schedulerId, unknownKeyGrace, nannyReportWait, on);
+                schedulerId, unknownKeyGrace, nannyReportWait, on, idleTimeout, noWorkersTimeout);
+    }
+
+    /**
+     * The same settings with an idle timeout ({@code null}: none), e.g.
+     * {@code defaults().withIdleTimeout(Duration.ofMinutes(30))} to stop a forgotten cluster.
+     */
+    public SchedulerConfig withIdleTimeout(Duration timeout) {
+        return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit,
+                schedulerId, unknownKeyGrace, nannyReportWait, workStealing, timeout, noWorkersTimeout);
+    }
+
+    /**
+     * The same settings with a no-workers timeout ({@code null}: none), e.g.
+     * {@code defaults().withNoWorkersTimeout(Duration.ofMinutes(5))} so tasks no worker can run fail.
+     */
+    public SchedulerConfig withNoWorkersTimeout(Duration timeout) {
+        return new SchedulerConfig(workerTimeout, heartbeatIntervalMillis, allowedFailures, inlineResultLimit,
+                schedulerId, unknownKeyGrace, nannyReportWait, workStealing, idleTimeout, timeout);
     }
 }

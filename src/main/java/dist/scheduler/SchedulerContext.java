@@ -102,4 +102,19 @@ interface SchedulerContext {
 
     /** An extension's {@link SchedulerExtension#observesTransitions()} answer changed: the core asks again. */
     void transitionsWanted();
+
+    /** Tasks in no-worker (none of the workers may run them), oldest first; read only. */
+    java.util.Collection<TaskState> noWorkerTasks();
+
+    /** How many runnable tasks wait in the queue for a worker with room. */
+    int queuedCount();
+
+    /**
+     * Fails {@code task} now with a scheduler-side error ({@code summary} starts with the error's
+     * name, as "NoValidWorkerError: ..."), and with it every dependent still waiting for it.
+     */
+    void fail(TaskState task, String summary);
+
+    /** Asks the shell to shut the cluster down (workers, then the scheduler) after this event; {@code reason} is logged. */
+    void shutdown(String reason);
 }

@@ -325,7 +325,7 @@ public final class SchedulerServer implements AutoCloseable {
                     if (requestId != 0) {
                         c.reply(requestId, new Message.Ack());
                     }
-                    Thread.ofVirtual().name("dist-scheduler-shutdown").start(() -> shutdownCluster(identity));
+                    Thread.ofVirtual().name("dist-scheduler-shutdown").start(() -> shutdownCluster(identity, null));
                     return;
                 }
                 if (code.handle(c, identity, message, requestId)) {
@@ -615,7 +615,15 @@ public final class SchedulerServer implements AutoCloseable {
         }
         publishWorkerCount();
         send(out);
+        String shutdown = state.shutdownReason();
+        if (shutdown != null && !shuttingDown) {
+            shuttingDown = true;
+            Thread.ofVirtual().name("dist-scheduler-shutdown").start(() -> shutdownCluster(null, shutdown));
+        }
     }
+
+    /** Set once the state asked the cluster to shut down (idle timeout), so it is done once. */
+    private volatile boolean shuttingDown;
 
     private static String describe(Object e) {
         String s = String.valueOf(e);
@@ -682,15 +690,20 @@ public final class SchedulerServer implements AutoCloseable {
         }
     }
 
-    /** A client asked for the whole cluster to stop: every worker is told to close, then the scheduler closes. */
-    private void shutdownCluster(String by) {
-        LOG.log(Level.INFO, "client " + by + " asked the cluster to shut down");
+    /**
+     * A client ({@code by}) or the scheduler itself ({@code reason}, e.g. idle-timeout-exceeded)
+     * stops the whole cluster: every worker is told to close, then the scheduler closes.
+     */
+    private void shutdownCluster(String by, String reason) {
+        String why = by != null ? "asked by client " + by : reason;
+        LOG.log(Level.INFO, by != null ? "client " + by + " asked the cluster to shut down"
+                : "closing the cluster: " + reason);
         // nannies first, so they know not to start again the workers that stop next
         for (Role role : List.of(Role.NANNY, Role.WORKER)) {
             for (Peer c : routes.values()) {
                 if (c.peerRole() == role) {
                     trySend(c, "a " + role.name().toLowerCase(java.util.Locale.ROOT),
-                            () -> c.send(new Message.CloseWorker("the cluster is shutting down, asked by client " + by)));
+                            () -> c.send(new Message.CloseWorker("the cluster is shutting down, " + why)));
                 }
             }
         }

@@ -47,13 +47,16 @@ import static dist.scheduler.TaskState.*;
  * the intake of graphs, the workers' reports and their task bookkeeping); there: a task's life (the
  * table of edges, each edge's work, the recommendation loop). Capabilities beside it are {@link SchedulerExtension}s registered
  * in the constructor (datasets, clients and nannies, queries, history, work stealing, plugins, keys
- * of returning workers, worker resources, restart, cancelling); they act on the core only through
+ * of returning workers, worker resources, restart, cancelling, the idle and no-workers timeouts); they act on the core only through
  * {@link SchedulerContext} ({@link CoreContext}). Where runnable tasks go is {@link Placement}'s;
  * the workers' time-to-live is {@link WorkerLiveness}'s; read-only questions go to {@link #view()}.
  */
 public final class SchedulerState extends TaskLifecycle {
     private final SchedulerContext context = new CoreContext(this);
-    private final WorkerLiveness liveness = new WorkerLiveness(context);
+    private final WorkerLiveness liveness = new WorkerLiveness(context, address -> {
+        ClientRegistry r = extension(ClientRegistry.class);
+        return r == null ? null : r.nannyOf(address);
+    });
 
     public SchedulerState(SchedulerConfig config) {
         super(config);
@@ -75,6 +78,8 @@ public final class SchedulerState extends TaskLifecycle {
         register(new Retry());
         register(new PrintForwarding());
         register(new TaskMetadata());
+        register(new IdleTimeout());
+        register(new NoWorkersTimeout());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
@@ -100,6 +105,31 @@ public final class SchedulerState extends TaskLifecycle {
         }
         out.add(Outgoing.send(worker.address, new CloseWorker(reason)));
         removeWorker(worker, reason, true); // it leaves on purpose: its tasks are not suspicious
+    }
+
+    /** Why an extension asked the cluster to shut down; null while none has. */
+    private String shutdownReason;
+
+    void askShutdown(String reason) {
+        if (shutdownReason == null) {
+            shutdownReason = reason;
+        }
+    }
+
+    /**
+     * Why the scheduler should now shut the cluster down (e.g. it was idle past its idle timeout),
+     * or null; the shell reads it after each event and closes.
+     */
+    public String shutdownReason() {
+        return shutdownReason;
+    }
+
+    /**
+     * Since when (the event time, in nanoseconds) the scheduler has had nothing to run and seen no
+     * change, as dask's {@code Scheduler.idle_since}; -1 while it is busy.
+     */
+    public long idleSince() {
+        return extension(IdleTimeout.class).idleSince();
     }
 
     /** The client with this id, registered now if it is new. */

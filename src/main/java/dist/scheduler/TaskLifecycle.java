@@ -367,9 +367,38 @@ abstract class TaskLifecycle {
         WorkerState ws = placement.decide(ts);
         if (ws == null) {
             transition(ts, NO_WORKER, null);
+        } else if (refusedAsHuge(ts, ws)) {
+            return; // failed instead
         } else {
             enterProcessing(ts, ws);
         }
+    }
+
+    /**
+     * As dask: a task whose inputs together exceed the memory limit of {@code ws} and of every other
+     * worker would only make the worker that runs it spill, pause or die: it fails with a MemoryError
+     * instead, never sent. Workers without a limit take anything.
+     */
+    boolean refusedAsHuge(TaskState ts, WorkerState ws) {
+        if (ws.memoryLimit <= 0 || ts.deps.length == 0) {
+            return false;
+        }
+        long bytes = 0;
+        for (TaskState d : ts.deps) {
+            bytes += Math.max(0, d.nbytes);
+        }
+        if (bytes <= ws.memoryLimit) {
+            return false;
+        }
+        for (WorkerState w : workerList) {
+            if (w.memoryLimit <= 0 || bytes <= w.memoryLimit) {
+                return false; // another worker could hold them: placement's choice stands
+            }
+        }
+        String msg = "MemoryError: Task " + ts.key + " has " + bytes + " bytes worth of input dependencies, but worker "
+                + ws.address + " has memory_limit set to " + ws.memoryLimit + " bytes (as has every other worker)";
+        fail(ts, new Failure(null, msg, ts.key));
+        return true;
     }
 
     void waitingToQueued(TaskState ts) {
@@ -408,7 +437,7 @@ abstract class TaskLifecycle {
     /** A worker may run it now; while none may, it stays in no-worker (woken again by workers and resources). */
     void noWorkerToProcessing(TaskState ts, WorkerState chosen) {
         WorkerState ws = chosen != null ? chosen : placement.decide(ts);
-        if (ws != null) {
+        if (ws != null && !refusedAsHuge(ts, ws)) {
             removeNoWorker(ts);
             enterProcessing(ts, ws);
         }

@@ -59,8 +59,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * plugins come with the worker plugins of elastic clusters).
  * <p>Gap:
  * <ul>
- * <li>test_nanny_closes_cleanly_if_worker_is_terminated → a worker that stops by itself (exit code 0) is
- *     started again like any other; dask's nanny closes with it.</li>
  * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -362,6 +360,36 @@ class NannyConformanceTest {
         Processes.Proc n = procs.dist("nanny", address, "--nthreads", "1", "--connect-timeout", "1");
         assertNotEquals(0, n.awaitExit(T), n.output());
         assertTrue(n.output().contains(address), n.output());
+    }
+
+    /** Ends this JVM with exit code 0 just after answering: a worker that stops by itself. */
+    static String exitCleanly() {
+        Thread.ofPlatform().start(() -> System.exit(0));
+        return "bye";
+    }
+
+    /**
+     * dask: test_nanny.py::test_nanny_closes_cleanly_if_worker_is_terminated — a worker process that
+     * stops by itself with exit code 0 is not started again: its nanny closes cleanly (exit code 0).
+     */
+    @Test
+    void nannyClosesCleanlyIfWorkerIsTerminated() throws Exception {
+        String address = scheduler();
+        Processes.Proc n = procs.dist("nanny", address, "--nthreads", "1");
+        try (Client c = Client.connect(address)) {
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), "joined");
+            long pid = workers(c).values().iterator().next().pid();
+            ProcessHandle worker = ProcessHandle.of(pid).orElseThrow();
+            try {
+                c.run(NannyConformanceTest::exitCleanly);
+            } catch (ExecutionException e) {
+                // the worker may end before its answer leaves
+            }
+            assertTrue(Wait.until(T, () -> !worker.isAlive()), "the worker process ended");
+            assertEquals(0, n.awaitExit(T), n.output());
+            assertTrue(n.output().contains("closed by itself (exit code 0)"), n.output());
+            assertTrue(Wait.until(T, () -> workers(c).isEmpty()), "the scheduler lost the worker");
+        }
     }
 
     /**

@@ -135,17 +135,6 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Gap:
  * <ul>
- * <li>test_idle_timeout, test_idle_during_update_graph, test_idle_timeout_no_workers → dist's scheduler
- *     has no idle timeout; it runs until shut down.</li>
- * <li>test_no_workers_timeout_without_workers, test_no_workers_timeout_bad_restrictions,
- *     test_no_workers_timeout_processing → dist has no no-workers-timeout: a task no worker can run
- *     waits in no-worker until one joins.</li>
- * <li>test_refuse_to_schedule_huge_task → dist sends a task whose inputs exceed the worker's memory
- *     limit; the worker spills or pauses.</li>
- * <li>test_cancel_fire_and_forget, test_task_group_on_fire_and_forget → not ported: they need
- *     Client.fireAndForget (a task kept until it ends after its future is dropped), not in this suite's dist yet.</li>
- * <li>test_gather_no_workers → gathering scattered data whose workers all left fails, naming the key,
- *     but only after the client has tried the dead holders for five rounds (about 7 s).</li>
  * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -469,12 +458,16 @@ class SchedulerWorkersConformanceTest {
 
     /**
      * dask: test_scheduler.py::test_fifo_submission, test_no_workers_timeout_queued — on one
-     * worker of two threads, earlier submissions run first, and queued tasks behind running ones end.
+     * worker of two threads, earlier submissions run first, and queued tasks behind running ones end,
+     * even past a no-workers timeout: a queued task waits for a busy worker, not for a missing one.
      */
     @Test
     void fifoSubmission() throws Exception {
-        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(2).output(null).start();
-             Client c = cluster.client()) {
+        LocalCluster started;
+        try (Config.Override o = Config.set("distributed.scheduler.no-workers-timeout", "100ms")) {
+            started = LocalCluster.builder().workers(1).threadsPerWorker(2).output(null).start();
+        }
+        try (LocalCluster cluster = started; Client c = cluster.client()) {
             List<Future<Integer>> futures = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 futures.add(c.with(Options.defaults().key("inc-%02d".formatted(i)))
@@ -485,6 +478,8 @@ class SchedulerWorkersConformanceTest {
 
             List<Future<Integer>> blocked = blocked(c, "nwq", "nwq", 3);
             assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::queuedCount) == 1));
+            assertFalse(Wait.until(Duration.ofMillis(400), () -> blocked.stream().anyMatch(Future::isDone)),
+                    "nothing fails while the queued task waits past the timeout");
             open("nwq");
             assertEquals(List.of(0, 1, 2), c.gather(blocked));
         } finally {
@@ -753,5 +748,332 @@ class SchedulerWorkersConformanceTest {
 
     static int blockAfter(String gate, int x) throws InterruptedException {
         return SchedulerTasksConformanceTest.blockOn(gate, x);
+    }
+
+    /** Lines logged under {@code dist.scheduler} while open. */
+    static final class SchedulerLog implements AutoCloseable {
+        final List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final java.util.logging.Logger log = java.util.logging.Logger.getLogger("dist.scheduler");
+        private final java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(String.valueOf(r.getMessage()));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+
+        SchedulerLog() {
+            log.addHandler(h);
+        }
+
+        List<String> matching(String part) {
+            return lines.stream().filter(l -> l.contains(part)).toList();
+        }
+
+        @Override
+        public void close() {
+            log.removeHandler(h);
+        }
+    }
+
+    static LocalCluster emptyWith(String key, String value) throws IOException {
+        try (Config.Override o = Config.set(key, value)) {
+            return empty(); // the scheduler reads its settings as it starts
+        }
+    }
+
+    static long idleSince(LocalCluster c) {
+        try {
+            return c.scheduler().query(s -> s.idleSince(), 10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_idle_timeout — with an idle timeout, the scheduler is not idle
+     * while a task runs; once nothing is left for that long it closes itself and its workers, and
+     * says why in its log. (1500 ms here, not 500: the client must submit before the first timeout.)
+     */
+    @Test
+    void idleTimeout() throws Exception {
+        WorkerServer a = null, b = null;
+        long beginning = System.nanoTime();
+        try (SchedulerLog log = new SchedulerLog();
+             LocalCluster cluster = emptyWith("distributed.scheduler.idle-timeout", "1500ms");
+             Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            Future<Integer> f = c.with(Options.defaults().key("idle-x")).submit(SchedulerTasksConformanceTest::blockOn, "idle", 1);
+            assertTrue(Wait.until(T, () -> "processing".equals(ClusterFixture.stateOf(cluster, "idle-x"))));
+            assertEquals(-1, idleSince(cluster), "not idle while a task runs");
+            open("idle");
+            assertEquals(1, f.result(T));
+            assertTrue(cluster.scheduler().awaitClose(10, TimeUnit.SECONDS), "the idle scheduler closed itself");
+            assertTrue(a.awaitClose(5, TimeUnit.SECONDS) && b.awaitClose(5, TimeUnit.SECONDS), "its workers closed");
+            String logs = String.join("\n", log.lines);
+            assertTrue(logs.contains("idle") && logs.contains("1500") && logs.contains("ms")
+                    && logs.contains("idle-timeout-exceeded"), logs);
+        } finally {
+            open("idle");
+            close(a, b);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_idle_during_update_graph — a scheduler that never had work is
+     * idle; a graph update makes it busy (its idle time starts again after the task), so it is never
+     * found idle in the middle of one.
+     */
+    @Test
+    void idleDuringUpdateGraph() throws Exception {
+        WorkerServer a = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            assertTrue(Wait.until(T, () -> idleSince(cluster) >= 0), "idle before any work");
+            long beginning = System.nanoTime();
+            assertTrue(idleSince(cluster) < beginning);
+            assertEquals(1, c.submit(SchedulerWorkersConformanceTest::inc, 0).result(T));
+            assertTrue(Wait.until(T, () -> idleSince(cluster) >= beginning), "idle again after the task");
+            long end = System.nanoTime();
+            long since = idleSince(cluster);
+            assertTrue(beginning <= since && since <= end);
+        } finally {
+            close(a);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_idle_timeout_no_workers — a task waiting for a worker keeps the
+     * scheduler busy past its idle timeout; once it ran and was released, the scheduler is idle again.
+     */
+    @Test
+    void idleTimeoutNoWorkers() throws Exception {
+        WorkerServer w = null;
+        try (LocalCluster cluster = emptyWith("distributed.scheduler.idle-timeout", "100ms");
+             Client c = cluster.client()) {
+            Future<Integer> f = c.with(Options.defaults().key("inw")).submit(SchedulerWorkersConformanceTest::inc, 1);
+            assertTrue(Wait.until(T, () -> Set.of("queued", "no-worker").contains(ClusterFixture.stateOf(cluster, "inw"))));
+            assertFalse(Wait.until(Duration.ofMillis(600), () -> idleSince(cluster) >= 0),
+                    "a waiting task keeps the scheduler busy");
+            assertFalse(cluster.scheduler().awaitClose(0, TimeUnit.SECONDS));
+            assertEquals(1, query(cluster, SchedulerView::taskCount));
+            w = worker(cluster, 1);
+            assertEquals(2, f.result(T));
+            f.release();
+            assertTrue(cluster.scheduler().awaitClose(10, TimeUnit.SECONDS), "idle once the task is gone");
+        } finally {
+            close(w);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_no_workers_timeout_without_workers — with no worker at all, a
+     * task fails after the no-workers timeout, naming it; the scheduler logs the keys once.
+     */
+    @Test
+    void noWorkersTimeoutWithoutWorkers() throws Exception {
+        try (SchedulerLog log = new SchedulerLog();
+             LocalCluster cluster = emptyWith("distributed.scheduler.no-workers-timeout", "100ms");
+             Client c = cluster.client()) {
+            Future<Integer> x = c.with(Options.defaults().key("x")).submit(SchedulerWorkersConformanceTest::inc, 1);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> x.result(T));
+            assertInstanceOf(dist.NoValidWorkerException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("x"), e.getCause().getMessage());
+            assertEquals(List.of("no-workers-timeout-exceeded: keys [x]"), log.matching("no-workers-timeout-exceeded"));
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_no_workers_timeout_bad_restrictions — workers run, but none
+     * matches the task's restrictions: it fails with NoValidWorkerError after the timeout.
+     */
+    @Test
+    void noWorkersTimeoutBadRestrictions() throws Exception {
+        WorkerServer a = null, b = null;
+        try (SchedulerLog log = new SchedulerLog();
+             LocalCluster cluster = emptyWith("distributed.scheduler.no-workers-timeout", "100ms");
+             Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            Future<Integer> x = c.with(Options.defaults().key("x").workers("127.0.0.2:1234"))
+                    .submit(SchedulerWorkersConformanceTest::inc, 1);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> x.result(T));
+            assertInstanceOf(dist.NoValidWorkerException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().startsWith("NoValidWorkerError"), e.getCause().getMessage());
+            assertTrue(e.getCause().getMessage().contains("127.0.0.2:1234"), e.getCause().getMessage());
+            assertEquals(List.of("no-workers-timeout-exceeded: keys [x]"), log.matching("no-workers-timeout-exceeded"));
+        } finally {
+            close(a, b);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_no_workers_timeout_processing — a processing task is left alone;
+     * only the task no worker may run fails.
+     */
+    @Test
+    void noWorkersTimeoutProcessing() throws Exception {
+        WorkerServer a = null, b = null;
+        try (SchedulerLog log = new SchedulerLog();
+             LocalCluster cluster = emptyWith("distributed.scheduler.no-workers-timeout", "100ms");
+             Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            Future<Integer> x = c.with(Options.defaults().key("x")).submit(SchedulerTasksConformanceTest::blockOn, "nwp", 1);
+            Future<Integer> y = c.with(Options.defaults().key("y").workers("127.0.0.2:1234"))
+                    .submit(SchedulerWorkersConformanceTest::inc, 1);
+            assertTrue(Wait.until(T, () -> "processing".equals(ClusterFixture.stateOf(cluster, "x"))));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> y.result(T));
+            assertInstanceOf(dist.NoValidWorkerException.class, e.getCause());
+            assertEquals("processing", ClusterFixture.stateOf(cluster, "x"));
+            open("nwp");
+            assertEquals(1, x.result(T));
+            assertEquals(List.of("no-workers-timeout-exceeded: keys [y]"), log.matching("no-workers-timeout-exceeded"));
+        } finally {
+            open("nwp");
+            close(a, b);
+        }
+    }
+
+    static Integer nothing(Object in) {
+        return 0;
+    }
+
+    static Integer startedThenWait(Integer in, String started, String release) throws InterruptedException {
+        SchedulerTasksConformanceTest.gate(started).countDown();
+        assertTrue(SchedulerTasksConformanceTest.gate(release).await(30, TimeUnit.SECONDS));
+        return in;
+    }
+
+    static int slowadd(int a, int b) throws InterruptedException {
+        Thread.sleep(20); // the task's work
+        return a + b;
+    }
+
+    /**
+     * dask: test_scheduler.py::test_cancel_fire_and_forget — z is fired and forgotten while x is in
+     * memory, y runs and z waits; cancelling z still forgets every task on the scheduler.
+     */
+    @Test
+    void cancelFireAndForget() throws Exception {
+        WorkerServer a = null, b = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            Future<Integer> x = c.with(Options.defaults().key("cff-x")).submit(SchedulerWorkersConformanceTest::nothing, (Object) null);
+            Future<Integer> y = c.with(Options.defaults().key("cff-y"))
+                    .submit(SchedulerWorkersConformanceTest::startedThenWait, x, "cff-ev1", "cff-ev2");
+            Future<Integer> z = c.with(Options.defaults().key("cff-z")).submit(SchedulerWorkersConformanceTest::nothing, y);
+            c.fireAndForget(List.of(z));
+            x.release(); // only z is asked for, as dask's compute(z)
+            y.release();
+            assertTrue(SchedulerTasksConformanceTest.gate("cff-ev1").await(30, TimeUnit.SECONDS));
+            assertEquals("memory", ClusterFixture.stateOf(cluster, "cff-x"));
+            assertEquals("processing", ClusterFixture.stateOf(cluster, "cff-y"));
+            assertEquals("waiting", ClusterFixture.stateOf(cluster, "cff-z"));
+            c.cancel(List.of(z));
+            assertTrue(z.isCancelled());
+            assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::taskCount) == 0),
+                    "tasks left: " + query(cluster, SchedulerView::taskCount));
+        } finally {
+            open("cff-ev2");
+            close(a, b);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_task_group_on_fire_and_forget — tasks on scattered data, fired
+     * and forgotten, run and are forgotten without any transition error in the scheduler's log.
+     */
+    @Test
+    void taskGroupOnFireAndForget() throws Exception {
+        WorkerServer a = null, b = null;
+        try (SchedulerLog log = new SchedulerLog(); LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            List<Future<Integer>> x = c.scatter(IntStream.range(0, 10).boxed().toList());
+            List<Future<Integer>> fs = new ArrayList<>();
+            for (int i = 0; i < x.size(); i++) {
+                fs.add(c.submit(SchedulerWorkersConformanceTest::slowadd, i, x.get(i)));
+            }
+            c.fireAndForget(fs);
+            fs.forEach(Future::release);
+            assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::taskCount) == 10),
+                    "the fired tasks ran and were forgotten; the scattered data stays");
+            assertEquals(List.of(), log.matching("failed"), "no transition error");
+            assertEquals(List.of(), log.matching("erred"));
+        } finally {
+            close(a, b);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_gather_no_workers — data scattered to a worker, then every worker
+     * leaves: gathering it fails, naming the key, as soon as the scheduler says no worker holds it.
+     */
+    @Test
+    void gatherNoWorkers() throws Exception {
+        WorkerServer a = null, b = null;
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            a = worker(cluster, 1);
+            b = worker(cluster, 1);
+            Map<String, Future<Integer>> x = c.scatter(Map.of("x", 1), List.of(a.address()), false);
+            a.close();
+            b.close();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> c.gather(List.copyOf(x.values()), T));
+            assertTrue(java.util.regex.Pattern.compile("\\bx\\b").matcher(String.valueOf(e.getCause().getMessage())).find(),
+                    String.valueOf(e.getCause()));
+        } finally {
+            close(a, b);
+        }
+    }
+
+    static byte[] randomBytes(int n, int seed) {
+        byte[] b = new byte[n];
+        new java.util.Random(seed).nextBytes(b);
+        return b;
+    }
+
+    static int totalLength(List<byte[]> parts) {
+        return parts.stream().mapToInt(p -> p.length).sum();
+    }
+
+    /**
+     * dask: test_scheduler.py::test_refuse_to_schedule_huge_task (finalize=False; dist's compute of a
+     * collection gathers its partitions, with no finalize task) — four 30 kB inputs to one task, on
+     * workers with a 100 kB memory limit: the scheduler fails it with a MemoryError naming the sizes
+     * and the worker, and never sends it to a worker.
+     */
+    @Test
+    void refuseToScheduleHugeTask() throws Exception {
+        List<WorkerServer> ws = new ArrayList<>();
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            for (int i = 0; i < 4; i++) {
+                ws.add(worker(cluster, 1, "", 100_000));
+            }
+            List<Future<byte[]>> parts = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                parts.add(c.submit(SchedulerWorkersConformanceTest::randomBytes, 30_000, i));
+            }
+            Future<Integer> whole = c.with(Options.defaults().key("huge-whole"))
+                    .submit(SchedulerWorkersConformanceTest::totalLength, parts);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> whole.result(T));
+            String msg = String.valueOf(e.getCause().getMessage());
+            assertTrue(msg.startsWith("MemoryError"), msg);
+            assertTrue(java.util.regex.Pattern.compile("worth of input dependencies, but worker .* has memory_limit set to")
+                    .matcher(msg).find(), msg);
+            Message.StoryReply story = cluster.scheduler().story("huge-whole", Duration.ofSeconds(10));
+            assertTrue(story.where().stream().allMatch("scheduler"::equals), "the task never reached a worker: " + story);
+        } finally {
+            ws.forEach(WorkerServer::close);
+        }
     }
 }

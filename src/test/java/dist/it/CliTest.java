@@ -41,6 +41,18 @@ class CliTest {
         return xs.stream().mapToInt(Integer::intValue).sum();
     }
 
+    /**
+     * Follows dask's test_scheduler.py::test_idle_timeout: a scheduler process given an idle timeout,
+     * with nothing to do, stops by itself with exit code 0 and says why.
+     */
+    @Test
+    void idleSchedulerExitsByItself() throws Exception {
+        Processes.Proc s = procs.javaWith(List.of("-Ddist.scheduler.idle-timeout=300ms"), "dist.Main",
+                "scheduler", "--no-dashboard", "--port", "0");
+        assertEquals(0, s.awaitExit(Duration.ofSeconds(30)), s.output());
+        assertTrue(s.output().contains("idle for 300 ms (idle-timeout-exceeded)"), s.output());
+    }
+
     @Test
     void helpAndBadArgumentsExitWithUsage() throws Exception {
         Processes.Proc help = procs.dist("scheduler", "--help");

@@ -73,6 +73,26 @@ class NannyMachineTest {
         assertEquals(2, m.starts());
     }
 
+    /** Follows dask's test_nanny.py::test_nanny_closes_cleanly_if_worker_is_terminated: a clean exit is not restarted. */
+    @Test
+    void aWorkerThatExitsCleanlyByItselfIsNotStartedAgain() {
+        NannyMachine m = running("a:1");
+        List<Action> a = m.handle(new WorkerExited(1, 0, List.of()), SEC);
+        assertEquals(State.STOPPED, m.state());
+        assertTrue(only(a, StartWorker.class).isEmpty(), a.toString());
+        assertEquals(List.of(new Finish(null)), only(a, Finish.class));
+        assertEquals(List.of(new Send(new Message.WorkerDied("a:1", "closed by itself (exit code 0)"))), only(a, Send.class));
+        assertNull(m.gaveUpReason());
+
+        // one given a lifetime ends it with code 0 and is replaced
+        NannyMachine l = new NannyMachine("nanny-1",
+                new NannyMachine.Settings(2, 500 * MS, 1L << 30, 0.95, 200 * MS).restartingAfterCleanExit());
+        l.handle(new Begin(), 0);
+        l.handle(new WorkerRegistered(1, "a:1"), 10 * MS);
+        assertEquals(List.of(new StartWorker(2)), only(l.handle(new WorkerExited(1, 0, List.of()), SEC), StartWorker.class));
+        assertEquals(State.STARTING, l.state());
+    }
+
     @Test
     void failedStartsWaitADoublingPauseCheckedOnTicksThenGiveUp() {
         NannyMachine m = machine();

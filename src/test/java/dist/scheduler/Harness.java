@@ -28,7 +28,11 @@ final class Harness {
     }
 
     Harness(int allowedFailures) {
-        s = new SchedulerState(new SchedulerConfig(Duration.ofSeconds(3), 500, allowedFailures, 8192, "sched-test"));
+        this(new SchedulerConfig(Duration.ofSeconds(3), 500, allowedFailures, 8192, "sched-test"));
+    }
+
+    Harness(SchedulerConfig config) {
+        s = new SchedulerState(config);
         s.failFast(true); // a missing edge in the transition table fails the test that found it
     }
 

@@ -51,6 +51,21 @@ class NannyReportTest {
         assertEquals(0, h.s.extension(ClientRegistry.class).pendingRemovals());
     }
 
+    /**
+     * A nannied worker silent past the time-to-live is restarted by its nanny, not told to close: a
+     * worker that closes by itself ends its nanny too, which would leave the cluster one worker short.
+     */
+    @Test
+    void aSilentNanniedWorkerIsRestartedByItsNanny() {
+        Harness h = clusterWithXOnA();
+        h.now += 3_500 * MS;
+        h.worker(B, new Heartbeat(0, 0, 0, 0)); // B stays alive
+        List<Outgoing> out = h.event(new SchedulerEvent.Tick());
+        assertTrue(out.stream().anyMatch(o -> o.to().equals("nanny-a") && o.message() instanceof RestartWorker), out.toString());
+        assertTrue(out.stream().noneMatch(o -> o.to().equals(A) && o.message() instanceof CloseWorker), out.toString());
+        assertEquals(List.of(B), List.copyOf(h.s.view().workers()));
+    }
+
     @Test
     void withoutAReportTheWorkerGoesOnTheFirstTickPastTheDeadlineWithTheConnectionsReason() {
         Harness h = clusterWithXOnA();
