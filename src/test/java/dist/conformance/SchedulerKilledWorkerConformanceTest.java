@@ -38,6 +38,8 @@ class SchedulerKilledWorkerConformanceTest {
      * test_close_scheduler__close_workers_Nanny — with no failure allowed, the first worker death
      * fails the task with KilledWorkerException naming the task and the worker, and the task counts
      * one suspicious death; then shutting the scheduler down ends the worker and nanny processes.
+     * (dask's task calls sys.exit(0); here the task ends its process with code 1, since a worker
+     * process that exits 0 closed on purpose and its nanny closes with it.)
      */
     @Test
     void failingTaskIncrementsSuspicious() throws Exception {
@@ -45,15 +47,15 @@ class SchedulerKilledWorkerConformanceTest {
              LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).processes(true)
                      .nannies(true).output(null).start();
              Client c = cluster.client()) {
-            Future<Integer> f = c.with(Options.defaults().key("exit-0")).submit(SchedulerKilledWorkerConformanceTest::exit, 0);
+            Future<Integer> f = c.with(Options.defaults().key("exit-1")).submit(SchedulerKilledWorkerConformanceTest::exit, 1);
             ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T));
             KilledWorkerException k = assertInstanceOf(KilledWorkerException.class, e.getCause());
-            String where = c.story("exit-0").stream().filter(s -> s.where().equals("scheduler")
+            String where = c.story("exit-1").stream().filter(s -> s.where().equals("scheduler")
                     && s.event().endsWith("-> processing")).map(s -> s.detail()).findFirst().orElseThrow();
-            assertTrue(k.getMessage().contains("exit-0"), k.getMessage());
+            assertTrue(k.getMessage().contains("exit-1"), k.getMessage());
             assertTrue(k.getMessage().contains(where), k.getMessage() + " names " + where);
-            assertEquals(1, (int) cluster.scheduler().<Integer>query(s -> s.view().suspiciousCount("exit-0"), 10, TimeUnit.SECONDS));
-            assertEquals(List.of(), c.whoHas(List.of(f)).getOrDefault("exit-0", List.of()));
+            assertEquals(1, (int) cluster.scheduler().<Integer>query(s -> s.view().suspiciousCount("exit-1"), 10, TimeUnit.SECONDS));
+            assertEquals(List.of(), c.whoHas(List.of(f)).getOrDefault("exit-1", List.of()));
 
             // the nanny started a fresh worker; closing the scheduler closes it and its nanny
             assertTrue(cluster.awaitWorkers(1, 30, TimeUnit.SECONDS), "the nanny's new worker");
