@@ -22,7 +22,7 @@ public final class Main {
               worker HOST:PORT [--nthreads N] ...  run a worker (under a nanny unless --no-nanny)
               nanny HOST:PORT [worker options]     run a nanny that starts and restarts one worker
               ssh HOST [HOST...] [--hostfile F]    a scheduler on the first host, workers on the rest, over ssh
-            'java -jar dist.jar ROLE --help' lists a role's options.
+            'java -jar dist.jar ROLE --help' lists a role's options; --version says which dist and Java.
             """;
 
     private Main() {
@@ -37,6 +37,11 @@ public final class Main {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             (args.length == 0 ? err : out).print(USAGE);
             return args.length == 0 ? 2 : 0;
+        }
+        if (args[0].equals("--version") || args[0].equals("version")) {
+            java.util.Map<String, String> v = dist.protocol.Versions.local();
+            out.println("dist " + v.get("dist") + " (Java " + v.get("java") + ", " + v.get("os") + ")");
+            return 0;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         try {
