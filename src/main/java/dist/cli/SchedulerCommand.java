@@ -24,8 +24,8 @@ public final class SchedulerCommand {
               --host HOST     interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
               --interface NAME  listen on this network interface's IPv4 address (e.g. eth0) instead of --host
               --port PORT     port to listen on (default 8786; 0 picks a free one)
-              --dashboard-port PORT  the web dashboard's port (default 8787; 0 picks a free one; when taken,
-                              a free one is used instead)
+              --dashboard-port PORT  the web dashboard's port (default 8787, or a free one when 8787 is
+                              taken; 0 picks a free one; a port given here that is taken is an error)
               --dashboard-host HOST  the dashboard's interface (default: --host when a token is set, which
                               every visitor must then give; else 127.0.0.1)
               --no-dashboard  serve no dashboard
@@ -39,11 +39,19 @@ public final class SchedulerCommand {
     private SchedulerCommand() {
     }
 
-    /** The dashboard on {@code port}, or on a free port when that one is taken; null when none can start. */
-    private static Dashboard startDashboard(SchedulerServer s, String host, int port, PrintStream err) {
+    /**
+     * The dashboard on {@code port}; when the default port is taken, on a free one. A port the user
+     * chose that is taken is an error (null, said on {@code err}): it was asked for by name.
+     */
+    private static Dashboard startDashboard(SchedulerServer s, String host, int port, boolean chosen, PrintStream err) {
         try {
             return Dashboard.start(s, host, port);
         } catch (IOException e) {
+            if (chosen) {
+                err.println("scheduler: the dashboard cannot use --dashboard-port " + port + " (" + e.getMessage()
+                        + "); choose another, 0 for a free one, or --no-dashboard");
+                return null;
+            }
             err.println("scheduler: the dashboard cannot use port " + port + " (" + e.getMessage()
                     + "); using a free port instead (choose one with --dashboard-port)");
         }
@@ -92,8 +100,9 @@ public final class SchedulerCommand {
         try {
             s = SchedulerServer.start(host, port, SchedulerConfig.defaults(), comm, plugins);
         } catch (IOException e) {
-            err.println("scheduler: cannot listen on " + host + ":" + port + ": " + e.getMessage()
-                    + " (is another scheduler running there? choose another --port)");
+            // the message names the address and the cause once; a port in use gets the scheduler's own hint
+            err.println("scheduler: " + e.getMessage() + (String.valueOf(e.getMessage()).contains("in use")
+                    ? "; is another scheduler running there? choose another --port" : ""));
             return 1;
         }
         String schedulerFile = a.get("--scheduler-file", null);
@@ -106,7 +115,13 @@ public final class SchedulerCommand {
                 return 1;
             }
         }
-        Dashboard dashboard = dashboardHost == null ? null : startDashboard(s, dashboardHost, dashboardPort, err);
+        boolean dashboardChosen = a.get("--dashboard-port", null) != null;
+        Dashboard dashboard = dashboardHost == null ? null
+                : startDashboard(s, dashboardHost, dashboardPort, dashboardChosen, err);
+        if (dashboardHost != null && dashboard == null && dashboardChosen) {
+            s.close();
+            return 1;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (dashboard != null) {
                 dashboard.close();

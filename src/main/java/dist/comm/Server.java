@@ -58,6 +58,18 @@ public final class Server implements AutoCloseable {
         return listen(host, port, role, config, acceptor, FrameCodec.DEFAULT);
     }
 
+    /** What to try, by what the bind said: only a port in use is about the port. */
+    static String hint(IOException e, String host) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("in use")) {
+            return " (port 0 picks a free one)";
+        }
+        if (m.contains("assign requested address")) {
+            return " (" + host + " is not an address of this machine)";
+        }
+        return "";
+    }
+
     static Server listen(String host, int port, Role role, CommConfig config, Function<Connection, Handler> acceptor,
                          FrameCodec codec) throws IOException {
         config.security().check();
@@ -67,8 +79,7 @@ public final class Server implements AutoCloseable {
             ch.bind(new InetSocketAddress(host, port), 1024);
         } catch (IOException e) {
             ch.close();
-            throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage()
-                    + " (is the port in use? port 0 picks a free one)", e);
+            throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage() + hint(e, host), e);
         }
         Server s = new Server(ch, role, config, acceptor, codec);
         Thread.ofVirtual().name("dist-accept " + host + ":" + s.port()).start(s::acceptLoop);

@@ -76,6 +76,24 @@ class CliTest {
         assertTrue(noRole.output().contains("unknown role 'nonsense'"), noRole.output());
     }
 
+    /** A taken port is named once with its cause; a dashboard port asked for by name that is taken is an error. */
+    @Test
+    void takenPortsAreSaidOnceAndAChosenDashboardPortIsNotReplaced() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            Processes.Proc s = procs.dist("scheduler", "--no-dashboard", "--port", String.valueOf(port));
+            assertEquals(1, s.awaitExit(Duration.ofSeconds(30)), s.output());
+            String out = s.output();
+            assertEquals(1, out.split("cannot listen on", -1).length - 1, out);
+            assertTrue(out.contains("127.0.0.1:" + port) && out.contains("is another scheduler running there?"), out);
+
+            Processes.Proc d = procs.dist("scheduler", "--port", "0", "--dashboard-port", String.valueOf(port));
+            assertEquals(1, d.awaitExit(Duration.ofSeconds(30)), d.output());
+            assertTrue(d.output().contains("cannot use --dashboard-port " + port), d.output());
+            assertFalse(d.output().contains("using a free port instead"), d.output());
+        }
+    }
+
     @Test
     void workerWithNoSchedulerSaysWhereItLooked() throws Exception {
         Processes.Proc w = procs.dist("worker", "127.0.0.1:9", "--connect-timeout", "1");
