@@ -203,9 +203,19 @@ class PrioritiesConformanceTest {
         assertRanAfterHigh(fs.get(2), List.of(fs.get(0)), clogKey);
     }
 
+    /** Execution order on the worker, per case: the worker runs in this JVM. */
+    static final ConcurrentHashMap<String, List<String>> ran = new ConcurrentHashMap<>();
+
+    /** inc that records, on the worker's thread, that {@code name} ran under {@code tag}. */
+    static int step(String tag, String name, int x) {
+        ran.computeIfAbsent(tag, t -> java.util.Collections.synchronizedList(new ArrayList<>())).add(name);
+        return x + 1;
+    }
+
     /**
      * dask: test_last_in_first_out — chains x_i → y_i → z_i submitted while blocked: some z
-     * finishes before every x did (depth first, freeing memory early).
+     * runs before every x did (depth first, freeing memory early). The order is read where the
+     * tasks run, not from the client's notifications, which arrive after the worker moved on.
      */
     @Test
     void lastInFirstOut() throws Exception {
@@ -214,30 +224,28 @@ class PrioritiesConformanceTest {
         List<Future<Integer>> ys = new ArrayList<>();
         List<Future<Integer>> zs = new ArrayList<>();
         List<String> keys = new ArrayList<>();
-        Set<String> xsDoneAtFirstZ = ConcurrentHashMap.newKeySet();
         blockWorker(() -> {
             for (int i = 0; i < 5; i++) {
-                xs.add(c.with(Options.defaults().key("x" + i + "-" + tag)).submit(PrioritiesConformanceTest::inc, i));
+                xs.add(c.with(Options.defaults().key("x" + i + "-" + tag))
+                        .submit(PrioritiesConformanceTest::step, tag, "x" + i, i));
             }
             for (int i = 0; i < 5; i++) {
-                ys.add(c.with(Options.defaults().key("y" + i + "-" + tag)).submit(PrioritiesConformanceTest::inc, xs.get(i)));
+                ys.add(c.with(Options.defaults().key("y" + i + "-" + tag))
+                        .submit(PrioritiesConformanceTest::step, tag, "y" + i, xs.get(i)));
             }
             for (int i = 0; i < 5; i++) {
-                zs.add(c.with(Options.defaults().key("z" + i + "-" + tag)).submit(PrioritiesConformanceTest::inc, ys.get(i)));
-            }
-            for (Future<Integer> z : zs) {
-                z.addDoneCallback(f -> {
-                    if (xsDoneAtFirstZ.isEmpty()) {
-                        xsDoneAtFirstZ.add("first");
-                        xs.stream().filter(Future::isDone).forEach(x -> xsDoneAtFirstZ.add(x.key()));
-                    }
-                });
+                zs.add(c.with(Options.defaults().key("z" + i + "-" + tag))
+                        .submit(PrioritiesConformanceTest::step, tag, "z" + i, ys.get(i)));
             }
             xs.forEach(f -> keys.add(f.key()));
             ys.forEach(f -> keys.add(f.key()));
             zs.forEach(f -> keys.add(f.key()));
         }, keys);
         Futures.wait(zs, T);
-        assertTrue(xsDoneAtFirstZ.size() - 1 < xs.size(), "every x finished before the first z: " + xsDoneAtFirstZ);
+        List<String> order = List.copyOf(ran.get(tag));
+        assertEquals(15, order.size(), order.toString());
+        int firstZ = order.indexOf(order.stream().filter(n -> n.startsWith("z")).findFirst().orElseThrow());
+        long xsBefore = order.subList(0, firstZ).stream().filter(n -> n.startsWith("x")).count();
+        assertTrue(xsBefore < xs.size(), "every x ran before the first z: " + order);
     }
 }
