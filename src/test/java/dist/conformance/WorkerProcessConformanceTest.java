@@ -194,7 +194,7 @@ class WorkerProcessConformanceTest {
         s1.awaitExit(T);
         scheduler("--port", String.valueOf(port));
         try (Client c = Client.connect(address)) {
-            assertTrue(Wait.until(T, () -> workers(c).size() == 1), "rejoined");
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), () -> "rejoined; nanny said:\n" + nanny.output());
             assertEquals(pid, workers(c).values().iterator().next().pid(), "the same worker process");
         }
         assertTrue(nanny.process.isAlive());
