@@ -394,7 +394,14 @@ public final class Dashboard implements AutoCloseable {
         totals.put("transitions", v.transitions());
         m.put("totals", totals);
         m.put("groups", groups.size() > 50 ? groups.subList(groups.size() - 50, groups.size()) : groups);
-        m.put("stream", computations(v, offset, STREAM));
+        List<Object> stream = computations(v, offset, STREAM);
+        m.put("stream", stream);
+        // one colour per group the page draws, chosen here so the page has no rule of its own
+        Map<String, String> colours = new LinkedHashMap<>();
+        for (Object o : stream) {
+            colours.computeIfAbsent((String) ((Map<?, ?>) o).get("group"), Palette::colour);
+        }
+        m.put("colours", colours);
         List<Object> transfers = new ArrayList<>();
         for (WorkerReports.Transfer t : scheduler.reports().transfersSince(0, STREAM)) {
             Map<String, Object> o = new LinkedHashMap<>();
@@ -430,6 +437,7 @@ public final class Dashboard implements AutoCloseable {
         for (ClusterView.Computation c : all.subList(Math.max(0, all.size() - max), all.size())) {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("key", c.key());
+            o.put("group", ClusterView.groupOf(c.key()));
             o.put("worker", c.worker());
             o.put("start", epochMillis(c.startNanos(), offset));
             o.put("stop", epochMillis(c.stopNanos(), offset));

@@ -109,6 +109,32 @@ class DashboardTest {
         assertTrue(tasks.contains("\"erred\":true"), "the failed task is listed as erred");
     }
 
+    static int impureAdd(int a, int b) {
+        return a + b;
+    }
+
+    /**
+     * Impure calls of one function (keys {@code impureAdd-<uuid>}) are one group, and the page gets
+     * each drawn task's group and the group's colour, which is never the transfers' red.
+     */
+    @Test
+    void impureTasksShareOneGroupAndItsColour() throws Exception {
+        dist.Submitter impure = client.with(dist.Options.defaults().pure(false));
+        List<Future<Integer>> fs = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            fs.add(impure.submit(DashboardTest::impureAdd, i, i));
+        }
+        client.gather(fs);
+        String status = awaitBody("/api/status", "\"group\":\"impureAdd\"");
+        assertTrue(status.contains("\"prefix\":\"impureAdd\""), status);
+        for (Future<Integer> f : fs) {
+            assertFalse(status.contains("\"prefix\":\"" + f.key().substring(0, f.key().lastIndexOf('-'))),
+                    "no group per impure task: " + status);
+        }
+        assertTrue(status.contains("\"impureAdd\":\"" + Palette.colour("impureAdd") + "\""), status);
+        assertFalse(status.contains("\"#d62728\""), "no group is drawn in the transfers' red: " + status);
+    }
+
     @Test
     void storyTellsSchedulerAndWorkerSteps() throws Exception {
         Future<Integer> a = client.submit(DashboardTest::inc, 41);
