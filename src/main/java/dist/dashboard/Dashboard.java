@@ -512,13 +512,14 @@ public final class Dashboard implements AutoCloseable {
             threads += w.nthreads();
             bytes += w.bytesHeld();
         }
-        p.help("dist_worker_threads", "gauge", "Task slots over every worker.");
-        p.sample("dist_worker_threads", threads);
-        p.help("dist_bytes_held", "gauge", "Bytes of results held by workers, as reported to the scheduler.");
-        p.sample("dist_bytes_held", bytes);
-        p.help("dist_worker_memory_bytes", "gauge", "Memory in use per worker.");
+        // names under dist_worker_ are the workers' own pages; these are the scheduler's view of them
+        p.help("dist_threads", "gauge", "Task slots over every worker.");
+        p.sample("dist_threads", threads);
+        p.help("dist_held_bytes", "gauge", "Bytes of results held by workers, as the scheduler counts them.");
+        p.sample("dist_held_bytes", bytes);
+        p.help("dist_managed_bytes", "gauge", "Bytes of results each worker holds, from its last heartbeat.");
         for (ClusterView.Worker w : v.workers()) {
-            p.sample("dist_worker_memory_bytes", w.memoryBytes(), "worker", w.address());
+            p.sample("dist_managed_bytes", w.memoryBytes(), "worker", w.address());
         }
         ClusterView.Histogram c = v.compute();
         p.histogram("dist_compute_seconds", "Run time of tasks, as workers reported it.", c.bounds(), c.counts(),

@@ -105,6 +105,9 @@ class DashboardTest {
         assertTrue(metrics.contains("# TYPE dist_compute_seconds histogram"), metrics);
         assertTrue(metrics.contains("dist_compute_seconds_count"), metrics);
         assertTrue(metrics.contains("# TYPE dist_transfer_seconds histogram"), metrics);
+        assertTrue(metrics.contains("# TYPE dist_held_bytes gauge"), metrics);
+        assertTrue(metrics.contains("dist_managed_bytes{worker=\""), metrics);
+        assertFalse(metrics.contains("dist_worker_"), "names under dist_worker_ are the workers' pages: " + metrics);
         String tasks = awaitBody("/api/tasks", xs.get(3).key());
         assertTrue(tasks.contains("\"erred\":true"), "the failed task is listed as erred");
     }
@@ -197,6 +200,8 @@ class DashboardTest {
                     + "\",outcome=\"memory\"} 1"), r.body());
             assertTrue(r.body().contains("# TYPE dist_worker_transfer_seconds histogram"), r.body());
             assertTrue(r.body().contains("dist_worker_compute_seconds_bucket{le=\"+Inf\"} 1"), r.body());
+            assertTrue(r.body().contains("# TYPE dist_worker_heap_used_bytes gauge"), r.body());
+            assertTrue(r.body().contains("dist_worker_cpu_ratio{worker=\"" + w.address() + "\"}"), r.body());
         }
     }
 
