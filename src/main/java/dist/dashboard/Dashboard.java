@@ -381,6 +381,7 @@ public final class Dashboard implements AutoCloseable {
             finished += g.finished();
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("prefix", g.prefix());
+            o.put("colour", Palette.colour(g.prefix()));
             o.put("memory", g.memory());
             o.put("released", g.released());
             o.put("waiting", g.waiting());

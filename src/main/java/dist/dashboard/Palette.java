@@ -23,10 +23,13 @@ final class Palette {
             Map.entry("#eee", "lane lines"),
             Map.entry("#ccc", "axis"));
 
-    /** Each at least 25 CIE76 ΔE from every reserved colour and 40 from the transfer red (checked by a test). */
+    /**
+     * Twelve hues, each at least 25 CIE76 dE from every reserved colour, 40 from the transfer red and
+     * 30 from each other, none within 25 degrees of red's hue (checked by a test).
+     */
     static final List<String> COLOURS = List.of(
-            "#3182bd", "#ff7f0e", "#9467bd", "#8c564b", "#bcbd22", "#17becf",
-            "#ffbb78", "#98df8a", "#7b4173", "#e7ba52", "#637939", "#8c6d31");
+            "#ff7f0e", "#e6ab02", "#98df8a", "#1b9e77", "#17becf", "#3182bd",
+            "#6a3d9a", "#b07aa1", "#a6761d", "#637939", "#e5c494", "#ffed6f");
 
     private Palette() {
     }

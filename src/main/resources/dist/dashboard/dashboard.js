@@ -125,6 +125,7 @@
       name.className = 'name';
       name.textContent = g.prefix;
       name.title = g.prefix;
+      name.style.borderLeftColor = g.colour; // keys the stream's colours
       row.appendChild(name);
       var bar = document.createElement('div');
       bar.className = 'bar';

@@ -135,6 +135,8 @@ class DashboardTest {
                     "no group per impure task: " + status);
         }
         assertTrue(status.contains("\"impureAdd\":\"" + Palette.colour("impureAdd") + "\""), status);
+        assertTrue(status.contains("\"prefix\":\"impureAdd\",\"colour\":\"" + Palette.colour("impureAdd") + "\""),
+                "the progress row shows the colour its tasks are drawn in: " + status);
         assertFalse(status.contains("\"#d62728\""), "no group is drawn in the transfers' red: " + status);
     }
 

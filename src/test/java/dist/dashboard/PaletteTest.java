@@ -24,12 +24,14 @@ class PaletteTest {
                 assertTrue(d >= 25, c + " is " + d + " from " + r + " (" + Palette.RESERVED.get(r) + ")");
             }
             assertTrue(deltaE(c, "#d62728") >= 40, c + " could pass for a transfer");
+            double hueFromRed = Math.abs(Math.floorMod((long) Math.round(hue(c) - hue("#d62728")) + 180, 360) - 180);
+            assertTrue(hueFromRed >= 25, c + " is a red, " + hueFromRed + " degrees from the transfers'");
         }
         for (int i = 0; i < Palette.COLOURS.size(); i++) {
             for (int j = i + 1; j < Palette.COLOURS.size(); j++) {
                 String a = Palette.COLOURS.get(i);
                 String b = Palette.COLOURS.get(j);
-                assertTrue(deltaE(a, b) >= 15, a + " and " + b + " look alike");
+                assertTrue(deltaE(a, b) >= 30, a + " and " + b + " look alike");
             }
         }
     }
@@ -91,6 +93,21 @@ class PaletteTest {
             s.add(m.group().toLowerCase(Locale.ROOT));
         }
         return s;
+    }
+
+    /** HSL hue in degrees. */
+    private static double hue(String hex) {
+        int rgb = Integer.parseInt(hex.substring(1), 16);
+        double r = (rgb >> 16 & 0xff) / 255.0;
+        double g = (rgb >> 8 & 0xff) / 255.0;
+        double b = (rgb & 0xff) / 255.0;
+        double max = Math.max(r, Math.max(g, b));
+        double d = max - Math.min(r, Math.min(g, b));
+        if (d == 0) {
+            return 0;
+        }
+        double h = max == r ? (g - b) / d % 6 : max == g ? (b - r) / d + 2 : (r - g) / d + 4;
+        return (h * 60 + 360) % 360;
     }
 
     /** CIE76 colour difference in L*a*b* (D65). */
