@@ -1,6 +1,6 @@
 package dist.scheduler;
 
-/** Tasks sharing a key prefix (the key's name without its hash, uuid or index, see {@link #split}): their measured run times. */
+/** Tasks of one group (the key without its hash, uuid or index, see {@link #split}): their measured run times. */
 final class TaskPrefix {
     final String name;
     long count;
@@ -70,7 +70,7 @@ final class TaskPrefix {
             result = strip(comma < 0 ? result : result.substring(0, comma), "_'()\"");
         }
         if (dash >= 0) {
-            result += letterWords(key, dash);
+            result += key.substring(dash, nameEnd(key, dash));
         }
         if (result.isEmpty()) {
             return "Other";
@@ -97,12 +97,12 @@ final class TaskPrefix {
             return -1;
         }
         int dash = key.indexOf('-');
-        int n = dash < 0 ? key.length() : dash + letterWords(key, dash).length();
+        int n = dash < 0 ? key.length() : nameEnd(key, dash);
         return isData(key, n) ? -1 : n;
     }
 
-    /** The words after the first (dash at {@code dash}) that stay in the name, with their dashes. */
-    private static String letterWords(String key, int dash) {
+    /** Where the name ends: past the words after the first (dash at {@code dash}) that stay in it. */
+    private static int nameEnd(String key, int dash) {
         int end = dash;
         while (end < key.length()) {
             int next = key.indexOf('-', end + 1);
@@ -112,7 +112,7 @@ final class TaskPrefix {
             }
             end = stop;
         }
-        return key.substring(dash, end);
+        return end;
     }
 
     /** Python's {@code word.isalpha() and not (len(word) == 8 and word starts with a-f)}. */

@@ -126,7 +126,8 @@ class PromtoolTest {
             if (exec(List.of("apt-cache", "show", "prometheus"), "", 60).exit != 0) {
                 log.append(exec(List.of("apt-get", "update", "-qq"), "", 150).out);
             }
-            Result r = exec(List.of("apt-get", "install", "-y", "-qq", "--no-install-recommends", "prometheus"), "", 300);
+            Result r = exec(List.of("apt-get", "install", "-y", "-qq", "--no-install-recommends", "prometheus"), "",
+                    300);
             log.append(r.out);
         } finally {
             if (ownPolicy) {
