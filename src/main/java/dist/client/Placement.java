@@ -9,30 +9,12 @@ public final class Placement {
     }
 
     /**
-     * A key's readable prefix for {@code nbytes} summaries: its words up to the first that looks
-     * like a hash or a number ({@code inc-3f1c...} gives {@code inc}, {@code my-data-7} gives {@code my-data}).
+     * A key's group for {@code nbytes} summaries, the same the scheduler and dashboard use
+     * ({@link dist.scheduler.ClusterView#groupOf}: {@code inc-3f1c...} gives {@code inc},
+     * {@code my-data-7} gives {@code my-data}).
      */
     public static String keyPrefix(String key) {
-        String[] words = key.split("-");
-        StringBuilder b = new StringBuilder();
-        for (String w : words) {
-            if (!b.isEmpty() && (w.isEmpty() || looksGenerated(w))) {
-                break;
-            }
-            if (!b.isEmpty()) {
-                b.append('-');
-            }
-            b.append(w);
-        }
-        return b.toString();
-    }
-
-    private static boolean looksGenerated(String w) {
-        if (w.chars().allMatch(Character::isDigit)) {
-            return true;
-        }
-        return w.length() >= 4 && w.chars().allMatch(c -> Character.digit(c, 16) >= 0)
-                && w.chars().anyMatch(Character::isDigit);
+        return dist.scheduler.ClusterView.groupOf(key);
     }
 
     /** Whether a worker (address, its name) matches a restriction: address, host (any port) or name. */

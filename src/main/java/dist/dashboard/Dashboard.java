@@ -381,6 +381,7 @@ public final class Dashboard implements AutoCloseable {
             finished += g.finished();
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("prefix", g.prefix());
+            o.put("colour", Palette.colour(g.prefix()));
             o.put("memory", g.memory());
             o.put("released", g.released());
             o.put("waiting", g.waiting());
@@ -394,7 +395,14 @@ public final class Dashboard implements AutoCloseable {
         totals.put("transitions", v.transitions());
         m.put("totals", totals);
         m.put("groups", groups.size() > 50 ? groups.subList(groups.size() - 50, groups.size()) : groups);
-        m.put("stream", computations(v, offset, STREAM));
+        List<Object> stream = computations(v, offset, STREAM);
+        m.put("stream", stream);
+        // one colour per group the page draws, chosen here so the page has no rule of its own
+        Map<String, String> colours = new LinkedHashMap<>();
+        for (Object o : stream) {
+            colours.computeIfAbsent((String) ((Map<?, ?>) o).get("group"), Palette::colour);
+        }
+        m.put("colours", colours);
         List<Object> transfers = new ArrayList<>();
         for (WorkerReports.Transfer t : scheduler.reports().transfersSince(0, STREAM)) {
             Map<String, Object> o = new LinkedHashMap<>();
@@ -430,6 +438,7 @@ public final class Dashboard implements AutoCloseable {
         for (ClusterView.Computation c : all.subList(Math.max(0, all.size() - max), all.size())) {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("key", c.key());
+            o.put("group", ClusterView.groupOf(c.key()));
             o.put("worker", c.worker());
             o.put("start", epochMillis(c.startNanos(), offset));
             o.put("stop", epochMillis(c.stopNanos(), offset));
@@ -504,13 +513,14 @@ public final class Dashboard implements AutoCloseable {
             threads += w.nthreads();
             bytes += w.bytesHeld();
         }
-        p.help("dist_worker_threads", "gauge", "Task slots over every worker.");
-        p.sample("dist_worker_threads", threads);
-        p.help("dist_bytes_held", "gauge", "Bytes of results held by workers, as reported to the scheduler.");
-        p.sample("dist_bytes_held", bytes);
-        p.help("dist_worker_memory_bytes", "gauge", "Memory in use per worker.");
+        // names under dist_worker_ are the workers' own pages; these are the scheduler's view of them
+        p.help("dist_threads", "gauge", "Task slots over every worker.");
+        p.sample("dist_threads", threads);
+        p.help("dist_held_bytes", "gauge", "Bytes of results held by workers, as the scheduler counts them.");
+        p.sample("dist_held_bytes", bytes);
+        p.help("dist_managed_bytes", "gauge", "Bytes of results each worker holds, from its last heartbeat.");
         for (ClusterView.Worker w : v.workers()) {
-            p.sample("dist_worker_memory_bytes", w.memoryBytes(), "worker", w.address());
+            p.sample("dist_managed_bytes", w.memoryBytes(), "worker", w.address());
         }
         ClusterView.Histogram c = v.compute();
         p.histogram("dist_compute_seconds", "Run time of tasks, as workers reported it.", c.bounds(), c.counts(),

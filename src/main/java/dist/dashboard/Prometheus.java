@@ -8,7 +8,8 @@ final class Prometheus {
     private final StringBuilder b = new StringBuilder(4096);
 
     Prometheus help(String name, String type, String help) {
-        b.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        String text = help.replace("\\", "\\\\").replace("\n", "\\n"); // the format's two escapes in HELP
+        b.append("# HELP ").append(name).append(' ').append(text).append('\n');
         b.append("# TYPE ").append(name).append(' ').append(type).append('\n');
         return this;
     }
@@ -44,6 +45,9 @@ final class Prometheus {
     }
 
     private static String number(double v) {
+        if (Double.isInfinite(v)) {
+            return v > 0 ? "+Inf" : "-Inf";
+        }
         if (v == Math.rint(v) && Math.abs(v) < 1e15) {
             return Long.toString((long) v);
         }

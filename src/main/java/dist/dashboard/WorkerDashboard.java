@@ -98,10 +98,10 @@ public final class WorkerDashboard implements AutoCloseable {
         p.sample("dist_worker_keys", s.keysHeld(), "worker", w);
         p.help("dist_worker_transfer_bytes_total", "counter", "Bytes fetched from peers.");
         p.sample("dist_worker_transfer_bytes_total", s.bytesFetched(), "worker", w);
-        p.help("dist_worker_cpu_percent", "gauge", "CPU use of the worker's process, percent of one core.");
-        p.sample("dist_worker_cpu_percent", s.cpuPercent(), "worker", w);
-        p.help("dist_worker_memory_bytes", "gauge", "Heap in use in the worker's process.");
-        p.sample("dist_worker_memory_bytes", s.memoryBytes(), "worker", w);
+        p.help("dist_worker_cpu_ratio", "gauge", "CPU use of the worker's process, in cores (1 is one core busy).");
+        p.sample("dist_worker_cpu_ratio", s.cpuPercent() / 100, "worker", w);
+        p.help("dist_worker_heap_used_bytes", "gauge", "Java heap in use in the worker's process.");
+        p.sample("dist_worker_heap_used_bytes", s.memoryBytes(), "worker", w);
         p.histogram("dist_worker_compute_seconds", "Run time of tasks on this worker.", WorkerMetrics.BUCKETS,
                 s.compute().counts(), s.compute().count(), s.compute().sumSeconds());
         p.histogram("dist_worker_transfer_seconds", "Time spent fetching inputs from peers.", WorkerMetrics.BUCKETS,

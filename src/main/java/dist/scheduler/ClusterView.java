@@ -32,9 +32,9 @@ public record ClusterView(long nowNanos, List<Worker> workers, List<Group> group
                          int processing, int keysHeld, long bytesHeld) {}
 
     /**
-     * Tasks sharing a key prefix: how many are in memory, done and released, not done yet (waiting,
-     * queued or without a worker), running, and erred; {@code finished} counts every time one
-     * reached memory.
+     * Tasks sharing a group name ({@link #groupOf}): how many are in memory, done and released, not
+     * done yet (waiting, queued or without a worker), running, and erred; {@code finished} counts
+     * every time one reached memory.
      */
     public record Group(String prefix, int memory, int released, int waiting, int processing, int erred,
                         long finished) {}
@@ -45,6 +45,19 @@ public record ClusterView(long nowNanos, List<Worker> workers, List<Group> group
 
     /** Cumulative-free bucket counts: {@code counts[i]} durations up to {@code bounds[i]} seconds, the last one above. */
     public record Histogram(double[] bounds, long[] counts, long count, double sumSeconds) {}
+
+    /**
+     * The task group {@code key} belongs to, the name {@link Group#prefix()} and the dashboard show:
+     * the key without its hash, uuid or index, as dask's {@code key_split}.
+     *
+     * <pre>{@code
+     * ClusterView.groupOf("inc-" + UUID.randomUUID()); // "inc"
+     * ClusterView.groupOf("hello-world-1");            // "hello-world"
+     * }</pre>
+     */
+    public static String groupOf(String key) {
+        return TaskPrefix.split(key);
+    }
 
     static ClusterView of(long transitions, List<WorkerState> workerList, Iterable<TaskPrefix> prefixes,
                           TaskStream stream, long now, long since, int max) {

@@ -416,10 +416,10 @@ public final class SchedulerState extends TaskLifecycle {
     private TaskPrefix prefixOf(String key) {
         int n = TaskPrefix.end(key);
         TaskPrefix p = lastPrefix;
-        if (p != null && p.name.length() == n && key.startsWith(p.name)) {
+        if (n >= 0 && p != null && p.name.length() == n && key.startsWith(p.name)) {
             return p;
         }
-        p = prefixes.computeIfAbsent(key.substring(0, n), TaskPrefix::new);
+        p = prefixes.computeIfAbsent(n >= 0 ? key.substring(0, n) : TaskPrefix.split(key), TaskPrefix::new);
         lastPrefix = p;
         return p;
     }

@@ -74,7 +74,7 @@ public final class SchedulerView {
         return core.noWorker.size();
     }
 
-    /** Mean measured run time of tasks whose key starts with {@code prefix} (the key up to its last '-'). */
+    /** Mean measured run time of the tasks of group {@code prefix} (see {@link ClusterView#groupOf}). */
     public OptionalLong averageDurationNanos(String prefix) {
         TaskPrefix p = core.prefixes.get(prefix);
         return p == null || p.count == 0 ? OptionalLong.empty() : OptionalLong.of(p.totalNanos / p.count);

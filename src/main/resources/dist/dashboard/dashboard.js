@@ -29,17 +29,6 @@
     return e;
   }
 
-  function prefixOf(key) {
-    var i = key.lastIndexOf('-');
-    return i > 0 ? key.substring(0, i) : key;
-  }
-
-  function colour(name) {
-    var h = 0;
-    for (var i = 0; i < name.length; i++) { h = (h * 31 + name.charCodeAt(i)) | 0; }
-    return 'hsl(' + (Math.abs(h) % 360) + ', 55%, 55%)';
-  }
-
   function getJson(url) {
     return fetch(url, { cache: 'no-store' }).then(function (r) {
       if (!r.ok) { throw new Error(url + ' answered ' + r.status); }
@@ -136,6 +125,7 @@
       name.className = 'name';
       name.textContent = g.prefix;
       name.title = g.prefix;
+      name.style.borderLeftColor = g.colour; // keys the stream's colours
       row.appendChild(name);
       var bar = document.createElement('div');
       bar.className = 'bar';
@@ -186,9 +176,9 @@
       var i = lanes.indexOf(t.worker);
       var r = svgEl('rect', {
         x: x(t.start), y: top + i * laneH + 1, width: Math.max(1, x(t.stop) - x(t.start)), height: laneH - 2,
-        fill: t.erred ? '#111' : colour(prefixOf(t.key)), 'class': 'task'
+        fill: t.erred ? '#111' : d.colours[t.group], 'class': 'task'
       }, svg);
-      svgEl('title', {}, r).textContent = t.key + ' on ' + t.worker + ': ' + (t.stop - t.start).toFixed(1) + ' ms'
+      svgEl('title', {}, r).textContent = t.key + ' (' + t.group + ') on ' + t.worker + ': ' + (t.stop - t.start).toFixed(1) + ' ms'
         + (t.erred ? ' (erred)' : ', ' + bytes(t.nbytes));
       r.addEventListener('click', function () { showStory(t.key); });
     });

@@ -105,8 +105,39 @@ class DashboardTest {
         assertTrue(metrics.contains("# TYPE dist_compute_seconds histogram"), metrics);
         assertTrue(metrics.contains("dist_compute_seconds_count"), metrics);
         assertTrue(metrics.contains("# TYPE dist_transfer_seconds histogram"), metrics);
+        assertTrue(metrics.contains("# TYPE dist_held_bytes gauge"), metrics);
+        assertTrue(metrics.contains("dist_managed_bytes{worker=\""), metrics);
+        assertFalse(metrics.contains("dist_worker_"), "names under dist_worker_ are the workers' pages: " + metrics);
         String tasks = awaitBody("/api/tasks", xs.get(3).key());
         assertTrue(tasks.contains("\"erred\":true"), "the failed task is listed as erred");
+    }
+
+    static int impureAdd(int a, int b) {
+        return a + b;
+    }
+
+    /**
+     * Impure calls of one function (keys {@code impureAdd-<uuid>}) are one group, and the page gets
+     * each drawn task's group and the group's colour, which is never the transfers' red.
+     */
+    @Test
+    void impureTasksShareOneGroupAndItsColour() throws Exception {
+        dist.Submitter impure = client.with(dist.Options.defaults().pure(false));
+        List<Future<Integer>> fs = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            fs.add(impure.submit(DashboardTest::impureAdd, i, i));
+        }
+        client.gather(fs);
+        String status = awaitBody("/api/status", "\"group\":\"impureAdd\"");
+        assertTrue(status.contains("\"prefix\":\"impureAdd\""), status);
+        for (Future<Integer> f : fs) {
+            assertFalse(status.contains("\"prefix\":\"" + f.key().substring(0, f.key().lastIndexOf('-'))),
+                    "no group per impure task: " + status);
+        }
+        assertTrue(status.contains("\"impureAdd\":\"" + Palette.colour("impureAdd") + "\""), status);
+        assertTrue(status.contains("\"prefix\":\"impureAdd\",\"colour\":\"" + Palette.colour("impureAdd") + "\""),
+                "the progress row shows the colour its tasks are drawn in: " + status);
+        assertFalse(status.contains("\"#d62728\""), "no group is drawn in the transfers' red: " + status);
     }
 
     @Test
@@ -171,6 +202,8 @@ class DashboardTest {
                     + "\",outcome=\"memory\"} 1"), r.body());
             assertTrue(r.body().contains("# TYPE dist_worker_transfer_seconds histogram"), r.body());
             assertTrue(r.body().contains("dist_worker_compute_seconds_bucket{le=\"+Inf\"} 1"), r.body());
+            assertTrue(r.body().contains("# TYPE dist_worker_heap_used_bytes gauge"), r.body());
+            assertTrue(r.body().contains("dist_worker_cpu_ratio{worker=\"" + w.address() + "\"}"), r.body());
         }
     }
 

@@ -15,6 +15,10 @@ class PlacementPlanTest {
         assertEquals("inc", Placement.keyPrefix("inc-3f1c2a4b-1111-2222-3333-444455556666"));
         assertEquals("my-data", Placement.keyPrefix("my-data-7"));
         assertEquals("x", Placement.keyPrefix("x"));
+        // a uuid whose leading parts have no digit: summaries group it as the dashboard does
+        String key = "add-abcdefab-beef-4cad-8bad-0123456789ab";
+        assertEquals("add", Placement.keyPrefix(key));
+        assertEquals(dist.scheduler.ClusterView.groupOf(key), Placement.keyPrefix(key));
     }
 
     @Test

@@ -23,18 +23,18 @@ class DeathAndReturnTest {
         // a short task kind is pipelined: several go to A at once and wait in A's own queue
         h.submit("c1", List.of(h.task("f-0")), "f-0");
         h.worker(A, new TaskFinished("f-0", 8, "int", 0, 1_000, null));
-        // f-e runs; f-q1 and f-q2 go ahead to A while another task still waits here (f-q3)
-        h.submit("c1", List.of(h.task("f-e"), h.task("f-q1"), h.task("f-q2"), h.task("f-q3")),
-                "f-e", "f-q1", "f-q2", "f-q3");
+        // f-e1 runs; f-q1 and f-q2 go ahead to A while another task still waits here (f-q3)
+        h.submit("c1", List.of(h.task("f-e1"), h.task("f-q1"), h.task("f-q2"), h.task("f-q3")),
+                "f-e1", "f-q1", "f-q2", "f-q3");
         assertEquals(A, h.s.view().processingOn("f-q2"));
         h.register(B, "bob", 1);
         assertEquals(B, h.s.view().processingOn("f-q3"));
-        h.started(A, "f-e"); // only f-e executes; f-q1 and f-q2 wait in A's queue
+        h.started(A, "f-e1"); // only f-e1 executes; f-q1 and f-q2 wait in A's queue
         h.gone(A);
-        assertEquals(1, h.s.view().suspiciousCount("f-e"));
+        assertEquals(1, h.s.view().suspiciousCount("f-e1"));
         assertEquals(0, h.s.view().suspiciousCount("f-q1"));
         assertEquals(0, h.s.view().suspiciousCount("f-q2"));
-        for (String k : List.of("f-e", "f-q1")) {
+        for (String k : List.of("f-e1", "f-q1")) {
             assertEquals(B, h.s.view().processingOn(k), k + " goes to the survivor");
         }
         assertEquals("queued", h.s.view().stateOf("f-q2"), "the last waits here for a thread of the survivor");
