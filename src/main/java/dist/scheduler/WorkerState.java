@@ -33,6 +33,11 @@ final class WorkerState {
      * those being stolen from it), in nanoseconds; changed only through the mutators below.
      */
     long occupancy;
+    /**
+     * The largest (least urgent) priority among tasks sent here to wait for a thread, an upper bound
+     * kept until no task waits here any more; {@link Long#MIN_VALUE} when none waits (see Placement).
+     */
+    long worstWaiting = Long.MIN_VALUE;
     /** The placement index this worker is filed in; null before it registers and once it is gone. */
     Placement placement;
     /** The load, spare count and filing order this worker is filed under (see {@link Placement}). */
@@ -112,6 +117,12 @@ final class WorkerState {
     void assign(TaskState ts) {
         occupancy += ts.expectedNanos;
         processing.add(ts);
+        if (busy() > nthreads && ts.priority > worstWaiting) {
+            worstWaiting = ts.priority;
+            if (placement != null) {
+                placement.waitingAt(ts.priority);
+            }
+        }
         acquire(ts.resources());
         refile();
     }

@@ -150,6 +150,38 @@ class PrioritiesConformanceTest {
     }
 
     /**
+     * dask: test_map — the same with fresh keys of a kind ("inc") this cluster has measured as short:
+     * the low tasks go ahead to the blocked worker at once, and the clog, of unknown length, arrives
+     * after them; it must still run before them.
+     */
+    @Test
+    void mapOfAMeasuredKind() throws Exception {
+        String clogKey = fresh("clog");
+        List<List<Future<Integer>>> fs = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        blockWorker(() -> {
+            fs.add(c.with(Options.defaults().pure(false).priority(-1)).map(PrioritiesConformanceTest::inc, List.of(1, 2, 3)));
+            fs.add(List.of(c.with(opts(clogKey, 0)).submit(PrioritiesConformanceTest::hold, clogKey)));
+            fs.add(c.with(Options.defaults().pure(false).priority(1)).map(PrioritiesConformanceTest::inc, List.of(4, 5, 6)));
+            fs.forEach(l -> l.forEach(f -> keys.add(f.key())));
+        }, keys);
+        Futures.wait(fs.get(2), T);
+        for (Future<Integer> h : fs.get(2)) {
+            assertEquals("finished", h.status());
+        }
+        for (Future<Integer> l : fs.get(0)) {
+            assertFalse(l.isDone(), l.key() + " ran before the higher priority clog: " + c.story(l));
+            assertTrue(WAITING.contains(state(l.key())), state(l.key()));
+        }
+        open(clogKey);
+        assertEquals(0, fs.get(1).get(0).result(T));
+        Futures.wait(fs.get(0), T);
+        for (Future<Integer> l : fs.get(0)) {
+            assertEquals("finished", l.status());
+        }
+    }
+
+    /**
      * dask: test_map — as test_submit with three low and three high tasks from map, keyed l1..l3 and
      * h1..h3 as dask keys them, so each is a group with no measured run time yet.
      */
