@@ -13,9 +13,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A lazy function call: builds a task graph from calls, run later on a cluster. Arguments may be
- * other Delayed values or futures (also inside lists, sets, maps and records): those are the
- * call's dependencies. Nothing runs until {@link #compute(Submitter)} or {@link #persist(Submitter)}.
+ * A lazy function call: builds a task graph from calls, run later on a cluster. Each argument is a
+ * value of the function's parameter type, a Delayed of it or a {@link Future} of it: those are the
+ * call's dependencies, and a wrong type fails to compile. A list of Delayed values goes where the
+ * function takes their results through {@link #all(List)}; other shapes holding them (a record, a
+ * mixed list) through {@code ofUnchecked}. Nothing runs until {@link #compute(Submitter)} or
+ * {@link #persist(Submitter)}.
  *
  * <pre>{@code
  * Delayed<Integer> x = Delayed.of(Demo::add, 1, 2);

@@ -21,9 +21,13 @@ import java.util.function.BooleanSupplier;
  * Future<Double> r = client.with(Options.defaults().pure(false)).submit(Math::random);
  * }</pre>
  *
- * Any argument may be a {@link Future} of this client, or hold futures inside lists, sets, maps or
- * records; the worker receives their values. Arguments travel through the serializer, so they must be
- * of types it supports.
+ * Arguments are typed: each is a value of the function's parameter type or a {@link Future} of this
+ * client holding one, so a wrong type fails to compile; the worker receives the future's value. A list,
+ * set or map of futures goes where the function takes their values through {@link Futures#all(List)};
+ * for other shapes holding futures (a record, a mixed list) {@code submitUnchecked} takes any
+ * arguments. With a future argument a lambda declares its parameter types: {@code (Integer x) -> x + 1}
+ * (javac cannot choose between a value of type {@code Future} and a future otherwise). Arguments
+ * travel through the serializer, so they must be of types it supports.
  */
 public abstract sealed class Submitter extends SubmitCalls permits Client, Submitter.WithOptions {
 
