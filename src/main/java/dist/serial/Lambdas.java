@@ -70,10 +70,24 @@ final class Lambdas {
      * come back as the first, whose class casts its argument to the first's type.
      */
     private static boolean sameInstantiation(Object fn, SerializedLambda sl) throws Throwable {
-        MethodHandle wr = writeReplace(fn.getClass());
-        return wr == null || !(wr.invokeExact(fn) instanceof SerializedLambda own)
-                || own.getInstantiatedMethodType().equals(sl.getInstantiatedMethodType());
+        java.util.concurrent.atomic.AtomicReference<String> known = INSTANTIATED.get(fn.getClass());
+        String own = known.get();
+        if (own == null) {
+            MethodHandle wr = writeReplace(fn.getClass());
+            own = wr != null && wr.invokeExact(fn) instanceof SerializedLambda l ? l.getInstantiatedMethodType() : "";
+            known.set(own);
+        }
+        return own.isEmpty() || own.equals(sl.getInstantiatedMethodType());
     }
+
+    /** A lambda class's argument and result types, as its serialized form names them (fixed per class). */
+    private static final ClassValue<java.util.concurrent.atomic.AtomicReference<String>> INSTANTIATED =
+            new ClassValue<>() {
+                @Override
+                protected java.util.concurrent.atomic.AtomicReference<String> computeValue(Class<?> type) {
+                    return new java.util.concurrent.atomic.AtomicReference<>();
+                }
+            };
 
     /** Per capturing class, the factories {@link #rebuild} made, so a map of many tasks makes one class. */
     private static final ClassValue<java.util.Map<String, MethodHandle>> REBUILT = new ClassValue<>() {
