@@ -14,8 +14,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A lazy function call: builds a task graph from calls, run later on a cluster. Each argument is a
- * value of the function's parameter type, a Delayed of it or a {@link Future} of it: those are the
- * call's dependencies, and a wrong type fails to compile. A list of Delayed values goes where the
+ * value of the function's parameter type or a {@link Dependency} of it (a Delayed or a {@link Future}):
+ * those are the call's dependencies, and a wrong type fails to compile. A list of Delayed values goes where the
  * function takes their results through {@link #all(List)}; other shapes holding them (a record, a
  * mixed list) through {@code ofUnchecked}. Nothing runs until {@link #compute(Submitter)} or
  * {@link #persist(Submitter)}.
@@ -34,7 +34,7 @@ import java.util.concurrent.TimeoutException;
  *
  * @param <T> the result type
  */
-public final class Delayed<T> extends DelayedCalls {
+public final class Delayed<T> extends DelayedCalls implements Dependency<T> {
     private final Invokable fn;
     private final List<Object> args;
     private final boolean isValue;

@@ -4,9 +4,9 @@ package dist;
 
 /**
  * The typed forms of {@link Delayed#of(Fn1, Object) Delayed.of}: each argument is a value of the
- * function's parameter type, a {@link Delayed} of it or a {@link Future} of it, so a wrong type
- * fails to compile and an implicitly typed lambda gets its parameter types from the values.
- * Delayed and future arguments are the call's dependencies: the function receives their values.
+ * function's parameter type or a {@link Dependency} of it (a {@link Delayed} or a {@link Future}),
+ * so a wrong type fails to compile and an implicitly typed lambda gets its parameter types from
+ * the values. Dependencies are the call's inputs: the function receives their values.
  */
 abstract sealed class DelayedCalls permits Delayed {
 
@@ -36,24 +36,14 @@ abstract sealed class DelayedCalls permits Delayed {
     }
 
     /**
-     * {@code fn(a)}, delayed. {@code a} is delayed: the call depends on it.
+     * {@code fn(a)}, delayed.
+     * {@code a} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da);
+     * Delayed<Integer> r = Delayed.of(fn, xa);
      * }</pre>
      */
-    public static <A, R> Delayed<R> of(Fn1<A, R> fn, Delayed<? extends A> a) {
-        return Delayed.call(fn, new Object[] {a});
-    }
-
-    /**
-     * {@code fn(a)}, delayed. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa);
-     * }</pre>
-     */
-    public static <A, R> Delayed<R> of(Fn1<A, R> fn, Future<? extends A> a) {
+    public static <A, R> Delayed<R> of(Fn1<A, R> fn, Dependency<? extends A> a) {
         return Delayed.call(fn, new Object[] {a});
     }
 
@@ -69,90 +59,38 @@ abstract sealed class DelayedCalls permits Delayed {
     }
 
     /**
-     * {@code fn(a, b)}, delayed. {@code b} is delayed: the call depends on it.
+     * {@code fn(a, b)}, delayed.
+     * {@code b} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb);
      * }</pre>
      */
-    public static <A, B, R> Delayed<R> of(Fn2<A, B, R> fn, A a, Delayed<? extends B> b) {
+    public static <A, B, R> Delayed<R> of(Fn2<A, B, R> fn, A a, Dependency<? extends B> b) {
         return Delayed.call(fn, new Object[] {a, b});
     }
 
     /**
-     * {@code fn(a, b)}, delayed. {@code b} is a future: the call depends on it.
+     * {@code fn(a, b)}, delayed.
+     * {@code a} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2);
      * }</pre>
      */
-    public static <A, B, R> Delayed<R> of(Fn2<A, B, R> fn, A a, Future<? extends B> b) {
+    public static <A, B, R> Delayed<R> of(Fn2<A, B, R> fn, Dependency<? extends A> a, B b) {
         return Delayed.call(fn, new Object[] {a, b});
     }
 
     /**
-     * {@code fn(a, b)}, delayed. {@code a} is delayed: the call depends on it.
+     * {@code fn(a, b)}, delayed.
+     * {@code a} and {@code b} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb);
      * }</pre>
      */
-    public static <A, B, R> Delayed<R> of(Fn2<A, B, R> fn, Delayed<? extends A> a, B b) {
-        return Delayed.call(fn, new Object[] {a, b});
-    }
-
-    /**
-     * {@code fn(a, b)}, delayed. {@code a} and {@code b} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db);
-     * }</pre>
-     */
-    public static <A, B, R> Delayed<R> of(Fn2<A, B, R> fn, Delayed<? extends A> a, Delayed<? extends B> b) {
-        return Delayed.call(fn, new Object[] {a, b});
-    }
-
-    /**
-     * {@code fn(a, b)}, delayed. {@code a} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb);
-     * }</pre>
-     */
-    public static <A, B, R> Delayed<R> of(Fn2<A, B, R> fn, Delayed<? extends A> a, Future<? extends B> b) {
-        return Delayed.call(fn, new Object[] {a, b});
-    }
-
-    /**
-     * {@code fn(a, b)}, delayed. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2);
-     * }</pre>
-     */
-    public static <A, B, R> Delayed<R> of(Fn2<A, B, R> fn, Future<? extends A> a, B b) {
-        return Delayed.call(fn, new Object[] {a, b});
-    }
-
-    /**
-     * {@code fn(a, b)}, delayed. {@code b} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db);
-     * }</pre>
-     */
-    public static <A, B, R> Delayed<R> of(Fn2<A, B, R> fn, Future<? extends A> a, Delayed<? extends B> b) {
-        return Delayed.call(fn, new Object[] {a, b});
-    }
-
-    /**
-     * {@code fn(a, b)}, delayed. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb);
-     * }</pre>
-     */
-    public static <A, B, R> Delayed<R> of(Fn2<A, B, R> fn, Future<? extends A> a, Future<? extends B> b) {
+    public static <A, B, R> Delayed<R> of(Fn2<A, B, R> fn, Dependency<? extends A> a, Dependency<? extends B> b) {
         return Delayed.call(fn, new Object[] {a, b});
     }
 
@@ -168,288 +106,86 @@ abstract sealed class DelayedCalls permits Delayed {
     }
 
     /**
-     * {@code fn(a, b, c)}, delayed. {@code c} is delayed: the call depends on it.
+     * {@code fn(a, b, c)}, delayed.
+     * {@code c} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc);
      * }</pre>
      */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, A a, B b, Delayed<? extends C> c) {
+    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, A a, B b, Dependency<? extends C> c) {
         return Delayed.call(fn, new Object[] {a, b, c});
     }
 
     /**
-     * {@code fn(a, b, c)}, delayed. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c)}, delayed.
+     * {@code b} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3);
      * }</pre>
      */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, A a, B b, Future<? extends C> c) {
+    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, A a, Dependency<? extends B> b, C c) {
         return Delayed.call(fn, new Object[] {a, b, c});
     }
 
     /**
-     * {@code fn(a, b, c)}, delayed. {@code b} is delayed: the call depends on it.
+     * {@code fn(a, b, c)}, delayed.
+     * {@code b} and {@code c} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc);
      * }</pre>
      */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, A a, Delayed<? extends B> b, C c) {
+    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c) {
         return Delayed.call(fn, new Object[] {a, b, c});
     }
 
     /**
-     * {@code fn(a, b, c)}, delayed. {@code b} and {@code c} are delayed: the call depends on it.
+     * {@code fn(a, b, c)}, delayed.
+     * {@code a} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3);
      * }</pre>
      */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c) {
+    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Dependency<? extends A> a, B b, C c) {
         return Delayed.call(fn, new Object[] {a, b, c});
     }
 
     /**
-     * {@code fn(a, b, c)}, delayed. {@code b} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c)}, delayed.
+     * {@code a} and {@code c} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc);
      * }</pre>
      */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c) {
+    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c) {
         return Delayed.call(fn, new Object[] {a, b, c});
     }
 
     /**
-     * {@code fn(a, b, c)}, delayed. {@code b} is a future: the call depends on it.
+     * {@code fn(a, b, c)}, delayed.
+     * {@code a} and {@code b} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3);
      * }</pre>
      */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, A a, Future<? extends B> b, C c) {
+    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c) {
         return Delayed.call(fn, new Object[] {a, b, c});
     }
 
     /**
-     * {@code fn(a, b, c)}, delayed. {@code c} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
+     * {@code fn(a, b, c)}, delayed.
+     * {@code a}, {@code b} and {@code c} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc);
      * }</pre>
      */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, A a, Future<? extends B> b, Future<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a} is delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Delayed<? extends A> a, B b, C c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a} and {@code c} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a} and {@code b} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a} is delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Future<? extends A> a, B b, C c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code c} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Future<? extends A> a, B b, Future<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code b} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code b} is delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Future<? extends A> a, Future<? extends B> b, C c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code c} is delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c) {
-        return Delayed.call(fn, new Object[] {a, b, c});
-    }
-
-    /**
-     * {@code fn(a, b, c)}, delayed. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc);
-     * }</pre>
-     */
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c) {
+    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c) {
         return Delayed.call(fn, new Object[] {a, b, c});
     }
 
@@ -465,882 +201,182 @@ abstract sealed class DelayedCalls permits Delayed {
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code d} is delayed: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code d} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, xd);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, B b, C c, Delayed<? extends D> d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, B b, C c, Dependency<? extends D> d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code c} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, 4);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, B b, C c, Future<? extends D> d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, B b, Dependency<? extends C> c, D d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} is delayed: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code c} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, xd);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, B b, Delayed<? extends C> c, D d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, B b, Dependency<? extends C> c, Dependency<? extends D> d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} and {@code d} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code b} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, 4);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Dependency<? extends B> b, C c, D d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} is delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code b} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, xd);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Dependency<? extends B> b, C c, Dependency<? extends D> d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code b} and {@code c} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, 4);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, B b, Future<? extends C> c, D d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, D d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code d} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code b}, {@code c} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, xd);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} and {@code d} are a future: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code a} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, 4);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Dependency<? extends A> a, B b, C c, D d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} is delayed: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code a} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, xd);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Delayed<? extends B> b, C c, D d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Dependency<? extends A> a, B b, C c, Dependency<? extends D> d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} and {@code d} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code a} and {@code c} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, 4);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, D d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} is delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code a}, {@code c} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, xd);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, Dependency<? extends D> d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} and {@code c} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code a} and {@code b} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, 4);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, D d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code a}, {@code b} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, xd);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, Dependency<? extends D> d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code a}, {@code b} and {@code c} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, 4);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, D d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
     /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c, d)}, delayed.
+     * {@code a}, {@code b}, {@code c} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, xd);
      * }</pre>
      */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} is delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Future<? extends B> b, C c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code d} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} is delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code d} is delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} is delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, B b, C c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} is delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code c} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} is delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code b} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a}, {@code b}, {@code c} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} is delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} is delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, B b, C c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code d} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} is delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code d} is delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} is delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} is delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code d} is delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} is delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d) {
-        return Delayed.call(fn, new Object[] {a, b, c, d});
-    }
-
-    /**
-     * {@code fn(a, b, c, d)}, delayed. {@code a}, {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd);
-     * }</pre>
-     */
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d) {
+    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d) {
         return Delayed.call(fn, new Object[] {a, b, c, d});
     }
 
@@ -1356,2664 +392,374 @@ abstract sealed class DelayedCalls permits Delayed {
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code e} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, de);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, C c, D d, Delayed<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, C c, D d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code d} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, fe);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, xd, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, C c, D d, Future<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, C c, Dependency<? extends D> d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd, 5);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, xd, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, C c, Delayed<? extends D> d, E e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, C c, Dependency<? extends D> d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} and {@code e} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code c} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd, de);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, 4, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, C c, Delayed<? extends D> d, Delayed<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Dependency<? extends C> c, D d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code c} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd, fe);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, 4, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, C c, Delayed<? extends D> d, Future<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Dependency<? extends C> c, D d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code c} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd, 5);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, xd, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, C c, Future<? extends D> d, E e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Dependency<? extends C> c, Dependency<? extends D> d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code c}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd, de);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, xd, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, C c, Future<? extends D> d, Delayed<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Dependency<? extends C> c, Dependency<? extends D> d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} and {@code e} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code b} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd, fe);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, 4, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, C c, Future<? extends D> d, Future<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Dependency<? extends B> b, C c, D d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code b} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4, 5);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, 4, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Delayed<? extends C> c, D d, E e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Dependency<? extends B> b, C c, D d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code e} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code b} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4, de);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, xd, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Delayed<? extends C> c, D d, Delayed<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Dependency<? extends B> b, C c, Dependency<? extends D> d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code b}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4, fe);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, xd, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Delayed<? extends C> c, D d, Future<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Dependency<? extends B> b, C c, Dependency<? extends D> d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code d} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code b} and {@code c} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd, 5);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, 4, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d, E e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, D d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c}, {@code d} and {@code e} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code b}, {@code c} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd, de);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, 4, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, D d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code b}, {@code c} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd, fe);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, xd, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code b}, {@code c}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd, 5);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, xd, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d, E e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd, de);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, 4, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, B b, C c, D d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd, fe);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, 4, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, B b, C c, D d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4, 5);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, xd, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Future<? extends C> c, D d, E e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, B b, C c, Dependency<? extends D> d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4, de);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, xd, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Future<? extends C> c, D d, Delayed<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, B b, C c, Dependency<? extends D> d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code e} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a} and {@code c} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4, fe);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, 4, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Future<? extends C> c, D d, Future<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, D d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a}, {@code c} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd, 5);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, 4, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d, E e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, D d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a}, {@code c} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd, de);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, xd, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, Dependency<? extends D> d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a}, {@code c}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd, fe);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, xd, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, Dependency<? extends D> d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code d} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a} and {@code b} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd, 5);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, 4, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d, E e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, D d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a}, {@code b} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd, de);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, 4, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, D d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c}, {@code d} and {@code e} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a}, {@code b} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd, fe);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, xd, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, Dependency<? extends D> d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a}, {@code b}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4, 5);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, xd, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, C c, D d, E e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, Dependency<? extends D> d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code e} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a}, {@code b} and {@code c} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4, de);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, 4, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, C c, D d, Delayed<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, D d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a}, {@code b}, {@code c} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4, fe);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, 4, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, C c, D d, Future<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, D d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code d} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a}, {@code b}, {@code c} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd, 5);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, xd, 5);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d, E e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d, E e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
     /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code d} and {@code e} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e)}, delayed.
+     * {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd, de);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, xd, xe);
      * }</pre>
      */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code c} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, C c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, C c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, C c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, C c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, C c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, C c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code d} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code c} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code d} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code b} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b}, {@code d} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b}, {@code c} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b}, {@code c} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code e} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code d} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c} and {@code e} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code d} and {@code e} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, C c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, C c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, C c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a}, {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd, 5);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd, de);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e)}, delayed. {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd, fe);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e) {
+    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d, Dependency<? extends E> e) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e});
     }
 
@@ -4029,8010 +775,758 @@ abstract sealed class DelayedCalls permits Delayed {
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code f} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, 5, df);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, D d, E e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, D d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code e} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, 5, ff);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, D d, E e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, D d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, de, 6);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, D d, Delayed<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, D d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code d} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, de, df);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, xd, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Dependency<? extends D> d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code f} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code d} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, de, ff);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, xd, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, D d, Delayed<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Dependency<? extends D> d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, fe, 6);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, xd, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, D d, Future<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Dependency<? extends D> d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code d}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, fe, df);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, xd, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, D d, Future<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Dependency<? extends D> d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code c} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, 4, fe, ff);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, 4, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, D d, Future<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Dependency<? extends C> c, D d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code c} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd, 5, 6);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, 4, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Delayed<? extends D> d, E e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Dependency<? extends C> c, D d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code c} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd, 5, df);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, 4, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Dependency<? extends C> c, D d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code f} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code c}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd, 5, ff);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, 4, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Delayed<? extends D> d, E e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Dependency<? extends C> c, D d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code c} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd, de, 6);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, xd, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Dependency<? extends C> c, Dependency<? extends D> d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d}, {@code e} and {@code f} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code c}, {@code d} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd, de, df);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, xd, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Dependency<? extends C> c, Dependency<? extends D> d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code c}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd, de, ff);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, xd, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Dependency<? extends C> c, Dependency<? extends D> d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code c}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd, fe, 6);
+     * Delayed<Integer> r = Delayed.of(fn, 1, 2, xc, xd, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Delayed<? extends D> d, Future<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Dependency<? extends C> c, Dependency<? extends D> d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd, fe, df);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, 4, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, C c, D d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, dd, fe, ff);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, 4, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, C c, D d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd, 5, 6);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, 4, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Future<? extends D> d, E e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, C c, D d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd, 5, df);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, 4, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Future<? extends D> d, E e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, C c, D d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd, 5, ff);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, xd, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Future<? extends D> d, E e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, C c, Dependency<? extends D> d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b}, {@code d} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd, de, 6);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, xd, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Future<? extends D> d, Delayed<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, C c, Dependency<? extends D> d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd, de, df);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, xd, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, C c, Dependency<? extends D> d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd, de, ff);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, 3, xd, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, C c, Dependency<? extends D> d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b} and {@code c} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd, fe, 6);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, 4, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Future<? extends D> d, Future<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, D d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b}, {@code c} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd, fe, df);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, 4, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, D d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d}, {@code e} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b}, {@code c} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, 3, fd, fe, ff);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, 4, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, C c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, D d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b}, {@code c}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4, 5, 6);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, 4, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, D d, E e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, D d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b}, {@code c} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4, 5, df);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, xd, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, D d, E e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code f} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b}, {@code c}, {@code d} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4, 5, ff);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, xd, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, D d, E e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b}, {@code c}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4, de, 6);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, xd, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, D d, Delayed<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code e} and {@code f} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4, de, df);
+     * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, xd, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a} is a Delayed or a Future: the call depends on it.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4, de, ff);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, 4, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, C c, D d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4, fe, 6);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, 4, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, D d, Future<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, C c, D d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4, fe, df);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, 4, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, C c, D d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, 4, fe, ff);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, 4, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, C c, D d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd, 5, 6);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, xd, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d, E e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, C c, Dependency<? extends D> d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code f} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code d} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd, 5, df);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, xd, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, C c, Dependency<? extends D> d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd, 5, ff);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, xd, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, C c, Dependency<? extends D> d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code e} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd, de, 6);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, 3, xd, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, C c, Dependency<? extends D> d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a} and {@code c} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd, de, df);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, 4, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, D d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code c} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd, de, ff);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, 4, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, D d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code c} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd, fe, 6);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, 4, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, D d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code c}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd, fe, df);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, 4, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, D d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code c} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, dd, fe, ff);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, xd, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, Dependency<? extends D> d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code c}, {@code d} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd, 5, 6);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, xd, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d, E e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, Dependency<? extends D> d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code c}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd, 5, df);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, xd, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, Dependency<? extends D> d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code c}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd, 5, ff);
+     * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, xd, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, B b, Dependency<? extends C> c, Dependency<? extends D> d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a} and {@code b} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd, de, 6);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, 4, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, D d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd, de, df);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, 4, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, D d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd, de, ff);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, 4, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, D d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd, fe, 6);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, 4, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, D d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd, fe, df);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, xd, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, Dependency<? extends D> d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code d}, {@code e} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b}, {@code d} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, dc, fd, fe, ff);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, xd, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, Dependency<? extends D> d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4, 5, 6);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, xd, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, D d, E e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, Dependency<? extends D> d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4, 5, df);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, xd, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, D d, E e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, C c, Dependency<? extends D> d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b} and {@code c} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4, 5, ff);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, 4, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, D d, E e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, D d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b}, {@code c} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4, de, 6);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, 4, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, D d, Delayed<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, D d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b}, {@code c} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4, de, df);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, 4, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, D d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b}, {@code c}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4, de, ff);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, 4, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, D d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b}, {@code c} and {@code d} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4, fe, 6);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, xd, 5, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, D d, Future<? extends E> e, F f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d, E e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b}, {@code c}, {@code d} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4, fe, df);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, xd, 5, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d, E e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code e} and {@code f} are a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, 4, fe, ff);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, xd, xe, 6);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d, Dependency<? extends E> e, F f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
+     * {@code fn(a, b, c, d, e, f)}, delayed.
+     * {@code a}, {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
      *
      * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd, 5, 6);
+     * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, xd, xe, xf);
      * }</pre>
      */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, 2, fc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, B b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code e} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code e} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, 3, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code e} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code f} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, dc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code e} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code f} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code e} and {@code f} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code c}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, db, fc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code b}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code b}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, 3, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code b}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code b}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code b}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code b}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code b}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, dc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code b}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code b}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code b}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code b}, {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code b}, {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code b}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, 1, fb, fc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, A a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code e} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code e} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, 3, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, C c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code e} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code e} are delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code f} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, dc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code e} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code e} are delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code f} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code e} and {@code f} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code c}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, 2, fc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code e} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code e} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code e} are delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code f} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, 3, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c}, {@code e} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code d} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c}, {@code d} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code f} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code e} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code d} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code f} are delayed: the call depends on it. {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code c} are delayed: the call depends on it. {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, dc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code e} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code e} are delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code f} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code c} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d} and {@code f} are delayed: the call depends on it. {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code d} are delayed: the call depends on it. {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code f} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code e} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code e} and {@code f} are delayed: the call depends on it. {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code e} are delayed: the call depends on it. {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code f} are delayed: the call depends on it. {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are delayed: the call depends on it. {@code c}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, db, fc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code e} are delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code f} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code b}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, 3, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code e} are delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code f} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code d} are delayed: the call depends on it. {@code b}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code f} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code e} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code e} are delayed: the call depends on it. {@code b}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code f} are delayed: the call depends on it. {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are delayed: the call depends on it. {@code b}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, dc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code b}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code f} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code e} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code e} are delayed: the call depends on it. {@code b}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code f} are delayed: the call depends on it. {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are delayed: the call depends on it. {@code b}, {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code e} and {@code f} are delayed: the call depends on it. {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are delayed: the call depends on it. {@code b}, {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are delayed: the call depends on it. {@code b}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is delayed: the call depends on it. {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, da, fb, fc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Delayed<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, 3, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, C c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code a}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code a}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, dc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code a}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code a}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code c}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, 2, fc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, B b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code f} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code a}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code a}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, 3, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code f} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} is a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code a} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code d} are delayed: the call depends on it. {@code a}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code f} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code e} are delayed: the call depends on it. {@code a}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code c} and {@code f} are delayed: the call depends on it. {@code a}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code c} are delayed: the call depends on it. {@code a}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, dc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code a}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code a}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code f} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code e} are delayed: the call depends on it. {@code a}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code d} and {@code f} are delayed: the call depends on it. {@code a}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code d} are delayed: the call depends on it. {@code a}, {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b}, {@code e} and {@code f} are delayed: the call depends on it. {@code a}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code e} are delayed: the call depends on it. {@code a}, {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} and {@code f} are delayed: the call depends on it. {@code a}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code b} is delayed: the call depends on it. {@code a}, {@code c}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, db, fc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Delayed<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a}, {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code a}, {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code a}, {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code b}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code b}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a}, {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, 3, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, C c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code a}, {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code a}, {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code b}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a}, {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code a} and {@code b} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code e} are delayed: the call depends on it. {@code a}, {@code b} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a}, {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code d} and {@code f} are delayed: the call depends on it. {@code a}, {@code b} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code d} are delayed: the call depends on it. {@code a}, {@code b}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code b}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c}, {@code e} and {@code f} are delayed: the call depends on it. {@code a}, {@code b} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code e} are delayed: the call depends on it. {@code a}, {@code b}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} and {@code f} are delayed: the call depends on it. {@code a}, {@code b}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code c} is delayed: the call depends on it. {@code a}, {@code b}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, dc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Delayed<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code b}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a}, {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, 4, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, D d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code b}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d}, {@code e} and {@code f} are delayed: the call depends on it. {@code a}, {@code b} and {@code c} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code e} are delayed: the call depends on it. {@code a}, {@code b}, {@code c} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} and {@code f} are delayed: the call depends on it. {@code a}, {@code b}, {@code c} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code d} is delayed: the call depends on it. {@code a}, {@code b}, {@code c}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, dd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Delayed<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd, 5, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a}, {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd, 5, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd, 5, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, E e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd, de, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} and {@code f} are delayed: the call depends on it. {@code a}, {@code b}, {@code c} and {@code d} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd, de, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code e} is delayed: the call depends on it. {@code a}, {@code b}, {@code c}, {@code d} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd, de, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Delayed<? extends E> e, Future<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd, fe, 6);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, F f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code f} is delayed: the call depends on it. {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd, fe, df);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Delayed<? extends F> f) {
-        return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
-    }
-
-    /**
-     * {@code fn(a, b, c, d, e, f)}, delayed. {@code a}, {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are a future: the call depends on it.
-     *
-     * <pre>{@code
-     * Delayed<Integer> r = Delayed.of(fn, fa, fb, fc, fd, fe, ff);
-     * }</pre>
-     */
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Future<? extends A> a, Future<? extends B> b, Future<? extends C> c, Future<? extends D> d, Future<? extends E> e, Future<? extends F> f) {
+    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Dependency<? extends A> a, Dependency<? extends B> b, Dependency<? extends C> c, Dependency<? extends D> d, Dependency<? extends E> e, Dependency<? extends F> f) {
         return Delayed.call(fn, new Object[] {a, b, c, d, e, f});
     }
 

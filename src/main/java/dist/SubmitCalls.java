@@ -50,7 +50,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a)} as a task on a worker. {@code a} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a)} as a task on a worker.
+     * {@code a} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa);
@@ -72,7 +73,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b)} as a task on a worker. {@code b} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b)} as a task on a worker.
+     * {@code b} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb);
@@ -83,7 +85,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b)} as a task on a worker. {@code a} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b)} as a task on a worker.
+     * {@code a} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2);
@@ -94,7 +97,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b)} as a task on a worker. {@code a} and {@code b} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b)} as a task on a worker.
+     * {@code a} and {@code b} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb);
@@ -116,7 +120,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c)} as a task on a worker. {@code c} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c)} as a task on a worker.
+     * {@code c} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc);
@@ -127,7 +132,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c)} as a task on a worker. {@code b} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c)} as a task on a worker.
+     * {@code b} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3);
@@ -138,7 +144,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c)} as a task on a worker. {@code b} and {@code c} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c)} as a task on a worker.
+     * {@code b} and {@code c} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc);
@@ -149,7 +156,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c)} as a task on a worker. {@code a} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c)} as a task on a worker.
+     * {@code a} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3);
@@ -160,7 +168,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c)} as a task on a worker. {@code a} and {@code c} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c)} as a task on a worker.
+     * {@code a} and {@code c} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc);
@@ -171,7 +180,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c)} as a task on a worker. {@code a} and {@code b} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c)} as a task on a worker.
+     * {@code a} and {@code b} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3);
@@ -182,7 +192,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c)} as a task on a worker. {@code a}, {@code b} and {@code c} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c)} as a task on a worker.
+     * {@code a}, {@code b} and {@code c} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc);
@@ -204,7 +215,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code d} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code d} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, 3, fd);
@@ -215,7 +227,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code c} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code c} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, 4);
@@ -226,7 +239,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code c} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code c} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, fd);
@@ -237,7 +251,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code b} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code b} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, 4);
@@ -248,7 +263,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code b} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code b} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, fd);
@@ -259,7 +275,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code b} and {@code c} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code b} and {@code c} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, 4);
@@ -270,7 +287,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code b}, {@code c} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code b}, {@code c} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, fd);
@@ -281,7 +299,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code a} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code a} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, 4);
@@ -292,7 +311,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code a} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code a} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, fd);
@@ -303,7 +323,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code a} and {@code c} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code a} and {@code c} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, 4);
@@ -314,7 +335,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code a}, {@code c} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code a}, {@code c} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, fd);
@@ -325,7 +347,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code a} and {@code b} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code a} and {@code b} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, 4);
@@ -336,7 +359,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code a}, {@code b} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code a}, {@code b} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, fd);
@@ -347,7 +371,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code a}, {@code b} and {@code c} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code a}, {@code b} and {@code c} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, 4);
@@ -358,7 +383,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d)} as a task on a worker. {@code a}, {@code b}, {@code c} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d)} as a task on a worker.
+     * {@code a}, {@code b}, {@code c} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd);
@@ -380,7 +406,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code e} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code e} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, 3, 4, fe);
@@ -391,7 +418,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code d} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code d} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, 3, fd, 5);
@@ -402,7 +430,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, 3, fd, fe);
@@ -413,7 +442,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code c} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code c} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, 4, 5);
@@ -424,7 +454,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code c} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code c} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, 4, fe);
@@ -435,7 +466,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code c} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code c} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, fd, 5);
@@ -446,7 +478,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code c}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, fd, fe);
@@ -457,7 +490,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code b} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code b} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, 4, 5);
@@ -468,7 +502,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code b} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code b} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, 4, fe);
@@ -479,7 +514,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code b} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code b} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, fd, 5);
@@ -490,7 +526,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code b}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code b}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, fd, fe);
@@ -501,7 +538,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code b} and {@code c} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code b} and {@code c} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, 4, 5);
@@ -512,7 +550,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code b}, {@code c} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code b}, {@code c} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, 4, fe);
@@ -523,7 +562,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code b}, {@code c} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code b}, {@code c} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, fd, 5);
@@ -534,7 +574,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code b}, {@code c}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code b}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, fd, fe);
@@ -545,7 +586,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, 4, 5);
@@ -556,7 +598,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, 4, fe);
@@ -567,7 +610,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, fd, 5);
@@ -578,7 +622,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, fd, fe);
@@ -589,7 +634,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a} and {@code c} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a} and {@code c} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, 4, 5);
@@ -600,7 +646,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a}, {@code c} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a}, {@code c} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, 4, fe);
@@ -611,7 +658,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a}, {@code c} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a}, {@code c} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, fd, 5);
@@ -622,7 +670,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a}, {@code c}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, fd, fe);
@@ -633,7 +682,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a} and {@code b} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a} and {@code b} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, 4, 5);
@@ -644,7 +694,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a}, {@code b} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a}, {@code b} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, 4, fe);
@@ -655,7 +706,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a}, {@code b} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a}, {@code b} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, fd, 5);
@@ -666,7 +718,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a}, {@code b}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a}, {@code b}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, fd, fe);
@@ -677,7 +730,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a}, {@code b} and {@code c} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a}, {@code b} and {@code c} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, 4, 5);
@@ -688,7 +742,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a}, {@code b}, {@code c} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a}, {@code b}, {@code c} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, 4, fe);
@@ -699,7 +754,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a}, {@code b}, {@code c} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a}, {@code b}, {@code c} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd, 5);
@@ -710,7 +766,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e)} as a task on a worker. {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
+     * {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd, fe);
@@ -732,7 +789,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code f} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code f} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, 3, 4, 5, ff);
@@ -743,7 +801,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code e} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code e} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, 3, 4, fe, 6);
@@ -754,7 +813,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, 3, 4, fe, ff);
@@ -765,7 +825,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code d} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code d} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, 3, fd, 5, 6);
@@ -776,7 +837,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code d} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code d} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, 3, fd, 5, ff);
@@ -787,7 +849,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, 3, fd, fe, 6);
@@ -798,7 +861,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code d}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, 3, fd, fe, ff);
@@ -809,7 +873,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code c} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code c} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, 4, 5, 6);
@@ -820,7 +885,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code c} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code c} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, 4, 5, ff);
@@ -831,7 +897,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code c} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code c} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, 4, fe, 6);
@@ -842,7 +909,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code c}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code c}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, 4, fe, ff);
@@ -853,7 +921,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code c} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code c} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, fd, 5, 6);
@@ -864,7 +933,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code c}, {@code d} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code c}, {@code d} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, fd, 5, ff);
@@ -875,7 +945,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code c}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, fd, fe, 6);
@@ -886,7 +957,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code c}, {@code d}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code c}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, fd, fe, ff);
@@ -897,7 +969,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, 4, 5, 6);
@@ -908,7 +981,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, 4, 5, ff);
@@ -919,7 +993,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, 4, fe, 6);
@@ -930,7 +1005,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, 4, fe, ff);
@@ -941,7 +1017,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, fd, 5, 6);
@@ -952,7 +1029,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b}, {@code d} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b}, {@code d} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, fd, 5, ff);
@@ -963,7 +1041,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, fd, fe, 6);
@@ -974,7 +1053,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b}, {@code d}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, fd, fe, ff);
@@ -985,7 +1065,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b} and {@code c} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b} and {@code c} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, 4, 5, 6);
@@ -996,7 +1077,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b}, {@code c} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b}, {@code c} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, 4, 5, ff);
@@ -1007,7 +1089,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b}, {@code c} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b}, {@code c} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, 4, fe, 6);
@@ -1018,7 +1101,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b}, {@code c}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b}, {@code c}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, 4, fe, ff);
@@ -1029,7 +1113,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b}, {@code c} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b}, {@code c} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, fd, 5, 6);
@@ -1040,7 +1125,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b}, {@code c}, {@code d} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b}, {@code c}, {@code d} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, fd, 5, ff);
@@ -1051,7 +1137,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b}, {@code c}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, fd, fe, 6);
@@ -1062,7 +1149,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, fd, fe, ff);
@@ -1073,7 +1161,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a} is a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a} is a future: the call waits for it and receives its value.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, 4, 5, 6);
@@ -1084,7 +1173,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, 4, 5, ff);
@@ -1095,7 +1185,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, 4, fe, 6);
@@ -1106,7 +1197,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, 4, fe, ff);
@@ -1117,7 +1209,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, fd, 5, 6);
@@ -1128,7 +1221,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code d} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code d} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, fd, 5, ff);
@@ -1139,7 +1233,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, fd, fe, 6);
@@ -1150,7 +1245,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code d}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, fd, fe, ff);
@@ -1161,7 +1257,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a} and {@code c} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a} and {@code c} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, 4, 5, 6);
@@ -1172,7 +1269,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code c} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code c} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, 4, 5, ff);
@@ -1183,7 +1281,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code c} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code c} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, 4, fe, 6);
@@ -1194,7 +1293,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code c}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code c}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, 4, fe, ff);
@@ -1205,7 +1305,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code c} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code c} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, fd, 5, 6);
@@ -1216,7 +1317,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code c}, {@code d} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code c}, {@code d} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, fd, 5, ff);
@@ -1227,7 +1329,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code c}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, fd, fe, 6);
@@ -1238,7 +1341,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code c}, {@code d}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code c}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, fd, fe, ff);
@@ -1249,7 +1353,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a} and {@code b} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a} and {@code b} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, 4, 5, 6);
@@ -1260,7 +1365,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, 4, 5, ff);
@@ -1271,7 +1377,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, 4, fe, 6);
@@ -1282,7 +1389,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, 4, fe, ff);
@@ -1293,7 +1401,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, fd, 5, 6);
@@ -1304,7 +1413,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b}, {@code d} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b}, {@code d} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, fd, 5, ff);
@@ -1315,7 +1425,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, fd, fe, 6);
@@ -1326,7 +1437,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b}, {@code d}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, fd, fe, ff);
@@ -1337,7 +1449,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b} and {@code c} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b} and {@code c} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, 4, 5, 6);
@@ -1348,7 +1461,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b}, {@code c} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b}, {@code c} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, 4, 5, ff);
@@ -1359,7 +1473,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b}, {@code c} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b}, {@code c} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, 4, fe, 6);
@@ -1370,7 +1485,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b}, {@code c}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b}, {@code c}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, 4, fe, ff);
@@ -1381,7 +1497,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b}, {@code c} and {@code d} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b}, {@code c} and {@code d} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd, 5, 6);
@@ -1392,7 +1509,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b}, {@code c}, {@code d} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b}, {@code c}, {@code d} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd, 5, ff);
@@ -1403,7 +1521,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd, fe, 6);
@@ -1414,7 +1533,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker. {@code a}, {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are a future: the call waits for it and receives its value.
+     * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
+     * {@code a}, {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd, fe, ff);

@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * Writes the typed call overloads: {@code SubmitCalls.java} (submit and map) and
  * {@code DelayedCalls.java} (Delayed.of). Each argument position gets one overload per form it
- * may take (a value of the parameter's type, a future of it, for Delayed also a Delayed of it), so
+ * may take (a value of the parameter's type, or a future of it; for Delayed, a Dependency of it), so
  * javac checks argument types and implicitly typed lambdas infer their parameters.
  *
  * <pre>{@code
@@ -30,13 +30,13 @@ public final class GenerateCalls {
 
     /** One form an argument takes. */
     private enum Form {
-        VALUE, FUTURE, DELAYED;
+        VALUE, FUTURE, DEPENDENCY;
 
         String type(String t) {
             return switch (this) {
                 case VALUE -> t;
                 case FUTURE -> "Future<? extends " + t + ">";
-                case DELAYED -> "Delayed<? extends " + t + ">";
+                case DEPENDENCY -> "Dependency<? extends " + t + ">";
             };
         }
     }
@@ -105,9 +105,9 @@ public final class GenerateCalls {
         s.append("""
                 /**
                  * The typed forms of {@link Delayed#of(Fn1, Object) Delayed.of}: each argument is a value of the
-                 * function's parameter type, a {@link Delayed} of it or a {@link Future} of it, so a wrong type
-                 * fails to compile and an implicitly typed lambda gets its parameter types from the values.
-                 * Delayed and future arguments are the call's dependencies: the function receives their values.
+                 * function's parameter type or a {@link Dependency} of it (a {@link Delayed} or a {@link Future}),
+                 * so a wrong type fails to compile and an implicitly typed lambda gets its parameter types from
+                 * the values. Dependencies are the call's inputs: the function receives their values.
                  */
                 abstract sealed class DelayedCalls permits Delayed {
 
@@ -116,7 +116,7 @@ public final class GenerateCalls {
 
                 """);
         for (int n = 0; n <= MAX_ARITY; n++) {
-            for (List<Form> forms : forms(n, List.of(Form.VALUE, Form.DELAYED, Form.FUTURE))) {
+            for (List<Form> forms : forms(n, List.of(Form.VALUE, Form.DEPENDENCY))) {
                 delayedOf(s, n, forms);
             }
         }
@@ -167,7 +167,7 @@ public final class GenerateCalls {
     }
 
     /** "a is a future" and the like, for the Javadoc. */
-    private static String which(List<Form> forms, Form form, String noun) {
+    private static String which(List<Form> forms, Form form, String one, String many) {
         List<String> at = new ArrayList<>();
         for (int i = 0; i < forms.size(); i++) {
             if (forms.get(i) == form) {
@@ -179,7 +179,7 @@ public final class GenerateCalls {
         }
         String list = at.size() == 1 ? at.get(0)
                 : String.join(", ", at.subList(0, at.size() - 1)) + " and " + at.get(at.size() - 1);
-        return " " + list + (at.size() == 1 ? " is " : " are ") + noun + ".";
+        return "\n     * " + list + (at.size() == 1 ? " is " + one : " are " + many) + ".";
     }
 
     private static String example(List<Form> forms, String future, String delayed) {
@@ -188,7 +188,7 @@ public final class GenerateCalls {
             a.add(switch (forms.get(i)) {
                 case VALUE -> String.valueOf(i + 1);
                 case FUTURE -> future + TYPES[i].toLowerCase(java.util.Locale.ROOT);
-                case DELAYED -> delayed + TYPES[i].toLowerCase(java.util.Locale.ROOT);
+                case DEPENDENCY -> delayed + TYPES[i].toLowerCase(java.util.Locale.ROOT);
             });
         }
         return String.join(", ", a);
@@ -196,7 +196,8 @@ public final class GenerateCalls {
 
     private static void submit(StringBuilder s, int n, List<Form> forms) {
         s.append("    /**\n     * Calls {@code fn(").append(names(n)).append(")} as a task on a worker.")
-                .append(which(forms, Form.FUTURE, "a future: the call waits for it and receives its value"))
+                .append(which(forms, Form.FUTURE, "a future: the call waits for it and receives its value",
+                        "futures: the call waits for them and receives their values"))
                 .append("\n     *\n     * <pre>{@code\n     * Future<Integer> r = client.submit(")
                 .append(n == 0 ? "fn" : "fn, " + example(forms, "f", "")).append(");\n     * }</pre>\n     */\n");
         s.append("    public ").append(typeParams(n, "")).append(" Future<R> submit(").append(fnType(n)).append(" fn");
@@ -267,10 +268,10 @@ public final class GenerateCalls {
 
     private static void delayedOf(StringBuilder s, int n, List<Form> forms) {
         s.append("    /**\n     * {@code fn(").append(names(n)).append(")}, delayed.")
-                .append(which(forms, Form.DELAYED, "delayed: the call depends on it"))
-                .append(which(forms, Form.FUTURE, "a future: the call depends on it"))
+                .append(which(forms, Form.DEPENDENCY, "a Delayed or a Future: the call depends on it",
+                        "Delayed values or futures: the call depends on them"))
                 .append("\n     *\n     * <pre>{@code\n     * Delayed<Integer> r = Delayed.of(")
-                .append(n == 0 ? "fn" : "fn, " + example(forms, "f", "d")).append(");\n     * }</pre>\n     */\n");
+                .append(n == 0 ? "fn" : "fn, " + example(forms, "f", "x")).append(");\n     * }</pre>\n     */\n");
         s.append("    public static ").append(typeParams(n, "")).append(" Delayed<R> of(").append(fnType(n)).append(" fn");
         for (int i = 0; i < n; i++) {
             s.append(", ").append(forms.get(i).type(TYPES[i])).append(' ').append(NAMES[i]);

@@ -230,6 +230,7 @@ class TypedCallsCompileTest {
     @Test
     void delayedOfTheWrongTypeIsRejected() {
         assertRejected("Delayed.of(App::inc, \"x\");", "no suitable method found for of");
+        assertRejected("Delayed.of(App::six, di, 2, 3L, 4.0, List.of(1), fi);", "no suitable method found for of");
     }
 
     /** javac cannot tell a lambda taking a Future from one taking its value: the parameter types must be written. */
