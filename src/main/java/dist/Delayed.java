@@ -14,11 +14,11 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A lazy function call: builds a task graph from calls, run later on a cluster. Each argument is a
- * value of the function's parameter type or a {@link Dependency} of it (a Delayed or a {@link Future}):
- * those are the call's dependencies, and a wrong type fails to compile. A list of Delayed values goes where the
- * function takes their results through {@link #all(List)}; other shapes holding them (a record, a
- * mixed list) through {@code ofUnchecked}. Nothing runs until {@link #compute(Submitter)} or
- * {@link #persist(Submitter)}.
+ * value of the function's parameter type or a {@link Dependency} of it (a Delayed or a
+ * {@link Future}): those are the call's dependencies, and a wrong type fails to compile. A list of
+ * them goes where the function takes their values through {@link #all(List)}; other shapes holding
+ * them (a record, a list mixed with plain values) through {@code ofUnchecked}. Nothing runs until
+ * {@link #compute(Submitter)} or {@link #persist(Submitter)}.
  *
  * <pre>{@code
  * Delayed<Integer> x = Delayed.of(Demo::add, 1, 2);
@@ -56,9 +56,9 @@ public final class Delayed<T> extends DelayedCalls implements Dependency<T> {
     }
 
     /**
-     * {@code values} typed as the list of their results, to pass to a function that takes that list:
-     * each is a dependency of the call, which receives the results. Only an argument: read here, its
-     * elements are still the Delayed values.
+     * {@code values} (Delayed values or futures) typed as the list of their results, to pass to a
+     * function that takes that list: each is a dependency of the call, which receives the results.
+     * Only an argument: read here, its elements are still the Delayed values and futures.
      *
      * <pre>{@code
      * List<Delayed<Integer>> parts = List.of(Delayed.of(Demo::inc, 1), Delayed.of(Demo::inc, 2));
@@ -66,8 +66,8 @@ public final class Delayed<T> extends DelayedCalls implements Dependency<T> {
      * }</pre>
      */
     @SuppressWarnings("unchecked")
-    public static <T> List<T> all(List<? extends Delayed<? extends T>> values) {
-        // the same elements: the graph compiler finds each Delayed inside the list
+    public static <T> List<T> all(List<? extends Dependency<? extends T>> values) {
+        // the same elements: the graph compiler finds each Delayed and future inside the list
         return (List<T>) (List<?>) Collections.unmodifiableList(Objects.requireNonNull(values, "values"));
     }
 

@@ -185,6 +185,7 @@ class TypedCallsCompileTest {
                 Future<Integer> b = client.submit(App::sumSet, Futures.all(Set.of(fi)));
                 Future<Integer> c = client.submit(App::total, Futures.all(Map.of("x", fi)));
                 Delayed<Integer> d = Delayed.of(App::sum, Delayed.all(List.of(di, di)));
+                Delayed<Integer> mixed = Delayed.of(App::sum, Delayed.all(List.of(di, fi)));
                 Delayed<Integer> e = Delayed.of(App::sum, Futures.all(lf));
                 """);
     }

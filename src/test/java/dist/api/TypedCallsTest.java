@@ -122,8 +122,8 @@ class TypedCallsTest {
         Delayed<Integer> s = Delayed.of(TypedCallsTest::describe, d, "-", 4L)
                 .then(String::length);                                             // "3-4"
         assertEquals(3, s.compute(client, T));
-        Delayed<Integer> all = Delayed.of(TypedCallsTest::sum, Delayed.all(List.of(d, d)));
-        assertEquals(6, all.compute(client, T));
+        Delayed<Integer> all = Delayed.of(TypedCallsTest::sum, Delayed.all(List.of(d, d, f)));
+        assertEquals(8, all.compute(client, T));
         assertEquals(8, Delayed.of((a, b) -> a * b, 2, 4).compute(client, T));
     }
 }
