@@ -149,6 +149,9 @@ class TypedCallsCompileTest {
                 List<Future<Integer>> i = client.map(App::add3, lf, List.of(1), lf);
                 List<Future<Integer>> j = client.map(App::inc, List.<Integer>of());
                 List<Future<Integer>> l = client.map(App::sum, List.of(Futures.all(lf)));
+                java.util.concurrent.BlockingQueue<Integer> q = new java.util.concurrent.LinkedBlockingQueue<>();
+                java.util.concurrent.BlockingQueue<Future<Integer>> qa = client.map(App::inc, q);
+                java.util.concurrent.BlockingQueue<Future<Integer>> qb = client.map(App::inc, qa);
                 """);
     }
 
