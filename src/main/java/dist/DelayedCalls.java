@@ -753,7 +753,8 @@ abstract sealed class DelayedCalls permits Delayed {
 
     /**
      * {@code fn(a, b, c, d, e)}, delayed.
-     * {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
+     * {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are Delayed values or futures: the call
+     * depends on them.
      *
      * <pre>{@code
      * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, xd, xe);
@@ -1136,7 +1137,8 @@ abstract sealed class DelayedCalls permits Delayed {
 
     /**
      * {@code fn(a, b, c, d, e, f)}, delayed.
-     * {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
+     * {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call
+     * depends on them.
      *
      * <pre>{@code
      * Delayed<Integer> r = Delayed.of(fn, 1, xb, xc, xd, xe, xf);
@@ -1328,7 +1330,8 @@ abstract sealed class DelayedCalls permits Delayed {
 
     /**
      * {@code fn(a, b, c, d, e, f)}, delayed.
-     * {@code a}, {@code c}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
+     * {@code a}, {@code c}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call
+     * depends on them.
      *
      * <pre>{@code
      * Delayed<Integer> r = Delayed.of(fn, xa, 2, xc, xd, xe, xf);
@@ -1424,7 +1427,8 @@ abstract sealed class DelayedCalls permits Delayed {
 
     /**
      * {@code fn(a, b, c, d, e, f)}, delayed.
-     * {@code a}, {@code b}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
+     * {@code a}, {@code b}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call
+     * depends on them.
      *
      * <pre>{@code
      * Delayed<Integer> r = Delayed.of(fn, xa, xb, 3, xd, xe, xf);
@@ -1472,7 +1476,8 @@ abstract sealed class DelayedCalls permits Delayed {
 
     /**
      * {@code fn(a, b, c, d, e, f)}, delayed.
-     * {@code a}, {@code b}, {@code c}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
+     * {@code a}, {@code b}, {@code c}, {@code e} and {@code f} are Delayed values or futures: the call
+     * depends on them.
      *
      * <pre>{@code
      * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, 4, xe, xf);
@@ -1496,7 +1501,8 @@ abstract sealed class DelayedCalls permits Delayed {
 
     /**
      * {@code fn(a, b, c, d, e, f)}, delayed.
-     * {@code a}, {@code b}, {@code c}, {@code d} and {@code f} are Delayed values or futures: the call depends on them.
+     * {@code a}, {@code b}, {@code c}, {@code d} and {@code f} are Delayed values or futures: the call
+     * depends on them.
      *
      * <pre>{@code
      * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, xd, 5, xf);
@@ -1508,7 +1514,8 @@ abstract sealed class DelayedCalls permits Delayed {
 
     /**
      * {@code fn(a, b, c, d, e, f)}, delayed.
-     * {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are Delayed values or futures: the call depends on them.
+     * {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are Delayed values or futures: the call
+     * depends on them.
      *
      * <pre>{@code
      * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, xd, xe, 6);
@@ -1520,7 +1527,8 @@ abstract sealed class DelayedCalls permits Delayed {
 
     /**
      * {@code fn(a, b, c, d, e, f)}, delayed.
-     * {@code a}, {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the call depends on them.
+     * {@code a}, {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are Delayed values or futures: the
+     * call depends on them.
      *
      * <pre>{@code
      * Delayed<Integer> r = Delayed.of(fn, xa, xb, xc, xd, xe, xf);

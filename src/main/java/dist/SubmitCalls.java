@@ -384,7 +384,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d)} as a task on a worker.
-     * {@code a}, {@code b}, {@code c} and {@code d} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code c} and {@code d} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd);
@@ -575,7 +576,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
-     * {@code b}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
+     * {@code b}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, fd, fe);
@@ -671,7 +673,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
-     * {@code a}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, fd, fe);
@@ -719,7 +722,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
-     * {@code a}, {@code b}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code d} and {@code e} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, fd, fe);
@@ -743,7 +747,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
-     * {@code a}, {@code b}, {@code c} and {@code e} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code c} and {@code e} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, 4, fe);
@@ -755,7 +760,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
-     * {@code a}, {@code b}, {@code c} and {@code d} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code c} and {@code d} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd, 5);
@@ -767,7 +773,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e)} as a task on a worker.
-     * {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and
+     * receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd, fe);
@@ -958,7 +965,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code c}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code c}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, 2, fc, fd, fe, ff);
@@ -1054,7 +1062,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code b}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code b}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, 3, fd, fe, ff);
@@ -1102,7 +1111,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code b}, {@code c}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code b}, {@code c}, {@code e} and {@code f} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, 4, fe, ff);
@@ -1126,7 +1136,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code b}, {@code c}, {@code d} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code b}, {@code c}, {@code d} and {@code f} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, fd, 5, ff);
@@ -1138,7 +1149,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code b}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
+     * {@code b}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, fd, fe, 6);
@@ -1150,7 +1162,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and
+     * receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, 1, fb, fc, fd, fe, ff);
@@ -1246,7 +1259,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, 3, fd, fe, ff);
@@ -1294,7 +1308,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code c}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code c}, {@code e} and {@code f} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, 4, fe, ff);
@@ -1318,7 +1333,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code c}, {@code d} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code c}, {@code d} and {@code f} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, fd, 5, ff);
@@ -1330,7 +1346,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, fd, fe, 6);
@@ -1342,7 +1359,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code c}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code c}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and
+     * receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, 2, fc, fd, fe, ff);
@@ -1390,7 +1408,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code b}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code e} and {@code f} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, 4, fe, ff);
@@ -1414,7 +1433,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code b}, {@code d} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code d} and {@code f} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, fd, 5, ff);
@@ -1426,7 +1446,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code b}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code d} and {@code e} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, fd, fe, 6);
@@ -1438,7 +1459,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code b}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and
+     * receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, 3, fd, fe, ff);
@@ -1462,7 +1484,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code b}, {@code c} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code c} and {@code f} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, 4, 5, ff);
@@ -1474,7 +1497,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code b}, {@code c} and {@code e} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code c} and {@code e} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, 4, fe, 6);
@@ -1486,7 +1510,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code b}, {@code c}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code c}, {@code e} and {@code f} are futures: the call waits for them and
+     * receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, 4, fe, ff);
@@ -1498,7 +1523,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code b}, {@code c} and {@code d} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code c} and {@code d} are futures: the call waits for them and receives their
+     * values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd, 5, 6);
@@ -1510,7 +1536,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code b}, {@code c}, {@code d} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code c}, {@code d} and {@code f} are futures: the call waits for them and
+     * receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd, 5, ff);
@@ -1522,7 +1549,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code c}, {@code d} and {@code e} are futures: the call waits for them and
+     * receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd, fe, 6);
@@ -1534,7 +1562,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
 
     /**
      * Calls {@code fn(a, b, c, d, e, f)} as a task on a worker.
-     * {@code a}, {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are futures: the call waits for them and receives their values.
+     * {@code a}, {@code b}, {@code c}, {@code d}, {@code e} and {@code f} are futures: the call waits for
+     * them and receives their values.
      *
      * <pre>{@code
      * Future<Integer> r = client.submit(fn, fa, fb, fc, fd, fe, ff);
@@ -1597,7 +1626,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * {@code fn(a, b, c, d, e)} with arguments javac does not check: any of them may be a future or hold futures
+     * {@code fn(a, b, c, d, e)} with arguments javac does not check: any of them may be a future or hold
+     * futures
      * anywhere inside (lists, sets, maps, records), and the worker passes their values. For shapes the
      * typed {@code submit} cannot say, such as a record of futures; a wrong type fails on the worker.
      *
@@ -1610,7 +1640,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * {@code fn(a, b, c, d, e, f)} with arguments javac does not check: any of them may be a future or hold futures
+     * {@code fn(a, b, c, d, e, f)} with arguments javac does not check: any of them may be a future or hold
+     * futures
      * anywhere inside (lists, sets, maps, records), and the worker passes their values. For shapes the
      * typed {@code submit} cannot say, such as a record of futures; a wrong type fails on the worker.
      *
@@ -1634,7 +1665,9 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per element: {@code fn(as[i])}, all sent in one message. {@code as} holds futures, whose values the calls receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
+     * One task per element: {@code fn(as[i])}, all sent in one message. {@code as} holds futures, whose
+     * values the calls receive (its type is a variable bounded by {@code Object} only to give this method its
+     * own erasure).
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, futures);
@@ -1645,7 +1678,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i])}, stopping at the end of the shortest list (as Python's {@code map} and {@code zip}), all sent in one message.
+     * One task per position: {@code fn(as[i], bs[i])}, stopping at the end of the shortest list (as Python's
+     * {@code map} and {@code zip}), all sent in one message.
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, List.of(1, 2), List.of(1, 2));
@@ -1656,7 +1690,9 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i])}, stopping at the end of the shortest list (as Python's {@code map} and {@code zip}), all sent in one message. {@code bs} holds futures, whose values the calls receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
+     * One task per position: {@code fn(as[i], bs[i])}, stopping at the end of the shortest list (as Python's
+     * {@code map} and {@code zip}), all sent in one message. {@code bs} holds futures, whose values the calls
+     * receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, List.of(1, 2), futures);
@@ -1667,7 +1703,9 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i])}, stopping at the end of the shortest list (as Python's {@code map} and {@code zip}), all sent in one message. {@code as} holds futures, whose values the calls receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
+     * One task per position: {@code fn(as[i], bs[i])}, stopping at the end of the shortest list (as Python's
+     * {@code map} and {@code zip}), all sent in one message. {@code as} holds futures, whose values the calls
+     * receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, futures, List.of(1, 2));
@@ -1678,7 +1716,10 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i])}, stopping at the end of the shortest list (as Python's {@code map} and {@code zip}), all sent in one message. {@code as} and {@code bs} hold futures, whose values the calls receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
+     * One task per position: {@code fn(as[i], bs[i])}, stopping at the end of the shortest list (as Python's
+     * {@code map} and {@code zip}), all sent in one message. {@code as} and {@code bs} hold futures, whose
+     * values the calls receive (its type is a variable bounded by {@code Object} only to give this method its
+     * own erasure).
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, futures, futures);
@@ -1689,7 +1730,8 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as Python's {@code map} and {@code zip}), all sent in one message.
+     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as
+     * Python's {@code map} and {@code zip}), all sent in one message.
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, List.of(1, 2), List.of(1, 2), List.of(1, 2));
@@ -1700,7 +1742,10 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as Python's {@code map} and {@code zip}), all sent in one message. {@code cs} holds futures, whose values the calls receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
+     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as
+     * Python's {@code map} and {@code zip}), all sent in one message. {@code cs} holds futures, whose values
+     * the calls receive (its type is a variable bounded by {@code Object} only to give this method its own
+     * erasure).
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, List.of(1, 2), List.of(1, 2), futures);
@@ -1711,7 +1756,10 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as Python's {@code map} and {@code zip}), all sent in one message. {@code bs} holds futures, whose values the calls receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
+     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as
+     * Python's {@code map} and {@code zip}), all sent in one message. {@code bs} holds futures, whose values
+     * the calls receive (its type is a variable bounded by {@code Object} only to give this method its own
+     * erasure).
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, List.of(1, 2), futures, List.of(1, 2));
@@ -1722,7 +1770,10 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as Python's {@code map} and {@code zip}), all sent in one message. {@code bs} and {@code cs} hold futures, whose values the calls receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
+     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as
+     * Python's {@code map} and {@code zip}), all sent in one message. {@code bs} and {@code cs} hold futures,
+     * whose values the calls receive (its type is a variable bounded by {@code Object} only to give this
+     * method its own erasure).
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, List.of(1, 2), futures, futures);
@@ -1733,7 +1784,10 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as Python's {@code map} and {@code zip}), all sent in one message. {@code as} holds futures, whose values the calls receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
+     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as
+     * Python's {@code map} and {@code zip}), all sent in one message. {@code as} holds futures, whose values
+     * the calls receive (its type is a variable bounded by {@code Object} only to give this method its own
+     * erasure).
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, futures, List.of(1, 2), List.of(1, 2));
@@ -1744,7 +1798,10 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as Python's {@code map} and {@code zip}), all sent in one message. {@code as} and {@code cs} hold futures, whose values the calls receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
+     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as
+     * Python's {@code map} and {@code zip}), all sent in one message. {@code as} and {@code cs} hold futures,
+     * whose values the calls receive (its type is a variable bounded by {@code Object} only to give this
+     * method its own erasure).
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, futures, List.of(1, 2), futures);
@@ -1755,7 +1812,10 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as Python's {@code map} and {@code zip}), all sent in one message. {@code as} and {@code bs} hold futures, whose values the calls receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
+     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as
+     * Python's {@code map} and {@code zip}), all sent in one message. {@code as} and {@code bs} hold futures,
+     * whose values the calls receive (its type is a variable bounded by {@code Object} only to give this
+     * method its own erasure).
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, futures, futures, List.of(1, 2));
@@ -1766,7 +1826,10 @@ abstract sealed class SubmitCalls extends Operations permits Submitter {
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as Python's {@code map} and {@code zip}), all sent in one message. {@code as} and {@code bs} and {@code cs} hold futures, whose values the calls receive (its type is a variable bounded by {@code Object} only to give this method its own erasure).
+     * One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list (as
+     * Python's {@code map} and {@code zip}), all sent in one message. {@code as} and {@code bs} and {@code
+     * cs} hold futures, whose values the calls receive (its type is a variable bounded by {@code Object} only
+     * to give this method its own erasure).
      *
      * <pre>{@code
      * List<Future<Integer>> r = client.map(fn, futures, futures, futures);

@@ -97,7 +97,7 @@ public final class GenerateCalls {
         }
         s.setLength(s.length() - 1);
         s.append("}\n");
-        return s.toString();
+        return wrapDocs(s.toString());
     }
 
     static String delayedCalls() {
@@ -125,8 +125,26 @@ public final class GenerateCalls {
         }
         s.setLength(s.length() - 1);
         s.append("}\n");
-        return s.toString();
+        return wrapDocs(s.toString());
     }
+
+    /** Javadoc lines of methods wrapped at {@value #WIDTH} characters, at spaces. */
+    private static String wrapDocs(String source) {
+        StringBuilder out = new StringBuilder();
+        String prefix = "     * ";
+        for (String line : source.split("\n", -1)) {
+            while (line.startsWith(prefix) && line.length() > WIDTH && line.lastIndexOf(' ', WIDTH) > prefix.length()) {
+                int cut = line.lastIndexOf(' ', WIDTH);
+                out.append(line, 0, cut).append('\n');
+                line = prefix + line.substring(cut + 1);
+            }
+            out.append(line).append('\n');
+        }
+        out.setLength(out.length() - 1);
+        return out.toString();
+    }
+
+    private static final int WIDTH = 110;
 
     /** Every combination of {@code n} forms, values first. */
     private static List<List<Form>> forms(int n, List<Form> choices) {
