@@ -26,8 +26,9 @@ import java.util.function.BooleanSupplier;
  * set or map of futures goes where the function takes their values through {@link Futures#all(List)};
  * for other shapes holding futures (a record, a mixed list) {@code submitUnchecked} takes any
  * arguments. With a future argument a lambda declares its parameter types: {@code (Integer x) -> x + 1}
- * (javac cannot choose between a value of type {@code Future} and a future otherwise). Arguments
- * travel through the serializer, so they must be of types it supports.
+ * (javac cannot choose between a value of type {@code Future} and a future otherwise), and a bare
+ * {@code null} argument a cast, {@code (String) null}. Arguments travel through the serializer, so
+ * they must be of types it supports.
  */
 public abstract sealed class Submitter extends SubmitCalls permits Client, Submitter.WithOptions {
 
