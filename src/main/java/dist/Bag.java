@@ -76,7 +76,7 @@ public final class Bag<T> {
         Objects.requireNonNull(fn, "function");
         List<Delayed<List<R>>> out = new ArrayList<>(partitions.size());
         for (Delayed<List<T>> p : partitions) {
-            out.add(cast(Delayed.of(RemoteOps::mapPartition, fn, p)));
+            out.add(cast(Delayed.ofUnchecked(RemoteOps::mapPartition, fn, p)));
         }
         return new Bag<>(out);
     }
@@ -86,7 +86,7 @@ public final class Bag<T> {
         Objects.requireNonNull(keep, "predicate");
         List<Delayed<List<T>>> out = new ArrayList<>(partitions.size());
         for (Delayed<List<T>> p : partitions) {
-            out.add(cast(Delayed.of(RemoteOps::filterPartition, keep, p)));
+            out.add(cast(Delayed.ofUnchecked(RemoteOps::filterPartition, keep, p)));
         }
         return new Bag<>(out);
     }
@@ -100,9 +100,9 @@ public final class Bag<T> {
         Objects.requireNonNull(combine, "combine");
         List<Delayed<Object>> partials = new ArrayList<>(partitions.size());
         for (Delayed<List<T>> p : partitions) {
-            partials.add(Delayed.of(RemoteOps::foldPartition, binop, initial, p));
+            partials.add(Delayed.ofUnchecked(RemoteOps::foldPartition, binop, initial, p));
         }
-        return cast(Delayed.of(RemoteOps::finish, tree(combine, partials)));
+        return cast(Delayed.ofUnchecked(RemoteOps::finish, tree(combine, partials)));
     }
 
     /** Folds with one function that both adds an element and merges partials (like {@code a + b}). */
@@ -115,9 +115,9 @@ public final class Bag<T> {
         Objects.requireNonNull(binop, "binop");
         List<Delayed<Object>> partials = new ArrayList<>(partitions.size());
         for (Delayed<List<T>> p : partitions) {
-            partials.add(Delayed.of(RemoteOps::reducePartition, binop, p));
+            partials.add(Delayed.ofUnchecked(RemoteOps::reducePartition, binop, p));
         }
-        return cast(Delayed.of(RemoteOps::finish, tree(binop, partials)));
+        return cast(Delayed.ofUnchecked(RemoteOps::finish, tree(binop, partials)));
     }
 
     /** The sum of numeric elements: a Long when all are integral (overflow fails), else a Double; 0L when empty. */
@@ -141,7 +141,7 @@ public final class Bag<T> {
             List<Delayed<Object>> next = new ArrayList<>((level.size() + SPLIT_EVERY - 1) / SPLIT_EVERY);
             for (int i = 0; i < level.size(); i += SPLIT_EVERY) {
                 List<Delayed<Object>> group = new ArrayList<>(level.subList(i, Math.min(level.size(), i + SPLIT_EVERY)));
-                next.add(Delayed.of(RemoteOps::combine, combine, group));
+                next.add(Delayed.ofUnchecked(RemoteOps::combine, combine, group));
             }
             level = next;
         } while (level.size() > 1);

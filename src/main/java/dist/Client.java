@@ -36,7 +36,7 @@ import java.util.concurrent.TimeoutException;
  *     Future<Integer> x = client.submit(Demo::inc, 10);
  *     Future<Integer> y = client.submit(Demo::inc, x);          // a future where a value goes
  *     List<Future<Integer>> sq = client.map(Demo::square, List.of(0, 1, 2, 3));
- *     Future<Integer> total = client.submit(Demo::sum, sq);     // the list is resolved on the worker
+ *     Future<Integer> total = client.submit(Demo::sum, Futures.all(sq));   // values on the worker
  *     System.out.println(y.result() + " " + total.result());    // 12 14
  *     List<Integer> squares = client.gather(sq);                // [0, 1, 4, 9]
  * }

@@ -13,9 +13,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A lazy function call: builds a task graph from calls, run later on a cluster. Arguments may be
- * other Delayed values or futures (also inside lists, sets, maps and records): those are the
- * call's dependencies. Nothing runs until {@link #compute(Submitter)} or {@link #persist(Submitter)}.
+ * A lazy function call: builds a task graph from calls, run later on a cluster. Each argument is a
+ * value of the function's parameter type or a {@link Dependency} of it (a Delayed or a
+ * {@link Future}): those are the call's dependencies, and a wrong type fails to compile. A list of
+ * them goes where the function takes their values through {@link #all(List)}; other shapes holding
+ * them (a record, a list mixed with plain values) through {@code ofUnchecked}. Nothing runs until
+ * {@link #compute(Submitter)} or {@link #persist(Submitter)}.
  *
  * <pre>{@code
  * Delayed<Integer> x = Delayed.of(Demo::add, 1, 2);
@@ -31,7 +34,7 @@ import java.util.concurrent.TimeoutException;
  *
  * @param <T> the result type
  */
-public final class Delayed<T> {
+public final class Delayed<T> extends DelayedCalls implements Dependency<T> {
     private final Invokable fn;
     private final List<Object> args;
     private final boolean isValue;
@@ -46,39 +49,26 @@ public final class Delayed<T> {
         this.future = future;
     }
 
-    private static <R> Delayed<R> call(Invokable fn, Object... args) {
+    /** {@code fn(args)}, delayed; the typed {@code of} forms come here. */
+    static <R> Delayed<R> call(Invokable fn, Object[] args) {
         Objects.requireNonNull(fn, "function");
         return new Delayed<>(fn, Collections.unmodifiableList(new ArrayList<>(Arrays.asList(args))), false, null, null);
     }
 
-    public static <R> Delayed<R> of(Fn0<R> fn) {
-        return call(fn);
-    }
-
-    public static <A, R> Delayed<R> of(Fn1<A, R> fn, Object a) {
-        return call(fn, a);
-    }
-
-    public static <A, B, R> Delayed<R> of(Fn2<A, B, R> fn, Object a, Object b) {
-        return call(fn, a, b);
-    }
-
-    public static <A, B, C, R> Delayed<R> of(Fn3<A, B, C, R> fn, Object a, Object b, Object c) {
-        return call(fn, a, b, c);
-    }
-
-    public static <A, B, C, D, R> Delayed<R> of(Fn4<A, B, C, D, R> fn, Object a, Object b, Object c, Object d) {
-        return call(fn, a, b, c, d);
-    }
-
-    public static <A, B, C, D, E, R> Delayed<R> of(Fn5<A, B, C, D, E, R> fn, Object a, Object b, Object c, Object d,
-                                                   Object e) {
-        return call(fn, a, b, c, d, e);
-    }
-
-    public static <A, B, C, D, E, F, R> Delayed<R> of(Fn6<A, B, C, D, E, F, R> fn, Object a, Object b, Object c,
-                                                      Object d, Object e, Object f) {
-        return call(fn, a, b, c, d, e, f);
+    /**
+     * {@code values} (Delayed values or futures) typed as the list of their results, to pass to a
+     * function that takes that list: each is a dependency of the call, which receives the results.
+     * Only an argument: read here, its elements are still the Delayed values and futures.
+     *
+     * <pre>{@code
+     * List<Delayed<Integer>> parts = List.of(Delayed.of(Demo::inc, 1), Delayed.of(Demo::inc, 2));
+     * Delayed<Integer> total = Delayed.of(Demo::sum, Delayed.all(parts));   // sum(List<Integer>)
+     * }</pre>
+     */
+    @SuppressWarnings("unchecked")
+    public static <T> List<T> all(List<? extends Dependency<? extends T>> values) {
+        // the same elements: the graph compiler finds each Delayed and future inside the list
+        return (List<T>) (List<?>) Collections.unmodifiableList(Objects.requireNonNull(values, "values"));
     }
 
     /** A plain value; used as an argument it travels inside the call that uses it. */
@@ -93,7 +83,7 @@ public final class Delayed<T> {
 
     /** {@code fn(this)}, delayed. */
     public <R> Delayed<R> then(Fn1<? super T, R> fn) {
-        return call(fn, this);
+        return call(fn, new Object[] {this});
     }
 
     /** Runs the graph on the cluster and waits for the value. */

@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * @param <T> the result type
  */
-public final class Future<T> implements java.util.concurrent.Future<T> {
+public final class Future<T> implements java.util.concurrent.Future<T>, Dependency<T> {
     private static final Cleaner CLEANER = Cleaner.create();
 
     /** The client's core, through what a Future needs of it; one per client. */

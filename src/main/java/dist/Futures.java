@@ -98,6 +98,47 @@ public final class Futures {
     }
 
     /**
+     * {@code futures} typed as the list of their values, to pass to a function that takes that list:
+     * the worker receives the values. Only an argument: read here, its elements are still the futures.
+     *
+     * <pre>{@code
+     * List<Future<Integer>> squares = client.map(Demo::square, List.of(1, 2, 3));
+     * Future<Integer> total = client.submit(Demo::sum, Futures.all(squares));   // sum(List<Integer>)
+     * }</pre>
+     */
+    @SuppressWarnings("unchecked")
+    public static <T> List<T> all(List<? extends Future<? extends T>> futures) {
+        // the same elements: the client sends each future as a reference the worker resolves
+        return (List<T>) (List<?>) Collections.unmodifiableList(java.util.Objects.requireNonNull(futures, "futures"));
+    }
+
+    /**
+     * {@code futures} typed as the set of their values, to pass to a function that takes that set: the
+     * worker receives the values. Only an argument, as {@link #all(List)}.
+     *
+     * <pre>{@code
+     * Future<Integer> total = client.submit(Demo::sumSet, Futures.all(Set.of(x, y)));   // sumSet(Set<Integer>)
+     * }</pre>
+     */
+    @SuppressWarnings("unchecked")
+    public static <T> Set<T> all(Set<? extends Future<? extends T>> futures) {
+        return (Set<T>) (Set<?>) Collections.unmodifiableSet(java.util.Objects.requireNonNull(futures, "futures"));
+    }
+
+    /**
+     * {@code futures} typed as the map of their values, to pass to a function that takes that map:
+     * the worker receives the values under the same keys. Only an argument, as {@link #all(List)}.
+     *
+     * <pre>{@code
+     * Future<Integer> r = client.submit(Demo::total, Futures.all(Map.of("x", x, "y", y)));   // total(Map<String, Integer>)
+     * }</pre>
+     */
+    @SuppressWarnings("unchecked")
+    public static <K, T> java.util.Map<K, T> all(java.util.Map<K, ? extends Future<? extends T>> futures) {
+        return (java.util.Map<K, T>) (java.util.Map<?, ?>) Collections.unmodifiableMap(java.util.Objects.requireNonNull(futures, "futures"));
+    }
+
+    /**
      * Every Future inside {@code shape} (itself, or in lists, sets, maps, arrays and records), each once,
      * in the order met; as dask's {@code futures_of}.
      *

@@ -28,7 +28,7 @@ import java.util.function.BooleanSupplier;
  * Future<Integer> f = client.compute(Delayed.of(Demo::inc, 41));
  * }</pre>
  */
-public abstract sealed class Operations permits Submitter {
+public abstract sealed class Operations permits SubmitCalls {
     /** Where tasks go: the client's core. */
     final Tasks tasks;
     /** Where results come from: the client's core. */

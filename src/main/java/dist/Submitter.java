@@ -21,11 +21,16 @@ import java.util.function.BooleanSupplier;
  * Future<Double> r = client.with(Options.defaults().pure(false)).submit(Math::random);
  * }</pre>
  *
- * Any argument may be a {@link Future} of this client, or hold futures inside lists, sets, maps or
- * records; the worker receives their values. Arguments travel through the serializer, so they must be
- * of types it supports.
+ * Arguments are typed: each is a value of the function's parameter type or a {@link Future} of this
+ * client holding one, so a wrong type fails to compile; the worker receives the future's value. A list,
+ * set or map of futures goes where the function takes their values through {@link Futures#all(List)};
+ * for other shapes holding futures (a record, a mixed list) {@code submitUnchecked} takes any
+ * arguments. With a future argument a lambda declares its parameter types: {@code (Integer x) -> x + 1}
+ * (javac cannot choose between a value of type {@code Future} and a future otherwise), and a bare
+ * {@code null} argument a cast, {@code (String) null}. Arguments travel through the serializer, so
+ * they must be of types it supports.
  */
-public abstract sealed class Submitter extends Operations permits Client, Submitter.WithOptions {
+public abstract sealed class Submitter extends SubmitCalls permits Client, Submitter.WithOptions {
 
     Submitter(Tasks tasks, Results results, BooleanSupplier closed) {
         super(tasks, results, closed);
@@ -58,72 +63,26 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
         return client().scatter(values, o.workers(), false, o.isPure());
     }
 
-    public <R> Future<R> submit(Fn0<R> fn) {
-        return submitOne(fn, List.of());
-    }
-
-    public <A, R> Future<R> submit(Fn1<A, R> fn, Object a) {
-        return submitOne(fn, args(a));
-    }
-
-    public <A, B, R> Future<R> submit(Fn2<A, B, R> fn, Object a, Object b) {
-        return submitOne(fn, args(a, b));
-    }
-
-    public <A, B, C, R> Future<R> submit(Fn3<A, B, C, R> fn, Object a, Object b, Object c) {
-        return submitOne(fn, args(a, b, c));
-    }
-
-    public <A, B, C, D, R> Future<R> submit(Fn4<A, B, C, D, R> fn, Object a, Object b, Object c, Object d) {
-        return submitOne(fn, args(a, b, c, d));
-    }
-
-    public <A, B, C, D, E, R> Future<R> submit(Fn5<A, B, C, D, E, R> fn, Object a, Object b, Object c, Object d,
-                                               Object e) {
-        return submitOne(fn, args(a, b, c, d, e));
-    }
-
-    public <A, B, C, D, E, F, R> Future<R> submit(Fn6<A, B, C, D, E, F, R> fn, Object a, Object b, Object c,
-                                                  Object d, Object e, Object f) {
-        return submitOne(fn, args(a, b, c, d, e, f));
-    }
-
-    private <R> Future<R> submitOne(Invokable fn, List<Object> args) {
-        return tasks.<R>submitMany(options(), fn, List.of(args)).get(0);
-    }
-
-    /** One task per element, all sent in one message. Elements may be futures. */
-    public <A, R> List<Future<R>> map(Fn1<A, R> fn, List<?> as) {
-        List<List<Object>> calls = new ArrayList<>(as.size());
-        for (Object a : as) {
-            calls.add(args(a));
-        }
-        return tasks.submitMany(mapOptions(), fn, calls);
+    /** One task: {@code fn(args)}, futures among or inside the arguments resolved on the worker. */
+    @Override
+    final <R> Future<R> call(Invokable fn, Object[] args) {
+        return tasks.<R>submitMany(options(), fn, List.of(new ArrayList<>(Arrays.asList(args)))).get(0);
     }
 
     /**
-     * One task per position: {@code fn(as[i], bs[i])}. Like Python's {@code map} and {@code zip}, it
-     * stops at the end of the shorter list.
-     *
-     * <pre>{@code
-     * client.map(Demo::add, List.of(1, 2), List.of(10, 20, 30));   // two tasks: 11, 22
-     * }</pre>
+     * One task per position: like Python's {@code map} and {@code zip}, it stops at the end of the
+     * shortest list, so extra elements are unused.
      */
-    public <A, B, R> List<Future<R>> map(Fn2<A, B, R> fn, List<?> as, List<?> bs) {
-        int n = shortest(as, bs);
+    @Override
+    final <R> List<Future<R>> mapCall(Invokable fn, List<?>... columns) {
+        int n = shortest(columns);
         List<List<Object>> calls = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            calls.add(args(as.get(i), bs.get(i)));
-        }
-        return tasks.submitMany(mapOptions(), fn, calls);
-    }
-
-    /** One task per position: {@code fn(as[i], bs[i], cs[i])}, stopping at the end of the shortest list. */
-    public <A, B, C, R> List<Future<R>> map(Fn3<A, B, C, R> fn, List<?> as, List<?> bs, List<?> cs) {
-        int n = shortest(as, bs, cs);
-        List<List<Object>> calls = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            calls.add(args(as.get(i), bs.get(i), cs.get(i)));
+            List<Object> call = new ArrayList<>(columns.length);
+            for (List<?> column : columns) {
+                call.add(column.get(i));
+            }
+            calls.add(call);
         }
         return tasks.submitMany(mapOptions(), fn, calls);
     }
@@ -141,11 +100,6 @@ public abstract sealed class Submitter extends Operations permits Client, Submit
             n = Math.min(n, l.size());
         }
         return n;
-    }
-
-    /** A list that, unlike List.of, allows null arguments. */
-    private static List<Object> args(Object... a) {
-        return new ArrayList<>(Arrays.asList(a));
     }
 
     /** A client's submitter bound to non-default options. */

@@ -173,7 +173,7 @@ class ClientOverSocketsTest {
         Future<Integer> x = client.submit(ClientOverSocketsTest::inc, 10);
         Future<Integer> y = client.submit(ClientOverSocketsTest::inc, x);
         List<Future<Integer>> sq = client.map(ClientOverSocketsTest::square, List.of(0, 1, 2, 3));
-        Future<Integer> total = client.submit(ClientOverSocketsTest::sum, sq);
+        Future<Integer> total = client.submit(ClientOverSocketsTest::sum, Futures.all(sq));
         assertEquals(12, y.result(WAIT));
         assertEquals(14, total.result(WAIT));
         assertEquals(List.of(0, 1, 4, 9), client.gather(sq));

@@ -70,7 +70,7 @@ class SerializerWireTest {
         Future<Integer> y = client.submit(SerializerWireTest::inc, 2);
         Future<Integer> z = client.submit(SerializerWireTest::inc, 3);
         Fn3<List<Integer>, Map<String, Integer>, Pair, Integer> f = (l, m, p) -> l.get(0) + m.get("y") + (Integer) p.left();
-        Future<Integer> t = client.submit(f, List.of(x), Map.of("y", y), new Pair(z, Set.of(x)));
+        Future<Integer> t = client.submit(f, Futures.all(List.of(x)), Futures.all(Map.of("y", y)), new Pair(z, Set.of(x)));
         TaskSpec spec = task(cluster, t.key());
         assertEquals(Set.of(x.key(), y.key(), z.key()), Set.copyOf(spec.dependencies()));
         Map<String, Object> values = Map.of(x.key(), 2, y.key(), 3, z.key(), 4);

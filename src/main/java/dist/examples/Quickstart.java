@@ -2,6 +2,7 @@ package dist.examples;
 
 import dist.Client;
 import dist.Future;
+import dist.Futures;
 import dist.LocalCluster;
 
 import java.util.List;
@@ -42,7 +43,7 @@ public final class Quickstart {
             List<Integer> range = IntStream.range(0, 10).boxed().toList();
             List<Future<Integer>> a = client.map(Quickstart::square, range);
             List<Future<Integer>> b = client.map(Quickstart::neg, a);
-            Future<Integer> total = client.submit(Quickstart::sum, b);
+            Future<Integer> total = client.submit(Quickstart::sum, Futures.all(b));
             System.out.println(">>> total = client.submit(sum, client.map(neg, client.map(square, range(10))))");
             System.out.println(">>> total.result()");
             System.out.println(total.result());

@@ -181,7 +181,7 @@ class GraphTest {
     void delayedInfersDependenciesFromDelayedAndFuturesInsideArguments() throws Exception {
         Future<Integer> f = client.submit(GraphTest::inc, 99);               // 100
         Delayed<Integer> a = Delayed.of(GraphTest::inc, f);                  // 101
-        Delayed<Integer> total = Delayed.of(GraphTest::sum, List.of(a, Delayed.value(5), f, Delayed.of(f)));
+        Delayed<Integer> total = Delayed.ofUnchecked(GraphTest::sum, List.of(a, Delayed.value(5), f, Delayed.of(f)));
         assertEquals(101 + 5 + 100 + 100, total.compute(client, T));
         assertEquals(102, a.then(GraphTest::inc).compute(client, T));
     }

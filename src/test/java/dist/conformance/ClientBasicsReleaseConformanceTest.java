@@ -423,7 +423,7 @@ class ClientBasicsReleaseConformanceTest {
                 ClientBasicsReleaseConformanceTest::identity, Collections.nCopies(20_000, 9002));
         client.gather((Object) List.of(x, y), T);
         Fn2<Object, Object, Object> none = (p, q) -> "none";
-        Future<Object> z = client.submit(none, x, y);
+        Future<Object> z = client.submitUnchecked(none, x, y);
         z.result(T);
         assertEquals(List.of(b.address()), cluster.whoHas(z.key()));
     }
@@ -456,7 +456,7 @@ class ClientBasicsReleaseConformanceTest {
         List<Future<byte[]>> lists = client.with(IMPURE).map(ClientBasicsReleaseConformanceTest::ones,
                 Collections.nCopies(10, 200_000));
         List<Future<Long>> sums = client.map(ClientBasicsReleaseConformanceTest::sumOf, lists);
-        Future<Long> total = client.submit(ClientBasicsReleaseConformanceTest::total, sums);
+        Future<Long> total = client.submit(ClientBasicsReleaseConformanceTest::total, Futures.all(sums));
         Fn2<byte[], Long, String> f = (x, y) -> "none";
         List<Future<String>> results = client.map(f, lists, Collections.nCopies(10, total));
         Futures.wait(List.of(total), T);

@@ -5,6 +5,7 @@ import dist.Delayed;
 import dist.Fn0;
 import dist.Fn1;
 import dist.Future;
+import dist.Futures;
 import dist.Graph;
 import dist.Options;
 import org.junit.jupiter.api.AfterAll;
@@ -386,7 +387,7 @@ class ClientBasicsSubmitConformanceTest {
         Future<Integer> x = client.submit(ClientBasicsSubmitConformanceTest::inc, 1);
         Future<Integer> y = client.submit(ClientBasicsSubmitConformanceTest::inc, 2);
         Fn1<List<Integer>, Boolean> valuesInside = l -> l.equals(List.of(2, 3));
-        assertTrue(client.submit(valuesInside, List.of(x, y)).result(T));
+        assertTrue(client.submit(valuesInside, Futures.all(List.of(x, y))).result(T));
 
         assertEquals(List.of(true, true), client.gather((Object) client.map(ClientBasicsSubmitConformanceTest::assertList,
                 List.of(List.of(1, 2, 3), List.of(4))), T));

@@ -399,9 +399,9 @@ class ClientClusterPlacementConformanceTest {
         WorkerServer c = worker(1);
         Options ab = Options.defaults().workers(a.address(), b.address()).allowOtherWorkers(true);
         List<Delayed<Integer>> l1 = l1();
-        Delayed<Integer> total = Delayed.of(ClientClusterPlacementConformanceTest::sum, l1);
+        Delayed<Integer> total = Delayed.of(ClientClusterPlacementConformanceTest::sum, Delayed.all(l1));
         List<Delayed<Integer>> l2 = l1.stream().map(d -> Delayed.of(ClientClusterPlacementConformanceTest::add, d, total)).toList();
-        Delayed<Integer> total2 = Delayed.of(ClientClusterPlacementConformanceTest::sum, l2);
+        Delayed<Integer> total2 = Delayed.of(ClientClusterPlacementConformanceTest::sum, Delayed.all(l2));
         List<Delayed<Integer>> all = new ArrayList<>(l1);
         all.addAll(l2);
         all.add(total);

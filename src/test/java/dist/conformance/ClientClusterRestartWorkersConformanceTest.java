@@ -2,6 +2,7 @@ package dist.conformance;
 
 import dist.Client;
 import dist.Future;
+import dist.Futures;
 import dist.LocalCluster;
 import dist.protocol.Message;
 import org.junit.jupiter.api.Test;
@@ -86,7 +87,7 @@ class ClientClusterRestartWorkersConformanceTest {
             List<Future<Integer>> x = c.map(ClientClusterRestartWorkersConformanceTest::inc,
                     IntStream.range(0, 100).boxed().toList());
             int expected = IntStream.range(0, 100).map(i -> i + 1).sum();
-            assertEquals(expected, c.submit(ClientClusterRestartWorkersConformanceTest::sum, x).result(T));
+            assertEquals(expected, c.submit(ClientClusterRestartWorkersConformanceTest::sum, Futures.all(x)).result(T));
 
             assertEquals(Map.of(aName, "OK"), c.restartWorkers(List.of(aName)));
             Map<String, Long> after = c.run(ClientClusterRestartWorkersConformanceTest::pid);
@@ -96,7 +97,7 @@ class ClientClusterRestartWorkersConformanceTest {
             fresh.removeAll(pids.values());
             assertEquals(1, fresh.size(), "a runs in a new process: " + pids + " then " + after);
             assertEquals(expected, c.with(dist.Options.defaults().pure(false))
-                    .submit(ClientClusterRestartWorkersConformanceTest::sum, x).result(T));
+                    .submit(ClientClusterRestartWorkersConformanceTest::sum, Futures.all(x)).result(T));
         }
     }
 }

@@ -389,9 +389,9 @@ class ClientClusterSubmitConformanceTest {
     @Test
     void submitAndMapListArguments() throws Exception {
         List<Future<Integer>> futures = client.scatter(List.of(1, 2, 3));
-        assertEquals(6, client.submit(ClientClusterSubmitConformanceTest::sum, futures).result(T));
+        assertEquals(6, client.submit(ClientClusterSubmitConformanceTest::sum, Futures.all(futures)).result(T));
         List<Integer> is = List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
-        List<Object> ls = Collections.nCopies(10, futures);
+        List<List<Integer>> ls = Collections.nCopies(10, Futures.all(futures));
         List<Future<Integer>> out = client.map((Integer i, List<Integer> l) -> i + sum(l), is, ls);
         assertEquals(is.stream().map(i -> i + 6).toList(), client.gather(out));
     }
@@ -478,7 +478,7 @@ class ClientClusterSubmitConformanceTest {
                         d.add(client.submit(ClientClusterSubmitConformanceTest::inc, ThreadLocalRandom.current().nextInt(0, 101)));
                     }
                     client.gather(d);
-                    return client.submit(ClientClusterSubmitConformanceTest::sum, d).result(T);
+                    return client.submit(ClientClusterSubmitConformanceTest::sum, Futures.all(d)).result(T);
                 }));
             }
             for (java.util.concurrent.Future<Integer> r : results) {
@@ -555,7 +555,7 @@ class ClientClusterSubmitConformanceTest {
         WorkerClient.secede();
         List<Future<Integer>> fs = c.with(Options.defaults().pure(false))
                 .map(ClientClusterSubmitConformanceTest::inc, List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));
-        return c.submit(ClientClusterSubmitConformanceTest::sum, fs).result(T);
+        return c.submit(ClientClusterSubmitConformanceTest::sum, Futures.all(fs)).result(T);
     }
 
     /**
@@ -581,7 +581,7 @@ class ClientClusterSubmitConformanceTest {
         Client c = WorkerClient.get();
         List<Future<Integer>> fs = c.with(Options.defaults().pure(false))
                 .map(ClientClusterSubmitConformanceTest::dynamicWorkload, List.of(x + 1, x + 2), List.of(delayMillis, delayMillis));
-        return c.submit(ClientClusterSubmitConformanceTest::sum, fs).result(T);
+        return c.submit(ClientClusterSubmitConformanceTest::sum, Futures.all(fs)).result(T);
     }
 
     /**
@@ -739,7 +739,7 @@ class ClientClusterSubmitConformanceTest {
         Future<Integer> y0 = client.submit(ClientClusterSubmitConformanceTest::dec, 2);
         Future<Double> x = client.submit(ClientClusterSubmitConformanceTest::divide, 1, x0);
         Future<Double> y = client.submit(ClientClusterSubmitConformanceTest::divide, 1, y0);
-        Future<Double> f = client.submit(ClientClusterSubmitConformanceTest::sumList, List.of(x, y));
+        Future<Double> f = client.submit(ClientClusterSubmitConformanceTest::sumList, Futures.all(List.of(x, y)));
         Futures.wait(List.of(f), T);
         assertEquals(2.0, client.recreateTaskLocally(f));
     }

@@ -128,7 +128,7 @@ class ClientConformanceTest {
     /** dask: test_client.py::test_map_empty — {@code c.map(inc, [], pure=False)} is empty and gathers to []. */
     @Test
     void mapEmpty() throws Exception {
-        List<Future<Integer>> l1 = client.with(Options.defaults().pure(false)).map(ClientConformanceTest::inc, List.of());
+        List<Future<Integer>> l1 = client.with(Options.defaults().pure(false)).map(ClientConformanceTest::inc, List.<Integer>of());
         assertEquals(0, l1.size());
         assertEquals(List.of(), client.gather((Object) l1, T));
     }

@@ -751,12 +751,12 @@ class ClientExtrasConformanceTest {
     void mapAcceptsNestedFutures() throws Exception {
         Future<Integer> f1 = client.submit(ClientExtrasConformanceTest::ten);
         Future<Integer> f2 = client.submit(ClientExtrasConformanceTest::twenty);
-        Future<Integer> plain = client.map(ClientExtrasConformanceTest::reducer, List.of(List.of(f1, f2))).get(0);
+        Future<Integer> plain = client.map(ClientExtrasConformanceTest::reducer, List.of(Futures.all(List.of(f1, f2)))).get(0);
         assertEquals(30, plain.result(T));
 
         Future<Integer> offset = client.submit(ClientExtrasConformanceTest::one);
         Future<Integer> withOffset = client.map(ClientExtrasConformanceTest::reducerOffset,
-                List.of(List.of(f1, f2)), List.of(offset)).get(0);
+                List.of(Futures.all(List.of(f1, f2))), List.of(offset)).get(0);
         assertEquals(31, withOffset.result(T));
     }
 
@@ -999,7 +999,9 @@ class ClientExtrasConformanceTest {
                 .task("y-" + tag + "-1", ClientExtrasConformanceTest::flakyDouble, Graph.key("o-" + tag + "-1"));
         List<Future<Object>> y = client.with(Options.defaults().retries(2))
                 .compute(g, List.of("y-" + tag + "-0", "y-" + tag + "-1"));
-        List<Future<Double>> z = client.with(Options.defaults().retries(0)).map(ClientExtrasConformanceTest::twice, y);
+        @SuppressWarnings("unchecked") // a graph's outputs are typed Object; these hold doubles
+        List<Future<Double>> yd = (List<Future<Double>>) (List<?>) y;
+        List<Future<Double>> z = client.with(Options.defaults().retries(0)).map(ClientExtrasConformanceTest::twice, yd);
         assertEquals(List.of(4.0, 4.0), client.gather(z));
         assertEquals(4, flakyCalls.get());
     }

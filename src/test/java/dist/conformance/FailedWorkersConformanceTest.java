@@ -93,7 +93,7 @@ class FailedWorkersConformanceTest {
             List<Future<Integer>> l = c.map(FailedWorkersConformanceTest::inc, IntStream.range(0, 10).boxed().toList());
             Futures.wait(l, T);
             kill(c, firstWorker(c));
-            Future<Integer> total = c.<List<Integer>, Integer>submit(FailedWorkersConformanceTest::sum, l);
+            Future<Integer> total = c.<List<Integer>, Integer>submit(FailedWorkersConformanceTest::sum, Futures.all(l));
             assertEquals(IntStream.range(1, 11).sum(), total.result(T));
         }
     }
@@ -140,7 +140,7 @@ class FailedWorkersConformanceTest {
             List<Future<Integer>> l = c.map(FailedWorkersConformanceTest::inc, IntStream.range(0, 20).boxed().toList());
             Futures.wait(l, T);
             kill(c, firstWorker(c));
-            Future<Integer> total = c.<List<Integer>, Integer>submit(FailedWorkersConformanceTest::sum, l);
+            Future<Integer> total = c.<List<Integer>, Integer>submit(FailedWorkersConformanceTest::sum, Futures.all(l));
             int expected = IntStream.range(1, 21).sum();
             for (int i = 0; i < 3; i++) {
                 assertEquals(expected, total.result(T));

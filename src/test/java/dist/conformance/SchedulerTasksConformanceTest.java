@@ -494,7 +494,7 @@ class SchedulerTasksConformanceTest {
     void submitDependencyOfErredTask() throws Exception {
         Future<Double> x = client.with(Options.defaults().key("sde_x")).submit(SchedulerTasksConformanceTest::div, 1, 0);
         Futures.wait(List.of(x), T);
-        Future<Integer> y = client.with(Options.defaults().key("sde_y")).submit(SchedulerTasksConformanceTest::inc, x);
+        Future<Double> y = client.with(Options.defaults().key("sde_y")).submit((Double v) -> v + 1, x);
         ExecutionException e = assertThrows(ExecutionException.class, () -> y.result(T));
         assertInstanceOf(ArithmeticException.class, e.getCause());
     }

@@ -971,7 +971,7 @@ class SchedulerWorkersConformanceTest {
             Future<Integer> x = c.with(Options.defaults().key("cff-x")).submit(SchedulerWorkersConformanceTest::nothing, (Object) null);
             Future<Integer> y = c.with(Options.defaults().key("cff-y"))
                     .submit(SchedulerWorkersConformanceTest::startedThenWait, x, "cff-ev1", "cff-ev2");
-            Future<Integer> z = c.with(Options.defaults().key("cff-z")).submit(SchedulerWorkersConformanceTest::nothing, y);
+            Future<Integer> z = c.with(Options.defaults().key("cff-z")).submitUnchecked(SchedulerWorkersConformanceTest::nothing, y);
             c.fireAndForget(List.of(z));
             x.release(); // only z is asked for, as dask's compute(z)
             y.release();
@@ -1064,7 +1064,7 @@ class SchedulerWorkersConformanceTest {
                 parts.add(c.submit(SchedulerWorkersConformanceTest::randomBytes, 30_000, i));
             }
             Future<Integer> whole = c.with(Options.defaults().key("huge-whole"))
-                    .submit(SchedulerWorkersConformanceTest::totalLength, parts);
+                    .submit(SchedulerWorkersConformanceTest::totalLength, Futures.all(parts));
             ExecutionException e = assertThrows(ExecutionException.class, () -> whole.result(T));
             String msg = String.valueOf(e.getCause().getMessage());
             assertTrue(msg.startsWith("MemoryError"), msg);

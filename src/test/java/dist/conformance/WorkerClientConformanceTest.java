@@ -4,6 +4,7 @@ import dist.AsCompleted;
 import dist.Client;
 import dist.Delayed;
 import dist.Future;
+import dist.Futures;
 import dist.LocalCluster;
 import dist.Options;
 import dist.Wait;
@@ -91,7 +92,7 @@ class WorkerClientConformanceTest {
         if (futures.size() != 5) {
             throw new AssertionError("scattered " + futures.size());
         }
-        return c.<List<Integer>, Integer>submit(WorkerClientConformanceTest::sum, futures).result();
+        return c.<List<Integer>, Integer>submit(WorkerClientConformanceTest::sum, Futures.all(futures)).result();
     }
 
     // dask: test_scatter_from_worker (and every worker has its one thread back afterwards)
@@ -193,11 +194,11 @@ class WorkerClientConformanceTest {
     @Test
     void taskUniqueGroupsScatter() throws Exception {
         List<Future<Integer>> n = client.scatter(List.of(0, 1));
-        Future<Integer> x = client.<List<Integer>, Integer>submit(WorkerClientConformanceTest::sum, n);
+        Future<Integer> x = client.<List<Integer>, Integer>submit(WorkerClientConformanceTest::sum, Futures.all(n));
         assertEquals(1, x.result(T));
         client.cancel(n);
         List<Future<Integer>> m = client.scatter(List.of(1, 2));
-        Future<Integer> y = client.<List<Integer>, Integer>submit(WorkerClientConformanceTest::sum, m);
+        Future<Integer> y = client.<List<Integer>, Integer>submit(WorkerClientConformanceTest::sum, Futures.all(m));
         assertEquals(3, y.result(T));
         Map<String, List<String>> who = client.whoHas(List.of(y));
         assertFalse(who.get(y.key()).isEmpty(), "y is held by a worker");

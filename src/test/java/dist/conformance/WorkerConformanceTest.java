@@ -364,7 +364,7 @@ class WorkerConformanceTest {
             }
             l = next;
         }
-        Delayed<Integer> total = Delayed.of(WorkerConformanceTest::sum, l);
+        Delayed<Integer> total = Delayed.of(WorkerConformanceTest::sum, Delayed.all(l));
         Future<Integer> zz = total.persist(client).future();
         Futures.wait(List.of(zz), T);
         assertTrue(Wait.until(T, () -> newKeys(before).equals(java.util.Set.of(zz.key()))),

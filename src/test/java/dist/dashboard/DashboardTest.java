@@ -2,6 +2,7 @@ package dist.dashboard;
 
 import dist.Client;
 import dist.Future;
+import dist.Futures;
 import dist.LocalCluster;
 import dist.StoryEvent;
 import org.junit.jupiter.api.AfterAll;
@@ -92,7 +93,7 @@ class DashboardTest {
     void jsonAndMetricsShowWorkersFinishedTasksAndErrors() throws Exception {
         List<Future<Integer>> xs = client.map(DashboardTest::inc, List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10));
         String prefix = xs.get(0).key().substring(0, xs.get(0).key().lastIndexOf('-'));
-        assertEquals(65, client.submit(DashboardTest::sum, xs).result(Duration.ofSeconds(20)));
+        assertEquals(65, client.submit(DashboardTest::sum, Futures.all(xs)).result(Duration.ofSeconds(20)));
         Future<Integer> bad = client.submit(DashboardTest::boom, 1);
         assertThrows(Exception.class, () -> bad.result(Duration.ofSeconds(20)));
         String status = awaitBody("/api/status", "\"erred\":1");
@@ -179,7 +180,7 @@ class DashboardTest {
             holders.addAll(h);
         }
         assertEquals(2, holders.size(), "inputs on both workers: " + holders);
-        client.submit(DashboardTest::sum, xs).result(Duration.ofSeconds(20));
+        client.submit(DashboardTest::sum, Futures.all(xs)).result(Duration.ofSeconds(20));
         awaitBody("/api/status", "\"peer\":");
         String metrics = get("/metrics").body();
         assertFalse(metrics.contains("dist_transfer_seconds_count 0"), metrics);

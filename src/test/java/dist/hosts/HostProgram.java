@@ -82,7 +82,7 @@ public final class HostProgram {
     static void quickstart(Client client) throws Exception {
         List<Future<Integer>> a = client.map(HostProgram::square, IntStream.range(0, 10).boxed().toList());
         List<Future<Integer>> b = client.map(HostProgram::neg, a);
-        Future<Integer> total = client.submit(HostProgram::sum, b);
+        Future<Integer> total = client.submit(HostProgram::sum, Futures.all(b));
         System.out.println("TOTAL " + total.result(T));
         System.out.println("GATHER " + client.gather(a));
         System.out.println("INC " + client.submit(HostProgram::inc, 10).result(T));
@@ -100,7 +100,7 @@ public final class HostProgram {
             blocks.add(blk);
             totals.add(client.with(Options.defaults().workers(summer)).submit(HostProgram::total, blk));
         }
-        System.out.println("RESULT " + client.submit(HostProgram::sumLongs, totals).result(T));
+        System.out.println("RESULT " + client.submit(HostProgram::sumLongs, Futures.all(totals)).result(T));
         int both = 0;
         for (List<String> holders : client.whoHas(blocks).values()) {
             if (holders.size() == 2) {
@@ -129,7 +129,7 @@ public final class HostProgram {
             }
         });
         List<Future<Long>> parts = client.map(HostProgram::slowSquare, IntStream.range(0, 60).boxed().toList());
-        Future<Long> total = client.submit(HostProgram::sumLongs, parts);
+        Future<Long> total = client.submit(HostProgram::sumLongs, Futures.all(parts));
         int done = 0;
         for (Future<Long> f : Futures.asCompleted(parts)) {
             if (++done == 16) {

@@ -2,6 +2,7 @@ package dist.it;
 
 import dist.Client;
 import dist.Future;
+import dist.Futures;
 import dist.comm.CommConfig;
 import dist.comm.Connection;
 import dist.protocol.Message;
@@ -118,7 +119,7 @@ class CliTest {
         try (Client client = Client.connect(address)) {
             List<Future<Integer>> a = client.map(CliTest::square, IntStream.range(0, 10).boxed().toList());
             List<Future<Integer>> b = client.map(CliTest::neg, a);
-            Future<Integer> total = client.submit(CliTest::sum, b);
+            Future<Integer> total = client.submit(CliTest::sum, Futures.all(b));
             assertEquals(-285, total.result(Duration.ofSeconds(30)));
             assertEquals(List.of(0, 1, 4, 9, 16, 25, 36, 49, 64, 81), client.gather(a));
         }

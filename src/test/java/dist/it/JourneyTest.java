@@ -2,6 +2,7 @@ package dist.it;
 
 import dist.Client;
 import dist.Future;
+import dist.Futures;
 import dist.LocalCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -69,9 +70,9 @@ class JourneyTest {
         Future<Integer> a = client.submit(JourneyTest::inc, 1);   // 2
         Future<Integer> b = client.submit(JourneyTest::inc, 10);  // 11
         Duration t = Duration.ofSeconds(30);
-        assertEquals(13, client.submit(JourneyTest::sumList, List.of(a, b)).result(t));
-        assertEquals(13, client.submit(JourneyTest::sumSet, Set.of(a, b)).result(t));
-        assertEquals(13, client.submit(JourneyTest::sumMap, Map.of("a", a, "b", b)).result(t));
+        assertEquals(13, client.submit(JourneyTest::sumList, Futures.all(List.of(a, b))).result(t));
+        assertEquals(13, client.submit(JourneyTest::sumSet, Futures.all(Set.of(a, b))).result(t));
+        assertEquals(13, client.submit(JourneyTest::sumMap, Futures.all(Map.of("a", a, "b", b))).result(t));
         assertEquals(13, client.submit(JourneyTest::sumPair, new Pair(a, b)).result(t));
     }
 

@@ -2,6 +2,7 @@ package dist.it;
 
 import dist.Client;
 import dist.Future;
+import dist.Futures;
 import dist.LocalCluster;
 import dist.nanny.ChildJvm;
 import dist.config.Config;
@@ -70,7 +71,7 @@ class LocalClusterTest {
             assertEquals(2, cluster.workerCount());
             List<Future<Integer>> a = client.map(LocalClusterTest::square, IntStream.range(0, 10).boxed().toList());
             List<Future<Integer>> b = client.map(LocalClusterTest::neg, a);
-            Future<Integer> total = client.submit(LocalClusterTest::sum, b);
+            Future<Integer> total = client.submit(LocalClusterTest::sum, Futures.all(b));
             assertEquals(-285, total.result(Duration.ofSeconds(30)));
             assertEquals(List.of(0, 1, 4, 9, 16, 25, 36, 49, 64, 81), client.gather(a));
             assertEquals(11, client.submit(LocalClusterTest::inc, 10).result(Duration.ofSeconds(30)));

@@ -2,6 +2,7 @@ package dist.it;
 
 import dist.Client;
 import dist.Future;
+import dist.Futures;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -66,7 +67,7 @@ class SchedulerReturnTest {
                     IntStream.range(10, 30).boxed().toList());
             List<Future<Integer>> all = new ArrayList<>(done);
             all.addAll(pending);
-            Future<Integer> total = client.submit(SchedulerReturnTest::sum, all);
+            Future<Integer> total = client.submit(SchedulerReturnTest::sum, Futures.all(all));
 
             first.process.destroyForcibly(); // SIGKILL: no goodbye to anyone
             first.awaitExit(Duration.ofSeconds(30));

@@ -2,6 +2,7 @@ package dist.security;
 
 import dist.Client;
 import dist.Future;
+import dist.Futures;
 import dist.LocalCluster;
 import dist.comm.CommConfig;
 import dist.comm.Security;
@@ -76,7 +77,7 @@ class SecureClusterTest {
             try (Client client = Client.connect(address, secure)) {
                 List<Future<Integer>> a = client.map(SecureClusterTest::square, IntStream.range(0, 10).boxed().toList());
                 List<Future<Integer>> b = client.map(SecureClusterTest::neg, a);
-                assertEquals(-285, client.submit(SecureClusterTest::sum, b).result(Duration.ofSeconds(60)));
+                assertEquals(-285, client.submit(SecureClusterTest::sum, Futures.all(b)).result(Duration.ofSeconds(60)));
                 assertEquals(List.of(0, 1, 4, 9, 16, 25, 36, 49, 64, 81), client.gather(a));
                 assertEquals(11, client.submit(SecureClusterTest::inc, 10).result(Duration.ofSeconds(60)));
             }

@@ -43,6 +43,30 @@ class LambdaTest {
         assertEquals(11, roundTrip(f).apply(10));
     }
 
+    static Object identity(Object x) {
+        return x;
+    }
+
+    static <A, R> Fn1<A, R> typed(Fn1<A, R> fn, A example) {
+        return fn;
+    }
+
+    /**
+     * One method referenced as a function of Integer and of List: javac's $deserializeLambda$ tells
+     * them apart by the method only and would give back the first, which casts its argument to Integer.
+     */
+    @Test
+    void oneMethodReferencedWithTwoArgumentTypes() throws Exception {
+        Fn1<Integer, Object> ofInt = typed(LambdaTest::identity, 1);
+        Fn1<List<Integer>, Object> ofList = typed(LambdaTest::identity, List.of(1));
+        assertEquals(1, roundTrip(ofInt).apply(1));
+        assertEquals(List.of(2), roundTrip(ofList).apply(List.of(2)));
+        assertEquals(List.of(3), roundTrip(roundTrip(ofList)).apply(List.of(3)));
+        int k = 4;
+        Fn1<Integer, Object> capInt = typed(x -> identity(x + k), 1);
+        assertEquals(5, roundTrip(capInt).apply(1));
+    }
+
     @Test
     void capturingLambdas() throws Exception {
         int k = 5;

@@ -121,9 +121,9 @@ class SpillClusterTest {
             List<Future<Long>> parts = new ArrayList<>();
             for (int g = 0; g < n / 10; g++) {
                 Options where = Options.defaults().workers(g % 2 == 0 ? "small" : "other");
-                parts.add(client.with(where).submit(SpillClusterTest::groupSum, blocks.subList(g * 10, g * 10 + 10)));
+                parts.add(client.with(where).submit(SpillClusterTest::groupSum, Futures.all(blocks.subList(g * 10, g * 10 + 10))));
             }
-            Future<Long> sum = client.submit(SpillClusterTest::total, parts);
+            Future<Long> sum = client.submit(SpillClusterTest::total, Futures.all(parts));
             long expected = 0;
             for (int i = 0; i < n; i++) expected += checksum(block4(i));
             assertEquals(expected, sum.result(WAIT));
