@@ -60,7 +60,7 @@ class PromtoolTest {
              WorkerDashboard workerPage = WorkerDashboard.start(a, "127.0.0.1", 0);
              Client c = Client.connect(s.address())) {
             List<Future<Integer>> xs = c.map(PromtoolTest::inc, List.of(1, 2, 3, 4, 5, 6, 7, 8));
-            assertEquals(44, c.submit(PromtoolTest::sum, xs).result(Duration.ofSeconds(30)));
+            assertEquals(44, c.submit(PromtoolTest::sum, dist.Futures.all(xs)).result(Duration.ofSeconds(30)));
             Future<Integer> bad = c.submit(PromtoolTest::boom, 1);
             assertThrows(Exception.class, () -> bad.result(Duration.ofSeconds(30)));
             String base = page.url().substring(0, page.url().length() - "/status".length());
