@@ -722,7 +722,7 @@ class WorkerConformanceTest {
         assertTrue(Wait.until(T, () -> openFds().stream().noneMatch(opened::contains)),
                 () -> "descriptors still open: " + openFds().stream().filter(opened::contains).toList());
     }
-    }
+
     /**
      * dask: test_worker.py::test_run_dask_worker, test_run_dask_worker_kwonlyarg — a function run on every
      * worker reaches the worker it runs on (dask's dask_worker argument is WorkerServer.current()); outside
