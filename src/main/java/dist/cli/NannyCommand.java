@@ -104,8 +104,11 @@ public final class NannyCommand {
         try {
             n = Nanny.start(new Nanny.Options(scheduler, workerArgs, memoryLimit, jvm, out, "",
                     java.time.Duration.ofSeconds(connectTimeout), env));
-        } catch (IOException e) {
+        } catch (dist.protocol.HandshakeException e) {
             err.println("nanny: " + e.getMessage());
+            return dist.nanny.NannyMachine.CANNOT_START; // the wrong peer, or a token or TLS mismatch: no retry helps
+        } catch (IOException e) {
+            err.println("nanny: " + CliArgs.cannotReach(e, connectTimeout));
             return 1;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(n::close, "dist-nanny-shutdown"));
@@ -115,8 +118,8 @@ public final class NannyCommand {
             // supervise until closed
         }
         if (n.gaveUpReason() != null) {
-            err.println("nanny: " + n.gaveUpReason());
-            // the worker's own code when it cannot start, so a service manager does not restart this either
+            // the nanny said why on its output, once; exits with the worker's own code when it cannot
+            // start, so a service manager does not restart this either
             return n.workerCannotStart() ? dist.nanny.NannyMachine.CANNOT_START : 1;
         }
         return 0;

@@ -492,6 +492,8 @@ public final class Nanny implements AutoCloseable {
         if (out != null) {
             out.println(options.prefix() + "nanny: " + line);
             out.flush();
+        } else {
+            LOG.log(Level.INFO, line); // nobody watches the output: the log keeps what it would have said
         }
     }
 

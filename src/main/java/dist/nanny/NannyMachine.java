@@ -401,6 +401,14 @@ public final class NannyMachine {
         boolean requested = state == State.KILLING && killReason == null;
         String addr = workerAddress;
         workerAddress = null;
+        String jvmError = state == State.KILLING ? null : jvmRefused(x.output());
+        if (jvmError != null) {
+            // the JVM refused its options before any dist code ran: each start would refuse them again
+            cannotStart = true;
+            giveUp(x, "the worker's JVM cannot start: " + jvmError + " (" + describeExit(x.code())
+                    + "); check --worker-jvm-options and distributed.nanny.worker-jvm-options; the nanny stops");
+            return;
+        }
         if (state != State.KILLING && isCannotStart(x.code())) {
             String why = reasonIn(x.output());
             cannotStart = true;
@@ -468,6 +476,25 @@ public final class NannyMachine {
     }
 
     /**
+     * What the JVM said when it refused to start (a bad -X option, too little heap), from a worker's last
+     * lines; null when they do not end with the JVM's "Could not create the Java Virtual Machine".
+     */
+    static String jvmRefused(List<String> output) {
+        for (int i = 0; i < output.size(); i++) {
+            if (output.get(i).contains("Could not create the Java Virtual Machine")) {
+                for (int j = i - 1; j >= 0; j--) {
+                    String line = output.get(j).strip();
+                    if (!line.isEmpty() && !line.startsWith("Error: A fatal exception")) {
+                        return line;
+                    }
+                }
+                return output.get(i).strip();
+            }
+        }
+        return null;
+    }
+
+    /**
      * The reason a worker that cannot start printed: its last line that starts with "worker: " (its
      * own report) or "dist worker: " (a bad command line), without that prefix; else its last line.
      */
@@ -515,8 +542,7 @@ public final class NannyMachine {
     private void giveUp(Event cause, String reason) {
         move(State.GAVE_UP, cause);
         gaveUp = reason;
-        out.add(new Say(reason));
-        out.add(new Log(Level.ERROR, reason));
+        out.add(new Say(reason)); // said once: the shell's log and exit carry no second copy
         out.add(new Finish(reason));
     }
 

@@ -148,6 +148,37 @@ class NannyMachineTest {
         assertTrue(m.finished());
     }
 
+    /** The reason of a give-up is said once: one Say, no log record besides it, one Finish. */
+    @Test
+    void givingUpIsSaidOnce() {
+        NannyMachine m = machine();
+        m.handle(new Begin(), 0);
+        m.handle(new WorkerExited(1, 1, List.of()), SEC);
+        m.handle(new Tick(), 2 * SEC);
+        m.handle(new WorkerExited(2, 1, List.of()), 2 * SEC);
+        m.handle(new Tick(), 4 * SEC);
+        List<Action> a = m.handle(new WorkerExited(3, 1, List.of()), 4 * SEC);
+        assertEquals(1, only(a, Say.class).stream().filter(x -> x.line().contains("giving up")).count(), a.toString());
+        assertTrue(only(a, NannyMachine.Log.class).isEmpty(), a.toString());
+        assertEquals(1, only(a, Finish.class).size(), a.toString());
+    }
+
+    /** A JVM that refuses its options (exit code 1, before any dist code) is not started again. */
+    @Test
+    void aJvmThatRefusesItsOptionsStopsTheNannyAtOnce() {
+        NannyMachine m = machine();
+        m.handle(new Begin(), 0);
+        List<Action> a = m.handle(new WorkerExited(1, 1, List.of("Invalid maximum heap size: -Xmx1z",
+                "Error: Could not create the Java Virtual Machine.",
+                "Error: A fatal exception has occurred. Program will exit.")), SEC);
+        assertEquals(State.GAVE_UP, m.state());
+        assertTrue(m.cannotStart());
+        assertTrue(m.gaveUpReason().contains("Invalid maximum heap size: -Xmx1z")
+                && m.gaveUpReason().contains("--worker-jvm-options"), m.gaveUpReason());
+        assertTrue(only(a, StartWorker.class).isEmpty(), a.toString());
+        assertEquals(1, only(a, Say.class).size(), a.toString());
+    }
+
     @Test
     void aBadCommandLineIsAsFatalAndNamesTheOption() {
         NannyMachine m = machine();
