@@ -146,7 +146,10 @@ public final class WorkerCommand {
                 return cannotStart(err, ports[0] == ports[1] ? e.getMessage()
                         : "no free port in " + ports[0] + ":" + ports[1] + " on " + host + " (" + e.getMessage() + ")");
             }
-            err.println("worker: " + e.getMessage());
+            if (e instanceof dist.protocol.HandshakeException) {
+                return cannotStart(err, e.getMessage()); // the wrong peer, or a token or TLS mismatch
+            }
+            err.println("worker: " + CliArgs.cannotReach(e, connectTimeout));
             return 1; // e.g. the scheduler is not up yet: a nanny tries again
         } catch (IllegalArgumentException e) {
             return cannotStart(err, e.getMessage()); // a bad config value

@@ -102,6 +102,101 @@ class CliTest {
         assertTrue(w.output().contains("127.0.0.1:9"), w.output());
     }
 
+    /**
+     * A scheduler that refuses connections: the worker tries for --connect-timeout, then names that flag
+     * (not a class of the code) and exits 1.
+     */
+    @Test
+    void anUnreachableSchedulerIsNamedWithTheConnectTimeoutFlag() throws Exception {
+        int closed;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            closed = free.getLocalPort();
+        }
+        Processes.Proc w = procs.dist("worker", "127.0.0.1:" + closed, "--connect-timeout", "1", "--no-nanny");
+        assertEquals(1, w.awaitExit(Duration.ofSeconds(30)), w.output());
+        String out = w.output();
+        assertTrue(out.contains("cannot reach the scheduler at 127.0.0.1:" + closed) && out.contains("connection refused")
+                && out.contains("--connect-timeout"), out);
+        assertFalse(out.contains("CommConfig"), out);
+    }
+
+    /**
+     * A scheduler address that takes connections into a full backlog and never answers (as a
+     * blackholed address): the wait ends at --connect-timeout, well before the worker's bound here.
+     */
+    @Test
+    void aSilentSchedulerAddressIsGivenUpOnAtTheConnectTimeout() throws Exception {
+        try (java.net.ServerSocket full = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            List<java.nio.channels.SocketChannel> queued = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) { // fill the accept queue; later connects get no answer
+                    java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open();
+                    c.configureBlocking(false);
+                    c.connect(full.getLocalSocketAddress());
+                    queued.add(c);
+                }
+                Processes.Proc w = procs.dist("worker", "127.0.0.1:" + full.getLocalPort(), "--connect-timeout", "2",
+                        "--no-nanny");
+                assertEquals(1, w.awaitExit(Duration.ofSeconds(60)), w.output());
+                assertTrue(w.output().contains("--connect-timeout"), w.output());
+            } finally {
+                for (java.nio.channels.SocketChannel c : queued) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    /** A host name that does not resolve is a configuration error: said once, exit 2, no retries. */
+    @Test
+    void anUnresolvableSchedulerHostIsSaidOnceWithoutRetrying() throws Exception {
+        for (String role : List.of("worker", "nanny")) {
+            Processes.Proc w = procs.dist(role, "no-such-host.invalid:8786", "--connect-timeout", "600");
+            assertEquals(2, w.awaitExit(Duration.ofSeconds(60)), w.output());
+            String out = w.output();
+            assertEquals(1, out.split("cannot resolve the host name 'no-such-host.invalid'", -1).length - 1, out);
+            assertFalse(out.contains("--help"), out);
+        }
+    }
+
+    /**
+     * A worker given the dashboard's port (HTTP, silent until it gets a request line) fails at once
+     * saying it is no dist scheduler, long before its --connect-timeout of 10 minutes; a bare worker
+     * and a nanny both, with the code of a start no retry cures.
+     */
+    @Test
+    void aWorkerPointedAtTheDashboardSaysItIsNoScheduler() throws Exception {
+        try (dist.scheduler.SchedulerServer s = dist.scheduler.SchedulerServer.start("127.0.0.1", 0,
+                dist.scheduler.SchedulerConfig.defaults(), CommConfig.DEFAULT);
+             dist.dashboard.Dashboard d = dist.dashboard.Dashboard.start(s, "127.0.0.1", 0)) {
+            String http = d.url().replaceFirst("^http://", "").replaceFirst("/.*$", "");
+            for (String flag : List.of("--no-nanny", "--nanny")) {
+                Processes.Proc w = procs.dist("worker", http, "--connect-timeout", "600", flag, "--nthreads", "1");
+                assertEquals(dist.nanny.NannyMachine.CANNOT_START, w.awaitExit(Duration.ofSeconds(60)), w.output());
+                assertTrue(w.output().contains("is an HTTP server, not a dist endpoint")
+                        && w.output().contains("dashboard"), w.output());
+            }
+        }
+    }
+
+    /**
+     * dask: test_nanny.py::test_worker_start_exception — a worker JVM that refuses its options stops its
+     * nanny at once (exit 78) with one line, rather than after the restart limit.
+     */
+    @Test
+    void aWorkerJvmThatRefusesItsOptionsStopsTheNannyWithOneLine() throws Exception {
+        try (dist.scheduler.SchedulerServer s = dist.scheduler.SchedulerServer.start("127.0.0.1", 0,
+                dist.scheduler.SchedulerConfig.defaults(), CommConfig.DEFAULT)) {
+            Processes.Proc n = procs.dist("nanny", s.address(), "--worker-jvm-options", "-Xmx1z", "--nthreads", "1",
+                    "--no-dashboard");
+            assertEquals(dist.nanny.NannyMachine.CANNOT_START, n.awaitExit(Duration.ofSeconds(60)), n.output());
+            String out = n.output();
+            assertEquals(1, out.lines().filter(l -> l.contains("the worker's JVM cannot start")).count(), out);
+            assertTrue(out.contains("-Xmx1z") && out.contains("--worker-jvm-options"), out);
+            assertFalse(out.contains("restarting it"), out);
+        }
+    }
+
     @Test
     void schedulerAndTwoWorkersRunTheQuickstartAndNoticeExits() throws Exception {
         Processes.Proc scheduler = procs.dist("scheduler", "--port", "0");
