@@ -116,7 +116,7 @@ public final class CliArgs {
         }
         try {
             double d = Double.parseDouble(v);
-            if (d < 0 || Double.isNaN(d) || Double.isInfinite(d)) {
+            if (d < 0 || Double.isNaN(d) || Double.isInfinite(d) || d * mult >= 0x1p62) {
                 throw new NumberFormatException();
             }
             return (long) (d * mult);

@@ -63,7 +63,7 @@ public final class NannyCommand {
         WorkerCommand.lifetime(a);
         a.getInt("--dashboard-port", 0, 0, 65535);
         WorkerCommand.parseResources(a.get("--resources", ""));
-        long memoryLimit = WorkerCommand.memoryLimit(a, nthreads);
+        long memoryLimit = WorkerCommand.memoryLimit(a, nthreads, err);
         WorkerCommand.contactAddress(a.get("--contact-address", null));
         List<String> workerArgs = new ArrayList<>();
         for (String opt : List.of("--nthreads", "--name", "--host", "--interface", "--port", "--connect-timeout", "--contact-address",

@@ -77,6 +77,29 @@ class CliTest {
         assertTrue(noRole.output().contains("unknown role 'nonsense'"), noRole.output());
     }
 
+    /**
+     * A number that cannot work is refused before anything starts (exit 2), naming the flag, the value
+     * and what would do: a memory limit below what a worker runs in, no threads, a port past 65535.
+     */
+    @Test
+    void numbersThatCannotWorkAreRefusedNamingTheFlagAndTheValue() throws Exception {
+        List<List<String>> cases = List.of(
+                List.of("worker", "127.0.0.1:9", "--memory-limit", "10KB", "below the least a worker runs in, 128MiB"),
+                List.of("nanny", "127.0.0.1:9", "--memory-limit", "10KB", "--memory-limit 10KB is below"),
+                List.of("worker", "127.0.0.1:9", "--memory-limit", "lots", "--memory-limit must be a size such as 4GB"),
+                List.of("worker", "127.0.0.1:9", "--memory-limit", "1e30", "got '1e30'"),
+                List.of("worker", "127.0.0.1:9", "--nthreads", "0", "--nthreads must be between 1 and 4096, got 0"),
+                List.of("worker", "127.0.0.1:9", "--nthreads", "-2", "--nthreads must be between 1 and 4096, got -2"),
+                List.of("worker", "127.0.0.1:9", "--port", "70000", "--port takes a port or a range"),
+                List.of("worker", "127.0.0.1:9", "--connect-timeout", "0", "--connect-timeout must be between 1"),
+                List.of("scheduler", "--port", "70000", "--port must be between 0 and 65535, got 70000"));
+        for (List<String> c : cases) {
+            Processes.Proc p = procs.dist(c.subList(0, c.size() - 1).toArray(String[]::new));
+            assertEquals(2, p.awaitExit(Duration.ofSeconds(30)), c + ": " + p.output());
+            assertTrue(p.output().contains(c.get(c.size() - 1)), c + ": " + p.output());
+        }
+    }
+
     /** A taken port is named once with its cause; a dashboard port asked for by name that is taken is an error. */
     @Test
     void takenPortsAreSaidOnceAndAChosenDashboardPortIsNotReplaced() throws Exception {
