@@ -29,6 +29,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        dist.cli.LogFormat.install(); // here, not in run(): an application that calls run() keeps its own format
         System.exit(run(args, System.out, System.err));
     }
 
