@@ -111,7 +111,13 @@ public final class NannyCommand {
             err.println("nanny: " + CliArgs.cannotReach(e, connectTimeout));
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(n::close, "dist-nanny-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (!n.isClosed()) { // a signal, not the end of run(): say so, and tell the scheduler
+                n.close("the nanny was stopped (SIGTERM or Ctrl-C)");
+                out.println("nanny stopped");
+                out.flush();
+            }
+        }, "dist-nanny-shutdown"));
         out.println("nanny " + n.id() + " for scheduler at: " + scheduler);
         out.flush();
         while (!n.awaitClose(1, TimeUnit.HOURS)) {

@@ -172,7 +172,18 @@ public final class WorkerCommand {
             if (page != null) {
                 page.close();
             }
-            w.stop(); // stopped from outside (SIGTERM, a nanny): its running tasks count it as a death
+            boolean running;
+            try {
+                running = !w.awaitClose(0, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                running = false;
+            }
+            if (running) {
+                // stopped from outside (SIGTERM, a nanny): its running tasks count it as a death
+                w.stop();
+                out.println("worker stopped");
+                out.flush();
+            }
         }, "dist-worker-shutdown"));
         out.println("worker at: " + w.address() + (name != null ? " (" + name + ")" : ""));
         if (page != null) {

@@ -151,8 +151,15 @@ public final class NannyMachine {
     /** The scheduler asked for a fresh worker. */
     public record RestartRequested(String reason) implements Event {}
 
-    /** Stop the worker and the nanny. */
-    public record Close() implements Event {}
+    /**
+     * Stop the worker and the nanny; {@code reason} (null: none given) is what the scheduler hears of a
+     * registered worker, rather than a connection that closed.
+     */
+    public record Close(String reason) implements Event {
+        public Close() {
+            this(null);
+        }
+    }
 
     // ------------------------------------------------------------------ actions
 
@@ -367,6 +374,11 @@ public final class NannyMachine {
                 out.add(new Finish(null));
             }
             case STARTING, RUNNING, KILLING -> {
+                if (workerAddress != null) {
+                    // a stop is no failure to guess at: the scheduler hears why before the connection ends
+                    out.add(new Send(new Message.WorkerDied(workerAddress, "stopped: "
+                            + (c.reason() == null ? "its nanny closed" : c.reason()))));
+                }
                 move(State.STOPPING, c);
                 forced = false;
                 deadline = now + STOP_GRACE_NANOS;

@@ -220,6 +220,46 @@ class CliTest {
         }
     }
 
+    /**
+     * The command line logs one line per record (time, level, logger, message), and a nanny stopped by
+     * SIGTERM says it stopped, and tells the scheduler so, rather than a closed connection.
+     */
+    @Test
+    void theCommandLineLogsOneLinePerRecordAndASigtermStopSaysItStopped() throws Exception {
+        Processes.Proc scheduler = procs.dist("scheduler", "--port", "0", "--no-dashboard");
+        String line = scheduler.awaitLine(l -> l.startsWith("scheduler at: "), Duration.ofSeconds(30));
+        String address = line.substring("scheduler at: ".length()).trim();
+        Processes.Proc nanny = procs.dist("worker", address, "--nthreads", "1", "--no-dashboard");
+        String joined = scheduler.awaitLine(l -> l.contains("worker joined:"), Duration.ofSeconds(60));
+        assertTrue(joined.matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO +scheduler: worker joined: .*"
+                + "1 thread, pid .*"), joined);
+        nanny.awaitLine(l -> l.startsWith("registered with scheduler at: "), Duration.ofSeconds(60));
+        nanny.process.toHandle().destroy(); // SIGTERM, keeping its output to read (Process.destroy closes it)
+        nanny.awaitLine(l -> l.equals("nanny stopped"), Duration.ofSeconds(30));
+        assertNotEquals(-1, nanny.awaitExit(Duration.ofSeconds(30)));
+        String lost = scheduler.awaitLine(l -> l.contains("worker lost:"), Duration.ofSeconds(30));
+        assertTrue(lost.contains("stopped: the nanny was stopped (SIGTERM") && lost.contains("running 0 tasks"), lost);
+        assertFalse(scheduler.output().lines().anyMatch(l -> l.startsWith("INFO: ")), scheduler.output());
+    }
+
+    /** An application's own java.util.logging configuration is left alone: the JDK's format stays. */
+    @Test
+    void aLoggingConfigGivenByPropertyIsLeftAlone(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path props = java.nio.file.Files.writeString(dir.resolve("logging.properties"), """
+                handlers=java.util.logging.ConsoleHandler
+                java.util.logging.ConsoleHandler.formatter=java.util.logging.SimpleFormatter
+                java.util.logging.SimpleFormatter.format=MINE %4$s %5$s%n
+                """);
+        try (dist.scheduler.SchedulerServer s = dist.scheduler.SchedulerServer.start("127.0.0.1", 0,
+                dist.scheduler.SchedulerConfig.defaults(), CommConfig.DEFAULT)) {
+            Processes.Proc nanny = procs.javaWith(List.of("-Djava.util.logging.config.file=" + props), "dist.Main",
+                    "nanny", s.address(), "--nthreads", "1", "--no-dashboard");
+            String started = nanny.awaitLine(l -> l.contains("started for scheduler at"), Duration.ofSeconds(60));
+            assertTrue(started.startsWith("MINE INFO nanny "), started);
+        }
+    }
+
     @Test
     void schedulerAndTwoWorkersRunTheQuickstartAndNoticeExits() throws Exception {
         Processes.Proc scheduler = procs.dist("scheduler", "--port", "0");

@@ -179,6 +179,16 @@ class NannyMachineTest {
         assertEquals(1, only(a, Say.class).size(), a.toString());
     }
 
+    /** A stop asked for tells the scheduler why the registered worker goes, before it is stopped. */
+    @Test
+    void aCloseTellsTheSchedulerWhyTheWorkerStops() {
+        NannyMachine m = running("a:1");
+        List<Action> a = m.handle(new Close("the nanny was stopped (SIGTERM)"), SEC);
+        assertEquals(List.of(new Send(new Message.WorkerDied("a:1", "stopped: the nanny was stopped (SIGTERM)")),
+                new StopWorker(1, false)), a);
+        assertEquals(State.STOPPING, m.state());
+    }
+
     @Test
     void aBadCommandLineIsAsFatalAndNamesTheOption() {
         NannyMachine m = machine();
@@ -253,7 +263,7 @@ class NannyMachineTest {
     @Test
     void closeStopsTheWorkerAndFinishesOnItsExit() {
         NannyMachine m = running("a:1");
-        assertEquals(List.of(new StopWorker(1, false)), m.handle(new Close(), SEC));
+        assertEquals(List.of(new StopWorker(1, false)), only(m.handle(new Close(), SEC), StopWorker.class));
         assertEquals(State.STOPPING, m.state());
         assertTrue(m.handle(new RestartRequested("late"), SEC).isEmpty(), "restarted while stopping");
         assertEquals(List.of(new Finish(null)), m.handle(new WorkerExited(1, 143, List.of()), 2 * SEC));
