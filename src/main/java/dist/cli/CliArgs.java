@@ -222,7 +222,17 @@ public final class CliArgs {
         String host = get("--host", null);
         String iface = get("--interface", null);
         if (iface == null) {
-            return host == null ? dflt : host;
+            if (host == null) {
+                return dflt;
+            }
+            try {
+                java.net.InetAddress.getByName(host.startsWith("[") && host.endsWith("]")
+                        ? host.substring(1, host.length() - 1) : host);
+            } catch (java.net.UnknownHostException e) {
+                throw new UsageException("--host " + host + ": cannot resolve the host name; give this machine's"
+                        + " name or address as the others reach it, e.g. --host 127.0.0.1", false);
+            }
+            return host;
         }
         if (host != null) {
             throw new UsageException("give --host or --interface, not both");

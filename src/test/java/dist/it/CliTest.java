@@ -180,6 +180,10 @@ class CliTest {
             assertEquals(1, out.split("cannot resolve the host name 'no-such-host.invalid'", -1).length - 1, out);
             assertFalse(out.contains("--help"), out);
         }
+        // the same for where a role listens, rather than a bare UnresolvedAddressException
+        Processes.Proc s = procs.dist("scheduler", "--host", "no-such-host.invalid", "--port", "0");
+        assertEquals(2, s.awaitExit(Duration.ofSeconds(60)), s.output());
+        assertTrue(s.output().contains("--host no-such-host.invalid: cannot resolve the host name"), s.output());
     }
 
     /**
