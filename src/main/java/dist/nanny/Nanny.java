@@ -237,7 +237,7 @@ public final class Nanny implements AutoCloseable {
         }
     }
 
-    /** Whether the nanny stopped (closed, or gave up restarting). */
+    /** Whether the nanny stopped (closed, or gave up restarting), e.g. {@code if (!n.isClosed()) n.close("bye");}. */
     public boolean isClosed() {
         return closed.getCount() == 0;
     }

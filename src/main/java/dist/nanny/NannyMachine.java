@@ -444,10 +444,12 @@ public final class NannyMachine {
             return;
         }
         String reason = state == State.KILLING && !requested ? killReason : describeExit(x.code());
-        if (!requested) {
-            if (addr != null) {
-                out.add(new Send(new Message.WorkerDied(addr, reason)));
-            }
+        if (!requested && addr != null) {
+            out.add(new Send(new Message.WorkerDied(addr, reason)));
+        }
+        boolean again = registered || requested || failedStarts + 1 <= settings.restartLimit();
+        if (!requested && again) {
+            // the last failure is said by the give-up line alone: "restarting it" would not be true
             out.add(new Say("worker " + (addr == null ? "(generation " + generation + ")" : addr) + " died: "
                     + reason + "; restarting it"));
         }

@@ -159,6 +159,7 @@ class NannyMachineTest {
         m.handle(new Tick(), 4 * SEC);
         List<Action> a = m.handle(new WorkerExited(3, 1, List.of()), 4 * SEC);
         assertEquals(1, only(a, Say.class).stream().filter(x -> x.line().contains("giving up")).count(), a.toString());
+        assertTrue(only(a, Say.class).stream().noneMatch(x -> x.line().contains("restarting it")), a.toString());
         assertTrue(only(a, NannyMachine.Log.class).isEmpty(), a.toString());
         assertEquals(1, only(a, Finish.class).size(), a.toString());
     }
