@@ -33,8 +33,8 @@ public final class WorkerCommand {
                                    host names work wherever addresses do
               --port PORT          port for peers (default 0: any free port); FIRST:LAST takes the
                                    first free port of the range
-              --memory-limit SIZE  e.g. 4GB, at least 128MiB (default: none; auto: the machine's memory times this
-                                   worker's share of the cores); past 60% of it results spill to disk,
+              --memory-limit SIZE  e.g. 4GB, at least 128MiB (default: none; auto: the machine's memory
+                                   times this worker's share of the cores); past 60% of it results spill to disk,
                                    past 80% no new task starts (distributed.worker.memory.*)
               --local-directory DIR  where spilled results go, in a fresh folder removed on exit
               --lifetime D         close after D (e.g. 1h, 30m, 500ms) to recycle workers; under a nanny
