@@ -244,6 +244,15 @@ class CliTest {
         String lost = scheduler.awaitLine(l -> l.contains("worker lost:"), Duration.ofSeconds(30));
         assertTrue(lost.contains("stopped: the nanny was stopped (SIGTERM") && lost.contains("running 0 tasks"), lost);
         assertFalse(scheduler.output().lines().anyMatch(l -> l.startsWith("INFO: ")), scheduler.output());
+
+        Processes.Proc bare = procs.dist("worker", address, "--nthreads", "2", "--no-nanny", "--no-dashboard");
+        bare.awaitLine(l -> l.startsWith("registered with scheduler at: "), Duration.ofSeconds(60));
+        bare.process.toHandle().destroy();
+        bare.awaitLine(l -> l.equals("worker stopped"), Duration.ofSeconds(30));
+        assertNotEquals(-1, bare.awaitExit(Duration.ofSeconds(30)));
+        String gone = scheduler.awaitLine(l -> l.contains("worker lost:"), Duration.ofSeconds(30));
+        assertTrue(gone.contains("its connection closed with no reason given (the process stopped, or was stopped)"),
+                gone);
     }
 
     /** An application's own java.util.logging configuration is left alone: the JDK's format stays. */
