@@ -100,6 +100,18 @@ class CliTest {
         }
     }
 
+    /**
+     * As dask's parse_memory_limit (distributed/worker_memory.py): a memory limit past the machine's
+     * memory is said once and the machine's memory is used instead.
+     */
+    @Test
+    void aMemoryLimitPastTheMachinesMemoryIsCappedAndSaidOnce() throws Exception {
+        Processes.Proc w = procs.dist("worker", "127.0.0.1:9", "--memory-limit", "100000GB", "--connect-timeout", "1");
+        assertEquals(1, w.awaitExit(Duration.ofSeconds(60)), w.output());
+        assertEquals(1, w.output().lines().filter(l -> l.contains("--memory-limit 100000GB is more than this machine's"
+                + " memory")).count(), w.output());
+    }
+
     /** A taken port is named once with its cause; a dashboard port asked for by name that is taken is an error. */
     @Test
     void takenPortsAreSaidOnceAndAChosenDashboardPortIsNotReplaced() throws Exception {
