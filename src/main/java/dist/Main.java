@@ -29,6 +29,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        dist.cli.LogFormat.install(); // here, not in run(): an application that calls run() keeps its own format
         System.exit(run(args, System.out, System.err));
     }
 
@@ -54,8 +55,10 @@ public final class Main {
             };
         } catch (UsageException e) {
             err.println("dist " + args[0] + ": " + e.getMessage());
-            err.println("run 'java -jar dist.jar " + (args[0].matches("scheduler|worker|nanny|ssh") ? args[0] + " " : "")
-                    + "--help' for usage");
+            if (e.usageHint()) {
+                err.println("run 'java -jar dist.jar " + (args[0].matches("scheduler|worker|nanny|ssh") ? args[0] + " " : "")
+                        + "--help' for usage");
+            }
             return 2;
         } catch (Exception e) {
             err.println("dist " + args[0] + ": " + e);

@@ -116,13 +116,29 @@ public final class CliArgs {
         }
         try {
             double d = Double.parseDouble(v);
-            if (d < 0 || Double.isNaN(d) || Double.isInfinite(d)) {
+            if (d < 0 || Double.isNaN(d) || Double.isInfinite(d) || d * mult >= 0x1p62) {
                 throw new NumberFormatException();
             }
             return (long) (d * mult);
         } catch (NumberFormatException e) {
             throw new UsageException(name + " must be a size such as 4GB, 400MB or 1000000, got '" + text + "'");
         }
+    }
+
+    /**
+     * What a worker or nanny says when it could not reach the scheduler: for an unreachable one, how long
+     * it tried and the flag that sets that; else the connection's own message (a wrong peer, a token).
+     */
+    static String cannotReach(java.io.IOException e, int connectTimeout) {
+        if (e instanceof dist.comm.UnreachableException u) {
+            String last = u.lastError() instanceof java.net.ConnectException ? "connection refused"
+                    : u.lastError() instanceof java.net.SocketTimeoutException ? "no answer"
+                    : String.valueOf(u.lastError().getMessage());
+            return "cannot reach the scheduler at " + u.address() + " within " + connectTimeout + " s (" + last + ", "
+                    + u.attempts() + (u.attempts() == 1 ? " attempt" : " attempts") + "); is it running, at that"
+                    + " address? --connect-timeout SECONDS sets how long to keep trying (default 10)";
+        }
+        return e.getMessage();
     }
 
     /** Checks "host:port" and returns it unchanged. */
@@ -143,6 +159,26 @@ public final class CliArgs {
     }
 
     /**
+     * Returns {@code hostPort} when its host resolves; a name that does not is a configuration error,
+     * said once (a retry within a connect timeout would not make it resolve).
+     */
+    static String resolvable(String what, String hostPort) throws UsageException {
+        int scheme = hostPort.indexOf("://");
+        String host = hostPort.substring(scheme < 0 ? 0 : scheme + 3,
+                hostPort.lastIndexOf(':'));
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            java.net.InetAddress.getByName(host);
+            return hostPort;
+        } catch (java.net.UnknownHostException e) {
+            throw new UsageException(what + " " + hostPort + ": cannot resolve the host name '" + host
+                    + "'; check the name (or DNS here), or give an IP address such as 127.0.0.1:8786", false);
+        }
+    }
+
+    /**
      * The scheduler a worker or nanny joins: the one positional HOST:PORT, else the address in
      * --scheduler-file (waiting up to {@code wait} for the file to appear), else the config key
      * {@code distributed.scheduler-address}.
@@ -157,20 +193,22 @@ public final class CliArgs {
                     + positional + (file == null ? "" : " and --scheduler-file " + file));
         }
         if (positional.size() == 1) {
-            return hostPort("the scheduler address", positional.get(0));
+            return resolvable("the scheduler address", hostPort("the scheduler address", positional.get(0)));
         }
         if (file != null) {
             try {
-                return hostPort("the address in " + file,
-                        dist.comm.SchedulerFile.awaitAddress(java.nio.file.Path.of(file), wait));
+                String from = "the address in " + file;
+                return resolvable(from, hostPort(from,
+                        dist.comm.SchedulerFile.awaitAddress(java.nio.file.Path.of(file), wait)));
             } catch (java.util.concurrent.TimeoutException e) {
                 throw new java.io.IOException(e.getMessage(), e);
             }
         }
         String configured = dist.config.Config.get("distributed.scheduler-address");
         if (configured != null && !configured.isBlank()) {
-            return hostPort("distributed.scheduler-address (from "
-                    + dist.config.Config.source("distributed.scheduler-address") + ")", configured.strip());
+            String from = "distributed.scheduler-address (from "
+                    + dist.config.Config.source("distributed.scheduler-address") + ")";
+            return resolvable(from, hostPort(from, configured.strip()));
         }
         throw new UsageException(role + " needs the scheduler: HOST:PORT, --scheduler-file PATH, or the config key"
                 + " distributed.scheduler-address (e.g. DIST_SCHEDULER_ADDRESS=HOST:PORT)");
@@ -184,7 +222,17 @@ public final class CliArgs {
         String host = get("--host", null);
         String iface = get("--interface", null);
         if (iface == null) {
-            return host == null ? dflt : host;
+            if (host == null) {
+                return dflt;
+            }
+            try {
+                java.net.InetAddress.getByName(host.startsWith("[") && host.endsWith("]")
+                        ? host.substring(1, host.length() - 1) : host);
+            } catch (java.net.UnknownHostException e) {
+                throw new UsageException("--host " + host + ": cannot resolve the host name; give this machine's"
+                        + " name or address as the others reach it, e.g. --host 127.0.0.1", false);
+            }
+            return host;
         }
         if (host != null) {
             throw new UsageException("give --host or --interface, not both");

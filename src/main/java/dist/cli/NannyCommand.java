@@ -63,7 +63,7 @@ public final class NannyCommand {
         WorkerCommand.lifetime(a);
         a.getInt("--dashboard-port", 0, 0, 65535);
         WorkerCommand.parseResources(a.get("--resources", ""));
-        long memoryLimit = WorkerCommand.memoryLimit(a, nthreads);
+        long memoryLimit = WorkerCommand.memoryLimit(a, nthreads, err);
         WorkerCommand.contactAddress(a.get("--contact-address", null));
         List<String> workerArgs = new ArrayList<>();
         for (String opt : List.of("--nthreads", "--name", "--host", "--interface", "--port", "--connect-timeout", "--contact-address",
@@ -104,19 +104,28 @@ public final class NannyCommand {
         try {
             n = Nanny.start(new Nanny.Options(scheduler, workerArgs, memoryLimit, jvm, out, "",
                     java.time.Duration.ofSeconds(connectTimeout), env));
-        } catch (IOException e) {
+        } catch (dist.protocol.HandshakeException e) {
             err.println("nanny: " + e.getMessage());
+            return dist.nanny.NannyMachine.CANNOT_START; // the wrong peer, or a token or TLS mismatch: no retry helps
+        } catch (IOException e) {
+            err.println("nanny: " + CliArgs.cannotReach(e, connectTimeout));
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(n::close, "dist-nanny-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (!n.isClosed()) { // a signal, not the end of run(): say so, and tell the scheduler
+                n.close("the nanny was stopped (SIGTERM or Ctrl-C)");
+                out.println("nanny stopped");
+                out.flush();
+            }
+        }, "dist-nanny-shutdown"));
         out.println("nanny " + n.id() + " for scheduler at: " + scheduler);
         out.flush();
         while (!n.awaitClose(1, TimeUnit.HOURS)) {
             // supervise until closed
         }
         if (n.gaveUpReason() != null) {
-            err.println("nanny: " + n.gaveUpReason());
-            // the worker's own code when it cannot start, so a service manager does not restart this either
+            // the nanny said why on its output, once; exits with the worker's own code when it cannot
+            // start, so a service manager does not restart this either
             return n.workerCannotStart() ? dist.nanny.NannyMachine.CANNOT_START : 1;
         }
         return 0;

@@ -111,7 +111,7 @@ public final class SshCommand {
             workerOpts.addAll(List.of("--nprocs", String.valueOf(a.getInt("--nprocs", 1, 1, 1024))));
         }
         if (a.get("--memory-limit", null) != null) {
-            a.getBytes("--memory-limit", 0);
+            WorkerCommand.checkMemoryLimit(a.get("--memory-limit", null), a.getBytes("--memory-limit", 0));
             workerOpts.addAll(List.of("--memory-limit", a.get("--memory-limit", null)));
         }
         String java = a.get("--java", ProcessHandle.current().info().command().orElse("java"));

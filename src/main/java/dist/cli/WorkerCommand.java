@@ -33,8 +33,8 @@ public final class WorkerCommand {
                                    host names work wherever addresses do
               --port PORT          port for peers (default 0: any free port); FIRST:LAST takes the
                                    first free port of the range
-              --memory-limit SIZE  e.g. 4GB (default: none; auto: the machine's memory times this
-                                   worker's share of the cores); past 60% of it results spill to disk,
+              --memory-limit SIZE  e.g. 4GB, at least 128MiB (default: none; auto: the machine's memory
+                                   times this worker's share of the cores); past 60% of it results spill to disk,
                                    past 80% no new task starts (distributed.worker.memory.*)
               --local-directory DIR  where spilled results go, in a fresh folder removed on exit
               --lifetime D         close after D (e.g. 1h, 30m, 500ms) to recycle workers; under a nanny
@@ -83,7 +83,9 @@ public final class WorkerCommand {
         String name = a.get("--name", null);
         Duration lifetime = lifetime(a);
         int[] ports = portRange(a.get("--port", "0"));
-        long memoryLimit = memoryLimit(a, nthreads);
+        // checked now; said by the process that uses it (a nanny or a child computes it again)
+        long memoryLimit = memoryLimit(a, nthreads, nprocs > 1 || !a.flag("--no-nanny")
+                ? new PrintStream(java.io.OutputStream.nullOutputStream()) : err);
         int dashboardPort = a.getInt("--dashboard-port", 0, 0, 65535);
         String host = a.host(defaultHost(scheduler));
         String contact = contactAddress(a.get("--contact-address", null));
@@ -146,7 +148,10 @@ public final class WorkerCommand {
                 return cannotStart(err, ports[0] == ports[1] ? e.getMessage()
                         : "no free port in " + ports[0] + ":" + ports[1] + " on " + host + " (" + e.getMessage() + ")");
             }
-            err.println("worker: " + e.getMessage());
+            if (e instanceof dist.protocol.HandshakeException) {
+                return cannotStart(err, e.getMessage()); // the wrong peer, or a token or TLS mismatch
+            }
+            err.println("worker: " + CliArgs.cannotReach(e, connectTimeout));
             return 1; // e.g. the scheduler is not up yet: a nanny tries again
         } catch (IllegalArgumentException e) {
             return cannotStart(err, e.getMessage()); // a bad config value
@@ -167,7 +172,18 @@ public final class WorkerCommand {
             if (page != null) {
                 page.close();
             }
-            w.stop(); // stopped from outside (SIGTERM, a nanny): its running tasks count it as a death
+            boolean running;
+            try {
+                running = !w.awaitClose(0, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                running = false;
+            }
+            if (running) {
+                // stopped from outside (SIGTERM, a nanny): its running tasks count it as a death
+                w.stop();
+                out.println("worker stopped");
+                out.flush();
+            }
         }, "dist-worker-shutdown"));
         out.println("worker at: " + w.address() + (name != null ? " (" + name + ")" : ""));
         if (page != null) {
@@ -240,14 +256,37 @@ public final class WorkerCommand {
      * --memory-limit in bytes (0: none); "auto" is the machine's memory times the share of its cores that
      * {@code nthreads} make, at most all of it, as dask's memory_limit="auto".
      */
-    static long memoryLimit(CliArgs a, int nthreads) throws UsageException {
+    static long memoryLimit(CliArgs a, int nthreads, PrintStream err) throws UsageException {
         String v = a.get("--memory-limit", null);
-        if (v == null || !v.trim().equalsIgnoreCase("auto")) {
-            return a.getBytes("--memory-limit", 0);
-        }
         long total = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getTotalMemorySize();
+        if (v == null || !v.trim().equalsIgnoreCase("auto")) {
+            long bytes = checkMemoryLimit(v, a.getBytes("--memory-limit", 0));
+            if (total > 0 && bytes > total) {
+                // as dask: a limit past the machine's memory is the machine's memory
+                err.println("worker: --memory-limit " + v.trim() + " is more than this machine's memory ("
+                        + (total >> 20) + " MiB); using " + (total >> 20) + " MiB");
+                return total;
+            }
+            return bytes;
+        }
         return (long) (total * Math.min(1.0, (double) nthreads / Runtime.getRuntime().availableProcessors()));
+    }
+
+    /**
+     * The least --memory-limit a worker can run under: an idle worker JVM takes about 70 MB, it pauses
+     * new tasks at 80% of its limit (distributed.worker.memory.pause) and its nanny stops it at 95%.
+     */
+    static final long MIN_MEMORY_LIMIT = 128L << 20;
+
+    /** {@code bytes} of --memory-limit {@code text} when a worker can run under it (0: no limit). */
+    static long checkMemoryLimit(String text, long bytes) throws UsageException {
+        if (bytes != 0 && bytes < MIN_MEMORY_LIMIT) {
+            throw new UsageException("--memory-limit " + text.trim() + " is below the least a worker runs in, 128MiB:"
+                    + " an idle worker JVM takes about 70 MB, and it pauses at 80% of its limit and is stopped at 95%;"
+                    + " give e.g. --memory-limit 2GB, or 0 for no limit");
+        }
+        return bytes;
     }
 
     /** --port: "PORT" or "FIRST:LAST" as {first, last}. */

@@ -226,7 +226,11 @@ public final class Connection implements Peer, AutoCloseable {
                 long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
                 ch.socket().connect(addr, (int) Math.min(left, Integer.MAX_VALUE));
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                Handshaker.Link link = Handshaker.run(ch, role, config, hostPort, true);
+                // the handshake counts against the same deadline: a peer that never answers it (an HTTP
+                // port) costs the connect timeout at most
+                Duration handshake = Duration.ofNanos(Math.min(config.handshakeTimeout().toNanos(),
+                        Math.max(MIN_HANDSHAKE_NANOS, deadline - System.nanoTime())));
+                Handshaker.Link link = Handshaker.run(ch, role, config, hostPort, true, handshake);
                 Connection c = new Connection(ch, link, hostPort, config, codec);
                 c.start(handler);
                 return c;
@@ -236,13 +240,12 @@ public final class Connection implements Peer, AutoCloseable {
             } catch (IOException e) {
                 closeQuietly(ch);
                 long now = System.nanoTime();
-                if (now + TimeUnit.MILLISECONDS.toNanos(delayMillis) - deadline > 0) {
-                    throw new IOException("could not connect to " + hostPort + " within "
-                            + format(Duration.ofNanos(now - start)) + " (" + attempts + " attempts; last error: "
-                            + e + "); is the peer running, and is CommConfig.connectTimeout long enough?", e);
+                if (now - deadline >= 0) {
+                    throw new UnreachableException(hostPort, Duration.ofNanos(now - start), attempts, e);
                 }
                 try {
-                    Thread.sleep(delayMillis);
+                    // the last attempt falls on the deadline, not a back-off before it
+                    Thread.sleep(Math.max(1, Math.min(delayMillis, TimeUnit.NANOSECONDS.toMillis(deadline - now))));
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     throw new java.io.InterruptedIOException("interrupted while connecting to " + hostPort);
@@ -251,6 +254,9 @@ public final class Connection implements Peer, AutoCloseable {
             }
         }
     }
+
+    /** The least time a handshake gets when the connect deadline is (almost) over. */
+    private static final long MIN_HANDSHAKE_NANOS = 200_000_000L;
 
     /** Starts the reader thread; {@code handler} sees every message from now on. */
     void start(Handler handler) {

@@ -51,18 +51,40 @@ final class Handshaker {
      */
     static Link run(SocketChannel ch, Role role, CommConfig config, String peer, boolean initiator)
             throws IOException {
-        Duration timeout = config.handshakeTimeout();
+        return run(ch, role, config, peer, initiator, config.handshakeTimeout());
+    }
+
+    /** As {@link #run(SocketChannel, Role, CommConfig, String, boolean)}, closing the socket after {@code timeout}. */
+    static Link run(SocketChannel ch, Role role, CommConfig config, String peer, boolean initiator, Duration timeout)
+            throws IOException {
         AtomicBoolean expired = new AtomicBoolean();
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicBoolean http = new AtomicBoolean();
         ScheduledFuture<?> timer = Timers.TIMER.schedule(() -> {
             expired.set(true);
             Connection.closeQuietly(ch);
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        // an HTTP server waits silently for a request line our handshake never ends: ask it on the side
+        ScheduledFuture<?> probe = !initiator || timeout.toNanos() <= PROBE_AFTER_NANOS ? null
+                : Timers.TIMER.schedule(() -> Thread.ofVirtual().name("dist-handshake-probe").start(() -> {
+                    if (!done.get() && answersHttp(ch, timeout.toNanos() - PROBE_AFTER_NANOS) && !done.get()) {
+                        http.set(true);
+                        Connection.closeQuietly(ch);
+                    }
+                }), PROBE_AFTER_NANOS, TimeUnit.NANOSECONDS);
         try {
             return steps(ch, role, config.security(), peer, initiator);
         } catch (IOException e) {
+            if (http.get()) {
+                throw new HandshakeException("peer " + peer + " is an HTTP server, not a dist endpoint: it answers"
+                        + " HTTP and not dist's handshake (a dashboard's port? a scheduler prints its own address"
+                        + " as 'scheduler at: HOST:PORT')", e);
+            }
             if (expired.get()) {
                 throw new HandshakeException("peer " + peer + " did not complete the handshake within "
-                        + Connection.format(timeout) + " (CommConfig.handshakeTimeout): " + e.getMessage(), e);
+                        + Connection.format(timeout) + (timeout.equals(config.handshakeTimeout())
+                        ? " (CommConfig.handshakeTimeout): " : " (what was left of the connect timeout): ")
+                        + e.getMessage(), e);
             }
             if (e instanceof HandshakeException) {
                 throw new HandshakeException("peer " + peer + ": " + e.getMessage(), e);
@@ -77,7 +99,31 @@ final class Handshaker {
             }
             throw e;
         } finally {
+            done.set(true);
             timer.cancel(false);
+            if (probe != null) {
+                probe.cancel(false);
+            }
+        }
+    }
+
+    /** How long a connecting side waits for the peer's first handshake byte before it asks whether the peer speaks HTTP. */
+    static final long PROBE_AFTER_NANOS = 500_000_000L;
+
+    /**
+     * Whether the peer of {@code ch} answers an HTTP request, on a connection of its own (so the
+     * handshake's stays untouched), within {@code timeoutNanos}.
+     */
+    static boolean answersHttp(SocketChannel ch, long timeoutNanos) {
+        int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(ch.getRemoteAddress(), ms);
+            s.setSoTimeout(ms);
+            s.getOutputStream().write("HEAD / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] got = s.getInputStream().readNBytes(5);
+            return new String(got, StandardCharsets.US_ASCII).equals("HTTP/");
+        } catch (IOException | RuntimeException e) {
+            return false; // no answer is no proof: the handshake's own deadline decides
         }
     }
 

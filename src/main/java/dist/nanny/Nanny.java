@@ -237,6 +237,11 @@ public final class Nanny implements AutoCloseable {
         }
     }
 
+    /** Whether the nanny stopped (closed, or gave up restarting), e.g. {@code if (!n.isClosed()) n.close("bye");}. */
+    public boolean isClosed() {
+        return closed.getCount() == 0;
+    }
+
     /** Waits until the nanny stopped (closed, or gave up restarting); true if it did. */
     public boolean awaitClose(long timeout, TimeUnit unit) throws InterruptedException {
         return closed.await(timeout, unit);
@@ -270,7 +275,7 @@ public final class Nanny implements AutoCloseable {
                 // the cluster is shutting down: a worker that exits now must not be started again
                 println("closing: " + w.reason());
                 closing.set(true);
-                events.add(new NannyMachine.Close());
+                events.add(new NannyMachine.Close(w.reason()));
             }
         }
 
@@ -492,6 +497,8 @@ public final class Nanny implements AutoCloseable {
         if (out != null) {
             out.println(options.prefix() + "nanny: " + line);
             out.flush();
+        } else {
+            LOG.log(Level.INFO, line); // nobody watches the output: the log keeps what it would have said
         }
     }
 
@@ -518,10 +525,18 @@ public final class Nanny implements AutoCloseable {
     /** Stops the worker and leaves the scheduler. */
     @Override
     public void close() {
+        close(null);
+    }
+
+    /**
+     * As {@link #close()}, telling the scheduler why the worker stops, e.g.
+     * {@code n.close("the nanny was stopped (SIGTERM)")}; null: "its nanny closed".
+     */
+    public void close(String reason) {
         if (closing.getAndSet(true) && closed.getCount() == 0) {
             return;
         }
-        events.add(new NannyMachine.Close());
+        events.add(new NannyMachine.Close(reason));
         try {
             closed.await(15, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -151,8 +151,15 @@ public final class NannyMachine {
     /** The scheduler asked for a fresh worker. */
     public record RestartRequested(String reason) implements Event {}
 
-    /** Stop the worker and the nanny. */
-    public record Close() implements Event {}
+    /**
+     * Stop the worker and the nanny; {@code reason} (null: none given) is what the scheduler hears of a
+     * registered worker, rather than a connection that closed.
+     */
+    public record Close(String reason) implements Event {
+        public Close() {
+            this(null);
+        }
+    }
 
     // ------------------------------------------------------------------ actions
 
@@ -367,6 +374,11 @@ public final class NannyMachine {
                 out.add(new Finish(null));
             }
             case STARTING, RUNNING, KILLING -> {
+                if (workerAddress != null) {
+                    // a stop is no failure to guess at: the scheduler hears why before the connection ends
+                    out.add(new Send(new Message.WorkerDied(workerAddress, "stopped: "
+                            + (c.reason() == null ? "its nanny closed" : c.reason()))));
+                }
                 move(State.STOPPING, c);
                 forced = false;
                 deadline = now + STOP_GRACE_NANOS;
@@ -401,6 +413,14 @@ public final class NannyMachine {
         boolean requested = state == State.KILLING && killReason == null;
         String addr = workerAddress;
         workerAddress = null;
+        String jvmError = state == State.KILLING ? null : jvmRefused(x.output());
+        if (jvmError != null) {
+            // the JVM refused its options before any dist code ran: each start would refuse them again
+            cannotStart = true;
+            giveUp(x, "the worker's JVM cannot start: " + jvmError + " (" + describeExit(x.code())
+                    + "); check --worker-jvm-options and distributed.nanny.worker-jvm-options; the nanny stops");
+            return;
+        }
         if (state != State.KILLING && isCannotStart(x.code())) {
             String why = reasonIn(x.output());
             cannotStart = true;
@@ -424,10 +444,12 @@ public final class NannyMachine {
             return;
         }
         String reason = state == State.KILLING && !requested ? killReason : describeExit(x.code());
-        if (!requested) {
-            if (addr != null) {
-                out.add(new Send(new Message.WorkerDied(addr, reason)));
-            }
+        if (!requested && addr != null) {
+            out.add(new Send(new Message.WorkerDied(addr, reason)));
+        }
+        boolean again = registered || requested || failedStarts + 1 <= settings.restartLimit();
+        if (!requested && again) {
+            // the last failure is said by the give-up line alone: "restarting it" would not be true
             out.add(new Say("worker " + (addr == null ? "(generation " + generation + ")" : addr) + " died: "
                     + reason + "; restarting it"));
         }
@@ -465,6 +487,25 @@ public final class NannyMachine {
     static long backoffNanos(long base, int failures) {
         int shift = Math.min(20, Math.max(0, failures - 1));
         return base > (MAX_BACKOFF_NANOS >> shift) ? MAX_BACKOFF_NANOS : Math.min(MAX_BACKOFF_NANOS, base << shift);
+    }
+
+    /**
+     * What the JVM said when it refused to start (a bad -X option, too little heap), from a worker's last
+     * lines; null when they do not end with the JVM's "Could not create the Java Virtual Machine".
+     */
+    static String jvmRefused(List<String> output) {
+        for (int i = 0; i < output.size(); i++) {
+            if (output.get(i).contains("Could not create the Java Virtual Machine")) {
+                for (int j = i - 1; j >= 0; j--) {
+                    String line = output.get(j).strip();
+                    if (!line.isEmpty() && !line.startsWith("Error: A fatal exception")) {
+                        return line;
+                    }
+                }
+                return output.get(i).strip();
+            }
+        }
+        return null;
     }
 
     /**
@@ -515,8 +556,7 @@ public final class NannyMachine {
     private void giveUp(Event cause, String reason) {
         move(State.GAVE_UP, cause);
         gaveUp = reason;
-        out.add(new Say(reason));
-        out.add(new Log(Level.ERROR, reason));
+        out.add(new Say(reason)); // said once: the shell's log and exit carry no second copy
         out.add(new Finish(reason));
     }
 

@@ -158,7 +158,7 @@ public final class Handshake {
     private static String guess(byte[] got) {
         String s = new String(got, StandardCharsets.ISO_8859_1);
         if (s.startsWith("HTTP/")) {
-            return " — an HTTP server?";
+            return " — an HTTP server? (a dashboard's port?)";
         }
         if (s.startsWith("GET ") || s.startsWith("POST") || s.startsWith("PUT ") || s.startsWith("HEAD")
                 || s.startsWith("OPTIO") || s.startsWith("DELET") || s.startsWith("PATCH")) {

@@ -376,7 +376,9 @@ public final class SchedulerServer implements AutoCloseable {
                     if (c instanceof Connection w) {
                         code.workerGone(id, w);
                     }
-                    String reason = cause == null ? "connection closed" : "connection lost: " + cause.getMessage();
+                    // a closed connection with no report is most often a process stopped on purpose (SIGTERM)
+                    String reason = cause == null ? "its connection closed with no reason given (the process stopped,"
+                            + " or was stopped)" : "connection lost: " + cause.getMessage();
                     // a nannied worker's removal waits in the state for its nanny's report (see ClientRegistry)
                     events.submit(new SchedulerEvent.WorkerGone(id, reason));
                 } else if (!id.equals(connId)) {

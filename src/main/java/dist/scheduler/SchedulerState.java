@@ -592,9 +592,9 @@ public final class SchedulerState extends TaskLifecycle {
         workers.put(address, ws);
         workerNames.put(name, address);
         placement.add(ws);
-        log(System.Logger.Level.INFO, "worker joined: " + address + " (" + ws.name + ", " + ws.nthreads
-                + " threads, pid " + ws.pid + (r.heldKeys() == null || r.heldKeys().isEmpty() ? ""
-                : ", holding " + r.heldKeys().size() + " keys") + ")");
+        log(System.Logger.Level.INFO, "worker joined: " + address + " (" + ws.name + ", " + count(ws.nthreads, "thread")
+                + ", pid " + ws.pid + (r.heldKeys() == null || r.heldKeys().isEmpty() ? ""
+                : ", holding " + count(r.heldKeys().size(), "key")) + ")");
         ws.lastSeen = now;
         out.add(new Outgoing(address, new WorkerAccepted(config.schedulerId(), config.heartbeatIntervalMillis()),
                 requestId));
@@ -655,13 +655,18 @@ public final class SchedulerState extends TaskLifecycle {
         }
     }
 
+    /** "1 thread", "2 threads": a count for a log line. */
+    static String count(int n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
     /** A worker's connection ended: it goes now, unless an extension holds its removal to learn why. */
     private void workerGone(SchedulerEvent.WorkerGone g) {
         WorkerState ws = g.worker() == null ? null : workers.get(g.worker());
         if (ws == null) {
             return;
         }
-        String reason = g.reason() == null ? "connection closed" : g.reason();
+        String reason = g.reason() == null ? "its connection closed" : g.reason();
         for (SchedulerExtension ext : extensions.all) {
             if (ext.holdsRemoval(ws, reason)) {
                 return;
@@ -685,7 +690,8 @@ public final class SchedulerState extends TaskLifecycle {
     /** As {@link #removeWorker(WorkerState, String)}; {@code expected}: it left on purpose, so its tasks are not suspicious. */
     private void removeWorker(WorkerState ws, String reason, boolean expected) {
         log(System.Logger.Level.INFO, "worker lost: " + ws.address + " (" + ws.name + "): " + reason
-                + "; it was running " + ws.processing.size() + " tasks and holding " + ws.hasWhat.size() + " keys");
+                + "; it was running " + count(ws.processing.size(), "task") + " and holding "
+                + count(ws.hasWhat.size(), "key"));
         for (SchedulerExtension ext : extensions.all) {
             ext.workerRemoved(ws);
         }

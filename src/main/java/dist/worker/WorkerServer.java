@@ -307,7 +307,8 @@ public final class WorkerServer implements AutoCloseable {
         }
         if (!(reply instanceof Message.WorkerAccepted accepted)) {
             c.close();
-            throw new IOException("scheduler at " + options.schedulerAddress() + " refused this worker: " + reply);
+            throw new IOException("scheduler at " + options.schedulerAddress() + " refused this worker: "
+                    + (reply instanceof Message.ErrorReply e ? e.message() : reply));
         }
         return accepted;
     }

@@ -55,6 +55,48 @@ class HandshakeTest {
                 && e.getMessage().contains("expected a dist endpoint"), e.getMessage());
     }
 
+    /**
+     * An HTTP server says nothing until it has a request line, which a handshake never ends: the
+     * connecting side asks it on a side connection and fails at once, not after the handshake timeout
+     * (a minute here, past this class's bound).
+     */
+    @Test
+    void aSilentHttpServerIsRecognisedByAskingIt() throws Exception {
+        com.sun.net.httpserver.HttpServer http = com.sun.net.httpserver.HttpServer.create(
+                new InetSocketAddress("127.0.0.1", 0), 8);
+        // as the dashboard's: a connection that sends no request line does not hold up the others
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        http.setExecutor(pool);
+        http.start();
+        try {
+            CommConfig patient = new CommConfig(Duration.ofMinutes(1), Duration.ofSeconds(2), Duration.ofMinutes(1), 16,
+                    1 << 20);
+            HandshakeException e = assertThrows(HandshakeException.class, () -> Connection.connect(
+                    "127.0.0.1:" + http.getAddress().getPort(), Role.WORKER, patient, Net.echo(), Net.CODEC));
+            assertTrue(e.getMessage().contains("is an HTTP server, not a dist endpoint")
+                    && e.getMessage().contains("dashboard"), e.getMessage());
+        } finally {
+            http.stop(0);
+            pool.shutdownNow();
+        }
+    }
+
+    /** A deadline of the connect timeout shorter than the handshake's bounds the handshake too. */
+    @Test
+    void theConnectTimeoutBoundsTheHandshake() throws Exception {
+        try (ServerSocketChannel ss = ServerSocketChannel.open()) {
+            ss.bind(new InetSocketAddress("127.0.0.1", 0));
+            CommConfig c = new CommConfig(Duration.ofMillis(300), Duration.ofSeconds(2), Duration.ofMinutes(1), 16,
+                    1 << 20);
+            // the listener accepts into its backlog and never answers: only the connect deadline ends this
+            HandshakeException e = assertThrows(HandshakeException.class, () -> Connection.connect(
+                    "127.0.0.1:" + ((InetSocketAddress) ss.getLocalAddress()).getPort(), Role.WORKER, c, Net.echo(),
+                    Net.CODEC));
+            assertTrue(e.getMessage().contains("did not complete the handshake within")
+                    && e.getMessage().contains("connect timeout") && !e.getMessage().contains("60 s"), e.getMessage());
+        }
+    }
+
     @Test
     void aWrongVersionNamesBothVersions() throws Exception {
         int other = Handshake.VERSION + 1;

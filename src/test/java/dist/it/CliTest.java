@@ -78,6 +78,41 @@ class CliTest {
         assertTrue(noRole.output().contains("unknown role 'nonsense'"), noRole.output());
     }
 
+    /**
+     * A number that cannot work is refused before anything starts (exit 2), naming the flag, the value
+     * and what would do: a memory limit below what a worker runs in, no threads, a port past 65535.
+     */
+    @Test
+    void numbersThatCannotWorkAreRefusedNamingTheFlagAndTheValue() throws Exception {
+        List<List<String>> cases = List.of(
+                List.of("worker", "127.0.0.1:9", "--memory-limit", "10KB", "below the least a worker runs in, 128MiB"),
+                List.of("nanny", "127.0.0.1:9", "--memory-limit", "10KB", "--memory-limit 10KB is below"),
+                List.of("worker", "127.0.0.1:9", "--memory-limit", "lots", "--memory-limit must be a size such as 4GB"),
+                List.of("worker", "127.0.0.1:9", "--memory-limit", "1e30", "got '1e30'"),
+                List.of("worker", "127.0.0.1:9", "--nthreads", "0", "--nthreads must be between 1 and 4096, got 0"),
+                List.of("worker", "127.0.0.1:9", "--nthreads", "-2", "--nthreads must be between 1 and 4096, got -2"),
+                List.of("worker", "127.0.0.1:9", "--port", "70000", "--port takes a port or a range"),
+                List.of("worker", "127.0.0.1:9", "--connect-timeout", "0", "--connect-timeout must be between 1"),
+                List.of("scheduler", "--port", "70000", "--port must be between 0 and 65535, got 70000"));
+        for (List<String> c : cases) {
+            Processes.Proc p = procs.dist(c.subList(0, c.size() - 1).toArray(String[]::new));
+            assertEquals(2, p.awaitExit(Duration.ofSeconds(30)), c + ": " + p.output());
+            assertTrue(p.output().contains(c.get(c.size() - 1)), c + ": " + p.output());
+        }
+    }
+
+    /**
+     * As dask's parse_memory_limit (distributed/worker_memory.py): a memory limit past the machine's
+     * memory is said once and the machine's memory is used instead.
+     */
+    @Test
+    void aMemoryLimitPastTheMachinesMemoryIsCappedAndSaidOnce() throws Exception {
+        Processes.Proc w = procs.dist("worker", "127.0.0.1:9", "--memory-limit", "100000GB", "--connect-timeout", "1");
+        assertEquals(1, w.awaitExit(Duration.ofSeconds(60)), w.output());
+        assertEquals(1, w.output().lines().filter(l -> l.contains("--memory-limit 100000GB is more than this machine's"
+                + " memory")).count(), w.output());
+    }
+
     /** A taken port is named once with its cause; a dashboard port asked for by name that is taken is an error. */
     @Test
     void takenPortsAreSaidOnceAndAChosenDashboardPortIsNotReplaced() throws Exception {
@@ -101,6 +136,154 @@ class CliTest {
         Processes.Proc w = procs.dist("worker", "127.0.0.1:9", "--connect-timeout", "1");
         assertEquals(1, w.awaitExit(Duration.ofSeconds(30)));
         assertTrue(w.output().contains("127.0.0.1:9"), w.output());
+    }
+
+    /**
+     * A scheduler that refuses connections: the worker tries for --connect-timeout, then names that flag
+     * (not a class of the code) and exits 1.
+     */
+    @Test
+    void anUnreachableSchedulerIsNamedWithTheConnectTimeoutFlag() throws Exception {
+        int closed;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            closed = free.getLocalPort();
+        }
+        Processes.Proc w = procs.dist("worker", "127.0.0.1:" + closed, "--connect-timeout", "1", "--no-nanny");
+        assertEquals(1, w.awaitExit(Duration.ofSeconds(30)), w.output());
+        String out = w.output();
+        assertTrue(out.contains("cannot reach the scheduler at 127.0.0.1:" + closed) && out.contains("connection refused")
+                && out.contains("--connect-timeout"), out);
+        assertFalse(out.contains("CommConfig"), out);
+    }
+
+    /**
+     * A scheduler address that takes connections into a full backlog and never answers (as a
+     * blackholed address): the wait ends at --connect-timeout, well before the worker's bound here.
+     */
+    @Test
+    void aSilentSchedulerAddressIsGivenUpOnAtTheConnectTimeout() throws Exception {
+        try (java.net.ServerSocket full = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            List<java.nio.channels.SocketChannel> queued = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) { // fill the accept queue; later connects get no answer
+                    java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open();
+                    c.configureBlocking(false);
+                    c.connect(full.getLocalSocketAddress());
+                    queued.add(c);
+                }
+                Processes.Proc w = procs.dist("worker", "127.0.0.1:" + full.getLocalPort(), "--connect-timeout", "2",
+                        "--no-nanny");
+                assertEquals(1, w.awaitExit(Duration.ofSeconds(60)), w.output());
+                assertTrue(w.output().contains("--connect-timeout"), w.output());
+            } finally {
+                for (java.nio.channels.SocketChannel c : queued) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    /** A host name that does not resolve is a configuration error: said once, exit 2, no retries. */
+    @Test
+    void anUnresolvableSchedulerHostIsSaidOnceWithoutRetrying() throws Exception {
+        for (String role : List.of("worker", "nanny")) {
+            Processes.Proc w = procs.dist(role, "no-such-host.invalid:8786", "--connect-timeout", "600");
+            assertEquals(2, w.awaitExit(Duration.ofSeconds(60)), w.output());
+            String out = w.output();
+            assertEquals(1, out.split("cannot resolve the host name 'no-such-host.invalid'", -1).length - 1, out);
+            assertFalse(out.contains("--help"), out);
+        }
+        // the same for where a role listens, rather than a bare UnresolvedAddressException
+        Processes.Proc s = procs.dist("scheduler", "--host", "no-such-host.invalid", "--port", "0");
+        assertEquals(2, s.awaitExit(Duration.ofSeconds(60)), s.output());
+        assertTrue(s.output().contains("--host no-such-host.invalid: cannot resolve the host name"), s.output());
+    }
+
+    /**
+     * A worker given the dashboard's port (HTTP, silent until it gets a request line) fails at once
+     * saying it is no dist scheduler, long before its --connect-timeout of 10 minutes; a bare worker
+     * and a nanny both, with the code of a start no retry cures.
+     */
+    @Test
+    void aWorkerPointedAtTheDashboardSaysItIsNoScheduler() throws Exception {
+        try (dist.scheduler.SchedulerServer s = dist.scheduler.SchedulerServer.start("127.0.0.1", 0,
+                dist.scheduler.SchedulerConfig.defaults(), CommConfig.DEFAULT);
+             dist.dashboard.Dashboard d = dist.dashboard.Dashboard.start(s, "127.0.0.1", 0)) {
+            String http = d.url().replaceFirst("^http://", "").replaceFirst("/.*$", "");
+            for (String flag : List.of("--no-nanny", "--nanny")) {
+                Processes.Proc w = procs.dist("worker", http, "--connect-timeout", "600", flag, "--nthreads", "1");
+                assertEquals(dist.nanny.NannyMachine.CANNOT_START, w.awaitExit(Duration.ofSeconds(60)), w.output());
+                assertTrue(w.output().contains("is an HTTP server, not a dist endpoint")
+                        && w.output().contains("dashboard"), w.output());
+            }
+        }
+    }
+
+    /**
+     * dask: test_nanny.py::test_worker_start_exception — a worker JVM that refuses its options stops its
+     * nanny at once (exit 78) with one line, rather than after the restart limit.
+     */
+    @Test
+    void aWorkerJvmThatRefusesItsOptionsStopsTheNannyWithOneLine() throws Exception {
+        try (dist.scheduler.SchedulerServer s = dist.scheduler.SchedulerServer.start("127.0.0.1", 0,
+                dist.scheduler.SchedulerConfig.defaults(), CommConfig.DEFAULT)) {
+            Processes.Proc n = procs.dist("nanny", s.address(), "--worker-jvm-options", "-Xmx1z", "--nthreads", "1",
+                    "--no-dashboard");
+            assertEquals(dist.nanny.NannyMachine.CANNOT_START, n.awaitExit(Duration.ofSeconds(60)), n.output());
+            String out = n.output();
+            assertEquals(1, out.lines().filter(l -> l.contains("the worker's JVM cannot start")).count(), out);
+            assertTrue(out.contains("-Xmx1z") && out.contains("--worker-jvm-options"), out);
+            assertFalse(out.contains("restarting it"), out);
+        }
+    }
+
+    /**
+     * The command line logs one line per record (time, level, logger, message), and a nanny stopped by
+     * SIGTERM says it stopped, and tells the scheduler so, rather than a closed connection.
+     */
+    @Test
+    void theCommandLineLogsOneLinePerRecordAndASigtermStopSaysItStopped() throws Exception {
+        Processes.Proc scheduler = procs.dist("scheduler", "--port", "0", "--no-dashboard");
+        String line = scheduler.awaitLine(l -> l.startsWith("scheduler at: "), Duration.ofSeconds(30));
+        String address = line.substring("scheduler at: ".length()).trim();
+        Processes.Proc nanny = procs.dist("worker", address, "--nthreads", "1", "--no-dashboard");
+        String joined = scheduler.awaitLine(l -> l.contains("worker joined:"), Duration.ofSeconds(60));
+        assertTrue(joined.matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO +scheduler: worker joined: .*"
+                + "1 thread, pid .*"), joined);
+        nanny.awaitLine(l -> l.startsWith("registered with scheduler at: "), Duration.ofSeconds(60));
+        nanny.process.toHandle().destroy(); // SIGTERM, keeping its output to read (Process.destroy closes it)
+        nanny.awaitLine(l -> l.equals("nanny stopped"), Duration.ofSeconds(30));
+        assertNotEquals(-1, nanny.awaitExit(Duration.ofSeconds(30)));
+        String lost = scheduler.awaitLine(l -> l.contains("worker lost:"), Duration.ofSeconds(30));
+        assertTrue(lost.contains("stopped: the nanny was stopped (SIGTERM") && lost.contains("running 0 tasks"), lost);
+        assertFalse(scheduler.output().lines().anyMatch(l -> l.startsWith("INFO: ")), scheduler.output());
+
+        Processes.Proc bare = procs.dist("worker", address, "--nthreads", "2", "--no-nanny", "--no-dashboard");
+        bare.awaitLine(l -> l.startsWith("registered with scheduler at: "), Duration.ofSeconds(60));
+        bare.process.toHandle().destroy();
+        bare.awaitLine(l -> l.equals("worker stopped"), Duration.ofSeconds(30));
+        assertNotEquals(-1, bare.awaitExit(Duration.ofSeconds(30)));
+        String gone = scheduler.awaitLine(l -> l.contains("worker lost:"), Duration.ofSeconds(30));
+        assertTrue(gone.contains("its connection closed with no reason given (the process stopped, or was stopped)"),
+                gone);
+    }
+
+    /** An application's own java.util.logging configuration is left alone: the JDK's format stays. */
+    @Test
+    void aLoggingConfigGivenByPropertyIsLeftAlone(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path props = java.nio.file.Files.writeString(dir.resolve("logging.properties"), """
+                handlers=java.util.logging.ConsoleHandler
+                java.util.logging.ConsoleHandler.formatter=java.util.logging.SimpleFormatter
+                java.util.logging.SimpleFormatter.format=MINE %4$s %5$s%n
+                """);
+        try (dist.scheduler.SchedulerServer s = dist.scheduler.SchedulerServer.start("127.0.0.1", 0,
+                dist.scheduler.SchedulerConfig.defaults(), CommConfig.DEFAULT)) {
+            Processes.Proc nanny = procs.javaWith(List.of("-Djava.util.logging.config.file=" + props), "dist.Main",
+                    "nanny", s.address(), "--nthreads", "1", "--no-dashboard");
+            String started = nanny.awaitLine(l -> l.contains("started for scheduler at"), Duration.ofSeconds(60));
+            assertTrue(started.startsWith("MINE INFO nanny "), started);
+        }
     }
 
     @Test

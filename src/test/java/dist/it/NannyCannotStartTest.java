@@ -44,6 +44,8 @@ class NannyCannotStartTest {
             // each start of the worker says why it cannot start: once, so it started once
             assertEquals(1, out.lines().filter(l -> l.startsWith("worker: cannot start:")).count(), out);
             assertFalse(out.contains("restarting it"), out);
+            // the nanny's decision is one line, not repeated in its log or on its way out
+            assertEquals(1, out.lines().filter(l -> l.contains("the worker cannot start")).count(), out);
         }
     }
 }

@@ -148,6 +148,48 @@ class NannyMachineTest {
         assertTrue(m.finished());
     }
 
+    /** The reason of a give-up is said once: one Say, no log record besides it, one Finish. */
+    @Test
+    void givingUpIsSaidOnce() {
+        NannyMachine m = machine();
+        m.handle(new Begin(), 0);
+        m.handle(new WorkerExited(1, 1, List.of()), SEC);
+        m.handle(new Tick(), 2 * SEC);
+        m.handle(new WorkerExited(2, 1, List.of()), 2 * SEC);
+        m.handle(new Tick(), 4 * SEC);
+        List<Action> a = m.handle(new WorkerExited(3, 1, List.of()), 4 * SEC);
+        assertEquals(1, only(a, Say.class).stream().filter(x -> x.line().contains("giving up")).count(), a.toString());
+        assertTrue(only(a, Say.class).stream().noneMatch(x -> x.line().contains("restarting it")), a.toString());
+        assertTrue(only(a, NannyMachine.Log.class).isEmpty(), a.toString());
+        assertEquals(1, only(a, Finish.class).size(), a.toString());
+    }
+
+    /** A JVM that refuses its options (exit code 1, before any dist code) is not started again. */
+    @Test
+    void aJvmThatRefusesItsOptionsStopsTheNannyAtOnce() {
+        NannyMachine m = machine();
+        m.handle(new Begin(), 0);
+        List<Action> a = m.handle(new WorkerExited(1, 1, List.of("Invalid maximum heap size: -Xmx1z",
+                "Error: Could not create the Java Virtual Machine.",
+                "Error: A fatal exception has occurred. Program will exit.")), SEC);
+        assertEquals(State.GAVE_UP, m.state());
+        assertTrue(m.cannotStart());
+        assertTrue(m.gaveUpReason().contains("Invalid maximum heap size: -Xmx1z")
+                && m.gaveUpReason().contains("--worker-jvm-options"), m.gaveUpReason());
+        assertTrue(only(a, StartWorker.class).isEmpty(), a.toString());
+        assertEquals(1, only(a, Say.class).size(), a.toString());
+    }
+
+    /** A stop asked for tells the scheduler why the registered worker goes, before it is stopped. */
+    @Test
+    void aCloseTellsTheSchedulerWhyTheWorkerStops() {
+        NannyMachine m = running("a:1");
+        List<Action> a = m.handle(new Close("the nanny was stopped (SIGTERM)"), SEC);
+        assertEquals(List.of(new Send(new Message.WorkerDied("a:1", "stopped: the nanny was stopped (SIGTERM)")),
+                new StopWorker(1, false)), a);
+        assertEquals(State.STOPPING, m.state());
+    }
+
     @Test
     void aBadCommandLineIsAsFatalAndNamesTheOption() {
         NannyMachine m = machine();
@@ -222,7 +264,7 @@ class NannyMachineTest {
     @Test
     void closeStopsTheWorkerAndFinishesOnItsExit() {
         NannyMachine m = running("a:1");
-        assertEquals(List.of(new StopWorker(1, false)), m.handle(new Close(), SEC));
+        assertEquals(List.of(new StopWorker(1, false)), only(m.handle(new Close(), SEC), StopWorker.class));
         assertEquals(State.STOPPING, m.state());
         assertTrue(m.handle(new RestartRequested("late"), SEC).isEmpty(), "restarted while stopping");
         assertEquals(List.of(new Finish(null)), m.handle(new WorkerExited(1, 143, List.of()), 2 * SEC));

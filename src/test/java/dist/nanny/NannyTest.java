@@ -60,9 +60,12 @@ class NannyTest {
         try (SchedulerServer s = SchedulerServer.start("127.0.0.1", 0, SchedulerConfig.defaults(), CommConfig.DEFAULT);
              Config.Override a = Config.set("distributed.nanny.restart-limit", 1);
              Config.Override b = Config.set("distributed.nanny.restart-backoff", "50ms")) {
-            // a JVM option the JVM refuses: every start fails with exit code 1, which a restart might cure
-            Nanny n = Nanny.start(new Nanny.Options(s.address(), List.of("--nthreads", "1"), 0,
-                    List.of("-XX:+NoSuchOptionAtAll"), null, ""));
+            // a worker name another worker holds: every start is refused (exit code 1), which a restart
+            // might cure once the other leaves
+            dist.worker.WorkerServer holder = dist.worker.WorkerServer.start(new dist.worker.WorkerServer.Options(
+                    s.address(), "127.0.0.1", 0, 1, "taken", 0, 8 * 1024, CommConfig.DEFAULT));
+            Nanny n = Nanny.start(new Nanny.Options(s.address(), List.of("--nthreads", "1", "--name", "taken",
+                    "--no-dashboard"), 0, List.of(), null, ""));
             try {
                 assertTrue(n.awaitClose(60, TimeUnit.SECONDS), "the nanny gave up");
                 assertTrue(n.gaveUpReason().contains("2 times in a row") && n.gaveUpReason().contains("exit code 1"),
@@ -71,6 +74,7 @@ class NannyTest {
                 assertFalse(n.workerCannotStart());
             } finally {
                 n.close();
+                holder.close();
             }
         }
     }
