@@ -62,6 +62,11 @@ public final class SerialReader {
     private String[] names;
     private Class<?>[] classes;
     private int nnames;
+    /** Whether identity is kept (see {@link Registry.Snapshot#tracks}). */
+    private final boolean tracks;
+    /** Objects, arrays, collections and maps read so far, in the order the writer met them. */
+    private Object[] seen;
+    private int nseen;
 
     SerialReader(byte[] buf, int off, int len, Registry.Snapshot snap, List<byte[]> oob, ClassLoader loader,
                  Function<String, Object> refs) {
@@ -74,6 +79,33 @@ public final class SerialReader {
         this.refs = refs;
         this.maxDepth = snap.maxDepth;
         this.allowance = snap.maxDecodedBytes;
+        this.tracks = snap.tracks;
+    }
+
+    /** Numbers {@code o} as the writer did, before its contents are read, so they may refer back to it. */
+    private void remember(Object o) {
+        if (!tracks) {
+            return;
+        }
+        Object[] s = seen;
+        if (s == null) {
+            seen = s = new Object[8];
+        } else if (nseen == s.length) {
+            seen = s = Arrays.copyOf(s, nseen * 2);
+        }
+        s[nseen++] = o;
+    }
+
+    private Object readBackReference() {
+        if (!tracks) {
+            throw error("a back-reference is refused: this endpoint decodes only protocol messages and JDK types");
+        }
+        long i = readVarint();
+        if (i < 0 || i >= nseen) {
+            throw error("back-reference to object #" + Long.toUnsignedString(i) + " but only " + nseen
+                    + " were read so far");
+        }
+        return seen[(int) i];
     }
 
     int position() {
@@ -389,6 +421,7 @@ public final class SerialReader {
                 charge(OBJECT + OBJECT + (long) REF * n, "a list");
                 enter();
                 ArrayList<Object> list = new ArrayList<>(Math.min(n, PREALLOC));
+                remember(list);
                 for (int i = 0; i < n; i++) {
                     list.add(readObject());
                 }
@@ -403,6 +436,7 @@ public final class SerialReader {
                 java.util.Set<Object> set = tag == Tags.SET
                         ? LinkedHashSet.newLinkedHashSet(Math.min(n, PREALLOC))
                         : new TreeSet<>();
+                remember(set);
                 for (int i = 0; i < n; i++) {
                     set.add(readObject());
                 }
@@ -417,6 +451,7 @@ public final class SerialReader {
                 Map<Object, Object> map = tag == Tags.MAP
                         ? LinkedHashMap.newLinkedHashMap(Math.min(n, PREALLOC))
                         : new TreeMap<>();
+                remember(map);
                 for (int i = 0; i < n; i++) {
                     Object k = readObject();
                     map.put(k, readObject());
@@ -468,7 +503,9 @@ public final class SerialReader {
                 return v;
             }
             case Tags.OBJECT:
-                return readAllowedObject();
+                return readPlainObject();
+            case Tags.BACKREF:
+                return readBackReference();
             default:
                 throw error("unknown type tag " + tag);
         }
@@ -559,6 +596,7 @@ public final class SerialReader {
         int n = readCount(1, "array");
         charge(OBJECT + (long) REF * n, "an object array");
         Object[] a = (Object[]) Array.newInstance(ct, n);
+        remember(a);
         enter();
         for (int i = 0; i < n; i++) {
             Object v = readObject();
@@ -629,22 +667,17 @@ public final class SerialReader {
         return t.isPrimitive() ? MethodType.methodType(t).wrap().returnType() : t;
     }
 
-    private Object readAllowedObject() {
+    private Object readPlainObject() {
         Class<?> c = readClass();
         ClassInfo ci = snap.info(c);
         if (ci.tag != Tags.OBJECT) {
-            throw error("class " + c.getName() + " is not allowed to be decoded; " + ClassInfo.fixes(c));
-        }
-        if (ci.error != null) {
-            throw error(ci.error);
+            throw error("class " + c.getName() + " is not decoded field by field here: " + (ci.error != null
+                    ? ci.error : "it is a " + (c.isRecord() ? "record" : "type the serializer handles otherwise")
+                    + "; are both ends running the same code?"));
         }
         charge(OBJECT + (long) REF * ci.shape.slots.length, "an object");
-        Object o;
-        try {
-            o = ci.shape.ctor.invokeExact();
-        } catch (Throwable t) {
-            throw new DecodeException("the no-arg constructor of " + c.getName() + " failed: " + t, t);
-        }
+        Object o = ci.shape.maker.make();
+        remember(o);
         enter();
         try {
             for (ClassInfo.Slot s : ci.shape.slots) {

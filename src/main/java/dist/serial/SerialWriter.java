@@ -52,6 +52,13 @@ public final class SerialWriter {
     private Object[] names = new Object[SCAN];
     private int nnames;
     private HashMap<Object, Integer> nameIndex;
+    /** Whether identity is kept (see {@link Registry.Snapshot#tracks}). */
+    private boolean tracks;
+    /** Objects written so far that keep identity, by identity, with their index: open addressing. */
+    private Object[] seenKeys = new Object[SEEN];
+    private int[] seenIds = new int[SEEN];
+    private int nseen;
+    private static final int SEEN = 16;
 
     private SerialWriter() {
     }
@@ -72,6 +79,7 @@ public final class SerialWriter {
         w.oobThreshold = oobThreshold;
         w.replacer = replacer;
         w.maxDepth = snap.maxDepth;
+        w.tracks = snap.tracks;
         w.depth = 0;
         w.pos = 0;
         return w;
@@ -85,6 +93,15 @@ public final class SerialWriter {
         Arrays.fill(names, 0, Math.min(nnames, names.length), null);
         nnames = 0;
         nameIndex = null;
+        if (nseen > 0) {
+            if (seenKeys.length > KEEP / 8) {
+                seenKeys = new Object[SEEN];
+                seenIds = new int[SEEN];
+            } else {
+                Arrays.fill(seenKeys, null);
+            }
+            nseen = 0;
+        }
         if (buf.length > KEEP) {
             buf = new byte[256];
         }
@@ -255,6 +272,54 @@ public final class SerialWriter {
         }
     }
 
+    // ------------------------------------------------------------------ identity
+
+    /**
+     * Whether {@code o} was written before in this stream; if so its back-reference is written. Else
+     * it takes the next index: the reader numbers the same objects in the same order.
+     */
+    private boolean writtenBefore(Object o) {
+        Object[] keys = seenKeys;
+        int mask = keys.length - 1;
+        int i = (System.identityHashCode(o) * 0x9E3779B9 >>> 7) & mask;
+        Object k;
+        while ((k = keys[i]) != null) {
+            if (k == o) {
+                writeByte(Tags.BACKREF);
+                writeVarint32(seenIds[i]);
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+        keys[i] = o;
+        seenIds[i] = nseen++;
+        if (nseen * 2 > keys.length) {
+            growSeen();
+        }
+        return false;
+    }
+
+    private void growSeen() {
+        Object[] oldKeys = seenKeys;
+        int[] oldIds = seenIds;
+        Object[] keys = new Object[oldKeys.length * 2];
+        int[] ids = new int[keys.length];
+        int mask = keys.length - 1;
+        for (int j = 0; j < oldKeys.length; j++) {
+            Object k = oldKeys[j];
+            if (k != null) {
+                int i = (System.identityHashCode(k) * 0x9E3779B9 >>> 7) & mask;
+                while (keys[i] != null) {
+                    i = (i + 1) & mask;
+                }
+                keys[i] = k;
+                ids[i] = oldIds[j];
+            }
+        }
+        seenKeys = keys;
+        seenIds = ids;
+    }
+
     // ------------------------------------------------------------------ values
 
     private void enter() {
@@ -264,7 +329,11 @@ public final class SerialWriter {
         }
     }
 
-    /** Any value the serializer handles (built-in, record, enum, exception, lambda, codec, allowed), or null. */
+    /**
+     * Any value the serializer handles (built-in, record, enum, exception, lambda, codec, ordinary class),
+     * or null. An object, array, collection or map met again in the same stream is written as a
+     * back-reference, so shared and cyclic references come back as they were.
+     */
     public void writeObject(Object o) {
         if (o == null) {
             writeByte(Tags.NULL);
@@ -317,14 +386,37 @@ public final class SerialWriter {
             case Tags.BYTES -> writeByteArray((byte[]) o);
             case Tags.BOOLS, Tags.SHORTS, Tags.CHARS, Tags.INTS, Tags.LONGS, Tags.FLOATS, Tags.DOUBLES ->
                     writePrimitiveArray(ci.tag, o);
-            case Tags.OBJECTS -> writeObjectArray(ci, (Object[]) o);
-            case Tags.LIST -> writeCollection(Tags.LIST, (Collection<?>) o);
-            case Tags.SET -> writeCollection(Tags.SET, (Collection<?>) o);
-            case Tags.SORTED_SET ->
-                    writeCollection(((SortedSet<?>) o).comparator() == null ? Tags.SORTED_SET : Tags.SET, (Collection<?>) o);
-            case Tags.MAP -> writeMap(Tags.MAP, (Map<?, ?>) o);
-            case Tags.SORTED_MAP ->
+            case Tags.OBJECTS -> {
+                if (!tracks || !writtenBefore(o)) {
+                    writeObjectArray(ci, (Object[]) o);
+                }
+            }
+            case Tags.LIST -> {
+                if (!tracks || !writtenBefore(o)) {
+                    writeCollection(Tags.LIST, (Collection<?>) o);
+                }
+            }
+            case Tags.SET -> {
+                if (!tracks || !writtenBefore(o)) {
+                    writeCollection(Tags.SET, (Collection<?>) o);
+                }
+            }
+            case Tags.SORTED_SET -> {
+                if (!tracks || !writtenBefore(o)) {
+                    writeCollection(((SortedSet<?>) o).comparator() == null ? Tags.SORTED_SET : Tags.SET,
+                            (Collection<?>) o);
+                }
+            }
+            case Tags.MAP -> {
+                if (!tracks || !writtenBefore(o)) {
+                    writeMap(Tags.MAP, (Map<?, ?>) o);
+                }
+            }
+            case Tags.SORTED_MAP -> {
+                if (!tracks || !writtenBefore(o)) {
                     writeMap(((SortedMap<?, ?>) o).comparator() == null ? Tags.SORTED_MAP : Tags.MAP, (Map<?, ?>) o);
+                }
+            }
             case Tags.OPTIONAL -> {
                 Optional<?> opt = (Optional<?>) o;
                 if (opt.isEmpty()) {
@@ -366,8 +458,8 @@ public final class SerialWriter {
                 depth--;
             }
             case Tags.OBJECT -> {
-                if (ci.error != null) {
-                    throw new EncodeException(ci.error);
+                if (tracks && writtenBefore(o)) {
+                    return;
                 }
                 writeByte(Tags.OBJECT);
                 writeClass(ci);
