@@ -191,9 +191,26 @@ final class ClassInfo {
                 + " field-by-field encoding with Registry.allow(\"" + name + "\")" + pkg;
     }
 
+    /**
+     * Calls {@code steps[from..to)} in order, each of {@code type} (void, same arguments): a balanced
+     * tree, so that a class of many fields still nests only log2(n) deep.
+     */
+    static MethodHandle sequence(MethodHandle[] steps, int from, int to, MethodType type) {
+        if (to - from == 0) {
+            return MethodHandles.empty(type);
+        }
+        if (to - from == 1) {
+            return steps[from];
+        }
+        int mid = (from + to) >>> 1;
+        return MethodHandles.foldArguments(sequence(steps, mid, to, type), sequence(steps, from, mid, type));
+    }
+
     /** Kinds of record components and fields: primitives are written untagged. */
     static final int P_BOOLEAN = 0, P_BYTE = 1, P_SHORT = 2, P_CHAR = 3, P_INT = 4, P_LONG = 5, P_FLOAT = 6,
-            P_DOUBLE = 7, P_REF = 8;
+            P_DOUBLE = 7, P_REF = 8,
+            /** A String field or component: the same bytes as P_REF, read and written without the dispatch. */
+            P_STRING = 9;
 
     static int slotKind(Class<?> t) {
         if (t == boolean.class) return P_BOOLEAN;
@@ -204,6 +221,7 @@ final class ClassInfo {
         if (t == long.class) return P_LONG;
         if (t == float.class) return P_FLOAT;
         if (t == double.class) return P_DOUBLE;
+        if (t == String.class) return P_STRING;
         return P_REF;
     }
 
@@ -212,7 +230,7 @@ final class ClassInfo {
     }
 
     /**
-     * The components of a record (with its canonical constructor typed (Object[])Object) or the fields
+     * The components of a record (with its canonical constructor typed (T1..Tn)Object) or the fields
      * of an ordinary class, superclasses' first (with the {@link Maker} that creates an instance).
      */
     static final class Shape {
@@ -220,12 +238,17 @@ final class ClassInfo {
         final MethodHandle ctor;
         final String error;
         final Maker maker;
+        /** Writes every slot; for an ordinary class also reads and sets every field, and creates an instance. */
+        final Plan plan;
 
-        private Shape(Slot[] slots, MethodHandle ctor, String error, Maker maker) {
+        private Shape(String recordName, Slot[] slots, MethodHandle ctor, String error, Maker maker) {
             this.slots = slots;
             this.ctor = ctor;
             this.error = error;
             this.maker = maker;
+            this.plan = Plan.of(SerialWriter.slotsWriter(slots), maker == null ? null : SerialReader.slotsReader(slots),
+                    maker == null || maker.ctors.length == 0 ? null : maker.ctors[0],
+                    maker == null && ctor != null ? SerialReader.recordReader(slots, ctor, recordName) : null);
         }
 
         private static MethodType getterType(Class<?> t) {
@@ -247,11 +270,8 @@ final class ClassInfo {
             }
             Constructor<?> k = c.getDeclaredConstructor(types);
             k.setAccessible(true);
-            MethodHandle ctor = lookup.unreflectConstructor(k)
-                    .asType(MethodType.methodType(Object.class, types))
-                    .asSpreader(Object[].class, types.length)
-                    .asType(MethodType.methodType(Object.class, Object[].class));
-            return new Shape(slots, ctor, null, null);
+            MethodHandle ctor = lookup.unreflectConstructor(k).asType(MethodType.methodType(Object.class, types));
+            return new Shape(c.getName(), slots, ctor, null, null);
         }
 
         static Shape ofObject(Class<?> c) throws ReflectiveOperationException {
@@ -275,7 +295,7 @@ final class ClassInfo {
                     slots.add(new Slot(k.getName() + "." + f.getName(), slotKind(t), t, g, s));
                 }
             }
-            return new Shape(slots.toArray(Slot[]::new), null, null, new Maker(c, lookup));
+            return new Shape(c.getName(), slots.toArray(Slot[]::new), null, null, new Maker(c, lookup));
         }
     }
 
@@ -288,8 +308,8 @@ final class ClassInfo {
      */
     static final class Maker {
         private final String className;
-        /** Each typed ()Object, its arguments bound. */
-        private final MethodHandle[] ctors;
+        /** Each typed ()Object, its arguments bound; the first is also the plan's. */
+        final MethodHandle[] ctors;
         private final String[] signatures;
         private final int[] params;
         private volatile int first;
@@ -326,14 +346,14 @@ final class ClassInfo {
             this.params = counts.stream().mapToInt(Integer::intValue).toArray();
         }
 
-        Object make() {
+        Object make(Plan plan) {
             int start = first;
             Throwable failure = null;
             int failed = -1;
             for (int n = 0; n < ctors.length; n++) {
                 int i = (start + n) % ctors.length;
                 try {
-                    Object o = ctors[i].invokeExact();
+                    Object o = i == 0 ? plan.make() : ctors[i].invokeExact();
                     if (i != start) {
                         first = i;
                     }

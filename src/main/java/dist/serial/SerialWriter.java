@@ -2,6 +2,7 @@ package dist.serial;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.invoke.SerializedLambda;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -440,7 +441,7 @@ public final class SerialWriter {
                 writeByte(Tags.RECORD);
                 writeClass(ci);
                 enter();
-                writeSlots(ci.shape.slots, o);
+                writeSlots(ci.shape, o);
                 depth--;
             }
             case Tags.ENUM -> {
@@ -464,7 +465,7 @@ public final class SerialWriter {
                 writeByte(Tags.OBJECT);
                 writeClass(ci);
                 enter();
-                writeSlots(ci.shape.slots, o);
+                writeSlots(ci.shape, o);
                 depth--;
             }
             default -> throw new EncodeException(ci.error != null ? ci.error : "cannot encode " + c.getName());
@@ -606,27 +607,79 @@ public final class SerialWriter {
         depth--;
     }
 
-    private void writeSlots(ClassInfo.Slot[] slots, Object o) {
+    private void writeSlots(ClassInfo.Shape shape, Object o) {
         try {
-            for (ClassInfo.Slot s : slots) {
-                MethodHandle g = s.getter();
-                switch (s.kind()) {
-                    case ClassInfo.P_INT -> writeZigzag32((int) g.invokeExact(o));
-                    case ClassInfo.P_LONG -> writeZigzag((long) g.invokeExact(o));
-                    case ClassInfo.P_BOOLEAN -> writeByte((boolean) g.invokeExact(o) ? 1 : 0);
-                    case ClassInfo.P_DOUBLE -> writeDouble((double) g.invokeExact(o));
-                    case ClassInfo.P_FLOAT -> writeFloat((float) g.invokeExact(o));
-                    case ClassInfo.P_BYTE -> writeByte((byte) g.invokeExact(o));
-                    case ClassInfo.P_SHORT -> writeZigzag32((short) g.invokeExact(o));
-                    case ClassInfo.P_CHAR -> writeVarint32((char) g.invokeExact(o));
-                    default -> writeObject((Object) g.invokeExact(o));
-                }
-            }
+            shape.plan.write(this, o);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new EncodeException("reading " + o.getClass().getName() + " failed: " + t, t);
         }
+    }
+
+    /** As writeObject would write a String (or null), without the dispatch. */
+    private void writeStringSlot(Object s) {
+        if (s == null) {
+            writeByte(Tags.NULL);
+        } else if (replacer != null) {
+            writeObject(s);
+        } else {
+            writeByte(Tags.STRING);
+            writeString((String) s);
+        }
+    }
+
+    private void writeBooleanSlot(boolean b) {
+        writeByte(b ? 1 : 0);
+    }
+
+    private static final MethodType SLOTS = MethodType.methodType(void.class, SerialWriter.class, Object.class);
+    private static final MethodHandle[] WRITE_KIND = new MethodHandle[ClassInfo.P_STRING + 1];
+
+    static {
+        MethodHandles.Lookup l = MethodHandles.lookup();
+        try {
+            MethodHandle zigzag32 = l.findVirtual(SerialWriter.class, "writeZigzag32",
+                    MethodType.methodType(void.class, int.class));
+            MethodHandle varint32 = l.findVirtual(SerialWriter.class, "writeVarint32",
+                    MethodType.methodType(void.class, int.class));
+            MethodHandle writeByte = l.findVirtual(SerialWriter.class, "writeByte",
+                    MethodType.methodType(void.class, int.class));
+            WRITE_KIND[ClassInfo.P_INT] = zigzag32;
+            WRITE_KIND[ClassInfo.P_SHORT] = zigzag32.asType(MethodType.methodType(void.class, SerialWriter.class,
+                    short.class));
+            WRITE_KIND[ClassInfo.P_CHAR] = varint32.asType(MethodType.methodType(void.class, SerialWriter.class,
+                    char.class));
+            WRITE_KIND[ClassInfo.P_BYTE] = writeByte.asType(MethodType.methodType(void.class, SerialWriter.class,
+                    byte.class));
+            WRITE_KIND[ClassInfo.P_LONG] = l.findVirtual(SerialWriter.class, "writeZigzag",
+                    MethodType.methodType(void.class, long.class));
+            WRITE_KIND[ClassInfo.P_BOOLEAN] = l.findVirtual(SerialWriter.class, "writeBooleanSlot",
+                    MethodType.methodType(void.class, boolean.class));
+            WRITE_KIND[ClassInfo.P_DOUBLE] = l.findVirtual(SerialWriter.class, "writeDouble",
+                    MethodType.methodType(void.class, double.class));
+            WRITE_KIND[ClassInfo.P_FLOAT] = l.findVirtual(SerialWriter.class, "writeFloat",
+                    MethodType.methodType(void.class, float.class));
+            WRITE_KIND[ClassInfo.P_REF] = l.findVirtual(SerialWriter.class, "writeObject",
+                    MethodType.methodType(void.class, Object.class));
+            WRITE_KIND[ClassInfo.P_STRING] = l.findVirtual(SerialWriter.class, "writeStringSlot",
+                    MethodType.methodType(void.class, Object.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * One handle typed (SerialWriter, Object)void that writes every slot in order: getters and writes
+     * composed, so that once hot the JVM compiles it for this class as a whole (one call per object,
+     * no call per field).
+     */
+    static MethodHandle slotsWriter(ClassInfo.Slot[] slots) {
+        MethodHandle[] steps = new MethodHandle[slots.length];
+        for (int i = 0; i < slots.length; i++) {
+            steps[i] = MethodHandles.filterArguments(WRITE_KIND[slots[i].kind()], 1, slots[i].getter());
+        }
+        return ClassInfo.sequence(steps, 0, steps.length, SLOTS);
     }
 
     private void writeNullableString(String s) {
