@@ -348,9 +348,20 @@ public final class SerialWriter {
             }
         }
         Class<?> c = o.getClass();
+        // the commonest values skip the per-class lookup
         if (c == String.class) {
             writeByte(Tags.STRING);
             writeString((String) o);
+            return;
+        }
+        if (c == Long.class && snap.codecs.isEmpty()) {
+            writeByte(Tags.LONG);
+            writeZigzag((Long) o);
+            return;
+        }
+        if (c == Integer.class && snap.codecs.isEmpty()) {
+            writeByte(Tags.INT);
+            writeZigzag32((Integer) o);
             return;
         }
         ClassInfo ci = snap.info(c);
