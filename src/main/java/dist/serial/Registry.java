@@ -55,7 +55,7 @@ public final class Registry {
     /**
      * Strict ({@code true}): only built-in types, records, enums, exceptions, serializable lambdas,
      * classes with a codec and {@link #allow allow-listed} classes are encoded and decoded; any other
-     * class is refused by name before it is loaded for its fields. Open ({@code false}, the default):
+     * class is refused by name, before any of its code runs. Open ({@code false}, the default):
      * any ordinary class also travels, field by field.
      *
      * <pre>{@code
