@@ -350,7 +350,19 @@ final class ClassInfo {
             int start = first;
             Throwable failure = null;
             int failed = -1;
-            for (int n = 0; n < ctors.length; n++) {
+            int n = 0;
+            if (start == 0 && ctors.length > 0) {
+                try {
+                    return plan.make();
+                } catch (VirtualMachineError e) {
+                    throw e;
+                } catch (Throwable t) {
+                    failure = t; // the others are tried below; this one is named if none works
+                    failed = 0;
+                    n = 1;
+                }
+            }
+            for (; n < ctors.length; n++) {
                 int i = (start + n) % ctors.length;
                 try {
                     Object o = i == 0 ? plan.make() : ctors[i].invokeExact();

@@ -61,6 +61,7 @@ public final class SerialReader {
     private long allowance;
     private String[] names;
     private Class<?>[] classes;
+    private ClassInfo[] infos;
     private int nnames;
     /** Whether identity is kept (see {@link Registry.Snapshot#tracks}). */
     private final boolean tracks;
@@ -265,9 +266,11 @@ public final class SerialReader {
             if (names == null) {
                 names = new String[8];
                 classes = new Class<?>[8];
+                infos = new ClassInfo[8];
             } else if (nnames == names.length) {
                 names = Arrays.copyOf(names, nnames * 2);
                 classes = Arrays.copyOf(classes, nnames * 2);
+                infos = Arrays.copyOf(infos, nnames * 2);
             }
             names[nnames] = name;
             return nnames++;
@@ -340,8 +343,23 @@ public final class SerialReader {
         }
     }
 
+    /** As {@link #readClass}, its ClassInfo remembered per name so that repeated objects skip the lookup. */
     private ClassInfo readClassInfo() {
-        return snap.info(readClass());
+        int i = readNameIndex();
+        if (i < 0) {
+            return snap.info(snap.aliased(-1L - i));
+        }
+        ClassInfo ci = infos[i];
+        if (ci == null) {
+            Class<?> c = classes[i];
+            if (c == null) {
+                refuseIfClosed(names[i]);
+                c = load(names[i]);
+                classes[i] = c;
+            }
+            infos[i] = ci = snap.info(c);
+        }
+        return ci;
     }
 
     // ------------------------------------------------------------------ values
@@ -659,8 +677,8 @@ public final class SerialReader {
     }
 
     private Object readPlainObject() {
-        Class<?> c = readClass();
-        ClassInfo ci = snap.info(c);
+        ClassInfo ci = readClassInfo();
+        Class<?> c = ci.type;
         if (ci.tag != Tags.OBJECT) {
             throw error("class " + c.getName() + " is not decoded field by field here: " + (ci.error != null
                     ? ci.error : "it is a " + (c.isRecord() ? "record" : "type the serializer handles otherwise")

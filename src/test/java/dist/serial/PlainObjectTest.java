@@ -86,6 +86,20 @@ class PlainObjectTest {
         }
     }
 
+    /** Its fewest-parameter constructor refuses null; the next one takes the defaults. */
+    static final class TwoWays {
+        String label;
+        int a;
+
+        TwoWays(String label) {
+            this.label = Objects.requireNonNull(label);
+        }
+
+        TwoWays(int a, int b) {
+            this.a = a + b;
+        }
+    }
+
     static final class Node {
         int value;
         Node next;
@@ -149,6 +163,23 @@ class PlainObjectTest {
         assertEquals("ann", back.owner);
         assertEquals(12_345, back.cents);
         assertEquals(List.of("open", "deposit"), back.history);
+    }
+
+    @Test
+    void theNextConstructorIsTriedWhenOneRefusesTheDefaults() {
+        TwoWays t = new TwoWays("x");
+        t.a = 5;
+        TwoWays back = roundTrip(t);
+        assertEquals("x", back.label);
+        assertEquals(5, back.a);
+        assertEquals("x", ((TwoWays) roundTrip(List.of(t)).get(0)).label, "and again, from the one that worked");
+    }
+
+    @Test
+    void eachClassGetsACompiledPlan() {
+        ClassInfo ci = s.registry().snap().info(Dog.class);
+        assertTrue(ci.shape.plan.getClass().isHidden(), "the plan's handles are constants of a hidden class");
+        assertTrue(s.registry().snap().info(Holder.class).shape.plan.getClass().isHidden());
     }
 
     @Test
