@@ -53,6 +53,12 @@ public final class SerialWriter {
     private Object[] names = new Object[SCAN];
     private int nnames;
     private HashMap<Object, Integer> nameIndex;
+    /**
+     * The last two classes met and their ClassInfo: the elements of a list are mostly of one class,
+     * and an object's fields often of one other.
+     */
+    private Class<?> lastClass, prevClass;
+    private ClassInfo lastInfo, prevInfo;
     /** Whether identity is kept (see {@link Registry.Snapshot#tracks}). */
     private boolean tracks;
     /** Objects written so far that keep identity, by identity, with their index: open addressing. */
@@ -81,6 +87,8 @@ public final class SerialWriter {
         w.replacer = replacer;
         w.maxDepth = snap.maxDepth;
         w.tracks = snap.tracks;
+        w.lastClass = null;
+        w.prevClass = null;
         w.depth = 0;
         w.pos = 0;
         return w;
@@ -91,6 +99,10 @@ public final class SerialWriter {
         snap = null;
         oob = null;
         replacer = null;
+        lastClass = null;
+        lastInfo = null;
+        prevClass = null;
+        prevInfo = null;
         Arrays.fill(names, 0, Math.min(nnames, names.length), null);
         nnames = 0;
         nameIndex = null;
@@ -364,7 +376,18 @@ public final class SerialWriter {
             writeZigzag32((Integer) o);
             return;
         }
-        ClassInfo ci = snap.info(c);
+        ClassInfo ci;
+        if (c == lastClass) {
+            ci = lastInfo;
+        } else if (c == prevClass) {
+            ci = prevInfo;
+        } else {
+            ci = snap.info(c);
+            prevClass = lastClass;
+            prevInfo = lastInfo;
+            lastClass = c;
+            lastInfo = ci;
+        }
         switch (ci.tag) {
             case Tags.INT -> {
                 writeByte(Tags.INT);
