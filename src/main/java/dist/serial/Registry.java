@@ -33,7 +33,8 @@ public final class Registry {
     private int maxDepth = 200;
     private long maxDecodedBytes = Long.MAX_VALUE;
     private boolean closed;
-    private boolean strict;
+    /** Null: the config key decides, when the first snapshot is taken (a closed registry never asks). */
+    private Boolean strict;
     private volatile Snapshot snapshot;
 
     private Registry() {
@@ -44,12 +45,11 @@ public final class Registry {
 
     /**
      * A new registry with no codecs, aliases nor allow-list entries: open (any ordinary class travels
-     * field by field), or {@link #strict(boolean) strict} when the config key {@value #STRICT_KEY} is true.
+     * field by field), or {@link #strict(boolean) strict} when the config key {@value #STRICT_KEY} is
+     * true as it is first used.
      */
     public static Registry defaults() {
-        Registry r = new Registry();
-        r.strict = dist.config.Config.getBoolean(STRICT_KEY);
-        return r;
+        return new Registry();
     }
 
     /**
@@ -249,8 +249,8 @@ public final class Registry {
         try {
             s = snapshot;
             if (s == null) {
-                s = new Snapshot(aliasByClass, codecs, allowed, oobThreshold, maxDepth, maxDecodedBytes, closed,
-                        strict);
+                boolean st = closed || (strict != null ? strict : dist.config.Config.getBoolean(STRICT_KEY));
+                s = new Snapshot(aliasByClass, codecs, allowed, oobThreshold, maxDepth, maxDecodedBytes, closed, st);
                 snapshot = s;
             }
             return s;
