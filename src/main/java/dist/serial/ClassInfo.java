@@ -235,20 +235,43 @@ final class ClassInfo {
      */
     static final class Shape {
         final Slot[] slots;
-        final MethodHandle ctor;
+        /** A record's canonical constructor typed (T1..Tn)Object, and spread: (Object[])Object. */
+        final MethodHandle ctor, spreadCtor;
         final String error;
         final Maker maker;
+        private final String name;
         /** Writes every slot; for an ordinary class also reads and sets every field, and creates an instance. */
-        final Plan plan;
+        private volatile Plan plan;
+        /** Uses before the plan is built (racy: an extra use or an extra build does no harm). */
+        private int uses;
 
-        private Shape(String recordName, Slot[] slots, MethodHandle ctor, String error, Maker maker) {
+        /**
+         * Uses of a class before its plan is compiled. Until then its slots are walked one handle at a
+         * time: a class met a few times (most protocol messages) costs no hidden class and no composed
+         * handles at start, and a class that stays in use pays for them once.
+         */
+        static final int HOT = 200;
+
+        private Shape(String name, Slot[] slots, MethodHandle ctor, String error, Maker maker) {
+            this.name = name;
             this.slots = slots;
             this.ctor = ctor;
+            this.spreadCtor = ctor == null ? null : ctor.asSpreader(Object[].class, slots.length)
+                    .asType(MethodType.methodType(Object.class, Object[].class));
             this.error = error;
             this.maker = maker;
-            this.plan = Plan.of(SerialWriter.slotsWriter(slots), maker == null ? null : SerialReader.slotsReader(slots),
-                    maker == null || maker.ctors.length == 0 ? null : maker.ctors[0],
-                    maker == null && ctor != null ? SerialReader.recordReader(slots, ctor, recordName) : null);
+        }
+
+        /** The compiled plan once this class is hot, else null: walk the slots. */
+        Plan plan() {
+            Plan p = plan;
+            if (p == null && ++uses > HOT) {
+                p = Plan.of(SerialWriter.slotsWriter(slots), maker == null ? null : SerialReader.slotsReader(slots),
+                        maker == null || maker.ctors.length == 0 ? null : maker.ctors[0],
+                        maker == null && ctor != null ? SerialReader.recordReader(slots, ctor, name) : null);
+                plan = p;
+            }
+            return p;
         }
 
         private static MethodType getterType(Class<?> t) {
@@ -353,7 +376,7 @@ final class ClassInfo {
             int n = 0;
             if (start == 0 && ctors.length > 0) {
                 try {
-                    return plan.make();
+                    return plan != null ? plan.make() : ctors[0].invokeExact();
                 } catch (VirtualMachineError e) {
                     throw e;
                 } catch (Throwable t) {
@@ -365,7 +388,7 @@ final class ClassInfo {
             for (; n < ctors.length; n++) {
                 int i = (start + n) % ctors.length;
                 try {
-                    Object o = i == 0 ? plan.make() : ctors[i].invokeExact();
+                    Object o = i == 0 && plan != null ? plan.make() : ctors[i].invokeExact();
                     if (i != start) {
                         first = i;
                     }

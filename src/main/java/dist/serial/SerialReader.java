@@ -637,7 +637,8 @@ public final class SerialReader {
         enter();
         Object v;
         try {
-            v = ci.shape.plan.build(this);
+            Plan plan = ci.shape.plan();
+            v = plan != null ? plan.build(this) : ci.shape.spreadCtor.invokeExact(readComponents(ci));
         } catch (DecodeException | VirtualMachineError e) {
             throw e;
         } catch (RuntimeException e) {
@@ -647,6 +648,47 @@ public final class SerialReader {
         }
         depth--;
         return v;
+    }
+
+    /** A record's components, boxed, each checked against its type (the input may name any class). */
+    private Object[] readComponents(ClassInfo ci) {
+        ClassInfo.Slot[] slots = ci.shape.slots;
+        Object[] args = new Object[slots.length];
+        for (int i = 0; i < slots.length; i++) {
+            ClassInfo.Slot s = slots[i];
+            args[i] = switch (s.kind()) {
+                case ClassInfo.P_INT -> readZigzagInt();
+                case ClassInfo.P_LONG -> readZigzag();
+                case ClassInfo.P_BOOLEAN -> readBoolean();
+                case ClassInfo.P_DOUBLE -> readDouble();
+                case ClassInfo.P_FLOAT -> readFloat();
+                case ClassInfo.P_BYTE -> readByteSlot();
+                case ClassInfo.P_SHORT -> readShortSlot();
+                case ClassInfo.P_CHAR -> readCharSlot();
+                case ClassInfo.P_STRING -> readStringSlot();
+                default -> readRefSlot(s.type(), ci.type.getName() + "." + s.name());
+            };
+        }
+        return args;
+    }
+
+    /** Reads and sets each field of {@code o}, one handle at a time. */
+    private void readFields(ClassInfo.Slot[] slots, Object o) throws Throwable {
+        for (ClassInfo.Slot s : slots) {
+            MethodHandle set = s.setter();
+            switch (s.kind()) {
+                case ClassInfo.P_INT -> set.invokeExact(o, readZigzagInt());
+                case ClassInfo.P_LONG -> set.invokeExact(o, readZigzag());
+                case ClassInfo.P_BOOLEAN -> set.invokeExact(o, readBoolean());
+                case ClassInfo.P_DOUBLE -> set.invokeExact(o, readDouble());
+                case ClassInfo.P_FLOAT -> set.invokeExact(o, readFloat());
+                case ClassInfo.P_BYTE -> set.invokeExact(o, readByteSlot());
+                case ClassInfo.P_SHORT -> set.invokeExact(o, readShortSlot());
+                case ClassInfo.P_CHAR -> set.invokeExact(o, readCharSlot());
+                case ClassInfo.P_STRING -> set.invokeExact(o, readStringSlot());
+                default -> set.invokeExact(o, readRefSlot(s.type(), s.name()));
+            }
+        }
     }
 
     /**
@@ -685,11 +727,16 @@ public final class SerialReader {
                     + "; are both ends running the same code?"));
         }
         charge(OBJECT + (long) REF * ci.shape.slots.length, "an object");
-        Object o = ci.shape.maker.make(ci.shape.plan);
+        Plan plan = ci.shape.plan();
+        Object o = ci.shape.maker.make(plan);
         remember(o);
         enter();
         try {
-            ci.shape.plan.read(this, o);
+            if (plan != null) {
+                plan.read(this, o);
+            } else {
+                readFields(ci.shape.slots, o);
+            }
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

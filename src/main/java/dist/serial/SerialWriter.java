@@ -643,7 +643,26 @@ public final class SerialWriter {
 
     private void writeSlots(ClassInfo.Shape shape, Object o) {
         try {
-            shape.plan.write(this, o);
+            Plan plan = shape.plan();
+            if (plan != null) {
+                plan.write(this, o);
+                return;
+            }
+            for (ClassInfo.Slot s : shape.slots) {
+                MethodHandle g = s.getter();
+                switch (s.kind()) {
+                    case ClassInfo.P_INT -> writeZigzag32((int) g.invokeExact(o));
+                    case ClassInfo.P_LONG -> writeZigzag((long) g.invokeExact(o));
+                    case ClassInfo.P_BOOLEAN -> writeByte((boolean) g.invokeExact(o) ? 1 : 0);
+                    case ClassInfo.P_DOUBLE -> writeDouble((double) g.invokeExact(o));
+                    case ClassInfo.P_FLOAT -> writeFloat((float) g.invokeExact(o));
+                    case ClassInfo.P_BYTE -> writeByte((byte) g.invokeExact(o));
+                    case ClassInfo.P_SHORT -> writeZigzag32((short) g.invokeExact(o));
+                    case ClassInfo.P_CHAR -> writeVarint32((char) g.invokeExact(o));
+                    case ClassInfo.P_STRING -> writeStringSlot((Object) g.invokeExact(o));
+                    default -> writeObject((Object) g.invokeExact(o));
+                }
+            }
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

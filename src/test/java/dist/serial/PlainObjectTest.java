@@ -176,10 +176,31 @@ class PlainObjectTest {
     }
 
     @Test
-    void eachClassGetsACompiledPlan() {
-        ClassInfo ci = s.registry().snap().info(Dog.class);
-        assertTrue(ci.shape.plan.getClass().isHidden(), "the plan's handles are constants of a hidden class");
-        assertTrue(s.registry().snap().info(Holder.class).shape.plan.getClass().isHidden());
+    void aClassInUseGetsACompiledPlanThatWritesAndReadsTheSameBytes() {
+        Dog d = new Dog("a", "rex", 4);
+        d.friend = d;
+        d.scores = new long[]{3};
+        d.initial = 'x';
+        d.s = -7;
+        d.b = 9;
+        d.f = 0.5f;
+        Holder h = new Holder("h", d, List.of(d));
+        byte[] cold = s.encode(h);
+        for (int i = 0; i < ClassInfo.Shape.HOT + 5; i++) {
+            s.decode(s.encode(h));
+        }
+        for (Class<?> c : List.of(Dog.class, Holder.class)) {
+            Plan plan = s.registry().snap().info(c).shape.plan();
+            assertTrue(plan != null && plan.getClass().isHidden(), "a hot class's handles are constants of a hidden class");
+        }
+        assertArrayEquals(cold, s.encode(h), "the plan writes what the slot walk wrote");
+        Holder back = (Holder) s.decode(cold);
+        assertSame(back.dog(), back.dog().friend);
+        assertEquals("rex", back.dog().name);
+        assertEquals(-7, back.dog().s);
+        assertEquals('x', back.dog().initial);
+        assertEquals(0.5f, back.dog().f);
+        assertArrayEquals(new long[]{3}, back.dog().scores);
     }
 
     @Test
