@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.State;
  * and 100 plain objects that share an owner which lists them (a cycle). All three run without class
  * registration and with identity kept (Kryo references, Fury ref tracking), as dist keeps it; the
  * setup checks that each brings the value back and prints each one's encoded size.
- * Run: {@code ./run.sh bench CompareBench -f 1 -wi 2 -i 3 -w 1s -r 1s}.
+ * Run: {@code ./run.sh bench CompareBench -f 1 -wi 2 -i 3 -w 2s -r 3s} (about three minutes).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
