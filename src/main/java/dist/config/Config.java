@@ -94,6 +94,8 @@ public final class Config {
                         "microseconds a thread waiting for a result polls for it before it sleeps (0: never)"),
                 new Key("distributed.client.restart-timeout", "60s",
                         "how long Client.restart() waits for the workers to come back"),
+                new Key("distributed.serialization.strict", "false",
+                        "true: user values of a class that is not built in, a record, an enum, an exception, a serializable lambda or registered travel only when allow-listed (Registry.allow); false: any ordinary class travels field by field"),
                 new Key("distributed.comm.reconnect-backoff-max", "2s",
                         "longest pause between two attempts to reach a lost scheduler (pauses double from 50 ms)"),
                 new Key("distributed.nanny.restart-limit", "10",

@@ -120,18 +120,64 @@ final class ClassInfo {
         if (Collection.class.isAssignableFrom(c)) return simple(c, Tags.LIST, snap);
         if (SortedMap.class.isAssignableFrom(c)) return simple(c, Tags.SORTED_MAP, snap);
         if (Map.class.isAssignableFrom(c)) return simple(c, Tags.MAP, snap);
-        if (snap.allowed(c.getName())) {
+        if (!snap.strict || snap.allowed(c.getName())) {
+            if (c.isHidden()) {
+                return unsupported(c, snap, "cannot encode " + c.getName() + ": a hidden class has no name another"
+                        + " process could load; register a codec for a class it extends or send a record instead");
+            }
+            String closed = closedModule(c);
+            if (closed != null) {
+                return unsupported(c, snap, closed);
+            }
             try {
-                Shape s = Shape.ofObject(c);
-                return new ClassInfo(c, Tags.OBJECT, c, snap, null, s, null, null, s.error);
+                return new ClassInfo(c, Tags.OBJECT, c, snap, null, Shape.ofObject(c), null, null, null);
             } catch (ReflectiveOperationException | RuntimeException e) {
-                return unsupported(c, snap, "allow-listed class " + c.getName() + " cannot be accessed field by"
-                        + " field (" + e + "); register a codec with Registry.register(" + c.getName()
+                return unsupported(c, snap, "cannot encode " + c.getName() + " field by field (" + e
+                        + "); register a codec with Registry.register(" + c.getName().replace('$', '.')
                         + ".class, codec)");
             }
         }
         return unsupported(c, snap, "cannot encode " + c.getName() + ": it is not a built-in type, record, enum,"
-                + " exception or serializable lambda; " + fixes(c));
+                + " exception or serializable lambda, and this registry is strict (" + Registry.STRICT_KEY
+                + "=true); " + fixes(c));
+    }
+
+    /**
+     * Why {@code c} cannot go field by field because a class of its chain that has fields sits in a
+     * module that does not open its package to dist (the JDK's own classes, unless opened): what to
+     * add, ready to copy; else null.
+     */
+    static String closedModule(Class<?> c) {
+        Module self = ClassInfo.class.getModule();
+        for (Class<?> k = c; k != null && k != Object.class; k = k.getSuperclass()) {
+            Module owner = k.getModule();
+            String pkg = k.getPackageName();
+            if (!owner.isNamed() || owner.isOpen(pkg, self) || !hasInstanceFields(k)) {
+                continue;
+            }
+            String who = self.isNamed() ? self.getName() : "ALL-UNNAMED";
+            String open = owner.getClassLoader() == null || owner.getName().startsWith("java.")
+                    || owner.getName().startsWith("jdk.")
+                    ? "the JVM option --add-opens " + owner.getName() + "/" + pkg + "=" + who
+                    : "\"opens " + pkg + (self.isNamed() ? " to " + self.getName() : "") + ";\" in module-info.java of "
+                    + owner.getName() + " (or the JVM option --add-opens " + owner.getName() + "/" + pkg + "=" + who
+                    + ")";
+            return "cannot encode " + c.getName() + " field by field: " + (k == c ? "it" : "its superclass "
+                    + k.getName()) + " is in module " + owner.getName() + ", which does not open package " + pkg
+                    + " to dist; register a codec with Registry.register(" + c.getName().replace('$', '.')
+                    + ".class, codec), or open the package with " + open;
+        }
+        return null;
+    }
+
+    private static boolean hasInstanceFields(Class<?> k) {
+        for (Field f : k.getDeclaredFields()) {
+            int mod = f.getModifiers();
+            if (!Modifier.isStatic(mod) && !Modifier.isTransient(mod)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static String fixes(Class<?> c) {
@@ -145,9 +191,26 @@ final class ClassInfo {
                 + " field-by-field encoding with Registry.allow(\"" + name + "\")" + pkg;
     }
 
+    /**
+     * Calls {@code steps[from..to)} in order, each of {@code type} (void, same arguments): a balanced
+     * tree, so that a class of many fields still nests only log2(n) deep.
+     */
+    static MethodHandle sequence(MethodHandle[] steps, int from, int to, MethodType type) {
+        if (to - from == 0) {
+            return MethodHandles.empty(type);
+        }
+        if (to - from == 1) {
+            return steps[from];
+        }
+        int mid = (from + to) >>> 1;
+        return MethodHandles.foldArguments(sequence(steps, mid, to, type), sequence(steps, from, mid, type));
+    }
+
     /** Kinds of record components and fields: primitives are written untagged. */
     static final int P_BOOLEAN = 0, P_BYTE = 1, P_SHORT = 2, P_CHAR = 3, P_INT = 4, P_LONG = 5, P_FLOAT = 6,
-            P_DOUBLE = 7, P_REF = 8;
+            P_DOUBLE = 7, P_REF = 8,
+            /** A String field or component: the same bytes as P_REF, read and written without the dispatch. */
+            P_STRING = 9;
 
     static int slotKind(Class<?> t) {
         if (t == boolean.class) return P_BOOLEAN;
@@ -158,6 +221,7 @@ final class ClassInfo {
         if (t == long.class) return P_LONG;
         if (t == float.class) return P_FLOAT;
         if (t == double.class) return P_DOUBLE;
+        if (t == String.class) return P_STRING;
         return P_REF;
     }
 
@@ -166,18 +230,48 @@ final class ClassInfo {
     }
 
     /**
-     * The components of a record (with its canonical constructor typed (Object[])Object) or the fields
-     * of an allow-listed class (with its no-arg constructor typed ()Object).
+     * The components of a record (with its canonical constructor typed (T1..Tn)Object) or the fields
+     * of an ordinary class, superclasses' first (with the {@link Maker} that creates an instance).
      */
     static final class Shape {
         final Slot[] slots;
-        final MethodHandle ctor;
+        /** A record's canonical constructor typed (T1..Tn)Object, and spread: (Object[])Object. */
+        final MethodHandle ctor, spreadCtor;
         final String error;
+        final Maker maker;
+        private final String name;
+        /** Writes every slot; for an ordinary class also reads and sets every field, and creates an instance. */
+        private volatile Plan plan;
+        /** Uses before the plan is built (racy: an extra use or an extra build does no harm). */
+        private int uses;
 
-        private Shape(Slot[] slots, MethodHandle ctor, String error) {
+        /**
+         * Uses of a class before its plan is compiled. Until then its slots are walked one handle at a
+         * time: a class met a few times (most protocol messages) costs no hidden class and no composed
+         * handles at start, and a class that stays in use pays for them once.
+         */
+        static final int HOT = 200;
+
+        private Shape(String name, Slot[] slots, MethodHandle ctor, String error, Maker maker) {
+            this.name = name;
             this.slots = slots;
             this.ctor = ctor;
+            this.spreadCtor = ctor == null ? null : ctor.asSpreader(Object[].class, slots.length)
+                    .asType(MethodType.methodType(Object.class, Object[].class));
             this.error = error;
+            this.maker = maker;
+        }
+
+        /** The compiled plan once this class is hot, else null: walk the slots. */
+        Plan plan() {
+            Plan p = plan;
+            if (p == null && ++uses > HOT) {
+                p = Plan.of(SerialWriter.slotsWriter(slots), maker == null ? null : SerialReader.slotsReader(slots),
+                        maker == null || maker.ctors.length == 0 ? null : maker.ctors[0],
+                        maker == null && ctor != null ? SerialReader.recordReader(slots, ctor, name) : null);
+                plan = p;
+            }
+            return p;
         }
 
         private static MethodType getterType(Class<?> t) {
@@ -199,11 +293,8 @@ final class ClassInfo {
             }
             Constructor<?> k = c.getDeclaredConstructor(types);
             k.setAccessible(true);
-            MethodHandle ctor = lookup.unreflectConstructor(k)
-                    .asType(MethodType.methodType(Object.class, types))
-                    .asSpreader(Object[].class, types.length)
-                    .asType(MethodType.methodType(Object.class, Object[].class));
-            return new Shape(slots, ctor, null);
+            MethodHandle ctor = lookup.unreflectConstructor(k).asType(MethodType.methodType(Object.class, types));
+            return new Shape(c.getName(), slots, ctor, null, null);
         }
 
         static Shape ofObject(Class<?> c) throws ReflectiveOperationException {
@@ -227,23 +318,98 @@ final class ClassInfo {
                     slots.add(new Slot(k.getName() + "." + f.getName(), slotKind(t), t, g, s));
                 }
             }
-            MethodHandle ctor = null;
-            String error = null;
-            if (Modifier.isAbstract(c.getModifiers()) || c.isInterface()) {
-                error = c.getName() + " is abstract; register a codec with Registry.register(" + c.getName()
-                        + ".class, codec)";
-            } else {
-                try {
-                    Constructor<?> k = c.getDeclaredConstructor();
-                    k.setAccessible(true);
-                    ctor = lookup.unreflectConstructor(k).asType(MethodType.methodType(Object.class));
-                } catch (NoSuchMethodException e) {
-                    error = "allow-listed class " + c.getName() + " has no no-arg constructor, so it cannot be"
-                            + " rebuilt field by field; register a codec with Registry.register("
-                            + c.getName().replace('$', '.') + ".class, codec) or add a no-arg constructor";
+            return new Shape(c.getName(), slots.toArray(Slot[]::new), null, null, new Maker(c, lookup));
+        }
+    }
+
+    /**
+     * Creates the instance that decoded fields are written into, without Java serialization, Unsafe or
+     * ReflectionFactory: the no-arg constructor (of any access) when the class has one; else each other
+     * constructor, fewest parameters first, called with null, zero and false. Every non-transient field is
+     * then overwritten, so only what a constructor does besides setting fields (a check that rejects
+     * null, a side effect) shows. The first constructor that worked is tried first next time.
+     */
+    static final class Maker {
+        private final String className;
+        /** Each typed ()Object, its arguments bound; the first is also the plan's. */
+        final MethodHandle[] ctors;
+        private final String[] signatures;
+        private final int[] params;
+        private volatile int first;
+
+        Maker(Class<?> c, MethodHandles.Lookup lookup) {
+            this.className = c.getName();
+            List<Constructor<?>> ks = new ArrayList<>(List.of(c.getDeclaredConstructors()));
+            ks.sort(java.util.Comparator.comparingInt(Constructor::getParameterCount));
+            List<MethodHandle> hs = new ArrayList<>();
+            List<String> sigs = new ArrayList<>();
+            List<Integer> counts = new ArrayList<>();
+            if (!Modifier.isAbstract(c.getModifiers())) {
+                for (Constructor<?> k : ks) {
+                    if (!k.trySetAccessible()) {
+                        continue;
+                    }
+                    try {
+                        MethodHandle h = lookup.unreflectConstructor(k);
+                        Class<?>[] ps = k.getParameterTypes();
+                        Object[] args = new Object[ps.length];
+                        for (int i = 0; i < ps.length; i++) {
+                            args[i] = ps[i].isPrimitive() ? MethodHandles.zero(ps[i]).invoke() : null;
+                        }
+                        hs.add(MethodHandles.insertArguments(h, 0, args).asType(MethodType.methodType(Object.class)));
+                        sigs.add(k.toString());
+                        counts.add(ps.length);
+                    } catch (Throwable e) {
+                        // not usable: the next one may be
+                    }
                 }
             }
-            return new Shape(slots.toArray(Slot[]::new), ctor, error);
+            this.ctors = hs.toArray(MethodHandle[]::new);
+            this.signatures = sigs.toArray(String[]::new);
+            this.params = counts.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        Object make(Plan plan) {
+            int start = first;
+            Throwable failure = null;
+            int failed = -1;
+            int n = 0;
+            if (start == 0 && ctors.length > 0) {
+                try {
+                    return plan != null ? plan.make() : ctors[0].invokeExact();
+                } catch (VirtualMachineError e) {
+                    throw e;
+                } catch (Throwable t) {
+                    failure = t; // the others are tried below; this one is named if none works
+                    failed = 0;
+                    n = 1;
+                }
+            }
+            for (; n < ctors.length; n++) {
+                int i = (start + n) % ctors.length;
+                try {
+                    Object o = i == 0 && plan != null ? plan.make() : ctors[i].invokeExact();
+                    if (i != start) {
+                        first = i;
+                    }
+                    return o;
+                } catch (VirtualMachineError e) {
+                    throw e;
+                } catch (Throwable t) {
+                    if (failure == null) {
+                        failure = t;
+                        failed = i;
+                    }
+                }
+            }
+            String fix = "; add a no-arg constructor (it may be private) or register a codec with Registry.register("
+                    + className.replace('$', '.') + ".class, codec)";
+            if (failure == null) {
+                throw new DecodeException("cannot create " + className + ": it has no constructor dist can call" + fix);
+            }
+            throw new DecodeException("cannot create " + className + ": its constructor " + signatures[failed]
+                    + (params[failed] == 0 ? " threw " : " called with null, 0 and false threw ") + failure + fix,
+                    failure);
         }
     }
 }

@@ -33,14 +33,49 @@ public final class Registry {
     private int maxDepth = 200;
     private long maxDecodedBytes = Long.MAX_VALUE;
     private boolean closed;
+    /** Null: the config key decides, when the first snapshot is taken (a closed registry never asks). */
+    private Boolean strict;
     private volatile Snapshot snapshot;
 
     private Registry() {
     }
 
-    /** A new registry with the built-in types only. */
+    /** The config key that makes {@link #defaults()} strict: {@code distributed.serialization.strict}. */
+    public static final String STRICT_KEY = "distributed.serialization.strict";
+
+    /**
+     * A new registry with no codecs, aliases nor allow-list entries: open (any ordinary class travels
+     * field by field), or {@link #strict(boolean) strict} when the config key {@value #STRICT_KEY} is
+     * true as it is first used.
+     */
     public static Registry defaults() {
         return new Registry();
+    }
+
+    /**
+     * Strict ({@code true}): only built-in types, records, enums, exceptions, serializable lambdas,
+     * classes with a codec and {@link #allow allow-listed} classes are encoded and decoded; any other
+     * class is refused by name, before any of its code runs. Open ({@code false}, the default):
+     * any ordinary class also travels, field by field.
+     *
+     * <pre>{@code
+     * Serializer s = new Serializer(Registry.defaults().strict(true).allow("com.acme.model.*"));
+     * }</pre>
+     */
+    public Registry strict(boolean strict) {
+        lock.lock();
+        try {
+            this.strict = strict;
+            snapshot = null;
+        } finally {
+            lock.unlock();
+        }
+        return this;
+    }
+
+    /** Whether only allow-listed classes go field by field; see {@link #strict(boolean)}. */
+    public boolean isStrict() {
+        return snap().strict;
     }
 
     /**
@@ -78,7 +113,7 @@ public final class Registry {
     /**
      * Allows a class ("com.acme.Point") or a package and its subpackages ("com.acme.*") to be
      * encoded field by field: non-static, non-transient fields, superclasses included, rebuilt
-     * through a no-arg constructor.
+     * as {@link Serializer} describes. Needed only in a {@link #strict(boolean) strict} registry.
      */
     public Registry allow(String classOrPackage) {
         Objects.requireNonNull(classOrPackage, "classOrPackage");
@@ -214,7 +249,8 @@ public final class Registry {
         try {
             s = snapshot;
             if (s == null) {
-                s = new Snapshot(aliasByClass, codecs, allowed, oobThreshold, maxDepth, maxDecodedBytes, closed);
+                boolean st = closed || (strict != null ? strict : dist.config.Config.getBoolean(STRICT_KEY));
+                s = new Snapshot(aliasByClass, codecs, allowed, oobThreshold, maxDepth, maxDecodedBytes, closed, st);
                 snapshot = s;
             }
             return s;
@@ -235,6 +271,13 @@ public final class Registry {
         final int maxDepth;
         final long maxDecodedBytes;
         final boolean closed;
+        /** Only allow-listed classes go field by field (a closed registry is strict too). */
+        final boolean strict;
+        /**
+         * Whether streams keep identity: objects, arrays, collections and maps met again are written as
+         * back-references. Off for closed registries, whose stream stays as it was.
+         */
+        final boolean tracks;
         final ClassValue<ClassInfo> infos = new ClassValue<>() {
             @Override
             protected ClassInfo computeValue(Class<?> type) {
@@ -243,8 +286,10 @@ public final class Registry {
         };
 
         Snapshot(Map<Class<?>, Integer> aliases, Map<Class<?>, ClassCodec<?>> codecs, List<String> allowed,
-                 int oobThreshold, int maxDepth, long maxDecodedBytes, boolean closed) {
+                 int oobThreshold, int maxDepth, long maxDecodedBytes, boolean closed, boolean strict) {
             this.closed = closed;
+            this.strict = strict || closed;
+            this.tracks = !closed;
             this.aliasByClass = Map.copyOf(aliases);
             int max = -1;
             for (int id : aliases.values()) {

@@ -61,7 +61,13 @@ public final class SerialReader {
     private long allowance;
     private String[] names;
     private Class<?>[] classes;
+    private ClassInfo[] infos;
     private int nnames;
+    /** Whether identity is kept (see {@link Registry.Snapshot#tracks}). */
+    private final boolean tracks;
+    /** Objects, arrays, collections and maps read so far, in the order the writer met them. */
+    private Object[] seen;
+    private int nseen;
 
     SerialReader(byte[] buf, int off, int len, Registry.Snapshot snap, List<byte[]> oob, ClassLoader loader,
                  Function<String, Object> refs) {
@@ -74,6 +80,33 @@ public final class SerialReader {
         this.refs = refs;
         this.maxDepth = snap.maxDepth;
         this.allowance = snap.maxDecodedBytes;
+        this.tracks = snap.tracks;
+    }
+
+    /** Numbers {@code o} as the writer did, before its contents are read, so they may refer back to it. */
+    private void remember(Object o) {
+        if (!tracks) {
+            return;
+        }
+        Object[] s = seen;
+        if (s == null) {
+            seen = s = new Object[8];
+        } else if (nseen == s.length) {
+            seen = s = Arrays.copyOf(s, nseen * 2);
+        }
+        s[nseen++] = o;
+    }
+
+    private Object readBackReference() {
+        if (!tracks) {
+            throw error("a back-reference is refused: this endpoint decodes only protocol messages and JDK types");
+        }
+        long i = readVarint();
+        if (i < 0 || i >= nseen) {
+            throw error("back-reference to object #" + Long.toUnsignedString(i) + " but only " + nseen
+                    + " were read so far");
+        }
+        return seen[(int) i];
     }
 
     int position() {
@@ -233,9 +266,11 @@ public final class SerialReader {
             if (names == null) {
                 names = new String[8];
                 classes = new Class<?>[8];
+                infos = new ClassInfo[8];
             } else if (nnames == names.length) {
                 names = Arrays.copyOf(names, nnames * 2);
                 classes = Arrays.copyOf(classes, nnames * 2);
+                infos = Arrays.copyOf(infos, nnames * 2);
             }
             names[nnames] = name;
             return nnames++;
@@ -308,8 +343,23 @@ public final class SerialReader {
         }
     }
 
+    /** As {@link #readClass}, its ClassInfo remembered per name so that repeated objects skip the lookup. */
     private ClassInfo readClassInfo() {
-        return snap.info(readClass());
+        int i = readNameIndex();
+        if (i < 0) {
+            return snap.info(snap.aliased(-1L - i));
+        }
+        ClassInfo ci = infos[i];
+        if (ci == null) {
+            Class<?> c = classes[i];
+            if (c == null) {
+                refuseIfClosed(names[i]);
+                c = load(names[i]);
+                classes[i] = c;
+            }
+            infos[i] = ci = snap.info(c);
+        }
+        return ci;
     }
 
     // ------------------------------------------------------------------ values
@@ -389,6 +439,7 @@ public final class SerialReader {
                 charge(OBJECT + OBJECT + (long) REF * n, "a list");
                 enter();
                 ArrayList<Object> list = new ArrayList<>(Math.min(n, PREALLOC));
+                remember(list);
                 for (int i = 0; i < n; i++) {
                     list.add(readObject());
                 }
@@ -403,6 +454,7 @@ public final class SerialReader {
                 java.util.Set<Object> set = tag == Tags.SET
                         ? LinkedHashSet.newLinkedHashSet(Math.min(n, PREALLOC))
                         : new TreeSet<>();
+                remember(set);
                 for (int i = 0; i < n; i++) {
                     set.add(readObject());
                 }
@@ -417,6 +469,7 @@ public final class SerialReader {
                 Map<Object, Object> map = tag == Tags.MAP
                         ? LinkedHashMap.newLinkedHashMap(Math.min(n, PREALLOC))
                         : new TreeMap<>();
+                remember(map);
                 for (int i = 0; i < n; i++) {
                     Object k = readObject();
                     map.put(k, readObject());
@@ -468,7 +521,9 @@ public final class SerialReader {
                 return v;
             }
             case Tags.OBJECT:
-                return readAllowedObject();
+                return readPlainObject();
+            case Tags.BACKREF:
+                return readBackReference();
             default:
                 throw error("unknown type tag " + tag);
         }
@@ -559,6 +614,7 @@ public final class SerialReader {
         int n = readCount(1, "array");
         charge(OBJECT + (long) REF * n, "an object array");
         Object[] a = (Object[]) Array.newInstance(ct, n);
+        remember(a);
         enter();
         for (int i = 0; i < n; i++) {
             Object v = readObject();
@@ -571,102 +627,115 @@ public final class SerialReader {
         return a;
     }
 
-    private Object readSlot(ClassInfo.Slot s) {
-        return switch (s.kind()) {
-            case ClassInfo.P_INT -> readZigzagInt();
-            case ClassInfo.P_LONG -> readZigzag();
-            case ClassInfo.P_BOOLEAN -> readBoolean();
-            case ClassInfo.P_DOUBLE -> readDouble();
-            case ClassInfo.P_FLOAT -> readFloat();
-            case ClassInfo.P_BYTE -> (byte) readByte();
-            case ClassInfo.P_SHORT -> {
-                int v = readZigzagInt();
-                if (v != (short) v) {
-                    throw error("short value " + v + " out of range");
-                }
-                yield (short) v;
-            }
-            case ClassInfo.P_CHAR -> {
-                int v = readVarint32();
-                if (v != (char) v) {
-                    throw error("char value " + v + " out of range");
-                }
-                yield (char) v;
-            }
-            default -> readObject();
-        };
-    }
-
     private Object readRecord() {
         ClassInfo ci = readClassInfo();
         if (ci.tag != Tags.RECORD) {
             throw error("class " + ci.type.getName() + " is not a record here"
                     + (ci.tag == Tags.UNSUPPORTED ? "; " + ClassInfo.fixes(ci.type) : ""));
         }
-        ClassInfo.Slot[] slots = ci.shape.slots;
-        charge(OBJECT + (long) REF * slots.length, "a record");
-        Object[] args = new Object[slots.length];
+        charge(OBJECT + (long) REF * ci.shape.slots.length, "a record");
         enter();
-        for (int i = 0; i < slots.length; i++) {
-            Object v = readSlot(slots[i]);
-            if (v != null && slots[i].kind() == ClassInfo.P_REF && !wrap(slots[i].type()).isInstance(v)) {
-                throw error("record " + ci.type.getName() + "." + slots[i].name() + " expects "
-                        + slots[i].type().getName() + " but the input has " + v.getClass().getName());
-            }
-            args[i] = v;
-        }
-        depth--;
+        Object v;
         try {
-            return ci.shape.ctor.invokeExact(args);
+            Plan plan = ci.shape.plan();
+            v = plan != null ? plan.build(this) : ci.shape.spreadCtor.invokeExact(readComponents(ci));
+        } catch (DecodeException | VirtualMachineError e) {
+            throw e;
         } catch (RuntimeException e) {
             throw new DecodeException("record " + ci.type.getName() + " rejected the decoded components: " + e, e);
         } catch (Throwable t) {
             throw new DecodeException("record " + ci.type.getName() + " could not be built: " + t, t);
         }
+        depth--;
+        return v;
     }
 
-    private static Class<?> wrap(Class<?> t) {
-        return t.isPrimitive() ? MethodType.methodType(t).wrap().returnType() : t;
-    }
-
-    private Object readAllowedObject() {
-        Class<?> c = readClass();
-        ClassInfo ci = snap.info(c);
-        if (ci.tag != Tags.OBJECT) {
-            throw error("class " + c.getName() + " is not allowed to be decoded; " + ClassInfo.fixes(c));
+    /** A record's components, boxed, each checked against its type (the input may name any class). */
+    private Object[] readComponents(ClassInfo ci) {
+        ClassInfo.Slot[] slots = ci.shape.slots;
+        Object[] args = new Object[slots.length];
+        for (int i = 0; i < slots.length; i++) {
+            ClassInfo.Slot s = slots[i];
+            args[i] = switch (s.kind()) {
+                case ClassInfo.P_INT -> readZigzagInt();
+                case ClassInfo.P_LONG -> readZigzag();
+                case ClassInfo.P_BOOLEAN -> readBoolean();
+                case ClassInfo.P_DOUBLE -> readDouble();
+                case ClassInfo.P_FLOAT -> readFloat();
+                case ClassInfo.P_BYTE -> readByteSlot();
+                case ClassInfo.P_SHORT -> readShortSlot();
+                case ClassInfo.P_CHAR -> readCharSlot();
+                case ClassInfo.P_STRING -> readStringSlot();
+                default -> readRefSlot(s.type(), ci.type.getName() + "." + s.name());
+            };
         }
-        if (ci.error != null) {
-            throw error(ci.error);
+        return args;
+    }
+
+    /** Reads and sets each field of {@code o}, one handle at a time. */
+    private void readFields(ClassInfo.Slot[] slots, Object o) throws Throwable {
+        for (ClassInfo.Slot s : slots) {
+            MethodHandle set = s.setter();
+            switch (s.kind()) {
+                case ClassInfo.P_INT -> set.invokeExact(o, readZigzagInt());
+                case ClassInfo.P_LONG -> set.invokeExact(o, readZigzag());
+                case ClassInfo.P_BOOLEAN -> set.invokeExact(o, readBoolean());
+                case ClassInfo.P_DOUBLE -> set.invokeExact(o, readDouble());
+                case ClassInfo.P_FLOAT -> set.invokeExact(o, readFloat());
+                case ClassInfo.P_BYTE -> set.invokeExact(o, readByteSlot());
+                case ClassInfo.P_SHORT -> set.invokeExact(o, readShortSlot());
+                case ClassInfo.P_CHAR -> set.invokeExact(o, readCharSlot());
+                case ClassInfo.P_STRING -> set.invokeExact(o, readStringSlot());
+                default -> set.invokeExact(o, readRefSlot(s.type(), s.name()));
+            }
+        }
+    }
+
+    /**
+     * One handle typed (SerialReader)Object that reads a record's components in order and passes them
+     * to {@code ctor} (typed (T1..Tn)Object), unboxed: ctor(read1(r), ..., readN(r)), built from the last
+     * component back so that the reads run first to last.
+     */
+    static MethodHandle recordReader(ClassInfo.Slot[] slots, MethodHandle ctor, String recordName) {
+        int n = slots.length;
+        MethodHandle h = MethodHandles.dropArguments(ctor, 0, SerialReader.class); // (R, T1..Tn)
+        for (int k = n - 1; k >= 0; k--) {
+            ClassInfo.Slot s = slots[k];
+            MethodHandle read = READ_KIND[s.kind()];
+            if (s.kind() == ClassInfo.P_REF) {
+                read = MethodHandles.insertArguments(read, 1, s.type(), recordName + "." + s.name());
+            }
+            read = read.asType(MethodType.methodType(s.type(), SerialReader.class));
+            MethodHandle c = MethodHandles.collectArguments(h, k + 1, read); // (R, T1..Tk, R)
+            int[] order = new int[k + 2];
+            for (int i = 0; i <= k; i++) {
+                order[i] = i;
+            }
+            order[k + 1] = 0;
+            MethodType t = h.type().dropParameterTypes(k + 1, k + 2);
+            h = MethodHandles.permuteArguments(c, t, order);
+        }
+        return h;
+    }
+
+    private Object readPlainObject() {
+        ClassInfo ci = readClassInfo();
+        Class<?> c = ci.type;
+        if (ci.tag != Tags.OBJECT) {
+            throw error("class " + c.getName() + " is not decoded field by field here: " + (ci.error != null
+                    ? ci.error : "it is a " + (c.isRecord() ? "record" : "type the serializer handles otherwise")
+                    + "; are both ends running the same code?"));
         }
         charge(OBJECT + (long) REF * ci.shape.slots.length, "an object");
-        Object o;
-        try {
-            o = ci.shape.ctor.invokeExact();
-        } catch (Throwable t) {
-            throw new DecodeException("the no-arg constructor of " + c.getName() + " failed: " + t, t);
-        }
+        Plan plan = ci.shape.plan();
+        Object o = ci.shape.maker.make(plan);
+        remember(o);
         enter();
         try {
-            for (ClassInfo.Slot s : ci.shape.slots) {
-                MethodHandle set = s.setter();
-                switch (s.kind()) {
-                    case ClassInfo.P_INT -> set.invokeExact(o, readZigzagInt());
-                    case ClassInfo.P_LONG -> set.invokeExact(o, readZigzag());
-                    case ClassInfo.P_BOOLEAN -> set.invokeExact(o, readBoolean());
-                    case ClassInfo.P_DOUBLE -> set.invokeExact(o, readDouble());
-                    case ClassInfo.P_FLOAT -> set.invokeExact(o, readFloat());
-                    case ClassInfo.P_BYTE -> set.invokeExact(o, (byte) readByte());
-                    case ClassInfo.P_SHORT -> set.invokeExact(o, (short) readSlot(s));
-                    case ClassInfo.P_CHAR -> set.invokeExact(o, (char) readSlot(s));
-                    default -> {
-                        Object v = readObject();
-                        if (v != null && !s.type().isInstance(v)) {
-                            throw error("field " + s.name() + " expects " + s.type().getName() + " but the input has "
-                                    + v.getClass().getName());
-                        }
-                        set.invokeExact(o, v);
-                    }
-                }
+            if (plan != null) {
+                plan.read(this, o);
+            } else {
+                readFields(ci.shape.slots, o);
             }
         } catch (RuntimeException | Error e) {
             throw e;
@@ -675,6 +744,92 @@ public final class SerialReader {
         }
         depth--;
         return o;
+    }
+
+    private byte readByteSlot() {
+        return (byte) readByte();
+    }
+
+    private short readShortSlot() {
+        int v = readZigzagInt();
+        if (v != (short) v) {
+            throw error("short value " + v + " out of range");
+        }
+        return (short) v;
+    }
+
+    private char readCharSlot() {
+        int v = readVarint32();
+        if (v != (char) v) {
+            throw error("char value " + v + " out of range");
+        }
+        return (char) v;
+    }
+
+    /** A String field or component: the string, or null, or whatever else decodes to a String. */
+    private Object readStringSlot() {
+        if (pos < limit && buf[pos] == Tags.STRING) {
+            pos++;
+            return readString();
+        }
+        Object v = readObject();
+        if (v != null && !(v instanceof String)) {
+            throw error("expected a String, but the input has " + v.getClass().getName());
+        }
+        return v;
+    }
+
+    /** A field's value, checked against the field's type (the input may name any class). */
+    private Object readRefSlot(Class<?> type, String name) {
+        Object v = readObject();
+        if (v != null && !type.isInstance(v)) {
+            throw error("field " + name + " expects " + type.getName() + " but the input has " + v.getClass().getName());
+        }
+        return v;
+    }
+
+    private static final MethodType SLOTS = MethodType.methodType(void.class, SerialReader.class, Object.class);
+    private static final MethodHandle[] READ_KIND = new MethodHandle[ClassInfo.P_STRING + 1];
+
+    static {
+        MethodHandles.Lookup l = MethodHandles.lookup();
+        try {
+            READ_KIND[ClassInfo.P_INT] = l.findVirtual(SerialReader.class, "readZigzagInt", MethodType.methodType(int.class));
+            READ_KIND[ClassInfo.P_LONG] = l.findVirtual(SerialReader.class, "readZigzag", MethodType.methodType(long.class));
+            READ_KIND[ClassInfo.P_BOOLEAN] = l.findVirtual(SerialReader.class, "readBoolean",
+                    MethodType.methodType(boolean.class));
+            READ_KIND[ClassInfo.P_DOUBLE] = l.findVirtual(SerialReader.class, "readDouble",
+                    MethodType.methodType(double.class));
+            READ_KIND[ClassInfo.P_FLOAT] = l.findVirtual(SerialReader.class, "readFloat", MethodType.methodType(float.class));
+            READ_KIND[ClassInfo.P_BYTE] = l.findVirtual(SerialReader.class, "readByteSlot", MethodType.methodType(byte.class));
+            READ_KIND[ClassInfo.P_SHORT] = l.findVirtual(SerialReader.class, "readShortSlot",
+                    MethodType.methodType(short.class));
+            READ_KIND[ClassInfo.P_CHAR] = l.findVirtual(SerialReader.class, "readCharSlot", MethodType.methodType(char.class));
+            READ_KIND[ClassInfo.P_REF] = l.findVirtual(SerialReader.class, "readRefSlot",
+                    MethodType.methodType(Object.class, Class.class, String.class));
+            READ_KIND[ClassInfo.P_STRING] = l.findVirtual(SerialReader.class, "readStringSlot",
+                    MethodType.methodType(Object.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * One handle typed (SerialReader, Object)void that reads every field in order and sets it: as
+     * {@link SerialWriter#slotsWriter}, compiled for the class as a whole once hot.
+     */
+    static MethodHandle slotsReader(ClassInfo.Slot[] slots) {
+        MethodHandle[] steps = new MethodHandle[slots.length];
+        for (int i = 0; i < slots.length; i++) {
+            ClassInfo.Slot s = slots[i];
+            MethodHandle read = READ_KIND[s.kind()];
+            if (s.kind() == ClassInfo.P_REF) {
+                read = MethodHandles.insertArguments(read, 1, s.type(), s.name());
+            }
+            MethodHandle set = MethodHandles.filterArguments(s.setter(), 1, read); // (Object, SerialReader)void
+            steps[i] = MethodHandles.permuteArguments(set, SLOTS, 1, 0);
+        }
+        return ClassInfo.sequence(steps, 0, steps.length, SLOTS);
     }
 
     private String readNullableString() {

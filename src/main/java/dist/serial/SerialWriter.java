@@ -2,6 +2,7 @@ package dist.serial;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.invoke.SerializedLambda;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -52,6 +53,19 @@ public final class SerialWriter {
     private Object[] names = new Object[SCAN];
     private int nnames;
     private HashMap<Object, Integer> nameIndex;
+    /**
+     * The last two classes met and their ClassInfo: the elements of a list are mostly of one class,
+     * and an object's fields often of one other.
+     */
+    private Class<?> lastClass, prevClass;
+    private ClassInfo lastInfo, prevInfo;
+    /** Whether identity is kept (see {@link Registry.Snapshot#tracks}). */
+    private boolean tracks;
+    /** Objects written so far that keep identity, by identity, with their index: open addressing. */
+    private Object[] seenKeys = new Object[SEEN];
+    private int[] seenIds = new int[SEEN];
+    private int nseen;
+    private static final int SEEN = 16;
 
     private SerialWriter() {
     }
@@ -72,6 +86,9 @@ public final class SerialWriter {
         w.oobThreshold = oobThreshold;
         w.replacer = replacer;
         w.maxDepth = snap.maxDepth;
+        w.tracks = snap.tracks;
+        w.lastClass = null;
+        w.prevClass = null;
         w.depth = 0;
         w.pos = 0;
         return w;
@@ -82,9 +99,22 @@ public final class SerialWriter {
         snap = null;
         oob = null;
         replacer = null;
+        lastClass = null;
+        lastInfo = null;
+        prevClass = null;
+        prevInfo = null;
         Arrays.fill(names, 0, Math.min(nnames, names.length), null);
         nnames = 0;
         nameIndex = null;
+        if (nseen > 0) {
+            if (seenKeys.length > KEEP / 8) {
+                seenKeys = new Object[SEEN];
+                seenIds = new int[SEEN];
+            } else {
+                Arrays.fill(seenKeys, null);
+            }
+            nseen = 0;
+        }
         if (buf.length > KEEP) {
             buf = new byte[256];
         }
@@ -255,6 +285,54 @@ public final class SerialWriter {
         }
     }
 
+    // ------------------------------------------------------------------ identity
+
+    /**
+     * Whether {@code o} was written before in this stream; if so its back-reference is written. Else
+     * it takes the next index: the reader numbers the same objects in the same order.
+     */
+    private boolean writtenBefore(Object o) {
+        Object[] keys = seenKeys;
+        int mask = keys.length - 1;
+        int i = (System.identityHashCode(o) * 0x9E3779B9 >>> 7) & mask;
+        Object k;
+        while ((k = keys[i]) != null) {
+            if (k == o) {
+                writeByte(Tags.BACKREF);
+                writeVarint32(seenIds[i]);
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+        keys[i] = o;
+        seenIds[i] = nseen++;
+        if (nseen * 2 > keys.length) {
+            growSeen();
+        }
+        return false;
+    }
+
+    private void growSeen() {
+        Object[] oldKeys = seenKeys;
+        int[] oldIds = seenIds;
+        Object[] keys = new Object[oldKeys.length * 2];
+        int[] ids = new int[keys.length];
+        int mask = keys.length - 1;
+        for (int j = 0; j < oldKeys.length; j++) {
+            Object k = oldKeys[j];
+            if (k != null) {
+                int i = (System.identityHashCode(k) * 0x9E3779B9 >>> 7) & mask;
+                while (keys[i] != null) {
+                    i = (i + 1) & mask;
+                }
+                keys[i] = k;
+                ids[i] = oldIds[j];
+            }
+        }
+        seenKeys = keys;
+        seenIds = ids;
+    }
+
     // ------------------------------------------------------------------ values
 
     private void enter() {
@@ -264,7 +342,11 @@ public final class SerialWriter {
         }
     }
 
-    /** Any value the serializer handles (built-in, record, enum, exception, lambda, codec, allowed), or null. */
+    /**
+     * Any value the serializer handles (built-in, record, enum, exception, lambda, codec, ordinary class),
+     * or null. An object, array, collection or map met again in the same stream is written as a
+     * back-reference, so shared and cyclic references come back as they were.
+     */
     public void writeObject(Object o) {
         if (o == null) {
             writeByte(Tags.NULL);
@@ -278,12 +360,34 @@ public final class SerialWriter {
             }
         }
         Class<?> c = o.getClass();
+        // the commonest values skip the per-class lookup
         if (c == String.class) {
             writeByte(Tags.STRING);
             writeString((String) o);
             return;
         }
-        ClassInfo ci = snap.info(c);
+        if (c == Long.class && snap.codecs.isEmpty()) {
+            writeByte(Tags.LONG);
+            writeZigzag((Long) o);
+            return;
+        }
+        if (c == Integer.class && snap.codecs.isEmpty()) {
+            writeByte(Tags.INT);
+            writeZigzag32((Integer) o);
+            return;
+        }
+        ClassInfo ci;
+        if (c == lastClass) {
+            ci = lastInfo;
+        } else if (c == prevClass) {
+            ci = prevInfo;
+        } else {
+            ci = snap.info(c);
+            prevClass = lastClass;
+            prevInfo = lastInfo;
+            lastClass = c;
+            lastInfo = ci;
+        }
         switch (ci.tag) {
             case Tags.INT -> {
                 writeByte(Tags.INT);
@@ -317,14 +421,37 @@ public final class SerialWriter {
             case Tags.BYTES -> writeByteArray((byte[]) o);
             case Tags.BOOLS, Tags.SHORTS, Tags.CHARS, Tags.INTS, Tags.LONGS, Tags.FLOATS, Tags.DOUBLES ->
                     writePrimitiveArray(ci.tag, o);
-            case Tags.OBJECTS -> writeObjectArray(ci, (Object[]) o);
-            case Tags.LIST -> writeCollection(Tags.LIST, (Collection<?>) o);
-            case Tags.SET -> writeCollection(Tags.SET, (Collection<?>) o);
-            case Tags.SORTED_SET ->
-                    writeCollection(((SortedSet<?>) o).comparator() == null ? Tags.SORTED_SET : Tags.SET, (Collection<?>) o);
-            case Tags.MAP -> writeMap(Tags.MAP, (Map<?, ?>) o);
-            case Tags.SORTED_MAP ->
+            case Tags.OBJECTS -> {
+                if (!tracks || !writtenBefore(o)) {
+                    writeObjectArray(ci, (Object[]) o);
+                }
+            }
+            case Tags.LIST -> {
+                if (!tracks || !writtenBefore(o)) {
+                    writeCollection(Tags.LIST, (Collection<?>) o);
+                }
+            }
+            case Tags.SET -> {
+                if (!tracks || !writtenBefore(o)) {
+                    writeCollection(Tags.SET, (Collection<?>) o);
+                }
+            }
+            case Tags.SORTED_SET -> {
+                if (!tracks || !writtenBefore(o)) {
+                    writeCollection(((SortedSet<?>) o).comparator() == null ? Tags.SORTED_SET : Tags.SET,
+                            (Collection<?>) o);
+                }
+            }
+            case Tags.MAP -> {
+                if (!tracks || !writtenBefore(o)) {
+                    writeMap(Tags.MAP, (Map<?, ?>) o);
+                }
+            }
+            case Tags.SORTED_MAP -> {
+                if (!tracks || !writtenBefore(o)) {
                     writeMap(((SortedMap<?, ?>) o).comparator() == null ? Tags.SORTED_MAP : Tags.MAP, (Map<?, ?>) o);
+                }
+            }
             case Tags.OPTIONAL -> {
                 Optional<?> opt = (Optional<?>) o;
                 if (opt.isEmpty()) {
@@ -348,7 +475,7 @@ public final class SerialWriter {
                 writeByte(Tags.RECORD);
                 writeClass(ci);
                 enter();
-                writeSlots(ci.shape.slots, o);
+                writeSlots(ci.shape, o);
                 depth--;
             }
             case Tags.ENUM -> {
@@ -366,13 +493,13 @@ public final class SerialWriter {
                 depth--;
             }
             case Tags.OBJECT -> {
-                if (ci.error != null) {
-                    throw new EncodeException(ci.error);
+                if (tracks && writtenBefore(o)) {
+                    return;
                 }
                 writeByte(Tags.OBJECT);
                 writeClass(ci);
                 enter();
-                writeSlots(ci.shape.slots, o);
+                writeSlots(ci.shape, o);
                 depth--;
             }
             default -> throw new EncodeException(ci.error != null ? ci.error : "cannot encode " + c.getName());
@@ -514,9 +641,14 @@ public final class SerialWriter {
         depth--;
     }
 
-    private void writeSlots(ClassInfo.Slot[] slots, Object o) {
+    private void writeSlots(ClassInfo.Shape shape, Object o) {
         try {
-            for (ClassInfo.Slot s : slots) {
+            Plan plan = shape.plan();
+            if (plan != null) {
+                plan.write(this, o);
+                return;
+            }
+            for (ClassInfo.Slot s : shape.slots) {
                 MethodHandle g = s.getter();
                 switch (s.kind()) {
                     case ClassInfo.P_INT -> writeZigzag32((int) g.invokeExact(o));
@@ -527,6 +659,7 @@ public final class SerialWriter {
                     case ClassInfo.P_BYTE -> writeByte((byte) g.invokeExact(o));
                     case ClassInfo.P_SHORT -> writeZigzag32((short) g.invokeExact(o));
                     case ClassInfo.P_CHAR -> writeVarint32((char) g.invokeExact(o));
+                    case ClassInfo.P_STRING -> writeStringSlot((Object) g.invokeExact(o));
                     default -> writeObject((Object) g.invokeExact(o));
                 }
             }
@@ -535,6 +668,71 @@ public final class SerialWriter {
         } catch (Throwable t) {
             throw new EncodeException("reading " + o.getClass().getName() + " failed: " + t, t);
         }
+    }
+
+    /** As writeObject would write a String (or null), without the dispatch. */
+    private void writeStringSlot(Object s) {
+        if (s == null) {
+            writeByte(Tags.NULL);
+        } else if (replacer != null) {
+            writeObject(s);
+        } else {
+            writeByte(Tags.STRING);
+            writeString((String) s);
+        }
+    }
+
+    private void writeBooleanSlot(boolean b) {
+        writeByte(b ? 1 : 0);
+    }
+
+    private static final MethodType SLOTS = MethodType.methodType(void.class, SerialWriter.class, Object.class);
+    private static final MethodHandle[] WRITE_KIND = new MethodHandle[ClassInfo.P_STRING + 1];
+
+    static {
+        MethodHandles.Lookup l = MethodHandles.lookup();
+        try {
+            MethodHandle zigzag32 = l.findVirtual(SerialWriter.class, "writeZigzag32",
+                    MethodType.methodType(void.class, int.class));
+            MethodHandle varint32 = l.findVirtual(SerialWriter.class, "writeVarint32",
+                    MethodType.methodType(void.class, int.class));
+            MethodHandle writeByte = l.findVirtual(SerialWriter.class, "writeByte",
+                    MethodType.methodType(void.class, int.class));
+            WRITE_KIND[ClassInfo.P_INT] = zigzag32;
+            WRITE_KIND[ClassInfo.P_SHORT] = zigzag32.asType(MethodType.methodType(void.class, SerialWriter.class,
+                    short.class));
+            WRITE_KIND[ClassInfo.P_CHAR] = varint32.asType(MethodType.methodType(void.class, SerialWriter.class,
+                    char.class));
+            WRITE_KIND[ClassInfo.P_BYTE] = writeByte.asType(MethodType.methodType(void.class, SerialWriter.class,
+                    byte.class));
+            WRITE_KIND[ClassInfo.P_LONG] = l.findVirtual(SerialWriter.class, "writeZigzag",
+                    MethodType.methodType(void.class, long.class));
+            WRITE_KIND[ClassInfo.P_BOOLEAN] = l.findVirtual(SerialWriter.class, "writeBooleanSlot",
+                    MethodType.methodType(void.class, boolean.class));
+            WRITE_KIND[ClassInfo.P_DOUBLE] = l.findVirtual(SerialWriter.class, "writeDouble",
+                    MethodType.methodType(void.class, double.class));
+            WRITE_KIND[ClassInfo.P_FLOAT] = l.findVirtual(SerialWriter.class, "writeFloat",
+                    MethodType.methodType(void.class, float.class));
+            WRITE_KIND[ClassInfo.P_REF] = l.findVirtual(SerialWriter.class, "writeObject",
+                    MethodType.methodType(void.class, Object.class));
+            WRITE_KIND[ClassInfo.P_STRING] = l.findVirtual(SerialWriter.class, "writeStringSlot",
+                    MethodType.methodType(void.class, Object.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * One handle typed (SerialWriter, Object)void that writes every slot in order: getters and writes
+     * composed, so that once hot the JVM compiles it for this class as a whole (one call per object,
+     * no call per field).
+     */
+    static MethodHandle slotsWriter(ClassInfo.Slot[] slots) {
+        MethodHandle[] steps = new MethodHandle[slots.length];
+        for (int i = 0; i < slots.length; i++) {
+            steps[i] = MethodHandles.filterArguments(WRITE_KIND[slots[i].kind()], 1, slots[i].getter());
+        }
+        return ClassInfo.sequence(steps, 0, steps.length, SLOTS);
     }
 
     private void writeNullableString(String s) {

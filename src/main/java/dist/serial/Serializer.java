@@ -17,13 +17,27 @@ import java.util.function.UnaryOperator;
  * <p>Built in: null, booleans, every primitive box, String, primitive arrays, object arrays, List
  * and other collections (decoded as ArrayList), Set (LinkedHashSet, or TreeSet for a naturally
  * ordered SortedSet), Map (LinkedHashMap, or TreeMap), Optional, {@link Ref}, records, enums,
- * exceptions and serializable lambdas. Anything else needs {@link Registry#register} or
- * {@link Registry#allow}. Iteration order is kept. Shared or cyclic references are not preserved:
- * a value reachable twice is written twice.
+ * exceptions and serializable lambdas. Iteration order is kept.
+ *
+ * <p>Any other class travels field by field: every non-static, non-transient field of it and its
+ * superclasses, private and final ones too (a class need not implement Serializable; its
+ * writeObject, readObject and readResolve are not called). The reader creates the instance with the
+ * class's no-arg constructor, of any access, else with another of its constructors given null, 0
+ * and false, then sets every field; transient fields keep what that constructor gave them. A class
+ * of a module that does not open its package to dist (the JDK's own, such as java.time.LocalDate)
+ * is refused with the {@code --add-opens} option or {@code opens} line to add, or needs a
+ * {@link ClassCodec}. A {@link Registry#strict(boolean) strict} registry takes only
+ * {@link Registry#allow allow-listed} classes that way.
+ *
+ * <p>Identity is kept within one value: an object, array, collection or map reachable twice is
+ * written once and then as a back-reference, so shared and cyclic references come back as they
+ * were. Records, boxes, strings and Optionals are values: one reachable twice is written twice, and
+ * a cycle through a record is cut there (the record is copied once, its own fields still shared).
  */
 public final class Serializer {
 
-    private static final Serializer DEFAULT = new Serializer(Registry.defaults());
+    private static final Serializer OPEN = new Serializer(Registry.defaults().strict(false));
+    private static final Serializer STRICT = new Serializer(Registry.defaults().strict(true));
 
     private final Registry registry;
 
@@ -31,9 +45,12 @@ public final class Serializer {
         this.registry = Objects.requireNonNull(registry, "registry");
     }
 
-    /** A shared serializer over {@link Registry#defaults()}. */
+    /**
+     * A shared serializer over {@link Registry#defaults()}: open, or strict while the config key
+     * {@value Registry#STRICT_KEY} is true.
+     */
     public static Serializer defaults() {
-        return DEFAULT;
+        return dist.config.Config.getBoolean(Registry.STRICT_KEY) ? STRICT : OPEN;
     }
 
     public Registry registry() {

@@ -11,7 +11,9 @@ final class Tags {
             FLOATS = 18, DOUBLES = 19, OBJECTS = 20,
             LIST = 21, SET = 22, SORTED_SET = 23, MAP = 24, SORTED_MAP = 25,
             OPTIONAL_EMPTY = 26, OPTIONAL = 27, REF = 28,
-            RECORD = 29, ENUM = 30, THROWABLE = 31, LAMBDA = 32, CODEC = 33, OBJECT = 34;
+            RECORD = 29, ENUM = 30, THROWABLE = 31, LAMBDA = 32, CODEC = 33, OBJECT = 34,
+            /** An object, array, collection or map met before in this stream: its index in order of first meeting. */
+            BACKREF = 35;
 
     /** Not a wire tag: marks classes that cannot be encoded. */
     static final int UNSUPPORTED = -1;

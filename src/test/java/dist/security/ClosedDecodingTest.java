@@ -84,11 +84,16 @@ class ClosedDecodingTest {
     void jdkValuesAndProtocolRecordsStillDecode() {
         Object v = List.of(1, "two", java.util.Map.of("k", new byte[] {3}), new IllegalStateException("x"),
                 java.util.concurrent.TimeUnit.SECONDS, new TaskSpec("k", new byte[] {1}, List.of(), 1, TaskOptions.DEFAULT));
-        List<?> back = (List<?>) closed.decode(open.encode(v));
+        // written as MessageCodec writes: a closed writer keeps no identity, so nothing refers back
+        List<?> back = (List<?>) closed.decode(closed.encode(v));
         assertEquals(6, back.size());
         assertInstanceOf(IllegalStateException.class, back.get(3));
         assertEquals(java.util.concurrent.TimeUnit.SECONDS, back.get(4));
         assertInstanceOf(TaskSpec.class, back.get(5));
+        // an open writer refers back to a container met twice (the one empty List.of() here): refused
+        DecodeException e = assertThrows(DecodeException.class, () -> closed.decode(open.encode(v)));
+        assertTrue(e.getMessage().contains("back-reference is refused"), e.getMessage());
+        assertEquals(List.of(1, "two"), closed.decode(open.encode(List.of(1, "two"))));
     }
 
     @Test

@@ -146,8 +146,16 @@ class HostileInputTest {
             cur = next;
         }
         assertEquals(nested, s.decode(s.encode(nested)));
-        cur.add(nested); // a cycle
-        EncodeException cyc = assertThrows(EncodeException.class, () -> s.encode(nested));
+        cur.add(nested); // a cycle: kept by a back-reference
+        List<?> back = (List<?>) s.decode(s.encode(nested));
+        List<?> end = back;
+        for (int i = 0; i < 150; i++) {
+            end = (List<?>) end.get(0);
+        }
+        org.junit.jupiter.api.Assertions.assertSame(back, end.get(0));
+        // a closed registry keeps no identity: the cycle nests past the limit
+        Serializer closed = new Serializer(Registry.defaults().closed());
+        EncodeException cyc = assertThrows(EncodeException.class, () -> closed.encode(nested));
         assertTrue(cyc.getMessage().contains("deeper than"), cyc.getMessage());
     }
 
