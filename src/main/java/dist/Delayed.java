@@ -97,7 +97,7 @@ public final class Delayed<T> {
     }
 
     /** Runs the graph on the cluster and waits for the value. */
-    public T compute(Submitter client) throws InterruptedException, ExecutionException {
+    public T compute(Submitter client) {
         Future<T> f = client.compute(this);
         try {
             return f.result();
@@ -107,7 +107,7 @@ public final class Delayed<T> {
     }
 
     /** {@link #compute(Submitter)} waiting at most {@code timeout}. */
-    public T compute(Submitter client, Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
+    public T compute(Submitter client, Duration timeout) {
         Future<T> f = client.compute(this);
         try {
             return f.result(timeout);
