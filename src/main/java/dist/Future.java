@@ -321,6 +321,6 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
 
     @Override
     public String toString() {
-        return "Future[" + key() + ", " + state.status() + "]";
+        return "Future[" + key() + ", " + state() + "]";
     }
 }

@@ -1,5 +1,7 @@
 package dist.conformance;
 
+import dist.LocalClusters;
+
 import dist.Client;
 import dist.Future;
 import dist.Futures;
@@ -60,7 +62,7 @@ class SchedulerRetireConformanceTest {
 
     static <T> T query(LocalCluster c, Function<SchedulerView, T> q) {
         try {
-            return c.scheduler().query(s -> q.apply(s.view()), 10, TimeUnit.SECONDS);
+            return LocalClusters.scheduler(c).query(s -> q.apply(s.view()), 10, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             throw new AssertionError(e);
         }
@@ -89,7 +91,7 @@ class SchedulerRetireConformanceTest {
             Future<Integer> x = c.scatter(List.of(1), List.of(a.address()), false).get(0);
             Future<List<Integer>> y = c.scatter(List.of(IntStream.range(0, 1000).boxed().toList()),
                     List.of(b.address()), false).get(0);
-            Map<String, Message.WorkerInfo> info = c.retireWorkers(List.of(a.address()));
+            Map<String, dist.WorkerInfo> info = c.retireWorkers(List.of(a.address()));
             assertEquals(Set.of(a.address()), info.keySet());
             assertEquals("alice", info.get(a.address()).name());
             assertEquals(Set.of(b.address()), c.ncores().keySet());

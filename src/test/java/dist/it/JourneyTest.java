@@ -1,5 +1,7 @@
 package dist.it;
 
+import dist.LocalClusters;
+
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
@@ -61,7 +63,7 @@ class JourneyTest {
     }
 
     static String stateOf(String key) throws Exception {
-        return cluster.scheduler().query(s -> String.valueOf(s.view().stateOf(key)), 10, TimeUnit.SECONDS);
+        return LocalClusters.scheduler(cluster).query(s -> String.valueOf(s.view().stateOf(key)), 10, TimeUnit.SECONDS);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dist.spill;
 
+import dist.TaskFailedException;
+
 import dist.Client;
 import dist.Future;
 import dist.Futures;
@@ -191,7 +193,7 @@ class SpillClusterTest {
             for (int i = 0; i < fs.size(); i++) {
                 try {
                     assertArrayEquals(sized(i, 300_000), fs.get(i).result(WAIT));
-                } catch (ExecutionException e) {
+                } catch (TaskFailedException e) {
                     failed++;
                     String all = chain(e);
                     assertTrue(all.contains(w.dataStore().spillDirectory().toString()), all);
