@@ -191,7 +191,7 @@ class ClientReturnTest {
         Future<Integer> z = c.compute(chain(), "z");
         links.refuse = true;
         links.inbox.onClose(new IOException("scheduler killed"));
-        TaskFailedException e = assertThrows(TaskFailedException.class, () -> z.result(T));
+        SchedulerUnavailableException e = assertThrows(SchedulerUnavailableException.class, () -> z.result(T));
         assertTrue(e.getMessage().contains("connect a new client"), e.getMessage());
         assertTrue(links.connects.get() >= 3, "tried again with back-off: " + links.connects.get() + " connects");
         assertEquals(Future.State.FAILED, z.state());
@@ -203,7 +203,7 @@ class ClientReturnTest {
         Future<Integer> z = c.compute(chain(), "z");
         links.endsOn = (n, m) -> n >= 2 && m instanceof Message.UpdateGraph;
         links.inbox.onClose(new IOException("scheduler killed"));
-        TaskFailedException e = assertThrows(TaskFailedException.class, () -> z.result(T));
+        SchedulerUnavailableException e = assertThrows(SchedulerUnavailableException.class, () -> z.result(T));
         assertTrue(e.getMessage().contains("dropped this client"), e.getMessage());
         assertEquals(Future.State.FAILED, z.state());
     }

@@ -63,7 +63,7 @@ class ClientTest {
         cluster.workers = List.of(new Message.WorkerInfo("a:1", "alice", 4, 0, 1, 0, 0, 0));
 
         client.rebalance();
-        TaskFailedException e = assertThrows(TaskFailedException.class,
+        DistException e = assertThrows(DistException.class,
                 () -> client.replicate(List.of(client.core().holdKey("k1")), 3, List.of("alice"), 2));
 
         assertTrue(e.getMessage().contains("k1 (erred)"), e.getMessage());
@@ -317,7 +317,8 @@ class ClientTest {
     void dataNowhereGivesUpInsteadOfHanging() {
         Future<Integer> f = client.submit(ClientTest::inc, 1);
         cluster.push(new Message.KeyInMemory(f.key(), List.of("w:1"), 4, null));
-        TaskFailedException e = assertThrows(TaskFailedException.class, () -> f.result(Duration.ofSeconds(30)));
+        DistException e = assertThrows(DistException.class, () -> f.result(Duration.ofSeconds(30)));
+        assertFalse(e instanceof TaskFailedException, "the task did not fail; its data is nowhere: " + e);
         assertInstanceOf(IllegalStateException.class, e.getCause());
         assertTrue(e.getCause().getMessage().contains(f.key()), e.getCause().getMessage());
     }
@@ -331,7 +332,7 @@ class ClientTest {
                 ? new Message.TaskStatusReply(Map.of(f.key(), "released"), Map.of())
                 : new Message.ErrorReply("unexpected " + m);
         cluster.push(new Message.KeyInMemory(f.key(), List.of("w:gone"), 4, null));
-        TaskFailedException e = assertThrows(TaskFailedException.class, () -> f.result(Duration.ofSeconds(30)));
+        DistException e = assertThrows(DistException.class, () -> f.result(Duration.ofSeconds(30)));
         assertTrue(e.getCause().getMessage().contains(f.key()) && e.getCause().getMessage().contains("no worker holds"),
                 e.getCause().getMessage());
         assertEquals(1, cluster.sentOf(Message.WhoHasRequest.class).size(), "one round, not five");
@@ -470,9 +471,10 @@ class ClientTest {
         Future<Integer> f = client.submit(ClientTest::inc, 1);
         cluster.clientInbox.onClose(new java.io.IOException("reset"));
         assertEquals(Future.State.FAILED, f.state());
-        TaskFailedException e = assertThrows(TaskFailedException.class, f::result);
+        SchedulerUnavailableException e = assertThrows(SchedulerUnavailableException.class, f::result);
         assertTrue(e.getCause().getMessage().contains("connection to the scheduler"), e.getCause().getMessage());
-        assertThrows(IllegalStateException.class, () -> client.submit(ClientTest::inc, 2));
+        assertEquals(client.address(), e.address());
+        assertThrows(SchedulerUnavailableException.class, () -> client.submit(ClientTest::inc, 2));
     }
 
     @Test
@@ -531,7 +533,9 @@ class ClientTest {
         Message.ReleaseKeys rel = cluster.sentOf(Message.ReleaseKeys.class).get(0);
         assertEquals(Set.of(a.key(), b.key()), Set.copyOf(rel.keys()));
         assertEquals(Future.State.CANCELLED, a.state());
-        assertThrows(IllegalStateException.class, () -> client.submit(ClientTest::inc, 3));
+        SchedulerUnavailableException closed = assertThrows(SchedulerUnavailableException.class,
+                () -> client.submit(ClientTest::inc, 3));
+        assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
         client.close();
         assertEquals(1, cluster.sentOf(Message.ReleaseKeys.class).size());
     }
