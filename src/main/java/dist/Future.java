@@ -321,6 +321,8 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
 
     @Override
     public String toString() {
-        return "Future[" + key() + ", " + state() + "]";
+        // "lost" tells apart a key whose scheduler connection ended, which state() counts as failed
+        String s = state.status().equals(KeyState.LOST) ? "lost" : state().name().toLowerCase(java.util.Locale.ROOT);
+        return "Future[" + key() + ", " + s + "]";
     }
 }

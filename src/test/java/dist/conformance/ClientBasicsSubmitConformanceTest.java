@@ -277,7 +277,7 @@ class ClientBasicsSubmitConformanceTest {
         Future<Integer> x = client.submit(ClientBasicsSubmitConformanceTest::inc, 10);
         x.result(T);
         assertTrue(x.toString().contains(x.key()), x.toString());
-        assertTrue(x.toString().contains(x.state().toString()), x.toString());
+        assertTrue(x.toString().contains("success"), x.toString());
         assertEquals(Future.State.SUCCESS, x.state());
     }
 

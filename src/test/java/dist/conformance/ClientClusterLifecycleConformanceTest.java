@@ -1,5 +1,7 @@
 package dist.conformance;
 
+import dist.SchedulerUnavailableException;
+
 import dist.TaskFailedException;
 import dist.TaskCancelledException;
 import dist.LocalClusters;
@@ -128,8 +130,9 @@ class ClientClusterLifecycleConformanceTest {
                 Future<Integer> f = c.submit(ClientClusterLifecycleConformanceTest::inc, 1); // no worker: pending
                 cluster.close();
                 assertTrue(Wait.until(T, () -> f.state() == Future.State.FAILED), f.state().toString());
-                TaskFailedException e = assertThrows(TaskFailedException.class, () -> f.result(T));
+                SchedulerUnavailableException e = assertThrows(SchedulerUnavailableException.class, () -> f.result(T));
                 assertTrue(String.valueOf(e.getCause()).contains("connection to the scheduler"), String.valueOf(e.getCause()));
+                assertTrue(f.toString().contains("lost"), f.toString());
             }
         }
     }
