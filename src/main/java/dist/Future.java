@@ -138,7 +138,8 @@ public final class Future<T> implements java.util.concurrent.Future<T> {
     /**
      * The state without fetching anything. A key lost with the scheduler connection counts as
      * {@code FAILED}: {@link #result()} then throws {@link SchedulerUnavailableException} rather than
-     * {@link TaskFailedException}, which tells the two apart.
+     * {@link TaskFailedException}, which tells the two apart (a key whose data was lost with its
+     * workers is a {@link TaskFailedException} saying so).
      */
     @Override
     public java.util.concurrent.Future.State state() {

@@ -1147,11 +1147,17 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     private void raiseIfFailed(KeyState s) throws ExecutionException {
         switch (s.status()) {
             case KeyState.CANCELLED -> throw cancellation(s);
-            case KeyState.ERROR, KeyState.LOST -> throw new KeyFailure(s.key, s.status().equals(KeyState.LOST),
+            case KeyState.ERROR, KeyState.LOST -> throw new KeyFailure(s.key, lostWithScheduler(s),
                     "task " + s.key + " failed: " + failureOf(s), failureOf(s));
             default -> {
             }
         }
+    }
+
+    /** Lost because the scheduler connection ended for good, not because its data went with its workers. */
+    private boolean lostWithScheduler(KeyState s) {
+        String gone = lostReason;
+        return s.status().equals(KeyState.LOST) && gone != null && gone.equals(s.reason());
     }
 
     @Override

@@ -8,7 +8,7 @@ import java.util.concurrent.ExecutionException;
  */
 public final class KeyFailure extends ExecutionException {
     public final String key;
-    /** The scheduler connection ended, rather than the task failing. */
+    /** The scheduler connection ended for good before the key finished, rather than the task failing. */
     public final boolean lost;
 
     KeyFailure(String key, boolean lost, String message, Throwable cause) {
