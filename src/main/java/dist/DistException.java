@@ -8,11 +8,9 @@ package dist;
  *
  * <pre>{@code
  * try {
- *     client.run(() -> Files.size(Path.of("/data/part-0")));
- * } catch (TaskFailedException e) {        // a task's own failure (a subclass: catch it first)
- *     ...
- * } catch (DistException e) {              // anything else the cluster reported
- *     System.err.println(e.getMessage() + " caused by " + e.getCause());
+ *     Map<String, Long> sizes = client.run(() -> Files.size(Path.of("/data/part-0")));
+ * } catch (DistException e) {   // e.getCause(): the NoSuchFileException thrown on a worker
+ *     System.err.println(e.getMessage());
  * }
  * }</pre>
  *

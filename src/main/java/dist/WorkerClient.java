@@ -32,7 +32,7 @@ public final class WorkerClient {
      * The worker's client, for use inside a running task.
      *
      * @throws IllegalStateException outside a task (use {@link Client#connect(String)} there)
-     * @throws UncheckedIOException  when the scheduler cannot be reached
+     * @throws SchedulerUnavailableException when the scheduler cannot be reached
      */
     public static Client get() {
         TaskContext ctx = requireTask("WorkerClient.get()");
