@@ -228,10 +228,10 @@ public final class Client extends Submitter implements AutoCloseable {
         }
     }
 
-    /** A scheduler that could not be reached or refused this client; an interrupt stays visible. */
-    static SchedulerUnavailableException unavailable(String address, IOException e) {
-        if (e.getCause() instanceof InterruptedException) {
-            Thread.currentThread().interrupt();
+    /** A scheduler that could not be reached or refused this client, or an interrupted connect. */
+    static DistException unavailable(String address, IOException e) {
+        if (e.getCause() instanceof InterruptedException i) {
+            return Calls.interrupted("the scheduler at " + address + " to accept this client", i);
         }
         return new SchedulerUnavailableException(address, e.getMessage(), e);
     }

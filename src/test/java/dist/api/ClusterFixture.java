@@ -1,9 +1,8 @@
 package dist.api;
 
-import dist.LocalClusters;
-
 import dist.Client;
 import dist.LocalCluster;
+import dist.LocalClusters;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;

@@ -1,10 +1,9 @@
 package dist.client;
 
-import dist.LocalClusters;
-
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Wait;
 import dist.comm.CommConfig;
 import dist.comm.ConnectionClosedException;

@@ -1,13 +1,12 @@
 package dist.conformance;
 
-import dist.TaskFailedException;
-import dist.LocalClusters;
-
 import dist.Client;
 import dist.Future;
 import dist.Futures;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
+import dist.TaskFailedException;
 import dist.Wait;
 import dist.api.ClusterFixture;
 import dist.comm.CommConfig;

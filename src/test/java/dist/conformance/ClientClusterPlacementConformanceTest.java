@@ -1,13 +1,12 @@
 package dist.conformance;
 
-import dist.DistTimeoutException;
-import dist.LocalClusters;
-
 import dist.Client;
 import dist.Delayed;
+import dist.DistTimeoutException;
 import dist.Future;
 import dist.Futures;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
 import dist.Wait;
 import dist.comm.CommConfig;

@@ -1,20 +1,19 @@
 package dist.conformance;
 
-import dist.SchedulerUnavailableException;
-
-import dist.TaskFailedException;
-import dist.TaskCancelledException;
-import dist.DistTimeoutException;
 import dist.AsCompleted;
 import dist.Bag;
 import dist.Client;
 import dist.Delayed;
+import dist.DistTimeoutException;
 import dist.Fn1;
 import dist.Future;
 import dist.Futures;
 import dist.Graph;
 import dist.Options;
+import dist.SchedulerUnavailableException;
 import dist.Submitter;
+import dist.TaskCancelledException;
+import dist.TaskFailedException;
 import dist.Wait;
 import dist.WorkerClient;
 import dist.comm.CommConfig;

@@ -1,12 +1,11 @@
 package dist.conformance;
 
-import dist.LocalClusters;
-
 import dist.AsCompleted;
 import dist.Client;
 import dist.Future;
 import dist.Futures;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
 import dist.comm.CommConfig;
 import dist.scheduler.SchedulerConfig;

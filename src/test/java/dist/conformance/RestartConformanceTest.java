@@ -1,12 +1,11 @@
 package dist.conformance;
 
-import dist.TaskFailedException;
-import dist.TaskCancelledException;
-import dist.LocalClusters;
-
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.LocalClusters;
+import dist.TaskCancelledException;
+import dist.TaskFailedException;
 import dist.api.ClusterFixture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

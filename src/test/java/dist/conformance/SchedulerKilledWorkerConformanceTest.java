@@ -1,13 +1,12 @@
 package dist.conformance;
 
-import dist.TaskFailedException;
-import dist.LocalClusters;
-
 import dist.Client;
 import dist.Future;
 import dist.KilledWorkerException;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
+import dist.TaskFailedException;
 import dist.config.Config;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,11 +1,10 @@
 package dist.conformance;
 
-import dist.LocalClusters;
-
 import dist.Client;
 import dist.Future;
 import dist.Futures;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
 import dist.Wait;
 import dist.comm.CommConfig;

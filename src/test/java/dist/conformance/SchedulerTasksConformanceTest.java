@@ -1,21 +1,20 @@
 package dist.conformance;
 
-import dist.TaskFailedException;
-import dist.DistTimeoutException;
-import dist.LocalClusters;
-
 import dist.Client;
+import dist.DistTimeoutException;
 import dist.Future;
 import dist.Futures;
 import dist.Graph;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
 import dist.StoryEvent;
+import dist.TaskFailedException;
+import dist.Wait;
 import dist.api.ClusterFixture;
+import dist.protocol.Message;
 import dist.scheduler.ClusterView;
 import dist.scheduler.SchedulerView;
-import dist.protocol.Message;
-import dist.Wait;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

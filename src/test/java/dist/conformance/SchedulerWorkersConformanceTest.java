@@ -1,15 +1,14 @@
 package dist.conformance;
 
-import dist.TaskFailedException;
-import dist.DistTimeoutException;
-import dist.LocalClusters;
-
 import dist.Client;
+import dist.DistTimeoutException;
 import dist.Future;
 import dist.Futures;
 import dist.Graph;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
+import dist.TaskFailedException;
 import dist.Wait;
 import dist.api.ClusterFixture;
 import dist.comm.CommConfig;

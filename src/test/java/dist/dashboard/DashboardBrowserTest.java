@@ -1,10 +1,9 @@
 package dist.dashboard;
 
-import dist.LocalClusters;
-
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

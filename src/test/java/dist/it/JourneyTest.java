@@ -1,10 +1,9 @@
 package dist.it;
 
-import dist.LocalClusters;
-
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,11 +1,10 @@
 package dist.spill;
 
-import dist.TaskFailedException;
-
 import dist.Client;
 import dist.Future;
 import dist.Futures;
 import dist.Options;
+import dist.TaskFailedException;
 import dist.comm.CommConfig;
 import dist.config.Config;
 import dist.scheduler.SchedulerConfig;
