@@ -324,7 +324,7 @@ public final class ClusterBench {
     }
 
     static double transferOnce(Client client) throws Exception {
-        List<String> workers = client.workersInfo().stream().map(Message.WorkerInfo::address).sorted().toList();
+        List<String> workers = client.workersInfo().stream().map(dist.WorkerInfo::address).sorted().toList();
         int size = 100_000_000;
         Future<byte[]> x = client.with(Options.defaults().pure(false).workers(workers.get(0)))
                 .submit(ClusterBench::makeBytes, size);

@@ -97,26 +97,37 @@ public final class AsCompleted<T> implements Iterator<Future<T>>, Iterable<Futur
             }
             return f;
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the next future to finish", e);
+            throw Calls.interrupted("the next future to finish", e);
         }
     }
 
-    /** The next future to finish, or null when none finished within {@code timeout} or none is left. */
-    public Future<T> next(Duration timeout) throws InterruptedException {
+    /**
+     * The next future to finish, or null when none finished within {@code timeout} or none is left.
+     *
+     * @throws DistInterruptedException when this thread is interrupted while waiting
+     */
+    public Future<T> next(Duration timeout) {
         long end = System.nanoTime() + timeout.toNanos();
         while (hasNext()) {
             long leftMillis = TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime());
-            Future<T> f = poll(Math.max(0, Math.min(SWEEP_MILLIS, leftMillis)));
+            Future<T> f = pollInterruptibly(Math.max(0, Math.min(SWEEP_MILLIS, leftMillis)));
             if (f != null) {
                 return f;
             }
             sweepReleased();
             if (end - System.nanoTime() <= 0) {
-                return poll(0);
+                return pollInterruptibly(0);
             }
         }
         return null;
+    }
+
+    private Future<T> pollInterruptibly(long millis) {
+        try {
+            return poll(millis);
+        } catch (InterruptedException e) {
+            throw Calls.interrupted("the next future to finish", e);
+        }
     }
 
     private Future<T> poll(long millis) throws InterruptedException {
@@ -203,7 +214,7 @@ public final class AsCompleted<T> implements Iterator<Future<T>>, Iterable<Futur
             public Completed<T> next() {
                 Future<T> f = AsCompleted.this.next();
                 try {
-                    return new Completed<>(f, f.result(), null);
+                    return new Completed<>(f, f.get(), null);
                 } catch (ExecutionException e) {
                     return new Completed<>(f, null, e.getCause());
                 } catch (IllegalStateException e) { // CancellationException is one too

@@ -7,8 +7,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A parallel collection split into partitions: each operation adds one task per partition, and
@@ -149,17 +147,12 @@ public final class Bag<T> {
     }
 
     /** Every element, in order, brought to this process. */
-    public List<T> compute(Submitter client) throws InterruptedException, ExecutionException {
-        try {
-            return compute(client, null);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
-        }
+    public List<T> compute(Submitter client) {
+        return compute(client, null);
     }
 
     /** {@link #compute(Submitter)} waiting at most {@code timeout} ({@code null}: no bound). */
-    public List<T> compute(Submitter client, Duration timeout)
-            throws InterruptedException, ExecutionException, TimeoutException {
+    public List<T> compute(Submitter client, Duration timeout) {
         List<Future<List<T>>> fs = client.compute(partitions);
         try {
             @SuppressWarnings("unchecked")

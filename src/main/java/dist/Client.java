@@ -23,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -51,11 +50,24 @@ import java.util.concurrent.TimeoutException;
  */
 public final class Client extends Submitter implements AutoCloseable {
     private static final Duration WORKER_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    private static final String RESTART_TIMEOUT = "distributed.client.restart-timeout";
 
     /** The link, the key table, sending, fetching and waiting: everything behind this API. */
     private final ClientCore core;
     private final DataOps data;
     private final Operability operability;
+    /** What {@link Calls} needs to name a lost scheduler. */
+    final Calls.Link link = new Calls.Link() {
+        @Override
+        public String address() {
+            return core.address();
+        }
+
+        @Override
+        public String gone() {
+            return core.isClosed() ? "this client is closed; connect a new one" : core.lostReason();
+        }
+    };
 
     Client(String address, Transport.Connector connector, PayloadCodec codec, ClassLoader loader, Duration requestTimeout)
             throws IOException {
@@ -97,7 +109,7 @@ public final class Client extends Submitter implements AutoCloseable {
      *
      * @throws IllegalStateException when the key is not set
      */
-    public static Client connect() throws IOException {
+    public static Client connect() {
         String address = Config.get("distributed.scheduler-address");
         if (address == null || address.isBlank()) {
             throw new IllegalStateException("no scheduler address: pass one to Client.connect(\"host:port\"), or set"
@@ -108,7 +120,17 @@ public final class Client extends Submitter implements AutoCloseable {
         return connect(address.strip());
     }
 
-    public static Client connect(String address) throws IOException {
+    /**
+     * Connects to the scheduler at {@code address}, "host:port", trying for at most
+     * {@code dist.comm.connect-timeout} while it is not reachable.
+     *
+     * <pre>{@code
+     * try (Client client = Client.connect("127.0.0.1:8786")) { ... }
+     * }</pre>
+     *
+     * @throws SchedulerUnavailableException when no scheduler answered at {@code address}
+     */
+    public static Client connect(String address) {
         return connect(address, CommConfig.DEFAULT);
     }
 
@@ -122,19 +144,23 @@ public final class Client extends Submitter implements AutoCloseable {
      * try (Client c = Client.connectSchedulerFile(Path.of("/shared/scheduler.json"))) { ... }
      * }</pre>
      *
-     * @throws IOException when no file appeared in time, it names no address, or the scheduler cannot be reached
+     * @throws DistTimeoutException          when no file appeared within {@code dist.comm.connect-timeout}
+     * @throws java.io.UncheckedIOException  when the file cannot be read or names no address
+     * @throws SchedulerUnavailableException when the scheduler it names cannot be reached
      */
-    public static Client connectSchedulerFile(java.nio.file.Path file) throws IOException {
+    public static Client connectSchedulerFile(java.nio.file.Path file) {
         Objects.requireNonNull(file, "file");
         CommConfig config = CommConfig.DEFAULT;
         String address;
         try {
             address = dist.comm.SchedulerFile.awaitAddress(file, config.connectTimeout());
         } catch (TimeoutException e) {
-            throw new IOException(e.getMessage(), e);
+            throw new DistTimeoutException("Client.connectSchedulerFile", config.connectTimeout(),
+                    "dist.comm.connect-timeout", e.getMessage(), e);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for the scheduler file " + file, e);
+            throw Calls.interrupted("the scheduler file " + file, e);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e.getMessage(), e);
         }
         Client c = connect(address, config);
         c.schedulerFile.set(file);
@@ -152,26 +178,31 @@ public final class Client extends Submitter implements AutoCloseable {
      *
      * @throws IllegalStateException when this client already has a scheduler file (it wrote one, or
      *                               connected through one), as dask raises ValueError
+     * @throws java.io.UncheckedIOException when the file cannot be written
      */
-    public void writeSchedulerFile(java.nio.file.Path file) throws IOException {
+    public void writeSchedulerFile(java.nio.file.Path file) {
         Objects.requireNonNull(file, "file");
         java.nio.file.Path had = schedulerFile.get();
         if (had != null) {
             throw new IllegalStateException("this client already has the scheduler file " + had);
         }
-        dist.comm.SchedulerFile.write(file, address(), null);
+        try {
+            dist.comm.SchedulerFile.write(file, address(), null);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the scheduler file " + file + ": " + e.getMessage(), e);
+        }
         if (!schedulerFile.compareAndSet(null, file)) {
             throw new IllegalStateException("this client already has the scheduler file " + schedulerFile.get());
         }
     }
 
     /** Connects, trying for at most {@code connectTimeout} while the scheduler is not reachable. */
-    public static Client connect(String address, Duration connectTimeout) throws IOException {
+    public static Client connect(String address, Duration connectTimeout) {
         return connect(address, CommConfig.DEFAULT.withConnectTimeout(connectTimeout));
     }
 
     /** Connects with explicit connection settings. */
-    public static Client connect(String address, CommConfig config) throws IOException {
+    public static Client connect(String address, CommConfig config) {
         return connect(address, config, null);
     }
 
@@ -185,12 +216,24 @@ public final class Client extends Submitter implements AutoCloseable {
      * }
      * }</pre>
      */
-    public static Client connect(String address, CommConfig config, String name) throws IOException {
+    public static Client connect(String address, CommConfig config, String name) {
         checkAddress(address);
         Objects.requireNonNull(config, "config");
-        return new Client(address, Transport.tcp(config), toWorkers(config), PayloadCodec.of(Serializer.defaults()),
-                Thread.currentThread().getContextClassLoader(), config.requestTimeout(),
-                Config.getDuration("distributed.client.reconnect-timeout"), name);
+        try {
+            return new Client(address, Transport.tcp(config), toWorkers(config), PayloadCodec.of(Serializer.defaults()),
+                    Thread.currentThread().getContextClassLoader(), config.requestTimeout(),
+                    Config.getDuration("distributed.client.reconnect-timeout"), name);
+        } catch (IOException e) {
+            throw unavailable(address, e);
+        }
+    }
+
+    /** A scheduler that could not be reached or refused this client, or an interrupted connect. */
+    static DistException unavailable(String address, IOException e) {
+        if (e.getCause() instanceof InterruptedException i) {
+            return Calls.interrupted("the scheduler at " + address + " to accept this client", i);
+        }
+        return new SchedulerUnavailableException(address, e.getMessage(), e);
     }
 
     /** A client whose link to the scheduler at {@code address} is {@code toScheduler}; workers over TCP. */
@@ -264,24 +307,33 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.uploadJar(Path.of("build/libs/my-functions.jar"));
      * }</pre>
      *
-     * @throws IOException when the file cannot be read or a worker refused it (not a jar)
+     * @throws java.io.UncheckedIOException when the file cannot be read
+     * @throws DistException                when a worker refused it (not a jar)
      */
-    public void uploadJar(java.nio.file.Path jar) throws IOException, InterruptedException, TimeoutException {
-        core.uploadJar(jar);
+    public void uploadJar(java.nio.file.Path jar) {
+        Calls.exec(link, "Client.uploadJar", core.requestTimeout().multipliedBy(2), Calls.REQUEST_TIMEOUT + " (twice it)",
+                () -> {
+                    try {
+                        core.uploadJar(jar);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException("cannot read " + jar + ": " + e.getMessage(), e);
+                    }
+                });
     }
 
     /**
      * Restarts the cluster: every future of every client is cancelled (erred ones too), the scheduler forgets every
      * task, and every worker is restarted through its nanny (workers without one just drop their
      * data). Returns once as many workers as before are registered again, or throws
-     * TimeoutException past {@code distributed.client.restart-timeout}.
+     * {@link DistTimeoutException} past {@code distributed.client.restart-timeout}.
      *
      * <pre>{@code
      * client.restart();   // a clean cluster; old futures report cancelled
      * }</pre>
      */
-    public void restart() throws InterruptedException, ExecutionException, TimeoutException {
-        core.restart();
+    public void restart() {
+        Calls.exec(link, "Client.restart", Config.getDuration("distributed.client.restart-timeout"),
+                RESTART_TIMEOUT, core::restart);
     }
 
     /**
@@ -294,8 +346,9 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.waitForWorkers(2, Duration.ofMinutes(1));   // when the work needs them
      * }</pre>
      */
-    public void restart(boolean waitForWorkers) throws InterruptedException, ExecutionException, TimeoutException {
-        core.restart(waitForWorkers);
+    public void restart(boolean waitForWorkers) {
+        Calls.exec(link, "Client.restart", Config.getDuration("distributed.client.restart-timeout"),
+                RESTART_TIMEOUT, () -> core.restart(waitForWorkers));
     }
 
     /**
@@ -304,16 +357,16 @@ public final class Client extends Submitter implements AutoCloseable {
      * {@link #restart()}, tasks and futures are kept: what only those workers held is computed again.
      * Every named worker must run under a nanny; otherwise nothing is restarted and an
      * IllegalArgumentException names the workers without one. Waits at most
-     * {@code distributed.client.restart-timeout}, then throws TimeoutException.
+     * {@code distributed.client.restart-timeout}, then throws {@link DistTimeoutException}.
      *
      * <pre>{@code
      * client.restartWorkers(List.of("127.0.0.1:40123"));   // {"127.0.0.1:40123": "OK"}
      * }</pre>
      */
-    public Map<String, String> restartWorkers(List<String> workers) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        return data.restartWorkers(Objects.requireNonNull(workers, "workers"),
-                Config.getDuration("distributed.client.restart-timeout"));
+    public Map<String, String> restartWorkers(List<String> workers) {
+        Duration timeout = Config.getDuration("distributed.client.restart-timeout");
+        return Calls.call(link, "Client.restartWorkers", timeout, RESTART_TIMEOUT,
+                () -> data.restartWorkers(Objects.requireNonNull(workers, "workers"), timeout));
     }
 
     /**
@@ -326,9 +379,8 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.versions(true);   // throws if a worker runs another Java release than the client
      * }</pre>
      */
-    public Map<String, Object> versions(boolean check) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        return data.versions(check);
+    public Map<String, Object> versions(boolean check) {
+        return call("versions", () -> data.versions(check));
     }
 
     /**
@@ -365,15 +417,14 @@ public final class Client extends Submitter implements AutoCloseable {
     // ------------------------------------------------------------------ gather
 
     /** The results of {@code futures}, in order. Keys held by one worker come in one request. */
-    public <T> List<T> gather(List<? extends Future<? extends T>> futures) throws InterruptedException, ExecutionException {
+    public <T> List<T> gather(List<? extends Future<? extends T>> futures) {
         @SuppressWarnings("unchecked")
         List<T> out = (List<T>) gather((Object) futures);
         return out;
     }
 
     /** The results of {@code futures}, by the same keys. */
-    public <K, T> Map<K, T> gather(Map<K, ? extends Future<? extends T>> futures)
-            throws InterruptedException, ExecutionException {
+    public <K, T> Map<K, T> gather(Map<K, ? extends Future<? extends T>> futures) {
         @SuppressWarnings("unchecked")
         Map<K, T> out = (Map<K, T>) gather((Object) futures);
         return out;
@@ -395,15 +446,14 @@ public final class Client extends Submitter implements AutoCloseable {
      * List<Integer> ok = client.gather(futures, Client.GatherErrors.SKIP);   // fewer when some failed
      * }</pre>
      */
-    public <T> List<T> gather(List<? extends Future<? extends T>> futures, GatherErrors errors)
-            throws InterruptedException, ExecutionException {
+    public <T> List<T> gather(List<? extends Future<? extends T>> futures, GatherErrors errors) {
         if (errors == GatherErrors.RAISE) {
             return gather(futures);
         }
         Futures.wait(futures, null);
         List<Future<? extends T>> finished = new java.util.ArrayList<>(futures.size());
         for (Future<? extends T> f : futures) {
-            if (f.status().equals("finished")) {
+            if (f.state() == java.util.concurrent.Future.State.SUCCESS) {
                 finished.add(f);
             }
         }
@@ -418,17 +468,19 @@ public final class Client extends Submitter implements AutoCloseable {
      * Map<String, Object> r = (Map<String, Object>) client.gather(Map.of("a", fa, "bs", List.of(fb, fc)));
      * }</pre>
      */
-    public Object gather(Object shape) throws InterruptedException, ExecutionException {
-        try {
-            return core.gather(shape, -1);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
-        }
+    public Object gather(Object shape) {
+        return call("gather", () -> core.gather(shape, -1));
     }
 
-    /** {@link #gather(Object)} waiting at most {@code timeout} in all. */
-    public Object gather(Object shape, Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
-        return core.gather(shape, Results.deadline(timeout));
+    /**
+     * {@link #gather(Object)} waiting at most {@code timeout} in all.
+     *
+     * @throws DistTimeoutException when the results are not all here within {@code timeout}
+     */
+    public Object gather(Object shape, Duration timeout) {
+        long deadline = Results.deadline(timeout);
+        return Calls.call(link, "Client.gather", timeout, "the timeout parameter of Client.gather(Object, Duration)",
+                () -> core.gather(shape, deadline));
     }
 
     /**
@@ -471,18 +523,8 @@ public final class Client extends Submitter implements AutoCloseable {
         return n;
     }
 
-    /**
-     * Runs an erred future's task again, with the erred tasks it depends on, and returns a new Future
-     * of the same key; the given future keeps its error (a done Java future stays done). Retrying a
-     * future that did not err gives a Future of its present state.
-     *
-     * <pre>{@code
-     * Future<Report> r = client.submit(Reports::fetch, day);   // failed: the service was down
-     * Future<Report> again = client.retry(r);                   // or r.retry()
-     * again.result();
-     * }</pre>
-     */
-    public <T> Future<T> retry(Future<T> future) {
+    /** {@link Future#retry()}. */
+    <T> Future<T> retry(Future<T> future) {
         return core.retry(Objects.requireNonNull(future, "future"));
     }
 
@@ -496,15 +538,13 @@ public final class Client extends Submitter implements AutoCloseable {
      *         tasks.forEach((key, frames) -> System.out.println(worker + " " + key + " at " + frames.get(0))));
      * }</pre>
      */
-    public Map<String, Map<String, List<String>>> callStack(Collection<? extends Future<?>> futures)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        return data.callStack(keysOf(futures), false);
+    public Map<String, Map<String, List<String>>> callStack(Collection<? extends Future<?>> futures) {
+        return call("callStack", () -> data.callStack(keysOf(futures), false));
     }
 
     /** {@link #callStack(Collection)} of every task running on the cluster. */
-    public Map<String, Map<String, List<String>>> callStack() throws InterruptedException, ExecutionException,
-            TimeoutException {
-        return data.callStack(List.of(), true);
+    public Map<String, Map<String, List<String>>> callStack() {
+        return call("callStack", () -> data.callStack(List.of(), true));
     }
 
     /**
@@ -519,15 +559,13 @@ public final class Client extends Submitter implements AutoCloseable {
      * Map<String, Object> run = client.getMetadata(List.of("run-42"));   // {owner=alice, rows=1200}
      * }</pre>
      */
-    public void setMetadata(List<String> keys, Object value) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        data.setMetadata(keys, value);
+    public void setMetadata(List<String> keys, Object value) {
+        exec("setMetadata", () -> data.setMetadata(keys, value));
     }
 
     /** {@link #setMetadata(List, Object)} at the one key {@code key}. */
-    public void setMetadata(String key, Object value) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        data.setMetadata(List.of(key), value);
+    public void setMetadata(String key, Object value) {
+        exec("setMetadata", () -> data.setMetadata(List.of(key), value));
     }
 
     /**
@@ -537,19 +575,18 @@ public final class Client extends Submitter implements AutoCloseable {
      * @throws IllegalArgumentException         when a value sits on the path where a map is needed
      */
     @SuppressWarnings("unchecked")
-    public <T> T getMetadata(List<String> keys) throws InterruptedException, ExecutionException, TimeoutException {
-        return (T) data.getMetadata(keys, false, null);
+    public <T> T getMetadata(List<String> keys) {
+        return (T) call("getMetadata", () -> data.getMetadata(keys, false, null));
     }
 
     /** {@link #getMetadata(List)}, giving {@code fallback} when nothing is at the path. */
     @SuppressWarnings("unchecked")
-    public <T> T getMetadata(List<String> keys, T fallback) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        return (T) data.getMetadata(keys, true, fallback);
+    public <T> T getMetadata(List<String> keys, T fallback) {
+        return (T) call("getMetadata", () -> data.getMetadata(keys, true, fallback));
     }
 
     /** {@link #getMetadata(List)} at the one key {@code key}. */
-    public <T> T getMetadata(String key) throws InterruptedException, ExecutionException, TimeoutException {
+    public <T> T getMetadata(String key) {
         return getMetadata(List.of(key));
     }
 
@@ -565,33 +602,38 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.unforwardLogging("com.acme.etl");
      * }</pre>
      */
-    public void forwardLogging(String logger, java.util.logging.Level level) throws InterruptedException,
-            ExecutionException, TimeoutException {
-        data.forwardLogging(Objects.requireNonNull(logger, "logger"), level.intValue(), true);
+    public void forwardLogging(String logger, java.util.logging.Level level) {
+        exec("forwardLogging", () -> data.forwardLogging(Objects.requireNonNull(logger, "logger"), level.intValue(), true));
     }
 
     /** {@link #forwardLogging(String, java.util.logging.Level)} of every level. */
-    public void forwardLogging(String logger) throws InterruptedException, ExecutionException, TimeoutException {
+    public void forwardLogging(String logger) {
         forwardLogging(logger, java.util.logging.Level.ALL);
     }
 
     /** Stops {@link #forwardLogging(String, java.util.logging.Level)} of {@code logger} to this client. */
-    public void unforwardLogging(String logger) throws InterruptedException, ExecutionException, TimeoutException {
-        data.forwardLogging(Objects.requireNonNull(logger, "logger"), 0, false);
+    public void unforwardLogging(String logger) {
+        exec("unforwardLogging", () -> data.forwardLogging(Objects.requireNonNull(logger, "logger"), 0, false));
     }
 
     /** Threads per worker: worker address to its number of threads. */
-    public Map<String, Integer> ncores() throws InterruptedException, ExecutionException, TimeoutException {
+    public Map<String, Integer> ncores() {
         Map<String, Integer> out = new LinkedHashMap<>();
-        for (Message.WorkerInfo w : workersInfo()) {
+        for (WorkerInfo w : workersInfo()) {
             out.put(w.address(), w.nthreads());
         }
         return out;
     }
 
-    /** The cluster's workers as the scheduler sees them. */
-    public List<Message.WorkerInfo> workersInfo() throws InterruptedException, ExecutionException, TimeoutException {
-        return core.workersInfo();
+    /**
+     * The cluster's workers as the scheduler sees them.
+     *
+     * <pre>{@code
+     * long held = client.workersInfo().stream().mapToLong(WorkerInfo::memoryBytes).sum();
+     * }</pre>
+     */
+    public List<WorkerInfo> workersInfo() {
+        return call("workersInfo", () -> core.workersInfo()).stream().map(WorkerInfo::of).toList();
     }
 
     /**
@@ -604,10 +646,9 @@ public final class Client extends Submitter implements AutoCloseable {
      * }</pre>
      *
      * @throws IllegalArgumentException when {@code n} is less than 1
-     * @throws TimeoutException         saying how many of the {@code n} arrived within {@code timeout}
+     * @throws DistTimeoutException     saying how many of the {@code n} arrived within {@code timeout}
      */
-    public void waitForWorkers(int n, Duration timeout) throws InterruptedException, ExecutionException,
-            TimeoutException {
+    public void waitForWorkers(int n, Duration timeout) {
         if (n < 1) {
             throw new IllegalArgumentException("n must be a positive number of workers, got " + n);
         }
@@ -621,19 +662,24 @@ public final class Client extends Submitter implements AutoCloseable {
             }
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new TimeoutException("Only " + have + "/" + n + " workers arrived after " + timeout.toMillis() + " ms");
+                throw new DistTimeoutException("Client.waitForWorkers", timeout,
+                        "the timeout parameter of Client.waitForWorkers(int, Duration)",
+                        "Only " + have + "/" + n + " workers arrived after " + timeout.toMillis() + " ms", null);
             }
             // polls, as dask's client does: the scheduler tells clients nothing when workers join
-            TimeUnit.NANOSECONDS.sleep(Math.min(left, TimeUnit.MILLISECONDS.toNanos(pauseMillis)));
+            try {
+                TimeUnit.NANOSECONDS.sleep(Math.min(left, TimeUnit.MILLISECONDS.toNanos(pauseMillis)));
+            } catch (InterruptedException e) {
+                throw Calls.interrupted("Client.waitForWorkers", e);
+            }
             pauseMillis = Math.min(100, pauseMillis * 2);
         }
     }
 
     /** Which workers hold each of these futures' keys (an empty list: none). */
-    public Map<String, List<String>> whoHas(Collection<? extends Future<?>> futures)
-            throws InterruptedException, ExecutionException, TimeoutException {
+    public Map<String, List<String>> whoHas(Collection<? extends Future<?>> futures) {
         List<String> ks = futures.stream().map(Future::key).distinct().toList();
-        return ks.isEmpty() ? new LinkedHashMap<>() : core.whoHasKeys(ks, -1);
+        return ks.isEmpty() ? new LinkedHashMap<>() : call("whoHas", () -> core.whoHasKeys(ks, -1));
     }
 
     /**
@@ -644,8 +690,8 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.whoHas().forEach((key, workers) -> System.out.println(key + " on " + workers));
      * }</pre>
      */
-    public Map<String, List<String>> whoHas() throws InterruptedException, ExecutionException, TimeoutException {
-        return core.whoHasKeys(List.of(), -1);
+    public Map<String, List<String>> whoHas() {
+        return call("whoHas", () -> core.whoHasKeys(List.of(), -1));
     }
 
     // ------------------------------------------------------------------ data placement (logic in DataOps)
@@ -663,8 +709,7 @@ public final class Client extends Submitter implements AutoCloseable {
      * }</pre>
      */
     @Override
-    public <T> List<Future<T>> scatter(List<? extends T> values) throws InterruptedException, ExecutionException,
-            TimeoutException {
+    public <T> List<Future<T>> scatter(List<? extends T> values) {
         return scatter(values, List.of(), false);
     }
 
@@ -672,14 +717,12 @@ public final class Client extends Submitter implements AutoCloseable {
      * {@link #scatter(List)} onto the workers named in {@code workers} (address, host or name; empty
      * for all); with {@code broadcast} every value goes to every one of them.
      */
-    public <T> List<Future<T>> scatter(List<? extends T> values, List<String> workers, boolean broadcast)
-            throws InterruptedException, ExecutionException, TimeoutException {
+    public <T> List<Future<T>> scatter(List<? extends T> values, List<String> workers, boolean broadcast) {
         return scatter(values, workers, broadcast, true);
     }
 
     /** {@link #scatter(List, List, boolean)}; without {@code hash} each value gets a key of its own. */
-    <T> List<Future<T>> scatter(List<? extends T> values, List<String> workers, boolean broadcast, boolean hash)
-            throws InterruptedException, ExecutionException, TimeoutException {
+    <T> List<Future<T>> scatter(List<? extends T> values, List<String> workers, boolean broadcast, boolean hash) {
         LinkedHashMap<String, Object> byKey = new LinkedHashMap<>();
         List<String> order = new ArrayList<>(values.size());
         for (Object v : values) {
@@ -687,7 +730,7 @@ public final class Client extends Submitter implements AutoCloseable {
             byKey.put(key, v);
             order.add(key);
         }
-        Map<String, Future<T>> placed = data.scatter(byKey, workers, broadcast);
+        Map<String, Future<T>> placed = call("scatter", () -> data.scatter(byKey, workers, broadcast));
         List<Future<T>> out = new ArrayList<>(order.size());
         Map<String, Boolean> first = new HashMap<>();
         for (String k : order) {
@@ -698,14 +741,12 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /** Scatters a map: its keys become the futures' keys. */
-    public <T> Map<String, Future<T>> scatter(Map<String, ? extends T> values) throws InterruptedException,
-            ExecutionException, TimeoutException {
+    public <T> Map<String, Future<T>> scatter(Map<String, ? extends T> values) {
         return scatter(values, List.of(), false);
     }
 
     /** {@link #scatter(Map)} onto {@code workers} (empty: all), or to each of them with {@code broadcast}. */
-    public <T> Map<String, Future<T>> scatter(Map<String, ? extends T> values, List<String> workers, boolean broadcast)
-            throws InterruptedException, ExecutionException, TimeoutException {
+    public <T> Map<String, Future<T>> scatter(Map<String, ? extends T> values, List<String> workers, boolean broadcast) {
         LinkedHashMap<String, Object> byKey = new LinkedHashMap<>();
         for (Map.Entry<String, ? extends T> e : values.entrySet()) {
             if (e.getKey() == null || e.getKey().isBlank()) {
@@ -713,7 +754,7 @@ public final class Client extends Submitter implements AutoCloseable {
             }
             byKey.put(e.getKey(), e.getValue());
         }
-        return data.scatter(byKey, workers, broadcast);
+        return call("scatter", () -> data.scatter(byKey, workers, broadcast));
     }
 
     private static String valuePrefix(Object v) {
@@ -726,8 +767,7 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /** Copies these futures' data to every worker, as a tree copy (branching factor 2). */
-    public void replicate(Collection<? extends Future<?>> futures) throws InterruptedException, ExecutionException,
-            TimeoutException {
+    public void replicate(Collection<? extends Future<?>> futures) {
         replicate(futures, 0, List.of(), 2);
     }
 
@@ -743,14 +783,13 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.replicate(List.of(x), 1, List.of(), 2);     // back to one
      * }</pre>
      */
-    public void replicate(Collection<? extends Future<?>> futures, int n, List<String> workers, int branchingFactor)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        data.replicate(keysOf(futures), n, workers, branchingFactor);
+    public void replicate(Collection<? extends Future<?>> futures, int n, List<String> workers, int branchingFactor) {
+        exec("replicate", () -> data.replicate(keysOf(futures), n, workers, branchingFactor));
     }
 
     /** Moves data between all workers so each holds about the same number of bytes. */
-    public void rebalance() throws InterruptedException, ExecutionException, TimeoutException {
-        data.rebalance(List.of(), List.of());
+    public void rebalance() {
+        exec("rebalance", () -> data.rebalance(List.of(), List.of()));
     }
 
     /**
@@ -762,12 +801,11 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.rebalance(null, List.of(a, b));              // all data, between a and b
      * }</pre>
      */
-    public void rebalance(Collection<? extends Future<?>> futures, List<String> workers)
-            throws InterruptedException, ExecutionException, TimeoutException {
+    public void rebalance(Collection<? extends Future<?>> futures, List<String> workers) {
         if ((futures != null && futures.isEmpty()) || (workers != null && workers.isEmpty())) {
             return;
         }
-        data.rebalance(futures == null ? List.of() : keysOf(futures), workers == null ? List.of() : workers);
+        exec("rebalance", () -> data.rebalance(futures == null ? List.of() : keysOf(futures), workers == null ? List.of() : workers));
     }
 
     /**
@@ -779,12 +817,11 @@ public final class Client extends Submitter implements AutoCloseable {
      * ignored. A worker's nanny closes with it.
      *
      * <pre>{@code
-     * Map<String, Message.WorkerInfo> gone = client.retireWorkers(List.of("worker-3"));   // its results now live elsewhere
+     * Map<String, WorkerInfo> gone = client.retireWorkers(List.of("worker-3"));   // its results now live elsewhere
      * }</pre>
      */
-    public Map<String, Message.WorkerInfo> retireWorkers(List<String> workers) throws InterruptedException,
-            ExecutionException, TimeoutException {
-        return data.retireWorkers(List.copyOf(workers), 0);
+    public Map<String, WorkerInfo> retireWorkers(List<String> workers) {
+        return publicInfo(call("retireWorkers", () -> data.retireWorkers(List.copyOf(workers), 0)));
     }
 
     /**
@@ -795,30 +832,33 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.retireWorkers(2);   // the cluster shrinks by two workers; no result is lost
      * }</pre>
      */
-    public Map<String, Message.WorkerInfo> retireWorkers(int n) throws InterruptedException, ExecutionException,
-            TimeoutException {
+    public Map<String, WorkerInfo> retireWorkers(int n) {
         if (n < 0) {
             throw new IllegalArgumentException("n must be 0 or more, got " + n);
         }
-        return data.retireWorkers(List.of(), n);
+        return publicInfo(call("retireWorkers", () -> data.retireWorkers(List.of(), n)));
+    }
+
+    private static Map<String, WorkerInfo> publicInfo(Map<String, Message.WorkerInfo> m) {
+        Map<String, WorkerInfo> out = new LinkedHashMap<>();
+        m.forEach((address, w) -> out.put(address, WorkerInfo.of(w)));
+        return out;
     }
 
     /** The keys each worker holds, by worker address. */
-    public Map<String, List<String>> hasWhat() throws InterruptedException, ExecutionException, TimeoutException {
-        return data.hasWhat(List.of());
+    public Map<String, List<String>> hasWhat() {
+        return call("hasWhat", () -> data.hasWhat(List.of()));
     }
 
     /** The keys held by the named workers (address, host or name). */
-    public Map<String, List<String>> hasWhat(List<String> workers) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        return data.hasWhat(workers);
+    public Map<String, List<String>> hasWhat(List<String> workers) {
+        return call("hasWhat", () -> data.hasWhat(workers));
     }
 
     /** Threads of the named workers (address, host or name). */
-    public Map<String, Integer> ncores(List<String> workers) throws InterruptedException, ExecutionException,
-            TimeoutException {
+    public Map<String, Integer> ncores(List<String> workers) {
         Map<String, Integer> out = new LinkedHashMap<>();
-        for (Message.WorkerInfo w : data.workers(workers)) {
+        for (Message.WorkerInfo w : call("ncores", () -> data.workers(workers))) {
             out.put(w.address(), w.nthreads());
         }
         return out;
@@ -828,23 +868,20 @@ public final class Client extends Submitter implements AutoCloseable {
      * Stored size in bytes (the serialized size) of every key in the cluster's memory; with
      * {@code summary}, summed by key prefix ({@code {"inc": 84}}).
      */
-    public Map<String, Long> nbytes(boolean summary) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        Map<String, Long> m = data.nbytes(List.of());
+    public Map<String, Long> nbytes(boolean summary) {
+        Map<String, Long> m = call("nbytes", () -> data.nbytes(List.of()));
         return summary ? DataOps.summarize(m) : m;
     }
 
     /** {@link #nbytes(boolean)} for these futures only. */
-    public Map<String, Long> nbytes(Collection<? extends Future<?>> futures, boolean summary)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        Map<String, Long> m = data.nbytes(keysOf(futures));
+    public Map<String, Long> nbytes(Collection<? extends Future<?>> futures, boolean summary) {
+        Map<String, Long> m = call("nbytes", () -> data.nbytes(keysOf(futures)));
         return summary ? DataOps.summarize(m) : m;
     }
 
     /** Where the scheduler has this future's task, and for "no-worker" why it cannot run yet. */
-    public TaskStatus taskStatus(Future<?> future) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        return data.taskStatus(future.key());
+    public TaskStatus taskStatus(Future<?> future) {
+        return call("taskStatus", () -> data.taskStatus(future.key()));
     }
 
     /**
@@ -855,17 +892,16 @@ public final class Client extends Submitter implements AutoCloseable {
      * Map<String, Long> pids = client.run(() -> ProcessHandle.current().pid());
      * }</pre>
      */
-    public <R> Map<String, R> run(Fn0<R> fn) throws InterruptedException, ExecutionException, TimeoutException {
-        return data.run(Objects.requireNonNull(fn, "function"), List.of(), null, DataOps.RunErrors.RAISE);
+    public <R> Map<String, R> run(Fn0<R> fn) {
+        return call("run", () -> data.run(Objects.requireNonNull(fn, "function"), List.of(), null, DataOps.RunErrors.RAISE));
     }
 
     /**
      * {@link #run(Fn0)} on the named workers only (address, host or name; null: every worker). As in
      * dask, an empty list runs nowhere and answers an empty map.
      */
-    public <R> Map<String, R> run(Fn0<R> fn, List<String> workers) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        return data.run(Objects.requireNonNull(fn, "function"), List.of(), workers, DataOps.RunErrors.RAISE);
+    public <R> Map<String, R> run(Fn0<R> fn, List<String> workers) {
+        return call("run", () -> data.run(Objects.requireNonNull(fn, "function"), List.of(), workers, DataOps.RunErrors.RAISE));
     }
 
     /** What {@link #run(Fn0, List, OnError)} does when the call fails on a worker, or the worker cannot be reached. */
@@ -887,10 +923,9 @@ public final class Client extends Submitter implements AutoCloseable {
      * r.forEach((w, v) -> System.out.println(w + (v instanceof Throwable t ? " failed: " + t : " -> " + v)));
      * }</pre>
      */
-    public Map<String, Object> run(Fn0<?> fn, List<String> workers, OnError onError) throws InterruptedException,
-            ExecutionException, TimeoutException {
-        return data.run(Objects.requireNonNull(fn, "function"), List.of(), workers,
-                DataOps.RunErrors.valueOf(Objects.requireNonNull(onError, "onError").name()));
+    public Map<String, Object> run(Fn0<?> fn, List<String> workers, OnError onError) {
+        return call("run", () -> data.run(Objects.requireNonNull(fn, "function"), List.of(), workers,
+                DataOps.RunErrors.valueOf(Objects.requireNonNull(onError, "onError").name())));
     }
 
     /**
@@ -903,15 +938,13 @@ public final class Client extends Submitter implements AutoCloseable {
      * List<Future<Integer>> again = other.getDataset("squares");
      * }</pre>
      */
-    public void publishDataset(String name, Object value) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        data.publish(name, value, false);
+    public void publishDataset(String name, Object value) {
+        exec("publishDataset", () -> data.publish(name, value, false));
     }
 
     /** {@link #publishDataset(String, Object)}; with {@code override} an existing dataset of that name is replaced. */
-    public void publishDataset(String name, Object value, boolean override) throws InterruptedException,
-            ExecutionException, TimeoutException {
-        data.publish(name, value, override);
+    public void publishDataset(String name, Object value, boolean override) {
+        exec("publishDataset", () -> data.publish(name, value, override));
     }
 
     /**
@@ -923,9 +956,8 @@ public final class Client extends Submitter implements AutoCloseable {
      * List<Future<Integer>> both = client.getDatasets(List.of("x", "y"));
      * }</pre>
      */
-    public void publishDatasets(Map<String, ?> datasets, boolean override) throws InterruptedException,
-            ExecutionException, TimeoutException {
-        data.publish(new LinkedHashMap<>(Objects.requireNonNull(datasets, "datasets")), override);
+    public void publishDatasets(Map<String, ?> datasets, boolean override) {
+        exec("publishDatasets", () -> data.publish(new LinkedHashMap<>(Objects.requireNonNull(datasets, "datasets")), override));
     }
 
     /**
@@ -934,8 +966,8 @@ public final class Client extends Submitter implements AutoCloseable {
      * @throws IllegalArgumentException when no dataset has that name ("not found", and the name)
      */
     @SuppressWarnings("unchecked")
-    public <T> T getDataset(String name) throws InterruptedException, ExecutionException, TimeoutException {
-        return (T) data.get(name);
+    public <T> T getDataset(String name) {
+        return (T) call("getDataset", () -> data.get(name));
     }
 
     /**
@@ -943,40 +975,37 @@ public final class Client extends Submitter implements AutoCloseable {
      * {@code getOrDefault}: {@code List<Future<Integer>> xs = client.getDataset("xs", List.of());}
      */
     @SuppressWarnings("unchecked")
-    public <T> T getDataset(String name, T fallback) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        return (T) data.get(name, fallback);
+    public <T> T getDataset(String name, T fallback) {
+        return (T) call("getDataset", () -> data.get(name, fallback));
     }
 
     /** Each of the datasets {@code names}, in order, as {@link #getDataset(String)} gets one. */
     @SuppressWarnings("unchecked")
-    public <T> List<T> getDatasets(List<String> names) throws InterruptedException, ExecutionException,
-            TimeoutException {
+    public <T> List<T> getDatasets(List<String> names) {
         List<T> out = new ArrayList<>(names.size());
         for (String name : names) {
-            out.add((T) data.get(name));
+            out.add((T) call("getDatasets", () -> data.get(name)));
         }
         return out;
     }
 
     /** Names of the published datasets, sorted. */
-    public List<String> listDatasets() throws InterruptedException, ExecutionException, TimeoutException {
-        return data.list();
+    public List<String> listDatasets() {
+        return call("listDatasets", () -> data.list());
     }
 
     /**
      * Removes a published dataset; its data goes once no client holds its futures. A name that is
      * not published is quietly ignored, so a task that unpublishes may safely run twice.
      */
-    public void unpublishDataset(String name) throws InterruptedException, ExecutionException, TimeoutException {
-        data.unpublish(name);
+    public void unpublishDataset(String name) {
+        exec("unpublishDataset", () -> data.unpublish(name));
     }
 
     /** {@link #unpublishDataset(String)} for each of {@code names}. */
-    public void unpublishDatasets(Collection<String> names) throws InterruptedException, ExecutionException,
-            TimeoutException {
+    public void unpublishDatasets(Collection<String> names) {
         for (String name : names) {
-            data.unpublish(name);
+            exec("unpublishDatasets", () -> data.unpublish(name));
         }
     }
 
@@ -989,14 +1018,13 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.story(future.key()).forEach(System.out::println);
      * }</pre>
      */
-    public List<StoryEvent> story(String key) throws InterruptedException, ExecutionException, TimeoutException {
-        return operability.story(key);
+    public List<StoryEvent> story(String key) {
+        return call("story", () -> operability.story(key));
     }
 
     /** {@link #story(String)} of this future's task. */
-    public List<StoryEvent> story(Future<?> future) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        return operability.story(future.key());
+    public List<StoryEvent> story(Future<?> future) {
+        return call("story", () -> operability.story(future.key()));
     }
 
     /**
@@ -1007,8 +1035,8 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.schedulerLogs(10).forEach(System.out::println);   // dist.scheduler.TaskLifecycle - INFO - worker joined: ...
      * }</pre>
      */
-    public List<LogEntry> schedulerLogs(int n) throws InterruptedException, ExecutionException, TimeoutException {
-        return operability.schedulerLogs(n);
+    public List<LogEntry> schedulerLogs(int n) {
+        return call("schedulerLogs", () -> operability.schedulerLogs(n));
     }
 
     /**
@@ -1019,19 +1047,17 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.workerLogs(20).forEach((worker, log) -> log.forEach(e -> System.out.println(worker + " " + e)));
      * }</pre>
      */
-    public Map<String, List<LogEntry>> workerLogs(int n) throws InterruptedException, ExecutionException,
-            TimeoutException {
+    public Map<String, List<LogEntry>> workerLogs(int n) {
         return workerLogs(n, List.of());
     }
 
     /** {@link #workerLogs(int)} of the workers named in {@code workers} (address, host or name; empty: all). */
-    public Map<String, List<LogEntry>> workerLogs(int n, List<String> workers) throws InterruptedException,
-            ExecutionException, TimeoutException {
+    public Map<String, List<LogEntry>> workerLogs(int n, List<String> workers) {
         List<String> addresses = new ArrayList<>();
-        for (dist.protocol.Message.WorkerInfo w : data.workers(workers)) {
+        for (dist.protocol.Message.WorkerInfo w : call("workerLogs", () -> data.workers(workers))) {
             addresses.add(w.address());
         }
-        return operability.workerLogs(n, addresses);
+        return call("workerLogs", () -> operability.workerLogs(n, addresses));
     }
 
     /**
@@ -1043,22 +1069,20 @@ public final class Client extends Submitter implements AutoCloseable {
      * client.nannyLogs(10).forEach((worker, log) -> log.forEach(e -> System.out.println(worker + " " + e)));
      * }</pre>
      */
-    public Map<String, List<LogEntry>> nannyLogs(int n) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        return operability.nannyLogs(n, List.of());
+    public Map<String, List<LogEntry>> nannyLogs(int n) {
+        return call("nannyLogs", () -> operability.nannyLogs(n, List.of()));
     }
 
     /** {@link #nannyLogs(int)} of the workers named in {@code workers} (address, host or name; empty: all). */
-    public Map<String, List<LogEntry>> nannyLogs(int n, List<String> workers) throws InterruptedException,
-            ExecutionException, TimeoutException {
+    public Map<String, List<LogEntry>> nannyLogs(int n, List<String> workers) {
         if (workers.isEmpty()) {
             return nannyLogs(n);
         }
         List<String> addresses = new ArrayList<>();
-        for (dist.protocol.Message.WorkerInfo w : data.workers(workers)) {
+        for (dist.protocol.Message.WorkerInfo w : call("nannyLogs", () -> data.workers(workers))) {
             addresses.add(w.address());
         }
-        return addresses.isEmpty() ? Map.of() : operability.nannyLogs(n, addresses);
+        return addresses.isEmpty() ? Map.of() : call("nannyLogs", () -> operability.nannyLogs(n, addresses));
     }
 
     /**
@@ -1066,9 +1090,17 @@ public final class Client extends Submitter implements AutoCloseable {
      * serves none; written as the config key {@code distributed.dashboard.link} says, e.g. behind a
      * proxy: {@code DIST_DASHBOARD__LINK='https://proxy/{USER}/{port}/status'}.
      */
-    public java.util.Optional<String> dashboardLink() throws InterruptedException, ExecutionException,
-            TimeoutException {
-        return operability.dashboardLink();
+    public java.util.Optional<String> dashboardLink() {
+        return call("dashboardLink", () -> operability.dashboardLink());
+    }
+
+    /** {@code op}, a request bounded by the request timeout, with its failures as the API's exceptions. */
+    private <T> T call(String operation, Calls.Op<T> op) {
+        return Calls.call(link, "Client." + operation, core.requestTimeout(), Calls.REQUEST_TIMEOUT, op);
+    }
+
+    private void exec(String operation, Calls.VoidOp op) {
+        Calls.exec(link, "Client." + operation, core.requestTimeout(), Calls.REQUEST_TIMEOUT, op);
     }
 
     private static List<String> keysOf(Collection<? extends Future<?>> futures) {

@@ -160,7 +160,7 @@ final class ClusterExecutor implements ExecutorService {
         shutdown();
         List<Runnable> notRun = new ArrayList<>();
         for (Map.Entry<Future<?>, Object> e : inflight.entrySet()) {
-            if (e.getKey().cancel()) {
+            if (e.getKey().cancel(true)) {
                 Object task = e.getValue();
                 notRun.add(task instanceof Runnable r ? r : new FutureTask<>((Callable<?>) task));
             }
@@ -190,9 +190,10 @@ final class ClusterExecutor implements ExecutorService {
         List<Future<T>> fs = submitAll(tasks);
         try {
             Futures.wait(fs, null, Futures.ReturnWhen.ALL_COMPLETED);
-        } catch (InterruptedException e) {
-            fs.forEach(Future::cancel);
-            throw e;
+        } catch (DistInterruptedException e) {
+            fs.forEach(f -> f.cancel(true));
+            Thread.interrupted(); // the JDK's contract: the flag is clear once InterruptedException is thrown
+            throw (InterruptedException) e.getCause();
         }
         return new ArrayList<>(fs);
     }
@@ -203,10 +204,13 @@ final class ClusterExecutor implements ExecutorService {
         List<Future<T>> fs = submitAll(tasks);
         try {
             Futures.wait(fs, Duration.of(timeout, unit.toChronoUnit()), Futures.ReturnWhen.ALL_COMPLETED);
+        } catch (DistInterruptedException e) {
+            Thread.interrupted();
+            throw (InterruptedException) e.getCause();
         } finally {
             for (Future<T> f : fs) {
                 if (!f.isDone()) {
-                    f.cancel();
+                    f.cancel(true);
                 }
             }
         }
@@ -240,16 +244,17 @@ final class ClusterExecutor implements ExecutorService {
         try {
             while (seq.hasNext()) {
                 Future<T> f;
-                if (timeout == null) {
-                    f = seq.next();
-                } else {
-                    f = seq.next(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
-                    if (f == null) {
-                        throw new TimeoutException("no task of " + fs.size() + " succeeded within " + timeout);
-                    }
+                try {
+                    f = timeout == null ? seq.next() : seq.next(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
+                } catch (DistInterruptedException e) {
+                    Thread.interrupted(); // the JDK's contract: the flag is clear once InterruptedException is thrown
+                    throw (InterruptedException) e.getCause();
+                }
+                if (f == null) {
+                    throw new TimeoutException("no task of " + fs.size() + " succeeded within " + timeout);
                 }
                 try {
-                    return f.result();
+                    return f.get();
                 } catch (ExecutionException e) {
                     last = e;
                 } catch (java.util.concurrent.CancellationException e) {
@@ -258,7 +263,7 @@ final class ClusterExecutor implements ExecutorService {
             }
             throw last;
         } finally {
-            fs.forEach(Future::cancel);
+            fs.forEach(f -> f.cancel(true));
         }
     }
 

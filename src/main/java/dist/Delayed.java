@@ -9,8 +9,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A lazy function call: builds a task graph from calls, run later on a cluster. Each argument is a
@@ -87,7 +85,7 @@ public final class Delayed<T> extends DelayedCalls implements Dependency<T> {
     }
 
     /** Runs the graph on the cluster and waits for the value. */
-    public T compute(Submitter client) throws InterruptedException, ExecutionException {
+    public T compute(Submitter client) {
         Future<T> f = client.compute(this);
         try {
             return f.result();
@@ -97,7 +95,7 @@ public final class Delayed<T> extends DelayedCalls implements Dependency<T> {
     }
 
     /** {@link #compute(Submitter)} waiting at most {@code timeout}. */
-    public T compute(Submitter client, Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
+    public T compute(Submitter client, Duration timeout) {
         Future<T> f = client.compute(this);
         try {
             return f.result(timeout);

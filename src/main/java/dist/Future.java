@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <pre>{@code
  * Future<Integer> x = client.submit(Demo::inc, 10);
  * Future<Integer> y = client.submit(Demo::inc, x);
- * System.out.println(y.key() + " " + y.status());   // inc-3f1c... pending
+ * System.out.println(y.key() + " " + y.state());    // inc-3f1c... RUNNING
  * int v = y.result(Duration.ofSeconds(30));          // 12
  * y.release();                                       // the cluster may forget it now
  * }</pre>
@@ -34,10 +34,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * released when its last Future is {@linkplain #release() released}, garbage-collected, or its client
  * closes. Several Futures may share a key (the same pure call submitted twice); they share its state.
  *
- * <p>{@link #result()} throws {@link ExecutionException} whose cause is the task's own exception
- * (its class when loadable here, else {@code dist.serial.RemoteException}), a
- * {@link KilledWorkerException}, or an {@link IllegalStateException} when the result cannot be
- * obtained; {@link CancellationException} when the key was cancelled.
+ * <p>{@link #result()} is the unchecked counterpart of {@link #get()}, as
+ * {@link CompletableFuture#join()} is: it throws {@link TaskFailedException} whose cause is the task's
+ * own exception (its class when loadable here, else {@code dist.serial.RemoteException}) or a
+ * {@link KilledWorkerException}; {@link TaskCancelledException} when the key was cancelled;
+ * {@link DistTimeoutException}, {@link DistInterruptedException}, {@link SchedulerUnavailableException}
+ * (the scheduler connection ended before the result came), or a {@link DistException} when the result
+ * cannot be brought here. {@link #get()} keeps the JDK's contract: {@link ExecutionException} with the
+ * same cause, {@link CancellationException}, and the checked {@link InterruptedException} and
+ * {@link TimeoutException}.
  *
  * @param <T> the result type
  */
@@ -115,19 +120,9 @@ public final class Future<T> implements java.util.concurrent.Future<T>, Dependen
         return access.client;
     }
 
-    /** "pending", "finished", "error", "cancelled" or "lost" (the scheduler connection ended first). */
-    public String status() {
-        return state.status();
-    }
-
     @Override
     public boolean isDone() {
         return !state.isPending();
-    }
-
-    /** Same as {@link #isDone()}. */
-    public boolean done() {
-        return isDone();
     }
 
     @Override
@@ -140,7 +135,12 @@ public final class Future<T> implements java.util.concurrent.Future<T>, Dependen
         return releaser.released.get();
     }
 
-    /** The state without fetching anything: "lost" counts as failed. */
+    /**
+     * The state without fetching anything. A key lost with the scheduler connection counts as
+     * {@code FAILED}: {@link #result()} then throws {@link SchedulerUnavailableException} rather than
+     * {@link TaskFailedException}, which tells the two apart (a key whose data was lost with its
+     * workers is a {@link TaskFailedException} saying so).
+     */
     @Override
     public java.util.concurrent.Future.State state() {
         return switch (state.status()) {
@@ -151,52 +151,87 @@ public final class Future<T> implements java.util.concurrent.Future<T>, Dependen
         };
     }
 
-    /** Waits for the result and brings it to this process. */
-    public T result() throws InterruptedException, ExecutionException {
-        try {
-            return access.results.resultOf(this, -1);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
-        }
+    /**
+     * Waits for the result and brings it to this process; the unchecked {@link #get()}. A wait for
+     * the result is unbounded, each request it makes is bounded by the request timeout.
+     *
+     * <pre>{@code
+     * try {
+     *     int v = f.result();
+     * } catch (TaskFailedException e) {
+     *     log.warn("task " + e.key() + " failed", e.getCause());
+     * }
+     * }</pre>
+     *
+     * @throws TaskFailedException            the task failed; the cause is its exception
+     * @throws TaskCancelledException         the key was cancelled
+     * @throws SchedulerUnavailableException  the scheduler connection ended first, or the client is closed
+     * @throws DistInterruptedException       this thread was interrupted (the flag is set again)
+     * @throws DistTimeoutException           a request for the data timed out
+     */
+    public T result() {
+        return Calls.call(access.client.link, "result of " + key(), access.client.core().requestTimeout(),
+                Calls.REQUEST_TIMEOUT, () -> access.results.resultOf(this, -1));
     }
 
-    /** Waits at most {@code timeout} in all (computation and transfer), else throws {@link TimeoutException}. */
-    public T result(Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
-        return access.results.resultOf(this, Results.deadline(timeout));
+    /**
+     * {@link #result()} waiting at most {@code timeout} in all (computation and transfer).
+     *
+     * <pre>{@code
+     * int v = f.result(Duration.ofSeconds(30));   // DistTimeoutException after 30 s
+     * }</pre>
+     *
+     * @throws DistTimeoutException when the result is not here within {@code timeout}
+     */
+    public T result(Duration timeout) {
+        long deadline = Results.deadline(timeout);
+        return Calls.call(access.client.link, "result of " + key(), timeout,
+                "the timeout parameter of Future.result(Duration)", () -> access.results.resultOf(this, deadline));
     }
 
     @Override
     public T get() throws InterruptedException, ExecutionException {
-        return result();
+        try {
+            return access.results.resultOf(this, -1);
+        } catch (TimeoutException e) {
+            throw new ExecutionException("a request for the result of " + key() + " timed out", e);
+        }
     }
 
     @Override
     public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-        return result(Duration.of(timeout, unit.toChronoUnit()));
+        return access.results.resultOf(this, Results.deadline(Duration.of(timeout, unit.toChronoUnit())));
     }
 
     /**
      * Waits until done and returns the task's exception, or null when it succeeded.
      *
-     * @throws CancellationException when the key was cancelled
+     * <pre>{@code
+     * Throwable t = f.exception();   // e.g. the ArithmeticException the task threw
+     * }</pre>
+     *
+     * @throws TaskCancelledException when the key was cancelled
      */
-    public Throwable exception() throws InterruptedException {
-        try {
-            return exception(null);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
-        }
+    public Throwable exception() {
+        return exception(null);
     }
 
-    /** {@link #exception()} waiting at most {@code timeout} ({@code null}: no bound). */
-    public Throwable exception(Duration timeout) throws InterruptedException, TimeoutException {
+    /**
+     * {@link #exception()} waiting at most {@code timeout} ({@code null}: no bound).
+     *
+     * @throws DistTimeoutException when the task is not done within {@code timeout}
+     */
+    public Throwable exception(Duration timeout) {
         try {
-            access.results.await(state, timeout == null ? -1 : Results.deadline(timeout));
-            return switch (state.status()) {
-                case KeyState.CANCELLED -> throw access.results.cancellation(state);
-                case KeyState.ERROR, KeyState.LOST -> access.results.failureOf(state);
-                default -> null;
-            };
+            return Calls.call(access.client.link, "exception of " + key(), timeout,
+                    "the timeout parameter of Future.exception(Duration)", () -> {
+                        access.results.await(state, timeout == null ? -1 : Results.deadline(timeout));
+                        return switch (state.status()) {
+                            case KeyState.CANCELLED -> throw access.results.cancellation(state);
+                            case KeyState.ERROR, KeyState.LOST -> access.results.failureOf(state);
+                            default -> null;
+                        };
+                    });
         } finally {
             java.lang.ref.Reference.reachabilityFence(this); // see ClientCore.resultOf
         }
@@ -213,28 +248,34 @@ public final class Future<T> implements java.util.concurrent.Future<T>, Dependen
     }
 
     /**
-     * {@link Client#retry(Future)} of this future: a new Future of its key, run again if it erred.
+     * Runs this erred future's task again, with the erred tasks it depends on, and returns a new
+     * Future of the same key; this future keeps its error (a done Java future stays done). Retrying a
+     * future that did not err gives a Future of its present state. (dask's {@code client.retry(fs)}:
+     * for several, retry each.)
      *
      * <pre>{@code
-     * Future<Report> again = report.retry();   // report failed while the service was down
+     * Future<Report> r = client.submit(Reports::fetch, day);   // failed: the service was down
+     * Future<Report> again = r.retry();
+     * again.result();
      * }</pre>
      */
     public Future<T> retry() {
         return client().retry(this);
     }
 
-    /** Cancels the key on the cluster (and every Future sharing it). False if it was already done. */
-    public boolean cancel() {
-        return access.refs.cancelStates(java.util.List.of(state), false) > 0;
-    }
-
     /**
-     * Same as {@link #cancel()}: the scheduler forgets the task; a worker already running it finishes
-     * the run but its result is dropped.
+     * Cancels the key on the cluster (and every Future sharing it); false if it was already done. The
+     * scheduler forgets the task; a worker already running it finishes the run (whatever
+     * {@code mayInterruptIfRunning} says) but its result is dropped.
+     *
+     * <pre>{@code
+     * f.cancel(true);
+     * f.isCancelled();   // true; f.result() throws TaskCancelledException
+     * }</pre>
      */
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
-        return cancel();
+        return access.refs.cancelStates(java.util.List.of(state), false) > 0;
     }
 
     /**
@@ -260,7 +301,7 @@ public final class Future<T> implements java.util.concurrent.Future<T>, Dependen
         }
         state.done.whenComplete((v, e) -> Thread.ofVirtual().name("dist-result-" + key()).start(() -> {
             try {
-                fresh.complete(result());
+                fresh.complete(get());
             } catch (ExecutionException x) {
                 fresh.completeExceptionally(x.getCause());
             } catch (Throwable t) {
@@ -281,6 +322,8 @@ public final class Future<T> implements java.util.concurrent.Future<T>, Dependen
 
     @Override
     public String toString() {
-        return "Future[" + key() + ", " + status() + "]";
+        // "lost" tells apart a key whose scheduler connection ended, which state() counts as failed
+        String s = state.status().equals(KeyState.LOST) ? "lost" : state().name().toLowerCase(java.util.Locale.ROOT);
+        return "Future[" + key() + ", " + s + "]";
     }
 }

@@ -49,9 +49,11 @@ public final class Futures {
     /**
      * Waits until {@code returnWhen} holds or {@code timeout} passed ({@code null}: no bound) and
      * returns which futures are done. A timeout is not an error: the not-done set says what is left.
+     *
+     * @throws DistInterruptedException when this thread is interrupted while waiting
      */
     public static <T> DoneAndNotDone<T> wait(Collection<? extends Future<? extends T>> futures, Duration timeout,
-                                             ReturnWhen returnWhen) throws InterruptedException {
+                                             ReturnWhen returnWhen) {
         List<Future<T>> fs = new ArrayList<>(futures.size());
         for (Future<? extends T> f : futures) {
             @SuppressWarnings("unchecked")
@@ -82,6 +84,8 @@ public final class Futures {
             }
         } catch (TimeoutException | ExecutionException e) {
             // report what is done so far
+        } catch (InterruptedException e) {
+            throw Calls.interrupted("futures to finish", e);
         }
         Set<Future<T>> done = new LinkedHashSet<>();
         Set<Future<T>> notDone = new LinkedHashSet<>();
@@ -92,8 +96,7 @@ public final class Futures {
     }
 
     /** Waits for all of {@code futures}, at most {@code timeout}. */
-    public static <T> DoneAndNotDone<T> wait(Collection<? extends Future<? extends T>> futures, Duration timeout)
-            throws InterruptedException {
+    public static <T> DoneAndNotDone<T> wait(Collection<? extends Future<? extends T>> futures, Duration timeout) {
         return wait(futures, timeout, ReturnWhen.ALL_COMPLETED);
     }
 

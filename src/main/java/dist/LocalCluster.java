@@ -143,11 +143,23 @@ public final class LocalCluster implements AutoCloseable {
             return this;
         }
 
-        /** Starts the scheduler and the workers, and returns once every worker is registered. */
-        public LocalCluster start() throws IOException {
-            return new LocalCluster(this);
+        /**
+         * Starts the scheduler and the workers, and returns once every worker is registered.
+         *
+         * @throws java.io.UncheckedIOException when a port is taken or a worker process cannot start
+         * @throws DistTimeoutException         when the workers do not all register within 60 s
+         */
+        public LocalCluster start() {
+            try {
+                return new LocalCluster(this);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e.getMessage(), e);
+            }
         }
     }
+
+    /** How long the workers (and their nannies) have to register. */
+    private static final java.time.Duration START_TIMEOUT = java.time.Duration.ofSeconds(60);
 
     private final Builder config;
     private final SchedulerServer scheduler;
@@ -184,9 +196,9 @@ public final class LocalCluster implements AutoCloseable {
             for (int i = 0; i < b.workers; i++) {
                 startWorker(i);
             }
-            if (!scheduler.awaitWorkers(b.workers, 60, TimeUnit.SECONDS)) {
-                throw new IOException("only " + scheduler.workerCount() + " of " + b.workers
-                        + " workers registered within 60 s");
+            if (!scheduler.awaitWorkers(b.workers, START_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                throw new DistTimeoutException("LocalCluster.start", START_TIMEOUT, "LocalCluster's fixed start bound",
+                        "only " + scheduler.workerCount() + " of " + b.workers + " workers registered", null);
             }
             if (b.processes && b.nannies) {
                 awaitNannies(b.workers);
@@ -196,8 +208,7 @@ public final class LocalCluster implements AutoCloseable {
             throw e;
         } catch (InterruptedException e) {
             close();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while starting the cluster", e);
+            throw Calls.interrupted("the cluster to start", e);
         }
     }
 
@@ -206,19 +217,21 @@ public final class LocalCluster implements AutoCloseable {
      * then a restart cannot go through the nanny, so the cluster is ready only once all have.
      */
     private void awaitNannies(int n) throws IOException, InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long end = System.nanoTime() + START_TIMEOUT.toNanos();
         while (true) {
             int known;
             try {
                 known = scheduler.query(s -> s.view().workersWithNanny(), 10, TimeUnit.SECONDS);
             } catch (java.util.concurrent.TimeoutException e) {
-                throw new IOException("the scheduler did not answer within 10 s", e);
+                throw new DistTimeoutException("LocalCluster.start", java.time.Duration.ofSeconds(10),
+                        "LocalCluster's fixed bound on a query of its scheduler", e.getMessage(), e);
             }
             if (known >= n) {
                 return;
             }
             if (System.nanoTime() - end > 0) {
-                throw new IOException("only " + known + " of " + n + " nannies reported their worker within 60 s");
+                throw new DistTimeoutException("LocalCluster.start", START_TIMEOUT, "LocalCluster's fixed start bound",
+                        "only " + known + " of " + n + " nannies reported their worker", null);
             }
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
             if (Thread.interrupted()) {
@@ -269,8 +282,8 @@ public final class LocalCluster implements AutoCloseable {
         return dashboard == null ? java.util.Optional.empty() : java.util.Optional.of(dashboard.url());
     }
 
-    /** The in-process scheduler (for tools and tests). */
-    public SchedulerServer scheduler() {
+    /** The in-process scheduler, for tests in this package and tools built on the cluster. */
+    SchedulerServer scheduler() {
         return scheduler;
     }
 
@@ -278,9 +291,16 @@ public final class LocalCluster implements AutoCloseable {
      * A new client of this cluster; closed with the cluster if not before. It reaches the scheduler,
      * which runs in this process, without a socket: messages pass as objects (a client made with
      * {@link Client#connect(String)} on {@link #schedulerAddress()} goes over TCP instead).
+     *
+     * @throws SchedulerUnavailableException when the cluster was closed
      */
-    public Client client() throws IOException {
-        Client c = Client.local(scheduler.address(), InProcessTransport.to(scheduler));
+    public Client client() {
+        Client c;
+        try {
+            c = Client.local(scheduler.address(), InProcessTransport.to(scheduler));
+        } catch (IOException e) {
+            throw Client.unavailable(scheduler.address(), e);
+        }
         clients.add(c);
         return c;
     }
@@ -321,9 +341,21 @@ public final class LocalCluster implements AutoCloseable {
         return scheduler.workerCount();
     }
 
-    /** Waits until the scheduler has at least {@code n} workers; false on timeout. */
-    public boolean awaitWorkers(int n, long timeout, TimeUnit unit) throws InterruptedException {
-        return scheduler.awaitWorkers(n, timeout, unit);
+    /**
+     * Waits until the scheduler has at least {@code n} workers; false on timeout.
+     *
+     * <pre>{@code
+     * cluster.awaitWorkers(2, 30, TimeUnit.SECONDS);   // after a restart, before sizing work to two workers
+     * }</pre>
+     *
+     * @throws DistInterruptedException when this thread is interrupted while waiting
+     */
+    public boolean awaitWorkers(int n, long timeout, TimeUnit unit) {
+        try {
+            return scheduler.awaitWorkers(n, timeout, unit);
+        } catch (InterruptedException e) {
+            throw Calls.interrupted("workers to register", e);
+        }
     }
 
     /** Closes clients made here, the workers, then the scheduler. */

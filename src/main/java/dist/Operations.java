@@ -13,8 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -49,7 +47,7 @@ public abstract sealed class Operations permits SubmitCalls {
 
     /** Runs what {@code key} needs of {@code graph} and returns its value. */
     @SuppressWarnings("unchecked")
-    public <T> T get(Graph graph, String key) throws InterruptedException, ExecutionException {
+    public <T> T get(Graph graph, String key) {
         return (T) get(graph, (Object) key);
     }
 
@@ -57,20 +55,17 @@ public abstract sealed class Operations permits SubmitCalls {
      * Runs what {@code keys} need of {@code graph} and returns their values in the shape of {@code keys}:
      * a key gives its value, a list of keys (nested lists allowed) a list of values.
      */
-    public Object get(Graph graph, Object keys) throws InterruptedException, ExecutionException {
+    public Object get(Graph graph, Object keys) {
         Object shape = futuresShape(graph, keys);
         try {
             return gatherShape(shape, null);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("no timeout was set, yet the wait timed out", e);
         } finally {
             Shapes.collect(shape, Future.class, Future::release);
         }
     }
 
     /** {@link #get(Graph, Object)} waiting at most {@code timeout}. */
-    public Object get(Graph graph, Object keys, Duration timeout)
-            throws InterruptedException, ExecutionException, TimeoutException {
+    public Object get(Graph graph, Object keys, Duration timeout) {
         Object shape = futuresShape(graph, keys);
         try {
             return gatherShape(shape, Objects.requireNonNull(timeout, "timeout"));
@@ -80,9 +75,14 @@ public abstract sealed class Operations permits SubmitCalls {
     }
 
     /** {@code shape} with every Future inside replaced by its result; {@code timeout} null: no bound. */
-    Object gatherShape(Object shape, Duration timeout) throws InterruptedException, ExecutionException,
-            TimeoutException {
-        return results.gather(shape, timeout == null ? -1 : Results.deadline(timeout));
+    Object gatherShape(Object shape, Duration timeout) {
+        long deadline = timeout == null ? -1 : Results.deadline(timeout);
+        Client client = ((Submitter) this).client(); // the only subclass
+        int[] n = {0};
+        Shapes.collect(shape, Future.class, f -> n[0]++);
+        return Calls.call(client.link, "the results of " + n[0] + " tasks",
+                timeout == null ? client.core().requestTimeout() : timeout,
+                timeout == null ? Calls.REQUEST_TIMEOUT : "the timeout parameter", () -> results.gather(shape, deadline));
     }
 
     private Object futuresShape(Graph graph, Object keys) {

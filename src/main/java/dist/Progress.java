@@ -31,13 +31,12 @@ public final class Progress {
     }
 
     /** Shows progress on standard output until every future is done. */
-    public static void progress(Collection<? extends Future<?>> futures) throws InterruptedException {
+    public static void progress(Collection<? extends Future<?>> futures) {
         progress(futures, System.out, isTerminal());
     }
 
     /** Shows progress on {@code out}; {@code redraw}: in place with '\r' (a terminal), else a line per 10%. */
-    public static void progress(Collection<? extends Future<?>> futures, PrintStream out, boolean redraw)
-            throws InterruptedException {
+    public static void progress(Collection<? extends Future<?>> futures, PrintStream out, boolean redraw) {
         List<Future<?>> fs = new ArrayList<>(futures);
         int total = fs.size();
         AtomicInteger done = new AtomicInteger();
@@ -67,7 +66,11 @@ public final class Progress {
             if (finished) {
                 return;
             }
-            Thread.sleep(REDRAW_MILLIS);
+            try {
+                Thread.sleep(REDRAW_MILLIS);
+            } catch (InterruptedException e) {
+                throw Calls.interrupted("the progress of " + total + " futures", e);
+            }
         }
     }
 

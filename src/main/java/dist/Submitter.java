@@ -57,8 +57,7 @@ public abstract sealed class Submitter extends SubmitCalls permits Client, Submi
      * // a.key() != b.key(): two copies the scheduler tracks apart
      * }</pre>
      */
-    public <T> List<Future<T>> scatter(List<? extends T> values) throws InterruptedException,
-            java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
+    public <T> List<Future<T>> scatter(List<? extends T> values) {
         Options o = options();
         return client().scatter(values, o.workers(), false, o.isPure());
     }

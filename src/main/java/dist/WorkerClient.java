@@ -2,8 +2,6 @@ package dist;
 
 import dist.worker.TaskContext;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * A client for tasks that launch tasks, as dask's {@code get_client()} / {@code worker_client()}.
@@ -34,7 +32,7 @@ public final class WorkerClient {
      * The worker's client, for use inside a running task.
      *
      * @throws IllegalStateException outside a task (use {@link Client#connect(String)} there)
-     * @throws UncheckedIOException  when the scheduler cannot be reached
+     * @throws SchedulerUnavailableException when the scheduler cannot be reached
      */
     public static Client get() {
         TaskContext ctx = requireTask("WorkerClient.get()");
@@ -131,9 +129,6 @@ public final class WorkerClient {
             Client c = Client.connect(ctx.schedulerAddress());
             c.classSource().preferring(ctx::classBytes);
             return c;
-        } catch (IOException e) {
-            throw new UncheckedIOException("the worker's client cannot reach the scheduler at "
-                    + ctx.schedulerAddress() + ": " + e.getMessage(), e);
         } finally {
             self.setContextClassLoader(before);
         }

@@ -200,11 +200,11 @@ class ClientOverSocketsTest {
     void userExceptionsComeBackAsThemselves() throws Exception {
         Future<Integer> bad = client.submit(ClientOverSocketsTest::fail, 7);
         Future<Integer> after = client.submit(ClientOverSocketsTest::inc, bad);
-        ExecutionException e = assertThrows(ExecutionException.class, () -> after.result(WAIT));
+        TaskFailedException e = assertThrows(TaskFailedException.class, () -> after.result(WAIT));
         BadInput cause = assertInstanceOf(BadInput.class, e.getCause());
         assertEquals("bad input 7", cause.getMessage());
         assertTrue(bad.remoteStackTrace().contains("fail"), bad.remoteStackTrace());
-        assertEquals("error", bad.status());
+        assertEquals(Future.State.FAILED, bad.state());
     }
 
     @Test
@@ -223,7 +223,8 @@ class ClientOverSocketsTest {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        IOException e = assertThrows(IOException.class, () -> Client.connect("127.0.0.1:" + port, Duration.ofMillis(300)));
+        SchedulerUnavailableException e = assertThrows(SchedulerUnavailableException.class,
+                () -> Client.connect("127.0.0.1:" + port, Duration.ofMillis(300)));
         assertNotNull(e.getMessage());
     }
 }

@@ -144,7 +144,7 @@ class ClientReturnTest {
         assertEquals(1, c.core().recipeCount());
         fs.get(1).release();
         assertEquals(0, c.core().recipeCount(), "a released future keeps no recipe");
-        assertEquals("finished", z.status());
+        assertEquals(Future.State.SUCCESS, z.state());
     }
 
     @Test
@@ -168,7 +168,7 @@ class ClientReturnTest {
         assertTrue(Wait.until(T, () -> links.sent.stream().anyMatch(m -> m instanceof Message.ReleaseKeys r
                 && r.keys().containsAll(List.of("x", "y")) && !r.keys().contains("z"))));
         links.inbox.onMessage(new Message.KeyInMemory("z", List.of("w:1"), 4, null));
-        assertEquals("finished", z.status());
+        assertEquals(Future.State.SUCCESS, z.state());
     }
 
     @Test
@@ -181,7 +181,7 @@ class ClientReturnTest {
         assertTrue(Wait.until(T, () -> links.connects.get() >= 3), "the client stayed on a link that ended");
         assertTrue(Wait.until(T, () -> links.updates().stream().filter(u -> u.wanted().contains("z")).count() >= 3));
         links.inbox.onMessage(new Message.KeyInMemory("z", List.of("w:1"), 4, null));
-        assertEquals("finished", z.status());
+        assertEquals(Future.State.SUCCESS, z.state());
     }
 
     /** dask's test_reconnect_timeout: past the reconnect timeout, pending futures fail instead of waiting. */
@@ -191,10 +191,10 @@ class ClientReturnTest {
         Future<Integer> z = c.compute(chain(), "z");
         links.refuse = true;
         links.inbox.onClose(new IOException("scheduler killed"));
-        ExecutionException e = assertThrows(ExecutionException.class, () -> z.result(T));
+        SchedulerUnavailableException e = assertThrows(SchedulerUnavailableException.class, () -> z.result(T));
         assertTrue(e.getMessage().contains("connect a new client"), e.getMessage());
         assertTrue(links.connects.get() >= 3, "tried again with back-off: " + links.connects.get() + " connects");
-        assertEquals("lost", z.status());
+        assertEquals(Future.State.FAILED, z.state());
     }
 
     @Test
@@ -203,9 +203,9 @@ class ClientReturnTest {
         Future<Integer> z = c.compute(chain(), "z");
         links.endsOn = (n, m) -> n >= 2 && m instanceof Message.UpdateGraph;
         links.inbox.onClose(new IOException("scheduler killed"));
-        ExecutionException e = assertThrows(ExecutionException.class, () -> z.result(T));
+        SchedulerUnavailableException e = assertThrows(SchedulerUnavailableException.class, () -> z.result(T));
         assertTrue(e.getMessage().contains("dropped this client"), e.getMessage());
-        assertEquals("lost", z.status());
+        assertEquals(Future.State.FAILED, z.state());
     }
 
     @Test
@@ -217,10 +217,10 @@ class ClientReturnTest {
                 ? new Message.TaskStatusReply(r.keys().contains(known.key()) ? Map.of(known.key(), "processing") : Map.of(), Map.of())
                 : new Message.ErrorReply("unexpected " + m);
         links.inbox.onMessage(new Message.ErrorReply("the graph has a cycle: y -> z -> y"));
-        ExecutionException e = assertThrows(ExecutionException.class, () -> z.result(T));
+        TaskFailedException e = assertThrows(TaskFailedException.class, () -> z.result(T));
         assertTrue(e.getMessage().contains("cycle"), e.getMessage());
         assertInstanceOf(IllegalStateException.class, e.getCause());
-        assertEquals("pending", known.status(), "a key the scheduler knows waits on");
+        assertEquals(Future.State.RUNNING, known.state(), "a key the scheduler knows waits on");
         assertEquals(1, c.core().recipeCount(), "only the known key's recipe is left");
     }
 
@@ -235,7 +235,7 @@ class ClientReturnTest {
             specs.add(new TaskSpec("fine-1", run, List.of(), 0, null));
             specs.add(new TaskSpec(null, run, List.of(), 1, null));
             Future<Integer> f = c.core().<Integer>submitSpecs(specs, List.of("fine-1")).get(0);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> f.result(T));
             assertTrue(e.getMessage().contains("has no key"), e.getMessage());
             // the client carries on
             assertEquals(8, c.submit(ClientReturnTest::inc, 7).result(T));
@@ -258,6 +258,6 @@ class ClientReturnTest {
         GO_ON.countDown();
         // this link takes sends after close, as one being closed may: the future comes back
         Future<Integer> f = made.get(T.toSeconds(), TimeUnit.SECONDS);
-        assertThrows(CancellationException.class, () -> f.result(T));
+        assertThrows(TaskCancelledException.class, () -> f.result(T));
     }
 }

@@ -63,7 +63,7 @@ class ClientTest {
         cluster.workers = List.of(new Message.WorkerInfo("a:1", "alice", 4, 0, 1, 0, 0, 0));
 
         client.rebalance();
-        ExecutionException e = assertThrows(ExecutionException.class,
+        DistException e = assertThrows(DistException.class,
                 () -> client.replicate(List.of(client.core().holdKey("k1")), 3, List.of("alice"), 2));
 
         assertTrue(e.getMessage().contains("k1 (erred)"), e.getMessage());
@@ -126,7 +126,7 @@ class ClientTest {
 
         Map<String, Future<Integer>> fs = client.scatter(Map.of("x", 1), List.of(), false);
 
-        assertEquals("finished", fs.get("x").status());
+        assertEquals(Future.State.SUCCESS, fs.get("x").state());
         List<Message.ScatterRequest> asked = cluster.sentOf(Message.ScatterRequest.class);
         assertEquals(2, asked.size());
         assertEquals(List.of("a:1"), asked.get(1).avoid());
@@ -268,10 +268,10 @@ class ClientTest {
     @Test
     void inlineResultDecodesLocally() throws Exception {
         Future<Integer> f = client.submit(ClientTest::inc, 1);
-        assertEquals("pending", f.status());
+        assertEquals(Future.State.RUNNING, f.state());
         assertFalse(f.isDone());
         cluster.push(new Message.KeyInMemory(f.key(), List.of("w:1"), 4, codec.encode(2, null)));
-        assertEquals("finished", f.status());
+        assertEquals(Future.State.SUCCESS, f.state());
         assertEquals(2, f.result());
         assertEquals(2, f.get(1, TimeUnit.SECONDS));
         assertNull(f.exception());
@@ -317,7 +317,8 @@ class ClientTest {
     void dataNowhereGivesUpInsteadOfHanging() {
         Future<Integer> f = client.submit(ClientTest::inc, 1);
         cluster.push(new Message.KeyInMemory(f.key(), List.of("w:1"), 4, null));
-        ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(Duration.ofSeconds(30)));
+        DistException e = assertThrows(DistException.class, () -> f.result(Duration.ofSeconds(30)));
+        assertFalse(e instanceof TaskFailedException, "the task did not fail; its data is nowhere: " + e);
         assertInstanceOf(IllegalStateException.class, e.getCause());
         assertTrue(e.getCause().getMessage().contains(f.key()), e.getCause().getMessage());
     }
@@ -331,7 +332,7 @@ class ClientTest {
                 ? new Message.TaskStatusReply(Map.of(f.key(), "released"), Map.of())
                 : new Message.ErrorReply("unexpected " + m);
         cluster.push(new Message.KeyInMemory(f.key(), List.of("w:gone"), 4, null));
-        ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(Duration.ofSeconds(30)));
+        DistException e = assertThrows(DistException.class, () -> f.result(Duration.ofSeconds(30)));
         assertTrue(e.getCause().getMessage().contains(f.key()) && e.getCause().getMessage().contains("no worker holds"),
                 e.getCause().getMessage());
         assertEquals(1, cluster.sentOf(Message.WhoHasRequest.class).size(), "one round, not five");
@@ -379,7 +380,7 @@ class ClientTest {
         Future<Integer> bad = client.submit(ClientTest::inc, 2);
         cluster.push(new Message.KeyInMemory(ok.key(), List.of(), 4, codec.encode(2, null)));
         cluster.push(new Message.KeyErred(bad.key(), codec.encode(new ArithmeticException("boom"), null), "boom", bad.key()));
-        ExecutionException e = assertThrows(ExecutionException.class, () -> client.gather(List.of(ok, bad)));
+        TaskFailedException e = assertThrows(TaskFailedException.class, () -> client.gather(List.of(ok, bad)));
         assertInstanceOf(ArithmeticException.class, e.getCause());
     }
 
@@ -388,10 +389,10 @@ class ClientTest {
         Future<Integer> pending = client.submit(ClientTest::inc, 1);
         Future<Integer> bad = client.submit(ClientTest::inc, 2);
         cluster.push(new Message.KeyErred(bad.key(), null, "no worker can run it", bad.key()));
-        ExecutionException e = assertThrows(ExecutionException.class,
+        TaskFailedException e = assertThrows(TaskFailedException.class,
                 () -> client.gather(List.of(pending, bad), Duration.ofSeconds(30)));
         assertTrue(e.getCause().getMessage().contains("no worker"), e.getCause().getMessage());
-        assertEquals("pending", pending.status());
+        assertEquals(Future.State.RUNNING, pending.state());
     }
 
     @Test
@@ -399,8 +400,8 @@ class ClientTest {
         Future<Integer> f = client.submit(ClientTest::inc, 1);
         ArithmeticException thrown = new ArithmeticException("/ by zero");
         cluster.push(new Message.KeyErred(f.key(), codec.encode(thrown, null), "ArithmeticException: / by zero", f.key()));
-        assertEquals("error", f.status());
-        ExecutionException e = assertThrows(ExecutionException.class, f::result);
+        assertEquals(Future.State.FAILED, f.state());
+        TaskFailedException e = assertThrows(TaskFailedException.class, f::result);
         assertInstanceOf(ArithmeticException.class, e.getCause());
         assertEquals("/ by zero", e.getCause().getMessage());
         assertSame(e.getCause(), f.exception());
@@ -429,23 +430,23 @@ class ClientTest {
     @Test
     void cancellation() throws Exception {
         Future<Integer> f = client.submit(ClientTest::inc, 1);
-        assertTrue(f.cancel());
+        assertTrue(f.cancel(true));
         assertTrue(f.isCancelled());
         assertTrue(f.isDone());
         assertFalse(f.cancel(true), "already done");
         assertEquals(List.of(f.key()), cluster.sentOf(Message.CancelKeys.class).get(0).keys());
-        assertThrows(CancellationException.class, f::result);
-        assertThrows(CancellationException.class, f::exception);
+        assertThrows(TaskCancelledException.class, f::result);
+        assertThrows(TaskCancelledException.class, f::exception);
 
         Future<Integer> g = client.submit(ClientTest::inc, 2);
         cluster.push(new Message.KeyCancelled(g.key(), "restart"));
-        assertEquals("cancelled", g.status());
-        CancellationException e = assertThrows(CancellationException.class, g::result);
+        assertEquals(Future.State.CANCELLED, g.state());
+        TaskCancelledException e = assertThrows(TaskCancelledException.class, g::result);
         assertTrue(e.getMessage().contains("restart"));
 
         // the same pure call after cancellation is a new task
         Future<Integer> again = client.submit(ClientTest::inc, 1);
-        assertEquals("pending", again.status());
+        assertEquals(Future.State.RUNNING, again.state());
         assertEquals(2, tasks().stream().filter(t -> t.key().equals(f.key())).count());
     }
 
@@ -460,19 +461,20 @@ class ClientTest {
     @Test
     void resultTimesOut() {
         Future<Integer> f = client.submit(ClientTest::inc, 1);
-        assertThrows(TimeoutException.class, () -> f.result(Duration.ofMillis(20)));
+        assertThrows(DistTimeoutException.class, () -> f.result(Duration.ofMillis(20)));
         assertThrows(TimeoutException.class, () -> f.get(20, TimeUnit.MILLISECONDS));
-        assertThrows(TimeoutException.class, () -> client.gather(List.of(f), Duration.ofMillis(20)));
+        assertThrows(DistTimeoutException.class, () -> client.gather(List.of(f), Duration.ofMillis(20)));
     }
 
     @Test
     void lostSchedulerFailsPendingFutures() {
         Future<Integer> f = client.submit(ClientTest::inc, 1);
         cluster.clientInbox.onClose(new java.io.IOException("reset"));
-        assertEquals("lost", f.status());
-        ExecutionException e = assertThrows(ExecutionException.class, f::result);
+        assertEquals(Future.State.FAILED, f.state());
+        SchedulerUnavailableException e = assertThrows(SchedulerUnavailableException.class, f::result);
         assertTrue(e.getCause().getMessage().contains("connection to the scheduler"), e.getCause().getMessage());
-        assertThrows(IllegalStateException.class, () -> client.submit(ClientTest::inc, 2));
+        assertEquals(client.address(), e.address());
+        assertThrows(SchedulerUnavailableException.class, () -> client.submit(ClientTest::inc, 2));
     }
 
     @Test
@@ -530,8 +532,10 @@ class ClientTest {
         client.close();
         Message.ReleaseKeys rel = cluster.sentOf(Message.ReleaseKeys.class).get(0);
         assertEquals(Set.of(a.key(), b.key()), Set.copyOf(rel.keys()));
-        assertEquals("cancelled", a.status());
-        assertThrows(IllegalStateException.class, () -> client.submit(ClientTest::inc, 3));
+        assertEquals(Future.State.CANCELLED, a.state());
+        SchedulerUnavailableException closed = assertThrows(SchedulerUnavailableException.class,
+                () -> client.submit(ClientTest::inc, 3));
+        assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
         client.close();
         assertEquals(1, cluster.sentOf(Message.ReleaseKeys.class).size());
     }

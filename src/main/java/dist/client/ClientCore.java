@@ -467,11 +467,11 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
 
     private void ensureOpen() {
         if (closed.get()) {
-            throw new IllegalStateException("this client is closed; connect a new one");
+            throw new dist.SchedulerUnavailableException(address, "this client is closed; connect a new one", null);
         }
         String lost = lostReason;
         if (lost != null) {
-            throw new IllegalStateException(lost);
+            throw new dist.SchedulerUnavailableException(address, lost, null);
         }
     }
 
@@ -631,7 +631,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     }
 
     /** Sends a jar to the workers for this client's tasks; see {@code Client.uploadJar}. */
-    public void uploadJar(Path jar) throws IOException, InterruptedException, TimeoutException {
+    public void uploadJar(Path jar) throws IOException, InterruptedException, ExecutionException, TimeoutException {
         Objects.requireNonNull(jar, "jar");
         ensureOpen();
         byte[] bytes = Files.readAllBytes(jar);
@@ -639,10 +639,11 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         try {
             reply = ask(new Message.UploadJar(jar.getFileName().toString(), bytes), deadline(requestTimeout.multipliedBy(2)));
         } catch (ExecutionException e) {
-            throw new IOException("uploading " + jar + " failed: " + e.getCause(), e.getCause());
+            throw new ExecutionException("uploading " + jar + " failed: " + e.getCause(), e.getCause());
         }
         if (!(reply instanceof Message.Ack)) {
-            throw new IOException("uploading " + jar + " failed: " + (reply instanceof Message.ErrorReply er ? er.message() : reply));
+            String why = "uploading " + jar + " failed: " + (reply instanceof Message.ErrorReply er ? er.message() : reply);
+            throw new ExecutionException(why, new IllegalStateException(why));
         }
     }
 
@@ -1146,17 +1147,23 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     private void raiseIfFailed(KeyState s) throws ExecutionException {
         switch (s.status()) {
             case KeyState.CANCELLED -> throw cancellation(s);
-            case KeyState.ERROR, KeyState.LOST -> throw new ExecutionException(
+            case KeyState.ERROR, KeyState.LOST -> throw new KeyFailure(s.key, lostWithScheduler(s),
                     "task " + s.key + " failed: " + failureOf(s), failureOf(s));
             default -> {
             }
         }
     }
 
+    /** Lost because the scheduler connection ended for good, not because its data went with its workers. */
+    private boolean lostWithScheduler(KeyState s) {
+        String gone = lostReason;
+        return s.status().equals(KeyState.LOST) && gone != null && gone.equals(s.reason());
+    }
+
     @Override
     public CancellationException cancellation(KeyState s) {
         String reason = s.reason();
-        return new CancellationException("key " + s.key + " was cancelled" + (reason == null || reason.isEmpty() ? "" : ": " + reason));
+        return new KeyCancellation(s.key, "key " + s.key + " was cancelled" + (reason == null || reason.isEmpty() ? "" : ": " + reason));
     }
 
     @SuppressWarnings("unchecked")
@@ -1615,6 +1622,11 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             }
         }
         close();
+    }
+
+    /** Why the connection to the scheduler is gone for good (past the reconnect window), or null. */
+    public String lostReason() {
+        return lostReason;
     }
 
     /** Whether {@link #close()} was called. */

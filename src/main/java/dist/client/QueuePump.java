@@ -80,8 +80,8 @@ public final class QueuePump {
     /** The future's result, or {@link #SKIP} after logging its failure. */
     public static Object resultOrSkip(Future<?> f) throws InterruptedException {
         try {
-            return f.result();
-        } catch (ExecutionException | IllegalStateException e) {
+            return f.get();
+        } catch (ExecutionException | IllegalStateException | dist.DistException e) {
             LOG.log(Level.WARNING, "gather from a queue skipped " + f.key() + ": " + e.getMessage());
             return SKIP;
         }

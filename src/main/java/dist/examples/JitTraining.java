@@ -84,7 +84,7 @@ public final class JitTraining {
             level = next;
         }
         level.get(0).result(limit);
-        List<String> workers = client.workersInfo().stream().map(Message.WorkerInfo::address).sorted().toList();
+        List<String> workers = client.workersInfo().stream().map(dist.WorkerInfo::address).sorted().toList();
         Future<byte[]> data = client.with(Options.defaults().pure(false).workers(workers.get(0)))
                 .submit(JitTraining::bytes, 8 << 20);
         client.with(Options.defaults().pure(false).workers(workers.get(workers.size() - 1)))

@@ -1,5 +1,6 @@
 package dist.api;
 
+import dist.TaskFailedException;
 import dist.Bag;
 import dist.Client;
 import dist.Fn1;
@@ -77,7 +78,7 @@ class BagTest {
         Fn2<String, String, String> concat = String::concat;
         assertEquals("0123456789", Bag.fromSequence(range(10), 4).fold(append, concat, "").compute(client, T));
         assertEquals(2.5, ((Number) Bag.fromSequence(List.of(1, 1.5), 2).sum().compute(client, T)).doubleValue());
-        ExecutionException e = assertThrows(ExecutionException.class,
+        TaskFailedException e = assertThrows(TaskFailedException.class,
                 () -> Bag.fromSequence(List.<Integer>of(), 3).reduce(max).compute(client, T));
         assertInstanceOf(NoSuchElementException.class, e.getCause());
     }

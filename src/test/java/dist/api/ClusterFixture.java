@@ -2,6 +2,7 @@ package dist.api;
 
 import dist.Client;
 import dist.LocalCluster;
+import dist.LocalClusters;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -29,7 +30,7 @@ public final class ClusterFixture implements AutoCloseable {
     /** The state of {@code key} on {@code cluster}'s scheduler as text ("null" when unknown). */
     public static String stateOf(LocalCluster cluster, String key) {
         try {
-            String s = cluster.scheduler().query(st -> st.view().stateOf(key), 10, TimeUnit.SECONDS);
+            String s = LocalClusters.scheduler(cluster).query(st -> st.view().stateOf(key), 10, TimeUnit.SECONDS);
             return String.valueOf(s);
         } catch (Exception e) {
             throw new AssertionError(e);

@@ -1,5 +1,6 @@
 package dist.api;
 
+import dist.TaskCancelledException;
 import dist.AsCompleted;
 import dist.Client;
 import dist.Future;
@@ -81,8 +82,8 @@ class CompletionTest {
         Future<Integer> dependent = client.submit(CompletionTest::inc, queued);
         assertEquals(1, client.cancel(List.of(queued)));
         assertTrue(queued.isCancelled());
-        assertThrows(CancellationException.class, () -> queued.result(T));
-        CancellationException c = assertThrows(CancellationException.class, () -> dependent.result(T));
+        assertThrows(TaskCancelledException.class, () -> queued.result(T));
+        TaskCancelledException c = assertThrows(TaskCancelledException.class, () -> dependent.result(T));
         assertTrue(c.getMessage().contains(dependent.key()), c.getMessage());
         assertTrue(dependent.isCancelled());
         client.gather(blockers);
@@ -96,9 +97,9 @@ class CompletionTest {
     void cancellingAFinishedFutureDeletesItsResult() throws Exception {
         Future<Integer> f = client.submit(CompletionTest::inc, 7100);
         assertEquals(7101, f.result(T));
-        assertFalse(f.cancel(), "Future.cancel keeps the JDK's meaning: false once done");
+        assertFalse(f.cancel(true), "Future.cancel keeps the JDK's meaning: false once done");
         assertEquals(1, client.cancel(List.of(f)), "client.cancel deletes a computed result");
-        assertThrows(CancellationException.class, f::result);
+        assertThrows(TaskCancelledException.class, f::result);
         assertTrue(ClusterFixture.eventually(T, () -> fx.stateOf(f.key()).equals("null")));
         assertEquals(0, client.cancel(List.of(f)), "a second cancel changes nothing");
     }
@@ -188,7 +189,7 @@ class CompletionTest {
         assertEquals(Set.of(slow), first.notDone());
         Futures.DoneAndNotDone<Integer> timedOut = Futures.wait(List.of(fast, slow), Duration.ofMillis(50));
         assertEquals(Set.of(slow), timedOut.notDone());
-        slow.cancel();
+        slow.cancel(true);
         Futures.DoneAndNotDone<Integer> all = Futures.wait(List.of(fast, slow), T, Futures.ReturnWhen.ALL_COMPLETED);
         assertEquals(2, all.done().size());
         assertTrue(all.notDone().isEmpty());
@@ -196,7 +197,7 @@ class CompletionTest {
         Future<Integer> slow2 = client.with(Options.defaults().pure(false)).submit(CompletionTest::sleepy, 1_000);
         Futures.DoneAndNotDone<Integer> ex = Futures.wait(List.of(slow2, bad), T, Futures.ReturnWhen.FIRST_EXCEPTION);
         assertEquals(Set.of(bad), ex.done());
-        slow2.cancel();
+        slow2.cancel(true);
     }
 
     // ------------------------------------------------------------------ callbacks
@@ -235,7 +236,7 @@ class CompletionTest {
             }
             cancelledSeen.countDown();
         });
-        slow.cancel();
+        slow.cancel(true);
         assertTrue(cancelledSeen.await(30, TimeUnit.SECONDS));
         assertEquals(1, cancelledCalls.get());
     }

@@ -1,5 +1,6 @@
 package dist.api;
 
+import dist.TaskFailedException;
 import dist.Client;
 import dist.Delayed;
 import dist.Future;
@@ -153,7 +154,7 @@ class GraphTest {
     @Test
     void aFailingTaskFailsItsDependents() throws Exception {
         Graph g = new Graph().task("err-a", GraphTest::boom, 3).task("err-b", GraphTest::inc, Graph.key("err-a"));
-        ExecutionException e = assertThrows(ExecutionException.class, () -> client.get(g, "err-b", T));
+        TaskFailedException e = assertThrows(TaskFailedException.class, () -> client.get(g, "err-b", T));
         assertInstanceOf(ArithmeticException.class, e.getCause());
     }
 
@@ -195,7 +196,7 @@ class GraphTest {
         Delayed<Integer> kept = Delayed.of(GraphTest::inc, 1000).persist(client);
         assertEquals(1001, kept.future().result(T));
         assertEquals(1002, Delayed.of(GraphTest::inc, kept).compute(client, T));
-        ExecutionException e = assertThrows(ExecutionException.class,
+        TaskFailedException e = assertThrows(TaskFailedException.class,
                 () -> Delayed.of(GraphTest::boom, 1).then(GraphTest::inc).compute(client, T));
         assertInstanceOf(ArithmeticException.class, e.getCause());
     }

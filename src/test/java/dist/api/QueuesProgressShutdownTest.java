@@ -1,5 +1,6 @@
 package dist.api;
 
+import dist.TaskCancelledException;
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
@@ -125,7 +126,7 @@ class QueuesProgressShutdownTest {
                 drawn);
         assertEquals("[####################                    ] | 50% Completed | 1.7s", Progress.bar(0.5, 1.7));
         Future<Integer> cancelled = client.with(Options.defaults().pure(false)).submit(QueuesProgressShutdownTest::sleepy, 500);
-        cancelled.cancel();
+        cancelled.cancel(true);
         Progress.progress(List.of(cancelled), new PrintStream(new ByteArrayOutputStream()), false); // returns
     }
 
@@ -149,10 +150,10 @@ class QueuesProgressShutdownTest {
             Future<Integer> pending = c.with(Options.defaults().pure(false)).submit(QueuesProgressShutdownTest::sleepy, 5_000);
             c.shutdown();
             assertTrue(c.isClosed());
-            assertThrows(CancellationException.class, () -> pending.result(Duration.ofSeconds(30)));
+            assertThrows(TaskCancelledException.class, () -> pending.result(Duration.ofSeconds(30)));
             assertTrue(ClusterFixture.eventually(Duration.ofSeconds(30), () -> !accepts(worker)),
                     "the worker should stop listening");
-            assertThrows(java.io.IOException.class, () -> Client.connect(c.address(), Duration.ofMillis(500)));
+            assertThrows(dist.SchedulerUnavailableException.class, () -> Client.connect(c.address(), Duration.ofMillis(500)));
         }
     }
 }

@@ -1,5 +1,6 @@
 package dist.api;
 
+import dist.TaskCancelledException;
 import dist.Future;
 import dist.Futures;
 import org.junit.jupiter.api.AfterAll;
@@ -45,7 +46,7 @@ class WaitsEndTest {
     void theSameCallSubmittedRightAfterItsCancelCompletes() throws Exception {
         for (int i = 0; i < 20; i++) {
             Future<Integer> first = fx.client.submit(WaitsEndTest::slowInc, 1000 + i);
-            assertTrue(first.cancel());
+            assertTrue(first.cancel(true));
             // the same pure call: the same key, sent after the cancel; the cancel's notice must not end it
             Future<Integer> again = fx.client.submit(WaitsEndTest::slowInc, 1000 + i);
             assertEquals(first.key(), again.key());
@@ -63,7 +64,7 @@ class WaitsEndTest {
         Futures.DoneAndNotDone<Integer> r = Futures.wait(List.of(f), T);
         assertEquals(1, r.done().size(), "Futures.wait waited the whole bound on a released future");
         assertTrue(f.isDone());
-        assertThrows(CancellationException.class, () -> f.exception(T));
+        assertThrows(TaskCancelledException.class, () -> f.exception(T));
         assertSame(f, called.get(T.toSeconds(), TimeUnit.SECONDS));
         assertTrue(ClusterFixture.eventually(T, () -> f.toCompletableFuture().isDone()));
     }

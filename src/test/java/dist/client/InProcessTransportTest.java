@@ -3,6 +3,7 @@ package dist.client;
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Wait;
 import dist.comm.CommConfig;
 import dist.comm.ConnectionClosedException;
@@ -140,7 +141,7 @@ class InProcessTransportTest {
         try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).output(null).start();
              Client client = cluster.client()) {
             Future<Integer> f = client.submit(InProcessTransportTest::afterCloseGate, 1);
-            cluster.scheduler().close();
+            LocalClusters.scheduler(cluster).close();
             Throwable t = f.exception(Duration.ofSeconds(30));
             assertNotNull(t, "the future of a task on a closed scheduler did not fail");
             assertTrue(String.valueOf(t.getMessage()).contains("scheduler"), t.toString());
@@ -212,7 +213,7 @@ class InProcessTransportTest {
     }
 
     private static int taskCount(LocalCluster cluster) {
-        return taskCount(cluster.scheduler());
+        return taskCount(LocalClusters.scheduler(cluster));
     }
 
     private static int taskCount(SchedulerServer s) {

@@ -1,5 +1,7 @@
 package dist.code;
 
+import dist.DistException;
+import dist.TaskFailedException;
 import dist.Client;
 import dist.Fn1;
 import dist.Future;
@@ -114,7 +116,7 @@ class ClassShippingTest {
                 files.filter(Files::isRegularFile).forEach(p -> p.toFile().delete());
             }
             Future<Object> r = c.submit(f, "x");
-            var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> r.result(T));
+            var e = assertThrows(TaskFailedException.class, () -> r.result(T));
             assertTrue(String.valueOf(e.getCause()).contains("shipped.Greeter"), String.valueOf(e.getCause()));
         }
     }
@@ -142,7 +144,7 @@ class ClassShippingTest {
                 assertEquals("jar:2", there.result(T));
             }
             Path notAJar = Files.writeString(tmp.resolve("plain.jar"), "not a jar");
-            IOException e = assertThrows(IOException.class, () -> c.uploadJar(notAJar));
+            DistException e = assertThrows(DistException.class, () -> c.uploadJar(notAJar));
             assertTrue(e.getMessage().contains("plain.jar"), e.getMessage());
         }
     }

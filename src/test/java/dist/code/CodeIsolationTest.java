@@ -1,5 +1,6 @@
 package dist.code;
 
+import dist.TaskFailedException;
 import dist.Client;
 import dist.Fn1;
 import dist.Future;
@@ -127,7 +128,7 @@ class CodeIsolationTest {
             Path classFile = dir.resolve("shipped/Greeter.class");
             Files.move(classFile, saved.resolve("Greeter.class")); // the client cannot read it for now
             Options impure = Options.defaults().pure(false);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> c.with(impure).submit(f, "x").result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> c.with(impure).submit(f, "x").result(T));
             assertTrue(String.valueOf(e.getCause()).contains("shipped.Greeter"), String.valueOf(e.getCause()));
             Files.move(saved.resolve("Greeter.class"), classFile);
             // the worker asks again once its memory of the failure expires
@@ -136,12 +137,9 @@ class CodeIsolationTest {
                 try {
                     last[0] = c.with(impure).submit(f, "again").result(T);
                     return true;
-                } catch (ExecutionException | java.util.concurrent.TimeoutException x) {
+                } catch (TaskFailedException | dist.DistTimeoutException x) {
                     last[0] = String.valueOf(x);
                     java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300));
-                    return false;
-                } catch (InterruptedException x) {
-                    Thread.currentThread().interrupt();
                     return false;
                 }
             }), "still failing: " + last[0]);

@@ -1,5 +1,6 @@
 package dist.code;
 
+import dist.TaskFailedException;
 import dist.Client;
 import dist.Future;
 import dist.comm.CommConfig;
@@ -86,7 +87,7 @@ class PluginOverSocketsTest {
             List<Future<Integer>> fs = c.map(PluginOverSocketsTest::inc, List.of(1, 2, 3));
             assertEquals(List.of(2, 3, 4), c.gather(fs));
             Future<Integer> f = c.submit(PluginOverSocketsTest::bad, 1);
-            assertThrows(ExecutionException.class, () -> f.result(Duration.ofSeconds(30)));
+            assertThrows(TaskFailedException.class, () -> f.result(Duration.ofSeconds(30)));
             // callbacks run after the event on the owner thread; a query queued behind them sees them done
             s.query(st -> null, 10, TimeUnit.SECONDS);
             assertEquals(3, Counter.FINISHED.get());

@@ -1,5 +1,6 @@
 package dist.code;
 
+import dist.TaskFailedException;
 import dist.Client;
 import dist.Fn0;
 import dist.Future;
@@ -63,7 +64,7 @@ class TasksLaunchingTasksTest {
         try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).start();
              Client client = cluster.client()) {
             Future<Integer> f = client.submit(TasksLaunchingTasksTest::failInside, 3);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(Duration.ofSeconds(30)));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> f.result(Duration.ofSeconds(30)));
             assertTrue(String.valueOf(e.getCause()).contains("no 3"), String.valueOf(e.getCause()));
         }
     }

@@ -234,7 +234,7 @@ class AsCompletedConformanceTest {
         Future<Integer> y = client.with(impure()).submit(AsCompletedConformanceTest::inc, 1);
 
         AsCompleted<Integer> ac = Futures.asCompleted(List.of(x, y));
-        x.cancel();
+        x.cancel(true);
 
         Set<Future<Integer>> got = new HashSet<>(List.of(ac.next(), ac.next()));
         assertEquals(Set.of(x, y), got);
@@ -261,8 +261,8 @@ class AsCompletedConformanceTest {
         AsCompleted<Integer> ac = Futures.asCompleted(List.of(x, y));
         Thread canceller = Thread.ofVirtual().start(() -> {
             assertDoesNotThrow(() -> x.result(T));
-            w.cancel();
-            y.cancel();
+            w.cancel(true);
+            y.cancel(true);
         });
         Set<Future<Integer>> result = new HashSet<>();
         ac.forEach(result::add);
@@ -298,8 +298,8 @@ class AsCompletedConformanceTest {
         Futures.asCompleted(List.of(x, y)).forEach(result::add);
 
         assertEquals(Set.of(x, y), result);
-        assertEquals("error", x.status());
-        assertEquals("finished", y.status());
+        assertEquals(Future.State.FAILED, x.state());
+        assertEquals(Future.State.SUCCESS, y.state());
     }
 
     /**
@@ -315,7 +315,7 @@ class AsCompletedConformanceTest {
         Future<Integer> z = client.with(impure()).submit(AsCompletedConformanceTest::inc, 1);
 
         AsCompleted<Integer> ac = Futures.asCompleted(List.of(x, y, z));
-        y.cancel();
+        y.cancel(true);
         RuntimeException raised = assertThrows(RuntimeException.class, () -> {
             for (AsCompleted.Completed<Integer> c : ac.withResults()) {
                 if (c.error() instanceof RuntimeException e && !(e instanceof CancellationException)) {
@@ -337,16 +337,16 @@ class AsCompletedConformanceTest {
         Future<Integer> z = client.with(impure()).submit(AsCompletedConformanceTest::inc, 1);
 
         AsCompleted<Integer> ac = Futures.asCompleted(List.of(x, y, z));
-        y.cancel();
+        y.cancel(true);
         Map<Future<Integer>, AsCompleted.Completed<Integer>> dd = new HashMap<>();
         for (AsCompleted.Completed<Integer> c : ac.withResults()) {
             dd.put(c.future(), c);
         }
 
         assertEquals(Set.of(x, y, z), dd.keySet());
-        assertEquals("error", x.status());
-        assertEquals("cancelled", y.status());
-        assertEquals("finished", z.status());
+        assertEquals(Future.State.FAILED, x.state());
+        assertEquals(Future.State.CANCELLED, y.state());
+        assertEquals(Future.State.SUCCESS, z.state());
 
         assertInstanceOf(CancellationException.class, dd.get(y).error());
         assertInstanceOf(RuntimeException.class, dd.get(x).error());

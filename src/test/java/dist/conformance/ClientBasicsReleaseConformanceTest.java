@@ -1,5 +1,6 @@
 package dist.conformance;
 
+import dist.TaskCancelledException;
 import dist.Client;
 import dist.Fn2;
 import dist.Future;
@@ -306,7 +307,7 @@ class ClientBasicsReleaseConformanceTest {
         Future<Integer> x = client.with(Options.defaults().key("('x', 0, 1)")).submit(ClientBasicsReleaseConformanceTest::inc, 1);
         x.result(T);
         client.cancel(List.of(x));
-        assertThrows(CancellationException.class, () -> x.result(T));
+        assertThrows(TaskCancelledException.class, () -> x.result(T));
     }
 
     /**
@@ -319,7 +320,7 @@ class ClientBasicsReleaseConformanceTest {
         Future<Integer> f2 = client.submit(ClientBasicsReleaseConformanceTest::inc, f);
         client.cancel(List.of(f));
         assertTrue(f.isCancelled());
-        assertThrows(CancellationException.class, () -> f2.result(T));
+        assertThrows(TaskCancelledException.class, () -> f2.result(T));
     }
 
     /**

@@ -105,7 +105,7 @@ class ClientBasicsScatterConformanceTest {
     @Test
     void scatterNonList() throws Exception {
         Future<Integer> x = client.scatter(List.of(30_123)).get(0);
-        assertEquals("finished", x.status());
+        assertEquals(Future.State.SUCCESS, x.state());
         assertFalse(cluster.whoHas(x.key()).isEmpty());
         assertEquals(1, holders(x.key()).size());
         assertEquals(30_123, x.result(T));
@@ -275,7 +275,7 @@ class ClientBasicsScatterConformanceTest {
     @Test
     void garbageCollectionWithScatter() throws Exception {
         Future<Integer> f = client.scatter(List.of(120_001)).get(0);
-        assertEquals("finished", f.status());
+        assertEquals(Future.State.SUCCESS, f.state());
         assertEquals("memory", cluster.stateOf(f.key()));
         String key = f.key();
         f.release();

@@ -1,5 +1,7 @@
 package dist.conformance;
 
+import dist.TaskFailedException;
+import dist.DistTimeoutException;
 import dist.Client;
 import dist.Future;
 import dist.Futures;
@@ -48,7 +50,7 @@ class ClientBasicsWorkerLossConformanceTest {
             y.result(T);
             a.close();
             assertTrue(Wait.until(T, () -> c.workerCount() == 1)); // dask's close returns once the scheduler removed a
-            ExecutionException e = assertThrows(ExecutionException.class, () -> c.client.gather(List.of(x, y), T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> c.client.gather(List.of(x, y), T));
             assertTrue(String.valueOf(e.getCause().getMessage()).contains("scattered"), e.getCause().toString());
         }
     }
@@ -103,7 +105,7 @@ class ClientBasicsWorkerLossConformanceTest {
                     d.maxFrames(), d.maxFrameBytes(), d.maxMessageBytes(), d.maxConnectionsPerPeer(), d.security(),
                     d.liveness());
             try (Client impatient = Client.connect(c.scheduler.address(), quick)) {
-                assertThrows(TimeoutException.class, () -> impatient.scatter(List.of(123)));
+                assertThrows(DistTimeoutException.class, () -> impatient.scatter(List.of(123)));
             }
         }
     }

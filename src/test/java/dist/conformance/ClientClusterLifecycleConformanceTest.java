@@ -1,5 +1,11 @@
 package dist.conformance;
 
+import dist.SchedulerUnavailableException;
+
+import dist.TaskFailedException;
+import dist.TaskCancelledException;
+import dist.LocalClusters;
+
 import dist.Client;
 import dist.Future;
 import dist.KilledWorkerException;
@@ -123,9 +129,10 @@ class ClientClusterLifecycleConformanceTest {
             try (Client c = Client.connect(cluster.schedulerAddress(), Duration.ofMillis(500))) {
                 Future<Integer> f = c.submit(ClientClusterLifecycleConformanceTest::inc, 1); // no worker: pending
                 cluster.close();
-                assertTrue(Wait.until(T, () -> f.status().equals("lost")), f.status());
-                ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T));
+                assertTrue(Wait.until(T, () -> f.state() == Future.State.FAILED), f.state().toString());
+                SchedulerUnavailableException e = assertThrows(SchedulerUnavailableException.class, () -> f.result(T));
                 assertTrue(String.valueOf(e.getCause()).contains("connection to the scheduler"), String.valueOf(e.getCause()));
+                assertTrue(f.toString().contains("lost"), f.toString());
             }
         }
     }
@@ -143,7 +150,7 @@ class ClientClusterLifecycleConformanceTest {
         dist.worker.WorkerServer w = dist.worker.WorkerServer.start(
                 dist.worker.WorkerServer.Options.of(first.schedulerAddress(), 1));
         try (Client c = Client.connect(first.schedulerAddress())) {
-            assertTrue(first.scheduler().awaitWorkers(1, 30, TimeUnit.SECONDS));
+            assertTrue(LocalClusters.scheduler(first).awaitWorkers(1, 30, TimeUnit.SECONDS));
             Future<Integer> x = c.submit(ClientClusterLifecycleConformanceTest::inc, 1);
             assertEquals(2, x.result(T));
             first.close();
@@ -152,12 +159,12 @@ class ClientClusterLifecycleConformanceTest {
                 try {
                     again[0] = LocalCluster.builder().workers(0).schedulerPort(port).output(null).start();
                     return true;
-                } catch (java.io.IOException e) {
+                } catch (java.io.UncheckedIOException e) {
                     return false;
                 }
             }));
             try (LocalCluster second = again[0]) {
-                assertTrue(second.scheduler().awaitWorkers(1, 30, TimeUnit.SECONDS));
+                assertTrue(LocalClusters.scheduler(second).awaitWorkers(1, 30, TimeUnit.SECONDS));
                 assertEquals(11, c.submit(ClientClusterLifecycleConformanceTest::inc, 10).result(T));
                 assertTrue(Wait.until(T, () -> {
                     try {
@@ -166,7 +173,7 @@ class ClientClusterLifecycleConformanceTest {
                         return false;
                     }
                 }));
-                assertEquals("finished", x.status());
+                assertEquals(Future.State.SUCCESS, x.state());
                 assertEquals(2, x.result(T));
             }
         } finally {
@@ -186,7 +193,7 @@ class ClientClusterLifecycleConformanceTest {
             Future<Integer> x = c.with(Options.defaults().pure(false)).submit(ClientClusterLifecycleConformanceTest::inc, 1);
             c.restart();
             assertTrue(x.isCancelled());
-            assertThrows(CancellationException.class, () -> x.result(T));
+            assertThrows(TaskCancelledException.class, () -> x.result(T));
             assertTrue(Wait.until(T, () -> dist.api.ClusterFixture.stateOf(cluster, x.key()).equals("null")));
         }
     }
@@ -203,7 +210,7 @@ class ClientClusterLifecycleConformanceTest {
              Client c = cluster.client()) {
             assertTrue(cluster.awaitWorkers(1, 60, TimeUnit.SECONDS));
             Future<Integer> f = c.submit(ClientClusterLifecycleConformanceTest::die);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> f.result(T));
             assertInstanceOf(KilledWorkerException.class, e.getCause());
             assertTrue(e.getCause().getMessage().contains(f.key()), e.getCause().getMessage());
         }

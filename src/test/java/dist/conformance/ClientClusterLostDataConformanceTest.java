@@ -4,7 +4,9 @@ import dist.Client;
 import dist.Future;
 import dist.Futures;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
+import dist.TaskFailedException;
 import dist.Wait;
 import dist.api.ClusterFixture;
 import dist.comm.CommConfig;
@@ -87,12 +89,12 @@ class ClientClusterLostDataConformanceTest {
         for (WorkerServer w : started) {
             w.close();
         }
-        assertTrue(Wait.until(T, () -> cluster.scheduler().workerCount() == 0 && taskCount() == 0));
+        assertTrue(Wait.until(T, () -> LocalClusters.scheduler(cluster).workerCount() == 0 && taskCount() == 0));
     }
 
     static int taskCount() {
         try {
-            return cluster.scheduler().query(v -> v.view().taskCount(), 10, TimeUnit.SECONDS);
+            return LocalClusters.scheduler(cluster).query(v -> v.view().taskCount(), 10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -116,7 +118,7 @@ class ClientClusterLostDataConformanceTest {
 
     Set<String> workers() {
         try {
-            return cluster.scheduler().query(v -> v.view().workers(), 10, TimeUnit.SECONDS);
+            return LocalClusters.scheduler(cluster).query(v -> v.view().workers(), 10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -141,7 +143,7 @@ class ClientClusterLostDataConformanceTest {
         close(a);
         assertTrue(Wait.until(T, () -> !state(x.key()).equals("memory")), state(x.key()));
         assertEquals(List.of(), client.whoHas(List.of(x)).get(x.key()));
-        assertEquals("finished", x.status());
+        assertEquals(Future.State.SUCCESS, x.state());
         assertEquals(2, x.result(T));
     }
 
@@ -193,7 +195,7 @@ class ClientClusterLostDataConformanceTest {
         close(v);
         assertEquals(Map.of(wa, List.of()), client.hasWhat());
         assertEquals(Map.of(ua, List.of(), va, List.of()), client.hasWhat(List.of(ua, va)));
-        assertTrue(Wait.until(T, () -> y.status().equals("error")), y.status());
+        assertTrue(Wait.until(T, () -> y.state() == Future.State.FAILED), y.state().toString());
         assertEquals(Map.of(x.key(), List.of(), y.key(), List.of()), client.whoHas());
         assertEquals(Map.of(x.key(), List.of(), y.key(), List.of()), client.whoHas(List.of(x, y)));
     }
@@ -209,8 +211,8 @@ class ClientClusterLostDataConformanceTest {
         worker();
         Future<Integer> x = client.scatter(List.of(1), List.of(a.address()), false).get(0);
         close(a);
-        assertTrue(Wait.until(T, () -> x.status().equals("error")), x.status());
-        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+        assertTrue(Wait.until(T, () -> x.state() == Future.State.FAILED), x.state().toString());
+        TaskFailedException e = assertThrows(TaskFailedException.class,
                 () -> x.result(T));
         assertTrue(String.valueOf(e.getCause()).contains("scattered and lost"), String.valueOf(e.getCause()));
         String key = x.key();
@@ -230,7 +232,7 @@ class ClientClusterLostDataConformanceTest {
         Future<Integer> x = client.scatter(List.of(1), List.of(a.address()), false).get(0);
         client.replicate(List.of(x), 2, List.of(), 2);
         close(a);
-        assertEquals("finished", x.status());
+        assertEquals(Future.State.SUCCESS, x.state());
         assertEquals("memory", client.taskStatus(x).state());
         assertEquals(1, x.result(T));
     }
@@ -251,9 +253,9 @@ class ClientClusterLostDataConformanceTest {
         Future<Integer> z = client.with(Options.defaults().workers(b.address())).submit(ClientClusterLostDataConformanceTest::slowadd, xx, y);
         Futures.wait(List.of(z), T);
         close(a);
-        assertTrue(Wait.until(T, () -> x.status().equals("error")), x.status());
-        assertEquals("finished", y.status());
-        assertEquals("finished", z.status());
+        assertTrue(Wait.until(T, () -> x.state() == Future.State.FAILED), x.state().toString());
+        assertEquals(Future.State.SUCCESS, y.state());
+        assertEquals(Future.State.SUCCESS, z.state());
         Future<Integer> zz = client.submit(ClientClusterLostDataConformanceTest::inc, z);
         assertEquals(5, zz.result(T));
         String zkey = z.key();
@@ -279,11 +281,11 @@ class ClientClusterLostDataConformanceTest {
         Future<Integer> z = client.submit(ClientClusterLostDataConformanceTest::inc, y);
         assertTrue(Wait.until(T, () -> state(y.key()).equals("processing")));
         close(a);
-        assertTrue(Wait.until(T, () -> x.status().equals("error")), x.status());
+        assertTrue(Wait.until(T, () -> x.state() == Future.State.FAILED), x.state().toString());
         assertTrue(Wait.until(T, () -> y.isDone() && z.isDone()));
-        assertEquals("error", y.status());
-        assertEquals("error", z.status());
-        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+        assertEquals(Future.State.FAILED, y.state());
+        assertEquals(Future.State.FAILED, z.state());
+        TaskFailedException e = assertThrows(TaskFailedException.class,
                 () -> z.result(T));
         assertTrue(String.valueOf(e.getCause()).contains("scattered and lost"), String.valueOf(e.getCause()));
     }

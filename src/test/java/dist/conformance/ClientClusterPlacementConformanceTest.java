@@ -2,9 +2,11 @@ package dist.conformance;
 
 import dist.Client;
 import dist.Delayed;
+import dist.DistTimeoutException;
 import dist.Future;
 import dist.Futures;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
 import dist.Wait;
 import dist.comm.CommConfig;
@@ -104,12 +106,12 @@ class ClientClusterPlacementConformanceTest {
         for (WorkerServer w : started) {
             w.close();
         }
-        assertTrue(Wait.until(T, () -> cluster.scheduler().workerCount() == 0 && taskCount() == 0));
+        assertTrue(Wait.until(T, () -> LocalClusters.scheduler(cluster).workerCount() == 0 && taskCount() == 0));
     }
 
     static int taskCount() {
         try {
-            return cluster.scheduler().query(v -> v.view().taskCount(), 10, TimeUnit.SECONDS);
+            return LocalClusters.scheduler(cluster).query(v -> v.view().taskCount(), 10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -435,12 +437,12 @@ class ClientClusterPlacementConformanceTest {
         CommConfig quick = new CommConfig(d.connectTimeout(), Duration.ofMillis(300), d.handshakeTimeout(), d.maxFrames(),
                 d.maxFrameBytes(), d.maxMessageBytes(), d.maxConnectionsPerPeer(), d.security(), d.liveness());
         try (Client c = Client.connect(cluster.schedulerAddress(), quick)) {
-            assertThrows(TimeoutException.class, () -> c.scatter(List.of(1)));
+            assertThrows(DistTimeoutException.class, () -> c.scatter(List.of(1)));
         }
     }
 
     Set<String> workerAddresses() throws Exception {
-        return new HashSet<>(client.workersInfo().stream().map(dist.protocol.Message.WorkerInfo::address).toList());
+        return new HashSet<>(client.workersInfo().stream().map(dist.WorkerInfo::address).toList());
     }
 
     /**
@@ -454,7 +456,7 @@ class ClientClusterPlacementConformanceTest {
         WorkerServer b = worker(1);
         assertEquals(Set.of(a.address(), b.address()), workerAddresses());
         Future<Integer> x = client.scatter(List.of(1), List.of(a.address()), false).get(0);
-        Map<String, dist.protocol.Message.WorkerInfo> info = client.retireWorkers(List.of(a.address()));
+        Map<String, dist.WorkerInfo> info = client.retireWorkers(List.of(a.address()));
         assertEquals(Set.of(a.address()), info.keySet());
         assertEquals(a.name(), info.get(a.address()).name());
         assertEquals(Set.of(b.address()), workerAddresses());

@@ -55,7 +55,7 @@ class ClientClusterRestartWorkersConformanceTest {
     void noNannyRaises() throws Exception {
         try (LocalCluster cluster = LocalCluster.builder().workers(7).threadsPerWorker(1).output(null).start();
              Client c = cluster.client()) {
-            List<String> all = c.workersInfo().stream().map(Message.WorkerInfo::address).toList();
+            List<String> all = c.workersInfo().stream().map(dist.WorkerInfo::address).toList();
             assertEquals(7, all.size());
             for (String target : List.of(all.get(0), all.get(6))) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -64,7 +64,7 @@ class ClientClusterRestartWorkersConformanceTest {
                 assertTrue(msg.contains("restarting workers requires a nanny"), msg);
                 assertTrue(msg.contains(target), msg);
             }
-            assertEquals(all, c.workersInfo().stream().map(Message.WorkerInfo::address).toList());
+            assertEquals(all, c.workersInfo().stream().map(dist.WorkerInfo::address).toList());
         }
     }
 
@@ -79,7 +79,7 @@ class ClientClusterRestartWorkersConformanceTest {
         try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true).output(null).start();
              Client c = cluster.client()) {
             assertTrue(cluster.awaitWorkers(2, 60, TimeUnit.SECONDS));
-            List<Message.WorkerInfo> ws = c.workersInfo();
+            List<dist.WorkerInfo> ws = c.workersInfo();
             String aName = ws.get(0).name();
             String b = ws.get(1).address();
             Map<String, Long> pids = c.run(ClientClusterRestartWorkersConformanceTest::pid);

@@ -1,5 +1,6 @@
 package dist.conformance;
 
+import dist.DistException;
 import dist.Client;
 import dist.Future;
 import dist.Futures;
@@ -90,7 +91,7 @@ class ClientClusterRunConformanceTest {
     static void start() throws Exception {
         cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).output(null).start();
         client = cluster.client();
-        List<Message.WorkerInfo> ws = client.workersInfo();
+        List<dist.WorkerInfo> ws = client.workersInfo();
         a = ws.get(0).address();
         b = ws.get(1).address();
     }
@@ -161,12 +162,12 @@ class ClientClusterRunConformanceTest {
     @Test
     void runException() throws Exception {
         calls.set(0);
-        ExecutionException e = assertThrows(ExecutionException.class,
+        DistException e = assertThrows(DistException.class,
                 () -> client.run(ClientClusterRunConformanceTest::raiseOnOne));
         assertInstanceOf(MyError.class, e.getCause());
         assertTrue(e.getCause().getMessage().contains("informative message"));
         settle();
-        e = assertThrows(ExecutionException.class,
+        e = assertThrows(DistException.class,
                 () -> client.run(ClientClusterRunConformanceTest::raiseOnOne, null, Client.OnError.RAISE));
         assertTrue(e.getCause().getMessage().contains("informative message"));
 
@@ -273,7 +274,7 @@ class ClientClusterRunConformanceTest {
     private static int processing(String worker) {
         try {
             return client.workersInfo().stream().filter(w -> w.address().equals(worker))
-                    .mapToInt(Message.WorkerInfo::processing).sum();
+                    .mapToInt(dist.WorkerInfo::processing).sum();
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -286,9 +287,9 @@ class ClientClusterRunConformanceTest {
      */
     @Test
     void schedulerInfo() throws Exception {
-        List<Message.WorkerInfo> info = client.workersInfo();
+        List<dist.WorkerInfo> info = client.workersInfo();
         assertEquals(2, info.size());
-        assertEquals(Set.of(a, b), new HashSet<>(info.stream().map(Message.WorkerInfo::address).toList()));
+        assertEquals(Set.of(a, b), new HashSet<>(info.stream().map(dist.WorkerInfo::address).toList()));
         assertTrue(info.stream().allMatch(w -> w.nthreads() == 1));
     }
 

@@ -1,5 +1,6 @@
 package dist.conformance;
 
+import dist.TaskFailedException;
 import dist.AsCompleted;
 import dist.Client;
 import dist.Delayed;
@@ -204,7 +205,7 @@ class ClientClusterSubmitConformanceTest {
     @Test
     void badlySerializedExceptions() throws Exception {
         Future<Integer> x = client.submit(ClientClusterSubmitConformanceTest::badlySerialized);
-        ExecutionException e = assertThrows(ExecutionException.class, () -> x.result(T));
+        TaskFailedException e = assertThrows(TaskFailedException.class, () -> x.result(T));
         assertTrue(String.valueOf(e.getCause()).contains("hello world"), String.valueOf(e.getCause()));
     }
 
@@ -233,7 +234,7 @@ class ClientClusterSubmitConformanceTest {
         gate = new CountDownLatch(1);
         Graph g = new Graph().task("early-x", ClientClusterSubmitConformanceTest::throwsIt, 1)
                 .task("early-y", ClientClusterSubmitConformanceTest::block, 2);
-        ExecutionException e = assertThrows(ExecutionException.class, () -> client.get(g, List.of("early-x", "early-y")));
+        TaskFailedException e = assertThrows(TaskFailedException.class, () -> client.get(g, List.of("early-x", "early-y")));
         assertEquals("hello", e.getCause().getMessage());
         assertTrue(Wait.until(T, () -> state("early-x").equals("null") && state("early-y").equals("null")));
         gate.countDown();
@@ -243,7 +244,7 @@ class ClientClusterSubmitConformanceTest {
         assertEquals(2, x.result(T));
         Graph g2 = new Graph().task("early-x", ClientClusterSubmitConformanceTest::throwsIt, 1)
                 .task(x.key(), ClientClusterSubmitConformanceTest::inc, 1);
-        assertThrows(ExecutionException.class, () -> client.get(g2, List.of("early-x", x.key())));
+        assertThrows(TaskFailedException.class, () -> client.get(g2, List.of("early-x", x.key())));
         assertEquals("memory", state(x.key()));
         assertEquals(2, x.result(T));
     }
@@ -259,7 +260,7 @@ class ClientClusterSubmitConformanceTest {
         try {
             Graph g = new Graph().task("stop-x", ClientClusterSubmitConformanceTest::throwsIt, 1)
                     .task("stop-y", ClientClusterSubmitConformanceTest::block, 2);
-            assertThrows(ExecutionException.class, () -> client.get(g, List.of("stop-x", "stop-y")));
+            assertThrows(TaskFailedException.class, () -> client.get(g, List.of("stop-x", "stop-y")));
             assertTrue(Wait.until(T, () -> processingTotal() == 0));
         } finally {
             gate.countDown();
@@ -276,7 +277,7 @@ class ClientClusterSubmitConformanceTest {
 
     private static int processingTotal() {
         try {
-            return client.workersInfo().stream().mapToInt(Message.WorkerInfo::processing).sum();
+            return client.workersInfo().stream().mapToInt(dist.WorkerInfo::processing).sum();
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -366,7 +367,7 @@ class ClientClusterSubmitConformanceTest {
     @Test
     void addDoneCallback() throws Exception {
         Set<String> seen = ConcurrentHashMap.newKeySet();
-        java.util.function.Consumer<Future<Integer>> g = f -> seen.add(f.key() + "/" + f.status());
+        java.util.function.Consumer<Future<Integer>> g = f -> seen.add(f.key() + "/" + f.state());
         java.util.function.Consumer<Future<Integer>> f = fut -> fut.addDoneCallback(g);
         Future<Integer> u = client.with(Options.defaults().key("cb-u")).submit(ClientClusterSubmitConformanceTest::inc, 1);
         Future<Integer> v = client.with(Options.defaults().key("cb-v")).submit(ClientClusterSubmitConformanceTest::throwsIt, 1);
@@ -378,7 +379,7 @@ class ClientClusterSubmitConformanceTest {
         Futures.wait(List.of(u, v, w, x), T);
         x.addDoneCallback(f);
         assertTrue(Wait.until(T, () -> seen.size() >= 4));
-        assertEquals(Set.of("cb-u/finished", "cb-v/error", "cb-w/finished", "cb-x/finished"), seen);
+        assertEquals(Set.of("cb-u/SUCCESS", "cb-v/FAILED", "cb-w/SUCCESS", "cb-x/SUCCESS"), seen);
     }
 
     /**
@@ -422,14 +423,14 @@ class ClientClusterSubmitConformanceTest {
         try {
             Future<Object> arg = client.submit((Object o) -> identity(o), broken);
             Futures.wait(List.of(arg), T);
-            assertEquals("error", arg.status());
-            ExecutionException e = assertThrows(ExecutionException.class, () -> arg.result(T));
+            assertEquals(Future.State.FAILED, arg.state());
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> arg.result(T));
             assertTrue(causes(e).contains("hello"), causes(e));
 
             Future<Integer> fn = client.submit(broken);
             Futures.wait(List.of(fn), T);
-            assertEquals("error", fn.status());
-            e = assertThrows(ExecutionException.class, () -> fn.result(T));
+            assertEquals(Future.State.FAILED, fn.state());
+            e = assertThrows(TaskFailedException.class, () -> fn.result(T));
             assertTrue(causes(e).contains("hello"), causes(e));
         } finally {
             armed.set(false);
@@ -531,7 +532,7 @@ class ClientClusterSubmitConformanceTest {
      */
     @Test
     void getClientSync() throws Exception {
-        for (Message.WorkerInfo w : client.workersInfo()) {
+        for (dist.WorkerInfo w : client.workersInfo()) {
             Future<String> f = client.with(Options.defaults().workers(w.address()).pure(false))
                     .submit(ClientClusterSubmitConformanceTest::schedulerOfWorkerClient);
             assertEquals(cluster.schedulerAddress(), f.result(T));
@@ -613,12 +614,12 @@ class ClientClusterSubmitConformanceTest {
 
             Future<Integer> a = c.submit(ClientClusterSubmitConformanceTest::throwsIt, 1001);
             Futures.wait(List.of(a), T);
-            assertEquals("error", a.status());
+            assertEquals(Future.State.FAILED, a.state());
             int errBefore = schedulerSteps(c, a.key());
             Future<Integer> b = f.submit(ClientClusterSubmitConformanceTest::throwsIt, 1001);
             assertEquals(a.key(), b.key());
             Futures.wait(List.of(b), T);
-            assertEquals("error", b.status());
+            assertEquals(Future.State.FAILED, b.state());
             assertEquals(errBefore, schedulerSteps(c, a.key()));
 
             Future<Integer> d = c.submit(ClientClusterSubmitConformanceTest::inc, 1002);
@@ -711,10 +712,10 @@ class ClientClusterSubmitConformanceTest {
         Future<Double> y = client.submit(ClientClusterSubmitConformanceTest::divide, 1, y0);
         Future<Double> f = client.submit(ClientClusterSubmitConformanceTest::sumDoubles, x, y);
         Futures.wait(List.of(f), T);
-        assertEquals("error", f.status());
+        assertEquals(Future.State.FAILED, f.state());
         ArithmeticException e = assertThrows(ArithmeticException.class, () -> client.recreateErrorLocally(f));
         assertEquals("division by zero", e.getMessage());
-        assertEquals("error", f.status());
+        assertEquals(Future.State.FAILED, f.state());
     }
 
     /**

@@ -3,7 +3,9 @@ package dist.conformance;
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
+import dist.TaskFailedException;
 import dist.worker.WorkerServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,7 +63,7 @@ class ClientConformanceTest {
 
     private static String schedulerState(String key) {
         try {
-            String st = cluster.scheduler().query(v -> v.view().stateOf(key), 10, TimeUnit.SECONDS);
+            String st = LocalClusters.scheduler(cluster).query(v -> v.view().stateOf(key), 10, TimeUnit.SECONDS);
             return String.valueOf(st);
         } catch (Exception e) {
             throw new AssertionError(e);
@@ -118,8 +120,8 @@ class ClientConformanceTest {
         // uploading the first version again makes it current again, on running and joining workers
         client.uploadJar(myFileJar(dir, 123));
         assertEquals(123, client.with(impure).submit(ClientConformanceTest::callMyFile).result(T));
-        try (WorkerServer late = WorkerServer.start(WorkerServer.Options.of(cluster.scheduler().address(), 1))) {
-            assertTrue(cluster.scheduler().awaitWorkers(3, 30, TimeUnit.SECONDS));
+        try (WorkerServer late = WorkerServer.start(WorkerServer.Options.of(LocalClusters.scheduler(cluster).address(), 1))) {
+            assertTrue(LocalClusters.scheduler(cluster).awaitWorkers(3, 30, TimeUnit.SECONDS));
             Future<Integer> there = client.with(impure.workers(late.address())).submit(ClientConformanceTest::callMyFile);
             assertEquals(123, there.result(T));
         }
@@ -168,7 +170,7 @@ class ClientConformanceTest {
     void exceptions() throws Exception {
         assertEquals(0.5, client.submit(ClientConformanceTest::div, 1, 2).result(T));
         Future<Double> x = client.submit(ClientConformanceTest::div, 1, 0);
-        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+        TaskFailedException e = assertThrows(TaskFailedException.class,
                 () -> x.result(T));
         assertInstanceOf(ArithmeticException.class, e.getCause());
         assertInstanceOf(ArithmeticException.class, x.exception(T));

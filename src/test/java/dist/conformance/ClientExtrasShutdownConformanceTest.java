@@ -5,6 +5,7 @@ import dist.Client;
 import dist.Future;
 import dist.Futures;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
 import dist.comm.CommConfig;
 import dist.scheduler.SchedulerConfig;
@@ -73,7 +74,7 @@ class ClientExtrasShutdownConformanceTest {
         try (LocalCluster lc = LocalCluster.builder().workers(1).output(null).start(); Client c = lc.client()) {
             assertEquals(11, c.submit(ClientExtrasShutdownConformanceTest::inc, 10).result(T));
             c.shutdown();
-            assertTrue(lc.scheduler().awaitClose(30, TimeUnit.SECONDS), "scheduler closed");
+            assertTrue(LocalClusters.scheduler(lc).awaitClose(30, TimeUnit.SECONDS), "scheduler closed");
             assertTrue(c.isClosed());
         }
     }
@@ -93,7 +94,7 @@ class ClientExtrasShutdownConformanceTest {
             assertEquals(2, done.result(T));
             Future<Integer> fut = c.with(Options.defaults().pure(false)).submit(ClientExtrasShutdownConformanceTest::waitForEvent, 1);
 
-            lc.scheduler().close();
+            LocalClusters.scheduler(lc).close();
 
             Exception e = assertThrows(Exception.class, () -> fut.result(T));
             assertTrue(String.valueOf(messages(e)).contains("connection to the scheduler"), messages(e));

@@ -61,7 +61,7 @@ class FailedWorkersConformanceTest {
     /** Kills the worker process at {@code address} and waits until the scheduler has dropped it. */
     static void kill(Client client, String address) throws Exception {
         long pid = client.workersInfo().stream().filter(w -> w.address().equals(address))
-                .mapToLong(Message.WorkerInfo::pid).findFirst().orElseThrow();
+                .mapToLong(dist.WorkerInfo::pid).findFirst().orElseThrow();
         ProcessHandle p = ProcessHandle.of(pid).orElseThrow();
         p.destroyForcibly();
         p.onExit().get(30, TimeUnit.SECONDS);
@@ -225,19 +225,19 @@ class FailedWorkersConformanceTest {
         try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
                 .output(null).start(); Client c = cluster.client()) {
             assertTrue(cluster.awaitWorkers(2, 30, TimeUnit.SECONDS), "two workers");
-            List<Message.WorkerInfo> before = c.workersInfo();
+            List<dist.WorkerInfo> before = c.workersInfo();
             assertEquals(2, before.size());
             Set<Long> pids = new java.util.HashSet<>();
-            for (Message.WorkerInfo w : before) {
+            for (dist.WorkerInfo w : before) {
                 assertTrue(w.pid() > 0, w.toString());
                 pids.add(w.pid());
             }
 
             c.restart();
 
-            List<Message.WorkerInfo> after = c.workersInfo();
+            List<dist.WorkerInfo> after = c.workersInfo();
             assertEquals(2, after.size(), after.toString());
-            for (Message.WorkerInfo w : after) {
+            for (dist.WorkerInfo w : after) {
                 assertTrue(w.pid() > 0, w.toString());
                 assertFalse(pids.contains(w.pid()), "an old worker process is still registered: " + w);
             }
@@ -255,13 +255,13 @@ class FailedWorkersConformanceTest {
         try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(2).processes(true)
                 .output(null).start(); Client c = cluster.client()) {
             assertTrue(cluster.awaitWorkers(1, 30, TimeUnit.SECONDS), "one worker");
-            Message.WorkerInfo hung = c.workersInfo().get(0);
+            dist.WorkerInfo hung = c.workersInfo().get(0);
             assertEquals(2, c.submit(FailedWorkersConformanceTest::inc, 1).result(T));
             signal("STOP", hung.pid());
             try {
                 Map<String, String> answer = c.restartWorkers(List.of(hung.address()));
                 assertEquals(Map.of(hung.address(), "OK"), answer);
-                List<Message.WorkerInfo> after = c.workersInfo();
+                List<dist.WorkerInfo> after = c.workersInfo();
                 assertEquals(1, after.size(), after.toString());
                 assertNotEquals(hung.pid(), after.get(0).pid(), "the hung process is not the worker any more");
                 assertEquals(3, c.with(dist.Options.defaults().pure(false))

@@ -1,5 +1,7 @@
 package dist.conformance;
 
+import dist.TaskFailedException;
+import dist.DistTimeoutException;
 import dist.Client;
 import dist.Future;
 import dist.KilledWorkerException;
@@ -101,9 +103,9 @@ class NannyConformanceTest {
         return p;
     }
 
-    static Map<String, Message.WorkerInfo> workers(Client c) {
+    static Map<String, dist.WorkerInfo> workers(Client c) {
         try {
-            Map<String, Message.WorkerInfo> m = new HashMap<>();
+            Map<String, dist.WorkerInfo> m = new HashMap<>();
             c.workersInfo().forEach(w -> m.put(w.address(), w));
             return m;
         } catch (Exception e) {
@@ -113,7 +115,7 @@ class NannyConformanceTest {
 
     /** The one registered worker's pid, once it is a process started by {@code nanny}. */
     static boolean onlyWorkerIsChildOf(Client c, Processes.Proc nanny) {
-        Map<String, Message.WorkerInfo> ws = workers(c);
+        Map<String, dist.WorkerInfo> ws = workers(c);
         if (ws.size() != 1) {
             return false;
         }
@@ -382,7 +384,7 @@ class NannyConformanceTest {
             ProcessHandle worker = ProcessHandle.of(pid).orElseThrow();
             try {
                 c.run(NannyConformanceTest::exitCleanly);
-            } catch (ExecutionException e) {
+            } catch (dist.DistException e) {
                 // the worker may end before its answer leaves
             }
             assertTrue(Wait.until(T, () -> !worker.isAlive()), "the worker process ended");
@@ -457,7 +459,7 @@ class NannyConformanceTest {
                         && workers(c).values().stream().noneMatch(w -> before.contains(w.pid()))),
                         "two fresh workers: " + workers(c).values() + " before " + before);
                 if (i == 0) {
-                    assertTrue(scattered.isCancelled(), scattered.status());
+                    assertTrue(scattered.isCancelled(), String.valueOf(scattered.state()));
                 }
                 assertEquals(1, c.with(Options.defaults().pure(false)).submit(() -> 1).result(T));
             }
@@ -489,7 +491,7 @@ class NannyConformanceTest {
             assertTrue(cluster.awaitWorkers(1, 30, TimeUnit.SECONDS));
             long pid = c.workersInfo().get(0).pid();
             Future<Integer> f = c.submit(NannyConformanceTest::hog, 400);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> f.result(T));
             assertInstanceOf(KilledWorkerException.class, e.getCause());
             assertTrue(e.getCause().getMessage().contains("memory limit"), e.getCause().getMessage());
             assertTrue(Wait.until(T, () -> workers(c).values().stream().anyMatch(w -> w.pid() != pid)), "a fresh worker");
@@ -560,10 +562,10 @@ class NannyConformanceTest {
                 .nannies(true).output(null).start(); Client c = cluster.client()) {
             Future<Integer> x = c.scatter(List.of(123)).get(0);
             try (Config.Override o = Config.set("distributed.client.restart-timeout", "1ms")) {
-                java.util.concurrent.TimeoutException e = assertThrows(java.util.concurrent.TimeoutException.class, c::restart);
+                DistTimeoutException e = assertThrows(DistTimeoutException.class, c::restart);
                 assertTrue(e.getMessage().contains("restart-timeout"), e.getMessage());
             }
-            assertTrue(x.isCancelled(), x.status());
+            assertTrue(x.isCancelled(), String.valueOf(x.state()));
             assertEquals(1, c.with(Options.defaults().pure(false)).submit(() -> 1).result(T));
         }
     }
@@ -624,7 +626,7 @@ class NannyConformanceTest {
                 assertTrue(outcome.equals("restarted") || outcome instanceof java.util.concurrent.TimeoutException,
                         String.valueOf(outcome));
             }
-            assertTrue(x.isCancelled(), x.status());
+            assertTrue(x.isCancelled(), String.valueOf(x.state()));
             assertEquals(1, c.with(Options.defaults().pure(false)).submit(() -> 1).result(T));
             assertTrue(Wait.until(T, () -> workers(c).size() == 1), "one worker: " + workers(c).keySet());
         }

@@ -120,15 +120,15 @@ class PrioritiesConformanceTest {
 
     private static void assertRanAfterHigh(Future<?> high, List<? extends Future<?>> low, String clog) throws Exception {
         Futures.wait(List.of(high), T);
-        assertEquals("finished", high.status());
+        assertEquals(Future.State.SUCCESS, high.state());
         for (Future<?> l : low) {
-            assertFalse(l.isDone(), l.key() + " ran before the higher priority clog: " + l.status());
+            assertFalse(l.isDone(), l.key() + " ran before the higher priority clog: " + l.state());
             assertTrue(WAITING.contains(state(l.key())), state(l.key()));
         }
         open(clog);
         Futures.wait(low, T);
         for (Future<?> l : low) {
-            assertEquals("finished", l.status());
+            assertEquals(Future.State.SUCCESS, l.state());
         }
     }
 
@@ -167,7 +167,7 @@ class PrioritiesConformanceTest {
         }, keys);
         Futures.wait(fs.get(2), T);
         for (Future<Integer> h : fs.get(2)) {
-            assertEquals("finished", h.status());
+            assertEquals(Future.State.SUCCESS, h.state());
         }
         for (Future<Integer> l : fs.get(0)) {
             assertFalse(l.isDone(), l.key() + " ran before the higher priority clog: " + c.story(l));
@@ -177,7 +177,7 @@ class PrioritiesConformanceTest {
         assertEquals(0, fs.get(1).get(0).result(T));
         Futures.wait(fs.get(0), T);
         for (Future<Integer> l : fs.get(0)) {
-            assertEquals("finished", l.status());
+            assertEquals(Future.State.SUCCESS, l.state());
         }
     }
 
@@ -201,17 +201,17 @@ class PrioritiesConformanceTest {
         }, keys);
         Futures.wait(fs.get(2), T);
         for (Future<Integer> h : fs.get(2)) {
-            assertEquals("finished", h.status());
+            assertEquals(Future.State.SUCCESS, h.state());
         }
         for (Future<Integer> l : fs.get(0)) {
-            assertFalse(l.isDone(), l.key() + " ran before the higher priority clog: " + l.status());
+            assertFalse(l.isDone(), l.key() + " ran before the higher priority clog: " + l.state());
             assertTrue(WAITING.contains(state(l.key())), state(l.key()));
         }
         open(clogKey);
         assertEquals(0, fs.get(1).get(0).result(T));
         Futures.wait(fs.get(0), T);
         for (Future<Integer> l : fs.get(0)) {
-            assertEquals("finished", l.status());
+            assertEquals(Future.State.SUCCESS, l.state());
         }
     }
 

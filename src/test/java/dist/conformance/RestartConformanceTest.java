@@ -3,6 +3,9 @@ package dist.conformance;
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.LocalClusters;
+import dist.TaskCancelledException;
+import dist.TaskFailedException;
 import dist.api.ClusterFixture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,7 +62,7 @@ class RestartConformanceTest {
     }
 
     private static int schedulerTasks() throws Exception {
-        return cluster.scheduler().query(st -> st.view().taskCount(), 10, TimeUnit.SECONDS);
+        return LocalClusters.scheduler(cluster).query(st -> st.view().taskCount(), 10, TimeUnit.SECONDS);
     }
 
     /**
@@ -83,9 +86,9 @@ class RestartConformanceTest {
 
         assertEquals(2, cluster.workerCount());
         assertEquals(0, schedulerTasks());
-        assertTrue(x.isCancelled(), x.status());
-        assertTrue(y.isCancelled(), y.status());
-        assertTrue(z.isCancelled(), z.status());
+        assertTrue(x.isCancelled(), String.valueOf(x.state()));
+        assertTrue(y.isCancelled(), String.valueOf(y.state()));
+        assertTrue(z.isCancelled(), String.valueOf(z.state()));
     }
 
     /**
@@ -98,17 +101,17 @@ class RestartConformanceTest {
         Future<Double> x = client.submit(RestartConformanceTest::div, 1, 2);
         assertEquals(0.5, x.result(T));
         Future<Double> bad = client.submit(RestartConformanceTest::div, 1, 0);
-        ExecutionException failed = assertThrows(ExecutionException.class, () -> bad.result(T));
+        TaskFailedException failed = assertThrows(TaskFailedException.class, () -> bad.result(T));
         assertInstanceOf(ArithmeticException.class, failed.getCause());
 
         client.restart();
 
         assertTrue(x.isCancelled());
         assertEquals(2, client.ncores().size());
-        assertThrows(CancellationException.class, () -> x.result(T));
-        assertEquals("cancelled", bad.status());
-        assertThrows(CancellationException.class, () -> bad.result(T));
-        assertThrows(CancellationException.class, () -> bad.exception(T));
+        assertThrows(TaskCancelledException.class, () -> x.result(T));
+        assertEquals(Future.State.CANCELLED, bad.state());
+        assertThrows(TaskCancelledException.class, () -> bad.result(T));
+        assertThrows(TaskCancelledException.class, () -> bad.exception(T));
     }
 
     /**
@@ -126,7 +129,7 @@ class RestartConformanceTest {
 
         assertEquals(0, schedulerTasks());
         for (Future<Integer> f : futures) {
-            assertEquals("cancelled", f.status());
+            assertEquals(Future.State.CANCELLED, f.state());
         }
         assertEquals(2, client.submit(RestartConformanceTest::inc, 1).result(T));
     }
@@ -143,8 +146,8 @@ class RestartConformanceTest {
         try (Client other = cluster.client()) {
             other.restart();
         }
-        assertTrue(dist.Wait.until(T, fut::isCancelled), fut.status());
-        CancellationException e = assertThrows(CancellationException.class, () -> fut.result(T));
+        assertTrue(dist.Wait.until(T, fut::isCancelled), String.valueOf(fut.state()));
+        TaskCancelledException e = assertThrows(TaskCancelledException.class, () -> fut.result(T));
         assertTrue(e.getMessage().contains("restarted"), e.getMessage());
     }
 
@@ -159,7 +162,7 @@ class RestartConformanceTest {
         try (Client other = cluster.client()) {
             other.restart();
         }
-        assertTrue(dist.Wait.until(T, z::isCancelled), z.status());
-        assertThrows(CancellationException.class, () -> z.result(T));
+        assertTrue(dist.Wait.until(T, z::isCancelled), String.valueOf(z.state()));
+        assertThrows(TaskCancelledException.class, () -> z.result(T));
     }
 }

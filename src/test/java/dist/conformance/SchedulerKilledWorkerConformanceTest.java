@@ -4,7 +4,9 @@ import dist.Client;
 import dist.Future;
 import dist.KilledWorkerException;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
+import dist.TaskFailedException;
 import dist.config.Config;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -48,13 +50,13 @@ class SchedulerKilledWorkerConformanceTest {
                      .nannies(true).output(null).start();
              Client c = cluster.client()) {
             Future<Integer> f = c.with(Options.defaults().key("exit-1")).submit(SchedulerKilledWorkerConformanceTest::exit, 1);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> f.result(T));
             KilledWorkerException k = assertInstanceOf(KilledWorkerException.class, e.getCause());
             String where = c.story("exit-1").stream().filter(s -> s.where().equals("scheduler")
                     && s.event().endsWith("-> processing")).map(s -> s.detail()).findFirst().orElseThrow();
             assertTrue(k.getMessage().contains("exit-1"), k.getMessage());
             assertTrue(k.getMessage().contains(where), k.getMessage() + " names " + where);
-            assertEquals(1, (int) cluster.scheduler().<Integer>query(s -> s.view().suspiciousCount("exit-1"), 10, TimeUnit.SECONDS));
+            assertEquals(1, (int) LocalClusters.scheduler(cluster).<Integer>query(s -> s.view().suspiciousCount("exit-1"), 10, TimeUnit.SECONDS));
             assertEquals(List.of(), c.whoHas(List.of(f)).getOrDefault("exit-1", List.of()));
 
             // the nanny started a fresh worker; closing the scheduler closes it and its nanny

@@ -4,6 +4,7 @@ import dist.Client;
 import dist.Future;
 import dist.Futures;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
 import dist.Wait;
 import dist.comm.CommConfig;
@@ -60,7 +61,7 @@ class SchedulerRetireConformanceTest {
 
     static <T> T query(LocalCluster c, Function<SchedulerView, T> q) {
         try {
-            return c.scheduler().query(s -> q.apply(s.view()), 10, TimeUnit.SECONDS);
+            return LocalClusters.scheduler(c).query(s -> q.apply(s.view()), 10, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             throw new AssertionError(e);
         }
@@ -89,7 +90,7 @@ class SchedulerRetireConformanceTest {
             Future<Integer> x = c.scatter(List.of(1), List.of(a.address()), false).get(0);
             Future<List<Integer>> y = c.scatter(List.of(IntStream.range(0, 1000).boxed().toList()),
                     List.of(b.address()), false).get(0);
-            Map<String, Message.WorkerInfo> info = c.retireWorkers(List.of(a.address()));
+            Map<String, dist.WorkerInfo> info = c.retireWorkers(List.of(a.address()));
             assertEquals(Set.of(a.address()), info.keySet());
             assertEquals("alice", info.get(a.address()).name());
             assertEquals(Set.of(b.address()), c.ncores().keySet());

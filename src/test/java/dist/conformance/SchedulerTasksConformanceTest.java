@@ -1,17 +1,20 @@
 package dist.conformance;
 
 import dist.Client;
+import dist.DistTimeoutException;
 import dist.Future;
 import dist.Futures;
 import dist.Graph;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
 import dist.StoryEvent;
+import dist.TaskFailedException;
+import dist.Wait;
 import dist.api.ClusterFixture;
+import dist.protocol.Message;
 import dist.scheduler.ClusterView;
 import dist.scheduler.SchedulerView;
-import dist.protocol.Message;
-import dist.Wait;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -127,7 +130,7 @@ class SchedulerTasksConformanceTest {
 
     static <T> T query(Function<SchedulerView, T> q) {
         try {
-            return cluster.scheduler().query(s -> q.apply(s.view()), 10, TimeUnit.SECONDS);
+            return LocalClusters.scheduler(cluster).query(s -> q.apply(s.view()), 10, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             throw new AssertionError(e);
         }
@@ -237,7 +240,7 @@ class SchedulerTasksConformanceTest {
                 .submit(SchedulerTasksConformanceTest::inc, 8301);
         assertTrue(eventually(() -> "no-worker".equals(state(x.key()))), state(x.key()));
         assertEquals("no-worker", client.taskStatus(x).state());
-        assertThrows(TimeoutException.class, () -> x.result(Duration.ofMillis(50)));
+        assertThrows(DistTimeoutException.class, () -> x.result(Duration.ofMillis(50)));
         x.release();
     }
 
@@ -353,11 +356,11 @@ class SchedulerTasksConformanceTest {
         assertEquals(42, c.with(Options.defaults().retries(3)).submit(SchedulerTasksConformanceTest::varying, "r3").result(T));
         assertEquals(42, c.with(Options.defaults().retries(2).pure(false))
                 .submit(SchedulerTasksConformanceTest::varying, "r2").result(T));
-        ExecutionException e1 = assertThrows(ExecutionException.class, () -> c.with(Options.defaults().retries(1)
+        TaskFailedException e1 = assertThrows(TaskFailedException.class, () -> c.with(Options.defaults().retries(1)
                 .pure(false)).submit(SchedulerTasksConformanceTest::varying, "r1").result(T));
         assertInstanceOf(ArithmeticException.class, e1.getCause());
         assertTrue(e1.getCause().getMessage().contains("two"), e1.getCause().getMessage());
-        ExecutionException e0 = assertThrows(ExecutionException.class, () -> c.with(Options.defaults().retries(0)
+        TaskFailedException e0 = assertThrows(TaskFailedException.class, () -> c.with(Options.defaults().retries(0)
                 .pure(false)).submit(SchedulerTasksConformanceTest::varying, "r0").result(T));
         assertInstanceOf(ArithmeticException.class, e0.getCause());
         assertTrue(e0.getCause().getMessage().contains("one"), e0.getCause().getMessage());
@@ -433,7 +436,7 @@ class SchedulerTasksConformanceTest {
         Graph g = new Graph().task("dre_x", SchedulerTasksConformanceTest::incOnce, "dre_x", 1)
                 .task("dre_y", SchedulerTasksConformanceTest::divOnce, "dre_y", Graph.key("dre_x"), 0);
         Future<Object> yy = client.persist(g, List.of("dre_y")).get("dre_y");
-        ExecutionException e1 = assertThrows(ExecutionException.class, () -> yy.result(T));
+        TaskFailedException e1 = assertThrows(TaskFailedException.class, () -> yy.result(T));
         assertInstanceOf(ArithmeticException.class, e1.getCause());
 
         query(v -> {
@@ -442,7 +445,7 @@ class SchedulerTasksConformanceTest {
         });
         try {
             Future<Object> yyy = client.persist(g, List.of("dre_y")).get("dre_y");
-            ExecutionException e2 = assertThrows(ExecutionException.class, () -> yyy.result(T));
+            TaskFailedException e2 = assertThrows(TaskFailedException.class, () -> yyy.result(T));
             // had it run again, the error would be "Must only be called once"
             assertInstanceOf(ArithmeticException.class, e2.getCause());
             List<SchedulerView.Transition> after = query(SchedulerView::drainTransitions);
@@ -495,7 +498,7 @@ class SchedulerTasksConformanceTest {
         Future<Double> x = client.with(Options.defaults().key("sde_x")).submit(SchedulerTasksConformanceTest::div, 1, 0);
         Futures.wait(List.of(x), T);
         Future<Double> y = client.with(Options.defaults().key("sde_y")).submit((Double v) -> v + 1, x);
-        ExecutionException e = assertThrows(ExecutionException.class, () -> y.result(T));
+        TaskFailedException e = assertThrows(TaskFailedException.class, () -> y.result(T));
         assertInstanceOf(ArithmeticException.class, e.getCause());
     }
 
@@ -650,7 +653,7 @@ class SchedulerTasksConformanceTest {
 
     static List<Integer> processing() {
         try {
-            return client.workersInfo().stream().map(Message.WorkerInfo::processing).toList();
+            return client.workersInfo().stream().map(dist.WorkerInfo::processing).toList();
         } catch (Exception e) {
             throw new AssertionError(e);
         }

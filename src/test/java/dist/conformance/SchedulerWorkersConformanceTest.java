@@ -1,11 +1,14 @@
 package dist.conformance;
 
 import dist.Client;
+import dist.DistTimeoutException;
 import dist.Future;
 import dist.Futures;
 import dist.Graph;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.Options;
+import dist.TaskFailedException;
 import dist.Wait;
 import dist.api.ClusterFixture;
 import dist.comm.CommConfig;
@@ -165,7 +168,7 @@ class SchedulerWorkersConformanceTest {
 
     static <T> T query(LocalCluster c, Function<SchedulerView, T> q) {
         try {
-            return c.scheduler().query(s -> q.apply(s.view()), 10, TimeUnit.SECONDS);
+            return LocalClusters.scheduler(c).query(s -> q.apply(s.view()), 10, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             throw new AssertionError(e);
         }
@@ -174,7 +177,7 @@ class SchedulerWorkersConformanceTest {
     static Map<String, Integer> processing(Client c) {
         try {
             Map<String, Integer> m = new java.util.LinkedHashMap<>();
-            for (Message.WorkerInfo w : c.workersInfo()) {
+            for (dist.WorkerInfo w : c.workersInfo()) {
                 m.put(w.address(), w.processing());
             }
             return m;
@@ -214,7 +217,7 @@ class SchedulerWorkersConformanceTest {
         try (LocalCluster cluster = LocalCluster.builder().workers(0).schedulerFile(file).output(null).start()) {
             String json = Files.readString(file);
             assertTrue(json.contains("\"address\": \"" + cluster.schedulerAddress() + "\""), json);
-            assertTrue(json.contains("\"id\": \"" + cluster.scheduler().id() + "\""), json);
+            assertTrue(json.contains("\"id\": \"" + LocalClusters.scheduler(cluster).id() + "\""), json);
             try (Client c = Client.connectSchedulerFile(file)) {
                 assertEquals(cluster.schedulerAddress(), c.address());
                 assertEquals(List.of(), c.workersInfo());
@@ -257,7 +260,7 @@ class SchedulerWorkersConformanceTest {
             List<ProcessHandle> old = cluster.workerPids().stream().map(p -> ProcessHandle.of(p).orElseThrow()).toList();
             c.restart(false);
             assertEquals(Set.of(), query(cluster, SchedulerView::workers));
-            assertEquals("cancelled", x.status());
+            assertEquals(Future.State.CANCELLED, x.state());
             // as dask awaits a.finished(), b.finished()
             assertTrue(Wait.until(T, () -> old.stream().noneMatch(ProcessHandle::isAlive)), "the old workers ended");
         }
@@ -292,7 +295,7 @@ class SchedulerWorkersConformanceTest {
             assertTrue(Wait.until(T, () -> Set.of("queued", "no-worker").contains(ClusterFixture.stateOf(cluster, "x"))),
                     ClusterFixture.stateOf(cluster, "x"));
             assertTrue(Set.of("queued", "no-worker").contains(c.taskStatus(x).state()));
-            assertThrows(TimeoutException.class, () -> x.result(Duration.ofMillis(50)));
+            assertThrows(DistTimeoutException.class, () -> x.result(Duration.ofMillis(50)));
             ClusterView.Group g = query(cluster, v -> v.cluster(0, 0)).groups().stream()
                     .filter(gr -> gr.prefix().equals("inc")).findFirst().orElseThrow();
             assertEquals(4, g.waiting(), "the group is not done: " + g);
@@ -321,7 +324,7 @@ class SchedulerWorkersConformanceTest {
             assertEquals(0, v0.workers().stream().mapToLong(ClusterView.Worker::bytesHeld).sum());
 
             w = worker(cluster, 3, "alice", 12345);
-            Message.WorkerInfo info = c.workersInfo().get(0);
+            dist.WorkerInfo info = c.workersInfo().get(0);
             assertEquals("alice", info.name());
             assertEquals(w.address(), info.address());
             assertEquals(3, info.nthreads());
@@ -474,7 +477,7 @@ class SchedulerWorkersConformanceTest {
                         .submit(SchedulerWorkersConformanceTest::slowinc, i));
             }
             futures.get(19).result(T);
-            assertEquals("finished", futures.get(10).status());
+            assertEquals(Future.State.SUCCESS, futures.get(10).state());
 
             List<Future<Integer>> blocked = blocked(c, "nwq", "nwq", 3);
             assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::queuedCount) == 1));
@@ -588,7 +591,7 @@ class SchedulerWorkersConformanceTest {
             Future<Integer> x = c.with(Options.defaults().key("rr_x").resource("A", 1))
                     .submit(SchedulerTasksConformanceTest::blockOn, "rr", 1);
             assertTrue(Wait.until(T, () -> "processing".equals(ClusterFixture.stateOf(cluster, "rr_x"))));
-            x.cancel();
+            x.cancel(true);
             assertTrue(Wait.until(T, () -> "null".equals(ClusterFixture.stateOf(cluster, "rr_x"))));
             open("rr");
             assertEquals(2, c.with(Options.defaults().resource("A", 1)).submit(SchedulerWorkersConformanceTest::inc, 1)
@@ -791,7 +794,7 @@ class SchedulerWorkersConformanceTest {
 
     static long idleSince(LocalCluster c) {
         try {
-            return c.scheduler().query(s -> s.idleSince(), 10, TimeUnit.SECONDS);
+            return LocalClusters.scheduler(c).query(s -> s.idleSince(), 10, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             throw new AssertionError(e);
         }
@@ -816,7 +819,7 @@ class SchedulerWorkersConformanceTest {
             assertEquals(-1, idleSince(cluster), "not idle while a task runs");
             open("idle");
             assertEquals(1, f.result(T));
-            assertTrue(cluster.scheduler().awaitClose(10, TimeUnit.SECONDS), "the idle scheduler closed itself");
+            assertTrue(LocalClusters.scheduler(cluster).awaitClose(10, TimeUnit.SECONDS), "the idle scheduler closed itself");
             assertTrue(a.awaitClose(5, TimeUnit.SECONDS) && b.awaitClose(5, TimeUnit.SECONDS), "its workers closed");
             String logs = String.join("\n", log.lines);
             assertTrue(logs.contains("idle") && logs.contains("1500") && logs.contains("ms")
@@ -863,12 +866,12 @@ class SchedulerWorkersConformanceTest {
             assertTrue(Wait.until(T, () -> Set.of("queued", "no-worker").contains(ClusterFixture.stateOf(cluster, "inw"))));
             assertFalse(Wait.until(Duration.ofMillis(600), () -> idleSince(cluster) >= 0),
                     "a waiting task keeps the scheduler busy");
-            assertFalse(cluster.scheduler().awaitClose(0, TimeUnit.SECONDS));
+            assertFalse(LocalClusters.scheduler(cluster).awaitClose(0, TimeUnit.SECONDS));
             assertEquals(1, query(cluster, SchedulerView::taskCount));
             w = worker(cluster, 1);
             assertEquals(2, f.result(T));
             f.release();
-            assertTrue(cluster.scheduler().awaitClose(10, TimeUnit.SECONDS), "idle once the task is gone");
+            assertTrue(LocalClusters.scheduler(cluster).awaitClose(10, TimeUnit.SECONDS), "idle once the task is gone");
         } finally {
             close(w);
         }
@@ -884,7 +887,7 @@ class SchedulerWorkersConformanceTest {
              LocalCluster cluster = emptyWith("distributed.scheduler.no-workers-timeout", "100ms");
              Client c = cluster.client()) {
             Future<Integer> x = c.with(Options.defaults().key("x")).submit(SchedulerWorkersConformanceTest::inc, 1);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> x.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> x.result(T));
             assertInstanceOf(dist.NoValidWorkerException.class, e.getCause());
             assertTrue(e.getCause().getMessage().contains("x"), e.getCause().getMessage());
             assertEquals(List.of("no-workers-timeout-exceeded: keys [x]"), log.matching("no-workers-timeout-exceeded"));
@@ -905,7 +908,7 @@ class SchedulerWorkersConformanceTest {
             b = worker(cluster, 1);
             Future<Integer> x = c.with(Options.defaults().key("x").workers("127.0.0.2:1234"))
                     .submit(SchedulerWorkersConformanceTest::inc, 1);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> x.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> x.result(T));
             assertInstanceOf(dist.NoValidWorkerException.class, e.getCause());
             assertTrue(e.getCause().getMessage().startsWith("NoValidWorkerError"), e.getCause().getMessage());
             assertTrue(e.getCause().getMessage().contains("127.0.0.2:1234"), e.getCause().getMessage());
@@ -931,7 +934,7 @@ class SchedulerWorkersConformanceTest {
             Future<Integer> y = c.with(Options.defaults().key("y").workers("127.0.0.2:1234"))
                     .submit(SchedulerWorkersConformanceTest::inc, 1);
             assertTrue(Wait.until(T, () -> "processing".equals(ClusterFixture.stateOf(cluster, "x"))));
-            ExecutionException e = assertThrows(ExecutionException.class, () -> y.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> y.result(T));
             assertInstanceOf(dist.NoValidWorkerException.class, e.getCause());
             assertEquals("processing", ClusterFixture.stateOf(cluster, "x"));
             open("nwp");
@@ -1028,7 +1031,7 @@ class SchedulerWorkersConformanceTest {
             Map<String, Future<Integer>> x = c.scatter(Map.of("x", 1), List.of(a.address()), false);
             a.close();
             b.close();
-            ExecutionException e = assertThrows(ExecutionException.class, () -> c.gather(List.copyOf(x.values()), T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> c.gather(List.copyOf(x.values()), T));
             assertTrue(java.util.regex.Pattern.compile("\\bx\\b").matcher(String.valueOf(e.getCause().getMessage())).find(),
                     String.valueOf(e.getCause()));
         } finally {
@@ -1065,12 +1068,12 @@ class SchedulerWorkersConformanceTest {
             }
             Future<Integer> whole = c.with(Options.defaults().key("huge-whole"))
                     .submit(SchedulerWorkersConformanceTest::totalLength, Futures.all(parts));
-            ExecutionException e = assertThrows(ExecutionException.class, () -> whole.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> whole.result(T));
             String msg = String.valueOf(e.getCause().getMessage());
             assertTrue(msg.startsWith("MemoryError"), msg);
             assertTrue(java.util.regex.Pattern.compile("worth of input dependencies, but worker .* has memory_limit set to")
                     .matcher(msg).find(), msg);
-            Message.StoryReply story = cluster.scheduler().story("huge-whole", Duration.ofSeconds(10));
+            Message.StoryReply story = LocalClusters.scheduler(cluster).story("huge-whole", Duration.ofSeconds(10));
             assertTrue(story.where().stream().allMatch("scheduler"::equals), "the task never reached a worker: " + story);
         } finally {
             ws.forEach(WorkerServer::close);

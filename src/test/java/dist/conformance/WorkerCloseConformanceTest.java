@@ -277,7 +277,7 @@ class WorkerCloseConformanceTest {
     int processing(WorkerServer w) {
         try {
             return client.workersInfo().stream().filter(i -> i.address().equals(w.address()))
-                    .mapToInt(dist.protocol.Message.WorkerInfo::processing).sum();
+                    .mapToInt(dist.WorkerInfo::processing).sum();
         } catch (Exception e) {
             throw new AssertionError(e);
         }

@@ -1,5 +1,6 @@
 package dist.conformance;
 
+import dist.TaskFailedException;
 import dist.Client;
 import dist.Delayed;
 import dist.Future;
@@ -191,7 +192,7 @@ class WorkerConformanceTest {
      */
     @Test
     void identity() throws Exception {
-        Map<String, Message.WorkerInfo> info = new java.util.HashMap<>();
+        Map<String, dist.WorkerInfo> info = new java.util.HashMap<>();
         client.workersInfo().forEach(w -> info.put(w.address(), w));
         assertEquals(1, info.get(a.address()).nthreads());
         assertEquals(2, info.get(b.address()).nthreads());
@@ -241,9 +242,9 @@ class WorkerConformanceTest {
         Futures.wait(List.of(x), T);
         assertEquals(List.of(a.address()), holders(x));
         Future<Integer> y = client.with(onWorker(b)).submit(WorkerConformanceTest::badFunc, x, x);
-        ExecutionException e = assertThrows(ExecutionException.class, () -> y.result(T));
+        TaskFailedException e = assertThrows(TaskFailedException.class, () -> y.result(T));
         assertInstanceOf(ArithmeticException.class, e.getCause());
-        assertEquals("error", y.status());
+        assertEquals(Future.State.FAILED, y.state());
         assertTrue(y.remoteStackTrace().contains("badFunc"), y.remoteStackTrace());
         Future<Integer> xx = client.with(onWorker(a)).submit(WorkerConformanceTest::add, 1, 2);
         Future<Integer> yy = client.with(onWorker(b)).submit(WorkerConformanceTest::add, 3, 4);
@@ -282,7 +283,7 @@ class WorkerConformanceTest {
     @Test
     void chainedErrorMessage() throws Exception {
         Future<Integer> f = client.submit(WorkerConformanceTest::chained);
-        ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T));
+        TaskFailedException e = assertThrows(TaskFailedException.class, () -> f.result(T));
         Throwable error = e.getCause();
         assertTrue(String.valueOf(error.getMessage()).contains("Foo"), String.valueOf(error));
         assertNotNull(error.getCause(), "the cause travels");
@@ -425,7 +426,7 @@ class WorkerConformanceTest {
 
     static int processing() {
         try {
-            return client.workersInfo().stream().mapToInt(Message.WorkerInfo::processing).sum();
+            return client.workersInfo().stream().mapToInt(dist.WorkerInfo::processing).sum();
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -551,7 +552,7 @@ class WorkerConformanceTest {
         try {
             Future<Integer> f = client.with(onWorker(c)).submit(WorkerConformanceTest::blocking, 1);
             assertTrue(started.await(30, TimeUnit.SECONDS), "the task started");
-            assertEquals("pending", f.status());
+            assertEquals(Future.State.RUNNING, f.state());
             assertEquals("processing", stateOf(f.key()));
             assertTrue(Wait.until(T, () -> processingOn(c) == 1), "c reports it");
             release.countDown();
@@ -564,7 +565,7 @@ class WorkerConformanceTest {
     static int processingOn(WorkerServer w) {
         try {
             return client.workersInfo().stream().filter(i -> i.address().equals(w.address()))
-                    .mapToInt(Message.WorkerInfo::processing).sum();
+                    .mapToInt(dist.WorkerInfo::processing).sum();
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -587,7 +588,7 @@ class WorkerConformanceTest {
             Future<Integer> g = client.with(Options.defaults().workers(b.address()).key("g-" + releaseOrder)).submit(WorkerConformanceTest::inc, 1);
             Future<Integer> res = client.with(Options.defaults().workers(a.address()).key("res-" + releaseOrder))
                     .submit(WorkerConformanceTest::raiseExc, f, g);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> res.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> res.result(T));
             assertInstanceOf(IllegalStateException.class, e.getCause());
             assertEquals(List.of(a.address()), holders(f));
             assertTrue(holders(g).contains(b.address()), holders(g).toString());
@@ -635,7 +636,7 @@ class WorkerConformanceTest {
         Future<Integer> g = client.with(onB.key("lc-g")).submit(WorkerConformanceTest::inc, 1);
         Future<Integer> h = client.with(onA.key("lc-h")).submit(WorkerConformanceTest::inc, g);
         Future<Integer> res = client.with(onB.key("lc-res")).submit(WorkerConformanceTest::raiseExc, f, h);
-        assertThrows(ExecutionException.class, () -> res.result(T));
+        assertThrows(TaskFailedException.class, () -> res.result(T));
         assertTrue(holders(f).contains(a.address()));
         assertTrue(holders(g).contains(b.address()));
         assertTrue(holders(h).contains(a.address()));
@@ -769,8 +770,8 @@ class WorkerConformanceTest {
         Future<Tracked> f1 = client.with(Options.defaults().workers(c.address()).key("descope-f1")).submit(WorkerConformanceTest::makeTracked);
         Future<Integer> f2 = client.with(Options.defaults().workers(c.address()).key("descope-f2")).submit(WorkerConformanceTest::failWith, f1);
         Futures.wait(List.of(f2), T);
-        assertEquals("error", f2.status());
-        assertTrue(hasWhat(c).contains("descope-f1"), hasWhat(c) + " " + f1.status());
+        assertEquals(Future.State.FAILED, f2.state());
+        assertTrue(hasWhat(c).contains("descope-f1"), hasWhat(c) + " " + f1.state());
         f1.release();
         f2.release();
         assertTrue(Wait.until(T, () -> !hasWhat(c).contains("descope-f1")), "c drops f1");

@@ -1,5 +1,6 @@
 package dist.conformance;
 
+import dist.TaskFailedException;
 import dist.Client;
 import dist.Future;
 import dist.KilledWorkerException;
@@ -59,9 +60,9 @@ class WorkerProcessConformanceTest {
         return s.awaitLine(l -> l.startsWith("scheduler at: "), T).substring("scheduler at: ".length()).trim();
     }
 
-    static Map<String, Message.WorkerInfo> workers(Client c) {
+    static Map<String, dist.WorkerInfo> workers(Client c) {
         try {
-            Map<String, Message.WorkerInfo> m = new java.util.HashMap<>();
+            Map<String, dist.WorkerInfo> m = new java.util.HashMap<>();
             c.workersInfo().forEach(w -> m.put(w.address(), w));
             return m;
         } catch (Exception e) {
@@ -83,7 +84,7 @@ class WorkerProcessConformanceTest {
         w.awaitLine(l -> l.contains("metrics at: http://127.0.0.1:" + port + "/metrics"), T);
         try (Client c = Client.connect(address)) {
             assertTrue(Wait.until(T, () -> workers(c).size() == 1), "registered");
-            Message.WorkerInfo info = workers(c).values().iterator().next();
+            dist.WorkerInfo info = workers(c).values().iterator().next();
             assertEquals(Runtime.getRuntime().availableProcessors(), info.nthreads());
             assertEquals("alice", info.name());
             assertEquals(2_000_000_000L, info.memoryLimit());
@@ -161,7 +162,7 @@ class WorkerProcessConformanceTest {
         Processes.Proc nanny = procs.dist("nanny", address, "--nthreads", "1");
         try (Client c = Client.connect(address)) {
             assertTrue(Wait.until(T, () -> workers(c).size() == 2), "both joined");
-            long nannysWorker = workers(c).values().stream().mapToLong(Message.WorkerInfo::pid)
+            long nannysWorker = workers(c).values().stream().mapToLong(dist.WorkerInfo::pid)
                     .filter(p -> p != bare.pid()).findFirst().orElseThrow();
             c.shutdown();
             bare.awaitExit(T);
@@ -276,13 +277,13 @@ class WorkerProcessConformanceTest {
              Client c = cluster.client()) {
             assertTrue(cluster.awaitWorkers(1, 30, TimeUnit.SECONDS));
             Future<Integer> e = c.submit(WorkerProcessConformanceTest::raiseError);
-            ExecutionException error = assertThrows(ExecutionException.class, () -> e.result(T));
+            TaskFailedException error = assertThrows(TaskFailedException.class, () -> e.result(T));
             assertInstanceOf(MyError.class, error.getCause());
             assertTrue(error.getCause().getMessage().contains("this is a MyError"));
             long pid = c.workersInfo().get(0).pid();
 
             Future<Integer> f = c.submit(WorkerProcessConformanceTest::halt, 3);
-            ExecutionException killed = assertThrows(ExecutionException.class, () -> f.result(T));
+            TaskFailedException killed = assertThrows(TaskFailedException.class, () -> f.result(T));
             assertInstanceOf(KilledWorkerException.class, killed.getCause());
             assertTrue(killed.getCause().getMessage().contains("exit code 3"), killed.getCause().getMessage());
             assertTrue(Wait.until(T, () -> workers(c).values().stream().anyMatch(i -> i.pid() != pid)),
@@ -306,7 +307,7 @@ class WorkerProcessConformanceTest {
         procs.dist("worker", address, "--no-nanny", "--nthreads", "1");
         try (Client c = Client.connect(address)) {
             Future<Integer> f = c.submit(WorkerProcessConformanceTest::div, 1, 0);
-            assertThrows(ExecutionException.class, () -> f.result(T));
+            assertThrows(TaskFailedException.class, () -> f.result(T));
             s.awaitLine(l -> l.contains(f.key()) && l.contains("ArithmeticException"), T);
         }
     }

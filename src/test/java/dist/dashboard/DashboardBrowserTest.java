@@ -3,6 +3,7 @@ package dist.dashboard;
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -81,7 +82,7 @@ class DashboardBrowserTest {
             assertEquals(70_210, total); // sum of squares 0..59
             int finished = 60 + 30;
             String url = cluster.dashboardLink().orElseThrow();
-            Set<String> workers = cluster.scheduler().query(st -> st.view().workers(), 5, TimeUnit.SECONDS);
+            Set<String> workers = LocalClusters.scheduler(cluster).query(st -> st.view().workers(), 5, TimeUnit.SECONDS);
             assertEquals(3, workers.size());
             assertTrue(dist.Wait.until(Duration.ofSeconds(20), () -> resourceSamples(url) >= 2),
                     "the resource plot has samples to draw");

@@ -4,6 +4,7 @@ import dist.Client;
 import dist.Future;
 import dist.Futures;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import dist.StoryEvent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -97,7 +98,7 @@ class DashboardTest {
         Future<Integer> bad = client.submit(DashboardTest::boom, 1);
         assertThrows(Exception.class, () -> bad.result(Duration.ofSeconds(20)));
         String status = awaitBody("/api/status", "\"erred\":1");
-        for (String w : cluster.scheduler().query(st -> st.view().workers(), 5, TimeUnit.SECONDS)) {
+        for (String w : LocalClusters.scheduler(cluster).query(st -> st.view().workers(), 5, TimeUnit.SECONDS)) {
             assertTrue(status.contains("\"address\":\"" + w + "\""), "worker " + w + " missing from " + status);
         }
         assertTrue(status.contains("\"prefix\":\"" + prefix + "\""), prefix + " in " + status);

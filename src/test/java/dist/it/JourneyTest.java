@@ -4,6 +4,7 @@ import dist.Client;
 import dist.Future;
 import dist.Futures;
 import dist.LocalCluster;
+import dist.LocalClusters;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,7 +63,7 @@ class JourneyTest {
     }
 
     static String stateOf(String key) throws Exception {
-        return cluster.scheduler().query(s -> String.valueOf(s.view().stateOf(key)), 10, TimeUnit.SECONDS);
+        return LocalClusters.scheduler(cluster).query(s -> String.valueOf(s.view().stateOf(key)), 10, TimeUnit.SECONDS);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dist.it;
 
+import dist.TaskFailedException;
 import dist.Client;
 import dist.Future;
 import dist.Futures;
@@ -103,13 +104,13 @@ class LocalClusterTest {
              Client client = cluster.client()) {
             Future<Integer> bad = client.submit(LocalClusterTest::fail, 7);
             Future<Integer> dependent = client.submit(LocalClusterTest::inc, bad);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> bad.result(Duration.ofSeconds(30)));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> bad.result(Duration.ofSeconds(30)));
             assertInstanceOf(IllegalArgumentException.class, e.getCause());
             assertEquals("bad input 7", e.getCause().getMessage());
-            ExecutionException e2 = assertThrows(ExecutionException.class,
+            TaskFailedException e2 = assertThrows(TaskFailedException.class,
                     () -> dependent.result(Duration.ofSeconds(30)));
             assertInstanceOf(IllegalArgumentException.class, e2.getCause());
-            assertEquals("error", bad.status());
+            assertEquals(Future.State.FAILED, bad.state());
             assertEquals(2, client.submit(LocalClusterTest::inc, 1).result(Duration.ofSeconds(30)));
         }
     }

@@ -1,5 +1,6 @@
 package dist.it;
 
+import dist.TaskFailedException;
 import dist.Bag;
 import dist.Client;
 import dist.Delayed;
@@ -151,11 +152,11 @@ class SchedulerReturnGraphsTest {
             b.awaitExit(Duration.ofSeconds(30));
             killAndRestart(first, port);
 
-            ExecutionException e = assertThrows(ExecutionException.class, () -> six.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> six.result(T));
             assertTrue(e.getMessage().contains(five.key()) && e.getMessage().contains("scattered"), e.getMessage());
-            ExecutionException lost = assertThrows(ExecutionException.class, () -> five.result(T));
+            TaskFailedException lost = assertThrows(TaskFailedException.class, () -> five.result(T));
             assertTrue(lost.getMessage().contains("scattered"), lost.getMessage());
-            assertTrue(Set.of("error", "lost").contains(five.status()), five.status()); // erred or lost, saying the data was scattered and lost
+            assertEquals(Future.State.FAILED, five.state()); // erred or lost, saying the data was scattered and lost
             assertEquals(42, elsewhere.result(T));
         }
     }

@@ -1,5 +1,6 @@
 package dist.it;
 
+import dist.TaskFailedException;
 import dist.Client;
 import dist.Future;
 import dist.LocalCluster;
@@ -97,7 +98,7 @@ class TaskThrowablesTest {
     }
 
     private void assertErs(Future<?> f, String expected) throws Exception {
-        ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T),
+        TaskFailedException e = assertThrows(TaskFailedException.class, () -> f.result(T),
                 "the future of " + f.key() + " did not fail within " + T);
         assertTrue(describe(e.getCause()).contains(expected), describe(e.getCause()));
     }

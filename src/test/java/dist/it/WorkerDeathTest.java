@@ -1,5 +1,7 @@
 package dist.it;
 
+import dist.TaskFailedException;
+import dist.TaskCancelledException;
 import dist.Client;
 import dist.Future;
 import dist.KilledWorkerException;
@@ -55,11 +57,11 @@ class WorkerDeathTest {
              Client client = cluster.client()) {
             Future<Integer> bad = client.submit(WorkerDeathTest::halt, 42);
             Future<Integer> after = client.submit(WorkerDeathTest::inc, bad);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> bad.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> bad.result(T));
             KilledWorkerException k = assertInstanceOf(KilledWorkerException.class, e.getCause());
             assertTrue(k.getMessage().contains(bad.key()), k.getMessage());
             assertTrue(k.getMessage().contains("exit code 42"), k.getMessage());
-            ExecutionException e2 = assertThrows(ExecutionException.class, () -> after.result(T));
+            TaskFailedException e2 = assertThrows(TaskFailedException.class, () -> after.result(T));
             assertInstanceOf(KilledWorkerException.class, e2.getCause());
             // the nannies started new workers
             assertTrue(cluster.awaitWorkers(2, 60, TimeUnit.SECONDS));
@@ -76,7 +78,7 @@ class WorkerDeathTest {
                      .memoryLimit(300_000_000L).workerJvmArgs("-Xmx1g").output(null).start();
              Client client = cluster.client()) {
             Future<Integer> f = client.submit(WorkerDeathTest::hog, 600);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> f.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> f.result(T));
             assertTrue(e.getCause().getMessage().contains("exceeded its memory limit"), e.getCause().getMessage());
             assertTrue(cluster.awaitWorkers(1, 60, TimeUnit.SECONDS));
             assertEquals(2, client.submit(WorkerDeathTest::inc, 1).result(T));
@@ -93,7 +95,7 @@ class WorkerDeathTest {
             Future<Integer> slow = client.submit(WorkerDeathTest::sleepy, 60_000);
             client.restart();
             assertTrue(slow.isCancelled());
-            assertThrows(CancellationException.class, () -> slow.result(T));
+            assertThrows(TaskCancelledException.class, () -> slow.result(T));
             // the old processes leave the scheduler's list as their connections end (bounded wait)
             assertTrue(Processes.eventually(Duration.ofSeconds(30), () -> cluster.workerCount() == 2
                     && cluster.workerPids().stream().noneMatch(before::contains)),

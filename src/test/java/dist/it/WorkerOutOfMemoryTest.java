@@ -1,5 +1,6 @@
 package dist.it;
 
+import dist.TaskFailedException;
 import dist.Client;
 import dist.Future;
 import dist.KilledWorkerException;
@@ -53,7 +54,7 @@ class WorkerOutOfMemoryTest {
              Client client = cluster.client()) {
             List<Long> before = cluster.workerPids();
             Future<Integer> bad = client.submit(WorkerOutOfMemoryTest::exhaustTheHeap, 0);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> bad.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> bad.result(T));
             assertInstanceOf(KilledWorkerException.class, e.getCause(), String.valueOf(e.getCause()));
             assertTrue(Processes.eventually(Duration.ofSeconds(60), () -> cluster.workerCount() == 1
                     && !cluster.workerPids().equals(before)), "no fresh worker: " + cluster.workerPids());
@@ -68,13 +69,13 @@ class WorkerOutOfMemoryTest {
              Client client = cluster.client()) {
             List<Long> before = cluster.workerPids();
             Future<Integer> made = client.with(Options.defaults().pure(false)).submit(WorkerOutOfMemoryTest::madeUp, 3);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> made.result(T));
+            TaskFailedException e = assertThrows(TaskFailedException.class, () -> made.result(T));
             assertInstanceOf(OutOfMemoryError.class, e.getCause());
             assertTrue(e.getCause().getMessage().contains("cache of task 3"), e.getCause().getMessage());
 
             Future<Integer> large = client.with(Options.defaults().pure(false))
                     .submit(WorkerOutOfMemoryTest::tooLargeAnArray, 0);
-            ExecutionException l = assertThrows(ExecutionException.class, () -> large.result(T));
+            TaskFailedException l = assertThrows(TaskFailedException.class, () -> large.result(T));
             assertInstanceOf(OutOfMemoryError.class, l.getCause());
             assertTrue(l.getCause().getMessage().contains("Requested array size"), l.getCause().getMessage());
 

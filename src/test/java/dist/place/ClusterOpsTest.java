@@ -1,5 +1,7 @@
 package dist.place;
 
+import dist.TaskFailedException;
+import dist.DistException;
 import dist.Client;
 import dist.Future;
 import dist.Options;
@@ -88,7 +90,7 @@ class ClusterOpsTest {
         List<Integer> range = IntStream.range(100, 110).boxed().toList();
         try (Client fresh = Client.connect(scheduler.address())) {
             List<Future<Integer>> fs = fresh.scatter(range);
-            assertTrue(fs.stream().allMatch(f -> f.status().equals("finished")), "scatter returns finished futures");
+            assertTrue(fs.stream().allMatch(f -> f.state() == Future.State.SUCCESS), "scatter returns finished futures");
             Map<String, List<Integer>> p = placement(fresh, fs);
             assertEquals(List.of(100, 101, 104, 105, 108, 109), p.get("alice"));
             assertEquals(List.of(102, 103, 106, 107), p.get("bob"));
@@ -188,7 +190,7 @@ class ClusterOpsTest {
         assertEquals(Set.of(alice.address(), bob.address()), names.keySet());
         Map<String, Integer> one = client.run(ClusterOpsTest::seven, List.of("bob"));
         assertEquals(Map.of(bob.address(), 7), one);
-        ExecutionException e = assertThrows(ExecutionException.class, () -> client.run(ClusterOpsTest::boom));
+        DistException e = assertThrows(DistException.class, () -> client.run(ClusterOpsTest::boom));
         assertInstanceOf(IllegalStateException.class, e.getCause());
         assertTrue(e.getCause().getMessage().contains("boom"));
     }
@@ -284,7 +286,7 @@ class ClusterOpsTest {
         assertEquals(3, attempts.get());
         attempts.set(0);
         Future<Integer> g = client.with(Options.defaults().retries(1).pure(false)).submit(ClusterOpsTest::flaky, 5);
-        assertThrows(ExecutionException.class, () -> g.result(WAIT));
+        assertThrows(TaskFailedException.class, () -> g.result(WAIT));
     }
 
     static final CountDownLatch gate = new CountDownLatch(1);

@@ -169,13 +169,13 @@ class ConcurrentPlacementTest {
             assertTrue(Wait.until(WAIT, () -> replicator.getState() == Thread.State.WAITING
                     || replicator.getState() == Thread.State.TIMED_WAITING));
             one.hasWhat();
-            assertTrue(running.stream().noneMatch(f -> f.status().equals("finished")));
+            assertTrue(running.stream().noneMatch(f -> f.state() == Future.State.SUCCESS));
         } finally {
             release.countDown();
         }
         replicator.join(WAIT);
         assertNull(failed[0]);
-        assertTrue(running.stream().allMatch(f -> f.status().equals("finished")));
+        assertTrue(running.stream().allMatch(f -> f.state() == Future.State.SUCCESS));
         assertConsistent(running, 3);
         one.cancel(running);
     }

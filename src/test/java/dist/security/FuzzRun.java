@@ -135,7 +135,7 @@ final class FuzzRun {
                         int got;
                         try {
                             got = client.with(fresh).submit(FuzzRun::inc, i).result(Duration.ofSeconds(30));
-                        } catch (java.util.concurrent.TimeoutException stalled) {
+                        } catch (dist.DistTimeoutException stalled) {
                             // counted and reported (the test allows none), the next one must still be served
                             stalls.incrementAndGet();
                             continue;

@@ -1,5 +1,6 @@
 package dist.security;
 
+import dist.SchedulerUnavailableException;
 import dist.Client;
 import dist.comm.CommConfig;
 import dist.comm.Security;
@@ -44,7 +45,7 @@ class ListenGuardTest {
                 "--tls-key", c.scheduler.keyPem().toString());
         String address = address(scheduler);
         CommConfig plain = CommConfig.DEFAULT.withSecurity(Security.none()).withConnectTimeout(Duration.ofSeconds(10));
-        IOException e = assertThrows(IOException.class, () -> Client.connect(address, plain).close());
+        SchedulerUnavailableException e = assertThrows(SchedulerUnavailableException.class, () -> Client.connect(address, plain).close());
         assertTrue(e.getMessage().contains("requires TLS"), e.getMessage());
         // a peer with a certificate of the cluster's CA is served
         CommConfig tls = plain.withSecurity(Security.none().withTls(c.caP12, c.client.p12(), null, Certs.PASSWORD));

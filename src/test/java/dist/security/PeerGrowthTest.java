@@ -158,7 +158,7 @@ class PeerGrowthTest {
                 runs.add(pool.submit(() -> {
                     try {
                         return client.run((Fn0<Integer>) PeerGrowthTest::blockUntilReleased);
-                    } catch (ExecutionException e) {
+                    } catch (dist.DistException e) {
                         if (String.valueOf(e.getMessage()).contains("already serves")) {
                             refused.incrementAndGet();
                         }

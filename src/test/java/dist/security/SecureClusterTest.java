@@ -1,5 +1,6 @@
 package dist.security;
 
+import dist.SchedulerUnavailableException;
 import dist.Client;
 import dist.Future;
 import dist.Futures;
@@ -84,10 +85,10 @@ class SecureClusterTest {
             // without the token, or without TLS, the same scheduler refuses
             CommConfig noToken = secure.withSecurity(Security.none()
                     .withTls(c.caP12, c.client.p12(), null, Certs.PASSWORD));
-            IOException e = assertThrows(IOException.class, () -> Client.connect(address, noToken).close());
+            SchedulerUnavailableException e = assertThrows(SchedulerUnavailableException.class, () -> Client.connect(address, noToken).close());
             assertTrue(e.getMessage().contains("requires a token"), e.getMessage());
             CommConfig plain = secure.withSecurity(Security.none().withTokenFile(token));
-            e = assertThrows(IOException.class, () -> Client.connect(address, plain).close());
+            e = assertThrows(SchedulerUnavailableException.class, () -> Client.connect(address, plain).close());
             assertTrue(e.getMessage().contains("requires TLS"), e.getMessage());
         } finally {
             Files.deleteIfExists(token);

@@ -1,5 +1,6 @@
 package dist.security;
 
+import dist.SchedulerUnavailableException;
 import dist.Client;
 import dist.comm.CommConfig;
 import dist.comm.Security;
@@ -89,7 +90,7 @@ class SshTokenTest {
 
         // without the token the scheduler refuses; with it the cluster works
         CommConfig none = CommConfig.DEFAULT.withSecurity(Security.none()).withConnectTimeout(Duration.ofSeconds(10));
-        IOException refused = assertThrows(IOException.class, () -> Client.connect(address, none).close());
+        SchedulerUnavailableException refused = assertThrows(SchedulerUnavailableException.class, () -> Client.connect(address, none).close());
         assertTrue(refused.getMessage().contains("requires a token"), refused.getMessage());
         CommConfig withToken = none.withSecurity(Security.none().withTokenFile(tokenFile));
         try (Client client = Client.connect(address, withToken)) {

@@ -4,6 +4,7 @@ import dist.Client;
 import dist.Future;
 import dist.Futures;
 import dist.Options;
+import dist.TaskFailedException;
 import dist.comm.CommConfig;
 import dist.config.Config;
 import dist.scheduler.SchedulerConfig;
@@ -191,7 +192,7 @@ class SpillClusterTest {
             for (int i = 0; i < fs.size(); i++) {
                 try {
                     assertArrayEquals(sized(i, 300_000), fs.get(i).result(WAIT));
-                } catch (ExecutionException e) {
+                } catch (TaskFailedException e) {
                     failed++;
                     String all = chain(e);
                     assertTrue(all.contains(w.dataStore().spillDirectory().toString()), all);
