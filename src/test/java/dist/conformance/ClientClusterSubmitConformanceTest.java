@@ -110,7 +110,9 @@ class ClientClusterSubmitConformanceTest {
     }
 
     /** Not a record, not registered: the serializer refuses it. */
+    /** dask's NoTokenization, whose pickling raises: a field of a JDK class the serializer may not open. */
     static final class NoTokenization {
+        final Thread owner = Thread.currentThread();
     }
 
     /** Decodes only while not armed: dask's BrokenSetState, whose __setstate__ raises MyException("hello"). */
