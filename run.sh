@@ -235,6 +235,7 @@ usage: ./run.sh COMMAND [ARGS]
   compare              the same workloads on dask.distributed and dist, side by side
                        (for times a dask/dist above 1 means dist is faster; for rates, below 1)
   scheduler|worker|nanny|ssh ARGS   run a role, as 'java -jar target/dist.jar ROLE ARGS'
+  java ARGS            run the JDK 21+ found here, e.g. java -cp target/dist.jar Demo.java
 JDK in use: $JAVA_HOME
 USAGE
     ;;
