@@ -52,6 +52,8 @@ class PrioritiesConformanceTest {
     static final Set<String> WAITING = Set.of("processing", "queued");
     static final java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
     static final ConcurrentHashMap<String, CountDownLatch> gates = new ConcurrentHashMap<>();
+    /** Gates whose holding task began to run on the worker (it runs in this JVM). */
+    static final Set<String> started = ConcurrentHashMap.newKeySet();
 
     static int inc(int x) {
         return x + 1;
@@ -59,6 +61,7 @@ class PrioritiesConformanceTest {
 
     /** Waits (at most 30 s) until the named gate opens: dask's {@code ev.wait()}. */
     static int hold(String gate) throws InterruptedException {
+        started.add(gate);
         gates.computeIfAbsent(gate, g -> new CountDownLatch(1)).await(30, TimeUnit.SECONDS);
         return 0;
     }
@@ -111,6 +114,8 @@ class PrioritiesConformanceTest {
         String blocker = fresh("block_worker");
         Future<Integer> clog = c.with(opts(blocker, 0)).submit(PrioritiesConformanceTest::hold, blocker);
         assertTrue(Wait.until(T, () -> state(clog.key()).equals("processing")), state(clog.key()));
+        // as dask's block_worker, which waits until the worker has the task: here, until it runs
+        assertTrue(Wait.until(T, () -> started.contains(blocker)), "the blocking task started");
         body.run();
         assertTrue(Wait.until(T, () -> keys.stream().noneMatch(k -> state(k).equals("null"))),
                 keys.toString());
