@@ -90,6 +90,8 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     /** Recipes of the keys this client holds, to send again to a scheduler that restarted. */
     private final Recipes recipes = new Recipes();
     private final AtomicBoolean reconnecting = new AtomicBoolean();
+    /** Told after each reconnect, once held keys were sent again (locks register their holds again). */
+    private final List<Runnable> relinkListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The last scheduler link that ended and the cause: a loss during a reconnect is picked up after it. */
     private volatile Transport lastLost;
     private volatile Throwable lastLostCause;
@@ -761,6 +763,9 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             sendLock.unlock();
         }
         watchReturn(t, sent);
+        for (Runnable r : relinkListeners) {
+            Thread.ofVirtual().name("dist-client-relinked").start(r); // they ask the scheduler: not on this thread
+        }
         return t;
     }
 
@@ -1663,6 +1668,11 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         }
         scheduler.close();
         workers.closeAll();
+    }
+
+    /** Runs {@code r} (on a thread of its own) after every reconnect to the scheduler. */
+    public void onRelink(Runnable r) {
+        relinkListeners.add(r);
     }
 
     @Override

@@ -78,6 +78,8 @@ public final class SchedulerState extends TaskLifecycle {
         register(new Retry());
         register(new PrintForwarding());
         register(new TaskMetadata());
+        register(new LockExtension(dist.config.Config.getDuration("distributed.scheduler.locks.lease-timeout"),
+                dist.config.Config.getInt("distributed.scheduler.locks.max-waiters")));
         register(new IdleTimeout());
         register(new NoWorkersTimeout());
     }
