@@ -24,7 +24,6 @@ import java.util.function.Consumer;
  * Internal: what {@code dist.ClusterLock} and {@code dist.ClusterSemaphore} use.
  */
 public final class Locks {
-    private static final System.Logger LOG = System.getLogger(Locks.class.getName());
     public static final String LOCK = "lock";
     public static final String SEMAPHORE = "semaphore";
 
@@ -39,11 +38,11 @@ public final class Locks {
     private volatile ScheduledExecutorService renewer;
     private final java.util.concurrent.locks.ReentrantLock startLock = new java.util.concurrent.locks.ReentrantLock();
 
-    /** {@code onRelink}: registers a task to run after each reconnect to the scheduler. */
-    public Locks(SchedulerLink link, Consumer<Runnable> onRelink) {
+    /** {@code onRelink}: registers what to send first on each new link after a reconnect. */
+    public Locks(SchedulerLink link, Consumer<java.util.function.Supplier<List<Message>>> onRelink) {
         this.link = link;
         this.renewEvery = Config.getDuration("distributed.scheduler.locks.lease-timeout").dividedBy(5);
-        onRelink.accept(this::registerAgain);
+        onRelink.accept(this::registrations);
     }
 
     /** A fresh lease id: one per acquisition. */
@@ -163,25 +162,16 @@ public final class Locks {
         }
     }
 
-    /** After a reconnect: the semaphores this client made and the leases it holds are registered again. */
-    private void registerAgain() {
-        try {
-            for (Map.Entry<String, Integer> s : semaphores.entrySet()) {
-                link.request(new Message.SemaphoreCreate(s.getKey(), s.getValue()));
-            }
-            for (Map.Entry<String, Held> h : held.entrySet()) {
-                Message m = link.request(new Message.LockAcquire(h.getValue().kind(), h.getValue().names(), h.getKey(), 0));
-                if (!(m instanceof Message.LockGranted g && g.granted())) {
-                    LOG.log(System.Logger.Level.WARNING, h.getValue().kind() + " " + h.getValue().names()
-                            + " held here could not be registered again after the reconnect (another holder has it): " + m);
-                }
-            }
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.INFO, "locks held here were not registered again after the reconnect: " + e);
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-        }
+    /**
+     * On a reconnect, the messages that register again the semaphores this client made and the
+     * leases it holds; sent one way ahead of everything else, so a hold another client took meanwhile
+     * (the scheduler restarted empty) is lost here, and unlock then says the lease ran out.
+     */
+    private List<Message> registrations() {
+        List<Message> out = new java.util.ArrayList<>();
+        semaphores.forEach((name, permits) -> out.add(new Message.SemaphoreCreate(name, permits)));
+        held.forEach((lease, h) -> out.add(new Message.LockAcquire(h.kind(), h.names(), lease, 0)));
+        return out;
     }
 
     /** The client closes: its holds and waits are let go at once on the scheduler. */

@@ -85,10 +85,10 @@ final class LockExtension implements SchedulerExtension {
         switch (message) {
             case SemaphoreCreate c -> {
                 create(c.name(), c.permits());
-                core.reply(clientId, new Ack(), requestId);
+                answer(clientId, new Ack(), requestId);
             }
             case LockAcquire a -> acquire(clientId, a, requestId);
-            case LockRelease r -> core.reply(clientId, new LockReleased(r.lease(), release(r.lease())), requestId);
+            case LockRelease r -> answer(clientId, new LockReleased(r.lease(), release(r.lease())), requestId);
             case LockRenew r -> {
                 for (String lease : r.leases()) {
                     Hold h = holds.get(lease);
@@ -96,11 +96,11 @@ final class LockExtension implements SchedulerExtension {
                         holds.put(lease, new Hold(lease, clientId, h.kind(), h.names(), core.now()));
                     }
                 }
-                core.reply(clientId, new Ack(), requestId);
+                answer(clientId, new Ack(), requestId);
             }
             case LockReleaseAll x -> {
                 dropClient(clientId, true);
-                core.reply(clientId, new Ack(), requestId);
+                answer(clientId, new Ack(), requestId);
             }
             default -> throw new IllegalStateException("not a lock message: " + message);
         }
@@ -144,12 +144,12 @@ final class LockExtension implements SchedulerExtension {
             }
         }
         if (holds.containsKey(a.lease())) { // asked again (a reconnect re-registering): it holds already
-            core.reply(clientId, new LockGranted(a.lease(), true), requestId);
+            answer(clientId, new LockGranted(a.lease(), true), requestId);
             return;
         }
         Waiter earlier = waiters.remove(a.lease());
         if (earlier != null) { // the same lease asking again replaces its earlier wait
-            core.reply(earlier.clientId(), new LockGranted(a.lease(), false), earlier.requestId());
+            answer(earlier.clientId(), new LockGranted(a.lease(), false), earlier.requestId());
         }
         Waiter w = new Waiter(a.lease(), clientId, a.kind(), List.copyOf(names), requestId,
                 core.now() + Math.max(0, a.timeoutNanos()));
@@ -158,7 +158,11 @@ final class LockExtension implements SchedulerExtension {
             return;
         }
         if (a.timeoutNanos() <= 0) {
-            core.reply(clientId, new LockGranted(a.lease(), false), requestId);
+            answer(clientId, new LockGranted(a.lease(), false), requestId);
+            if (requestId == 0) {
+                core.log(System.Logger.Level.WARNING, "client " + clientId + " held " + a.kind() + " " + names
+                        + " before a reconnect, but another holder has it now: its hold is lost");
+            }
             return;
         }
         if (waiters.size() >= maxWaiters) {
@@ -198,14 +202,14 @@ final class LockExtension implements SchedulerExtension {
             resources.computeIfAbsent(key(w.kind(), n), k -> new Resource(1)).holders.add(w.lease());
         }
         holds.put(w.lease(), new Hold(w.lease(), w.clientId(), w.kind(), w.names(), core.now()));
-        core.reply(w.clientId(), new LockGranted(w.lease(), true), w.requestId());
+        answer(w.clientId(), new LockGranted(w.lease(), true), w.requestId());
     }
 
     /** Lets go of {@code lease}'s hold or wait; true when it held. */
     private boolean release(String lease) {
         Waiter w = waiters.remove(lease);
         if (w != null) {
-            core.reply(w.clientId(), new LockGranted(lease, false), w.requestId());
+            answer(w.clientId(), new LockGranted(lease, false), w.requestId());
             serve();
         }
         Hold h = holds.remove(lease);
@@ -248,7 +252,7 @@ final class LockExtension implements SchedulerExtension {
             Waiter w = it.next();
             if (now >= w.deadline()) {
                 it.remove();
-                core.reply(w.clientId(), new LockGranted(w.lease(), false), w.requestId());
+                answer(w.clientId(), new LockGranted(w.lease(), false), w.requestId());
                 changed = true;
             }
         }
@@ -310,6 +314,13 @@ final class LockExtension implements SchedulerExtension {
                     throw new IllegalStateException(e.getKey() + " is held by unknown lease " + lease);
                 }
             }
+        }
+    }
+
+    /** Replies unless the message was sent one way (request id 0), as a reconnect's re-registration is. */
+    private void answer(String to, Message m, long requestId) {
+        if (requestId != 0) {
+            core.reply(to, m, requestId);
         }
     }
 
