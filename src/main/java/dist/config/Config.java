@@ -72,6 +72,8 @@ public final class Config {
                         "a lock or semaphore permit whose holder stops renewing it (its process died) is freed after this; holders renew at a fifth of it"),
                 new Key("distributed.scheduler.locks.max-waiters", "10000",
                         "most waits for locks and semaphores at once; an acquire past it is refused"),
+                new Key("distributed.scheduler.locks.max-names", "100000",
+                        "most lock names held and semaphores made at once; one more is refused"),
                 new Key("distributed.scheduler.idle-timeout", "",
                         "a scheduler with no task to run and no change this long shuts the cluster down (empty: never)"),
                 new Key("distributed.scheduler.no-workers-timeout", "",

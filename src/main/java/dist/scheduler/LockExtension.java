@@ -53,20 +53,32 @@ final class LockExtension implements SchedulerExtension {
 
     private final long leaseNanos;
     private final int maxWaiters;
+    private final int maxNames;
     private final Map<String, Resource> resources = new HashMap<>();
     private final Map<String, Hold> holds = new HashMap<>();
     /** In arrival order: the order waiters are served in. */
     private final LinkedHashMap<String, Waiter> waiters = new LinkedHashMap<>();
     private SchedulerContext core;
 
-    /** {@code leaseTimeout}: how long a hold lasts without renewal; {@code maxWaiters}: most waits at once. */
-    LockExtension(Duration leaseTimeout, int maxWaiters) {
-        if (!leaseTimeout.isPositive() || maxWaiters < 1) {
-            throw new IllegalArgumentException("lease timeout must be positive and max waiters at least 1: "
-                    + leaseTimeout + ", " + maxWaiters);
+    /**
+     * {@code leaseTimeout}: how long a hold lasts without renewal; {@code maxWaiters}: most waits at
+     * once; {@code maxNames}: most held lock names and semaphores at once (a peer cannot fill memory).
+     */
+    LockExtension(Duration leaseTimeout, int maxWaiters, int maxNames) {
+        if (!leaseTimeout.isPositive() || maxWaiters < 1 || maxNames < 1) {
+            throw new IllegalArgumentException("lease timeout must be positive, max waiters and names at least 1: "
+                    + leaseTimeout + ", " + maxWaiters + ", " + maxNames);
         }
         this.leaseNanos = leaseTimeout.toNanos();
         this.maxWaiters = maxWaiters;
+        this.maxNames = maxNames;
+    }
+
+    private void checkRoom(int newNames, Object what) {
+        if (resources.size() + newNames > maxNames) {
+            throw new IllegalArgumentException("too many lock and semaphore names in use (" + maxNames
+                    + ", distributed.scheduler.locks.max-names); " + what + " refused");
+        }
     }
 
     @Override
@@ -119,6 +131,7 @@ final class LockExtension implements SchedulerExtension {
                     + " permits; it cannot be made again with " + permits);
         }
         if (r == null) {
+            checkRoom(1, "semaphore '" + name + "'");
             resources.put(key(SEMAPHORE, name), new Resource(permits));
         }
     }
@@ -154,6 +167,7 @@ final class LockExtension implements SchedulerExtension {
         Waiter w = new Waiter(a.lease(), clientId, a.kind(), List.copyOf(names), requestId,
                 core.now() + Math.max(0, a.timeoutNanos()));
         if (grantable(w, blockedBefore(null))) {
+            checkRoom((int) names.stream().filter(n -> !resources.containsKey(key(a.kind(), n))).count(), names);
             grant(w);
             return;
         }

@@ -25,6 +25,7 @@ class LockExtensionTest {
     static final long S = 1_000_000_000L;
     private Config.Override lease;
     private Config.Override waiters;
+    private Config.Override names;
     private Harness h;
     private long rid = 1;
 
@@ -32,11 +33,13 @@ class LockExtensionTest {
     void setUp() {
         lease = Config.set("distributed.scheduler.locks.lease-timeout", "10s");
         waiters = Config.set("distributed.scheduler.locks.max-waiters", "3");
+        names = Config.set("distributed.scheduler.locks.max-names", "4");
         h = new Harness();
     }
 
     @AfterEach
     void tearDown() {
+        names.close();
         waiters.close();
         lease.close();
     }
@@ -167,6 +170,18 @@ class LockExtensionTest {
         Message m = acquire("c2", "w3", 5 * S, "x");
         assertInstanceOf(Message.ErrorReply.class, m);
         assertTrue(((Message.ErrorReply) m).message().contains("max-waiters"), m.toString());
+    }
+
+    @Test
+    void namesInUseAreBoundedAndFreedLockNamesAreForgotten() {
+        assertInstanceOf(Message.Ack.class, ask("c1", new SemaphoreCreate("s", 1), 1));
+        assertTrue(granted(acquire("c1", "a", 0, "x", "y")));
+        assertTrue(granted(acquire("c1", "b", 0, "z")));
+        Message m = acquire("c1", "c", 0, "w");
+        assertInstanceOf(Message.ErrorReply.class, m);
+        assertTrue(((Message.ErrorReply) m).message().contains("max-names"), m.toString());
+        assertEquals(new LockReleased("b", true), ask("c1", new LockRelease("b"), 2));
+        assertTrue(granted(acquire("c1", "c", 0, "w")), "z was forgotten when freed");
     }
 
     @Test
