@@ -160,14 +160,21 @@ final class LockExtension implements SchedulerExtension {
             answer(clientId, new LockGranted(a.lease(), true), requestId);
             return;
         }
-        Waiter earlier = waiters.remove(a.lease());
-        if (earlier != null) { // the same lease asking again replaces its earlier wait
-            answer(earlier.clientId(), new LockGranted(a.lease(), false), earlier.requestId());
-        }
+        // counted for a wait too: a waiter granted later makes its names then
+        checkRoom((int) names.stream().filter(n -> !resources.containsKey(key(a.kind(), n))).count(), names);
         Waiter w = new Waiter(a.lease(), clientId, a.kind(), List.copyOf(names), requestId,
                 core.now() + Math.max(0, a.timeoutNanos()));
+        Waiter earlier = waiters.get(a.lease());
+        if (earlier == null && a.timeoutNanos() > 0 && waiters.size() >= maxWaiters
+                && !grantable(w, blockedBefore(null))) { // checked before anything changes
+            throw new IllegalArgumentException("too many waits for locks and semaphores at once (" + maxWaiters
+                    + ", distributed.scheduler.locks.max-waiters); " + names + " refused");
+        }
+        if (earlier != null) { // the same lease asking again replaces its earlier wait
+            waiters.remove(a.lease());
+            answer(earlier.clientId(), new LockGranted(a.lease(), false), earlier.requestId());
+        }
         if (grantable(w, blockedBefore(null))) {
-            checkRoom((int) names.stream().filter(n -> !resources.containsKey(key(a.kind(), n))).count(), names);
             grant(w);
             return;
         }
@@ -178,10 +185,6 @@ final class LockExtension implements SchedulerExtension {
                         + " before a reconnect, but another holder has it now: its hold is lost");
             }
             return;
-        }
-        if (waiters.size() >= maxWaiters) {
-            throw new IllegalArgumentException("too many waits for locks and semaphores at once (" + maxWaiters
-                    + ", distributed.scheduler.locks.max-waiters); " + names + " refused");
         }
         waiters.put(w.lease(), w);
     }
