@@ -209,6 +209,28 @@ class LocksConformanceTest {
         next.unlock();
     }
 
+    /** JDK Lock.lock(): an interrupt does not end the wait; the flag is set again once it holds. */
+    @Test
+    void lockKeepsWaitingThroughAnInterruptAndRestoresTheFlag() throws Exception {
+        Lock holder = c.lock("u");
+        holder.lock();
+        CompletableFuture<Boolean> flagAfter = new CompletableFuture<>();
+        Lock waiter = c.lock("u");
+        Thread t = Thread.ofVirtual().start(() -> {
+            waiter.lock();
+            flagAfter.complete(Thread.currentThread().isInterrupted());
+        });
+        assertTrue(dist.Wait.until(T, () -> t.getState() == Thread.State.WAITING
+                || t.getState() == Thread.State.TIMED_WAITING));
+        t.interrupt();
+        assertTrue(dist.Wait.until(T, () -> t.getState() == Thread.State.WAITING
+                || t.getState() == Thread.State.TIMED_WAITING), "waits again after the interrupt");
+        assertFalse(flagAfter.isDone());
+        holder.unlock();
+        assertTrue(flagAfter.get(30, TimeUnit.SECONDS), "the interrupt flag is set again");
+        waiter.unlock();
+    }
+
     /** dask: test_multi_lock.py::test_timeout (no partial hold while one name is taken) */
     @Test
     void aMultiLockHoldsNoneOfItsNamesWhileOneIsTaken() throws Exception {
