@@ -157,6 +157,20 @@ def bag(client):
     report("preemptible_no_kills", (time.perf_counter() - s) * 1e3, "ms")
 
 
+def lock_roundtrip(client):
+    from distributed import Lock
+    lock = Lock("bench-lock", client=client)
+    warm, n = 500, 2000  # the same counts as the dist side
+    for _ in range(warm):
+        lock.acquire()
+        lock.release()
+    s = time.perf_counter()
+    for _ in range(n):
+        lock.acquire()
+        lock.release()
+    report("lock_roundtrip", (time.perf_counter() - s) / n * 1e6, "us")
+
+
 def wait_for_tasks(client, done, timeout=300):
     """Polls the scheduler's task count until done(count) holds."""
     deadline = time.time() + timeout
@@ -216,6 +230,17 @@ def memory_per_task(tmpdir):
 
 def main():
     import tempfile
+    if "--only" in sys.argv:  # some workloads, e.g. --only lock_roundtrip
+        only = sys.argv[sys.argv.index("--only") + 1].split(",")
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)
+        client = Client(cluster)
+        client.wait_for_workers(2)
+        for w in only:
+            globals()[w](client)
+        client.close()
+        cluster.close()
+        return
     t0 = time.perf_counter()
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None)
@@ -228,6 +253,7 @@ def main():
     tree(client)
     transfer(client)
     bag(client)
+    lock_roundtrip(client)
     client.close()
     cluster.close()
     with tempfile.TemporaryDirectory() as d:

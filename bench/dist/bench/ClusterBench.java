@@ -115,7 +115,7 @@ public final class ClusterBench {
                         }
                         continue;
                     }
-                    if (Set.of("latency", "throughput", "chain", "tree", "transfer", "preemptible").contains(w)
+                    if (Set.of("latency", "throughput", "chain", "tree", "transfer", "preemptible", "lock").contains(w)
                             && local == null) {
                         local = daskShaped();
                         localClient = local.client();
@@ -128,11 +128,12 @@ public final class ClusterBench {
                         case "tree" -> tree(localClient);
                         case "transfer" -> transfer(localClient);
                         case "preemptible" -> preemptibleWithoutKills(localClient);
+                        case "lock" -> lockRoundtrip(localClient);
                         case "raw" -> rawFloor();
                         case "placement" -> placement();
                         default -> throw new IllegalArgumentException("unknown workload '" + w + "'; known: startup,"
                                 + " latency, throughput, chain, tree, transfer, preemptible, memory, million, raw,"
-                                + " placement");
+                                + " placement, lock");
                     }
                 }
             } finally {
@@ -154,6 +155,7 @@ public final class ClusterBench {
             tree(client);
             transfer(client);
             preemptibleWithoutKills(client);
+            lockRoundtrip(client);
         }
         try (CliCluster cluster = CliCluster.start(2);
              Client client = Client.connect(cluster.address)) {
@@ -340,6 +342,22 @@ public final class ClusterBench {
         len.release();
         x.release();
         return size / 1e6 / secs;
+    }
+
+    /** One client taking and letting go of a cluster lock, as dask_bench.py's lock_roundtrip: microseconds per pair. */
+    static void lockRoundtrip(Client client) {
+        java.util.concurrent.locks.Lock lock = client.lock("bench-lock");
+        int warm = 500, n = 2000; // the same counts as dask_bench.py
+        for (int i = 0; i < warm; i++) {
+            lock.lock();
+            lock.unlock();
+        }
+        long s = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            lock.lock();
+            lock.unlock();
+        }
+        report("lock_roundtrip", (System.nanoTime() - s) / 1e3 / n, "us");
     }
 
     /** The seed's bag workload (400 elements, 200 partitions, 20 ms per element, sum) without kills. */

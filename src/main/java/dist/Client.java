@@ -56,6 +56,7 @@ public final class Client extends Submitter implements AutoCloseable {
     private final ClientCore core;
     private final DataOps data;
     private final Operability operability;
+    private final dist.client.Locks locks;
     /** What {@link Calls} needs to name a lost scheduler. */
     final Calls.Link link = new Calls.Link() {
         @Override
@@ -99,6 +100,7 @@ public final class Client extends Submitter implements AutoCloseable {
         this.core = core;
         this.data = new DataOps(core, core, core, core, core, core);
         this.operability = new Operability(core);
+        this.locks = new dist.client.Locks(core, core::onRelink);
         core.open(new Future.Access(this, core, core));
     }
 
@@ -1126,7 +1128,34 @@ public final class Client extends Submitter implements AutoCloseable {
      */
     @Override
     public void close() {
+        locks.close();
         core.close();
+    }
+
+    /**
+     * The cluster-wide lock {@code name} (dask's {@code Lock}); each object returned is a holder of
+     * its own: {@code Lock l = client.lock("db"); l.lock(); try { ... } finally { l.unlock(); }}
+     */
+    public java.util.concurrent.locks.Lock lock(String name) {
+        return new ClusterLock(locks, java.util.List.of(name));
+    }
+
+    /**
+     * A lock over all of {@code names} at once, never part of them (dask's {@code MultiLock}):
+     * {@code Lock both = client.multiLock(List.of("a", "b"));}
+     */
+    public java.util.concurrent.locks.Lock multiLock(java.util.Collection<String> names) {
+        return new ClusterLock(locks, java.util.List.copyOf(names));
+    }
+
+    /**
+     * The cluster-wide semaphore {@code name} of {@code permits} (dask's {@code Semaphore}), made on
+     * first use: {@code ClusterSemaphore s = client.semaphore("db", 2); s.acquire(); ... s.release();}
+     *
+     * @throws IllegalArgumentException when {@code name} exists with another count
+     */
+    public ClusterSemaphore semaphore(String name, int permits) {
+        return new ClusterSemaphore(locks, name, permits);
     }
 
     @Override

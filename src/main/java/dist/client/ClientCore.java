@@ -90,6 +90,9 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     /** Recipes of the keys this client holds, to send again to a scheduler that restarted. */
     private final Recipes recipes = new Recipes();
     private final AtomicBoolean reconnecting = new AtomicBoolean();
+    /** Asked on each reconnect for messages to send first on the new link (locks register their holds again). */
+    private final List<java.util.function.Supplier<List<Message>>> relinkListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The last scheduler link that ended and the cause: a loss during a reconnect is picked up after it. */
     private volatile Transport lastLost;
     private volatile Throwable lastLostCause;
@@ -774,6 +777,9 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         pendingReleases.clear(); // the new scheduler never heard of them
         // nor of a cancel sent to the old one: no notice about it is coming any more
         new ArrayList<>(cancelFences.values()).forEach(f -> f.complete(null));
+        for (java.util.function.Supplier<List<Message>> first : relinkListeners) {
+            first.get().forEach(scheduler::send);
+        }
         Set<String> held = new LinkedHashSet<>();
         for (KeyState s : keys.values()) {
             if (s.isPending() || s.status().equals(KeyState.FINISHED)) {
@@ -1663,6 +1669,14 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         }
         scheduler.close();
         workers.closeAll();
+    }
+
+    /**
+     * On every reconnect, sends what {@code messages} gives (one way) before anything else on the new
+     * link, so every later request of this client finds them applied.
+     */
+    public void onRelink(java.util.function.Supplier<List<Message>> messages) {
+        relinkListeners.add(messages);
     }
 
     @Override

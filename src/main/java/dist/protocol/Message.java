@@ -471,4 +471,32 @@ public sealed interface Message {
 
     /** Connection liveness probe; answered with the same message. */
     record Ping(long nonce) implements Message {}
+
+    // ---------------------------------------------------------------- locks, multi-locks, semaphores
+
+    /**
+     * Client -> scheduler: {@code lease} wants one permit of each of {@code names} at once ({@code kind}
+     * "lock": one permit each, made on first use; "semaphore": a created semaphore, one name), waiting
+     * at most {@code timeoutNanos} (0: try once). Answered by {@link LockGranted} when granted or when
+     * the wait ends; {@link ErrorReply} when refused (unknown semaphore, too many waiters).
+     */
+    record LockAcquire(String kind, List<String> names, String lease, long timeoutNanos) implements Message {}
+
+    /** Whether the {@link LockAcquire} of {@code lease} was granted (false: its wait ended first). */
+    record LockGranted(String lease, boolean granted) implements Message {}
+
+    /** Client -> scheduler: {@code lease} lets go of what it holds, or stops waiting. Answered by {@link LockReleased}. */
+    record LockRelease(String lease) implements Message {}
+
+    /** Whether the released lease held anything (false: it had expired or never was granted). */
+    record LockReleased(String lease, boolean held) implements Message {}
+
+    /** Client -> scheduler: these leases are alive; each lasts the lease timeout from now. Answered by {@link Ack}. */
+    record LockRenew(List<String> leases) implements Message {}
+
+    /** Client -> scheduler: the client closes; everything it holds or waits for is let go now. Answered by {@link Ack}. */
+    record LockReleaseAll() implements Message {}
+
+    /** Client -> scheduler: a semaphore of {@code permits}; the same again is fine, another count is refused. Answered by {@link Ack}. */
+    record SemaphoreCreate(String name, int permits) implements Message {}
 }

@@ -78,6 +78,9 @@ public final class SchedulerState extends TaskLifecycle {
         register(new Retry());
         register(new PrintForwarding());
         register(new TaskMetadata());
+        register(new LockExtension(dist.config.Config.getDuration("distributed.scheduler.locks.lease-timeout"),
+                dist.config.Config.getInt("distributed.scheduler.locks.max-waiters"),
+                dist.config.Config.getInt("distributed.scheduler.locks.max-names")));
         register(new IdleTimeout());
         register(new NoWorkersTimeout());
     }

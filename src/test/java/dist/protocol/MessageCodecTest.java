@@ -133,7 +133,15 @@ class MessageCodecTest {
                         List.of(1_700_000_000_000_000L), List.of("h:1")),
                 new Message.DashboardLinkRequest(),
                 new Message.DashboardLink("http://127.0.0.1:8787/status"),
-                new Message.DashboardLink(null));
+                new Message.DashboardLink(null),
+                // locks, multi-locks, semaphores
+                new Message.LockAcquire("lock", List.of("a", "b"), "lease-1", 5_000_000_000L),
+                new Message.LockGranted("lease-1", true),
+                new Message.LockRelease("lease-1"),
+                new Message.LockReleased("lease-1", false),
+                new Message.LockRenew(List.of("lease-1", "lease-2")),
+                new Message.LockReleaseAll(),
+                new Message.SemaphoreCreate("s", 2));
     }
 
     @Test
