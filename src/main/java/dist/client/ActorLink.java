@@ -1,0 +1,134 @@
+package dist.client;
+
+import dist.ActorLostException;
+import dist.Future;
+import dist.Options;
+import dist.protocol.Invokable;
+import dist.protocol.Message;
+import dist.protocol.Message.ActorCall;
+import dist.protocol.Message.ActorPlaced;
+import dist.protocol.Message.CreateActor;
+import dist.protocol.Message.RunReply;
+import dist.protocol.Message.WhereActor;
+import dist.protocol.TaskCall;
+
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A client's side of actors: asks the scheduler to place them and where they are, and sends calls
+ * straight to the worker holding each (one connection per worker keeps a caller's order). A call's
+ * result comes back in the answer and completes a Future held here, which the scheduler never
+ * hears of. Internal: public so {@code dist.ActorRef} can use it.
+ */
+public final class ActorLink {
+    private final ClientCore core;
+    private final FutureAccess futures;
+    /** Where each actor was last seen; dropped when a call there fails, so the next one asks again. */
+    private final ConcurrentHashMap<String, String> where = new ConcurrentHashMap<>();
+    private final AtomicLong calls = new AtomicLong();
+
+    public ActorLink(ClientCore core, FutureAccess futures) {
+        this.core = core;
+        this.futures = futures;
+    }
+
+    /** Places an actor built by {@code constructor(args)}; returns its id. */
+    public String create(String name, Invokable constructor, List<Object> args, Options options, int restarts,
+                         boolean concurrent) throws InterruptedException, ExecutionException, TimeoutException {
+        String id = name + "-" + UUID.randomUUID();
+        byte[] ctor = core.encodeValue(new TaskCall(constructor, List.copyOf(args)));
+        Message m = core.request(new CreateActor(id, name, ctor, options.workers(), options.allowsOtherWorkers(),
+                options.resources(), restarts, concurrent));
+        if (!(m instanceof ActorPlaced p)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered " + m + " to CreateActor"));
+        }
+        where.put(id, p.worker());
+        return id;
+    }
+
+    /** The worker holding the actor now, asking the scheduler when not known. */
+    public String locate(String actorId) throws InterruptedException, ExecutionException, TimeoutException {
+        String w = where.get(actorId);
+        if (w != null) {
+            return w;
+        }
+        Message m = core.request(new WhereActor(actorId));
+        if (!(m instanceof ActorPlaced p)) {
+            throw new ExecutionException(new IllegalStateException("the scheduler answered " + m + " to WhereActor"));
+        }
+        where.put(actorId, p.worker());
+        return p.worker();
+    }
+
+    /** Runs {@code fn} on the actor; the Future completes when its worker answers. */
+    public <R> Future<R> call(String actorId, String name, Invokable fn) {
+        KeyState s = new KeyState(name + "-call-" + calls.incrementAndGet() + "-" + actorId.substring(name.length() + 1));
+        Future<R> f = futures.make(s);
+        byte[] bytes = core.encodeValue(fn);
+        String worker;
+        try {
+            worker = locate(actorId);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause() == null ? e : e.getCause();
+            fail(s, new ActorLostException(c.getMessage(), c));
+            return f;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail(s, new dist.DistInterruptedException("interrupted while finding actor " + name, e));
+            return f;
+        } catch (TimeoutException e) {
+            fail(s, new ActorLostException("finding actor " + name + " (" + actorId + ") timed out", e));
+            return f;
+        }
+        CompletableFuture<Message> reply = core.requestWorker(worker, new ActorCall(actorId, bytes));
+        reply.whenComplete((r, e) -> settle(s, actorId, name, worker, r, e));
+        return f;
+    }
+
+    private void settle(KeyState s, String actorId, String name, String worker, Message reply, Throwable error) {
+        if (error != null) {
+            where.remove(actorId, worker);
+            Throwable c = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            fail(s, new ActorLostException("actor " + name + " (" + actorId + ") was lost with worker " + worker
+                    + " before it answered: " + c.getMessage(), c));
+        } else if (reply instanceof RunReply rr && rr.exception() == null) {
+            byte[] v = rr.value();
+            s.finished(List.of(), v.length, v);
+        } else if (reply instanceof RunReply rr) {
+            s.erred(rr.exception(), rr.summary(), null);
+        } else if (reply instanceof Message.ErrorReply er) {
+            where.remove(actorId, worker);
+            fail(s, new ActorLostException("actor " + name + " (" + actorId + "): " + er.message()));
+        } else {
+            fail(s, new IllegalStateException("worker " + worker + " answered " + reply + " to a call of actor " + name));
+        }
+    }
+
+    private static void fail(KeyState s, Throwable t) {
+        s.failure(t);
+        s.erred(null, t.getMessage(), null);
+    }
+
+    /** The client let go of the actor: its worker drops it. Sent without waiting. */
+    public void release(String actorId) {
+        where.remove(actorId);
+        if (core.isClosed()) {
+            return; // the scheduler drops a leaving client's actors itself
+        }
+        Thread.ofVirtual().name("dist-actor-release").start(() -> {
+            try {
+                core.request(new Message.ReleaseActor(actorId));
+            } catch (Exception e) {
+                System.getLogger(ActorLink.class.getName()).log(System.Logger.Level.DEBUG,
+                        "release of actor " + actorId + " not sent: " + e);
+            }
+        });
+    }
+}
