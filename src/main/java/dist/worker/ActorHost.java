@@ -42,6 +42,8 @@ final class ActorHost {
     private final java.util.Set<String> stopped = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<String> stoppedOrder = new ConcurrentLinkedQueue<>();
     static final long START_GRACE_MILLIS = 10_000;
+    /** Orders a start against calls that came before it: each early call is handed over exactly once, in order. */
+    private final java.util.concurrent.locks.ReentrantLock handover = new java.util.concurrent.locks.ReentrantLock();
 
     ActorHost(WorkerServices worker, int maxPending) {
         this.worker = worker;
@@ -107,15 +109,20 @@ final class ActorHost {
     /** Builds actor {@code s} on a thread of its own; calls that come first wait for it. */
     void start(StartActor s) {
         Hosted h = new Hosted(s);
-        Hosted old = actors.put(s.actorId(), h);
-        if (old != null) {
-            old.stopped = true;
-        }
-        ConcurrentLinkedQueue<Pending> waiting = early.remove(s.actorId());
-        if (waiting != null) {
-            for (Pending p : waiting) {
-                h.submit(p);
+        handover.lock();
+        try {
+            Hosted old = actors.put(s.actorId(), h);
+            if (old != null) {
+                old.stopped = true;
             }
+            ConcurrentLinkedQueue<Pending> waiting = early.remove(s.actorId());
+            if (waiting != null) {
+                for (Pending p : waiting) {
+                    h.submit(p);
+                }
+            }
+        } finally {
+            handover.unlock();
         }
         threads.execute(() -> {
             try {
@@ -152,27 +159,24 @@ final class ActorHost {
     void call(Connection caller, ActorCall call, long requestId) {
         Hosted h = actors.get(call.actorId());
         if (h == null && !stopped.contains(call.actorId())) {
-            boolean[] first = {false};
-            ConcurrentLinkedQueue<Pending> q = early.computeIfAbsent(call.actorId(), k -> {
-                first[0] = true;
-                return new ConcurrentLinkedQueue<>();
-            });
-            if (q.size() < maxPending) {
-                q.add(new Pending(caller, requestId, call));
-                if (first[0]) {
-                    CompletableFuture.delayedExecutor(START_GRACE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)
-                            .execute(() -> failEarly(call.actorId()));
-                }
-                h = actors.get(call.actorId()); // started meanwhile: its start may have missed this call
-                if (h != null) {
-                    ConcurrentLinkedQueue<Pending> late = early.remove(call.actorId());
-                    if (late != null) {
-                        for (Pending p : late) {
-                            h.submit(p);
-                        }
+            handover.lock();
+            try {
+                h = actors.get(call.actorId());
+                if (h == null) {
+                    ConcurrentLinkedQueue<Pending> q = early.get(call.actorId());
+                    if (q == null) {
+                        q = new ConcurrentLinkedQueue<>();
+                        early.put(call.actorId(), q);
+                        CompletableFuture.delayedExecutor(START_GRACE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)
+                                .execute(() -> failEarly(call.actorId()));
+                    }
+                    if (q.size() < maxPending) {
+                        q.add(new Pending(caller, requestId, call));
+                        return;
                     }
                 }
-                return;
+            } finally {
+                handover.unlock();
             }
         }
         if (h == null) {
@@ -189,7 +193,13 @@ final class ActorHost {
 
     /** Calls still waiting for an actor that never started (or was stopped first) fail. */
     private void failEarly(String actorId) {
-        ConcurrentLinkedQueue<Pending> q = early.remove(actorId);
+        ConcurrentLinkedQueue<Pending> q;
+        handover.lock();
+        try {
+            q = early.remove(actorId);
+        } finally {
+            handover.unlock();
+        }
         if (q != null) {
             for (Pending p : q) {
                 answer(p.caller(), p.requestId(), new Message.ErrorReply(gone(actorId)));
