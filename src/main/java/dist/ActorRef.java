@@ -40,7 +40,8 @@ public final class ActorRef<T> {
         this.id = id;
         this.name = name;
         this.link = link;
-        this.cleanable = CLEANER.register(this, new Releaser(link, id));
+        // the serializer builds a task's copy through this constructor with nulls: only the client's ref owns the actor
+        this.cleanable = link == null ? null : CLEANER.register(this, new Releaser(link, id));
     }
 
     private static final class Releaser implements Runnable {
