@@ -69,6 +69,7 @@ public final class ActorLink {
     /** Runs {@code fn} on the actor; the Future completes when its worker answers. */
     public <R> Future<R> call(String actorId, String name, Invokable fn) {
         KeyState s = new KeyState(name + "-call-" + calls.incrementAndGet() + "-" + actorId.substring(name.length() + 1));
+        s.local = true;
         Future<R> f = futures.make(s);
         byte[] bytes = core.encodeValue(fn);
         String worker;

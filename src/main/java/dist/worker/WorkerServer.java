@@ -577,6 +577,14 @@ public final class WorkerServer implements AutoCloseable {
     /** The actors held here; their calls run beside the state machine, on threads of their own. */
     private final ActorHost actors = new ActorHost(services, dist.config.Config.getInt("distributed.worker.actor-pending-calls"));
 
+    /**
+     * How many actors this worker holds, as dask's {@code len(worker.actors)}:
+     * {@code Map<String, Integer> n = client.run(() -> WorkerServer.current().actorCount());}
+     */
+    public int actorCount() {
+        return actors.count();
+    }
+
     private static final ThreadLocal<WorkerServer> RUNNING = new ThreadLocal<>();
 
     /**

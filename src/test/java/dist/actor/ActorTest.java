@@ -229,6 +229,52 @@ class ActorTest {
         assertTrue(e.getMessage().contains(counter.id()), e.getMessage());
     }
 
+    // dask: test_actor.py::test_future, test_actor.py::test_future_dependencies
+    @Test
+    void aCallsFutureIsGatheredAndPassedToATask() {
+        ActorRef<Counter> counter = client.actor(Counter::new);
+        Future<Integer> a = counter.call(c -> c.add(2));
+        Future<Integer> b = counter.call(c -> c.add(3));
+        assertEquals(List.of(2, 5), client.gather(List.of(a, b)));
+        Future<Integer> doubled = client.submit(ActorTest::twice, b);
+        assertEquals(10, doubled.result(T));
+        Future<Integer> bad = counter.call(c -> 1 / (c.n() - c.n()));
+        assertThrows(RuntimeException.class, () -> client.submit(ActorTest::twice, bad).result(T));
+        counter.release();
+    }
+
+    static int twice(int x) {
+        return 2 * x;
+    }
+
+    static int actorsHeld(Client c) {
+        return c.run(() -> dist.worker.WorkerServer.current().actorCount()).values().stream()
+                .mapToInt(Integer::intValue).sum();
+    }
+
+    // dask: test_actor.py::test_gc
+    @Test
+    void theWorkerDropsAnActorWhenItsRefIsCollectedOrItsClientCloses() throws Exception {
+        try (Client other = Client.connect(cluster.schedulerAddress())) {
+            int before = actorsHeld(client);
+            ActorRef<Counter> kept = other.actor(Counter::new);
+            assertEquals(1, kept.callSync(Counter::increment));
+            makeAndDrop(other);
+            assertTrue(Wait.until(T, () -> actorsHeld(client) == before + 2), "both live: " + actorsHeld(client));
+            assertTrue(Wait.until(T, () -> {
+                System.gc();
+                return actorsHeld(client) == before + 1;
+            }), "the collected ref's actor is dropped: " + actorsHeld(client));
+            other.close();
+            assertTrue(Wait.until(T, () -> actorsHeld(client) == before), "a leaving client's actors are dropped");
+        }
+    }
+
+    private static void makeAndDrop(Client c) {
+        ActorRef<Counter> dropped = c.actor(Counter::new);
+        assertEquals(1, dropped.callSync(Counter::increment));
+    }
+
     @Test
     void anActorNoWorkerCanHoldIsRefused() {
         var e = assertThrows(dist.DistException.class,
