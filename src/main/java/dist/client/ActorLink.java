@@ -48,7 +48,11 @@ public final class ActorLink {
         if (!(m instanceof ActorPlaced p)) {
             throw new ExecutionException(new IllegalStateException("the scheduler answered " + m + " to CreateActor"));
         }
-        where.put(id, p.worker());
+        try {
+            learn(id, p.worker());
+        } catch (ExecutionException | TimeoutException e) {
+            // its worker cannot be reached now: the first call asks where the actor is and says why
+        }
         return id;
     }
 
@@ -62,8 +66,18 @@ public final class ActorLink {
         if (!(m instanceof ActorPlaced p)) {
             throw new ExecutionException(new IllegalStateException("the scheduler answered " + m + " to WhereActor"));
         }
-        where.put(actorId, p.worker());
+        learn(actorId, p.worker());
         return p.worker();
+    }
+
+    /**
+     * Records where an actor is once the connection to its worker is open: calls are then sent on
+     * the caller's thread in the order made, never by threads racing to open it.
+     */
+    private void learn(String actorId, String worker) throws InterruptedException, ExecutionException, TimeoutException {
+        core.requestWorker(worker, new Message.Ping(0)).get(core.requestTimeout().toMillis() + 1000,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        where.put(actorId, worker);
     }
 
     /** Runs {@code fn} on the actor; the Future completes when its worker answers. */
@@ -77,7 +91,9 @@ public final class ActorLink {
             worker = locate(actorId);
         } catch (ExecutionException e) {
             Throwable c = e.getCause() == null ? e : e.getCause();
-            fail(s, new ActorLostException(c.getMessage(), c));
+            String why = String.valueOf(c.getMessage());
+            fail(s, new ActorLostException(why.contains(actorId) ? why
+                    : "actor " + name + " (" + actorId + ") could not be reached: " + why, c));
             return f;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -142,6 +142,21 @@ class ActorTest {
         gate.release();
     }
 
+    // dask: test_actor.py::test_linear_access
+    @Test
+    void aFreshClientsFirstCallsKeepTheirOrderWhileItsConnectionOpens() {
+        try (Client fresh = Client.connect(cluster.schedulerAddress())) {
+            ActorRef<Log> log = fresh.actor(Log::new);
+            List<Future<Integer>> fs = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                int x = i;
+                fs.add(log.call(l -> l.append(x)));
+            }
+            fresh.gather(fs);
+            assertEquals(java.util.stream.IntStream.range(0, 200).boxed().toList(), log.callSync(l -> List.copyOf(l.seen)));
+        }
+    }
+
     // dask: test_actor.py::test_thread_safety
     @Test
     void aConcurrentActorRunsCallsAtOnce() throws Exception {
