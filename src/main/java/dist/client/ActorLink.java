@@ -33,9 +33,29 @@ public final class ActorLink {
     private final ConcurrentHashMap<String, String> where = new ConcurrentHashMap<>();
     private final AtomicLong calls = new AtomicLong();
 
+    /** The actors this client made and still holds, as created: told again to a scheduler that came back. */
+    private final ConcurrentHashMap<String, CreateActor> owned = new ConcurrentHashMap<>();
+    /** The worker each owned actor was last known on, kept while {@link #where} is dropped. */
+    private final ConcurrentHashMap<String, String> lastSeen = new ConcurrentHashMap<>();
+
     public ActorLink(ClientCore core, FutureAccess futures) {
         this.core = core;
         this.futures = futures;
+        core.onRelink(this::registerAgain);
+    }
+
+    /** A scheduler that came back knows no actor: tell it where each of ours lives. */
+    private void registerAgain() {
+        for (CreateActor c : owned.values()) {
+            String at = lastSeen.get(c.actorId());
+            try {
+                core.request(new CreateActor(c.actorId(), c.name(), c.constructor(), c.workers(), c.allowOtherWorkers(),
+                        c.resources(), c.restarts(), c.concurrent(), at));
+            } catch (Exception e) {
+                System.getLogger(ActorLink.class.getName()).log(System.Logger.Level.INFO,
+                        "actor " + c.name() + " was not registered again with the scheduler: " + e);
+            }
+        }
     }
 
     /** Places an actor built by {@code constructor(args)}; returns its id. */
@@ -43,11 +63,14 @@ public final class ActorLink {
                          boolean concurrent) throws InterruptedException, ExecutionException, TimeoutException {
         String id = name + "-" + UUID.randomUUID();
         byte[] ctor = core.encodeValue(new TaskCall(constructor, List.copyOf(args)));
-        Message m = core.request(new CreateActor(id, name, ctor, options.workers(), options.allowsOtherWorkers(),
-                options.resources(), restarts, concurrent));
+        CreateActor create = new CreateActor(id, name, ctor, options.workers(), options.allowsOtherWorkers(),
+                options.resources(), restarts, concurrent, null);
+        Message m = core.request(create);
         if (!(m instanceof ActorPlaced p)) {
             throw new ExecutionException(new IllegalStateException("the scheduler answered " + m + " to CreateActor"));
         }
+        owned.put(id, create);
+        lastSeen.put(id, p.worker());
         try {
             learn(id, p.worker());
         } catch (ExecutionException | TimeoutException e) {
@@ -78,6 +101,7 @@ public final class ActorLink {
         core.requestWorker(worker, new Message.Ping(0)).get(core.requestTimeout().toMillis() + 1000,
                 java.util.concurrent.TimeUnit.MILLISECONDS);
         where.put(actorId, worker);
+        lastSeen.computeIfPresent(actorId, (k, v) -> worker);
     }
 
     /** Runs {@code fn} on the actor; the Future completes when its worker answers. */
@@ -136,6 +160,8 @@ public final class ActorLink {
     /** The client let go of the actor: its worker drops it. Sent without waiting. */
     public void release(String actorId) {
         where.remove(actorId);
+        owned.remove(actorId);
+        lastSeen.remove(actorId);
         if (core.isClosed()) {
             return; // the scheduler drops a leaving client's actors itself
         }

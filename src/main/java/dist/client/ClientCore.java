@@ -777,7 +777,18 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             sendLock.unlock();
         }
         watchReturn(t, sent);
+        for (Runnable hook : relinkHooks) {
+            Thread.ofVirtual().name("dist-client-relink").start(hook);
+        }
         return t;
+    }
+
+    /** Run after a reconnect has sent what futures hold, each on a thread of its own: actors register again. */
+    private final List<Runnable> relinkHooks = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Runs {@code hook} after every reconnect to a scheduler that came back. */
+    public void onRelink(Runnable hook) {
+        relinkHooks.add(hook);
     }
 
     /**

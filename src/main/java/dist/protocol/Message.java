@@ -477,11 +477,12 @@ public sealed interface Message {
     /**
      * Client -> scheduler: place actor {@code actorId}, built on a worker by {@code constructor}
      * (opaque bytes the scheduler keeps to build it again on another worker, at most
-     * {@code restarts} times). Answered by {@link ActorPlaced}.
+     * {@code restarts} times). {@code at}: the worker it lives on already, told to a scheduler that
+     * came back (nothing is built); null for a new actor. Answered by {@link ActorPlaced}.
      */
     record CreateActor(String actorId, String name, byte[] constructor, List<String> workers,
                        boolean allowOtherWorkers, Map<String, Double> resources, int restarts,
-                       boolean concurrent) implements Message {}
+                       boolean concurrent, String at) implements Message {}
 
     /** Where actor {@code actorId} lives now; {@code generation} counts its restarts. */
     record ActorPlaced(String actorId, String worker, int generation) implements Message {}

@@ -37,7 +37,8 @@ final class ActorExtension implements SchedulerExtension {
         final boolean concurrent;
         String worker;
         int generation;
-        String lostReason;
+        /** Told by its owner to a scheduler that came back, on a worker not registered yet: since when (nanoseconds). */
+        long awaitingSince = -1;
 
         Actor(String owner, CreateActor c) {
             this.id = c.actorId();
@@ -91,6 +92,9 @@ final class ActorExtension implements SchedulerExtension {
     }
 
     private ActorPlaced create(String clientId, CreateActor c) {
+        if (c.at() != null) {
+            return adopt(clientId, c);
+        }
         if (c.actorId() == null || c.actorId().isBlank() || c.constructor() == null) {
             throw new IllegalArgumentException("CreateActor needs an actor id and constructor bytes");
         }
@@ -114,6 +118,48 @@ final class ActorExtension implements SchedulerExtension {
         actors.put(a.id, a);
         place(a, w);
         return new ActorPlaced(a.id, a.worker, a.generation);
+    }
+
+    /**
+     * An owner tells a scheduler that came back of an actor it holds: it lives on {@code at} still,
+     * so nothing is built. A worker not back yet gets the unknown-key grace to return; past it the
+     * actor counts as lost with that worker (restarted elsewhere when it may be).
+     */
+    private ActorPlaced adopt(String clientId, CreateActor c) {
+        Actor known = c.actorId() == null ? null : actors.get(c.actorId());
+        if (known != null) {
+            return new ActorPlaced(known.id, known.worker, known.generation);
+        }
+        if (c.actorId() == null || c.constructor() == null || c.restarts() < 0) {
+            throw new IllegalArgumentException("CreateActor needs an actor id, constructor bytes and restarts >= 0");
+        }
+        Actor a = new Actor(clientId, c);
+        a.worker = c.at();
+        if (core.worker(c.at()) == null) {
+            a.awaitingSince = core.now();
+        }
+        actors.put(a.id, a);
+        return new ActorPlaced(a.id, a.worker, a.generation);
+    }
+
+    @Override
+    public void workerAdded(WorkerState worker) {
+        for (Actor a : actors.values()) {
+            if (a.awaitingSince >= 0 && worker.address.equals(a.worker)) {
+                a.awaitingSince = -1;
+            }
+        }
+    }
+
+    @Override
+    public void tick() {
+        long grace = core.config().unknownKeyGrace().toNanos();
+        for (Actor a : new ArrayList<>(actors.values())) {
+            if (a.awaitingSince >= 0 && core.now() - a.awaitingSince >= grace) {
+                a.awaitingSince = -1;
+                lose(a, a.worker);
+            }
+        }
     }
 
     private ActorPlaced where(String id) {
@@ -172,28 +218,32 @@ final class ActorExtension implements SchedulerExtension {
     @Override
     public void workerRemoved(WorkerState worker) {
         for (Actor a : new ArrayList<>(actors.values())) {
-            if (!worker.address.equals(a.worker)) {
-                continue;
+            if (worker.address.equals(a.worker)) {
+                lose(a, worker.address);
             }
-            WorkerState next = a.generation < a.restarts ? choose(a, worker.address) : null;
-            if (next != null) {
-                a.generation++;
-                core.log(System.Logger.Level.INFO, a.describe() + " was lost with worker " + worker.address
-                        + "; built again on " + next.address + " (restart " + a.generation + " of " + a.restarts
-                        + "; its state is lost)");
-                place(a, next);
-                continue;
-            }
-            String why = a.describe() + " was lost with worker " + worker.address
-                    + (a.restarts == 0 ? "" : a.generation >= a.restarts
-                    ? " after " + a.restarts + " restart" + (a.restarts == 1 ? "" : "s") + " (no restarts left)"
-                    : " and no other worker can hold it");
-            core.log(System.Logger.Level.WARNING, why);
-            actors.remove(a.id);
-            lost.put(a.id, why);
-            if (lost.size() > keptLost) {
-                lost.remove(lost.keySet().iterator().next());
-            }
+        }
+    }
+
+    /** {@code a}'s worker is gone: built again elsewhere while restarts are left, else lost. */
+    private void lose(Actor a, String address) {
+        WorkerState next = a.generation < a.restarts ? choose(a, address) : null;
+        if (next != null) {
+            a.generation++;
+            core.log(System.Logger.Level.INFO, a.describe() + " was lost with worker " + address
+                    + "; built again on " + next.address + " (restart " + a.generation + " of " + a.restarts
+                    + "; its state is lost)");
+            place(a, next);
+            return;
+        }
+        String why = a.describe() + " was lost with worker " + address
+                + (a.restarts == 0 ? "" : a.generation >= a.restarts
+                ? " after " + a.restarts + " restart" + (a.restarts == 1 ? "" : "s") + " (no restarts left)"
+                : " and no other worker can hold it");
+        core.log(System.Logger.Level.WARNING, why);
+        actors.remove(a.id);
+        lost.put(a.id, why);
+        if (lost.size() > keptLost) {
+            lost.remove(lost.keySet().iterator().next());
         }
     }
 
@@ -214,7 +264,7 @@ final class ActorExtension implements SchedulerExtension {
     @Override
     public void validate() {
         for (Actor a : actors.values()) {
-            if (a.worker == null || core.worker(a.worker) == null) {
+            if (a.awaitingSince < 0 && (a.worker == null || core.worker(a.worker) == null)) {
                 throw new IllegalStateException(a.describe() + " is on " + a.worker + ", which is not a registered worker");
             }
         }

@@ -37,7 +37,7 @@ class ActorExtensionTest {
     }
 
     static CreateActor create(String id, List<String> workers, Map<String, Double> resources, int restarts) {
-        return new CreateActor(id, "Counter", CTOR, workers, false, resources, restarts, false);
+        return new CreateActor(id, "Counter", CTOR, workers, false, resources, restarts, false, null);
     }
 
     static StartActor startIn(List<Outgoing> out, String to) {
@@ -132,11 +132,41 @@ class ActorExtensionTest {
         assertInstanceOf(Message.ErrorReply.class, ask("c", new WhereActor("B")));
     }
 
+    static CreateActor told(String id, String at, int restarts) {
+        return new CreateActor(id, "Counter", CTOR, List.of(), false, Map.of(), restarts, false, at);
+    }
+
+    @Test
+    void aSchedulerThatCameBackLearnsWhereActorsLiveAndBuildsNothing() {
+        Harness back = new Harness(new SchedulerConfig(java.time.Duration.ofSeconds(60), 500, 3, 8192, "t",
+                java.time.Duration.ofSeconds(2)));
+        back.register("w1", "a", 1);
+        back.register("w2", "b", 1);
+        List<Outgoing> out = back.event(new SchedulerEvent.FromClient("c", told("A", "w1", 0), 7));
+        assertTrue(out.contains(new Outgoing("c", new ActorPlaced("A", "w1", 0), 7)), out.toString());
+        assertTrue(out.stream().noneMatch(o -> o.message() instanceof StartActor), "it lives on w1 still: " + out);
+        // told twice (a second reconnect): the same answer, nothing new
+        out = back.event(new SchedulerEvent.FromClient("c", told("A", "w1", 0), 8));
+        assertTrue(out.contains(new Outgoing("c", new ActorPlaced("A", "w1", 0), 8)), out.toString());
+        // on workers not back yet: kept while one returns within the grace, lost or rebuilt past it
+        back.event(new SchedulerEvent.FromClient("c", told("B", "w3", 0), 9));
+        back.event(new SchedulerEvent.FromClient("c", told("C", "w4", 0), 10));
+        back.event(new SchedulerEvent.FromClient("c", told("D", "w4", 1), 11));
+        back.register("w3", "c", 1);
+        back.now += 3_000_000_000L;
+        List<Outgoing> ticked = back.event(new SchedulerEvent.Tick());
+        assertEquals(3, back.s.extension(ActorExtension.class).actors().size(), "A, B and D (rebuilt) remain");
+        assertEquals("w3", back.s.extension(ActorExtension.class).actors().get("B").worker);
+        assertTrue(ticked.stream().anyMatch(o -> o.message() instanceof StartActor sa && sa.actorId().equals("D")),
+                ticked.toString());
+        assertFalse(back.s.extension(ActorExtension.class).actors().containsKey("C"));
+    }
+
     @Test
     void refusedInputChangesNothing() {
         h.register("w1", "a", 1);
         assertInstanceOf(Message.ErrorReply.class, ask("c", create("A", List.of(), Map.of(), -1)));
-        assertInstanceOf(Message.ErrorReply.class, ask("c", new CreateActor("B", "B", null, List.of(), false, Map.of(), 0, false)));
+        assertInstanceOf(Message.ErrorReply.class, ask("c", new CreateActor("B", "B", null, List.of(), false, Map.of(), 0, false, null)));
         ask("c", create("C", List.of(), Map.of(), 0));
         assertInstanceOf(Message.ErrorReply.class, ask("c", create("C", List.of(), Map.of(), 0)), "an id is used once");
         assertEquals(1, h.s.extension(ActorExtension.class).actors().size());
