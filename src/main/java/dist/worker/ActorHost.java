@@ -67,7 +67,14 @@ final class ActorHost {
 
         void submit(Pending p) {
             if (spec.concurrent()) {
-                threads.execute(() -> run(p));
+                queued.incrementAndGet(); // counts calls under way, for the bound on waiting calls
+                threads.execute(() -> {
+                    try {
+                        run(p);
+                    } finally {
+                        queued.decrementAndGet();
+                    }
+                });
                 return;
             }
             queue.add(p);
