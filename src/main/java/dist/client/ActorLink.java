@@ -127,16 +127,25 @@ public final class ActorLink {
             fail(s, new ActorLostException("finding actor " + name + " (" + actorId + ") timed out", e));
             return f;
         }
-        CompletableFuture<Message> reply = core.requestWorker(worker, new ActorCall(actorId, bytes));
-        reply.whenComplete((r, e) -> settle(s, actorId, name, worker, r, e));
+        send(s, actorId, name, worker, new ActorCall(actorId, bytes), false);
         return f;
     }
 
-    private void settle(KeyState s, String actorId, String name, String worker, Message reply, Throwable error) {
+    private void send(KeyState s, String actorId, String name, String worker, ActorCall call, boolean again) {
+        core.requestWorker(worker, call).whenComplete((r, e) -> settle(s, actorId, name, worker, call, again, r, e));
+    }
+
+    private void settle(KeyState s, String actorId, String name, String worker, ActorCall call, boolean again,
+                        Message reply, Throwable error) {
         if (error != null) {
             where.remove(actorId, worker);
             Throwable c = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                     ? error.getCause() : error;
+            if (c instanceof java.io.IOException && !again) {
+                // never sent (the worker could not be reached): the actor may have been rebuilt elsewhere
+                Thread.ofVirtual().name("dist-actor-relocate").start(() -> relocate(s, actorId, name, worker, call, c));
+                return;
+            }
             fail(s, new ActorLostException("actor " + name + " (" + actorId + ") was lost with worker " + worker
                     + " before it answered: " + c.getMessage(), c));
         } else if (reply instanceof RunReply rr && rr.exception() == null) {
@@ -150,6 +159,29 @@ public final class ActorLink {
         } else {
             fail(s, new IllegalStateException("worker " + worker + " answered " + reply + " to a call of actor " + name));
         }
+    }
+
+    /** Sends a call that never left again, to where the scheduler says the actor lives now; fails when that is nowhere new. */
+    private void relocate(KeyState s, String actorId, String name, String worker, ActorCall call, Throwable cause) {
+        try {
+            String now = locate(actorId);
+            if (!now.equals(worker)) {
+                send(s, actorId, name, now, call, true);
+                return;
+            }
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause() == null ? e : e.getCause();
+            String why = String.valueOf(c.getMessage());
+            if (why.contains(actorId)) { // the scheduler's words: lost with which worker, restarts left or not
+                fail(s, new ActorLostException(why, cause));
+                return;
+            }
+        } catch (InterruptedException | TimeoutException e) {
+            // the answer below says what is known
+        }
+        where.remove(actorId, worker);
+        fail(s, new ActorLostException("actor " + name + " (" + actorId + ") was lost with worker " + worker
+                + ": " + cause.getMessage(), cause));
     }
 
     private static void fail(KeyState s, Throwable t) {

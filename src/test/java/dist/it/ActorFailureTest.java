@@ -49,6 +49,10 @@ class ActorFailureTest {
         assertEquals(0, p.exitValue(), "kill -KILL " + pid);
     }
 
+    static String where(ActorRef<Counter> ref) {
+        return ref.worker();
+    }
+
     private static void assertNamesLoss(Throwable t, ActorRef<?> actor, String worker) {
         assertInstanceOf(ActorLostException.class, t, String.valueOf(t));
         String m = t.getMessage();
@@ -104,6 +108,21 @@ class ActorFailureTest {
             assertEquals(1, got.get(), "the rebuilt actor starts from its constructor: its state was lost");
             String second = counter.worker();
             assertNotEquals(first, second);
+            // a ref that last saw the dead worker: its next call finds the rebuilt actor at once
+            ActorRef<Counter> stale = client.actor(Counter::new, ActorOptions.restarts(1));
+            String staleAt = stale.worker();
+            assertEquals(1, stale.callSync(Counter::increment));
+            if (!staleAt.equals(second)) {
+                kill(pidOf(client, staleAt));
+                assertTrue(dist.Wait.until(T, () -> {
+                    try { // a task asks the scheduler; it fails while the scheduler still names the dead worker
+                        return !staleAt.equals(client.with(dist.Options.defaults().pure(false)).submit(ActorFailureTest::where, stale).result(T));
+                    } catch (RuntimeException e) {
+                        return false;
+                    }
+                }), "the scheduler rebuilds it elsewhere");
+                assertEquals(1, stale.callSync(Counter::increment), "no call failed: none was under way");
+            }
             kill(pidOf(client, second));
             AtomicReference<Throwable> last = new AtomicReference<>();
             assertTrue(dist.Wait.until(T, () -> {

@@ -63,7 +63,7 @@ class ActorSchedulerReturnTest {
             AtomicReference<Object> seen = new AtomicReference<>();
             assertTrue(dist.Wait.until(T, () -> {
                 try {
-                    seen.set(client.submit(ActorSchedulerReturnTest::where, counter).result(T));
+                    seen.set(client.with(dist.Options.defaults().pure(false)).submit(ActorSchedulerReturnTest::where, counter).result(T));
                     return worker.equals(seen.get());
                 } catch (RuntimeException e) {
                     seen.set(e);
