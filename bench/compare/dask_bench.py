@@ -228,6 +228,53 @@ def memory_per_task(tmpdir):
                     p.kill()
 
 
+class Counter:
+    """The actor of dask's own actor bench (distributed/tests/test_actor.py)."""
+
+    def __init__(self):
+        self.n = 0
+
+    def increment(self):
+        self.n += 1
+        return self.n
+
+
+def actors(client):
+    # one caller: a synchronous round trip with a plain task's in the same run for the ratio,
+    # then calls per second with many in flight
+    counter = client.submit(Counter, actor=True).result()
+    warm, n = 2000, 2000
+    times = []
+    for i in range(warm + n):
+        s = time.perf_counter()
+        r = counter.increment().result()
+        d = time.perf_counter() - s
+        assert r == i + 1
+        if i >= warm:
+            times.append(d)
+    times.sort()
+    tasks = []
+    for i in range(warm + n):
+        s = time.perf_counter()
+        r = client.submit(inc, 3_000_000 + i).result()
+        d = time.perf_counter() - s
+        assert r == 3_000_001 + i
+        if i >= warm:
+            tasks.append(d)
+    tasks.sort()
+    report("actor_call_latency", times[n // 2] * 1e6, "us")
+    report("actor_task_latency", tasks[n // 2] * 1e6, "us")
+    report("actor_call_latency_ratio", times[n // 2] / tasks[n // 2], "x")
+    calls, best = 20_000, 0.0
+    for _ in range(3):
+        s = time.perf_counter()
+        fs = [counter.increment() for _ in range(calls)]
+        for f in fs:
+            f.result()
+        best = max(best, calls / (time.perf_counter() - s))
+    report("actor_calls_per_s", best, "calls/s")
+
+
 def main():
     import tempfile
     if "--only" in sys.argv:  # some workloads, e.g. --only lock_roundtrip
@@ -254,6 +301,7 @@ def main():
     transfer(client)
     bag(client)
     lock_roundtrip(client)
+    actors(client)
     client.close()
     cluster.close()
     with tempfile.TemporaryDirectory() as d:

@@ -115,7 +115,7 @@ public final class ClusterBench {
                         }
                         continue;
                     }
-                    if (Set.of("latency", "throughput", "chain", "tree", "transfer", "preemptible", "lock").contains(w)
+                    if (Set.of("latency", "throughput", "chain", "tree", "transfer", "preemptible", "lock", "actors").contains(w)
                             && local == null) {
                         local = daskShaped();
                         localClient = local.client();
@@ -131,9 +131,10 @@ public final class ClusterBench {
                         case "lock" -> lockRoundtrip(localClient);
                         case "raw" -> rawFloor();
                         case "placement" -> placement();
+                        case "actors" -> actors(localClient);
                         default -> throw new IllegalArgumentException("unknown workload '" + w + "'; known: startup,"
                                 + " latency, throughput, chain, tree, transfer, preemptible, memory, million, raw,"
-                                + " placement, lock");
+                                + " placement, lock, actors");
                     }
                 }
             } finally {
@@ -156,6 +157,7 @@ public final class ClusterBench {
             transfer(client);
             preemptibleWithoutKills(client);
             lockRoundtrip(client);
+            actors(client);
         }
         try (CliCluster cluster = CliCluster.start(2);
              Client client = Client.connect(cluster.address)) {
@@ -218,6 +220,57 @@ public final class ClusterBench {
         long[] steady = sequentialCalls(client, 20_000, n, 2_000_000);
         report("latency_steady_median", steady[n / 2] / 1e3, "us");
         report("latency_steady_p99", steady[(int) (n * 0.99)] / 1e3, "us");
+    }
+
+    /** The actor dask's bench uses: a counter. */
+    public static final class Counter {
+        int n;
+
+        public int increment() {
+            return ++n;
+        }
+    }
+
+    /**
+     * Actor calls from one caller: a synchronous round trip (median, with a plain task's measured in
+     * the same run for the ratio), and calls per second with many in flight.
+     */
+    static void actors(Client client) throws Exception {
+        dist.ActorRef<Counter> counter = client.actor(Counter::new);
+        int warm = Integer.getInteger("warm", 2000);
+        int n = 2000;
+        long[] ns = new long[n];
+        for (int i = 0; i < warm + n; i++) {
+            long s = System.nanoTime();
+            int r = counter.call(Counter::increment).result(Duration.ofSeconds(30));
+            long d = System.nanoTime() - s;
+            if (r != i + 1) {
+                throw new AssertionError("wrong count " + r);
+            }
+            if (i >= warm) {
+                ns[i - warm] = d;
+            }
+        }
+        Arrays.sort(ns);
+        long[] task = sequentialCalls(client, warm, n, 3_000_000);
+        report("actor_call_latency", ns[n / 2] / 1e3, "us");
+        report("actor_task_latency", task[n / 2] / 1e3, "us");
+        report("actor_call_latency_ratio", ns[n / 2] / (double) task[n / 2], "x");
+        int calls = 100_000;
+        double best = 0;
+        for (int rep = 0; rep < 3; rep++) {
+            List<Future<Integer>> fs = new ArrayList<>(calls);
+            long s = System.nanoTime();
+            for (int i = 0; i < calls; i++) {
+                fs.add(counter.call(Counter::increment));
+            }
+            for (Future<Integer> f : fs) {
+                f.result(Duration.ofSeconds(60));
+            }
+            best = Math.max(best, calls / ((System.nanoTime() - s) / 1e9));
+        }
+        report("actor_calls_per_s", best, "calls/s");
+        counter.release();
     }
 
     /** Times, sorted, of {@code n} submit-then-result calls after {@code warm} untimed ones. */

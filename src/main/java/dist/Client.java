@@ -101,7 +101,23 @@ public final class Client extends Submitter implements AutoCloseable {
         this.data = new DataOps(core, core, core, core, core, core);
         this.operability = new Operability(core);
         this.locks = new dist.client.Locks(core, core::onRelink);
-        core.open(new Future.Access(this, core, core));
+        this.futureAccess = new Future.Access(this, core, core);
+        core.open(futureAccess);
+    }
+
+    /** How this client's core makes Futures; actor calls make theirs through it too. */
+    private final Future.Access futureAccess;
+    private final java.util.concurrent.atomic.AtomicReference<dist.client.ActorLink> actorLink =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** This client's side of actors, made on first use. */
+    dist.client.ActorLink actors() {
+        dist.client.ActorLink l = actorLink.get();
+        if (l == null) {
+            actorLink.compareAndSet(null, new dist.client.ActorLink(core, futureAccess));
+            l = actorLink.get();
+        }
+        return l;
     }
 
     /**

@@ -41,6 +41,57 @@ public abstract sealed class Submitter extends SubmitCalls permits Client, Submi
     /** The options calls through this submitter get. */
     public abstract Options options();
 
+    /**
+     * Places an actor built by {@code constructor} on a worker the scheduler chooses (with these
+     * options' workers and resources), as dask's {@code submit(Counter, actor=True)}.
+     *
+     * <pre>{@code
+     * ActorRef<Counter> counter = client.actor(Counter::new);
+     * int n = counter.call(c -> c.add(5)).result();
+     * }</pre>
+     *
+     * @throws DistException when no worker can hold it (none connected, none matches)
+     */
+    public <T> ActorRef<T> actor(Fn0<? extends T> constructor) {
+        return actor(constructor, ActorOptions.defaults());
+    }
+
+    /** {@link #actor(Fn0)} with restarts, concurrency or a name: {@code client.actor(Counter::new, ActorOptions.restarts(3))}. */
+    public <T> ActorRef<T> actor(Fn0<? extends T> constructor, ActorOptions actorOptions) {
+        return placeActor(constructor, java.util.List.of(), actorOptions);
+    }
+
+    /** {@link #actor(Fn0)} with a constructor argument: {@code client.actor(Counter::new, 10, ActorOptions.defaults())}. */
+    public <A, T> ActorRef<T> actor(Fn1<A, ? extends T> constructor, A arg, ActorOptions actorOptions) {
+        return placeActor(constructor, java.util.Collections.singletonList(arg), actorOptions);
+    }
+
+    private <T> ActorRef<T> placeActor(dist.protocol.Invokable constructor, java.util.List<Object> args, ActorOptions ao) {
+        Objects.requireNonNull(constructor, "constructor");
+        Objects.requireNonNull(ao, "actorOptions");
+        String name = ao.name() != null ? ao.name() : actorName(constructor);
+        dist.client.ActorLink link = client().actors();
+        String id = Calls.call(client().link, "Client.actor(" + name + ")", client().core().requestTimeout(),
+                Calls.REQUEST_TIMEOUT, () -> link.create(name, constructor, args, options(), ao.restarts(), ao.concurrent()));
+        return new ActorRef<>(id, name, link);
+    }
+
+    /** A constructor reference's class name ({@code Counter::new} gives "Counter"), else "actor". */
+    private static String actorName(Object constructor) {
+        try {
+            java.lang.reflect.Method m = constructor.getClass().getDeclaredMethod("writeReplace");
+            m.setAccessible(true);
+            if (m.invoke(constructor) instanceof java.lang.invoke.SerializedLambda sl
+                    && sl.getImplMethodName().equals("<init>")) {
+                String cls = sl.getImplClass();
+                return cls.substring(cls.lastIndexOf('/') + 1).replace('$', '.');
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // not a serializable lambda: the generic name will do
+        }
+        return "actor";
+    }
+
     /** A submitter with {@code options} instead of these. */
     public Submitter with(Options options) {
         return new WithOptions(client(), Objects.requireNonNull(options, "options"));

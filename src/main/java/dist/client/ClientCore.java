@@ -463,9 +463,25 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             if (f.isCancelled()) {
                 throw new RefusedFuture("future " + f.key() + " was cancelled; its value will never exist");
             }
+            if (access.state(f).local) {
+                return localValue(f); // an actor call's result: the scheduler has no key for it
+            }
             deps.add(f.key());
             return new Ref(f.key());
         };
+    }
+
+    /** The value of a Future only this client holds (an actor call's), waited for within the request timeout. */
+    private Object localValue(Future<?> f) {
+        try {
+            return resultOf(f, Results.deadline(requestTimeout));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RefusedFuture("interrupted while waiting for " + f.key() + ", an argument of the task");
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable c = e.getCause() == null ? e : e.getCause();
+            throw new RefusedFuture("argument " + f.key() + " has no value to pass: " + c);
+        }
     }
 
     private void ensureOpen() {
@@ -764,7 +780,18 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             sendLock.unlock();
         }
         watchReturn(t, sent);
+        for (Runnable hook : relinkHooks) {
+            Thread.ofVirtual().name("dist-client-relink").start(hook);
+        }
         return t;
+    }
+
+    /** Run after a reconnect has sent what futures hold, each on a thread of its own: actors register again. */
+    private final List<Runnable> relinkHooks = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Runs {@code hook} after every reconnect to a scheduler that came back. */
+    public void onRelink(Runnable hook) {
+        relinkHooks.add(hook);
     }
 
     /**

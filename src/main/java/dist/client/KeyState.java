@@ -39,6 +39,8 @@ public final class KeyState {
     private volatile String reason;
     /** The update that asks for this key was handed to the scheduler link (set after the send). */
     volatile boolean sent;
+    /** Known to this client only (an actor call's result): a task it is passed to gets its value. */
+    volatile boolean local;
     /** Placed by scatter: no recipe exists anywhere, only the data. */
     volatile boolean scattered;
     /** False once the key failed in a way a new submission of it should not share (refused, lost). */

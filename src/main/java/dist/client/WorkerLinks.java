@@ -23,6 +23,10 @@ final class WorkerLinks {
 
     /** A request to a worker, made on a virtual thread (connecting may block); never on the caller. */
     CompletableFuture<Message> request(String worker, Message m, Duration timeout) {
+        CompletableFuture<Transport> open = links.get(worker);
+        if (open != null && open.isDone() && !open.isCompletedExceptionally()) {
+            return open.join().request(m, timeout); // open already: no thread needed to send
+        }
         CompletableFuture<Message> out = new CompletableFuture<>();
         Thread.ofVirtual().name("dist-request-" + worker).start(() -> {
             try {

@@ -499,4 +499,35 @@ public sealed interface Message {
 
     /** Client -> scheduler: a semaphore of {@code permits}; the same again is fine, another count is refused. Answered by {@link Ack}. */
     record SemaphoreCreate(String name, int permits) implements Message {}
+
+    // ---------------------------------------------------------------- actors
+
+    /**
+     * Client -> scheduler: place actor {@code actorId}, built on a worker by {@code constructor}
+     * (opaque bytes the scheduler keeps to build it again on another worker, at most
+     * {@code restarts} times). {@code at}: the worker it lives on already, told to a scheduler that
+     * came back (nothing is built); null for a new actor. Answered by {@link ActorPlaced}.
+     */
+    record CreateActor(String actorId, String name, byte[] constructor, List<String> workers,
+                       boolean allowOtherWorkers, Map<String, Double> resources, int restarts,
+                       boolean concurrent, String at) implements Message {}
+
+    /** Where actor {@code actorId} lives now; {@code generation} counts its restarts. */
+    record ActorPlaced(String actorId, String worker, int generation) implements Message {}
+
+    /** Client -> scheduler: where actor {@code actorId} lives. Answered by {@link ActorPlaced} or an error saying why none. */
+    record WhereActor(String actorId) implements Message {}
+
+    /** Client -> scheduler: the client let go of actor {@code actorId}; its worker drops it. */
+    record ReleaseActor(String actorId) implements Message {}
+
+    /** Scheduler -> worker: build and keep actor {@code actorId}. */
+    record StartActor(String actorId, String name, byte[] constructor, boolean concurrent, int generation)
+            implements Message {}
+
+    /** Scheduler -> worker: drop actor {@code actorId}. */
+    record StopActor(String actorId) implements Message {}
+
+    /** Caller -> worker: run {@code call} (a function of the actor, opaque bytes) on actor {@code actorId}. Answered by {@link RunReply}. */
+    record ActorCall(String actorId, byte[] call) implements Message {}
 }

@@ -62,6 +62,7 @@ public final class SchedulerState extends TaskLifecycle {
         super(config);
         // the capabilities beside the core: one line each
         register(new DatasetExtension());
+        register(new ActorExtension());
         register(new ClientRegistry());
         register(new QueryExtension());
         register(new HistoryExtension());

@@ -505,6 +505,10 @@ public final class WorkerServer implements AutoCloseable {
         } else if (m instanceof Message.CloseWorker cw) {
             LOG.log(Level.INFO, "scheduler asked this worker to close: " + cw.reason());
             Thread.ofVirtual().start(this::stop); // the scheduler has let it go already
+        } else if (m instanceof Message.StartActor sa) {
+            actors.start(sa);
+        } else if (m instanceof Message.StopActor sa) {
+            actors.stop(sa.actorId());
         } else {
             LOG.log(Level.DEBUG, "worker ignored " + m.getClass().getSimpleName());
         }
@@ -570,6 +574,17 @@ public final class WorkerServer implements AutoCloseable {
     private final java.util.concurrent.ConcurrentHashMap<String, Thread> executingThreads =
             new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** The actors held here; their calls run beside the state machine, on threads of their own. */
+    private final ActorHost actors = new ActorHost(services, dist.config.Config.getInt("distributed.worker.actor-pending-calls"));
+
+    /**
+     * How many actors this worker holds, as dask's {@code len(worker.actors)}:
+     * {@code Map<String, Integer> n = client.run(() -> WorkerServer.current().actorCount());}
+     */
+    public int actorCount() {
+        return actors.count();
+    }
+
     private static final ThreadLocal<WorkerServer> RUNNING = new ThreadLocal<>();
 
     /**
@@ -619,6 +634,8 @@ public final class WorkerServer implements AutoCloseable {
     private final Handler peerHandler = (c, m, requestId) -> {
         if (m instanceof Message.GetData gd) {
             c.reply(requestId, new Message.DataReply(dataFor(gd.keys())));
+        } else if (m instanceof Message.ActorCall ac) {
+            actors.call(c, ac, requestId);
         } else if (m instanceof Message.PutData pd) {
             putData(c, pd, requestId);
         } else if (m instanceof Message.AcquireData ad) {
@@ -1259,6 +1276,7 @@ public final class WorkerServer implements AutoCloseable {
             return;
         }
         closing = true;
+        actors.close();
         if (ticker != null) {
             ticker.close();
         }
