@@ -141,7 +141,18 @@ class MessageCodecTest {
                 new Message.LockReleased("lease-1", false),
                 new Message.LockRenew(List.of("lease-1", "lease-2")),
                 new Message.LockReleaseAll(),
-                new Message.SemaphoreCreate("s", 2));
+                new Message.SemaphoreCreate("s", 2),
+                // actors
+                new Message.CreateActor("actor-1", "Counter", new byte[] {1, 2}, List.of("alice"), true,
+                        Map.of("GPU", 1.0), 3, false, null),
+                new Message.CreateActor("actor-1", "Counter", new byte[] {1}, List.of(), false, Map.of(), 0, true,
+                        "127.0.0.1:9000"),
+                new Message.ActorPlaced("actor-1", "127.0.0.1:9000", 2),
+                new Message.WhereActor("actor-1"),
+                new Message.ReleaseActor("actor-1"),
+                new Message.StartActor("actor-1", "Counter", new byte[] {3}, true, 1),
+                new Message.StopActor("actor-1"),
+                new Message.ActorCall("actor-1", new byte[] {4, 5}));
     }
 
     @Test
