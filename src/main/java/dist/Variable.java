@@ -67,6 +67,13 @@ public final class Variable<T> {
         return get(Duration.ofSeconds(Long.MAX_VALUE));
     }
 
+    /** Whether a value is set now. */
+    public boolean isSet() {
+        Message m = Calls.call(client.link, "Variable.isSet of '" + name + "'", null, Calls.REQUEST_TIMEOUT,
+                () -> ops.ask(new Message.VariableIsSet(name)));
+        return ((Message.SharedFlag) m).value();
+    }
+
     /** Forgets the value; its futures' data goes once nothing else holds them. */
     public void delete() {
         Calls.call(client.link, "Variable.delete of '" + name + "'", null, Calls.REQUEST_TIMEOUT,

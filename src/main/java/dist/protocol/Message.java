@@ -528,6 +528,9 @@ public sealed interface Message {
     /** Client -> scheduler: the value of {@code name}, waiting up to {@code timeoutMillis} for one. Answered by {@link SharedValue} or {@link SharedTimedOut}. */
     record VariableGet(String name, long timeoutMillis) implements Message {}
 
+    /** Client -> scheduler: whether variable {@code name} holds a value. Answered by {@link SharedFlag}. */
+    record VariableIsSet(String name) implements Message {}
+
     /** Client -> scheduler: forget variable {@code name} and let its futures go. Answered by {@link Ack}. */
     record VariableDelete(String name) implements Message {}
 

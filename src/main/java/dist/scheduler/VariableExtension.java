@@ -58,7 +58,7 @@ final class VariableExtension implements SchedulerExtension {
 
     @Override
     public Set<Class<? extends Message>> clientMessages() {
-        return Set.of(VariableSet.class, VariableGet.class, VariableDelete.class);
+        return Set.of(VariableSet.class, VariableGet.class, VariableDelete.class, Message.VariableIsSet.class);
     }
 
     @Override
@@ -80,6 +80,10 @@ final class VariableExtension implements SchedulerExtension {
                     }
                     v.waiters.add(new SharedWait(clientId, requestId, 0, SharedWait.deadline(core.now(), g.timeoutMillis())));
                 }
+            }
+            case Message.VariableIsSet s -> {
+                V v = vars.get(checkedName(s.name()));
+                core.reply(clientId, new Message.SharedFlag(v != null && v.value != null), requestId);
             }
             case VariableDelete d -> {
                 V v = vars.get(checkedName(d.name()));
