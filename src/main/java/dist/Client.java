@@ -1152,7 +1152,7 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     private dist.client.SharedOps shared() {
-        return new dist.client.SharedOps(core, core, core, core);
+        return new dist.client.SharedOps(core.address(), core, core, core, core);
     }
 
     private <T> T call(String operation, Calls.Op<T> op) {

@@ -28,7 +28,10 @@ public final class SharedOps {
     private final Tasks tasks;
     private final KeyRefs refs;
 
-    public SharedOps(SchedulerLink link, Values codec, Tasks tasks, KeyRefs refs) {
+    private final String address;
+
+    public SharedOps(String address, SchedulerLink link, Values codec, Tasks tasks, KeyRefs refs) {
+        this.address = address;
         this.link = link;
         this.codec = codec;
         this.tasks = tasks;
@@ -77,7 +80,16 @@ public final class SharedOps {
 
     /** Asks once; a refusal becomes an IllegalArgumentException with the scheduler's words. */
     public Message ask(Message request) throws InterruptedException, ExecutionException, TimeoutException {
-        return checked(link.request(request));
+        try {
+            return checked(link.request(request));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof dist.comm.ConnectionClosedException c) {
+                throw unavailable(c);
+            }
+            throw e;
+        } catch (dist.comm.ConnectionClosedException c) {
+            throw unavailable(c);
+        }
     }
 
     /** Sends without waiting for an answer. */
@@ -106,6 +118,13 @@ public final class SharedOps {
                 throw new InterruptedException();
             }
         }
+    }
+
+    /** The client reconnects meanwhile; the call fails now rather than wait through the outage. */
+    private ExecutionException unavailable(RuntimeException c) {
+        return new ExecutionException(new dist.SchedulerUnavailableException(address, "the connection to the"
+                + " scheduler is down (" + c.getMessage() + "); the client tries to reconnect within"
+                + " distributed.client.reconnect-timeout", c));
     }
 
     private static Message checked(Message m) {
