@@ -12,7 +12,7 @@ import time
 
 import dask
 import dask.bag as db
-from dask.distributed import Client, LocalCluster, wait
+from dask.distributed import Client, LocalCluster, Queue, wait
 
 dask.config.set({"distributed.logging.distributed": "error"})
 
@@ -157,6 +157,20 @@ def bag(client):
     report("preemptible_no_kills", (time.perf_counter() - s) * 1e3, "ms")
 
 
+def queue_put_get(client):
+    """Put then get on a shared queue, one client, synchronously; the same warm-up as the dist side."""
+    q = Queue("bench-queue", client=client)
+    warm, n = 2000, 5000
+    for i in range(warm):
+        q.put(i)
+        assert q.get() == i
+    s = time.perf_counter()
+    for i in range(n):
+        q.put(i)
+        assert q.get() == i
+    report("queue_put_get", (time.perf_counter() - s) / n * 1e6, "us")
+
+
 def wait_for_tasks(client, done, timeout=300):
     """Polls the scheduler's task count until done(count) holds."""
     deadline = time.time() + timeout
@@ -228,6 +242,7 @@ def main():
     tree(client)
     transfer(client)
     bag(client)
+    queue_put_get(client)
     client.close()
     cluster.close()
     with tempfile.TemporaryDirectory() as d:
