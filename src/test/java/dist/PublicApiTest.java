@@ -39,7 +39,9 @@ class PublicApiTest {
     private static final Set<String> CHECKED_ALLOWED = Set.of(
             "dist.Future.get", // java.util.concurrent.Future's contract
             "dist.Client.recreateTaskLocally", "dist.Client.recreateErrorLocally", // run the user's task here
-            "dist.Launcher.main");
+            "dist.Launcher.main",
+            // java.util.concurrent.BlockingQueue's contract
+            "dist.SharedQueue.put", "dist.SharedQueue.offer", "dist.SharedQueue.poll", "dist.SharedQueue.take");
 
     @Test
     void publicSignaturesNameOnlyPublicTypes() throws Exception {
