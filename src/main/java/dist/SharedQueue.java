@@ -29,8 +29,9 @@ import java.util.concurrent.TimeoutException;
  * {@link UnsupportedOperationException}: other clients change them at any moment, and a look
  * without a take could hand one item to two readers. An empty queue nobody waits on is forgotten
  * by the scheduler, so its {@code maxSize} is that of whoever uses it next. The queue's contents
- * live on the scheduler only: they are lost if it restarts. A put or take that is interrupted while
- * its request is answered may lose the item being handed over.
+ * live on the scheduler only: they are lost if it restarts. An interrupted put or take tells the
+ * scheduler to stop waiting; if the scheduler answered at that very moment, a take's item is lost
+ * and a put's item is queued though the put threw InterruptedException.
  */
 public final class SharedQueue<T> extends AbstractQueue<T> implements BlockingQueue<T> {
     private static final String WHY = "a distributed queue's contents change under other clients at any moment;"

@@ -57,7 +57,12 @@ final class TopicCalls {
         Objects.requireNonNull(handler, "handler");
         Consumer<Message.TopicEvent> h = e -> handler.accept(decode(e));
         if (topics.add(topic, h)) {
-            tellScheduler(topic, true);
+            try {
+                tellScheduler(topic, true);
+            } catch (RuntimeException e) {
+                topics.remove(topic, h); // not subscribed: nothing to make again on a reconnect
+                throw e;
+            }
         }
         AtomicBoolean closed = new AtomicBoolean();
         return new Subscription() {

@@ -275,6 +275,30 @@ final class QueueExtension implements SchedulerExtension {
         }
     }
 
+    /**
+     * Every task was forgotten: items that hold futures are dropped (their data is gone, and so are
+     * the puts waiting with such items, refused); plain values stay queued.
+     */
+    @Override
+    public void clusterRestarted(String clientId, String reason) {
+        for (Q q : new ArrayList<>(queues.values())) {
+            q.holds.forget();
+            q.items.removeIf(i -> !i.tasks().isEmpty());
+            for (Iterator<PendingPut> it = q.putters.iterator(); it.hasNext(); ) {
+                PendingPut p = it.next();
+                if (!p.item().tasks().isEmpty()) {
+                    it.remove();
+                    core.reply(p.waiter().clientId(), new Message.ErrorReply("the cluster restarted (" + reason
+                            + "): the futures of this item on queue '" + q.name + "' are gone"), p.waiter().requestId());
+                }
+            }
+            while (!q.putters.isEmpty() && q.items.size() < q.maxSize) {
+                admitPutter(q);
+            }
+            forgetIfIdle(q);
+        }
+    }
+
     /** Items in queue {@code name} (0 when there is none); for tests. */
     int size(String name) {
         Q q = queues.get(name);

@@ -75,6 +75,12 @@ final class SharedHolds {
         }
     }
 
+    /** The cluster forgot every task: nothing is held any more, and nothing is left to release. */
+    void forget() {
+        counts.clear();
+        holder.wants.clear();
+    }
+
     /** Distinct keys held. */
     int size() {
         return counts.size();

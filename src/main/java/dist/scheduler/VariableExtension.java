@@ -177,6 +177,22 @@ final class VariableExtension implements SchedulerExtension {
         }
     }
 
+    /** Every task was forgotten: a value that holds futures is gone with their data; plain values stay. */
+    @Override
+    public void clusterRestarted(String clientId, String reason) {
+        for (V v : new ArrayList<>(vars.values())) {
+            if (v.holds != null) {
+                v.holds.forget();
+            }
+            if (!v.tasks.isEmpty()) {
+                v.value = null;
+                v.tasks = List.of();
+                v.holds = null;
+                forgetIfIdle(v);
+            }
+        }
+    }
+
     /** Variables the extension keeps (set, or awaited). */
     int variableCount() {
         return vars.size();

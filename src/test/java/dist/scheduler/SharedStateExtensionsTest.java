@@ -217,6 +217,31 @@ class SharedStateExtensionsTest {
         }
     }
 
+    /** A cluster restart forgets every task: queued items and variable values holding futures go, plain ones stay. */
+    @Test
+    void aClusterRestartDropsWhatHoldsForgottenFutures() {
+        Harness h = new Harness();
+        h.s.setQueuing(false);
+        h.register(A, "a", 1);
+        h.submit("c", List.of(h.task("d-1")), "d-1");
+        h.finish(A, "d-1", 10);
+        ask(h, "c", new QueuePut("q", 0, b(1), List.of("d-1"), 0, 1), 1);
+        ask(h, "c", new QueuePut("q", 0, b(2), List.of(), 0, 2), 2);
+        ask(h, "c", new VariableSet("with", b(3), List.of("d-1")), 3);
+        ask(h, "c", new VariableSet("plain", b(4), List.of()), 4);
+        ask(h, "c", new Message.RestartCluster("c"), 5);
+        assertNull(h.s.view().stateOf("d-1"));
+        SharedValue left = (SharedValue) replyTo(ask(h, "c", new QueueTake("q", 0, 0, 6), 6), 6);
+        assertArrayEquals(b(2), left.value());
+        assertEquals(0, h.s.extension(QueueExtension.class).size("q"));
+        assertInstanceOf(SharedTimedOut.class, replyTo(ask(h, "c", new VariableGet("with", 0), 7), 7));
+        assertArrayEquals(b(4), ((SharedValue) replyTo(ask(h, "c", new VariableGet("plain", 0), 8), 8)).value());
+        h.submit("c", List.of(h.task("d-1")), "d-1"); // the same key again: nothing stale holds it
+        h.finish(A, "d-1", 10);
+        h.event(new SchedulerEvent.ClientGone("c"));
+        assertNull(h.s.view().stateOf("d-1"));
+    }
+
     // ------------------------------------------------------------------ events
 
     /** dask: test_events.py::test_timeout, test_events.py::test_default_event — a wait ends true on set, false at its deadline; a clear idle event is forgotten. */
