@@ -108,13 +108,13 @@ class SharedQueueHistoryTest {
 
     @Test
     void itemsAreNeitherDuplicatedNorLostWhileWorkersAreKilled() throws Exception {
-        history(3, 150, 11);
+        history(5, 300, 11);
     }
 
     @Tag("slow")
     @Test
     void aLongerHistory() throws Exception {
-        history(15, 600, 23);
+        history(40, 1500, 23);
     }
 
     /** Take lines written so far. */
