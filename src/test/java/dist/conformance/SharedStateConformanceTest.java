@@ -244,6 +244,35 @@ class SharedStateConformanceTest {
         assertTrue(big.getMessage().contains("queue-max-items"), big.getMessage());
     }
 
+    static int queueRace(int i) throws Exception {
+        Client wc = WorkerClient.get();
+        SharedQueue<Future<Integer>> q = wc.queue("q-race");
+        for (int k = 0; k < 20; k++) {
+            Future<Integer> f = q.take();
+            int x = f.result(Duration.ofSeconds(30));
+            f.release();
+            q.put(wc.submit(SharedStateConformanceTest::inc, x));
+        }
+        Future<Integer> last = q.take();
+        return last.result(Duration.ofSeconds(30));
+    }
+
+    /** dask: test_queues.py::test_race — tasks take futures, submit their increments and put those back; no increment is lost. */
+    @Test
+    void queueRace() throws Exception {
+        SharedQueue<Future<Integer>> q = c.queue("q-race");
+        for (Future<Integer> f : c.scatter(List.of(1000, 1001, 1002, 1003, 1004))) {
+            q.put(f);
+        }
+        List<Future<Integer>> runs = c.map(SharedStateConformanceTest::queueRace, List.of(0, 1, 2, 3, 4));
+        int sum = 0;
+        for (Object r : c.gather(runs)) {
+            sum += (Integer) r;
+        }
+        assertEquals(1000 + 1001 + 1002 + 1003 + 1004 + 5 * 20, sum);
+        assertEquals(0, q.size());
+    }
+
     // ------------------------------------------------------------------ events
 
     static boolean eventNotSet(String name) {
@@ -456,6 +485,30 @@ class SharedStateConformanceTest {
             assertInstanceOf(ArithmeticException.class, e.getCause());
         }
         var.delete();
+    }
+
+    static int variableRace(int i) {
+        Client wc = WorkerClient.get();
+        Variable<Future<Integer>> v = wc.variable("v-race");
+        for (int k = 0; k < 10; k++) {
+            Future<Integer> f = v.get(Duration.ofSeconds(30));
+            v.set(wc.submit(SharedStateConformanceTest::inc, f.result(Duration.ofSeconds(30))));
+            f.release();
+        }
+        return v.get(Duration.ofSeconds(30)).result(Duration.ofSeconds(30));
+    }
+
+    /** dask: test_variable.py::test_race — tasks read and replace a variable's future many times; each read is a live future. */
+    @Test
+    void variableRace() throws Exception {
+        Variable<Future<Integer>> v = c.variable("v-race");
+        v.set(c.scatter(List.of(5000)).get(0));
+        List<Future<Integer>> runs = c.map(SharedStateConformanceTest::variableRace, List.of(0, 1, 2, 3, 4));
+        for (Object r : c.gather(runs)) {
+            assertTrue((Integer) r > 5000, String.valueOf(r));
+        }
+        assertTrue(v.get(T).result(T) > 5000, "the last value is an increment");
+        v.delete();
     }
 
     // ------------------------------------------------------------------ topics
