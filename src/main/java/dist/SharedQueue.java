@@ -87,9 +87,16 @@ public final class SharedQueue<T> extends AbstractQueue<T> implements BlockingQu
         SharedOps.Wire w = ops.encode(item);
         long waitId = ops.nextWaitId();
         long nanos = unit.toNanos(timeout);
-        Message m = waiting("SharedQueue.put on '" + name + "'", waitId, () -> ops.await(
-                ms -> new Message.QueuePut(name, maxSize, w.bytes(), w.keys(), ms, waitId), nanos,
-                r -> r instanceof Message.SharedTimedOut));
+        Message m;
+        try {
+            m = waiting("SharedQueue.put on '" + name + "'", waitId, () -> ops.await(
+                    ms -> new Message.QueuePut(name, maxSize, w.bytes(), w.keys(), ms, waitId), nanos,
+                    r -> r instanceof Message.SharedTimedOut));
+        } finally {
+            // the item's futures keep their keys until the queue holds them: collected earlier, their
+            // release could reach the scheduler first and the put would name forgotten keys
+            java.lang.ref.Reference.reachabilityFence(item);
+        }
         return m instanceof Message.Ack;
     }
 

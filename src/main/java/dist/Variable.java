@@ -41,8 +41,12 @@ public final class Variable<T> {
     public void set(T value) {
         Objects.requireNonNull(value, "a variable holds no null value; delete() it instead");
         SharedOps.Wire w = ops.encode(value);
-        Calls.call(client.link, "Variable.set of '" + name + "'", null, Calls.REQUEST_TIMEOUT,
-                () -> ops.ask(new Message.VariableSet(name, w.bytes(), w.keys())));
+        try {
+            Calls.call(client.link, "Variable.set of '" + name + "'", null, Calls.REQUEST_TIMEOUT,
+                    () -> ops.ask(new Message.VariableSet(name, w.bytes(), w.keys())));
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(value); // its futures hold their keys until the variable does
+        }
     }
 
     /**
