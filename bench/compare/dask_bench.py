@@ -12,7 +12,7 @@ import time
 
 import dask
 import dask.bag as db
-from dask.distributed import Client, LocalCluster, wait
+from dask.distributed import Client, LocalCluster, Queue, wait
 
 dask.config.set({"distributed.logging.distributed": "error"})
 
@@ -171,6 +171,20 @@ def lock_roundtrip(client):
     report("lock_roundtrip", (time.perf_counter() - s) / n * 1e6, "us")
 
 
+def queue_put_get(client):
+    """Put then get on a shared queue, one client, synchronously; the same warm-up as the dist side."""
+    q = Queue("bench-queue", client=client)
+    warm, n = 2000, 5000
+    for i in range(warm):
+        q.put(i)
+        assert q.get() == i
+    s = time.perf_counter()
+    for i in range(n):
+        q.put(i)
+        assert q.get() == i
+    report("queue_put_get", (time.perf_counter() - s) / n * 1e6, "us")
+
+
 def wait_for_tasks(client, done, timeout=300):
     """Polls the scheduler's task count until done(count) holds."""
     deadline = time.time() + timeout
@@ -302,6 +316,7 @@ def main():
     bag(client)
     lock_roundtrip(client)
     actors(client)
+    queue_put_get(client)
     client.close()
     cluster.close()
     with tempfile.TemporaryDirectory() as d:

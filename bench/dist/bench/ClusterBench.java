@@ -115,7 +115,7 @@ public final class ClusterBench {
                         }
                         continue;
                     }
-                    if (Set.of("latency", "throughput", "chain", "tree", "transfer", "preemptible", "lock", "actors").contains(w)
+                    if (Set.of("latency", "throughput", "chain", "tree", "transfer", "preemptible", "lock", "actors", "queue").contains(w)
                             && local == null) {
                         local = daskShaped();
                         localClient = local.client();
@@ -129,12 +129,13 @@ public final class ClusterBench {
                         case "transfer" -> transfer(localClient);
                         case "preemptible" -> preemptibleWithoutKills(localClient);
                         case "lock" -> lockRoundtrip(localClient);
+                        case "queue" -> queuePutGet(localClient);
                         case "raw" -> rawFloor();
                         case "placement" -> placement();
                         case "actors" -> actors(localClient);
                         default -> throw new IllegalArgumentException("unknown workload '" + w + "'; known: startup,"
                                 + " latency, throughput, chain, tree, transfer, preemptible, memory, million, raw,"
-                                + " placement, lock, actors");
+                                + " placement, lock, actors, queue");
                     }
                 }
             } finally {
@@ -158,6 +159,7 @@ public final class ClusterBench {
             preemptibleWithoutKills(client);
             lockRoundtrip(client);
             actors(client);
+            queuePutGet(client);
         }
         try (CliCluster cluster = CliCluster.start(2);
              Client client = Client.connect(cluster.address)) {
@@ -747,5 +749,26 @@ public final class ClusterBench {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** Put then take on a shared queue, one client, synchronously: µs per pair, after the same warm-up as dask_bench.py. */
+    static void queuePutGet(Client client) throws Exception {
+        java.util.concurrent.BlockingQueue<Integer> q = client.queue("bench-queue");
+        int warm = 2000;
+        int n = 5000;
+        for (int i = 0; i < warm; i++) {
+            q.put(i);
+            if (q.take() != i) {
+                throw new IllegalStateException("the queue gave back another item");
+            }
+        }
+        long s = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            q.put(i);
+            if (q.take() != i) {
+                throw new IllegalStateException("the queue gave back another item");
+            }
+        }
+        report("queue_put_get", (System.nanoTime() - s) / 1e3 / n, "us");
     }
 }

@@ -57,6 +57,7 @@ public final class Client extends Submitter implements AutoCloseable {
     private final DataOps data;
     private final Operability operability;
     private final dist.client.Locks locks;
+    private final TopicCalls topics;
     /** What {@link Calls} needs to name a lost scheduler. */
     final Calls.Link link = new Calls.Link() {
         @Override
@@ -101,6 +102,7 @@ public final class Client extends Submitter implements AutoCloseable {
         this.data = new DataOps(core, core, core, core, core, core);
         this.operability = new Operability(core);
         this.locks = new dist.client.Locks(core, core::onRelink);
+        this.topics = new TopicCalls(this, core, shared());
         this.futureAccess = new Future.Access(this, core, core);
         core.open(futureAccess);
     }
@@ -1113,6 +1115,64 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /** {@code op}, a request bounded by the request timeout, with its failures as the API's exceptions. */
+    // ------------------------------------------------------------------ events, variables, queues, topics
+
+    /**
+     * The queue {@code name} on the scheduler, shared with every client and task naming it (dask's
+     * {@code Queue}); made, with at most {@code maxSize} items (0: up to
+     * {@code distributed.scheduler.queue-max-items}), by its first use:
+     * {@code BlockingQueue<Integer> q = client.queue("jobs", 100); q.put(1); int one = q.take();}
+     */
+    public <T> SharedQueue<T> queue(String name, int maxSize) {
+        return new SharedQueue<>(this, shared(), name, maxSize);
+    }
+
+    /** {@link #queue(String, int)} without a bound of its own: {@code client.queue("results").offer(42);} */
+    public <T> SharedQueue<T> queue(String name) {
+        return queue(name, 0);
+    }
+
+    /** The event {@code name} (dask's {@code Event}): {@code client.event("go").set();} */
+    public Event event(String name) {
+        return new Event(this, shared(), name);
+    }
+
+    /** The variable {@code name} (dask's {@code Variable}): {@code client.<Integer>variable("x").set(1);} */
+    public <T> Variable<T> variable(String name) {
+        return new Variable<>(this, shared(), name);
+    }
+
+    /**
+     * Records {@code message} under {@code topic}, stamped with the time now, for subscribers and
+     * {@link #events} (dask's {@code log_event}); from a task: {@code WorkerClient.get().logEvent("progress", 0.5);}
+     */
+    public void logEvent(String topic, Object message) {
+        topics.log(topic, message);
+    }
+
+    /** The recent events of {@code topic}, oldest first (dask's {@code get_events}): {@code client.events("progress")}. */
+    public List<TopicEvent> events(String topic) {
+        return topics.events(topic);
+    }
+
+    /**
+     * Runs {@code handler} for every later event of {@code topic}, one at a time on a thread of the
+     * client's own (dask's {@code subscribe_topic}); close the subscription to stop:
+     * {@code Subscription s = client.subscribeTopic("alerts", e -> System.out.println(e.message()));}
+     */
+    public Subscription subscribeTopic(String topic, java.util.function.Consumer<TopicEvent> handler) {
+        return topics.subscribe(topic, handler);
+    }
+
+    /** Stops every handler of {@code topic} (dask's {@code unsubscribe_topic}): {@code client.unsubscribeTopic("alerts");} */
+    public void unsubscribeTopic(String topic) {
+        topics.unsubscribe(topic);
+    }
+
+    private dist.client.SharedOps shared() {
+        return new dist.client.SharedOps(core.address(), core, core, core, core);
+    }
+
     private <T> T call(String operation, Calls.Op<T> op) {
         return Calls.call(link, "Client." + operation, core.requestTimeout(), Calls.REQUEST_TIMEOUT, op);
     }

@@ -41,7 +41,9 @@ class PublicApiTest {
             "dist.Client.recreateTaskLocally", "dist.Client.recreateErrorLocally", // run the user's task here
             "dist.Launcher.main",
             // the signatures of java.util.concurrent.Semaphore's, which ClusterSemaphore mirrors
-            "dist.ClusterSemaphore.acquire", "dist.ClusterSemaphore.tryAcquire");
+            "dist.ClusterSemaphore.acquire", "dist.ClusterSemaphore.tryAcquire",
+            // java.util.concurrent.BlockingQueue's contract
+            "dist.SharedQueue.put", "dist.SharedQueue.offer", "dist.SharedQueue.poll", "dist.SharedQueue.take");
 
     /** Whether {@code m} implements a method of a JDK type that declares {@code x} (e.g. Lock.tryLock). */
     private static boolean jdkContract(Class<?> c, Executable m, Class<?> x) {

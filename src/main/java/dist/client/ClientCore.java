@@ -101,6 +101,12 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     private int quickLosses;
     /** Datasets this client published, by name: published again to a scheduler that restarted. */
     private final ConcurrentHashMap<String, Published> published = new ConcurrentHashMap<>();
+    /** Other parts of the client that read the scheduler's messages (topic events). */
+    private final java.util.concurrent.CopyOnWriteArrayList<java.util.function.Consumer<Message>> listeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** What those parts send again to a scheduler that restarted (topic subscriptions). */
+    private final java.util.concurrent.CopyOnWriteArrayList<java.util.function.Supplier<List<Message>>> resenders =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     /**
      * Keys with a cancel of ours on its way: done once every notice the scheduler sends about that
      * cancel has arrived. A new submission of such a key waits for it, or the cancel's notice would
@@ -627,6 +633,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                 out.flush();
             }
             default -> {
+                listeners.forEach(l -> l.accept(message));
                 // other messages are not for clients; ignoring them keeps a newer scheduler compatible
             }
         }
@@ -776,6 +783,9 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             scheduler = t;
             relinkedAt = System.nanoTime();
             sent = resendHeld();
+            for (java.util.function.Supplier<List<Message>> r : resenders) {
+                r.get().forEach(t::send);
+            }
         } finally {
             sendLock.unlock();
         }
@@ -1572,6 +1582,16 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             return r.workers();
         }
         throw new ExecutionException(new IllegalStateException("the scheduler answered WorkersRequest with " + m));
+    }
+
+    /** {@code listener} reads every scheduler message the core itself does not handle, on the reader thread: it must not block. */
+    public void listen(java.util.function.Consumer<Message> listener) {
+        listeners.add(listener);
+    }
+
+    /** After a reconnect, the messages {@code resend} gives are sent to the scheduler that came back. */
+    public void resendOnReconnect(java.util.function.Supplier<List<Message>> resend) {
+        resenders.add(resend);
     }
 
     // ------------------------------------------------------------------ hooks for DataOps

@@ -530,4 +530,81 @@ public sealed interface Message {
 
     /** Caller -> worker: run {@code call} (a function of the actor, opaque bytes) on actor {@code actorId}. Answered by {@link RunReply}. */
     record ActorCall(String actorId, byte[] call) implements Message {}
+
+    // ---------------------------------------------------------------- events, variables, queues, topics
+
+    /**
+     * Client -> scheduler: put {@code value} (opaque bytes; {@code keys} are the futures inside it,
+     * kept alive while it is queued) on queue {@code name}, made with {@code maxSize} (0: up to the
+     * configured limit) if new; waits up to {@code timeoutMillis} for room. {@code waitId} names the
+     * wait for {@link SharedCancelWait}. Answered by {@link Ack}, {@link SharedTimedOut} or {@link ErrorReply}.
+     */
+    record QueuePut(String name, int maxSize, byte[] value, List<String> keys, long timeoutMillis, long waitId)
+            implements Message {}
+
+    /** Client -> scheduler: take the oldest item, waiting up to {@code timeoutMillis}. Answered by {@link SharedValue} or {@link SharedTimedOut}. */
+    record QueueTake(String name, int maxSize, long timeoutMillis, long waitId) implements Message {}
+
+    /** Client -> scheduler: take up to {@code max} items without waiting. Answered by {@link SharedValues}. */
+    record QueueDrain(String name, int max) implements Message {}
+
+    /** Client -> scheduler: how many items queue {@code name} holds. Answered by {@link SharedCount}. */
+    record QueueSizeRequest(String name) implements Message {}
+
+    /** Client -> scheduler, one way: the caller stopped waiting (interrupted); drop wait {@code waitId} of {@code name}. */
+    record SharedCancelWait(String name, long waitId) implements Message {}
+
+    /** A value as its client encoded it, with the keys of the futures inside it. */
+    record SharedValue(byte[] value, List<String> keys) implements Message {}
+
+    /** Several values, oldest first. */
+    record SharedValues(List<SharedValue> values) implements Message {}
+
+    /** A wait ended at its deadline; {@code what} says what was missing. */
+    record SharedTimedOut(String what) implements Message {}
+
+    /** A count. */
+    record SharedCount(long count) implements Message {}
+
+    /** A yes or no. */
+    record SharedFlag(boolean value) implements Message {}
+
+    /** Client -> scheduler: set event {@code name}, waking its waiters. Answered by {@link Ack}. */
+    record EventSet(String name) implements Message {}
+
+    /** Client -> scheduler: clear event {@code name}. Answered by {@link Ack}. */
+    record EventClear(String name) implements Message {}
+
+    /** Client -> scheduler: wait up to {@code timeoutMillis} for event {@code name} to be set. Answered by {@link SharedFlag}. */
+    record EventWait(String name, long timeoutMillis) implements Message {}
+
+    /** Client -> scheduler: whether event {@code name} is set. Answered by {@link SharedFlag}. */
+    record EventIsSet(String name) implements Message {}
+
+    /** Client -> scheduler: variable {@code name} holds {@code value} (and keeps {@code keys} alive). Answered by {@link Ack}. */
+    record VariableSet(String name, byte[] value, List<String> keys) implements Message {}
+
+    /** Client -> scheduler: the value of {@code name}, waiting up to {@code timeoutMillis} for one. Answered by {@link SharedValue} or {@link SharedTimedOut}. */
+    record VariableGet(String name, long timeoutMillis) implements Message {}
+
+    /** Client -> scheduler: whether variable {@code name} holds a value. Answered by {@link SharedFlag}. */
+    record VariableIsSet(String name) implements Message {}
+
+    /** Client -> scheduler: forget variable {@code name} and let its futures go. Answered by {@link Ack}. */
+    record VariableDelete(String name) implements Message {}
+
+    /** Client -> scheduler, one way: record {@code message} (opaque bytes) under {@code topic}, sent at {@code epochMillis}. */
+    record LogEvent(String topic, long epochMillis, byte[] message) implements Message {}
+
+    /** Client -> scheduler: start ({@code on}) or stop sending this client the events of {@code topic}. Answered by {@link Ack} (none when sent one way). */
+    record SubscribeTopic(String topic, boolean on) implements Message {}
+
+    /** Scheduler -> client: an event of a topic it subscribed to. */
+    record TopicEvent(String topic, long epochMillis, byte[] message) implements Message {}
+
+    /** Client -> scheduler: the recent events of {@code topic}. Answered by {@link TopicEvents}. */
+    record GetTopicEvents(String topic) implements Message {}
+
+    /** The recent events of a topic, oldest first. */
+    record TopicEvents(List<TopicEvent> events) implements Message {}
 }

@@ -63,6 +63,10 @@ public final class SchedulerState extends TaskLifecycle {
         // the capabilities beside the core: one line each
         register(new DatasetExtension());
         register(new ActorExtension());
+        register(new QueueExtension());
+        register(new EventExtension());
+        register(new VariableExtension());
+        register(new TopicExtension());
         register(new ClientRegistry());
         register(new QueryExtension());
         register(new HistoryExtension());

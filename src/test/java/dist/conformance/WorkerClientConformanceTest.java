@@ -39,8 +39,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_closing_worker_doesnt_close_client → a LocalCluster cannot close one thread worker.</li>
  * <li>test_submit_from_worker_async → the asyncio form of test_submit_from_worker.</li>
  * </ul>
- * Later: test_log_event, test_log_event_implicit (events and topics come with the shared-state
- * primitives).
+ * test_log_event and test_log_event_implicit are ported in SharedStateConformanceTest.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WorkerClientConformanceTest {

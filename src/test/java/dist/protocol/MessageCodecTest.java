@@ -152,7 +152,31 @@ class MessageCodecTest {
                 new Message.ReleaseActor("actor-1"),
                 new Message.StartActor("actor-1", "Counter", new byte[] {3}, true, 1),
                 new Message.StopActor("actor-1"),
-                new Message.ActorCall("actor-1", new byte[] {4, 5}));
+                new Message.ActorCall("actor-1", new byte[] {4, 5}),
+                // events, variables, queues, topics
+                new Message.QueuePut("q", 10, new byte[]{1}, List.of("k"), 500, 7),
+                new Message.QueueTake("q", 0, 500, 8),
+                new Message.QueueDrain("q", 3),
+                new Message.QueueSizeRequest("q"),
+                new Message.SharedCancelWait("q", 8),
+                new Message.SharedValue(new byte[]{2}, List.of("k")),
+                new Message.SharedValues(List.of(new Message.SharedValue(new byte[]{3}, List.of()))),
+                new Message.SharedTimedOut("queue 'q' stayed empty"),
+                new Message.SharedCount(4),
+                new Message.SharedFlag(true),
+                new Message.EventSet("e"),
+                new Message.EventClear("e"),
+                new Message.EventWait("e", 100),
+                new Message.EventIsSet("e"),
+                new Message.VariableSet("v", new byte[]{4}, List.of("k")),
+                new Message.VariableGet("v", 100),
+                new Message.VariableIsSet("v"),
+                new Message.VariableDelete("v"),
+                new Message.LogEvent("t", 1_700_000_000_000L, new byte[]{5}),
+                new Message.SubscribeTopic("t", true),
+                new Message.TopicEvent("t", 1_700_000_000_000L, new byte[]{6}),
+                new Message.GetTopicEvents("t"),
+                new Message.TopicEvents(List.of(new Message.TopicEvent("t", 1L, new byte[]{7}))));
     }
 
     @Test
