@@ -541,6 +541,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     }
 
     /** Sends queued releases now. */
+    @Override
     public void flushReleases() {
         sendOrdered(null);
     }
@@ -1609,7 +1610,34 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     @Override
     public <T> Future<T> holdKey(String key) {
         ensureOpen();
-        return access.make(reference(key, new boolean[1]));
+        boolean[] created = new boolean[1];
+        KeyState state = reference(key, created);
+        if (created[0]) {
+            // held again before the release of an earlier Future of it went out: the scheduler must
+            // not get that release after handing the key over
+            pendingReleases.remove(key);
+        }
+        return access.make(state);
+    }
+
+    @Override
+    public void awaitSent(Collection<String> wanted) {
+        long deadline = System.nanoTime() + requestTimeout.toNanos();
+        for (String k : wanted) {
+            KeyState s = keys.get(k);
+            while (s != null && !s.sent && !s.local) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("the submission of " + k + " was not sent within "
+                            + requestTimeout.toMillis() + " ms (dist.comm.request-timeout)");
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000); // the thread that made it sends it next
+                s = keys.get(k);
+            }
+        }
+        // a key is marked sent inside the send lock just before its update is written: once the lock
+        // is free again, that update went out ahead of whatever this thread sends next
+        sendLock.lock();
+        sendLock.unlock();
     }
 
     @Override

@@ -24,4 +24,19 @@ public interface KeyRefs {
      * (their data is deleted), as dask's cancel does. Returns how many this call ended.
      */
     int cancelStates(List<KeyState> states, boolean finishedToo);
+
+    /**
+     * Waits (at most the request timeout) until the submission of each of {@code keys} that this
+     * client holds has gone to the scheduler. Two threads submitting one pure key share its state,
+     * and the one that did not make it returns before the other has sent it: a message naming the key
+     * (a variable's value, a queue's item) must not overtake that submission.
+     */
+    void awaitSent(java.util.Collection<String> keys);
+
+    /**
+     * Sends the releases queued so far. Before a request whose answer hands this client keys (a
+     * queue's take, a variable's get), so a release of an earlier Future of one of them reaches the
+     * scheduler before the hand-over, not after it.
+     */
+    void flushReleases();
 }

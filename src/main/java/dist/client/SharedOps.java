@@ -44,6 +44,7 @@ public final class SharedOps {
     public Wire encode(Object value) {
         Set<String> deps = new LinkedHashSet<>();
         byte[] bytes = codec.encodeValue(value, tasks.futureReplacer(deps));
+        refs.awaitSent(deps);
         return new Wire(bytes, List.copyOf(deps));
     }
 
@@ -110,6 +111,7 @@ public final class SharedOps {
         while (true) {
             long left = timeoutNanos == Long.MAX_VALUE ? Long.MAX_VALUE : timeoutNanos - (System.nanoTime() - start);
             long now = Math.max(0, Math.min(left, slice));
+            refs.flushReleases();
             Message m = ask(request.apply(now / 1_000_000L));
             if (!timedOut.test(m) || left <= slice) {
                 return m;
