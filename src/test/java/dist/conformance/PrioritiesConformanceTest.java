@@ -54,6 +54,7 @@ class PrioritiesConformanceTest {
     static final ConcurrentHashMap<String, CountDownLatch> gates = new ConcurrentHashMap<>();
     /** Gates whose holding task began to run on the worker (it runs in this JVM). */
     static final Set<String> started = ConcurrentHashMap.newKeySet();
+    static volatile String lastBlocker;
 
     static int inc(int x) {
         return x + 1;
@@ -96,6 +97,13 @@ class PrioritiesConformanceTest {
         return ClusterFixture.stateOf(cluster, key);
     }
 
+    /** Queued on the scheduler, or sent to the worker and received there. */
+    private static boolean settled(String key) {
+        String st = state(key);
+        return !st.equals("processing") ? !st.equals("null")
+                : c.story(key).stream().anyMatch(e -> e.event().equals("received from the scheduler"));
+    }
+
     private static Options opts(String key, int priority) {
         return Options.defaults().key(key).priority(priority);
     }
@@ -112,6 +120,7 @@ class PrioritiesConformanceTest {
     /** dask's block_worker: the only thread is held until every key of the body reached the scheduler. */
     private static void blockWorker(Runnable body, List<String> keys) throws Exception {
         String blocker = fresh("block_worker");
+        lastBlocker = blocker;
         Future<Integer> clog = c.with(opts(blocker, 0)).submit(PrioritiesConformanceTest::hold, blocker);
         assertTrue(Wait.until(T, () -> state(clog.key()).equals("processing")), state(clog.key()));
         // as dask's block_worker, which waits until the worker has the task: here, until it runs
@@ -119,6 +128,9 @@ class PrioritiesConformanceTest {
         body.run();
         assertTrue(Wait.until(T, () -> keys.stream().noneMatch(k -> state(k).equals("null"))),
                 keys.toString());
+        // as dask's block_worker, which waits until the worker holds every task sent to it: a task sent
+        // ahead but still on its way when the blocker ends would find a free thread and no rival
+        assertTrue(Wait.until(T, () -> keys.stream().allMatch(PrioritiesConformanceTest::settled)), keys.toString());
         open(blocker);
         assertEquals(0, clog.result(T));
     }
@@ -175,7 +187,8 @@ class PrioritiesConformanceTest {
             assertEquals(Future.State.SUCCESS, h.state());
         }
         for (Future<Integer> l : fs.get(0)) {
-            assertFalse(l.isDone(), l.key() + " ran before the higher priority clog: " + c.story(l));
+            assertFalse(l.isDone(), l.key() + " ran before the higher priority clog: " + c.story(l)
+                    + "\nblocker: " + c.story(lastBlocker) + "\nclog: " + c.story(clogKey));
             assertTrue(WAITING.contains(state(l.key())), state(l.key()));
         }
         open(clogKey);
