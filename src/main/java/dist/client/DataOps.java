@@ -567,9 +567,15 @@ public final class DataOps {
             Set<String> deps = new LinkedHashSet<>();
             // a dataset without futures is a plain value, kept as bytes on the scheduler (as in dask)
             byte[] shape = codec.encodeValue(value, tasks.futureReplacer(deps));
+            refs.awaitSent(deps); // a pure key another thread submitted goes out before the name that holds it
             all.add(new Message.PublishDataset(checkedName(e.getKey()), List.copyOf(deps), shape, override));
         }
-        Message m = link.request(all.size() == 1 ? all.get(0) : new Message.PublishDatasets(all, override));
+        Message m;
+        try {
+            m = link.request(all.size() == 1 ? all.get(0) : new Message.PublishDatasets(all, override));
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(entries); // its futures hold their keys until the dataset does
+        }
         if (m instanceof Message.ErrorReply e) {
             throw new IllegalArgumentException(e.message());
         }
