@@ -66,7 +66,7 @@ final class EventExtension implements SchedulerExtension {
                 core.reply(clientId, new Ack(), requestId);
             }
             case EventClear c -> {
-                E e = events.get(checkedName(c.name()));
+                E e = events.get(SharedNames.checked("event", c.name()));
                 if (e != null) {
                     e.set = false;
                     forgetIfIdle(c.name(), e);
@@ -74,11 +74,11 @@ final class EventExtension implements SchedulerExtension {
                 core.reply(clientId, new Ack(), requestId);
             }
             case EventIsSet s -> {
-                E e = events.get(checkedName(s.name()));
+                E e = events.get(SharedNames.checked("event", s.name()));
                 core.reply(clientId, new SharedFlag(e != null && e.set), requestId);
             }
             case EventWait w -> {
-                E e = events.get(checkedName(w.name()));
+                E e = events.get(SharedNames.checked("event", w.name()));
                 if (e != null && e.set) {
                     core.reply(clientId, new SharedFlag(true), requestId);
                 } else if (w.timeoutMillis() <= 0) {
@@ -96,24 +96,8 @@ final class EventExtension implements SchedulerExtension {
         }
     }
 
-    private static String checkedName(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException("an event needs a non-empty name");
-        }
-        return name;
-    }
-
     private E event(String name) {
-        E e = events.get(checkedName(name));
-        if (e == null) {
-            if (events.size() >= maxNames) {
-                throw new IllegalArgumentException("the scheduler holds " + events.size() + " events already, its limit"
-                        + " (distributed.scheduler.shared-max-names); event '" + name + "' was not made");
-            }
-            e = new E();
-            events.put(name, e);
-        }
-        return e;
+        return SharedNames.getOrMake(events, "event", name, maxNames, E::new);
     }
 
     private void forgetIfIdle(String name, E e) {

@@ -92,7 +92,7 @@ final class QueueExtension implements SchedulerExtension {
             case QueueTake t -> take(clientId, t, requestId);
             case QueueDrain d -> drain(clientId, d, requestId);
             case QueueSizeRequest s -> {
-                Q q = queues.get(checkedName(s.name()));
+                Q q = queues.get(SharedNames.checked("queue", s.name()));
                 core.reply(clientId, new SharedCount(q == null ? 0 : q.items.size()), requestId);
             }
             case SharedCancelWait c -> cancel(clientId, c);
@@ -100,15 +100,8 @@ final class QueueExtension implements SchedulerExtension {
         }
     }
 
-    private static String checkedName(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException("a queue needs a non-empty name");
-        }
-        return name;
-    }
-
     private Q queue(String name, int maxSize) {
-        checkedName(name);
+        SharedNames.checked("queue", name);
         Q q = queues.get(name);
         if (q != null) {
             return q;
@@ -117,13 +110,7 @@ final class QueueExtension implements SchedulerExtension {
             throw new IllegalArgumentException("queue '" + name + "': maxSize " + maxSize + " is not within 0.."
                     + maxItems + " (distributed.scheduler.queue-max-items); 0 means up to that limit");
         }
-        if (queues.size() >= maxNames) {
-            throw new IllegalArgumentException("the scheduler holds " + queues.size() + " queues already, its limit"
-                    + " (distributed.scheduler.shared-max-names); queue '" + name + "' was not made");
-        }
-        q = new Q(name, maxSize == 0 ? maxItems : maxSize);
-        queues.put(name, q);
-        return q;
+        return SharedNames.make(queues, "queue", name, maxNames, () -> new Q(name, maxSize == 0 ? maxItems : maxSize));
     }
 
     private void forgetIfIdle(Q q) {
@@ -189,7 +176,7 @@ final class QueueExtension implements SchedulerExtension {
     }
 
     private void drain(String clientId, QueueDrain d, long requestId) {
-        Q q = queues.get(checkedName(d.name()));
+        Q q = queues.get(SharedNames.checked("queue", d.name()));
         ArrayList<SharedValue> out = new ArrayList<>();
         if (q != null) {
             int max = d.max() <= 0 ? Integer.MAX_VALUE : d.max();

@@ -82,7 +82,7 @@ final class TopicExtension implements SchedulerExtension {
                 if (s.on()) {
                     topic(s.topic()).subscribers.add(clientId);
                 } else {
-                    T t = topics.get(checkedName(s.topic()));
+                    T t = topics.get(SharedNames.checked("topic", s.topic()));
                     if (t != null) {
                         t.subscribers.remove(clientId);
                         forgetIfIdle(s.topic(), t);
@@ -93,31 +93,15 @@ final class TopicExtension implements SchedulerExtension {
                 }
             }
             case GetTopicEvents g -> {
-                T t = topics.get(checkedName(g.topic()));
+                T t = topics.get(SharedNames.checked("topic", g.topic()));
                 core.reply(clientId, new TopicEvents(t == null ? List.of() : List.copyOf(t.recent)), requestId);
             }
             default -> throw new IllegalStateException("not a topic message: " + message);
         }
     }
 
-    private static String checkedName(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException("a topic needs a non-empty name");
-        }
-        return name;
-    }
-
     private T topic(String name) {
-        T t = topics.get(checkedName(name));
-        if (t == null) {
-            if (topics.size() >= maxNames) {
-                throw new IllegalArgumentException("the scheduler holds " + topics.size() + " topics already, its limit"
-                        + " (distributed.scheduler.shared-max-names); topic '" + name + "' was not made");
-            }
-            t = new T();
-            topics.put(name, t);
-        }
-        return t;
+        return SharedNames.getOrMake(topics, "topic", name, maxNames, T::new);
     }
 
     private void forgetIfIdle(String name, T t) {

@@ -66,7 +66,7 @@ final class VariableExtension implements SchedulerExtension {
         switch (message) {
             case VariableSet s -> set(clientId, s, requestId);
             case VariableGet g -> {
-                V v = vars.get(checkedName(g.name()));
+                V v = vars.get(SharedNames.checked("variable", g.name()));
                 if (v != null && v.value != null) {
                     SharedHolds.handTo(core, clientId, v.tasks);
                     core.reply(clientId, v.value, requestId);
@@ -82,11 +82,11 @@ final class VariableExtension implements SchedulerExtension {
                 }
             }
             case Message.VariableIsSet s -> {
-                V v = vars.get(checkedName(s.name()));
+                V v = vars.get(SharedNames.checked("variable", s.name()));
                 core.reply(clientId, new Message.SharedFlag(v != null && v.value != null), requestId);
             }
             case VariableDelete d -> {
-                V v = vars.get(checkedName(d.name()));
+                V v = vars.get(SharedNames.checked("variable", d.name()));
                 if (v != null) {
                     clearValue(v);
                     forgetIfIdle(v);
@@ -98,7 +98,7 @@ final class VariableExtension implements SchedulerExtension {
     }
 
     private void set(String clientId, VariableSet s, long requestId) {
-        checkedName(s.name());
+        SharedNames.checked("variable", s.name());
         if (s.value() == null) {
             throw new IllegalArgumentException("variable '" + s.name() + "': set needs a value");
         }
@@ -128,24 +128,8 @@ final class VariableExtension implements SchedulerExtension {
         v.tasks = List.of();
     }
 
-    private static String checkedName(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException("a variable needs a non-empty name");
-        }
-        return name;
-    }
-
     private V variable(String name) {
-        V v = vars.get(name);
-        if (v == null) {
-            if (vars.size() >= maxNames) {
-                throw new IllegalArgumentException("the scheduler holds " + vars.size() + " variables already, its limit"
-                        + " (distributed.scheduler.shared-max-names); variable '" + name + "' was not made");
-            }
-            v = new V(name);
-            vars.put(name, v);
-        }
-        return v;
+        return SharedNames.getOrMake(vars, "variable", name, maxNames, () -> new V(name));
     }
 
     private void forgetIfIdle(V v) {
