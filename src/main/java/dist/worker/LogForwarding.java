@@ -43,7 +43,7 @@ final class LogForwarding implements WorkerExtension {
         if (f.on()) {
             forwarders.computeIfAbsent(f.logger(), name -> {
                 Forwarder h = new Forwarder(name);
-                Logger.getLogger(name).addHandler(h);
+                h.target.addHandler(h);
                 return h;
             }).clients.put(f.clientId(), f.level());
         } else {
@@ -52,7 +52,7 @@ final class LogForwarding implements WorkerExtension {
                 if (!h.clients.isEmpty()) {
                     return h;
                 }
-                Logger.getLogger(name).removeHandler(h);
+                h.target.removeHandler(h);
                 return null;
             });
         }
@@ -62,10 +62,16 @@ final class LogForwarding implements WorkerExtension {
     /** The handler on one logger: client id to the least level it wants. */
     private final class Forwarder extends Handler {
         final String logger;
+        /**
+         * Held here: the LogManager keeps named loggers only weakly, and a logger collected with this
+         * handler on it would come back, at the task's next getLogger, without it.
+         */
+        final Logger target;
         final Map<String, Integer> clients = new ConcurrentHashMap<>();
 
         Forwarder(String logger) {
             this.logger = logger;
+            this.target = Logger.getLogger(logger);
         }
 
         @Override
