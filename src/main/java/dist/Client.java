@@ -657,6 +657,19 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
+     * The scheduler's wanted worker count for a cluster kept within [{@code minimum}, {@code maximum}],
+     * and the workers it would close (see {@link Adaptive}); for cluster managers of this package.
+     */
+    Message.AdaptiveTarget adaptiveTarget(Duration targetDuration, int minimum, int maximum) {
+        Message m = call("adaptiveTarget", () -> core.request(new Message.AdaptiveTargetRequest(
+                Math.max(1, targetDuration.toMillis()), minimum, maximum)));
+        if (m instanceof Message.AdaptiveTarget t) {
+            return t;
+        }
+        throw new IllegalStateException("the scheduler answered AdaptiveTargetRequest with " + m);
+    }
+
+    /**
      * Waits until at least {@code n} workers are connected to the scheduler, asking it every few
      * milliseconds (at most every 100 ms).
      *

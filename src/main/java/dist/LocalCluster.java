@@ -16,7 +16,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A scheduler and workers on this machine, all on 127.0.0.1: workers as threads of this JVM, or
  * as child JVMs ({@code processes(true)}) that share this JVM's class path, so the user's classes
- * reach them. No child outlives this process, even when it is killed.
+ * reach them. No child outlives this process, even when it is killed. It grows and shrinks by
+ * {@link #scale} and {@link #adapt} (see {@link ClusterManager}); its workers are named
+ * {@code worker-0}, {@code worker-1}... in the order they start.
  *
  * <pre>{@code
  * try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true).start();
@@ -26,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * }
  * }</pre>
  */
-public final class LocalCluster implements AutoCloseable {
+public final class LocalCluster implements ClusterManager {
 
     /** Settings for {@link LocalCluster}; {@link #start()} builds it. */
     public static final class Builder {
@@ -160,13 +162,31 @@ public final class LocalCluster implements AutoCloseable {
 
     /** How long the workers (and their nannies) have to register. */
     private static final java.time.Duration START_TIMEOUT = java.time.Duration.ofSeconds(60);
+    /** How long a retired worker's process has to end by itself, then after SIGTERM. */
+    private static final java.time.Duration STOP_GRACE = java.time.Duration.ofSeconds(5);
 
     private final Builder config;
     private final SchedulerServer scheduler;
     private final dist.cluster.DashboardService.Running dashboard;
-    private final List<WorkerServer> threadWorkers = new ArrayList<>();
-    private final List<Process> processWorkers = new ArrayList<>();
-    private final List<Client> clients = new ArrayList<>();
+    private final List<WorkerServer> threadWorkers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Process> processWorkers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Each worker (thread or nanny / worker process) by its name, to stop the one a scale-down retired. */
+    private final java.util.Map<String, Object> byName = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<Client> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.concurrent.locks.ReentrantLock clientLock = new java.util.concurrent.locks.ReentrantLock();
+    /** The client scaling asks through, made when first needed. */
+    private Client managerClient;
+    private final AbstractClusterManager manager = new AbstractClusterManager(this::managerClient) {
+        @Override
+        protected void startWorker(String name) throws IOException {
+            LocalCluster.this.startWorker(name);
+        }
+
+        @Override
+        protected void stopWorker(String name) {
+            LocalCluster.this.stopWorker(name);
+        }
+    };
     private volatile boolean closed;
 
     public static Builder builder() {
@@ -193,8 +213,13 @@ public final class LocalCluster implements AutoCloseable {
             if (b.schedulerFile != null) {
                 scheduler.writeSchedulerFile(b.schedulerFile);
             }
-            for (int i = 0; i < b.workers; i++) {
-                startWorker(i);
+            try {
+                manager.scale(b.workers);
+            } catch (IllegalStateException e) {
+                if (e.getCause() instanceof IOException io) {
+                    throw io;
+                }
+                throw e;
             }
             if (!scheduler.awaitWorkers(b.workers, START_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                 throw new DistTimeoutException("LocalCluster.start", START_TIMEOUT, "LocalCluster's fixed start bound",
@@ -240,8 +265,7 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    private void startWorker(int i) throws IOException {
-        String name = "worker-" + i;
+    private void startWorker(String name) throws IOException {
         if (config.processes) {
             List<String> args = new ArrayList<>(List.of(config.nannies ? "nanny" : "worker", scheduler.address(),
                     "--nthreads", String.valueOf(config.threadsPerWorker), "--name", name, "--host", "127.0.0.1"));
@@ -259,17 +283,87 @@ public final class LocalCluster implements AutoCloseable {
                     args.add(k + "=" + v);
                 });
                 // a nanny only watches: a small heap and one GC thread leave the cores to the workers
-                processWorkers.add(ChildJvm.start(List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
-                        args, "[" + name + "] ", config.output));
+                Process p = ChildJvm.start(List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+                        args, "[" + name + "] ", config.output);
+                processWorkers.add(p);
+                byName.put(name, p);
             } else {
                 args.add("--no-nanny");
-                processWorkers.add(ChildJvm.start(config.workerJvmArgs, args, config.workerEnv, "[" + name + "] ",
-                        config.output, null, null));
+                Process p = ChildJvm.start(config.workerJvmArgs, args, config.workerEnv, "[" + name + "] ",
+                        config.output, null, null);
+                processWorkers.add(p);
+                byName.put(name, p);
             }
         } else {
-            threadWorkers.add(WorkerServer.start(new WorkerServer.Options(scheduler.address(), "127.0.0.1", 0,
-                    config.threadsPerWorker, name, config.memoryLimit, 8 * 1024, CommConfig.DEFAULT)));
+            WorkerServer w = WorkerServer.start(new WorkerServer.Options(scheduler.address(), "127.0.0.1", 0,
+                    config.threadsPerWorker, name, config.memoryLimit, 8 * 1024, CommConfig.DEFAULT));
+            threadWorkers.add(w);
+            byName.put(name, w);
         }
+    }
+
+    /** After its retirement (or before it registered): stops what is left of worker {@code name}. */
+    private void stopWorker(String name) {
+        Object w = byName.remove(name);
+        if (w instanceof WorkerServer t) {
+            threadWorkers.remove(t);
+            t.close();
+        } else if (w instanceof Process p) {
+            processWorkers.remove(p);
+            try {
+                // a retired worker's nanny closes by itself: give it the time to say goodbye
+                p.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ChildJvm.stop(p, STOP_GRACE.toMillis());
+        }
+    }
+
+    private Client managerClient() {
+        clientLock.lock();
+        try {
+            if (managerClient == null) {
+                managerClient = client();
+            }
+            return managerClient;
+        } finally {
+            clientLock.unlock();
+        }
+    }
+
+    /**
+     * Brings the cluster to {@code n} workers (see {@link ClusterManager#scale}): new ones continue the
+     * names ({@code worker-4}, {@code worker-5}...); fewer retire gracefully, their results moved to
+     * the workers that stay, then their threads or processes stop.
+     *
+     * <pre>{@code
+     * cluster.scale(4);
+     * client.waitForWorkers(4, Duration.ofSeconds(60));
+     * }</pre>
+     */
+    @Override
+    public void scale(int n) {
+        manager.scale(n);
+    }
+
+    /**
+     * Sizes the cluster by its load from now on, within [{@code minimum}, {@code maximum}] workers
+     * (see {@link ClusterManager#adapt} and {@link Adaptive}).
+     *
+     * <pre>{@code
+     * Adaptive adaptive = cluster.adapt(1, 4);
+     * }</pre>
+     */
+    @Override
+    public Adaptive adapt(int minimum, int maximum) {
+        return manager.adapt(minimum, maximum);
+    }
+
+    /** The names of the workers this cluster runs or starts, oldest first ({@code worker-0}, ...). */
+    @Override
+    public List<String> workers() {
+        return manager.workers();
     }
 
     /** "127.0.0.1:port" of the scheduler. */
@@ -365,6 +459,7 @@ public final class LocalCluster implements AutoCloseable {
             return;
         }
         closed = true;
+        manager.shut();
         for (Client c : clients) {
             try {
                 c.close();

@@ -135,7 +135,13 @@ public final class Config {
                 new Key("distributed.jvm.aot-cache-dir", "",
                         "a directory of ahead-of-time caches (worker.aot, nanny.aot) that worker and nanny processes start with on JDK 25+; run.sh makes target/aot"),
                 new Key("distributed.jvm.aot-record-dir", "",
-                        "worker and nanny processes record what they load and run into ROLE-pid.aotconf files here, to make caches from"))) {
+                        "worker and nanny processes record what they load and run into ROLE-pid.aotconf files here, to make caches from"),
+                new Key("distributed.adaptive.interval", "1s",
+                        "how often an adaptive cluster (ClusterManager.adapt) asks the scheduler how many workers it wants"),
+                new Key("distributed.adaptive.wait-count", "3",
+                        "intervals in a row the scheduler must recommend closing a worker before an adaptive cluster retires it"),
+                new Key("distributed.adaptive.target-duration", "5s",
+                        "an adaptive cluster wants enough workers to finish the queued and running work in about this long"))) {
             k.put(key.name(), key);
         }
         KEYS = Collections.unmodifiableMap(k);

@@ -607,4 +607,20 @@ public sealed interface Message {
 
     /** The recent events of a topic, oldest first. */
     record TopicEvents(List<TopicEvent> events) implements Message {}
+
+    // ---------------------------------------------------------------- adaptive clusters
+
+    /**
+     * Client -> scheduler: how many workers the scheduler wants now, as dask's
+     * {@code adaptive_target}, for a cluster kept within [{@code minimum}, {@code maximum}] workers
+     * ({@code maximum} -1: no bound). Answered by {@link AdaptiveTarget}.
+     */
+    record AdaptiveTargetRequest(long targetDurationMillis, int minimum, int maximum) implements Message {}
+
+    /**
+     * The scheduler's wanted worker count ({@code target}, not clamped), the names of the workers it
+     * would close to bring the cluster down to the clamped target (empty when that is not below the
+     * current count), as dask's {@code workers_to_close}, and the names of the workers registered now.
+     */
+    record AdaptiveTarget(int target, List<String> toClose, List<String> workers) implements Message {}
 }

@@ -88,6 +88,7 @@ public final class SchedulerState extends TaskLifecycle {
                 dist.config.Config.getInt("distributed.scheduler.locks.max-names")));
         register(new IdleTimeout());
         register(new NoWorkersTimeout());
+        register(new AdaptiveExtension());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */

@@ -150,4 +150,19 @@ public final class SchedulerView {
     public boolean workStealing() {
         return core.extension(WorkStealingExtension.class) != null;
     }
+
+    /** The workers wanted now, as dask's {@code Scheduler.adaptive_target(target_duration)}. */
+    public int adaptiveTarget(java.time.Duration targetDuration) {
+        return core.extension(AdaptiveExtension.class).adaptiveTarget(targetDuration.toNanos());
+    }
+
+    /**
+     * Addresses of the workers dask's {@code Scheduler.workers_to_close(n=..., key=...)} picks
+     * ({@code n} null: the idle ones the data held lets go); {@code group} maps a worker's address to
+     * its group, closed together.
+     */
+    public List<String> workersToClose(Integer n, java.util.function.Function<String, String> group) {
+        return AdaptiveExtension.workersToClose(List.copyOf(core.workers.values()), null, n, 0, w -> group.apply(w.address)).stream()
+                .map(w -> w.address).toList();
+    }
 }

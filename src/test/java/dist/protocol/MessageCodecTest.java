@@ -176,7 +176,9 @@ class MessageCodecTest {
                 new Message.SubscribeTopic("t", true),
                 new Message.TopicEvent("t", 1_700_000_000_000L, new byte[]{6}),
                 new Message.GetTopicEvents("t"),
-                new Message.TopicEvents(List.of(new Message.TopicEvent("t", 1L, new byte[]{7}))));
+                new Message.TopicEvents(List.of(new Message.TopicEvent("t", 1L, new byte[]{7}))),
+                new Message.AdaptiveTargetRequest(5000, 1, 4),
+                new Message.AdaptiveTarget(3, List.of("worker-2"), List.of("worker-0", "worker-2")));
     }
 
     @Test
