@@ -121,9 +121,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_balance_many_workers_2 → timing-based (dask skips it on macOS); on two shared cores thirty single-thread workers end 2 to 4 tasks each.</li>
  * </ul>
  *
- * <p>Later: test_adaptive_target, test_adaptive_target_empty_cluster, test_workers_to_close,
- * test_workers_to_close_grouped, test_workers_to_close_never_close_long_running (adaptive scaling,
- * which chooses the workers to close); test_profile_metadata, test_profile_metadata_timeout,
+ * <p>Later: test_profile_metadata, test_profile_metadata_timeout,
  * test_profile_metadata_keys, test_statistical_profiling, test_statistical_profiling_failure
  * (profiling, as performance reports show it).
  *
@@ -1077,6 +1075,178 @@ class SchedulerWorkersConformanceTest {
             assertTrue(story.where().stream().allMatch("scheduler"::equals), "the task never reached a worker: " + story);
         } finally {
             ws.forEach(WorkerServer::close);
+        }
+    }
+
+    // ---------------------------------------------------------------- adaptive scaling
+
+    static int target(LocalCluster c, Duration targetDuration) {
+        return query(c, v -> v.adaptiveTarget(targetDuration));
+    }
+
+    static List<String> toClose(LocalCluster c, Integer n, Function<String, String> group) {
+        return query(c, v -> v.workersToClose(n, group));
+    }
+
+    /** Secedes (a long-running task, as one that waits on others), then blocks on its gate. */
+    static int longRunning(String gate, int x) throws InterruptedException {
+        dist.WorkerClient.secede();
+        return SchedulerTasksConformanceTest.blockOn(gate, x);
+    }
+
+    /**
+     * dask: test_scheduler.py::test_adaptive_target — no work wants no worker; a held result wants
+     * the one holding it; one long task wants one worker whatever the target duration; a hundred
+     * want between 10 and 100 workers at a target of 100 ms; and none once all is gone.
+     */
+    @Test
+    void adaptiveTargetFollowsTheWork() throws Exception {
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            WorkerServer a = worker(cluster, 1);
+            WorkerServer b = worker(cluster, 1);
+            try {
+                c.waitForWorkers(2, T);
+                Duration fast = Duration.ofMillis(100);
+                assertEquals(0, target(cluster, Duration.ofSeconds(5)));
+                Future<Integer> x = c.submit(SchedulerWorkersConformanceTest::inc, 1);
+                x.result(T);
+                assertEquals(1, target(cluster, Duration.ofSeconds(5)));
+                Future<Integer> y = blocked(c, "at-long", "atlong", 1).get(0);
+                assertTrue(Wait.until(T, () -> "processing".equals(ClusterFixture.stateOf(cluster, y.key()))));
+                assertEquals(1, target(cluster, fast), "still one");
+                open("at-long");
+                y.result(T);
+                List<Future<Integer>> l = blocked(c, "at-many", "atmany", 100);
+                assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::taskCount) >= 102));
+                int t = target(cluster, fast);
+                assertTrue(10 < t && t <= 100, "target " + t);
+                open("at-many");
+                c.gather(l);
+                l.forEach(Future::release);
+                x.release();
+                y.release();
+                assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::taskCount) == 0));
+                assertEquals(0, target(cluster, fast));
+            } finally {
+                close(a, b);
+            }
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_adaptive_target_empty_cluster — with no worker, no work wants
+     * none, one task wants one, a hundred want more.
+     */
+    @Test
+    void adaptiveTargetOfAnEmptyCluster() throws Exception {
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            assertEquals(0, target(cluster, Duration.ofSeconds(5)));
+            Future<Integer> f = c.submit(SchedulerWorkersConformanceTest::inc, -1);
+            assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::taskCount) == 1));
+            assertEquals(1, target(cluster, Duration.ofSeconds(5)));
+            f.release();
+            List<Future<Integer>> fs = c.map(SchedulerWorkersConformanceTest::inc, IntStream.range(0, 100).boxed().toList());
+            assertTrue(Wait.until(T, () -> query(cluster, SchedulerView::taskCount) == 100));
+            assertTrue(target(cluster, Duration.ofSeconds(5)) > 1);
+            fs.forEach(Future::release);
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_workers_to_close — with three of four workers busy, only the
+     * idle one is offered.
+     */
+    @Test
+    void workersToCloseOffersOnlyIdleOnes() throws Exception {
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            List<WorkerServer> ws = new ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    ws.add(worker(cluster, 1));
+                }
+                c.waitForWorkers(4, T);
+                List<Future<Integer>> fs = blocked(c, "wtc", "wtc", 3);
+                assertTrue(Wait.until(T, () -> processing(c).values().stream().filter(n -> n > 0).count() == 3),
+                        processing(c).toString());
+                List<String> wtc = toClose(cluster, null, w -> w);
+                assertEquals(1, wtc.size(), wtc.toString());
+                assertEquals(0, processing(c).get(wtc.get(0)));
+                open("wtc");
+                c.gather(fs);
+            } finally {
+                ws.forEach(WorkerServer::close);
+            }
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_workers_to_close_grouped — workers of a group close together: a
+     * task on one keeps its group, and the group holding less data in all goes first.
+     */
+    @Test
+    void workersToCloseByGroup() throws Exception {
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            List<WorkerServer> ws = new ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    ws.add(worker(cluster, 1));
+                }
+                c.waitForWorkers(4, T);
+                List<String> w = ws.stream().map(WorkerServer::address).toList();
+                Map<String, String> groups = Map.of(w.get(0), "a", w.get(1), "a", w.get(2), "b", w.get(3), "b");
+                assertEquals(Set.copyOf(w), Set.copyOf(toClose(cluster, null, groups::get)));
+                Future<Integer> f = c.with(Options.defaults().workers(w.get(0)).key("grouped-0"))
+                        .submit(SchedulerTasksConformanceTest::blockOn, "grouped", 0);
+                assertTrue(Wait.until(T, () -> processing(c).get(w.get(0)) == 1));
+                assertEquals(Set.of(w.get(2), w.get(3)), Set.copyOf(toClose(cluster, null, groups::get)));
+                open("grouped");
+                f.result(T);
+                f.release();
+                assertTrue(Wait.until(T, () -> processing(c).values().stream().allMatch(n -> n == 0)));
+                // the total held by a group decides its turn
+                List<Future<String>> av = c.scatter(List.of("a".repeat(100)), List.of(w.get(0)), false);
+                List<Future<String>> bv = c.scatter(List.of("b".repeat(75)), List.of(w.get(2)), false);
+                List<Future<String>> cv = c.scatter(List.of("c".repeat(75)), List.of(w.get(3)), false);
+                assertEquals(Set.of(w.get(0), w.get(1)), Set.copyOf(toClose(cluster, null, groups::get)));
+                assertEquals(3, av.size() + bv.size() + cv.size());
+            } finally {
+                ws.forEach(WorkerServer::close);
+            }
+        }
+    }
+
+    /**
+     * dask: test_scheduler.py::test_workers_to_close_never_close_long_running — a worker running a
+     * task that seceded is never offered, not even when two workers are asked for.
+     */
+    @Test
+    void workersToCloseNeverOffersALongRunningTask() throws Exception {
+        try (LocalCluster cluster = empty(); Client c = cluster.client()) {
+            WorkerServer a = worker(cluster, 1);
+            WorkerServer b = worker(cluster, 1);
+            try {
+                c.waitForWorkers(2, T);
+                assertTrue(toClose(cluster, null, w -> w).containsAll(List.of(a.address(), b.address())));
+                Future<Integer> longFut = c.with(Options.defaults().workers(a.address()).key("longrun-0"))
+                        .submit(SchedulerWorkersConformanceTest::longRunning, "long-run", 0);
+                assertTrue(Wait.until(T, () -> toClose(cluster, null, w -> w).equals(List.of(b.address()))),
+                        toClose(cluster, null, w -> w).toString());
+                List<Future<Integer>> futs = new ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    futs.add(c.with(Options.defaults().workers(b.address()).key("onb-" + i))
+                            .submit(SchedulerTasksConformanceTest::blockOn, "long-run", i));
+                }
+                assertFalse(toClose(cluster, 2, w -> w).contains(a.address()));
+                assertTrue(Wait.until(T, () -> processing(c).get(b.address()) > 0));
+                assertEquals(List.of(), toClose(cluster, null, w -> w));
+                assertEquals(List.of(b.address()), toClose(cluster, 1, w -> w));
+                assertEquals(List.of(b.address()), toClose(cluster, 2, w -> w));
+                open("long-run");
+                assertEquals(0, longFut.result(T));
+                c.gather(futs);
+            } finally {
+                close(a, b);
+            }
         }
     }
 }
