@@ -165,10 +165,12 @@ public final class Adaptive {
         return manager.workers().size();
     }
 
+    /** The fewest workers it keeps ({@code adapt(minimum, maximum)}). */
     public int minimum() {
         return core.minimum;
     }
 
+    /** The most workers it starts. */
     public int maximum() {
         return core.maximum;
     }

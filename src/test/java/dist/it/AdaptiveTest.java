@@ -274,4 +274,28 @@ class AdaptiveTest {
         assertFalse(b.isRunning());
         assertThrows(IllegalArgumentException.class, () -> cluster(0).adapt(3, 2));
     }
+
+    /**
+     * Data filling more than 60% of the workers' memory limits asks for twice the workers, as dask's
+     * adaptive_target does; without limits memory asks for none.
+     */
+    @Test
+    void memoryFillingTheLimitsAsksForMoreWorkers() throws Exception {
+        LocalCluster cluster = keep(LocalCluster.builder().workers(1).memoryLimit(4L << 20).output(null).start());
+        Client c = cluster.client();
+        java.util.function.IntSupplier target = () -> {
+            try {
+                return dist.LocalClusters.scheduler(cluster).query(s -> s.view().adaptiveTarget(Duration.ofSeconds(5)),
+                        10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new AssertionError(e);
+            }
+        };
+        Future<byte[]> small = c.scatter(List.of(new byte[1 << 10])).get(0);
+        assertTrue(Wait.until(T, () -> target.getAsInt() == 1), "a little data keeps one worker: " + target.getAsInt());
+        Future<byte[]> big = c.scatter(List.of(new byte[3 << 20])).get(0);
+        assertTrue(Wait.until(T, () -> target.getAsInt() == 2), "3 MiB of 4 MiB wants two: " + target.getAsInt());
+        big.release();
+        small.release();
+    }
 }
