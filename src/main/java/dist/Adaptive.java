@@ -115,6 +115,10 @@ public final class Adaptive {
             } finally {
                 lock.unlock();
             }
+            if (!(action instanceof AdaptiveCore.Same)) {
+                ScaleEvent e = events().getLast();
+                LOG.log(System.Logger.Level.INFO, "scaling from " + e.from() + " to " + e.to() + " workers: " + e.reason());
+            }
             switch (action) {
                 case AdaptiveCore.Up u -> manager.scaleUpTo(u.n());
                 case AdaptiveCore.Down d -> manager.scaleDown(d.workers());

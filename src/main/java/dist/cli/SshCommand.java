@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -15,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -57,6 +59,8 @@ public final class SshCommand {
                                      random token, written to a file only you can read (its path is
                                      printed; clients use DIST_TOKEN_FILE=FILE)
               --ssh-program PATH     the ssh client to run (default ssh), e.g. a wrapper script
+              --adapt MIN:MAX        size the cluster by its load instead: MIN to MAX workers, each
+                                     new one on the next worker host in turn (see ClusterManager.adapt)
             """;
     /** The system property that marks every remote process of one cluster. */
     static final String MARKER = "dist-ssh-cluster";
@@ -84,7 +88,7 @@ public final class SshCommand {
         CliArgs a = CliArgs.parse(args,
                 Set.of("--hostfile", "--scheduler-port", "--nthreads", "--nprocs", "--memory-limit", "--java",
                         "--classpath", "--jvm-options", "--ssh-username", "--ssh-port", "--ssh-private-key",
-                        "--ssh-options", "--startup-timeout", "--token-file", "--ssh-program"),
+                        "--ssh-options", "--startup-timeout", "--token-file", "--ssh-program", "--adapt"),
                 Set.of("--help"));
         if (a.flag("--help")) {
             out.print(USAGE);
@@ -114,6 +118,7 @@ public final class SshCommand {
             WorkerCommand.checkMemoryLimit(a.get("--memory-limit", null), a.getBytes("--memory-limit", 0));
             workerOpts.addAll(List.of("--memory-limit", a.get("--memory-limit", null)));
         }
+        int[] adapt = adaptBounds(a.get("--adapt", null));
         String java = a.get("--java", ProcessHandle.current().info().command().orElse("java"));
         String classpath = a.get("--classpath", absoluteClassPath());
         String jvmOpts = a.get("--jvm-options", "").strip();
@@ -123,7 +128,14 @@ public final class SshCommand {
         ClusterToken token = clusterToken(a.get("--token-file", null), System.getenv("DIST_TOKEN"), jvmOpts, marker);
         Cluster cluster = new Cluster(ssh, marker, token.value(), out, err);
         cluster.onStop(token::removeFile);
-        Thread hook = new Thread(cluster::stop, "dist-ssh-stop");
+        AtomicReference<dist.Adaptive> adaptive = new AtomicReference<>();
+        Thread hook = new Thread(() -> {
+            dist.Adaptive ad = adaptive.get();
+            if (ad != null) {
+                ad.stop(); // no worker starts while the cluster stops
+            }
+            cluster.stop();
+        }, "dist-ssh-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         Target first = hosts.get(0);
         String scheduler = first.host() + ":" + port;
@@ -158,7 +170,24 @@ public final class SshCommand {
             cluster.stop();
             return 1;
         }
-        for (Target w : hosts.size() == 1 ? hosts : hosts.subList(1, hosts.size())) {
+        List<Target> workerHosts = hosts.size() == 1 ? hosts : hosts.subList(1, hosts.size());
+        if (adapt != null) {
+            dist.comm.Security security = token.value() != null
+                    ? dist.comm.Security.none().withToken(token.value()) : dist.comm.Security.fromEnvironment();
+            dist.Client client = dist.Client.connect(scheduler, dist.comm.CommConfig.DEFAULT.withSecurity(security)
+                    .withConnectTimeout(Duration.ofSeconds(startup)));
+            SshCluster workers = new SshCluster(client, cluster, workerHosts, base, scheduler, workerOpts, marker);
+            cluster.onStop(client::close);
+            adaptive.set(workers.adapt(adapt[0], adapt[1]));
+            out.println("scheduler at: " + scheduler);
+            out.println("adapting between " + adapt[0] + " and " + adapt[1] + " workers on " + workerHosts.stream()
+                    .map(Target::host).toList());
+            out.flush();
+            cluster.awaitAllEnded();
+            cluster.stop();
+            return 0;
+        }
+        for (Target w : workerHosts) {
             List<String> cmd = new ArrayList<>(base);
             cmd.addAll(List.of("worker", scheduler, "--host", "0.0.0.0", "--contact-address", w.host(),
                     "--name", w.host()));
@@ -170,6 +199,27 @@ public final class SshCommand {
         cluster.awaitAllEnded();
         cluster.stop();
         return 0;
+    }
+
+    /** {@code MIN:MAX} of --adapt as {min, max}, or null when not given. */
+    static int[] adaptBounds(String text) throws UsageException {
+        if (text == null) {
+            return null;
+        }
+        String[] parts = text.split(":");
+        try {
+            if (parts.length == 2) {
+                int min = Integer.parseInt(parts[0].strip());
+                int max = Integer.parseInt(parts[1].strip());
+                if (min >= 0 && max >= min && max <= 100_000) {
+                    return new int[]{min, max};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new UsageException("--adapt takes MIN:MAX, two whole numbers with 0 <= MIN <= MAX, e.g. --adapt 1:8; got '"
+                + text + "'");
     }
 
     static List<Target> readHostfile(Path file) throws UsageException {
@@ -319,7 +369,7 @@ public final class SshCommand {
             this.err = err;
         }
 
-        void start(Target t, String role, List<String> remote, Consumer<String> onLine) throws IOException {
+        Process start(Target t, String role, List<String> remote, Consumer<String> onLine) throws IOException {
             List<String> cmd = new ArrayList<>(ssh);
             cmd.add(t.login());
             // exec: the remote shell becomes java, so nothing else is left behind on the host
@@ -352,6 +402,36 @@ public final class SshCommand {
                             + x.exitValue()));
                 }
             });
+            return p;
+        }
+
+        /** TERM, then KILL after 5 s, to every process on {@code t} whose command line has {@code prop + value + tail}. */
+        static String killScript(String prop, String value, String tail) {
+            // "[x]yz" matches "xyz" but not the pkill command line that carries the pattern itself
+            String pattern = prop + "[" + value.charAt(0) + "]" + value.substring(1) + tail;
+            return "pkill -TERM -f -- " + quote(pattern) + "; for i in 1 2 3 4 5 6 7 8 9 10; do"
+                    + " pgrep -f -- " + quote(pattern) + " >/dev/null || exit 0; sleep 0.5; done;"
+                    + " pkill -KILL -f -- " + quote(pattern) + "; exit 0";
+        }
+
+        private Process kill(Target t, String script) {
+            List<String> cmd = new ArrayList<>(ssh);
+            cmd.addAll(List.of(t.login(), script));
+            try {
+                return new ProcessBuilder(cmd).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            } catch (IOException e) {
+                err.println("ssh: cannot reach " + t.host() + " to stop its processes: " + e.getMessage());
+                return null;
+            }
+        }
+
+        /** Stops the processes on {@code t} marked {@code -D<prop>=<value> }, waiting up to 20 s. */
+        void stopMarked(Target t, String prop, String value) throws InterruptedException {
+            Process k = kill(t, killScript("-D" + prop + "=", value, " "));
+            if (k != null && !k.waitFor(20, TimeUnit.SECONDS)) {
+                k.destroyForcibly();
+            }
         }
 
         void onStop(Runnable r) {
@@ -369,20 +449,12 @@ public final class SshCommand {
             if (!stopped.compareAndSet(false, true)) {
                 return;
             }
-            // "[x]yz" matches "xyz" but not the pkill command line that carries the pattern itself
-            String pattern = "-D" + MARKER + "=[" + marker.charAt(0) + "]" + marker.substring(1);
-            String script = "pkill -TERM -f -- " + quote(pattern) + "; for i in 1 2 3 4 5 6 7 8 9 10; do"
-                    + " pgrep -f -- " + quote(pattern) + " >/dev/null || exit 0; sleep 0.5; done;"
-                    + " pkill -KILL -f -- " + quote(pattern) + "; exit 0";
+            String script = killScript("-D" + MARKER + "=", marker, "");
             List<Process> killers = new ArrayList<>();
             for (Target t : targets) {
-                List<String> cmd = new ArrayList<>(ssh);
-                cmd.addAll(List.of(t.login(), script));
-                try {
-                    killers.add(new ProcessBuilder(cmd).redirectErrorStream(true)
-                            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
-                } catch (IOException e) {
-                    err.println("ssh: cannot reach " + t.host() + " to stop its processes: " + e.getMessage());
+                Process k = kill(t, script);
+                if (k != null) {
+                    killers.add(k);
                 }
             }
             for (Process k : killers) {
