@@ -112,4 +112,48 @@ class SshClusterTest {
             assertTrue(e.getMessage().contains("--adapt"), e.getMessage());
         }
     }
+
+    static int slowinc(int x) throws InterruptedException {
+        Thread.sleep(200); // the task's work
+        return x + 1;
+    }
+
+    /**
+     * {@code dist ssh HOST --adapt 0:2}: no worker until there is work, one for a task, none again
+     * after; the launcher's output shows each step, and SIGTERM leaves no process behind.
+     */
+    @Test
+    void theSshCommandAdaptsItsWorkersToTheLoad() throws Exception {
+        Path fakeSsh = tmp.resolve("fake-ssh");
+        Files.writeString(fakeSsh, "#!/bin/sh\nfor last; do :; done\nexec /bin/sh -c \"$last\"\n");
+        Files.setPosixFilePermissions(fakeSsh, PosixFilePermissions.fromString("rwx------"));
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        try (dist.it.Processes procs = new dist.it.Processes()) {
+            dist.it.Processes.Proc role = procs.javaWith(List.of("-Ddist.adaptive.interval=200ms"), "dist.Main", "ssh",
+                    "127.0.0.1", "--scheduler-port", String.valueOf(port), "--nthreads", "1", "--ssh-program",
+                    fakeSsh.toString(), "--jvm-options", "-Xmx200m", "--adapt", "0:2");
+            String marker = role.awaitLine(l -> l.startsWith("cluster "), T).split("[ :]")[1];
+            String tokenLine = role.awaitLine(l -> l.startsWith("token for clients in "), T);
+            Path tokenFile = Path.of(tokenLine.substring("token for clients in ".length()).split(" ")[0]);
+            role.awaitLine(l -> l.startsWith("adapting between 0 and 2 workers"), T);
+            dist.comm.CommConfig config = dist.comm.CommConfig.DEFAULT.withSecurity(
+                    dist.comm.Security.none().withTokenFile(tokenFile)).withConnectTimeout(Duration.ofSeconds(10));
+            try (Client client = Client.connect("127.0.0.1:" + port, config)) {
+                assertEquals(0, client.workersInfo().size());
+                Future<Integer> f = client.submit(SshClusterTest::slowinc, 10);
+                assertEquals(11, f.result(T), role.output());
+                role.awaitLine(l -> l.contains("scaling from 0 to 1 workers"), T);
+                f.release();
+                role.awaitLine(l -> l.contains("scaling from 1 to 0 workers"), T);
+                assertTrue(Wait.until(T, () -> client.workersInfo().isEmpty()), role.output());
+            }
+            role.process.toHandle().destroy();
+            role.awaitExit(T);
+            assertTrue(role.output().contains("cluster " + marker + " stopped"), role.output());
+            assertTrue(Wait.until(T, () -> marked(SshCommand.MARKER + "=" + marker).isEmpty()), role.output());
+        }
+    }
 }
