@@ -113,7 +113,7 @@ class AdaptiveTest {
     /** dask: test_adaptive.py::test_avoid_churn — short pauses between tasks do not retire the worker. */
     @Test
     void shortPausesBetweenTasksDoNotChurn() throws Exception {
-        interval("20ms", 50); // a pause is a few intervals, far fewer than 50
+        interval("20ms", 100); // a pause is a few intervals, far fewer than 100
         LocalCluster cluster = cluster(0);
         Client c = cluster.client();
         Adaptive a = cluster.adapt(0, 4);
