@@ -197,15 +197,24 @@ public abstract class AbstractClusterManager implements ClusterManager {
         scaleDown(List.copyOf(pick));
     }
 
-    /** Retires {@code names} gracefully, then stops what is left of them; under {@link #scaling}. */
+    /**
+     * Retires {@code names} gracefully, then stops what is left of them; a worker the scheduler kept
+     * (its data had nowhere to go) is still registered and keeps running. Under {@link #scaling}.
+     */
     final void scaleDown(List<String> names) {
         List<String> mine = names.stream().filter(running::contains).toList();
         if (mine.isEmpty()) {
             return;
         }
         retire(mine);
+        Set<String> kept = new java.util.HashSet<>();
+        for (WorkerInfo w : clientSource.get().workersInfo()) {
+            kept.add(w.name());
+        }
         for (String name : mine) {
-            stop(name);
+            if (!kept.contains(name)) {
+                stop(name);
+            }
         }
     }
 
