@@ -28,7 +28,7 @@ public interface ClusterManager extends AutoCloseable {
      * with the scheduler soon after ({@link Client#waitForWorkers}). Down: workers that have not
      * registered yet go first, then those the scheduler picks (idle first, then the least data),
      * through graceful retirement (their results move to the workers that stay); returns once they
-     * are stopped.
+     * are stopped. A worker the retirement keeps (its data has nowhere to go) keeps running.
      *
      * @throws IllegalArgumentException when {@code n} is negative
      * @throws IllegalStateException    when the manager was closed
