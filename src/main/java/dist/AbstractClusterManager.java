@@ -173,7 +173,8 @@ public abstract class AbstractClusterManager implements ClusterManager {
 
     /** Brings the workers down to {@code n}: those not registered first, then the scheduler's picks. */
     private void scaleDownTo(int n) {
-        Message.AdaptiveTarget t = adaptiveTarget(Duration.ofSeconds(5), n, n);
+        // only the choice of workers matters here: the wanted count is n
+        Message.AdaptiveTarget t = adaptiveTarget(dist.config.Config.getDuration("distributed.adaptive.target-duration"), n, n);
         Set<String> registered = Set.copyOf(t.workers());
         int surplus = running.size() - n;
         LinkedHashSet<String> pick = new LinkedHashSet<>();

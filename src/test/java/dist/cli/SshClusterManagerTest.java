@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * and its remote process ends; adapting sizes the workers by the load.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
-class SshClusterTest {
+class SshClusterManagerTest {
     static final Duration T = Duration.ofSeconds(60);
 
     @TempDir
@@ -78,7 +78,7 @@ class SshClusterTest {
                 assertTrue(addressOf.get("worker-0").startsWith("127.0.0.1:"), addressOf.toString());
                 assertTrue(addressOf.get("worker-1").startsWith("localhost:"), addressOf.toString());
 
-                List<Future<Integer>> fs = client.map(SshClusterTest::square, IntStream.range(0, 20).boxed().toList());
+                List<Future<Integer>> fs = client.map(SshClusterManagerTest::square, IntStream.range(0, 20).boxed().toList());
                 client.gather(fs);
                 workers.scale(1);
                 assertEquals(1, workers.workers().size());
@@ -143,7 +143,7 @@ class SshClusterTest {
                     dist.comm.Security.none().withTokenFile(tokenFile)).withConnectTimeout(Duration.ofSeconds(10));
             try (Client client = Client.connect("127.0.0.1:" + port, config)) {
                 assertEquals(0, client.workersInfo().size());
-                Future<Integer> f = client.submit(SshClusterTest::slowinc, 10);
+                Future<Integer> f = client.submit(SshClusterManagerTest::slowinc, 10);
                 assertEquals(11, f.result(T), role.output());
                 role.awaitLine(l -> l.contains("scaling from 0 to 1 workers"), T);
                 f.release();
