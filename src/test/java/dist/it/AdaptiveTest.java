@@ -300,4 +300,25 @@ class AdaptiveTest {
         big.release();
         small.release();
     }
+
+    /**
+     * dask: test_adaptive.py::test_target_duration — a longer target duration asks for fewer
+     * workers: 20 tasks (counted at 0.5 s each before one has run) want two workers at 5 s, one at 100 s.
+     */
+    @Test
+    void aLongerTargetDurationAsksForFewerWorkers() throws Exception {
+        interval("20ms", 3);
+        for (String duration : List.of("5s", "100s")) {
+            try (var d = Config.set("distributed.adaptive.target-duration", duration);
+                 LocalCluster cluster = LocalCluster.builder().workers(0).output(null).start()) {
+                Client c = cluster.client();
+                List<Future<Integer>> fs = c.map(x -> slowinc(x, 100), IntStream.range(0, 20).boxed().toList());
+                Adaptive a = cluster.adapt(0, 4);
+                c.gather(fs);
+                a.stop();
+                int most = a.events().stream().mapToInt(Adaptive.ScaleEvent::to).max().orElse(0);
+                assertEquals(duration.equals("5s") ? 2 : 1, most, a.events().toString());
+            }
+        }
+    }
 }
