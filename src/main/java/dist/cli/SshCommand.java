@@ -30,7 +30,8 @@ import java.util.function.Consumer;
  * Ctrl-C (or SIGTERM) stops every
  * remote process: each carries a marker argument unique to this cluster, and each host is told
  * to kill what carries it, since closing an SSH session without a terminal leaves its command
- * running.
+ * running. With {@code --adapt MIN:MAX} no worker is started up front: the load decides how many
+ * run, each on the next worker host in turn ({@link SshCluster}).
  *
  * <pre>
  * java -jar dist.jar ssh node1 node2 node3 --nthreads 4
@@ -405,7 +406,7 @@ public final class SshCommand {
             return p;
         }
 
-        /** TERM, then KILL after 5 s, to every process on {@code t} whose command line has {@code prop + value + tail}. */
+        /** A script that sends TERM, then KILL after 5 s, to every process whose command line has {@code prop + value + tail}. */
         static String killScript(String prop, String value, String tail) {
             // "[x]yz" matches "xyz" but not the pkill command line that carries the pattern itself
             String pattern = prop + "[" + value.charAt(0) + "]" + value.substring(1) + tail;
