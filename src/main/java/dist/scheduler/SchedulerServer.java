@@ -655,6 +655,9 @@ public final class SchedulerServer implements AutoCloseable {
             if (o.message() instanceof Message.ComputeTask ct && ct.clientId() != null) {
                 code.taskSent(o.to(), ct.clientId()); // before it is sent: the worker may ask for classes at once
             }
+            if (o.message() instanceof Message.SetupPlugin sp && sp.clientId() != null) {
+                code.taskSent(o.to(), sp.clientId()); // a plugin's classes come from its client, as a task's
+            }
             if (o.replyTo() != 0) {
                 Peer c = routes.get(o.to());
                 if (c != null) {
