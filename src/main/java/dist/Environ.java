@@ -20,6 +20,12 @@ import java.util.TreeMap;
 public final class Environ implements NannyPlugin {
     private final TreeMap<String, String> environ;
 
+    /** For the serializer, which fills the map in on the nanny. */
+    private Environ() {
+        this.environ = null;
+    }
+
+    /** Sets these variables, e.g. {@code new Environ(Map.of("OMP_NUM_THREADS", "1"))}. */
     public Environ(Map<String, String> environ) {
         this.environ = new TreeMap<>(environ);
     }

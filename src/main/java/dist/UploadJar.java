@@ -22,6 +22,12 @@ public final class UploadJar implements WorkerPlugin {
     private final String file;
     private final byte[] bytes;
 
+    /** For the serializer, which fills the fields in on the worker. */
+    private UploadJar() {
+        this.file = null;
+        this.bytes = null;
+    }
+
     /**
      * Reads the jar now.
      *
