@@ -272,9 +272,8 @@ class WorkerPluginsConformanceTest {
     }
 
     /**
-     * Follows dask's UploadFile plugin (test_worker.py::test_upload_file_pyc and the like): a jar
-     * registered with {@link UploadJar} reaches the current workers and one started afterwards,
-     * whose tasks load its class.
+     * As dask's UploadFile plugin: a jar registered with {@link UploadJar} reaches the current
+     * workers and one started afterwards, whose tasks load its class.
      */
     @Test
     void uploadJarReachesAWorkerStartedLater(@TempDir Path dir) throws Exception {
