@@ -48,8 +48,13 @@ public final class UploadJar implements WorkerPlugin {
     }
 
     @Override
-    public void setup(WorkerContext worker) throws IOException {
-        worker.addJar(file, bytes);
+    public void setup(WorkerContext worker) {
+        try {
+            worker.addJar(file, bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("worker " + worker.address() + " cannot use jar " + file + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     @Override
