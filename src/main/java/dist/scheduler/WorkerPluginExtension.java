@@ -59,6 +59,8 @@ final class WorkerPluginExtension implements SchedulerExtension {
     }
 
     private SchedulerContext core;
+    /** The bound on the bytes of all plugins: {@link #MAX_BYTES}, lowered by tests. */
+    long maxBytes = MAX_BYTES;
     private final Map<String, Stored> plugins = new LinkedHashMap<>();
     private long bytes;
     /** Nannies that asked for the nanny plugins, by their connection's id. */
@@ -126,9 +128,9 @@ final class WorkerPluginExtension implements SchedulerExtension {
                     + " unregister one first");
         }
         long after = bytes - (old == null ? 0 : old.bytes().length) + r.plugin().length;
-        if (after > MAX_BYTES) {
+        if (after > maxBytes) {
             throw new IllegalArgumentException("plugin " + name + " (" + r.plugin().length + " bytes) does not fit:"
-                    + " the scheduler keeps at most " + (MAX_BYTES >> 20) + " MiB of plugins");
+                    + " the scheduler keeps at most " + maxBytes + " bytes (" + (maxBytes >> 20) + " MiB) of plugins");
         }
         if (pending.size() >= MAX_PENDING) {
             throw new IllegalArgumentException(MAX_PENDING + " plugin registrations wait already; try again");
