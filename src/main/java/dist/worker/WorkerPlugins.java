@@ -43,6 +43,8 @@ final class WorkerPlugins {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, Runner> byName = new LinkedHashMap<>();
     private volatile boolean watching;
+    /** Set once the worker closes: plugins that arrive later are not set up. */
+    private boolean closed;
 
     WorkerPlugins(Serializer serializer, Function<String, ClassLoader> loaders,
                   Function<String, WorkerContext> contexts, Consumer<Message> toScheduler) {
@@ -61,7 +63,14 @@ final class WorkerPlugins {
     void setup(Message.SetupPlugin s) {
         lock.lock();
         try {
+            if (closed) {
+                return;
+            }
             Runner old = byName.get(s.name());
+            if (s.seq() == 0 && old != null && java.util.Arrays.equals(old.setup.plugin(), s.plugin())
+                    && java.util.Objects.equals(old.setup.clientId(), s.clientId())) {
+                return; // sent again as this worker registered again: it runs already
+            }
             Runner r = new Runner(s, old);
             byName.put(s.name(), r);
             if (old != null) {
@@ -129,6 +138,7 @@ final class WorkerPlugins {
         List<Runner> runners;
         lock.lock();
         try {
+            closed = true;
             runners = new ArrayList<>(byName.values());
             byName.clear();
             watching = false;
