@@ -55,7 +55,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_mp_process_worker_no_daemon, test_mp_pool_worker_no_daemon, test_no_unnecessary_imports_on_worker,
  *     test_malloc_trim_threshold, test_default_client_does_not_propagate_to_subprocess → Python
  *     multiprocessing, module imports, glibc's malloc and dask.compute's default scheduler.</li>
- * <li>test_close_joins → a worker plugin that blocks teardown.</li>
+ * <li>test_close_joins → dask's close waits as long as a worker plugin's teardown blocks; a dist worker
+ *     waits for its plugins' teardowns 10 s at most, so closing never hangs on a plugin.</li>
  * <li>test_unwriteable_dask_worker_space → the shared dask-scratch-space folder; a dist worker makes a
  *     fresh dist-worker-* folder of its own (WorkerCloseConformanceTest).</li>
  * </ul>
