@@ -136,8 +136,8 @@ public final class WorkerServer implements AutoCloseable {
         }
     };
     private final DataStore data;
-    /** The pause state last told to the state machine; read and written on the event loop only. */
-    private boolean pausedForMemory;
+    /** The pause state last told to the state machine; written on the event loop only, read by plugins' status. */
+    private volatile boolean pausedForMemory;
     private final WorkerMetrics metrics = new WorkerMetrics();
     /** Events (and re-registration steps) for the state machine; paused until registration made it. */
     private final EventLoop<Object> events = EventLoop.paused(this::handle, 1024);
@@ -630,7 +630,10 @@ public final class WorkerServer implements AutoCloseable {
         };
     }
 
-    /** The names of the worker plugins set up here, as dask's {@code worker.plugins}: {@code client.run(() -> WorkerServer.current().pluginNames())}. */
+    /**
+     * The names of the worker plugins set up here, as dask's {@code worker.plugins}:
+     * {@code client.run(() -> WorkerServer.current().pluginNames())}.
+     */
     public List<String> pluginNames() {
         return plugins.names();
     }
