@@ -11,9 +11,9 @@ import dist.nanny.NannyHooks;
  * {@link Environ} does) takes effect. Register it with {@link Client#registerPlugin(NannyPlugin)};
  * workers started without a nanny do not run it.
  *
- * <p>Unlike a {@link WorkerPlugin}, a nanny fetches no classes from clients: a nanny plugin's class
- * must be on the nanny's class path (the built-ins are; so is a class of the application when the
- * nanny runs on the same class path, as LocalCluster's do).
+ * <p>As a {@link WorkerPlugin}'s, its classes come from the registering client (a nanny asks for those
+ * its class path lacks through the scheduler) or from the nanny's class path; a nanny that starts
+ * after that client left finds them only on its class path.
  *
  * <pre>{@code
  * public class Threads implements NannyPlugin {

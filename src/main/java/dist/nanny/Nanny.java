@@ -141,6 +141,10 @@ public final class Nanny implements AutoCloseable {
 
     private record Installed(NannyHooks plugin, byte[] bytes) {}
 
+    /** Loads plugins' classes, fetching from their clients those the nanny's class path lacks. */
+    private final PluginClasses pluginClasses = new PluginClasses(Nanny.class.getClassLoader(), () -> scheduler,
+            Duration.ofSeconds(30));
+
     private Nanny(Options options) {
         this.options = options;
         this.env = workerEnvironment(Config.getMap(Config.NANNY_PRE_SPAWN_ENVIRON), Config.getMap(Config.NANNY_ENVIRON),
@@ -410,8 +414,9 @@ public final class Nanny implements AutoCloseable {
         }
         NannyHooks plugin;
         try {
-            // user classes load from the nanny's class path only: a nanny fetches no classes
-            Object o = SERIALIZER.decode(s.plugin(), null, Nanny.class.getClassLoader(), null);
+            ClassLoader loader = pluginClasses.forClient(s.clientId());
+            Thread.currentThread().setContextClassLoader(loader);
+            Object o = SERIALIZER.decode(s.plugin(), null, loader, null);
             if (!(o instanceof NannyHooks h)) {
                 throw new IllegalArgumentException("plugin " + s.name() + " decoded as a "
                         + (o == null ? "null" : o.getClass().getName()) + ", not a nanny plugin");

@@ -789,4 +789,33 @@ class NannyConformanceTest {
             register.get(T.toSeconds(), TimeUnit.SECONDS); // returns, without an error
         }
     }
+
+    /**
+     * A nanny plugin whose class is on no nanny's class path (compiled here, loaded by a loader of
+     * this process only) still sets up: the nanny fetches its class from the registering client
+     * through the scheduler, as a worker fetches a task's.
+     */
+    @Test
+    void aNannyPluginsClassComesFromItsClient(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path jar = JarBuilder.jar(dir, "nannyplugin", "shipped.Marker", """
+                package shipped;
+                public class Marker implements dist.NannyPlugin {
+                    private final String file;
+                    public Marker(String file) { this.file = file; }
+                    @Override public void setup(dist.nanny.NannyContext nanny) throws Exception {
+                        java.nio.file.Files.writeString(java.nio.file.Path.of(file), nanny.id());
+                    }
+                }
+                """);
+        try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[]{jar.toUri().toURL()},
+                getClass().getClassLoader());
+             PluginProbes.Cluster pc = PluginProbes.Cluster.start(1, true)) {
+            java.nio.file.Path marker = dir.resolve("marker");
+            dist.NannyPlugin plugin = (dist.NannyPlugin) loader.loadClass("shipped.Marker").getConstructor(String.class)
+                    .newInstance(marker.toString());
+            pc.client.registerPlugin(plugin);
+            assertTrue(java.nio.file.Files.exists(marker), "the nanny ran the setup before the registration returned");
+            assertTrue(java.nio.file.Files.readString(marker).startsWith("nanny-"));
+        }
+    }
 }
