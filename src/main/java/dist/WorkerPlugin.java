@@ -15,7 +15,7 @@ import dist.worker.WorkerHooks;
  * registered under a name already taken replaces the other (teardown of the old, then setup of the
  * new), so the default name, the class's, makes registering a plugin of the same class again a
  * replacement. A plugin outlives the client that registered it, but a worker that joins after that
- * client left can load its classes only from its own class path (or an {@link UploadJar}).
+ * client left can load its classes only from its own class path.
  *
  * <p>All calls of one plugin come in order on a thread of its own on the worker, never on the
  * worker's state machine: a plugin that blocks or throws delays or fails only itself. What setup
