@@ -67,8 +67,10 @@ class WorkerPluginsConformanceTest {
             c.client.registerPlugin(new PluginProbes.Recorder(dir.toString(), "MyPlugin", 123));
             String w = c.addWorker();
             assertEquals("123 running", await(file(dir.toString(), "MyPlugin", port(w), "setup")));
+            // its SIGTERM hook is in place once it says where it is: only then does a SIGTERM close it
+            c.lastWorker.awaitLine(l -> l.startsWith("worker at: "), T);
             c.lastWorker.process.destroy(); // SIGTERM: the worker closes
-            assertEquals("123", await(file(dir.toString(), "MyPlugin", port(w), "teardown")));
+            assertEquals("123", await(file(dir.toString(), "MyPlugin", port(w), "teardown")), c.lastWorker.output());
         }
     }
 
