@@ -342,6 +342,52 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
+     * Sets a worker plugin up on every worker, and on every worker that joins later, as dask's
+     * {@code register_plugin}; returns once each current worker ran its setup. A plugin of the same
+     * {@link WorkerPlugin#name() name} is replaced (torn down first).
+     *
+     * <pre>{@code
+     * client.registerPlugin(new UploadJar(Path.of("build/libs/my-functions.jar")));
+     * }</pre>
+     *
+     * @throws PluginFailedException    when its setup threw on a worker (the cause is the plugin's exception)
+     * @throws IllegalArgumentException when {@code plugin} is null or names no name
+     */
+    public void registerPlugin(WorkerPlugin plugin) {
+        PluginCalls.register(this, plugin, plugin == null ? null : plugin.name(), false);
+    }
+
+    /**
+     * Sets a nanny plugin up in every nanny, and in every nanny that starts later (before its worker
+     * starts); returns once each current nanny ran its setup. With {@link NannyPlugin#restart()}
+     * each nanny then restarts its worker.
+     *
+     * <pre>{@code
+     * client.registerPlugin(new Environ(Map.of("OMP_NUM_THREADS", "1")));
+     * }</pre>
+     *
+     * @throws PluginFailedException    when its setup threw in a nanny
+     * @throws IllegalArgumentException when {@code plugin} is null or names no name
+     */
+    public void registerPlugin(NannyPlugin plugin) {
+        PluginCalls.register(this, plugin, plugin == null ? null : plugin.name(), true);
+    }
+
+    /**
+     * Removes the worker or nanny plugin named {@code name}: it is torn down everywhere, and workers
+     * (nannies) that join later no longer get it. Returns once the current ones tore it down.
+     *
+     * <pre>{@code
+     * client.unregisterPlugin("upload-jar-my-functions.jar");
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when no plugin has that name
+     */
+    public void unregisterPlugin(String name) {
+        PluginCalls.unregister(this, name);
+    }
+
+    /**
      * Restarts the cluster: every future of every client is cancelled (erred ones too), the scheduler forgets every
      * task, and every worker is restarted through its nanny (workers without one just drop their
      * data). Returns once as many workers as before are registered again, or throws

@@ -31,14 +31,19 @@ class PublicApiTest {
      * Types of other dist packages the API may name. CommConfig (with its Liveness and Security) is
      * the connection settings Client.connect takes: it lives with the comm layer that reads it, which
      * sits below package dist. Invokable is what a worker calls; the Fn types extend it for that.
+     * WorkerHooks and NannyHooks are what a worker and a nanny call on a plugin, and their contexts
+     * what a plugin sees there: WorkerPlugin and NannyPlugin extend them for that.
      */
     private static final Set<String> ALLOWED = Set.of("dist.comm.CommConfig", "dist.comm.CommConfig$Liveness",
-            "dist.comm.Security", "dist.protocol.Invokable");
+            "dist.comm.Security", "dist.protocol.Invokable", "dist.worker.WorkerHooks", "dist.worker.WorkerContext",
+            "dist.nanny.NannyHooks", "dist.nanny.NannyContext");
 
     /** Checked exceptions the API may declare: the JDK contracts it implements, and user code it runs. */
     private static final Set<String> CHECKED_ALLOWED = Set.of(
             "dist.Future.get", // java.util.concurrent.Future's contract
             "dist.Client.recreateTaskLocally", "dist.Client.recreateErrorLocally", // run the user's task here
+            // a plugin's own code, run on a worker or nanny: what it throws fails its registration
+            "dist.WorkerPlugin.setup", "dist.WorkerPlugin.teardown", "dist.NannyPlugin.setup", "dist.NannyPlugin.teardown",
             "dist.Launcher.main",
             // the signatures of java.util.concurrent.Semaphore's, which ClusterSemaphore mirrors
             "dist.ClusterSemaphore.acquire", "dist.ClusterSemaphore.tryAcquire",

@@ -1409,6 +1409,16 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         throw new ExecutionException(new IllegalStateException("the scheduler answered WhoHasRequest with " + m));
     }
 
+    /**
+     * Asks the scheduler {@code request} and waits up to {@code timeout} for the answer, beyond the
+     * request timeout: for calls the scheduler answers only once workers did something (plugins' setup).
+     */
+    public Message askScheduler(Message request, Duration timeout)
+            throws InterruptedException, TimeoutException, ExecutionException {
+        ensureOpen();
+        return scheduler.request(request, timeout).get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    }
+
     private Message ask(Message request, long deadline) throws InterruptedException, TimeoutException, ExecutionException {
         ensureOpen();
         long nanos = Math.min(requestTimeout.toNanos(), Math.max(1, left(deadline)));

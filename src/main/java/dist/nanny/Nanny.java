@@ -129,6 +129,21 @@ public final class Nanny implements AutoCloseable {
 
     /** What this nanny sets in its worker's environment, fixed when it starts (restarts reuse it). */
     private final Map<String, String> env;
+    /** Environment variables nanny plugins set, over {@link #env}, for the worker processes started after. */
+    private final Map<String, String> pluginEnv = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Nanny plugins by name with the bytes they came as; touched on the plugin thread only. */
+    private final Map<String, Installed> plugins = new java.util.LinkedHashMap<>();
+    /** Runs the nanny plugins' calls one at a time, apart from the supervisor and the connection's reader. */
+    private final java.util.concurrent.ExecutorService pluginThread = java.util.concurrent.Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().name("dist-nanny-plugins").daemon(true).unstarted(r));
+    /** Set once the first worker start was asked for: a plugin's restart applies from then on. */
+    private volatile boolean begun;
+
+    private record Installed(NannyHooks plugin, byte[] bytes) {}
+
+    /** Loads plugins' classes, fetching from their clients those the nanny's class path lacks. */
+    private final PluginClasses pluginClasses = new PluginClasses(Nanny.class.getClassLoader(), () -> scheduler,
+            Duration.ofSeconds(30));
 
     private Nanny(Options options) {
         this.options = options;
@@ -154,6 +169,8 @@ public final class Nanny implements AutoCloseable {
                 options.connectTimeout()), n.handler);
         n.sendToScheduler(new Message.RegisterNanny(n.id, null));
         LOG.log(Level.INFO, "nanny " + n.id + " started for scheduler at " + options.schedulerAddress());
+        n.setUpPluginsFirst(options.connectTimeout());
+        n.begun = true;
         n.events.add(new NannyMachine.Begin());
         Duration poll = Config.getDuration("distributed.nanny.memory-poll-interval");
         // deadlines (back-off, kill) are checked on ticks: at least ten a second
@@ -269,6 +286,10 @@ public final class Nanny implements AutoCloseable {
                 }
             } else if (m instanceof Message.LogsRequest l && requestId != 0) {
                 c.reply(requestId, LOGS.reply(l.n()));
+            } else if (m instanceof Message.SetupPlugin s) {
+                submitPluginCall(() -> setUpPlugin(s));
+            } else if (m instanceof Message.TeardownPlugin t) {
+                submitPluginCall(() -> tearDownPlugin(t));
             } else if (m instanceof Message.RestartWorker r) {
                 events.add(new NannyMachine.RestartRequested(r.reason()));
             } else if (m instanceof Message.CloseWorker w) {
@@ -286,6 +307,20 @@ public final class Nanny implements AutoCloseable {
             }
         }
     };
+
+    private void submitPluginCall(Runnable call) {
+        try {
+            pluginThread.execute(() -> {
+                try {
+                    call.run();
+                } catch (RuntimeException | Error e) {
+                    survive("plugin call", e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.log(Level.DEBUG, "the nanny stops; a plugin call was dropped");
+        }
+    }
 
     private static boolean isOpen(Connection c) {
         return c != null && c.isOpen();
@@ -308,6 +343,147 @@ public final class Nanny implements AutoCloseable {
                 comm().withConnectTimeout(connectTimeout), handler);
         scheduler = c;
         sendToScheduler(new Message.RegisterNanny(id, workerAddress));
+        sendToScheduler(new Message.WatchNannyPlugins()); // those it holds already are not set up again
+    }
+
+    // ------------------------------------------------------------------ nanny plugins
+
+    /**
+     * Asks the scheduler for its nanny plugins and waits, bounded, until their setups ran: the
+     * first worker starts with what they set. A scheduler that does not answer in time costs only that.
+     */
+    private void setUpPluginsFirst(Duration timeout) {
+        try {
+            Message m = scheduler.request(new Message.WatchNannyPlugins()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (m instanceof Message.NannyPlugins list) {
+                for (Message.SetupPlugin s : list.plugins()) {
+                    submitPluginCall(() -> setUpPlugin(s));
+                }
+            }
+            // runs after the setups queued before it, those sent one way since included
+            pluginThread.submit(() -> { }).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "the nanny plugins were not set up before the worker's start: " + e);
+        }
+    }
+
+    private final NannyContext pluginContext = new NannyContext() {
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public String schedulerAddress() {
+            return options.schedulerAddress();
+        }
+
+        @Override
+        public String workerAddress() {
+            return workerAddress;
+        }
+
+        @Override
+        public void setEnv(String name, String value) {
+            if (name == null || name.isEmpty() || name.indexOf('=') >= 0 || name.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("not an environment variable name: " + name);
+            }
+            if (value == null) {
+                pluginEnv.remove(name);
+            } else {
+                pluginEnv.put(name, value);
+            }
+        }
+
+        @Override
+        public Map<String, String> pluginEnv() {
+            return java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(pluginEnv));
+        }
+    };
+
+    private void setUpPlugin(Message.SetupPlugin s) {
+        Installed had = plugins.get(s.name());
+        if (s.seq() == 0 && had != null && java.util.Arrays.equals(had.bytes(), s.plugin())) {
+            return; // sent again after a reconnection: it runs already
+        }
+        if (had != null) {
+            plugins.remove(s.name());
+            tearDown(s.name(), had.plugin());
+        }
+        NannyHooks plugin;
+        try {
+            ClassLoader loader = pluginClasses.forClient(s.clientId());
+            Thread.currentThread().setContextClassLoader(loader);
+            Object o = SERIALIZER.decode(s.plugin(), null, loader, null);
+            if (!(o instanceof NannyHooks h)) {
+                throw new IllegalArgumentException("plugin " + s.name() + " decoded as a "
+                        + (o == null ? "null" : o.getClass().getName()) + ", not a nanny plugin");
+            }
+            plugin = h;
+            plugin.setup(pluginContext);
+        } catch (Exception | LinkageError | StackOverflowError e) {
+            LOG.log(Level.WARNING, "nanny plugin " + s.name() + " failed to set up; the nanny carries on", e);
+            pluginDone(s.name(), s.seq(), e);
+            return;
+        }
+        plugins.put(s.name(), new Installed(plugin, s.plugin()));
+        pluginDone(s.name(), s.seq(), null);
+        if (plugin.restart() && begun && !closing.get()) {
+            events.add(new NannyMachine.RestartRequested("nanny plugin " + s.name() + " asks for a restart"));
+        }
+    }
+
+    private void tearDownPlugin(Message.TeardownPlugin t) {
+        Installed had = plugins.remove(t.name());
+        Throwable failed = had == null ? null : tearDown(t.name(), had.plugin());
+        if (t.seq() != 0) {
+            pluginDone(t.name(), t.seq(), failed);
+        }
+    }
+
+    private Throwable tearDown(String name, NannyHooks plugin) {
+        try {
+            plugin.teardown(pluginContext);
+            return null;
+        } catch (Exception | LinkageError | StackOverflowError e) {
+            LOG.log(Level.WARNING, "nanny plugin " + name + " failed to tear down", e);
+            return e;
+        }
+    }
+
+    /** Tears every plugin down as the nanny stops, waiting a bounded time. */
+    private void tearDownPlugins() {
+        try {
+            pluginThread.submit(() -> {
+                for (Map.Entry<String, Installed> e : List.copyOf(plugins.entrySet())) {
+                    tearDown(e.getKey(), e.getValue().plugin());
+                }
+                plugins.clear();
+            }).get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "the nanny plugins did not tear down in time: " + e);
+        }
+        pluginThread.shutdownNow();
+    }
+
+    private static final dist.serial.Serializer SERIALIZER = dist.serial.Serializer.defaults();
+
+    private void pluginDone(String name, long seq, Throwable error) {
+        byte[] bytes = null;
+        String summary = null;
+        if (error != null) {
+            summary = String.valueOf(error);
+            try {
+                bytes = SERIALIZER.encode(error);
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, "the error of nanny plugin " + name + " did not encode: " + e);
+            }
+        }
+        sendToScheduler(new Message.PluginDone(name, seq, bytes, summary));
     }
 
     private void sendToScheduler(Message m) {
@@ -367,7 +543,13 @@ public final class Nanny implements AutoCloseable {
         ArrayDeque<String> tail = new ArrayDeque<>();
         ReentrantLock tailLock = new ReentrantLock();
         CompletableFuture<Void> outputEnded = new CompletableFuture<>();
-        Process p = ChildJvm.start(jvm, args, env, options.prefix(), options.out(), line -> {
+        Map<String, String> withPlugins = env;
+        if (!pluginEnv.isEmpty()) {
+            java.util.TreeMap<String, String> all = new java.util.TreeMap<>(env);
+            all.putAll(pluginEnv);
+            withPlugins = all;
+        }
+        Process p = ChildJvm.start(jvm, args, withPlugins, options.prefix(), options.out(), line -> {
             tailLock.lock();
             try {
                 if (tail.size() == TAIL_LINES) {
@@ -484,6 +666,7 @@ public final class Nanny implements AutoCloseable {
         if (p != null && p.isAlive()) {
             p.destroyForcibly(); // the machine stopped it already unless this thread failed
         }
+        tearDownPlugins();
         Connection c = scheduler;
         if (c != null) {
             c.close();

@@ -623,4 +623,40 @@ public sealed interface Message {
      * current count), as dask's {@code workers_to_close}, and the names of the workers registered now.
      */
     record AdaptiveTarget(int target, List<String> toClose, List<String> workers) implements Message {}
+    // Worker and nanny plugins: user code the scheduler keeps as bytes (never decoded there) and hands to every
+    // current and later worker (or nanny)
+
+    /**
+     * Client -> scheduler: keep plugin {@code name} ({@code plugin}: its encoded object) and set it up on every
+     * worker ({@code nanny}: every nanny), now and as they join; one of the same name is replaced. Answered by
+     * {@link Ack} once every current one ran its setup, else by {@link PluginFailed} or {@link ErrorReply}.
+     */
+    record RegisterPlugin(String name, byte[] plugin, boolean nanny) implements Message {}
+
+    /** Client -> scheduler: drop plugin {@code name}, tearing it down everywhere. Answered by {@link Ack} or {@link ErrorReply}. */
+    record UnregisterPlugin(String name) implements Message {}
+
+    /**
+     * Scheduler -> worker or nanny: set plugin {@code name} up (tearing down one of that name first); its
+     * classes come from client {@code clientId}. Answered, one way, by {@link PluginDone} with {@code seq}.
+     */
+    record SetupPlugin(String name, byte[] plugin, String clientId, long seq) implements Message {}
+
+    /** Scheduler -> worker or nanny: tear plugin {@code name} down and drop it. Answered by {@link PluginDone} with {@code seq}. */
+    record TeardownPlugin(String name, long seq) implements Message {}
+
+    /** Worker or nanny -> scheduler: a setup or teardown ended; {@code error} (encoded) and {@code summary} when it threw. */
+    record PluginDone(String name, long seq, byte[] error, String summary) implements Message {}
+
+    /** Scheduler -> client: a plugin's setup threw on {@code where}; the first such error, encoded, and how many failed. */
+    record PluginFailed(String name, String where, byte[] error, String summary, int failures) implements Message {}
+
+    /**
+     * Nanny -> scheduler: send this nanny every nanny plugin now and later. Answered by {@link NannyPlugins}
+     * with those there now (sent one way, each as a {@link SetupPlugin}, when no answer is awaited).
+     */
+    record WatchNannyPlugins() implements Message {}
+
+    /** The nanny plugins a scheduler holds, in registration order, to set up before the nanny's worker starts. */
+    record NannyPlugins(List<SetupPlugin> plugins) implements Message {}
 }

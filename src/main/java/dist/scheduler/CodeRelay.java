@@ -93,8 +93,8 @@ final class CodeRelay {
     /** Handles a code message from {@code sender} (named {@code identity}); false when {@code m} is not one. */
     boolean handle(Peer sender, String identity, Message m, long requestId) {
         switch (m) {
-            case ClassRequest r when sender instanceof Connection w && w.peerRole() == Role.WORKER ->
-                    classRequest(w, identity, r, requestId);
+            case ClassRequest r when sender instanceof Connection w
+                    && (w.peerRole() == Role.WORKER || w.peerRole() == Role.NANNY) -> classRequest(w, identity, r, requestId);
             case ClassBytes b when sender.peerRole() != Role.WORKER -> classBytes(identity, b);
             case UploadJar j when sender.peerRole() != Role.WORKER -> uploadJar(sender, identity, j, requestId);
             default -> {
@@ -353,7 +353,16 @@ final class CodeRelay {
         }
     }
 
-    /** The worker registered as {@code address} on {@code worker} left. */
+    /**
+     * A nanny registered as {@code nannyId}: it may ask for the classes of the clients whose nanny
+     * plugins it was sent, as a worker for its tasks' (jars are for workers: it gets none).
+     */
+    void nannyJoined(Connection nanny, String nannyId) {
+        workers.put(nannyId, nanny);
+        clientsOf.remove(nannyId);
+    }
+
+    /** The worker registered as {@code address} on {@code worker} left (or the nanny of that id). */
     void workerGone(String address, Connection worker) {
         if (workers.remove(address, worker)) {
             clientsOf.remove(address);

@@ -357,6 +357,9 @@ public final class SchedulerServer implements AutoCloseable {
                     }
                     identity = rn.nannyId();
                     routes.put(rn.nannyId(), c);
+                    if (c instanceof Connection n) {
+                        code.nannyJoined(n, rn.nannyId()); // it may fetch its nanny plugins' classes
+                    }
                 }
                 if (c.peerRole() == Role.WORKER) {
                     events.submit(new SchedulerEvent.FromWorker(identity, message, requestId));
@@ -382,6 +385,9 @@ public final class SchedulerServer implements AutoCloseable {
                     // a nannied worker's removal waits in the state for its nanny's report (see ClientRegistry)
                     events.submit(new SchedulerEvent.WorkerGone(id, reason));
                 } else if (!id.equals(connId)) {
+                    if (c.peerRole() == Role.NANNY && c instanceof Connection n) {
+                        code.workerGone(id, n);
+                    }
                     code.clientGone(id);
                     events.submit(new SchedulerEvent.ClientGone(id));
                 }
@@ -654,6 +660,12 @@ public final class SchedulerServer implements AutoCloseable {
         for (Outgoing o : out) {
             if (o.message() instanceof Message.ComputeTask ct && ct.clientId() != null) {
                 code.taskSent(o.to(), ct.clientId()); // before it is sent: the worker may ask for classes at once
+            }
+            if (o.message() instanceof Message.SetupPlugin sp && sp.clientId() != null) {
+                code.taskSent(o.to(), sp.clientId()); // a plugin's classes come from its client, as a task's
+            }
+            if (o.message() instanceof Message.NannyPlugins np) {
+                np.plugins().stream().filter(sp -> sp.clientId() != null).forEach(sp -> code.taskSent(o.to(), sp.clientId()));
             }
             if (o.replyTo() != 0) {
                 Peer c = routes.get(o.to());

@@ -74,6 +74,7 @@ public final class SchedulerState extends TaskLifecycle {
             register(new WorkStealingExtension());
         }
         register(new PluginExtension());
+        register(new WorkerPluginExtension());
         register(new OrphanKeys());
         register(new DataPlacementExtension());
         register(new WorkerResourcesExtension());

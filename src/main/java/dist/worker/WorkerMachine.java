@@ -408,7 +408,7 @@ public final class WorkerMachine {
                     if (t.state == State.READY) unready(t);
                     releaseDeps(t);
                     t.run = null;
-                    t.state = null;
+                    move(t, null);
                     if (t.hasDependents()) needData(t);
                     else forget(t);
                 }
@@ -468,7 +468,7 @@ public final class WorkerMachine {
         if (t == null || t.state != State.EXECUTING) return;
         leaveSlot(t);
         releaseDeps(t);
-        t.state = State.ERROR;
+        move(t, State.ERROR);
         // A task here waiting on this key stays waiting: the scheduler errs or frees it.
         send(new Message.TaskErred(t.key, f.exception(), f.summary(), f.startNanos(), f.stopNanos()));
     }
@@ -633,6 +633,47 @@ public final class WorkerMachine {
 
     private void forget(Task t) {
         tasks.remove(t.key);
+        if (moves != null) {
+            moves.add(new String[]{t.key, label(t, t.state), "forgotten"});
+        }
+    }
+
+    // ------------------------------------------------------------------ transitions, for plugins
+
+    /** Transitions since the last {@link #drainTransitions()}; null while nobody watches. */
+    private List<String[]> moves;
+
+    /** Starts or stops recording each key's state changes (for worker plugins); off, it costs nothing. */
+    public void watchTransitions(boolean on) {
+        moves = on ? (moves == null ? new ArrayList<>() : moves) : null;
+    }
+
+    /** The transitions recorded since the last call, each {key, from, to} in dask's state names; empty when off. */
+    public List<String[]> drainTransitions() {
+        if (moves == null || moves.isEmpty()) {
+            return List.of();
+        }
+        List<String[]> out = moves;
+        moves = new ArrayList<>();
+        return out;
+    }
+
+    private void move(Task t, State to) {
+        if (moves != null && t.state != to) {
+            String from = label(t, t.state);
+            if (t.state == null && to == State.READY) {
+                moves.add(new String[]{t.key, from, "waiting"}); // dask's tasks pass through waiting
+                from = "waiting";
+            }
+            moves.add(new String[]{t.key, from, label(t, to)});
+        }
+        t.state = to;
+    }
+
+    /** dask's name of a key's state; released for none, constrained for a ready task that needs resources. */
+    private static String label(Task t, State s) {
+        return s == null ? "released" : s == State.MISSING ? "missing"
+                : s == State.READY && t.needs != null ? "constrained" : s.label;
     }
 
     /** Records a compute request: inputs are linked, missing ones fetched; then waiting or ready. */
@@ -670,7 +711,7 @@ public final class WorkerMachine {
         if (missing == 0) {
             toReady(t);
         } else {
-            t.state = State.WAITING;
+            move(t, State.WAITING);
         }
     }
 
@@ -686,7 +727,7 @@ public final class WorkerMachine {
     }
 
     private void toReady(Task t) {
-        t.state = State.READY;
+        move(t, State.READY);
         (t.needs == null ? ready : constrained).add(t);
     }
 
@@ -695,7 +736,7 @@ public final class WorkerMachine {
     }
 
     private void toMemory(Task t, long nbytes) {
-        t.state = State.MEMORY;
+        move(t, State.MEMORY);
         t.nbytes = Math.max(0, nbytes);
         t.failedPeers = null;
         memoryBytes += t.nbytes;
@@ -710,7 +751,7 @@ public final class WorkerMachine {
     private void dropMemory(Task t) {
         memoryBytes -= t.nbytes;
         inMemory--;
-        t.state = null;
+        move(t, null);
         out.add(new DropData(t.key));
     }
 
@@ -758,7 +799,7 @@ public final class WorkerMachine {
             } else {
                 break;
             }
-            t.state = State.EXECUTING;
+            move(t, State.EXECUTING);
             executing++;
             out.add(new Execute(t.key, t.run, t.depKeys, t.clientId, !t.blamed));
             t.blamed = true;
@@ -843,7 +884,7 @@ public final class WorkerMachine {
     }
 
     private void toFetch(Task t) {
-        t.state = State.FETCH;
+        move(t, State.FETCH);
         fetchQueue.add(t);
         for (String p : t.holders) {
             wantedFrom.computeIfAbsent(p, k -> new TreeSet<>(ORDER)).add(t);
@@ -869,7 +910,7 @@ public final class WorkerMachine {
 
     /** No holder left: tell the scheduler about each peer that failed, then wait for who-has. */
     private void toMissing(Task t) {
-        t.state = State.MISSING;
+        move(t, State.MISSING);
         if (t.failedPeers == null || t.failedPeers.isEmpty()) {
             send(new Message.MissingData(t.key, ""));
         } else {
@@ -914,7 +955,7 @@ public final class WorkerMachine {
         if (t.state != State.FLIGHT || !peer.equals(t.flightPeer)) return;
         leaveFlight(t);
         failed(t, peer);
-        t.state = null;
+        move(t, null);
         if (t.deferred != null) {
             Message.ComputeTask ct = t.deferred;
             becomeTask(t, ct);  // compute it here instead
@@ -993,7 +1034,7 @@ public final class WorkerMachine {
         Set<Task> flying = flightFrom.computeIfAbsent(peer, k -> new LinkedHashSet<>());
         for (Task c : batch) {
             leaveFetch(c);
-            c.state = State.FLIGHT;
+            move(c, State.FLIGHT);
             c.flightPeer = peer;
             flying.add(c);
             keys.add(c.key);

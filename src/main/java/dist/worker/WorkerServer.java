@@ -136,8 +136,8 @@ public final class WorkerServer implements AutoCloseable {
         }
     };
     private final DataStore data;
-    /** The pause state last told to the state machine; read and written on the event loop only. */
-    private boolean pausedForMemory;
+    /** The pause state last told to the state machine; written on the event loop only, read by plugins' status. */
+    private volatile boolean pausedForMemory;
     private final WorkerMetrics metrics = new WorkerMetrics();
     /** Events (and re-registration steps) for the state machine; paused until registration made it. */
     private final EventLoop<Object> events = EventLoop.paused(this::handle, 1024);
@@ -505,6 +505,10 @@ public final class WorkerServer implements AutoCloseable {
         } else if (m instanceof Message.CloseWorker cw) {
             LOG.log(Level.INFO, "scheduler asked this worker to close: " + cw.reason());
             Thread.ofVirtual().start(this::stop); // the scheduler has let it go already
+        } else if (m instanceof Message.SetupPlugin sp) {
+            plugins.setup(sp);
+        } else if (m instanceof Message.TeardownPlugin tp) {
+            plugins.teardown(tp);
         } else if (m instanceof Message.StartActor sa) {
             actors.start(sa);
         } else if (m instanceof Message.StopActor sa) {
@@ -576,6 +580,63 @@ public final class WorkerServer implements AutoCloseable {
 
     /** The actors held here; their calls run beside the state machine, on threads of their own. */
     private final ActorHost actors = new ActorHost(services, dist.config.Config.getInt("distributed.worker.actor-pending-calls"));
+
+    /** The worker plugins running here; their calls run on threads of their own, never on the event loop. */
+    private final WorkerPlugins plugins = new WorkerPlugins(serializer, this::pluginLoader,
+            this::pluginContext, events::submit);
+
+    private ClassLoader pluginLoader(String clientId) {
+        return code.forClient(clientId);
+    }
+
+    /** The worker as a plugin of client {@code clientId} sees it. */
+    private WorkerContext pluginContext(String clientId) {
+        return new WorkerContext() {
+            @Override
+            public String address() {
+                return address;
+            }
+
+            @Override
+            public String name() {
+                return WorkerServer.this.name();
+            }
+
+            @Override
+            public String schedulerAddress() {
+                return options.schedulerAddress();
+            }
+
+            @Override
+            public int nthreads() {
+                return options.nthreads();
+            }
+
+            @Override
+            public long memoryLimit() {
+                return options.memoryLimit();
+            }
+
+            @Override
+            public String status() {
+                return closing ? "closing" : pausedForMemory ? "paused" : "running";
+            }
+
+            @Override
+            public void addJar(String name, byte[] jar) throws IOException {
+                int n = code.addJar(clientId, jar);
+                LOG.log(Level.INFO, "a plugin added jar " + name + " for client " + clientId + " (" + n + " classes)");
+            }
+        };
+    }
+
+    /**
+     * The names of the worker plugins set up here, as dask's {@code worker.plugins}:
+     * {@code client.run(() -> WorkerServer.current().pluginNames())}.
+     */
+    public List<String> pluginNames() {
+        return plugins.names();
+    }
 
     /**
      * How many actors this worker holds, as dask's {@code len(worker.actors)}:
@@ -853,8 +914,13 @@ public final class WorkerServer implements AutoCloseable {
         if (closing) {
             return;
         }
+        boolean watch = plugins.watching();
+        state.watchTransitions(watch);
         try {
             handleBatch(batch);
+            if (watch) {
+                plugins.transitions(state.drainTransitions()); // offered, never waited on
+            }
         } catch (Throwable t) {
             // each event is guarded below: this is the hand-out of their results failing
             if (TaskErrors.fatal(t)) {
@@ -1277,6 +1343,7 @@ public final class WorkerServer implements AutoCloseable {
         }
         closing = true;
         actors.close();
+        plugins.close(); // teardown while the scheduler link is still up, bounded
         if (ticker != null) {
             ticker.close();
         }

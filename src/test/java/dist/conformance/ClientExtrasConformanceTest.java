@@ -114,9 +114,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * <p>Later: test_performance_report (2 cases).
  *
  * <p>Later: test_profile, test_profile_disabled, test_profile_keys, test_profile_server,
- * test_profile_server_disabled (the workers' sampling profiler comes with the observability work);
- * test_register_worker_plugin_instance_required, test_register_worker_plugin_exception (worker plugins
- * come with elastic clusters).
+ * test_profile_server_disabled (the workers' sampling profiler comes with the observability work).
  *
  * <p>Later: test_scatter_and_replicate_avoid_paused_workers (a worker pauses itself on memory and the
  * scheduler does not hear of it yet: the memory policies of elastic clusters bring it);
@@ -1046,6 +1044,40 @@ class ClientExtrasConformanceTest {
             try (dist.config.Config.Override o = dist.config.Config.set("distributed.dashboard.link", "{host}")) {
                 assertFalse(c.dashboardLink().orElseThrow().contains("/"));
             }
+        }
+    }
+
+    /**
+     * dask: test_client.py::test_register_worker_plugin_instance_required — registering needs a plugin
+     * object (dask refuses a class); null is refused before anything is sent.
+     */
+    @Test
+    void registerWorkerPluginInstanceRequired() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> client.registerPlugin((dist.WorkerPlugin) null));
+        assertTrue(e.getMessage().contains("instance"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> client.registerPlugin((dist.NannyPlugin) null));
+    }
+
+    /** A plugin whose setup throws a ValueError-like exception. */
+    public static class ValueErrorPlugin implements dist.WorkerPlugin {
+        @Override
+        public void setup(dist.worker.WorkerContext worker) {
+            throw new IllegalArgumentException("foo");
+        }
+    }
+
+    /**
+     * dask: test_client.py::test_register_worker_plugin_exception — a plugin whose setup throws fails
+     * the registration with that exception, its message kept.
+     */
+    @Test
+    void registerWorkerPluginException() throws Exception {
+        try (PluginProbes.Cluster pc = PluginProbes.Cluster.start(1, false)) {
+            dist.PluginFailedException e = assertThrows(dist.PluginFailedException.class,
+                    () -> pc.client.registerPlugin(new ValueErrorPlugin()));
+            assertInstanceOf(IllegalArgumentException.class, e.getCause());
+            assertEquals("foo", e.getCause().getMessage());
         }
     }
 }

@@ -18,6 +18,8 @@ import dist.protocol.Message;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -27,6 +29,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -52,13 +55,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_mp_process_worker_no_daemon, test_mp_pool_worker_no_daemon, test_no_unnecessary_imports_on_worker,
  *     test_malloc_trim_threshold, test_default_client_does_not_propagate_to_subprocess → Python
  *     multiprocessing, module imports, glibc's malloc and dask.compute's default scheduler.</li>
- * <li>test_close_joins → a worker plugin that blocks teardown.</li>
+ * <li>test_close_joins → dask's close waits as long as a worker plugin's teardown blocks; a dist worker
+ *     waits for its plugins' teardowns 10 s at most, so closing never hangs on a plugin.</li>
  * <li>test_unwriteable_dask_worker_space → the shared dask-scratch-space folder; a dist worker makes a
  *     fresh dist-worker-* folder of its own (WorkerCloseConformanceTest).</li>
  * </ul>
- * <p>Later: test_environ_plugin, test_nanny_plugin_simple, test_nanny_plugin_register_during_start_success,
- * test_nanny_plugin_register_during_start_failure, test_nanny_plugin_register_nanny_killed (nanny
- * plugins come with the worker plugins of elastic clusters).
  * <p>Gap:
  * <ul>
  * </ul>
@@ -629,6 +630,192 @@ class NannyConformanceTest {
             assertTrue(x.isCancelled(), String.valueOf(x.state()));
             assertEquals(1, c.with(Options.defaults().pure(false)).submit(() -> 1).result(T));
             assertTrue(Wait.until(T, () -> workers(c).size() == 1), "one worker: " + workers(c).keySet());
+        }
+    }
+
+    // ------------------------------------------------------------------ nanny plugins
+
+    static String envAbc() {
+        return String.valueOf(System.getenv("ABC"));
+    }
+
+    /** The nanny ids whose setup of plugin {@code name} left a file in {@code dir}. */
+    static List<String> setUpIn(java.nio.file.Path dir, String name) {
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString())
+                    .filter(f -> f.startsWith(name + ".") && f.endsWith(".setup")).sorted().toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    Processes.Proc nanny(String scheduler, String... extra) throws IOException {
+        List<String> args = new ArrayList<>(List.of("nanny", scheduler, "--nthreads", "1", "--host", "127.0.0.1",
+                "--no-dashboard"));
+        args.addAll(List.of(extra));
+        return procs.dist(args.toArray(String[]::new));
+    }
+
+    /**
+     * dask: test_nanny.py::test_environ_plugin — the Environ plugin sets a variable of every nannied
+     * worker: the nanny restarts its worker with it, and a nanny started later starts its worker with
+     * it; tasks read it with System.getenv.
+     */
+    @Test
+    void environPlugin() throws Exception {
+        try (PluginProbes.Cluster pc = PluginProbes.Cluster.start(1, true)) {
+            assertEquals(List.of("null"), List.copyOf(pc.client.run(NannyConformanceTest::envAbc).values()));
+            pc.client.registerPlugin(new dist.Environ(Map.of("ABC", "123")));
+            assertTrue(Wait.until(T, () -> {
+                try {
+                    return List.of("123").equals(List.copyOf(pc.client.run(NannyConformanceTest::envAbc).values()));
+                } catch (RuntimeException e) {
+                    return false; // the worker is being restarted
+                }
+            }), "the restarted worker has the variable");
+            assertEquals("123", pc.client.submit(NannyConformanceTest::envAbc).result(T));
+            nanny(pc.cluster.schedulerAddress());
+            assertTrue(Wait.until(T, () -> {
+                try {
+                    Map<String, String> env = pc.client.run(NannyConformanceTest::envAbc);
+                    return env.size() == 2 && Set.copyOf(env.values()).equals(Set.of("123"));
+                } catch (RuntimeException e) {
+                    return false;
+                }
+            }), "the later nanny's worker has the variable too");
+        }
+    }
+
+    /**
+     * dask: test_nanny.py::test_nanny_plugin_simple — a nanny plugin is set up in the nannies there
+     * are before the registration returns, and in a nanny that starts later.
+     */
+    @Test
+    void nannyPluginSimple(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        try (PluginProbes.Cluster pc = PluginProbes.Cluster.start(1, true)) {
+            pc.client.registerPlugin(new PluginProbes.NannyRecorder(dir.toString(), "foo", false));
+            List<String> first = setUpIn(dir, "foo");
+            assertEquals(1, first.size(), first.toString());
+            Processes.Proc later = nanny(pc.cluster.schedulerAddress());
+            assertTrue(Wait.until(T, () -> setUpIn(dir, "foo").size() == 2), setUpIn(dir, "foo").toString());
+            assertTrue(Wait.until(T, () -> pc.addresses().size() == 2), "the later nanny's worker joins");
+            // a nanny that stops tears its plugins down
+            String id = setUpIn(dir, "foo").stream().filter(f -> !first.contains(f)).findFirst().orElseThrow()
+                    .replace(".setup", ".teardown");
+            later.process.destroy();
+            assertEquals("done", PluginProbes.await(dir.resolve(id)));
+        }
+    }
+
+    /**
+     * dask: test_nanny.py::test_nanny_plugin_register_during_start_success — a plugin registered while
+     * a nanny is starting is set up there (before its worker starts, or after with a restart when
+     * asked), the registration succeeds and the nanny's worker joins and runs tasks.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void nannyPluginRegisterDuringStartSuccess(boolean restart, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        try (PluginProbes.Cluster pc = PluginProbes.Cluster.start(0, true)) {
+            nanny(pc.cluster.schedulerAddress());
+            pc.client.registerPlugin(new PluginProbes.NannyRecorder(dir.toString(), "foo", restart));
+            assertTrue(Wait.until(T, () -> setUpIn(dir, "foo").size() == 1), setUpIn(dir, "foo").toString());
+            assertTrue(Wait.until(T, () -> pc.addresses().size() == 1), "the nanny's worker joins");
+            assertEquals(3, pc.client.submit(NannyConformanceTest::inc, 2).result(T));
+        }
+    }
+
+    static int inc(int x) {
+        return x + 1;
+    }
+
+    /**
+     * dask: test_nanny.py::test_nanny_plugin_register_during_start_failure — a plugin registered while
+     * a nanny starts a worker that cannot start (its port is taken) returns: the nanny that stops is
+     * not waited for, and the nanny stops as it would have.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void nannyPluginRegisterDuringStartFailure(boolean restart, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
+             PluginProbes.Cluster pc = PluginProbes.Cluster.start(0, true)) {
+            Processes.Proc n = nanny(pc.cluster.schedulerAddress(), "--port", String.valueOf(taken.getLocalPort()));
+            pc.client.registerPlugin(new PluginProbes.NannyRecorder(dir.toString(), "foo", restart));
+            assertEquals(dist.nanny.NannyMachine.CANNOT_START, n.awaitExit(Duration.ofSeconds(90)), n.output());
+            assertEquals(List.of(), pc.addresses());
+        }
+    }
+
+    /** Marks that its setup began, then blocks (bounded) as dask's nanny blocked in instantiate. */
+    public static class BlockingSetup implements dist.NannyPlugin {
+        final String dir;
+        final boolean restart;
+
+        public BlockingSetup(String dir, boolean restart) {
+            this.dir = dir;
+            this.restart = restart;
+        }
+
+        @Override
+        public boolean restart() {
+            return restart;
+        }
+
+        @Override
+        public void setup(dist.nanny.NannyContext nanny) throws Exception {
+            PluginProbes.write(java.nio.file.Path.of(dir, "blocking.started"), nanny.id(), false);
+            new java.util.concurrent.CountDownLatch(1).await(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * dask: test_nanny.py::test_nanny_plugin_register_nanny_killed — a nanny killed while it runs a
+     * plugin's setup is not waited for: the registration returns once its link is gone.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void nannyPluginRegisterNannyKilled(boolean restart, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        try (PluginProbes.Cluster pc = PluginProbes.Cluster.start(0, true)) {
+            Processes.Proc n = nanny(pc.cluster.schedulerAddress());
+            assertTrue(Wait.until(T, () -> pc.addresses().size() == 1), "the nanny's worker joins");
+            java.util.concurrent.CompletableFuture<Void> register = java.util.concurrent.CompletableFuture.runAsync(
+                    () -> pc.client.registerPlugin(new BlockingSetup(dir.toString(), restart)));
+            assertNotNull(PluginProbes.await(dir.resolve("blocking.started")), "the setup began");
+            assertFalse(register.isDone(), "the registration waits for the setup");
+            n.process.descendants().forEach(ProcessHandle::destroyForcibly);
+            n.process.destroyForcibly();
+            register.get(T.toSeconds(), TimeUnit.SECONDS); // returns, without an error
+        }
+    }
+
+    /**
+     * A nanny plugin whose class is on no nanny's class path (compiled here, loaded by a loader of
+     * this process only) still sets up: the nanny fetches its class from the registering client
+     * through the scheduler, as a worker fetches a task's.
+     */
+    @Test
+    void aNannyPluginsClassComesFromItsClient(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path jar = JarBuilder.jar(dir, "nannyplugin", "shipped.Marker", """
+                package shipped;
+                public class Marker implements dist.NannyPlugin {
+                    private final String file;
+                    public Marker(String file) { this.file = file; }
+                    @Override public void setup(dist.nanny.NannyContext nanny) throws Exception {
+                        java.nio.file.Files.writeString(java.nio.file.Path.of(file), nanny.id());
+                    }
+                }
+                """);
+        try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[]{jar.toUri().toURL()},
+                getClass().getClassLoader());
+             PluginProbes.Cluster pc = PluginProbes.Cluster.start(1, true)) {
+            java.nio.file.Path marker = dir.resolve("marker");
+            dist.NannyPlugin plugin = (dist.NannyPlugin) loader.loadClass("shipped.Marker").getConstructor(String.class)
+                    .newInstance(marker.toString());
+            pc.client.registerPlugin(plugin);
+            assertTrue(java.nio.file.Files.exists(marker), "the nanny ran the setup before the registration returned");
+            assertTrue(java.nio.file.Files.readString(marker).startsWith("nanny-"));
         }
     }
 }

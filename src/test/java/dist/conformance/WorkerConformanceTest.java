@@ -102,10 +102,9 @@ import static org.junit.jupiter.api.Assertions.*;
  *     thread slots, one per thread it offers; resources, not executors, reserve special hardware.</li>
  * </ul>
  *
- * <p>Later: test_plugin_exception, test_plugin_multiple_exceptions, test_plugin_internal_exception,
- * test_worker_running_before_running_plugins, test_taskstate_metadata, test_register_worker_callbacks,
- * test_register_worker_callbacks_err, test_forward_output, test_custom_metrics, test_bad_metrics,
- * test_bad_startup (worker plugins and the callbacks they carry come with elastic clusters);
+ * <p>Later: test_taskstate_metadata, test_forward_output, test_custom_metrics, test_bad_metrics,
+ * test_bad_startup (task metadata set on a worker, forwarded output and the workers' own metrics and
+ * startup hooks come with the observability work);
  * test_statistical_profiling, test_statistical_profiling_2, test_statistical_profiling_cycle (the
  * workers' sampling profiler comes with the observability work).
  */
@@ -789,5 +788,169 @@ class WorkerConformanceTest {
         assertTrue(s.contains(a.address()), s);
         assertTrue(s.contains("threads=1"), s);
         assertTrue(b.toString().contains("threads=2"), b.toString());
+    }
+
+    // ------------------------------------------------------------------ worker plugins (on worker processes)
+
+    /** dask's MyPlugin of test_plugin_exception: its setup throws, naming itself. */
+    public static class ErrPlugin implements dist.WorkerPlugin {
+        @Override
+        public void setup(dist.worker.WorkerContext worker) {
+            throw new IllegalArgumentException("MyPlugin Error");
+        }
+    }
+
+    /**
+     * dask: test_worker.py::test_plugin_exception — a plugin whose setup throws fails its registration
+     * with its own exception; the worker lives on and runs tasks (dask fails the worker's start, since
+     * its plugins come with it; a dist worker gets them after it joined).
+     */
+    @Test
+    void pluginException() throws Exception {
+        try (PluginProbes.Cluster pc = PluginProbes.Cluster.start(1, false)) {
+            dist.PluginFailedException e = assertThrows(dist.PluginFailedException.class,
+                    () -> pc.client.registerPlugin(new ErrPlugin()));
+            assertInstanceOf(IllegalArgumentException.class, e.getCause());
+            assertEquals("MyPlugin Error", e.getCause().getMessage());
+            assertEquals(2, pc.client.submit(WorkerConformanceTest::inc, 1).result(T));
+        }
+    }
+
+    /** Throws one exception on worker-0 and another elsewhere (dask's MyPlugin1 and MyPlugin2). */
+    public static class TwoErrors implements dist.WorkerPlugin {
+        @Override
+        public void setup(dist.worker.WorkerContext worker) {
+            if (worker.name().equals("worker-0")) {
+                throw new IllegalArgumentException("MyPlugin1 Error");
+            }
+            throw new IllegalStateException("MyPlugin2 Error");
+        }
+    }
+
+    /**
+     * dask: test_worker.py::test_plugin_multiple_exceptions — setups failing differently on two
+     * workers: the registration fails with one of the errors (which first is not fixed) and counts
+     * both; both workers live on.
+     */
+    @Test
+    void pluginMultipleExceptions() throws Exception {
+        try (PluginProbes.Cluster pc = PluginProbes.Cluster.start(2, false)) {
+            dist.PluginFailedException e = assertThrows(dist.PluginFailedException.class,
+                    () -> pc.client.registerPlugin(new TwoErrors()));
+            assertTrue(e.getCause() instanceof IllegalArgumentException || e.getCause() instanceof IllegalStateException,
+                    String.valueOf(e.getCause()));
+            assertTrue(e.getCause().getMessage().matches("MyPlugin. Error"), e.getCause().getMessage());
+            assertEquals(2, e.failures());
+            for (String w : pc.addresses()) {
+                assertEquals(2, pc.client.with(Options.defaults().workers(w).allowOtherWorkers(false))
+                        .submit(WorkerConformanceTest::inc, 1).result(T));
+            }
+        }
+    }
+
+    /** Holds an object whose class no worker can load: it came from a loader the client never shows. */
+    public static class Holding implements dist.WorkerPlugin {
+        final Object held;
+
+        public Holding(Object held) {
+            this.held = held;
+        }
+    }
+
+    /**
+     * dask: test_worker.py::test_plugin_internal_exception — a plugin the worker cannot even decode
+     * (its field's class is nowhere to be found there; dask's plugin is a corrupt pickle) fails the
+     * registration with the decoding error; the worker lives on.
+     */
+    @Test
+    void pluginInternalException(@TempDir Path dir) throws Exception {
+        Path jar = JarBuilder.jar(dir, "hidden", "hidden.Secret", """
+                package hidden;
+                public class Secret { public int x = 1; }
+                """);
+        try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[]{jar.toUri().toURL()}, null);
+             PluginProbes.Cluster pc = PluginProbes.Cluster.start(1, false)) {
+            Object secret = loader.loadClass("hidden.Secret").getConstructor().newInstance();
+            dist.PluginFailedException e = assertThrows(dist.PluginFailedException.class,
+                    () -> pc.client.registerPlugin(new Holding(secret)));
+            assertInstanceOf(dist.serial.DecodeException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("hidden.Secret"), e.getCause().getMessage());
+            assertEquals(2, pc.client.submit(WorkerConformanceTest::inc, 1).result(T));
+        }
+    }
+
+    /**
+     * dask: test_worker.py::test_worker_running_before_running_plugins — a worker that joins after a
+     * plugin was registered runs its setup once it is running, and runs tasks.
+     */
+    @Test
+    void workerRunningBeforeRunningPlugins(@TempDir Path dir) throws Exception {
+        try (PluginProbes.Cluster pc = PluginProbes.Cluster.start(0, false)) {
+            pc.client.registerPlugin(new PluginProbes.Recorder(dir.toString(), "init_worker_new_thread", "status"));
+            String w = pc.addWorker();
+            assertEquals(2, pc.client.submit(WorkerConformanceTest::inc, 1).result(T));
+            assertEquals("status running", PluginProbes.await(
+                    PluginProbes.file(dir.toString(), "init_worker_new_thread", PluginProbes.port(w), "setup")));
+        }
+    }
+
+    /** Sets a system property on each worker it is set up on: dask's register_worker_callbacks(setup). */
+    public static class SetProperty implements dist.WorkerPlugin {
+        final String value;
+
+        public SetProperty(String value) {
+            this.value = value;
+        }
+
+        @Override
+        public void setup(dist.worker.WorkerContext worker) {
+            System.setProperty("dist.test.worker-callback", value);
+        }
+    }
+
+    static String callbackProperty() {
+        return System.getProperty("dist.test.worker-callback", "none");
+    }
+
+    /**
+     * dask: test_worker.py::test_register_worker_callbacks — a setup registered through the client
+     * runs on every current worker and on each that joins later (dask's register_worker_callbacks is
+     * a plugin wrapping the function; here the plugin is the callback).
+     */
+    @Test
+    void registerWorkerCallbacks() throws Exception {
+        try (PluginProbes.Cluster pc = PluginProbes.Cluster.start(2, false)) {
+            assertEquals(java.util.Set.of("none"), java.util.Set.copyOf(pc.client.run(WorkerConformanceTest::callbackProperty).values()));
+            pc.client.registerPlugin(new SetProperty("set"));
+            Map<String, String> now = pc.client.run(WorkerConformanceTest::callbackProperty);
+            assertEquals(2, now.size());
+            assertEquals(java.util.Set.of("set"), java.util.Set.copyOf(now.values()));
+            String later = pc.addWorker();
+            assertTrue(Wait.until(T, () -> "set".equals(pc.client.run(WorkerConformanceTest::callbackProperty,
+                    List.of(later)).get(later))), "the later worker ran the setup");
+        }
+    }
+
+    /** A setup that divides by zero. */
+    public static class DivideByZero implements dist.WorkerPlugin {
+        int zero;
+
+        @Override
+        public void setup(dist.worker.WorkerContext worker) {
+            System.out.println(1 / zero);
+        }
+    }
+
+    /**
+     * dask: test_worker.py::test_register_worker_callbacks_err — a setup that throws
+     * (ZeroDivisionError there, ArithmeticException here) fails the registration with that error.
+     */
+    @Test
+    void registerWorkerCallbacksErr() throws Exception {
+        try (PluginProbes.Cluster pc = PluginProbes.Cluster.start(1, false)) {
+            dist.PluginFailedException e = assertThrows(dist.PluginFailedException.class,
+                    () -> pc.client.registerPlugin(new DivideByZero()));
+            assertInstanceOf(ArithmeticException.class, e.getCause());
+        }
     }
 }

@@ -178,7 +178,16 @@ class MessageCodecTest {
                 new Message.GetTopicEvents("t"),
                 new Message.TopicEvents(List.of(new Message.TopicEvent("t", 1L, new byte[]{7}))),
                 new Message.AdaptiveTargetRequest(5000, 1, 4),
-                new Message.AdaptiveTarget(3, List.of("worker-2"), List.of("worker-0", "worker-2")));
+                new Message.AdaptiveTarget(3, List.of("worker-2"), List.of("worker-0", "worker-2")),
+                new Message.RegisterPlugin("p", new byte[]{1, 2}, true),
+                new Message.UnregisterPlugin("p"),
+                new Message.SetupPlugin("p", new byte[]{3}, "client-1", 7L),
+                new Message.TeardownPlugin("p", 8L),
+                new Message.PluginDone("p", 7L, new byte[]{4}, "IllegalStateException: no"),
+                new Message.PluginDone("p", 8L, null, null),
+                new Message.PluginFailed("p", "127.0.0.1:1", new byte[]{5}, "boom", 2),
+                new Message.WatchNannyPlugins(),
+                new Message.NannyPlugins(List.of(new Message.SetupPlugin("p", new byte[]{6}, "client-1", 0L))));
     }
 
     @Test
