@@ -607,4 +607,13 @@ public sealed interface Message {
 
     /** The recent events of a topic, oldest first. */
     record TopicEvents(List<TopicEvent> events) implements Message {}
+
+    // ---------------------------------------------------------------- worker status, retirement, active memory manager
+
+    /**
+     * Worker -> scheduler, one-way: it paused ({@code "paused"}: memory past its pause fraction) or
+     * runs again ({@code "running"}), as dask's worker-status-change. A paused worker gets no new
+     * task nor copy; its data stays readable.
+     */
+    record WorkerStatusChange(String status) implements Message {}
 }

@@ -185,7 +185,7 @@ final class DataPlacementExtension implements SchedulerExtension {
         Set<String> avoid = new HashSet<>(s.avoid() == null ? List.of() : s.avoid());
         LinkedHashMap<String, Integer> ncores = new LinkedHashMap<>();
         for (WorkerState w : matching(restrictions(s.workers()))) {
-            if (!avoid.contains(w.address)) {
+            if (!avoid.contains(w.address) && w.running()) { // as dask: no new data on a paused or closing worker
                 ncores.put(w.address, w.nthreads);
             }
         }
@@ -339,6 +339,10 @@ final class DataPlacementExtension implements SchedulerExtension {
             if (ws.isEmpty()) {
                 throw new Failure(restrictions.isEmpty() ? "the cluster has no workers"
                         : "no connected worker matches " + restrictions);
+            }
+            ws.removeIf(w -> !w.running()); // as dask: paused and closing workers take no copies
+            if (ws.isEmpty()) {
+                throw new Failure("every matching worker is paused or closing gracefully");
             }
             ws.sort(Comparator.comparingLong(w -> w.heldBytes));
             return ws.stream().map(w -> w.address).toList();
