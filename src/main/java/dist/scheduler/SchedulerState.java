@@ -76,6 +76,7 @@ public final class SchedulerState extends TaskLifecycle {
         register(new PluginExtension());
         register(new OrphanKeys());
         register(new DataPlacementExtension());
+        register(ActiveMemoryManagerExtension.fromConfig());
         register(new WorkerResourcesExtension());
         register(new ClusterRestart());
         register(new Cancellation());

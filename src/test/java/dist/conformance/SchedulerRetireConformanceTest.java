@@ -84,21 +84,21 @@ class SchedulerRetireConformanceTest {
     void retireWorkers() throws Exception {
         WorkerServer a = null, b = null;
         try (LocalCluster cluster = empty(); Client c = cluster.client()) {
-            assertEquals(Map.of(), c.retireWorkers(List.of()), "no worker at all");
+            assertEquals(Map.of(), c.retireWorkers(List.of()).retired(), "no worker at all");
             a = worker(cluster, "alice");
             b = worker(cluster, "");
             Future<Integer> x = c.scatter(List.of(1), List.of(a.address()), false).get(0);
             Future<List<Integer>> y = c.scatter(List.of(IntStream.range(0, 1000).boxed().toList()),
                     List.of(b.address()), false).get(0);
-            Map<String, dist.WorkerInfo> info = c.retireWorkers(List.of(a.address()));
+            Map<String, dist.WorkerInfo> info = c.retireWorkers(List.of(a.address())).retired();
             assertEquals(Set.of(a.address()), info.keySet());
             assertEquals("alice", info.get(a.address()).name());
             assertEquals(Set.of(b.address()), c.ncores().keySet());
             assertEquals(Set.of(x.key(), y.key()), new HashSet<>(c.hasWhat().get(b.address())));
             assertTrue(a.awaitClose(10, TimeUnit.SECONDS), "the retired worker closes");
             assertEquals(1, x.result(T));
-            assertEquals(Map.of(), c.retireWorkers(List.of()));
-            assertEquals(Map.of(), c.retireWorkers(List.of("127.0.0.1:1")), "no such worker");
+            assertEquals(Map.of(), c.retireWorkers(List.of()).retired());
+            assertEquals(Map.of(), c.retireWorkers(List.of("127.0.0.1:1")).retired(), "no such worker");
             assertEquals(Set.of(b.address()), c.ncores().keySet());
         } finally {
             close(a, b);
@@ -112,7 +112,7 @@ class SchedulerRetireConformanceTest {
         try (LocalCluster cluster = empty(); Client c = cluster.client()) {
             a = worker(cluster, "");
             b = worker(cluster, "");
-            assertEquals(Set.of(a.address(), b.address()), c.retireWorkers(List.of(a.address(), b.address())).keySet());
+            assertEquals(Set.of(a.address(), b.address()), c.retireWorkers(List.of(a.address(), b.address())).retired().keySet());
             assertTrue(c.ncores().isEmpty());
             assertTrue(a.awaitClose(10, TimeUnit.SECONDS));
             assertTrue(b.awaitClose(10, TimeUnit.SECONDS));
@@ -128,13 +128,13 @@ class SchedulerRetireConformanceTest {
         try (LocalCluster cluster = empty(); Client c = cluster.client()) {
             a = worker(cluster, "");
             b = worker(cluster, "");
-            assertEquals(1, c.retireWorkers(1).size());
+            assertEquals(1, c.retireWorkers(1).retired().size());
             assertEquals(1, c.ncores().size());
-            assertEquals(Map.of(), c.retireWorkers(0));
+            assertEquals(Map.of(), c.retireWorkers(0).retired());
             assertEquals(1, c.ncores().size());
-            assertEquals(1, c.retireWorkers(1).size());
+            assertEquals(1, c.retireWorkers(1).retired().size());
             assertEquals(0, c.ncores().size());
-            assertEquals(Map.of(), c.retireWorkers(0));
+            assertEquals(Map.of(), c.retireWorkers(0).retired());
             assertEquals(0, c.ncores().size());
             assertTrue(a.awaitClose(10, TimeUnit.SECONDS));
             assertTrue(b.awaitClose(10, TimeUnit.SECONDS));
@@ -156,7 +156,7 @@ class SchedulerRetireConformanceTest {
                     .map(SchedulerRetireConformanceTest::inc, IntStream.range(5, 10).boxed().toList()));
             Futures.wait(futures, T);
             assertFalse(c.hasWhat().get(a.address()).isEmpty());
-            assertEquals(Set.of(a.address()), c.retireWorkers(List.of("0")).keySet());
+            assertEquals(Set.of(a.address()), c.retireWorkers(List.of("0")).retired().keySet());
             assertTrue(futures.stream().allMatch(Future::isDone));
             assertEquals(10, c.hasWhat().get(b.address()).size());
             assertEquals(IntStream.range(1, 11).boxed().toList(), c.gather(futures));
