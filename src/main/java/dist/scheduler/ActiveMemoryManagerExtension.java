@@ -200,7 +200,6 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
         if (!retiring.isEmpty()) {
             runPolicies(new ArrayList<>(retiring.values()));
         }
-        Snapshot view = new Snapshot();
         long now = core.now();
         Map<String, Message.WorkerInfo> closed = new HashMap<>();
         Map<String, String> kept = new HashMap<>();
@@ -210,7 +209,7 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
             if (w == null) {
                 it.remove();
                 kept.put(p.address, "it left before it was emptied");
-            } else if (p.done(view)) {
+            } else if (p.done(new Snapshot())) { // a fresh view: a worker kept just now holds copies that count
                 it.remove();
                 closed.put(p.address, info(w));
             } else if (p.kept != null || overdue(p.address, now)) {
@@ -383,8 +382,9 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
             if (h.status == WorkerState.CLOSING_GRACEFULLY || reading.contains(h) || from != null && !h.address.equals(from)) {
                 continue;
             }
-            if (victim == null || (h.status == WorkerState.PAUSED) != (victim.status == WorkerState.PAUSED)
-                    ? h.status == WorkerState.PAUSED : h.heldBytes > victim.heldBytes) {
+            boolean paused = h.status == WorkerState.PAUSED;
+            if (victim == null || (paused != (victim.status == WorkerState.PAUSED) ? paused
+                    : h.heldBytes > victim.heldBytes)) {
                 victim = h;
             }
         }
