@@ -26,8 +26,9 @@ import java.util.Set;
  *
  * <p>Retirement runs as dask's: the workers are marked closing gracefully (no new task, copy or
  * stolen task goes to them; their data stays readable), one {@link RetireWorker} policy each runs
- * on every tick until the worker runs nothing and every result it held has a copy on a worker that
- * stays, and then it is closed: nothing is recomputed. A worker whose results find no receiver
+ * on every tick until nothing executes on the worker and every result it held has a copy on a
+ * worker that stays, and then it is closed: nothing is recomputed (tasks only queued there, never
+ * started, are placed elsewhere). A worker whose results find no receiver
  * (no other worker, or none with room under its memory limit) runs again and the answer says why.
  *
  * <p>Receivers' room: the bytes they hold plus the copies on their way stay under their limit
@@ -485,6 +486,20 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
         public MemoryManagerPolicy.Key key(String key) {
             TaskState ts = key == null ? null : core.task(key);
             return ts == null || ts.state != TaskState.MEMORY || ts.whoHas == null ? null : view(ts);
+        }
+
+        /** How many tasks execute on {@code address} now (started, not merely queued there). */
+        int executingOn(String address) {
+            WorkerState w = core.worker(address);
+            int n = 0;
+            if (w != null) {
+                for (TaskState ts : w.processing) {
+                    if (ts.executing) {
+                        n++;
+                    }
+                }
+            }
+            return n;
         }
 
         /** The results {@code address} holds that someone still needs. */

@@ -7,7 +7,7 @@ import java.util.List;
  * dask's RetireWorker: empties one closing-gracefully worker by asking for a copy, elsewhere, of
  * every result only it holds (a copy on a paused worker counts; one on another closing worker does
  * not). The manager picks the receivers; when it finds none for a key, {@link #kept} says why and
- * the worker stays. Done once the worker runs nothing and each of its results has a copy elsewhere.
+ * the worker stays.
  */
 final class RetireWorker implements MemoryManagerPolicy {
     final String address;
@@ -27,10 +27,15 @@ final class RetireWorker implements MemoryManagerPolicy {
         return out;
     }
 
-    /** Whether the worker left or may close now. */
+    /**
+     * Whether the worker left or may close now: nothing executes there and each of its results has
+     * a copy elsewhere. Tasks only queued there (not started) are placed elsewhere when it closes, as
+     * dask hands them on: they never ran, so nothing is computed twice.
+     */
     boolean done(View cluster) {
         Worker w = cluster.worker(address);
-        return w == null || w.processing() == 0 && alone(cluster).isEmpty();
+        return w == null || ((ActiveMemoryManagerExtension.Snapshot) cluster).executingOn(address) == 0
+                && alone(cluster).isEmpty();
     }
 
     /** The keys this worker holds with no copy on a worker that stays. */
