@@ -242,9 +242,9 @@ public final class WorkerCommand {
         Thread.ofVirtual().name("dist-worker-lifetime").start(() -> {
             try {
                 if (!w.awaitClose(lifetime.toMillis(), TimeUnit.MILLISECONDS)) {
-                    out.println("worker: closing: its lifetime of " + lifetime.toMillis() + " ms is over");
+                    out.println("worker: closing gracefully: its lifetime of " + lifetime.toMillis() + " ms is over");
                     out.flush();
-                    w.close();
+                    w.closeGracefully(Duration.ofMinutes(1)); // as dask: its results move before it goes
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

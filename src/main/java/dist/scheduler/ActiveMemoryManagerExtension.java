@@ -94,6 +94,22 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
         return Set.of(RetireRequest.class);
     }
 
+    /** A worker closing gracefully by itself (its lifetime is over) asks to be retired. */
+    @Override
+    public Set<Class<? extends Message>> workerMessages() {
+        return Set.of(RetireRequest.class);
+    }
+
+    @Override
+    public void onWorker(WorkerState worker, Message message, long requestId) {
+        RetireRequest r = (RetireRequest) message;
+        if (retiring.containsKey(worker.address)) {
+            return;
+        }
+        // as dask's close_gracefully: the worker goes even if it cannot be emptied (see runRetirements)
+        retire(null, 0, List.of(worker), r.timeoutMillis(), true);
+    }
+
     @Override
     public void onClient(String clientId, Message message, long requestId) {
         RetireRequest r = (RetireRequest) message;
@@ -120,9 +136,14 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
             ws.sort(Comparator.comparingInt((WorkerState w) -> w.processing.size()).thenComparingLong(w -> w.heldBytes));
             chosen.addAll(ws.subList(0, Math.min(ws.size(), Math.max(0, r.n()))));
         }
-        long nanos = r.timeoutMillis() > 0 ? Math.min(r.timeoutMillis(), Long.MAX_VALUE / 2_000_000) * 1_000_000
+        retire(clientId, requestId, chosen, r.timeoutMillis(), false);
+    }
+
+    /** Starts retiring {@code chosen}; answered (when {@code clientId} is not null) once each is closed or kept. */
+    private void retire(String clientId, long requestId, List<WorkerState> chosen, long timeoutMillis, boolean closeAnyway) {
+        long nanos = timeoutMillis > 0 ? Math.min(timeoutMillis, Long.MAX_VALUE / 2_000_000) * 1_000_000
                 : DEFAULT_TIMEOUT_NANOS;
-        Retirement ret = new Retirement(clientId, requestId, core.now() + nanos);
+        Retirement ret = new Retirement(clientId, requestId, core.now() + nanos, closeAnyway);
         for (WorkerState w : chosen) {
             ret.workers.add(w.address);
             if (!retiring.containsKey(w.address)) {
@@ -180,11 +201,14 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
         final List<String> workers = new ArrayList<>();
         final List<Message.WorkerInfo> retired = new ArrayList<>();
         final Map<String, String> kept = new LinkedHashMap<>();
+        /** The worker asked for itself and goes even when kept (its results are then recomputed where needed). */
+        final boolean closeAnyway;
 
-        Retirement(String clientId, long requestId, long deadline) {
+        Retirement(String clientId, long requestId, long deadline, boolean closeAnyway) {
             this.clientId = clientId;
             this.requestId = requestId;
             this.deadline = deadline;
+            this.closeAnyway = closeAnyway;
         }
 
         boolean answered() {
@@ -243,6 +267,15 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
             }
             if (r.answered()) {
                 it.remove();
+                if (r.closeAnyway) {
+                    for (String a : r.kept.keySet()) {
+                        WorkerState w = core.worker(a);
+                        if (w != null) {
+                            core.log(System.Logger.Level.WARNING, "worker " + a + " closes though not emptied: " + r.kept.get(a));
+                            core.retireWorker(w, "closed at its own request, not emptied: " + r.kept.get(a));
+                        }
+                    }
+                }
                 if (r.clientId != null) {
                     core.reply(r.clientId, new RetireReply(r.retired, r.kept), r.requestId);
                 }

@@ -37,8 +37,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * holds its spill folder ({@code dist-worker-*}, made on the first spill), so the cases give workers
  * a small memory limit and results that spill.
  *
- * <p>Later: test_lifetime (a worker that closes by itself at the end of a --lifetime, gracefully:
- * the worker command has no --lifetime yet).
+ * test_lifetime is ported in WorkerProcessConformanceTest (--lifetime is a flag of the worker command).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WorkerCloseConformanceTest {
