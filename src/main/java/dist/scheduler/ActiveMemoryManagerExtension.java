@@ -2,6 +2,7 @@ package dist.scheduler;
 
 import dist.protocol.Message;
 import dist.protocol.Message.AcquireData;
+import dist.protocol.Message.CloseWorker;
 import dist.protocol.Message.FreeKeys;
 import dist.protocol.Message.RetireReply;
 import dist.protocol.Message.RetireRequest;
@@ -140,14 +141,16 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
     }
 
     /** Starts retiring {@code chosen}; answered (when {@code clientId} is not null) once each is closed or kept. */
-    private void retire(String clientId, long requestId, List<WorkerState> chosen, long timeoutMillis, boolean closeAnyway) {
+    private void retire(String clientId, long requestId, List<WorkerState> chosen, long timeoutMillis, boolean itsOwn) {
         long nanos = timeoutMillis > 0 ? Math.min(timeoutMillis, Long.MAX_VALUE / 2_000_000) * 1_000_000
                 : DEFAULT_TIMEOUT_NANOS;
-        Retirement ret = new Retirement(clientId, requestId, core.now() + nanos, closeAnyway);
+        Retirement ret = new Retirement(clientId, requestId, core.now() + nanos);
         for (WorkerState w : chosen) {
             ret.workers.add(w.address);
             if (!retiring.containsKey(w.address)) {
-                retiring.put(w.address, new RetireWorker(w.address));
+                RetireWorker p = new RetireWorker(w.address);
+                p.itsOwn = itsOwn;
+                retiring.put(w.address, p);
                 core.setClosing(w, true);
             }
         }
@@ -201,14 +204,11 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
         final List<String> workers = new ArrayList<>();
         final List<Message.WorkerInfo> retired = new ArrayList<>();
         final Map<String, String> kept = new LinkedHashMap<>();
-        /** The worker asked for itself and goes even when kept (its results are then recomputed where needed). */
-        final boolean closeAnyway;
 
-        Retirement(String clientId, long requestId, long deadline, boolean closeAnyway) {
+        Retirement(String clientId, long requestId, long deadline) {
             this.clientId = clientId;
             this.requestId = requestId;
             this.deadline = deadline;
-            this.closeAnyway = closeAnyway;
         }
 
         boolean answered() {
@@ -228,6 +228,7 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
         long now = core.now();
         Map<String, Message.WorkerInfo> closed = new HashMap<>();
         Map<String, String> kept = new HashMap<>();
+        Set<String> own = new java.util.HashSet<>();
         for (Iterator<RetireWorker> it = retiring.values().iterator(); it.hasNext(); ) {
             RetireWorker p = it.next();
             WorkerState w = core.worker(p.address);
@@ -237,16 +238,26 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
             } else if (p.done(new Snapshot())) { // a fresh view: a worker kept just now holds copies that count
                 it.remove();
                 closed.put(p.address, info(w));
+                if (p.itsOwn) { // it closes itself, so its nanny starts a fresh one as at the end of any lifetime
+                    own.add(p.address);
+                    core.send(w.address, new CloseWorker("closing gracefully: every result it held has a copy elsewhere"));
+                }
             } else if (p.kept != null || overdue(p.address, now)) {
                 it.remove();
-                kept.put(p.address, p.kept != null ? p.kept : "not emptied within the deadline (" + w.processing.size()
-                        + " tasks still running there)");
-                core.setClosing(w, false);
+                String why = p.kept != null ? p.kept : "not emptied within the deadline (" + w.processing.size()
+                        + " tasks still running there)";
+                kept.put(p.address, why);
+                if (p.itsOwn) { // as dask's close_gracefully: it goes all the same
+                    core.log(System.Logger.Level.WARNING, "worker " + w.address + " closes though not emptied: " + why);
+                    core.send(w.address, new CloseWorker("closing though not emptied: " + why));
+                } else {
+                    core.setClosing(w, false);
+                }
             }
         }
         for (Map.Entry<String, Message.WorkerInfo> e : closed.entrySet()) {
             WorkerState w = core.worker(e.getKey());
-            if (w != null) {
+            if (w != null && !own.contains(w.address)) {
                 core.log(System.Logger.Level.INFO, "retired worker " + w.address + ": every result it held has a copy elsewhere");
                 core.retireWorker(w, "retired gracefully");
             }
@@ -267,15 +278,6 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
             }
             if (r.answered()) {
                 it.remove();
-                if (r.closeAnyway) {
-                    for (String a : r.kept.keySet()) {
-                        WorkerState w = core.worker(a);
-                        if (w != null) {
-                            core.log(System.Logger.Level.WARNING, "worker " + a + " closes though not emptied: " + r.kept.get(a));
-                            core.retireWorker(w, "closed at its own request, not emptied: " + r.kept.get(a));
-                        }
-                    }
-                }
                 if (r.clientId != null) {
                     core.reply(r.clientId, new RetireReply(r.retired, r.kept), r.requestId);
                 }

@@ -13,6 +13,11 @@ final class RetireWorker implements MemoryManagerPolicy {
     final String address;
     /** Why the worker cannot be emptied; null while it can. */
     String kept;
+    /**
+     * The worker asked for itself (its lifetime is over): told to close, it exits as at the end of
+     * its lifetime (a nanny then starts a fresh one), and it goes even when it cannot be emptied.
+     */
+    boolean itsOwn;
 
     RetireWorker(String address) {
         this.address = address;
