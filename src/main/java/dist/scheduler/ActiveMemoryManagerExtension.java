@@ -311,6 +311,7 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
         expireInFlight();
         Map<String, Map<String, List<String>>> copies = new LinkedHashMap<>();
         Map<String, List<String>> drops = new LinkedHashMap<>();
+        Map<String, Integer> asked = new HashMap<>(); // copies suggested so far in this run, by key
         for (MemoryManagerPolicy p : ps) {
             List<MemoryManagerPolicy.Suggestion> suggestions;
             try {
@@ -331,7 +332,8 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
                     continue;
                 }
                 if (s.replicate()) {
-                    String why = replicate(ts, s.worker(), copies);
+                    int nth = asked.merge(ts.key, 1, Integer::sum);
+                    String why = replicate(ts, s.worker(), nth, copies);
                     if (why != null && p instanceof RetireWorker r && r.kept == null) {
                         r.kept = why;
                     }
@@ -344,11 +346,16 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
         drops.forEach((w, ks) -> core.send(w, new FreeKeys(ks)));
     }
 
-    /** Asks for a copy of {@code ts} on {@code to} (null: the running worker with the most room); null, or why not. */
-    private String replicate(TaskState ts, String to, Map<String, Map<String, List<String>>> copies) {
+    /**
+     * Asks for a copy of {@code ts} on {@code to} (null: the running worker with the most room), the
+     * {@code nth} copy of it suggested in this run; null, or why not. A copy still on its way from an
+     * earlier run answers one suggestion, as dask's pending replicas do: a policy asking again for
+     * what it asked before gets nothing twice.
+     */
+    private String replicate(TaskState ts, String to, int nth, Map<String, Map<String, List<String>>> copies) {
         HashMap<String, Long> pending = inFlight.get(ts.key);
-        if (to == null && pending != null && !pending.isEmpty()) {
-            return null; // one is on its way
+        if (to == null && pending != null && pending.size() >= nth) {
+            return null; // as many are on their way
         }
         long bytes = Math.max(0, ts.nbytes);
         WorkerState target = null;
@@ -363,7 +370,7 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
             boolean anyOther = false;
             long most = -1;
             for (WorkerState w : core.workers()) {
-                if (!w.running() || holds(ts, w)) {
+                if (!w.running() || holds(ts, w) || pending != null && pending.containsKey(w.address)) {
                     continue;
                 }
                 anyOther = true;

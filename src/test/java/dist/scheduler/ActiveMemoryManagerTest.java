@@ -307,4 +307,48 @@ class ActiveMemoryManagerTest {
             assertNotNull(small);
         }
     }
+
+    /**
+     * dask: test_active_memory_manager.py::test_replicate — ten copies asked of a key on one of four
+     * workers: every worker ends with one, never more.
+     */
+    @Test
+    void replicate() throws Exception {
+        action = "replicate";
+        demoKey = "x";
+        demoN = 10;
+        SchedulerServer s = scheduler(Demo.class.getName(), true);
+        List<WorkerServer> ws = workers(s, 4);
+        Client c = client(s);
+        Future<Integer> x = c.scatter(Map.of("x", 123), List.of(ws.get(0).address()), false).get("x");
+        assertTrue(Wait.until(T, () -> holders(c, x) == 4));
+        severalRuns();
+        assertEquals(4, holders(c, x));
+    }
+
+    /**
+     * dask: test_active_memory_manager.py::test_drop_prefers_paused_workers — of four copies, the
+     * one on the paused worker goes first.
+     */
+    @Test
+    void dropPrefersPausedWorkers() throws Exception {
+        action = "drop";
+        demoKey = "none-yet";
+        demoN = 1;
+        try (Config.Override t = Config.set("distributed.worker.memory.target", 5.0)) {
+            SchedulerServer s = scheduler(Demo.class.getName(), true);
+            List<WorkerServer> ws = new ArrayList<>(List.of(worker(s, "w0", 0), worker(s, "w1", 0), worker(s, "w2", 0)));
+            WorkerServer paused = worker(s, "paused", 10L << 20);
+            ws.add(paused);
+            assertTrue(s.awaitWorkers(4, 30, TimeUnit.SECONDS));
+            Client c = client(s);
+            Future<Integer> x = spread(c, ws, 5);
+            assertEquals(4, holders(c, x));
+            c.with(Options.defaults().workers(paused.address())).submit(ActiveMemoryManagerTest::block9, 3).result(T);
+            assertTrue(Wait.until(T, () -> "paused".equals(query(s, v -> v.workerStatus(paused.address())))));
+            demoKey = "x";
+            assertTrue(Wait.until(T, () -> holders(c, x) == 3));
+            assertFalse(c.whoHas(List.of(x)).get("x").contains(paused.address()), "the paused worker's copy went first");
+        }
+    }
 }
