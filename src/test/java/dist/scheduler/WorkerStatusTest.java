@@ -70,4 +70,30 @@ class WorkerStatusTest {
         h.worker(A, new WorkerStatusChange("sleepy"));
         assertEquals("running", h.s.view().workerStatus(A));
     }
+
+    /** A paused worker steals nothing: tasks piled on a busy worker stay there until it runs again. */
+    @Test
+    void aPausedWorkerStealsNothing() {
+        Harness h = new Harness();
+        h.register(A, "a", 1);
+        h.register(B, "b", 1);
+        h.submit("c", List.of(h.task("x")), "x");
+        String on = h.s.view().processingOn("x");
+        String other = on.equals(A) ? B : A;
+        h.finish(on, "x", 8);
+        h.worker(other, new WorkerStatusChange("paused"));
+        List<dist.protocol.TaskSpec> ys = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            ys.add(h.task("y" + i, "x"));
+        }
+        h.submit("c", ys, "y0", "y1", "y2", "y3", "y4", "y5");
+        for (int i = 0; i < 6; i++) {
+            assertEquals(on, h.s.view().processingOn("y" + i));
+        }
+        for (int t = 0; t < 5; t++) {
+            h.now += 200_000_000L;
+            List<Outgoing> out = h.event(new SchedulerEvent.Tick());
+            assertTrue(out.stream().noneMatch(o -> o.message() instanceof dist.protocol.Message.StealRequest), out.toString());
+        }
+    }
 }
