@@ -332,7 +332,8 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
                     continue;
                 }
                 if (s.replicate()) {
-                    int nth = asked.merge(ts.key, 1, Integer::sum);
+                    // a retiring worker wants one copy elsewhere: one on its way, asked by any, is enough
+                    int nth = p instanceof RetireWorker ? 1 : asked.merge(ts.key, 1, Integer::sum);
                     String why = replicate(ts, s.worker(), nth, copies);
                     if (why != null && p instanceof RetireWorker r && r.kept == null) {
                         r.kept = why;
@@ -406,8 +407,8 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
 
     /**
      * Drops {@code from}'s copy of {@code ts} (null: the holder holding the most, paused ones first)
-     * when a copy stays on a worker that is not closing, no task running there reads it, and as many
-     * copies as client.replicate asked for stay.
+     * when a copy stays on a worker that is not closing, no task running there reads it, no task
+     * reading it runs where it has to be fetched, and as many copies as client.replicate asked for stay.
      */
     private void drop(TaskState ts, String from, Map<String, List<String>> drops) {
         int safe = 0;
@@ -420,6 +421,11 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
             return;
         }
         Set<WorkerState> reading = readers(ts);
+        for (WorkerState r : reading) {
+            if (!holds(ts, r)) {
+                return; // a task there may be fetching it from any holder: dropping one could fail that fetch
+            }
+        }
         WorkerState victim = null;
         for (WorkerState h : ts.whoHas) {
             if (h.status == WorkerState.CLOSING_GRACEFULLY || reading.contains(h) || from != null && !h.address.equals(from)) {
