@@ -31,7 +31,7 @@ import java.util.Set;
  *         return out;
  *     }
  * }
- * // -Ddistributed.scheduler.active-memory-manager.policies=ReduceReplicas,com.acme.TwoCopiesOfModels
+ * // java -Ddist.scheduler.active-memory-manager.policies=ReduceReplicas,com.acme.TwoCopiesOfModels ...
  * }</pre>
  */
 public interface MemoryManagerPolicy {
