@@ -888,19 +888,20 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
-     * Closes these workers (address, host or name) gracefully, as dask's {@code retire_workers}: the
-     * data only they hold is first copied to the other workers, then they are told to close, and
-     * the tasks they were running move to other workers without counting as suspicious (see
-     * {@code distributed.scheduler.allowed-failures}). Returns what the scheduler knew of each
-     * worker retired (address, name, threads...), by address; names that match no worker are
-     * ignored. A worker's nanny closes with it.
+     * Closes these workers (address, host or name) gracefully, as dask's {@code retire_workers}:
+     * they take no new task (status closing_gracefully), finish the tasks they run, every result only
+     * they hold is copied to other running workers with room (under their memory limits), then they
+     * close, with their nannies. Nothing is recomputed. A worker that cannot be emptied (no other
+     * worker, no room elsewhere, the scheduler's deadline passed) stays and runs as before; the
+     * answer says why. Names that match no worker are ignored.
      *
      * <pre>{@code
-     * Map<String, WorkerInfo> gone = client.retireWorkers(List.of("worker-3"));   // its results now live elsewhere
+     * Retirement r = client.retireWorkers(List.of("worker-3"));   // its results now live elsewhere
+     * if (!r.kept().isEmpty()) System.out.println("kept: " + r.kept());
      * }</pre>
      */
-    public Map<String, WorkerInfo> retireWorkers(List<String> workers) {
-        return publicInfo(call("retireWorkers", () -> data.retireWorkers(List.copyOf(workers), 0)));
+    public Retirement retireWorkers(List<String> workers) {
+        return retirement(call("retireWorkers", () -> data.retireWorkers(List.copyOf(workers), 0)));
     }
 
     /**
@@ -908,20 +909,20 @@ public final class Client extends Submitter implements AutoCloseable {
      * {@code retire_workers(n=...)}: idle ones first, then those holding the least data.
      *
      * <pre>{@code
-     * client.retireWorkers(2);   // the cluster shrinks by two workers; no result is lost
+     * client.retireWorkers(2).retired().size();   // 2: the cluster shrank by two workers; no result is lost
      * }</pre>
      */
-    public Map<String, WorkerInfo> retireWorkers(int n) {
+    public Retirement retireWorkers(int n) {
         if (n < 0) {
             throw new IllegalArgumentException("n must be 0 or more, got " + n);
         }
-        return publicInfo(call("retireWorkers", () -> data.retireWorkers(List.of(), n)));
+        return retirement(call("retireWorkers", () -> data.retireWorkers(List.of(), n)));
     }
 
-    private static Map<String, WorkerInfo> publicInfo(Map<String, Message.WorkerInfo> m) {
+    private static Retirement retirement(Message.RetireReply r) {
         Map<String, WorkerInfo> out = new LinkedHashMap<>();
-        m.forEach((address, w) -> out.put(address, WorkerInfo.of(w)));
-        return out;
+        r.retired().forEach(w -> out.put(w.address(), WorkerInfo.of(w)));
+        return new Retirement(out, r.kept() == null ? Map.of() : r.kept());
     }
 
     /** The keys each worker holds, by worker address. */

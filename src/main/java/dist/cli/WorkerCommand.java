@@ -37,8 +37,8 @@ public final class WorkerCommand {
                                    times this worker's share of the cores); past 60% of it results spill to disk,
                                    past 80% no new task starts (distributed.worker.memory.*)
               --local-directory DIR  where spilled results go, in a fresh folder removed on exit
-              --lifetime D         close after D (e.g. 1h, 30m, 500ms) to recycle workers; under a nanny
-                                   a fresh worker takes its place
+              --lifetime D         close gracefully after D (e.g. 1h, 30m, 500ms) to recycle workers: its
+                                   results move to other workers first; under a nanny a fresh one takes its place
               --lifetime-stagger D spread lifetimes by up to D/2 either way, so workers do not all close at once
                                    (default: the system's temporary directory)
               --resources SPEC     abstract resources offered, e.g. "GPU=2" or "GPU=2,MEM=8"; a task
@@ -242,9 +242,9 @@ public final class WorkerCommand {
         Thread.ofVirtual().name("dist-worker-lifetime").start(() -> {
             try {
                 if (!w.awaitClose(lifetime.toMillis(), TimeUnit.MILLISECONDS)) {
-                    out.println("worker: closing: its lifetime of " + lifetime.toMillis() + " ms is over");
+                    out.println("worker: closing gracefully: its lifetime of " + lifetime.toMillis() + " ms is over");
                     out.flush();
-                    w.close();
+                    w.closeGracefully(Duration.ofMinutes(1)); // as dask: its results move before it goes
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

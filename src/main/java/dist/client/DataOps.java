@@ -223,10 +223,10 @@ public final class DataOps {
     }
 
     /**
-     * The scheduler copies what only these workers (empty: {@code n} it chooses) hold to the others,
-     * then closes them; answers what the scheduler knew of each, by address.
+     * The scheduler empties these workers (empty: {@code n} it chooses) onto the others, then closes
+     * them; answers what it knew of each retired and why each other one stays.
      */
-    public Map<String, Message.WorkerInfo> retireWorkers(List<String> workers, int n) throws ExecutionException,
+    public Message.RetireReply retireWorkers(List<String> workers, int n) throws ExecutionException,
             InterruptedException, TimeoutException {
         Message m;
         try {
@@ -235,9 +235,7 @@ public final class DataOps {
             throw new TimeoutException("retire_workers got no answer from the scheduler in " + link.requestTimeout());
         }
         if (m instanceof Message.RetireReply r) {
-            Map<String, Message.WorkerInfo> out = new LinkedHashMap<>();
-            r.retired().forEach(w -> out.put(w.address(), w));
-            return out;
+            return r;
         }
         if (m instanceof Message.ErrorReply e) {
             throw new ExecutionException(e.message(), new IllegalStateException(e.message()));

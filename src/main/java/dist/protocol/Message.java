@@ -259,13 +259,14 @@ public sealed interface Message {
 
     /**
      * Client -> scheduler: close {@code workers} (addresses, hosts or names; when empty, the {@code n}
-     * least busy workers holding the least data) gracefully: first copy what only they hold to the
-     * other workers, then close them; their running tasks move elsewhere without counting as
-     * suspicious. Answered by {@link RetireReply} with what the scheduler knew of each worker retired.
+     * least busy workers holding the least data) gracefully: they take no new task, finish what they
+     * run, every result only they hold is copied to other workers with room, then they close.
+     * Answered by {@link RetireReply}: what the scheduler knew of each worker retired, and why each
+     * other one stays (no receiver, no room, the deadline {@code timeoutMillis} passed).
      */
     record RetireRequest(List<String> workers, int n, long timeoutMillis) implements Message {}
 
-    record RetireReply(List<WorkerInfo> retired) implements Message {}
+    record RetireReply(List<WorkerInfo> retired, Map<String, String> kept) implements Message {}
 
     /** Client -> scheduler: the keys each worker holds ({@code workers} empty: all). Answered by {@link HasWhatReply}. */
     record HasWhatRequest(List<String> workers) implements Message {}
@@ -659,4 +660,12 @@ public sealed interface Message {
 
     /** The nanny plugins a scheduler holds, in registration order, to set up before the nanny's worker starts. */
     record NannyPlugins(List<SetupPlugin> plugins) implements Message {}
+    // ---------------------------------------------------------------- worker status, retirement, active memory manager
+
+    /**
+     * Worker -> scheduler, one-way: it paused ({@code "paused"}: memory past its pause fraction) or
+     * runs again ({@code "running"}), as dask's worker-status-change. A paused worker gets no new
+     * task nor copy; its data stays readable.
+     */
+    record WorkerStatusChange(String status) implements Message {}
 }

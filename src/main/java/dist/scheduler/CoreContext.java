@@ -104,6 +104,14 @@ final class CoreContext implements SchedulerContext {
     }
 
     @Override
+    public void setClosing(WorkerState worker, boolean closing) {
+        if (core.workers.get(worker.address) == worker) {
+            core.setStatus(worker, closing ? WorkerState.CLOSING_GRACEFULLY
+                    : worker.reportedPaused ? WorkerState.PAUSED : WorkerState.RUNNING);
+        }
+    }
+
+    @Override
     public void retireWorker(WorkerState worker, String reason) {
         if (core.workers.get(worker.address) == worker) {
             core.retireRegistered(worker, reason);

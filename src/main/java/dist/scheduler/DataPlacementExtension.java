@@ -9,8 +9,6 @@ import dist.protocol.Message.ErrorReply;
 import dist.protocol.Message.FreeKeys;
 import dist.protocol.Message.RebalanceRequest;
 import dist.protocol.Message.ReplicateRequest;
-import dist.protocol.Message.RetireReply;
-import dist.protocol.Message.RetireRequest;
 import dist.protocol.Message.ScatterPlan;
 import dist.protocol.Message.ScatterRequest;
 
@@ -62,8 +60,7 @@ final class DataPlacementExtension implements SchedulerExtension {
 
     @Override
     public Set<Class<? extends Message>> clientMessages() {
-        return Set.of(ScatterRequest.class, ReplicateRequest.class, RebalanceRequest.class, DropReplicas.class,
-                RetireRequest.class);
+        return Set.of(ScatterRequest.class, ReplicateRequest.class, RebalanceRequest.class, DropReplicas.class);
     }
 
     @Override
@@ -87,22 +84,6 @@ final class DataPlacementExtension implements SchedulerExtension {
                 List<String> keys = knownKeys(r.keys() == null ? List.of() : r.keys(), "RebalanceRequest");
                 List<String> ws = restrictions(r.workers());
                 submit(new Rebalance(clientId, requestId, deadline(r.timeoutMillis()), keys, ws));
-            }
-            case RetireRequest r -> {
-                if (r.workers() == null) {
-                    throw new IllegalArgumentException("RetireRequest.workers is null: send an empty list instead");
-                }
-                List<String> named = restrictions(r.workers());
-                List<String> retiring;
-                if (!named.isEmpty()) {
-                    retiring = matching(named).stream().map(w -> w.address).toList();
-                } else { // as dask's workers_to_close: idle ones first, then those holding the least
-                    List<WorkerState> ws = new ArrayList<>(core.workers());
-                    ws.sort(Comparator.comparingInt((WorkerState w) -> w.processing.size())
-                            .thenComparingLong(w -> w.heldBytes));
-                    retiring = ws.stream().limit(Math.max(0, r.n())).map(w -> w.address).toList();
-                }
-                submit(new Retire(clientId, requestId, deadline(r.timeoutMillis()), retiring));
             }
             case DropReplicas d -> {
                 if (d.workersByKey() == null) {
@@ -185,7 +166,7 @@ final class DataPlacementExtension implements SchedulerExtension {
         Set<String> avoid = new HashSet<>(s.avoid() == null ? List.of() : s.avoid());
         LinkedHashMap<String, Integer> ncores = new LinkedHashMap<>();
         for (WorkerState w : matching(restrictions(s.workers()))) {
-            if (!avoid.contains(w.address)) {
+            if (!avoid.contains(w.address) && w.running()) { // as dask: no new data on a paused or closing worker
                 ncores.put(w.address, w.nthreads);
             }
         }
@@ -340,6 +321,10 @@ final class DataPlacementExtension implements SchedulerExtension {
                 throw new Failure(restrictions.isEmpty() ? "the cluster has no workers"
                         : "no connected worker matches " + restrictions);
             }
+            ws.removeIf(w -> !w.running()); // as dask: paused and closing workers take no copies
+            if (ws.isEmpty()) {
+                throw new Failure("every matching worker is paused or closing gracefully");
+            }
             ws.sort(Comparator.comparingLong(w -> w.heldBytes));
             return ws.stream().map(w -> w.address).toList();
         }
@@ -390,6 +375,12 @@ final class DataPlacementExtension implements SchedulerExtension {
             Map<String, Map<String, List<String>>> plan =
                     PlacementPlanner.replicationGeneration(holders, candidates, copies, branching);
             if (plan.isEmpty()) {
+                for (String k : holders.keySet()) { // the active memory manager keeps these copies
+                    TaskState ts = core.task(k);
+                    if (ts != null) {
+                        ts.replicasWanted = copies;
+                    }
+                }
                 done();
                 return true;
             }
@@ -519,86 +510,6 @@ final class DataPlacementExtension implements SchedulerExtension {
         @Override
         void lost(String worker) {
             failed.addAll(moves.getOrDefault(worker, Map.of()).keySet());
-        }
-    }
-
-    /**
-     * dask's Scheduler.retire_workers: copy what only the retiring workers hold to the others, in
-     * rounds (tasks finishing there meanwhile add keys), then close them. What cannot be copied (no
-     * other worker, or no copy after the last round) goes with them: recomputed from its recipe
-     * when needed, as after any worker loss.
-     */
-    private final class Retire extends Op {
-        static final int ROUNDS = 4;
-        final List<String> retiring;
-        int rounds;
-
-        Retire(String clientId, long requestId, long deadline, List<String> retiring) {
-            super(clientId, requestId, deadline, List.of(), List.of());
-            this.retiring = retiring;
-        }
-
-        @Override
-        String what() {
-            return "retiring " + retiring;
-        }
-
-        @Override
-        boolean step() {
-            Set<String> leaving = new HashSet<>(retiring);
-            List<WorkerState> staying = new ArrayList<>();
-            for (WorkerState w : core.workers()) {
-                if (!leaving.contains(w.address)) {
-                    staying.add(w);
-                }
-            }
-            Map<String, Map<String, List<String>>> plan = new LinkedHashMap<>();
-            if (!staying.isEmpty() && rounds++ < ROUNDS) {
-                // the emptiest staying worker takes the next key: {bytes, index into staying}
-                java.util.PriorityQueue<long[]> load = new java.util.PriorityQueue<>(
-                        Comparator.<long[]>comparingLong(l -> l[0]).thenComparingLong(l -> l[1]));
-                for (int i = 0; i < staying.size(); i++) {
-                    load.add(new long[] {staying.get(i).heldBytes, i});
-                }
-                for (String a : retiring) {
-                    WorkerState w = core.worker(a);
-                    if (w == null) {
-                        continue;
-                    }
-                    for (TaskState ts : w.hasWhat) {
-                        if (ts.whoHas == null || !ts.needed()
-                                || java.util.Arrays.stream(ts.whoHas).anyMatch(h -> !leaving.contains(h.address))) {
-                            continue;
-                        }
-                        long[] least = load.poll();
-                        WorkerState to = staying.get((int) least[1]);
-                        least[0] += Math.max(0, ts.nbytes);
-                        load.add(least);
-                        plan.computeIfAbsent(to.address, t -> new LinkedHashMap<>())
-                                .put(ts.key, java.util.Arrays.stream(ts.whoHas).map(h -> h.address).toList());
-                    }
-                }
-            }
-            if (!plan.isEmpty()) {
-                send(plan);
-                return false;
-            }
-            List<Message.WorkerInfo> retired = new ArrayList<>();
-            for (String a : retiring) {
-                WorkerState w = core.worker(a);
-                if (w != null) {
-                    retired.add(new Message.WorkerInfo(w.address, w.name, w.nthreads, w.memoryLimit, w.pid,
-                            w.memoryBytes, w.processing.size(), w.hasWhat.size()));
-                    core.retireWorker(w, "retired, asked by client " + clientId);
-                }
-            }
-            core.reply(clientId, new RetireReply(retired), requestId);
-            return true;
-        }
-
-        @Override
-        void copied(WorkerState worker, AcquireReply r) {
-            // listed by its AddKeys, which came first; the next round plans from who has what
         }
     }
 

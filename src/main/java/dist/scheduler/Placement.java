@@ -122,13 +122,43 @@ final class Placement {
         file(w);
     }
 
+    /**
+     * A worker paused or began closing ({@code running} false), or runs again: only running workers
+     * are filed by load and spare room, so no choice below can pick the others; they stay
+     * registered (their data stays readable) and are filed afresh when they run again.
+     */
+    void setRunning(WorkerState w, boolean running) {
+        if (w.placement != this || running == byLoad.contains(w)) {
+            return;
+        }
+        if (running) {
+            threads += w.nthreads;
+            w.loadKey = w.load();
+            w.spareKey = w.spare();
+            w.seqKey = ++filed;
+            if (w.spareKey <= 0) {
+                w.worstWaiting = Long.MIN_VALUE;
+            }
+            file(w);
+        } else {
+            threads -= w.nthreads;
+            if (w.loadUnsettled) {
+                unsettled.remove(w);
+                w.loadUnsettled = false;
+            }
+            unfile(w);
+        }
+    }
+
     /** Forgets a worker; its later load changes no longer touch the index. */
     void remove(WorkerState w) {
         if (w.placement != this) {
             return;
         }
         workers.remove(w);
-        threads -= w.nthreads;
+        if (byLoad.contains(w)) {
+            threads -= w.nthreads;
+        }
         if (w.loadUnsettled) {
             unsettled.remove(w); // a worker gone is not kept until the next read
             w.loadUnsettled = false;
@@ -155,6 +185,9 @@ final class Placement {
 
     /** Files {@code w} again after its load or task count changed (WorkerState's mutators call this). */
     void refile(WorkerState w) {
+        if (!w.running()) {
+            return; // not filed: filed afresh when it runs again
+        }
         double load = w.load();
         int spare = w.spare();
         if (spare <= 0) {
@@ -229,7 +262,7 @@ final class Placement {
         if (!need.isEmpty()) {
             LinkedHashSet<WorkerState> fit = new LinkedHashSet<>();
             for (WorkerState w : allowed == null ? workers : allowed) {
-                if (w.hasFree(need)) {
+                if (w.running() && w.hasFree(need)) {
                     fit.add(w);
                 }
             }
@@ -269,7 +302,8 @@ final class Placement {
             WorkerState[] holders = ts.deps[0].whoHas;
             if (holders != null) {
                 for (WorkerState w : holders) {
-                    if ((allowed == null || allowed.contains(w)) && (best == null || w.load() < best.load())) {
+                    if (w.running() && (allowed == null || allowed.contains(w))
+                            && (best == null || w.load() < best.load())) {
                         best = w;
                     }
                 }
@@ -287,7 +321,7 @@ final class Placement {
                 continue;
             }
             for (WorkerState w : d.whoHas) {
-                if (allowed == null || allowed.contains(w)) {
+                if (w.running() && (allowed == null || allowed.contains(w))) {
                     if (w.pass != pass) {
                         w.pass = pass;
                         w.passBytes = 0;
@@ -322,6 +356,9 @@ final class Placement {
     private static WorkerState leastBusy(Collection<WorkerState> pool) {
         WorkerState best = null;
         for (WorkerState w : pool) {
+            if (!w.running()) {
+                continue;
+            }
             if (best == null) {
                 best = w;
                 continue;
@@ -397,7 +434,7 @@ final class Placement {
         for (int i = 0, n = workers.size(); i < n; i++) {
             WorkerState w = workers.get(i);
             worst = Math.max(worst, w.worstWaiting);
-            if (w.worstWaiting > next.priority && (best == null || w.spare() < best.spare())) {
+            if (w.running() && w.worstWaiting > next.priority && (best == null || w.spare() < best.spare())) {
                 best = w;
             }
         }
@@ -506,9 +543,10 @@ final class Placement {
         int grouped = bySpare.checkedSize();
         settled();
         check(byLoad.ordered(), null, "the load heap is out of order");
-        check(byLoad.size() == workers.size() && grouped == workers.size(), null,
+        long running = workers.stream().filter(WorkerState::running).count();
+        check(byLoad.size() == running && grouped == running, null,
                 "index holds " + byLoad.size() + " by load and " + grouped + " by spare, not the "
-                        + workers.size() + " workers");
+                        + running + " running workers");
         int tagged = 0;
         for (List<WorkerState> l : byTag.values()) {
             tagged += l.size();
@@ -517,6 +555,14 @@ final class Placement {
         for (WorkerState w : workers) {
             tags += tags(w).size();
             check(w.placement == this, w, "not marked as filed");
+            if (!w.running()) {
+                check(!byLoad.contains(w) && !bySpare.contains(w), w, "filed though not running");
+                for (String tag : tags(w)) {
+                    List<WorkerState> l = byTag.get(tag);
+                    check(l != null && l.contains(w), w, "not found by " + tag);
+                }
+                continue;
+            }
             check(w.loadKey == w.load(), w, "filed at load " + w.loadKey + " but has " + w.load());
             check(w.spareKey == w.spare(), w, "filed at spare " + w.spareKey + " but has " + w.spare());
             check(byLoad.contains(w), w, "missing from the load index");

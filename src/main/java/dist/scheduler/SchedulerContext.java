@@ -66,6 +66,14 @@ interface SchedulerContext {
      */
     void retireWorker(WorkerState worker, String reason);
 
+    /**
+     * Marks {@code worker} closing gracefully (no new task, copy or stolen task goes there; its data
+     * stays readable), or not any more: it is then running or paused, as it last reported. A worker
+     * that runs again gets queued and no-worker tasks. Needed by retirement, which must stop a
+     * worker from filling up while it is emptied.
+     */
+    void setClosing(WorkerState worker, boolean closing);
+
     /** Asks the core to move {@code task} to {@code state}; applied after the handler returns. */
     void recommend(TaskState task, byte state);
 

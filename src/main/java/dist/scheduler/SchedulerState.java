@@ -77,6 +77,7 @@ public final class SchedulerState extends TaskLifecycle {
         register(new WorkerPluginExtension());
         register(new OrphanKeys());
         register(new DataPlacementExtension());
+        register(ActiveMemoryManagerExtension.fromConfig());
         register(new WorkerResourcesExtension());
         register(new ClusterRestart());
         register(new Cancellation());
@@ -106,6 +107,20 @@ public final class SchedulerState extends TaskLifecycle {
 
     void removeRegistered(WorkerState worker, String reason) {
         removeWorker(worker, reason);
+    }
+
+    /** See {@link SchedulerContext#setClosing}: only running workers are filed for placement. */
+    void setStatus(WorkerState ws, byte status) {
+        if (ws.status == status) {
+            return;
+        }
+        log(System.Logger.Level.INFO, "worker " + ws.address + " is " + WorkerState.statusName(status)
+                + " (was " + WorkerState.statusName(ws.status) + ")");
+        ws.status = status;
+        placement.setRunning(ws, status == WorkerState.RUNNING);
+        if (status == WorkerState.RUNNING) {
+            retryNoWorker(); // queued tasks follow after the event, as after any
+        }
     }
 
     void retireRegistered(WorkerState worker, String reason) {
@@ -336,6 +351,15 @@ public final class SchedulerState extends TaskLifecycle {
             case MissingData m -> missingData(m.key(), m.worker());
             case AddKeys a -> addKeys(ws, nonNull(a.nbytes(), "AddKeys.nbytes"));
             case KeysReleased k -> keysReleased(ws, nonNull(k.keys(), "KeysReleased.keys"));
+            case WorkerStatusChange c -> {
+                if (!"paused".equals(c.status()) && !"running".equals(c.status())) {
+                    throw new IllegalArgumentException("a worker's status is paused or running, not " + c.status());
+                }
+                ws.reportedPaused = "paused".equals(c.status());
+                if (ws.status != WorkerState.CLOSING_GRACEFULLY) {
+                    setStatus(ws, ws.reportedPaused ? WorkerState.PAUSED : WorkerState.RUNNING);
+                }
+            }
             case WorkerClosing c -> removeWorker(ws, "it closed" + (c.reason() == null ? "" : ": " + c.reason()), true);
             case Ping p -> out.add(new Outgoing(address, p, requestId));
             case Ack a -> { }

@@ -42,6 +42,12 @@ public final class SchedulerView {
         return Collections.unmodifiableSet(new LinkedHashSet<>(core.workers.keySet()));
     }
 
+    /** A worker's status as dask names it (running, paused, closing_gracefully), or null when it is not registered. */
+    public String workerStatus(String address) {
+        WorkerState w = core.workers.get(address);
+        return w == null ? null : WorkerState.statusName(w.status);
+    }
+
     /** For each key, the addresses of the workers holding it (empty when none or unknown). */
     public Map<String, List<String>> whoHas(Collection<String> keys) {
         return core.extension(QueryExtension.class).whoHas(keys);

@@ -851,7 +851,7 @@ abstract class TaskLifecycle {
     /** Moves a processing task its worker dropped to {@code to}, or places it afresh if {@code to} cannot take it. */
     void moveProcessing(TaskState task, WorkerState to) {
         detachProcessing(task, false);
-        if (to != null && workers.get(to.address) == to && to.hasFree(task.resources())) {
+        if (to != null && workers.get(to.address) == to && to.running() && to.hasFree(task.resources())) {
             assign(task, to); // still processing: no state changes
         } else {
             transition(task, WAITING, null); // the worker left meanwhile: place it afresh

@@ -54,6 +54,8 @@ final class TaskState {
     /** Workers holding the result; null when none. Read-only, as {@link #deps}: replace, never write. */
     WorkerState[] whoHas;
     WorkerState processingOn;
+    /** Copies client.replicate asked for: the active memory manager keeps at least these (0: none asked). */
+    int replicasWanted;
     /** Counted as executing on its worker (not merely queued): see SchedulerState's counting rule. */
     boolean executing;
     /** Expected run time counted in {@code processingOn}'s occupancy. */

@@ -58,7 +58,7 @@ final class WorkStealing {
             long tasks = w.processing.size() - w.stealingOut + w.stealingIn.size();
             if (tasks > w.nthreads) {
                 saturated.add(new Slot(w));
-            } else {
+            } else if (w.running()) { // a paused or closing worker takes nothing new
                 thieves.add(new Slot(w));
             }
         }

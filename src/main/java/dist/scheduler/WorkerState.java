@@ -15,6 +15,11 @@ final class WorkerState {
     long pid;
     long memoryBytes;
     long lastSeen;
+    /** As dask's worker Status: only a running worker is given new tasks and copies (see {@link Placement#setRunning}). */
+    static final byte RUNNING = 0, PAUSED = 1, CLOSING_GRACEFULLY = 2;
+    byte status = RUNNING;
+    /** What the worker last said of itself (memory past its pause fraction); closing gracefully overrides it. */
+    boolean reportedPaused;
     /**
      * Tasks sent to this worker and not reported back (queued or executing there); changed only
      * through {@link #assign}, {@link #unassign}, {@link #clearProcessing}, which keep the placement index current.
@@ -88,6 +93,20 @@ final class WorkerState {
             h = h.substring(1, h.length() - 1);
         }
         return h;
+    }
+
+    /** Whether new tasks, copies and stolen tasks may come here. */
+    boolean running() {
+        return status == RUNNING;
+    }
+
+    /** dask's name of a status: running, paused, closing_gracefully. */
+    static String statusName(byte status) {
+        return switch (status) {
+            case RUNNING -> "running";
+            case PAUSED -> "paused";
+            default -> "closing_gracefully";
+        };
     }
 
     void hold(TaskState ts) {

@@ -225,7 +225,12 @@ public final class WorkerMachine {
                 case Tick t -> onTick(nowNanos);
                 case Seceded s -> onSeceded(s.key());
                 case Rejoined r -> onRejoined(r.key());
-                case WorkerEvent.Paused p -> paused = p.paused();
+                case WorkerEvent.Paused p -> {
+                    if (paused != p.paused()) { // the scheduler places nothing new on a paused worker
+                        send(new Message.WorkerStatusChange(p.paused() ? "paused" : "running"));
+                    }
+                    paused = p.paused();
+                }
                 case WorkerEvent.Relinked r -> onRelinked(r.running());
             }
             startReady();
@@ -500,6 +505,9 @@ public final class WorkerMachine {
 
     /** See {@link WorkerEvent.Relinked}. */
     private void onRelinked(Set<String> running) {
+        if (paused) { // a scheduler that registered this worker anew takes it as running
+            send(new Message.WorkerStatusChange("paused"));
+        }
         // what the scheduler no longer knows is here: queued or failed tasks, executions nothing runs
         List<Task> dropped = new ArrayList<>();
         for (Task t : tasks.values()) {

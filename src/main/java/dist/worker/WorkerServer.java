@@ -418,6 +418,25 @@ public final class WorkerServer implements AutoCloseable {
         return options.name() != null ? options.name() : address;
     }
 
+    /**
+     * Closes this worker gracefully, as dask's {@code Worker.close_gracefully}: asks the scheduler to
+     * retire it (no new task comes, what executes finishes, every result only it holds is copied to
+     * other workers with room), then the scheduler closes it; closes it here if that has not happened
+     * within {@code timeout}. Returns whether the scheduler closed it.
+     *
+     * <pre>{@code
+     * worker.closeGracefully(Duration.ofMinutes(1));   // its results live on elsewhere
+     * }</pre>
+     */
+    public boolean closeGracefully(java.time.Duration timeout) throws InterruptedException {
+        events.submit(new Message.RetireRequest(List.of(address), 0, Math.max(1, timeout.toMillis())));
+        boolean retired = closed.await(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        if (!retired) {
+            close();
+        }
+        return retired;
+    }
+
     /** Blocks until the worker has stopped (closed, or its scheduler went away). */
     public boolean awaitClose(long timeout, TimeUnit unit) throws InterruptedException {
         return closed.await(timeout, unit);

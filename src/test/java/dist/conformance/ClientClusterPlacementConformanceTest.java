@@ -456,7 +456,7 @@ class ClientClusterPlacementConformanceTest {
         WorkerServer b = worker(1);
         assertEquals(Set.of(a.address(), b.address()), workerAddresses());
         Future<Integer> x = client.scatter(List.of(1), List.of(a.address()), false).get(0);
-        Map<String, dist.WorkerInfo> info = client.retireWorkers(List.of(a.address()));
+        Map<String, dist.WorkerInfo> info = client.retireWorkers(List.of(a.address())).retired();
         assertEquals(Set.of(a.address()), info.keySet());
         assertEquals(a.name(), info.get(a.address()).name());
         assertEquals(Set.of(b.address()), workerAddresses());
@@ -479,7 +479,7 @@ class ClientClusterPlacementConformanceTest {
         }
         List<Future<Integer>> futures = client.scatter(range(100));
         List<String> leaving = ws.subList(0, 7).stream().map(WorkerServer::address).toList();
-        assertEquals(7, client.retireWorkers(leaving).size());
+        assertEquals(7, client.retireWorkers(leaving).retired().size());
         assertEquals(range(100), client.gather(futures));
         assertEquals(3, workerAddresses().size());
         assertTrue(futures.stream().allMatch(Future::isDone));

@@ -116,9 +116,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * <p>Later: test_profile, test_profile_disabled, test_profile_keys, test_profile_server,
  * test_profile_server_disabled (the workers' sampling profiler comes with the observability work).
  *
- * <p>Later: test_scatter_and_replicate_avoid_paused_workers (a worker pauses itself on memory and the
- * scheduler does not hear of it yet: the memory policies of elastic clusters bring it);
- * test_get_task_metadata, test_get_task_metadata_multiple, test_dump_cluster_state_write_from_scheduler,
+ * <p>Later: test_get_task_metadata, test_get_task_metadata_multiple, test_dump_cluster_state_write_from_scheduler,
  * test_dump_cluster_state_sync, test_dump_cluster_state_async, test_dump_cluster_state_json,
  * test_dump_cluster_state_exclude_default, test_benchmark_hardware_no_workers (collecting task states
  * around a block of code, dumping the cluster's state and measuring the workers' hardware come with
@@ -1078,6 +1076,46 @@ class ClientExtrasConformanceTest {
                     () -> pc.client.registerPlugin(new ValueErrorPlugin()));
             assertInstanceOf(IllegalArgumentException.class, e.getCause());
             assertEquals("foo", e.getCause().getMessage());
+        }
+    }
+
+    /**
+     * Eight of ten workers pause (memory past their pause fraction): scattered data and its copies
+     * go only to the two running ones, with or without a list of workers, broadcast or not.
+     * dask: test_client.py::test_scatter_and_replicate_avoid_paused_workers
+     */
+    @Test
+    void scatterAndReplicateAvoidPausedWorkers() throws Exception {
+        try (var t = PausedWorkers.noSpill();
+             SchedulerServer s = SchedulerServer.start("127.0.0.1", 0, SchedulerConfig.defaults(), CommConfig.DEFAULT)) {
+            List<WorkerServer> ws = new ArrayList<>();
+            try (Client c = Client.connect(s.address())) {
+                for (int i = 0; i < 10; i++) {
+                    ws.add(PausedWorkers.worker(s, "w" + i, i == 3 || i == 7 ? 0 : PausedWorkers.LIMIT));
+                }
+                assertTrue(s.awaitWorkers(10, 30, TimeUnit.SECONDS));
+                for (int i = 0; i < 10; i++) {
+                    if (i != 3 && i != 7) {
+                        PausedWorkers.pause(c, s, ws.get(i));
+                    }
+                }
+                List<String> inner = ws.subList(1, 9).stream().map(WorkerServer::address).toList();
+                int n = 0;
+                for (boolean workersArg : new boolean[] {false, true}) {
+                    for (boolean broadcast : new boolean[] {false, true}) {
+                        String key = "x" + n++;
+                        Future<Integer> f = c.scatter(Map.of(key, 1), workersArg ? inner : List.of(), broadcast).get(key);
+                        if (!broadcast) {
+                            c.replicate(List.of(f), 10, List.of(), 2);
+                        }
+                        Set<String> holders = Set.copyOf(c.whoHas(List.of(f)).get(key));
+                        assertEquals(Set.of(ws.get(3).address(), ws.get(7).address()), holders,
+                                "workers arg " + workersArg + ", broadcast " + broadcast);
+                    }
+                }
+            } finally {
+                ws.forEach(WorkerServer::close);
+            }
         }
     }
 }

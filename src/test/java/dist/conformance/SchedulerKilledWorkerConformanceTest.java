@@ -120,7 +120,7 @@ class SchedulerKilledWorkerConformanceTest {
             }
             assertEquals(4, procs.size());
             List<String> all = List.copyOf(c.ncores().keySet());
-            assertEquals(java.util.Set.copyOf(all), c.retireWorkers(all).keySet());
+            assertEquals(java.util.Set.copyOf(all), c.retireWorkers(all).retired().keySet());
             assertTrue(c.ncores().isEmpty());
             for (ProcessHandle p : procs) {
                 p.onExit().get(30, TimeUnit.SECONDS);

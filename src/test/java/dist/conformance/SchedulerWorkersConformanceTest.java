@@ -48,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Ported in SchedulerTasksConformanceTest, SchedulerRetireConformanceTest,
  * SchedulerRebalanceConformanceTest and SchedulerKilledWorkerConformanceTest too (each test names its
- * dask tests). Ported elsewhere: test_restart (RestartConformanceTest, DeathAndReturnTest),
+ * dask tests). Ported elsewhere: the paused-worker cases (SchedulerPausedConformanceTest), test_restart (RestartConformanceTest, DeathAndReturnTest),
  * test_scatter_no_workers, test_rebalance, test_rebalance_dead_recipient (DataPlacementExtensionTest),
  * test_decide_worker_with_restrictions (PlacementIndexTest).
  *
@@ -57,7 +57,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_decide_worker_coschedule_order_neighbors → reads dask.array blockwise graphs and worker transfer logs.</li>
  * <li>test_decide_worker_rootish_while_last_worker_is_retiring → skipped in dask with queuing on; needs a worker subclass that blocks gather_dep.</li>
  * <li>test_graph_execution_width → a WorkerPlugin reading Worker.data on every transition.</li>
- * <li>test_queued_paused_new_worker, test_queued_paused_unpaused, test_avoid_paused_workers → set a worker's status to paused by hand; dist pauses a worker only by its memory (dist.spill tests).</li>
  * <li>test_server_listens_to_other_ops, test_blocked_handlers_are_respected,
  *     test_scheduler_init_pulls_blocked_handlers_from_config, test_feed, test_feed_setup_teardown,
  *     test_feed_large_bytestring → raw RPC handlers ("identity", "feed") of dask's comm layer.</li>

@@ -37,9 +37,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * holds its spill folder ({@code dist-worker-*}, made on the first spill), so the cases give workers
  * a small memory limit and results that spill.
  *
- * <p>Later: test_close_gracefully, test_lifetime (a worker that closes by itself, at the end of its
- * --lifetime too, leaves its results to be recomputed where needed; copying them off first, as
- * Client.retireWorkers does, comes with the graceful scale-down of elastic clusters).
+ * test_lifetime is ported in WorkerProcessConformanceTest (--lifetime is a flag of the worker command).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WorkerCloseConformanceTest {
@@ -306,6 +304,39 @@ class WorkerCloseConformanceTest {
                     8 * 1024, CommConfig.DEFAULT), Map.of(), null);
             workers.add(b);
             assertEquals(5, f.result(T));
+        }
+    }
+
+    static int slowinc(int x) throws InterruptedException {
+        Thread.sleep(100); // the task's work
+        return x + 1;
+    }
+
+    /**
+     * Closing a worker gracefully while it computes: the results it made move to the other worker
+     * and are not recomputed (each story shows one placement), and it leaves the scheduler. dask's
+     * Worker.close_gracefully asks the scheduler to retire the worker; a dist client asks it.
+     * dask: test_worker.py::test_close_gracefully
+     */
+    @Test
+    void closeGracefully() throws Exception {
+        WorkerServer a = worker("a", 0, null);
+        WorkerServer b = worker("b", 0, null);
+        assertTrue(scheduler.awaitWorkers(2, 30, TimeUnit.SECONDS));
+        List<Future<Integer>> fs = client.with(Options.defaults().workers(b.address()))
+                .map(WorkerCloseConformanceTest::slowinc, IntStream.range(0, 40).boxed().toList());
+        assertTrue(Wait.until(T, () -> fs.stream().filter(f -> "memory".equals(stateOf(f.key()))).count() >= 8));
+        List<Future<Integer>> done = fs.stream().filter(f -> "memory".equals(stateOf(f.key()))).toList();
+        dist.Retirement r = client.retireWorkers(List.of(b.address()));
+        assertEquals(Set.of(b.address()), r.retired().keySet(), "kept: " + r.kept());
+        assertTrue(b.awaitClose(30, TimeUnit.SECONDS));
+        assertEquals(Set.of(a.address()), client.ncores().keySet());
+        for (Future<Integer> f : done) {
+            assertEquals(List.of(a.address()), client.whoHas(List.of(f)).get(f.key()));
+            long runs = client.story(f.key()).stream()
+                    .filter(e -> e.where().equals("scheduler") && e.event().endsWith("-> processing")).count();
+            assertEquals(1, runs, f.key() + " was not recomputed");
+            assertEquals(f.result(T), fs.indexOf(f) + 1);
         }
     }
 }

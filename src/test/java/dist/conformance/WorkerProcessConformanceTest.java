@@ -374,6 +374,33 @@ class WorkerProcessConformanceTest {
         assertEquals(2, lifetimes.size(), lifetimes.toString());
     }
     /**
+     * A worker process whose --lifetime ends closes gracefully: the values it holds move to the other
+     * worker before it goes, so futures of scattered data (which nothing could recompute) still read.
+     * dask: test_worker.py::test_lifetime
+     */
+    @Test
+    void lifetime() throws Exception {
+        String address = scheduler();
+        procs.dist("worker", address, "--no-nanny", "--nthreads", "1", "--name", "a");
+        try (Client c = Client.connect(address)) {
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), "a joined");
+            Processes.Proc b = procs.dist("worker", address, "--no-nanny", "--nthreads", "1", "--name", "b",
+                    "--lifetime", "4s");
+            assertTrue(Wait.until(T, () -> workers(c).size() == 2), "b joined");
+            String bAddress = workers(c).values().stream().filter(w -> w.name().equals("b")).findFirst().orElseThrow().address();
+            String aAddress = workers(c).values().stream().filter(w -> w.name().equals("a")).findFirst().orElseThrow().address();
+            Map<String, Future<Integer>> xs = c.scatter(Map.of("x1", 1, "x2", 2, "x3", 3), List.of(bAddress), false);
+            b.awaitLine(l -> l.contains("closing gracefully: its lifetime"), T);
+            assertEquals(0, b.awaitExit(T), b.output());
+            assertEquals(java.util.Set.of(aAddress), workers(c).keySet());
+            for (Map.Entry<String, Future<Integer>> e : xs.entrySet()) {
+                assertEquals(List.of(aAddress), c.whoHas(List.of(e.getValue())).get(e.getKey()));
+                assertEquals(Integer.parseInt(e.getKey().substring(1)), e.getValue().result(T));
+            }
+        }
+    }
+
+    /**
      * dask: test_worker.py::test_memory_limit_auto — with --memory-limit auto a worker's limit is the
      * machine's memory times its share of the cores: more threads, a larger limit, up to all of it.
      */
