@@ -200,17 +200,22 @@ public abstract class AbstractClusterManager implements ClusterManager {
 
     /**
      * Retires {@code names} gracefully, then stops what is left of them; a worker the scheduler kept
-     * (its data had nowhere to go) is still registered and keeps running. Under {@link #scaling}.
+     * (its data had nowhere to go) is still registered and keeps running, unless every worker goes:
+     * then they stop anyway and what only they held is recomputed when needed. Under {@link #scaling}.
      */
     final void scaleDown(List<String> names) {
         List<String> mine = names.stream().filter(running::contains).toList();
         if (mine.isEmpty()) {
             return;
         }
+        // to zero workers, results have nowhere to go: the workers stop anyway, as asked (dask's scale(0))
+        boolean toZero = mine.size() == running.size();
         retire(mine);
         Set<String> kept = new java.util.HashSet<>();
-        for (WorkerInfo w : clientSource.get().workersInfo()) {
-            kept.add(w.name());
+        if (!toZero) {
+            for (WorkerInfo w : clientSource.get().workersInfo()) {
+                kept.add(w.name());
+            }
         }
         for (String name : mine) {
             if (!kept.contains(name)) {
@@ -231,7 +236,9 @@ public abstract class AbstractClusterManager implements ClusterManager {
 
     /** Graceful retirement, through the scheduler: what only these workers hold moves first. */
     private void retire(List<String> names) {
-        clientSource.get().retireWorkers(names);
+        Retirement r = clientSource.get().retireWorkers(names);
+        r.kept().forEach((worker, why) -> System.getLogger("dist.cluster").log(System.Logger.Level.WARNING,
+                "worker " + worker + " was not retired and keeps running: " + why));
     }
 
     final Message.AdaptiveTarget adaptiveTarget(Duration targetDuration, int minimum, int maximum) {
