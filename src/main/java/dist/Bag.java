@@ -170,11 +170,8 @@ public final class Bag<T> {
     /** {@link #groupBy(Fn1)} into {@code npartitions} partitions: {@code words.groupBy(String::length, 10)}. */
     public <K> Bag<KeyValue<K, List<T>>> groupBy(Fn1<? super T, ? extends K> key, int npartitions) {
         Objects.requireNonNull(key, "key");
-        List<Delayed<List<KeyValue<K, List<T>>>>> out = new ArrayList<>(npartitions);
-        for (List<Delayed<Object>> buckets : BagShuffle.buckets(partitions, key, checkPartitions(npartitions))) {
-            out.add(cast(Delayed.ofUnchecked(BagOps::groupBuckets, key, buckets)));
-        }
-        return new Bag<>(out);
+        List<BagShuffle.Side> side = List.of(new BagShuffle.Side(partitions, key, -1));
+        return new Bag<>(cast(BagShuffle.shuffle(side, checkPartitions(npartitions), new BagOps.Group(cast(key)))));
     }
 
     /**
@@ -225,11 +222,8 @@ public final class Bag<T> {
      * }</pre>
      */
     public Bag<T> distinct() {
-        List<Delayed<List<T>>> out = new ArrayList<>(partitions.size());
-        for (List<Delayed<Object>> buckets : BagShuffle.buckets(partitions, RemoteOps.IDENTITY, partitions.size())) {
-            out.add(cast(Delayed.ofUnchecked(BagOps::distinctBuckets, buckets)));
-        }
-        return new Bag<>(out);
+        List<BagShuffle.Side> side = List.of(new BagShuffle.Side(partitions, RemoteOps.IDENTITY, -1));
+        return new Bag<>(cast(BagShuffle.shuffle(side, partitions.size(), new BagOps.Distinct())));
     }
 
     /**
@@ -288,13 +282,9 @@ public final class Bag<T> {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(otherKey, "otherKey");
         int n = Math.max(partitions.size(), other.partitions.size());
-        List<List<Delayed<Object>>> left = BagShuffle.buckets(partitions, key, n);
-        List<List<Delayed<Object>>> right = BagShuffle.buckets(other.partitions, otherKey, n);
-        List<Delayed<List<Pair<T, U>>>> out = new ArrayList<>(n);
-        for (int j = 0; j < n; j++) {
-            out.add(cast(Delayed.ofUnchecked(BagOps::joinBuckets, key, otherKey, left.get(j), right.get(j))));
-        }
-        return new Bag<>(out);
+        List<BagShuffle.Side> sides = List.of(new BagShuffle.Side(partitions, key, 0),
+                new BagShuffle.Side(other.partitions, otherKey, 1));
+        return new Bag<>(cast(BagShuffle.shuffle(sides, n, new BagOps.Join(cast(key), cast(otherKey)))));
     }
 
     /**

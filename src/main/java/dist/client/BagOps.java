@@ -4,6 +4,9 @@ import dist.Fn1;
 import dist.Fn2;
 import dist.KeyValue;
 import dist.Pair;
+import dist.serial.Serializer;
+import dist.worker.ShuffleService;
+import dist.worker.TaskContext;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.RecordComponent;
@@ -99,16 +102,23 @@ public final class BagOps {
 
     // ------------------------------------------------------------------ the task-based shuffle
 
-    /** A partition cut into {@code n} buckets by the output partition of each element's key. */
-    public static List<List<Object>> split(Fn1<Object, Object> key, int n, List<Object> part) throws Exception {
+    /**
+     * A partition cut into {@code n} buckets by the output partition of each element's key; with a
+     * {@code tag} of 0 or more each element travels as a {@link Tagged} (the two sides of a join).
+     */
+    public static List<List<Object>> split(Fn1<Object, Object> key, int n, int tag, List<Object> part) throws Exception {
         List<List<Object>> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             out.add(new ArrayList<>());
         }
         for (Object t : part) {
-            out.get(partitionOf(key.apply(t), n)).add(t);
+            out.get(partitionOf(key.apply(t), n)).add(tag < 0 ? t : new Tagged(tag, t));
         }
         return out;
+    }
+
+    /** An element of one side of a join on its way to its output partition. */
+    public record Tagged(int side, Object value) {
     }
 
     public static List<Object> bucket(List<List<Object>> split, int j) {
@@ -127,44 +137,105 @@ public final class BagOps {
 
     // ------------------------------------------------------------------ what an output partition makes of its elements
 
+    /** What an output partition makes of its buckets (one per input, in input order). */
+    public static List<Object> finish(Fn1<List<List<Object>>, List<Object>> finish, List<List<Object>> buckets) throws Exception {
+        return finish.apply(buckets);
+    }
+
+    /** Every element of the buckets, in order. */
+    public record Concat() implements Fn1<List<List<Object>>, List<Object>> {
+        @Override
+        public List<Object> apply(List<List<Object>> buckets) {
+            return concat(buckets);
+        }
+    }
+
     /** Groups in the order their keys first appear. */
-    public static List<Object> groupBuckets(Fn1<Object, Object> key, List<List<Object>> buckets) throws Exception {
-        Map<Object, List<Object>> groups = new LinkedHashMap<>();
-        for (List<Object> part : buckets) {
-            for (Object t : part) {
-                groups.computeIfAbsent(key.apply(t), k -> new ArrayList<>()).add(t);
-            }
-        }
-        List<Object> out = new ArrayList<>(groups.size());
-        groups.forEach((k, v) -> out.add(new KeyValue<>(k, v)));
-        return out;
-    }
-
-    public static List<Object> distinctBuckets(List<List<Object>> buckets) {
-        LinkedHashSet<Object> seen = new LinkedHashSet<>();
-        buckets.forEach(seen::addAll);
-        return new ArrayList<>(seen);
-    }
-
-    /** An inner hash join of the two sides of one output partition, in the left side's order. */
-    public static List<Object> joinBuckets(Fn1<Object, Object> leftKey, Fn1<Object, Object> rightKey,
-                                           List<List<Object>> left, List<List<Object>> right) throws Exception {
-        Map<Object, List<Object>> byKey = new HashMap<>();
-        for (List<Object> part : right) {
-            for (Object r : part) {
-                byKey.computeIfAbsent(rightKey.apply(r), k -> new ArrayList<>(1)).add(r);
-            }
-        }
-        List<Object> out = new ArrayList<>();
-        for (Object l : concat(left)) {
-            List<Object> matches = byKey.get(leftKey.apply(l));
-            if (matches != null) {
-                for (Object r : matches) {
-                    out.add(new Pair<>(l, r));
+    public record Group(Fn1<Object, Object> key) implements Fn1<List<List<Object>>, List<Object>> {
+        @Override
+        public List<Object> apply(List<List<Object>> buckets) throws Exception {
+            Map<Object, List<Object>> groups = new LinkedHashMap<>();
+            for (List<Object> part : buckets) {
+                for (Object t : part) {
+                    groups.computeIfAbsent(key.apply(t), k -> new ArrayList<>()).add(t);
                 }
             }
+            List<Object> out = new ArrayList<>(groups.size());
+            groups.forEach((k, v) -> out.add(new KeyValue<>(k, v)));
+            return out;
         }
-        return out;
+    }
+
+    /** Each element once, in the order first seen. */
+    public record Distinct() implements Fn1<List<List<Object>>, List<Object>> {
+        @Override
+        public List<Object> apply(List<List<Object>> buckets) {
+            LinkedHashSet<Object> seen = new LinkedHashSet<>();
+            buckets.forEach(seen::addAll);
+            return new ArrayList<>(seen);
+        }
+    }
+
+    /** An inner hash join of the {@link Tagged} sides (0 left, 1 right), in the left side's order. */
+    public record Join(Fn1<Object, Object> leftKey, Fn1<Object, Object> rightKey) implements Fn1<List<List<Object>>, List<Object>> {
+        @Override
+        public List<Object> apply(List<List<Object>> buckets) throws Exception {
+            Map<Object, List<Object>> byKey = new HashMap<>();
+            List<Object> left = new ArrayList<>();
+            for (List<Object> part : buckets) {
+                for (Object o : part) {
+                    Tagged t = (Tagged) o;
+                    if (t.side() == 0) {
+                        left.add(t.value());
+                    } else {
+                        byKey.computeIfAbsent(rightKey.apply(t.value()), k -> new ArrayList<>(1)).add(t.value());
+                    }
+                }
+            }
+            List<Object> out = new ArrayList<>();
+            for (Object l : left) {
+                List<Object> matches = byKey.get(leftKey.apply(l));
+                if (matches != null) {
+                    for (Object r : matches) {
+                        out.add(new Pair<>(l, r));
+                    }
+                }
+            }
+            return out;
+        }
+    }
+
+    // ------------------------------------------------------------------ the peer-to-peer shuffle's tasks
+
+    /**
+     * A shuffle input: cuts the partition by output partition and keeps the encoded shards on this
+     * worker; the value is where they are. The scheduler knows these tasks by this method's name.
+     */
+    public static ShuffleService.Shards p2pShuffleTransfer(int n, Fn1<Object, Object> key, int tag, List<Object> part) throws Exception {
+        List<List<Object>> buckets = split(key, n, tag, part);
+        byte[][] shards = new byte[n][];
+        for (int j = 0; j < n; j++) {
+            shards[j] = Serializer.defaults().encode(buckets.get(j));
+        }
+        return ShuffleService.keep(shards);
+    }
+
+    /** Waits for every input (as its dependencies) and lists where their shards are, in input order. */
+    public static List<ShuffleService.Shards> p2pShuffleBarrier(List<ShuffleService.Shards> inputs) {
+        return new ArrayList<>(inputs);
+    }
+
+    /** A shuffle output: pulls partition {@code j}'s shard of every input and finishes them. */
+    @SuppressWarnings("unchecked")
+    public static List<Object> p2pShuffleUnpack(int j, Fn1<List<List<Object>>, List<Object>> finish,
+                                                List<ShuffleService.Shards> inputs) throws Exception {
+        List<byte[]> shards = ShuffleService.collect(inputs, j);
+        ClassLoader loader = TaskContext.current().classLoader();
+        List<List<Object>> buckets = new ArrayList<>(shards.size());
+        for (byte[] b : shards) {
+            buckets.add((List<Object>) Serializer.defaults().decode(b, null, loader, null));
+        }
+        return finish.apply(buckets);
     }
 
     /** A join against a map that travels with the task: one pair per element whose key it holds. */

@@ -135,7 +135,10 @@ public final class Config {
                 new Key("distributed.jvm.aot-cache-dir", "",
                         "a directory of ahead-of-time caches (worker.aot, nanny.aot) that worker and nanny processes start with on JDK 25+; run.sh makes target/aot"),
                 new Key("distributed.jvm.aot-record-dir", "",
-                        "worker and nanny processes record what they load and run into ROLE-pid.aotconf files here, to make caches from"))) {
+                        "worker and nanny processes record what they load and run into ROLE-pid.aotconf files here, to make caches from"),
+                // the shuffle under Bag.groupBy, distinct and join
+                new Key("distributed.shuffle.method", "p2p",
+                        "how Bag.groupBy, distinct and join move elements between partitions: p2p (each worker keeps its inputs' shards and output tasks fetch theirs from the workers; n_in + n_out + 1 tasks) or tasks (graph tasks only; n_in * n_out)"))) {
             k.put(key.name(), key);
         }
         KEYS = Collections.unmodifiableMap(k);

@@ -607,4 +607,15 @@ public sealed interface Message {
 
     /** The recent events of a topic, oldest first. */
     record TopicEvents(List<TopicEvent> events) implements Message {}
+
+    // p2p shuffle: the groupBy, distinct and join of a Bag under distributed.shuffle.method=p2p
+
+    /** Worker -> worker: output partition {@code partition}'s shard of each of {@code stores} kept there. Answered by {@link ShuffleShards}. */
+    record ShuffleFetch(List<String> stores, int partition) implements Message {}
+
+    /** The shards asked for, in the order of the stores named: opaque bytes of elements. */
+    record ShuffleShards(List<byte[]> shards) implements Message {}
+
+    /** Worker -> scheduler: shuffle output task {@code key} cannot reach {@code lostWorker}, which holds its data. Answered by {@link Ack} once the shuffle restarted, if it had to. */
+    record ShufflePeerLost(String key, String lostWorker) implements Message {}
 }

@@ -78,6 +78,7 @@ public final class SchedulerState extends TaskLifecycle {
         register(new DataPlacementExtension());
         register(new WorkerResourcesExtension());
         register(new ClusterRestart());
+        register(new P2PShuffleExtension());
         register(new Cancellation());
         register(new FireAndForget());
         register(new Retry());

@@ -176,7 +176,11 @@ class MessageCodecTest {
                 new Message.SubscribeTopic("t", true),
                 new Message.TopicEvent("t", 1_700_000_000_000L, new byte[]{6}),
                 new Message.GetTopicEvents("t"),
-                new Message.TopicEvents(List.of(new Message.TopicEvent("t", 1L, new byte[]{7}))));
+                new Message.TopicEvents(List.of(new Message.TopicEvent("t", 1L, new byte[]{7}))),
+                // p2p shuffle
+                new Message.ShuffleFetch(List.of("s-1", "s-2"), 3),
+                new Message.ShuffleShards(List.of(new byte[]{8}, new byte[0])),
+                new Message.ShufflePeerLost("p2pShuffleUnpack-abc", "127.0.0.1:9001"));
     }
 
     @Test

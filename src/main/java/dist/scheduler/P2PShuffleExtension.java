@@ -1,0 +1,164 @@
+package dist.scheduler;
+
+import dist.protocol.Message;
+import dist.protocol.Message.Ack;
+import dist.protocol.Message.ShufflePeerLost;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static dist.scheduler.TaskState.*;
+
+/**
+ * The scheduler's half of the peer-to-peer shuffle (dask's shuffle scheduler plugin). A shuffle is
+ * a barrier task whose inputs are the input tasks and whose dependents are the output tasks; the
+ * extension knows them by their functions' names and never reads their values. It remembers which
+ * workers keep each shuffle's shards, and when one of them is lost (it leaves, or an output task
+ * cannot read from it) while outputs are still to come, it runs the shuffle again on the others:
+ * every input, the barrier and every output not yet done. After
+ * {@code distributed.scheduler.allowed-failures} such restarts the unfinished outputs fail with a
+ * P2PShuffleError that says why.
+ */
+final class P2PShuffleExtension implements SchedulerExtension {
+    static final String TRANSFER = "p2pShuffleTransfer";
+    static final String BARRIER = "p2pShuffleBarrier";
+    static final String UNPACK = "p2pShuffleUnpack";
+
+    /** A shuffle's workers keeping shards, and its restarts so far. */
+    private static final class Shuffle {
+        final Set<String> workers = new LinkedHashSet<>();
+        int restarts;
+    }
+
+    /** By barrier key; an entry leaves with its barrier task, so the graph bounds this map. */
+    private final Map<String, Shuffle> shuffles = new HashMap<>();
+    private SchedulerContext core;
+
+    @Override
+    public void start(SchedulerContext core) {
+        this.core = core;
+    }
+
+    @Override
+    public Set<Class<? extends Message>> workerMessages() {
+        return Set.of(ShufflePeerLost.class);
+    }
+
+    @Override
+    public boolean observesTransitions() {
+        return true;
+    }
+
+    @Override
+    public void transition(TaskState task, byte from, byte to) {
+        String prefix = task.prefix.name;
+        if (to == MEMORY && prefix.equals(TRANSFER) && task.whoHas != null) {
+            TaskState barrier = barrierAfter(task);
+            if (barrier != null) {
+                Shuffle s = shuffles.computeIfAbsent(barrier.key, k -> new Shuffle());
+                for (WorkerState w : task.whoHas) {
+                    s.workers.add(w.address);
+                }
+            }
+        } else if (to == FORGOTTEN && prefix.equals(BARRIER)) {
+            shuffles.remove(task.key);
+        }
+    }
+
+    @Override
+    public void workerRemoved(WorkerState worker) {
+        List<String> hit = new ArrayList<>();
+        shuffles.forEach((barrier, s) -> {
+            if (s.workers.contains(worker.address)) {
+                hit.add(barrier);
+            }
+        });
+        for (String barrier : hit) {
+            TaskState b = core.task(barrier);
+            if (b != null && !finished(b)) {
+                restart(b, "worker " + worker.address + " left");
+            }
+        }
+    }
+
+    @Override
+    public void onWorker(WorkerState worker, Message message, long requestId) {
+        ShufflePeerLost lost = (ShufflePeerLost) message;
+        TaskState unpack = core.task(lost.key());
+        TaskState barrier = unpack == null ? null : barrierBefore(unpack);
+        if (barrier != null) {
+            Shuffle s = shuffles.get(barrier.key);
+            if (s == null || s.workers.contains(lost.lostWorker())) {
+                restart(barrier, worker.address + " could not read shuffle data from " + lost.lostWorker());
+            }
+        }
+        if (requestId != 0) {
+            core.reply(worker.address, new Ack(), requestId);
+        }
+    }
+
+    /** Every output done: the shards are read and nothing needs running again. */
+    private static boolean finished(TaskState barrier) {
+        for (TaskState out : barrier.dependents == null ? List.<TaskState>of() : barrier.dependents) {
+            if (out.state != MEMORY) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void restart(TaskState barrier, String why) {
+        Shuffle s = shuffles.computeIfAbsent(barrier.key, k -> new Shuffle());
+        s.restarts++;
+        s.workers.clear();
+        List<TaskState> outputs = barrier.dependents == null ? List.of() : new ArrayList<>(barrier.dependents);
+        int allowed = core.config().allowedFailures();
+        if (s.restarts > allowed) {
+            String summary = "P2PShuffleError: shuffle " + barrier.key + " lost data " + s.restarts
+                    + " times, more than distributed.scheduler.allowed-failures (" + allowed + "); last: " + why;
+            core.log(System.Logger.Level.WARNING, summary);
+            for (TaskState out : outputs) {
+                if (out.state != MEMORY && out.state != ERRED && out.state != FORGOTTEN) {
+                    core.fail(out, summary);
+                }
+            }
+            return;
+        }
+        core.log(System.Logger.Level.INFO, "shuffle " + barrier.key + " runs again (" + s.restarts + " of at most "
+                + allowed + "): " + why);
+        // outputs first, inputs last: nothing is left running on data that is being dropped
+        for (TaskState out : outputs) {
+            if (out.state != MEMORY) {
+                core.rerun(out);
+            }
+        }
+        core.rerun(barrier);
+        for (TaskState in : barrier.deps) {
+            core.rerun(in);
+        }
+    }
+
+    private static TaskState barrierAfter(TaskState transfer) {
+        if (transfer.dependents != null) {
+            for (TaskState d : transfer.dependents) {
+                if (d.prefix.name.equals(BARRIER)) {
+                    return d;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static TaskState barrierBefore(TaskState unpack) {
+        for (TaskState d : unpack.deps) {
+            if (d.prefix.name.equals(BARRIER)) {
+                return d;
+            }
+        }
+        return null;
+    }
+}
