@@ -55,17 +55,20 @@ final class P2PShuffleExtension implements SchedulerExtension {
 
     @Override
     public void transition(TaskState task, byte from, byte to) {
-        String prefix = task.prefix.name;
-        if (to == MEMORY && prefix.equals(TRANSFER) && task.whoHas != null) {
+        if (to == FORGOTTEN && is(task, BARRIER)) {
+            shuffles.remove(task.key);
+        }
+    }
+
+    /** An input finished on {@code worker}: its shards are kept there. */
+    @Override
+    public void computed(WorkerState worker, String key, long runNanos, long nbytes, boolean erred) {
+        TaskState task = erred ? null : core.task(key);
+        if (task != null && is(task, TRANSFER)) {
             TaskState barrier = barrierAfter(task);
             if (barrier != null) {
-                Shuffle s = shuffles.computeIfAbsent(barrier.key, k -> new Shuffle());
-                for (WorkerState w : task.whoHas) {
-                    s.workers.add(w.address);
-                }
+                shuffles.computeIfAbsent(barrier.key, k -> new Shuffle()).workers.add(worker.address);
             }
-        } else if (to == FORGOTTEN && prefix.equals(BARRIER)) {
-            shuffles.remove(task.key);
         }
     }
 
@@ -142,10 +145,15 @@ final class P2PShuffleExtension implements SchedulerExtension {
         }
     }
 
+    /** Whether {@code task} runs the shuffle function {@code name} (its key is {@code name-hash}). */
+    private static boolean is(TaskState task, String name) {
+        return task.key.length() > name.length() && task.key.charAt(name.length()) == '-' && task.key.startsWith(name);
+    }
+
     private static TaskState barrierAfter(TaskState transfer) {
         if (transfer.dependents != null) {
             for (TaskState d : transfer.dependents) {
-                if (d.prefix.name.equals(BARRIER)) {
+                if (is(d, BARRIER)) {
                     return d;
                 }
             }
@@ -155,7 +163,7 @@ final class P2PShuffleExtension implements SchedulerExtension {
 
     private static TaskState barrierBefore(TaskState unpack) {
         for (TaskState d : unpack.deps) {
-            if (d.prefix.name.equals(BARRIER)) {
+            if (is(d, BARRIER)) {
                 return d;
             }
         }
