@@ -318,7 +318,8 @@ def groupby_bag(client=None):
 
         def spilled(dask_worker):
             try:
-                return dask_worker.data.spilled_total.disk_write_bytes
+                m = dask_worker.data.get_metrics()
+                return m.get("disk_write_bytes_total", m.get("disk_bytes", float("nan")))
             except AttributeError:
                 return float("nan")
 
