@@ -618,4 +618,7 @@ public sealed interface Message {
 
     /** Worker -> scheduler: shuffle output task {@code key} cannot reach {@code lostWorker}, which holds its data. Answered by {@link Ack} once the shuffle restarted, if it had to. */
     record ShufflePeerLost(String key, String lostWorker) implements Message {}
+
+    /** Scheduler -> worker, one way: drop the shards that the shuffle input tasks {@code keys} kept here (the shuffle runs again). */
+    record ShuffleForget(List<String> keys) implements Message {}
 }

@@ -2,6 +2,7 @@ package dist.scheduler;
 
 import dist.protocol.Message;
 import dist.protocol.Message.Ack;
+import dist.protocol.Message.ShuffleForget;
 import dist.protocol.Message.ShufflePeerLost;
 
 import java.util.ArrayList;
@@ -83,7 +84,7 @@ final class P2PShuffleExtension implements SchedulerExtension {
         for (String barrier : hit) {
             TaskState b = core.task(barrier);
             if (b != null && !finished(b)) {
-                restart(b, "worker " + worker.address + " left");
+                restart(b, "worker " + worker.address + " left", worker.address);
             }
         }
     }
@@ -96,7 +97,7 @@ final class P2PShuffleExtension implements SchedulerExtension {
         if (barrier != null) {
             Shuffle s = shuffles.get(barrier.key);
             if (s == null || s.workers.contains(lost.lostWorker())) {
-                restart(barrier, worker.address + " could not read shuffle data from " + lost.lostWorker());
+                restart(barrier, worker.address + " could not read shuffle data from " + lost.lostWorker(), null);
             }
         }
         if (requestId != 0) {
@@ -114,7 +115,7 @@ final class P2PShuffleExtension implements SchedulerExtension {
         return true;
     }
 
-    private void restart(TaskState barrier, String why) {
+    private void restart(TaskState barrier, String why, String gone) {
         Shuffle s = shuffles.computeIfAbsent(barrier.key, k -> new Shuffle());
         s.restarts++;
         s.workers.clear();
@@ -133,6 +134,15 @@ final class P2PShuffleExtension implements SchedulerExtension {
         }
         core.log(System.Logger.Level.INFO, "shuffle " + barrier.key + " runs again (" + s.restarts + " of at most "
                 + allowed + "): " + why);
+        List<String> inputs = new ArrayList<>(barrier.deps.length);
+        for (TaskState in : barrier.deps) {
+            inputs.add(in.key);
+        }
+        for (WorkerState w : core.workers()) { // sent before the inputs run again, on the same link
+            if (!w.address.equals(gone)) {
+                core.send(w.address, new ShuffleForget(inputs));
+            }
+        }
         // outputs first, inputs last: nothing is left running on data that is being dropped
         for (TaskState out : outputs) {
             if (out.state != MEMORY) {

@@ -28,8 +28,9 @@ public final class ShuffleService {
 
     /** Keeps one shard per output partition on this worker, in memory up to its memory target, else on disk. */
     public static Shards keep(byte[][] shards) throws IOException {
-        WorkerServer w = running().server();
-        return new Shards(w.address(), w.shuffleStore().put(shards));
+        TaskContext ctx = running();
+        WorkerServer w = ctx.server();
+        return new Shards(w.address(), w.shuffleStore().put(ctx.key(), shards));
     }
 
     /**

@@ -25,9 +25,11 @@ final class ShuffleStore implements AutoCloseable {
         final byte[][] shards;
         final long[] offsets;
         final Path file;
+        final String task;
         int left;
 
-        Stored(byte[][] shards, long[] offsets, Path file) {
+        Stored(String task, byte[][] shards, long[] offsets, Path file) {
+            this.task = task;
             this.shards = shards;
             this.offsets = offsets;
             this.file = file;
@@ -37,6 +39,8 @@ final class ShuffleStore implements AutoCloseable {
 
     private final long budget;
     private final ConcurrentHashMap<String, Stored> stores = new ConcurrentHashMap<>();
+    /** The stores each input task made here, so a restarted shuffle can drop what it superseded. */
+    private final ConcurrentHashMap<String, java.util.Set<String>> byTask = new ConcurrentHashMap<>();
     private final AtomicLong inMemory = new AtomicLong();
     private final AtomicLong spilled = new AtomicLong();
     private final ReentrantLock lock = new ReentrantLock();
@@ -48,14 +52,15 @@ final class ShuffleStore implements AutoCloseable {
     }
 
     /** Keeps one input's shards (one per output partition); the id names them to the output tasks. */
-    String put(byte[][] shards) throws IOException {
+    String put(String taskKey, byte[][] shards) throws IOException {
         long size = 0;
         for (byte[] s : shards) {
             size += s.length;
         }
         String id = UUID.randomUUID().toString();
+        byTask.computeIfAbsent(taskKey, k -> ConcurrentHashMap.newKeySet()).add(id);
         if (inMemory.addAndGet(size) <= budget) {
-            stores.put(id, new Stored(shards, null, null));
+            stores.put(id, new Stored(taskKey, shards, null, null));
             return id;
         }
         inMemory.addAndGet(-size);
@@ -68,7 +73,7 @@ final class ShuffleStore implements AutoCloseable {
             }
         }
         spilled.addAndGet(size);
-        stores.put(id, new Stored(null, offsets, file));
+        stores.put(id, new Stored(taskKey, null, offsets, file));
         return id;
     }
 
@@ -101,6 +106,10 @@ final class ShuffleStore implements AutoCloseable {
             }
             if (--s.left == 0) {
                 stores.remove(id);
+                java.util.Set<String> ids = byTask.get(s.task);
+                if (ids != null && ids.remove(id) && ids.isEmpty()) {
+                    byTask.remove(s.task, ids);
+                }
                 if (s.file != null) {
                     Files.deleteIfExists(s.file);
                 }
@@ -109,6 +118,43 @@ final class ShuffleStore implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Drops every store the input tasks {@code keys} made here: a shuffle that runs again never reads them. */
+    void forget(java.util.List<String> keys) {
+        for (String key : keys) {
+            java.util.Set<String> ids = byTask.remove(key);
+            if (ids == null) {
+                continue;
+            }
+            for (String id : ids) {
+                Stored s = stores.remove(id);
+                if (s == null) {
+                    continue;
+                }
+                lock.lock();
+                try {
+                    if (s.shards != null) {
+                        for (byte[] b : s.shards) {
+                            if (b != null) {
+                                inMemory.addAndGet(-b.length);
+                            }
+                        }
+                    } else {
+                        Files.deleteIfExists(s.file);
+                    }
+                } catch (IOException e) {
+                    // the folder goes with the worker
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
+    }
+
+    /** Stores held now (read by tests). */
+    int storeCount() {
+        return stores.size();
     }
 
     /** Bytes of shards held in memory now. */

@@ -468,6 +468,10 @@ public final class WorkerServer implements AutoCloseable {
                 code.forget(f.clientId());
                 return;
             }
+            if (m instanceof Message.ShuffleForget sf) { // before the inputs' next run, which comes after it
+                shuffleStore().forget(sf.keys());
+                return;
+            }
             WorkerInstruction.Execute[] here = new WorkerInstruction.Execute[1];
             runHere.set(here);
             try {

@@ -180,7 +180,8 @@ class MessageCodecTest {
                 // p2p shuffle
                 new Message.ShuffleFetch(List.of("s-1", "s-2"), 3),
                 new Message.ShuffleShards(List.of(new byte[]{8}, new byte[0])),
-                new Message.ShufflePeerLost("p2pShuffleUnpack-abc", "127.0.0.1:9001"));
+                new Message.ShufflePeerLost("p2pShuffleUnpack-abc", "127.0.0.1:9001"),
+                new Message.ShuffleForget(List.of("p2pShuffleTransfer-abc")));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dist.scheduler;
 
+import dist.protocol.Message.ShuffleForget;
 import dist.protocol.Message.ShufflePeerLost;
 import dist.protocol.TaskSpec;
 import org.junit.jupiter.api.Test;
@@ -63,7 +64,17 @@ class P2PShuffleStateTest {
         String on1 = where(h, "p2pShuffleTransfer-1");
         h.finish(on1, "p2pShuffleTransfer-1", 8);
         assertEquals("processing", h.s.view().stateOf("p2pShuffleTransfer-2"));
-        h.gone(on0);
+        List<Outgoing> out = h.gone(on0);
+        // the survivors drop what the inputs kept before, ahead of running them again
+        List<String> told = new ArrayList<>();
+        for (Outgoing o : out) {
+            if (o.message() instanceof ShuffleForget f) {
+                assertEquals(List.of("p2pShuffleTransfer-0", "p2pShuffleTransfer-1", "p2pShuffleTransfer-2"), f.keys());
+                told.add(o.to());
+            }
+        }
+        assertEquals(2, told.size(), "both survivors: " + out);
+        assertTrue(!told.contains(on0));
         for (int i = 0; i < 3; i++) {
             String k = "p2pShuffleTransfer-" + i;
             assertTrue(List.of("processing", "queued").contains(h.s.view().stateOf(k)), k + " runs again");

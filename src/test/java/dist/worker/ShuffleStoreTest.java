@@ -30,8 +30,8 @@ class ShuffleStoreTest {
         try (ShuffleStore store = new ShuffleStore(1000)) {
             byte[][] a = shards("a", 4, 200);   // 800 bytes: in memory
             byte[][] b = shards("b", 4, 200);   // would pass 1000: on disk
-            String ida = store.put(a);
-            String idb = store.put(b);
+            String ida = store.put("t-a", a);
+            String idb = store.put("t-b", b);
             assertEquals(800, store.memoryBytes());
             assertEquals(800, store.spilledBytes());
             for (int j = 0; j < 4; j++) {
@@ -42,10 +42,25 @@ class ShuffleStoreTest {
             assertNull(store.take(ida, 0), "a shard is handed out once");
             assertNull(store.take(idb, 3));
             // memory freed by taking makes room again
-            String idc = store.put(shards("c", 2, 400));
+            String idc = store.put("t-c", shards("c", 2, 400));
             assertEquals(800, store.memoryBytes());
             assertEquals(800, store.spilledBytes());
             assertEquals(400, store.take(idc, 1).length);
+        }
+    }
+
+    /** A shuffle that runs again drops what its inputs kept before, in memory and on disk. */
+    @Test
+    void forgettingAnInputDropsItsShards() throws Exception {
+        try (ShuffleStore store = new ShuffleStore(1000)) {
+            String a = store.put("t-a", shards("a", 2, 300));   // in memory
+            String b = store.put("t-b", shards("b", 2, 300));   // on disk
+            store.put("t-c", shards("c", 1, 10));
+            store.forget(java.util.List.of("t-a", "t-b", "unknown"));
+            assertNull(store.take(a, 0));
+            assertNull(store.take(b, 1));
+            assertEquals(10, store.memoryBytes());
+            assertEquals(1, store.storeCount());
         }
     }
 
