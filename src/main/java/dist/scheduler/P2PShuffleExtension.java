@@ -20,7 +20,8 @@ import static dist.scheduler.TaskState.*;
  * extension knows them by their functions' names and never reads their values. It remembers which
  * workers keep each shuffle's shards, and when one of them is lost (it leaves, or an output task
  * cannot read from it) while outputs are still to come, it runs the shuffle again on the others:
- * every input, the barrier and every output not yet done. After
+ * every input that is done (those still running make fresh shards), the barrier and every output
+ * not yet done. After
  * {@code distributed.scheduler.allowed-failures} such restarts the unfinished outputs fail with a
  * P2PShuffleError that says why.
  */
@@ -134,13 +135,20 @@ final class P2PShuffleExtension implements SchedulerExtension {
         }
         core.log(System.Logger.Level.INFO, "shuffle " + barrier.key + " runs again (" + s.restarts + " of at most "
                 + allowed + "): " + why);
-        List<String> inputs = new ArrayList<>(barrier.deps.length);
+        // inputs done (held, or released once the barrier had them) run again and what they kept is
+        // dropped; inputs still running make fresh shards anyway, and one running on the lost worker
+        // is placed again by the core
+        List<String> done = new ArrayList<>();
         for (TaskState in : barrier.deps) {
-            inputs.add(in.key);
+            if (in.state == MEMORY || in.state == RELEASED) {
+                done.add(in.key);
+            }
         }
-        for (WorkerState w : core.workers()) { // sent before the inputs run again, on the same link
-            if (!w.address.equals(gone)) {
-                core.send(w.address, new ShuffleForget(inputs));
+        if (!done.isEmpty()) {
+            for (WorkerState w : core.workers()) { // sent before the inputs run again, on the same link
+                if (!w.address.equals(gone)) {
+                    core.send(w.address, new ShuffleForget(done));
+                }
             }
         }
         // outputs first, inputs last: nothing is left running on data that is being dropped
@@ -151,7 +159,9 @@ final class P2PShuffleExtension implements SchedulerExtension {
         }
         core.rerun(barrier);
         for (TaskState in : barrier.deps) {
-            core.rerun(in);
+            if (in.state == MEMORY) {
+                core.rerun(in);
+            }
         }
     }
 
