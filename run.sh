@@ -220,7 +220,7 @@ case "$cmd" in
 usage: ./run.sh COMMAND [ARGS]
   demo [--sigkill]     start a local cluster, run the quickstart and the preemptible-workers scenario
   example NAME [ARGS]  run an example program: wordcount [DIR], treereduction [N],
-                       preemptibleworkers [--sigkill], quickstart
+                       preemptibleworkers [--sigkill], quickstart, bagshuffle [MB] [N]
   test                 run the test suite (what CI runs)
   soak                 the long resilience runs (tests tagged "slow")
   build                build target/dist.jar

@@ -289,6 +289,58 @@ def actors(client):
     report("actor_calls_per_s", best, "calls/s")
 
 
+def make_records(seed, records=10_000_000, partitions=100, keys=100_000):
+    per = records // partitions
+    return [(i % keys, i) for i in range(seed * per, (seed + 1) * per)]
+
+
+def record_key(r):
+    return r[0]
+
+
+def groupby_bag(client=None):
+    """dist's GroupByBench: 10,000,000 (key, value) records from 100 seeds on 4 single-thread worker
+    processes, grouped by key (100,000 keys) into 100 partitions, the groups counted."""
+    own = client is None
+    if own:
+        cluster = LocalCluster(n_workers=4, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, memory_limit="1GiB")
+        client = Client(cluster)
+        client.wait_for_workers(4)
+    try:
+        s = time.perf_counter()
+        b = db.from_sequence(range(100), npartitions=100).map(make_records).flatten()
+        groups = client.compute(b.groupby(record_key, npartitions=100).count()).result()
+        secs = time.perf_counter() - s
+        assert groups == 100_000, groups
+        pids = client.run(os.getpid)
+        peak = max(peak_rss_kib(p) for p in pids.values())
+
+        def spilled(dask_worker):
+            try:
+                m = dask_worker.data.get_metrics()
+                return m.get("disk_write_bytes_total", m.get("disk_bytes", float("nan")))
+            except AttributeError:
+                return float("nan")
+
+        disk = sum(client.run(spilled).values())
+        report("groupby_10M_time", secs, "s")
+        report("groupby_10M_peak_worker_rss", peak / 1024, "MB")
+        report("groupby_10M_spilled", disk / 1e6, "MB")
+    finally:
+        if own:
+            client.close()
+            cluster.close()
+
+
+def peak_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
 def main():
     import tempfile
     if "--only" in sys.argv:  # some workloads, e.g. --only lock_roundtrip
@@ -298,7 +350,7 @@ def main():
         client = Client(cluster)
         client.wait_for_workers(2)
         for w in only:
-            globals()[w](client)
+            globals()[w](client) if w != "groupby_bag" else groupby_bag()
         client.close()
         cluster.close()
         return
@@ -321,6 +373,7 @@ def main():
     cluster.close()
     with tempfile.TemporaryDirectory() as d:
         memory_per_task(d)
+    groupby_bag()
 
 
 if __name__ == "__main__":

@@ -133,9 +133,10 @@ public final class ClusterBench {
                         case "raw" -> rawFloor();
                         case "placement" -> placement();
                         case "actors" -> actors(localClient);
+                        case "groupby" -> GroupByBench.run();
                         default -> throw new IllegalArgumentException("unknown workload '" + w + "'; known: startup,"
                                 + " latency, throughput, chain, tree, transfer, preemptible, memory, million, raw,"
-                                + " placement, lock, actors, queue");
+                                + " placement, lock, actors, queue, groupby");
                     }
                 }
             } finally {
@@ -168,6 +169,7 @@ public final class ClusterBench {
                 million(client, cluster, 1_000_000);
             }
         }
+        GroupByBench.run();
     }
 
     /**

@@ -1,11 +1,15 @@
 package dist;
 
+import dist.client.BagOps;
 import dist.client.RemoteOps;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -90,6 +94,24 @@ public final class Bag<T> {
     }
 
     /**
+     * Every element of the iterables {@code fn} gives, in order (dask's {@code map(...).flatten()}).
+     * A projection such as dask's {@code pluck} is a {@link #map} with an accessor:
+     * {@code people.map(Person::name)}.
+     *
+     * <pre>{@code
+     * Bag<String> words = lines.flatMap(line -> List.of(line.split(" ")));
+     * }</pre>
+     */
+    public <R> Bag<R> flatMap(Fn1<? super T, ? extends Iterable<? extends R>> fn) {
+        Objects.requireNonNull(fn, "function");
+        List<Delayed<List<R>>> out = new ArrayList<>(partitions.size());
+        for (Delayed<List<T>> p : partitions) {
+            out.add(cast(Delayed.ofUnchecked(BagOps::flatMapPartition, fn, p)));
+        }
+        return new Bag<>(out);
+    }
+
+    /**
      * Folds each partition from {@code initial} with {@code binop}, then merges the partial results
      * with {@code combine}. {@code initial} must be neutral for {@code combine} (0 for a sum).
      */
@@ -127,6 +149,201 @@ public final class Bag<T> {
     public Delayed<Long> count() {
         return cast(fold(cast((Fn2<Object, Object, Object>) RemoteOps::countOne),
                 cast((Fn2<Object, Object, Object>) RemoteOps::add), (Object) 0L));
+    }
+
+    // ------------------------------------------------------------------ by key
+
+    /**
+     * The elements grouped by {@code key}, one record per key with its elements in bag order, in as
+     * many partitions as this bag (dask's {@code groupby}). Every element moves to the partition its
+     * key hashes to, so keys need a {@code hashCode} that is the same in every JVM (strings, boxes,
+     * records and lists of them, enums) and an {@code equals}.
+     *
+     * <pre>{@code
+     * Bag<KeyValue<Integer, List<String>>> byLength = words.groupBy(String::length);
+     * }</pre>
+     */
+    public <K> Bag<KeyValue<K, List<T>>> groupBy(Fn1<? super T, ? extends K> key) {
+        return groupBy(key, partitions.size());
+    }
+
+    /** {@link #groupBy(Fn1)} into {@code npartitions} partitions: {@code words.groupBy(String::length, 10)}. */
+    public <K> Bag<KeyValue<K, List<T>>> groupBy(Fn1<? super T, ? extends K> key, int npartitions) {
+        Objects.requireNonNull(key, "key");
+        List<BagShuffle.Side> side = List.of(new BagShuffle.Side(partitions, key, -1));
+        return new Bag<>(cast(BagShuffle.shuffle(side, checkPartitions(npartitions), new BagOps.Group(cast(key)))));
+    }
+
+    /**
+     * Folds the elements of each key, without moving the elements (dask's {@code foldby}): each
+     * partition folds its own elements per key from {@code initial} with {@code binop}, then the
+     * partial values of a key merge with {@code combine}. One partition of one record per key.
+     *
+     * <pre>{@code
+     * Fn2<Long, String, Long> addLength = (acc, w) -> acc + w.length();
+     * Bag<KeyValue<Character, Long>> lettersByInitial = words.foldBy(w -> w.charAt(0), addLength, 0L, Long::sum);
+     * }</pre>
+     */
+    public <K, R> Bag<KeyValue<K, R>> foldBy(Fn1<? super T, ? extends K> key, Fn2<R, ? super T, R> binop, R initial,
+                                             Fn2<R, R, R> combine) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(binop, "binop");
+        Objects.requireNonNull(combine, "combine");
+        List<Delayed<Object>> partials = new ArrayList<>(partitions.size());
+        for (Delayed<List<T>> p : partitions) {
+            partials.add(Delayed.ofUnchecked(BagOps::foldByPartition, key, binop, initial, p));
+        }
+        Delayed<Object> merged = tree(new BagOps.MergeFolds(cast(combine)), partials);
+        Delayed<List<KeyValue<K, R>>> one = cast(Delayed.ofUnchecked(BagOps::entries, merged));
+        return new Bag<>(List.of(one));
+    }
+
+    /**
+     * How many times each distinct element occurs, one partition of one record per element.
+     *
+     * <pre>{@code
+     * Map<String, Long> counts = words.frequencies().compute(client).stream()
+     *         .collect(Collectors.toMap(KeyValue::key, KeyValue::value));
+     * }</pre>
+     */
+    public Bag<KeyValue<T, Long>> frequencies() {
+        Fn1<T, T> self = cast(RemoteOps.IDENTITY);
+        Fn2<Long, T, Long> one = cast((Fn2<Object, Object, Object>) BagOps::countOne);
+        Fn2<Long, Long, Long> add = cast((Fn2<Object, Object, Object>) BagOps::addLongs);
+        return foldBy(self, one, 0L, add);
+    }
+
+    /**
+     * Each distinct element once (by {@code equals}), in as many partitions as this bag: equal
+     * elements meet in the partition their hash picks, as {@link #groupBy(Fn1)} keys do.
+     *
+     * <pre>{@code
+     * long vocabulary = words.distinct().count().compute(client);
+     * }</pre>
+     */
+    public Bag<T> distinct() {
+        List<BagShuffle.Side> side = List.of(new BagShuffle.Side(partitions, RemoteOps.IDENTITY, -1));
+        return new Bag<>(cast(BagShuffle.shuffle(side, partitions.size(), new BagOps.Distinct())));
+    }
+
+    /**
+     * The {@code k} largest elements by {@code order}, largest first, as one partition (dask's
+     * {@code topk}). The comparator travels to the workers, so it must be serializable:
+     * {@code Comparator.naturalOrder()} and {@code reverseOrder()} are, a lambda cast to
+     * {@code (Comparator<T> & Serializable)} is; {@link #topKBy(int, Fn1)} takes a key instead.
+     *
+     * <pre>{@code
+     * List<Integer> largest = numbers.topK(3, Comparator.naturalOrder()).compute(client);   // [99, 98, 97]
+     * }</pre>
+     */
+    public Bag<T> topK(int k, Comparator<? super T> order) {
+        Objects.requireNonNull(order, "order");
+        if (k < 0) {
+            throw new IllegalArgumentException("k must not be negative, got " + k);
+        }
+        if (!(order instanceof java.io.Serializable)) {
+            throw new IllegalArgumentException("the comparator must be serializable to reach the workers: "
+                    + "use Comparator.naturalOrder(), a lambda cast to (Comparator<T> & Serializable), or topKBy(k, keyFn)");
+        }
+        Comparator<Object> cmp = cast(order);
+        List<Delayed<Object>> partials = new ArrayList<>(partitions.size());
+        for (Delayed<List<T>> p : partitions) {
+            partials.add(Delayed.ofUnchecked(BagOps::topKPartition, k, cmp, p));
+        }
+        Delayed<Object> merged = tree(new BagOps.MergeTopK(k, cmp), partials);
+        Delayed<List<T>> one = cast(Delayed.ofUnchecked(BagOps::topKResult, merged));
+        return new Bag<>(List.of(one));
+    }
+
+    /**
+     * The {@code k} elements with the largest {@code key}, largest first, as one partition.
+     *
+     * <pre>{@code
+     * List<String> longest = words.topKBy(10, String::length).compute(client);
+     * }</pre>
+     */
+    public <C extends Comparable<? super C>> Bag<T> topKBy(int k, Fn1<? super T, C> key) {
+        Objects.requireNonNull(key, "key");
+        Comparator<T> byKey = cast(new BagOps.ByKey(cast(key)));
+        return topK(k, byKey);
+    }
+
+    /**
+     * The pairs of an element of this bag and an element of {@code other} with equal keys (an inner
+     * join), in as many partitions as the larger of the two bags: both sides move to the partition
+     * their key hashes to, so keys follow the rules of {@link #groupBy(Fn1)}.
+     *
+     * <pre>{@code
+     * Bag<Pair<Order, Customer>> joined = orders.join(customers, Order::customerId, Customer::id);
+     * }</pre>
+     */
+    public <U, K> Bag<Pair<T, U>> join(Bag<U> other, Fn1<? super T, ? extends K> key, Fn1<? super U, ? extends K> otherKey) {
+        Objects.requireNonNull(other, "other");
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(otherKey, "otherKey");
+        int n = Math.max(partitions.size(), other.partitions.size());
+        List<BagShuffle.Side> sides = List.of(new BagShuffle.Side(partitions, key, 0),
+                new BagShuffle.Side(other.partitions, otherKey, 1));
+        return new Bag<>(cast(BagShuffle.shuffle(sides, n, new BagOps.Join(cast(key), cast(otherKey)))));
+    }
+
+    /**
+     * The pairs of an element and the value {@code other} holds for its key (elements whose key it
+     * lacks drop out). The map travels with each partition's task, so it should be small; nothing
+     * moves between partitions and order is kept (dask's {@code join} with an in-memory sequence).
+     *
+     * <pre>{@code
+     * Bag<Pair<Order, String>> named = orders.join(Map.of(1, "Alice", 2, "Bob"), Order::customerId);
+     * }</pre>
+     */
+    public <U, K> Bag<Pair<T, U>> join(Map<K, U> other, Fn1<? super T, ? extends K> key) {
+        Objects.requireNonNull(other, "other");
+        Objects.requireNonNull(key, "key");
+        Map<K, U> copy = new HashMap<>(other);
+        List<Delayed<List<Pair<T, U>>>> out = new ArrayList<>(partitions.size());
+        for (Delayed<List<T>> p : partitions) {
+            out.add(cast(Delayed.ofUnchecked(BagOps::joinMapPartition, key, copy, p)));
+        }
+        return new Bag<>(out);
+    }
+
+    /**
+     * The same elements in the same order in {@code npartitions} partitions, as dask's
+     * {@code repartition}: fewer by joining neighbouring partitions, more by cutting each into
+     * nearly equal pieces. Order is what a bag promises, so this moves contiguous runs, not a
+     * shuffle; an empty bag stays one partition.
+     *
+     * <pre>{@code
+     * Bag<String> fewer = lines.repartition(4);
+     * }</pre>
+     */
+    public Bag<T> repartition(int npartitions) {
+        int nout = checkPartitions(npartitions);
+        int nin = partitions.size();
+        List<Delayed<List<T>>> out = new ArrayList<>(nout);
+        if (nout <= nin) {
+            for (int j = 0; j < nout; j++) {
+                int from = (int) ((long) nin * j / nout);
+                int to = (int) ((long) nin * (j + 1) / nout);
+                List<Delayed<List<T>>> group = new ArrayList<>(partitions.subList(from, to));
+                out.add(to - from == 1 ? group.get(0) : cast(Delayed.ofUnchecked(BagOps::concat, group)));
+            }
+        } else {
+            for (int i = 0; i < nin; i++) {
+                int pieces = nout / nin + (i < nout % nin ? 1 : 0);
+                for (int p = 0; p < pieces; p++) {
+                    out.add(cast(Delayed.ofUnchecked(BagOps::slice, p, pieces, partitions.get(i))));
+                }
+            }
+        }
+        return new Bag<>(out);
+    }
+
+    private static int checkPartitions(int npartitions) {
+        if (npartitions < 1) {
+            throw new IllegalArgumentException("npartitions must be at least 1, got " + npartitions);
+        }
+        return npartitions;
     }
 
     /** Merges partials in rounds of at most {@value #SPLIT_EVERY}, so no task waits on all partitions. */

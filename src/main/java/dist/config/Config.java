@@ -147,7 +147,10 @@ public final class Config {
                 new Key("distributed.adaptive.wait-count", "3",
                         "intervals in a row the scheduler must recommend closing a worker before an adaptive cluster retires it"),
                 new Key("distributed.adaptive.target-duration", "5s",
-                        "an adaptive cluster wants enough workers to finish the queued and running work in about this long"))) {
+                        "an adaptive cluster wants enough workers to finish the queued and running work in about this long"),
+                // the shuffle under Bag.groupBy, distinct and join
+                new Key("distributed.shuffle.method", "p2p",
+                        "how Bag.groupBy, distinct and join move elements between partitions: p2p (each worker keeps its inputs' shards and output tasks fetch theirs from the workers; n_in + n_out + 1 tasks) or tasks (graph tasks only; n_in * n_out)"))) {
             k.put(key.name(), key);
         }
         KEYS = Collections.unmodifiableMap(k);

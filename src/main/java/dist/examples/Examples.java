@@ -12,7 +12,7 @@ import java.util.Locale;
  */
 public final class Examples {
     /** The examples a new user can run. */
-    public static final List<String> NAMES = List.of("WordCount", "TreeReduction", "PreemptibleWorkers", "Quickstart");
+    public static final List<String> NAMES = List.of("WordCount", "TreeReduction", "PreemptibleWorkers", "Quickstart", "BagShuffle");
 
     private Examples() {
     }
@@ -37,7 +37,9 @@ public final class Examples {
                     + "\n  wordcount [DIR]      word count over a folder of text files (default: a generated corpus)"
                     + "\n  treereduction [N]    sum of N numbers reduced pairwise on the cluster"
                     + "\n  preemptibleworkers [--sigkill]   a sum while workers are killed every few seconds"
-                    + "\n  quickstart           the manual's first program");
+                    + "\n  quickstart           the manual's first program"
+                    + "\n  bagshuffle [MB] [N]  word frequencies and distinct words of MB of generated text, and a join of two"
+                    + "\n                       bags of N records, checked against a local count (default 300 MB, 1,000,000)");
             System.exit(2);
             return;
         }

@@ -668,4 +668,17 @@ public sealed interface Message {
      * task nor copy; its data stays readable.
      */
     record WorkerStatusChange(String status) implements Message {}
+    // p2p shuffle: the groupBy, distinct and join of a Bag under distributed.shuffle.method=p2p
+
+    /** Worker -> worker: output partition {@code partition}'s shard of each of {@code stores} kept there. Answered by {@link ShuffleShards}. */
+    record ShuffleFetch(List<String> stores, int partition) implements Message {}
+
+    /** The shards asked for, in the order of the stores named: opaque bytes of elements. */
+    record ShuffleShards(List<byte[]> shards) implements Message {}
+
+    /** Worker -> scheduler: shuffle output task {@code key} cannot reach {@code lostWorker}, which holds its data. Answered by {@link Ack} once the shuffle restarted, if it had to. */
+    record ShufflePeerLost(String key, String lostWorker) implements Message {}
+
+    /** Scheduler -> worker, one way: drop the shards that the shuffle input tasks {@code keys} kept here (the shuffle runs again). */
+    record ShuffleForget(List<String> keys) implements Message {}
 }

@@ -112,6 +112,16 @@ final class CoreContext implements SchedulerContext {
     }
 
     @Override
+    public void rerun(TaskState task) {
+        if (task.state == MEMORY || task.state == PROCESSING || task.state == QUEUED || task.state == NO_WORKER) {
+            core.transition(task, RELEASED, null);
+            if (task.state == RELEASED && task.needed()) {
+                core.recommend(task, WAITING);
+            }
+        }
+    }
+
+    @Override
     public void retireWorker(WorkerState worker, String reason) {
         if (core.workers.get(worker.address) == worker) {
             core.retireRegistered(worker, reason);

@@ -123,6 +123,13 @@ interface SchedulerContext {
      */
     void fail(TaskState task, String summary);
 
+    /**
+     * Runs {@code task} again: its result or running attempt is dropped and, while it is needed, it
+     * waits to run anew (a shuffle whose data a lost worker held); waiting, released and erred tasks
+     * stay as they are.
+     */
+    void rerun(TaskState task);
+
     /** Asks the shell to shut the cluster down (workers, then the scheduler) after this event; {@code reason} is logged. */
     void shutdown(String reason);
 }

@@ -80,6 +80,7 @@ public final class SchedulerState extends TaskLifecycle {
         register(ActiveMemoryManagerExtension.fromConfig());
         register(new WorkerResourcesExtension());
         register(new ClusterRestart());
+        register(new P2PShuffleExtension());
         register(new Cancellation());
         register(new FireAndForget());
         register(new Retry());

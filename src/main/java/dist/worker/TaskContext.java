@@ -34,6 +34,9 @@ public final class TaskContext {
 
         /** Sends what the task printed toward the client that submitted it, after the worker's earlier reports. */
         void printed(String key, String text, boolean stderr);
+
+        /** The worker running the task (for the shuffle's peers and store). */
+        WorkerServer server();
     }
 
     private final Host host;
@@ -97,6 +100,11 @@ public final class TaskContext {
     /** Prints {@code text} on the client that submitted this task (its standard error with {@code stderr}). */
     public void print(String text, boolean stderr) {
         host.printed(key, text, stderr);
+    }
+
+    /** The worker running this task. */
+    WorkerServer server() {
+        return host.server();
     }
 
     /** Whether the task gave up its slot at some point (its thread then leaves the worker's pool when it ends). */

@@ -134,7 +134,32 @@ public final class WorkerServer implements AutoCloseable {
             }
             return type.cast(shared.computeIfAbsent(type, t -> create.get()));
         }
+
+        @Override
+        public WorkerServer server() {
+            return WorkerServer.this;
+        }
     };
+
+    // ---- the p2p shuffle's access to this worker (ShuffleService, ShuffleExtension)
+
+    /** Where this worker keeps shuffle shards, made at first use and closed with the worker. */
+    ShuffleStore shuffleStore() {
+        return host.shared(ShuffleStore.class, () -> new ShuffleStore(data.policy().targetBytes()));
+    }
+
+    Connection peerConnection(String addr) throws IOException {
+        return peer(addr);
+    }
+
+    java.util.concurrent.CompletableFuture<Message> askScheduler(Message m) {
+        return scheduler.request(m);
+    }
+
+    java.time.Duration requestTimeout() {
+        return options.comm().requestTimeout();
+    }
+
     private final DataStore data;
     /** The pause state last told to the state machine; written on the event loop only, read by plugins' status. */
     private volatile boolean pausedForMemory;
@@ -188,6 +213,7 @@ public final class WorkerServer implements AutoCloseable {
         register(new CallStackExtension());
         register(new LogForwarding());
         register(new LogsExtension());
+        register(new ShuffleExtension());
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = advertised(options, server.port());
         for (int i = 0; i < options.nthreads(); i++) {
@@ -459,6 +485,10 @@ public final class WorkerServer implements AutoCloseable {
             }
             if (m instanceof Message.ForgetClient f) {
                 code.forget(f.clientId());
+                return;
+            }
+            if (m instanceof Message.ShuffleForget sf) { // before the inputs' next run, which comes after it
+                shuffleStore().forget(sf.keys());
                 return;
             }
             WorkerInstruction.Execute[] here = new WorkerInstruction.Execute[1];

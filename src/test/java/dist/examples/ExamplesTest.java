@@ -37,6 +37,16 @@ class ExamplesTest {
         if (cluster != null) cluster.close();
     }
 
+    /** The bag shuffle example on 1 MB of text and 20,000 records a side. */
+    @Test
+    void bagShuffleMatchesTheLocalComputation() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        BagShuffle.Result r = BagShuffle.run(client, 1, 20_000, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        assertTrue(r.ok(), r + "\n" + buf);
+        assertEquals(20_000, r.joinedPairs());
+        assertTrue(r.distinctWords() > 1000, r.toString());
+    }
+
     @Test
     void wordCountMatchesACountDoneHere(@TempDir Path dir) throws Exception {
         List<Path> files = WordCount.generateCorpus(dir, 6, 5_000);

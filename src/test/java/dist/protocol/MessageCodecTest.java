@@ -189,7 +189,12 @@ class MessageCodecTest {
                 new Message.PluginDone("p", 8L, null, null),
                 new Message.PluginFailed("p", "127.0.0.1:1", new byte[]{5}, "boom", 2),
                 new Message.WatchNannyPlugins(),
-                new Message.NannyPlugins(List.of(new Message.SetupPlugin("p", new byte[]{6}, "client-1", 0L))));
+                new Message.NannyPlugins(List.of(new Message.SetupPlugin("p", new byte[]{6}, "client-1", 0L))),
+                // p2p shuffle
+                new Message.ShuffleFetch(List.of("s-1", "s-2"), 3),
+                new Message.ShuffleShards(List.of(new byte[]{8}, new byte[0])),
+                new Message.ShufflePeerLost("p2pShuffleUnpack-abc", "127.0.0.1:9001"),
+                new Message.ShuffleForget(List.of("p2pShuffleTransfer-abc")));
     }
 
     @Test

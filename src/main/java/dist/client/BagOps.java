@@ -1,0 +1,352 @@
+package dist.client;
+
+import dist.Fn1;
+import dist.Fn2;
+import dist.KeyValue;
+import dist.Pair;
+import dist.serial.Serializer;
+import dist.worker.ShuffleService;
+import dist.worker.TaskContext;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+
+/**
+ * What a bag's grouping, joining and repartitioning tasks run on the workers. Internal: public only
+ * so {@code dist.Bag} can name it.
+ */
+public final class BagOps {
+    private BagOps() {
+    }
+
+    public static List<Object> flatMapPartition(Fn1<Object, Iterable<Object>> fn, List<Object> part) throws Exception {
+        List<Object> out = new ArrayList<>(part.size());
+        for (Object t : part) {
+            Iterable<Object> many = fn.apply(t);
+            if (many != null) {
+                many.forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ hashing keys to output partitions
+
+    /**
+     * Which of {@code n} output partitions a key goes to. The same on every JVM, which
+     * {@code hashCode} is not for enums and other identity-hashed types: enums hash by class and
+     * name, records and lists by their parts, everything else by its own {@code hashCode}.
+     */
+    public static int partitionOf(Object key, int n) {
+        return Math.floorMod(mix(stableHash(key)), n);
+    }
+
+    public static int stableHash(Object key) {
+        if (key == null) {
+            return 0;
+        }
+        if (key instanceof Enum<?> e) {
+            return e.getDeclaringClass().getName().hashCode() * 31 + e.name().hashCode();
+        }
+        if (key instanceof List<?> list) {
+            int h = 1;
+            for (Object x : list) {
+                h = 31 * h + stableHash(x);
+            }
+            return h;
+        }
+        if (key instanceof Record r) {
+            int h = r.getClass().getName().hashCode();
+            for (Method m : ACCESSORS.get(r.getClass())) {
+                try {
+                    h = 31 * h + stableHash(m.invoke(r));
+                } catch (ReflectiveOperationException ex) {
+                    return r.hashCode();
+                }
+            }
+            return h;
+        }
+        return key.hashCode();
+    }
+
+    private static final ClassValue<Method[]> ACCESSORS = new ClassValue<>() {
+        @Override
+        protected Method[] computeValue(Class<?> c) {
+            RecordComponent[] rc = c.getRecordComponents();
+            Method[] out = new Method[rc.length];
+            for (int i = 0; i < rc.length; i++) {
+                out[i] = rc[i].getAccessor();
+                out[i].setAccessible(true);
+            }
+            return out;
+        }
+    };
+
+    /** Spreads small integer hashes (Integer keys 0..n) over all partitions (murmur3's finalizer). */
+    private static int mix(int h) {
+        h ^= h >>> 16;
+        h *= 0x85ebca6b;
+        h ^= h >>> 13;
+        h *= 0xc2b2ae35;
+        return h ^ (h >>> 16);
+    }
+
+    // ------------------------------------------------------------------ the task-based shuffle
+
+    /**
+     * A partition cut into {@code n} buckets by the output partition of each element's key; with a
+     * {@code tag} of 0 or more each element travels as a {@link Tagged} (the two sides of a join).
+     */
+    public static List<List<Object>> split(Fn1<Object, Object> key, int n, int tag, List<Object> part) throws Exception {
+        List<List<Object>> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(new ArrayList<>());
+        }
+        for (Object t : part) {
+            out.get(partitionOf(key.apply(t), n)).add(tag < 0 ? t : new Tagged(tag, t));
+        }
+        return out;
+    }
+
+    /** An element of one side of a join on its way to its output partition. */
+    public record Tagged(int side, Object value) {
+    }
+
+    public static List<Object> bucket(List<List<Object>> split, int j) {
+        return split.get(j);
+    }
+
+    public static List<Object> concat(List<List<Object>> parts) {
+        int size = 0;
+        for (List<Object> p : parts) {
+            size += p.size();
+        }
+        List<Object> out = new ArrayList<>(size);
+        parts.forEach(out::addAll);
+        return out;
+    }
+
+    // ------------------------------------------------------------------ what an output partition makes of its elements
+
+    /** What an output partition makes of its buckets (one per input, in input order). */
+    public static List<Object> finish(Fn1<List<List<Object>>, List<Object>> finish, List<List<Object>> buckets) throws Exception {
+        return finish.apply(buckets);
+    }
+
+    /** Every element of the buckets, in order. */
+    public record Concat() implements Fn1<List<List<Object>>, List<Object>> {
+        @Override
+        public List<Object> apply(List<List<Object>> buckets) {
+            return concat(buckets);
+        }
+    }
+
+    /** Groups in the order their keys first appear. */
+    public record Group(Fn1<Object, Object> key) implements Fn1<List<List<Object>>, List<Object>> {
+        @Override
+        public List<Object> apply(List<List<Object>> buckets) throws Exception {
+            Map<Object, List<Object>> groups = new LinkedHashMap<>();
+            for (List<Object> part : buckets) {
+                for (Object t : part) {
+                    groups.computeIfAbsent(key.apply(t), k -> new ArrayList<>()).add(t);
+                }
+            }
+            List<Object> out = new ArrayList<>(groups.size());
+            groups.forEach((k, v) -> out.add(new KeyValue<>(k, v)));
+            return out;
+        }
+    }
+
+    /** Each element once, in the order first seen. */
+    public record Distinct() implements Fn1<List<List<Object>>, List<Object>> {
+        @Override
+        public List<Object> apply(List<List<Object>> buckets) {
+            LinkedHashSet<Object> seen = new LinkedHashSet<>();
+            buckets.forEach(seen::addAll);
+            return new ArrayList<>(seen);
+        }
+    }
+
+    /** An inner hash join of the {@link Tagged} sides (0 left, 1 right), in the left side's order. */
+    public record Join(Fn1<Object, Object> leftKey, Fn1<Object, Object> rightKey) implements Fn1<List<List<Object>>, List<Object>> {
+        @Override
+        public List<Object> apply(List<List<Object>> buckets) throws Exception {
+            Map<Object, List<Object>> byKey = new HashMap<>();
+            List<Object> left = new ArrayList<>();
+            for (List<Object> part : buckets) {
+                for (Object o : part) {
+                    Tagged t = (Tagged) o;
+                    if (t.side() == 0) {
+                        left.add(t.value());
+                    } else {
+                        byKey.computeIfAbsent(rightKey.apply(t.value()), k -> new ArrayList<>(1)).add(t.value());
+                    }
+                }
+            }
+            List<Object> out = new ArrayList<>();
+            for (Object l : left) {
+                List<Object> matches = byKey.get(leftKey.apply(l));
+                if (matches != null) {
+                    for (Object r : matches) {
+                        out.add(new Pair<>(l, r));
+                    }
+                }
+            }
+            return out;
+        }
+    }
+
+    // ------------------------------------------------------------------ the peer-to-peer shuffle's tasks
+
+    /**
+     * A shuffle input: cuts the partition by output partition and keeps the encoded shards on this
+     * worker; the value is where they are. The scheduler knows these tasks by this method's name.
+     */
+    public static ShuffleService.Shards p2pShuffleTransfer(int n, Fn1<Object, Object> key, int tag, List<Object> part) throws Exception {
+        List<List<Object>> buckets = split(key, n, tag, part);
+        byte[][] shards = new byte[n][];
+        for (int j = 0; j < n; j++) {
+            shards[j] = Serializer.defaults().encode(buckets.get(j));
+        }
+        return ShuffleService.keep(shards);
+    }
+
+    /** Waits for every input (as its dependencies) and lists where their shards are, in input order. */
+    public static List<ShuffleService.Shards> p2pShuffleBarrier(List<ShuffleService.Shards> inputs) {
+        return new ArrayList<>(inputs);
+    }
+
+    /** A shuffle output: pulls partition {@code j}'s shard of every input and finishes them. */
+    @SuppressWarnings("unchecked")
+    public static List<Object> p2pShuffleUnpack(int j, Fn1<List<List<Object>>, List<Object>> finish,
+                                                List<ShuffleService.Shards> inputs) throws Exception {
+        List<byte[]> shards = ShuffleService.collect(inputs, j);
+        ClassLoader loader = TaskContext.current().classLoader();
+        List<List<Object>> buckets = new ArrayList<>(shards.size());
+        for (byte[] b : shards) {
+            buckets.add((List<Object>) Serializer.defaults().decode(b, null, loader, null));
+        }
+        return finish.apply(buckets);
+    }
+
+    /** A join against a map that travels with the task: one pair per element whose key it holds. */
+    public static List<Object> joinMapPartition(Fn1<Object, Object> key, Map<Object, Object> other, List<Object> part) throws Exception {
+        List<Object> out = new ArrayList<>();
+        for (Object t : part) {
+            Object k = key.apply(t);
+            if (other.containsKey(k)) {
+                out.add(new Pair<>(t, other.get(k)));
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ reductions to one partition
+
+    public static Map<Object, Object> foldByPartition(Fn1<Object, Object> key, Fn2<Object, Object, Object> binop,
+                                                      Object initial, List<Object> part) throws Exception {
+        Map<Object, Object> acc = new LinkedHashMap<>();
+        for (Object t : part) {
+            Object k = key.apply(t);
+            Object prev = acc.containsKey(k) ? acc.get(k) : initial;
+            acc.put(k, binop.apply(prev, t));
+        }
+        return acc;
+    }
+
+    /** Merges two partial foldBy maps key by key with the user's combine. */
+    public record MergeFolds(Fn2<Object, Object, Object> combine) implements Fn2<Map<Object, Object>, Map<Object, Object>, Map<Object, Object>> {
+        @Override
+        public Map<Object, Object> apply(Map<Object, Object> a, Map<Object, Object> b) throws Exception {
+            Map<Object, Object> out = new LinkedHashMap<>(a);
+            for (Map.Entry<Object, Object> e : b.entrySet()) {
+                out.put(e.getKey(), out.containsKey(e.getKey()) ? combine.apply(out.get(e.getKey()), e.getValue()) : e.getValue());
+            }
+            return out;
+        }
+    }
+
+    /** The folded map as one partition of key-value records; an empty bag folds to no records. */
+    public static List<Object> entries(Object folded) {
+        List<Object> out = new ArrayList<>();
+        if (folded instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> out.add(new KeyValue<>(k, v)));
+        }
+        return out;
+    }
+
+    public static Object countOne(Object acc, Object ignored) {
+        return (Long) acc + 1;
+    }
+
+    public static Object addLongs(Object a, Object b) {
+        return (Long) a + (Long) b;
+    }
+
+    /** The {@code k} largest of a partition, largest first. */
+    public static List<Object> topKPartition(int k, Comparator<Object> cmp, List<Object> part) {
+        return new MergeTopK(k, cmp).keep(part);
+    }
+
+    /** Keeps the {@code k} largest of two partial top-k lists. */
+    public record MergeTopK(int k, Comparator<Object> cmp) implements Fn2<List<Object>, List<Object>, List<Object>> {
+        @Override
+        public List<Object> apply(List<Object> a, List<Object> b) {
+            List<Object> both = new ArrayList<>(a.size() + b.size());
+            both.addAll(a);
+            both.addAll(b);
+            return keep(both);
+        }
+
+        List<Object> keep(Collection<Object> xs) {
+            PriorityQueue<Object> heap = new PriorityQueue<>(Math.max(1, k), cmp);
+            for (Object x : xs) {
+                if (heap.size() < k) {
+                    heap.add(x);
+                } else if (k > 0 && cmp.compare(x, heap.peek()) > 0) {
+                    heap.poll();
+                    heap.add(x);
+                }
+            }
+            List<Object> out = new ArrayList<>(heap);
+            out.sort(cmp.reversed());
+            return out;
+        }
+    }
+
+    /** Orders by a key the user function gives (natural order of the key). */
+    public record ByKey(Fn1<Object, Comparable<Object>> key) implements Comparator<Object>, java.io.Serializable {
+        @Override
+        public int compare(Object a, Object b) {
+            try {
+                return key.apply(a).compareTo(key.apply(b));
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    public static List<Object> topKResult(Object merged) {
+        return merged instanceof List<?> l ? new ArrayList<>(l) : new ArrayList<>();
+    }
+
+    // ------------------------------------------------------------------ repartition keeping order
+
+    /** Piece {@code i} of {@code k} nearly equal contiguous pieces of a partition. */
+    public static List<Object> slice(int i, int k, List<Object> part) {
+        int from = (int) ((long) part.size() * i / k);
+        int to = (int) ((long) part.size() * (i + 1) / k);
+        return new ArrayList<>(part.subList(from, to));
+    }
+}
