@@ -22,6 +22,10 @@ final class IdleTimeout implements SchedulerExtension {
 
     /** Since when the scheduler is idle (event time, ns), or -1. */
     long idleSince() {
+        // between ticks, work that arrived since the last one already makes it busy
+        if (idleSince >= 0 && (core.transitionCount() != seenTransitions || busy())) {
+            return -1;
+        }
         return idleSince;
     }
 

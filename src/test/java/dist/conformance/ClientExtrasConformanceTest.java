@@ -1094,11 +1094,13 @@ class ClientExtrasConformanceTest {
                     ws.add(PausedWorkers.worker(s, "w" + i, i == 3 || i == 7 ? 0 : PausedWorkers.LIMIT));
                 }
                 assertTrue(s.awaitWorkers(10, 30, TimeUnit.SECONDS));
+                List<Future<byte[]>> paused = new ArrayList<>();
                 for (int i = 0; i < 10; i++) {
                     if (i != 3 && i != 7) {
-                        PausedWorkers.pause(c, s, ws.get(i));
+                        paused.add(PausedWorkers.pause(c, s, ws.get(i))); // held: released, the worker would resume
                     }
                 }
+                assertEquals(8, paused.size());
                 List<String> inner = ws.subList(1, 9).stream().map(WorkerServer::address).toList();
                 int n = 0;
                 for (boolean workersArg : new boolean[] {false, true}) {
@@ -1113,6 +1115,7 @@ class ClientExtrasConformanceTest {
                                 "workers arg " + workersArg + ", broadcast " + broadcast);
                     }
                 }
+                assertTrue(paused.stream().allMatch(Future::isDone)); // kept reachable to here
             } finally {
                 ws.forEach(WorkerServer::close);
             }

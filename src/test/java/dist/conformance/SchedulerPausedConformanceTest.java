@@ -55,7 +55,7 @@ class SchedulerPausedConformanceTest {
              WorkerServer w3 = PausedWorkers.worker(s, "w3", 0);
              Client c = Client.connect(s.address())) {
             assertTrue(s.awaitWorkers(3, 30, TimeUnit.SECONDS));
-            PausedWorkers.pause(c, s, w2);
+            Future<byte[]> big = PausedWorkers.pause(c, s, w2); // held: released, it would let w2 resume
             List<Future<Integer>> fs = c.map(SchedulerPausedConformanceTest::inc, IntStream.range(0, 8).boxed().toList());
             assertTrue(Futures.wait(fs, PausedWorkers.T).notDone().isEmpty());
             Map<String, List<String>> who = c.whoHas(fs);
@@ -64,6 +64,7 @@ class SchedulerPausedConformanceTest {
             assertTrue(who.values().stream().noneMatch(h -> h.contains(w2.address())), "nothing ran on the paused worker: " + who);
             assertTrue(on1 > 0 && on3 > 0, "both running workers computed: " + who);
             assertEquals(8, on1 + on3);
+            assertTrue(big.isDone());
         }
     }
 
@@ -106,8 +107,7 @@ class SchedulerPausedConformanceTest {
              WorkerServer b = PausedWorkers.worker(s, "b", PausedWorkers.LIMIT);
              Client c = Client.connect(s.address())) {
             assertTrue(s.awaitWorkers(2, 30, TimeUnit.SECONDS));
-            PausedWorkers.pause(c, s, a);
-            PausedWorkers.pause(c, s, b);
+            List<Future<byte[]>> big = List.of(PausedWorkers.pause(c, s, a), PausedWorkers.pause(c, s, b));
             List<Future<Integer>> f1s = c.map(SchedulerPausedConformanceTest::inc, IntStream.range(0, 16).boxed().toList());
             List<Future<Integer>> f2s = new ArrayList<>();
             for (Future<Integer> f : f1s) {
@@ -118,6 +118,7 @@ class SchedulerPausedConformanceTest {
             try (WorkerServer w = PausedWorkers.worker(s, "w", 0)) {
                 assertEquals(IntStream.range(0, 16).map(i -> i + 2).sum(), total.result(PausedWorkers.T));
                 assertEquals(List.of(w.address()), c.whoHas(List.of(total)).get(total.key()));
+                assertEquals(2, big.size());
                 assertTrue(c.whoHas(f1s).values().stream().allMatch(h -> h.equals(List.of(w.address()))));
             }
         }
