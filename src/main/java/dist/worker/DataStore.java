@@ -178,6 +178,8 @@ public final class DataStore implements AutoCloseable {
     private long fastBytes;
     private long diskOnlyBytes;
     private long spilled;
+    private long spilledBytes;
+    private long heldPeak;
     private long readBack;
     private long fileSeq;
     private Path dir;
@@ -227,6 +229,7 @@ public final class DataStore implements AutoCloseable {
             slots.put(key, s);
             fast.put(key, s);
             fastBytes += s.size;
+            heldPeak = Math.max(heldPeak, fastBytes);
             if (fastBytes > policy.targetBytes()) {
                 try {
                     evictTo(policy.targetBytes());
@@ -277,6 +280,7 @@ public final class DataStore implements AutoCloseable {
             s.mem = e;
             fast.put(key, s);
             fastBytes += s.size;
+            heldPeak = Math.max(heldPeak, fastBytes);
             diskOnlyBytes -= s.size;
             readBack++;
             if (fastBytes > policy.spillBytes()) {
@@ -329,6 +333,7 @@ public final class DataStore implements AutoCloseable {
                 }
                 s.file = f;
                 spilled++;
+                spilledBytes += s.size;
             }
             s.mem = null;
             it.remove();
@@ -446,6 +451,26 @@ public final class DataStore implements AutoCloseable {
         lock.lock();
         try {
             return spilled;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes written to disk so far (a result written once counts once, however often it leaves memory). */
+    public long spilledBytesTotal() {
+        lock.lock();
+        try {
+            return spilledBytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The most bytes of results held in memory at once so far (counted when a result arrives, before any spill). */
+    public long memoryBytesPeak() {
+        lock.lock();
+        try {
+            return heldPeak;
         } finally {
             lock.unlock();
         }

@@ -178,6 +178,7 @@ public final class WorkerServer implements AutoCloseable {
 
     private WorkerServer(Options options, java.nio.file.Path localDirectory) throws IOException {
         this.options = options;
+        HeapWatch.start();
         this.data = new DataStore(options.memoryLimit() > 0 ? MemoryPolicy.fromConfig(options.memoryLimit())
                 : MemoryPolicy.unlimited(), localDirectory);
         this.loader = Thread.currentThread().getContextClassLoader() != null
@@ -770,6 +771,19 @@ public final class WorkerServer implements AutoCloseable {
     /** Counters and histograms of this worker, as its {@code /metrics} page shows them. */
     public WorkerMetrics.Snapshot metrics() {
         return metrics.snapshot(data.size());
+    }
+
+    /**
+     * Its memory limit, heap and results held, at their peaks and now.
+     *
+     * <pre>{@code
+     * Map<String, WorkerMetrics.Memory> m = client.run(() -> WorkerServer.current().memory());
+     * }</pre>
+     */
+    public WorkerMetrics.Memory memory() {
+        return new WorkerMetrics.Memory(options.memoryLimit(), HeapWatch.heapMax(), HeapWatch.afterGcPeak(),
+                HeapWatch.residentPeak(), data.memoryBytesPeak(), data.memoryBytes(), data.spilledBytesTotal(),
+                data.spillCount());
     }
 
     /**
