@@ -1,0 +1,85 @@
+package dist.spill;
+
+import dist.Client;
+import dist.LocalCluster;
+import dist.examples.MemoryPressure;
+import dist.worker.MemoryPolicy;
+import dist.worker.WorkerMetrics;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A map of 1 MiB leaves consumed by a tree reduction, on far less memory than the leaves add up to:
+ * root-task queuing keeps the leaves from outrunning the sums that free them. {@code ./run.sh memory}
+ * runs the same with 100,000 leaves.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class MemoryPressureTest {
+    static final int MB = 1 << 20;
+    static final Duration T = Duration.ofSeconds(150);
+
+    /**
+     * dask: test_scheduler.py::test_graph_execution_width — a worker holds only the leaves its threads
+     * are about to use: with the sums waiting on the workers, a queued leaf must not jump ahead of them.
+     */
+    @Test
+    void aTreeReductionHoldsAFewLeavesAtATime() {
+        int n = 600; // 600 MiB of leaves; each worker held 200 to 500 MiB when leaves jumped the queue
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).output(null).start();
+             Client client = cluster.client()) {
+            MemoryPressure.Outcome o = MemoryPressure.run(client, n, quiet(), T);
+            assertTrue(o.exact(), "checksum " + o.checksum() + ", expected " + o.expectedChecksum());
+            assertEquals(2, o.memory().size());
+            o.memory().forEach((w, m) -> assertTrue(m.heldPeak() <= 128L * MB,
+                    w + " held " + (m.heldPeak() >> 20) + " MiB of results at once: " + report(o)));
+        }
+    }
+
+    /**
+     * 5,000 leaves of 1 MiB (4.9 GiB of leaves, as much again of sums) on two worker processes of
+     * 256 MiB each: the answer is exact, no worker is restarted, results held stay below the spill
+     * target, and each process's peak resident memory below the limit its nanny enforces.
+     */
+    @Test
+    void fiveThousandLeavesOfOneMebibyteOnTwoWorkersOf256MebibytesComeOutExact() throws Exception {
+        long limit = 256L * MB;
+        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
+                .memoryLimit(limit).output(null).start();
+             Client client = cluster.client()) {
+            List<Long> pids = cluster.workerPids();
+            MemoryPressure.Outcome o = MemoryPressure.run(client, 5000, quiet(), T);
+            assertTrue(o.exact(), "checksum " + o.checksum() + ", expected " + o.expectedChecksum());
+            assertEquals(pids, cluster.workerPids(), "a worker was restarted: " + report(o));
+            assertEquals(2, o.memory().size(), report(o));
+            long target = MemoryPolicy.fromConfig(limit).targetBytes();
+            for (WorkerMetrics.Memory m : o.memory().values()) {
+                assertEquals(limit, m.limit());
+                assertTrue(m.heldPeak() > 0 && m.heldPeak() < target, "held peak past the target: " + report(o));
+                assertTrue(m.heapAfterGcPeak() > 0 && m.heapAfterGcPeak() <= m.heapMax(), report(o));
+                assertTrue(m.heapMax() < limit, "the worker's heap is within its limit: " + report(o));
+                if (m.residentPeak() > 0) { // 0 where /proc cannot be read
+                    assertTrue(m.residentPeak() < limit, "peak resident memory past the limit: " + report(o));
+                }
+            }
+        }
+    }
+
+    static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    }
+
+    static String report(MemoryPressure.Outcome o) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        MemoryPressure.print(o, new PrintStream(b, true, StandardCharsets.UTF_8));
+        return b.toString(StandardCharsets.UTF_8);
+    }
+}
