@@ -144,7 +144,8 @@ public final class MemoryPressure {
                 o.tasksPerSecond());
         o.memory().forEach((w, m) -> out.println("worker " + w + ": limit " + mib(m.limit()) + ", heap -Xmx "
                 + mib(m.heapMax()) + ", peak heap after GC " + mib(m.heapAfterGcPeak()) + ", peak resident "
-                + mib(m.residentPeak()) + ", peak held " + mib(m.heldPeak()) + ", spilled " + mib(m.spilledBytes())
+                + mib(m.residentPeak()) + ", peak held " + mib(m.heldPeak()) + " (spills past " + mib(m.spillTarget())
+                + "), spilled " + mib(m.spilledBytes())
                 + " (" + m.spilled() + " results), fetched from peers " + mib(o.bytesFetched().getOrDefault(w, 0L))));
         out.println("answer checksum " + o.checksum() + ", expected " + o.expectedChecksum()
                 + (o.exact() ? " (exact)" : " (WRONG)"));

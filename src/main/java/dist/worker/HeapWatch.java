@@ -17,8 +17,9 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The most heap this JVM held right after a garbage collection, over its life so far: what the live
- * data needed at its peak, without the garbage a heap-in-use reading also counts. It listens to the
+ * The most heap this JVM held right after a garbage collection, over its life so far: close to what
+ * the live data needed at its peak, without most of the garbage a heap-in-use reading also counts (a
+ * young collection leaves the old generation's garbage in place). It listens to the
  * collectors' notifications from its first use (a worker starts it), and sums the heap pools' use
  * after each collection. Also the process's peak resident memory, as Linux counts it (VmHWM).
  *
@@ -49,6 +50,9 @@ public final class HeapWatch {
                         return;
                     }
                     var info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
+                    if (info.getGcName().contains("Concurrent")) {
+                        return; // G1's remark and cleanup pauses free nothing: their "after" is the heap in use
+                    }
                     long used = 0;
                     for (var e : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
                         if (heapPools.contains(e.getKey())) {

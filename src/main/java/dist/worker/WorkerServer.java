@@ -179,7 +179,10 @@ public final class WorkerServer implements AutoCloseable {
     private WorkerServer(Options options, java.nio.file.Path localDirectory) throws IOException {
         this.options = options;
         HeapWatch.start();
-        this.data = new DataStore(options.memoryLimit() > 0 ? MemoryPolicy.fromConfig(options.memoryLimit())
+        // fractions of the heap when it is the smaller: a nanny gives its worker -Xmx of 0.6 x the limit,
+        // and results held up to 0.6 x the limit would fill that heap before anything spilled
+        this.data = new DataStore(options.memoryLimit() > 0
+                ? MemoryPolicy.fromConfig(Math.min(options.memoryLimit(), HeapWatch.heapMax()))
                 : MemoryPolicy.unlimited(), localDirectory);
         this.loader = Thread.currentThread().getContextClassLoader() != null
                 ? Thread.currentThread().getContextClassLoader() : WorkerServer.class.getClassLoader();
@@ -781,7 +784,8 @@ public final class WorkerServer implements AutoCloseable {
      * }</pre>
      */
     public WorkerMetrics.Memory memory() {
-        return new WorkerMetrics.Memory(options.memoryLimit(), HeapWatch.heapMax(), HeapWatch.afterGcPeak(),
+        return new WorkerMetrics.Memory(options.memoryLimit(), data.policy().targetBytes(), HeapWatch.heapMax(),
+                HeapWatch.afterGcPeak(),
                 HeapWatch.residentPeak(), data.memoryBytesPeak(), data.memoryBytes(), data.spilledBytesTotal(),
                 data.spillCount());
     }
