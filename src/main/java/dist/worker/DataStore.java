@@ -342,6 +342,22 @@ public final class DataStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends least recently used results to disk until {@code bytes} of them have left memory (or
+     * none is left): the heap is fuller than the results' sizes say. A disk that refuses is logged
+     * and the results stay.
+     */
+    public void spillAtLeast(long bytes) {
+        lock.lock();
+        try {
+            evictTo(Math.max(0, fastBytes - bytes));
+        } catch (SpillException e) {
+            LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; keeping results in memory");
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Drops from memory results that have a file already, oldest first, until at most {@code goal}; true if reached. */
     private boolean dropWritten(long goal) {
         Iterator<Map.Entry<String, Slot>> it = fast.entrySet().iterator();

@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class HeapWatch {
     private static final AtomicLong PEAK = new AtomicLong();
     private static final AtomicLong COLLECTIONS = new AtomicLong();
+    private static final AtomicLong LAST = new AtomicLong();
     private static final Object STARTED = install();
 
     private HeapWatch() {
@@ -60,6 +61,7 @@ public final class HeapWatch {
                             used += u.getUsed();
                         }
                     }
+                    LAST.set(used);
                     COLLECTIONS.incrementAndGet();
                     PEAK.accumulateAndGet(used, Math::max);
                 }, null, null);
@@ -78,6 +80,11 @@ public final class HeapWatch {
     /** The most heap in use right after any collection so far, in bytes (0 before the first). */
     public static long afterGcPeak() {
         return PEAK.get();
+    }
+
+    /** The heap in use right after the latest collection, in bytes (0 before the first). */
+    public static long lastAfterGc() {
+        return LAST.get();
     }
 
     /** Collections seen so far. */

@@ -949,6 +949,29 @@ public final class WorkerServer implements AutoCloseable {
         noticeLock.unlock();
     }
 
+    /**
+     * As dask spills on the process's memory as well as on its results' sizes: past the spill
+     * fraction of the heap after a collection, least recently used results go to disk for the
+     * excess over the target fraction. Sizes undercount the heap (a 1 MiB array takes two of G1's
+     * 1 MiB regions), so a heap can fill before the sizes reach the target. Once per collection.
+     */
+    private void relieveHeap() {
+        MemoryPolicy p = data.policy();
+        long gcs = HeapWatch.collections();
+        long seen = heapCheckedAt.get();
+        if (!p.limited() || gcs == seen || !heapCheckedAt.compareAndSet(seen, gcs)) {
+            return;
+        }
+        long max = HeapWatch.heapMax();
+        long used = HeapWatch.lastAfterGc();
+        if (used > (long) (max * p.spill())) {
+            data.spillAtLeast(used - (long) (max * p.target()));
+        }
+    }
+
+    /** {@link HeapWatch#collections()} when {@link #relieveHeap} last looked. */
+    private final java.util.concurrent.atomic.AtomicLong heapCheckedAt = new java.util.concurrent.atomic.AtomicLong();
+
     /** Tells the state machine when memory crosses the pause fraction, either way. */
     private void checkMemory(List<Message> toScheduler, List<WorkerInstruction.Execute> starts) {
         boolean over = data.overPause();
@@ -1148,6 +1171,7 @@ public final class WorkerServer implements AutoCloseable {
             return failure(ex, e, "worker " + address + " has no room for the result of " + ex.key() + ": ",
                     start, stop);
         }
+        relieveHeap();
         metrics.taskRan(stop - start, true);
         long nbytes = encoded.nbytes();
         byte[] inline = encoded.buffers().isEmpty() && nbytes <= options.inlineResultLimit() ? encoded.head() : null;

@@ -40,6 +40,26 @@ class DataStoreTest {
     }
 
     @Test
+    void thePeakHeldInMemoryAndTheBytesWrittenToDiskAreCounted(@TempDir Path tmp) throws Exception {
+        try (DataStore store = new DataStore(SMALL, tmp)) {
+            long one = Encoded.of(block(1, 200)).nbytes();
+            store.putEncoded("a", Encoded.of(block(1, 200)));
+            store.putEncoded("b", Encoded.of(block(2, 200)));
+            store.putEncoded("c", Encoded.of(block(3, 200)));
+            store.putEncoded("d", Encoded.of(block(4, 200))); // past the target: a goes to disk
+            assertEquals(4 * one, store.memoryBytesPeak(), "the peak counts d before a left memory");
+            assertEquals(one, store.spilledBytesTotal());
+            store.get("a"); // read back, b goes to disk
+            store.get("b"); // read back again: its file stays, c goes to disk
+            assertEquals(3 * one, store.spilledBytesTotal(), "each result written once");
+            store.remove("a");
+            store.remove("b");
+            assertEquals(4 * one, store.memoryBytesPeak(), "a peak stays");
+            assertEquals(3 * one, store.spilledBytesTotal(), "a total stays");
+        }
+    }
+
+    @Test
     void leastRecentlyUsedGoToDiskAndComeBackTransparently(@TempDir Path tmp) throws Exception {
         try (DataStore store = new DataStore(SMALL, tmp)) {
             store.putEncoded("a", Encoded.of(block(1, 200)));
