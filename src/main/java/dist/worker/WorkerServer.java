@@ -278,9 +278,14 @@ public final class WorkerServer implements AutoCloseable {
         Connection c = Connection.connect(options.schedulerAddress(), Role.WORKER, options.comm(), schedulerHandler);
         Message.WorkerAccepted accepted = awaitAccepted(c, announce(c, Map.of()), options.comm());
         // heartbeats as often as the scheduler asks, so its timeout sees them
-        this.state = new WorkerMachine(address, options.nthreads(), WorkerConfig.defaults()
-                .withHeartbeatIntervalNanos(TimeUnit.MILLISECONDS.toNanos(accepted.heartbeatIntervalMillis())))
-                .offering(resources);
+        WorkerConfig wc = WorkerConfig.defaults()
+                .withHeartbeatIntervalNanos(TimeUnit.MILLISECONDS.toNanos(accepted.heartbeatIntervalMillis()));
+        if (data.policy().limited()) {
+            // as dask's distributed.worker.memory.transfer (0.1): a fetch brings at most a tenth of the
+            // memory at once, where 50 MB of inputs arriving together could fill a small heap
+            wc = wc.withMaxFetchBytes(Math.max(1, Math.min(wc.maxFetchBytes(), data.policy().limit() / 10)));
+        }
+        this.state = new WorkerMachine(address, options.nthreads(), wc).offering(resources);
         events.start();
         slots.forEach(Thread::start);
         ticker = Ticker.start("dist-worker-tick", TICK, this::tick, this::tickFailed);
