@@ -13,15 +13,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.LongStream;
 
 /**
  * Far more data than the cluster's memory, made and consumed as it goes: {@code map(leaf)} over
  * {@code 0..n-1}, each leaf a 1 MiB array filled from its input, then a tree reduction as in dask's
- * documentation (add neighbours pairwise, level after level, each sum a 1 MiB array, until one is
- * left). Root-task queuing keeps the leaves from running far ahead of the sums that free them, so a
- * worker holds a few MiB at a time whatever n is. The client computes the exact answer on its own,
- * in O(n), and releases each level once the next one is submitted, as dask's {@code L = new_L} does.
+ * documentation (add neighbours pairwise, each sum a 1 MiB array, until one is left), submitted depth
+ * first as dask orders such a graph. Root-task queuing keeps the leaves from running far ahead of the
+ * sums that free them, so a worker holds a few dozen MiB at a time whatever n is. The client computes
+ * the exact answer on its own, in O(n), and keeps only the root's future.
  * {@code ./run.sh memory [N]}.
  *
  * <pre>{@code
@@ -105,28 +104,51 @@ public final class MemoryPressure {
             throw new IllegalArgumentException("the tree needs at least one leaf, got n=" + n);
         }
         long start = System.nanoTime();
-        List<Future<byte[]>> level = client.map(MemoryPressure::leaf, LongStream.range(0, n).boxed().toList());
-        long tasks = n;
-        while (level.size() > 1) {
-            List<Future<byte[]>> next = new ArrayList<>((level.size() + 1) / 2);
-            for (int i = 0; i + 1 < level.size(); i += 2) {
-                next.add(client.submit(MemoryPressure::add, level.get(i), level.get(i + 1)));
+        // depth first, as dask's ordering of this graph: each sum is submitted as soon as its two
+        // inputs are, so no leaf runs before the sum that frees it exists, and sums come before
+        // later leaves in priority. pending.get(k): a sum of 2^k leaves waiting for its neighbour
+        List<Future<byte[]>> pending = new ArrayList<>();
+        long tasks = 0;
+        for (long i = 0; i < n; i++) {
+            Future<byte[]> f = client.submit(MemoryPressure::leaf, i);
+            tasks++;
+            int k = 0;
+            while (k < pending.size() && pending.get(k) != null) {
+                Future<byte[]> left = pending.set(k, null);
+                Future<byte[]> sum = client.submit(MemoryPressure::add, left, f);
                 tasks++;
+                // the client needs only the root: a sum keeps its inputs until it ran
+                left.release();
+                f.release();
+                f = sum;
+                k++;
             }
-            if (level.size() % 2 == 1) {
-                next.add(level.get(level.size() - 1));
+            if (k == pending.size()) {
+                pending.add(f);
+            } else {
+                pending.set(k, f);
             }
-            // the client needs no level but the last: its sums keep their inputs until they ran
-            for (int i = 0; i < level.size() / 2 * 2; i++) {
-                level.get(i).release();
+        }
+        Future<byte[]> root = null;
+        for (Future<byte[]> f : pending) { // n not a power of two: the partial trees, smallest first
+            if (f == null) {
+                continue;
             }
-            level = next;
+            if (root == null) {
+                root = f;
+            } else {
+                Future<byte[]> sum = client.submit(MemoryPressure::add, f, root);
+                tasks++;
+                f.release();
+                root.release();
+                root = sum;
+            }
         }
         out.println(n + " leaves of " + (SIZE >> 20) + " MiB, " + tasks + " tasks submitted in "
                 + (System.nanoTime() - start) / 1_000_000 + " ms");
-        byte[] answer = level.get(0).result(timeout);
+        byte[] answer = root.result(timeout);
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-        level.get(0).release();
+        root.release();
         byte[] expected = expected(n);
         Map<String, WorkerMetrics.Memory> memory = new TreeMap<>(client.run(() -> WorkerServer.current().memory()));
         Map<String, Long> fetched = new TreeMap<>(client.run(() -> WorkerServer.current().metrics().bytesFetched()));

@@ -397,9 +397,10 @@ final class Placement {
 
     /**
      * The worker the previous root tasks of {@code next}'s kind went to, while their run is shorter
-     * than {@link #RUN} and the worker has room within its pipeline; else null. Neighbours in priority order are mostly inputs of the same sums (a tree reduction's
-     * leaves): sent in runs, the sums of the lower levels find every input where they run, where
-     * handing the queue out one task per freed thread would alternate between workers.
+     * than {@link #RUN} and the worker has room within its pipeline; else null. Neighbours in
+     * priority order are mostly inputs of the same sums (a tree reduction's leaves): sent in runs,
+     * the sums of the lower levels find every input where they run, where handing the queue out one
+     * task per freed thread would alternate between workers.
      */
     private WorkerState runsOn(TaskState next) {
         WorkerState w = runWorker;

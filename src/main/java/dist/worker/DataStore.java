@@ -180,6 +180,7 @@ public final class DataStore implements AutoCloseable {
     private long spilled;
     private long spilledBytes;
     private long heldPeak;
+    private double heapPerByte = 1.0;
     private long readBack;
     private long fileSeq;
     private Path dir;
@@ -230,9 +231,9 @@ public final class DataStore implements AutoCloseable {
             fast.put(key, s);
             fastBytes += s.size;
             heldPeak = Math.max(heldPeak, fastBytes);
-            if (fastBytes > policy.targetBytes()) {
+            if (fastBytes > targetBytes()) {
                 try {
-                    evictTo(policy.targetBytes());
+                    evictTo(targetBytes());
                 } catch (SpillException ex) {
                     if (fastBytes <= policy.pauseBytes()) {
                         // the disk refused, but memory still has room: keep it there and say so once
@@ -283,9 +284,9 @@ public final class DataStore implements AutoCloseable {
             heldPeak = Math.max(heldPeak, fastBytes);
             diskOnlyBytes -= s.size;
             readBack++;
-            if (fastBytes > policy.spillBytes()) {
+            if (fastBytes > scaled(policy.spillBytes())) {
                 try {
-                    evictTo(policy.targetBytes());
+                    evictTo(targetBytes());
                 } catch (SpillException ex) {
                     LOG.log(System.Logger.Level.WARNING, ex.getMessage());
                 }
@@ -340,6 +341,46 @@ public final class DataStore implements AutoCloseable {
             fastBytes -= s.size;
             diskOnlyBytes += s.size;
         }
+    }
+
+    /**
+     * Tells the store how many bytes of heap each byte it counts takes (at least 1): its fractions
+     * then apply to the counted bytes times this, and results go to disk now if that is past the
+     * target. A worker learns it from the heap after a collection.
+     */
+    public void heapPerByte(double ratio) {
+        lock.lock();
+        try {
+            heapPerByte = Math.max(1.0, Math.min(MAX_HEAP_PER_BYTE, ratio));
+            if (fastBytes > targetBytes()) {
+                evictTo(targetBytes());
+            }
+        } catch (SpillException e) {
+            LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; keeping results in memory");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The ratio {@link #heapPerByte(double)} set last (1 until then). */
+    public double heapPerByte() {
+        lock.lock();
+        try {
+            return heapPerByte;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static final double MAX_HEAP_PER_BYTE = 4.0;
+
+    /** Counted bytes past which results go to disk: the target, over the heap's bytes per byte counted. */
+    private long targetBytes() {
+        return scaled(policy.targetBytes());
+    }
+
+    private long scaled(long bytes) {
+        return bytes == Long.MAX_VALUE ? bytes : (long) (bytes / heapPerByte);
     }
 
     /**
@@ -503,7 +544,12 @@ public final class DataStore implements AutoCloseable {
 
     /** True while the bytes in memory are past the pause fraction of the limit. */
     public boolean overPause() {
-        return memoryBytes() > policy.pauseBytes();
+        lock.lock();
+        try {
+            return fastBytes > scaled(policy.pauseBytes());
+        } finally {
+            lock.unlock();
+        }
     }
 
     public MemoryPolicy policy() {

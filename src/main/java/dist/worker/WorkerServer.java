@@ -956,8 +956,9 @@ public final class WorkerServer implements AutoCloseable {
 
     /**
      * As dask spills on the process's memory as well as on its results' sizes: past the spill
-     * fraction of the heap after a collection, least recently used results go to disk for the
-     * excess over the target fraction. Sizes undercount the heap (a 1 MiB array takes two of G1's
+     * fraction of the heap after a collection, the data store counts each byte it holds as the
+     * heap's bytes per byte held (see {@link DataStore#heapPerByte(double)}), so results go to disk
+     * and the worker pauses that much earlier; with room again the ratio decays back to 1. Sizes undercount the heap (a 1 MiB array takes two of G1's
      * 1 MiB regions), so a heap can fill before the sizes reach the target. Once per collection.
      */
     private void relieveHeap() {
@@ -969,8 +970,12 @@ public final class WorkerServer implements AutoCloseable {
         }
         long max = HeapWatch.heapMax();
         long used = HeapWatch.lastAfterGc();
-        if (used > (long) (max * p.spill())) {
-            data.spillAtLeast(used - (long) (max * p.target()));
+        long held = data.memoryBytes();
+        if (used > (long) (max * p.spill()) && held > max / 10) {
+            // the heap holds used/held bytes per byte counted: the store's fractions count that way now
+            data.heapPerByte((double) used / held);
+        } else if (used < (long) (max * p.target()) && data.heapPerByte() > 1.0) {
+            data.heapPerByte(data.heapPerByte() * 0.9); // room again: count closer to the sizes
         }
     }
 

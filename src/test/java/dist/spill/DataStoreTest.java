@@ -60,6 +60,25 @@ class DataStoreTest {
     }
 
     @Test
+    void aHeapFullerThanTheSizesSayMakesResultsGoToDiskAndPauseEarlier(@TempDir Path tmp) throws Exception {
+        try (DataStore store = new DataStore(SMALL, tmp)) {
+            long one = Encoded.of(block(1, 100)).nbytes();
+            for (int i = 0; i < 5; i++) {
+                store.putEncoded("k" + i, Encoded.of(block(i, 100)));
+            }
+            assertEquals(5 * one, store.memoryBytes(), "below the target of 600: all in memory");
+            store.heapPerByte(2.0); // each byte counted takes two of the heap: the target is 300 now
+            assertTrue(store.memoryBytes() <= 300, "held: " + store.memoryBytes());
+            assertTrue(store.spillCount() >= 2);
+            assertFalse(store.overPause());
+            store.heapPerByte(100); // bounded: at most 4 heap bytes per byte counted
+            assertEquals(4.0, store.heapPerByte());
+            store.heapPerByte(0.5); // never below the sizes
+            assertEquals(1.0, store.heapPerByte());
+        }
+    }
+
+    @Test
     void leastRecentlyUsedGoToDiskAndComeBackTransparently(@TempDir Path tmp) throws Exception {
         try (DataStore store = new DataStore(SMALL, tmp)) {
             store.putEncoded("a", Encoded.of(block(1, 200)));

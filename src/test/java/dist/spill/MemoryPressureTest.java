@@ -4,6 +4,10 @@ import dist.Client;
 import dist.Future;
 import dist.Futures;
 import dist.LocalCluster;
+import dist.Options;
+import dist.comm.CommConfig;
+import dist.scheduler.SchedulerConfig;
+import dist.scheduler.SchedulerServer;
 import dist.examples.MemoryPressure;
 import dist.worker.MemoryPolicy;
 import dist.worker.WorkerMetrics;
@@ -99,6 +103,31 @@ class MemoryPressureTest {
             assertTrue(m.heldPeak() <= m.spillTarget() + MB, "held past the target and one leaf: " + m);
             assertArrayEquals(MemoryPressure.leaf(0), leaves.get(0).result(T), "read back from disk");
             assertArrayEquals(MemoryPressure.leaf(199), leaves.get(199).result(T));
+        }
+    }
+
+    /**
+     * dask: test_worker_memory.py's transfer limit (distributed.worker.memory.transfer, 0.1) — a worker
+     * with a 100 MiB limit fetches 30 MiB of inputs from a peer in requests of at most a tenth of its
+     * memory, not in one message of up to 50 MB.
+     */
+    @Test
+    void aWorkerWithALimitFetchesATenthOfItsMemoryAtOnce() throws Exception {
+        try (SchedulerServer s = SchedulerServer.start("127.0.0.1", 0, SchedulerConfig.defaults(), CommConfig.DEFAULT);
+             WorkerServer holder = SpillClusterTest.worker(s, "holder", 1, 0, null);
+             WorkerServer small = SpillClusterTest.worker(s, "small", 1, 100L * MB, null);
+             Client client = Client.connect(s.address())) {
+            assertTrue(s.awaitWorkers(2, 10, TimeUnit.SECONDS));
+            List<Future<byte[]>> leaves = client.with(Options.defaults().workers("holder"))
+                    .map(MemoryPressure::leaf, LongStream.range(0, 30).boxed().toList());
+            assertTrue(Futures.wait(leaves, T).notDone().isEmpty());
+            Future<Long> sum = client.with(Options.defaults().workers("small"))
+                    .submit(SpillClusterTest::groupSum, Futures.all(leaves));
+            long expected = 0;
+            for (int i = 0; i < 30; i++) expected += SpillClusterTest.checksum(MemoryPressure.leaf(i));
+            assertEquals(expected, sum.result(T));
+            long requests = small.metrics().transfer().count();
+            assertTrue(requests >= 3, "30 MiB came in " + requests + " requests");
         }
     }
 
