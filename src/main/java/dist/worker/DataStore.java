@@ -157,13 +157,48 @@ public final class DataStore implements AutoCloseable {
     /** Where a key's data is: in memory ({@code mem} set), on disk ({@code file} set), or both. */
     private static final class Slot {
         final long size;
+        /** What it takes of the heap while in memory: {@link #heapBytes}. */
+        final long charge;
         Entry mem;
         Path file;
 
         Slot(Entry mem) {
             this.mem = mem;
             this.size = mem.encoded.nbytes();
+            this.charge = heapBytes(mem.encoded);
         }
+    }
+
+    /** G1's region size when this JVM runs G1, else 0. */
+    private static final long G1_REGION = g1Region();
+
+    private static long g1Region() {
+        try {
+            boolean g1 = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                    .anyMatch(b -> b.getName().startsWith("G1"));
+            if (!g1) {
+                return 0;
+            }
+            var hs = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class);
+            return Long.parseLong(hs.getVMOption("G1HeapRegionSize").getValue());
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * The heap an encoding takes: its bytes, except that under G1 an array of half a region or more
+     * takes whole regions of its own (a 1 MiB array two 1 MiB regions), so a small heap would fill
+     * at half the bytes counted, before anything spilled.
+     */
+    static long heapBytes(Encoded e) {
+        long n = e.head().length;
+        for (byte[] b : e.buffers()) {
+            long a = b.length + 16L; // the array's header
+            n += G1_REGION > 0 && a >= G1_REGION / 2 ? (a + G1_REGION - 1) / G1_REGION * G1_REGION : b.length;
+        }
+        return n;
     }
 
     private static final System.Logger LOG = System.getLogger("dist.worker");
@@ -229,7 +264,7 @@ public final class DataStore implements AutoCloseable {
             Slot s = new Slot(e);
             slots.put(key, s);
             fast.put(key, s);
-            fastBytes += s.size;
+            fastBytes += s.charge;
             heldPeak = Math.max(heldPeak, fastBytes);
             if (fastBytes > targetBytes()) {
                 try {
@@ -280,7 +315,7 @@ public final class DataStore implements AutoCloseable {
             Entry e = new Entry(null, bytes, false);
             s.mem = e;
             fast.put(key, s);
-            fastBytes += s.size;
+            fastBytes += s.charge;
             heldPeak = Math.max(heldPeak, fastBytes);
             diskOnlyBytes -= s.size;
             readBack++;
@@ -338,7 +373,7 @@ public final class DataStore implements AutoCloseable {
             }
             s.mem = null;
             it.remove();
-            fastBytes -= s.size;
+            fastBytes -= s.charge;
             diskOnlyBytes += s.size;
         }
     }
@@ -407,7 +442,7 @@ public final class DataStore implements AutoCloseable {
             if (s.file != null) {
                 s.mem = null;
                 it.remove();
-                fastBytes -= s.size;
+                fastBytes -= s.charge;
                 diskOnlyBytes += s.size;
             }
         }
@@ -452,7 +487,7 @@ public final class DataStore implements AutoCloseable {
         }
         if (s.mem != null) {
             fast.remove(key);
-            fastBytes -= s.size;
+            fastBytes -= s.charge;
         } else {
             diskOnlyBytes -= s.size;
         }
@@ -483,7 +518,7 @@ public final class DataStore implements AutoCloseable {
         }
     }
 
-    /** Bytes of the results held in memory. */
+    /** Bytes of the results held in memory, as the heap holds them (see {@link #heapBytes}). */
     public long memoryBytes() {
         lock.lock();
         try {

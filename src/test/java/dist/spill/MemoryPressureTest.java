@@ -100,7 +100,8 @@ class MemoryPressureTest {
             WorkerMetrics.Memory m = client.run(() -> WorkerServer.current().memory()).values().iterator().next();
             assertEquals(pids, cluster.workerPids(), "the worker was restarted: " + m);
             assertTrue(m.spilledBytes() >= 100L * MB, "spilled: " + m);
-            assertTrue(m.heldPeak() <= m.spillTarget() + MB, "held past the target and one leaf: " + m);
+            // one leaf past the target at most, counted as the heap holds it (two 1 MiB regions under G1)
+            assertTrue(m.heldPeak() <= m.spillTarget() + 2L * MB + 4096, "held past the target and one leaf: " + m);
             assertArrayEquals(MemoryPressure.leaf(0), leaves.get(0).result(T), "read back from disk");
             assertArrayEquals(MemoryPressure.leaf(199), leaves.get(199).result(T));
         }
