@@ -165,6 +165,12 @@ case "$cmd" in
     exec "$JAVA" -Xmx4g -cp "$cp" dist.sim.SchedulerSim "$@"
     ;;
   soak) exec "$0" test -Dtest.excludedGroups= -Dgroups=slow "$@" ;;
+  memory)
+    ensure_jar
+    # a map of N 1 MiB leaves (100,000) and its tree reduction on 2 worker processes of 256 MiB
+    # shellcheck disable=SC2046
+    exec "$JAVA" $ROLE_JVM_OPTS $(aot_opts host target/aot) ${DIST_JAVA_OPTS:-} -cp target/dist.jar dist.examples.MemoryPressure "$@"
+    ;;
   fuzz)
     cp=$(test_classpath)
     # the long campaign: 10,000,000 hostile handshakes and frames (args: INPUTS THREADS SEED)
@@ -223,6 +229,8 @@ usage: ./run.sh COMMAND [ARGS]
                        preemptibleworkers [--sigkill], quickstart, bagshuffle [MB] [N]
   test                 run the test suite (what CI runs)
   soak                 the long resilience runs (tests tagged "slow")
+  memory [N]           N (100,000) leaves of 1 MiB and their tree reduction on 2 worker processes of
+                       256 MiB: time, tasks/s, each worker's memory peaks and spilled bytes, the answer
   build                build target/dist.jar
   install              put the jar, its sources and its Javadoc in the local Maven repository
                        (~/.m2), for projects that depend on org.distjava:dist

@@ -102,6 +102,15 @@ public final class WorkerDashboard implements AutoCloseable {
         p.sample("dist_worker_cpu_ratio", s.cpuPercent() / 100, "worker", w);
         p.help("dist_worker_heap_used_bytes", "gauge", "Java heap in use in the worker's process.");
         p.sample("dist_worker_heap_used_bytes", s.memoryBytes(), "worker", w);
+        WorkerMetrics.Memory m = worker.memory();
+        p.help("dist_worker_heap_after_gc_peak_bytes", "gauge", "The most Java heap in use right after a garbage collection.");
+        p.sample("dist_worker_heap_after_gc_peak_bytes", m.heapAfterGcPeak(), "worker", w);
+        p.help("dist_worker_held_bytes", "gauge", "Bytes of results held in memory.");
+        p.sample("dist_worker_held_bytes", m.held(), "worker", w);
+        p.help("dist_worker_held_peak_bytes", "gauge", "The most bytes of results held in memory at once.");
+        p.sample("dist_worker_held_peak_bytes", m.heldPeak(), "worker", w);
+        p.help("dist_worker_spilled_bytes_total", "counter", "Bytes of results written to disk.");
+        p.sample("dist_worker_spilled_bytes_total", m.spilledBytes(), "worker", w);
         p.histogram("dist_worker_compute_seconds", "Run time of tasks on this worker.", WorkerMetrics.BUCKETS,
                 s.compute().counts(), s.compute().count(), s.compute().sumSeconds());
         p.histogram("dist_worker_transfer_seconds", "Time spent fetching inputs from peers.", WorkerMetrics.BUCKETS,

@@ -409,9 +409,87 @@ final class Placement {
      * it goes to the first thread that frees.
      */
     private WorkerState roomNow(TaskState next) {
-        WorkerState ws = queued.size() > threads ? roomiest(next) : bySpare.firstBelow(0);
-        return ws != null || next.priority >= worstWaiting ? ws : aheadOfLessUrgent(next);
+        // as dask's is_rootish: co-assignment only for a group larger than twice the cluster's threads
+        boolean large = next.prefix.live > 2 * threads;
+        WorkerState ws = large ? siblingsWorker(next) : null;
+        if (ws == null && large) {
+            ws = runsOn(next);
+        }
+        if (ws == null) {
+            ws = queued.size() > threads ? roomiest(next) : bySpare.firstBelow(0);
+        }
+        if (ws == null && next.priority < worstWaiting) {
+            ws = aheadOfLessUrgent(next);
+        }
+        if (ws != null) {
+            if (ws != runWorker || next.prefix != runPrefix) {
+                runWorker = ws;
+                runPrefix = next.prefix;
+                runLeft = RUN;
+            }
+            runLeft--;
+        }
+        return ws;
     }
+
+    /**
+     * The worker the previous root tasks of {@code next}'s kind went to, while their run is shorter
+     * than {@link #RUN} and the worker has room within its pipeline; else null. Neighbours in
+     * priority order are mostly inputs of the same sums (a tree reduction's leaves): sent in runs,
+     * the sums of the lower levels find every input where they run, where handing the queue out one
+     * task per freed thread would alternate between workers.
+     */
+    private WorkerState runsOn(TaskState next) {
+        WorkerState w = runWorker;
+        if (w == null || w.placement != this || next.prefix != runPrefix || runLeft <= 0
+                || queued.size() <= threads) {
+            return null;
+        }
+        return w.spare() < pipeline(next) ? w : null;
+    }
+
+    /**
+     * Co-assignment, as dask's root-task placement aims at: the worker where a sibling of {@code next}
+     * (another input of a task that {@code next} feeds) runs or is held, while that worker holds at
+     * most one task beyond its pipeline; null when none. The pair of a tree reduction's leaves then
+     * meets on one worker and the sum fetches nothing. Looked for only among few dependents with few
+     * inputs: a wide fan-in is a shuffle, where one worker cannot hold every sibling anyway.
+     */
+    private WorkerState siblingsWorker(TaskState next) {
+        TaskSet ds = next.dependents;
+        if (ds == null || ds.size() > MAX_COASSIGN_DEPENDENTS) {
+            return null;
+        }
+        int room = pipeline(next) + 1;
+        for (int i = 0, n = ds.end(); i < n; i++) {
+            TaskState d = ds.at(i);
+            if (d == null || d.deps.length > MAX_COASSIGN_INPUTS) {
+                continue;
+            }
+            for (TaskState s : d.deps) {
+                if (s == next) {
+                    continue;
+                }
+                WorkerState w = s.processingOn != null ? s.processingOn
+                        : s.whoHas != null && s.whoHas.length == 1 ? s.whoHas[0] : null;
+                if (w != null && w.placement == this && w.spare() < room) {
+                    return w;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Root tasks of a kind sent to one worker in a row at most (see {@link #runsOn}). */
+    static final int RUN = 16;
+    private WorkerState runWorker;
+    private TaskPrefix runPrefix;
+    private int runLeft;
+
+    /** Co-assignment looks at the siblings of a root task with at most this many dependents... */
+    static final int MAX_COASSIGN_DEPENDENTS = 4;
+    /** ... each with at most this many inputs. */
+    static final int MAX_COASSIGN_INPUTS = 8;
 
     /** A task of priority {@code priority} was sent to a worker to wait for a thread there. */
     void waitingAt(long priority) {

@@ -136,7 +136,9 @@ final class WorkerState {
     void assign(TaskState ts) {
         occupancy += ts.expectedNanos;
         processing.add(ts);
-        if (busy() > nthreads && ts.priority > worstWaiting) {
+        // only a root task sent ahead could have waited in the queue: a queued task may jump ahead of
+        // it, never ahead of a task with inputs, which would let roots outrun the tasks that free memory
+        if (busy() > nthreads && ts.priority > worstWaiting && ts.deps.length == 0) {
             worstWaiting = ts.priority;
             if (placement != null) {
                 placement.waitingAt(ts.priority);

@@ -157,13 +157,48 @@ public final class DataStore implements AutoCloseable {
     /** Where a key's data is: in memory ({@code mem} set), on disk ({@code file} set), or both. */
     private static final class Slot {
         final long size;
+        /** What it takes of the heap while in memory: {@link #heapBytes}. */
+        final long charge;
         Entry mem;
         Path file;
 
         Slot(Entry mem) {
             this.mem = mem;
             this.size = mem.encoded.nbytes();
+            this.charge = heapBytes(mem.encoded);
         }
+    }
+
+    /** G1's region size when this JVM runs G1, else 0. */
+    private static final long G1_REGION = g1Region();
+
+    private static long g1Region() {
+        try {
+            boolean g1 = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                    .anyMatch(b -> b.getName().startsWith("G1"));
+            if (!g1) {
+                return 0;
+            }
+            var hs = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class);
+            return Long.parseLong(hs.getVMOption("G1HeapRegionSize").getValue());
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * The heap an encoding takes: its bytes, except that under G1 an array of half a region or more
+     * takes whole regions of its own (a 1 MiB array two 1 MiB regions), so a small heap would fill
+     * at half the bytes counted, before anything spilled.
+     */
+    static long heapBytes(Encoded e) {
+        long n = e.head().length;
+        for (byte[] b : e.buffers()) {
+            long a = b.length + 16L; // the array's header
+            n += G1_REGION > 0 && a >= G1_REGION / 2 ? (a + G1_REGION - 1) / G1_REGION * G1_REGION : b.length;
+        }
+        return n;
     }
 
     private static final System.Logger LOG = System.getLogger("dist.worker");
@@ -178,6 +213,9 @@ public final class DataStore implements AutoCloseable {
     private long fastBytes;
     private long diskOnlyBytes;
     private long spilled;
+    private long spilledBytes;
+    private long heldPeak;
+    private double heapPerByte = 1.0;
     private long readBack;
     private long fileSeq;
     private Path dir;
@@ -226,10 +264,11 @@ public final class DataStore implements AutoCloseable {
             Slot s = new Slot(e);
             slots.put(key, s);
             fast.put(key, s);
-            fastBytes += s.size;
-            if (fastBytes > policy.targetBytes()) {
+            fastBytes += s.charge;
+            heldPeak = Math.max(heldPeak, fastBytes);
+            if (fastBytes > targetBytes()) {
                 try {
-                    evictTo(policy.targetBytes());
+                    evictTo(targetBytes());
                 } catch (SpillException ex) {
                     if (fastBytes <= policy.pauseBytes()) {
                         // the disk refused, but memory still has room: keep it there and say so once
@@ -276,12 +315,13 @@ public final class DataStore implements AutoCloseable {
             Entry e = new Entry(null, bytes, false);
             s.mem = e;
             fast.put(key, s);
-            fastBytes += s.size;
+            fastBytes += s.charge;
+            heldPeak = Math.max(heldPeak, fastBytes);
             diskOnlyBytes -= s.size;
             readBack++;
-            if (fastBytes > policy.spillBytes()) {
+            if (fastBytes > scaled(policy.spillBytes())) {
                 try {
-                    evictTo(policy.targetBytes());
+                    evictTo(targetBytes());
                 } catch (SpillException ex) {
                     LOG.log(System.Logger.Level.WARNING, ex.getMessage());
                 }
@@ -329,11 +369,68 @@ public final class DataStore implements AutoCloseable {
                 }
                 s.file = f;
                 spilled++;
+                spilledBytes += s.size;
             }
             s.mem = null;
             it.remove();
-            fastBytes -= s.size;
+            fastBytes -= s.charge;
             diskOnlyBytes += s.size;
+        }
+    }
+
+    /**
+     * Tells the store how many bytes of heap each byte it counts takes (at least 1): its fractions
+     * then apply to the counted bytes times this, and results go to disk now if that is past the
+     * target. A worker learns it from the heap after a collection.
+     */
+    public void heapPerByte(double ratio) {
+        lock.lock();
+        try {
+            heapPerByte = Math.max(1.0, Math.min(MAX_HEAP_PER_BYTE, ratio));
+            if (fastBytes > targetBytes()) {
+                evictTo(targetBytes());
+            }
+        } catch (SpillException e) {
+            LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; keeping results in memory");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The ratio {@link #heapPerByte(double)} set last (1 until then). */
+    public double heapPerByte() {
+        lock.lock();
+        try {
+            return heapPerByte;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static final double MAX_HEAP_PER_BYTE = 4.0;
+
+    /** Counted bytes past which results go to disk: the target, over the heap's bytes per byte counted. */
+    private long targetBytes() {
+        return scaled(policy.targetBytes());
+    }
+
+    private long scaled(long bytes) {
+        return bytes == Long.MAX_VALUE ? bytes : (long) (bytes / heapPerByte);
+    }
+
+    /**
+     * Sends least recently used results to disk until {@code bytes} of them have left memory (or
+     * none is left): the heap is fuller than the results' sizes say. A disk that refuses is logged
+     * and the results stay.
+     */
+    public void spillAtLeast(long bytes) {
+        lock.lock();
+        try {
+            evictTo(Math.max(0, fastBytes - bytes));
+        } catch (SpillException e) {
+            LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; keeping results in memory");
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -345,7 +442,7 @@ public final class DataStore implements AutoCloseable {
             if (s.file != null) {
                 s.mem = null;
                 it.remove();
-                fastBytes -= s.size;
+                fastBytes -= s.charge;
                 diskOnlyBytes += s.size;
             }
         }
@@ -390,7 +487,7 @@ public final class DataStore implements AutoCloseable {
         }
         if (s.mem != null) {
             fast.remove(key);
-            fastBytes -= s.size;
+            fastBytes -= s.charge;
         } else {
             diskOnlyBytes -= s.size;
         }
@@ -421,7 +518,7 @@ public final class DataStore implements AutoCloseable {
         }
     }
 
-    /** Bytes of the results held in memory. */
+    /** Bytes of the results held in memory, as the heap holds them (see {@link #heapBytes}). */
     public long memoryBytes() {
         lock.lock();
         try {
@@ -451,6 +548,26 @@ public final class DataStore implements AutoCloseable {
         }
     }
 
+    /** Bytes written to disk so far (a result written once counts once, however often it leaves memory). */
+    public long spilledBytesTotal() {
+        lock.lock();
+        try {
+            return spilledBytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The most bytes of results held in memory at once so far (counted when a result arrives, before any spill). */
+    public long memoryBytesPeak() {
+        lock.lock();
+        try {
+            return heldPeak;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public long readBackCount() {
         lock.lock();
         try {
@@ -462,7 +579,12 @@ public final class DataStore implements AutoCloseable {
 
     /** True while the bytes in memory are past the pause fraction of the limit. */
     public boolean overPause() {
-        return memoryBytes() > policy.pauseBytes();
+        lock.lock();
+        try {
+            return fastBytes > scaled(policy.pauseBytes());
+        } finally {
+            lock.unlock();
+        }
     }
 
     public MemoryPolicy policy() {

@@ -35,6 +35,26 @@ public final class WorkerMetrics {
                            int executing, long bytesFetched, long keysHeld, Histogram compute,
                            Histogram transfer) {}
 
+    /**
+     * A worker's memory at its peak and now, for a run's report ({@code client.run(() ->
+     * WorkerServer.current().memory())}) and its {@code /metrics} page.
+     *
+     * @param limit          the worker's memory limit in bytes (0: none)
+     * @param spillTarget    bytes of results held in memory past which results go to disk (its
+     *                       {@link MemoryPolicy#targetBytes()}: a fraction of the limit or of the heap,
+     *                       whichever is smaller; {@link Long#MAX_VALUE} without a limit)
+     * @param heapMax        the JVM's heap bound (-Xmx)
+     * @param heapAfterGcPeak the most heap in use right after a collection ({@link HeapWatch}); in a
+     *                       process shared by several workers, the process's
+     * @param residentPeak   the process's peak resident memory (0 where unknown)
+     * @param heldPeak       the most bytes of results held in memory at once
+     * @param held           bytes of results held in memory now
+     * @param spilledBytes   bytes of results written to disk so far
+     * @param spilled        results written to disk so far
+     */
+    public record Memory(long limit, long spillTarget, long heapMax, long heapAfterGcPeak, long residentPeak, long heldPeak, long held,
+                         long spilledBytes, long spilled) {}
+
     private record Fetch(String peer, long startMicros, long stopMicros, long bytes) {}
 
     private final AtomicLongArray compute = new AtomicLongArray(BUCKETS.length + 1);

@@ -203,7 +203,11 @@ public final class WorkerServer implements AutoCloseable {
 
     private WorkerServer(Options options, java.nio.file.Path localDirectory) throws IOException {
         this.options = options;
-        this.data = new DataStore(options.memoryLimit() > 0 ? MemoryPolicy.fromConfig(options.memoryLimit())
+        HeapWatch.start();
+        // fractions of the heap when it is the smaller: a nanny gives its worker -Xmx of 0.6 x the limit,
+        // and results held up to 0.6 x the limit would fill that heap before anything spilled
+        this.data = new DataStore(options.memoryLimit() > 0
+                ? MemoryPolicy.fromConfig(Math.min(options.memoryLimit(), HeapWatch.heapMax()))
                 : MemoryPolicy.unlimited(), localDirectory);
         this.loader = Thread.currentThread().getContextClassLoader() != null
                 ? Thread.currentThread().getContextClassLoader() : WorkerServer.class.getClassLoader();
@@ -300,9 +304,14 @@ public final class WorkerServer implements AutoCloseable {
         Connection c = Connection.connect(options.schedulerAddress(), Role.WORKER, options.comm(), schedulerHandler);
         Message.WorkerAccepted accepted = awaitAccepted(c, announce(c, Map.of()), options.comm());
         // heartbeats as often as the scheduler asks, so its timeout sees them
-        this.state = new WorkerMachine(address, options.nthreads(), WorkerConfig.defaults()
-                .withHeartbeatIntervalNanos(TimeUnit.MILLISECONDS.toNanos(accepted.heartbeatIntervalMillis())))
-                .offering(resources);
+        WorkerConfig wc = WorkerConfig.defaults()
+                .withHeartbeatIntervalNanos(TimeUnit.MILLISECONDS.toNanos(accepted.heartbeatIntervalMillis()));
+        if (data.policy().limited()) {
+            // as dask's distributed.worker.memory.transfer (0.1): a fetch brings at most a tenth of the
+            // memory at once, where 50 MB of inputs arriving together could fill a small heap
+            wc = wc.withMaxFetchBytes(Math.max(1, Math.min(wc.maxFetchBytes(), data.policy().limit() / 10)));
+        }
+        this.state = new WorkerMachine(address, options.nthreads(), wc).offering(resources);
         events.start();
         slots.forEach(Thread::start);
         ticker = Ticker.start("dist-worker-tick", TICK, this::tick, this::tickFailed);
@@ -883,6 +892,20 @@ public final class WorkerServer implements AutoCloseable {
     }
 
     /**
+     * Its memory limit, heap and results held, at their peaks and now.
+     *
+     * <pre>{@code
+     * Map<String, WorkerMetrics.Memory> m = client.run(() -> WorkerServer.current().memory());
+     * }</pre>
+     */
+    public WorkerMetrics.Memory memory() {
+        return new WorkerMetrics.Memory(options.memoryLimit(), data.policy().targetBytes(), HeapWatch.heapMax(),
+                HeapWatch.afterGcPeak(),
+                HeapWatch.residentPeak(), data.memoryBytesPeak(), data.memoryBytes(), data.spilledBytesTotal(),
+                data.spillCount());
+    }
+
+    /**
      * Where the worker listens, its name, its threads and how many tasks it runs now, e.g.
      * {@code WorkerServer(127.0.0.1:40321, name=alice, threads=2, executing=1)}.
      */
@@ -1045,6 +1068,34 @@ public final class WorkerServer implements AutoCloseable {
         noticeLock.lock();
         noticeLock.unlock();
     }
+
+    /**
+     * As dask spills on the process's memory as well as on its results' sizes: past the spill
+     * fraction of the heap after a collection, the data store counts each byte it holds as the
+     * heap's bytes per byte held (see {@link DataStore#heapPerByte(double)}), so results go to disk
+     * and the worker pauses that much earlier; with room again the ratio decays back to 1. Sizes undercount the heap (a 1 MiB array takes two of G1's
+     * 1 MiB regions), so a heap can fill before the sizes reach the target. Once per collection.
+     */
+    private void relieveHeap() {
+        MemoryPolicy p = data.policy();
+        long gcs = HeapWatch.collections();
+        long seen = heapCheckedAt.get();
+        if (!p.limited() || gcs == seen || !heapCheckedAt.compareAndSet(seen, gcs)) {
+            return;
+        }
+        long max = HeapWatch.heapMax();
+        long used = HeapWatch.lastAfterGc();
+        long held = data.memoryBytes();
+        if (used > (long) (max * p.spill()) && held > max / 10) {
+            // the heap holds used/held bytes per byte counted: the store's fractions count that way now
+            data.heapPerByte((double) used / held);
+        } else if (used < (long) (max * p.target()) && data.heapPerByte() > 1.0) {
+            data.heapPerByte(data.heapPerByte() * 0.9); // room again: count closer to the sizes
+        }
+    }
+
+    /** {@link HeapWatch#collections()} when {@link #relieveHeap} last looked. */
+    private final java.util.concurrent.atomic.AtomicLong heapCheckedAt = new java.util.concurrent.atomic.AtomicLong();
 
     /** Tells the state machine when memory crosses the pause fraction, either way. */
     private void checkMemory(List<Message> toScheduler, List<WorkerInstruction.Execute> starts) {
@@ -1245,6 +1296,7 @@ public final class WorkerServer implements AutoCloseable {
             return failure(ex, e, "worker " + address + " has no room for the result of " + ex.key() + ": ",
                     start, stop);
         }
+        relieveHeap();
         metrics.taskRan(stop - start, true);
         long nbytes = encoded.nbytes();
         byte[] inline = encoded.buffers().isEmpty() && nbytes <= options.inlineResultLimit() ? encoded.head() : null;

@@ -40,6 +40,45 @@ class DataStoreTest {
     }
 
     @Test
+    void thePeakHeldInMemoryAndTheBytesWrittenToDiskAreCounted(@TempDir Path tmp) throws Exception {
+        try (DataStore store = new DataStore(SMALL, tmp)) {
+            long one = Encoded.of(block(1, 200)).nbytes();
+            store.putEncoded("a", Encoded.of(block(1, 200)));
+            store.putEncoded("b", Encoded.of(block(2, 200)));
+            store.putEncoded("c", Encoded.of(block(3, 200)));
+            store.putEncoded("d", Encoded.of(block(4, 200))); // past the target: a goes to disk
+            assertEquals(4 * one, store.memoryBytesPeak(), "the peak counts d before a left memory");
+            assertEquals(one, store.spilledBytesTotal());
+            store.get("a"); // read back, b goes to disk
+            store.get("b"); // read back again: its file stays, c goes to disk
+            assertEquals(3 * one, store.spilledBytesTotal(), "each result written once");
+            store.remove("a");
+            store.remove("b");
+            assertEquals(4 * one, store.memoryBytesPeak(), "a peak stays");
+            assertEquals(3 * one, store.spilledBytesTotal(), "a total stays");
+        }
+    }
+
+    @Test
+    void aHeapFullerThanTheSizesSayMakesResultsGoToDiskAndPauseEarlier(@TempDir Path tmp) throws Exception {
+        try (DataStore store = new DataStore(SMALL, tmp)) {
+            long one = Encoded.of(block(1, 100)).nbytes();
+            for (int i = 0; i < 5; i++) {
+                store.putEncoded("k" + i, Encoded.of(block(i, 100)));
+            }
+            assertEquals(5 * one, store.memoryBytes(), "below the target of 600: all in memory");
+            store.heapPerByte(2.0); // each byte counted takes two of the heap: the target is 300 now
+            assertTrue(store.memoryBytes() <= 300, "held: " + store.memoryBytes());
+            assertTrue(store.spillCount() >= 2);
+            assertFalse(store.overPause());
+            store.heapPerByte(100); // bounded: at most 4 heap bytes per byte counted
+            assertEquals(4.0, store.heapPerByte());
+            store.heapPerByte(0.5); // never below the sizes
+            assertEquals(1.0, store.heapPerByte());
+        }
+    }
+
+    @Test
     void leastRecentlyUsedGoToDiskAndComeBackTransparently(@TempDir Path tmp) throws Exception {
         try (DataStore store = new DataStore(SMALL, tmp)) {
             store.putEncoded("a", Encoded.of(block(1, 200)));
