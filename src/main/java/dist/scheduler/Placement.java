@@ -441,7 +441,7 @@ final class Placement {
      */
     private WorkerState runsOn(TaskState next) {
         WorkerState w = runWorker;
-        if (w == null || w.placement != this || next.prefix != runPrefix || runLeft <= 0
+        if (w == null || w.placement != this || w.status != WorkerState.RUNNING || next.prefix != runPrefix || runLeft <= 0
                 || queued.size() <= threads) {
             return null;
         }
@@ -472,7 +472,7 @@ final class Placement {
                 }
                 WorkerState w = s.processingOn != null ? s.processingOn
                         : s.whoHas != null && s.whoHas.length == 1 ? s.whoHas[0] : null;
-                if (w != null && w.placement == this && w.spare() < room) {
+                if (w != null && w.placement == this && w.status == WorkerState.RUNNING && w.spare() < room) {
                     return w;
                 }
             }

@@ -87,4 +87,50 @@ class CoAssignmentTest {
         h.submit("c1", g, "sum-000", "sum-001");
         assertNotEquals(h.s.view().processingOn("leaf-000"), h.s.view().processingOn("leaf-001"));
     }
+
+    /**
+     * Co-assignment never picks a paused worker: a leaf whose sibling ran on a worker that has since
+     * paused goes to a running one (the sum then fetches), as placement skips paused workers
+     * everywhere. dask: test_scheduler.py::test_avoid_paused_workers.
+     */
+    @Test
+    void aPausedWorkerGetsNoSiblingOfItsLeaves() {
+        for (String leaf : List.of("leaf-000", "leaf-003")) { // pausing the first worker, then the last one used
+            pausedGetsNothing(leaf);
+        }
+    }
+
+    private static void pausedGetsNothing(String leafOnPaused) {
+        Harness h = twoWorkers();
+        List<TaskSpec> g = pairs(h, 40);
+        List<String> sums = new ArrayList<>();
+        for (int k = 0; k < 20; k++) {
+            sums.add(String.format("sum-%03d", k));
+        }
+        h.submit("c1", g, sums.toArray(String[]::new));
+        String paused = h.s.view().processingOn(leafOnPaused);
+        assertNotNull(paused);
+        h.worker(paused, new dist.protocol.Message.WorkerStatusChange("paused"));
+        List<Outgoing> out = new ArrayList<>();
+        Map<String, String> ranOn = new HashMap<>();
+        for (int step = 0; step < 10 * g.size() && ranOn.size() < g.size(); step++) {
+            boolean any = false;
+            for (TaskSpec t : g) {
+                String w = h.s.view().processingOn(t.key());
+                if (w != null && !ranOn.containsKey(t.key())) {
+                    ranOn.put(t.key(), w);
+                    out.addAll(h.finish(w, t.key(), 1 << 20));
+                    any = true;
+                    break;
+                }
+            }
+            if (!any) {
+                break;
+            }
+        }
+        assertEquals(g.size(), ranOn.size(), "every task ran: " + ranOn);
+        assertTrue(out.stream().noneMatch(o -> o.to().equals(paused)
+                        && o.message() instanceof dist.protocol.Message.ComputeTask),
+                "nothing new was sent to the paused worker: " + out);
+    }
 }
