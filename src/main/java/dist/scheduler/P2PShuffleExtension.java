@@ -44,6 +44,11 @@ final class P2PShuffleExtension implements SchedulerExtension {
 
     /** By barrier key; an entry leaves with its barrier task, so the graph bounds this map. */
     private final Map<String, Shuffle> shuffles = new HashMap<>();
+    /**
+     * The last run given to any shuffle: runs only grow, so the same shuffle computed again (same
+     * keys) starts past the runs its workers still remember and refuse.
+     */
+    private int lastRun;
     private SchedulerContext core;
 
     @Override
@@ -64,7 +69,13 @@ final class P2PShuffleExtension implements SchedulerExtension {
     @Override
     public void transition(TaskState task, byte from, byte to) {
         if (to == FORGOTTEN && is(task, BARRIER)) {
-            shuffles.remove(task.key);
+            Shuffle s = shuffles.remove(task.key);
+            if (s != null && s.run > 0) { // shards of outputs that never ran are dropped with it
+                ShuffleRestart drop = new ShuffleRestart(task.key, ++lastRun);
+                for (WorkerState w : core.workers()) {
+                    core.send(w.address, drop);
+                }
+            }
         }
     }
 
@@ -155,7 +166,7 @@ final class P2PShuffleExtension implements SchedulerExtension {
         for (int j = 0; j < n; j++) {
             owners.add(running.get(j % running.size()));
         }
-        s.run++;
+        s.run = ++lastRun;
         s.owners = List.copyOf(owners);
         for (TaskState out : outputs) {
             int j = partition(out);
@@ -207,8 +218,10 @@ final class P2PShuffleExtension implements SchedulerExtension {
         // the inputs run again, on the same link
         s.owners = null;
         assign(barrier, s, gone);
-        int run = s.owners == null ? s.run + 1 : s.run;
-        s.run = run;
+        if (s.owners == null) {
+            s.run = ++lastRun;
+        }
+        int run = s.run;
         for (WorkerState w : core.workers()) {
             if (!w.address.equals(gone)) {
                 core.send(w.address, new ShuffleRestart(barrier.key, run));

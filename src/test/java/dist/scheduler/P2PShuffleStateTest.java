@@ -173,6 +173,34 @@ class P2PShuffleStateTest {
         assertTrue(ask(h, A.equals(on0) ? B : A, "p2pShuffleTransfer-1", 0, null).owners().isEmpty(),
                 "a failed shuffle has no owners");
     }
+    /** A shuffle forgotten drops what its workers kept; computed again, it starts past every earlier run. */
+    @Test
+    void aForgottenShuffleIsDroppedAndAgainStartsALaterRun() {
+        Harness h = shuffleOnThreeWorkers(3);
+        finishInputs(h);
+        h.finish(where(h, BARRIER), BARRIER, 8);
+        h.finish(where(h, OUT0), OUT0, 8);
+        h.finish(where(h, OUT1), OUT1, 8);
+        List<Outgoing> out = h.client("c1", new dist.protocol.Message.ReleaseKeys("c1", List.of(OUT0, OUT1)));
+        List<String> told = new ArrayList<>();
+        for (Outgoing o : out) {
+            if (o.message() instanceof ShuffleRestart r) {
+                assertEquals(new ShuffleRestart(BARRIER, 2), r, "a run past the last");
+                told.add(o.to());
+            }
+        }
+        assertEquals(3, told.size(), "every worker: " + out);
+        List<TaskSpec> again = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            again.add(h.task("p2pShuffleTransfer-" + i));
+        }
+        again.add(h.task(BARRIER, "p2pShuffleTransfer-0", "p2pShuffleTransfer-1", "p2pShuffleTransfer-2"));
+        again.add(h.task(OUT0, BARRIER));
+        again.add(h.task(OUT1, BARRIER));
+        h.submit("c1", again, OUT0, OUT1);
+        assertEquals(3, ask(h, A, "p2pShuffleTransfer-0", 0, null).run());
+    }
+
     /** Thirty inputs on three one-thread workers; the one that leaves holds one and is running another. */
     @Test
     void aWorkerLeavingWhileRunningAnInputLeavesNothingStuck() {
