@@ -14,10 +14,11 @@ import java.util.Locale;
  *   <li>{@code tasks}: graph tasks only. A split per input, a pick per (input, output) pair, which
  *   runs beside its split and keeps only its bucket, and one task per output that takes its
  *   buckets: n_in * n_out tasks for the scheduler.</li>
- *   <li>{@code p2p}: each input task keeps its encoded shards on its own worker, a barrier task
- *   waits for them all, and each output task pulls its shards straight from the workers that keep
- *   them: n_in + 1 + n_out tasks, and the scheduler never sees a shard. A worker lost meanwhile
- *   makes the scheduler run the shuffle again on the others.</li>
+ *   <li>{@code p2p}: the scheduler gives each output partition an owner among the workers and
+ *   runs its output task there; each input task pushes its encoded shards to the owners, a barrier
+ *   task waits for them all, and each output task reads what its worker received: n_in + 1 + n_out
+ *   tasks, and the scheduler never sees a shard. A worker lost meanwhile makes the scheduler run
+ *   the shuffle again on the others.</li>
  * </ul>
  */
 final class BagShuffle {
@@ -64,13 +65,15 @@ final class BagShuffle {
         List<Delayed<Object>> inputs = new ArrayList<>();
         for (Side side : sides) {
             for (Delayed<?> in : side.partitions()) {
-                inputs.add(Delayed.ofUnchecked(BagOps::p2pShuffleTransfer, nout, side.key(), side.tag(), in));
+                inputs.add(Delayed.ofUnchecked(BagOps::p2pShuffleTransfer, nout, side.key(), side.tag(), inputs.size(), in));
             }
         }
         Delayed<Object> barrier = Delayed.ofUnchecked(BagOps::p2pShuffleBarrier, inputs);
         List<Delayed<Object>> out = new ArrayList<>(nout);
         for (int j = 0; j < nout; j++) {
-            out.add(Delayed.ofUnchecked(BagOps::p2pShuffleUnpack, j, finish, barrier));
+            @SuppressWarnings({"unchecked", "rawtypes"})
+            Fn1<Object, Object> unpack = (Fn1) new BagOps.P2PShuffleUnpack(j, (Fn1) finish);
+            out.add(Delayed.ofUnchecked(unpack, barrier));
         }
         return out;
     }

@@ -208,34 +208,49 @@ public final class BagOps {
     // ------------------------------------------------------------------ the peer-to-peer shuffle's tasks
 
     /**
-     * A shuffle input: cuts the partition by output partition and keeps the encoded shards on this
-     * worker; the value is where they are. The scheduler knows these tasks by this method's name.
+     * A shuffle input: cuts the partition by output partition and sends the encoded shards to the
+     * workers owning those partitions; the value says which run they went to. The scheduler knows
+     * these tasks by this method's name.
      */
-    public static ShuffleService.Shards p2pShuffleTransfer(int n, Fn1<Object, Object> key, int tag, List<Object> part) throws Exception {
+    public static ShuffleService.Sent p2pShuffleTransfer(int n, Fn1<Object, Object> key, int tag, int input, List<Object> part)
+            throws Exception {
         List<List<Object>> buckets = split(key, n, tag, part);
         byte[][] shards = new byte[n][];
         for (int j = 0; j < n; j++) {
             shards[j] = Serializer.defaults().encode(buckets.get(j));
+            buckets.set(j, null);
         }
-        return ShuffleService.keep(shards);
+        return ShuffleService.send(input, shards);
     }
 
-    /** Waits for every input (as its dependencies) and lists where their shards are, in input order. */
-    public static List<ShuffleService.Shards> p2pShuffleBarrier(List<ShuffleService.Shards> inputs) {
-        return new ArrayList<>(inputs);
+    /** Waits for every input (as its dependencies): their shards are all with the partitions' owners. */
+    public static ShuffleService.Ready p2pShuffleBarrier(List<ShuffleService.Sent> inputs) throws Exception {
+        return ShuffleService.barrier(inputs);
     }
 
-    /** A shuffle output: pulls partition {@code j}'s shard of every input and finishes them. */
-    @SuppressWarnings("unchecked")
-    public static List<Object> p2pShuffleUnpack(int j, Fn1<List<List<Object>>, List<Object>> finish,
-                                                List<ShuffleService.Shards> inputs) throws Exception {
-        List<byte[]> shards = ShuffleService.collect(inputs, j);
-        ClassLoader loader = TaskContext.current().classLoader();
-        List<List<Object>> buckets = new ArrayList<>(shards.size());
-        for (byte[] b : shards) {
-            buckets.add((List<Object>) Serializer.defaults().decode(b, null, loader, null));
+    /**
+     * A shuffle output, partition {@code j}: reads the shards its worker received and finishes them.
+     * Its keys are {@code p2pShuffleUnpack-<j>-<hash>}: the scheduler reads j there to run it on j's owner.
+     */
+    public record P2PShuffleUnpack(int j, Fn1<List<List<Object>>, List<Object>> finish)
+            implements Fn1<ShuffleService.Ready, List<Object>>, Keys.Named {
+        @Override
+        @SuppressWarnings("unchecked")
+        public List<Object> apply(ShuffleService.Ready ready) throws Exception {
+            List<byte[]> shards = ShuffleService.collect(ready, j);
+            ClassLoader loader = TaskContext.current().classLoader();
+            List<List<Object>> buckets = new ArrayList<>(shards.size());
+            for (int i = 0; i < shards.size(); i++) {
+                buckets.add((List<Object>) Serializer.defaults().decode(shards.get(i), null, loader, null));
+                shards.set(i, null);
+            }
+            return finish.apply(buckets);
         }
-        return finish.apply(buckets);
+
+        @Override
+        public String keyPrefix() {
+            return "p2pShuffleUnpack-" + j;
+        }
     }
 
     /** A join against a map that travels with the task: one pair per element whose key it holds. */

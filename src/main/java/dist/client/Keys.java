@@ -18,10 +18,22 @@ public final class Keys {
     }
 
     /**
+     * A function object that names its tasks' keys itself, as {@code name-index}, so the scheduler
+     * can read an index from the key as dask reads it from a {@code (name, i)} key: the p2p
+     * shuffle's outputs are {@code p2pShuffleUnpack-<j>-<hash>}. The name is used as it is.
+     */
+    public interface Named {
+        String keyPrefix();
+    }
+
+    /**
      * The readable name of a function: the implementation method of a method reference
      * ({@code inc} for {@code Demo::inc}), {@code lambda} for a lambda, the simple class name otherwise.
      */
     public static String prefix(Object fn) {
+        if (fn instanceof Named n) {
+            return n.keyPrefix();
+        }
         SerializedLambda sl = serializedLambda(fn);
         if (sl != null) {
             String m = sl.getImplMethodName();

@@ -670,15 +670,28 @@ public sealed interface Message {
     record WorkerStatusChange(String status) implements Message {}
     // p2p shuffle: the groupBy, distinct and join of a Bag under distributed.shuffle.method=p2p
 
-    /** Worker -> worker: output partition {@code partition}'s shard of each of {@code stores} kept there. Answered by {@link ShuffleShards}. */
-    record ShuffleFetch(List<String> stores, int partition) implements Message {}
-
-    /** The shards asked for, in the order of the stores named: opaque bytes of elements. */
-    record ShuffleShards(List<byte[]> shards) implements Message {}
-
-    /** Worker -> scheduler: shuffle output task {@code key} cannot reach {@code lostWorker}, which holds its data. Answered by {@link Ack} once the shuffle restarted, if it had to. */
+    /** Worker -> scheduler: shuffle task {@code key} found its data incomplete, {@code lostWorker} to blame (empty: none). Answered by {@link Ack} once the shuffle restarted, if it had to. */
     record ShufflePeerLost(String key, String lostWorker) implements Message {}
 
-    /** Scheduler -> worker, one way: drop the shards that the shuffle input tasks {@code keys} kept here (the shuffle runs again). */
-    record ShuffleForget(List<String> keys) implements Message {}
+
+    // p2p shuffle, push: input tasks send their shards to the workers owning the output partitions
+
+    /**
+     * Worker -> scheduler: the owners of the output partitions of the shuffle that input task {@code input}
+     * feeds, of run {@code run} or later; {@code unreachable}, when not null, is an owner of run {@code run}
+     * the sender could not reach. Answered by {@link ShuffleOwners}.
+     */
+    record ShuffleGetOwners(String input, int run, String unreachable) implements Message {}
+
+    /** Shuffle {@code shuffle} (its barrier key) in run {@code run}: {@code owners.get(j)} runs output j; empty: the shuffle failed. */
+    record ShuffleOwners(String shuffle, int run, List<String> owners) implements Message {}
+
+    /** Worker -> worker: input {@code input}'s shards for output partitions {@code partitions} in run {@code run}. Answered by {@link ShufflePushed}. */
+    record ShufflePush(String shuffle, int run, int input, List<Integer> partitions, List<byte[]> shards) implements Message {}
+
+    /** The receiver's run of that shuffle: the push was kept when it is the run sent, refused as stale when it is later. */
+    record ShufflePushed(int run) implements Message {}
+
+    /** Scheduler -> worker, one way: shuffle {@code shuffle} runs again as run {@code run}: drop older runs' shards and owners, refuse their sends. */
+    record ShuffleRestart(String shuffle, int run) implements Message {}
 }

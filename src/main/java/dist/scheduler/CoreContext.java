@@ -1,6 +1,7 @@
 package dist.scheduler;
 
 import dist.protocol.Message;
+import dist.protocol.TaskOptions;
 
 import java.util.Collection;
 import java.util.Collections;
@@ -119,6 +120,12 @@ final class CoreContext implements SchedulerContext {
                 core.recommend(task, WAITING);
             }
         }
+    }
+
+    @Override
+    public void restrict(TaskState task, List<String> workers) {
+        TaskOptions o = task.options == null ? TaskOptions.DEFAULT : task.options;
+        task.options = new TaskOptions(List.copyOf(workers), false, o.resources(), o.retries());
     }
 
     @Override

@@ -2,12 +2,13 @@ package dist.scheduler;
 
 import dist.protocol.Message;
 import dist.protocol.Message.Ack;
-import dist.protocol.Message.ShuffleForget;
+import dist.protocol.Message.ShuffleGetOwners;
+import dist.protocol.Message.ShuffleOwners;
 import dist.protocol.Message.ShufflePeerLost;
+import dist.protocol.Message.ShuffleRestart;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,27 +18,37 @@ import static dist.scheduler.TaskState.*;
 /**
  * The scheduler's half of the peer-to-peer shuffle (dask's shuffle scheduler plugin). A shuffle is
  * a barrier task whose inputs are the input tasks and whose dependents are the output tasks; the
- * extension knows them by their functions' names and never reads their values. It remembers which
- * workers keep each shuffle's shards, and when one of them is lost (it leaves, or an output task
- * cannot read from it) while outputs are still to come, it runs the shuffle again on the others:
- * every input that is done (those still running make fresh shards), the barrier and every output
- * not yet done. After
- * {@code distributed.scheduler.allowed-failures} such restarts the unfinished outputs fail with a
- * P2PShuffleError that says why.
+ * extension knows them by their functions' names (an output's key carries its partition,
+ * {@code p2pShuffleUnpack-<j>-<hash>}) and never reads their values. When the first input asks,
+ * it gives each output partition an owner among the running workers and pins the output tasks
+ * there (dask's {@code _calculate_worker_for} and {@code _set_restriction}); the inputs push their
+ * shards to the owners. When an owner is lost (it leaves, or a sender cannot reach it, or an output
+ * finds its data incomplete) while outputs are still to come, the shuffle runs again as a new run
+ * on the others: new owners, the workers drop the old run's shards and refuse its sends, every
+ * input that is done runs again (those still running are refused and send to the new owners), the
+ * barrier and every output not yet done. After {@code distributed.scheduler.allowed-failures} such
+ * restarts the unfinished outputs fail with a P2PShuffleError that says why.
  */
 final class P2PShuffleExtension implements SchedulerExtension {
     static final String TRANSFER = "p2pShuffleTransfer";
     static final String BARRIER = "p2pShuffleBarrier";
     static final String UNPACK = "p2pShuffleUnpack";
 
-    /** A shuffle's workers keeping shards, and its restarts so far. */
+    /** A shuffle's run (0: not started), the owner of each output partition in that run, and its restarts. */
     private static final class Shuffle {
-        final Set<String> workers = new LinkedHashSet<>();
+        int run;
+        List<String> owners;
         int restarts;
+        boolean failed;
     }
 
     /** By barrier key; an entry leaves with its barrier task, so the graph bounds this map. */
     private final Map<String, Shuffle> shuffles = new HashMap<>();
+    /**
+     * The last run given to any shuffle: runs only grow, so the same shuffle computed again (same
+     * keys) starts past the runs its workers still remember and refuse.
+     */
+    private int lastRun;
     private SchedulerContext core;
 
     @Override
@@ -47,7 +58,7 @@ final class P2PShuffleExtension implements SchedulerExtension {
 
     @Override
     public Set<Class<? extends Message>> workerMessages() {
-        return Set.of(ShufflePeerLost.class);
+        return Set.of(ShufflePeerLost.class, ShuffleGetOwners.class);
     }
 
     @Override
@@ -58,18 +69,12 @@ final class P2PShuffleExtension implements SchedulerExtension {
     @Override
     public void transition(TaskState task, byte from, byte to) {
         if (to == FORGOTTEN && is(task, BARRIER)) {
-            shuffles.remove(task.key);
-        }
-    }
-
-    /** An input finished on {@code worker}: its shards are kept there. */
-    @Override
-    public void computed(WorkerState worker, String key, long runNanos, long nbytes, boolean erred) {
-        TaskState task = erred ? null : core.task(key);
-        if (task != null && is(task, TRANSFER)) {
-            TaskState barrier = barrierAfter(task);
-            if (barrier != null) {
-                shuffles.computeIfAbsent(barrier.key, k -> new Shuffle()).workers.add(worker.address);
+            Shuffle s = shuffles.remove(task.key);
+            if (s != null && s.run > 0) { // shards of outputs that never ran are dropped with it
+                ShuffleRestart drop = new ShuffleRestart(task.key, ++lastRun);
+                for (WorkerState w : core.workers()) {
+                    core.send(w.address, drop);
+                }
             }
         }
     }
@@ -78,13 +83,13 @@ final class P2PShuffleExtension implements SchedulerExtension {
     public void workerRemoved(WorkerState worker) {
         List<String> hit = new ArrayList<>();
         shuffles.forEach((barrier, s) -> {
-            if (s.workers.contains(worker.address)) {
+            if (s.owners != null && s.owners.contains(worker.address)) {
                 hit.add(barrier);
             }
         });
         for (String barrier : hit) {
             TaskState b = core.task(barrier);
-            if (b != null && !finished(b)) {
+            if (b != null && !finished(b, worker.address)) {
                 restart(b, "worker " + worker.address + " left", worker.address);
             }
         }
@@ -92,13 +97,41 @@ final class P2PShuffleExtension implements SchedulerExtension {
 
     @Override
     public void onWorker(WorkerState worker, Message message, long requestId) {
+        if (message instanceof ShuffleGetOwners ask) {
+            TaskState input = core.task(ask.input());
+            TaskState barrier = input == null ? null : barrierAfter(input);
+            Message answer = new ShuffleOwners("", 0, List.of());
+            if (barrier != null) {
+                Shuffle s = shuffles.computeIfAbsent(barrier.key, k -> new Shuffle());
+                if (ask.unreachable() != null && ask.run() == s.run && s.owners != null
+                        && s.owners.contains(ask.unreachable()) && !finished(barrier, null)) {
+                    restart(barrier, worker.address + " could not send shuffle data to " + ask.unreachable(),
+                            ask.unreachable());
+                }
+                if (!s.failed && s.owners == null) {
+                    assign(barrier, s, null);
+                }
+                if (!s.failed && s.owners != null) {
+                    answer = new ShuffleOwners(barrier.key, s.run, s.owners);
+                }
+            }
+            if (requestId != 0) {
+                core.reply(worker.address, answer, requestId);
+            }
+            return;
+        }
         ShufflePeerLost lost = (ShufflePeerLost) message;
-        TaskState unpack = core.task(lost.key());
-        TaskState barrier = unpack == null ? null : barrierBefore(unpack);
-        if (barrier != null) {
+        TaskState task = core.task(lost.key());
+        // a report from an attempt the scheduler has already dropped (the shuffle restarted) is stale
+        boolean current = task != null && task.state == PROCESSING && task.processingOn == worker;
+        TaskState barrier = !current ? null : is(task, BARRIER) ? task : barrierBefore(task);
+        if (barrier != null && !finished(barrier, null)) {
             Shuffle s = shuffles.get(barrier.key);
-            if (s == null || s.workers.contains(lost.lostWorker())) {
-                restart(barrier, worker.address + " could not read shuffle data from " + lost.lostWorker(), null);
+            if (s != null && s.owners != null && !s.failed
+                    && (lost.lostWorker().isEmpty() || s.owners.contains(lost.lostWorker()))) {
+                restart(barrier, worker.address + " found the data of " + lost.key() + " incomplete"
+                        + (lost.lostWorker().isEmpty() ? "" : " (" + lost.lostWorker() + ")"),
+                        lost.lostWorker().isEmpty() ? null : lost.lostWorker());
             }
         }
         if (requestId != 0) {
@@ -106,23 +139,69 @@ final class P2PShuffleExtension implements SchedulerExtension {
         }
     }
 
-    /** Every output done: the shards are read and nothing needs running again. */
-    private static boolean finished(TaskState barrier) {
+    /**
+     * A new run: output partition j goes to the j-th running worker round-robin, and its output task
+     * may run only there. No running worker: the run waits for the next ask. {@code gone}: a worker
+     * being removed, not an owner.
+     */
+    private void assign(TaskState barrier, Shuffle s, String gone) {
+        List<String> running = new ArrayList<>();
+        for (WorkerState w : core.workers()) {
+            if (w.running() && !w.address.equals(gone)) {
+                running.add(w.address);
+            }
+        }
+        if (running.isEmpty()) {
+            return;
+        }
+        List<TaskState> outputs = barrier.dependents == null ? List.of() : new ArrayList<>(barrier.dependents);
+        int n = 0;
+        for (TaskState out : outputs) {
+            int j = partition(out);
+            if (j >= 0) {
+                n = Math.max(n, j + 1);
+            }
+        }
+        List<String> owners = new ArrayList<>(n);
+        for (int j = 0; j < n; j++) {
+            owners.add(running.get(j % running.size()));
+        }
+        s.run = ++lastRun;
+        s.owners = List.copyOf(owners);
+        for (TaskState out : outputs) {
+            int j = partition(out);
+            if (j >= 0) {
+                core.restrict(out, List.of(owners.get(j)));
+            }
+        }
+    }
+
+    /** Every output done and held by a worker other than {@code gone}: nothing needs running again. */
+    private static boolean finished(TaskState barrier, String gone) {
         for (TaskState out : barrier.dependents == null ? List.<TaskState>of() : barrier.dependents) {
             if (out.state != MEMORY) {
+                return false;
+            }
+            boolean elsewhere = gone == null;
+            for (WorkerState w : out.whoHas == null ? new WorkerState[0] : out.whoHas) {
+                elsewhere |= !w.address.equals(gone);
+            }
+            if (!elsewhere) {
                 return false;
             }
         }
         return true;
     }
 
+    /** {@code gone}: a worker lost or unreachable, which owns nothing in the new run (null: none). */
     private void restart(TaskState barrier, String why, String gone) {
         Shuffle s = shuffles.computeIfAbsent(barrier.key, k -> new Shuffle());
         s.restarts++;
-        s.workers.clear();
         List<TaskState> outputs = barrier.dependents == null ? List.of() : new ArrayList<>(barrier.dependents);
         int allowed = core.config().allowedFailures();
         if (s.restarts > allowed) {
+            s.failed = true;
+            s.owners = null;
             String summary = "P2PShuffleError: shuffle " + barrier.key + " lost data " + s.restarts
                     + " times, more than distributed.scheduler.allowed-failures (" + allowed + "); last: " + why;
             core.log(System.Logger.Level.WARNING, summary);
@@ -135,20 +214,17 @@ final class P2PShuffleExtension implements SchedulerExtension {
         }
         core.log(System.Logger.Level.INFO, "shuffle " + barrier.key + " runs again (" + s.restarts + " of at most "
                 + allowed + "): " + why);
-        // inputs done (held, or released once the barrier had them) run again and what they kept is
-        // dropped; inputs still running make fresh shards anyway, and one running on the lost worker
-        // is placed again by the core
-        List<String> done = new ArrayList<>();
-        for (TaskState in : barrier.deps) {
-            if (in.state == MEMORY || in.state == RELEASED) {
-                done.add(in.key);
-            }
+        // a new run with new owners; the workers drop the old run and refuse its sends, told before
+        // the inputs run again, on the same link
+        s.owners = null;
+        assign(barrier, s, gone);
+        if (s.owners == null) {
+            s.run = ++lastRun;
         }
-        if (!done.isEmpty()) {
-            for (WorkerState w : core.workers()) { // sent before the inputs run again, on the same link
-                if (!w.address.equals(gone)) {
-                    core.send(w.address, new ShuffleForget(done));
-                }
+        int run = s.run;
+        for (WorkerState w : core.workers()) {
+            if (!w.address.equals(gone)) {
+                core.send(w.address, new ShuffleRestart(barrier.key, run));
             }
         }
         // outputs first, inputs last: nothing is left running on data that is being dropped
@@ -158,6 +234,8 @@ final class P2PShuffleExtension implements SchedulerExtension {
             }
         }
         core.rerun(barrier);
+        // inputs done run again; inputs still running are refused by the old run's owners (or cannot
+        // reach the lost one) and send again to the new owners
         for (TaskState in : barrier.deps) {
             if (in.state == MEMORY) {
                 core.rerun(in);
@@ -165,7 +243,24 @@ final class P2PShuffleExtension implements SchedulerExtension {
         }
     }
 
-    /** Whether {@code task} runs the shuffle function {@code name} (its key is {@code name-hash}). */
+    /** Output partition of an output task: the number in {@code p2pShuffleUnpack-<j>-<hash>}, else -1. */
+    static int partition(TaskState out) {
+        if (!is(out, UNPACK)) {
+            return -1;
+        }
+        int from = UNPACK.length() + 1;
+        int to = out.key.indexOf('-', from);
+        if (to <= from) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(out.key, from, to, 10);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Whether {@code task} runs the shuffle function {@code name} (its key is {@code name-...}). */
     private static boolean is(TaskState task, String name) {
         return task.key.length() > name.length() && task.key.charAt(name.length()) == '-' && task.key.startsWith(name);
     }

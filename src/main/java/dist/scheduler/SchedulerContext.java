@@ -130,6 +130,12 @@ interface SchedulerContext {
      */
     void rerun(TaskState task);
 
+    /**
+     * Restricts {@code task} to {@code workers} (addresses), as a {@code workers=} option does, from
+     * its next placement on: a p2p shuffle runs each output where its shards were sent.
+     */
+    void restrict(TaskState task, List<String> workers);
+
     /** Asks the shell to shut the cluster down (workers, then the scheduler) after this event; {@code reason} is logged. */
     void shutdown(String reason);
 }

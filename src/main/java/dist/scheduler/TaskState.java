@@ -25,8 +25,8 @@ final class TaskState {
     /** The function's bytes, shared with the other tasks of its map; null when {@link #run} is whole. */
     byte[] fn;
     final long priority;
-    /** Null means {@link TaskOptions#DEFAULT}. */
-    final TaskOptions options;
+    /** Null means {@link TaskOptions#DEFAULT}. Not final: a p2p shuffle pins its outputs to their owners. */
+    TaskOptions options;
     final TaskPrefix prefix;
     /** The client whose update created this task: workers ask it for classes they lack. */
     String submitter;

@@ -3,13 +3,12 @@ package dist.worker;
 import dist.protocol.Message;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 
 /**
- * Hands a peer's shuffle output task the shards this worker keeps for it (dask's shuffle worker
- * plugin, the pull half): each shard once, then it is dropped here.
+ * Keeps the shards a peer's shuffle input pushes to this worker for the output partitions it owns
+ * (dask's shuffle worker plugin, the receiving half), answering with this worker's run of the
+ * shuffle: a send of an earlier run is refused, so its sender asks for the new owners.
  */
 final class ShuffleExtension implements WorkerExtension {
     private WorkerServices worker;
@@ -21,21 +20,16 @@ final class ShuffleExtension implements WorkerExtension {
 
     @Override
     public Set<Class<? extends Message>> requests() {
-        return Set.of(Message.ShuffleFetch.class);
+        return Set.of(Message.ShufflePush.class);
     }
 
     @Override
     public Message answer(Message request) throws IOException {
-        Message.ShuffleFetch f = (Message.ShuffleFetch) request;
-        ShuffleStore store = worker.server().shuffleStore();
-        List<byte[]> out = new ArrayList<>(f.stores().size());
-        for (String id : f.stores()) {
-            byte[] shard = store.take(id, f.partition());
-            if (shard == null) {
-                throw new IOException("shuffle shard " + id + "/" + f.partition() + " is not on " + worker.address());
-            }
-            out.add(shard);
+        Message.ShufflePush p = (Message.ShufflePush) request;
+        if (p.partitions().size() != p.shards().size()) {
+            throw new IOException("a shuffle push of " + p.partitions().size() + " partitions and " + p.shards().size() + " shards");
         }
-        return new Message.ShuffleShards(out);
+        return new Message.ShufflePushed(worker.server().shuffleStore().accept(p.shuffle(), p.run(), p.input(),
+                p.partitions(), p.shards()));
     }
 }

@@ -13,82 +13,172 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The worker's half of the peer-to-peer shuffle, called by shuffle tasks: an input task keeps its
- * shards on its own worker ({@link #keep}); an output task pulls its partition's shard of every
- * input from the workers that keep them, one request per worker ({@link #collect}). Only bytes pass
- * here; the tasks encode and decode. Internal: public for the client layer's shuffle tasks.
+ * The worker's half of the peer-to-peer shuffle, called by shuffle tasks (dask's shuffle worker
+ * plugin): an input task asks the scheduler who owns each output partition and pushes its shards
+ * to those workers, batched, with a bound on the bytes in flight to each ({@link #send}); an output
+ * task reads what its worker received ({@link #collect}). Only bytes pass here; the tasks encode
+ * and decode. Internal: public for the client layer's shuffle tasks.
  */
 public final class ShuffleService {
+    /** Shards per push message, at most (one larger shard goes alone). */
+    static final long BATCH_BYTES = 4L << 20;
+    /** Bytes sent to one destination and not yet acknowledged, at most, per sending worker. */
+    static final long IN_FLIGHT_BYTES = 32L << 20;
+    /** Owner answers one input asks for before it gives up (each after a restart or a refused send). */
+    static final int MAX_ROUNDS = 20;
+
     private ShuffleService() {
     }
 
-    /** Where one input task's shards are kept: the value of a shuffle input task. */
-    public record Shards(String worker, String store) implements Serializable {
+    /** The value of a shuffle input task: the shuffle it fed and the run its shards went to. */
+    public record Sent(String shuffle, int run) implements Serializable {
     }
 
-    /** Keeps one shard per output partition on this worker, in memory up to its memory target, else on disk. */
-    public static Shards keep(byte[][] shards) throws IOException {
-        TaskContext ctx = running();
-        WorkerServer w = ctx.server();
-        return new Shards(w.address(), w.shuffleStore().put(ctx.key(), shards));
+    /** The value of a shuffle barrier: every input's shards are with their owners in {@code run}. */
+    public record Ready(String shuffle, int run, int inputs) implements Serializable {
     }
 
     /**
-     * Output partition {@code partition}'s shard of each input, in the order of {@code inputs}. A
-     * worker that cannot hand over its shards (lost, or they were taken by an earlier run of this
-     * task) is reported to the scheduler, which runs the shuffle again; then this fails, and the
-     * scheduler, which has moved on, ignores that failure.
+     * Sends input {@code input}'s shards (one per output partition) to the partitions' owners and
+     * returns once they all acknowledged. A refused send (the shuffle runs again meanwhile) or an
+     * owner that cannot be reached makes it ask the scheduler again, which restarts the shuffle if
+     * it must, and send everything to the new owners.
      */
-    public static List<byte[]> collect(List<Shards> inputs, int partition) throws Exception {
+    public static Sent send(int input, byte[][] shards) throws Exception {
         TaskContext ctx = running();
         WorkerServer w = ctx.server();
-        Map<String, List<Integer>> byWorker = new LinkedHashMap<>();
-        for (int i = 0; i < inputs.size(); i++) {
-            byWorker.computeIfAbsent(inputs.get(i).worker(), k -> new ArrayList<>()).add(i);
+        long timeout = w.requestTimeout().toMillis();
+        int run = 0;
+        String unreachable = null;
+        for (int round = 0; round < MAX_ROUNDS; round++) {
+            Message a = w.askScheduler(new Message.ShuffleGetOwners(ctx.key(), run, unreachable))
+                    .get(timeout, TimeUnit.MILLISECONDS);
+            if (!(a instanceof Message.ShuffleOwners o) || o.owners().isEmpty()) {
+                throw new IllegalStateException("the scheduler has no owners for the shuffle of " + ctx.key()
+                        + " (it failed, or was forgotten): " + a);
+            }
+            if (o.owners().size() != shards.length) {
+                throw new IllegalStateException("the shuffle has " + o.owners().size() + " output partitions, this input cut "
+                        + shards.length);
+            }
+            run = o.run();
+            unreachable = null;
+            String failed = pushAll(w, o, input, shards);
+            if (failed == null) {
+                return new Sent(o.shuffle(), run);
+            }
+            if (!failed.isEmpty()) {
+                unreachable = failed;
+            }
         }
-        byte[][] out = new byte[inputs.size()][];
-        Map<String, CompletableFuture<Message>> asked = new LinkedHashMap<>();
-        for (Map.Entry<String, List<Integer>> e : byWorker.entrySet()) {
-            List<String> ids = new ArrayList<>(e.getValue().size());
-            for (int i : e.getValue()) {
-                ids.add(inputs.get(i).store());
-            }
-            if (e.getKey().equals(w.address())) {
-                continue;
-            }
-            try {
-                Connection c = w.peerConnection(e.getKey());
-                asked.put(e.getKey(), c.request(new Message.ShuffleFetch(ids, partition)));
-            } catch (IOException ex) {
-                throw lost(ctx, w, e.getKey(), ex.toString());
-            }
-        }
-        List<Integer> local = byWorker.get(w.address());
-        if (local != null) {
-            for (int i : local) {
-                out[i] = w.shuffleStore().take(inputs.get(i).store(), partition);
-                if (out[i] == null) {
-                    throw lost(ctx, w, w.address(), "shard " + inputs.get(i).store() + "/" + partition + " is gone");
-                }
-            }
+        throw new IllegalStateException("the shards of " + ctx.key() + " found no owners in " + MAX_ROUNDS + " runs");
+    }
+
+    /** Null when every owner kept its shards; "" when one refused them as stale; else an owner not reached. */
+    private static String pushAll(WorkerServer w, Message.ShuffleOwners o, int input, byte[][] shards) throws Exception {
+        Map<String, List<Integer>> byOwner = new LinkedHashMap<>();
+        for (int j = 0; j < shards.length; j++) {
+            byOwner.computeIfAbsent(o.owners().get(j), k -> new ArrayList<>()).add(j);
         }
         long timeout = w.requestTimeout().toMillis();
-        for (Map.Entry<String, CompletableFuture<Message>> e : asked.entrySet()) {
-            Message reply;
-            try {
-                reply = e.getValue().get(timeout, TimeUnit.MILLISECONDS);
-            } catch (Exception ex) {
-                throw lost(ctx, w, e.getKey(), ex.toString());
+        ShuffleSends sends = w.shuffleSends();
+        List<CompletableFuture<Message>> asked = new ArrayList<>();
+        List<String> to = new ArrayList<>();
+        String stale = null;
+        try {
+            for (Map.Entry<String, List<Integer>> e : byOwner.entrySet()) {
+                String owner = e.getKey();
+                List<Integer> parts = new ArrayList<>();
+                List<byte[]> batch = new ArrayList<>();
+                long size = 0;
+                List<Integer> all = e.getValue();
+                for (int k = 0; k < all.size(); k++) {
+                    int j = all.get(k);
+                    parts.add(j);
+                    batch.add(shards[j]);
+                    size += shards[j].length;
+                    if (size < BATCH_BYTES && k < all.size() - 1) {
+                        continue;
+                    }
+                    Message.ShufflePush push = new Message.ShufflePush(o.shuffle(), o.run(), input, parts, batch);
+                    if (owner.equals(w.address())) {
+                        if (w.shuffleStore().accept(o.shuffle(), o.run(), input, parts, batch) != o.run()) {
+                            stale = "";
+                        }
+                    } else {
+                        long bytes = size;
+                        if (!sends.acquire(owner, bytes, timeout)) {
+                            return owner; // nothing acknowledged within the timeout
+                        }
+                        CompletableFuture<Message> f;
+                        try {
+                            Connection c = w.peerConnection(owner);
+                            f = c.request(push);
+                        } catch (IOException ex) {
+                            sends.release(owner, bytes);
+                            return owner;
+                        }
+                        f.whenComplete((m, ex) -> sends.release(owner, bytes));
+                        asked.add(f);
+                        to.add(owner);
+                    }
+                    parts = new ArrayList<>();
+                    batch = new ArrayList<>();
+                    size = 0;
+                }
             }
-            if (!(reply instanceof Message.ShuffleShards shards)) {
-                throw lost(ctx, w, e.getKey(), String.valueOf(reply));
+            for (int i = 0; i < asked.size(); i++) {
+                Message reply;
+                try {
+                    reply = asked.get(i).get(timeout, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex) {
+                    return to.get(i);
+                }
+                if (!(reply instanceof Message.ShufflePushed p)) {
+                    return to.get(i);
+                }
+                if (p.run() != o.run()) {
+                    stale = "";
+                }
             }
-            List<Integer> idx = byWorker.get(e.getKey());
-            for (int k = 0; k < idx.size(); k++) {
-                out[idx.get(k)] = shards.shards().get(k);
+            return stale;
+        } finally {
+            for (CompletableFuture<Message> f : asked) {
+                f.cancel(false); // a left one releases its bytes
             }
         }
-        return List.of(out);
+    }
+
+    /**
+     * Waits for every input (the barrier's dependencies): all sent to the same run, that run is
+     * ready. Inputs of different runs (one finished just as the shuffle restarted) make the
+     * scheduler run it again; then this fails, and the scheduler, which has moved on, ignores that.
+     */
+    public static Ready barrier(List<Sent> inputs) throws Exception {
+        Sent first = inputs.getFirst();
+        for (Sent s : inputs) {
+            if (s.run() != first.run() || !s.shuffle().equals(first.shuffle())) {
+                TaskContext ctx = running();
+                throw lost(ctx, ctx.server(), "", "inputs sent to runs " + first.run() + " and " + s.run());
+            }
+        }
+        return new Ready(first.shuffle(), first.run(), inputs.size());
+    }
+
+    /**
+     * Output partition {@code partition}'s shard of each input, in input order, from what this
+     * worker received. Missing shards (a run that is not this worker's any more, or taken by an
+     * earlier attempt) are reported to the scheduler, which runs the shuffle again; then this fails.
+     */
+    public static List<byte[]> collect(Ready ready, int partition) throws Exception {
+        TaskContext ctx = running();
+        WorkerServer w = ctx.server();
+        List<byte[]> got = w.shuffleStore().take(ready.shuffle(), ready.run(), partition, ready.inputs());
+        if (got == null) {
+            throw lost(ctx, w, "", "partition " + partition + " of run " + ready.run() + " is not all here (this worker is at run "
+                    + w.shuffleStore().run(ready.shuffle()) + ")");
+        }
+        return got;
     }
 
     /** Bytes of shuffle shards this worker wrote to disk since it started: {@code client.run(ShuffleService::spilledBytes)}. */
@@ -100,7 +190,7 @@ public final class ShuffleService {
     private static IllegalStateException lost(TaskContext ctx, WorkerServer w, String peer, String why) throws Exception {
         Message answer = w.askScheduler(new Message.ShufflePeerLost(ctx.key(), peer))
                 .get(w.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        return new IllegalStateException("shuffle data on " + peer + " cannot be read (" + why + "); the scheduler answered "
+        return new IllegalStateException("shuffle data for " + ctx.key() + " is incomplete (" + why + "); the scheduler answered "
                 + answer.getClass().getSimpleName() + " and runs the shuffle again");
     }
 

@@ -1,46 +1,51 @@
 package dist.worker;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
 /**
- * The shards a worker's shuffle inputs cut, one store per input task run, until the output tasks
- * take them. Held in memory while the shuffle buffers of this worker stay under the worker's memory
- * target ({@link MemoryPolicy#targetBytes()}); a store that would pass it goes to a file at once.
- * Each shard is handed out once: an output task that runs again finds it gone, and the shuffle runs
- * again (the scheduler sees to it), as it does when a worker holding shards is lost.
+ * The shards peers sent this worker for the output partitions it owns, by shuffle, run, partition
+ * and input, until the output task takes them (dask's shuffle buffers). Held in memory while the
+ * shuffle buffers of this worker stay under the worker's memory target
+ * ({@link MemoryPolicy#targetBytes()}); a shard that would pass it is appended to the run's file.
+ * Only the latest run of a shuffle is kept: a later run drops the earlier ones and sends of an
+ * earlier run are refused. An input sent again in the same run replaces what it sent before.
  */
 final class ShuffleStore implements AutoCloseable {
 
-    /** One input's shards: in memory ({@code shards}) or in {@code file} at {@code offsets}. */
-    private static final class Stored {
-        final byte[][] shards;
-        final long[] offsets;
-        final Path file;
-        final String task;
-        int left;
+    /** One shard: its bytes, or where it is in its run's file. */
+    private record Slot(byte[] bytes, long offset, int length) {
+    }
 
-        Stored(String task, byte[][] shards, long[] offsets, Path file) {
-            this.task = task;
-            this.shards = shards;
-            this.offsets = offsets;
-            this.file = file;
-            this.left = shards != null ? shards.length : offsets.length - 1;
+    /** One run of one shuffle here: its partitions' shards by input, and its spill file. */
+    private static final class Run {
+        final int run;
+        final Map<Integer, TreeMap<Integer, Slot>> partitions = new HashMap<>();
+        Path file;
+        FileChannel channel;
+        long end;
+
+        Run(int run) {
+            this.run = run;
         }
     }
 
     private final long budget;
-    private final ConcurrentHashMap<String, Stored> stores = new ConcurrentHashMap<>();
-    /** The stores each input task made here, so a restarted shuffle can drop what it superseded. */
-    private final ConcurrentHashMap<String, java.util.Set<String>> byTask = new ConcurrentHashMap<>();
+    /** By shuffle: its latest run here; also remembers the run of shuffles whose shards are all taken. */
+    private final Map<String, Run> runs = new HashMap<>();
     private final AtomicLong inMemory = new AtomicLong();
     private final AtomicLong spilled = new AtomicLong();
     private final ReentrantLock lock = new ReentrantLock();
@@ -51,68 +56,93 @@ final class ShuffleStore implements AutoCloseable {
         this.budget = budget;
     }
 
-    /** Keeps one input's shards (one per output partition); the id names them to the output tasks. */
-    String put(String taskKey, byte[][] shards) throws IOException {
-        long size = 0;
-        for (byte[] s : shards) {
-            size += s.length;
-        }
-        String id = UUID.randomUUID().toString();
-        byTask.computeIfAbsent(taskKey, k -> ConcurrentHashMap.newKeySet()).add(id);
-        if (inMemory.addAndGet(size) <= budget) {
-            stores.put(id, new Stored(taskKey, shards, null, null));
-            return id;
-        }
-        inMemory.addAndGet(-size);
-        Path file = directory().resolve(id);
-        long[] offsets = new long[shards.length + 1];
-        try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
-            for (int i = 0; i < shards.length; i++) {
-                out.write(shards[i]);
-                offsets[i + 1] = offsets[i] + shards[i].length;
-            }
-        }
-        spilled.addAndGet(size);
-        stores.put(id, new Stored(taskKey, null, offsets, file));
-        return id;
-    }
-
-    /** Output partition {@code partition}'s shard of store {@code id}, handed out once; null when gone. */
-    byte[] take(String id, int partition) throws IOException {
-        Stored s = stores.get(id);
-        if (s == null) {
-            return null;
-        }
+    /**
+     * Keeps input {@code input}'s shards for {@code partitions} in run {@code run} of {@code shuffle};
+     * the answer is this worker's run of the shuffle afterwards: {@code run} when kept, a later one
+     * when the send was stale and refused.
+     */
+    int accept(String shuffle, int run, int input, List<Integer> partitions, List<byte[]> shards) throws IOException {
         lock.lock();
         try {
-            byte[] out;
-            if (s.shards != null) {
-                out = s.shards[partition];
-                if (out == null) {
-                    return null;
-                }
-                s.shards[partition] = null;
-                inMemory.addAndGet(-out.length);
-            } else {
-                if (s.offsets[partition] < 0) {
-                    return null;
-                }
-                out = new byte[(int) (s.offsets[partition + 1] - s.offsets[partition])];
-                try (RandomAccessFile f = new RandomAccessFile(s.file.toFile(), "r")) {
-                    f.seek(s.offsets[partition]);
-                    f.readFully(out);
-                }
-                s.offsets[partition] = -1;
+            Run r = advance(shuffle, run);
+            if (r.run != run) {
+                return r.run;
             }
-            if (--s.left == 0) {
-                stores.remove(id);
-                java.util.Set<String> ids = byTask.get(s.task);
-                if (ids != null && ids.remove(id) && ids.isEmpty()) {
-                    byTask.remove(s.task, ids);
+            for (int k = 0; k < partitions.size(); k++) {
+                byte[] b = shards.get(k);
+                Slot slot;
+                if (inMemory.get() + b.length <= budget) {
+                    inMemory.addAndGet(b.length);
+                    slot = new Slot(b, 0, b.length);
+                } else {
+                    slot = spill(r, b);
                 }
-                if (s.file != null) {
-                    Files.deleteIfExists(s.file);
+                Slot old = r.partitions.computeIfAbsent(partitions.get(k), p -> new TreeMap<>()).put(input, slot);
+                if (old != null && old.bytes() != null) {
+                    inMemory.addAndGet(-old.bytes().length);
                 }
+            }
+            return run;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The scheduler runs {@code shuffle} again as {@code run}: what earlier runs kept here goes. */
+    void restart(String shuffle, int run) {
+        lock.lock();
+        try {
+            advance(shuffle, run);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** This worker's run of {@code shuffle}: 0 when it has heard of none. */
+    int run(String shuffle) {
+        lock.lock();
+        try {
+            Run r = runs.get(shuffle);
+            return r == null ? 0 : r.run;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Output partition {@code partition}'s shards of run {@code run}, one per input in input order,
+     * handed out once; null when the run is not this worker's or fewer than {@code inputs} arrived.
+     */
+    List<byte[]> take(String shuffle, int run, int partition, int inputs) throws IOException {
+        lock.lock();
+        try {
+            Run r = runs.get(shuffle);
+            if (r == null || r.run != run) {
+                return null;
+            }
+            TreeMap<Integer, Slot> got = r.partitions.get(partition);
+            int have = got == null ? 0 : got.size();
+            if (have != inputs) {
+                return null;
+            }
+            r.partitions.remove(partition);
+            List<byte[]> out = new ArrayList<>(have);
+            for (Slot s : got.values()) {
+                if (s.bytes() != null) {
+                    inMemory.addAndGet(-s.bytes().length);
+                    out.add(s.bytes());
+                } else {
+                    ByteBuffer buf = ByteBuffer.allocate(s.length());
+                    while (buf.hasRemaining()) {
+                        if (r.channel.read(buf, s.offset() + buf.position()) < 0) {
+                            throw new IOException("shuffle file " + r.file + " ends early");
+                        }
+                    }
+                    out.add(buf.array());
+                }
+            }
+            if (r.partitions.isEmpty()) {
+                dropFile(r);
             }
             return out;
         } finally {
@@ -120,41 +150,18 @@ final class ShuffleStore implements AutoCloseable {
         }
     }
 
-    /** Drops every store the input tasks {@code keys} made here: a shuffle that runs again never reads them. */
-    void forget(java.util.List<String> keys) {
-        for (String key : keys) {
-            java.util.Set<String> ids = byTask.remove(key);
-            if (ids == null) {
-                continue;
+    /** Partitions held now, over every shuffle (read by tests). */
+    int partitionCount() {
+        lock.lock();
+        try {
+            int n = 0;
+            for (Run r : runs.values()) {
+                n += r.partitions.size();
             }
-            for (String id : ids) {
-                Stored s = stores.remove(id);
-                if (s == null) {
-                    continue;
-                }
-                lock.lock();
-                try {
-                    if (s.shards != null) {
-                        for (byte[] b : s.shards) {
-                            if (b != null) {
-                                inMemory.addAndGet(-b.length);
-                            }
-                        }
-                    } else {
-                        Files.deleteIfExists(s.file);
-                    }
-                } catch (IOException e) {
-                    // the folder goes with the worker
-                } finally {
-                    lock.unlock();
-                }
-            }
+            return n;
+        } finally {
+            lock.unlock();
         }
-    }
-
-    /** Stores held now (read by tests). */
-    int storeCount() {
-        return stores.size();
     }
 
     /** Bytes of shards held in memory now. */
@@ -167,19 +174,65 @@ final class ShuffleStore implements AutoCloseable {
         return spilled.get();
     }
 
-    private Path directory() throws IOException {
-        lock.lock();
-        try {
+    /** The run of {@code shuffle} after hearing of {@code run}: a later one replaces and drops the earlier. */
+    private Run advance(String shuffle, int run) {
+        Run r = runs.get(shuffle);
+        if (r != null && r.run >= run) {
+            return r;
+        }
+        if (r != null) {
+            drop(r);
+        }
+        Run fresh = new Run(run);
+        runs.put(shuffle, fresh);
+        return fresh;
+    }
+
+    private void drop(Run r) {
+        for (TreeMap<Integer, Slot> p : r.partitions.values()) {
+            for (Slot s : p.values()) {
+                if (s.bytes() != null) {
+                    inMemory.addAndGet(-s.bytes().length);
+                }
+            }
+        }
+        r.partitions.clear();
+        dropFile(r);
+    }
+
+    private void dropFile(Run r) {
+        if (r.channel != null) {
+            try {
+                r.channel.close();
+                Files.deleteIfExists(r.file);
+            } catch (IOException e) {
+                // the folder goes with the worker
+            }
+            r.channel = null;
+            r.file = null;
+            r.end = 0;
+        }
+    }
+
+    private Slot spill(Run r, byte[] b) throws IOException {
+        if (r.channel == null) {
             if (closed) {
                 throw new IOException("the worker's shuffle store is closed");
             }
             if (dir == null) {
                 dir = Files.createTempDirectory("dist-shuffle-");
             }
-            return dir;
-        } finally {
-            lock.unlock();
+            r.file = Files.createTempFile(dir, "run-" + r.run + "-", ".shards");
+            r.channel = FileChannel.open(r.file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         }
+        long at = r.end;
+        ByteBuffer buf = ByteBuffer.wrap(b);
+        while (buf.hasRemaining()) {
+            r.channel.write(buf, at + buf.position());
+        }
+        r.end += b.length;
+        spilled.addAndGet(b.length);
+        return new Slot(null, at, b.length);
     }
 
     @Override
@@ -187,7 +240,10 @@ final class ShuffleStore implements AutoCloseable {
         lock.lock();
         try {
             closed = true;
-            stores.clear();
+            for (Run r : runs.values()) {
+                drop(r);
+            }
+            runs.clear();
             inMemory.set(0);
             if (dir != null) {
                 try (Stream<Path> files = Files.walk(dir)) {

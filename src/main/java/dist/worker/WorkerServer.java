@@ -148,6 +148,11 @@ public final class WorkerServer implements AutoCloseable {
         return host.shared(ShuffleStore.class, () -> new ShuffleStore(data.policy().targetBytes()));
     }
 
+    /** The bound on shuffle bytes this worker has in flight to each peer. */
+    ShuffleSends shuffleSends() {
+        return host.shared(ShuffleSends.class, () -> new ShuffleSends(ShuffleService.IN_FLIGHT_BYTES));
+    }
+
     Connection peerConnection(String addr) throws IOException {
         return peer(addr);
     }
@@ -496,8 +501,8 @@ public final class WorkerServer implements AutoCloseable {
                 code.forget(f.clientId());
                 return;
             }
-            if (m instanceof Message.ShuffleForget sf) { // before the inputs' next run, which comes after it
-                shuffleStore().forget(sf.keys());
+            if (m instanceof Message.ShuffleRestart sr) { // before the inputs' next run, which comes after it
+                shuffleStore().restart(sr.shuffle(), sr.run());
                 return;
             }
             WorkerInstruction.Execute[] here = new WorkerInstruction.Execute[1];

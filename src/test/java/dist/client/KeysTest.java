@@ -24,6 +24,14 @@ class KeysTest {
         assertEquals("KeysTest", Keys.prefix(new KeysTest()));
     }
 
+    /** A function that names its keys, as the p2p shuffle's outputs carry their partition: dask's ("name", i) keys. */
+    @Test
+    void aNamedFunctionGivesItsOwnPrefix() {
+        Keys.Named unpack = () -> "p2pShuffleUnpack-7";
+        assertEquals("p2pShuffleUnpack-7", Keys.prefix(unpack));
+        assertTrue(Keys.pure(Keys.prefix(unpack), new byte[]{1}).matches("p2pShuffleUnpack-7-[0-9a-f]{32}"));
+    }
+
     @Test
     void pureKeysAreDeterministicHashes() {
         String a = Keys.pure("inc", new byte[]{1, 2, 3});

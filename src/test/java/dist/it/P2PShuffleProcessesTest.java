@@ -28,8 +28,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The peer-to-peer shuffle across worker processes: shards go between JVMs, and a worker SIGKILLed mid-shuffle makes the scheduler run the shuffle again on the
- * others with exact results, up to distributed.scheduler.allowed-failures times.
+ * The peer-to-peer shuffle across worker processes: shards are pushed between JVMs to the owners of
+ * the output partitions, and a worker SIGKILLed mid-shuffle (it ran inputs and owns partitions)
+ * makes the scheduler run the shuffle again on the others with exact results, up to
+ * distributed.scheduler.allowed-failures times.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class P2PShuffleProcessesTest {
@@ -118,7 +120,7 @@ class P2PShuffleProcessesTest {
         }
     }
 
-    /** SIGKILLs a worker holding an input's shards once a few inputs are cut; its address. */
+    /** SIGKILLs a worker that ran an input (and owns output partitions) once a few inputs have sent; its address. */
     static String killAHolderOfShards(Client client) throws Exception {
         String[] victim = new String[1];
         assertTrue(Wait.until(T, () -> {

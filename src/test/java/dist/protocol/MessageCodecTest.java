@@ -191,10 +191,14 @@ class MessageCodecTest {
                 new Message.WatchNannyPlugins(),
                 new Message.NannyPlugins(List.of(new Message.SetupPlugin("p", new byte[]{6}, "client-1", 0L))),
                 // p2p shuffle
-                new Message.ShuffleFetch(List.of("s-1", "s-2"), 3),
-                new Message.ShuffleShards(List.of(new byte[]{8}, new byte[0])),
                 new Message.ShufflePeerLost("p2pShuffleUnpack-abc", "127.0.0.1:9001"),
-                new Message.ShuffleForget(List.of("p2pShuffleTransfer-abc")));
+                // p2p shuffle, push
+                new Message.ShuffleGetOwners("p2pShuffleTransfer-abc", 2, "127.0.0.1:9001"),
+                new Message.ShuffleGetOwners("p2pShuffleTransfer-abc", 0, null),
+                new Message.ShuffleOwners("p2pShuffleBarrier-abc", 3, List.of("127.0.0.1:9001", "127.0.0.1:9002")),
+                new Message.ShufflePush("p2pShuffleBarrier-abc", 3, 7, List.of(0, 2), List.of(new byte[]{8}, new byte[0])),
+                new Message.ShufflePushed(4),
+                new Message.ShuffleRestart("p2pShuffleBarrier-abc", 4));
     }
 
     @Test
