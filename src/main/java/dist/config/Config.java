@@ -141,7 +141,10 @@ public final class Config {
                 new Key("distributed.adaptive.wait-count", "3",
                         "intervals in a row the scheduler must recommend closing a worker before an adaptive cluster retires it"),
                 new Key("distributed.adaptive.target-duration", "5s",
-                        "an adaptive cluster wants enough workers to finish the queued and running work in about this long"))) {
+                        "an adaptive cluster wants enough workers to finish the queued and running work in about this long"),
+                // task streams, spans and performance reports
+                new Key("distributed.scheduler.spans.max", "1000",
+                        "spans the scheduler keeps totals for (Client.span); beyond it the oldest done ones are dropped, and while none is done a new span is not counted"))) {
             k.put(key.name(), key);
         }
         KEYS = Collections.unmodifiableMap(k);

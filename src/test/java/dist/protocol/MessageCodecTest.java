@@ -187,7 +187,17 @@ class MessageCodecTest {
                 new Message.PluginDone("p", 8L, null, null),
                 new Message.PluginFailed("p", "127.0.0.1:1", new byte[]{5}, "boom", 2),
                 new Message.WatchNannyPlugins(),
-                new Message.NannyPlugins(List.of(new Message.SetupPlugin("p", new byte[]{6}, "client-1", 0L))));
+                new Message.NannyPlugins(List.of(new Message.SetupPlugin("p", new byte[]{6}, "client-1", 0L))),
+                // task streams and spans
+                new Message.TaskStreamRequest(5, 2, 1000),
+                new Message.TaskStreamReply(6, List.of("inc-1"), List.of("127.0.0.1:1"), List.of(10L), List.of(20L),
+                        List.of(8L), List.of(false), 3, List.of("127.0.0.1:1"), List.of("127.0.0.1:2"), List.of(11L),
+                        List.of(12L), List.of(800L)),
+                new Message.SpansRequest(),
+                new Message.SpansReply(List.of("etl#1", "load#2"), List.of("", "etl#1"), List.of(3L, 1L), List.of(0L, 0L),
+                        List.of(0.5, 0.1), List.of(1L, 0L), List.of(64L, 0L), List.of(true, true)),
+                new Message.UpdateGraph("c1", List.of(new TaskSpec("inc-2", new byte[]{1}, List.of(), 0,
+                        new TaskOptions(List.of(), false, java.util.Map.of(), 0, List.of("etl#1", "load#2")))), List.of("inc-2")));
     }
 
     @Test
