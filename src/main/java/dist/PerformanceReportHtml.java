@@ -67,7 +67,7 @@ final class PerformanceReportHtml {
         b.append("<h2>Task stream</h2>\n<p class=\"note\">One lane per worker: computations above, the fetches it made")
                 .append(" from peers below (red). Bars drawn by the page's script: <b id=\"rendered-tasks\">0</b>,")
                 .append(" compute seconds in them: <b id=\"total-compute\">0</b>.</p>\n<div id=\"tooltip\"></div>\n")
-                .append("<svg id=\"task-stream\" xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(WIDTH)
+                .append("<svg id=\"task-stream\" width=\"").append(WIDTH)
                 .append("\" height=\"").append(height).append("\">\n");
         for (int i = 0; i < rows.size(); i++) {
             b.append("<text x=\"2\" y=\"").append(i * ROW * 2 + 15).append("\">").append(esc(rows.get(i))).append("</text>\n");
