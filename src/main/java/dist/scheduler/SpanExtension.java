@@ -37,6 +37,9 @@ final class SpanExtension implements SchedulerExtension {
     private final LinkedHashMap<String, Totals> spans = new LinkedHashMap<>();
     private long refused;
     private SchedulerContext core;
+    /** The span path met last and its totals (null where not counted): a batch's tasks share one path. */
+    private List<String> lastPath;
+    private Totals[] lastTotals;
 
     SpanExtension(int maxSpans) {
         if (maxSpans < 1) {
@@ -95,13 +98,28 @@ final class SpanExtension implements SchedulerExtension {
             if (ts == null || ts.options == null || ts.options.span() != path) {
                 continue;
             }
-            for (int i = 0; i < path.size(); i++) {
-                Totals t = totals(path.get(i), i == 0 ? "" : path.get(i - 1));
+            for (Totals t : totalsOf(path, true)) {
                 if (t != null) {
                     t.tasks++;
                 }
             }
         }
+    }
+
+    /** The totals of each span of {@code path}, made when {@code make} and new (null where not kept). */
+    private Totals[] totalsOf(List<String> path, boolean make) {
+        if (path == lastPath || path.equals(lastPath)) {
+            return lastTotals;
+        }
+        Totals[] ts = new Totals[path.size()];
+        for (int i = 0; i < ts.length; i++) {
+            ts[i] = make ? totals(path.get(i), i == 0 ? "" : path.get(i - 1)) : spans.get(path.get(i));
+        }
+        if (make) { // a lookup that made nothing may miss spans a later update makes: not kept
+            lastPath = path;
+            lastTotals = ts;
+        }
+        return ts;
     }
 
     @Override
@@ -113,8 +131,7 @@ final class SpanExtension implements SchedulerExtension {
         if (ts == null || ts.options == null || ts.options.span() == null) {
             return;
         }
-        for (String id : ts.options.span()) {
-            Totals t = spans.get(id);
+        for (Totals t : totalsOf(ts.options.span(), false)) {
             if (t != null) {
                 t.computeNanos += runNanos;
                 if (erred) {
@@ -136,6 +153,8 @@ final class SpanExtension implements SchedulerExtension {
             while (it.hasNext() && spans.size() >= maxSpans) {
                 if (counts.get(it.next().id) == null) {
                     it.remove(); // oldest first: insertion order
+                    lastPath = null; // the cached totals may be gone
+                    lastTotals = null;
                 }
             }
             if (spans.size() >= maxSpans) {
