@@ -16,7 +16,8 @@ import java.util.stream.IntStream;
  * with nothing open, with a task stream open, and inside two nested spans, rounds interleaved so drift
  * hits all three alike. Prints the median of each and the difference to the plain run.
  *
- * <p>{@code java -cp target/test-classes:target/classes dist.bench.SpanOverheadBench [tasks] [rounds]}
+ * <p>{@code java -cp target/test-classes:target/classes:$(cat target/test.classpath) dist.bench.SpanOverheadBench [tasks] [rounds]}
+ * (target/test.classpath: written by {@code ./run.sh bench} or {@code mvn dependency:build-classpath}).
  */
 public final class SpanOverheadBench {
     private SpanOverheadBench() {
