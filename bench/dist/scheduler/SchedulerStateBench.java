@@ -19,6 +19,9 @@ import java.util.concurrent.TimeUnit;
  * two workers report each finished; the client releases each result (as a future going out of
  * scope does). The score is tasks per second; {@code transitionsPerTask} is reported alongside.
  *
+ * With {@code span=nested} every task carries two nested spans: the difference is what span
+ * bookkeeping costs.
+ *
  * <p>{@code waitingFootprint}: heap retained by 100,000 submitted, unfinished tasks, in bytes per
  * task (secondary result {@code bytesPerTask}), with two workers (tasks processing) and with none
  * (tasks in no-worker).
@@ -49,17 +52,22 @@ public class SchedulerStateBench {
         final List<UpdateGraph> updates = new ArrayList<>();
         final List<ReleaseKeys> releases = new ArrayList<>();
         final List<List<TaskFinished>> finishes = new ArrayList<>();
+        /** "none": tasks outside any span; "nested": every task in two nested spans (Client.span). */
+        @Param({"none", "nested"})
+        public String span;
 
         @Setup(Level.Trial)
         public void build() {
             byte[] run = new byte[24]; // a small serialized call; shared, the scheduler never copies it
+            dist.protocol.TaskOptions options = span.equals("none") ? null
+                    : new dist.protocol.TaskOptions(List.of(), false, Map.of(), 0, List.of("etl#00000001", "load#00000002"));
             for (int b = 0; b < TASKS / BATCH; b++) {
                 List<TaskSpec> specs = new ArrayList<>(BATCH);
                 List<String> keys = new ArrayList<>(BATCH);
                 List<TaskFinished> done = new ArrayList<>(BATCH);
                 for (int i = 0; i < BATCH; i++) {
                     String key = "inc-" + (b * BATCH + i);
-                    specs.add(new TaskSpec(key, run, List.of(), b * BATCH + i, null));
+                    specs.add(new TaskSpec(key, run, List.of(), b * BATCH + i, options));
                     keys.add(key);
                     done.add(new TaskFinished(key, 28, "Integer", 0, 1000, null));
                 }

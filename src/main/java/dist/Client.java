@@ -1108,6 +1108,78 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
+     * Records the computations and transfers from now until the handle is closed (dask's
+     * {@code get_task_stream}); it reads the scheduler's bounded history, so recording costs nothing.
+     *
+     * <pre>{@code
+     * try (TaskStream ts = client.taskStream()) {
+     *     client.submit(() -> 42).result();
+     *     ts.close();
+     *     ts.tasks().forEach(t -> System.out.println(t.key() + " " + t.worker() + " " + t.duration()));
+     * }
+     * }</pre>
+     */
+    public TaskStream taskStream() {
+        return TaskStream.start(this::readTaskStream);
+    }
+
+    /** The computations and transfers of the last {@code period} the scheduler still keeps: {@code client.taskStream(Duration.ofMinutes(1)).tasks()}. */
+    public TaskStream taskStream(java.time.Duration period) {
+        return TaskStream.recent(this::readTaskStream, period);
+    }
+
+    /**
+     * Opens span {@code name} on this thread, inside the spans already open on it: tasks submitted
+     * until it is closed carry it, and the scheduler keeps their totals (see {@link #spans()}).
+     *
+     * <pre>{@code
+     * try (Span s = client.span("etl")) {
+     *     client.submit(() -> 42).result();
+     * }
+     * }</pre>
+     */
+    public Span span(String name) {
+        return new Span(name);
+    }
+
+    /** The totals of every span the scheduler keeps, oldest first: {@code client.spans().get(0).computeSeconds()}. */
+    public List<SpanInfo> spans() {
+        Message.SpansReply r = call("spans", operability::spans);
+        List<SpanInfo> l = new ArrayList<>(r.ids().size());
+        for (int i = 0; i < r.ids().size(); i++) {
+            String id = r.ids().get(i);
+            l.add(new SpanInfo(id, id.substring(0, Math.max(0, id.lastIndexOf('#'))), r.parents().get(i),
+                    r.tasks().get(i), r.active().get(i), r.computeSeconds().get(i), r.errors().get(i),
+                    r.memoryBytes().get(i), r.done().get(i)));
+        }
+        return List.copyOf(l);
+    }
+
+    /**
+     * Records what runs until it is closed and then writes it to {@code path} as one self-contained HTML
+     * page (dask's {@code performance_report}).
+     *
+     * <pre>{@code
+     * try (PerformanceReport report = client.performanceReport(Path.of("report.html"))) {
+     *     client.submit(() -> 42).result();
+     * }
+     * }</pre>
+     */
+    public PerformanceReport performanceReport(java.nio.file.Path path) {
+        java.util.Objects.requireNonNull(path, "path");
+        return new PerformanceReport(path, taskStream(), this::spans, this::workersProfile);
+    }
+
+    private Message.TaskStreamReply readTaskStream(long since, long transfersSince, int max) {
+        return call("taskStream", () -> operability.taskStream(since, transfersSince, max));
+    }
+
+    /** The workers' aggregated profile as folded stacks; empty until the scheduler serves one. */
+    private java.util.Optional<Map<String, Long>> workersProfile() {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * The scheduler's newest {@code n} log records (all it keeps with n below 1; it keeps
      * {@code distributed.admin.log-length}), newest first: those of its dist.scheduler loggers.
      *

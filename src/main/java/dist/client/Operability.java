@@ -96,6 +96,27 @@ public final class Operability {
         return List.copyOf(l);
     }
 
+    /** A stretch of the scheduler's task stream and transfers (see {@link Message.TaskStreamRequest}). */
+    public Message.TaskStreamReply taskStream(long since, long transfersSince, int max)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Message m = link.request(new Message.TaskStreamRequest(since, transfersSince, max));
+        if (m instanceof Message.TaskStreamReply r) {
+            return r;
+        }
+        throw new ExecutionException(new IllegalStateException(m instanceof Message.ErrorReply e ? e.message()
+                : "the scheduler answered TaskStreamRequest with " + m));
+    }
+
+    /** The scheduler's totals of every span it keeps. */
+    public Message.SpansReply spans() throws InterruptedException, ExecutionException, TimeoutException {
+        Message m = link.request(new Message.SpansRequest());
+        if (m instanceof Message.SpansReply r) {
+            return r;
+        }
+        throw new ExecutionException(new IllegalStateException(m instanceof Message.ErrorReply e ? e.message()
+                : "the scheduler answered SpansRequest with " + m));
+    }
+
     public Optional<String> dashboardLink() throws InterruptedException, ExecutionException, TimeoutException {
         Message m = link.request(new Message.DashboardLinkRequest());
         if (m instanceof Message.DashboardLink d) {

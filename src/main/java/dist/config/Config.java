@@ -150,7 +150,10 @@ public final class Config {
                         "an adaptive cluster wants enough workers to finish the queued and running work in about this long"),
                 // the shuffle under Bag.groupBy, distinct and join
                 new Key("distributed.shuffle.method", "p2p",
-                        "how Bag.groupBy, distinct and join move elements between partitions: p2p (each worker keeps its inputs' shards and output tasks fetch theirs from the workers; n_in + n_out + 1 tasks) or tasks (graph tasks only; n_in * n_out)"))) {
+                        "how Bag.groupBy, distinct and join move elements between partitions: p2p (input tasks push shards to the worker that owns each output partition; n_in + n_out + 1 tasks) or tasks (graph tasks only; n_in * n_out)"),
+                // task streams, spans and performance reports
+                new Key("distributed.scheduler.spans.max", "1000",
+                        "spans the scheduler keeps totals for (Client.span); beyond it the oldest done ones are dropped, and while none is done a new span is not counted"))) {
             k.put(key.name(), key);
         }
         KEYS = Collections.unmodifiableMap(k);

@@ -297,9 +297,10 @@ public final class Dashboard implements AutoCloseable {
             case "/api/status" -> send(ex, 200, "application/json", Json.write(statusJson()));
             case "/api/tasks" -> send(ex, 200, "application/json", Json.write(tasksJson()));
             case "/api/story" -> story(ex);
+            case "/api/spans" -> send(ex, 200, "application/json", Json.write(spansJson()));
             case "/metrics" -> send(ex, 200, Prometheus.CONTENT_TYPE, metrics());
             default -> send(ex, 404, "text/plain; charset=utf-8", "no page " + path
-                    + " here; try /status, /tasks, /api/status, /api/tasks, /api/story?key=KEY or /metrics\n");
+                    + " here; try /status, /tasks, /api/status, /api/tasks, /api/spans, /api/story?key=KEY or /metrics\n");
         }
     }
 
@@ -349,6 +350,42 @@ public final class Dashboard implements AutoCloseable {
     private static long offsetNanos() {
         java.time.Instant now = java.time.Instant.now();
         return now.getEpochSecond() * 1_000_000_000 + now.getNano() - System.nanoTime();
+    }
+
+    /** Spans read at most once a second: counting them walks every task. */
+    private List<dist.scheduler.SpanTotals> spans;
+    private long spansAt;
+
+    /** The scheduler's totals per span (Client.span), oldest first. */
+    Map<String, Object> spansJson() throws TimeoutException {
+        List<dist.scheduler.SpanTotals> spans;
+        lock.lock();
+        try {
+            if (this.spans == null || System.nanoTime() - spansAt > TASKS_MAX_AGE) {
+                this.spans = scheduler.query(st -> st.view().spans(), 5, TimeUnit.SECONDS);
+                spansAt = System.nanoTime();
+            }
+            spans = this.spans;
+        } finally {
+            lock.unlock();
+        }
+        List<Object> l = new ArrayList<>(spans.size());
+        for (dist.scheduler.SpanTotals t : spans) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("id", t.id());
+            o.put("name", t.name());
+            o.put("parent", t.parent());
+            o.put("tasks", t.tasks());
+            o.put("active", t.active());
+            o.put("computeSeconds", t.computeSeconds());
+            o.put("errors", t.errors());
+            o.put("memoryBytes", t.memoryBytes());
+            o.put("done", t.done());
+            l.add(o);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("spans", l);
+        return m;
     }
 
     Map<String, Object> statusJson() throws TimeoutException {

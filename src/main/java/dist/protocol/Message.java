@@ -694,4 +694,33 @@ public sealed interface Message {
 
     /** Scheduler -> worker, one way: shuffle {@code shuffle} runs again as run {@code run}: drop older runs' shards and owners, refuse their sends. */
     record ShuffleRestart(String shuffle, int run) implements Message {}
+    // Task streams, spans and performance reports: what ran where and when, and totals per span
+
+    /**
+     * Client -> scheduler: the computations numbered {@code since} and later and the transfers numbered
+     * {@code transfersSince} and later, at most {@code max} of each (the newest). Answered by {@link TaskStreamReply}.
+     */
+    record TaskStreamRequest(long since, long transfersSince, int max) implements Message {}
+
+    /**
+     * Computations (one per index of {@code keys}: worker, start and stop in epoch microseconds, result size,
+     * whether it failed) and transfers (the fetching worker, the peer it fetched from, start, stop, bytes), with
+     * the numbers the next ones will get.
+     */
+    record TaskStreamReply(long next, List<String> keys, List<String> workers, List<Long> startMicros,
+                           List<Long> stopMicros, List<Long> nbytes, List<Boolean> erred, long nextTransfer,
+                           List<String> transferWorkers, List<String> transferPeers, List<Long> transferStartMicros,
+                           List<Long> transferStopMicros, List<Long> transferBytes) implements Message {}
+
+    /** Client -> scheduler: the totals of every span kept. Answered by {@link SpansReply}. */
+    record SpansRequest() implements Message {}
+
+    /**
+     * Per span, one per index of {@code ids} ("etl#3f2a"; a nested span's parent is the one before it in
+     * {@code parents}, "" for none): tasks submitted, tasks not yet forgotten, compute seconds, errors, bytes
+     * held in memory now, and whether it is done (no task of it is left).
+     */
+    record SpansReply(List<String> ids, List<String> parents, List<Long> tasks, List<Long> active,
+                      List<Double> computeSeconds, List<Long> errors, List<Long> memoryBytes,
+                      List<Boolean> done) implements Message {}
 }

@@ -52,6 +52,14 @@ final class HistoryExtension implements SchedulerExtension {
                 streamSince, streamMax);
     }
 
+    List<ClusterView.Computation> stream(long since, int max) {
+        return stream.since(since, max);
+    }
+
+    long streamNext() {
+        return stream.next();
+    }
+
     void recordTransitions(boolean on) {
         recorded = on ? (recorded == null ? new ArrayList<>() : recorded) : null;
     }

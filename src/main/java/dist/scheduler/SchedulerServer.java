@@ -446,6 +446,8 @@ public final class SchedulerServer implements AutoCloseable {
                     });
                 }
             }
+            case Message.TaskStreamRequest r when requestId != 0 -> Thread.ofVirtual().name("dist-scheduler-task-stream")
+                    .start(() -> trySend(c, identity, () -> c.reply(requestId, taskStream(r))));
             case Message.DashboardLinkRequest d when requestId != 0 -> c.reply(requestId,
                     new Message.DashboardLink(dashboardLink));
             case Message.LogsRequest l when requestId != 0 -> c.reply(requestId, logs.reply(l.n()));
@@ -456,6 +458,57 @@ public final class SchedulerServer implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /** The computations and transfers asked for, at most 20,000 of each, times in epoch microseconds. */
+    private Message taskStream(Message.TaskStreamRequest r) {
+        int max = Math.clamp(r.max(), 0, 20_000);
+        List<ClusterView.Computation> done;
+        long streamNext;
+        try {
+            var both = query(st -> Map.entry(st.view().taskStreamNext(), st.view().taskStream(r.since(), max)),
+                    5, TimeUnit.SECONDS);
+            streamNext = both.getKey();
+            done = both.getValue();
+        } catch (TimeoutException | RuntimeException e) {
+            return new Message.ErrorReply("the scheduler could not read its task stream: " + e);
+        }
+        List<WorkerReports.Transfer> moved = reports.transfersSince(r.transfersSince(), max);
+        long offsetMicros = epochMicrosNow() - System.nanoTime() / 1000;
+        int n = done.size();
+        List<String> keys = new ArrayList<>(n);
+        List<String> workers = new ArrayList<>(n);
+        List<Long> start = new ArrayList<>(n);
+        List<Long> stop = new ArrayList<>(n);
+        List<Long> nbytes = new ArrayList<>(n);
+        List<Boolean> erred = new ArrayList<>(n);
+        long next = max == 0 ? streamNext : r.since(); // max 0 asks where the stream is now
+        for (ClusterView.Computation c : done) {
+            keys.add(c.key());
+            workers.add(c.worker());
+            start.add(c.startNanos() / 1000 + offsetMicros);
+            stop.add(c.stopNanos() / 1000 + offsetMicros);
+            nbytes.add(c.nbytes());
+            erred.add(c.erred());
+            next = c.seq() + 1;
+        }
+        int m = moved.size();
+        List<String> tw = new ArrayList<>(m);
+        List<String> tp = new ArrayList<>(m);
+        List<Long> ts = new ArrayList<>(m);
+        List<Long> te = new ArrayList<>(m);
+        List<Long> tb = new ArrayList<>(m);
+        long nextTransfer = max == 0 ? reports.nextTransfer() : r.transfersSince();
+        for (WorkerReports.Transfer t : moved) {
+            tw.add(t.worker());
+            tp.add(t.peer());
+            ts.add(t.startMicros());
+            te.add(t.stopMicros());
+            tb.add(t.bytes());
+            nextTransfer = t.seq() + 1;
+        }
+        return new Message.TaskStreamReply(next, keys, workers, start, stop, nbytes, erred,
+                nextTransfer, tw, tp, ts, te, tb);
     }
 
     /** Asks the nannies of the workers named for their log records; those that do not answer in 5 s are left out. */

@@ -92,6 +92,7 @@ public final class SchedulerState extends TaskLifecycle {
         register(new IdleTimeout());
         register(new NoWorkersTimeout());
         register(new AdaptiveExtension());
+        register(new SpanExtension(dist.config.Config.getInt("distributed.scheduler.spans.max")));
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */

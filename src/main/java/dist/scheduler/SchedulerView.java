@@ -114,6 +114,21 @@ public final class SchedulerView {
         return core.extension(HistoryExtension.class).view(streamSince, streamMax);
     }
 
+    /** Every span the scheduler keeps totals for, oldest first (walks every task once: a few times a second at most). */
+    public List<SpanTotals> spans() {
+        return core.extension(SpanExtension.class).snapshot();
+    }
+
+    /** The computations numbered {@code since} and later (at most {@code max}, the newest), oldest first; times are {@link SchedulerContext#now()}'s. */
+    public List<ClusterView.Computation> taskStream(long since, int max) {
+        return core.extension(HistoryExtension.class).stream(since, max);
+    }
+
+    /** The number the next computation in {@link #taskStream} gets. */
+    public long taskStreamNext() {
+        return core.extension(HistoryExtension.class).streamNext();
+    }
+
     /** The recent state changes of task {@code key} on the scheduler, oldest first (empty when none is kept). */
     public List<StoryEntry> story(String key) {
         return key == null ? List.of() : core.extension(HistoryExtension.class).story(key);

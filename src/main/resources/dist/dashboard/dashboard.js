@@ -223,7 +223,26 @@
     svgEl('text', { x: W - 70, y: H - 4 }, svg).textContent = new Date(t1).toLocaleTimeString();
   }
 
+  function renderSpans(d) {
+    var body = $('spans').tBodies[0];
+    body.textContent = '';
+    var names = {};
+    d.spans.forEach(function (s) { names[s.id] = s.name; });
+    d.spans.forEach(function (s) {
+      var tr = body.insertRow();
+      tr.className = 'span';
+      cell(tr, s.name);
+      cell(tr, s.parent ? (names[s.parent] || s.parent) : '');
+      cell(tr, s.tasks, 'num');
+      cell(tr, s.active, 'num');
+      cell(tr, s.computeSeconds.toFixed(3), 'num');
+      cell(tr, s.errors, 'num');
+      cell(tr, bytes(s.memoryBytes), 'num');
+    });
+  }
+
   function pollStatus() {
+    getJson('/api/spans').then(renderSpans).catch(function () { /* the status poll says when unreachable */ });
     getJson('/api/status').then(function (d) {
       renderSummary(d);
       renderWorkers(d);

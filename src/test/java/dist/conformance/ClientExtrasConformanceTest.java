@@ -111,8 +111,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_config_inherited_by_subprocess → dask.config in a spawned Python process.</li>
  * </ul>
  *
- * <p>Later: test_performance_report (2 cases).
- *
  * <p>Later: test_profile, test_profile_disabled, test_profile_keys, test_profile_server,
  * test_profile_server_disabled (the workers' sampling profiler comes with the observability work).
  *
@@ -205,6 +203,29 @@ class ClientExtrasConformanceTest {
 
     static Options key(String key) {
         return Options.defaults().key(key);
+    }
+
+    /**
+     * dask: test_client.py::test_performance_report — a block that sums squares writes one HTML file
+     * naming the block's task groups, with its styles and script inline (dask's "inline" mode; the
+     * "cdn" mode fetches bokeh from elsewhere, which dist's report never does).
+     */
+    @Test
+    void performanceReport(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("report.html");
+        try (dist.PerformanceReport report = client.performanceReport(file)) {
+            var fresh = client.with(Options.defaults().pure(false)); // keys of their own: none ran before
+            List<Future<Integer>> xs = fresh.map(ClientExtrasConformanceTest::inc, List.of(1, 2, 3, 4));
+            assertEquals(14, fresh.submit(ClientExtrasConformanceTest::add, xs.get(0), xs.get(3)).result(T)
+                    + fresh.submit(ClientExtrasConformanceTest::add, xs.get(1), xs.get(2)).result(T));
+        }
+        String html = java.nio.file.Files.readString(file);
+        assertTrue(html.startsWith("<!doctype html>"), html);
+        assertTrue(html.contains("dist performance report"));
+        assertTrue(html.contains("<b id=\"task-count\">6</b>"), html);
+        assertTrue(html.contains(">inc<") || html.contains("> inc<"), "the inc group is listed");
+        assertTrue(html.contains("add"), "the add group is listed");
+        assertFalse(html.contains("http://") || html.contains("https://"), "nothing is fetched from elsewhere");
     }
 
     /**

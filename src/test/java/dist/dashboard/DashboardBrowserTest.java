@@ -112,7 +112,7 @@ class DashboardBrowserTest {
     }
 
     /** Runs headless Chromium on {@code url} and returns what it printed; fails past 60 s. */
-    private static String run(String chromium, String what, String url) throws IOException, InterruptedException {
+    static String run(String chromium, String what, String url) throws IOException, InterruptedException {
         Path profile = Files.createTempDirectory("dist-chromium-");
         try {
             List<String> cmd = List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -139,7 +139,7 @@ class DashboardBrowserTest {
     }
 
     /** Debian's chromium, installed with apt-get when missing; skips the test when it cannot be had. */
-    private static String chromium() throws IOException, InterruptedException {
+    static String chromium() throws IOException, InterruptedException {
         for (String c : List.of("/usr/bin/chromium", "/usr/bin/chromium-browser")) {
             if (Files.isExecutable(Path.of(c))) {
                 return c;

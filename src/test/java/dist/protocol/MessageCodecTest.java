@@ -198,7 +198,17 @@ class MessageCodecTest {
                 new Message.ShuffleOwners("p2pShuffleBarrier-abc", 3, List.of("127.0.0.1:9001", "127.0.0.1:9002")),
                 new Message.ShufflePush("p2pShuffleBarrier-abc", 3, 7, List.of(0, 2), List.of(new byte[]{8}, new byte[0])),
                 new Message.ShufflePushed(4),
-                new Message.ShuffleRestart("p2pShuffleBarrier-abc", 4));
+                new Message.ShuffleRestart("p2pShuffleBarrier-abc", 4),
+                // task streams and spans
+                new Message.TaskStreamRequest(5, 2, 1000),
+                new Message.TaskStreamReply(6, List.of("inc-1"), List.of("127.0.0.1:1"), List.of(10L), List.of(20L),
+                        List.of(8L), List.of(false), 3, List.of("127.0.0.1:1"), List.of("127.0.0.1:2"), List.of(11L),
+                        List.of(12L), List.of(800L)),
+                new Message.SpansRequest(),
+                new Message.SpansReply(List.of("etl#1", "load#2"), List.of("", "etl#1"), List.of(3L, 1L), List.of(0L, 0L),
+                        List.of(0.5, 0.1), List.of(1L, 0L), List.of(64L, 0L), List.of(true, true)),
+                new Message.UpdateGraph("c1", List.of(new TaskSpec("inc-2", new byte[]{1}, List.of(), 0,
+                        new TaskOptions(List.of(), false, java.util.Map.of(), 0, List.of("etl#1", "load#2")))), List.of("inc-2")));
     }
 
     @Test

@@ -1,0 +1,156 @@
+package dist;
+
+import dist.protocol.Message;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The computations the workers ran and the transfers they made while this handle was open, as dask's
+ * {@code get_task_stream}: it starts when {@link Client#taskStream()} makes it and stops at {@link #close()}.
+ * It reads the scheduler's bounded history (the last 20,000 computations and transfers), so it costs
+ * nothing while open; a block that runs more than that loses its oldest records.
+ *
+ * <pre>{@code
+ * try (TaskStream ts = client.taskStream()) {
+ *     client.map(x -> x + 1, List.of(1, 2, 3)).forEach(Future::result);
+ *     ts.close();
+ *     for (TaskStream.Task t : ts.tasks()) System.out.println(t.key() + " on " + t.worker() + " " + t.duration());
+ * }
+ * }</pre>
+ */
+public final class TaskStream implements AutoCloseable {
+    /**
+     * One computation: the task's key, the worker that ran it, when it started and stopped (the
+     * scheduler's clock: it ended when the scheduler heard of it), its result's size, whether it threw.
+     */
+    public record Task(String key, String worker, Instant start, Instant stop, long nbytes, boolean erred) {
+        /** How long it ran. */
+        public Duration duration() {
+            return Duration.between(start, stop);
+        }
+
+        /** The task's group ("inc" for "inc-1f2e"), as the dashboard colours it. */
+        public String group() {
+            return dist.scheduler.ClusterView.groupOf(key);
+        }
+    }
+
+    /** One fetch: {@code worker} fetched {@code bytes} from {@code from} (the fetching worker's clock). */
+    public record Transfer(String worker, String from, long bytes, Instant start, Instant stop) {
+        /** How long it took. */
+        public Duration duration() {
+            return Duration.between(start, stop);
+        }
+    }
+
+    /** Asks the scheduler for a stretch of its history (see {@link Message.TaskStreamRequest}). */
+    interface Source {
+        Message.TaskStreamReply read(long since, long transfersSince, int max);
+    }
+
+    private static final int MAX = 20_000;
+
+    private final Source source;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final long since;
+    private final long transfersSince;
+    private final Instant notBefore;
+    private List<Task> tasks;
+    private List<Transfer> transfers;
+
+    private TaskStream(Source source, long since, long transfersSince, Instant notBefore) {
+        this.source = source;
+        this.since = since;
+        this.transfersSince = transfersSince;
+        this.notBefore = notBefore;
+    }
+
+    /** A stream from now on. */
+    static TaskStream start(Source source) {
+        Message.TaskStreamReply now = source.read(Long.MAX_VALUE, Long.MAX_VALUE, 0);
+        return new TaskStream(source, now.next(), now.nextTransfer(), null);
+    }
+
+    /** The records of the last {@code period} the scheduler still keeps, already closed. */
+    static TaskStream recent(Source source, Duration period) {
+        TaskStream ts = new TaskStream(source, 0, 0, Instant.now().minus(period));
+        ts.close();
+        return ts;
+    }
+
+    /** The computations so far (while open: up to now), oldest first. */
+    public List<Task> tasks() {
+        lock.lock();
+        try {
+            return tasks != null ? tasks : read(source.read(since, transfersSince, MAX)).tasks;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The transfers between workers so far (while open: up to now), oldest first. */
+    public List<Transfer> transfers() {
+        lock.lock();
+        try {
+            return transfers != null ? transfers : read(source.read(since, transfersSince, MAX)).transfers;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether {@link #close()} was called: the records no longer grow. */
+    public boolean isClosed() {
+        lock.lock();
+        try {
+            return tasks != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops recording: reads what ran up to now and keeps it. Idempotent. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (tasks == null) {
+                TaskStream r = read(source.read(since, transfersSince, MAX));
+                tasks = r.tasks;
+                transfers = r.transfers;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private TaskStream read(Message.TaskStreamReply r) {
+        List<Task> t = new ArrayList<>(r.keys().size());
+        for (int i = 0; i < r.keys().size(); i++) {
+            Task task = new Task(r.keys().get(i), r.workers().get(i), instant(r.startMicros().get(i)),
+                    instant(r.stopMicros().get(i)), r.nbytes().get(i), Boolean.TRUE.equals(r.erred().get(i)));
+            if (notBefore == null || !task.stop().isBefore(notBefore)) {
+                t.add(task);
+            }
+        }
+        List<Transfer> m = new ArrayList<>(r.transferWorkers().size());
+        for (int i = 0; i < r.transferWorkers().size(); i++) {
+            Transfer tr = new Transfer(r.transferWorkers().get(i), r.transferPeers().get(i), r.transferBytes().get(i),
+                    instant(r.transferStartMicros().get(i)), instant(r.transferStopMicros().get(i)));
+            if (notBefore == null || !tr.stop().isBefore(notBefore)) {
+                m.add(tr);
+            }
+        }
+        TaskStream out = new TaskStream(source, since, transfersSince, notBefore);
+        out.tasks = List.copyOf(t);
+        out.transfers = List.copyOf(m);
+        return out;
+    }
+
+    private static Instant instant(long micros) {
+        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000), Math.floorMod(micros, 1_000_000) * 1000L);
+    }
+}

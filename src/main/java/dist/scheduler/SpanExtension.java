@@ -1,0 +1,209 @@
+package dist.scheduler;
+
+import dist.protocol.Message;
+import dist.protocol.TaskSpec;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Totals per span, as dask's SpansSchedulerExtension: tasks submitted in it (or in a span inside it),
+ * compute seconds and failed runs the workers reported, and, counted when asked, tasks still known and
+ * bytes they hold in memory. A span with no task left is done; beyond {@code maxSpans} the oldest done
+ * ones are dropped, and while none is done a new span is not counted. Until a task carries a span this
+ * costs one emptiness check per reported computation.
+ */
+final class SpanExtension implements SchedulerExtension {
+    /** One span's running totals. */
+    static final class Totals {
+        final String id;
+        final String parent;
+        long tasks;
+        long computeNanos;
+        long errors;
+
+        Totals(String id, String parent) {
+            this.id = id;
+            this.parent = parent;
+        }
+    }
+
+    private final int maxSpans;
+    private final LinkedHashMap<String, Totals> spans = new LinkedHashMap<>();
+    private long refused;
+    private SchedulerContext core;
+    /** The span path met last and its totals (null where not counted): a batch's tasks share one path. */
+    private List<String> lastPath;
+    private Totals[] lastTotals;
+
+    SpanExtension(int maxSpans) {
+        if (maxSpans < 1) {
+            throw new IllegalArgumentException("distributed.scheduler.spans.max must be at least 1, not " + maxSpans);
+        }
+        this.maxSpans = maxSpans;
+    }
+
+    @Override
+    public void start(SchedulerContext core) {
+        this.core = core;
+    }
+
+    @Override
+    public Set<Class<? extends Message>> clientMessages() {
+        return Set.of(Message.SpansRequest.class);
+    }
+
+    @Override
+    public void onClient(String clientId, Message message, long requestId) {
+        List<SpanTotals> all = snapshot();
+        int n = all.size();
+        List<String> ids = new ArrayList<>(n);
+        List<String> parents = new ArrayList<>(n);
+        List<Long> tasks = new ArrayList<>(n);
+        List<Long> active = new ArrayList<>(n);
+        List<Double> seconds = new ArrayList<>(n);
+        List<Long> errors = new ArrayList<>(n);
+        List<Long> memory = new ArrayList<>(n);
+        List<Boolean> done = new ArrayList<>(n);
+        for (SpanTotals s : all) {
+            ids.add(s.id());
+            parents.add(s.parent());
+            tasks.add(s.tasks());
+            active.add(s.active());
+            seconds.add(s.computeSeconds());
+            errors.add(s.errors());
+            memory.add(s.memoryBytes());
+            done.add(s.done());
+        }
+        if (requestId != 0) {
+            core.reply(clientId, new Message.SpansReply(ids, parents, tasks, active, seconds, errors, memory, done),
+                    requestId);
+        }
+    }
+
+    @Override
+    public void graphUpdated(String clientId, List<TaskSpec> tasks) {
+        for (TaskSpec s : tasks) {
+            List<String> path = s.options() == null ? null : s.options().span();
+            if (path == null || path.isEmpty()) {
+                continue;
+            }
+            TaskState ts = core.task(s.key());
+            // the task keeps the very options object of the update that made it: a resubmitted key counts once
+            if (ts == null || ts.options == null || ts.options.span() != path) {
+                continue;
+            }
+            for (Totals t : totalsOf(path, true)) {
+                if (t != null) {
+                    t.tasks++;
+                }
+            }
+        }
+    }
+
+    /** The totals of each span of {@code path}, made when {@code make} and new (null where not kept). */
+    private Totals[] totalsOf(List<String> path, boolean make) {
+        if (path == lastPath || path.equals(lastPath)) {
+            return lastTotals;
+        }
+        Totals[] ts = new Totals[path.size()];
+        for (int i = 0; i < ts.length; i++) {
+            ts[i] = make ? totals(path.get(i), i == 0 ? "" : path.get(i - 1)) : spans.get(path.get(i));
+        }
+        if (make) { // a lookup that made nothing may miss spans a later update makes: not kept
+            lastPath = path;
+            lastTotals = ts;
+        }
+        return ts;
+    }
+
+    @Override
+    public void computed(WorkerState worker, String key, long runNanos, long nbytes, boolean erred) {
+        if (spans.isEmpty()) {
+            return;
+        }
+        TaskState ts = core.task(key);
+        if (ts == null || ts.options == null || ts.options.span() == null) {
+            return;
+        }
+        for (Totals t : totalsOf(ts.options.span(), false)) {
+            if (t != null) {
+                t.computeNanos += runNanos;
+                if (erred) {
+                    t.errors++;
+                }
+            }
+        }
+    }
+
+    /** The totals of {@code id}, made room for when new; null when the limit leaves no room. */
+    private Totals totals(String id, String parent) {
+        Totals t = spans.get(id);
+        if (t != null) {
+            return t;
+        }
+        if (spans.size() >= maxSpans) {
+            Map<String, long[]> counts = count();
+            Iterator<Totals> it = spans.values().iterator();
+            while (it.hasNext() && spans.size() >= maxSpans) {
+                if (counts.get(it.next().id) == null) {
+                    it.remove(); // oldest first: insertion order
+                    lastPath = null; // the cached totals may be gone
+                    lastTotals = null;
+                }
+            }
+            if (spans.size() >= maxSpans) {
+                refused++;
+                return null;
+            }
+        }
+        t = new Totals(id, parent);
+        spans.put(id, t);
+        return t;
+    }
+
+    /** Per span id: tasks the scheduler still knows and bytes they hold in memory; one walk over all tasks. */
+    private Map<String, long[]> count() {
+        Map<String, long[]> c = new HashMap<>();
+        for (TaskState ts : core.tasks()) {
+            if (ts.options == null || ts.options.span() == null || ts.state == TaskState.FORGOTTEN) {
+                continue;
+            }
+            for (String id : ts.options.span()) {
+                long[] a = c.computeIfAbsent(id, k -> new long[2]);
+                a[0]++;
+                if (ts.state == TaskState.MEMORY) {
+                    a[1] += Math.max(0, ts.nbytes);
+                }
+            }
+        }
+        return c;
+    }
+
+    /** Every span kept, oldest first, with its counts taken now (walks every task once). */
+    List<SpanTotals> snapshot() {
+        Map<String, long[]> counts = spans.isEmpty() ? Map.of() : count();
+        List<SpanTotals> l = new ArrayList<>(spans.size());
+        for (Totals t : spans.values()) {
+            long[] a = counts.getOrDefault(t.id, new long[2]);
+            l.add(new SpanTotals(t.id, nameOf(t.id), t.parent, t.tasks, a[0], t.computeNanos / 1e9, t.errors, a[1],
+                    a[0] == 0));
+        }
+        return l;
+    }
+
+    /** Spans not counted because {@code maxSpans} were kept and none was done. */
+    long refused() {
+        return refused;
+    }
+
+    static String nameOf(String id) {
+        int at = id.lastIndexOf('#');
+        return at < 0 ? id : id.substring(0, at);
+    }
+}
