@@ -703,6 +703,34 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
+     * What the workers' sampling profiler saw, merged over every cycle the scheduler keeps, as dask's
+     * {@code Client.profile}: {@code taskGroup} is a key's group ("inc" for keys "inc-1", "inc-2"), null
+     * for all tasks. Empty (count 0) when {@code distributed.worker.profile.enabled} is false.
+     *
+     * <pre>{@code
+     * client.map(Work::slowInc, List.of(1, 2, 3)).forEach(f -> f.result());
+     * Profile p = client.profile("slowInc");
+     * System.out.print(p.format());
+     * }</pre>
+     */
+    public Profile profile(String taskGroup) {
+        return profile(null, null, taskGroup);
+    }
+
+    /**
+     * As {@link #profile(String)}, of the cycles that overlap [{@code start}, {@code stop}] (null: no bound):
+     * {@code client.profile(before, Instant.now(), null)}.
+     */
+    public Profile profile(java.time.Instant start, java.time.Instant stop, String taskGroup) {
+        Message m = call("profile", () -> core.request(new Message.ProfileRequest(
+                start == null ? 0 : start.toEpochMilli(), stop == null ? Long.MAX_VALUE : stop.toEpochMilli(), taskGroup)));
+        if (m instanceof Message.ProfileTree t) {
+            return Profile.of(t);
+        }
+        throw new IllegalStateException("the scheduler answered ProfileRequest with " + m);
+    }
+
+    /**
      * The scheduler's wanted worker count for a cluster kept within [{@code minimum}, {@code maximum}],
      * and the workers it would close (see {@link Adaptive}); for cluster managers of this package.
      */

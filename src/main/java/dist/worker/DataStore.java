@@ -279,6 +279,7 @@ public final class DataStore implements AutoCloseable {
             fastBytes += s.size;
             diskOnlyBytes -= s.size;
             readBack++;
+            FlightEvents.spill(key, s.size, false);
             if (fastBytes > policy.spillBytes()) {
                 try {
                     evictTo(policy.targetBytes());
@@ -329,6 +330,7 @@ public final class DataStore implements AutoCloseable {
                 }
                 s.file = f;
                 spilled++;
+                FlightEvents.spill(me.getKey(), s.size, true);
             }
             s.mem = null;
             it.remove();

@@ -187,7 +187,16 @@ class MessageCodecTest {
                 new Message.PluginDone("p", 8L, null, null),
                 new Message.PluginFailed("p", "127.0.0.1:1", new byte[]{5}, "boom", 2),
                 new Message.WatchNannyPlugins(),
-                new Message.NannyPlugins(List.of(new Message.SetupPlugin("p", new byte[]{6}, "client-1", 0L))));
+                new Message.NannyPlugins(List.of(new Message.SetupPlugin("p", new byte[]{6}, "client-1", 0L))),
+                // the sampling profiler
+                new Message.ProfileFrame(-1, "app.Main.run(Main.java)", 3),
+                new Message.ProfileKey("inc-1", List.of(new Message.ProfileFrame(-1, "a.B.c(B.java)", 2),
+                        new Message.ProfileFrame(0, "a.B.d(B.java)", 1))),
+                new Message.ProfileReport(1_700_000_000_000L, 1_700_000_001_000L,
+                        List.of(new Message.ProfileKey("inc-1", List.of(new Message.ProfileFrame(-1, "a.B.c(B.java)", 1))))),
+                new Message.ProfileRequest(0, Long.MAX_VALUE, null),
+                new Message.ProfileRequest(1L, 2L, "inc"),
+                new Message.ProfileTree(List.of(new Message.ProfileFrame(-1, "all", 1)), List.of("inc")));
     }
 
     @Test
