@@ -90,7 +90,7 @@ class ProfilerTest {
     }
 
     /**
-     * dask: test_client.py::test_profile — after tasks ran, the client's profile counts samples, and
+     * dask: test_client.py::test_profile, test_scheduler.py::test_statistical_profiling — after tasks ran, the client's profile counts samples, and
      * every frame's count is at least the sum of its children's (a profile is a tree of counts).
      */
     @Test

@@ -298,8 +298,9 @@ public final class Dashboard implements AutoCloseable {
             case "/api/tasks" -> send(ex, 200, "application/json", Json.write(tasksJson()));
             case "/api/story" -> story(ex);
             case "/metrics" -> send(ex, 200, Prometheus.CONTENT_TYPE, metrics());
+            case "/profile" -> profile(ex);
             default -> send(ex, 404, "text/plain; charset=utf-8", "no page " + path
-                    + " here; try /status, /tasks, /api/status, /api/tasks, /api/story?key=KEY or /metrics\n");
+                    + " here; try /status, /tasks, /profile, /api/status, /api/tasks, /api/story?key=KEY or /metrics\n");
         }
     }
 
@@ -455,6 +456,14 @@ public final class Dashboard implements AutoCloseable {
         m.put("scheduler", scheduler.address());
         m.put("tasks", computations(v, offsetNanos(), TASKS));
         return m;
+    }
+
+    /** The workers' profile as a flame graph: {@code /profile}, or {@code /profile?group=inc} for one task group. */
+    private void profile(HttpExchange ex) throws IOException, TimeoutException {
+        String group = param(ex, "group");
+        String g = group == null || group.isEmpty() ? null : group;
+        Message.ProfileTree t = scheduler.query(st -> st.view().profile(0, Long.MAX_VALUE, g), 5, TimeUnit.SECONDS);
+        send(ex, 200, "text/html; charset=utf-8", FlameGraph.page(t, g));
     }
 
     private void story(HttpExchange ex) throws IOException, TimeoutException {

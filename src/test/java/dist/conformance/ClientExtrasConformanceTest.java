@@ -113,8 +113,8 @@ import static org.junit.jupiter.api.Assertions.*;
  *
  * <p>Later: test_performance_report (2 cases).
  *
- * <p>Later: test_profile, test_profile_disabled, test_profile_keys, test_profile_server,
- * test_profile_server_disabled (the workers' sampling profiler comes with the observability work).
+ * <p>Later: test_profile_server, test_profile_server_disabled (profiling the scheduler's own threads;
+ * the workers' profiler is ported in dist.ProfilerTest).
  *
  * <p>Later: test_scatter_and_replicate_avoid_paused_workers (a worker pauses itself on memory and the
  * scheduler does not hear of it yet: the memory policies of elastic clusters bring it);
