@@ -25,6 +25,8 @@ final class ProfileExtension implements SchedulerExtension {
     static final int MAX_FRAMES = 1_000_000;
     /** Frames one report may carry (a worker sends at most 10,000); more is refused. */
     static final int MAX_REPORT_FRAMES = 50_000;
+    /** Depth of a frame at most (a worker keeps 256 below a key), so merging never recurses deeper. */
+    static final int MAX_DEPTH = 1024;
 
     /** The samples of one key's tasks on one worker in one cycle. */
     record Entry(long startMillis, long stopMillis, String group, List<ProfileFrame> frames) {
@@ -77,11 +79,16 @@ final class ProfileExtension implements SchedulerExtension {
         if (k.key() == null || f == null || f.isEmpty() || f.get(0).parent() != -1) {
             throw new IllegalArgumentException("a profile of a key needs the key and a root frame first");
         }
+        int[] depth = new int[f.size()];
         for (int i = 1; i < f.size(); i++) {
             int p = f.get(i).parent();
             if (p < 0 || p >= i || f.get(i).frame() == null) {
                 throw new IllegalArgumentException("frame " + i + " of the profile of " + k.key()
                         + " does not follow its parent");
+            }
+            depth[i] = depth[p] + 1;
+            if (depth[i] > MAX_DEPTH) {
+                throw new IllegalArgumentException("the profile of " + k.key() + " is deeper than " + MAX_DEPTH + " frames");
             }
         }
     }
