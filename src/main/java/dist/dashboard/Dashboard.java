@@ -28,7 +28,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The scheduler's web dashboard, served by the JDK's own HTTP server with every script and style
  * inside the jar: {@code /status} (workers, task groups, task stream, cluster CPU and memory, live),
- * {@code /tasks} (the last 20,000 computations), JSON under {@code /api/}, Prometheus text at
+ * {@code /tasks} (the last 20,000 computations), {@code /profile} (the workers' profile as a flame
+ * graph, {@code ?group=NAME} for one task group), JSON under {@code /api/}, Prometheus text at
  * {@code /metrics}. It reads the scheduler through {@link SchedulerServer#query} at most a few
  * times a second, whatever the number of viewers.
  *
