@@ -703,6 +703,34 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
+     * What the workers' sampling profiler saw, merged over every cycle the scheduler keeps, as dask's
+     * {@code Client.profile}: {@code taskGroup} is a key's group ("inc" for keys "inc-1", "inc-2"), null
+     * for all tasks. Empty (count 0) when {@code distributed.worker.profile.enabled} is false.
+     *
+     * <pre>{@code
+     * client.map(Work::slowInc, List.of(1, 2, 3)).forEach(f -> f.result());
+     * Profile p = client.profile("slowInc");
+     * System.out.print(p.format());
+     * }</pre>
+     */
+    public Profile profile(String taskGroup) {
+        return profile(null, null, taskGroup);
+    }
+
+    /**
+     * As {@link #profile(String)}, of the cycles that overlap [{@code start}, {@code stop}] (null: no bound):
+     * {@code client.profile(before, Instant.now(), null)}.
+     */
+    public Profile profile(java.time.Instant start, java.time.Instant stop, String taskGroup) {
+        Message m = call("profile", () -> core.request(new Message.ProfileRequest(
+                start == null ? 0 : start.toEpochMilli(), stop == null ? Long.MAX_VALUE : stop.toEpochMilli(), taskGroup)));
+        if (m instanceof Message.ProfileTree t) {
+            return Profile.of(t);
+        }
+        throw new IllegalStateException("the scheduler answered ProfileRequest with " + m);
+    }
+
+    /**
      * The scheduler's wanted worker count for a cluster kept within [{@code minimum}, {@code maximum}],
      * and the workers it would close (see {@link Adaptive}); for cluster managers of this package.
      */
@@ -1167,16 +1195,36 @@ public final class Client extends Submitter implements AutoCloseable {
      */
     public PerformanceReport performanceReport(java.nio.file.Path path) {
         java.util.Objects.requireNonNull(path, "path");
-        return new PerformanceReport(path, taskStream(), this::spans, this::workersProfile);
+        java.time.Instant start = java.time.Instant.now();
+        return new PerformanceReport(path, taskStream(), this::spans, () -> workersProfile(start));
     }
 
     private Message.TaskStreamReply readTaskStream(long since, long transfersSince, int max) {
         return call("taskStream", () -> operability.taskStream(since, transfersSince, max));
     }
 
-    /** The workers' aggregated profile as folded stacks; empty until the scheduler serves one. */
-    private java.util.Optional<Map<String, Long>> workersProfile() {
-        return java.util.Optional.empty();
+    /** The workers' profile since {@code start} as folded stacks (outermost first) to samples; empty when none was taken. */
+    private java.util.Optional<Map<String, Long>> workersProfile(java.time.Instant start) {
+        Profile root = profile(start, null, null);
+        if (root.count() == 0) {
+            return java.util.Optional.empty();
+        }
+        Map<String, Long> folded = new java.util.LinkedHashMap<>();
+        for (Profile child : root.children()) { // the root "all" is no frame of its own
+            fold(child, child.frame(), folded);
+        }
+        return java.util.Optional.of(folded);
+    }
+
+    private static void fold(Profile node, String path, Map<String, Long> out) {
+        long self = node.count();
+        for (Profile c : node.children()) {
+            self -= c.count();
+            fold(c, path + ";" + c.frame(), out);
+        }
+        if (self > 0) {
+            out.merge(path, self, Long::sum);
+        }
     }
 
     /**

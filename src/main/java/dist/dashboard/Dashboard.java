@@ -28,7 +28,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The scheduler's web dashboard, served by the JDK's own HTTP server with every script and style
  * inside the jar: {@code /status} (workers, task groups, task stream, cluster CPU and memory, live),
- * {@code /tasks} (the last 20,000 computations), JSON under {@code /api/}, Prometheus text at
+ * {@code /tasks} (the last 20,000 computations), {@code /profile} (the workers' profile as a flame
+ * graph, {@code ?group=NAME} for one task group), JSON under {@code /api/}, Prometheus text at
  * {@code /metrics}. It reads the scheduler through {@link SchedulerServer#query} at most a few
  * times a second, whatever the number of viewers.
  *
@@ -299,8 +300,9 @@ public final class Dashboard implements AutoCloseable {
             case "/api/story" -> story(ex);
             case "/api/spans" -> send(ex, 200, "application/json", Json.write(spansJson()));
             case "/metrics" -> send(ex, 200, Prometheus.CONTENT_TYPE, metrics());
+            case "/profile" -> profile(ex);
             default -> send(ex, 404, "text/plain; charset=utf-8", "no page " + path
-                    + " here; try /status, /tasks, /api/status, /api/tasks, /api/spans, /api/story?key=KEY or /metrics\n");
+                    + " here; try /status, /tasks, /profile, /api/status, /api/tasks, /api/spans, /api/story?key=KEY or /metrics\n");
         }
     }
 
@@ -492,6 +494,14 @@ public final class Dashboard implements AutoCloseable {
         m.put("scheduler", scheduler.address());
         m.put("tasks", computations(v, offsetNanos(), TASKS));
         return m;
+    }
+
+    /** The workers' profile as a flame graph: {@code /profile}, or {@code /profile?group=inc} for one task group. */
+    private void profile(HttpExchange ex) throws IOException, TimeoutException {
+        String group = param(ex, "group");
+        String g = group == null || group.isEmpty() ? null : group;
+        Message.ProfileTree t = scheduler.query(st -> st.view().profile(0, Long.MAX_VALUE, g), 5, TimeUnit.SECONDS);
+        send(ex, 200, "text/html; charset=utf-8", FlameGraph.page(t, g));
     }
 
     private void story(HttpExchange ex) throws IOException, TimeoutException {

@@ -723,4 +723,29 @@ public sealed interface Message {
     record SpansReply(List<String> ids, List<String> parents, List<Long> tasks, List<Long> active,
                       List<Double> computeSeconds, List<Long> errors, List<Long> memoryBytes,
                       List<Boolean> done) implements Message {}
+
+    // ---------------------------------------------------------------- the sampling profiler: workers sample the
+    // stacks of their running tasks and the scheduler keeps the trees per task group (dist's own data, never user payload)
+
+    /**
+     * One frame of a profile tree sent in preorder: the index of its parent in the list (-1: a root),
+     * the frame ("pkg.Cls.method(File.java)") and the samples that were in it or in frames it called.
+     */
+    record ProfileFrame(int parent, String frame, long count) implements Message {}
+
+    /** The samples of the tasks of one key in one cycle, as a preorder tree of {@link ProfileFrame}s. */
+    record ProfileKey(String key, List<ProfileFrame> frames) implements Message {}
+
+    /** Worker -> scheduler, every profile cycle with samples: what ran between two wall-clock times (ms since 1970). */
+    record ProfileReport(long startMillis, long stopMillis, List<ProfileKey> keys) implements Message {}
+
+    /**
+     * Client -> scheduler: the merged profile of the cycles that overlap [{@code startMillis}, {@code stopMillis}]
+     * (wall-clock ms; 0 and Long.MAX_VALUE: all kept), of task group {@code taskGroup} (null: every group).
+     * Answered by {@link ProfileTree}.
+     */
+    record ProfileRequest(long startMillis, long stopMillis, String taskGroup) implements Message {}
+
+    /** A merged profile: preorder frames under one root (index 0, frame "all"); the groups seen in it. */
+    record ProfileTree(List<ProfileFrame> frames, List<String> groups) implements Message {}
 }

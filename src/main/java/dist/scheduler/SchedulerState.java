@@ -93,6 +93,7 @@ public final class SchedulerState extends TaskLifecycle {
         register(new NoWorkersTimeout());
         register(new AdaptiveExtension());
         register(new SpanExtension(dist.config.Config.getInt("distributed.scheduler.spans.max")));
+        register(new ProfileExtension());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
@@ -728,6 +729,7 @@ public final class SchedulerState extends TaskLifecycle {
         log(System.Logger.Level.INFO, "worker lost: " + ws.address + " (" + ws.name + "): " + reason
                 + "; it was running " + count(ws.processing.size(), "task") + " and holding "
                 + count(ws.hasWhat.size(), "key"));
+        WorkerLostEvent.emit(ws.address, reason, expected);
         for (SchedulerExtension ext : extensions.all) {
             ext.workerRemoved(ws);
         }

@@ -129,6 +129,15 @@ public final class SchedulerView {
         return core.extension(HistoryExtension.class).streamNext();
     }
 
+    /**
+     * The workers' profile samples of the cycles overlapping [{@code startMillis}, {@code stopMillis}]
+     * (wall-clock ms) of task group {@code taskGroup} (null: all), merged under a root "all", as
+     * {@code Client.profile} answers it: {@code scheduler.query(s -> s.view().profile(0, Long.MAX_VALUE, null), 5, SECONDS)}.
+     */
+    public dist.protocol.Message.ProfileTree profile(long startMillis, long stopMillis, String taskGroup) {
+        return core.extension(ProfileExtension.class).merged(startMillis, stopMillis, taskGroup);
+    }
+
     /** The recent state changes of task {@code key} on the scheduler, oldest first (empty when none is kept). */
     public List<StoryEntry> story(String key) {
         return key == null ? List.of() : core.extension(HistoryExtension.class).story(key);

@@ -319,6 +319,7 @@ public final class DataStore implements AutoCloseable {
             heldPeak = Math.max(heldPeak, fastBytes);
             diskOnlyBytes -= s.size;
             readBack++;
+            FlightEvents.spill(key, s.size, false);
             if (fastBytes > scaled(policy.spillBytes())) {
                 try {
                     evictTo(targetBytes());
@@ -370,6 +371,7 @@ public final class DataStore implements AutoCloseable {
                 s.file = f;
                 spilled++;
                 spilledBytes += s.size;
+                FlightEvents.spill(me.getKey(), s.size, true);
             }
             s.mem = null;
             it.remove();

@@ -223,6 +223,7 @@ public final class WorkerServer implements AutoCloseable {
         register(new LogForwarding());
         register(new LogsExtension());
         register(new ShuffleExtension());
+        register(new Profiler());
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = advertised(options, server.port());
         for (int i = 0; i < options.nthreads(); i++) {
@@ -1304,6 +1305,7 @@ public final class WorkerServer implements AutoCloseable {
         relieveHeap();
         metrics.taskRan(stop - start, true);
         long nbytes = encoded.nbytes();
+        FlightEvents.taskExecuted(address, ex.key(), stop - start, nbytes, false);
         byte[] inline = encoded.buffers().isEmpty() && nbytes <= options.inlineResultLimit() ? encoded.head() : null;
         String type = result == null ? "null" : result.getClass().getName();
         return new WorkerEvent.ExecuteDone(ex.key(), nbytes, type, start, stop, inline);
@@ -1320,6 +1322,7 @@ public final class WorkerServer implements AutoCloseable {
             return null;
         }
         metrics.taskRan(stop - start, false);
+        FlightEvents.taskExecuted(address, ex.key(), stop - start, 0, true);
         String summary = context + TaskErrors.summary(t);
         byte[] encoded;
         try {
@@ -1382,7 +1385,9 @@ public final class WorkerServer implements AutoCloseable {
             for (long n : got.values()) {
                 size += n;
             }
-            metrics.fetched(f.peer(), start, System.nanoTime(), size);
+            long end = System.nanoTime();
+            metrics.fetched(f.peer(), start, end, size);
+            FlightEvents.transfer(got.keySet(), f.peer(), address, size, end - start);
             events.submit(new WorkerEvent.FetchDone(f.peer(), got, missing));
         } catch (Throwable e) {
             // every fetch is answered, or the tasks waiting for its keys would wait forever

@@ -111,8 +111,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_config_inherited_by_subprocess → dask.config in a spawned Python process.</li>
  * </ul>
  *
- * <p>Later: test_profile, test_profile_disabled, test_profile_keys, test_profile_server,
- * test_profile_server_disabled (the workers' sampling profiler comes with the observability work).
+ * <p>Later: test_profile_server, test_profile_server_disabled (profiling the scheduler's own threads;
+ * the workers' profiler is ported in dist.ProfilerTest).
  *
  * <p>Later: test_get_task_metadata, test_get_task_metadata_multiple, test_dump_cluster_state_write_from_scheduler,
  * test_dump_cluster_state_sync, test_dump_cluster_state_async, test_dump_cluster_state_json,

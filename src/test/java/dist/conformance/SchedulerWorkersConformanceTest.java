@@ -121,8 +121,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * </ul>
  *
  * <p>Later: test_profile_metadata, test_profile_metadata_timeout,
- * test_profile_metadata_keys, test_statistical_profiling, test_statistical_profiling_failure
- * (profiling, as performance reports show it).
+ * test_profile_metadata_keys (sample counts over time, as performance reports show them),
+ * test_statistical_profiling_failure (a worker that fails to answer the scheduler's profile request;
+ * dist's workers push theirs every cycle instead).
  *
  * <p>Not applicable (deliberate differences, in the README's table):
  * <ul>

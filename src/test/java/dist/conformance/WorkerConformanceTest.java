@@ -105,8 +105,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * <p>Later: test_taskstate_metadata, test_forward_output, test_custom_metrics, test_bad_metrics,
  * test_bad_startup (task metadata set on a worker, forwarded output and the workers' own metrics and
  * startup hooks come with the observability work);
- * test_statistical_profiling, test_statistical_profiling_2, test_statistical_profiling_cycle (the
- * workers' sampling profiler comes with the observability work).
+ * test_statistical_profiling_2 (a run of many small tasks at a 1 ms interval; the profiler itself is
+ * ported in dist.ProfilerTest).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WorkerConformanceTest {

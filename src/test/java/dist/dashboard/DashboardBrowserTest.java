@@ -103,6 +103,47 @@ class DashboardBrowserTest {
         }
     }
 
+    /** About {@code millis} of arithmetic for the workers' profiler to sample. */
+    static double spin(int millis) {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        double x = 1;
+        while (System.nanoTime() < end) {
+            for (int i = 0; i < 1000; i++) {
+                x = Math.sqrt(x + i);
+            }
+        }
+        return x;
+    }
+
+    /** /profile draws the workers' samples of a task group as a flame graph, the task's method among its frames. */
+    @Test
+    void profilePageDrawsAFlameGraph() throws Exception {
+        String chromium = chromium();
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(2).dashboard(0).start();
+             Client client = cluster.client()) {
+            List<Future<Double>> fs = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                fs.add(client.with(dist.Options.defaults().key("spin-" + i)).submit(DashboardBrowserTest::spin, 300));
+            }
+            for (Future<Double> f : fs) {
+                f.result(Duration.ofSeconds(30));
+            }
+            assertTrue(dist.Wait.until(Duration.ofSeconds(20),
+                    () -> client.profile("spin").find("DashboardBrowserTest.spin(").isPresent()),
+                    "the profile of group spin has samples in spin");
+            String url = java.net.URI.create(cluster.dashboardLink().orElseThrow()).resolve("/profile?group=spin").toString();
+            String dom = run(chromium, "--dump-dom", url);
+            assertTrue(dom.contains("<svg id=\"flamegraph\""), "the page holds the flame graph:\n" + dom);
+            assertTrue(dom.contains("<title>dist.dashboard.DashboardBrowserTest.spin(DashboardBrowserTest.java) ("),
+                    "a frame names the task's method:\n" + dom);
+            assertTrue(dom.split("class=\"frame\"", -1).length > 2, "more frames than the root:\n" + dom);
+            Path png = Path.of("target", "profile.png").toAbsolutePath();
+            Files.deleteIfExists(png);
+            run(chromium, "--screenshot=" + png, url);
+            assertTrue(Files.size(png) > 5_000, "a screenshot at " + png);
+        }
+    }
+
     private static List<Integer> range(int n) {
         List<Integer> l = new ArrayList<>();
         for (int i = 0; i < n; i++) {

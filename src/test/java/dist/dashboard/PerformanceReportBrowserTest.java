@@ -42,13 +42,24 @@ class PerformanceReportBrowserTest {
         return new int[n];
     }
 
+    /** CPU-bound work long enough for the workers' sampler (every 10 ms) to catch it. */
+    static long spinForTheProfiler(int millis) {
+        long end = System.nanoTime() + millis * 1_000_000L;
+        long x = 0;
+        while (System.nanoTime() < end) {
+            x += Long.numberOfTrailingZeros(x + 1);
+        }
+        return x;
+    }
+
     static int total(int[] a, int[] b) {
         return a.length + b.length;
     }
 
     /**
      * dask: test_client.py::test_performance_report — the block's tasks, their groups, the transfers
-     * between workers and an empty profile panel are in one self-contained page that a browser renders.
+     * between workers and the workers' profile of the block are in one self-contained page that a
+     * browser renders.
      */
     @Test
     void reportShowsTheBlockInABrowser() throws Exception {
@@ -72,7 +83,11 @@ class PerformanceReportBrowserTest {
                         .submit(PerformanceReportBrowserTest::block, 50_000);
                 assertEquals(100_000, client.with(Options.defaults().workers(w.get(0)).pure(false))
                         .submit(PerformanceReportBrowserTest::total, a, b).result(T));
-                n = 8 + 3;
+                client.submit(PerformanceReportBrowserTest::spinForTheProfiler, 400).result(T);
+                n = 8 + 3 + 1;
+                // samples reach the scheduler with the worker's next profile cycle (1 s)
+                assertTrue(dist.Wait.until(T, () -> client.profile("spinForTheProfiler").count() > 0
+                        || client.profile(null).find("spinForTheProfiler").isPresent()));
                 // the fetch is reported with the worker's next stats, about a second later
                 assertTrue(dist.Wait.until(T, () -> !client.taskStream(Duration.ofMinutes(1)).transfers().isEmpty()));
             }
@@ -85,7 +100,8 @@ class PerformanceReportBrowserTest {
             for (String group : List.of("square", "block", "total")) {
                 assertTrue(html.contains(group), "group " + group + " is shown");
             }
-            assertTrue(html.contains("<p id=\"profile\">no profile collected</p>"));
+            assertTrue(html.contains("<table id=\"profile\">") && html.contains("spinForTheProfiler"),
+                    "the profile panel shows the spinning task's frames");
             assertTrue(html.contains("<td>squares</td>"), "the span is listed");
             assertTrue(html.contains("<table id=\"bandwidth\">") && html.contains(w.get(1)), "bandwidth from " + w.get(1));
             assertTrue(html.contains("not measured"), "unmeasured parts say so");

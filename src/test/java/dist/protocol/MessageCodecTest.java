@@ -208,7 +208,16 @@ class MessageCodecTest {
                 new Message.SpansReply(List.of("etl#1", "load#2"), List.of("", "etl#1"), List.of(3L, 1L), List.of(0L, 0L),
                         List.of(0.5, 0.1), List.of(1L, 0L), List.of(64L, 0L), List.of(true, true)),
                 new Message.UpdateGraph("c1", List.of(new TaskSpec("inc-2", new byte[]{1}, List.of(), 0,
-                        new TaskOptions(List.of(), false, java.util.Map.of(), 0, List.of("etl#1", "load#2")))), List.of("inc-2")));
+                        new TaskOptions(List.of(), false, java.util.Map.of(), 0, List.of("etl#1", "load#2")))), List.of("inc-2")),
+                // the sampling profiler
+                new Message.ProfileFrame(-1, "app.Main.run(Main.java)", 3),
+                new Message.ProfileKey("inc-1", List.of(new Message.ProfileFrame(-1, "a.B.c(B.java)", 2),
+                        new Message.ProfileFrame(0, "a.B.d(B.java)", 1))),
+                new Message.ProfileReport(1_700_000_000_000L, 1_700_000_001_000L,
+                        List.of(new Message.ProfileKey("inc-1", List.of(new Message.ProfileFrame(-1, "a.B.c(B.java)", 1))))),
+                new Message.ProfileRequest(0, Long.MAX_VALUE, null),
+                new Message.ProfileRequest(1L, 2L, "inc"),
+                new Message.ProfileTree(List.of(new Message.ProfileFrame(-1, "all", 1)), List.of("inc")));
     }
 
     @Test

@@ -1,0 +1,131 @@
+package dist.worker;
+
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Timespan;
+
+/**
+ * The worker's Java Flight Recorder events: a task ran, data came from a peer, a result went to disk
+ * or came back. Each is built and committed only while a recording enables it, so they cost a
+ * check when none does. Record them with {@code -XX:StartFlightRecording} or {@link jdk.jfr.Recording}:
+ *
+ * <pre>{@code
+ * try (Recording r = new Recording()) {
+ *     r.enable("dist.TaskExecuted");
+ *     r.start();
+ *     client.submit(Work::inc, 1).result();
+ *     r.dump(Path.of("run.jfr"));
+ * }
+ * }</pre>
+ */
+public final class FlightEvents {
+    private FlightEvents() {
+    }
+
+    /** A task ran on a worker, as the task stream shows it. */
+    @Name("dist.TaskExecuted")
+    @Label("Task executed")
+    @Category({"dist", "Worker"})
+    @Description("A task ran on a worker: its key, group, how long it ran and the size of its result")
+    @StackTrace(false)
+    public static final class TaskExecuted extends Event {
+        @Label("Key")
+        public String key;
+        @Label("Task group")
+        public String group;
+        @Label("Worker")
+        public String worker;
+        @Label("Run time")
+        @Timespan(Timespan.NANOSECONDS)
+        public long runTime;
+        @Label("Result bytes")
+        @DataAmount
+        public long resultBytes;
+        @Label("Erred")
+        public boolean erred;
+    }
+
+    /** Keys a worker fetched from a peer. */
+    @Name("dist.Transfer")
+    @Label("Transfer")
+    @Category({"dist", "Worker"})
+    @Description("Keys a worker fetched from a peer: which, from where, their size and how long it took")
+    @StackTrace(false)
+    public static final class Transfer extends Event {
+        @Label("Keys")
+        public String keys;
+        @Label("From")
+        public String from;
+        @Label("To")
+        public String to;
+        @Label("Bytes")
+        @DataAmount
+        public long bytes;
+        @Label("Transfer time")
+        @Timespan(Timespan.NANOSECONDS)
+        public long transferTime;
+    }
+
+    /** A result went to disk, or was read back from it. */
+    @Name("dist.Spill")
+    @Label("Spill")
+    @Category({"dist", "Worker"})
+    @Description("A result was written to the worker's disk (toDisk) or read back from it")
+    @StackTrace(false)
+    public static final class Spill extends Event {
+        @Label("Key")
+        public String key;
+        @Label("Bytes")
+        @DataAmount
+        public long bytes;
+        @Label("To disk")
+        public boolean toDisk;
+    }
+
+    private static final TaskExecuted TASK_PROBE = new TaskExecuted();
+    private static final Transfer TRANSFER_PROBE = new Transfer();
+    private static final Spill SPILL_PROBE = new Spill();
+
+    static void taskExecuted(String worker, String key, long runNanos, long resultBytes, boolean erred) {
+        if (!TASK_PROBE.isEnabled()) {
+            return;
+        }
+        TaskExecuted e = new TaskExecuted();
+        e.key = key;
+        e.group = dist.protocol.KeySplit.split(key);
+        e.worker = worker;
+        e.runTime = runNanos;
+        e.resultBytes = resultBytes;
+        e.erred = erred;
+        e.commit();
+    }
+
+    static void transfer(java.util.Collection<String> keys, String from, String to, long bytes, long nanos) {
+        if (!TRANSFER_PROBE.isEnabled()) {
+            return;
+        }
+        Transfer e = new Transfer();
+        e.keys = String.join(",", keys);
+        e.from = from;
+        e.to = to;
+        e.bytes = bytes;
+        e.transferTime = nanos;
+        e.commit();
+    }
+
+    static void spill(String key, long bytes, boolean toDisk) {
+        if (!SPILL_PROBE.isEnabled()) {
+            return;
+        }
+        Spill e = new Spill();
+        e.key = key;
+        e.bytes = bytes;
+        e.toDisk = toDisk;
+        e.commit();
+    }
+}
