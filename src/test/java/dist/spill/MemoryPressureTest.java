@@ -73,7 +73,10 @@ class MemoryPressureTest {
                 // the heap (-Xmx 0.6 x the limit) is smaller than the limit: results spill at 0.6 of the heap
                 assertTrue(m.spillTarget() <= m.heapMax() * 6 / 10 + MB
                         && m.spillTarget() < MemoryPolicy.fromConfig(limit).targetBytes(), report(o));
-                assertTrue(m.heldPeak() > 0 && m.heldPeak() < m.spillTarget(), "held peak past the target: " + report(o));
+                // a result that takes the held bytes past the target is stored, then older ones spill:
+                // the peak may pass the target by that result (2 MiB as G1 holds a 1 MiB array), no more
+                assertTrue(m.heldPeak() > 0 && m.heldPeak() <= m.spillTarget() + 2 * MB,
+                        "held peak past the target by more than one result: " + report(o));
                 assertTrue(m.heapAfterGcPeak() > 0 && m.heapAfterGcPeak() <= m.heapMax(), report(o));
                 assertTrue(m.heapMax() < limit, "the worker's heap is within its limit: " + report(o));
                 if (m.residentPeak() > 0) { // 0 where /proc cannot be read
