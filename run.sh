@@ -208,7 +208,7 @@ case "$cmd" in
     "$JAVA" $ROLE_JVM_OPTS $(aot_opts host target/aot-bench) -cp "$cp" dist.bench.ClusterBench "$@" > target/compare/dist.txt 2>target/compare/dist.log \
       || die "the dist run failed; see target/compare/dist.log"
     awk '
-      FNR == NR { dask[$1] = $2; next }
+      FNR == NR { dask[$1] = $2; dunit[$1] = $3; next }
       { order[++n] = $1; dist[$1] = $2; unit[$1] = $3 }
       END {
         printf "%-30s %14s %14s %10s  %s\n", "figure", "dask", "dist", "dask/dist", "unit"
@@ -217,6 +217,8 @@ case "$cmd" in
           r = (k in dask && dist[k] > 0) ? sprintf("%.2f", dask[k] / dist[k]) : "-"
           printf "%-30s %14s %14s %10s  %s\n", k, d, dist[k], r, unit[k]
         }
+        # dask-only figures (dask.dataframe'"'"'s shuffle beside the bag groupby): dist'"'"'s row is the groupby above
+        for (k in dask) if (!(k in dist)) printf "%-30s %14s %14s %10s  %s\n", k, dask[k], "-", "-", dunit[k]
       }' target/compare/dask.txt target/compare/dist.txt | tee target/compare/table.txt
     ;;
   scheduler|worker|nanny|ssh) role "$cmd" "$@" ;;

@@ -333,6 +333,60 @@ def groupby_bag(client=None):
             cluster.close()
 
 
+def records_frame(seed, records=10_000_000, partitions=100, keys=100_000):
+    """make_records as a pandas frame: the same (key, value) rows."""
+    import numpy as np
+    import pandas as pd
+    per = records // partitions
+    i = np.arange(seed * per, (seed + 1) * per, dtype=np.int64)
+    return pd.DataFrame({"key": i % keys, "value": i})
+
+
+def distinct_keys(frame):
+    return frame["key"].nunique()
+
+
+def groupby_dataframe(records=10_000_000):
+    """The groupby workload through dask.dataframe's shuffle: the same 10,000,000 rows in 100
+    partitions on 4 single-thread worker processes, shuffled by key into 100 partitions, the keys
+    counted per partition. p2p where this dask has it (it needs pyarrow), else tasks."""
+    import dask.dataframe as dd
+    try:
+        import pyarrow  # noqa: F401  dask's p2p shuffle encodes with it
+        method = "p2p"
+    except ImportError:
+        method = "tasks"
+    cluster = LocalCluster(n_workers=4, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, memory_limit="1GiB")
+    client = Client(cluster)
+    client.wait_for_workers(4)
+    try:
+        s = time.perf_counter()
+        meta = records_frame(0, records=100, partitions=100).iloc[:0]
+        ddf = dd.from_delayed([dask.delayed(records_frame)(k, records) for k in range(100)], meta=meta)
+        shuffled = ddf.shuffle("key", npartitions=100, shuffle=method)
+        groups = client.compute(shuffled.map_partitions(distinct_keys, meta=("key", "int64")).sum()).result()
+        secs = time.perf_counter() - s
+        assert groups == min(100_000, records), groups
+        pids = client.run(os.getpid)
+        peak = max(peak_rss_kib(p) for p in pids.values())
+
+        def spilled(dask_worker):
+            try:
+                m = dask_worker.data.get_metrics()
+                return m.get("disk_write_bytes_total", m.get("disk_bytes", float("nan")))
+            except AttributeError:
+                return float("nan")
+
+        disk = sum(client.run(spilled).values())
+        report(f"groupby_10M_df_{method}_time", secs, "s")
+        report(f"groupby_10M_df_{method}_peak_rss", peak / 1024, "MB")
+        report(f"groupby_10M_df_{method}_spilled", disk / 1e6, "MB")
+    finally:
+        client.close()
+        cluster.close()
+
+
 def peak_rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -350,7 +404,7 @@ def main():
         client = Client(cluster)
         client.wait_for_workers(2)
         for w in only:
-            globals()[w](client) if w != "groupby_bag" else groupby_bag()
+            globals()[w](client) if w not in ("groupby_bag", "groupby_dataframe") else globals()[w]()
         client.close()
         cluster.close()
         return
@@ -374,6 +428,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         memory_per_task(d)
     groupby_bag()
+    groupby_dataframe()
 
 
 if __name__ == "__main__":

@@ -665,7 +665,8 @@ public sealed interface Message {
     /**
      * Worker -> scheduler, one-way: it paused ({@code "paused"}: memory past its pause fraction) or
      * runs again ({@code "running"}), as dask's worker-status-change. A paused worker gets no new
-     * task nor copy; its data stays readable.
+     * task nor copy; its data stays readable. Scheduler -> worker: it is being retired
+     * ({@code "closing_gracefully"}: start no task) or no longer ({@code "running"}).
      */
     record WorkerStatusChange(String status) implements Message {}
     // p2p shuffle: the groupBy, distinct and join of a Bag under distributed.shuffle.method=p2p

@@ -107,8 +107,12 @@ final class CoreContext implements SchedulerContext {
     @Override
     public void setClosing(WorkerState worker, boolean closing) {
         if (core.workers.get(worker.address) == worker) {
+            boolean was = worker.status == WorkerState.CLOSING_GRACEFULLY;
             core.setStatus(worker, closing ? WorkerState.CLOSING_GRACEFULLY
                     : worker.reportedPaused ? WorkerState.PAUSED : WorkerState.RUNNING);
+            if (was != closing) { // the worker starts nothing new while retiring, so only what runs is waited for
+                send(worker.address, new dist.protocol.Message.WorkerStatusChange(closing ? "closing_gracefully" : "running"));
+            }
         }
     }
 

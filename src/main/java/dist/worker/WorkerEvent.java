@@ -63,6 +63,13 @@ public sealed interface WorkerEvent {
     record Paused(boolean paused) implements WorkerEvent {}
 
     /**
+     * The scheduler is retiring this worker ({@code closing} true) or gave up retiring it: while
+     * closing no task starts, so the retirement waits only for the tasks already executing; the
+     * queued ones go elsewhere when it closes, never having run.
+     */
+    record Closing(boolean closing) implements WorkerEvent {}
+
+    /**
      * The worker registers again on a new scheduler link: the scheduler forgot what it had sent
      * here. Queued tasks, failed ones and the inputs being gathered for them are dropped; of the
      * executing tasks only those in {@code running} (executions the shell still has, queued for a

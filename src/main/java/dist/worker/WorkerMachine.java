@@ -165,6 +165,8 @@ public final class WorkerMachine {
     private int executing;
     /** Memory is past the pause fraction: no task starts until it falls. */
     private boolean paused;
+    /** The scheduler is retiring this worker: no task starts (see {@link WorkerEvent.Closing}). */
+    private boolean closing;
     private long memoryBytes;
     private int inMemory;
     private long nextSeq;
@@ -231,6 +233,7 @@ public final class WorkerMachine {
                     }
                     paused = p.paused();
                 }
+                case WorkerEvent.Closing c -> closing = c.closing();
                 case WorkerEvent.Relinked r -> onRelinked(r.running());
             }
             startReady();
@@ -795,7 +798,7 @@ public final class WorkerMachine {
      * (not blocking the rest) when they are not.
      */
     private void startReady() {
-        while (!paused && executing < nthreads) {
+        while (!paused && !closing && executing < nthreads) {
             Task t = ready.isEmpty() ? null : ready.first();
             Task c = constrained.isEmpty() ? null : firstFitting(t);
             if (c != null) {
@@ -1097,6 +1100,7 @@ public final class WorkerMachine {
             }
             case Tick t -> { }
             case WorkerEvent.Paused p -> { }
+            case WorkerEvent.Closing c -> { }
             case Seceded s -> {
                 if (s.key() == null) throw new IllegalArgumentException("Seceded has no key");
             }

@@ -563,6 +563,8 @@ public final class WorkerServer implements AutoCloseable {
             into.add(new WorkerEvent.Free(fk.keys()));
         } else if (m instanceof Message.StealRequest sr) {
             into.add(new WorkerEvent.Steal(sr.key()));
+        } else if (m instanceof Message.WorkerStatusChange sc) { // the scheduler retires it, or no longer
+            into.add(new WorkerEvent.Closing("closing_gracefully".equals(sc.status())));
         } else if (m instanceof Message.AcquireData ad) { // replicate, rebalance: the scheduler chose the sources
             Connection c = scheduler;
             startBounded(c, 0, acquiring, "dist-acquire", "AcquireData", () -> acquire(c, ad, 0));

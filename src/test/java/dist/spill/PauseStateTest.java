@@ -65,4 +65,20 @@ class PauseStateTest {
         assertNull(ws.stateOf("y"));
         assertTrue(executes(ws.handle(new WorkerEvent.Paused(false), now++)).isEmpty(), "nothing left to run");
     }
+
+    /**
+     * A worker the scheduler retires starts nothing new, so the retirement waits only for what
+     * executes; its queued tasks go elsewhere when it closes. Told it stays, it runs them.
+     */
+    @Test
+    void aRetiringWorkerStartsNothingNewAndRunsAgainWhenKept() {
+        WorkerMachine ws = new WorkerMachine("10.0.0.1:9000", 1, WorkerConfig.defaults());
+        assertEquals(List.of("a"), executes(ws.handle(new WorkerEvent.Compute(task("a", 1)), now++)));
+        ws.handle(new WorkerEvent.Closing(true), now++);
+        assertTrue(executes(ws.handle(new WorkerEvent.Compute(task("b", 2)), now++)).isEmpty());
+        List<WorkerInstruction> out = ws.handle(new WorkerEvent.ExecuteDone("a", 10, "Integer", 1, 2, null), now++);
+        assertTrue(executes(out).isEmpty(), "the freed thread takes nothing while retiring: " + out);
+        assertEquals("ready", ws.stateOf("b"));
+        assertEquals(List.of("b"), executes(ws.handle(new WorkerEvent.Closing(false), now++)));
+    }
 }
