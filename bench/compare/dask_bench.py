@@ -343,7 +343,8 @@ def records_frame(seed, records=10_000_000, partitions=100, keys=100_000):
 
 
 def distinct_keys(frame):
-    return frame["key"].nunique()
+    import pandas as pd
+    return pd.Series([frame["key"].nunique()], dtype="int64")
 
 
 def groupby_dataframe(records=10_000_000):
