@@ -385,7 +385,7 @@ class WorkerProcessConformanceTest {
         try (Client c = Client.connect(address)) {
             assertTrue(Wait.until(T, () -> workers(c).size() == 1), "a joined");
             Processes.Proc b = procs.dist("worker", address, "--no-nanny", "--nthreads", "1", "--name", "b",
-                    "--lifetime", "4s");
+                    "--lifetime", "2s");
             assertTrue(Wait.until(T, () -> workers(c).size() == 2), "b joined");
             String bAddress = workers(c).values().stream().filter(w -> w.name().equals("b")).findFirst().orElseThrow().address();
             String aAddress = workers(c).values().stream().filter(w -> w.name().equals("a")).findFirst().orElseThrow().address();

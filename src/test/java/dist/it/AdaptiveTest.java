@@ -52,7 +52,11 @@ class AdaptiveTest {
     }
 
     private LocalCluster cluster(int workers) {
-        return keep(LocalCluster.builder().workers(workers).threadsPerWorker(1).output(null).start());
+        return cluster(workers, 1);
+    }
+
+    private LocalCluster cluster(int workers, int threadsPerWorker) {
+        return keep(LocalCluster.builder().workers(workers).threadsPerWorker(threadsPerWorker).output(null).start());
     }
 
     /** A fast interval for tests; dask's tests pass interval="20 ms" .. "100 ms" the same way. */
@@ -187,7 +191,7 @@ class AdaptiveTest {
     @Test
     void aBurstGoesUpToTheMaximumFinishesAndComesBackToTheMinimum() throws Exception {
         interval("200ms", 3);
-        LocalCluster cluster = cluster(1);
+        LocalCluster cluster = cluster(1, 2); // two threads a worker: the burst takes half as long
         Client c = cluster.client();
         Adaptive a = cluster.adapt(1, 4);
         List<Future<Integer>> fs = c.map(AdaptiveTest::counted, IntStream.range(0, 2000).boxed().toList());
