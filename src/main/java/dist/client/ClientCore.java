@@ -781,6 +781,11 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         Resend sent;
         sendLock.lock();
         try {
+            // on t before it is published: a request racing this reconnect (a lock probe) must find
+            // the holds registered again, and requests read the scheduler field without this lock
+            for (java.util.function.Supplier<List<Message>> first : relinkListeners) {
+                first.get().forEach(t::send);
+            }
             scheduler = t;
             relinkedAt = System.nanoTime();
             sent = resendHeld();
@@ -815,9 +820,6 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         pendingReleases.clear(); // the new scheduler never heard of them
         // nor of a cancel sent to the old one: no notice about it is coming any more
         new ArrayList<>(cancelFences.values()).forEach(f -> f.complete(null));
-        for (java.util.function.Supplier<List<Message>> first : relinkListeners) {
-            first.get().forEach(scheduler::send);
-        }
         Set<String> held = new LinkedHashSet<>();
         for (KeyState s : keys.values()) {
             if (s.isPending() || s.status().equals(KeyState.FINISHED)) {
