@@ -566,7 +566,9 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
 
         private Iterator<MemoryManagerPolicy.Key> keys(boolean replicatedOnly) {
             List<MemoryManagerPolicy.Key> out = new ArrayList<>();
-            for (TaskState ts : core.tasks()) {
+            // the replicated ones from the set kept for them: a walk of every task each tick costs
+            // O(tasks) where there may be millions and no copies
+            for (TaskState ts : replicatedOnly ? core.replicatedTasks() : core.tasks()) {
                 if (ts.state == TaskState.MEMORY && ts.whoHas != null && (!replicatedOnly || ts.whoHas.length > 1)) {
                     out.add(view(ts));
                 }

@@ -61,6 +61,11 @@ final class CoreContext implements SchedulerContext {
     }
 
     @Override
+    public Collection<TaskState> replicatedTasks() {
+        return Collections.unmodifiableSet(core.replicated);
+    }
+
+    @Override
     public Collection<TaskPrefix> prefixes() {
         return Collections.unmodifiableCollection(core.prefixes.values());
     }

@@ -18,9 +18,14 @@ final class Invariants {
      */
     static void check(TaskTable tasks, Map<String, WorkerState> workers, List<WorkerState> workerList,
                       Set<TaskState> noWorker, java.util.function.Predicate<TaskState> queued,
-                      Collection<ClientState> clients) {
+                      Collection<ClientState> clients, Set<TaskState> replicated) {
+        int copied = 0;
         for (TaskState ts : tasks) {
             check(ts.state != FORGOTTEN, ts, "forgotten task still known");
+            boolean many = ts.whoHas != null && ts.whoHas.length > 1;
+            check(many == replicated.contains(ts), ts, "held by " + (ts.whoHas == null ? 0 : ts.whoHas.length)
+                    + " workers but " + (many ? "missing from" : "in") + " the replicated set");
+            copied += many ? 1 : 0;
             int waiters = 0;
             if (ts.dependents != null) {
                 for (TaskState dt : ts.dependents) {
@@ -87,6 +92,8 @@ final class Invariants {
                 check(tasks.get(ts.key) == ts, ts, "wanted by " + c.id + " but forgotten");
             }
         }
+        check(copied == replicated.size(), null, "the replicated set has " + replicated.size() + " tasks, "
+                + copied + " are held twice or more");
     }
 
     static void check(boolean ok, TaskState ts, String what) {

@@ -68,7 +68,7 @@ final class P2PShuffleExtension implements SchedulerExtension {
 
     @Override
     public void transition(TaskState task, byte from, byte to) {
-        if (to == FORGOTTEN && is(task, BARRIER)) {
+        if (to == FORGOTTEN && !shuffles.isEmpty() && is(task, BARRIER)) { // every transition comes here
             Shuffle s = shuffles.remove(task.key);
             if (s != null && s.run > 0) { // shards of outputs that never ran are dropped with it
                 ShuffleRestart drop = new ShuffleRestart(task.key, ++lastRun);

@@ -36,6 +36,9 @@ interface SchedulerContext {
     /** Every task the scheduler knows; read it, do not change states while walking it. */
     Iterable<TaskState> tasks();
 
+    /** The results held by two workers or more, without a walk of every task (read it, do not change it while walking). */
+    java.util.Collection<TaskState> replicatedTasks();
+
     /** The task groups by key prefix, with their counts per state. */
     java.util.Collection<TaskPrefix> prefixes();
 

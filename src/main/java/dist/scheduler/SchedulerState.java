@@ -621,7 +621,7 @@ public final class SchedulerState extends TaskLifecycle {
             // unless the new one reports holding it below
             removeWorker(old, "worker re-registered at the same address");
         }
-        WorkerState ws = new WorkerState(address);
+        WorkerState ws = new WorkerState(address, replicated);
         ws.name = name;
         ws.nthreads = Math.max(1, r.nthreads());
         ws.memoryLimit = r.memoryLimit();
@@ -927,7 +927,7 @@ public final class SchedulerState extends TaskLifecycle {
      * one. For tests: it walks all tasks.
      */
     void validate() {
-        Invariants.check(tasks, workers, workerList, noWorker, placement::isQueued, clients.values());
+        Invariants.check(tasks, workers, workerList, noWorker, placement::isQueued, clients.values(), replicated);
         placement.validate();
         for (SchedulerExtension ext : extensions.all) {
             ext.validate();

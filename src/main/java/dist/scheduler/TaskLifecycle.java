@@ -31,6 +31,8 @@ abstract class TaskLifecycle {
 
     final SchedulerConfig config;
     final TaskTable tasks = new TaskTable();
+    /** The results two workers or more hold, kept by {@link TaskState#addHolder} and removeHolder (dask's replicated_tasks). */
+    final TaskSet replicated = new TaskSet();
     final LinkedHashMap<String, WorkerState> workers = new LinkedHashMap<>();
     /** Each registered worker's name to its address: a name belongs to one worker at a time. */
     final java.util.HashMap<String, String> workerNames = new java.util.HashMap<>();
@@ -578,6 +580,9 @@ abstract class TaskLifecycle {
             for (WorkerState ws : ts.whoHas) {
                 ws.unhold(ts);
                 queueFree(ws, ts.key);
+            }
+            if (ts.whoHas.length > 1) {
+                ts.whoHas[0].replicated.remove(ts);
             }
             ts.whoHas = null;
         }

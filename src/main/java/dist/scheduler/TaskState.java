@@ -145,6 +145,9 @@ final class TaskState {
             WorkerState[] n = java.util.Arrays.copyOf(whoHas, whoHas.length + 1);
             n[whoHas.length] = ws;
             whoHas = n;
+            if (n.length == 2) {
+                ws.replicated.add(this);
+            }
         }
         return true;
     }
@@ -168,6 +171,9 @@ final class TaskState {
             System.arraycopy(whoHas, 0, n, 0, i);
             System.arraycopy(whoHas, i + 1, n, i, whoHas.length - i - 1);
             whoHas = n;
+            if (n.length == 1) {
+                ws.replicated.remove(this);
+            }
         }
         return true;
     }

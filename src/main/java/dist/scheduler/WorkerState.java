@@ -75,8 +75,12 @@ final class WorkerState {
     /** {@code [address]}: where a result only this worker holds is, in every message that says so. */
     final java.util.List<String> addressAlone;
 
-    WorkerState(String address) {
+    /** The scheduler's set of results held by two workers or more, kept as holders come and go. */
+    final TaskSet replicated;
+
+    WorkerState(String address, TaskSet replicated) {
         this.address = address;
+        this.replicated = replicated;
         this.addressAlone = java.util.List.of(address);
         this.host = hostOf(address);
     }
