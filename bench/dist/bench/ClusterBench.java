@@ -134,9 +134,10 @@ public final class ClusterBench {
                         case "placement" -> placement();
                         case "actors" -> actors(localClient);
                         case "groupby" -> GroupByBench.run();
+                        case "overhead" -> OverheadBench.run(9);
                         default -> throw new IllegalArgumentException("unknown workload '" + w + "'; known: startup,"
                                 + " latency, throughput, chain, tree, transfer, preemptible, memory, million, raw,"
-                                + " placement, lock, actors, queue, groupby");
+                                + " placement, lock, actors, queue, groupby, overhead");
                     }
                 }
             } finally {
@@ -170,6 +171,7 @@ public final class ClusterBench {
             }
         }
         GroupByBench.run();
+        OverheadBench.run(9);
     }
 
     /**
