@@ -185,6 +185,7 @@ abstract class TaskLifecycle {
 
         edge(NO_WORKER, WAITING, (s, ts, d) -> s.noWorkerToWaiting(ts));
         edge(NO_WORKER, PROCESSING, (s, ts, d) -> s.noWorkerToProcessing(ts, (WorkerState) d));
+        edge(NO_WORKER, QUEUED, (s, ts, d) -> s.noWorkerToQueued(ts));
         edge(NO_WORKER, MEMORY, (s, ts, d) -> s.noWorkerToMemory(ts, (Arrival) d));
         edge(NO_WORKER, RELEASED, (s, ts, d) -> s.noWorkerToReleased(ts));
         edge(NO_WORKER, ERRED, (s, ts, d) -> s.noWorkerToErred(ts, (Failure) d));
@@ -438,11 +439,28 @@ abstract class TaskLifecycle {
 
     /** A worker may run it now; while none may, it stays in no-worker (woken again by workers and resources). */
     void noWorkerToProcessing(TaskState ts, WorkerState chosen) {
+        if (chosen == null && placement.queueable(ts)) {
+            // as dask's bulk_schedule_unrunnable_after_adding_worker: the first worker to join takes
+            // what it has slots for and the rest queue for whoever joins next, not all of it
+            WorkerState ws = placement.roomFor(ts);
+            if (ws == null) {
+                transition(ts, QUEUED, null);
+            } else {
+                removeNoWorker(ts);
+                enterProcessing(ts, ws);
+            }
+            return;
+        }
         WorkerState ws = chosen != null ? chosen : placement.decide(ts);
         if (ws != null && !refusedAsHuge(ts, ws)) {
             removeNoWorker(ts);
             enterProcessing(ts, ws);
         }
+    }
+
+    void noWorkerToQueued(TaskState ts) {
+        removeNoWorker(ts);
+        waitingToQueued(ts);
     }
 
     void addNoWorker(TaskState ts) {

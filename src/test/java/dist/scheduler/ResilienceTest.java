@@ -174,8 +174,10 @@ class ResilienceTest {
         h.submit("c1", List.of(h.task("x"), h.task("y", "x"), h.task("v")), "y", "v");
         assertEquals("no-worker", h.s.view().stateOf("x"));
         assertOut(h.register(A, "alice", 1, Map.of("x", 10L, "stale", 4L)),
-                accepted(A), h.compute(A, "y", "x", List.of(A), 10L), h.computeQueued(A, "v"));
+                accepted(A), h.compute(A, "y", "x", List.of(A), 10L));
         assertEquals("memory", h.s.view().stateOf("x"));
+        // A's one thread runs y: v queues for a slot, as it would had A been there when it came
+        assertEquals("queued", h.s.view().stateOf("v"));
         // no client asks for "stale" within the grace period: the worker drops it
         h.worker(A, new Heartbeat(0, 0, 0, 1));
         h.now += 10_500_000_000L;

@@ -66,6 +66,32 @@ class SchedulerStateTest {
         assertEquals(0, h.s.view().queuedCount());
     }
 
+    /**
+     * As dask's scheduler does in bulk_schedule_unrunnable_after_adding_worker: tasks submitted before any worker wait in
+     * no-worker; the first worker to join takes what its threads run and the rest queue for the next
+     * one, instead of all landing on the first (an adaptive cluster's first worker took every task).
+     */
+    @Test
+    void tasksWithoutWorkersQueueWhenTheFirstJoinsInsteadOfAllGoingToIt() {
+        Harness h = new Harness();
+        List<TaskSpec> specs = new java.util.ArrayList<>();
+        String[] keys = new String[6];
+        for (int i = 0; i < 6; i++) {
+            keys[i] = "f-" + i;
+            specs.add(h.task(keys[i]));
+        }
+        assertOut(h.submit("c1", specs, keys));
+        assertEquals(6, h.s.view().noWorkerCount());
+        List<Outgoing> out = h.register(A, "alice", 2);
+        assertEquals(2, out.stream().filter(o -> o.message() instanceof ComputeTask).count(), out.toString());
+        assertEquals(0, h.s.view().noWorkerCount());
+        assertEquals(4, h.s.view().queuedCount());
+        out = h.register(B, "bob", 1);
+        assertEquals(1, out.stream().filter(o -> o.message() instanceof ComputeTask
+                && o.to().equals(B)).count(), out.toString());
+        assertEquals(3, h.s.view().queuedCount());
+    }
+
     @Test
     void shortTasksArePipelinedDeeperOnceTheirDurationIsKnown() {
         Harness h = twoWorkers();
