@@ -230,6 +230,34 @@ class AdaptiveConformanceTest {
         }
     }
 
+    /**
+     * dask: test_adaptive.py::test_adapt_cores_memory — with two threads and 3 GB a worker, 3..9
+     * cores adapt between 2 and 4 workers, 7..20 GB between 3 and 6, and 1..10 cores with 7 GB..1 TB
+     * between 3 and 5; memory bounds without a memory limit are refused.
+     */
+    @Test
+    void coreAndMemoryBoundsBecomeWorkerCounts() {
+        long gb = 1_000_000_000L;
+        try (LocalCluster cluster = LocalCluster.builder().workers(0).threadsPerWorker(2).memoryLimit(3 * gb)
+                .output(null).start()) {
+            Adaptive a = with("10s", 3, "5s", () -> cluster.adaptResources(3, 9, 0, Long.MAX_VALUE));
+            assertEquals(2, a.minimum());
+            assertEquals(4, a.maximum());
+            a = with("10s", 3, "5s", () -> cluster.adaptResources(0, Integer.MAX_VALUE, 7 * gb, 20 * gb));
+            assertEquals(3, a.minimum());
+            assertEquals(6, a.maximum());
+            a = with("10s", 3, "5s", () -> cluster.adaptResources(1, 10, 7 * gb, 1000 * gb));
+            assertEquals(3, a.minimum());
+            assertEquals(5, a.maximum());
+            a.stop();
+        }
+        try (LocalCluster cluster = LocalCluster.builder().workers(0).output(null).start()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> cluster.adaptResources(0, Integer.MAX_VALUE, gb, Long.MAX_VALUE));
+            assertTrue(e.getMessage().contains("memory limit"), e.getMessage());
+        }
+    }
+
     /** dask: test_adaptive.py::test_update_adaptive — adapting again stops the first policy; the second runs. */
     @Test
     void adaptingAgainStopsTheFirstPolicy() {
