@@ -170,6 +170,12 @@ class AdaptiveConformanceTest {
             return lines().stream().filter(l -> l.contains(text)).count();
         }
 
+        /** Records from this thread only: a stop logs on the thread that calls it. */
+        long countHere(String text) {
+            long me = Thread.currentThread().threadId();
+            return records.stream().filter(r -> r.getLongThreadID() == me && r.getMessage().contains(text)).count();
+        }
+
         @Override
         public void close() {
             ADAPTIVE_LOG.removeHandler(handler);
@@ -192,6 +198,36 @@ class AdaptiveConformanceTest {
             assertEquals(2, c.submit(AdaptiveConformanceTest::inc, 1).result(T));
         }
         assertFalse(a.isRunning());
+    }
+
+    /**
+     * dask: test_adaptive.py::test_adaptive_local_cluster_multi_workers — from no worker, up for 100
+     * short tasks, every result right; down to none once they are released; up again for a second
+     * 100. dask also watches that none come back for half a second without work, a timing check:
+     * here no step happens between reaching none and the second batch.
+     */
+    @Test
+    void upFromNoneDownToNoneAndUpAgain() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().workers(0).threadsPerWorker(1).output(null).start();
+             Client c = cluster.client()) {
+            Adaptive a = with("20ms", 3, "100ms", () -> cluster.adapt(0, 4));
+            List<Future<Integer>> fs = c.map(x -> slowinc(x, 10), IntStream.range(0, 100).boxed().toList());
+            assertEquals(IntStream.range(1, 101).boxed().toList(), c.gather(fs));
+            fs.forEach(Future::release);
+            assertTrue(Wait.until(T, () -> cluster.workerCount() == 0 && cluster.workers().isEmpty()),
+                    cluster.workers() + " " + a.events());
+            int atNone = a.events().size();
+            java.time.Instant second = java.time.Instant.now();
+            fs = c.map(x -> slowinc(x, 10), IntStream.range(100, 200).boxed().toList());
+            assertEquals(IntStream.range(101, 201).boxed().toList(), c.gather(fs));
+            List<Adaptive.ScaleEvent> events = a.events();
+            a.stop();
+            assertEquals(0, events.get(atNone - 1).to(), events.toString());
+            assertTrue(events.size() > atNone, events.toString());
+            assertEquals(0, events.get(atNone).from(), events.toString());
+            assertFalse(events.get(atNone).time().isBefore(second), events.toString());
+            assertTrue(events.stream().allMatch(e -> e.to() <= 4), events.toString());
+        }
     }
 
     /**
@@ -431,7 +467,7 @@ class AdaptiveConformanceTest {
             a.stop();
             a.stop();
             assertFalse(a.isRunning());
-            assertEquals(1, log.count("adaptive scaling stopped"), log.lines().toString());
+            assertEquals(1, log.countHere("adaptive scaling stopped"), log.lines().toString());
         }
     }
 }
