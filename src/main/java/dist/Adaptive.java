@@ -53,7 +53,7 @@ public final class Adaptive {
     private final Condition wake = lock.newCondition();
     /** Read and changed under {@link #lock}. */
     private final AdaptiveCore core;
-    private volatile boolean stopped;
+    private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile String lastError;
     private final Thread thread;
 
@@ -74,7 +74,7 @@ public final class Adaptive {
     }
 
     private void run() {
-        while (!stopped) {
+        while (!stopped.get()) {
             try {
                 step();
                 lastError = null;
@@ -89,7 +89,7 @@ public final class Adaptive {
             lock.lock();
             try {
                 long left = interval.toNanos();
-                while (!stopped && left > 0) {
+                while (!stopped.get() && left > 0) {
                     left = wake.awaitNanos(left);
                 }
             } catch (InterruptedException e) {
@@ -104,7 +104,7 @@ public final class Adaptive {
     private void step() {
         Message.AdaptiveTarget t = manager.adaptiveTarget(targetDuration, core.minimum, core.maximum);
         manager.scaleLocked(() -> {
-            if (stopped) {
+            if (stopped.get()) {
                 return;
             }
             Set<String> plan = new LinkedHashSet<>(manager.workers());
@@ -130,10 +130,12 @@ public final class Adaptive {
 
     /**
      * Stops adapting (the workers stay as they are); waits up to a minute for a scaling step under
-     * way to finish. Idempotent.
+     * way to finish. Idempotent: only the first call logs "adaptive scaling stopped".
      */
     public void stop() {
-        stopped = true;
+        if (stopped.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.INFO, "adaptive scaling stopped (" + core.minimum + ".." + maximumText() + ")");
+        }
         lock.lock();
         try {
             wake.signalAll();
@@ -151,7 +153,7 @@ public final class Adaptive {
 
     /** Whether it still adapts (not stopped, its manager not closed). */
     public boolean isRunning() {
-        return !stopped && thread.isAlive();
+        return !stopped.get() && thread.isAlive();
     }
 
     /** The worker count wanted at the last interval, within [minimum, maximum]. */
@@ -174,9 +176,43 @@ public final class Adaptive {
         return core.minimum;
     }
 
-    /** The most workers it starts. */
+    /** The most workers it starts; {@link Integer#MAX_VALUE} for no limit (dask's {@code inf}). */
     public int maximum() {
         return core.maximum;
+    }
+
+    /** How often it asks the scheduler ({@code distributed.adaptive.interval} when it started). */
+    public Duration interval() {
+        return interval;
+    }
+
+    /** The work it sizes the cluster for finishes in about this long ({@code distributed.adaptive.target-duration}). */
+    public Duration targetDuration() {
+        return targetDuration;
+    }
+
+    /** Intervals in a row a worker must be recommended for closing before it retires ({@code distributed.adaptive.wait-count}). */
+    public int waitCount() {
+        return core.waitCount;
+    }
+
+    private String maximumText() {
+        return core.maximum == Integer.MAX_VALUE ? "inf" : String.valueOf(core.maximum);
+    }
+
+    /** {@code distributed.adaptive.minimum}. */
+    static int configuredMinimum() {
+        return Config.getInt("distributed.adaptive.minimum");
+    }
+
+    /** {@code distributed.adaptive.maximum}: a whole number, or "inf" (also ".inf", dask's YAML) for no limit. */
+    static int configuredMaximum() {
+        String key = "distributed.adaptive.maximum";
+        String v = Config.get(key).trim();
+        if (v.equalsIgnoreCase("inf") || v.equalsIgnoreCase(".inf")) {
+            return Integer.MAX_VALUE;
+        }
+        return Config.getInt(key);
     }
 
     /** Why the last interval failed (the scheduler did not answer, a worker did not stop), or empty. */
@@ -196,7 +232,7 @@ public final class Adaptive {
 
     @Override
     public String toString() {
-        return "Adaptive(" + core.minimum + ".." + core.maximum + ", target " + target() + ", "
+        return "Adaptive(" + core.minimum + ".." + maximumText() + ", target " + target() + ", "
                 + (isRunning() ? "running" : "stopped") + ")";
     }
 

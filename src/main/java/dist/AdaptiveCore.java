@@ -75,7 +75,7 @@ final class AdaptiveCore {
                 return new Same();
             }
             record(now, plan.size(), t, "the scheduler wants " + target + " workers"
-                    + (t != target ? " (kept to " + minimum + ".." + maximum + ")" : ""));
+                    + (t != target ? " (kept to " + minimum + ".." + (maximum == Integer.MAX_VALUE ? "inf" : maximum) + ")" : ""));
             return new Up(t);
         }
         // workers that never arrived go first, then the scheduler's picks

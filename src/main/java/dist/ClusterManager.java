@@ -53,6 +53,20 @@ public interface ClusterManager extends AutoCloseable {
      */
     Adaptive adapt(int minimum, int maximum);
 
+    /**
+     * {@link #adapt(int, int)} within the configured bounds, {@code distributed.adaptive.minimum}
+     * (0) and {@code distributed.adaptive.maximum} ({@code inf}: no limit), as dask's {@code adapt()}.
+     *
+     * <pre>{@code
+     * Adaptive a = cluster.adapt();   // 0 .. no limit, unless configured otherwise
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when the configured bounds are not {@code 0 <= minimum <= maximum}
+     */
+    default Adaptive adapt() {
+        return adapt(Adaptive.configuredMinimum(), Adaptive.configuredMaximum());
+    }
+
     /** The names of the workers this manager runs (started or starting, not yet stopped). */
     List<String> workers();
 

@@ -360,6 +360,48 @@ public final class LocalCluster implements ClusterManager {
         return manager.adapt(minimum, maximum);
     }
 
+    /**
+     * Sizes the cluster by its load within bounds in cores and bytes instead of workers, as dask's
+     * {@code adapt(minimum_cores=..., maximum_memory=...)}: each bound becomes a count of workers by
+     * this cluster's threads and memory limit per worker, a minimum rounded up, a maximum down; where
+     * both kinds are given, the larger minimum and the smaller maximum hold. A minimum of 0 and a
+     * maximum of {@code Integer.MAX_VALUE} or {@code Long.MAX_VALUE} leave that bound out.
+     *
+     * <pre>{@code
+     * // two threads and 3 GB a worker: at least 7 GB (3 workers), at most 10 cores (5 workers)
+     * cluster.adaptResources(0, 10, 7_000_000_000L, Long.MAX_VALUE);
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when a bound is negative, when a memory bound is given but the
+     *                                  workers have no memory limit, or when the minimum comes to more
+     *                                  workers than the maximum
+     */
+    public Adaptive adaptResources(int minimumCores, int maximumCores, long minimumMemory, long maximumMemory) {
+        if (minimumCores < 0 || maximumCores < 0 || minimumMemory < 0 || maximumMemory < 0) {
+            throw new IllegalArgumentException("adaptResources needs bounds of 0 or more, got cores " + minimumCores + ".."
+                    + maximumCores + " and memory " + minimumMemory + ".." + maximumMemory);
+        }
+        boolean memoryBounds = minimumMemory > 0 || maximumMemory != Long.MAX_VALUE;
+        if (memoryBounds && config.memoryLimit <= 0) {
+            throw new IllegalArgumentException("memory bounds need workers with a memory limit (Builder.memoryLimit);"
+                    + " this cluster's workers have none");
+        }
+        int threads = config.threadsPerWorker;
+        long minimum = ceilDiv(minimumCores, threads);
+        long maximum = maximumCores == Integer.MAX_VALUE ? Integer.MAX_VALUE : maximumCores / threads;
+        if (memoryBounds) {
+            minimum = Math.max(minimum, ceilDiv(minimumMemory, config.memoryLimit));
+            if (maximumMemory != Long.MAX_VALUE) {
+                maximum = Math.min(maximum, maximumMemory / config.memoryLimit);
+            }
+        }
+        return adapt((int) Math.min(Integer.MAX_VALUE, minimum), (int) Math.min(Integer.MAX_VALUE, maximum));
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
     /** The names of the workers this cluster runs or starts, oldest first ({@code worker-0}, ...). */
     @Override
     public List<String> workers() {

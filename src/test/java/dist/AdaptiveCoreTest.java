@@ -41,7 +41,65 @@ class AdaptiveCoreTest {
         assertEquals(new AdaptiveCore.Same(), c.step(t(1), 0, names("a", "b"), names("a", "b"), List.of()));
     }
 
-    /** dask: test_adaptive_core.py::test_safe_target, test_scale_up, test_scale_down. */
+    /** dask: test_adaptive_core.py::test_safe_target — no wish keeps the minimum, a wish of ten is kept to the maximum. */
+    @Test
+    void theWishIsKeptWithinTheBounds() {
+        AdaptiveCore c = new AdaptiveCore(1, 4, 3);
+        assertEquals(1, c.clamp(0));
+        assertEquals(4, c.clamp(10));
+        assertEquals(new AdaptiveCore.Up(1), c.step(t(0), 0, names(), names(), List.of()));
+        assertEquals(1, c.target());
+        assertEquals(new AdaptiveCore.Up(4), c.step(t(1), 10, names("0"), names("0"), List.of()));
+        assertEquals(4, c.target());
+    }
+
+    /**
+     * dask: test_adaptive_core.py::test_scale_up — from nothing up to the minimum, one event "up
+     * to 1"; a wish of ten goes up to the maximum, one event "up to 4".
+     */
+    @Test
+    void upToTheMinimumThenToTheMaximum() {
+        AdaptiveCore c = new AdaptiveCore(1, 4, 3);
+        assertEquals(new AdaptiveCore.Up(1), c.step(t(0), 0, names(), names(), List.of()));
+        assertEquals(1, c.events().getLast().to());
+        assertEquals(0, c.events().getLast().from());
+        assertEquals(new AdaptiveCore.Up(4), c.step(t(1), 10, names("0"), names("0"), List.of()));
+        assertEquals(2, c.events().size());
+        assertEquals(1, c.events().getLast().from());
+        assertEquals(4, c.events().getLast().to());
+    }
+
+    /**
+     * dask: test_adaptive_core.py::test_scale_down — four planned, one never arrived, a wish of two:
+     * nothing after one interval, after the second (wait count 2) down by two, the one that never
+     * arrived among them; then, at two, nothing more happens.
+     */
+    @Test
+    void downAfterTheWaitCountWithTheWorkerThatNeverArrivedFirst() {
+        AdaptiveCore c = new AdaptiveCore(1, 4, 2);
+        assertEquals(new AdaptiveCore.Up(4), c.step(t(0), 10, names(), names(), List.of()));
+        assertEquals(1, c.events().size());
+        Set<String> plan = names("0", "1", "2", "3");
+        Set<String> observed = names("0", "1", "3"); // all but 2 have arrived
+        assertEquals(new AdaptiveCore.Same(), c.step(t(1), 2, plan, observed, List.of("3")));
+        assertEquals(1, c.events().size(), "no change after only one call");
+        AdaptiveCore.Action down = c.step(t(2), 2, plan, observed, List.of("3"));
+        assertEquals(2, c.events().size());
+        assertInstanceOf(AdaptiveCore.Down.class, down);
+        List<String> gone = ((AdaptiveCore.Down) down).workers();
+        assertEquals(2, gone.size(), gone.toString());
+        assertTrue(gone.contains("2"), gone.toString());
+        assertEquals(4, c.events().getLast().from());
+        assertEquals(2, c.events().getLast().to());
+        List<Adaptive.ScaleEvent> old = c.events();
+        Set<String> two = names("0", "1");
+        for (int i = 3; i < 7; i++) {
+            assertEquals(new AdaptiveCore.Same(), c.step(t(i), 2, two, two, List.of()));
+        }
+        assertEquals(old, c.events());
+    }
+
+    /** Wish above the plan, below it, at it: only a wish below counts toward closing. */
     @Test
     void downOnlyAfterWaitCountRecommendationsInARow() {
         AdaptiveCore c = new AdaptiveCore(0, 10, 3);
@@ -54,7 +112,7 @@ class AdaptiveCoreTest {
         assertEquals(2, e.to());
     }
 
-    /** dask: test_adaptive.py::test_avoid_churn: a wish for more clears the counts. */
+    /** dask: test_adaptive.py::test_avoid_churn — a wish for more clears the counts. */
     @Test
     void aBurstBetweenLullsClearsTheCounts() {
         AdaptiveCore c = new AdaptiveCore(0, 10, 3);

@@ -154,6 +154,10 @@ public final class Config {
                         "intervals in a row the scheduler must recommend closing a worker before an adaptive cluster retires it"),
                 new Key("distributed.adaptive.target-duration", "5s",
                         "an adaptive cluster wants enough workers to finish the queued and running work in about this long"),
+                new Key("distributed.adaptive.minimum", "0",
+                        "the fewest workers of an adaptive cluster started by ClusterManager.adapt() without bounds"),
+                new Key("distributed.adaptive.maximum", "inf",
+                        "the most workers of an adaptive cluster started by ClusterManager.adapt() without bounds (inf: no limit)"),
                 // the shuffle under Bag.groupBy, distinct and join
                 new Key("distributed.shuffle.method", "p2p",
                         "how Bag.groupBy, distinct and join move elements between partitions: p2p (input tasks push shards to the worker that owns each output partition; n_in + n_out + 1 tasks) or tasks (graph tasks only; n_in * n_out)"),

@@ -132,7 +132,10 @@ class AdaptiveTest {
         assertEquals(1, a.events().size(), a.events().toString());
     }
 
-    /** dask: test_adaptive.py::test_adapt_quickly — plenty of work scales up at once, beyond two, to the maximum. */
+    /**
+     * dask: test_adaptive.py::test_adapt_quickly — plenty of work scales up at once, beyond two, to
+     * the maximum; back to one after; a long chain of dependent tasks does not scale up.
+     */
     @Test
     void plentyOfWorkScalesUpAtOnceThenDownToOne() throws Exception {
         interval("20ms", 5);
@@ -154,6 +157,16 @@ class AdaptiveTest {
         assertTrue(Wait.until(T, () -> cluster.workerCount() == 1 && cluster.workers().size() == 1),
                 cluster.workers() + " " + a.events());
         assertEquals(7, keep.result(T));
+        // one task runnable at a time: no reason for a second worker
+        int before = a.events().size();
+        Future<Integer> x = keep;
+        for (int i = 0; i < 20; i++) {
+            Future<Integer> prev = x;
+            x = c.submit((Integer v) -> slowinc(v, 20), prev);
+        }
+        assertEquals(27, x.result(T));
+        assertEquals(before, a.events().size(), a.events().toString());
+        assertEquals(1, cluster.workers().size());
     }
 
     /** dask: test_adaptive.py::test_adapt_down — adapting again with a lower maximum retires workers. */
@@ -265,7 +278,7 @@ class AdaptiveTest {
         assertThrows(IllegalStateException.class, () -> mine.scale(1));
     }
 
-    /** dask: test_adaptive.py::test_adapt_gets_stopped_on_cluster_close, test_adaptive_stopped. */
+    /** dask: test_adaptive.py::test_adapt_gets_stopped_on_cluster_close, test_adaptive.py::test_adaptive_stopped — closing the cluster stops adapting. */
     @Test
     void closingTheClusterStopsAdapting() throws Exception {
         interval("20ms", 3);
