@@ -59,6 +59,26 @@ public final class Locks {
         semaphores.put(name, permits);
     }
 
+    /** Permits of semaphore {@code name} held now, by every holder. */
+    public int semaphoreValue(String name) {
+        Message m = ask(new Message.SemaphoreValue(name), "reading semaphore '" + name + "'");
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        return (int) ((Message.SharedCount) m).count();
+    }
+
+    /** Forgets semaphore {@code name} on the scheduler; returns the holds and waits that ended. */
+    public int closeSemaphore(String name, List<String> ownLeases) {
+        semaphores.remove(name); // not made again after a reconnect
+        ownLeases.forEach(held::remove);
+        Message m = ask(new Message.SemaphoreClose(name), "closing semaphore '" + name + "'");
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        return (int) ((Message.SharedCount) m).count();
+    }
+
     /**
      * Takes one permit of each of {@code names} for {@code lease}, waiting at most {@code timeoutNanos}
      * (negative: until granted). False when the wait ended first. Interrupted: the wait is withdrawn.
@@ -127,8 +147,8 @@ public final class Locks {
     }
 
     private void startRenewing() {
-        if (renewer != null) {
-            return;
+        if (renewer != null || renewEvery.compareTo(Duration.ofDays(365)) > 0) {
+            return; // a lease timeout of inf: holds never run out, so nothing is renewed
         }
         startLock.lock();
         try {

@@ -501,6 +501,15 @@ public sealed interface Message {
     /** Client -> scheduler: a semaphore of {@code permits}; the same again is fine, another count is refused. Answered by {@link Ack}. */
     record SemaphoreCreate(String name, int permits) implements Message {}
 
+    /** Client -> scheduler: how many permits of semaphore {@code name} are held now. Answered by {@link SharedCount} or {@link ErrorReply}. */
+    record SemaphoreValue(String name) implements Message {}
+
+    /**
+     * Client -> scheduler: forget semaphore {@code name}; its holds and waits end (a wait answers not
+     * granted). Answered by {@link SharedCount}: the holds and waits it ended.
+     */
+    record SemaphoreClose(String name) implements Message {}
+
     // ---------------------------------------------------------------- actors
 
     /**

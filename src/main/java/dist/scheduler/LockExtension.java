@@ -8,7 +8,10 @@ import dist.protocol.Message.LockRelease;
 import dist.protocol.Message.LockReleaseAll;
 import dist.protocol.Message.LockReleased;
 import dist.protocol.Message.LockRenew;
+import dist.protocol.Message.SemaphoreClose;
 import dist.protocol.Message.SemaphoreCreate;
+import dist.protocol.Message.SemaphoreValue;
+import dist.protocol.Message.SharedCount;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +34,8 @@ import java.util.Set;
  * <p>Holds are leases: a client renews them; one not renewed for the lease timeout (its process
  * died, or its link is gone) is let go on a tick. A client that closes lets go of everything at
  * once ({@link LockReleaseAll}); a client whose connection merely ends keeps its holds until the
- * lease runs out, so one that reconnects keeps them. Waits end on the tick past their deadline.
+ * lease runs out, so one that reconnects keeps them. Waits end on the tick past their deadline. A
+ * lease timeout of {@code inf} (dask's) lets holds last until released or their client closes.
  */
 final class LockExtension implements SchedulerExtension {
     static final String LOCK = "lock";
@@ -61,7 +65,8 @@ final class LockExtension implements SchedulerExtension {
     private SchedulerContext core;
 
     /**
-     * {@code leaseTimeout}: how long a hold lasts without renewal; {@code maxWaiters}: most waits at
+     * {@code leaseTimeout}: how long a hold lasts without renewal (one beyond {@code Long.MAX_VALUE}
+     * nanoseconds, as {@code inf}'s: forever); {@code maxWaiters}: most waits at
      * once; {@code maxNames}: most held lock names and semaphores at once (a peer cannot fill memory).
      */
     LockExtension(Duration leaseTimeout, int maxWaiters, int maxNames) {
@@ -69,7 +74,8 @@ final class LockExtension implements SchedulerExtension {
             throw new IllegalArgumentException("lease timeout must be positive, max waiters and names at least 1: "
                     + leaseTimeout + ", " + maxWaiters + ", " + maxNames);
         }
-        this.leaseNanos = leaseTimeout.toNanos();
+        this.leaseNanos = leaseTimeout.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE
+                : leaseTimeout.toNanos();
         this.maxWaiters = maxWaiters;
         this.maxNames = maxNames;
     }
@@ -89,7 +95,7 @@ final class LockExtension implements SchedulerExtension {
     @Override
     public Set<Class<? extends Message>> clientMessages() {
         return Set.of(LockAcquire.class, LockRelease.class, LockRenew.class, LockReleaseAll.class,
-                SemaphoreCreate.class);
+                SemaphoreCreate.class, SemaphoreValue.class, SemaphoreClose.class);
     }
 
     @Override
@@ -99,6 +105,8 @@ final class LockExtension implements SchedulerExtension {
                 create(c.name(), c.permits());
                 answer(clientId, new Ack(), requestId);
             }
+            case SemaphoreValue v -> answer(clientId, new SharedCount(semaphore(v.name()).holders.size()), requestId);
+            case SemaphoreClose c -> answer(clientId, new SharedCount(close(c.name())), requestId);
             case LockAcquire a -> acquire(clientId, a, requestId);
             case LockRelease r -> answer(clientId, new LockReleased(r.lease(), release(r.lease())), requestId);
             case LockRenew r -> {
@@ -145,9 +153,10 @@ final class LockExtension implements SchedulerExtension {
             throw new IllegalArgumentException("names " + names + " repeat one: name each lock once");
         }
         if (SEMAPHORE.equals(a.kind())) {
-            if (names.size() != 1 || !resources.containsKey(key(SEMAPHORE, names.get(0)))) {
-                throw new IllegalArgumentException("no semaphore named '" + names + "': create it first");
+            if (names.size() != 1) {
+                throw new IllegalArgumentException("a semaphore acquire names one semaphore, not " + names);
             }
+            semaphore(names.get(0));
         } else if (!LOCK.equals(a.kind())) {
             throw new IllegalArgumentException("unknown kind '" + a.kind() + "': lock or semaphore");
         }
@@ -187,6 +196,49 @@ final class LockExtension implements SchedulerExtension {
             return;
         }
         waiters.put(w.lease(), w);
+    }
+
+    /** Semaphore {@code name}, which must exist. */
+    private Resource semaphore(String name) {
+        Resource r = resources.get(key(SEMAPHORE, name));
+        if (r == null) {
+            throw new IllegalArgumentException("semaphore '" + name + "' is not known (never made, or closed): make it "
+                    + "with client.semaphore(name, permits)");
+        }
+        return r;
+    }
+
+    /**
+     * Forgets semaphore {@code name}, ending its holds and waits (a waiter is answered not granted),
+     * as dask's {@code Semaphore.close}, which warns of what remained. Returns how many it ended.
+     */
+    private int close(String name) {
+        Resource r = resources.remove(key(SEMAPHORE, name));
+        if (r == null) {
+            return 0; // closing twice is quiet
+        }
+        int pending = 0;
+        for (Iterator<Waiter> it = waiters.values().iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
+            if (w.kind().equals(SEMAPHORE) && w.names().contains(name)) {
+                it.remove();
+                answer(w.clientId(), new LockGranted(w.lease(), false), w.requestId());
+                pending++;
+            }
+        }
+        for (String lease : r.holders) {
+            holds.remove(lease);
+        }
+        if (!r.holders.isEmpty() || pending > 0) {
+            core.log(System.Logger.Level.WARNING, "Closing semaphore " + name + " but there remain "
+                    + (r.holders.isEmpty() ? "" : r.holders.size() + " unreleased leases")
+                    + (!r.holders.isEmpty() && pending > 0 ? " and " : "")
+                    + (pending > 0 ? pending + " pending leases" : ""));
+        }
+        if (pending > 0) {
+            serve();
+        }
+        return r.holders.size() + pending;
     }
 
     /** Names some waiter waits for, of waiters before {@code upTo} (null: all). */
@@ -275,7 +327,7 @@ final class LockExtension implements SchedulerExtension {
         }
         List<Hold> expired = new ArrayList<>();
         for (Hold h : holds.values()) {
-            if (now - h.renewedAt() >= leaseNanos) {
+            if (leaseNanos != Long.MAX_VALUE && now - h.renewedAt() >= leaseNanos) {
                 expired.add(h);
             }
         }

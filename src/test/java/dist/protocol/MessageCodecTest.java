@@ -144,6 +144,8 @@ class MessageCodecTest {
                 new Message.LockRenew(List.of("lease-1", "lease-2")),
                 new Message.LockReleaseAll(),
                 new Message.SemaphoreCreate("s", 2),
+                new Message.SemaphoreValue("s"),
+                new Message.SemaphoreClose("s"),
                 // actors
                 new Message.CreateActor("actor-1", "Counter", new byte[] {1, 2}, List.of("alice"), true,
                         Map.of("GPU", 1.0), 3, false, null),
