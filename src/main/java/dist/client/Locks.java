@@ -27,7 +27,7 @@ public final class Locks {
     public static final String LOCK = "lock";
     public static final String SEMAPHORE = "semaphore";
 
-    record Held(String kind, List<String> names) {}
+    record Held(String kind, List<String> names, int count) {}
 
     private final SchedulerLink link;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
@@ -84,6 +84,12 @@ public final class Locks {
      * (negative: until granted). False when the wait ended first. Interrupted: the wait is withdrawn.
      */
     public boolean acquire(String kind, List<String> names, String lease, long timeoutNanos) throws InterruptedException {
+        return acquire(kind, names, 0, lease, timeoutNanos);
+    }
+
+    /** As {@link #acquire(String, List, String, long)}, needing any {@code count} of {@code names} (0: all). */
+    public boolean acquire(String kind, List<String> names, int count, String lease, long timeoutNanos)
+            throws InterruptedException {
         ensureOpen();
         used.set(true);
         long start = System.nanoTime();
@@ -93,7 +99,7 @@ public final class Locks {
             long left = timeoutNanos < 0 ? slice : Math.max(0, timeoutNanos - (System.nanoTime() - start));
             Message m;
             try {
-                m = link.request(new Message.LockAcquire(kind, names, lease, Math.min(left, slice)));
+                m = link.request(new Message.LockAcquire(kind, names, lease, Math.min(left, slice), count));
             } catch (InterruptedException e) {
                 withdraw(lease);
                 throw e;
@@ -107,7 +113,7 @@ public final class Locks {
                 throw new IllegalArgumentException(e.message());
             }
             if (m instanceof Message.LockGranted g && g.granted()) {
-                held.put(lease, new Held(kind, List.copyOf(names)));
+                held.put(lease, new Held(kind, List.copyOf(names), count));
                 startRenewing();
                 return true;
             }
@@ -190,7 +196,7 @@ public final class Locks {
     private List<Message> registrations() {
         List<Message> out = new java.util.ArrayList<>();
         semaphores.forEach((name, permits) -> out.add(new Message.SemaphoreCreate(name, permits)));
-        held.forEach((lease, h) -> out.add(new Message.LockAcquire(h.kind(), h.names(), lease, 0)));
+        held.forEach((lease, h) -> out.add(new Message.LockAcquire(h.kind(), h.names(), lease, 0, h.count())));
         return out;
     }
 

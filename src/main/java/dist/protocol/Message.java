@@ -478,10 +478,16 @@ public sealed interface Message {
     /**
      * Client -> scheduler: {@code lease} wants one permit of each of {@code names} at once ({@code kind}
      * "lock": one permit each, made on first use; "semaphore": a created semaphore, one name), waiting
-     * at most {@code timeoutNanos} (0: try once). Answered by {@link LockGranted} when granted or when
-     * the wait ends; {@link ErrorReply} when refused (unknown semaphore, too many waiters).
+     * at most {@code timeoutNanos} (0: try once). {@code count}: how many of {@code names} it needs,
+     * any of them (dask's {@code num_locks}); 0: all. Answered by {@link LockGranted} when granted or
+     * when the wait ends; {@link ErrorReply} when refused (unknown semaphore, too many waiters).
      */
-    record LockAcquire(String kind, List<String> names, String lease, long timeoutNanos) implements Message {}
+    record LockAcquire(String kind, List<String> names, String lease, long timeoutNanos, int count) implements Message {
+        /** Needing all of {@code names}. */
+        public LockAcquire(String kind, List<String> names, String lease, long timeoutNanos) {
+            this(kind, names, lease, timeoutNanos, 0);
+        }
+    }
 
     /** Whether the {@link LockAcquire} of {@code lease} was granted (false: its wait ended first). */
     record LockGranted(String lease, boolean granted) implements Message {}

@@ -27,9 +27,10 @@ import java.util.Set;
 /**
  * Cluster-wide locks, multi-locks and semaphores (dask's LockExtension, MultiLockExtension and
  * SemaphoreExtension in one). Every name has a number of permits (a lock one, a semaphore its
- * count); a lease takes one permit of each of its names at once, or waits. Waiters are served first
- * come first served per name: a request waits behind any earlier waiter sharing a name, so two
- * multi-locks over overlapping names never deadlock and never hold part of their names.
+ * count); a lease takes one permit of each of its names at once (or of any {@code count} of them,
+ * dask's {@code num_locks}), or waits. Waiters are served first come first served per name: a request
+ * waits behind any earlier waiter sharing a name, so two multi-locks over overlapping names never
+ * deadlock and never hold part of what they need.
  *
  * <p>Holds are leases: a client renews them; one not renewed for the lease timeout (its process
  * died, or its link is gone) is let go on a tick. A client that closes lets go of everything at
@@ -53,7 +54,9 @@ final class LockExtension implements SchedulerExtension {
 
     record Hold(String lease, String clientId, String kind, List<String> names, long renewedAt) {}
 
-    record Waiter(String lease, String clientId, String kind, List<String> names, long requestId, long deadline) {}
+    /** {@code need}: how many of {@code names} it takes at once, any of them. */
+    record Waiter(String lease, String clientId, String kind, List<String> names, int need, long requestId,
+                  long deadline) {}
 
     private final long leaseNanos;
     private final int maxWaiters;
@@ -152,6 +155,10 @@ final class LockExtension implements SchedulerExtension {
         if (new HashSet<>(names).size() != names.size()) {
             throw new IllegalArgumentException("names " + names + " repeat one: name each lock once");
         }
+        if (a.count() < 0 || a.count() > names.size()) {
+            throw new IllegalArgumentException("an acquire of " + names + " takes 1 to " + names.size()
+                    + " of them, not " + a.count());
+        }
         if (SEMAPHORE.equals(a.kind())) {
             if (names.size() != 1) {
                 throw new IllegalArgumentException("a semaphore acquire names one semaphore, not " + names);
@@ -171,8 +178,8 @@ final class LockExtension implements SchedulerExtension {
         }
         // counted for a wait too: a waiter granted later makes its names then
         checkRoom((int) names.stream().filter(n -> !resources.containsKey(key(a.kind(), n))).count(), names);
-        Waiter w = new Waiter(a.lease(), clientId, a.kind(), List.copyOf(names), requestId,
-                core.now() + Math.max(0, a.timeoutNanos()));
+        Waiter w = new Waiter(a.lease(), clientId, a.kind(), List.copyOf(names),
+                a.count() == 0 ? names.size() : a.count(), requestId, core.now() + Math.max(0, a.timeoutNanos()));
         Waiter earlier = waiters.get(a.lease());
         if (earlier == null && a.timeoutNanos() > 0 && waiters.size() >= maxWaiters
                 && !grantable(w, blockedBefore(null))) { // checked before anything changes
@@ -183,8 +190,9 @@ final class LockExtension implements SchedulerExtension {
             waiters.remove(a.lease());
             answer(earlier.clientId(), new LockGranted(a.lease(), false), earlier.requestId());
         }
-        if (grantable(w, blockedBefore(null))) {
-            grant(w);
+        Set<String> blocked = blockedBefore(null);
+        if (grantable(w, blocked)) {
+            grant(w, blocked);
             return;
         }
         if (a.timeoutNanos() <= 0) {
@@ -256,21 +264,29 @@ final class LockExtension implements SchedulerExtension {
     }
 
     private boolean grantable(Waiter w, Set<String> blocked) {
+        return free(w, blocked).size() >= w.need();
+    }
+
+    /** Those of {@code w}'s names that are free now and that no earlier waiter waits for, in its order. */
+    private List<String> free(Waiter w, Set<String> blocked) {
+        List<String> out = new ArrayList<>(w.names().size());
         for (String n : w.names()) {
             String k = key(w.kind(), n);
             Resource r = resources.get(k);
-            if (blocked.contains(k) || (r != null && r.holders.size() >= r.permits)) {
-                return false;
+            if (!blocked.contains(k) && (r == null || r.holders.size() < r.permits)) {
+                out.add(n);
             }
         }
-        return true;
+        return out;
     }
 
-    private void grant(Waiter w) {
-        for (String n : w.names()) {
+    /** Grants {@code w} the first {@code need} of its free names (called once it is grantable). */
+    private void grant(Waiter w, Set<String> blocked) {
+        List<String> taken = free(w, blocked).subList(0, w.need());
+        for (String n : taken) {
             resources.computeIfAbsent(key(w.kind(), n), k -> new Resource(1)).holders.add(w.lease());
         }
-        holds.put(w.lease(), new Hold(w.lease(), w.clientId(), w.kind(), w.names(), core.now()));
+        holds.put(w.lease(), new Hold(w.lease(), w.clientId(), w.kind(), List.copyOf(taken), core.now()));
         answer(w.clientId(), new LockGranted(w.lease(), true), w.requestId());
     }
 
@@ -304,7 +320,7 @@ final class LockExtension implements SchedulerExtension {
             Waiter w = it.next();
             if (grantable(w, blocked)) {
                 it.remove();
-                grant(w);
+                grant(w, blocked);
             } else {
                 for (String n : w.names()) {
                     blocked.add(key(w.kind(), n));

@@ -50,12 +50,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_semaphore.py::test_threadpoolworkers_pick_correct_ioloop → tornado IOLoop selection of the
  *     refresh callback (gh4057): no event loop in dist.</li>
  * </ul>
- *
- * <p>Gap:
- * <ul>
- * <li>test_multi_locks.py::test_num_locks → acquire(num_locks=k), holding any k of a multi-lock's
- *     names, does not exist in dist: a multi-lock always takes all its names.</li>
- * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class LocksConformanceTest {
@@ -380,6 +374,35 @@ class LocksConformanceTest {
         Lock all = c.multiLock(List.of("ml1", "ml2"));
         assertTrue(all.tryLock(), "nothing is held or waited for any more");
         all.unlock();
+    }
+
+    /** dask: test_multi_locks.py::test_num_locks — multi-locks taking any k of their names (num_locks): each holds k that were free; one needing more waits in line and gets them as others let go. */
+    @Test
+    void aMultiLockTakesAnyCountOfItsNames() throws Exception {
+        List<String> three = List.of("n1", "n2", "n3");
+        dist.ClusterLock l1 = (dist.ClusterLock) c.multiLock(three, 1);
+        dist.ClusterLock l2 = (dist.ClusterLock) c.multiLock(three, 2);
+        dist.ClusterLock l3 = (dist.ClusterLock) c.multiLock(List.of("n1", "n2", "n3", "n4"), 3);
+        assertEquals(2, l2.count());
+        assertTrue(l1.tryLock());
+        assertTrue(l2.tryLock(), "two of the names l1 left free");
+        assertFalse(c.multiLock(three, 1).tryLock(), "l1 holds one name, l2 the other two");
+        Lock n4 = c.lock("n4");
+        assertTrue(n4.tryLock(), "n4 is free");
+        n4.unlock();
+        CompletableFuture<Boolean> third = new CompletableFuture<>();
+        Thread t = Thread.ofVirtual().start(() -> third.complete(take(l3)));
+        assertTrue(dist.Wait.until(T, () -> waiting(t)));
+        l1.unlock();
+        assertFalse(third.isDone() || l3.isHeld(), "n1 and n4 are two of the three it needs");
+        l2.unlock();
+        assertTrue(third.get(30, TimeUnit.SECONDS));
+        l3.unlock();
+        Lock all = c.multiLock(List.of("n1", "n2", "n3", "n4"));
+        assertTrue(all.tryLock(), "nothing is held or waited for any more");
+        all.unlock();
+        assertThrows(IllegalArgumentException.class, () -> c.multiLock(three, 4));
+        assertThrows(IllegalArgumentException.class, () -> c.multiLock(three, 0));
     }
 
     /** dask: test_multi_locks.py::test_timeout_wake_waiter — a wait that times out lets the waiter behind it in line through. */

@@ -133,6 +133,22 @@ class LockExtensionTest {
     }
 
     @Test
+    void aCountedMultiLockTakesFreeNamesButNoneAnEarlierWaiterWaitsFor() {
+        assertTrue(granted(acquire("c1", "a", 0, "x")));
+        long waitId = rid;
+        assertNull(ask("c2", new LockAcquire("lock", List.of("x", "y"), "b", 5 * S), rid++), "x is taken: b waits");
+        assertFalse(granted(ask("c3", new LockAcquire("lock", List.of("y", "z"), "c", 0, 2), rid++)),
+                "y is b's next: two of y, z are not free");
+        assertTrue(granted(ask("c3", new LockAcquire("lock", List.of("y", "z"), "d", 0, 1), rid++)), "z is");
+        assertEquals(java.util.Set.of("d"), ext().holders("lock", "z"));
+        assertTrue(ext().holders("lock", "y").isEmpty());
+        List<Outgoing> out = h.event(new SchedulerEvent.FromClient("c1", new LockRelease("a"), 99));
+        assertTrue(out.contains(new Outgoing("c2", new LockGranted("b", true), waitId)), out.toString());
+        Message m = ask("c3", new LockAcquire("lock", List.of("y", "z"), "e", 0, 3), rid++);
+        assertInstanceOf(Message.ErrorReply.class, m);
+    }
+
+    @Test
     void aClosedSemaphoreEndsItsHoldsAndWaitsAndIsUnknown() {
         assertInstanceOf(Message.Ack.class, ask("c1", new SemaphoreCreate("s", 1), 1));
         assertTrue(granted(ask("c1", new LockAcquire("semaphore", List.of("s"), "a", 0), 2)));
