@@ -570,8 +570,17 @@ public sealed interface Message {
     /** Client -> scheduler, one way: the caller stopped waiting (interrupted); drop wait {@code waitId} of {@code name}. */
     record SharedCancelWait(String name, long waitId) implements Message {}
 
-    /** A value as its client encoded it, with the keys of the futures inside it. */
-    record SharedValue(byte[] value, List<String> keys) implements Message {}
+    /**
+     * A value as its client encoded it, with the keys of the futures inside it. Handed to a reader,
+     * {@code known} carries the state of those keys then ({@link KeyInMemory}, {@link KeyErred}), so
+     * its futures know their status as they arrive; empty as stored.
+     */
+    record SharedValue(byte[] value, List<String> keys, List<Message> known) implements Message {
+        /** As stored: no states. */
+        public SharedValue(byte[] value, List<String> keys) {
+            this(value, keys, List.of());
+        }
+    }
 
     /** Several values, oldest first. */
     record SharedValues(List<SharedValue> values) implements Message {}

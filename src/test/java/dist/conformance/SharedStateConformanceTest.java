@@ -193,7 +193,7 @@ class SharedStateConformanceTest {
         return v == null ? -1 : v;
     }
 
-    /** dask: test_queues.py::test_picklability, test_queues.py::test_picklability_sync, test_queues.py::test_2220, test_queues.py::test_queue_in_task — tasks put and take. */
+    /** dask: test_queues.py::test_picklability, test_queues.py::test_picklability_sync, test_queues.py::test_2220, test_queues.py::test_queue_in_task — tasks put and take (a task's client reaches the scheduler over TCP, as from a worker process). */
     @Test
     void queueFromTasks() throws Exception {
         c.submit(SharedStateConformanceTest::putFromTask, 10).result(T);
@@ -243,19 +243,20 @@ class SharedStateConformanceTest {
         assertEquals(0, xx.drainTo(new ArrayList<>(), 2));
     }
 
-    /** dask: test_queues.py::test_Future_knows_status_immediately, test_queues.py::test_erred_future — a taken future is done or erred as its task is. */
+    /** dask: test_queues.py::test_Future_knows_status_immediately, test_queues.py::test_erred_future — a taken future knows at once that its task finished or erred, and raises its error. */
     @Test
     void takenFutureKnowsItsStatus() throws Exception {
         Future<Integer> x = c.scatter(List.of(123)).get(0);
         c.queue("q-status").put(x);
         try (Client c2 = Client.connect(cluster.schedulerAddress())) {
             Future<Integer> f = c2.<Future<Integer>>queue("q-status").take();
-            assertTrue(Wait.until(T, f::isDone));
+            assertEquals(java.util.concurrent.Future.State.SUCCESS, f.state(), "known as it is handed over");
             assertEquals(123, f.result(T));
             Future<Double> bad = c.submit(SharedStateConformanceTest::div, 1, 0);
             assertThrows(TaskFailedException.class, () -> bad.result(T));
             c.queue("q-status").put(bad);
             Future<Double> f2 = c2.<Future<Double>>queue("q-status").take();
+            assertEquals(java.util.concurrent.Future.State.FAILED, f2.state(), "known as it is handed over");
             TaskFailedException e = assertThrows(TaskFailedException.class, () -> f2.result(T));
             assertInstanceOf(ArithmeticException.class, e.getCause());
             assertInstanceOf(ArithmeticException.class, f2.exception(T));
@@ -514,7 +515,7 @@ class SharedStateConformanceTest {
         return WorkerClient.get().<Integer>variable(name).get(Duration.ofSeconds(10));
     }
 
-    /** dask: test_variable.py::test_pickleable, test_variable.py::test_variable_in_task, test_variable.py::test_timeout_get — set and got inside tasks; a waiting get gets the later set. */
+    /** dask: test_variable.py::test_pickleable, test_variable.py::test_variable_in_task, test_variable.py::test_timeout_get — set and got inside tasks (whose client reaches the scheduler over TCP, as from a worker process); a waiting get gets the later set. */
     @Test
     void variableFromTasks() throws Exception {
         c.submit(SharedStateConformanceTest::setVariable, 10).result(T);
@@ -542,18 +543,27 @@ class SharedStateConformanceTest {
         v.delete();
     }
 
-    /** dask: test_variable.py::test_Future_knows_status_immediately, test_variable.py::test_erred_future, test_variable.py::test_future_erred_sync — an erred future read from a variable raises its error. */
+    /** dask: test_variable.py::test_Future_knows_status_immediately, test_variable.py::test_erred_future, test_variable.py::test_future_erred_sync — a future read from a variable knows at once that its task finished or erred, and raises its error. */
     @Test
     void variableErredFuture() throws Exception {
+        Future<Integer> x = c.scatter(List.of(124)).get(0);
+        c.<Future<Integer>>variable("v-ok").set(x);
         Future<Double> bad = c.submit(SharedStateConformanceTest::div, 1, 0);
+        assertThrows(TaskFailedException.class, () -> bad.result(T));
         Variable<Future<Double>> var = c.variable("v-err");
         var.set(bad);
         try (Client c2 = Client.connect(cluster.schedulerAddress())) {
+            Future<Integer> f = c2.<Future<Integer>>variable("v-ok").get(T);
+            assertEquals(java.util.concurrent.Future.State.SUCCESS, f.state(), "known as it is handed over");
+            assertEquals(124, f.result(T));
             Future<Double> f2 = c2.<Future<Double>>variable("v-err").get(T);
+            assertEquals(java.util.concurrent.Future.State.FAILED, f2.state(), "known as it is handed over");
             TaskFailedException e = assertThrows(TaskFailedException.class, () -> f2.result(T));
             assertInstanceOf(ArithmeticException.class, e.getCause());
+            assertInstanceOf(ArithmeticException.class, f2.exception(T));
         }
         var.delete();
+        c.variable("v-ok").delete();
     }
 
     static int variableRace(int i) {

@@ -164,6 +164,9 @@ class MessageCodecTest {
                 new Message.QueueSizeRequest("q"),
                 new Message.SharedCancelWait("q", 8),
                 new Message.SharedValue(new byte[]{2}, List.of("k")),
+                new Message.SharedValue(new byte[]{2}, List.of("k", "e"), List.of(
+                        new Message.KeyInMemory("k", List.of("127.0.0.1:1"), 8, null),
+                        new Message.KeyErred("e", new byte[]{1}, "boom", "e"))),
                 new Message.SharedValues(List.of(new Message.SharedValue(new byte[]{3}, List.of()))),
                 new Message.SharedTimedOut("queue 'q' stayed empty"),
                 new Message.SharedCount(4),
