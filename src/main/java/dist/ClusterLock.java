@@ -10,8 +10,9 @@ import java.util.concurrent.locks.Lock;
 
 /**
  * A lock the whole cluster shares by name, as dask's {@code Lock} (one name) and {@code MultiLock}
- * (several names, taken all at once or not at all): from {@link Client#lock(String)} or
- * {@link Client#multiLock(java.util.Collection)}, on a client or inside a task through
+ * (several names, taken all at once or not at all; or any {@code count} of them, as its
+ * {@code num_locks}): from {@link Client#lock(String)}, {@link Client#multiLock(java.util.Collection)}
+ * or {@link Client#multiLock(java.util.Collection, int)}, on a client or inside a task through
  * {@link WorkerClient#get()}.
  *
  * <pre>{@code
