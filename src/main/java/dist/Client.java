@@ -1405,6 +1405,18 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
+     * A lock over any {@code count} of {@code names} (dask's {@code MultiLock.acquire(num_locks=count)}):
+     * it holds {@code count} of them that are free at once, never fewer, and waits in line for every
+     * name meanwhile. For example, one of four licences:
+     * {@code Lock licence = client.multiLock(List.of("l1", "l2", "l3", "l4"), 1);}
+     *
+     * @throws IllegalArgumentException when {@code count} is not between 1 and the number of names
+     */
+    public java.util.concurrent.locks.Lock multiLock(java.util.Collection<String> names, int count) {
+        return new ClusterLock(locks, java.util.List.copyOf(names), count);
+    }
+
+    /**
      * The cluster-wide semaphore {@code name} of {@code permits} (dask's {@code Semaphore}), made on
      * first use: {@code ClusterSemaphore s = client.semaphore("db", 2); s.acquire(); ... s.release();}
      *

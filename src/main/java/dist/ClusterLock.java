@@ -10,8 +10,9 @@ import java.util.concurrent.locks.Lock;
 
 /**
  * A lock the whole cluster shares by name, as dask's {@code Lock} (one name) and {@code MultiLock}
- * (several names, taken all at once or not at all): from {@link Client#lock(String)} or
- * {@link Client#multiLock(java.util.Collection)}, on a client or inside a task through
+ * (several names, taken all at once or not at all; or any {@code count} of them, as its
+ * {@code num_locks}): from {@link Client#lock(String)}, {@link Client#multiLock(java.util.Collection)}
+ * or {@link Client#multiLock(java.util.Collection, int)}, on a client or inside a task through
  * {@link WorkerClient#get()}.
  *
  * <pre>{@code
@@ -30,11 +31,23 @@ import java.util.concurrent.locks.Lock;
 public final class ClusterLock implements Lock {
     private final Locks locks;
     private final List<String> names;
+    private final int count;
     private final AtomicReference<String> lease = new AtomicReference<>();
 
     ClusterLock(Locks locks, List<String> names) {
+        this(locks, names, names.size());
+    }
+
+    ClusterLock(Locks locks, List<String> names, int count) {
         if (names.isEmpty()) {
             throw new IllegalArgumentException("a lock needs at least one name");
+        }
+        if (count < 1 || count > names.size()) {
+            throw new IllegalArgumentException("a multi-lock over " + names + " takes 1 to " + names.size()
+                    + " of them, not " + count);
+        }
+        if (new java.util.HashSet<>(names).size() != names.size()) {
+            throw new IllegalArgumentException("names " + names + " repeat one: name each lock once");
         }
         for (String n : names) {
             if (n == null || n.isBlank()) {
@@ -43,11 +56,17 @@ public final class ClusterLock implements Lock {
         }
         this.locks = locks;
         this.names = List.copyOf(names);
+        this.count = count;
     }
 
-    /** The names this lock takes. */
+    /** The names this lock takes from. */
     public List<String> names() {
         return names;
+    }
+
+    /** How many of {@link #names()} a hold takes: all of them, unless made by {@link Client#multiLock(java.util.Collection, int)}. */
+    public int count() {
+        return count;
     }
 
     /** Whether this object holds the lock now (dask: {@code locked()} of the holder). */
@@ -105,7 +124,7 @@ public final class ClusterLock implements Lock {
 
     private boolean take(long timeoutNanos) throws InterruptedException {
         String l = Locks.newLease();
-        if (!locks.acquire(Locks.LOCK, names, l, timeoutNanos)) {
+        if (!locks.acquire(Locks.LOCK, names, count == names.size() ? 0 : count, l, timeoutNanos)) {
             return false;
         }
         lease.set(l);
@@ -139,7 +158,8 @@ public final class ClusterLock implements Lock {
 
     @Override
     public String toString() {
-        return (names.size() == 1 ? "lock '" + names.get(0) + "'" : "multi-lock " + names)
+        return (names.size() == 1 ? "lock '" + names.get(0) + "'"
+                : "multi-lock " + (count == names.size() ? "" : count + " of ") + names)
                 + (isHeld() ? " [held]" : "");
     }
 }

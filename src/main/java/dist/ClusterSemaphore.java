@@ -49,6 +49,31 @@ public final class ClusterSemaphore {
         return leases.size();
     }
 
+    /**
+     * Permits held now by every holder in the cluster (dask's {@code get_value()}):
+     * {@code if (db.inUse() == db.permits()) log("the database is busy");}
+     *
+     * @throws IllegalArgumentException when the semaphore was closed
+     */
+    public int inUse() {
+        return locks.semaphoreValue(name);
+    }
+
+    /**
+     * Forgets the semaphore on the scheduler, as dask's {@code Semaphore.close}: every hold and wait
+     * on it ends at once (a waiting acquire then fails, as later ones on any object for the name do,
+     * until {@link Client#semaphore(String, int)} makes it again). What remained is logged as a
+     * warning by the scheduler. Closing again is quiet. Use it when the name is done with:
+     * {@code client.semaphore("batch-42", 4).close();}
+     *
+     * @return how many holds and waits it ended (0: none remained)
+     */
+    public int close() {
+        java.util.List<String> mine = java.util.List.copyOf(leases);
+        leases.clear();
+        return locks.closeSemaphore(name, mine);
+    }
+
     /** Takes a permit, waiting as long as it takes. */
     public void acquire() throws InterruptedException {
         take(-1);
@@ -93,8 +118,8 @@ public final class ClusterSemaphore {
             throw new IllegalStateException("Released too often: " + this + " holds no permit of this object");
         }
         if (!locks.release(l)) {
-            throw new IllegalStateException(this + ": the permit was no longer held, its lease ran out before release "
-                    + "(distributed.scheduler.locks.lease-timeout)");
+            throw new IllegalStateException(this + ": the permit was no longer held: its lease ran out before release "
+                    + "(distributed.scheduler.locks.lease-timeout), or the semaphore was closed");
         }
     }
 

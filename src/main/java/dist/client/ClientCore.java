@@ -598,6 +598,13 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         return m;
     }
 
+    @Override
+    public void known(Message report) {
+        if (report instanceof Message.KeyInMemory || report instanceof Message.KeyErred) {
+            onSchedulerMessage(report);
+        }
+    }
+
     void onSchedulerMessage(Message message) {
         switch (message) {
             case Message.KeyInMemory m -> {

@@ -39,4 +39,10 @@ public interface KeyRefs {
      * scheduler before the hand-over, not after it.
      */
     void flushReleases();
+
+    /**
+     * Takes the scheduler's report of a key's state ({@code KeyInMemory}, {@code KeyErred}) that came
+     * with a value handed to this client, as if it had come on its own; other messages are ignored.
+     */
+    void known(dist.protocol.Message report);
 }

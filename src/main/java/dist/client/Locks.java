@@ -27,7 +27,7 @@ public final class Locks {
     public static final String LOCK = "lock";
     public static final String SEMAPHORE = "semaphore";
 
-    record Held(String kind, List<String> names) {}
+    record Held(String kind, List<String> names, int count) {}
 
     private final SchedulerLink link;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
@@ -59,11 +59,37 @@ public final class Locks {
         semaphores.put(name, permits);
     }
 
+    /** Permits of semaphore {@code name} held now, by every holder. */
+    public int semaphoreValue(String name) {
+        Message m = ask(new Message.SemaphoreValue(name), "reading semaphore '" + name + "'");
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        return (int) ((Message.SharedCount) m).count();
+    }
+
+    /** Forgets semaphore {@code name} on the scheduler; returns the holds and waits that ended. */
+    public int closeSemaphore(String name, List<String> ownLeases) {
+        semaphores.remove(name); // not made again after a reconnect
+        ownLeases.forEach(held::remove);
+        Message m = ask(new Message.SemaphoreClose(name), "closing semaphore '" + name + "'");
+        if (m instanceof Message.ErrorReply e) {
+            throw new IllegalArgumentException(e.message());
+        }
+        return (int) ((Message.SharedCount) m).count();
+    }
+
     /**
      * Takes one permit of each of {@code names} for {@code lease}, waiting at most {@code timeoutNanos}
      * (negative: until granted). False when the wait ended first. Interrupted: the wait is withdrawn.
      */
     public boolean acquire(String kind, List<String> names, String lease, long timeoutNanos) throws InterruptedException {
+        return acquire(kind, names, 0, lease, timeoutNanos);
+    }
+
+    /** As {@link #acquire(String, List, String, long)}, needing any {@code count} of {@code names} (0: all). */
+    public boolean acquire(String kind, List<String> names, int count, String lease, long timeoutNanos)
+            throws InterruptedException {
         ensureOpen();
         used.set(true);
         long start = System.nanoTime();
@@ -73,7 +99,7 @@ public final class Locks {
             long left = timeoutNanos < 0 ? slice : Math.max(0, timeoutNanos - (System.nanoTime() - start));
             Message m;
             try {
-                m = link.request(new Message.LockAcquire(kind, names, lease, Math.min(left, slice)));
+                m = link.request(new Message.LockAcquire(kind, names, lease, Math.min(left, slice), count));
             } catch (InterruptedException e) {
                 withdraw(lease);
                 throw e;
@@ -87,7 +113,7 @@ public final class Locks {
                 throw new IllegalArgumentException(e.message());
             }
             if (m instanceof Message.LockGranted g && g.granted()) {
-                held.put(lease, new Held(kind, List.copyOf(names)));
+                held.put(lease, new Held(kind, List.copyOf(names), count));
                 startRenewing();
                 return true;
             }
@@ -127,8 +153,8 @@ public final class Locks {
     }
 
     private void startRenewing() {
-        if (renewer != null) {
-            return;
+        if (renewer != null || renewEvery.compareTo(Duration.ofDays(365)) > 0) {
+            return; // a lease timeout of inf: holds never run out, so nothing is renewed
         }
         startLock.lock();
         try {
@@ -170,7 +196,7 @@ public final class Locks {
     private List<Message> registrations() {
         List<Message> out = new java.util.ArrayList<>();
         semaphores.forEach((name, permits) -> out.add(new Message.SemaphoreCreate(name, permits)));
-        held.forEach((lease, h) -> out.add(new Message.LockAcquire(h.kind(), h.names(), lease, 0)));
+        held.forEach((lease, h) -> out.add(new Message.LockAcquire(h.kind(), h.names(), lease, 0, h.count())));
         return out;
     }
 

@@ -58,6 +58,7 @@ public final class SharedOps {
         for (String k : v.keys()) {
             futures.put(k, refs.holdKey(k));
         }
+        v.known().forEach(refs::known); // the states at hand-over: the futures know them as they are returned
         link.sendToScheduler(new Message.UpdateGraph(link.id(), List.of(), List.copyOf(futures.keySet())), futures.values());
         return Shapes.rebuild(shape, Ref.class, r -> futures.get(r.key()));
     }

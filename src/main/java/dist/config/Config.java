@@ -42,6 +42,9 @@ public final class Config {
     /** A known key, its default (as text) and what it means. */
     public record Key(String name, String defaultValue, String doc) {}
 
+    /** Duration keys that take {@code inf} for no limit, as dask's do. */
+    private static final java.util.Set<String> UNLIMITED = java.util.Set.of("distributed.scheduler.locks.lease-timeout");
+
     /** Every key the project reads, with its default. */
     public static final Map<String, Key> KEYS;
 
@@ -69,7 +72,7 @@ public final class Config {
                 new Key("distributed.scheduler.work-stealing", "true",
                         "whether the scheduler moves queued tasks from busy workers to idle ones (false: each task runs where it was first sent)"),
                 new Key("distributed.scheduler.locks.lease-timeout", "30s",
-                        "a lock or semaphore permit whose holder stops renewing it (its process died) is freed after this; holders renew at a fifth of it"),
+                        "a lock or semaphore permit whose holder stops renewing it (its process died) is freed after this; holders renew at a fifth of it; inf: never freed so, nor renewed"),
                 new Key("distributed.scheduler.locks.max-waiters", "10000",
                         "most waits for locks and semaphores at once; an acquire past it is refused"),
                 new Key("distributed.scheduler.locks.max-names", "100000",
@@ -298,9 +301,22 @@ public final class Config {
         return parseBoolean(key, v[0], v[1]);
     }
 
+    /**
+     * A duration such as {@code 500ms}, {@code 3s} or {@code 2m}; for a key that allows no limit
+     * (as {@code distributed.scheduler.locks.lease-timeout}), {@code inf} is
+     * {@link java.time.temporal.ChronoUnit#FOREVER}'s duration:
+     * {@code Duration lease = Config.getDuration("distributed.scheduler.locks.lease-timeout");}
+     */
     public static Duration getDuration(String key) {
         String[] v = lookup(known(key));
+        if (UNLIMITED.contains(key) && isInf(v[0])) {
+            return java.time.temporal.ChronoUnit.FOREVER.getDuration();
+        }
         return parseDuration(key, v[0], v[1]);
+    }
+
+    private static boolean isInf(String text) {
+        return text != null && text.trim().equalsIgnoreCase("inf");
     }
 
     /** Every key with its current value, in the order of {@link #KEYS}. */
@@ -464,7 +480,9 @@ public final class Config {
         } else if (d.matches("\\d*\\.\\d+")) {
             parseDouble(k.name(), text, source);
         } else if (d.matches("\\d+[a-z]*")) {
-            parseDuration(k.name(), text, source);
+            if (!(UNLIMITED.contains(k.name()) && isInf(text))) {
+                parseDuration(k.name(), text, source);
+            }
         } // else a text value, such as a template: taken as it is
     }
 

@@ -478,10 +478,16 @@ public sealed interface Message {
     /**
      * Client -> scheduler: {@code lease} wants one permit of each of {@code names} at once ({@code kind}
      * "lock": one permit each, made on first use; "semaphore": a created semaphore, one name), waiting
-     * at most {@code timeoutNanos} (0: try once). Answered by {@link LockGranted} when granted or when
-     * the wait ends; {@link ErrorReply} when refused (unknown semaphore, too many waiters).
+     * at most {@code timeoutNanos} (0: try once). {@code count}: how many of {@code names} it needs,
+     * any of them (dask's {@code num_locks}); 0: all. Answered by {@link LockGranted} when granted or
+     * when the wait ends; {@link ErrorReply} when refused (unknown semaphore, too many waiters).
      */
-    record LockAcquire(String kind, List<String> names, String lease, long timeoutNanos) implements Message {}
+    record LockAcquire(String kind, List<String> names, String lease, long timeoutNanos, int count) implements Message {
+        /** Needing all of {@code names}. */
+        public LockAcquire(String kind, List<String> names, String lease, long timeoutNanos) {
+            this(kind, names, lease, timeoutNanos, 0);
+        }
+    }
 
     /** Whether the {@link LockAcquire} of {@code lease} was granted (false: its wait ended first). */
     record LockGranted(String lease, boolean granted) implements Message {}
@@ -500,6 +506,15 @@ public sealed interface Message {
 
     /** Client -> scheduler: a semaphore of {@code permits}; the same again is fine, another count is refused. Answered by {@link Ack}. */
     record SemaphoreCreate(String name, int permits) implements Message {}
+
+    /** Client -> scheduler: how many permits of semaphore {@code name} are held now. Answered by {@link SharedCount} or {@link ErrorReply}. */
+    record SemaphoreValue(String name) implements Message {}
+
+    /**
+     * Client -> scheduler: forget semaphore {@code name}; its holds and waits end (a wait answers not
+     * granted). Answered by {@link SharedCount}: the holds and waits it ended.
+     */
+    record SemaphoreClose(String name) implements Message {}
 
     // ---------------------------------------------------------------- actors
 
@@ -555,8 +570,17 @@ public sealed interface Message {
     /** Client -> scheduler, one way: the caller stopped waiting (interrupted); drop wait {@code waitId} of {@code name}. */
     record SharedCancelWait(String name, long waitId) implements Message {}
 
-    /** A value as its client encoded it, with the keys of the futures inside it. */
-    record SharedValue(byte[] value, List<String> keys) implements Message {}
+    /**
+     * A value as its client encoded it, with the keys of the futures inside it. Handed to a reader,
+     * {@code known} carries the state of those keys then ({@link KeyInMemory}, {@link KeyErred}), so
+     * its futures know their status as they arrive; empty as stored.
+     */
+    record SharedValue(byte[] value, List<String> keys, List<Message> known) implements Message {
+        /** As stored: no states. */
+        public SharedValue(byte[] value, List<String> keys) {
+            this(value, keys, List.of());
+        }
+    }
 
     /** Several values, oldest first. */
     record SharedValues(List<SharedValue> values) implements Message {}

@@ -8,7 +8,10 @@ import dist.protocol.Message.LockRelease;
 import dist.protocol.Message.LockReleaseAll;
 import dist.protocol.Message.LockReleased;
 import dist.protocol.Message.LockRenew;
+import dist.protocol.Message.SemaphoreClose;
 import dist.protocol.Message.SemaphoreCreate;
+import dist.protocol.Message.SemaphoreValue;
+import dist.protocol.Message.SharedCount;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,14 +27,16 @@ import java.util.Set;
 /**
  * Cluster-wide locks, multi-locks and semaphores (dask's LockExtension, MultiLockExtension and
  * SemaphoreExtension in one). Every name has a number of permits (a lock one, a semaphore its
- * count); a lease takes one permit of each of its names at once, or waits. Waiters are served first
- * come first served per name: a request waits behind any earlier waiter sharing a name, so two
- * multi-locks over overlapping names never deadlock and never hold part of their names.
+ * count); a lease takes one permit of each of its names at once (or of any {@code count} of them,
+ * dask's {@code num_locks}), or waits. Waiters are served first come first served per name: a request
+ * waits behind any earlier waiter sharing a name, so two multi-locks over overlapping names never
+ * deadlock and never hold part of what they need.
  *
  * <p>Holds are leases: a client renews them; one not renewed for the lease timeout (its process
  * died, or its link is gone) is let go on a tick. A client that closes lets go of everything at
  * once ({@link LockReleaseAll}); a client whose connection merely ends keeps its holds until the
- * lease runs out, so one that reconnects keeps them. Waits end on the tick past their deadline.
+ * lease runs out, so one that reconnects keeps them. Waits end on the tick past their deadline. A
+ * lease timeout of {@code inf} (dask's) lets holds last until released or their client closes.
  */
 final class LockExtension implements SchedulerExtension {
     static final String LOCK = "lock";
@@ -49,7 +54,9 @@ final class LockExtension implements SchedulerExtension {
 
     record Hold(String lease, String clientId, String kind, List<String> names, long renewedAt) {}
 
-    record Waiter(String lease, String clientId, String kind, List<String> names, long requestId, long deadline) {}
+    /** {@code need}: how many of {@code names} it takes at once, any of them. */
+    record Waiter(String lease, String clientId, String kind, List<String> names, int need, long requestId,
+                  long deadline) {}
 
     private final long leaseNanos;
     private final int maxWaiters;
@@ -61,7 +68,8 @@ final class LockExtension implements SchedulerExtension {
     private SchedulerContext core;
 
     /**
-     * {@code leaseTimeout}: how long a hold lasts without renewal; {@code maxWaiters}: most waits at
+     * {@code leaseTimeout}: how long a hold lasts without renewal (one beyond {@code Long.MAX_VALUE}
+     * nanoseconds, as {@code inf}'s: forever); {@code maxWaiters}: most waits at
      * once; {@code maxNames}: most held lock names and semaphores at once (a peer cannot fill memory).
      */
     LockExtension(Duration leaseTimeout, int maxWaiters, int maxNames) {
@@ -69,7 +77,8 @@ final class LockExtension implements SchedulerExtension {
             throw new IllegalArgumentException("lease timeout must be positive, max waiters and names at least 1: "
                     + leaseTimeout + ", " + maxWaiters + ", " + maxNames);
         }
-        this.leaseNanos = leaseTimeout.toNanos();
+        this.leaseNanos = leaseTimeout.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE
+                : leaseTimeout.toNanos();
         this.maxWaiters = maxWaiters;
         this.maxNames = maxNames;
     }
@@ -89,7 +98,7 @@ final class LockExtension implements SchedulerExtension {
     @Override
     public Set<Class<? extends Message>> clientMessages() {
         return Set.of(LockAcquire.class, LockRelease.class, LockRenew.class, LockReleaseAll.class,
-                SemaphoreCreate.class);
+                SemaphoreCreate.class, SemaphoreValue.class, SemaphoreClose.class);
     }
 
     @Override
@@ -99,6 +108,8 @@ final class LockExtension implements SchedulerExtension {
                 create(c.name(), c.permits());
                 answer(clientId, new Ack(), requestId);
             }
+            case SemaphoreValue v -> answer(clientId, new SharedCount(semaphore(v.name()).holders.size()), requestId);
+            case SemaphoreClose c -> answer(clientId, new SharedCount(close(c.name())), requestId);
             case LockAcquire a -> acquire(clientId, a, requestId);
             case LockRelease r -> answer(clientId, new LockReleased(r.lease(), release(r.lease())), requestId);
             case LockRenew r -> {
@@ -144,10 +155,15 @@ final class LockExtension implements SchedulerExtension {
         if (new HashSet<>(names).size() != names.size()) {
             throw new IllegalArgumentException("names " + names + " repeat one: name each lock once");
         }
+        if (a.count() < 0 || a.count() > names.size()) {
+            throw new IllegalArgumentException("an acquire of " + names + " takes 1 to " + names.size()
+                    + " of them, not " + a.count());
+        }
         if (SEMAPHORE.equals(a.kind())) {
-            if (names.size() != 1 || !resources.containsKey(key(SEMAPHORE, names.get(0)))) {
-                throw new IllegalArgumentException("no semaphore named '" + names + "': create it first");
+            if (names.size() != 1) {
+                throw new IllegalArgumentException("a semaphore acquire names one semaphore, not " + names);
             }
+            semaphore(names.get(0));
         } else if (!LOCK.equals(a.kind())) {
             throw new IllegalArgumentException("unknown kind '" + a.kind() + "': lock or semaphore");
         }
@@ -162,8 +178,8 @@ final class LockExtension implements SchedulerExtension {
         }
         // counted for a wait too: a waiter granted later makes its names then
         checkRoom((int) names.stream().filter(n -> !resources.containsKey(key(a.kind(), n))).count(), names);
-        Waiter w = new Waiter(a.lease(), clientId, a.kind(), List.copyOf(names), requestId,
-                core.now() + Math.max(0, a.timeoutNanos()));
+        Waiter w = new Waiter(a.lease(), clientId, a.kind(), List.copyOf(names),
+                a.count() == 0 ? names.size() : a.count(), requestId, core.now() + Math.max(0, a.timeoutNanos()));
         Waiter earlier = waiters.get(a.lease());
         if (earlier == null && a.timeoutNanos() > 0 && waiters.size() >= maxWaiters
                 && !grantable(w, blockedBefore(null))) { // checked before anything changes
@@ -174,8 +190,9 @@ final class LockExtension implements SchedulerExtension {
             waiters.remove(a.lease());
             answer(earlier.clientId(), new LockGranted(a.lease(), false), earlier.requestId());
         }
-        if (grantable(w, blockedBefore(null))) {
-            grant(w);
+        Set<String> blocked = blockedBefore(null);
+        if (grantable(w, blocked)) {
+            grant(w, blocked);
             return;
         }
         if (a.timeoutNanos() <= 0) {
@@ -187,6 +204,49 @@ final class LockExtension implements SchedulerExtension {
             return;
         }
         waiters.put(w.lease(), w);
+    }
+
+    /** Semaphore {@code name}, which must exist. */
+    private Resource semaphore(String name) {
+        Resource r = resources.get(key(SEMAPHORE, name));
+        if (r == null) {
+            throw new IllegalArgumentException("semaphore '" + name + "' is not known (never made, or closed): make it "
+                    + "with client.semaphore(name, permits)");
+        }
+        return r;
+    }
+
+    /**
+     * Forgets semaphore {@code name}, ending its holds and waits (a waiter is answered not granted),
+     * as dask's {@code Semaphore.close}, which warns of what remained. Returns how many it ended.
+     */
+    private int close(String name) {
+        Resource r = resources.remove(key(SEMAPHORE, name));
+        if (r == null) {
+            return 0; // closing twice is quiet
+        }
+        int pending = 0;
+        for (Iterator<Waiter> it = waiters.values().iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
+            if (w.kind().equals(SEMAPHORE) && w.names().contains(name)) {
+                it.remove();
+                answer(w.clientId(), new LockGranted(w.lease(), false), w.requestId());
+                pending++;
+            }
+        }
+        for (String lease : r.holders) {
+            holds.remove(lease);
+        }
+        if (!r.holders.isEmpty() || pending > 0) {
+            core.log(System.Logger.Level.WARNING, "Closing semaphore " + name + " but there remain "
+                    + (r.holders.isEmpty() ? "" : r.holders.size() + " unreleased leases")
+                    + (!r.holders.isEmpty() && pending > 0 ? " and " : "")
+                    + (pending > 0 ? pending + " pending leases" : ""));
+        }
+        if (pending > 0) {
+            serve();
+        }
+        return r.holders.size() + pending;
     }
 
     /** Names some waiter waits for, of waiters before {@code upTo} (null: all). */
@@ -204,21 +264,29 @@ final class LockExtension implements SchedulerExtension {
     }
 
     private boolean grantable(Waiter w, Set<String> blocked) {
+        return free(w, blocked).size() >= w.need();
+    }
+
+    /** Those of {@code w}'s names that are free now and that no earlier waiter waits for, in its order. */
+    private List<String> free(Waiter w, Set<String> blocked) {
+        List<String> out = new ArrayList<>(w.names().size());
         for (String n : w.names()) {
             String k = key(w.kind(), n);
             Resource r = resources.get(k);
-            if (blocked.contains(k) || (r != null && r.holders.size() >= r.permits)) {
-                return false;
+            if (!blocked.contains(k) && (r == null || r.holders.size() < r.permits)) {
+                out.add(n);
             }
         }
-        return true;
+        return out;
     }
 
-    private void grant(Waiter w) {
-        for (String n : w.names()) {
+    /** Grants {@code w} the first {@code need} of its free names (called once it is grantable). */
+    private void grant(Waiter w, Set<String> blocked) {
+        List<String> taken = free(w, blocked).subList(0, w.need());
+        for (String n : taken) {
             resources.computeIfAbsent(key(w.kind(), n), k -> new Resource(1)).holders.add(w.lease());
         }
-        holds.put(w.lease(), new Hold(w.lease(), w.clientId(), w.kind(), w.names(), core.now()));
+        holds.put(w.lease(), new Hold(w.lease(), w.clientId(), w.kind(), List.copyOf(taken), core.now()));
         answer(w.clientId(), new LockGranted(w.lease(), true), w.requestId());
     }
 
@@ -252,7 +320,7 @@ final class LockExtension implements SchedulerExtension {
             Waiter w = it.next();
             if (grantable(w, blocked)) {
                 it.remove();
-                grant(w);
+                grant(w, blocked);
             } else {
                 for (String n : w.names()) {
                     blocked.add(key(w.kind(), n));
@@ -275,7 +343,7 @@ final class LockExtension implements SchedulerExtension {
         }
         List<Hold> expired = new ArrayList<>();
         for (Hold h : holds.values()) {
-            if (now - h.renewedAt() >= leaseNanos) {
+            if (leaseNanos != Long.MAX_VALUE && now - h.renewedAt() >= leaseNanos) {
                 expired.add(h);
             }
         }

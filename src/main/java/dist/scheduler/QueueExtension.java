@@ -156,9 +156,9 @@ final class QueueExtension implements SchedulerExtension {
         Q q = queue(t.name(), t.maxSize());
         Item item = q.items.poll();
         if (item != null) {
-            SharedHolds.handTo(core, clientId, item.tasks());
+            SharedValue handed = SharedHolds.handOver(core, clientId, item.value(), item.tasks());
             q.holds.unhold(core, item.tasks());
-            core.reply(clientId, item.value(), requestId);
+            core.reply(clientId, handed, requestId);
             admitPutter(q);
             forgetIfIdle(q);
             return;
@@ -181,9 +181,8 @@ final class QueueExtension implements SchedulerExtension {
         if (q != null) {
             int max = d.max() <= 0 ? Integer.MAX_VALUE : d.max();
             for (Item item; out.size() < max && (item = q.items.poll()) != null; ) {
-                SharedHolds.handTo(core, clientId, item.tasks());
+                out.add(SharedHolds.handOver(core, clientId, item.value(), item.tasks()));
                 q.holds.unhold(core, item.tasks());
-                out.add(item.value());
                 admitPutter(q);
             }
             forgetIfIdle(q);
@@ -193,8 +192,8 @@ final class QueueExtension implements SchedulerExtension {
 
     /** A waiting item goes to a waiting taker, without passing through the queue. */
     private void hand(SharedWait taker, Item item) {
-        SharedHolds.handTo(core, taker.clientId(), item.tasks());
-        core.reply(taker.clientId(), item.value(), taker.requestId());
+        core.reply(taker.clientId(), SharedHolds.handOver(core, taker.clientId(), item.value(), item.tasks()),
+                taker.requestId());
     }
 
     /** Room was made: the oldest waiting put enters the queue (it already holds its keys). */

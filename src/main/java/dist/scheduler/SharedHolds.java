@@ -34,6 +34,26 @@ final class SharedHolds {
         return out;
     }
 
+    /**
+     * Hands {@code value} to {@code clientId}: it holds {@code tasks} from now on, and the value goes
+     * with the state of those finished, so the reader's futures know it at once (dask's
+     * test_Future_knows_status_immediately).
+     */
+    static dist.protocol.Message.SharedValue handOver(SchedulerContext core, String clientId,
+                                                     dist.protocol.Message.SharedValue value, List<TaskState> tasks) {
+        handTo(core, clientId, tasks);
+        List<dist.protocol.Message> known = new ArrayList<>();
+        for (TaskState ts : tasks) {
+            // one still to come is reported when it finishes, as the reader now holds it
+            if (ts.state == TaskState.MEMORY) {
+                known.add(new dist.protocol.Message.KeyInMemory(ts.key, ts.holderAddresses(), ts.nbytes, null));
+            } else if (ts.state == TaskState.ERRED) {
+                known.add(TaskLifecycle.keyErred(ts));
+            }
+        }
+        return known.isEmpty() ? value : new dist.protocol.Message.SharedValue(value.value(), value.keys(), known);
+    }
+
     /** {@code clientId} now holds {@code tasks} itself, as if it had asked for them: the value it was handed keeps them. */
     static void handTo(SchedulerContext core, String clientId, List<TaskState> tasks) {
         if (tasks.isEmpty()) {

@@ -68,8 +68,7 @@ final class VariableExtension implements SchedulerExtension {
             case VariableGet g -> {
                 V v = vars.get(SharedNames.checked("variable", g.name()));
                 if (v != null && v.value != null) {
-                    SharedHolds.handTo(core, clientId, v.tasks);
-                    core.reply(clientId, v.value, requestId);
+                    core.reply(clientId, SharedHolds.handOver(core, clientId, v.value, v.tasks), requestId);
                 } else if (g.timeoutMillis() <= 0) {
                     core.reply(clientId, new SharedTimedOut("variable '" + g.name() + "' is not set"), requestId);
                 } else {
@@ -113,8 +112,7 @@ final class VariableExtension implements SchedulerExtension {
         v.value = new SharedValue(s.value(), s.keys() == null ? List.of() : List.copyOf(s.keys()));
         v.tasks = tasks;
         for (SharedWait w; (w = v.waiters.poll()) != null; ) {
-            SharedHolds.handTo(core, w.clientId(), tasks);
-            core.reply(w.clientId(), v.value, w.requestId());
+            core.reply(w.clientId(), SharedHolds.handOver(core, w.clientId(), v.value, tasks), w.requestId());
         }
         core.reply(clientId, new Ack(), requestId);
     }

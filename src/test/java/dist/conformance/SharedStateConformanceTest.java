@@ -34,10 +34,23 @@ import static org.junit.jupiter.api.Assertions.*;
  * {@code client.variable}, {@code logEvent}, {@code events} and {@code subscribeTopic}. dask's
  * TimeoutError of {@code Queue.get} is a null from {@code poll(timeout)} (the BlockingQueue
  * contract); that of {@code Variable.get} is a DistTimeoutException. A handle is made per client:
- * a task makes its own through {@code WorkerClient.get()}, so dask's pickling tests
- * (test_serializable, test_pickleable, test_picklability_sync, test_unpickle_without_client) are
- * covered by the same calls made inside tasks. Timing asserts (test_timeout's elapsed bounds) are
- * left out by rule; what they check, that the wait ends as a timeout, is asserted.
+ * a task makes its own by name through {@code WorkerClient.get()}, which is what dask's pickled
+ * handles do when unpickled on a worker, so dask's cases that send a handle into tasks
+ * (test_events.py::test_serializable, test_variable.py::test_pickleable,
+ * test_queues.py::test_picklability, test_queues.py::test_picklability_sync) port as the same calls
+ * made inside tasks. Timing asserts (the elapsed bounds of test_queues.py::test_timeout and
+ * test_variable.py::test_timeout) are left out by rule; what they check, that the wait ends as a
+ * timeout, is asserted. dask's checks that the events extension kept nothing
+ * ({@code _events}, {@code _waiter_count}) read internals no public API reaches.
+ *
+ * <p>Not applicable:
+ * <ul>
+ * <li>test_queues.py::test_unpickle_without_client, test_events.py::test_unpickle_without_client,
+ *     test_variable.py::test_unpickle_without_client → a handle is never pickled: one without a
+ *     client cannot be made (client.queue, client.event and client.variable make them).</li>
+ * <li>test_events.py::test_event_types → names are Strings by type: the ints, tuples, lists and
+ *     bytes it names events with do not exist as names in Java's API.</li>
+ * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SharedStateConformanceTest {
@@ -100,7 +113,7 @@ class SharedStateConformanceTest {
         assertTrue(Wait.until(T, () -> state(key).equals("null")), state(key));
     }
 
-    /** dask: test_queues.py::test_queue_with_data, test_queues.py::test_sync — plain values, and size seen by every handle. */
+    /** dask: test_queues.py::test_queue_with_data — plain values round-trip; a timed take of an empty queue ends empty. */
     @Test
     void queueWithData() throws Exception {
         BlockingQueue<List<Object>> x = c.queue("q-data");
@@ -111,6 +124,49 @@ class SharedStateConformanceTest {
         assertEquals(List.of(1, "hello"), xx.take());
         assertNull(x.poll(100, TimeUnit.MILLISECONDS));
         assertTrue(x.isEmpty());
+    }
+
+    /** dask: test_queues.py::test_sync — a future put through one handle is counted by both; taken through the other, it gives its result. */
+    @Test
+    void queueSizeSeenByEveryHandle() throws Exception {
+        Future<Integer> future = c.submit(SharedStateConformanceTest::inc, 30);
+        SharedQueue<Future<Integer>> x = c.queue("q-sync");
+        SharedQueue<Future<Integer>> xx = c.queue("q-sync");
+        x.put(future);
+        assertEquals(1, x.size());
+        assertEquals(1, xx.size());
+        assertEquals(31, xx.take().result(T));
+    }
+
+    /** dask: test_queues.py::test_close — a queue emptied (twice, quietly) is forgotten by the scheduler: made again, it takes the new bound. dask's close is clear() here, as an empty queue nobody waits on is dropped. */
+    @Test
+    void anEmptiedQueueIsForgotten() throws Exception {
+        SharedQueue<Integer> q = c.queue("q-close", 1);
+        q.put(1);
+        assertFalse(q.offer(2), "bound 1");
+        q.clear();
+        q.clear();
+        SharedQueue<Integer> again = c.queue("q-close", 2);
+        assertTrue(again.offer(1));
+        assertTrue(again.offer(2), "the queue was made anew, with bound 2");
+        again.clear();
+    }
+
+    /** dask: test_queues.py::test_set_cancelled_future — putting a cancelled future is refused. dist refuses it in the client, before anything is sent, saying the future was cancelled (dask's scheduler says its key is unknown). */
+    @Test
+    void aCancelledFutureIsNotQueued() throws Exception {
+        Future<Integer> x = c.submit(SharedStateConformanceTest::blockUntil, "q-cancel-go");
+        assertEquals(1, c.cancel(List.of(x)));
+        SharedQueue<Future<Integer>> q = c.queue("q-cancelled");
+        RuntimeException e = assertThrows(RuntimeException.class, () -> q.offer(x, 100, TimeUnit.MILLISECONDS));
+        assertTrue(e.getMessage().contains(x.key() + " was cancelled"), e.toString());
+        assertEquals(0, q.size());
+        c.event("q-cancel-go").set();
+    }
+
+    static int blockUntil(String event) {
+        WorkerClient.get().event(event).waitFor(Duration.ofSeconds(30));
+        return 1;
     }
 
     /** dask: test_queues.py::test_hold_futures — a future put by a client that then left is still there for another. */
@@ -137,7 +193,7 @@ class SharedStateConformanceTest {
         return v == null ? -1 : v;
     }
 
-    /** dask: test_queues.py::test_picklability_sync, test_queues.py::test_2220, test_queues.py::test_queue_in_task — tasks put and take. */
+    /** dask: test_queues.py::test_picklability, test_queues.py::test_picklability_sync, test_queues.py::test_2220, test_queues.py::test_queue_in_task — tasks put and take (a task's client reaches the scheduler over TCP, as from a worker process). */
     @Test
     void queueFromTasks() throws Exception {
         c.submit(SharedStateConformanceTest::putFromTask, 10).result(T);
@@ -165,7 +221,7 @@ class SharedStateConformanceTest {
         assertTrue(Wait.until(T, () -> state(key).equals("null")), state(key));
     }
 
-    /** dask: test_queues.py::test_get_many — a batch take is drainTo, all or at most n. */
+    /** dask: test_queues.py::test_get_many — a batch take is drainTo, all or at most n. Unlike dask's get(batch=2), which waits for two items, drainTo never waits (the BlockingQueue contract): on an empty queue it takes none at once. */
     @Test
     void getMany() throws Exception {
         SharedQueue<Integer> x = c.queue("q-many");
@@ -184,21 +240,23 @@ class SharedStateConformanceTest {
         assertEquals(List.of(1, 2), two);
         xx.clear();
         assertEquals(0, xx.size());
+        assertEquals(0, xx.drainTo(new ArrayList<>(), 2));
     }
 
-    /** dask: test_queues.py::test_Future_knows_status_immediately, test_queues.py::test_erred_future — a taken future is done or erred as its task is. */
+    /** dask: test_queues.py::test_Future_knows_status_immediately, test_queues.py::test_erred_future — a taken future knows at once that its task finished or erred, and raises its error. */
     @Test
     void takenFutureKnowsItsStatus() throws Exception {
         Future<Integer> x = c.scatter(List.of(123)).get(0);
         c.queue("q-status").put(x);
         try (Client c2 = Client.connect(cluster.schedulerAddress())) {
             Future<Integer> f = c2.<Future<Integer>>queue("q-status").take();
-            assertTrue(Wait.until(T, f::isDone));
+            assertEquals(java.util.concurrent.Future.State.SUCCESS, f.state(), "known as it is handed over");
             assertEquals(123, f.result(T));
             Future<Double> bad = c.submit(SharedStateConformanceTest::div, 1, 0);
             assertThrows(TaskFailedException.class, () -> bad.result(T));
             c.queue("q-status").put(bad);
             Future<Double> f2 = c2.<Future<Double>>queue("q-status").take();
+            assertEquals(java.util.concurrent.Future.State.FAILED, f2.state(), "known as it is handed over");
             TaskFailedException e = assertThrows(TaskFailedException.class, () -> f2.result(T));
             assertInstanceOf(ArithmeticException.class, e.getCause());
             assertInstanceOf(ArithmeticException.class, f2.exception(T));
@@ -313,7 +371,7 @@ class SharedStateConformanceTest {
         assertFalse(c.event("e-x").isSet());
     }
 
-    /** dask: test_events.py::test_default_event, test_events.py::test_set_not_set, test_events.py::test_set_not_set_many_events, test_events.py::test_event_types — an event starts clear; set and clear show. */
+    /** dask: test_events.py::test_default_event, test_events.py::test_set_not_set, test_events.py::test_set_not_set_many_events — an event starts clear; set and clear show. */
     @Test
     void setNotSet() {
         Event event = c.event("e-flag");
@@ -380,7 +438,7 @@ class SharedStateConformanceTest {
 
     // ------------------------------------------------------------------ variables
 
-    /** dask: test_variable.py::test_variable, test_variable.py::test_sync — a variable keeps its future alive until deleted. */
+    /** dask: test_variable.py::test_variable, test_variable.py::test_sync, test_variable.py::test_variables_do_not_leak_client — a variable keeps its future alive until deleted, and then holds nothing. */
     @Test
     void variableOfAFuture() throws Exception {
         Variable<Future<Integer>> x = c.variable("v-x");
@@ -401,7 +459,7 @@ class SharedStateConformanceTest {
         assertTrue(Wait.until(T, () -> state(key).equals("null")), state(key));
     }
 
-    /** dask: test_variable.py::test_delete_unset_variable, test_variable.py::test_variables_do_not_leak_client — deleting what is not set is quiet. */
+    /** dask: test_variable.py::test_delete_unset_variable — deleting what is not set is quiet. */
     @Test
     void deleteUnsetVariable() {
         c.variable("v-never").delete();
@@ -413,6 +471,18 @@ class SharedStateConformanceTest {
     void variableWithData() {
         c.<List<Object>>variable("v-data").set(List.of(1, "hello"));
         assertEquals(List.of(1, "hello"), c.<List<Object>>variable("v-data").get(T));
+    }
+
+    /** dask: test_variable.py::test_set_cancelled_future — setting a cancelled future is refused. dist refuses it in the client, before anything is sent, saying the future was cancelled (dask's set times out waiting for the key). */
+    @Test
+    void aCancelledFutureIsNotSet() {
+        Future<Integer> x = c.submit(SharedStateConformanceTest::blockUntil, "v-cancel-go");
+        assertEquals(1, c.cancel(List.of(x)));
+        Variable<Future<Integer>> v = c.variable("v-cancelled");
+        RuntimeException e = assertThrows(RuntimeException.class, () -> v.set(x));
+        assertTrue(e.getMessage().contains(x.key() + " was cancelled"), e.toString());
+        assertFalse(v.isSet());
+        c.event("v-cancel-go").set();
     }
 
     /** dask: test_variable.py::test_hold_futures — the value outlives the client that set it. */
@@ -445,7 +515,7 @@ class SharedStateConformanceTest {
         return WorkerClient.get().<Integer>variable(name).get(Duration.ofSeconds(10));
     }
 
-    /** dask: test_variable.py::test_pickleable, test_variable.py::test_variable_in_task, test_variable.py::test_timeout_get — set and got inside tasks; a waiting get gets the later set. */
+    /** dask: test_variable.py::test_pickleable, test_variable.py::test_variable_in_task, test_variable.py::test_timeout_get — set and got inside tasks (whose client reaches the scheduler over TCP, as from a worker process); a waiting get gets the later set. */
     @Test
     void variableFromTasks() throws Exception {
         c.submit(SharedStateConformanceTest::setVariable, 10).result(T);
@@ -473,18 +543,27 @@ class SharedStateConformanceTest {
         v.delete();
     }
 
-    /** dask: test_variable.py::test_Future_knows_status_immediately, test_variable.py::test_erred_future, test_variable.py::test_future_erred_sync — an erred future read from a variable raises its error. */
+    /** dask: test_variable.py::test_Future_knows_status_immediately, test_variable.py::test_erred_future, test_variable.py::test_future_erred_sync — a future read from a variable knows at once that its task finished or erred, and raises its error. */
     @Test
     void variableErredFuture() throws Exception {
+        Future<Integer> x = c.scatter(List.of(124)).get(0);
+        c.<Future<Integer>>variable("v-ok").set(x);
         Future<Double> bad = c.submit(SharedStateConformanceTest::div, 1, 0);
+        assertThrows(TaskFailedException.class, () -> bad.result(T));
         Variable<Future<Double>> var = c.variable("v-err");
         var.set(bad);
         try (Client c2 = Client.connect(cluster.schedulerAddress())) {
+            Future<Integer> f = c2.<Future<Integer>>variable("v-ok").get(T);
+            assertEquals(java.util.concurrent.Future.State.SUCCESS, f.state(), "known as it is handed over");
+            assertEquals(124, f.result(T));
             Future<Double> f2 = c2.<Future<Double>>variable("v-err").get(T);
+            assertEquals(java.util.concurrent.Future.State.FAILED, f2.state(), "known as it is handed over");
             TaskFailedException e = assertThrows(TaskFailedException.class, () -> f2.result(T));
             assertInstanceOf(ArithmeticException.class, e.getCause());
+            assertInstanceOf(ArithmeticException.class, f2.exception(T));
         }
         var.delete();
+        c.variable("v-ok").delete();
     }
 
     static int variableRace(int i) {

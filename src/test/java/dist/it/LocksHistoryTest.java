@@ -76,6 +76,7 @@ class LocksHistoryTest {
         }
     }
 
+    /** dask: test_semaphore.py::test_worker_dies, test_semaphore.py::test_release_semaphore_after_timeout — tasks whose worker dies while holding lose their permits after the lease, and every task still ends; a holder that can no longer renew (its process is gone) gives its permit back to the others. */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void killedHoldersNeverBreakExclusionAndTheirPermitsComeBack(@TempDir Path dir) throws Exception {

@@ -144,6 +144,8 @@ class MessageCodecTest {
                 new Message.LockRenew(List.of("lease-1", "lease-2")),
                 new Message.LockReleaseAll(),
                 new Message.SemaphoreCreate("s", 2),
+                new Message.SemaphoreValue("s"),
+                new Message.SemaphoreClose("s"),
                 // actors
                 new Message.CreateActor("actor-1", "Counter", new byte[] {1, 2}, List.of("alice"), true,
                         Map.of("GPU", 1.0), 3, false, null),
@@ -162,6 +164,9 @@ class MessageCodecTest {
                 new Message.QueueSizeRequest("q"),
                 new Message.SharedCancelWait("q", 8),
                 new Message.SharedValue(new byte[]{2}, List.of("k")),
+                new Message.SharedValue(new byte[]{2}, List.of("k", "e"), List.of(
+                        new Message.KeyInMemory("k", List.of("127.0.0.1:1"), 8, null),
+                        new Message.KeyErred("e", new byte[]{1}, "boom", "e"))),
                 new Message.SharedValues(List.of(new Message.SharedValue(new byte[]{3}, List.of()))),
                 new Message.SharedTimedOut("queue 'q' stayed empty"),
                 new Message.SharedCount(4),

@@ -111,6 +111,59 @@ class LockExtensionTest {
         assertTrue(ext().holders("lock", "y").isEmpty());
     }
 
+    /** dask: test_locks.py::test_locks_inf_lease_timeout — holds have a lease timeout, unless it is configured as inf. */
+    @Test
+    void anInfiniteLeaseTimeoutKeepsHoldsThatAreNotRenewed() {
+        long t = h.now;
+        assertTrue(granted(acquire("c1", "a", 0, "x")));
+        tick(t + 10 * S);
+        assertTrue(ext().holders("lock", "x").isEmpty(), "10 s without renewal: freed");
+        try (Config.Override inf = Config.set("distributed.scheduler.locks.lease-timeout", "inf")) {
+            assertEquals(java.time.temporal.ChronoUnit.FOREVER.getDuration(),
+                    Config.getDuration("distributed.scheduler.locks.lease-timeout"));
+            h = new Harness();
+            t = h.now;
+            assertTrue(granted(acquire("c1", "b", 0, "y")));
+            tick(t + 365L * 24 * 3600 * S);
+            assertEquals(java.util.Set.of("b"), ext().holders("lock", "y"), "never renewed, still held");
+            assertEquals(new LockReleased("b", true), ask("c1", new LockRelease("b"), 3));
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> Config.set("distributed.scheduler.worker-ttl", "inf"), "only keys that allow no limit take inf");
+    }
+
+    @Test
+    void aCountedMultiLockTakesFreeNamesButNoneAnEarlierWaiterWaitsFor() {
+        assertTrue(granted(acquire("c1", "a", 0, "x")));
+        long waitId = rid;
+        assertNull(ask("c2", new LockAcquire("lock", List.of("x", "y"), "b", 5 * S), rid++), "x is taken: b waits");
+        assertFalse(granted(ask("c3", new LockAcquire("lock", List.of("y", "z"), "c", 0, 2), rid++)),
+                "y is b's next: two of y, z are not free");
+        assertTrue(granted(ask("c3", new LockAcquire("lock", List.of("y", "z"), "d", 0, 1), rid++)), "z is");
+        assertEquals(java.util.Set.of("d"), ext().holders("lock", "z"));
+        assertTrue(ext().holders("lock", "y").isEmpty());
+        List<Outgoing> out = h.event(new SchedulerEvent.FromClient("c1", new LockRelease("a"), 99));
+        assertTrue(out.contains(new Outgoing("c2", new LockGranted("b", true), waitId)), out.toString());
+        Message m = ask("c3", new LockAcquire("lock", List.of("y", "z"), "e", 0, 3), rid++);
+        assertInstanceOf(Message.ErrorReply.class, m);
+    }
+
+    @Test
+    void aClosedSemaphoreEndsItsHoldsAndWaitsAndIsUnknown() {
+        assertInstanceOf(Message.Ack.class, ask("c1", new SemaphoreCreate("s", 1), 1));
+        assertTrue(granted(ask("c1", new LockAcquire("semaphore", List.of("s"), "a", 0), 2)));
+        assertEquals(new Message.SharedCount(1), ask("c2", new Message.SemaphoreValue("s"), 3));
+        assertNull(ask("c2", new LockAcquire("semaphore", List.of("s"), "b", 5 * S), 4));
+        List<Outgoing> out = h.event(new SchedulerEvent.FromClient("c3", new Message.SemaphoreClose("s"), 5));
+        assertTrue(out.contains(new Outgoing("c2", new LockGranted("b", false), 4)), out.toString());
+        assertTrue(out.contains(new Outgoing("c3", new Message.SharedCount(2), 5)), out.toString());
+        assertEquals(0, ext().waiting());
+        assertEquals(new LockReleased("a", false), ask("c1", new LockRelease("a"), 6));
+        assertEquals(new Message.SharedCount(0), ask("c3", new Message.SemaphoreClose("s"), 7));
+        Message m = ask("c2", new Message.SemaphoreValue("s"), 8);
+        assertTrue(m instanceof Message.ErrorReply e && e.message().contains("not known"), String.valueOf(m));
+    }
+
     @Test
     void aConnectionThatEndsKeepsHoldsUntilTheLeaseButACleanCloseFreesAtOnce() {
         assertTrue(granted(acquire("c1", "a", 0, "x")));
@@ -125,7 +178,7 @@ class LockExtensionTest {
         assertTrue(ext().holders("lock", "y").isEmpty());
     }
 
-    /** dask: test_multi_lock.py::test_multiple_locks (no partial holding, first come first served). */
+    /** dask: test_multi_locks.py::test_multiple_locks — no partial holding, first come first served. */
     @Test
     void aMultiLockTakesAllItsNamesAtOnceAndWaitsBehindEarlierWaiters() {
         assertTrue(granted(acquire("c1", "a", 0, "x")));
@@ -143,7 +196,7 @@ class LockExtensionTest {
         assertTrue(out.contains(new Outgoing("c3", new LockGranted("yz", true), yzId)));
     }
 
-    /** dask: test_semaphore.py::test_semaphore_trivial and test_access_semaphore_by_name (a count fixed at creation). */
+    /** dask: test_semaphore.py::test_semaphore_trivial, test_semaphore.py::test_access_semaphore_by_name — a count fixed at creation. */
     @Test
     void aSemaphoreHasItsPermitsAndRefusesAnotherCount() {
         assertInstanceOf(Message.Ack.class, ask("c1", new SemaphoreCreate("s", 2), 1));
