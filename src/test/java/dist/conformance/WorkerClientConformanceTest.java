@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * {@code with worker_client() as c} is {@code WorkerClient.get()}. Not applicable:
  * <ul>
  * <li>test_separate_thread_false → no such option: a task waiting on a future always secedes.</li>
- * <li>test_timeout → WorkerClient.get() takes no connect timeout.</li>
+ * <li>test_worker_client.py::test_timeout → WorkerClient.get() takes no connect timeout.</li>
  * <li>test_local_client_warning → there is no deprecated local_client.</li>
  * <li>test_same_loop, test_dont_override_default_get → no event loop, no global default scheduler.</li>
  * <li>test_secede_without_stealing_issue_1262 → scheduler extensions cannot be turned off.</li>
@@ -136,7 +136,7 @@ class WorkerClientConformanceTest {
         return result;
     }
 
-    // dask: test_sync and test_async (sub-tasks as futures rather than delayed; the outer task is delayed)
+    // dask: test_worker_client.py::test_sync and test_worker_client.py::test_async (sub-tasks as futures rather than delayed; the outer task is delayed)
     @Test
     void syncAndAsync() throws Exception {
         assertEquals(9900, Delayed.of(WorkerClientConformanceTest::mysum).compute(client, T));
