@@ -240,6 +240,30 @@ class ActorConformanceTest {
     }
 
     /**
+     * dask: test_actor.py::test_track_dependencies — through a graph: its pending task keeps the actor
+     * though neither the ref nor the graph is held any more.
+     */
+    @Test
+    void aPendingGraphKeepsTheActorItTakes() throws Exception {
+        String go = "track-graph-" + System.nanoTime();
+        WeakReference<ActorRef<Counter>>[] ref = new WeakReference[1];
+        Future<Integer> y = computeWithDroppedRef(go, ref);
+        for (int i = 0; i < 3 && ref[0].get() != null; i++) {
+            System.gc();
+        }
+        assertNotNull(ref[0].get(), "the pending graph holds the ref");
+        c.event(go).set();
+        assertEquals(1, y.result(T));
+    }
+
+    private static Future<Integer> computeWithDroppedRef(String go, WeakReference<ActorRef<Counter>>[] ref) {
+        ActorRef<Counter> counter = c.actor(Counter::new);
+        assertEquals(0, counter.callSync(Counter::n));
+        ref[0] = new WeakReference<>(counter);
+        return c.compute(Delayed.of(ActorConformanceTest::waitThenIncrement, counter, go));
+    }
+
+    /**
      * dask: test_actor.py::test_timeout — a call still waiting is not there within 1 ms (a timeout,
      * and the call goes on); once set, it answers true.
      */
