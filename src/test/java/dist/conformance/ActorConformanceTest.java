@@ -119,7 +119,7 @@ class ActorConformanceTest {
     /** An actor whose method takes another actor. */
     public static final class UsesCounter {
         public int doInc(ActorRef<Counter> ac) {
-            return ac.call(Counter::increment).result();
+            return ac.call(Counter::increment).result(T);
         }
 
         public int doIncThroughClient(ActorRef<Counter> ac) {
@@ -210,8 +210,8 @@ class ActorConformanceTest {
     }
 
     static int waitThenIncrement(ActorRef<Counter> counter, String go) {
-        WorkerClient.get().event(go).await();
-        return counter.call(Counter::increment).result();
+        assertTrue(WorkerClient.get().event(go).waitFor(T));
+        return counter.call(Counter::increment).result(T);
     }
 
     /**
@@ -356,13 +356,13 @@ class ActorConformanceTest {
 
     static int incrementTimes(int n, ActorRef<Counter> counter) {
         for (int i = 0; i < n; i++) {
-            counter.call(Counter::increment).result();
+            counter.call(Counter::increment).result(T);
         }
         return n;
     }
 
     static int check(ActorRef<Counter> counter, List<Integer> blanks) {
-        return counter.call(Counter::n).result();
+        return counter.call(Counter::n).result(T);
     }
 
     static Delayed<Integer> computeGraph(ActorRef<Counter> counter) {
@@ -613,7 +613,7 @@ class ActorConformanceTest {
             Client w = WorkerClient.get();
             Future<Integer> i = w.submit(ActorConformanceTest::inc, x);
             Future<Integer> d = w.submit(ActorConformanceTest::dbl, i);
-            return i.result() + d.result();
+            return i.result(T) + d.result(T);
         }
     }
 
@@ -665,8 +665,8 @@ class ActorConformanceTest {
     static Object holdThenUse(ActorRef<Counter> counter, String enter, String wait) {
         Client w = WorkerClient.get();
         w.event(enter).set();
-        w.event(wait).await();
-        return counter.call(Counter::increment).result();
+        assertTrue(w.event(wait).waitFor(T));
+        return counter.call(Counter::increment).result(T);
     }
 
     /**
