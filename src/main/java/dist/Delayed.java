@@ -114,6 +114,27 @@ public final class Delayed<T> extends DelayedCalls implements Dependency<T> {
         return future;
     }
 
+    /** The actor refs the calls of these graphs take (in lists too), each once. */
+    static List<ActorRef<?>> actorRefs(List<? extends Delayed<?>> roots) {
+        java.util.Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        List<ActorRef<?>> out = new ArrayList<>();
+        java.util.ArrayDeque<Object> todo = new java.util.ArrayDeque<>(roots);
+        while (!todo.isEmpty()) {
+            Object o = todo.pop();
+            if (!seen.add(o)) {
+                continue;
+            }
+            if (o instanceof ActorRef<?> r) {
+                out.add(r);
+            } else if (o instanceof Delayed<?> d && d.args != null) {
+                todo.addAll(d.args);
+            } else if (o instanceof List<?> l) {
+                todo.addAll(l);
+            }
+        }
+        return out;
+    }
+
     /** The call or value, as the compiler takes it (not for a Delayed backed by a Future). */
     GraphCompiler.Call call() {
         return isValue ? new GraphCompiler.Call(null, null, value) : new GraphCompiler.Call(fn, args, null);

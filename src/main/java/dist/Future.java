@@ -320,6 +320,11 @@ public final class Future<T> implements java.util.concurrent.Future<T>, Dependen
         Callbacks.whenDone(this, state, callback);
     }
 
+    /** Keeps {@code o} reachable until this future is done (held by its key's state, not by this Future). */
+    void keepUntilDone(Object o) {
+        state.done.whenComplete((v, e) -> java.lang.ref.Reference.reachabilityFence(o));
+    }
+
     @Override
     public String toString() {
         // "lost" tells apart a key whose scheduler connection ended, which state() counts as failed

@@ -141,13 +141,27 @@ public abstract sealed class Operations permits SubmitCalls {
 
     /** Starts computing {@code value}'s graph; returns its Future at once. */
     public <T> Future<T> compute(Delayed<T> value) {
-        return GraphCompiler.<T>submit(tasks, options(), List.of(Objects.requireNonNull(value, "value")), Delayed::call)
+        Future<T> f = GraphCompiler.<T>submit(tasks, options(), List.of(Objects.requireNonNull(value, "value")), Delayed::call)
                 .get(0);
+        keepActors(List.of(value), List.of(f));
+        return f;
     }
 
     /** Starts computing several Delayed values in one graph (shared parts run once); a Future each, in order. */
     public <T> List<Future<T>> compute(List<? extends Delayed<? extends T>> values) {
-        return GraphCompiler.submit(tasks, options(), values, Delayed::call);
+        List<Future<T>> fs = GraphCompiler.submit(tasks, options(), values, Delayed::call);
+        keepActors(values, fs);
+        return fs;
+    }
+
+    /** As a submitted task's: the actor refs a graph takes stay reachable until its results are done. */
+    private static void keepActors(List<? extends Delayed<?>> values, List<? extends Future<?>> results) {
+        List<ActorRef<?>> refs = Delayed.actorRefs(values);
+        if (!refs.isEmpty()) {
+            for (Future<?> f : results) {
+                f.keepUntilDone(refs);
+            }
+        }
     }
 
     /** Starts computing {@code value} and returns a Delayed backed by its Future, for use in further graphs. */

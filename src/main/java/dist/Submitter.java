@@ -116,7 +116,29 @@ public abstract sealed class Submitter extends SubmitCalls permits Client, Submi
     /** One task: {@code fn(args)}, futures among or inside the arguments resolved on the worker. */
     @Override
     final <R> Future<R> call(Invokable fn, Object[] args) {
-        return tasks.<R>submitMany(options(), fn, List.of(new ArrayList<>(Arrays.asList(args)))).get(0);
+        Future<R> f = tasks.<R>submitMany(options(), fn, List.of(new ArrayList<>(Arrays.asList(args)))).get(0);
+        keepActors(f, Arrays.asList(args));
+        return f;
+    }
+
+    /**
+     * Keeps the actor refs among a task's arguments reachable until the task is done, as dask's
+     * dependency on the actor does: collected while it waits, a ref would release its actor before
+     * the task could call it.
+     */
+    private static void keepActors(Future<?> f, List<?> args) {
+        List<ActorRef<?>> refs = null;
+        for (Object a : args) {
+            if (a instanceof ActorRef<?> r) {
+                if (refs == null) {
+                    refs = new ArrayList<>(1);
+                }
+                refs.add(r);
+            }
+        }
+        if (refs != null) {
+            f.keepUntilDone(refs);
+        }
     }
 
     /**
@@ -134,7 +156,11 @@ public abstract sealed class Submitter extends SubmitCalls permits Client, Submi
             }
             calls.add(call);
         }
-        return tasks.submitMany(mapOptions(), fn, calls);
+        List<Future<R>> fs = tasks.submitMany(mapOptions(), fn, calls);
+        for (int i = 0; i < fs.size(); i++) {
+            keepActors(fs.get(i), calls.get(i));
+        }
+        return fs;
     }
 
     /** A map's options: an explicit key names its tasks' prefix, as dask's {@code map(..., key="INC")}. */

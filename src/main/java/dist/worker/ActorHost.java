@@ -99,7 +99,7 @@ final class ActorHost {
                 }
                 Object target = instance.join();
                 Invokable fn = (Invokable) worker.serializer().decode(p.call().call(), null, worker.loader(), null);
-                Object result = WorkerServer.runAs(worker.server(), () -> fn.invoke(new Object[] {target}));
+                Object result = worker.server().runForActor(spec.actorId(), worker.loader(), () -> fn.invoke(new Object[] {target}));
                 reply = new RunReply(worker.serializer().encode(result), null, null);
             } catch (Throwable t) {
                 Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
@@ -134,7 +134,8 @@ final class ActorHost {
         threads.execute(() -> {
             try {
                 TaskCall ctor = (TaskCall) worker.serializer().decode(s.constructor(), null, worker.loader(), null);
-                h.instance.complete(WorkerServer.runAs(worker.server(), () -> ctor.function().invoke(ctor.args().toArray())));
+                h.instance.complete(worker.server().runForActor(s.actorId(), worker.loader(),
+                        () -> ctor.function().invoke(ctor.args().toArray())));
             } catch (Throwable t) {
                 LOG.log(Level.WARNING, "actor " + s.name() + " (" + s.actorId() + ") could not be built: " + t);
                 h.instance.completeExceptionally(t);

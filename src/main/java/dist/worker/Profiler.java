@@ -58,6 +58,9 @@ final class Profiler implements WorkerExtension {
                 for (Map.Entry<String, Thread> e : worker.executing().entrySet()) {
                     now.add(e.getKey(), frames(e.getValue().getStackTrace()));
                 }
+                for (Map.Entry<Thread, String> e : worker.actorCalls().entrySet()) {
+                    now.add(e.getValue(), frames(e.getKey().getStackTrace())); // as dask's, actors' calls too
+                }
                 if (System.nanoTime() - due >= 0) {
                     long stop = System.currentTimeMillis();
                     if (!now.keys.isEmpty()) {
@@ -80,7 +83,9 @@ final class Profiler implements WorkerExtension {
     static List<String> frames(StackTraceElement[] stack) {
         int entry = -1;
         for (int i = 0; i < stack.length; i++) {
-            if (stack[i].getClassName().equals("dist.worker.WorkerServer") && stack[i].getMethodName().equals("run")) {
+            // a task's entry, or an actor call's (runAs under runForActor)
+            if (stack[i].getClassName().equals("dist.worker.WorkerServer")
+                    && (stack[i].getMethodName().equals("run") || stack[i].getMethodName().equals("runAs"))) {
                 entry = i;
                 break;
             }
@@ -89,7 +94,7 @@ final class Profiler implements WorkerExtension {
         boolean plumbing = true;
         for (int i = entry - 1; i >= 0 && out.size() < MAX_DEPTH; i--) {
             String cls = stack[i].getClassName();
-            if (plumbing && (cls.startsWith("dist.protocol.") || cls.startsWith("dist.serial.")
+            if (plumbing && (cls.startsWith("dist.protocol.") || cls.startsWith("dist.serial.") || cls.startsWith("dist.worker.ActorHost")
                     || cls.startsWith("java.lang.invoke.") || cls.startsWith("java.lang.reflect.")
                     || cls.startsWith("jdk.internal.") || isFn(cls))) {
                 continue;

@@ -141,6 +141,68 @@ public final class WorkerServer implements AutoCloseable {
         }
     };
 
+    /**
+     * What an actor's constructor and calls run in, so WorkerClient works there as in a task (dask's
+     * get_worker and worker_client inside an actor). A call holds no thread slot, so seceding gives
+     * none up, and its prints stay on this worker: no client submitted it as a task.
+     */
+    private final TaskContext.Host actorHost = new TaskContext.Host() {
+        @Override
+        public void seceded(String key, boolean first) {
+        }
+
+        @Override
+        public void rejoined(String key) {
+        }
+
+        @Override
+        public void printed(String key, String text, boolean stderr) {
+            (stderr ? System.err : System.out).print(text);
+        }
+
+        @Override
+        public String schedulerAddress() {
+            return host.schedulerAddress();
+        }
+
+        @Override
+        public String workerAddress() {
+            return host.workerAddress();
+        }
+
+        @Override
+        public CodeLoaders code() {
+            return host.code();
+        }
+
+        @Override
+        public <T extends AutoCloseable> T shared(Class<T> type, java.util.function.Supplier<T> create) {
+            return host.shared(type, create);
+        }
+
+        @Override
+        public WorkerServer server() {
+            return WorkerServer.this;
+        }
+    };
+
+    /** Runs {@code call} of actor {@code actorId} as this worker's, in a task's context (see {@link #actorHost}). */
+    <T> T runForActor(String actorId, ClassLoader loader, java.util.concurrent.Callable<T> call) throws Exception {
+        Thread self = Thread.currentThread();
+        TaskContext.enter(new TaskContext(actorHost, actorId, loader));
+        actorCalls.put(self, actorId);
+        try {
+            return runAs(this, call);
+        } finally {
+            actorCalls.remove(self);
+            TaskContext.leave();
+        }
+    }
+
+    /** The threads running an actor's constructor or call now, with the actor's id: the profiler samples them too. */
+    private final java.util.concurrent.ConcurrentHashMap<Thread, String> actorCalls =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     // ---- the p2p shuffle's access to this worker (ShuffleService, ShuffleExtension)
 
     /** Where this worker keeps shuffle shards, made at first use and closed with the worker. */
@@ -627,6 +689,11 @@ public final class WorkerServer implements AutoCloseable {
         @Override
         public Map<String, Thread> executing() {
             return java.util.Collections.unmodifiableMap(executingThreads);
+        }
+
+        @Override
+        public Map<Thread, String> actorCalls() {
+            return java.util.Collections.unmodifiableMap(actorCalls);
         }
 
         @Override

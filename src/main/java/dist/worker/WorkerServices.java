@@ -23,6 +23,11 @@ public interface WorkerServices {
     /** The threads running tasks now, by task key (a read-only view that changes as tasks run). */
     java.util.Map<String, Thread> executing();
 
+    /** The threads running an actor's constructor or call now, with the actor's id (a read-only view). */
+    default java.util.Map<Thread, String> actorCalls() {
+        return java.util.Map.of();
+    }
+
     /** Sends {@code report} to the scheduler after what the worker reported before it. */
     void report(dist.protocol.Message report);
 

@@ -90,7 +90,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * <ul>
  * <li>test_future_type → a {@code Future<T>} declares its result's type; at run time it is
  *     {@code result().getClass()}. Its text has key and status.</li>
- * <li>test_repr, test_repr_sync → a Client's {@code toString()} makes no call to the cluster: it names
+ * <li>test_client.py::test_repr, test_repr_sync → a Client's {@code toString()} makes no call to the cluster: it names
  *     the client and its scheduler; workers and threads come from {@code workersInfo()}.</li>
  * <li>test_upload_file_no_extension → there are no source modules to upload in Java: uploadJar takes
  *     any jar, whatever its file name (test_upload_file).</li>

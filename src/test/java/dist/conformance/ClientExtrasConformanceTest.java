@@ -61,7 +61,7 @@ import static org.junit.jupiter.api.Assertions.*;
  *     test_client_sync_with_async_def, test_run_on_scheduler_async_def, test_run_on_scheduler_async_def_wait,
  *     test_as_completed_condition_loop, test_fast_close_on_aexit_failure → asyncio event loops.</li>
  * <li>test_async_task, test_async_task_with_partial → coroutine functions as tasks; Java has none.</li>
- * <li>test_as_completed_async_for, test_as_completed_async_for_results → asyncio forms of test_as_completed
+ * <li>test_as_completed_async_for, test_as_completed_async_for_results → asyncio forms of as_completed
  *     and its with_results case (AsCompletedConformanceTest); Java has no async iteration.</li>
  * <li>test_quiet_quit_when_cluster_leaves, test_quiet_scheduler_loss, test_shutdown_is_quiet_with_cluster,
  *     test_client_is_quiet_cluster_close, test_quiet_close_process → capture Python's logging output.</li>

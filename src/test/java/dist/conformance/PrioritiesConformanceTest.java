@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * <ul>
  * <li>test_annotate_compute, test_annotate_persist → dask.annotate sets priorities per layer of a
  *     graph; dist sets a priority per submission ({@code client.with(Options.priority)}), covered
- *     by test_compute and test_persist.</li>
+ *     by test_priorities.py::test_compute and test_priorities.py::test_persist.</li>
  * <li>test_repeated_persists_same_priority → its assertion reads how many tasks of each group
  *     are in memory mid-run (a scheduling heuristic dask marks TODO), not a user contract.</li>
  * </ul>
@@ -234,7 +234,7 @@ class PrioritiesConformanceTest {
     }
 
     /**
-     * dask: test_compute — low (a Delayed computed at priority -1), clog (0, held), high (a Delayed
+     * dask: test_priorities.py::test_compute — low (a Delayed computed at priority -1), clog (0, held), high (a Delayed
      * at priority 1) submitted while the worker is blocked: high finishes, low still waits behind
      * clog, then finishes once clog lets go.
      */

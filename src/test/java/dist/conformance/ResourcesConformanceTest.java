@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * worker b (B=1), one thread each, as in most dask cases; where dask reads a.data the test reads
  * whoHas. Not applicable:
  * <ul>
- * <li>test_persist, test_compute, test_get, test_persist_multiple_collections, test_persist_collections,
+ * <li>test_persist, test_resources.py::test_compute, test_get, test_persist_multiple_collections, test_persist_collections,
  *     test_collections_get, test_resources_str → Delayed and Graph carry no per-task resources (no
  *     dask.annotate); resources are given per submit through Options.</li>
  * <li>test_submit_many_non_overlapping_2, test_set_resources → they read the worker's

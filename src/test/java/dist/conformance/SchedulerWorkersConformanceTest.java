@@ -93,7 +93,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_memorystate, test_memorystate_sum, test_memorystate_adds_up, test_memorystate__to_dict → arithmetic of the MemoryState class.</li>
  * <li>test_memory → a Python heap leak measured as unmanaged memory.</li>
  * <li>test_workerstate_clean, test_Scheduler__to_dict, test_TaskState__to_dict, test_get_cluster_state,
- *     test_get_cluster_state_worker_error, test_dump_cluster_state, test_repr, test_html_repr → Python reprs and debugging dumps.</li>
+ *     test_get_cluster_state_worker_error, test_dump_cluster_state, test_scheduler.py::test_repr, test_html_repr → Python reprs and debugging dumps.</li>
  * <li>test_result_type → TaskState.type, the result's Python type name.</li>
  * <li>test_bandwidth, test_bandwidth_clear → the scheduler's bandwidth estimates.</li>
  * <li>test_gather_on_worker, test_gather_on_worker_bad_recipient, test_gather_on_worker_bad_sender,
