@@ -70,7 +70,7 @@ public final class RecordedRun {
      * Reads dist's events from these recordings (a directory stands for the {@code .jfr} files in it).
      * An event found twice (a file given twice, dumps that overlap) counts once.
      *
-     * @throws IOException naming the file, when one is missing, is no recording, or is cut short
+     * @throws IOException naming the file, when one is missing, is no recording, or is cut short or damaged
      */
     public static RecordedRun read(List<Path> recordings) throws IOException {
         if (recordings.isEmpty()) {
@@ -116,8 +116,9 @@ public final class RecordedRun {
                         }
                     }
                 }
-            } catch (EOFException e) {
-                throw new IOException(f + " is cut short (" + e.getMessage() + "): a recording is complete once its"
+            } catch (EOFException | RuntimeException e) {
+                // the JDK's parser fails with runtime exceptions on a damaged file, not only with EOF
+                throw new IOException(f + " is cut short or damaged (" + e.getMessage() + "): a recording is complete once its"
                         + " process has exited or 'jcmd PID JFR.dump' has finished writing it", e);
             } catch (NoSuchFileException e) {
                 throw e;
