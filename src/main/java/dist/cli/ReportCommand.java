@@ -41,7 +41,7 @@ public final class ReportCommand {
             return 0;
         }
         if (a.positional().isEmpty()) {
-            throw new UsageException("report needs at least one recording, e.g. 'report worker.jfr --out report.html'"
+            throw new UsageException("give at least one recording, e.g. 'report worker.jfr --out report.html'"
                     + " (record a process with -XX:StartFlightRecording:filename=worker.jfr)");
         }
         List<Path> files = new ArrayList<>();

@@ -110,7 +110,7 @@ class ReportCommandTest {
                 {"report", jfr.toString(), "--bogus"},
         };
         String[] said = {text + " is not a Flight Recorder recording", cut.toString(),
-                "no such file: " + dir.resolve("missing.jfr"), "needs at least one recording", "is a directory",
+                "no such file: " + dir.resolve("missing.jfr"), "give at least one recording", "is a directory",
                 "unknown option --bogus"};
         for (int i = 0; i < cases.length; i++) {
             Result r = run(cases[i]);
