@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  * ran, the fetches between them, the results spilled to disk and read back, the workers the scheduler
  * lost. It writes them as the same page a {@link PerformanceReport} writes, so a run recorded with
  * {@code -XX:StartFlightRecording} gets its report afterwards, without a client open during the run.
- * Spans and the profile are not in recordings; their sections say so.
+ * Spans and the profile are not in recordings; the page says so.
  *
  * <pre>{@code
  * RecordedRun run = RecordedRun.read(List.of(Path.of("scheduler.jfr"), Path.of("worker-1.jfr"), Path.of("worker-2.jfr")));

@@ -34,6 +34,7 @@ public final class ReportCommand {
     private ReportCommand() {
     }
 
+    /** Writes the report and says where; 0 when written, a {@link UsageException} for a bad file or option. */
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException {
         CliArgs a = CliArgs.parse(args, Set.of("--out"), Set.of("--help"));
         if (a.flag("--help")) {

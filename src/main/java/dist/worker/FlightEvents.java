@@ -22,6 +22,9 @@ import jdk.jfr.Timespan;
  *     r.dump(Path.of("run.jfr"));
  * }
  * }</pre>
+ *
+ * {@code dist report run.jfr} (or {@code PerformanceReport.fromRecordings}) turns recordings into the
+ * performance report.
  */
 public final class FlightEvents {
     private FlightEvents() {
