@@ -34,7 +34,7 @@ public final class ReportCommand {
     private ReportCommand() {
     }
 
-    /** Writes the report and says where; 0 when written, a {@link UsageException} for a bad file or option. */
+    /** Writes the report and says where: 0 when written, 1 when it cannot be, a {@link UsageException} for a bad file or option. */
     public static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, IOException {
         CliArgs a = CliArgs.parse(args, Set.of("--out"), Set.of("--help"));
         if (a.flag("--help")) {
@@ -71,7 +71,12 @@ public final class ReportCommand {
                     + " and the workers (not a client alone) with -XX:StartFlightRecording, whose settings must not"
                     + " turn the dist.* events off", false);
         }
-        run.writeReport(html);
+        try {
+            run.writeReport(html);
+        } catch (IOException e) {
+            err.println("dist report: cannot write the report to " + html + " (" + e + "); choose another --out");
+            return 1;
+        }
         TreeSet<String> workers = new TreeSet<>();
         run.tasks().forEach(t -> workers.add(t.worker()));
         out.println("report written to " + html.toAbsolutePath() + ": " + run.tasks().size() + " tasks on "

@@ -119,6 +119,10 @@ class ReportCommandTest {
             assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
             assertFalse(Files.exists(html), "no report from " + Arrays.toString(cases[i]));
         }
+        Result r = run("report", jfr.toString(), "--out", text.resolve("report.html").toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("cannot write the report to " + text.resolve("report.html")), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
         assertEquals(0, run("report", "--help").code());
     }
 }
