@@ -221,7 +221,7 @@ case "$cmd" in
         for (k in dask) if (!(k in dist)) printf "%-30s %14s %14s %10s  %s\n", k, dask[k], "-", "-", dunit[k]
       }' target/compare/dask.txt target/compare/dist.txt | tee target/compare/table.txt
     ;;
-  scheduler|worker|nanny|ssh) role "$cmd" "$@" ;;
+  scheduler|worker|nanny|ssh|report) role "$cmd" "$@" ;;
   java) ensure_jar; exec "$JAVA" "$@" ;;
   help|-h|--help)
     cat <<USAGE
@@ -245,6 +245,7 @@ usage: ./run.sh COMMAND [ARGS]
   compare              the same workloads on dask.distributed and dist, side by side
                        (for times a dask/dist above 1 means dist is faster; for rates, below 1)
   scheduler|worker|nanny|ssh ARGS   run a role, as 'java -jar target/dist.jar ROLE ARGS'
+  report FILE.jfr... [--out F.html] a performance report from Flight Recorder recordings of a run
   java ARGS            run the JDK 21+ found here, e.g. java -cp target/dist.jar Demo.java
 JDK in use: $JAVA_HOME
 USAGE

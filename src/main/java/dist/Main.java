@@ -13,6 +13,7 @@ import java.util.Arrays;
  * <pre>
  * java -jar dist.jar scheduler [--port 8786]
  * java -jar dist.jar worker 127.0.0.1:8786 [--nthreads 2]
+ * java -jar dist.jar report scheduler.jfr worker.jfr --out report.html
  * </pre>
  */
 public final class Main {
@@ -22,6 +23,7 @@ public final class Main {
               worker HOST:PORT [--nthreads N] ...  run a worker (under a nanny unless --no-nanny)
               nanny HOST:PORT [worker options]     run a nanny that starts and restarts one worker
               ssh HOST [HOST...] [--hostfile F]    a scheduler on the first host, workers on the rest, over ssh
+              report FILE.jfr... [--out F.html]   a performance report from Flight Recorder recordings of a run
             'java -jar dist.jar ROLE --help' lists a role's options; --version says which dist and Java.
             """;
 
@@ -51,12 +53,14 @@ public final class Main {
                 case "worker" -> WorkerCommand.run(rest, out, err);
                 case "nanny" -> dist.cli.NannyCommand.run(rest, out, err);
                 case "ssh" -> dist.cli.SshCommand.run(rest, out, err);
-                default -> throw new UsageException("unknown role '" + args[0] + "'; expected scheduler, worker, nanny or ssh");
+                case "report" -> dist.cli.ReportCommand.run(rest, out, err);
+                default -> throw new UsageException("unknown role '" + args[0]
+                        + "'; expected scheduler, worker, nanny, ssh or report");
             };
         } catch (UsageException e) {
             err.println("dist " + args[0] + ": " + e.getMessage());
             if (e.usageHint()) {
-                err.println("run 'java -jar dist.jar " + (args[0].matches("scheduler|worker|nanny|ssh") ? args[0] + " " : "")
+                err.println("run 'java -jar dist.jar " + (args[0].matches("scheduler|worker|nanny|ssh|report") ? args[0] + " " : "")
                         + "--help' for usage");
             }
             return 2;

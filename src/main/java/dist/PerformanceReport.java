@@ -46,6 +46,27 @@ public final class PerformanceReport implements AutoCloseable {
         this.profile = profile;
     }
 
+    /**
+     * Writes the report of a run from Java Flight Recorder recordings of its processes (the scheduler's and
+     * each worker's; a directory stands for its {@code .jfr} files) to {@code html}, as {@link RecordedRun}
+     * reads them; the command line's {@code dist report} does the same.
+     *
+     * <pre>{@code
+     * // the processes ran with -XX:StartFlightRecording:filename=scheduler.jfr (worker-1.jfr, ...)
+     * RecordedRun run = PerformanceReport.fromRecordings(List.of(Path.of("scheduler.jfr"), Path.of("worker-1.jfr")),
+     *         Path.of("report.html"));
+     * }</pre>
+     *
+     * @return what the recordings held
+     * @throws IOException naming the file, when a recording is missing, is no recording or is cut short, or
+     *                     when the report cannot be written
+     */
+    public static RecordedRun fromRecordings(List<Path> recordings, Path html) throws IOException {
+        RecordedRun run = RecordedRun.read(recordings);
+        run.writeReport(html);
+        return run;
+    }
+
     /** Where the report is written. */
     public Path path() {
         return path;

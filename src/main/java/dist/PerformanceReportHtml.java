@@ -23,6 +23,12 @@ final class PerformanceReportHtml {
 
     static String render(Instant started, Instant stopped, List<TaskStream.Task> tasks, List<TaskStream.Transfer> transfers,
                          List<SpanInfo> spans, Map<String, Long> profile) {
+        return render(started, stopped, tasks, transfers, spans, profile, "");
+    }
+
+    /** The page with {@code more} (sections in HTML) before the spans. */
+    static String render(Instant started, Instant stopped, List<TaskStream.Task> tasks, List<TaskStream.Transfer> transfers,
+                         List<SpanInfo> spans, Map<String, Long> profile, String more) {
         StringBuilder b = new StringBuilder(64 * 1024);
         TreeSet<String> workers = new TreeSet<>();
         tasks.forEach(t -> workers.add(t.worker()));
@@ -40,6 +46,7 @@ final class PerformanceReportHtml {
         taskStream(b, started, stopped, tasks, transfers, workers);
         groups(b, tasks, transfers);
         bandwidth(b, transfers);
+        b.append(more);
         spans(b, spans);
         profile(b, profile);
         b.append("<script>\n(function(){var bars=document.querySelectorAll('#task-stream rect.task');")

@@ -84,7 +84,10 @@ class FlightEventsTest {
             RecordedEvent ix = only(tasks, "inc-1");
             assertEquals("inc", ix.getString("group"));
             assertEquals(a.address(), ix.getString("worker"));
-            assertTrue(ix.getLong("runTime") >= 0);
+            assertTrue(ix.getLong("runTime") > 0);
+            assertTrue(ix.getDuration().toNanos() >= ix.getLong("runTime"), "the event begins with the run: "
+                    + ix.getDuration() + " against a run of " + ix.getLong("runTime") + " ns");
+            assertTrue(ix.getThread() != null && !ix.getThread().getJavaName().isEmpty(), "the thread that ran it");
             assertTrue(ix.getLong("resultBytes") > 0);
             assertFalse(ix.getBoolean("erred"));
             assertEquals(b.address(), only(tasks, "inc-2").getString("worker"));
@@ -130,6 +133,7 @@ class FlightEventsTest {
             assertEquals("a", spills.get(0).getString("key"));
             assertTrue(spills.get(0).getBoolean("toDisk"));
             assertEquals(200, spills.get(0).getLong("bytes"));
+            assertTrue(spills.get(0).getLong("spillTime") > 0, "how long the write took");
             assertEquals("a", spills.get(1).getString("key"));
             assertFalse(spills.get(1).getBoolean("toDisk"), "a read back");
             // reading a back passed the spill fraction: b, now the least recently used, went to disk

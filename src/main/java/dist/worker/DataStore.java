@@ -306,6 +306,7 @@ public final class DataStore implements AutoCloseable {
                 return s.mem;
             }
             Encoded bytes;
+            long began = System.nanoTime();
             try {
                 bytes = files.read(s.file);
             } catch (IOException e) {
@@ -319,7 +320,7 @@ public final class DataStore implements AutoCloseable {
             heldPeak = Math.max(heldPeak, fastBytes);
             diskOnlyBytes -= s.size;
             readBack++;
-            FlightEvents.spill(key, s.size, false);
+            FlightEvents.spill(key, s.size, false, System.nanoTime() - began);
             if (fastBytes > scaled(policy.spillBytes())) {
                 try {
                     evictTo(targetBytes());
@@ -353,6 +354,7 @@ public final class DataStore implements AutoCloseable {
             if (s.file == null) {
                 Path d = directory();
                 Path f = d.resolve("spill-" + (fileSeq++) + ".bin");
+                long began = System.nanoTime();
                 try {
                     files.write(f, s.mem.encoded);
                 } catch (IOException e) {
@@ -371,7 +373,7 @@ public final class DataStore implements AutoCloseable {
                 s.file = f;
                 spilled++;
                 spilledBytes += s.size;
-                FlightEvents.spill(me.getKey(), s.size, true);
+                FlightEvents.spill(me.getKey(), s.size, true, System.nanoTime() - began);
             }
             s.mem = null;
             it.remove();

@@ -22,12 +22,19 @@ import jdk.jfr.Timespan;
  *     r.dump(Path.of("run.jfr"));
  * }
  * }</pre>
+ *
+ * {@code dist report run.jfr} (or {@code PerformanceReport.fromRecordings}) turns recordings into the
+ * performance report.
  */
 public final class FlightEvents {
     private FlightEvents() {
     }
 
-    /** A task ran on a worker, as the task stream shows it. */
+    /**
+     * A task ran on a worker, as the task stream shows it. The event begins when the run starts (when a
+     * recording was on by then) and ends once the result is stored; {@code runTime} is the run alone.
+     * Its thread is the one that ran the task.
+     */
     @Name("dist.TaskExecuted")
     @Label("Task executed")
     @Category({"dist", "Worker"})
@@ -50,7 +57,7 @@ public final class FlightEvents {
         public boolean erred;
     }
 
-    /** Keys a worker fetched from a peer. */
+    /** Keys a worker fetched from a peer; committed when they arrived, {@code transferTime} after the fetch began. */
     @Name("dist.Transfer")
     @Label("Transfer")
     @Category({"dist", "Worker"})
@@ -71,7 +78,7 @@ public final class FlightEvents {
         public long transferTime;
     }
 
-    /** A result went to disk, or was read back from it. */
+    /** A result went to disk, or was read back from it; committed once done, {@code spillTime} after it began. */
     @Name("dist.Spill")
     @Label("Spill")
     @Category({"dist", "Worker"})
@@ -85,17 +92,45 @@ public final class FlightEvents {
         public long bytes;
         @Label("To disk")
         public boolean toDisk;
+        @Label("Spill time")
+        @Timespan(Timespan.NANOSECONDS)
+        public long spillTime;
     }
 
     private static final TaskExecuted TASK_PROBE = new TaskExecuted();
     private static final Transfer TRANSFER_PROBE = new Transfer();
     private static final Spill SPILL_PROBE = new Spill();
 
-    static void taskExecuted(String worker, String key, long runNanos, long resultBytes, boolean erred) {
+    /** The event of the task this thread runs, begun at its start; matched by its start so a stale one is not used. */
+    private record Running(TaskExecuted event, long startNanos) {
+    }
+
+    private static final ThreadLocal<Running> RUNNING = new ThreadLocal<>();
+
+    /** A task starts on this thread at {@code startNanos} (System.nanoTime): its event begins now. */
+    static void taskStarting(long startNanos) {
         if (!TASK_PROBE.isEnabled()) {
             return;
         }
         TaskExecuted e = new TaskExecuted();
+        e.begin();
+        RUNNING.set(new Running(e, startNanos));
+    }
+
+    static void taskExecuted(String worker, String key, long startNanos, long stopNanos, long resultBytes,
+                             boolean erred) {
+        if (!TASK_PROBE.isEnabled()) {
+            return;
+        }
+        Running r = RUNNING.get();
+        TaskExecuted e;
+        if (r != null && r.startNanos() == startNanos) {
+            e = r.event();
+            RUNNING.remove();
+        } else {
+            e = new TaskExecuted(); // the recording began during the run: the event begins at its end
+        }
+        long runNanos = stopNanos - startNanos;
         e.key = key;
         e.group = dist.protocol.KeySplit.split(key);
         e.worker = worker;
@@ -118,7 +153,7 @@ public final class FlightEvents {
         e.commit();
     }
 
-    static void spill(String key, long bytes, boolean toDisk) {
+    static void spill(String key, long bytes, boolean toDisk, long nanos) {
         if (!SPILL_PROBE.isEnabled()) {
             return;
         }
@@ -126,6 +161,7 @@ public final class FlightEvents {
         e.key = key;
         e.bytes = bytes;
         e.toDisk = toDisk;
+        e.spillTime = nanos;
         e.commit();
     }
 }

@@ -1280,6 +1280,7 @@ public final class WorkerServer implements AutoCloseable {
     /** Runs one task; true when it seceded on the way (its thread then leaves the pool). Never throws. */
     private boolean execute(WorkerInstruction.Execute ex) {
         long start = System.nanoTime();
+        FlightEvents.taskStarting(start);
         Thread self = Thread.currentThread();
         running.put(self, ex.key());
         metrics.executing.incrementAndGet();
@@ -1374,7 +1375,7 @@ public final class WorkerServer implements AutoCloseable {
         relieveHeap();
         metrics.taskRan(stop - start, true);
         long nbytes = encoded.nbytes();
-        FlightEvents.taskExecuted(address, ex.key(), stop - start, nbytes, false);
+        FlightEvents.taskExecuted(address, ex.key(), start, stop, nbytes, false);
         byte[] inline = encoded.buffers().isEmpty() && nbytes <= options.inlineResultLimit() ? encoded.head() : null;
         String type = result == null ? "null" : result.getClass().getName();
         return new WorkerEvent.ExecuteDone(ex.key(), nbytes, type, start, stop, inline);
@@ -1391,7 +1392,7 @@ public final class WorkerServer implements AutoCloseable {
             return null;
         }
         metrics.taskRan(stop - start, false);
-        FlightEvents.taskExecuted(address, ex.key(), stop - start, 0, true);
+        FlightEvents.taskExecuted(address, ex.key(), start, stop, 0, true);
         String summary = context + TaskErrors.summary(t);
         byte[] encoded;
         try {

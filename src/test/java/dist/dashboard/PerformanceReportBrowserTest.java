@@ -93,9 +93,7 @@ class PerformanceReportBrowserTest {
             }
             assertTrue(Files.size(file) > 0);
             String html = Files.readString(file, StandardCharsets.UTF_8);
-            assertFalse(Pattern.compile("(src|href)\\s*=\\s*\"(https?:)?//").matcher(html).find(),
-                    "the report loads nothing from elsewhere");
-            assertFalse(html.contains("<link") || html.contains("<script src"), "styles and script are inline");
+            assertSelfContained(html);
             assertTrue(html.contains("<b id=\"task-count\">" + n + "</b>"), "the block's " + n + " tasks:\n" + html);
             for (String group : List.of("square", "block", "total")) {
                 assertTrue(html.contains(group), "group " + group + " is shown");
@@ -116,6 +114,13 @@ class PerformanceReportBrowserTest {
             DashboardBrowserTest.run(chromium, "--screenshot=" + png, file.toUri().toString());
             assertTrue(Files.size(png) > 10_000, "a screenshot at " + png);
         }
+    }
+
+    /** The report loads nothing from elsewhere: its styles and script are inline. */
+    static void assertSelfContained(String html) {
+        assertFalse(Pattern.compile("(src|href)\\s*=\\s*\"(https?:)?//").matcher(html).find(),
+                "the report loads nothing from elsewhere");
+        assertFalse(html.contains("<link") || html.contains("<script src"), "styles and script are inline");
     }
 
     /** The dashboard lists spans on /status and in /api/spans. */
