@@ -731,6 +731,37 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
+     * The workers' profiler samples per {@code interval}, from the oldest cycle the scheduler keeps to
+     * now, over all tasks and per task group, as dask's {@code Scheduler.get_profile_metadata}:
+     * {@code client.profileCounts(Duration.ofMillis(100)).counts()}.
+     */
+    public ProfileCounts profileCounts(Duration interval) {
+        return profileCounts(null, java.time.Instant.now(), interval);
+    }
+
+    /**
+     * As {@link #profileCounts(Duration)}, over [{@code start}, {@code stop}] (start null: the oldest cycle
+     * kept; stop null: now): {@code client.profileCounts(before, null, Duration.ofSeconds(1))}.
+     *
+     * @throws IllegalArgumentException when the interval is not positive, or the span holds more than
+     *                                  100,000 intervals
+     */
+    public ProfileCounts profileCounts(java.time.Instant start, java.time.Instant stop, Duration interval) {
+        long step = interval.toMillis();
+        long to = (stop == null ? java.time.Instant.now() : stop).toEpochMilli();
+        long from = start == null ? 0 : start.toEpochMilli();
+        if (step <= 0 || to < from) {
+            throw new IllegalArgumentException("profileCounts needs an interval of at least 1 ms and start <= stop, got "
+                    + interval + " over [" + start + ", " + stop + "]");
+        }
+        Message m = call("profileCounts", () -> core.request(new Message.ProfileCountsRequest(from, to, step)));
+        if (m instanceof Message.ProfileCounts c) {
+            return ProfileCounts.of(c);
+        }
+        throw new IllegalStateException("the scheduler answered ProfileCountsRequest with " + m);
+    }
+
+    /**
      * The scheduler's wanted worker count for a cluster kept within [{@code minimum}, {@code maximum}],
      * and the workers it would close (see {@link Adaptive}); for cluster managers of this package.
      */

@@ -749,4 +749,17 @@ public sealed interface Message {
 
     /** A merged profile: preorder frames under one root (index 0, frame "all"); the groups seen in it. */
     record ProfileTree(List<ProfileFrame> frames, List<String> groups) implements Message {}
+
+    /**
+     * Client -> scheduler: samples per {@code intervalMillis} over [{@code startMillis}, {@code stopMillis}]
+     * (wall-clock ms; 0: from the oldest cycle kept), as dask's get_profile_metadata. Answered by
+     * {@link ProfileCounts}.
+     */
+    record ProfileCountsRequest(long startMillis, long stopMillis, long intervalMillis) implements Message {}
+
+    /**
+     * Samples per interval: {@code times} the intervals' starts (wall-clock ms, one a step, none skipped),
+     * {@code counts} all samples in each, {@code groups} each task group's samples in each (as long as times).
+     */
+    record ProfileCounts(List<Long> times, List<Long> counts, Map<String, List<Long>> groups) implements Message {}
 }

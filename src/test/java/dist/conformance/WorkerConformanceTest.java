@@ -953,4 +953,46 @@ class WorkerConformanceTest {
             assertInstanceOf(ArithmeticException.class, e.getCause());
         }
     }
+
+    /** A small chunk's random numbers summed: the many-small-tasks work of dask's dask.array case. */
+    static double randomSum(int seed) {
+        java.util.Random r = new java.util.Random(seed);
+        double s = 0;
+        for (int i = 0; i < 20_000; i++) {
+            s += r.nextDouble();
+        }
+        return s;
+    }
+
+    /**
+     * dask: test_worker.py::test_statistical_profiling_2 — with a 1 ms sampling interval and a 100 ms cycle,
+     * a run of many small tasks shows in the worker's profile: it counts samples, and the tasks' own
+     * function is in it. dask sums dask.array chunks; here the tasks sum chunks of random numbers.
+     */
+    @Test
+    void statisticalProfiling2() throws Exception {
+        WorkerServer w;
+        try (dist.config.Config.Override i = dist.config.Config.set("distributed.worker.profile.interval", "1ms");
+             dist.config.Config.Override c = dist.config.Config.set("distributed.worker.profile.cycle", "100ms")) {
+            w = worker("sampled", 2, Map.of());
+        }
+        try {
+            Options on = onWorker(w);
+            java.util.concurrent.atomic.AtomicInteger batch = new java.util.concurrent.atomic.AtomicInteger();
+            dist.Profile p = Wait.value(T, () -> {
+                List<Future<Double>> fs = new ArrayList<>();
+                int b = batch.incrementAndGet();
+                for (int k = 0; k < 100; k++) {
+                    fs.add(client.with(on.key("randomsum-" + b + "-" + k)).submit(WorkerConformanceTest::randomSum, k));
+                }
+                client.gather(fs);
+                client.cancel(fs);
+                return client.profile("randomsum");
+            }, x -> x.count() > 0 && x.format().contains("randomSum"));
+            assertTrue(p.count() > 0);
+            assertTrue(p.format().contains("WorkerConformanceTest.randomSum("), p.format());
+        } finally {
+            w.close();
+        }
+    }
 }

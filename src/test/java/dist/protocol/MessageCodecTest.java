@@ -217,7 +217,9 @@ class MessageCodecTest {
                         List.of(new Message.ProfileKey("inc-1", List.of(new Message.ProfileFrame(-1, "a.B.c(B.java)", 1))))),
                 new Message.ProfileRequest(0, Long.MAX_VALUE, null),
                 new Message.ProfileRequest(1L, 2L, "inc"),
-                new Message.ProfileTree(List.of(new Message.ProfileFrame(-1, "all", 1)), List.of("inc")));
+                new Message.ProfileTree(List.of(new Message.ProfileFrame(-1, "all", 1)), List.of("inc")),
+                new Message.ProfileCountsRequest(0, 2L, 100),
+                new Message.ProfileCounts(List.of(0L, 100L), List.of(3L, 0L), Map.of("inc", List.of(3L, 0L))));
     }
 
     @Test
