@@ -59,7 +59,13 @@ public sealed interface Message {
 
     /** A worker as clients and tools see it. */
     record WorkerInfo(String address, String name, int nthreads, long memoryLimit, long pid,
-                      long memoryBytes, int processing, int keysHeld) {}
+                      long memoryBytes, int processing, int keysHeld, Map<String, Double> metrics,
+                      Map<String, String> startup) {
+        public WorkerInfo(String address, String name, int nthreads, long memoryLimit, long pid,
+                          long memoryBytes, int processing, int keysHeld) {
+            this(address, name, nthreads, memoryLimit, pid, memoryBytes, processing, keysHeld, Map.of(), Map.of());
+        }
+    }
 
     // ---------------------------------------------------------------- scheduler -> client
 
@@ -344,6 +350,13 @@ public sealed interface Message {
 
     /** Worker -> scheduler, after {@link WorkerAccepted}: abstract resources it offers, e.g. {@code GPU=2}. */
     record WorkerResources(Map<String, Double> resources) implements Message {}
+
+    /**
+     * Worker -> scheduler: the values of its own metrics now and what its startup functions gave, as
+     * text (dask's {@code Worker(metrics=..., startup_information=...)}); sent after registering and
+     * about once a second while it has metrics. Each replaces the last.
+     */
+    record WorkerCustomMetrics(Map<String, Double> metrics, Map<String, String> startup) implements Message {}
 
     /** Scheduler -> worker: give task {@code key} back if it has not started executing. */
     record StealRequest(String key) implements Message {}

@@ -201,6 +201,11 @@ public final class WorkerServer implements AutoCloseable {
     private final Map<Thread, String> running = new ConcurrentHashMap<>();
     /** Abstract resources offered to the scheduler (e.g. GPU=2); empty for none. */
     private Map<String, Double> resources = Map.of();
+    /** The worker's own metrics and startup functions, and what the startup functions gave. */
+    private WorkerReporting reporting = WorkerReporting.NONE;
+    private Map<String, String> startupValues = Map.of();
+    /** Metrics whose failure was logged, so a failing one logs once, not every second. */
+    private final java.util.Set<String> failedMetrics = ConcurrentHashMap.newKeySet();
     private Ticker ticker;
     /** Ticks so far; the ticker's thread only. */
     private int ticks;
@@ -284,6 +289,16 @@ public final class WorkerServer implements AutoCloseable {
      */
     public static WorkerServer start(Options options, Map<String, Double> resources, java.nio.file.Path localDirectory)
             throws IOException {
+        return start(options, resources, localDirectory, WorkerReporting.NONE);
+    }
+
+    /**
+     * Starts a worker as {@link #start(Options, Map, java.nio.file.Path)} that also reports {@code reporting}'s
+     * metrics and startup values to the scheduler (dask's {@code Worker(metrics=..., startup_information=...)}):
+     * {@code WorkerServer.start(options, Map.of(), null, new WorkerReporting(Map.of("port", w -> port), Map.of()))}.
+     */
+    public static WorkerServer start(Options options, Map<String, Double> resources, java.nio.file.Path localDirectory,
+                                     WorkerReporting reporting) throws IOException {
         if (localDirectory != null) {
             // a folder that cannot be made fails the start, not the first spill long after
             try {
@@ -297,6 +312,8 @@ public final class WorkerServer implements AutoCloseable {
         }
         WorkerServer w = new WorkerServer(options, localDirectory);
         w.resources = Map.copyOf(resources);
+        w.reporting = java.util.Objects.requireNonNull(reporting, "reporting");
+        w.startupValues = w.startupValues();
         try {
             w.register();
         } catch (IOException | RuntimeException e) {
@@ -332,6 +349,9 @@ public final class WorkerServer implements AutoCloseable {
                 options.nthreads(), options.memoryLimit(), ProcessHandle.current().pid(), held));
         if (!resources.isEmpty()) {
             c.send(new Message.WorkerResources(resources)); // again after every reconnection
+        }
+        if (reporting != WorkerReporting.NONE) {
+            c.send(customMetrics());
         }
         scheduler = c;
         return reply;
@@ -943,12 +963,45 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
+    /** Runs each startup function once; one that throws is logged and left out, as dask's. */
+    private Map<String, String> startupValues() {
+        Map<String, String> out = new java.util.TreeMap<>();
+        WorkerContext me = pluginContext(null);
+        reporting.startup().forEach((name, fn) -> {
+            try {
+                out.put(name, String.valueOf(fn.apply(me)));
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "startup function " + name + " of worker " + name() + " failed; it is left out", e);
+            }
+        });
+        return out;
+    }
+
+    /** The metrics now and the startup values; a metric that throws is left out (logged the first time). */
+    private Message.WorkerCustomMetrics customMetrics() {
+        Map<String, Double> values = new java.util.TreeMap<>();
+        WorkerContext me = pluginContext(null);
+        reporting.metrics().forEach((name, fn) -> {
+            try {
+                values.put(name, fn.applyAsDouble(me));
+            } catch (RuntimeException e) {
+                if (failedMetrics.add(name)) {
+                    LOG.log(Level.WARNING, "metric " + name + " of worker " + address + " failed; it is left out", e);
+                }
+            }
+        });
+        return new Message.WorkerCustomMetrics(values, startupValues);
+    }
+
     /** About once a second: CPU, memory and the fetches since the last report, for the scheduler's dashboard. */
     private void reportStats() {
         Connection s = scheduler;
         if (s != null && s.isOpen()) {
             try {
                 s.send(metrics.report());
+                if (!reporting.metrics().isEmpty()) {
+                    s.send(customMetrics());
+                }
             } catch (ConnectionClosedException e) {
                 LOG.log(Level.DEBUG, "stats not sent: the scheduler connection closed");
             }

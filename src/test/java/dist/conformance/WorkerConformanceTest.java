@@ -102,11 +102,7 @@ import static org.junit.jupiter.api.Assertions.*;
  *     thread slots, one per thread it offers; resources, not executors, reserve special hardware.</li>
  * </ul>
  *
- * <p>Later: test_taskstate_metadata, test_forward_output, test_custom_metrics, test_bad_metrics,
- * test_bad_startup (task metadata set on a worker, forwarded output and the workers' own metrics and
- * startup hooks come with the observability work);
- * test_statistical_profiling_2 (a run of many small tasks at a 1 ms interval; the profiler itself is
- * ported in dist.ProfilerTest).
+ * <p>Later: test_worker.py::test_taskstate_metadata, test_worker.py::test_forward_output.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WorkerConformanceTest {
@@ -991,6 +987,66 @@ class WorkerConformanceTest {
             }, x -> x.count() > 0 && x.format().contains("randomSum"));
             assertTrue(p.count() > 0);
             assertTrue(p.format().contains("WorkerConformanceTest.randomSum("), p.format());
+        } finally {
+            w.close();
+        }
+    }
+
+    static WorkerServer reporting(String name, dist.worker.WorkerReporting r) throws Exception {
+        return WorkerServer.start(new WorkerServer.Options(scheduler.address(), "127.0.0.1", 0, 1, name, 0,
+                8 * 1024, CommConfig.DEFAULT), Map.of(), null, r);
+    }
+
+    static dist.WorkerInfo info(WorkerServer w) {
+        try {
+            return client.workersInfo().stream().filter(i -> i.address().equals(w.address())).findFirst().orElse(null);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    static double port(dist.worker.WorkerContext w) {
+        return Integer.parseInt(w.address().substring(w.address().lastIndexOf(':') + 1));
+    }
+
+    /**
+     * dask: test_worker.py::test_custom_metrics — a worker started with its own metrics reports them: the
+     * scheduler's view of each worker holds its "my_port", that worker's port.
+     */
+    @Test
+    void customMetrics() throws Exception {
+        dist.worker.WorkerReporting r = new dist.worker.WorkerReporting(
+                Map.of("my_port", WorkerConformanceTest::port), Map.of());
+        WorkerServer x = reporting("mx", r);
+        WorkerServer y = reporting("my", r);
+        try {
+            for (WorkerServer w : List.of(x, y)) {
+                dist.WorkerInfo i = Wait.value(T, () -> info(w), v -> v != null && v.metrics().containsKey("my_port"));
+                assertEquals(Integer.parseInt(w.address().substring(w.address().lastIndexOf(':') + 1)),
+                        i.metrics().get("my_port").intValue());
+            }
+        } finally {
+            x.close();
+            y.close();
+        }
+    }
+
+    /**
+     * dask: test_worker.py::test_bad_metrics, test_worker.py::test_bad_startup — a metric or a startup
+     * function that throws does not fail the worker: it starts, runs tasks and reports the others, and the
+     * bad ones are left out.
+     */
+    @Test
+    void badMetricsAndStartup() throws Exception {
+        dist.worker.WorkerReporting r = new dist.worker.WorkerReporting(
+                Map.of("bad", w -> { throw new IllegalStateException("Hello"); }, "good", w -> 1.0),
+                Map.of("bad", w -> { throw new IllegalStateException("Hello"); }, "hello", w -> "world"));
+        WorkerServer w = reporting("bad", r);
+        try {
+            dist.WorkerInfo i = Wait.value(T, () -> info(w), v -> v != null && v.metrics().containsKey("good"));
+            assertFalse(i.metrics().containsKey("bad"));
+            assertEquals(Map.of("hello", "world"), i.startup());
+            assertEquals(2, client.with(onWorker(w)).submit(WorkerConformanceTest::inc, 1).result(T));
         } finally {
             w.close();
         }
