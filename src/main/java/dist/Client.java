@@ -762,6 +762,48 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
+     * Writes the cluster's state to a file for looking into a stuck or slow computation later, as dask's
+     * {@code Client.dump_cluster_state}, with its default format msgpack: see
+     * {@link #dumpClusterState(java.nio.file.Path, String, Collection)}.
+     */
+    public java.nio.file.Path dumpClusterState(java.nio.file.Path filename) {
+        return dumpClusterState(filename, "msgpack", List.of());
+    }
+
+    /**
+     * Writes the cluster's state to {@code filename} plus the format's ending ({@code .msgpack.gz} or
+     * {@code .yaml}), here where the client runs, and returns the file: the scheduler's tasks and workers,
+     * each worker's state and tasks (workers that do not answer within 10 s are left out) and the
+     * versions. A task's fields named in {@code exclude} (e.g. "state") are left out; its recipe and value
+     * never go in. Read it back with {@link ClusterDump#load}.
+     *
+     * <pre>{@code
+     * Path f = client.dumpClusterState(Path.of("stuck"), "yaml", List.of());   // stuck.yaml
+     * }</pre>
+     *
+     * @throws IllegalArgumentException "Unsupported format" for a format other than msgpack or yaml
+     * @throws java.io.UncheckedIOException when the file cannot be written
+     */
+    public java.nio.file.Path dumpClusterState(java.nio.file.Path filename, String format, Collection<String> exclude) {
+        java.nio.file.Path file = ClusterDump.fileFor(filename, format);
+        List<String> out = List.copyOf(exclude);
+        Message m = call("dumpClusterState", () -> core.request(new Message.ClusterStateRequest(out)));
+        if (!(m instanceof Message.ClusterStateDump d)) {
+            throw new IllegalStateException("the scheduler answered ClusterStateRequest with " + m);
+        }
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("scheduler", d.scheduler());
+        state.put("workers", d.workers());
+        state.put("versions", versions(false));
+        try {
+            ClusterDump.write(state, file, format);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("could not write the cluster dump " + file + ": " + e.getMessage(), e);
+        }
+        return file;
+    }
+
+    /**
      * The scheduler's wanted worker count for a cluster kept within [{@code minimum}, {@code maximum}],
      * and the workers it would close (see {@link Adaptive}); for cluster managers of this package.
      */

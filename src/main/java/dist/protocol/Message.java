@@ -352,6 +352,22 @@ public sealed interface Message {
     record WorkerResources(Map<String, Double> resources) implements Message {}
 
     /**
+     * Client -> scheduler: the cluster's state for a dump file (dask's dump_cluster_state), its task records
+     * without the fields named in {@code exclude}; answered by {@link ClusterStateDump}. Scheduler -> worker:
+     * the same for one worker, answered by {@link WorkerStateDump}.
+     */
+    record ClusterStateRequest(List<String> exclude) implements Message {}
+
+    /**
+     * The scheduler's state and each answering worker's, by address, as maps of plain values (text,
+     * numbers, lists, maps); never a task's recipe or value.
+     */
+    record ClusterStateDump(Map<String, Object> scheduler, Map<String, Object> workers) implements Message {}
+
+    /** A worker's state for {@link ClusterStateRequest}: its address, figures and task records. */
+    record WorkerStateDump(Map<String, Object> state) implements Message {}
+
+    /**
      * Worker -> scheduler: the values of its own metrics now and what its startup functions gave, as
      * text (dask's {@code Worker(metrics=..., startup_information=...)}); sent after registering and
      * about once a second while it has metrics. Each replaces the last.

@@ -416,6 +416,39 @@ public final class WorkerServer implements AutoCloseable {
     private record Registration(CompletableFuture<Message> reply, int held) {
     }
 
+    /** The event-loop step that reads the task records for a cluster dump. */
+    private record Dump(List<String> exclude, CompletableFuture<Map<String, Object>> done) {
+    }
+
+    /** A cluster dump's part of this worker: its figures here, its task records from the event loop. */
+    private void answerDump(Connection c, Message.ClusterStateRequest r, long requestId) {
+        List<String> exclude = r.exclude() == null ? List.of() : List.copyOf(r.exclude());
+        CompletableFuture<Map<String, Object>> done = new CompletableFuture<>();
+        events.submit(new Dump(exclude, done));
+        done.orTimeout(10, TimeUnit.SECONDS).whenComplete((tasks, failure) -> {
+            Message answer;
+            if (failure != null) {
+                answer = new Message.ErrorReply("worker " + address + " could not read its state: " + failure);
+            } else {
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("address", address);
+                m.put("name", name());
+                m.put("nthreads", options.nthreads());
+                m.put("memory_limit", options.memoryLimit());
+                m.put("status", closing ? "closing" : pausedForMemory ? "paused" : "running");
+                m.put("executing", new java.util.TreeSet<>(executingThreads.keySet()).stream().toList());
+                m.put("plugins", pluginNames());
+                m.put("tasks", tasks);
+                answer = new Message.WorkerStateDump(m);
+            }
+            try {
+                c.reply(requestId, answer);
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, "a state dump was not sent: " + e);
+            }
+        });
+    }
+
     /** The event-loop step that registers on a new scheduler link (see {@link #announceOnOwner}). */
     private record Relink(Connection c, CompletableFuture<Registration> done) {
     }
@@ -508,6 +541,10 @@ public final class WorkerServer implements AutoCloseable {
         public void onMessage(Connection c, Message m, long requestId) {
             if (m instanceof Message.StoryRequest sr) {
                 answerStory(c, sr, requestId);
+                return;
+            }
+            if (m instanceof Message.ClusterStateRequest r && requestId != 0) {
+                answerDump(c, r, requestId);
                 return;
             }
             if (m instanceof Message.UploadJar j) {
@@ -1071,6 +1108,10 @@ public final class WorkerServer implements AutoCloseable {
         checkMemory(toScheduler, starts); // results stored since the last batch count before new tasks start
         for (Object e : batch) {
             try {
+                if (e instanceof Dump d) {
+                    d.done().complete(state.dump(d.exclude())); // the state machine is read on its own thread
+                    continue;
+                }
                 if (e instanceof Relink r) {
                     flush(toScheduler); // what came before the step goes to the link it was meant for
                     toScheduler.clear();
