@@ -762,6 +762,50 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
+     * The metadata worker plugins set on {@code future}'s task ({@code WorkerContext.setTaskMetadata}),
+     * as dask's TaskState.metadata; empty when none, or when the scheduler no longer knows the task.
+     *
+     * <pre>{@code
+     * String started = client.taskMetadata(f).get("start_time");
+     * }</pre>
+     */
+    public Map<String, String> taskMetadata(Future<?> future) {
+        Message m = call("taskMetadata", () -> core.request(new Message.TaskMetadataRequest(List.of(future.key()), null, false)));
+        if (m instanceof Message.TaskMetadataReply r) {
+            Map<String, String> md = r.metadata().get(future.key());
+            return md == null ? Map.of() : Map.copyOf(md);
+        }
+        throw new IllegalStateException("the scheduler answered TaskMetadataRequest with " + m);
+    }
+
+    /**
+     * Starts collecting the metadata and states of the tasks submitted from now until the returned
+     * collection is closed, by any client, as dask's {@code get_task_metadata}; collections may nest.
+     *
+     * <pre>{@code
+     * TaskMetadata tasks = client.collectTaskMetadata();
+     * try (tasks) {
+     *     f = client.submit(Work::inc, 1);
+     *     f.result();
+     * }
+     * tasks.states().get(f.key());    // "memory"
+     * }</pre>
+     */
+    public TaskMetadata collectTaskMetadata() {
+        String id = java.util.UUID.randomUUID().toString();
+        call("collectTaskMetadata", () -> core.request(new Message.TaskMetadataRequest(List.of(), id, true)));
+        return new TaskMetadata(this, id);
+    }
+
+    Message.TaskMetadataReply stopCollecting(String id) {
+        Message m = call("collectTaskMetadata", () -> core.request(new Message.TaskMetadataRequest(List.of(), id, false)));
+        if (m instanceof Message.TaskMetadataReply r) {
+            return r;
+        }
+        throw new IllegalStateException("the scheduler answered TaskMetadataRequest with " + m);
+    }
+
+    /**
      * Writes the cluster's state to a file for looking into a stuck or slow computation later, as dask's
      * {@code Client.dump_cluster_state}, with its default format msgpack: see
      * {@link #dumpClusterState(java.nio.file.Path, String, Collection)}.

@@ -352,6 +352,22 @@ public sealed interface Message {
     record WorkerResources(Map<String, Double> resources) implements Message {}
 
     /**
+     * Worker -> scheduler: names and values (text) a worker plugin set on task {@code key}
+     * (dask's TaskState.metadata), merged into what the scheduler keeps for it until it is forgotten.
+     */
+    record TaskMetadataUpdate(String key, Map<String, String> values) implements Message {}
+
+    /**
+     * Client -> scheduler: the metadata and states of {@code keys} now; or, with {@code collector} set, start
+     * ({@code start}) or stop collecting those of the tasks submitted meanwhile (dask's get_task_metadata).
+     * Answered by {@link TaskMetadataReply} (Ack for a start).
+     */
+    record TaskMetadataRequest(List<String> keys, String collector, boolean start) implements Message {}
+
+    /** Per key, its metadata and its state ("memory", "erred", ...; "forgotten" once the scheduler let it go). */
+    record TaskMetadataReply(Map<String, Map<String, String>> metadata, Map<String, String> states) implements Message {}
+
+    /**
      * Client -> scheduler: the cluster's state for a dump file (dask's dump_cluster_state), its task records
      * without the fields named in {@code exclude}; answered by {@link ClusterStateDump}. Scheduler -> worker:
      * the same for one worker, answered by {@link WorkerStateDump}.

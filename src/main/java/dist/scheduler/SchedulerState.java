@@ -94,6 +94,7 @@ public final class SchedulerState extends TaskLifecycle {
         register(new AdaptiveExtension());
         register(new SpanExtension(dist.config.Config.getInt("distributed.scheduler.spans.max")));
         register(new ProfileExtension());
+        register(new TaskStateMetadata());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */

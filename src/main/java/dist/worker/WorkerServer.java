@@ -746,6 +746,15 @@ public final class WorkerServer implements AutoCloseable {
             }
 
             @Override
+            public void setTaskMetadata(String key, String name, String value) {
+                java.util.Objects.requireNonNull(key, "key");
+                java.util.Objects.requireNonNull(name, "name");
+                java.util.Objects.requireNonNull(value, "value");
+                // through the event loop, so it follows on the link what the worker already said of the task
+                events.submit(new Message.TaskMetadataUpdate(key, Map.of(name, value)));
+            }
+
+            @Override
             public void addJar(String name, byte[] jar) throws IOException {
                 int n = code.addJar(clientId, jar);
                 LOG.log(Level.INFO, "a plugin added jar " + name + " for client " + clientId + " (" + n + " classes)");

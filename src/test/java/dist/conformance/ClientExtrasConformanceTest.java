@@ -121,7 +121,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <p>Later: test_profile_server, test_profile_server_disabled (profiling the scheduler's own threads;
  * the workers' profiler is ported in dist.ProfilerTest).
  *
- * <p>Later: test_client.py::test_get_task_metadata, test_client.py::test_get_task_metadata_multiple.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClientExtrasConformanceTest {
@@ -1225,6 +1224,65 @@ class ClientExtrasConformanceTest {
                     assertEquals("memory", ((Map<String, Object>) tasks.get(k)).get("state"));
                 }
             }
+        }
+    }
+
+    /**
+     * dask: test_client.py::test_get_task_metadata — with a metadata plugin registered, a collection around
+     * a submitted task holds the task's metadata, equal to the scheduler's, and its state "memory". dist's
+     * plugins run beside the worker's state machine, so the test waits for the stop_time before closing.
+     */
+    @Test
+    void getTaskMetadata() throws Exception {
+        client.registerPlugin(new TaskStateMetadataPlugin());
+        try {
+            dist.TaskMetadata tasks = client.collectTaskMetadata();
+            Future<Integer> f;
+            try (tasks) {
+                f = client.with(Options.defaults().key("collected-1")).submit(ClientExtrasConformanceTest::inc, 1);
+                assertEquals(2, f.result(T));
+                assertTrue(Wait.until(T, () -> client.taskMetadata(f).containsKey("stop_time")));
+            }
+            assertTrue(tasks.metadata().containsKey(f.key()), tasks.metadata().toString());
+            assertEquals(client.taskMetadata(f), tasks.metadata().get(f.key()));
+            assertEquals("memory", tasks.states().get(f.key()));
+        } finally {
+            client.unregisterPlugin(TaskStateMetadataPlugin.class.getName());
+        }
+    }
+
+    /**
+     * dask: test_client.py::test_get_task_metadata_multiple — nested collections each hold exactly the tasks
+     * submitted while they were open: the outer both, the inner only the second, with the scheduler's
+     * metadata of each.
+     */
+    @Test
+    void getTaskMetadataMultiple() throws Exception {
+        client.registerPlugin(new TaskStateMetadataPlugin());
+        try {
+            dist.TaskMetadata tasks1 = client.collectTaskMetadata();
+            dist.TaskMetadata tasks2;
+            Future<Integer> f1;
+            Future<Integer> f2;
+            try (tasks1) {
+                f1 = client.with(Options.defaults().key("collected-outer")).submit(ClientExtrasConformanceTest::inc, 1);
+                assertEquals(2, f1.result(T));
+                tasks2 = client.collectTaskMetadata();
+                try (tasks2) {
+                    f2 = client.with(Options.defaults().key("collected-inner")).submit(ClientExtrasConformanceTest::inc, 2);
+                    assertEquals(3, f2.result(T));
+                    for (Future<Integer> f : List.of(f1, f2)) {
+                        assertTrue(Wait.until(T, () -> client.taskMetadata(f).containsKey("stop_time")));
+                    }
+                }
+            }
+            assertEquals(Set.of(f1.key(), f2.key()), tasks1.metadata().keySet());
+            assertEquals(client.taskMetadata(f1), tasks1.metadata().get(f1.key()));
+            assertEquals(client.taskMetadata(f2), tasks1.metadata().get(f2.key()));
+            assertEquals(Set.of(f2.key()), tasks2.metadata().keySet());
+            assertEquals(client.taskMetadata(f2), tasks2.metadata().get(f2.key()));
+        } finally {
+            client.unregisterPlugin(TaskStateMetadataPlugin.class.getName());
         }
     }
 }

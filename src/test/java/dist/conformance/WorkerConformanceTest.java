@@ -102,7 +102,7 @@ import static org.junit.jupiter.api.Assertions.*;
  *     thread slots, one per thread it offers; resources, not executors, reserve special hardware.</li>
  * </ul>
  *
- * <p>Later: test_worker.py::test_taskstate_metadata, test_worker.py::test_forward_output.
+ * <p>Later: test_worker.py::test_forward_output.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WorkerConformanceTest {
@@ -1049,6 +1049,27 @@ class WorkerConformanceTest {
             assertEquals(2, client.with(onWorker(w)).submit(WorkerConformanceTest::inc, 1).result(T));
         } finally {
             w.close();
+        }
+    }
+
+    /**
+     * dask: test_worker.py::test_taskstate_metadata — a worker plugin's metadata on a task: it has a
+     * start_time and a later stop_time, and the scheduler's metadata of the task equals what the plugin
+     * set on the worker. dist's plugins run beside the worker's state machine, so the scheduler has the
+     * metadata soon after the result, not with it: the test waits for it.
+     */
+    @Test
+    void taskstateMetadata() throws Exception {
+        client.registerPlugin(new TaskStateMetadataPlugin());
+        try {
+            Future<Integer> f = client.with(Options.defaults().key("metadata-inc-1")).submit(WorkerConformanceTest::inc, 1);
+            assertEquals(2, f.result(T));
+            Map<String, String> md = Wait.value(T, () -> client.taskMetadata(f), m -> m.containsKey("stop_time"));
+            assertTrue(md.containsKey("start_time"), md.toString());
+            assertTrue(Long.parseLong(md.get("stop_time")) > Long.parseLong(md.get("start_time")), md.toString());
+            assertEquals(TaskStateMetadataPlugin.SET.get(f.key()), md);
+        } finally {
+            client.unregisterPlugin(TaskStateMetadataPlugin.class.getName());
         }
     }
 }
