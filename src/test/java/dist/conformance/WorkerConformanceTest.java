@@ -95,14 +95,17 @@ import static org.junit.jupiter.api.Assertions.*;
  * </ul>
  * <p>Not applicable (deliberate differences, in the README's table):
  * <ul>
+ * <li>test_worker.py::test_forward_output → swaps the worker process's sys.stdout and sys.stderr for streams
+ *     sent to every client; a JVM's System.out is one stream per process, shared by in-process workers
+ *     and the client alike, so dist forwards on purpose instead: what a task prints with
+ *     WorkerClient.print goes to its client (test_print_remote) and Client.forwardLogging forwards log
+ *     records (test_forward_logging).</li>
  * <li>test_executor_inherit_threadname_from_worker → a task runs on a slot thread (dist-worker-slot-N) or,
  *     when it starts on arrival, on the thread that read it; a task that needs its worker asks
  *     WorkerClient.workerAddress().</li>
  * <li>test_Executor, test_multiple_executors, test_bad_executor_annotation → a worker runs tasks on its own
  *     thread slots, one per thread it offers; resources, not executors, reserve special hardware.</li>
  * </ul>
- *
- * <p>Later: test_worker.py::test_forward_output.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WorkerConformanceTest {
