@@ -63,9 +63,17 @@ public final class ClusterDump {
     /**
      * Reads a dump written by {@link Client#dumpClusterState}: a {@code .msgpack.gz} or a {@code .yaml} file.
      *
-     * @throws IOException when the file cannot be read or is not a dump of either format
+     * @throws java.io.UncheckedIOException when the file cannot be read or is not a dump of either format
      */
-    public static Map<String, Object> load(Path file) throws IOException {
+    public static Map<String, Object> load(Path file) {
+        try {
+            return read(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot load the cluster dump " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Object> read(Path file) throws IOException {
         String n = file.getFileName().toString();
         Object v;
         if (n.endsWith(".msgpack.gz")) {
@@ -207,7 +215,9 @@ public final class ClusterDump {
         switch (v) {
             case null -> b.append("null");
             case Boolean x -> b.append(x);
-            case Double d -> b.append(d.isNaN() ? ".nan" : d.isInfinite() ? (d > 0 ? ".inf" : "-.inf") : d.toString());
+            // YAML 1.1 readers take an exponent only with its sign: 1.0E+10, not 1.0E10
+            case Double d -> b.append(d.isNaN() ? ".nan" : d.isInfinite() ? (d > 0 ? ".inf" : "-.inf")
+                    : d.toString().replaceFirst("E(\\d)", "E+$1"));
             case Float f -> flow(b, f.doubleValue(), indent);
             case Number n -> b.append(n.longValue());
             case Map<?, ?> m -> {

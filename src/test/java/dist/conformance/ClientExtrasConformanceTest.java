@@ -1148,7 +1148,7 @@ class ClientExtrasConformanceTest {
 
     /** The dump of {@code file}, checked as dask's _verify_cluster_dump checks one. */
     @SuppressWarnings("unchecked")
-    static Map<String, Object> verifyDump(java.nio.file.Path file, Set<String> workers) throws IOException {
+    static Map<String, Object> verifyDump(java.nio.file.Path file, Set<String> workers) {
         Map<String, Object> state = dist.ClusterDump.load(file);
         assertTrue(state.containsKey("scheduler"), state.keySet().toString());
         assertTrue(state.containsKey("workers"), state.keySet().toString());
