@@ -72,10 +72,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_nested_prioritization, test_annotations_survive_optimization, test_no_threads_lingering,
  *     test_dont_hold_on_to_large_messages, test_benchmark_hardware → xfail or skipped in dask.</li>
  * <li>test_client.py::test_profile_server, test_client.py::test_profile_server_disabled → profile the event
- *     loops of the workers and the scheduler, where dask's c.run and run_on_scheduler call functions;
- *     dist's scheduler runs no user code (it never decodes payloads) and a worker runs a run function on
- *     a thread of its own, outside any loop. The workers' task profiler, enabled and disabled, is
- *     ported in dist.ProfilerTest (test_profile, test_profile_disabled).</li>
+ *     loop thread of each worker and of the scheduler, where dask's c.run and run_on_scheduler call
+ *     functions. dist's servers have no such thread (events are handled under a lock by the threads that
+ *     bring them, dist.comm.EventLoop), its scheduler runs no user code (it never decodes payloads) and a
+ *     worker runs a run function on a thread of its own. The workers' task profiler, enabled and
+ *     disabled, is ported in dist.ProfilerTest (test_profile, test_profile_disabled).</li>
  * <li>test_client.py::test_benchmark_hardware_no_workers → the empty answer of Client.benchmark_hardware,
  *     whose own test (test_benchmark_hardware) is skipped in dask; dist measures no disk, memory or
  *     network speeds (the dashboard's transfer figures come from real transfers).</li>
