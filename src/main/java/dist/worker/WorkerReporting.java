@@ -8,7 +8,8 @@ import java.util.function.ToDoubleFunction;
  * Figures a worker reports to the scheduler beside its own, as dask's {@code Worker(metrics=...,
  * startup_information=...)}: each metric is read about once a second, each startup function once as
  * the worker starts (its value kept as text). Both show in {@code Client.workersInfo()}. A function
- * that throws is left out and logged; the worker carries on.
+ * that throws is left out and logged; the worker carries on. Metrics are read on the worker's timer,
+ * beside its heartbeats, so they should be quick.
  *
  * <pre>{@code
  * WorkerReporting r = new WorkerReporting(
