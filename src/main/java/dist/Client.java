@@ -731,6 +731,123 @@ public final class Client extends Submitter implements AutoCloseable {
     }
 
     /**
+     * The workers' profiler samples per {@code interval}, from the oldest cycle the scheduler keeps to
+     * now, over all tasks and per task group, as dask's {@code Scheduler.get_profile_metadata}:
+     * {@code client.profileCounts(Duration.ofMillis(100)).counts()}.
+     */
+    public ProfileCounts profileCounts(Duration interval) {
+        return profileCounts(null, java.time.Instant.now(), interval);
+    }
+
+    /**
+     * As {@link #profileCounts(Duration)}, over [{@code start}, {@code stop}] (start null: the oldest cycle
+     * kept; stop null: now): {@code client.profileCounts(before, null, Duration.ofSeconds(1))}.
+     *
+     * @throws IllegalArgumentException when the interval is not positive, or the span holds more than
+     *                                  100,000 intervals
+     */
+    public ProfileCounts profileCounts(java.time.Instant start, java.time.Instant stop, Duration interval) {
+        long step = interval.toMillis();
+        long to = (stop == null ? java.time.Instant.now() : stop).toEpochMilli();
+        long from = start == null ? 0 : start.toEpochMilli();
+        if (step <= 0 || to < from) {
+            throw new IllegalArgumentException("profileCounts needs an interval of at least 1 ms and start <= stop, got "
+                    + interval + " over [" + start + ", " + stop + "]");
+        }
+        Message m = call("profileCounts", () -> core.request(new Message.ProfileCountsRequest(from, to, step)));
+        if (m instanceof Message.ProfileCounts c) {
+            return ProfileCounts.of(c);
+        }
+        throw new IllegalStateException("the scheduler answered ProfileCountsRequest with " + m);
+    }
+
+    /**
+     * The metadata worker plugins set on {@code future}'s task ({@code WorkerContext.setTaskMetadata}),
+     * as dask's TaskState.metadata; empty when none, or when the scheduler no longer knows the task.
+     *
+     * <pre>{@code
+     * String started = client.taskMetadata(f).get("start_time");
+     * }</pre>
+     */
+    public Map<String, String> taskMetadata(Future<?> future) {
+        Message m = call("taskMetadata", () -> core.request(new Message.TaskMetadataRequest(List.of(future.key()), null, false)));
+        if (m instanceof Message.TaskMetadataReply r) {
+            Map<String, String> md = r.metadata().get(future.key());
+            return md == null ? Map.of() : Map.copyOf(md);
+        }
+        throw new IllegalStateException("the scheduler answered TaskMetadataRequest with " + m);
+    }
+
+    /**
+     * Starts collecting the metadata and states of the tasks submitted from now until the returned
+     * collection is closed, by any client, as dask's {@code get_task_metadata}; collections may nest.
+     *
+     * <pre>{@code
+     * TaskMetadata tasks = client.collectTaskMetadata();
+     * try (tasks) {
+     *     f = client.submit(Work::inc, 1);
+     *     f.result();
+     * }
+     * tasks.states().get(f.key());    // "memory"
+     * }</pre>
+     */
+    public TaskMetadata collectTaskMetadata() {
+        String id = java.util.UUID.randomUUID().toString();
+        call("collectTaskMetadata", () -> core.request(new Message.TaskMetadataRequest(List.of(), id, true)));
+        return new TaskMetadata(this, id);
+    }
+
+    Message.TaskMetadataReply stopCollecting(String id) {
+        Message m = call("collectTaskMetadata", () -> core.request(new Message.TaskMetadataRequest(List.of(), id, false)));
+        if (m instanceof Message.TaskMetadataReply r) {
+            return r;
+        }
+        throw new IllegalStateException("the scheduler answered TaskMetadataRequest with " + m);
+    }
+
+    /**
+     * Writes the cluster's state to a file for looking into a stuck or slow computation later, as dask's
+     * {@code Client.dump_cluster_state}, with its default format msgpack: see
+     * {@link #dumpClusterState(java.nio.file.Path, String, Collection)}.
+     */
+    public java.nio.file.Path dumpClusterState(java.nio.file.Path filename) {
+        return dumpClusterState(filename, "msgpack", List.of());
+    }
+
+    /**
+     * Writes the cluster's state to {@code filename} plus the format's ending ({@code .msgpack.gz} or
+     * {@code .yaml}), here where the client runs, and returns the file: the scheduler's tasks and workers,
+     * each worker's state and tasks (workers that do not answer within 10 s are left out) and the
+     * versions. A task's fields named in {@code exclude} (e.g. "state") are left out; its recipe and value
+     * never go in. Read it back with {@link ClusterDump#load}.
+     *
+     * <pre>{@code
+     * Path f = client.dumpClusterState(Path.of("stuck"), "yaml", List.of());   // stuck.yaml
+     * }</pre>
+     *
+     * @throws IllegalArgumentException "Unsupported format" for a format other than msgpack or yaml
+     * @throws java.io.UncheckedIOException when the file cannot be written
+     */
+    public java.nio.file.Path dumpClusterState(java.nio.file.Path filename, String format, Collection<String> exclude) {
+        java.nio.file.Path file = ClusterDump.fileFor(filename, format);
+        List<String> out = List.copyOf(exclude);
+        Message m = call("dumpClusterState", () -> core.request(new Message.ClusterStateRequest(out)));
+        if (!(m instanceof Message.ClusterStateDump d)) {
+            throw new IllegalStateException("the scheduler answered ClusterStateRequest with " + m);
+        }
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("scheduler", d.scheduler());
+        state.put("workers", d.workers());
+        state.put("versions", versions(false));
+        try {
+            ClusterDump.write(state, file, format);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("could not write the cluster dump " + file + ": " + e.getMessage(), e);
+        }
+        return file;
+    }
+
+    /**
      * The scheduler's wanted worker count for a cluster kept within [{@code minimum}, {@code maximum}],
      * and the workers it would close (see {@link Adaptive}); for cluster managers of this package.
      */

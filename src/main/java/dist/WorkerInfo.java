@@ -17,12 +17,27 @@ package dist;
  * @param memoryBytes the bytes of results it holds now
  * @param processing  how many tasks the scheduler has given it that have not finished
  * @param keysHeld    how many results it holds
+ * @param metrics     the worker's own metrics as it last reported them
+ *                    ({@link dist.worker.WorkerReporting}); empty when it has none
+ * @param startup     what its startup functions gave, as text; empty when it has none
  */
 public record WorkerInfo(String address, String name, int nthreads, long memoryLimit, long pid,
-                         long memoryBytes, int processing, int keysHeld) {
+                         long memoryBytes, int processing, int keysHeld, java.util.Map<String, Double> metrics,
+                         java.util.Map<String, String> startup) {
+
+    public WorkerInfo {
+        metrics = metrics == null ? java.util.Map.of() : java.util.Map.copyOf(metrics);
+        startup = startup == null ? java.util.Map.of() : java.util.Map.copyOf(startup);
+    }
+
+    /** A worker without metrics or startup values. */
+    public WorkerInfo(String address, String name, int nthreads, long memoryLimit, long pid,
+                      long memoryBytes, int processing, int keysHeld) {
+        this(address, name, nthreads, memoryLimit, pid, memoryBytes, processing, keysHeld, null, null);
+    }
 
     static WorkerInfo of(dist.protocol.Message.WorkerInfo w) {
         return new WorkerInfo(w.address(), w.name(), w.nthreads(), w.memoryLimit(), w.pid(), w.memoryBytes(),
-                w.processing(), w.keysHeld());
+                w.processing(), w.keysHeld(), w.metrics(), w.startup());
     }
 }

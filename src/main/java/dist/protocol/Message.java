@@ -59,7 +59,13 @@ public sealed interface Message {
 
     /** A worker as clients and tools see it. */
     record WorkerInfo(String address, String name, int nthreads, long memoryLimit, long pid,
-                      long memoryBytes, int processing, int keysHeld) {}
+                      long memoryBytes, int processing, int keysHeld, Map<String, Double> metrics,
+                      Map<String, String> startup) {
+        public WorkerInfo(String address, String name, int nthreads, long memoryLimit, long pid,
+                          long memoryBytes, int processing, int keysHeld) {
+            this(address, name, nthreads, memoryLimit, pid, memoryBytes, processing, keysHeld, Map.of(), Map.of());
+        }
+    }
 
     // ---------------------------------------------------------------- scheduler -> client
 
@@ -344,6 +350,45 @@ public sealed interface Message {
 
     /** Worker -> scheduler, after {@link WorkerAccepted}: abstract resources it offers, e.g. {@code GPU=2}. */
     record WorkerResources(Map<String, Double> resources) implements Message {}
+
+    /**
+     * Worker -> scheduler: names and values (text) a worker plugin set on task {@code key}
+     * (dask's TaskState.metadata), merged into what the scheduler keeps for it until it is forgotten.
+     */
+    record TaskMetadataUpdate(String key, Map<String, String> values) implements Message {}
+
+    /**
+     * Client -> scheduler: the metadata and states of {@code keys} now; or, with {@code collector} set, start
+     * ({@code start}) or stop collecting those of the tasks submitted meanwhile (dask's get_task_metadata).
+     * Answered by {@link TaskMetadataReply} (Ack for a start).
+     */
+    record TaskMetadataRequest(List<String> keys, String collector, boolean start) implements Message {}
+
+    /** Per key, its metadata and its state ("memory", "erred", ...; "forgotten" once the scheduler let it go). */
+    record TaskMetadataReply(Map<String, Map<String, String>> metadata, Map<String, String> states) implements Message {}
+
+    /**
+     * Client -> scheduler: the cluster's state for a dump file (dask's dump_cluster_state), its task records
+     * without the fields named in {@code exclude}; answered by {@link ClusterStateDump}. Scheduler -> worker:
+     * the same for one worker, answered by {@link WorkerStateDump}.
+     */
+    record ClusterStateRequest(List<String> exclude) implements Message {}
+
+    /**
+     * The scheduler's state and each answering worker's, by address, as maps of plain values (text,
+     * numbers, lists, maps); never a task's recipe or value.
+     */
+    record ClusterStateDump(Map<String, Object> scheduler, Map<String, Object> workers) implements Message {}
+
+    /** A worker's state for {@link ClusterStateRequest}: its address, figures and task records. */
+    record WorkerStateDump(Map<String, Object> state) implements Message {}
+
+    /**
+     * Worker -> scheduler: the values of its own metrics now and what its startup functions gave, as
+     * text (dask's {@code Worker(metrics=..., startup_information=...)}); sent after registering and
+     * about once a second while it has metrics. Each replaces the last.
+     */
+    record WorkerCustomMetrics(Map<String, Double> metrics, Map<String, String> startup) implements Message {}
 
     /** Scheduler -> worker: give task {@code key} back if it has not started executing. */
     record StealRequest(String key) implements Message {}
@@ -773,4 +818,17 @@ public sealed interface Message {
 
     /** A merged profile: preorder frames under one root (index 0, frame "all"); the groups seen in it. */
     record ProfileTree(List<ProfileFrame> frames, List<String> groups) implements Message {}
+
+    /**
+     * Client -> scheduler: samples per {@code intervalMillis} over [{@code startMillis}, {@code stopMillis}]
+     * (wall-clock ms; 0: from the oldest cycle kept), as dask's get_profile_metadata. Answered by
+     * {@link ProfileCounts}.
+     */
+    record ProfileCountsRequest(long startMillis, long stopMillis, long intervalMillis) implements Message {}
+
+    /**
+     * Samples per interval: {@code times} the intervals' starts (wall-clock ms, one a step, none skipped),
+     * {@code counts} all samples in each, {@code groups} each task group's samples in each (as long as times).
+     */
+    record ProfileCounts(List<Long> times, List<Long> counts, Map<String, List<Long>> groups) implements Message {}
 }

@@ -301,7 +301,7 @@ final class ActiveMemoryManagerExtension implements SchedulerExtension {
 
     private static Message.WorkerInfo info(WorkerState w) {
         return new Message.WorkerInfo(w.address, w.name, w.nthreads, w.memoryLimit, w.pid, w.memoryBytes,
-                w.processing.size(), w.hasWhat.size());
+                w.processing.size(), w.hasWhat.size(), w.metrics, w.startup);
     }
 
     // ---------------------------------------------------------------- policies

@@ -1,6 +1,8 @@
 package dist.scheduler;
 
 import dist.protocol.Message;
+import dist.protocol.Message.ProfileCounts;
+import dist.protocol.Message.ProfileCountsRequest;
 import dist.protocol.Message.ProfileFrame;
 import dist.protocol.Message.ProfileKey;
 import dist.protocol.Message.ProfileReport;
@@ -44,7 +46,7 @@ final class ProfileExtension implements SchedulerExtension {
 
     @Override
     public Set<Class<? extends Message>> clientMessages() {
-        return Set.of(ProfileRequest.class);
+        return Set.of(ProfileRequest.class, ProfileCountsRequest.class);
     }
 
     @Override
@@ -95,8 +97,61 @@ final class ProfileExtension implements SchedulerExtension {
 
     @Override
     public void onClient(String clientId, Message message, long requestId) {
+        if (message instanceof ProfileCountsRequest r) {
+            core.reply(clientId, counts(r.startMillis(), r.stopMillis(), r.intervalMillis()), requestId);
+            return;
+        }
         ProfileRequest r = (ProfileRequest) message;
         core.reply(clientId, merged(r.startMillis(), r.stopMillis(), r.taskGroup()), requestId);
+    }
+
+    /** Intervals one counts answer spans at most, so a tiny interval over a long time is refused, not built. */
+    static final int MAX_INTERVALS = 100_000;
+
+    /**
+     * Samples per {@code interval} ms, a cycle counting in the interval its end falls in, from {@code start}
+     * (0: the oldest kept cycle's interval) to {@code stop}'s interval: an interval without samples counts 0,
+     * so a quiet cluster shows as zeros up to {@code stop}. Each group has a count in every interval.
+     */
+    ProfileCounts counts(long start, long stop, long interval) {
+        if (interval <= 0 || stop < start) {
+            throw new IllegalArgumentException("profile counts need an interval above 0 and start <= stop, got interval "
+                    + interval + " ms over [" + start + ", " + stop + "]");
+        }
+        long first = Long.MAX_VALUE;
+        if (start > 0) {
+            first = Math.floorDiv(start, interval) * interval;
+        } else {
+            for (Entry e : history) {
+                first = Math.min(first, Math.floorDiv(e.stopMillis(), interval) * interval);
+            }
+        }
+        if (first == Long.MAX_VALUE || first > stop) {
+            return new ProfileCounts(List.of(), List.of(), Map.of());
+        }
+        long n = (stop - first) / interval + 1;
+        if (n > MAX_INTERVALS) {
+            throw new IllegalArgumentException("profile counts span at most " + MAX_INTERVALS + " intervals; ["
+                    + start + ", " + stop + "] at " + interval + " ms has " + n);
+        }
+        long[] all = new long[(int) n];
+        Map<String, long[]> groups = new java.util.TreeMap<>();
+        for (Entry e : history) {
+            long i = (e.stopMillis() - first) / interval;
+            if (e.stopMillis() < first || i >= n) {
+                continue;
+            }
+            long c = e.frames().get(0).count();
+            all[(int) i] += c;
+            groups.computeIfAbsent(e.group(), g -> new long[(int) n])[(int) i] += c;
+        }
+        List<Long> times = new ArrayList<>((int) n);
+        for (long i = 0; i < n; i++) {
+            times.add(first + i * interval);
+        }
+        Map<String, List<Long>> byGroup = new LinkedHashMap<>();
+        groups.forEach((g, c) -> byGroup.put(g, java.util.Arrays.stream(c).boxed().toList()));
+        return new ProfileCounts(times, java.util.Arrays.stream(all).boxed().toList(), byGroup);
     }
 
     /** The cycles overlapping [start, stop] of group {@code group} (null: all), merged under a root "all". */

@@ -110,7 +110,7 @@ final class QueryExtension implements SchedulerExtension {
         ArrayList<WorkerInfo> l = new ArrayList<>(workers.size());
         for (WorkerState w : workers) {
             l.add(new WorkerInfo(w.address, w.name, w.nthreads, w.memoryLimit, w.pid, w.memoryBytes,
-                    w.processing.size(), w.hasWhat.size()));
+                    w.processing.size(), w.hasWhat.size(), w.metrics, w.startup));
         }
         return l;
     }

@@ -446,6 +446,20 @@ public final class SchedulerServer implements AutoCloseable {
                     });
                 }
             }
+            case Message.ClusterStateRequest r when requestId != 0 && c.peerRole() == Role.CLIENT -> {
+                if (!stories.tryAcquire()) {
+                    trySend(c, identity, () -> c.reply(requestId, new Message.ErrorReply("the scheduler is already"
+                            + " gathering " + STORIES + " stories or dumps; ask again when one has finished")));
+                } else {
+                    Thread.ofVirtual().name("dist-scheduler-dump").start(() -> {
+                        try {
+                            trySend(c, identity, () -> c.reply(requestId, clusterState(r, java.time.Duration.ofSeconds(10))));
+                        } finally {
+                            stories.release();
+                        }
+                    });
+                }
+            }
             case Message.TaskStreamRequest r when requestId != 0 -> Thread.ofVirtual().name("dist-scheduler-task-stream")
                     .start(() -> trySend(c, identity, () -> c.reply(requestId, taskStream(r))));
             case Message.DashboardLinkRequest d when requestId != 0 -> c.reply(requestId,
@@ -614,6 +628,48 @@ public final class SchedulerServer implements AutoCloseable {
             details.add((String) a[3]);
         }
         return new Message.StoryReply(where, events, times, details);
+    }
+
+    /**
+     * The scheduler's state and every worker's that answers within {@code timeout}, for a dump file
+     * (dask's dump_cluster_state); a worker that does not answer is left out.
+     */
+    private Message clusterState(Message.ClusterStateRequest r, java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> exclude = r.exclude() == null ? List.of() : List.copyOf(r.exclude());
+        Map<String, Object> here;
+        try {
+            here = query(st -> st.view().dump(exclude), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | RuntimeException e) {
+            return new Message.ErrorReply("the scheduler could not read its state: " + e);
+        }
+        List<CompletableFuture<Message>> asked = new ArrayList<>();
+        for (Connection w : workerConnections()) {
+            try {
+                asked.add(w.request(new Message.ClusterStateRequest(exclude), timeout));
+            } catch (ConnectionClosedException e) {
+                // gone meanwhile
+            }
+        }
+        Map<String, Object> workers = new java.util.TreeMap<>();
+        for (CompletableFuture<Message> f : asked) {
+            try {
+                long left = Math.max(1, deadline - System.nanoTime());
+                if (f.get(left, TimeUnit.NANOSECONDS) instanceof Message.WorkerStateDump d && d.state() != null
+                        && d.state().get("address") instanceof String a) {
+                    workers.put(a, d.state());
+                }
+            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                LOG.log(Level.DEBUG, "a worker did not send its state: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        Map<String, Object> scheduler = new java.util.LinkedHashMap<>();
+        scheduler.put("address", address());
+        scheduler.putAll(here);
+        return new Message.ClusterStateDump(scheduler, workers);
     }
 
     private static long epochMicrosNow() {

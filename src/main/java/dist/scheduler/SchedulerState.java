@@ -94,6 +94,7 @@ public final class SchedulerState extends TaskLifecycle {
         register(new AdaptiveExtension());
         register(new SpanExtension(dist.config.Config.getInt("distributed.scheduler.spans.max")));
         register(new ProfileExtension());
+        register(new TaskStateMetadata());
     }
 
     /** Adds an extension: it starts now and from now on receives its messages, ticks and notices. */
@@ -346,6 +347,10 @@ public final class SchedulerState extends TaskLifecycle {
         }
         switch (message) {
             case Heartbeat h -> ws.memoryBytes = h.memoryBytes();
+            case Message.WorkerCustomMetrics m -> {
+                ws.metrics = checkedReport(m.metrics(), "metrics");
+                ws.startup = checkedReport(m.startup(), "startup");
+            }
             case TaskFinished f -> taskFinished(ws, f);
             case TaskErred e -> taskErred(ws, e);
             case TasksStarted t -> tasksStarted(ws, nonNull(t.keys(), "TasksStarted.keys"));
@@ -933,4 +938,23 @@ public final class SchedulerState extends TaskLifecycle {
             ext.validate();
         }
     }
+
+    /** Names a worker reports at most in its metrics or startup values, and characters of a name or text. */
+    static final int MAX_REPORTED = 1000, MAX_REPORTED_CHARS = 10_000;
+
+    private static <V> Map<String, V> checkedReport(Map<String, V> m, String what) {
+        if (m == null || m.size() > MAX_REPORTED) {
+            throw new IllegalArgumentException("a worker reports at most " + MAX_REPORTED + " " + what + " values, got "
+                    + (m == null ? "none" : m.size()));
+        }
+        for (Map.Entry<String, V> e : m.entrySet()) {
+            if (e.getKey() == null || e.getValue() == null || e.getKey().length() > MAX_REPORTED_CHARS
+                    || e.getValue() instanceof String t && t.length() > MAX_REPORTED_CHARS) {
+                throw new IllegalArgumentException("a worker's " + what + " entry needs a name and a value of at most "
+                        + MAX_REPORTED_CHARS + " characters");
+            }
+        }
+        return Map.copyOf(m);
+    }
+
 }

@@ -195,4 +195,65 @@ public final class SchedulerView {
         return AdaptiveExtension.workersToClose(List.copyOf(core.workers.values()), null, n, 0, w -> group.apply(w.address)).stream()
                 .map(w -> w.address).toList();
     }
+
+    /**
+     * The scheduler's state as plain values for a dump file (dask's {@code Scheduler._to_dict}): its tasks
+     * (state, priority, dependencies, who has them, where they run, size, submitter) and workers, without
+     * the task fields named in {@code exclude}. A task's recipe and value are never in it.
+     */
+    public Map<String, Object> dump(Collection<String> exclude) {
+        Set<String> out = Set.copyOf(exclude);
+        Map<String, Object> tasks = new java.util.LinkedHashMap<>();
+        for (TaskState ts : core.tasks) {
+            Map<String, Object> t = new java.util.LinkedHashMap<>();
+            put(t, out, "key", ts.key);
+            put(t, out, "state", name(ts.state));
+            put(t, out, "priority", ts.priority);
+            List<String> deps = new java.util.ArrayList<>(ts.deps.length);
+            for (TaskState d : ts.deps) {
+                deps.add(d.key);
+            }
+            put(t, out, "dependencies", deps);
+            List<String> who = new java.util.ArrayList<>();
+            if (ts.whoHas != null) {
+                for (WorkerState w : ts.whoHas) {
+                    if (w != null) {
+                        who.add(w.address);
+                    }
+                }
+            }
+            put(t, out, "who_has", who);
+            put(t, out, "processing_on", ts.processingOn == null ? null : ts.processingOn.address);
+            put(t, out, "nbytes", ts.nbytes);
+            put(t, out, "group", ts.prefix.name);
+            put(t, out, "submitter", ts.submitter);
+            put(t, out, "suspicious", ts.trouble == null ? 0 : ts.trouble.suspicious);
+            tasks.put(ts.key, t);
+        }
+        Map<String, Object> workers = new java.util.LinkedHashMap<>();
+        for (WorkerState w : core.workers.values()) {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("address", w.address);
+            m.put("name", w.name);
+            m.put("status", WorkerState.statusName(w.status));
+            m.put("nthreads", w.nthreads);
+            m.put("memory_limit", w.memoryLimit);
+            m.put("memory_bytes", w.memoryBytes);
+            m.put("processing", w.processing.size());
+            m.put("has_what", w.hasWhat.size());
+            m.put("metrics", new java.util.TreeMap<>(w.metrics));
+            workers.put(w.address, m);
+        }
+        Map<String, Object> s = new java.util.LinkedHashMap<>();
+        s.put("tasks", tasks);
+        s.put("workers", workers);
+        s.put("transition_count", core.view().transitionCount());
+        return s;
+    }
+
+    private static void put(Map<String, Object> m, Set<String> exclude, String field, Object value) {
+        if (!exclude.contains(field)) {
+            m.put(field, value);
+        }
+    }
 }

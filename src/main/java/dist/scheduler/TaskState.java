@@ -63,6 +63,8 @@ final class TaskState {
     /** While a steal request is out: the worker that would take this task over; its occupancy already counts it. */
     WorkerState stealTo;
     long nbytes = -1;
+    /** Names and values worker plugins set on it (dask's TaskState.metadata); null: none. */
+    java.util.Map<String, String> metadata;
     /** Clients holding a future for this key; null when none. */
     /** Read-only, as {@link #deps}: one client's tasks share its {@link ClientState#alone} array. */
     ClientState[] wantedBy;

@@ -14,6 +14,9 @@ final class WorkerState {
     long memoryLimit;
     long pid;
     long memoryBytes;
+    /** The worker's own metrics and startup values as it last reported them (WorkerCustomMetrics). */
+    Map<String, Double> metrics = Map.of();
+    Map<String, String> startup = Map.of();
     long lastSeen;
     /** As dask's worker Status: only a running worker is given new tasks and copies (see {@link Placement#setRunning}). */
     static final byte RUNNING = 0, PAUSED = 1, CLOSING_GRACEFULLY = 2;

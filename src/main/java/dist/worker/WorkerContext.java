@@ -36,4 +36,20 @@ public interface WorkerContext {
      * @throws java.io.IOException when the bytes are not a jar
      */
     void addJar(String name, byte[] jar) throws java.io.IOException;
+
+    /**
+     * Sets {@code name} to {@code value} in the metadata of task {@code key}, as a dask plugin sets
+     * TaskState.metadata: the scheduler keeps it with the task until the task is forgotten, and clients
+     * read it with {@code Client.taskMetadata} or {@code Client.collectTaskMetadata}. Sent in order
+     * with what the worker tells the scheduler; a task the scheduler forgot meanwhile takes none.
+     *
+     * <pre>{@code
+     * public void transition(String key, String from, String to) {
+     *     if (to.equals("executing")) worker.setTaskMetadata(key, "start_time", Instant.now().toString());
+     * }
+     * }</pre>
+     */
+    default void setTaskMetadata(String key, String name, String value) {
+        throw new UnsupportedOperationException("this worker keeps no task metadata");
+    }
 }

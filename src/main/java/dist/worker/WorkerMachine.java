@@ -304,6 +304,34 @@ public final class WorkerMachine {
 
     // ------------------------------------------------------------------ read-only views
 
+    /**
+     * Its tasks as plain values for a dump file, by key (state, priority, dependencies, size, type, peers
+     * said to hold it), without the fields named in {@code exclude}; never a task's recipe or value.
+     */
+    public Map<String, Object> dump(java.util.Collection<String> exclude) {
+        Set<String> out = Set.copyOf(exclude);
+        Map<String, Object> all = new java.util.TreeMap<>();
+        for (Task t : tasks.values()) {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            put(m, out, "key", t.key);
+            put(m, out, "state", t.state == null ? null : t.state.label);
+            put(m, out, "priority", t.priority);
+            put(m, out, "dependencies", List.copyOf(t.depKeys));
+            put(m, out, "nbytes", t.nbytes);
+            put(m, out, "type", t.typeName);
+            put(m, out, "who_has", t.holders == null ? List.of() : List.copyOf(new java.util.TreeSet<>(t.holders)));
+            put(m, out, "seceded", t.seceded);
+            all.put(t.key, m);
+        }
+        return all;
+    }
+
+    private static void put(Map<String, Object> m, Set<String> exclude, String field, Object value) {
+        if (!exclude.contains(field)) {
+            m.put(field, value);
+        }
+    }
+
     /** "waiting", "ready", "executing", "fetch", "flight", "memory", "error", or null if unknown. */
     public String stateOf(String key) {
         Task t = tasks.get(key);

@@ -263,6 +263,11 @@ public final class WorkerServer implements AutoCloseable {
     private final Map<Thread, String> running = new ConcurrentHashMap<>();
     /** Abstract resources offered to the scheduler (e.g. GPU=2); empty for none. */
     private Map<String, Double> resources = Map.of();
+    /** The worker's own metrics and startup functions, and what the startup functions gave. */
+    private WorkerReporting reporting = WorkerReporting.NONE;
+    private Map<String, String> startupValues = Map.of();
+    /** Metrics whose failure was logged, so a failing one logs once, not every second. */
+    private final java.util.Set<String> failedMetrics = ConcurrentHashMap.newKeySet();
     private Ticker ticker;
     /** Ticks so far; the ticker's thread only. */
     private int ticks;
@@ -346,6 +351,16 @@ public final class WorkerServer implements AutoCloseable {
      */
     public static WorkerServer start(Options options, Map<String, Double> resources, java.nio.file.Path localDirectory)
             throws IOException {
+        return start(options, resources, localDirectory, WorkerReporting.NONE);
+    }
+
+    /**
+     * Starts a worker as {@link #start(Options, Map, java.nio.file.Path)} that also reports {@code reporting}'s
+     * metrics and startup values to the scheduler (dask's {@code Worker(metrics=..., startup_information=...)}):
+     * {@code WorkerServer.start(options, Map.of(), null, new WorkerReporting(Map.of("port", w -> port), Map.of()))}.
+     */
+    public static WorkerServer start(Options options, Map<String, Double> resources, java.nio.file.Path localDirectory,
+                                     WorkerReporting reporting) throws IOException {
         if (localDirectory != null) {
             // a folder that cannot be made fails the start, not the first spill long after
             try {
@@ -359,6 +374,8 @@ public final class WorkerServer implements AutoCloseable {
         }
         WorkerServer w = new WorkerServer(options, localDirectory);
         w.resources = Map.copyOf(resources);
+        w.reporting = java.util.Objects.requireNonNull(reporting, "reporting");
+        w.startupValues = w.startupValues();
         try {
             w.register();
         } catch (IOException | RuntimeException e) {
@@ -394,6 +411,9 @@ public final class WorkerServer implements AutoCloseable {
                 options.nthreads(), options.memoryLimit(), ProcessHandle.current().pid(), held));
         if (!resources.isEmpty()) {
             c.send(new Message.WorkerResources(resources)); // again after every reconnection
+        }
+        if (reporting != WorkerReporting.NONE) {
+            c.send(customMetrics());
         }
         scheduler = c;
         return reply;
@@ -456,6 +476,39 @@ public final class WorkerServer implements AutoCloseable {
 
     /** A registration written by the event loop, with the number of held keys it reported. */
     private record Registration(CompletableFuture<Message> reply, int held) {
+    }
+
+    /** The event-loop step that reads the task records for a cluster dump. */
+    private record Dump(List<String> exclude, CompletableFuture<Map<String, Object>> done) {
+    }
+
+    /** A cluster dump's part of this worker: its figures here, its task records from the event loop. */
+    private void answerDump(Connection c, Message.ClusterStateRequest r, long requestId) {
+        List<String> exclude = r.exclude() == null ? List.of() : List.copyOf(r.exclude());
+        CompletableFuture<Map<String, Object>> done = new CompletableFuture<>();
+        events.submit(new Dump(exclude, done));
+        done.orTimeout(10, TimeUnit.SECONDS).whenComplete((tasks, failure) -> {
+            Message answer;
+            if (failure != null) {
+                answer = new Message.ErrorReply("worker " + address + " could not read its state: " + failure);
+            } else {
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("address", address);
+                m.put("name", name());
+                m.put("nthreads", options.nthreads());
+                m.put("memory_limit", options.memoryLimit());
+                m.put("status", closing ? "closing" : pausedForMemory ? "paused" : "running");
+                m.put("executing", new java.util.TreeSet<>(executingThreads.keySet()).stream().toList());
+                m.put("plugins", pluginNames());
+                m.put("tasks", tasks);
+                answer = new Message.WorkerStateDump(m);
+            }
+            try {
+                c.reply(requestId, answer);
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, "a state dump was not sent: " + e);
+            }
+        });
     }
 
     /** The event-loop step that registers on a new scheduler link (see {@link #announceOnOwner}). */
@@ -550,6 +603,10 @@ public final class WorkerServer implements AutoCloseable {
         public void onMessage(Connection c, Message m, long requestId) {
             if (m instanceof Message.StoryRequest sr) {
                 answerStory(c, sr, requestId);
+                return;
+            }
+            if (m instanceof Message.ClusterStateRequest r && requestId != 0) {
+                answerDump(c, r, requestId);
                 return;
             }
             if (m instanceof Message.UploadJar j) {
@@ -753,6 +810,15 @@ public final class WorkerServer implements AutoCloseable {
             @Override
             public String status() {
                 return closing ? "closing" : pausedForMemory ? "paused" : "running";
+            }
+
+            @Override
+            public void setTaskMetadata(String key, String name, String value) {
+                java.util.Objects.requireNonNull(key, "key");
+                java.util.Objects.requireNonNull(name, "name");
+                java.util.Objects.requireNonNull(value, "value");
+                // through the event loop, so it follows on the link what the worker already said of the task
+                events.submit(new Message.TaskMetadataUpdate(key, Map.of(name, value)));
             }
 
             @Override
@@ -1010,12 +1076,45 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
+    /** Runs each startup function once; one that throws is logged and left out, as dask's. */
+    private Map<String, String> startupValues() {
+        Map<String, String> out = new java.util.TreeMap<>();
+        WorkerContext me = pluginContext(null);
+        reporting.startup().forEach((name, fn) -> {
+            try {
+                out.put(name, String.valueOf(fn.apply(me)));
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "startup function " + name + " of worker " + name() + " failed; it is left out", e);
+            }
+        });
+        return out;
+    }
+
+    /** The metrics now and the startup values; a metric that throws is left out (logged the first time). */
+    private Message.WorkerCustomMetrics customMetrics() {
+        Map<String, Double> values = new java.util.TreeMap<>();
+        WorkerContext me = pluginContext(null);
+        reporting.metrics().forEach((name, fn) -> {
+            try {
+                values.put(name, fn.applyAsDouble(me));
+            } catch (RuntimeException e) {
+                if (failedMetrics.add(name)) {
+                    LOG.log(Level.WARNING, "metric " + name + " of worker " + address + " failed; it is left out", e);
+                }
+            }
+        });
+        return new Message.WorkerCustomMetrics(values, startupValues);
+    }
+
     /** About once a second: CPU, memory and the fetches since the last report, for the scheduler's dashboard. */
     private void reportStats() {
         Connection s = scheduler;
         if (s != null && s.isOpen()) {
             try {
                 s.send(metrics.report());
+                if (!reporting.metrics().isEmpty()) {
+                    s.send(customMetrics());
+                }
             } catch (ConnectionClosedException e) {
                 LOG.log(Level.DEBUG, "stats not sent: the scheduler connection closed");
             }
@@ -1085,6 +1184,10 @@ public final class WorkerServer implements AutoCloseable {
         checkMemory(toScheduler, starts); // results stored since the last batch count before new tasks start
         for (Object e : batch) {
             try {
+                if (e instanceof Dump d) {
+                    d.done().complete(state.dump(d.exclude())); // the state machine is read on its own thread
+                    continue;
+                }
                 if (e instanceof Relink r) {
                     flush(toScheduler); // what came before the step goes to the link it was meant for
                     toScheduler.clear();

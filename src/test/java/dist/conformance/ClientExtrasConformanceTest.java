@@ -71,6 +71,19 @@ import static org.junit.jupiter.api.Assertions.*;
  *     _repr_html_ (and subclassing LocalCluster, which is final).</li>
  * <li>test_nested_prioritization, test_annotations_survive_optimization, test_no_threads_lingering,
  *     test_dont_hold_on_to_large_messages, test_benchmark_hardware → xfail or skipped in dask.</li>
+ * <li>test_client.py::test_profile_server, test_client.py::test_profile_server_disabled → profile the event
+ *     loop thread of each worker and of the scheduler, where dask's c.run and run_on_scheduler call
+ *     functions. dist's servers have no such thread (events are handled under a lock by the threads that
+ *     bring them, dist.comm.EventLoop), its scheduler runs no user code (it never decodes payloads) and a
+ *     worker runs a run function on a thread of its own. The workers' task profiler, enabled and
+ *     disabled, is ported in dist.ProfilerTest (test_profile, test_profile_disabled).</li>
+ * <li>test_client.py::test_benchmark_hardware_no_workers → the empty answer of Client.benchmark_hardware,
+ *     whose own test (test_benchmark_hardware) is skipped in dask; dist measures no disk, memory or
+ *     network speeds (the dashboard's transfer figures come from real transfers).</li>
+ * <li>test_client.py::test_dump_cluster_state_write_from_scheduler → moves the scheduler's working directory
+ *     with run_on_scheduler(os.chdir) and has the scheduler write the file; dist's scheduler runs no user
+ *     code and a JVM cannot change its working directory, so dist writes the dump where the client runs
+ *     (ported in dumpClusterState).</li>
  * <li>test_direct_async, test_direct_sync, test_direct_to_workers → dist's client always gathers and
  *     scatters straight from and to the workers; there is no switch.</li>
  * <li>test_tuple_keys → keys are strings in dist; Python tuples and hashable dataclasses as keys.</li>
@@ -110,15 +123,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_gather_race_vs_AMM (2 cases) → drives a worker's get_data handler and add-keys by hand.</li>
  * <li>test_config_inherited_by_subprocess → dask.config in a spawned Python process.</li>
  * </ul>
- *
- * <p>Later: test_profile_server, test_profile_server_disabled (profiling the scheduler's own threads;
- * the workers' profiler is ported in dist.ProfilerTest).
- *
- * <p>Later: test_get_task_metadata, test_get_task_metadata_multiple, test_dump_cluster_state_write_from_scheduler,
- * test_dump_cluster_state_sync, test_dump_cluster_state_async, test_dump_cluster_state_json,
- * test_dump_cluster_state_exclude_default, test_benchmark_hardware_no_workers (collecting task states
- * around a block of code, dumping the cluster's state and measuring the workers' hardware come with
- * the observability work).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClientExtrasConformanceTest {
@@ -1140,6 +1144,147 @@ class ClientExtrasConformanceTest {
             } finally {
                 ws.forEach(WorkerServer::close);
             }
+        }
+    }
+
+    /** The dump of {@code file}, checked as dask's _verify_cluster_dump checks one. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> verifyDump(java.nio.file.Path file, Set<String> workers) {
+        Map<String, Object> state = dist.ClusterDump.load(file);
+        assertTrue(state.containsKey("scheduler"), state.keySet().toString());
+        assertTrue(state.containsKey("workers"), state.keySet().toString());
+        assertTrue(state.containsKey("versions"), state.keySet().toString());
+        assertEquals(workers, ((Map<String, Object>) state.get("workers")).keySet());
+        return state;
+    }
+
+    /**
+     * dask: test_client.py::test_dump_cluster_state_sync, test_client.py::test_dump_cluster_state_async — the
+     * cluster's state goes to NAME.msgpack.gz or NAME.yaml and reads back as a map with the scheduler,
+     * every worker by address and the versions. dist has one blocking call for dask's sync and async
+     * forms; dask's fsspec URLs ("file://...") are Python's fsspec, so a dump takes a Path.
+     */
+    @Test
+    void dumpClusterState(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        Set<String> workers = client.ncores().keySet();
+        assertTrue(workers.containsAll(Set.of(a.address(), b.address())));
+        java.nio.file.Path packed = client.dumpClusterState(tmp.resolve("foo"));
+        assertEquals(tmp.resolve("foo.msgpack.gz"), packed);
+        verifyDump(packed, workers);
+        java.nio.file.Path yaml = client.dumpClusterState(tmp.resolve("foo"), "yaml", List.of());
+        assertEquals(tmp.resolve("foo.yaml"), yaml);
+        verifyDump(yaml, workers);
+    }
+
+    /** dask: test_client.py::test_dump_cluster_state_json — a format other than msgpack or yaml is refused. */
+    @Test
+    void dumpClusterStateJson(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> client.dumpClusterState(tmp.resolve("foo"), "json", List.of()));
+        assertTrue(e.getMessage().contains("Unsupported format"), e.getMessage());
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("foo.json")));
+    }
+
+    /**
+     * dask: test_client.py::test_dump_cluster_state_exclude_default — every task record, the scheduler's and
+     * each worker's, has its state and never its recipe (run_spec), and names a task the scheduler knows;
+     * with exclude=["state"] the state is left out of every record.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void dumpClusterStateExclude(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        List<Future<Integer>> futs = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            futs.add(client.with(Options.defaults().key("dumped-" + i)).submit(ClientExtrasConformanceTest::inc, i));
+        }
+        client.gather(futs);
+        Set<String> ours = new HashSet<>();
+        futs.forEach(f -> ours.add(f.key()));
+        for (List<String> exclude : List.of(List.<String>of(), List.of("state"))) {
+            Map<String, Object> state = dist.ClusterDump.load(client.dumpClusterState(tmp.resolve("foo"), "yaml", exclude));
+            Map<String, Object> tasks = (Map<String, Object>) ((Map<String, Object>) state.get("scheduler")).get("tasks");
+            assertTrue(tasks.keySet().containsAll(ours), tasks.keySet().toString());
+            Map<String, Object> workers = (Map<String, Object>) state.get("workers");
+            assertEquals(client.ncores().size(), workers.size());
+            List<Map<String, Object>> records = new ArrayList<>();
+            tasks.values().forEach(t -> records.add((Map<String, Object>) t));
+            int onWorkers = 0;
+            for (Object w : workers.values()) {
+                for (Map.Entry<String, Object> t : ((Map<String, Map<String, Object>>) w).get("tasks").entrySet()) {
+                    assertTrue(tasks.containsKey(t.getKey()), t.getKey());
+                    records.add((Map<String, Object>) t.getValue());
+                    onWorkers++;
+                }
+            }
+            assertTrue(onWorkers >= ours.size(), "each result is held by a worker");
+            for (Map<String, Object> r : records) {
+                assertFalse(r.containsKey("run_spec"), r.toString());
+                assertEquals(exclude.isEmpty(), r.containsKey("state"), r.toString());
+            }
+            if (exclude.isEmpty()) {
+                for (String k : ours) {
+                    assertEquals("memory", ((Map<String, Object>) tasks.get(k)).get("state"));
+                }
+            }
+        }
+    }
+
+    /**
+     * dask: test_client.py::test_get_task_metadata — with a metadata plugin registered, a collection around
+     * a submitted task holds the task's metadata, equal to the scheduler's, and its state "memory". dist's
+     * plugins run beside the worker's state machine, so the test waits for the stop_time before closing.
+     */
+    @Test
+    void getTaskMetadata() throws Exception {
+        client.registerPlugin(new TaskStateMetadataPlugin());
+        try {
+            dist.TaskMetadata tasks = client.collectTaskMetadata();
+            Future<Integer> f;
+            try (tasks) {
+                f = client.with(Options.defaults().key("collected-1")).submit(ClientExtrasConformanceTest::inc, 1);
+                assertEquals(2, f.result(T));
+                assertTrue(Wait.until(T, () -> client.taskMetadata(f).containsKey("stop_time")));
+            }
+            assertTrue(tasks.metadata().containsKey(f.key()), tasks.metadata().toString());
+            assertEquals(client.taskMetadata(f), tasks.metadata().get(f.key()));
+            assertEquals("memory", tasks.states().get(f.key()));
+        } finally {
+            client.unregisterPlugin(TaskStateMetadataPlugin.class.getName());
+        }
+    }
+
+    /**
+     * dask: test_client.py::test_get_task_metadata_multiple — nested collections each hold exactly the tasks
+     * submitted while they were open: the outer both, the inner only the second, with the scheduler's
+     * metadata of each.
+     */
+    @Test
+    void getTaskMetadataMultiple() throws Exception {
+        client.registerPlugin(new TaskStateMetadataPlugin());
+        try {
+            dist.TaskMetadata tasks1 = client.collectTaskMetadata();
+            dist.TaskMetadata tasks2;
+            Future<Integer> f1;
+            Future<Integer> f2;
+            try (tasks1) {
+                f1 = client.with(Options.defaults().key("collected-outer")).submit(ClientExtrasConformanceTest::inc, 1);
+                assertEquals(2, f1.result(T));
+                tasks2 = client.collectTaskMetadata();
+                try (tasks2) {
+                    f2 = client.with(Options.defaults().key("collected-inner")).submit(ClientExtrasConformanceTest::inc, 2);
+                    assertEquals(3, f2.result(T));
+                    for (Future<Integer> f : List.of(f1, f2)) {
+                        assertTrue(Wait.until(T, () -> client.taskMetadata(f).containsKey("stop_time")));
+                    }
+                }
+            }
+            assertEquals(Set.of(f1.key(), f2.key()), tasks1.metadata().keySet());
+            assertEquals(client.taskMetadata(f1), tasks1.metadata().get(f1.key()));
+            assertEquals(client.taskMetadata(f2), tasks1.metadata().get(f2.key()));
+            assertEquals(Set.of(f2.key()), tasks2.metadata().keySet());
+            assertEquals(client.taskMetadata(f2), tasks2.metadata().get(f2.key()));
+        } finally {
+            client.unregisterPlugin(TaskStateMetadataPlugin.class.getName());
         }
     }
 }

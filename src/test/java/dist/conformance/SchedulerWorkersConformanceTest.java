@@ -120,13 +120,12 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>test_balance_many_workers_2 → timing-based (dask skips it on macOS); on two shared cores thirty single-thread workers end 2 to 4 tasks each.</li>
  * </ul>
  *
- * <p>Later: test_profile_metadata, test_profile_metadata_timeout,
- * test_profile_metadata_keys (sample counts over time, as performance reports show them),
- * test_statistical_profiling_failure (a worker that fails to answer the scheduler's profile request;
- * dist's workers push theirs every cycle instead).
- *
  * <p>Not applicable (deliberate differences, in the README's table):
  * <ul>
+ * <li>test_scheduler.py::test_profile_metadata_timeout, test_scheduler.py::test_statistical_profiling_failure →
+ *     a worker whose answer to the scheduler's profile request fails; dist's workers push their profile
+ *     every cycle and the scheduler never asks, so there is no request to fail (the counts and trees
+ *     are ported in profileMetadata and dist.ProfilerTest).</li>
  * <li>test_bad_saturation_factor → dist has no worker-saturation setting (one task per thread, plus a
  *     pipeline for tasks known to be quick), so no bad value to refuse.</li>
  * <li>test_rebalance_no_recipients, test_rebalance_sender_below_mean,
@@ -1249,6 +1248,63 @@ class SchedulerWorkersConformanceTest {
             } finally {
                 close(a, b);
             }
+        }
+    }
+
+    /** About {@code millis} of sleep: profiled as the task's stack, like dask's slowinc. */
+    static int slowinc(int x, int millis) throws InterruptedException {
+        Thread.sleep(millis); // the task's work
+        return x + 1;
+    }
+
+    static int slowdec(int x, int millis) throws InterruptedException {
+        Thread.sleep(millis); // the task's work
+        return x - 1;
+    }
+
+    static List<Future<Integer>> slow(Client c, Options o, String group, int n) {
+        List<Future<Integer>> fs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Options k = o.key(group + "-" + i);
+            fs.add(group.equals("slowinc") ? c.with(k).submit(SchedulerWorkersConformanceTest::slowinc, i, 50)
+                    : c.with(k).submit(SchedulerWorkersConformanceTest::slowdec, i, 50));
+        }
+        return fs;
+    }
+
+    /**
+     * dask: test_scheduler.py::test_profile_metadata, test_scheduler.py::test_profile_metadata_keys — at a
+     * 100 ms profile cycle the samples per 100 ms all fall between the work's start and now, each under 30,
+     * and the series runs on to an empty interval once the work is done; per task group there is a series
+     * of the same length, for exactly the groups that ran.
+     */
+    @Test
+    void profileMetadata() throws Exception {
+        LocalCluster cluster;
+        try (Config.Override cycle = Config.set("distributed.worker.profile.cycle", "100ms")) {
+            cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).output(null).start();
+        }
+        try (cluster; Client c = Client.connect(cluster.schedulerAddress())) {
+            c.waitForWorkers(2, T);
+            long start = System.currentTimeMillis() - 1000;
+            String a = c.workersInfo().get(0).address();
+            c.gather(slow(c, Options.defaults().workers(a), "slowinc", 10));
+            Duration dt = Duration.ofMillis(100);
+            // the last cycle with samples reaches the scheduler within a cycle of the work's end
+            dist.ProfileCounts meta = Wait.value(T, () -> c.profileCounts(dt),
+                    m -> !m.counts().isEmpty() && m.counts().getLast() == 0 && m.counts().stream().mapToLong(x -> x).sum() > 0);
+            long now = System.currentTimeMillis() + 1000;
+            assertFalse(meta.counts().isEmpty());
+            assertTrue(meta.times().stream().allMatch(t -> start < t.toEpochMilli() && t.toEpochMilli() < now), meta.toString());
+            assertTrue(meta.counts().stream().limit(4).allMatch(n -> 0 <= n && n < 30), meta.toString());
+            assertEquals(0L, meta.counts().getLast());
+
+            c.gather(slow(c, Options.defaults(), "slowdec", 10));
+            dist.ProfileCounts keys = Wait.value(T, () -> c.profileCounts(dt), m -> m.groups().containsKey("slowdec"));
+            assertEquals(Set.of("slowinc", "slowdec"), keys.groups().keySet());
+            int n = keys.groups().get("slowinc").size();
+            assertTrue(keys.counts().size() - 3 <= n && n <= keys.counts().size(), keys.toString());
+            assertTrue(keys.groups().get("slowinc").stream().mapToLong(x -> x).sum() > 0);
         }
     }
 }

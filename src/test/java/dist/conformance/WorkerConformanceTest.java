@@ -95,18 +95,17 @@ import static org.junit.jupiter.api.Assertions.*;
  * </ul>
  * <p>Not applicable (deliberate differences, in the README's table):
  * <ul>
+ * <li>test_worker.py::test_forward_output → swaps the worker process's sys.stdout and sys.stderr for streams
+ *     sent to every client; a JVM's System.out is one stream per process, shared by in-process workers
+ *     and the client alike, so dist forwards on purpose instead: what a task prints with
+ *     WorkerClient.print goes to its client (test_print_remote) and Client.forwardLogging forwards log
+ *     records (test_forward_logging).</li>
  * <li>test_executor_inherit_threadname_from_worker → a task runs on a slot thread (dist-worker-slot-N) or,
  *     when it starts on arrival, on the thread that read it; a task that needs its worker asks
  *     WorkerClient.workerAddress().</li>
  * <li>test_Executor, test_multiple_executors, test_bad_executor_annotation → a worker runs tasks on its own
  *     thread slots, one per thread it offers; resources, not executors, reserve special hardware.</li>
  * </ul>
- *
- * <p>Later: test_taskstate_metadata, test_forward_output, test_custom_metrics, test_bad_metrics,
- * test_bad_startup (task metadata set on a worker, forwarded output and the workers' own metrics and
- * startup hooks come with the observability work);
- * test_statistical_profiling_2 (a run of many small tasks at a 1 ms interval; the profiler itself is
- * ported in dist.ProfilerTest).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WorkerConformanceTest {
@@ -951,6 +950,129 @@ class WorkerConformanceTest {
             dist.PluginFailedException e = assertThrows(dist.PluginFailedException.class,
                     () -> pc.client.registerPlugin(new DivideByZero()));
             assertInstanceOf(ArithmeticException.class, e.getCause());
+        }
+    }
+
+    /** A small chunk's random numbers summed: the many-small-tasks work of dask's dask.array case. */
+    static double randomSum(int seed) {
+        java.util.Random r = new java.util.Random(seed);
+        double s = 0;
+        for (int i = 0; i < 20_000; i++) {
+            s += r.nextDouble();
+        }
+        return s;
+    }
+
+    /**
+     * dask: test_worker.py::test_statistical_profiling_2 — with a 1 ms sampling interval and a 100 ms cycle,
+     * a run of many small tasks shows in the worker's profile: it counts samples, and the tasks' own
+     * function is in it. dask sums dask.array chunks; here the tasks sum chunks of random numbers.
+     */
+    @Test
+    void statisticalProfiling2() throws Exception {
+        WorkerServer w;
+        try (dist.config.Config.Override i = dist.config.Config.set("distributed.worker.profile.interval", "1ms");
+             dist.config.Config.Override c = dist.config.Config.set("distributed.worker.profile.cycle", "100ms")) {
+            w = worker("sampled", 2, Map.of());
+        }
+        try {
+            Options on = onWorker(w);
+            java.util.concurrent.atomic.AtomicInteger batch = new java.util.concurrent.atomic.AtomicInteger();
+            dist.Profile p = Wait.value(T, () -> {
+                List<Future<Double>> fs = new ArrayList<>();
+                int b = batch.incrementAndGet();
+                for (int k = 0; k < 100; k++) {
+                    fs.add(client.with(on.key("randomsum-" + b + "-" + k)).submit(WorkerConformanceTest::randomSum, k));
+                }
+                client.gather(fs);
+                client.cancel(fs);
+                return client.profile("randomsum");
+            }, x -> x.count() > 0 && x.format().contains("randomSum"));
+            assertTrue(p.count() > 0);
+            assertTrue(p.format().contains("WorkerConformanceTest.randomSum("), p.format());
+        } finally {
+            w.close();
+        }
+    }
+
+    static WorkerServer reporting(String name, dist.worker.WorkerReporting r) throws Exception {
+        return WorkerServer.start(new WorkerServer.Options(scheduler.address(), "127.0.0.1", 0, 1, name, 0,
+                8 * 1024, CommConfig.DEFAULT), Map.of(), null, r);
+    }
+
+    static dist.WorkerInfo info(WorkerServer w) {
+        try {
+            return client.workersInfo().stream().filter(i -> i.address().equals(w.address())).findFirst().orElse(null);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    static double port(dist.worker.WorkerContext w) {
+        return Integer.parseInt(w.address().substring(w.address().lastIndexOf(':') + 1));
+    }
+
+    /**
+     * dask: test_worker.py::test_custom_metrics — a worker started with its own metrics reports them: the
+     * scheduler's view of each worker holds its "my_port", that worker's port.
+     */
+    @Test
+    void customMetrics() throws Exception {
+        dist.worker.WorkerReporting r = new dist.worker.WorkerReporting(
+                Map.of("my_port", WorkerConformanceTest::port), Map.of());
+        WorkerServer x = reporting("mx", r);
+        WorkerServer y = reporting("my", r);
+        try {
+            for (WorkerServer w : List.of(x, y)) {
+                dist.WorkerInfo i = Wait.value(T, () -> info(w), v -> v != null && v.metrics().containsKey("my_port"));
+                assertEquals(Integer.parseInt(w.address().substring(w.address().lastIndexOf(':') + 1)),
+                        i.metrics().get("my_port").intValue());
+            }
+        } finally {
+            x.close();
+            y.close();
+        }
+    }
+
+    /**
+     * dask: test_worker.py::test_bad_metrics, test_worker.py::test_bad_startup — a metric or a startup
+     * function that throws does not fail the worker: it starts, runs tasks and reports the others, and the
+     * bad ones are left out.
+     */
+    @Test
+    void badMetricsAndStartup() throws Exception {
+        dist.worker.WorkerReporting r = new dist.worker.WorkerReporting(
+                Map.of("bad", w -> { throw new IllegalStateException("Hello"); }, "good", w -> 1.0),
+                Map.of("bad", w -> { throw new IllegalStateException("Hello"); }, "hello", w -> "world"));
+        WorkerServer w = reporting("bad", r);
+        try {
+            dist.WorkerInfo i = Wait.value(T, () -> info(w), v -> v != null && v.metrics().containsKey("good"));
+            assertFalse(i.metrics().containsKey("bad"));
+            assertEquals(Map.of("hello", "world"), i.startup());
+            assertEquals(2, client.with(onWorker(w)).submit(WorkerConformanceTest::inc, 1).result(T));
+        } finally {
+            w.close();
+        }
+    }
+
+    /**
+     * dask: test_worker.py::test_taskstate_metadata — a worker plugin's metadata on a task: it has a
+     * start_time and a later stop_time, and the scheduler's metadata of the task equals what the plugin
+     * set on the worker. dist's plugins run beside the worker's state machine, so the scheduler has the
+     * metadata soon after the result, not with it: the test waits for it.
+     */
+    @Test
+    void taskstateMetadata() throws Exception {
+        client.registerPlugin(new TaskStateMetadataPlugin());
+        try {
+            Future<Integer> f = client.with(Options.defaults().key("metadata-inc-1")).submit(WorkerConformanceTest::inc, 1);
+            assertEquals(2, f.result(T));
+            Map<String, String> md = Wait.value(T, () -> client.taskMetadata(f), m -> m.containsKey("stop_time"));
+            assertTrue(md.containsKey("start_time"), md.toString());
+            assertTrue(Long.parseLong(md.get("stop_time")) > Long.parseLong(md.get("start_time")), md.toString());
+            assertEquals(TaskStateMetadataPlugin.SET.get(f.key()), md);
+        } finally {
+            client.unregisterPlugin(TaskStateMetadataPlugin.class.getName());
         }
     }
 }

@@ -114,6 +114,17 @@ class MessageCodecTest {
                 new Message.GetMetadata(List.of("x")),
                 new Message.MetadataReply("found", 1, List.of(List.of("a")), List.of(small)),
                 new Message.WorkerResources(Map.of("GPU", 2.0)),
+                new Message.WorkerCustomMetrics(Map.of("my_port", 8788.0), Map.of("gpu", "none")),
+                new Message.ClusterStateRequest(List.of("state")),
+                new Message.TaskMetadataUpdate("x", Map.of("start_time", "12")),
+                new Message.TaskMetadataRequest(List.of("x"), null, false),
+                new Message.TaskMetadataRequest(List.of(), "c-1", true),
+                new Message.TaskMetadataReply(Map.of("x", Map.of("start_time", "12")), Map.of("x", "memory")),
+                new Message.ClusterStateDump(Map.of("tasks", Map.of("x", Map.of("state", "memory", "nbytes", 8L))),
+                        Map.of("h:1", Map.of("address", "h:1", "tasks", Map.of()))),
+                new Message.WorkerStateDump(Map.of("address", "h:1", "executing", List.of("x"))),
+                new Message.RetireReply(List.of(new Message.WorkerInfo("h:1", "bob", 2, 100, 7, 50, 1, 3,
+                        Map.of("open_files", 12.0), Map.of("gpu", "none"))), Map.of()),
                 new Message.StealRequest("k"),
                 new Message.StealResponse("k", true),
                 new Message.TaskStatusRequest(List.of("k")),
@@ -222,7 +233,9 @@ class MessageCodecTest {
                         List.of(new Message.ProfileKey("inc-1", List.of(new Message.ProfileFrame(-1, "a.B.c(B.java)", 1))))),
                 new Message.ProfileRequest(0, Long.MAX_VALUE, null),
                 new Message.ProfileRequest(1L, 2L, "inc"),
-                new Message.ProfileTree(List.of(new Message.ProfileFrame(-1, "all", 1)), List.of("inc")));
+                new Message.ProfileTree(List.of(new Message.ProfileFrame(-1, "all", 1)), List.of("inc")),
+                new Message.ProfileCountsRequest(0, 2L, 100),
+                new Message.ProfileCounts(List.of(0L, 100L), List.of(3L, 0L), Map.of("inc", List.of(3L, 0L))));
     }
 
     @Test
