@@ -24,10 +24,12 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class TaskStream implements AutoCloseable {
     /**
-     * One computation: the task's key, the worker that ran it, when it started and stopped (the
-     * scheduler's clock: it ended when the scheduler heard of it), its result's size, whether it threw.
+     * One computation: the task's key, the worker that ran it, when it started and stopped (the worker's
+     * times moved onto the scheduler's clock by the least delay seen from that worker), its result's size,
+     * whether it threw, and the worker's slot that ran it ({@code thread}, 0 to nthreads - 1, as dask's
+     * "thread").
      */
-    public record Task(String key, String worker, Instant start, Instant stop, long nbytes, boolean erred) {
+    public record Task(String key, String worker, Instant start, Instant stop, long nbytes, boolean erred, int thread) {
         /** How long it ran. */
         public Duration duration() {
             return Duration.between(start, stop);
@@ -131,7 +133,8 @@ public final class TaskStream implements AutoCloseable {
         List<Task> t = new ArrayList<>(r.keys().size());
         for (int i = 0; i < r.keys().size(); i++) {
             Task task = new Task(r.keys().get(i), r.workers().get(i), instant(r.startMicros().get(i)),
-                    instant(r.stopMicros().get(i)), r.nbytes().get(i), Boolean.TRUE.equals(r.erred().get(i)));
+                    instant(r.stopMicros().get(i)), r.nbytes().get(i), Boolean.TRUE.equals(r.erred().get(i)),
+                    r.threads().get(i));
             if (notBefore == null || !task.stop().isBefore(notBefore)) {
                 t.add(task);
             }

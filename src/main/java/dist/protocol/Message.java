@@ -86,13 +86,26 @@ public sealed interface Message {
 
     record Heartbeat(long memoryBytes, int executing, int ready, int inMemory) implements Message {}
 
-    /** A task ran; its result stays on the worker. Small results also travel inline. */
+    /**
+     * A task ran; its result stays on the worker. Small results also travel inline. {@code thread} is the
+     * worker's slot that ran it (0 to nthreads - 1), for the task stream.
+     */
     record TaskFinished(String key, long nbytes, String typeName, long startNanos, long stopNanos,
-                        byte[] value) implements Message {}
+                        byte[] value, int thread) implements Message {
+        /** A report that names slot 0. */
+        public TaskFinished(String key, long nbytes, String typeName, long startNanos, long stopNanos, byte[] value) {
+            this(key, nbytes, typeName, startNanos, stopNanos, value, 0);
+        }
+    }
 
-    /** A task threw. */
-    record TaskErred(String key, byte[] exception, String summary, long startNanos, long stopNanos)
-            implements Message {}
+    /** A task threw; {@code thread} as in {@link TaskFinished}. */
+    record TaskErred(String key, byte[] exception, String summary, long startNanos, long stopNanos, int thread)
+            implements Message {
+        /** A report that names slot 0. */
+        public TaskErred(String key, byte[] exception, String summary, long startNanos, long stopNanos) {
+            this(key, exception, summary, startNanos, stopNanos, 0);
+        }
+    }
 
     /** A peer that the scheduler said holds {@code key} did not have it. */
     record MissingData(String key, String worker) implements Message {}
@@ -705,13 +718,14 @@ public sealed interface Message {
 
     /**
      * Computations (one per index of {@code keys}: worker, start and stop in epoch microseconds, result size,
-     * whether it failed) and transfers (the fetching worker, the peer it fetched from, start, stop, bytes), with
+     * whether it failed, the worker's slot that ran it) and transfers (the fetching worker, the peer it fetched from, start, stop, bytes), with
      * the numbers the next ones will get.
      */
     record TaskStreamReply(long next, List<String> keys, List<String> workers, List<Long> startMicros,
                            List<Long> stopMicros, List<Long> nbytes, List<Boolean> erred, long nextTransfer,
                            List<String> transferWorkers, List<String> transferPeers, List<Long> transferStartMicros,
-                           List<Long> transferStopMicros, List<Long> transferBytes) implements Message {}
+                           List<Long> transferStopMicros, List<Long> transferBytes, List<Integer> threads)
+            implements Message {}
 
     /** Client -> scheduler: the totals of every span kept. Answered by {@link SpansReply}. */
     record SpansRequest() implements Message {}

@@ -482,6 +482,7 @@ public final class SchedulerServer implements AutoCloseable {
         List<Long> stop = new ArrayList<>(n);
         List<Long> nbytes = new ArrayList<>(n);
         List<Boolean> erred = new ArrayList<>(n);
+        List<Integer> threads = new ArrayList<>(n);
         long next = max == 0 ? streamNext : r.since(); // max 0 asks where the stream is now
         for (ClusterView.Computation c : done) {
             keys.add(c.key());
@@ -490,6 +491,7 @@ public final class SchedulerServer implements AutoCloseable {
             stop.add(c.stopNanos() / 1000 + offsetMicros);
             nbytes.add(c.nbytes());
             erred.add(c.erred());
+            threads.add(c.thread());
             next = c.seq() + 1;
         }
         int m = moved.size();
@@ -508,7 +510,7 @@ public final class SchedulerServer implements AutoCloseable {
             nextTransfer = t.seq() + 1;
         }
         return new Message.TaskStreamReply(next, keys, workers, start, stop, nbytes, erred,
-                nextTransfer, tw, tp, ts, te, tb);
+                nextTransfer, tw, tp, ts, te, tb, threads);
     }
 
     /** Asks the nannies of the workers named for their log records; those that do not answer in 5 s are left out. */

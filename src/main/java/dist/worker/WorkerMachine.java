@@ -459,7 +459,7 @@ public final class WorkerMachine {
             t.typeName = d.typeName();
             toMemory(t, d.nbytes());
             send(new Message.TaskFinished(t.key, t.nbytes, d.typeName(), d.startNanos(), d.stopNanos(),
-                    d.inlineValue()));
+                    d.inlineValue(), d.thread()));
             return;
         }
         if (t.state != State.EXECUTING) return;  // stale report
@@ -467,7 +467,7 @@ public final class WorkerMachine {
         t.typeName = d.typeName();
         toMemory(t, d.nbytes());
         send(new Message.TaskFinished(t.key, t.nbytes, d.typeName(), d.startNanos(), d.stopNanos(),
-                d.inlineValue()));
+                d.inlineValue(), d.thread()));
         releaseDeps(t);
     }
 
@@ -478,7 +478,7 @@ public final class WorkerMachine {
         releaseDeps(t);
         move(t, State.ERROR);
         // A task here waiting on this key stays waiting: the scheduler errs or frees it.
-        send(new Message.TaskErred(t.key, f.exception(), f.summary(), f.startNanos(), f.stopNanos()));
+        send(new Message.TaskErred(t.key, f.exception(), f.summary(), f.startNanos(), f.stopNanos(), f.thread()));
     }
 
     /** An ending task frees its slot, unless it gave it up already by seceding. */

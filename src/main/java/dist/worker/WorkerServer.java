@@ -99,6 +99,7 @@ public final class WorkerServer implements AutoCloseable {
             if (first && inlineRunner != Thread.currentThread()) {
                 startSlot();
             }
+            releaseSlotNumber(-1); // a seceded task holds no slot: the next task may report its number
             events.submit(new WorkerEvent.Seceded(key));
         }
 
@@ -186,6 +187,8 @@ public final class WorkerServer implements AutoCloseable {
     private volatile WorkerMachine state;
     private final List<Thread> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger slotIds = new AtomicInteger();
+    /** Per slot number (0 to nthreads - 1): the thread running a task in it, null when free. */
+    private final java.util.concurrent.atomic.AtomicReferenceArray<Thread> slotHolders;
     private final Map<String, Connection> peers = new ConcurrentHashMap<>();
     private final ReentrantLock peersLock = new ReentrantLock();
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -226,6 +229,7 @@ public final class WorkerServer implements AutoCloseable {
         register(new Profiler());
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = advertised(options, server.port());
+        this.slotHolders = new java.util.concurrent.atomic.AtomicReferenceArray<>(Math.max(1, options.nthreads()));
         for (int i = 0; i < options.nthreads(); i++) {
             slots.add(Thread.ofPlatform().name("dist-worker-slot-" + slotIds.getAndIncrement()).daemon(true)
                     .unstarted(this::slotLoop));
@@ -1214,10 +1218,11 @@ public final class WorkerServer implements AutoCloseable {
     private boolean execute(WorkerInstruction.Execute ex) {
         long start = System.nanoTime();
         Thread self = Thread.currentThread();
+        int slot = takeSlotNumber(self);
         running.put(self, ex.key());
         metrics.executing.incrementAndGet();
         try {
-            return executeCounted(ex, start);
+            return executeCounted(ex, start, slot);
         } catch (Throwable t) {
             // not the task's own failure (that is its report): a step of the worker's failed
             if (TaskErrors.fatal(t)) {
@@ -1229,6 +1234,32 @@ public final class WorkerServer implements AutoCloseable {
         } finally {
             metrics.executing.decrementAndGet();
             running.remove(self);
+            releaseSlotNumber(slot);
+        }
+    }
+
+    /**
+     * The lowest free slot number, now held by {@code self}: the task stream's "thread". A worker runs at
+     * most nthreads tasks that hold a slot; a rejoined task that finds none free reports 0.
+     */
+    private int takeSlotNumber(Thread self) {
+        for (int i = 0; i < slotHolders.length(); i++) {
+            if (slotHolders.get(i) == null && slotHolders.compareAndSet(i, null, self)) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    /** Frees slot number {@code slot} if the calling thread holds it ({@code -1}: whichever it holds). */
+    private void releaseSlotNumber(int slot) {
+        Thread self = Thread.currentThread();
+        if (slot >= 0) {
+            slotHolders.compareAndSet(slot, self, null);
+            return;
+        }
+        for (int i = 0; i < slotHolders.length(); i++) {
+            slotHolders.compareAndSet(i, self, null);
         }
     }
 
@@ -1237,15 +1268,15 @@ public final class WorkerServer implements AutoCloseable {
      * threw (any Throwable: a stack overflow, an assertion, a class that did not link) as its error.
      * Only a real out-of-memory stops the worker instead.
      */
-    private boolean executeCounted(WorkerInstruction.Execute ex, long start) {
+    private boolean executeCounted(WorkerInstruction.Execute ex, long start, int slot) {
         TaskContext ctx = null;
         WorkerEvent report;
         try {
             ClassLoader loader = code.forClient(ex.clientId());
             ctx = new TaskContext(host, ex.key(), loader);
-            report = run(ex, ctx, loader, start);
+            report = run(ex, ctx, loader, start, slot);
         } catch (Throwable t) {
-            report = failure(ex, t, "", start, System.nanoTime());
+            report = failure(ex, t, "", start, System.nanoTime(), slot);
         }
         if (report != null) {
             events.submit(report);
@@ -1254,7 +1285,7 @@ public final class WorkerServer implements AutoCloseable {
     }
 
     /** The task's report; null when it ran the worker out of memory (the worker is stopping then). */
-    private WorkerEvent run(WorkerInstruction.Execute ex, TaskContext ctx, ClassLoader loader, long start) {
+    private WorkerEvent run(WorkerInstruction.Execute ex, TaskContext ctx, ClassLoader loader, long start, int slot) {
         Object result;
         Thread self = Thread.currentThread();
         ClassLoader before = self.getContextClassLoader();
@@ -1280,7 +1311,7 @@ public final class WorkerServer implements AutoCloseable {
             Invokable fn = call.function();
             result = fn.invoke(call.args().toArray());
         } catch (Throwable t) {
-            return failure(ex, t, "", start, System.nanoTime());
+            return failure(ex, t, "", start, System.nanoTime(), slot);
         } finally {
             executingThreads.remove(ex.key(), self);
             TaskContext.leave();
@@ -1296,13 +1327,13 @@ public final class WorkerServer implements AutoCloseable {
         try {
             encoded = serializer.encodeParts(result, null);
         } catch (Throwable e) {
-            return failure(ex, e, "the result of " + ex.key() + " cannot be sent: ", start, stop);
+            return failure(ex, e, "the result of " + ex.key() + " cannot be sent: ", start, stop, slot);
         }
         try {
             data.putComputed(ex.key(), result, encoded);
         } catch (DataStore.SpillException e) {
             return failure(ex, e, "worker " + address + " has no room for the result of " + ex.key() + ": ",
-                    start, stop);
+                    start, stop, slot);
         }
         relieveHeap();
         metrics.taskRan(stop - start, true);
@@ -1310,7 +1341,7 @@ public final class WorkerServer implements AutoCloseable {
         FlightEvents.taskExecuted(address, ex.key(), stop - start, nbytes, false);
         byte[] inline = encoded.buffers().isEmpty() && nbytes <= options.inlineResultLimit() ? encoded.head() : null;
         String type = result == null ? "null" : result.getClass().getName();
-        return new WorkerEvent.ExecuteDone(ex.key(), nbytes, type, start, stop, inline);
+        return new WorkerEvent.ExecuteDone(ex.key(), nbytes, type, start, stop, inline, slot);
     }
 
     /**
@@ -1318,7 +1349,7 @@ public final class WorkerServer implements AutoCloseable {
      * out-of-memory, which stops the worker (its nanny starts a fresh one; the scheduler re-runs the task).
      */
     private WorkerEvent.ExecuteFailed failure(WorkerInstruction.Execute ex, Throwable t, String context,
-                                              long start, long stop) {
+                                              long start, long stop, int slot) {
         if (TaskErrors.fatal(t)) {
             outOfMemory("running task " + ex.key(), t);
             return null;
@@ -1336,7 +1367,7 @@ public final class WorkerServer implements AutoCloseable {
             }
             encoded = null; // the summary still says what happened
         }
-        return new WorkerEvent.ExecuteFailed(ex.key(), encoded, summary, start, stop);
+        return new WorkerEvent.ExecuteFailed(ex.key(), encoded, summary, start, stop, slot);
     }
 
     /**

@@ -203,7 +203,7 @@ class MessageCodecTest {
                 new Message.TaskStreamRequest(5, 2, 1000),
                 new Message.TaskStreamReply(6, List.of("inc-1"), List.of("127.0.0.1:1"), List.of(10L), List.of(20L),
                         List.of(8L), List.of(false), 3, List.of("127.0.0.1:1"), List.of("127.0.0.1:2"), List.of(11L),
-                        List.of(12L), List.of(800L)),
+                        List.of(12L), List.of(800L), List.of(1)),
                 new Message.SpansRequest(),
                 new Message.SpansReply(List.of("etl#1", "load#2"), List.of("", "etl#1"), List.of(3L, 1L), List.of(0L, 0L),
                         List.of(0.5, 0.1), List.of(1L, 0L), List.of(64L, 0L), List.of(true, true)),
