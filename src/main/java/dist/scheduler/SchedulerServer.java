@@ -465,11 +465,15 @@ public final class SchedulerServer implements AutoCloseable {
         int max = Math.clamp(r.max(), 0, 20_000);
         List<ClusterView.Computation> done;
         long streamNext;
+        Map<String, long[]> metrics;
         try {
-            var both = query(st -> Map.entry(st.view().taskStreamNext(), st.view().taskStream(r.since(), max)),
-                    5, TimeUnit.SECONDS);
-            streamNext = both.getKey();
-            done = both.getValue();
+            var all = query(st -> List.of(st.view().taskStreamNext(), st.view().taskStream(r.since(), max),
+                    st.view().groupMetrics()), 5, TimeUnit.SECONDS);
+            streamNext = (Long) all.get(0);
+            @SuppressWarnings("unchecked") List<ClusterView.Computation> d = (List<ClusterView.Computation>) all.get(1);
+            done = d;
+            @SuppressWarnings("unchecked") Map<String, long[]> g = (Map<String, long[]>) all.get(2);
+            metrics = g;
         } catch (TimeoutException | RuntimeException e) {
             return new Message.ErrorReply("the scheduler could not read its task stream: " + e);
         }
@@ -509,8 +513,18 @@ public final class SchedulerServer implements AutoCloseable {
             tb.add(t.bytes());
             nextTransfer = t.seq() + 1;
         }
+        List<String> mg = new ArrayList<>(metrics.size());
+        List<Long> mn = new ArrayList<>(metrics.size() * 5);
+        List<Long> mb = new ArrayList<>(metrics.size() * 5);
+        metrics.forEach((g, v) -> {
+            mg.add(g);
+            for (int a = 0; a < 5; a++) {
+                mn.add(v[2 * a]);
+                mb.add(v[2 * a + 1]);
+            }
+        });
         return new Message.TaskStreamReply(next, keys, workers, start, stop, nbytes, erred,
-                nextTransfer, tw, tp, ts, te, tb, threads);
+                nextTransfer, tw, tp, ts, te, tb, threads, mg, mn, mb);
     }
 
     /** Asks the nannies of the workers named for their log records; those that do not answer in 5 s are left out. */

@@ -102,6 +102,8 @@ public final class WorkerMachine {
         long priority;
         byte[] run;                      // non-null: the scheduler asked to compute it here
         String clientId;                 // who submitted it: whose classes it may need
+        String span;                     // the innermost span it was submitted in; null: none
+        long readyAt;                    // when it last became ready (the time handed in)
         List<String> depKeys = List.of();
         List<Task> deps = List.of();
         int missingDeps;                 // inputs not in memory yet
@@ -174,6 +176,8 @@ public final class WorkerMachine {
     private long lastHeartbeat;
 
     private List<WorkerInstruction> out;
+    /** The time of the event being handled. */
+    private long now;
     /** Steps kept for stories, the newest this many. */
     static final int STORY_STEPS = 50_000;
     private final WorkerStory story = new WorkerStory(STORY_STEPS);
@@ -212,6 +216,7 @@ public final class WorkerMachine {
     public List<WorkerInstruction> handle(WorkerEvent event, long nowNanos) {
         validate(event);
         out = new ArrayList<>(4);
+        now = nowNanos;
         remember(event, nowNanos);
         try {
             Task computed = null;
@@ -303,6 +308,27 @@ public final class WorkerMachine {
     }
 
     // ------------------------------------------------------------------ read-only views
+
+    /** When task {@code key} last became ready to run (the time handed to {@link #handle}); 0 if unknown. */
+    public long readySince(String key) {
+        Task t = tasks.get(key);
+        return t == null ? 0 : t.readyAt;
+    }
+
+    /** The innermost span task {@code key} was submitted in; null when none or unknown. */
+    public String spanOf(String key) {
+        Task t = tasks.get(key);
+        return t == null ? null : t.span;
+    }
+
+    /** A task here waiting for {@code key} (an input it fetches), the first found; null when none. */
+    public String neededBy(String key) {
+        Task t = tasks.get(key);
+        if (t == null || !t.hasDependents()) {
+            return null;
+        }
+        return t.dependents.iterator().next().key;
+    }
 
     /** "waiting", "ready", "executing", "fetch", "flight", "memory", "error", or null if unknown. */
     public String stateOf(String key) {
@@ -691,6 +717,7 @@ public final class WorkerMachine {
     private void becomeTask(Task t, Message.ComputeTask ct) {
         t.run = ct.run();
         t.clientId = ct.clientId();
+        t.span = ct.span();
         t.deferred = null;
         t.freed = false;
         t.flightPeer = null;
@@ -739,6 +766,7 @@ public final class WorkerMachine {
 
     private void toReady(Task t) {
         move(t, State.READY);
+        t.readyAt = now;
         (t.needs == null ? ready : constrained).add(t);
     }
 
@@ -812,7 +840,7 @@ public final class WorkerMachine {
             }
             move(t, State.EXECUTING);
             executing++;
-            out.add(new Execute(t.key, t.run, t.depKeys, t.clientId, !t.blamed));
+            out.add(new Execute(t.key, t.run, t.depKeys, t.clientId, !t.blamed, t.span));
             t.blamed = true;
         }
     }

@@ -170,6 +170,10 @@ public final class WorkerServer implements AutoCloseable {
     /** The pause state last told to the state machine; written on the event loop only, read by plugins' status. */
     private volatile boolean pausedForMemory;
     private final WorkerMetrics metrics = new WorkerMetrics();
+    /** Where the time of tasks went, per span and group, for the scheduler (see {@link #reportFineMetrics}). */
+    private final FineMetrics fine = new FineMetrics();
+    /** The counters of the task (or fetch) the current thread works for: a spill on its way counts there. */
+    private final ThreadLocal<FineMetrics.Bucket> countingFor = new ThreadLocal<>();
     /** Events (and re-registration steps) for the state machine; paused until registration made it. */
     private final EventLoop<Object> events = EventLoop.paused(this::handle, 1024);
     /** Tasks the state machine started, waiting for a slot thread. */
@@ -217,6 +221,7 @@ public final class WorkerServer implements AutoCloseable {
         this.data = new DataStore(options.memoryLimit() > 0
                 ? MemoryPolicy.fromConfig(Math.min(options.memoryLimit(), HeapWatch.heapMax()))
                 : MemoryPolicy.unlimited(), localDirectory);
+        data.spillListener(this::spilled);
         this.loader = Thread.currentThread().getContextClassLoader() != null
                 ? Thread.currentThread().getContextClassLoader() : WorkerServer.class.getClassLoader();
         this.code = new CodeLoaders(loader, this::fetchClass);
@@ -927,11 +932,32 @@ public final class WorkerServer implements AutoCloseable {
                 + metrics().executing() + ")";
     }
 
-    /** Every 100 ms: a tick for the state machine (heartbeats); every tenth also sends the stats. */
+    /**
+     * Every 100 ms: a tick for the state machine (heartbeats); every fifth also sends what the fine metrics
+     * grew by, every tenth the stats.
+     */
     private void tick(long now) {
         events.submit(new WorkerEvent.Tick());
-        if (++ticks % 10 == 0) {
+        if (++ticks % 5 == 0) {
+            reportFineMetrics();
+        }
+        if (ticks % 10 == 0) {
             reportStats();
+        }
+    }
+
+    /** What the fine metrics grew by since the last time, when they grew; lost if the link is down meanwhile. */
+    private void reportFineMetrics() {
+        Connection s = scheduler;
+        if (s != null && s.isOpen()) {
+            Message.FineMetrics m = fine.report();
+            if (m != null) {
+                try {
+                    s.send(m);
+                } catch (ConnectionClosedException e) {
+                    LOG.log(Level.DEBUG, "fine metrics not sent: the scheduler connection closed");
+                }
+            }
         }
     }
 
@@ -1207,11 +1233,33 @@ public final class WorkerServer implements AutoCloseable {
 
     private void perform(WorkerInstruction i, List<Message> toScheduler, List<WorkerInstruction.Execute> starts) {
         switch (i) {
-            case WorkerInstruction.Execute ex -> starts.add(ex);
-            case WorkerInstruction.Fetch f -> Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f));
+            case WorkerInstruction.Execute ex -> {
+                long ready = state.readySince(ex.key());
+                if (ready != 0) { // its wait in the ready queue; the hand-over to a slot is short
+                    fine.bucket(ex.span(), ex.key()).add(FineMetrics.WAITING, System.nanoTime() - ready, 0);
+                }
+                starts.add(ex);
+            }
+            case WorkerInstruction.Fetch f -> {
+                FineMetrics.Bucket counts = fetchedFor(f);
+                Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f, counts));
+            }
             case WorkerInstruction.SendToScheduler s -> toScheduler.add(s.message());
             case WorkerInstruction.DropData d -> data.remove(d.key());
         }
+    }
+
+    /** The counters a fetch's time and bytes go to: those of a task here that needs its first key. */
+    private FineMetrics.Bucket fetchedFor(WorkerInstruction.Fetch f) {
+        String first = f.keys().isEmpty() ? "" : f.keys().get(0);
+        String task = state.neededBy(first);
+        return task == null ? fine.bucket(null, first) : fine.bucket(state.spanOf(task), task);
+    }
+
+    /** A result went to disk or came back: counted for the task the thread works for, else the result's group. */
+    private void spilled(String key, long nanos, long bytes, boolean written) {
+        FineMetrics.Bucket b = countingFor.get();
+        (b != null ? b : fine.bucket(null, key)).add(FineMetrics.SPILL, nanos, bytes);
     }
 
     /** Runs one task; true when it seceded on the way (its thread then leaves the pool). Never throws. */
@@ -1277,6 +1325,8 @@ public final class WorkerServer implements AutoCloseable {
             report = run(ex, ctx, loader, start, slot);
         } catch (Throwable t) {
             report = failure(ex, t, "", start, System.nanoTime(), slot);
+        } finally {
+            countingFor.set(null);
         }
         if (report != null) {
             events.submit(report);
@@ -1292,6 +1342,10 @@ public final class WorkerServer implements AutoCloseable {
         self.setContextClassLoader(loader);
         TaskContext.enter(ctx);
         executingThreads.put(ex.key(), self);
+        FineMetrics.Bucket counts = fine.bucket(ex.span(), ex.key());
+        countingFor.set(counts);
+        long decodeNanos = 0;
+        long invokedAt = 0;
         try {
             Map<String, Object> deps = new HashMap<>();
             for (String dep : ex.dependencies()) {
@@ -1305,13 +1359,21 @@ public final class WorkerServer implements AutoCloseable {
                 if (e == null) {
                     throw new IllegalStateException("input " + dep + " of task " + ex.key() + " is not on this worker");
                 }
+                long decodeAt = System.nanoTime();
                 deps.put(dep, e.value(serializer, loader));
+                decodeNanos += System.nanoTime() - decodeAt;
             }
+            long decodeAt = System.nanoTime();
             TaskCall call = RunCodec.decode(serializer, ex.run(), loader, deps::get, code.functions(loader));
             Invokable fn = call.function();
+            invokedAt = System.nanoTime();
+            decodeNanos += invokedAt - decodeAt;
             result = fn.invoke(call.args().toArray());
         } catch (Throwable t) {
-            return failure(ex, t, "", start, System.nanoTime(), slot);
+            long failedAt = System.nanoTime();
+            counts.add(FineMetrics.SERIALIZATION, decodeNanos, 0);
+            counts.add(FineMetrics.COMPUTE, invokedAt == 0 ? 0 : failedAt - invokedAt, 0);
+            return failure(ex, t, "", start, failedAt, slot);
         } finally {
             executingThreads.remove(ex.key(), self);
             TaskContext.leave();
@@ -1323,9 +1385,11 @@ public final class WorkerServer implements AutoCloseable {
             }
         }
         long stop = System.nanoTime();
+        counts.add(FineMetrics.COMPUTE, stop - invokedAt, 0);
         Encoded encoded;
         try {
             encoded = serializer.encodeParts(result, null);
+            counts.add(FineMetrics.SERIALIZATION, decodeNanos + System.nanoTime() - stop, 0);
         } catch (Throwable e) {
             return failure(ex, e, "the result of " + ex.key() + " cannot be sent: ", start, stop, slot);
         }
@@ -1393,8 +1457,9 @@ public final class WorkerServer implements AutoCloseable {
         return fatalError;
     }
 
-    private void fetch(WorkerInstruction.Fetch f) {
+    private void fetch(WorkerInstruction.Fetch f, FineMetrics.Bucket counts) {
         long start = System.nanoTime();
+        countingFor.set(counts);
         try {
             Connection c = peer(f.peer());
             Message reply = c.request(new Message.GetData(f.keys()))
@@ -1420,6 +1485,7 @@ public final class WorkerServer implements AutoCloseable {
             }
             long end = System.nanoTime();
             metrics.fetched(f.peer(), start, end, size);
+            counts.add(FineMetrics.TRANSFER, end - start, size);
             FlightEvents.transfer(got.keySet(), f.peer(), address, size, end - start);
             events.submit(new WorkerEvent.FetchDone(f.peer(), got, missing));
         } catch (Throwable e) {
