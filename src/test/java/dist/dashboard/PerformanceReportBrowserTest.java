@@ -133,6 +133,8 @@ class PerformanceReportBrowserTest {
             String json = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url).resolve("/api/spans"))
                     .timeout(T).build(), HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(json.contains("\"name\":\"etl\"") && json.contains("\"tasks\":1"), json);
+            assertTrue(json.contains("\"transferSeconds\":") && json.contains("\"transferBytes\":"),
+                    "a span's transfers beside its compute: " + json);
             String dom = DashboardBrowserTest.run(chromium, "--dump-dom", url);
             assertTrue(dom.contains("<tr class=\"span\"><td>etl</td>"), "the spans table lists etl:\n" + dom);
         }
