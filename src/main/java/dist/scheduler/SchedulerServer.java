@@ -466,14 +466,13 @@ public final class SchedulerServer implements AutoCloseable {
         List<ClusterView.Computation> done;
         long streamNext;
         Map<String, long[]> metrics;
+        record Read(long next, List<ClusterView.Computation> done, Map<String, long[]> metrics) {}
         try {
-            var all = query(st -> List.of(st.view().taskStreamNext(), st.view().taskStream(r.since(), max),
+            Read all = query(st -> new Read(st.view().taskStreamNext(), st.view().taskStream(r.since(), max),
                     st.view().groupMetrics()), 5, TimeUnit.SECONDS);
-            streamNext = (Long) all.get(0);
-            @SuppressWarnings("unchecked") List<ClusterView.Computation> d = (List<ClusterView.Computation>) all.get(1);
-            done = d;
-            @SuppressWarnings("unchecked") Map<String, long[]> g = (Map<String, long[]>) all.get(2);
-            metrics = g;
+            streamNext = all.next();
+            done = all.done();
+            metrics = all.metrics();
         } catch (TimeoutException | RuntimeException e) {
             return new Message.ErrorReply("the scheduler could not read its task stream: " + e);
         }
