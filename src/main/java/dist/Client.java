@@ -1295,7 +1295,7 @@ public final class Client extends Submitter implements AutoCloseable {
             String id = r.ids().get(i);
             l.add(new SpanInfo(id, id.substring(0, Math.max(0, id.lastIndexOf('#'))), r.parents().get(i),
                     r.tasks().get(i), r.active().get(i), r.computeSeconds().get(i), r.errors().get(i),
-                    r.memoryBytes().get(i), r.done().get(i)));
+                    r.memoryBytes().get(i), r.done().get(i), r.transferSeconds().get(i), r.transferBytes().get(i)));
         }
         return List.copyOf(l);
     }

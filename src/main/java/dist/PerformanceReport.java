@@ -14,8 +14,8 @@ import java.util.function.Supplier;
 /**
  * Records what a block of work did and writes it, when closed, as one self-contained HTML file (styles,
  * script and drawings inline; it fetches nothing), as dask's {@code performance_report}: the task stream,
- * time per task group (compute, transfer, waiting, spill, serialization; the parts the workers do not
- * measure say so), bandwidth between workers, the spans, and the workers' profile when one was collected.
+ * time per task group (compute, transfer, waiting, spill, serialization, as the workers measured them),
+ * bandwidth between workers, the spans, and the workers' profile when one was collected.
  *
  * <pre>{@code
  * try (PerformanceReport report = client.performanceReport(Path.of("report.html"))) {
@@ -87,8 +87,8 @@ public final class PerformanceReport implements AutoCloseable {
         } catch (RuntimeException e) {
             s = List.of(); // the report still shows the rest
         }
-        String html = PerformanceReportHtml.render(started, stopped, stream.tasks(), stream.transfers(), s,
-                profile.profile().orElse(Map.of()));
+        String html = PerformanceReportHtml.render(started, stopped, stream.tasks(), stream.transfers(),
+                stream.groupTimes(), s, profile.profile().orElse(Map.of()));
         try {
             Path parent = path.toAbsolutePath().getParent();
             if (parent != null) {

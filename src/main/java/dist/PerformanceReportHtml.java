@@ -22,13 +22,13 @@ final class PerformanceReportHtml {
     }
 
     static String render(Instant started, Instant stopped, List<TaskStream.Task> tasks, List<TaskStream.Transfer> transfers,
-                         List<SpanInfo> spans, Map<String, Long> profile) {
-        return render(started, stopped, tasks, transfers, spans, profile, "");
+                         List<TaskStream.GroupTime> times, List<SpanInfo> spans, Map<String, Long> profile) {
+        return render(started, stopped, tasks, transfers, times, spans, profile, "");
     }
 
     /** The page with {@code more} (sections in HTML) before the spans. */
     static String render(Instant started, Instant stopped, List<TaskStream.Task> tasks, List<TaskStream.Transfer> transfers,
-                         List<SpanInfo> spans, Map<String, Long> profile, String more) {
+                         List<TaskStream.GroupTime> times, List<SpanInfo> spans, Map<String, Long> profile, String more) {
         StringBuilder b = new StringBuilder(64 * 1024);
         TreeSet<String> workers = new TreeSet<>();
         tasks.forEach(t -> workers.add(t.worker()));
@@ -44,7 +44,7 @@ final class PerformanceReportHtml {
                 .append(tasks.size()).append("</b> tasks on <b id=\"worker-count\">").append(workers.size())
                 .append("</b> workers, <b id=\"transfer-count\">").append(transfers.size()).append("</b> transfers.</p>\n");
         taskStream(b, started, stopped, tasks, transfers, workers);
-        groups(b, tasks, transfers);
+        groups(b, tasks, transfers, times);
         bandwidth(b, transfers);
         b.append(more);
         spans(b, spans);
@@ -105,12 +105,24 @@ final class PerformanceReportHtml {
         b.append("</svg>\n");
     }
 
-    private static void groups(StringBuilder b, List<TaskStream.Task> tasks, List<TaskStream.Transfer> transfers) {
+    private static void groups(StringBuilder b, List<TaskStream.Task> tasks, List<TaskStream.Transfer> transfers,
+                               List<TaskStream.GroupTime> times) {
+        // per group: tasks, compute s, then the workers' fine metrics (0 when they reported none)
         Map<String, double[]> g = new TreeMap<>();
         for (TaskStream.Task t : tasks) {
-            double[] a = g.computeIfAbsent(t.group(), k -> new double[2]);
+            double[] a = g.computeIfAbsent(t.group(), k -> new double[9]);
             a[0]++;
             a[1] += t.duration().toNanos() / 1e9;
+        }
+        for (TaskStream.GroupTime t : times) {
+            double[] a = g.computeIfAbsent(t.group(), k -> new double[9]);
+            a[2] = t.transferSeconds();
+            a[3] = t.transferBytes();
+            a[4] = t.waitingSeconds();
+            a[5] = t.spillSeconds();
+            a[6] = t.spillBytes();
+            a[7] = t.serializationSeconds();
+            a[8] = t.computeSeconds();
         }
         double transferSeconds = 0;
         long transferBytes = 0;
@@ -118,21 +130,35 @@ final class PerformanceReportHtml {
             transferSeconds += t.duration().toNanos() / 1e9;
             transferBytes += t.bytes();
         }
-        String no = "<td class=\"unmeasured\">not measured</td>";
-        b.append("<h2>Time per task group</h2>\n<p class=\"note\">Compute is measured: each run as its worker timed it.")
-                .append(" Transfer is measured per worker fetch, but workers do not say which task a fetch was for, so it")
-                .append(" shows for all groups together. Waiting, spill and serialization are not measured by the workers")
-                .append(" yet and are not shown as numbers.</p>\n<table id=\"groups\"><tr><th>group</th><th>tasks</th>")
+        b.append("<h2>Time per task group</h2>\n<p class=\"note\">As the workers measured it: compute is the task's")
+                .append(" own code (the run's whole time, decoding included, in brackets); transfer, fetching its inputs")
+                .append(" from peers; waiting, ready on a worker until a slot ran it; spill, writing results to disk and")
+                .append(" reading them back; serialization, encoding results and decoding inputs. Workers report about")
+                .append(" twice a second.</p>\n<table id=\"groups\"><tr><th>group</th><th>tasks</th>")
                 .append("<th>compute s</th><th>transfer s</th><th>waiting s</th><th>spill s</th><th>serialization s</th></tr>\n");
+        double[] all = new double[9];
         for (Map.Entry<String, double[]> e : g.entrySet()) {
+            double[] a = e.getValue();
+            for (int i = 0; i < a.length; i++) {
+                all[i] += a[i];
+            }
             b.append("<tr class=\"group\"><td><span style=\"color:").append(colour(e.getKey())).append("\">&#9632;</span> ")
-                    .append(esc(e.getKey())).append("</td><td>").append((long) e.getValue()[0]).append("</td><td>")
-                    .append(fmt(e.getValue()[1])).append("</td>").append(no).append(no).append(no).append(no).append("</tr>\n");
+                    .append(esc(e.getKey())).append("</td>");
+            measured(b.append("<td>").append((long) a[0]).append("</td>"), a);
+            b.append("</tr>\n");
         }
-        double compute = g.values().stream().mapToDouble(a -> a[1]).sum();
-        b.append("<tr id=\"all-groups\"><td><b>all groups</b></td><td>").append(tasks.size()).append("</td><td>")
-                .append(fmt(compute)).append("</td><td>").append(fmt(transferSeconds)).append(" (")
-                .append(transferBytes).append(" B)</td>").append(no).append(no).append(no).append("</tr>\n</table>\n");
+        measured(b.append("<tr id=\"all-groups\"><td><b>all groups</b></td><td>").append(tasks.size()).append("</td>"), all);
+        b.append("</tr>\n</table>\n<p class=\"note\">All fetches: ").append(fmt(transferSeconds)).append(" s, ")
+                .append(transferBytes).append(" B.</p>\n");
+    }
+
+    /** The five measured cells of a group's row (see {@link #groups}). */
+    private static void measured(StringBuilder b, double[] a) {
+        b.append("<td class=\"compute\">").append(fmt(a[8])).append(" (").append(fmt(a[1])).append(")</td>")
+                .append("<td class=\"transfer\">").append(fmt(a[2])).append(" (").append((long) a[3]).append(" B)</td>")
+                .append("<td class=\"waiting\">").append(fmt(a[4])).append("</td>")
+                .append("<td class=\"spill\">").append(fmt(a[5])).append(" (").append((long) a[6]).append(" B)</td>")
+                .append("<td class=\"serialization\">").append(fmt(a[7])).append("</td>");
     }
 
     private static void bandwidth(StringBuilder b, List<TaskStream.Transfer> transfers) {

@@ -139,7 +139,7 @@ public final class RecordedRun {
         long run = e.getLong("runTime");
         Instant start = e.getDuration().toNanos() >= run ? e.getStartTime() : e.getEndTime().minusNanos(run);
         return new TaskStream.Task(e.getString("key"), e.getString("worker"), start, start.plusNanos(run),
-                e.getLong("resultBytes"), e.getBoolean("erred"));
+                e.getLong("resultBytes"), e.getBoolean("erred"), -1); // a recording names the thread, not the slot
     }
 
     private static Instant before(Instant end, RecordedEvent e, String timespan) {
@@ -191,7 +191,7 @@ public final class RecordedRun {
         }
         Instant now = Instant.now();
         String page = PerformanceReportHtml.render(from == null ? now : from, to == null ? now : to, tasks, transfers,
-                List.of(), Map.of(), section());
+                List.of(), List.of(), Map.of(), section());
         Path parent = html.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);

@@ -24,10 +24,12 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class TaskStream implements AutoCloseable {
     /**
-     * One computation: the task's key, the worker that ran it, when it started and stopped (the
-     * scheduler's clock: it ended when the scheduler heard of it), its result's size, whether it threw.
+     * One computation: the task's key, the worker that ran it, when it started and stopped (the worker's
+     * times moved onto the scheduler's clock by the least delay seen from that worker), its result's size,
+     * whether it threw, and the worker's slot that ran it ({@code thread}, 0 to nthreads - 1, as dask's
+     * "thread"; -1 where unknown, as in a report made from recordings).
      */
-    public record Task(String key, String worker, Instant start, Instant stop, long nbytes, boolean erred) {
+    public record Task(String key, String worker, Instant start, Instant stop, long nbytes, boolean erred, int thread) {
         /** How long it ran. */
         public Duration duration() {
             return Duration.between(start, stop);
@@ -47,6 +49,16 @@ public final class TaskStream implements AutoCloseable {
         }
     }
 
+    /**
+     * Where the time of one task group's tasks went, as the workers measured it (dask's fine performance
+     * metrics): running its code, fetching its inputs from peers (and the bytes), ready on a worker until a
+     * slot ran it, writing results to disk and reading them back (and the bytes), and encoding results and
+     * decoding inputs. Workers report these about twice a second, so the last half second may be missing.
+     */
+    public record GroupTime(String group, double computeSeconds, double transferSeconds, long transferBytes,
+                            double waitingSeconds, double spillSeconds, long spillBytes,
+                            double serializationSeconds) {}
+
     /** Asks the scheduler for a stretch of its history (see {@link Message.TaskStreamRequest}). */
     interface Source {
         Message.TaskStreamReply read(long since, long transfersSince, int max);
@@ -61,23 +73,43 @@ public final class TaskStream implements AutoCloseable {
     private final Instant notBefore;
     private List<Task> tasks;
     private List<Transfer> transfers;
+    /** The groups' fine metrics when it started (nanoseconds and bytes, five activities each): subtracted. */
+    private final java.util.Map<String, long[]> baseline;
+    private List<GroupTime> groupTimes;
 
-    private TaskStream(Source source, long since, long transfersSince, Instant notBefore) {
+    private TaskStream(Source source, long since, long transfersSince, Instant notBefore,
+                       java.util.Map<String, long[]> baseline) {
         this.source = source;
         this.since = since;
         this.transfersSince = transfersSince;
         this.notBefore = notBefore;
+        this.baseline = baseline;
     }
 
     /** A stream from now on. */
     static TaskStream start(Source source) {
         Message.TaskStreamReply now = source.read(Long.MAX_VALUE, Long.MAX_VALUE, 0);
-        return new TaskStream(source, now.next(), now.nextTransfer(), null);
+        return new TaskStream(source, now.next(), now.nextTransfer(), null, metrics(now));
+    }
+
+    /** Per group of the reply: nanoseconds at 2a and bytes at 2a + 1 for each activity a. */
+    private static java.util.Map<String, long[]> metrics(Message.TaskStreamReply r) {
+        java.util.Map<String, long[]> m = new java.util.HashMap<>();
+        List<String> groups = r.metricGroups() == null ? List.of() : r.metricGroups();
+        for (int i = 0; i < groups.size(); i++) {
+            long[] v = new long[10];
+            for (int a = 0; a < 5; a++) {
+                v[2 * a] = r.metricNanos().get(5 * i + a);
+                v[2 * a + 1] = r.metricBytes().get(5 * i + a);
+            }
+            m.put(groups.get(i), v);
+        }
+        return m;
     }
 
     /** The records of the last {@code period} the scheduler still keeps, already closed. */
     static TaskStream recent(Source source, Duration period) {
-        TaskStream ts = new TaskStream(source, 0, 0, Instant.now().minus(period));
+        TaskStream ts = new TaskStream(source, 0, 0, Instant.now().minus(period), java.util.Map.of());
         ts.close();
         return ts;
     }
@@ -102,6 +134,19 @@ public final class TaskStream implements AutoCloseable {
         }
     }
 
+    /**
+     * Per task group, where its tasks' time went while this stream was open (see {@link GroupTime}); groups
+     * that did nothing meanwhile are left out. By group name.
+     */
+    public List<GroupTime> groupTimes() {
+        lock.lock();
+        try {
+            return groupTimes != null ? groupTimes : read(source.read(since, transfersSince, MAX)).groupTimes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether {@link #close()} was called: the records no longer grow. */
     public boolean isClosed() {
         lock.lock();
@@ -121,6 +166,7 @@ public final class TaskStream implements AutoCloseable {
                 TaskStream r = read(source.read(since, transfersSince, MAX));
                 tasks = r.tasks;
                 transfers = r.transfers;
+                groupTimes = r.groupTimes;
             }
         } finally {
             lock.unlock();
@@ -131,7 +177,8 @@ public final class TaskStream implements AutoCloseable {
         List<Task> t = new ArrayList<>(r.keys().size());
         for (int i = 0; i < r.keys().size(); i++) {
             Task task = new Task(r.keys().get(i), r.workers().get(i), instant(r.startMicros().get(i)),
-                    instant(r.stopMicros().get(i)), r.nbytes().get(i), Boolean.TRUE.equals(r.erred().get(i)));
+                    instant(r.stopMicros().get(i)), r.nbytes().get(i), Boolean.TRUE.equals(r.erred().get(i)),
+                    r.threads().get(i));
             if (notBefore == null || !task.stop().isBefore(notBefore)) {
                 t.add(task);
             }
@@ -144,9 +191,23 @@ public final class TaskStream implements AutoCloseable {
                 m.add(tr);
             }
         }
-        TaskStream out = new TaskStream(source, since, transfersSince, notBefore);
+        List<GroupTime> g = new ArrayList<>();
+        new java.util.TreeMap<>(metrics(r)).forEach((group, v) -> {
+            long[] was = baseline.getOrDefault(group, new long[10]);
+            long[] d = new long[10];
+            boolean any = false;
+            for (int i = 0; i < d.length; i++) {
+                d[i] = v[i] - was[i];
+                any |= d[i] != 0;
+            }
+            if (any) {
+                g.add(new GroupTime(group, d[0] / 1e9, d[2] / 1e9, d[3], d[4] / 1e9, d[6] / 1e9, d[7], d[8] / 1e9));
+            }
+        });
+        TaskStream out = new TaskStream(source, since, transfersSince, notBefore, baseline);
         out.tasks = List.copyOf(t);
         out.transfers = List.copyOf(m);
+        out.groupTimes = List.copyOf(g);
         return out;
     }
 

@@ -76,6 +76,22 @@ class TaskStreamTest {
         }
     }
 
+    /**
+     * dask: test_client.py::test_get_task_stream — each record names the thread that ran it: here the
+     * worker's slot, a number below the worker's thread count.
+     */
+    @Test
+    void namesTheSlotThatRanEachTask() {
+        try (TaskStream ts = client.taskStream()) {
+            client.map(TaskStreamTest::inc, List.of(21, 22, 23, 24, 25, 26, 27, 28)).forEach(f -> f.result(T));
+            ts.close();
+            assertEquals(8, ts.tasks().size());
+            for (TaskStream.Task t : ts.tasks()) {
+                assertTrue(t.thread() >= 0 && t.thread() < 2, t + " names a slot of a two-thread worker");
+            }
+        }
+    }
+
     /** dask: test_client.py::test_get_task_stream_save — a closed stream keeps its records and no longer grows. */
     @Test
     void aClosedStreamNoLongerGrows() {

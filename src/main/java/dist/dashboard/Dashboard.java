@@ -383,6 +383,8 @@ public final class Dashboard implements AutoCloseable {
             o.put("errors", t.errors());
             o.put("memoryBytes", t.memoryBytes());
             o.put("done", t.done());
+            o.put("transferSeconds", t.transferSeconds());
+            o.put("transferBytes", t.transferBytes());
             l.add(o);
         }
         Map<String, Object> m = new LinkedHashMap<>();

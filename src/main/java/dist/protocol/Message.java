@@ -92,13 +92,26 @@ public sealed interface Message {
 
     record Heartbeat(long memoryBytes, int executing, int ready, int inMemory) implements Message {}
 
-    /** A task ran; its result stays on the worker. Small results also travel inline. */
+    /**
+     * A task ran; its result stays on the worker. Small results also travel inline. {@code thread} is the
+     * worker's slot that ran it (0 to nthreads - 1), for the task stream.
+     */
     record TaskFinished(String key, long nbytes, String typeName, long startNanos, long stopNanos,
-                        byte[] value) implements Message {}
+                        byte[] value, int thread) implements Message {
+        /** A report that names slot 0. */
+        public TaskFinished(String key, long nbytes, String typeName, long startNanos, long stopNanos, byte[] value) {
+            this(key, nbytes, typeName, startNanos, stopNanos, value, 0);
+        }
+    }
 
-    /** A task threw. */
-    record TaskErred(String key, byte[] exception, String summary, long startNanos, long stopNanos)
-            implements Message {}
+    /** A task threw; {@code thread} as in {@link TaskFinished}. */
+    record TaskErred(String key, byte[] exception, String summary, long startNanos, long stopNanos, int thread)
+            implements Message {
+        /** A report that names slot 0. */
+        public TaskErred(String key, byte[] exception, String summary, long startNanos, long stopNanos) {
+            this(key, exception, summary, startNanos, stopNanos, 0);
+        }
+    }
 
     /** A peer that the scheduler said holds {@code key} did not have it. */
     record MissingData(String key, String worker) implements Message {}
@@ -123,11 +136,18 @@ public sealed interface Message {
      * a message on the way.
      *
      * <p>{@code resources} (null: none) are what the task holds while it runs on the worker; the
-     * worker starts it only when they are free there.
+     * worker starts it only when they are free there. {@code span} (null: none) is the innermost span the
+     * task was submitted in: the worker counts the task's time in it (see {@link FineMetrics}).
      */
     record ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
-                       long priority, String clientId, boolean announceStart, Map<String, Double> resources)
-            implements Message {
+                       long priority, String clientId, boolean announceStart, Map<String, Double> resources,
+                       String span) implements Message {
+        /** A task submitted in no span. */
+        public ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
+                           long priority, String clientId, boolean announceStart, Map<String, Double> resources) {
+            this(key, run, whoHas, nbytes, priority, clientId, announceStart, resources, null);
+        }
+
         /** A task that needs no resources. */
         public ComputeTask(String key, byte[] run, Map<String, List<String>> whoHas, Map<String, Long> nbytes,
                            long priority, String clientId, boolean announceStart) {
@@ -774,13 +794,26 @@ public sealed interface Message {
 
     /**
      * Computations (one per index of {@code keys}: worker, start and stop in epoch microseconds, result size,
-     * whether it failed) and transfers (the fetching worker, the peer it fetched from, start, stop, bytes), with
-     * the numbers the next ones will get.
+     * whether it failed, the worker's slot that ran it) and transfers (the fetching worker, the peer it fetched from, start, stop, bytes), with
+     * the numbers the next ones will get; and the workers' fine metrics so far per task group, one per index of
+     * {@code metricGroups}: five activities (compute, transfer, waiting, spill, serialization) each, nanoseconds
+     * in {@code metricNanos} and bytes in {@code metricBytes}, five entries a group.
      */
     record TaskStreamReply(long next, List<String> keys, List<String> workers, List<Long> startMicros,
                            List<Long> stopMicros, List<Long> nbytes, List<Boolean> erred, long nextTransfer,
                            List<String> transferWorkers, List<String> transferPeers, List<Long> transferStartMicros,
-                           List<Long> transferStopMicros, List<Long> transferBytes) implements Message {}
+                           List<Long> transferStopMicros, List<Long> transferBytes, List<Integer> threads,
+                           List<String> metricGroups, List<Long> metricNanos, List<Long> metricBytes)
+            implements Message {}
+
+    /**
+     * Worker -> scheduler, about twice a second while it works: what its fine metrics grew by since the
+     * last one. Entry i: span {@code spans[i]} (null: none), task group {@code groups[i]}, activity
+     * {@code activities[i]} (0 compute, 1 transfer, 2 waiting, 3 spill, 4 serialization), nanoseconds and
+     * bytes. Numbers only: the scheduler sums them per group and per span.
+     */
+    record FineMetrics(List<String> spans, List<String> groups, List<Integer> activities, List<Long> nanos,
+                       List<Long> bytes) implements Message {}
 
     /** Client -> scheduler: the totals of every span kept. Answered by {@link SpansReply}. */
     record SpansRequest() implements Message {}
@@ -788,11 +821,13 @@ public sealed interface Message {
     /**
      * Per span, one per index of {@code ids} ("etl#3f2a"; a nested span's parent is the one before it in
      * {@code parents}, "" for none): tasks submitted, tasks not yet forgotten, compute seconds, errors, bytes
-     * held in memory now, and whether it is done (no task of it is left).
+     * held in memory now, whether it is done (no task of it is left), and the seconds and bytes of fetching
+     * its tasks' inputs.
      */
     record SpansReply(List<String> ids, List<String> parents, List<Long> tasks, List<Long> active,
                       List<Double> computeSeconds, List<Long> errors, List<Long> memoryBytes,
-                      List<Boolean> done) implements Message {}
+                      List<Boolean> done, List<Double> transferSeconds, List<Long> transferBytes)
+            implements Message {}
 
     // ---------------------------------------------------------------- the sampling profiler: workers sample the
     // stacks of their running tasks and the scheduler keeps the trees per task group (dist's own data, never user payload)

@@ -39,9 +39,9 @@ public record ClusterView(long nowNanos, List<Worker> workers, List<Group> group
     public record Group(String prefix, int memory, int released, int waiting, int processing, int erred,
                         long finished) {}
 
-    /** A task that ran on {@code worker} from {@code startNanos} to {@code stopNanos}. */
+    /** A task that ran on {@code worker}'s slot {@code thread} from {@code startNanos} to {@code stopNanos}. */
     public record Computation(long seq, String key, String worker, long startNanos, long stopNanos, long nbytes,
-                              boolean erred) {}
+                              boolean erred, int thread) {}
 
     /** Cumulative-free bucket counts: {@code counts[i]} durations up to {@code bounds[i]} seconds, the last one above. */
     public record Histogram(double[] bounds, long[] counts, long count, double sumSeconds) {}

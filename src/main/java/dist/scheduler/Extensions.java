@@ -40,7 +40,9 @@ final class Extensions {
         if (overrides(ext, "leavingWorker", TaskState.class)) {
             leavers = append(leavers, ext);
         }
-        if (overrides(ext, "computed", WorkerState.class, String.class, long.class, long.class, boolean.class)) {
+        if (overrides(ext, "computed", WorkerState.class, String.class, long.class, long.class, boolean.class)
+                || overrides(ext, "computed", WorkerState.class, String.class, long.class, long.class, int.class,
+                long.class, boolean.class)) {
             reporters = append(reporters, ext);
         }
         ext.start(core);

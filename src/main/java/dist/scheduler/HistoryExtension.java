@@ -35,10 +35,22 @@ final class HistoryExtension implements SchedulerExtension {
     }
 
     @Override
-    public void computed(WorkerState worker, String key, long runNanos, long nbytes, boolean erred) {
-        // the worker's clock differs from ours: place the run so that it ended when we heard of it
+    public void computed(WorkerState worker, String key, long startNanos, long stopNanos, int thread, long nbytes,
+                         boolean erred) {
         long now = core.now();
-        stream.add(key, worker.address, now - runNanos, now, nbytes, erred);
+        if (startNanos == 0 && stopNanos == 0) { // a result it held already: no run
+            stream.add(key, worker.address, now, now, nbytes, erred, thread);
+            return;
+        }
+        // the worker's clock differs from ours: a report arrives after its stop, so now - stop bounds the
+        // offset from above, and the least such bound seen (offset plus the quickest delivery) places the
+        // worker's runs on our clock without the delays of later reports
+        long bound = now - stopNanos;
+        if (bound < worker.clockOffset) {
+            worker.clockOffset = bound;
+        }
+        long offset = worker.clockOffset;
+        stream.add(key, worker.address, startNanos + offset, stopNanos + offset, nbytes, erred, thread);
     }
 
     /** The recent state changes of {@code key}, oldest first. */

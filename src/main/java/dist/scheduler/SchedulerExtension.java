@@ -119,6 +119,16 @@ interface SchedulerExtension {
     default void computed(WorkerState worker, String key, long runNanos, long nbytes, boolean erred) {
     }
 
+    /**
+     * A worker reported a computation of {@code key} with its own clock's start and stop (both 0 when it
+     * reports a result it held already) and the slot ({@code thread}) that ran it; by default passed on to
+     * {@link #computed(WorkerState, String, long, long, boolean)}.
+     */
+    default void computed(WorkerState worker, String key, long startNanos, long stopNanos, int thread, long nbytes,
+                          boolean erred) {
+        computed(worker, key, Math.max(0, stopNanos - startNanos), nbytes, erred);
+    }
+
     /** A client's update was applied ({@code tasks}: its tasks as sent, in order). */
     default void graphUpdated(String clientId, java.util.List<dist.protocol.TaskSpec> tasks) {
     }

@@ -479,11 +479,14 @@ public final class SchedulerServer implements AutoCloseable {
         int max = Math.clamp(r.max(), 0, 20_000);
         List<ClusterView.Computation> done;
         long streamNext;
+        Map<String, long[]> metrics;
+        record Read(long next, List<ClusterView.Computation> done, Map<String, long[]> metrics) {}
         try {
-            var both = query(st -> Map.entry(st.view().taskStreamNext(), st.view().taskStream(r.since(), max)),
-                    5, TimeUnit.SECONDS);
-            streamNext = both.getKey();
-            done = both.getValue();
+            Read all = query(st -> new Read(st.view().taskStreamNext(), st.view().taskStream(r.since(), max),
+                    st.view().groupMetrics()), 5, TimeUnit.SECONDS);
+            streamNext = all.next();
+            done = all.done();
+            metrics = all.metrics();
         } catch (TimeoutException | RuntimeException e) {
             return new Message.ErrorReply("the scheduler could not read its task stream: " + e);
         }
@@ -496,6 +499,7 @@ public final class SchedulerServer implements AutoCloseable {
         List<Long> stop = new ArrayList<>(n);
         List<Long> nbytes = new ArrayList<>(n);
         List<Boolean> erred = new ArrayList<>(n);
+        List<Integer> threads = new ArrayList<>(n);
         long next = max == 0 ? streamNext : r.since(); // max 0 asks where the stream is now
         for (ClusterView.Computation c : done) {
             keys.add(c.key());
@@ -504,6 +508,7 @@ public final class SchedulerServer implements AutoCloseable {
             stop.add(c.stopNanos() / 1000 + offsetMicros);
             nbytes.add(c.nbytes());
             erred.add(c.erred());
+            threads.add(c.thread());
             next = c.seq() + 1;
         }
         int m = moved.size();
@@ -521,8 +526,18 @@ public final class SchedulerServer implements AutoCloseable {
             tb.add(t.bytes());
             nextTransfer = t.seq() + 1;
         }
+        List<String> mg = new ArrayList<>(metrics.size());
+        List<Long> mn = new ArrayList<>(metrics.size() * 5);
+        List<Long> mb = new ArrayList<>(metrics.size() * 5);
+        metrics.forEach((g, v) -> {
+            mg.add(g);
+            for (int a = 0; a < 5; a++) {
+                mn.add(v[2 * a]);
+                mb.add(v[2 * a + 1]);
+            }
+        });
         return new Message.TaskStreamReply(next, keys, workers, start, stop, nbytes, erred,
-                nextTransfer, tw, tp, ts, te, tb);
+                nextTransfer, tw, tp, ts, te, tb, threads, mg, mn, mb);
     }
 
     /** Asks the nannies of the workers named for their log records; those that do not answer in 5 s are left out. */

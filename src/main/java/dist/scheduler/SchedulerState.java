@@ -782,7 +782,7 @@ public final class SchedulerState extends TaskLifecycle {
     private void taskFinished(WorkerState ws, TaskFinished f) {
         TaskState ts = f.key() == null ? null : reportedBy(ws, f.key());
         if (f.key() != null) {
-            computed(ws, f.key(), f.stopNanos() - f.startNanos(), f.nbytes(), false);
+            computed(ws, f.key(), f.startNanos(), f.stopNanos(), f.thread(), f.nbytes(), false);
         }
         if (ts == null) {
             queueFree(ws, String.valueOf(f.key()));
@@ -821,7 +821,7 @@ public final class SchedulerState extends TaskLifecycle {
         if (ts == null || ts.state != PROCESSING || ts.processingOn != ws) {
             return; // stale: the task was released, cancelled or moved meanwhile
         }
-        computed(ws, ts.key, e.stopNanos() - e.startNanos(), 0, true);
+        computed(ws, ts.key, e.startNanos(), e.stopNanos(), e.thread(), 0, true);
         Trouble tr = ts.trouble();
         tr.failures++;
         int retries = ts.options == null ? 0 : ts.options.retries();
@@ -833,9 +833,10 @@ public final class SchedulerState extends TaskLifecycle {
         }
     }
 
-    private void computed(WorkerState ws, String key, long runNanos, long nbytes, boolean erred) {
+    private void computed(WorkerState ws, String key, long startNanos, long stopNanos, int thread, long nbytes,
+                          boolean erred) {
         for (SchedulerExtension ext : extensions.reporters) {
-            ext.computed(ws, key, Math.max(0, runNanos), nbytes, erred);
+            ext.computed(ws, key, startNanos, stopNanos, thread, nbytes, erred);
         }
     }
 

@@ -119,6 +119,14 @@ public final class SchedulerView {
         return core.extension(SpanExtension.class).snapshot();
     }
 
+    /**
+     * The workers' fine metrics per task group: for each activity a (compute, transfer, waiting, spill,
+     * serialization) nanoseconds at {@code 2a} and bytes at {@code 2a + 1}.
+     */
+    public Map<String, long[]> groupMetrics() {
+        return core.extension(SpanExtension.class).groupMetrics();
+    }
+
     /** The computations numbered {@code since} and later (at most {@code max}, the newest), oldest first; times are {@link SchedulerContext#now()}'s. */
     public List<ClusterView.Computation> taskStream(long since, int max) {
         return core.extension(HistoryExtension.class).stream(since, max);

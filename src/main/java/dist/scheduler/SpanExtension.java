@@ -14,7 +14,8 @@ import java.util.Set;
 /**
  * Totals per span, as dask's SpansSchedulerExtension: tasks submitted in it (or in a span inside it),
  * compute seconds and failed runs the workers reported, and, counted when asked, tasks still known and
- * bytes they hold in memory. A span with no task left is done; beyond {@code maxSpans} the oldest done
+ * bytes they hold in memory. It also sums the workers' fine metrics ({@link Message.FineMetrics}: time and
+ * bytes per activity) per span and per task group; numbers only. A span with no task left is done; beyond {@code maxSpans} the oldest done
  * ones are dropped, and while none is done a new span is not counted. Until a task carries a span this
  * costs one emptiness check per reported computation.
  */
@@ -26,6 +27,8 @@ final class SpanExtension implements SchedulerExtension {
         long tasks;
         long computeNanos;
         long errors;
+        /** Per activity: nanoseconds at 2a, bytes at 2a + 1 (see {@link #ACTIVITIES}). */
+        final long[] fine = new long[2 * ACTIVITIES];
 
         Totals(String id, String parent) {
             this.id = id;
@@ -33,6 +36,14 @@ final class SpanExtension implements SchedulerExtension {
         }
     }
 
+    /** Activities of {@link Message.FineMetrics}: compute, transfer, waiting, spill, serialization. */
+    static final int ACTIVITIES = 5;
+    static final int TRANSFER = 1;
+    /** Task groups kept for fine metrics; later ones add to "other". */
+    static final int MAX_GROUPS = 10_000;
+
+    /** Per task group: nanoseconds and bytes per activity, as {@link Totals#fine}. */
+    private final LinkedHashMap<String, long[]> groups = new LinkedHashMap<>();
     private final int maxSpans;
     private final LinkedHashMap<String, Totals> spans = new LinkedHashMap<>();
     private long refused;
@@ -59,6 +70,49 @@ final class SpanExtension implements SchedulerExtension {
     }
 
     @Override
+    public Set<Class<? extends Message>> workerMessages() {
+        return Set.of(Message.FineMetrics.class);
+    }
+
+    @Override
+    public void onWorker(WorkerState worker, Message message, long requestId) {
+        if (!(message instanceof Message.FineMetrics m)) {
+            return;
+        }
+        int n = Math.min(m.groups().size(), Math.min(m.activities().size(),
+                Math.min(m.nanos().size(), Math.min(m.bytes().size(), m.spans().size()))));
+        for (int i = 0; i < n; i++) {
+            Integer a = m.activities().get(i);
+            String g = m.groups().get(i);
+            Long nanos = m.nanos().get(i);
+            Long bytes = m.bytes().get(i);
+            if (a == null || a < 0 || a >= ACTIVITIES || g == null || nanos == null || bytes == null) {
+                continue; // a newer worker's activity, or a damaged entry
+            }
+            long[] gt = groups.get(g);
+            if (gt == null) {
+                gt = groups.computeIfAbsent(groups.size() < MAX_GROUPS ? g : "other", k -> new long[2 * ACTIVITIES]);
+            }
+            gt[2 * a] += nanos;
+            gt[2 * a + 1] += bytes;
+            // the span and every span it is nested in
+            int depth = 0;
+            for (Totals t = m.spans().get(i) == null ? null : spans.get(m.spans().get(i)); t != null && depth++ < 64;
+                 t = t.parent.isEmpty() ? null : spans.get(t.parent)) {
+                t.fine[2 * a] += nanos;
+                t.fine[2 * a + 1] += bytes;
+            }
+        }
+    }
+
+    /** Per task group the workers reported fine metrics for: nanoseconds at 2a, bytes at 2a + 1 per activity. */
+    Map<String, long[]> groupMetrics() {
+        Map<String, long[]> copy = new LinkedHashMap<>();
+        groups.forEach((g, v) -> copy.put(g, v.clone()));
+        return copy;
+    }
+
+    @Override
     public void onClient(String clientId, Message message, long requestId) {
         List<SpanTotals> all = snapshot();
         int n = all.size();
@@ -70,7 +124,11 @@ final class SpanExtension implements SchedulerExtension {
         List<Long> errors = new ArrayList<>(n);
         List<Long> memory = new ArrayList<>(n);
         List<Boolean> done = new ArrayList<>(n);
+        List<Double> transferSeconds = new ArrayList<>(n);
+        List<Long> transferBytes = new ArrayList<>(n);
         for (SpanTotals s : all) {
+            transferSeconds.add(s.transferSeconds());
+            transferBytes.add(s.transferBytes());
             ids.add(s.id());
             parents.add(s.parent());
             tasks.add(s.tasks());
@@ -81,7 +139,8 @@ final class SpanExtension implements SchedulerExtension {
             done.add(s.done());
         }
         if (requestId != 0) {
-            core.reply(clientId, new Message.SpansReply(ids, parents, tasks, active, seconds, errors, memory, done),
+            core.reply(clientId, new Message.SpansReply(ids, parents, tasks, active, seconds, errors, memory, done,
+                    transferSeconds, transferBytes),
                     requestId);
         }
     }
@@ -192,7 +251,7 @@ final class SpanExtension implements SchedulerExtension {
         for (Totals t : spans.values()) {
             long[] a = counts.getOrDefault(t.id, new long[2]);
             l.add(new SpanTotals(t.id, nameOf(t.id), t.parent, t.tasks, a[0], t.computeNanos / 1e9, t.errors, a[1],
-                    a[0] == 0));
+                    a[0] == 0, t.fine[2 * TRANSFER] / 1e9, t.fine[2 * TRANSFER + 1]));
         }
         return l;
     }

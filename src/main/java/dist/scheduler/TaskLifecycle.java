@@ -515,7 +515,13 @@ abstract class TaskLifecycle {
         flushFree(ws); // a FreeKeys for this key must reach the worker before the new ComputeTask
         ts.executing = atOnce; // see the counting rule in the class comment
         out.add(Outgoing.send(ws.address, new ComputeTask(ts.key, FunctionTable.runOf(ts), who, sizes, ts.priority,
-                ts.submitter, !atOnce, ts.resources().isEmpty() ? null : ts.resources())));
+                ts.submitter, !atOnce, ts.resources().isEmpty() ? null : ts.resources(), innermostSpan(ts))));
+    }
+
+    /** The span the worker counts {@code ts}'s time in: the innermost of its path; null when none. */
+    private static String innermostSpan(TaskState ts) {
+        java.util.List<String> path = ts.options == null ? null : ts.options.span();
+        return path == null || path.isEmpty() ? null : path.get(path.size() - 1);
     }
 
     void processingToMemory(TaskState ts, Arrival a) {

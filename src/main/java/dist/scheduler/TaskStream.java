@@ -18,6 +18,7 @@ final class TaskStream {
     private final long[] stop;
     private final long[] nbytes;
     private final boolean[] erred;
+    private final int[] thread;
     private long next;
     private final long[] buckets = new long[BUCKETS.length + 1];
     private long count;
@@ -30,9 +31,10 @@ final class TaskStream {
         stop = new long[capacity];
         nbytes = new long[capacity];
         erred = new boolean[capacity];
+        thread = new int[capacity];
     }
 
-    void add(String key, String where, long startNanos, long stopNanos, long size, boolean failed) {
+    void add(String key, String where, long startNanos, long stopNanos, long size, boolean failed, int slot) {
         int i = (int) (next++ % keys.length);
         keys[i] = key;
         worker[i] = where;
@@ -40,6 +42,7 @@ final class TaskStream {
         stop[i] = stopNanos;
         nbytes[i] = size;
         erred[i] = failed;
+        thread[i] = slot;
         long d = Math.max(0, stopNanos - startNanos);
         count++;
         sumNanos += d;
@@ -61,7 +64,8 @@ final class TaskStream {
         List<ClusterView.Computation> l = new ArrayList<>((int) Math.max(0, next - first));
         for (long s = first; s < next; s++) {
             int i = (int) (s % keys.length);
-            l.add(new ClusterView.Computation(s, keys[i], worker[i], start[i], stop[i], nbytes[i], erred[i]));
+            l.add(new ClusterView.Computation(s, keys[i], worker[i], start[i], stop[i], nbytes[i], erred[i],
+                    thread[i]));
         }
         return l;
     }

@@ -36,6 +36,8 @@ final class WorkerState {
     final TaskSet hasWhat = new TaskSet();
     /** Sum of the known sizes of {@link #hasWhat}, kept as it changes so a view never walks a million keys. */
     long heldBytes;
+    /** The least (our clock at a report) - (the worker's stop in it) seen: its clock's offset, nearly. */
+    long clockOffset = Long.MAX_VALUE;
     /**
      * Sum of the expected run times of {@link #processing} (and of tasks being stolen to it, not of
      * those being stolen from it), in nanoseconds; changed only through the mutators below.

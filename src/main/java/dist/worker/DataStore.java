@@ -66,6 +66,21 @@ public final class DataStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Told of each result written to disk or read back, with the time and bytes it took, on the thread that
+     * did it (while the store's lock is held: it must be quick).
+     */
+    public interface SpillListener {
+        void spilled(String key, long nanos, long bytes, boolean written);
+    }
+
+    private volatile SpillListener spillListener = (key, nanos, bytes, written) -> { };
+
+    /** Tells {@code listener} of every write to and read from disk from now on. */
+    public void spillListener(SpillListener listener) {
+        this.spillListener = java.util.Objects.requireNonNull(listener, "listener");
+    }
+
     /** Reads and writes spill files; replaceable to test a full disk. */
     public interface SpillFiles {
         void write(Path file, Encoded value) throws IOException;
@@ -321,6 +336,7 @@ public final class DataStore implements AutoCloseable {
             diskOnlyBytes -= s.size;
             readBack++;
             FlightEvents.spill(key, s.size, false, System.nanoTime() - began);
+            spillListener.spilled(key, System.nanoTime() - began, s.size, false);
             if (fastBytes > scaled(policy.spillBytes())) {
                 try {
                     evictTo(targetBytes());
@@ -374,6 +390,7 @@ public final class DataStore implements AutoCloseable {
                 spilled++;
                 spilledBytes += s.size;
                 FlightEvents.spill(me.getKey(), s.size, true, System.nanoTime() - began);
+                spillListener.spilled(me.getKey(), System.nanoTime() - began, s.size, true);
             }
             s.mem = null;
             it.remove();

@@ -30,13 +30,24 @@ public sealed interface WorkerEvent {
     /** A fetch from {@code peer} failed as a whole (the peer could not be reached). */
     record FetchFailed(String peer, List<String> keys, String reason) implements WorkerEvent {}
 
-    /** A task ran; its result is in the shell's store. {@code inlineValue} may be null. */
+    /** A task ran; its result is in the shell's store. {@code inlineValue} may be null; {@code thread} the slot that ran it. */
     record ExecuteDone(String key, long nbytes, String typeName, long startNanos, long stopNanos,
-                       byte[] inlineValue) implements WorkerEvent {}
+                       byte[] inlineValue, int thread) implements WorkerEvent {
+        /** Run in slot 0. */
+        public ExecuteDone(String key, long nbytes, String typeName, long startNanos, long stopNanos,
+                           byte[] inlineValue) {
+            this(key, nbytes, typeName, startNanos, stopNanos, inlineValue, 0);
+        }
+    }
 
-    /** A task threw; {@code exception} is the serialized exception. */
-    record ExecuteFailed(String key, byte[] exception, String summary, long startNanos, long stopNanos)
-            implements WorkerEvent {}
+    /** A task threw; {@code exception} is the serialized exception; {@code thread} the slot that ran it. */
+    record ExecuteFailed(String key, byte[] exception, String summary, long startNanos, long stopNanos, int thread)
+            implements WorkerEvent {
+        /** Run in slot 0. */
+        public ExecuteFailed(String key, byte[] exception, String summary, long startNanos, long stopNanos) {
+            this(key, exception, summary, startNanos, stopNanos, 0);
+        }
+    }
 
     /** Data was put into the shell's store directly (scatter, replicate). */
     record DataAdded(Map<String, Long> nbytes) implements WorkerEvent {}

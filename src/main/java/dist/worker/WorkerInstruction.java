@@ -13,10 +13,15 @@ public sealed interface WorkerInstruction {
     /**
      * Run a task; every dependency is in the shell's store. {@code clientId} (nullable) submitted
      * it: its classes load through that client's loader. With {@code announce}, the shell writes a
-     * {@link Message.TasksStarted} for it to the scheduler before the task runs.
+     * {@link Message.TasksStarted} for it to the scheduler before the task runs. {@code span} (nullable) is
+     * the innermost span it was submitted in, which its time is counted in.
      */
-    record Execute(String key, byte[] run, List<String> dependencies, String clientId, boolean announce)
+    record Execute(String key, byte[] run, List<String> dependencies, String clientId, boolean announce, String span)
             implements WorkerInstruction {
+        public Execute(String key, byte[] run, List<String> dependencies, String clientId, boolean announce) {
+            this(key, run, dependencies, clientId, announce, null);
+        }
+
         public Execute(String key, byte[] run, List<String> dependencies, String clientId) {
             this(key, run, dependencies, clientId, true);
         }

@@ -102,6 +102,8 @@ public final class WorkerMachine {
         long priority;
         byte[] run;                      // non-null: the scheduler asked to compute it here
         String clientId;                 // who submitted it: whose classes it may need
+        String span;                     // the innermost span it was submitted in; null: none
+        long readyAt;                    // when it last became ready (the time handed in)
         List<String> depKeys = List.of();
         List<Task> deps = List.of();
         int missingDeps;                 // inputs not in memory yet
@@ -174,6 +176,8 @@ public final class WorkerMachine {
     private long lastHeartbeat;
 
     private List<WorkerInstruction> out;
+    /** The time of the event being handled. */
+    private long now;
     /** Steps kept for stories, the newest this many. */
     static final int STORY_STEPS = 50_000;
     private final WorkerStory story = new WorkerStory(STORY_STEPS);
@@ -212,6 +216,7 @@ public final class WorkerMachine {
     public List<WorkerInstruction> handle(WorkerEvent event, long nowNanos) {
         validate(event);
         out = new ArrayList<>(4);
+        now = nowNanos;
         remember(event, nowNanos);
         try {
             Task computed = null;
@@ -330,6 +335,27 @@ public final class WorkerMachine {
         if (!exclude.contains(field)) {
             m.put(field, value);
         }
+    }
+
+    /** When task {@code key} last became ready to run (the time handed to {@link #handle}); 0 if unknown. */
+    public long readySince(String key) {
+        Task t = tasks.get(key);
+        return t == null ? 0 : t.readyAt;
+    }
+
+    /** The innermost span task {@code key} was submitted in; null when none or unknown. */
+    public String spanOf(String key) {
+        Task t = tasks.get(key);
+        return t == null ? null : t.span;
+    }
+
+    /** A task here waiting for {@code key} (an input it fetches), the first found; null when none. */
+    public String neededBy(String key) {
+        Task t = tasks.get(key);
+        if (t == null || !t.hasDependents()) {
+            return null;
+        }
+        return t.dependents.iterator().next().key;
     }
 
     /** "waiting", "ready", "executing", "fetch", "flight", "memory", "error", or null if unknown. */
@@ -487,7 +513,7 @@ public final class WorkerMachine {
             t.typeName = d.typeName();
             toMemory(t, d.nbytes());
             send(new Message.TaskFinished(t.key, t.nbytes, d.typeName(), d.startNanos(), d.stopNanos(),
-                    d.inlineValue()));
+                    d.inlineValue(), d.thread()));
             return;
         }
         if (t.state != State.EXECUTING) return;  // stale report
@@ -495,7 +521,7 @@ public final class WorkerMachine {
         t.typeName = d.typeName();
         toMemory(t, d.nbytes());
         send(new Message.TaskFinished(t.key, t.nbytes, d.typeName(), d.startNanos(), d.stopNanos(),
-                d.inlineValue()));
+                d.inlineValue(), d.thread()));
         releaseDeps(t);
     }
 
@@ -506,7 +532,7 @@ public final class WorkerMachine {
         releaseDeps(t);
         move(t, State.ERROR);
         // A task here waiting on this key stays waiting: the scheduler errs or frees it.
-        send(new Message.TaskErred(t.key, f.exception(), f.summary(), f.startNanos(), f.stopNanos()));
+        send(new Message.TaskErred(t.key, f.exception(), f.summary(), f.startNanos(), f.stopNanos(), f.thread()));
     }
 
     /** An ending task frees its slot, unless it gave it up already by seceding. */
@@ -719,6 +745,7 @@ public final class WorkerMachine {
     private void becomeTask(Task t, Message.ComputeTask ct) {
         t.run = ct.run();
         t.clientId = ct.clientId();
+        t.span = ct.span();
         t.deferred = null;
         t.freed = false;
         t.flightPeer = null;
@@ -767,6 +794,7 @@ public final class WorkerMachine {
 
     private void toReady(Task t) {
         move(t, State.READY);
+        t.readyAt = now;
         (t.needs == null ? ready : constrained).add(t);
     }
 
@@ -840,7 +868,7 @@ public final class WorkerMachine {
             }
             move(t, State.EXECUTING);
             executing++;
-            out.add(new Execute(t.key, t.run, t.depKeys, t.clientId, !t.blamed));
+            out.add(new Execute(t.key, t.run, t.depKeys, t.clientId, !t.blamed, t.span));
             t.blamed = true;
         }
     }

@@ -99,6 +99,7 @@ public final class WorkerServer implements AutoCloseable {
             if (first && inlineRunner != Thread.currentThread()) {
                 startSlot();
             }
+            releaseSlotNumber(-1); // a seceded task holds no slot: the next task may report its number
             events.submit(new WorkerEvent.Seceded(key));
         }
 
@@ -231,6 +232,10 @@ public final class WorkerServer implements AutoCloseable {
     /** The pause state last told to the state machine; written on the event loop only, read by plugins' status. */
     private volatile boolean pausedForMemory;
     private final WorkerMetrics metrics = new WorkerMetrics();
+    /** Where the time of tasks went, per span and group, for the scheduler (see {@link #reportFineMetrics}). */
+    private final FineMetrics fine = new FineMetrics();
+    /** The counters of the task (or fetch) the current thread works for: a spill on its way counts there. */
+    private final ThreadLocal<FineMetrics.Bucket> countingFor = new ThreadLocal<>();
     /** Events (and re-registration steps) for the state machine; paused until registration made it. */
     private final EventLoop<Object> events = EventLoop.paused(this::handle, 1024);
     /** Tasks the state machine started, waiting for a slot thread. */
@@ -248,6 +253,8 @@ public final class WorkerServer implements AutoCloseable {
     private volatile WorkerMachine state;
     private final List<Thread> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger slotIds = new AtomicInteger();
+    /** Per slot number (0 to nthreads - 1): the thread running a task in it, null when free. */
+    private final java.util.concurrent.atomic.AtomicReferenceArray<Thread> slotHolders;
     private final Map<String, Connection> peers = new ConcurrentHashMap<>();
     private final ReentrantLock peersLock = new ReentrantLock();
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -281,6 +288,7 @@ public final class WorkerServer implements AutoCloseable {
         this.data = new DataStore(options.memoryLimit() > 0
                 ? MemoryPolicy.fromConfig(Math.min(options.memoryLimit(), HeapWatch.heapMax()))
                 : MemoryPolicy.unlimited(), localDirectory);
+        data.spillListener(this::spilled);
         this.loader = Thread.currentThread().getContextClassLoader() != null
                 ? Thread.currentThread().getContextClassLoader() : WorkerServer.class.getClassLoader();
         this.code = new CodeLoaders(loader, this::fetchClass);
@@ -293,6 +301,7 @@ public final class WorkerServer implements AutoCloseable {
         register(new Profiler());
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = advertised(options, server.port());
+        this.slotHolders = new java.util.concurrent.atomic.AtomicReferenceArray<>(Math.max(1, options.nthreads()));
         for (int i = 0; i < options.nthreads(); i++) {
             slots.add(Thread.ofPlatform().name("dist-worker-slot-" + slotIds.getAndIncrement()).daemon(true)
                     .unstarted(this::slotLoop));
@@ -1056,11 +1065,32 @@ public final class WorkerServer implements AutoCloseable {
                 + metrics().executing() + ")";
     }
 
-    /** Every 100 ms: a tick for the state machine (heartbeats); every tenth also sends the stats. */
+    /**
+     * Every 100 ms: a tick for the state machine (heartbeats); every fifth also sends what the fine metrics
+     * grew by, every tenth the stats.
+     */
     private void tick(long now) {
         events.submit(new WorkerEvent.Tick());
-        if (++ticks % 10 == 0) {
+        if (++ticks % 5 == 0) {
+            reportFineMetrics();
+        }
+        if (ticks % 10 == 0) {
             reportStats();
+        }
+    }
+
+    /** What the fine metrics grew by since the last time, when they grew; lost if the link is down meanwhile. */
+    private void reportFineMetrics() {
+        Connection s = scheduler;
+        if (s != null && s.isOpen()) {
+            Message.FineMetrics m = fine.report();
+            if (m != null) {
+                try {
+                    s.send(m);
+                } catch (ConnectionClosedException e) {
+                    LOG.log(Level.DEBUG, "fine metrics not sent: the scheduler connection closed");
+                }
+            }
         }
     }
 
@@ -1373,11 +1403,33 @@ public final class WorkerServer implements AutoCloseable {
 
     private void perform(WorkerInstruction i, List<Message> toScheduler, List<WorkerInstruction.Execute> starts) {
         switch (i) {
-            case WorkerInstruction.Execute ex -> starts.add(ex);
-            case WorkerInstruction.Fetch f -> Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f));
+            case WorkerInstruction.Execute ex -> {
+                long ready = state.readySince(ex.key());
+                if (ready != 0) { // its wait in the ready queue; the hand-over to a slot is short
+                    fine.bucket(ex.span(), ex.key()).add(FineMetrics.WAITING, System.nanoTime() - ready, 0);
+                }
+                starts.add(ex);
+            }
+            case WorkerInstruction.Fetch f -> {
+                FineMetrics.Bucket counts = fetchedFor(f);
+                Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f, counts));
+            }
             case WorkerInstruction.SendToScheduler s -> toScheduler.add(s.message());
             case WorkerInstruction.DropData d -> data.remove(d.key());
         }
+    }
+
+    /** The counters a fetch's time and bytes go to: those of a task here that needs its first key. */
+    private FineMetrics.Bucket fetchedFor(WorkerInstruction.Fetch f) {
+        String first = f.keys().isEmpty() ? "" : f.keys().get(0);
+        String task = state.neededBy(first);
+        return task == null ? fine.bucket(null, first) : fine.bucket(state.spanOf(task), task);
+    }
+
+    /** A result went to disk or came back: counted for the task the thread works for, else the result's group. */
+    private void spilled(String key, long nanos, long bytes, boolean written) {
+        FineMetrics.Bucket b = countingFor.get();
+        (b != null ? b : fine.bucket(null, key)).add(FineMetrics.SPILL, nanos, bytes);
     }
 
     /** Runs one task; true when it seceded on the way (its thread then leaves the pool). Never throws. */
@@ -1385,10 +1437,11 @@ public final class WorkerServer implements AutoCloseable {
         long start = System.nanoTime();
         FlightEvents.taskStarting(start);
         Thread self = Thread.currentThread();
+        int slot = takeSlotNumber(self);
         running.put(self, ex.key());
         metrics.executing.incrementAndGet();
         try {
-            return executeCounted(ex, start);
+            return executeCounted(ex, start, slot);
         } catch (Throwable t) {
             // not the task's own failure (that is its report): a step of the worker's failed
             if (TaskErrors.fatal(t)) {
@@ -1400,6 +1453,32 @@ public final class WorkerServer implements AutoCloseable {
         } finally {
             metrics.executing.decrementAndGet();
             running.remove(self);
+            releaseSlotNumber(slot);
+        }
+    }
+
+    /**
+     * The lowest free slot number, now held by {@code self}: the task stream's "thread". A worker runs at
+     * most nthreads tasks that hold a slot; a rejoined task that finds none free reports 0.
+     */
+    private int takeSlotNumber(Thread self) {
+        for (int i = 0; i < slotHolders.length(); i++) {
+            if (slotHolders.get(i) == null && slotHolders.compareAndSet(i, null, self)) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    /** Frees slot number {@code slot} if the calling thread holds it ({@code -1}: whichever it holds). */
+    private void releaseSlotNumber(int slot) {
+        Thread self = Thread.currentThread();
+        if (slot >= 0) {
+            slotHolders.compareAndSet(slot, self, null);
+            return;
+        }
+        for (int i = 0; i < slotHolders.length(); i++) {
+            slotHolders.compareAndSet(i, self, null);
         }
     }
 
@@ -1408,15 +1487,17 @@ public final class WorkerServer implements AutoCloseable {
      * threw (any Throwable: a stack overflow, an assertion, a class that did not link) as its error.
      * Only a real out-of-memory stops the worker instead.
      */
-    private boolean executeCounted(WorkerInstruction.Execute ex, long start) {
+    private boolean executeCounted(WorkerInstruction.Execute ex, long start, int slot) {
         TaskContext ctx = null;
         WorkerEvent report;
         try {
             ClassLoader loader = code.forClient(ex.clientId());
             ctx = new TaskContext(host, ex.key(), loader);
-            report = run(ex, ctx, loader, start);
+            report = run(ex, ctx, loader, start, slot);
         } catch (Throwable t) {
-            report = failure(ex, t, "", start, System.nanoTime());
+            report = failure(ex, t, "", start, System.nanoTime(), slot);
+        } finally {
+            countingFor.set(null);
         }
         if (report != null) {
             events.submit(report);
@@ -1425,13 +1506,17 @@ public final class WorkerServer implements AutoCloseable {
     }
 
     /** The task's report; null when it ran the worker out of memory (the worker is stopping then). */
-    private WorkerEvent run(WorkerInstruction.Execute ex, TaskContext ctx, ClassLoader loader, long start) {
+    private WorkerEvent run(WorkerInstruction.Execute ex, TaskContext ctx, ClassLoader loader, long start, int slot) {
         Object result;
         Thread self = Thread.currentThread();
         ClassLoader before = self.getContextClassLoader();
         self.setContextClassLoader(loader);
         TaskContext.enter(ctx);
         executingThreads.put(ex.key(), self);
+        FineMetrics.Bucket counts = fine.bucket(ex.span(), ex.key());
+        countingFor.set(counts);
+        long decodeNanos = 0;
+        long invokedAt = 0;
         try {
             Map<String, Object> deps = new HashMap<>();
             for (String dep : ex.dependencies()) {
@@ -1445,13 +1530,21 @@ public final class WorkerServer implements AutoCloseable {
                 if (e == null) {
                     throw new IllegalStateException("input " + dep + " of task " + ex.key() + " is not on this worker");
                 }
+                long decodeAt = System.nanoTime();
                 deps.put(dep, e.value(serializer, loader));
+                decodeNanos += System.nanoTime() - decodeAt;
             }
+            long decodeAt = System.nanoTime();
             TaskCall call = RunCodec.decode(serializer, ex.run(), loader, deps::get, code.functions(loader));
             Invokable fn = call.function();
+            invokedAt = System.nanoTime();
+            decodeNanos += invokedAt - decodeAt;
             result = fn.invoke(call.args().toArray());
         } catch (Throwable t) {
-            return failure(ex, t, "", start, System.nanoTime());
+            long failedAt = System.nanoTime();
+            counts.add(FineMetrics.SERIALIZATION, decodeNanos, 0);
+            counts.add(FineMetrics.COMPUTE, invokedAt == 0 ? 0 : failedAt - invokedAt, 0);
+            return failure(ex, t, "", start, failedAt, slot);
         } finally {
             executingThreads.remove(ex.key(), self);
             TaskContext.leave();
@@ -1463,17 +1556,19 @@ public final class WorkerServer implements AutoCloseable {
             }
         }
         long stop = System.nanoTime();
+        counts.add(FineMetrics.COMPUTE, stop - invokedAt, 0);
         Encoded encoded;
         try {
             encoded = serializer.encodeParts(result, null);
+            counts.add(FineMetrics.SERIALIZATION, decodeNanos + System.nanoTime() - stop, 0);
         } catch (Throwable e) {
-            return failure(ex, e, "the result of " + ex.key() + " cannot be sent: ", start, stop);
+            return failure(ex, e, "the result of " + ex.key() + " cannot be sent: ", start, stop, slot);
         }
         try {
             data.putComputed(ex.key(), result, encoded);
         } catch (DataStore.SpillException e) {
             return failure(ex, e, "worker " + address + " has no room for the result of " + ex.key() + ": ",
-                    start, stop);
+                    start, stop, slot);
         }
         relieveHeap();
         metrics.taskRan(stop - start, true);
@@ -1481,7 +1576,7 @@ public final class WorkerServer implements AutoCloseable {
         FlightEvents.taskExecuted(address, ex.key(), start, stop, nbytes, false);
         byte[] inline = encoded.buffers().isEmpty() && nbytes <= options.inlineResultLimit() ? encoded.head() : null;
         String type = result == null ? "null" : result.getClass().getName();
-        return new WorkerEvent.ExecuteDone(ex.key(), nbytes, type, start, stop, inline);
+        return new WorkerEvent.ExecuteDone(ex.key(), nbytes, type, start, stop, inline, slot);
     }
 
     /**
@@ -1489,7 +1584,7 @@ public final class WorkerServer implements AutoCloseable {
      * out-of-memory, which stops the worker (its nanny starts a fresh one; the scheduler re-runs the task).
      */
     private WorkerEvent.ExecuteFailed failure(WorkerInstruction.Execute ex, Throwable t, String context,
-                                              long start, long stop) {
+                                              long start, long stop, int slot) {
         if (TaskErrors.fatal(t)) {
             outOfMemory("running task " + ex.key(), t);
             return null;
@@ -1507,7 +1602,7 @@ public final class WorkerServer implements AutoCloseable {
             }
             encoded = null; // the summary still says what happened
         }
-        return new WorkerEvent.ExecuteFailed(ex.key(), encoded, summary, start, stop);
+        return new WorkerEvent.ExecuteFailed(ex.key(), encoded, summary, start, stop, slot);
     }
 
     /**
@@ -1533,8 +1628,9 @@ public final class WorkerServer implements AutoCloseable {
         return fatalError;
     }
 
-    private void fetch(WorkerInstruction.Fetch f) {
+    private void fetch(WorkerInstruction.Fetch f, FineMetrics.Bucket counts) {
         long start = System.nanoTime();
+        countingFor.set(counts);
         try {
             Connection c = peer(f.peer());
             Message reply = c.request(new Message.GetData(f.keys()))
@@ -1560,6 +1656,7 @@ public final class WorkerServer implements AutoCloseable {
             }
             long end = System.nanoTime();
             metrics.fetched(f.peer(), start, end, size);
+            counts.add(FineMetrics.TRANSFER, end - start, size);
             FlightEvents.transfer(got.keySet(), f.peer(), address, size, end - start);
             events.submit(new WorkerEvent.FetchDone(f.peer(), got, missing));
         } catch (Throwable e) {

@@ -102,7 +102,9 @@ class PerformanceReportBrowserTest {
                     "the profile panel shows the spinning task's frames");
             assertTrue(html.contains("<td>squares</td>"), "the span is listed");
             assertTrue(html.contains("<table id=\"bandwidth\">") && html.contains(w.get(1)), "bandwidth from " + w.get(1));
-            assertTrue(html.contains("not measured"), "unmeasured parts say so");
+            for (String column : List.of("compute", "transfer", "waiting", "spill", "serialization")) {
+                assertTrue(html.contains("<td class=\"" + column + "\">"), column + " is measured per group");
+            }
 
             String dom = DashboardBrowserTest.run(chromium, "--dump-dom", file.toUri().toString());
             assertTrue(dom.contains("<b id=\"rendered-tasks\">" + n + "</b>"), "the page's script counted the bars:\n" + dom);
@@ -136,6 +138,8 @@ class PerformanceReportBrowserTest {
             String json = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url).resolve("/api/spans"))
                     .timeout(T).build(), HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(json.contains("\"name\":\"etl\"") && json.contains("\"tasks\":1"), json);
+            assertTrue(json.contains("\"transferSeconds\":") && json.contains("\"transferBytes\":"),
+                    "a span's transfers beside its compute: " + json);
             String dom = DashboardBrowserTest.run(chromium, "--dump-dom", url);
             assertTrue(dom.contains("<tr class=\"span\"><td>etl</td>"), "the spans table lists etl:\n" + dom);
         }
