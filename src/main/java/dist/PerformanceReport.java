@@ -58,10 +58,10 @@ public final class PerformanceReport implements AutoCloseable {
      * }</pre>
      *
      * @return what the recordings held
-     * @throws IOException naming the file, when a recording is missing, is no recording or is cut short, or
-     *                     when the report cannot be written
+     * @throws java.io.UncheckedIOException naming the file, when a recording is missing, is no recording or is
+     *         cut short, or when the report cannot be written
      */
-    public static RecordedRun fromRecordings(List<Path> recordings, Path html) throws IOException {
+    public static RecordedRun fromRecordings(List<Path> recordings, Path html) {
         RecordedRun run = RecordedRun.read(recordings);
         run.writeReport(html);
         return run;

@@ -70,9 +70,18 @@ public final class RecordedRun {
      * Reads dist's events from these recordings (a directory stands for the {@code .jfr} files in it).
      * An event found twice (a file given twice, dumps that overlap) counts once.
      *
-     * @throws IOException naming the file, when one is missing, is no recording, or is cut short or damaged
+     * @throws java.io.UncheckedIOException naming the file, when one is missing (its cause a
+     *         {@link java.nio.file.NoSuchFileException}), is no recording, or is cut short or damaged
      */
-    public static RecordedRun read(List<Path> recordings) throws IOException {
+    public static RecordedRun read(List<Path> recordings) {
+        try {
+            return readFiles(recordings);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    private static RecordedRun readFiles(List<Path> recordings) throws IOException {
         if (recordings.isEmpty()) {
             throw new IllegalArgumentException("no recording given");
         }
@@ -177,7 +186,15 @@ public final class RecordedRun {
     }
 
     /** Writes the report page to {@code html}: the sections of a {@link PerformanceReport}, and the spills and lost workers. */
-    public void writeReport(Path html) throws IOException {
+    public void writeReport(Path html) {
+        try {
+            write(html);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the report to " + html + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void write(Path html) throws IOException {
         Instant from = null;
         Instant to = null;
         List<Instant> times = new ArrayList<>();

@@ -61,10 +61,11 @@ public final class ReportCommand {
         RecordedRun run;
         try {
             run = RecordedRun.read(files);
-        } catch (NoSuchFileException e) {
-            throw new UsageException("no such file: " + e.getFile() + "; give the .jfr files the processes wrote", false);
-        } catch (IOException e) {
-            throw new UsageException(e.getMessage(), false);
+        } catch (java.io.UncheckedIOException e) {
+            if (e.getCause() instanceof NoSuchFileException n) {
+                throw new UsageException("no such file: " + n.getFile() + "; give the .jfr files the processes wrote", false);
+            }
+            throw new UsageException(e.getCause().getMessage(), false);
         }
         if (run.isEmpty()) {
             throw new UsageException(String.join(", ", a.positional()) + " holds no dist event: record the scheduler"
@@ -73,8 +74,8 @@ public final class ReportCommand {
         }
         try {
             run.writeReport(html);
-        } catch (IOException e) {
-            err.println("dist report: cannot write the report to " + html + " (" + e + "); choose another --out");
+        } catch (java.io.UncheckedIOException e) {
+            err.println("dist report: cannot write the report to " + html + " (" + e.getCause() + "); choose another --out");
             return 1;
         }
         TreeSet<String> workers = new TreeSet<>();
