@@ -178,9 +178,9 @@ final class P2PShuffleExtension implements SchedulerExtension {
     }
 
     /**
-     * A new run: output partition j goes to the j-th running worker round-robin, and its output task
-     * may run only there. No running worker: the run waits for the next ask. {@code gone}: a worker
-     * being removed, not an owner.
+     * A new run: output partition j goes to the j-th running worker round-robin (paused ones when none
+     * runs), and its output task may run only there. No worker: the run waits for the next ask.
+     * {@code gone}: a worker being removed, not an owner.
      */
     private void assign(TaskState barrier, Shuffle s, String gone) {
         // the shuffle's tasks may run only on some workers: its owners are among them (dask's
@@ -192,6 +192,15 @@ final class P2PShuffleExtension implements SchedulerExtension {
         for (WorkerState w : core.workers()) {
             if (w.running() && !w.address.equals(gone) && (allowed == null || allowed.contains(w.address))) {
                 running.add(w.address);
+            }
+        }
+        if (running.isEmpty()) {
+            // every worker paused: they still take shards, and the outputs run once one resumes
+            // (failing the inputs instead ends the shuffle for a pause; dask's test_restarting_does_not_deadlock)
+            for (WorkerState w : core.workers()) {
+                if (!w.address.equals(gone) && (allowed == null || allowed.contains(w.address))) {
+                    running.add(w.address);
+                }
             }
         }
         if (running.isEmpty()) {

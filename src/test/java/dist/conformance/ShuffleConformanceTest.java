@@ -602,8 +602,8 @@ class ShuffleConformanceTest {
 
     /**
      * dask: test_shuffle.py::test_closed_bystanding_worker_during_shuffle — three workers, the shuffle
-     * computed on w1 and w2 only: w3 closes meanwhile; the groups are exact and every output is on w1
-     * or w2.
+     * computed on w1 and w2 only: w3 is sent no shards and closes meanwhile; the groups are exact and
+     * every output is on w1 or w2.
      */
     @Test
     void closedBystandingWorkerDuringShuffle() throws Exception {
@@ -614,6 +614,8 @@ class ShuffleConformanceTest {
                 .with(Options.defaults().workers(two).allowOtherWorkers(false)).compute(grouped().partitions());
         fx.awaitHeld("p2pShuffleTransfer", fx.w(0));
         fx.awaitHeld("p2pShuffleTransfer", fx.w(1));
+        assertEquals(Map.of(w3.address(), 0), fx.client.run(ShuffleService::heldPartitions, List.of(w3.address())),
+                "w3 owns no partition of a shuffle restricted to w1 and w2");
         fx.close(w3, false);
         open();
         assertEquals(EXPECTED, asMap(all(fut)));
@@ -740,6 +742,37 @@ class ShuffleConformanceTest {
         assertEquals(EXPECTED, asMap(all(persisted)));
         release(persisted);
         fx.assertClean();
+    }
+
+    /**
+     * dask: test_shuffle.py::test_restarting_does_not_deadlock — a holds the shuffle's input and b
+     * joins; mid-shuffle a pauses and b is lost, so no worker is running when the shuffle runs
+     * again; once a resumes the groups are exact.
+     */
+    @Test
+    void restartingDoesNotDeadlock() throws Exception {
+        try (var t = PausedWorkers.noSpill(); Cluster c = new Cluster(1, 0)) {
+            WorkerServer a = WorkerServer.start(new WorkerServer.Options(c.scheduler.address(), "127.0.0.1", 0, 2, "a",
+                    PausedWorkers.LIMIT, 8 * 1024, CommConfig.DEFAULT));
+            c.workers.add(a);
+            assertTrue(Wait.until(T, () -> c.client.ncores().size() == 1));
+            List<Future<List<Integer>>> parts = c.client.compute(Bag.fromSequence(XS, 10).partitions());
+            c.client.gather(parts);
+            WorkerServer b = c.add();
+            assertTrue(c.client.hasWhat().getOrDefault(b.address(), List.of()).isEmpty());
+            shut(N - N / 10); // the last input waits: a keeps a thread free to pause
+            List<Future<List<KeyValue<Integer, List<Integer>>>>> out = c.client.compute(
+                    Bag.fromFutures(parts).groupBy(new Mod(cases)).partitions());
+            assertTrue(Wait.until(T, () -> c.client.whoHas().keySet().stream().anyMatch(k -> k.startsWith("p2pShuffleTransfer"))));
+            Future<byte[]> big = PausedWorkers.pause(c.client, c.scheduler, a);
+            c.close(b, true);
+            open();
+            big.release();
+            assertEquals(EXPECTED, asMap(all(out)));
+            release(out);
+            release(parts);
+            c.assertClean();
+        }
     }
 
     /**
