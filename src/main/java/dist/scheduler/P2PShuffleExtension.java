@@ -28,7 +28,10 @@ import static dist.scheduler.TaskState.*;
  * on the others: new owners, the workers drop the old run's shards and refuse its sends, every
  * input that is done runs again (those still running are refused and send to the new owners), the
  * barrier and every output not yet done. After {@code distributed.scheduler.allowed-failures} such
- * restarts the unfinished outputs fail with a P2PShuffleError that says why.
+ * restarts the unfinished outputs fail with a P2PShuffleError that says why (logged once). Owners
+ * are picked among the workers the shuffle is restricted to, and paused ones when none runs; while
+ * a shuffle runs its owners are not among the workers to close. Once every output asked for is
+ * done, the workers drop the shards of the partitions no one asked for.
  */
 final class P2PShuffleExtension implements SchedulerExtension {
     static final String TRANSFER = "p2pShuffleTransfer";
