@@ -769,9 +769,10 @@ public sealed interface Message {
     /**
      * Worker -> scheduler: the owners of the output partitions of the shuffle that input task {@code input}
      * feeds, of run {@code run} or later; {@code unreachable}, when not null, is an owner of run {@code run}
-     * the sender could not reach. Answered by {@link ShuffleOwners}.
+     * the sender could not reach; {@code partitions}, the output partitions the input cuts (the scheduler
+     * may know fewer outputs: only some were asked for). Answered by {@link ShuffleOwners}.
      */
-    record ShuffleGetOwners(String input, int run, String unreachable) implements Message {}
+    record ShuffleGetOwners(String input, int run, String unreachable, int partitions) implements Message {}
 
     /** Shuffle {@code shuffle} (its barrier key) in run {@code run}: {@code owners.get(j)} runs output j; empty: the shuffle failed. */
     record ShuffleOwners(String shuffle, int run, List<String> owners) implements Message {}

@@ -133,7 +133,7 @@ final class AdaptiveExtension implements SchedulerExtension {
      * {@code n} null, only idle groups, and only while the others' memory limits keep
      * {@code memoryRatio} times the data held; with {@code n}, up to {@code n} workers, busy ones
      * last. Never a worker running a long task (one that seceded): closing it would start that task
-     * over elsewhere. Never below {@code minimum} workers.
+     * over elsewhere; nor one that owns partitions of a running shuffle, which would run it again. Never below {@code minimum} workers.
      */
     static List<WorkerState> workersToClose(List<WorkerState> workers, Double memoryRatio, Integer n, int minimum,
                                             Function<WorkerState, String> group) {
@@ -150,7 +150,7 @@ final class AdaptiveExtension implements SchedulerExtension {
         }
         Map<String, List<WorkerState>> groups = new LinkedHashMap<>();
         for (WorkerState w : workers) {
-            if (w.seceded.isEmpty()) {
+            if (w.seceded.isEmpty() && w.shuffles == 0) {
                 groups.computeIfAbsent(group.apply(w), k -> new ArrayList<>()).add(w);
             }
         }

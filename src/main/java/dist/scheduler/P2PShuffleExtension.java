@@ -6,6 +6,7 @@ import dist.protocol.Message.ShuffleGetOwners;
 import dist.protocol.Message.ShuffleOwners;
 import dist.protocol.Message.ShufflePeerLost;
 import dist.protocol.Message.ShuffleRestart;
+import dist.protocol.TaskOptions;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,7 +28,10 @@ import static dist.scheduler.TaskState.*;
  * on the others: new owners, the workers drop the old run's shards and refuse its sends, every
  * input that is done runs again (those still running are refused and send to the new owners), the
  * barrier and every output not yet done. After {@code distributed.scheduler.allowed-failures} such
- * restarts the unfinished outputs fail with a P2PShuffleError that says why.
+ * restarts the unfinished outputs fail with a P2PShuffleError that says why (logged once). Owners
+ * are picked among the workers the shuffle is restricted to, and paused ones when none runs; while
+ * a shuffle runs its owners are not among the workers to close. Once every output asked for is
+ * done, the workers drop the shards of the partitions no one asked for.
  */
 final class P2PShuffleExtension implements SchedulerExtension {
     static final String TRANSFER = "p2pShuffleTransfer";
@@ -40,6 +44,17 @@ final class P2PShuffleExtension implements SchedulerExtension {
         List<String> owners;
         int restarts;
         boolean failed;
+        /**
+         * Every output asked for is done and the workers dropped what else they held: an output
+         * computed again (lost, or asked for later) needs a new run, which is no failure.
+         */
+        boolean done;
+        /** Why it failed, once past the allowed restarts (null: it did not). */
+        String failure;
+        /** The owners of the latest run. */
+        List<String> last;
+        /** Output partitions, as the inputs cut them: more than the outputs computed when only some are asked for. */
+        int partitions;
     }
 
     /** By barrier key; an entry leaves with its barrier task, so the graph bounds this map. */
@@ -68,8 +83,28 @@ final class P2PShuffleExtension implements SchedulerExtension {
 
     @Override
     public void transition(TaskState task, byte from, byte to) {
-        if (to == FORGOTTEN && !shuffles.isEmpty() && is(task, BARRIER)) { // every transition comes here
+        if (shuffles.isEmpty()) {
+            return; // every transition comes here: nothing to do while no shuffle runs
+        }
+        if (to == MEMORY && is(task, UNPACK)) {
+            TaskState barrier = barrierBefore(task);
+            Shuffle s = barrier == null ? null : shuffles.get(barrier.key);
+            if (s != null && s.run > 0 && !s.done && !s.failed && finished(barrier, null)) {
+                // shards of partitions no one asked for go now, not when the shuffle is forgotten
+                own(s, null);
+                s.owners = s.last;
+                s.done = true;
+                ShuffleRestart drop = new ShuffleRestart(barrier.key, ++lastRun);
+                for (WorkerState w : core.workers()) {
+                    core.send(w.address, drop);
+                }
+            }
+        }
+        if (to == FORGOTTEN && is(task, BARRIER)) {
             Shuffle s = shuffles.remove(task.key);
+            if (s != null) {
+                own(s, null);
+            }
             if (s != null && s.run > 0) { // shards of outputs that never ran are dropped with it
                 ShuffleRestart drop = new ShuffleRestart(task.key, ++lastRun);
                 for (WorkerState w : core.workers()) {
@@ -90,7 +125,7 @@ final class P2PShuffleExtension implements SchedulerExtension {
         for (String barrier : hit) {
             TaskState b = core.task(barrier);
             if (b != null && !finished(b, worker.address)) {
-                restart(b, "worker " + worker.address + " left", worker.address);
+                restart(b, "worker " + worker.address + " left", worker.address, true);
             }
         }
     }
@@ -100,13 +135,22 @@ final class P2PShuffleExtension implements SchedulerExtension {
         if (message instanceof ShuffleGetOwners ask) {
             TaskState input = core.task(ask.input());
             TaskState barrier = input == null ? null : barrierAfter(input);
+            if (barrier != null && barrier.state == FORGOTTEN) {
+                barrier = null; // an input released mid-shuffle finishing late: its shuffle is gone
+            }
             Message answer = new ShuffleOwners("", 0, List.of());
             if (barrier != null) {
                 Shuffle s = shuffles.computeIfAbsent(barrier.key, k -> new Shuffle());
+                s.partitions = Math.max(s.partitions, ask.partitions());
                 if (ask.unreachable() != null && ask.run() == s.run && s.owners != null
                         && s.owners.contains(ask.unreachable()) && !finished(barrier, null)) {
                     restart(barrier, worker.address + " could not send shuffle data to " + ask.unreachable(),
-                            ask.unreachable());
+                            ask.unreachable(), true);
+                }
+                if (s.failed) {
+                    fail(barrier, s.failure, null); // outputs lost after it failed: computing them again asks here
+                } else if (s.done) {
+                    restart(barrier, "outputs are computed again after it finished", null, false);
                 }
                 if (!s.failed && s.owners == null) {
                     assign(barrier, s, null);
@@ -131,7 +175,7 @@ final class P2PShuffleExtension implements SchedulerExtension {
                     && (lost.lostWorker().isEmpty() || s.owners.contains(lost.lostWorker()))) {
                 restart(barrier, worker.address + " found the data of " + lost.key() + " incomplete"
                         + (lost.lostWorker().isEmpty() ? "" : " (" + lost.lostWorker() + ")"),
-                        lost.lostWorker().isEmpty() ? null : lost.lostWorker());
+                        lost.lostWorker().isEmpty() ? null : lost.lostWorker(), !s.done || !lost.lostWorker().isEmpty());
             }
         }
         if (requestId != 0) {
@@ -140,22 +184,36 @@ final class P2PShuffleExtension implements SchedulerExtension {
     }
 
     /**
-     * A new run: output partition j goes to the j-th running worker round-robin, and its output task
-     * may run only there. No running worker: the run waits for the next ask. {@code gone}: a worker
-     * being removed, not an owner.
+     * A new run: output partition j goes to the j-th running worker round-robin (paused ones when none
+     * runs), and its output task may run only there. No worker: the run waits for the next ask.
+     * {@code gone}: a worker being removed, not an owner.
      */
     private void assign(TaskState barrier, Shuffle s, String gone) {
+        // the shuffle's tasks may run only on some workers: its owners are among them (dask's
+        // _calculate_worker_for reads the barrier's restrictions)
+        TaskOptions o = barrier.options;
+        List<String> allowed = o == null || o.allowOtherWorkers() || o.workers() == null || o.workers().isEmpty()
+                ? null : o.workers();
         List<String> running = new ArrayList<>();
         for (WorkerState w : core.workers()) {
-            if (w.running() && !w.address.equals(gone)) {
+            if (w.running() && !w.address.equals(gone) && (allowed == null || allowed.contains(w.address))) {
                 running.add(w.address);
+            }
+        }
+        if (running.isEmpty()) {
+            // every worker paused: they still take shards, and the outputs run once one resumes
+            // (failing the inputs instead ends the shuffle for a pause; dask's test_restarting_does_not_deadlock)
+            for (WorkerState w : core.workers()) {
+                if (!w.address.equals(gone) && (allowed == null || allowed.contains(w.address))) {
+                    running.add(w.address);
+                }
             }
         }
         if (running.isEmpty()) {
             return;
         }
         List<TaskState> outputs = barrier.dependents == null ? List.of() : new ArrayList<>(barrier.dependents);
-        int n = 0;
+        int n = s.partitions;
         for (TaskState out : outputs) {
             int j = partition(out);
             if (j >= 0) {
@@ -167,7 +225,7 @@ final class P2PShuffleExtension implements SchedulerExtension {
             owners.add(running.get(j % running.size()));
         }
         s.run = ++lastRun;
-        s.owners = List.copyOf(owners);
+        own(s, List.copyOf(owners));
         for (TaskState out : outputs) {
             int j = partition(out);
             if (j >= 0) {
@@ -179,44 +237,52 @@ final class P2PShuffleExtension implements SchedulerExtension {
     /** Every output done and held by a worker other than {@code gone}: nothing needs running again. */
     private static boolean finished(TaskState barrier, String gone) {
         for (TaskState out : barrier.dependents == null ? List.<TaskState>of() : barrier.dependents) {
-            if (out.state != MEMORY) {
-                return false;
-            }
-            boolean elsewhere = gone == null;
-            for (WorkerState w : out.whoHas == null ? new WorkerState[0] : out.whoHas) {
-                elsewhere |= !w.address.equals(gone);
-            }
-            if (!elsewhere) {
+            if (out.state != MEMORY || (gone != null && !heldElsewhere(out, gone))) {
                 return false;
             }
         }
         return true;
     }
 
-    /** {@code gone}: a worker lost or unreachable, which owns nothing in the new run (null: none). */
-    private void restart(TaskState barrier, String why, String gone) {
+    private static boolean heldElsewhere(TaskState task, String gone) {
+        for (WorkerState w : task.whoHas == null ? new WorkerState[0] : task.whoHas) {
+            if (!w.address.equals(gone)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code gone}: a worker lost or unreachable, which owns nothing in the new run (null: none);
+     * {@code counts}: data was lost, a restart toward the allowed failures (not so for outputs of a
+     * finished shuffle computed again).
+     */
+    private void restart(TaskState barrier, String why, String gone, boolean counts) {
         Shuffle s = shuffles.computeIfAbsent(barrier.key, k -> new Shuffle());
-        s.restarts++;
+        if (s.failed) {
+            return; // failed once, logged once: later reports of the same loss change nothing
+        }
+        if (counts) {
+            s.restarts++;
+        }
         List<TaskState> outputs = barrier.dependents == null ? List.of() : new ArrayList<>(barrier.dependents);
         int allowed = core.config().allowedFailures();
         if (s.restarts > allowed) {
             s.failed = true;
-            s.owners = null;
+            own(s, null);
             String summary = "P2PShuffleError: shuffle " + barrier.key + " lost data " + s.restarts
                     + " times, more than distributed.scheduler.allowed-failures (" + allowed + "); last: " + why;
+            s.failure = summary;
             core.log(System.Logger.Level.WARNING, summary);
-            for (TaskState out : outputs) {
-                if (out.state != MEMORY && out.state != ERRED && out.state != FORGOTTEN) {
-                    core.fail(out, summary);
-                }
-            }
+            fail(barrier, summary, gone);
             return;
         }
         core.log(System.Logger.Level.INFO, "shuffle " + barrier.key + " runs again (" + s.restarts + " of at most "
                 + allowed + "): " + why);
         // a new run with new owners; the workers drop the old run and refuse its sends, told before
         // the inputs run again, on the same link
-        s.owners = null;
+        own(s, null);
         assign(barrier, s, gone);
         if (s.owners == null) {
             s.run = ++lastRun;
@@ -239,6 +305,43 @@ final class P2PShuffleExtension implements SchedulerExtension {
         for (TaskState in : barrier.deps) {
             if (in.state == MEMORY) {
                 core.rerun(in);
+            }
+        }
+    }
+
+    /**
+     * Sets the owners of {@code s}'s run and counts, on each worker, the shuffles it owns partitions
+     * of: such a worker is not one to close while they run (dask's valid_workers_downscaling).
+     */
+    private void own(Shuffle s, List<String> owners) {
+        List<String> before = s.owners == null || s.done ? List.of() : s.owners;
+        List<String> after = owners == null ? List.of() : owners;
+        for (WorkerState w : core.workers()) {
+            boolean was = before.contains(w.address);
+            boolean is = after.contains(w.address);
+            if (was != is) {
+                w.shuffles += is ? 1 : -1;
+            }
+        }
+        s.owners = owners;
+        s.done = false;
+        if (owners != null) {
+            s.last = owners;
+        }
+    }
+
+    /**
+     * Fails the outputs not done with {@code why}, and those only {@code gone} holds (lost with it):
+     * the shuffle will not run again.
+     */
+    private void fail(TaskState barrier, String why, String gone) {
+        List<TaskState> outputs = barrier.dependents == null ? List.of() : new ArrayList<>(barrier.dependents);
+        for (TaskState out : outputs) {
+            if (out.state == MEMORY && gone != null && !heldElsewhere(out, gone)) {
+                core.rerun(out);
+            }
+            if (out.state != MEMORY && out.state != ERRED && out.state != FORGOTTEN) {
+                core.fail(out, why);
             }
         }
     }

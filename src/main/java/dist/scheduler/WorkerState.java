@@ -30,6 +30,8 @@ final class WorkerState {
     final TaskSet processing = new TaskSet();
     /** Processing tasks that seceded: they run, but hold no thread slot; changed only through {@link #secede}, {@link #unassign}. */
     final LinkedHashSet<TaskState> seceded = new LinkedHashSet<>();
+    /** Running p2p shuffles that own output partitions here (P2PShuffleExtension): not a worker to close meanwhile. */
+    int shuffles;
     /** {@code seceded.size()}, kept here: the load is read at every task sent or finished, the set rarely. */
     private int secededCount;
     /** Keys whose result this worker holds; changed only through {@link #hold}, {@link #unhold}, {@link #clearHeld}. */

@@ -51,7 +51,7 @@ public final class ShuffleService {
         int run = 0;
         String unreachable = null;
         for (int round = 0; round < MAX_ROUNDS; round++) {
-            Message a = w.askScheduler(new Message.ShuffleGetOwners(ctx.key(), run, unreachable))
+            Message a = w.askScheduler(new Message.ShuffleGetOwners(ctx.key(), run, unreachable, shards.length))
                     .get(timeout, TimeUnit.MILLISECONDS);
             if (!(a instanceof Message.ShuffleOwners o) || o.owners().isEmpty()) {
                 throw new IllegalStateException("the scheduler has no owners for the shuffle of " + ctx.key()
@@ -185,6 +185,15 @@ public final class ShuffleService {
     public static long spilledBytes() {
         WorkerServer w = WorkerServer.current();
         return w == null ? 0 : w.shuffleStore().spilledBytes();
+    }
+
+    /**
+     * Output partitions whose shards this worker holds now, over every shuffle: 0 once its shuffles
+     * ended or were released. {@code client.run(ShuffleService::heldPartitions)}.
+     */
+    public static int heldPartitions() {
+        WorkerServer w = WorkerServer.current();
+        return w == null ? 0 : w.shuffleStore().partitionCount();
     }
 
     private static IllegalStateException lost(TaskContext ctx, WorkerServer w, String peer, String why) throws Exception {

@@ -707,6 +707,8 @@ public final class WorkerServer implements AutoCloseable {
             actors.start(sa);
         } else if (m instanceof Message.StopActor sa) {
             actors.stop(sa.actorId());
+        } else if (m instanceof Message.ShuffleRestart sr) { // batched with the inputs' next run: drop first
+            shuffleStore().restart(sr.shuffle(), sr.run());
         } else {
             LOG.log(Level.DEBUG, "worker ignored " + m.getClass().getSimpleName());
         }

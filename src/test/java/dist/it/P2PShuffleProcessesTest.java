@@ -103,7 +103,10 @@ class P2PShuffleProcessesTest {
         }
     }
 
-    /** dask: distributed/shuffle/tests/test_shuffle.py::test_restarting_does_not_deadlock (bounded restarts). */
+    /**
+     * dask: distributed/shuffle/tests/test_shuffle.py::test_restarting_during_transfer_raises_killed_worker
+     * (a SIGKILLed worker; dask's KilledWorker is dist's P2PShuffleError).
+     */
     @Test
     void pastTheAllowedFailuresTheShuffleFailsWithAClearError() throws Exception {
         List<Integer> xs = range(12_000);

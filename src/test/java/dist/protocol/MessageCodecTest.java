@@ -209,8 +209,8 @@ class MessageCodecTest {
                 // p2p shuffle
                 new Message.ShufflePeerLost("p2pShuffleUnpack-abc", "127.0.0.1:9001"),
                 // p2p shuffle, push
-                new Message.ShuffleGetOwners("p2pShuffleTransfer-abc", 2, "127.0.0.1:9001"),
-                new Message.ShuffleGetOwners("p2pShuffleTransfer-abc", 0, null),
+                new Message.ShuffleGetOwners("p2pShuffleTransfer-abc", 2, "127.0.0.1:9001", 4),
+                new Message.ShuffleGetOwners("p2pShuffleTransfer-abc", 0, null, 0),
                 new Message.ShuffleOwners("p2pShuffleBarrier-abc", 3, List.of("127.0.0.1:9001", "127.0.0.1:9002")),
                 new Message.ShufflePush("p2pShuffleBarrier-abc", 3, 7, List.of(0, 2), List.of(new byte[]{8}, new byte[0])),
                 new Message.ShufflePushed(4),
