@@ -193,11 +193,12 @@ final class PerformanceReportHtml {
             return;
         }
         b.append("<table id=\"spans\"><tr><th>span</th><th>in</th><th>tasks</th><th>left</th><th>compute s</th>")
-                .append("<th>errors</th><th>memory B</th></tr>\n");
+                .append("<th>transfer s</th><th>transfer B</th><th>errors</th><th>memory B</th></tr>\n");
         for (SpanInfo s : spans) {
             b.append("<tr><td>").append(esc(s.name())).append("</td><td>").append(esc(s.parent())).append("</td><td>")
                     .append(s.tasks()).append("</td><td>").append(s.active()).append("</td><td>")
-                    .append(fmt(s.computeSeconds())).append("</td><td>").append(s.errors()).append("</td><td>")
+                    .append(fmt(s.computeSeconds())).append("</td><td>").append(fmt(s.transferSeconds())).append("</td><td>")
+                    .append(s.transferBytes()).append("</td><td>").append(s.errors()).append("</td><td>")
                     .append(s.memoryBytes()).append("</td></tr>\n");
         }
         b.append("</table>\n");

@@ -236,6 +236,8 @@
       cell(tr, s.tasks, 'num');
       cell(tr, s.active, 'num');
       cell(tr, s.computeSeconds.toFixed(3), 'num');
+      cell(tr, s.transferSeconds.toFixed(3), 'num');
+      cell(tr, bytes(s.transferBytes), 'num');
       cell(tr, s.errors, 'num');
       cell(tr, bytes(s.memoryBytes), 'num');
     });

@@ -101,6 +101,7 @@ class PerformanceReportBrowserTest {
             assertTrue(html.contains("<table id=\"profile\">") && html.contains("spinForTheProfiler"),
                     "the profile panel shows the spinning task's frames");
             assertTrue(html.contains("<td>squares</td>"), "the span is listed");
+            assertTrue(html.contains("<th>transfer s</th><th>transfer B</th>"), "a span's transfers beside its compute");
             assertTrue(html.contains("<table id=\"bandwidth\">") && html.contains(w.get(1)), "bandwidth from " + w.get(1));
             for (String column : List.of("compute", "transfer", "waiting", "spill", "serialization")) {
                 assertTrue(html.contains("<td class=\"" + column + "\">"), column + " is measured per group");
@@ -142,6 +143,7 @@ class PerformanceReportBrowserTest {
                     "a span's transfers beside its compute: " + json);
             String dom = DashboardBrowserTest.run(chromium, "--dump-dom", url);
             assertTrue(dom.contains("<tr class=\"span\"><td>etl</td>"), "the spans table lists etl:\n" + dom);
+            assertTrue(dom.contains("<th>transfer s</th><th>transferred</th>"), "with its transfers:\n" + dom);
         }
     }
 }
