@@ -134,7 +134,7 @@ public final class ClusterBench {
                         case "placement" -> placement();
                         case "actors" -> actors(localClient);
                         case "groupby" -> GroupByBench.run();
-                        case "overhead" -> OverheadBench.run(9);
+                        case "overhead" -> OverheadBench.run(16);
                         default -> throw new IllegalArgumentException("unknown workload '" + w + "'; known: startup,"
                                 + " latency, throughput, chain, tree, transfer, preemptible, memory, million, raw,"
                                 + " placement, lock, actors, queue, groupby, overhead");
@@ -171,7 +171,7 @@ public final class ClusterBench {
             }
         }
         GroupByBench.run();
-        OverheadBench.run(9);
+        OverheadBench.run(16);
     }
 
     /**

@@ -13,12 +13,13 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * What observing costs, in {@code ./run.sh compare}: tasks a second of 20,000 independent tasks on two
+ * What observing costs, in {@code ./run.sh compare}: tasks a second of 50,000 independent tasks on two
  * worker processes (1 thread each), with the workers' sampling profiler at its default interval and with
  * it switched off ({@code distributed.worker.profile.enabled=false}), and, on the cluster without it,
  * plain, inside two nested spans, and with a task stream open. Rounds are interleaved so that drift
- * hits every variant alike; each figure is the median's difference to its plain run, in percent
- * (negative: slower).
+ * hits every variant alike; each figure is the median's difference to the plain runs, in percent:
+ * tasks a second (negative: slower) and, steadier on a shared machine, CPU a task summed over this JVM
+ * (client and schedulers) and the worker processes (positive: costlier).
  */
 final class OverheadBench {
     private OverheadBench() {
@@ -28,16 +29,41 @@ final class OverheadBench {
         return x + 1;
     }
 
-    private static double rate(Client client, List<Integer> xs) {
+    /** One run: tasks a second, and CPU nanoseconds a task over this JVM (client, scheduler) and the cluster's worker processes. */
+    record Run(double rate, double cpuPerTask) {}
+
+    private static Run run(LocalCluster cluster, Client client, List<Integer> xs) {
+        long cpu0 = cpu(cluster);
         long t0 = System.nanoTime();
         List<Future<Integer>> fs = client.with(Options.defaults().pure(false)).map(OverheadBench::inc, xs);
         List<Integer> out = client.gather(fs);
         double r = xs.size() / ((System.nanoTime() - t0) / 1e9);
+        long cpu = cpu(cluster) - cpu0;
         if (out.get(out.size() - 1) != xs.get(xs.size() - 1) + 1) {
             throw new AssertionError("wrong results");
         }
         fs.forEach(Future::release);
-        return r;
+        return new Run(r, (double) cpu / xs.size());
+    }
+
+    /** CPU nanoseconds used so far by this JVM and by the cluster's worker processes (Linux: /proc/PID/stat). */
+    static long cpu(LocalCluster cluster) {
+        long own = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+        long ticks = 0;
+        for (long pid : cluster.workerPids()) {
+            if (pid == ProcessHandle.current().pid()) {
+                continue;
+            }
+            try {
+                String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+            } catch (java.io.IOException | RuntimeException e) {
+                return -1; // no /proc: CPU is not reported
+            }
+        }
+        return own + ticks * 10_000_000L; // USER_HZ is 100 on Linux
     }
 
     private static LocalCluster cluster(boolean profiler) throws Exception {
@@ -49,42 +75,52 @@ final class OverheadBench {
     }
 
     static void run(int rounds) throws Exception {
-        List<Integer> xs = IntStream.range(0, 20_000).boxed().toList();
+        List<Integer> xs = IntStream.range(0, 50_000).boxed().toList();
         try (LocalCluster on = cluster(true); Client withProfiler = on.client();
              LocalCluster off = cluster(false); Client plain = off.client()) {
-            for (int i = 0; i < 3; i++) { // warm up: the JIT and the heaps settle
-                rate(withProfiler, xs);
-                rate(plain, xs);
+            for (int i = 0; i < 6; i++) { // warm up: the JIT and the heaps settle
+                run(on, withProfiler, xs);
+                run(off, plain, xs);
             }
-            double[][] r = new double[4][rounds];
+            Run[][] r = new Run[4][rounds];
             for (int i = 0; i < rounds; i++) {
-                r[0][i] = rate(plain, xs);
-                r[1][i] = rate(withProfiler, xs);
-                try (Span a = plain.span("outer"); Span b = plain.span("inner")) {
-                    r[2][i] = rate(plain, xs);
-                }
-                try (TaskStream ts = plain.taskStream()) {
-                    r[3][i] = rate(plain, xs);
+                for (int j = 0; j < 4; j++) {
+                    int k = (i + j) % 4; // each variant takes each place in a round alike: the order costs none more
+                    r[k][i] = switch (k) {
+                        case 0 -> run(off, plain, xs);
+                        case 1 -> run(on, withProfiler, xs);
+                        case 2 -> {
+                            try (Span a = plain.span("outer"); Span b = plain.span("inner")) {
+                                yield run(off, plain, xs);
+                            }
+                        }
+                        default -> {
+                            try (TaskStream ts = plain.taskStream()) {
+                                yield run(off, plain, xs);
+                            }
+                        }
+                    };
                 }
             }
-            double base = median(r[0]);
-            ClusterBench.report("overhead_plain", base, "tasks/s");
-            ClusterBench.report("overhead_profiler", (median(r[1]) / base - 1) * 100, "%");
-            ClusterBench.report("overhead_spans", (median(r[2]) / base - 1) * 100, "%");
-            ClusterBench.report("overhead_task_stream", (median(r[3]) / base - 1) * 100, "%");
-            System.err.println("overhead rounds (tasks/s): plain " + Arrays.toString(rounded(r[0])) + ", profiler "
-                    + Arrays.toString(rounded(r[1])) + ", spans " + Arrays.toString(rounded(r[2])) + ", task stream "
-                    + Arrays.toString(rounded(r[3])));
+            String[] names = {"plain", "profiler", "spans", "task_stream"};
+            double rate = median(r[0], Run::rate);
+            double cpu = median(r[0], Run::cpuPerTask);
+            ClusterBench.report("overhead_plain", rate, "tasks/s");
+            ClusterBench.report("overhead_plain_cpu", cpu / 1000, "us/task");
+            for (int k = 1; k < 4; k++) {
+                ClusterBench.report("overhead_" + names[k], (median(r[k], Run::rate) / rate - 1) * 100, "%");
+                ClusterBench.report("overhead_" + names[k] + "_cpu", (median(r[k], Run::cpuPerTask) / cpu - 1) * 100, "%");
+            }
+            for (int k = 0; k < 4; k++) {
+                System.err.println("overhead rounds " + names[k] + ": tasks/s " + Arrays.toString(
+                        Arrays.stream(r[k]).mapToLong(x -> Math.round(x.rate())).toArray()) + ", CPU ns/task "
+                        + Arrays.toString(Arrays.stream(r[k]).mapToLong(x -> Math.round(x.cpuPerTask())).toArray()));
+            }
         }
     }
 
-    private static long[] rounded(double[] a) {
-        return Arrays.stream(a).mapToLong(Math::round).toArray();
-    }
-
-    private static double median(double[] a) {
-        double[] s = a.clone();
-        Arrays.sort(s);
+    private static double median(Run[] runs, java.util.function.ToDoubleFunction<Run> f) {
+        double[] s = Arrays.stream(runs).mapToDouble(f).sorted().toArray();
         return s[s.length / 2];
     }
 }
