@@ -17,7 +17,7 @@ import java.util.stream.IntStream;
  * worker processes (1 thread each), with the workers' sampling profiler at its default interval and with
  * it switched off ({@code distributed.worker.profile.enabled=false}), and, on the cluster without it,
  * plain, inside two nested spans, and with a task stream open. Rounds are interleaved so that drift
- * hits every variant alike; each figure is the median's difference to the plain runs, in percent:
+ * hits every variant alike; each figure is the median of each round's ratio to that round's plain run, in percent:
  * tasks a second (negative: slower) and, steadier on a shared machine, CPU a task summed over this JVM
  * (client and schedulers) and the worker processes (positive: costlier).
  */
@@ -108,8 +108,15 @@ final class OverheadBench {
             ClusterBench.report("overhead_plain", rate, "tasks/s");
             ClusterBench.report("overhead_plain_cpu", cpu / 1000, "us/task");
             for (int k = 1; k < 4; k++) {
-                ClusterBench.report("overhead_" + names[k], (median(r[k], Run::rate) / rate - 1) * 100, "%");
-                ClusterBench.report("overhead_" + names[k] + "_cpu", (median(r[k], Run::cpuPerTask) / cpu - 1) * 100, "%");
+                // paired: each round's variant against that round's plain run, so drift between rounds cancels
+                double[] rates = new double[rounds];
+                double[] cpus = new double[rounds];
+                for (int i = 0; i < rounds; i++) {
+                    rates[i] = r[k][i].rate() / r[0][i].rate();
+                    cpus[i] = r[k][i].cpuPerTask() / r[0][i].cpuPerTask();
+                }
+                ClusterBench.report("overhead_" + names[k], (median(rates) - 1) * 100, "%");
+                ClusterBench.report("overhead_" + names[k] + "_cpu", (median(cpus) - 1) * 100, "%");
             }
             for (int k = 0; k < 4; k++) {
                 System.err.println("overhead rounds " + names[k] + ": tasks/s " + Arrays.toString(
@@ -120,7 +127,12 @@ final class OverheadBench {
     }
 
     private static double median(Run[] runs, java.util.function.ToDoubleFunction<Run> f) {
-        double[] s = Arrays.stream(runs).mapToDouble(f).sorted().toArray();
-        return s[s.length / 2];
+        return median(Arrays.stream(runs).mapToDouble(f).toArray());
+    }
+
+    private static double median(double[] values) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }
