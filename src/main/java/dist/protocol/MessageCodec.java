@@ -70,6 +70,7 @@ public final class MessageCodec {
         for (int i = 0; i < ALIASED.size(); i++) {
             registry.alias(ALIASED.get(i), FIRST_ALIAS + i);
         }
+        registry.register(TaskOptions.class, new TaskOptionsCodec());
         this.serializer = new Serializer(registry);
     }
 
@@ -94,7 +95,14 @@ public final class MessageCodec {
     /** The frames of {@code message}: the header, then its out-of-band byte arrays (not copied). */
     public List<byte[]> encode(Message message) {
         List<byte[]> oob = new ArrayList<>();
-        byte[] header = serializer.encode(message, oob, null);
+        TaskOptionsCodec.Memo outer = TaskOptionsCodec.MEMO.get();
+        TaskOptionsCodec.MEMO.set(new TaskOptionsCodec.Memo()); // options repeat within one message only
+        byte[] header;
+        try {
+            header = serializer.encode(message, oob, null);
+        } finally {
+            TaskOptionsCodec.MEMO.set(outer);
+        }
         if (oob.isEmpty()) {
             return List.of(header);
         }
@@ -110,7 +118,14 @@ public final class MessageCodec {
      * @throws DecodeException when the frames hold no well-formed message
      */
     public Message decode(List<byte[]> frames) {
-        Object value = serializer.decode(frames.get(0), frames.subList(1, frames.size()), null, null);
+        TaskOptionsCodec.Memo outer = TaskOptionsCodec.MEMO.get();
+        TaskOptionsCodec.MEMO.set(new TaskOptionsCodec.Memo());
+        Object value;
+        try {
+            value = serializer.decode(frames.get(0), frames.subList(1, frames.size()), null, null);
+        } finally {
+            TaskOptionsCodec.MEMO.set(outer);
+        }
         if (value instanceof Message m) {
             return m;
         }
