@@ -99,7 +99,7 @@ public final class WorkerServer implements AutoCloseable {
             if (first && inlineRunner != Thread.currentThread()) {
                 startSlot();
             }
-            releaseSlotNumber(-1); // a seceded task holds no slot: the next task may report its number
+            slotNumbers.release(-1); // a seceded task holds no slot: the next task may report its number
             events.submit(new WorkerEvent.Seceded(key));
         }
 
@@ -142,67 +142,13 @@ public final class WorkerServer implements AutoCloseable {
         }
     };
 
-    /**
-     * What an actor's constructor and calls run in, so WorkerClient works there as in a task (dask's
-     * get_worker and worker_client inside an actor). A call holds no thread slot, so seceding gives
-     * none up, and its prints stay on this worker: no client submitted it as a task.
-     */
-    private final TaskContext.Host actorHost = new TaskContext.Host() {
-        @Override
-        public void seceded(String key, boolean first) {
-        }
+    /** What an actor's constructor and calls run in: a task's context (see {@link ActorCallContext}). */
+    private final ActorCallContext actorCalls = new ActorCallContext(this, host);
 
-        @Override
-        public void rejoined(String key) {
-        }
-
-        @Override
-        public void printed(String key, String text, boolean stderr) {
-            (stderr ? System.err : System.out).print(text);
-        }
-
-        @Override
-        public String schedulerAddress() {
-            return host.schedulerAddress();
-        }
-
-        @Override
-        public String workerAddress() {
-            return host.workerAddress();
-        }
-
-        @Override
-        public CodeLoaders code() {
-            return host.code();
-        }
-
-        @Override
-        public <T extends AutoCloseable> T shared(Class<T> type, java.util.function.Supplier<T> create) {
-            return host.shared(type, create);
-        }
-
-        @Override
-        public WorkerServer server() {
-            return WorkerServer.this;
-        }
-    };
-
-    /** Runs {@code call} of actor {@code actorId} as this worker's, in a task's context (see {@link #actorHost}). */
+    /** Runs {@code call} of actor {@code actorId} as this worker's, in a task's context. */
     <T> T runForActor(String actorId, ClassLoader loader, java.util.concurrent.Callable<T> call) throws Exception {
-        Thread self = Thread.currentThread();
-        TaskContext.enter(new TaskContext(actorHost, actorId, loader));
-        actorCalls.put(self, actorId);
-        try {
-            return runAs(this, call);
-        } finally {
-            actorCalls.remove(self);
-            TaskContext.leave();
-        }
+        return actorCalls.run(actorId, loader, call);
     }
-
-    /** The threads running an actor's constructor or call now, with the actor's id: the profiler samples them too. */
-    private final java.util.concurrent.ConcurrentHashMap<Thread, String> actorCalls =
-            new java.util.concurrent.ConcurrentHashMap<>();
 
     // ---- the p2p shuffle's access to this worker (ShuffleService, ShuffleExtension)
 
@@ -253,8 +199,8 @@ public final class WorkerServer implements AutoCloseable {
     private volatile WorkerMachine state;
     private final List<Thread> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger slotIds = new AtomicInteger();
-    /** Per slot number (0 to nthreads - 1): the thread running a task in it, null when free. */
-    private final java.util.concurrent.atomic.AtomicReferenceArray<Thread> slotHolders;
+    /** The slot numbers tasks report (0 to nthreads - 1). */
+    private final SlotNumbers slotNumbers;
     private final Map<String, Connection> peers = new ConcurrentHashMap<>();
     private final ReentrantLock peersLock = new ReentrantLock();
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -301,7 +247,7 @@ public final class WorkerServer implements AutoCloseable {
         register(new Profiler());
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = advertised(options, server.port());
-        this.slotHolders = new java.util.concurrent.atomic.AtomicReferenceArray<>(Math.max(1, options.nthreads()));
+        this.slotNumbers = new SlotNumbers(options.nthreads());
         for (int i = 0; i < options.nthreads(); i++) {
             slots.add(Thread.ofPlatform().name("dist-worker-slot-" + slotIds.getAndIncrement()).daemon(true)
                     .unstarted(this::slotLoop));
@@ -761,7 +707,7 @@ public final class WorkerServer implements AutoCloseable {
 
         @Override
         public Map<Thread, String> actorCalls() {
-            return java.util.Collections.unmodifiableMap(actorCalls);
+            return actorCalls.running();
         }
 
         @Override
@@ -1439,7 +1385,7 @@ public final class WorkerServer implements AutoCloseable {
         long start = System.nanoTime();
         FlightEvents.taskStarting(start);
         Thread self = Thread.currentThread();
-        int slot = takeSlotNumber(self);
+        int slot = slotNumbers.take(self);
         running.put(self, ex.key());
         metrics.executing.incrementAndGet();
         try {
@@ -1455,32 +1401,7 @@ public final class WorkerServer implements AutoCloseable {
         } finally {
             metrics.executing.decrementAndGet();
             running.remove(self);
-            releaseSlotNumber(slot);
-        }
-    }
-
-    /**
-     * The lowest free slot number, now held by {@code self}: the task stream's "thread". A worker runs at
-     * most nthreads tasks that hold a slot; a rejoined task that finds none free reports 0.
-     */
-    private int takeSlotNumber(Thread self) {
-        for (int i = 0; i < slotHolders.length(); i++) {
-            if (slotHolders.get(i) == null && slotHolders.compareAndSet(i, null, self)) {
-                return i;
-            }
-        }
-        return 0;
-    }
-
-    /** Frees slot number {@code slot} if the calling thread holds it ({@code -1}: whichever it holds). */
-    private void releaseSlotNumber(int slot) {
-        Thread self = Thread.currentThread();
-        if (slot >= 0) {
-            slotHolders.compareAndSet(slot, self, null);
-            return;
-        }
-        for (int i = 0; i < slotHolders.length(); i++) {
-            slotHolders.compareAndSet(i, self, null);
+            slotNumbers.release(slot);
         }
     }
 
