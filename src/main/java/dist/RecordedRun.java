@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  * ran, the fetches between them, the results spilled to disk and read back, the workers the scheduler
  * lost. It writes them as the same page a {@link PerformanceReport} writes, so a run recorded with
  * {@code -XX:StartFlightRecording} gets its report afterwards, without a client open during the run.
- * Spans and the profile are not in recordings; the page says so.
+ * The time per task group comes from the workers' {@code dist.TimeSpent} events, the same measures a
+ * live report shows. Span totals and the profile are not in recordings; the page says so.
  *
  * <pre>{@code
  * RecordedRun run = RecordedRun.read(List.of(Path.of("scheduler.jfr"), Path.of("worker-1.jfr"), Path.of("worker-2.jfr")));
@@ -56,9 +57,15 @@ public final class RecordedRun {
     private final List<TaskStream.Transfer> transfers;
     private final List<Spill> spills;
     private final List<WorkerLost> workersLost;
+    private final List<TaskStream.GroupTime> groupTimes;
+
+    /** One {@code dist.TimeSpent} event; its end time tells a repeated event from a new one. */
+    private record TimeSpent(String worker, String group, String activity, long nanos, long bytes, Instant at) {
+    }
 
     private RecordedRun(List<Path> files, List<TaskStream.Task> tasks, List<TaskStream.Transfer> transfers,
-                        List<Spill> spills, List<WorkerLost> workersLost) {
+                        List<Spill> spills, List<WorkerLost> workersLost, List<TaskStream.GroupTime> groupTimes) {
+        this.groupTimes = groupTimes;
         this.files = files;
         this.tasks = tasks;
         this.transfers = transfers;
@@ -104,6 +111,7 @@ public final class RecordedRun {
         LinkedHashSet<TaskStream.Transfer> transfers = new LinkedHashSet<>();
         LinkedHashSet<Spill> spills = new LinkedHashSet<>();
         LinkedHashSet<WorkerLost> lost = new LinkedHashSet<>();
+        LinkedHashSet<TimeSpent> spent = new LinkedHashSet<>();
         for (Path f : files) {
             if (!Files.exists(f)) {
                 throw new NoSuchFileException(f.toString(), null, "no such file");
@@ -118,6 +126,8 @@ public final class RecordedRun {
                                 e.getEndTime()));
                         case "dist.Spill" -> spills.add(new Spill(e.getString("key"), e.getLong("bytes"),
                                 e.getBoolean("toDisk"), before(e.getEndTime(), e, "spillTime"), e.getEndTime()));
+                        case "dist.TimeSpent" -> spent.add(new TimeSpent(e.getString("worker"), e.getString("group"),
+                                e.getString("activity"), e.getLong("time"), e.getLong("bytes"), e.getEndTime()));
                         case "dist.WorkerLost" -> lost.add(new WorkerLost(e.getString("address"),
                                 e.getString("reason"), e.getBoolean("expected"), e.getStartTime()));
                         default -> {
@@ -140,7 +150,25 @@ public final class RecordedRun {
                 tasks.stream().sorted(Comparator.comparing(TaskStream.Task::start)).toList(),
                 transfers.stream().sorted(Comparator.comparing(TaskStream.Transfer::start)).toList(),
                 spills.stream().sorted(Comparator.comparing(Spill::start)).toList(),
-                lost.stream().sorted(Comparator.comparing(WorkerLost::at)).toList());
+                lost.stream().sorted(Comparator.comparing(WorkerLost::at)).toList(), groupTimes(spent));
+    }
+
+    /** Per task group, the sums of its time-spent events, as the live report's rows. */
+    private static List<TaskStream.GroupTime> groupTimes(java.util.Collection<TimeSpent> spent) {
+        Map<String, long[]> sums = new TreeMap<>(); // per activity of FineMetrics.NAMES: nanos at 2a, bytes at 2a + 1
+        for (TimeSpent t : spent) {
+            int a = dist.worker.FineMetrics.NAMES.indexOf(t.activity());
+            if (a < 0 || t.group() == null) {
+                continue; // an activity of a newer worker
+            }
+            long[] v = sums.computeIfAbsent(t.group(), g -> new long[2 * dist.worker.FineMetrics.ACTIVITIES]);
+            v[2 * a] += t.nanos();
+            v[2 * a + 1] += t.bytes();
+        }
+        List<TaskStream.GroupTime> out = new ArrayList<>();
+        sums.forEach((g, v) -> out.add(new TaskStream.GroupTime(g, v[0] / 1e9, v[2] / 1e9, v[3], v[4] / 1e9,
+                v[6] / 1e9, v[7], v[8] / 1e9)));
+        return List.copyOf(out);
     }
 
     /** The task's run: from the event's start when it began with the run, else that long before its end. */
@@ -180,9 +208,17 @@ public final class RecordedRun {
         return workersLost;
     }
 
+    /**
+     * Time per task group as the workers measured it (compute, transfer, waiting, spill, serialization),
+     * from their {@code dist.TimeSpent} events; empty when the recordings did not enable them.
+     */
+    public List<TaskStream.GroupTime> groupTimes() {
+        return groupTimes;
+    }
+
     /** Whether the recordings held none of dist's events (a recording of another program, or with them turned off). */
     public boolean isEmpty() {
-        return tasks.isEmpty() && transfers.isEmpty() && spills.isEmpty() && workersLost.isEmpty();
+        return tasks.isEmpty() && transfers.isEmpty() && spills.isEmpty() && workersLost.isEmpty() && groupTimes.isEmpty();
     }
 
     /** Writes the report page to {@code html}: the sections of a {@link PerformanceReport}, and the spills and lost workers. */
@@ -208,7 +244,7 @@ public final class RecordedRun {
         }
         Instant now = Instant.now();
         String page = PerformanceReportHtml.render(from == null ? now : from, to == null ? now : to, tasks, transfers,
-                List.of(), List.of(), Map.of(), section());
+                groupTimes, List.of(), Map.of(), section());
         Path parent = html.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
@@ -224,8 +260,10 @@ public final class RecordedRun {
         for (int i = 0; i < files.size(); i++) {
             b.append(i == 0 ? "" : ", ").append(PerformanceReportHtml.esc(String.valueOf(files.get(i).getFileName())));
         }
-        b.append("</span>. Spans and the workers' profile are not recorded there: the sections below are empty;")
-                .append(" a report written by client.performanceReport has them.</p>\n<h3>Spill per task group</h3>\n");
+        b.append("</span>. Span totals and the workers' profile are not recorded there: the sections below are empty;")
+                .append(" a report written by client.performanceReport has them.")
+                .append(groupTimes.isEmpty() ? " The recordings held no dist.TimeSpent event, so the time per task group"
+                        + " shows no split." : "").append("</p>\n<h3>Spill per task group</h3>\n");
         Map<String, double[]> groups = new TreeMap<>();
         for (Spill s : spills) {
             double[] a = groups.computeIfAbsent(s.group(), g -> new double[6]);

@@ -97,7 +97,35 @@ public final class FlightEvents {
         public long spillTime;
     }
 
+    /**
+     * Time a worker spent on one activity for one task group (and span), summed since its last such event:
+     * the fine metrics it sends the scheduler about twice a second, so a recording holds the report's
+     * per-group split. Committed as the worker reports them, and once more as it closes.
+     */
+    @Name("dist.TimeSpent")
+    @Label("Time spent")
+    @Category({"dist", "Worker"})
+    @Description("Time (and bytes) a worker spent on compute, transfer, waiting, spill or serialization for a task group")
+    @StackTrace(false)
+    public static final class TimeSpent extends Event {
+        @Label("Worker")
+        public String worker;
+        @Label("Span")
+        public String span;
+        @Label("Task group")
+        public String group;
+        @Label("Activity")
+        public String activity;
+        @Label("Time")
+        @Timespan(Timespan.NANOSECONDS)
+        public long time;
+        @Label("Bytes")
+        @DataAmount
+        public long bytes;
+    }
+
     private static final TaskExecuted TASK_PROBE = new TaskExecuted();
+    private static final TimeSpent TIME_PROBE = new TimeSpent();
     private static final Transfer TRANSFER_PROBE = new Transfer();
     private static final Spill SPILL_PROBE = new Spill();
 
@@ -163,5 +191,22 @@ public final class FlightEvents {
         e.toDisk = toDisk;
         e.spillTime = nanos;
         e.commit();
+    }
+
+    /** One event per entry of a fine-metrics delta (see {@link TimeSpent}). */
+    static void timeSpent(String worker, dist.protocol.Message.FineMetrics m) {
+        if (!TIME_PROBE.isEnabled()) {
+            return;
+        }
+        for (int i = 0; i < m.groups().size(); i++) {
+            TimeSpent e = new TimeSpent();
+            e.worker = worker;
+            e.span = m.spans().get(i);
+            e.group = m.groups().get(i);
+            e.activity = FineMetrics.NAMES.get(m.activities().get(i));
+            e.time = m.nanos().get(i);
+            e.bytes = m.bytes().get(i);
+            e.commit();
+        }
     }
 }

@@ -1029,15 +1029,26 @@ public final class WorkerServer implements AutoCloseable {
 
     /** What the fine metrics grew by since the last time, when they grew; lost if the link is down meanwhile. */
     private void reportFineMetrics() {
+        reportFineMetrics(false);
+    }
+
+    /** As above; {@code closing}: the last delta, for a recording even when the link is down. */
+    private void reportFineMetrics(boolean closing) {
         Connection s = scheduler;
-        if (s != null && s.isOpen()) {
-            Message.FineMetrics m = fine.report();
-            if (m != null) {
-                try {
-                    s.send(m);
-                } catch (ConnectionClosedException e) {
-                    LOG.log(Level.DEBUG, "fine metrics not sent: the scheduler connection closed");
-                }
+        boolean linked = s != null && s.isOpen();
+        if (!linked && !closing) {
+            return; // the delta waits for the link
+        }
+        Message.FineMetrics m = fine.report();
+        if (m == null) {
+            return;
+        }
+        FlightEvents.timeSpent(address, m);
+        if (linked) {
+            try {
+                s.send(m);
+            } catch (ConnectionClosedException e) {
+                LOG.log(Level.DEBUG, "fine metrics not sent: the scheduler connection closed");
             }
         }
     }
@@ -1650,6 +1661,11 @@ public final class WorkerServer implements AutoCloseable {
         plugins.close(); // teardown while the scheduler link is still up, bounded
         if (ticker != null) {
             ticker.close();
+        }
+        try {
+            reportFineMetrics(true);
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "the last fine metrics of worker " + address + " were not reported: " + e);
         }
         Connection s = scheduler;
         if (s != null) {

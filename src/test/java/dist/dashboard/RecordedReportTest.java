@@ -46,7 +46,8 @@ class RecordedReportTest {
         List<String> keys = new ArrayList<>();
         List<String> w;
         try (Recording r = new Recording()) {
-            for (String e : List.of("dist.TaskExecuted", "dist.Transfer", "dist.Spill", "dist.WorkerLost")) {
+            for (String e : List.of("dist.TaskExecuted", "dist.Transfer", "dist.Spill", "dist.WorkerLost",
+                    "dist.TimeSpent")) {
                 r.enable(e);
             }
             r.start();
@@ -87,6 +88,19 @@ class RecordedReportTest {
         for (TaskStream.Task t : run.tasks()) {
             assertFalse(t.stop().isBefore(t.start()), t.toString());
         }
+        // the per-group split, from the workers' time-spent events (their last delta comes as they close)
+        String blockGroup = dist.scheduler.ClusterView.groupOf(keys.get(0));
+        String lengthGroup = dist.scheduler.ClusterView.groupOf(keys.get(3));
+        TaskStream.GroupTime blockTime = run.groupTimes().stream().filter(g -> g.group().equals(blockGroup)).findFirst()
+                .orElseThrow(() -> new AssertionError("no time for " + blockGroup + ": " + run.groupTimes()));
+        TaskStream.GroupTime lengthTime = run.groupTimes().stream().filter(g -> g.group().equals(lengthGroup)).findFirst()
+                .orElseThrow(() -> new AssertionError("no time for " + lengthGroup + ": " + run.groupTimes()));
+        assertTrue(blockTime.computeSeconds() > 0, blockTime.toString());
+        assertTrue(lengthTime.transferBytes() >= 60_000, "the lengths' inputs came from a peer: " + lengthTime);
+        assertTrue(lengthTime.transferSeconds() > 0, lengthTime.toString());
+        assertTrue(page.contains("<td class=\"transfer\">"), "the group table has a transfer column");
+        assertTrue(page.contains("(" + lengthTime.transferBytes() + " B)</td>"),
+                "the lengths' row has the bytes fetched for them:\n" + page);
 
         String dom = DashboardBrowserTest.run(chromium, "--dump-dom", html.toUri().toString());
         assertTrue(dom.contains("<b id=\"rendered-tasks\">" + run.tasks().size() + "</b>"),
