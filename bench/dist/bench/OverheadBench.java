@@ -17,7 +17,8 @@ import java.util.stream.IntStream;
  * worker processes (1 thread each), with the workers' sampling profiler at its default interval and with
  * it switched off ({@code distributed.worker.profile.enabled=false}), and, on the cluster without it,
  * plain, inside two nested spans, and with a task stream open. Rounds are interleaved so that drift
- * hits every variant alike; each figure is the median of each round's ratio to that round's plain run, in percent:
+ * hits every variant alike, in a shuffled order, each timed run after an untimed fifth of it on the same
+ * variant; each figure is the median of each round's ratio to that round's plain run, in percent:
  * tasks a second (negative: slower) and, steadier on a shared machine, CPU a task summed over this JVM
  * (client and schedulers) and the worker processes (positive: costlier).
  */
@@ -78,28 +79,21 @@ final class OverheadBench {
         List<Integer> xs = IntStream.range(0, 50_000).boxed().toList();
         try (LocalCluster on = cluster(true); Client withProfiler = on.client();
              LocalCluster off = cluster(false); Client plain = off.client()) {
-            for (int i = 0; i < 6; i++) { // warm up: the JIT and the heaps settle
+            for (int i = 0; i < 12; i++) { // warm up: the JIT and the heaps settle (the first rounds ran slow after 6)
                 run(on, withProfiler, xs);
                 run(off, plain, xs);
             }
             Run[][] r = new Run[4][rounds];
+            List<Integer> warm = xs.subList(0, xs.size() / 5);
+            java.util.Random order = new java.util.Random(42);
+            List<Integer> variants = new ArrayList<>(List.of(0, 1, 2, 3));
             for (int i = 0; i < rounds; i++) {
-                for (int j = 0; j < 4; j++) {
-                    int k = (i + j) % 4; // each variant takes each place in a round alike: the order costs none more
-                    r[k][i] = switch (k) {
-                        case 0 -> run(off, plain, xs);
-                        case 1 -> run(on, withProfiler, xs);
-                        case 2 -> {
-                            try (Span a = plain.span("outer"); Span b = plain.span("inner")) {
-                                yield run(off, plain, xs);
-                            }
-                        }
-                        default -> {
-                            try (TaskStream ts = plain.taskStream()) {
-                                yield run(off, plain, xs);
-                            }
-                        }
-                    };
+                java.util.Collections.shuffle(variants, order); // no variant always follows the same one
+                for (int k : variants) {
+                    // an untimed batch first, the same variant on the same cluster: the other cluster's run
+                    // before it left this one's processes idle and their caches cold, which no variant should pay
+                    variant(k, on, withProfiler, off, plain, warm);
+                    r[k][i] = variant(k, on, withProfiler, off, plain, xs);
                 }
             }
             String[] names = {"plain", "profiler", "spans", "task_stream"};
@@ -124,6 +118,24 @@ final class OverheadBench {
                         + Arrays.toString(Arrays.stream(r[k]).mapToLong(x -> Math.round(x.cpuPerTask())).toArray()));
             }
         }
+    }
+
+    /** One run of variant {@code k}: 0 plain, 1 profiler, 2 inside two nested spans, 3 with a task stream open. */
+    private static Run variant(int k, LocalCluster on, Client withProfiler, LocalCluster off, Client plain, List<Integer> xs) {
+        return switch (k) {
+            case 0 -> run(off, plain, xs);
+            case 1 -> run(on, withProfiler, xs);
+            case 2 -> {
+                try (Span a = plain.span("outer"); Span b = plain.span("inner")) {
+                    yield run(off, plain, xs);
+                }
+            }
+            default -> {
+                try (TaskStream ts = plain.taskStream()) {
+                    yield run(off, plain, xs);
+                }
+            }
+        };
     }
 
     private static double median(Run[] runs, java.util.function.ToDoubleFunction<Run> f) {

@@ -42,7 +42,9 @@ final class Extensions {
         }
         if (overrides(ext, "computed", WorkerState.class, String.class, long.class, long.class, boolean.class)
                 || overrides(ext, "computed", WorkerState.class, String.class, long.class, long.class, int.class,
-                long.class, boolean.class)) {
+                long.class, boolean.class)
+                || overrides(ext, "computed", WorkerState.class, TaskState.class, String.class, long.class, long.class,
+                int.class, long.class, boolean.class)) {
             reporters = append(reporters, ext);
         }
         ext.start(core);

@@ -129,8 +129,26 @@ interface SchedulerExtension {
         computed(worker, key, Math.max(0, stopNanos - startNanos), nbytes, erred);
     }
 
+    /**
+     * As above, with the task the core found for {@code key} ({@code task}; null when it knows none), so an
+     * extension that needs it looks nothing up; by default passed on without it.
+     */
+    default void computed(WorkerState worker, TaskState task, String key, long startNanos, long stopNanos, int thread,
+                          long nbytes, boolean erred) {
+        computed(worker, key, startNanos, stopNanos, thread, nbytes, erred);
+    }
+
     /** A client's update was applied ({@code tasks}: its tasks as sent, in order). */
     default void graphUpdated(String clientId, java.util.List<dist.protocol.TaskSpec> tasks) {
+    }
+
+    /**
+     * As above, with the tasks the update made ({@code created}, in order; a key known before is not among
+     * them), so an extension that counts new tasks looks nothing up; by default passed on without them.
+     */
+    default void graphUpdated(String clientId, java.util.List<dist.protocol.TaskSpec> tasks,
+                              java.util.List<TaskState> created) {
+        graphUpdated(clientId, tasks);
     }
 
     /** Every task was forgotten and every worker's tasks dropped, asked by {@code clientId}. */

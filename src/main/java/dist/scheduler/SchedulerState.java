@@ -298,14 +298,15 @@ public final class SchedulerState extends TaskLifecycle {
         switch (message) {
             case UpdateGraph u -> {
                 ClientState c = client(clientId);
+                List<TaskState> created;
                 try {
-                    updateGraph(c, u);
+                    created = updateGraph(c, u);
                 } catch (IllegalArgumentException e) {
                     refuseGraph(c, u, e);
                     throw e;
                 }
                 for (SchedulerExtension x : extensions.all) {
-                    x.graphUpdated(clientId, u.tasks());
+                    x.graphUpdated(clientId, u.tasks(), created);
                 }
             }
             case ReleaseKeys r -> releaseKeys(clientId, nonNull(r.keys(), "ReleaseKeys.keys"));
@@ -388,9 +389,9 @@ public final class SchedulerState extends TaskLifecycle {
 
     /**
      * Adds a client's tasks and wants. The whole update is checked first (keys, options, cycles);
-     * a refused update changes nothing (see {@link #refuseGraph}).
+     * a refused update changes nothing (see {@link #refuseGraph}). Returns the tasks it made, in order.
      */
-    private void updateGraph(ClientState c, UpdateGraph u) {
+    private List<TaskState> updateGraph(ClientState c, UpdateGraph u) {
         List<TaskSpec> specs = nonNull(u.tasks(), "UpdateGraph.tasks");
         List<String> wanted = nonNull(u.wanted(), "UpdateGraph.wanted");
         GraphCheck.check(specs, tasks::get);
@@ -445,6 +446,7 @@ public final class SchedulerState extends TaskLifecycle {
         for (TaskState ts : created) {
             recommendCleanup(ts);
         }
+        return java.util.Collections.unmodifiableList(created);
     }
 
     /** Tells the client which of its futures the refused update leaves without a task (see {@link GraphCheck#refusal}). */
@@ -782,7 +784,7 @@ public final class SchedulerState extends TaskLifecycle {
     private void taskFinished(WorkerState ws, TaskFinished f) {
         TaskState ts = f.key() == null ? null : reportedBy(ws, f.key());
         if (f.key() != null) {
-            computed(ws, f.key(), f.startNanos(), f.stopNanos(), f.thread(), f.nbytes(), false);
+            computed(ws, ts, f.key(), f.startNanos(), f.stopNanos(), f.thread(), f.nbytes(), false);
         }
         if (ts == null) {
             queueFree(ws, String.valueOf(f.key()));
@@ -821,7 +823,7 @@ public final class SchedulerState extends TaskLifecycle {
         if (ts == null || ts.state != PROCESSING || ts.processingOn != ws) {
             return; // stale: the task was released, cancelled or moved meanwhile
         }
-        computed(ws, ts.key, e.startNanos(), e.stopNanos(), e.thread(), 0, true);
+        computed(ws, ts, ts.key, e.startNanos(), e.stopNanos(), e.thread(), 0, true);
         Trouble tr = ts.trouble();
         tr.failures++;
         int retries = ts.options == null ? 0 : ts.options.retries();
@@ -833,10 +835,10 @@ public final class SchedulerState extends TaskLifecycle {
         }
     }
 
-    private void computed(WorkerState ws, String key, long startNanos, long stopNanos, int thread, long nbytes,
-                          boolean erred) {
+    private void computed(WorkerState ws, TaskState ts, String key, long startNanos, long stopNanos, int thread,
+                          long nbytes, boolean erred) {
         for (SchedulerExtension ext : extensions.reporters) {
-            ext.computed(ws, key, startNanos, stopNanos, thread, nbytes, erred);
+            ext.computed(ws, ts, key, startNanos, stopNanos, thread, nbytes, erred);
         }
     }
 

@@ -146,15 +146,10 @@ final class SpanExtension implements SchedulerExtension {
     }
 
     @Override
-    public void graphUpdated(String clientId, List<TaskSpec> tasks) {
-        for (TaskSpec s : tasks) {
-            List<String> path = s.options() == null ? null : s.options().span();
+    public void graphUpdated(String clientId, List<TaskSpec> tasks, List<TaskState> created) {
+        for (TaskState ts : created) { // a resubmitted key is not among them: it counts once
+            List<String> path = ts.options == null ? null : ts.options.span();
             if (path == null || path.isEmpty()) {
-                continue;
-            }
-            TaskState ts = core.task(s.key());
-            // the task keeps the very options object of the update that made it: a resubmitted key counts once
-            if (ts == null || ts.options == null || ts.options.span() != path) {
                 continue;
             }
             for (Totals t : totalsOf(path, true)) {
@@ -182,14 +177,12 @@ final class SpanExtension implements SchedulerExtension {
     }
 
     @Override
-    public void computed(WorkerState worker, String key, long runNanos, long nbytes, boolean erred) {
-        if (spans.isEmpty()) {
+    public void computed(WorkerState worker, TaskState ts, String key, long startNanos, long stopNanos, int thread,
+                         long nbytes, boolean erred) {
+        if (spans.isEmpty() || ts == null || ts.options == null || ts.options.span() == null) {
             return;
         }
-        TaskState ts = core.task(key);
-        if (ts == null || ts.options == null || ts.options.span() == null) {
-            return;
-        }
+        long runNanos = Math.max(0, stopNanos - startNanos);
         for (Totals t : totalsOf(ts.options.span(), false)) {
             if (t != null) {
                 t.computeNanos += runNanos;

@@ -742,10 +742,14 @@ public final class WorkerMachine {
     }
 
     /** Records a compute request: inputs are linked, missing ones fetched; then waiting or ready. */
+    /** The span of the last task received (see {@link #becomeTask}). */
+    private String lastSpan;
+
     private void becomeTask(Task t, Message.ComputeTask ct) {
         t.run = ct.run();
         t.clientId = ct.clientId();
-        t.span = ct.span();
+        t.span = ct.span() == null || !ct.span().equals(lastSpan) ? ct.span() : lastSpan;
+        lastSpan = t.span; // the tasks of a span share one instance: its hash is computed once, compared by identity
         t.deferred = null;
         t.freed = false;
         t.flightPeer = null;
