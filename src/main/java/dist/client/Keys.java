@@ -96,9 +96,24 @@ public final class Keys {
         return k ^ (k >>> 33);
     }
 
-    /** {@code prefix-uuid}: a key no other call shares. */
+    /** Random once per process: keys of two processes differ in it. */
+    private static final long PROCESS_HI;
+    private static final long PROCESS_LO;
+    private static final java.util.concurrent.atomic.AtomicLong UNIQUE = new java.util.concurrent.atomic.AtomicLong();
+
+    static {
+        java.security.SecureRandom r = new java.security.SecureRandom();
+        PROCESS_HI = r.nextLong();
+        PROCESS_LO = r.nextLong();
+    }
+
+    /**
+     * {@code prefix-uuid}: a key no other call shares. The uuid is this process's random half and a
+     * counter put through a bijective mix, so two calls never share one; UUID.randomUUID cost a lock and a
+     * SecureRandom digest per task (4% of an in-process run's samples).
+     */
     public static String unique(String prefix) {
-        return prefix + "-" + UUID.randomUUID();
+        return prefix + "-" + new UUID(PROCESS_HI, fmix(PROCESS_LO + UNIQUE.getAndIncrement()));
     }
 
     /** The {@link SerializedLambda} javac gives a serializable lambda, or null for any other object. */

@@ -692,7 +692,8 @@ public final class SchedulerState extends TaskLifecycle {
 
     private void markExecuting(WorkerState ws, List<String> keys, boolean executing) {
         for (String key : keys) {
-            TaskState ts = key == null ? null : tasks.get(key);
+            // only a task processing on ws counts: its few tasks are searched, not the table of every task
+            TaskState ts = key == null ? null : ws.processing.byKey(key, TaskState.hashOf(key));
             if (ts != null && ts.processingOn == ws) {
                 ts.executing = executing;
             }

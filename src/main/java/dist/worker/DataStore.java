@@ -275,9 +275,11 @@ public final class DataStore implements AutoCloseable {
     private void put(String key, Entry e, boolean undoOnFailure) throws SpillException {
         lock.lock();
         try {
-            removeLocked(key);
             Slot s = new Slot(e);
-            slots.put(key, s);
+            Slot old = slots.put(key, s); // one probe of the table for a new key, the usual case
+            if (old != null) {
+                forget(key, old);
+            }
             fast.put(key, s);
             fastBytes += s.charge;
             heldPeak = Math.max(heldPeak, fastBytes);
@@ -503,9 +505,13 @@ public final class DataStore implements AutoCloseable {
 
     private void removeLocked(String key) {
         Slot s = slots.remove(key);
-        if (s == null) {
-            return;
+        if (s != null) {
+            forget(key, s);
         }
+    }
+
+    /** Undoes what slot {@code s} of {@code key}, no longer in {@code slots}, counted and wrote. */
+    private void forget(String key, Slot s) {
         if (s.mem != null) {
             fast.remove(key);
             fastBytes -= s.charge;

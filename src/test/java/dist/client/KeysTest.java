@@ -40,4 +40,24 @@ class KeysTest {
         assertTrue(a.matches("inc-[0-9a-f]{32}"), a);
         assertNotEquals(Keys.unique("inc"), Keys.unique("inc"));
     }
+
+    @Test
+    void uniqueKeysAreUuidsNeverRepeatedAcrossThreads() throws Exception {
+        java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Thread[] ts = new Thread[4];
+        for (int t = 0; t < ts.length; t++) {
+            ts[t] = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 50_000; i++) {
+                    seen.add(Keys.unique("inc"));
+                }
+            });
+        }
+        for (Thread t : ts) {
+            t.join(30_000);
+        }
+        assertEquals(200_000, seen.size(), "every key differs");
+        String k = seen.iterator().next();
+        assertTrue(k.matches("inc-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), k);
+        assertEquals("inc", dist.scheduler.ClusterView.groupOf(k));
+    }
 }
