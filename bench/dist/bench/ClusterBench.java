@@ -645,7 +645,9 @@ public final class ClusterBench {
         private static String firstLine(Process p, String prefix) throws Exception {
             BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             CompletableFuture<String> found = new CompletableFuture<>();
-            Thread.ofVirtual().start(() -> {
+            // a platform thread: pipe reads pin virtual threads' carriers, and three of them once left
+            // none for the client's connection writer (a 10-million-task submission stalled)
+            Thread.ofPlatform().daemon(true).start(() -> {
                 try {
                     String line;
                     while ((line = r.readLine()) != null) {

@@ -33,7 +33,12 @@ import java.util.SplittableRandom;
  * ./run.sh sim --workers 50 --tasks 20000
  * ./run.sh sim --workers 100,1000,10000   (per size a warm-up, three runs, then a table of medians)
  * ./run.sh sim --repeat 5 --warmup 0
+ * ./run.sh sim --workers 10000 --threads 8   (issue: heartbeats of 10,000 workers)
  * </pre>
+ *
+ * <p>After each run, 20 more rounds of heartbeats (one from every worker, then a tick) are timed on their
+ * own; with the time to decode one heartbeat's frame, they give the share of one core heartbeats cost the
+ * scheduler at one a worker every 500 ms ("heartbeats" in the table).
  */
 public final class SchedulerSim {
 
@@ -63,10 +68,17 @@ public final class SchedulerSim {
      * @param heapAfterSubmit  heap used after GC once every task was submitted, minus the heap before
      * @param events           events handled
      * @param tasksLeft        tasks the scheduler still knew at the end (the client released everything)
+     * @param heartbeatNanos   real time inside {@code SchedulerState.handle} for {@code heartbeatRounds} extra
+     *                         rounds of one heartbeat from every worker (and the tick after them), timed once
+     *                         the graph has run, while every sum is still held
+     * @param heartbeatRounds  those rounds
+     * @param heartbeatDecodeNanos time to decode one heartbeat from its frame, as the server's reader does
      */
     public record Result(long placements, long finished, long distinctFinished, long sumsInMemory, long expectedSums,
                          long schedulerNanos, long schedulerCpuNanos, long wallNanos, long simulatedNanos,
-                         long heapAfterSubmit, long events, int tasksLeft) {
+                         long heapAfterSubmit, long events, int tasksLeft, long heartbeatNanos, int heartbeatRounds,
+                         double heartbeatDecodeNanos) {
+
         public double placementsPerSecond() {
             return placements * 1e9 / Math.max(1, schedulerNanos);
         }
@@ -214,6 +226,15 @@ public final class SchedulerSim {
             complete(c);
         }
         long simulated = lastSumAt;
+        // heartbeats alone: rounds of one from every worker and a tick, timed apart from the run
+        int rounds = 20;
+        long hb0 = schedulerNanos;
+        for (int i = 0; i < rounds; i++) {
+            now += HEARTBEAT_NANOS;
+            heartbeats();
+        }
+        long heartbeatNanos = schedulerNanos - hb0;
+        closeWindow();
         // the client lets go of its futures, as a finished program does
         List<String> wanted = new ArrayList<>();
         for (int g = 0; g < expectedSums; g++) {
@@ -226,7 +247,28 @@ public final class SchedulerSim {
             distinct += n > 0 ? 1 : 0;
         }
         return new Result(placements, finished, distinct, sums, expectedSums, schedulerNanos,
-                (long) schedulerCpuNanos, System.nanoTime() - wall0, simulated, heapAfterSubmit, events, s.view().taskCount());
+                (long) schedulerCpuNanos, System.nanoTime() - wall0, simulated, heapAfterSubmit, events, s.view().taskCount(),
+                heartbeatNanos, rounds, heartbeatDecodeNanos());
+    }
+
+    /** Nanoseconds to decode one heartbeat's frame into its message (the median of 5 passes of 100,000). */
+    private double heartbeatDecodeNanos() {
+        dist.protocol.MessageCodec codec = dist.protocol.MessageCodec.get();
+        List<byte[]> frames = codec.encode(new Message.Heartbeat(123_456_789L, 2, 5, 1_000));
+        double[] passes = new double[5];
+        long sink = 0;
+        for (int k = 0; k < passes.length; k++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 100_000; i++) {
+                sink += ((Message.Heartbeat) codec.decode(frames)).inMemory();
+            }
+            passes[k] = (System.nanoTime() - t0) / 100_000.0;
+        }
+        if (sink == 42) {
+            System.out.print("");
+        }
+        java.util.Arrays.sort(passes);
+        return passes[2];
     }
 
     private boolean nothingQueued() {
@@ -431,19 +473,27 @@ public final class SchedulerSim {
             double[] wall = results.stream().mapToDouble(Result::placementsPerSecond).sorted().toArray();
             double[] cpu = results.stream().mapToDouble(Result::placementsPerCpuSecond).sorted().toArray();
             long finish = results.stream().mapToLong(Result::simulatedNanos).max().orElse(0);
-            summary.add(String.format("%,10d %,14.0f %,16.0f %,14.0f %9.3f s %9.3f s %+8.2f%%", workers,
-                    median(wall), median(cpu), wall[0], finish / 1e9, ideal / 1e9, (finish / ideal - 1) * 100));
+            double[] beats = results.stream().mapToDouble(r -> heartbeatCoreShare(r, workers)).sorted().toArray();
+            summary.add(String.format("%,10d %,14.0f %,16.0f %,14.0f %9.3f s %9.3f s %+8.2f%% %9.2f%%", workers,
+                    median(wall), median(cpu), wall[0], finish / 1e9, ideal / 1e9, (finish / ideal - 1) * 100,
+                    100 * median(beats)));
         }
         System.out.printf("%n%d run(s) per size after a warm-up of %,d tasks; the median, the slowest run, and the "
                 + "latest finish%n", repeat, warmup);
-        System.out.printf("%10s %14s %16s %14s %11s %11s %9s%n", "workers", "placements/s", "placements/cpu-s",
-                "slowest/s", "finish", "ideal", "vs ideal");
+        System.out.printf("%10s %14s %16s %14s %11s %11s %9s %10s%n", "workers", "placements/s", "placements/cpu-s",
+                "slowest/s", "finish", "ideal", "vs ideal", "heartbeats");
         summary.forEach(System.out::println);
     }
 
     private static double median(double[] sorted) {
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    /** The share of one core the scheduler spends on heartbeats, at one from each of {@code workers} every 500 ms. */
+    static double heartbeatCoreShare(Result r, int workers) {
+        return r.heartbeatRounds() == 0 ? Double.NaN
+                : (r.heartbeatNanos() / (double) r.heartbeatRounds() + r.heartbeatDecodeNanos() * workers) / HEARTBEAT_NANOS;
     }
 
     /** Runs {@code p} and prints what happened; placements per second count scheduler time only. */
@@ -465,6 +515,10 @@ public final class SchedulerSim {
         System.out.printf("scheduler heap:      %,d MB after GC with every task submitted (%,d bytes per task)%n",
                 r.heapAfterSubmit() >> 20, r.heapAfterSubmit() / Math.max(1, p.tasks()));
         System.out.printf("tasks left:          %,d after the client released its keys%n", r.tasksLeft());
+        System.out.printf("heartbeats:          %.2f ms in the state machine per round of %,d (one a worker) and its tick,"
+                + " %.0f ns to decode one: %.2f%% of one core at a round every %d ms%n",
+                r.heartbeatNanos() / 1e6 / Math.max(1, r.heartbeatRounds()), p.workers(), r.heartbeatDecodeNanos(),
+                100 * heartbeatCoreShare(r, p.workers()), HEARTBEAT_NANOS / 1_000_000);
         return r;
     }
 }

@@ -386,7 +386,7 @@ public final class SshCommand {
                 err.println("[" + t.host() + " " + role + "] could not hand the token over: " + e.getMessage());
             }
             String prefix = "[" + t.host() + " " + role + "] ";
-            Thread.ofVirtual().start(() -> {
+            Thread.ofPlatform().daemon(true).start(() -> { // a pipe read would pin a virtual thread's carrier
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
                         StandardCharsets.UTF_8))) {
                     String line;

@@ -459,7 +459,15 @@ public final class Connection implements Peer, AutoCloseable {
         return r == null || r == this || r.reading.get() != Thread.currentThread();
     }
 
+    /** Bytes queued for the peer and not yet taken by the socket. */
+    long queuedBytes() {
+        return queuedBytes.get();
+    }
+
     private void awaitRoom() {
+        if (!Thread.currentThread().isVirtual() && helpWrite()) {
+            return; // made room itself
+        }
         roomWaiters.incrementAndGet();
         roomLock.lock();
         try {
@@ -474,6 +482,27 @@ public final class Connection implements Peer, AutoCloseable {
         }
         if (state.get() != OPEN) {
             throw closedException();
+        }
+    }
+
+    /**
+     * A platform thread waiting for room writes what the socket takes now. The writer is a virtual thread,
+     * and a process whose carrier threads are all pinned (blocking pipe or file reads, native calls) may
+     * not run it for a long while; the waiting sender then drains its own backlog. True when bytes went.
+     */
+    private boolean helpWrite() {
+        if (state.get() != OPEN || !writeLock.tryLock()) {
+            return false;
+        }
+        try {
+            long before = queuedBytes.get();
+            writeSome();
+            return queuedBytes.get() < before;
+        } catch (IOException e) {
+            writeFailed(e);
+            throw new ConnectionClosedException("write to " + peerAddress + " failed: " + e, e);
+        } finally {
+            writeLock.unlock();
         }
     }
 
@@ -492,7 +521,8 @@ public final class Connection implements Peer, AutoCloseable {
     private void flushFromSender() {
         for (int rounds = 0; rounds < SENDER_ROUNDS; rounds++) {
             // the lock holder looks at the backlog again after unlocking: nothing is stranded
-            if (writerActive.get() || !hasBacklog() || !writeLock.tryLock()) {
+            // a platform sender writes even while a writer is started: that virtual thread may find no carrier
+            if ((writerActive.get() && Thread.currentThread().isVirtual()) || !hasBacklog() || !writeLock.tryLock()) {
                 return;
             }
             boolean drained;

@@ -132,7 +132,9 @@ public final class ChildJvm {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putAll(env);
         Process p = pb.start();
-        Thread.ofVirtual().name("relay-" + p.pid()).start(() -> {
+        // a platform thread: a pipe read pins a virtual thread's carrier for as long as the child lives, and
+        // a few such readers left no carrier for the connections' writers
+        Thread.ofPlatform().daemon(true).name("relay-" + p.pid()).start(() -> {
             try {
                 relay(p, prefix, out, onLine);
             } finally {
