@@ -136,16 +136,17 @@ public final class Recipes {
     }
 
     private void prune(Node first) {
-        ArrayDeque<Node> todo = new ArrayDeque<>();
-        todo.add(first);
-        while (!todo.isEmpty()) {
-            Node n = todo.poll();
-            if (n.live || n.dependents > 0 || nodes.get(n.spec.key()) != n) {
+        ArrayDeque<Node> todo = null; // made only when a removal frees an input: most recipes have none
+        for (Node n = first; n != null; n = todo == null ? null : todo.poll()) {
+            // one probe: removed only while it is still the key's node
+            if (n.live || n.dependents > 0 || !nodes.remove(n.spec.key(), n)) {
                 continue;
             }
-            nodes.remove(n.spec.key());
             for (Node d : n.linked) {
                 if (--d.dependents == 0) {
+                    if (todo == null) {
+                        todo = new ArrayDeque<>();
+                    }
                     todo.add(d);
                 }
             }
