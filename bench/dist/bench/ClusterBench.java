@@ -134,7 +134,7 @@ public final class ClusterBench {
                         case "placement" -> placement();
                         case "actors" -> actors(localClient);
                         case "groupby" -> GroupByBench.run();
-                        case "overhead" -> OverheadBench.run(16);
+                        case "overhead" -> OverheadBench.run(32);
                         default -> throw new IllegalArgumentException("unknown workload '" + w + "'; known: startup,"
                                 + " latency, throughput, chain, tree, transfer, preemptible, memory, million, raw,"
                                 + " placement, lock, actors, queue, groupby, overhead");

@@ -111,6 +111,11 @@ final class OverheadBench {
                 }
                 ClusterBench.report("overhead_" + names[k], (median(rates) - 1) * 100, "%");
                 ClusterBench.report("overhead_" + names[k] + "_cpu", (median(cpus) - 1) * 100, "%");
+                double[] rci = bootstrap(rates);
+                double[] cci = bootstrap(cpus);
+                System.err.printf(java.util.Locale.ROOT, "overhead %s: 95%% interval of the median, rate %+.1f%% to %+.1f%%,"
+                        + " CPU %+.1f%% to %+.1f%% (the task stream adds no work a task: its interval is the noise)%n",
+                        names[k], (rci[0] - 1) * 100, (rci[1] - 1) * 100, (cci[0] - 1) * 100, (cci[1] - 1) * 100);
             }
             for (int k = 0; k < 4; k++) {
                 System.err.println("overhead rounds " + names[k] + ": tasks/s " + Arrays.toString(
@@ -140,6 +145,21 @@ final class OverheadBench {
 
     private static double median(Run[] runs, java.util.function.ToDoubleFunction<Run> f) {
         return median(Arrays.stream(runs).mapToDouble(f).toArray());
+    }
+
+    /** A 95% bootstrap interval of the median of {@code values} (2,000 resamples, fixed seed). */
+    static double[] bootstrap(double[] values) {
+        java.util.Random random = new java.util.Random(1);
+        double[] medians = new double[2000];
+        double[] sample = new double[values.length];
+        for (int b = 0; b < medians.length; b++) {
+            for (int i = 0; i < sample.length; i++) {
+                sample[i] = values[random.nextInt(values.length)];
+            }
+            medians[b] = median(sample);
+        }
+        Arrays.sort(medians);
+        return new double[] {medians[50], medians[1949]};
     }
 
     private static double median(double[] values) {
