@@ -513,6 +513,7 @@ public final class ClusterBench {
     static void million(Client client, CliCluster cluster, int n) throws Exception {
         List<Integer> xs = IntStream.range(0, n).boxed().toList();
         long[] cpu0 = cluster.cpuNanos();
+        long[] alloc0 = cluster.allocatedBytes();
         long s = System.nanoTime();
         List<Future<Integer>> fs = client.map(ClusterBench::inc, xs);
         long submitted = System.nanoTime();
@@ -533,6 +534,11 @@ public final class ClusterBench {
             } else {
                 report("million_cpu_" + who[i], (cpu1[i] - cpu0[i]) / 1e3 / n, "us/task");
             }
+        }
+        long[] alloc1 = cluster.allocatedBytes();
+        for (int i = 0; i < alloc0.length && i < who.length; i++) {
+            report("million_alloc_" + who[i], alloc0[i] < 0 || alloc1[i] < 0 ? Double.NaN
+                    : (alloc1[i] - alloc0[i]) / (double) n, "B/task");
         }
         fs.forEach(Future::release);
     }
@@ -654,6 +660,10 @@ public final class ClusterBench {
                         if (!found.isDone() && line.startsWith(prefix)) {
                             found.complete(line);
                         }
+                        if (line.startsWith("metrics at: ") || line.startsWith("dashboard at: ")) {
+                            String url = line.substring(line.indexOf("http"));
+                            METRICS.put(p.pid(), url.substring(0, url.indexOf('/', "http://".length())) + "/metrics");
+                        }
                         System.err.println("[pid " + p.pid() + "] " + line); // kept in the run's log
                     }
                     found.completeExceptionally(new IOException("process ended before printing '" + prefix + "'"));
@@ -669,6 +679,46 @@ public final class ClusterBench {
             jcmd("GC.run");
             Thread.sleep(300);
             return status("VmRSS:");
+        }
+
+        /** Where each started process serves its Prometheus page, by pid. */
+        static final Map<Long, String> METRICS = new java.util.concurrent.ConcurrentHashMap<>();
+
+        /**
+         * Heap bytes allocated so far by this process, the scheduler and each worker (their
+         * dist_process_allocated_bytes_total); -1 where unknown.
+         */
+        long[] allocatedBytes() {
+            List<Long> out = new ArrayList<>();
+            out.add(((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+                    .getTotalThreadAllocatedBytes());
+            List<Process> roles = new ArrayList<>();
+            roles.add(scheduler);
+            roles.addAll(workers);
+            for (Process p : roles) {
+                out.add(scrape(METRICS.get(p.pid()), "dist_process_allocated_bytes_total"));
+            }
+            return out.stream().mapToLong(Long::longValue).toArray();
+        }
+
+        private static long scrape(String url, String name) {
+            if (url == null) {
+                return -1;
+            }
+            try {
+                java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+                String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                                .timeout(java.time.Duration.ofSeconds(30)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                for (String line : body.split("\n")) {
+                    if (line.startsWith(name)) {
+                        return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                    }
+                }
+                return -1;
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                return -1;
+            }
         }
 
         /** CPU time used so far by this process, the scheduler and each worker. */

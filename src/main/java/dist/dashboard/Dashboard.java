@@ -592,6 +592,7 @@ public final class Dashboard implements AutoCloseable {
                 sum);
         p.help("dist_transfer_bytes_total", "counter", "Bytes workers fetched from peers.");
         p.sample("dist_transfer_bytes_total", moved);
+        p.process(); // the scheduler's process (a LocalCluster's whole process when it runs in one)
         return p.toString();
     }
 }

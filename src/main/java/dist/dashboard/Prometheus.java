@@ -44,6 +44,26 @@ final class Prometheus {
         return this;
     }
 
+    /**
+     * This process's own counters: heap bytes its threads allocated (virtual and ended ones included)
+     * and the CPU time it used, so a run's allocation and CPU per task can be read off two scrapes.
+     */
+    Prometheus process(String... labels) {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (threads instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported()
+                && t.isThreadAllocatedMemoryEnabled()) {
+            help("dist_process_allocated_bytes_total", "counter",
+                    "Heap bytes allocated by this process's threads since it started.");
+            sample("dist_process_allocated_bytes_total", t.getTotalThreadAllocatedBytes(), labels);
+        }
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os && os.getProcessCpuTime() >= 0) {
+            help("dist_process_cpu_seconds_total", "counter", "CPU time this process used, in seconds.");
+            sample("dist_process_cpu_seconds_total", os.getProcessCpuTime() / 1e9, labels);
+        }
+        return this;
+    }
+
     private static String number(double v) {
         if (Double.isInfinite(v)) {
             return v > 0 ? "+Inf" : "-Inf";

@@ -115,6 +115,7 @@ public final class WorkerDashboard implements AutoCloseable {
                 s.compute().counts(), s.compute().count(), s.compute().sumSeconds());
         p.histogram("dist_worker_transfer_seconds", "Time spent fetching inputs from peers.", WorkerMetrics.BUCKETS,
                 s.transfer().counts(), s.transfer().count(), s.transfer().sumSeconds());
+        p.process("worker", w);
         return p.toString();
     }
 

@@ -14,6 +14,9 @@ final class SpareGroups {
     private int low = -8;
     private WorkerHeap[] groups = new WorkerHeap[16];
     private final BitSet nonEmpty = new BitSet();
+    /** Emptied far groups kept for reuse: a busy worker moving up its keys took a new heap each move. */
+    private final WorkerHeap[] spare = new WorkerHeap[8];
+    private int spares;
 
     void add(WorkerState w) {
         int i = w.spareKey - low;
@@ -25,7 +28,7 @@ final class SpareGroups {
         }
         WorkerHeap g = groups[i];
         if (g == null) {
-            g = groups[i] = new WorkerHeap(true);
+            g = groups[i] = spares > 0 ? spare[--spares] : new WorkerHeap(true);
         }
         g.add(w);
         nonEmpty.set(i);
@@ -42,6 +45,9 @@ final class SpareGroups {
             nonEmpty.clear(i);
             if (i >= 64) {
                 groups[i] = null; // far groups come and go with one busy worker: do not keep them all
+                if (spares < spare.length) {
+                    spare[spares++] = g; // empty: ready for the next far group
+                }
             }
         }
     }

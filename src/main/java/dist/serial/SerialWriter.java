@@ -37,6 +37,12 @@ public final class SerialWriter {
     private static final ThreadLocal<SerialWriter> CACHE = ThreadLocal.withInitial(SerialWriter::new);
     /** Buffers grown past this are dropped after use so an idle thread does not pin a large array. */
     private static final int KEEP = 1 << 16;
+    /**
+     * A platform thread (an event loop, a reader) keeps up to this much: a scheduler's batches of a
+     * thousand tasks pass 64 KB, and regrowing from 256 bytes for each copied them twice over (a third
+     * of the scheduler's allocation a task). Virtual threads, many and short-lived, keep {@link #KEEP}.
+     */
+    private static final int KEEP_PLATFORM = 1 << 20;
     private static final int MAX = Integer.MAX_VALUE - 64;
     private static final int SCAN = 16;
 
@@ -115,7 +121,7 @@ public final class SerialWriter {
             }
             nseen = 0;
         }
-        if (buf.length > KEEP) {
+        if (buf.length > (Thread.currentThread().isVirtual() ? KEEP : KEEP_PLATFORM)) {
             buf = new byte[256];
         }
     }
