@@ -299,12 +299,48 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         if (args.size() != fn.arity()) {
             throw new IllegalArgumentException("function takes " + fn.arity() + " argument(s), got " + args.size());
         }
-        Set<String> deps = new LinkedHashSet<>(fnDeps);
+        CallDeps deps = new CallDeps(fnDeps);
         byte[] run = encodeRun(prepared, fn, args, futureReplacer(deps));
         String key = explicitKey != null ? explicitKey : options.key() != null ? options.key()
                 : options.isPure() ? Keys.pure(prefix, run) : Keys.unique(prefix);
         long priority = (-(long) options.priority() << PRIORITY_SHIFT) + submissions.getAndIncrement();
-        return new TaskSpec(key, run, List.copyOf(deps), priority, WireOptions.of(options));
+        return new TaskSpec(key, run, deps.toList(), priority, WireOptions.of(options));
+    }
+
+    /**
+     * The keys one call refers to, in order; its set is made only when a future turns up (most calls of
+     * a map have none, and a LinkedHashSet a call was 300 bytes of the client's allocation a task).
+     */
+    private static final class CallDeps extends java.util.AbstractSet<String> {
+        private LinkedHashSet<String> keys;
+
+        CallDeps(Set<String> initial) {
+            if (!initial.isEmpty()) {
+                keys = new LinkedHashSet<>(initial);
+            }
+        }
+
+        @Override
+        public boolean add(String key) {
+            if (keys == null) {
+                keys = new LinkedHashSet<>();
+            }
+            return keys.add(key);
+        }
+
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return keys == null ? java.util.Collections.emptyIterator() : keys.iterator();
+        }
+
+        @Override
+        public int size() {
+            return keys == null ? 0 : keys.size();
+        }
+
+        List<String> toList() {
+            return keys == null ? List.of() : List.copyOf(keys);
+        }
     }
 
     /** Past this many bytes of encoded calls in one submission the client warns, as dask does (10 MB). */
