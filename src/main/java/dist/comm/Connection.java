@@ -521,8 +521,10 @@ public final class Connection implements Peer, AutoCloseable {
     private void flushFromSender() {
         for (int rounds = 0; rounds < SENDER_ROUNDS; rounds++) {
             // the lock holder looks at the backlog again after unlocking: nothing is stranded
-            // a platform sender writes even while a writer is started: that virtual thread may find no carrier
-            if ((writerActive.get() && Thread.currentThread().isVirtual()) || !hasBacklog() || !writeLock.tryLock()) {
+            // a platform sender writes even while a writer is started: that virtual thread may find no
+            // carrier (the timer's thread leaves big batches to the writer: every deadline waits behind it)
+            if ((writerActive.get() && (Thread.currentThread().isVirtual() || Timers.onTimerThread()))
+                    || !hasBacklog() || !writeLock.tryLock()) {
                 return;
             }
             boolean drained;
