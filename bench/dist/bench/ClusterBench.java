@@ -460,6 +460,7 @@ public final class ClusterBench {
             long before = cluster.schedulerRssAfterGc();
             long heapBefore = cluster.schedulerHeapUsed();
             String histoBefore = System.getenv("DIST_BENCH_HISTO") != null ? cluster.histogram() : null;
+            long workersBefore = cluster.workersHeapAfterGc();
             int n = 100_000;
             List<Integer> xs = IntStream.range(0, n).boxed().toList();
             List<Future<Long>> fs = client.map(ClusterBench::addInt, xs, Collections.nCopies(n, b));
@@ -479,6 +480,8 @@ public final class ClusterBench {
             if (sum != (long) n * (n - 1) / 2) {
                 throw new AssertionError("wrong sum " + sum);
             }
+            // the results are held now, on the workers: what each costs them beyond its bytes
+            report("worker_heap_per_held_result", (cluster.workersHeapAfterGc() - workersBefore) / (double) n, "B");
             fs.forEach(Future::release);
             b.release();
         } finally {
@@ -734,7 +737,21 @@ public final class ClusterBench {
 
         /** Heap in use in the scheduler (right after the collection of schedulerRssAfterGc), from jcmd. */
         long schedulerHeapUsed() throws Exception {
-            String text = jcmd("GC.heap_info");
+            return heapUsed(scheduler.pid());
+        }
+
+        /** Heap in use in the workers together, each collected first. */
+        long workersHeapAfterGc() throws Exception {
+            long sum = 0;
+            for (Process w : workers) {
+                jcmd(w.pid(), "GC.run");
+                sum += heapUsed(w.pid());
+            }
+            return sum;
+        }
+
+        private long heapUsed(long pid) throws Exception {
+            String text = jcmd(pid, "GC.heap_info");
             long used = 0;
             java.util.regex.Pattern usedK = java.util.regex.Pattern.compile("used (\\d+)K");
             for (String line : text.split("\n")) {
@@ -759,8 +776,12 @@ public final class ClusterBench {
 
         /** What {@code jcmd <scheduler pid> command} prints. */
         private String jcmd(String command) throws Exception {
+            return jcmd(scheduler.pid(), command);
+        }
+
+        private String jcmd(long pid, String command) throws Exception {
             String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-            Process p = new ProcessBuilder(jcmd, String.valueOf(scheduler.pid()), command)
+            Process p = new ProcessBuilder(jcmd, String.valueOf(pid), command)
                     .redirectErrorStream(true).start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(60, TimeUnit.SECONDS)) {

@@ -519,6 +519,7 @@ public final class WorkerMachine {
         if (t.state != State.EXECUTING) return;  // stale report
         leaveSlot(t);
         t.typeName = d.typeName();
+        t.run = null; // a result held here is never run again from it (a rerun comes as a new ComputeTask)
         toMemory(t, d.nbytes());
         send(new Message.TaskFinished(t.key, t.nbytes, d.typeName(), d.startNanos(), d.stopNanos(),
                 d.inlineValue(), d.thread()));
