@@ -166,8 +166,7 @@ public final class RecordedRun {
             v[2 * a + 1] += t.bytes();
         }
         List<TaskStream.GroupTime> out = new ArrayList<>();
-        sums.forEach((g, v) -> out.add(new TaskStream.GroupTime(g, v[0] / 1e9, v[2] / 1e9, v[3], v[4] / 1e9,
-                v[6] / 1e9, v[7], v[8] / 1e9)));
+        sums.forEach((g, v) -> out.add(TaskStream.GroupTime.of(g, v)));
         return List.copyOf(out);
     }
 

@@ -57,7 +57,16 @@ public final class TaskStream implements AutoCloseable {
      */
     public record GroupTime(String group, double computeSeconds, double transferSeconds, long transferBytes,
                             double waitingSeconds, double spillSeconds, long spillBytes,
-                            double serializationSeconds) {}
+                            double serializationSeconds) {
+        /**
+         * From the workers' counters of one group: per activity (compute, transfer, waiting, spill,
+         * serialization) nanoseconds at index 2a and bytes at 2a + 1.
+         */
+        static GroupTime of(String group, long[] perActivity) {
+            long[] v = perActivity;
+            return new GroupTime(group, v[0] / 1e9, v[2] / 1e9, v[3], v[4] / 1e9, v[6] / 1e9, v[7], v[8] / 1e9);
+        }
+    }
 
     /** Asks the scheduler for a stretch of its history (see {@link Message.TaskStreamRequest}). */
     interface Source {
@@ -201,7 +210,7 @@ public final class TaskStream implements AutoCloseable {
                 any |= d[i] != 0;
             }
             if (any) {
-                g.add(new GroupTime(group, d[0] / 1e9, d[2] / 1e9, d[3], d[4] / 1e9, d[6] / 1e9, d[7], d[8] / 1e9));
+                g.add(GroupTime.of(group, d));
             }
         });
         TaskStream out = new TaskStream(source, since, transfersSince, notBefore, baseline);

@@ -494,10 +494,18 @@ public final class Connection implements Peer, AutoCloseable {
         if (state.get() != OPEN || !writeLock.tryLock()) {
             return false;
         }
+        long before = queuedBytes.get();
+        writeLocked();
+        return queuedBytes.get() < before;
+    }
+
+    /**
+     * {@link #writeSome} for a sending thread that holds the write lock, which this releases; a failed
+     * write closes the connection and is thrown to the sender. True once nothing is left.
+     */
+    private boolean writeLocked() {
         try {
-            long before = queuedBytes.get();
-            writeSome();
-            return queuedBytes.get() < before;
+            return writeSome();
         } catch (IOException e) {
             writeFailed(e);
             throw new ConnectionClosedException("write to " + peerAddress + " failed: " + e, e);
@@ -527,16 +535,7 @@ public final class Connection implements Peer, AutoCloseable {
                     || !hasBacklog() || !writeLock.tryLock()) {
                 return;
             }
-            boolean drained;
-            try {
-                drained = writeSome();
-            } catch (IOException e) {
-                writeFailed(e);
-                throw new ConnectionClosedException("write to " + peerAddress + " failed: " + e, e);
-            } finally {
-                writeLock.unlock();
-            }
-            if (!drained) {
+            if (!writeLocked()) {
                 startWriter(); // the socket is full: the writer waits for room, the sender goes on
                 return;
             }

@@ -30,10 +30,15 @@ class PinnedCarriersTest {
     @Timeout(120)
     void aPlatformSenderDrainsItsOwnBacklogWhenNoCarrierIsFree() throws Exception {
         AtomicLong received = new AtomicLong();
+        java.util.concurrent.CompletableFuture<Long> all = new java.util.concurrent.CompletableFuture<>();
         Path log = Files.createTempFile("dist-pinned", ".log");
         try (Server s = Net.server(Net.FAST, c -> (conn, m, id) -> {
             if (m instanceof Message.DataReply d) {
-                if (received.getAndAdd(d.data().get("x").head().length) == 0) {
+                long was = received.getAndAdd(d.data().get("x").head().length);
+                if (was + d.data().get("x").head().length == (long) MESSAGES * SIZE) {
+                    all.complete(received.get());
+                }
+                if (was == 0) {
                     try {
                         Thread.sleep(1_500); // this reader pauses: the child's socket fills and its writer starts
                     } catch (InterruptedException e) {
@@ -49,9 +54,16 @@ class PinnedCarriersTest {
                     "-cp", System.getProperty("java.class.path"), Child.class.getName(), Integer.toString(s.port())))
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-                while (received.get() < (long) MESSAGES * SIZE && System.nanoTime() < deadline && p.isAlive()) {
-                    Thread.sleep(50);
+                // a child that fails ends the wait at once; one that succeeds may exit before its last bytes are read
+                p.onExit().thenAccept(x -> {
+                    if (x.exitValue() != 0) {
+                        all.completeExceptionally(new AssertionError("the child exited with " + x.exitValue()));
+                    }
+                });
+                try {
+                    all.get(90, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    // the assertion below says what arrived
                 }
                 assertEquals((long) MESSAGES * SIZE, received.get(), "bytes that arrived (the child "
                         + (p.isAlive() ? "runs" : "exited with " + p.exitValue()) + "); it said:\n" + Files.readString(log));
