@@ -446,6 +446,8 @@ public final class SerialReader {
                 depth--;
                 return list;
             }
+            case Tags.RECORDS:
+                return readRecords();
             case Tags.SET:
             case Tags.SORTED_SET: {
                 int n = readCount(1, "set");
@@ -627,12 +629,36 @@ public final class SerialReader {
         return a;
     }
 
+    /** A list written by SerialWriter's writeRecords: count, one class, then each record's slots. */
+    private Object readRecords() {
+        int n = readCount(1, "list of records");
+        charge(OBJECT + OBJECT + (long) REF * n, "a list");
+        ArrayList<Object> list = new ArrayList<>(Math.min(n, PREALLOC));
+        remember(list);
+        ClassInfo ci = readClassInfo();
+        if (ci.tag != Tags.RECORD) {
+            throw error("class " + ci.type.getName() + " is not a record here"
+                    + (ci.tag == Tags.UNSUPPORTED ? "; " + ClassInfo.fixes(ci.type) : ""));
+        }
+        enter();
+        for (int i = 0; i < n; i++) {
+            list.add(buildRecord(ci));
+        }
+        depth--;
+        return list;
+    }
+
     private Object readRecord() {
         ClassInfo ci = readClassInfo();
         if (ci.tag != Tags.RECORD) {
             throw error("class " + ci.type.getName() + " is not a record here"
                     + (ci.tag == Tags.UNSUPPORTED ? "; " + ClassInfo.fixes(ci.type) : ""));
         }
+        return buildRecord(ci);
+    }
+
+    /** One record of class {@code ci}: its slots, then its canonical constructor. */
+    private Object buildRecord(ClassInfo ci) {
         charge(OBJECT + (long) REF * ci.shape.slots.length, "a record");
         enter();
         Object v;

@@ -605,8 +605,12 @@ public final class SerialWriter {
     }
 
     private void writeCollection(int tag, Collection<?> col) {
-        writeByte(tag);
         int n = col.size();
+        if (tag == Tags.LIST && n >= 2 && replacer == null && col instanceof List<?> list && col instanceof RandomAccess
+                && writeRecords(list, n)) {
+            return;
+        }
+        writeByte(tag);
         writeVarint32(n);
         enter();
         if (col instanceof List<?> list && col instanceof RandomAccess) {
@@ -626,6 +630,46 @@ public final class SerialWriter {
             }
         }
         depth--;
+    }
+
+    /**
+     * A list of records of one class written as {@link Tags#RECORDS}: the tag and the class once, not
+     * per element (a shuffle's shards and most partitions of a Bag are such lists). False, having
+     * written nothing, when the elements are not all non-null records of the same class.
+     */
+    private boolean writeRecords(List<?> list, int n) {
+        Object first = list.get(0);
+        if (first == null) {
+            return false;
+        }
+        Class<?> c = first.getClass();
+        if (!c.isRecord()) {
+            return false;
+        }
+        for (int i = 1; i < n; i++) {
+            Object e = list.get(i);
+            if (e == null || e.getClass() != c) {
+                return false;
+            }
+        }
+        ClassInfo ci = snap.info(c);
+        if (ci.tag != Tags.RECORD || ci.shape.slots.length == 0) {
+            return false; // a record of no component takes no byte, which a reader's count check needs
+        }
+        writeByte(Tags.RECORDS);
+        writeVarint32(n);
+        writeClass(ci);
+        enter();
+        enter();
+        ClassInfo.Shape shape = ci.shape;
+        for (int i = 0; i < n; i++) {
+            writeSlots(shape, list.get(i));
+        }
+        depth -= 2;
+        if (list.size() != n) {
+            throw new EncodeException(list.getClass().getName() + " changed size while being encoded");
+        }
+        return true;
     }
 
     private void writeMap(int tag, Map<?, ?> map) {

@@ -211,6 +211,42 @@ class RoundTripTest {
     }
 
     @Test
+    void aListOfOneRecordClassWritesItsClassAndTagsOnce() {
+        List<Point> many = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            many.add(new Point(i % 100, -i));
+        }
+        byte[] bytes = s.encode(many);
+        assertEquals(many, roundTrip(many));
+        // a point is its two varints: no per-element tag or class
+        assertTrue(bytes.length < 1000 * 4 + Point.class.getName().length() + 10, bytes.length + " bytes");
+        Object back = s.decode(bytes);
+        assertInstanceOf(ArrayList.class, back);
+        ((List<Object>) back).add(new Point(1, 1)); // as mutable as any decoded list
+    }
+
+    @Test
+    void listsThatAreNotAllOneRecordClassKeepTheirElements() {
+        Person p = new Person("Ada", 36, List.of("math"), Color.BLUE, Optional.empty());
+        List<Object> mixed = new ArrayList<>(List.of(new Point(1, 2), p, new Point(3, 4)));
+        assertEquals(mixed, roundTrip(mixed));
+        List<Point> withNull = new ArrayList<>(Arrays.asList(new Point(1, 2), null, new Point(3, 4)));
+        assertEquals(withNull, roundTrip(withNull));
+        assertEquals(List.of(p, p), roundTrip(List.of(p, p)));
+        // records in the list still share what they share, and the list itself is shared
+        List<String> tags = new ArrayList<>(List.of("t"));
+        List<Samples.Nested> nested = List.of(new Samples.Nested(new Point(1, 1), Map.of("tags", tags)),
+                new Samples.Nested(new Point(2, 2), Map.of("tags", tags)));
+        List<Object> outer = new ArrayList<>();
+        outer.add(nested);
+        outer.add(nested);
+        List<?> back = (List<?>) roundTrip(outer);
+        assertSame(back.get(0), back.get(1));
+        List<?> inner = (List<?>) back.get(0);
+        assertSame(((Samples.Nested) inner.get(0)).attrs().get("tags"), ((Samples.Nested) inner.get(1)).attrs().get("tags"));
+    }
+
+    @Test
     void registryChangesApplyToExistingSerializers() {
         Registry reg = Registry.defaults();
         Serializer ser = new Serializer(reg);
