@@ -362,13 +362,17 @@ def groupby_dataframe(records=10_000_000):
     client = Client(cluster)
     client.wait_for_workers(4)
     try:
-        s = time.perf_counter()
-        meta = records_frame(0, records=100, partitions=100).iloc[:0]
-        ddf = dd.from_delayed([dask.delayed(records_frame)(k, records) for k in range(100)], meta=meta)
-        shuffled = ddf.shuffle("key", npartitions=100, shuffle=method)
-        groups = client.compute(shuffled.map_partitions(distinct_keys, meta=("key", "int64")).sum()).result()
-        secs = time.perf_counter() - s
-        assert groups == min(100_000, records), groups
+        # the first run on fresh workers, then the same job twice more: dist's GroupByBench does the same
+        times = []
+        for _ in range(3):
+            s = time.perf_counter()
+            meta = records_frame(0, records=100, partitions=100).iloc[:0]
+            ddf = dd.from_delayed([dask.delayed(records_frame)(k, records) for k in range(100)], meta=meta)
+            shuffled = ddf.shuffle("key", npartitions=100, shuffle=method)
+            groups = client.compute(shuffled.map_partitions(distinct_keys, meta=("key", "int64")).sum()).result()
+            times.append(time.perf_counter() - s)
+            assert groups == min(100_000, records), groups
+        secs = times[0]
         pids = client.run(os.getpid)
         peak = max(peak_rss_kib(p) for p in pids.values())
 
@@ -381,6 +385,8 @@ def groupby_dataframe(records=10_000_000):
 
         disk = sum(client.run(spilled).values())
         report(f"groupby_10M_df_{method}_time", secs, "s")
+        # dask's faster groupby path, warm, on the row of dist's warm groupby
+        report("groupby_10M_warm_time", min(times[1:]), "s")
         report(f"groupby_10M_df_{method}_peak_rss", peak / 1024, "MB")
         report(f"groupby_10M_df_{method}_spilled", disk / 1e6, "MB")
     finally:

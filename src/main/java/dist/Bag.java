@@ -1,6 +1,7 @@
 package dist;
 
 import dist.client.BagOps;
+import dist.client.BagPipeline;
 import dist.client.RemoteOps;
 
 import java.time.Duration;
@@ -24,6 +25,10 @@ import java.util.Objects;
  * List<Integer> small = xs.filter(x -> x < 3).compute(client);          // [0, 1, 2]
  * }</pre>
  *
+ * <p>{@code map}, {@code filter} and {@code flatMap} add no task of their own: their steps run in
+ * one pass inside the next task that needs the elements (a fold, a shuffle's input, or a partition
+ * computed), as dask.bag fuses such chains, so the lists in between are never stored or moved.
+ *
  * <p>Functions travel to the workers, so they must be serializable: method references and lambdas
  * typed as {@link Fn1}/{@link Fn2} are. Immutable.
  *
@@ -33,10 +38,38 @@ public final class Bag<T> {
     /** How many partial results one combining task takes. */
     public static final int SPLIT_EVERY = 8;
 
-    private final List<Delayed<List<T>>> partitions;
+    /** A partition: a task's list, and the steps not run on it yet. */
+    record Part(Delayed<?> input, BagPipeline steps) {
+        /** The partition as a task of its own (its input when there is no step). */
+        Delayed<?> made() {
+            return steps.isEmpty() ? input : Delayed.ofUnchecked(steps, input);
+        }
+    }
 
-    private Bag(List<Delayed<List<T>>> partitions) {
-        this.partitions = Collections.unmodifiableList(partitions);
+    private final List<Part> parts;
+    /** The partitions as tasks, made on first use. */
+    private volatile List<Delayed<List<T>>> partitions;
+
+    private Bag(List<Part> parts) {
+        this.parts = Collections.unmodifiableList(parts);
+    }
+
+    /** A bag whose partitions are these tasks' lists. */
+    private static <T> Bag<T> over(List<? extends Delayed<?>> partitions) {
+        List<Part> ps = new ArrayList<>(partitions.size());
+        for (Delayed<?> d : partitions) {
+            ps.add(new Part(d, BagPipeline.NONE));
+        }
+        return new Bag<>(ps);
+    }
+
+    /** This bag with one more step on every partition. */
+    private <R> Bag<R> then(int kind, Fn1<?, ?> fn) {
+        List<Part> out = new ArrayList<>(parts.size());
+        for (Part p : parts) {
+            out.add(new Part(p.input(), p.steps().then(kind, cast(fn))));
+        }
+        return new Bag<>(out);
     }
 
     /** {@code items} cut into {@code npartitions} partitions of nearly equal size, order kept. */
@@ -52,7 +85,7 @@ public final class Bag<T> {
             int to = (int) ((long) items.size() * (i + 1) / n);
             parts.add(Delayed.value(new ArrayList<>(items.subList(from, to))));
         }
-        return new Bag<>(parts);
+        return over(parts);
     }
 
     /** A bag over partitions that are already on the cluster, each a list. */
@@ -61,36 +94,36 @@ public final class Bag<T> {
         for (Future<List<T>> f : partitions) {
             parts.add(Delayed.of(f));
         }
-        return new Bag<>(parts);
+        return over(parts);
     }
 
     public int npartitions() {
-        return partitions.size();
+        return parts.size();
     }
 
-    /** The partitions as lazy lists. */
+    /** The partitions as lazy lists; a partition with steps pending becomes a task of its own. */
     public List<Delayed<List<T>>> partitions() {
-        return partitions;
+        List<Delayed<List<T>>> made = partitions;
+        if (made == null) {
+            List<Delayed<List<T>>> out = new ArrayList<>(parts.size());
+            for (Part p : parts) {
+                out.add(cast(p.made()));
+            }
+            partitions = made = Collections.unmodifiableList(out);
+        }
+        return made;
     }
 
     /** {@code fn} applied to every element. */
     public <R> Bag<R> map(Fn1<? super T, ? extends R> fn) {
         Objects.requireNonNull(fn, "function");
-        List<Delayed<List<R>>> out = new ArrayList<>(partitions.size());
-        for (Delayed<List<T>> p : partitions) {
-            out.add(cast(Delayed.ofUnchecked(RemoteOps::mapPartition, fn, p)));
-        }
-        return new Bag<>(out);
+        return then(BagPipeline.MAP, fn);
     }
 
     /** The elements for which {@code keep} returns true. */
     public Bag<T> filter(Fn1<? super T, Boolean> keep) {
         Objects.requireNonNull(keep, "predicate");
-        List<Delayed<List<T>>> out = new ArrayList<>(partitions.size());
-        for (Delayed<List<T>> p : partitions) {
-            out.add(cast(Delayed.ofUnchecked(RemoteOps::filterPartition, keep, p)));
-        }
-        return new Bag<>(out);
+        return then(BagPipeline.FILTER, keep);
     }
 
     /**
@@ -104,11 +137,7 @@ public final class Bag<T> {
      */
     public <R> Bag<R> flatMap(Fn1<? super T, ? extends Iterable<? extends R>> fn) {
         Objects.requireNonNull(fn, "function");
-        List<Delayed<List<R>>> out = new ArrayList<>(partitions.size());
-        for (Delayed<List<T>> p : partitions) {
-            out.add(cast(Delayed.ofUnchecked(BagOps::flatMapPartition, fn, p)));
-        }
-        return new Bag<>(out);
+        return then(BagPipeline.FLAT_MAP, fn);
     }
 
     /**
@@ -118,9 +147,9 @@ public final class Bag<T> {
     public <R> Delayed<R> fold(Fn2<R, ? super T, R> binop, Fn2<R, R, R> combine, R initial) {
         Objects.requireNonNull(binop, "binop");
         Objects.requireNonNull(combine, "combine");
-        List<Delayed<Object>> partials = new ArrayList<>(partitions.size());
-        for (Delayed<List<T>> p : partitions) {
-            partials.add(Delayed.ofUnchecked(RemoteOps::foldPartition, binop, initial, p));
+        List<Delayed<Object>> partials = new ArrayList<>(parts.size());
+        for (Part p : parts) {
+            partials.add(Delayed.ofUnchecked(BagPipeline::foldPartition, binop, initial, p.steps(), p.input()));
         }
         return cast(Delayed.ofUnchecked(RemoteOps::finish, tree(combine, partials)));
     }
@@ -133,9 +162,9 @@ public final class Bag<T> {
     /** Reduces the elements with {@code binop} (associative); an empty bag fails with NoSuchElementException. */
     public Delayed<T> reduce(Fn2<T, T, T> binop) {
         Objects.requireNonNull(binop, "binop");
-        List<Delayed<Object>> partials = new ArrayList<>(partitions.size());
-        for (Delayed<List<T>> p : partitions) {
-            partials.add(Delayed.ofUnchecked(RemoteOps::reducePartition, binop, p));
+        List<Delayed<Object>> partials = new ArrayList<>(parts.size());
+        for (Part p : parts) {
+            partials.add(Delayed.ofUnchecked(BagPipeline::reducePartition, binop, p.steps(), p.input()));
         }
         return cast(Delayed.ofUnchecked(RemoteOps::finish, tree(binop, partials)));
     }
@@ -164,14 +193,14 @@ public final class Bag<T> {
      * }</pre>
      */
     public <K> Bag<KeyValue<K, List<T>>> groupBy(Fn1<? super T, ? extends K> key) {
-        return groupBy(key, partitions.size());
+        return groupBy(key, parts.size());
     }
 
     /** {@link #groupBy(Fn1)} into {@code npartitions} partitions: {@code words.groupBy(String::length, 10)}. */
     public <K> Bag<KeyValue<K, List<T>>> groupBy(Fn1<? super T, ? extends K> key, int npartitions) {
         Objects.requireNonNull(key, "key");
-        List<BagShuffle.Side> side = List.of(new BagShuffle.Side(partitions, key, -1));
-        return new Bag<>(cast(BagShuffle.shuffle(side, checkPartitions(npartitions), new BagOps.Group(cast(key)))));
+        List<BagShuffle.Side> side = List.of(new BagShuffle.Side(parts, key, -1));
+        return over(BagShuffle.shuffle(side, checkPartitions(npartitions), new BagOps.Group(cast(key))));
     }
 
     /**
@@ -189,13 +218,13 @@ public final class Bag<T> {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(binop, "binop");
         Objects.requireNonNull(combine, "combine");
-        List<Delayed<Object>> partials = new ArrayList<>(partitions.size());
-        for (Delayed<List<T>> p : partitions) {
-            partials.add(Delayed.ofUnchecked(BagOps::foldByPartition, key, binop, initial, p));
+        List<Delayed<Object>> partials = new ArrayList<>(parts.size());
+        for (Part p : parts) {
+            partials.add(Delayed.ofUnchecked(BagOps::foldByPartition, key, binop, initial, p.steps(), p.input()));
         }
         Delayed<Object> merged = tree(new BagOps.MergeFolds(cast(combine)), partials);
         Delayed<List<KeyValue<K, R>>> one = cast(Delayed.ofUnchecked(BagOps::entries, merged));
-        return new Bag<>(List.of(one));
+        return over(List.of(one));
     }
 
     /**
@@ -222,8 +251,8 @@ public final class Bag<T> {
      * }</pre>
      */
     public Bag<T> distinct() {
-        List<BagShuffle.Side> side = List.of(new BagShuffle.Side(partitions, RemoteOps.IDENTITY, -1));
-        return new Bag<>(cast(BagShuffle.shuffle(side, partitions.size(), new BagOps.Distinct())));
+        List<BagShuffle.Side> side = List.of(new BagShuffle.Side(parts, RemoteOps.IDENTITY, -1));
+        return over(BagShuffle.shuffle(side, parts.size(), new BagOps.Distinct()));
     }
 
     /**
@@ -246,13 +275,13 @@ public final class Bag<T> {
                     + "use Comparator.naturalOrder(), a lambda cast to (Comparator<T> & Serializable), or topKBy(k, keyFn)");
         }
         Comparator<Object> cmp = cast(order);
-        List<Delayed<Object>> partials = new ArrayList<>(partitions.size());
-        for (Delayed<List<T>> p : partitions) {
-            partials.add(Delayed.ofUnchecked(BagOps::topKPartition, k, cmp, p));
+        List<Delayed<Object>> partials = new ArrayList<>(parts.size());
+        for (Part p : parts) {
+            partials.add(Delayed.ofUnchecked(BagOps::topKPartition, k, cmp, p.steps(), p.input()));
         }
         Delayed<Object> merged = tree(new BagOps.MergeTopK(k, cmp), partials);
         Delayed<List<T>> one = cast(Delayed.ofUnchecked(BagOps::topKResult, merged));
-        return new Bag<>(List.of(one));
+        return over(List.of(one));
     }
 
     /**
@@ -281,10 +310,10 @@ public final class Bag<T> {
         Objects.requireNonNull(other, "other");
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(otherKey, "otherKey");
-        int n = Math.max(partitions.size(), other.partitions.size());
-        List<BagShuffle.Side> sides = List.of(new BagShuffle.Side(partitions, key, 0),
-                new BagShuffle.Side(other.partitions, otherKey, 1));
-        return new Bag<>(cast(BagShuffle.shuffle(sides, n, new BagOps.Join(cast(key), cast(otherKey)))));
+        int n = Math.max(parts.size(), other.parts.size());
+        List<BagShuffle.Side> sides = List.of(new BagShuffle.Side(parts, key, 0),
+                new BagShuffle.Side(other.parts, otherKey, 1));
+        return over(BagShuffle.shuffle(sides, n, new BagOps.Join(cast(key), cast(otherKey))));
     }
 
     /**
@@ -300,11 +329,11 @@ public final class Bag<T> {
         Objects.requireNonNull(other, "other");
         Objects.requireNonNull(key, "key");
         Map<K, U> copy = new HashMap<>(other);
-        List<Delayed<List<Pair<T, U>>>> out = new ArrayList<>(partitions.size());
-        for (Delayed<List<T>> p : partitions) {
-            out.add(cast(Delayed.ofUnchecked(BagOps::joinMapPartition, key, copy, p)));
+        List<Delayed<List<Pair<T, U>>>> out = new ArrayList<>(parts.size());
+        for (Part p : parts) {
+            out.add(cast(Delayed.ofUnchecked(BagOps::joinMapPartition, key, copy, p.steps(), p.input())));
         }
-        return new Bag<>(out);
+        return over(out);
     }
 
     /**
@@ -319,6 +348,7 @@ public final class Bag<T> {
      */
     public Bag<T> repartition(int npartitions) {
         int nout = checkPartitions(npartitions);
+        List<Delayed<List<T>>> partitions = partitions();
         int nin = partitions.size();
         List<Delayed<List<T>>> out = new ArrayList<>(nout);
         if (nout <= nin) {
@@ -336,7 +366,7 @@ public final class Bag<T> {
                 }
             }
         }
-        return new Bag<>(out);
+        return over(out);
     }
 
     private static int checkPartitions(int npartitions) {
@@ -370,7 +400,7 @@ public final class Bag<T> {
 
     /** {@link #compute(Submitter)} waiting at most {@code timeout} ({@code null}: no bound). */
     public List<T> compute(Submitter client, Duration timeout) {
-        List<Future<List<T>>> fs = client.compute(partitions);
+        List<Future<List<T>>> fs = client.compute(partitions());
         try {
             @SuppressWarnings("unchecked")
             List<List<T>> parts = (List<List<T>>) client.gatherShape(fs, timeout);
@@ -384,7 +414,7 @@ public final class Bag<T> {
 
     /** Starts computing every partition and returns a bag over the results kept on the cluster. */
     public Bag<T> persist(Submitter client) {
-        return fromFutures(client.compute(partitions));
+        return fromFutures(client.compute(partitions()));
     }
 
     @SuppressWarnings("unchecked")
@@ -394,6 +424,6 @@ public final class Bag<T> {
 
     @Override
     public String toString() {
-        return "Bag[" + partitions.size() + " partitions]";
+        return "Bag[" + parts.size() + " partitions]";
     }
 }

@@ -27,8 +27,8 @@ final class BagShuffle {
     private BagShuffle() {
     }
 
-    /** One side of a shuffle: partitions, the key of their elements, and a tag (-1: untagged). */
-    record Side(List<? extends Delayed<?>> partitions, Fn1<?, ?> key, int tag) {
+    /** One side of a shuffle: partitions (their pending steps run in the input tasks), the key of their elements, and a tag (-1: untagged). */
+    record Side(List<Bag.Part> partitions, Fn1<?, ?> key, int tag) {
     }
 
     /** The output partitions, each {@code finish} of its buckets (in input order). */
@@ -47,8 +47,8 @@ final class BagShuffle {
             byOutput.add(new ArrayList<>());
         }
         for (Side side : sides) {
-            for (Delayed<?> in : side.partitions()) {
-                Delayed<Object> split = Delayed.ofUnchecked(BagOps::split, side.key(), nout, side.tag(), in);
+            for (Bag.Part in : side.partitions()) {
+                Delayed<Object> split = Delayed.ofUnchecked(BagOps::split, side.key(), nout, side.tag(), in.steps(), in.input());
                 for (int j = 0; j < nout; j++) {
                     byOutput.get(j).add(Delayed.ofUnchecked(BagOps::bucket, split, j));
                 }
@@ -64,8 +64,9 @@ final class BagShuffle {
     private static List<Delayed<Object>> p2p(List<Side> sides, int nout, Fn1<?, ?> finish) {
         List<Delayed<Object>> inputs = new ArrayList<>();
         for (Side side : sides) {
-            for (Delayed<?> in : side.partitions()) {
-                inputs.add(Delayed.ofUnchecked(BagOps::p2pShuffleTransfer, nout, side.key(), side.tag(), inputs.size(), in));
+            for (Bag.Part in : side.partitions()) {
+                inputs.add(Delayed.ofUnchecked(BagOps::p2pShuffleTransfer, nout, side.key(), side.tag(), inputs.size(),
+                        in.steps(), in.input()));
             }
         }
         Delayed<Object> barrier = Delayed.ofUnchecked(BagOps::p2pShuffleBarrier, inputs);

@@ -28,17 +28,6 @@ public final class BagOps {
     private BagOps() {
     }
 
-    public static List<Object> flatMapPartition(Fn1<Object, Iterable<Object>> fn, List<Object> part) throws Exception {
-        List<Object> out = new ArrayList<>(part.size());
-        for (Object t : part) {
-            Iterable<Object> many = fn.apply(t);
-            if (many != null) {
-                many.forEach(out::add);
-            }
-        }
-        return out;
-    }
-
     // ------------------------------------------------------------------ hashing keys to output partitions
 
     /**
@@ -106,13 +95,26 @@ public final class BagOps {
      * A partition cut into {@code n} buckets by the output partition of each element's key; with a
      * {@code tag} of 0 or more each element travels as a {@link Tagged} (the two sides of a join).
      */
-    public static List<List<Object>> split(Fn1<Object, Object> key, int n, int tag, List<Object> part) throws Exception {
-        List<List<Object>> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            out.add(new ArrayList<>());
-        }
+    public static List<List<Object>> split(Fn1<Object, Object> key, int n, int tag, BagPipeline steps, List<Object> input)
+            throws Exception {
+        List<Object> part = steps.apply(input);
+        // the partition of each element first, so that each bucket is made at its size once
+        int size = part.size();
+        int[] to = new int[size];
+        int[] counts = new int[n];
+        int i = 0;
         for (Object t : part) {
-            out.get(partitionOf(key.apply(t), n)).add(tag < 0 ? t : new Tagged(tag, t));
+            int j = partitionOf(key.apply(t), n);
+            to[i++] = j;
+            counts[j]++;
+        }
+        List<List<Object>> out = new ArrayList<>(n);
+        for (int j = 0; j < n; j++) {
+            out.add(new ArrayList<>(counts[j]));
+        }
+        i = 0;
+        for (Object t : part) {
+            out.get(to[i++]).add(tag < 0 ? t : new Tagged(tag, t));
         }
         return out;
     }
@@ -212,9 +214,9 @@ public final class BagOps {
      * workers owning those partitions; the value says which run they went to. The scheduler knows
      * these tasks by this method's name.
      */
-    public static ShuffleService.Sent p2pShuffleTransfer(int n, Fn1<Object, Object> key, int tag, int input, List<Object> part)
-            throws Exception {
-        List<List<Object>> buckets = split(key, n, tag, part);
+    public static ShuffleService.Sent p2pShuffleTransfer(int n, Fn1<Object, Object> key, int tag, int input, BagPipeline steps,
+                                                         List<Object> part) throws Exception {
+        List<List<Object>> buckets = split(key, n, tag, steps, part);
         byte[][] shards = new byte[n][];
         for (int j = 0; j < n; j++) {
             shards[j] = Serializer.defaults().encode(buckets.get(j));
@@ -254,7 +256,9 @@ public final class BagOps {
     }
 
     /** A join against a map that travels with the task: one pair per element whose key it holds. */
-    public static List<Object> joinMapPartition(Fn1<Object, Object> key, Map<Object, Object> other, List<Object> part) throws Exception {
+    public static List<Object> joinMapPartition(Fn1<Object, Object> key, Map<Object, Object> other, BagPipeline steps,
+                                                List<Object> input) throws Exception {
+        List<Object> part = steps.apply(input);
         List<Object> out = new ArrayList<>();
         for (Object t : part) {
             Object k = key.apply(t);
@@ -268,7 +272,8 @@ public final class BagOps {
     // ------------------------------------------------------------------ reductions to one partition
 
     public static Map<Object, Object> foldByPartition(Fn1<Object, Object> key, Fn2<Object, Object, Object> binop,
-                                                      Object initial, List<Object> part) throws Exception {
+                                                      Object initial, BagPipeline steps, List<Object> input) throws Exception {
+        List<Object> part = steps.apply(input);
         Map<Object, Object> acc = new LinkedHashMap<>();
         for (Object t : part) {
             Object k = key.apply(t);
@@ -308,8 +313,8 @@ public final class BagOps {
     }
 
     /** The {@code k} largest of a partition, largest first. */
-    public static List<Object> topKPartition(int k, Comparator<Object> cmp, List<Object> part) {
-        return new MergeTopK(k, cmp).keep(part);
+    public static List<Object> topKPartition(int k, Comparator<Object> cmp, BagPipeline steps, List<Object> part) throws Exception {
+        return new MergeTopK(k, cmp).keep(steps.apply(part));
     }
 
     /** Keeps the {@code k} largest of two partial top-k lists. */

@@ -41,24 +41,6 @@ public final class RemoteOps {
 
     // ------------------------------------------------------------------ bag partitions (untyped: Bag keeps the types)
 
-    public static List<Object> mapPartition(Fn1<Object, Object> fn, List<Object> part) throws Exception {
-        List<Object> out = new ArrayList<>(part.size());
-        for (Object t : part) {
-            out.add(fn.apply(t));
-        }
-        return out;
-    }
-
-    public static List<Object> filterPartition(Fn1<Object, Boolean> keep, List<Object> part) throws Exception {
-        List<Object> out = new ArrayList<>();
-        for (Object t : part) {
-            if (Boolean.TRUE.equals(keep.apply(t))) {
-                out.add(t);
-            }
-        }
-        return out;
-    }
-
     public static Object foldPartition(Fn2<Object, Object, Object> binop, Object initial, List<Object> part) throws Exception {
         Object acc = initial;
         for (Object t : part) {

@@ -5,6 +5,7 @@ import dist.Bag;
 import dist.Client;
 import dist.Fn1;
 import dist.Fn2;
+import dist.TaskStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,8 @@ import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -65,6 +68,32 @@ class BagTest {
         assertEquals(List.of("n0", "n2", "n4"), xs.filter(v -> v < 5).filter(even).map(show).compute(client, T));
         assertEquals(50L, xs.filter(even).count().compute(client, T));
         assertEquals(0L, xs.filter(v -> false).count().compute(client, T));
+    }
+
+    /**
+     * map, filter and flatMap add no task: as dask.bag fuses linear chains (dask.bag.core's optimize),
+     * their steps run in the task that needs the elements, here each partition's fold.
+     */
+    @Test
+    void elementStepsRunInsideTheTaskThatNeedsThem() throws Exception {
+        Bag<Integer> xs = Bag.fromSequence(range(40), 4);
+        Fn1<Integer, List<Integer>> twice = v -> List.of(v, v);
+        Fn1<Integer, Boolean> odd = v -> v % 2 == 1;
+        Fn1<Integer, Integer> square = v -> v * v;
+        Bag<Integer> chained = xs.flatMap(twice).filter(odd).map(square);
+        List<Integer> expected = range(40).stream().flatMap(v -> java.util.stream.Stream.of(v, v))
+                .filter(v -> v % 2 == 1).map(v -> v * v).toList();
+        try (TaskStream ts = client.taskStream()) {
+            assertEquals(40L, chained.count().compute(client, T));
+            assertEquals(expected, chained.compute(client, T));
+            ts.close();
+            List<String> groups = ts.tasks().stream().map(TaskStream.Task::group).toList();
+            assertEquals(4, groups.stream().filter("foldPartition"::equals).count(), groups.toString());
+            // computed on their own, the partitions are one task each, named by their last step
+            assertEquals(4, groups.stream().filter("mapPartition"::equals).count(), groups.toString());
+            Set<String> unfused = Set.of("flatMapPartition", "filterPartition");
+            assertEquals(Set.of(), groups.stream().filter(unfused::contains).collect(Collectors.toSet()));
+        }
     }
 
     @Test
