@@ -641,8 +641,10 @@ public final class ClusterBench {
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command().orElseThrow());
             cmd.addAll(dist.nanny.ChildJvm.ROLE_JVM_OPTIONS); // as LocalCluster and run.sh start roles
-            cmd.addAll(jvm);
-            cmd.addAll(envOptions("DIST_BENCH_JVM_OPTS")); // e.g. -Xlog:gc, for a look inside the roles
+            List<String> given = new ArrayList<>(jvm);
+            given.addAll(envOptions("DIST_BENCH_JVM_OPTS")); // e.g. -Xlog:gc, for a look inside the roles
+            cmd.addAll(dist.nanny.ChildJvm.gcOptions(args[0], given)); // as a nanny starts a worker
+            cmd.addAll(given);
             cmd.addAll(flightRecording(args[0] + "-" + System.nanoTime() + ".jfr"));
             cmd.add("-cp");
             cmd.add(System.getProperty("java.class.path"));

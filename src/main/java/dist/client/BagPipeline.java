@@ -67,10 +67,15 @@ public record BagPipeline(List<Step> steps) implements Fn1<List<Object>, List<Ob
                 }
                 default -> {
                     Object many = step.fn.apply(x);
-                    if (many != null) {
-                        for (Object y : (Iterable<?>) many) {
-                            push(s, i + 1, y, out);
-                        }
+                    if (many == null) {
+                        return;
+                    }
+                    if (i == s.length - 1 && many instanceof java.util.Collection<?> c) {
+                        out.addAll(c); // the last step: one bulk copy
+                        return;
+                    }
+                    for (Object y : (Iterable<?>) many) {
+                        push(s, i + 1, y, out);
                     }
                     return;
                 }

@@ -94,6 +94,25 @@ public final class HeapWatch {
 
     /** The heap's upper bound (-Xmx), in bytes. */
     public static long heapMax() {
+        return MAX_HEAP;
+    }
+
+    /**
+     * -Xmx as the JVM took it. Not Runtime.maxMemory(): under the parallel collector that leaves out a
+     * survivor space, whose size the collector keeps changing, so fractions of it would move.
+     */
+    private static final long MAX_HEAP = maxHeap();
+
+    private static long maxHeap() {
+        try {
+            var hs = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            long v = Long.parseLong(hs.getVMOption("MaxHeapSize").getValue());
+            if (v > 0) {
+                return v;
+            }
+        } catch (RuntimeException e) {
+            // not HotSpot: what the runtime says
+        }
         return Runtime.getRuntime().maxMemory();
     }
 

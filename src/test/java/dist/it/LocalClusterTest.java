@@ -128,7 +128,16 @@ class LocalClusterTest {
                 .workerEnv(java.util.Map.of("DIST_TEST_FOO", "a b=c")).start();
              Client client = cluster.client()) {
             assertEquals(java.util.List.of("a b=c"), java.util.List.copyOf(client.run(LocalClusterTest::foo).values()));
+            // a worker whose options name no collector runs the throughput one (ChildJvm.WORKER_GC)
+            assertEquals(java.util.List.of("PS MarkSweep,PS Scavenge"),
+                    java.util.List.copyOf(client.run(LocalClusterTest::collectors).values()));
         }
+    }
+
+    static String collectors() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .map(java.lang.management.GarbageCollectorMXBean::getName).sorted()
+                .collect(java.util.stream.Collectors.joining(","));
     }
 
     @Test

@@ -21,6 +21,18 @@ class ChildJvmTest {
     }
 
     @Test
+    void aWorkerRunsTheParallelCollectorUnlessItsOptionsNameOne() {
+        assertEquals(List.of("-XX:+UseParallelGC"), ChildJvm.gcOptions("worker", List.of("-Xmx1g")));
+        assertEquals(List.of(), ChildJvm.gcOptions("worker", List.of("-Xmx1g", "-XX:+UseG1GC")));
+        assertEquals(List.of(), ChildJvm.gcOptions("worker", List.of(" -XX:+UseZGC")));
+        assertEquals(List.of(), ChildJvm.gcOptions("worker", List.of("-XX:-UseParallelGC")));
+        assertEquals(List.of("-XX:+UseParallelGC"), ChildJvm.gcOptions("worker", List.of("-XX:+UseGCOverheadLimit")),
+                "a GC tuning option is no choice of collector");
+        assertEquals(List.of(), ChildJvm.gcOptions("nanny", List.of()));
+        assertEquals(List.of(), ChildJvm.gcOptions("scheduler", List.of()));
+    }
+
+    @Test
     void aRoleStartsFromItsOwnCacheWhenTheFileIsThere(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("worker.aot"), "x");
         assertEquals(List.of("-XX:AOTCache=" + dir.resolve("worker.aot"), "-Xlog:aot=off", "-Xlog:cds=off"),
