@@ -313,17 +313,7 @@ def groupby_bag(client=None):
         groups = client.compute(b.groupby(record_key, npartitions=100).count()).result()
         secs = time.perf_counter() - s
         assert groups == 100_000, groups
-        pids = client.run(os.getpid)
-        peak = max(peak_rss_kib(p) for p in pids.values())
-
-        def spilled(dask_worker):
-            try:
-                m = dask_worker.data.get_metrics()
-                return m.get("disk_write_bytes_total", m.get("disk_bytes", float("nan")))
-            except AttributeError:
-                return float("nan")
-
-        disk = sum(client.run(spilled).values())
+        peak, disk = workers_peak_and_spilled(client)
         report("groupby_10M_time", secs, "s")
         report("groupby_10M_peak_worker_rss", peak / 1024, "MB")
         report("groupby_10M_spilled", disk / 1e6, "MB")
@@ -373,17 +363,7 @@ def groupby_dataframe(records=10_000_000):
             times.append(time.perf_counter() - s)
             assert groups == min(100_000, records), groups
         secs = times[0]
-        pids = client.run(os.getpid)
-        peak = max(peak_rss_kib(p) for p in pids.values())
-
-        def spilled(dask_worker):
-            try:
-                m = dask_worker.data.get_metrics()
-                return m.get("disk_write_bytes_total", m.get("disk_bytes", float("nan")))
-            except AttributeError:
-                return float("nan")
-
-        disk = sum(client.run(spilled).values())
+        peak, disk = workers_peak_and_spilled(client)
         report(f"groupby_10M_df_{method}_time", secs, "s")
         # dask's faster groupby path, warm, on the row of dist's warm groupby
         report("groupby_10M_warm_time", min(times[1:]), "s")
@@ -392,6 +372,22 @@ def groupby_dataframe(records=10_000_000):
     finally:
         client.close()
         cluster.close()
+
+
+def spilled_bytes(dask_worker):
+    """Bytes a worker wrote to disk (the metric's name differs between dask versions)."""
+    try:
+        m = dask_worker.data.get_metrics()
+        return m.get("disk_write_bytes_total", m.get("disk_bytes", float("nan")))
+    except AttributeError:
+        return float("nan")
+
+
+def workers_peak_and_spilled(client):
+    """The largest peak resident size of a worker process in KiB, and the bytes all workers spilled."""
+    pids = client.run(os.getpid)
+    peak = max(peak_rss_kib(p) for p in pids.values())
+    return peak, sum(client.run(spilled_bytes).values())
 
 
 def peak_rss_kib(pid):
