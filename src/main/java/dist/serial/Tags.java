@@ -14,7 +14,7 @@ final class Tags {
             RECORD = 29, ENUM = 30, THROWABLE = 31, LAMBDA = 32, CODEC = 33, OBJECT = 34,
             /** An object, array, collection or map met before in this stream: its index in order of first meeting. */
             BACKREF = 35,
-            /** A list whose elements are all records of one class: count, the class once, then each record's slots. */
+            // a list whose elements are all records of one class: count, the class once, then each record's slots
             RECORDS = 36;
 
     /** Not a wire tag: marks classes that cannot be encoded. */
