@@ -660,7 +660,14 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             case Message.KeyCancelled m -> {
                 KeyState s = keys.get(m.key());
                 if (s != null) {
-                    s.cancelledFromAnyState(m.reason()); // dask cancels an erred future too
+                    CompletableFuture<Void> fence = cancelFences.isEmpty() ? null : cancelFences.get(m.key());
+                    if (fence != null && !fence.isDone()) {
+                        // the answer to a cancel of ours, which ended the key here first: a key it ended
+                        // as lost (scattered data gone with its workers) stays lost, not cancelled
+                        s.cancelled(m.reason());
+                    } else {
+                        s.cancelledFromAnyState(m.reason()); // dask cancels an erred future too
+                    }
                     recipes.settle(m.key());
                 }
             }
