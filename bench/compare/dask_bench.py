@@ -352,9 +352,9 @@ def groupby_dataframe(records=10_000_000):
     client = Client(cluster)
     client.wait_for_workers(4)
     try:
-        # the first run on fresh workers, then the same job twice more: dist's GroupByBench does the same
+        # the first run on fresh workers, then the same job five times more: as dist's GroupByBench
         times = []
-        for _ in range(3):
+        for _ in range(6):
             s = time.perf_counter()
             meta = records_frame(0, records=100, partitions=100).iloc[:0]
             ddf = dd.from_delayed([dask.delayed(records_frame)(k, records) for k in range(100)], meta=meta)
