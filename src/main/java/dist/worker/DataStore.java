@@ -188,18 +188,9 @@ public final class DataStore implements AutoCloseable {
     private static final long G1_REGION = g1Region();
 
     private static long g1Region() {
-        try {
-            boolean g1 = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
-                    .anyMatch(b -> b.getName().startsWith("G1"));
-            if (!g1) {
-                return 0;
-            }
-            var hs = java.lang.management.ManagementFactory.getPlatformMXBean(
-                    com.sun.management.HotSpotDiagnosticMXBean.class);
-            return Long.parseLong(hs.getVMOption("G1HeapRegionSize").getValue());
-        } catch (RuntimeException e) {
-            return 0;
-        }
+        boolean g1 = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .anyMatch(b -> b.getName().startsWith("G1"));
+        return g1 ? Math.max(0, VmOptions.number("G1HeapRegionSize")) : 0;
     }
 
     /**

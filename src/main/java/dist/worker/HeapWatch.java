@@ -104,16 +104,8 @@ public final class HeapWatch {
     private static final long MAX_HEAP = maxHeap();
 
     private static long maxHeap() {
-        try {
-            var hs = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-            long v = Long.parseLong(hs.getVMOption("MaxHeapSize").getValue());
-            if (v > 0) {
-                return v;
-            }
-        } catch (RuntimeException e) {
-            // not HotSpot: what the runtime says
-        }
-        return Runtime.getRuntime().maxMemory();
+        long v = VmOptions.number("MaxHeapSize");
+        return v > 0 ? v : Runtime.getRuntime().maxMemory();
     }
 
     /** The process's peak resident memory in bytes (Linux's VmHWM), or 0 where it cannot be read. */
