@@ -338,6 +338,14 @@ public final class SchedulerState extends TaskLifecycle {
         }
         WorkerState ws = workers.get(address);
         if (ws == null) {
+            if (departed.containsKey(address)) {
+                if (requestId == 0) {
+                    // sent before it heard it was removed (its last metrics as it stops): nothing to do
+                    log(System.Logger.Level.DEBUG, "dropped " + typeOf(message) + " of departed worker " + address);
+                    return;
+                }
+                throw new IllegalArgumentException("worker " + address + " was removed; register again to go on");
+            }
             throw new IllegalArgumentException("unknown worker " + address + ": send RegisterWorker first");
         }
         ws.lastSeen = now;
@@ -607,6 +615,14 @@ public final class SchedulerState extends TaskLifecycle {
 
     // ================================================================ workers
 
+    /** Addresses of the last removed workers, so their in-flight one-way messages pass quietly; bounded. */
+    private final LinkedHashMap<String, Boolean> departed = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > 1024;
+        }
+    };
+
     private void addWorker(String address, RegisterWorker r, long requestId) {
         for (SchedulerExtension ext : extensions.all) {
             String why = ext.refusesWorker(address, r);
@@ -628,6 +644,7 @@ public final class SchedulerState extends TaskLifecycle {
             // unless the new one reports holding it below
             removeWorker(old, "worker re-registered at the same address");
         }
+        departed.remove(address);
         WorkerState ws = new WorkerState(address, replicated);
         ws.name = name;
         ws.nthreads = Math.max(1, r.nthreads());
@@ -742,6 +759,7 @@ public final class SchedulerState extends TaskLifecycle {
             ext.workerRemoved(ws);
         }
         workers.remove(ws.address);
+        departed.put(ws.address, Boolean.TRUE);
         workerNames.remove(ws.name, ws.address);
         placement.remove(ws);
         dropFree(ws);

@@ -360,4 +360,18 @@ class SchedulerStateTest {
         assertTrue(((ErrorReply) out.get(0).message()).message().contains("send RegisterWorker first"));
         assertOut(h.submit("c1", List.of(h.task("x")), "x"), h.compute(A, "x"));
     }
+
+    /** A removed worker's last one-way messages (metrics as it stops) pass quietly; a request still gets an answer. */
+    @Test
+    void aRemovedWorkersLastMessagesAreDroppedAndItsRequestsAnswered() {
+        Harness h = twoWorkers();
+        h.event(new SchedulerEvent.WorkerGone(A, "its nanny was stopped"));
+        assertEquals(List.of(), h.worker(A, new Heartbeat(0, 0, 0, 0)));
+        List<Outgoing> out = h.event(new SchedulerEvent.FromWorker(A, new Heartbeat(0, 0, 0, 0), 7));
+        assertEquals(7, out.get(0).replyTo());
+        assertTrue(((ErrorReply) out.get(0).message()).message().contains("was removed"), String.valueOf(out));
+        h.register(A, "a-again", 1);
+        assertEquals(List.of(), h.worker(A, new Heartbeat(5, 0, 0, 1)));
+        assertTrue(h.s.view().workerInfos().stream().anyMatch(w -> w.address().equals(A) && w.memoryBytes() == 5));
+    }
 }
