@@ -119,7 +119,7 @@ final class FuzzRun {
                     CommConfig.DEFAULT.maxFrameBytes(), CommConfig.DEFAULT.maxMessageBytes()));
             Options fresh = Options.defaults().pure(false);
             assertEq(11, client.with(fresh).submit(FuzzRun::inc, 10).result(Duration.ofSeconds(30)));
-            int threadsBefore = settledThreads(Integer.MAX_VALUE);
+            int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
             long heapBefore = heapAfterGc();
             long fdsBefore = fds();
 
@@ -222,10 +222,14 @@ final class FuzzRun {
         return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
     }
 
-    /** Platform threads, after waiting (bounded) for them to come down to {@code target}. */
+    /**
+     * Platform threads, after waiting (bounded) for them to come down to within the two of
+     * {@code target} that the test allows: one pool thread of the JDK may outlive the run, and waiting
+     * for the exact count then took the whole bound every run.
+     */
     private static int settledThreads(int target) throws InterruptedException {
         var mx = ManagementFactory.getThreadMXBean();
-        return dist.Wait.value(java.time.Duration.ofSeconds(15), mx::getThreadCount, n -> n <= target);
+        return dist.Wait.value(java.time.Duration.ofSeconds(15), mx::getThreadCount, n -> n <= target + 2);
     }
 
     private static long heapAfterGc() throws InterruptedException {
