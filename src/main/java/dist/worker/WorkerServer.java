@@ -14,7 +14,6 @@ import dist.protocol.Message;
 import dist.protocol.Role;
 import dist.protocol.RunCodec;
 import dist.protocol.TaskCall;
-import dist.serial.RemoteException;
 import dist.serial.Encoded;
 import dist.serial.Serializer;
 
@@ -46,7 +45,6 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class WorkerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dist.worker");
-    private static final Duration PEER_CONNECT_TIMEOUT = Duration.ofSeconds(1);
     private static final Duration TICK = Duration.ofMillis(100);
 
     /**
@@ -163,7 +161,7 @@ public final class WorkerServer implements AutoCloseable {
     }
 
     Connection peerConnection(String addr) throws IOException {
-        return peer(addr);
+        return peers.get(addr);
     }
 
     java.util.concurrent.CompletableFuture<Message> askScheduler(Message m) {
@@ -201,8 +199,9 @@ public final class WorkerServer implements AutoCloseable {
     private final AtomicInteger slotIds = new AtomicInteger();
     /** The slot numbers tasks report (0 to nthreads - 1). */
     private final SlotNumbers slotNumbers;
-    private final Map<String, Connection> peers = new ConcurrentHashMap<>();
-    private final ReentrantLock peersLock = new ReentrantLock();
+    private final PeerLinks peers;
+    /** Results served to, scattered to, replicated to and fetched by this worker. */
+    private final DataExchange exchange;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Duration reconnectTimeout = Config.getDuration("distributed.worker.reconnect-timeout");
     /** Registers again after the scheduler link was lost; never on the event loop or a reader. */
@@ -245,6 +244,10 @@ public final class WorkerServer implements AutoCloseable {
         register(new LogsExtension());
         register(new ShuffleExtension());
         register(new Profiler());
+        this.peers = new PeerLinks(options.comm());
+        // made before the listener, which may hand it a request at once; the address is known after
+        this.exchange = new DataExchange(this::address, data, peers, options.comm().requestTimeout(), events,
+                metrics, countingFor, () -> scheduler, this::outOfMemory);
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = advertised(options, server.port());
         this.slotNumbers = new SlotNumbers(options.nthreads());
@@ -641,7 +644,7 @@ public final class WorkerServer implements AutoCloseable {
             into.add(new WorkerEvent.Closing("closing_gracefully".equals(sc.status())));
         } else if (m instanceof Message.AcquireData ad) { // replicate, rebalance: the scheduler chose the sources
             Connection c = scheduler;
-            startBounded(c, 0, acquiring, "dist-acquire", "AcquireData", () -> acquire(c, ad, 0));
+            startBounded(c, 0, acquiring, "dist-acquire", "AcquireData", () -> exchange.acquire(c, ad, 0));
         } else if (m instanceof Message.CloseWorker cw) {
             LOG.log(Level.INFO, "scheduler asked this worker to close: " + cw.reason());
             Thread.ofVirtual().start(this::stop); // the scheduler has let it go already
@@ -848,15 +851,17 @@ public final class WorkerServer implements AutoCloseable {
             new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 10_000_000_000L);
 
     /** Serves data to peers and clients. */
-    private final Handler peerHandler = (c, m, requestId) -> {
+    private final Handler peerHandler = this::onPeer;
+
+    private void onPeer(Connection c, Message m, long requestId) {
         if (m instanceof Message.GetData gd) {
-            c.reply(requestId, new Message.DataReply(dataFor(gd.keys())));
+            c.reply(requestId, new Message.DataReply(exchange.dataFor(gd.keys())));
         } else if (m instanceof Message.ActorCall ac) {
             actors.call(c, ac, requestId);
         } else if (m instanceof Message.PutData pd) {
-            putData(c, pd, requestId);
+            exchange.putData(c, pd, requestId);
         } else if (m instanceof Message.AcquireData ad) {
-            startBounded(c, requestId, acquiring, "dist-acquire", "AcquireData", () -> acquire(c, ad, requestId));
+            startBounded(c, requestId, acquiring, "dist-acquire", "AcquireData", () -> exchange.acquire(c, ad, requestId));
         } else if (extensions.get(m.getClass()) instanceof WorkerExtension ext) {
             String what = m.getClass().getSimpleName();
             startBounded(c, requestId, extensionSlots.get(ext), "dist-" + ext.name(), what,
@@ -868,7 +873,7 @@ public final class WorkerServer implements AutoCloseable {
         } else if (requestId != 0) {
             c.reply(requestId, new Message.ErrorReply("a worker does not answer " + m.getClass().getSimpleName()));
         }
-    };
+    }
 
     /** Runs {@code work} on a thread of its own while {@code slots} has room; else answers with an error. */
     private void startBounded(Connection c, long requestId, java.util.concurrent.Semaphore slots, String name,
@@ -892,86 +897,6 @@ public final class WorkerServer implements AutoCloseable {
                 slots.release();
             }
         });
-    }
-
-    /** The bytes of the keys held here, spilled ones read back; keys not here (or lost) are left out. */
-    private Map<String, Encoded> dataFor(List<String> keys) {
-        Map<String, Encoded> out = new LinkedHashMap<>();
-        for (String key : keys) {
-            try {
-                DataStore.Entry e = data.get(key);
-                if (e != null) {
-                    out.put(key, e.encoded());
-                }
-            } catch (java.io.UncheckedIOException e) {
-                LOG.log(Level.WARNING, e.getMessage()); // reported as missing: found elsewhere or recomputed
-            }
-        }
-        return out;
-    }
-
-    /** Scatter: keeps the bytes and reports the keys to the scheduler (AddKeys) before answering. */
-    private void putData(Connection c, Message.PutData pd, long requestId) {
-        if (pd.data() == null || pd.data().containsKey(null) || pd.data().containsValue(null)) {
-            if (requestId != 0) {
-                c.reply(requestId, new Message.ErrorReply("PutData needs a key and bytes for every entry"));
-            }
-            return;
-        }
-        Map<String, Long> sizes = new LinkedHashMap<>();
-        for (Map.Entry<String, Encoded> e : pd.data().entrySet()) {
-            keep(e.getKey(), e.getValue());
-            sizes.put(e.getKey(), e.getValue().nbytes());
-        }
-        events.submit(new WorkerEvent.DataAdded(sizes));
-        if (requestId != 0) {
-            c.reply(requestId, new Message.Ack());
-        }
-    }
-
-    /** Replication: fetches each key from the first of its sources that has it (see {@link ReplicaPlan}), keeps it, reports it. */
-    private void acquire(Connection c, Message.AcquireData ad, long requestId) {
-        Map<String, Long> here = new HashMap<>();
-        if (ad.sources() != null) {
-            for (String key : ad.sources().keySet()) {
-                long size = key == null ? -1 : data.size(key);
-                if (size >= 0) {
-                    here.put(key, size);
-                }
-            }
-        }
-        ReplicaPlan plan = new ReplicaPlan(address, ad.sources(), here);
-        while (!plan.done()) {
-            for (Map.Entry<String, List<String>> p : plan.nextRound().entrySet()) {
-                Map<String, Encoded> arrived = Map.of();
-                try {
-                    Message reply = peer(p.getKey()).request(new Message.GetData(p.getValue()))
-                            .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                    if (reply instanceof Message.DataReply dr && dr.data() != null) {
-                        arrived = dr.data();
-                    }
-                } catch (Exception e) {
-                    LOG.log(Level.DEBUG, "replica fetch from " + p.getKey() + " failed: " + e);
-                }
-                for (String key : p.getValue()) {
-                    Encoded b = arrived.get(key);
-                    if (b != null) {
-                        keep(key, b);
-                        plan.arrived(key, b.nbytes());
-                    }
-                }
-            }
-        }
-        Map<String, Long> got = new LinkedHashMap<>(plan.got());
-        if (!got.isEmpty()) {
-            events.submit(new WorkerEvent.DataAdded(got));
-        }
-        if (requestId != 0) {
-            c.reply(requestId, new Message.AcquireReply(got, plan.missing()));
-        } else if (c == scheduler) {
-            // queued behind the DataAdded above: the scheduler reads the AddKeys before this answer
-            events.submit(new Message.AcquireReply(got, plan.missing()));
-        }
     }
 
     /** client.run: calls the function here, outside the task system, and answers with its result or exception. */
@@ -1280,15 +1205,6 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
-    /** Keeps data that arrived (peer, scatter); a failed spill leaves it in memory, where it is still usable. */
-    private void keep(String key, Encoded encoded) {
-        try {
-            data.putEncoded(key, encoded);
-        } catch (DataStore.SpillException e) {
-            LOG.log(Level.WARNING, e.getMessage() + " (" + key + " stays in memory)");
-        }
-    }
-
     /** A task slot: runs started tasks one after another until the worker closes. */
     private void slotLoop() {
         try {
@@ -1371,7 +1287,7 @@ public final class WorkerServer implements AutoCloseable {
             }
             case WorkerInstruction.Fetch f -> {
                 FineMetrics.Bucket counts = fetchedFor(f);
-                Thread.ofVirtual().name("dist-fetch").start(() -> fetch(f, counts));
+                Thread.ofVirtual().name("dist-fetch").start(() -> exchange.fetch(f, counts));
             }
             case WorkerInstruction.SendToScheduler s -> toScheduler.add(s.message());
             case WorkerInstruction.DropData d -> data.remove(d.key());
@@ -1562,74 +1478,6 @@ public final class WorkerServer implements AutoCloseable {
         return fatalError;
     }
 
-    private void fetch(WorkerInstruction.Fetch f, FineMetrics.Bucket counts) {
-        long start = System.nanoTime();
-        countingFor.set(counts);
-        try {
-            Connection c = peer(f.peer());
-            Message reply = c.request(new Message.GetData(f.keys()))
-                    .get(options.comm().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            if (!(reply instanceof Message.DataReply dr)) {
-                events.submit(new WorkerEvent.FetchFailed(f.peer(), f.keys(), "unexpected reply " + reply));
-                return;
-            }
-            Map<String, Long> got = new LinkedHashMap<>();
-            List<String> missing = new ArrayList<>();
-            for (String key : f.keys()) {
-                Encoded b = dr.data() == null ? null : dr.data().get(key);
-                if (b == null) {
-                    missing.add(key);
-                } else {
-                    keep(key, b);
-                    got.put(key, b.nbytes());
-                }
-            }
-            long size = 0;
-            for (long n : got.values()) {
-                size += n;
-            }
-            long end = System.nanoTime();
-            metrics.fetched(f.peer(), start, end, size);
-            counts.add(FineMetrics.TRANSFER, end - start, size);
-            FlightEvents.transfer(got.keySet(), f.peer(), address, size, end - start);
-            events.submit(new WorkerEvent.FetchDone(f.peer(), got, missing));
-        } catch (Throwable e) {
-            // every fetch is answered, or the tasks waiting for its keys would wait forever
-            if (TaskErrors.fatal(e)) {
-                outOfMemory("fetching from " + f.peer(), e);
-                return;
-            }
-            Connection c = peers.remove(f.peer());
-            if (c != null) {
-                c.abort(e);
-            }
-            events.submit(new WorkerEvent.FetchFailed(f.peer(), f.keys(), e.toString()));
-        }
-    }
-
-    private Connection peer(String addr) throws IOException {
-        Connection c = peers.get(addr);
-        if (c != null && c.isOpen()) {
-            return c;
-        }
-        peersLock.lock();
-        try {
-            c = peers.get(addr);
-            if (c == null || !c.isOpen()) {
-                // a peer is up or gone (killed, restarted elsewhere): do not spend the scheduler's connect
-                // timeout on a dead one; the fetch fails and the data is found elsewhere or recomputed
-                CommConfig d = options.comm();
-                CommConfig toPeer = d.withConnectTimeout(PEER_CONNECT_TIMEOUT.compareTo(d.connectTimeout()) < 0
-                        ? PEER_CONNECT_TIMEOUT : d.connectTimeout());
-                c = Connection.connect(addr, Role.PEER, toPeer, (conn, m, id) -> { });
-                peers.put(addr, c);
-            }
-            return c;
-        } finally {
-            peersLock.unlock();
-        }
-    }
-
     /**
      * Stops the worker on purpose: it tells the scheduler it leaves (so the tasks it was running go
      * elsewhere without counting as a worker death), stops serving peers and drops its data.
@@ -1679,9 +1527,7 @@ public final class WorkerServer implements AutoCloseable {
             s.close();
         }
         server.close();
-        for (Connection c : peers.values()) {
-            c.close();
-        }
+        peers.closeAll();
         slots.forEach(Thread::interrupt);
         Thread inline = inlineRunner;
         if (inline != null) {
