@@ -45,4 +45,9 @@ public interface Results {
         long d = now + t;
         return d < now ? Long.MAX_VALUE : d;
     }
+
+    /** Nanoseconds left until {@code deadline} (negative: none, so all the time there is). */
+    static long left(long deadline) {
+        return deadline < 0 ? Long.MAX_VALUE : deadline - System.nanoTime();
+    }
 }
