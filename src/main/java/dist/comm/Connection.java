@@ -25,9 +25,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -145,9 +143,7 @@ public final class Connection implements Peer, AutoCloseable {
     private final AtomicInteger roomWaiters = new AtomicInteger();
     private final ReentrantLock roomLock = new ReentrantLock();
     private final Condition roomFreed = roomLock.newCondition();
-    private final AtomicLong nextRequestId = new AtomicLong();
-    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
-    private final AtomicLong nextSweepAt = new AtomicLong();
+    private final PendingRequests pending;
     private final AtomicInteger state = new AtomicInteger(OPEN);
     /** Whether this connection's reader is a platform thread, counted in {@link #PLATFORM_READERS_OPEN}. */
     private boolean platformReader;
@@ -170,6 +166,7 @@ public final class Connection implements Peer, AutoCloseable {
         this.tls = link.tls();
         this.peerRole = link.peerRole();
         this.peerAddress = peerAddress;
+        this.pending = new PendingRequests(peerAddress);
         this.config = config;
         this.liveness = config.liveness();
         this.codec = codec;
@@ -323,65 +320,15 @@ public final class Connection implements Peer, AutoCloseable {
      * {@code timeout}, or with {@link ConnectionClosedException} when the connection closes first.
      */
     public CompletableFuture<Message> request(Message message, Duration timeout) {
-        long id = nextRequestId.incrementAndGet();
-        Pending p = new Pending(new CompletableFuture<>(), System.nanoTime() + timeout.toNanos(), timeout,
-                message.getClass().getSimpleName());
-        pending.put(id, p);
-        armSweep(p.deadline);
+        CompletableFuture<Message> future = new CompletableFuture<>();
+        long id = pending.open(future, timeout, message.getClass().getSimpleName());
         try {
             enqueue(Envelope.Kind.REQUEST, id, message);
         } catch (RuntimeException e) {
-            pending.remove(id);
-            p.future.completeExceptionally(e);
+            pending.abandon(id);
+            future.completeExceptionally(e);
         }
-        return p.future;
-    }
-
-    /** A request waiting for its reply. */
-    private record Pending(CompletableFuture<Message> future, long deadline, Duration timeout, String what) {
-    }
-
-    /**
-     * Makes sure a sweep runs by {@code deadline}. One timer per connection, not one per request:
-     * scheduling a timer that becomes the earliest wakes the timer thread, a cost every request would pay.
-     */
-    private void armSweep(long deadline) {
-        while (true) {
-            long at = nextSweepAt.get();
-            if (at != 0 && at - deadline <= 0) {
-                return; // a sweep already comes in time
-            }
-            if (nextSweepAt.compareAndSet(at, deadline)) {
-                Timers.TIMER.schedule(() -> sweep(deadline), Math.max(0, deadline - System.nanoTime()),
-                        TimeUnit.NANOSECONDS);
-                return;
-            }
-        }
-    }
-
-    /** Fails the requests past their deadline and arms the next sweep for the earliest one left. */
-    private void sweep(long scheduledFor) {
-        if (!nextSweepAt.compareAndSet(scheduledFor, 0)) {
-            return; // an earlier sweep was armed and took over
-        }
-        long now = System.nanoTime();
-        long earliest = 0;
-        boolean any = false;
-        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
-            Pending p = e.getValue();
-            if (p.deadline - now <= 0) {
-                if (pending.remove(e.getKey(), p)) {
-                    p.future.completeExceptionally(new TimeoutException("no reply from " + peerAddress + " to "
-                            + p.what + " within " + format(p.timeout)));
-                }
-            } else if (!any || p.deadline - earliest < 0) {
-                earliest = p.deadline;
-                any = true;
-            }
-        }
-        if (any) {
-            armSweep(earliest);
-        }
+        return future;
     }
 
     /** Answers the request {@code requestId} received by this connection's handler. */
@@ -907,15 +854,7 @@ public final class Connection implements Peer, AutoCloseable {
             return; // the bytes arriving were the point
         }
         switch (e.kind()) {
-            case REPLY -> {
-                Pending p = pending.remove(e.requestId());
-                if (p != null) {
-                    p.future.complete(m);
-                } else {
-                    LOG.log(System.Logger.Level.DEBUG, () -> "reply " + e.requestId() + " from " + peerAddress
-                            + " matches no waiting request (timed out?); dropped");
-                }
-            }
+            case REPLY -> pending.complete(e.requestId(), m);
             case REQUEST, ONE_WAY -> {
                 long bytes = 0;
                 for (byte[] f : e.frames()) {
@@ -1068,15 +1007,7 @@ public final class Connection implements Peer, AutoCloseable {
     }
 
     private void failPending(Throwable cause) {
-        for (Long id : List.copyOf(pending.keySet())) {
-            Pending p = pending.remove(id);
-            if (p != null) {
-                p.future.completeExceptionally(cause == null
-                        ? new ConnectionClosedException("connection to " + peerAddress + " closed before the reply came")
-                        : new ConnectionClosedException("connection to " + peerAddress + " failed before the reply came: "
-                        + reason(cause), cause));
-            }
-        }
+        pending.failAll(cause);
     }
 
     // ------------------------------------------------------------------ state
