@@ -727,7 +727,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         byte[] bytes = Files.readAllBytes(jar);
         Message reply;
         try {
-            reply = ask(new Message.UploadJar(jar.getFileName().toString(), bytes), deadline(requestTimeout.multipliedBy(2)));
+            reply = ask(new Message.UploadJar(jar.getFileName().toString(), bytes), Results.deadline(requestTimeout.multipliedBy(2)));
         } catch (ExecutionException e) {
             throw new ExecutionException("uploading " + jar + " failed: " + e.getCause(), e.getCause());
         }
@@ -952,7 +952,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                     return; // another reconnect checks anew
                 }
                 List<String> asked = new ArrayList<>(sent.dataKeys());
-                Map<String, List<String>> holders = whoHasKeys(asked, deadline(requestTimeout));
+                Map<String, List<String>> holders = whoHasKeys(asked, Results.deadline(requestTimeout));
                 if (scheduler != link) {
                     return;
                 }
@@ -1038,9 +1038,9 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         LOG.log(System.Logger.Level.WARNING, "dataset '" + name + "' is not published again: its key " + key
                 + " is gone with its workers");
         try {
-            if (ask(new Message.GetDataset(name), deadline(requestTimeout)) instanceof Message.DatasetReply d
+            if (ask(new Message.GetDataset(name), Results.deadline(requestTimeout)) instanceof Message.DatasetReply d
                     && d.keys().equals(p.keys()) && java.util.Arrays.equals(d.shape(), p.shape())) {
-                ask(new Message.UnpublishDataset(name), deadline(requestTimeout));
+                ask(new Message.UnpublishDataset(name), Results.deadline(requestTimeout));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -1151,7 +1151,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
      */
     public void restart(boolean waitForWorkers) throws InterruptedException, ExecutionException, TimeoutException {
         ensureOpen();
-        long deadline = deadline(Config.getDuration("distributed.client.restart-timeout"));
+        long deadline = Results.deadline(Config.getDuration("distributed.client.restart-timeout"));
         int before = workersInfo().size();
         for (KeyState s : keys.values()) {
             s.cancelledFromAnyState("the cluster was restarted");
@@ -1179,7 +1179,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             return;
         }
         int now = 0;
-        while (left(deadline) > 0) {
+        while (Results.left(deadline) > 0) {
             now = workersInfo().size();
             if (now >= before) {
                 return;
@@ -1193,15 +1193,6 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
 
     // ------------------------------------------------------------------ results
 
-    private static long deadline(Duration timeout) {
-        return Results.deadline(timeout);
-    }
-
-    /** Nanoseconds left until {@code deadline} (-1: none). */
-    private static long left(long deadline) {
-        return Results.left(deadline);
-    }
-
     @Override
     public void await(KeyState state, long deadline) throws InterruptedException, TimeoutException {
         if (SpinWait.until(() -> !state.isPending(), resultSpinNanos)) {
@@ -1211,7 +1202,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             if (deadline < 0) {
                 state.done.get();
             } else {
-                state.done.get(Math.max(0, left(deadline)), TimeUnit.NANOSECONDS);
+                state.done.get(Math.max(0, Results.left(deadline)), TimeUnit.NANOSECONDS);
             }
         } catch (ExecutionException e) {
             throw new IllegalStateException("a key's completion signal failed", e);
@@ -1353,7 +1344,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
 
     private Message ask(Message request, long deadline) throws InterruptedException, TimeoutException, ExecutionException {
         ensureOpen();
-        long nanos = Math.min(requestTimeout.toNanos(), Math.max(1, left(deadline)));
+        long nanos = Math.min(requestTimeout.toNanos(), Math.max(1, Results.left(deadline)));
         // a scheduler's answer often comes sooner than a parked thread wakes
         return SpinWait.get(scheduler.request(request, Duration.ofNanos(nanos)), resultSpinNanos,
                 nanos + TimeUnit.SECONDS.toNanos(1));
@@ -1417,7 +1408,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
             if (deadline < 0) {
                 signal.get();
             } else {
-                signal.get(Math.max(0, left(deadline)), TimeUnit.NANOSECONDS);
+                signal.get(Math.max(0, Results.left(deadline)), TimeUnit.NANOSECONDS);
             }
         } catch (ExecutionException e) {
             throw new IllegalStateException("a key's completion signal failed", e);
@@ -1637,7 +1628,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
         shuttingDown = true;
         if (!closed.get() && lostReason == null) {
             try {
-                ask(new Message.ShutdownCluster(), deadline(Duration.ofSeconds(10)));
+                ask(new Message.ShutdownCluster(), Results.deadline(Duration.ofSeconds(10)));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException | RuntimeException e) {

@@ -616,7 +616,7 @@ public final class SchedulerState extends TaskLifecycle {
     // ================================================================ workers
 
     /** Addresses of the last removed workers, so their in-flight one-way messages pass quietly; bounded. */
-    private final LinkedHashMap<String, Boolean> departed = new LinkedHashMap<>(16, 0.75f, false) {
+    private final LinkedHashMap<String, Boolean> departed = new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
             return size() > 1024;

@@ -104,11 +104,13 @@ class PinnedCarriersTest {
                 }
                 System.out.println("pinned, then sent " + MESSAGES + " messages");
                 // the last bytes may still be queued: wait on this thread until they are written
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (c.queuedBytes() > 0 && System.nanoTime() < deadline) {
+                dist.Wait.until(java.time.Duration.ofSeconds(60), () -> {
+                    if (c.queuedBytes() == 0) {
+                        return true;
+                    }
                     c.send(new Message.Ping(1)); // a platform thread's send writes what waits
-                    Thread.sleep(20);
-                }
+                    return false;
+                });
                 spin = false;
                 pin.join(5_000);
             } catch (Throwable t) {
