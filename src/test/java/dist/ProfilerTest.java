@@ -42,6 +42,9 @@ class ProfilerTest {
         for (int i = 0; i < 1000; i++) {
             x = Math.sqrt(x + i);
         }
+        // a stack is sampled where the thread stops for it; compiled, with spin inlined and its counted
+        // loop free of such stops, that was only ever in slowinc's loop. The yield stops it inside spin.
+        Thread.yield();
         return x;
     }
 
