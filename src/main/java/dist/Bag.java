@@ -38,11 +38,27 @@ public final class Bag<T> {
     /** How many partial results one combining task takes. */
     public static final int SPLIT_EVERY = 8;
 
-    /** A partition: a task's list, and the steps not run on it yet. */
+    /**
+     * A partition: a task's value, and the steps not run on it yet (a source among them when the
+     * value is a shuffle's, to be read where it landed).
+     */
     record Part(Delayed<?> input, BagPipeline steps) {
         /** The partition as a task of its own (its input when there is no step). */
         Delayed<?> made() {
             return steps.isEmpty() ? input : Delayed.ofUnchecked(steps, input);
+        }
+
+        /** A task that runs the steps, then {@code consume} on the list; named {@code name} unless a source names it. */
+        Delayed<Object> consume(String name, Fn1<List<Object>, Object> consume) {
+            return Delayed.ofUnchecked(new BagPipeline.Consume(name, steps, consume), input);
+        }
+
+        /**
+         * This partition as a plain input for a task with a name of its own (a next shuffle's input):
+         * a source's reading runs in a task of its own, named by it.
+         */
+        Part plain() {
+            return steps.hasSource() ? new Part(made(), BagPipeline.NONE) : this;
         }
     }
 
@@ -52,6 +68,11 @@ public final class Bag<T> {
 
     private Bag(List<Part> parts) {
         this.parts = Collections.unmodifiableList(parts);
+    }
+
+    /** A bag over these partitions, as a shuffle leaves them. */
+    private static <T> Bag<T> ofParts(List<Part> parts) {
+        return new Bag<>(new ArrayList<>(parts));
     }
 
     /** A bag whose partitions are these tasks' lists. */
@@ -149,7 +170,7 @@ public final class Bag<T> {
         Objects.requireNonNull(combine, "combine");
         List<Delayed<Object>> partials = new ArrayList<>(parts.size());
         for (Part p : parts) {
-            partials.add(Delayed.ofUnchecked(BagPipeline::foldPartition, binop, initial, p.steps(), p.input()));
+            partials.add(p.consume("foldPartition", new BagPipeline.Fold(cast(binop), initial)));
         }
         return cast(Delayed.ofUnchecked(RemoteOps::finish, tree(combine, partials)));
     }
@@ -164,7 +185,7 @@ public final class Bag<T> {
         Objects.requireNonNull(binop, "binop");
         List<Delayed<Object>> partials = new ArrayList<>(parts.size());
         for (Part p : parts) {
-            partials.add(Delayed.ofUnchecked(BagPipeline::reducePartition, binop, p.steps(), p.input()));
+            partials.add(p.consume("reducePartition", new BagPipeline.Reduce(cast(binop))));
         }
         return cast(Delayed.ofUnchecked(RemoteOps::finish, tree(binop, partials)));
     }
@@ -200,7 +221,7 @@ public final class Bag<T> {
     public <K> Bag<KeyValue<K, List<T>>> groupBy(Fn1<? super T, ? extends K> key, int npartitions) {
         Objects.requireNonNull(key, "key");
         List<BagShuffle.Side> side = List.of(new BagShuffle.Side(parts, key, -1));
-        return over(BagShuffle.shuffle(side, checkPartitions(npartitions), new BagOps.Group(cast(key))));
+        return ofParts(BagShuffle.shuffle(side, checkPartitions(npartitions), new BagOps.Group(cast(key))));
     }
 
     /**
@@ -220,7 +241,7 @@ public final class Bag<T> {
         Objects.requireNonNull(combine, "combine");
         List<Delayed<Object>> partials = new ArrayList<>(parts.size());
         for (Part p : parts) {
-            partials.add(Delayed.ofUnchecked(BagOps::foldByPartition, key, binop, initial, p.steps(), p.input()));
+            partials.add(p.consume("foldByPartition", new BagOps.FoldBy(cast(key), cast(binop), initial)));
         }
         Delayed<Object> merged = tree(new BagOps.MergeFolds(cast(combine)), partials);
         Delayed<List<KeyValue<K, R>>> one = cast(Delayed.ofUnchecked(BagOps::entries, merged));
@@ -252,7 +273,7 @@ public final class Bag<T> {
      */
     public Bag<T> distinct() {
         List<BagShuffle.Side> side = List.of(new BagShuffle.Side(parts, RemoteOps.IDENTITY, -1));
-        return over(BagShuffle.shuffle(side, parts.size(), new BagOps.Distinct()));
+        return ofParts(BagShuffle.shuffle(side, parts.size(), new BagOps.Distinct()));
     }
 
     /**
@@ -277,7 +298,7 @@ public final class Bag<T> {
         Comparator<Object> cmp = cast(order);
         List<Delayed<Object>> partials = new ArrayList<>(parts.size());
         for (Part p : parts) {
-            partials.add(Delayed.ofUnchecked(BagOps::topKPartition, k, cmp, p.steps(), p.input()));
+            partials.add(p.consume("topKPartition", new BagOps.TopK(k, cmp)));
         }
         Delayed<Object> merged = tree(new BagOps.MergeTopK(k, cmp), partials);
         Delayed<List<T>> one = cast(Delayed.ofUnchecked(BagOps::topKResult, merged));
@@ -313,7 +334,7 @@ public final class Bag<T> {
         int n = Math.max(parts.size(), other.parts.size());
         List<BagShuffle.Side> sides = List.of(new BagShuffle.Side(parts, key, 0),
                 new BagShuffle.Side(other.parts, otherKey, 1));
-        return over(BagShuffle.shuffle(sides, n, new BagOps.Join(cast(key), cast(otherKey))));
+        return ofParts(BagShuffle.shuffle(sides, n, new BagOps.Join(cast(key), cast(otherKey))));
     }
 
     /**
@@ -331,7 +352,7 @@ public final class Bag<T> {
         Map<K, U> copy = new HashMap<>(other);
         List<Delayed<List<Pair<T, U>>>> out = new ArrayList<>(parts.size());
         for (Part p : parts) {
-            out.add(cast(Delayed.ofUnchecked(BagOps::joinMapPartition, key, copy, p.steps(), p.input())));
+            out.add(cast(p.consume("joinMapPartition", new BagOps.JoinMap(cast(key), cast(copy)))));
         }
         return over(out);
     }

@@ -1,6 +1,7 @@
 package dist;
 
 import dist.client.BagOps;
+import dist.client.BagPipeline;
 import dist.config.Config;
 
 import java.util.ArrayList;
@@ -31,8 +32,12 @@ final class BagShuffle {
     record Side(List<Bag.Part> partitions, Fn1<?, ?> key, int tag) {
     }
 
-    /** The output partitions, each {@code finish} of its buckets (in input order). */
-    static List<Delayed<Object>> shuffle(List<Side> sides, int nout, Fn1<?, ?> finish) {
+    /**
+     * The output partitions, each {@code finish} of its buckets (in input order). A p2p output is
+     * read by the task that consumes it, on its owner: it is never stored as a value of its own
+     * unless it is asked for as one.
+     */
+    static List<Bag.Part> shuffle(List<Side> sides, int nout, Fn1<?, ?> finish) {
         String method = Config.get(METHOD_KEY).trim().toLowerCase(Locale.ROOT);
         return switch (method) {
             case "tasks" -> tasks(sides, nout, finish);
@@ -41,40 +46,42 @@ final class BagShuffle {
         };
     }
 
-    private static List<Delayed<Object>> tasks(List<Side> sides, int nout, Fn1<?, ?> finish) {
+    private static List<Bag.Part> tasks(List<Side> sides, int nout, Fn1<?, ?> finish) {
         List<List<Delayed<Object>>> byOutput = new ArrayList<>(nout);
         for (int j = 0; j < nout; j++) {
             byOutput.add(new ArrayList<>());
         }
         for (Side side : sides) {
-            for (Bag.Part in : side.partitions()) {
+            for (Bag.Part part : side.partitions()) {
+                Bag.Part in = part.plain();
                 Delayed<Object> split = Delayed.ofUnchecked(BagOps::split, side.key(), nout, side.tag(), in.steps(), in.input());
                 for (int j = 0; j < nout; j++) {
                     byOutput.get(j).add(Delayed.ofUnchecked(BagOps::bucket, split, j));
                 }
             }
         }
-        List<Delayed<Object>> out = new ArrayList<>(nout);
+        List<Bag.Part> out = new ArrayList<>(nout);
         for (List<Delayed<Object>> buckets : byOutput) {
-            out.add(Delayed.ofUnchecked(BagOps::finish, finish, buckets));
+            out.add(new Bag.Part(Delayed.ofUnchecked(BagOps::finish, finish, buckets), BagPipeline.NONE));
         }
         return out;
     }
 
-    private static List<Delayed<Object>> p2p(List<Side> sides, int nout, Fn1<?, ?> finish) {
+    private static List<Bag.Part> p2p(List<Side> sides, int nout, Fn1<?, ?> finish) {
         List<Delayed<Object>> inputs = new ArrayList<>();
         for (Side side : sides) {
-            for (Bag.Part in : side.partitions()) {
+            for (Bag.Part part : side.partitions()) {
+                Bag.Part in = part.plain();
                 inputs.add(Delayed.ofUnchecked(BagOps::p2pShuffleTransfer, nout, side.key(), side.tag(), inputs.size(),
                         in.steps(), in.input()));
             }
         }
         Delayed<Object> barrier = Delayed.ofUnchecked(BagOps::p2pShuffleBarrier, inputs);
-        List<Delayed<Object>> out = new ArrayList<>(nout);
+        List<Bag.Part> out = new ArrayList<>(nout);
         for (int j = 0; j < nout; j++) {
             @SuppressWarnings({"unchecked", "rawtypes"})
-            Fn1<Object, Object> unpack = (Fn1) new BagOps.P2PShuffleUnpack(j, (Fn1) finish);
-            out.add(Delayed.ofUnchecked(unpack, barrier));
+            Fn1<Object, List<Object>> unpack = (Fn1) new BagOps.P2PShuffleUnpack(j, (Fn1) finish);
+            out.add(new Bag.Part(barrier, BagPipeline.from(unpack)));
         }
         return out;
     }

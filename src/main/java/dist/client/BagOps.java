@@ -11,6 +11,7 @@ import dist.worker.TaskContext;
 import java.lang.reflect.Method;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -156,14 +157,47 @@ public final class BagOps {
     public record Group(Fn1<Object, Object> key) implements Fn1<List<List<Object>>, List<Object>> {
         @Override
         public List<Object> apply(List<List<Object>> buckets) throws Exception {
-            Map<Object, List<Object>> groups = new LinkedHashMap<>();
+            // each element's group first (one hash lookup each), so that each group's list is made
+            // at its size once instead of growing by copies
+            int size = 0;
+            for (List<Object> part : buckets) {
+                size += part.size();
+            }
+            Map<Object, Integer> index = new HashMap<>();
+            List<Object> keys = new ArrayList<>();
+            int[] group = new int[size];
+            int[] counts = new int[16];
+            int i = 0;
             for (List<Object> part : buckets) {
                 for (Object t : part) {
-                    groups.computeIfAbsent(key.apply(t), k -> new ArrayList<>()).add(t);
+                    Object k = key.apply(t);
+                    Integer g = index.get(k);
+                    if (g == null) {
+                        g = keys.size();
+                        index.put(k, g);
+                        keys.add(k);
+                        if (g == counts.length) {
+                            counts = Arrays.copyOf(counts, 2 * g);
+                        }
+                    }
+                    group[i++] = g;
+                    counts[g]++;
                 }
             }
-            List<Object> out = new ArrayList<>(groups.size());
-            groups.forEach((k, v) -> out.add(new KeyValue<>(k, v)));
+            List<List<Object>> lists = new ArrayList<>(keys.size());
+            for (int g = 0; g < keys.size(); g++) {
+                lists.add(new ArrayList<>(counts[g]));
+            }
+            i = 0;
+            for (List<Object> part : buckets) {
+                for (Object t : part) {
+                    lists.get(group[i++]).add(t);
+                }
+            }
+            List<Object> out = new ArrayList<>(keys.size());
+            for (int g = 0; g < keys.size(); g++) {
+                out.add(new KeyValue<>(keys.get(g), lists.get(g)));
+            }
             return out;
         }
     }
@@ -256,31 +290,35 @@ public final class BagOps {
     }
 
     /** A join against a map that travels with the task: one pair per element whose key it holds. */
-    public static List<Object> joinMapPartition(Fn1<Object, Object> key, Map<Object, Object> other, BagPipeline steps,
-                                                List<Object> input) throws Exception {
-        List<Object> part = steps.apply(input);
-        List<Object> out = new ArrayList<>();
-        for (Object t : part) {
-            Object k = key.apply(t);
-            if (other.containsKey(k)) {
-                out.add(new Pair<>(t, other.get(k)));
+    public record JoinMap(Fn1<Object, Object> key, Map<Object, Object> other) implements Fn1<List<Object>, Object> {
+        @Override
+        public Object apply(List<Object> part) throws Exception {
+            List<Object> out = new ArrayList<>();
+            for (Object t : part) {
+                Object k = key.apply(t);
+                if (other.containsKey(k)) {
+                    out.add(new Pair<>(t, other.get(k)));
+                }
             }
+            return out;
         }
-        return out;
     }
 
     // ------------------------------------------------------------------ reductions to one partition
 
-    public static Map<Object, Object> foldByPartition(Fn1<Object, Object> key, Fn2<Object, Object, Object> binop,
-                                                      Object initial, BagPipeline steps, List<Object> input) throws Exception {
-        List<Object> part = steps.apply(input);
-        Map<Object, Object> acc = new LinkedHashMap<>();
-        for (Object t : part) {
-            Object k = key.apply(t);
-            Object prev = acc.containsKey(k) ? acc.get(k) : initial;
-            acc.put(k, binop.apply(prev, t));
+    /** A partition folded per key: key to its value from {@code initial} with {@code binop}, in first-seen order. */
+    public record FoldBy(Fn1<Object, Object> key, Fn2<Object, Object, Object> binop, Object initial)
+            implements Fn1<List<Object>, Object> {
+        @Override
+        public Object apply(List<Object> part) throws Exception {
+            Map<Object, Object> acc = new LinkedHashMap<>();
+            for (Object t : part) {
+                Object k = key.apply(t);
+                Object prev = acc.containsKey(k) ? acc.get(k) : initial;
+                acc.put(k, binop.apply(prev, t));
+            }
+            return acc;
         }
-        return acc;
     }
 
     /** Merges two partial foldBy maps key by key with the user's combine. */
@@ -313,8 +351,11 @@ public final class BagOps {
     }
 
     /** The {@code k} largest of a partition, largest first. */
-    public static List<Object> topKPartition(int k, Comparator<Object> cmp, BagPipeline steps, List<Object> part) throws Exception {
-        return new MergeTopK(k, cmp).keep(steps.apply(part));
+    public record TopK(int k, Comparator<Object> cmp) implements Fn1<List<Object>, Object> {
+        @Override
+        public Object apply(List<Object> part) {
+            return new MergeTopK(k, cmp).keep(part);
+        }
     }
 
     /** Keeps the {@code k} largest of two partial top-k lists. */

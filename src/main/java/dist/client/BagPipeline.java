@@ -12,13 +12,20 @@ import java.util.List;
  * in between are never stored, encoded or moved. {@code bag.flatMap(f).groupBy(k)} is one task per
  * input partition, not two. Internal: public only so {@code dist.Bag} can name it.
  *
- * @param steps in the order they were called
+ * <p>A pipeline may also start from a {@code source}, a function that makes the partition from the
+ * task's input: a p2p shuffle's output partition is read from the shards its worker received, in
+ * the task that consumes it, so the grouped partition is never stored or encoded either. Such a
+ * task is named by its source ({@code p2pShuffleUnpack-<j>}), whatever it does after, because the
+ * scheduler runs it on output j's owner by that name.
+ *
+ * @param source makes the partition from the task's input (null: the input is the partition)
+ * @param steps  in the order they were called
  */
-public record BagPipeline(List<Step> steps) implements Fn1<List<Object>, List<Object>>, Keys.Named {
+public record BagPipeline(Fn1<Object, List<Object>> source, List<Step> steps) implements Fn1<Object, List<Object>>, Keys.Named {
     public static final int MAP = 0, FILTER = 1, FLAT_MAP = 2;
 
     /** No step: a partition as it is. */
-    public static final BagPipeline NONE = new BagPipeline(List.of());
+    public static final BagPipeline NONE = new BagPipeline(null, List.of());
 
     /** One step: {@code fn} is the map function, the predicate, or the function giving an iterable. */
     public record Step(int kind, Fn1<Object, Object> fn) {
@@ -28,21 +35,37 @@ public record BagPipeline(List<Step> steps) implements Fn1<List<Object>, List<Ob
         steps = List.copyOf(steps);
     }
 
+    /** No step yet, the partition made by {@code source} from the task's input. */
+    public static BagPipeline from(Fn1<Object, List<Object>> source) {
+        return new BagPipeline(java.util.Objects.requireNonNull(source, "source"), List.of());
+    }
+
     /** These steps, then {@code fn} as a step of {@code kind}. */
     public BagPipeline then(int kind, Fn1<Object, Object> fn) {
         List<Step> more = new ArrayList<>(steps.size() + 1);
         more.addAll(steps);
         more.add(new Step(kind, fn));
-        return new BagPipeline(more);
+        return new BagPipeline(source, more);
     }
 
+    /** Neither a source nor a step: the task's input is the partition as it is. */
     public boolean isEmpty() {
-        return steps.isEmpty();
+        return source == null && steps.isEmpty();
     }
 
-    /** The partition the steps make of {@code part}: a new list, or {@code part} itself when there is no step. */
+    /** Whether a source makes the partition: such a pipeline must run in a task named by it. */
+    public boolean hasSource() {
+        return source != null;
+    }
+
+    /**
+     * The partition the source and the steps make of {@code input}: a new list, or the list itself
+     * when there is neither.
+     */
     @Override
-    public List<Object> apply(List<Object> part) throws Exception {
+    @SuppressWarnings("unchecked")
+    public List<Object> apply(Object input) throws Exception {
+        List<Object> part = source == null ? (List<Object>) input : source.apply(input);
         if (steps.isEmpty()) {
             return part;
         }
@@ -84,9 +107,20 @@ public record BagPipeline(List<Step> steps) implements Fn1<List<Object>, List<Ob
         out.add(x);
     }
 
-    /** A partition made on its own is named by its last step, as the unfused task was. */
+    /** A partition made on its own is named by its source, else by its last step, as the unfused task was. */
     @Override
     public String keyPrefix() {
+        return named(null);
+    }
+
+    /** The name of a task that runs this pipeline then does {@code what}: its source's name when it has one. */
+    public String named(String what) {
+        if (source instanceof Keys.Named n) {
+            return n.keyPrefix();
+        }
+        if (what != null) {
+            return what;
+        }
         if (steps.isEmpty()) {
             return "partition";
         }
@@ -99,13 +133,36 @@ public record BagPipeline(List<Step> steps) implements Fn1<List<Object>, List<Ob
 
     // ------------------------------------------------------------------ tasks that run the steps first
 
-    public static Object foldPartition(Fn2<Object, Object, Object> binop, Object initial, BagPipeline steps,
-                                       List<Object> part) throws Exception {
-        return RemoteOps.foldPartition(binop, initial, steps.apply(part));
+    /**
+     * A task over one partition: the pipeline, then {@code consume} on the list it makes, so that
+     * list is never stored. Named {@code name}, or by the pipeline's source when it has one.
+     */
+    public record Consume(String name, BagPipeline steps, Fn1<List<Object>, Object> consume)
+            implements Fn1<Object, Object>, Keys.Named {
+        @Override
+        public Object apply(Object input) throws Exception {
+            return consume.apply(steps.apply(input));
+        }
+
+        @Override
+        public String keyPrefix() {
+            return steps.named(name);
+        }
     }
 
-    public static Object reducePartition(Fn2<Object, Object, Object> binop, BagPipeline steps, List<Object> part)
-            throws Exception {
-        return RemoteOps.reducePartition(binop, steps.apply(part));
+    /** Folds a partition from {@code initial} with {@code binop}. */
+    public record Fold(Fn2<Object, Object, Object> binop, Object initial) implements Fn1<List<Object>, Object> {
+        @Override
+        public Object apply(List<Object> part) throws Exception {
+            return RemoteOps.foldPartition(binop, initial, part);
+        }
+    }
+
+    /** Reduces a partition with {@code binop}. */
+    public record Reduce(Fn2<Object, Object, Object> binop) implements Fn1<List<Object>, Object> {
+        @Override
+        public Object apply(List<Object> part) throws Exception {
+            return RemoteOps.reducePartition(binop, part);
+        }
     }
 }

@@ -167,8 +167,9 @@ public final class ShuffleService {
 
     /**
      * Output partition {@code partition}'s shard of each input, in input order, from what this
-     * worker received. Missing shards (a run that is not this worker's any more, or taken by an
-     * earlier attempt) are reported to the scheduler, which runs the shuffle again; then this fails.
+     * worker received. Missing shards (a run that is not this worker's any more: dropped by a
+     * restart, or because every output was done before this one was asked for again) are reported
+     * to the scheduler, which runs the shuffle again; then this fails.
      */
     public static List<byte[]> collect(Ready ready, int partition) throws Exception {
         TaskContext ctx = running();

@@ -18,7 +18,10 @@ import java.util.stream.Stream;
 
 /**
  * The shards peers sent this worker for the output partitions it owns, by shuffle, run, partition
- * and input, until the output task takes them (dask's shuffle buffers). Held in memory while the
+ * and input (dask's shuffle buffers), until the scheduler drops the run: when every output asked
+ * for is done, or the shuffle is forgotten or runs again. A partition is read as often as it is
+ * asked for, since more than one task may consume it (each runs its own steps on it) and an
+ * output task may run again on the same worker. Held in memory while the
  * shuffle buffers of this worker stay under the worker's memory target
  * ({@link MemoryPolicy#targetBytes()}); a shard that would pass it is appended to the run's file.
  * Only the latest run of a shuffle is kept: a later run drops the earlier ones and sends of an
@@ -110,8 +113,9 @@ final class ShuffleStore implements AutoCloseable {
     }
 
     /**
-     * Output partition {@code partition}'s shards of run {@code run}, one per input in input order,
-     * handed out once; null when the run is not this worker's or fewer than {@code inputs} arrived.
+     * Output partition {@code partition}'s shards of run {@code run}, one per input in input order;
+     * null when the run is not this worker's or fewer than {@code inputs} arrived. They stay here:
+     * callers must not change the arrays.
      */
     List<byte[]> take(String shuffle, int run, int partition, int inputs) throws IOException {
         lock.lock();
@@ -125,11 +129,9 @@ final class ShuffleStore implements AutoCloseable {
             if (have != inputs) {
                 return null;
             }
-            r.partitions.remove(partition);
             List<byte[]> out = new ArrayList<>(have);
             for (Slot s : got.values()) {
                 if (s.bytes() != null) {
-                    inMemory.addAndGet(-s.bytes().length);
                     out.add(s.bytes());
                 } else {
                     ByteBuffer buf = ByteBuffer.allocate(s.length());
@@ -140,9 +142,6 @@ final class ShuffleStore implements AutoCloseable {
                     }
                     out.add(buf.array());
                 }
-            }
-            if (r.partitions.isEmpty()) {
-                dropFile(r);
             }
             return out;
         } finally {

@@ -2,6 +2,7 @@ package dist.api;
 
 import dist.Bag;
 import dist.Client;
+import dist.Delayed;
 import dist.Fn1;
 import dist.Fn2;
 import dist.KeyValue;
@@ -100,6 +101,27 @@ class BagByKeyTest {
         assertEquals(expected, asMap(grouped.compute(client, T)));
         assertEquals(expected, asMap(Bag.fromSequence(ws, 7).groupBy(length, 3).compute(client, T)));
         assertEquals(3, Bag.fromSequence(ws, 7).groupBy(length, 3).npartitions());
+    }
+
+    /**
+     * Two consumers of one grouping in one graph, and a grouping of a grouping. In p2p each
+     * consumer reads the output partition where it landed, so both must find it there, and a
+     * second shuffle's input reads the first's output.
+     */
+    @Test
+    void twoConsumersOfOneGroupingAndAGroupingOfAGrouping() {
+        List<Integer> xs = range(2000);
+        Fn1<Integer, Integer> mod = x -> x % 37;
+        Bag<KeyValue<Integer, List<Integer>>> grouped = Bag.fromSequence(xs, 6).groupBy(mod, 5);
+        Fn1<KeyValue<Integer, List<Integer>>, Integer> size = kv -> kv.value().size();
+        Fn2<Long, Number, List<Object>> both = (groups, total) -> List.of(groups, total);
+        assertEquals(List.of(37L, 2000L), Delayed.of(both, grouped.count(), grouped.map(size).sum()).compute(client, T));
+
+        Map<Integer, Long> keysBySize = xs.stream().collect(Collectors.groupingBy(x -> x % 37, Collectors.counting()))
+                .values().stream().collect(Collectors.groupingBy(c -> (int) (long) c, Collectors.counting()));
+        Fn1<KeyValue<Integer, List<KeyValue<Integer, List<Integer>>>>, KeyValue<Integer, Long>> keys =
+                kv -> new KeyValue<>(kv.key(), (long) kv.value().size());
+        assertEquals(keysBySize, asMap(grouped.groupBy(size, 3).map(keys).compute(client, T)));
     }
 
     /** Keys hash the same on every JVM: enum and record keys (identity hash codes) still meet. */

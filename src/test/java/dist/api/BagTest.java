@@ -96,6 +96,23 @@ class BagTest {
         }
     }
 
+    /**
+     * A p2p grouping's output partition is read by the task that consumes it, on the partition's
+     * owner, as the steps after a grouping are fused into it: the grouped lists are never stored
+     * as values of their own (dask fuses the unpack into its consumers' blockwise layer too).
+     */
+    @Test
+    void aGroupingIsReadByTheTaskThatConsumesIt() throws Exception {
+        Fn1<Integer, Integer> mod = v -> v % 10;
+        try (TaskStream ts = client.taskStream()) {
+            assertEquals(10L, Bag.fromSequence(range(400), 4).groupBy(mod, 3).count().compute(client, T));
+            ts.close();
+            List<String> groups = ts.tasks().stream().map(TaskStream.Task::group).toList();
+            assertEquals(3, groups.stream().filter("p2pShuffleUnpack"::equals).count(), groups.toString());
+            assertEquals(0, groups.stream().filter("foldPartition"::equals).count(), groups.toString());
+        }
+    }
+
     @Test
     void foldAndReduce() throws Exception {
         Bag<Integer> xs = Bag.fromSequence(range(50), 9);

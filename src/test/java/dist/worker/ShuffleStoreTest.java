@@ -39,13 +39,21 @@ class ShuffleStoreTest {
             List<byte[]> p1 = store.take("s", 1, 1, 2);
             assertArrayEquals(b1, p1.get(0));
             assertArrayEquals(a1, p1.get(1));
+            // a second consumer of the partition (or its task run again) reads the same shards
+            List<byte[]> again = store.take("s", 1, 0, 2);
+            assertArrayEquals(b0, again.get(0));
+            assertArrayEquals(a0, again.get(1));
+            assertEquals(800, store.memoryBytes(), "shards stay until the run is dropped");
+            assertEquals(2, store.partitionCount());
+            // the scheduler drops the run (every output done): memory and the file go
+            store.restart("s", 2);
             assertEquals(0, store.memoryBytes());
-            assertNull(store.take("s", 1, 0, 2), "a partition is handed out once");
-            // memory freed by taking makes room again
-            store.accept("s", 1, 0, List.of(2), List.of(shard("c", 800)));
-            assertEquals(800, store.memoryBytes());
+            assertEquals(0, store.partitionCount());
+            assertNull(store.take("s", 1, 0, 2), "a dropped run has nothing");
+            store.accept("s", 2, 0, List.of(2), List.of(shard("c", 800)));
+            assertEquals(800, store.memoryBytes(), "the room is free again");
             assertEquals(800, store.spilledBytes());
-            assertEquals(800, store.take("s", 1, 2, 1).get(0).length);
+            assertEquals(800, store.take("s", 2, 2, 1).get(0).length);
         }
     }
 
