@@ -601,6 +601,10 @@ public final class WorkerServer implements AutoCloseable {
                 LOG.log(Level.WARNING, "lost the scheduler at " + options.schedulerAddress()
                         + (cause == null ? "" : ": " + cause.getMessage()) + "; reconnecting");
                 reconnect();
+            } else if (c == scheduler) {
+                // said, so a worker that never comes back shows whether it saw the link end
+                LOG.log(Level.INFO, "the scheduler link closed and is not reconnected: "
+                        + (closing ? "the worker is closing" : "the worker is not registered yet"));
             }
         }
     };

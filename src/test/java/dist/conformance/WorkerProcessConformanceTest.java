@@ -60,6 +60,14 @@ class WorkerProcessConformanceTest {
         return s.awaitLine(l -> l.startsWith("scheduler at: "), T).substring("scheduler at: ".length()).trim();
     }
 
+    static String workersOrError(Client c) {
+        try {
+            return c.workersInfo().toString();
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
     static Map<String, dist.WorkerInfo> workers(Client c) {
         try {
             Map<String, dist.WorkerInfo> m = new java.util.HashMap<>();
@@ -193,9 +201,14 @@ class WorkerProcessConformanceTest {
         }
         s1.process.destroyForcibly();
         s1.awaitExit(T);
-        scheduler("--port", String.valueOf(port));
+        Processes.Proc s2 = procs.dist("scheduler", "--no-dashboard", "--port", String.valueOf(port));
+        s2.awaitLine(l -> l.startsWith("scheduler at: "), T);
         try (Client c = Client.connect(address)) {
-            assertTrue(Wait.until(T, () -> workers(c).size() == 1), () -> "rejoined; nanny said:\n" + nanny.output());
+            // on failure, all that tells where it stopped: both sides' output, the worker's and this JVM's threads
+            assertTrue(Wait.until(T, () -> workers(c).size() == 1), () -> "rejoined; nanny said:\n" + nanny.output()
+                    + "\nthe new scheduler said:\n" + s2.output() + "\nthe client sees workers: " + workersOrError(c)
+                    + "\nthe worker's threads:\n" + Processes.threadDump(pid, 30_000)
+                    + "\nthis JVM's threads:\n" + Processes.threadDump(ProcessHandle.current().pid(), 30_000));
             assertEquals(pid, workers(c).values().iterator().next().pid(), "the same worker process");
         }
         assertTrue(nanny.process.isAlive());

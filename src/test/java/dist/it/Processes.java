@@ -4,6 +4,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +31,9 @@ public final class Processes implements AutoCloseable {
 
         Proc(Process p) {
             this.process = p;
-            this.reader = Thread.ofVirtual().start(() -> {
+            // a platform thread: the output is still read when this JVM's virtual threads are starved,
+            // which is when a failing test most needs it
+            this.reader = Thread.ofPlatform().daemon().name("proc-output-" + p.pid()).start(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
                         StandardCharsets.UTF_8))) {
                     String line;
@@ -121,6 +125,35 @@ public final class Processes implements AutoCloseable {
     /** {@code dist.Main} with these arguments. */
     public Proc dist(String... args) throws IOException {
         return java("dist.Main", args);
+    }
+
+    /**
+     * Every thread of process {@code pid}, virtual ones too ({@code jcmd Thread.dump_to_file}), at
+     * most {@code maxChars}; for a failure message. Never throws: says why it has none instead.
+     */
+    public static String threadDump(long pid, int maxChars) {
+        try {
+            Path file = Files.createTempFile("dist-threads-", ".txt");
+            Files.delete(file); // jcmd refuses to overwrite
+            String jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd").toString();
+            Process p = new ProcessBuilder(jcmd, String.valueOf(pid), "Thread.dump_to_file", file.toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return "(no thread dump of " + pid + ": jcmd did not finish in 20 s)";
+            }
+            if (!Files.exists(file)) {
+                return "(no thread dump of " + pid + ": jcmd exited " + p.exitValue() + ")";
+            }
+            String dump = Files.readString(file);
+            Files.deleteIfExists(file);
+            return dump.length() <= maxChars ? dump : dump.substring(0, maxChars) + "\n... (" + dump.length() + " chars)";
+        } catch (IOException | RuntimeException e) {
+            return "(no thread dump of " + pid + ": " + e + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(no thread dump of " + pid + ": interrupted)";
+        }
     }
 
     private void killAll() {
