@@ -660,14 +660,16 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                 KeyState s = keys.get(m.key());
                 if (s != null) {
                     s.finished(m.whoHas(), m.nbytes(), m.value());
-                    recipes.settle(m.key()); // the result exists: its recipe is not kept for it
+                    // the result exists: its recipe is not kept for it. By the key's own instance, which
+                    // the recipes hold too: the lookup matches by identity, the decoded copy is not compared
+                    recipes.settle(s.key);
                 }
             }
             case Message.KeyErred m -> {
                 KeyState s = keys.get(m.key());
                 if (s != null) {
                     s.erred(m.exception(), m.summary(), m.causeKey());
-                    recipes.settle(m.key());
+                    recipes.settle(s.key);
                 }
             }
             case Message.KeyCancelled m -> {
@@ -681,7 +683,7 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
                     } else {
                         s.cancelledFromAnyState(m.reason()); // dask cancels an erred future too
                     }
-                    recipes.settle(m.key());
+                    recipes.settle(s.key);
                 }
             }
             case Message.ErrorReply e -> refused(e.message());
