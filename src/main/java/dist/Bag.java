@@ -70,11 +70,6 @@ public final class Bag<T> {
         this.parts = Collections.unmodifiableList(parts);
     }
 
-    /** A bag over these partitions, as a shuffle leaves them. */
-    private static <T> Bag<T> ofParts(List<Part> parts) {
-        return new Bag<>(new ArrayList<>(parts));
-    }
-
     /** A bag whose partitions are these tasks' lists. */
     private static <T> Bag<T> over(List<? extends Delayed<?>> partitions) {
         List<Part> ps = new ArrayList<>(partitions.size());
@@ -221,7 +216,7 @@ public final class Bag<T> {
     public <K> Bag<KeyValue<K, List<T>>> groupBy(Fn1<? super T, ? extends K> key, int npartitions) {
         Objects.requireNonNull(key, "key");
         List<BagShuffle.Side> side = List.of(new BagShuffle.Side(parts, key, -1));
-        return ofParts(BagShuffle.shuffle(side, checkPartitions(npartitions), new BagOps.Group(cast(key))));
+        return new Bag<>(BagShuffle.shuffle(side, checkPartitions(npartitions), new BagOps.Group(cast(key))));
     }
 
     /**
@@ -273,7 +268,7 @@ public final class Bag<T> {
      */
     public Bag<T> distinct() {
         List<BagShuffle.Side> side = List.of(new BagShuffle.Side(parts, RemoteOps.IDENTITY, -1));
-        return ofParts(BagShuffle.shuffle(side, parts.size(), new BagOps.Distinct()));
+        return new Bag<>(BagShuffle.shuffle(side, parts.size(), new BagOps.Distinct()));
     }
 
     /**
@@ -334,7 +329,7 @@ public final class Bag<T> {
         int n = Math.max(parts.size(), other.parts.size());
         List<BagShuffle.Side> sides = List.of(new BagShuffle.Side(parts, key, 0),
                 new BagShuffle.Side(other.parts, otherKey, 1));
-        return ofParts(BagShuffle.shuffle(sides, n, new BagOps.Join(cast(key), cast(otherKey))));
+        return new Bag<>(BagShuffle.shuffle(sides, n, new BagOps.Join(cast(key), cast(otherKey))));
     }
 
     /**

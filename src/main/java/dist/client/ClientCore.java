@@ -71,7 +71,6 @@ public final class ClientCore implements Tasks, Results, KeyRefs, SchedulerLink,
     }
     /** A submission counter of up to 2^40 fits below a user priority in one long. */
     private static final int PRIORITY_SHIFT = 40;
-    /** Rounds of asking the scheduler where data went before giving up on fetching a key. */
 
     private final String id;
     private final String address;

@@ -31,7 +31,8 @@ import static dist.scheduler.TaskState.*;
  * restarts the unfinished outputs fail with a P2PShuffleError that says why (logged once). Owners
  * are picked among the workers the shuffle is restricted to, and paused ones when none runs; while
  * a shuffle runs its owners are not among the workers to close. Once every output asked for is
- * done, the workers drop the shards of the partitions no one asked for.
+ * done, the workers drop every shard of the shuffle (outputs read theirs as often as they are
+ * consumed until then).
  */
 final class P2PShuffleExtension implements SchedulerExtension {
     static final String TRANSFER = "p2pShuffleTransfer";
@@ -90,7 +91,7 @@ final class P2PShuffleExtension implements SchedulerExtension {
             TaskState barrier = barrierBefore(task);
             Shuffle s = barrier == null ? null : shuffles.get(barrier.key);
             if (s != null && s.run > 0 && !s.done && !s.failed && finished(barrier, null)) {
-                // shards of partitions no one asked for go now, not when the shuffle is forgotten
+                // the shards go now, read or not, not when the shuffle is forgotten
                 own(s, null);
                 s.owners = s.last;
                 s.done = true;

@@ -47,7 +47,7 @@ final class ShuffleStore implements AutoCloseable {
     }
 
     private final long budget;
-    /** By shuffle: its latest run here; also remembers the run of shuffles whose shards are all taken. */
+    /** By shuffle: its latest run here, kept once its shards are dropped so that sends of an earlier run are refused. */
     private final Map<String, Run> runs = new HashMap<>();
     private final AtomicLong inMemory = new AtomicLong();
     private final AtomicLong spilled = new AtomicLong();

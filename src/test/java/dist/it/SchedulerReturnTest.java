@@ -71,7 +71,9 @@ class SchedulerReturnTest {
 
             first.process.destroyForcibly(); // SIGKILL: no goodbye to anyone
             first.awaitExit(Duration.ofSeconds(30));
-            Thread.sleep(500);
+            // both workers saw the loss and are trying to reconnect: the restart meets them mid-retry
+            w1.awaitLine(l -> l.contains("lost the scheduler"), Duration.ofSeconds(30));
+            w2.awaitLine(l -> l.contains("lost the scheduler"), Duration.ofSeconds(30));
             scheduler(port);
 
             int expected = IntStream.range(0, 30).map(x -> x * x).sum();
