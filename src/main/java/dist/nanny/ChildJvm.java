@@ -63,6 +63,28 @@ public final class ChildJvm {
         return List.of(WORKER_GC);
     }
 
+    /**
+     * What a worker JVM takes besides its heap, measured with native memory tracking under the
+     * memory test (256 MiB limit): code, metaspace and the class data share, GC tables, thread
+     * stacks, malloc arenas and the JVM's own mapped code, about 87 MiB; the rest is margin.
+     */
+    static final long WORKER_NON_HEAP_MB = 112;
+    /** The smallest heap the nanny gives a worker, whatever its limit. */
+    static final long WORKER_MIN_HEAP_MB = 32;
+
+    /**
+     * The {@code -Xmx} in MiB for a worker whose nanny stops it past {@code terminateFraction} x
+     * {@code memoryLimit} bytes of resident memory: 60% of the limit, but no more than leaves the JVM
+     * its own memory below that line. At 256 MiB, 60% (154 MiB) left the process at 236 to 242 MiB,
+     * a few MiB under the 243 MiB line, and a worker could be stopped for the JVM's own memory. From
+     * a limit of about 320 MiB up the 60% is the smaller.
+     */
+    public static long workerHeapMb(long memoryLimit, double terminateFraction) {
+        long share = (long) (memoryLimit * 0.6) >> 20;
+        long belowLine = ((long) (memoryLimit * terminateFraction) >> 20) - WORKER_NON_HEAP_MB;
+        return Math.max(WORKER_MIN_HEAP_MB, Math.min(share, belowLine));
+    }
+
     /** Config key: the directory of the roles' ahead-of-time caches, {@code ROLE.aot}. */
     public static final String AOT_CACHE_DIR = "distributed.jvm.aot-cache-dir";
     /** Config key: where child JVMs record their training runs, {@code ROLE-pidN.aotconf}. */

@@ -61,7 +61,7 @@ public final class Nanny implements AutoCloseable {
      * @param workerArgs       worker options after the scheduler address (e.g. --nthreads 1 --name a)
      * @param memoryLimit      bytes (0: none); passed to the worker and enforced here
      * @param jvmArgs          options for the worker JVM (with a memory limit and no -Xmx, -Xmx is set
-     *                         to 60% of the limit)
+     *                         by {@link ChildJvm#workerHeapMb}: 60% of the limit, less for small limits)
      * @param out              where the worker's output goes (null: dropped)
      * @param prefix           put before each relayed line
      * @param connectTimeout   how long to try reaching the scheduler at the start
@@ -537,8 +537,8 @@ public final class Nanny implements AutoCloseable {
         }
         jvm.addAll(options.jvmArgs());
         if (options.memoryLimit() > 0 && jvm.stream().noneMatch(a -> a.startsWith("-Xmx"))) {
-            long heapMb = Math.max(64, (long) (options.memoryLimit() * 0.6) >> 20);
-            jvm.add("-Xmx" + heapMb + "m");
+            jvm.add("-Xmx" + ChildJvm.workerHeapMb(options.memoryLimit(),
+                    Config.getDouble("distributed.nanny.memory-terminate-fraction")) + "m");
         }
         ArrayDeque<String> tail = new ArrayDeque<>();
         ReentrantLock tailLock = new ReentrantLock();

@@ -228,7 +228,7 @@ public final class WorkerServer implements AutoCloseable {
     private WorkerServer(Options options, java.nio.file.Path localDirectory) throws IOException {
         this.options = options;
         HeapWatch.start();
-        // fractions of the heap when it is the smaller: a nanny gives its worker -Xmx of 0.6 x the limit,
+        // fractions of the heap when it is the smaller: a nanny gives its worker -Xmx of at most 0.6 x the limit,
         // and results held up to 0.6 x the limit would fill that heap before anything spilled
         this.data = new DataStore(options.memoryLimit() > 0
                 ? MemoryPolicy.fromConfig(Math.min(options.memoryLimit(), HeapWatch.heapMax()))

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Which JVM options and ahead-of-time cache options a child JVM starts with. */
 class ChildJvmTest {
@@ -30,6 +31,21 @@ class ChildJvmTest {
                 "a GC tuning option is no choice of collector");
         assertEquals(List.of(), ChildJvm.gcOptions("nanny", List.of()));
         assertEquals(List.of(), ChildJvm.gcOptions("scheduler", List.of()));
+    }
+
+    @Test
+    void aWorkersHeapLeavesTheJvmItsOwnMemoryBelowTheNannysLine() {
+        long mib = 1 << 20;
+        // 256 MiB: 0.95 x 256 = 243 MiB, less 112 for the JVM itself; 60% (153) would leave it a few MiB
+        assertEquals(131, ChildJvm.workerHeapMb(256 * mib, 0.95));
+        assertEquals(614, ChildJvm.workerHeapMb(1024 * mib, 0.95), "a large limit: 60% of it");
+        assertEquals(2457, ChildJvm.workerHeapMb(4096 * mib, 0.95));
+        assertEquals(32, ChildJvm.workerHeapMb(100 * mib, 0.95), "too small a limit: the smallest heap");
+        for (long limit = 128; limit <= 8192; limit += 8) {
+            long heap = ChildJvm.workerHeapMb(limit * mib, 0.95);
+            assertTrue(heap <= limit * 0.6, limit + " MiB: heap " + heap);
+            assertTrue(heap == 32 || heap + 112 <= limit * 0.95, limit + " MiB: heap " + heap);
+        }
     }
 
     @Test

@@ -70,7 +70,7 @@ class MemoryPressureTest {
             assertEquals(2, o.memory().size(), report(o));
             for (WorkerMetrics.Memory m : o.memory().values()) {
                 assertEquals(limit, m.limit());
-                // the heap (-Xmx 0.6 x the limit) is smaller than the limit: results spill at 0.6 of the heap
+                // the heap (-Xmx at most 0.6 x the limit) is smaller than the limit: results spill at 0.6 of the heap
                 assertTrue(m.spillTarget() <= m.heapMax() * 6 / 10 + MB
                         && m.spillTarget() < MemoryPolicy.fromConfig(limit).targetBytes(), report(o));
                 // a result that takes the held bytes past the target is stored, then older ones spill:
@@ -87,7 +87,7 @@ class MemoryPressureTest {
     }
 
     /**
-     * 200 leaves of 1 MiB that the client holds, more than the worker's heap (-Xmx 0.6 x 256 MiB): they
+     * 200 leaves of 1 MiB that the client holds, more than the worker's heap (-Xmx 131 MiB of the 256): they
      * go to disk past the spill target, and the worker lives on. Under G1's 1 MiB regions each leaf
      * took two, and the heap ran out before anything spilled.
      */
