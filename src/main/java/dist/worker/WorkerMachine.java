@@ -668,7 +668,7 @@ public final class WorkerMachine {
                     if (t.state == State.FLIGHT) leaveFlight(t);
                     if (t.deferred != null) {
                         t.run = t.deferred.run();
-                        t.clientId = t.deferred.clientId();
+                        t.clientId = sameClient(t.deferred.clientId());
                         t.deferred = null;
                         toMemory(t, nb);
                         send(new Message.TaskFinished(t.key, t.nbytes, null, 0, 0, null));
@@ -742,13 +742,24 @@ public final class WorkerMachine {
                 : s == State.READY && t.needs != null ? "constrained" : s.label;
     }
 
-    /** Records a compute request: inputs are linked, missing ones fetched; then waiting or ready. */
-    /** The span of the last task received (see {@link #becomeTask}). */
-    private String lastSpan;
+    /** The span and the client of the last task received (see {@link #becomeTask}). */
+    private String lastSpan, lastClient;
 
+    /**
+     * {@code clientId} as the instance the last task kept when it is equal: each decoded message
+     * brings its own copy, and a worker holding a million results held a million copies.
+     */
+    private String sameClient(String clientId) {
+        if (clientId != null && !clientId.equals(lastClient)) {
+            lastClient = clientId;
+        }
+        return clientId == null ? null : lastClient;
+    }
+
+    /** Records a compute request: inputs are linked, missing ones fetched; then waiting or ready. */
     private void becomeTask(Task t, Message.ComputeTask ct) {
         t.run = ct.run();
-        t.clientId = ct.clientId();
+        t.clientId = sameClient(ct.clientId());
         t.span = ct.span() == null || !ct.span().equals(lastSpan) ? ct.span() : lastSpan;
         lastSpan = t.span; // the tasks of a span share one instance: its hash is computed once, compared by identity
         t.deferred = null;
@@ -1003,7 +1014,7 @@ public final class WorkerMachine {
         toMemory(t, nbytes);
         if (t.deferred != null) {
             t.run = t.deferred.run();
-            t.clientId = t.deferred.clientId();
+            t.clientId = sameClient(t.deferred.clientId());
             t.deferred = null;
             send(new Message.TaskFinished(t.key, t.nbytes, null, 0, 0, null));
         } else {

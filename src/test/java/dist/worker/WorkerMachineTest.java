@@ -28,6 +28,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -313,6 +314,25 @@ class WorkerMachineTest {
         WorkerMachine ws = new WorkerMachine(SELF, 1, WorkerConfig.defaults());
         List<WorkerInstruction> out = compute(ws, startingAtOnce("x"));
         assertEquals(List.of(new Execute("x", run("x"), List.of(), null, false)), out);
+    }
+
+    @Test
+    void tasksOfOneClientKeepOneCopyOfItsId() {
+        // each decoded message brings its own copy of the id; a worker holding a million results kept a million
+        WorkerMachine ws = new WorkerMachine(SELF, 2, WorkerConfig.defaults());
+        String first = new String("client-1"), second = new String("client-1"), other = new String("client-2");
+        List<Execute> runs = new java.util.ArrayList<>();
+        for (Object[] t : new Object[][] {{"x", first}, {"y", second}, {"z", other}}) {
+            ComputeTask c = task((String) t[0], 0);
+            for (WorkerInstruction i : compute(ws, new ComputeTask(c.key(), c.run(), c.whoHas(), c.nbytes(),
+                    c.priority(), (String) t[1], false))) {
+                if (i instanceof Execute e) runs.add(e);
+            }
+            done(ws, (String) t[0], 8);
+        }
+        assertEquals(List.of("x", "y", "z"), runs.stream().map(Execute::key).toList());
+        assertSame(first, runs.get(1).clientId(), "an equal id is the instance kept before");
+        assertEquals("client-2", runs.get(2).clientId());
     }
 
     @Test
