@@ -22,6 +22,9 @@ import java.util.concurrent.TimeUnit;
  * With {@code span=nested} every task carries two nested spans: the difference is what span
  * bookkeeping costs.
  *
+ * <p>{@code submitAllThenFinish}: the same million tasks all submitted before any finishes, as in
+ * the million-task run, so the state outgrows the CPU's caches.
+ *
  * <p>{@code waitingFootprint}: heap retained by 100,000 submitted, unfinished tasks, in bytes per
  * task (secondary result {@code bytesPerTask}), with two workers (tasks processing) and with none
  * (tasks in no-worker).
@@ -113,6 +116,56 @@ public class SchedulerStateBench {
         }
         t.transitions += s.view().transitionCount();
         t.tasks += TASKS;
+    }
+
+    /**
+     * The million-task run's shape: all 1,000,000 tasks submitted before the first finishes, so the
+     * scheduler holds a million at once (the queue feeds the workers' slots as tasks finish), then
+     * all released. The same transitions as {@link #submitAndFinish}; what differs is that its tables
+     * and task objects, about 400 MB, no longer fit the caches (32 MiB of L3 here), so each lookup
+     * of a task is a trip to memory. The difference between the two scores is that cost.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(TASKS)
+    public void submitAllThenFinish(Workload w, Transitions t, Blackhole bh) {
+        SchedulerState s = newState();
+        addWorkers(s);
+        java.util.ArrayDeque<Outgoing> running = new java.util.ArrayDeque<>();
+        for (int b = 0; b < w.updates.size(); b++) {
+            addComputes(s.handle(new SchedulerEvent.FromClient("c", w.updates.get(b), 0), 0), running, bh);
+        }
+        long finished = 0;
+        for (Outgoing o; (o = running.poll()) != null; finished++) {
+            String key = ((ComputeTask) o.message()).key();
+            int n = Integer.parseInt(key, 4, key.length(), 10);
+            TaskFinished f = w.finishes.get(n / BATCH).get(n % BATCH);
+            addComputes(s.handle(new SchedulerEvent.FromWorker(o.to(), f, 0), 0), running, bh);
+        }
+        if (finished != TASKS) {
+            throw new IllegalStateException(finished + " tasks ran, not " + TASKS);
+        }
+        for (int b = 0; b < w.releases.size(); b++) {
+            bh.consume(s.handle(new SchedulerEvent.FromClient("c", w.releases.get(b), 0), 0));
+        }
+        if (s.view().taskCount() != 0) {
+            throw new IllegalStateException(s.view().taskCount() + " tasks left");
+        }
+        t.transitions += s.view().transitionCount();
+        t.tasks += TASKS;
+    }
+
+    /** The tasks sent to workers go on {@code running}; the rest (to the client) is consumed. */
+    private static void addComputes(List<Outgoing> sent, java.util.ArrayDeque<Outgoing> running, Blackhole bh) {
+        for (int i = 0; i < sent.size(); i++) {
+            Outgoing o = sent.get(i);
+            if (o.message() instanceof ComputeTask) {
+                running.add(o);
+            } else {
+                bh.consume(o);
+            }
+        }
     }
 
     @AuxCounters(AuxCounters.Type.EVENTS)
