@@ -111,11 +111,7 @@ public class SchedulerStateBench {
             bh.consume(s.handle(new SchedulerEvent.FromClient("c", w.releases.get(b), 0), now));
             now += 1_000_000;
         }
-        if (s.view().taskCount() != 0) {
-            throw new IllegalStateException(s.view().taskCount() + " tasks left");
-        }
-        t.transitions += s.view().transitionCount();
-        t.tasks += TASKS;
+        countRun(s, t);
     }
 
     /**
@@ -149,6 +145,11 @@ public class SchedulerStateBench {
         for (int b = 0; b < w.releases.size(); b++) {
             bh.consume(s.handle(new SchedulerEvent.FromClient("c", w.releases.get(b), 0), 0));
         }
+        countRun(s, t);
+    }
+
+    /** Every task of the run released; its transitions and tasks added to {@code t}. */
+    private static void countRun(SchedulerState s, Transitions t) {
         if (s.view().taskCount() != 0) {
             throw new IllegalStateException(s.view().taskCount() + " tasks left");
         }
