@@ -111,6 +111,35 @@ class MemoryPressureTest {
     }
 
     /**
+     * A limit near the smallest a worker takes (128 MiB): its heap, the smallest (32 MiB), leaves the
+     * JVM's own memory (code, metadata, stacks, about 80 MiB) below the nanny's line (0.95 x 144 MiB).
+     * With 60% of the limit as its heap (86 MiB) it passed the line once the heap filled and was
+     * stopped; at 128 MiB the worker peaked at 107 to 110 MiB of the 121 allowed.
+     */
+    @Test
+    void aWorkerWithASmallLimitRunsBelowItsNannysLine() throws Exception {
+        long limit = 144L * MB;
+        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).processes(true)
+                .memoryLimit(limit).output(null).start();
+             Client client = cluster.client()) {
+            List<Long> pids = cluster.workerPids();
+            for (int round = 0; round < 3; round++) {
+                List<Future<byte[]>> leaves = client.map(MemoryPressure::leaf,
+                        LongStream.range(round * 40L, round * 40L + 40).boxed().toList());
+                assertTrue(Futures.wait(leaves, T).notDone().isEmpty(), "round " + round);
+                assertArrayEquals(MemoryPressure.leaf(round * 40L + 39), leaves.get(39).result(T));
+                leaves.forEach(Future::release);
+            }
+            WorkerMetrics.Memory m = client.run(() -> WorkerServer.current().memory()).values().iterator().next();
+            assertEquals(pids, cluster.workerPids(), "the worker was restarted: " + m);
+            assertTrue(m.heapMax() <= 40L * MB, "heap: " + m);
+            if (m.residentPeak() > 0) {
+                assertTrue(m.residentPeak() < limit * 95 / 100, "past the nanny's line: " + m);
+            }
+        }
+    }
+
+    /**
      * dask: test_worker_memory.py's transfer limit (distributed.worker.memory.transfer, 0.1) — a worker
      * with a 100 MiB limit fetches 30 MiB of inputs from a peer in requests of at most a tenth of its
      * memory, not in one message of up to 50 MB.
