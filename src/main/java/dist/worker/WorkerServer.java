@@ -176,7 +176,7 @@ public final class WorkerServer implements AutoCloseable {
     /** The pause state last told to the state machine; written on the event loop only, read by plugins' status. */
     private volatile boolean pausedForMemory;
     private final WorkerMetrics metrics = new WorkerMetrics();
-    /** Where the time of tasks went, per span and group, for the scheduler (see {@link #reportFineMetrics}). */
+    /** Where the time of tasks went, per span and group, for the scheduler (see {@link SchedulerReports}). */
     private final FineMetrics fine = new FineMetrics();
     /** The counters of the task (or fetch) the current thread works for: a spill on its way counts there. */
     private final ThreadLocal<FineMetrics.Bucket> countingFor = new ThreadLocal<>();
@@ -215,14 +215,9 @@ public final class WorkerServer implements AutoCloseable {
     private final Map<Thread, String> running = new ConcurrentHashMap<>();
     /** Abstract resources offered to the scheduler (e.g. GPU=2); empty for none. */
     private Map<String, Double> resources = Map.of();
-    /** The worker's own metrics and startup functions, and what the startup functions gave. */
-    private WorkerReporting reporting = WorkerReporting.NONE;
-    private Map<String, String> startupValues = Map.of();
-    /** Metrics whose failure was logged, so a failing one logs once, not every second. */
-    private final java.util.Set<String> failedMetrics = ConcurrentHashMap.newKeySet();
+    /** What this worker tells the scheduler on its timer; set before register() starts the threads that read it. */
+    private SchedulerReports reports;
     private Ticker ticker;
-    /** Ticks so far; the ticker's thread only. */
-    private int ticks;
     private final java.util.Set<String> loggedTickFailures = ConcurrentHashMap.newKeySet();
 
     private WorkerServer(Options options, java.nio.file.Path localDirectory) throws IOException {
@@ -250,6 +245,7 @@ public final class WorkerServer implements AutoCloseable {
                 metrics, countingFor, () -> scheduler, this::outOfMemory);
         this.server = Server.listen(options.host(), options.port(), Role.WORKER, options.comm(), c -> peerHandler);
         this.address = advertised(options, server.port());
+        this.reports = reports(WorkerReporting.NONE);
         this.slotNumbers = new SlotNumbers(options.nthreads());
         for (int i = 0; i < options.nthreads(); i++) {
             slots.add(Thread.ofPlatform().name("dist-worker-slot-" + slotIds.getAndIncrement()).daemon(true)
@@ -332,8 +328,7 @@ public final class WorkerServer implements AutoCloseable {
         }
         WorkerServer w = new WorkerServer(options, localDirectory);
         w.resources = Map.copyOf(resources);
-        w.reporting = java.util.Objects.requireNonNull(reporting, "reporting");
-        w.startupValues = w.startupValues();
+        w.reports = w.reports(reporting);
         try {
             w.register();
         } catch (IOException | RuntimeException e) {
@@ -370,8 +365,8 @@ public final class WorkerServer implements AutoCloseable {
         if (!resources.isEmpty()) {
             c.send(new Message.WorkerResources(resources)); // again after every reconnection
         }
-        if (reporting != WorkerReporting.NONE) {
-            c.send(customMetrics());
+        if (reports.hasCustom()) {
+            c.send(reports.customMetrics());
         }
         scheduler = c;
         return reply;
@@ -942,44 +937,15 @@ public final class WorkerServer implements AutoCloseable {
                 + metrics().executing() + ")";
     }
 
-    /**
-     * Every 100 ms: a tick for the state machine (heartbeats); every fifth also sends what the fine metrics
-     * grew by, every tenth the stats.
-     */
+    /** Every 100 ms: a tick for the state machine (heartbeats), and the reports due (see {@link SchedulerReports}). */
     private void tick(long now) {
         events.submit(new WorkerEvent.Tick());
-        if (++ticks % 5 == 0) {
-            reportFineMetrics();
-        }
-        if (ticks % 10 == 0) {
-            reportStats();
-        }
+        reports.tick();
     }
 
-    /** What the fine metrics grew by since the last time, when they grew; lost if the link is down meanwhile. */
-    private void reportFineMetrics() {
-        reportFineMetrics(false);
-    }
-
-    /** As above; {@code closing}: the last delta, for a recording even when the link is down. */
-    private void reportFineMetrics(boolean closing) {
-        Connection s = scheduler;
-        boolean linked = s != null && s.isOpen();
-        if (!linked && !closing) {
-            return; // the delta waits for the link
-        }
-        Message.FineMetrics m = fine.report();
-        if (m == null) {
-            return;
-        }
-        FlightEvents.timeSpent(address, m);
-        if (linked) {
-            try {
-                s.send(m);
-            } catch (ConnectionClosedException e) {
-                LOG.log(Level.DEBUG, "fine metrics not sent: the scheduler connection closed");
-            }
-        }
+    /** The reports of this worker with {@code reporting}'s metrics and startup values (run once, now). */
+    private SchedulerReports reports(WorkerReporting reporting) {
+        return new SchedulerReports(address, name(), () -> scheduler, fine, metrics, reporting, () -> pluginContext(null));
     }
 
     /** A tick failed: heartbeats keep this worker in the cluster, so the ticks go on (not out of memory). */
@@ -991,51 +957,6 @@ public final class WorkerServer implements AutoCloseable {
         if (loggedTickFailures.add(t.getClass().getName())) {
             LOG.log(Level.ERROR, "the timer of worker " + address + " failed (logged once per kind of "
                     + "failure); it carries on", t);
-        }
-    }
-
-    /** Runs each startup function once; one that throws is logged and left out, as dask's. */
-    private Map<String, String> startupValues() {
-        Map<String, String> out = new java.util.TreeMap<>();
-        WorkerContext me = pluginContext(null);
-        reporting.startup().forEach((name, fn) -> {
-            try {
-                out.put(name, String.valueOf(fn.apply(me)));
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "startup function " + name + " of worker " + name() + " failed; it is left out", e);
-            }
-        });
-        return out;
-    }
-
-    /** The metrics now and the startup values; a metric that throws is left out (logged the first time). */
-    private Message.WorkerCustomMetrics customMetrics() {
-        Map<String, Double> values = new java.util.TreeMap<>();
-        WorkerContext me = pluginContext(null);
-        reporting.metrics().forEach((name, fn) -> {
-            try {
-                values.put(name, fn.applyAsDouble(me));
-            } catch (RuntimeException e) {
-                if (failedMetrics.add(name)) {
-                    LOG.log(Level.WARNING, "metric " + name + " of worker " + address + " failed; it is left out", e);
-                }
-            }
-        });
-        return new Message.WorkerCustomMetrics(values, startupValues);
-    }
-
-    /** About once a second: CPU, memory and the fetches since the last report, for the scheduler's dashboard. */
-    private void reportStats() {
-        Connection s = scheduler;
-        if (s != null && s.isOpen()) {
-            try {
-                s.send(metrics.report());
-                if (!reporting.metrics().isEmpty()) {
-                    s.send(customMetrics());
-                }
-            } catch (ConnectionClosedException e) {
-                LOG.log(Level.DEBUG, "stats not sent: the scheduler connection closed");
-            }
         }
     }
 
@@ -1515,7 +1436,7 @@ public final class WorkerServer implements AutoCloseable {
             ticker.close();
         }
         try {
-            reportFineMetrics(true);
+            reports.fineMetrics(true);
         } catch (RuntimeException e) {
             LOG.log(Level.DEBUG, "the last fine metrics of worker " + address + " were not reported: " + e);
         }
