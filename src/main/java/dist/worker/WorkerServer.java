@@ -353,6 +353,14 @@ public final class WorkerServer implements AutoCloseable {
         events.start();
         slots.forEach(Thread::start);
         ticker = Ticker.start("dist-worker-tick", TICK, this::tick, this::tickFailed);
+        // a link that closed after the scheduler accepted this worker but before the state machine
+        // above existed found no state to reconnect for (onClose): reconnect for it now, or the worker
+        // would wait for a scheduler that returns without it. Both may start it: a reconnect runs once.
+        if (!closing && !c.isOpen()) {
+            LOG.log(Level.WARNING, "lost the scheduler at " + options.schedulerAddress()
+                    + " as it accepted this worker; reconnecting");
+            reconnect();
+        }
     }
 
     /**
@@ -598,8 +606,9 @@ public final class WorkerServer implements AutoCloseable {
                 reconnect();
             } else if (c == scheduler) {
                 // said, so a worker that never comes back shows whether it saw the link end
-                LOG.log(Level.INFO, "the scheduler link closed and is not reconnected: "
-                        + (closing ? "the worker is closing" : "the worker is not registered yet"));
+                LOG.log(Level.INFO, "the scheduler link closed and is not reconnected here: "
+                        + (closing ? "the worker is closing" : "the worker is not registered yet (its "
+                        + "registration reconnects once it has its state)"));
             }
         }
     };
