@@ -477,6 +477,14 @@ public final class WorkerServer implements AutoCloseable {
     }
 
     /**
+     * The event-loop step that starts a replica fetch the scheduler asked for: after the FreeKeys that
+     * came before it have dropped their data. Started on arrival, it found a copy still to be dropped,
+     * reported it held, and the FreeKeys then dropped it: the scheduler listed a copy that was gone.
+     */
+    private record StartAcquire(Connection c, Message.AcquireData ad) {
+    }
+
+    /**
      * Registers on {@code c} from the event loop, between two batches: the held keys reported are
      * exactly those whose results were not sent on the lost link, and every result after them goes
      * to {@code c}. Read elsewhere, a task finishing in between would be reported to neither.
@@ -651,8 +659,7 @@ public final class WorkerServer implements AutoCloseable {
         } else if (m instanceof Message.WorkerStatusChange sc) { // the scheduler retires it, or no longer
             into.add(new WorkerEvent.Closing("closing_gracefully".equals(sc.status())));
         } else if (m instanceof Message.AcquireData ad) { // replicate, rebalance: the scheduler chose the sources
-            Connection c = scheduler;
-            startBounded(c, 0, acquiring, "dist-acquire", "AcquireData", () -> exchange.acquire(c, ad, 0));
+            into.add(new StartAcquire(scheduler, ad)); // in order with the FreeKeys before it
         } else if (m instanceof Message.CloseWorker cw) {
             LOG.log(Level.INFO, "scheduler asked this worker to close: " + cw.reason());
             Thread.ofVirtual().start(this::stop); // the scheduler has let it go already
@@ -1040,6 +1047,10 @@ public final class WorkerServer implements AutoCloseable {
                     flush(toScheduler); // what came before the step goes to the link it was meant for
                     toScheduler.clear();
                     relink(r, toScheduler, starts); // must not interleave with the state machine
+                    continue;
+                }
+                if (e instanceof StartAcquire a) {
+                    startBounded(a.c(), 0, acquiring, "dist-acquire", "AcquireData", () -> exchange.acquire(a.c(), a.ad(), 0));
                     continue;
                 }
                 if (e instanceof Message m) { // a report that must follow what earlier events send
