@@ -668,7 +668,7 @@ public final class WorkerMachine {
                     if (t.state == State.FLIGHT) leaveFlight(t);
                     if (t.deferred != null) {
                         t.run = t.deferred.run();
-                        t.clientId = sameClient(t.deferred.clientId());
+                        t.clientId = lastClient = same(t.deferred.clientId(), lastClient);
                         t.deferred = null;
                         toMemory(t, nb);
                         send(new Message.TaskFinished(t.key, t.nbytes, null, 0, 0, null));
@@ -742,26 +742,23 @@ public final class WorkerMachine {
                 : s == State.READY && t.needs != null ? "constrained" : s.label;
     }
 
-    /** The span and the client of the last task received (see {@link #becomeTask}). */
+    /**
+     * The span and the client of the last task received. Each decoded message brings its own copy of
+     * both: the tasks of one span or client share the instance kept here (a worker holding a million
+     * results held a million copies of its client's id; a span's hash is computed once, compared by identity).
+     */
     private String lastSpan, lastClient;
 
-    /**
-     * {@code clientId} as the instance the last task kept when it is equal: each decoded message
-     * brings its own copy, and a worker holding a million results held a million copies.
-     */
-    private String sameClient(String clientId) {
-        if (clientId != null && !clientId.equals(lastClient)) {
-            lastClient = clientId;
-        }
-        return clientId == null ? null : lastClient;
+    /** {@code s}, or {@code last} when they are equal: the instance to keep. */
+    private static String same(String s, String last) {
+        return s != null && s.equals(last) ? last : s;
     }
 
     /** Records a compute request: inputs are linked, missing ones fetched; then waiting or ready. */
     private void becomeTask(Task t, Message.ComputeTask ct) {
         t.run = ct.run();
-        t.clientId = sameClient(ct.clientId());
-        t.span = ct.span() == null || !ct.span().equals(lastSpan) ? ct.span() : lastSpan;
-        lastSpan = t.span; // the tasks of a span share one instance: its hash is computed once, compared by identity
+        t.clientId = lastClient = same(ct.clientId(), lastClient);
+        t.span = lastSpan = same(ct.span(), lastSpan);
         t.deferred = null;
         t.freed = false;
         t.flightPeer = null;
@@ -1014,7 +1011,7 @@ public final class WorkerMachine {
         toMemory(t, nbytes);
         if (t.deferred != null) {
             t.run = t.deferred.run();
-            t.clientId = sameClient(t.deferred.clientId());
+            t.clientId = lastClient = same(t.deferred.clientId(), lastClient);
             t.deferred = null;
             send(new Message.TaskFinished(t.key, t.nbytes, null, 0, 0, null));
         } else {
