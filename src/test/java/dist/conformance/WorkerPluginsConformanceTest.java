@@ -291,8 +291,10 @@ class WorkerPluginsConformanceTest {
             String later = c.addWorker();
             assertEquals(321, c.client.with(Options.defaults().workers(later).allowOtherWorkers(false))
                     .submit(WorkerPluginsConformanceTest::uploadedValue).result(T));
-            assertEquals(List.of("upload-jar-" + jar.getFileName()),
-                    c.client.run(WorkerPluginsConformanceTest::pluginNames).get(later));
+            // the task may load the class from the client before the plugin's setup there has ended
+            List<String> expected = List.of("upload-jar-" + jar.getFileName());
+            assertTrue(Wait.until(T, () -> expected.equals(c.client.run(WorkerPluginsConformanceTest::pluginNames).get(later))),
+                    () -> "plugins on " + later + ": " + c.client.run(WorkerPluginsConformanceTest::pluginNames).get(later));
         }
     }
 
