@@ -135,14 +135,19 @@ public final class FlightEvents {
 
     private static final ThreadLocal<Running> RUNNING = new ThreadLocal<>();
 
-    /** A task starts on this thread at {@code startNanos} (System.nanoTime): its event begins now. */
-    static void taskStarting(long startNanos) {
+    /**
+     * A task starts on this thread: its event begins, then the run's start is taken (System.nanoTime,
+     * returned), so the event spans the whole run however the two clocks round.
+     */
+    static long taskStarting() {
         if (!TASK_PROBE.isEnabled()) {
-            return;
+            return System.nanoTime();
         }
         TaskExecuted e = new TaskExecuted();
         e.begin();
+        long startNanos = System.nanoTime();
         RUNNING.set(new Running(e, startNanos));
+        return startNanos;
     }
 
     static void taskExecuted(String worker, String key, long startNanos, long stopNanos, long resultBytes,

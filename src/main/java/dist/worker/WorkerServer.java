@@ -1254,8 +1254,7 @@ public final class WorkerServer implements AutoCloseable {
 
     /** Runs one task; true when it seceded on the way (its thread then leaves the pool). Never throws. */
     private boolean execute(WorkerInstruction.Execute ex) {
-        long start = System.nanoTime();
-        FlightEvents.taskStarting(start);
+        long start = FlightEvents.taskStarting();
         Thread self = Thread.currentThread();
         int slot = slotNumbers.take(self);
         running.put(self, ex.key());
