@@ -74,6 +74,8 @@ public final class Connection implements Peer, AutoCloseable {
      * At most this many bytes or buffers go to one write call: the JDK stages heap buffers in direct
      * memory and, the socket being non-blocking under virtual threads, re-stages what a partial write left.
      */
+    /** One-way messages whose events a reader defers, at most, to handle them in one batch. */
+    static final int MAX_DEFERRED_MESSAGES = 1024;
     private static final long WRITE_WINDOW_BYTES = 256L << 10;
     private static final int WRITE_WINDOW_BUFFERS = 512;
     /** Write rounds a sender does for others before it hands the rest to a writer thread. */
@@ -736,6 +738,8 @@ public final class Connection implements Peer, AutoCloseable {
         Thread me = Thread.currentThread();
         Throwable cause = null;
         boolean clean = false;
+        boolean bursts = handler.batchesReads();
+        int deferred = 0;
         try {
             while (true) {
                 Envelope e = reader.read();
@@ -743,9 +747,20 @@ public final class Connection implements Peer, AutoCloseable {
                     clean = true;
                     break;
                 }
+                boolean defer = bursts && e.kind() == Envelope.Kind.ONE_WAY;
+                if (defer) {
+                    EventLoop.deferDrains(); // the messages that arrived together are handled together
+                } else {
+                    EventLoop.drainDeferred(); // what came before a request is handled before it
+                }
                 dispatch(e);
                 if (reading.get() != me && !reading.compareAndSet(null, me)) {
+                    EventLoop.drainDeferred();
                     return true; // lent during dispatch, and the standby reads now
+                }
+                if (defer && (++deferred >= MAX_DEFERRED_MESSAGES || !reader.hasWholeMessage())) {
+                    deferred = 0;
+                    EventLoop.drainDeferred();
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -753,6 +768,8 @@ public final class Connection implements Peer, AutoCloseable {
         } catch (Error e) {
             cause = e;
             LOG.log(System.Logger.Level.ERROR, "reader of " + peerAddress + " failed", e);
+        } finally {
+            EventLoop.drainDeferred(); // never left waiting behind a read that ended
         }
         if (platformReader) {
             PLATFORM_READERS_OPEN.decrementAndGet();

@@ -67,6 +67,8 @@ public final class EventLoop<E> {
     }
 
     private static final ThreadLocal<Source> SOURCE = ThreadLocal.withInitial(Source::new);
+    /** The loops a reader queued events in while more whole messages were at hand (see {@link #deferDrains}). */
+    private static final ThreadLocal<List<EventLoop<?>>> DEFERRED = new ThreadLocal<>();
 
     private record Entry<E>(E event, Source source, long weight) {
     }
@@ -117,8 +119,10 @@ public final class EventLoop<E> {
         s.queued.incrementAndGet();
         s.queuedBytes.addAndGet(w);
         queue.add(new Entry<>(event, s, w));
-        drain();
-        throttle(s);
+        if (!deferred()) {
+            drain();
+            throttle(s);
+        }
     }
 
     /** Queues all {@code events} (handled together, in order) and handles the queue if free. */
@@ -133,8 +137,47 @@ public final class EventLoop<E> {
         s.queued.addAndGet(entries.size());
         s.queuedBytes.addAndGet(w);
         queue.addAll(entries);
-        drain();
-        throttle(s);
+        if (!deferred()) {
+            drain();
+            throttle(s);
+        }
+    }
+
+    /**
+     * From now until {@link #drainDeferred()}, events the calling thread submits wait in their loops
+     * instead of being handled at once. A connection's reader with more whole messages at hand defers so
+     * that their events form one batch: one pass of the state machine, one write per peer for all of
+     * them, where each message alone would cost a write and a wake-up of its own.
+     */
+    static void deferDrains() {
+        if (DEFERRED.get() == null) {
+            DEFERRED.set(new ArrayList<>(2));
+        }
+    }
+
+    /** Ends {@link #deferDrains()}: handles what the calling thread deferred, in every loop it queued in. */
+    static void drainDeferred() {
+        List<EventLoop<?>> loops = DEFERRED.get();
+        if (loops == null) {
+            return;
+        }
+        DEFERRED.remove();
+        for (EventLoop<?> loop : loops) {
+            loop.drain();
+            loop.throttle(SOURCE.get());
+        }
+    }
+
+    /** True, and this loop noted for {@link #drainDeferred()}, while the calling thread defers. */
+    private boolean deferred() {
+        List<EventLoop<?>> loops = DEFERRED.get();
+        if (loops == null) {
+            return false;
+        }
+        if (!loops.contains(this)) {
+            loops.add(this);
+        }
+        return true;
     }
 
     /**

@@ -11,6 +11,16 @@ public interface Handler {
      */
     void onMessage(Connection connection, Message message, long requestId);
 
+    /**
+     * Whether events this handler submits to {@link EventLoop}s for one-way messages may wait, while
+     * more whole messages from the same peer are already at hand, to be handled together with theirs
+     * in one batch. Only for handlers that never wait, on the reader's thread, for a loop to handle what
+     * they submitted.
+     */
+    default boolean batchesReads() {
+        return false;
+    }
+
     /** The connection ended: {@code cause} is null for a clean close by either side. */
     default void onClose(Connection connection, Throwable cause) {
     }

@@ -72,6 +72,29 @@ public final class FrameReader {
     }
 
     /**
+     * Whether the next message has arrived whole already, so that {@link #read()} returns it without
+     * waiting for the peer. Looks at the buffered bytes only; a message larger than the buffer is never
+     * whole here.
+     */
+    public boolean hasWholeMessage() {
+        int p = buf.position();
+        int r = buf.remaining();
+        int prefix = FrameWriter.FIXED_PREFIX;
+        if (r < prefix) {
+            return false;
+        }
+        long count = Integer.toUnsignedLong(buf.getInt(p));
+        if (count == 0 || count > (r - prefix) / 8) {
+            return false;
+        }
+        long need = prefix + 8 * count;
+        for (int i = 0; i < count && need <= r; i++) {
+            need += buf.getLong(p + prefix + 8 * i) & FrameWriter.LENGTH_MASK;
+        }
+        return need <= r;
+    }
+
+    /**
      * The next message, or null when the peer closed the stream cleanly between messages.
      *
      * @throws FrameLimitException     a count or length over the limits (nothing was allocated for it), or a

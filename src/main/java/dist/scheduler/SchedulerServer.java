@@ -284,6 +284,11 @@ public final class SchedulerServer implements AutoCloseable {
             }
 
             @Override
+            public boolean batchesReads() {
+                return true; // it only submits: messages read together make one batch, one write per peer
+            }
+
+            @Override
             public void onClose(Connection c, Throwable cause) {
                 h.onClose(c, cause);
             }

@@ -55,6 +55,31 @@ class FrameTest {
     }
 
     @Test
+    void theReaderTellsWhetherTheNextMessageHasArrivedWhole() throws IOException {
+        Envelope small = new Envelope(Envelope.Kind.ONE_WAY, 0, List.of(new byte[] {1, 2}, new byte[] {3}));
+        Envelope large = new Envelope(Envelope.Kind.ONE_WAY, 0, List.of(new byte[FrameReader.BUFFER_BYTES + 1]));
+        byte[] two = wire(small, small);
+        // the whole stream: after the first, the second is buffered whole
+        FrameReader in = reader(two, FrameLimits.DEFAULT);
+        assertFalse(in.hasWholeMessage(), "nothing is buffered before the first read");
+        in.read();
+        assertTrue(in.hasWholeMessage());
+        in.read();
+        assertFalse(in.hasWholeMessage(), "nothing follows the last");
+        // the second cut short, at every length: never whole
+        for (int cut = two.length / 2 + 1; cut < two.length; cut++) {
+            FrameReader part = reader(java.util.Arrays.copyOf(two, cut), FrameLimits.DEFAULT);
+            part.read();
+            assertFalse(part.hasWholeMessage(), "cut at " + cut);
+        }
+        // a message larger than the read buffer is never whole before it is read
+        FrameReader big = reader(wire(small, large), FrameLimits.DEFAULT);
+        big.read();
+        assertFalse(big.hasWholeMessage());
+        assertEquals(FrameReader.BUFFER_BYTES + 1, big.read().frames().get(0).length);
+    }
+
+    @Test
     void largeFramesAreWrittenFromTheirOwnArray() {
         byte[] big = new byte[FrameWriter.CHUNK + 1];
         ByteBuffer[] bufs = FrameWriter.encode(new Envelope(Envelope.Kind.ONE_WAY, 0, List.of(new byte[] {1}, big)));
