@@ -68,7 +68,13 @@ public final class EventLoop<E> {
 
     private static final ThreadLocal<Source> SOURCE = ThreadLocal.withInitial(Source::new);
     /** The loops a reader queued events in while more whole messages were at hand (see {@link #deferDrains}). */
-    private static final ThreadLocal<List<EventLoop<?>>> DEFERRED = new ThreadLocal<>();
+    private static final class Deferred {
+        boolean on;
+        /** Loops queued in since {@code on}; a reader feeds one or two. */
+        final List<EventLoop<?>> loops = new ArrayList<>(2);
+    }
+
+    private static final ThreadLocal<Deferred> DEFERRED = ThreadLocal.withInitial(Deferred::new);
 
     private record Entry<E>(E event, Source source, long weight) {
     }
@@ -150,32 +156,42 @@ public final class EventLoop<E> {
      * them, where each message alone would cost a write and a wake-up of its own.
      */
     static void deferDrains() {
-        if (DEFERRED.get() == null) {
-            DEFERRED.set(new ArrayList<>(2));
-        }
+        DEFERRED.get().on = true;
     }
 
     /** Ends {@link #deferDrains()}: handles what the calling thread deferred, in every loop it queued in. */
     static void drainDeferred() {
-        List<EventLoop<?>> loops = DEFERRED.get();
-        if (loops == null) {
+        Deferred d = DEFERRED.get();
+        if (!d.on) {
             return;
         }
-        DEFERRED.remove();
-        for (EventLoop<?> loop : loops) {
+        d.on = false;
+        List<EventLoop<?>> loops = d.loops;
+        Source s = SOURCE.get();
+        // cleared before any drain: a handler may defer on this thread again
+        if (loops.size() == 1) {
+            EventLoop<?> only = loops.get(0);
+            loops.clear();
+            only.drain();
+            only.throttle(s);
+            return;
+        }
+        EventLoop<?>[] now = loops.toArray(new EventLoop<?>[0]);
+        loops.clear();
+        for (EventLoop<?> loop : now) {
             loop.drain();
-            loop.throttle(SOURCE.get());
+            loop.throttle(s);
         }
     }
 
     /** True, and this loop noted for {@link #drainDeferred()}, while the calling thread defers. */
     private boolean deferred() {
-        List<EventLoop<?>> loops = DEFERRED.get();
-        if (loops == null) {
+        Deferred d = DEFERRED.get();
+        if (!d.on) {
             return false;
         }
-        if (!loops.contains(this)) {
-            loops.add(this);
+        if (!d.loops.contains(this)) {
+            d.loops.add(this);
         }
         return true;
     }
