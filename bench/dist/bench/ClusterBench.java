@@ -443,6 +443,13 @@ public final class ClusterBench {
         report("preemptible_no_kills", (System.nanoTime() - s) / 1e6, "ms");
     }
 
+    /** This JVM's heap in use after two full collections, in bytes. */
+    static long ownHeapAfterGc() {
+        System.gc();
+        System.gc();
+        return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
     static void memoryPerTask(Client client, CliCluster cluster) throws Exception {
         Path flag = Files.createTempFile("dist-bench", ".flag");
         Files.delete(flag);
@@ -463,12 +470,15 @@ public final class ClusterBench {
             long workersBefore = cluster.workersHeapAfterGc();
             int n = 100_000;
             List<Integer> xs = IntStream.range(0, n).boxed().toList();
+            long clientBefore = ownHeapAfterGc(); // the arguments exist before and after
             List<Future<Long>> fs = client.map(ClusterBench::addInt, xs, Collections.nCopies(n, b));
             client.whoHas(List.of(b)); // a round trip: the scheduler has the whole graph now
             long after = cluster.schedulerRssAfterGc();
             long heapAfter = cluster.schedulerHeapUsed();
             report("sched_bytes_per_waiting_task", (after - before) / (double) n, "B");
             report("sched_heap_per_waiting_task", (heapAfter - heapBefore) / (double) n, "B");
+            // the client's side of the same: a Future, its key's state and its recipe
+            report("client_heap_per_waiting_future", (ownHeapAfterGc() - clientBefore) / (double) n, "B");
             if (histoBefore != null) { // DIST_BENCH_HISTO: which classes the waiting tasks added, to stderr
                 printGrowth(histoBefore, cluster.histogram(), n);
             }

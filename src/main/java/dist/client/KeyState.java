@@ -4,7 +4,6 @@ import dist.serial.Encoded;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * What this client knows about one key, shared by every {@link Future} for it. Transitions arrive on
@@ -22,7 +21,7 @@ public final class KeyState {
     public final String key;
     /** Completes once the key leaves "pending"; never completes exceptionally. */
     public final CompletableFuture<Void> done = new CompletableFuture<>();
-    private final ReentrantLock lock = new ReentrantLock();
+    // transitions lock this object's monitor: a ReentrantLock was two more objects, 48 bytes a key
 
     /** Live Future objects for this key; changed only inside the core's key-table compute. */
     int refs;
@@ -112,8 +111,7 @@ public final class KeyState {
 
     /** In memory on {@code holders}; {@code value}, when not null, is the result itself. */
     void finished(List<String> holders, long size, byte[] value) {
-        lock.lock();
-        try {
+        synchronized (this) {
             String s = status;
             if (!s.equals(PENDING) && !s.equals(FINISHED)) {
                 return;
@@ -129,15 +127,12 @@ public final class KeyState {
             whoHas = now;
             nbytes = size;
             status = FINISHED;
-        } finally {
-            lock.unlock();
         }
         done.complete(null);
     }
 
     void erred(byte[] exception, String summaryText, String cause) {
-        lock.lock();
-        try {
+        synchronized (this) {
             // a finished key whose value is not here can only be fetched; once it errs (scattered data
             // lost with its workers) there is nothing left to fetch, so waiting for it would hang
             if (!status.equals(PENDING) && !(status.equals(FINISHED) && data == null)) {
@@ -147,8 +142,6 @@ public final class KeyState {
             summary = summaryText;
             causeKey = cause;
             status = ERROR;
-        } finally {
-            lock.unlock();
         }
         done.complete(null);
     }
@@ -170,8 +163,7 @@ public final class KeyState {
 
     /** Moves the key to cancelled: from pending or finished, or from any state but cancelled when {@code anyState}. */
     private boolean cancel(String why, boolean anyState) {
-        lock.lock();
-        try {
+        synchronized (this) {
             String s = status;
             if (s.equals(CANCELLED) || (!anyState && !s.equals(PENDING) && !s.equals(FINISHED))) {
                 return false;
@@ -179,8 +171,6 @@ public final class KeyState {
             reason = why;
             data = null;
             status = CANCELLED;
-        } finally {
-            lock.unlock();
         }
         done.complete(null);
         return true;
@@ -188,15 +178,12 @@ public final class KeyState {
 
     /** The last Future for a key still pending let go of it: nothing will complete it, so it ends here. */
     void abandoned(String why) {
-        lock.lock();
-        try {
+        synchronized (this) {
             if (!status.equals(PENDING)) {
                 return;
             }
             reason = why;
             status = CANCELLED;
-        } finally {
-            lock.unlock();
         }
         done.complete(null);
     }
@@ -206,8 +193,7 @@ public final class KeyState {
      * {@code why}. A new submission of the key gets a state of its own, so it is tried again.
      */
     boolean refused(String why) {
-        lock.lock();
-        try {
+        synchronized (this) {
             if (!status.equals(PENDING)) {
                 return false;
             }
@@ -216,8 +202,6 @@ public final class KeyState {
             failure = new IllegalStateException(why);
             shareable = false;
             status = ERROR;
-        } finally {
-            lock.unlock();
         }
         done.complete(null);
         return true;
@@ -225,8 +209,7 @@ public final class KeyState {
 
     /** Every copy of the key's data is gone and no recipe to make it again is left: lost, saying why. */
     boolean dataLost(String why) {
-        lock.lock();
-        try {
+        synchronized (this) {
             String s = status;
             if (!s.equals(PENDING) && !s.equals(FINISHED)) {
                 return false;
@@ -235,8 +218,6 @@ public final class KeyState {
             data = null;
             failure = new IllegalStateException(why);
             status = LOST;
-        } finally {
-            lock.unlock();
         }
         done.complete(null);
         return true;
@@ -244,16 +225,13 @@ public final class KeyState {
 
     /** The connection to the scheduler ended before the key finished. */
     void lost(Throwable cause, String why) {
-        lock.lock();
-        try {
+        synchronized (this) {
             if (!status.equals(PENDING)) {
                 return;
             }
             reason = why;
             failure = new IllegalStateException(why, cause);
             status = LOST;
-        } finally {
-            lock.unlock();
         }
         done.complete(null);
     }
