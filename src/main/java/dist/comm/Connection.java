@@ -70,12 +70,12 @@ public final class Connection implements Peer, AutoCloseable {
 
     /** How long a cleanly closing side waits for the peer's end of stream before it closes anyway. */
     static final Duration CLOSE_LINGER = Duration.ofSeconds(2);
+    /** One-way messages whose events a reader defers, at most, to handle them in one batch. */
+    static final int MAX_DEFERRED_MESSAGES = 1024;
     /**
      * At most this many bytes or buffers go to one write call: the JDK stages heap buffers in direct
      * memory and, the socket being non-blocking under virtual threads, re-stages what a partial write left.
      */
-    /** One-way messages whose events a reader defers, at most, to handle them in one batch. */
-    static final int MAX_DEFERRED_MESSAGES = 1024;
     private static final long WRITE_WINDOW_BYTES = 256L << 10;
     private static final int WRITE_WINDOW_BUFFERS = 512;
     /** Write rounds a sender does for others before it hands the rest to a writer thread. */
