@@ -16,7 +16,8 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * Serializer speed: a small task message (aliased record), a 1 MB byte[] out of band (no copy) and
- * in line (copied, for contrast), and a map of 1,000 String to Long.
+ * in line (copied, for contrast), a map of 1,000 String to Long, and a bag shard: 100,000 records of
+ * two ints, as a p2p groupBy sends them.
  * Run: {@code ./run.sh bench SerializerBench -f 1 -wi 2 -i 3 -w 1s -r 1s} (add {@code -prof gc} for bytes/op).
  */
 @State(Scope.Thread)
@@ -35,6 +36,10 @@ public class SerializerBench {
     private List<Object> megabyteMessage;
     private Map<String, Long> map;
     private byte[] mapBytes;
+    private List<Rec> shard;
+
+    /** One small record of a grouped bag. */
+    public record Rec(int key, int value) {}
 
     @Setup
     public void setup() {
@@ -59,6 +64,17 @@ public class SerializerBench {
             map.put("key-" + i, i * 1_000_003L);
         }
         mapBytes = serializer.encode(map);
+
+        shard = new ArrayList<>(100_000);
+        for (int i = 0; i < 100_000; i++) {
+            shard.add(new Rec((i * 7919) % 100_000, 5_000_000 + i));
+        }
+    }
+
+    /** A shard of 100,000 (key, value) records: each int a zigzag varint of 3 or 4 bytes. */
+    @Benchmark
+    public byte[] shardEncode() {
+        return serializer.encode(shard);
     }
 
     @Benchmark

@@ -33,6 +33,41 @@ class RoundTripTest {
         return s.decode(s.encode(v));
     }
 
+    /** A varint's bytes, the plain way: 7 bits a byte, low first, the top bit set on all but the last. */
+    private static int varintBytes(int v) {
+        int n = 1;
+        while ((v & ~0x7F) != 0) {
+            v >>>= 7;
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void intsAtEveryVarintBoundaryRoundTripInTheirShortestForm() {
+        List<Integer> values = new ArrayList<>(List.of(0, 1, -1, Integer.MAX_VALUE, Integer.MIN_VALUE));
+        for (int bits = 6; bits <= 31; bits++) {
+            int edge = 1 << bits;
+            values.addAll(List.of(edge - 1, edge, edge + 1, -edge - 1, -edge, -edge + 1));
+        }
+        Random r = new Random(7);
+        for (int i = 0; i < 10_000; i++) {
+            values.add(r.nextInt() >> r.nextInt(32));
+        }
+        int baseline = s.encode(0).length - 1; // the tag and whatever frames a lone Integer
+        for (int v : values) {
+            assertEquals(v, roundTrip(v), "an Integer " + v);
+            int zigzag = (v << 1) ^ (v >> 31);
+            assertEquals(baseline + varintBytes(zigzag), s.encode(v).length, "the length of " + v);
+        }
+        // many in one stream, as record fields: each varint ends where the next begins
+        List<Point> points = new ArrayList<>();
+        for (int i = 0; i + 1 < values.size(); i += 2) {
+            points.add(new Point(values.get(i), values.get(i + 1)));
+        }
+        assertEquals(points, roundTrip(points));
+    }
+
     @Test
     void randomNestedValuesRoundTrip() {
         long seed = Long.getLong("dist.test.seed", 20240611L);
