@@ -366,7 +366,9 @@ class SchedulerRetireConformanceTest {
                     PausedWorkers.LIMIT, 8 * 1024, CommConfig.DEFAULT));
             WorkerServer bb = b;
             assertTrue(cluster.awaitWorkers(2, 30, TimeUnit.SECONDS));
-            c.with(Options.defaults().workers(b.address())).submit(PausedWorkers::block9, 3).result(T);
+            // held to the end: a Future collected early releases the result, and the worker resumes
+            Future<byte[]> big = c.with(Options.defaults().workers(b.address())).submit(PausedWorkers::block9, 3);
+            big.result(T);
             assertTrue(Wait.until(T, () -> "paused".equals(query(cluster, v -> v.workerStatus(bb.address())))));
             c.scatter(Map.of("x", "x"), List.of(a.address()), false);
             dist.Retirement r = c.retireWorkers(List.of(a.address()));
@@ -376,6 +378,7 @@ class SchedulerRetireConformanceTest {
             String aa = a.address();
             assertEquals("running", query(cluster, v -> v.workerStatus(aa)), "the worker kept runs again");
             assertEquals(2, c.with(Options.defaults().workers(a.address())).submit(SchedulerRetireConformanceTest::inc, 1).result(T));
+            java.lang.ref.Reference.reachabilityFence(big);
         } finally {
             close(a, b);
         }

@@ -344,11 +344,14 @@ class ActiveMemoryManagerTest {
             Client c = client(s);
             Future<Integer> x = spread(c, ws, 5);
             assertEquals(4, holders(c, x));
-            c.with(Options.defaults().workers(paused.address())).submit(ActiveMemoryManagerTest::block9, 3).result(T);
+            // held to the end: a Future collected early releases the result, and the worker resumes
+            Future<byte[]> big = c.with(Options.defaults().workers(paused.address())).submit(ActiveMemoryManagerTest::block9, 3);
+            big.result(T);
             assertTrue(Wait.until(T, () -> "paused".equals(query(s, v -> v.workerStatus(paused.address())))));
             demoKey = "x";
             assertTrue(Wait.until(T, () -> holders(c, x) == 3));
             assertFalse(c.whoHas(List.of(x)).get("x").contains(paused.address()), "the paused worker's copy went first");
+            java.lang.ref.Reference.reachabilityFence(big);
         }
     }
 }
