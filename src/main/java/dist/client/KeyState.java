@@ -2,8 +2,10 @@ package dist.client;
 
 import dist.serial.Encoded;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * What this client knows about one key, shared by every {@link Future} for it. Transitions arrive on
@@ -21,7 +23,19 @@ public final class KeyState {
     public final String key;
     /** Completes once the key leaves "pending"; never completes exceptionally. */
     public final CompletableFuture<Void> done = new CompletableFuture<>();
-    // transitions lock this object's monitor: a ReentrantLock was two more objects, 48 bytes a key
+    /**
+     * Transitions take one of a few shared locks, picked by key: a lock of its own was two more objects,
+     * 48 bytes a key, for sections that are short and never wait.
+     */
+    private static final ReentrantLock[] LOCKS = new ReentrantLock[64];
+
+    static {
+        Arrays.setAll(LOCKS, i -> new ReentrantLock());
+    }
+
+    private ReentrantLock lock() {
+        return LOCKS[key.hashCode() & (LOCKS.length - 1)];
+    }
 
     /** Live Future objects for this key; changed only inside the core's key-table compute. */
     int refs;
@@ -111,7 +125,9 @@ public final class KeyState {
 
     /** In memory on {@code holders}; {@code value}, when not null, is the result itself. */
     void finished(List<String> holders, long size, byte[] value) {
-        synchronized (this) {
+        ReentrantLock lock = lock();
+        lock.lock();
+        try {
             String s = status;
             if (!s.equals(PENDING) && !s.equals(FINISHED)) {
                 return;
@@ -127,12 +143,16 @@ public final class KeyState {
             whoHas = now;
             nbytes = size;
             status = FINISHED;
+        } finally {
+            lock.unlock();
         }
         done.complete(null);
     }
 
     void erred(byte[] exception, String summaryText, String cause) {
-        synchronized (this) {
+        ReentrantLock lock = lock();
+        lock.lock();
+        try {
             // a finished key whose value is not here can only be fetched; once it errs (scattered data
             // lost with its workers) there is nothing left to fetch, so waiting for it would hang
             if (!status.equals(PENDING) && !(status.equals(FINISHED) && data == null)) {
@@ -142,6 +162,8 @@ public final class KeyState {
             summary = summaryText;
             causeKey = cause;
             status = ERROR;
+        } finally {
+            lock.unlock();
         }
         done.complete(null);
     }
@@ -163,7 +185,9 @@ public final class KeyState {
 
     /** Moves the key to cancelled: from pending or finished, or from any state but cancelled when {@code anyState}. */
     private boolean cancel(String why, boolean anyState) {
-        synchronized (this) {
+        ReentrantLock lock = lock();
+        lock.lock();
+        try {
             String s = status;
             if (s.equals(CANCELLED) || (!anyState && !s.equals(PENDING) && !s.equals(FINISHED))) {
                 return false;
@@ -171,6 +195,8 @@ public final class KeyState {
             reason = why;
             data = null;
             status = CANCELLED;
+        } finally {
+            lock.unlock();
         }
         done.complete(null);
         return true;
@@ -178,12 +204,16 @@ public final class KeyState {
 
     /** The last Future for a key still pending let go of it: nothing will complete it, so it ends here. */
     void abandoned(String why) {
-        synchronized (this) {
+        ReentrantLock lock = lock();
+        lock.lock();
+        try {
             if (!status.equals(PENDING)) {
                 return;
             }
             reason = why;
             status = CANCELLED;
+        } finally {
+            lock.unlock();
         }
         done.complete(null);
     }
@@ -193,7 +223,9 @@ public final class KeyState {
      * {@code why}. A new submission of the key gets a state of its own, so it is tried again.
      */
     boolean refused(String why) {
-        synchronized (this) {
+        ReentrantLock lock = lock();
+        lock.lock();
+        try {
             if (!status.equals(PENDING)) {
                 return false;
             }
@@ -202,6 +234,8 @@ public final class KeyState {
             failure = new IllegalStateException(why);
             shareable = false;
             status = ERROR;
+        } finally {
+            lock.unlock();
         }
         done.complete(null);
         return true;
@@ -209,7 +243,9 @@ public final class KeyState {
 
     /** Every copy of the key's data is gone and no recipe to make it again is left: lost, saying why. */
     boolean dataLost(String why) {
-        synchronized (this) {
+        ReentrantLock lock = lock();
+        lock.lock();
+        try {
             String s = status;
             if (!s.equals(PENDING) && !s.equals(FINISHED)) {
                 return false;
@@ -218,6 +254,8 @@ public final class KeyState {
             data = null;
             failure = new IllegalStateException(why);
             status = LOST;
+        } finally {
+            lock.unlock();
         }
         done.complete(null);
         return true;
@@ -225,13 +263,17 @@ public final class KeyState {
 
     /** The connection to the scheduler ended before the key finished. */
     void lost(Throwable cause, String why) {
-        synchronized (this) {
+        ReentrantLock lock = lock();
+        lock.lock();
+        try {
             if (!status.equals(PENDING)) {
                 return;
             }
             reason = why;
             failure = new IllegalStateException(why, cause);
             status = LOST;
+        } finally {
+            lock.unlock();
         }
         done.complete(null);
     }
