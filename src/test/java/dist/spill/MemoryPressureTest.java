@@ -52,6 +52,12 @@ class MemoryPressureTest {
         }
     }
 
+    /** {@code workers} single-thread worker processes, each under a nanny that enforces {@code limit}. */
+    private static LocalCluster limited(int workers, long limit) throws Exception {
+        return LocalCluster.builder().workers(workers).threadsPerWorker(1).processes(true).memoryLimit(limit)
+                .output(null).start();
+    }
+
     /**
      * 5,000 leaves of 1 MiB (4.9 GiB of leaves, as much again of sums) on two worker processes of
      * 256 MiB each: the answer is exact, no worker is restarted, results held stay below the spill
@@ -60,8 +66,7 @@ class MemoryPressureTest {
     @Test
     void fiveThousandLeavesOfOneMebibyteOnTwoWorkersOf256MebibytesComeOutExact() throws Exception {
         long limit = 256L * MB;
-        try (LocalCluster cluster = LocalCluster.builder().workers(2).threadsPerWorker(1).processes(true)
-                .memoryLimit(limit).output(null).start();
+        try (LocalCluster cluster = limited(2, limit);
              Client client = cluster.client()) {
             List<Long> pids = cluster.workerPids();
             MemoryPressure.Outcome o = MemoryPressure.run(client, 5000, quiet(), T);
@@ -94,8 +99,7 @@ class MemoryPressureTest {
     @Test
     void resultsTheClientHoldsPastTheTargetGoToDiskAndTheWorkerLives() throws Exception {
         long limit = 256L * MB;
-        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).processes(true)
-                .memoryLimit(limit).output(null).start();
+        try (LocalCluster cluster = limited(1, limit);
              Client client = cluster.client()) {
             List<Long> pids = cluster.workerPids();
             List<Future<byte[]>> leaves = client.map(MemoryPressure::leaf, LongStream.range(0, 200).boxed().toList());
@@ -119,8 +123,7 @@ class MemoryPressureTest {
     @Test
     void aWorkerWithASmallLimitRunsBelowItsNannysLine() throws Exception {
         long limit = 144L * MB;
-        try (LocalCluster cluster = LocalCluster.builder().workers(1).threadsPerWorker(1).processes(true)
-                .memoryLimit(limit).output(null).start();
+        try (LocalCluster cluster = limited(1, limit);
              Client client = cluster.client()) {
             List<Long> pids = cluster.workerPids();
             for (int round = 0; round < 3; round++) {
